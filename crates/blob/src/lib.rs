@@ -1,0 +1,1 @@
+//! blob (being written)

@@ -1,0 +1,1 @@
+//! mailstore (being written)

@@ -1,0 +1,1 @@
+//! smtp (being written)
