@@ -1,1 +1,177 @@
-//! config (being written)
+//! The one configuration file, `ardoise.toml`, in two phases (ripgrep's lowargs /
+//! hiargs split): [`check`] reads the text and reports *every* problem with its
+//! line, then yields a validated [`Config`] of plain values. The binary turns
+//! those values into each service's own runtime settings; no other crate depends
+//! on this one, so no service sees another's configuration.
+//!
+//! [`FIELDS`] is the single documented source of keys and defaults: the commented
+//! sample (`ardoise config sample`, checked in as `ardoise.sample.toml`) is
+//! generated from it, and a test proves the sample parses back to
+//! [`Config::default`].
+
+mod fields;
+mod value;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub use fields::{FIELDS, Field, sample};
+
+/// A validated configuration. Relative paths are relative to the working directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub server: Server,
+    pub store: Store,
+    pub blob: Blob,
+    pub tls: Tls,
+    pub smtp: Smtp,
+    pub quota: Quota,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Server {
+    /// The name this host gives in greetings and `Received:` headers.
+    pub hostname: String,
+    /// Where the database, blobs, certificates and run files live.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Store {
+    /// `sqlite://...` or `postgres://...`; `None` means `sqlite://<data_dir>/ardoise.db`.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blob {
+    /// `None` means `<data_dir>/blobs`.
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tls {
+    /// PEM certificate chain and key; both `None` means a self-signed pair in `<data_dir>/tls`.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Smtp {
+    pub listen: Vec<SocketAddr>,
+    pub max_message_size: u64,
+    pub max_recipients: u64,
+    pub max_line_length: u64,
+    pub max_commands: u64,
+    pub max_errors: u64,
+    pub idle_timeout_secs: u64,
+    pub max_connections: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quota {
+    /// Quota given to new accounts; `None` means unlimited.
+    pub default_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Log {
+    /// A `tracing` filter such as `info` or `ardoise=debug,info`.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            server: Server { hostname: "localhost".into(), data_dir: PathBuf::from("ardoise-data") },
+            store: Store { url: None },
+            blob: Blob { path: None },
+            tls: Tls { cert: None, key: None },
+            smtp: Smtp {
+                listen: vec!["0.0.0.0:25".parse().unwrap()],
+                max_message_size: 20 * 1024 * 1024,
+                max_recipients: 1000,
+                max_line_length: 4096,
+                max_commands: 1000,
+                max_errors: 10,
+                idle_timeout_secs: 300,
+                max_connections: 2000,
+            },
+            quota: Quota { default_bytes: Some(2 * 1024 * 1024 * 1024) },
+            log: Log { level: "info".into() },
+        }
+    }
+}
+
+impl Config {
+    /// The store URL with its default applied.
+    pub fn store_url(&self) -> String {
+        match &self.store.url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.server.data_dir.join("ardoise.db").display()),
+        }
+    }
+    /// The blob directory with its default applied.
+    pub fn blob_path(&self) -> PathBuf {
+        self.blob.path.clone().unwrap_or_else(|| self.server.data_dir.join("blobs"))
+    }
+}
+
+/// One problem found in a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line number, when the problem has a place in the file.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "ligne {line} : {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Validates `text`, returning the configuration or every problem found.
+pub fn check(text: &str) -> Result<Config, Vec<Problem>> {
+    value::check(text)
+}
+
+/// Reads and validates a file; I/O errors are reported as one problem.
+pub fn load(path: &std::path::Path) -> Result<Config, Vec<Problem>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![Problem { line: None, message: format!("impossible de lire {} : {e}", path.display()) }]
+    })?;
+    check(&text)
+}
+
+/// Parses a size such as `20M`, `2G`, `512K` or `1048576` (bytes; binary multiples).
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (digits, mult) = match s.char_indices().last()? {
+        (i, 'K' | 'k') => (&s[..i], 1u64 << 10),
+        (i, 'M' | 'm') => (&s[..i], 1 << 20),
+        (i, 'G' | 'g') => (&s[..i], 1 << 30),
+        (i, 'T' | 't') => (&s[..i], 1 << 40),
+        _ => (s, 1),
+    };
+    digits.trim().parse::<u64>().ok()?.checked_mul(mult)
+}
+
+/// Parses a duration such as `300`, `90s`, `5m` or `2h` into seconds.
+pub fn parse_duration_secs(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (digits, mult) = match s.char_indices().last()? {
+        (i, 's') => (&s[..i], 1u64),
+        (i, 'm') => (&s[..i], 60),
+        (i, 'h') => (&s[..i], 3600),
+        (i, 'd') => (&s[..i], 86400),
+        _ => (s, 1),
+    };
+    digits.trim().parse::<u64>().ok()?.checked_mul(mult)
+}
+
+#[cfg(test)]
+mod tests;

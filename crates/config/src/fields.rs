@@ -1,0 +1,235 @@
+//! Every configuration key: its section, default (as TOML), documentation and
+//! how it is validated. Adding a key means adding one entry here.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::value::Val;
+use crate::{Config, parse_duration_secs, parse_size};
+
+/// One key of the configuration file.
+pub struct Field {
+    pub section: &'static str,
+    pub key: &'static str,
+    /// The default, written as it would appear in the file.
+    pub default: &'static str,
+    /// One or more comment lines, French first then English.
+    pub doc: &'static str,
+    pub(crate) apply: fn(&mut Config, &Val) -> Result<(), String>,
+}
+
+fn string(v: &Val) -> Result<String, String> {
+    match v {
+        Val::Str(s) => Ok(s.clone()),
+        other => Err(format!("texte attendu, trouvé {}", describe(other))),
+    }
+}
+
+fn non_empty(v: &Val) -> Result<String, String> {
+    let s = string(v)?;
+    if s.trim().is_empty() { Err("ne doit pas être vide".into()) } else { Ok(s) }
+}
+
+fn optional_path(v: &Val) -> Result<Option<PathBuf>, String> {
+    let s = string(v)?;
+    Ok((!s.is_empty()).then(|| PathBuf::from(s)))
+}
+
+fn count(v: &Val, min: i64, max: i64) -> Result<u64, String> {
+    match v {
+        Val::Int(n) if (min..=max).contains(n) => Ok(*n as u64),
+        Val::Int(n) => Err(format!("{n} hors de l'intervalle {min}..={max}")),
+        other => Err(format!("entier attendu, trouvé {}", describe(other))),
+    }
+}
+
+fn size(v: &Val) -> Result<u64, String> {
+    match v {
+        Val::Int(n) if *n > 0 => Ok(*n as u64),
+        Val::Str(s) => parse_size(s).filter(|n| *n > 0).ok_or_else(|| format!("taille invalide « {s} » (ex. \"20M\", \"2G\")")),
+        other => Err(format!("taille attendue (ex. \"20M\"), trouvé {}", describe(other))),
+    }
+}
+
+fn duration(v: &Val) -> Result<u64, String> {
+    match v {
+        Val::Int(n) if *n > 0 => Ok(*n as u64),
+        Val::Str(s) => parse_duration_secs(s)
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("durée invalide « {s} » (ex. \"300s\", \"5m\")")),
+        other => Err(format!("durée attendue (ex. \"5m\"), trouvé {}", describe(other))),
+    }
+}
+
+fn addresses(v: &Val) -> Result<Vec<SocketAddr>, String> {
+    let Val::List(items) = v else {
+        return Err(format!("liste d'adresses attendue (ex. [\"0.0.0.0:25\"]), trouvé {}", describe(v)));
+    };
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for item in items {
+        match item {
+            Val::Str(s) => match s.parse::<SocketAddr>() {
+                Ok(a) => out.push(a),
+                Err(_) => bad.push(format!("« {s} »")),
+            },
+            other => bad.push(describe(other).to_owned()),
+        }
+    }
+    if bad.is_empty() { Ok(out) } else { Err(format!("adresse:port invalide : {}", bad.join(", "))) }
+}
+
+fn describe(v: &Val) -> &'static str {
+    match v {
+        Val::Str(_) => "du texte",
+        Val::Int(_) => "un entier",
+        Val::Bool => "un booléen",
+        Val::List(_) => "une liste",
+        Val::Other(what) => what,
+    }
+}
+
+/// Every key, in the order of the sample file.
+pub static FIELDS: &[Field] = &[
+    Field {
+        section: "server",
+        key: "hostname",
+        default: "\"localhost\"",
+        doc: "Nom de cette machine dans les bannières et les en-têtes Received:.\nHost name used in greetings and Received: headers.",
+        apply: |c, v| Ok(c.server.hostname = non_empty(v)?),
+    },
+    Field {
+        section: "server",
+        key: "data_dir",
+        default: "\"ardoise-data\"",
+        doc: "Dossier des données (base, messages, certificats).\nData folder (database, messages, certificates).",
+        apply: |c, v| Ok(c.server.data_dir = PathBuf::from(non_empty(v)?)),
+    },
+    Field {
+        section: "store",
+        key: "url",
+        default: "\"\"",
+        doc: "Base de métadonnées : vide = SQLite dans data_dir ; sinon sqlite://chemin ou postgres://….\nMetadata store: empty = SQLite in data_dir; else sqlite://path or postgres://….",
+        apply: |c, v| Ok(c.store.url = Some(string(v)?).filter(|s| !s.is_empty())),
+    },
+    Field {
+        section: "blob",
+        key: "path",
+        default: "\"\"",
+        doc: "Dossier des contenus de messages : vide = data_dir/blobs.\nMessage content folder: empty = data_dir/blobs.",
+        apply: |c, v| Ok(c.blob.path = optional_path(v)?),
+    },
+    Field {
+        section: "tls",
+        key: "cert",
+        default: "\"\"",
+        doc: "Certificat PEM ; vide = certificat auto-signé créé au premier démarrage.\nPEM certificate chain; empty = self-signed certificate made on first start.",
+        apply: |c, v| Ok(c.tls.cert = optional_path(v)?),
+    },
+    Field {
+        section: "tls",
+        key: "key",
+        default: "\"\"",
+        doc: "Clé privée PEM du certificat.\nPEM private key of the certificate.",
+        apply: |c, v| Ok(c.tls.key = optional_path(v)?),
+    },
+    Field {
+        section: "smtp",
+        key: "listen",
+        default: "[\"0.0.0.0:25\"]",
+        doc: "Adresses d'écoute SMTP entrant (rôle MX) ; port 0 = port libre choisi au démarrage.\nIncoming SMTP (MX) listen addresses; port 0 = any free port.",
+        apply: |c, v| Ok(c.smtp.listen = addresses(v)?),
+    },
+    Field {
+        section: "smtp",
+        key: "max_message_size",
+        default: "\"20M\"",
+        doc: "Taille maximale d'un message.\nLargest accepted message.",
+        apply: |c, v| Ok(c.smtp.max_message_size = size(v)?),
+    },
+    Field {
+        section: "smtp",
+        key: "max_recipients",
+        default: "1000",
+        doc: "Destinataires au plus par message.\nMost recipients per message.",
+        apply: |c, v| Ok(c.smtp.max_recipients = count(v, 1, 100_000)?),
+    },
+    Field {
+        section: "smtp",
+        key: "max_line_length",
+        default: "4096",
+        doc: "Longueur maximale d'une ligne de commande.\nLongest command line.",
+        apply: |c, v| Ok(c.smtp.max_line_length = count(v, 512, 1 << 20)?),
+    },
+    Field {
+        section: "smtp",
+        key: "max_commands",
+        default: "1000",
+        doc: "Commandes au plus par session.\nMost commands per session.",
+        apply: |c, v| Ok(c.smtp.max_commands = count(v, 10, 1_000_000)?),
+    },
+    Field {
+        section: "smtp",
+        key: "max_errors",
+        default: "10",
+        doc: "Erreurs tolérées avant de fermer la session.\nErrors tolerated before the session is closed.",
+        apply: |c, v| Ok(c.smtp.max_errors = count(v, 1, 1000)?),
+    },
+    Field {
+        section: "smtp",
+        key: "idle_timeout",
+        default: "\"5m\"",
+        doc: "Inactivité maximale d'un client.\nLongest a client may stay silent.",
+        apply: |c, v| Ok(c.smtp.idle_timeout_secs = duration(v)?),
+    },
+    Field {
+        section: "smtp",
+        key: "max_connections",
+        default: "2000",
+        doc: "Connexions SMTP simultanées au plus.\nMost simultaneous SMTP connections.",
+        apply: |c, v| Ok(c.smtp.max_connections = count(v, 1, 1_000_000)?),
+    },
+    Field {
+        section: "quota",
+        key: "default",
+        default: "\"2G\"",
+        doc: "Quota des nouveaux comptes ; \"0\" = illimité.\nQuota of new accounts; \"0\" = unlimited.",
+        apply: |c, v| {
+            c.quota.default_bytes = match v {
+                Val::Str(s) if s.trim() == "0" => None,
+                Val::Int(0) => None,
+                other => Some(size(other)?),
+            };
+            Ok(())
+        },
+    },
+    Field {
+        section: "log",
+        key: "level",
+        default: "\"info\"",
+        doc: "Filtre des journaux (ex. \"info\", \"ardoise=debug,info\").\nLog filter.",
+        apply: |c, v| Ok(c.log.level = non_empty(v)?),
+    },
+];
+
+/// The commented sample file: every key with its default, commented out.
+pub fn sample() -> String {
+    let mut out = String::from(
+        "# Configuration d'Ardoise / Ardoise configuration.\n\
+         # Chaque clé est montrée avec sa valeur par défaut ; décommentez pour changer.\n\
+         # Every key is shown with its default; uncomment to change it.\n\
+         # Vérifier / check: ardoise config check --config ardoise.toml\n",
+    );
+    let mut section = "";
+    for f in FIELDS {
+        if f.section != section {
+            section = f.section;
+            out.push_str(&format!("\n[{section}]\n"));
+        }
+        for line in f.doc.lines() {
+            out.push_str(&format!("# {line}\n"));
+        }
+        out.push_str(&format!("# {} = {}\n", f.key, f.default));
+    }
+    out
+}

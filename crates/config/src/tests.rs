@@ -1,0 +1,91 @@
+use super::*;
+
+fn uncomment_keys(sample: &str) -> String {
+    sample
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if FIELDS.iter().any(|f| rest.starts_with(&format!("{} = ", f.key))) => rest.to_owned(),
+            _ => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn sample_with_every_key_uncommented_is_the_default() {
+    let text = uncomment_keys(&sample());
+    assert_eq!(check(&text).unwrap(), Config::default());
+}
+
+#[test]
+fn checked_in_sample_is_up_to_date() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../ardoise.sample.toml");
+    let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+    if std::env::var_os("UPDATE_SAMPLE").is_some() {
+        std::fs::write(path, sample()).unwrap();
+        return;
+    }
+    assert_eq!(on_disk, sample(), "ardoise.sample.toml is stale: rerun with UPDATE_SAMPLE=1");
+}
+
+#[test]
+fn empty_file_is_the_default() {
+    assert_eq!(check("").unwrap(), Config::default());
+}
+
+#[test]
+fn reports_every_problem_with_its_line() {
+    let text = "\
+[server]
+hostname = \"\"
+colour = \"blue\"
+
+[smtp]
+listen = [\"127.0.0.1:25\", \"nowhere\"]
+max_message_size = \"huge\"
+max_recipients = 0
+idle_timeout = \"5m\"
+
+[imaginary]
+x = 1
+";
+    let problems = check(text).unwrap_err();
+    let lines: Vec<Option<usize>> = problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, vec![Some(2), Some(3), Some(6), Some(7), Some(8), Some(11)], "{problems:#?}");
+    assert!(problems[1].message.contains("clé inconnue « colour »"));
+    assert!(problems[2].message.contains("« nowhere »"));
+    assert!(problems[5].message.contains("[imaginary]"));
+}
+
+#[test]
+fn syntax_errors_do_not_hide_later_problems() {
+    let text = "[server]\nhostname = \n[smtp]\nmax_errors = \"x\"\n";
+    let problems = check(text).unwrap_err();
+    assert!(problems.iter().any(|p| p.line == Some(2) && p.message.contains("syntaxe")), "{problems:#?}");
+    assert!(problems.iter().any(|p| p.line == Some(4) && p.message.contains("max_errors")), "{problems:#?}");
+}
+
+#[test]
+fn tls_cert_needs_key() {
+    let problems = check("[tls]\ncert = \"a.pem\"\n").unwrap_err();
+    assert!(problems[0].message.contains("tls.key"));
+}
+
+#[test]
+fn sizes_and_durations() {
+    assert_eq!(parse_size("20M"), Some(20 << 20));
+    assert_eq!(parse_size("1024"), Some(1024));
+    assert_eq!(parse_size("x"), None);
+    assert_eq!(parse_duration_secs("5m"), Some(300));
+    assert_eq!(parse_duration_secs("90s"), Some(90));
+    let c = check("[quota]\ndefault = \"0\"\n[smtp]\nmax_message_size = 1000\n").unwrap();
+    assert_eq!(c.quota.default_bytes, None);
+    assert_eq!(c.smtp.max_message_size, 1000);
+}
+
+#[test]
+fn store_url_default_and_scheme() {
+    let c = Config::default();
+    assert_eq!(c.store_url(), "sqlite://ardoise-data/ardoise.db");
+    assert!(check("[store]\nurl = \"mysql://x\"\n").is_err());
+}
