@@ -10,6 +10,7 @@ mod account;
 mod error;
 mod flags;
 mod org;
+pub mod translit;
 
 pub use account::{AccountStatus, Role, SpecialUse};
 pub use address::{Address, AddressError, Domain};
