@@ -1,1 +1,11 @@
-//! net (being written)
+//! Network plumbing shared by every listener: for now, the TLS material.
+//!
+//! Each protocol adapter (SMTP, IMAP, HTTP...) needs the same server certificate and
+//! the same rustls settings; this crate builds them once so that no adapter reads PEM
+//! files or picks cipher suites on its own. When the administrator gives no
+//! certificate, a self-signed one is generated on first start in the data folder and
+//! reused afterwards, so that a fresh install (and the demo) speaks TLS at once.
+
+mod tls;
+
+pub use tls::{NetError, load_certs, load_private_key, server_tls};

@@ -1,1 +1,118 @@
-//! smtp (being written)
+//! Incoming SMTP: the MX role of Ardoise.
+//!
+//! This crate is the only one that knows the SMTP wire format. It accepts connections,
+//! runs one session state machine per client (EHLO, MAIL, RCPT, DATA/BDAT, STARTTLS,
+//! pipelining) and hands each accepted message to a [`MailSink`], the business side,
+//! which decides who is local and stores the message durably. Commands are parsed with
+//! `smtp-proto`; framing, dot-unstuffing, limits and replies are done here.
+//!
+//! Sessions are generic over their stream so that tests drive them in memory, and the
+//! STARTTLS upgrade happens in place on the same stream. Every refusal goes through one
+//! error type whose mapping to reply codes lives in `reply.rs`.
+
+mod conn;
+mod data;
+mod received;
+mod reply;
+mod server;
+mod session;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub use server::{handle_connection, serve};
+
+/// Limits and identity of the SMTP listener.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    /// Name announced in the greeting, EHLO reply and `Received:` header.
+    pub hostname: String,
+    /// Largest accepted message, in bytes, before the `Received:` header is added.
+    pub max_message_size: usize,
+    /// Most recipients accepted in one transaction.
+    pub max_recipients: usize,
+    /// Longest command line, CRLF included (message lines are not limited by this).
+    pub max_line_length: usize,
+    /// Most commands accepted in one session.
+    pub max_commands: usize,
+    /// Client errors tolerated before the session is closed with a 421.
+    pub max_errors: usize,
+    /// How long the server waits for the client before a 421 and a close.
+    pub idle_timeout: Duration,
+    /// Most simultaneous connections handled by [`serve`].
+    pub max_connections: usize,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            hostname: "localhost".to_owned(),
+            max_message_size: 20 * 1024 * 1024,
+            max_recipients: 1000,
+            max_line_length: 4096,
+            max_commands: 1000,
+            max_errors: 10,
+            idle_timeout: Duration::from_secs(300),
+            max_connections: 1000,
+        }
+    }
+}
+
+/// What the business side says about one `RCPT TO`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RcptVerdict {
+    /// A local mailbox; the value is its account id.
+    Accept(i64),
+    /// A local domain, but no such mailbox.
+    UnknownUser,
+    /// Not a domain this server receives mail for (relaying is denied).
+    NotLocal,
+    /// The mailbox exists but is full.
+    OverQuota,
+    /// The answer is unknown right now (database unavailable...): the client should retry.
+    TemporaryFailure,
+}
+
+/// The SMTP envelope of one accepted message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The reverse path; `None` is the null sender `<>` (bounces).
+    pub mail_from: Option<model::Address>,
+    /// Accepted recipients with the account id their verdict gave.
+    pub recipients: Vec<(model::Address, i64)>,
+    /// The name given in HELO/EHLO (sanitised).
+    pub helo: String,
+    /// The client's address.
+    pub remote_ip: IpAddr,
+    /// Whether the message travelled over TLS.
+    pub tls: bool,
+}
+
+/// Why the business side could not store a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DeliverError {
+    /// Temporary errors become 451 (the client retries), permanent ones 554.
+    pub transience: model::Transience,
+    /// Sent to the client after the status code: no secrets, one line.
+    pub message: String,
+}
+
+/// The business side of incoming mail, implemented by the domain layer.
+pub trait MailSink: Send + Sync + 'static {
+    /// Decides whether `rcpt` may receive mail here; `size` is the SIZE= parameter when
+    /// the client declared one.
+    fn check_recipient(
+        &self,
+        rcpt: &model::Address,
+        size: Option<u64>,
+    ) -> impl Future<Output = RcptVerdict> + Send;
+
+    /// Stores `message` (the `Received:` header already prepended) for every recipient
+    /// of `envelope`; returns only once the message and its metadata are durable on disk.
+    fn deliver(
+        &self,
+        envelope: &Envelope,
+        message: Vec<u8>,
+    ) -> impl Future<Output = Result<(), DeliverError>> + Send;
+}

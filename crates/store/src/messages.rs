@@ -1,0 +1,323 @@
+//! Reading messages, changing their flags, expunging them, the change log,
+//! and the blob bookkeeping the garbage collector relies on.
+
+use std::collections::BTreeMap;
+
+use model::{AccountId, BlobId, MailboxId, MessageId};
+use sqlx::AnyConnection;
+use sqlx::Row;
+
+use crate::deliver::{add_to_accounts, batch};
+use crate::error::{Error, Result};
+use crate::sql::{CHUNK_ROWS, Locked, check_flags, keywords_text, placeholders, tuples};
+use crate::types::{
+    BLOB_COLS, BlobRow, CHANGE_COLS, Change, ChangeKind, MESSAGE_COLS, MessageRow, blob_id,
+};
+use crate::{Backend, Store, now};
+
+impl Store {
+    // ----- reading -----
+
+    /// The messages of a mailbox, by increasing UID.
+    pub async fn messages(&self, mailbox: MailboxId) -> Result<Vec<MessageRow>> {
+        let sql = format!("SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = $1 ORDER BY uid");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(mailbox)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(MessageRow::from_row).collect()
+    }
+
+    pub async fn message_by_uid(&self, mailbox: MailboxId, uid: i64) -> Result<Option<MessageRow>> {
+        let sql = format!("SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = $1 AND uid = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(mailbox)
+            .bind(uid)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(MessageRow::from_row).transpose()
+    }
+
+    pub async fn message(&self, id: MessageId) -> Result<Option<MessageRow>> {
+        let sql = format!("SELECT {MESSAGE_COLS} FROM messages WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(MessageRow::from_row).transpose()
+    }
+
+    /// The shared row of a blob: reference count and message analysis.
+    pub async fn blob_meta(&self, id: &BlobId) -> Result<Option<BlobRow>> {
+        let sql = format!("SELECT {BLOB_COLS} FROM blobs WHERE hash = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(BlobRow::from_row).transpose()
+    }
+
+    /// Changes of a mailbox with a modseq above `modseq`, oldest first
+    /// (IMAP CONDSTORE and QRESYNC). Includes the mailbox's own `mailbox`
+    /// entries (its creation has modseq 1).
+    pub async fn changes_since(&self, mailbox: MailboxId, modseq: i64) -> Result<Vec<Change>> {
+        let sql = format!(
+            "SELECT {CHANGE_COLS} FROM changes WHERE mailbox_id = $1 AND modseq > $2 ORDER BY modseq, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(mailbox)
+            .bind(modseq)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Change::from_row).collect()
+    }
+
+    /// Changes of an account with an id above `after`, oldest first (JMAP
+    /// states). Within an account, ids follow commit order.
+    pub async fn account_changes_since(
+        &self,
+        account: AccountId,
+        after: i64,
+    ) -> Result<Vec<Change>> {
+        let sql = format!(
+            "SELECT {CHANGE_COLS} FROM changes WHERE account_id = $1 AND id > $2 ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(account)
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Change::from_row).collect()
+    }
+
+    // ----- flags and expunge -----
+
+    /// Replaces a message's flags and keywords, gives it a new modseq (the
+    /// mailbox's next) and logs a `flags` change. Returns the new modseq.
+    pub async fn set_flags(
+        &self,
+        message: MessageId,
+        flags: i64,
+        keywords: &[String],
+    ) -> Result<i64> {
+        check_flags(flags)?;
+        let keywords = keywords_text(keywords)?;
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("SELECT account_id, mailbox_id FROM messages WHERE id = $1")
+            .bind(message)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(Error::NotFound("message"))?;
+        let account: AccountId = row.try_get("account_id")?;
+        let mailbox: MailboxId = row.try_get("mailbox_id")?;
+        self.lock_ids(&mut tx, Locked::Accounts, &[account]).await?;
+        self.lock_ids(&mut tx, Locked::Mailboxes, &[mailbox])
+            .await?;
+        let modseq = bump_modseq(&mut tx, mailbox, 1).await?;
+        // The message may have been expunged while this transaction waited.
+        let uid: Option<i64> =
+            sqlx::query_scalar("UPDATE messages SET flags = $1, keywords = $2, modseq = $3 WHERE id = $4 RETURNING uid")
+                .bind(flags)
+                .bind(&keywords)
+                .bind(modseq)
+                .bind(message)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let uid = uid.ok_or(Error::NotFound("message"))?;
+        sqlx::query(
+            "INSERT INTO changes (account_id, mailbox_id, modseq, kind, uid, message_id, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(account)
+        .bind(mailbox)
+        .bind(modseq)
+        .bind(ChangeKind::Flags.as_str())
+        .bind(uid)
+        .bind(message)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(modseq)
+    }
+
+    /// Removes the messages with these UIDs from a mailbox and returns the
+    /// UIDs actually removed, in increasing order (UIDs not present are
+    /// ignored). Each removal drops a blob reference (releasing the blob when
+    /// it was the last), frees the account's usage, and is logged as an
+    /// `expunge` change with a modseq of its own.
+    pub async fn expunge(&self, mailbox: MailboxId, uids: &[i64]) -> Result<Vec<i64>> {
+        let mut uids = uids.to_vec();
+        uids.sort_unstable();
+        uids.dedup();
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = now();
+        let mut tx = self.write_tx().await?;
+        let account: AccountId =
+            sqlx::query_scalar("SELECT account_id FROM mailboxes WHERE id = $1")
+                .bind(mailbox)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(Error::NotFound("mailbox"))?;
+        self.lock_ids(&mut tx, Locked::Accounts, &[account]).await?;
+        self.lock_ids(&mut tx, Locked::Mailboxes, &[mailbox])
+            .await?;
+
+        let mut gone: Vec<Gone> = Vec::new();
+        for chunk in uids.chunks(CHUNK_ROWS) {
+            let sql = format!(
+                "DELETE FROM messages WHERE mailbox_id = $1 AND uid IN ({}) RETURNING id, uid, size, blob_hash",
+                placeholders(2, chunk.len())
+            );
+            let mut q = batch(sql, chunk.len()).bind(mailbox);
+            for uid in chunk {
+                q = q.bind(*uid);
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                gone.push(Gone {
+                    id: row.try_get("id")?,
+                    uid: row.try_get("uid")?,
+                    size: row.try_get("size")?,
+                    blob: row.try_get("blob_hash")?,
+                });
+            }
+        }
+        if gone.is_empty() {
+            tx.rollback().await?;
+            return Ok(Vec::new());
+        }
+        gone.sort_by_key(|g| g.uid);
+
+        let mut per_blob: BTreeMap<&str, i64> = BTreeMap::new();
+        for g in &gone {
+            *per_blob.entry(g.blob.as_str()).or_default() += 1;
+        }
+        let per_blob: Vec<(&str, i64)> = per_blob.into_iter().collect();
+        self.release_blob_refs(&mut tx, &per_blob, now).await?;
+        let freed: i64 = gone.iter().map(|g| g.size).sum();
+        add_to_accounts(&mut tx, &[(account, -freed)]).await?;
+
+        let count = gone.len() as i64;
+        let first_modseq = bump_modseq(&mut tx, mailbox, count).await? - count + 1;
+        for (c, chunk) in gone.chunks(CHUNK_ROWS).enumerate() {
+            let sql = format!(
+                "INSERT INTO changes (at, kind, account_id, mailbox_id, modseq, uid, message_id) VALUES {}",
+                tuples("$1, $2, $3, $4", 5, chunk.len(), 3)
+            );
+            let mut q = batch(sql, chunk.len())
+                .bind(now)
+                .bind(ChangeKind::Expunge.as_str())
+                .bind(account)
+                .bind(mailbox);
+            for (i, g) in chunk.iter().enumerate() {
+                q = q
+                    .bind(first_modseq + (c * CHUNK_ROWS + i) as i64)
+                    .bind(g.uid)
+                    .bind(g.id);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(gone.into_iter().map(|g| g.uid).collect())
+    }
+
+    /// Drops references from blobs: `(hash, count)` pairs sorted by hash.
+    /// On PostgreSQL the rows are locked in hash order first, so that two
+    /// expunges sharing blobs cannot deadlock.
+    async fn release_blob_refs(
+        &self,
+        conn: &mut AnyConnection,
+        per_blob: &[(&str, i64)],
+        now: i64,
+    ) -> Result<()> {
+        for chunk in per_blob.chunks(CHUNK_ROWS) {
+            if self.backend == Backend::Postgres {
+                let sql = format!(
+                    "SELECT hash FROM blobs WHERE hash IN ({}) ORDER BY hash FOR NO KEY UPDATE",
+                    placeholders(1, chunk.len())
+                );
+                let mut q = batch(sql, chunk.len());
+                for (hash, _) in chunk {
+                    q = q.bind(*hash);
+                }
+                q.fetch_all(&mut *conn).await?;
+            }
+            let now_param = chunk.len() * 2 + 1;
+            let sql = format!(
+                "WITH v(h, n) AS (VALUES {}) \
+                 UPDATE blobs SET refcount = blobs.refcount - v.n, \
+                 released_at = CASE WHEN blobs.refcount - v.n <= 0 THEN ${now_param} ELSE blobs.released_at END \
+                 FROM v WHERE blobs.hash = v.h",
+                tuples("", 1, chunk.len(), 2)
+            );
+            let mut q = batch(sql, chunk.len());
+            for (hash, n) in chunk {
+                q = q.bind(*hash).bind(*n);
+            }
+            q.bind(now).execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    // ----- blob garbage collection -----
+
+    /// Blobs without any reference, released at or before `older_than_unix`.
+    pub async fn released_blobs(&self, older_than_unix: i64) -> Result<Vec<BlobId>> {
+        let hashes: Vec<String> = sqlx::query_scalar(
+            "SELECT hash FROM blobs WHERE refcount = 0 AND released_at <= $1 ORDER BY released_at, hash",
+        )
+        .bind(older_than_unix)
+        .fetch_all(&self.pool)
+        .await?;
+        hashes.iter().map(|h| blob_id(h)).collect()
+    }
+
+    /// Deletes a blob's row if it still has no reference, and tells whether
+    /// it did. Only then may the collector delete the file; a delivery racing
+    /// with the collector either comes first (the row survives) or recreates
+    /// the row after it (and has rewritten the file before).
+    pub async fn forget_blob(&self, id: &BlobId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM blobs WHERE hash = $1 AND refcount = 0")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Whether the store has a row for this blob (referenced or not).
+    pub async fn blob_known(&self, id: &BlobId) -> Result<bool> {
+        let found: Option<String> = sqlx::query_scalar("SELECT hash FROM blobs WHERE hash = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    pub async fn blob_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM blobs")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+/// A removed message row.
+struct Gone {
+    id: MessageId,
+    uid: i64,
+    size: i64,
+    blob: String,
+}
+
+/// Raises a mailbox's highest modseq by `by` and returns the new value.
+async fn bump_modseq(conn: &mut AnyConnection, mailbox: MailboxId, by: i64) -> Result<i64> {
+    let modseq: Option<i64> = sqlx::query_scalar(
+        "UPDATE mailboxes SET highest_modseq = highest_modseq + $1 WHERE id = $2 RETURNING highest_modseq",
+    )
+    .bind(by)
+    .bind(mailbox)
+    .fetch_optional(conn)
+    .await?;
+    modseq.ok_or(Error::NotFound("mailbox"))
+}
