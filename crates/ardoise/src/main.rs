@@ -1,1 +1,34 @@
-fn main() {}
+//! `ardoise`: the one program an académie installs. This crate is the edge: it
+//! reads the configuration, opens the store, wires the domain services to the
+//! protocol adapters and offers the command line (serve, demo, admin, config).
+//! `anyhow` is used here and nowhere below.
+
+mod admin;
+mod cli;
+mod demo;
+mod demo_mail;
+mod mx;
+mod password;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ardoise: impossible de démarrer le runtime : {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ardoise: erreur : {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

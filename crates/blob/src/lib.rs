@@ -43,10 +43,7 @@ impl BlobStore {
         fs::create_dir_all(root.join("objects"))?;
         fs::create_dir_all(root.join("tmp"))?;
         sync_dir(&root)?;
-        Ok(BlobStore {
-            root,
-            durable_dirs: Arc::new(Mutex::new(HashSet::new())),
-        })
+        Ok(BlobStore { root, durable_dirs: Arc::new(Mutex::new(HashSet::new())) })
     }
 
     /// The root folder given to [`BlobStore::open`].
@@ -63,11 +60,7 @@ impl BlobStore {
     /// Where the object with this identifier lives: `objects/ab/cd/<hash>`.
     pub fn path(&self, id: &BlobId) -> PathBuf {
         let h = id.as_str();
-        self.root
-            .join("objects")
-            .join(&h[0..2])
-            .join(&h[2..4])
-            .join(h)
+        self.root.join("objects").join(&h[0..2]).join(&h[2..4]).join(h)
     }
 
     /// Stores `bytes` durably and returns their identifier.
@@ -80,10 +73,7 @@ impl BlobStore {
     fn put_blocking(&self, bytes: &[u8]) -> io::Result<BlobId> {
         let id = Self::id_of(bytes);
         let dest = self.path(&id);
-        let dir = dest
-            .parent()
-            .expect("object paths have a parent folder")
-            .to_path_buf();
+        let dir = dest.parent().expect("object paths have a parent folder").to_path_buf();
         self.ensure_durable_dir(&id, &dir)?;
 
         let mut tmp = tempfile::Builder::new()
@@ -101,12 +91,7 @@ impl BlobStore {
     /// directory entries reached the disk before any object inside is trusted.
     fn ensure_durable_dir(&self, id: &BlobId, dir: &Path) -> io::Result<()> {
         let key = id.as_str()[..4].to_owned();
-        if self
-            .durable_dirs
-            .lock()
-            .expect("durable_dirs lock poisoned")
-            .contains(&key)
-        {
+        if self.durable_dirs.lock().expect("durable_dirs lock poisoned").contains(&key) {
             return Ok(());
         }
         fs::create_dir_all(dir)?;
@@ -114,10 +99,7 @@ impl BlobStore {
         let mid = dir.parent().expect("fan-out folders have a parent");
         sync_dir(mid)?;
         sync_dir(&self.root.join("objects"))?;
-        self.durable_dirs
-            .lock()
-            .expect("durable_dirs lock poisoned")
-            .insert(key);
+        self.durable_dirs.lock().expect("durable_dirs lock poisoned").insert(key);
         Ok(())
     }
 
@@ -180,9 +162,7 @@ impl BlobStore {
                     continue;
                 }
                 // A file modified "in the future" (clock change) counts as fresh.
-                let age = now
-                    .duration_since(meta.modified()?)
-                    .unwrap_or(Duration::ZERO);
+                let age = now.duration_since(meta.modified()?).unwrap_or(Duration::ZERO);
                 if age >= older_than {
                     match fs::remove_file(entry.path()) {
                         Ok(()) => removed += 1,
@@ -213,12 +193,8 @@ impl BlobStore {
 }
 
 /// Runs blocking file work off the async executor.
-async fn run_blocking<T: Send + 'static>(
-    f: impl FnOnce() -> io::Result<T> + Send + 'static,
-) -> io::Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(io::Error::other)?
+async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(io::Error::other)?
 }
 
 /// Flushes a directory's entries (new, renamed or removed names) to disk.
@@ -228,10 +204,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 
 /// Calls `visit` for every well-formed object file under `objects/xx/yy/`.
 /// Names that are not blob identifiers are ignored rather than reported.
-fn walk_objects(
-    objects: &Path,
-    visit: &mut dyn FnMut(BlobId, fs::Metadata) -> io::Result<()>,
-) -> io::Result<()> {
+fn walk_objects(objects: &Path, visit: &mut dyn FnMut(BlobId, fs::Metadata) -> io::Result<()>) -> io::Result<()> {
     for first in fs::read_dir(objects)? {
         let first = first?;
         if !first.file_type()?.is_dir() {
@@ -282,10 +255,7 @@ mod tests {
         let path = store.path(&id);
         let rel = path.strip_prefix(store.root()).unwrap();
         let h = id.as_str();
-        assert_eq!(
-            rel,
-            Path::new("objects").join(&h[..2]).join(&h[2..4]).join(h)
-        );
+        assert_eq!(rel, Path::new("objects").join(&h[..2]).join(&h[2..4]).join(h));
     }
 
     #[tokio::test]
@@ -324,10 +294,7 @@ mod tests {
     #[tokio::test]
     async fn missing_blob_is_not_found() {
         let (_dir, store) = store();
-        let err = store
-            .get(&BlobStore::id_of(b"never stored"))
-            .await
-            .unwrap_err();
+        let err = store.get(&BlobStore::id_of(b"never stored")).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
     }
 
@@ -336,10 +303,7 @@ mod tests {
         let (_dir, store) = store();
         let id = store.put(b"original").await.unwrap();
         fs::write(store.path(&id), b"tampered").unwrap();
-        assert_eq!(
-            store.get(&id).await.unwrap_err().kind(),
-            io::ErrorKind::InvalidData
-        );
+        assert_eq!(store.get(&id).await.unwrap_err().kind(), io::ErrorKind::InvalidData);
     }
 
     #[tokio::test]
@@ -358,13 +322,7 @@ mod tests {
         let (_dir, store) = store();
         let id = store.put(b"x").await.unwrap();
         fs::write(store.path(&id).with_file_name("notes.txt"), b"?").unwrap();
-        let listed: Vec<_> = store
-            .list()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
+        let listed: Vec<_> = store.list().await.unwrap().into_iter().map(|(id, _)| id).collect();
         assert_eq!(listed, vec![id]);
     }
 

@@ -46,7 +46,9 @@ fn count(v: &Val, min: i64, max: i64) -> Result<u64, String> {
 fn size(v: &Val) -> Result<u64, String> {
     match v {
         Val::Int(n) if *n > 0 => Ok(*n as u64),
-        Val::Str(s) => parse_size(s).filter(|n| *n > 0).ok_or_else(|| format!("taille invalide « {s} » (ex. \"20M\", \"2G\")")),
+        Val::Str(s) => {
+            parse_size(s).filter(|n| *n > 0).ok_or_else(|| format!("taille invalide « {s} » (ex. \"20M\", \"2G\")"))
+        }
         other => Err(format!("taille attendue (ex. \"20M\"), trouvé {}", describe(other))),
     }
 }
@@ -96,98 +98,140 @@ pub static FIELDS: &[Field] = &[
         key: "hostname",
         default: "\"localhost\"",
         doc: "Nom de cette machine dans les bannières et les en-têtes Received:.\nHost name used in greetings and Received: headers.",
-        apply: |c, v| Ok(c.server.hostname = non_empty(v)?),
+        apply: |c, v| {
+            c.server.hostname = non_empty(v)?;
+            Ok(())
+        },
     },
     Field {
         section: "server",
         key: "data_dir",
         default: "\"ardoise-data\"",
         doc: "Dossier des données (base, messages, certificats).\nData folder (database, messages, certificates).",
-        apply: |c, v| Ok(c.server.data_dir = PathBuf::from(non_empty(v)?)),
+        apply: |c, v| {
+            c.server.data_dir = PathBuf::from(non_empty(v)?);
+            Ok(())
+        },
     },
     Field {
         section: "store",
         key: "url",
         default: "\"\"",
         doc: "Base de métadonnées : vide = SQLite dans data_dir ; sinon sqlite://chemin ou postgres://….\nMetadata store: empty = SQLite in data_dir; else sqlite://path or postgres://….",
-        apply: |c, v| Ok(c.store.url = Some(string(v)?).filter(|s| !s.is_empty())),
+        apply: |c, v| {
+            c.store.url = Some(string(v)?).filter(|s| !s.is_empty());
+            Ok(())
+        },
     },
     Field {
         section: "blob",
         key: "path",
         default: "\"\"",
         doc: "Dossier des contenus de messages : vide = data_dir/blobs.\nMessage content folder: empty = data_dir/blobs.",
-        apply: |c, v| Ok(c.blob.path = optional_path(v)?),
+        apply: |c, v| {
+            c.blob.path = optional_path(v)?;
+            Ok(())
+        },
     },
     Field {
         section: "tls",
         key: "cert",
         default: "\"\"",
         doc: "Certificat PEM ; vide = certificat auto-signé créé au premier démarrage.\nPEM certificate chain; empty = self-signed certificate made on first start.",
-        apply: |c, v| Ok(c.tls.cert = optional_path(v)?),
+        apply: |c, v| {
+            c.tls.cert = optional_path(v)?;
+            Ok(())
+        },
     },
     Field {
         section: "tls",
         key: "key",
         default: "\"\"",
         doc: "Clé privée PEM du certificat.\nPEM private key of the certificate.",
-        apply: |c, v| Ok(c.tls.key = optional_path(v)?),
+        apply: |c, v| {
+            c.tls.key = optional_path(v)?;
+            Ok(())
+        },
     },
     Field {
         section: "smtp",
         key: "listen",
         default: "[\"0.0.0.0:25\"]",
         doc: "Adresses d'écoute SMTP entrant (rôle MX) ; port 0 = port libre choisi au démarrage.\nIncoming SMTP (MX) listen addresses; port 0 = any free port.",
-        apply: |c, v| Ok(c.smtp.listen = addresses(v)?),
+        apply: |c, v| {
+            c.smtp.listen = addresses(v)?;
+            Ok(())
+        },
     },
     Field {
         section: "smtp",
         key: "max_message_size",
         default: "\"20M\"",
         doc: "Taille maximale d'un message.\nLargest accepted message.",
-        apply: |c, v| Ok(c.smtp.max_message_size = size(v)?),
+        apply: |c, v| {
+            c.smtp.max_message_size = size(v)?;
+            Ok(())
+        },
     },
     Field {
         section: "smtp",
         key: "max_recipients",
         default: "1000",
         doc: "Destinataires au plus par message.\nMost recipients per message.",
-        apply: |c, v| Ok(c.smtp.max_recipients = count(v, 1, 100_000)?),
+        apply: |c, v| {
+            c.smtp.max_recipients = count(v, 1, 100_000)?;
+            Ok(())
+        },
     },
     Field {
         section: "smtp",
         key: "max_line_length",
         default: "4096",
         doc: "Longueur maximale d'une ligne de commande.\nLongest command line.",
-        apply: |c, v| Ok(c.smtp.max_line_length = count(v, 512, 1 << 20)?),
+        apply: |c, v| {
+            c.smtp.max_line_length = count(v, 512, 1 << 20)?;
+            Ok(())
+        },
     },
     Field {
         section: "smtp",
         key: "max_commands",
         default: "1000",
         doc: "Commandes au plus par session.\nMost commands per session.",
-        apply: |c, v| Ok(c.smtp.max_commands = count(v, 10, 1_000_000)?),
+        apply: |c, v| {
+            c.smtp.max_commands = count(v, 10, 1_000_000)?;
+            Ok(())
+        },
     },
     Field {
         section: "smtp",
         key: "max_errors",
         default: "10",
         doc: "Erreurs tolérées avant de fermer la session.\nErrors tolerated before the session is closed.",
-        apply: |c, v| Ok(c.smtp.max_errors = count(v, 1, 1000)?),
+        apply: |c, v| {
+            c.smtp.max_errors = count(v, 1, 1000)?;
+            Ok(())
+        },
     },
     Field {
         section: "smtp",
         key: "idle_timeout",
         default: "\"5m\"",
         doc: "Inactivité maximale d'un client.\nLongest a client may stay silent.",
-        apply: |c, v| Ok(c.smtp.idle_timeout_secs = duration(v)?),
+        apply: |c, v| {
+            c.smtp.idle_timeout_secs = duration(v)?;
+            Ok(())
+        },
     },
     Field {
         section: "smtp",
         key: "max_connections",
         default: "2000",
         doc: "Connexions SMTP simultanées au plus.\nMost simultaneous SMTP connections.",
-        apply: |c, v| Ok(c.smtp.max_connections = count(v, 1, 1_000_000)?),
+        apply: |c, v| {
+            c.smtp.max_connections = count(v, 1, 1_000_000)?;
+            Ok(())
+        },
     },
     Field {
         section: "quota",
@@ -208,7 +252,10 @@ pub static FIELDS: &[Field] = &[
         key: "level",
         default: "\"info\"",
         doc: "Filtre des journaux (ex. \"info\", \"ardoise=debug,info\").\nLog filter.",
-        apply: |c, v| Ok(c.log.level = non_empty(v)?),
+        apply: |c, v| {
+            c.log.level = non_empty(v)?;
+            Ok(())
+        },
     },
 ];
 

@@ -141,9 +141,8 @@ pub fn check(text: &str) -> Result<Config, Vec<Problem>> {
 
 /// Reads and validates a file; I/O errors are reported as one problem.
 pub fn load(path: &std::path::Path) -> Result<Config, Vec<Problem>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Problem { line: None, message: format!("impossible de lire {} : {e}", path.display()) }]
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![Problem { line: None, message: format!("impossible de lire {} : {e}", path.display()) }])?;
     check(&text)
 }
 

@@ -107,12 +107,12 @@ fn cross_checks(config: &Config, problems: &mut Vec<Problem>) {
             message: "tls.cert et tls.key vont ensemble : donnez les deux ou aucun".into(),
         });
     }
-    if let Some(url) = &config.store.url {
-        if !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            problems.push(Problem {
-                line: None,
-                message: format!("store.url « {url} » : sqlite://… ou postgres://… attendu"),
+    if let Some(url) = &config.store.url
+        && !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    {
+        problems
+            .push(Problem {
+                line: None, message: format!("store.url « {url} » : sqlite://… ou postgres://… attendu")
             });
-        }
     }
 }

@@ -1,1 +1,80 @@
-//! mailstore (being written)
+//! The mail domain: what happens to a message between "a protocol received these
+//! bytes" and "it is in these mailboxes", and back.
+//!
+//! Every adapter (SMTP today; IMAP APPEND, submission and the webmail later) hands
+//! raw bytes to [`Mailstore::deliver`], which parses them once ([`analyse`]),
+//! writes the blob durably, inserts every recipient's row and quota usage in one
+//! store transaction, and only then tells listeners ([`MailEvent`]). This crate
+//! knows nothing of wire formats and never sees a socket.
+
+pub mod analyse;
+mod deliver;
+mod gc;
+
+use std::sync::Arc;
+
+use blob::BlobStore;
+use model::{AccountId, ErrorKind, MailboxId, Transience};
+use store::Store;
+use tokio::sync::{RwLock, broadcast};
+
+pub use deliver::{Delivered, DeliveryTarget, RecipientStatus};
+pub use gc::GcReport;
+
+/// A change that open sessions may want to hear about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailEvent {
+    /// A new message landed in `mailbox` with this UID and MODSEQ.
+    Delivered { account: AccountId, mailbox: MailboxId, uid: i64, modseq: i64 },
+}
+
+/// Errors of the mail domain, classified for the adapters.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("store: {0}")]
+    Store(#[from] store::Error),
+    #[error("blob storage: {0}")]
+    Blob(#[from] std::io::Error),
+    #[error("no such mailbox for account {0}")]
+    NoMailbox(AccountId),
+    #[error("no recipient")]
+    NoRecipient,
+}
+
+impl ErrorKind for Error {
+    fn transience(&self) -> Transience {
+        match self {
+            Error::Store(e) => e.transience(),
+            // A full or failing disk is expected to be fixed by an operator: retry later.
+            Error::Blob(_) => Transience::Temporary,
+            Error::NoMailbox(_) | Error::NoRecipient => Transience::Permanent,
+        }
+    }
+}
+
+/// The mail domain service. Cheap to share behind an `Arc`.
+pub struct Mailstore {
+    store: Store,
+    blobs: BlobStore,
+    events: broadcast::Sender<MailEvent>,
+    /// Deliveries hold it shared, blob garbage collection exclusively, so a blob
+    /// being written is never deleted as unreferenced in between.
+    gc_lock: RwLock<()>,
+}
+
+impl Mailstore {
+    pub fn new(store: Store, blobs: BlobStore) -> Arc<Mailstore> {
+        let (events, _) = broadcast::channel(4096);
+        Arc::new(Mailstore { store, blobs, events, gc_lock: RwLock::new(()) })
+    }
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+    /// Events from now on; a slow listener sees `Lagged` and must resynchronise.
+    pub fn subscribe(&self) -> broadcast::Receiver<MailEvent> {
+        self.events.subscribe()
+    }
+}

@@ -5,8 +5,8 @@
 //! This crate knows nothing about tokio, SQL, the file system or any wire format;
 //! it only holds types and the rules that belong to them (parsing, normalising).
 
-mod address;
 mod account;
+mod address;
 mod error;
 mod flags;
 mod org;

@@ -17,15 +17,9 @@ const KEY_FILE: &str = "key.pem";
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("{0} holds no PEM certificate")]
     NoCertificate(PathBuf),
     #[error("{0} holds no PEM private key (PKCS#8, PKCS#1 or SEC1)")]
@@ -73,14 +67,9 @@ pub fn server_tls(
 
 /// Reads every certificate of a PEM file, leaf first; fails if there is none.
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError> {
-    let read_err = |source| NetError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+    let read_err = |source| NetError::Read { path: path.to_path_buf(), source };
     let file = fs::File::open(path).map_err(read_err)?;
-    let certs = rustls_pemfile::certs(&mut BufReader::new(file))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(read_err)?;
+    let certs = rustls_pemfile::certs(&mut BufReader::new(file)).collect::<Result<Vec<_>, _>>().map_err(read_err)?;
     if certs.is_empty() {
         return Err(NetError::NoCertificate(path.to_path_buf()));
     }
@@ -89,10 +78,7 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError>
 
 /// Reads the first private key of a PEM file.
 pub fn load_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, NetError> {
-    let read_err = |source| NetError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+    let read_err = |source| NetError::Read { path: path.to_path_buf(), source };
     let file = fs::File::open(path).map_err(read_err)?;
     rustls_pemfile::private_key(&mut BufReader::new(file))
         .map_err(read_err)?
@@ -101,26 +87,15 @@ pub fn load_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, NetError>
 
 /// Generates the self-signed pair unless both files already exist.
 fn ensure_self_signed(dir: &Path, cert: &Path, key: &Path, hostname: &str) -> Result<(), NetError> {
-    let exists = |path: &Path| {
-        path.try_exists().map_err(|source| NetError::Read {
-            path: path.to_path_buf(),
-            source,
-        })
-    };
+    let exists = |path: &Path| path.try_exists().map_err(|source| NetError::Read { path: path.to_path_buf(), source });
     match (exists(cert)?, exists(key)?) {
         (true, true) => return Ok(()),
         (false, false) => {}
         (true, false) => {
-            return Err(NetError::IncompletePair {
-                present: cert.to_path_buf(),
-                missing: key.to_path_buf(),
-            });
+            return Err(NetError::IncompletePair { present: cert.to_path_buf(), missing: key.to_path_buf() });
         }
         (false, true) => {
-            return Err(NetError::IncompletePair {
-                present: key.to_path_buf(),
-                missing: cert.to_path_buf(),
-            });
+            return Err(NetError::IncompletePair { present: key.to_path_buf(), missing: cert.to_path_buf() });
         }
     }
 
@@ -144,10 +119,7 @@ fn ensure_self_signed(dir: &Path, cert: &Path, key: &Path, hostname: &str) -> Re
 
 /// Creates the folder holding the generated pair, readable by the owner only.
 fn create_private_dir(dir: &Path) -> Result<(), NetError> {
-    let write_err = |source| NetError::Write {
-        path: dir.to_path_buf(),
-        source,
-    };
+    let write_err = |source| NetError::Write { path: dir.to_path_buf(), source };
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -161,10 +133,7 @@ fn create_private_dir(dir: &Path) -> Result<(), NetError> {
 /// Writes `bytes` to a temporary sibling, syncs it and renames it over `path`.
 fn write_atomically(path: &Path, bytes: &[u8], secret: bool) -> Result<(), NetError> {
     let tmp = path.with_extension("pem.tmp");
-    let write_err = |source| NetError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
+    let write_err = |source| NetError::Write { path: path.to_path_buf(), source };
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -214,28 +183,21 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let data = tempfile::tempdir().unwrap();
         server_tls(data.path(), None, None, "localhost").unwrap();
-        let mode = fs::metadata(data.path().join("tls").join(KEY_FILE))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = fs::metadata(data.path().join("tls").join(KEY_FILE)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]
     fn loads_explicit_pem_files() {
         let data = tempfile::tempdir().unwrap();
-        let generated =
-            rcgen::generate_simple_self_signed(vec!["mail.example.fr".to_owned()]).unwrap();
+        let generated = rcgen::generate_simple_self_signed(vec!["mail.example.fr".to_owned()]).unwrap();
         let cert = data.path().join("my-cert.pem");
         let key = data.path().join("my-key.pem");
         fs::write(&cert, generated.cert.pem()).unwrap();
         fs::write(&key, generated.signing_key.serialize_pem()).unwrap();
 
         server_tls(data.path(), Some(&cert), Some(&key), "ignored").unwrap();
-        assert_eq!(
-            load_certs(&cert).unwrap()[0].as_ref(),
-            generated.cert.der().as_ref()
-        );
+        assert_eq!(load_certs(&cert).unwrap()[0].as_ref(), generated.cert.der().as_ref());
         // Explicit files must not trigger generation in the data folder.
         assert!(!data.path().join("tls").exists());
     }
@@ -246,10 +208,7 @@ mod tests {
         let cert = data.path().join("absent-cert.pem");
         let key = data.path().join("absent-key.pem");
         let err = server_tls(data.path(), Some(&cert), Some(&key), "x").unwrap_err();
-        assert!(
-            matches!(&err, NetError::Read { path, .. } if path == &cert),
-            "{err}"
-        );
+        assert!(matches!(&err, NetError::Read { path, .. } if path == &cert), "{err}");
         assert!(err.to_string().contains("absent-cert.pem"));
     }
 
@@ -261,18 +220,12 @@ mod tests {
         fs::write(&cert, "this is not PEM\n").unwrap();
         fs::write(&key, "neither is this\n").unwrap();
         let err = server_tls(data.path(), Some(&cert), Some(&key), "x").unwrap_err();
-        assert!(
-            matches!(err, NetError::NoCertificate(ref p) if p == &cert),
-            "{err}"
-        );
+        assert!(matches!(err, NetError::NoCertificate(ref p) if p == &cert), "{err}");
 
         let generated = rcgen::generate_simple_self_signed(vec!["a.fr".to_owned()]).unwrap();
         fs::write(&cert, generated.cert.pem()).unwrap();
         let err = server_tls(data.path(), Some(&cert), Some(&key), "x").unwrap_err();
-        assert!(
-            matches!(err, NetError::NoPrivateKey(ref p) if p == &key),
-            "{err}"
-        );
+        assert!(matches!(err, NetError::NoPrivateKey(ref p) if p == &key), "{err}");
     }
 
     #[test]
@@ -292,10 +245,7 @@ mod tests {
     fn half_configuration_is_refused() {
         let data = tempfile::tempdir().unwrap();
         let cert = data.path().join("cert.pem");
-        assert!(matches!(
-            server_tls(data.path(), Some(&cert), None, "x"),
-            Err(NetError::HalfConfigured)
-        ));
+        assert!(matches!(server_tls(data.path(), Some(&cert), None, "x"), Err(NetError::HalfConfigured)));
     }
 
     #[test]

@@ -51,14 +51,7 @@ pub(crate) struct Conn<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     pub(crate) fn new(stream: S, idle: Duration, shutdown: watch::Receiver<bool>) -> Self {
-        Conn {
-            stream,
-            input: Vec::new(),
-            consumed: 0,
-            output: Vec::new(),
-            idle,
-            shutdown,
-        }
+        Conn { stream, input: Vec::new(), consumed: 0, output: Vec::new(), idle, shutdown }
     }
 
     /// Input received but not consumed yet.
@@ -103,13 +96,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         }
         let start = self.input.len();
         self.input.resize(start + READ_CHUNK, 0);
-        let Conn {
-            stream,
-            input,
-            shutdown,
-            idle,
-            ..
-        } = self;
+        let Conn { stream, input, shutdown, idle, .. } = self;
         let outcome = tokio::select! {
             biased;
             _ = wait_for_shutdown(shutdown) => Err(ConnError::Shutdown),
@@ -162,11 +149,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     }
 
     /// Passes exactly `n` input bytes to `take`, piece by piece, as they arrive.
-    pub(crate) async fn read_exact_with(
-        &mut self,
-        mut n: usize,
-        mut take: impl FnMut(&[u8]),
-    ) -> Result<(), ConnError> {
+    pub(crate) async fn read_exact_with(&mut self, mut n: usize, mut take: impl FnMut(&[u8])) -> Result<(), ConnError> {
         loop {
             let pending = self.buffered();
             let piece = pending.len().min(n);
@@ -229,9 +212,7 @@ mod tests {
     async fn exact_reads_stop_at_the_count() {
         let mut c = conn(b"helloQUIT\r\n");
         let mut got = Vec::new();
-        c.read_exact_with(5, |p| got.extend_from_slice(p))
-            .await
-            .unwrap();
+        c.read_exact_with(5, |p| got.extend_from_slice(p)).await.unwrap();
         assert_eq!(got, b"hello");
         assert_eq!(c.buffered(), b"QUIT\r\n");
     }

@@ -33,12 +33,7 @@ pub(crate) struct DotDecoder {
 impl DotDecoder {
     /// A decoder that keeps at most `limit` bytes of body.
     pub(crate) fn new(limit: usize) -> Self {
-        DotDecoder {
-            state: State::LineStart,
-            limit,
-            body: Vec::new(),
-            too_big: false,
-        }
+        DotDecoder { state: State::LineStart, limit, body: Vec::new(), too_big: false }
     }
 
     /// Consumes bytes from `input`; returns how many were used and whether the end of
@@ -156,9 +151,6 @@ mod tests {
         let (body, tail) = decode(b"0123456789\r\n.\r\nNOOP", 4, 8);
         assert_eq!(body, None);
         assert_eq!(tail, b"NOOP");
-        assert_eq!(
-            decode(b"0123456\r\n.\r\n", 4, 9).0,
-            Some(b"0123456\r\n".to_vec())
-        );
+        assert_eq!(decode(b"0123456\r\n.\r\n", 4, 9).0, Some(b"0123456\r\n".to_vec()));
     }
 }

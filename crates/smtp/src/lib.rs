@@ -102,17 +102,9 @@ pub struct DeliverError {
 pub trait MailSink: Send + Sync + 'static {
     /// Decides whether `rcpt` may receive mail here; `size` is the SIZE= parameter when
     /// the client declared one.
-    fn check_recipient(
-        &self,
-        rcpt: &model::Address,
-        size: Option<u64>,
-    ) -> impl Future<Output = RcptVerdict> + Send;
+    fn check_recipient(&self, rcpt: &model::Address, size: Option<u64>) -> impl Future<Output = RcptVerdict> + Send;
 
     /// Stores `message` (the `Received:` header already prepended) for every recipient
     /// of `envelope`; returns only once the message and its metadata are durable on disk.
-    fn deliver(
-        &self,
-        envelope: &Envelope,
-        message: Vec<u8>,
-    ) -> impl Future<Output = Result<(), DeliverError>> + Send;
+    fn deliver(&self, envelope: &Envelope, message: Vec<u8>) -> impl Future<Output = Result<(), DeliverError>> + Send;
 }

@@ -28,9 +28,7 @@ impl Trace<'_> {
             IpAddr::V4(ip) => format!("[{ip}]"),
             IpAddr::V6(ip) => format!("[IPv6:{ip}]"),
         };
-        let date = now
-            .format(&Rfc2822)
-            .unwrap_or_else(|_| now.unix_timestamp().to_string());
+        let date = now.format(&Rfc2822).unwrap_or_else(|_| now.unix_timestamp().to_string());
         let mut header = format!(
             "Received: from {} ({literal})\r\n\tby {} with {} id {}",
             self.helo,
@@ -61,26 +59,14 @@ impl Trace<'_> {
 /// replies, headers and logs.
 pub(crate) fn new_queue_id() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let micros = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros())
-        .unwrap_or(0);
+    let micros = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{micros:X}{:04X}", n & 0xFFFF)
 }
 
 /// Keeps only characters that are safe in a header and a log line (HELO is free text).
 pub(crate) fn sanitize_helo(name: &str) -> String {
-    name.chars()
-        .take(255)
-        .map(|c| {
-            if c.is_alphanumeric() || ".-_:[]".contains(c) {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect()
+    name.chars().take(255).map(|c| if c.is_alphanumeric() || ".-_:[]".contains(c) { c } else { '?' }).collect()
 }
 
 #[cfg(test)]
@@ -110,10 +96,7 @@ mod tests {
 
     #[test]
     fn helo_cannot_inject_header_text() {
-        assert_eq!(
-            sanitize_helo("evil\r\nX-Injected: 1"),
-            "evil??X-Injected:?1"
-        );
+        assert_eq!(sanitize_helo("evil\r\nX-Injected: 1"), "evil??X-Injected:?1");
         assert_eq!(sanitize_helo("[192.0.2.1]"), "[192.0.2.1]");
     }
 

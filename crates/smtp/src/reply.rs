@@ -22,20 +22,12 @@ pub(crate) struct Reply {
 impl Reply {
     /// A one-line reply with an enhanced status code.
     pub(crate) fn new(code: u16, status: &'static str, text: impl Into<String>) -> Reply {
-        Reply {
-            code,
-            status: Some(status),
-            lines: vec![text.into()],
-        }
+        Reply { code, status: Some(status), lines: vec![text.into()] }
     }
 
     /// A reply without enhanced status code (greeting, HELO and EHLO, per RFC 2034).
     pub(crate) fn plain(code: u16, lines: Vec<String>) -> Reply {
-        Reply {
-            code,
-            status: None,
-            lines,
-        }
+        Reply { code, status: None, lines }
     }
 
     pub(crate) fn ok() -> Reply {
@@ -109,15 +101,11 @@ impl SmtpError {
     pub(crate) fn reply(&self, hostname: &str) -> Option<Reply> {
         use SmtpError::*;
         let reply = match self {
-            BadSequence(why) => {
-                Reply::new(503, "5.5.1", format!("Bad sequence of commands: {why}"))
-            }
+            BadSequence(why) => Reply::new(503, "5.5.1", format!("Bad sequence of commands: {why}")),
             UnknownCommand => Reply::new(500, "5.5.2", "Command unrecognized"),
             NotImplemented(what) => Reply::new(502, "5.5.1", format!("{what} not implemented")),
             Syntax(usage) => Reply::new(501, "5.5.4", format!("Syntax error: {usage}")),
-            UnsupportedParameter(param) => {
-                Reply::new(555, "5.5.4", format!("Unsupported parameter {param}"))
-            }
+            UnsupportedParameter(param) => Reply::new(555, "5.5.4", format!("Unsupported parameter {param}")),
             LineTooLong => Reply::new(500, "5.5.6", "Line too long"),
             BadSender => Reply::new(501, "5.1.7", "Bad sender address syntax"),
             BadRecipient => Reply::new(501, "5.1.3", "Bad recipient address syntax"),
@@ -130,31 +118,17 @@ impl SmtpError {
             MessageTooBig => Reply::new(552, "5.3.4", "Message too big for system"),
             NoValidRecipients => Reply::new(554, "5.5.1", "No valid recipients"),
             Delivery(e) => match e.transience {
-                Transience::Temporary => Reply::new(
-                    451,
-                    "4.3.0",
-                    format!("Temporary failure: {}", one_line(&e.message)),
-                ),
+                Transience::Temporary => {
+                    Reply::new(451, "4.3.0", format!("Temporary failure: {}", one_line(&e.message)))
+                }
                 Transience::Permanent => Reply::new(554, "5.6.0", one_line(&e.message)),
             },
-            TooManyErrors => Reply::new(
-                421,
-                "4.7.0",
-                format!("{hostname} Too many errors, closing connection"),
-            ),
-            TooManyCommands => Reply::new(
-                421,
-                "4.7.0",
-                format!("{hostname} Too many commands, closing connection"),
-            ),
-            Connection(ConnError::Timeout) => Reply::new(
-                421,
-                "4.4.2",
-                format!("{hostname} Idle timeout, closing connection"),
-            ),
-            Connection(ConnError::Shutdown) => {
-                Reply::new(421, "4.3.2", format!("{hostname} Service shutting down"))
+            TooManyErrors => Reply::new(421, "4.7.0", format!("{hostname} Too many errors, closing connection")),
+            TooManyCommands => Reply::new(421, "4.7.0", format!("{hostname} Too many commands, closing connection")),
+            Connection(ConnError::Timeout) => {
+                Reply::new(421, "4.4.2", format!("{hostname} Idle timeout, closing connection"))
             }
+            Connection(ConnError::Shutdown) => Reply::new(421, "4.3.2", format!("{hostname} Service shutting down")),
             Connection(ConnError::Closed | ConnError::Io(_)) => return None,
         };
         Some(reply)
@@ -162,10 +136,7 @@ impl SmtpError {
 
     /// Whether the session must end after this error's reply.
     pub(crate) fn ends_session(&self) -> bool {
-        matches!(
-            self,
-            SmtpError::TooManyErrors | SmtpError::TooManyCommands | SmtpError::Connection(_)
-        )
+        matches!(self, SmtpError::TooManyErrors | SmtpError::TooManyCommands | SmtpError::Connection(_))
     }
 
     /// Whether this is a client mistake counted towards `max_errors`: the 5xx replies
@@ -196,9 +167,7 @@ impl SmtpError {
             E::InvalidSenderAddress => SmtpError::BadSender,
             E::InvalidRecipientAddress => SmtpError::BadRecipient,
             E::SyntaxError { syntax } => SmtpError::Syntax(syntax.to_owned()),
-            E::InvalidParameter { param } => {
-                SmtpError::Syntax(format!("invalid {param} parameter"))
-            }
+            E::InvalidParameter { param } => SmtpError::Syntax(format!("invalid {param} parameter")),
             E::UnsupportedParameter { param } => SmtpError::UnsupportedParameter(param),
             E::NeedsMoreData { .. } | E::ResponseTooLong | E::InvalidResponse { .. } => {
                 SmtpError::Syntax("malformed command".to_owned())
@@ -209,11 +178,7 @@ impl SmtpError {
 
 /// Keeps a message from the business side on one line of reasonable length.
 fn one_line(message: &str) -> String {
-    message
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect()
+    message.chars().map(|c| if c.is_control() { ' ' } else { c }).take(200).collect()
 }
 
 #[cfg(test)]
@@ -228,31 +193,17 @@ mod tests {
 
     #[test]
     fn multi_line_replies_use_dashes() {
-        let reply = Reply::plain(
-            250,
-            vec!["mx".into(), "PIPELINING".into(), "CHUNKING".into()],
-        );
+        let reply = Reply::plain(250, vec!["mx".into(), "PIPELINING".into(), "CHUNKING".into()]);
         assert_eq!(wire(&reply), "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
         assert_eq!(wire(&Reply::ok()), "250 2.0.0 Ok\r\n");
     }
 
     #[test]
     fn delivery_errors_follow_their_transience() {
-        let temporary = SmtpError::Delivery(DeliverError {
-            transience: Transience::Temporary,
-            message: "disk".into(),
-        });
-        assert_eq!(
-            wire(&temporary.reply("mx").unwrap()),
-            "451 4.3.0 Temporary failure: disk\r\n"
-        );
-        let permanent = SmtpError::Delivery(DeliverError {
-            transience: Transience::Permanent,
-            message: "no\r\n250 ok".into(),
-        });
-        assert_eq!(
-            wire(&permanent.reply("mx").unwrap()),
-            "554 5.6.0 no  250 ok\r\n"
-        );
+        let temporary = SmtpError::Delivery(DeliverError { transience: Transience::Temporary, message: "disk".into() });
+        assert_eq!(wire(&temporary.reply("mx").unwrap()), "451 4.3.0 Temporary failure: disk\r\n");
+        let permanent =
+            SmtpError::Delivery(DeliverError { transience: Transience::Permanent, message: "no\r\n250 ok".into() });
+        assert_eq!(wire(&permanent.reply("mx").unwrap()), "554 5.6.0 no  250 ok\r\n");
     }
 }

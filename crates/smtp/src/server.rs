@@ -72,19 +72,10 @@ pub async fn serve(
         );
     }
     drop(listener);
-    tracing::info!(
-        sessions = sessions.len(),
-        "SMTP listener stopped, waiting for sessions"
-    );
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while sessions.join_next().await.is_some() {}
-    })
-    .await;
+    tracing::info!(sessions = sessions.len(), "SMTP listener stopped, waiting for sessions");
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while sessions.join_next().await.is_some() {} }).await;
     if drained.is_err() {
-        tracing::warn!(
-            sessions = sessions.len(),
-            "sessions still running after the grace period, aborting them"
-        );
+        tracing::warn!(sessions = sessions.len(), "sessions still running after the grace period, aborting them");
         sessions.abort_all();
     }
 }
@@ -106,9 +97,7 @@ pub async fn handle_connection<S, K>(
     K: MailSink,
 {
     let conn = Conn::new(stream, cfg.idle_timeout, shutdown.clone());
-    let Ending::StartTls(stream) = Session::new(conn, cfg, sink, remote_ip, false, tls.is_some())
-        .run(true)
-        .await
+    let Ending::StartTls(stream) = Session::new(conn, cfg, sink, remote_ip, false, tls.is_some()).run(true).await
     else {
         return;
     };
@@ -129,9 +118,7 @@ pub async fn handle_connection<S, K>(
     tracing::debug!("TLS established");
     let conn = Conn::new(tls_stream, cfg.idle_timeout, shutdown);
     // RFC 3207: the session starts afresh, without a greeting, and cannot upgrade twice.
-    let _ = Session::new(conn, cfg, sink, remote_ip, true, false)
-        .run(false)
-        .await;
+    let _ = Session::new(conn, cfg, sink, remote_ip, true, false).run(false).await;
 }
 
 /// Tells a client over the connection limit to come back later.

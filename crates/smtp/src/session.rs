@@ -93,18 +93,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
         tls: bool,
         can_starttls: bool,
     ) -> Self {
-        Session {
-            conn,
-            cfg,
-            sink,
-            remote_ip,
-            tls,
-            can_starttls,
-            greeted: None,
-            tx: None,
-            commands: 0,
-            errors: 0,
-        }
+        Session { conn, cfg, sink, remote_ip, tls, can_starttls, greeted: None, tx: None, commands: 0, errors: 0 }
     }
 
     /// Runs the conversation; `greet` is false after STARTTLS, where no 220 is due.
@@ -117,10 +106,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             Ok(Step::StartTls) => match self.conn.into_stream().await {
                 Ok((stream, dropped)) => {
                     if dropped > 0 {
-                        tracing::warn!(
-                            dropped,
-                            "discarded clear-text input pipelined after STARTTLS"
-                        );
+                        tracing::warn!(dropped, "discarded clear-text input pipelined after STARTTLS");
                     }
                     Ending::StartTls(stream)
                 }
@@ -194,10 +180,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             Request::Mail { from } => self.mail(from)?,
             Request::Rcpt { to } => self.rcpt(to, line).await?,
             Request::Data => self.data().await?,
-            Request::Bdat {
-                chunk_size,
-                is_last,
-            } => self.bdat(chunk_size, is_last).await?,
+            Request::Bdat { chunk_size, is_last } => self.bdat(chunk_size, is_last).await?,
             Request::Rset => {
                 self.tx = None;
                 self.conn.queue(&Reply::ok());
@@ -209,15 +192,10 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
                 "Cannot VRFY user, but will accept message and attempt delivery",
             )),
             Request::Help { .. } => {
-                self.conn
-                    .queue(&Reply::new(214, "2.0.0", "Ardoise SMTP, see RFC 5321"));
+                self.conn.queue(&Reply::new(214, "2.0.0", "Ardoise SMTP, see RFC 5321"));
             }
             Request::Quit => {
-                self.conn.queue(&Reply::new(
-                    221,
-                    "2.0.0",
-                    format!("{} Bye", self.cfg.hostname),
-                ));
+                self.conn.queue(&Reply::new(221, "2.0.0", format!("{} Bye", self.cfg.hostname)));
                 return Ok(Step::Quit);
             }
             Request::StartTls => {
@@ -254,10 +232,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             vec![first]
         };
         self.conn.queue(&Reply::plain(250, lines));
-        self.greeted = Some(Greeted {
-            name: sanitize_helo(host),
-            extended,
-        });
+        self.greeted = Some(Greeted { name: sanitize_helo(host), extended });
         self.tx = None;
     }
 
@@ -302,16 +277,11 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             return Err(SmtpError::BadSequence("RCPT during a BDAT transfer"));
         }
         if to.orcpt.is_some() || to.flags != 0 || to.rrvs != 0 {
-            return Err(SmtpError::UnsupportedParameter(
-                "NOTIFY, ORCPT or RRVS".to_owned(),
-            ));
+            return Err(SmtpError::UnsupportedParameter("NOTIFY, ORCPT or RRVS".to_owned()));
         }
         let address = if !to.address.is_empty() {
             to.address.into_owned()
-        } else if line
-            .windows(12)
-            .any(|w| w.eq_ignore_ascii_case(b"<postmaster>"))
-        {
+        } else if line.windows(12).any(|w| w.eq_ignore_ascii_case(b"<postmaster>")) {
             // RFC 5321 requires accepting the unqualified postmaster address.
             format!("postmaster@{}", self.cfg.hostname)
         } else {
@@ -347,8 +317,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
         if tx.recipients.is_empty() {
             return Err(SmtpError::NoValidRecipients);
         }
-        self.conn
-            .queue(&Reply::new(354, "2.0.0", "End data with <CR><LF>.<CR><LF>"));
+        self.conn.queue(&Reply::new(354, "2.0.0", "End data with <CR><LF>.<CR><LF>"));
         let mut decoder = DotDecoder::new(self.cfg.max_message_size);
         loop {
             let (used, done) = decoder.feed(self.conn.buffered());
@@ -382,16 +351,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             return Err(problem);
         }
         let limit = self.cfg.max_message_size;
-        let mut chunks = self
-            .tx
-            .as_mut()
-            .and_then(|tx| tx.chunks.take())
-            .unwrap_or_default();
-        if let Err(error) = self
-            .conn
-            .read_exact_with(size, |piece| chunks.append(piece, limit))
-            .await
-        {
+        let mut chunks = self.tx.as_mut().and_then(|tx| tx.chunks.take()).unwrap_or_default();
+        if let Err(error) = self.conn.read_exact_with(size, |piece| chunks.append(piece, limit)).await {
             tracing::info!(%error, "connection lost during BDAT, nothing delivered");
             return Err(error.into());
         }
@@ -405,8 +366,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
         if let Some(tx) = self.tx.as_mut() {
             tx.chunks = Some(chunks);
         }
-        self.conn
-            .queue(&Reply::new(250, "2.0.0", format!("{size} octets received")));
+        self.conn.queue(&Reply::new(250, "2.0.0", format!("{size} octets received")));
         Ok(())
     }
 
@@ -446,8 +406,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
         match self.sink.deliver(&envelope, message).await {
             Ok(()) => {
                 tracing::info!(%id, size, recipients = envelope.recipients.len(), "message accepted");
-                self.conn
-                    .queue(&Reply::new(250, "2.0.0", format!("Ok: queued as {id}")));
+                self.conn.queue(&Reply::new(250, "2.0.0", format!("Ok: queued as {id}")));
                 Ok(())
             }
             Err(error) => {
@@ -464,8 +423,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
         if !self.can_starttls {
             return Err(SmtpError::NotImplemented("STARTTLS"));
         }
-        self.conn
-            .queue(&Reply::new(220, "2.0.0", "Ready to start TLS"));
+        self.conn.queue(&Reply::new(220, "2.0.0", "Ready to start TLS"));
         Ok(())
     }
 }
@@ -477,20 +435,11 @@ fn unoffered_mail_parameter(from: &MailFrom<Cow<'_, str>>) -> Option<&'static st
     let flags = from.flags & !offered;
     let checks = [
         (flags & MAIL_BODY_BINARYMIME != 0, "BODY=BINARYMIME"),
-        (
-            flags & (MAIL_RET_FULL | MAIL_RET_HDRS) != 0 || from.env_id.is_some(),
-            "RET/ENVID",
-        ),
+        (flags & (MAIL_RET_FULL | MAIL_RET_HDRS) != 0 || from.env_id.is_some(), "RET/ENVID"),
         (flags & MAIL_REQUIRETLS != 0, "REQUIRETLS"),
         (flags & MAIL_CONPERM != 0, "CONPERM"),
-        (
-            flags & (MAIL_BY_NOTIFY | MAIL_BY_RETURN | MAIL_BY_TRACE) != 0 || from.by != 0,
-            "BY",
-        ),
-        (
-            from.hold_for != 0 || from.hold_until != 0,
-            "HOLDFOR/HOLDUNTIL",
-        ),
+        (flags & (MAIL_BY_NOTIFY | MAIL_BY_RETURN | MAIL_BY_TRACE) != 0 || from.by != 0, "BY"),
+        (from.hold_for != 0 || from.hold_until != 0, "HOLDFOR/HOLDUNTIL"),
         (from.mt_priority != 0, "MT-PRIORITY"),
         (from.mtrk.is_some(), "MTRK"),
         (from.solicit.is_some(), "SOLICIT"),
@@ -498,7 +447,5 @@ fn unoffered_mail_parameter(from: &MailFrom<Cow<'_, str>>) -> Option<&'static st
         (from.auth.is_some(), "AUTH"),
         (flags != 0, "unknown"),
     ];
-    checks
-        .into_iter()
-        .find_map(|(present, name)| present.then_some(name))
+    checks.into_iter().find_map(|(present, name)| present.then_some(name))
 }

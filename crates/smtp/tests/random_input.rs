@@ -25,15 +25,9 @@ struct Scripted {
 }
 
 impl AsyncRead for Scripted {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        let n = (this.input.len() - this.pos)
-            .min(buf.remaining())
-            .min(this.piece);
+        let n = (this.input.len() - this.pos).min(buf.remaining()).min(this.piece);
         buf.put_slice(&this.input[this.pos..this.pos + n]);
         this.pos += n;
         // Vary the piece size so that terminators fall across read boundaries.
@@ -43,11 +37,7 @@ impl AsyncRead for Scripted {
 }
 
 impl AsyncWrite for Scripted {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.output.extend_from_slice(buf);
         Poll::Ready(Ok(buf.len()))
     }
@@ -105,9 +95,7 @@ const ENDINGS: &[&[u8]] = &[b"STARTTLS\r\n", b"QUIT\r\n"];
 fn random_input(rng: &mut Rng) -> Vec<u8> {
     let mut input = Vec::new();
     if rng.below(2) == 0 {
-        input.extend_from_slice(
-            b"EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\n",
-        );
+        input.extend_from_slice(b"EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\n");
     }
     for _ in 0..rng.below(40) {
         if rng.below(30) == 0 {
@@ -126,8 +114,7 @@ fn random_input(rng: &mut Rng) -> Vec<u8> {
 #[tokio::test]
 async fn random_inputs_never_panic_and_always_terminate() {
     let data = tempfile::tempdir().unwrap();
-    let acceptor =
-        tokio_rustls::TlsAcceptor::from(net::server_tls(data.path(), None, None, "mx").unwrap());
+    let acceptor = tokio_rustls::TlsAcceptor::from(net::server_tls(data.path(), None, None, "mx").unwrap());
     let cfg = SmtpConfig {
         hostname: "mx".into(),
         max_message_size: 64,
@@ -143,58 +130,28 @@ async fn random_inputs_never_panic_and_always_terminate() {
     let (mut upgrades, mut data_phases) = (0, 0);
     for round in 0..3000 {
         let input = random_input(&mut rng);
-        let mut stream = Scripted {
-            input,
-            pos: 0,
-            piece: 1 + round % 7,
-            output: Vec::new(),
-        };
-        let session = smtp::handle_connection(
-            &mut stream,
-            [192, 0, 2, 1].into(),
-            &cfg,
-            &sink,
-            Some(&acceptor),
-            shutdown.clone(),
-        );
-        tokio::time::timeout(Duration::from_secs(10), session)
-            .await
-            .expect("the session terminates");
+        let mut stream = Scripted { input, pos: 0, piece: 1 + round % 7, output: Vec::new() };
+        let session =
+            smtp::handle_connection(&mut stream, [192, 0, 2, 1].into(), &cfg, &sink, Some(&acceptor), shutdown.clone());
+        tokio::time::timeout(Duration::from_secs(10), session).await.expect("the session terminates");
 
         // Replies are CRLF-terminated lines starting with a code, except after STARTTLS
         // where the server may have written TLS records.
         let output = stream.output;
         const UPGRADE: &[u8] = b"220 2.0.0 Ready to start TLS\r\n";
-        let text_end = output
-            .windows(UPGRADE.len())
-            .position(|w| w == UPGRADE)
-            .map_or(output.len(), |p| p + UPGRADE.len());
+        let text_end =
+            output.windows(UPGRADE.len()).position(|w| w == UPGRADE).map_or(output.len(), |p| p + UPGRADE.len());
         let text = &output[..text_end];
         upgrades += usize::from(text_end < output.len());
         data_phases += usize::from(text.windows(4).any(|w| w == b"354 "));
         for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            assert!(
-                line.ends_with(b"\r"),
-                "round {round}: {:?}",
-                String::from_utf8_lossy(line)
-            );
-            assert!(
-                line.len() >= 5
-                    && line[..3].iter().all(u8::is_ascii_digit)
-                    && matches!(line[3], b' ' | b'-')
-            );
+            assert!(line.ends_with(b"\r"), "round {round}: {:?}", String::from_utf8_lossy(line));
+            assert!(line.len() >= 5 && line[..3].iter().all(u8::is_ascii_digit) && matches!(line[3], b' ' | b'-'));
         }
     }
     // The dictionary makes the random walks reach the interesting states.
-    assert!(
-        upgrades > 100 && data_phases > 100,
-        "upgrades {upgrades}, DATA {data_phases}"
-    );
-    assert!(
-        sink.deliveries().len() > 20,
-        "deliveries {}",
-        sink.deliveries().len()
-    );
+    assert!(upgrades > 100 && data_phases > 100, "upgrades {upgrades}, DATA {data_phases}");
+    assert!(sink.deliveries().len() > 20, "deliveries {}", sink.deliveries().len());
     // Every accepted message respected the size limit (plus the trace header).
     for (envelope, message) in sink.deliveries() {
         assert!(!envelope.recipients.is_empty());

@@ -17,18 +17,12 @@ fn tls_pair() -> (TlsAcceptor, TlsConnector, tempfile::TempDir) {
     for cert in net::load_certs(&data.path().join("tls").join("cert.pem")).unwrap() {
         roots.add(cert).unwrap();
     }
-    let client = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    (
-        TlsAcceptor::from(server),
-        TlsConnector::from(Arc::new(client)),
-        data,
-    )
+    let client = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (TlsAcceptor::from(server), TlsConnector::from(Arc::new(client)), data)
 }
 
 const PLAIN_EHLO: &str = "250-mx.ac-demo.fr Bonjour [192.0.2.7]\r\n250-PIPELINING\r\n250-SIZE 20971520\r\n\
@@ -40,32 +34,16 @@ async fn starttls_upgrades_and_resets_the_session() {
     let (cfg, sink) = (config(), FakeSink::default());
     let (client, server) = tokio::io::duplex(64 * 1024);
     let (_keep, shutdown) = watch::channel(false);
-    let session = smtp::handle_connection(
-        server,
-        CLIENT_IP.parse().unwrap(),
-        &cfg,
-        &sink,
-        Some(&acceptor),
-        shutdown,
-    );
+    let session = smtp::handle_connection(server, CLIENT_IP.parse().unwrap(), &cfg, &sink, Some(&acceptor), shutdown);
     let dialogue = async {
         let mut plain = Client::new(client);
         assert_eq!(plain.reply().await, "220 mx.ac-demo.fr ESMTP Ardoise\r\n");
         assert_eq!(plain.ask("EHLO c").await, PLAIN_EHLO);
-        assert_eq!(
-            plain.ask("MAIL FROM:<a@example.org>").await,
-            "250 2.1.0 Ok\r\n"
-        );
-        assert_eq!(
-            plain.ask("STARTTLS").await,
-            "220 2.0.0 Ready to start TLS\r\n"
-        );
+        assert_eq!(plain.ask("MAIL FROM:<a@example.org>").await, "250 2.1.0 Ok\r\n");
+        assert_eq!(plain.ask("STARTTLS").await, "220 2.0.0 Ready to start TLS\r\n");
         assert!(plain.stream.buffer().is_empty());
         let name = ServerName::try_from("mx.ac-demo.fr").unwrap();
-        let tls = connector
-            .connect(name, plain.stream.into_inner())
-            .await
-            .unwrap();
+        let tls = connector.connect(name, plain.stream.into_inner()).await.unwrap();
         let mut secure = Client::new(tls);
 
         // The transaction started in clear text is gone, and STARTTLS is not offered again.
@@ -74,26 +52,13 @@ async fn starttls_upgrades_and_resets_the_session() {
             "503 5.5.1 Bad sequence of commands: need MAIL before RCPT\r\n"
         );
         let ehlo = secure.ask("EHLO c").await;
-        assert!(
-            ehlo.ends_with("250 CHUNKING\r\n") && !ehlo.contains("STARTTLS"),
-            "{ehlo}"
-        );
-        assert_eq!(
-            secure.ask("STARTTLS").await,
-            "503 5.5.1 Bad sequence of commands: TLS already active\r\n"
-        );
-        secure
-            .send("MAIL FROM:<a@example.org>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\nDATA\r\n")
-            .await;
+        assert!(ehlo.ends_with("250 CHUNKING\r\n") && !ehlo.contains("STARTTLS"), "{ehlo}");
+        assert_eq!(secure.ask("STARTTLS").await, "503 5.5.1 Bad sequence of commands: TLS already active\r\n");
+        secure.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\nDATA\r\n").await;
         assert_eq!(secure.reply().await, "250 2.1.0 Ok\r\n");
         assert_eq!(secure.reply().await, "250 2.1.5 Ok\r\n");
         assert!(secure.reply().await.starts_with("354 "));
-        assert!(
-            secure
-                .ask("secret\r\n.")
-                .await
-                .starts_with("250 2.0.0 Ok: queued as ")
-        );
+        assert!(secure.ask("secret\r\n.").await.starts_with("250 2.0.0 Ok: queued as "));
         assert_eq!(secure.ask("QUIT").await, "221 2.0.0 mx.ac-demo.fr Bye\r\n");
         assert_eq!(secure.rest().await, "");
     };
@@ -109,14 +74,7 @@ async fn commands_pipelined_after_starttls_are_discarded() {
     let (cfg, sink) = (config(), FakeSink::default());
     let (client, server) = tokio::io::duplex(64 * 1024);
     let (_keep, shutdown) = watch::channel(false);
-    let session = smtp::handle_connection(
-        server,
-        CLIENT_IP.parse().unwrap(),
-        &cfg,
-        &sink,
-        Some(&acceptor),
-        shutdown,
-    );
+    let session = smtp::handle_connection(server, CLIENT_IP.parse().unwrap(), &cfg, &sink, Some(&acceptor), shutdown);
     let dialogue = async {
         let mut plain = Client::new(client);
         plain.reply().await;
@@ -126,28 +84,19 @@ async fn commands_pipelined_after_starttls_are_discarded() {
         plain.send("STARTTLS\r\nMAIL FROM:<evil@example.org>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\n").await;
         assert_eq!(plain.reply().await, "220 2.0.0 Ready to start TLS\r\n");
         let name = ServerName::try_from("localhost").unwrap();
-        let tls = connector
-            .connect(name, plain.stream.into_inner())
-            .await
-            .unwrap();
+        let tls = connector.connect(name, plain.stream.into_inner()).await.unwrap();
         let mut secure = Client::new(tls);
         secure.ask("EHLO c").await;
         assert_eq!(
             secure.ask("RCPT TO:<claire.martin@ac-demo.fr>").await,
             "503 5.5.1 Bad sequence of commands: need MAIL before RCPT\r\n"
         );
-        assert_eq!(
-            secure.ask("DATA").await,
-            "503 5.5.1 Bad sequence of commands: need MAIL and RCPT before DATA\r\n"
-        );
+        assert_eq!(secure.ask("DATA").await, "503 5.5.1 Bad sequence of commands: need MAIL and RCPT before DATA\r\n");
         assert_eq!(secure.ask("QUIT").await, "221 2.0.0 mx.ac-demo.fr Bye\r\n");
     };
     tokio::join!(session, dialogue);
     assert!(sink.deliveries().is_empty());
-    assert!(
-        sink.declared_sizes.lock().unwrap().is_empty(),
-        "the injected RCPT never reached the sink"
-    );
+    assert!(sink.declared_sizes.lock().unwrap().is_empty(), "the injected RCPT never reached the sink");
 }
 
 #[tokio::test]
@@ -156,27 +105,15 @@ async fn failed_handshake_closes_quietly() {
     let (cfg, sink) = (config(), FakeSink::default());
     let (client, server) = tokio::io::duplex(64 * 1024);
     let (_keep, shutdown) = watch::channel(false);
-    let session = smtp::handle_connection(
-        server,
-        CLIENT_IP.parse().unwrap(),
-        &cfg,
-        &sink,
-        Some(&acceptor),
-        shutdown,
-    );
+    let session = smtp::handle_connection(server, CLIENT_IP.parse().unwrap(), &cfg, &sink, Some(&acceptor), shutdown);
     let dialogue = async {
         let mut plain = Client::new(client);
         plain.reply().await;
-        assert_eq!(
-            plain.ask("STARTTLS").await,
-            "220 2.0.0 Ready to start TLS\r\n"
-        );
+        assert_eq!(plain.ask("STARTTLS").await, "220 2.0.0 Ready to start TLS\r\n");
         plain.send("EHLO this is not a TLS ClientHello\r\n").await;
         let mut rest = Vec::new();
         // The server may send a TLS alert before closing; it must not answer in clear text.
-        tokio::io::AsyncReadExt::read_to_end(&mut plain.stream, &mut rest)
-            .await
-            .unwrap();
+        tokio::io::AsyncReadExt::read_to_end(&mut plain.stream, &mut rest).await.unwrap();
         assert!(!String::from_utf8_lossy(&rest).contains("250"), "{rest:?}");
     };
     tokio::join!(session, dialogue);

@@ -13,33 +13,15 @@ async fn idle_client_gets_421_after_the_timeout() {
     let (cfg, sink) = (config(), FakeSink::default());
     let (client, server) = tokio::io::duplex(4096);
     let (_keep, shutdown) = watch::channel(false);
-    let session = smtp::handle_connection(
-        server,
-        CLIENT_IP.parse().unwrap(),
-        &cfg,
-        &sink,
-        None,
-        shutdown,
-    );
+    let session = smtp::handle_connection(server, CLIENT_IP.parse().unwrap(), &cfg, &sink, None, shutdown);
     let dialogue = async {
         let mut client = Client::new(client);
         assert_eq!(client.reply().await, "220 mx.ac-demo.fr ESMTP Ardoise\r\n");
         assert_eq!(client.ask("EHLO c").await, EHLO_REPLY);
         let start = Instant::now();
-        assert_eq!(
-            client.rest().await,
-            "421 4.4.2 mx.ac-demo.fr Idle timeout, closing connection\r\n"
-        );
-        assert!(
-            start.elapsed() >= Duration::from_secs(300),
-            "{:?}",
-            start.elapsed()
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(301),
-            "{:?}",
-            start.elapsed()
-        );
+        assert_eq!(client.rest().await, "421 4.4.2 mx.ac-demo.fr Idle timeout, closing connection\r\n");
+        assert!(start.elapsed() >= Duration::from_secs(300), "{:?}", start.elapsed());
+        assert!(start.elapsed() < Duration::from_secs(301), "{:?}", start.elapsed());
     };
     tokio::join!(session, dialogue);
 }
@@ -49,14 +31,7 @@ async fn stalled_data_times_out_without_delivery() {
     let (cfg, sink) = (config(), FakeSink::default());
     let (client, server) = tokio::io::duplex(4096);
     let (_keep, shutdown) = watch::channel(false);
-    let session = smtp::handle_connection(
-        server,
-        CLIENT_IP.parse().unwrap(),
-        &cfg,
-        &sink,
-        None,
-        shutdown,
-    );
+    let session = smtp::handle_connection(server, CLIENT_IP.parse().unwrap(), &cfg, &sink, None, shutdown);
     let dialogue = async {
         let mut client = Client::new(client);
         client.reply().await;
@@ -69,10 +44,7 @@ async fn stalled_data_times_out_without_delivery() {
             tokio::time::sleep(Duration::from_secs(200)).await;
             client.send("still here\r\n").await;
         }
-        assert_eq!(
-            client.rest().await,
-            "421 4.4.2 mx.ac-demo.fr Idle timeout, closing connection\r\n"
-        );
+        assert_eq!(client.rest().await, "421 4.4.2 mx.ac-demo.fr Idle timeout, closing connection\r\n");
     };
     tokio::join!(session, dialogue);
     assert!(sink.deliveries().is_empty());
@@ -83,31 +55,20 @@ async fn shutdown_sends_421_to_waiting_sessions() {
     let (cfg, sink) = (config(), FakeSink::default());
     let (client, server) = tokio::io::duplex(4096);
     let (stop, shutdown) = watch::channel(false);
-    let session = smtp::handle_connection(
-        server,
-        CLIENT_IP.parse().unwrap(),
-        &cfg,
-        &sink,
-        None,
-        shutdown,
-    );
+    let session = smtp::handle_connection(server, CLIENT_IP.parse().unwrap(), &cfg, &sink, None, shutdown);
     let dialogue = async {
         let mut client = Client::new(client);
         client.reply().await;
-        client.send("EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\nDATA\r\npartial\r\n").await;
+        client
+            .send("EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\nDATA\r\npartial\r\n")
+            .await;
         for _ in 0..4 {
             client.reply().await;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
         stop.send(true).unwrap();
-        assert_eq!(
-            client.rest().await,
-            "421 4.3.2 mx.ac-demo.fr Service shutting down\r\n"
-        );
+        assert_eq!(client.rest().await, "421 4.3.2 mx.ac-demo.fr Service shutting down\r\n");
     };
     tokio::join!(session, dialogue);
-    assert!(
-        sink.deliveries().is_empty(),
-        "an interrupted DATA delivers nothing"
-    );
+    assert!(sink.deliveries().is_empty(), "an interrupted DATA delivers nothing");
 }

@@ -31,26 +31,17 @@ async fn happy_path_with_pipelining() {
     )
     .await;
     let (envelope, message) = sink.single_message();
-    assert_eq!(
-        envelope.mail_from.unwrap().to_string(),
-        "paul.personne@example.org"
-    );
-    let rcpts: Vec<_> = envelope
-        .recipients
-        .iter()
-        .map(|(a, id)| (a.to_string(), *id))
-        .collect();
-    assert_eq!(
-        rcpts,
-        [
-            ("claire.martin@ac-demo.fr".to_owned(), 1),
-            ("paul.durand@ac-demo.fr".to_owned(), 2)
-        ]
-    );
+    assert_eq!(envelope.mail_from.unwrap().to_string(), "paul.personne@example.org");
+    let rcpts: Vec<_> = envelope.recipients.iter().map(|(a, id)| (a.to_string(), *id)).collect();
+    assert_eq!(rcpts, [("claire.martin@ac-demo.fr".to_owned(), 1), ("paul.durand@ac-demo.fr".to_owned(), 2)]);
     assert_eq!(envelope.helo, "client.example.org");
     assert_eq!(envelope.remote_ip.to_string(), common::CLIENT_IP);
     assert!(!envelope.tls);
-    assert!(message.ends_with("\r\nFrom: <paul.personne@example.org>\r\nSubject: Conseil de classe\r\n\r\nBonjour à tous.\r\n"));
+    assert!(
+        message.ends_with(
+            "\r\nFrom: <paul.personne@example.org>\r\nSubject: Conseil de classe\r\n\r\nBonjour à tous.\r\n"
+        )
+    );
     assert_eq!(*sink.declared_sizes.lock().unwrap(), [Some(120), Some(120)]);
 }
 
@@ -76,13 +67,10 @@ async fn received_header_is_prepended() {
     let (envelope, message) = sink.single_message();
     assert_eq!(envelope.mail_from, None, "<> is the null sender");
     let (received, rest) = message.split_once(";\r\n\t").unwrap();
-    assert!(received.starts_with(
-        "Received: from relay.example.org ([192.0.2.7])\r\n\tby mx.ac-demo.fr with ESMTP id "
-    ));
     assert!(
-        received.ends_with("\r\n\tfor <claire.martin@ac-demo.fr>"),
-        "{received}"
+        received.starts_with("Received: from relay.example.org ([192.0.2.7])\r\n\tby mx.ac-demo.fr with ESMTP id ")
     );
+    assert!(received.ends_with("\r\n\tfor <claire.martin@ac-demo.fr>"), "{received}");
     let (date, body) = rest.split_once("\r\n").unwrap();
     assert!(date.ends_with(" +0000") && date.len() > 25, "{date}");
     assert_eq!(body, "Subject: x\r\n\r\nbody\r\n");
@@ -120,19 +108,13 @@ async fn helo_and_simple_commands() {
     )
     .await;
     let (_, message) = sink.single_message();
-    assert!(
-        message.contains("with SMTP id"),
-        "HELO sessions are plain SMTP: {message}"
-    );
+    assert!(message.contains("with SMTP id"), "HELO sessions are plain SMTP: {message}");
 }
 
 #[tokio::test]
 async fn sequence_and_syntax_errors() {
     // Ten client errors would end the session (see too_many_errors_closes_with_421).
-    let cfg = SmtpConfig {
-        max_errors: 100,
-        ..config()
-    };
+    let cfg = SmtpConfig { max_errors: 100, ..config() };
     let sink = FakeSink::default();
     check_with(
         &cfg,
@@ -175,10 +157,7 @@ async fn sequence_and_syntax_errors() {
 
 #[tokio::test]
 async fn recipient_verdicts() {
-    let cfg = SmtpConfig {
-        max_recipients: 2,
-        ..config()
-    };
+    let cfg = SmtpConfig { max_recipients: 2, ..config() };
     let sink = FakeSink::default();
     check_with(
         &cfg,
@@ -235,17 +214,11 @@ async fn smtputf8_addresses() {
 #[tokio::test]
 async fn delivery_failures_follow_transience() {
     for (transience, reply) in [
-        (
-            Transience::Temporary,
-            "451 4.3.0 Temporary failure: store unavailable",
-        ),
+        (Transience::Temporary, "451 4.3.0 Temporary failure: store unavailable"),
         (Transience::Permanent, "554 5.6.0 store unavailable"),
     ] {
         let sink = FakeSink::default();
-        *sink.fail_with.lock().unwrap() = Some(DeliverError {
-            transience,
-            message: "store unavailable".into(),
-        });
+        *sink.fail_with.lock().unwrap() = Some(DeliverError { transience, message: "store unavailable".into() });
         let transcript = format!(
             "S: 220 *
              C: EHLO c
@@ -287,16 +260,12 @@ async fn dot_stuffing_is_undone() {
     )
     .await;
     let (_, message) = sink.single_message();
-    assert!(
-        message.ends_with("\r\n.\r\n.leading\r\n..\r\na.b\r\n"),
-        "{message:?}"
-    );
+    assert!(message.ends_with("\r\n.\r\n.leading\r\n..\r\na.b\r\n"), "{message:?}");
 }
 
 #[tokio::test]
 async fn bdat_with_several_chunks() {
-    let mut input =
-        b"EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\n".to_vec();
+    let mut input = b"EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\n".to_vec();
     // Binary-looking content, CRLF.CRLF included, must come through untouched.
     input.extend_from_slice(b"BDAT 12\r\nSubject: a\r\n");
     input.extend_from_slice(b"BDAT 7\r\n\r\n.\r\n\x00\xff");
@@ -320,16 +289,13 @@ async fn bdat_with_several_chunks() {
     assert_eq!(lines[6], "221 2.0.0 mx.ac-demo.fr Bye");
     let delivered = sink.deliveries();
     let body = delivered[0].1.split(|&b| b == b'\t').next_back().unwrap();
-    assert!(
-        body.ends_with(b"Subject: a\r\n\r\n.\r\n\x00\xffend."),
-        "{:?}",
-        String::from_utf8_lossy(body)
-    );
+    assert!(body.ends_with(b"Subject: a\r\n\r\n.\r\n\x00\xffend."), "{:?}", String::from_utf8_lossy(body));
 }
 
 #[tokio::test]
 async fn bdat_errors_still_consume_the_chunk() {
-    let input = b"EHLO c\r\nBDAT 10\r\nNOOP\r\nNOOPBDAT 3 LAST\r\nabcMAIL FROM:<a@example.org>\r\nBDAT 2 LAST\r\nxyQUIT\r\n";
+    let input =
+        b"EHLO c\r\nBDAT 10\r\nNOOP\r\nNOOPBDAT 3 LAST\r\nabcMAIL FROM:<a@example.org>\r\nBDAT 2 LAST\r\nxyQUIT\r\n";
     let sink = FakeSink::default();
     let output = String::from_utf8(converse(&config(), &sink, input).await).unwrap();
     let tail = output.split_once("250 CHUNKING\r\n").unwrap().1;
@@ -350,52 +316,31 @@ async fn one_megabyte_line_is_stored_faithfully() {
     );
     let sink = FakeSink::default();
     let output = String::from_utf8(converse(&config(), &sink, input.as_bytes()).await).unwrap();
-    assert!(
-        output.contains("\r\n250 2.0.0 Ok: queued as ")
-            && output.ends_with("221 2.0.0 mx.ac-demo.fr Bye\r\n")
-    );
+    assert!(output.contains("\r\n250 2.0.0 Ok: queued as ") && output.ends_with("221 2.0.0 mx.ac-demo.fr Bye\r\n"));
     let (_, message) = sink.single_message();
     assert!(message.ends_with(&format!("\r\n{line}\r\n")));
 }
 
 #[tokio::test]
 async fn one_megabyte_command_line_is_refused() {
-    let input = format!(
-        "EHLO c\r\nNOOP {}\r\nNOOP\r\nQUIT\r\n",
-        "y".repeat(1024 * 1024)
-    );
+    let input = format!("EHLO c\r\nNOOP {}\r\nNOOP\r\nQUIT\r\n", "y".repeat(1024 * 1024));
     let sink = FakeSink::default();
     let output = String::from_utf8(converse(&config(), &sink, input.as_bytes()).await).unwrap();
     let tail = output.split_once("250 CHUNKING\r\n").unwrap().1;
-    assert_eq!(
-        tail,
-        "500 5.5.6 Line too long\r\n250 2.0.0 Ok\r\n221 2.0.0 mx.ac-demo.fr Bye\r\n"
-    );
+    assert_eq!(tail, "500 5.5.6 Line too long\r\n250 2.0.0 Ok\r\n221 2.0.0 mx.ac-demo.fr Bye\r\n");
 }
 
 #[tokio::test]
 async fn oversize_message_is_refused_after_reading_it() {
-    let cfg = SmtpConfig {
-        max_message_size: 1000,
-        ..config()
-    };
+    let cfg = SmtpConfig { max_message_size: 1000, ..config() };
     let big = "z".repeat(600);
-    for body in [
-        format!("{big}\r\n{big}\r\n.\r\n"),
-        format!("{}\r\n.\r\n", "z".repeat(5 * 1024 * 1024)),
-    ] {
+    for body in [format!("{big}\r\n{big}\r\n.\r\n"), format!("{}\r\n.\r\n", "z".repeat(5 * 1024 * 1024))] {
         let input = format!(
             "EHLO c\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\nDATA\r\n{body}NOOP\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\nQUIT\r\n"
         );
         let sink = FakeSink::default();
         let output = String::from_utf8(converse(&cfg, &sink, input.as_bytes()).await).unwrap();
-        let tail = output
-            .split_once("\r\n354 ")
-            .unwrap()
-            .1
-            .split_once("\r\n")
-            .unwrap()
-            .1;
+        let tail = output.split_once("\r\n354 ").unwrap().1.split_once("\r\n").unwrap().1;
         assert_eq!(
             tail,
             "552 5.3.4 Message too big for system\r\n250 2.0.0 Ok\r\n\
@@ -418,10 +363,7 @@ async fn oversize_message_is_refused_after_reading_it() {
 
 #[tokio::test]
 async fn exact_size_limit_is_accepted() {
-    let cfg = SmtpConfig {
-        max_message_size: 10,
-        ..config()
-    };
+    let cfg = SmtpConfig { max_message_size: 10, ..config() };
     let sink = FakeSink::default();
     check_with(
         &cfg,
@@ -470,16 +412,18 @@ async fn disconnect_mid_data_delivers_nothing() {
 
     // Also in the middle of a BDAT chunk.
     let sink = FakeSink::default();
-    converse(&config(), &sink, b"EHLO c\r\nMAIL FROM:<a@b.fr>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\nBDAT 100 LAST\r\nshort").await;
+    converse(
+        &config(),
+        &sink,
+        b"EHLO c\r\nMAIL FROM:<a@b.fr>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\nBDAT 100 LAST\r\nshort",
+    )
+    .await;
     assert!(sink.deliveries().is_empty());
 }
 
 #[tokio::test]
 async fn too_many_errors_closes_with_421() {
-    let cfg = SmtpConfig {
-        max_errors: 3,
-        ..config()
-    };
+    let cfg = SmtpConfig { max_errors: 3, ..config() };
     check_with(
         &cfg,
         &FakeSink::default(),
@@ -503,10 +447,7 @@ async fn too_many_errors_closes_with_421() {
 
 #[tokio::test]
 async fn too_many_commands_closes_with_421() {
-    let cfg = SmtpConfig {
-        max_commands: 3,
-        ..config()
-    };
+    let cfg = SmtpConfig { max_commands: 3, ..config() };
     check_with(
         &cfg,
         &FakeSink::default(),
@@ -525,10 +466,7 @@ async fn too_many_commands_closes_with_421() {
 
 #[tokio::test]
 async fn ten_thousand_pipelined_commands() {
-    let cfg = SmtpConfig {
-        max_commands: 20_000,
-        ..config()
-    };
+    let cfg = SmtpConfig { max_commands: 20_000, ..config() };
     let mut input = b"EHLO c\r\n".to_vec();
     for _ in 0..10_000 {
         input.extend_from_slice(b"NOOP\r\n");

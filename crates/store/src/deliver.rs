@@ -15,8 +15,7 @@ use sqlx::{Any, Row};
 
 use crate::error::{Error, Result};
 use crate::sql::{
-    CHUNK_ROWS, Locked, MAX_REFERENCES, check_flags, keywords_text, normalize_msgid, placeholders,
-    tuples,
+    CHUNK_ROWS, Locked, MAX_REFERENCES, check_flags, keywords_text, normalize_msgid, placeholders, tuples,
 };
 use crate::types::{ChangeKind, Delivered, NewMessage, Target};
 use crate::{Store, now};
@@ -40,9 +39,7 @@ impl Store {
     /// Results come back in the order of `targets`.
     pub async fn deliver(&self, msg: &NewMessage, targets: &[Target]) -> Result<Vec<Delivered>> {
         if targets.is_empty() {
-            return Err(Error::Invalid(
-                "a delivery needs at least one target".into(),
-            ));
+            return Err(Error::Invalid("a delivery needs at least one target".into()));
         }
         if msg.size < 0 {
             return Err(Error::Invalid("a message size cannot be negative".into()));
@@ -78,17 +75,11 @@ impl Store {
                 return Err(Error::NotFound("mailbox"));
             };
             if c.account != t.account {
-                return Err(Error::Invalid(format!(
-                    "mailbox {} does not belong to account {}",
-                    t.mailbox, t.account
-                )));
+                return Err(Error::Invalid(format!("mailbox {} does not belong to account {}", t.mailbox, t.account)));
             }
             next.insert(t.mailbox, (c.first_uid, c.first_modseq));
         }
-        let usage: Vec<(i64, i64)> = per_account
-            .iter()
-            .map(|(a, n)| (*a, n * msg.size))
-            .collect();
+        let usage: Vec<(i64, i64)> = per_account.iter().map(|(a, n)| (*a, n * msg.size)).collect();
         add_to_accounts(conn, &usage).await?;
         upsert_blob(conn, msg, targets.len() as i64, now).await?;
         let threads = find_threads(conn, &accounts, &keys).await?;
@@ -96,9 +87,7 @@ impl Store {
         let mut rows: Vec<Delivered> = targets
             .iter()
             .map(|t| {
-                let slot = next
-                    .get_mut(&t.mailbox)
-                    .expect("every target mailbox has counters");
+                let slot = next.get_mut(&t.mailbox).expect("every target mailbox has counters");
                 let (uid, modseq) = *slot;
                 *slot = (uid + 1, modseq + 1);
                 Delivered {
@@ -111,16 +100,7 @@ impl Store {
                 }
             })
             .collect();
-        insert_messages(
-            conn,
-            msg,
-            msgid.as_deref(),
-            &keywords,
-            targets,
-            &mut rows,
-            now,
-        )
-        .await?;
+        insert_messages(conn, msg, msgid.as_deref(), &keywords, targets, &mut rows, now).await?;
 
         // Accounts with no earlier thread start one named by their first copy.
         let mut started: HashMap<AccountId, i64> = HashMap::new();
@@ -141,10 +121,7 @@ impl Store {
 /// references, de-duplicated and capped.
 fn thread_keys(own: Option<&str>, references: &[String]) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
-    let candidates = own
-        .map(str::to_owned)
-        .into_iter()
-        .chain(references.iter().filter_map(|r| normalize_msgid(r)));
+    let candidates = own.map(str::to_owned).into_iter().chain(references.iter().filter_map(|r| normalize_msgid(r)));
     for key in candidates {
         if keys.len() > MAX_REFERENCES {
             break;
@@ -205,10 +182,7 @@ async fn bump_mailboxes(
 }
 
 /// Adds byte counts to accounts' usage (negative counts remove, never below 0).
-pub(crate) async fn add_to_accounts(
-    conn: &mut AnyConnection,
-    usage: &[(AccountId, i64)],
-) -> Result<()> {
+pub(crate) async fn add_to_accounts(conn: &mut AnyConnection, usage: &[(AccountId, i64)]) -> Result<()> {
     for chunk in usage.chunks(CHUNK_ROWS) {
         let sql = format!(
             "WITH v(acc, n) AS (VALUES {}) \
@@ -230,12 +204,7 @@ pub(crate) async fn add_to_accounts(
 }
 
 /// Creates the blob row or adds references to it, un-releasing it.
-async fn upsert_blob(
-    conn: &mut AnyConnection,
-    msg: &NewMessage,
-    refs: i64,
-    now: i64,
-) -> Result<()> {
+async fn upsert_blob(conn: &mut AnyConnection, msg: &NewMessage, refs: i64, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO blobs (hash, size, refcount, released_at, meta, subject, from_addr, sent_date, \
          has_attachment, preview, created_at) VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10) \
@@ -299,11 +268,8 @@ async fn insert_messages(
     now: i64,
 ) -> Result<()> {
     const SHARED: &str = "$1, $2, $3, $4, $5";
-    let mut index: HashMap<(MailboxId, i64), usize> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| ((r.mailbox, r.uid), i))
-        .collect();
+    let mut index: HashMap<(MailboxId, i64), usize> =
+        rows.iter().enumerate().map(|(i, r)| ((r.mailbox, r.uid), i)).collect();
     for start in (0..rows.len()).step_by(CHUNK_ROWS) {
         let chunk = &rows[start..(start + CHUNK_ROWS).min(rows.len())];
         let sql = format!(
@@ -330,17 +296,12 @@ async fn insert_messages(
         let inserted = q.fetch_all(&mut *conn).await?;
         for row in inserted {
             let key = (row.try_get("mailbox_id")?, row.try_get("uid")?);
-            let i = index
-                .remove(&key)
-                .ok_or_else(|| Error::Corrupt(format!("unexpected inserted message {key:?}")))?;
+            let i = index.remove(&key).ok_or_else(|| Error::Corrupt(format!("unexpected inserted message {key:?}")))?;
             rows[i].message = row.try_get("id")?;
         }
     }
     if !index.is_empty() {
-        return Err(Error::Corrupt(format!(
-            "{} message rows were not inserted",
-            index.len()
-        )));
+        return Err(Error::Corrupt(format!("{} message rows were not inserted", index.len())));
     }
     Ok(())
 }
@@ -365,11 +326,7 @@ async fn set_thread_ids(conn: &mut AnyConnection, pairs: &[(i64, i64)]) -> Resul
 /// Files every message id of this delivery under each account's thread, so
 /// that later messages naming any of them join it. Ids already filed keep
 /// their thread (threads are never merged).
-async fn remember_thread_keys(
-    conn: &mut AnyConnection,
-    rows: &[Delivered],
-    keys: &[String],
-) -> Result<()> {
+async fn remember_thread_keys(conn: &mut AnyConnection, rows: &[Delivered], keys: &[String]) -> Result<()> {
     if keys.is_empty() {
         return Ok(());
     }
@@ -402,16 +359,9 @@ async fn log_new_messages(conn: &mut AnyConnection, rows: &[Delivered], now: i64
             "INSERT INTO changes (at, kind, account_id, mailbox_id, modseq, uid, message_id) VALUES {}",
             tuples("$1, $2", 3, chunk.len(), 5)
         );
-        let mut q = batch(sql, chunk.len())
-            .bind(now)
-            .bind(ChangeKind::New.as_str());
+        let mut q = batch(sql, chunk.len()).bind(now).bind(ChangeKind::New.as_str());
         for r in chunk {
-            q = q
-                .bind(r.account)
-                .bind(r.mailbox)
-                .bind(r.modseq)
-                .bind(r.uid)
-                .bind(r.message);
+            q = q.bind(r.account).bind(r.mailbox).bind(r.modseq).bind(r.uid).bind(r.message);
         }
         q.execute(&mut *conn).await?;
     }
@@ -424,12 +374,7 @@ mod tests {
 
     #[test]
     fn thread_keys_are_normalised_and_deduplicated() {
-        let refs = vec![
-            "<a@x>".to_owned(),
-            "b@x".to_owned(),
-            "<a@x>".to_owned(),
-            "".to_owned(),
-        ];
+        let refs = vec!["<a@x>".to_owned(), "b@x".to_owned(), "<a@x>".to_owned(), "".to_owned()];
         assert_eq!(thread_keys(Some("m@x"), &refs), vec!["m@x", "a@x", "b@x"]);
         assert!(thread_keys(None, &[]).is_empty());
         let many: Vec<String> = (0..500).map(|i| format!("r{i}@x")).collect();

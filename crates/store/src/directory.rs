@@ -14,25 +14,19 @@ impl Store {
 
     /// Declares a domain as local. Adding it again changes nothing.
     pub async fn add_domain(&self, domain: &Domain) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO domains (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(domain.as_str())
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("INSERT INTO domains (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(domain.as_str())
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     /// Local domains, sorted by name.
     pub async fn list_domains(&self) -> Result<Vec<Domain>> {
-        let names: Vec<String> = sqlx::query_scalar("SELECT name FROM domains ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        names
-            .iter()
-            .map(|n| Domain::parse(n).map_err(|e| Error::Corrupt(format!("domain {n:?}: {e}"))))
-            .collect()
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM domains ORDER BY name").fetch_all(&self.pool).await?;
+        names.iter().map(|n| Domain::parse(n).map_err(|e| Error::Corrupt(format!("domain {n:?}: {e}")))).collect()
     }
 
     /// Whether mail for this domain is delivered here.
@@ -52,19 +46,15 @@ impl Store {
         if !self.claim_domain(&mut tx, alias.domain().as_str()).await? {
             return Err(not_local(alias));
         }
-        let owner: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1")
-            .bind(account)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let owner: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(account).fetch_optional(&mut *tx).await?;
         if owner.is_none() {
             return Err(Error::NotFound("account"));
         }
         match address_owner(&mut tx, &alias.to_string()).await? {
             Some(AddressUse::Alias(id)) if id == account => return Ok(()),
             Some(_) => {
-                return Err(Error::Conflict(format!(
-                    "address {alias} is already in use"
-                )));
+                return Err(Error::Conflict(format!("address {alias} is already in use")));
             }
             None => {}
         }
@@ -80,15 +70,12 @@ impl Store {
 
     /// The aliases of an account, sorted.
     pub async fn list_aliases(&self, account: AccountId) -> Result<Vec<Address>> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT address FROM aliases WHERE account_id = $1 ORDER BY address",
-        )
-        .bind(account)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|a| Address::parse(a).map_err(|e| Error::Corrupt(format!("alias {a:?}: {e}"))))
-            .collect()
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT address FROM aliases WHERE account_id = $1 ORDER BY address")
+                .bind(account)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|a| Address::parse(a).map_err(|e| Error::Corrupt(format!("alias {a:?}: {e}")))).collect()
     }
 
     // ----- organisational units -----
@@ -106,9 +93,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if found.is_none() {
-                return Err(Error::Invalid(format!(
-                    "parent organisational unit {parent} does not exist"
-                )));
+                return Err(Error::Invalid(format!("parent organisational unit {parent} does not exist")));
             }
         }
         if let Some(uai) = &unit.uai {
@@ -117,9 +102,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if let Some(id) = taken {
-                return Err(Error::Conflict(format!(
-                    "UAI {uai} already belongs to unit {id}"
-                )));
+                return Err(Error::Conflict(format!("UAI {uai} already belongs to unit {id}")));
             }
         }
         let id: i64 = sqlx::query_scalar(
@@ -138,19 +121,14 @@ impl Store {
     /// Every unit, parents before their children (units are created top down).
     pub async fn list_org_units(&self) -> Result<Vec<OrgUnit>> {
         let sql = format!("SELECT {ORG_UNIT_COLS} FROM org_units ORDER BY id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         rows.iter().map(OrgUnit::from_row).collect()
     }
 
     /// The établissement (or other unit) with this UAI.
     pub async fn org_unit_by_uai(&self, uai: &Uai) -> Result<Option<OrgUnit>> {
         let sql = format!("SELECT {ORG_UNIT_COLS} FROM org_units WHERE uai = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(uai.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(uai.as_str()).fetch_optional(&self.pool).await?;
         row.as_ref().map(OrgUnit::from_row).transpose()
     }
 
@@ -169,16 +147,11 @@ impl Store {
         let address = new.address.to_string();
         let now = now();
         let mut tx = self.write_tx().await?;
-        if !self
-            .claim_domain(&mut tx, new.address.domain().as_str())
-            .await?
-        {
+        if !self.claim_domain(&mut tx, new.address.domain().as_str()).await? {
             return Err(not_local(&new.address));
         }
         if address_owner(&mut tx, &address).await?.is_some() {
-            return Err(Error::Conflict(format!(
-                "address {address} is already in use"
-            )));
+            return Err(Error::Conflict(format!("address {address} is already in use")));
         }
         if let Some(login) = &new.login {
             let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE login = $1")
@@ -207,19 +180,9 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         for special in SpecialUse::ALL {
-            insert_mailbox(
-                &mut tx,
-                id,
-                None,
-                special.default_name(),
-                Some(*special),
-                now,
-            )
-            .await?;
+            insert_mailbox(&mut tx, id, None, special.default_name(), Some(*special), now).await?;
         }
-        let account = fetch_account(&mut tx, id)
-            .await?
-            .ok_or(Error::NotFound("account"))?;
+        let account = fetch_account(&mut tx, id).await?.ok_or(Error::NotFound("account"))?;
         tx.commit().await?;
         Ok(account)
     }
@@ -235,35 +198,25 @@ impl Store {
             "SELECT {ACCOUNT_COLS} FROM accounts WHERE address = $1 \
              OR id = (SELECT account_id FROM aliases WHERE address = $1)"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(address.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(address.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref().map(Account::from_row).transpose()
     }
 
     pub async fn account_by_login(&self, login: &str) -> Result<Option<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE login = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(login)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(login).fetch_optional(&self.pool).await?;
         row.as_ref().map(Account::from_row).transpose()
     }
 
     /// Every account, sorted by address.
     pub async fn list_accounts(&self) -> Result<Vec<Account>> {
         let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts ORDER BY address");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         rows.iter().map(Account::from_row).collect()
     }
 
     pub async fn count_accounts(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&self.pool).await?)
     }
 
     /// Changes an account's status; the time of the change is recorded only
@@ -320,22 +273,12 @@ async fn address_owner(conn: &mut AnyConnection, address: &str) -> Result<Option
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    Ok(Some(if row.try_get::<i64, _>(0)? == 0 {
-        AddressUse::Account
-    } else {
-        AddressUse::Alias(row.try_get(1)?)
-    }))
+    Ok(Some(if row.try_get::<i64, _>(0)? == 0 { AddressUse::Account } else { AddressUse::Alias(row.try_get(1)?) }))
 }
 
-pub(crate) async fn fetch_account(
-    conn: &mut AnyConnection,
-    id: AccountId,
-) -> Result<Option<Account>> {
+pub(crate) async fn fetch_account(conn: &mut AnyConnection, id: AccountId) -> Result<Option<Account>> {
     let sql = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(conn).await?;
     row.as_ref().map(Account::from_row).transpose()
 }
 
@@ -345,9 +288,5 @@ fn not_local(address: &Address) -> Error {
 
 /// Turns "no row updated" into a not-found error.
 pub(crate) fn found(rows: u64, what: &'static str) -> Result<()> {
-    if rows == 0 {
-        Err(Error::NotFound(what))
-    } else {
-        Ok(())
-    }
+    if rows == 0 { Err(Error::NotFound(what)) } else { Ok(()) }
 }

@@ -53,9 +53,7 @@ impl ErrorKind for Error {
     fn transience(&self) -> Transience {
         match self {
             Error::Database(_) | Error::Io(_) => Transience::Temporary,
-            Error::NotFound(_) | Error::Conflict(_) | Error::Invalid(_) | Error::Corrupt(_) => {
-                Transience::Permanent
-            }
+            Error::NotFound(_) | Error::Conflict(_) | Error::Invalid(_) | Error::Corrupt(_) => Transience::Permanent,
         }
     }
 }
@@ -66,21 +64,9 @@ mod tests {
 
     #[test]
     fn outages_are_temporary_and_the_rest_permanent() {
-        assert_eq!(
-            Error::Database(sqlx::Error::PoolTimedOut).transience(),
-            Transience::Temporary
-        );
-        assert_eq!(
-            Error::Io(std::io::Error::other("disk")).transience(),
-            Transience::Temporary
-        );
-        assert_eq!(
-            Error::NotFound("account").transience(),
-            Transience::Permanent
-        );
-        assert_eq!(
-            Error::Conflict("x".into()).transience(),
-            Transience::Permanent
-        );
+        assert_eq!(Error::Database(sqlx::Error::PoolTimedOut).transience(), Transience::Temporary);
+        assert_eq!(Error::Io(std::io::Error::other("disk")).transience(), Transience::Temporary);
+        assert_eq!(Error::NotFound("account").transience(), Transience::Permanent);
+        assert_eq!(Error::Conflict("x".into()).transience(), Transience::Permanent);
     }
 }

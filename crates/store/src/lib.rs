@@ -114,10 +114,7 @@ impl Store {
 
 async fn open_sqlite(url: &str) -> Result<Store> {
     let url = sqlite_url_creating_file(url)?;
-    if let Some(dir) = sqlite_path(&url)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
+    if let Some(dir) = sqlite_path(&url).parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
 
@@ -125,12 +122,8 @@ async fn open_sqlite(url: &str) -> Result<Store> {
     // for, so it is done once here, alone; the mode is then stored in the file
     // and the per-connection pragma below is a no-op.
     let mut conn = AnyConnection::connect(&url).await?;
-    sqlx::raw_sql("PRAGMA busy_timeout = 10000")
-        .execute(&mut conn)
-        .await?;
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode = WAL")
-        .fetch_one(&mut conn)
-        .await?;
+    sqlx::raw_sql("PRAGMA busy_timeout = 10000").execute(&mut conn).await?;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode = WAL").fetch_one(&mut conn).await?;
     conn.close().await?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::Invalid(format!(
@@ -157,10 +150,7 @@ async fn open_sqlite(url: &str) -> Result<Store> {
         })
         .connect(&url)
         .await?;
-    Ok(Store {
-        pool,
-        backend: Backend::Sqlite,
-    })
+    Ok(Store { pool, backend: Backend::Sqlite })
 }
 
 async fn open_postgres(url: &str) -> Result<Store> {
@@ -171,32 +161,23 @@ async fn open_postgres(url: &str) -> Result<Store> {
             Box::pin(async move {
                 // A 2xx reply promises the data is on disk: refuse to run with
                 // asynchronous commits even if the server default allows them.
-                let mode: String = sqlx::query_scalar("SHOW synchronous_commit")
-                    .fetch_one(&mut *conn)
-                    .await?;
+                let mode: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&mut *conn).await?;
                 if mode == "off" || mode == "local" {
-                    sqlx::raw_sql("SET synchronous_commit = on")
-                        .execute(&mut *conn)
-                        .await?;
+                    sqlx::raw_sql("SET synchronous_commit = on").execute(&mut *conn).await?;
                 }
                 Ok(())
             })
         })
         .connect(url)
         .await?;
-    Ok(Store {
-        pool,
-        backend: Backend::Postgres,
-    })
+    Ok(Store { pool, backend: Backend::Postgres })
 }
 
 /// Adds `mode=rwc` (create if missing) unless the URL already names a mode.
 fn sqlite_url_creating_file(url: &str) -> Result<String> {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
     if base.contains(":memory:") || query.contains("mode=memory") {
-        return Err(Error::Invalid(
-            "in-memory SQLite databases are not supported: give a file path".into(),
-        ));
+        return Err(Error::Invalid("in-memory SQLite databases are not supported: give a file path".into()));
     }
     if query.split('&').any(|kv| kv.starts_with("mode=")) {
         return Ok(url.to_owned());
@@ -208,10 +189,7 @@ fn sqlite_url_creating_file(url: &str) -> Result<String> {
 /// The file path inside a `sqlite://PATH` or `sqlite:PATH` URL.
 fn sqlite_path(url: &str) -> &Path {
     let base = url.split_once('?').map_or(url, |(b, _)| b);
-    let path = base
-        .strip_prefix("sqlite://")
-        .or_else(|| base.strip_prefix("sqlite:"))
-        .unwrap_or(base);
+    let path = base.strip_prefix("sqlite://").or_else(|| base.strip_prefix("sqlite:")).unwrap_or(base);
     Path::new(path)
 }
 
@@ -229,10 +207,7 @@ fn redact(url: &str) -> String {
 
 /// The current time in unix seconds.
 pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -241,35 +216,21 @@ mod tests {
 
     #[test]
     fn sqlite_urls_create_the_file() {
-        assert_eq!(
-            sqlite_url_creating_file("sqlite:///var/a.db").unwrap(),
-            "sqlite:///var/a.db?mode=rwc"
-        );
+        assert_eq!(sqlite_url_creating_file("sqlite:///var/a.db").unwrap(), "sqlite:///var/a.db?mode=rwc");
         assert_eq!(
             sqlite_url_creating_file("sqlite://a.db?cache=shared").unwrap(),
             "sqlite://a.db?cache=shared&mode=rwc"
         );
-        assert_eq!(
-            sqlite_url_creating_file("sqlite://a.db?mode=ro").unwrap(),
-            "sqlite://a.db?mode=ro"
-        );
+        assert_eq!(sqlite_url_creating_file("sqlite://a.db?mode=ro").unwrap(), "sqlite://a.db?mode=ro");
         assert!(sqlite_url_creating_file("sqlite::memory:").is_err());
-        assert_eq!(
-            sqlite_path("sqlite:///var/lib/a.db?mode=rwc"),
-            Path::new("/var/lib/a.db")
-        );
+        assert_eq!(sqlite_path("sqlite:///var/lib/a.db?mode=rwc"), Path::new("/var/lib/a.db"));
         assert_eq!(sqlite_path("sqlite:data/a.db"), Path::new("data/a.db"));
     }
 
     #[test]
     fn urls_pick_a_backend_and_hide_passwords() {
-        assert_eq!(
-            Backend::of_url("postgresql://u@h/db").unwrap(),
-            Backend::Postgres
-        );
-        let err = Backend::of_url("mysql://root:secret@h/db")
-            .unwrap_err()
-            .to_string();
+        assert_eq!(Backend::of_url("postgresql://u@h/db").unwrap(), Backend::Postgres);
+        let err = Backend::of_url("mysql://root:secret@h/db").unwrap_err().to_string();
         assert!(!err.contains("secret"), "{err}");
         assert!(err.contains("root:***@h/db"), "{err}");
     }

@@ -19,21 +19,14 @@ const MAX_NAME_LEN: usize = 1000;
 impl Store {
     /// The mailboxes of an account, sorted by name.
     pub async fn list_mailboxes(&self, account: AccountId) -> Result<Vec<Mailbox>> {
-        let sql =
-            format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE account_id = $1 ORDER BY name");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(account)
-            .fetch_all(&self.pool)
-            .await?;
+        let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE account_id = $1 ORDER BY name");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account).fetch_all(&self.pool).await?;
         rows.iter().map(Mailbox::from_row).collect()
     }
 
     pub async fn mailbox(&self, id: MailboxId) -> Result<Option<Mailbox>> {
         let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(Mailbox::from_row).transpose()
     }
 
@@ -46,14 +39,8 @@ impl Store {
         mailbox_named(&mut conn, account, &name).await
     }
 
-    pub async fn mailbox_by_special_use(
-        &self,
-        account: AccountId,
-        special: SpecialUse,
-    ) -> Result<Option<Mailbox>> {
-        let sql = format!(
-            "SELECT {MAILBOX_COLS} FROM mailboxes WHERE account_id = $1 AND special_use = $2"
-        );
+    pub async fn mailbox_by_special_use(&self, account: AccountId, special: SpecialUse) -> Result<Option<Mailbox>> {
+        let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE account_id = $1 AND special_use = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(account)
             .bind(special.as_str())
@@ -74,10 +61,8 @@ impl Store {
         let name = normalize_name(name)?;
         let mut tx = self.write_tx().await?;
         self.lock_ids(&mut tx, Locked::Accounts, &[account]).await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1")
-            .bind(account)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(account).fetch_optional(&mut *tx).await?;
         if exists.is_none() {
             return Err(Error::NotFound("account"));
         }
@@ -85,17 +70,14 @@ impl Store {
             return Err(Error::Conflict(format!("mailbox {name} already exists")));
         }
         if let Some(special) = special_use {
-            let taken: Option<String> = sqlx::query_scalar(
-                "SELECT name FROM mailboxes WHERE account_id = $1 AND special_use = $2",
-            )
-            .bind(account)
-            .bind(special.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+            let taken: Option<String> =
+                sqlx::query_scalar("SELECT name FROM mailboxes WHERE account_id = $1 AND special_use = $2")
+                    .bind(account)
+                    .bind(special.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if let Some(other) = taken {
-                return Err(Error::Conflict(format!(
-                    "mailbox {other} is already the {special} mailbox"
-                )));
+                return Err(Error::Conflict(format!("mailbox {other} is already the {special} mailbox")));
             }
         }
         let parent = match name.rsplit_once('/') {
@@ -103,9 +85,7 @@ impl Store {
             Some((parent_name, _)) => match mailbox_named(&mut tx, account, parent_name).await? {
                 Some(parent) => Some(parent.id),
                 None => {
-                    return Err(Error::Invalid(format!(
-                        "parent mailbox {parent_name} does not exist"
-                    )));
+                    return Err(Error::Invalid(format!("parent mailbox {parent_name} does not exist")));
                 }
             },
         };
@@ -164,37 +144,23 @@ pub(crate) async fn insert_mailbox(
     })
 }
 
-async fn mailbox_named(
-    conn: &mut AnyConnection,
-    account: AccountId,
-    name: &str,
-) -> Result<Option<Mailbox>> {
+async fn mailbox_named(conn: &mut AnyConnection, account: AccountId, name: &str) -> Result<Option<Mailbox>> {
     let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE account_id = $1 AND name = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(account)
-        .bind(name)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account).bind(name).fetch_optional(conn).await?;
     row.as_ref().map(Mailbox::from_row).transpose()
 }
 
 /// Checks a mailbox path and spells its `INBOX` level canonically.
 pub(crate) fn normalize_name(name: &str) -> Result<String> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
-        return Err(Error::Invalid(format!(
-            "mailbox names have 1 to {MAX_NAME_LEN} bytes"
-        )));
+        return Err(Error::Invalid(format!("mailbox names have 1 to {MAX_NAME_LEN} bytes")));
     }
     if name.chars().any(char::is_control) {
-        return Err(Error::Invalid(
-            "mailbox names cannot contain control characters".into(),
-        ));
+        return Err(Error::Invalid("mailbox names cannot contain control characters".into()));
     }
     let mut levels: Vec<&str> = name.split('/').collect();
     if levels.iter().any(|l| l.is_empty()) {
-        return Err(Error::Invalid(format!(
-            "mailbox name {name:?} has an empty level"
-        )));
+        return Err(Error::Invalid(format!("mailbox name {name:?} has an empty level")));
     }
     if levels[0].eq_ignore_ascii_case("INBOX") {
         levels[0] = "INBOX";

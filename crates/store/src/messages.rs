@@ -10,9 +10,7 @@ use sqlx::Row;
 use crate::deliver::{add_to_accounts, batch};
 use crate::error::{Error, Result};
 use crate::sql::{CHUNK_ROWS, Locked, check_flags, keywords_text, placeholders, tuples};
-use crate::types::{
-    BLOB_COLS, BlobRow, CHANGE_COLS, Change, ChangeKind, MESSAGE_COLS, MessageRow, blob_id,
-};
+use crate::types::{BLOB_COLS, BlobRow, CHANGE_COLS, Change, ChangeKind, MESSAGE_COLS, MessageRow, blob_id};
 use crate::{Backend, Store, now};
 
 impl Store {
@@ -21,39 +19,26 @@ impl Store {
     /// The messages of a mailbox, by increasing UID.
     pub async fn messages(&self, mailbox: MailboxId) -> Result<Vec<MessageRow>> {
         let sql = format!("SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = $1 ORDER BY uid");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(mailbox)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(mailbox).fetch_all(&self.pool).await?;
         rows.iter().map(MessageRow::from_row).collect()
     }
 
     pub async fn message_by_uid(&self, mailbox: MailboxId, uid: i64) -> Result<Option<MessageRow>> {
         let sql = format!("SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = $1 AND uid = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(mailbox)
-            .bind(uid)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(mailbox).bind(uid).fetch_optional(&self.pool).await?;
         row.as_ref().map(MessageRow::from_row).transpose()
     }
 
     pub async fn message(&self, id: MessageId) -> Result<Option<MessageRow>> {
         let sql = format!("SELECT {MESSAGE_COLS} FROM messages WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(MessageRow::from_row).transpose()
     }
 
     /// The shared row of a blob: reference count and message analysis.
     pub async fn blob_meta(&self, id: &BlobId) -> Result<Option<BlobRow>> {
         let sql = format!("SELECT {BLOB_COLS} FROM blobs WHERE hash = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.as_str()).fetch_optional(&self.pool).await?;
         row.as_ref().map(BlobRow::from_row).transpose()
     }
 
@@ -61,32 +46,17 @@ impl Store {
     /// (IMAP CONDSTORE and QRESYNC). Includes the mailbox's own `mailbox`
     /// entries (its creation has modseq 1).
     pub async fn changes_since(&self, mailbox: MailboxId, modseq: i64) -> Result<Vec<Change>> {
-        let sql = format!(
-            "SELECT {CHANGE_COLS} FROM changes WHERE mailbox_id = $1 AND modseq > $2 ORDER BY modseq, id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(mailbox)
-            .bind(modseq)
-            .fetch_all(&self.pool)
-            .await?;
+        let sql =
+            format!("SELECT {CHANGE_COLS} FROM changes WHERE mailbox_id = $1 AND modseq > $2 ORDER BY modseq, id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(mailbox).bind(modseq).fetch_all(&self.pool).await?;
         rows.iter().map(Change::from_row).collect()
     }
 
     /// Changes of an account with an id above `after`, oldest first (JMAP
     /// states). Within an account, ids follow commit order.
-    pub async fn account_changes_since(
-        &self,
-        account: AccountId,
-        after: i64,
-    ) -> Result<Vec<Change>> {
-        let sql = format!(
-            "SELECT {CHANGE_COLS} FROM changes WHERE account_id = $1 AND id > $2 ORDER BY id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(account)
-            .bind(after)
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn account_changes_since(&self, account: AccountId, after: i64) -> Result<Vec<Change>> {
+        let sql = format!("SELECT {CHANGE_COLS} FROM changes WHERE account_id = $1 AND id > $2 ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account).bind(after).fetch_all(&self.pool).await?;
         rows.iter().map(Change::from_row).collect()
     }
 
@@ -94,12 +64,7 @@ impl Store {
 
     /// Replaces a message's flags and keywords, gives it a new modseq (the
     /// mailbox's next) and logs a `flags` change. Returns the new modseq.
-    pub async fn set_flags(
-        &self,
-        message: MessageId,
-        flags: i64,
-        keywords: &[String],
-    ) -> Result<i64> {
+    pub async fn set_flags(&self, message: MessageId, flags: i64, keywords: &[String]) -> Result<i64> {
         check_flags(flags)?;
         let keywords = keywords_text(keywords)?;
         let mut tx = self.write_tx().await?;
@@ -111,18 +76,18 @@ impl Store {
         let account: AccountId = row.try_get("account_id")?;
         let mailbox: MailboxId = row.try_get("mailbox_id")?;
         self.lock_ids(&mut tx, Locked::Accounts, &[account]).await?;
-        self.lock_ids(&mut tx, Locked::Mailboxes, &[mailbox])
-            .await?;
+        self.lock_ids(&mut tx, Locked::Mailboxes, &[mailbox]).await?;
         let modseq = bump_modseq(&mut tx, mailbox, 1).await?;
         // The message may have been expunged while this transaction waited.
-        let uid: Option<i64> =
-            sqlx::query_scalar("UPDATE messages SET flags = $1, keywords = $2, modseq = $3 WHERE id = $4 RETURNING uid")
-                .bind(flags)
-                .bind(&keywords)
-                .bind(modseq)
-                .bind(message)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let uid: Option<i64> = sqlx::query_scalar(
+            "UPDATE messages SET flags = $1, keywords = $2, modseq = $3 WHERE id = $4 RETURNING uid",
+        )
+        .bind(flags)
+        .bind(&keywords)
+        .bind(modseq)
+        .bind(message)
+        .fetch_optional(&mut *tx)
+        .await?;
         let uid = uid.ok_or(Error::NotFound("message"))?;
         sqlx::query(
             "INSERT INTO changes (account_id, mailbox_id, modseq, kind, uid, message_id, at) \
@@ -155,15 +120,13 @@ impl Store {
         }
         let now = now();
         let mut tx = self.write_tx().await?;
-        let account: AccountId =
-            sqlx::query_scalar("SELECT account_id FROM mailboxes WHERE id = $1")
-                .bind(mailbox)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(Error::NotFound("mailbox"))?;
+        let account: AccountId = sqlx::query_scalar("SELECT account_id FROM mailboxes WHERE id = $1")
+            .bind(mailbox)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(Error::NotFound("mailbox"))?;
         self.lock_ids(&mut tx, Locked::Accounts, &[account]).await?;
-        self.lock_ids(&mut tx, Locked::Mailboxes, &[mailbox])
-            .await?;
+        self.lock_ids(&mut tx, Locked::Mailboxes, &[mailbox]).await?;
 
         let mut gone: Vec<Gone> = Vec::new();
         for chunk in uids.chunks(CHUNK_ROWS) {
@@ -206,16 +169,10 @@ impl Store {
                 "INSERT INTO changes (at, kind, account_id, mailbox_id, modseq, uid, message_id) VALUES {}",
                 tuples("$1, $2, $3, $4", 5, chunk.len(), 3)
             );
-            let mut q = batch(sql, chunk.len())
-                .bind(now)
-                .bind(ChangeKind::Expunge.as_str())
-                .bind(account)
-                .bind(mailbox);
+            let mut q =
+                batch(sql, chunk.len()).bind(now).bind(ChangeKind::Expunge.as_str()).bind(account).bind(mailbox);
             for (i, g) in chunk.iter().enumerate() {
-                q = q
-                    .bind(first_modseq + (c * CHUNK_ROWS + i) as i64)
-                    .bind(g.uid)
-                    .bind(g.id);
+                q = q.bind(first_modseq + (c * CHUNK_ROWS + i) as i64).bind(g.uid).bind(g.id);
             }
             q.execute(&mut *tx).await?;
         }
@@ -226,12 +183,7 @@ impl Store {
     /// Drops references from blobs: `(hash, count)` pairs sorted by hash.
     /// On PostgreSQL the rows are locked in hash order first, so that two
     /// expunges sharing blobs cannot deadlock.
-    async fn release_blob_refs(
-        &self,
-        conn: &mut AnyConnection,
-        per_blob: &[(&str, i64)],
-        now: i64,
-    ) -> Result<()> {
+    async fn release_blob_refs(&self, conn: &mut AnyConnection, per_blob: &[(&str, i64)], now: i64) -> Result<()> {
         for chunk in per_blob.chunks(CHUNK_ROWS) {
             if self.backend == Backend::Postgres {
                 let sql = format!(
@@ -296,9 +248,7 @@ impl Store {
     }
 
     pub async fn blob_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM blobs")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM blobs").fetch_one(&self.pool).await?)
     }
 }
 

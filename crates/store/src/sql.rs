@@ -71,12 +71,7 @@ impl Store {
     /// order, so two deliveries to overlapping recipients wait for each other
     /// instead of deadlocking. On SQLite this is a no-op: `BEGIN IMMEDIATE`
     /// already holds the database's single write lock.
-    pub(crate) async fn lock_ids(
-        &self,
-        conn: &mut AnyConnection,
-        table: Locked,
-        ids: &[i64],
-    ) -> Result<()> {
+    pub(crate) async fn lock_ids(&self, conn: &mut AnyConnection, table: Locked, ids: &[i64]) -> Result<()> {
         if self.backend == Backend::Sqlite || ids.is_empty() {
             return Ok(());
         }
@@ -107,20 +102,12 @@ impl Store {
     /// this lock before creating an address serialises address allocation
     /// within a domain, so an alias and an account can never be given the same
     /// address by two concurrent transactions.
-    pub(crate) async fn claim_domain(
-        &self,
-        conn: &mut AnyConnection,
-        domain: &str,
-    ) -> Result<bool> {
+    pub(crate) async fn claim_domain(&self, conn: &mut AnyConnection, domain: &str) -> Result<bool> {
         let sql = match self.backend {
             Backend::Sqlite => "SELECT name FROM domains WHERE name = $1",
             Backend::Postgres => "SELECT name FROM domains WHERE name = $1 FOR NO KEY UPDATE",
         };
-        Ok(sqlx::query(sql)
-            .bind(domain)
-            .fetch_optional(conn)
-            .await?
-            .is_some())
+        Ok(sqlx::query(sql).bind(domain).fetch_optional(conn).await?.is_some())
     }
 }
 
@@ -148,14 +135,8 @@ pub(crate) fn keywords_text(keywords: &[String]) -> Result<String> {
 /// long or contains control characters.
 pub(crate) fn normalize_msgid(raw: &str) -> Option<String> {
     let t = raw.trim();
-    let t = t
-        .strip_prefix('<')
-        .and_then(|s| s.strip_suffix('>'))
-        .unwrap_or(t)
-        .trim();
-    let ok = !t.is_empty()
-        && t.len() <= MAX_MSGID_LEN
-        && !t.chars().any(|c| c.is_control() || c.is_whitespace());
+    let t = t.strip_prefix('<').and_then(|s| s.strip_suffix('>')).unwrap_or(t).trim();
+    let ok = !t.is_empty() && t.len() <= MAX_MSGID_LEN && !t.chars().any(|c| c.is_control() || c.is_whitespace());
     ok.then(|| t.to_owned())
 }
 
@@ -172,11 +153,7 @@ mod tests {
 
     #[test]
     fn keywords_are_checked_and_sorted() {
-        let kw = vec![
-            "$Junk".to_owned(),
-            "$Forwarded".to_owned(),
-            "$Junk".to_owned(),
-        ];
+        let kw = vec!["$Junk".to_owned(), "$Forwarded".to_owned(), "$Junk".to_owned()];
         assert_eq!(keywords_text(&kw).unwrap(), "$Forwarded $Junk");
         assert!(keywords_text(&["bad word".to_owned()]).is_err());
         assert!(check_flags(Flag::Seen.bit() | Flag::Draft.bit()).is_ok());

@@ -3,8 +3,7 @@
 use std::str::FromStr;
 
 use model::{
-    AccountId, AccountStatus, Address, BlobId, MailboxId, MessageId, OrgUnitId, OrgUnitKind, Role,
-    SpecialUse, Uai,
+    AccountId, AccountStatus, Address, BlobId, MailboxId, MessageId, OrgUnitId, OrgUnitKind, Role, SpecialUse, Uai,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -178,15 +177,10 @@ impl ChangeKind {
 impl FromStr for ChangeKind {
     type Err = String;
     fn from_str(s: &str) -> Result<ChangeKind, String> {
-        [
-            ChangeKind::New,
-            ChangeKind::Flags,
-            ChangeKind::Expunge,
-            ChangeKind::Mailbox,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-        .ok_or_else(|| format!("unknown change kind {s:?}"))
+        [ChangeKind::New, ChangeKind::Flags, ChangeKind::Expunge, ChangeKind::Mailbox]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown change kind {s:?}"))
     }
 }
 
@@ -216,15 +210,10 @@ pub(crate) const MESSAGE_COLS: &str = "id, account_id, mailbox_id, uid, modseq, 
      internal_date, saved_date, size, thread_id, blob_hash, msgid_header";
 pub(crate) const BLOB_COLS: &str = "hash, size, refcount, released_at, meta, subject, from_addr, \
      sent_date, has_attachment, preview, created_at";
-pub(crate) const CHANGE_COLS: &str =
-    "id, account_id, mailbox_id, modseq, kind, uid, message_id, at";
+pub(crate) const CHANGE_COLS: &str = "id, account_id, mailbox_id, modseq, kind, uid, message_id, at";
 
 /// Parses a stored text, reporting failures as corrupt data.
-fn parse<T, E: std::fmt::Display>(
-    what: &str,
-    text: &str,
-    f: impl FnOnce(&str) -> Result<T, E>,
-) -> Result<T> {
+fn parse<T, E: std::fmt::Display>(what: &str, text: &str, f: impl FnOnce(&str) -> Result<T, E>) -> Result<T> {
     f(text).map_err(|e| Error::Corrupt(format!("{what} {text:?}: {e}")))
 }
 
@@ -243,9 +232,7 @@ impl OrgUnit {
         Ok(OrgUnit {
             id: row.try_get("id")?,
             parent: row.try_get("parent_id")?,
-            kind: parse("org unit kind", &kind, |s| {
-                OrgUnitKind::parse(s).ok_or("unknown")
-            })?,
+            kind: parse("org unit kind", &kind, |s| OrgUnitKind::parse(s).ok_or("unknown"))?,
             name: row.try_get("name")?,
             uai: uai.map(|u| parse("UAI", &u, Uai::parse)).transpose()?,
         })
@@ -282,9 +269,7 @@ impl Mailbox {
             account_id: row.try_get("account_id")?,
             parent_id: row.try_get("parent_id")?,
             name: row.try_get("name")?,
-            special_use: special_use
-                .map(|s| parse("special use", &s, SpecialUse::from_str))
-                .transpose()?,
+            special_use: special_use.map(|s| parse("special use", &s, SpecialUse::from_str)).transpose()?,
             uid_validity: row.try_get("uid_validity")?,
             uid_next: row.try_get("uid_next")?,
             highest_modseq: row.try_get("highest_modseq")?,

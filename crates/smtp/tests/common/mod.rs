@@ -19,11 +19,7 @@ pub const EHLO_REPLY: &str = "250-mx.ac-demo.fr Bonjour [192.0.2.7]\r\n250-PIPEL
 250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250 CHUNKING\r\n";
 
 pub fn config() -> SmtpConfig {
-    SmtpConfig {
-        hostname: HOST.to_owned(),
-        idle_timeout: Duration::from_secs(300),
-        ..SmtpConfig::default()
-    }
+    SmtpConfig { hostname: HOST.to_owned(), idle_timeout: Duration::from_secs(300), ..SmtpConfig::default() }
 }
 
 /// A mail sink whose directory is a fixed list and whose store is a vector.
@@ -67,10 +63,7 @@ impl MailSink for FakeSink {
         if let Some(error) = self.fail_with.lock().unwrap().clone() {
             return Err(error);
         }
-        self.delivered
-            .lock()
-            .unwrap()
-            .push((envelope.clone(), message));
+        self.delivered.lock().unwrap().push((envelope.clone(), message));
         Ok(())
     }
 }
@@ -103,11 +96,7 @@ pub async fn converse(cfg: &SmtpConfig, sink: &FakeSink, input: &[u8]) -> Vec<u8
 pub async fn check_with(cfg: &SmtpConfig, sink: &FakeSink, transcript: &str) {
     let mut input = Vec::new();
     let mut expected = Vec::new();
-    for line in transcript
-        .lines()
-        .map(str::trim_start)
-        .filter(|l| !l.is_empty())
-    {
+    for line in transcript.lines().map(str::trim_start).filter(|l| !l.is_empty()) {
         if let Some(sent) = line.strip_prefix("C: ").or(line.strip_prefix("C:")) {
             input.extend_from_slice(sent.as_bytes());
             input.extend_from_slice(b"\r\n");
@@ -120,31 +109,17 @@ pub async fn check_with(cfg: &SmtpConfig, sink: &FakeSink, transcript: &str) {
         }
     }
     let output = String::from_utf8(converse(cfg, sink, &input).await).unwrap();
-    assert!(
-        output.is_empty() || output.ends_with("\r\n"),
-        "unterminated reply in {output:?}"
-    );
+    assert!(output.is_empty() || output.ends_with("\r\n"), "unterminated reply in {output:?}");
     let actual: Vec<&str> = output.split_terminator("\r\n").collect();
     for line in &actual {
-        assert!(
-            !line.contains('\n') && !line.contains('\r'),
-            "bare line ending in {output:?}"
-        );
+        assert!(!line.contains('\n') && !line.contains('\r'), "bare line ending in {output:?}");
     }
     let matches = actual.len() == expected.len()
-        && actual
-            .iter()
-            .zip(&expected)
-            .all(|(got, want)| match want.strip_suffix('*') {
-                Some(prefix) => got.starts_with(prefix),
-                None => got == want,
-            });
-    assert!(
-        matches,
-        "server replies differ\n--- expected\n{}\n--- actual\n{}",
-        expected.join("\n"),
-        actual.join("\n")
-    );
+        && actual.iter().zip(&expected).all(|(got, want)| match want.strip_suffix('*') {
+            Some(prefix) => got.starts_with(prefix),
+            None => got == want,
+        });
+    assert!(matches, "server replies differ\n--- expected\n{}\n--- actual\n{}", expected.join("\n"), actual.join("\n"));
 }
 
 /// [`check_with`] on the default test configuration and a fresh sink, which is returned.
@@ -161,9 +136,7 @@ pub struct Client<S> {
 
 impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Client<S> {
     pub fn new(stream: S) -> Self {
-        Client {
-            stream: tokio::io::BufReader::new(stream),
-        }
+        Client { stream: tokio::io::BufReader::new(stream) }
     }
 
     /// Reads one reply, every line of it, CRLFs included.
@@ -173,10 +146,7 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Client<S> {
         loop {
             let mut line = String::new();
             let n = self.stream.read_line(&mut line).await.unwrap();
-            assert!(
-                n > 0,
-                "connection closed while reading a reply; got {reply:?}"
-            );
+            assert!(n > 0, "connection closed while reading a reply; got {reply:?}");
             reply.push_str(&line);
             if line.as_bytes().get(3) == Some(&b' ') {
                 return reply;
@@ -185,11 +155,7 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Client<S> {
     }
 
     pub async fn send(&mut self, text: &str) {
-        self.stream
-            .get_mut()
-            .write_all(text.as_bytes())
-            .await
-            .unwrap();
+        self.stream.get_mut().write_all(text.as_bytes()).await.unwrap();
         self.stream.get_mut().flush().await.unwrap();
     }
 

@@ -33,11 +33,7 @@ pub async fn account(store: &Store, local: &str) -> Account {
 }
 
 pub async fn inbox(store: &Store, account: &Account) -> Mailbox {
-    store
-        .mailbox_by_special_use(account.id, SpecialUse::Inbox)
-        .await
-        .unwrap()
-        .unwrap()
+    store.mailbox_by_special_use(account.id, SpecialUse::Inbox).await.unwrap().unwrap()
 }
 
 /// A well-formed blob id derived from a small number.
@@ -72,10 +68,5 @@ pub fn reply(n: u64, msgid: &str, refs: &[&str]) -> NewMessage {
 }
 
 pub fn target(mailbox: &Mailbox) -> Target {
-    Target {
-        account: mailbox.account_id,
-        mailbox: mailbox.id,
-        flags: 0,
-        keywords: Vec::new(),
-    }
+    Target { account: mailbox.account_id, mailbox: mailbox.id, flags: 0, keywords: Vec::new() }
 }

@@ -37,11 +37,7 @@ where
 {
     let store = Store::open(&url).await.expect("open the store");
     store.migrate().await.expect("migrate");
-    let outcome = tokio::spawn(test(Ctx {
-        store: store.clone(),
-        url,
-    }))
-    .await;
+    let outcome = tokio::spawn(test(Ctx { store: store.clone(), url })).await;
     store.close().await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
@@ -64,10 +60,8 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     sqlx::any::install_default_drivers();
-    let base =
-        std::env::var("ARDOISE_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
-    let connected =
-        tokio::time::timeout(Duration::from_secs(10), AnyConnection::connect(&base)).await;
+    let base = std::env::var("ARDOISE_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+    let connected = tokio::time::timeout(Duration::from_secs(10), AnyConnection::connect(&base)).await;
     let mut admin = match connected {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) => return unreachable_postgres(&base, &e.to_string()),
@@ -83,11 +77,9 @@ where
     // lets the database be dropped.
     let outcome = tokio::spawn(run(with_database(&base, &name), test)).await;
 
-    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await;
+    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await;
     if let Err(e) = dropped {
         eprintln!("note: could not drop test database {name}: {e}");
     }
@@ -104,23 +96,14 @@ fn unreachable_postgres(url: &str, why: &str) {
              Start it or point ARDOISE_TEST_POSTGRES at a server."
         );
     }
-    eprintln!(
-        "SKIPPED: PostgreSQL not reachable at {url} ({why}); set ARDOISE_TEST_POSTGRES to run this test"
-    );
+    eprintln!("SKIPPED: PostgreSQL not reachable at {url} ({why}); set ARDOISE_TEST_POSTGRES to run this test");
 }
 
 fn unique_database_name() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "ardoise_t_{}_{}_{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("ardoise_t_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// The same server URL with another database name.
@@ -163,13 +146,7 @@ macro_rules! on_both_backends {
 
 #[test]
 fn database_names_are_swapped() {
-    assert_eq!(
-        with_database("postgres://u@h:5432/test", "x"),
-        "postgres://u@h:5432/x"
-    );
-    assert_eq!(
-        with_database("postgres://u@h/test?sslmode=disable", "x"),
-        "postgres://u@h/x?sslmode=disable"
-    );
+    assert_eq!(with_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
+    assert_eq!(with_database("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
     assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
 }

@@ -1,0 +1,279 @@
+//! `ardoise admin`: domains, accounts, quotas, and a look at stored messages.
+//! Works directly on the store, so it also runs while the server is up
+//! (SQLite in WAL mode and PostgreSQL both allow it).
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use model::{AccountStatus, Address, Domain, Role};
+
+use crate::{password, serve};
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Domaines servis / served domains.
+    Domain {
+        #[command(subcommand)]
+        command: DomainCommand,
+    },
+    /// Comptes / accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Messages stockés (diagnostic) / stored messages (diagnostics).
+    Message {
+        #[command(subcommand)]
+        command: MessageCommand,
+    },
+    /// Stockage des contenus / blob storage.
+    Blob {
+        #[command(subcommand)]
+        command: BlobCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DomainCommand {
+    Add { domain: String },
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    /// Crée un compte actif (le mot de passe est lu sur l'entrée standard avec --password-stdin).
+    Create {
+        address: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "enseignant")]
+        role: Role,
+        /// Quota (ex. 500M, 2G, 0 = illimité) ; défaut : quota.default.
+        #[arg(long)]
+        quota: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Show {
+        address: String,
+    },
+    /// Suspend : connexion refusée, courrier toujours accepté.
+    Suspend {
+        address: String,
+    },
+    Activate {
+        address: String,
+    },
+    /// Fixe le quota (ex. 500M, 2G, 0 = illimité).
+    Quota {
+        address: String,
+        size: String,
+    },
+    /// Ajoute une adresse supplémentaire à un compte.
+    Alias {
+        alias: String,
+        address: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MessageCommand {
+    /// Liste les messages de chaque dossier d'un compte.
+    List {
+        address: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Écrit le message brut sur la sortie standard.
+    Get {
+        address: String,
+        uid: i64,
+        #[arg(long, default_value = "INBOX")]
+        mailbox: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BlobCommand {
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Supprime les contenus qui ne sont plus référencés depuis --grace secondes.
+    Gc {
+        #[arg(long, default_value_t = 3600)]
+        grace: u64,
+    },
+}
+
+pub async fn run(cfg: &config::Config, command: AdminCommand) -> anyhow::Result<ExitCode> {
+    let ms = serve::open(cfg).await?;
+    let store = ms.store();
+    match command {
+        AdminCommand::Domain { command: DomainCommand::Add { domain } } => {
+            let d = Domain::parse(&domain).map_err(|e| anyhow::anyhow!("{domain}: {e}"))?;
+            store.add_domain(&d).await?;
+            println!("domaine {d} ajouté");
+        }
+        AdminCommand::Domain { command: DomainCommand::List } => {
+            for d in store.list_domains().await? {
+                println!("{d}");
+            }
+        }
+        AdminCommand::Account { command } => account(cfg, store, command).await?,
+        AdminCommand::Message { command: MessageCommand::List { address, json } } => {
+            let acc = find(store, &address).await?;
+            let mut rows = Vec::new();
+            for mb in store.list_mailboxes(acc.id).await? {
+                for m in store.messages(mb.id).await? {
+                    let subject = store.blob_meta(&m.blob_hash).await?.map(|b| b.subject).unwrap_or_default();
+                    rows.push(serde_json::json!({
+                        "mailbox": mb.name, "uid": m.uid, "modseq": m.modseq, "size": m.size,
+                        "flags": m.flags, "blob": m.blob_hash.as_str(), "subject": subject,
+                        "thread": m.thread_id, "internal_date": m.internal_date,
+                    }));
+                }
+            }
+            if json {
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                for r in rows {
+                    println!(
+                        "{:<14} {:>6} {:>9}  {}",
+                        r["mailbox"].as_str().unwrap_or(""),
+                        r["uid"],
+                        r["size"],
+                        r["subject"].as_str().unwrap_or("")
+                    );
+                }
+            }
+        }
+        AdminCommand::Message { command: MessageCommand::Get { address, uid, mailbox } } => {
+            let acc = find(store, &address).await?;
+            let mb = store
+                .mailbox_by_name(acc.id, &mailbox)
+                .await?
+                .with_context(|| format!("pas de dossier « {mailbox} »"))?;
+            let m = store.message_by_uid(mb.id, uid).await?.with_context(|| format!("pas de message UID {uid}"))?;
+            let bytes = ms.blobs().get(&m.blob_hash).await?;
+            std::io::stdout().write_all(&bytes)?;
+        }
+        AdminCommand::Blob { command: BlobCommand::Stats { json } } => {
+            let (files, bytes) = ms.blobs().usage().await?;
+            let rows = store.blob_count().await?;
+            if json {
+                println!("{}", serde_json::json!({"files": files, "bytes": bytes, "rows": rows}));
+            } else {
+                println!("{files} fichiers, {bytes} octets, {rows} contenus référencés");
+            }
+        }
+        AdminCommand::Blob { command: BlobCommand::Gc { grace } } => {
+            let report = ms.collect_garbage(std::time::Duration::from_secs(grace)).await?;
+            println!("{report:?}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn account(cfg: &config::Config, store: &store::Store, command: AccountCommand) -> anyhow::Result<()> {
+    match command {
+        AccountCommand::Create { address, name, role, quota, password_stdin } => {
+            let addr = parse_address(&address)?;
+            let quota_bytes = match quota {
+                Some(q) => parse_quota(&q)?,
+                None => cfg.quota.default_bytes.map(|b| b as i64),
+            };
+            let password_hash = if password_stdin {
+                let mut pw = String::new();
+                std::io::stdin().read_to_string(&mut pw)?;
+                let pw = pw.trim_end_matches(['\r', '\n']);
+                if pw.is_empty() {
+                    bail!("mot de passe vide");
+                }
+                Some(password::hash(pw)?)
+            } else {
+                None
+            };
+            let acc = store
+                .create_account(&store::NewAccount {
+                    address: addr,
+                    login: None,
+                    display_name: name,
+                    role,
+                    status: AccountStatus::Active,
+                    quota_bytes,
+                    org_unit: None,
+                    password_hash,
+                })
+                .await?;
+            println!("compte {} créé (id {})", acc.address, acc.id);
+        }
+        AccountCommand::List { json } => {
+            let accounts = store.list_accounts().await?;
+            if json {
+                let rows: Vec<_> = accounts.iter().map(account_json).collect();
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                for a in accounts {
+                    println!("{:<45} {:<14} {:<12} {}", a.address.to_string(), a.role, a.status, a.display_name);
+                }
+            }
+        }
+        AccountCommand::Show { address } => {
+            let a = find(store, &address).await?;
+            println!("{}", serde_json::to_string_pretty(&account_json(&a))?);
+        }
+        AccountCommand::Suspend { address } => {
+            let a = find(store, &address).await?;
+            store.set_account_status(a.id, AccountStatus::Suspended).await?;
+            println!("compte {} suspendu", a.address);
+        }
+        AccountCommand::Activate { address } => {
+            let a = find(store, &address).await?;
+            store.set_account_status(a.id, AccountStatus::Active).await?;
+            println!("compte {} actif", a.address);
+        }
+        AccountCommand::Quota { address, size } => {
+            let a = find(store, &address).await?;
+            let q = parse_quota(&size)?;
+            store.set_quota(a.id, q).await?;
+            println!("quota de {} : {}", a.address, q.map(|b| format!("{b} octets")).unwrap_or("illimité".into()));
+        }
+        AccountCommand::Alias { alias, address } => {
+            let a = find(store, &address).await?;
+            store.add_alias(&parse_address(&alias)?, a.id).await?;
+            println!("{alias} -> {}", a.address);
+        }
+    }
+    Ok(())
+}
+
+fn account_json(a: &store::Account) -> serde_json::Value {
+    serde_json::json!({
+        "id": a.id, "address": a.address.to_string(), "name": a.display_name,
+        "role": a.role.as_str(), "status": a.status.as_str(),
+        "quota_bytes": a.quota_bytes, "used_bytes": a.used_bytes,
+    })
+}
+
+fn parse_address(s: &str) -> anyhow::Result<Address> {
+    Address::parse(s).map_err(|e| anyhow::anyhow!("{s}: {e}"))
+}
+
+fn parse_quota(s: &str) -> anyhow::Result<Option<i64>> {
+    if matches!(s.trim(), "0" | "illimité" | "unlimited") {
+        return Ok(None);
+    }
+    let bytes = config::parse_size(s).with_context(|| format!("quota invalide « {s} » (ex. 500M, 2G, 0)"))?;
+    Ok(Some(bytes as i64))
+}
+
+async fn find(store: &store::Store, address: &str) -> anyhow::Result<store::Account> {
+    store.account_by_address(&parse_address(address)?).await?.with_context(|| format!("compte inconnu : {address}"))
+}

@@ -1,0 +1,150 @@
+//! Opening the services from a configuration and running the listeners until
+//! SIGINT/SIGTERM. Listener addresses (port 0 resolved) are written to
+//! `<data_dir>/listeners.json` so tests and scripts can find them.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use mailstore::Mailstore;
+use tokio::sync::watch;
+
+use crate::mx::MxSink;
+
+pub fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Opens (and migrates) the store and the blob directory.
+pub async fn open(cfg: &config::Config) -> anyhow::Result<Arc<Mailstore>> {
+    std::fs::create_dir_all(&cfg.server.data_dir)
+        .with_context(|| format!("création de {}", cfg.server.data_dir.display()))?;
+    let url = cfg.store_url();
+    let store = store::Store::open(&url).await.with_context(|| format!("ouverture de la base {}", redact(&url)))?;
+    store.migrate().await.context("migration de la base")?;
+    let blobs = blob::BlobStore::open(cfg.blob_path()).context("ouverture du dossier des messages")?;
+    Ok(Mailstore::new(store, blobs))
+}
+
+/// Hides a password in a database URL before it reaches a log or an error.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub async fn serve(cfg: config::Config) -> anyhow::Result<()> {
+    let mailstore = open(&cfg).await?;
+    run(cfg, mailstore, |_| {}).await
+}
+
+/// Binds every listener, then calls `ready` with their addresses, then serves
+/// until a shutdown signal.
+pub async fn run(
+    cfg: config::Config,
+    mailstore: Arc<Mailstore>,
+    ready: impl FnOnce(&[(String, std::net::SocketAddr)]),
+) -> anyhow::Result<()> {
+    let tls =
+        net::server_tls(&cfg.server.data_dir, cfg.tls.cert.as_deref(), cfg.tls.key.as_deref(), &cfg.server.hostname)
+            .context("certificat TLS")?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let smtp_cfg = Arc::new(smtp::SmtpConfig {
+        hostname: cfg.server.hostname.clone(),
+        max_message_size: cfg.smtp.max_message_size as usize,
+        max_recipients: cfg.smtp.max_recipients as usize,
+        max_line_length: cfg.smtp.max_line_length as usize,
+        max_commands: cfg.smtp.max_commands as usize,
+        max_errors: cfg.smtp.max_errors as usize,
+        idle_timeout: Duration::from_secs(cfg.smtp.idle_timeout_secs),
+        max_connections: cfg.smtp.max_connections as usize,
+    });
+    let sink = Arc::new(MxSink(mailstore.clone()));
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mut bound = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for addr in &cfg.smtp.listen {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute SMTP sur {addr}"))?;
+        bound.push(("smtp".to_owned(), listener.local_addr()?));
+        tasks.spawn(smtp::serve(listener, smtp_cfg.clone(), sink.clone(), Some(acceptor.clone()), shutdown_rx.clone()));
+    }
+    write_listeners(&cfg.server.data_dir, &bound)?;
+    for (service, addr) in &bound {
+        tracing::info!(%service, %addr, "listening");
+    }
+    ready(&bound);
+    tasks.spawn(collect_garbage_periodically(mailstore, shutdown_rx.clone()));
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = shutdown_tx.send(true);
+    let drain = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
+        tracing::warn!("some sessions did not finish within 10 s");
+    }
+    Ok(())
+}
+
+fn write_listeners(data_dir: &Path, bound: &[(String, std::net::SocketAddr)]) -> anyhow::Result<()> {
+    let mut map = serde_json::Map::new();
+    for (service, addr) in bound {
+        map.entry(service.clone()).or_insert_with(|| serde_json::Value::String(addr.to_string()));
+    }
+    let path = data_dir.join("listeners.json");
+    let tmp = data_dir.join("listeners.json.tmp");
+    std::fs::write(&tmp, serde_json::Value::Object(map).to_string())?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
+}
+
+async fn collect_garbage_periodically(mailstore: Arc<Mailstore>, mut shutdown: watch::Receiver<bool>) {
+    let grace = Duration::from_secs(3600);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = shutdown.changed() => return,
+        }
+        match mailstore.collect_garbage(grace).await {
+            Ok(report) => tracing::info!(?report, "blob garbage collection"),
+            Err(e) => tracing::warn!(error = %e, "blob garbage collection failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(super::redact("postgres://ardoise:s3cret@db:5432/mail"), "postgres://ardoise:***@db:5432/mail");
+        assert_eq!(super::redact("sqlite://data/ardoise.db"), "sqlite://data/ardoise.db");
+    }
+}

@@ -1,0 +1,150 @@
+//! Delivery: parse once, store the blob once, one transaction for every copy.
+
+use model::{AccountId, Address, MailboxId, SpecialUse};
+use store::{NewMessage, Target};
+
+use crate::{Error, MailEvent, Mailstore, analyse};
+
+/// What a recipient address means to this platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecipientStatus {
+    /// A local account that accepts mail.
+    Local(AccountId),
+    /// A local domain, but no such address (or a closed account).
+    Unknown,
+    /// Not one of our domains: accepting it would be relaying.
+    NotLocal,
+    /// The account is full; the sender should retry later.
+    OverQuota(AccountId),
+}
+
+/// Where one copy goes and with which initial flags.
+#[derive(Debug, Clone)]
+pub struct DeliveryTarget {
+    pub account: AccountId,
+    /// `None` means the account's Inbox.
+    pub mailbox: Option<MailboxId>,
+    pub flags: i64,
+    pub keywords: Vec<String>,
+}
+
+impl DeliveryTarget {
+    pub fn inbox(account: AccountId) -> DeliveryTarget {
+        DeliveryTarget { account, mailbox: None, flags: 0, keywords: Vec::new() }
+    }
+}
+
+/// One stored copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub account: AccountId,
+    pub mailbox: MailboxId,
+    pub uid: i64,
+    pub modseq: i64,
+}
+
+impl Mailstore {
+    /// Classifies a recipient; `size` is the announced message size, if any.
+    ///
+    /// The quota is checked here, at RCPT time, against the announced size (or
+    /// against a full mailbox when none was announced): a message accepted for a
+    /// recipient is then delivered even if it overshoots the quota by itself,
+    /// because the single reply to DATA cannot refuse one recipient among many.
+    pub async fn check_recipient(&self, addr: &Address, size: Option<u64>) -> Result<RecipientStatus, Error> {
+        if !self.store.is_local_domain(addr.domain()).await? {
+            return Ok(RecipientStatus::NotLocal);
+        }
+        let Some(account) = self.store.account_by_address(addr).await? else {
+            return Ok(RecipientStatus::Unknown);
+        };
+        if !account.status.receives_mail() {
+            return Ok(RecipientStatus::Unknown);
+        }
+        if let Some(quota) = account.quota_bytes {
+            let incoming = size.unwrap_or(0) as i64;
+            if account.used_bytes >= quota || account.used_bytes + incoming > quota {
+                return Ok(RecipientStatus::OverQuota(account.id));
+            }
+        }
+        Ok(RecipientStatus::Local(account.id))
+    }
+
+    /// Delivers `raw` to the Inbox of every account in `recipients`.
+    pub async fn deliver(
+        &self,
+        raw: &[u8],
+        recipients: &[AccountId],
+        internal_date: i64,
+    ) -> Result<Vec<Delivered>, Error> {
+        let targets: Vec<DeliveryTarget> = recipients.iter().map(|a| DeliveryTarget::inbox(*a)).collect();
+        self.deliver_to(raw, &targets, internal_date).await
+    }
+
+    /// Stores `raw` once and files a copy for every target, durably, then
+    /// notifies listeners. Returns only once bytes and metadata are on disk.
+    pub async fn deliver_to(
+        &self,
+        raw: &[u8],
+        targets: &[DeliveryTarget],
+        internal_date: i64,
+    ) -> Result<Vec<Delivered>, Error> {
+        if targets.is_empty() {
+            return Err(Error::NoRecipient);
+        }
+        let analysis = analyse::analyse(raw);
+        let mut resolved = Vec::with_capacity(targets.len());
+        for t in targets {
+            let mailbox = match t.mailbox {
+                Some(m) => m,
+                None => {
+                    let inbox = self.store.mailbox_by_special_use(t.account, SpecialUse::Inbox).await?;
+                    inbox.ok_or(Error::NoMailbox(t.account))?.id
+                }
+            };
+            resolved.push(Target { account: t.account, mailbox, flags: t.flags, keywords: t.keywords.clone() });
+        }
+        let message = new_message(raw, &analysis, internal_date);
+        let delivered = {
+            let _shared = self.gc_lock.read().await;
+            // The blob is fsync'd before the transaction that references it commits,
+            // so a crash in between leaves at worst an orphan file for the collector.
+            self.blobs.put(raw).await?;
+            self.store.deliver(&message, &resolved).await?
+        };
+        let out: Vec<Delivered> = delivered
+            .iter()
+            .map(|d| Delivered { account: d.account, mailbox: d.mailbox, uid: d.uid, modseq: d.modseq })
+            .collect();
+        for d in &out {
+            // No listener is not an error.
+            let _ = self.events.send(MailEvent::Delivered {
+                account: d.account,
+                mailbox: d.mailbox,
+                uid: d.uid,
+                modseq: d.modseq,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn new_message(raw: &[u8], a: &analyse::Analysis, internal_date: i64) -> NewMessage {
+    // The searchable text goes to the full-text index, not into the shared metadata.
+    let mut meta = serde_json::to_value(a).unwrap_or(serde_json::Value::Null);
+    if let Some(obj) = meta.as_object_mut() {
+        obj.remove("text");
+    }
+    NewMessage {
+        blob: blob::BlobStore::id_of(raw),
+        size: raw.len() as i64,
+        meta_json: meta.to_string(),
+        subject: a.subject.clone(),
+        from_addr: a.from.clone(),
+        sent_date: a.sent_date,
+        has_attachment: a.has_attachment,
+        preview: a.preview.clone(),
+        msgid_header: a.message_id.clone(),
+        references: a.references.clone(),
+        internal_date,
+    }
+}

@@ -1,0 +1,65 @@
+"""The demo contract: `ardoise demo` on fixed ports, seeded once, mail to Claire."""
+
+import json
+import smtplib
+import subprocess
+import time
+
+import pytest
+
+from conftest import IN_CI, binary, port_free
+
+
+def test_demo_starts_and_accepts_mail_for_claire(tmp_path):
+    if not port_free(2525):
+        if IN_CI:
+            pytest.fail("port 2525 is taken: the demo test needs the demo's fixed port")
+        pytest.skip("port 2525 taken (a demo is probably running)")
+    data = tmp_path / "demo"
+    log = open(tmp_path / "demo.log", "wb")
+    proc = subprocess.Popen([binary(), "demo", "--data", str(data)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        while not (data / "listeners.json").exists():
+            assert proc.poll() is None, (tmp_path / "demo.log").read_text()
+            assert time.time() < deadline, "demo did not start"
+            time.sleep(0.1)
+        assert json.loads((data / "listeners.json").read_text())["smtp"] == "127.0.0.1:2525"
+        with smtplib.SMTP("127.0.0.1", 2525) as s:
+            assert s.sendmail("parent@example.org", ["claire.martin@ac-demo.fr"],
+                              "Subject: Bonjour Madame Martin\r\n\r\nMerci !\r\n".encode()) == {}
+        printed = (tmp_path / "demo.log").read_text()
+        for account in ("claire.martin@ac-demo.fr", "paul.durand@ac-demo.fr", "secretariat.0541234a@ac-demo.fr",
+                        "admin@ac-demo.fr", "eleve.test@ac-demo.fr", "Ardoise-Demo-2026", "NUMEN"):
+            assert account in printed, printed
+        cfg = str(data / "ardoise.toml")
+        accounts = json.loads(subprocess.run([binary(), "admin", "--config", cfg, "account", "list", "--json"],
+                                             capture_output=True, check=True).stdout)
+        assert len([a for a in accounts if a["role"] not in ("eleve",)]) >= 40
+        assert any(a["role"] == "eleve" for a in accounts)
+        assert sum(a["status"] == "provisional" for a in accounts) >= 1
+        claire = json.loads(subprocess.run([binary(), "admin", "--config", cfg, "message", "list",
+                                            "claire.martin@ac-demo.fr", "--json"], capture_output=True, check=True).stdout)
+        subjects = [m["subject"] for m in claire]
+        assert "Bonjour Madame Martin" in subjects
+        assert len(claire) >= 10, subjects
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    # A restart keeps the data and does not seed twice.
+    log = open(tmp_path / "demo2.log", "wb")
+    (data / "listeners.json").unlink()
+    proc = subprocess.Popen([binary(), "demo", "--data", str(data)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 60
+        while not (data / "listeners.json").exists():
+            assert proc.poll() is None and time.time() < deadline
+            time.sleep(0.1)
+        cfg = str(data / "ardoise.toml")
+        claire = json.loads(subprocess.run([binary(), "admin", "--config", cfg, "message", "list",
+                                            "claire.martin@ac-demo.fr", "--json"], capture_output=True, check=True).stdout)
+        assert sum(m["subject"] == "Bonjour Madame Martin" for m in claire) == 1
+        assert "Préparation" not in (tmp_path / "demo2.log").read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
