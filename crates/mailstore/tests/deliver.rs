@@ -1,0 +1,110 @@
+//! The delivery pipeline against a real SQLite store and blob folder: one blob for
+//! many recipients, events after commit, quota checks, garbage collection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use blob::BlobStore;
+use mailstore::{MailEvent, Mailstore, RecipientStatus};
+use model::{AccountStatus, Address, Domain, Role};
+use store::{NewAccount, Store};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    ms: Arc<Mailstore>,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
+    store.migrate().await.unwrap();
+    store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
+    let blobs = BlobStore::open(dir.path().join("blobs")).unwrap();
+    Fixture { ms: Mailstore::new(store, blobs), _dir: dir }
+}
+
+async fn account(ms: &Mailstore, local: &str, quota: Option<i64>, status: AccountStatus) -> i64 {
+    ms.store()
+        .create_account(&NewAccount {
+            address: Address::parse(&format!("{local}@ac-test.fr")).unwrap(),
+            login: None,
+            display_name: local.into(),
+            role: Role::Teacher,
+            status,
+            quota_bytes: quota,
+            org_unit: None,
+            password_hash: None,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+const MAIL: &[u8] = b"From: Rectorat <drh@ac-test.fr>\r\nSubject: =?utf-8?q?Note_de_service_n=C2=B012?=\r\n\
+Message-ID: <ns12@ac-test.fr>\r\n\r\nCampagne de mutations.\r\n";
+
+#[tokio::test]
+async fn many_recipients_share_one_blob_and_events_follow_the_commit() {
+    let f = fixture().await;
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        ids.push(account(&f.ms, &format!("agent{i}"), None, AccountStatus::Active).await);
+    }
+    let mut events = f.ms.subscribe();
+    let copies = f.ms.deliver(MAIL, &ids, 1_700_000_000).await.unwrap();
+    assert_eq!(copies.len(), 50);
+    assert!(copies.iter().all(|c| c.uid == 1));
+    assert_eq!(f.ms.blobs().usage().await.unwrap().0, 1);
+    assert_eq!(f.ms.store().blob_count().await.unwrap(), 1);
+    let first = events.recv().await.unwrap();
+    let MailEvent::Delivered { account, uid, .. } = first;
+    assert_eq!((account, uid), (ids[0], 1));
+    let row = f.ms.store().messages(copies[7].mailbox).await.unwrap().remove(0);
+    let meta = f.ms.store().blob_meta(&row.blob_hash).await.unwrap().unwrap();
+    assert_eq!(meta.subject, "Note de service n°12");
+    assert_eq!(f.ms.blobs().get(&row.blob_hash).await.unwrap(), MAIL);
+}
+
+#[tokio::test]
+async fn recipient_checks() {
+    let f = fixture().await;
+    let full = account(&f.ms, "plein", Some(100), AccountStatus::Active).await;
+    account(&f.ms, "ferme", None, AccountStatus::Closed).await;
+    account(&f.ms, "suspendu", None, AccountStatus::Suspended).await;
+    let check = |a: &str, size| {
+        let ms = f.ms.clone();
+        let a = Address::parse(a).unwrap();
+        async move { ms.check_recipient(&a, size).await.unwrap() }
+    };
+    assert_eq!(check("x@ailleurs.example", None).await, RecipientStatus::NotLocal);
+    assert_eq!(check("personne@ac-test.fr", None).await, RecipientStatus::Unknown);
+    assert_eq!(check("ferme@ac-test.fr", None).await, RecipientStatus::Unknown);
+    // Suspended accounts still receive mail: only login is refused.
+    assert!(matches!(check("suspendu@ac-test.fr", None).await, RecipientStatus::Local(_)));
+    assert_eq!(check("plein@ac-test.fr", Some(101)).await, RecipientStatus::OverQuota(full));
+    assert_eq!(check("plein@ac-test.fr", Some(50)).await, RecipientStatus::Local(full));
+    f.ms.deliver(MAIL, &[full], 0).await.unwrap();
+    // Now over quota: refused even without an announced size, until the quota is raised.
+    assert_eq!(check("plein@ac-test.fr", None).await, RecipientStatus::OverQuota(full));
+    f.ms.store().set_quota(full, Some(10_000)).await.unwrap();
+    assert_eq!(check("plein@ac-test.fr", None).await, RecipientStatus::Local(full));
+}
+
+#[tokio::test]
+async fn garbage_collection_removes_released_and_orphan_blobs() {
+    let f = fixture().await;
+    let a = account(&f.ms, "claire", None, AccountStatus::Active).await;
+    let copy = f.ms.deliver(MAIL, &[a], 0).await.unwrap().remove(0);
+    // An orphan: a blob file written by a delivery that crashed before its commit.
+    let orphan = f.ms.blobs().put(b"Subject: orphelin\r\n\r\n").await.unwrap();
+    let report = f.ms.collect_garbage(Duration::ZERO).await.unwrap();
+    assert_eq!((report.released_deleted, report.orphans_deleted), (0, 1));
+    assert!(!f.ms.blobs().exists(&orphan).await);
+    // Still referenced: kept.
+    assert_eq!(f.ms.blobs().usage().await.unwrap().0, 1);
+    f.ms.store().expunge(copy.mailbox, &[copy.uid]).await.unwrap();
+    let report = f.ms.collect_garbage(Duration::ZERO).await.unwrap();
+    assert_eq!(report.released_deleted, 1);
+    assert_eq!(f.ms.blobs().usage().await.unwrap().0, 0);
+    assert_eq!(f.ms.store().blob_count().await.unwrap(), 0);
+}
