@@ -116,13 +116,7 @@ impl Mailstore {
             .map(|d| Delivered { account: d.account, mailbox: d.mailbox, uid: d.uid, modseq: d.modseq })
             .collect();
         for d in &out {
-            // No listener is not an error.
-            let _ = self.events.send(MailEvent::Delivered {
-                account: d.account,
-                mailbox: d.mailbox,
-                uid: d.uid,
-                modseq: d.modseq,
-            });
+            self.publish(MailEvent::Delivered { account: d.account, mailbox: d.mailbox, uid: d.uid, modseq: d.modseq });
         }
         Ok(out)
     }

@@ -8,6 +8,8 @@
 //! knows nothing of wire formats and never sees a socket.
 
 pub mod analyse;
+mod auth;
+mod changes;
 mod deliver;
 mod gc;
 
@@ -18,6 +20,7 @@ use model::{AccountId, ErrorKind, MailboxId, Transience};
 use store::Store;
 use tokio::sync::{RwLock, broadcast};
 
+pub use auth::LoginRefusal;
 pub use deliver::{Delivered, DeliveryTarget, RecipientStatus};
 pub use gc::GcReport;
 
@@ -26,6 +29,9 @@ pub use gc::GcReport;
 pub enum MailEvent {
     /// A new message landed in `mailbox` with this UID and MODSEQ.
     Delivered { account: AccountId, mailbox: MailboxId, uid: i64, modseq: i64 },
+    /// Flags changed or messages were expunged in `mailbox` (`modseq` is 0
+    /// when not known); listeners read the change log to learn what.
+    Changed { account: AccountId, mailbox: MailboxId, modseq: i64 },
 }
 
 /// Errors of the mail domain, classified for the adapters.
@@ -52,11 +58,17 @@ impl ErrorKind for Error {
     }
 }
 
+/// Events buffered per watched account before a slow watcher lags.
+const ACCOUNT_EVENTS: usize = 256;
+
 /// The mail domain service. Cheap to share behind an `Arc`.
 pub struct Mailstore {
     store: Store,
     blobs: BlobStore,
     events: broadcast::Sender<MailEvent>,
+    /// One channel per account someone watches (IMAP IDLE), so that a
+    /// delivery wakes only that account's sessions, not every open one.
+    watchers: std::sync::Mutex<std::collections::HashMap<AccountId, broadcast::Sender<MailEvent>>>,
     /// Deliveries hold it shared, blob garbage collection exclusively, so a blob
     /// being written is never deleted as unreferenced in between.
     gc_lock: RwLock<()>,
@@ -65,7 +77,7 @@ pub struct Mailstore {
 impl Mailstore {
     pub fn new(store: Store, blobs: BlobStore) -> Arc<Mailstore> {
         let (events, _) = broadcast::channel(4096);
-        Arc::new(Mailstore { store, blobs, events, gc_lock: RwLock::new(()) })
+        Arc::new(Mailstore { store, blobs, events, watchers: Default::default(), gc_lock: RwLock::new(()) })
     }
     pub fn store(&self) -> &Store {
         &self.store
@@ -76,5 +88,28 @@ impl Mailstore {
     /// Events from now on; a slow listener sees `Lagged` and must resynchronise.
     pub fn subscribe(&self) -> broadcast::Receiver<MailEvent> {
         self.events.subscribe()
+    }
+    /// Events of one account from now on; a slow listener sees `Lagged`.
+    pub fn watch(&self, account: AccountId) -> broadcast::Receiver<MailEvent> {
+        let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+        watchers.entry(account).or_insert_with(|| broadcast::channel(ACCOUNT_EVENTS).0).subscribe()
+    }
+    /// Tells every listener, and the account's watchers, of an event.
+    pub(crate) fn publish(&self, event: MailEvent) {
+        let account = match &event {
+            MailEvent::Delivered { account, .. } | MailEvent::Changed { account, .. } => *account,
+        };
+        {
+            let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(tx) = watchers.get(&account) {
+                if tx.receiver_count() == 0 {
+                    watchers.remove(&account);
+                } else {
+                    let _ = tx.send(event.clone());
+                }
+            }
+        }
+        // No listener is not an error.
+        let _ = self.events.send(event);
     }
 }

@@ -57,7 +57,9 @@ async fn many_recipients_share_one_blob_and_events_follow_the_commit() {
     assert_eq!(f.ms.blobs().usage().await.unwrap().0, 1);
     assert_eq!(f.ms.store().blob_count().await.unwrap(), 1);
     let first = events.recv().await.unwrap();
-    let MailEvent::Delivered { account, uid, .. } = first;
+    let MailEvent::Delivered { account, uid, .. } = first else {
+        panic!("expected a delivery event, got {first:?}");
+    };
     assert_eq!((account, uid), (ids[0], 1));
     let row = f.ms.store().messages(copies[7].mailbox).await.unwrap().remove(0);
     let meta = f.ms.store().blob_meta(&row.blob_hash).await.unwrap().unwrap();
@@ -107,4 +109,49 @@ async fn garbage_collection_removes_released_and_orphan_blobs() {
     assert_eq!(report.released_deleted, 1);
     assert_eq!(f.ms.blobs().usage().await.unwrap().0, 0);
     assert_eq!(f.ms.store().blob_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn watchers_hear_only_their_account() {
+    let f = fixture().await;
+    let claire = account(&f.ms, "claire", None, AccountStatus::Active).await;
+    let paul = account(&f.ms, "paul", None, AccountStatus::Active).await;
+    let mut claire_events = f.ms.watch(claire);
+    let mut paul_events = f.ms.watch(paul);
+    f.ms.deliver(MAIL, &[claire], 1_700_000_000).await.unwrap();
+    let event = claire_events.recv().await.unwrap();
+    assert!(matches!(event, MailEvent::Delivered { account, uid: 1, .. } if account == claire));
+    assert!(paul_events.try_recv().is_err());
+
+    let inbox = f.ms.store().mailbox_by_name(claire, "INBOX").await.unwrap().unwrap();
+    let row = f.ms.store().message_by_uid(inbox.id, 1).await.unwrap().unwrap();
+    f.ms.set_flags(claire, inbox.id, row.id, 1, &[]).await.unwrap();
+    assert!(matches!(claire_events.recv().await.unwrap(), MailEvent::Changed { modseq, .. } if modseq > 1));
+    assert_eq!(f.ms.expunge(claire, inbox.id, &[1]).await.unwrap(), vec![1]);
+    assert!(matches!(claire_events.recv().await.unwrap(), MailEvent::Changed { .. }));
+}
+
+#[tokio::test]
+async fn login_checks_password_then_status_and_role() {
+    use mailstore::LoginRefusal;
+    let f = fixture().await;
+    let hash = {
+        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+        let salt = SaltString::generate(&mut OsRng);
+        argon2::Argon2::default().hash_password(b"s3cret-Pass", &salt).unwrap().to_string()
+    };
+    let id = account(&f.ms, "claire", None, AccountStatus::Active).await;
+    f.ms.store().set_password_hash(id, &hash).await.unwrap();
+    let ok = f.ms.authenticate("Claire@AC-test.fr", "s3cret-Pass").await.unwrap().unwrap();
+    assert_eq!(ok.id, id);
+    assert_eq!(
+        f.ms.authenticate("claire@ac-test.fr", "wrong").await.unwrap().unwrap_err(),
+        LoginRefusal::BadCredentials
+    );
+    assert_eq!(f.ms.authenticate("nobody@ac-test.fr", "x").await.unwrap().unwrap_err(), LoginRefusal::BadCredentials);
+    f.ms.store().set_account_status(id, AccountStatus::Suspended).await.unwrap();
+    assert_eq!(
+        f.ms.authenticate("claire@ac-test.fr", "s3cret-Pass").await.unwrap().unwrap_err(),
+        LoginRefusal::NotActive(AccountStatus::Suspended)
+    );
 }

@@ -24,6 +24,7 @@
 mod deliver;
 mod directory;
 mod error;
+mod folders;
 mod mailboxes;
 mod messages;
 mod migrate;
@@ -39,6 +40,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Connection, Transaction};
 
 pub use error::{Error, Result};
+pub use folders::Copied;
 pub use migrate::AppliedMigration;
 pub use types::*;
 

@@ -98,9 +98,9 @@ impl Store {
 /// Inserts a mailbox row and logs its creation. The caller has checked the
 /// name, the parent and the account, and holds the account's lock.
 ///
-/// UIDVALIDITY is the creation time in seconds: it fits the 32 bits IMAP
-/// allows until 2106. Whoever adds deleting or renaming must make sure a
-/// mailbox recreated under the same name within a second gets a new value.
+/// UIDVALIDITY is the creation time in seconds (it fits the 32 bits IMAP
+/// allows until 2106), raised above the account's `uid_validity_floor` so
+/// that a mailbox recreated within the same second still gets a new value.
 pub(crate) async fn insert_mailbox(
     conn: &mut AnyConnection,
     account: AccountId,
@@ -109,14 +109,27 @@ pub(crate) async fn insert_mailbox(
     special_use: Option<SpecialUse>,
     now: i64,
 ) -> Result<Mailbox> {
+    // A deleted mailbox may have used `now` already: stay above every value
+    // the account ever handed out, and remember the new one.
+    let floor: Option<i64> = sqlx::query_scalar("SELECT uid_validity_floor FROM accounts WHERE id = $1")
+        .bind(account)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let uid_validity = now.max(floor.unwrap_or(0) + 1);
+    sqlx::query("UPDATE accounts SET uid_validity_floor = $1 WHERE id = $2")
+        .bind(uid_validity)
+        .bind(account)
+        .execute(&mut *conn)
+        .await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO mailboxes (account_id, parent_id, name, special_use, uid_validity, uid_next, \
-         highest_modseq, subscribed, created_at) VALUES ($1, $2, $3, $4, $5, 1, 1, 1, $5) RETURNING id",
+         highest_modseq, subscribed, created_at) VALUES ($1, $2, $3, $4, $5, 1, 1, 1, $6) RETURNING id",
     )
     .bind(account)
     .bind(parent)
     .bind(name)
     .bind(special_use.map(SpecialUse::as_str))
+    .bind(uid_validity)
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
@@ -136,7 +149,7 @@ pub(crate) async fn insert_mailbox(
         parent_id: parent,
         name: name.to_owned(),
         special_use,
-        uid_validity: now,
+        uid_validity,
         uid_next: 1,
         highest_modseq: 1,
         subscribed: true,
@@ -144,7 +157,7 @@ pub(crate) async fn insert_mailbox(
     })
 }
 
-async fn mailbox_named(conn: &mut AnyConnection, account: AccountId, name: &str) -> Result<Option<Mailbox>> {
+pub(crate) async fn mailbox_named(conn: &mut AnyConnection, account: AccountId, name: &str) -> Result<Option<Mailbox>> {
     let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE account_id = $1 AND name = $2");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account).bind(name).fetch_optional(conn).await?;
     row.as_ref().map(Mailbox::from_row).transpose()

@@ -23,6 +23,34 @@ impl Store {
         rows.iter().map(MessageRow::from_row).collect()
     }
 
+    /// The messages of a mailbox with a UID in `first..=last`, by increasing UID.
+    pub async fn messages_between(&self, mailbox: MailboxId, first: i64, last: i64) -> Result<Vec<MessageRow>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = $1 AND uid >= $2 AND uid <= $3 ORDER BY uid"
+        );
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(mailbox).bind(first).bind(last).fetch_all(&self.pool).await?;
+        rows.iter().map(MessageRow::from_row).collect()
+    }
+
+    /// The shared rows of several blobs at once (those that exist), in no
+    /// particular order: FETCH ENVELOPE over a whole mailbox reads its
+    /// metadata in a few queries rather than one per message.
+    pub async fn blob_metas(&self, ids: &[BlobId]) -> Result<Vec<BlobRow>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK_ROWS) {
+            let sql = format!("SELECT {BLOB_COLS} FROM blobs WHERE hash IN ({})", placeholders(1, chunk.len()));
+            let mut q = batch(sql, chunk.len());
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                out.push(BlobRow::from_row(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn message_by_uid(&self, mailbox: MailboxId, uid: i64) -> Result<Option<MessageRow>> {
         let sql = format!("SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = $1 AND uid = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(mailbox).bind(uid).fetch_optional(&self.pool).await?;
@@ -183,7 +211,12 @@ impl Store {
     /// Drops references from blobs: `(hash, count)` pairs sorted by hash.
     /// On PostgreSQL the rows are locked in hash order first, so that two
     /// expunges sharing blobs cannot deadlock.
-    async fn release_blob_refs(&self, conn: &mut AnyConnection, per_blob: &[(&str, i64)], now: i64) -> Result<()> {
+    pub(crate) async fn release_blob_refs(
+        &self,
+        conn: &mut AnyConnection,
+        per_blob: &[(&str, i64)],
+        now: i64,
+    ) -> Result<()> {
         for chunk in per_blob.chunks(CHUNK_ROWS) {
             if self.backend == Backend::Postgres {
                 let sql = format!(
@@ -261,7 +294,7 @@ struct Gone {
 }
 
 /// Raises a mailbox's highest modseq by `by` and returns the new value.
-async fn bump_modseq(conn: &mut AnyConnection, mailbox: MailboxId, by: i64) -> Result<i64> {
+pub(crate) async fn bump_modseq(conn: &mut AnyConnection, mailbox: MailboxId, by: i64) -> Result<i64> {
     let modseq: Option<i64> = sqlx::query_scalar(
         "UPDATE mailboxes SET highest_modseq = highest_modseq + $1 WHERE id = $2 RETURNING highest_modseq",
     )

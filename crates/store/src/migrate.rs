@@ -22,12 +22,20 @@ struct Migration {
 
 /// Every version, in order. Released versions are never edited: a change to
 /// the schema is a new version.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "mailbox_lifecycle",
+        sqlite: include_str!("../migrations/sqlite/0002_mailbox_lifecycle.sql"),
+        postgres: include_str!("../migrations/postgres/0002_mailbox_lifecycle.sql"),
+    },
+];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
 const PG_MIGRATION_LOCK: i64 = 0x0041_7264_6f69_7365;

@@ -4,6 +4,7 @@ mod changes;
 mod delivery;
 mod directory;
 mod fixtures;
+mod folders;
 mod harness;
 
 on_both_backends!(
@@ -23,4 +24,6 @@ on_both_backends!(
     changes::released_blobs_after_all_copies_expunged,
     delivery::counters_persist_after_reopening,
     delivery::concurrent_deliveries_succeed,
+    folders::copy_shares_the_blob_and_keeps_flags,
+    folders::rename_and_delete_mailboxes,
 );

@@ -1,0 +1,48 @@
+//! Changes made by the mail protocols to stored messages and mailboxes:
+//! flags, expunges and copies go through here so that every open session
+//! hears of them ([`MailEvent::Changed`]).
+
+use model::{AccountId, MailboxId, MessageId};
+use store::Copied;
+
+use crate::{Error, MailEvent, Mailstore};
+
+impl Mailstore {
+    /// Replaces a message's flags and keywords; returns the new modseq.
+    pub async fn set_flags(
+        &self,
+        account: AccountId,
+        mailbox: MailboxId,
+        message: MessageId,
+        flags: i64,
+        keywords: &[String],
+    ) -> Result<i64, Error> {
+        let modseq = self.store.set_flags(message, flags, keywords).await?;
+        self.publish(MailEvent::Changed { account, mailbox, modseq });
+        Ok(modseq)
+    }
+
+    /// Expunges messages by UID; returns the UIDs actually removed.
+    pub async fn expunge(&self, account: AccountId, mailbox: MailboxId, uids: &[i64]) -> Result<Vec<i64>, Error> {
+        let gone = self.store.expunge(mailbox, uids).await?;
+        if !gone.is_empty() {
+            self.publish(MailEvent::Changed { account, mailbox, modseq: 0 });
+        }
+        Ok(gone)
+    }
+
+    /// Copies messages to another mailbox of the same account, sharing blobs.
+    pub async fn copy(
+        &self,
+        account: AccountId,
+        from: MailboxId,
+        uids: &[i64],
+        to: MailboxId,
+    ) -> Result<Vec<Copied>, Error> {
+        let copied = self.store.copy_messages(from, uids, to).await?;
+        for c in &copied {
+            self.publish(MailEvent::Delivered { account, mailbox: to, uid: c.uid, modseq: c.modseq });
+        }
+        Ok(copied)
+    }
+}
