@@ -81,11 +81,18 @@ fn addresses(v: &Val) -> Result<Vec<SocketAddr>, String> {
     if bad.is_empty() { Ok(out) } else { Err(format!("adresse:port invalide : {}", bad.join(", "))) }
 }
 
+fn boolean(v: &Val) -> Result<bool, String> {
+    match v {
+        Val::Bool(b) => Ok(*b),
+        other => Err(format!("true ou false attendu, trouvé {}", describe(other))),
+    }
+}
+
 fn describe(v: &Val) -> &'static str {
     match v {
         Val::Str(_) => "du texte",
         Val::Int(_) => "un entier",
-        Val::Bool => "un booléen",
+        Val::Bool(_) => "un booléen",
         Val::List(_) => "une liste",
         Val::Other(what) => what,
     }
@@ -230,6 +237,96 @@ pub static FIELDS: &[Field] = &[
         doc: "Connexions SMTP simultanées au plus.\nMost simultaneous SMTP connections.",
         apply: |c, v| {
             c.smtp.max_connections = count(v, 1, 1_000_000)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "imap",
+        key: "listen",
+        default: "[\"0.0.0.0:143\"]",
+        doc: "Adresses d'écoute IMAP en clair avec STARTTLS ; [] pour aucune.\nIMAP listen addresses (cleartext, STARTTLS); [] for none.",
+        apply: |c, v| {
+            c.imap.listen = addresses(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "imap",
+        key: "listen_tls",
+        default: "[\"0.0.0.0:993\"]",
+        doc: "Adresses d'écoute IMAP avec TLS implicite.\nIMAP listen addresses with implicit TLS.",
+        apply: |c, v| {
+            c.imap.listen_tls = addresses(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "imap",
+        key: "allow_plaintext_loopback",
+        default: "false",
+        doc: "Autoriser la connexion sans TLS depuis 127.0.0.1 (proxy local, tests).\nAllow logins without TLS from the loopback address (local proxy, tests).",
+        apply: |c, v| {
+            c.imap.allow_plaintext_loopback = boolean(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "imap",
+        key: "max_line_length",
+        default: "65536",
+        doc: "Longueur maximale d'une ligne de commande (hors littéraux).\nLongest command line (literals excluded).",
+        apply: |c, v| {
+            c.imap.max_line_length = count(v, 1024, 1 << 24)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "imap",
+        key: "max_message_size",
+        default: "\"64M\"",
+        doc: "Taille maximale d'un message déposé par APPEND (et d'un littéral).\nLargest message accepted by APPEND (and largest literal).",
+        apply: |c, v| {
+            c.imap.max_message_size = size(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "imap",
+        key: "idle_timeout",
+        default: "\"30m\"",
+        doc: "Inactivité maximale d'un client connecté (au moins 30 minutes selon la RFC).\nLongest an authenticated client may stay silent (the RFC asks for at least 30 minutes).",
+        apply: |c, v| {
+            c.imap.idle_timeout_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "imap",
+        key: "max_connections",
+        default: "10000",
+        doc: "Connexions IMAP simultanées au plus, par adresse d'écoute.\nMost simultaneous IMAP connections, per listen address.",
+        apply: |c, v| {
+            c.imap.max_connections = count(v, 1, 1_000_000)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "imap",
+        key: "max_connections_per_ip",
+        default: "100",
+        doc: "Connexions IMAP simultanées au plus depuis une même adresse.\nMost simultaneous IMAP connections from one address.",
+        apply: |c, v| {
+            c.imap.max_connections_per_ip = count(v, 1, 1_000_000)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "imap",
+        key: "max_connections_per_user",
+        default: "30",
+        doc: "Sessions IMAP simultanées au plus pour un même compte.\nMost simultaneous IMAP sessions of one account.",
+        apply: |c, v| {
+            c.imap.max_connections_per_user = count(v, 1, 100_000)?;
             Ok(())
         },
     },

@@ -25,6 +25,7 @@ pub struct Config {
     pub blob: Blob,
     pub tls: Tls,
     pub smtp: Smtp,
+    pub imap: Imap,
     pub quota: Quota,
     pub log: Log,
 }
@@ -69,6 +70,21 @@ pub struct Smtp {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct Imap {
+    /// Cleartext listeners (STARTTLS).
+    pub listen: Vec<SocketAddr>,
+    /// Implicit TLS listeners.
+    pub listen_tls: Vec<SocketAddr>,
+    pub allow_plaintext_loopback: bool,
+    pub max_line_length: u64,
+    pub max_message_size: u64,
+    pub idle_timeout_secs: u64,
+    pub max_connections: u64,
+    pub max_connections_per_ip: u64,
+    pub max_connections_per_user: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Quota {
     /// Quota given to new accounts; `None` means unlimited.
     pub default_bytes: Option<u64>,
@@ -96,6 +112,17 @@ impl Default for Config {
                 max_errors: 10,
                 idle_timeout_secs: 300,
                 max_connections: 2000,
+            },
+            imap: Imap {
+                listen: vec!["0.0.0.0:143".parse().unwrap()],
+                listen_tls: vec!["0.0.0.0:993".parse().unwrap()],
+                allow_plaintext_loopback: false,
+                max_line_length: 65536,
+                max_message_size: 64 * 1024 * 1024,
+                idle_timeout_secs: 30 * 60,
+                max_connections: 10_000,
+                max_connections_per_ip: 100,
+                max_connections_per_user: 30,
             },
             quota: Quota { default_bytes: Some(2 * 1024 * 1024 * 1024) },
             log: Log { level: "info".into() },

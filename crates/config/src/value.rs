@@ -12,7 +12,7 @@ use crate::{Config, Problem};
 pub enum Val {
     Str(String),
     Int(i64),
-    Bool,
+    Bool(bool),
     List(Vec<Val>),
     Other(&'static str),
 }
@@ -28,7 +28,7 @@ impl Val {
                     Err(_) => Val::Other("un entier hors limites"),
                 }
             }
-            DeValue::Boolean(_) => Val::Bool,
+            DeValue::Boolean(b) => Val::Bool(*b),
             DeValue::Array(items) => Val::List(items.iter().map(|i| Val::from_de(i.get_ref())).collect()),
             DeValue::Float(_) => Val::Other("un nombre décimal"),
             DeValue::Datetime(_) => Val::Other("une date"),
