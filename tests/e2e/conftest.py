@@ -1,5 +1,6 @@
 """End-to-end fixtures: run the real `ardoise` binary on ephemeral ports with its
-own data folder, and drive it with clients none of us wrote (smtplib, swaks)."""
+own data folder, and drive it with clients none of us wrote (smtplib, swaks,
+imaplib)."""
 
 import json
 import os
@@ -57,12 +58,18 @@ listen = ["127.0.0.1:0"]
 idle_timeout = "20s"
 {smtp_extra}
 
+[imap]
+listen = ["127.0.0.1:0"]
+listen_tls = ["127.0.0.1:0"]
+
 [log]
 level = "info"
 """
         )
         self.proc = None
         self.smtp_port = None
+        self.imap_port = None
+        self.imaps_port = None
         self.admin("domain", "add", DOMAIN)
 
     def admin(self, *args, stdin=None, check=True) -> str:
@@ -81,9 +88,14 @@ level = "info"
         assert out.returncode == 0, out.stderr
         return out.stdout
 
-    def create(self, local: str, quota: str = "1G") -> str:
+    def create(self, local: str, quota: str = "1G", password: str = None, role: str = None) -> str:
         address = f"{local}@{DOMAIN}"
-        self.admin("account", "create", address, "--name", local.replace(".", " ").title(), "--quota", quota)
+        args = ["account", "create", address, "--name", local.replace(".", " ").title(), "--quota", quota]
+        if role:
+            args += ["--role", role]
+        if password is not None:
+            args.append("--password-stdin")
+        self.admin(*args, stdin=password.encode() if password is not None else None)
         return address
 
     def messages(self, address: str) -> list:
@@ -105,6 +117,10 @@ level = "info"
             if listeners.exists():
                 addrs = json.loads(listeners.read_text())
                 self.smtp_port = int(addrs["smtp"].rsplit(":", 1)[1])
+                if "imap" in addrs:
+                    self.imap_port = int(addrs["imap"].rsplit(":", 1)[1])
+                if "imaps" in addrs:
+                    self.imaps_port = int(addrs["imaps"].rsplit(":", 1)[1])
                 return self
             time.sleep(0.05)
         raise AssertionError("server did not start within 30 s")

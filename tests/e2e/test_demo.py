@@ -1,7 +1,9 @@
 """The demo contract: `ardoise demo` on fixed ports, seeded once, mail to Claire."""
 
+import imaplib
 import json
 import smtplib
+import ssl
 import subprocess
 import time
 
@@ -11,7 +13,7 @@ from conftest import IN_CI, binary, port_free
 
 
 def test_demo_starts_and_accepts_mail_for_claire(tmp_path):
-    if not port_free(2525):
+    if not all(port_free(p) for p in (2525, 2143, 2993)):
         if IN_CI:
             pytest.fail("port 2525 is taken: the demo test needs the demo's fixed port")
         pytest.skip("port 2525 taken (a demo is probably running)")
@@ -43,6 +45,18 @@ def test_demo_starts_and_accepts_mail_for_claire(tmp_path):
         subjects = [m["subject"] for m in claire]
         assert "Bonjour Madame Martin" in subjects
         assert len(claire) >= 10, subjects
+        # Claire reads her seeded mail over IMAP with implicit TLS, as Thunderbird would.
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with imaplib.IMAP4_SSL("127.0.0.1", 2993, ssl_context=ctx, timeout=20) as m:
+            assert m.login("claire.martin@ac-demo.fr", "Ardoise-Demo-2026")[0] == "OK"
+            typ, resp = m.select("INBOX")
+            exists = int(resp[0])
+            assert typ == "OK" and exists == sum(r["mailbox"] == "INBOX" for r in claire) >= 10
+            typ, resp = m.fetch("1:*", "(UID)")
+            assert typ == "OK" and len(resp) == exists
+            assert m.fetch("1:*", "(ENVELOPE BODYSTRUCTURE)")[0] == "OK"
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -15,6 +15,8 @@ use crate::{demo_mail, password, serve};
 pub const DOMAIN: &str = "ac-demo.fr";
 pub const PASSWORD: &str = "Ardoise-Demo-2026";
 const SMTP_PORT: u16 = 2525;
+const IMAP_PORT: u16 = 2143;
+const IMAPS_PORT: u16 = 2993;
 
 /// The demo's établissements: UAI, name, département (index into DSDENS).
 const SCHOOLS: &[(&str, &str, usize)] = &[
@@ -85,6 +87,8 @@ pub fn config(data: PathBuf) -> config::Config {
     cfg.server.hostname = format!("mail.{DOMAIN}");
     cfg.server.data_dir = data;
     cfg.smtp.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], SMTP_PORT))];
+    cfg.imap.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], IMAP_PORT))];
+    cfg.imap.listen_tls = vec![std::net::SocketAddr::from(([127, 0, 0, 1], IMAPS_PORT))];
     cfg
 }
 
@@ -108,7 +112,7 @@ fn write_config_file(cfg: &config::Config) -> anyhow::Result<()> {
     let path = cfg.server.data_dir.join("ardoise.toml");
     if !path.exists() {
         let text = format!(
-            "# Configuration de la démo (écrite par `ardoise demo`).\n[server]\nhostname = \"{}\"\ndata_dir = \"{}\"\n\n[smtp]\nlisten = [\"127.0.0.1:{SMTP_PORT}\"]\n",
+            "# Configuration de la démo (écrite par `ardoise demo`).\n[server]\nhostname = \"{}\"\ndata_dir = \"{}\"\n\n[smtp]\nlisten = [\"127.0.0.1:{SMTP_PORT}\"]\n\n[imap]\nlisten = [\"127.0.0.1:{IMAP_PORT}\"]\nlisten_tls = [\"127.0.0.1:{IMAPS_PORT}\"]\n",
             cfg.server.hostname,
             cfg.server.data_dir.display()
         );
@@ -275,6 +279,8 @@ fn print_banner(data: &std::path::Path, bound: &[(String, std::net::SocketAddr)]
     for (service, addr) in bound {
         let label = match service.as_str() {
             "smtp" => "SMTP entrant (MX) / incoming SMTP",
+            "imap" => "IMAP (STARTTLS)",
+            "imaps" => "IMAP (TLS implicite / implicit TLS)",
             other => other,
         };
         println!("  {label:<40} {addr}");

@@ -78,6 +78,38 @@ pub async fn run(
         bound.push(("smtp".to_owned(), listener.local_addr()?));
         tasks.spawn(smtp::serve(listener, smtp_cfg.clone(), sink.clone(), Some(acceptor.clone()), shutdown_rx.clone()));
     }
+    let imap_cfg = Arc::new(imap::ImapConfig {
+        hostname: cfg.server.hostname.clone(),
+        limits: imap::Limits {
+            max_line: cfg.imap.max_line_length as usize,
+            max_literal: cfg.imap.max_message_size as usize,
+            max_command: cfg.imap.max_message_size as usize + cfg.imap.max_line_length as usize,
+        },
+        max_message_size: cfg.imap.max_message_size as usize,
+        idle_timeout: Duration::from_secs(cfg.imap.idle_timeout_secs),
+        allow_plaintext_loopback: cfg.imap.allow_plaintext_loopback,
+        max_connections: cfg.imap.max_connections as usize,
+        admission: imap::Admission::new(
+            cfg.imap.max_connections_per_ip as usize,
+            cfg.imap.max_connections_per_user as usize,
+        ),
+        ..imap::ImapConfig::default()
+    });
+    for (addrs, implicit, service) in [(&cfg.imap.listen, false, "imap"), (&cfg.imap.listen_tls, true, "imaps")] {
+        for addr in addrs {
+            let listener =
+                tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute IMAP sur {addr}"))?;
+            bound.push((service.to_owned(), listener.local_addr()?));
+            tasks.spawn(imap::serve(
+                listener,
+                imap_cfg.clone(),
+                mailstore.clone(),
+                Some(acceptor.clone()),
+                implicit,
+                shutdown_rx.clone(),
+            ));
+        }
+    }
     write_listeners(&cfg.server.data_dir, &bound)?;
     for (service, addr) in &bound {
         tracing::info!(%service, %addr, "listening");

@@ -1,0 +1,96 @@
+//! IMAP dates: `date-time` (`"17-Jul-1996 02:44:25 -0700"`) for APPEND and
+//! INTERNALDATE, `date` (`1-Feb-2026`) for SEARCH. Times are unix seconds.
+
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month, day) of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn day_month_year(text: &str) -> Option<i64> {
+    let mut parts = text.trim().split('-');
+    let d: i64 = parts.next()?.trim().parse().ok()?;
+    let month = parts.next()?;
+    let m = MONTHS.iter().position(|n| n.eq_ignore_ascii_case(month))? as i64 + 1;
+    let y: i64 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() || !(1..=31).contains(&d) || !(1..=9999).contains(&y) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d) * 86_400)
+}
+
+/// A SEARCH date: the start of that day, UTC.
+pub fn parse_date(text: &[u8]) -> Option<i64> {
+    day_month_year(std::str::from_utf8(text).ok()?)
+}
+
+/// An APPEND date-time, e.g. ` 7-Jul-1996 02:44:25 -0700`.
+pub fn parse_date_time(text: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(text).ok()?.trim_start();
+    let mut parts = text.split(' ');
+    let day = day_month_year(parts.next()?)?;
+    let mut hms = parts.next()?.split(':');
+    let mut field = |max: i64| hms.next()?.parse::<i64>().ok().filter(|v| (0..=max).contains(v));
+    let secs = field(23)? * 3600 + field(59)? * 60 + field(60)?;
+    let zone = parts.next()?;
+    if zone.len() != 5 || parts.next().is_some() {
+        return None;
+    }
+    let sign = match &zone[..1] {
+        "+" => 1,
+        "-" => -1,
+        _ => return None,
+    };
+    let hh: i64 = zone[1..3].parse().ok()?;
+    let mm: i64 = zone[3..5].parse().ok()?;
+    Some(day + secs - sign * (hh * 3600 + mm * 60))
+}
+
+/// INTERNALDATE as sent to clients, in UTC: `"05-Mar-2026 10:00:00 +0000"`.
+pub fn format_date_time(unix: i64) -> String {
+    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+    let s = unix.rem_euclid(86_400);
+    format!("{d:02}-{}-{y:04} {:02}:{:02}:{:02} +0000", MONTHS[(m - 1) as usize], s / 3600, s / 60 % 60, s % 60)
+}
+
+/// The unix day start of a time.
+pub fn day_of(unix: i64) -> i64 {
+    unix.div_euclid(86_400) * 86_400
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip() {
+        assert_eq!(parse_date(b"1-Jan-1970"), Some(0));
+        assert_eq!(parse_date(b"01-feb-2026"), Some(1_769_904_000));
+        let t = parse_date_time(b"17-Jul-1996 02:44:25 -0700").unwrap();
+        assert_eq!(t, 837_596_665);
+        assert_eq!(format_date_time(t), "17-Jul-1996 09:44:25 +0000");
+        assert_eq!(parse_date_time(b" 7-Jul-1996 02:44:25 +0000").unwrap(), parse_date(b"7-Jul-1996").unwrap() + 9865);
+        assert!(parse_date(b"32-Jan-2026").is_none());
+        assert!(parse_date_time(b"17-Jul-1996 25:00:00 +0000").is_none());
+    }
+}

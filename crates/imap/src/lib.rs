@@ -1,0 +1,88 @@
+//! IMAP4rev2 (RFC 9051) with IMAP4rev1 (RFC 3501) compatibility: how staff
+//! read their mail from Thunderbird, Outlook and phones.
+//!
+//! The crate is layered like the SMTP one. [`reader`] frames client input
+//! into commands without doing any I/O (literals are explicit states, every
+//! length is capped), `parse` turns a framed command into plain data,
+//! and [`Session`] runs the state machine over any stream, so tests drive it
+//! in memory. The mail domain ([`mailstore::Mailstore`]) is the only seam to
+//! storage; domain errors become responses in `reply.rs` only.
+//!
+//! What is there: LOGIN, AUTHENTICATE PLAIN (SASL-IR), STARTTLS and implicit
+//! TLS, LOGINDISABLED on cleartext, ID, ENABLE, NAMESPACE, LIST (SPECIAL-USE,
+//! LIST-STATUS), LSUB, STATUS, CREATE, DELETE, RENAME, SUBSCRIBE, SELECT,
+//! EXAMINE, FETCH (envelope, body structure and body sections served from
+//! stored offsets), STORE, EXPUNGE, UIDPLUS, COPY, MOVE, SEARCH on metadata,
+//! IDLE, and the basics of CONDSTORE.
+
+mod admission;
+mod base64;
+pub mod command;
+mod date;
+mod fetch;
+mod mailboxes;
+mod messages;
+pub mod parse;
+pub mod reader;
+mod reply;
+mod resp;
+mod search;
+mod sections;
+mod selected;
+pub mod seqset;
+mod server;
+mod session;
+mod utf7;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Default cap of simultaneous connections from one address.
+pub const DEFAULT_PER_IP: usize = 100;
+/// Default cap of simultaneous sessions of one account (a phone, a laptop
+/// and a desktop client each keep several).
+pub const DEFAULT_PER_USER: usize = 30;
+
+pub use admission::Admission;
+pub use reader::Limits;
+pub use server::{handle_connection, serve};
+pub use session::{Ending, Session};
+
+/// Limits and identity of the IMAP listeners.
+#[derive(Debug, Clone)]
+pub struct ImapConfig {
+    /// Name announced in the greeting.
+    pub hostname: String,
+    pub limits: Limits,
+    /// Largest message accepted by APPEND.
+    pub max_message_size: usize,
+    /// Silence allowed from an authenticated client (RFC 9051: at least 30 minutes).
+    pub idle_timeout: Duration,
+    /// Silence allowed before authentication.
+    pub login_timeout: Duration,
+    /// Allow LOGIN without TLS from 127.0.0.1/::1 (tests, a local proxy).
+    pub allow_plaintext_loopback: bool,
+    /// Most simultaneous connections per listener.
+    pub max_connections: usize,
+    /// Pause before answering a wrong password.
+    pub auth_failure_delay: Duration,
+    /// Connections per client address and sessions per account: the
+    /// counters are shared by every listener given this configuration.
+    pub admission: Arc<Admission>,
+}
+
+impl Default for ImapConfig {
+    fn default() -> Self {
+        ImapConfig {
+            hostname: "localhost".into(),
+            limits: Limits::default(),
+            max_message_size: 64 << 20,
+            idle_timeout: Duration::from_secs(30 * 60),
+            login_timeout: Duration::from_secs(60),
+            allow_plaintext_loopback: false,
+            max_connections: 10_000,
+            auth_failure_delay: Duration::from_secs(1),
+            admission: Admission::new(DEFAULT_PER_IP, DEFAULT_PER_USER),
+        }
+    }
+}

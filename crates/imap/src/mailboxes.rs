@@ -1,0 +1,321 @@
+//! Commands of the authenticated state: LIST, LSUB, STATUS, CREATE, DELETE,
+//! RENAME, SUBSCRIBE, UNSUBSCRIBE, SELECT, EXAMINE and APPEND.
+
+use mailstore::DeliveryTarget;
+use model::{Flag, SpecialUse};
+use store::Mailbox;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::command::{Body, RawName, StatusItem};
+use crate::reply::{Done, failure, store_failure};
+use crate::session::Session;
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
+    pub(crate) async fn mailbox_command(&mut self, tag: &str, body: Body) -> Done {
+        match body {
+            Body::List { reference, patterns, subscribed_only, lsub, status } => {
+                self.list(reference, patterns, subscribed_only, lsub, &status).await
+            }
+            Body::Status { mailbox, items } => {
+                let name = match self.decode_name(&mailbox) {
+                    Ok(n) => n,
+                    Err(done) => return done,
+                };
+                match self.find_mailbox(&name).await {
+                    Ok(m) => match self.status_line(&m, &items).await {
+                        Ok(line) => {
+                            self.untagged(&line);
+                            Done::ok("STATUS completed")
+                        }
+                        Err(done) => done,
+                    },
+                    Err(done) => done,
+                }
+            }
+            Body::Create { mailbox, special_use } => self.create(&mailbox, &special_use).await,
+            Body::Delete(mailbox) => {
+                let mbx = match self.named(&mailbox).await {
+                    Ok(m) => m,
+                    Err(done) => return done,
+                };
+                if self.selected.as_ref().is_some_and(|s| s.mailbox.id == mbx.id) {
+                    self.selected = None;
+                }
+                match self.mailstore.store().delete_mailbox(mbx.id).await {
+                    Ok(()) => Done::ok("DELETE completed"),
+                    Err(store::Error::Conflict(_)) => Done::no("[HASCHILDREN] Delete the sub-folders first"),
+                    Err(e) => store_failure(e),
+                }
+            }
+            Body::Rename { from, to } => {
+                let mbx = match self.named(&from).await {
+                    Ok(m) => m,
+                    Err(done) => return done,
+                };
+                let new_name = match self.decode_name(&to) {
+                    Ok(n) => n,
+                    Err(done) => return done,
+                };
+                match self.mailstore.store().rename_mailbox(mbx.id, &new_name).await {
+                    Ok(_) => Done::ok("RENAME completed"),
+                    Err(e) => store_failure(e),
+                }
+            }
+            Body::Subscribe(mailbox) => self.subscribe(&mailbox, true).await,
+            Body::Unsubscribe(mailbox) => self.subscribe(&mailbox, false).await,
+            Body::Select { mailbox, read_only, condstore } => {
+                if condstore {
+                    self.condstore = true;
+                }
+                self.select(&mailbox, read_only).await
+            }
+            Body::Append { mailbox, flags, date, message } => self.append(&mailbox, &flags, date, message).await,
+            body => Box::pin(self.message_command(tag, body)).await,
+        }
+    }
+
+    /// Decodes a mailbox name as the client spells it.
+    pub(crate) fn decode_name(&self, raw: &RawName) -> Result<String, Done> {
+        let decoded = if self.utf8 { String::from_utf8(raw.0.clone()).ok() } else { crate::utf7::decode(&raw.0) };
+        let name = decoded.ok_or_else(|| Done::bad("Invalid mailbox name (bad modified UTF-7 or UTF-8)"))?;
+        Ok(name.trim_end_matches('/').to_owned())
+    }
+
+    /// A mailbox name as the client must see it, as an IMAP string.
+    pub(crate) fn encode_name(&self, name: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        if self.utf8 {
+            crate::resp::string(&mut out, name.as_bytes(), true);
+        } else {
+            crate::resp::string(&mut out, crate::utf7::encode(name).as_bytes(), false);
+        }
+        out
+    }
+
+    pub(crate) async fn find_mailbox(&self, name: &str) -> Result<Mailbox, Done> {
+        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        match self.mailstore.store().mailbox_by_name(account, name).await {
+            Ok(Some(m)) => Ok(m),
+            Ok(None) => Err(Done::no("[NONEXISTENT] No such mailbox")),
+            Err(e) => Err(store_failure(e)),
+        }
+    }
+
+    async fn named(&self, raw: &RawName) -> Result<Mailbox, Done> {
+        let name = self.decode_name(raw)?;
+        self.find_mailbox(&name).await
+    }
+
+    async fn list(
+        &mut self,
+        reference: RawName,
+        patterns: Vec<RawName>,
+        subscribed_only: bool,
+        lsub: bool,
+        status: &[StatusItem],
+    ) -> Done {
+        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        let reference = match self.decode_name(&reference) {
+            Ok(r) => r,
+            Err(done) => return done,
+        };
+        let mut decoded = Vec::new();
+        for p in &patterns {
+            match self.decode_name(p) {
+                Ok(p) => decoded.push(format!("{reference}{}{p}", if reference.is_empty() { "" } else { "/" })),
+                Err(done) => return done,
+            }
+        }
+        if decoded.iter().all(|p| p.is_empty()) {
+            self.untagged("LIST (\\Noselect) \"/\" \"\"");
+            return Done::ok("LIST completed");
+        }
+        let mailboxes = match self.mailstore.store().list_mailboxes(account).await {
+            Ok(m) => m,
+            Err(e) => return store_failure(e),
+        };
+        let verb = if lsub { "LSUB" } else { "LIST" };
+        for m in &mailboxes {
+            if !decoded.iter().any(|p| matches(p, &m.name)) || (subscribed_only && !m.subscribed) {
+                continue;
+            }
+            let has_children = mailboxes.iter().any(|c| c.parent_id == Some(m.id));
+            let mut attrs = vec![if has_children { "\\HasChildren" } else { "\\HasNoChildren" }];
+            if subscribed_only && !lsub {
+                attrs.push("\\Subscribed");
+            }
+            if let Some(special) = m.special_use.and_then(special_attribute) {
+                attrs.push(special);
+            }
+            let mut line = format!("{verb} ({}) \"/\" ", attrs.join(" ")).into_bytes();
+            line.extend_from_slice(&self.encode_name(&m.name));
+            self.out.extend_from_slice(b"* ");
+            self.out.extend_from_slice(&line);
+            self.out.extend_from_slice(b"\r\n");
+            if !status.is_empty() {
+                match self.status_line(m, status).await {
+                    Ok(line) => self.untagged(&line),
+                    Err(done) => return done,
+                }
+            }
+        }
+        Done::ok(&format!("{verb} completed"))
+    }
+
+    /// `STATUS <name> (...)` for a mailbox.
+    async fn status_line(&self, m: &Mailbox, items: &[StatusItem]) -> Result<String, Done> {
+        let messages = self.mailstore.store().messages(m.id).await.map_err(store_failure)?;
+        let mut parts = Vec::new();
+        for item in items {
+            let (name, value) = match item {
+                StatusItem::Messages => ("MESSAGES", messages.len() as i64),
+                StatusItem::UidNext => ("UIDNEXT", m.uid_next.max(messages.last().map_or(1, |r| r.uid + 1))),
+                StatusItem::UidValidity => ("UIDVALIDITY", m.uid_validity),
+                StatusItem::Unseen => {
+                    ("UNSEEN", messages.iter().filter(|r| r.flags & Flag::Seen.bit() == 0).count() as i64)
+                }
+                StatusItem::Deleted => {
+                    ("DELETED", messages.iter().filter(|r| r.flags & Flag::Deleted.bit() != 0).count() as i64)
+                }
+                StatusItem::Size => ("SIZE", messages.iter().map(|r| r.size).sum()),
+                StatusItem::HighestModseq => ("HIGHESTMODSEQ", m.highest_modseq),
+                StatusItem::Recent => ("RECENT", 0),
+            };
+            parts.push(format!("{name} {value}"));
+        }
+        let name = String::from_utf8_lossy(&self.encode_name(&m.name)).into_owned();
+        Ok(format!("STATUS {name} ({})", parts.join(" ")))
+    }
+
+    async fn create(&mut self, raw: &RawName, special_use: &[String]) -> Done {
+        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        let name = match self.decode_name(raw) {
+            Ok(n) => n,
+            Err(done) => return done,
+        };
+        if name.eq_ignore_ascii_case("INBOX") {
+            return Done::no("[ALREADYEXISTS] INBOX always exists");
+        }
+        let special = match special_use {
+            [] => None,
+            [one] => match SpecialUse::ALL.iter().find(|s| special_attribute(**s) == Some(one.as_str())) {
+                Some(s) => Some(*s),
+                None => return Done::no("[USEATTR] Unknown special-use attribute"),
+            },
+            _ => return Done::no("[USEATTR] Only one special-use attribute per mailbox"),
+        };
+        match self.mailstore.store().create_mailbox(account, &name, special).await {
+            Ok(_) => Done::ok("CREATE completed"),
+            Err(store::Error::Conflict(text)) if text.contains("already the") => {
+                Done::no("[USEATTR] Another mailbox already has this special use")
+            }
+            Err(e) => store_failure(e),
+        }
+    }
+
+    async fn subscribe(&mut self, raw: &RawName, on: bool) -> Done {
+        let mbx = match self.named(raw).await {
+            Ok(m) => m,
+            Err(done) => return done,
+        };
+        match self.mailstore.store().set_subscribed(mbx.id, on).await {
+            Ok(()) => Done::ok(if on { "SUBSCRIBE completed" } else { "UNSUBSCRIBE completed" }),
+            Err(e) => store_failure(e),
+        }
+    }
+
+    async fn append(&mut self, raw: &RawName, flags: &[String], date: Option<i64>, message: Vec<u8>) -> Done {
+        let Some(account) = self.account.clone() else {
+            return Done::bad("Log in first");
+        };
+        let mbx = match self.named(raw).await {
+            Ok(m) => m,
+            Err(done) if done.text.starts_with("[NONEXISTENT]") => {
+                return Done::no("[TRYCREATE] No such mailbox");
+            }
+            Err(done) => return done,
+        };
+        if message.len() > self.cfg.max_message_size {
+            return Done::no("[TOOBIG] Message too large");
+        }
+        match self.mailstore.store().account(account.id).await {
+            Ok(Some(a)) if a.quota_bytes.is_some_and(|q| a.used_bytes + message.len() as i64 > q) => {
+                return Done::no("[OVERQUOTA] Mailbox full / Boite pleine");
+            }
+            Ok(_) => {}
+            Err(e) => return store_failure(e),
+        }
+        let (bits, keywords) = match crate::messages::parse_flags(flags) {
+            Ok(f) => f,
+            Err(done) => return done,
+        };
+        let target = DeliveryTarget { account: account.id, mailbox: Some(mbx.id), flags: bits, keywords };
+        let when = date.unwrap_or_else(now);
+        match self.mailstore.deliver_to(&message, &[target], when).await {
+            Ok(copies) => match copies.first() {
+                Some(c) => Done::ok(&format!("[APPENDUID {} {}] APPEND completed", mbx.uid_validity, c.uid)),
+                None => Done::ok("APPEND completed"),
+            },
+            Err(e) => failure(&e),
+        }
+    }
+}
+
+/// The IMAP attribute of a special use (none for the Inbox).
+pub(crate) fn special_attribute(s: SpecialUse) -> Option<&'static str> {
+    match s {
+        SpecialUse::Inbox => None,
+        SpecialUse::Drafts => Some("\\Drafts"),
+        SpecialUse::Sent => Some("\\Sent"),
+        SpecialUse::Trash => Some("\\Trash"),
+        SpecialUse::Junk => Some("\\Junk"),
+        SpecialUse::Archive => Some("\\Archive"),
+    }
+}
+
+/// LIST pattern matching: `*` matches anything, `%` anything but `/`.
+/// The `INBOX` level matches without regard to case.
+pub(crate) fn matches(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some(('*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
+            Some(('%', rest)) => (0..=n.len()).take_while(|&i| i == 0 || n[i - 1] != '/').any(|i| go(rest, &n[i..])),
+            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+        }
+    }
+    let fold = |s: &str| -> Vec<char> {
+        let head = s.split('/').next().unwrap_or("");
+        if head.eq_ignore_ascii_case("INBOX") {
+            format!("INBOX{}", &s[head.len()..]).chars().collect()
+        } else {
+            s.chars().collect()
+        }
+    };
+    let (p, n) = (fold(pattern), fold(name));
+    // Bound the backtracking on hostile patterns.
+    if p.iter().filter(|c| **c == '*' || **c == '%').count() > 10 {
+        return false;
+    }
+    go(&p, &n)
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn list_wildcards() {
+        assert!(matches("*", "Archives/2025"));
+        assert!(matches("%", "Archives"));
+        assert!(!matches("%", "Archives/2025"));
+        assert!(matches("Archives/%", "Archives/2025"));
+        assert!(matches("inbox", "INBOX"));
+        assert!(matches("Inbox/*", "INBOX/Projets"));
+        assert!(!matches("Arch", "Archives"));
+    }
+}

@@ -1,0 +1,293 @@
+//! Commands of the selected state: FETCH, STORE, EXPUNGE, COPY, MOVE,
+//! SEARCH (with their UID forms), CLOSE and UNSELECT.
+
+use model::{Flag, Keyword};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::command::{Body, RawName, StoreMode};
+use crate::reply::{Done, failure, store_failure};
+use crate::selected::flag_list;
+use crate::seqset::SeqSet;
+use crate::session::Session;
+
+/// Splits client flags into system flag bits and keywords. `\Recent` and
+/// `\*` are ignored; an unknown system flag is refused.
+pub(crate) fn parse_flags(flags: &[String]) -> Result<(i64, Vec<String>), Done> {
+    let mut bits = 0;
+    let mut keywords = Vec::new();
+    for f in flags {
+        if let Some(flag) = Flag::ALL.iter().find(|x| x.imap_name().eq_ignore_ascii_case(f)) {
+            bits |= flag.bit();
+        } else if f.eq_ignore_ascii_case("\\Recent") || f == "\\*" {
+        } else if f.starts_with('\\') {
+            return Err(Done::bad(&format!("Unknown system flag {f}")));
+        } else if Keyword::new(f).is_some() {
+            if !keywords.contains(f) {
+                keywords.push(f.clone());
+            }
+        } else {
+            return Err(Done::bad(&format!("Invalid keyword {f}")));
+        }
+    }
+    Ok((bits, keywords))
+}
+
+/// `1:3,7` for a sorted list of UIDs.
+pub(crate) fn compact_set(uids: &[i64]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let mut j = i;
+        while j + 1 < uids.len() && uids[j + 1] == uids[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j { uids[i].to_string() } else { format!("{}:{}", uids[i], uids[j]) });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
+    /// The view indices a set names, by UID or by sequence number.
+    pub(crate) fn indices(&self, uid: bool, set: &SeqSet) -> Result<Vec<usize>, Done> {
+        let Some(sel) = self.selected.as_ref() else {
+            return Err(Done::bad("No mailbox selected"));
+        };
+        if uid {
+            return Ok(set.select(&sel.uids).collect());
+        }
+        let count = sel.uids.len() as u32;
+        let out: Vec<usize> = (1..=count).filter(|n| set.contains(*n, count)).map(|n| n as usize - 1).collect();
+        let beyond = set
+            .0
+            .iter()
+            .any(|(a, b)| [a, b].iter().any(|n| matches!(n, crate::seqset::SeqNum::Value(v) if *v > count)));
+        if beyond && count > 0 {
+            return Err(Done::bad("Message sequence number out of range"));
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn message_command(&mut self, tag: &str, body: Body) -> Done {
+        if self.selected.is_none() {
+            return Done::bad("Select a mailbox first");
+        }
+        match body {
+            Body::Close => self.close(true).await,
+            Body::Unselect => self.close(false).await,
+            Body::Fetch { uid, set, items, changed_since } => match self.indices(uid, &set) {
+                Ok(indices) => Box::pin(self.fetch(uid, indices, items, changed_since)).await,
+                Err(done) => done,
+            },
+            Body::Store { uid, set, mode, silent, flags, unchanged_since } => match self.indices(uid, &set) {
+                Ok(indices) => Box::pin(self.store_flags(uid, indices, mode, silent, &flags, unchanged_since)).await,
+                Err(done) => done,
+            },
+            Body::Expunge { uids } => Box::pin(self.expunge(uids.as_ref())).await,
+            Body::Copy { uid, set, mailbox, moving } => match self.indices(uid, &set) {
+                Ok(indices) => Box::pin(self.copy(uid, indices, &mailbox, moving)).await,
+                Err(done) => done,
+            },
+            Body::Search { uid, key, esearch } => Box::pin(self.search(tag, uid, &key, esearch.as_deref())).await,
+            _ => Done::bad("Command not valid in this state"),
+        }
+    }
+
+    async fn store_flags(
+        &mut self,
+        uid: bool,
+        indices: Vec<usize>,
+        mode: StoreMode,
+        silent: bool,
+        flags: &[String],
+        unchanged_since: Option<u64>,
+    ) -> Done {
+        let Some(sel) = self.selected.clone() else {
+            return Done::bad("No mailbox selected");
+        };
+        if sel.read_only {
+            return Done::no("[READ-ONLY] The mailbox is open read-only");
+        }
+        let (bits, keywords) = match parse_flags(flags) {
+            Ok(f) => f,
+            Err(done) => return done,
+        };
+        if unchanged_since.is_some() {
+            self.condstore = true;
+        }
+        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        let (first, last) = match (indices.first(), indices.last()) {
+            (Some(a), Some(b)) => (i64::from(sel.uids[*a]), i64::from(sel.uids[*b])),
+            _ => return Done::ok(if uid { "UID STORE completed" } else { "STORE completed" }),
+        };
+        let rows = match self.mailstore.store().messages_between(sel.mailbox.id, first, last).await {
+            Ok(rows) => rows,
+            Err(e) => return store_failure(e),
+        };
+        let by_uid: std::collections::HashMap<u32, &store::MessageRow> =
+            rows.iter().map(|m| (m.uid as u32, m)).collect();
+        let mut modified = Vec::new();
+        for i in indices {
+            let Some(row) = by_uid.get(&sel.uids[i]) else { continue };
+            if unchanged_since.is_some_and(|n| row.modseq as u64 > n) {
+                modified.push(if uid { row.uid } else { i as i64 + 1 });
+                continue;
+            }
+            let (new_bits, new_keywords) = match mode {
+                StoreMode::Replace => (bits, keywords.clone()),
+                StoreMode::Add => {
+                    let mut k = row.keywords.clone();
+                    k.extend(keywords.iter().filter(|w| !row.keywords.contains(w)).cloned());
+                    (row.flags | bits, k)
+                }
+                StoreMode::Remove => {
+                    let k = row.keywords.iter().filter(|w| !keywords.contains(w)).cloned().collect();
+                    (row.flags & !bits, k)
+                }
+            };
+            let mut sorted_old = row.keywords.clone();
+            sorted_old.sort();
+            let mut sorted_new = new_keywords.clone();
+            sorted_new.sort();
+            let (modseq, changed) = if new_bits == row.flags && sorted_new == sorted_old {
+                (row.modseq, false)
+            } else {
+                match self.mailstore.set_flags(account, sel.mailbox.id, row.id, new_bits, &new_keywords).await {
+                    Ok(m) => {
+                        if let Some(sel) = self.selected.as_mut() {
+                            sel.own.insert(m);
+                        }
+                        (m, true)
+                    }
+                    Err(e) => return failure(&e),
+                }
+            };
+            if !silent || (changed && self.condstore && unchanged_since.is_some()) {
+                let mut line = format!("{} FETCH (", i + 1);
+                if uid {
+                    line.push_str(&format!("UID {} ", row.uid));
+                }
+                line.push_str(&format!("FLAGS {}", flag_list(new_bits, &sorted_new)));
+                if self.condstore {
+                    line.push_str(&format!(" MODSEQ ({modseq})"));
+                }
+                line.push(')');
+                self.untagged(&line);
+            }
+        }
+        if !modified.is_empty() {
+            modified.sort_unstable();
+            return Done::ok(&format!(
+                "[MODIFIED {}] Conditional STORE failed for some messages",
+                compact_set(&modified)
+            ));
+        }
+        Done::ok(if uid { "UID STORE completed" } else { "STORE completed" })
+    }
+
+    /// Removes `\Deleted` messages (only those in `uids` for UID EXPUNGE)
+    /// and reports each removal.
+    async fn expunge(&mut self, uids: Option<&SeqSet>) -> Done {
+        let Some(sel) = self.selected.clone() else {
+            return Done::bad("No mailbox selected");
+        };
+        if sel.read_only {
+            return Done::no("[READ-ONLY] The mailbox is open read-only");
+        }
+        let rows = match self.mailstore.store().messages(sel.mailbox.id).await {
+            Ok(rows) => rows,
+            Err(e) => return store_failure(e),
+        };
+        let largest = sel.uids.last().copied().unwrap_or(0);
+        let doomed: Vec<i64> = rows
+            .iter()
+            .filter(|m| m.flags & Flag::Deleted.bit() != 0)
+            .filter(|m| sel.seq_of(m.uid as u32).is_some())
+            .filter(|m| uids.is_none_or(|set| set.contains(m.uid as u32, largest)))
+            .map(|m| m.uid)
+            .collect();
+        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        match self.mailstore.expunge(account, sel.mailbox.id, &doomed).await {
+            Ok(gone) => {
+                self.report_expunged(&gone);
+                Done::ok(if uids.is_some() { "UID EXPUNGE completed" } else { "EXPUNGE completed" })
+            }
+            Err(e) => failure(&e),
+        }
+    }
+
+    /// Sends EXPUNGE for UIDs removed by this session and drops them from the view.
+    fn report_expunged(&mut self, gone: &[i64]) {
+        let mut lines = Vec::new();
+        if let Some(sel) = self.selected.as_mut() {
+            for uid in gone {
+                if let Some(seq) = sel.seq_of(*uid as u32) {
+                    sel.uids.remove(seq - 1);
+                    lines.push(format!("{seq} EXPUNGE"));
+                }
+            }
+        }
+        for line in lines {
+            self.untagged(&line);
+        }
+    }
+
+    async fn copy(&mut self, uid: bool, indices: Vec<usize>, target: &RawName, moving: bool) -> Done {
+        let Some(sel) = self.selected.clone() else {
+            return Done::bad("No mailbox selected");
+        };
+        if moving && sel.read_only {
+            return Done::no("[READ-ONLY] The mailbox is open read-only");
+        }
+        let name = match self.decode_name(target) {
+            Ok(n) => n,
+            Err(done) => return done,
+        };
+        let to = match self.find_mailbox(&name).await {
+            Ok(m) => m,
+            Err(_) => return Done::no("[TRYCREATE] No such mailbox"),
+        };
+        let uids: Vec<i64> = indices.iter().map(|i| i64::from(sel.uids[*i])).collect();
+        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        let verb = if moving { "MOVE" } else { "COPY" };
+        if uids.is_empty() {
+            return Done::ok(&format!("{verb} completed (nothing to do)"));
+        }
+        let copied = match self.mailstore.copy(account, sel.mailbox.id, &uids, to.id).await {
+            Ok(c) => c,
+            Err(e) => return failure(&e),
+        };
+        let sources: Vec<i64> = copied.iter().map(|c| c.source_uid).collect();
+        let targets: Vec<i64> = copied.iter().map(|c| c.uid).collect();
+        let code = if copied.is_empty() {
+            String::new()
+        } else {
+            format!("[COPYUID {} {} {}] ", to.uid_validity, compact_set(&sources), compact_set(&targets))
+        };
+        if !moving {
+            return Done::ok(&format!("{code}COPY completed"));
+        }
+        self.untagged(&format!("OK {code}Moved"));
+        match self.mailstore.expunge(account, sel.mailbox.id, &sources).await {
+            Ok(gone) => {
+                self.report_expunged(&gone);
+                Done::ok(if uid { "UID MOVE completed" } else { "MOVE completed" })
+            }
+            Err(e) => failure(&e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_and_sets() {
+        let (bits, kw) = parse_flags(&["\\Seen".into(), "$Junk".into(), "\\Recent".into()]).unwrap();
+        assert_eq!(bits, Flag::Seen.bit());
+        assert_eq!(kw, vec!["$Junk".to_owned()]);
+        assert!(parse_flags(&["\\Bogus".into()]).is_err());
+        assert_eq!(compact_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+    }
+}

@@ -1,0 +1,119 @@
+//! Listeners: STARTTLS on a cleartext port, or TLS from the first byte.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mailstore::Mailstore;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use tracing::Instrument;
+
+use crate::ImapConfig;
+use crate::session::{Ending, Session};
+
+/// How long sessions may take to finish once shutdown is requested.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Longest a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Accepts IMAP connections until `shutdown` turns true. With `implicit_tls`
+/// every connection starts with a TLS handshake (port 993); otherwise the
+/// connection starts in clear text and `tls` enables STARTTLS (port 143).
+pub async fn serve(
+    listener: TcpListener,
+    cfg: Arc<ImapConfig>,
+    mailstore: Arc<Mailstore>,
+    tls: Option<TlsAcceptor>,
+    implicit_tls: bool,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let permits = Arc::new(Semaphore::new(cfg.max_connections));
+    let mut sessions = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.wait_for(|stop| *stop) => break,
+            accepted = listener.accept() => accepted,
+        };
+        while sessions.try_join_next().is_some() {}
+        let (mut stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let span = tracing::info_span!("imap", peer = %peer, tls = implicit_tls);
+        let Some(ip_slot) = cfg.admission.from_ip(peer.ip()) else {
+            tracing::warn!(parent: &span, "too many connections from this address, refusing");
+            drop(stream);
+            continue;
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::warn!(parent: &span, "too many connections, refusing");
+            sessions.spawn(async move {
+                let _ = stream.write_all(b"* BYE [UNAVAILABLE] Too many connections, try again later\r\n").await;
+            });
+            continue;
+        };
+        let (cfg, mailstore, tls, shutdown) = (cfg.clone(), mailstore.clone(), tls.clone(), shutdown.clone());
+        sessions.spawn(
+            async move {
+                if implicit_tls {
+                    let Some(acceptor) = tls else { return };
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls_stream)) => {
+                            let session = Session::new(tls_stream, &cfg, mailstore, true, false, false, shutdown);
+                            let _ = session.run(true).await;
+                        }
+                        Ok(Err(error)) => tracing::info!(%error, "TLS handshake failed"),
+                        Err(_) => tracing::info!("TLS handshake timed out"),
+                    }
+                } else {
+                    handle_connection(stream, peer.ip(), &cfg, mailstore, tls.as_ref(), shutdown).await;
+                }
+                drop(permit);
+                drop(ip_slot);
+            }
+            .instrument(span),
+        );
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while sessions.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        sessions.abort_all();
+    }
+}
+
+/// Runs one cleartext connection, upgrading it in place on STARTTLS.
+pub async fn handle_connection<S>(
+    stream: S,
+    remote_ip: IpAddr,
+    cfg: &ImapConfig,
+    mailstore: Arc<Mailstore>,
+    tls: Option<&TlsAcceptor>,
+    shutdown: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let loopback = remote_ip.is_loopback();
+    let session = Session::new(stream, cfg, mailstore.clone(), false, tls.is_some(), loopback, shutdown.clone());
+    let Ending::StartTls(stream) = session.run(true).await else {
+        return;
+    };
+    let Some(acceptor) = tls else { return };
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls_stream)) => {
+            // RFC 9051 section 6.2.1: no new greeting after the handshake.
+            let session = Session::new(tls_stream, cfg, mailstore, true, false, loopback, shutdown);
+            let _ = session.run(false).await;
+        }
+        Ok(Err(error)) => tracing::info!(%error, "TLS handshake failed"),
+        Err(_) => tracing::info!("TLS handshake timed out"),
+    }
+}

@@ -1,0 +1,313 @@
+//! Byte-exact dialogues with a session driven in memory.
+
+mod common;
+
+use common::{Fixture, PASSWORD, create};
+use model::{AccountStatus, Role};
+
+const CAPS_TAIL: &str = "SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE \
+CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CONDSTORE ESEARCH STATUS=SIZE UTF8=ACCEPT";
+
+const MAIL: &[u8] = b"From: Paul Durand <paul.durand@ac-demo.fr>\r\nTo: claire.martin@ac-demo.fr\r\n\
+Subject: Conseil de classe\r\nMessage-ID: <cc1@ac-demo.fr>\r\n\r\nJeudi 18 h.\r\n";
+
+#[tokio::test]
+async fn cleartext_from_afar_has_logins_disabled() {
+    let f = Fixture::new().await;
+    let mut c = f.connect_from([192, 0, 2, 7]);
+    assert_eq!(
+        c.greeting().await,
+        format!(
+            "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LOGINDISABLED {CAPS_TAIL}] mail.ac-demo.fr Ardoise IMAP ready\r\n"
+        )
+    );
+    assert_eq!(
+        c.cmd("a", &format!("LOGIN claire.martin@ac-demo.fr {PASSWORD}")).await,
+        "a NO [PRIVACYREQUIRED] Use STARTTLS or port 993 first / Utilisez STARTTLS ou le port 993\r\n"
+    );
+    assert_eq!(c.cmd("b", "SELECT INBOX").await, "b BAD Log in first (LOGIN or AUTHENTICATE)\r\n");
+    assert_eq!(c.cmd("c", "LOGOUT").await, "* BYE Ardoise IMAP server logging out\r\nc OK LOGOUT completed\r\n");
+    assert!(c.closed().await);
+}
+
+#[tokio::test]
+async fn login_with_literals_and_refusals() {
+    let f = Fixture::new().await;
+    create(&f.ms, "eleve.test", Role::Student, AccountStatus::Active).await;
+    create(&f.ms, "paul.durand", Role::Teacher, AccountStatus::Suspended).await;
+    let mut c = f.connect();
+    c.greeting().await;
+    assert_eq!(
+        c.cmd("a", "LOGIN claire.martin@ac-demo.fr wrong").await,
+        "a NO [AUTHENTICATIONFAILED] Identifiant ou mot de passe incorrect / Invalid user name or password\r\n"
+    );
+    let r = c.cmd("b", &format!("LOGIN eleve.test@ac-demo.fr {PASSWORD}")).await;
+    assert!(r.starts_with("b NO [AUTHORIZATIONFAILED] La messagerie IMAP n'est pas ouverte aux eleves"), "{r}");
+    let r = c.cmd("c", &format!("LOGIN paul.durand@ac-demo.fr {PASSWORD}")).await;
+    assert!(r.starts_with("c NO [AUTHORIZATIONFAILED] Compte suspendu"), "{r}");
+
+    c.send(b"d LOGIN {24}\r\n").await;
+    assert_eq!(c.read_until("+ ").await, "+ Ready for literal data\r\n");
+    c.send(format!("claire.martin@ac-demo.fr {{{}+}}\r\n{PASSWORD}\r\n", PASSWORD.len()).as_bytes()).await;
+    let done = c.read_until("d ").await;
+    assert_eq!(done, format!("d OK [CAPABILITY IMAP4rev2 IMAP4rev1 {CAPS_TAIL}] Logged in\r\n"));
+}
+
+#[tokio::test]
+async fn authenticate_plain_with_and_without_initial_response() {
+    let f = Fixture::new().await;
+    let mut c = f.connect();
+    c.greeting().await;
+    // "\0claire.martin@ac-demo.fr\0Ardoise-Demo-2026"
+    let token = "AGNsYWlyZS5tYXJ0aW5AYWMtZGVtby5mcgBBcmRvaXNlLURlbW8tMjAyNg==";
+    assert!(c.cmd("a", &format!("AUTHENTICATE PLAIN {token}")).await.starts_with("a OK [CAPABILITY"));
+    let mut c = f.connect();
+    c.greeting().await;
+    c.send(b"b AUTHENTICATE PLAIN\r\n").await;
+    assert_eq!(c.read_until("+").await, "+ \r\n");
+    c.send(format!("{token}\r\n").as_bytes()).await;
+    assert!(c.read_until("b ").await.starts_with("b OK [CAPABILITY"));
+    let mut c = f.connect();
+    c.greeting().await;
+    c.send(b"c AUTHENTICATE PLAIN\r\n").await;
+    c.read_until("+").await;
+    c.send(b"*\r\n").await;
+    assert_eq!(c.read_until("c ").await, "c BAD AUTHENTICATE cancelled\r\n");
+}
+
+#[tokio::test]
+async fn select_fetch_and_list() {
+    let f = Fixture::new().await;
+    f.deliver(MAIL).await;
+    let mut c = f.connect();
+    c.login().await;
+    let v = f.inbox_uid_validity().await;
+    assert_eq!(
+        c.cmd("s", "SELECT INBOX").await,
+        format!(
+            "* 1 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n\
+             * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted\r\n\
+             * OK [UNSEEN 1] First unseen message\r\n* OK [UIDVALIDITY {v}] UIDs valid\r\n\
+             * OK [UIDNEXT 2] Predicted next UID\r\n* OK [HIGHESTMODSEQ 2] Highest\r\n\
+             s OK [READ-WRITE] SELECT completed\r\n"
+        )
+    );
+    assert_eq!(
+        c.cmd("f", "FETCH 1 (UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (Subject)])").await,
+        format!(
+            "* 1 FETCH (UID 1 RFC822.SIZE {} INTERNALDATE \"01-Jan-2026 00:00:00 +0000\" \
+         BODY[HEADER.FIELDS (Subject)] {{30}}\r\nSubject: Conseil de classe\r\n\r\n)\r\nf OK FETCH completed\r\n",
+            MAIL.len()
+        )
+    );
+    assert_eq!(
+        c.cmd("g", "UID FETCH 1:* (BODY[TEXT]<0.5>)").await,
+        "* 1 FETCH (UID 1 BODY[TEXT]<0> {5}\r\nJeudi FLAGS (\\Seen))\r\ng OK UID FETCH completed\r\n"
+    );
+    assert_eq!(c.cmd("h", "FETCH 1:*,*:1,4294967295 (FLAGS)").await, "h BAD Message sequence number out of range\r\n");
+    assert_eq!(
+        c.cmd("i", "UID FETCH 4294967295,*:1 (FLAGS)").await,
+        "* 1 FETCH (UID 1 FLAGS (\\Seen))\r\ni OK UID FETCH completed\r\n"
+    );
+    assert_eq!(
+        c.cmd("l", "LIST \"\" %").await,
+        "* LIST (\\HasNoChildren \\Archive) \"/\" \"Archives\"\r\n\
+         * LIST (\\HasNoChildren \\Drafts) \"/\" \"Brouillons\"\r\n\
+         * LIST (\\HasNoChildren \\Trash) \"/\" \"Corbeille\"\r\n\
+         * LIST (\\HasNoChildren \\Sent) \"/\" \"Envoy&AOk-s\"\r\n\
+         * LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n\
+         * LIST (\\HasNoChildren \\Junk) \"/\" \"Ind&AOk-sirables\"\r\n\
+         l OK LIST completed\r\n"
+    );
+    assert_eq!(c.cmd("e", "ENABLE UTF8=ACCEPT").await, "* ENABLED UTF8=ACCEPT\r\ne OK ENABLE completed\r\n");
+    assert_eq!(
+        c.cmd("m", "STATUS \"Envoyés\" (MESSAGES UNSEEN SIZE)").await,
+        "* STATUS \"Envoyés\" (MESSAGES 0 UNSEEN 0 SIZE 0)\r\nm OK STATUS completed\r\n"
+    );
+}
+
+#[tokio::test]
+async fn other_sessions_see_flags_expunges_and_new_mail() {
+    let f = Fixture::new().await;
+    f.deliver(MAIL).await;
+    f.deliver(MAIL).await;
+    let (mut a, mut b) = (f.connect(), f.connect());
+    a.login().await;
+    b.login().await;
+    a.cmd("s", "SELECT INBOX").await;
+    b.cmd("s", "SELECT INBOX").await;
+    assert_eq!(
+        a.cmd("t", "STORE 1 +FLAGS (\\Deleted)").await,
+        "* 1 FETCH (FLAGS (\\Deleted))\r\nt OK STORE completed\r\n"
+    );
+    assert_eq!(b.cmd("n", "NOOP").await, "* 1 FETCH (UID 1 FLAGS (\\Deleted))\r\nn OK NOOP completed\r\n");
+    assert_eq!(a.cmd("x", "EXPUNGE").await, "* 1 EXPUNGE\r\nx OK EXPUNGE completed\r\n");
+    // No EXPUNGE during FETCH by sequence number; it comes with the next NOOP.
+    assert_eq!(b.cmd("f", "FETCH 2 (UID)").await, "* 2 FETCH (UID 2)\r\nf OK FETCH completed\r\n");
+    assert_eq!(b.cmd("n", "NOOP").await, "* 1 EXPUNGE\r\nn OK NOOP completed\r\n");
+    f.deliver(MAIL).await;
+    assert_eq!(b.cmd("n", "NOOP").await, "* 2 EXISTS\r\nn OK NOOP completed\r\n");
+
+    b.send(b"i IDLE\r\n").await;
+    assert_eq!(b.read_until("+").await, "+ idling\r\n");
+    f.deliver(MAIL).await;
+    assert_eq!(b.read_until("* 3 EXISTS").await, "* 3 EXISTS\r\n");
+    b.send(b"DONE\r\n").await;
+    assert_eq!(b.read_until("i ").await, "i OK IDLE terminated\r\n");
+}
+
+#[tokio::test]
+async fn append_copy_move_and_search() {
+    let f = Fixture::new().await;
+    let mut c = f.connect();
+    c.login().await;
+    let r = c
+        .cmd(
+            "a",
+            &format!(
+                "APPEND INBOX (\\Seen) \"05-Mar-2026 10:00:00 +0100\" {{{}+}}\r\n{}",
+                MAIL.len(),
+                String::from_utf8_lossy(MAIL)
+            ),
+        )
+        .await;
+    let v = f.inbox_uid_validity().await;
+    assert_eq!(r, format!("a OK [APPENDUID {v} 1] APPEND completed\r\n"));
+    assert_eq!(c.cmd("c", "CREATE Projets").await, "c OK CREATE completed\r\n");
+    assert_eq!(c.cmd("c2", "CREATE Projets").await, "c2 NO [ALREADYEXISTS] mailbox Projets already exists\r\n");
+    c.cmd("s", "SELECT INBOX").await;
+    let target_v = f.ms.store().mailbox_by_name(f.claire.id, "Projets").await.unwrap().unwrap().uid_validity;
+    assert_eq!(c.cmd("k", "COPY 1 Projets").await, format!("k OK [COPYUID {target_v} 1 1] COPY completed\r\n"));
+    assert_eq!(
+        c.cmd("q", "SEARCH SEEN SUBJECT conseil SINCE 1-Mar-2026").await,
+        "* SEARCH 1\r\nq OK SEARCH completed\r\n"
+    );
+    assert_eq!(c.cmd("r", "SEARCH OR FLAGGED LARGER 100000").await, "* SEARCH\r\nr OK SEARCH completed\r\n");
+    assert_eq!(
+        c.cmd("t", "SEARCH TEXT conseil").await,
+        "t NO [CANNOT] TEXT and BODY search need the full-text index, not available yet\r\n"
+    );
+    assert_eq!(
+        c.cmd("u", "UID SEARCH RETURN (MIN COUNT) ALL").await,
+        "* ESEARCH (TAG \"u\") UID MIN 1 COUNT 1\r\nu OK UID SEARCH completed\r\n"
+    );
+    assert_eq!(
+        c.cmd("m", "UID MOVE 1 Projets").await,
+        format!("* OK [COPYUID {target_v} 1 2] Moved\r\n* 1 EXPUNGE\r\nm OK UID MOVE completed\r\n")
+    );
+    assert_eq!(c.cmd("v", "MOVE 1 Nulle-part").await, "v NO [TRYCREATE] No such mailbox\r\n");
+    let rows = f.ms.store().messages(f.ms.store().mailbox_by_name(f.claire.id, "Projets").await.unwrap().unwrap().id);
+    assert_eq!(rows.await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn bad_input_gets_useful_answers() {
+    let f = Fixture::new().await;
+    let mut c = f.connect();
+    c.login().await;
+    assert_eq!(c.cmd("a", "FETCH 1 FLAGS").await, "a BAD Select a mailbox first\r\n");
+    c.cmd("s", "SELECT INBOX").await;
+    assert_eq!(
+        c.cmd("b", "FETCH 1:2 (FLAGS").await,
+        "b BAD Unexpected end of command: expected a space (unbalanced parentheses?)\r\n"
+    );
+    assert_eq!(c.cmd("c", "SELECT \"&Jjo\"").await, "c BAD Invalid mailbox name (bad modified UTF-7 or UTF-8)\r\n");
+    assert_eq!(
+        c.cmd("d", "APPEND INBOX {99999999}").await,
+        "d BAD [TOOBIG] Literal of 99999999 bytes refused: the limit is 100000 bytes\r\n"
+    );
+    assert_eq!(c.cmd("e", "FROBNICATE").await, "e BAD Unknown command FROBNICATE\r\n");
+    assert_eq!(c.cmd("f", "UID FETCH 0:* FLAGS").await, "f BAD Invalid sequence set at byte 12\r\n");
+    let long = "x".repeat(2000);
+    assert_eq!(c.cmd("g", &long).await, "g BAD Command line too long\r\n");
+
+    // Ten thousand pipelined commands, answered in order.
+    let mut burst = Vec::new();
+    for i in 0..10_000 {
+        burst.extend_from_slice(format!("p{i} NOOP\r\n").as_bytes());
+    }
+    c.send(&burst).await;
+    let all = c.read_until("p9999 ").await;
+    assert_eq!(all.matches(" OK NOOP completed\r\n").count(), 10_000);
+
+    // A client that disconnects in the middle of APPEND leaves nothing behind.
+    let mut d = f.connect();
+    d.login().await;
+    d.send(b"z APPEND INBOX {500+}\r\nFrom: x\r\n").await;
+    drop(d);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(
+        c.cmd("n", "STATUS INBOX (MESSAGES)").await,
+        "* STATUS \"INBOX\" (MESSAGES 0)\r\nn OK STATUS completed\r\n"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_says_bye() {
+    let f = Fixture::new().await;
+    let mut c = f.connect();
+    c.login().await;
+    f.shutdown.send(true).unwrap();
+    assert_eq!(c.read_until("* BYE").await, "* BYE [UNAVAILABLE] Server shutting down, try again soon\r\n");
+    assert!(c.closed().await);
+}
+
+#[tokio::test]
+async fn imap4rev2_clients_get_utf8_names_and_esearch() {
+    let f = Fixture::new().await;
+    f.deliver(MAIL).await;
+    let mut c = f.connect();
+    c.login().await;
+    assert_eq!(c.cmd("e", "ENABLE IMAP4rev2").await, "* ENABLED IMAP4REV2\r\ne OK ENABLE completed\r\n");
+    let r = c.cmd("s", "SELECT \"Envoyés\"").await;
+    assert!(r.contains("* LIST () \"/\" \"Envoyés\"\r\n") && !r.contains("RECENT"), "{r}");
+    c.cmd("s", "SELECT INBOX").await;
+    assert_eq!(c.cmd("q", "SEARCH ALL").await, "* ESEARCH (TAG \"q\") ALL 1\r\nq OK SEARCH completed\r\n");
+    assert_eq!(
+        c.cmd("c", "CREATE \"Réunions/2026\"").await,
+        "c NO [CANNOT] parent mailbox Réunions does not exist\r\n"
+    );
+    assert_eq!(c.cmd("d", "CREATE \"Réunions\"").await, "d OK CREATE completed\r\n");
+    let r = c.cmd("l", "LIST \"\" \"R*\" RETURN (STATUS (MESSAGES UIDNEXT))").await;
+    assert_eq!(
+        r,
+        "* LIST (\\HasNoChildren) \"/\" \"Réunions\"\r\n* STATUS \"Réunions\" (MESSAGES 0 UIDNEXT 1)\r\nl OK LIST completed\r\n"
+    );
+}
+
+#[tokio::test]
+async fn an_account_has_a_session_cap() {
+    let f = Fixture::with_admission(imap::Admission::new(100, 1)).await;
+    let mut a = f.connect();
+    a.login().await;
+    let mut b = f.connect();
+    b.greeting().await;
+    assert_eq!(
+        b.cmd("l", &format!("LOGIN claire.martin@ac-demo.fr {PASSWORD}")).await,
+        "l NO [LIMIT] Trop de connexions pour ce compte / Too many connections for this account\r\n"
+    );
+    a.cmd("o", "LOGOUT").await;
+    assert!(a.closed().await);
+    assert!(b.cmd("m", &format!("LOGIN claire.martin@ac-demo.fr {PASSWORD}")).await.starts_with("m OK"));
+}
+
+#[tokio::test]
+async fn condstore_changedsince_and_unchangedsince() {
+    let f = Fixture::new().await;
+    f.deliver(MAIL).await;
+    f.deliver(MAIL).await;
+    let mut c = f.connect();
+    c.login().await;
+    let r = c.cmd("s", "SELECT INBOX (CONDSTORE)").await;
+    assert!(r.contains("* OK [HIGHESTMODSEQ 3] Highest\r\n"), "{r}");
+    assert_eq!(c.cmd("a", "STORE 2 +FLAGS.SILENT (\\Flagged)").await, "a OK STORE completed\r\n");
+    assert_eq!(
+        c.cmd("b", "UID FETCH 1:* (FLAGS) (CHANGEDSINCE 3)").await,
+        "* 2 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (4))\r\nb OK UID FETCH completed\r\n"
+    );
+    assert_eq!(
+        c.cmd("d", "UID STORE 1:2 (UNCHANGEDSINCE 3) +FLAGS (\\Seen)").await,
+        "* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (5))\r\nd OK [MODIFIED 2] Conditional STORE failed for some messages\r\n"
+    );
+    assert_eq!(c.cmd("e", "SEARCH MODSEQ 5").await, "* SEARCH 1 (MODSEQ 5)\r\ne OK SEARCH completed\r\n");
+}
