@@ -1,0 +1,95 @@
+"""Entry point behind bench/run: sets up both sides in one work dir, runs the workloads,
+writes bench/out/<workload>-<stamp>.json (+ latest-<workload>.json)."""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from . import r5, servers
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kib = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+    fs = subprocess.run(["df", "-T", HERE], capture_output=True, text=True).stdout.splitlines()[-1].split()
+    return {
+        "nproc": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "kernel": platform.release(), "filesystem": fs[1] if len(fs) > 1 else "?",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--binary", required=True)
+    p.add_argument("--keep", action="store_true", help="keep the work dir for inspection")
+    p.add_argument("--reps", type=int)
+    p.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
+    args = p.parse_args()
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    reps = args.reps or (1 if args.quick else 3)
+    # (size, sessions, messages): enough messages for several seconds per cell in full mode.
+    if args.quick:
+        cells = [(5120, 1, 100), (5120, 20, 200), (76800, 1, 50), (76800, 20, 100)]
+    else:
+        cells = [(5120, 1, 2000), (5120, 20, 4000), (76800, 1, 1000), (76800, 20, 2000)]
+    cells = [(s, c, max(c, int(n * args.scale))) for s, c, n in cells]
+
+    users = servers.accounts(20)
+    work = tempfile.mkdtemp(prefix="ardoise-bench-", dir="/var/tmp")
+    # /var/tmp, like the checkout, is on the disk (not tmpfs) so fsync costs what it costs.
+    sides = [servers.Ardoise(work, args.binary, users), servers.PostfixDovecot(work, users)]
+    try:
+        for s in sides:
+            s.setup()
+            s.start()
+            log(f"{s.name}: up, smtp on 127.0.0.1:{s.smtp_port}")
+        results = r5.run(sides, users, cells, reps, log)
+        doc = {
+            "workload": "R5", "mode": "quick" if args.quick else "full", "reps": reps,
+            "machine": machine(), "versions": {s.name: s.version() for s in sides},
+            "commit": os.environ.get("ARDOISE_COMMIT") or subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip() or "none",
+            # a binary built by bench/run from a working tree with uncommitted changes is not HEAD
+            "dirty": not os.environ.get("ARDOISE_BIN") and bool(subprocess.run(
+                ["git", "status", "--porcelain", "--", "crates", "Cargo.toml", "Cargo.lock"],
+                capture_output=True, text=True, cwd=HERE).stdout.strip()),
+            "binary": args.binary,
+            "work_dir_fs": subprocess.run(["df", "-T", work], capture_output=True, text=True)
+            .stdout.splitlines()[-1].split()[1],
+            "cells": results,
+        }
+    finally:
+        for s in sides:
+            s.stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            log(f"work dir kept: {work}")
+    out = os.path.join(HERE, "out")
+    os.makedirs(out, exist_ok=True)
+    stamp = doc["machine"]["date"].replace(":", "")
+    for name in (f"r5-{doc['mode']}-{stamp}.json", f"latest-r5-{doc['mode']}.json"):
+        with open(os.path.join(out, name), "w") as f:
+            json.dump(doc, f, indent=1)
+    log(f"wrote {out}/latest-r5-{doc['mode']}.json")
+
+
+if __name__ == "__main__":
+    main()
