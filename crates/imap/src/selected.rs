@@ -212,6 +212,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 event = events.recv() => Ok(match event {
                     Ok(MailEvent::Delivered { account: a, mailbox: m, .. })
                     | Ok(MailEvent::Changed { account: a, mailbox: m, .. }) => a == account && Some(m) == mailbox,
+                    Ok(MailEvent::AccessRevoked { .. }) => false,
                     Err(RecvError::Lagged(_)) => true,
                     Err(RecvError::Closed) => false,
                 }),

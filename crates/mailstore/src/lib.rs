@@ -32,6 +32,9 @@ pub enum MailEvent {
     /// Flags changed or messages were expunged in `mailbox` (`modseq` is 0
     /// when not known); listeners read the change log to learn what.
     Changed { account: AccountId, mailbox: MailboxId, modseq: i64 },
+    /// The account may no longer use the service (suspended, closed, or its
+    /// sessions ended by the user): every open session of it closes now.
+    AccessRevoked { account: AccountId },
 }
 
 /// Errors of the mail domain, classified for the adapters.
@@ -94,10 +97,18 @@ impl Mailstore {
         let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
         watchers.entry(account).or_insert_with(|| broadcast::channel(ACCOUNT_EVENTS).0).subscribe()
     }
+    /// Closes every open protocol session of `account` (IMAP now, submission
+    /// and the web later): they watch for [`MailEvent::AccessRevoked`].
+    pub fn revoke_access(&self, account: AccountId) {
+        self.publish(MailEvent::AccessRevoked { account });
+    }
+
     /// Tells every listener, and the account's watchers, of an event.
     pub(crate) fn publish(&self, event: MailEvent) {
         let account = match &event {
-            MailEvent::Delivered { account, .. } | MailEvent::Changed { account, .. } => *account,
+            MailEvent::Delivered { account, .. }
+            | MailEvent::Changed { account, .. }
+            | MailEvent::AccessRevoked { account } => *account,
         };
         {
             let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());

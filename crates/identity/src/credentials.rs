@@ -1,0 +1,1 @@
+//! Credentials: passwords, policy, TOTP, recovery codes, app passwords, throttling, journal.

@@ -1,0 +1,11 @@
+//! Identity: who may use Ardoise, and how they prove it.
+//!
+//! Accounts follow HR records ([`lifecycle`]: the directory sync, account
+//! states, suspension that takes effect at once, administrative scopes and
+//! the audit log) and prove who they are with credentials ([`credentials`]:
+//! passwords and their policy, TOTP, recovery codes, app passwords, brute
+//! force slow-down and the connection journal). Every protocol (SMTP, IMAP,
+//! the web) asks this crate, and only this crate, whether a login succeeds.
+
+pub mod credentials;
+pub mod lifecycle;

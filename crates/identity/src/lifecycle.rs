@@ -1,0 +1,1 @@
+//! Account lifecycle: HR sync, states, suspension, scopes, audit log.
