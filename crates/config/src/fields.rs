@@ -204,7 +204,7 @@ pub static FIELDS: &[Field] = &[
         section: "smtp",
         key: "max_commands",
         default: "1000",
-        doc: "Commandes au plus par session.\nMost commands per session.",
+        doc: "Commandes au plus entre deux messages acceptés.\nMost commands between two accepted messages.",
         apply: |c, v| {
             c.smtp.max_commands = count(v, 10, 1_000_000)?;
             Ok(())

@@ -33,7 +33,8 @@ pub struct SmtpConfig {
     pub max_recipients: usize,
     /// Longest command line, CRLF included (message lines are not limited by this).
     pub max_line_length: usize,
-    /// Most commands accepted in one session.
+    /// Most commands accepted between two accepted messages (a client that
+    /// talks without delivering is cut off; one reusing its connection is not).
     pub max_commands: usize,
     /// Client errors tolerated before the session is closed with a 421.
     pub max_errors: usize,

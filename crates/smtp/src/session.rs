@@ -407,6 +407,9 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             Ok(()) => {
                 tracing::info!(%id, size, recipients = envelope.recipients.len(), "message accepted");
                 self.conn.queue(&Reply::new(250, "2.0.0", format!("Ok: queued as {id}")));
+                // The command budget guards against sessions that talk without
+                // delivering; a sender reusing its connection starts afresh.
+                self.commands = 0;
                 Ok(())
             }
             Err(error) => {

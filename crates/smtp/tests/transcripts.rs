@@ -465,6 +465,28 @@ async fn too_many_commands_closes_with_421() {
 }
 
 #[tokio::test]
+async fn command_budget_restarts_after_each_accepted_message() {
+    // Four commands per message with a budget of five: a sender reusing its
+    // connection for many messages must never be cut off.
+    let cfg = SmtpConfig { max_commands: 5, ..config() };
+    let sink = FakeSink::default();
+    let mut input = b"HELO c\r\n".to_vec();
+    for i in 0..50 {
+        input.extend_from_slice(
+            format!(
+                "MAIL FROM:<a{i}@example.org>\r\nRCPT TO:<claire.martin@ac-demo.fr>\r\nDATA\r\nmessage {i}\r\n.\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    input.extend_from_slice(b"QUIT\r\n");
+    let output = String::from_utf8(converse(&cfg, &sink, &input).await).unwrap();
+    assert_eq!(sink.deliveries().len(), 50, "{output}");
+    assert!(!output.contains("421"), "{output}");
+    assert!(output.ends_with("221 2.0.0 mx.ac-demo.fr Bye\r\n"));
+}
+
+#[tokio::test]
 async fn ten_thousand_pipelined_commands() {
     let cfg = SmtpConfig { max_commands: 20_000, ..config() };
     let mut input = b"EHLO c\r\n".to_vec();
