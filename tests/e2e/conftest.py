@@ -64,6 +64,13 @@ listen_tls = ["127.0.0.1:0"]
 
 [log]
 level = "info"
+
+[submission]
+listen = ["127.0.0.1:0"]
+listen_tls = ["127.0.0.1:0"]
+
+[web]
+listen = ["127.0.0.1:0"]
 """
         )
         self.proc = None
@@ -121,6 +128,12 @@ level = "info"
                     self.imap_port = int(addrs["imap"].rsplit(":", 1)[1])
                 if "imaps" in addrs:
                     self.imaps_port = int(addrs["imaps"].rsplit(":", 1)[1])
+                if "submission" in addrs:
+                    self.submission_port = int(addrs["submission"].rsplit(":", 1)[1])
+                if "submissions" in addrs:
+                    self.submissions_port = int(addrs["submissions"].rsplit(":", 1)[1])
+                if "http" in addrs:
+                    self.http_port = int(addrs["http"].rsplit(":", 1)[1])
                 return self
             time.sleep(0.05)
         raise AssertionError("server did not start within 30 s")

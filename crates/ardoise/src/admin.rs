@@ -1,15 +1,26 @@
-//! `ardoise admin`: domains, accounts, quotas, and a look at stored messages.
-//! Works directly on the store, so it also runs while the server is up
-//! (SQLite in WAL mode and PostgreSQL both allow it).
+//! `ardoise admin`: domains, accounts, quotas, role grants, the audit log, and
+//! a look at stored messages. Works directly on the store, so it also runs
+//! while the server is up (SQLite in WAL mode and PostgreSQL both allow it);
+//! a running server notices a suspension within a second (see
+//! `identity::lifecycle::watcher`).
+//!
+//! `--as ADDRESS` acts with that administrator's scope (their role grants);
+//! without it the operator of the machine is the académie-level superuser.
+//! Every change is written to the hash-chained audit log.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use identity::lifecycle::{Action, OrgTree, Scope, audit};
 use model::{AccountStatus, Address, Domain, Role};
 
 use crate::{password, serve};
+
+mod governance;
+
+pub use governance::{AuditCommand, GrantCommand, UnitCommand};
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -32,6 +43,21 @@ pub enum AdminCommand {
     Blob {
         #[command(subcommand)]
         command: BlobCommand,
+    },
+    /// Rôles d'administration et périmètres / administrative roles and scopes.
+    Grant {
+        #[command(subcommand)]
+        command: GrantCommand,
+    },
+    /// Unités (académie, DSDEN, établissements) / organisational units.
+    Unit {
+        #[command(subcommand)]
+        command: UnitCommand,
+    },
+    /// Journal d'audit chaîné / hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
 }
 
@@ -69,6 +95,12 @@ pub enum AccountCommand {
     },
     Activate {
         address: String,
+    },
+    /// Nouveau mot de passe lu sur l'entrée standard (assistance) / set a password from stdin.
+    Password {
+        address: String,
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// Fixe le quota (ex. 500M, 2G, 0 = illimité).
     Quota {
@@ -112,13 +144,46 @@ pub enum BlobCommand {
     },
 }
 
-pub async fn run(cfg: &config::Config, command: AdminCommand) -> anyhow::Result<ExitCode> {
+/// Who acts and what they may reach.
+pub(crate) struct Ctx<'a> {
+    store: &'a store::Store,
+    scope: Scope,
+    tree: OrgTree,
+}
+
+impl Ctx<'_> {
+    /// Refuses (with a clear message) an action outside the scope.
+    pub(crate) fn check(&self, action: Action, unit: Option<model::OrgUnitId>) -> anyhow::Result<()> {
+        self.scope.check(action, unit, &self.tree).map_err(|refusal| anyhow::anyhow!(refusal))
+    }
+
+    /// Writes one action to the audit log.
+    pub(crate) async fn audit(&self, action: &str, target: &str, detail: &str) -> anyhow::Result<()> {
+        audit::record(self.store, &self.scope.actor, &self.scope.describe(), action, target, detail).await?;
+        Ok(())
+    }
+}
+
+pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&str>) -> anyhow::Result<ExitCode> {
     let ms = serve::open(cfg).await?;
     let store = ms.store();
+    let scope = match act_as {
+        None => Scope::operator(),
+        Some(address) => {
+            let acc = find(store, address).await?;
+            if acc.status != AccountStatus::Active {
+                bail!("refusé : le compte {address} n'est pas actif ({})", acc.status);
+            }
+            Scope::of(store, &acc).await?
+        }
+    };
+    let ctx = Ctx { store, scope, tree: OrgTree::new(&store.list_org_units().await?) };
     match command {
         AdminCommand::Domain { command: DomainCommand::Add { domain } } => {
+            ctx.check(Action::Govern, None)?;
             let d = Domain::parse(&domain).map_err(|e| anyhow::anyhow!("{domain}: {e}"))?;
             store.add_domain(&d).await?;
+            ctx.audit("domain.add", d.as_str(), "").await?;
             println!("domaine {d} ajouté");
         }
         AdminCommand::Domain { command: DomainCommand::List } => {
@@ -126,9 +191,10 @@ pub async fn run(cfg: &config::Config, command: AdminCommand) -> anyhow::Result<
                 println!("{d}");
             }
         }
-        AdminCommand::Account { command } => account(cfg, store, command).await?,
+        AdminCommand::Account { command } => account(cfg, &ctx, command).await?,
         AdminCommand::Message { command: MessageCommand::List { address, json } } => {
             let acc = find(store, &address).await?;
+            ctx.check(Action::ReadMail, acc.org_unit)?;
             let mut rows = Vec::new();
             for mb in store.list_mailboxes(acc.id).await? {
                 for m in store.messages(mb.id).await? {
@@ -140,6 +206,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand) -> anyhow::Result<
                     }));
                 }
             }
+            ctx.audit("message.list", &address, &format!("{} message(s)", rows.len())).await?;
             if json {
                 println!("{}", serde_json::Value::Array(rows));
             } else {
@@ -156,12 +223,14 @@ pub async fn run(cfg: &config::Config, command: AdminCommand) -> anyhow::Result<
         }
         AdminCommand::Message { command: MessageCommand::Get { address, uid, mailbox } } => {
             let acc = find(store, &address).await?;
+            ctx.check(Action::ReadMail, acc.org_unit)?;
             let mb = store
                 .mailbox_by_name(acc.id, &mailbox)
                 .await?
                 .with_context(|| format!("pas de dossier « {mailbox} »"))?;
             let m = store.message_by_uid(mb.id, uid).await?.with_context(|| format!("pas de message UID {uid}"))?;
             let bytes = ms.blobs().get(&m.blob_hash).await?;
+            ctx.audit("message.get", &address, &format!("{mailbox} UID {uid}")).await?;
             std::io::stdout().write_all(&bytes)?;
         }
         AdminCommand::Blob { command: BlobCommand::Stats { json } } => {
@@ -174,32 +243,28 @@ pub async fn run(cfg: &config::Config, command: AdminCommand) -> anyhow::Result<
             }
         }
         AdminCommand::Blob { command: BlobCommand::Gc { grace } } => {
+            ctx.check(Action::Govern, None)?;
             let report = ms.collect_garbage(std::time::Duration::from_secs(grace)).await?;
             println!("{report:?}");
         }
+        AdminCommand::Grant { command } => governance::grant(&ctx, command).await?,
+        AdminCommand::Unit { command } => governance::unit(&ctx, command).await?,
+        AdminCommand::Audit { command } => return governance::audit(&ctx, command).await,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn account(cfg: &config::Config, store: &store::Store, command: AccountCommand) -> anyhow::Result<()> {
+async fn account(cfg: &config::Config, ctx: &Ctx<'_>, command: AccountCommand) -> anyhow::Result<()> {
+    let store = ctx.store;
     match command {
         AccountCommand::Create { address, name, role, quota, password_stdin } => {
+            ctx.check(Action::ManageAccount, None)?;
             let addr = parse_address(&address)?;
             let quota_bytes = match quota {
                 Some(q) => parse_quota(&q)?,
                 None => cfg.quota.default_bytes.map(|b| b as i64),
             };
-            let password_hash = if password_stdin {
-                let mut pw = String::new();
-                std::io::stdin().read_to_string(&mut pw)?;
-                let pw = pw.trim_end_matches(['\r', '\n']);
-                if pw.is_empty() {
-                    bail!("mot de passe vide");
-                }
-                Some(password::hash(pw)?)
-            } else {
-                None
-            };
+            let password_hash = if password_stdin { Some(password::hash(&read_password()?)?) } else { None };
             let acc = store
                 .create_account(&store::NewAccount {
                     address: addr,
@@ -212,10 +277,16 @@ async fn account(cfg: &config::Config, store: &store::Store, command: AccountCom
                     password_hash,
                 })
                 .await?;
+            ctx.audit("account.create", &acc.address.to_string(), role.as_str()).await?;
             println!("compte {} créé (id {})", acc.address, acc.id);
         }
         AccountCommand::List { json } => {
-            let accounts = store.list_accounts().await?;
+            let accounts: Vec<_> = store
+                .list_accounts()
+                .await?
+                .into_iter()
+                .filter(|a| ctx.scope.check(Action::Read, a.org_unit, &ctx.tree).is_ok())
+                .collect();
             if json {
                 let rows: Vec<_> = accounts.iter().map(account_json).collect();
                 println!("{}", serde_json::Value::Array(rows));
@@ -227,31 +298,60 @@ async fn account(cfg: &config::Config, store: &store::Store, command: AccountCom
         }
         AccountCommand::Show { address } => {
             let a = find(store, &address).await?;
+            ctx.check(Action::Read, a.org_unit)?;
             println!("{}", serde_json::to_string_pretty(&account_json(&a))?);
         }
         AccountCommand::Suspend { address } => {
             let a = find(store, &address).await?;
+            ctx.check(Action::ManageAccount, a.org_unit)?;
             store.set_account_status(a.id, AccountStatus::Suspended).await?;
+            ctx.audit("account.suspend", &a.address.to_string(), "").await?;
             println!("compte {} suspendu", a.address);
         }
         AccountCommand::Activate { address } => {
             let a = find(store, &address).await?;
+            ctx.check(Action::ManageAccount, a.org_unit)?;
             store.set_account_status(a.id, AccountStatus::Active).await?;
+            ctx.audit("account.activate", &a.address.to_string(), "").await?;
             println!("compte {} actif", a.address);
+        }
+        AccountCommand::Password { address, password_stdin } => {
+            let a = find(store, &address).await?;
+            ctx.check(Action::ResetCredentials, a.org_unit)?;
+            if !password_stdin {
+                bail!("donnez le mot de passe sur l'entrée standard avec --password-stdin");
+            }
+            store.set_password_hash(a.id, &password::hash(&read_password()?)?).await?;
+            ctx.audit("account.password", &a.address.to_string(), "").await?;
+            println!("mot de passe de {} changé", a.address);
         }
         AccountCommand::Quota { address, size } => {
             let a = find(store, &address).await?;
+            ctx.check(Action::ManageAccount, a.org_unit)?;
             let q = parse_quota(&size)?;
             store.set_quota(a.id, q).await?;
+            ctx.audit("account.quota", &a.address.to_string(), &size).await?;
             println!("quota de {} : {}", a.address, q.map(|b| format!("{b} octets")).unwrap_or("illimité".into()));
         }
         AccountCommand::Alias { alias, address } => {
             let a = find(store, &address).await?;
+            ctx.check(Action::ManageAccount, a.org_unit)?;
             store.add_alias(&parse_address(&alias)?, a.id).await?;
+            ctx.audit("account.alias", &a.address.to_string(), &alias).await?;
             println!("{alias} -> {}", a.address);
         }
     }
     Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut pw = String::new();
+    std::io::stdin().read_to_string(&mut pw)?;
+    let pw = pw.trim_end_matches(['\r', '\n']);
+    if pw.is_empty() {
+        bail!("mot de passe vide");
+    }
+    Ok(pw.to_owned())
 }
 
 fn account_json(a: &store::Account) -> serde_json::Value {
@@ -274,6 +374,6 @@ fn parse_quota(s: &str) -> anyhow::Result<Option<i64>> {
     Ok(Some(bytes as i64))
 }
 
-async fn find(store: &store::Store, address: &str) -> anyhow::Result<store::Account> {
+pub(crate) async fn find(store: &store::Store, address: &str) -> anyhow::Result<store::Account> {
     store.account_by_address(&parse_address(address)?).await?.with_context(|| format!("compte inconnu : {address}"))
 }

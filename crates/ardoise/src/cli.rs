@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::{admin, demo, serve};
+use crate::{admin, demo, directory, serve};
 
 #[derive(Parser)]
 #[command(
@@ -20,6 +20,25 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
+    /// File d'envoi sortante / outbound queue.
+    Queue {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: crate::queue_cli::QueueCommand,
+    },
+    /// Clés DKIM des domaines / DKIM keys.
+    Dkim {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: crate::queue_cli::DkimCommand,
+    },
+    /// Enregistrements DNS à publier (MX, SPF, DKIM, DMARC, SRV…) / DNS records to publish.
+    Dns {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
     /// Démarre les services selon le fichier de configuration / start the services.
     Serve {
         #[arg(long, short)]
@@ -36,12 +55,31 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Index de recherche plein texte / full-text search index.
+    Search {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: crate::search_cli::SearchCommand,
+    },
     /// Administration : domaines, comptes, quotas, messages / administration.
     Admin {
         #[arg(long, short)]
         config: PathBuf,
+        /// Agit avec les droits de ce compte (son périmètre) ; sans --as, l'opérateur de la machine
+        /// est superutilisateur au niveau de l'académie / act with this account's scope; without it,
+        /// the machine operator is the académie-level superuser.
+        #[arg(long = "as", global = true, value_name = "ADRESSE")]
+        act_as: Option<String>,
         #[command(subcommand)]
         command: admin::AdminCommand,
+    },
+    /// Annuaire : synchronisation avec le fichier RH / HR directory sync.
+    Directory {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: directory::DirectoryCommand,
     },
 }
 
@@ -58,6 +96,9 @@ pub enum ConfigCommand {
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Queue { config, command } => return crate::queue_cli::run(&load_config(&config)?, command).await,
+        Command::Dkim { config, command } => return crate::queue_cli::dkim(&load_config(&config)?, command).await,
+        Command::Dns { config } => return crate::dns_cli::run(&load_config(&config)?).await,
         Command::Serve { config } => {
             let cfg = load_config(&config)?;
             serve::init_logging(&cfg.log.level);
@@ -80,9 +121,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             });
         }
-        Command::Admin { config, command } => {
+        Command::Search { config, command } => return crate::search_cli::run(&load_config(&config)?, command).await,
+        Command::Admin { config, act_as, command } => {
             let cfg = load_config(&config)?;
-            return admin::run(&cfg, command).await;
+            return admin::run(&cfg, command, act_as.as_deref()).await;
+        }
+        Command::Directory { config, command } => {
+            let cfg = load_config(&config)?;
+            return directory::run(&cfg, command).await;
         }
     }
     Ok(ExitCode::SUCCESS)

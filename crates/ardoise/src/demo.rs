@@ -28,50 +28,10 @@ const SCHOOLS: &[(&str, &str, usize)] = &[
 ];
 const DSDENS: &[&str] = &["DSDEN de Meurthe-et-Moselle", "DSDEN de la Moselle", "DSDEN des Vosges"];
 
-const FIRST: &[&str] = &[
-    "Hélène",
-    "Jean-François",
-    "Amélie",
-    "Théo",
-    "Chloé",
-    "Étienne",
-    "Léa",
-    "Raphaël",
-    "Inès",
-    "Noël",
-    "Margaux",
-    "Benoît",
-    "Zoé",
-    "Jérôme",
-    "Anaïs",
-    "Loïc",
-    "Océane",
-    "François",
-    "Maëlle",
-    "Gaël",
-];
-const LAST: &[&str] = &[
-    "Lefèvre-Dupré",
-    "Muller",
-    "Bernard",
-    "Girard",
-    "Rousseau",
-    "Perrin",
-    "Lemaître",
-    "Fontaine",
-    "Chevalier",
-    "Gauthier",
-    "Mercier",
-    "Boyer",
-    "Lambert",
-    "Faure",
-    "André",
-    "Noël",
-    "Brun",
-    "Roussel",
-    "Dupont",
-    "Lévêque",
-];
+/// The demo académie's HR file: provisioned by the directory sync like a real one.
+const STAFF_CSV: &str = include_str!("../demo/staff.csv");
+/// Staff lines (after the named accounts) that stay provisional for the first-login journey.
+const PROVISIONAL: usize = 3;
 
 /// The named demo accounts: local part, display name, role, établissement (UAI) or none.
 const NAMED: &[(&str, &str, Role, Option<&str>)] = &[
@@ -89,6 +49,16 @@ pub fn config(data: PathBuf) -> config::Config {
     cfg.smtp.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], SMTP_PORT))];
     cfg.imap.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], IMAP_PORT))];
     cfg.imap.listen_tls = vec![std::net::SocketAddr::from(([127, 0, 0, 1], IMAPS_PORT))];
+    // The web on plain HTTP, on the loopback only: the demo has no certificate
+    // a browser trusts. Production configures [web] listen_tls.
+    cfg.web.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], 8080))];
+    // The demo contract: the named accounts never ask for 2FA (DESIGN.md).
+    cfg.web.require_2fa_for_admins = false;
+    cfg.web.public_url = "http://127.0.0.1:8080".into();
+    cfg.submission.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], 2587))];
+    cfg.submission.listen_tls = vec![std::net::SocketAddr::from(([127, 0, 0, 1], 2465))];
+    // No internet in the demo: mail to outside domains lands in the outbox account.
+    cfg.outbound.capture_to = Some(crate::outbox::address(DOMAIN));
     cfg
 }
 
@@ -101,10 +71,11 @@ pub async fn run(data: PathBuf) -> anyhow::Result<()> {
     let ms = serve::open(&cfg).await?;
     let provisional = if ms.store().count_accounts().await? == 0 {
         println!("Préparation de l'académie de démonstration… / seeding the demo académie…");
-        seed(&ms).await.context("préparation de la démo")?
+        seed(&ms, &data).await.context("préparation de la démo")?
     } else {
         provisional_accounts(ms.store()).await?
     };
+    crate::outbox::ensure(ms.store(), DOMAIN, password::hash(PASSWORD)?).await?;
     serve::run(cfg, ms, |bound| print_banner(&data, bound, &provisional)).await
 }
 
@@ -124,17 +95,11 @@ fn write_config_file(cfg: &config::Config) -> anyhow::Result<()> {
 /// A provisional account's identifier and demo NUMEN, printed for the first-login journey.
 pub struct Provisional {
     pub address: String,
+    pub login: String,
     pub numen: String,
 }
 
-/// A demo NUMEN derived from the address, so restarts can print it again
-/// without storing it in clear (the real NUMEN is never stored in clear).
-fn demo_numen(address: &str) -> String {
-    let h = address.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{:02}E{:07}DEM", 10 + h % 90, (h >> 8) % 10_000_000)
-}
-
-async fn seed(ms: &mailstore::Mailstore) -> anyhow::Result<Vec<Provisional>> {
+async fn seed(ms: &mailstore::Mailstore, data: &std::path::Path) -> anyhow::Result<Vec<Provisional>> {
     let store = ms.store();
     let domain = Domain::parse(DOMAIN)?;
     store.add_domain(&domain).await?;
@@ -171,9 +136,8 @@ async fn seed(ms: &mailstore::Mailstore) -> anyhow::Result<Vec<Provisional>> {
             .await?;
         schools.insert(*uai, id);
     }
-    let hash = |pw: &str| password::hash(pw);
-    let mut staff = Vec::new();
-    for (local, name, role, uai) in NAMED {
+    // Functional mailboxes and the administrator are not in HR files.
+    for (local, name, role, uai) in NAMED.iter().filter(|n| matches!(n.2, Role::Functional | Role::Admin)) {
         let acc = store
             .create_account(&NewAccount {
                 address: Address::parse(&format!("{local}@{DOMAIN}"))?,
@@ -183,56 +147,44 @@ async fn seed(ms: &mailstore::Mailstore) -> anyhow::Result<Vec<Provisional>> {
                 status: AccountStatus::Active,
                 quota_bytes: Some(1 << 30),
                 org_unit: Some(uai.map(|u| schools[u]).unwrap_or(root)),
-                password_hash: Some(hash(PASSWORD)?),
+                password_hash: Some(password::hash(PASSWORD)?),
             })
             .await?;
-        if *role != Role::Student {
+        if *role == Role::Admin {
+            store.grant_role(acc.id, identity::lifecycle::AdminRole::Academie.as_str(), root).await?;
+        }
+    }
+    // Everybody else comes from the HR file, through the directory sync.
+    let key = identity::lifecycle::NumenKey::load_or_create(data)?;
+    let opts = identity::lifecycle::SyncOptions {
+        domain: domain.clone(),
+        retention_days: 90,
+        quota_bytes: Some(1 << 30),
+        dry_run: false,
+        actor: "démo".into(),
+        scope: "superutilisateur (CLI)".into(),
+    };
+    let report = identity::lifecycle::sync(store, &key, STAFF_CSV.as_bytes(), &opts, &|_, _, _| {})
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("  annuaire RH : {} / HR directory synced", report.summary());
+    // The demo completes the first login of everyone but a few staff.
+    let keep = provisional_addresses();
+    let numens = demo_numens()?;
+    let mut provisional = Vec::new();
+    let mut staff = Vec::new();
+    for acc in store.list_accounts().await? {
+        let address = acc.address.to_string();
+        if keep.contains(&address) {
+            let login = acc.login.clone().unwrap_or_default();
+            provisional.push(Provisional { numen: numens.get(&address).cloned().unwrap_or_default(), address, login });
+        } else if acc.status == AccountStatus::Provisional {
+            store.set_password_hash(acc.id, &password::hash(PASSWORD)?).await?;
+            store.set_account_status(acc.id, AccountStatus::Active).await?;
+        }
+        if acc.role != Role::Student {
             staff.push((acc.address.to_string(), acc.display_name.clone()));
         }
-    }
-    let mut provisional = Vec::new();
-    for i in 0..42 {
-        let (first, last) = (FIRST[i % FIRST.len()], LAST[(i * 7 + i / FIRST.len()) % LAST.len()]);
-        let (uai, _, _) = SCHOOLS[i % SCHOOLS.len()];
-        let role = match i % 10 {
-            0 => Role::Direction,
-            3 | 7 => Role::Administrative,
-            _ => Role::Teacher,
-        };
-        let local = model::translit::local_part(first, last);
-        let is_provisional = i < 3;
-        let numen = demo_numen(&format!("{local}@{DOMAIN}"));
-        let secret = if is_provisional { numen.clone() } else { PASSWORD.to_owned() };
-        let acc = store
-            .create_account(&NewAccount {
-                address: Address::parse(&format!("{local}@{DOMAIN}"))?,
-                login: None,
-                display_name: format!("{first} {last}"),
-                role,
-                status: if is_provisional { AccountStatus::Provisional } else { AccountStatus::Active },
-                quota_bytes: Some(1 << 30),
-                org_unit: Some(schools[uai]),
-                password_hash: Some(hash(&secret)?),
-            })
-            .await?;
-        if is_provisional {
-            provisional.push(Provisional { address: acc.address.to_string(), numen });
-        }
-        staff.push((acc.address.to_string(), acc.display_name.clone()));
-    }
-    for (i, (first, last)) in [("Lucas", "Petit"), ("Emma", "Moreau"), ("Nathan", "Laurent")].iter().enumerate() {
-        store
-            .create_account(&NewAccount {
-                address: Address::parse(&format!("{}@{DOMAIN}", model::translit::local_part(first, last)))?,
-                login: None,
-                display_name: format!("{first} {last}"),
-                role: Role::Student,
-                status: AccountStatus::Active,
-                quota_bytes: Some(100 << 20),
-                org_unit: Some(schools[SCHOOLS[i].0]),
-                password_hash: None,
-            })
-            .await?;
     }
     deliver_demo_mail(ms, &staff).await?;
     Ok(provisional)
@@ -262,14 +214,42 @@ async fn deliver_demo_mail(ms: &mailstore::Mailstore, staff: &[(String, String)]
 }
 
 async fn provisional_accounts(store: &Store) -> anyhow::Result<Vec<Provisional>> {
+    let numens = demo_numens()?;
     let mut out = Vec::new();
     for a in store.list_accounts().await? {
         if a.status == AccountStatus::Provisional {
             let address = a.address.to_string();
-            out.push(Provisional { numen: demo_numen(&address), address });
+            let login = a.login.clone().unwrap_or_default();
+            out.push(Provisional { numen: numens.get(&address).cloned().unwrap_or_default(), address, login });
         }
     }
     Ok(out)
+}
+
+/// The demo NUMEN of each person of the demo HR file, by address (demo only:
+/// a real NUMEN is never kept in clear).
+fn demo_numens() -> anyhow::Result<HashMap<String, String>> {
+    let rows = identity::lifecycle::format::parse(STAFF_CSV.as_bytes())
+        .map_err(|e| anyhow::anyhow!("demo/staff.csv: {}", e.first().map(ToString::to_string).unwrap_or_default()))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (format!("{}@{DOMAIN}", model::translit::local_part(&r.prenom, &r.nom)), r.numen))
+        .collect())
+}
+
+/// The staff that the demo leaves provisional: the first lines after the named accounts.
+fn provisional_addresses() -> Vec<String> {
+    let named: Vec<String> = NAMED.iter().map(|n| format!("{}@{DOMAIN}", n.0)).collect();
+    STAFF_CSV
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(';').collect();
+            (f.len() > 4 && f[4] != "élève").then(|| format!("{}@{DOMAIN}", model::translit::local_part(f[3], f[2])))
+        })
+        .filter(|a| !named.contains(a))
+        .take(PROVISIONAL)
+        .collect()
 }
 
 fn print_banner(data: &std::path::Path, bound: &[(String, std::net::SocketAddr)], provisional: &[Provisional]) {
@@ -281,6 +261,9 @@ fn print_banner(data: &std::path::Path, bound: &[(String, std::net::SocketAddr)]
             "smtp" => "SMTP entrant (MX) / incoming SMTP",
             "imap" => "IMAP (STARTTLS)",
             "imaps" => "IMAP (TLS implicite / implicit TLS)",
+            "http" => "Web (HTTP sans TLS, démo locale / plain HTTP, local demo)",
+            "submission" => "Soumission / submission (STARTTLS)",
+            "submissions" => "Soumission / submission (TLS implicite)",
             other => other,
         };
         println!("  {label:<40} {addr}");
@@ -299,12 +282,16 @@ fn print_banner(data: &std::path::Path, bound: &[(String, std::net::SocketAddr)]
         println!();
         println!("  Comptes provisoires (première connexion) / provisional accounts (first login):");
         for p in provisional {
-            println!("    {:<36} NUMEN (démo) : {}", p.address, p.numen);
+            println!("    {:<36} identifiant {:<14} NUMEN (démo) : {}", p.address, p.login, p.numen);
         }
     }
     println!();
     println!(
         "  Essayer / try:  python3 -c \"import smtplib; smtplib.SMTP('127.0.0.1', {SMTP_PORT}).sendmail('parent@example.org', ['claire.martin@{DOMAIN}'], 'Subject: Bonjour\\n\\nCoucou')\""
+    );
+    println!(
+        "  Courrier vers l'extérieur / outgoing mail: capturé dans / captured in {} (IMAP, même mot de passe)",
+        crate::outbox::address(DOMAIN)
     );
     println!("  Administration: ardoise admin --config {}/ardoise.toml account list", data.display());
     println!("  Arrêter / stop: Ctrl-C");

@@ -7,8 +7,15 @@ mod admin;
 mod cli;
 mod demo;
 mod demo_mail;
+mod directory;
+mod dns_cli;
+mod http;
 mod mx;
+mod outbound;
+mod outbox;
 mod password;
+mod queue_cli;
+mod search_cli;
 mod serve;
 
 use std::process::ExitCode;

@@ -59,6 +59,10 @@ pub async fn run(
         net::server_tls(&cfg.server.data_dir, cfg.tls.cert.as_deref(), cfg.tls.key.as_deref(), &cfg.server.hostname)
             .context("certificat TLS")?;
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    // Full-text index for IMAP SEARCH TEXT/BODY; derived data, so serving goes on without it.
+    if let Err(e) = mailstore.enable_search(&cfg.server.data_dir.join("search")) {
+        tracing::warn!(error = %e, "index de recherche indisponible / search index unavailable");
+    }
     let smtp_cfg = Arc::new(smtp::SmtpConfig {
         hostname: cfg.server.hostname.clone(),
         max_message_size: cfg.smtp.max_message_size as usize,
@@ -70,6 +74,7 @@ pub async fn run(
         max_connections: cfg.smtp.max_connections as usize,
     });
     let sink = Arc::new(MxSink(mailstore.clone()));
+    let sink = Arc::new(crate::outbound::checked_mx(&cfg, sink)?);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut bound = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
@@ -110,11 +115,15 @@ pub async fn run(
             ));
         }
     }
+    let mta = crate::outbound::service(&cfg, mailstore.clone()).await?;
+    crate::outbound::start(&cfg, mta, smtp_cfg.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
+    crate::http::start(&cfg, mailstore.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
     write_listeners(&cfg.server.data_dir, &bound)?;
     for (service, addr) in &bound {
         tracing::info!(%service, %addr, "listening");
     }
     ready(&bound);
+    tasks.spawn(identity::lifecycle::watch_revocations(mailstore.clone(), shutdown_rx.clone()));
     tasks.spawn(collect_garbage_periodically(mailstore, shutdown_rx.clone()));
     shutdown_signal().await;
     tracing::info!("shutting down");

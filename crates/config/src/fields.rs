@@ -98,6 +98,13 @@ fn describe(v: &Val) -> &'static str {
     }
 }
 
+fn strings(v: &Val) -> Result<Vec<String>, String> {
+    let Val::List(items) = v else {
+        return Err(format!("liste de textes attendue, trouvé {}", describe(v)));
+    };
+    items.iter().map(string).collect()
+}
+
 /// Every key, in the order of the sample file.
 pub static FIELDS: &[Field] = &[
     Field {
@@ -351,6 +358,286 @@ pub static FIELDS: &[Field] = &[
         doc: "Filtre des journaux (ex. \"info\", \"ardoise=debug,info\").\nLog filter.",
         apply: |c, v| {
             c.log.level = non_empty(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "submission",
+        key: "listen",
+        default: "[\"0.0.0.0:587\"]",
+        doc: "Adresses d'écoute de la soumission (STARTTLS obligatoire avant AUTH) ; [] pour aucune.\nSubmission listen addresses (STARTTLS required before AUTH); [] for none.",
+        apply: |c, v| {
+            c.submission.listen = addresses(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "submission",
+        key: "listen_tls",
+        default: "[\"0.0.0.0:465\"]",
+        doc: "Adresses d'écoute de la soumission avec TLS implicite.\nSubmission listen addresses with implicit TLS.",
+        apply: |c, v| {
+            c.submission.listen_tls = addresses(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "submission",
+        key: "max_messages_per_hour",
+        default: "200",
+        doc: "Messages envoyés au plus par heure et par utilisateur (au-delà : 450 4.7.1).\nMost messages a user may send per hour (then 450 4.7.1).",
+        apply: |c, v| {
+            c.submission.max_messages_per_hour = count(v, 1, 10_000_000)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "submission",
+        key: "max_recipients_per_hour",
+        default: "2000",
+        doc: "Destinataires au plus par heure et par utilisateur.\nMost recipients a user may send to per hour.",
+        apply: |c, v| {
+            c.submission.max_recipients_per_hour = count(v, 1, 100_000_000)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "submission",
+        key: "role_limits",
+        default: "[]",
+        doc: "Limites par rôle, « rôle=messages/destinataires » (ex. \"direction=1000/20000\").\nPer-role limits, \"role=messages/recipients\".",
+        apply: |c, v| {
+            c.submission.role_limits = strings(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "mx_override",
+        default: "[]",
+        doc: "Routes statiques « domaine=ip:port » utilisées au lieu des MX (« * » pour tous).\nStatic routes \"domain=ip:port\" used instead of MX records (\"*\" for all).",
+        apply: |c, v| {
+            c.outbound.mx_override = strings(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "dns_override_file",
+        default: "\"\"",
+        doc: "Table DNS statique (lignes « nom TXT valeur ») pour SPF/DKIM/DMARC ; vide = DNS réel.\nStatic DNS table (\"name TXT value\" lines) for SPF/DKIM/DMARC; empty = real DNS.",
+        apply: |c, v| {
+            c.outbound.dns_override_file = optional_path(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "retry_first",
+        default: "\"5m\"",
+        doc: "Attente avant le premier nouvel essai (doublée à chaque échec).\nWait before the first retry (doubled after each failure).",
+        apply: |c, v| {
+            c.outbound.retry_first_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "retry_max",
+        default: "\"4h\"",
+        doc: "Attente maximale entre deux essais.\nLongest wait between two attempts.",
+        apply: |c, v| {
+            c.outbound.retry_max_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "give_up_after",
+        default: "\"5d\"",
+        doc: "Durée des essais avant l'avis de non-remise.\nHow long delivery is retried before a bounce.",
+        apply: |c, v| {
+            c.outbound.give_up_after_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "delay_warning",
+        default: "\"4h\"",
+        doc: "Après ce délai, l'expéditeur est averti du retard.\nAfter this long the sender is told the message is delayed.",
+        apply: |c, v| {
+            c.outbound.delay_warning_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "poll_interval",
+        default: "\"5s\"",
+        doc: "Fréquence de consultation de la file d'envoi.\nHow often the outbound queue is looked at.",
+        apply: |c, v| {
+            c.outbound.poll_interval_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "timeout",
+        default: "\"2m\"",
+        doc: "Délai de connexion et de réponse des serveurs distants.\nConnection and reply deadline for remote servers.",
+        apply: |c, v| {
+            c.outbound.timeout_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "remote_port",
+        default: "25",
+        doc: "Port SMTP des serveurs distants trouvés par MX.\nSMTP port of remote servers found through MX records.",
+        apply: |c, v| {
+            c.outbound.remote_port = count(v, 1, 65535)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "dkim_selector",
+        default: "\"ardoise\"",
+        doc: "Sélecteur DKIM (clé publiée sous <sélecteur>._domainkey.<domaine>).\nDKIM selector (key published at <selector>._domainkey.<domain>).",
+        apply: |c, v| {
+            c.outbound.dkim_selector = non_empty(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "capture_to",
+        default: "\"\"",
+        doc: "Boîte locale recevant tout le courrier sortant au lieu de l'envoyer (démo) ; vide = envoi réel.\nLocal address that receives all outgoing mail instead of sending it (demo); empty = real sending.",
+        apply: |c, v| {
+            c.outbound.capture_to = Some(string(v)?).filter(|s| !s.is_empty());
+            Ok(())
+        },
+    },
+    Field {
+        section: "outbound",
+        key: "verify_inbound",
+        default: "false",
+        doc: "Vérifier SPF, DKIM et DMARC du courrier entrant (à activer en production, DNS requis).\nCheck SPF, DKIM and DMARC of incoming mail (enable in production; needs DNS).",
+        apply: |c, v| {
+            c.outbound.verify_inbound = boolean(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "listen",
+        default: "[]",
+        doc: "Adresses d'écoute HTTP en clair (derrière un mandataire TLS, ou la démo sur 127.0.0.1) ; [] pour aucune.\nPlain HTTP listen addresses (behind a TLS proxy, or the demo on 127.0.0.1); [] for none.",
+        apply: |c, v| {
+            c.web.listen = addresses(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "listen_tls",
+        default: "[]",
+        doc: "Adresses d'écoute HTTPS (certificat de la section [tls]), en production [\"0.0.0.0:443\"].\nHTTPS listen addresses (certificate from the [tls] section); in production [\"0.0.0.0:443\"].",
+        apply: |c, v| {
+            c.web.listen_tls = addresses(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "require_2fa_for_admins",
+        default: "true",
+        doc: "Exiger la validation en deux étapes (TOTP) des administrateurs.\nRequire two-step verification (TOTP) from administrators.",
+        apply: |c, v| {
+            c.web.require_2fa_for_admins = boolean(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "require_2fa_for_all",
+        default: "false",
+        doc: "Exiger la validation en deux étapes de tous les comptes.\nRequire two-step verification from every account.",
+        apply: |c, v| {
+            c.web.require_2fa_for_all = boolean(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "password_min_length",
+        default: "12",
+        doc: "Longueur minimale des mots de passe.\nMinimum password length.",
+        apply: |c, v| {
+            c.web.password_min_length = count(v, 8, 128)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "password_min_classes",
+        default: "3",
+        doc: "Types de caractères exigés parmi minuscules, majuscules, chiffres, symboles.\nCharacter classes required among lower case, upper case, digits, symbols.",
+        apply: |c, v| {
+            c.web.password_min_classes = count(v, 1, 4)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "password_min_strength",
+        default: "3",
+        doc: "Robustesse zxcvbn minimale (0 à 4).\nMinimum zxcvbn strength (0 to 4).",
+        apply: |c, v| {
+            c.web.password_min_strength = count(v, 0, 4)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "password_history",
+        default: "5",
+        doc: "Nombre d'anciens mots de passe refusés.\nHow many previous passwords are refused.",
+        apply: |c, v| {
+            c.web.password_history = count(v, 0, 50)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "password_max_age_days",
+        default: "0",
+        doc: "Durée de validité d'un mot de passe en jours ; 0 = illimitée.\nPassword lifetime in days; 0 = unlimited.",
+        apply: |c, v| {
+            c.web.password_max_age_days = count(v, 0, 3650)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "session_ttl",
+        default: "\"12h\"",
+        doc: "Durée d'une session web inutilisée avant expiration.\nHow long an unused web session lives.",
+        apply: |c, v| {
+            c.web.session_ttl_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "public_url",
+        default: "\"\"",
+        doc: "Adresse publique du web, pour les liens envoyés par courriel ; vide = https://<hostname>.\nPublic address of the web, for links sent by mail; empty = https://<hostname>.",
+        apply: |c, v| {
+            c.web.public_url = string(v)?;
             Ok(())
         },
     },

@@ -28,6 +28,9 @@ pub struct Config {
     pub imap: Imap,
     pub quota: Quota,
     pub log: Log,
+    pub submission: Submission,
+    pub outbound: Outbound,
+    pub web: Web,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +99,60 @@ pub struct Log {
     pub level: String,
 }
 
+/// Message submission by authenticated users (issue 6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    /// STARTTLS listeners (port 587).
+    pub listen: Vec<SocketAddr>,
+    /// Implicit TLS listeners (port 465).
+    pub listen_tls: Vec<SocketAddr>,
+    pub max_messages_per_hour: u64,
+    pub max_recipients_per_hour: u64,
+    /// `role=messages/recipients` overrides.
+    pub role_limits: Vec<String>,
+}
+
+/// The web service: listeners and the identity policy its pages apply (issue 4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Web {
+    /// Plain HTTP listeners (behind a TLS proxy, or the demo on 127.0.0.1).
+    pub listen: Vec<SocketAddr>,
+    /// HTTPS listeners (rustls, the certificate of [tls]).
+    pub listen_tls: Vec<SocketAddr>,
+    pub require_2fa_for_admins: bool,
+    pub require_2fa_for_all: bool,
+    pub password_min_length: u64,
+    pub password_min_classes: u64,
+    pub password_min_strength: u64,
+    pub password_history: u64,
+    /// 0: passwords never expire.
+    pub password_max_age_days: u64,
+    pub session_ttl_secs: u64,
+    /// Where users reach the web, for links in mails; empty: https://<hostname>.
+    pub public_url: String,
+}
+
+/// Outgoing mail: queue, retries, routes, DKIM (issue 6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outbound {
+    /// `domain=ip:port` static routes used instead of MX records.
+    pub mx_override: Vec<String>,
+    /// A static DNS table (TXT records) for SPF/DKIM/DMARC checks; `None` = real DNS.
+    pub dns_override_file: Option<PathBuf>,
+    pub retry_first_secs: u64,
+    pub retry_max_secs: u64,
+    pub give_up_after_secs: u64,
+    pub delay_warning_secs: u64,
+    pub poll_interval_secs: u64,
+    pub timeout_secs: u64,
+    pub remote_port: u64,
+    pub dkim_selector: String,
+    /// Deliver every remote message to this local address instead (demo outbox).
+    pub capture_to: Option<String>,
+    /// Check SPF/DKIM/DMARC on incoming mail.
+    pub verify_inbound: bool,
+}
+
 impl Default for Config {
     fn default() -> Config {
         Config {
@@ -126,6 +183,40 @@ impl Default for Config {
             },
             quota: Quota { default_bytes: Some(2 * 1024 * 1024 * 1024) },
             log: Log { level: "info".into() },
+            submission: Submission {
+                listen: vec!["0.0.0.0:587".parse().unwrap()],
+                listen_tls: vec!["0.0.0.0:465".parse().unwrap()],
+                max_messages_per_hour: 200,
+                max_recipients_per_hour: 2000,
+                role_limits: Vec::new(),
+            },
+            outbound: Outbound {
+                mx_override: Vec::new(),
+                dns_override_file: None,
+                retry_first_secs: 300,
+                retry_max_secs: 4 * 3600,
+                give_up_after_secs: 5 * 86400,
+                delay_warning_secs: 4 * 3600,
+                poll_interval_secs: 5,
+                timeout_secs: 120,
+                remote_port: 25,
+                dkim_selector: "ardoise".into(),
+                capture_to: None,
+                verify_inbound: false,
+            },
+            web: Web {
+                listen: Vec::new(),
+                listen_tls: Vec::new(),
+                require_2fa_for_admins: true,
+                require_2fa_for_all: false,
+                password_min_length: 12,
+                password_min_classes: 3,
+                password_min_strength: 3,
+                password_history: 5,
+                password_max_age_days: 0,
+                session_ttl_secs: 12 * 3600,
+                public_url: String::new(),
+            },
         }
     }
 }

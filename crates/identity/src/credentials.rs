@@ -1,1 +1,217 @@
-//! Credentials: passwords, policy, TOTP, recovery codes, app passwords, throttling, journal.
+//! Credentials: how people prove who they are, on every protocol.
+//!
+//! **The one login function.** IMAP, SMTP submission, the web and DAV all call
+//! [`login`] with a [`Login`] (identifier, secret, protocol, client address,
+//! client name) and get a [`Principal`] or a [`Refusal`]:
+//!
+//! ```ignore
+//! use identity::credentials::{self, Login, Protocol};
+//! let attempt = Login { login: user, secret: password, protocol: Protocol::Imap, peer: ip, client: None };
+//! match credentials::login(&mailstore, &attempt).await {
+//!     Ok(principal) => { /* principal.account is the logged-in account */ }
+//!     Err(refusal) if refusal.is_temporary() => { /* 4xx / NO [UNAVAILABLE] */ }
+//!     Err(refusal) => { /* refusal.public_message(protocol) for the wire */ }
+//! }
+//! ```
+//!
+//! What it does, in order: caps the input (a 1 MB password is refused before
+//! argon2 ever sees it), finds the account by address, alias or login,
+//! applies the brute-force slow-down ([`throttle`]: per account and source
+//! address, and per source address unless the account already logged in
+//! from there), verifies the secret (argon2id password, or an app password
+//! on IMAP/SMTP/DAV; the main password is refused there once TOTP is on),
+//! then the account state (students, suspended and closed accounts are
+//! refused; a provisional account may log in only on the web, to change its
+//! password). Every attempt goes to the connection journal (kept 90 days),
+//! and a success from a source never seen before mails the owner.
+//!
+//! The web's second factor, password changes, app passwords and recovery
+//! codes live in the submodules; each change mails the user ([`notify`]).
+
+mod apppass;
+mod change;
+pub mod hash;
+mod login;
+pub mod notify;
+pub mod policy;
+mod reset;
+mod second;
+pub mod throttle;
+pub mod totp;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub use apppass::{create_app_password, list_app_passwords, revoke_app_password};
+pub use change::{ChangeError, change_password};
+pub use login::{JOURNAL_RETENTION_DAYS, login, login_with, purge_journal};
+pub use policy::{PasswordPolicy, PolicyViolation};
+pub use reset::{RESET_VALIDITY_SECS, request_reset, reset_account, reset_password};
+pub use second::{
+    TotpEnrolment, begin_totp, confirm_totp, disable_totp, enrolment as second_enrolment, verify_second_factor,
+};
+pub use throttle::Throttle;
+
+use store::Account;
+
+/// The protocol a login comes through: recorded in the journal, and it
+/// decides which secrets are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    Imap,
+    Smtp,
+    Web,
+    Dav,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Imap => "imap",
+            Protocol::Smtp => "smtp",
+            Protocol::Web => "web",
+            Protocol::Dav => "dav",
+        }
+    }
+    /// The app-password scope of this protocol (the web has none).
+    pub fn scope(self) -> Option<&'static str> {
+        match self {
+            Protocol::Web => None,
+            other => Some(other.as_str()),
+        }
+    }
+}
+
+/// One login attempt.
+#[derive(Debug, Clone)]
+pub struct Login<'a> {
+    /// Address, alias or short login, as typed.
+    pub login: &'a str,
+    /// Password or app password, as typed.
+    pub secret: &'a str,
+    pub protocol: Protocol,
+    /// The client's address: brute force is counted per address.
+    pub peer: IpAddr,
+    /// What the client says it is (User-Agent, IMAP ID), for the journal.
+    pub client: Option<&'a str>,
+}
+
+/// How the secret was proven.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    Password,
+    /// An app password, by id and name.
+    AppPassword {
+        id: i64,
+        name: String,
+    },
+}
+
+/// Who logged in.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account: Account,
+    pub via: Via,
+    /// The password is provisional (web only): it must be changed now.
+    pub must_change_password: bool,
+    /// TOTP is on: the web asks for a code before opening the session.
+    pub totp_enabled: bool,
+}
+
+/// Why a login was refused. Wrong identifier and wrong secret are the same
+/// refusal, so nobody learns whether an account exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    BadCredentials,
+    /// Too many failures from this address: try again later.
+    Throttled {
+        retry_after: Duration,
+    },
+    /// Right password, but the account must finish its first login on the web.
+    Provisional,
+    /// TOTP is on: IMAP and SMTP take an app password, not the main password.
+    AppPasswordRequired,
+    Suspended,
+    Closed,
+    /// Students have no access to staff mail.
+    Student,
+    /// The store failed: a temporary error, try again.
+    Unavailable,
+}
+
+impl Refusal {
+    pub fn is_temporary(self) -> bool {
+        matches!(self, Refusal::Unavailable | Refusal::Throttled { .. })
+    }
+
+    /// The journal's word for this refusal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::BadCredentials => "bad",
+            Refusal::Throttled { .. } => "throttled",
+            Refusal::Provisional => "provisional",
+            Refusal::AppPasswordRequired => "app-password-required",
+            Refusal::Suspended => "suspended",
+            Refusal::Closed => "closed",
+            Refusal::Student => "student",
+            Refusal::Unavailable => "unavailable",
+        }
+    }
+
+    /// A clear French message for the web (the mail protocols give a
+    /// generic one: they map the refusal themselves).
+    pub fn message_fr(self) -> &'static str {
+        match self {
+            Refusal::BadCredentials => "Identifiant ou mot de passe incorrect.",
+            Refusal::Throttled { .. } => {
+                "Trop de tentatives depuis cette adresse. Patientez quelques minutes avant de réessayer."
+            }
+            Refusal::Provisional => "Terminez d'abord votre première connexion sur la messagerie web.",
+            Refusal::AppPasswordRequired => {
+                "La validation en deux étapes est active : utilisez un mot de passe d'application."
+            }
+            Refusal::Suspended => {
+                "Votre compte est suspendu. Contactez l'assistance de votre académie ou votre administrateur."
+            }
+            Refusal::Closed => "Ce compte est fermé.",
+            Refusal::Student => {
+                "La messagerie académique est réservée aux personnels : les comptes élèves ne peuvent pas s'y connecter."
+            }
+            Refusal::Unavailable => "Service momentanément indisponible. Réessayez dans un instant.",
+        }
+    }
+
+    pub fn message_en(self) -> &'static str {
+        match self {
+            Refusal::BadCredentials => "Wrong identifier or password.",
+            Refusal::Throttled { .. } => "Too many attempts from this address. Wait a few minutes and try again.",
+            Refusal::Provisional => "Complete your first login on the webmail first.",
+            Refusal::AppPasswordRequired => "Two-step verification is on: use an app password.",
+            Refusal::Suspended => "Your account is suspended. Contact your helpdesk or administrator.",
+            Refusal::Closed => "This account is closed.",
+            Refusal::Student => "Academic mail is for staff only: student accounts cannot log in.",
+            Refusal::Unavailable => "Service temporarily unavailable. Try again in a moment.",
+        }
+    }
+}
+
+/// Errors of the credential operations other than login.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("store: {0}")]
+    Store(#[from] store::Error),
+    #[error("mail: {0}")]
+    Mail(#[from] mailstore::Error),
+    #[error("hashing failed")]
+    Hash,
+}
+
+impl model::ErrorKind for Error {
+    fn transience(&self) -> model::Transience {
+        match self {
+            Error::Store(e) => e.transience(),
+            Error::Mail(e) => e.transience(),
+            Error::Hash => model::Transience::Temporary,
+        }
+    }
+}

@@ -20,29 +20,149 @@ pub enum Body {
     Noop,
     Logout,
     StartTls,
-    Login { user: String, password: String },
-    Authenticate { mechanism: String, initial: Option<Vec<u8>> },
+    Login {
+        user: String,
+        password: String,
+    },
+    Authenticate {
+        mechanism: String,
+        initial: Option<Vec<u8>>,
+    },
     Id,
     Enable(Vec<String>),
     Namespace,
-    Select { mailbox: RawName, read_only: bool, condstore: bool },
-    Create { mailbox: RawName, special_use: Vec<String> },
+    Select {
+        mailbox: RawName,
+        read_only: bool,
+        condstore: bool,
+        qresync: Option<Qresync>,
+    },
+    Create {
+        mailbox: RawName,
+        special_use: Vec<String>,
+    },
     Delete(RawName),
-    Rename { from: RawName, to: RawName },
+    Rename {
+        from: RawName,
+        to: RawName,
+    },
     Subscribe(RawName),
     Unsubscribe(RawName),
-    List { reference: RawName, patterns: Vec<RawName>, subscribed_only: bool, lsub: bool, status: Vec<StatusItem> },
-    Status { mailbox: RawName, items: Vec<StatusItem> },
-    Append { mailbox: RawName, flags: Vec<String>, date: Option<i64>, message: Vec<u8> },
+    List {
+        reference: RawName,
+        patterns: Vec<RawName>,
+        subscribed_only: bool,
+        /// LIST (SPECIAL-USE): only mailboxes with a special use (RFC 6154).
+        special_only: bool,
+        lsub: bool,
+        status: Vec<StatusItem>,
+    },
+    Status {
+        mailbox: RawName,
+        items: Vec<StatusItem>,
+    },
+    Append {
+        mailbox: RawName,
+        flags: Vec<String>,
+        date: Option<i64>,
+        message: Vec<u8>,
+        /// MULTIAPPEND (RFC 3502): the messages after the first.
+        more: Vec<AppendItem>,
+    },
     Idle,
     Check,
     Close,
     Unselect,
-    Expunge { uids: Option<SeqSet> },
-    Fetch { uid: bool, set: SeqSet, items: Vec<FetchItem>, changed_since: Option<u64> },
-    Store { uid: bool, set: SeqSet, mode: StoreMode, silent: bool, flags: Vec<String>, unchanged_since: Option<u64> },
-    Copy { uid: bool, set: SeqSet, mailbox: RawName, moving: bool },
-    Search { uid: bool, key: SearchKey, esearch: Option<Vec<String>> },
+    Expunge {
+        uids: Option<SeqSet>,
+    },
+    Fetch {
+        uid: bool,
+        set: SeqSet,
+        items: Vec<FetchItem>,
+        changed_since: Option<u64>,
+        /// QRESYNC: also report UIDs of the set expunged since `changed_since`.
+        vanished: bool,
+    },
+    Store {
+        uid: bool,
+        set: SeqSet,
+        mode: StoreMode,
+        silent: bool,
+        flags: Vec<String>,
+        unchanged_since: Option<u64>,
+    },
+    Copy {
+        uid: bool,
+        set: SeqSet,
+        mailbox: RawName,
+        moving: bool,
+    },
+    Search {
+        uid: bool,
+        key: SearchKey,
+        esearch: Option<Vec<String>>,
+    },
+    /// RFC 9208: the quota root is the account (named "").
+    GetQuota(String),
+    GetQuotaRoot(RawName),
+    SetQuota,
+    /// RFC 4314, on the user's own mailboxes.
+    MyRights(RawName),
+    GetAcl(RawName),
+    ListRights {
+        mailbox: RawName,
+        identifier: String,
+    },
+    SetAcl,
+    /// COMPRESS DEFLATE (RFC 4978).
+    Compress(String),
+    Sort {
+        uid: bool,
+        criteria: Vec<SortKey>,
+        key: SearchKey,
+    },
+    Thread {
+        uid: bool,
+        references: bool,
+        key: SearchKey,
+    },
+}
+
+/// A SORT criterion (RFC 5256, RFC 5957), possibly reversed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    pub reverse: bool,
+    pub by: SortBy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Arrival,
+    Cc,
+    Date,
+    From,
+    Size,
+    Subject,
+    To,
+    DisplayFrom,
+    DisplayTo,
+}
+
+/// The QRESYNC parameter of SELECT (RFC 7162): what the client knew.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qresync {
+    pub uid_validity: u64,
+    pub modseq: u64,
+    pub known_uids: Option<SeqSet>,
+}
+
+/// One more message of a MULTIAPPEND.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendItem {
+    pub flags: Vec<String>,
+    pub date: Option<i64>,
+    pub message: Vec<u8>,
 }
 
 /// A STATUS data item.
@@ -56,6 +176,8 @@ pub enum StatusItem {
     Size,
     HighestModseq,
     Recent,
+    /// RFC 8474 OBJECTID.
+    MailboxId,
 }
 
 /// How STORE changes flags.
@@ -78,6 +200,11 @@ pub enum FetchItem {
     /// BODY without a section: the non-extensible structure.
     BodyShape,
     Modseq,
+    /// RFC 8514: when the message was put in this mailbox.
+    SaveDate,
+    /// RFC 8474: content id (shared by copies) and thread id.
+    EmailId,
+    ThreadId,
     /// BODY[...] / BODY.PEEK[...] and the RFC822 forms.
     Section {
         peek: bool,
@@ -94,6 +221,10 @@ pub enum SectionLabel {
     Rfc822,
     Rfc822Header,
     Rfc822Text,
+    /// BINARY[part] (RFC 3516): content-transfer-encoding undone.
+    Binary,
+    /// BINARY.SIZE[part]: the decoded size only.
+    BinarySize,
 }
 
 /// A body section: part numbers then what of the part.
@@ -133,13 +264,25 @@ pub enum SearchKey {
         day: i64,
         sent: bool,
     },
+    /// SAVEDSINCE, SAVEDBEFORE, SAVEDON (RFC 8514).
+    SavedDate {
+        op: DateOp,
+        day: i64,
+    },
+    /// RFC 8474.
+    EmailId(String),
+    ThreadId(String),
     Larger(u64),
     Smaller(u64),
     Uid(SeqSet),
     Seq(SeqSet),
     ModseqAbove(u64),
-    /// TEXT and BODY: the full-text index is not there yet.
-    FullText,
+    /// TEXT (headers and body) and BODY (body only), answered by the
+    /// full-text index: every word of `value` must start a word of the message.
+    FullText {
+        body_only: bool,
+        value: String,
+    },
     New,
     Old,
     Recent,

@@ -27,7 +27,7 @@ fn section_label(label: SectionLabel, section: &Section, partial: Option<(u32, u
         SectionLabel::Rfc822 => return "RFC822".into(),
         SectionLabel::Rfc822Header => return "RFC822.HEADER".into(),
         SectionLabel::Rfc822Text => return "RFC822.TEXT".into(),
-        SectionLabel::Body => {}
+        SectionLabel::Body | SectionLabel::Binary | SectionLabel::BinarySize => {}
     }
     let mut spec: Vec<String> = section.part.iter().map(u32::to_string).collect();
     match &section.text {
@@ -41,7 +41,12 @@ fn section_label(label: SectionLabel, section: &Section, partial: Option<(u32, u
         }
     }
     let origin = partial.map(|(start, _)| format!("<{start}>")).unwrap_or_default();
-    format!("BODY[{}]{origin}", spec.join("."))
+    let name = match label {
+        SectionLabel::Binary => "BINARY",
+        SectionLabel::BinarySize => "BINARY.SIZE",
+        _ => "BODY",
+    };
+    format!("{name}[{}]{origin}", spec.join("."))
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
@@ -152,6 +157,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                     ),
                     FetchItem::Size => out.extend_from_slice(format!("RFC822.SIZE {}", row.size).as_bytes()),
                     FetchItem::Modseq => out.extend_from_slice(format!("MODSEQ ({})", row.modseq).as_bytes()),
+                    FetchItem::SaveDate => out.extend_from_slice(
+                        format!("SAVEDATE \"{}\"", crate::date::format_date_time(row.saved_date)).as_bytes(),
+                    ),
+                    FetchItem::EmailId => out.extend_from_slice(format!("EMAILID ({})", email_id(&row)).as_bytes()),
+                    FetchItem::ThreadId => out.extend_from_slice(format!("THREADID ({})", thread_id(&row)).as_bytes()),
                     FetchItem::Envelope => {
                         out.extend_from_slice(b"ENVELOPE ");
                         let env = analysis.as_ref().map(|a| a.envelope.clone()).unwrap_or_default();
@@ -171,17 +181,39 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                             }
                         }
                         let bytes = raw.as_deref().unwrap_or_default();
-                        let data = match &analysis {
+                        let mut data = match &analysis {
                             Some(a) => crate::sections::extract(bytes, a, section),
                             None if section.part.is_empty() && section.text.is_none() => Some(bytes.to_vec()),
                             None => None,
                         };
+                        if matches!(label, SectionLabel::Binary | SectionLabel::BinarySize) && !section.part.is_empty()
+                        {
+                            let encoding = analysis
+                                .as_ref()
+                                .and_then(|a| a.body.section(&section.part))
+                                .map(|p| p.encoding.clone())
+                                .unwrap_or_default();
+                            data = match data.map(|d| crate::binary::decode(&encoding, &d)) {
+                                Some(None) => return Done::no("[UNKNOWN-CTE] Unknown content-transfer-encoding"),
+                                Some(decoded) => decoded,
+                                None => None,
+                            };
+                        }
+                        if *label == SectionLabel::BinarySize {
+                            let size = data.map_or(0, |d| d.len());
+                            out.extend_from_slice(
+                                format!("{} {size}", section_label(*label, section, None)).as_bytes(),
+                            );
+                            continue;
+                        }
                         out.extend_from_slice(section_label(*label, section, *partial).as_bytes());
                         out.push(b' ');
                         match data {
                             Some(d) => {
                                 let d = crate::sections::partial(d, *partial);
-                                out.extend_from_slice(format!("{{{}}}\r\n", d.len()).as_bytes());
+                                // Decoded bytes with NUL in them need a literal8 (RFC 3516).
+                                let tilde = if *label == SectionLabel::Binary && d.contains(&0) { "~" } else { "" };
+                                out.extend_from_slice(format!("{tilde}{{{}}}\r\n", d.len()).as_bytes());
                                 out.extend_from_slice(&d);
                             }
                             None => out.extend_from_slice(b"NIL"),
@@ -200,6 +232,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         }
         Done::ok(if uid { "UID FETCH completed" } else { "FETCH completed" })
     }
+}
+
+/// RFC 8474 EMAILID: the same for every copy of one content in an account.
+pub(crate) fn email_id(row: &store::MessageRow) -> String {
+    format!("M{}", &row.blob_hash.as_str()[..row.blob_hash.as_str().len().min(32)])
+}
+
+/// RFC 8474 THREADID.
+pub(crate) fn thread_id(row: &store::MessageRow) -> String {
+    format!("T{}", row.thread_id)
 }
 
 #[cfg(test)]

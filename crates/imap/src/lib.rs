@@ -9,20 +9,33 @@
 //! storage; domain errors become responses in `reply.rs` only.
 //!
 //! What is there: LOGIN, AUTHENTICATE PLAIN (SASL-IR), STARTTLS and implicit
-//! TLS, LOGINDISABLED on cleartext, ID, ENABLE, NAMESPACE, LIST (SPECIAL-USE,
-//! LIST-STATUS), LSUB, STATUS, CREATE, DELETE, RENAME, SUBSCRIBE, SELECT,
-//! EXAMINE, FETCH (envelope, body structure and body sections served from
-//! stored offsets), STORE, EXPUNGE, UIDPLUS, COPY, MOVE, SEARCH on metadata,
-//! IDLE, and the basics of CONDSTORE.
+//! TLS, LOGINDISABLED on cleartext, ID, ENABLE, NAMESPACE (with the declared
+//! shared namespace), LIST (SPECIAL-USE, LIST-STATUS), LSUB, STATUS, CREATE,
+//! DELETE, RENAME, SUBSCRIBE, SELECT, EXAMINE, FETCH (envelope, body
+//! structure and body sections served from stored offsets, BINARY, SAVEDATE,
+//! EMAILID/THREADID), STORE, EXPUNGE, UIDPLUS, APPEND and MULTIAPPEND, COPY,
+//! MOVE, SEARCH over every key (TEXT and BODY through the full-text index of
+//! the `search` crate, never a scan), ESEARCH and SEARCHRES, SORT and THREAD
+//! (`sort.rs`), CONDSTORE and QRESYNC (`qresync.rs`), QUOTA and a minimal ACL
+//! (`quota.rs`), COMPRESS=DEFLATE (`compress.rs`), IDLE. A session watches
+//! its account from login on and ends with `* BYE` within a second of
+//! [`mailstore::Mailstore::revoke_access`].
+//!
+//! Not there yet: ACL changes (SETACL; sharing comes with delegation), and
+//! LITERAL- is not advertised (LITERAL+, a superset, is).
 
 mod admission;
 mod base64;
+mod binary;
 pub mod command;
+mod compress;
 mod date;
 mod fetch;
 mod mailboxes;
 mod messages;
 pub mod parse;
+mod qresync;
+mod quota;
 pub mod reader;
 mod reply;
 mod resp;
@@ -32,6 +45,7 @@ mod selected;
 pub mod seqset;
 mod server;
 mod session;
+mod sort;
 mod utf7;
 
 use std::sync::Arc;

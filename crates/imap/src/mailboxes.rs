@@ -6,15 +6,15 @@ use model::{Flag, SpecialUse};
 use store::Mailbox;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::command::{Body, RawName, StatusItem};
+use crate::command::{AppendItem, Body, RawName, StatusItem};
 use crate::reply::{Done, failure, store_failure};
 use crate::session::Session;
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     pub(crate) async fn mailbox_command(&mut self, tag: &str, body: Body) -> Done {
         match body {
-            Body::List { reference, patterns, subscribed_only, lsub, status } => {
-                self.list(reference, patterns, subscribed_only, lsub, &status).await
+            Body::List { reference, patterns, subscribed_only, special_only, lsub, status } => {
+                self.list(reference, patterns, (subscribed_only, special_only), lsub, &status).await
             }
             Body::Status { mailbox, items } => {
                 let name = match self.decode_name(&mailbox) {
@@ -63,13 +63,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             }
             Body::Subscribe(mailbox) => self.subscribe(&mailbox, true).await,
             Body::Unsubscribe(mailbox) => self.subscribe(&mailbox, false).await,
-            Body::Select { mailbox, read_only, condstore } => {
+            Body::Select { mailbox, read_only, condstore, qresync } => {
                 if condstore {
                     self.condstore = true;
                 }
-                self.select(&mailbox, read_only).await
+                if qresync.is_some() && !self.qresync {
+                    return Done::bad("ENABLE QRESYNC first");
+                }
+                let done = self.select(&mailbox, read_only).await;
+                if let (Some(q), "OK") = (qresync, done.status)
+                    && let Err(failed) = self.qresync_select(&q).await
+                {
+                    self.selected = None;
+                    return failed;
+                }
+                done
             }
-            Body::Append { mailbox, flags, date, message } => self.append(&mailbox, &flags, date, message).await,
+            Body::Append { mailbox, flags, date, message, more } => {
+                let mut items = vec![AppendItem { flags, date, message }];
+                items.extend(more);
+                self.append(&mailbox, items).await
+            }
+            body @ (Body::GetQuota(_)
+            | Body::GetQuotaRoot(_)
+            | Body::SetQuota
+            | Body::MyRights(_)
+            | Body::GetAcl(_)
+            | Body::ListRights { .. }
+            | Body::SetAcl) => self.quota_or_acl(body).await,
             body => Box::pin(self.message_command(tag, body)).await,
         }
     }
@@ -110,7 +131,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         &mut self,
         reference: RawName,
         patterns: Vec<RawName>,
-        subscribed_only: bool,
+        (subscribed_only, special_only): (bool, bool),
         lsub: bool,
         status: &[StatusItem],
     ) -> Done {
@@ -136,7 +157,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         };
         let verb = if lsub { "LSUB" } else { "LIST" };
         for m in &mailboxes {
-            if !decoded.iter().any(|p| matches(p, &m.name)) || (subscribed_only && !m.subscribed) {
+            let special = m.special_use.and_then(special_attribute);
+            if !decoded.iter().any(|p| matches(p, &m.name))
+                || (subscribed_only && !m.subscribed)
+                || (special_only && special.is_none())
+            {
                 continue;
             }
             let has_children = mailboxes.iter().any(|c| c.parent_id == Some(m.id));
@@ -167,6 +192,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let messages = self.mailstore.store().messages(m.id).await.map_err(store_failure)?;
         let mut parts = Vec::new();
         for item in items {
+            if *item == StatusItem::MailboxId {
+                parts.push(format!("MAILBOXID (F{})", m.id));
+                continue;
+            }
             let (name, value) = match item {
                 StatusItem::Messages => ("MESSAGES", messages.len() as i64),
                 StatusItem::UidNext => ("UIDNEXT", m.uid_next.max(messages.last().map_or(1, |r| r.uid + 1))),
@@ -179,7 +208,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 }
                 StatusItem::Size => ("SIZE", messages.iter().map(|r| r.size).sum()),
                 StatusItem::HighestModseq => ("HIGHESTMODSEQ", m.highest_modseq),
-                StatusItem::Recent => ("RECENT", 0),
+                StatusItem::Recent | StatusItem::MailboxId => ("RECENT", 0),
             };
             parts.push(format!("{name} {value}"));
         }
@@ -205,7 +234,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             _ => return Done::no("[USEATTR] Only one special-use attribute per mailbox"),
         };
         match self.mailstore.store().create_mailbox(account, &name, special).await {
-            Ok(_) => Done::ok("CREATE completed"),
+            Ok(m) => Done::ok(&format!("[MAILBOXID (F{})] CREATE completed", m.id)),
             Err(store::Error::Conflict(text)) if text.contains("already the") => {
                 Done::no("[USEATTR] Another mailbox already has this special use")
             }
@@ -224,7 +253,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         }
     }
 
-    async fn append(&mut self, raw: &RawName, flags: &[String], date: Option<i64>, message: Vec<u8>) -> Done {
+    /// APPEND and MULTIAPPEND: every message is checked before any is
+    /// stored, and if storing one fails the ones already stored are
+    /// expunged again, so the command takes effect entirely or not at all.
+    async fn append(&mut self, raw: &RawName, items: Vec<AppendItem>) -> Done {
         let Some(account) = self.account.clone() else {
             return Done::bad("Log in first");
         };
@@ -235,29 +267,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             }
             Err(done) => return done,
         };
-        if message.len() > self.cfg.max_message_size {
+        if items.iter().any(|i| i.message.len() > self.cfg.max_message_size) {
             return Done::no("[TOOBIG] Message too large");
         }
+        let total: i64 = items.iter().map(|i| i.message.len() as i64).sum();
         match self.mailstore.store().account(account.id).await {
-            Ok(Some(a)) if a.quota_bytes.is_some_and(|q| a.used_bytes + message.len() as i64 > q) => {
+            Ok(Some(a)) if a.quota_bytes.is_some_and(|q| a.used_bytes + total > q) => {
                 return Done::no("[OVERQUOTA] Mailbox full / Boite pleine");
             }
             Ok(_) => {}
             Err(e) => return store_failure(e),
         }
-        let (bits, keywords) = match crate::messages::parse_flags(flags) {
-            Ok(f) => f,
-            Err(done) => return done,
-        };
-        let target = DeliveryTarget { account: account.id, mailbox: Some(mbx.id), flags: bits, keywords };
-        let when = date.unwrap_or_else(now);
-        match self.mailstore.deliver_to(&message, &[target], when).await {
-            Ok(copies) => match copies.first() {
-                Some(c) => Done::ok(&format!("[APPENDUID {} {}] APPEND completed", mbx.uid_validity, c.uid)),
-                None => Done::ok("APPEND completed"),
-            },
-            Err(e) => failure(&e),
+        let mut targets = Vec::with_capacity(items.len());
+        for item in &items {
+            let (bits, keywords) = match crate::messages::parse_flags(&item.flags) {
+                Ok(f) => f,
+                Err(done) => return done,
+            };
+            targets.push(DeliveryTarget { account: account.id, mailbox: Some(mbx.id), flags: bits, keywords });
         }
+        let mut uids = Vec::with_capacity(items.len());
+        for (item, target) in items.iter().zip(targets) {
+            match self.mailstore.deliver_to(&item.message, &[target], item.date.unwrap_or_else(now)).await {
+                Ok(copies) => uids.extend(copies.first().map(|c| c.uid)),
+                Err(e) => {
+                    if let Err(undo) = self.mailstore.expunge(account.id, mbx.id, &uids).await {
+                        tracing::error!(error = %undo, "MULTIAPPEND could not undo its first messages");
+                    }
+                    return failure(&e);
+                }
+            }
+        }
+        Done::ok(&format!("[APPENDUID {} {}] APPEND completed", mbx.uid_validity, crate::messages::compact_set(&uids)))
     }
 }
 

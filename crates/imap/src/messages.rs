@@ -68,17 +68,50 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         Ok(out)
     }
 
+    /// Replaces `$` by the saved search result: UIDs, or the sequence
+    /// numbers they have now.
+    fn unsave(&self, uid: bool, set: SeqSet) -> SeqSet {
+        let Some(sel) = self.selected.as_ref().filter(|_| set.is_saved()) else { return set };
+        if uid {
+            return SeqSet::of(&sel.saved);
+        }
+        let seqs: Vec<u32> = sel.saved.iter().filter_map(|u| sel.seq_of(*u)).map(|s| s as u32).collect();
+        SeqSet::of(&seqs)
+    }
+
     pub(crate) async fn message_command(&mut self, tag: &str, body: Body) -> Done {
         if self.selected.is_none() {
             return Done::bad("Select a mailbox first");
         }
+        let body = match body {
+            Body::Fetch { uid, set, items, changed_since, vanished } => {
+                Body::Fetch { uid, set: self.unsave(uid, set), items, changed_since, vanished }
+            }
+            Body::Store { uid, set, mode, silent, flags, unchanged_since } => {
+                Body::Store { uid, set: self.unsave(uid, set), mode, silent, flags, unchanged_since }
+            }
+            Body::Copy { uid, set, mailbox, moving } => Body::Copy { uid, set: self.unsave(uid, set), mailbox, moving },
+            Body::Expunge { uids: Some(set) } => Body::Expunge { uids: Some(self.unsave(true, set)) },
+            body => body,
+        };
         match body {
             Body::Close => self.close(true).await,
             Body::Unselect => self.close(false).await,
-            Body::Fetch { uid, set, items, changed_since } => match self.indices(uid, &set) {
-                Ok(indices) => Box::pin(self.fetch(uid, indices, items, changed_since)).await,
-                Err(done) => done,
-            },
+            Body::Fetch { uid, set, items, changed_since, vanished } => {
+                if vanished && !self.qresync {
+                    return Done::bad("ENABLE QRESYNC first");
+                }
+                if let (true, Some(since)) = (vanished, changed_since) {
+                    match self.vanished_since(since, Some(&set)).await {
+                        Ok(gone) => self.vanished_line(true, &gone),
+                        Err(done) => return done,
+                    }
+                }
+                match self.indices(uid, &set) {
+                    Ok(indices) => Box::pin(self.fetch(uid, indices, items, changed_since)).await,
+                    Err(done) => done,
+                }
+            }
             Body::Store { uid, set, mode, silent, flags, unchanged_since } => match self.indices(uid, &set) {
                 Ok(indices) => Box::pin(self.store_flags(uid, indices, mode, silent, &flags, unchanged_since)).await,
                 Err(done) => done,
@@ -89,6 +122,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 Err(done) => done,
             },
             Body::Search { uid, key, esearch } => Box::pin(self.search(tag, uid, &key, esearch.as_deref())).await,
+            Body::Sort { uid, criteria, key } => Box::pin(self.sort(uid, &criteria, &key)).await,
+            Body::Thread { uid, references, key } => Box::pin(self.thread(uid, references, &key)).await,
             _ => Done::bad("Command not valid in this state"),
         }
     }
@@ -219,13 +254,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     /// Sends EXPUNGE for UIDs removed by this session and drops them from the view.
     fn report_expunged(&mut self, gone: &[i64]) {
         let mut lines = Vec::new();
+        let mut vanished = Vec::new();
         if let Some(sel) = self.selected.as_mut() {
             for uid in gone {
                 if let Some(seq) = sel.seq_of(*uid as u32) {
                     sel.uids.remove(seq - 1);
                     lines.push(format!("{seq} EXPUNGE"));
+                    vanished.push(*uid);
                 }
             }
+        }
+        if self.qresync {
+            vanished.sort_unstable();
+            self.vanished_line(false, &vanished);
+            return;
         }
         for line in lines {
             self.untagged(&line);

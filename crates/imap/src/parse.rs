@@ -2,6 +2,7 @@
 //! [`Command`]. Errors carry the tag, when one was read, and a text that
 //! tells the client what was wrong.
 
+mod ext;
 mod items;
 
 use crate::command::*;
@@ -205,7 +206,7 @@ impl Cursor<'_> {
 
     fn seqset(&mut self) -> R<SeqSet> {
         let start = self.i;
-        while self.peek().is_some_and(|b| b.is_ascii_digit() || b":,*".contains(&b)) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit() || b":,*$".contains(&b)) {
             self.i += 1;
         }
         SeqSet::parse(&self.s[start..self.i]).ok_or_else(|| format!("Invalid sequence set at byte {start}"))
@@ -286,18 +287,19 @@ impl Cursor<'_> {
             "SELECT" | "EXAMINE" => {
                 self.sp()?;
                 let mailbox = self.mailbox()?;
-                let mut condstore = false;
+                let (mut condstore, mut qresync) = (false, None);
                 if self.eat(b' ') {
                     self.expect(b'(', "'('")?;
                     while !self.eat(b')') {
                         let _ = self.eat(b' ');
                         match self.word()?.as_str() {
                             "CONDSTORE" => condstore = true,
+                            "QRESYNC" => qresync = Some(self.qresync_param()?),
                             other => return Err(format!("Unsupported SELECT parameter {other}")),
                         }
                     }
                 }
-                Body::Select { mailbox, read_only: name == "EXAMINE", condstore }
+                Body::Select { mailbox, read_only: name == "EXAMINE", condstore, qresync }
             }
             "CREATE" => {
                 self.sp()?;
@@ -345,6 +347,7 @@ impl Cursor<'_> {
                 let sub = self.word()?;
                 match sub.as_str() {
                     "FETCH" | "STORE" | "COPY" | "MOVE" | "SEARCH" => self.message_command(&sub, true)?,
+                    "SORT" | "THREAD" => self.sort_or_thread(&sub, true)?,
                     "EXPUNGE" => {
                         self.sp()?;
                         Body::Expunge { uids: Some(self.seqset()?) }
@@ -352,7 +355,10 @@ impl Cursor<'_> {
                     other => return Err(format!("Unknown UID command {other}")),
                 }
             }
-            other => return Err(format!("Unknown command {other}")),
+            other => match self.ext_command(other)? {
+                Some(body) => body,
+                None => return Err(format!("Unknown command {other}")),
+            },
         };
         self.end()?;
         Ok(body)
@@ -360,13 +366,14 @@ impl Cursor<'_> {
 
     fn list(&mut self, lsub: bool) -> R<Body> {
         self.sp()?;
-        let mut subscribed_only = lsub;
+        let (mut subscribed_only, mut special_only) = (lsub, false);
         if !lsub && self.eat(b'(') {
             while !self.eat(b')') {
                 let _ = self.eat(b' ');
                 match self.word()?.as_str() {
                     "SUBSCRIBED" => subscribed_only = true,
-                    "RECURSIVEMATCH" | "SPECIAL-USE" | "REMOTE" => {}
+                    "SPECIAL-USE" => special_only = true,
+                    "RECURSIVEMATCH" | "REMOTE" => {}
                     other => return Err(format!("Unsupported LIST selection option {other}")),
                 }
             }
@@ -402,7 +409,7 @@ impl Cursor<'_> {
                 }
             }
         }
-        Ok(Body::List { reference, patterns, subscribed_only, lsub, status })
+        Ok(Body::List { reference, patterns, subscribed_only, special_only, lsub, status })
     }
 
     fn status_items(&mut self) -> R<Vec<StatusItem>> {
@@ -421,6 +428,7 @@ impl Cursor<'_> {
                 "SIZE" => StatusItem::Size,
                 "HIGHESTMODSEQ" => StatusItem::HighestModseq,
                 "RECENT" => StatusItem::Recent,
+                "MAILBOXID" => StatusItem::MailboxId,
                 other => return Err(format!("Unknown STATUS item {other}")),
             });
         }
@@ -430,6 +438,16 @@ impl Cursor<'_> {
     fn append(&mut self) -> R<Body> {
         self.sp()?;
         let mailbox = self.mailbox()?;
+        let AppendItem { flags, date, message } = self.append_item()?;
+        let mut more = Vec::new();
+        while self.peek() == Some(b' ') {
+            more.push(self.append_item()?);
+        }
+        Ok(Body::Append { mailbox, flags, date, message, more })
+    }
+
+    /// ` [flags] [date] literal`.
+    fn append_item(&mut self) -> R<AppendItem> {
         self.sp()?;
         let mut flags = Vec::new();
         if self.peek() == Some(b'(') {
@@ -442,14 +460,10 @@ impl Cursor<'_> {
             date = Some(crate::date::parse_date_time(&text).ok_or("Invalid APPEND date-time")?);
             self.sp()?;
         }
-        if self.peek() == Some(b'~') {
-            return Err("BINARY literals are not supported yet".into());
-        }
+        // A literal8 (BINARY): the message may hold NUL bytes.
+        let _ = self.eat(b'~');
         let message = self.literal()?;
-        if self.peek() == Some(b' ') {
-            return Err("MULTIAPPEND is not supported yet".into());
-        }
-        Ok(Body::Append { mailbox, flags, date, message })
+        Ok(AppendItem { flags, date, message })
     }
 
     fn message_command(&mut self, name: &str, uid: bool) -> R<Body> {
@@ -462,17 +476,25 @@ impl Cursor<'_> {
         Ok(match name {
             "FETCH" => {
                 let items = self.fetch_items()?;
-                let mut changed_since = None;
+                let (mut changed_since, mut vanished) = (None, false);
                 if self.eat(b' ') {
                     self.expect(b'(', "'('")?;
-                    if self.word()? != "CHANGEDSINCE" {
-                        return Err("Only the CHANGEDSINCE modifier of FETCH is supported".into());
+                    while !self.eat(b')') {
+                        let _ = self.eat(b' ');
+                        match self.word()?.as_str() {
+                            "CHANGEDSINCE" => {
+                                self.sp()?;
+                                changed_since = Some(self.number()?);
+                            }
+                            "VANISHED" => vanished = true,
+                            other => return Err(format!("Unsupported FETCH modifier {other}")),
+                        }
                     }
-                    self.sp()?;
-                    changed_since = Some(self.number()?);
-                    self.expect(b')', "')'")?;
+                    if vanished && (!uid || changed_since.is_none()) {
+                        return Err("VANISHED needs UID FETCH with CHANGEDSINCE".into());
+                    }
                 }
-                Body::Fetch { uid, set, items, changed_since }
+                Body::Fetch { uid, set, items, changed_since, vanished }
             }
             "STORE" => {
                 let mut unchanged_since = None;

@@ -1,12 +1,16 @@
 //! SEARCH and UID SEARCH over the stored metadata: flags, dates, sizes,
 //! UIDs, and the envelope kept at delivery for FROM/TO/CC/BCC/SUBJECT.
-//! TEXT and BODY need the full-text index, which does not exist yet: they
-//! are refused rather than answered by scanning message bodies.
+//! TEXT and BODY go through the full-text index ([`search`]), never a scan
+//! of message bodies: each distinct full-text key is asked of the index
+//! once, for the account, and the blobs it returns are then matched against
+//! the rows of the selected mailbox like any other key, so NOT and OR
+//! combine as usual and nothing outside the mailbox can leak in.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use mailstore::analyse::{Analysis, EnvelopeAddress};
 use model::{BlobId, Flag};
+use search::Field;
 use store::MessageRow;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -15,12 +19,22 @@ use crate::date::day_of;
 use crate::fetch::analysis_of;
 use crate::messages::compact_set;
 use crate::reply::{Done, store_failure};
+use crate::seqset::SeqSet;
 use crate::session::Session;
 
 /// What a key needs to know of a message beyond its row.
-struct Meta {
-    analysis: Option<Analysis>,
-    sent_date: Option<i64>,
+pub(crate) struct Meta {
+    pub analysis: Option<Analysis>,
+    pub sent_date: Option<i64>,
+}
+
+/// The messages a search matched.
+pub(crate) struct Matched {
+    /// Sequence number and row, by increasing sequence number.
+    pub rows: Vec<(u32, MessageRow)>,
+    /// Per blob, when asked for or needed by a key.
+    pub metas: HashMap<BlobId, Meta>,
+    pub top_modseq: i64,
 }
 
 fn walk(key: &SearchKey, f: &mut impl FnMut(&SearchKey)) {
@@ -36,14 +50,38 @@ fn walk(key: &SearchKey, f: &mut impl FnMut(&SearchKey)) {
     }
 }
 
-fn addresses_match(list: &[EnvelopeAddress], needle: &str) -> bool {
-    list.iter().any(|a| {
-        a.address().to_lowercase().contains(needle)
-            || a.name.as_deref().is_some_and(|n| n.to_lowercase().contains(needle))
-    })
+/// The key with `$` (SEARCHRES) replaced by the saved UIDs.
+fn unsave(key: &SearchKey, saved: &SeqSet) -> SearchKey {
+    match key {
+        SearchKey::Seq(s) | SearchKey::Uid(s) if s.is_saved() => SearchKey::Uid(saved.clone()),
+        SearchKey::And(keys) => SearchKey::And(keys.iter().map(|k| unsave(k, saved)).collect()),
+        SearchKey::Or(a, b) => SearchKey::Or(Box::new(unsave(a, saved)), Box::new(unsave(b, saved))),
+        SearchKey::Not(k) => SearchKey::Not(Box::new(unsave(k, saved))),
+        other => other.clone(),
+    }
 }
 
+/// Case-insensitive substring, also with accents folded (`reunion`
+/// matches `Réunion`); `needle` is lower-case.
+fn text_matches(hay: &str, needle: &str) -> bool {
+    if hay.to_lowercase().contains(needle) {
+        return true;
+    }
+    let folded = search::fold(needle);
+    !folded.is_empty() && search::fold(hay).contains(&folded)
+}
+
+fn addresses_match(list: &[EnvelopeAddress], needle: &str) -> bool {
+    list.iter()
+        .any(|a| text_matches(&a.address(), needle) || a.name.as_deref().is_some_and(|n| text_matches(n, needle)))
+}
+
+/// Answers of the index per full-text key (`None`: the key has no word
+/// and matches everything).
+type FullTextHits = HashMap<(bool, String), Option<HashSet<BlobId>>>;
+
 struct Ctx<'a> {
+    full_text: &'a FullTextHits,
     seq: u32,
     count: u32,
     largest_uid: u32,
@@ -76,7 +114,7 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
                 "TO" => addresses_match(&e.to, &needle),
                 "CC" => addresses_match(&e.cc, &needle),
                 "BCC" => addresses_match(&e.bcc, &needle),
-                "SUBJECT" => a.subject.to_lowercase().contains(&needle),
+                "SUBJECT" => text_matches(&a.subject, &needle),
                 "MESSAGE-ID" => e.message_id.as_deref().is_some_and(|m| m.to_lowercase().contains(&needle)),
                 "IN-REPLY-TO" => e.in_reply_to.as_deref().is_some_and(|m| m.to_lowercase().contains(&needle)),
                 _ => false,
@@ -92,6 +130,16 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
                 DateOp::On => d == *day,
             }
         }
+        SearchKey::SavedDate { op, day } => {
+            let d = day_of(row.saved_date);
+            match op {
+                DateOp::Since => d >= *day,
+                DateOp::Before => d < *day,
+                DateOp::On => d == *day,
+            }
+        }
+        SearchKey::EmailId(id) => crate::fetch::email_id(row) == *id,
+        SearchKey::ThreadId(id) => crate::fetch::thread_id(row) == *id,
         SearchKey::Larger(n) => row.size as u64 > *n,
         SearchKey::Smaller(n) => (row.size as u64) < *n,
         SearchKey::Uid(set) => set.contains(row.uid as u32, c.largest_uid),
@@ -99,56 +147,102 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
         SearchKey::ModseqAbove(n) => row.modseq as u64 >= *n,
         SearchKey::New | SearchKey::Recent => false,
         SearchKey::Old => true,
-        SearchKey::FullText => false,
+        SearchKey::FullText { body_only, value } => match c.full_text.get(&(*body_only, value.clone())) {
+            Some(Some(blobs)) => blobs.contains(&row.blob_hash),
+            Some(None) => true,
+            None => false,
+        },
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
-    pub(crate) async fn search(&mut self, tag: &str, uid: bool, key: &SearchKey, esearch: Option<&[String]>) -> Done {
-        let Some(sel) = self.selected.clone() else {
-            return Done::bad("No mailbox selected");
+    /// Asks the index once per distinct full-text key.
+    async fn full_text_hits(&self, keys: Vec<(bool, String)>) -> Result<FullTextHits, Done> {
+        let mut hits = FullTextHits::new();
+        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        for (body_only, value) in keys {
+            if hits.contains_key(&(body_only, value.clone())) {
+                continue;
+            }
+            let fields: &[Field] = if body_only { &[Field::Body, Field::Attachments] } else { &Field::ALL };
+            match self.mailstore.search_text(account, fields, &value).await {
+                Ok(Some(found)) => {
+                    hits.insert((body_only, value), found);
+                }
+                Ok(None) => return Err(Done::no("[CANNOT] TEXT and BODY need the full-text index, not enabled here")),
+                Err(e) => {
+                    tracing::warn!(error = %e, "full-text search failed");
+                    return Err(Done::no(
+                        "[UNAVAILABLE] Recherche indisponible, reessayez / Search unavailable, retry",
+                    ));
+                }
+            }
+        }
+        Ok(hits)
+    }
+
+    /// The messages of the selected mailbox matching `key`, in sequence
+    /// order, with their metadata when a key needed it or `with_meta`.
+    pub(crate) async fn matching(&self, key: &SearchKey, with_meta: bool) -> Result<Matched, Done> {
+        let Some(sel) = self.selected.as_ref() else {
+            return Err(Done::bad("No mailbox selected"));
         };
-        let (mut full_text, mut needs_meta, mut by_modseq) = (false, false, false);
+        let (mut full_text, mut needs_meta) = (Vec::new(), with_meta);
         walk(key, &mut |k| match k {
-            SearchKey::FullText => full_text = true,
+            SearchKey::FullText { body_only, value } => full_text.push((*body_only, value.clone())),
             SearchKey::Header { .. } | SearchKey::Date { sent: true, .. } => needs_meta = true,
-            SearchKey::ModseqAbove(_) => by_modseq = true,
             _ => {}
         });
-        if full_text {
-            return Done::no("[CANNOT] TEXT and BODY search need the full-text index, not available yet");
-        }
-        let rows = match self.mailstore.store().messages(sel.mailbox.id).await {
-            Ok(rows) => rows,
-            Err(e) => return store_failure(e),
-        };
-        let by_uid: HashMap<u32, &MessageRow> = rows.iter().map(|m| (m.uid as u32, m)).collect();
+        let hits = self.full_text_hits(full_text).await?;
+        let rows = self.mailstore.store().messages(sel.mailbox.id).await.map_err(store_failure)?;
         let mut metas: HashMap<BlobId, Meta> = HashMap::new();
         if needs_meta {
             let mut wanted: Vec<BlobId> = rows.iter().map(|r| r.blob_hash.clone()).collect();
             wanted.sort_unstable();
             wanted.dedup();
-            let found = match self.mailstore.store().blob_metas(&wanted).await {
-                Ok(found) => found,
-                Err(e) => return store_failure(e),
-            };
-            for b in found {
+            for b in self.mailstore.store().blob_metas(&wanted).await.map_err(store_failure)? {
                 let meta = Meta { sent_date: b.sent_date, analysis: analysis_of(&b.meta_json) };
                 metas.insert(b.id, meta);
             }
         }
+        let mut by_uid: HashMap<u32, MessageRow> = rows.into_iter().map(|m| (m.uid as u32, m)).collect();
         let count = sel.uids.len() as u32;
         let largest_uid = sel.uids.last().copied().unwrap_or(0);
-        let mut found: Vec<i64> = Vec::new();
-        let mut top_modseq = 0;
+        let mut out = Matched { rows: Vec::new(), metas: HashMap::new(), top_modseq: 0 };
         for (i, u) in sel.uids.iter().enumerate() {
             let Some(row) = by_uid.get(u) else { continue };
-            let ctx = Ctx { seq: i as u32 + 1, count, largest_uid, row, meta: metas.get(&row.blob_hash) };
+            let ctx =
+                Ctx { full_text: &hits, seq: i as u32 + 1, count, largest_uid, row, meta: metas.get(&row.blob_hash) };
             if matches(key, &ctx) {
-                found.push(if uid { row.uid } else { i as i64 + 1 });
-                top_modseq = top_modseq.max(row.modseq);
+                out.top_modseq = out.top_modseq.max(row.modseq);
+                if let Some(row) = by_uid.remove(u) {
+                    out.rows.push((i as u32 + 1, row));
+                }
             }
         }
+        out.metas = metas;
+        Ok(out)
+    }
+
+    pub(crate) async fn search(&mut self, tag: &str, uid: bool, key: &SearchKey, esearch: Option<&[String]>) -> Done {
+        let saved = self.selected.as_ref().map(|s| SeqSet::of(&s.saved)).unwrap_or_else(|| SeqSet::of(&[]));
+        let key = &unsave(key, &saved);
+        let mut by_modseq = false;
+        walk(key, &mut |k| by_modseq |= matches!(k, SearchKey::ModseqAbove(_)));
+        let matched = match self.matching(key, false).await {
+            Ok(m) => m,
+            Err(done) => return done,
+        };
+        let top_modseq = matched.top_modseq;
+        let save = esearch.is_some_and(|o| o.iter().any(|x| x == "SAVE"));
+        if save && let Some(sel) = self.selected.as_mut() {
+            sel.saved = matched.rows.iter().map(|(_, r)| r.uid as u32).collect();
+        }
+        if save && esearch.is_some_and(|o| o.len() == 1) {
+            return Done::ok(if uid { "UID SEARCH completed, result saved" } else { "SEARCH completed, result saved" });
+        }
+        let found: Vec<i64> =
+            matched.rows.iter().map(|(seq, row)| if uid { row.uid } else { i64::from(*seq) }).collect();
         let modseq = if by_modseq && !found.is_empty() { format!(" (MODSEQ {top_modseq})") } else { String::new() };
         if esearch.is_some() || self.rev2 {
             let opts: Vec<String> = match esearch {

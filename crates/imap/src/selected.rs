@@ -25,6 +25,8 @@ pub struct Selected {
     pub modseq: i64,
     /// Modseqs of flag changes this session made and already reported.
     pub own: BTreeSet<i64>,
+    /// SEARCHRES: UIDs of the last `SEARCH RETURN (SAVE)`.
+    pub saved: Vec<u32>,
 }
 
 impl Selected {
@@ -84,6 +86,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         self.untagged(&format!("OK [UIDVALIDITY {}] UIDs valid", mailbox.uid_validity));
         self.untagged(&format!("OK [UIDNEXT {uid_next}] Predicted next UID"));
         self.untagged(&format!("OK [HIGHESTMODSEQ {highest}] Highest"));
+        self.untagged(&format!("OK [MAILBOXID (F{})] Ok", mailbox.id));
         if self.rev2 {
             // RFC 9051 asks for the mailbox's canonical name with SELECT.
             let mut line = b"* LIST () \"/\" ".to_vec();
@@ -91,7 +94,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             line.extend_from_slice(b"\r\n");
             self.out.extend_from_slice(&line);
         }
-        self.selected = Some(Selected { mailbox, read_only, uids, modseq: highest, own: BTreeSet::new() });
+        self.selected =
+            Some(Selected { mailbox, read_only, uids, modseq: highest, own: BTreeSet::new(), saved: Vec::new() });
         Done::ok(if read_only { "[READ-ONLY] EXAMINE completed" } else { "[READ-WRITE] SELECT completed" })
     }
 
@@ -114,13 +118,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let sel = self.selected.as_mut().expect("checked above");
         let expunged_seen = changes.iter().any(|c| c.kind == ChangeKind::Expunge);
         if may_expunge && expunged_seen {
+            let mut vanished = Vec::new();
             let mut i = sel.uids.len();
             while i > 0 {
                 i -= 1;
                 if !current.contains_key(&sel.uids[i]) {
-                    sel.uids.remove(i);
+                    vanished.push(i64::from(sel.uids.remove(i)));
                     lines.push(format!("{} EXPUNGE", i + 1));
                 }
+            }
+            if self.qresync && !vanished.is_empty() {
+                vanished.reverse();
+                lines = vec![format!("VANISHED {}", crate::messages::compact_set(&vanished))];
             }
         }
         let last = sel.uids.last().copied().unwrap_or(0);
@@ -203,19 +212,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                     match read {
                         Ok(Ok(0)) | Ok(Err(_)) => Err(ReadStop::Eof),
                         Err(_) => Err(ReadStop::Timeout),
-                        Ok(Ok(n)) => {
-                            self.reader.feed(&buf[..n]);
-                            Ok(false)
-                        }
+                        Ok(Ok(n)) => self.feed(&buf[..n]).map(|()| false),
                     }
                 }
-                event = events.recv() => Ok(match event {
-                    Ok(MailEvent::Delivered { account: a, mailbox: m, .. })
-                    | Ok(MailEvent::Changed { account: a, mailbox: m, .. }) => a == account && Some(m) == mailbox,
-                    Ok(MailEvent::AccessRevoked { .. }) => false,
-                    Err(RecvError::Lagged(_)) => true,
-                    Err(RecvError::Closed) => false,
-                }),
+                event = events.recv() => match event {
+                    Ok(MailEvent::AccessRevoked { account: a }) if a == account => Err(ReadStop::Revoked),
+                    event => Ok(match event {
+                        Ok(MailEvent::Delivered { account: a, mailbox: m, .. })
+                        | Ok(MailEvent::Changed { account: a, mailbox: m, .. }) => a == account && Some(m) == mailbox,
+                        Ok(MailEvent::AccessRevoked { .. }) => false,
+                        Err(RecvError::Lagged(_)) => true,
+                        Err(RecvError::Closed) => false,
+                    }),
+                },
                 _ = shutdown.wait_for(|stop| *stop) => Err(ReadStop::Shutdown),
             };
             match woke {

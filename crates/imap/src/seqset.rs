@@ -11,12 +11,19 @@ pub enum SeqNum {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeqSet(pub Vec<(SeqNum, SeqNum)>);
 
+/// How `$` is held until the session replaces it: 0 is never a valid number.
+const SAVED: (SeqNum, SeqNum) = (SeqNum::Value(0), SeqNum::Value(0));
+
 /// Most comma-separated elements accepted in one set.
 const MAX_ELEMENTS: usize = 10_000;
 
 impl SeqSet {
-    /// Parses `1:4,7,9:*`; `$` (SEARCHRES) is not supported yet.
+    /// Parses `1:4,7,9:*`, or `$` (SEARCHRES: the saved search result,
+    /// which the session substitutes, see [`SeqSet::is_saved`]).
     pub fn parse(text: &[u8]) -> Option<SeqSet> {
+        if text == b"$" {
+            return Some(SeqSet(vec![SAVED]));
+        }
         let mut out = Vec::new();
         for item in text.split(|&b| b == b',') {
             if out.len() >= MAX_ELEMENTS {
@@ -32,6 +39,16 @@ impl SeqSet {
             out.push((a, b));
         }
         Some(SeqSet(out))
+    }
+
+    /// Whether this is `$`, the saved search result.
+    pub fn is_saved(&self) -> bool {
+        self.0 == [SAVED]
+    }
+
+    /// The set of exactly these numbers.
+    pub fn of(numbers: &[u32]) -> SeqSet {
+        SeqSet(numbers.iter().map(|n| (SeqNum::Value(*n), SeqNum::Value(*n))).collect())
     }
 
     /// Whether `n` is in the set, `*` standing for `largest`.

@@ -68,7 +68,8 @@ pub async fn serve(
                     let Some(acceptor) = tls else { return };
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                         Ok(Ok(tls_stream)) => {
-                            let session = Session::new(tls_stream, &cfg, mailstore, true, false, false, shutdown);
+                            let session = Session::new(tls_stream, &cfg, mailstore, true, false, false, shutdown)
+                                .with_peer(peer.ip());
                             let _ = session.run(true).await;
                         }
                         Ok(Err(error)) => tracing::info!(%error, "TLS handshake failed"),
@@ -102,7 +103,8 @@ pub async fn handle_connection<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let loopback = remote_ip.is_loopback();
-    let session = Session::new(stream, cfg, mailstore.clone(), false, tls.is_some(), loopback, shutdown.clone());
+    let session = Session::new(stream, cfg, mailstore.clone(), false, tls.is_some(), loopback, shutdown.clone())
+        .with_peer(remote_ip);
     let Ending::StartTls(stream) = session.run(true).await else {
         return;
     };
@@ -110,7 +112,8 @@ pub async fn handle_connection<S>(
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(tls_stream)) => {
             // RFC 9051 section 6.2.1: no new greeting after the handshake.
-            let session = Session::new(tls_stream, cfg, mailstore, true, false, loopback, shutdown);
+            let session =
+                Session::new(tls_stream, cfg, mailstore, true, false, loopback, shutdown).with_peer(remote_ip);
             let _ = session.run(false).await;
         }
         Ok(Err(error)) => tracing::info!(%error, "TLS handshake failed"),

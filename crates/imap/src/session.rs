@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
-use mailstore::{LoginRefusal, Mailstore};
-use model::AccountStatus;
+use identity::credentials::Refusal;
+use mailstore::{MailEvent, Mailstore};
 use store::Account;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::ImapConfig;
 use crate::command::{Body, Command};
@@ -41,6 +41,8 @@ pub(crate) enum ReadStop {
     Timeout,
     Shutdown,
     Io,
+    /// The account's access was revoked (suspension, closure).
+    Revoked,
 }
 
 /// The state of one connection.
@@ -59,12 +61,23 @@ pub struct Session<'a, S> {
     /// Whether LOGIN and AUTHENTICATE are allowed on this connection.
     pub(crate) login_allowed: bool,
     pub(crate) account: Option<Account>,
+    /// The client's address (login throttling and audit need it).
+    pub(crate) peer: Option<std::net::IpAddr>,
+    /// The account's events, watched from login on so that a revocation
+    /// closes the session even while it waits for a command.
+    pub(crate) events: Option<broadcast::Receiver<MailEvent>>,
     pub(crate) selected: Option<Selected>,
     /// UTF8=ACCEPT or IMAP4rev2 was enabled: names and strings go as UTF-8.
     pub(crate) utf8: bool,
     pub(crate) rev2: bool,
     pub(crate) condstore: bool,
+    /// QRESYNC was enabled: expunges are reported as VANISHED.
+    pub(crate) qresync: bool,
     pub(crate) out: Vec<u8>,
+    /// COMPRESS=DEFLATE, once active.
+    pub(crate) deflate: Option<Box<crate::compress::Deflate>>,
+    /// COMPRESS was accepted: start after its OK is sent.
+    start_deflate: bool,
     pub(crate) shutdown: watch::Receiver<bool>,
     pub(crate) logout: bool,
     start_tls: bool,
@@ -91,15 +104,39 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
             starttls,
             login_allowed: tls || (loopback && cfg.allow_plaintext_loopback),
             account: None,
+            peer: None,
+            events: None,
             user_slot: None,
             selected: None,
             utf8: false,
             rev2: false,
             condstore: false,
+            qresync: false,
             out: Vec::new(),
+            deflate: None,
+            start_deflate: false,
             shutdown,
             logout: false,
             start_tls: false,
+        }
+    }
+
+    /// Records the client's address.
+    pub fn with_peer(mut self, peer: std::net::IpAddr) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
+    /// Whether a revocation of the account's access is waiting (drains the
+    /// other events: the change log tells the rest).
+    pub(crate) fn revoked(&mut self) -> bool {
+        let Some(events) = self.events.as_mut() else { return false };
+        loop {
+            match events.try_recv() {
+                Ok(MailEvent::AccessRevoked { .. }) => return true,
+                Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+                Err(_) => return false,
+            }
         }
     }
 
@@ -158,6 +195,13 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                     if self.start_tls {
                         return Ending::StartTls(self.stream);
                     }
+                    if std::mem::take(&mut self.start_deflate) {
+                        self.deflate = Some(Box::default());
+                    }
+                    if self.revoked() {
+                        self.say_goodbye(ReadStop::Revoked).await;
+                        return Ending::Closed;
+                    }
                 }
             }
             if bad_in_a_row >= MAX_BAD_IN_A_ROW {
@@ -171,22 +215,37 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
     /// Reads more input, within the idle timeout, unless shutting down.
     pub(crate) async fn read_more(&mut self) -> Result<(), ReadStop> {
         let timeout = if self.account.is_some() { self.cfg.idle_timeout } else { self.cfg.login_timeout };
+        let deadline = tokio::time::Instant::now() + timeout;
         let mut buf = vec![0u8; READ_CHUNK];
         let mut shutdown = self.shutdown.clone();
         if *shutdown.borrow() {
             return Err(ReadStop::Shutdown);
         }
-        tokio::select! {
-            read = tokio::time::timeout(timeout, self.stream.read(&mut buf)) => match read {
-                Err(_) => Err(ReadStop::Timeout),
-                Ok(Err(_)) => Err(ReadStop::Io),
-                Ok(Ok(0)) => Err(ReadStop::Eof),
-                Ok(Ok(n)) => {
-                    self.reader.feed(&buf[..n]);
-                    Ok(())
+        if self.revoked() {
+            return Err(ReadStop::Revoked);
+        }
+        loop {
+            let event = async {
+                match self.events.as_mut() {
+                    Some(events) => events.recv().await,
+                    None => std::future::pending().await,
                 }
-            },
-            _ = shutdown.wait_for(|stop| *stop) => Err(ReadStop::Shutdown),
+            };
+            // Reading is cancel-safe: an event in between loses no bytes.
+            tokio::select! {
+                read = tokio::time::timeout_at(deadline, self.stream.read(&mut buf)) => return match read {
+                    Err(_) => Err(ReadStop::Timeout),
+                    Ok(Err(_)) => Err(ReadStop::Io),
+                    Ok(Ok(0)) => Err(ReadStop::Eof),
+                    Ok(Ok(n)) => self.feed(&buf[..n]),
+                },
+                event = event => match event {
+                    Ok(MailEvent::AccessRevoked { .. }) => return Err(ReadStop::Revoked),
+                    Err(broadcast::error::RecvError::Closed) => self.events = None,
+                    _ => {}
+                },
+                _ = shutdown.wait_for(|stop| *stop) => return Err(ReadStop::Shutdown),
+            }
         }
     }
 
@@ -194,6 +253,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
         let text: &[u8] = match stop {
             ReadStop::Timeout => b"* BYE Idle timeout, closing\r\n",
             ReadStop::Shutdown => b"* BYE [UNAVAILABLE] Server shutting down, try again soon\r\n",
+            ReadStop::Revoked => b"* BYE Acces au compte retire / Account access revoked\r\n",
             ReadStop::Eof | ReadStop::Io => return,
         };
         self.out.extend_from_slice(text);
@@ -201,12 +261,30 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
         let _ = self.stream.shutdown().await;
     }
 
+    /// Hands bytes read from the client to the reader, inflating them
+    /// when COMPRESS is active.
+    pub(crate) fn feed(&mut self, bytes: &[u8]) -> Result<(), ReadStop> {
+        match self.deflate.as_mut() {
+            None => {
+                self.reader.feed(bytes);
+                Ok(())
+            }
+            Some(d) => {
+                let reader = &mut self.reader;
+                d.inflate(bytes, |plain| reader.feed(plain)).map_err(|()| ReadStop::Io)
+            }
+        }
+    }
+
     /// Sends pending output, within the idle timeout.
     pub(crate) async fn flush(&mut self) -> std::io::Result<()> {
         if self.out.is_empty() {
             return Ok(());
         }
-        let out = std::mem::take(&mut self.out);
+        let mut out = std::mem::take(&mut self.out);
+        if let Some(d) = self.deflate.as_mut() {
+            out = d.deflate(&out);
+        }
         let write = async {
             self.stream.write_all(&out).await?;
             self.stream.flush().await
@@ -251,9 +329,24 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
             "LIST-EXTENDED",
             "LIST-STATUS",
             "CONDSTORE",
+            "QRESYNC",
             "ESEARCH",
+            "SEARCHRES",
+            "MULTIAPPEND",
+            "BINARY",
+            "COMPRESS=DEFLATE",
             "STATUS=SIZE",
             "UTF8=ACCEPT",
+            "SAVEDATE",
+            "OBJECTID",
+            "QUOTA",
+            "QUOTA=RES-STORAGE",
+            "ACL",
+            "RIGHTS=texk",
+            "SORT",
+            "SORT=DISPLAY",
+            "THREAD=ORDEREDSUBJECT",
+            "THREAD=REFERENCES",
         ]);
         caps.join(" ")
     }
@@ -297,7 +390,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                 Done::ok("ID completed")
             }
             Body::Namespace => {
-                self.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
+                self.untagged(&format!("NAMESPACE ((\"\" \"/\")) NIL ((\"{}\" \"/\"))", crate::quota::SHARED_PREFIX));
                 Done::ok("NAMESPACE completed")
             }
             Body::StartTls => {
@@ -325,6 +418,10 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                             self.utf8 = true;
                         }
                         "CONDSTORE" => self.condstore = true,
+                        "QRESYNC" => {
+                            self.condstore = true;
+                            self.qresync = true;
+                        }
                         _ => continue,
                     }
                     enabled.push(cap);
@@ -333,6 +430,18 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                 Done::ok("ENABLE completed")
             }
             Body::Idle => Box::pin(self.idle()).await,
+            Body::Compress(mechanism) => {
+                if self.deflate.is_some() {
+                    Done::no("[COMPRESSIONACTIVE] Compression is already on")
+                } else if mechanism != "DEFLATE" {
+                    Done::bad("Only COMPRESS DEFLATE is supported")
+                } else {
+                    // Anything pipelined after COMPRESS was sent before the client knew the answer.
+                    self.reader.clear();
+                    self.start_deflate = true;
+                    Done::ok("DEFLATE active")
+                }
+            }
             body => Box::pin(self.mailbox_command(tag, body)).await,
         }
     }
@@ -344,22 +453,29 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
         if !self.login_allowed {
             return Done::no("[PRIVACYREQUIRED] Use STARTTLS or port 993 first / Utilisez STARTTLS ou le port 993");
         }
-        match self.mailstore.authenticate(user, password).await {
-            Err(e) => crate::reply::failure(&e),
-            Ok(Err(refusal)) => {
+        let attempt = identity::credentials::Login {
+            login: user,
+            secret: password,
+            protocol: identity::credentials::Protocol::Imap,
+            peer: self.peer.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+            client: None,
+        };
+        match identity::credentials::login(&self.mailstore, &attempt).await.map(|p| p.account) {
+            Err(refusal) => {
                 tracing::info!(?refusal, "login refused");
-                if refusal == LoginRefusal::BadCredentials {
+                if refusal == Refusal::BadCredentials {
                     tokio::time::sleep(self.cfg.auth_failure_delay).await;
                 }
                 refused(refusal)
             }
-            Ok(Ok(account)) => {
+            Ok(account) => {
                 let Some(slot) = self.cfg.admission.for_user(account.id) else {
                     return Done::no(
                         "[LIMIT] Trop de connexions pour ce compte / Too many connections for this account",
                     );
                 };
                 self.user_slot = Some(slot);
+                self.events = Some(self.mailstore.watch(account.id));
                 tracing::info!(account = account.id, "logged in");
                 self.account = Some(account);
                 Done::ok(&format!("[CAPABILITY {}] Logged in", self.capabilities()))
@@ -425,20 +541,29 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
 }
 
 /// The answer to a refused login, French then English, in ASCII.
-fn refused(refusal: LoginRefusal) -> Done {
+fn refused(refusal: Refusal) -> Done {
     match refusal {
-        LoginRefusal::BadCredentials => {
+        Refusal::BadCredentials => {
             Done::no("[AUTHENTICATIONFAILED] Identifiant ou mot de passe incorrect / Invalid user name or password")
         }
-        LoginRefusal::NotActive(AccountStatus::Provisional) => Done::no(
+        Refusal::AppPasswordRequired => Done::no(
+            "[AUTHENTICATIONFAILED] Validation en deux etapes active : utilisez un mot de passe d'application / \
+             Two-step verification is on: use an app password",
+        ),
+        Refusal::Throttled { .. } => Done::no(
+            "[UNAVAILABLE] Trop de tentatives depuis cette adresse, reessayez plus tard / \
+             Too many attempts from this address, try again later",
+        ),
+        Refusal::Unavailable => Done::no("[UNAVAILABLE] Service momentanement indisponible / Try again later"),
+        Refusal::Provisional => Done::no(
             "[CONTACTADMIN] Compte pas encore active : terminez la premiere connexion sur le webmail / \
              Account not activated yet: complete the first login on the webmail",
         ),
-        LoginRefusal::NotActive(_) => Done::no(
+        Refusal::Suspended | Refusal::Closed => Done::no(
             "[AUTHORIZATIONFAILED] Compte suspendu ou ferme : contactez votre administrateur / \
              Account suspended or closed: contact your administrator",
         ),
-        LoginRefusal::RoleNotAllowed(_) => Done::no(
+        Refusal::Student => Done::no(
             "[AUTHORIZATIONFAILED] La messagerie IMAP n'est pas ouverte aux eleves / \
              IMAP access is not available to student accounts",
         ),

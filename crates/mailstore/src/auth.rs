@@ -1,4 +1,7 @@
-//! Checking a user's credentials for the mail protocols (IMAP today).
+//! Checking a user's credentials for the mail protocols: superseded by
+//! `identity::credentials::login` (journal, brute-force slow-down, app
+//! passwords, TOTP), which IMAP and the web call. Kept until the last caller
+//! (submission's `ardoise::outbound::login`) has moved, then to be removed.
 //!
 //! The password is verified against the account's argon2id hash on a
 //! blocking thread; the account's state is looked at only once the password

@@ -24,9 +24,11 @@ impl Mailstore {
 
     /// Expunges messages by UID; returns the UIDs actually removed.
     pub async fn expunge(&self, account: AccountId, mailbox: MailboxId, uids: &[i64]) -> Result<Vec<i64>, Error> {
+        let blobs = self.blobs_for_index(mailbox, uids).await;
         let gone = self.store.expunge(mailbox, uids).await?;
         if !gone.is_empty() {
             self.publish(MailEvent::Changed { account, mailbox, modseq: 0 });
+            self.index_expunged(account, blobs).await;
         }
         Ok(gone)
     }

@@ -12,6 +12,7 @@ mod auth;
 mod changes;
 mod deliver;
 mod gc;
+mod index;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use tokio::sync::{RwLock, broadcast};
 pub use auth::LoginRefusal;
 pub use deliver::{Delivered, DeliveryTarget, RecipientStatus};
 pub use gc::GcReport;
+pub use index::document_of;
 
 /// A change that open sessions may want to hear about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,12 +77,21 @@ pub struct Mailstore {
     /// Deliveries hold it shared, blob garbage collection exclusively, so a blob
     /// being written is never deleted as unreferenced in between.
     gc_lock: RwLock<()>,
+    /// The full-text index, once enabled (`index.rs`).
+    search: std::sync::OnceLock<Arc<search::Index>>,
 }
 
 impl Mailstore {
     pub fn new(store: Store, blobs: BlobStore) -> Arc<Mailstore> {
         let (events, _) = broadcast::channel(4096);
-        Arc::new(Mailstore { store, blobs, events, watchers: Default::default(), gc_lock: RwLock::new(()) })
+        Arc::new(Mailstore {
+            store,
+            blobs,
+            events,
+            watchers: Default::default(),
+            gc_lock: RwLock::new(()),
+            search: Default::default(),
+        })
     }
     pub fn store(&self) -> &Store {
         &self.store

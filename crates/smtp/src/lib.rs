@@ -16,11 +16,17 @@ mod received;
 mod reply;
 mod server;
 mod session;
+mod submission;
+mod submission_reply;
+mod submission_server;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 pub use server::{handle_connection, serve};
+pub use submission::SubmissionEnvelope;
+pub use submission_reply::AuthFailure;
+pub use submission_server::{handle_submission, serve_submission};
 
 /// Limits and identity of the SMTP listener.
 #[derive(Debug, Clone)]
@@ -108,4 +114,69 @@ pub trait MailSink: Send + Sync + 'static {
     /// Stores `message` (the `Received:` header already prepended) for every recipient
     /// of `envelope`; returns only once the message and its metadata are durable on disk.
     fn deliver(&self, envelope: &Envelope, message: Vec<u8>) -> impl Future<Output = Result<(), DeliverError>> + Send;
+
+    /// Checks the sender's authentication (SPF, DKIM, DMARC) of a complete message
+    /// before it is delivered: `Ok(Some(header))` is prepended to the message,
+    /// `Err(reason)` refuses it with `550 5.7.1` (ASCII text). By default nothing
+    /// is checked.
+    fn authenticate(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> impl Future<Output = Result<Option<String>, String>> + Send {
+        let _ = (envelope, message);
+        async { Ok(None) }
+    }
+}
+
+/// Why the business side refused a submitted command or message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitRefusal {
+    /// The sender is not the user nor one of their aliases: `553 5.7.1`.
+    ForgedSender(String),
+    /// A sending limit is reached (the text says which): `450 4.7.1`.
+    RateLimited(String),
+    /// A local recipient that does not exist: `550 5.1.1`.
+    UnknownRecipient,
+    /// Try again later: `451 4.3.0`.
+    Temporary(String),
+    /// Refused for good: `554 5.6.0`.
+    Permanent(String),
+}
+
+/// The business side of submission, implemented by the domain layer.
+pub trait SubmissionSink: Send + Sync + 'static {
+    /// Whoever logged in.
+    type User: Send + Sync;
+
+    /// Checks a login (AUTH PLAIN or LOGIN); `remote_ip` is for throttling.
+    fn authenticate(
+        &self,
+        login: &str,
+        password: &str,
+        remote_ip: IpAddr,
+    ) -> impl Future<Output = Result<Self::User, AuthFailure>> + Send;
+
+    /// Checks the envelope sender at MAIL time (`None` is `<>`).
+    fn check_sender(
+        &self,
+        user: &Self::User,
+        sender: Option<&model::Address>,
+    ) -> impl Future<Output = Result<(), SubmitRefusal>> + Send;
+
+    /// Checks one recipient at RCPT time.
+    fn check_recipient(
+        &self,
+        user: &Self::User,
+        rcpt: &model::Address,
+    ) -> impl Future<Output = Result<(), SubmitRefusal>> + Send;
+
+    /// Checks the headers, then delivers and queues the message; returns once
+    /// it is durable.
+    fn submit(
+        &self,
+        user: &Self::User,
+        envelope: &SubmissionEnvelope,
+        message: Vec<u8>,
+    ) -> impl Future<Output = Result<(), SubmitRefusal>> + Send;
 }

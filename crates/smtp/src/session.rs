@@ -403,6 +403,15 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             remote_ip: self.remote_ip,
             tls: self.tls,
         };
+        let message = match self.sink.authenticate(&envelope, &message).await {
+            Ok(None) => message,
+            Ok(Some(header)) => [header.as_bytes(), &message].concat(),
+            Err(reason) => {
+                tracing::info!(%id, "message refused by the sender's authentication policy");
+                self.conn.queue(&Reply::new(550, "5.7.1", reason));
+                return Ok(());
+            }
+        };
         match self.sink.deliver(&envelope, message).await {
             Ok(()) => {
                 tracing::info!(%id, size, recipients = envelope.recipients.len(), "message accepted");

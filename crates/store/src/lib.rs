@@ -21,13 +21,17 @@
 //!   messages that reference it, and is released (refcount 0) for the garbage
 //!   collector when the last copy is expunged.
 
+mod credentials;
 mod deliver;
 mod directory;
 mod error;
 mod folders;
+mod imapx;
 mod mailboxes;
 mod messages;
 mod migrate;
+mod people;
+mod queue;
 mod sql;
 mod types;
 
@@ -39,9 +43,12 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Connection, Transaction};
 
+pub use credentials::{AppPassword, CredentialState, JournalEntry, NewJournalEntry, WebSession};
 pub use error::{Error, Result};
 pub use folders::Copied;
 pub use migrate::AppliedMigration;
+pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Person, RoleGrant, Seal};
+pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use types::*;
 
 /// Which database engine a [`Store`] runs on.

@@ -35,6 +35,24 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_mailbox_lifecycle.sql"),
         postgres: include_str!("../migrations/postgres/0002_mailbox_lifecycle.sql"),
     },
+    Migration {
+        version: 3,
+        name: "lifecycle",
+        sqlite: include_str!("../migrations/sqlite/0003_lifecycle.sql"),
+        postgres: include_str!("../migrations/postgres/0003_lifecycle.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "outbound",
+        sqlite: include_str!("../migrations/sqlite/0004_outbound.sql"),
+        postgres: include_str!("../migrations/postgres/0004_outbound.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "credentials",
+        sqlite: include_str!("../migrations/sqlite/0005_credentials.sql"),
+        postgres: include_str!("../migrations/postgres/0005_credentials.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -55,6 +55,9 @@ impl Cursor<'_> {
             "ENVELOPE" => FetchItem::Envelope,
             "BODYSTRUCTURE" => FetchItem::BodyStructure,
             "MODSEQ" => FetchItem::Modseq,
+            "SAVEDATE" => FetchItem::SaveDate,
+            "EMAILID" => FetchItem::EmailId,
+            "THREADID" => FetchItem::ThreadId,
             "RFC822" => whole(SectionLabel::Rfc822),
             "RFC822.HEADER" => FetchItem::Section {
                 peek: true,
@@ -74,7 +77,16 @@ impl Cursor<'_> {
                 let partial = self.partial()?;
                 FetchItem::Section { peek: name == "BODY.PEEK", section, partial, label: SectionLabel::Body }
             }
-            "BINARY" | "BINARY.PEEK" | "BINARY.SIZE" => return Err("BINARY is not supported yet".into()),
+            "BINARY" | "BINARY.PEEK" | "BINARY.SIZE" => {
+                let section = self.section()?;
+                if section.text.is_some() {
+                    return Err("BINARY sections are part numbers only".into());
+                }
+                let size = name == "BINARY.SIZE";
+                let partial = if size { None } else { self.partial()? };
+                let label = if size { SectionLabel::BinarySize } else { SectionLabel::Binary };
+                FetchItem::Section { peek: name != "BINARY", section, partial, label }
+            }
             other => return Err(format!("Unknown FETCH item {other}")),
         })
     }
@@ -147,9 +159,17 @@ impl Cursor<'_> {
         } else {
             self.i = save;
         }
+        let key = self.search_program(false)?;
+        Ok(Body::Search { uid, key, esearch })
+    }
+
+    /// `[CHARSET x SP] key *(SP key)`; SORT and THREAD require the charset.
+    pub(super) fn search_program(&mut self, charset_required: bool) -> R<SearchKey> {
         let save = self.i;
-        if self.word().ok().as_deref() == Some("CHARSET") {
-            self.sp()?;
+        if charset_required || self.word().ok().as_deref() == Some("CHARSET") {
+            if !charset_required {
+                self.sp()?;
+            }
             let charset = self.text_astring()?.to_ascii_uppercase();
             if charset != "UTF-8" && charset != "US-ASCII" {
                 return Err(format!("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset {charset}"));
@@ -162,8 +182,7 @@ impl Cursor<'_> {
         while self.eat(b' ') {
             keys.push(self.search_key(0)?);
         }
-        let key = if keys.len() == 1 { keys.remove(0) } else { SearchKey::And(keys) };
-        Ok(Body::Search { uid, key, esearch })
+        Ok(if keys.len() == 1 { keys.remove(0) } else { SearchKey::And(keys) })
     }
 
     fn search_key(&mut self, depth: usize) -> R<SearchKey> {
@@ -178,7 +197,7 @@ impl Cursor<'_> {
             self.expect(b')', "')'")?;
             return Ok(SearchKey::And(keys));
         }
-        if self.peek().is_some_and(|b| b.is_ascii_digit() || b == b'*') {
+        if self.peek().is_some_and(|b| b.is_ascii_digit() || b == b'*' || b == b'$') {
             return Ok(SearchKey::Seq(self.seqset()?));
         }
         let word = self.word()?;
@@ -214,8 +233,7 @@ impl Cursor<'_> {
             }
             "TEXT" | "BODY" => {
                 self.sp()?;
-                self.astring()?;
-                SearchKey::FullText
+                SearchKey::FullText { body_only: word == "BODY", value: self.text_astring()? }
             }
             "SINCE" | "BEFORE" | "ON" | "SENTSINCE" | "SENTBEFORE" | "SENTON" => {
                 self.sp()?;
@@ -228,6 +246,23 @@ impl Cursor<'_> {
                     _ => DateOp::On,
                 };
                 SearchKey::Date { op, day, sent }
+            }
+            "SAVEDSINCE" | "SAVEDBEFORE" | "SAVEDON" => {
+                self.sp()?;
+                let text = self.astring()?;
+                let day = crate::date::parse_date(&text).ok_or("Invalid date (expected e.g. 1-Feb-2026)")?;
+                let op = match word.as_str() {
+                    "SAVEDSINCE" => DateOp::Since,
+                    "SAVEDBEFORE" => DateOp::Before,
+                    _ => DateOp::On,
+                };
+                SearchKey::SavedDate { op, day }
+            }
+            "SAVEDATESUPPORTED" => SearchKey::All,
+            "EMAILID" | "THREADID" => {
+                self.sp()?;
+                let id = self.atom()?;
+                if word == "EMAILID" { SearchKey::EmailId(id) } else { SearchKey::ThreadId(id) }
             }
             "LARGER" | "SMALLER" => {
                 self.sp()?;

@@ -1,6 +1,8 @@
 //! An in-memory IMAP server for transcript tests: a real store (SQLite in a
 //! temporary folder), real blobs, and sessions over `tokio::io::duplex`.
 
+#![allow(dead_code)] // each test file uses part of the fixture
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +35,7 @@ impl Fixture {
         store.migrate().await.unwrap();
         let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
         let ms = Mailstore::new(store, blobs);
+        ms.enable_search_in_memory().unwrap();
         ms.store().add_domain(&Domain::parse("ac-demo.fr").unwrap()).await.unwrap();
         let claire = create(&ms, "claire.martin", Role::Teacher, AccountStatus::Active).await;
         let cfg = Arc::new(ImapConfig {

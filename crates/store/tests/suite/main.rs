@@ -1,13 +1,22 @@
 //! The store test suite, run once on SQLite and once on PostgreSQL.
 
 mod changes;
+mod credentials;
 mod delivery;
 mod directory;
 mod fixtures;
 mod folders;
 mod harness;
+mod imapx;
+mod people;
+mod queue;
 
 on_both_backends!(
+    credentials::password_change_keeps_history_and_activates,
+    credentials::totp_steps_are_claimed_once,
+    credentials::app_passwords_are_scoped_and_revocable,
+    credentials::journal_counts_failures_since_the_last_success,
+    credentials::web_sessions_and_reset_tokens,
     directory::migrations_are_idempotent,
     directory::domains_and_aliases,
     directory::org_tree_with_uai,
@@ -26,4 +35,11 @@ on_both_backends!(
     delivery::concurrent_deliveries_succeed,
     folders::copy_shares_the_blob_and_keeps_flags,
     folders::rename_and_delete_mailboxes,
+    people::hr_batch_creates_updates_and_renames,
+    people::grants_and_audit_chain,
+    queue::one_entry_per_message_with_recipient_status,
+    queue::leases_hand_out_each_entry_once,
+    queue::concurrent_leases_never_share_an_entry,
+    queue::queued_blobs_are_kept_until_dequeued,
+    imapx::messages_after_and_blob_holding,
 );

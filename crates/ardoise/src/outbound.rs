@@ -1,0 +1,230 @@
+//! Sending mail: wires submission, the outbound queue runner and the inbound
+//! SPF/DKIM/DMARC checks to the transfer domain (`mta`). Domain outcomes
+//! become submission verdicts here and nowhere else.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use mailstore::Mailstore;
+use model::{Address, Transience};
+use mta::limits::{Exceeded, Limiter, RoleLimits};
+use mta::{Destination, Mta, OutboundSettings, Submission, SubmitError};
+use smtp::{
+    AuthFailure, DeliverError, Envelope, MailSink, RcptVerdict, SubmissionEnvelope, SubmissionSink, SubmitRefusal,
+};
+use store::Account;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// Loads (or creates) the DKIM keys of every local domain.
+pub async fn dkim_keys(cfg: &config::Config, mailstore: &Mailstore) -> anyhow::Result<mta::dkim::DkimKeys> {
+    let domains: Vec<String> = mailstore.store().list_domains().await?.iter().map(|d| d.as_str().to_owned()).collect();
+    let dir = cfg.server.data_dir.join("dkim");
+    let selector = cfg.outbound.dkim_selector.clone();
+    tokio::task::spawn_blocking(move || mta::dkim::DkimKeys::load_or_create(&dir, &selector, &domains))
+        .await?
+        .context("clés DKIM")
+}
+
+/// Builds the transfer service from the configuration.
+pub async fn service(cfg: &config::Config, mailstore: Arc<Mailstore>) -> anyhow::Result<Arc<Mta>> {
+    let o = &cfg.outbound;
+    let capture = match &o.capture_to {
+        Some(address) => {
+            let address = Address::parse(address).map_err(|e| anyhow::anyhow!("[outbound] capture_to : {e:?}"))?;
+            let account = mailstore.store().account_by_address(&address).await?;
+            Some(account.with_context(|| format!("[outbound] capture_to : pas de compte {address}"))?.id)
+        }
+        None => None,
+    };
+    let settings = OutboundSettings {
+        hostname: cfg.server.hostname.clone(),
+        mx_override: mta::route::parse_overrides(&o.mx_override)
+            .map_err(|e| anyhow::anyhow!("[outbound] mx_override {e}"))?,
+        remote_port: o.remote_port as u16,
+        backoff: mta::backoff::Backoff {
+            first: Duration::from_secs(o.retry_first_secs),
+            max: Duration::from_secs(o.retry_max_secs),
+        },
+        give_up_after: Duration::from_secs(o.give_up_after_secs),
+        delay_warning: Duration::from_secs(o.delay_warning_secs),
+        poll_interval: Duration::from_secs(o.poll_interval_secs),
+        timeout: Duration::from_secs(o.timeout_secs),
+        capture,
+    };
+    let s = &cfg.submission;
+    let limiter = Limiter::new(
+        RoleLimits {
+            messages_per_hour: s.max_messages_per_hour as u32,
+            recipients_per_hour: s.max_recipients_per_hour as u32,
+        },
+        mta::limits::parse_role_limits(&s.role_limits).map_err(|e| anyhow::anyhow!("[submission] role_limits {e}"))?,
+    );
+    let dkim = dkim_keys(cfg, &mailstore).await?;
+    Ok(Mta::new(mailstore, settings, dkim, limiter))
+}
+
+/// The static DNS table of `[outbound] dns_override_file`, if any.
+pub fn dns_table(cfg: &config::Config) -> anyhow::Result<Option<mta::dnstable::DnsTable>> {
+    let Some(path) = &cfg.outbound.dns_override_file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("lecture de {}", path.display()))?;
+    let table = mta::dnstable::DnsTable::parse(&text).map_err(|e| anyhow::anyhow!("{} : {e}", path.display()))?;
+    Ok(Some(table))
+}
+
+/// Binds the submission listeners and starts the queue runner.
+pub async fn start(
+    cfg: &config::Config,
+    mta: Arc<Mta>,
+    smtp_cfg: Arc<smtp::SmtpConfig>,
+    acceptor: tokio_rustls::TlsAcceptor,
+    bound: &mut Vec<(String, SocketAddr)>,
+    tasks: &mut JoinSet<()>,
+    shutdown: &watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let sink = Arc::new(SubmitSink(mta.clone()));
+    for (addrs, implicit, service) in
+        [(&cfg.submission.listen, false, "submission"), (&cfg.submission.listen_tls, true, "submissions")]
+    {
+        for addr in addrs {
+            let listener =
+                tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute soumission sur {addr}"))?;
+            bound.push((service.to_owned(), listener.local_addr()?));
+            tasks.spawn(smtp::serve_submission(
+                listener,
+                smtp_cfg.clone(),
+                sink.clone(),
+                acceptor.clone(),
+                implicit,
+                shutdown.clone(),
+            ));
+        }
+    }
+    let router = Arc::new(mta::route::Router::new(
+        mta.settings().mx_override.clone(),
+        mta.settings().remote_port,
+        mta.settings().capture.is_none(),
+    ));
+    tasks.spawn(mta::runner::run(mta, router, shutdown.clone()));
+    Ok(())
+}
+
+/// The one place where submission checks a login: the identity core's login,
+/// shared by every protocol (app passwords when 2FA is on, brute-force
+/// slow-down, the connection journal).
+async fn login(mailstore: &Mailstore, user: &str, password: &str, peer: IpAddr) -> Result<Account, AuthFailure> {
+    use identity::credentials::{Login, Protocol, Refusal};
+    let attempt = Login { login: user, secret: password, protocol: Protocol::Smtp, peer, client: None };
+    match identity::credentials::login(mailstore, &attempt).await {
+        Ok(principal) => Ok(principal.account),
+        Err(Refusal::BadCredentials | Refusal::AppPasswordRequired) => Err(AuthFailure::BadCredentials),
+        Err(refusal) if refusal.is_temporary() => Err(AuthFailure::Temporary),
+        Err(_) => Err(AuthFailure::NotAllowed),
+    }
+}
+
+/// Submission's business side.
+pub struct SubmitSink(pub Arc<Mta>);
+
+fn temporary(e: impl std::fmt::Display) -> SubmitRefusal {
+    tracing::warn!(error = %e, "submission check failed");
+    SubmitRefusal::Temporary("try again later".into())
+}
+
+impl SubmissionSink for SubmitSink {
+    type User = Account;
+
+    async fn authenticate(&self, user: &str, password: &str, remote_ip: IpAddr) -> Result<Account, AuthFailure> {
+        login(self.0.mailstore(), user, password, remote_ip).await
+    }
+
+    async fn check_sender(&self, user: &Account, sender: Option<&Address>) -> Result<(), SubmitRefusal> {
+        let Some(sender) = sender else {
+            return Err(SubmitRefusal::ForgedSender("<>".into()));
+        };
+        match self.0.may_send_as(user, sender).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SubmitRefusal::ForgedSender(sender.to_string())),
+            Err(e) => Err(temporary(e)),
+        }
+    }
+
+    async fn check_recipient(&self, _user: &Account, rcpt: &Address) -> Result<(), SubmitRefusal> {
+        match self.0.destination(rcpt).await {
+            Ok(Destination::UnknownLocal) => Err(SubmitRefusal::UnknownRecipient),
+            Ok(_) => Ok(()),
+            Err(e) => Err(temporary(e)),
+        }
+    }
+
+    async fn submit(
+        &self,
+        user: &Account,
+        envelope: &SubmissionEnvelope,
+        message: Vec<u8>,
+    ) -> Result<(), SubmitRefusal> {
+        let submission = Submission {
+            account: user,
+            mail_from: envelope.mail_from.as_ref(),
+            recipients: &envelope.recipients,
+            message,
+        };
+        self.0.submit(submission).await.map_err(|e| match e {
+            SubmitError::ForgedSender(who) => SubmitRefusal::ForgedSender(who),
+            SubmitError::LimitExceeded(Exceeded::Messages(n)) => SubmitRefusal::RateLimited(format!(
+                "Limite d'envoi atteinte : {n} messages par heure, reessayez plus tard / sending limit reached: {n} messages per hour"
+            )),
+            SubmitError::LimitExceeded(Exceeded::Recipients(n)) => SubmitRefusal::RateLimited(format!(
+                "Limite d'envoi atteinte : {n} destinataires par heure, reessayez plus tard / sending limit reached: {n} recipients per hour"
+            )),
+            SubmitError::Failed(Transience::Temporary, why) => SubmitRefusal::Temporary(why),
+            SubmitError::Failed(Transience::Permanent, why) => SubmitRefusal::Permanent(why),
+        })
+    }
+}
+
+/// The MX sink with SPF/DKIM/DMARC checks in front of delivery: the result is
+/// prepended as `Authentication-Results:`, and DMARC `p=reject` failures are
+/// refused.
+pub struct CheckedMx<K> {
+    pub inner: Arc<K>,
+    /// `None` when `[outbound] verify_inbound` is off.
+    pub verifier: Option<mta::inbound::Verifier>,
+}
+
+/// Wraps the MX sink with the inbound checks configured in `[outbound]`.
+pub fn checked_mx<K: MailSink>(cfg: &config::Config, inner: Arc<K>) -> anyhow::Result<CheckedMx<K>> {
+    let verifier = if cfg.outbound.verify_inbound || cfg.outbound.dns_override_file.is_some() {
+        Some(mta::inbound::Verifier::new(&cfg.server.hostname, dns_table(cfg)?))
+    } else {
+        None
+    };
+    Ok(CheckedMx { inner, verifier })
+}
+
+impl<K: MailSink> MailSink for CheckedMx<K> {
+    async fn check_recipient(&self, rcpt: &Address, size: Option<u64>) -> RcptVerdict {
+        self.inner.check_recipient(rcpt, size).await
+    }
+
+    async fn deliver(&self, envelope: &Envelope, message: Vec<u8>) -> Result<(), DeliverError> {
+        self.inner.deliver(envelope, message).await
+    }
+
+    async fn authenticate(&self, envelope: &Envelope, message: &[u8]) -> Result<Option<String>, String> {
+        let Some(verifier) = &self.verifier else {
+            return Ok(None);
+        };
+        let mail_from = envelope.mail_from.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        let verdict = verifier.check(message, envelope.remote_ip, &envelope.helo, &mail_from).await;
+        tracing::info!(spf = %verdict.spf, dkim = %verdict.dkim, dmarc = %verdict.dmarc, "inbound authentication");
+        if verdict.reject {
+            return Err("Refuse par la politique DMARC de l'expediteur / rejected by the sender's DMARC policy".into());
+        }
+        Ok(Some(verdict.header))
+    }
+}

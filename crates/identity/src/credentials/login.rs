@@ -1,0 +1,204 @@
+//! The login every protocol calls: see the module documentation above.
+
+use mailstore::Mailstore;
+use model::{AccountStatus, Address, Role};
+use store::{Account, NewJournalEntry, Store};
+
+use super::hash::{MAX_SECRET_LEN, token_hash, verify_password_async};
+use super::throttle::Throttle;
+use super::{Login, Principal, Protocol, Refusal, Via, notify};
+
+/// How long the connection journal keeps an attempt.
+pub const JOURNAL_RETENTION_DAYS: i64 = 90;
+/// Longest identifier looked up (an address is at most 254 bytes).
+const MAX_LOGIN_LEN: usize = 254;
+/// Characters of the identifier and client kept in the journal.
+const JOURNAL_TEXT_LEN: usize = 64;
+
+/// Checks a login with the default slow-down parameters.
+pub async fn login(ms: &Mailstore, attempt: &Login<'_>) -> Result<Principal, Refusal> {
+    login_with(ms, Throttle::ACCOUNT_ADDRESS, Throttle::ADDRESS, attempt).await
+}
+
+/// Checks a login: see the module documentation for the order of checks.
+pub async fn login_with(
+    ms: &Mailstore,
+    per_account: Throttle,
+    per_address: Throttle,
+    attempt: &Login<'_>,
+) -> Result<Principal, Refusal> {
+    let store = ms.store();
+    let ip = attempt.peer.to_string();
+    let account = match find_account(store, attempt.login).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e, "login: store unavailable");
+            return Err(Refusal::Unavailable);
+        }
+    };
+    let outcome = check(ms, per_account, per_address, attempt, &ip, account.as_ref()).await;
+    let result = match &outcome {
+        Ok(_) => "ok",
+        Err(r) => r.as_str(),
+    };
+    let entry = NewJournalEntry {
+        account_id: account.as_ref().map(|a| a.id),
+        login: journal_text(attempt.login),
+        protocol: attempt.protocol.as_str().to_owned(),
+        ip: ip.clone(),
+        client: journal_text(attempt.client.unwrap_or("")),
+        result: result.to_owned(),
+    };
+    if let Err(e) = store.record_login(&entry).await {
+        tracing::warn!(error = %e, "login: journal write failed");
+        return Err(Refusal::Unavailable);
+    }
+    tracing::info!(protocol = attempt.protocol.as_str(), %ip, result, account = ?entry.account_id, "login attempt");
+    outcome
+}
+
+/// Deletes journal entries past the retention; returns how many went.
+pub async fn purge_journal(store: &Store) -> Result<u64, store::Error> {
+    store.purge_login_journal(now() - JOURNAL_RETENTION_DAYS * 86_400).await
+}
+
+async fn check(
+    ms: &Mailstore,
+    per_account: Throttle,
+    per_address: Throttle,
+    attempt: &Login<'_>,
+    ip: &str,
+    account: Option<&Account>,
+) -> Result<Principal, Refusal> {
+    let store = ms.store();
+    let now = now();
+    let known = match account {
+        Some(a) => store.is_known_device(a.id, ip).await.map_err(unavailable)?,
+        None => false,
+    };
+    if let Some(a) = account {
+        let (n, last) = store
+            .recent_failures(Some(a.id), ip, now - per_account.window.as_secs() as i64)
+            .await
+            .map_err(unavailable)?;
+        if let Some(retry_after) = per_account.wait(n, last, now) {
+            return Err(Refusal::Throttled { retry_after });
+        }
+    }
+    if !known {
+        let (n, last) =
+            store.recent_failures(None, ip, now - per_address.window.as_secs() as i64).await.map_err(unavailable)?;
+        if let Some(retry_after) = per_address.wait(n, last, now) {
+            return Err(Refusal::Throttled { retry_after });
+        }
+    }
+    let sane = attempt.secret.len() <= MAX_SECRET_LEN && !attempt.secret.is_empty();
+    let Some(account) = account.filter(|_| sane) else {
+        // Same work as a real check, so timing tells nothing.
+        let _ = verify_password_async(None, if sane { attempt.secret } else { "" }).await;
+        return Err(Refusal::BadCredentials);
+    };
+    let state = store.credential_state(account.id).await.map_err(unavailable)?;
+    let totp_enabled = state.totp_enabled_at.is_some();
+    let via = match attempt.protocol.scope() {
+        Some(scope) => {
+            let app = store
+                .use_app_password(account.id, &token_hash("app", &normalise_app_password(attempt.secret)))
+                .await
+                .map_err(unavailable)?;
+            match app {
+                Some(app) if app.scopes.iter().any(|s| s == scope) => Via::AppPassword { id: app.id, name: app.name },
+                Some(_) => return Err(Refusal::BadCredentials),
+                None => {
+                    if !verify_password_async(account.password_hash.clone(), attempt.secret).await {
+                        return Err(Refusal::BadCredentials);
+                    }
+                    Via::Password
+                }
+            }
+        }
+        None => {
+            if !verify_password_async(account.password_hash.clone(), attempt.secret).await {
+                return Err(Refusal::BadCredentials);
+            }
+            Via::Password
+        }
+    };
+    // The secret is right: now the state of the account decides.
+    if account.role == Role::Student {
+        return Err(Refusal::Student);
+    }
+    match account.status {
+        AccountStatus::Suspended => return Err(Refusal::Suspended),
+        AccountStatus::Closed => return Err(Refusal::Closed),
+        AccountStatus::Provisional if attempt.protocol != Protocol::Web => return Err(Refusal::Provisional),
+        _ => {}
+    }
+    if via == Via::Password && totp_enabled && attempt.protocol != Protocol::Web {
+        return Err(Refusal::AppPasswordRequired);
+    }
+    if !known
+        && account.status == AccountStatus::Active
+        && store.has_logged_in(account.id).await.map_err(unavailable)?
+    {
+        notify::new_device(ms, account, attempt.protocol, ip, attempt.client).await;
+    }
+    Ok(Principal {
+        account: account.clone(),
+        via,
+        must_change_password: account.status == AccountStatus::Provisional,
+        totp_enabled,
+    })
+}
+
+/// The account named by an address, an alias or a short login. Malformed or
+/// oversized identifiers name nobody.
+pub(crate) async fn find_account(store: &Store, login: &str) -> Result<Option<Account>, store::Error> {
+    let login = login.trim();
+    if login.is_empty() || login.len() > MAX_LOGIN_LEN || login.chars().any(char::is_control) {
+        return Ok(None);
+    }
+    if let Ok(address) = Address::parse(login)
+        && let Some(a) = store.account_by_address(&address).await?
+    {
+        return Ok(Some(a));
+    }
+    store.account_by_login(&login.to_lowercase()).await
+}
+
+/// App passwords are shown as `abcd-efgh-jkmn-pqrs`; clients may keep or
+/// drop the dashes and change the case.
+pub(crate) fn normalise_app_password(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// Printable, short text for the journal (identifiers can be hostile).
+fn journal_text(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).take(JOURNAL_TEXT_LEN).collect()
+}
+
+fn unavailable(e: store::Error) -> Refusal {
+    tracing::warn!(error = %e, "login: store unavailable");
+    Refusal::Unavailable
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_text_is_printable_and_short() {
+        let t = journal_text("a\r\nb\0c' OR 1=1; --");
+        assert!(!t.chars().any(char::is_control));
+        assert_eq!(journal_text(&"x".repeat(1000)).chars().count(), JOURNAL_TEXT_LEN);
+    }
+
+    #[test]
+    fn app_passwords_ignore_dashes_and_case() {
+        assert_eq!(normalise_app_password("ABCD-efgh jkmn-pqrs"), "abcdefghjkmnpqrs");
+    }
+}

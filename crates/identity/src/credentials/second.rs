@@ -1,0 +1,125 @@
+//! The second factor: TOTP enrolment and checks (a code is accepted once:
+//! the last used step is remembered), and single-use recovery codes.
+
+use mailstore::Mailstore;
+use store::Account;
+
+use super::hash::{random_token, token_hash};
+use super::{Error, notify, totp};
+
+/// Recovery codes handed out at enrolment.
+pub const RECOVERY_CODES: usize = 10;
+
+/// What the enrolment page shows: the seed (for typing), its URL and QR code.
+#[derive(Debug, Clone)]
+pub struct TotpEnrolment {
+    pub secret: String,
+    pub url: String,
+    pub qr_svg: String,
+}
+
+/// Starts an enrolment: a new seed, kept pending until a first good code.
+pub async fn begin_totp(ms: &Mailstore, account: &Account, issuer: &str) -> Result<TotpEnrolment, Error> {
+    let secret = totp::new_secret();
+    ms.store().set_totp_pending(account.id, &secret).await?;
+    Ok(enrolment(&secret, account, issuer))
+}
+
+/// The enrolment view of a pending seed (to show the page again).
+pub fn enrolment(secret: &str, account: &Account, issuer: &str) -> TotpEnrolment {
+    let url = totp::otpauth_url(secret, issuer, &account.address.to_string());
+    let qr_svg = totp::qr_svg(&url).unwrap_or_default();
+    TotpEnrolment { secret: secret.to_owned(), url, qr_svg }
+}
+
+/// Confirms a pending enrolment with a first code; on success TOTP is on and
+/// the new recovery codes are returned (shown once, stored hashed).
+pub async fn confirm_totp(ms: &Mailstore, account: &Account, code: &str) -> Result<Option<Vec<String>>, Error> {
+    let store = ms.store();
+    let state = store.credential_state(account.id).await?;
+    let Some(secret) = state.totp_secret.filter(|_| state.totp_enabled_at.is_none()) else {
+        return Ok(None);
+    };
+    let Some(step) = totp::matching_step(&secret, code, unix_now()) else { return Ok(None) };
+    if !store.claim_totp_step(account.id, step).await? {
+        return Ok(None);
+    }
+    store.enable_totp(account.id).await?;
+    let codes = new_recovery_codes(ms, account).await?;
+    notify::notify(
+        ms,
+        account,
+        "Validation en deux étapes activée",
+        "La validation en deux étapes (application d'authentification) vient d'être activée sur votre compte.\n\
+         Conservez vos codes de secours en lieu sûr.\n\n(Two-step verification was turned on.)",
+    )
+    .await;
+    Ok(Some(codes))
+}
+
+/// Replaces the recovery codes and returns the new ones in clear.
+pub async fn new_recovery_codes(ms: &Mailstore, account: &Account) -> Result<Vec<String>, Error> {
+    let codes: Vec<String> = (0..RECOVERY_CODES)
+        .map(|_| {
+            let t = random_token(10);
+            format!("{}-{}", &t[..5], &t[5..])
+        })
+        .collect();
+    let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(account, c)).collect();
+    ms.store().replace_recovery_codes(account.id, &hashes).await?;
+    Ok(codes)
+}
+
+fn recovery_hash(account: &Account, code: &str) -> String {
+    let normal: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
+    token_hash("recovery", &format!("{}:{normal}", account.id))
+}
+
+/// Checks a TOTP code (never the same step twice) or, failing that, a
+/// recovery code (spent by this use).
+pub async fn verify_second_factor(ms: &Mailstore, account: &Account, code: &str) -> Result<bool, Error> {
+    let store = ms.store();
+    let state = store.credential_state(account.id).await?;
+    let Some(secret) = state.totp_secret.filter(|_| state.totp_enabled_at.is_some()) else {
+        return Ok(false);
+    };
+    if code.len() > 64 {
+        return Ok(false);
+    }
+    if let Some(step) = totp::matching_step(&secret, code, unix_now()) {
+        return Ok(store.claim_totp_step(account.id, step).await?);
+    }
+    if store.use_recovery_code(account.id, &recovery_hash(account, code)).await? {
+        let left = store.recovery_codes_left(account.id).await?;
+        notify::notify(
+            ms,
+            account,
+            "Code de secours utilisé",
+            &format!(
+                "Un code de secours vient d'être utilisé pour vous connecter. Il vous en reste {left}.\n\n\
+                 (A recovery code was used to log in.)"
+            ),
+        )
+        .await;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Turns TOTP off (the page asks for the password first).
+pub async fn disable_totp(ms: &Mailstore, account: &Account) -> Result<(), Error> {
+    ms.store().disable_totp(account.id).await?;
+    notify::notify(
+        ms,
+        account,
+        "Validation en deux étapes désactivée",
+        "La validation en deux étapes vient d'être désactivée sur votre compte.\n\n\
+         (Two-step verification was turned off.)",
+    )
+    .await;
+    Ok(())
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,161 @@
+//! Running a sync: read the file, compute the plan against the store, hash
+//! the provisional passwords, apply everything in one transaction (with its
+//! audit row), and tell the running servers which sessions to end (they
+//! learn it from the store, see [`super::watcher`]).
+
+use std::collections::HashMap;
+
+use model::{Domain, OrgUnitKind};
+use store::{AuditEntry, Store};
+
+use super::audit;
+use super::format::{self, LineError};
+use super::names::Names;
+use super::numen::{NumenKey, provisional_hashes};
+use super::plan::{Change, ChangeKind, Context, plan};
+
+/// How a sync runs.
+pub struct SyncOptions {
+    pub domain: Domain,
+    /// Days between a departure and the closing of the account.
+    pub retention_days: i64,
+    pub quota_bytes: Option<i64>,
+    pub dry_run: bool,
+    /// Who runs it, for the audit log.
+    pub actor: String,
+    pub scope: String,
+}
+
+/// The stages reported to a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Provisional passwords hashed so far, out of the total.
+    Hashing,
+    /// Writing to the store.
+    Applying,
+}
+
+/// What a sync did (or, on a dry run, would do).
+#[derive(Debug, Clone)]
+pub struct SyncReport {
+    pub rows: usize,
+    pub changes: Vec<Change>,
+    pub applied: bool,
+}
+
+impl SyncReport {
+    /// How many changes of each kind.
+    pub fn counts(&self) -> Vec<(ChangeKind, usize)> {
+        let mut counts: HashMap<ChangeKind, usize> = HashMap::new();
+        for c in &self.changes {
+            *counts.entry(c.kind).or_default() += 1;
+        }
+        let mut out: Vec<_> = counts.into_iter().collect();
+        out.sort();
+        out
+    }
+
+    /// The summary line: `3 créé(s), 1 suspendu(s)` or `aucun changement`.
+    pub fn summary(&self) -> String {
+        if self.changes.is_empty() {
+            return "aucun changement / no change".into();
+        }
+        self.counts().iter().map(|(k, n)| format!("{n} {}(s)", k.label())).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The report as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({ "rows": self.rows, "applied": self.applied, "changes": self.changes }).to_string()
+    }
+
+    /// The report as CSV (`;` separated, like the HR file).
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
+        let _ = w.write_record(["changement", "ligne", "adresse", "detail"]);
+        for c in &self.changes {
+            let _ = w.write_record([c.kind.label(), &c.line.to_string(), &c.address, &c.detail]);
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// Why a sync did not apply.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("{} erreur(s) dans le fichier ; rien n'a été appliqué", .0.len())]
+    Lines(Vec<LineError>),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("hachage des mots de passe provisoires : {0}")]
+    Hash(String),
+}
+
+impl model::ErrorKind for SyncError {
+    fn transience(&self) -> model::Transience {
+        match self {
+            SyncError::Store(e) => e.transience(),
+            SyncError::Lines(_) | SyncError::Hash(_) => model::Transience::Permanent,
+        }
+    }
+}
+
+/// Runs a sync of `file` (the bytes of the HR CSV).
+pub async fn sync(
+    store: &Store,
+    key: &NumenKey,
+    file: &[u8],
+    opts: &SyncOptions,
+    progress: &(dyn Fn(Stage, u64, u64) + Sync),
+) -> Result<SyncReport, SyncError> {
+    let rows = format::parse(file).map_err(SyncError::Lines)?;
+    let units = store.list_org_units().await?;
+    let by_uai: HashMap<String, i64> =
+        units.iter().filter_map(|u| u.uai.as_ref().map(|uai| (uai.as_str().to_owned(), u.id))).collect();
+    let root = units.iter().find(|u| u.kind == OrgUnitKind::Academie).map(|u| u.id);
+    let people = store.hr_snapshot().await?;
+    let (addresses, logins) = store.taken_names().await?;
+    let mut names = Names::new(opts.domain.as_str(), addresses, logins);
+    let ctx = Context {
+        domain: opts.domain.as_str(),
+        units: &by_uai,
+        root_unit: root,
+        now: now(),
+        retention_secs: opts.retention_days.max(0) * 86_400,
+        quota_bytes: opts.quota_bytes,
+    };
+    let mut plan = plan(&rows, key, people, &mut names, &ctx).map_err(SyncError::Lines)?;
+    let mut report = SyncReport { rows: rows.len(), changes: std::mem::take(&mut plan.changes), applied: false };
+    if opts.dry_run || report.changes.is_empty() {
+        return Ok(report);
+    }
+    let total = plan.numens.len() as u64;
+    let numens = std::mem::take(&mut plan.numens);
+    let hash_all = || provisional_hashes(&numens, &|done| progress(Stage::Hashing, done, total));
+    // Hashing takes seconds on every core: tell a multi-threaded runtime so
+    // it moves other tasks away (a current-thread runtime just waits).
+    let multi_threaded = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let hashes = if multi_threaded { tokio::task::block_in_place(hash_all) } else { hash_all() };
+    let hashes = hashes.map_err(SyncError::Hash)?;
+    drop(numens);
+    for (new, hash) in plan.batch.new.iter_mut().zip(hashes) {
+        new.password_hash = Some(hash);
+    }
+    progress(Stage::Applying, 0, 1);
+    let entry = AuditEntry {
+        actor: opts.actor.clone(),
+        scope: opts.scope.clone(),
+        action: "directory.sync".into(),
+        target: opts.domain.to_string(),
+        detail: report.summary(),
+        ..AuditEntry::default()
+    };
+    store.apply_hr_batch(&plan.batch, Some((entry, audit::seal))).await?;
+    progress(Stage::Applying, 1, 1);
+    report.applied = true;
+    Ok(report)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}

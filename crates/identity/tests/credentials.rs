@@ -1,0 +1,386 @@
+//! The login every protocol calls, and the credential changes, on a real
+//! (SQLite) store: states, app passwords and TOTP, brute-force slow-down per
+//! (account, address) and per address, the journal, the password policy and
+//! history, TOTP replay and recovery codes, and the notices mailed.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use blob::BlobStore;
+use identity::credentials::{
+    self, ChangeError, Login, PasswordPolicy, PolicyViolation, Protocol, Refusal, Throttle, Via, hash, totp,
+};
+use mailstore::Mailstore;
+use model::{AccountStatus, Address, Domain, Role, SpecialUse};
+use store::{Account, NewAccount, Store};
+
+const PASSWORD: &str = "Ardoise-Demo-2026";
+const NUMEN: &str = "12E0000001ABC";
+
+struct Fixture {
+    ms: Arc<Mailstore>,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
+    store.migrate().await.unwrap();
+    store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
+    let blobs = BlobStore::open(dir.path().join("blobs")).unwrap();
+    Fixture { ms: Mailstore::new(store, blobs), _dir: dir }
+}
+
+async fn create(f: &Fixture, local: &str, role: Role, status: AccountStatus, password: &str) -> Account {
+    f.ms.store()
+        .create_account(&NewAccount {
+            address: Address::parse(&format!("{local}@ac-test.fr")).unwrap(),
+            login: Some(local.replace('.', "")),
+            display_name: local.replace('.', " "),
+            role,
+            status,
+            quota_bytes: None,
+            org_unit: None,
+            password_hash: hash::hash_password(password),
+        })
+        .await
+        .unwrap()
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+async fn try_login(f: &Fixture, login: &str, secret: &str, protocol: Protocol, from: &str) -> Result<Via, Refusal> {
+    let attempt = Login { login, secret, protocol, peer: ip(from), client: Some("test") };
+    credentials::login(&f.ms, &attempt).await.map(|p| p.via)
+}
+
+async fn subjects(f: &Fixture, account: &Account) -> Vec<String> {
+    let store = f.ms.store();
+    let inbox = store.mailbox_by_special_use(account.id, SpecialUse::Inbox).await.unwrap().unwrap();
+    let mut out = Vec::new();
+    for m in store.messages(inbox.id).await.unwrap() {
+        out.push(store.blob_meta(&m.blob_hash).await.unwrap().unwrap().subject);
+    }
+    out
+}
+
+#[tokio::test]
+async fn passwords_states_and_the_journal() {
+    let f = fixture().await;
+    let claire = create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    create(&f, "eleve.test", Role::Student, AccountStatus::Active, PASSWORD).await;
+    create(&f, "paul.durand", Role::Teacher, AccountStatus::Suspended, PASSWORD).await;
+    create(&f, "jean.martin", Role::Teacher, AccountStatus::Provisional, NUMEN).await;
+
+    assert_eq!(
+        try_login(&f, "Claire.Martin@AC-test.fr", PASSWORD, Protocol::Imap, "10.0.0.1").await,
+        Ok(Via::Password)
+    );
+    assert_eq!(try_login(&f, "clairemartin", PASSWORD, Protocol::Smtp, "10.0.0.1").await, Ok(Via::Password));
+    assert_eq!(
+        try_login(&f, "claire.martin@ac-test.fr", "wrong", Protocol::Web, "10.0.0.1").await,
+        Err(Refusal::BadCredentials)
+    );
+    assert_eq!(
+        try_login(&f, "nobody@ac-test.fr", PASSWORD, Protocol::Imap, "10.0.0.1").await,
+        Err(Refusal::BadCredentials)
+    );
+    assert_eq!(
+        try_login(&f, "eleve.test@ac-test.fr", PASSWORD, Protocol::Web, "10.0.0.1").await,
+        Err(Refusal::Student)
+    );
+    assert_eq!(
+        try_login(&f, "paul.durand@ac-test.fr", PASSWORD, Protocol::Imap, "10.0.0.1").await,
+        Err(Refusal::Suspended)
+    );
+    // A provisional account logs in on the web only, to change its password.
+    assert_eq!(
+        try_login(&f, "jean.martin@ac-test.fr", NUMEN, Protocol::Imap, "10.0.0.1").await,
+        Err(Refusal::Provisional)
+    );
+    let web = Login {
+        login: "jean.martin@ac-test.fr",
+        secret: NUMEN,
+        protocol: Protocol::Web,
+        peer: ip("10.0.0.1"),
+        client: None,
+    };
+    assert!(credentials::login(&f.ms, &web).await.unwrap().must_change_password);
+    // A wrong password on a suspended account says nothing of its state.
+    assert_eq!(
+        try_login(&f, "paul.durand@ac-test.fr", "x", Protocol::Imap, "10.0.0.1").await,
+        Err(Refusal::BadCredentials)
+    );
+
+    let journal = f.ms.store().login_journal(claire.id, 10).await.unwrap();
+    let results: Vec<(&str, &str)> = journal.iter().map(|j| (j.protocol.as_str(), j.result.as_str())).collect();
+    assert_eq!(results, vec![("web", "bad"), ("smtp", "ok"), ("imap", "ok")]);
+    assert_eq!(journal[0].ip, "10.0.0.1");
+    assert_eq!(journal[0].client, "test");
+}
+
+#[tokio::test]
+async fn hostile_input_is_refused_fast_and_logged_harmlessly() {
+    let f = fixture().await;
+    let claire = create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let huge = "A".repeat(1 << 20);
+    let start = std::time::Instant::now();
+    assert_eq!(
+        try_login(&f, "claire.martin@ac-test.fr", &huge, Protocol::Imap, "10.0.0.9").await,
+        Err(Refusal::BadCredentials)
+    );
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    for login in ["a\0b\r\nc", "' OR 1=1; --", &"x".repeat(100_000)] {
+        assert_eq!(try_login(&f, login, PASSWORD, Protocol::Web, "10.0.0.9").await, Err(Refusal::BadCredentials));
+    }
+    let journal = f.ms.store().login_journal(claire.id, 10).await.unwrap();
+    assert_eq!(journal.len(), 1);
+    let (n, _) = f.ms.store().recent_failures(None, "10.0.0.9", 0).await.unwrap();
+    assert_eq!(n, 4, "every attempt journaled, with or without an account");
+}
+
+#[tokio::test]
+async fn brute_force_slows_the_attacker_not_the_owner() {
+    let f = fixture().await;
+    create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let tight = Throttle {
+        free: 2,
+        base: Duration::from_secs(60),
+        max: Duration::from_secs(600),
+        window: Duration::from_secs(3600),
+    };
+    let attempt = |secret: &'static str, from: &'static str, protocol| Login {
+        login: "claire.martin@ac-test.fr",
+        secret,
+        protocol,
+        peer: from.parse().unwrap(),
+        client: None,
+    };
+    // The owner has logged in from home before.
+    assert!(credentials::login_with(&f.ms, tight, tight, &attempt(PASSWORD, "10.0.0.1", Protocol::Imap)).await.is_ok());
+    // An attacker guesses from elsewhere, across protocols.
+    for protocol in [Protocol::Imap, Protocol::Web, Protocol::Smtp] {
+        let r = credentials::login_with(&f.ms, tight, tight, &attempt("guess", "10.6.6.6", protocol)).await;
+        assert_eq!(r.unwrap_err(), Refusal::BadCredentials);
+    }
+    // Now even the right password is not looked at from there.
+    let r = credentials::login_with(&f.ms, tight, tight, &attempt(PASSWORD, "10.6.6.6", Protocol::Web)).await;
+    assert!(matches!(r, Err(Refusal::Throttled { retry_after }) if retry_after > Duration::ZERO), "{r:?}");
+    // The owner still gets in, from home and from a new place.
+    assert!(credentials::login_with(&f.ms, tight, tight, &attempt(PASSWORD, "10.0.0.1", Protocol::Web)).await.is_ok());
+    assert!(credentials::login_with(&f.ms, tight, tight, &attempt(PASSWORD, "10.0.0.2", Protocol::Imap)).await.is_ok());
+}
+
+#[tokio::test]
+async fn per_address_throttle_spares_known_devices() {
+    let f = fixture().await;
+    create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let lax = Throttle { free: 100, ..Throttle::ACCOUNT_ADDRESS };
+    let per_address = Throttle { free: 2, base: Duration::from_secs(60), ..Throttle::ADDRESS };
+    let nat = "192.0.2.10";
+    let ok = Login {
+        login: "claire.martin@ac-test.fr",
+        secret: PASSWORD,
+        protocol: Protocol::Imap,
+        peer: ip(nat),
+        client: None,
+    };
+    assert!(credentials::login_with(&f.ms, lax, per_address, &ok).await.is_ok());
+    // Someone behind the same school NAT sprays other accounts.
+    for who in ["a@ac-test.fr", "b@ac-test.fr", "c@ac-test.fr"] {
+        let spray = Login { login: who, secret: "guess", protocol: Protocol::Web, peer: ip(nat), client: None };
+        let _ = credentials::login_with(&f.ms, lax, per_address, &spray).await;
+    }
+    let spray = Login { login: "d@ac-test.fr", secret: "guess", protocol: Protocol::Web, peer: ip(nat), client: None };
+    assert!(matches!(credentials::login_with(&f.ms, lax, per_address, &spray).await, Err(Refusal::Throttled { .. })));
+    // Claire logged in from this address before: she is not locked out.
+    assert!(credentials::login_with(&f.ms, lax, per_address, &ok).await.is_ok());
+}
+
+#[tokio::test]
+async fn totp_app_passwords_and_recovery_codes() {
+    let f = fixture().await;
+    let claire = create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let enrol = credentials::begin_totp(&f.ms, &claire, "Ardoise test").await.unwrap();
+    assert!(enrol.qr_svg.contains("<svg") && enrol.url.contains(&enrol.secret));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(credentials::confirm_totp(&f.ms, &claire, "000000x").await.unwrap().is_none());
+    let code = totp::code_at(&enrol.secret, now).unwrap();
+    let codes = credentials::confirm_totp(&f.ms, &claire, &code).await.unwrap().unwrap();
+    assert_eq!(codes.len(), 10);
+    // The same code again is a replay.
+    assert!(!credentials::verify_second_factor(&f.ms, &claire, &code).await.unwrap());
+    // The next step's code works once (one step of drift is allowed).
+    let next = totp::code_at(&enrol.secret, now + 30).unwrap();
+    assert!(credentials::verify_second_factor(&f.ms, &claire, &next).await.unwrap());
+    assert!(!credentials::verify_second_factor(&f.ms, &claire, &next).await.unwrap());
+    // Recovery codes work once each, with or without dashes and case.
+    assert!(credentials::verify_second_factor(&f.ms, &claire, &codes[0].to_uppercase()).await.unwrap());
+    assert!(!credentials::verify_second_factor(&f.ms, &claire, &codes[0]).await.unwrap());
+    assert_eq!(f.ms.store().recovery_codes_left(claire.id).await.unwrap(), 9);
+
+    // With TOTP on, IMAP and SMTP need an app password.
+    assert_eq!(
+        try_login(&f, "claire.martin@ac-test.fr", PASSWORD, Protocol::Imap, "10.0.0.1").await,
+        Err(Refusal::AppPasswordRequired)
+    );
+    let web = try_login(&f, "claire.martin@ac-test.fr", PASSWORD, Protocol::Web, "10.0.0.1").await;
+    assert_eq!(web, Ok(Via::Password));
+    let app = credentials::create_app_password(&f.ms, &claire, "Thunderbird", &["imap"]).await.unwrap();
+    assert!(matches!(
+        try_login(&f, "claire.martin@ac-test.fr", &app, Protocol::Imap, "10.0.0.1").await,
+        Ok(Via::AppPassword { .. })
+    ));
+    let sloppy = app.replace('-', "").to_uppercase();
+    assert!(try_login(&f, "claire.martin@ac-test.fr", &sloppy, Protocol::Imap, "10.0.0.1").await.is_ok());
+    // Scoped: not for SMTP, and never for the web.
+    assert_eq!(
+        try_login(&f, "claire.martin@ac-test.fr", &app, Protocol::Smtp, "10.0.0.1").await,
+        Err(Refusal::BadCredentials)
+    );
+    assert_eq!(
+        try_login(&f, "claire.martin@ac-test.fr", &app, Protocol::Web, "10.0.0.1").await,
+        Err(Refusal::BadCredentials)
+    );
+    let id = credentials::list_app_passwords(&f.ms, &claire).await.unwrap()[0].id;
+    assert!(credentials::revoke_app_password(&f.ms, &claire, id).await.unwrap());
+    assert_eq!(
+        try_login(&f, "claire.martin@ac-test.fr", &app, Protocol::Imap, "10.0.0.1").await,
+        Err(Refusal::BadCredentials)
+    );
+
+    let mailed = subjects(&f, &claire).await;
+    for s in [
+        "Validation en deux étapes activée",
+        "Code de secours utilisé",
+        "Nouveau mot de passe d'application",
+        "Mot de passe d'application révoqué",
+    ] {
+        assert!(mailed.iter().any(|m| m == s), "{s} not in {mailed:?}");
+    }
+}
+
+#[tokio::test]
+async fn first_login_change_follows_the_policy_and_history() {
+    let f = fixture().await;
+    let jean = create(&f, "jean.martin", Role::Teacher, AccountStatus::Provisional, NUMEN).await;
+    let policy = PasswordPolicy { history: 2, ..PasswordPolicy::default() };
+    let change = |current: &'static str, new: &'static str| {
+        let (ms, policy, jean) = (f.ms.clone(), policy.clone(), jean.clone());
+        async move { credentials::change_password(&ms, &policy, &jean, current, new, new).await }
+    };
+    assert!(matches!(change("wrong", "Vélo-Rouge-Matin-42!").await, Err(ChangeError::WrongCurrent)));
+    match change(NUMEN, "Xy-12e0000001abc-Z!").await {
+        Err(ChangeError::Policy(v)) => assert!(v.contains(&PolicyViolation::ContainsNumen), "{v:?}"),
+        other => panic!("{other:?}"),
+    }
+    match change(NUMEN, "Jean-Martin-Velo-42!").await {
+        Err(ChangeError::Policy(v)) => assert!(v.contains(&PolicyViolation::ContainsName), "{v:?}"),
+        other => panic!("{other:?}"),
+    }
+    change(NUMEN, "Vélo-Rouge-Matin-42!").await.unwrap();
+    let after = f.ms.store().account(jean.id).await.unwrap().unwrap();
+    assert_eq!(after.status, AccountStatus::Active);
+    assert!(try_login(&f, "jean.martin@ac-test.fr", "Vélo-Rouge-Matin-42!", Protocol::Imap, "10.0.0.1").await.is_ok());
+    assert_eq!(
+        try_login(&f, "jean.martin@ac-test.fr", NUMEN, Protocol::Imap, "10.0.0.1").await,
+        Err(Refusal::BadCredentials)
+    );
+    // The current password and the previous one are refused.
+    match change("Vélo-Rouge-Matin-42!", "Vélo-Rouge-Matin-42!").await {
+        Err(ChangeError::Policy(v)) => assert_eq!(v, vec![PolicyViolation::Reused]),
+        other => panic!("{other:?}"),
+    }
+    change("Vélo-Rouge-Matin-42!", "Cartable-Bleu-Soir-7?").await.unwrap();
+    match change("Cartable-Bleu-Soir-7?", "Vélo-Rouge-Matin-42!").await {
+        Err(ChangeError::Policy(v)) => assert_eq!(v, vec![PolicyViolation::Reused]),
+        other => panic!("{other:?}"),
+    }
+    let mailed = subjects(&f, &jean).await;
+    assert_eq!(mailed.iter().filter(|s| *s == "Votre mot de passe a été changé").count(), 2, "{mailed:?}");
+}
+
+#[tokio::test]
+async fn a_new_device_is_mailed_but_not_the_first_login() {
+    let f = fixture().await;
+    let claire = create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    try_login(&f, "claire.martin@ac-test.fr", PASSWORD, Protocol::Imap, "10.0.0.1").await.unwrap();
+    try_login(&f, "claire.martin@ac-test.fr", PASSWORD, Protocol::Imap, "10.0.0.1").await.unwrap();
+    assert!(subjects(&f, &claire).await.is_empty());
+    try_login(&f, "claire.martin@ac-test.fr", PASSWORD, Protocol::Web, "10.0.0.2").await.unwrap();
+    assert_eq!(subjects(&f, &claire).await, vec!["Nouvelle connexion à votre compte".to_owned()]);
+}
+
+/// The HR side of Jean: his NUMEN (keyed hash) and a secondary address.
+async fn hr_person(f: &Fixture, key: &identity::lifecycle::NumenKey, secondary: &str) -> Account {
+    let record = store::HrRecord {
+        numen_hash: key.hash(NUMEN),
+        civilite: "M.".into(),
+        nom: "Martin".into(),
+        prenom: "Jean".into(),
+        hr_role: "enseignant".into(),
+        hr_status: "actif".into(),
+        uai: None,
+        secondary_address: Some(secondary.into()),
+        effective_date: None,
+        departed_at: None,
+        prior_status: None,
+    };
+    let new = store::HrNewPerson {
+        record,
+        address: Address::parse("jean.martin@ac-test.fr").unwrap(),
+        login: "jmartin".into(),
+        display_name: "Jean Martin".into(),
+        role: Role::Teacher,
+        status: AccountStatus::Active,
+        org_unit: None,
+        quota_bytes: None,
+        password_hash: hash::hash_password(PASSWORD),
+    };
+    let batch = store::HrBatch { new: vec![new], ..Default::default() };
+    f.ms.store().apply_hr_batch(&batch, None).await.unwrap();
+    f.ms.store().account_by_login("jmartin").await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn reset_links_go_to_the_secondary_address_once() {
+    let f = fixture().await;
+    let key = identity::lifecycle::NumenKey::from_bytes([7; 32]);
+    let perso = create(&f, "jean.perso", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let jean = hr_person(&f, &key, "jean.perso@ac-test.fr").await;
+    let from = ip("10.0.0.5");
+    // Wrong NUMEN, unknown identifier: nothing sent, and nothing said.
+    credentials::request_reset(&f.ms, &key, "jmartin", "12E9999999ZZZ", from, "https://w").await.unwrap();
+    credentials::request_reset(&f.ms, &key, "personne", NUMEN, from, "https://w").await.unwrap();
+    assert!(subjects(&f, &perso).await.is_empty());
+    // The right pair: a link in the secondary mailbox.
+    credentials::request_reset(&f.ms, &key, "jmartin", &NUMEN.to_lowercase(), from, "https://w/").await.unwrap();
+    assert_eq!(subjects(&f, &perso).await, vec!["Réinitialisation de votre mot de passe".to_owned()]);
+    let inbox = f.ms.store().mailbox_by_special_use(perso.id, SpecialUse::Inbox).await.unwrap().unwrap();
+    let msg = &f.ms.store().messages(inbox.id).await.unwrap()[0];
+    let raw = std::fs::read(f.ms.blobs().path(&msg.blob_hash)).unwrap();
+    let text = mail_parser::MessageParser::default().parse(&raw).unwrap().body_text(0).unwrap().into_owned();
+    let token = text.split("jeton=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    assert!(text.contains("https://w/mot-de-passe/reinitialiser?jeton="), "{text}");
+    assert_eq!(credentials::reset_account(&f.ms, &token).await.unwrap().map(|a| a.id), Some(jean.id));
+    // A weak password keeps the token; a good one spends it.
+    let policy = PasswordPolicy::default();
+    assert!(matches!(
+        credentials::reset_password(&f.ms, &policy, &token, "court", "court").await,
+        Err(ChangeError::Policy(_))
+    ));
+    let done = credentials::reset_password(&f.ms, &policy, &token, "Vélo-Rouge-Matin-42!", "Vélo-Rouge-Matin-42!");
+    assert_eq!(done.await.unwrap().map(|a| a.id), Some(jean.id));
+    let again = credentials::reset_password(&f.ms, &policy, &token, "Cartable-Bleu-Soir-7?", "Cartable-Bleu-Soir-7?");
+    assert!(again.await.unwrap().is_none(), "single use");
+    assert!(try_login(&f, "jmartin", "Vélo-Rouge-Matin-42!", Protocol::Imap, "10.0.0.1").await.is_ok());
+    assert!(subjects(&f, &jean).await.contains(&"Votre mot de passe a été réinitialisé".to_owned()));
+    // Rate limited: at most three links an hour.
+    for _ in 0..4 {
+        credentials::request_reset(&f.ms, &key, "jmartin", NUMEN, ip("10.0.0.6"), "https://w").await.unwrap();
+    }
+    assert_eq!(subjects(&f, &perso).await.len(), 3);
+}

@@ -1,0 +1,133 @@
+//! QUOTA (RFC 9208) and the minimal ACL rights model (RFC 4314).
+//!
+//! Quota: one root per account, named "" (the whole mailbox set shares the
+//! account's storage), with the STORAGE resource in KiB from the account's
+//! `used_bytes` and `quota_bytes`. Limits are set by administrators, never
+//! over IMAP: SETQUOTA is refused.
+//!
+//! ACL: a user has every right on their own mailboxes and no one else has
+//! any yet; the shared namespace (`Partages/`) is declared by NAMESPACE for
+//! the delegation features to come. SETACL and DELETEACL are refused.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::command::{Body, RawName};
+use crate::reply::{Done, store_failure};
+use crate::session::Session;
+
+/// Every RFC 4314 right: what the owner holds on their mailboxes.
+pub(crate) const OWNER_RIGHTS: &str = "lrswipkxtea";
+/// Prefix of the (declared, still empty) shared namespace.
+pub(crate) const SHARED_PREFIX: &str = "Partages/";
+
+/// An IMAP quoted string (identifiers are short and on one line).
+fn quoted(s: &str) -> String {
+    let mut out = Vec::new();
+    crate::resp::string(&mut out, s.as_bytes(), true);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `used` and `limit` bytes as STORAGE KiB (rounded up).
+fn kib(bytes: i64) -> i64 {
+    (bytes.max(0) + 1023) / 1024
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
+    pub(crate) async fn quota_or_acl(&mut self, body: Body) -> Done {
+        match body {
+            Body::GetQuota(root) if root.is_empty() => match self.quota_line().await {
+                Ok(Some(line)) => {
+                    self.untagged(&line);
+                    Done::ok("GETQUOTA completed")
+                }
+                Ok(None) => Done::no("[NONEXISTENT] Aucun quota pour ce compte / No quota on this account"),
+                Err(done) => done,
+            },
+            Body::GetQuota(_) => Done::no("[NONEXISTENT] No such quota root (the only one is \"\")"),
+            Body::GetQuotaRoot(mailbox) => {
+                let name = match self.own_mailbox(&mailbox).await {
+                    Ok(n) => n,
+                    Err(done) => return done,
+                };
+                let quota = match self.quota_line().await {
+                    Ok(q) => q,
+                    Err(done) => return done,
+                };
+                let roots = if quota.is_some() { " \"\"" } else { "" };
+                let line = format!("QUOTAROOT {}{roots}", String::from_utf8_lossy(&self.encode_name(&name)));
+                self.untagged(&line);
+                if let Some(q) = quota {
+                    self.untagged(&q);
+                }
+                Done::ok("GETQUOTAROOT completed")
+            }
+            Body::SetQuota => {
+                Done::no("[NOPERM] Les quotas sont fixes par l'administration / Quotas are set by administrators")
+            }
+            Body::MyRights(mailbox) => match self.own_mailbox(&mailbox).await {
+                Ok(name) => {
+                    let line = format!("MYRIGHTS {} {OWNER_RIGHTS}", String::from_utf8_lossy(&self.encode_name(&name)));
+                    self.untagged(&line);
+                    Done::ok("MYRIGHTS completed")
+                }
+                Err(done) => done,
+            },
+            Body::GetAcl(mailbox) => match self.own_mailbox(&mailbox).await {
+                Ok(name) => {
+                    let me = self.account.as_ref().map(|a| a.address.to_string()).unwrap_or_default();
+                    let mut line = format!("ACL {} ", String::from_utf8_lossy(&self.encode_name(&name)));
+                    line.push_str(&quoted(&me));
+                    line.push_str(&format!(" {OWNER_RIGHTS}"));
+                    self.untagged(&line);
+                    Done::ok("GETACL completed")
+                }
+                Err(done) => done,
+            },
+            Body::ListRights { mailbox, identifier } => match self.own_mailbox(&mailbox).await {
+                Ok(name) => {
+                    let mut line = format!("LISTRIGHTS {} ", String::from_utf8_lossy(&self.encode_name(&name)));
+                    line.push_str(&quoted(&identifier));
+                    // Nothing is granted by default; any right could be (once delegation exists).
+                    line.push_str(" \"\" l r s w i p k x t e a");
+                    self.untagged(&line);
+                    Done::ok("LISTRIGHTS completed")
+                }
+                Err(done) => done,
+            },
+            Body::SetAcl => {
+                Done::no("[NOPERM] Le partage de dossiers arrive plus tard / Sharing folders is not available yet")
+            }
+            _ => Done::bad("Command not valid here"),
+        }
+    }
+
+    /// The account's `QUOTA` line, read fresh (deliveries change it).
+    async fn quota_line(&self) -> Result<Option<String>, Done> {
+        let id = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        let account = match self.mailstore.store().account(id).await {
+            Ok(Some(a)) => a,
+            Ok(None) => return Err(Done::no("[NONEXISTENT] Account gone")),
+            Err(e) => return Err(store_failure(e)),
+        };
+        Ok(account.quota_bytes.map(|q| format!("QUOTA \"\" (STORAGE {} {})", kib(account.used_bytes), kib(q))))
+    }
+
+    /// The decoded name of one of the user's mailboxes, which must exist.
+    async fn own_mailbox(&self, raw: &RawName) -> Result<String, Done> {
+        let name = self.decode_name(raw)?;
+        self.find_mailbox(&name).await?;
+        Ok(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn storage_is_in_kib_rounded_up() {
+        assert_eq!(super::kib(0), 0);
+        assert_eq!(super::kib(1), 1);
+        assert_eq!(super::kib(1024), 1);
+        assert_eq!(super::kib(1025), 2);
+        assert_eq!(super::kib(-5), 0);
+    }
+}

@@ -1,0 +1,333 @@
+//! SORT and THREAD (RFC 5256, with DISPLAYFROM/DISPLAYTO of RFC 5957) over
+//! the messages a search matched, from the metadata kept at delivery.
+//!
+//! THREAD=REFERENCES follows the RFC's algorithm with two simplifications,
+//! both visible only on odd mail: placeholder containers (a referenced
+//! message that is not in the mailbox) are always dropped and their
+//! children promoted, and roots are not merged by subject (use
+//! ORDEREDSUBJECT for that).
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use mailstore::analyse::EnvelopeAddress;
+use store::MessageRow;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::command::{SearchKey, SortBy, SortKey};
+use crate::reply::Done;
+use crate::search::Meta;
+use crate::session::Session;
+
+/// Deepest nesting written in a THREAD response; deeper replies are listed
+/// as siblings of the last level.
+const MAX_THREAD_DEPTH: usize = 100;
+
+/// The base subject (RFC 5256 section 2.1): without `Re:`, `Fwd:`,
+/// `[list]` prefixes and `(fwd)` trailers, lower-cased, spaces collapsed.
+pub(crate) fn base_subject(subject: &str) -> String {
+    let mut s: String = subject.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    loop {
+        let before = s.clone();
+        while let Some(rest) = s.strip_suffix("(fwd)") {
+            s = rest.trim_end().to_owned();
+        }
+        loop {
+            let t = s.trim_start();
+            let mut rest = t;
+            while let Some(r) = strip_blob(rest) {
+                rest = r.trim_start();
+            }
+            let leader = ["re", "fwd", "fw"].iter().find_map(|p| rest.strip_prefix(p));
+            let after = leader.map(|r| {
+                let r = r.trim_start();
+                strip_blob(r).unwrap_or(r).trim_start()
+            });
+            match after.and_then(|r| r.strip_prefix(':')) {
+                Some(r) => s = r.trim_start().to_owned(),
+                None => {
+                    // A leading [blob] goes too, unless it is all there is.
+                    match strip_blob(t) {
+                        Some(r) if !r.trim().is_empty() => s = r.trim_start().to_owned(),
+                        _ => break,
+                    }
+                }
+            }
+        }
+        if let Some(inner) = s.strip_prefix("[fwd:").and_then(|r| r.strip_suffix(']')) {
+            s = inner.trim().to_owned();
+        }
+        if s == before {
+            return s;
+        }
+    }
+}
+
+fn strip_blob(s: &str) -> Option<&str> {
+    let rest = s.strip_prefix('[')?;
+    let end = rest.find(']')?;
+    if rest[..end].contains('[') {
+        return None;
+    }
+    Some(&rest[end + 1..])
+}
+
+fn first_mailbox(list: &[EnvelopeAddress]) -> String {
+    list.first().map(|a| a.mailbox.to_lowercase()).unwrap_or_default()
+}
+
+fn first_display(list: &[EnvelopeAddress]) -> String {
+    list.first()
+        .map(|a| match &a.name {
+            Some(n) if !n.trim().is_empty() => n.to_lowercase(),
+            _ => a.address().to_lowercase(),
+        })
+        .unwrap_or_default()
+}
+
+/// One sort value.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Value {
+    Number(i64),
+    Text(String),
+}
+
+fn value(by: SortBy, row: &MessageRow, meta: Option<&Meta>) -> Value {
+    let analysis = meta.and_then(|m| m.analysis.as_ref());
+    let env = analysis.map(|a| &a.envelope);
+    let text = |f: &dyn Fn(&mailstore::analyse::Envelope) -> String| Value::Text(env.map(f).unwrap_or_default());
+    match by {
+        SortBy::Arrival => Value::Number(row.internal_date),
+        SortBy::Date => Value::Number(meta.and_then(|m| m.sent_date).unwrap_or(row.internal_date)),
+        SortBy::Size => Value::Number(row.size),
+        SortBy::Subject => Value::Text(base_subject(analysis.map(|a| a.subject.as_str()).unwrap_or(""))),
+        SortBy::From => text(&|e| first_mailbox(&e.from)),
+        SortBy::To => text(&|e| first_mailbox(&e.to)),
+        SortBy::Cc => text(&|e| first_mailbox(&e.cc)),
+        SortBy::DisplayFrom => text(&|e| first_display(&e.from)),
+        SortBy::DisplayTo => text(&|e| first_display(&e.to)),
+    }
+}
+
+/// A message's date for threading: sent date, else arrival.
+fn date_of(row: &MessageRow, meta: Option<&Meta>) -> i64 {
+    meta.and_then(|m| m.sent_date).unwrap_or(row.internal_date)
+}
+
+struct Node {
+    /// Position in the matched rows; `None` for a message only referenced.
+    msg: Option<usize>,
+    parent: Option<usize>,
+    children: Vec<usize>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
+    pub(crate) async fn sort(&mut self, uid: bool, criteria: &[SortKey], key: &SearchKey) -> Done {
+        let matched = match self.matching(key, true).await {
+            Ok(m) => m,
+            Err(done) => return done,
+        };
+        let keyed: Vec<(Vec<Value>, u32, i64)> = matched
+            .rows
+            .iter()
+            .map(|(seq, row)| {
+                let meta = matched.metas.get(&row.blob_hash);
+                (criteria.iter().map(|c| value(c.by, row, meta)).collect(), *seq, row.uid)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..keyed.len()).collect();
+        order.sort_by(|&a, &b| {
+            for (i, c) in criteria.iter().enumerate() {
+                let o = keyed[a].0[i].cmp(&keyed[b].0[i]);
+                let o = if c.reverse { o.reverse() } else { o };
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            keyed[a].1.cmp(&keyed[b].1)
+        });
+        let mut line = String::from("SORT");
+        for i in order {
+            line.push_str(&format!(" {}", if uid { keyed[i].2 } else { i64::from(keyed[i].1) }));
+        }
+        self.untagged(&line);
+        Done::ok(if uid { "UID SORT completed" } else { "SORT completed" })
+    }
+
+    pub(crate) async fn thread(&mut self, uid: bool, references: bool, key: &SearchKey) -> Done {
+        let matched = match self.matching(key, true).await {
+            Ok(m) => m,
+            Err(done) => return done,
+        };
+        let rows = &matched.rows;
+        let dates: Vec<i64> = rows.iter().map(|(_, r)| date_of(r, matched.metas.get(&r.blob_hash))).collect();
+        let numbers: Vec<i64> = rows.iter().map(|(seq, r)| if uid { r.uid } else { i64::from(*seq) }).collect();
+        let by_date = |a: &usize, b: &usize| dates[*a].cmp(&dates[*b]).then(a.cmp(b));
+        let mut nodes: Vec<Node> = Vec::new();
+        if references {
+            link_references(&matched, &mut nodes);
+        } else {
+            let mut groups: HashMap<String, usize> = HashMap::new();
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_by(by_date);
+            for i in order {
+                let (_, row) = &rows[i];
+                let subject = matched.metas.get(&row.blob_hash).and_then(|m| m.analysis.as_ref());
+                let base = base_subject(subject.map(|a| a.subject.as_str()).unwrap_or(""));
+                nodes.push(Node { msg: Some(i), parent: None, children: Vec::new() });
+                let me = nodes.len() - 1;
+                match groups.get(&base) {
+                    Some(&first) => {
+                        nodes[me].parent = Some(first);
+                        nodes[first].children.push(me);
+                    }
+                    None => {
+                        groups.insert(base, me);
+                    }
+                }
+            }
+        }
+        // Every node now holds a message; order siblings and roots by date.
+        let key_of = |n: &Node| n.msg.map(|m| (dates[m], m)).unwrap_or((i64::MAX, usize::MAX));
+        let keys: Vec<(i64, usize)> = nodes.iter().map(key_of).collect();
+        for n in nodes.iter_mut() {
+            n.children.sort_by_key(|c| keys[*c]);
+        }
+        let mut roots: Vec<usize> = (0..nodes.len()).filter(|i| nodes[*i].parent.is_none()).collect();
+        roots.sort_by_key(|r| keys[*r]);
+        let mut line = String::from("THREAD ");
+        for r in roots {
+            line.push('(');
+            render(&nodes, &numbers, r, 0, &mut line);
+            line.push(')');
+        }
+        self.untagged(line.trim_end());
+        Done::ok(if uid { "UID THREAD completed" } else { "THREAD completed" })
+    }
+}
+
+/// `n` then its replies: one reply follows inline, several go in
+/// parentheses each (RFC 5256 section 4).
+fn render(nodes: &[Node], numbers: &[i64], mut n: usize, depth: usize, out: &mut String) {
+    loop {
+        out.push_str(&numbers[nodes[n].msg.unwrap_or(0)].to_string());
+        match nodes[n].children.as_slice() {
+            [] => return,
+            [only] => {
+                out.push(' ');
+                n = *only;
+            }
+            many => {
+                out.push(' ');
+                for c in many {
+                    out.push('(');
+                    if depth < MAX_THREAD_DEPTH {
+                        render(nodes, numbers, *c, depth + 1, out);
+                    } else {
+                        out.push_str(&numbers[nodes[*c].msg.unwrap_or(0)].to_string());
+                    }
+                    out.push(')');
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Links messages by Message-ID, In-Reply-To and References, then drops
+/// the containers of messages not in the result, promoting their replies.
+fn link_references(matched: &crate::search::Matched, nodes: &mut Vec<Node>) {
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut node_for = |id: &str, nodes: &mut Vec<Node>| -> usize {
+        *by_id.entry(id.to_owned()).or_insert_with(|| {
+            nodes.push(Node { msg: None, parent: None, children: Vec::new() });
+            nodes.len() - 1
+        })
+    };
+    let is_ancestor = |nodes: &Vec<Node>, maybe: usize, of: usize| {
+        let mut cur = Some(of);
+        let mut steps = 0;
+        while let Some(c) = cur {
+            if c == maybe || steps > 10_000 {
+                return true;
+            }
+            cur = nodes[c].parent;
+            steps += 1;
+        }
+        false
+    };
+    let link = |nodes: &mut Vec<Node>, parent: usize, child: usize| {
+        if nodes[child].parent.is_none() && !is_ancestor(nodes, child, parent) {
+            nodes[child].parent = Some(parent);
+        }
+    };
+    for (i, (_, row)) in matched.rows.iter().enumerate() {
+        let analysis = matched.metas.get(&row.blob_hash).and_then(|m| m.analysis.as_ref());
+        let own = row.msgid_header.clone().unwrap_or_else(|| format!("\u{0}{i}"));
+        let mut me = node_for(&own, nodes);
+        if nodes[me].msg.is_some() {
+            me = node_for(&format!("\u{0}dup{i}"), nodes);
+        }
+        nodes[me].msg = Some(i);
+        let Some(a) = analysis else { continue };
+        let irt = a.envelope.in_reply_to.as_deref().map(|s| s.trim().trim_start_matches('<').trim_end_matches('>'));
+        let mut chain: Vec<&str> = a.references.iter().map(String::as_str).filter(|r| Some(*r) != irt).collect();
+        chain.extend(irt);
+        let mut prev: Option<usize> = None;
+        for id in &chain {
+            let n = node_for(id, nodes);
+            if let Some(p) = prev {
+                link(nodes, p, n);
+            }
+            prev = Some(n);
+        }
+        if let Some(p) = prev {
+            // The message's own parent is its last reference, whatever was guessed before.
+            nodes[me].parent = None;
+            if !is_ancestor(nodes, me, p) {
+                nodes[me].parent = Some(p);
+            }
+        }
+    }
+    // Drop containers without a message: their children move up.
+    let mut kept: Vec<Option<usize>> = vec![None; nodes.len()];
+    let mut out: Vec<Node> = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if n.msg.is_some() {
+            kept[i] = Some(out.len());
+            out.push(Node { msg: n.msg, parent: None, children: Vec::new() });
+        }
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        let Some(me) = kept[i] else { continue };
+        let mut up = n.parent;
+        let mut steps = 0;
+        while let Some(p) = up {
+            if kept[p].is_some() || steps > 10_000 {
+                break;
+            }
+            up = nodes[p].parent;
+            steps += 1;
+        }
+        if let Some(parent) = up.and_then(|p| kept[p]) {
+            out[me].parent = Some(parent);
+            out[parent].children.push(me);
+        }
+    }
+    *nodes = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base_subject;
+
+    #[test]
+    fn base_subjects() {
+        assert_eq!(base_subject("Re: Conseil de classe"), "conseil de classe");
+        assert_eq!(base_subject("RE: [Profs] Fwd: re:  Conseil   de classe (fwd)"), "conseil de classe");
+        assert_eq!(base_subject("[Fwd: Réunion]"), "réunion");
+        assert_eq!(base_subject("[Profs]"), "[profs]");
+        assert_eq!(base_subject("Reunion"), "reunion");
+        assert_eq!(base_subject(""), "");
+    }
+}

@@ -1,0 +1,91 @@
+//! SEARCH TEXT / BODY through the full-text index, and the end of sessions
+//! whose account access is revoked.
+
+mod common;
+
+use common::Fixture;
+
+const REUNION: &[u8] = b"From: =?UTF-8?Q?H=C3=A9l=C3=A8ne_Roux?= <helene.roux@ac-demo.fr>\r\n\
+To: claire.martin@ac-demo.fr\r\nSubject: =?UTF-8?Q?R=C3=A9union_de_rentr=C3=A9e?=\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\
+L'ordre du jour est en pi\xc3\xa8ce jointe.\r\n\
+--b\r\nContent-Type: application/pdf; name=\"planning-conseil.pdf\"\r\n\
+Content-Disposition: attachment; filename=\"planning-conseil.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+JVBERi0xLjQK\r\n--b--\r\n";
+
+const CANTINE: &[u8] = b"From: Paul Durand <paul.durand@ac-demo.fr>\r\nTo: claire.martin@ac-demo.fr\r\n\
+Subject: Cantine\r\n\r\nLe menu de la semaine: gratin, compote.\r\n";
+
+#[tokio::test]
+async fn text_and_body_go_through_the_index() {
+    let f = Fixture::new().await;
+    f.deliver(REUNION).await;
+    f.deliver(CANTINE).await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    assert_eq!(c.cmd("a", "SEARCH TEXT reunion").await, "* SEARCH 1\r\na OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("b", "SEARCH TEXT \"RÉUNION\"").await, "* SEARCH 1\r\nb OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("c", "SEARCH BODY planning-conseil").await, "* SEARCH 1\r\nc OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("d", "SEARCH BODY reunion").await, "* SEARCH\r\nd OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("e", "SEARCH TEXT helene").await, "* SEARCH 1\r\ne OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("g", "SEARCH TEXT introuvable").await, "* SEARCH\r\ng OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("h", "SEARCH NOT TEXT reunion").await, "* SEARCH 2\r\nh OK SEARCH completed\r\n");
+    assert_eq!(
+        c.cmd("i", "UID SEARCH OR BODY gratin TEXT reunion").await,
+        "* SEARCH 1 2\r\ni OK UID SEARCH completed\r\n"
+    );
+    assert_eq!(c.cmd("j", "SEARCH TEXT menu FROM paul").await, "* SEARCH 2\r\nj OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("k", "SEARCH TEXT menu FROM helene").await, "* SEARCH\r\nk OK SEARCH completed\r\n");
+    // SUBJECT and FROM stay substring searches on the metadata, accents folded.
+    assert_eq!(c.cmd("k1", "SEARCH SUBJECT reunion").await, "* SEARCH 1\r\nk1 OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("k2", "SEARCH FROM \"HÉLÈNE R\"").await, "* SEARCH 1\r\nk2 OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("k3", "SEARCH SUBJECT union").await, "* SEARCH 1\r\nk3 OK SEARCH completed\r\n");
+    // Another mailbox holding the same content is not searched from this one.
+    c.cmd("m", "CREATE Archives").await;
+    c.cmd("n", "MOVE 1 Archives").await;
+    assert_eq!(c.cmd("o", "SEARCH TEXT reunion").await, "* SEARCH\r\no OK SEARCH completed\r\n");
+    c.cmd("p", "SELECT Archives").await;
+    assert_eq!(c.cmd("q", "SEARCH TEXT reunion").await, "* SEARCH 1\r\nq OK SEARCH completed\r\n");
+}
+
+#[tokio::test]
+async fn other_accounts_and_expunged_messages_are_not_found() {
+    let f = Fixture::new().await;
+    let paul = common::create(&f.ms, "paul.durand", model::Role::Teacher, model::AccountStatus::Active).await;
+    f.ms.deliver(REUNION, &[paul.id], 1_767_225_600).await.unwrap();
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    assert_eq!(c.cmd("a", "SEARCH TEXT reunion").await, "* SEARCH\r\na OK SEARCH completed\r\n");
+    f.deliver(REUNION).await;
+    assert_eq!(c.cmd("b", "SEARCH TEXT reunion").await, "* SEARCH\r\n* 1 EXISTS\r\nb OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("c", "SEARCH TEXT reunion").await, "* SEARCH 1\r\nc OK SEARCH completed\r\n");
+    let index = f.ms.search_index().unwrap().clone();
+    assert_eq!(index.len(), 1, "one document for the content both received");
+    c.cmd("d", "STORE 1 +FLAGS (\\Deleted)").await;
+    c.cmd("e", "EXPUNGE").await;
+    assert_eq!(c.cmd("g", "SEARCH TEXT reunion").await, "* SEARCH\r\ng OK SEARCH completed\r\n");
+    assert_eq!(index.len(), 1, "Paul still holds the content: its document stays");
+}
+
+#[tokio::test]
+async fn revoked_access_closes_waiting_and_idle_sessions() {
+    let f = Fixture::new().await;
+    let mut waiting = f.connect();
+    waiting.login().await;
+    let mut idle = f.connect();
+    idle.login().await;
+    idle.cmd("s", "SELECT INBOX").await;
+    idle.send(b"i IDLE\r\n").await;
+    idle.read_until("+ ").await;
+    let started = tokio::time::Instant::now();
+    f.ms.revoke_access(f.claire.id);
+    let bye = "* BYE Acces au compte retire / Account access revoked\r\n";
+    assert_eq!(waiting.read_until("* BYE").await, bye);
+    assert_eq!(idle.read_until("* BYE").await, bye);
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert!(waiting.closed().await);
+    assert!(idle.closed().await);
+}

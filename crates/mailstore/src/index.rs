@@ -1,0 +1,274 @@
+//! Keeping the full-text index ([`search::Index`]) in step with the store.
+//!
+//! The index is derived data and never part of the durability promise: a
+//! delivery is acknowledged once blob and rows are durable, and its document
+//! is handed to the index writer right after, without waiting for a commit.
+//! A background task commits pending documents every [`COMMIT_EVERY`] (a
+//! search commits first anyway, so a client always finds what it was told
+//! was stored). Each commit records the highest message row id indexed; on
+//! start the index catches up from a little below that watermark
+//! ([`CATCH_UP_MARGIN`] rows, since concurrent deliveries may reach the
+//! index out of row order), re-reading those blobs. Re-adding is idempotent.
+//!
+//! Expunge removes a document only when no message of any account still
+//! has that content (copies and circulars share blobs). A stale account in
+//! a document is harmless: every search result is intersected with the
+//! store's messages.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use model::{AccountId, BlobId, MailboxId, MessageId};
+use search::{Document, Field};
+
+use crate::analyse::{Analysis, EnvelopeAddress};
+use crate::{Error, Mailstore, analyse};
+
+/// How often pending index changes are committed.
+pub const COMMIT_EVERY: Duration = Duration::from_secs(1);
+/// Rows below the watermark re-indexed on start.
+pub const CATCH_UP_MARGIN: i64 = 1_000;
+/// Rows read per catch-up query.
+const CATCH_UP_BATCH: i64 = 500;
+
+fn names(list: &[EnvelopeAddress], out: &mut String) {
+    for a in list {
+        if let Some(n) = &a.name {
+            out.push_str(n);
+            out.push(' ');
+        }
+        out.push_str(&a.address());
+        out.push(' ');
+    }
+}
+
+/// The searchable content of an analysed message.
+pub fn document_of(a: &Analysis) -> Document {
+    let e = &a.envelope;
+    let (mut from, mut recipients) = (String::new(), String::new());
+    names(&e.from, &mut from);
+    names(&e.to, &mut recipients);
+    names(&e.cc, &mut recipients);
+    let attachments: Vec<&str> = a.attachments.iter().filter_map(|x| x.file_name.as_deref()).collect();
+    Document { subject: a.subject.clone(), from, recipients, body: a.text.clone(), attachments: attachments.join(" ") }
+}
+
+impl Mailstore {
+    /// Opens the full-text index in `dir`, starts its committer, and catches
+    /// up with messages stored since its last commit (in the background).
+    pub fn enable_search(self: &Arc<Self>, dir: &Path) -> Result<(), search::Error> {
+        let index = Arc::new(search::Index::open(dir)?);
+        if self.search.set(index.clone()).is_err() {
+            return Ok(());
+        }
+        tokio::spawn(commit_loop(Arc::downgrade(&index)));
+        let me = self.clone();
+        tokio::spawn(async move {
+            match me.reindex(false).await {
+                Ok(n) if n > 0 => tracing::info!(messages = n, "search index caught up"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "search index catch-up failed"),
+            }
+        });
+        Ok(())
+    }
+
+    /// Rebuilds the index in `dir` from the store and the blobs, in the
+    /// foreground (the server must be stopped: the index has one writer).
+    /// Returns the number of messages read.
+    pub async fn rebuild_search(&self, dir: &Path) -> Result<u64, search::Error> {
+        let index = Arc::new(search::Index::open(dir)?);
+        if self.search.set(index).is_err() {
+            return Err(search::Error::Query("search index already open".into()));
+        }
+        self.reindex(true).await.map_err(|e| search::Error::Query(e.to_string()))
+    }
+
+    /// The full-text index in memory (tests).
+    pub fn enable_search_in_memory(&self) -> Result<(), search::Error> {
+        let _ = self.search.set(Arc::new(search::Index::in_memory()?));
+        Ok(())
+    }
+
+    /// The index, when enabled.
+    pub fn search_index(&self) -> Option<&Arc<search::Index>> {
+        self.search.get()
+    }
+
+    /// Blobs of `account` whose `fields` contain the words of `text`:
+    /// `Ok(None)` when no index is enabled, `Ok(Some(None))` when the text
+    /// has no word (matches everything).
+    pub async fn search_text(
+        &self,
+        account: AccountId,
+        fields: &[Field],
+        text: &str,
+    ) -> Result<Option<Option<HashSet<BlobId>>>, search::Error> {
+        let Some(index) = self.search.get().cloned() else { return Ok(None) };
+        let (fields, text) = (fields.to_vec(), text.to_owned());
+        let found = tokio::task::spawn_blocking(move || index.search(account, &fields, &text))
+            .await
+            .map_err(|e| search::Error::Query(e.to_string()))??;
+        Ok(Some(found.map(|set| set.iter().filter_map(|h| BlobId::from_hex(h)).collect())))
+    }
+
+    /// Hands a just-stored message to the index: one document for the
+    /// content, listing every account that received it.
+    pub(crate) fn index_delivered(&self, analysis: &Analysis, blob: &BlobId, rows: &[(AccountId, MessageId)]) {
+        let Some(index) = self.search.get() else { return };
+        let Some(highest) = rows.iter().map(|(_, m)| *m).max() else { return };
+        let doc = document_of(analysis);
+        let mut accounts: Vec<AccountId> = rows.iter().map(|(a, _)| *a).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        let add = || {
+            if let Err(e) = index.add(&accounts, blob.as_str(), &doc, highest as u64) {
+                tracing::warn!(error = %e, "indexing a delivery failed; a reindex will catch up");
+            }
+        };
+        // Adding may wait for a commit in progress: tell the runtime, when it
+        // can move other tasks away (it cannot on a single-threaded one).
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(add),
+            _ => add(),
+        }
+    }
+
+    /// The contents of the messages `uids` of `mailbox`, when indexing.
+    pub(crate) async fn blobs_for_index(&self, mailbox: MailboxId, uids: &[i64]) -> Vec<BlobId> {
+        let (Some(_), Some(first), Some(last)) = (self.search.get(), uids.iter().min(), uids.iter().max()) else {
+            return Vec::new();
+        };
+        let wanted: HashSet<i64> = uids.iter().copied().collect();
+        match self.store.messages_between(mailbox, *first, *last).await {
+            Ok(rows) => rows.into_iter().filter(|r| wanted.contains(&r.uid)).map(|r| r.blob_hash).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Removes from the index the contents no message holds any more. An
+    /// account that expunged its copy stays listed in the document of a
+    /// content others still hold: harmless, since every search result is
+    /// intersected with the account's own messages.
+    pub(crate) async fn index_expunged(&self, _account: AccountId, blobs: Vec<BlobId>) {
+        let Some(index) = self.search.get() else { return };
+        for blob in blobs {
+            match self.store.blob_held(&blob).await {
+                Ok(false) => index.remove(blob.as_str()),
+                Ok(true) => {}
+                Err(e) => tracing::warn!(error = %e, "index removal skipped"),
+            }
+        }
+    }
+
+    /// Indexes messages above the watermark (less the margin), or every
+    /// message after clearing the index when `from_scratch`. Returns the
+    /// number of messages read.
+    pub async fn reindex(&self, from_scratch: bool) -> Result<u64, Error> {
+        let Some(index) = self.search.get().cloned() else { return Ok(0) };
+        let mut after = if from_scratch {
+            index.clear().map_err(|e| Error::Blob(std::io::Error::other(e.to_string())))?;
+            0
+        } else {
+            (index.watermark() as i64 - CATCH_UP_MARGIN).max(0)
+        };
+        let mut count = 0;
+        loop {
+            let rows = self.store.messages_after(after, CATCH_UP_BATCH).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            for row in rows {
+                let raw = match self.blobs.get(&row.blob_hash).await {
+                    Ok(raw) => raw,
+                    Err(e) => {
+                        tracing::warn!(error = %e, blob = %row.blob_hash, "blob unreadable, not indexed");
+                        continue;
+                    }
+                };
+                let doc = document_of(&analyse::analyse(&raw));
+                if let Err(e) = index.add(&[row.account_id], row.blob_hash.as_str(), &doc, row.id as u64) {
+                    tracing::warn!(error = %e, "indexing failed");
+                }
+                count += 1;
+            }
+            let ix = index.clone();
+            let _ = tokio::task::spawn_blocking(move || ix.commit()).await;
+        }
+        let ix = index.clone();
+        let _ = tokio::task::spawn_blocking(move || ix.commit()).await;
+        Ok(count)
+    }
+}
+
+/// Commits pending changes regularly while the index is alive.
+async fn commit_loop(index: std::sync::Weak<search::Index>) {
+    let mut tick = tokio::time::interval(COMMIT_EVERY);
+    loop {
+        tick.tick().await;
+        let Some(ix) = index.upgrade() else { return };
+        if ix.pending() == search::Pending::Nothing {
+            continue;
+        }
+        match tokio::task::spawn_blocking(move || ix.commit()).await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "search index commit failed"),
+            Err(e) => tracing::warn!(error = %e, "search index commit panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use model::{AccountStatus, Address, Domain, Role};
+    use search::Field;
+    use store::{NewAccount, Store};
+
+    use crate::Mailstore;
+
+    const MAIL: &[u8] = b"From: =?UTF-8?Q?H=C3=A9l=C3=A8ne?= <helene@ac-test.fr>\r\nTo: a@ac-test.fr\r\n\
+Subject: =?UTF-8?Q?R=C3=A9union?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nOrdre du jour\r\n--b\r\nContent-Type: application/pdf\r\n\
+Content-Disposition: attachment; filename=\"budget-2026.pdf\"\r\n\r\nxx\r\n--b--\r\n";
+
+    #[tokio::test]
+    async fn catch_up_indexes_what_was_stored_before_and_expunge_removes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
+        store.migrate().await.unwrap();
+        store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
+        let account = store
+            .create_account(&NewAccount {
+                address: Address::parse("a@ac-test.fr").unwrap(),
+                login: None,
+                display_name: "A".into(),
+                role: Role::Teacher,
+                status: AccountStatus::Active,
+                quota_bytes: None,
+                org_unit: None,
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        let ms = Mailstore::new(store, blob::BlobStore::open(dir.path().join("blobs")).unwrap());
+        // Stored while no index existed (or before a crash).
+        let stored = ms.deliver(MAIL, &[account.id], 0).await.unwrap();
+        ms.enable_search_in_memory().unwrap();
+        let find = |text: &'static str| {
+            let ms = ms.clone();
+            async move { ms.search_text(account.id, &Field::ALL, text).await.unwrap().unwrap().unwrap().len() }
+        };
+        assert_eq!(find("reunion").await, 0);
+        assert_eq!(ms.reindex(false).await.unwrap(), 1);
+        assert_eq!(find("reunion").await, 1);
+        assert_eq!(find("helene").await, 1);
+        assert_eq!(find("budget").await, 1);
+        assert_eq!(find("ordre jour").await, 1);
+        assert_eq!(find("absent").await, 0);
+        assert_eq!(ms.search_index().unwrap().watermark(), 1);
+        ms.expunge(account.id, stored[0].mailbox, &[stored[0].uid]).await.unwrap();
+        assert_eq!(find("reunion").await, 0);
+        assert!(ms.search_index().unwrap().is_empty());
+    }
+}

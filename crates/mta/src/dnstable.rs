@@ -1,0 +1,200 @@
+//! A static DNS table for message authentication, for tests and closed networks.
+//!
+//! With a table, every SPF, DKIM and DMARC lookup is answered from it and never
+//! from the network: a name that is not in the table does not exist. The file
+//! format is one record per line, `name TXT value` (the value may be quoted;
+//! `#` starts a comment):
+//!
+//! ```text
+//! ac-demo.fr                      TXT "v=spf1 ip4:127.0.0.2 -all"
+//! ardoise._domainkey.ac-demo.fr   TXT "v=DKIM1; k=rsa; p=MIIB..."
+//! _dmarc.ac-demo.fr               TXT "v=DMARC1; p=reject"
+//! ```
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use mail_auth::common::parse::TxtRecordParser;
+use mail_auth::common::verify::DomainKey;
+use mail_auth::dmarc::Dmarc;
+use mail_auth::spf::Spf;
+use mail_auth::{DnssecStatus, MX, RecordSet, ResolverCache, Txt};
+
+/// TXT records by lower-case name without the final dot.
+#[derive(Debug, Default, Clone)]
+pub struct DnsTable {
+    txt: HashMap<String, Vec<String>>,
+    /// The same records under `name.` and `name`, the keys mail-auth asks for.
+    by_fqdn: HashMap<Box<str>, Vec<String>>,
+}
+
+impl DnsTable {
+    /// Adds one TXT record.
+    pub fn add_txt(&mut self, name: &str, value: &str) {
+        let name = normalise(name);
+        self.txt.entry(name.clone()).or_default().push(value.to_owned());
+        for key in [format!("{name}."), name] {
+            self.by_fqdn.entry(key.into_boxed_str()).or_default().push(value.to_owned());
+        }
+    }
+
+    /// Reads a table file; reports the first malformed line.
+    pub fn parse(text: &str) -> Result<DnsTable, String> {
+        let mut table = DnsTable::default();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut parts = line.splitn(3, char::is_whitespace).filter(|p| !p.is_empty());
+            let (Some(name), Some(kind)) = (parts.next(), parts.next()) else {
+                return Err(format!("ligne {} : attendu « nom TXT valeur »", n + 1));
+            };
+            if !kind.eq_ignore_ascii_case("TXT") {
+                return Err(format!("ligne {} : seuls les enregistrements TXT sont pris en charge", n + 1));
+            }
+            let rest = line[line.find(kind).map_or(0, |i| i + kind.len())..].trim();
+            let value = rest.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(rest);
+            table.add_txt(name, value);
+        }
+        Ok(table)
+    }
+
+    /// The cache adapter mail-auth asks before the network.
+    pub(crate) fn txt_cache(self: &Arc<Self>) -> TxtCache {
+        TxtCache(Some(self.clone()))
+    }
+
+    /// Checks only the DKIM signatures of `message` (tests and diagnostics):
+    /// `pass`, `fail`, `none`...
+    pub async fn verify_dkim_only(&self, message: &[u8]) -> String {
+        let Some(parsed) = mail_auth::AuthenticatedMessage::parse(message) else {
+            return "permerror".into();
+        };
+        let table = Arc::new(self.clone());
+        let auth = crate::inbound::offline_authenticator();
+        let txt = table.txt_cache();
+        let params = mail_auth::Parameters::new(&parsed).with_txt_cache(&txt);
+        let out = auth.verify_dkim(params).await;
+        match out.first() {
+            None => "none".into(),
+            Some(o) => o.result().to_string().split([' ', ';', '(']).next().unwrap_or("").to_owned(),
+        }
+    }
+}
+
+fn normalise(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Answers TXT lookups from an optional table; without one, every lookup goes
+/// to the network.
+pub(crate) struct TxtCache(pub(crate) Option<Arc<DnsTable>>);
+
+fn parsed<T: TxtRecordParser + Into<Txt>>(records: &[String]) -> Txt {
+    let mut last = Txt::Error(mail_auth::Error::Dns(mail_auth::DnsError::InvalidRecordType));
+    for r in records {
+        match T::parse(r.as_bytes()) {
+            Ok(v) => return v.into(),
+            Err(e) => last = Txt::Error(e),
+        }
+    }
+    last
+}
+
+impl ResolverCache<Box<str>, Txt> for TxtCache {
+    fn get<Q>(&self, name: &Q) -> Option<Txt>
+    where
+        Box<str>: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let table = self.0.as_ref()?;
+        let Some((found, records)) = table.by_fqdn.get_key_value(name) else {
+            return Some(Txt::Error(mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(
+                mail_auth::hickory_resolver::proto::op::ResponseCode::NXDomain,
+            ))));
+        };
+        let found: &str = found;
+        let label = found.split('.').find(|l| l.starts_with('_')).unwrap_or("");
+        Some(if found.contains("._domainkey") {
+            parsed::<DomainKey>(records)
+        } else if label == "_dmarc" {
+            parsed::<Dmarc>(records)
+        } else {
+            parsed::<Spf>(records)
+        })
+    }
+
+    fn remove<Q>(&self, _: &Q) -> Option<Txt>
+    where
+        Box<str>: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        None
+    }
+
+    fn insert(&self, _: Box<str>, _: Txt, _: std::time::Instant) {}
+}
+
+/// Answers every other lookup (MX, A, AAAA, PTR) with "no records" when a table
+/// is in use, so that a closed network never waits on DNS.
+pub(crate) struct EmptyCache(pub(crate) bool);
+
+macro_rules! empty_cache {
+    ($key:ty, $value:ty) => {
+        impl ResolverCache<$key, RecordSet<$value>> for EmptyCache {
+            fn get<Q>(&self, _: &Q) -> Option<RecordSet<$value>>
+            where
+                $key: Borrow<Q>,
+                Q: Hash + Eq + ?Sized,
+            {
+                self.0.then(|| RecordSet { rrset: Arc::from(Vec::new()), dnssec_status: DnssecStatus::Indeterminate })
+            }
+            fn remove<Q>(&self, _: &Q) -> Option<RecordSet<$value>>
+            where
+                $key: Borrow<Q>,
+                Q: Hash + Eq + ?Sized,
+            {
+                None
+            }
+            fn insert(&self, _: $key, _: RecordSet<$value>, _: std::time::Instant) {}
+        }
+    };
+}
+
+empty_cache!(Box<str>, MX);
+empty_cache!(Box<str>, Ipv4Addr);
+empty_cache!(Box<str>, Ipv6Addr);
+empty_cache!(IpAddr, Box<str>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_files_parse() {
+        let t = DnsTable::parse(
+            "# test\nAc-Demo.fr. TXT \"v=spf1 ip4:127.0.0.2 -all\"\n_dmarc.ac-demo.fr TXT v=DMARC1; p=reject\n",
+        )
+        .unwrap();
+        assert_eq!(t.txt["ac-demo.fr"], ["v=spf1 ip4:127.0.0.2 -all"]);
+        assert_eq!(t.txt["_dmarc.ac-demo.fr"], ["v=DMARC1; p=reject"]);
+        assert!(DnsTable::parse("a.fr MX 10 mx.a.fr").is_err());
+        assert!(DnsTable::parse("lonely").is_err());
+    }
+
+    #[test]
+    fn lookups_are_typed_by_name() {
+        let mut t = DnsTable::default();
+        t.add_txt("_dmarc.ac-demo.fr", "v=DMARC1; p=reject");
+        t.add_txt("ac-demo.fr", "v=spf1 -all");
+        let cache = Arc::new(t).txt_cache();
+        assert!(matches!(cache.get("_dmarc.ac-demo.fr."), Some(Txt::Dmarc(_))));
+        assert!(matches!(cache.get("ac-demo.fr."), Some(Txt::Spf(_))));
+        assert!(matches!(cache.get("absent.fr."), Some(Txt::Error(_))));
+        assert!(TxtCache(None).get("ac-demo.fr.").is_none());
+    }
+}

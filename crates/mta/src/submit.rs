@@ -1,0 +1,240 @@
+//! Submission: a local user's message, from the end of DATA to "durable".
+//!
+//! The sender checks happen here (envelope sender and every `From:` address
+//! must be the user's address or one of their aliases), then the hourly
+//! allowance, then DKIM signing with the From domain's key. Remote recipients
+//! are delivered through the mail store, then remote ones are queued (blob
+//! fsync'd, then the queue row committed); only then does the caller answer
+//! 250. A crash between the two steps makes the client resend the message, so
+//! a local recipient could get it twice; the window is one queue insert.
+
+use model::{AccountId, Address, ErrorKind, Transience};
+use store::{Account, NewQueued};
+
+use crate::limits::Exceeded;
+use crate::{Error, Mta, now};
+
+/// A message handed over by an authenticated user.
+#[derive(Debug)]
+pub struct Submission<'a> {
+    pub account: &'a Account,
+    /// The envelope sender; `None` is `<>`, which users may not use.
+    pub mail_from: Option<&'a Address>,
+    pub recipients: &'a [Address],
+    /// The message, trace header included.
+    pub message: Vec<u8>,
+}
+
+/// Why a submission was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The sender is not the user nor one of their aliases (553 5.7.1).
+    #[error("not allowed to send as {0}")]
+    ForgedSender(String),
+    /// The hourly allowance is used up (450 4.7.1).
+    #[error("sending limit reached")]
+    LimitExceeded(Exceeded),
+    /// Anything else, temporary or permanent.
+    #[error("{1}")]
+    Failed(Transience, String),
+}
+
+impl From<Error> for SubmitError {
+    fn from(e: Error) -> SubmitError {
+        tracing::error!(error = %e, "submission failed");
+        SubmitError::Failed(e.transience(), "submission failed".into())
+    }
+}
+
+/// What a recipient address means to the submission service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    Local(AccountId),
+    /// A local domain without such a mailbox.
+    UnknownLocal,
+    Remote,
+}
+
+impl Mta {
+    /// Whether `account` may use `address` as a sender.
+    pub async fn may_send_as(&self, account: &Account, address: &Address) -> Result<bool, Error> {
+        if account.address == *address {
+            return Ok(true);
+        }
+        let aliases = self.mailstore.store().list_aliases(account.id).await?;
+        Ok(aliases.contains(address))
+    }
+
+    /// Classifies a recipient at RCPT time.
+    pub async fn destination(&self, rcpt: &Address) -> Result<Destination, Error> {
+        let store = self.mailstore.store();
+        if !store.is_local_domain(rcpt.domain()).await? {
+            return Ok(Destination::Remote);
+        }
+        match store.account_by_address(rcpt).await? {
+            Some(a) if a.status.receives_mail() => Ok(Destination::Local(a.id)),
+            _ => Ok(Destination::UnknownLocal),
+        }
+    }
+
+    /// Checks, signs, delivers and queues one message; returns once durable.
+    pub async fn submit(&self, sub: Submission<'_>) -> Result<(), SubmitError> {
+        let Some(sender) = sub.mail_from else {
+            return Err(SubmitError::ForgedSender("<>".into()));
+        };
+        if !self.may_send_as(sub.account, sender).await? {
+            return Err(SubmitError::ForgedSender(sender.to_string()));
+        }
+        let from = header_from(&sub.message);
+        if from.is_empty() {
+            return Err(SubmitError::Failed(Transience::Permanent, "the message has no From: header".into()));
+        }
+        for address in &from {
+            let allowed = match Address::parse(address) {
+                Ok(a) => self.may_send_as(sub.account, &a).await?,
+                Err(_) => false,
+            };
+            if !allowed {
+                return Err(SubmitError::ForgedSender(address.clone()));
+            }
+        }
+        self.limits
+            .take(sub.account.id, sub.account.role, sub.recipients.len() as u32)
+            .map_err(SubmitError::LimitExceeded)?;
+
+        let signing_domain = from[0].rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
+        let message = complete_header(sub.message, &signing_domain, now());
+        let message = self.dkim.sign(&signing_domain, message);
+
+        let mut local = Vec::new();
+        let mut remote = Vec::new();
+        for rcpt in sub.recipients {
+            match self.destination(rcpt).await? {
+                Destination::Local(id) => local.push(id),
+                Destination::UnknownLocal => {
+                    return Err(SubmitError::Failed(Transience::Permanent, format!("no such user: {rcpt}")));
+                }
+                Destination::Remote => remote.push(rcpt),
+            }
+        }
+        if let Some(outbox) = self.settings.capture.filter(|_| !remote.is_empty()) {
+            // Demo: nothing leaves; the outbox account gets the copy instead.
+            local.push(outbox);
+            remote.clear();
+        }
+        // Local copies first: their delivery writes the blob's shared metadata
+        // (subject, structure) that the queue's reference then reuses.
+        local.sort_unstable();
+        local.dedup();
+        if !local.is_empty() {
+            self.mailstore.deliver(&message, &local, now()).await.map_err(Error::from)?;
+        }
+        if !remote.is_empty() {
+            self.enqueue(sub.account, sender, &remote, &message).await?;
+        }
+        tracing::info!(
+            account = sub.account.id,
+            local = local.len(),
+            remote = remote.len(),
+            size = message.len(),
+            "message submitted"
+        );
+        Ok(())
+    }
+
+    async fn enqueue(
+        &self,
+        account: &Account,
+        sender: &Address,
+        remote: &[&Address],
+        message: &[u8],
+    ) -> Result<(), Error> {
+        let blob = self.mailstore.blobs().put(message).await?;
+        let expires_at = now() + self.settings.give_up_after.as_secs() as i64;
+        let entry = NewQueued {
+            blob,
+            size: message.len() as i64,
+            sender: sender.to_string(),
+            account: Some(account.id),
+            recipients: remote.iter().map(|r| (r.to_string(), r.domain().as_str().to_owned())).collect(),
+            expires_at,
+        };
+        let id = self.mailstore.store().enqueue(&entry).await?;
+        tracing::info!(queue_id = id, recipients = remote.len(), "queued for remote delivery");
+        self.wake.notify_one();
+        Ok(())
+    }
+}
+
+/// Adds the `Date:` and `Message-ID:` fields a client left out (RFC 6409
+/// section 8.3), after the trace header, so that the signature covers them.
+fn complete_header(message: Vec<u8>, domain: &str, now: i64) -> Vec<u8> {
+    let Some(parsed) = mail_parser::MessageParser::default().parse_headers(&message) else {
+        return message;
+    };
+    let mut added = String::new();
+    if parsed.date().is_none() {
+        added.push_str(&format!("Date: {}\r\n", crate::dsn::rfc2822(now)));
+    }
+    if parsed.message_id().is_none() {
+        added.push_str(&format!("Message-ID: <{:x}.{:016x}@{domain}>\r\n", now, rand::random::<u64>()));
+    }
+    if added.is_empty() {
+        return message;
+    }
+    // Keep the trace header the session prepended on top.
+    let at = if message.starts_with(b"Received:") {
+        message
+            .windows(2)
+            .enumerate()
+            .find(|(i, w)| *w == b"\r\n" && !matches!(message.get(i + 2), Some(b' ' | b'\t')))
+            .map_or(0, |(i, _)| i + 2)
+    } else {
+        0
+    };
+    let mut out = Vec::with_capacity(message.len() + added.len());
+    out.extend_from_slice(&message[..at]);
+    out.extend_from_slice(added.as_bytes());
+    out.extend_from_slice(&message[at..]);
+    out
+}
+
+/// The addresses of the `From:` header, lower-cased.
+fn header_from(message: &[u8]) -> Vec<String> {
+    let Some(parsed) = mail_parser::MessageParser::default().parse_headers(message) else {
+        return Vec::new();
+    };
+    let Some(from) = parsed.from() else {
+        return Vec::new();
+    };
+    from.iter().filter_map(|a| a.address()).map(|a| a.trim().to_ascii_lowercase()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_date_and_message_id_are_added_below_the_trace() {
+        let m = b"Received: from poste ([192.0.2.7])\r\n\tby mx with ESMTPSA id 1;\r\n\tMon, 23 Nov 2026 10:00:00 +0000\r\nFrom: a@ac-demo.fr\r\n\r\nhi\r\n";
+        let out = String::from_utf8(complete_header(m.to_vec(), "ac-demo.fr", 1_795_000_000)).unwrap();
+        let lines: Vec<&str> = out.split("\r\n").collect();
+        assert!(lines[0].starts_with("Received: ") && lines[2].starts_with("\tMon"), "{out}");
+        assert!(
+            lines[3].starts_with("Date: ")
+                && lines[4].starts_with("Message-ID: <")
+                && lines[4].ends_with("@ac-demo.fr>"),
+            "{out}"
+        );
+        assert!(out.ends_with("From: a@ac-demo.fr\r\n\r\nhi\r\n"));
+        let complete = b"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <x@y>\r\nFrom: a@b.fr\r\n\r\nhi";
+        assert_eq!(complete_header(complete.to_vec(), "b.fr", 0), complete);
+    }
+
+    #[test]
+    fn from_addresses_are_read() {
+        let m = b"From: Claire <Claire.Martin@ac-demo.fr>, paul.durand@ac-demo.fr\r\nTo: x@y.fr\r\n\r\nhi";
+        assert_eq!(header_from(m), ["claire.martin@ac-demo.fr", "paul.durand@ac-demo.fr"]);
+        assert!(header_from(b"To: x@y.fr\r\n\r\nhi").is_empty());
+    }
+}

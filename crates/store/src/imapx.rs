@@ -1,0 +1,38 @@
+//! Queries for the full-text index and IMAP extensions: walking messages in
+//! row-id order (index catch-up and rebuild) and asking whether an account
+//! still holds a message content (index removal after expunge).
+
+use model::{AccountId, BlobId};
+use sqlx::Row;
+
+use crate::Store;
+use crate::error::Result;
+use crate::types::{MESSAGE_COLS, MessageRow};
+
+impl Store {
+    /// Up to `limit` messages with a row id above `after`, by increasing id.
+    pub async fn messages_after(&self, after: i64, limit: i64) -> Result<Vec<MessageRow>> {
+        let sql = format!("SELECT {MESSAGE_COLS} FROM messages WHERE id > $1 ORDER BY id LIMIT $2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(MessageRow::from_row).collect()
+    }
+
+    /// Whether some mailbox of `account` still has a message with this content.
+    pub async fn account_holds_blob(&self, account: AccountId, blob: &BlobId) -> Result<bool> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE account_id = $1 AND blob_hash = $2")
+            .bind(account)
+            .bind(blob.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
+    /// Whether any message of any account still has this content.
+    pub async fn blob_held(&self, blob: &BlobId) -> Result<bool> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages WHERE blob_hash = $1 LIMIT 1) AS t")
+            .bind(blob.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+}

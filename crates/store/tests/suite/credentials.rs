@@ -1,0 +1,136 @@
+//! Credentials (schema version 5): password change and history, TOTP steps,
+//! recovery codes, app passwords, the login journal and its failure counts,
+//! web sessions and reset tokens.
+
+use model::AccountStatus;
+use store::{NewJournalEntry, WebSession};
+
+use crate::fixtures::*;
+use crate::harness::Ctx;
+
+pub async fn password_change_keeps_history_and_activates(ctx: Ctx) {
+    let s = ctx.store;
+    s.add_domain(&domain()).await.unwrap();
+    let mut new = new_account("jean.martin");
+    new.status = AccountStatus::Provisional;
+    new.password_hash = Some("h0".into());
+    let a = s.create_account(&new).await.unwrap();
+    for (i, h) in ["h1", "h2", "h3", "h4"].iter().enumerate() {
+        s.change_password(a.id, h, 2, i == 0).await.unwrap();
+    }
+    let a = s.account(a.id).await.unwrap().unwrap();
+    assert_eq!(a.password_hash.as_deref(), Some("h4"));
+    assert_eq!(a.status, AccountStatus::Active);
+    assert_eq!(s.password_history(a.id).await.unwrap(), vec!["h3".to_owned(), "h2".to_owned()]);
+    assert!(s.credential_state(a.id).await.unwrap().password_changed_at.is_some());
+    // A suspended account is not reactivated by a password change.
+    s.set_account_status(a.id, AccountStatus::Suspended).await.unwrap();
+    s.change_password(a.id, "h5", 2, true).await.unwrap();
+    assert_eq!(s.account(a.id).await.unwrap().unwrap().status, AccountStatus::Suspended);
+}
+
+pub async fn totp_steps_are_claimed_once(ctx: Ctx) {
+    let s = ctx.store;
+    let a = account(&s, "claire").await;
+    assert!(s.enable_totp(a.id).await.is_err(), "no seed yet");
+    s.set_totp_pending(a.id, "JBSWY3DPEHPK3PXP").await.unwrap();
+    let st = s.credential_state(a.id).await.unwrap();
+    assert_eq!(st.totp_secret.as_deref(), Some("JBSWY3DPEHPK3PXP"));
+    assert!(st.totp_enabled_at.is_none());
+    s.enable_totp(a.id).await.unwrap();
+    assert!(s.claim_totp_step(a.id, 100).await.unwrap());
+    assert!(!s.claim_totp_step(a.id, 100).await.unwrap(), "replay");
+    assert!(!s.claim_totp_step(a.id, 99).await.unwrap(), "older step");
+    assert!(s.claim_totp_step(a.id, 101).await.unwrap());
+    s.replace_recovery_codes(a.id, &["r1".into(), "r2".into()]).await.unwrap();
+    assert!(s.use_recovery_code(a.id, "r1").await.unwrap());
+    assert!(!s.use_recovery_code(a.id, "r1").await.unwrap(), "single use");
+    assert_eq!(s.recovery_codes_left(a.id).await.unwrap(), 1);
+    s.disable_totp(a.id).await.unwrap();
+    let st = s.credential_state(a.id).await.unwrap();
+    assert!(st.totp_secret.is_none() && st.totp_enabled_at.is_none());
+    assert_eq!(s.recovery_codes_left(a.id).await.unwrap(), 0);
+}
+
+pub async fn app_passwords_are_scoped_and_revocable(ctx: Ctx) {
+    let s = ctx.store;
+    let a = account(&s, "claire").await;
+    let b = account(&s, "paul").await;
+    let id = s.create_app_password(a.id, "Thunderbird", &["imap", "smtp"], "hash-a").await.unwrap();
+    let used = s.use_app_password(a.id, "hash-a").await.unwrap().unwrap();
+    assert_eq!(used.scopes, vec!["imap".to_owned(), "smtp".to_owned()]);
+    assert!(s.use_app_password(b.id, "hash-a").await.unwrap().is_none(), "another account's token");
+    assert!(s.app_passwords(a.id).await.unwrap()[0].last_used_at.is_some());
+    assert!(!s.revoke_app_password(b.id, id).await.unwrap(), "not paul's to revoke");
+    assert!(s.revoke_app_password(a.id, id).await.unwrap());
+    assert!(s.use_app_password(a.id, "hash-a").await.unwrap().is_none());
+    assert!(s.app_passwords(a.id).await.unwrap().is_empty());
+}
+
+fn attempt(account: Option<i64>, ip: &str, result: &str) -> NewJournalEntry {
+    NewJournalEntry {
+        account_id: account,
+        login: "x".into(),
+        protocol: "imap".into(),
+        ip: ip.into(),
+        client: String::new(),
+        result: result.into(),
+    }
+}
+
+pub async fn journal_counts_failures_since_the_last_success(ctx: Ctx) {
+    let s = ctx.store;
+    let a = account(&s, "claire").await;
+    for r in ["bad", "bad", "ok", "bad", "throttled", "provisional"] {
+        s.record_login(&attempt(Some(a.id), "10.0.0.1", r)).await.unwrap();
+    }
+    s.record_login(&attempt(None, "10.0.0.1", "bad")).await.unwrap();
+    s.record_login(&attempt(Some(a.id), "10.0.0.2", "bad")).await.unwrap();
+    let (n, last) = s.recent_failures(Some(a.id), "10.0.0.1", 0).await.unwrap();
+    assert_eq!(n, 2, "bad and throttled after the success");
+    assert!(last.is_some());
+    assert_eq!(s.recent_failures(None, "10.0.0.1", 0).await.unwrap().0, 3);
+    assert_eq!(s.recent_failures(Some(a.id), "10.0.0.3", 0).await.unwrap(), (0, None));
+    assert!(s.is_known_device(a.id, "10.0.0.1").await.unwrap());
+    assert!(!s.is_known_device(a.id, "10.0.0.2").await.unwrap());
+    assert!(s.has_logged_in(a.id).await.unwrap());
+    let journal = s.login_journal(a.id, 3).await.unwrap();
+    assert_eq!(journal.len(), 3);
+    assert_eq!(journal[0].ip, "10.0.0.2", "newest first");
+    assert_eq!(s.purge_login_journal(i64::MAX).await.unwrap(), 8);
+    assert!(s.login_journal(a.id, 10).await.unwrap().is_empty());
+}
+
+pub async fn web_sessions_and_reset_tokens(ctx: Ctx) {
+    let s = ctx.store;
+    let a = account(&s, "claire").await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let session = |hash: &str, expires_at: i64| WebSession {
+        token_hash: hash.into(),
+        account_id: a.id,
+        stage: "full".into(),
+        created_at: now,
+        last_seen: now,
+        expires_at,
+        ip: "127.0.0.1".into(),
+        client: "test".into(),
+    };
+    s.create_web_session(&session("s1", now + 3600)).await.unwrap();
+    s.create_web_session(&session("s2", now + 3600)).await.unwrap();
+    s.create_web_session(&session("old", now - 1)).await.unwrap();
+    assert!(s.web_session("old").await.unwrap().is_none(), "expired");
+    assert_eq!(s.web_sessions(a.id).await.unwrap().len(), 2);
+    s.set_web_session_stage("s1", "totp").await.unwrap();
+    assert_eq!(s.web_session("s1").await.unwrap().unwrap().stage, "totp");
+    assert_eq!(s.delete_web_sessions(a.id, Some("s1")).await.unwrap(), 2);
+    assert!(s.web_session("s2").await.unwrap().is_none());
+    assert!(s.delete_web_session(a.id, "s1").await.unwrap());
+
+    s.create_reset_token(a.id, "t1", now + 1800).await.unwrap();
+    s.create_reset_token(a.id, "t2", now - 1).await.unwrap();
+    assert_eq!(s.reset_token("t1", false).await.unwrap(), Some(a.id));
+    assert_eq!(s.reset_token("t1", true).await.unwrap(), Some(a.id));
+    assert_eq!(s.reset_token("t1", true).await.unwrap(), None, "single use");
+    assert_eq!(s.reset_token("t2", true).await.unwrap(), None, "expired");
+    assert_eq!(s.reset_tokens_since(a.id, now - 10).await.unwrap(), 2);
+}

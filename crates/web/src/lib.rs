@@ -1,0 +1,107 @@
+//! The web foundation: the HTTP listener, sessions, CSRF, security headers,
+//! compiled templates and the identity pages (login, first login, second
+//! factor, "Sécurité", a home page until the webmail exists).
+//!
+//! Server-rendered HTML from askama templates compiled into the binary, our
+//! own sober CSS in the spirit of the French State design system, French
+//! first with English (`?lang=en`, a cookie, or `Accept-Language`). No inline
+//! script or style anywhere, so the CSP is strict: `default-src 'self'`.
+//!
+//! Safety rules the pages follow:
+//! - every POST carries a CSRF token derived from the session (or, before
+//!   login, from a pre-session cookie) with a server key, compared in
+//!   constant time ([`session`]);
+//! - the session cookie is HttpOnly, SameSite=Lax, Secure when served over
+//!   TLS; its value is random and only its hash is stored; a new one is
+//!   issued at every login step, so a planted cookie is worth nothing;
+//! - logins go through [`identity::credentials::login`] with the client's
+//!   real address, like every other protocol.
+//!
+//! Adapters stop here: the web never sees SQL; domain errors become pages in
+//! `pages::fail` only.
+
+mod headers;
+mod i18n;
+mod pages;
+mod server;
+mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use identity::credentials::PasswordPolicy;
+use mailstore::Mailstore;
+
+pub use server::{Peer, router, serve, serve_tls};
+
+/// Settings of the web service.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Shown in page titles and as the TOTP issuer.
+    pub hostname: String,
+    /// Served over TLS: cookies get `Secure` and the `__Host-` prefix.
+    pub tls: bool,
+    pub password_policy: PasswordPolicy,
+    /// Administrators (role `admin`, `direction`) must set up TOTP.
+    pub require_2fa_for_admins: bool,
+    /// Every account must set up TOTP.
+    pub require_2fa_for_all: bool,
+    /// How long a session lives without being used.
+    pub session_ttl: Duration,
+    /// The server key for CSRF tokens (32 random bytes kept in the data folder).
+    pub secret: [u8; 32],
+    /// The key of the NUMEN hashes (for "mot de passe oublié"); without it
+    /// the reset page answers but never sends anything.
+    pub numen_key: Option<identity::lifecycle::NumenKey>,
+    /// The address users reach the web at, for links in mails (never taken
+    /// from the request's Host header).
+    pub public_url: String,
+}
+
+impl WebConfig {
+    /// Defaults with a given key: 2FA required for administrators, 12 hours.
+    pub fn new(hostname: String, secret: [u8; 32]) -> WebConfig {
+        WebConfig {
+            hostname: hostname.clone(),
+            tls: false,
+            password_policy: PasswordPolicy::default(),
+            require_2fa_for_admins: true,
+            require_2fa_for_all: false,
+            session_ttl: Duration::from_secs(12 * 3600),
+            secret,
+            numen_key: None,
+            public_url: format!("https://{hostname}"),
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct App {
+    pub ms: Arc<Mailstore>,
+    pub cfg: WebConfig,
+}
+
+/// Loads the web key from `path`, creating it (mode 0600) on first start.
+pub fn load_or_create_secret(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
+    if let Ok(bytes) = std::fs::read(path)
+        && let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice())
+    {
+        return Ok(key);
+    }
+    use rand::RngCore;
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    let tmp = path.with_extension("tmp");
+    {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        f.write_all(&key)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(key)
+}

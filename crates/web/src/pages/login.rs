@@ -1,0 +1,466 @@
+//! The login journey: password, then (as the account needs) the forced
+//! change of a provisional password, the TOTP code, the TOTP enrolment.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use identity::credentials::{self, ChangeError, Login, Protocol, Throttle};
+use serde::Deserialize;
+use store::Account;
+
+use super::{Common, LangQuery, csrf_refused, fail, redirect, render, totp_required, visitor};
+use crate::App;
+use crate::i18n::Tr;
+use crate::server::Peer;
+use crate::session::{STAGE_CHANGE, STAGE_ENROL, STAGE_FULL, STAGE_TOTP, Visitor};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Common,
+    login: String,
+}
+
+#[derive(Template)]
+#[template(path = "totp.html")]
+struct TotpPage {
+    c: Common,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordPage {
+    pub c: Common,
+    pub first: bool,
+    pub action: String,
+    pub rules: String,
+    pub problems: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "enrol.html")]
+struct EnrolPage {
+    c: Common,
+    required: bool,
+    secret: String,
+}
+
+#[derive(Template)]
+#[template(path = "codes.html")]
+struct CodesPage {
+    c: Common,
+    heading: String,
+    intro: String,
+    codes: Vec<String>,
+    next: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub current: String,
+    #[serde(default)]
+    pub new: String,
+    #[serde(default)]
+    pub confirm: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// Where a session at `stage` goes next.
+fn page_of(stage: &str) -> &'static str {
+    match stage {
+        STAGE_TOTP => "/connexion/code",
+        STAGE_CHANGE => "/premiere-connexion",
+        STAGE_ENROL => "/2fa/activer",
+        _ => "/accueil",
+    }
+}
+
+pub async fn root(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let v = visitor(&app, &headers, peer, &q).await;
+    match &v.session {
+        Some((s, _)) => redirect(&v, page_of(&s.stage)),
+        None => redirect(&v, "/connexion"),
+    }
+}
+
+pub async fn login_page(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &q).await;
+    if let Some((s, _)) = &v.session {
+        return redirect(&v, page_of(&s.stage));
+    }
+    let c = Common::new(&app, &mut v, "login.title");
+    render(&v, StatusCode::OK, &LoginPage { c, login: String::new() })
+}
+
+pub async fn login_post(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
+    if !v.csrf_ok(&app, &form.csrf) {
+        return csrf_refused(&app, &mut v);
+    }
+    let client = v.client.clone();
+    let attempt = Login {
+        login: &form.login,
+        secret: &form.password,
+        protocol: Protocol::Web,
+        peer: v.ip,
+        client: Some(&client),
+    };
+    match credentials::login(&app.ms, &attempt).await {
+        Err(refusal) => {
+            let mut c = Common::new(&app, &mut v, "login.title");
+            c.error = Some(c.t.pick(refusal.message_fr(), refusal.message_en()).to_owned());
+            let login: String = form.login.chars().filter(|c| !c.is_control()).take(254).collect();
+            let status = if refusal.is_temporary() { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
+            render(&v, status, &LoginPage { c, login })
+        }
+        Ok(p) => {
+            let stage = if p.must_change_password || password_expired(&app, &p.account).await {
+                STAGE_CHANGE
+            } else if p.totp_enabled {
+                STAGE_TOTP
+            } else if totp_required(&app, &p.account).await {
+                STAGE_ENROL
+            } else {
+                STAGE_FULL
+            };
+            if let Err(e) = v.start(&app, &p.account, stage).await {
+                return fail(&app, &mut v, &e);
+            }
+            redirect(&v, page_of(stage))
+        }
+    }
+}
+
+pub async fn totp_page(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &q).await;
+    if v.at(STAGE_TOTP).is_none() {
+        return redirect(&v, "/");
+    }
+    let c = Common::new(&app, &mut v, "totp.title");
+    render(&v, StatusCode::OK, &TotpPage { c })
+}
+
+pub async fn totp_post(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
+    if !v.csrf_ok(&app, &form.csrf) {
+        return csrf_refused(&app, &mut v);
+    }
+    let Some((_, account)) = v.at(STAGE_TOTP).cloned() else { return redirect(&v, "/") };
+    match credentials::verify_second_factor(&app.ms, &account, &form.code).await {
+        Ok(true) => {
+            if let Err(e) = v.start(&app, &account, STAGE_FULL).await {
+                return fail(&app, &mut v, &e);
+            }
+            redirect(&v, "/accueil")
+        }
+        Ok(false) => {
+            // A wrong code counts as a failure of this account from this
+            // address: guessing codes slows down like guessing passwords.
+            let store = app.ms.store();
+            let entry = store::NewJournalEntry {
+                account_id: Some(account.id),
+                login: account.address.to_string(),
+                protocol: "web".into(),
+                ip: v.ip.to_string(),
+                client: v.client.chars().take(64).collect(),
+                result: "bad".into(),
+            };
+            let _ = store.record_login(&entry).await;
+            let t = Throttle::ACCOUNT_ADDRESS;
+            let now = crate::session::unix_now();
+            let since = now - t.window.as_secs() as i64;
+            let throttled = match store.recent_failures(Some(account.id), &v.ip.to_string(), since).await {
+                Ok((n, last)) => t.wait(n + 1, last, now).is_some(),
+                Err(_) => true,
+            };
+            let mut c = Common::new(&app, &mut v, "totp.title");
+            if throttled {
+                let _ = v.end(&app).await;
+                let refusal = credentials::Refusal::Throttled { retry_after: t.base };
+                c.error = Some(c.t.pick(refusal.message_fr(), refusal.message_en()).to_owned());
+                c.csrf = v.csrf(&app);
+                return render(&v, StatusCode::TOO_MANY_REQUESTS, &LoginPage { c, login: String::new() });
+            }
+            c.error = Some(c.t.get("totp.bad").to_owned());
+            render(&v, StatusCode::UNAUTHORIZED, &TotpPage { c })
+        }
+        Err(e) => fail(&app, &mut v, &e),
+    }
+}
+
+/// Whether the password is older than the policy's maximum age (counted
+/// from the account's creation when it was never changed).
+async fn password_expired(app: &App, account: &Account) -> bool {
+    let Some(days) = app.cfg.password_policy.max_age_days else { return false };
+    let changed = match app.ms.store().credential_state(account.id).await {
+        Ok(state) => state.password_changed_at.unwrap_or(account.created_at),
+        Err(_) => return false,
+    };
+    crate::session::unix_now() - changed > i64::from(days) * 86_400
+}
+
+/// The rules of the policy, in a sentence.
+pub fn rules(app: &App, t: Tr) -> String {
+    let p = &app.cfg.password_policy;
+    t.pick(
+        &format!(
+            "Au moins {} caractères, {} types de caractères parmi minuscules, majuscules, chiffres et symboles ; \
+             ni votre nom ni votre NUMEN ; pas l'un de vos {} derniers mots de passe.",
+            p.min_length, p.min_classes, p.history
+        ),
+        &format!(
+            "At least {} characters, {} kinds among lower case, upper case, digits and symbols; neither your name \
+             nor your NUMEN; not one of your last {} passwords.",
+            p.min_length, p.min_classes, p.history
+        ),
+    )
+    .to_owned()
+}
+
+pub async fn first_page(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &q).await;
+    let Some((_, account)) = v.at(STAGE_CHANGE).cloned() else { return redirect(&v, "/") };
+    let first = account.status == model::AccountStatus::Provisional;
+    let mut c = Common::new(&app, &mut v, if first { "pw.first.title" } else { "pw.title" });
+    if !first {
+        c.info = Some(c.t.get("pw.expired").to_owned());
+    }
+    let rules = rules(&app, c.t);
+    render(
+        &v,
+        StatusCode::OK,
+        &PasswordPage { c, first, action: "/premiere-connexion".into(), rules, problems: vec![] },
+    )
+}
+
+pub async fn first_post(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
+    if !v.csrf_ok(&app, &form.csrf) {
+        return csrf_refused(&app, &mut v);
+    }
+    let Some((_, account)) = v.at(STAGE_CHANGE).cloned() else { return redirect(&v, "/") };
+    let first = account.status == model::AccountStatus::Provisional;
+    match change(&app, &mut v, &account, &form, first, "/premiere-connexion").await {
+        Ok(()) => {
+            let account = match app.ms.store().account(account.id).await {
+                Ok(Some(a)) => a,
+                Ok(None) => return redirect(&v, "/"),
+                Err(e) => return fail(&app, &mut v, &e),
+            };
+            // An expired password changed here does not skip a second factor.
+            let totp_on = match app.ms.store().credential_state(account.id).await {
+                Ok(state) => state.totp_enabled_at.is_some(),
+                Err(e) => return fail(&app, &mut v, &e),
+            };
+            let stage = if totp_on {
+                STAGE_TOTP
+            } else if totp_required(&app, &account).await {
+                STAGE_ENROL
+            } else {
+                STAGE_FULL
+            };
+            if let Err(e) = v.start(&app, &account, stage).await {
+                return fail(&app, &mut v, &e);
+            }
+            // Otherwise enrolment is offered right away (with "later" when optional).
+            redirect(&v, if totp_on { page_of(STAGE_TOTP) } else { "/2fa/activer" })
+        }
+        Err(resp) => resp,
+    }
+}
+
+/// Runs a password change; on refusal, the form again with the reasons.
+pub async fn change(
+    app: &App,
+    v: &mut Visitor,
+    account: &Account,
+    form: &PasswordForm,
+    first: bool,
+    action: &str,
+) -> Result<(), Response> {
+    let result = credentials::change_password(
+        &app.ms,
+        &app.cfg.password_policy,
+        account,
+        &form.current,
+        &form.new,
+        &form.confirm,
+    )
+    .await;
+    let t = Tr(v.lang);
+    let problems = match result {
+        Ok(()) => return Ok(()),
+        Err(ChangeError::WrongCurrent) => vec![t.get("pw.wrong").to_owned()],
+        Err(ChangeError::Policy(list)) => {
+            list.iter().map(|p| t.pick(&p.message_fr(), &p.message_en()).to_owned()).collect()
+        }
+        Err(ChangeError::Internal(e)) => return Err(fail(app, v, &e)),
+    };
+    let c = Common::new(app, v, if first { "pw.first.title" } else { "pw.title" });
+    let rules = rules(app, c.t);
+    Err(render(v, StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { c, first, action: action.into(), rules, problems }))
+}
+
+/// The session allowed on the enrolment pages: `enrol`, or `full` without TOTP.
+async fn enrolling(app: &App, v: &Visitor) -> Option<(Account, bool, Option<String>)> {
+    let (s, account) = v.session.as_ref()?;
+    if s.stage != STAGE_ENROL && s.stage != STAGE_FULL {
+        return None;
+    }
+    let state = app.ms.store().credential_state(account.id).await.ok()?;
+    if state.totp_enabled_at.is_some() {
+        return None;
+    }
+    Some((account.clone(), s.stage == STAGE_ENROL, state.totp_secret))
+}
+
+pub async fn enrol_page(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &q).await;
+    let Some((account, required, pending)) = enrolling(&app, &v).await else { return redirect(&v, "/") };
+    let secret = match pending {
+        Some(s) => s,
+        None => match credentials::begin_totp(&app.ms, &account, &issuer(&app)).await {
+            Ok(e) => e.secret,
+            Err(e) => return fail(&app, &mut v, &e),
+        },
+    };
+    let c = Common::new(&app, &mut v, "enrol.title");
+    render(&v, StatusCode::OK, &EnrolPage { c, required, secret })
+}
+
+fn issuer(app: &App) -> String {
+    format!("Ardoise {}", app.cfg.hostname)
+}
+
+pub async fn enrol_qr(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+) -> Response {
+    let v = visitor(&app, &headers, peer, &LangQuery::default()).await;
+    let Some((account, _, Some(secret))) = enrolling(&app, &v).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let e = identity::credentials::second_enrolment(&secret, &account, &issuer(&app));
+    ([(header::CONTENT_TYPE, "image/svg+xml")], e.qr_svg).into_response()
+}
+
+pub async fn enrol_post(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
+    if !v.csrf_ok(&app, &form.csrf) {
+        return csrf_refused(&app, &mut v);
+    }
+    let Some((account, required, pending)) = enrolling(&app, &v).await else { return redirect(&v, "/") };
+    match credentials::confirm_totp(&app.ms, &account, &form.code).await {
+        Ok(Some(codes)) => {
+            // A new identifier now that the session is stronger.
+            if let Err(e) = v.start(&app, &account, STAGE_FULL).await {
+                return fail(&app, &mut v, &e);
+            }
+            let c = Common::new(&app, &mut v, "codes.title");
+            let (heading, intro) = (c.t.get("codes.title").to_owned(), c.t.get("codes.intro").to_owned());
+            render(&v, StatusCode::OK, &CodesPage { c, heading, intro, codes, next: "/accueil".into() })
+        }
+        Ok(None) => {
+            let mut c = Common::new(&app, &mut v, "enrol.title");
+            c.error = Some(c.t.get("totp.bad").to_owned());
+            render(
+                &v,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &EnrolPage { c, required, secret: pending.unwrap_or_default() },
+            )
+        }
+        Err(e) => fail(&app, &mut v, &e),
+    }
+}
+
+pub async fn logout(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
+    if !v.csrf_ok(&app, &form.csrf) {
+        return csrf_refused(&app, &mut v);
+    }
+    if let Err(e) = v.end(&app).await {
+        return fail(&app, &mut v, &e);
+    }
+    redirect(&v, "/connexion")
+}

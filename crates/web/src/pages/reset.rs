@@ -1,0 +1,159 @@
+//! "Mot de passe oublié" and the reset link's page. The request page answers
+//! the same whatever happened; the link's page spends the token only when
+//! the new password is accepted.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use identity::credentials::{self, ChangeError};
+use serde::Deserialize;
+
+use super::login::rules;
+use super::{Common, LangQuery, MessagePage, csrf_refused, fail, render, visitor};
+use crate::App;
+use crate::server::Peer;
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage {
+    c: Common,
+    sent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage {
+    c: Common,
+    token: String,
+    address: String,
+    rules: String,
+    problems: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    numen: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenQuery {
+    lang: Option<String>,
+    #[serde(default)]
+    jeton: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    jeton: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn forgot_page(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &q).await;
+    let c = Common::new(&app, &mut v, "forgot.title");
+    render(&v, StatusCode::OK, &ForgotPage { c, sent: false })
+}
+
+pub async fn forgot_post(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    Form(form): Form<ForgotForm>,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
+    if !v.csrf_ok(&app, &form.csrf) {
+        return csrf_refused(&app, &mut v);
+    }
+    if let Some(key) = &app.cfg.numen_key {
+        let sent = credentials::request_reset(&app.ms, key, &form.login, &form.numen, v.ip, &app.cfg.public_url).await;
+        if let Err(e) = sent {
+            return fail(&app, &mut v, &e);
+        }
+    }
+    let c = Common::new(&app, &mut v, "forgot.title");
+    render(&v, StatusCode::OK, &ForgotPage { c, sent: true })
+}
+
+fn invalid(app: &App, v: &mut crate::session::Visitor) -> Response {
+    let c = Common::new(app, v, "reset.title");
+    let text = c.t.get("reset.invalid").to_owned();
+    let link_text = c.t.get("forgot.title").to_owned();
+    let page = MessagePage { heading: c.title.clone(), text, link: "/mot-de-passe-oublie".into(), link_text, c };
+    render(v, StatusCode::GONE, &page)
+}
+
+pub async fn reset_page(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = LangQuery { lang: q.lang.clone() };
+    let mut v = visitor(&app, &headers, peer, &lang).await;
+    match credentials::reset_account(&app.ms, &q.jeton).await {
+        Ok(Some(account)) => {
+            let c = Common::new(&app, &mut v, "reset.title");
+            let rules = rules(&app, c.t);
+            let page = ResetPage { c, token: q.jeton, address: account.address.to_string(), rules, problems: vec![] };
+            render(&v, StatusCode::OK, &page)
+        }
+        Ok(None) => invalid(&app, &mut v),
+        Err(e) => fail(&app, &mut v, &e),
+    }
+}
+
+pub async fn reset_post(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    Form(form): Form<ResetForm>,
+) -> Response {
+    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
+    if !v.csrf_ok(&app, &form.csrf) {
+        return csrf_refused(&app, &mut v);
+    }
+    let policy = app.cfg.password_policy.clone();
+    match credentials::reset_password(&app.ms, &policy, &form.jeton, &form.new, &form.confirm).await {
+        Ok(Some(_)) => {
+            let c = Common::new(&app, &mut v, "reset.title");
+            let text = c.t.get("reset.done").to_owned();
+            let link_text = c.t.get("login.title").to_owned();
+            let page = MessagePage { heading: c.title.clone(), text, link: "/connexion".into(), link_text, c };
+            render(&v, StatusCode::OK, &page)
+        }
+        Ok(None) => invalid(&app, &mut v),
+        Err(ChangeError::Policy(list)) => {
+            let address = match credentials::reset_account(&app.ms, &form.jeton).await {
+                Ok(Some(a)) => a.address.to_string(),
+                _ => return invalid(&app, &mut v),
+            };
+            let c = Common::new(&app, &mut v, "reset.title");
+            let problems = list.iter().map(|p| c.t.pick(&p.message_fr(), &p.message_en()).to_owned()).collect();
+            let rules = rules(&app, c.t);
+            let page = ResetPage { c, token: form.jeton, address, rules, problems };
+            render(&v, StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(ChangeError::WrongCurrent) => invalid(&app, &mut v),
+        Err(ChangeError::Internal(e)) => fail(&app, &mut v, &e),
+    }
+}

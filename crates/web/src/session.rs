@@ -1,0 +1,202 @@
+//! Who is asking: cookies, the web session, the language, the client's
+//! address, and CSRF tokens.
+//!
+//! The session cookie holds 32 random characters; the store keeps only their
+//! hash. A session has a stage (how far the login went): `totp`,
+//! `change_password`, `enrol` or `full`; each step issues a new cookie and
+//! deletes the old row, so an identifier planted before login (fixation) is
+//! never the one that ends up logged in. CSRF tokens are a keyed BLAKE3 of
+//! the session's hash (or of a pre-session cookie on the login pages), so
+//! they are per session and need no storage; they are compared in constant
+//! time.
+
+use std::net::IpAddr;
+
+use axum::http::HeaderMap;
+use axum::http::header;
+use identity::credentials::hash::{random_token, token_hash};
+use model::{AccountStatus, Role};
+use store::{Account, WebSession};
+use subtle::ConstantTimeEq;
+
+use crate::App;
+use crate::i18n::Lang;
+
+pub const STAGE_FULL: &str = "full";
+pub const STAGE_TOTP: &str = "totp";
+pub const STAGE_CHANGE: &str = "change_password";
+pub const STAGE_ENROL: &str = "enrol";
+
+/// The request's view of the visitor.
+pub struct Visitor {
+    pub lang: Lang,
+    pub ip: IpAddr,
+    pub client: String,
+    /// The live session and its account, whatever its stage.
+    pub session: Option<(WebSession, Account)>,
+    /// The pre-session cookie (login pages).
+    pre: Option<String>,
+    /// `Set-Cookie` values to send with the response.
+    pub cookies: Vec<String>,
+}
+
+fn cookie_name(app: &App, base: &str) -> String {
+    if app.cfg.tls { format!("__Host-{base}") } else { base.to_owned() }
+}
+
+fn cookies(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect()
+}
+
+fn cookie<'a>(all: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    all.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+impl Visitor {
+    /// Reads the visitor from the request. `lang_param` is the `?lang=` query.
+    pub async fn read(app: &App, headers: &HeaderMap, ip: IpAddr, lang_param: Option<&str>) -> Visitor {
+        let all = cookies(headers);
+        let mut out_cookies = Vec::new();
+        let lang = match lang_param.and_then(Lang::parse) {
+            Some(l) => {
+                out_cookies.push(format!("ardoise_lang={}; Path=/; Max-Age=31536000; SameSite=Lax", l.code()));
+                l
+            }
+            None => cookie(&all, "ardoise_lang").and_then(Lang::parse).unwrap_or_else(|| {
+                Lang::from_accept(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+            }),
+        };
+        let client: String = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        let mut session = None;
+        if let Some(token) = cookie(&all, &cookie_name(app, "ardoise_session")).filter(|t| t.len() <= 64) {
+            let hash = token_hash("session", token);
+            if let Ok(Some(s)) = app.ms.store().web_session(&hash).await
+                && let Ok(Some(a)) = app.ms.store().account(s.account_id).await
+            {
+                if may_use_web(&a) {
+                    session = Some((s, a));
+                } else {
+                    // Suspended, closed or a student since: the session ends now.
+                    let _ = app.ms.store().delete_web_sessions(a.id, None).await;
+                }
+            }
+        }
+        let pre = cookie(&all, &cookie_name(app, "ardoise_pre")).filter(|t| t.len() <= 64).map(str::to_owned);
+        Visitor { lang, ip, client, session, pre, cookies: out_cookies }
+    }
+
+    /// The session when it reached `stage`.
+    pub fn at(&self, stage: &str) -> Option<&(WebSession, Account)> {
+        self.session.as_ref().filter(|(s, _)| s.stage == stage)
+    }
+
+    /// The logged-in account (full session).
+    pub fn account(&self) -> Option<&Account> {
+        self.at(STAGE_FULL).map(|(_, a)| a)
+    }
+
+    /// The CSRF token for forms of this page, creating a pre-session cookie
+    /// when there is no session yet.
+    pub fn csrf(&mut self, app: &App) -> String {
+        if let Some((s, _)) = &self.session {
+            return derive(app, "s", &s.token_hash);
+        }
+        let pre = match &self.pre {
+            Some(p) => p.clone(),
+            None => {
+                let p = random_token(32);
+                self.cookies.push(set_cookie(app, "ardoise_pre", &p, None));
+                self.pre = Some(p.clone());
+                p
+            }
+        };
+        derive(app, "p", &pre)
+    }
+
+    /// Whether `token` is this visitor's CSRF token (constant time).
+    pub fn csrf_ok(&self, app: &App, token: &str) -> bool {
+        let expected = match (&self.session, &self.pre) {
+            (Some((s, _)), _) => derive(app, "s", &s.token_hash),
+            (None, Some(p)) => derive(app, "p", p),
+            (None, None) => return false,
+        };
+        expected.len() == token.len() && bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+    }
+
+    /// Replaces any session by a new one for `account` at `stage` (a new
+    /// random identifier at every step: no fixation).
+    pub async fn start(&mut self, app: &App, account: &Account, stage: &str) -> Result<(), store::Error> {
+        let store = app.ms.store();
+        if let Some((old, _)) = self.session.take() {
+            store.delete_web_session(old.account_id, &old.token_hash).await?;
+        }
+        let token = random_token(32);
+        let now = unix_now();
+        let s = WebSession {
+            token_hash: token_hash("session", &token),
+            account_id: account.id,
+            stage: stage.to_owned(),
+            created_at: now,
+            last_seen: now,
+            expires_at: now + app.cfg.session_ttl.as_secs() as i64,
+            ip: self.ip.to_string(),
+            client: self.client.clone(),
+        };
+        store.create_web_session(&s).await?;
+        self.cookies.push(set_cookie(app, "ardoise_session", &token, None));
+        self.session = Some((s, account.clone()));
+        Ok(())
+    }
+
+    /// Ends the current session (logout).
+    pub async fn end(&mut self, app: &App) -> Result<(), store::Error> {
+        if let Some((old, _)) = self.session.take() {
+            app.ms.store().delete_web_session(old.account_id, &old.token_hash).await?;
+        }
+        self.cookies.push(set_cookie(app, "ardoise_session", "", Some(0)));
+        Ok(())
+    }
+}
+
+/// Whether an account's session may go on (checked on every request, so a
+/// suspension takes effect at the next click).
+fn may_use_web(a: &Account) -> bool {
+    a.role != Role::Student && matches!(a.status, AccountStatus::Active | AccountStatus::Provisional)
+}
+
+fn derive(app: &App, kind: &str, value: &str) -> String {
+    let mut h = blake3::Hasher::new_keyed(&app.cfg.secret);
+    h.update(b"csrf:");
+    h.update(kind.as_bytes());
+    h.update(b":");
+    h.update(value.as_bytes());
+    h.finalize().to_hex().to_string()
+}
+
+fn set_cookie(app: &App, base: &str, value: &str, max_age: Option<i64>) -> String {
+    let mut c = format!("{}={value}; Path=/; HttpOnly; SameSite=Lax", cookie_name(app, base));
+    if app.cfg.tls {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    c
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}

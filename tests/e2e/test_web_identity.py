@@ -1,0 +1,439 @@
+"""The identity journey on the real binary, in headless Chromium (Debian's
+chromium + chromium-driver, driven by selenium) and with imaplib:
+login, wrong password, first login with the NUMEN -> forced change -> TOTP
+enrolment (codes computed with pyotp) -> IMAP with an app password, students
+refused on the web and on IMAP, brute force from 127.0.0.2 that does not lock
+the owner out from 127.0.0.1, the security headers and CSRF refusals."""
+
+import http.client
+import imaplib
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+import urllib.parse
+
+import pytest
+
+from conftest import DOMAIN, IN_CI, binary
+
+PASSWORD = "Ardoise-Demo-2026"
+NUMEN = "12E0000001ABC"
+NEW_PASSWORD = "Tableau-Noir-Craie-2026!"
+
+try:
+    import pyotp
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError as e:  # pragma: no cover - depends on the machine
+    if IN_CI:
+        raise
+    pytest.skip(f"selenium/pyotp not installed: {e}", allow_module_level=True)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def browser():
+    for tool in (CHROMIUM, CHROMEDRIVER):
+        if not os.path.exists(tool):
+            message = f"{tool} is required (apt install chromium chromium-driver)"
+            if IN_CI:
+                pytest.fail(message)
+            pytest.skip(message)
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--lang=fr-FR", "--window-size=1280,900"):
+        opts.add_argument(arg)
+    opts.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def base(server):
+    return f"http://127.0.0.1:{server.http_port}"
+
+
+def wait_path(driver, path, timeout=15):
+    WebDriverWait(driver, timeout).until(lambda d: urllib.parse.urlparse(d.current_url).path == path)
+
+
+def web_login(driver, server, login, password):
+    driver.get(base(server) + "/connexion")
+    driver.find_element(By.ID, "login").send_keys(login)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
+
+
+def error_text(driver):
+    return WebDriverWait(driver, 10).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, ".alerte.erreur"))).text
+
+
+# ----- a tiny HTTP client that can choose its source address -----
+
+class Http:
+    """Cookies and CSRF tokens by hand, from a chosen source address."""
+
+    def __init__(self, server, source="127.0.0.1"):
+        self.port = server.http_port
+        self.source = source
+        self.cookies = {}
+
+    def request(self, method, path, form=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20, source_address=(self.source, 0))
+        h = dict(headers or {})
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=h)
+        resp = conn.getresponse()
+        text = resp.read().decode("utf-8", errors="replace")
+        for value in resp.headers.get_all("Set-Cookie") or []:
+            name, _, rest = value.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        conn.close()
+        return resp, text
+
+    def csrf(self, path="/connexion"):
+        _, text = self.request("GET", path)
+        m = re.search(r'name="csrf" value="([0-9a-f]+)"', text)
+        assert m, text
+        return m.group(1)
+
+    def login(self, login, password):
+        token = self.csrf()
+        return self.request("POST", "/connexion", {"csrf": token, "login": login, "password": password})
+
+
+class SourceIMAP4SSL(imaplib.IMAP4_SSL):
+    """imaplib over TLS from a chosen loopback address."""
+
+    def __init__(self, host, port, source):
+        self._source = source
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        super().__init__(host, port, ssl_context=ctx, timeout=15)
+
+    def _create_socket(self, timeout):
+        sock = socket.create_connection((self.host, self.port), timeout, source_address=(self._source, 0))
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
+def imap_login(server, user, password, source="127.0.0.1"):
+    client = SourceIMAP4SSL("127.0.0.1", server.imaps_port, source)
+    try:
+        client.login(user, password)
+        client.select("INBOX")
+        return True
+    except imaplib.IMAP4.error as e:
+        return str(e)
+    finally:
+        try:
+            client.logout()
+        except Exception:
+            pass
+
+
+# ----- tests -----
+
+def test_login_lands_on_home_with_strict_headers(server, browser):
+    claire = server.create("claire.martin", password=PASSWORD)
+    server.start()
+    web_login(browser, server, claire, PASSWORD)
+    wait_path(browser, "/accueil")
+    assert browser.find_element(By.ID, "adresse").text == claire
+    assert browser.find_element(By.ID, "non-lus").text.isdigit()
+    # The page works without any inline script or style: the CSP is strict.
+    resp, _ = Http(server).request("GET", "/connexion")
+    csp = resp.getheader("Content-Security-Policy")
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert resp.getheader("X-Content-Type-Options") == "nosniff"
+    assert resp.getheader("X-Frame-Options") == "DENY"
+    cookie = resp.getheader("Set-Cookie")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    # English on request, and the language switch.
+    browser.get(base(server) + "/accueil?lang=en")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert "Home" in browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_wrong_password_is_refused_and_journaled(server, browser):
+    claire = server.create("claire.martin", password=PASSWORD)
+    server.start()
+    web_login(browser, server, claire, "pas-le-bon")
+    assert "Identifiant ou mot de passe incorrect" in error_text(browser)
+    assert urllib.parse.urlparse(browser.current_url).path == "/connexion"
+    # Hostile input: 1 MB password, control characters, SQL: the same refusal, no leak.
+    http = Http(server)
+    for login, password in ((claire, "x" * (1 << 20)), ("a\x00b\r\nc", "p"), ("' OR 1=1; --", "' OR '1'='1")):
+        resp, text = http.login(login, password)
+        assert resp.status == 401, (resp.status, text[:200])
+        assert "Identifiant ou mot de passe incorrect" in text
+        assert "sqlx" not in text and "panic" not in text.lower()
+    # Then the right password: the journal shows the failures.
+    web_login(browser, server, claire, PASSWORD)
+    wait_path(browser, "/accueil")
+    browser.get(base(server) + "/securite")
+    journal = browser.find_element(By.ID, "journal").text
+    assert "échec" in journal and "réussie" in journal
+
+
+def test_post_without_csrf_token_is_refused(server):
+    claire = server.create("claire.martin", password=PASSWORD)
+    server.start()
+    http = Http(server)
+    http.csrf()  # gets the pre-session cookie
+    resp, _ = http.request("POST", "/connexion", {"login": claire, "password": PASSWORD})
+    assert resp.status == 403
+    resp, _ = http.request("POST", "/connexion", {"csrf": "0" * 64, "login": claire, "password": PASSWORD})
+    assert resp.status == 403
+    # Another visitor's token is worthless too.
+    other = Http(server)
+    token = other.csrf()
+    resp, _ = http.request("POST", "/connexion", {"csrf": token, "login": claire, "password": PASSWORD})
+    assert resp.status == 403
+    # A session identifier planted before login is never the one logged in.
+    http.cookies["ardoise_session"] = "plantedplantedplantedplantedplan"
+    resp, _ = http.login(claire, PASSWORD)
+    assert resp.status == 303 and resp.getheader("Location") == "/accueil"
+    assert http.cookies["ardoise_session"] != "plantedplantedplantedplantedplan"
+    assert http.request("GET", "/accueil")[0].status == 200
+
+
+def hr_sync(server, tmp_path):
+    server.admin("unit", "add", "Académie de test", "--kind", "academie")
+    server.admin("unit", "add", "Collège A", "--kind", "etablissement", "--parent", "Académie de test",
+                 "--uai", "0541234A")
+    csv = tmp_path / "rh.csv"
+    csv.write_text(
+        "numen;civilite;nom;prenom;role;statut;uai;adresse_secondaire;date_effet\n"
+        f"{NUMEN};M.;Martin;Jean;enseignant;actif;0541234A;jean@example.org;2026-09-01\n",
+        encoding="utf-8")
+    out = subprocess.run([binary(), "directory", "--config", str(server.config), "sync", str(csv)],
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    return f"jean.martin@{DOMAIN}"
+
+
+def next_step_code(secret, after_step):
+    """The TOTP code of the first step after `after_step` (waits for it)."""
+    totp = pyotp.TOTP(secret)
+    while int(time.time()) // 30 <= after_step:
+        time.sleep(0.5)
+    return totp.now()
+
+
+def test_first_login_change_totp_then_imap_with_app_password(server, browser, tmp_path):
+    jean = hr_sync(server, tmp_path)
+    server.start()
+    # The provisional password (the NUMEN) opens only the web, to change it.
+    assert "CONTACTADMIN" in str(imap_login(server, jean, NUMEN))
+    web_login(browser, server, jean, NUMEN)
+    wait_path(browser, "/premiere-connexion")
+    # A new password containing the NUMEN is refused.
+    for field, value in (("current", NUMEN), ("new", "Ab-" + NUMEN + "-x!"), ("confirm", "Ab-" + NUMEN + "-x!")):
+        browser.find_element(By.ID, field).send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
+    assert "NUMEN" in error_text(browser)
+    for field, value in (("current", NUMEN), ("new", NEW_PASSWORD), ("confirm", NEW_PASSWORD)):
+        browser.find_element(By.ID, field).send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
+    wait_path(browser, "/2fa/activer")
+    # The QR code is an SVG served by us; the key is shown for typing.
+    qr = browser.find_element(By.CSS_SELECTOR, ".qr img")
+    assert browser.execute_script("return arguments[0].naturalWidth", qr) > 0
+    secret = browser.find_element(By.ID, "totp-secret").text.strip()
+    code = pyotp.TOTP(secret).now()
+    enrol_step = int(time.time()) // 30
+    browser.find_element(By.ID, "code").send_keys(code)
+    browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
+    codes = WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "codes"))).text.split()
+    assert len(codes) == 10
+    browser.find_element(By.ID, "continuer").click()
+    wait_path(browser, "/accueil")
+
+    # App password for IMAP; the main password no longer opens IMAP.
+    browser.get(base(server) + "/securite")
+    browser.find_element(By.ID, "app-name").send_keys("Thunderbird")
+    browser.find_element(By.ID, "creer-application").click()
+    app_password = WebDriverWait(browser, 10).until(
+        EC.presence_of_element_located((By.ID, "mot-de-passe-application"))).text.strip()
+    assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", app_password), app_password
+    assert imap_login(server, jean, app_password) is True
+    assert "mot de passe d'application" in str(imap_login(server, jean, NEW_PASSWORD))
+
+    # Log out; logging in again asks for a code; the enrolment code is not accepted twice.
+    browser.find_element(By.CSS_SELECTOR, "form[action='/deconnexion'] button").click()
+    wait_path(browser, "/connexion")
+    web_login(browser, server, jean, NEW_PASSWORD)
+    wait_path(browser, "/connexion/code")
+    if int(time.time()) // 30 <= enrol_step + 1:
+        browser.find_element(By.ID, "code").send_keys(code)
+        browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
+        assert "déjà utilisé" in error_text(browser)
+    browser.find_element(By.ID, "code").send_keys(next_step_code(secret, enrol_step))
+    browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
+    wait_path(browser, "/accueil", timeout=20)
+
+    # Every credential change was mailed to the user's Inbox.
+    subjects = [m.get("subject", "") for m in server.messages(jean)]
+    assert any("mot de passe a été changé" in s for s in subjects), subjects
+    assert any("deux étapes activée" in s for s in subjects), subjects
+    assert any("mot de passe d'application" in s for s in subjects), subjects
+
+
+def test_student_is_refused_on_web_and_imap(server, browser):
+    eleve = server.create("eleve.test", password=PASSWORD, role="eleve")
+    server.start()
+    web_login(browser, server, eleve, PASSWORD)
+    assert "élèves" in error_text(browser)
+    assert "AUTHORIZATIONFAILED" in str(imap_login(server, eleve, PASSWORD))
+
+
+def test_brute_force_from_one_address_does_not_lock_out_the_owner(server, browser):
+    paul = server.create("paul.durand", password=PASSWORD)
+    server.start()
+    # The owner logged in from here before: a known device.
+    assert imap_login(server, paul, PASSWORD) is True
+    # An attacker on 127.0.0.2 guesses on IMAP then on the web: counted together.
+    for i in range(3):
+        assert "AUTHENTICATIONFAILED" in str(imap_login(server, paul, f"devine-{i}", source="127.0.0.2"))
+    attacker = Http(server, source="127.0.0.2")
+    statuses = [attacker.login(paul, f"essai-{i}")[0].status for i in range(6)]
+    assert statuses[-1] == 429, statuses
+    # Even the right password is not looked at from the attacker's address now.
+    resp, text = attacker.login(paul, PASSWORD)
+    assert resp.status == 429 and "Trop de tentatives" in text
+    assert "UNAVAILABLE" in str(imap_login(server, paul, PASSWORD, source="127.0.0.2"))
+    # The owner, from 127.0.0.1, gets in on the web and on IMAP.
+    web_login(browser, server, paul, PASSWORD)
+    wait_path(browser, "/accueil")
+    assert imap_login(server, paul, PASSWORD) is True
+
+
+def read_reset_link(server, address, password):
+    import email
+    client = SourceIMAP4SSL("127.0.0.1", server.imaps_port, "127.0.0.1")
+    try:
+        client.login(address, password)
+        client.select("INBOX")
+        _, data = client.search(None, "SUBJECT", "initialisation")
+        ids = data[0].split()
+        if not ids:
+            return None
+        _, msg = client.fetch(ids[-1], "(RFC822)")
+        body = email.message_from_bytes(msg[0][1]).get_payload(decode=True).decode("utf-8")
+        m = re.search(r"(/mot-de-passe/reinitialiser\?jeton=[a-z0-9]+)", body)
+        return m.group(1) if m else body
+    finally:
+        client.logout()
+
+
+def test_reset_link_by_mail_single_use(server, browser, tmp_path):
+    perso = server.create("jean.perso", password=PASSWORD)
+    server.admin("unit", "add", "Académie de test", "--kind", "academie")
+    server.admin("unit", "add", "Collège A", "--kind", "etablissement", "--parent", "Académie de test",
+                 "--uai", "0541234A")
+    csv = tmp_path / "rh.csv"
+    csv.write_text(
+        "numen;civilite;nom;prenom;role;statut;uai;adresse_secondaire;date_effet\n"
+        f"{NUMEN};M.;Martin;Jean;enseignant;actif;0541234A;{perso};2026-09-01\n", encoding="utf-8")
+    out = subprocess.run([binary(), "directory", "--config", str(server.config), "sync", str(csv)],
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    jean = f"jean.martin@{DOMAIN}"
+    server.start()
+    http = Http(server)
+    answers = []
+    for numen in ("12E9999999ZZZ", NUMEN):
+        token = http.csrf("/mot-de-passe-oublie")
+        resp, text = http.request("POST", "/mot-de-passe-oublie", {"csrf": token, "login": jean, "numen": numen})
+        assert resp.status == 200
+        answers.append(re.sub(r'value="[0-9a-f]+"', "", text))
+        if numen != NUMEN:
+            assert read_reset_link(server, perso, PASSWORD) is None, "no mail for a wrong NUMEN"
+    assert answers[0] == answers[1], "the answer must not tell whether anything matched"
+    link = read_reset_link(server, perso, PASSWORD)
+    assert link and link.startswith("/mot-de-passe/reinitialiser?jeton="), link
+    assert NUMEN not in (server.root / "server.log").read_text(errors="replace")
+
+    browser.get(base(server) + link)
+    for field in ("new", "confirm"):
+        browser.find_element(By.ID, field).send_keys(NEW_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "a été changé"))
+    # The link works once.
+    browser.get(base(server) + link)
+    assert "plus valable" in browser.find_element(By.TAG_NAME, "main").text
+    web_login(browser, server, jean, NEW_PASSWORD)
+    wait_path(browser, "/accueil")
+
+
+def test_suspension_ends_the_web_session_at_once(server, browser):
+    claire = server.create("claire.martin", password=PASSWORD)
+    server.start()
+    web_login(browser, server, claire, PASSWORD)
+    wait_path(browser, "/accueil")
+    server.admin("account", "suspend", claire)
+    browser.get(base(server) + "/securite")
+    wait_path(browser, "/connexion")
+    web_login(browser, server, claire, PASSWORD)
+    assert "suspendu" in error_text(browser)
+
+
+def test_the_user_ends_another_session(server, browser):
+    claire = server.create("claire.martin", password=PASSWORD)
+    server.start()
+    other = Http(server)  # "the laptop left open at school"
+    resp, _ = other.login(claire, PASSWORD)
+    assert resp.status == 303
+    assert other.request("GET", "/accueil")[0].status == 200
+    web_login(browser, server, claire, PASSWORD)
+    wait_path(browser, "/accueil")
+    browser.get(base(server) + "/securite")
+    buttons = browser.find_elements(By.CSS_SELECTOR, "form[action='/securite/sessions/fin'] button")
+    assert len(buttons) == 1, "only the other session can be ended from here"
+    buttons[0].click()
+    wait_path(browser, "/securite")
+    assert not browser.find_elements(By.CSS_SELECTOR, "form[action='/securite/sessions/fin'] button")
+    resp, _ = other.request("GET", "/accueil")
+    assert resp.status == 303 and resp.getheader("Location") == "/"
+
+
+def test_https_listener_with_secure_cookies(server):
+    import json
+    text = server.config.read_text()
+    server.config.write_text(text.replace('[web]\nlisten = ["127.0.0.1:0"]',
+                                          '[web]\nlisten = ["127.0.0.1:0"]\nlisten_tls = ["127.0.0.1:0"]'))
+    server.create("claire.martin", password=PASSWORD)
+    server.start()
+    port = int(json.loads((server.data / "listeners.json").read_text())["https"].rsplit(":", 1)[1])
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=20)
+    conn.request("GET", "/connexion")
+    resp = conn.getresponse()
+    body = resp.read().decode()
+    assert resp.status == 200 and "<form" in body
+    cookie = resp.getheader("Set-Cookie")
+    assert cookie.startswith("__Host-ardoise_pre=") and "Secure" in cookie and "HttpOnly" in cookie, cookie
+    assert "default-src 'self'" in resp.getheader("Content-Security-Policy")
+    assert resp.getheader("Strict-Transport-Security") == "max-age=31536000"
