@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import r5, servers
+from . import imap, r5, servers
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
 
@@ -38,6 +38,11 @@ def main() -> None:
     p.add_argument("--keep", action="store_true", help="keep the work dir for inspection")
     p.add_argument("--reps", type=int)
     p.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
+    p.add_argument("--only", choices=["r5", "imap"], help="run only these workloads (default: all)")
+    p.add_argument("--imapload", help="imapload binary (R1-R3)")
+    p.add_argument("--r1-seconds", type=float, default=120.0, help="duration of each R1 repetition")
+    p.add_argument("--imap-cells", help=f"comma-separated subset of {','.join(imap.CELLS)}; the other cells "
+                   "of the last IMAP report are kept")
     args = p.parse_args()
 
     def log(msg: str) -> None:
@@ -52,6 +57,10 @@ def main() -> None:
     cells = [(s, c, max(c, int(n * args.scale))) for s, c, n in cells]
 
     users = servers.accounts(20)
+    if args.only != "r5":
+        run_imap(args, reps, users, log)
+    if args.only == "imap":
+        return
     work = tempfile.mkdtemp(prefix="ardoise-bench-", dir="/var/tmp")
     # /var/tmp, like the checkout, is on the disk (not tmpfs) so fsync costs what it costs.
     sides = [servers.Ardoise(work, args.binary, users), servers.PostfixDovecot(work, users)]
@@ -89,6 +98,47 @@ def main() -> None:
         with open(os.path.join(out, name), "w") as f:
             json.dump(doc, f, indent=1)
     log(f"wrote {out}/latest-r5-{doc['mode']}.json")
+
+
+def run_imap(args, reps: int, users: list[str], log) -> None:
+    """R1-R3 against Dovecot imapd; writes bench/out/latest-imap-<mode>.json."""
+    if not args.imapload:
+        raise SystemExit("--imapload is required for the IMAP workloads")
+    work = tempfile.mkdtemp(prefix="ardoise-bench-imap-", dir="/var/tmp")
+    try:
+        only = args.imap_cells.split(",") if args.imap_cells else None
+        res = imap.run(args.binary, args.imapload, work, users, args.quick, reps, log, args.r1_seconds, only)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            log(f"work dir kept: {work}")
+    doc = {
+        "workload": "IMAP", "mode": "quick" if args.quick else "full", "reps": reps, "machine": machine(),
+        "commit": os.environ.get("ARDOISE_COMMIT") or subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip() or "none",
+        "binary": args.binary, "imapload": args.imapload, "r1_seconds": args.r1_seconds, **res,
+    }
+    out = os.path.join(HERE, "out")
+    os.makedirs(out, exist_ok=True)
+    for c in doc["cells"]:
+        c["date"] = doc["machine"]["date"]
+    previous = os.path.join(out, f"latest-imap-{doc['mode']}.json")
+    if args.imap_cells and os.path.exists(previous):
+        # a partial run replaces its cells and keeps the others (each cell carries its date)
+        old = json.load(open(previous))
+        names = {c["name"] for c in doc["cells"]}
+        kept = [dict(c, date=c.get("date", old["machine"]["date"])) for c in old["cells"] if c["name"] not in names]
+        order = [c["name"] for c in old["cells"]]
+        rank = {"R1": 0, "R3": 1, "R2": 2}
+        doc["cells"] = sorted(kept + doc["cells"], key=lambda c: (
+            rank.get(c["name"].split()[0], 9), order.index(c["name"]) if c["name"] in order else len(order)))
+        doc["earlier_run"] = old["machine"]["date"]
+    stamp = doc["machine"]["date"].replace(":", "")
+    for name in (f"imap-{doc['mode']}-{stamp}.json", f"latest-imap-{doc['mode']}.json"):
+        with open(os.path.join(out, name), "w") as f:
+            json.dump(doc, f, indent=1)
+    log(f"wrote {out}/latest-imap-{doc['mode']}.json")
 
 
 if __name__ == "__main__":
