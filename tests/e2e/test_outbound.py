@@ -3,8 +3,10 @@ routes), plus scripted remote servers: DKIM verified by the receiver, retries af
 4xx, a DSN for a 5xx recipient, exactly-once delivery after kill -9, and SPF/DKIM/DMARC
 pass and fail cases with a static DNS table."""
 
+import json
 import smtplib
 import socket
+import sqlite3
 import ssl
 import subprocess
 import threading
@@ -213,6 +215,12 @@ def test_mail_between_two_instances_is_dkim_verified(tmp_path, nodes):
     assert "dkim=pass" in header and "spf=pass" in header and "dmarc=pass" in header, header
     assert f"d={DOMAIN}" in header
     assert b"\r\n.point en debut de ligne\r\n" in raw, "dot-stuffing undone on the way"
+    # The verdict is also in the stored metadata, for the anti-spam work.
+    with sqlite3.connect(f"file:{receiver.data / 'ardoise.db'}?mode=ro", uri=True) as db:
+        metas = [json.loads(m) for (m,) in db.execute("SELECT meta FROM blobs WHERE subject = 'Conseil de classe'")]
+    assert len(metas) == 1, metas
+    verdict = metas[0].get("authentication") or {}
+    assert [verdict.get(k) for k in ("server", "spf", "dkim", "dmarc")] == ["mx.ac-test.fr", "pass", "pass", "pass"], metas
     wait_for(lambda: "vide" in sender.queue("list"), what="an empty queue")
 
 

@@ -13,9 +13,12 @@
 //! [`analyse`] never fails and never panics: broken input gives a best-effort
 //! [`Analysis`].
 
+mod auth;
 mod header;
 mod mime;
 mod text;
+
+pub use auth::AuthResults;
 
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -65,6 +68,9 @@ pub struct Analysis {
     /// Plain text of the readable body parts, for the full-text index, capped
     /// at [`MAX_TEXT`] bytes.
     pub text: String,
+    /// SPF/DKIM/DMARC/ARC results our MX prepended, when it checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<AuthResults>,
 }
 
 /// The IMAP ENVELOPE (RFC 9051 section 7.5.2).
@@ -285,5 +291,6 @@ pub fn analyse(raw: &[u8]) -> Analysis {
         attachments: content.attachments,
         text: content.text,
         body,
+        authentication: auth::first_field(raw),
     }
 }
