@@ -7,6 +7,7 @@ import ssl
 import subprocess
 import time
 
+import imapclient
 import pytest
 
 from conftest import IN_CI, binary, port_free
@@ -57,6 +58,25 @@ def test_demo_starts_and_accepts_mail_for_claire(tmp_path):
             typ, resp = m.fetch("1:*", "(UID)")
             assert typ == "OK" and len(resp) == exists
             assert m.fetch("1:*", "(ENVELOPE BODYSTRUCTURE)")[0] == "OK"
+            # She searches her seeded mail, accents folded, through the full-text index.
+            typ, resp = m.search(None, "TEXT", "treves")
+            assert typ == "OK" and len(resp[0].split()) == 1, resp
+            typ, resp = m.fetch(resp[0].split()[0].decode(), "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            assert b"eTwinning" in resp[0][1], resp
+        # New mail reaches her IDLE session live.
+        with imapclient.IMAPClient("127.0.0.1", port=2993, ssl=True, ssl_context=ctx, timeout=20) as c:
+            c.login("claire.martin@ac-demo.fr", "Ardoise-Demo-2026")
+            c.select_folder("INBOX")
+            c.idle()
+            with smtplib.SMTP("127.0.0.1", 2525) as s:
+                s.sendmail("parent@example.org", ["claire.martin@ac-demo.fr"],
+                           "Subject: En direct\r\n\r\nArrive pendant IDLE\r\n".encode())
+            seen = []
+            deadline = time.time() + 10
+            while not any(r[1] == b"EXISTS" for r in seen) and time.time() < deadline:
+                seen += c.idle_check(timeout=1)
+            c.idle_done()
+            assert any(r[1] == b"EXISTS" for r in seen), seen
     finally:
         proc.terminate()
         proc.wait(timeout=20)

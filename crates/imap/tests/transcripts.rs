@@ -268,11 +268,11 @@ async fn imap4rev2_clients_get_utf8_names_and_esearch() {
     assert!(r.contains("* LIST () \"/\" \"Envoyés\"\r\n") && !r.contains("RECENT"), "{r}");
     c.cmd("s", "SELECT INBOX").await;
     assert_eq!(c.cmd("q", "SEARCH ALL").await, "* ESEARCH (TAG \"q\") ALL 1\r\nq OK SEARCH completed\r\n");
-    assert_eq!(
-        c.cmd("c", "CREATE \"Réunions/2026\"").await,
-        "c NO [CANNOT] parent mailbox Réunions does not exist\r\n"
-    );
-    assert!(c.cmd("d", "CREATE \"Réunions\"").await.ends_with("] CREATE completed\r\n"));
+    // The missing parent is created too (RFC 9051 section 6.3.4); delete the
+    // child to list the parent alone.
+    assert!(c.cmd("c", "CREATE \"Réunions/2026\"").await.ends_with("] CREATE completed\r\n"));
+    assert_eq!(c.cmd("d", "DELETE \"Réunions/2026\"").await, "d OK DELETE completed\r\n");
+    assert!(c.cmd("d", "CREATE \"Réunions\"").await.starts_with("d NO [ALREADYEXISTS]"));
     let r = c.cmd("l", "LIST \"\" \"R*\" RETURN (STATUS (MESSAGES UIDNEXT))").await;
     assert_eq!(
         r,

@@ -49,9 +49,9 @@ impl Store {
         row.as_ref().map(Mailbox::from_row).transpose()
     }
 
-    /// Creates a mailbox. Its parent (the path before the last `/`) must
-    /// exist; an existing name, or a special use the account already has, is
-    /// a conflict.
+    /// Creates a mailbox, and its missing ancestors (the paths before each
+    /// `/`) as plain folders; an existing name, or a special use the account
+    /// already has, is a conflict.
     pub async fn create_mailbox(
         &self,
         account: AccountId,
@@ -80,14 +80,10 @@ impl Store {
                 return Err(Error::Conflict(format!("mailbox {other} is already the {special} mailbox")));
             }
         }
+        // RFC 9051 section 6.3.4: CREATE makes the superior names it needs.
         let parent = match name.rsplit_once('/') {
             None => None,
-            Some((parent_name, _)) => match mailbox_named(&mut tx, account, parent_name).await? {
-                Some(parent) => Some(parent.id),
-                None => {
-                    return Err(Error::Invalid(format!("parent mailbox {parent_name} does not exist")));
-                }
-            },
+            Some((parent_name, _)) => Some(ensure_mailbox(&mut tx, account, parent_name).await?),
         };
         let mailbox = insert_mailbox(&mut tx, account, parent, &name, special_use, now()).await?;
         tx.commit().await?;
@@ -155,6 +151,24 @@ pub(crate) async fn insert_mailbox(
         subscribed: true,
         created_at: now,
     })
+}
+
+/// The id of mailbox `name`, created with its missing ancestors when absent.
+/// The caller holds the account's lock.
+async fn ensure_mailbox(conn: &mut AnyConnection, account: AccountId, name: &str) -> Result<MailboxId> {
+    let mut parent: Option<MailboxId> = None;
+    let mut end = 0;
+    for part in name.split('/') {
+        end += part.len();
+        let path = &name[..end];
+        end += 1;
+        let id = match mailbox_named(&mut *conn, account, path).await? {
+            Some(existing) => existing.id,
+            None => insert_mailbox(&mut *conn, account, parent, path, None, now()).await?.id,
+        };
+        parent = Some(id);
+    }
+    parent.ok_or_else(|| Error::Invalid("empty mailbox name".into()))
 }
 
 pub(crate) async fn mailbox_named(conn: &mut AnyConnection, account: AccountId, name: &str) -> Result<Option<Mailbox>> {
