@@ -27,6 +27,13 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::queue_cli::QueueCommand,
     },
+    /// Réponse automatique d'absence / vacation auto-reply.
+    Vacation {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: crate::vacation_cli::VacationCommand,
+    },
     /// Clés DKIM des domaines / DKIM keys.
     Dkim {
         #[arg(long, short)]
@@ -99,6 +106,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Queue { config, command } => return crate::queue_cli::run(&load_config(&config)?, command).await,
         Command::Dkim { config, command } => return crate::queue_cli::dkim(&load_config(&config)?, command).await,
         Command::Dns { config } => return crate::dns_cli::run(&load_config(&config)?).await,
+        Command::Vacation { config, command } => {
+            return crate::vacation_cli::run(&load_config(&config)?, command).await;
+        }
         Command::Serve { config } => {
             let cfg = load_config(&config)?;
             serve::init_logging(&cfg.log.level);

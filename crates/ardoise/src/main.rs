@@ -17,6 +17,7 @@ mod password;
 mod queue_cli;
 mod search_cli;
 mod serve;
+mod vacation_cli;
 
 use std::process::ExitCode;
 

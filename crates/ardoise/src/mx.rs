@@ -7,7 +7,9 @@ use mailstore::{Mailstore, RecipientStatus};
 use model::{Address, ErrorKind};
 use smtp::{DeliverError, Envelope, MailSink, RcptVerdict};
 
-pub struct MxSink(pub Arc<Mailstore>);
+/// The MX's business side; with the transfer service, delivered mail may
+/// get a vacation auto-reply.
+pub struct MxSink(pub Arc<Mailstore>, pub Option<Arc<mta::Mta>>);
 
 impl MailSink for MxSink {
     async fn check_recipient(&self, rcpt: &Address, size: Option<u64>) -> RcptVerdict {
@@ -31,12 +33,38 @@ impl MailSink for MxSink {
         match self.0.deliver(&message, &accounts, now).await {
             Ok(copies) => {
                 tracing::info!(copies = copies.len(), size = message.len(), "delivered");
+                if let Some(mta) = &self.1 {
+                    tokio::spawn(vacation_replies(mta.clone(), envelope.mail_from.clone(), accounts, message));
+                }
                 Ok(())
             }
             Err(e) => {
                 tracing::error!(error = %e, "delivery failed");
                 Err(DeliverError { transience: e.transience(), message: "delivery failed".into() })
             }
+        }
+    }
+}
+
+/// Sends the vacation replies a delivery calls for, after the 250.
+async fn vacation_replies(mta: Arc<mta::Mta>, sender: Option<Address>, accounts: Vec<i64>, message: Vec<u8>) {
+    // The null sender is never answered: skip the look-ups for bounces.
+    if sender.is_none() {
+        return;
+    }
+    let store = mta.mailstore().store();
+    let on = match store.vacation_enabled_among(&accounts).await {
+        Ok(on) => on,
+        Err(e) => return tracing::warn!(error = %e, "vacation look-up failed"),
+    };
+    for id in on {
+        let account = match store.account(id).await {
+            Ok(Some(a)) => a,
+            Ok(None) => continue,
+            Err(e) => return tracing::warn!(error = %e, "vacation look-up failed"),
+        };
+        if let Err(e) = mta.vacation_reply(&account, sender.as_ref(), &message).await {
+            tracing::warn!(account = id, error = %e, "vacation reply failed");
         }
     }
 }

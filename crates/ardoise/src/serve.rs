@@ -73,7 +73,8 @@ pub async fn run(
         idle_timeout: Duration::from_secs(cfg.smtp.idle_timeout_secs),
         max_connections: cfg.smtp.max_connections as usize,
     });
-    let sink = Arc::new(MxSink(mailstore.clone()));
+    let mta = crate::outbound::service(&cfg, mailstore.clone()).await?;
+    let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone())));
     let sink = Arc::new(crate::outbound::checked_mx(&cfg, sink)?);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut bound = Vec::new();
@@ -115,7 +116,6 @@ pub async fn run(
             ));
         }
     }
-    let mta = crate::outbound::service(&cfg, mailstore.clone()).await?;
     crate::outbound::start(&cfg, mta, smtp_cfg.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
     crate::http::start(&cfg, mailstore.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
     write_listeners(&cfg.server.data_dir, &bound)?;

@@ -19,6 +19,7 @@
 //! This crate knows SMTP as a client only; it never sees the server side's
 //! wire types, and errors are classified temporary or permanent.
 
+pub mod autoreply;
 pub mod backoff;
 pub mod client;
 pub mod dkim;

@@ -130,7 +130,7 @@ impl Mta {
             self.mailstore.deliver(&message, &local, now()).await.map_err(Error::from)?;
         }
         if !remote.is_empty() {
-            self.enqueue(sub.account, sender, &remote, &message).await?;
+            self.enqueue_from(&sender.to_string(), Some(sub.account.id), &remote, &message).await?;
         }
         tracing::info!(
             account = sub.account.id,
@@ -142,10 +142,12 @@ impl Mta {
         Ok(())
     }
 
-    async fn enqueue(
+    /// Queues `message` for remote recipients. `sender` is the envelope
+    /// sender (empty for `<>`); `account`, when given, receives the bounces.
+    pub(crate) async fn enqueue_from(
         &self,
-        account: &Account,
-        sender: &Address,
+        sender: &str,
+        account: Option<AccountId>,
         remote: &[&Address],
         message: &[u8],
     ) -> Result<(), Error> {
@@ -154,8 +156,8 @@ impl Mta {
         let entry = NewQueued {
             blob,
             size: message.len() as i64,
-            sender: sender.to_string(),
-            account: Some(account.id),
+            sender: sender.to_owned(),
+            account,
             recipients: remote.iter().map(|r| (r.to_string(), r.domain().as_str().to_owned())).collect(),
             expires_at,
         };

@@ -34,6 +34,7 @@ mod people;
 mod queue;
 mod sql;
 mod types;
+mod vacation;
 
 use std::path::Path;
 use std::sync::Once;
@@ -50,6 +51,7 @@ pub use migrate::AppliedMigration;
 pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Person, RoleGrant, Seal};
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use types::*;
+pub use vacation::Vacation;
 
 /// Which database engine a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -53,6 +53,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_credentials.sql"),
         postgres: include_str!("../migrations/postgres/0005_credentials.sql"),
     },
+    Migration {
+        version: 6,
+        name: "vacation",
+        sqlite: include_str!("../migrations/sqlite/0006_vacation.sql"),
+        postgres: include_str!("../migrations/postgres/0006_vacation.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

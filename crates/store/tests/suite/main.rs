@@ -10,6 +10,7 @@ mod harness;
 mod imapx;
 mod people;
 mod queue;
+mod vacation;
 
 on_both_backends!(
     credentials::password_change_keeps_history_and_activates,
@@ -42,4 +43,5 @@ on_both_backends!(
     queue::concurrent_leases_never_share_an_entry,
     queue::queued_blobs_are_kept_until_dequeued,
     imapx::messages_after_and_blob_holding,
+    vacation::vacation_answers_each_sender_once_per_interval,
 );
