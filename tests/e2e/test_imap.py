@@ -133,6 +133,39 @@ def test_flags_stored_by_one_session_are_seen_by_another(server, claire):
         assert b"\\Flagged" in data[0] and b"$Important" in data[0]
 
 
+def test_messages_expunged_by_another_session(server, claire):
+    """RFC 2180: what a session sees of messages another one expunged before
+    it was told: FETCH and STORE answer NO [EXPUNGEISSUED] for them and still
+    serve or change the others; EXPUNGE reports every message that is gone."""
+    for i in range(4):
+        smtp_send(server, claire, message(f"Concurrent {i}"))
+    with connect(server) as a, connect(server) as b:
+        a.login(claire, PASSWORD)
+        b.login(claire, PASSWORD)
+        a.select("INBOX")
+        b.select("INBOX")
+        assert a.store("2", "+FLAGS.SILENT", "(\\Deleted)")[0] == "OK"
+        typ, data = a.expunge()
+        assert (typ, data) == ("OK", [b"2"])
+
+        typ, data = b.fetch("1:3", "(UID)")
+        assert typ == "NO" and b"[EXPUNGEISSUED]" in data[0], data
+        assert sorted(b.untagged_responses.pop("FETCH", [])) == [b"1 (UID 1)", b"3 (UID 3)"]
+        typ, data = b.store("1:3", "+FLAGS", "(\\Flagged)")
+        assert typ == "NO" and b"[EXPUNGEISSUED]" in data[0], data
+        b.untagged_responses.pop("FETCH", None)
+
+        # B marks UID 4 deleted and A expunges it: B's EXPUNGE, which removes
+        # nothing itself, reports both removals (its view was UIDs 1 to 4).
+        assert b.store("4", "+FLAGS.SILENT", "(\\Deleted)")[0] == "OK"
+        a.noop()
+        assert a.expunge() == ("OK", [b"3"])
+        assert b.expunge() == ("OK", [b"4", b"2"])
+        typ, data = b.fetch("1:*", "(UID FLAGS)")
+        assert typ == "OK" and len(data) == 2, data
+        assert all(b"\\Flagged" in d for d in data), data
+
+
 def test_append_then_fetch_and_search(server, claire):
     raw = message("Brouillon", "Texte du brouillon.\r\n")
     with connect(server) as m:

@@ -7,10 +7,12 @@ the owner out from 127.0.0.1, the security headers and CSRF refusals."""
 
 import http.client
 import imaplib
+import json
 import os
 import re
 import shutil
 import socket
+import sqlite3
 import ssl
 import subprocess
 import time
@@ -437,3 +439,92 @@ def test_https_listener_with_secure_cookies(server):
     assert cookie.startswith("__Host-ardoise_pre=") and "Secure" in cookie and "HttpOnly" in cookie, cookie
     assert "default-src 'self'" in resp.getheader("Content-Security-Policy")
     assert resp.getheader("Strict-Transport-Security") == "max-age=31536000"
+
+
+def provisional_password(output):
+    m = re.search(r"mot de passe provisoire de \S+ : (\S+)", output)
+    assert m, output
+    return m.group(1)
+
+
+def test_helpdesk_reset_prints_a_provisional_password_to_change_at_login(server, browser, tmp_path):
+    jean = hr_sync(server, tmp_path)
+    outsider = server.create("claire.martin", password=PASSWORD)  # no unit: outside the helpdesk's scope
+    helpdesk = server.create("assistance.a", password="Assistance-A-2026")
+    server.admin("grant", "add", helpdesk, "assistance", "--unit", "Collège A")
+    # Within its scope the helpdesk resets; outside, it is refused.
+    out = server.admin("--as", helpdesk, "account", "reset-password", jean)
+    provisional = provisional_password(out)
+    assert NUMEN not in out
+    refused = subprocess.run([binary(), "admin", "--config", str(server.config), "--as", helpdesk,
+                              "account", "reset-password", outsider], capture_output=True)
+    assert refused.returncode != 0 and "refusé" in refused.stderr.decode()
+    # The audit log names the reset and the actor, never the password.
+    log = server.admin("audit", "list", "--json")
+    resets = [json.loads(line) for line in log.splitlines() if "account.reset-password" in line]
+    assert len(resets) == 1 and resets[0]["actor"] == helpdesk and resets[0]["target"] == jean
+    assert provisional not in log
+    assert "intègre" in server.admin("audit", "verify")
+
+    server.start()
+    # IMAP refuses the provisional password (first the web), and the NUMEN no longer works.
+    assert "CONTACTADMIN" in str(imap_login(server, jean, provisional))
+    assert "AUTHENTICATIONFAILED" in str(imap_login(server, jean, NUMEN))
+    # The web takes it and forces a change.
+    web_login(browser, server, jean, provisional)
+    wait_path(browser, "/premiere-connexion")
+    for field, value in (("current", provisional), ("new", NEW_PASSWORD), ("confirm", NEW_PASSWORD)):
+        browser.find_element(By.ID, field).send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
+    wait_path(browser, "/2fa/activer")
+    assert imap_login(server, jean, NEW_PASSWORD) is True
+    assert account_status(server, jean) == "active"
+    subjects = [m["subject"] for m in server.messages(jean)]
+    assert "Votre mot de passe a été réinitialisé par l'assistance" in subjects, subjects
+
+
+def account_status(server, address):
+    return json.loads(server.admin("account", "show", address))["status"]
+
+
+def test_expiring_passwords_get_reminders_then_must_change(server, browser):
+    with open(server.config, "a", encoding="utf-8") as f:
+        f.write("password_max_age_days = 90\npassword_reminder_days = [14, 3]\n")
+    claire = server.create("claire.martin", password=PASSWORD)
+    created = int(time.time())
+    # The daily task, run by hand at chosen dates: one mail per threshold.
+    for days, expected in ((10, "0 rappel"), (80, "1 rappel"), (81, "0 rappel"), (88, "1 rappel")):
+        out = server.admin("password-reminders", "--at", str(created + days * 86400))
+        assert expected in out, (days, out)
+    subjects = [m["subject"] for m in server.messages(claire)]
+    assert subjects == ["Votre mot de passe expire dans 10 jours", "Votre mot de passe expire dans 2 jours"], subjects
+
+    # Past the maximum age: IMAP refuses and points to the web, the web forces a change.
+    db = sqlite3.connect(server.data / "ardoise.db")
+    db.execute("UPDATE accounts SET created_at = ? WHERE address = ?", (created - 91 * 86400, claire))
+    db.commit()
+    db.close()
+    server.start()
+    refusal = str(imap_login(server, claire, PASSWORD))
+    assert "EXPIRED" in refusal and "webmail" in refusal, refusal
+    web_login(browser, server, claire, PASSWORD)
+    wait_path(browser, "/premiere-connexion")
+    for field, value in (("current", PASSWORD), ("new", NEW_PASSWORD), ("confirm", NEW_PASSWORD)):
+        browser.find_element(By.ID, field).send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
+    wait_path(browser, "/2fa/activer")
+    assert imap_login(server, claire, NEW_PASSWORD) is True
+
+
+def test_totp_seed_is_encrypted_in_the_database(server, browser):
+    claire = server.create("claire.martin", password=PASSWORD)
+    server.start()
+    web_login(browser, server, claire, PASSWORD)
+    wait_path(browser, "/accueil")
+    browser.get(base(server) + "/2fa/activer")
+    secret = browser.find_element(By.ID, "totp-secret").text.replace(" ", "")
+    db = sqlite3.connect(server.data / "ardoise.db")
+    (stored,) = db.execute("SELECT totp_secret FROM credential_state").fetchone()
+    db.close()
+    assert stored.startswith("x1:") and secret not in stored
+    assert (server.data / "totp.key").exists()

@@ -19,6 +19,7 @@ use model::{AccountStatus, Address, Domain, Role};
 use crate::{password, serve};
 
 mod governance;
+pub(crate) mod passwords;
 
 pub use governance::{AuditCommand, GrantCommand, UnitCommand};
 
@@ -59,6 +60,13 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Envoie maintenant les rappels d'expiration des mots de passe (tâche quotidienne du serveur)
+    /// / send the password expiry reminders now (the server's daily task).
+    PasswordReminders {
+        /// Heure de référence (secondes Unix), pour les tests ; défaut : maintenant.
+        #[arg(long)]
+        at: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -94,6 +102,11 @@ pub enum AccountCommand {
         address: String,
     },
     Activate {
+        address: String,
+    },
+    /// Assistance : nouveau mot de passe provisoire, affiché une fois, à changer à la prochaine connexion
+    /// / helpdesk reset: a new provisional password, shown once, to change at the next login.
+    ResetPassword {
         address: String,
     },
     /// Nouveau mot de passe lu sur l'entrée standard (assistance) / set a password from stdin.
@@ -191,7 +204,8 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
                 println!("{d}");
             }
         }
-        AdminCommand::Account { command } => account(cfg, &ctx, command).await?,
+        AdminCommand::Account { command } => account(cfg, &ctx, &ms, command).await?,
+        AdminCommand::PasswordReminders { at } => passwords::reminders(cfg, &ctx, &ms, at).await?,
         AdminCommand::Message { command: MessageCommand::List { address, json } } => {
             let acc = find(store, &address).await?;
             ctx.check(Action::ReadMail, acc.org_unit)?;
@@ -254,7 +268,12 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
     Ok(ExitCode::SUCCESS)
 }
 
-async fn account(cfg: &config::Config, ctx: &Ctx<'_>, command: AccountCommand) -> anyhow::Result<()> {
+async fn account(
+    cfg: &config::Config,
+    ctx: &Ctx<'_>,
+    ms: &mailstore::Mailstore,
+    command: AccountCommand,
+) -> anyhow::Result<()> {
     let store = ctx.store;
     match command {
         AccountCommand::Create { address, name, role, quota, password_stdin } => {
@@ -325,6 +344,7 @@ async fn account(cfg: &config::Config, ctx: &Ctx<'_>, command: AccountCommand) -
             ctx.audit("account.password", &a.address.to_string(), "").await?;
             println!("mot de passe de {} changé", a.address);
         }
+        AccountCommand::ResetPassword { address } => passwords::reset(ctx, ms, &address).await?,
         AccountCommand::Quota { address, size } => {
             let a = find(store, &address).await?;
             ctx.check(Action::ManageAccount, a.org_unit)?;

@@ -1,6 +1,7 @@
 //! Wiring of the web service: its settings from the configuration, its
-//! listeners (`http` plain, `https` with rustls), and the daily purge of the
-//! connection journal (kept 90 days).
+//! listeners (`http` plain, `https` with rustls), the webmail's sending
+//! through the submission pipeline ([`MtaOutbox`]), and the daily purge of
+//! the connection journal (kept 90 days).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     let mut out = web::WebConfig::new(cfg.server.hostname.clone(), secret);
     let numen_key = identity::lifecycle::NumenKey::load_or_create(&cfg.server.data_dir).context("clé des NUMEN")?;
     out.numen_key = Some(numen_key);
+    out.totp_key = crate::admin::passwords::configure(cfg)?;
     if !cfg.web.public_url.is_empty() {
         out.public_url = cfg.web.public_url.trim_end_matches('/').to_owned();
     }
@@ -36,28 +38,69 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     Ok(out)
 }
 
+/// The webmail's sending: the same submission as SMTP (sender checks,
+/// hourly limits, DKIM, local delivery and queue). Refusals become the
+/// webmail's here and nowhere else.
+pub struct MtaOutbox(pub Arc<mta::Mta>);
+
+impl web::Outbox for MtaOutbox {
+    fn send<'a>(
+        &'a self,
+        account: &'a store::Account,
+        recipients: &'a [model::Address],
+        message: Vec<u8>,
+    ) -> web::SendFuture<'a> {
+        Box::pin(async move {
+            use mta::SubmitError;
+            use web::SendRefusal;
+            let submission = mta::Submission { account, mail_from: Some(&account.address), recipients, message };
+            self.0.submit(submission).await.map_err(|e| match e {
+                SubmitError::ForgedSender(who) => SendRefusal::ForgedSender(who),
+                SubmitError::LimitExceeded(mta::limits::Exceeded::Messages(n)) => {
+                    SendRefusal::RateLimited(format!("{n} messages / h"))
+                }
+                SubmitError::LimitExceeded(mta::limits::Exceeded::Recipients(n)) => {
+                    SendRefusal::RateLimited(format!("{n} destinataires / h"))
+                }
+                SubmitError::Failed(model::Transience::Temporary, _) => SendRefusal::Temporary,
+                SubmitError::Failed(model::Transience::Permanent, why) => match why.strip_prefix("no such user: ") {
+                    Some(who) => SendRefusal::UnknownRecipient(who.to_owned()),
+                    None => SendRefusal::Permanent(why),
+                },
+            })
+        })
+    }
+}
+
 /// Binds the web listeners and spawns them with the journal purge.
 pub async fn start(
     cfg: &config::Config,
     mailstore: Arc<Mailstore>,
+    mta: Arc<mta::Mta>,
     acceptor: tokio_rustls::TlsAcceptor,
     bound: &mut Vec<(String, SocketAddr)>,
     tasks: &mut JoinSet<()>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let web_cfg = web_config(cfg)?;
+    let outbox: Arc<dyn web::Outbox> = Arc::new(MtaOutbox(mta));
     for addr in &cfg.web.listen {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute HTTP sur {addr}"))?;
         bound.push(("http".to_owned(), listener.local_addr()?));
-        let app = Arc::new(web::App { ms: mailstore.clone(), cfg: web_cfg.clone() });
+        let app = Arc::new(web::App { ms: mailstore.clone(), cfg: web_cfg.clone(), outbox: Some(outbox.clone()) });
         tasks.spawn(web::serve(listener, app, shutdown.clone()));
     }
     for addr in &cfg.web.listen_tls {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute HTTPS sur {addr}"))?;
         bound.push(("https".to_owned(), listener.local_addr()?));
-        let app = Arc::new(web::App { ms: mailstore.clone(), cfg: web::WebConfig { tls: true, ..web_cfg.clone() } });
+        let app = Arc::new(web::App {
+            ms: mailstore.clone(),
+            cfg: web::WebConfig { tls: true, ..web_cfg.clone() },
+            outbox: Some(outbox.clone()),
+        });
         tasks.spawn(web::serve_tls(listener, acceptor.clone(), app, shutdown.clone()));
     }
+    crate::admin::passwords::start(cfg, mailstore.clone(), &web_cfg.totp_key, tasks, shutdown).await?;
     tasks.spawn(purge_journal_daily(mailstore, shutdown.clone()));
     Ok(())
 }

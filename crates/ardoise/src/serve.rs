@@ -116,8 +116,9 @@ pub async fn run(
             ));
         }
     }
-    crate::outbound::start(&cfg, mta, smtp_cfg.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
-    crate::http::start(&cfg, mailstore.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
+    crate::outbound::start(&cfg, mta.clone(), smtp_cfg.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx)
+        .await?;
+    crate::http::start(&cfg, mailstore.clone(), mta, acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
     write_listeners(&cfg.server.data_dir, &bound)?;
     for (service, addr) in &bound {
         tracing::info!(%service, %addr, "listening");

@@ -98,6 +98,22 @@ fn describe(v: &Val) -> &'static str {
     }
 }
 
+fn day_counts(v: &Val) -> Result<Vec<u64>, String> {
+    let Val::List(items) = v else {
+        return Err(format!("liste de nombres de jours attendue (ex. [14, 3]), trouvé {}", describe(v)));
+    };
+    items.iter().map(|i| count(i, 1, 365)).collect()
+}
+
+/// A duration where 0 (or "0s") means "off".
+fn duration_or_off(v: &Val) -> Result<u64, String> {
+    match v {
+        Val::Int(0) => Ok(0),
+        Val::Str(s) if parse_duration_secs(s) == Some(0) => Ok(0),
+        other => duration(other),
+    }
+}
+
 fn strings(v: &Val) -> Result<Vec<String>, String> {
     let Val::List(items) = v else {
         return Err(format!("liste de textes attendue, trouvé {}", describe(v)));
@@ -618,6 +634,26 @@ pub static FIELDS: &[Field] = &[
         doc: "Durée de validité d'un mot de passe en jours ; 0 = illimitée.\nPassword lifetime in days; 0 = unlimited.",
         apply: |c, v| {
             c.web.password_max_age_days = count(v, 0, 3650)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "password_reminder_days",
+        default: "[14, 3]",
+        doc: "Avec une durée de validité : rappels envoyés par courriel ce nombre de jours avant l'expiration (un par seuil).\nWith a password lifetime: reminder mails sent this many days before expiry (one per threshold).",
+        apply: |c, v| {
+            c.web.password_reminder_days = day_counts(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "credential_cache",
+        default: "\"5m\"",
+        doc: "Durée pendant laquelle une vérification de mot de passe réussie est mémorisée (jamais le mot de passe) ; 0 = désactivé.\nHow long a successful password check is remembered (never the password); 0 = off.",
+        apply: |c, v| {
+            c.web.credential_cache_secs = duration_or_off(v)?;
             Ok(())
         },
     },

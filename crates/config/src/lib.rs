@@ -127,6 +127,10 @@ pub struct Web {
     pub password_history: u64,
     /// 0: passwords never expire.
     pub password_max_age_days: u64,
+    /// Days before expiry when a reminder is mailed.
+    pub password_reminder_days: Vec<u64>,
+    /// How long a successful password check is remembered; 0: never.
+    pub credential_cache_secs: u64,
     pub session_ttl_secs: u64,
     /// Where users reach the web, for links in mails; empty: https://<hostname>.
     pub public_url: String,
@@ -214,6 +218,8 @@ impl Default for Config {
                 password_min_strength: 3,
                 password_history: 5,
                 password_max_age_days: 0,
+                password_reminder_days: vec![14, 3],
+                credential_cache_secs: 300,
                 session_ttl_secs: 12 * 3600,
                 public_url: String::new(),
             },

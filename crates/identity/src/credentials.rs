@@ -25,11 +25,22 @@
 //! password). Every attempt goes to the connection journal (kept 90 days),
 //! and a success from a source never seen before mails the owner.
 //!
-//! The web's second factor, password changes, app passwords and recovery
-//! codes live in the submodules; each change mails the user ([`notify`]).
+//! argon2 runs at most once per core at a time, in reused memory
+//! ([`hash`], on `mailstore`'s bounded pool); a successful password check is
+//! remembered for a few minutes ([`cache`], never the password itself),
+//! which skips only argon2, never throttling, the account's state or the
+//! journal. With a maximum age ([`expiry`]) an expired password opens only
+//! the web, to be changed, and reminders are mailed before.
+//!
+//! The web's second factor (TOTP seeds encrypted at rest, [`at_rest`]),
+//! password changes, helpdesk resets, app passwords and recovery codes live
+//! in the submodules; each change mails the user ([`notify`]).
 
 mod apppass;
+pub mod at_rest;
+pub mod cache;
 mod change;
+pub mod expiry;
 pub mod hash;
 mod login;
 pub mod notify;
@@ -43,12 +54,15 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 pub use apppass::{create_app_password, list_app_passwords, revoke_app_password};
+pub use at_rest::TotpKey;
 pub use change::{ChangeError, change_password};
+pub use expiry::{ReminderReport, send_reminders};
 pub use login::{JOURNAL_RETENTION_DAYS, login, login_with, purge_journal};
 pub use policy::{PasswordPolicy, PolicyViolation};
-pub use reset::{RESET_VALIDITY_SECS, request_reset, reset_account, reset_password};
+pub use reset::{RESET_VALIDITY_SECS, helpdesk_reset, request_reset, reset_account, reset_password};
 pub use second::{
-    TotpEnrolment, begin_totp, confirm_totp, disable_totp, enrolment as second_enrolment, verify_second_factor,
+    TotpEnrolment, begin_totp, confirm_totp, disable_totp, enrolment as second_enrolment, pending_secret,
+    verify_second_factor,
 };
 pub use throttle::Throttle;
 
@@ -112,7 +126,7 @@ pub enum Via {
 pub struct Principal {
     pub account: Account,
     pub via: Via,
-    /// The password is provisional (web only): it must be changed now.
+    /// The password is provisional, or expired (web only): it must be changed now.
     pub must_change_password: bool,
     /// TOTP is on: the web asks for a code before opening the session.
     pub totp_enabled: bool,
@@ -135,6 +149,9 @@ pub enum Refusal {
     Closed,
     /// Students have no access to staff mail.
     Student,
+    /// The password is past the policy's maximum age: IMAP and SMTP refuse
+    /// it until it is changed on the web.
+    PasswordExpired,
     /// The store failed: a temporary error, try again.
     Unavailable,
 }
@@ -154,6 +171,7 @@ impl Refusal {
             Refusal::Suspended => "suspended",
             Refusal::Closed => "closed",
             Refusal::Student => "student",
+            Refusal::PasswordExpired => "password-expired",
             Refusal::Unavailable => "unavailable",
         }
     }
@@ -177,6 +195,9 @@ impl Refusal {
             Refusal::Student => {
                 "La messagerie académique est réservée aux personnels : les comptes élèves ne peuvent pas s'y connecter."
             }
+            Refusal::PasswordExpired => {
+                "Votre mot de passe a expiré : changez-le sur la messagerie web, puis reconnectez votre logiciel."
+            }
             Refusal::Unavailable => "Service momentanément indisponible. Réessayez dans un instant.",
         }
     }
@@ -190,6 +211,9 @@ impl Refusal {
             Refusal::Suspended => "Your account is suspended. Contact your helpdesk or administrator.",
             Refusal::Closed => "This account is closed.",
             Refusal::Student => "Academic mail is for staff only: student accounts cannot log in.",
+            Refusal::PasswordExpired => {
+                "Your password has expired: change it on the webmail, then reconnect your client."
+            }
             Refusal::Unavailable => "Service temporarily unavailable. Try again in a moment.",
         }
     }

@@ -48,6 +48,10 @@ async fn create(f: &Fixture, local: &str, role: Role, status: AccountStatus, pas
         .unwrap()
 }
 
+fn totp_key() -> credentials::TotpKey {
+    credentials::TotpKey::from_bytes([9; 32])
+}
+
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
@@ -204,22 +208,22 @@ async fn per_address_throttle_spares_known_devices() {
 async fn totp_app_passwords_and_recovery_codes() {
     let f = fixture().await;
     let claire = create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
-    let enrol = credentials::begin_totp(&f.ms, &claire, "Ardoise test").await.unwrap();
+    let enrol = credentials::begin_totp(&f.ms, &totp_key(), &claire, "Ardoise test").await.unwrap();
     assert!(enrol.qr_svg.contains("<svg") && enrol.url.contains(&enrol.secret));
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    assert!(credentials::confirm_totp(&f.ms, &claire, "000000x").await.unwrap().is_none());
+    assert!(credentials::confirm_totp(&f.ms, &totp_key(), &claire, "000000x").await.unwrap().is_none());
     let code = totp::code_at(&enrol.secret, now).unwrap();
-    let codes = credentials::confirm_totp(&f.ms, &claire, &code).await.unwrap().unwrap();
+    let codes = credentials::confirm_totp(&f.ms, &totp_key(), &claire, &code).await.unwrap().unwrap();
     assert_eq!(codes.len(), 10);
     // The same code again is a replay.
-    assert!(!credentials::verify_second_factor(&f.ms, &claire, &code).await.unwrap());
+    assert!(!credentials::verify_second_factor(&f.ms, &totp_key(), &claire, &code).await.unwrap());
     // The next step's code works once (one step of drift is allowed).
     let next = totp::code_at(&enrol.secret, now + 30).unwrap();
-    assert!(credentials::verify_second_factor(&f.ms, &claire, &next).await.unwrap());
-    assert!(!credentials::verify_second_factor(&f.ms, &claire, &next).await.unwrap());
+    assert!(credentials::verify_second_factor(&f.ms, &totp_key(), &claire, &next).await.unwrap());
+    assert!(!credentials::verify_second_factor(&f.ms, &totp_key(), &claire, &next).await.unwrap());
     // Recovery codes work once each, with or without dashes and case.
-    assert!(credentials::verify_second_factor(&f.ms, &claire, &codes[0].to_uppercase()).await.unwrap());
-    assert!(!credentials::verify_second_factor(&f.ms, &claire, &codes[0]).await.unwrap());
+    assert!(credentials::verify_second_factor(&f.ms, &totp_key(), &claire, &codes[0].to_uppercase()).await.unwrap());
+    assert!(!credentials::verify_second_factor(&f.ms, &totp_key(), &claire, &codes[0]).await.unwrap());
     assert_eq!(f.ms.store().recovery_codes_left(claire.id).await.unwrap(), 9);
 
     // With TOTP on, IMAP and SMTP need an app password.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use mailstore::analyse::Analysis;
 use model::{BlobId, Flag};
-use store::MessageRow;
+use store::{FlagOp, FlagOutcome, MessageRow};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{FetchItem, Section, SectionLabel, SectionText};
@@ -97,34 +97,67 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 Err(e) => return store_failure(e),
             }
         }
-        let by_uid: HashMap<u32, MessageRow> = rows.into_iter().map(|m| (m.uid as u32, m)).collect();
+        let mut by_uid: HashMap<u32, MessageRow> = rows.into_iter().map(|m| (m.uid as u32, m)).collect();
+        // A non-PEEK body fetch sets \Seen: on every unseen message at once, in
+        // one transaction that adds the flag to whatever flags it has then.
+        let mut seen_now: Vec<u32> = Vec::new();
+        if sets_seen {
+            let unseen: Vec<i64> = indices
+                .iter()
+                .filter_map(|i| by_uid.get(&sel.uids[*i]))
+                .filter(|r| r.flags & Flag::Seen.bit() == 0)
+                .filter(|r| changed_since.is_none_or(|since| r.modseq as u64 > since))
+                .map(|r| r.uid)
+                .collect();
+            if !unseen.is_empty() {
+                let seen = Flag::Seen.bit();
+                let outcomes = match self
+                    .mailstore
+                    .update_flags(account, sel.mailbox.id, &unseen, FlagOp::Add, seen, &[], None)
+                    .await
+                {
+                    Ok(o) => o,
+                    Err(e) => return failure(&e),
+                };
+                for o in outcomes {
+                    match o {
+                        FlagOutcome::Changed { uid, flags, keywords, modseq } => {
+                            if let Some(sel) = self.selected.as_mut() {
+                                sel.own.insert(modseq);
+                            }
+                            if let Some(row) = by_uid.get_mut(&(uid as u32)) {
+                                (row.flags, row.keywords, row.modseq) = (flags, keywords, modseq);
+                            }
+                            seen_now.push(uid as u32);
+                        }
+                        FlagOutcome::Missing { uid } => {
+                            by_uid.remove(&(uid as u32));
+                        }
+                        FlagOutcome::Unchanged { .. } | FlagOutcome::Modified { .. } => {}
+                    }
+                }
+            }
+        }
+        // RFC 2180 4.1: a message another session expunged, whose removal this
+        // session has not been told about yet, is still in this view, but its
+        // row is gone (and its blob may be collected), so it cannot be served
+        // as it was. We answer as RFC 2180 4.1.2 describes, for FETCH and UID
+        // FETCH alike: the other messages' FETCH responses, then a tagged
+        // NO [EXPUNGEISSUED] (RFC 5530) naming the missing ones; the EXPUNGE
+        // follows at the next command that may report it (after UID FETCH,
+        // at once). An OK that silently drops requested messages would look
+        // like a server bug to the client.
+        let mut missing: Vec<i64> = Vec::new();
         for i in indices {
             let seq = i + 1;
-            let Some(mut row) = by_uid.get(&sel.uids[i]).cloned() else {
-                // Expunged by another session and not reported yet: nothing to say.
+            let Some(row) = by_uid.get(&sel.uids[i]).cloned() else {
+                missing.push(if uid { i64::from(sel.uids[i]) } else { seq as i64 });
                 continue;
             };
             if changed_since.is_some_and(|since| row.modseq as u64 <= since) {
                 continue;
             }
-            let mut set_seen_now = false;
-            if sets_seen && row.flags & Flag::Seen.bit() == 0 {
-                match self
-                    .mailstore
-                    .set_flags(account, sel.mailbox.id, row.id, row.flags | Flag::Seen.bit(), &row.keywords)
-                    .await
-                {
-                    Ok(modseq) => {
-                        if let Some(sel) = self.selected.as_mut() {
-                            sel.own.insert(modseq);
-                        }
-                        row.flags |= Flag::Seen.bit();
-                        row.modseq = modseq;
-                        set_seen_now = true;
-                    }
-                    Err(e) => return failure(&e),
-                }
-            }
+            let set_seen_now = seen_now.contains(&(row.uid as u32));
             let analysis = if needs_meta {
                 if !metas.contains_key(&row.blob_hash) {
                     let meta = match self.mailstore.store().blob_meta(&row.blob_hash).await {
@@ -229,6 +262,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             if self.out.len() >= FLUSH_AT && self.flush().await.is_err() {
                 return Done::bad("Connection lost");
             }
+        }
+        if !missing.is_empty() {
+            return Done::no(&format!(
+                "[EXPUNGEISSUED] Some messages were expunged by another session: {} {}",
+                if uid { "UIDs" } else { "messages" },
+                crate::messages::compact_set(&missing)
+            ));
         }
         Done::ok(if uid { "UID FETCH completed" } else { "FETCH completed" })
     }

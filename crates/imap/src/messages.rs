@@ -2,6 +2,7 @@
 //! SEARCH (with their UID forms), CLOSE and UNSELECT.
 
 use model::{Flag, Keyword};
+use store::{FlagOp, FlagOutcome};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{Body, RawName, StoreMode};
@@ -30,6 +31,16 @@ pub(crate) fn parse_flags(flags: &[String]) -> Result<(i64, Vec<String>), Done> 
         }
     }
     Ok((bits, keywords))
+}
+
+/// The UID an outcome of [`store::Store::update_flags`] is about.
+pub(crate) fn outcome_uid(o: &FlagOutcome) -> i64 {
+    match o {
+        FlagOutcome::Changed { uid, .. }
+        | FlagOutcome::Unchanged { uid, .. }
+        | FlagOutcome::Modified { uid }
+        | FlagOutcome::Missing { uid } => *uid,
+    }
 }
 
 /// `1:3,7` for a sorted list of UIDs.
@@ -151,58 +162,54 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             self.condstore = true;
         }
         let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
-        let (first, last) = match (indices.first(), indices.last()) {
-            (Some(a), Some(b)) => (i64::from(sel.uids[*a]), i64::from(sel.uids[*b])),
-            _ => return Done::ok(if uid { "UID STORE completed" } else { "STORE completed" }),
+        if indices.is_empty() {
+            return Done::ok(if uid { "UID STORE completed" } else { "STORE completed" });
+        }
+        // One transaction for the whole set; each message's new flags are
+        // computed from its current ones under the store's write lock, so
+        // concurrent +FLAGS/-FLAGS of other sessions are never undone.
+        let op = match mode {
+            StoreMode::Replace => FlagOp::Replace,
+            StoreMode::Add => FlagOp::Add,
+            StoreMode::Remove => FlagOp::Remove,
         };
-        let rows = match self.mailstore.store().messages_between(sel.mailbox.id, first, last).await {
-            Ok(rows) => rows,
-            Err(e) => return store_failure(e),
-        };
-        let by_uid: std::collections::HashMap<u32, &store::MessageRow> =
-            rows.iter().map(|m| (m.uid as u32, m)).collect();
-        let mut modified = Vec::new();
-        for i in indices {
-            let Some(row) = by_uid.get(&sel.uids[i]) else { continue };
-            if unchanged_since.is_some_and(|n| row.modseq as u64 > n) {
-                modified.push(if uid { row.uid } else { i as i64 + 1 });
-                continue;
-            }
-            let (new_bits, new_keywords) = match mode {
-                StoreMode::Replace => (bits, keywords.clone()),
-                StoreMode::Add => {
-                    let mut k = row.keywords.clone();
-                    k.extend(keywords.iter().filter(|w| !row.keywords.contains(w)).cloned());
-                    (row.flags | bits, k)
-                }
-                StoreMode::Remove => {
-                    let k = row.keywords.iter().filter(|w| !keywords.contains(w)).cloned().collect();
-                    (row.flags & !bits, k)
-                }
+        let uids: Vec<i64> = indices.iter().map(|i| i64::from(sel.uids[*i])).collect();
+        let since = unchanged_since.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let outcomes =
+            match self.mailstore.update_flags(account, sel.mailbox.id, &uids, op, bits, &keywords, since).await {
+                Ok(o) => o,
+                Err(e) => return failure(&e),
             };
-            let mut sorted_old = row.keywords.clone();
-            sorted_old.sort();
-            let mut sorted_new = new_keywords.clone();
-            sorted_new.sort();
-            let (modseq, changed) = if new_bits == row.flags && sorted_new == sorted_old {
-                (row.modseq, false)
-            } else {
-                match self.mailstore.set_flags(account, sel.mailbox.id, row.id, new_bits, &new_keywords).await {
-                    Ok(m) => {
-                        if let Some(sel) = self.selected.as_mut() {
-                            sel.own.insert(m);
-                        }
-                        (m, true)
+        let by_uid: std::collections::HashMap<i64, &FlagOutcome> =
+            outcomes.iter().map(|o| (outcome_uid(o), o)).collect();
+        let mut modified = Vec::new();
+        let mut missing = Vec::new();
+        for i in indices {
+            let message_uid = i64::from(sel.uids[i]);
+            let number = if uid { message_uid } else { i as i64 + 1 };
+            let (flags, keywords, modseq, changed) = match by_uid.get(&message_uid) {
+                Some(FlagOutcome::Changed { flags, keywords, modseq, .. }) => {
+                    if let Some(sel) = self.selected.as_mut() {
+                        sel.own.insert(*modseq);
                     }
-                    Err(e) => return failure(&e),
+                    (*flags, keywords, *modseq, true)
+                }
+                Some(FlagOutcome::Unchanged { flags, keywords, modseq, .. }) => (*flags, keywords, *modseq, false),
+                Some(FlagOutcome::Modified { .. }) => {
+                    modified.push(number);
+                    continue;
+                }
+                Some(FlagOutcome::Missing { .. }) | None => {
+                    missing.push(number);
+                    continue;
                 }
             };
             if !silent || (changed && self.condstore && unchanged_since.is_some()) {
                 let mut line = format!("{} FETCH (", i + 1);
                 if uid {
-                    line.push_str(&format!("UID {} ", row.uid));
+                    line.push_str(&format!("UID {message_uid} "));
                 }
-                line.push_str(&format!("FLAGS {}", flag_list(new_bits, &sorted_new)));
+                line.push_str(&format!("FLAGS {}", flag_list(flags, keywords)));
                 if self.condstore {
                     line.push_str(&format!(" MODSEQ ({modseq})"));
                 }
@@ -210,11 +217,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 self.untagged(&line);
             }
         }
+        let what = if uid { "UIDs" } else { "messages" };
         if !modified.is_empty() {
             modified.sort_unstable();
+            let also = if missing.is_empty() {
+                String::new()
+            } else {
+                missing.sort_unstable();
+                format!("; {what} {} were expunged by another session", compact_set(&missing))
+            };
             return Done::ok(&format!(
-                "[MODIFIED {}] Conditional STORE failed for some messages",
+                "[MODIFIED {}] Conditional STORE failed for some messages{also}",
                 compact_set(&modified)
+            ));
+        }
+        if !missing.is_empty() {
+            // RFC 2180 4.2.1: the rest of the set was stored; say which ones
+            // were not, and why (RFC 5530 EXPUNGEISSUED: a NOOP will report
+            // their removal).
+            missing.sort_unstable();
+            return Done::no(&format!(
+                "[EXPUNGEISSUED] Flags stored except on {what} {}, expunged by another session",
+                compact_set(&missing)
             ));
         }
         Done::ok(if uid { "UID STORE completed" } else { "STORE completed" })
@@ -244,6 +268,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
         match self.mailstore.expunge(account, sel.mailbox.id, &doomed).await {
             Ok(gone) => {
+                // What this call removed is reported here, in this view's
+                // numbering; messages of the view that another session removed
+                // (some of `doomed` may be among them) are reported right after,
+                // by the sync that follows every command that may send EXPUNGE
+                // (`Session::execute`), with the numbers as they are by then.
                 self.report_expunged(&gone);
                 Done::ok(if uids.is_some() { "UID EXPUNGE completed" } else { "EXPUNGE completed" })
             }

@@ -23,7 +23,9 @@ pub struct Selected {
     pub uids: Vec<u32>,
     /// Changes up to this modseq have been reported to the client.
     pub modseq: i64,
-    /// Modseqs of flag changes this session made and already reported.
+    /// Modseqs above `modseq` of flag changes already reported to the client
+    /// (made by this session, or reported while an unreported expunge held
+    /// `modseq` back), so that they are not reported again.
     pub own: BTreeSet<i64>,
     /// SEARCHRES: UIDs of the last `SEARCH RETURN (SAVE)`.
     pub saved: Vec<u32>,
@@ -138,10 +140,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         if sel.uids.len() != before {
             lines.push(format!("{} EXISTS", sel.uids.len()));
         }
+        // Expunges not yet reported must be found again next time: then the
+        // view's modseq stops just before the first of them, and the flag
+        // changes after it will be read again.
+        let new_modseq = if may_expunge || !expunged_seen {
+            top
+        } else {
+            let first_expunge = changes.iter().filter(|c| c.kind == ChangeKind::Expunge).map(|c| c.modseq).min();
+            first_expunge.map_or(top, |m| m - 1).max(sel.modseq)
+        };
         let mut flagged: BTreeSet<u32> = BTreeSet::new();
         for c in changes.iter().filter(|c| c.kind == ChangeKind::Flags) {
-            if !sel.own.remove(&c.modseq) {
+            if !sel.own.contains(&c.modseq) {
                 flagged.insert(c.uid as u32);
+                if c.modseq > new_modseq {
+                    // Reported now, read again next time: not twice.
+                    sel.own.insert(c.modseq);
+                }
             }
         }
         for uid in flagged {
@@ -154,14 +169,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             let modseq = if self.condstore { format!(" MODSEQ ({})", row.modseq) } else { String::new() };
             lines.push(format!("{seq} FETCH (UID {uid} FLAGS {}{modseq})", flag_list(row.flags, &row.keywords)));
         }
-        sel.own.retain(|m| *m > top);
-        // Expunges not yet reported must be found again next time.
-        if may_expunge || !expunged_seen {
-            sel.modseq = top;
-        } else {
-            let first_expunge = changes.iter().filter(|c| c.kind == ChangeKind::Expunge).map(|c| c.modseq).min();
-            sel.modseq = first_expunge.map_or(top, |m| m - 1).max(sel.modseq);
-        }
+        sel.own.retain(|m| *m > new_modseq);
+        sel.modseq = new_modseq;
         for line in lines {
             self.untagged(&line);
         }

@@ -567,5 +567,9 @@ fn refused(refusal: Refusal) -> Done {
             "[AUTHORIZATIONFAILED] La messagerie IMAP n'est pas ouverte aux eleves / \
              IMAP access is not available to student accounts",
         ),
+        Refusal::PasswordExpired => Done::no(
+            "[EXPIRED] Mot de passe expire : changez-le sur la messagerie web / \
+             Password expired: change it on the webmail",
+        ),
     }
 }

@@ -3,7 +3,7 @@
 //! hears of them ([`MailEvent::Changed`]).
 
 use model::{AccountId, MailboxId, MessageId};
-use store::Copied;
+use store::{Copied, FlagOp, FlagOutcome};
 
 use crate::{Error, MailEvent, Mailstore};
 
@@ -20,6 +20,31 @@ impl Mailstore {
         let modseq = self.store.set_flags(message, flags, keywords).await?;
         self.publish(MailEvent::Changed { account, mailbox, modseq });
         Ok(modseq)
+    }
+
+    /// Changes the flags of several messages by UID in one transaction,
+    /// combining them with their current flags under the store's write lock
+    /// (see [`store::Store::update_flags`]); one outcome per UID.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_flags(
+        &self,
+        account: AccountId,
+        mailbox: MailboxId,
+        uids: &[i64],
+        op: FlagOp,
+        flags: i64,
+        keywords: &[String],
+        unchanged_since: Option<i64>,
+    ) -> Result<Vec<FlagOutcome>, Error> {
+        let out = self.store.update_flags(mailbox, uids, op, flags, keywords, unchanged_since).await?;
+        let top = out
+            .iter()
+            .filter_map(|o| if let FlagOutcome::Changed { modseq, .. } = o { Some(*modseq) } else { None })
+            .max();
+        if let Some(modseq) = top {
+            self.publish(MailEvent::Changed { account, mailbox, modseq });
+        }
+        Ok(out)
     }
 
     /// Expunges messages by UID; returns the UIDs actually removed.

@@ -1,8 +1,11 @@
 //! Credentials: password history, TOTP state, recovery codes, app passwords,
-//! the login journal, web sessions and reset tokens (schema version 5).
+//! the login journal, web sessions and reset tokens (schema version 5), and
+//! the password expiry reminders already sent (version 7).
 //!
 //! This module stores what the identity crate decides; it never sees a
-//! secret in clear except the TOTP seed. Tokens arrive here already hashed.
+//! secret in clear. Tokens arrive here already hashed, and the TOTP seed
+//! already encrypted (`identity::credentials::at_rest`; seeds stored before
+//! that are still clear until the server's first start re-encrypts them).
 
 use model::{AccountId, AccountStatus};
 use sqlx::Row;
@@ -10,12 +13,14 @@ use sqlx::any::AnyRow;
 
 use crate::directory::found;
 use crate::error::Result;
+use crate::types::{ACCOUNT_COLS, Account};
 use crate::{Store, now};
 
 /// The credential state kept beside an account.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CredentialState {
-    /// Base32 TOTP seed, present once enrolment started.
+    /// The TOTP seed as stored (encrypted by the identity crate), present
+    /// once enrolment started.
     pub totp_secret: Option<String>,
     /// When TOTP was confirmed; `None` while off or pending.
     pub totp_enabled_at: Option<i64>,
@@ -148,6 +153,99 @@ impl Store {
         Ok(())
     }
 
+    /// A helpdesk reset: a new provisional password (the previous hash goes
+    /// to the history), the account back to `provisional` so the web forces
+    /// a change at the next login, and every web session ended. One
+    /// transaction. Refused (not found) for suspended and closed accounts.
+    pub async fn set_provisional_password(&self, account: AccountId, new_hash: &str) -> Result<()> {
+        let now = now();
+        let mut tx = self.write_tx().await?;
+        let old: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT password_hash FROM accounts WHERE id = $1 AND status IN ('active', 'provisional')",
+        )
+        .bind(account)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(old) = old else { return Err(crate::Error::NotFound("active account")) };
+        if let Some(old) = old {
+            sqlx::query("INSERT INTO password_history (account_id, hash, at) VALUES ($1, $2, $3)")
+                .bind(account)
+                .bind(old)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "UPDATE accounts SET password_hash = $1, status = $2, \
+             status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE $3 END WHERE id = $4",
+        )
+        .bind(new_hash)
+        .bind(AccountStatus::Provisional.as_str())
+        .bind(now)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+        upsert_state(&mut tx, account).await?;
+        sqlx::query("UPDATE credential_state SET password_changed_at = $1 WHERE account_id = $2")
+            .bind(now)
+            .bind(account)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM web_sessions WHERE account_id = $1").bind(account).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ----- password expiry (schema version 7) -----
+
+    /// Active, non-student accounts with a password set at or before
+    /// `set_before` (the last change, or the account's creation when it
+    /// never changed), with that time, oldest first.
+    pub async fn passwords_set_before(&self, set_before: i64) -> Result<Vec<(Account, i64)>> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLS}, COALESCE(c.password_changed_at, created_at) AS set_at FROM accounts \
+             LEFT JOIN credential_state c ON c.account_id = id \
+             WHERE status = $1 AND role <> $2 AND password_hash IS NOT NULL \
+             AND COALESCE(c.password_changed_at, created_at) <= $3 ORDER BY set_at, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(AccountStatus::Active.as_str())
+            .bind(model::Role::Student.as_str())
+            .bind(set_before)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((Account::from_row(r)?, r.try_get("set_at")?))).collect()
+    }
+
+    /// The reminder thresholds (days before expiry) already mailed for the
+    /// password of `account` set at `changed_at`.
+    pub async fn password_reminders_sent(&self, account: AccountId, changed_at: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT days_before FROM password_reminders WHERE account_id = $1 AND changed_at = $2 \
+             ORDER BY days_before",
+        )
+        .bind(account)
+        .bind(changed_at)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Claims one reminder: true when this call recorded it (and must send
+    /// it), false when it was already sent.
+    pub async fn claim_password_reminder(&self, account: AccountId, changed_at: i64, days_before: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO password_reminders (account_id, changed_at, days_before, sent_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (account_id, changed_at, days_before) DO NOTHING",
+        )
+        .bind(account)
+        .bind(changed_at)
+        .bind(days_before)
+        .bind(now())
+        .execute(&mut *self.write_conn().await?)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// The previous password hashes, newest first.
     pub async fn password_history(&self, account: AccountId) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT hash FROM password_history WHERE account_id = $1 ORDER BY id DESC")
@@ -172,6 +270,30 @@ impl Store {
         Ok(())
     }
 
+    /// Every stored TOTP seed, by account (to re-encrypt seeds kept clear
+    /// by older versions).
+    pub async fn totp_secrets(&self) -> Result<Vec<(AccountId, String)>> {
+        let rows = sqlx::query(
+            "SELECT account_id, totp_secret FROM credential_state WHERE totp_secret IS NOT NULL ORDER BY account_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("account_id")?, r.try_get("totp_secret")?))).collect()
+    }
+
+    /// Replaces the stored seed `old` of `account` by `new` (the same seed,
+    /// encrypted); false when it changed meanwhile.
+    pub async fn replace_totp_secret(&self, account: AccountId, old: &str, new: &str) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE credential_state SET totp_secret = $1 WHERE account_id = $2 AND totp_secret = $3")
+                .bind(new)
+                .bind(account)
+                .bind(old)
+                .execute(&mut *self.write_conn().await?)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Turns TOTP on (after a first good code with the pending seed).
     pub async fn enable_totp(&self, account: AccountId) -> Result<()> {
         let done = sqlx::query(
@@ -179,7 +301,7 @@ impl Store {
         )
         .bind(now())
         .bind(account)
-        .execute(&self.pool)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         found(done.rows_affected(), "totp secret")
     }
@@ -207,7 +329,7 @@ impl Store {
         )
         .bind(step)
         .bind(account)
-        .execute(&self.pool)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -237,7 +359,7 @@ impl Store {
         .bind(now())
         .bind(account)
         .bind(hash)
-        .execute(&self.pool)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -268,7 +390,7 @@ impl Store {
         .bind(scopes.join(" "))
         .bind(token_hash)
         .bind(now())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write_conn().await?)
         .await?)
     }
 
@@ -299,7 +421,7 @@ impl Store {
         sqlx::query("UPDATE app_passwords SET last_used_at = $1 WHERE id = $2")
             .bind(now())
             .bind(app.id)
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         Ok(Some(app))
     }
@@ -312,7 +434,7 @@ impl Store {
         .bind(now())
         .bind(id)
         .bind(account)
-        .execute(&self.pool)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -331,7 +453,7 @@ impl Store {
         .bind(&entry.ip)
         .bind(&entry.client)
         .bind(&entry.result)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write_conn().await?)
         .await?)
     }
 
@@ -392,7 +514,7 @@ impl Store {
     pub async fn purge_login_journal(&self, before: i64) -> Result<u64> {
         Ok(sqlx::query("DELETE FROM login_journal WHERE at < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?
             .rows_affected())
     }
@@ -412,7 +534,7 @@ impl Store {
         .bind(s.expires_at)
         .bind(&s.ip)
         .bind(&s.client)
-        .execute(&self.pool)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         Ok(())
     }
@@ -428,7 +550,7 @@ impl Store {
             sqlx::query("UPDATE web_sessions SET last_seen = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(token_hash)
-                .execute(&self.pool)
+                .execute(&mut *self.write_conn().await?)
                 .await?;
         }
         Ok(Some(session))
@@ -438,7 +560,7 @@ impl Store {
         let done = sqlx::query("UPDATE web_sessions SET stage = $1 WHERE token_hash = $2")
             .bind(stage)
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         found(done.rows_affected(), "web session")
     }
@@ -458,7 +580,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM web_sessions WHERE token_hash = $1 AND account_id = $2")
             .bind(token_hash)
             .bind(account)
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -468,7 +590,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM web_sessions WHERE account_id = $1 AND token_hash <> $2")
             .bind(account)
             .bind(keep.unwrap_or(""))
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         Ok(done.rows_affected())
     }
@@ -495,7 +617,7 @@ impl Store {
         .bind(account)
         .bind(now())
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         Ok(())
     }

@@ -17,7 +17,7 @@ impl Store {
         sqlx::query("INSERT INTO domains (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(domain.as_str())
             .bind(now())
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         Ok(())
     }
@@ -230,7 +230,7 @@ impl Store {
         .bind(status.as_str())
         .bind(now())
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         found(done.rows_affected(), "account")
     }
@@ -243,7 +243,7 @@ impl Store {
         let done = sqlx::query("UPDATE accounts SET quota_bytes = $1 WHERE id = $2")
             .bind(quota_bytes)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         found(done.rows_affected(), "account")
     }
@@ -252,7 +252,7 @@ impl Store {
         let done = sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         found(done.rows_affected(), "account")
     }

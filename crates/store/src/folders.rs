@@ -28,7 +28,7 @@ impl Store {
         let done = sqlx::query("UPDATE mailboxes SET subscribed = $1 WHERE id = $2")
             .bind(i64::from(subscribed))
             .bind(mailbox)
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         if done.rows_affected() == 0 {
             return Err(Error::NotFound("mailbox"));

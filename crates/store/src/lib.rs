@@ -36,13 +36,16 @@ mod sql;
 mod types;
 mod vacation;
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Connection, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use credentials::{AppPassword, CredentialState, JournalEntry, NewJournalEntry, WebSession};
 pub use error::{Error, Result};
@@ -75,19 +78,117 @@ impl Backend {
     }
 }
 
-/// A handle on the metadata database. Cheap to clone; clones share one pool.
+/// A handle on the metadata database. Cheap to clone; clones share the pools
+/// and the write lock.
+///
+/// On SQLite every write goes through one in-process path (see [`Writer`]):
+/// an async FIFO lock, then the single writer connection. Writers therefore
+/// queue in the process, in arrival order, instead of sleeping in SQLite's
+/// busy handler (which backs off 1..100 ms, hands the lock over in no order and
+/// keeps a pool connection while asleep). Readers use their own pool and never
+/// wait for a writer: in WAL mode a reader does not block on the write lock, and
+/// no writer ever holds one of the readers' connections.
+///
+/// On PostgreSQL there is no global lock: writers lock rows (see
+/// [`Store::lock_ids`]) and share the pool with readers.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// Readers (and, on PostgreSQL, writers too).
     pool: AnyPool,
+    /// SQLite only: the write path.
+    writer: Option<Writer>,
     backend: Backend,
 }
 
-/// SQLite waits this long for the write lock before giving up.
+/// SQLite's write path: one connection, taken only with the lock held.
+#[derive(Debug, Clone)]
+struct Writer {
+    pool: AnyPool,
+    /// Held from before `BEGIN IMMEDIATE` until commit or rollback. tokio's
+    /// mutex is fair: waiters get it in the order they asked.
+    lock: Arc<Mutex<()>>,
+}
+
+impl Writer {
+    /// Waits for this writer's turn. A writer still waiting after
+    /// [`WRITE_LOCK_TIMEOUT`] gives up with a temporary error (as a pool
+    /// that has no connection to give), rather than queue forever behind a
+    /// stuck disk.
+    async fn turn(&self) -> Result<OwnedMutexGuard<()>> {
+        tokio::time::timeout(WRITE_LOCK_TIMEOUT, self.lock.clone().lock_owned())
+            .await
+            .map_err(|_| Error::Database(sqlx::Error::PoolTimedOut))
+    }
+}
+
+/// How long a SQLite writer waits for its turn before giving up.
+const WRITE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// SQLite waits this long for the write lock before giving up. With the
+/// in-process lock this only matters when another process (an `ardoise admin`
+/// command, a backup) writes to the same file.
 const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
-/// Connections per pool. SQLite serialises writers anyway; its extra
-/// connections serve concurrent readers.
-const SQLITE_POOL_SIZE: u32 = 8;
+/// Reader connections. Readers in WAL mode run in parallel with each other and
+/// with the writer; each sqlx SQLite connection has its own worker thread, so
+/// more than a few per core only adds hand-offs. Writers have their own single
+/// connection and never take one of these.
+const SQLITE_READ_POOL_SIZE: u32 = 8;
 const POSTGRES_POOL_SIZE: u32 = 16;
+
+/// A write transaction: on SQLite it also holds the in-process write lock until
+/// it is committed, rolled back or dropped (dropping rolls back). Derefs to the
+/// connection, so queries run on `&mut *tx`.
+pub(crate) struct WriteTx {
+    // Field order matters: the transaction is dropped (its rollback queued on
+    // the writer connection) before the lock is released.
+    tx: Transaction<'static, Any>,
+    _lock: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+/// A connection for one autocommit write statement (on SQLite: the writer
+/// connection, with the write lock held until this is dropped).
+pub(crate) struct WriteConn {
+    conn: PoolConnection<Any>,
+    _lock: Option<OwnedMutexGuard<()>>,
+}
+
+impl Deref for WriteConn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
 
 impl Store {
     /// Opens a store from `sqlite://PATH` (the file is created if missing) or
@@ -108,17 +209,38 @@ impl Store {
 
     /// Closes every pooled connection, waiting for those in use to come back.
     pub async fn close(&self) {
+        if let Some(w) = &self.writer {
+            w.pool.close().await;
+        }
         self.pool.close().await;
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes
-    /// later can fail with SQLITE_BUSY without waiting, whereas waiting for the
-    /// lock up front honours `busy_timeout`.
-    pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+    /// Starts a write transaction. On SQLite it first waits its turn for the
+    /// in-process write lock, then takes SQLite's write lock at once (`BEGIN
+    /// IMMEDIATE`, which then never waits unless another process writes): a
+    /// deferred transaction that reads first and writes later could fail with
+    /// SQLITE_BUSY without waiting.
+    pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
+        Ok(match &self.writer {
+            Some(w) => {
+                let lock = w.turn().await?;
+                let tx = w.pool.begin_with("BEGIN IMMEDIATE").await?;
+                WriteTx { tx, _lock: Some(lock) }
+            }
+            None => WriteTx { tx: self.pool.begin().await?, _lock: None },
+        })
+    }
+
+    /// A connection for one autocommit write statement: on SQLite, the writer
+    /// connection with the write lock held, so that single-statement writes
+    /// queue with the transactions instead of contending in SQLite.
+    pub(crate) async fn write_conn(&self) -> Result<WriteConn> {
+        Ok(match &self.writer {
+            Some(w) => {
+                let lock = w.turn().await?;
+                WriteConn { conn: w.pool.acquire().await?, _lock: Some(lock) }
+            }
+            None => WriteConn { conn: self.pool.acquire().await?, _lock: None },
         })
     }
 }
@@ -142,8 +264,17 @@ async fn open_sqlite(url: &str) -> Result<Store> {
         )));
     }
 
-    let pool = AnyPoolOptions::new()
-        .max_connections(SQLITE_POOL_SIZE)
+    let pool = sqlite_pool(SQLITE_READ_POOL_SIZE, 0).connect(&url).await?;
+    // The writer's connection is opened at once and kept: every write waits
+    // for it (under the lock), so it must never be closed for being idle.
+    let writer = sqlite_pool(1, 1).idle_timeout(None).max_lifetime(None).connect(&url).await?;
+    Ok(Store { pool, writer: Some(Writer { pool: writer, lock: Arc::new(Mutex::new(())) }), backend: Backend::Sqlite })
+}
+
+fn sqlite_pool(size: u32, min: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(size)
+        .min_connections(min)
         .acquire_timeout(Duration::from_millis(SQLITE_BUSY_TIMEOUT_MS * 3))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
@@ -159,9 +290,6 @@ async fn open_sqlite(url: &str) -> Result<Store> {
                 Ok(())
             })
         })
-        .connect(&url)
-        .await?;
-    Ok(Store { pool, backend: Backend::Sqlite })
 }
 
 async fn open_postgres(url: &str) -> Result<Store> {
@@ -181,7 +309,7 @@ async fn open_postgres(url: &str) -> Result<Store> {
         })
         .connect(url)
         .await?;
-    Ok(Store { pool, backend: Backend::Postgres })
+    Ok(Store { pool, writer: None, backend: Backend::Postgres })
 }
 
 /// Adds `mode=rwc` (create if missing) unless the URL already names a mode.

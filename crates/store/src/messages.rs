@@ -10,7 +10,9 @@ use sqlx::Row;
 use crate::deliver::{add_to_accounts, batch};
 use crate::error::{Error, Result};
 use crate::sql::{CHUNK_ROWS, Locked, check_flags, keywords_text, placeholders, tuples};
-use crate::types::{BLOB_COLS, BlobRow, CHANGE_COLS, Change, ChangeKind, MESSAGE_COLS, MessageRow, blob_id};
+use crate::types::{
+    BLOB_COLS, BlobRow, CHANGE_COLS, Change, ChangeKind, FlagOp, FlagOutcome, MESSAGE_COLS, MessageRow, blob_id,
+};
 use crate::{Backend, Store, now};
 
 impl Store {
@@ -132,6 +134,138 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(modseq)
+    }
+
+    /// Changes the flags of the messages with these UIDs in one transaction:
+    /// each message's current flags are read and combined with `flags` and
+    /// `keywords` (per `op`) under the write lock, so concurrent `+FLAGS` and
+    /// `-FLAGS` from several sessions never lose one another's changes. Each
+    /// changed message gets a modseq of its own (in UID order) and a `flags`
+    /// change; with `unchanged_since`, messages whose modseq is above it are
+    /// left alone (CONDSTORE). Returns one outcome per requested UID, in
+    /// increasing UID order; UIDs not in the mailbox are reported missing.
+    pub async fn update_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &[i64],
+        op: FlagOp,
+        flags: i64,
+        keywords: &[String],
+        unchanged_since: Option<i64>,
+    ) -> Result<Vec<FlagOutcome>> {
+        check_flags(flags)?;
+        let given: Vec<String> = {
+            let text = keywords_text(keywords)?;
+            text.split_whitespace().map(str::to_owned).collect()
+        };
+        let mut uids = uids.to_vec();
+        uids.sort_unstable();
+        uids.dedup();
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write_tx().await?;
+        let account: AccountId = sqlx::query_scalar("SELECT account_id FROM mailboxes WHERE id = $1")
+            .bind(mailbox)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(Error::NotFound("mailbox"))?;
+        self.lock_ids(&mut tx, Locked::Accounts, &[account]).await?;
+        self.lock_ids(&mut tx, Locked::Mailboxes, &[mailbox]).await?;
+
+        let mut rows: BTreeMap<i64, MessageRow> = BTreeMap::new();
+        for chunk in uids.chunks(CHUNK_ROWS) {
+            let sql = format!(
+                "SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = $1 AND uid IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut q = batch(sql, chunk.len()).bind(mailbox);
+            for uid in chunk {
+                q = q.bind(*uid);
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                let m = MessageRow::from_row(&row)?;
+                rows.insert(m.uid, m);
+            }
+        }
+
+        // Work out every outcome first, then allocate the modseqs at once.
+        let mut out = Vec::with_capacity(uids.len());
+        let mut changed: Vec<(MessageId, i64, i64, String)> = Vec::new();
+        for uid in &uids {
+            let Some(row) = rows.get(uid) else {
+                out.push(FlagOutcome::Missing { uid: *uid });
+                continue;
+            };
+            if unchanged_since.is_some_and(|n| row.modseq > n) {
+                out.push(FlagOutcome::Modified { uid: *uid });
+                continue;
+            }
+            let (new_flags, mut new_keywords) = match op {
+                FlagOp::Replace => (flags, given.clone()),
+                FlagOp::Add => {
+                    let mut k = row.keywords.clone();
+                    k.extend(given.iter().filter(|w| !row.keywords.contains(w)).cloned());
+                    (row.flags | flags, k)
+                }
+                FlagOp::Remove => {
+                    (row.flags & !flags, row.keywords.iter().filter(|w| !given.contains(w)).cloned().collect())
+                }
+            };
+            new_keywords.sort();
+            new_keywords.dedup();
+            let mut old_keywords = row.keywords.clone();
+            old_keywords.sort();
+            if new_flags == row.flags && new_keywords == old_keywords {
+                out.push(FlagOutcome::Unchanged {
+                    uid: *uid,
+                    flags: row.flags,
+                    keywords: old_keywords,
+                    modseq: row.modseq,
+                });
+                continue;
+            }
+            changed.push((row.id, *uid, new_flags, new_keywords.join(" ")));
+            out.push(FlagOutcome::Changed { uid: *uid, flags: new_flags, keywords: new_keywords, modseq: 0 });
+        }
+        if changed.is_empty() {
+            tx.rollback().await?;
+            return Ok(out);
+        }
+
+        let count = changed.len() as i64;
+        let first_modseq = bump_modseq(&mut tx, mailbox, count).await? - count + 1;
+        for (i, (id, _, new_flags, new_keywords)) in changed.iter().enumerate() {
+            sqlx::query("UPDATE messages SET flags = $1, keywords = $2, modseq = $3 WHERE id = $4")
+                .bind(*new_flags)
+                .bind(new_keywords)
+                .bind(first_modseq + i as i64)
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let now = now();
+        for (c, chunk) in changed.chunks(CHUNK_ROWS).enumerate() {
+            let sql = format!(
+                "INSERT INTO changes (at, kind, account_id, mailbox_id, modseq, uid, message_id) VALUES {}",
+                tuples("$1, $2, $3, $4", 5, chunk.len(), 3)
+            );
+            let mut q = batch(sql, chunk.len()).bind(now).bind(ChangeKind::Flags.as_str()).bind(account).bind(mailbox);
+            for (i, (id, uid, _, _)) in chunk.iter().enumerate() {
+                q = q.bind(first_modseq + (c * CHUNK_ROWS + i) as i64).bind(*uid).bind(*id);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+
+        let mut next = first_modseq;
+        for o in &mut out {
+            if let FlagOutcome::Changed { modseq, .. } = o {
+                *modseq = next;
+                next += 1;
+            }
+        }
+        Ok(out)
     }
 
     /// Removes the messages with these UIDs from a mailbox and returns the
@@ -266,7 +400,7 @@ impl Store {
     pub async fn forget_blob(&self, id: &BlobId) -> Result<bool> {
         let done = sqlx::query("DELETE FROM blobs WHERE hash = $1 AND refcount = 0")
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         Ok(done.rows_affected() > 0)
     }

@@ -59,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_vacation.sql"),
         postgres: include_str!("../migrations/postgres/0006_vacation.sql"),
     },
+    Migration {
+        version: 7,
+        name: "identity",
+        sqlite: include_str!("../migrations/sqlite/0007_identity.sql"),
+        postgres: include_str!("../migrations/postgres/0007_identity.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

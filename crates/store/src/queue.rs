@@ -212,7 +212,7 @@ impl Store {
         .bind(next_attempt_at)
         .bind(i64::from(warned))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         if done.rows_affected() == 0 {
             return Err(Error::NotFound("queue entry"));
@@ -245,7 +245,7 @@ impl Store {
         sqlx::query("UPDATE outbound_queue SET lease_until = $1 WHERE id = $2")
             .bind(until)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         Ok(())
     }
@@ -253,8 +253,9 @@ impl Store {
     /// Frees every lease. Only for a single node at start-up (SQLite): the
     /// previous run of this very node held them and is gone.
     pub async fn release_all_leases(&self) -> Result<u64> {
-        let done =
-            sqlx::query("UPDATE outbound_queue SET lease_until = 0 WHERE lease_until <> 0").execute(&self.pool).await?;
+        let done = sqlx::query("UPDATE outbound_queue SET lease_until = 0 WHERE lease_until <> 0")
+            .execute(&mut *self.write_conn().await?)
+            .await?;
         Ok(done.rows_affected())
     }
 

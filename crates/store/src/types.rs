@@ -335,3 +335,25 @@ impl Change {
         })
     }
 }
+
+/// How [`crate::Store::update_flags`] combines the given flags with a
+/// message's current ones (IMAP `STORE FLAGS`, `+FLAGS`, `-FLAGS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagOp {
+    Replace,
+    Add,
+    Remove,
+}
+
+/// What [`crate::Store::update_flags`] did to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlagOutcome {
+    /// The flags changed: new flags, sorted keywords and the new modseq.
+    Changed { uid: i64, flags: i64, keywords: Vec<String>, modseq: i64 },
+    /// Already as asked: current flags, keywords and modseq.
+    Unchanged { uid: i64, flags: i64, keywords: Vec<String>, modseq: i64 },
+    /// CONDSTORE: its modseq was above UNCHANGEDSINCE, so it was left alone.
+    Modified { uid: i64 },
+    /// No such message in the mailbox (expunged, or never existed).
+    Missing { uid: i64 },
+}

@@ -114,7 +114,7 @@ impl Store {
         .bind(sender.to_ascii_lowercase())
         .bind(now)
         .bind(now - interval_secs)
-        .execute(&self.pool)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -185,8 +185,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("home.quota", "Espace utilisé", "Storage used"),
     (
         "home.webmail",
-        "La messagerie web arrive bientôt ; en attendant, utilisez Thunderbird, Outlook ou votre téléphone (IMAP).",
-        "The webmail is coming soon; meanwhile use Thunderbird, Outlook or your phone (IMAP).",
+        "Lisez votre courrier ici, ou avec Thunderbird, Outlook et votre téléphone (IMAP, port 993).",
+        "Read your mail here, or with Thunderbird, Outlook and your phone (IMAP, port 993).",
     ),
     ("sec.password", "Mot de passe", "Password"),
     ("sec.password.change", "Changer de mot de passe", "Change password"),

@@ -22,6 +22,7 @@
 
 mod headers;
 mod i18n;
+mod mail;
 mod pages;
 mod server;
 mod session;
@@ -32,6 +33,7 @@ use std::time::Duration;
 use identity::credentials::PasswordPolicy;
 use mailstore::Mailstore;
 
+pub use mail::{Outbox, SendFuture, SendRefusal};
 pub use server::{Peer, router, serve, serve_tls};
 
 /// Settings of the web service.
@@ -53,6 +55,9 @@ pub struct WebConfig {
     /// The key of the NUMEN hashes (for "mot de passe oublié"); without it
     /// the reset page answers but never sends anything.
     pub numen_key: Option<identity::lifecycle::NumenKey>,
+    /// The key TOTP seeds are encrypted with (`totp.key` in the data folder,
+    /// set by the binary; by default derived from `secret`).
+    pub totp_key: identity::credentials::TotpKey,
     /// The address users reach the web at, for links in mails (never taken
     /// from the request's Host header).
     pub public_url: String,
@@ -70,6 +75,10 @@ impl WebConfig {
             session_ttl: Duration::from_secs(12 * 3600),
             secret,
             numen_key: None,
+            totp_key: identity::credentials::TotpKey::from_bytes(blake3::derive_key(
+                "ardoise 2026 web default totp key",
+                &secret,
+            )),
             public_url: format!("https://{hostname}"),
         }
     }
@@ -79,6 +88,9 @@ impl WebConfig {
 pub struct App {
     pub ms: Arc<Mailstore>,
     pub cfg: WebConfig,
+    /// The submission pipeline for the webmail's sending; without it the
+    /// composer answers that sending is unavailable.
+    pub outbox: Option<Arc<dyn Outbox>>,
 }
 
 /// Loads the web key from `path`, creating it (mode 0600) on first start.

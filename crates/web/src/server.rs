@@ -63,11 +63,15 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/securite/sessions/fin", post(account::session_end))
         .route("/static/ardoise.css", get(css))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .merge(crate::mail::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(headers::secure))
         // Forms are small; 2 MB lets an oversized password reach the login
         // function, which refuses and journals it before any hashing.
         .layer(axum::extract::DefaultBodyLimit::max(2 << 20))
+        // Added after the layers: the mail frame sets its own headers (a CSP
+        // of its own, framing by our pages allowed).
+        .merge(crate::mail::framed_routes())
         .with_state(app)
 }
 

@@ -8,7 +8,7 @@ use store::{Account, AppPassword};
 
 use super::hash::{random_token, token_hash};
 use super::login::normalise_app_password;
-use super::{Error, notify};
+use super::{Error, cache, notify};
 
 /// The scopes an app password may carry.
 pub const SCOPES: &[&str] = &["imap", "smtp", "dav"];
@@ -32,6 +32,7 @@ pub async fn create_app_password(
     ms.store()
         .create_app_password(account.id, &name, &chosen, &token_hash("app", &normalise_app_password(&shown)))
         .await?;
+    cache::forget(account.id);
     notify::notify(
         ms,
         account,
@@ -53,6 +54,7 @@ pub async fn list_app_passwords(ms: &Mailstore, account: &Account) -> Result<Vec
 /// Revokes one of the account's app passwords; false when there was none.
 pub async fn revoke_app_password(ms: &Mailstore, account: &Account, id: i64) -> Result<bool, Error> {
     let done = ms.store().revoke_app_password(account.id, id).await?;
+    cache::forget(account.id);
     if done {
         notify::notify(
             ms,

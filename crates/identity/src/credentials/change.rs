@@ -8,7 +8,7 @@ use store::Account;
 
 use super::hash::{hash_password_async, verify_password_async};
 use super::policy::{Context, PasswordPolicy, PolicyViolation, names_of};
-use super::{Error, notify};
+use super::{Error, cache, notify};
 
 /// Why a change was refused.
 #[derive(Debug)]
@@ -67,6 +67,7 @@ pub async fn change_password(
     }
     let hash = hash_password_async(new).await.ok_or(Error::Hash)?;
     store.change_password(account.id, &hash, policy.history, provisional).await?;
+    cache::forget(account.id);
     notify::notify(
         ms,
         &account,

@@ -7,15 +7,19 @@ use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
+use mailstore::Mailstore;
 
 /// Longest password accepted, in bytes: longer input is refused before it
 /// reaches argon2 (a 1 MB "password" is a denial of service, not a secret).
 pub const MAX_SECRET_LEN: usize = 256;
 
-/// argon2id with OWASP's first recommended parameters: 19 MiB, 2 passes, 1 lane.
+/// OWASP's first recommended argon2id parameters: 19 MiB, 2 passes, 1 lane.
+fn params() -> Params {
+    Params::new(19 * 1024, 2, 1, None).unwrap_or_default()
+}
+
 fn argon2() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
 }
 
 /// The PHC string of a new password hash.
@@ -36,33 +40,43 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
     }
 }
 
-/// Spends the time of one verification when there is no account, so that
-/// timing does not tell whether an identifier exists.
-pub fn verify_nothing(password: &str) {
+/// A hash of a password nobody has, for spending the time of one
+/// verification when there is no account (so timing does not tell whether
+/// an identifier exists).
+fn dummy_hash() -> Option<&'static str> {
     static DUMMY: OnceLock<Option<String>> = OnceLock::new();
-    if let Some(hash) = DUMMY.get_or_init(|| hash_password("ardoise-no-such-account")) {
+    DUMMY.get_or_init(|| hash_password("ardoise-no-such-account")).as_deref()
+}
+
+/// Spends the time of one verification when there is no account.
+pub fn verify_nothing(password: &str) {
+    if let Some(hash) = dummy_hash() {
         let _ = verify_password(hash, password);
     }
 }
 
-/// Verifies on a blocking thread (argon2 takes tens of milliseconds).
+/// Verifies on a blocking thread (argon2 takes tens of milliseconds), at
+/// most one per core at once, in a reused buffer: see `mailstore`'s bounded
+/// argon2 ([`Mailstore::argon2_verify`]). Without a hash, spends the same
+/// time and answers false.
 pub async fn verify_password_async(hash: Option<String>, password: &str) -> bool {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || match hash {
-        Some(h) => verify_password(&h, &password),
+    if password.len() > MAX_SECRET_LEN {
+        return false;
+    }
+    match hash {
+        Some(h) => Mailstore::argon2_verify(&h, password).await,
         None => {
-            verify_nothing(&password);
+            if let Some(dummy) = dummy_hash() {
+                let _ = Mailstore::argon2_verify(dummy, password).await;
+            }
             false
         }
-    })
-    .await
-    .unwrap_or(false)
+    }
 }
 
-/// Hashes on a blocking thread.
+/// Hashes on a blocking thread, under the same bound as verifications.
 pub async fn hash_password_async(password: &str) -> Option<String> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || hash_password(&password)).await.ok().flatten()
+    Mailstore::argon2_hash(password, params()).await
 }
 
 /// The stored form of a random token: BLAKE3 in key-derivation mode with a

@@ -6,7 +6,7 @@ use store::{Account, NewJournalEntry, Store};
 
 use super::hash::{MAX_SECRET_LEN, token_hash, verify_password_async};
 use super::throttle::Throttle;
-use super::{Login, Principal, Protocol, Refusal, Via, notify};
+use super::{Login, Principal, Protocol, Refusal, Via, cache, expiry, notify};
 
 /// How long the connection journal keeps an attempt.
 pub const JOURNAL_RETENTION_DAYS: i64 = 90;
@@ -100,6 +100,7 @@ async fn check(
     };
     let state = store.credential_state(account.id).await.map_err(unavailable)?;
     let totp_enabled = state.totp_enabled_at.is_some();
+    let fingerprint = cache::fingerprint(account, &state);
     let via = match attempt.protocol.scope() {
         Some(scope) => {
             let app = store
@@ -110,7 +111,7 @@ async fn check(
                 Some(app) if app.scopes.iter().any(|s| s == scope) => Via::AppPassword { id: app.id, name: app.name },
                 Some(_) => return Err(Refusal::BadCredentials),
                 None => {
-                    if !verify_password_async(account.password_hash.clone(), attempt.secret).await {
+                    if !password_ok(account, &fingerprint, attempt.secret).await {
                         return Err(Refusal::BadCredentials);
                     }
                     Via::Password
@@ -118,7 +119,7 @@ async fn check(
             }
         }
         None => {
-            if !verify_password_async(account.password_hash.clone(), attempt.secret).await {
+            if !password_ok(account, &fingerprint, attempt.secret).await {
                 return Err(Refusal::BadCredentials);
             }
             Via::Password
@@ -137,18 +138,32 @@ async fn check(
     if via == Via::Password && totp_enabled && attempt.protocol != Protocol::Web {
         return Err(Refusal::AppPasswordRequired);
     }
+    // An expired password opens only the web, where it must be changed at
+    // once (app passwords are separate secrets and keep working).
+    let expired = expiry::expired(account, &state, now);
+    if via == Via::Password && expired && attempt.protocol != Protocol::Web {
+        return Err(Refusal::PasswordExpired);
+    }
+    if via == Via::Password {
+        cache::remember(account.id, attempt.secret, fingerprint);
+    }
     if !known
         && account.status == AccountStatus::Active
         && store.has_logged_in(account.id).await.map_err(unavailable)?
     {
         notify::new_device(ms, account, attempt.protocol, ip, attempt.client).await;
     }
-    Ok(Principal {
-        account: account.clone(),
-        via,
-        must_change_password: account.status == AccountStatus::Provisional,
-        totp_enabled,
-    })
+    let must_change_password = account.status == AccountStatus::Provisional || (via == Via::Password && expired);
+    Ok(Principal { account: account.clone(), via, must_change_password, totp_enabled })
+}
+
+/// Whether `secret` is the account's password: from the credential cache
+/// when it was proven lately under the same fingerprint, else with argon2.
+async fn password_ok(account: &Account, fingerprint: &[u8; 32], secret: &str) -> bool {
+    if account.password_hash.is_some() && cache::hit(account.id, secret, fingerprint) {
+        return true;
+    }
+    verify_password_async(account.password_hash.clone(), secret).await
 }
 
 /// The account named by an address, an alias or a short login. Malformed or

@@ -12,12 +12,22 @@ fn sender(account: &Account) -> String {
     format!("securite@{}", account.address.domain())
 }
 
-/// Delivers a French notice (with an English summary) into the account's
-/// Inbox. A failure is logged, never fatal: the change itself is done.
+/// Delivers a French notice (with an English summary) about a change into
+/// the account's Inbox, with the advice to react if the owner did not make
+/// it. A failure is logged, never fatal: the change itself is done.
 pub async fn notify(ms: &Mailstore, account: &Account, subject: &str, body: &str) {
+    let body = format!(
+        "{body}\n\nSi vous n'êtes pas à l'origine de cette action, changez votre mot de passe \
+         et contactez l'assistance de votre académie."
+    );
+    notice(ms, account, subject, &body).await;
+}
+
+/// Delivers a French notice (with an English summary) into the account's
+/// Inbox (reminders: no "if this was not you" advice). A failure is logged.
+pub async fn notice(ms: &Mailstore, account: &Account, subject: &str, body: &str) {
     let text = format!(
-        "Bonjour {},\n\n{body}\n\nSi vous n'êtes pas à l'origine de cette action, changez votre mot de passe \
-         et contactez l'assistance de votre académie.\n\n-- \nArdoise, messagerie académique \
+        "Bonjour {},\n\n{body}\n\n-- \nArdoise, messagerie académique \
          (message automatique, ne pas répondre)\n",
         account.display_name
     );

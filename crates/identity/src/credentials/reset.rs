@@ -14,7 +14,7 @@ use super::change::ChangeError;
 use super::hash::{hash_password_async, random_token, token_hash};
 use super::policy::{Context, PasswordPolicy, PolicyViolation, names_of};
 use super::throttle::Throttle;
-use super::{Error, notify};
+use super::{Error, cache, notify};
 use crate::lifecycle::NumenKey;
 
 /// How long a reset link stays valid.
@@ -133,6 +133,7 @@ pub async fn reset_password(
     let hash = hash_password_async(new).await.ok_or(Error::Hash)?;
     let provisional = account.status == AccountStatus::Provisional;
     store.change_password(account.id, &hash, policy.history, provisional).await?;
+    cache::forget(account.id);
     store.delete_web_sessions(account.id, None).await?;
     notify::notify(
         ms,
@@ -143,6 +144,31 @@ pub async fn reset_password(
     )
     .await;
     Ok(Some(account))
+}
+
+/// A helpdesk reset: a new random provisional password, returned in clear
+/// to be given to the user once (it is kept only as an argon2id hash). The
+/// account goes back to `provisional`, so the web forces a change at the
+/// next login and IMAP/SMTP refuse it until then; its web sessions end and
+/// the user is mailed. Suspended and closed accounts are refused (not found).
+pub async fn helpdesk_reset(ms: &Mailstore, account: &Account) -> Result<String, Error> {
+    let raw = random_token(16);
+    let password = format!("{}-{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..12], &raw[12..]);
+    let hash = hash_password_async(&password).await.ok_or(Error::Hash)?;
+    ms.store().set_provisional_password(account.id, &hash).await?;
+    cache::forget(account.id);
+    notify::notify(
+        ms,
+        account,
+        "Votre mot de passe a été réinitialisé par l'assistance",
+        "L'assistance vient de réinitialiser le mot de passe de votre compte et vous a communiqué un mot de passe \
+         provisoire. À votre prochaine connexion sur la messagerie web, vous devrez choisir un nouveau mot de \
+         passe ; d'ici là, vos logiciels de messagerie ne peuvent plus se connecter avec l'ancien. Toutes vos \
+         sessions web ont été fermées.\n\n(The helpdesk reset your password and gave you a provisional one: \
+         choose a new password at your next login on the webmail.)",
+    )
+    .await;
+    Ok(password)
 }
 
 fn unix_now() -> i64 {

@@ -1,11 +1,14 @@
 //! The second factor: TOTP enrolment and checks (a code is accepted once:
-//! the last used step is remembered), and single-use recovery codes.
+//! the last used step is remembered), and single-use recovery codes. Seeds
+//! are stored encrypted ([`super::at_rest`]): every function that reads or
+//! writes one takes the [`TotpKey`].
 
 use mailstore::Mailstore;
 use store::Account;
 
+use super::at_rest::{TotpKey, is_clear_seed};
 use super::hash::{random_token, token_hash};
-use super::{Error, notify, totp};
+use super::{Error, cache, notify, totp};
 
 /// Recovery codes handed out at enrolment.
 pub const RECOVERY_CODES: usize = 10;
@@ -19,10 +22,38 @@ pub struct TotpEnrolment {
 }
 
 /// Starts an enrolment: a new seed, kept pending until a first good code.
-pub async fn begin_totp(ms: &Mailstore, account: &Account, issuer: &str) -> Result<TotpEnrolment, Error> {
+pub async fn begin_totp(
+    ms: &Mailstore,
+    key: &TotpKey,
+    account: &Account,
+    issuer: &str,
+) -> Result<TotpEnrolment, Error> {
     let secret = totp::new_secret();
-    ms.store().set_totp_pending(account.id, &secret).await?;
+    ms.store().set_totp_pending(account.id, &key.seal(account.id, &secret)).await?;
     Ok(enrolment(&secret, account, issuer))
+}
+
+/// The seed of a pending enrolment (to show the page again), if any.
+pub async fn pending_secret(ms: &Mailstore, key: &TotpKey, account: &Account) -> Result<Option<String>, Error> {
+    let state = ms.store().credential_state(account.id).await?;
+    match state.totp_secret.filter(|_| state.totp_enabled_at.is_none()) {
+        Some(stored) => Ok(seed(ms, key, account, &stored).await),
+        None => Ok(None),
+    }
+}
+
+/// The clear seed of a stored value; a seed an earlier version kept clear
+/// is encrypted now. `None` (and a warning, without the value) when it does
+/// not open: the key file is not the one the seed was sealed with.
+async fn seed(ms: &Mailstore, key: &TotpKey, account: &Account, stored: &str) -> Option<String> {
+    let Some(seed) = key.open(account.id, stored) else {
+        tracing::warn!(account = account.id, "TOTP seed does not decrypt with the key of totp.key");
+        return None;
+    };
+    if is_clear_seed(stored) {
+        let _ = ms.store().replace_totp_secret(account.id, stored, &key.seal(account.id, &seed)).await;
+    }
+    Some(seed)
 }
 
 /// The enrolment view of a pending seed (to show the page again).
@@ -34,10 +65,14 @@ pub fn enrolment(secret: &str, account: &Account, issuer: &str) -> TotpEnrolment
 
 /// Confirms a pending enrolment with a first code; on success TOTP is on and
 /// the new recovery codes are returned (shown once, stored hashed).
-pub async fn confirm_totp(ms: &Mailstore, account: &Account, code: &str) -> Result<Option<Vec<String>>, Error> {
+pub async fn confirm_totp(
+    ms: &Mailstore,
+    key: &TotpKey,
+    account: &Account,
+    code: &str,
+) -> Result<Option<Vec<String>>, Error> {
     let store = ms.store();
-    let state = store.credential_state(account.id).await?;
-    let Some(secret) = state.totp_secret.filter(|_| state.totp_enabled_at.is_none()) else {
+    let Some(secret) = pending_secret(ms, key, account).await? else {
         return Ok(None);
     };
     let Some(step) = totp::matching_step(&secret, code, unix_now()) else { return Ok(None) };
@@ -45,6 +80,7 @@ pub async fn confirm_totp(ms: &Mailstore, account: &Account, code: &str) -> Resu
         return Ok(None);
     }
     store.enable_totp(account.id).await?;
+    cache::forget(account.id);
     let codes = new_recovery_codes(ms, account).await?;
     notify::notify(
         ms,
@@ -77,16 +113,18 @@ fn recovery_hash(account: &Account, code: &str) -> String {
 
 /// Checks a TOTP code (never the same step twice) or, failing that, a
 /// recovery code (spent by this use).
-pub async fn verify_second_factor(ms: &Mailstore, account: &Account, code: &str) -> Result<bool, Error> {
+pub async fn verify_second_factor(ms: &Mailstore, key: &TotpKey, account: &Account, code: &str) -> Result<bool, Error> {
     let store = ms.store();
     let state = store.credential_state(account.id).await?;
-    let Some(secret) = state.totp_secret.filter(|_| state.totp_enabled_at.is_some()) else {
+    let Some(stored) = state.totp_secret.filter(|_| state.totp_enabled_at.is_some()) else {
         return Ok(false);
     };
     if code.len() > 64 {
         return Ok(false);
     }
-    if let Some(step) = totp::matching_step(&secret, code, unix_now()) {
+    // A seed that does not open still lets a recovery code through.
+    let secret = seed(ms, key, account, &stored).await;
+    if let Some(step) = secret.and_then(|s| totp::matching_step(&s, code, unix_now())) {
         return Ok(store.claim_totp_step(account.id, step).await?);
     }
     if store.use_recovery_code(account.id, &recovery_hash(account, code)).await? {
@@ -109,6 +147,7 @@ pub async fn verify_second_factor(ms: &Mailstore, account: &Account, code: &str)
 /// Turns TOTP off (the page asks for the password first).
 pub async fn disable_totp(ms: &Mailstore, account: &Account) -> Result<(), Error> {
     ms.store().disable_totp(account.id).await?;
+    cache::forget(account.id);
     notify::notify(
         ms,
         account,

@@ -48,7 +48,7 @@ impl Store {
         .bind(role)
         .bind(org_unit)
         .bind(now())
-        .execute(&self.pool)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         Ok(())
     }
@@ -59,7 +59,7 @@ impl Store {
             .bind(account)
             .bind(role)
             .bind(org_unit)
-            .execute(&self.pool)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         Ok(done.rows_affected() > 0)
     }

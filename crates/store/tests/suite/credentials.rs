@@ -1,6 +1,7 @@
 //! Credentials (schema version 5): password change and history, TOTP steps,
 //! recovery codes, app passwords, the login journal and its failure counts,
-//! web sessions and reset tokens.
+//! web sessions and reset tokens; the helpdesk reset and the password expiry
+//! reminders (version 7).
 
 use model::AccountStatus;
 use store::{NewJournalEntry, WebSession};
@@ -27,6 +28,55 @@ pub async fn password_change_keeps_history_and_activates(ctx: Ctx) {
     s.set_account_status(a.id, AccountStatus::Suspended).await.unwrap();
     s.change_password(a.id, "h5", 2, true).await.unwrap();
     assert_eq!(s.account(a.id).await.unwrap().unwrap().status, AccountStatus::Suspended);
+    // Nor reset by the helpdesk (schema 7).
+    assert!(s.set_provisional_password(a.id, "p1").await.is_err());
+
+    // A helpdesk reset: provisional again, the previous hash in the history,
+    // the web sessions ended.
+    let b = account(&s, "paul").await;
+    s.change_password(b.id, "b1", 5, false).await.unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let session = WebSession {
+        token_hash: "tok-b".into(),
+        account_id: b.id,
+        stage: "full".into(),
+        created_at: now,
+        last_seen: now,
+        expires_at: now + 3600,
+        ip: "127.0.0.1".into(),
+        client: "test".into(),
+    };
+    s.create_web_session(&session).await.unwrap();
+    s.set_provisional_password(b.id, "b2").await.unwrap();
+    let b = s.account(b.id).await.unwrap().unwrap();
+    assert_eq!((b.status, b.password_hash.as_deref()), (AccountStatus::Provisional, Some("b2")));
+    assert_eq!(s.password_history(b.id).await.unwrap()[0], "b1");
+    assert!(s.web_sessions(b.id).await.unwrap().is_empty());
+}
+
+pub async fn password_reminders_are_claimed_once(ctx: Ctx) {
+    let s = ctx.store;
+    let a = account(&s, "claire").await;
+    s.set_password_hash(a.id, "h").await.unwrap();
+    account(&s, "sans.motdepasse").await;
+    let mut student = new_account("eleve");
+    student.role = model::Role::Student;
+    student.password_hash = Some("h".into());
+    s.create_account(&student).await.unwrap();
+    let set_at = s.account(a.id).await.unwrap().unwrap().created_at;
+    // Only active staff with a password set early enough.
+    let found = s.passwords_set_before(set_at + 10).await.unwrap();
+    assert_eq!(found.iter().map(|(acc, at)| (acc.id, *at)).collect::<Vec<_>>(), vec![(a.id, set_at)]);
+    assert!(s.passwords_set_before(set_at - 10).await.unwrap().is_empty());
+    assert!(s.claim_password_reminder(a.id, set_at, 14).await.unwrap());
+    assert!(!s.claim_password_reminder(a.id, set_at, 14).await.unwrap(), "once");
+    assert!(s.claim_password_reminder(a.id, set_at, 3).await.unwrap());
+    assert!(s.claim_password_reminder(a.id, set_at + 1, 14).await.unwrap(), "a new password, a new cycle");
+    assert_eq!(s.password_reminders_sent(a.id, set_at).await.unwrap(), vec![3, 14]);
+    // A change moves the time the password was set.
+    s.change_password(a.id, "h2", 2, false).await.unwrap();
+    let changed = s.credential_state(a.id).await.unwrap().password_changed_at.unwrap();
+    assert_eq!(s.passwords_set_before(changed).await.unwrap()[0].1, changed);
 }
 
 pub async fn totp_steps_are_claimed_once(ctx: Ctx) {
@@ -46,6 +96,11 @@ pub async fn totp_steps_are_claimed_once(ctx: Ctx) {
     assert!(s.use_recovery_code(a.id, "r1").await.unwrap());
     assert!(!s.use_recovery_code(a.id, "r1").await.unwrap(), "single use");
     assert_eq!(s.recovery_codes_left(a.id).await.unwrap(), 1);
+    // The stored value is replaced only when it is still the one read.
+    assert_eq!(s.totp_secrets().await.unwrap(), vec![(a.id, "JBSWY3DPEHPK3PXP".to_owned())]);
+    assert!(!s.replace_totp_secret(a.id, "OTHER", "x1:00").await.unwrap());
+    assert!(s.replace_totp_secret(a.id, "JBSWY3DPEHPK3PXP", "x1:00").await.unwrap());
+    assert_eq!(s.credential_state(a.id).await.unwrap().totp_secret.as_deref(), Some("x1:00"));
     s.disable_totp(a.id).await.unwrap();
     let st = s.credential_state(a.id).await.unwrap();
     assert!(st.totp_secret.is_none() && st.totp_enabled_at.is_none());

@@ -201,7 +201,7 @@ pub async fn totp_post(
         return csrf_refused(&app, &mut v);
     }
     let Some((_, account)) = v.at(STAGE_TOTP).cloned() else { return redirect(&v, "/") };
-    match credentials::verify_second_factor(&app.ms, &account, &form.code).await {
+    match credentials::verify_second_factor(&app.ms, &app.cfg.totp_key, &account, &form.code).await {
         Ok(true) => {
             if let Err(e) = v.start(&app, &account, STAGE_FULL).await {
                 return fail(&app, &mut v, &e);
@@ -376,7 +376,9 @@ async fn enrolling(app: &App, v: &Visitor) -> Option<(Account, bool, Option<Stri
     if state.totp_enabled_at.is_some() {
         return None;
     }
-    Some((account.clone(), s.stage == STAGE_ENROL, state.totp_secret))
+    // The stored seed is encrypted: this is the clear one, if any.
+    let pending = credentials::pending_secret(&app.ms, &app.cfg.totp_key, account).await.ok()?;
+    Some((account.clone(), s.stage == STAGE_ENROL, pending))
 }
 
 pub async fn enrol_page(
@@ -389,7 +391,7 @@ pub async fn enrol_page(
     let Some((account, required, pending)) = enrolling(&app, &v).await else { return redirect(&v, "/") };
     let secret = match pending {
         Some(s) => s,
-        None => match credentials::begin_totp(&app.ms, &account, &issuer(&app)).await {
+        None => match credentials::begin_totp(&app.ms, &app.cfg.totp_key, &account, &issuer(&app)).await {
             Ok(e) => e.secret,
             Err(e) => return fail(&app, &mut v, &e),
         },
@@ -426,7 +428,7 @@ pub async fn enrol_post(
         return csrf_refused(&app, &mut v);
     }
     let Some((account, required, pending)) = enrolling(&app, &v).await else { return redirect(&v, "/") };
-    match credentials::confirm_totp(&app.ms, &account, &form.code).await {
+    match credentials::confirm_totp(&app.ms, &app.cfg.totp_key, &account, &form.code).await {
         Ok(Some(codes)) => {
             // A new identifier now that the session is stronger.
             if let Err(e) = v.start(&app, &account, STAGE_FULL).await {

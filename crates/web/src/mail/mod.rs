@@ -1,0 +1,167 @@
+//! The webmail's first slice: folders, the message list, reading, simple
+//! actions (read/unread, flag, delete to Corbeille, move, new folder),
+//! writing (new message and reply, with attachments) and search in a folder.
+//!
+//! Everything is a plain link or form: no script is needed. Mail content is
+//! never trusted: HTML bodies are cleaned with ammonia ([`sanitize`]) and
+//! shown in a sandboxed frame served by a route of its own, outside the
+//! site-wide security headers, with a CSP that allows no script at all
+//! ([`read::frame`]). Message lists are read by UID windows from the newest
+//! ([`list`]), so a 100,000-message folder costs the same as a small one.
+//!
+//! Sending goes through [`Outbox`], which the binary implements with the
+//! submission pipeline (the same sender checks and hourly limits as SMTP
+//! submission); this crate never sees the transfer service itself.
+
+mod actions;
+mod compose;
+mod folders;
+mod list;
+mod read;
+pub mod sanitize;
+mod texts;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use model::Address;
+use store::{Account, Mailbox};
+
+use crate::App;
+use crate::pages::{self, Common, LangQuery, MessagePage};
+use crate::server::Peer;
+use crate::session::Visitor;
+pub use texts::M;
+
+const CSS: &str = include_str!("../../static/courrier.css");
+/// Largest request the composer accepts (text and attachments, before encoding).
+pub const MAX_UPLOAD: usize = 20 << 20;
+
+/// Why the submission pipeline refused a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendRefusal {
+    /// The sender address is not the user's.
+    ForgedSender(String),
+    /// A local address that does not exist.
+    UnknownRecipient(String),
+    /// The hourly allowance is used up (the text says which).
+    RateLimited(String),
+    /// Try again later.
+    Temporary,
+    /// Refused for good, with the reason.
+    Permanent(String),
+}
+
+/// A future returned by [`Outbox::send`].
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SendRefusal>> + Send + 'a>>;
+
+/// The submission pipeline, as the webmail sees it.
+pub trait Outbox: Send + Sync {
+    /// Checks, signs, delivers and queues `message` from `account` (its own
+    /// address as envelope sender) to `recipients`; returns once durable.
+    fn send<'a>(&'a self, account: &'a Account, recipients: &'a [Address], message: Vec<u8>) -> SendFuture<'a>;
+}
+
+/// The webmail's routes that get the site-wide security headers.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/courrier", get(list::inbox))
+        .route("/courrier/ecrire", get(compose::page))
+        .route("/courrier/envoyer", post(compose::send).layer(DefaultBodyLimit::max(MAX_UPLOAD + (1 << 20))))
+        .route("/courrier/dossiers", post(actions::create_folder))
+        .route("/courrier/{mailbox}", get(list::folder))
+        .route("/courrier/{mailbox}/{uid}", get(read::page).post(actions::act))
+        .route("/courrier/{mailbox}/{uid}/pj/{n}", get(read::attachment))
+        .route("/static/courrier.css", get(css))
+}
+
+/// The routes that set their own headers: the frame showing an HTML body
+/// needs a CSP of its own and may be framed by our pages.
+pub fn framed_routes() -> Router<Arc<App>> {
+    Router::new().route("/courrier/{mailbox}/{uid}/contenu", get(read::frame))
+}
+
+async fn css() -> Response {
+    let mut resp = ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    resp
+}
+
+/// The request's visitor and account, or the response sending them to log in.
+async fn signed_in(
+    app: &Arc<App>,
+    headers: &HeaderMap,
+    peer: Peer,
+    q: &LangQuery,
+) -> Result<(Visitor, Account), Response> {
+    let v = pages::visitor(app, headers, peer, q).await;
+    match v.account().cloned() {
+        Some(a) => Ok((v, a)),
+        None => Err(pages::redirect(&v, "/")),
+    }
+}
+
+/// The mailbox `id` when it belongs to `account`.
+async fn own_mailbox(app: &App, account: &Account, id: i64) -> Result<Option<Mailbox>, store::Error> {
+    Ok(app.ms.store().mailbox(id).await?.filter(|m| m.account_id == account.id))
+}
+
+/// A 404 page in the visitor's language.
+fn not_found(app: &App, v: &mut Visitor) -> Response {
+    let c = Common::new(app, v, "notfound");
+    let m = M(v.lang);
+    let page = MessagePage {
+        heading: c.title.clone(),
+        text: m.get("mail.notfound").to_owned(),
+        link: "/courrier".into(),
+        link_text: m.get("mail.title").to_owned(),
+        c,
+    };
+    pages::render(v, StatusCode::NOT_FOUND, &page)
+}
+
+/// Common data of a webmail page, titled with a webmail text.
+fn common(app: &App, v: &mut Visitor, title: &str) -> Common {
+    let mut c = Common::new(app, v, "home.title");
+    c.title = title.to_owned();
+    c
+}
+
+/// A date in the list: the time for today's messages, the day otherwise
+/// (UTC, like the rest of the site for now).
+fn short_date(unix: i64, now: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else { return String::new() };
+    let today = time::OffsetDateTime::from_unix_timestamp(now).map(|n| n.date()).ok();
+    let format = if today == Some(t.date()) {
+        time::macros::format_description!("[hour]:[minute]")
+    } else {
+        time::macros::format_description!("[day]/[month]/[year]")
+    };
+    t.format(&format).unwrap_or_default()
+}
+
+/// `23/11/2026 17:40` (UTC).
+fn full_date(unix: i64) -> String {
+    let format = time::macros::format_description!("[day]/[month]/[year] [hour]:[minute]");
+    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&format).ok()).unwrap_or_default()
+}
+
+/// A page saying what went wrong, with a link back.
+fn error_page(app: &App, v: &mut Visitor, text: &str, back: &str) -> Response {
+    let m = M(v.lang);
+    let c = common(app, v, m.get("mail.title"));
+    let page = MessagePage {
+        heading: c.title.clone(),
+        text: text.to_owned(),
+        link: back.to_owned(),
+        link_text: m.get("mail.back").to_owned(),
+        c,
+    };
+    pages::render(v, StatusCode::BAD_REQUEST, &page)
+}

@@ -1,0 +1,331 @@
+//! Reading a message: the page (headers, body, attachments, actions), the
+//! frame that shows a cleaned HTML body, and attachment downloads.
+//!
+//! The blob is parsed with mail-parser when read (one message at a time,
+//! charsets and transfer encodings decoded); attachments are numbered in the
+//! order mail-parser lists them, by the page and the download alike.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mail_parser::{Message, MessageParser, MimeHeaders};
+use model::Flag;
+use serde::Deserialize;
+use store::{Account, FlagOp, Mailbox, MessageRow};
+
+use super::folders::{FolderView, display_name, sidebar};
+use super::sanitize::{clean_filename, clean_html, content_disposition, text_to_html};
+use super::{M, common, full_date, not_found, own_mailbox, signed_in};
+use crate::App;
+use crate::pages::{Common, LangQuery, fail, render};
+use crate::server::Peer;
+use crate::session::Visitor;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReadQuery {
+    pub lang: Option<String>,
+    /// `1` shows remote images of this message.
+    pub images: Option<String>,
+}
+
+impl ReadQuery {
+    fn images(&self) -> bool {
+        self.images.as_deref() == Some("1")
+    }
+}
+
+pub struct AttachmentView {
+    pub href: String,
+    pub name: String,
+    pub size: String,
+    pub content_type: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/read.html")]
+struct ReadPage {
+    c: Common,
+    m: M,
+    folders: Vec<FolderView>,
+    mailbox_id: i64,
+    mailbox_name: String,
+    uid: i64,
+    subject: String,
+    from: String,
+    to: String,
+    cc: String,
+    date: String,
+    /// Plain text already escaped and linked ([`text_to_html`]).
+    text: Option<String>,
+    /// The frame's address when the body is HTML.
+    frame: Option<String>,
+    blocked_images: bool,
+    images_link: String,
+    attachments: Vec<AttachmentView>,
+    seen: bool,
+    flagged: bool,
+    targets: Vec<FolderView>,
+}
+
+/// The message `uid` of `mailbox` of the signed-in account, with its bytes.
+struct Found {
+    v: Visitor,
+    account: Account,
+    mailbox: Mailbox,
+    row: MessageRow,
+    raw: Vec<u8>,
+}
+
+async fn find(
+    app: &Arc<App>,
+    headers: &HeaderMap,
+    peer: Peer,
+    lang: Option<String>,
+    mailbox: i64,
+    uid: i64,
+) -> Result<Found, Response> {
+    let (mut v, account) = signed_in(app, headers, peer, &LangQuery { lang }).await?;
+    let mailbox = match own_mailbox(app, &account, mailbox).await {
+        Ok(Some(m)) => m,
+        Ok(None) => return Err(not_found(app, &mut v)),
+        Err(e) => return Err(fail(app, &mut v, &e)),
+    };
+    let row = match app.ms.store().message_by_uid(mailbox.id, uid).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(not_found(app, &mut v)),
+        Err(e) => return Err(fail(app, &mut v, &e)),
+    };
+    let raw = match app.ms.blobs().get(&row.blob_hash).await {
+        Ok(r) => r,
+        Err(e) => return Err(fail(app, &mut v, &e)),
+    };
+    Ok(Found { v, account, mailbox, row, raw })
+}
+
+/// "Name <address>, ..." of an address header.
+fn addresses(a: Option<&mail_parser::Address<'_>>) -> String {
+    let Some(a) = a else { return String::new() };
+    a.iter()
+        .map(|addr| match (addr.name(), addr.address()) {
+            (Some(n), Some(x)) if !n.trim().is_empty() => format!("{} <{x}>", n.trim()),
+            (_, Some(x)) => x.to_owned(),
+            (Some(n), None) => n.to_owned(),
+            (None, None) => String::new(),
+        })
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The HTML body, when the message has a real one.
+fn html_body<'a>(msg: &'a Message<'a>) -> Option<&'a str> {
+    let part = msg.html_part(0)?;
+    if part.is_text_html() { part.text_contents() } else { None }
+}
+
+/// The plain text body, when the message has one (not converted from HTML).
+fn text_body<'a>(msg: &'a Message<'a>) -> Option<&'a str> {
+    let part = msg.text_part(0)?;
+    if part.is_text() && !part.is_text_html() { part.text_contents() } else { None }
+}
+
+/// A size for people: "12 octets", "3,4 Ko", "1,2 Mo".
+pub fn human_size(bytes: usize, m: M) -> String {
+    let en = m.0 == crate::i18n::Lang::En;
+    let (b, k, mo) = if en { ("bytes", "KB", "MB") } else { ("octets", "Ko", "Mo") };
+    let text = if bytes < 1024 {
+        format!("{bytes} {b}")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.1} {k}", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} {mo}", bytes as f64 / (1024.0 * 1024.0))
+    };
+    if en { text } else { text.replace('.', ",") }
+}
+
+/// `/courrier/<mailbox>/<uid>`: the reading page. Opening marks as read.
+pub async fn page(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Path((mailbox, uid)): Path<(i64, i64)>,
+    Query(q): Query<ReadQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Found { mut v, account, mailbox, row, raw } =
+        match find(&app, &headers, peer, q.lang.clone(), mailbox, uid).await {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+    let m = M(v.lang);
+    if row.flags & Flag::Seen.bit() == 0 {
+        let seen = Flag::Seen.bit();
+        if let Err(e) = app.ms.update_flags(account.id, mailbox.id, &[row.uid], FlagOp::Add, seen, &[], None).await {
+            tracing::warn!(error = %e, "marking as read failed");
+        }
+    }
+    let folders = match sidebar(&app, &account, Some(mailbox.id), m).await {
+        Ok(f) => f,
+        Err(e) => return fail(&app, &mut v, &e),
+    };
+    let parsed = MessageParser::default().parse(&raw);
+    let base = format!("/courrier/{}/{}", mailbox.id, row.uid);
+    let (mut text, mut frame, mut blocked_images) = (None, None, false);
+    let mut attachments = Vec::new();
+    let (mut subject, mut from, mut to, mut cc, mut date) = Default::default();
+    if let Some(msg) = &parsed {
+        subject = msg.subject().unwrap_or("").trim().to_owned();
+        from = addresses(msg.from());
+        to = addresses(msg.to());
+        cc = addresses(msg.cc());
+        date = msg.date().map(|d| d.to_timestamp()).unwrap_or(row.internal_date);
+        if let Some(html) = html_body(msg) {
+            blocked_images = clean_html(html, q.images()).blocked_images;
+            frame = Some(if q.images() { format!("{base}/contenu?images=1") } else { format!("{base}/contenu") });
+        } else if let Some(t) = text_body(msg) {
+            text = Some(text_to_html(t));
+        }
+        for (n, part) in msg.attachments().enumerate() {
+            let name = clean_filename(part.attachment_name().unwrap_or(""));
+            let content_type = part
+                .content_type()
+                .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
+                .unwrap_or_else(|| "application/octet-stream".to_owned())
+                .to_ascii_lowercase();
+            attachments.push(AttachmentView {
+                href: format!("{base}/pj/{n}"),
+                name,
+                size: human_size(part.len(), m),
+                content_type,
+            });
+        }
+    }
+    if subject.is_empty() {
+        subject = m.get("mail.nosubject").to_owned();
+    }
+    let name = display_name(&mailbox, m);
+    let c = common(&app, &mut v, &subject);
+    let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
+    let page = ReadPage {
+        c,
+        m,
+        folders,
+        mailbox_id: mailbox.id,
+        mailbox_name: name,
+        uid: row.uid,
+        subject,
+        from,
+        to,
+        cc,
+        date: full_date(date),
+        text,
+        frame,
+        blocked_images: blocked_images && !q.images(),
+        images_link: format!("{base}?images=1"),
+        attachments,
+        seen: true,
+        flagged: row.flags & Flag::Flagged.bit() != 0,
+        targets,
+    };
+    render(&v, StatusCode::OK, &page)
+}
+
+/// The CSP of the frame: nothing may run, nothing may load but images
+/// (inline ones always, HTTPS ones when the reader asked).
+pub fn frame_csp(images: bool) -> &'static str {
+    if images {
+        "default-src 'none'; img-src data: https:; style-src 'unsafe-inline'; frame-ancestors 'self'; \
+         base-uri 'none'; form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox"
+    } else {
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'; \
+         base-uri 'none'; form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox"
+    }
+}
+
+/// `/courrier/<mailbox>/<uid>/contenu`: the cleaned HTML body, for the
+/// sandboxed frame of the reading page. Served outside the site-wide
+/// headers: it sets its own.
+pub async fn frame(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Path((mailbox, uid)): Path<(i64, i64)>,
+    Query(q): Query<ReadQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let found = match find(&app, &headers, peer, q.lang.clone(), mailbox, uid).await {
+        Ok(f) => f,
+        Err(r) => return with_frame_headers(r, false),
+    };
+    let parsed = MessageParser::default().parse(&found.raw);
+    let body = parsed.as_ref().and_then(|m| html_body(m)).map(|h| clean_html(h, q.images()).html).unwrap_or_default();
+    let doc = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
+         <meta name=\"referrer\" content=\"no-referrer\">\
+         <style>body{{font-family:Marianne,Arial,sans-serif;font-size:15px;line-height:1.45;color:#161616;\
+         margin:8px;overflow-wrap:anywhere}}img{{max-width:100%;height:auto}}</style></head><body>{body}</body></html>"
+    );
+    let resp = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response();
+    with_frame_headers(resp, q.images())
+}
+
+fn with_frame_headers(mut resp: Response, images: bool) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(frame_csp(images)));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// `/courrier/<mailbox>/<uid>/pj/<n>`: an attachment, always as a download.
+pub async fn attachment(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Path((mailbox, uid, n)): Path<(i64, i64, usize)>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Found { mut v, raw, .. } = match find(&app, &headers, peer, q.lang.clone(), mailbox, uid).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let parsed = MessageParser::default().parse(&raw);
+    let Some(part) = parsed.as_ref().and_then(|m| m.attachments().nth(n)) else {
+        return not_found(&app, &mut v);
+    };
+    let name = clean_filename(part.attachment_name().unwrap_or(""));
+    let mut resp = part.contents().to_vec().into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    if let Ok(value) = HeaderValue::from_str(&content_disposition(&name)) {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        let fr = M(crate::i18n::Lang::Fr);
+        assert_eq!(human_size(12, fr), "12 octets");
+        assert_eq!(human_size(3 * 1024 + 400, fr), "3,4 Ko");
+        assert_eq!(human_size(5 << 20, M(crate::i18n::Lang::En)), "5.0 MB");
+    }
+
+    #[test]
+    fn the_frame_never_allows_scripts() {
+        for images in [false, true] {
+            let csp = frame_csp(images);
+            assert!(csp.starts_with("default-src 'none'"));
+            assert!(!csp.contains("script-src") && !csp.contains("allow-scripts"));
+            assert_eq!(csp.contains("https:"), images);
+        }
+    }
+}
