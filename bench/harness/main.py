@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import imap, r5, servers
+from . import imap, r5, r47, servers
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
 
@@ -38,7 +38,10 @@ def main() -> None:
     p.add_argument("--keep", action="store_true", help="keep the work dir for inspection")
     p.add_argument("--reps", type=int)
     p.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
-    p.add_argument("--only", choices=["r5", "imap"], help="run only these workloads (default: all)")
+    p.add_argument("--only", choices=["r5", "imap", "r4", "r7"],
+                   help="run only these workloads (default: all): r5, imap (R1-R3), r4 (idle), r7 (large mailbox)")
+    p.add_argument("--r7-messages", type=int, help="messages in R7's mailbox (default 100,000; quick 5,000)")
+    p.add_argument("--r4-connections", type=int, help="idle connections in R4 (default 10,000; quick 500)")
     p.add_argument("--imapload", help="imapload binary (R1-R3)")
     p.add_argument("--r1-seconds", type=float, default=120.0, help="duration of each R1 repetition")
     p.add_argument("--imap-cells", help=f"comma-separated subset of {','.join(imap.CELLS)}; the other cells "
@@ -57,9 +60,11 @@ def main() -> None:
     cells = [(s, c, max(c, int(n * args.scale))) for s, c, n in cells]
 
     users = servers.accounts(20)
-    if args.only != "r5":
+    if args.only in (None, "imap"):
         run_imap(args, reps, users, log)
-    if args.only == "imap":
+    if args.only in (None, "r4", "r7"):
+        run_r47(args, reps, log)
+    if args.only in ("imap", "r4", "r7"):
         return
     work = tempfile.mkdtemp(prefix="ardoise-bench-", dir="/var/tmp")
     # /var/tmp, like the checkout, is on the disk (not tmpfs) so fsync costs what it costs.
@@ -98,6 +103,45 @@ def main() -> None:
         with open(os.path.join(out, name), "w") as f:
             json.dump(doc, f, indent=1)
     log(f"wrote {out}/latest-r5-{doc['mode']}.json")
+
+
+def run_r47(args, reps: int, log) -> None:
+    """R4 and R7 against Dovecot imapd; writes bench/out/latest-r47-<mode>.json (a run of only one of
+    them keeps the other's section of the previous file)."""
+    if not args.imapload:
+        raise SystemExit("--imapload is required for the IMAP workloads")
+    work = tempfile.mkdtemp(prefix="ardoise-bench-r47-", dir="/var/tmp")
+    try:
+        res = r47.run(args.binary, args.imapload, work, args.quick, reps, log, args.only if args.only in ("r4", "r7")
+                      else None, args.r7_messages, args.r4_connections)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            log(f"work dir kept: {work}")
+    mode = "quick" if args.quick else "full"
+    doc = {
+        "workload": "R4R7", "mode": mode, "machine": machine(),
+        "commit": os.environ.get("ARDOISE_COMMIT") or subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip() or "none",
+        "binary": args.binary, "imapload": args.imapload, **res,
+    }
+    for k in ("r4", "r7"):
+        if k in doc:
+            doc[k]["date"] = doc["machine"]["date"]
+    out = os.path.join(HERE, "out")
+    os.makedirs(out, exist_ok=True)
+    previous = os.path.join(out, f"latest-r47-{mode}.json")
+    if os.path.exists(previous):
+        old = json.load(open(previous))
+        for k in ("r4", "r7"):
+            if k not in doc and k in old:
+                doc[k] = old[k]
+    stamp = doc["machine"]["date"].replace(":", "")
+    for name in (f"r47-{mode}-{stamp}.json", f"latest-r47-{mode}.json"):
+        with open(os.path.join(out, name), "w") as f:
+            json.dump(doc, f, indent=1)
+    log(f"wrote {out}/latest-r47-{mode}.json")
 
 
 def run_imap(args, reps: int, users: list[str], log) -> None:

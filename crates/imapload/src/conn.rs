@@ -105,6 +105,24 @@ impl Conn {
         }
     }
 
+    /// A fresh tag, for commands written with [`Conn::write`] (pipelining, IDLE).
+    pub fn tag(&mut self) -> String {
+        let tag = format!("a{}", self.next_tag);
+        self.next_tag += 1;
+        tag
+    }
+
+    /// Writes raw bytes (a whole command, tag included).
+    pub async fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        self.stream.write_all(bytes).await?;
+        Ok(())
+    }
+
+    /// Reads the next response, whatever it is (no timeout: the caller sets one).
+    pub async fn read(&mut self) -> anyhow::Result<Response> {
+        self.read_response().await
+    }
+
     /// Reads one complete response.
     async fn read_response(&mut self) -> anyhow::Result<Response> {
         loop {

@@ -7,16 +7,21 @@
 //! fast) and prints a JSON report: commands per second by kind, latency
 //! percentiles, protocol errors (unexpected BAD/NO, missing BYE) and
 //! consistency errors (counts, flags, bodies that disagree with what was done
-//! and seen). Other workloads: `seed`, `append` and `login`.
+//! and seen). Other workloads: `seed`, `append` and `login`; for the large
+//! mailbox (R7) `bigbox`, `fetchall` and `search` (see [`bigbox`]); for idle
+//! connections (R4) `idle` (see [`idle`]).
 //!
 //! ```sh
 //! imapload --addr 127.0.0.1:1143 --user 'agent{n:02}@ac-test.fr' --password-env PW \
 //!     --accounts 20 --clients 10 --seconds 120 mix
 //! ```
 
+mod bigbox;
 mod check;
 mod client;
 mod conn;
+mod corpus;
+mod idle;
 mod message;
 mod mix;
 mod resp;
@@ -65,9 +70,24 @@ struct Args {
     /// Size of appended messages in bytes.
     #[arg(long, default_value_t = 4096)]
     size: usize,
-    /// Messages per account for `seed`.
+    /// Messages per account for `seed`; messages to load for `bigbox` (and
+    /// the count `fetchall` expects, when given).
     #[arg(long, default_value_t = 25)]
     messages: u64,
+    /// Commands in flight per connection (`bigbox`), or connection set-ups
+    /// in flight (`idle`).
+    #[arg(long, default_value_t = 32)]
+    window: usize,
+    /// Repetitions (`fetchall`) or rounds over the query list (`search`).
+    #[arg(long, default_value_t = 3)]
+    repeat: u32,
+    /// Delivery rounds for `idle` (1% of the mailboxes each).
+    #[arg(long, default_value_t = 5)]
+    rounds: u32,
+    /// `idle`: after each half of the connections, print `imapload: ready N`
+    /// on stderr and wait for a line on stdin (instead of `--seconds`).
+    #[arg(long)]
+    pause: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -80,6 +100,14 @@ enum Workload {
     Append,
     /// Connect, LOGIN, LOGOUT in a loop (R2).
     Login,
+    /// Load `--messages` messages of the French corpus into the first account's INBOX (R7).
+    Bigbox,
+    /// SELECT INBOX + UID FETCH 1:* (FLAGS ENVELOPE), `--repeat` times (R7).
+    Fetchall,
+    /// UID SEARCH TEXT over the fixed query list, `--repeat` rounds (R7).
+    Search,
+    /// `--clients` connections in IDLE, then deliveries to 1% of the mailboxes (R4).
+    Idle,
 }
 
 #[tokio::main]
@@ -100,6 +128,11 @@ async fn main() -> anyhow::Result<()> {
         phase: std::sync::OnceLock::new(),
         budget: args.ops.map(std::sync::atomic::AtomicI64::new),
     };
+    if matches!(args.workload, Workload::Bigbox | Workload::Fetchall | Workload::Search | Workload::Idle) {
+        let report = special(&args, setup).await?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
     let before = match args.workload {
         Workload::Append => Some(workload::inbox_counts(&setup).await?),
         _ => None,
@@ -116,6 +149,7 @@ async fn main() -> anyhow::Result<()> {
             Workload::Seed => tasks.spawn(async move { (workload::seed(c, s, args.clients, args.messages).await, 0) }),
             Workload::Append => tasks.spawn(workload::append(c, s, barrier.clone())),
             Workload::Login => tasks.spawn(async move { (workload::logins(c, s).await, 0) }),
+            _ => unreachable!("handled by special()"),
         };
     }
     let mut stats = Stats::default();
@@ -142,6 +176,25 @@ async fn main() -> anyhow::Result<()> {
     report["acknowledged_appends"] = acked.into();
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+/// The R4 and R7 workloads, whose reports are their own.
+async fn special(args: &Args, setup: Setup) -> anyhow::Result<serde_json::Value> {
+    let t = Instant::now();
+    let mut report = match args.workload {
+        Workload::Bigbox => bigbox::load(&setup, args.clients, args.messages, args.window).await?,
+        Workload::Fetchall => {
+            let expected = (args.messages != 25).then_some(args.messages);
+            bigbox::fetchall(&setup, args.repeat, expected).await?
+        }
+        Workload::Search => bigbox::search_all(&setup, args.repeat).await?,
+        Workload::Idle => idle::run(Arc::new(setup), args.clients, args.window, args.rounds, args.pause).await?,
+        _ => unreachable!("only the special workloads"),
+    };
+    report["workload"] = serde_json::json!(args.workload.to_possible_value().map(|v| v.get_name().to_owned()));
+    report["seed"] = args.seed.into();
+    report["wall_seconds"] = t.elapsed().as_secs_f64().into();
+    Ok(report)
 }
 
 /// `agent{n:02}@x` with n = 3 -> `agent03@x`; `{n}` -> `3`.
