@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import smtplib
 import socket
 import sqlite3
 import ssl
@@ -507,6 +508,13 @@ def test_expiring_passwords_get_reminders_then_must_change(server, browser):
     server.start()
     refusal = str(imap_login(server, claire, PASSWORD))
     assert "EXPIRED" in refusal and "webmail" in refusal, refusal
+    # Submission says so too (smtplib over implicit TLS).
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    with smtplib.SMTP_SSL("127.0.0.1", server.submissions_port, context=ctx, timeout=20) as s:
+        with pytest.raises(smtplib.SMTPAuthenticationError) as err:
+            s.login(claire, PASSWORD)
+    assert err.value.smtp_code == 535 and b"messagerie web" in err.value.smtp_error, err.value
     web_login(browser, server, claire, PASSWORD)
     wait_path(browser, "/premiere-connexion")
     for field, value in (("current", PASSWORD), ("new", NEW_PASSWORD), ("confirm", NEW_PASSWORD)):

@@ -122,6 +122,7 @@ async fn login(mailstore: &Mailstore, user: &str, password: &str, peer: IpAddr) 
     match identity::credentials::login(mailstore, &attempt).await {
         Ok(principal) => Ok(principal.account),
         Err(Refusal::BadCredentials | Refusal::AppPasswordRequired) => Err(AuthFailure::BadCredentials),
+        Err(Refusal::PasswordExpired) => Err(AuthFailure::PasswordExpired),
         Err(refusal) if refusal.is_temporary() => Err(AuthFailure::Temporary),
         Err(_) => Err(AuthFailure::NotAllowed),
     }

@@ -14,6 +14,8 @@ pub enum AuthFailure {
     NotAllowed,
     /// The check could not be made (database down): try again later.
     Temporary,
+    /// Right password, but it has passed its maximum age: change it on the web.
+    PasswordExpired,
 }
 
 /// Every way a submission command is refused.
@@ -54,6 +56,11 @@ impl Refusal {
                 Reply::new(535, "5.7.8", "Compte non autorise a envoyer / Account not allowed to send")
             }
             Refusal::Auth(AuthFailure::Temporary) => Reply::new(454, "4.7.0", "Temporary authentication failure"),
+            Refusal::Auth(AuthFailure::PasswordExpired) => Reply::new(
+                535,
+                "5.7.8",
+                "Mot de passe expire : changez-le sur la messagerie web / Password expired: change it on the webmail",
+            ),
             Refusal::AuthRequired => Reply::new(530, "5.7.0", "Authentification requise / Authentication required"),
             Refusal::EncryptionRequired => Reply::new(
                 538,

@@ -31,6 +31,7 @@ impl SubmissionSink for FakeSubmission {
         match (login, password) {
             (USER, PASSWORD) => Ok(USER.to_owned()),
             ("eleve.test@ac-demo.fr", PASSWORD) => Err(AuthFailure::NotAllowed),
+            ("paul.durand@ac-demo.fr", PASSWORD) => Err(AuthFailure::PasswordExpired),
             _ => Err(AuthFailure::BadCredentials),
         }
     }
@@ -109,6 +110,11 @@ async fn starttls_then_auth_then_submit() {
         assert!(tls.ask(&wrong).await.starts_with("535 5.7.8 "));
         let student = format!("AUTH PLAIN {}", b64(&format!("\0eleve.test@ac-demo.fr\0{PASSWORD}")));
         assert!(tls.ask(&student).await.starts_with("535 5.7.8 "));
+        let expired = format!("AUTH PLAIN {}", b64(&format!("\0paul.durand@ac-demo.fr\0{PASSWORD}")));
+        assert_eq!(
+            tls.ask(&expired).await,
+            "535 5.7.8 Mot de passe expire : changez-le sur la messagerie web / Password expired: change it on the webmail\r\n"
+        );
         // AUTH LOGIN with its two challenges.
         assert_eq!(tls.ask("AUTH LOGIN").await, "334 VXNlcm5hbWU6\r\n");
         assert_eq!(tls.ask(&b64(USER)).await, "334 UGFzc3dvcmQ6\r\n");
