@@ -1,5 +1,6 @@
 """The HR directory sync on the real binary: dry run, idempotence, clear
-errors, immediate suspension of an open IMAP IDLE session, mail refused to a
+errors, immediate suspension of an open IMAP IDLE session (and of an open
+submission session), mail refused to a
 closed account, scopes of a DSDEN administrator, and a tampered audit log."""
 
 import json
@@ -219,8 +220,18 @@ def test_admin_suspension_closes_the_idle_session_too(server, tmp_path):
     client.login(helene, "Helene-2026-abc")
     client.select_folder("INBOX")
     client.idle()
+    # An authenticated submission session, waiting between two messages.
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    sub = smtplib.SMTP_SSL("127.0.0.1", server.submissions_port, context=ctx, timeout=20)
+    sub.login(helene, "Helene-2026-abc")
     server.admin("account", "suspend", helene)
     waited = seconds_until_closed(client, time.monotonic())
     assert waited < 1.5, f"closed {waited:.2f} s after the suspension"
+    # The submission session got 421 and was closed, without a command from the client.
+    sub.sock.settimeout(2)
+    pending = sub.sock.recv(4096)
+    assert pending.startswith(b"421 4.7.0 "), pending
+    assert sub.sock.recv(4096) == b"", "closed after the 421"
     with pytest.raises(imapclient.exceptions.LoginError):
         imap(server).login(helene, "Helene-2026-abc")

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use mailstore::Mailstore;
-use model::{Address, Transience};
+use mailstore::{MailEvent, Mailstore};
+use model::{AccountStatus, Address, Transience};
 use mta::limits::{Exceeded, Limiter, RoleLimits};
 use mta::{Destination, Mta, OutboundSettings, Submission, SubmitError};
 use smtp::{
@@ -141,6 +141,28 @@ impl SubmissionSink for SubmitSink {
 
     async fn authenticate(&self, user: &str, password: &str, remote_ip: IpAddr) -> Result<Account, AuthFailure> {
         login(self.0.mailstore(), user, password, remote_ip).await
+    }
+
+    async fn revoked(&self, user: &Account) {
+        let ms = self.0.mailstore();
+        let mut events = ms.subscribe();
+        loop {
+            // A suspension published before the subscription (or lost to a
+            // lagging receiver) is seen in the store.
+            if let Ok(Some(now)) = ms.store().account(user.id).await
+                && matches!(now.status, AccountStatus::Suspended | AccountStatus::Closed)
+            {
+                return;
+            }
+            loop {
+                match events.recv().await {
+                    Ok(MailEvent::AccessRevoked { account }) if account == user.id => return,
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+                }
+            }
+        }
     }
 
     async fn check_sender(&self, user: &Account, sender: Option<&Address>) -> Result<(), SubmitRefusal> {

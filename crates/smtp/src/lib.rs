@@ -157,6 +157,13 @@ pub trait SubmissionSink: Send + Sync + 'static {
         remote_ip: IpAddr,
     ) -> impl Future<Output = Result<Self::User, AuthFailure>> + Send;
 
+    /// Resolves when `user`'s access is withdrawn (a suspension): the session
+    /// then ends at once with 421, even while the client is idle. Asked
+    /// afresh before each command is read. The default never resolves.
+    fn revoked(&self, _user: &Self::User) -> impl Future<Output = ()> + Send {
+        std::future::pending()
+    }
+
     /// Checks the envelope sender at MAIL time (`None` is `<>`).
     fn check_sender(
         &self,

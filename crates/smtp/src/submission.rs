@@ -119,7 +119,14 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: SubmissionSink> Submission
 
     async fn serve_commands(&mut self) -> Result<Step, Refusal> {
         loop {
-            let line = self.conn.read_line(self.cfg.max_line_length).await?;
+            let max = self.cfg.max_line_length;
+            let line = match &self.user {
+                Some(user) => tokio::select! {
+                    line = self.conn.read_line(max) => line?,
+                    () = self.sink.revoked(user) => return Err(Refusal::Revoked),
+                },
+                None => self.conn.read_line(max).await?,
+            };
             self.commands += 1;
             if self.commands > self.cfg.max_commands {
                 return Err(SmtpError::TooManyCommands.into());

@@ -29,6 +29,8 @@ pub(crate) enum Refusal {
     AlreadyAuthenticated,
     UnsupportedMechanism,
     AuthCancelled,
+    /// The account was suspended while the session was open.
+    Revoked,
     BadBase64,
 }
 
@@ -70,6 +72,7 @@ impl Refusal {
             Refusal::AlreadyAuthenticated => Reply::new(503, "5.5.1", "Already authenticated"),
             Refusal::UnsupportedMechanism => Reply::new(504, "5.5.4", "Unrecognized authentication type"),
             Refusal::AuthCancelled => Reply::new(501, "5.0.0", "Authentication cancelled"),
+            Refusal::Revoked => Reply::new(421, "4.7.0", "Acces au compte retire / Account access revoked"),
             Refusal::BadBase64 => Reply::new(501, "5.5.2", "Cannot decode base64 response"),
             Refusal::Policy(p) => match p {
                 SubmitRefusal::ForgedSender(who) => Reply::new(
@@ -86,7 +89,7 @@ impl Refusal {
     }
 
     pub(crate) fn ends_session(&self) -> bool {
-        matches!(self, Refusal::Smtp(e) if e.ends_session())
+        matches!(self, Refusal::Revoked) || matches!(self, Refusal::Smtp(e) if e.ends_session())
     }
 
     pub(crate) fn counts_as_error(&self) -> bool {

@@ -22,6 +22,8 @@ const PASSWORD: &str = "Ardoise-Demo-2026";
 struct FakeSubmission {
     submitted: Mutex<Vec<(SubmissionEnvelope, Vec<u8>)>>,
     limit: usize,
+    /// Stands for the account's suspension.
+    suspend: tokio::sync::Notify,
 }
 
 impl SubmissionSink for FakeSubmission {
@@ -34,6 +36,10 @@ impl SubmissionSink for FakeSubmission {
             ("paul.durand@ac-demo.fr", PASSWORD) => Err(AuthFailure::PasswordExpired),
             _ => Err(AuthFailure::BadCredentials),
         }
+    }
+
+    async fn revoked(&self, _user: &String) {
+        self.suspend.notified().await;
     }
 
     async fn check_sender(&self, user: &String, sender: Option<&Address>) -> Result<(), SubmitRefusal> {
@@ -170,6 +176,28 @@ async fn implicit_tls_greets_after_the_handshake() {
         assert_eq!(tls.ask("AUTH PLAIN").await, "334 \r\n");
         assert!(tls.ask(&b64(&format!("{USER}\0{USER}\0{PASSWORD}"))).await.starts_with("235 "));
         assert!(tls.ask("QUIT").await.starts_with("221 "));
+    };
+    tokio::join!(session, dialogue);
+}
+
+#[tokio::test]
+async fn a_suspension_closes_an_idle_authenticated_session() {
+    let (acceptor, connector, _data) = tls_pair();
+    let cfg = config();
+    let sink = FakeSubmission { limit: 10, ..Default::default() };
+    let (client, server) = tokio::io::duplex(64 * 1024);
+    let (_keep, shutdown) = watch::channel(false);
+    let session = smtp::handle_submission(server, CLIENT_IP.parse().unwrap(), &cfg, &sink, &acceptor, true, shutdown);
+    let dialogue = async {
+        let name = ServerName::try_from("mx.ac-demo.fr").unwrap();
+        let mut tls = Client::new(connector.connect(name, client).await.unwrap());
+        tls.reply().await;
+        tls.ask("EHLO poste").await;
+        assert!(tls.ask(&format!("AUTH PLAIN {}", b64(&format!("\0{USER}\0{PASSWORD}")))).await.starts_with("235 "));
+        // The client waits without a word; the account is suspended meanwhile.
+        sink.suspend.notify_one();
+        assert_eq!(tls.reply().await, "421 4.7.0 Acces au compte retire / Account access revoked\r\n");
+        assert_eq!(tls.rest().await, "", "then the connection is closed");
     };
     tokio::join!(session, dialogue);
 }
