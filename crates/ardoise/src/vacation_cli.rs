@@ -39,16 +39,10 @@ pub enum VacationCommand {
     Show { address: String },
 }
 
-/// Midnight UTC of an `AAAA-MM-JJ` day, in unix seconds.
+/// Midnight UTC of an `AAAA-MM-JJ` day, in unix seconds (the HR file's date format).
 fn day(text: &str) -> anyhow::Result<i64> {
-    let bad = || format!("date invalide {text:?} : attendu AAAA-MM-JJ / invalid date, expected YYYY-MM-DD");
-    let mut parts = text.splitn(3, '-').map(str::parse::<i32>);
-    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
-        bail!(bad());
-    };
-    let month = time::Month::try_from(u8::try_from(m).with_context(bad)?).with_context(bad)?;
-    let date = time::Date::from_calendar_date(y, month, u8::try_from(d).with_context(bad)?).with_context(bad)?;
-    Ok(date.midnight().assume_utc().unix_timestamp())
+    identity::lifecycle::format::unix_day(text)
+        .with_context(|| format!("date invalide {text:?} : attendu AAAA-MM-JJ / invalid date, expected YYYY-MM-DD"))
 }
 
 pub async fn run(cfg: &config::Config, command: VacationCommand) -> anyhow::Result<ExitCode> {

@@ -46,13 +46,7 @@ impl Tr {
         self.0.code()
     }
     pub fn get(&self, key: &str) -> &'static str {
-        match TEXTS.iter().find(|(k, _, _)| *k == key) {
-            Some((_, fr, en)) => match self.0 {
-                Lang::Fr => fr,
-                Lang::En => en,
-            },
-            None => "??",
-        }
+        lookup(TEXTS, key, self.0)
     }
     /// French or English, picked here (for texts built in handlers).
     pub fn pick<'a>(&self, fr: &'a str, en: &'a str) -> &'a str {
@@ -60,6 +54,18 @@ impl Tr {
             Lang::Fr => fr,
             Lang::En => en,
         }
+    }
+}
+
+/// The text of `key` in `lang` from a (key, French, English) table; `??`
+/// for an unknown key (tests check that every key a template uses exists).
+pub fn lookup(table: &[(&str, &'static str, &'static str)], key: &str, lang: Lang) -> &'static str {
+    match table.iter().find(|(k, _, _)| *k == key) {
+        Some((_, fr, en)) => match lang {
+            Lang::Fr => fr,
+            Lang::En => en,
+        },
+        None => "??",
     }
 }
 

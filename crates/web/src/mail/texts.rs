@@ -8,13 +8,7 @@ pub struct M(pub Lang);
 
 impl M {
     pub fn get(&self, key: &str) -> &'static str {
-        match TEXTS.iter().find(|(k, _, _)| *k == key) {
-            Some((_, fr, en)) => match self.0 {
-                Lang::Fr => fr,
-                Lang::En => en,
-            },
-            None => "??",
-        }
+        crate::i18n::lookup(TEXTS, key, self.0)
     }
 }
 
