@@ -94,6 +94,22 @@ class Ardoise:
             self.proc = None
 
 
+def chroot_files(queue: str) -> None:
+    """What Debian's /usr/lib/postfix/configure-instance.sh copies into a queue dir so that
+    chrooted daemons (the master.cf default) resolve names; done here for our own queues."""
+    for f in ("etc/localtime", "etc/services", "etc/resolv.conf", "etc/hosts", "etc/host.conf",
+              "etc/nsswitch.conf"):
+        src = "/" + f
+        if os.path.isfile(src):
+            os.makedirs(os.path.join(queue, os.path.dirname(f)), exist_ok=True)
+            shutil.copy(src, os.path.join(queue, f))
+    libs = [p for name in ("gcc_s", "nss", "resolv") for p in glob.glob(f"/lib/*/lib{name}*.so*")]
+    for p in libs:
+        dst = os.path.join(queue, p.lstrip("/"))
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy(p, dst)
+
+
 POSTFIX_MAIN = """\
 # Postfix for the Ardoise benchmark: Debian's defaults except ports, paths, and the
 # virtual domain delivered through Dovecot LMTP. Nothing here trades durability for speed.
@@ -184,7 +200,7 @@ class PostfixDovecot:
             f.write(master)
         with open(os.path.join(self.pf_conf, "vmailbox"), "w") as f:
             f.writelines(f"{u} ok\n" for u in self.users)
-        self._chroot_files()
+        chroot_files(self.queue)
         with open(os.path.join(self.dc_dir, "users"), "w") as f:
             for u in self.users:
                 local = u.split("@")[0]
@@ -196,21 +212,6 @@ class PostfixDovecot:
         shutil.chown(os.path.join(self.root, "postfix-data"), "postfix", "postfix")
         self.maildirs = [os.path.join(self.mail, DOMAIN, u.split("@")[0], "Maildir", sub)
                          for u in self.users for sub in ("new", "cur")]
-
-    def _chroot_files(self) -> None:
-        """What Debian's /usr/lib/postfix/configure-instance.sh copies into a queue dir so that
-        chrooted daemons (the master.cf default) resolve names; done here for our own queue."""
-        for f in ("etc/localtime", "etc/services", "etc/resolv.conf", "etc/hosts", "etc/host.conf",
-                  "etc/nsswitch.conf"):
-            src = "/" + f
-            if os.path.isfile(src):
-                os.makedirs(os.path.join(self.queue, os.path.dirname(f)), exist_ok=True)
-                shutil.copy(src, os.path.join(self.queue, f))
-        libs = [p for name in ("gcc_s", "nss", "resolv") for p in glob.glob(f"/lib/*/lib{name}*.so*")]
-        for p in libs:
-            dst = os.path.join(self.queue, p.lstrip("/"))
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            shutil.copy(p, dst)
 
     def start(self) -> None:
         # daemons inherit stdout: never capture it (the pipe would stay open)

@@ -1,4 +1,10 @@
-//! The outbound SMTP client: one transaction to one remote server.
+//! The outbound SMTP client: sessions with remote servers, one transaction
+//! at a time.
+//!
+//! A [`Session`] is opened once (greeting, EHLO, STARTTLS when offered) and
+//! may carry several transactions: after a transaction that ended cleanly
+//! the runner keeps it in [`crate::pool::Sessions`] for the next message to
+//! the same server, as Postfix's connection cache does.
 //!
 //! Opportunistic TLS: STARTTLS is used when the server offers it, without
 //! checking the certificate (RFC 7435: an unauthenticated encrypted channel
@@ -87,6 +93,10 @@ pub enum SessionError {
     Refused(Reply),
 }
 
+/// A byte stream to a server: TCP, or TLS over TCP.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+
 /// Talks to one server over any stream.
 struct Wire<S> {
     stream: S,
@@ -170,13 +180,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
         Ok(false)
     }
 
-    /// MAIL, RCPT for each recipient, DATA; one outcome per recipient.
-    async fn transaction(&mut self, job: &Job<'_>) -> Result<Vec<Outcome>, SessionError> {
+    /// MAIL, RCPT for each recipient, DATA; one outcome per recipient, and
+    /// whether the session is ready for another transaction. `body_sent`
+    /// turns true once the message itself went out: a failure before that
+    /// may be retried on another session without risk of a duplicate.
+    async fn transaction(&mut self, job: &Job<'_>, body_sent: &mut bool) -> Result<(Vec<Outcome>, bool), SessionError> {
         let mail = self.command(&format!("MAIL FROM:<{}>", job.sender)).await?;
         if mail.code != 250 {
             let outcome = Outcome::of(&mail);
-            let _ = self.command("QUIT").await;
-            return Ok(vec![outcome; job.recipients.len()]);
+            return Ok((vec![outcome; job.recipients.len()], self.reset().await));
         }
         let mut outcomes = Vec::with_capacity(job.recipients.len());
         for rcpt in job.recipients {
@@ -184,18 +196,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             outcomes.push(if reply.code / 100 == 2 { None } else { Some(Outcome::of(&reply)) });
         }
         if outcomes.iter().all(Option::is_some) {
-            let _ = self.command("QUIT").await;
-            return Ok(outcomes.into_iter().flatten().collect());
+            let clean = self.reset().await;
+            return Ok((outcomes.into_iter().flatten().collect(), clean));
         }
         let data = self.command("DATA").await?;
-        let after_data = if data.code == 354 {
+        let (after_data, clean) = if data.code == 354 {
+            *body_sent = true;
             self.send(&dot_stuff(job.message)).await?;
-            self.reply().await?.0
+            // After the reply to the final dot the server is ready for a new MAIL.
+            (self.reply().await?.0, true)
         } else {
-            data
+            let clean = self.reset().await;
+            (data, clean)
         };
-        let _ = self.command("QUIT").await;
-        Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Outcome::of(&after_data))).collect())
+        Ok((outcomes.into_iter().map(|o| o.unwrap_or_else(|| Outcome::of(&after_data))).collect(), clean))
+    }
+
+    /// RSET after a refused transaction; whether the session is usable again.
+    async fn reset(&mut self) -> bool {
+        matches!(self.command("RSET").await, Ok(r) if r.code == 250)
     }
 
     async fn greeting(&mut self) -> Result<(), SessionError> {
@@ -230,8 +249,71 @@ pub fn dot_stuff(message: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Sends `job` to the server at `addr`; `tls_name` is the name given in SNI
-/// (the MX host name), and `try_tls` whether STARTTLS may be used.
+/// An open session with one server, between transactions.
+pub struct Session {
+    wire: Wire<Box<dyn Io>>,
+    /// Transactions carried so far.
+    pub(crate) uses: u32,
+    /// When the last transaction ended.
+    pub(crate) idle_since: std::time::Instant,
+}
+
+impl Session {
+    /// Connects to `addr`, reads the greeting and says EHLO; with `try_tls`,
+    /// switches to TLS when STARTTLS is offered. `tls_name` is the name
+    /// given in SNI (the MX host name).
+    pub async fn open(
+        addr: SocketAddr,
+        tls_name: &str,
+        try_tls: bool,
+        timeout: Duration,
+        helo: &str,
+    ) -> Result<Session, SessionError> {
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| SessionError::Timeout)?
+            .map_err(SessionError::Connect)?;
+        let _ = tcp.set_nodelay(true);
+        let mut wire = Wire::new(tcp, timeout);
+        wire.greeting().await?;
+        let starttls = wire.hello(helo).await?;
+        if !(starttls && try_tls) || wire.command("STARTTLS").await?.code != 220 {
+            return Ok(Session::over(Wire { stream: Box::new(wire.stream), input: wire.input, timeout }));
+        }
+        let name = rustls::pki_types::ServerName::try_from(tls_name.to_owned())
+            .unwrap_or_else(|_| rustls::pki_types::ServerName::IpAddress(addr.ip().into()));
+        let connector = tokio_rustls::TlsConnector::from(crate::tls::opportunistic());
+        // A handshake that hangs is a TLS failure too: the caller may then try in clear text.
+        let tls = tokio::time::timeout(timeout, connector.connect(name, wire.stream))
+            .await
+            .map_err(|_| SessionError::Tls(std::io::ErrorKind::TimedOut.into()))?
+            .map_err(SessionError::Tls)?;
+        let mut wire: Wire<Box<dyn Io>> = Wire::new(Box::new(tls), timeout);
+        wire.hello(helo).await?;
+        Ok(Session::over(wire))
+    }
+
+    fn over(wire: Wire<Box<dyn Io>>) -> Session {
+        Session { wire, uses: 0, idle_since: std::time::Instant::now() }
+    }
+
+    /// One transaction. On success, also whether the session may carry
+    /// another one. On failure, whether the message body had gone out.
+    pub async fn send(&mut self, job: &Job<'_>) -> Result<(Vec<Outcome>, bool), (SessionError, bool)> {
+        let mut body_sent = false;
+        let result = self.wire.transaction(job, &mut body_sent).await;
+        self.uses += 1;
+        self.idle_since = std::time::Instant::now();
+        result.map_err(|e| (e, body_sent))
+    }
+
+    /// Says goodbye (best effort, bounded by the session's timeout).
+    pub async fn quit(mut self) {
+        let _ = self.wire.command("QUIT").await;
+    }
+}
+
+/// Sends `job` to the server at `addr` on a session of its own, then quits.
 pub async fn deliver(
     addr: SocketAddr,
     tls_name: &str,
@@ -239,32 +321,10 @@ pub async fn deliver(
     timeout: Duration,
     job: &Job<'_>,
 ) -> Result<Vec<Outcome>, SessionError> {
-    let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
-        .await
-        .map_err(|_| SessionError::Timeout)?
-        .map_err(SessionError::Connect)?;
-    let _ = tcp.set_nodelay(true);
-    let mut wire = Wire::new(tcp, timeout);
-    wire.greeting().await?;
-    let starttls = wire.hello(job.helo).await?;
-    if !(starttls && try_tls) {
-        return wire.transaction(job).await;
-    }
-    let reply = wire.command("STARTTLS").await?;
-    if reply.code != 220 {
-        return wire.transaction(job).await;
-    }
-    let name = rustls::pki_types::ServerName::try_from(tls_name.to_owned())
-        .unwrap_or_else(|_| rustls::pki_types::ServerName::IpAddress(addr.ip().into()));
-    let connector = tokio_rustls::TlsConnector::from(crate::tls::opportunistic());
-    // A handshake that hangs is a TLS failure too: the caller may then try in clear text.
-    let tls = tokio::time::timeout(timeout, connector.connect(name, wire.stream))
-        .await
-        .map_err(|_| SessionError::Tls(std::io::ErrorKind::TimedOut.into()))?
-        .map_err(SessionError::Tls)?;
-    let mut wire = Wire::new(tls, timeout);
-    wire.hello(job.helo).await?;
-    wire.transaction(job).await
+    let mut session = Session::open(addr, tls_name, try_tls, timeout, job.helo).await?;
+    let result = session.send(job).await;
+    session.quit().await;
+    result.map(|(outcomes, _)| outcomes).map_err(|(e, _)| e)
 }
 
 #[cfg(test)]
@@ -297,7 +357,10 @@ mod tests {
             let mut wire = Wire::new(client, Duration::from_secs(2));
             wire.greeting().await?;
             wire.hello(job.helo).await?;
-            let out = wire.transaction(&job).await;
+            let out = wire.transaction(&job, &mut false).await.map(|(outcomes, _)| outcomes);
+            if out.is_ok() {
+                let _ = wire.command("QUIT").await;
+            }
             drop(wire);
             out
         };

@@ -27,6 +27,7 @@ pub mod dnstable;
 pub mod dsn;
 pub mod inbound;
 pub mod limits;
+mod pool;
 pub mod route;
 pub mod runner;
 mod submit;
@@ -113,6 +114,8 @@ pub struct Mta {
     pub(crate) limits: limits::Limiter,
     /// Wakes the runner when something was queued.
     pub(crate) wake: tokio::sync::Notify,
+    /// Sessions kept open between messages to the same server.
+    pub(crate) sessions: pool::Sessions,
 }
 
 impl Mta {
@@ -122,7 +125,14 @@ impl Mta {
         dkim: dkim::DkimKeys,
         limits: limits::Limiter,
     ) -> Arc<Mta> {
-        Arc::new(Mta { mailstore, settings, dkim, limits, wake: tokio::sync::Notify::new() })
+        Arc::new(Mta {
+            mailstore,
+            settings,
+            dkim,
+            limits,
+            wake: tokio::sync::Notify::new(),
+            sessions: Default::default(),
+        })
     }
 
     pub fn mailstore(&self) -> &Arc<Mailstore> {

@@ -25,8 +25,10 @@ use crate::{Error, Mta, now};
 
 /// How long a runner holds an entry it is working on.
 const LEASE_SECS: i64 = 900;
-/// Entries claimed at once.
-const BATCH: i64 = 16;
+/// After this long on one entry, its lease is renewed before each domain.
+const RENEW_AFTER: Duration = Duration::from_secs(60);
+/// Deliveries in flight at once (Postfix allows 20 per destination by default).
+const PARALLEL: usize = 20;
 
 /// Runs until `shutdown` turns true.
 pub async fn run(mta: Arc<Mta>, router: Arc<Router>, mut shutdown: watch::Receiver<bool>) {
@@ -42,32 +44,51 @@ pub async fn run(mta: Arc<Mta>, router: Arc<Router>, mut shutdown: watch::Receiv
         if let Err(e) = drain(&mta, &router).await {
             tracing::warn!(error = %e, "queue run failed");
         }
+        mta.sessions.expire().await;
         tokio::select! {
-            _ = tokio::time::sleep(mta.settings.poll_interval) => {}
+            _ = tokio::time::sleep(mta.settings.poll_interval.min(crate::pool::MAX_IDLE)) => {}
             _ = mta.wake.notified() => {}
             _ = shutdown.changed() => return,
         }
     }
 }
 
-/// Works through every due entry.
+/// Works through every due entry, [`PARALLEL`] at a time: a slow server
+/// holds one slot, not the whole run. New entries are leased as slots free
+/// up (half of them at least, so that the queue is not asked for one entry
+/// at a time).
 pub async fn drain(mta: &Arc<Mta>, router: &Arc<Router>) -> Result<(), Error> {
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut exhausted = false;
     loop {
-        let batch = mta.mailstore.store().lease_due(now(), LEASE_SECS, BATCH).await?;
-        if batch.is_empty() {
+        let free = PARALLEL - tasks.len();
+        if !exhausted && (free >= PARALLEL / 2 || tasks.is_empty()) {
+            let batch = match mta.mailstore.store().lease_due(now(), LEASE_SECS, free as i64).await {
+                Ok(batch) => batch,
+                Err(e) => {
+                    // Let the attempts under way finish before reporting.
+                    while tasks.join_next().await.is_some() {}
+                    return Err(e.into());
+                }
+            };
+            exhausted = batch.len() < free;
+            for entry in batch {
+                let (mta, router) = (mta.clone(), router.clone());
+                tasks.spawn(async move {
+                    let id = entry.id;
+                    if let Err(e) = attempt(&mta, &router, entry).await {
+                        tracing::warn!(queue_id = id, error = %e, "delivery attempt failed");
+                    }
+                });
+            }
+        }
+        if tasks.join_next().await.is_none() {
             return Ok(());
         }
-        let mut tasks = tokio::task::JoinSet::new();
-        for entry in batch {
-            let (mta, router) = (mta.clone(), router.clone());
-            tasks.spawn(async move {
-                let id = entry.id;
-                if let Err(e) = attempt(&mta, &router, entry).await {
-                    tracing::warn!(queue_id = id, error = %e, "delivery attempt failed");
-                }
-            });
+        // A finished attempt may have made room for entries queued meanwhile.
+        if exhausted && tasks.len() < PARALLEL / 2 {
+            exhausted = false;
         }
-        while tasks.join_next().await.is_some() {}
     }
 }
 
@@ -80,26 +101,46 @@ async fn attempt(mta: &Mta, router: &Router, entry: Queued) -> Result<(), Error>
         by_domain.entry(r.domain.as_str()).or_default().push(r.rcpt.clone());
     }
     let message = if by_domain.is_empty() { Vec::new() } else { mta.mailstore.blobs().get(&entry.blob).await? };
+    let started = std::time::Instant::now();
     let mut failed_now: Vec<(String, String)> = Vec::new();
+    let mut pending_now: Vec<(String, String)> = Vec::new();
+    let mut unrecorded: Vec<(String, RcptStatus, String)> = Vec::new();
     for (domain, list) in &by_domain {
         // Each domain may take up to a few timeouts: keep the entry ours meanwhile.
-        store.renew_lease(entry.id, now() + LEASE_SECS).await?;
+        if started.elapsed() > RENEW_AFTER {
+            store.renew_lease(entry.id, now() + LEASE_SECS).await?;
+        }
+        // The previous domain's outcomes are written before the next session,
+        // so that a crash repeats at most one domain's transaction.
+        if !unrecorded.is_empty() {
+            store.record_recipients(entry.id, &unrecorded).await?;
+        }
         let outcomes = send_to_domain(mta, router, domain, &entry.sender, list, &message).await;
-        let rows: Vec<(String, RcptStatus, String)> = list
+        unrecorded = list
             .iter()
             .zip(outcomes)
             .map(|(rcpt, outcome)| match outcome {
                 Outcome::Sent => (rcpt.clone(), RcptStatus::Sent, String::new()),
-                Outcome::Deferred(e) => (rcpt.clone(), RcptStatus::Pending, e),
+                Outcome::Deferred(e) => {
+                    pending_now.push((rcpt.clone(), e.clone()));
+                    (rcpt.clone(), RcptStatus::Pending, e)
+                }
                 Outcome::Failed(e) => {
                     failed_now.push((rcpt.clone(), e.clone()));
                     (rcpt.clone(), RcptStatus::Failed, e)
                 }
             })
             .collect();
-        store.record_recipients(entry.id, &rows).await?;
     }
-    finish(mta, entry, failed_now, &message).await
+    finish(mta, entry, Outcomes { failed: failed_now, pending: pending_now, unrecorded }, &message).await
+}
+
+/// What one attempt learnt: recipients refused for good, recipients to try
+/// again (with the reply), and the last domain's outcomes, not yet written.
+struct Outcomes {
+    failed: Vec<(String, String)>,
+    pending: Vec<(String, String)>,
+    unrecorded: Vec<(String, RcptStatus, String)>,
 }
 
 /// Delivers to one domain; one outcome per recipient, in order.
@@ -120,17 +161,16 @@ async fn send_to_domain(
         Err(RouteError::Permanent(why)) => return vec![Outcome::Failed(format!("550 5.1.2 {why}")); rcpts.len()],
     };
     let job = Job { helo: &mta.settings.hostname, sender, recipients: rcpts, message };
-    let timeout = mta.settings.timeout;
     let mut last = String::new();
     for hop in hops {
-        let mut result = client::deliver(hop.addr, &hop.name, true, timeout, &job).await;
+        let mut result = through_session(mta, hop.addr, &hop.name, true, &job).await;
         if let Err(SessionError::Tls(e)) = &result {
             tracing::info!(server = %hop.addr, error = %e, "STARTTLS failed, trying again in clear text");
-            result = client::deliver(hop.addr, &hop.name, false, timeout, &job).await;
+            result = through_session(mta, hop.addr, &hop.name, false, &job).await;
         }
         match result {
             Ok(outcomes) => {
-                tracing::info!(%domain, server = %hop.addr, "delivery session done");
+                tracing::debug!(%domain, server = %hop.addr, "delivery session done");
                 return outcomes;
             }
             Err(e) => {
@@ -145,26 +185,57 @@ async fn send_to_domain(
     vec![Outcome::Deferred(last); rcpts.len()]
 }
 
+/// One transaction with the server at `addr`: on a kept session when one
+/// waits (and on a fresh one if that turns out closed before the message
+/// went out), then the session is kept for the next message if it is clean.
+async fn through_session(
+    mta: &Mta,
+    addr: std::net::SocketAddr,
+    name: &str,
+    try_tls: bool,
+    job: &Job<'_>,
+) -> Result<Vec<Outcome>, SessionError> {
+    if let Some(mut kept) = mta.sessions.take(addr, try_tls) {
+        match kept.send(job).await {
+            Ok((outcomes, clean)) => {
+                keep_or_quit(mta, addr, try_tls, kept, clean).await;
+                return Ok(outcomes);
+            }
+            // Sent on a session that broke afterwards: the usual retry rules apply.
+            Err((e, true)) => return Err(e),
+            // The server had closed the kept session: nothing went out, open a new one.
+            Err((_, false)) => {}
+        }
+    }
+    let mut session = client::Session::open(addr, name, try_tls, mta.settings.timeout, job.helo).await?;
+    match session.send(job).await {
+        Ok((outcomes, clean)) => {
+            keep_or_quit(mta, addr, try_tls, session, clean).await;
+            Ok(outcomes)
+        }
+        Err((e, _)) => Err(e),
+    }
+}
+
+async fn keep_or_quit(mta: &Mta, addr: std::net::SocketAddr, try_tls: bool, session: client::Session, clean: bool) {
+    if clean {
+        mta.sessions.put(addr, try_tls, session).await;
+    } else {
+        session.quit().await;
+    }
+}
+
 /// After an attempt: bounce what failed, warn or expire what is late,
-/// reschedule or remove the entry.
-async fn finish(mta: &Mta, entry: Queued, mut failed: Vec<(String, String)>, message: &[u8]) -> Result<(), Error> {
+/// reschedule or remove the entry. An entry with nothing left to try is
+/// removed at once: writing its last outcomes first would cost a durable
+/// write per message for rows deleted right after.
+async fn finish(mta: &Mta, entry: Queued, outcomes: Outcomes, message: &[u8]) -> Result<(), Error> {
     let store = mta.mailstore.store();
     let now = now();
-    let pending: Vec<(String, String)> = store
-        .queued_recipients(entry.id)
-        .await?
-        .into_iter()
-        .filter(|r| r.status == RcptStatus::Pending)
-        .map(|r| (r.rcpt, r.last_error))
-        .collect();
+    let Outcomes { mut failed, pending, unrecorded } = outcomes;
     let expired = !pending.is_empty() && now >= entry.expires_at;
     if expired {
-        let rows: Vec<(String, RcptStatus, String)> = pending
-            .iter()
-            .map(|(r, e)| (r.clone(), RcptStatus::Failed, format!("{e} (délai dépassé / expired)")))
-            .collect();
-        store.record_recipients(entry.id, &rows).await?;
-        failed.extend(rows.into_iter().map(|(r, _, e)| (r, e)));
+        failed.extend(pending.iter().map(|(r, e)| (r.clone(), format!("{e} (délai dépassé / expired)"))));
     }
     if !failed.is_empty() {
         report(mta, &entry, Kind::Failed, &failed, message).await;
@@ -173,6 +244,7 @@ async fn finish(mta: &Mta, entry: Queued, mut failed: Vec<(String, String)>, mes
         store.dequeue(entry.id).await?;
         return Ok(());
     }
+    store.record_recipients(entry.id, &unrecorded).await?;
     let age = Duration::from_secs((now - entry.created_at).max(0) as u64);
     let mut warned = entry.warned;
     if !warned && age >= mta.settings.delay_warning {

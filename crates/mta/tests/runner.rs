@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mailstore::Mailstore;
@@ -23,15 +24,26 @@ type Received = Arc<Mutex<Vec<(Vec<String>, Vec<u8>)>>>;
 /// A remote server that refuses recipients whose local part starts with
 /// `refuse` (550) and accepts everything else. No STARTTLS, no pipelining.
 async fn remote_server() -> (SocketAddr, Received) {
+    let (addr, received, _) = remote_server_hanging_up_after(usize::MAX).await;
+    (addr, received)
+}
+
+/// The same server, which also hangs up without a word after `limit`
+/// messages on one connection (as busy servers do with idle or old
+/// sessions), and counts the connections it accepted.
+async fn remote_server_hanging_up_after(limit: usize) -> (SocketAddr, Received, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let received: Received = Arc::default();
-    let log = received.clone();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let (log, count) = (received.clone(), connections.clone());
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { return };
+            count.fetch_add(1, Ordering::SeqCst);
             let log = log.clone();
             tokio::spawn(async move {
+                let mut messages = 0;
                 let (read, mut write) = stream.into_split();
                 let mut lines = BufReader::new(read);
                 write.write_all(b"220 mx.exterieur.example ESMTP\r\n").await.unwrap();
@@ -70,6 +82,11 @@ async fn remote_server() -> (SocketAddr, Received) {
                             message.extend_from_slice(&data);
                         }
                         log.lock().unwrap().push((std::mem::take(&mut rcpts), message));
+                        messages += 1;
+                        if messages == limit {
+                            let _ = write.write_all(b"250 2.0.0 queued\r\n").await;
+                            return;
+                        }
                         b"250 2.0.0 queued\r\n"
                     } else if upper.starts_with("QUIT") {
                         let _ = write.write_all(b"221 2.0.0 bye\r\n").await;
@@ -82,30 +99,12 @@ async fn remote_server() -> (SocketAddr, Received) {
             });
         }
     });
-    (addr, received)
+    (addr, received, connections)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundred_recipients_three_refused_one_unroutable() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
-    store.migrate().await.unwrap();
-    store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
-    let sender = store
-        .create_account(&NewAccount {
-            address: Address::parse("claire.martin@ac-test.fr").unwrap(),
-            login: None,
-            display_name: "Claire Martin".into(),
-            role: Role::Teacher,
-            status: AccountStatus::Active,
-            quota_bytes: None,
-            org_unit: None,
-            password_hash: None,
-        })
-        .await
-        .unwrap();
-    let ms = Mailstore::new(store, blob::BlobStore::open(dir.path().join("blobs")).unwrap());
-
+    let (dir, ms, sender) = store_with_sender().await;
     let (remote, received) = remote_server().await;
     let domains = ["un.example", "deux.example", "trois.example", "quatre.example", "cinq.example"];
     let overrides: HashMap<String, Vec<SocketAddr>> = domains.iter().map(|d| (d.to_string(), vec![remote])).collect();
@@ -115,10 +114,7 @@ async fn hundred_recipients_three_refused_one_unroutable() {
         timeout: std::time::Duration::from_secs(10),
         ..OutboundSettings::default()
     };
-    let dkim =
-        mta::dkim::DkimKeys::load_or_create(&dir.path().join("dkim"), "ardoise", &["ac-test.fr".into()]).unwrap();
-    let plenty = RoleLimits { messages_per_hour: 1000, recipients_per_hour: 10_000 };
-    let mta = Mta::new(ms.clone(), settings, dkim, Limiter::new(plenty, HashMap::new()));
+    let mta = mta_for(&dir, &ms, settings);
     let router = Arc::new(Router::new(overrides, 25, false));
 
     // 99 recipients spread over the five routed domains, three of them refused,
@@ -182,4 +178,86 @@ Subject: Conseil pedagogique\r\n\r\nBonjour a toutes et a tous.\r\n"
     assert_eq!(again, 96, "nothing is sent twice");
     assert_eq!(ms.store().messages_between(inbox.id, 1, i64::MAX).await.unwrap().len(), 1, "no second bounce");
     assert_eq!(ms.store().queue_entries().await.unwrap().len(), 1, "the unroutable recipient waits");
+}
+
+/// A fresh store with the domain `ac-test.fr` and Claire as a sender.
+async fn store_with_sender() -> (tempfile::TempDir, Arc<Mailstore>, store::Account) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
+    store.migrate().await.unwrap();
+    store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
+    let sender = store
+        .create_account(&NewAccount {
+            address: Address::parse("claire.martin@ac-test.fr").unwrap(),
+            login: None,
+            display_name: "Claire Martin".into(),
+            role: Role::Teacher,
+            status: AccountStatus::Active,
+            quota_bytes: None,
+            org_unit: None,
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    let ms = Mailstore::new(store, blob::BlobStore::open(dir.path().join("blobs")).unwrap());
+
+    (dir, ms, sender)
+}
+
+fn mta_for(dir: &tempfile::TempDir, ms: &Arc<Mailstore>, settings: OutboundSettings) -> Arc<Mta> {
+    let dkim =
+        mta::dkim::DkimKeys::load_or_create(&dir.path().join("dkim"), "ardoise", &["ac-test.fr".into()]).unwrap();
+    let plenty = RoleLimits { messages_per_hour: 1000, recipients_per_hour: 10_000 };
+    Mta::new(ms.clone(), settings, dkim, Limiter::new(plenty, HashMap::new()))
+}
+
+/// Forty messages to one partner domain, in four runs of ten, go over kept
+/// sessions, not forty connections; the server hangs up after the third
+/// message on a connection, and each
+/// message still arrives exactly once (a kept session found closed is
+/// replaced before anything is sent on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_kept_between_messages_and_replaced_when_the_server_hangs_up() {
+    let (dir, ms, sender) = store_with_sender().await;
+    let (remote, received, connections) = remote_server_hanging_up_after(3).await;
+    let overrides: HashMap<String, Vec<SocketAddr>> = [("partenaire.example".to_string(), vec![remote])].into();
+    let settings = OutboundSettings {
+        hostname: "mx.ac-test.fr".into(),
+        mx_override: overrides.clone(),
+        timeout: std::time::Duration::from_secs(10),
+        ..OutboundSettings::default()
+    };
+    let mta = mta_for(&dir, &ms, settings);
+    let router = Arc::new(Router::new(overrides, 25, false));
+    let from = sender.address.clone();
+    for round in 0..4 {
+        for i in 0..10 {
+            let n = round * 10 + i;
+            let rcpt = [Address::parse(&format!("agent{n}@partenaire.example")).unwrap()];
+            let message = format!("From: <claire.martin@ac-test.fr>\r\nSubject: convocation {n}\r\n\r\nBonjour.\r\n");
+            let sub =
+                Submission { account: &sender, mail_from: Some(&from), recipients: &rcpt, message: message.into() };
+            mta.submit(sub).await.unwrap();
+        }
+        // Each run finds the sessions the previous one kept; in the fourth
+        // the server has hung up on all of them.
+        mta::runner::drain(&mta, &router).await.unwrap();
+    }
+    let got = received.lock().unwrap().clone();
+    let mut subjects: Vec<String> = got
+        .iter()
+        .map(|(_, body)| {
+            let text = String::from_utf8_lossy(body);
+            text.lines().find(|l| l.starts_with("Subject:")).unwrap().to_owned()
+        })
+        .collect();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!((got.len(), subjects.len()), (40, 40), "each message exactly once");
+    let opened = connections.load(Ordering::SeqCst);
+    // Three messages per connection at most (the server's limit): at least 14
+    // connections; at most 10 per round that found no open session (the
+    // first and the fourth); without reuse it would be 40.
+    assert!((14..=20).contains(&opened), "{opened} connections for 40 messages");
+    assert!(ms.store().queue_entries().await.unwrap().is_empty(), "the queue is empty");
 }
