@@ -241,7 +241,7 @@ async fn finish(mta: &Mta, entry: Queued, outcomes: Outcomes, message: &[u8]) ->
         report(mta, &entry, Kind::Failed, &failed, message).await;
     }
     if pending.is_empty() || expired {
-        store.dequeue(entry.id).await?;
+        store.dequeue_finished(entry.id).await?;
         return Ok(());
     }
     store.record_recipients(entry.id, &unrecorded).await?;

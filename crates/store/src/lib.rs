@@ -107,6 +107,28 @@ struct Writer {
     /// Held from before `BEGIN IMMEDIATE` until commit or rollback. tokio's
     /// mutex is fair: waiters get it in the order they asked.
     lock: Arc<Mutex<()>>,
+    /// The connection is in `synchronous = NORMAL` for a relaxed write
+    /// ([`Store::write_tx_relaxed`]); every other write sets FULL back first.
+    relaxed: Arc<std::sync::atomic::AtomicBool>,
+    /// Group commit for [`Store::write_tx_grouped`].
+    group: Arc<GroupCommit>,
+}
+
+/// SQLite's group commit. Grouped transactions commit without waiting for
+/// the disk, then wait for one durable write that covers every commit made
+/// before it: twenty messages accepted at once cost one fsync, not twenty.
+/// The durable write is `PRAGMA user_version = n` in FULL mode (a one-page
+/// commit; the application-defined header field is used for nothing else):
+/// fsyncing the WAL makes the frames of every earlier commit durable too.
+#[derive(Debug, Default)]
+struct GroupCommit {
+    /// Grouped transactions committed so far (counted with the write lock held).
+    committed: std::sync::atomic::AtomicU64,
+    /// How many of them are known to be on disk.
+    durable: std::sync::atomic::AtomicU64,
+    /// One durable write at a time; the others wait here and usually find
+    /// their commit covered when their turn comes.
+    turn: Mutex<()>,
 }
 
 impl Writer {
@@ -118,6 +140,35 @@ impl Writer {
         tokio::time::timeout(WRITE_LOCK_TIMEOUT, self.lock.clone().lock_owned())
             .await
             .map_err(|_| Error::Database(sqlx::Error::PoolTimedOut))
+    }
+
+    /// Puts the connection in FULL (`durable`) or NORMAL synchronous mode,
+    /// if it is not already. Called with the lock held.
+    async fn set_durable(&self, durable: bool) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if self.relaxed.load(Ordering::Acquire) != durable {
+            return Ok(());
+        }
+        let pragma = if durable { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" };
+        sqlx::raw_sql(pragma).execute(&self.pool).await?;
+        self.relaxed.store(!durable, Ordering::Release);
+        Ok(())
+    }
+
+    /// Returns once grouped commit number `mine` is on disk.
+    async fn sync(&self, mine: u64) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        let _turn = self.group.turn.lock().await;
+        if self.group.durable.load(Ordering::Acquire) >= mine {
+            return Ok(());
+        }
+        let _lock = self.turn().await?;
+        let upto = self.group.committed.load(Ordering::Acquire);
+        self.set_durable(true).await?;
+        let pragma = format!("PRAGMA user_version = {}", upto % i32::MAX as u64);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(pragma)).execute(&self.pool).await?;
+        self.group.durable.store(upto, Ordering::Release);
+        Ok(())
     }
 }
 
@@ -143,12 +194,19 @@ pub(crate) struct WriteTx {
     // the writer connection) before the lock is released.
     tx: Transaction<'static, Any>,
     _lock: Option<OwnedMutexGuard<()>>,
+    /// A grouped transaction: after commit, wait for the group's durable write.
+    group: Option<Writer>,
 }
 
 impl WriteTx {
     pub(crate) async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
+        let WriteTx { tx, _lock: lock, group } = self;
+        tx.commit().await?;
+        let Some(writer) = group else { return Ok(()) };
+        let mine = writer.group.committed.fetch_add(1, std::sync::atomic::Ordering::AcqRel) + 1;
+        // The durable write needs the write lock: give it back first.
+        drop(lock);
+        writer.sync(mine).await
     }
 
     pub(crate) async fn rollback(self) -> Result<()> {
@@ -224,10 +282,50 @@ impl Store {
         Ok(match &self.writer {
             Some(w) => {
                 let lock = w.turn().await?;
+                w.set_durable(true).await?;
                 let tx = w.pool.begin_with("BEGIN IMMEDIATE").await?;
-                WriteTx { tx, _lock: Some(lock) }
+                WriteTx { tx, _lock: Some(lock), group: None }
             }
-            None => WriteTx { tx: self.pool.begin().await?, _lock: None },
+            None => WriteTx { tx: self.pool.begin().await?, _lock: None, group: None },
+        })
+    }
+
+    /// A durable write transaction committed as part of a group: its
+    /// `commit` returns once it is on disk, like [`Store::write_tx`], but
+    /// concurrent grouped transactions share one fsync on SQLite
+    /// ([`GroupCommit`]). PostgreSQL groups concurrent commits itself.
+    pub(crate) async fn write_tx_grouped(&self) -> Result<WriteTx> {
+        match &self.writer {
+            Some(w) => {
+                let lock = w.turn().await?;
+                w.set_durable(false).await?;
+                let tx = w.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx { tx, _lock: Some(lock), group: Some(w.clone()) })
+            }
+            None => self.write_tx().await,
+        }
+    }
+
+    /// A write transaction whose loss in a power cut only makes work be done
+    /// again (the outbound queue's bookkeeping after a delivery: at worst a
+    /// message is sent twice, which SMTP allows; never an acknowledged message
+    /// lost). It commits without waiting for the disk: SQLite in WAL mode with
+    /// `synchronous = NORMAL` (the database stays consistent, and the next
+    /// ordinary commit makes it durable along with everything before it);
+    /// PostgreSQL with `synchronous_commit = off` for this transaction.
+    pub(crate) async fn write_tx_relaxed(&self) -> Result<WriteTx> {
+        Ok(match &self.writer {
+            Some(w) => {
+                let lock = w.turn().await?;
+                w.set_durable(false).await?;
+                let tx = w.pool.begin_with("BEGIN IMMEDIATE").await?;
+                WriteTx { tx, _lock: Some(lock), group: None }
+            }
+            None => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::raw_sql("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+                WriteTx { tx, _lock: None, group: None }
+            }
         })
     }
 
@@ -238,6 +336,7 @@ impl Store {
         Ok(match &self.writer {
             Some(w) => {
                 let lock = w.turn().await?;
+                w.set_durable(true).await?;
                 WriteConn { conn: w.pool.acquire().await?, _lock: Some(lock) }
             }
             None => WriteConn { conn: self.pool.acquire().await?, _lock: None },
@@ -268,7 +367,16 @@ async fn open_sqlite(url: &str) -> Result<Store> {
     // The writer's connection is opened at once and kept: every write waits
     // for it (under the lock), so it must never be closed for being idle.
     let writer = sqlite_pool(1, 1).idle_timeout(None).max_lifetime(None).connect(&url).await?;
-    Ok(Store { pool, writer: Some(Writer { pool: writer, lock: Arc::new(Mutex::new(())) }), backend: Backend::Sqlite })
+    Ok(Store {
+        pool,
+        writer: Some(Writer {
+            pool: writer,
+            lock: Arc::new(Mutex::new(())),
+            relaxed: Arc::default(),
+            group: Arc::default(),
+        }),
+        backend: Backend::Sqlite,
+    })
 }
 
 fn sqlite_pool(size: u32, min: u32) -> AnyPoolOptions {
@@ -377,5 +485,57 @@ mod tests {
         let err = Backend::of_url("mysql://root:secret@h/db").unwrap_err().to_string();
         assert!(!err.contains("secret"), "{err}");
         assert!(err.contains("root:***@h/db"), "{err}");
+    }
+
+    /// A relaxed write leaves the writer in NORMAL mode; the next ordinary
+    /// write, transaction or single statement, is FULL again.
+    #[tokio::test]
+    async fn relaxed_writes_never_leak_into_ordinary_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("m.db").display())).await.unwrap();
+        let writer = store.writer.clone().unwrap();
+        let mode =
+            || async { sqlx::query_scalar::<_, i64>("PRAGMA synchronous").fetch_one(&writer.pool).await.unwrap() };
+        assert_eq!(mode().await, 2, "FULL at start");
+        store.write_tx_relaxed().await.unwrap().commit().await.unwrap();
+        assert_eq!(mode().await, 1, "NORMAL for the relaxed write");
+        store.write_tx().await.unwrap().commit().await.unwrap();
+        assert_eq!(mode().await, 2, "FULL again for a transaction");
+        drop(store.write_tx_relaxed().await.unwrap());
+        drop(store.write_conn().await.unwrap());
+        assert_eq!(mode().await, 2, "FULL again for a single statement");
+    }
+
+    /// Grouped commits return only once a durable write covers them, and
+    /// leave the writer in FULL mode.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn grouped_commits_are_covered_by_a_durable_write() {
+        use std::sync::atomic::Ordering;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("m.db").display())).await.unwrap();
+        sqlx::raw_sql("CREATE TABLE t (n INTEGER)").execute(&mut *store.write_conn().await.unwrap()).await.unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..20i64 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let mut tx = store.write_tx_grouped().await.unwrap();
+                sqlx::query("INSERT INTO t (n) VALUES ($1)").bind(n).execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+                let g = &store.writer.as_ref().unwrap().group;
+                assert!(g.durable.load(Ordering::Acquire) >= 1, "returned before a durable write");
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap();
+        }
+        let writer = store.writer.clone().unwrap();
+        assert_eq!(writer.group.committed.load(Ordering::Acquire), 20);
+        assert_eq!(writer.group.durable.load(Ordering::Acquire), 20);
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version").fetch_one(&writer.pool).await.unwrap();
+        assert!((1..=20).contains(&version), "{version}");
+        let mode: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&writer.pool).await.unwrap();
+        assert_eq!(mode, 2, "FULL after the group");
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(rows, 20);
     }
 }

@@ -116,7 +116,7 @@ impl Store {
             return Err(Error::Invalid("a queue entry needs at least one recipient".into()));
         }
         let now = now();
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.write_tx_grouped().await?;
         sqlx::query(
             "INSERT INTO blobs (hash, size, refcount, released_at, meta, subject, from_addr, sent_date, \
              has_attachment, preview, created_at) VALUES ($1, $2, 1, NULL, '{}', '', '', NULL, 0, '', $3) \
@@ -167,7 +167,7 @@ impl Store {
              SELECT id FROM outbound_queue WHERE next_attempt_at <= $2 AND lease_until <= $2 \
              ORDER BY next_attempt_at, id LIMIT $3 {lock}) RETURNING {QUEUE_COLS}"
         );
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.write_tx_relaxed().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(now + lease_secs)
             .bind(now)
@@ -185,7 +185,7 @@ impl Store {
     /// a crash could send a message twice as small as possible).
     pub async fn record_recipients(&self, id: i64, outcomes: &[(String, RcptStatus, String)]) -> Result<()> {
         let now = now();
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.write_tx_relaxed().await?;
         for (rcpt, status, error) in outcomes {
             sqlx::query(
                 "UPDATE outbound_recipients SET status = $1, last_error = $2, updated_at = $3 \
@@ -259,11 +259,24 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Removes entry `id` and its recipients, releasing its blob reference.
-    /// Returns whether it existed.
+    /// Removes entry `id` and its recipients, releasing its blob reference
+    /// (an administrator's decision: durable before this returns). Returns
+    /// whether it existed.
     pub async fn dequeue(&self, id: i64) -> Result<bool> {
+        let tx = self.write_tx().await?;
+        self.remove_entry(tx, id).await
+    }
+
+    /// Removes entry `id` once the runner has nothing left to do with it.
+    /// Relaxed ([`Store::write_tx_relaxed`]): if a power cut loses this, the
+    /// entry comes back and its recipients are tried again.
+    pub async fn dequeue_finished(&self, id: i64) -> Result<bool> {
+        let tx = self.write_tx_relaxed().await?;
+        self.remove_entry(tx, id).await
+    }
+
+    async fn remove_entry(&self, mut tx: crate::WriteTx, id: i64) -> Result<bool> {
         let now = now();
-        let mut tx = self.write_tx().await?;
         let blob: Option<String> = sqlx::query_scalar("DELETE FROM outbound_queue WHERE id = $1 RETURNING blob")
             .bind(id)
             .fetch_optional(&mut *tx)
