@@ -89,13 +89,15 @@ impl Store {
     }
 
     /// The messages of `account` holding one of `blobs`, in no particular
-    /// order (a few indexed lookups per chunk of contents).
+    /// order (a few indexed lookups per chunk of contents: the unary `+`
+    /// keeps SQLite from scanning the account by `messages_account_date`
+    /// instead of looking the contents up by `messages_blob`).
     pub async fn messages_with_blobs(&self, account: AccountId, blobs: &[BlobId]) -> Result<Vec<Found>> {
         let mut out = Vec::with_capacity(blobs.len());
         for chunk in blobs.chunks(CHUNK_ROWS) {
             let sql = format!(
                 "SELECT {FOUND_COLS} FROM messages m JOIN blobs b ON b.hash = m.blob_hash \
-                 WHERE m.blob_hash IN ({}) AND m.account_id = ${}",
+                 WHERE m.blob_hash IN ({}) AND +m.account_id = ${}",
                 placeholders(1, chunk.len()),
                 chunk.len() + 1
             );

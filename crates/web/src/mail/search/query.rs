@@ -35,11 +35,6 @@ impl Query {
     pub fn is_empty(&self) -> bool {
         *self == Query::default()
     }
-
-    /// Whether some part needs the full-text index.
-    pub fn needs_index(&self) -> bool {
-        !(self.text.is_empty() && self.from.is_empty() && self.to.is_empty() && self.subject.is_empty())
-    }
 }
 
 /// What is wrong with a query, for the user.
@@ -232,7 +227,6 @@ mod tests {
     fn free_words_and_phrases() {
         let q = parse("  conseil  \"ordre du jour\" classe ").unwrap();
         assert_eq!(q.text, ["conseil", "ordre du jour", "classe"]);
-        assert!(q.needs_index());
         assert!(parse("   ").unwrap().is_empty());
         // An unclosed quote runs to the end.
         assert_eq!(parse("\"sortie scolaire").unwrap().text, ["sortie scolaire"]);
@@ -249,7 +243,7 @@ mod tests {
         assert_eq!(q.attachment, Some(true));
         assert_eq!(q.folder.as_deref(), Some("Boîte de réception"));
         assert_eq!(q.text, ["rapport"]);
-        assert!(!parse("pj:non").unwrap().needs_index());
+        assert!(parse("pj:non").unwrap().text.is_empty());
         assert_eq!(parse("PJ:Non").unwrap().attachment, Some(false));
         assert_eq!(
             parse("from:a subject:b to:c").unwrap(),

@@ -1,13 +1,15 @@
-//! Running a parsed query: the full-text index names the contents that
-//! match the words and the `de:`/`à:`/`objet:` parts (bodies are never
-//! read), then the store maps them to the account's messages without
-//! loading every row:
-//! - few contents: one indexed lookup per content (`messages_with_blobs`),
-//!   sorted here, with an exact count;
+//! Running a parsed query: the full-text index answers the words and the
+//! `de:`/`à:`/`objet:` parts (bodies are never read), and the store maps
+//! its answer to the account's messages without loading every row:
+//! - first the index counts the matching contents (postings only);
+//! - few contents: they are listed, then one indexed lookup each
+//!   (`messages_with_blobs`), sorted here, with an exact count;
 //! - many contents, or no words at all (`pj:`, dates, `dans:` alone): the
 //!   account's messages are walked from the newest by internal date in
-//!   batches (`messages_by_date`), keeping those that match, and the walk
-//!   stops after a fixed number of rows read, offering to go on.
+//!   batches (`messages_by_date`); each batch's contents are checked
+//!   against the index in one query; the walk stops after a fixed number
+//!   of rows read, offering to go on. No step holds more than a batch, so
+//!   the cost follows the page, not the mailbox.
 
 use std::collections::HashSet;
 
@@ -19,7 +21,7 @@ use store::{DateCursor, Found};
 use super::query::Query;
 
 /// Contents mapped by direct lookups at most; more are matched while walking.
-pub const DIRECT: usize = 5_000;
+pub const DIRECT: usize = 1_000;
 /// Rows read per batch of the walk.
 const BATCH: usize = 1_000;
 /// Rows a walk reads per request before offering to go on.
@@ -71,33 +73,38 @@ impl Filter<'_> {
     }
 }
 
-/// The contents the index finds for every word part of `q` (`None`: no
-/// part restricts them).
-pub async fn index_hits(ms: &Mailstore, account: AccountId, q: &Query) -> Result<Option<HashSet<BlobId>>, Failure> {
-    let mut parts: Vec<(&[Field], String)> = Vec::new();
+/// The index parts of `q`: free words on every field, each operator value
+/// on its own.
+fn parts(q: &Query) -> Vec<(Vec<Field>, String)> {
+    let mut out = Vec::new();
     if !q.text.is_empty() {
-        parts.push((&Field::ALL, q.text.join(" ")));
+        out.push((Field::ALL.to_vec(), q.text.join(" ")));
     }
-    parts.extend(q.from.iter().map(|v| (&[Field::From][..], v.clone())));
-    parts.extend(q.to.iter().map(|v| (&[Field::Recipients][..], v.clone())));
-    parts.extend(q.subject.iter().map(|v| (&[Field::Subject][..], v.clone())));
-    let mut hits: Option<HashSet<BlobId>> = None;
-    for (fields, text) in parts {
-        let found = match ms.search_text(account, fields, &text).await {
-            Ok(Some(found)) => found,
-            Ok(None) | Err(_) => return Err(Failure::Unavailable),
-        };
-        // Text without any word (punctuation) restricts nothing.
-        let Some(set) = found else { continue };
-        hits = Some(match hits {
-            None => set,
-            Some(h) => h.intersection(&set).cloned().collect(),
-        });
-        if hits.as_ref().is_some_and(|h| h.is_empty()) {
-            break;
-        }
-    }
-    Ok(hits)
+    out.extend(q.from.iter().map(|v| (vec![Field::From], v.clone())));
+    out.extend(q.to.iter().map(|v| (vec![Field::Recipients], v.clone())));
+    out.extend(q.subject.iter().map(|v| (vec![Field::Subject], v.clone())));
+    out
+}
+
+/// Runs `f` on the index with the borrowed parts, on a blocking thread.
+async fn on_index<T: Send + 'static>(
+    ms: &Mailstore,
+    parts: &[(Vec<Field>, String)],
+    f: impl FnOnce(&search::Index, &[search::Part<'_>]) -> Result<T, search::Error> + Send + 'static,
+) -> Result<T, Failure> {
+    let Some(index) = ms.search_index().cloned() else { return Err(Failure::Unavailable) };
+    let owned = parts.to_vec();
+    tokio::task::spawn_blocking(move || {
+        let borrowed: Vec<search::Part<'_>> = owned.iter().map(|(f, t)| (f.as_slice(), t.as_str())).collect();
+        f(&index, &borrowed)
+    })
+    .await
+    .map_err(|_| Failure::Unavailable)?
+    .map_err(|_| Failure::Unavailable)
+}
+
+fn to_ids(set: HashSet<String>) -> HashSet<BlobId> {
+    set.iter().filter_map(|h| BlobId::from_hex(h)).collect()
 }
 
 /// Up to `page` results of `q` strictly below `below`, `folder` being the
@@ -124,12 +131,20 @@ pub async fn run_with(
     page: usize,
     direct_limit: usize,
 ) -> Result<Outcome, Failure> {
-    let hits = index_hits(ms, account, q).await?;
-    let filter = Filter { hits: hits.as_ref(), folder, attachment: q.attachment, before: q.before, since: q.since };
-    match &hits {
-        Some(h) if h.is_empty() => Ok(Outcome { total: Some(0), ..Outcome::default() }),
-        Some(h) if h.len() <= direct_limit => direct(ms, account, h, &filter, below, page).await,
-        _ => walk(ms, account, &filter, below, page).await,
+    let parts = parts(q);
+    let count =
+        if parts.is_empty() { None } else { on_index(ms, &parts, move |ix, p| ix.count_parts(account, p)).await? };
+    let mut filter = Filter { hits: None, folder, attachment: q.attachment, before: q.before, since: q.since };
+    match count {
+        Some(0) => Ok(Outcome { total: Some(0), ..Outcome::default() }),
+        Some(n) if n <= direct_limit => {
+            let hits = on_index(ms, &parts, move |ix, p| ix.search_parts(account, p)).await?.map(to_ids);
+            let Some(hits) = hits else { return walk(ms, account, &filter, None, below, page).await };
+            filter.hits = Some(&hits);
+            direct(ms, account, &hits, &filter, below, page).await
+        }
+        Some(_) => walk(ms, account, &filter, Some(&parts), below, page).await,
+        None => walk(ms, account, &filter, None, below, page).await,
     }
 }
 
@@ -160,6 +175,7 @@ async fn walk(
     ms: &Mailstore,
     account: AccountId,
     filter: &Filter<'_>,
+    parts: Option<&[(Vec<Field>, String)]>,
     below: DateCursor,
     page: usize,
 ) -> Result<Outcome, Failure> {
@@ -175,11 +191,27 @@ async fn walk(
         let batch = ms.store().messages_by_date(account, cursor, since, BATCH).await?;
         read += batch.len();
         let last_batch = batch.len() < BATCH;
-        for f in batch {
-            cursor = f.cursor();
-            if !filter.keep(&f) {
-                continue;
+        let Some(end) = batch.last().map(Found::cursor) else {
+            return Ok(Outcome { rows: out, next: None, total: None, partial: false });
+        };
+        let mut kept: Vec<Found> = batch.into_iter().filter(|f| filter.keep(f)).collect();
+        if let Some(parts) = parts
+            && !kept.is_empty()
+        {
+            // One index query for the batch's contents.
+            let mut blobs: Vec<String> = kept.iter().map(|f| f.blob_hash.as_str().to_owned()).collect();
+            blobs.sort_unstable();
+            blobs.dedup();
+            let matching = on_index(ms, parts, move |ix, p| {
+                let refs: Vec<&str> = blobs.iter().map(String::as_str).collect();
+                ix.among_parts(account, p, &refs)
+            })
+            .await?;
+            if let Some(matching) = matching {
+                kept.retain(|f| matching.contains(f.blob_hash.as_str()));
             }
+        }
+        for f in kept {
             out.push(f);
             if out.len() > page {
                 out.truncate(page);
@@ -187,6 +219,7 @@ async fn walk(
                 return Ok(Outcome { rows: out, next, total: None, partial: false });
             }
         }
+        cursor = end;
         if last_batch {
             return Ok(Outcome { rows: out, next: None, total: None, partial: false });
         }
