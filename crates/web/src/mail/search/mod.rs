@@ -37,6 +37,7 @@ pub const PAGE: usize = 50;
 /// (key, French, English).
 pub const TEXTS: &[(&str, &str, &str)] = &[
     ("live.search.label", "Rechercher dans tous les dossiers", "Search all folders"),
+    ("live.search.placeholder", "de:claire objet:réunion…", "de:claire objet:réunion…"),
     ("live.search.landmark", "Recherche dans le courrier", "Mail search"),
     ("live.search.title", "Recherche", "Search"),
     ("live.search.results", "Résultats de la recherche", "Search results"),
