@@ -43,8 +43,8 @@ struct Writer {
 /// The full-text index.
 pub struct Index {
     index: tantivy::Index,
-    fields: Fields,
-    reader: IndexReader,
+    pub(crate) fields: Fields,
+    pub(crate) reader: IndexReader,
     writer: Mutex<Writer>,
     pending: AtomicBool,
     /// Highest message row id added since opening (or the committed watermark).
@@ -175,43 +175,63 @@ impl Index {
         if self.pending() == Pending::Changes {
             self.commit()?;
         }
-        let account_term = Term::from_field_u64(self.fields.account, account as u64);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(TermQuery::new(account_term, IndexRecordOption::Basic)))];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, self.account_clause(account))];
         for w in words.iter().take(MAX_WORDS) {
-            let pattern: String =
-                w.chars().map(|c| if c.is_alphanumeric() { c.to_string() } else { format!("\\{c}") }).collect();
-            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            for f in fields {
-                let q = RegexQuery::from_pattern(&format!("{pattern}.*"), self.fields.text(*f))?;
-                any.push((Occur::Should, Box::new(q)));
-            }
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            clauses.push((Occur::Must, self.word_clause(fields, w)?));
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
-        let mut hits: Vec<tantivy::DocAddress> = searcher.search(&query, &DocSetCollector)?.into_iter().collect();
-        hits.sort_unstable();
-        let mut out = HashSet::new();
-        let mut column: Option<(u32, tantivy::columnar::StrColumn)> = None;
-        let mut text = String::new();
-        for addr in hits {
-            if column.as_ref().is_none_or(|(seg, _)| *seg != addr.segment_ord) {
-                let fast = searcher.segment_reader(addr.segment_ord).fast_fields();
-                let Some(col) = fast.str("blob")? else { continue };
-                column = Some((addr.segment_ord, col));
-            }
-            let Some((_, col)) = column.as_ref() else { continue };
-            for ord in col.term_ords(addr.doc_id) {
-                text.clear();
-                if col.ord_to_str(ord, &mut text).map_err(|e| Error::Query(e.to_string()))? {
-                    out.insert(text.clone());
-                }
-            }
-        }
-        Ok(Some(out))
+        let hits = searcher.search(&query, &DocSetCollector)?;
+        Ok(Some(blobs_of(&searcher, hits)?))
     }
 
+    /// Documents listing `account`.
+    pub(crate) fn account_clause(&self, account: i64) -> Box<dyn Query> {
+        let term = Term::from_field_u64(self.fields.account, account as u64);
+        Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+    }
+
+    /// Documents with a word starting with the folded word `w` in one of `fields`.
+    pub(crate) fn word_clause(&self, fields: &[Field], w: &str) -> Result<Box<dyn Query>, Error> {
+        let pattern: String =
+            w.chars().map(|c| if c.is_alphanumeric() { c.to_string() } else { format!("\\{c}") }).collect();
+        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for f in fields {
+            let q = RegexQuery::from_pattern(&format!("{pattern}.*"), self.fields.text(*f))?;
+            any.push((Occur::Should, Box::new(q)));
+        }
+        Ok(Box::new(BooleanQuery::new(any)))
+    }
+}
+
+/// The blob ids of `hits`, read from the fast column.
+pub(crate) fn blobs_of(
+    searcher: &tantivy::Searcher,
+    hits: HashSet<tantivy::DocAddress>,
+) -> Result<HashSet<String>, Error> {
+    let mut hits: Vec<tantivy::DocAddress> = hits.into_iter().collect();
+    hits.sort_unstable();
+    let mut out = HashSet::new();
+    let mut column: Option<(u32, tantivy::columnar::StrColumn)> = None;
+    let mut text = String::new();
+    for addr in hits {
+        if column.as_ref().is_none_or(|(seg, _)| *seg != addr.segment_ord) {
+            let fast = searcher.segment_reader(addr.segment_ord).fast_fields();
+            let Some(col) = fast.str("blob")? else { continue };
+            column = Some((addr.segment_ord, col));
+        }
+        let Some((_, col)) = column.as_ref() else { continue };
+        for ord in col.term_ords(addr.doc_id) {
+            text.clear();
+            if col.ord_to_str(ord, &mut text).map_err(|e| Error::Query(e.to_string()))? {
+                out.insert(text.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Index {
     /// Number of documents visible to searches (tests, `admin search` output).
     pub fn len(&self) -> u64 {
         self.reader.searcher().num_docs()

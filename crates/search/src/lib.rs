@@ -29,9 +29,11 @@
 
 mod fields;
 mod index;
+mod parts;
 
 pub use fields::{Document, Field, fold};
 pub use index::{Index, Pending};
+pub use parts::Part;
 
 /// Errors of the index. All are temporary from a client's point of view:
 /// the index is rebuilt from the store if it is damaged.

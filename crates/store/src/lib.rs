@@ -32,6 +32,7 @@ mod messages;
 mod migrate;
 mod people;
 mod queue;
+mod search;
 mod sql;
 mod types;
 mod vacation;
@@ -53,6 +54,7 @@ pub use folders::Copied;
 pub use migrate::AppliedMigration;
 pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Person, RoleGrant, Seal};
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
+pub use search::{DateCursor, Found};
 pub use types::*;
 pub use vacation::Vacation;
 

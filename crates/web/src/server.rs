@@ -91,6 +91,8 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Re
     let service = router(app).into_make_service_with_connect_info::<Peer>();
     let stop = async move {
         let _ = shutdown.wait_for(|s| *s).await;
+        // Open event streams would hold the graceful shutdown up forever.
+        crate::mail::events::close_streams();
     };
     if let Err(e) = axum::serve(listener, service).with_graceful_shutdown(stop).await {
         tracing::warn!(error = %e, "web listener failed");
@@ -119,6 +121,8 @@ pub async fn serve_tls(
         .into_make_service_with_connect_info::<Peer>();
     let stop = async move {
         let _ = shutdown.wait_for(|s| *s).await;
+        // Open event streams would hold the graceful shutdown up forever.
+        crate::mail::events::close_streams();
     };
     if let Err(e) = axum::serve(tls, service).with_graceful_shutdown(stop).await {
         tracing::warn!(error = %e, "web TLS listener failed");

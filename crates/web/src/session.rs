@@ -173,7 +173,7 @@ impl Visitor {
 
 /// Whether an account's session may go on (checked on every request, so a
 /// suspension takes effect at the next click).
-fn may_use_web(a: &Account) -> bool {
+pub(crate) fn may_use_web(a: &Account) -> bool {
     a.role != Role::Student && matches!(a.status, AccountStatus::Active | AccountStatus::Provisional)
 }
 

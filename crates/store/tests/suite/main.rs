@@ -10,6 +10,7 @@ mod harness;
 mod imapx;
 mod people;
 mod queue;
+mod search;
 mod vacation;
 
 on_both_backends!(
@@ -47,4 +48,5 @@ on_both_backends!(
     queue::queued_blobs_are_kept_until_dequeued,
     imapx::messages_after_and_blob_holding,
     vacation::vacation_answers_each_sender_once_per_interval,
+    search::messages_by_date_and_by_blob,
 );

@@ -15,10 +15,13 @@
 
 mod actions;
 mod compose;
+pub mod events;
 mod folders;
 mod list;
 mod read;
 pub mod sanitize;
+mod search;
+mod shortcuts;
 mod texts;
 
 use std::future::Future;
@@ -39,7 +42,9 @@ use crate::server::Peer;
 use crate::session::Visitor;
 pub use texts::M;
 
-const CSS: &str = include_str!("../../static/courrier.css");
+const CSS: &str = concat!(include_str!("../../static/courrier.css"), include_str!("../../static/courrier-live.css"));
+/// The webmail's script: live updates, shortcuts, drag and drop (`courrier.js`).
+const JS: &str = include_str!("../../static/courrier.js");
 /// Largest request the composer accepts (text and attachments, before encoding).
 pub const MAX_UPLOAD: usize = 20 << 20;
 
@@ -75,10 +80,14 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/ecrire", get(compose::page))
         .route("/courrier/envoyer", post(compose::send).layer(DefaultBodyLimit::max(MAX_UPLOAD + (1 << 20))))
         .route("/courrier/dossiers", post(actions::create_folder))
+        .route("/courrier/recherche", get(search::page))
+        .route("/courrier/evenements", get(events::stream))
+        .route("/courrier/raccourcis", get(shortcuts::page))
         .route("/courrier/{mailbox}", get(list::folder))
         .route("/courrier/{mailbox}/{uid}", get(read::page).post(actions::act))
         .route("/courrier/{mailbox}/{uid}/pj/{n}", get(read::attachment))
         .route("/static/courrier.css", get(css))
+        .route("/static/courrier.js", get(js))
 }
 
 /// The routes that set their own headers: the frame showing an HTML body
@@ -89,6 +98,12 @@ pub fn framed_routes() -> Router<Arc<App>> {
 
 async fn css() -> Response {
     let mut resp = ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    resp
+}
+
+async fn js() -> Response {
+    let mut resp = ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], JS).into_response();
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     resp
 }

@@ -1,0 +1,269 @@
+//! Live updates: `/courrier/evenements`, a server-sent event stream of the
+//! signed-in account's mail events ([`mailstore::Mailstore::watch`]), which
+//! `courrier.js` turns into fresh unread counts, a new row at the top of the
+//! open folder and the Inbox count in the tab title. Pages never need it:
+//! without script they are simply as fresh as their last load.
+//!
+//! Events (JSON data, texts already in the reader's language):
+//! - `etat`: unread counts of every folder (on connect, after changes);
+//! - `nouveau`: a delivered message (its folder, UID and list row) with the
+//!   counts;
+//! - `fin`: the session is over (logged out, revoked, expired, account
+//!   suspended); the script stops listening.
+//!
+//! The stream checks its web session every [`CHECK`] and ends with it; it
+//! also ends at once on `AccessRevoked` and when the server shuts down
+//! ([`close_streams`]), so a graceful shutdown is never held up by an open
+//! tab. Keep-alive comments go out every [`KEEP_ALIVE`].
+
+use std::convert::Infallible;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use mailstore::MailEvent;
+use model::{Flag, SpecialUse};
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+
+use super::list::sender_name;
+use super::{M, short_date};
+use crate::App;
+use crate::i18n::Lang;
+use crate::pages::{LangQuery, visitor};
+use crate::server::Peer;
+use crate::session::{STAGE_FULL, may_use_web, unix_now};
+
+/// How often the stream checks that its session still holds.
+pub const CHECK: Duration = Duration::from_secs(10);
+/// Keep-alive comment interval (below common proxy idle timeouts).
+pub const KEEP_ALIVE: Duration = Duration::from_secs(20);
+
+/// Bumped when the server shuts down: every open stream ends.
+fn closing() -> &'static watch::Sender<u64> {
+    static CLOSING: OnceLock<watch::Sender<u64>> = OnceLock::new();
+    CLOSING.get_or_init(|| watch::channel(0).0)
+}
+
+/// Ends every open event stream (called by the listeners at shutdown).
+pub fn close_streams() {
+    closing().send_modify(|g| *g += 1);
+}
+
+#[derive(Serialize)]
+struct Count {
+    id: i64,
+    unread: i64,
+}
+
+#[derive(Serialize)]
+struct State_ {
+    folders: Vec<Count>,
+    /// The Inbox's id (its count goes in the tab title).
+    inbox: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    href: String,
+    from: String,
+    subject: String,
+    preview: String,
+    date: String,
+    unread: bool,
+    flagged: bool,
+    attachment: bool,
+    /// Texts of the marks, for screen readers.
+    label_unread: &'static str,
+    label_flagged: &'static str,
+    label_attachment: &'static str,
+}
+
+#[derive(Serialize)]
+struct New {
+    mailbox: i64,
+    uid: i64,
+    row: Option<Row>,
+    #[serde(flatten)]
+    state: State_,
+}
+
+/// What one open stream keeps.
+struct Live {
+    app: Arc<App>,
+    account: i64,
+    lang: Lang,
+    token_hash: String,
+    expires_at: i64,
+    rx: broadcast::Receiver<MailEvent>,
+    closing: watch::Receiver<u64>,
+    check: tokio::time::Interval,
+    /// An event read while coalescing changes, to handle next.
+    held: Option<MailEvent>,
+    started: bool,
+    done: bool,
+}
+
+/// `GET /courrier/evenements`.
+pub async fn stream(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Peer>, headers: HeaderMap) -> Response {
+    let v = visitor(&app, &headers, peer, &LangQuery::default()).await;
+    let Some((session, account)) = v.at(STAGE_FULL).cloned() else {
+        return (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "").into_response();
+    };
+    let mut closing = closing().subscribe();
+    closing.mark_unchanged();
+    let mut check = tokio::time::interval(CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let live = Live {
+        rx: app.ms.watch(account.id),
+        app,
+        account: account.id,
+        lang: v.lang,
+        token_hash: session.token_hash,
+        expires_at: session.expires_at,
+        closing,
+        check,
+        held: None,
+        started: false,
+        done: false,
+    };
+    let events = futures_util::stream::unfold(live, |mut live| async move {
+        let event = live.next().await?;
+        Some((Ok::<Event, Infallible>(event), live))
+    });
+    let mut resp = Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response();
+    // Proxies must not hold the stream back.
+    resp.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+    resp
+}
+
+impl Live {
+    /// The next event to send, or `None` when the stream ends.
+    async fn next(&mut self) -> Option<Event> {
+        if self.done {
+            return None;
+        }
+        if !self.started {
+            self.started = true;
+            // The interval's first tick is immediate: the session was just checked.
+            self.check.tick().await;
+            return Some(self.state_event().await);
+        }
+        loop {
+            let event = match self.held.take() {
+                Some(e) => Ok(e),
+                None => tokio::select! {
+                    e = self.rx.recv() => e,
+                    _ = self.check.tick() => {
+                        if self.session_holds().await {
+                            continue;
+                        }
+                        return self.finish();
+                    }
+                    _ = self.closing.changed() => return None,
+                },
+            };
+            match event {
+                Ok(MailEvent::Delivered { account, mailbox, uid, .. }) if account == self.account => {
+                    return Some(self.new_event(mailbox, uid).await);
+                }
+                Ok(MailEvent::Changed { account, .. }) if account == self.account => {
+                    self.coalesce();
+                    return Some(self.state_event().await);
+                }
+                Ok(MailEvent::AccessRevoked { account }) if account == self.account => return self.finish(),
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(_)) => return Some(self.state_event().await),
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Skips the changes already waiting (one count refresh covers them);
+    /// keeps the first other event for next time.
+    fn coalesce(&mut self) {
+        while let Ok(e) = self.rx.try_recv() {
+            if !matches!(e, MailEvent::Changed { .. }) {
+                self.held = Some(e);
+                return;
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Option<Event> {
+        self.done = true;
+        Some(Event::default().event("fin").data("{}"))
+    }
+
+    async fn session_holds(&self) -> bool {
+        if unix_now() >= self.expires_at {
+            return false;
+        }
+        let store = self.app.ms.store();
+        match store.web_session(&self.token_hash).await {
+            Ok(Some(s)) if s.stage == STAGE_FULL && s.account_id == self.account => {}
+            Ok(_) => return false,
+            // A database hiccup does not end the stream; the next check decides.
+            Err(_) => return true,
+        }
+        match store.account(self.account).await {
+            Ok(Some(a)) => may_use_web(&a),
+            Ok(None) => false,
+            Err(_) => true,
+        }
+    }
+
+    async fn state(&self) -> State_ {
+        let store = self.app.ms.store();
+        let mut out = State_ { folders: Vec::new(), inbox: None };
+        let Ok(boxes) = store.list_mailboxes(self.account).await else { return out };
+        for b in boxes {
+            if b.special_use == Some(SpecialUse::Inbox) {
+                out.inbox = Some(b.id);
+            }
+            if let Ok(unread) = store.unseen_count(b.id, Flag::Seen.bit()).await {
+                out.folders.push(Count { id: b.id, unread });
+            }
+        }
+        out
+    }
+
+    async fn state_event(&self) -> Event {
+        let data = serde_json::to_string(&self.state().await).unwrap_or_else(|_| "{}".into());
+        Event::default().event("etat").data(data)
+    }
+
+    async fn new_event(&self, mailbox: i64, uid: i64) -> Event {
+        let new = New { mailbox, uid, row: self.row(mailbox, uid).await, state: self.state().await };
+        let data = serde_json::to_string(&new).unwrap_or_else(|_| "{}".into());
+        Event::default().event("nouveau").data(data)
+    }
+
+    /// The list row of a new message, as `list.html` shows it.
+    async fn row(&self, mailbox: i64, uid: i64) -> Option<Row> {
+        let store = self.app.ms.store();
+        let msg = store.message_by_uid(mailbox, uid).await.ok()??;
+        if msg.account_id != self.account {
+            return None;
+        }
+        let meta = store.blob_meta(&msg.blob_hash).await.ok()?;
+        let m = M(self.lang);
+        let subject = meta.as_ref().map(|b| b.subject.trim().to_owned()).filter(|s| !s.is_empty());
+        Some(Row {
+            href: format!("/courrier/{mailbox}/{uid}"),
+            from: meta.as_ref().map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
+            subject: subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned()),
+            preview: meta.as_ref().map(|b| b.preview.chars().take(120).collect()).unwrap_or_default(),
+            date: short_date(meta.as_ref().and_then(|b| b.sent_date).unwrap_or(msg.internal_date), unix_now()),
+            unread: msg.flags & Flag::Seen.bit() == 0,
+            flagged: msg.flags & Flag::Flagged.bit() != 0,
+            attachment: meta.is_some_and(|b| b.has_attachment),
+            label_unread: m.get("mail.mark.unread"),
+            label_flagged: m.get("mail.mark.flagged"),
+            label_attachment: m.get("mail.mark.attachment"),
+        })
+    }
+}

@@ -1,0 +1,335 @@
+/* Ardoise webmail: enhancements only. Every action here also exists as a
+ * plain link or form; without this script nothing is lost but comfort.
+ * - live updates over server-sent events (/courrier/evenements): unread
+ *   counts, the new row at the top of the open folder, the Inbox count in
+ *   the tab title;
+ * - keyboard shortcuts (c r a f j k Enter # / ?), ignored while typing;
+ * - drag and drop of a message row onto a folder (the move form's POST);
+ * - on narrow screens, a button folding the folder list away.
+ * Texts come from data attributes of <body>, set by the server in the
+ * reader's language. No inline script or style: the CSP forbids both. */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  if (!body || !body.classList.contains("courrier")) { return; }
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  /* ----- announcements for screen readers ----- */
+  function announce(text) {
+    var zone = $("#annonces");
+    if (!zone) { return; }
+    zone.textContent = "";
+    window.setTimeout(function () { zone.textContent = text; }, 50);
+  }
+
+  /* ----- where we are ----- */
+  function folderIdOf(link) {
+    var m = /^\/courrier\/(\d+)$/.exec(link.getAttribute("href") || "");
+    return m ? m[1] : null;
+  }
+  function currentFolder() {
+    var link = $("nav.dossiers a[aria-current=page]");
+    return link ? folderIdOf(link) : null;
+  }
+  function onFirstPage() {
+    var params = new URLSearchParams(window.location.search);
+    return !params.has("avant") && !params.has("q");
+  }
+  function csrf() {
+    var input = $("input[name=csrf]");
+    return input ? input.value : "";
+  }
+
+  /* ----- live updates ----- */
+  var baseTitle = document.title.replace(/^\(\d+\) /, "");
+
+  function setCount(link, unread) {
+    var badge = $(".compteur", link);
+    if (unread <= 0) {
+      if (badge) { badge.parentNode.removeChild(badge); }
+      return;
+    }
+    if (!badge) {
+      link.appendChild(document.createTextNode(" "));
+      badge = document.createElement("span");
+      badge.className = "compteur";
+      link.appendChild(badge);
+    }
+    badge.textContent = String(unread);
+    var sr = document.createElement("span");
+    sr.className = "sr-only";
+    sr.textContent = " " + (body.getAttribute("data-nonlus") || "");
+    badge.appendChild(sr);
+  }
+
+  function applyState(state) {
+    if (!state || !state.folders) { return; }
+    var links = {};
+    $all("nav.dossiers a").forEach(function (a) {
+      var id = folderIdOf(a);
+      if (id) { links[id] = a; }
+    });
+    state.folders.forEach(function (f) {
+      var link = links[String(f.id)];
+      if (link) { setCount(link, f.unread); }
+      if (state.inbox === f.id) {
+        document.title = (f.unread > 0 ? "(" + f.unread + ") " : "") + baseTitle;
+      }
+    });
+  }
+
+  function mark(cls, text, symbol) {
+    var span = document.createElement("span");
+    span.className = cls;
+    span.title = text;
+    if (symbol) { span.appendChild(document.createTextNode(symbol)); }
+    var sr = document.createElement("span");
+    sr.className = "sr-only";
+    sr.textContent = text;
+    span.appendChild(sr);
+    return span;
+  }
+
+  /* Builds the row the way list.html does, with text nodes only. */
+  function rowFor(r) {
+    var tr = document.createElement("tr");
+    tr.className = (r.unread ? "non-lu " : "") + "nouveau";
+    var marks = document.createElement("td");
+    marks.className = "marques";
+    if (r.unread) { marks.appendChild(mark("marque-non-lu", r.label_unread)); }
+    if (r.flagged) { marks.appendChild(mark("marque-suivi", r.label_flagged, "★")); }
+    if (r.attachment) { marks.appendChild(mark("marque-pj", r.label_attachment, "📎")); }
+    var from = document.createElement("td");
+    from.className = "expediteur";
+    from.textContent = r.from;
+    var subject = document.createElement("td");
+    subject.className = "objet";
+    var a = document.createElement("a");
+    a.href = r.href;
+    a.textContent = r.subject;
+    var preview = document.createElement("span");
+    preview.className = "apercu";
+    preview.textContent = r.preview;
+    subject.appendChild(a);
+    subject.appendChild(document.createTextNode(" "));
+    subject.appendChild(preview);
+    var date = document.createElement("td");
+    date.className = "date";
+    date.textContent = r.date;
+    [marks, from, subject, date].forEach(function (td) { tr.appendChild(td); });
+    return tr;
+  }
+
+  function onNew(data) {
+    applyState(data);
+    if (!data.row) { return; }
+    announce((body.getAttribute("data-annonce-nouveau") || "") + " " + data.row.from + " : " + data.row.subject);
+    if (String(data.mailbox) !== currentFolder() || !onFirstPage()) { return; }
+    var tbody = $("table#messages tbody");
+    if (!tbody || $("a[href='" + data.row.href + "']", tbody)) { return; }
+    var tr = rowFor(data.row);
+    tbody.insertBefore(tr, tbody.firstChild);
+    enableDrag(tr);
+  }
+
+  function listen() {
+    if (!window.EventSource || !$("nav.dossiers")) { return; }
+    var source = new EventSource("/courrier/evenements");
+    function parse(e) {
+      try { return JSON.parse(e.data); } catch (err) { return null; }
+    }
+    source.addEventListener("etat", function (e) { applyState(parse(e)); });
+    source.addEventListener("nouveau", function (e) { var d = parse(e); if (d) { onNew(d); } });
+    source.addEventListener("fin", function () { source.close(); });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
+  /* ----- keyboard ----- */
+  function rows() {
+    return $all("table.messages tbody tr").filter(function (tr) { return $(".objet a", tr); });
+  }
+  function chosen() { return $("table.messages tbody tr.choisi"); }
+
+  function choose(step) {
+    var list = rows();
+    if (!list.length) { return; }
+    var now = chosen();
+    var i = now ? list.indexOf(now) + step : (step > 0 ? 0 : list.length - 1);
+    i = Math.max(0, Math.min(list.length - 1, i));
+    if (now) { now.classList.remove("choisi"); }
+    list[i].classList.add("choisi");
+    var link = $(".objet a", list[i]);
+    link.focus();
+    list[i].scrollIntoView({ block: "nearest" });
+  }
+
+  function follow(sel) {
+    var el = $(sel);
+    if (!el) { return false; }
+    el.click();
+    return true;
+  }
+
+  function post(action, fields) {
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = action;
+    form.className = "sr-only";
+    Object.keys(fields).forEach(function (k) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = k;
+      input.value = fields[k];
+      form.appendChild(input);
+    });
+    body.appendChild(form);
+    form.submit();
+  }
+
+  function remove() {
+    if (follow("#supprimer")) { return; }
+    var tr = chosen();
+    var link = tr && $(".objet a", tr);
+    if (link) { post(link.getAttribute("href"), { csrf: csrf(), action: "supprimer" }); }
+  }
+
+  function help() {
+    var dialog = $("#raccourcis-dialogue");
+    if (dialog && typeof dialog.showModal === "function") {
+      if (!dialog.open) { dialog.showModal(); }
+    } else {
+      window.location.href = "/courrier/raccourcis";
+    }
+  }
+
+  function typing(el) {
+    if (!el) { return false; }
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented || typing(e.target)) { return; }
+    var dialog = $("#raccourcis-dialogue");
+    if (dialog && dialog.open) { return; }
+    var done = true;
+    switch (e.key) {
+      case "c": done = follow("#ecrire"); break;
+      case "r": done = follow("#repondre"); break;
+      case "a": done = follow("#repondre-tous"); break;
+      case "f": done = follow("#transferer"); break;
+      case "j": choose(1); break;
+      case "k": choose(-1); break;
+      case "Enter": {
+        var tr = chosen();
+        var link = tr && $(".objet a", tr);
+        if (link && document.activeElement !== link) { link.click(); } else { done = false; }
+        break;
+      }
+      case "#": remove(); break;
+      case "/": {
+        var box = $("#recherche");
+        if (box) { box.focus(); box.select(); } else { done = false; }
+        break;
+      }
+      case "?": help(); break;
+      default: done = false;
+    }
+    if (done) { e.preventDefault(); }
+  });
+
+  var helpLink = $("#lien-raccourcis");
+  if (helpLink) {
+    helpLink.addEventListener("click", function (e) { e.preventDefault(); help(); });
+  }
+
+  /* ----- drag and drop onto folders ----- */
+  var TYPE = "application/x-ardoise-message";
+  var dragged = null;
+
+  function enableDrag(tr) {
+    var link = $(".objet a", tr);
+    if (!link || !/^\/courrier\/\d+\/\d+$/.test(link.getAttribute("href") || "")) { return; }
+    tr.setAttribute("draggable", "true");
+    tr.addEventListener("dragstart", function (e) {
+      dragged = tr;
+      tr.classList.add("glisse");
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData(TYPE, link.getAttribute("href"));
+      e.dataTransfer.setData("text/plain", link.textContent);
+    });
+    tr.addEventListener("dragend", function () {
+      tr.classList.remove("glisse");
+      dragged = null;
+      $all("nav.dossiers a.cible").forEach(function (a) { a.classList.remove("cible"); });
+    });
+  }
+
+  function dropOn(target) {
+    var id = folderIdOf(target);
+    target.addEventListener("dragover", function (e) {
+      if (!dragged || id === currentFolder()) { return; }
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "move";
+      target.classList.add("cible");
+    });
+    target.addEventListener("dragleave", function () { target.classList.remove("cible"); });
+    target.addEventListener("drop", function (e) {
+      e.preventDefault();
+      target.classList.remove("cible");
+      var href = e.dataTransfer.getData(TYPE);
+      var row = dragged;
+      if (!href || !id) { return; }
+      var form = new URLSearchParams();
+      form.set("csrf", csrf());
+      form.set("action", "deplacer");
+      form.set("dossier", id);
+      fetch(href, {
+        method: "POST",
+        body: form,
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" }
+      }).then(function (res) {
+        if (!res.ok) { throw new Error(String(res.status)); }
+        if (row && row.parentNode) { row.parentNode.removeChild(row); }
+        var name = $(".nom-dossier", target);
+        announce((body.getAttribute("data-annonce-deplace") || "") + " " + (name ? name.textContent : ""));
+      }).catch(function () {
+        announce(body.getAttribute("data-annonce-echec") || "");
+      });
+    });
+  }
+
+  /* ----- folders folded away on narrow screens ----- */
+  function foldFolders() {
+    var nav = $("nav.dossiers");
+    var list = nav && $("ul", nav);
+    if (!list) { return; }
+    list.id = list.id || "liste-dossiers";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "plier-dossiers";
+    button.setAttribute("aria-controls", list.id);
+    button.textContent = body.getAttribute("data-dossiers") || "";
+    var narrow = window.matchMedia("(max-width: 700px)");
+    function set(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.classList.toggle("replie", !open);
+    }
+    button.addEventListener("click", function () {
+      set(button.getAttribute("aria-expanded") !== "true");
+    });
+    function fit() { set(!narrow.matches); }
+    if (narrow.addEventListener) { narrow.addEventListener("change", fit); }
+    nav.insertBefore(button, nav.firstChild);
+    fit();
+  }
+
+  rows().forEach(enableDrag);
+  $all("nav.dossiers a").forEach(function (a) { if (folderIdOf(a)) { dropOn(a); } });
+  foldFolders();
+  listen();
+}());
