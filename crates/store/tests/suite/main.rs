@@ -11,6 +11,7 @@ mod imapx;
 mod people;
 mod queue;
 mod vacation;
+mod webmail;
 
 on_both_backends!(
     credentials::password_change_keeps_history_and_activates,
@@ -47,4 +48,6 @@ on_both_backends!(
     queue::queued_blobs_are_kept_until_dequeued,
     imapx::messages_after_and_blob_holding,
     vacation::vacation_answers_each_sender_once_per_interval,
+    webmail::identities_keep_one_default_per_account,
+    webmail::directory_search_finds_names_and_addresses,
 );
