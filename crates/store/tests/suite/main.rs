@@ -50,4 +50,5 @@ on_both_backends!(
     vacation::vacation_answers_each_sender_once_per_interval,
     webmail::identities_keep_one_default_per_account,
     webmail::directory_search_finds_names_and_addresses,
+    webmail::sorted_pages_by_sender_subject_and_size,
 );

@@ -59,3 +59,25 @@ pub async fn directory_search_finds_names_and_addresses(ctx: Ctx) {
     assert_eq!(store.search_directory("_", 10).await.unwrap().len(), 1);
     assert_eq!(store.search_directory("ac-demo", 1).await.unwrap().len(), 1);
 }
+
+pub async fn sorted_pages_by_sender_subject_and_size(ctx: Ctx) {
+    let store = &ctx.store;
+    let claire = account(store, "claire.martin").await;
+    let inbox = inbox(store, &claire).await;
+    let senders = ["Zoé <z@x.fr>", "albert <a@x.fr>", "Marc <m@x.fr>"];
+    for (i, from) in senders.iter().enumerate() {
+        let n = i as u64 + 1;
+        let msg = store::NewMessage {
+            from_addr: (*from).into(),
+            subject: format!("{} sujet", ["b", "C", "a"][i]),
+            ..message(n, [300, 100, 200][i])
+        };
+        store.deliver(&msg, &[target(&inbox)]).await.unwrap();
+    }
+    use store::SortKey;
+    let by = |key, desc, offset, limit| store.sorted_uids(inbox.id, key, desc, offset, limit);
+    assert_eq!(by(SortKey::From, false, 0, 10).await.unwrap(), [2, 3, 1], "case-insensitive");
+    assert_eq!(by(SortKey::From, true, 0, 10).await.unwrap(), [1, 3, 2]);
+    assert_eq!(by(SortKey::Subject, false, 0, 10).await.unwrap(), [3, 1, 2]);
+    assert_eq!(by(SortKey::Size, false, 1, 1).await.unwrap(), [3], "offset and limit");
+}
