@@ -1,4 +1,11 @@
-//! The message list of a folder, newest first, and search in a folder.
+//! The message list of a folder, newest first, and search in a folder;
+//! sorting, conversations and the selection form of bulk actions.
+//!
+//! Sorting by date is UID order in both directions (windows downward or
+//! upward). Sorting by sender, subject or size is one SQL sort of the
+//! folder's rows joined to their shared metadata, a page at a time
+//! ([`store::Store::sorted_uids`]); conversations group the rows of the
+//! page by thread.
 //!
 //! Pages are read by UID windows from the top: a window of a few dozen UIDs
 //! below the last one shown, widened when it comes back empty (expunged
@@ -85,8 +92,103 @@ pub async fn newest(
     Ok(Window { rows: out, older: None })
 }
 
+/// Reads up to `size` messages of `mailbox` with a UID above `after`
+/// (all when `None`), oldest first, by UID windows like [`newest`].
+pub async fn oldest(store: &Store, mailbox: &Mailbox, after: Option<i64>, size: usize) -> Result<Window, store::Error> {
+    let last = mailbox.uid_next - 1;
+    let mut low = after.map_or(1, |a| a + 1).max(1);
+    let mut width = (size as i64).max(1) * 2;
+    let mut out: Vec<MessageRow> = Vec::with_capacity(size);
+    while low <= last {
+        let high = (low + width - 1).min(last);
+        let rows = store.messages_between(mailbox.id, low, high).await?;
+        let empty = rows.is_empty();
+        for r in rows {
+            if out.len() == size {
+                return Ok(Window { older: out.last().map(|r| r.uid), rows: out });
+            }
+            out.push(r);
+        }
+        low = high + 1;
+        if out.len() == size {
+            let more = if low <= last { out.last().map(|r| r.uid) } else { None };
+            return Ok(Window { rows: out, older: more });
+        }
+        width = if empty { width.saturating_mul(8) } else { (width * 2).min(MAX_WINDOW) };
+    }
+    Ok(Window { rows: out, older: None })
+}
+
+/// How the list is sorted: by date (UID order, `key` `None`) or by a key
+/// the database sorts; newest or largest first when `descending`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub key: Option<store::SortKey>,
+    pub descending: bool,
+    pub conversations: bool,
+}
+
+impl Sort {
+    pub fn of(q: &ListQuery) -> Sort {
+        let key = match q.tri.as_deref() {
+            Some("expediteur") => Some(store::SortKey::From),
+            Some("objet") => Some(store::SortKey::Subject),
+            Some("taille") => Some(store::SortKey::Size),
+            _ => None,
+        };
+        // Dates newest first by default, texts A to Z, sizes largest first.
+        let descending = match q.ordre.as_deref() {
+            Some("asc") => false,
+            Some("desc") => true,
+            _ => matches!(key, None | Some(store::SortKey::Size)),
+        };
+        Sort { key, descending, conversations: q.vue.as_deref() == Some("conversations") }
+    }
+
+    /// The query string keeping this sort (empty for the default view).
+    pub fn query(&self) -> String {
+        let tri = match self.key {
+            None => "date",
+            Some(store::SortKey::From) => "expediteur",
+            Some(store::SortKey::Subject) => "objet",
+            Some(store::SortKey::Size) => "taille",
+        };
+        let mut out = Vec::new();
+        if *self != Sort::of(&ListQuery::default()) {
+            out.push(format!("tri={tri}&ordre={}", if self.descending { "desc" } else { "asc" }));
+        }
+        if self.conversations {
+            out.push("vue=conversations".to_owned());
+        }
+        out.join("&")
+    }
+
+    fn tri(&self) -> &'static str {
+        match self.key {
+            None => "date",
+            Some(store::SortKey::From) => "expediteur",
+            Some(store::SortKey::Subject) => "objet",
+            Some(store::SortKey::Size) => "taille",
+        }
+    }
+}
+
+/// Groups rows by conversation (thread), keeping the first (newest in the
+/// default order) of each and how many of the page's rows it stands for.
+pub fn by_conversation(rows: Vec<MessageRow>) -> Vec<(MessageRow, usize)> {
+    let mut out: Vec<(MessageRow, usize)> = Vec::new();
+    for r in rows {
+        match out.iter_mut().find(|(o, _)| o.thread_id == r.thread_id) {
+            Some((_, n)) => *n += 1,
+            None => out.push((r, 1)),
+        }
+    }
+    out
+}
+
 /// One line of the list.
 pub struct Row {
+    pub uid: i64,
     pub href: String,
     pub from: String,
     pub subject: String,
@@ -95,6 +197,8 @@ pub struct Row {
     pub unread: bool,
     pub flagged: bool,
     pub attachment: bool,
+    /// Messages of the page in this conversation (1 outside that view).
+    pub count: usize,
 }
 
 #[derive(Template)]
@@ -108,8 +212,17 @@ struct ListPage {
     rows: Vec<Row>,
     older: Option<String>,
     newest: Option<String>,
+    next_label: String,
+    first_label: String,
     query: String,
     searching: bool,
+    targets: Vec<FolderView>,
+    is_trash: bool,
+    is_special: bool,
+    undo: bool,
+    tri: &'static str,
+    descending: bool,
+    conversations: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,14 +230,46 @@ pub struct ListQuery {
     pub lang: Option<String>,
     /// Exclusive upper UID of the page.
     pub avant: Option<i64>,
+    /// Exclusive lower UID of the page (dates oldest first).
+    pub apres: Option<i64>,
+    /// Page number of the other sorts.
+    pub page: Option<usize>,
     /// Words to search.
     pub q: Option<String>,
     /// A message to show (a key among a fixed set, never text from the URL).
     pub info: Option<String>,
+    /// `date`, `expediteur`, `objet`, `taille`.
+    pub tri: Option<String>,
+    /// `asc` or `desc`.
+    pub ordre: Option<String>,
+    /// `conversations` groups the page by thread.
+    pub vue: Option<String>,
 }
 
 /// Messages the info keys of the query may show.
-const INFOS: &[&str] = &["sent", "moved", "deleted", "destroyed", "created", "marked", "notrash", "nosent"];
+const INFOS: &[&str] = &[
+    "sent",
+    "moved",
+    "deleted",
+    "destroyed",
+    "created",
+    "marked",
+    "notrash",
+    "nosent",
+    "changed",
+    "copied",
+    "junked",
+    "notjunked",
+    "notarget",
+    "noselection",
+    "undone",
+    "nothingtoundo",
+    "emptied",
+    "renamed",
+    "folderdeleted",
+];
+/// Those of [`INFOS`] that are errors.
+const ERRORS: &[&str] = &["notrash", "nosent", "notarget", "noselection", "nothingtoundo"];
 
 /// `/courrier`: the Inbox.
 pub async fn inbox(
@@ -144,7 +289,7 @@ pub async fn inbox(
     }
 }
 
-/// `/courrier/<mailbox>`: any folder, with `?avant=` paging and `?q=` search.
+/// `/courrier/<mailbox>`: any folder, with paging, sorting and `?q=` search.
 pub async fn folder(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<Peer>,
@@ -163,6 +308,47 @@ pub async fn folder(
     }
 }
 
+/// One page of rows in the chosen order, with the links to the next page
+/// and back to the first.
+struct Paged {
+    rows: Vec<MessageRow>,
+    next: Option<String>,
+    first: Option<String>,
+}
+
+async fn sorted_page(store: &Store, mailbox: &Mailbox, q: &ListQuery, sort: Sort) -> Result<Paged, store::Error> {
+    let base = format!("/courrier/{}", mailbox.id);
+    let keep = sort.query();
+    let link = |extra: String| {
+        let all: Vec<&str> = [keep.as_str(), extra.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
+        if all.is_empty() { base.clone() } else { format!("{base}?{}", all.join("&")) }
+    };
+    match sort.key {
+        None if sort.descending => {
+            let w = newest(store, mailbox, q.avant, PAGE, usize::MAX, |_| true).await?;
+            let next = w.older.map(|a| link(format!("avant={a}")));
+            Ok(Paged { rows: w.rows, next, first: q.avant.map(|_| link(String::new())) })
+        }
+        None => {
+            let w = oldest(store, mailbox, q.apres, PAGE).await?;
+            let next = w.older.map(|a| link(format!("apres={a}")));
+            Ok(Paged { rows: w.rows, next, first: q.apres.map(|_| link(String::new())) })
+        }
+        Some(key) => {
+            let page = q.page.unwrap_or(0).min(100_000);
+            let mut uids = store.sorted_uids(mailbox.id, key, sort.descending, page * PAGE, PAGE + 1).await?;
+            let more = uids.len() > PAGE;
+            uids.truncate(PAGE);
+            let mut rows = Vec::with_capacity(uids.len());
+            for uid in uids {
+                rows.extend(store.message_by_uid(mailbox.id, uid).await?);
+            }
+            let next = more.then(|| link(format!("page={}", page + 1)));
+            Ok(Paged { rows, next, first: (page > 0).then(|| link(String::new())) })
+        }
+    }
+}
+
 async fn show(
     app: &App,
     mut v: crate::session::Visitor,
@@ -172,6 +358,7 @@ async fn show(
 ) -> Response {
     let m = M(v.lang);
     let store = app.ms.store();
+    let sort = Sort::of(&q);
     let query = q.q.as_deref().unwrap_or("").trim().chars().take(200).collect::<String>();
     let mut error = None;
     let hits: Option<HashSet<BlobId>> = if query.is_empty() {
@@ -186,16 +373,25 @@ async fn show(
         }
     };
     let searching = hits.is_some();
-    let budget = if searching { SEARCH_BUDGET } else { usize::MAX };
-    let window = match newest(store, &mailbox, q.avant, PAGE, budget, |r| {
-        hits.as_ref().is_none_or(|h| h.contains(&r.blob_hash))
-    })
-    .await
-    {
-        Ok(w) => w,
-        Err(e) => return fail(app, &mut v, &e),
+    let encoded_query = form_encode(&query);
+    let paged = if let Some(hits) = &hits {
+        let window = match newest(store, &mailbox, q.avant, PAGE, SEARCH_BUDGET, |r| hits.contains(&r.blob_hash)).await
+        {
+            Ok(w) => w,
+            Err(e) => return fail(app, &mut v, &e),
+        };
+        Paged {
+            rows: window.rows,
+            next: window.older.map(|a| format!("/courrier/{}?q={encoded_query}&avant={a}", mailbox.id)),
+            first: q.avant.map(|_| format!("/courrier/{}?q={encoded_query}", mailbox.id)),
+        }
+    } else {
+        match sorted_page(store, &mailbox, &q, sort).await {
+            Ok(p) => p,
+            Err(e) => return fail(app, &mut v, &e),
+        }
     };
-    let ids: Vec<BlobId> = window.rows.iter().map(|r| r.blob_hash.clone()).collect();
+    let ids: Vec<BlobId> = paged.rows.iter().map(|r| r.blob_hash.clone()).collect();
     let metas = match store.blob_metas(&ids).await {
         Ok(list) => list.into_iter().map(|b| (b.id.clone(), b)).collect::<HashMap<_, _>>(),
         Err(e) => return fail(app, &mut v, &e),
@@ -205,14 +401,24 @@ async fn show(
         Err(e) => return fail(app, &mut v, &e),
     };
     let now = crate::session::unix_now();
-    let rows = window
-        .rows
+    let drafts = mailbox.special_use == Some(SpecialUse::Drafts);
+    let grouped: Vec<(MessageRow, usize)> = if sort.conversations && !searching {
+        by_conversation(paged.rows)
+    } else {
+        paged.rows.into_iter().map(|r| (r, 1)).collect()
+    };
+    let rows = grouped
         .iter()
-        .map(|r| {
+        .map(|(r, count)| {
             let meta = metas.get(&r.blob_hash);
             let subject = meta.map(|b| b.subject.trim().to_owned()).filter(|s| !s.is_empty());
             Row {
-                href: format!("/courrier/{}/{}", mailbox.id, r.uid),
+                uid: r.uid,
+                href: if drafts {
+                    format!("/courrier/ecrire?brouillon={}:{}", mailbox.id, r.uid)
+                } else {
+                    format!("/courrier/{}/{}", mailbox.id, r.uid)
+                },
                 from: meta.map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
                 subject: subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned()),
                 preview: meta.map(|b| b.preview.chars().take(120).collect()).unwrap_or_default(),
@@ -220,32 +426,25 @@ async fn show(
                 unread: r.flags & Flag::Seen.bit() == 0,
                 flagged: r.flags & Flag::Flagged.bit() != 0,
                 attachment: meta.is_some_and(|b| b.has_attachment),
+                count: *count,
             }
         })
         .collect();
-    let encoded_query = form_encode(&query);
-    let with_query = |avant: i64| {
-        if searching {
-            format!("/courrier/{}?q={encoded_query}&avant={avant}", mailbox.id)
-        } else {
-            format!("/courrier/{}?avant={avant}", mailbox.id)
-        }
+    let by_date = sort.key.is_none() || searching;
+    let (next_label, first_label) = if (by_date && sort.descending) || searching {
+        (if searching { "mail.search.more" } else { "mail.older" }, "mail.newest")
+    } else {
+        ("mail.page.next", "mail.page.first")
     };
-    let older = window.older.map(with_query);
-    let newest_link = q.avant.map(|_| {
-        if searching {
-            format!("/courrier/{}?q={encoded_query}", mailbox.id)
-        } else {
-            format!("/courrier/{}", mailbox.id)
-        }
-    });
     let name = display_name(&mailbox, m);
     let mut c = common(app, &mut v, &name);
     c.error = error;
     c.info = q.info.as_deref().filter(|k| INFOS.contains(k)).map(|k| m.get(&format!("mail.{k}")).to_owned());
-    if c.info.as_deref().is_some_and(|i| i == m.get("mail.notrash") || i == m.get("mail.nosent")) {
+    if q.info.as_deref().is_some_and(|k| ERRORS.contains(&k)) {
         c.error = c.info.take();
     }
+    let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
+    let undo = super::undo::pending(&v, account.id);
     let page = ListPage {
         c,
         m,
@@ -253,10 +452,19 @@ async fn show(
         mailbox_id: mailbox.id,
         mailbox_name: name,
         rows,
-        older,
-        newest: newest_link,
+        older: paged.next,
+        newest: paged.first,
+        next_label: m.get(next_label).to_owned(),
+        first_label: m.get(first_label).to_owned(),
         query,
         searching,
+        targets,
+        is_trash: mailbox.special_use == Some(SpecialUse::Trash),
+        is_special: mailbox.special_use.is_some() || mailbox.name == "INBOX",
+        undo,
+        tri: sort.tri(),
+        descending: sort.descending,
+        conversations: sort.conversations,
     };
     render(&v, StatusCode::OK, &page)
 }
@@ -342,6 +550,33 @@ mod tests {
         let third = newest(&store, &inbox, second.older, 50, usize::MAX, |_| true).await.unwrap();
         assert_eq!(third.rows.len(), 20);
         assert_eq!(third.older, None);
+    }
+
+    #[tokio::test]
+    async fn oldest_first_walks_up_by_uid() {
+        let (_dir, store, inbox) = store_with(120, |u| (10..=60).contains(&u)).await;
+        let first = oldest(&store, &inbox, None, 50).await.unwrap();
+        let uids: Vec<i64> = first.rows.iter().map(|r| r.uid).collect();
+        assert_eq!(uids, (1..=9).chain(61..=101).collect::<Vec<_>>());
+        assert_eq!(first.older, Some(101));
+        let second = oldest(&store, &inbox, first.older, 50).await.unwrap();
+        assert_eq!(second.rows.iter().map(|r| r.uid).collect::<Vec<_>>(), (102..=120).collect::<Vec<_>>());
+        assert_eq!(second.older, None);
+    }
+
+    #[test]
+    fn sorts_read_from_the_query_and_back() {
+        let q = |tri: Option<&str>, ordre: Option<&str>| ListQuery {
+            tri: tri.map(str::to_owned),
+            ordre: ordre.map(str::to_owned),
+            ..ListQuery::default()
+        };
+        assert_eq!(Sort::of(&q(None, None)).query(), "");
+        let by_sender = Sort::of(&q(Some("expediteur"), None));
+        assert_eq!((by_sender.key, by_sender.descending), (Some(store::SortKey::From), false));
+        assert_eq!(by_sender.query(), "tri=expediteur&ordre=asc");
+        assert_eq!(Sort::of(&q(Some("n'importe"), Some("asc"))).query(), "tri=date&ordre=asc");
+        assert!(Sort::of(&q(Some("taille"), None)).descending);
     }
 
     #[tokio::test]
