@@ -159,7 +159,7 @@
     if (!changed || saving || sending) { return; }
     saving = true;
     changed = false;
-    fetch(form.action, { method: "POST", body: draftData(), credentials: "same-origin" })
+    fetch(form.getAttribute("action"), { method: "POST", body: draftData(), credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
       .then(function (j) {
         document.getElementById("brouillon").value = j.brouillon;
@@ -174,7 +174,7 @@
   window.setInterval(save, 30000);
   window.addEventListener("pagehide", function () {
     if (changed && !sending && navigator.sendBeacon) {
-      navigator.sendBeacon(form.action, draftData());
+      navigator.sendBeacon(form.getAttribute("action"), draftData());
       changed = false;
     }
   });
