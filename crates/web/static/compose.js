@@ -74,13 +74,11 @@
       if (richOn()) {
         body.value = editor.innerText;
         editor.hidden = true; toolbar.hidden = true; body.hidden = false;
-        toggle.textContent = t("rich");
         toggle.setAttribute("aria-pressed", "false");
       } else {
         editor.innerHTML = htmlField.value && form.getAttribute("data-riche") === "1" && !changed
           ? htmlField.value : textToHtml(body.value);
         editor.hidden = false; toolbar.hidden = false; body.hidden = true;
-        toggle.textContent = t("plain");
         toggle.setAttribute("aria-pressed", "true");
       }
       changed = true;
@@ -93,7 +91,6 @@
     if (form.getAttribute("data-riche") === "1" && htmlField.value) {
       editor.innerHTML = htmlField.value;
       editor.hidden = false; toolbar.hidden = false; body.hidden = true;
-      toggle.textContent = t("plain");
       toggle.setAttribute("aria-pressed", "true");
     }
   }

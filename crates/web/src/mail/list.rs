@@ -565,6 +565,28 @@ mod tests {
     }
 
     #[test]
+    fn conversations_group_the_page_by_thread() {
+        let row = |uid: i64, thread: i64| MessageRow {
+            id: uid,
+            account_id: 1,
+            mailbox_id: 1,
+            uid,
+            modseq: 1,
+            flags: 0,
+            keywords: Vec::new(),
+            internal_date: 0,
+            saved_date: 0,
+            size: 1,
+            thread_id: thread,
+            blob_hash: BlobId::from_hex(&format!("{uid:064x}")).unwrap(),
+            msgid_header: None,
+        };
+        let grouped = by_conversation(vec![row(9, 2), row(8, 8), row(7, 2), row(5, 2), row(4, 4)]);
+        let got: Vec<(i64, usize)> = grouped.iter().map(|(r, n)| (r.uid, *n)).collect();
+        assert_eq!(got, [(9, 3), (8, 1), (4, 1)]);
+    }
+
+    #[test]
     fn sorts_read_from_the_query_and_back() {
         let q = |tri: Option<&str>, ordre: Option<&str>| ListQuery {
             tri: tri.map(str::to_owned),
@@ -626,6 +648,17 @@ mod tests {
             eprintln!("page below {before:?}: {} rows in {:?}", page.rows.len(), t.elapsed());
             assert_eq!(page.rows.len(), PAGE);
         }
+        for key in [store::SortKey::From, store::SortKey::Subject, store::SortKey::Size] {
+            for page in [0, 1000] {
+                let t = std::time::Instant::now();
+                let uids = store.sorted_uids(inbox.id, key, false, page * PAGE, PAGE + 1).await.unwrap();
+                eprintln!("sorted by {key:?}, page {page}: {} uids in {:?}", uids.len(), t.elapsed());
+                assert_eq!(uids.len(), PAGE + 1);
+            }
+        }
+        let t = std::time::Instant::now();
+        let page = oldest(&store, &inbox, Some(50_000), PAGE).await.unwrap();
+        eprintln!("oldest first above 50000: {} rows in {:?}", page.rows.len(), t.elapsed());
         let t = std::time::Instant::now();
         let unread = store.unseen_count(inbox.id, Flag::Seen.bit()).await.unwrap();
         eprintln!("unread count {unread} in {:?}", t.elapsed());

@@ -111,6 +111,5 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mail.rich.list", "Liste", "List"),
     ("mail.rich.link", "Lien", "Link"),
     ("mail.rich.url", "Adresse du lien :", "Link address:"),
-    ("mail.rich.plain", "Texte brut", "Plain text"),
     ("mail.suggestions", "Suggestions", "Suggestions"),
 ];
