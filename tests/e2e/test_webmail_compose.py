@@ -187,7 +187,7 @@ def test_forward_inline_and_as_attachment(server, browser):
     assert pdf.get_content() == PDF
 
 
-def test_draft_saved_reopened_sent_and_gone(server, browser):
+def test_draft_saved_reopened_sent_and_gone(server, browser, tmp_path):
     for who in ("claire.martin", "paul.durand"):
         server.create(who, password=PASSWORD)
     server.start()
@@ -196,6 +196,9 @@ def test_draft_saved_reopened_sent_and_gone(server, browser):
     fill(browser, "to", "paul.durand@")
     fill(browser, "subject", "Sortie au théâtre")
     fill(browser, "body", "Premier jet du programme.")
+    plan = tmp_path / "plan d'accès.txt"
+    plan.write_bytes("Métro ligne 4.\n".encode())
+    browser.find_element(By.ID, "pj").send_keys(str(plan))
     browser.find_element(By.ID, "enregistrer").click()
     WebDriverWait(browser, 10).until(lambda d: "brouillon=" in d.current_url)
     assert alert_says(browser, "brouillon a été enregistré")
@@ -224,12 +227,18 @@ def test_draft_saved_reopened_sent_and_gone(server, browser):
     wait_path(browser, "/courrier/ecrire")
     assert browser.find_element(By.ID, "to").get_attribute("value") == "paul.durand@"
     assert "Deuxième version." in browser.find_element(By.ID, "body").get_attribute("value")
+    # The file saved with the draft comes along, ticked.
+    assert "plan d'accès.txt" in browser.find_element(By.ID, "pieces-gardees").text
+    assert browser.find_element(By.ID, "garder-0").is_selected()
     fill(browser, "to", PAUL)
     send_now(browser)
     assert imap_fetch(server, CLAIRE, "Brouillons") == []
     received = [m for _, m in imap_fetch(server, PAUL) if m["Subject"] == "Sortie au théâtre"]
     assert len(received) == 1
     assert "Premier jet du programme. Deuxième version." in received[0].get_body(("plain",)).get_content()
+    files = list(received[0].iter_attachments())
+    assert [f.get_filename() for f in files] == ["plan d'accès.txt"]
+    assert files[0].get_payload(decode=True).replace(b"\r\n", b"\n") == "Métro ligne 4.\n".encode()
 
 
 def test_autocomplete_directory_only_and_signed_in(make_server, browser):

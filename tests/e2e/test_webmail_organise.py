@@ -177,6 +177,9 @@ def test_select_three_move_undo_and_copy(paul, browser):
     browser.find_element(By.CSS_SELECTOR, "#selection button[value=suivre]").click()
     assert alert_says(browser, "mis à jour")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#messages .marque-suivi")) == 2
+    browser.find_element(By.ID, "annuler").click()
+    assert alert_says(browser, "annulée")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#messages .marque-suivi")
     # Nothing ticked: said so, nothing done.
     browser.find_element(By.CSS_SELECTOR, "#selection button[value=lu]").click()
     assert alert_says(browser, "Aucun message")
