@@ -361,3 +361,19 @@ def test_rich_text_is_multipart_alternative_with_cleaned_html(server, browser):
         assert bad not in html, (bad, html)
     assert "Bonjour Paul," in text and "- deux" in text and "<https://ac-test.fr/cdi>" in text
     assert "<b>" not in text and "alert" not in text
+
+
+def test_leaving_the_composer_keeps_a_draft(server, browser):
+    server.create("claire.martin", password=PASSWORD)
+    server.start()
+    login(browser, server, CLAIRE)
+    browser.get(base(server) + "/courrier/ecrire")
+    fill(browser, "subject", "Parti sans enregistrer")
+    fill(browser, "body", "Texte à ne pas perdre.")
+    browser.get(base(server) + "/courrier")
+    WebDriverWait(browser, 15, poll_frequency=0.5).until(
+        lambda _: [m["Subject"] for _, m in imap_fetch(server, CLAIRE, "Brouillons")] == ["Parti sans enregistrer"])
+    # Leaving a composer where nothing was typed saves nothing more.
+    browser.get(base(server) + "/courrier/ecrire")
+    browser.get(base(server) + "/courrier")
+    assert len(imap_fetch(server, CLAIRE, "Brouillons")) == 1

@@ -115,7 +115,21 @@
   // ----- automatic draft saving -----
   form.addEventListener("input", function () { changed = true; });
   form.addEventListener("change", function () { changed = true; });
-  form.addEventListener("submit", function () { sync(); sending = true; });
+  var pending = null; // the automatic save under way, if any
+  form.addEventListener("submit", function (e) {
+    if (pending) {
+      // Let the automatic save finish first, so that the draft it files is
+      // the one this submit replaces (or deletes once sent).
+      e.preventDefault();
+      var submitter = e.submitter;
+      pending.then(function () {
+        if (submitter) { form.requestSubmit(submitter); } else { form.requestSubmit(); }
+      });
+      return;
+    }
+    sync();
+    sending = true;
+  });
 
   function draftData() {
     sync();
@@ -156,7 +170,7 @@
     if (!changed || saving || sending) { return; }
     saving = true;
     changed = false;
-    fetch(form.getAttribute("action"), { method: "POST", body: draftData(), credentials: "same-origin" })
+    pending = fetch(form.getAttribute("action"), { method: "POST", body: draftData(), credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
       .then(function (j) {
         document.getElementById("brouillon").value = j.brouillon;
@@ -165,9 +179,8 @@
         status.textContent = t("saved") + " " + pad(now.getHours()) + ":" + pad(now.getMinutes());
       })
       .catch(function () { changed = true; })
-      .then(function () { saving = false; });
+      .then(function () { saving = false; pending = null; });
   }
-  document.getElementById("enregistrer").addEventListener("click", function () { sync(); sending = true; });
   window.setInterval(save, 30000);
   window.addEventListener("pagehide", function () {
     if (changed && !sending && navigator.sendBeacon) {
