@@ -271,6 +271,14 @@ const INFOS: &[&str] = &[
 /// Those of [`INFOS`] that are errors.
 const ERRORS: &[&str] = &["notrash", "nosent", "notarget", "noselection", "nothingtoundo"];
 
+/// The text of an info key: `mail.<key>`, or `mail.err.<key>` for errors.
+fn info_text(m: M, key: &str) -> &'static str {
+    match m.get(&format!("mail.{key}")) {
+        "??" => m.get(&format!("mail.err.{key}")),
+        text => text,
+    }
+}
+
 /// `/courrier`: the Inbox.
 pub async fn inbox(
     State(app): State<Arc<App>>,
@@ -439,7 +447,7 @@ async fn show(
     let name = display_name(&mailbox, m);
     let mut c = common(app, &mut v, &name);
     c.error = error;
-    c.info = q.info.as_deref().filter(|k| INFOS.contains(k)).map(|k| m.get(&format!("mail.{k}")).to_owned());
+    c.info = q.info.as_deref().filter(|k| INFOS.contains(k)).map(|k| info_text(m, k).to_owned());
     if q.info.as_deref().is_some_and(|k| ERRORS.contains(&k)) {
         c.error = c.info.take();
     }
@@ -562,6 +570,16 @@ mod tests {
         let second = oldest(&store, &inbox, first.older, 50).await.unwrap();
         assert_eq!(second.rows.iter().map(|r| r.uid).collect::<Vec<_>>(), (102..=120).collect::<Vec<_>>());
         assert_eq!(second.older, None);
+    }
+
+    #[test]
+    fn every_info_has_a_text() {
+        for lang in [crate::i18n::Lang::Fr, crate::i18n::Lang::En] {
+            for k in INFOS {
+                assert_ne!(info_text(M(lang), k), "??", "{k}");
+            }
+        }
+        assert!(ERRORS.iter().all(|e| INFOS.contains(e)));
     }
 
     #[test]
