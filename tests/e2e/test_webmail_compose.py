@@ -331,6 +331,23 @@ def test_identity_with_signature_and_forged_address_refused(server, browser):
     assert text.startswith("Les livres sont arrivés.")
     assert "\n-- \nClaire Martin\nProfesseure documentaliste" in text.replace("\r\n", "\n")
 
+    # Changed, then deleted: the composer is back to the account's own address.
+    browser.get(base(server) + "/courrier/reglages/identites")
+    form = browser.find_element(By.CSS_SELECTOR, "form.identite:not(#ajout-identite)")
+    signature = form.find_element(By.CSS_SELECTOR, "textarea[name=signature]")
+    signature.clear()
+    signature.send_keys("C. Martin")
+    form.find_element(By.CSS_SELECTOR, "button[value=enregistrer]").click()
+    assert alert_says(browser, "enregistrée")
+    browser.get(base(server) + "/courrier/ecrire")
+    assert browser.find_element(By.ID, "body").get_attribute("value").endswith("-- \nC. Martin\n")
+    browser.get(base(server) + "/courrier/reglages/identites")
+    browser.find_element(By.CSS_SELECTOR, "form.identite:not(#ajout-identite) button[value=supprimer]").click()
+    assert alert_says(browser, "supprimée")
+    browser.get(base(server) + "/courrier/ecrire")
+    assert not browser.find_elements(By.ID, "de")
+    assert browser.find_element(By.ID, "body").get_attribute("value") == ""
+
 
 def test_rich_text_is_multipart_alternative_with_cleaned_html(server, browser):
     for who in ("claire.martin", "paul.durand"):
