@@ -11,7 +11,8 @@ use model::{Flag, SpecialUse};
 use store::{Account, Mailbox};
 
 use super::M;
-use super::compose::{self, Draft, Upload, load_ref};
+use super::compose::{self, Draft, load_ref};
+use super::compose_form::Upload;
 use super::identities;
 use super::mime::{self, Content};
 use crate::App;

@@ -16,6 +16,7 @@
 mod actions;
 mod autocomplete;
 mod compose;
+mod compose_form;
 mod drafts;
 mod folder_admin;
 mod folders;
@@ -25,6 +26,7 @@ mod mime;
 mod prefill;
 mod read;
 pub mod sanitize;
+mod sorting;
 mod texts;
 mod undo;
 mod wtexts;
