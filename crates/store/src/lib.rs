@@ -36,6 +36,7 @@ mod search;
 mod sql;
 mod types;
 mod vacation;
+mod webmail;
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
@@ -57,6 +58,7 @@ pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use search::{DateCursor, Found};
 pub use types::*;
 pub use vacation::Vacation;
+pub use webmail::{DirectoryEntry, MailIdentity, SortKey};
 
 /// Which database engine a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -71,6 +71,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_search_by_date.sql"),
         postgres: include_str!("../migrations/postgres/0008_search_by_date.sql"),
     },
+    Migration {
+        version: 9,
+        name: "webmail_identities",
+        sqlite: include_str!("../migrations/sqlite/0009_webmail_identities.sql"),
+        postgres: include_str!("../migrations/postgres/0009_webmail_identities.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -12,6 +12,7 @@ mod people;
 mod queue;
 mod search;
 mod vacation;
+mod webmail;
 
 on_both_backends!(
     credentials::password_change_keeps_history_and_activates,
@@ -49,4 +50,7 @@ on_both_backends!(
     imapx::messages_after_and_blob_holding,
     vacation::vacation_answers_each_sender_once_per_interval,
     search::messages_by_date_and_by_blob,
+    webmail::identities_keep_one_default_per_account,
+    webmail::directory_search_finds_names_and_addresses,
+    webmail::sorted_pages_by_sender_subject_and_size,
 );

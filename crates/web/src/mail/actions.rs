@@ -1,6 +1,12 @@
-//! What the reader does to a message (read/unread, flag, delete to the
-//! Corbeille, move) and creating a folder. Every action is a POST with the
-//! session's CSRF token, answered by a redirect.
+//! What the reader and the list do to messages: read/unread, flag, delete
+//! to the Corbeille, move, copy, junk / not junk, on one message or on a
+//! selection, and "Annuler" of the last of them ([`super::undo`]).
+//!
+//! Every action is a POST with the session's CSRF token, answered by a
+//! redirect. Flags are added or removed in the store's transaction, never
+//! written back from what was read here, so a concurrent IMAP STORE is not
+//! undone. Junk moves to the Junk special-use folder (created when missing)
+//! and sets `$Junk`; not junk moves back to the Inbox and sets `$NotJunk`.
 
 use std::sync::Arc;
 
@@ -10,26 +16,207 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use model::{Flag, SpecialUse};
 use serde::Deserialize;
-use store::FlagOp;
+use store::{Account, FlagOp, FlagOutcome, Mailbox};
 
-use super::folders::valid_new_name;
-use super::{M, not_found, own_mailbox, signed_in};
+use super::undo::{self, Undo};
+use super::{not_found, own_mailbox, signed_in};
 use crate::App;
 use crate::pages::{LangQuery, csrf_refused, fail, redirect};
 use crate::server::Peer;
+use crate::session::Visitor;
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// Most messages one selection acts on.
+const MAX_SELECTED: usize = 1000;
+
+/// An action on messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    Read,
+    Unread,
+    Flag,
+    Unflag,
+    Delete,
+    Move(i64),
+    Copy(i64),
+    Junk,
+    NotJunk,
+}
+
+impl Act {
+    /// The form's `action` (and `dossier` for move and copy).
+    pub fn parse(action: &str, dossier: Option<i64>) -> Option<Act> {
+        Some(match action {
+            "lu" => Act::Read,
+            "non-lu" => Act::Unread,
+            "suivre" => Act::Flag,
+            "ne-plus-suivre" => Act::Unflag,
+            "supprimer" => Act::Delete,
+            "deplacer" => Act::Move(dossier?),
+            "copier" => Act::Copy(dossier?),
+            "indesirable" => Act::Junk,
+            "pas-indesirable" => Act::NotJunk,
+            _ => return None,
+        })
+    }
+}
+
+/// What an action did: the key of the list's message (`info=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    Flags,
+    Moved,
+    Copied,
+    Deleted,
+    Destroyed,
+    Junked,
+    NotJunked,
+    NoTrash,
+    /// The target folder is not the user's, or is this folder.
+    NoTarget,
+}
+
+impl Done {
+    pub fn info(self) -> &'static str {
+        match self {
+            Done::Flags => "changed",
+            Done::Moved => "moved",
+            Done::Copied => "copied",
+            Done::Deleted => "deleted",
+            Done::Destroyed => "destroyed",
+            Done::Junked => "junked",
+            Done::NotJunked => "notjunked",
+            Done::NoTrash => "notrash",
+            Done::NoTarget => "notarget",
+        }
+    }
+}
+
+/// Moves `uids` of `from` to `to`: copies, then expunges what was copied.
+/// Returns the UIDs in `to`.
+pub async fn move_messages(
+    app: &App,
+    account: &Account,
+    from: i64,
+    uids: &[i64],
+    to: i64,
+) -> Result<Vec<i64>, mailstore::Error> {
+    let copied = app.ms.copy(account.id, from, uids, to).await?;
+    let sources: Vec<i64> = copied.iter().map(|c| c.source_uid).collect();
+    if !sources.is_empty() {
+        app.ms.expunge(account.id, from, &sources).await?;
+    }
+    Ok(copied.iter().map(|c| c.uid).collect())
+}
+
+/// Sets or removes keywords on `uids` of `mailbox`.
+async fn keywords(
+    app: &App,
+    account: &Account,
+    mailbox: i64,
+    uids: &[i64],
+    op: FlagOp,
+    words: &[String],
+) -> Result<(), mailstore::Error> {
+    if !uids.is_empty() && !words.is_empty() {
+        app.ms.update_flags(account.id, mailbox, uids, op, 0, words, None).await?;
+    }
+    Ok(())
+}
+
+/// Does `act` to `uids` of `mailbox` and remembers how to reverse it.
+pub async fn perform(
+    app: &App,
+    v: &Visitor,
+    account: &Account,
+    mailbox: &Mailbox,
+    uids: &[i64],
+    act: Act,
+) -> Result<Done, Failure> {
+    let flag = match act {
+        Act::Read => Some((FlagOp::Add, Flag::Seen)),
+        Act::Unread => Some((FlagOp::Remove, Flag::Seen)),
+        Act::Flag => Some((FlagOp::Add, Flag::Flagged)),
+        Act::Unflag => Some((FlagOp::Remove, Flag::Flagged)),
+        _ => None,
+    };
+    if let Some((op, flag)) = flag {
+        let out = app.ms.update_flags(account.id, mailbox.id, uids, op, flag.bit(), &[], None).await?;
+        let changed: Vec<i64> = out
+            .iter()
+            .filter_map(|o| if let FlagOutcome::Changed { uid, .. } = o { Some(*uid) } else { None })
+            .collect();
+        let added = op == FlagOp::Add;
+        let undo = Undo::Flags { mailbox: mailbox.id, uids: changed, added, flags: flag.bit(), keywords: Vec::new() };
+        undo::record(v, account.id, undo);
+        return Ok(Done::Flags);
+    }
+    let store = app.ms.store();
+    let junk_words = || vec!["$Junk".to_owned()];
+    let not_junk_words = || vec!["$NotJunk".to_owned()];
+    let (target, done, add, remove) = match act {
+        Act::Delete => match store.mailbox_by_special_use(account.id, SpecialUse::Trash).await? {
+            Some(trash) if trash.id == mailbox.id => {
+                // Already in the Corbeille: deleted for good, nothing to undo.
+                app.ms.expunge(account.id, mailbox.id, uids).await?;
+                undo::forget(v);
+                return Ok(Done::Destroyed);
+            }
+            Some(trash) => (trash, Done::Deleted, Vec::new(), Vec::new()),
+            None => return Ok(Done::NoTrash),
+        },
+        Act::Move(to) | Act::Copy(to) => match own_mailbox(app, account, to).await? {
+            Some(t) if t.id != mailbox.id => {
+                (t, if matches!(act, Act::Move(_)) { Done::Moved } else { Done::Copied }, Vec::new(), Vec::new())
+            }
+            _ => return Ok(Done::NoTarget),
+        },
+        Act::Junk => {
+            let junk = super::drafts::special_folder(app, account, SpecialUse::Junk).await?;
+            if junk.id == mailbox.id {
+                keywords(app, account, mailbox.id, uids, FlagOp::Add, &junk_words()).await?;
+                return Ok(Done::Junked);
+            }
+            (junk, Done::Junked, junk_words(), not_junk_words())
+        }
+        Act::NotJunk => {
+            let inbox = store.mailbox_by_special_use(account.id, SpecialUse::Inbox).await?.ok_or("no inbox")?;
+            if inbox.id == mailbox.id {
+                keywords(app, account, mailbox.id, uids, FlagOp::Add, &not_junk_words()).await?;
+                keywords(app, account, mailbox.id, uids, FlagOp::Remove, &junk_words()).await?;
+                return Ok(Done::NotJunked);
+            }
+            (inbox, Done::NotJunked, not_junk_words(), junk_words())
+        }
+        _ => return Ok(Done::NoTarget),
+    };
+    if done == Done::Copied {
+        app.ms.copy(account.id, mailbox.id, uids, target.id).await?;
+        return Ok(done);
+    }
+    // Keywords first, so the copies carry them.
+    keywords(app, account, mailbox.id, uids, FlagOp::Remove, &remove).await?;
+    keywords(app, account, mailbox.id, uids, FlagOp::Add, &add).await?;
+    let moved = move_messages(app, account, mailbox.id, uids, target.id).await?;
+    let undo = Undo::Moved { from: mailbox.id, to: target.id, uids: moved, drop_keywords: add, add_keywords: remove };
+    undo::record(v, account.id, undo);
+    Ok(done)
+}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ActionForm {
     #[serde(default)]
     pub csrf: String,
-    /// `lu`, `non-lu`, `suivre`, `ne-plus-suivre`, `supprimer`, `deplacer`.
+    /// `lu`, `non-lu`, `suivre`, `ne-plus-suivre`, `supprimer`, `deplacer`,
+    /// `copier`, `indesirable`, `pas-indesirable`.
     #[serde(default)]
     pub action: String,
-    /// The target folder of `deplacer`.
+    /// The target folder of `deplacer` and `copier`.
     pub dossier: Option<i64>,
 }
 
-/// `POST /courrier/<mailbox>/<uid>`.
+/// `POST /courrier/<mailbox>/<uid>`: an action from the reading page.
 pub async fn act(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<Peer>,
@@ -49,76 +236,80 @@ pub async fn act(
         Ok(None) => return not_found(&app, &mut v),
         Err(e) => return fail(&app, &mut v, &e),
     };
-    let store = app.ms.store();
-    let row = match store.message_by_uid(mailbox.id, uid).await {
+    let row = match app.ms.store().message_by_uid(mailbox.id, uid).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(&app, &mut v),
         Err(e) => return fail(&app, &mut v, &e),
     };
-    let here = format!("/courrier/{}/{}", mailbox.id, uid);
+    let here = format!("/courrier/{}/{}", mailbox.id, row.uid);
     let list = format!("/courrier/{}", mailbox.id);
-    // Added or removed in the store's transaction, never written back from
-    // what was read here: a concurrent IMAP STORE is not undone.
-    let flags = match form.action.as_str() {
-        "lu" => Some((FlagOp::Add, Flag::Seen, here.clone())),
-        // Back to the list: showing the message again would mark it read.
-        "non-lu" => Some((FlagOp::Remove, Flag::Seen, format!("{list}?info=marked"))),
-        "suivre" => Some((FlagOp::Add, Flag::Flagged, here.clone())),
-        "ne-plus-suivre" => Some((FlagOp::Remove, Flag::Flagged, here.clone())),
-        _ => None,
-    };
-    if let Some((op, flag, to)) = flags {
-        if let Err(e) = app.ms.update_flags(account.id, mailbox.id, &[row.uid], op, flag.bit(), &[], None).await {
-            return fail(&app, &mut v, &e);
-        }
-        return redirect(&v, &to);
-    }
-    let (target, info) = match form.action.as_str() {
-        "supprimer" => match store.mailbox_by_special_use(account.id, SpecialUse::Trash).await {
-            Ok(Some(trash)) if trash.id == mailbox.id => {
-                // Already in the Corbeille: deleted for good.
-                if let Err(e) = app.ms.expunge(account.id, mailbox.id, &[uid]).await {
-                    return fail(&app, &mut v, &e);
-                }
-                return redirect(&v, &format!("{list}?info=destroyed"));
+    let Some(act) = Act::parse(&form.action, form.dossier) else { return redirect(&v, &here) };
+    match perform(&app, &v, &account, &mailbox, &[row.uid], act).await {
+        Ok(Done::NoTarget) if matches!(act, Act::Move(_) | Act::Copy(_)) => {
+            if form.dossier == Some(mailbox.id) {
+                redirect(&v, &here)
+            } else {
+                not_found(&app, &mut v)
             }
-            Ok(Some(trash)) => (trash, "deleted"),
-            Ok(None) => return redirect(&v, &format!("{list}?info=notrash")),
-            Err(e) => return fail(&app, &mut v, &e),
-        },
-        "deplacer" => match own_mailbox(&app, &account, form.dossier.unwrap_or(0)).await {
-            Ok(Some(to)) if to.id != mailbox.id => (to, "moved"),
-            Ok(Some(_)) => return redirect(&v, &here),
-            Ok(None) => return not_found(&app, &mut v),
-            Err(e) => return fail(&app, &mut v, &e),
-        },
-        _ => return redirect(&v, &here),
+        }
+        // Back to the list: showing the message again would mark it read.
+        Ok(Done::Flags) if act == Act::Unread => redirect(&v, &format!("{list}?info=marked")),
+        Ok(Done::Flags) => redirect(&v, &here),
+        Ok(done) => redirect(&v, &format!("{list}?info={}", done.info())),
+        Err(e) => fail(&app, &mut v, &e),
+    }
+}
+
+/// `POST /courrier/<mailbox>/lot`: an action on the messages ticked in the
+/// list (`uid` repeated).
+pub async fn bulk(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Path(mailbox): Path<i64>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    if let Err(e) = app.ms.copy(account.id, mailbox.id, &[uid], target.id).await {
-        return fail(&app, &mut v, &e);
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    if !v.csrf_ok(&app, field("csrf")) {
+        return csrf_refused(&app, &mut v);
     }
-    if let Err(e) = app.ms.expunge(account.id, mailbox.id, &[uid]).await {
-        return fail(&app, &mut v, &e);
+    let mailbox = match own_mailbox(&app, &account, mailbox).await {
+        Ok(Some(m)) => m,
+        Ok(None) => return not_found(&app, &mut v),
+        Err(e) => return fail(&app, &mut v, &e),
+    };
+    let list = format!("/courrier/{}", mailbox.id);
+    let mut uids: Vec<i64> =
+        fields.iter().filter(|(k, _)| k == "uid").filter_map(|(_, v)| v.parse().ok()).take(MAX_SELECTED).collect();
+    uids.sort_unstable();
+    uids.dedup();
+    if uids.is_empty() {
+        return redirect(&v, &format!("{list}?info=noselection"));
     }
-    redirect(&v, &format!("{list}?info={info}"))
+    let dossier = field("dossier").parse().ok();
+    let Some(act) = Act::parse(field("action"), dossier) else { return redirect(&v, &list) };
+    match perform(&app, &v, &account, &mailbox, &uids, act).await {
+        Ok(done) => redirect(&v, &format!("{list}?info={}", done.info())),
+        Err(e) => fail(&app, &mut v, &e),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct FolderForm {
+pub struct CsrfForm {
     #[serde(default)]
     pub csrf: String,
-    #[serde(default)]
-    pub nom: String,
-    /// The folder the form was shown in, to go back to on error.
-    pub depuis: Option<i64>,
 }
 
-/// `POST /courrier/dossiers`: a new top-level folder.
-pub async fn create_folder(
+/// `POST /courrier/annuler`: reverses the session's last action.
+pub async fn undo_last(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
-    Form(form): Form<FolderForm>,
+    Form(form): Form<CsrfForm>,
 ) -> Response {
     let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
         Ok(x) => x,
@@ -127,14 +318,47 @@ pub async fn create_folder(
     if !v.csrf_ok(&app, &form.csrf) {
         return csrf_refused(&app, &mut v);
     }
-    let back = form.depuis.map_or_else(|| "/courrier".to_owned(), |id| format!("/courrier/{id}"));
-    let m = M(v.lang);
-    let Some(name) = valid_new_name(&form.nom) else {
-        return super::error_page(&app, &mut v, m.get("mail.err.foldername"), &back);
-    };
-    match app.ms.store().create_mailbox(account.id, name, None).await {
-        Ok(created) => redirect(&v, &format!("/courrier/{}?info=created", created.id)),
-        Err(store::Error::Conflict(_)) => super::error_page(&app, &mut v, m.get("mail.err.folderexists"), &back),
+    let Some(undo) = undo::take(&v, account.id) else { return redirect(&v, "/courrier?info=nothingtoundo") };
+    match reverse(&app, &account, undo).await {
+        Ok(Some(folder)) => redirect(&v, &format!("/courrier/{folder}?info=undone")),
+        Ok(None) => redirect(&v, "/courrier?info=nothingtoundo"),
         Err(e) => fail(&app, &mut v, &e),
+    }
+}
+
+/// Applies the reverse of `undo`; the folder to show afterwards.
+async fn reverse(app: &App, account: &Account, undo: Undo) -> Result<Option<i64>, Failure> {
+    match undo {
+        Undo::Flags { mailbox, uids, added, flags, keywords } => {
+            let Some(mb) = own_mailbox(app, account, mailbox).await? else { return Ok(None) };
+            if !uids.is_empty() {
+                app.ms.update_flags(account.id, mb.id, &uids, Undo::reverse_op(added), flags, &keywords, None).await?;
+            }
+            Ok(Some(mb.id))
+        }
+        Undo::Moved { from, to, uids, drop_keywords, add_keywords } => {
+            let (Some(from), Some(to)) = (own_mailbox(app, account, from).await?, own_mailbox(app, account, to).await?)
+            else {
+                return Ok(None);
+            };
+            let back = move_messages(app, account, to.id, &uids, from.id).await?;
+            keywords(app, account, from.id, &back, FlagOp::Remove, &drop_keywords).await?;
+            keywords(app, account, from.id, &back, FlagOp::Add, &add_keywords).await?;
+            Ok(Some(from.id))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_parse() {
+        assert_eq!(Act::parse("deplacer", Some(4)), Some(Act::Move(4)));
+        assert_eq!(Act::parse("deplacer", None), None);
+        assert_eq!(Act::parse("indesirable", None), Some(Act::Junk));
+        assert_eq!(Act::parse("n'importe", None), None);
+        assert_eq!(Done::NotJunked.info(), "notjunked");
     }
 }

@@ -1,10 +1,13 @@
-//! Writing: a new message or a reply, plain text, with attachments, sent
-//! through the submission pipeline ([`super::Outbox`]) and kept in the
-//! Envoyés folder.
+//! Writing: a new message, a reply, a forward or a reopened draft, in plain
+//! text (the default) or with simple formatting, with attachments uploaded
+//! or kept from the message forwarded, sent through the submission pipeline
+//! ([`super::Outbox`]) from one of the user's identities and kept in Envoyés.
 //!
 //! Recipients are checked before anything is built: an address that does
 //! not parse, or a local address that does not exist, gets a clear French
-//! error and the form comes back filled in.
+//! error and the form comes back filled in. The sender is checked here
+//! (an identity of this account whose address is still its own or an
+//! alias) and again by the pipeline.
 
 use std::sync::Arc;
 
@@ -12,15 +15,16 @@ use askama::Template;
 use axum::extract::{ConnectInfo, Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use mail_parser::MessageParser;
 use mailstore::{DeliveryTarget, RecipientStatus};
 use model::{Address, Flag, SpecialUse};
 use serde::Deserialize;
 use store::{Account, FlagOp};
 
+use super::compose_form::{Posted, Upload, read_form};
 use super::folders::{FolderView, sidebar};
-use super::sanitize::clean_filename;
-use super::{M, MAX_UPLOAD, SendRefusal, common, full_date, own_mailbox, signed_in};
+use super::identities::{self, Sender};
+use super::mime::{self, Attach, Content, clean_compose_html, html_to_text};
+use super::{M, MAX_UPLOAD, SendRefusal, common, own_mailbox, signed_in};
 use crate::App;
 use crate::pages::{Common, LangQuery, csrf_refused, fail, redirect, render};
 use crate::server::Peer;
@@ -42,6 +46,28 @@ pub struct Draft {
     pub references: String,
     /// The message replied to, as `mailbox:uid`, marked answered once sent.
     pub origin: String,
+    /// The saved draft this form replaces (`mailbox:uid`), deleted once
+    /// a newer version is saved or the message is sent.
+    pub brouillon: String,
+    /// A message (`mailbox:uid`) whose attachments numbered in `garder` go along.
+    pub source: String,
+    pub garder: Vec<usize>,
+    /// A message (`mailbox:uid`) attached whole (forward as attachment).
+    pub joindre: String,
+    /// The identity chosen (its id), empty for the default.
+    pub de: String,
+    /// The rich text (client HTML, cleaned before any use) and whether the
+    /// "Mise en forme" mode was on when posted.
+    pub html: String,
+    pub riche: bool,
+}
+
+/// An attachment of `source` offered to keep.
+pub struct KeptView {
+    pub n: usize,
+    pub name: String,
+    pub size: String,
+    pub checked: bool,
 }
 
 #[derive(Template)]
@@ -53,19 +79,28 @@ struct ComposePage {
     heading: String,
     d: Draft,
     refiles: bool,
+    kept: Vec<KeptView>,
+    joined: Option<String>,
+    identities: Vec<identities::Choice>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ComposeQuery {
     pub lang: Option<String>,
-    /// Reply to the message `uid` of folder `dossier`.
+    /// Reply to (or forward) the message `uid` of folder `dossier`.
     pub dossier: Option<i64>,
     pub uid: Option<i64>,
     /// `1`: reply to all (the other recipients in copy).
     pub tous: Option<String>,
+    /// `1`: forward inline; `pj`: forward as an attachment.
+    pub transferer: Option<String>,
+    /// Reopen this draft (`mailbox:uid`).
+    pub brouillon: Option<String>,
+    /// `brouillon`: say the draft was saved.
+    pub info: Option<String>,
 }
 
-/// `/courrier/ecrire`: an empty form, or a reply when `dossier` and `uid` are given.
+/// `/courrier/ecrire`: an empty form, a reply, a forward or a draft.
 pub async fn page(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<Peer>,
@@ -77,178 +112,98 @@ pub async fn page(
         Err(r) => return r,
     };
     let m = M(v.lang);
-    let mut draft = Draft::default();
-    if let (Some(mailbox), Some(uid)) = (q.dossier, q.uid) {
-        let all = q.tous.as_deref() == Some("1");
-        match reply_draft(&app, &account, mailbox, uid, all, m).await {
-            Ok(Some(d)) => draft = d,
-            Ok(None) => return super::not_found(&app, &mut v),
-            Err(e) => return fail(&app, &mut v, &e),
+    let sender = match identities::default_identity(&app, &account).await {
+        Ok(s) => s,
+        Err(e) => return fail(&app, &mut v, &e),
+    };
+    let signature = mime::signature_block(&sender.signature);
+    let prepared = if let Some(r) = q.brouillon.as_deref() {
+        super::prefill::reopen(&app, &account, r).await
+    } else if let (Some(mailbox), Some(uid)) = (q.dossier, q.uid) {
+        match q.transferer.as_deref() {
+            Some(how) => super::prefill::forward(&app, &account, mailbox, uid, how == "pj", &signature, m).await,
+            None => {
+                let all = q.tous.as_deref() == Some("1");
+                super::prefill::reply(&app, &account, mailbox, uid, all, &signature, m).await
+            }
         }
-    }
-    show(&app, &mut v, &account, draft, None, false).await
+    } else {
+        Ok(Some(Draft {
+            body: if signature.is_empty() { String::new() } else { format!("\n\n{signature}") },
+            ..Draft::default()
+        }))
+    };
+    let draft = match prepared {
+        Ok(Some(d)) => d,
+        Ok(None) => return super::not_found(&app, &mut v),
+        Err(e) => return fail(&app, &mut v, &e),
+    };
+    let info = (q.info.as_deref() == Some("brouillon")).then(|| m.get("mail.draft.saved").to_owned());
+    show(&app, &mut v, &account, draft, None, false, info).await
 }
 
-async fn show(
+pub async fn show(
     app: &App,
     v: &mut Visitor,
     account: &Account,
     d: Draft,
     error: Option<String>,
     refiles: bool,
+    info: Option<String>,
 ) -> Response {
     let m = M(v.lang);
     let folders = match sidebar(app, account, None, m).await {
         Ok(f) => f,
         Err(e) => return fail(app, v, &e),
     };
-    let heading = m.get(if d.origin.is_empty() { "mail.compose.title" } else { "mail.reply.title" }).to_owned();
+    let mut kept = Vec::new();
+    if let Ok(Some((_, _, raw))) = load_ref(app, account, &d.source).await {
+        for (n, (name, _, size)) in mime::list_attachments(&raw).into_iter().enumerate() {
+            let size = super::read::human_size(size, m);
+            kept.push(KeptView { n, name, size, checked: d.garder.contains(&n) });
+        }
+    }
+    let mut joined = None;
+    if let Ok(Some((_, _, raw))) = load_ref(app, account, &d.joindre).await {
+        joined = Some(mime::whole_message(&raw).name);
+    }
+    let identities = match identities::choices(app, account, &d.de).await {
+        Ok(list) => list,
+        Err(e) => return fail(app, v, &e),
+    };
+    let key = if !d.brouillon.is_empty() {
+        "mail.draft.title"
+    } else if d.origin.is_empty() {
+        "mail.compose.title"
+    } else {
+        "mail.reply.title"
+    };
+    let heading = m.get(key).to_owned();
     let mut c = common(app, v, &heading);
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     c.error = error;
-    let page = ComposePage { c, m, folders, heading, d, refiles };
+    c.info = info;
+    let page = ComposePage { c, m, folders, heading, d, refiles, kept, joined, identities };
     render(v, status, &page)
 }
 
-/// The form of a reply to the message `uid` of `mailbox`.
-async fn reply_draft(
+/// `mailbox:uid` as numbers.
+pub fn parse_ref(s: &str) -> Option<(i64, i64)> {
+    let (mb, uid) = s.trim().split_once(':')?;
+    Some((mb.parse().ok()?, uid.parse().ok()?))
+}
+
+/// The message a `mailbox:uid` reference names, when it is the account's.
+pub async fn load_ref(
     app: &App,
     account: &Account,
-    mailbox: i64,
-    uid: i64,
-    all: bool,
-    m: M,
-) -> Result<Option<Draft>, Box<dyn std::error::Error + Send + Sync>> {
+    r: &str,
+) -> Result<Option<(store::Mailbox, store::MessageRow, Vec<u8>)>, Box<dyn std::error::Error + Send + Sync>> {
+    let Some((mailbox, uid)) = parse_ref(r) else { return Ok(None) };
     let Some(mb) = own_mailbox(app, account, mailbox).await? else { return Ok(None) };
     let Some(row) = app.ms.store().message_by_uid(mb.id, uid).await? else { return Ok(None) };
     let raw = app.ms.blobs().get(&row.blob_hash).await?;
-    let Some(msg) = MessageParser::default().parse(&raw) else { return Ok(None) };
-    let author = msg.reply_to().or(msg.from()).and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("");
-    let from_line = msg
-        .from()
-        .and_then(|a| a.first())
-        .map(|a| a.name().or(a.address()).unwrap_or("").to_owned())
-        .unwrap_or_default();
-    let subject = msg.subject().unwrap_or("").trim();
-    let subject =
-        if subject.to_ascii_lowercase().starts_with("re:") { subject.to_owned() } else { format!("Re: {subject}") };
-    let original = msg
-        .text_part(0)
-        .filter(|p| !p.is_text_html())
-        .and_then(|p| p.text_contents().map(str::to_owned))
-        .or_else(|| msg.body_text(0).map(|t| t.into_owned()))
-        .unwrap_or_default();
-    let date = msg.date().map(|d| d.to_timestamp()).unwrap_or(row.internal_date);
-    let mut body = format!("\n\n{} {from_line} {}\n", full_date(date), m.get("mail.wrote"));
-    for line in original.lines().take(2000) {
-        body.push_str("> ");
-        body.push_str(line);
-        body.push('\n');
-    }
-    let message_id = msg.message_id().unwrap_or("").to_owned();
-    let mut references: Vec<String> =
-        msg.references().as_text_list().map(|l| l.iter().map(|s| s.to_string()).collect()).unwrap_or_default();
-    if references.is_empty()
-        && let Some(single) = msg.references().as_text()
-    {
-        references.push(single.to_owned());
-    }
-    if !message_id.is_empty() {
-        references.push(message_id.clone());
-    }
-    let mut cc = Vec::new();
-    if all {
-        let me = account.address.to_string();
-        for a in msg.to().into_iter().chain(msg.cc()).flat_map(|l| l.iter()) {
-            let Some(x) = a.address().map(|x| x.trim().to_ascii_lowercase()) else { continue };
-            if x != me && !x.eq_ignore_ascii_case(author) && !cc.contains(&x) {
-                cc.push(x);
-            }
-        }
-    }
-    Ok(Some(Draft {
-        to: author.to_owned(),
-        cc: cc.join(", "),
-        subject,
-        body,
-        in_reply_to: message_id,
-        references: references.join(" "),
-        origin: format!("{}:{}", mb.id, row.uid),
-    }))
-}
-
-/// One uploaded file.
-struct Upload {
-    name: String,
-    content_type: String,
-    bytes: Vec<u8>,
-}
-
-/// Reads the multipart form; `Err` is a text key of the error.
-async fn read_form(mut mp: Multipart) -> Result<(String, Draft, Vec<Upload>), &'static str> {
-    let (mut csrf, mut d, mut files, mut total) = (String::new(), Draft::default(), Vec::new(), 0usize);
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                tracing::info!(error = %e, "compose form unreadable");
-                return Err(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    "mail.err.toobig"
-                } else {
-                    "mail.err.form"
-                });
-            }
-        };
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "pj" {
-            let file_name = field.file_name().unwrap_or("").to_owned();
-            let content_type = field.content_type().unwrap_or("application/octet-stream").to_owned();
-            let bytes = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "mail.err.toobig" } else { "mail.err.form" }
-            })?;
-            if file_name.is_empty() && bytes.is_empty() {
-                continue; // no file chosen
-            }
-            total += bytes.len();
-            if total > MAX_UPLOAD {
-                return Err("mail.err.toobig");
-            }
-            files.push(Upload {
-                name: clean_filename(&file_name),
-                content_type: clean_type(&content_type),
-                bytes: bytes.to_vec(),
-            });
-            continue;
-        }
-        let text = field.text().await.map_err(|_| "mail.err.form")?;
-        total += text.len();
-        if total > MAX_UPLOAD {
-            return Err("mail.err.toobig");
-        }
-        match name.as_str() {
-            "csrf" => csrf = text,
-            "to" => d.to = text,
-            "cc" => d.cc = text,
-            "subject" => d.subject = text,
-            "body" => d.body = text,
-            "in_reply_to" => d.in_reply_to = text,
-            "references" => d.references = text,
-            "origin" => d.origin = text,
-            _ => {}
-        }
-    }
-    Ok((csrf, d, files))
-}
-
-/// A declared content type if it looks like one, else octet-stream.
-fn clean_type(t: &str) -> String {
-    let t = t.trim().to_ascii_lowercase();
-    let ok = t.len() <= 100
-        && t.split_once('/').is_some_and(|(a, b)| {
-            !a.is_empty() && !b.is_empty() && t.bytes().all(|c| c.is_ascii_alphanumeric() || b"/.+-".contains(&c))
-        });
-    if ok { t } else { "application/octet-stream".to_owned() }
+    Ok(Some((mb, row, raw)))
 }
 
 /// Splits a recipients field ("a@x.fr, Nom <b@y.fr>; c@z.fr") into addresses;
@@ -273,7 +228,7 @@ pub fn parse_recipients(field: &str) -> Result<Vec<Address>, String> {
 }
 
 /// Strips what could break a header line out of a user-typed value.
-fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned()
 }
 
@@ -286,7 +241,42 @@ fn message_ids(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// `POST /courrier/envoyer`.
+/// The text and cleaned HTML to send: the HTML only in rich text mode,
+/// cleaned whatever the client did, and the text derived from it.
+pub fn texts(d: &Draft) -> (String, Option<String>) {
+    if d.riche && !d.html.trim().is_empty() {
+        let html = clean_compose_html(&d.html);
+        (html_to_text(&html), Some(html))
+    } else {
+        (d.body.replace("\r\n", "\n"), None)
+    }
+}
+
+/// Uploads, kept attachments and the message forwarded whole; `Err` is a
+/// text key.
+pub async fn gather(app: &App, account: &Account, d: &Draft, files: Vec<Upload>) -> Result<Vec<Attach>, &'static str> {
+    let mut out: Vec<Attach> = Vec::new();
+    if !d.garder.is_empty()
+        && let Ok(Some((_, _, raw))) = load_ref(app, account, &d.source).await
+    {
+        out.extend(mime::kept_attachments(&raw, &d.garder));
+    }
+    if let Ok(Some((_, _, raw))) = load_ref(app, account, &d.joindre).await {
+        out.push(mime::whole_message(&raw));
+    }
+    out.extend(files.into_iter().map(|f| Attach {
+        name: f.name,
+        content_type: f.content_type,
+        bytes: f.bytes,
+        message: false,
+    }));
+    if out.iter().map(|a| a.bytes.len()).sum::<usize>() > MAX_UPLOAD {
+        return Err("mail.err.toobig");
+    }
+    Ok(out)
+}
+
+/// `POST /courrier/envoyer`: sends, or saves the draft (`action=brouillon`).
 pub async fn send(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<Peer>,
@@ -298,14 +288,19 @@ pub async fn send(
         Err(r) => return r,
     };
     let m = M(v.lang);
-    let (csrf, mut d, files) = match read_form(mp).await {
+    let Posted { csrf, mut d, files, action, auto } = match read_form(mp).await {
         Ok(x) => x,
-        Err(key) => return show(&app, &mut v, &account, Draft::default(), Some(m.get(key).to_owned()), false).await,
+        Err(key) => {
+            return show(&app, &mut v, &account, Draft::default(), Some(m.get(key).to_owned()), false, None).await;
+        }
     };
     if !v.csrf_ok(&app, &csrf) {
         return csrf_refused(&app, &mut v);
     }
     d.subject = one_line(&d.subject);
+    if action == "brouillon" {
+        return super::drafts::save(&app, &mut v, &account, d, files, auto).await;
+    }
     let refiles = !files.is_empty();
     let to = parse_recipients(&d.to);
     let cc = parse_recipients(&d.cc);
@@ -313,35 +308,49 @@ pub async fn send(
         (Ok(to), Ok(cc)) => (to, cc),
         (Err(bad), _) | (_, Err(bad)) => {
             let text = format!("{} « {bad} »", m.get("mail.err.invalid"));
-            return show(&app, &mut v, &account, d, Some(text), refiles).await;
+            return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
         }
     };
     let mut recipients: Vec<Address> = to.iter().chain(cc.iter()).cloned().collect();
     recipients.sort_by_key(|a| a.to_string());
     recipients.dedup();
     if recipients.is_empty() {
-        return show(&app, &mut v, &account, d, Some(m.get("mail.err.norecipient").to_owned()), refiles).await;
+        return show(&app, &mut v, &account, d, Some(m.get("mail.err.norecipient").to_owned()), refiles, None).await;
     }
     if recipients.len() > MAX_RECIPIENTS {
         let text = format!("{} ({MAX_RECIPIENTS} max.)", m.get("mail.err.limit"));
-        return show(&app, &mut v, &account, d, Some(text), refiles).await;
+        return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
     }
     for r in &recipients {
         match app.ms.check_recipient(r, None).await {
             Ok(RecipientStatus::Unknown) => {
                 let text = format!("{} {r}", m.get("mail.err.unknown"));
-                return show(&app, &mut v, &account, d, Some(text), refiles).await;
+                return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
             }
             Ok(_) => {}
             Err(e) => return fail(&app, &mut v, &e),
         }
     }
-    let raw = match build(&account, &d, &to, &cc, &files) {
+    let sender = match identities::sender(&app, &account, &d.de).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(address)) => {
+            let text = format!("{} {address}", m.get("mail.err.forged"));
+            return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
+        }
+        Err(e) => return fail(&app, &mut v, &e),
+    };
+    let attachments = match gather(&app, &account, &d, files).await {
+        Ok(a) => a,
+        Err(key) => return show(&app, &mut v, &account, d, Some(m.get(key).to_owned()), false, None).await,
+    };
+    let (text, html) = texts(&d);
+    let content = Content { text: &text, html: html.as_deref(), attachments: &attachments };
+    let raw = match build(&sender, &d, Some((&to, &cc)), &content) {
         Ok(r) => r,
         Err(e) => return fail(&app, &mut v, &e),
     };
     let Some(outbox) = app.outbox.as_ref() else {
-        return show(&app, &mut v, &account, d, Some(m.get("mail.err.temporary").to_owned()), refiles).await;
+        return show(&app, &mut v, &account, d, Some(m.get("mail.err.temporary").to_owned()), refiles, None).await;
     };
     if let Err(refusal) = outbox.send(&account, &recipients, raw.clone()).await {
         let text = match refusal {
@@ -351,7 +360,7 @@ pub async fn send(
             SendRefusal::Temporary => m.get("mail.err.temporary").to_owned(),
             SendRefusal::Permanent(why) => format!("{} {why}", m.get("mail.err.refused")),
         };
-        return show(&app, &mut v, &account, d, Some(text), refiles).await;
+        return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
     }
     let info = match keep_sent(&app, &account, &raw).await {
         Ok(()) => "sent",
@@ -361,24 +370,42 @@ pub async fn send(
         }
     };
     mark_answered(&app, &account, &d.origin).await;
+    super::drafts::discard(&app, &account, &d.brouillon).await;
     redirect(&v, &format!("/courrier?info={info}"))
 }
 
-/// The message as sent: From the account, a fresh Message-ID of its domain.
-fn build(account: &Account, d: &Draft, to: &[Address], cc: &[Address], files: &[Upload]) -> std::io::Result<Vec<u8>> {
+/// The message as sent (`recipients` given: parsed To and Cc) or as a
+/// draft (the fields kept as typed, with the message replied to): From the
+/// identity, a fresh Message-ID of its domain.
+pub fn build(
+    sender: &Sender,
+    d: &Draft,
+    recipients: Option<(&[Address], &[Address])>,
+    content: &Content<'_>,
+) -> std::io::Result<Vec<u8>> {
     let now = crate::session::unix_now();
-    let domain = account.address.domain().as_str().to_owned();
+    let domain = sender.address.rsplit_once('@').map_or("localhost", |(_, d)| d).to_owned();
     let id = format!("{:x}.{:016x}@{domain}", now, rand::random::<u64>());
     let addr = |a: &Address| a.to_string();
     let mut b = mail_builder::MessageBuilder::new()
-        .from((account.display_name.clone(), account.address.to_string()))
-        .to(to.iter().map(addr).collect::<Vec<String>>())
+        .from((sender.name.clone(), sender.address.clone()))
         .subject(d.subject.clone())
         .message_id(id)
-        .date(now)
-        .text_body(d.body.replace("\r\n", "\n"));
-    if !cc.is_empty() {
-        b = b.cc(cc.iter().map(addr).collect::<Vec<String>>());
+        .date(now);
+    match recipients {
+        Some((to, cc)) => {
+            b = b.to(to.iter().map(addr).collect::<Vec<String>>());
+            if !cc.is_empty() {
+                b = b.cc(cc.iter().map(addr).collect::<Vec<String>>());
+            }
+        }
+        None => {
+            for (name, value) in [("To", &d.to), ("Cc", &d.cc), ("X-Ardoise-Origine", &d.origin)] {
+                if !value.trim().is_empty() {
+                    b = b.header(name, mime::raw_header(value));
+                }
+            }
+        }
     }
     let in_reply_to = message_ids(&d.in_reply_to);
     if let Some(first) = in_reply_to.first() {
@@ -388,10 +415,7 @@ fn build(account: &Account, d: &Draft, to: &[Address], cc: &[Address], files: &[
     if !references.is_empty() {
         b = b.references(references);
     }
-    for f in files {
-        b = b.attachment(f.content_type.clone(), f.name.clone(), f.bytes.clone());
-    }
-    b.write_to_vec()
+    b.body(mime::body(content)).write_to_vec()
 }
 
 /// A copy in Envoyés, already read.
@@ -410,8 +434,7 @@ async fn keep_sent(app: &App, account: &Account, raw: &[u8]) -> Result<(), mails
 
 /// Marks the message replied to as answered (best effort).
 async fn mark_answered(app: &App, account: &Account, origin: &str) {
-    let Some((mb, uid)) = origin.split_once(':') else { return };
-    let (Ok(mb), Ok(uid)) = (mb.parse::<i64>(), uid.parse::<i64>()) else { return };
+    let Some((mb, uid)) = parse_ref(origin) else { return };
     let Ok(Some(mailbox)) = own_mailbox(app, account, mb).await else { return };
     let answered = Flag::Answered.bit();
     if let Err(e) = app.ms.update_flags(account.id, mailbox.id, &[uid], FlagOp::Add, answered, &[], None).await {
@@ -438,7 +461,28 @@ mod tests {
     fn header_values_stay_on_one_line() {
         assert_eq!(one_line("Objet\r\nBcc: x@y.fr"), "ObjetBcc: x@y.fr");
         assert_eq!(message_ids("<a@b> c@d\r\nX: y <e f>"), ["a@b", "c@d"]);
-        assert_eq!(clean_type("image/PNG"), "image/png");
-        assert_eq!(clean_type("text/html\r\nX: y"), "application/octet-stream");
+        assert_eq!(parse_ref(" 12:34 "), Some((12, 34)));
+        assert_eq!(parse_ref("12"), None);
+    }
+
+    #[test]
+    fn rich_text_is_cleaned_and_drafts_keep_typed_fields() {
+        let d = Draft {
+            to: "Paul <paul@x.fr>, pas encore\r\nBcc: x@y.fr".into(),
+            subject: "Essai".into(),
+            body: "ignoré".into(),
+            html: "<b>gras</b><script>alert(1)</script>".into(),
+            riche: true,
+            origin: "3:7".into(),
+            ..Draft::default()
+        };
+        let (text, html) = texts(&d);
+        assert_eq!((text.as_str(), html.as_deref()), ("gras", Some("<b>gras</b>")));
+        let sender = Sender { name: "Claire".into(), address: "claire@x.fr".into(), signature: String::new() };
+        let content = Content { text: &text, html: html.as_deref(), attachments: &[] };
+        let raw = String::from_utf8(build(&sender, &d, None, &content).unwrap()).unwrap();
+        assert!(raw.contains("To: Paul <paul@x.fr>, pas encoreBcc: x@y.fr\r\n"), "{raw}");
+        assert!(raw.contains("X-Ardoise-Origine: 3:7\r\n") && !raw.contains("script"));
+        assert!(!raw.contains("\nBcc:"));
     }
 }

@@ -14,6 +14,10 @@ use crate::i18n::Lang;
 pub struct FolderView {
     pub id: i64,
     pub name: String,
+    /// The full path (`Projets/2026`), for menus where levels matter.
+    pub path: String,
+    /// A special-use folder: never renamed or deleted from the webmail.
+    pub special: bool,
     pub unread: i64,
     pub current: bool,
     /// Nesting level (0 for top-level folders).
@@ -56,7 +60,8 @@ pub fn display_name(m: &Mailbox, t: M) -> String {
 
 /// Orders an account's mailboxes for display.
 pub fn sorted(mut boxes: Vec<Mailbox>) -> Vec<Mailbox> {
-    boxes.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name)));
+    // Level by level, so that a folder's children come right after it.
+    boxes.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.split('/').cmp(b.name.split('/'))));
     boxes
 }
 
@@ -75,6 +80,8 @@ pub async fn sidebar(
         out.push(FolderView {
             id: m.id,
             name: display_name(&m, t),
+            path: if m.special_use.is_some() { display_name(&m, t) } else { m.name.clone() },
+            special: m.special_use.is_some() || m.name == "INBOX",
             unread,
             current: current == Some(m.id),
             depth: m.name.matches('/').count(),
@@ -84,7 +91,7 @@ pub async fn sidebar(
 }
 
 /// Checks a new folder's name: 1 to 100 characters, no control characters,
-/// no `/` (sub-folders come later) and no IMAP wildcards.
+/// no `/` (a sub-folder is made by choosing its parent) and no IMAP wildcards.
 pub fn valid_new_name(name: &str) -> Option<&str> {
     let name = name.trim();
     let ok = !name.is_empty()
@@ -105,5 +112,27 @@ mod tests {
         for bad in ["", "   ", "a/b", "x%", "inbox", "a\u{7}b", &"x".repeat(101)] {
             assert_eq!(valid_new_name(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn children_follow_their_parent() {
+        let mk = |name: &str| Mailbox {
+            id: 0,
+            account_id: 1,
+            parent_id: None,
+            name: name.into(),
+            special_use: None,
+            uid_validity: 1,
+            uid_next: 1,
+            highest_modseq: 0,
+            subscribed: true,
+            created_at: 0,
+        };
+        let names: Vec<String> =
+            sorted(vec![mk("Projets 2026"), mk("Projets/Sorties"), mk("Projets"), mk("Archives perso")])
+                .into_iter()
+                .map(|m| m.name)
+                .collect();
+        assert_eq!(names, ["Archives perso", "Projets", "Projets/Sorties", "Projets 2026"]);
     }
 }

@@ -1,4 +1,11 @@
-//! The message list of a folder, newest first, and search in a folder.
+//! The message list of a folder, newest first, and search in a folder;
+//! sorting, conversations and the selection form of bulk actions.
+//!
+//! Sorting by date is UID order in both directions (windows downward or
+//! upward). Sorting by sender, subject or size is one SQL sort of the
+//! folder's rows joined to their shared metadata, a page at a time
+//! ([`store::Store::sorted_uids`]); conversations group the rows of the
+//! page by thread.
 //!
 //! Pages are read by UID windows from the top: a window of a few dozen UIDs
 //! below the last one shown, widened when it comes back empty (expunged
@@ -19,6 +26,7 @@ use serde::Deserialize;
 use store::{Mailbox, MessageRow, Store};
 
 use super::folders::{FolderView, display_name, sidebar};
+use super::sorting::{Paged, Sort, by_conversation, sorted_page};
 use super::{M, common, not_found, own_mailbox, short_date, signed_in};
 use crate::App;
 use crate::pages::{Common, LangQuery, fail, render};
@@ -85,8 +93,36 @@ pub async fn newest(
     Ok(Window { rows: out, older: None })
 }
 
+/// Reads up to `size` messages of `mailbox` with a UID above `after`
+/// (all when `None`), oldest first, by UID windows like [`newest`].
+pub async fn oldest(store: &Store, mailbox: &Mailbox, after: Option<i64>, size: usize) -> Result<Window, store::Error> {
+    let last = mailbox.uid_next - 1;
+    let mut low = after.map_or(1, |a| a + 1).max(1);
+    let mut width = (size as i64).max(1) * 2;
+    let mut out: Vec<MessageRow> = Vec::with_capacity(size);
+    while low <= last {
+        let high = (low + width - 1).min(last);
+        let rows = store.messages_between(mailbox.id, low, high).await?;
+        let empty = rows.is_empty();
+        for r in rows {
+            if out.len() == size {
+                return Ok(Window { older: out.last().map(|r| r.uid), rows: out });
+            }
+            out.push(r);
+        }
+        low = high + 1;
+        if out.len() == size {
+            let more = if low <= last { out.last().map(|r| r.uid) } else { None };
+            return Ok(Window { rows: out, older: more });
+        }
+        width = if empty { width.saturating_mul(8) } else { (width * 2).min(MAX_WINDOW) };
+    }
+    Ok(Window { rows: out, older: None })
+}
+
 /// One line of the list.
 pub struct Row {
+    pub uid: i64,
     pub href: String,
     pub from: String,
     pub subject: String,
@@ -95,6 +131,8 @@ pub struct Row {
     pub unread: bool,
     pub flagged: bool,
     pub attachment: bool,
+    /// Messages of the page in this conversation (1 outside that view).
+    pub count: usize,
 }
 
 #[derive(Template)]
@@ -108,8 +146,17 @@ struct ListPage {
     rows: Vec<Row>,
     older: Option<String>,
     newest: Option<String>,
+    next_label: String,
+    first_label: String,
     query: String,
     searching: bool,
+    targets: Vec<FolderView>,
+    is_trash: bool,
+    is_special: bool,
+    undo: bool,
+    tri: &'static str,
+    descending: bool,
+    conversations: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,14 +164,54 @@ pub struct ListQuery {
     pub lang: Option<String>,
     /// Exclusive upper UID of the page.
     pub avant: Option<i64>,
+    /// Exclusive lower UID of the page (dates oldest first).
+    pub apres: Option<i64>,
+    /// Page number of the other sorts.
+    pub page: Option<usize>,
     /// Words to search.
     pub q: Option<String>,
     /// A message to show (a key among a fixed set, never text from the URL).
     pub info: Option<String>,
+    /// `date`, `expediteur`, `objet`, `taille`.
+    pub tri: Option<String>,
+    /// `asc` or `desc`.
+    pub ordre: Option<String>,
+    /// `conversations` groups the page by thread.
+    pub vue: Option<String>,
 }
 
 /// Messages the info keys of the query may show.
-const INFOS: &[&str] = &["sent", "moved", "deleted", "destroyed", "created", "marked", "notrash", "nosent"];
+const INFOS: &[&str] = &[
+    "sent",
+    "moved",
+    "deleted",
+    "destroyed",
+    "created",
+    "marked",
+    "notrash",
+    "nosent",
+    "changed",
+    "copied",
+    "junked",
+    "notjunked",
+    "notarget",
+    "noselection",
+    "undone",
+    "nothingtoundo",
+    "emptied",
+    "renamed",
+    "folderdeleted",
+];
+/// Those of [`INFOS`] that are errors.
+const ERRORS: &[&str] = &["notrash", "nosent", "notarget", "noselection", "nothingtoundo"];
+
+/// The text of an info key: `mail.<key>`, or `mail.err.<key>` for errors.
+fn info_text(m: M, key: &str) -> &'static str {
+    match m.get(&format!("mail.{key}")) {
+        "??" => m.get(&format!("mail.err.{key}")),
+        text => text,
+    }
+}
 
 /// `/courrier`: the Inbox.
 pub async fn inbox(
@@ -144,7 +231,7 @@ pub async fn inbox(
     }
 }
 
-/// `/courrier/<mailbox>`: any folder, with `?avant=` paging and `?q=` search.
+/// `/courrier/<mailbox>`: any folder, with paging, sorting and `?q=` search.
 pub async fn folder(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<Peer>,
@@ -172,6 +259,7 @@ async fn show(
 ) -> Response {
     let m = M(v.lang);
     let store = app.ms.store();
+    let sort = Sort::of(&q);
     let query = q.q.as_deref().unwrap_or("").trim().chars().take(200).collect::<String>();
     let mut error = None;
     let hits: Option<HashSet<BlobId>> = if query.is_empty() {
@@ -186,16 +274,25 @@ async fn show(
         }
     };
     let searching = hits.is_some();
-    let budget = if searching { SEARCH_BUDGET } else { usize::MAX };
-    let window = match newest(store, &mailbox, q.avant, PAGE, budget, |r| {
-        hits.as_ref().is_none_or(|h| h.contains(&r.blob_hash))
-    })
-    .await
-    {
-        Ok(w) => w,
-        Err(e) => return fail(app, &mut v, &e),
+    let encoded_query = form_encode(&query);
+    let paged = if let Some(hits) = &hits {
+        let window = match newest(store, &mailbox, q.avant, PAGE, SEARCH_BUDGET, |r| hits.contains(&r.blob_hash)).await
+        {
+            Ok(w) => w,
+            Err(e) => return fail(app, &mut v, &e),
+        };
+        Paged {
+            rows: window.rows,
+            next: window.older.map(|a| format!("/courrier/{}?q={encoded_query}&avant={a}", mailbox.id)),
+            first: q.avant.map(|_| format!("/courrier/{}?q={encoded_query}", mailbox.id)),
+        }
+    } else {
+        match sorted_page(store, &mailbox, &q, sort).await {
+            Ok(p) => p,
+            Err(e) => return fail(app, &mut v, &e),
+        }
     };
-    let ids: Vec<BlobId> = window.rows.iter().map(|r| r.blob_hash.clone()).collect();
+    let ids: Vec<BlobId> = paged.rows.iter().map(|r| r.blob_hash.clone()).collect();
     let metas = match store.blob_metas(&ids).await {
         Ok(list) => list.into_iter().map(|b| (b.id.clone(), b)).collect::<HashMap<_, _>>(),
         Err(e) => return fail(app, &mut v, &e),
@@ -205,14 +302,24 @@ async fn show(
         Err(e) => return fail(app, &mut v, &e),
     };
     let now = crate::session::unix_now();
-    let rows = window
-        .rows
+    let drafts = mailbox.special_use == Some(SpecialUse::Drafts);
+    let grouped: Vec<(MessageRow, usize)> = if sort.conversations && !searching {
+        by_conversation(paged.rows)
+    } else {
+        paged.rows.into_iter().map(|r| (r, 1)).collect()
+    };
+    let rows = grouped
         .iter()
-        .map(|r| {
+        .map(|(r, count)| {
             let meta = metas.get(&r.blob_hash);
             let subject = meta.map(|b| b.subject.trim().to_owned()).filter(|s| !s.is_empty());
             Row {
-                href: format!("/courrier/{}/{}", mailbox.id, r.uid),
+                uid: r.uid,
+                href: if drafts {
+                    format!("/courrier/ecrire?brouillon={}:{}", mailbox.id, r.uid)
+                } else {
+                    format!("/courrier/{}/{}", mailbox.id, r.uid)
+                },
                 from: meta.map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
                 subject: subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned()),
                 preview: meta.map(|b| b.preview.chars().take(120).collect()).unwrap_or_default(),
@@ -220,32 +327,25 @@ async fn show(
                 unread: r.flags & Flag::Seen.bit() == 0,
                 flagged: r.flags & Flag::Flagged.bit() != 0,
                 attachment: meta.is_some_and(|b| b.has_attachment),
+                count: *count,
             }
         })
         .collect();
-    let encoded_query = form_encode(&query);
-    let with_query = |avant: i64| {
-        if searching {
-            format!("/courrier/{}?q={encoded_query}&avant={avant}", mailbox.id)
-        } else {
-            format!("/courrier/{}?avant={avant}", mailbox.id)
-        }
+    let by_date = sort.key.is_none() || searching;
+    let (next_label, first_label) = if (by_date && sort.descending) || searching {
+        (if searching { "mail.search.more" } else { "mail.older" }, "mail.newest")
+    } else {
+        ("mail.page.next", "mail.page.first")
     };
-    let older = window.older.map(with_query);
-    let newest_link = q.avant.map(|_| {
-        if searching {
-            format!("/courrier/{}?q={encoded_query}", mailbox.id)
-        } else {
-            format!("/courrier/{}", mailbox.id)
-        }
-    });
     let name = display_name(&mailbox, m);
     let mut c = common(app, &mut v, &name);
     c.error = error;
-    c.info = q.info.as_deref().filter(|k| INFOS.contains(k)).map(|k| m.get(&format!("mail.{k}")).to_owned());
-    if c.info.as_deref().is_some_and(|i| i == m.get("mail.notrash") || i == m.get("mail.nosent")) {
+    c.info = q.info.as_deref().filter(|k| INFOS.contains(k)).map(|k| info_text(m, k).to_owned());
+    if q.info.as_deref().is_some_and(|k| ERRORS.contains(&k)) {
         c.error = c.info.take();
     }
+    let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
+    let undo = super::undo::pending(&v, account.id);
     let page = ListPage {
         c,
         m,
@@ -253,10 +353,19 @@ async fn show(
         mailbox_id: mailbox.id,
         mailbox_name: name,
         rows,
-        older,
-        newest: newest_link,
+        older: paged.next,
+        newest: paged.first,
+        next_label: m.get(next_label).to_owned(),
+        first_label: m.get(first_label).to_owned(),
         query,
         searching,
+        targets,
+        is_trash: mailbox.special_use == Some(SpecialUse::Trash),
+        is_special: mailbox.special_use.is_some() || mailbox.name == "INBOX",
+        undo,
+        tri: sort.tri(),
+        descending: sort.descending,
+        conversations: sort.conversations,
     };
     render(&v, StatusCode::OK, &page)
 }
@@ -345,6 +454,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn oldest_first_walks_up_by_uid() {
+        let (_dir, store, inbox) = store_with(120, |u| (10..=60).contains(&u)).await;
+        let first = oldest(&store, &inbox, None, 50).await.unwrap();
+        let uids: Vec<i64> = first.rows.iter().map(|r| r.uid).collect();
+        assert_eq!(uids, (1..=9).chain(61..=101).collect::<Vec<_>>());
+        assert_eq!(first.older, Some(101));
+        let second = oldest(&store, &inbox, first.older, 50).await.unwrap();
+        assert_eq!(second.rows.iter().map(|r| r.uid).collect::<Vec<_>>(), (102..=120).collect::<Vec<_>>());
+        assert_eq!(second.older, None);
+    }
+
+    #[test]
+    fn every_info_has_a_text() {
+        for lang in [crate::i18n::Lang::Fr, crate::i18n::Lang::En] {
+            for k in INFOS {
+                assert_ne!(info_text(M(lang), k), "??", "{k}");
+            }
+        }
+        assert!(ERRORS.iter().all(|e| INFOS.contains(e)));
+    }
+
+    #[tokio::test]
     async fn expunged_ranges_and_filters_are_crossed() {
         // Only UIDs 1..=5 and 300 remain.
         let (_dir, store, inbox) = store_with(300, |u| u > 5 && u < 300).await;
@@ -391,6 +522,17 @@ mod tests {
             eprintln!("page below {before:?}: {} rows in {:?}", page.rows.len(), t.elapsed());
             assert_eq!(page.rows.len(), PAGE);
         }
+        for key in [store::SortKey::From, store::SortKey::Subject, store::SortKey::Size] {
+            for page in [0, 1000] {
+                let t = std::time::Instant::now();
+                let uids = store.sorted_uids(inbox.id, key, false, page * PAGE, PAGE + 1).await.unwrap();
+                eprintln!("sorted by {key:?}, page {page}: {} uids in {:?}", uids.len(), t.elapsed());
+                assert_eq!(uids.len(), PAGE + 1);
+            }
+        }
+        let t = std::time::Instant::now();
+        let page = oldest(&store, &inbox, Some(50_000), PAGE).await.unwrap();
+        eprintln!("oldest first above 50000: {} rows in {:?}", page.rows.len(), t.elapsed());
         let t = std::time::Instant::now();
         let unread = store.unseen_count(inbox.id, Flag::Seen.bit()).await.unwrap();
         eprintln!("unread count {unread} in {:?}", t.elapsed());

@@ -14,15 +14,25 @@
 //! submission); this crate never sees the transfer service itself.
 
 mod actions;
+mod autocomplete;
 mod compose;
+mod compose_form;
+mod drafts;
 pub mod events;
+mod folder_admin;
 mod folders;
+mod identities;
 mod list;
+mod mime;
+mod prefill;
 mod read;
 pub mod sanitize;
 mod search;
 mod shortcuts;
+mod sorting;
 mod texts;
+mod undo;
+mod wtexts;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -42,9 +52,16 @@ use crate::server::Peer;
 use crate::session::Visitor;
 pub use texts::M;
 
-const CSS: &str = concat!(include_str!("../../static/courrier.css"), include_str!("../../static/courrier-live.css"));
+const CSS: &str = concat!(
+    include_str!("../../static/courrier.css"),
+    include_str!("../../static/courrier-live.css"),
+    include_str!("../../static/courrier-writing.css")
+);
 /// The webmail's script: live updates, shortcuts, drag and drop (`courrier.js`).
 const JS: &str = include_str!("../../static/courrier.js");
+/// The composer's enhancements (automatic draft saving, recipient
+/// suggestions, rich text, signatures): the page works without it.
+const COMPOSE_JS: &str = include_str!("../../static/compose.js");
 /// Largest request the composer accepts (text and attachments, before encoding).
 pub const MAX_UPLOAD: usize = 20 << 20;
 
@@ -79,15 +96,23 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier", get(list::inbox))
         .route("/courrier/ecrire", get(compose::page))
         .route("/courrier/envoyer", post(compose::send).layer(DefaultBodyLimit::max(MAX_UPLOAD + (1 << 20))))
-        .route("/courrier/dossiers", post(actions::create_folder))
+        .route("/courrier/dossiers", post(folder_admin::create_folder))
         .route("/courrier/recherche", get(search::page))
         .route("/courrier/evenements", get(events::stream))
         .route("/courrier/raccourcis", get(shortcuts::page))
+        .route("/courrier/annuler", post(actions::undo_last))
+        .route("/courrier/destinataires", get(autocomplete::suggest))
+        .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
         .route("/courrier/{mailbox}", get(list::folder))
+        .route("/courrier/{mailbox}/lot", post(actions::bulk))
+        .route("/courrier/{mailbox}/renommer", get(folder_admin::rename_page).post(folder_admin::rename))
+        .route("/courrier/{mailbox}/supprimer", get(folder_admin::delete_page).post(folder_admin::delete))
+        .route("/courrier/{mailbox}/vider", get(folder_admin::empty_page).post(folder_admin::empty))
         .route("/courrier/{mailbox}/{uid}", get(read::page).post(actions::act))
         .route("/courrier/{mailbox}/{uid}/pj/{n}", get(read::attachment))
         .route("/static/courrier.css", get(css))
         .route("/static/courrier.js", get(js))
+        .route("/static/compose.js", get(compose_js))
 }
 
 /// The routes that set their own headers: the frame showing an HTML body
@@ -103,7 +128,16 @@ async fn css() -> Response {
 }
 
 async fn js() -> Response {
-    let mut resp = ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], JS).into_response();
+    script(JS)
+}
+
+async fn compose_js() -> Response {
+    script(COMPOSE_JS)
+}
+
+/// A script of ours, cached for an hour.
+fn script(body: &'static str) -> Response {
+    let mut resp = ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], body).into_response();
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     resp
 }

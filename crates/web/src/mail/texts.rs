@@ -14,7 +14,7 @@ impl M {
 
 /// Every webmail text table: this one, then one per area of the webmail
 /// that keeps its texts beside its code.
-const TABLES: &[&[(&str, &str, &str)]] = &[TEXTS, super::search::TEXTS, super::shortcuts::TEXTS];
+const TABLES: &[&[(&str, &str, &str)]] = &[TEXTS, super::search::TEXTS, super::shortcuts::TEXTS, super::wtexts::TEXTS];
 
 /// (key, French, English).
 pub const TEXTS: &[(&str, &str, &str)] = &[
@@ -154,6 +154,8 @@ mod tests {
             include_str!("../../templates/mail/search.html"),
             include_str!("../../templates/mail/shortcuts.html"),
             include_str!("../../templates/mail/shortcuts_list.html"),
+            include_str!("../../templates/mail/identities.html"),
+            include_str!("../../templates/mail/confirm.html"),
         ];
         for t in templates {
             for piece in t.split("m.get(\"").skip(1) {

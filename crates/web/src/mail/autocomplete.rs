@@ -1,0 +1,170 @@
+//! Recipient autocomplete: `GET /courrier/destinataires?q=` answers JSON
+//! (at most ten people) from the directory of this installation and from
+//! the user's recent correspondents (the recipients of the newest messages
+//! of their Envoyés folder, read from the stored envelopes, never from the
+//! messages' bytes). Signed-in users only; two characters at least.
+
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use model::SpecialUse;
+use serde::Deserialize;
+use store::Account;
+
+use super::drafts::json;
+use crate::App;
+use crate::pages::{self, LangQuery};
+use crate::server::Peer;
+
+/// Most suggestions per answer.
+pub const MAX_RESULTS: usize = 10;
+/// How many of the newest sent messages recent correspondents come from.
+const RECENT_SENT: usize = 200;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Suggest {
+    #[serde(default)]
+    pub q: String,
+}
+
+/// One suggestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub address: String,
+}
+
+/// `GET /courrier/destinataires?q=`.
+pub async fn suggest(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Query(q): Query<Suggest>,
+    headers: HeaderMap,
+) -> Response {
+    let v = pages::visitor(&app, &headers, peer, &LangQuery::default()).await;
+    let Some(account) = v.account().cloned() else {
+        return json(StatusCode::UNAUTHORIZED, &serde_json::json!({ "erreur": "connexion requise" }));
+    };
+    let query: String = q.q.trim().chars().take(100).collect();
+    if query.chars().count() < 2 {
+        return json(StatusCode::OK, &serde_json::json!([]));
+    }
+    match people(&app, &account, &query).await {
+        Ok(found) => {
+            let list: Vec<serde_json::Value> = found
+                .iter()
+                .map(|p| serde_json::json!({ "nom": p.name, "adresse": p.address, "texte": label(p) }))
+                .collect();
+            json(StatusCode::OK, &serde_json::Value::Array(list))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "autocomplete failed");
+            json(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!([]))
+        }
+    }
+}
+
+/// What goes in the field: `Name <address>`, or the address alone.
+pub fn label(p: &Person) -> String {
+    let name = p.name.replace(['"', '<', '>', ',', ';'], " ");
+    let name = name.trim();
+    if name.is_empty() { p.address.clone() } else { format!("{name} <{}>", p.address) }
+}
+
+/// Recent correspondents first (they are who the user writes to), then the
+/// directory, without repeats, at most [`MAX_RESULTS`].
+async fn people(app: &App, account: &Account, query: &str) -> Result<Vec<Person>, store::Error> {
+    let mut out = recent(app, account, query).await?;
+    for e in app.ms.store().search_directory(query, MAX_RESULTS).await? {
+        out.push(Person { name: e.name, address: e.address });
+    }
+    Ok(merge(out))
+}
+
+/// Drops repeated addresses (keeping the first, with a name when one has
+/// it) and caps the list.
+pub fn merge(list: Vec<Person>) -> Vec<Person> {
+    let mut out: Vec<Person> = Vec::new();
+    for p in list {
+        match out.iter_mut().find(|o| o.address.eq_ignore_ascii_case(&p.address)) {
+            Some(o) if o.name.is_empty() => o.name = p.name,
+            Some(_) => {}
+            None => out.push(p),
+        }
+    }
+    out.truncate(MAX_RESULTS);
+    out
+}
+
+/// Recipients of the newest sent messages matching `query`.
+async fn recent(app: &App, account: &Account, query: &str) -> Result<Vec<Person>, store::Error> {
+    let store = app.ms.store();
+    let Some(sent) = store.mailbox_by_special_use(account.id, SpecialUse::Sent).await? else { return Ok(Vec::new()) };
+    let window = super::list::newest(store, &sent, None, RECENT_SENT, usize::MAX, |_| true).await?;
+    let ids: Vec<model::BlobId> = window.rows.iter().map(|r| r.blob_hash.clone()).collect();
+    let needle = query.to_lowercase();
+    let mut out = Vec::new();
+    for meta in store.blob_metas(&ids).await? {
+        for p in envelope_recipients(&meta.meta_json) {
+            if p.address.to_lowercase().contains(&needle) || p.name.to_lowercase().contains(&needle) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The To and Cc of a stored analysis (its IMAP envelope).
+pub fn envelope_recipients(meta_json: &str) -> Vec<Person> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(meta_json) else { return Vec::new() };
+    let mut out = Vec::new();
+    for field in ["to", "cc"] {
+        let Some(list) = value.get("envelope").and_then(|e| e.get(field)).and_then(|l| l.as_array()) else { continue };
+        for a in list {
+            let mailbox = a.get("mailbox").and_then(|x| x.as_str()).unwrap_or("");
+            let host = a.get("host").and_then(|x| x.as_str()).unwrap_or("");
+            if mailbox.is_empty() || host.is_empty() || !host.contains('.') {
+                continue;
+            }
+            let name = a.get("name").and_then(|x| x.as_str()).unwrap_or("");
+            // Encoded words are left to the directory's spelling.
+            let name = if name.contains("=?") { "" } else { name };
+            out.push(Person { name: name.trim().to_owned(), address: format!("{mailbox}@{host}").to_lowercase() });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_give_recipients() {
+        let meta = r#"{"envelope":{"to":[{"name":"Paul Durand","mailbox":"paul.durand","host":"ac-demo.fr"},
+            {"name":null,"mailbox":"groupe","host":""},{"name":null,"mailbox":"","host":""}],
+            "cc":[{"name":"=?utf-8?q?H=C3=A9l=C3=A8ne?=","mailbox":"Helene","host":"ac-demo.fr"}]}}"#;
+        let got = envelope_recipients(meta);
+        assert_eq!(
+            got,
+            [
+                Person { name: "Paul Durand".into(), address: "paul.durand@ac-demo.fr".into() },
+                Person { name: String::new(), address: "helene@ac-demo.fr".into() },
+            ]
+        );
+        assert!(envelope_recipients("pas du json").is_empty());
+    }
+
+    #[test]
+    fn merged_without_repeats_and_capped() {
+        let p = |n: &str, a: &str| Person { name: n.into(), address: a.into() };
+        let list = vec![p("", "a@x.fr"), p("Anne", "A@x.fr"), p("Bob", "b@x.fr")];
+        assert_eq!(merge(list), [p("Anne", "a@x.fr"), p("Bob", "b@x.fr")]);
+        let many: Vec<Person> = (0..30).map(|i| p("", &format!("{i}@x.fr"))).collect();
+        assert_eq!(merge(many).len(), MAX_RESULTS);
+        assert_eq!(label(&p("Durand, Paul", "p@x.fr")), "Durand  Paul <p@x.fr>");
+        assert_eq!(label(&p(" ", "p@x.fr")), "p@x.fr");
+    }
+}

@@ -1,0 +1,119 @@
+//! Drafts: the composer's "Enregistrer le brouillon" (and compose.js's
+//! automatic save) files the message in the Drafts special-use folder with
+//! the `\Draft` flag, then deletes the version it replaces; sending deletes
+//! the last version. To and Cc are kept as typed, so a half-written
+//! address survives; the message replied to rides along in a header of ours.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mailstore::DeliveryTarget;
+use model::{Flag, SpecialUse};
+use store::{Account, Mailbox};
+
+use super::M;
+use super::compose::{self, Draft, load_ref};
+use super::compose_form::Upload;
+use super::identities;
+use super::mime::{self, Content};
+use crate::App;
+use crate::pages::{fail, redirect};
+use crate::session::Visitor;
+
+/// The Drafts folder of `account`, created when missing.
+pub async fn drafts_folder(app: &App, account: &Account) -> Result<Mailbox, store::Error> {
+    special_folder(app, account, SpecialUse::Drafts).await
+}
+
+/// A special-use folder of `account`, created (with its French name) when
+/// missing; a plain folder already holding that name is used as it is.
+pub async fn special_folder(app: &App, account: &Account, special: SpecialUse) -> Result<Mailbox, store::Error> {
+    let store = app.ms.store();
+    if let Some(m) = store.mailbox_by_special_use(account.id, special).await? {
+        return Ok(m);
+    }
+    match store.create_mailbox(account.id, special.default_name(), Some(special)).await {
+        Ok(m) => Ok(m),
+        Err(store::Error::Conflict(_)) => match store.mailbox_by_name(account.id, special.default_name()).await? {
+            Some(m) => Ok(m),
+            None => store.mailbox_by_special_use(account.id, special).await?.ok_or(store::Error::NotFound("mailbox")),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// Saves the form as a draft. A plain form post comes back to the
+/// reopened draft; the script's automatic save (`auto`) gets JSON with the
+/// new draft's reference and its attachments.
+pub async fn save(app: &App, v: &mut Visitor, account: &Account, d: Draft, files: Vec<Upload>, auto: bool) -> Response {
+    let m = M(v.lang);
+    // A draft may be saved from any identity; an address that is no longer
+    // the user's falls back to the account's own (sending checks again).
+    let sender = match identities::sender(app, account, &d.de).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(_)) => identities::Sender::of_account(account),
+        Err(e) => return fail(app, v, &e),
+    };
+    let attachments = match compose::gather(app, account, &d, files).await {
+        Ok(a) => a,
+        Err(key) => {
+            if auto {
+                return json(StatusCode::BAD_REQUEST, &serde_json::json!({ "erreur": m.get(key) }));
+            }
+            return compose::show(app, v, account, d, Some(m.get(key).to_owned()), false, None).await;
+        }
+    };
+    let (text, html) = compose::texts(&d);
+    let content = Content { text: &text, html: html.as_deref(), attachments: &attachments };
+    let raw = match compose::build(&sender, &d, None, &content) {
+        Ok(r) => r,
+        Err(e) => return fail(app, v, &e),
+    };
+    let folder = match drafts_folder(app, account).await {
+        Ok(f) => f,
+        Err(e) => return fail(app, v, &e),
+    };
+    let target = DeliveryTarget {
+        account: account.id,
+        mailbox: Some(folder.id),
+        flags: Flag::Draft.bit() | Flag::Seen.bit(),
+        keywords: Vec::new(),
+    };
+    let saved = match app.ms.deliver_to(&raw, &[target], crate::session::unix_now()).await {
+        Ok(list) => list,
+        Err(e) => return fail(app, v, &e),
+    };
+    let Some(new) = saved.first() else { return fail(app, v, &"draft not filed") };
+    let here = format!("{}:{}", folder.id, new.uid);
+    if d.brouillon != here {
+        discard(app, account, &d.brouillon).await;
+    }
+    if auto {
+        let names: Vec<String> = mime::list_attachments(&raw).into_iter().map(|a| a.0).collect();
+        return json(
+            StatusCode::OK,
+            &serde_json::json!({ "brouillon": here, "pj": names, "texte": m.get("mail.draft.saved.at").to_owned() }),
+        );
+    }
+    redirect(v, &format!("/courrier/ecrire?brouillon={here}&info=brouillon"))
+}
+
+/// Deletes the draft `r` (`mailbox:uid`) when it is one of the account's
+/// drafts (best effort: a draft already gone is fine).
+pub async fn discard(app: &App, account: &Account, r: &str) {
+    let Ok(Some((mb, row, _))) = load_ref(app, account, r).await else { return };
+    if mb.special_use != Some(SpecialUse::Drafts) {
+        return;
+    }
+    if let Err(e) = app.ms.expunge(account.id, mb.id, &[row.uid]).await {
+        tracing::warn!(error = %e, "deleting a draft failed");
+    }
+}
+
+/// A JSON answer for the scripts.
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+    let mut resp = (status, value.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}

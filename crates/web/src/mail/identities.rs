@@ -1,0 +1,257 @@
+//! Identities and signatures: `/courrier/reglages/identites` lists, adds,
+//! changes and deletes the names and addresses a user writes with, each
+//! with a signature, one of them the default; the composer's "De" selector
+//! offers them.
+//!
+//! An identity's address must be the account's own or one of its aliases:
+//! checked when saved, checked again when sending (an alias may have been
+//! removed since), and once more by the submission pipeline.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use model::Address;
+use serde::Deserialize;
+use store::{Account, MailIdentity};
+
+use super::folders::{FolderView, sidebar};
+use super::{M, common, signed_in};
+use crate::App;
+use crate::pages::{Common, LangQuery, csrf_refused, fail, redirect, render};
+use crate::server::Peer;
+use crate::session::Visitor;
+
+/// Most identities per account.
+const MAX_IDENTITIES: usize = 20;
+/// Longest signature kept.
+const MAX_SIGNATURE: usize = 2000;
+
+/// Who a message is from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    pub name: String,
+    pub address: String,
+    pub signature: String,
+}
+
+impl Sender {
+    pub fn of_account(account: &Account) -> Sender {
+        Sender { name: account.display_name.clone(), address: account.address.to_string(), signature: String::new() }
+    }
+
+    fn of(i: &MailIdentity) -> Sender {
+        Sender { name: i.name.clone(), address: i.address.clone(), signature: i.signature.clone() }
+    }
+}
+
+/// The addresses `account` may send as: its own, then its aliases.
+pub async fn own_addresses(app: &App, account: &Account) -> Result<Vec<String>, store::Error> {
+    let mut out = vec![account.address.to_string()];
+    out.extend(app.ms.store().list_aliases(account.id).await?.iter().map(|a| a.to_string()));
+    Ok(out)
+}
+
+/// The default identity, or the account itself when it has none.
+pub async fn default_identity(app: &App, account: &Account) -> Result<Sender, store::Error> {
+    let list = app.ms.store().identities(account.id).await?;
+    Ok(list.iter().find(|i| i.is_default).map(Sender::of).unwrap_or_else(|| Sender::of_account(account)))
+}
+
+/// The sender for the identity `de` (its id; empty for the default).
+/// `Ok(Err(address))` when that identity's address is no longer the user's;
+/// an unknown id (another user's, say) is the default.
+pub async fn sender(app: &App, account: &Account, de: &str) -> Result<Result<Sender, String>, store::Error> {
+    let list = app.ms.store().identities(account.id).await?;
+    let chosen = match de.trim().parse::<i64>() {
+        Ok(id) => list.iter().find(|i| i.id == id),
+        Err(_) => list.iter().find(|i| i.is_default),
+    };
+    let Some(identity) = chosen else { return Ok(Ok(Sender::of_account(account))) };
+    if own_addresses(app, account).await?.contains(&identity.address) {
+        Ok(Ok(Sender::of(identity)))
+    } else {
+        Ok(Err(identity.address.clone()))
+    }
+}
+
+/// One entry of the composer's "De" selector.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub signature: String,
+    pub selected: bool,
+}
+
+/// The composer's choices: the identities (none when the user has none:
+/// the account's own address is then the only sender).
+pub async fn choices(app: &App, account: &Account, de: &str) -> Result<Vec<Choice>, store::Error> {
+    let list = app.ms.store().identities(account.id).await?;
+    let wanted = de.trim().parse::<i64>().ok();
+    let any_wanted = wanted.is_some_and(|w| list.iter().any(|i| i.id == w));
+    Ok(list
+        .iter()
+        .map(|i| Choice {
+            value: i.id.to_string(),
+            label: format!("{} <{}>", i.name, i.address),
+            signature: mime_signature(&i.signature),
+            selected: if any_wanted { wanted == Some(i.id) } else { i.is_default },
+        })
+        .collect())
+}
+
+fn mime_signature(s: &str) -> String {
+    super::mime::signature_block(s)
+}
+
+/// One identity on the settings page.
+pub struct IdentityView {
+    pub id: i64,
+    pub name: String,
+    pub address: String,
+    pub signature: String,
+    pub is_default: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mail/identities.html")]
+struct IdentitiesPage {
+    c: Common,
+    m: M,
+    folders: Vec<FolderView>,
+    identities: Vec<IdentityView>,
+    addresses: Vec<String>,
+    account_name: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct IdentitiesQuery {
+    pub lang: Option<String>,
+    pub info: Option<String>,
+}
+
+/// `GET /courrier/reglages/identites`.
+pub async fn page(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Query(q): Query<IdentitiesQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery { lang: q.lang.clone() }).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let info = match q.info.as_deref() {
+        Some("enregistree") => Some("mail.identity.saved"),
+        Some("supprimee") => Some("mail.identity.deleted"),
+        _ => None,
+    };
+    show(&app, &mut v, &account, None, info).await
+}
+
+async fn show(app: &App, v: &mut Visitor, account: &Account, error: Option<String>, info: Option<&str>) -> Response {
+    let m = M(v.lang);
+    let folders = match sidebar(app, account, None, m).await {
+        Ok(f) => f,
+        Err(e) => return fail(app, v, &e),
+    };
+    let (list, addresses) = match (app.ms.store().identities(account.id).await, own_addresses(app, account).await) {
+        (Ok(l), Ok(a)) => (l, a),
+        (Err(e), _) | (_, Err(e)) => return fail(app, v, &e),
+    };
+    let identities = list
+        .into_iter()
+        .map(|i| IdentityView {
+            id: i.id,
+            name: i.name,
+            address: i.address,
+            signature: i.signature,
+            is_default: i.is_default,
+        })
+        .collect();
+    let mut c = common(app, v, m.get("mail.identities"));
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    c.error = error;
+    c.info = info.map(|k| m.get(k).to_owned());
+    let page = IdentitiesPage { c, m, folders, identities, addresses, account_name: account.display_name.clone() };
+    render(v, status, &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct IdentityForm {
+    #[serde(default)]
+    pub csrf: String,
+    /// `enregistrer` or `supprimer`.
+    #[serde(default)]
+    pub action: String,
+    /// The identity changed or deleted; none for a new one.
+    pub id: Option<i64>,
+    #[serde(default)]
+    pub nom: String,
+    #[serde(default)]
+    pub adresse: String,
+    #[serde(default)]
+    pub signature: String,
+    /// `1` makes it the default.
+    pub defaut: Option<String>,
+}
+
+/// `POST /courrier/reglages/identites`.
+pub async fn save(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    Form(form): Form<IdentityForm>,
+) -> Response {
+    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !v.csrf_ok(&app, &form.csrf) {
+        return csrf_refused(&app, &mut v);
+    }
+    let m = M(v.lang);
+    let store = app.ms.store();
+    if form.action == "supprimer" {
+        return match store.delete_identity(account.id, form.id.unwrap_or(0)).await {
+            Ok(true) => redirect(&v, "/courrier/reglages/identites?info=supprimee"),
+            Ok(false) => super::not_found(&app, &mut v),
+            Err(e) => fail(&app, &mut v, &e),
+        };
+    }
+    let name = super::compose::one_line(&form.nom).chars().take(100).collect::<String>();
+    let address = Address::parse(form.adresse.trim()).map(|a| a.to_string()).unwrap_or_default();
+    let own = match own_addresses(&app, &account).await {
+        Ok(a) => a,
+        Err(e) => return fail(&app, &mut v, &e),
+    };
+    if name.is_empty() {
+        return show(&app, &mut v, &account, Some(m.get("mail.identity.err.name").to_owned()), None).await;
+    }
+    if !own.contains(&address) {
+        let text = format!("{} {}", m.get("mail.err.forged"), one_line_short(&form.adresse));
+        return show(&app, &mut v, &account, Some(text), None).await;
+    }
+    let signature: String = form.signature.replace("\r\n", "\n").chars().take(MAX_SIGNATURE).collect();
+    let existing = match store.identities(account.id).await {
+        Ok(l) => l,
+        Err(e) => return fail(&app, &mut v, &e),
+    };
+    if form.id.is_none() && existing.len() >= MAX_IDENTITIES {
+        return show(&app, &mut v, &account, Some(m.get("mail.identity.err.many").to_owned()), None).await;
+    }
+    // The first identity is the default whatever the box says.
+    let is_default = form.defaut.as_deref() == Some("1") || existing.iter().all(|i| Some(i.id) == form.id);
+    match store.save_identity(account.id, form.id, &name, &address, &signature, is_default).await {
+        Ok(_) => redirect(&v, "/courrier/reglages/identites?info=enregistree"),
+        Err(store::Error::NotFound(_)) => super::not_found(&app, &mut v),
+        Err(e) => fail(&app, &mut v, &e),
+    }
+}
+
+fn one_line_short(s: &str) -> String {
+    super::compose::one_line(s).chars().take(200).collect()
+}
