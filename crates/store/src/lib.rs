@@ -35,6 +35,7 @@ mod queue;
 mod sql;
 mod types;
 mod vacation;
+mod webprefs;
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
@@ -55,6 +56,7 @@ pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Pe
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use types::*;
 pub use vacation::Vacation;
+pub use webprefs::{Banner, WebPrefs};
 
 /// Which database engine a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -65,6 +65,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_identity.sql"),
         postgres: include_str!("../migrations/postgres/0007_identity.sql"),
     },
+    Migration {
+        version: 8,
+        name: "webprefs",
+        sqlite: include_str!("../migrations/sqlite/0008_webprefs.sql"),
+        postgres: include_str!("../migrations/postgres/0008_webprefs.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

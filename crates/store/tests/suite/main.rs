@@ -11,6 +11,7 @@ mod imapx;
 mod people;
 mod queue;
 mod vacation;
+mod webprefs;
 
 on_both_backends!(
     credentials::password_change_keeps_history_and_activates,
@@ -47,4 +48,5 @@ on_both_backends!(
     queue::queued_blobs_are_kept_until_dequeued,
     imapx::messages_after_and_blob_holding,
     vacation::vacation_answers_each_sender_once_per_interval,
+    webprefs::web_prefs_trusted_senders_and_banner,
 );

@@ -14,11 +14,16 @@
 //! submission); this crate never sees the transfer service itself.
 
 mod actions;
+mod chrome;
 mod compose;
 mod folders;
+mod ics;
+mod links;
 mod list;
 mod read;
+mod reading;
 pub mod sanitize;
+mod settings;
 mod texts;
 
 use std::future::Future;
@@ -37,9 +42,10 @@ use crate::App;
 use crate::pages::{self, Common, LangQuery, MessagePage};
 use crate::server::Peer;
 use crate::session::Visitor;
+pub use chrome::{Chrome, apply_saved_lang};
 pub use texts::M;
 
-const CSS: &str = include_str!("../../static/courrier.css");
+const CSS: &str = concat!(include_str!("../../static/courrier.css"), include_str!("../../static/courrier-reading.css"));
 /// Largest request the composer accepts (text and attachments, before encoding).
 pub const MAX_UPLOAD: usize = 20 << 20;
 
@@ -75,16 +81,20 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/ecrire", get(compose::page))
         .route("/courrier/envoyer", post(compose::send).layer(DefaultBodyLimit::max(MAX_UPLOAD + (1 << 20))))
         .route("/courrier/dossiers", post(actions::create_folder))
+        .route("/courrier/reglages", get(settings::page).post(settings::save))
         .route("/courrier/{mailbox}", get(list::folder))
         .route("/courrier/{mailbox}/{uid}", get(read::page).post(actions::act))
         .route("/courrier/{mailbox}/{uid}/pj/{n}", get(read::attachment))
+        .route("/courrier/{mailbox}/{uid}/confiance", post(reading::trust))
         .route("/static/courrier.css", get(css))
 }
 
 /// The routes that set their own headers: the frame showing an HTML body
 /// needs a CSP of its own and may be framed by our pages.
 pub fn framed_routes() -> Router<Arc<App>> {
-    Router::new().route("/courrier/{mailbox}/{uid}/contenu", get(read::frame))
+    Router::new()
+        .route("/courrier/{mailbox}/{uid}/contenu", get(read::frame))
+        .route("/courrier/{mailbox}/{uid}/apercu/{n}", get(reading::preview))
 }
 
 async fn css() -> Response {
@@ -100,9 +110,12 @@ async fn signed_in(
     peer: Peer,
     q: &LangQuery,
 ) -> Result<(Visitor, Account), Response> {
-    let v = pages::visitor(app, headers, peer, q).await;
+    let mut v = pages::visitor(app, headers, peer, q).await;
     match v.account().cloned() {
-        Some(a) => Ok((v, a)),
+        Some(a) => {
+            v.chrome = chrome::load(app, &a).await;
+            Ok((v, a))
+        }
         None => Err(pages::redirect(&v, "/")),
     }
 }

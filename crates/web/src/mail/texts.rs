@@ -8,17 +8,13 @@ pub struct M(pub Lang);
 
 impl M {
     pub fn get(&self, key: &str) -> &'static str {
-        TABLES
-            .iter()
-            .map(|table| crate::i18n::lookup(table, key, self.0))
-            .find(|text| *text != "??")
-            .unwrap_or("??")
+        TABLES.iter().map(|table| crate::i18n::lookup(table, key, self.0)).find(|text| *text != "??").unwrap_or("??")
     }
 }
 
 /// Every webmail text table: this one, then one per area of the webmail
 /// that keeps its texts beside its code.
-const TABLES: &[&[(&str, &str, &str)]] = &[TEXTS];
+const TABLES: &[&[(&str, &str, &str)]] = &[TEXTS, super::settings::TEXTS, super::reading::TEXTS];
 
 /// (key, French, English).
 pub const TEXTS: &[(&str, &str, &str)] = &[
@@ -155,6 +151,8 @@ mod tests {
             include_str!("../../templates/mail/list.html"),
             include_str!("../../templates/mail/read.html"),
             include_str!("../../templates/mail/compose.html"),
+            include_str!("../../templates/mail/settings.html"),
+            include_str!("../../templates/mail/read.html"),
         ];
         for t in templates {
             for piece in t.split("m.get(\"").skip(1) {
