@@ -56,7 +56,7 @@ pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Pe
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use types::*;
 pub use vacation::Vacation;
-pub use webprefs::{Banner, WebPrefs};
+pub use webprefs::{Banner, MAX_BANNER, WebPrefs};
 
 /// Which database engine a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
