@@ -152,7 +152,6 @@ mod tests {
             include_str!("../../templates/mail/read.html"),
             include_str!("../../templates/mail/compose.html"),
             include_str!("../../templates/mail/settings.html"),
-            include_str!("../../templates/mail/read.html"),
         ];
         for t in templates {
             for piece in t.split("m.get(\"").skip(1) {
