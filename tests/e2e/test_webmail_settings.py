@@ -164,6 +164,10 @@ def test_quota_gauge_matches_deliveries_and_warns(server, browser):
     open_settings(browser)
     assert int(float(browser.find_element(By.ID, "quota").get_attribute("value"))) == server.messages(PAUL)[0]["size"]
     assert "presque pleine" in browser.find_element(By.ID, "quota-alerte").text
+    browser.get(base(server) + "/courrier")
+    assert "presque pleine" in browser.find_element(By.ID, "quota-alerte").text, "said on every webmail page"
+    browser.find_element(By.CSS_SELECTOR, "#quota-alerte a").click()
+    wait_path(browser, "/courrier/reglages")
     # The links to the other settings.
     assert browser.find_element(By.ID, "lien-securite").get_attribute("href").endswith("/securite")
     assert browser.find_element(By.ID, "lien-identites").get_attribute("href").endswith("/courrier/reglages/identites")

@@ -17,6 +17,8 @@ pub struct Chrome {
     pub body_class: String,
     /// The administrators' announcement, when one is set and not over.
     pub banner: Option<String>,
+    /// The account's storage is more than 90 % full.
+    pub quota_warn: bool,
 }
 
 /// The classes of `<body>` for saved preferences.
@@ -43,7 +45,11 @@ pub async fn load(app: &App, account: &Account) -> Chrome {
         tracing::warn!(error = %e, "reading the banner failed");
         None
     });
-    Chrome { body_class: prefs.as_ref().map(body_class).unwrap_or_default(), banner: banner.map(|b| b.text) }
+    Chrome {
+        body_class: prefs.as_ref().map(body_class).unwrap_or_default(),
+        banner: banner.map(|b| b.text),
+        quota_warn: super::settings::nearly_full(account),
+    }
 }
 
 /// At the end of a login: the account's saved language wins over the
@@ -53,5 +59,19 @@ pub async fn apply_saved_lang(app: &App, v: &mut Visitor, account: &Account) {
         && let Some(lang) = Lang::parse(&p.lang)
     {
         v.set_lang(lang);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_follow_the_saved_choices() {
+        assert_eq!(body_class(&WebPrefs::default()), "");
+        let p = WebPrefs { density: "compacte".into(), lang: "en".into(), theme: "sombre".into() };
+        assert_eq!(body_class(&p), " theme-sombre densite-compacte");
+        let odd = WebPrefs { theme: "\" onload=x".into(), ..WebPrefs::default() };
+        assert_eq!(body_class(&odd), "", "only known words become classes");
     }
 }

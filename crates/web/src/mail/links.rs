@@ -31,15 +31,18 @@ pub struct Mismatch {
 /// Class given to deceptive links (styled by the frame).
 pub const CLASS: &str = "ardoise-trompeur";
 
-/// A link being read: where its tag goes in the output, its attributes, its text.
-type OpenLink = (usize, Vec<(String, String)>, String);
+/// A link being read: its attributes, its text, and everything inside it
+/// as written (kept aside until its opening tag can be written).
+type OpenLink = (Vec<(String, String)>, String, String);
+
+/// Most deceptive links listed for one message.
+const MAX_LISTED: usize = 50;
 
 /// Adds `title` (the real target) to every link of cleaned HTML, marks the
-/// deceptive ones, and lists them.
+/// deceptive ones, and lists them. Linear in the input.
 pub fn mark_links(html: &str) -> (String, Vec<Mismatch>) {
     let mut out = String::with_capacity(html.len() + html.len() / 16);
     let mut found = Vec::new();
-    // The open link: where its tag goes in `out`, its attributes, its text.
     let mut open: Option<OpenLink> = None;
     let mut rest = html;
     while !rest.is_empty() {
@@ -51,22 +54,27 @@ pub fn mark_links(html: &str) -> (String, Vec<Mismatch>) {
                 if let Some(prev) = open.take() {
                     close(&mut out, prev, &mut found);
                 }
-                open = Some((out.len(), attributes(tag), String::new()));
-            } else if tag.eq_ignore_ascii_case("</a>") && open.is_some() {
-                if let Some(prev) = open.take() {
-                    close(&mut out, prev, &mut found);
-                }
+                open = Some((attributes(tag), String::new(), String::new()));
+            } else if tag.eq_ignore_ascii_case("</a>")
+                && let Some(prev) = open.take()
+            {
+                close(&mut out, prev, &mut found);
                 out.push_str(tag);
+            } else if let Some((_, _, inner)) = open.as_mut() {
+                inner.push_str(tag);
             } else {
                 out.push_str(tag);
             }
         } else {
             let end = rest.find('<').unwrap_or(rest.len());
             let text = &rest[..end];
-            if let Some((_, _, t)) = open.as_mut() {
-                t.push_str(text);
+            match open.as_mut() {
+                Some((_, t, inner)) => {
+                    t.push_str(text);
+                    inner.push_str(text);
+                }
+                None => out.push_str(text),
             }
-            out.push_str(text);
             rest = &rest[end..];
         }
     }
@@ -128,10 +136,10 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Writes the link's opening tag at its place, now that its text is known.
-fn close(out: &mut String, (at, attrs, text): OpenLink, found: &mut Vec<Mismatch>) {
+/// Writes the link, now that its text is known: its opening tag, then what it holds.
+fn close(out: &mut String, (attrs, text, inner): OpenLink, found: &mut Vec<Mismatch>) {
     let href = attrs.iter().find(|(n, _)| n == "href").map(|(_, v)| v.clone());
-    let text = unescape(&strip_tags(&text));
+    let text = unescape(&text);
     let mismatch = href.as_deref().and_then(|h| mismatch(&text, h));
     let mut tag = String::from("<a");
     for (name, value) in attrs.iter().filter(|(n, _)| n != "title" && n != "class") {
@@ -148,21 +156,13 @@ fn close(out: &mut String, (at, attrs, text): OpenLink, found: &mut Vec<Mismatch
     }
     if let Some(m) = mismatch {
         tag.push_str(&format!(" class=\"{CLASS}\""));
-        found.push(m);
+        if found.len() < MAX_LISTED {
+            found.push(m);
+        }
     }
     tag.push('>');
-    out.insert_str(at, &tag);
-}
-
-fn strip_tags(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('<') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i + tag_end(&rest[i..])..];
-    }
-    out.push_str(rest);
-    out
+    out.push_str(&tag);
+    out.push_str(&inner);
 }
 
 /// The domain of an `http(s)` address (IDNA-encoded, lower case, without
@@ -283,7 +283,11 @@ mod tests {
         assert!(found.is_empty());
         assert!(out.contains("<abbr title=\"x\">y</abbr>"));
         assert!(out.ends_with("<a>z</a>"));
-        let (_, found) = mark_links("<a href=\"https://evil.example/\">banque.fr");
+        let (out, found) = mark_links("<a href=\"https://evil.example/\">banque.fr");
         assert_eq!(found.len(), 1, "an unclosed link still counts");
+        assert!(out.ends_with(">banque.fr"), "{out}");
+        let many = "<a href=\"https://evil.example/\">banque.fr</a>".repeat(20_000);
+        let (out, found) = mark_links(&many);
+        assert_eq!((found.len(), out.matches(CLASS).count()), (MAX_LISTED, 20_000), "all marked, some listed");
     }
 }

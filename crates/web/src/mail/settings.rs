@@ -71,6 +71,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Votre boîte est presque pleine : supprimez des messages volumineux ou videz la corbeille, sinon les nouveaux messages seront refusés.",
         "Your mailbox is nearly full: delete large messages or empty the trash, or new mail will be refused.",
     ),
+    ("set.quota.see", "Voir l'espace utilisé", "See the space used"),
     ("set.trusted", "Expéditeurs dont les images sont toujours affichées", "Senders whose images are always shown"),
     ("set.trusted.none", "Aucun pour l'instant. Ajoutez-en depuis un message.", "None yet. Add some from a message."),
     ("set.trusted.remove", "Retirer", "Remove"),
@@ -131,7 +132,6 @@ pub struct Quota {
     pub limit: Option<i64>,
     pub text: String,
     pub percent: i64,
-    pub warn: bool,
 }
 
 #[derive(Template)]
@@ -241,7 +241,12 @@ impl VacationForm {
     }
 }
 
-/// The gauge of `account`: bytes used, the limit, and a warning past 90 %.
+/// Whether the account uses more than 90 % of a set quota.
+pub fn nearly_full(account: &Account) -> bool {
+    account.quota_bytes.filter(|q| *q > 0).is_some_and(|l| account.used_bytes.saturating_mul(10) > l.saturating_mul(9))
+}
+
+/// The gauge of `account`: bytes used, the limit, the share used.
 pub fn quota(account: &Account, m: M) -> Quota {
     let used = account.used_bytes.max(0);
     let limit = account.quota_bytes.filter(|q| *q > 0);
@@ -254,16 +259,9 @@ pub fn quota(account: &Account, m: M) -> Quota {
                 limit,
                 text: format!("{} {} {} ({percent} %)", size(used), m.get("set.quota.of"), size(l)),
                 percent,
-                warn: used.saturating_mul(10) > l.saturating_mul(9),
             }
         }
-        None => Quota {
-            used,
-            limit,
-            text: format!("{} {}", size(used), m.get("set.quota.unlimited")),
-            percent: 0,
-            warn: false,
-        },
+        None => Quota { used, limit, text: format!("{} {}", size(used), m.get("set.quota.unlimited")), percent: 0 },
     }
 }
 
@@ -456,14 +454,13 @@ mod tests {
             status_changed_at: 0,
         };
         let q = quota(&a, fr);
-        assert_eq!((q.percent, q.warn), (89, false));
+        assert_eq!((q.percent, nearly_full(&a)), (89, false));
         assert_eq!(q.text, "921,6 Ko utilisés sur 1,0 Mo (89 %)");
         a.used_bytes = 943_719;
-        let q = quota(&a, fr);
-        assert_eq!((q.percent, q.warn), (90, true), "just past 90 %");
+        assert_eq!((quota(&a, fr).percent, nearly_full(&a)), (90, true), "just past 90 %");
         a.quota_bytes = None;
         let q = quota(&a, fr);
-        assert!(!q.warn && q.limit.is_none() && q.text.ends_with("(sans limite)"));
+        assert!(!nearly_full(&a) && q.limit.is_none() && q.text.ends_with("(sans limite)"));
     }
 
     #[test]
