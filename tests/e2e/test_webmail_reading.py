@@ -161,6 +161,8 @@ def test_previews_are_inline_only_for_images_and_pdf(server, browser):
     login(browser, server, PAUL)
     resp, body = get_with_cookies(browser, server, f"{message}/apercu/0")
     assert resp.status == 404 and not body.startswith(b"\x89PNG")
+    assert resp.getheader("Content-Security-Policy").startswith("default-src 'self'"), "the site's own headers"
+    assert resp.getheader("X-Frame-Options") == "DENY"
 
 
 def test_invitations_read_as_what_when_where_who(server, browser):

@@ -182,18 +182,20 @@ pub async fn preview(
     Path((mailbox, uid, n)): Path<(i64, i64, usize)>,
     headers: HeaderMap,
 ) -> Response {
+    // Pages (login redirect, 404, error) get the site's usual headers:
+    // this route is outside them.
     let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return crate::headers::secure(r).await,
     };
     let raw = match own_message(&app, &account, mailbox, uid).await {
         Ok(Some(raw)) => raw,
-        Ok(None) => return not_found(&app, &mut v),
-        Err(e) => return fail(&app, &mut v, &e),
+        Ok(None) => return crate::headers::secure(not_found(&app, &mut v)).await,
+        Err(e) => return crate::headers::secure(fail(&app, &mut v, &e)).await,
     };
     let parsed = MessageParser::default().parse(&raw);
     let Some(part) = parsed.as_ref().and_then(|m| m.attachments().nth(n)) else {
-        return not_found(&app, &mut v);
+        return crate::headers::secure(not_found(&app, &mut v)).await;
     };
     let name = clean_filename(part.attachment_name().unwrap_or(""));
     let inline = preview_type(&part_type(part), part.contents());
