@@ -280,4 +280,56 @@ mod tests {
         assert!(parse(&long).events[0].summary.len() <= MAX_VALUE + 2);
         assert_eq!(parse("").events.len(), 0);
     }
+
+    /// Random content lines: never a panic, bounded output.
+    #[test]
+    fn random_input_is_bounded() {
+        const PIECES: &[&str] = &[
+            "BEGIN:VEVENT\r\n",
+            "END:VEVENT\r\n",
+            "BEGIN:VALARM\n",
+            "END:VALARM\n",
+            "SUMMARY",
+            "DTSTART",
+            ";TZID=\"Europe/Paris\"",
+            ";VALUE=DATE",
+            ":",
+            "20270312",
+            "T0830",
+            "00Z",
+            "\\",
+            "\\n",
+            "é",
+            "\r\n ",
+            "\n\t",
+            "ORGANIZER;CN=\"a:b\":mailto:",
+            "LOCATION:",
+            "\"",
+            ";",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut events = 0;
+        for _ in 0..3_000 {
+            let mut text = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            for _ in 0..(seed % 40) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(PIECES[(seed % PIECES.len() as u64) as usize]);
+            }
+            let cal = parse(&text);
+            assert!(cal.events.len() <= MAX_EVENTS);
+            events += cal.events.len();
+            for e in &cal.events {
+                assert!(e.summary.len() <= MAX_VALUE + 4 && e.organizer.chars().count() <= MAX_VALUE);
+                if let Some(w) = &e.start {
+                    assert!(!w.show().is_empty());
+                }
+            }
+        }
+        assert!(events > 100, "the generator makes events: {events}");
+    }
 }

@@ -290,4 +290,54 @@ mod tests {
         let (out, found) = mark_links(&many);
         assert_eq!((found.len(), out.matches(CLASS).count()), (MAX_LISTED, 20_000), "all marked, some listed");
     }
+
+    /// Random markup made of the pieces that matter (tags, quotes, entities,
+    /// multi-byte letters): never a panic, the same links out as in, and a
+    /// second pass finds the same deceptive links.
+    #[test]
+    fn random_markup_keeps_its_links() {
+        const PIECES: &[&str] = &[
+            "<a href=\"https://evil.example/\">",
+            "<a href=\"https://banque.fr/x\" title=\"t\">",
+            "</a>",
+            "<a>",
+            "banque.fr",
+            "www.banque.fr",
+            " ",
+            "é",
+            "\u{202e}",
+            "&amp;",
+            "&quot;",
+            "<b>",
+            "</b>",
+            "\"",
+            ">",
+            "<br>",
+            "<img alt=\"<a href=x>\">",
+            "https://",
+            "evil.example",
+            "ñ.fr",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut flagged = 0;
+        for _ in 0..2_000 {
+            let mut html = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                html.push_str(PIECES[(seed % PIECES.len() as u64) as usize]);
+            }
+            let (out, found) = mark_links(&html);
+            assert_eq!(out.matches("<a").count(), html.matches("<a").count(), "{html}");
+            let (again, found_again) = mark_links(&out);
+            assert_eq!(found, found_again, "{html}");
+            assert_eq!(again, out, "marking is stable: {html}");
+            flagged += found.len();
+        }
+        assert!(flagged > 100, "the generator makes deceptive links: {flagged}");
+    }
 }
