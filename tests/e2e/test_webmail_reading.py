@@ -1,5 +1,6 @@
 """Reading safely on the real binary, in headless Chromium: mail from outside
-the académie is flagged and local mail is not; a link whose text names another
+the académie is flagged, local mail is not, and mail from outside posing as a
+colleague is called a likely forgery; a link whose text names another
 domain is warned about and carries its real target; images and PDFs preview
 inline with nosniff and a CSP without script while SVG (or anything posing as
 an image) stays a download; invitations read as what, when, where, who; a
@@ -26,7 +27,7 @@ except ImportError as e:  # pragma: no cover - depends on the machine
     pytest.skip(f"selenium not installed: {e}", allow_module_level=True)
 
 from test_web_identity import PASSWORD, base, browser, wait_path, web_login  # noqa: F401
-from test_webmail import get_with_cookies, login, open_message
+from test_webmail import compose, get_with_cookies, login, open_message
 
 CLAIRE = f"claire.martin@{DOMAIN}"
 PAUL = f"paul.durand@{DOMAIN}"
@@ -79,20 +80,33 @@ def start(server):
     server.start()
 
 
-def test_outside_senders_and_deceptive_links_are_flagged(server, browser):
+def test_outside_and_forged_senders_and_deceptive_links_are_flagged(server, browser):
     start(server)
-    deliver(server, mail(f"Paul Durand <{PAUL}>", "Sortie au musée", text="Rendez-vous à 8 h.\n"), CLAIRE)
     deliver(server, mail("Service des impôts <remboursement@impots-gouv.example>", "Remboursement en attente",
                          html='<p>Vous avez droit à un remboursement. Connectez-vous sur '
                               '<a href="https://impots-remboursement.example/login?id=1&amp;x=2">'
                               'https://www.impots.gouv.fr</a> avant vendredi, ou consultez '
                               '<a href="https://www.service-public.fr/particuliers">service-public.fr</a>.</p>'),
             CLAIRE)
+    # From outside, but claiming to be a colleague.
+    deliver(server, mail(f"Paul Durand <{PAUL}>", "Changement de RIB", text="Voici mon nouveau RIB.\n"), CLAIRE)
+    # Paul really writes to her, from the webmail.
+    login(browser, server, PAUL)
+    browser.find_element(By.ID, "ecrire").click()
+    wait_path(browser, "/courrier/ecrire")
+    compose(browser, CLAIRE, "Sortie au musée", "Rendez-vous à 8 h.")
+    wait_path(browser, "/courrier")
     login(browser, server, CLAIRE)
 
     open_message(browser, "Sortie au musée")
     assert not browser.find_elements(By.ID, "expediteur-externe"), "a colleague is not external"
+    assert not browser.find_elements(By.ID, "expediteur-usurpe")
     assert not browser.find_elements(By.ID, "liens-trompeurs")
+    browser.get(base(server) + "/courrier")
+
+    open_message(browser, "Changement de RIB")
+    assert "peut-être usurpée" in browser.find_element(By.ID, "expediteur-usurpe").text
+    assert not browser.find_elements(By.ID, "expediteur-externe")
     browser.get(base(server) + "/courrier")
 
     open_message(browser, "Remboursement en attente")

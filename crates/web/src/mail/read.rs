@@ -18,7 +18,7 @@ use store::{Account, FlagOp, Mailbox, MessageRow};
 
 use super::folders::{FolderView, display_name, sidebar};
 use super::links::Mismatch;
-use super::reading::{EventView, calendar_events, is_external, part_type, preview_type, sender_address};
+use super::reading::{EventView, Origin, calendar_events, origin, part_type, preview_type, sender_address};
 use super::sanitize::{clean_filename, clean_html, content_disposition, text_to_html};
 use super::{M, common, full_date, not_found, own_mailbox, signed_in};
 use crate::App;
@@ -76,6 +76,8 @@ struct ReadPage {
     trusted: bool,
     /// The sender is outside the installation's domains.
     external: bool,
+    /// The sender claims one of our domains but the message came from outside.
+    spoofed: bool,
     /// Links whose text names another domain than their target.
     suspicious: Vec<Mismatch>,
     events: Vec<EventView>,
@@ -228,7 +230,7 @@ pub async fn page(
     if subject.is_empty() {
         subject = m.get("mail.nosubject").to_owned();
     }
-    let external = match is_external(&app, sender.as_deref()).await {
+    let origin = match origin(&app, sender.as_deref(), &raw).await {
         Ok(x) => x,
         Err(e) => return fail(&app, &mut v, &e),
     };
@@ -253,7 +255,8 @@ pub async fn page(
         images_link: format!("{base}?images=1"),
         sender,
         trusted,
-        external,
+        external: origin == Origin::External,
+        spoofed: origin == Origin::Spoofed,
         suspicious,
         events,
         attachments,

@@ -33,6 +33,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Attention : des liens de ce message ne mènent pas où leur texte l'indique.",
         "Warning: links in this message do not lead where their text says.",
     ),
+    (
+        "read.spoofed",
+        "Prudence : ce message se présente comme venant d'une adresse de l'académie, mais il est arrivé de l'extérieur. L'adresse de l'expéditeur est peut-être usurpée.",
+        "Caution: this message claims to come from an academy address, but it arrived from outside. The sender's address may be forged.",
+    ),
     ("read.links.shows", "affiche", "shows"),
     ("read.links.leads", "mais mène vers", "but leads to"),
     ("read.images.trust", "Toujours afficher les images de cet expéditeur", "Always show images from this sender"),
@@ -89,14 +94,59 @@ pub fn sender_address(msg: &Message<'_>) -> Option<String> {
     msg.from()?.first()?.address().map(|a| a.trim().to_ascii_lowercase()).filter(|a| a.contains('@'))
 }
 
-/// Whether `sender` is outside every domain this installation serves (a
-/// message without a readable sender counts as outside).
-pub async fn is_external(app: &App, sender: Option<&str>) -> Result<bool, store::Error> {
+/// Where a message comes from, as far as the reader should know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A sender of one of the installation's domains, delivered from inside.
+    Local,
+    /// A sender of another domain (or none readable).
+    External,
+    /// A sender of one of our domains, but the message came in through the
+    /// MX from outside without authentication: the address is likely forged.
+    Spoofed,
+}
+
+/// Whether the topmost `Received:` header (the one our own server wrote
+/// last) records an unauthenticated SMTP reception, i.e. mail that came in
+/// through the MX. Submission writes `ESMTPSA`, the webmail and local
+/// replies write none; a header further down cannot pretend otherwise.
+pub fn came_through_mx(raw: &[u8]) -> bool {
+    let head = raw.split(|b| *b == b'\n').take_while(|l| !l.is_empty() && *l != b"\r");
+    let mut received: Option<String> = None;
+    for line in head.take(500) {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_end_matches('\r');
+        match &mut received {
+            Some(r) if text.starts_with([' ', '\t']) => r.push_str(text),
+            Some(_) => break,
+            None if text.len() > 9 && text[..9].eq_ignore_ascii_case("received:") => received = Some(text.to_owned()),
+            None => {}
+        }
+    }
+    let Some(r) = received else { return false };
+    let mut words = r.split_whitespace();
+    while let Some(w) = words.next() {
+        if w.eq_ignore_ascii_case("with") {
+            let proto = words.next().unwrap_or("").trim_end_matches(';').to_ascii_uppercase();
+            return matches!(proto.as_str(), "SMTP" | "ESMTP" | "ESMTPS" | "UTF8SMTP" | "UTF8SMTPS" | "LMTP");
+        }
+    }
+    false
+}
+
+/// Where the message `raw` from `sender` comes from.
+pub async fn origin(app: &App, sender: Option<&str>, raw: &[u8]) -> Result<Origin, store::Error> {
     let Some(domain) = sender.and_then(|s| s.rsplit_once('@')).map(|(_, d)| d.trim_end_matches('.')) else {
-        return Ok(true);
+        return Ok(Origin::External);
     };
     let local = app.ms.store().list_domains().await?;
-    Ok(!local.iter().any(|d| d.as_str().eq_ignore_ascii_case(domain)))
+    Ok(if !local.iter().any(|d| d.as_str().eq_ignore_ascii_case(domain)) {
+        Origin::External
+    } else if came_through_mx(raw) {
+        Origin::Spoofed
+    } else {
+        Origin::Local
+    })
 }
 
 /// An event as the reading page shows it.
@@ -279,6 +329,19 @@ mod tests {
         assert_eq!(preview_type("text/html", png), None);
         assert_eq!(preview_type("image/svg+xml", png), None);
         assert_eq!(preview_type("image/gif", b"%PDF-1.4"), None);
+    }
+
+    #[test]
+    fn only_our_topmost_trace_tells_how_mail_came_in() {
+        let mx = b"Received: from mail.example.org ([192.0.2.1])\r\n\tby mx.ac-demo.fr with ESMTPS id A1;\r\n\tMon, 23 Nov 2026\r\n\
+                   Received: from poste by x with ESMTPSA id 0;\r\nFrom: a@ac-demo.fr\r\n\r\nReceived: with SMTP\r\n";
+        assert!(came_through_mx(mx));
+        let submitted = b"Received: from poste ([192.0.2.7])\r\n\tby mx with ESMTPSA id 1;\r\n\tMon\r\n\
+                          Received: from evil by evil with ESMTP id 2;\r\nFrom: a@ac-demo.fr\r\n\r\nx";
+        assert!(!came_through_mx(submitted), "a forged trace below ours does not count");
+        assert!(!came_through_mx(b"From: a@ac-demo.fr\r\nSubject: webmail\r\n\r\nReceived: from x with SMTP\r\n"));
+        assert!(came_through_mx(b"received: from x (y) by z WITH smtp id 3; date\nFrom: a@b\n\nx"));
+        assert!(!came_through_mx(b""));
     }
 
     #[test]
