@@ -18,6 +18,7 @@ use model::{AccountStatus, Address, Domain, Role};
 
 use crate::{password, serve};
 
+mod banner;
 mod governance;
 pub(crate) mod passwords;
 
@@ -59,6 +60,11 @@ pub enum AdminCommand {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Bandeau d'annonce du webmail / the webmail's announcement banner.
+    Banner {
+        #[command(subcommand)]
+        command: banner::BannerCommand,
     },
     /// Envoie maintenant les rappels d'expiration des mots de passe (tâche quotidienne du serveur)
     /// / send the password expiry reminders now (the server's daily task).
@@ -264,6 +270,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Grant { command } => governance::grant(&ctx, command).await?,
         AdminCommand::Unit { command } => governance::unit(&ctx, command).await?,
         AdminCommand::Audit { command } => return governance::audit(&ctx, command).await,
+        AdminCommand::Banner { command } => banner::run(&ctx, command).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

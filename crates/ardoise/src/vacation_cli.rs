@@ -1,6 +1,6 @@
 //! `ardoise vacation`: an account's automatic vacation reply, set or read in
 //! the store (the server may be running; replies follow at once). The
-//! webmail's settings page will offer the same thing to the user.
+//! webmail's settings page (`/courrier/reglages`) offers the same to the user.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

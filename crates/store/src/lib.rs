@@ -37,6 +37,7 @@ mod sql;
 mod types;
 mod vacation;
 mod webmail;
+mod webprefs;
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
@@ -59,6 +60,7 @@ pub use search::{DateCursor, Found};
 pub use types::*;
 pub use vacation::Vacation;
 pub use webmail::{DirectoryEntry, MailIdentity, SortKey};
+pub use webprefs::{Banner, MAX_BANNER, WebPrefs};
 
 /// Which database engine a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -77,6 +77,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_webmail_identities.sql"),
         postgres: include_str!("../migrations/postgres/0009_webmail_identities.sql"),
     },
+    Migration {
+        version: 10,
+        name: "webprefs",
+        sqlite: include_str!("../migrations/sqlite/0010_webprefs.sql"),
+        postgres: include_str!("../migrations/postgres/0010_webprefs.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

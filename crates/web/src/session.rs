@@ -38,6 +38,8 @@ pub struct Visitor {
     pre: Option<String>,
     /// `Set-Cookie` values to send with the response.
     pub cookies: Vec<String>,
+    /// Theme, density and banner of the webmail's layout (set by `mail::signed_in`).
+    pub chrome: crate::mail::Chrome,
 }
 
 fn cookie_name(app: &App, base: &str) -> String {
@@ -95,7 +97,13 @@ impl Visitor {
             }
         }
         let pre = cookie(&all, &cookie_name(app, "ardoise_pre")).filter(|t| t.len() <= 64).map(str::to_owned);
-        Visitor { lang, ip, client, session, pre, cookies: out_cookies }
+        Visitor { lang, ip, client, session, pre, cookies: out_cookies, chrome: Default::default() }
+    }
+
+    /// Switches the language for this response and the next ones (cookie).
+    pub fn set_lang(&mut self, lang: Lang) {
+        self.lang = lang;
+        self.cookies.push(format!("ardoise_lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code()));
     }
 
     /// The session when it reached `stage`.
@@ -158,6 +166,9 @@ impl Visitor {
         store.create_web_session(&s).await?;
         self.cookies.push(set_cookie(app, "ardoise_session", &token, None));
         self.session = Some((s, account.clone()));
+        if stage == STAGE_FULL {
+            crate::mail::apply_saved_lang(app, self, account).await;
+        }
         Ok(())
     }
 

@@ -13,6 +13,7 @@ mod queue;
 mod search;
 mod vacation;
 mod webmail;
+mod webprefs;
 
 on_both_backends!(
     credentials::password_change_keeps_history_and_activates,
@@ -53,4 +54,5 @@ on_both_backends!(
     webmail::identities_keep_one_default_per_account,
     webmail::directory_search_finds_names_and_addresses,
     webmail::sorted_pages_by_sender_subject_and_size,
+    webprefs::web_prefs_trusted_senders_and_banner,
 );

@@ -15,19 +15,24 @@
 
 mod actions;
 mod autocomplete;
+mod chrome;
 mod compose;
 mod compose_form;
 mod drafts;
 pub mod events;
 mod folder_admin;
 mod folders;
+mod ics;
 mod identities;
+mod links;
 mod list;
 mod mime;
 mod prefill;
 mod read;
+mod reading;
 pub mod sanitize;
 mod search;
+mod settings;
 mod shortcuts;
 mod sorting;
 mod texts;
@@ -50,12 +55,14 @@ use crate::App;
 use crate::pages::{self, Common, LangQuery, MessagePage};
 use crate::server::Peer;
 use crate::session::Visitor;
+pub use chrome::{Chrome, apply_saved_lang};
 pub use texts::M;
 
 const CSS: &str = concat!(
     include_str!("../../static/courrier.css"),
     include_str!("../../static/courrier-live.css"),
-    include_str!("../../static/courrier-writing.css")
+    include_str!("../../static/courrier-writing.css"),
+    include_str!("../../static/courrier-reading.css")
 );
 /// The webmail's script: live updates, shortcuts, drag and drop (`courrier.js`).
 const JS: &str = include_str!("../../static/courrier.js");
@@ -103,6 +110,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/annuler", post(actions::undo_last))
         .route("/courrier/destinataires", get(autocomplete::suggest))
         .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
+        .route("/courrier/reglages", get(settings::page).post(settings::save))
         .route("/courrier/{mailbox}", get(list::folder))
         .route("/courrier/{mailbox}/lot", post(actions::bulk))
         .route("/courrier/{mailbox}/renommer", get(folder_admin::rename_page).post(folder_admin::rename))
@@ -110,6 +118,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/{mailbox}/vider", get(folder_admin::empty_page).post(folder_admin::empty))
         .route("/courrier/{mailbox}/{uid}", get(read::page).post(actions::act))
         .route("/courrier/{mailbox}/{uid}/pj/{n}", get(read::attachment))
+        .route("/courrier/{mailbox}/{uid}/confiance", post(reading::trust))
         .route("/static/courrier.css", get(css))
         .route("/static/courrier.js", get(js))
         .route("/static/compose.js", get(compose_js))
@@ -118,7 +127,9 @@ pub fn routes() -> Router<Arc<App>> {
 /// The routes that set their own headers: the frame showing an HTML body
 /// needs a CSP of its own and may be framed by our pages.
 pub fn framed_routes() -> Router<Arc<App>> {
-    Router::new().route("/courrier/{mailbox}/{uid}/contenu", get(read::frame))
+    Router::new()
+        .route("/courrier/{mailbox}/{uid}/contenu", get(read::frame))
+        .route("/courrier/{mailbox}/{uid}/apercu/{n}", get(reading::preview))
 }
 
 async fn css() -> Response {
@@ -149,9 +160,12 @@ async fn signed_in(
     peer: Peer,
     q: &LangQuery,
 ) -> Result<(Visitor, Account), Response> {
-    let v = pages::visitor(app, headers, peer, q).await;
+    let mut v = pages::visitor(app, headers, peer, q).await;
     match v.account().cloned() {
-        Some(a) => Ok((v, a)),
+        Some(a) => {
+            v.chrome = chrome::load(app, &a).await;
+            Ok((v, a))
+        }
         None => Err(pages::redirect(&v, "/")),
     }
 }

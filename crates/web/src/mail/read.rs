@@ -17,6 +17,8 @@ use serde::Deserialize;
 use store::{Account, FlagOp, Mailbox, MessageRow};
 
 use super::folders::{FolderView, display_name, sidebar};
+use super::links::Mismatch;
+use super::reading::{EventView, Origin, calendar_events, origin, part_type, preview_type, sender_address};
 use super::sanitize::{clean_filename, clean_html, content_disposition, text_to_html};
 use super::{M, common, full_date, not_found, own_mailbox, signed_in};
 use crate::App;
@@ -42,6 +44,10 @@ pub struct AttachmentView {
     pub name: String,
     pub size: String,
     pub content_type: String,
+    /// The inline preview's address (images and PDFs only).
+    pub preview: Option<String>,
+    /// A previewable image, shown as a thumbnail.
+    pub image: bool,
 }
 
 #[derive(Template)]
@@ -64,6 +70,17 @@ struct ReadPage {
     frame: Option<String>,
     blocked_images: bool,
     images_link: String,
+    /// The sender's address, when readable (for "always show images").
+    sender: Option<String>,
+    /// The sender's images are always shown.
+    trusted: bool,
+    /// The sender is outside the installation's domains.
+    external: bool,
+    /// The sender claims one of our domains but the message came from outside.
+    spoofed: bool,
+    /// Links whose text names another domain than their target.
+    suspicious: Vec<Mismatch>,
+    events: Vec<EventView>,
     attachments: Vec<AttachmentView>,
     seen: bool,
     flagged: bool,
@@ -173,6 +190,7 @@ pub async fn page(
     let parsed = MessageParser::default().parse(&raw);
     let base = format!("/courrier/{}/{}", mailbox.id, row.uid);
     let (mut text, mut frame, mut blocked_images) = (None, None, false);
+    let (mut sender, mut trusted, mut suspicious, mut events) = (None, false, Vec::new(), Vec::new());
     let mut attachments = Vec::new();
     let (mut subject, mut from, mut to, mut cc, mut date) = Default::default();
     if let Some(msg) = &parsed {
@@ -181,30 +199,41 @@ pub async fn page(
         to = addresses(msg.to());
         cc = addresses(msg.cc());
         date = msg.date().map(|d| d.to_timestamp()).unwrap_or(row.internal_date);
+        sender = sender_address(msg);
+        if let Some(s) = &sender {
+            trusted = app.ms.store().is_trusted_sender(account.id, s).await.unwrap_or(false);
+        }
+        let images = q.images() || trusted;
         if let Some(html) = html_body(msg) {
-            blocked_images = clean_html(html, q.images()).blocked_images;
-            frame = Some(if q.images() { format!("{base}/contenu?images=1") } else { format!("{base}/contenu") });
+            let clean = clean_html(html, images);
+            blocked_images = clean.blocked_images;
+            suspicious = clean.suspicious;
+            frame = Some(if images { format!("{base}/contenu?images=1") } else { format!("{base}/contenu") });
         } else if let Some(t) = text_body(msg) {
             text = Some(text_to_html(t));
         }
+        events = calendar_events(msg, m);
         for (n, part) in msg.attachments().enumerate() {
             let name = clean_filename(part.attachment_name().unwrap_or(""));
-            let content_type = part
-                .content_type()
-                .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
-                .unwrap_or_else(|| "application/octet-stream".to_owned())
-                .to_ascii_lowercase();
+            let content_type = part_type(part);
+            let inline = preview_type(&content_type, part.contents());
             attachments.push(AttachmentView {
                 href: format!("{base}/pj/{n}"),
                 name,
                 size: human_size(part.len(), m),
                 content_type,
+                preview: inline.map(|_| format!("{base}/apercu/{n}")),
+                image: inline.is_some_and(|t| t.starts_with("image/")),
             });
         }
     }
     if subject.is_empty() {
         subject = m.get("mail.nosubject").to_owned();
     }
+    let origin = match origin(&app, sender.as_deref(), &raw).await {
+        Ok(x) => x,
+        Err(e) => return fail(&app, &mut v, &e),
+    };
     let name = display_name(&mailbox, m);
     let c = common(&app, &mut v, &subject);
     let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
@@ -222,8 +251,14 @@ pub async fn page(
         date: full_date(date),
         text,
         frame,
-        blocked_images: blocked_images && !q.images(),
+        blocked_images: blocked_images && !q.images() && !trusted,
         images_link: format!("{base}?images=1"),
+        sender,
+        trusted,
+        external: origin == Origin::External,
+        spoofed: origin == Origin::Spoofed,
+        suspicious,
+        events,
         attachments,
         seen: true,
         flagged: row.flags & Flag::Flagged.bit() != 0,
@@ -264,7 +299,8 @@ pub async fn frame(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
          <style>body{{font-family:Marianne,Arial,sans-serif;font-size:15px;line-height:1.45;color:#161616;\
-         margin:8px;overflow-wrap:anywhere}}img{{max-width:100%;height:auto}}</style></head><body>{body}</body></html>"
+         margin:8px;overflow-wrap:anywhere}}img{{max-width:100%;height:auto}}\
+         a.ardoise-trompeur{{background:#fee9e9;color:#ce0500;outline:2px solid #ce0500}}</style></head><body>{body}</body></html>"
     );
     let resp = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response();
     with_frame_headers(resp, q.images())

@@ -18,6 +18,8 @@ pub struct CleanHtml {
     pub html: String,
     /// Remote images were left out (the page offers to show them).
     pub blocked_images: bool,
+    /// Links whose text names another domain than their target ([`super::links`]).
+    pub suspicious: Vec<super::links::Mismatch>,
 }
 
 /// Style properties kept in `style` attributes: layout and typography, none
@@ -78,8 +80,8 @@ pub fn clean_html(html: &str, images: bool) -> CleanHtml {
         .add_clean_content_tags(["title"])
         .strip_comments(true)
         .attribute_filter(move |element, attribute, value| filter_attribute(element, attribute, value, images, &flag));
-    let html = b.clean(html).to_string();
-    CleanHtml { html, blocked_images: blocked.load(Ordering::Relaxed) }
+    let (html, suspicious) = super::links::mark_links(&b.clean(html).to_string());
+    CleanHtml { html, blocked_images: blocked.load(Ordering::Relaxed), suspicious }
 }
 
 fn filter_attribute<'u>(
@@ -113,9 +115,33 @@ fn filter_attribute<'u>(
 }
 
 /// Plain text as HTML: everything escaped, `http(s)://` links made
-/// clickable (opening in a new tab, without referrer). Meant for a
-/// `white-space: pre-wrap` element.
+/// clickable (opening in a new tab, without referrer), runs of quoted lines
+/// (`> ...`) in a `blockquote class="citation"`. Meant for a
+/// `white-space: pre-wrap` element (long lines wrap there).
 pub fn text_to_html(text: &str) -> String {
+    let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let quoted = |l: &str| l.trim_start().starts_with('>');
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for (i, line) in lines.iter().enumerate() {
+        let q = quoted(line);
+        if q && (i == 0 || !quoted(lines[i - 1])) {
+            out.push_str("<blockquote class=\"citation\">");
+        }
+        out.push_str(&linkify(line));
+        match lines.get(i + 1) {
+            // A block starts or ends the line by itself.
+            Some(next) if quoted(next) == q => out.push('\n'),
+            Some(_) if q => out.push_str("</blockquote>"),
+            Some(_) => {}
+            None if q => out.push_str("</blockquote>"),
+            None => {}
+        }
+    }
+    out
+}
+
+/// One line of plain text as HTML, links made clickable.
+fn linkify(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     let mut rest = text;
     while let Some(start) = find_link(rest) {
@@ -391,6 +417,19 @@ mod tests {
         let html = text_to_html("https://a.fr/\"onmouseover=alert(1)");
         assert!(html.contains("href=\"https://a.fr/\""), "{html}");
         assert!(html.contains("&quot;onmouseover"), "{html}");
+    }
+
+    #[test]
+    fn quoted_lines_are_grouped_and_links_kept() {
+        let html = text_to_html("Bonjour,\r\n> Le 3, Paul a écrit :\r\n>> voir https://a.fr\r\nMerci\r\n> fin");
+        assert_eq!(
+            html,
+            "Bonjour,<blockquote class=\"citation\">&gt; Le 3, Paul a écrit :\n&gt;&gt; voir <a href=\"https://a.fr\" \
+             rel=\"noopener noreferrer nofollow\" target=\"_blank\">https://a.fr</a></blockquote>Merci\
+             <blockquote class=\"citation\">&gt; fin</blockquote>"
+        );
+        assert_eq!(text_to_html("a\n\nb"), "a\n\nb");
+        assert_eq!(text_to_html("x > y"), "x &gt; y", "only a leading > quotes");
     }
 
     #[test]

@@ -14,7 +14,14 @@ impl M {
 
 /// Every webmail text table: this one, then one per area of the webmail
 /// that keeps its texts beside its code.
-const TABLES: &[&[(&str, &str, &str)]] = &[TEXTS, super::search::TEXTS, super::shortcuts::TEXTS, super::wtexts::TEXTS];
+const TABLES: &[&[(&str, &str, &str)]] = &[
+    TEXTS,
+    super::search::TEXTS,
+    super::shortcuts::TEXTS,
+    super::wtexts::TEXTS,
+    super::settings::TEXTS,
+    super::reading::TEXTS,
+];
 
 /// (key, French, English).
 pub const TEXTS: &[(&str, &str, &str)] = &[
@@ -156,6 +163,7 @@ mod tests {
             include_str!("../../templates/mail/shortcuts_list.html"),
             include_str!("../../templates/mail/identities.html"),
             include_str!("../../templates/mail/confirm.html"),
+            include_str!("../../templates/mail/settings.html"),
         ];
         for t in templates {
             for piece in t.split("m.get(\"").skip(1) {

@@ -29,6 +29,8 @@ pub struct Common {
     pub error: Option<String>,
     pub info: Option<String>,
     pub host: String,
+    /// The webmail's theme, density and banner (empty elsewhere).
+    pub chrome: crate::mail::Chrome,
 }
 
 impl Common {
@@ -42,6 +44,7 @@ impl Common {
             error: None,
             info: None,
             host: app.cfg.hostname.clone(),
+            chrome: v.chrome.clone(),
         }
     }
 }

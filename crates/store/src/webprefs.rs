@@ -1,0 +1,172 @@
+//! What the webmail remembers for each account (display density, language,
+//! theme, the senders whose remote images are always shown) and the one
+//! announcement banner administrators put on every webmail page.
+//!
+//! Values are kept as short words; the web crate decides which words it
+//! accepts, the store only bounds their length.
+
+use model::AccountId;
+use sqlx::Row;
+
+use crate::error::{Error, Result};
+use crate::{Store, now};
+
+/// An account's webmail preferences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebPrefs {
+    /// `confortable` or `compacte`.
+    pub density: String,
+    /// `fr` or `en`.
+    pub lang: String,
+    /// `clair` or `sombre`.
+    pub theme: String,
+}
+
+impl Default for WebPrefs {
+    fn default() -> WebPrefs {
+        WebPrefs { density: "confortable".into(), lang: "fr".into(), theme: "clair".into() }
+    }
+}
+
+/// The announcement shown on every webmail page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Banner {
+    pub text: String,
+    /// Unix seconds from which it is no longer shown.
+    pub until: Option<i64>,
+    pub set_at: i64,
+}
+
+/// Longest preference word, sender address and banner text kept.
+const MAX_WORD: usize = 32;
+const MAX_SENDER: usize = 320;
+pub const MAX_BANNER: usize = 500;
+/// Most trusted senders one account keeps.
+pub const MAX_TRUSTED: i64 = 1_000;
+
+impl Store {
+    /// The preferences of `account`, `None` when never saved (the caller
+    /// then uses [`WebPrefs::default`] and the browser's language).
+    pub async fn web_prefs(&self, account: AccountId) -> Result<Option<WebPrefs>> {
+        let row = sqlx::query("SELECT density, lang, theme FROM web_prefs WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(WebPrefs { density: r.try_get("density")?, lang: r.try_get("lang")?, theme: r.try_get("theme")? })
+        })
+        .transpose()
+    }
+
+    /// Saves the preferences of `account`.
+    pub async fn set_web_prefs(&self, account: AccountId, p: &WebPrefs) -> Result<()> {
+        if [&p.density, &p.lang, &p.theme].iter().any(|w| w.is_empty() || w.len() > MAX_WORD) {
+            return Err(Error::Invalid("preference words are 1 to 32 bytes".into()));
+        }
+        sqlx::query(
+            "INSERT INTO web_prefs (account_id, density, lang, theme, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (account_id) DO UPDATE SET density = excluded.density, lang = excluded.lang, \
+             theme = excluded.theme, updated_at = excluded.updated_at",
+        )
+        .bind(account)
+        .bind(&p.density)
+        .bind(&p.lang)
+        .bind(&p.theme)
+        .bind(now())
+        .execute(&mut *self.write_conn().await?)
+        .await?;
+        Ok(())
+    }
+
+    /// The senders whose remote images `account` always shows, sorted.
+    pub async fn trusted_senders(&self, account: AccountId) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT sender FROM trusted_senders WHERE account_id = $1 ORDER BY sender")
+            .bind(account)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Whether `account` trusts `sender` (compared in lower case).
+    pub async fn is_trusted_sender(&self, account: AccountId, sender: &str) -> Result<bool> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT sender FROM trusted_senders WHERE account_id = $1 AND sender = $2")
+                .bind(account)
+                .bind(sender.to_ascii_lowercase())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// Adds `sender` to the trusted senders of `account` (again: no change).
+    /// Refused past [`MAX_TRUSTED`] entries.
+    pub async fn add_trusted_sender(&self, account: AccountId, sender: &str) -> Result<()> {
+        let sender = sender.trim().to_ascii_lowercase();
+        if sender.is_empty() || sender.len() > MAX_SENDER {
+            return Err(Error::Invalid("a sender address is 1 to 320 bytes".into()));
+        }
+        let mut tx = self.write_tx().await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trusted_senders WHERE account_id = $1")
+            .bind(account)
+            .fetch_one(&mut *tx)
+            .await?;
+        if count >= MAX_TRUSTED {
+            return Err(Error::Invalid("too many trusted senders".into()));
+        }
+        sqlx::query(
+            "INSERT INTO trusted_senders (account_id, sender, added_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (account_id, sender) DO NOTHING",
+        )
+        .bind(account)
+        .bind(&sender)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes `sender` from the trusted senders of `account`; whether it was there.
+    pub async fn remove_trusted_sender(&self, account: AccountId, sender: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM trusted_senders WHERE account_id = $1 AND sender = $2")
+            .bind(account)
+            .bind(sender.trim().to_ascii_lowercase())
+            .execute(&mut *self.write_conn().await?)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The banner to show at `at`, if one is set and not over.
+    pub async fn banner(&self, at: i64) -> Result<Option<Banner>> {
+        let row = sqlx::query("SELECT text, until_at, set_at FROM web_banner WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let b = Banner { text: r.try_get("text")?, until: r.try_get("until_at")?, set_at: r.try_get("set_at")? };
+        Ok(b.until.is_none_or(|u| at < u).then_some(b))
+    }
+
+    /// Sets the banner (replacing any other).
+    pub async fn set_banner(&self, text: &str, until: Option<i64>) -> Result<()> {
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > MAX_BANNER {
+            return Err(Error::Invalid(format!("a banner is 1 to {MAX_BANNER} characters")));
+        }
+        sqlx::query(
+            "INSERT INTO web_banner (id, text, until_at, set_at) VALUES (1, $1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET text = excluded.text, until_at = excluded.until_at, \
+             set_at = excluded.set_at",
+        )
+        .bind(text)
+        .bind(until)
+        .bind(now())
+        .execute(&mut *self.write_conn().await?)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes the banner; whether there was one.
+    pub async fn clear_banner(&self) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM web_banner WHERE id = 1").execute(&mut *self.write_conn().await?).await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
