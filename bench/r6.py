@@ -254,16 +254,42 @@ def median(reps: list[dict]) -> dict:
     return out
 
 
+def plot(doc: dict, path: Path) -> None:
+    """Drain time of each repetition, both sides (bench/plots/r6-outbound.png)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for i, (side, colour) in enumerate((("ardoise", "#000091"), ("postfix", "#e1000f"))):
+        reps = doc[side]["repetitions"]
+        xs = [r + i * 0.38 for r in range(len(reps))]
+        ax.bar(xs, [r["drain_seconds"] for r in reps], width=0.36, color=colour, label=doc["versions"][side])
+        ax.bar(xs, [r["accepted_seconds"] for r in reps], width=0.36, color="white", alpha=0.35, hatch="//")
+    ax.set_xticks([r + 0.19 for r in range(doc["reps"])], [f"rep {r + 1}" for r in range(doc["reps"])])
+    ax.set_ylabel("seconds (hatched: all accepted)")
+    ax.set_title(f"R6: {doc['messages']:,} messages relayed to smtp-sink (lower is better)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--binary", required=True)
+    ap.add_argument("--binary")
     ap.add_argument("--messages", type=int, default=20_000)
     ap.add_argument("--size", type=int, default=5_000)
     ap.add_argument("--lanes", type=int, default=20)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="1 repetition of 500 messages: a smoke check")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--plot", metavar="JSON", help="only draw bench/plots/r6-outbound.png from a result file")
     args = ap.parse_args()
+    plots = Path(__file__).resolve().parent / "plots"
+    if args.plot:
+        plot(json.loads(Path(args.plot).read_text()), plots / "r6-outbound.png")
+        return
+    if not args.binary:
+        ap.error("--binary is required")
     if args.quick:
         args.messages, args.reps = 500, 1
     for tool in ("smtp-sink", "postfix", "openssl"):
@@ -300,6 +326,8 @@ def main() -> None:
         out = Path(__file__).resolve().parent / "out"
         out.mkdir(exist_ok=True)
         (out / f"latest-r6-{doc['mode']}.json").write_text(json.dumps(doc, indent=1))
+        if not args.quick:
+            plot(doc, plots / "r6-outbound.png")
         print(json.dumps(doc, indent=1))
     finally:
         for s in sides:

@@ -241,7 +241,6 @@ matplotlib from pip), builds `ardoise` and `imapload` in release mode, and runs 
 
 | # | workload | target | state |
 |---|---|---|---|
-| R6 | outbound relay of 20,000 messages to `smtp-sink` | drain time <= Postfix's | not built yet (the outbound queue exists since this session) |
 | R8 | one 1 MB circular to 40,000 local recipients | < 60 s, < 50 MB extra disk | Ardoise alone (`bench/r8.py`, no side-by-side reference yet): see the analysis below |
 
 {notes}"""
