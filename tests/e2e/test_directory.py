@@ -235,3 +235,25 @@ def test_admin_suspension_closes_the_idle_session_too(server, tmp_path):
     assert sub.sock.recv(4096) == b"", "closed after the 421"
     with pytest.raises(imapclient.exceptions.LoginError):
         imap(server).login(helene, "Helene-2026-abc")
+
+
+def test_helpdesk_reset_closes_the_open_sessions(server, tmp_path):
+    """A helpdesk reset is done because the password may be known to someone
+    else: the sessions opened with it end at once, as for a suspension."""
+    org_tree(server)
+    server.start()
+    directory(server, "sync", str(hr_file(tmp_path / "rh.csv")))
+    helene = "helene.lefevre-dupre@ac-test.fr"
+    server.admin("account", "activate", helene)
+    server.admin("account", "password", helene, "--password-stdin", stdin=b"Helene-2026-abc")
+    client = imap(server)
+    client.login(helene, "Helene-2026-abc")
+    client.select_folder("INBOX")
+    client.idle()
+    out = server.admin("account", "reset-password", helene)
+    assert "mot de passe provisoire" in out
+    waited = seconds_until_closed(client, time.monotonic())
+    assert waited < 1.5, f"closed {waited:.2f} s after the reset"
+    assert account(server, helene)["status"] == "provisional"
+    with pytest.raises(imapclient.exceptions.LoginError):
+        imap(server).login(helene, "Helene-2026-abc")

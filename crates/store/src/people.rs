@@ -139,12 +139,16 @@ impl Store {
         Ok(created)
     }
 
-    /// Accounts that became suspended or closed at or after `since` (unix
-    /// seconds): `(account, status, status_changed_at)`.
+    /// Accounts whose access was withdrawn at or after `since` (unix
+    /// seconds): suspended, closed, or sent back to provisional by a password
+    /// reset (a new account, provisional from the start, is not one):
+    /// `(account, status, status_changed_at)`.
     pub async fn revoked_since(&self, since: i64) -> Result<Vec<(AccountId, AccountStatus, i64)>> {
         let rows = sqlx::query(
-            "SELECT id, status, status_changed_at FROM accounts \
-             WHERE status_changed_at >= $1 AND status IN ('suspended', 'closed')",
+            "SELECT a.id, a.status, a.status_changed_at FROM accounts a \
+             LEFT JOIN credential_state c ON c.account_id = a.id \
+             WHERE a.status_changed_at >= $1 AND (a.status IN ('suspended', 'closed') \
+             OR (a.status = 'provisional' AND c.password_changed_at >= $1))",
         )
         .bind(since)
         .fetch_all(&self.pool)

@@ -2,7 +2,8 @@
 //! run in other processes than the servers, so the servers poll the store
 //! (an indexed query on `status_changed_at`, every 250 ms) and publish
 //! [`mailstore::MailEvent::AccessRevoked`] for every account that became
-//! suspended or closed: open sessions of that account then end.
+//! suspended or closed, or went back to provisional (a helpdesk password
+//! reset): open sessions of that account then end.
 
 use std::collections::HashMap;
 use std::sync::Arc;
