@@ -76,9 +76,20 @@ fn addresses_match(list: &[EnvelopeAddress], needle: &str) -> bool {
         .any(|a| text_matches(&a.address(), needle) || a.name.as_deref().is_some_and(|n| text_matches(n, needle)))
 }
 
-/// Answers of the index per full-text key (`None`: the key has no word
-/// and matches everything).
-type FullTextHits = HashMap<(bool, String), Option<HashSet<BlobId>>>;
+/// Answers of the index per distinct full-text key `(body_only, value)`
+/// (`None`: the key has no word and matches everything). A handful of keys
+/// at most: a list looked up without allocating, once per message and key.
+#[derive(Default)]
+struct FullTextHits(Vec<(FullTextKey, Option<HashSet<BlobId>>)>);
+
+/// `(body_only, value)` of a TEXT or BODY key.
+type FullTextKey = (bool, String);
+
+impl FullTextHits {
+    fn get(&self, body_only: bool, value: &str) -> Option<&Option<HashSet<BlobId>>> {
+        self.0.iter().find(|((b, v), _)| *b == body_only && v == value).map(|(_, hits)| hits)
+    }
+}
 
 struct Ctx<'a> {
     full_text: &'a FullTextHits,
@@ -147,7 +158,7 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
         SearchKey::ModseqAbove(n) => row.modseq as u64 >= *n,
         SearchKey::New | SearchKey::Recent => false,
         SearchKey::Old => true,
-        SearchKey::FullText { body_only, value } => match c.full_text.get(&(*body_only, value.clone())) {
+        SearchKey::FullText { body_only, value } => match c.full_text.get(*body_only, value) {
             Some(Some(blobs)) => blobs.contains(&row.blob_hash),
             Some(None) => true,
             None => false,
@@ -158,17 +169,15 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     /// Asks the index once per distinct full-text key.
     async fn full_text_hits(&self, keys: Vec<(bool, String)>) -> Result<FullTextHits, Done> {
-        let mut hits = FullTextHits::new();
+        let mut hits = FullTextHits::default();
         let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
         for (body_only, value) in keys {
-            if hits.contains_key(&(body_only, value.clone())) {
+            if hits.get(body_only, &value).is_some() {
                 continue;
             }
             let fields: &[Field] = if body_only { &[Field::Body, Field::Attachments] } else { &Field::ALL };
             match self.mailstore.search_text(account, fields, &value).await {
-                Ok(Some(found)) => {
-                    hits.insert((body_only, value), found);
-                }
+                Ok(Some(found)) => hits.0.push(((body_only, value), found)),
                 Ok(None) => return Err(Done::no("[CANNOT] TEXT and BODY need the full-text index, not enabled here")),
                 Err(e) => {
                     tracing::warn!(error = %e, "full-text search failed");
@@ -205,19 +214,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 metas.insert(b.id, meta);
             }
         }
-        let mut by_uid: HashMap<u32, MessageRow> = rows.into_iter().map(|m| (m.uid as u32, m)).collect();
         let count = sel.uids.len() as u32;
         let largest_uid = sel.uids.last().copied().unwrap_or(0);
         let mut out = Matched { rows: Vec::new(), metas: HashMap::new(), top_modseq: 0 };
+        // Both the view and the rows are in increasing UID order: walk them
+        // together. Rows the view does not know yet (newer) are left out, as
+        // are view entries whose row is gone (expunged by another session).
+        let mut rows = rows.into_iter().peekable();
         for (i, u) in sel.uids.iter().enumerate() {
-            let Some(row) = by_uid.get(u) else { continue };
-            let ctx =
-                Ctx { full_text: &hits, seq: i as u32 + 1, count, largest_uid, row, meta: metas.get(&row.blob_hash) };
+            while rows.next_if(|r| (r.uid as u32) < *u).is_some() {}
+            let Some(row) = rows.next_if(|r| r.uid as u32 == *u) else { continue };
+            let ctx = Ctx {
+                full_text: &hits,
+                seq: i as u32 + 1,
+                count,
+                largest_uid,
+                row: &row,
+                meta: metas.get(&row.blob_hash),
+            };
             if matches(key, &ctx) {
                 out.top_modseq = out.top_modseq.max(row.modseq);
-                if let Some(row) = by_uid.remove(u) {
-                    out.rows.push((i as u32 + 1, row));
-                }
+                out.rows.push((i as u32 + 1, row));
             }
         }
         out.metas = metas;

@@ -65,6 +65,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_identity.sql"),
         postgres: include_str!("../migrations/postgres/0007_identity.sql"),
     },
+    Migration {
+        version: 8,
+        name: "imap_envelope",
+        sqlite: include_str!("../migrations/sqlite/0008_imap_envelope.sql"),
+        postgres: include_str!("../migrations/postgres/0008_imap_envelope.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
