@@ -7,6 +7,7 @@
 //! combine as usual and nothing outside the mailbox can leak in.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use mailstore::analyse::{Analysis, EnvelopeAddress};
 use model::{BlobId, Flag};
@@ -167,6 +168,29 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
+    /// The rows of the selected mailbox, by increasing UID: when `cached`,
+    /// the session's copy while the mailbox's HIGHESTMODSEQ has not moved;
+    /// else (and then) read anew.
+    async fn mailbox_rows(&mut self, cached: bool) -> Result<Arc<Vec<MessageRow>>, Done> {
+        let Some(sel) = self.selected.as_ref() else {
+            return Err(Done::bad("No mailbox selected"));
+        };
+        let store = self.mailstore.store();
+        let current = store.mailbox(sel.mailbox.id).await.map_err(store_failure)?.map(|m| m.highest_modseq);
+        if let (true, Some(now), Some((at, rows))) = (cached, current, sel.rows.as_ref())
+            && *at == now
+        {
+            return Ok(rows.clone());
+        }
+        // Read after the modseq: rows newer than it only make the copy
+        // look older than it is, so it is read again next time.
+        let rows = Arc::new(store.messages(sel.mailbox.id).await.map_err(store_failure)?);
+        if let (Some(now), Some(sel)) = (current, self.selected.as_mut()) {
+            sel.rows = Some((now, rows.clone()));
+        }
+        Ok(rows)
+    }
+
     /// Asks the index once per distinct full-text key.
     async fn full_text_hits(&self, keys: Vec<(bool, String)>) -> Result<FullTextHits, Done> {
         let mut hits = FullTextHits::default();
@@ -192,7 +216,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
 
     /// The messages of the selected mailbox matching `key`, in sequence
     /// order, with their metadata when a key needed it or `with_meta`.
-    pub(crate) async fn matching(&self, key: &SearchKey, with_meta: bool) -> Result<Matched, Done> {
+    pub(crate) async fn matching(&mut self, key: &SearchKey, with_meta: bool) -> Result<Matched, Done> {
+        // THREADID can change without the mailbox's modseq moving (a delivery
+        // elsewhere in the account joins two threads): read afresh for it.
+        let mut by_thread = false;
+        walk(key, &mut |k| by_thread |= matches!(k, SearchKey::ThreadId(_)));
+        let rows = self.mailbox_rows(!with_meta && !by_thread).await?;
         let Some(sel) = self.selected.as_ref() else {
             return Err(Done::bad("No mailbox selected"));
         };
@@ -203,7 +232,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             _ => {}
         });
         let hits = self.full_text_hits(full_text).await?;
-        let rows = self.mailstore.store().messages(sel.mailbox.id).await.map_err(store_failure)?;
         let mut metas: HashMap<BlobId, Meta> = HashMap::new();
         if needs_meta {
             let mut wanted: Vec<BlobId> = rows.iter().map(|r| r.blob_hash.clone()).collect();
@@ -220,21 +248,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         // Both the view and the rows are in increasing UID order: walk them
         // together. Rows the view does not know yet (newer) are left out, as
         // are view entries whose row is gone (expunged by another session).
-        let mut rows = rows.into_iter().peekable();
+        let mut rows = rows.iter().peekable();
         for (i, u) in sel.uids.iter().enumerate() {
             while rows.next_if(|r| (r.uid as u32) < *u).is_some() {}
             let Some(row) = rows.next_if(|r| r.uid as u32 == *u) else { continue };
-            let ctx = Ctx {
-                full_text: &hits,
-                seq: i as u32 + 1,
-                count,
-                largest_uid,
-                row: &row,
-                meta: metas.get(&row.blob_hash),
-            };
+            let ctx =
+                Ctx { full_text: &hits, seq: i as u32 + 1, count, largest_uid, row, meta: metas.get(&row.blob_hash) };
             if matches(key, &ctx) {
                 out.top_modseq = out.top_modseq.max(row.modseq);
-                out.rows.push((i as u32 + 1, row));
+                out.rows.push((i as u32 + 1, row.clone()));
             }
         }
         out.metas = metas;

@@ -125,3 +125,33 @@ async fn fetch_envelope_uses_the_stored_forms() {
     let both = c.cmd("d", "FETCH 2 (ENVELOPE BODYSTRUCTURE)").await;
     assert!(both.starts_with(&format!("* 2 FETCH (ENVELOPE {cantine} BODYSTRUCTURE (")), "{both}");
 }
+
+/// A session keeps the rows a SEARCH read while the mailbox does not change;
+/// another session's flag change, an expunge or a delivery is seen at once.
+#[tokio::test]
+async fn repeated_searches_see_every_change() {
+    let f = Fixture::new().await;
+    f.deliver(REUNION).await;
+    f.deliver(CANTINE).await;
+    let mut a = f.connect();
+    a.login().await;
+    a.cmd("s", "SELECT INBOX").await;
+    let mut b = f.connect();
+    b.login().await;
+    b.cmd("s", "SELECT INBOX").await;
+    assert_eq!(a.cmd("a", "SEARCH UNSEEN").await, "* SEARCH 1 2\r\na OK SEARCH completed\r\n");
+    assert_eq!(a.cmd("b", "SEARCH UNSEEN").await, "* SEARCH 1 2\r\nb OK SEARCH completed\r\n");
+    b.cmd("c", "STORE 1 +FLAGS.SILENT (\\Seen)").await;
+    assert_eq!(
+        a.cmd("d", "SEARCH UNSEEN").await,
+        "* SEARCH 2\r\n* 1 FETCH (UID 1 FLAGS (\\Seen))\r\nd OK SEARCH completed\r\n"
+    );
+    f.deliver(CANTINE).await;
+    assert_eq!(a.cmd("e", "SEARCH UNSEEN TEXT cantine").await, "* SEARCH 2\r\n* 3 EXISTS\r\ne OK SEARCH completed\r\n");
+    assert_eq!(a.cmd("f", "SEARCH UNSEEN TEXT cantine").await, "* SEARCH 2 3\r\nf OK SEARCH completed\r\n");
+    b.cmd("g", "STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+    b.cmd("h", "EXPUNGE").await;
+    let after = a.cmd("i", "SEARCH DELETED").await;
+    assert!(after.ends_with("i OK SEARCH completed\r\n"), "{after}");
+    assert!(!after.contains("* SEARCH 2"), "{after}");
+}
