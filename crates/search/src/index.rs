@@ -7,7 +7,7 @@
 //! something is pending, so a client always finds what it was told was
 //! delivered, while bursts of deliveries still share one commit.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -184,7 +184,8 @@ impl Index {
     /// (see [`word_pattern`]: each word inside a word of the message, or
     /// starting one for words shorter than [`INFIX_MIN_CHARS`]). Text without
     /// any word matches everything, as an empty IMAP substring does: `None`.
-    pub fn search(&self, account: i64, fields: &[Field], text: &str) -> Result<Option<HashSet<String>>, Error> {
+    /// Each blob comes once (one live document per content), in no order.
+    pub fn search(&self, account: i64, fields: &[Field], text: &str) -> Result<Option<Vec<String>>, Error> {
         let words = words(text);
         if words.is_empty() {
             return Ok(None);
@@ -208,7 +209,7 @@ impl Index {
         let searcher = self.reader.searcher();
         let mut hits: Vec<tantivy::DocAddress> = searcher.search(&query, &DocSetCollector)?.into_iter().collect();
         hits.sort_unstable();
-        let mut out = HashSet::new();
+        let mut out = Vec::with_capacity(hits.len());
         let mut column: Option<(u32, tantivy::columnar::StrColumn)> = None;
         let mut text = String::new();
         for addr in hits {
@@ -221,7 +222,7 @@ impl Index {
             for ord in col.term_ords(addr.doc_id) {
                 text.clear();
                 if col.ord_to_str(ord, &mut text).map_err(|e| Error::Query(e.to_string()))? {
-                    out.insert(text.clone());
+                    out.push(text.clone());
                 }
             }
         }
