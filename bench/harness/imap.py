@@ -76,7 +76,7 @@ class ArdoiseImap(servers.Ardoise):
             # per-IP connection cap (every benchmark client comes from 127.0.0.1).
             f.write(
                 f'[server]\nhostname = "bench-ardoise.{DOMAIN}"\ndata_dir = "{self.data}"\n'
-                f'[smtp]\nlisten = ["127.0.0.1:0"]\n'
+                f'[smtp]\nlisten = ["127.0.0.1:0"]\n[submission]\nlisten = ["127.0.0.1:0"]\nlisten_tls = ["127.0.0.1:0"]\n'
                 f'[imap]\nlisten = ["127.0.0.1:0"]\nlisten_tls = []\nallow_plaintext_loopback = true\n'
                 f'max_connections_per_ip = 1000\n[quota]\ndefault = "0"\n'
             )

@@ -115,7 +115,7 @@ class ArdoiseR47(ArdoiseImap):
         with open(self.conf, "w") as f:
             f.write(
                 f'[server]\nhostname = "bench-ardoise.{DOMAIN}"\ndata_dir = "{self.data}"\n'
-                f'[smtp]\nlisten = ["127.0.0.1:0"]\n'
+                f'[smtp]\nlisten = ["127.0.0.1:0"]\n[submission]\nlisten = ["127.0.0.1:0"]\nlisten_tls = ["127.0.0.1:0"]\n'
                 f'[imap]\nlisten = ["127.0.0.1:0"]\nlisten_tls = ["127.0.0.1:0"]\nallow_plaintext_loopback = true\n'
                 f'max_connections = {self.max_conns}\nmax_connections_per_ip = 1000000\n'
                 f'max_connections_per_user = 100000\n[quota]\ndefault = "0"\n'

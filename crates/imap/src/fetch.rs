@@ -2,6 +2,7 @@
 //! stored analysis and, for body sections only, the blob's bytes.
 
 use std::collections::HashMap;
+use std::io::Write;
 
 use mailstore::analyse::Analysis;
 use model::{BlobId, Flag};
@@ -49,6 +50,21 @@ fn section_label(label: SectionLabel, section: &Section, partial: Option<(u32, u
     format!("{name}[{}]{origin}", spec.join("."))
 }
 
+/// Messages read and answered at a time by FETCH: bounds the memory of a
+/// `FETCH 1:*` over 100,000 messages while keeping the reads in bulk.
+const FETCH_CHUNK: usize = 2_000;
+
+/// What one FETCH command asks, shared by its chunks.
+struct Plan<'a> {
+    uid: bool,
+    items: &'a [FetchItem],
+    changed_since: Option<u64>,
+    /// An item needs the stored analysis (BODYSTRUCTURE, sections).
+    needs_analysis: bool,
+    wants_envelope: bool,
+    sets_seen: bool,
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     /// FETCH and UID FETCH over the messages at these view indices.
     pub(crate) async fn fetch(
@@ -70,38 +86,84 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 items.push(FetchItem::Modseq);
             }
         }
-        let needs_meta = items.iter().any(|i| {
-            matches!(
-                i,
-                FetchItem::Envelope | FetchItem::BodyStructure | FetchItem::BodyShape | FetchItem::Section { .. }
-            )
-        });
-        let sets_seen = !sel.read_only && items.iter().any(|i| matches!(i, FetchItem::Section { peek: false, .. }));
-        // Only the UID range the command touches is read.
+        let plan = Plan {
+            uid,
+            items: &items,
+            changed_since,
+            needs_analysis: items
+                .iter()
+                .any(|i| matches!(i, FetchItem::BodyStructure | FetchItem::BodyShape | FetchItem::Section { .. })),
+            wants_envelope: items.contains(&FetchItem::Envelope),
+            sets_seen: !sel.read_only && items.iter().any(|i| matches!(i, FetchItem::Section { peek: false, .. })),
+        };
+        // RFC 2180 4.1: a message another session expunged, whose removal this
+        // session has not been told about yet, is still in this view, but its
+        // row is gone (and its blob may be collected), so it cannot be served
+        // as it was. We answer as RFC 2180 4.1.2 describes, for FETCH and UID
+        // FETCH alike: the other messages' FETCH responses, then a tagged
+        // NO [EXPUNGEISSUED] (RFC 5530) naming the missing ones; the EXPUNGE
+        // follows at the next command that may report it (after UID FETCH,
+        // at once). An OK that silently drops requested messages would look
+        // like a server bug to the client.
+        let mut missing: Vec<i64> = Vec::new();
+        for chunk in indices.chunks(FETCH_CHUNK) {
+            if let Err(done) = self.fetch_chunk(&plan, &sel, chunk, &mut missing).await {
+                return done;
+            }
+        }
+        if !missing.is_empty() {
+            return Done::no(&format!(
+                "[EXPUNGEISSUED] Some messages were expunged by another session: {} {}",
+                if uid { "UIDs" } else { "messages" },
+                crate::messages::compact_set(&missing)
+            ));
+        }
+        Done::ok(if uid { "UID FETCH completed" } else { "FETCH completed" })
+    }
+
+    /// Answers FETCH for the messages at these view indices (in increasing
+    /// order): their rows, stored envelopes and, when needed, analyses are
+    /// read in a few bulk queries for the chunk's UID range.
+    async fn fetch_chunk(
+        &mut self,
+        plan: &Plan<'_>,
+        sel: &crate::selected::Selected,
+        indices: &[usize],
+        missing: &mut Vec<i64>,
+    ) -> Result<(), Done> {
+        let (uid, changed_since) = (plan.uid, plan.changed_since);
+        // Only the UID range the chunk touches is read.
         let (first, last) = match (indices.first(), indices.last()) {
             (Some(a), Some(b)) => (i64::from(sel.uids[*a]), i64::from(sel.uids[*b])),
-            _ => return Done::ok(if uid { "UID FETCH completed" } else { "FETCH completed" }),
+            _ => return Ok(()),
         };
-        let rows = match self.mailstore.store().messages_between(sel.mailbox.id, first, last).await {
-            Ok(rows) => rows,
-            Err(e) => return store_failure(e),
-        };
+        let store = self.mailstore.store();
+        let rows = store.messages_between(sel.mailbox.id, first, last).await.map_err(store_failure)?;
+        let mut envelopes: HashMap<u32, String> = HashMap::new();
+        if plan.wants_envelope && !plan.needs_analysis {
+            let found = store.envelopes_between(sel.mailbox.id, first, last, self.utf8).await.map_err(store_failure)?;
+            envelopes.extend(found.into_iter().map(|(u, e)| (u as u32, e)));
+        }
         let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        // The analyses needed: every message's for BODYSTRUCTURE and sections,
+        // otherwise only those whose envelope was not stored (older contents).
         let mut metas: HashMap<BlobId, Option<Analysis>> = HashMap::new();
-        if needs_meta {
-            let mut wanted: Vec<BlobId> = rows.iter().map(|r| r.blob_hash.clone()).collect();
+        let mut wanted: Vec<BlobId> = rows
+            .iter()
+            .filter(|r| plan.needs_analysis || (plan.wants_envelope && !envelopes.contains_key(&(r.uid as u32))))
+            .map(|r| r.blob_hash.clone())
+            .collect();
+        if !wanted.is_empty() {
             wanted.sort_unstable();
             wanted.dedup();
-            match self.mailstore.store().blob_metas(&wanted).await {
-                Ok(found) => metas.extend(found.into_iter().map(|b| (b.id.clone(), analysis_of(&b.meta_json)))),
-                Err(e) => return store_failure(e),
-            }
+            let found = store.blob_metas(&wanted).await.map_err(store_failure)?;
+            metas.extend(found.into_iter().map(|b| (b.id.clone(), analysis_of(&b.meta_json))));
         }
         let mut by_uid: HashMap<u32, MessageRow> = rows.into_iter().map(|m| (m.uid as u32, m)).collect();
         // A non-PEEK body fetch sets \Seen: on every unseen message at once, in
         // one transaction that adds the flag to whatever flags it has then.
         let mut seen_now: Vec<u32> = Vec::new();
-        if sets_seen {
+        if plan.sets_seen {
             let unseen: Vec<i64> = indices
                 .iter()
                 .filter_map(|i| by_uid.get(&sel.uids[*i]))
@@ -111,14 +173,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 .collect();
             if !unseen.is_empty() {
                 let seen = Flag::Seen.bit();
-                let outcomes = match self
+                let outcomes = self
                     .mailstore
                     .update_flags(account, sel.mailbox.id, &unseen, FlagOp::Add, seen, &[], None)
                     .await
-                {
-                    Ok(o) => o,
-                    Err(e) => return failure(&e),
-                };
+                    .map_err(|e| failure(&e))?;
                 for o in outcomes {
                     match o {
                         FlagOutcome::Changed { uid, flags, keywords, modseq } => {
@@ -138,19 +197,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 }
             }
         }
-        // RFC 2180 4.1: a message another session expunged, whose removal this
-        // session has not been told about yet, is still in this view, but its
-        // row is gone (and its blob may be collected), so it cannot be served
-        // as it was. We answer as RFC 2180 4.1.2 describes, for FETCH and UID
-        // FETCH alike: the other messages' FETCH responses, then a tagged
-        // NO [EXPUNGEISSUED] (RFC 5530) naming the missing ones; the EXPUNGE
-        // follows at the next command that may report it (after UID FETCH,
-        // at once). An OK that silently drops requested messages would look
-        // like a server bug to the client.
-        let mut missing: Vec<i64> = Vec::new();
-        for i in indices {
+        let mut out: Vec<u8> = Vec::with_capacity(512);
+        for &i in indices {
             let seq = i + 1;
-            let Some(row) = by_uid.get(&sel.uids[i]).cloned() else {
+            let Some(row) = by_uid.get(&sel.uids[i]) else {
                 missing.push(if uid { i64::from(sel.uids[i]) } else { seq as i64 });
                 continue;
             };
@@ -158,63 +208,68 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 continue;
             }
             let set_seen_now = seen_now.contains(&(row.uid as u32));
-            let analysis = if needs_meta {
-                if !metas.contains_key(&row.blob_hash) {
-                    let meta = match self.mailstore.store().blob_meta(&row.blob_hash).await {
-                        Ok(m) => m.and_then(|b| analysis_of(&b.meta_json)),
-                        Err(e) => return store_failure(e),
-                    };
-                    metas.insert(row.blob_hash.clone(), meta);
-                }
-                metas.get(&row.blob_hash).cloned().flatten()
-            } else {
-                None
-            };
+            let analysis: Option<&Analysis> = metas.get(&row.blob_hash).and_then(Option::as_ref);
             let mut raw: Option<Vec<u8>> = None;
-            let mut out: Vec<u8> = format!("* {seq} FETCH (").into_bytes();
+            out.clear();
+            let _ = write!(out, "* {seq} FETCH (");
             let mut first = true;
             let mut flags_sent = false;
-            for item in &items {
+            for item in plan.items {
                 if !first {
                     out.push(b' ');
                 }
                 first = false;
                 match item {
-                    FetchItem::Uid => out.extend_from_slice(format!("UID {}", row.uid).as_bytes()),
+                    FetchItem::Uid => {
+                        let _ = write!(out, "UID {}", row.uid);
+                    }
                     FetchItem::Flags => {
                         flags_sent = true;
-                        out.extend_from_slice(format!("FLAGS {}", flag_list(row.flags, &row.keywords)).as_bytes());
+                        let _ = write!(out, "FLAGS {}", flag_list(row.flags, &row.keywords));
                     }
-                    FetchItem::InternalDate => out.extend_from_slice(
-                        format!("INTERNALDATE \"{}\"", crate::date::format_date_time(row.internal_date)).as_bytes(),
-                    ),
-                    FetchItem::Size => out.extend_from_slice(format!("RFC822.SIZE {}", row.size).as_bytes()),
-                    FetchItem::Modseq => out.extend_from_slice(format!("MODSEQ ({})", row.modseq).as_bytes()),
-                    FetchItem::SaveDate => out.extend_from_slice(
-                        format!("SAVEDATE \"{}\"", crate::date::format_date_time(row.saved_date)).as_bytes(),
-                    ),
-                    FetchItem::EmailId => out.extend_from_slice(format!("EMAILID ({})", email_id(&row)).as_bytes()),
-                    FetchItem::ThreadId => out.extend_from_slice(format!("THREADID ({})", thread_id(&row)).as_bytes()),
+                    FetchItem::InternalDate => {
+                        let _ = write!(out, "INTERNALDATE \"{}\"", crate::date::format_date_time(row.internal_date));
+                    }
+                    FetchItem::Size => {
+                        let _ = write!(out, "RFC822.SIZE {}", row.size);
+                    }
+                    FetchItem::Modseq => {
+                        let _ = write!(out, "MODSEQ ({})", row.modseq);
+                    }
+                    FetchItem::SaveDate => {
+                        let _ = write!(out, "SAVEDATE \"{}\"", crate::date::format_date_time(row.saved_date));
+                    }
+                    FetchItem::EmailId => {
+                        let _ = write!(out, "EMAILID ({})", email_id(row));
+                    }
+                    FetchItem::ThreadId => {
+                        let _ = write!(out, "THREADID ({})", thread_id(row));
+                    }
                     FetchItem::Envelope => {
                         out.extend_from_slice(b"ENVELOPE ");
-                        let env = analysis.as_ref().map(|a| a.envelope.clone()).unwrap_or_default();
-                        crate::resp::envelope(&mut out, &env, self.utf8);
+                        match envelopes.get(&(row.uid as u32)) {
+                            Some(stored) => out.extend_from_slice(stored.as_bytes()),
+                            None => {
+                                let env = analysis.map(|a| a.envelope.clone()).unwrap_or_default();
+                                crate::resp::envelope(&mut out, &env, self.utf8);
+                            }
+                        }
                     }
                     FetchItem::BodyStructure | FetchItem::BodyShape => {
                         let extended = *item == FetchItem::BodyStructure;
                         out.extend_from_slice(if extended { b"BODYSTRUCTURE " } else { b"BODY " });
-                        let body = analysis.as_ref().map(|a| a.body.clone()).unwrap_or_default();
+                        let body = analysis.map(|a| a.body.clone()).unwrap_or_default();
                         crate::resp::body_structure(&mut out, &body, extended, self.utf8);
                     }
                     FetchItem::Section { section, partial, label, .. } => {
                         if raw.is_none() {
                             match self.mailstore.blobs().get(&row.blob_hash).await {
                                 Ok(bytes) => raw = Some(bytes),
-                                Err(e) => return failure(&mailstore::Error::Blob(e)),
+                                Err(e) => return Err(failure(&mailstore::Error::Blob(e))),
                             }
                         }
                         let bytes = raw.as_deref().unwrap_or_default();
-                        let mut data = match &analysis {
+                        let mut data = match analysis {
                             Some(a) => crate::sections::extract(bytes, a, section),
                             None if section.part.is_empty() && section.text.is_none() => Some(bytes.to_vec()),
                             None => None,
@@ -222,21 +277,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                         if matches!(label, SectionLabel::Binary | SectionLabel::BinarySize) && !section.part.is_empty()
                         {
                             let encoding = analysis
-                                .as_ref()
                                 .and_then(|a| a.body.section(&section.part))
                                 .map(|p| p.encoding.clone())
                                 .unwrap_or_default();
                             data = match data.map(|d| crate::binary::decode(&encoding, &d)) {
-                                Some(None) => return Done::no("[UNKNOWN-CTE] Unknown content-transfer-encoding"),
+                                Some(None) => return Err(Done::no("[UNKNOWN-CTE] Unknown content-transfer-encoding")),
                                 Some(decoded) => decoded,
                                 None => None,
                             };
                         }
                         if *label == SectionLabel::BinarySize {
                             let size = data.map_or(0, |d| d.len());
-                            out.extend_from_slice(
-                                format!("{} {size}", section_label(*label, section, None)).as_bytes(),
-                            );
+                            let _ = write!(out, "{} {size}", section_label(*label, section, None));
                             continue;
                         }
                         out.extend_from_slice(section_label(*label, section, *partial).as_bytes());
@@ -246,7 +298,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                                 let d = crate::sections::partial(d, *partial);
                                 // Decoded bytes with NUL in them need a literal8 (RFC 3516).
                                 let tilde = if *label == SectionLabel::Binary && d.contains(&0) { "~" } else { "" };
-                                out.extend_from_slice(format!("{tilde}{{{}}}\r\n", d.len()).as_bytes());
+                                let _ = write!(out, "{tilde}{{{}}}\r\n", d.len());
                                 out.extend_from_slice(&d);
                             }
                             None => out.extend_from_slice(b"NIL"),
@@ -255,22 +307,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 }
             }
             if set_seen_now && !flags_sent {
-                out.extend_from_slice(format!(" FLAGS {}", flag_list(row.flags, &row.keywords)).as_bytes());
+                let _ = write!(out, " FLAGS {}", flag_list(row.flags, &row.keywords));
             }
             out.extend_from_slice(b")\r\n");
             self.out.extend_from_slice(&out);
             if self.out.len() >= FLUSH_AT && self.flush().await.is_err() {
-                return Done::bad("Connection lost");
+                return Err(Done::bad("Connection lost"));
             }
         }
-        if !missing.is_empty() {
-            return Done::no(&format!(
-                "[EXPUNGEISSUED] Some messages were expunged by another session: {} {}",
-                if uid { "UIDs" } else { "messages" },
-                crate::messages::compact_set(&missing)
-            ));
-        }
-        Done::ok(if uid { "UID FETCH completed" } else { "FETCH completed" })
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@
 //! combine as usual and nothing outside the mailbox can leak in.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use mailstore::analyse::{Analysis, EnvelopeAddress};
 use model::{BlobId, Flag};
@@ -76,9 +77,20 @@ fn addresses_match(list: &[EnvelopeAddress], needle: &str) -> bool {
         .any(|a| text_matches(&a.address(), needle) || a.name.as_deref().is_some_and(|n| text_matches(n, needle)))
 }
 
-/// Answers of the index per full-text key (`None`: the key has no word
-/// and matches everything).
-type FullTextHits = HashMap<(bool, String), Option<HashSet<BlobId>>>;
+/// Answers of the index per distinct full-text key `(body_only, value)`
+/// (`None`: the key has no word and matches everything). A handful of keys
+/// at most: a list looked up without allocating, once per message and key.
+#[derive(Default)]
+struct FullTextHits(Vec<(FullTextKey, Option<HashSet<BlobId>>)>);
+
+/// `(body_only, value)` of a TEXT or BODY key.
+type FullTextKey = (bool, String);
+
+impl FullTextHits {
+    fn get(&self, body_only: bool, value: &str) -> Option<&Option<HashSet<BlobId>>> {
+        self.0.iter().find(|((b, v), _)| *b == body_only && v == value).map(|(_, hits)| hits)
+    }
+}
 
 struct Ctx<'a> {
     full_text: &'a FullTextHits,
@@ -147,7 +159,7 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
         SearchKey::ModseqAbove(n) => row.modseq as u64 >= *n,
         SearchKey::New | SearchKey::Recent => false,
         SearchKey::Old => true,
-        SearchKey::FullText { body_only, value } => match c.full_text.get(&(*body_only, value.clone())) {
+        SearchKey::FullText { body_only, value } => match c.full_text.get(*body_only, value) {
             Some(Some(blobs)) => blobs.contains(&row.blob_hash),
             Some(None) => true,
             None => false,
@@ -156,19 +168,40 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
+    /// The rows of the selected mailbox, by increasing UID: when `cached`,
+    /// the session's copy while the mailbox's HIGHESTMODSEQ has not moved;
+    /// else (and then) read anew.
+    async fn mailbox_rows(&mut self, cached: bool) -> Result<Arc<Vec<MessageRow>>, Done> {
+        let Some(sel) = self.selected.as_ref() else {
+            return Err(Done::bad("No mailbox selected"));
+        };
+        let store = self.mailstore.store();
+        let current = store.mailbox(sel.mailbox.id).await.map_err(store_failure)?.map(|m| m.highest_modseq);
+        if let (true, Some(now), Some((at, rows))) = (cached, current, sel.rows.as_ref())
+            && *at == now
+        {
+            return Ok(rows.clone());
+        }
+        // Read after the modseq: rows newer than it only make the copy
+        // look older than it is, so it is read again next time.
+        let rows = Arc::new(store.messages(sel.mailbox.id).await.map_err(store_failure)?);
+        if let (Some(now), Some(sel)) = (current, self.selected.as_mut()) {
+            sel.rows = Some((now, rows.clone()));
+        }
+        Ok(rows)
+    }
+
     /// Asks the index once per distinct full-text key.
     async fn full_text_hits(&self, keys: Vec<(bool, String)>) -> Result<FullTextHits, Done> {
-        let mut hits = FullTextHits::new();
+        let mut hits = FullTextHits::default();
         let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
         for (body_only, value) in keys {
-            if hits.contains_key(&(body_only, value.clone())) {
+            if hits.get(body_only, &value).is_some() {
                 continue;
             }
             let fields: &[Field] = if body_only { &[Field::Body, Field::Attachments] } else { &Field::ALL };
             match self.mailstore.search_text(account, fields, &value).await {
-                Ok(Some(found)) => {
-                    hits.insert((body_only, value), found);
-                }
+                Ok(Some(found)) => hits.0.push(((body_only, value), found)),
                 Ok(None) => return Err(Done::no("[CANNOT] TEXT and BODY need the full-text index, not enabled here")),
                 Err(e) => {
                     tracing::warn!(error = %e, "full-text search failed");
@@ -183,7 +216,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
 
     /// The messages of the selected mailbox matching `key`, in sequence
     /// order, with their metadata when a key needed it or `with_meta`.
-    pub(crate) async fn matching(&self, key: &SearchKey, with_meta: bool) -> Result<Matched, Done> {
+    pub(crate) async fn matching(&mut self, key: &SearchKey, with_meta: bool) -> Result<Matched, Done> {
+        // THREADID can change without the mailbox's modseq moving (a delivery
+        // elsewhere in the account joins two threads): read afresh for it.
+        let mut by_thread = false;
+        walk(key, &mut |k| by_thread |= matches!(k, SearchKey::ThreadId(_)));
+        let rows = self.mailbox_rows(!with_meta && !by_thread).await?;
         let Some(sel) = self.selected.as_ref() else {
             return Err(Done::bad("No mailbox selected"));
         };
@@ -194,7 +232,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             _ => {}
         });
         let hits = self.full_text_hits(full_text).await?;
-        let rows = self.mailstore.store().messages(sel.mailbox.id).await.map_err(store_failure)?;
         let mut metas: HashMap<BlobId, Meta> = HashMap::new();
         if needs_meta {
             let mut wanted: Vec<BlobId> = rows.iter().map(|r| r.blob_hash.clone()).collect();
@@ -205,19 +242,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 metas.insert(b.id, meta);
             }
         }
-        let mut by_uid: HashMap<u32, MessageRow> = rows.into_iter().map(|m| (m.uid as u32, m)).collect();
         let count = sel.uids.len() as u32;
         let largest_uid = sel.uids.last().copied().unwrap_or(0);
         let mut out = Matched { rows: Vec::new(), metas: HashMap::new(), top_modseq: 0 };
+        // Both the view and the rows are in increasing UID order: walk them
+        // together. Rows the view does not know yet (newer) are left out, as
+        // are view entries whose row is gone (expunged by another session).
+        let mut rows = rows.iter().peekable();
         for (i, u) in sel.uids.iter().enumerate() {
-            let Some(row) = by_uid.get(u) else { continue };
+            while rows.next_if(|r| (r.uid as u32) < *u).is_some() {}
+            let Some(row) = rows.next_if(|r| r.uid as u32 == *u) else { continue };
             let ctx =
                 Ctx { full_text: &hits, seq: i as u32 + 1, count, largest_uid, row, meta: metas.get(&row.blob_hash) };
             if matches(key, &ctx) {
                 out.top_modseq = out.top_modseq.max(row.modseq);
-                if let Some(row) = by_uid.remove(u) {
-                    out.rows.push((i as u32 + 1, row));
-                }
+                out.rows.push((i as u32 + 1, row.clone()));
             }
         }
         out.metas = metas;

@@ -38,6 +38,10 @@ async fn text_and_body_go_through_the_index() {
     );
     assert_eq!(c.cmd("j", "SEARCH TEXT menu FROM paul").await, "* SEARCH 2\r\nj OK SEARCH completed\r\n");
     assert_eq!(c.cmd("k", "SEARCH TEXT menu FROM helene").await, "* SEARCH\r\nk OK SEARCH completed\r\n");
+    // TEXT and BODY are substring searches too (RFC 9051), from three letters.
+    assert_eq!(c.cmd("t1", "SEARCH TEXT union").await, "* SEARCH 1\r\nt1 OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("t2", "SEARCH BODY maine").await, "* SEARCH 2\r\nt2 OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("t3", "SEARCH BODY mpot").await, "* SEARCH 2\r\nt3 OK SEARCH completed\r\n");
     // SUBJECT and FROM stay substring searches on the metadata, accents folded.
     assert_eq!(c.cmd("k1", "SEARCH SUBJECT reunion").await, "* SEARCH 1\r\nk1 OK SEARCH completed\r\n");
     assert_eq!(c.cmd("k2", "SEARCH FROM \"HÉLÈNE R\"").await, "* SEARCH 1\r\nk2 OK SEARCH completed\r\n");
@@ -88,4 +92,66 @@ async fn revoked_access_closes_waiting_and_idle_sessions() {
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
     assert!(waiting.closed().await);
     assert!(idle.closed().await);
+}
+
+/// FETCH ENVELOPE copies the envelope stored at delivery: encoded words
+/// for a session without UTF-8, the UTF-8 form once UTF8=ACCEPT is on, and
+/// the same bytes whether one message or several are asked for.
+#[tokio::test]
+async fn fetch_envelope_uses_the_stored_forms() {
+    let f = Fixture::new().await;
+    f.deliver(REUNION).await;
+    f.deliver(CANTINE).await;
+    f.deliver(REUNION).await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    let cantine = "(NIL \"Cantine\" ((\"Paul Durand\" NIL \"paul.durand\" \"ac-demo.fr\")) \
+        ((\"Paul Durand\" NIL \"paul.durand\" \"ac-demo.fr\")) ((\"Paul Durand\" NIL \"paul.durand\" \"ac-demo.fr\")) \
+        ((NIL NIL \"claire.martin\" \"ac-demo.fr\")) NIL NIL NIL NIL)";
+    assert_eq!(
+        c.cmd("a", "UID FETCH 2 (FLAGS ENVELOPE)").await,
+        format!("* 2 FETCH (UID 2 FLAGS () ENVELOPE {cantine})\r\na OK UID FETCH completed\r\n")
+    );
+    let all = c.cmd("b", "FETCH 1:* (ENVELOPE)").await;
+    assert!(all.contains(&format!("* 2 FETCH (ENVELOPE {cantine})\r\n")), "{all}");
+    let subject = "\"=?UTF-8?B?UsOpdW5pb24gZGUgcmVudHLDqWU=?=\"";
+    assert!(all.starts_with(&format!("* 1 FETCH (ENVELOPE (NIL {subject} ((")), "{all}");
+    assert!(all.contains(&format!("* 3 FETCH (ENVELOPE (NIL {subject} ((")), "{all}");
+    c.cmd("e", "ENABLE UTF8=ACCEPT").await;
+    let utf8 = c.cmd("c", "FETCH 3 (ENVELOPE)").await;
+    assert!(utf8.starts_with("* 3 FETCH (ENVELOPE (NIL \"Réunion de rentrée\" ((\"Hélène Roux\" NIL"), "{utf8}");
+    // With BODYSTRUCTURE the envelope comes from the stored analysis: the same bytes.
+    let both = c.cmd("d", "FETCH 2 (ENVELOPE BODYSTRUCTURE)").await;
+    assert!(both.starts_with(&format!("* 2 FETCH (ENVELOPE {cantine} BODYSTRUCTURE (")), "{both}");
+}
+
+/// A session keeps the rows a SEARCH read while the mailbox does not change;
+/// another session's flag change, an expunge or a delivery is seen at once.
+#[tokio::test]
+async fn repeated_searches_see_every_change() {
+    let f = Fixture::new().await;
+    f.deliver(REUNION).await;
+    f.deliver(CANTINE).await;
+    let mut a = f.connect();
+    a.login().await;
+    a.cmd("s", "SELECT INBOX").await;
+    let mut b = f.connect();
+    b.login().await;
+    b.cmd("s", "SELECT INBOX").await;
+    assert_eq!(a.cmd("a", "SEARCH UNSEEN").await, "* SEARCH 1 2\r\na OK SEARCH completed\r\n");
+    assert_eq!(a.cmd("b", "SEARCH UNSEEN").await, "* SEARCH 1 2\r\nb OK SEARCH completed\r\n");
+    b.cmd("c", "STORE 1 +FLAGS.SILENT (\\Seen)").await;
+    assert_eq!(
+        a.cmd("d", "SEARCH UNSEEN").await,
+        "* SEARCH 2\r\n* 1 FETCH (UID 1 FLAGS (\\Seen))\r\nd OK SEARCH completed\r\n"
+    );
+    f.deliver(CANTINE).await;
+    assert_eq!(a.cmd("e", "SEARCH UNSEEN TEXT cantine").await, "* SEARCH 2\r\n* 3 EXISTS\r\ne OK SEARCH completed\r\n");
+    assert_eq!(a.cmd("f", "SEARCH UNSEEN TEXT cantine").await, "* SEARCH 2 3\r\nf OK SEARCH completed\r\n");
+    b.cmd("g", "STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+    b.cmd("h", "EXPUNGE").await;
+    let after = a.cmd("i", "SEARCH DELETED").await;
+    assert!(after.ends_with("i OK SEARCH completed\r\n"), "{after}");
+    assert!(!after.contains("* SEARCH 2"), "{after}");
 }

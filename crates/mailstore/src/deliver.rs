@@ -130,6 +130,7 @@ fn new_message(raw: &[u8], a: &analyse::Analysis, internal_date: i64) -> NewMess
     if let Some(obj) = meta.as_object_mut() {
         obj.remove("text");
     }
+    let (plain, utf8) = crate::imap_form::envelope_forms(&a.envelope);
     NewMessage {
         blob: blob::BlobStore::id_of(raw),
         size: raw.len() as i64,
@@ -142,5 +143,7 @@ fn new_message(raw: &[u8], a: &analyse::Analysis, internal_date: i64) -> NewMess
         msgid_header: a.message_id.clone(),
         references: a.references.clone(),
         internal_date,
+        imap_envelope: Some(plain),
+        imap_envelope_utf8: utf8,
     }
 }

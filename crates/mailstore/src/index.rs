@@ -111,7 +111,7 @@ impl Mailstore {
         let found = tokio::task::spawn_blocking(move || index.search(account, &fields, &text))
             .await
             .map_err(|e| search::Error::Query(e.to_string()))??;
-        Ok(Some(found.map(|set| set.iter().filter_map(|h| BlobId::from_hex(h)).collect())))
+        Ok(Some(found.map(|blobs| blobs.iter().filter_map(|h| BlobId::from_hex(h)).collect())))
     }
 
     /// Hands a just-stored message to the index: one document for the

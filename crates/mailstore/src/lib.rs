@@ -5,13 +5,15 @@
 //! raw bytes to [`Mailstore::deliver`], which parses them once ([`analyse`]),
 //! writes the blob durably, inserts every recipient's row and quota usage in one
 //! store transaction, and only then tells listeners ([`MailEvent`]). This crate
-//! knows nothing of wire formats and never sees a socket.
+//! never sees a socket and knows no wire format, but for the IMAP form of a
+//! message's envelope ([`imap_form`]), rendered once at delivery.
 
 pub mod analyse;
 mod auth;
 mod changes;
 mod deliver;
 mod gc;
+pub mod imap_form;
 mod index;
 
 use std::sync::Arc;

@@ -26,6 +26,22 @@ const WRITER_MEMORY: usize = 32 << 20;
 /// Query words kept; more are ignored (each adds a clause per field).
 const MAX_WORDS: usize = 16;
 
+/// Query words this long or longer match inside index words (`jour` finds
+/// `Bonjour`, as IMAP's substring SEARCH does); shorter ones only at their
+/// start: a one- or two-letter infix would pull in most of the dictionary's
+/// posting lists for a match on nearly every message.
+pub const INFIX_MIN_CHARS: usize = 3;
+
+/// The term-dictionary regular expression for one folded query word. An
+/// infix pattern walks the whole term dictionary (its FST) instead of the
+/// branch under the prefix: the cost grows with the number of distinct
+/// words indexed, not with the number of messages (bench/notes.md, R7).
+fn word_pattern(word: &str) -> String {
+    let escaped: String =
+        word.chars().map(|c| if c.is_alphanumeric() { c.to_string() } else { format!("\\{c}") }).collect();
+    if word.chars().count() >= INFIX_MIN_CHARS { format!(".*{escaped}.*") } else { format!("{escaped}.*") }
+}
+
 /// What a commit has to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pending {
@@ -165,9 +181,11 @@ impl Index {
     }
 
     /// The blobs of `account` whose `fields` contain every word of `text`
-    /// (each word a prefix of a word of the message). Text without any word
-    /// matches everything, as an empty IMAP substring does: `None`.
-    pub fn search(&self, account: i64, fields: &[Field], text: &str) -> Result<Option<HashSet<String>>, Error> {
+    /// (see [`word_pattern`]: each word inside a word of the message, or
+    /// starting one for words shorter than [`INFIX_MIN_CHARS`]). Text without
+    /// any word matches everything, as an empty IMAP substring does: `None`.
+    /// Each blob comes once (one live document per content), in no order.
+    pub fn search(&self, account: i64, fields: &[Field], text: &str) -> Result<Option<Vec<String>>, Error> {
         let words = words(text);
         if words.is_empty() {
             return Ok(None);
@@ -191,27 +209,27 @@ impl Index {
         Box::new(TermQuery::new(term, IndexRecordOption::Basic))
     }
 
-    /// Documents with a word starting with the folded word `w` in one of `fields`.
+    /// Documents with the folded word `w` in one of `fields` (see [`word_pattern`]).
     pub(crate) fn word_clause(&self, fields: &[Field], w: &str) -> Result<Box<dyn Query>, Error> {
-        let pattern: String =
-            w.chars().map(|c| if c.is_alphanumeric() { c.to_string() } else { format!("\\{c}") }).collect();
+        let pattern = word_pattern(w);
         let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for f in fields {
-            let q = RegexQuery::from_pattern(&format!("{pattern}.*"), self.fields.text(*f))?;
+            let q = RegexQuery::from_pattern(&pattern, self.fields.text(*f))?;
             any.push((Occur::Should, Box::new(q)));
         }
         Ok(Box::new(BooleanQuery::new(any)))
     }
 }
 
-/// The blob ids of `hits`, read from the fast column.
-pub(crate) fn blobs_of(
+/// The blob ids of `hits`, read from the fast column, into a `Vec` (each
+/// content has one document, so no id comes twice) or a set.
+pub(crate) fn blobs_of<C: Default + Extend<String>>(
     searcher: &tantivy::Searcher,
     hits: HashSet<tantivy::DocAddress>,
-) -> Result<HashSet<String>, Error> {
+) -> Result<C, Error> {
     let mut hits: Vec<tantivy::DocAddress> = hits.into_iter().collect();
     hits.sort_unstable();
-    let mut out = HashSet::new();
+    let mut out = C::default();
     let mut column: Option<(u32, tantivy::columnar::StrColumn)> = None;
     let mut text = String::new();
     for addr in hits {
@@ -224,7 +242,7 @@ pub(crate) fn blobs_of(
         for ord in col.term_ords(addr.doc_id) {
             text.clear();
             if col.ord_to_str(ord, &mut text).map_err(|e| Error::Query(e.to_string()))? {
-                out.insert(text.clone());
+                out.extend([text.clone()]);
             }
         }
     }
@@ -282,6 +300,11 @@ mod tests {
         assert_eq!(found(1, "RÉUNION rentree"), ["aa"]);
         assert_eq!(found(1, "planning"), ["aa"]);
         assert_eq!(found(1, "sem"), ["bb"]);
+        // Inside words too, from three letters: `jour` in `Bonjour`.
+        assert_eq!(found(1, "union"), ["aa"]);
+        assert_eq!(found(1, "ntine"), ["bb"]);
+        assert!(found(1, "un").is_empty(), "two letters: word starts only");
+        assert_eq!(found(1, "me"), ["bb"]);
         assert!(found(1, "absent").is_empty());
         assert_eq!(found(2, "reunion"), ["cc"]);
         let body_only = ix.search(1, &[Field::Body], "reunion").unwrap().unwrap();

@@ -19,9 +19,13 @@
 //! Results are read from fast columns, never from the document store.
 //!
 //! Text is folded for French: lower case, and accents removed (`reunion`
-//! finds `Réunion`, `ECOLE` finds `école`). A query word matches a word of
-//! the message that starts with it, close to IMAP's substring semantics
-//! without a scan.
+//! finds `Réunion`, `ECOLE` finds `école`). A query word of three letters
+//! or more matches any word of the message that contains it (`jour` finds
+//! `Bonjour`), as IMAP's substring SEARCH asks, by walking the term
+//! dictionary rather than the messages; shorter words match word starts
+//! only. Deviation left: a query of several words matches messages holding
+//! each of them somewhere (`SEARCH TEXT "ordre du jour"` also finds "jour
+//! ... ordre du ..."), not the exact sequence of characters.
 //!
 //! The index is derived data: it can be deleted and rebuilt from the store
 //! and the blobs. Each commit records a watermark (the highest message row

@@ -207,7 +207,8 @@ pub(crate) async fn add_to_accounts(conn: &mut AnyConnection, usage: &[(AccountI
 async fn upsert_blob(conn: &mut AnyConnection, msg: &NewMessage, refs: i64, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO blobs (hash, size, refcount, released_at, meta, subject, from_addr, sent_date, \
-         has_attachment, preview, created_at) VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10) \
+         has_attachment, preview, created_at, imap_envelope, imap_envelope_utf8) \
+         VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + excluded.refcount, released_at = NULL",
     )
     .bind(msg.blob.as_str())
@@ -220,6 +221,8 @@ async fn upsert_blob(conn: &mut AnyConnection, msg: &NewMessage, refs: i64, now:
     .bind(i64::from(msg.has_attachment))
     .bind(&msg.preview)
     .bind(now)
+    .bind(&msg.imap_envelope)
+    .bind(&msg.imap_envelope_utf8)
     .execute(conn)
     .await?;
     Ok(())

@@ -21,6 +21,7 @@
 //!   messages that reference it, and is released (refcount 0) for the garbage
 //!   collector when the last copy is expunged.
 
+mod bulk;
 mod credentials;
 mod deliver;
 mod directory;

@@ -20,6 +20,9 @@ impl Store {
 
     /// The messages of a mailbox, by increasing UID.
     pub async fn messages(&self, mailbox: MailboxId) -> Result<Vec<MessageRow>> {
+        if let Some(rows) = self.rows_aggregated(mailbox, None).await? {
+            return Ok(rows);
+        }
         let sql = format!("SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = $1 ORDER BY uid");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(mailbox).fetch_all(&self.pool).await?;
         rows.iter().map(MessageRow::from_row).collect()
@@ -27,6 +30,9 @@ impl Store {
 
     /// The messages of a mailbox with a UID in `first..=last`, by increasing UID.
     pub async fn messages_between(&self, mailbox: MailboxId, first: i64, last: i64) -> Result<Vec<MessageRow>> {
+        if let Some(rows) = self.rows_aggregated(mailbox, Some((first, last))).await? {
+            return Ok(rows);
+        }
         let sql = format!(
             "SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = $1 AND uid >= $2 AND uid <= $3 ORDER BY uid"
         );

@@ -83,6 +83,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_webprefs.sql"),
         postgres: include_str!("../migrations/postgres/0010_webprefs.sql"),
     },
+    Migration {
+        version: 11,
+        name: "imap_envelope",
+        sqlite: include_str!("../migrations/sqlite/0011_imap_envelope.sql"),
+        postgres: include_str!("../migrations/postgres/0011_imap_envelope.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -93,6 +93,10 @@ pub struct NewMessage {
     /// The message ids of In-Reply-To and References, used for threading.
     pub references: Vec<String>,
     pub internal_date: i64,
+    /// The IMAP ENVELOPE, rendered for sessions without UTF-8 and, when it
+    /// differs, for UTF8=ACCEPT sessions (see [`crate::Store::envelopes_between`]).
+    pub imap_envelope: Option<String>,
+    pub imap_envelope_utf8: Option<String>,
 }
 
 /// Where one copy of a delivered message goes.

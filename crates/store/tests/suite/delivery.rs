@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use model::Flag;
-use store::{Account, ChangeKind, Error, Mailbox, Store, Target};
+use store::{Account, ChangeKind, Error, Mailbox, NewMessage, Store, Target};
 
 use crate::fixtures::*;
 use crate::harness::Ctx;
@@ -234,4 +234,51 @@ pub async fn concurrent_deliveries_succeed(ctx: Ctx) {
         assert_eq!((m.uid_next, m.highest_modseq), (9, 9));
     }
     assert_eq!(store.blob_count().await.unwrap(), 8);
+}
+
+/// The bulk reads (one aggregated row on SQLite) give exactly the rows read
+/// one by one, whatever the message-id header and keywords hold, and the
+/// stored envelopes in the form asked for.
+pub async fn bulk_reads_match_single_reads(ctx: Ctx) {
+    let store = &ctx.store;
+    let claire = account(store, "claire.martin").await;
+    let inbox = inbox(store, &claire).await;
+    let odd = "<\"c\"\u{e9}\\-\u{1f600}@x>";
+    let mut messages = vec![message(1, 10), NewMessage { msgid_header: None, ..message(2, 20) }];
+    messages.push(NewMessage { msgid_header: Some(odd.into()), ..message(3, 30) });
+    messages.push(NewMessage {
+        imap_envelope: Some("(NIL {6}\r\nR\u{e9}u\"\\ NIL)".into()),
+        imap_envelope_utf8: Some("(NIL \"R\u{e9}u\" NIL)".into()),
+        ..message(4, 40)
+    });
+    messages.push(NewMessage { imap_envelope: None, ..message(5, 50) });
+    for (i, m) in messages.iter().enumerate() {
+        let mut t = target(&inbox);
+        if i == 0 {
+            t.flags = Flag::Seen.bit();
+            t.keywords = vec!["$Work".into(), "$Junk".into()];
+        }
+        store.deliver(m, &[t]).await.unwrap();
+    }
+    let all = store.messages(inbox.id).await.unwrap();
+    assert_eq!(all.iter().map(|m| m.uid).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    for row in &all {
+        assert_eq!(Some(row), store.message_by_uid(inbox.id, row.uid).await.unwrap().as_ref());
+    }
+    assert_eq!(all[0].keywords, ["$Junk", "$Work"]);
+    assert_eq!(all[1].msgid_header, None);
+    assert_eq!(all[2].msgid_header.as_deref(), Some(odd.trim_matches(|c| c == '<' || c == '>')));
+    let between = store.messages_between(inbox.id, 2, 4).await.unwrap();
+    assert_eq!(between, all[1..4]);
+    assert!(store.messages_between(inbox.id, 6, 9).await.unwrap().is_empty());
+
+    let mut plain = store.envelopes_between(inbox.id, 1, 5, false).await.unwrap();
+    plain.sort();
+    assert_eq!(plain.iter().map(|(u, _)| *u).collect::<Vec<_>>(), [1, 2, 3, 4], "no envelope stored for 5");
+    assert_eq!(plain[0].1, "(NIL \"Message 1\" NIL NIL NIL NIL NIL NIL NIL NIL)");
+    assert_eq!(plain[3].1, "(NIL {6}\r\nR\u{e9}u\"\\ NIL)");
+    let mut utf8 = store.envelopes_between(inbox.id, 3, 4, true).await.unwrap();
+    utf8.sort();
+    assert_eq!(utf8[0].1, plain[2].1, "same form when no UTF-8 one is stored");
+    assert_eq!(utf8[1].1, "(NIL \"R\u{e9}u\" NIL)");
 }

@@ -55,6 +55,8 @@ pub fn message(n: u64, size: i64) -> NewMessage {
         msgid_header: Some(format!("<m{n}@ac-demo.fr>")),
         references: Vec::new(),
         internal_date: 1_767_225_700,
+        imap_envelope: Some(format!("(NIL \"Message {n}\" NIL NIL NIL NIL NIL NIL NIL NIL)")),
+        imap_envelope_utf8: None,
     }
 }
 

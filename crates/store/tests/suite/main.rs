@@ -32,6 +32,7 @@ on_both_backends!(
     delivery::deliver_to_two_thousand,
     delivery::deliver_is_all_or_nothing,
     delivery::threading_via_references,
+    delivery::bulk_reads_match_single_reads,
     changes::set_flags_bumps_modseq,
     changes::changes_since_reports_in_order,
     changes::expunge_releases_references,

@@ -95,6 +95,8 @@ async fn fixture(n: usize) -> Fixture {
             msgid_header: Some(format!("<m{i}@ac-test.fr>")),
             references: Vec::new(),
             internal_date: START + i as i64 * 60,
+            imap_envelope: None,
+            imap_envelope_utf8: None,
         };
         let mailbox = if i % 10 == 0 { projets.id } else { inbox.id };
         let out = store.deliver(&msg, &[Target { account, mailbox, flags: 0, keywords: Vec::new() }]).await.unwrap();
