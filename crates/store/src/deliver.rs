@@ -62,7 +62,7 @@ impl Store {
         let accounts: Vec<AccountId> = per_account.keys().copied().collect();
         let mailboxes: Vec<MailboxId> = per_mailbox.keys().copied().collect();
 
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.write_tx_grouped().await?;
         let conn: &mut AnyConnection = &mut tx;
         // Lock order: accounts, then mailboxes, then the blob (see lib.rs).
         self.lock_ids(conn, Locked::Accounts, &accounts).await?;
