@@ -414,6 +414,8 @@ def test_the_user_ends_another_session(server, browser):
     buttons = browser.find_elements(By.CSS_SELECTOR, "form[action='/securite/sessions/fin'] button")
     assert len(buttons) == 1, "only the other session can be ended from here"
     buttons[0].click()
+    # The answer is /securite again: wait for the old page to go before looking.
+    WebDriverWait(browser, 15).until(EC.staleness_of(buttons[0]))
     wait_path(browser, "/securite")
     assert not browser.find_elements(By.CSS_SELECTOR, "form[action='/securite/sessions/fin'] button")
     resp, _ = other.request("GET", "/accueil")
