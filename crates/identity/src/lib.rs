@@ -8,4 +8,5 @@
 //! the web) asks this crate, and only this crate, whether a login succeeds.
 
 pub mod credentials;
+mod keyfile;
 pub mod lifecycle;

@@ -12,7 +12,6 @@
 //! ([`encrypt_clear_seeds`]).
 
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -40,32 +39,7 @@ impl fmt::Debug for TotpKey {
 impl TotpKey {
     /// Reads `<dir>/totp.key`, creating it (mode 0600) on first use.
     pub fn load_or_create(dir: &Path) -> std::io::Result<TotpKey> {
-        let path = dir.join(KEY_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let bytes = hex::decode(text.trim()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
-                bytes.map(TotpKey).ok_or_else(|| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("{} is not a 32-byte hex key", path.display()),
-                    )
-                })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir)?;
-                let mut key = [0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut key);
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(&path)?;
-                file.write_all(hex::encode(key).as_bytes())?;
-                file.sync_all()?;
-                Ok(TotpKey(key))
-            }
-            Err(e) => Err(e),
-        }
+        crate::keyfile::load_or_create(dir, KEY_FILE).map(TotpKey)
     }
 
     /// A key given directly (tests).

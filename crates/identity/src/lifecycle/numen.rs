@@ -4,11 +4,9 @@
 //! provisional password. It is never stored in clear nor logged.
 
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
 
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
-use rand::RngCore;
 
 /// The file, in the data folder, that holds the key.
 pub const KEY_FILE: &str = "numen.key";
@@ -27,32 +25,7 @@ impl fmt::Debug for NumenKey {
 impl NumenKey {
     /// Reads `<dir>/numen.key`, creating it (mode 0600) on first use.
     pub fn load_or_create(dir: &Path) -> std::io::Result<NumenKey> {
-        let path = dir.join(KEY_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                let bytes = hex::decode(text.trim()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
-                bytes.map(NumenKey).ok_or_else(|| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("{} is not a 32-byte hex key", path.display()),
-                    )
-                })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir)?;
-                let mut key = [0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut key);
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(&path)?;
-                file.write_all(hex::encode(key).as_bytes())?;
-                file.sync_all()?;
-                Ok(NumenKey(key))
-            }
-            Err(e) => Err(e),
-        }
+        crate::keyfile::load_or_create(dir, KEY_FILE).map(NumenKey)
     }
 
     /// A key given directly (tests).
