@@ -313,23 +313,23 @@ impl Session {
     }
 }
 
-/// Sends `job` to the server at `addr` on a session of its own, then quits.
-pub async fn deliver(
-    addr: SocketAddr,
-    tls_name: &str,
-    try_tls: bool,
-    timeout: Duration,
-    job: &Job<'_>,
-) -> Result<Vec<Outcome>, SessionError> {
-    let mut session = Session::open(addr, tls_name, try_tls, timeout, job.helo).await?;
-    let result = session.send(job).await;
-    session.quit().await;
-    result.map(|(outcomes, _)| outcomes).map_err(|(e, _)| e)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sends `job` to the server at `addr` on a session of its own, then quits.
+    async fn deliver(
+        addr: SocketAddr,
+        tls_name: &str,
+        try_tls: bool,
+        timeout: Duration,
+        job: &Job<'_>,
+    ) -> Result<Vec<Outcome>, SessionError> {
+        let mut session = Session::open(addr, tls_name, try_tls, timeout, job.helo).await?;
+        let result = session.send(job).await;
+        session.quit().await;
+        result.map(|(outcomes, _)| outcomes).map_err(|(e, _)| e)
+    }
 
     #[test]
     fn dots_are_stuffed_and_lines_end_in_crlf() {

@@ -159,14 +159,19 @@ pub async fn rename_page(
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Response {
-    let (mut v, account, mailbox) = match folder_of(&app, &headers, peer, id).await {
+    confirmation(&app, &headers, peer, id, Ask::Rename).await
+}
+
+/// The page asking to confirm `what` on a folder that is not special-use.
+async fn confirmation(app: &Arc<App>, headers: &HeaderMap, peer: Peer, id: i64, what: Ask) -> Response {
+    let (mut v, account, mailbox) = match folder_of(app, headers, peer, id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Some(r) = refuse_special(&app, &mut v, &mailbox) {
+    if let Some(r) = refuse_special(app, &mut v, &mailbox) {
         return r;
     }
-    ask(&app, &mut v, &account, &mailbox, Ask::Rename).await
+    ask(app, &mut v, &account, &mailbox, what).await
 }
 
 /// `POST /courrier/<mailbox>/renommer`: a new name at the same level.
@@ -211,14 +216,7 @@ pub async fn delete_page(
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Response {
-    let (mut v, account, mailbox) = match folder_of(&app, &headers, peer, id).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Some(r) = refuse_special(&app, &mut v, &mailbox) {
-        return r;
-    }
-    ask(&app, &mut v, &account, &mailbox, Ask::Delete).await
+    confirmation(&app, &headers, peer, id, Ask::Delete).await
 }
 
 /// `POST /courrier/<mailbox>/supprimer`: the folder and its messages.
