@@ -13,6 +13,18 @@ from pathlib import Path
 
 import pytest
 
+try:
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support import wait as _selenium_wait
+
+    # Chromium reports a node of a page being replaced by the next one either as a stale element
+    # (which the waits' conditions handle) or, in a race, as the generic "Node with given id does
+    # not belong to the document". Waits poll again on both: a wait that never succeeds still fails
+    # at its timeout.
+    _selenium_wait.IGNORED_EXCEPTIONS = (*_selenium_wait.IGNORED_EXCEPTIONS, WebDriverException)
+except ImportError:  # the web tests report a missing selenium themselves
+    pass
+
 DOMAIN = "ac-test.fr"
 IN_CI = os.environ.get("CI") == "true"
 
