@@ -130,29 +130,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let messages = store.messages(sel.mailbox.id).await?;
         let current: HashMap<u32, &store::MessageRow> = messages.iter().map(|m| (m.uid as u32, m)).collect();
         let top = changes.iter().map(|c| c.modseq).max().unwrap_or(sel.modseq);
-        let mut lines = Vec::new();
         let sel = self.selected.as_mut().expect("checked above");
         let expunged_seen = changes.iter().any(|c| c.kind == ChangeKind::Expunge);
+        // New messages first. When expunges may be reported, a message that
+        // arrived and was expunged since the last report (an APPEND of this
+        // session that another one removed at once, say) is announced too,
+        // then expunged below: a client that just appended must see EXISTS.
+        let last = sel.uids.last().copied().unwrap_or(0);
+        let mut arrived: BTreeSet<u32> = messages.iter().map(|m| m.uid as u32).filter(|u| *u > last).collect();
+        if may_expunge {
+            arrived.extend(
+                changes.iter().filter(|c| c.kind == ChangeKind::New).map(|c| c.uid as u32).filter(|u| *u > last),
+            );
+        }
+        let mut lines = Vec::new();
+        if !arrived.is_empty() {
+            sel.uids.extend(arrived);
+            lines.push(format!("{} EXISTS", sel.uids.len()));
+        }
         if may_expunge && expunged_seen {
             let mut vanished = Vec::new();
+            let mut gone = Vec::new();
             let mut i = sel.uids.len();
             while i > 0 {
                 i -= 1;
                 if !current.contains_key(&sel.uids[i]) {
                     vanished.push(i64::from(sel.uids.remove(i)));
-                    lines.push(format!("{} EXPUNGE", i + 1));
+                    gone.push(format!("{} EXPUNGE", i + 1));
                 }
             }
             if self.qresync && !vanished.is_empty() {
                 vanished.reverse();
-                lines = vec![format!("VANISHED {}", crate::messages::compact_set(&vanished))];
+                gone = vec![format!("VANISHED {}", crate::messages::compact_set(&vanished))];
             }
-        }
-        let last = sel.uids.last().copied().unwrap_or(0);
-        let before = sel.uids.len();
-        sel.uids.extend(messages.iter().map(|m| m.uid as u32).filter(|u| *u > last));
-        if sel.uids.len() != before {
-            lines.push(format!("{} EXISTS", sel.uids.len()));
+            lines.extend(gone);
         }
         // Expunges not yet reported must be found again next time: then the
         // view's modseq stops just before the first of them, and the flag
@@ -229,7 +240,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             }
             let mailbox = self.selected.as_ref().map(|s| s.mailbox.id);
             let mut shutdown = self.shutdown.clone();
-            let mut buf = vec![0u8; 1024];
+            // Small: what comes during IDLE is `DONE` (anything pipelined
+            // after it is read on the next turns), and an idle session keeps
+            // this buffer for as long as it waits.
+            let mut buf = vec![0u8; 256];
             let woke = tokio::select! {
                 read = tokio::time::timeout(self.cfg.idle_timeout, tokio::io::AsyncReadExt::read(&mut self.stream, &mut buf)) => {
                     match read {

@@ -146,3 +146,22 @@ async fn concurrent_flag_additions_are_all_kept() {
     }
     assert_eq!(a.cmd("x", "EXPUNGE").await.matches("* 1 EXPUNGE\r\n").count(), 5);
 }
+
+#[tokio::test]
+async fn a_message_that_came_and_went_is_announced_then_expunged() {
+    // B must hear of every arrival (a client that has just appended waits
+    // for its EXISTS), even when A expunged the message in between.
+    let (f, mut a, mut b) = two_sessions(2).await;
+    f.deliver(MAIL).await;
+    assert_eq!(a.cmd("n", "NOOP").await, "* 3 EXISTS\r\nn OK NOOP completed\r\n");
+    assert_eq!(a.cmd("d", "STORE 3 +FLAGS.SILENT (\\Deleted)").await, "d OK STORE completed\r\n");
+    assert_eq!(a.cmd("x", "EXPUNGE").await, "* 3 EXPUNGE\r\nx OK EXPUNGE completed\r\n");
+    assert_eq!(b.cmd("n", "NOOP").await, "* 3 EXISTS\r\n* 3 EXPUNGE\r\nn OK NOOP completed\r\n");
+    // Where expunges may not be reported (FETCH by number), it is not announced.
+    f.deliver(MAIL).await;
+    assert_eq!(a.cmd("n", "NOOP").await, "* 3 EXISTS\r\nn OK NOOP completed\r\n");
+    assert_eq!(a.cmd("d", "STORE 3 +FLAGS.SILENT (\\Deleted)").await, "d OK STORE completed\r\n");
+    assert_eq!(a.cmd("x", "EXPUNGE").await, "* 3 EXPUNGE\r\nx OK EXPUNGE completed\r\n");
+    assert_eq!(b.cmd("f", "FETCH 1 (UID)").await, "* 1 FETCH (UID 1)\r\nf OK FETCH completed\r\n");
+    assert_eq!(b.cmd("n", "NOOP").await, "n OK NOOP completed\r\n");
+}
