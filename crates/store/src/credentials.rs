@@ -471,12 +471,31 @@ impl Store {
             Some(a) => ("account_id = $3", a),
             None => ("$3 = $3", 0),
         };
+        // Two descents instead of a walk: the newest success of the scope
+        // (index on ip, account, result, id) and the first journal row of the
+        // window (index on at); failures are then counted after both, so the
+        // cost is the number of failures that matter, not the address's
+        // history (a school behind one NAT address logs in all day).
         let sql = format!(
-            "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_journal WHERE ip = $1 AND {filter} \
-             AND result IN ('bad', 'throttled') AND at >= $2 AND id > COALESCE((SELECT MAX(id) \
-             FROM login_journal WHERE ip = $1 AND {filter} AND result = 'ok'), 0)"
+            "SELECT COALESCE((SELECT MAX(id) FROM login_journal WHERE ip = $1 AND {filter} AND result = 'ok'), 0) \
+             AS ok_id, COALESCE((SELECT id FROM login_journal WHERE at >= $2 ORDER BY at LIMIT 1), 0) AS first_id"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ip).bind(since).bind(acc).fetch_one(&self.pool).await?;
+        let (ok_id, first_id): (i64, i64) = (row.try_get("ok_id")?, row.try_get("first_id")?);
+        if first_id == 0 {
+            return Ok((0, None));
+        }
+        let sql = format!(
+            "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_journal WHERE ip = $1 AND {filter} \
+             AND result IN ('bad', 'throttled') AND id > $4 AND at >= $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ip)
+            .bind(since)
+            .bind(acc)
+            .bind(ok_id.max(first_id - 1))
+            .fetch_one(&self.pool)
+            .await?;
         Ok((row.try_get("n")?, row.try_get("last")?))
     }
 

@@ -89,6 +89,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_imap_envelope.sql"),
         postgres: include_str!("../migrations/postgres/0011_imap_envelope.sql"),
     },
+    Migration {
+        version: 12,
+        name: "login_journal_lookups",
+        sqlite: include_str!("../migrations/sqlite/0012_login_journal_lookups.sql"),
+        postgres: include_str!("../migrations/postgres/0012_login_journal_lookups.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -146,6 +146,9 @@ pub async fn journal_counts_failures_since_the_last_success(ctx: Ctx) {
     assert!(last.is_some());
     assert_eq!(s.recent_failures(None, "10.0.0.1", 0).await.unwrap().0, 3);
     assert_eq!(s.recent_failures(Some(a.id), "10.0.0.3", 0).await.unwrap(), (0, None));
+    // Only the window counts.
+    assert_eq!(s.recent_failures(Some(a.id), "10.0.0.1", i64::MAX).await.unwrap(), (0, None));
+    assert_eq!(s.recent_failures(None, "10.0.0.1", i64::MAX).await.unwrap(), (0, None));
     assert!(s.is_known_device(a.id, "10.0.0.1").await.unwrap());
     assert!(!s.is_known_device(a.id, "10.0.0.2").await.unwrap());
     assert!(s.has_logged_in(a.id).await.unwrap());
