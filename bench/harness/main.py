@@ -41,6 +41,9 @@ def main() -> None:
     p.add_argument("--only", choices=["r5", "imap", "r4", "r7"],
                    help="run only these workloads (default: all): r5, imap (R1-R3), r4 (idle), r7 (large mailbox)")
     p.add_argument("--r7-messages", type=int, help="messages in R7's mailbox (default 100,000; quick 5,000)")
+    p.add_argument("--r7-ref-append", type=int,
+                   help="R7: messages Dovecot gets by APPEND (default 10,000); the rest are written as Maildir "
+                        "files and indexed with doveadm index")
     p.add_argument("--r4-connections", type=int, help="idle connections in R4 (default 10,000; quick 500)")
     p.add_argument("--imapload", help="imapload binary (R1-R3)")
     p.add_argument("--r1-seconds", type=float, default=120.0, help="duration of each R1 repetition")
@@ -113,7 +116,7 @@ def run_r47(args, reps: int, log) -> None:
     work = tempfile.mkdtemp(prefix="ardoise-bench-r47-", dir="/var/tmp")
     try:
         res = r47.run(args.binary, args.imapload, work, args.quick, reps, log, args.only if args.only in ("r4", "r7")
-                      else None, args.r7_messages, args.r4_connections)
+                      else None, args.r7_messages, args.r4_connections, args.r7_ref_append)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

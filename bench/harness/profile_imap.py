@@ -1,6 +1,7 @@
 """Cheap profile of Ardoise under the IMAP workloads (for the analysis in bench/notes.md):
 
     python3 -m bench.harness.profile_imap --binary PATH --imapload PATH [--workload append] [--clients 20] [--seconds 15]
+        [--credential-cache 5m]
 
 `perf stat -e instructions` is not available on this VM, so, as bench/harness/profile.py does for R5:
 a plain run (baseline), a run under `strace -c -f` (syscalls per command), and a run under
@@ -26,13 +27,15 @@ def main() -> None:
     p.add_argument("--workload", default="append", choices=["append", "mix", "login"])
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--seconds", type=float, default=15)
+    p.add_argument("--credential-cache", default="0", help="Ardoise's [web] credential_cache (default 0: off)")
     a = p.parse_args()
     out = os.path.join(HERE, "out")
     os.makedirs(out, exist_ok=True)
-    tag = f"{a.workload}x{a.clients}"
+    tag = f"{a.workload}x{a.clients}" + ("" if a.credential_cache == "0" else "-cache")
     extra = ["--size", "76800"] if a.workload == "append" else []
     work = tempfile.mkdtemp(prefix="ardoise-profile-imap-", dir="/var/tmp")
     srv = imap.ArdoiseImap(work, a.binary, servers.accounts(20))
+    srv.credential_cache = a.credential_cache
     summary = []
 
     def note(name: str, r: dict) -> None:

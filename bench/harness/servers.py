@@ -53,9 +53,12 @@ class Ardoise:
                 "--password-stdin", input=PASSWORD + "\n")
 
     def start(self) -> None:
-        self.log = open(os.path.join(self.root, "server.log"), "w")
-        self.proc = subprocess.Popen([self.bin, "serve", "-c", self.conf], stdout=self.log, stderr=self.log)
         lj = os.path.join(self.data, "listeners.json")
+        # A restart must not read the previous run's ports (they are ephemeral).
+        if os.path.exists(lj):
+            os.remove(lj)
+        self.log = open(os.path.join(self.root, "server.log"), "a")
+        self.proc = subprocess.Popen([self.bin, "serve", "-c", self.conf], stdout=self.log, stderr=self.log)
         for _ in range(200):
             if os.path.exists(lj):
                 try:

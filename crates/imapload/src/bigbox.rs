@@ -39,7 +39,7 @@ async fn inbox_messages(setup: &Setup) -> anyhow::Result<u64> {
 }
 
 /// Loads the corpus; returns the JSON report.
-pub async fn load(setup: &Setup, clients: u32, messages: u64, window: usize) -> anyhow::Result<Json> {
+pub async fn load(setup: &Setup, clients: u32, first: u64, messages: u64, window: usize) -> anyhow::Result<Json> {
     let before = inbox_messages(setup).await?;
     let t0 = Instant::now();
     let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -52,7 +52,7 @@ pub async fn load(setup: &Setup, clients: u32, messages: u64, window: usize) -> 
             ensure!(conn.literal_plus, "the server does not announce LITERAL+ in its greeting");
             let r = conn.command(&format!("LOGIN \"{login}\" \"{password}\""), None).await?;
             ensure!(r.status == Status::Ok, "LOGIN refused: {}", r.text);
-            let mut numbers = (id..messages).step_by(clients as usize);
+            let mut numbers = (first + id..first + messages).step_by(clients as usize);
             let mut inflight: VecDeque<(String, Instant)> = VecDeque::new();
             let mut latencies = Vec::new();
             let mut refused = 0u64;
@@ -61,8 +61,9 @@ pub async fn load(setup: &Setup, clients: u32, messages: u64, window: usize) -> 
                     let Some(n) = numbers.next() else { break };
                     let data = corpus::message(seed, n);
                     let tag = conn.tag();
-                    let flags = if n % 3 == 0 { "(\\Seen) " } else { "" };
-                    let date = format!("\"{:02}-Sep-2026 {:02}:{:02}:00 +0200\"", 1 + n % 28, 8 + n % 10, n % 60);
+                    let flags = if seen(n) { "(\\Seen) " } else { "" };
+                    let (day, hour, minute) = internal_date(n);
+                    let date = format!("\"{day:02}-Sep-2026 {hour:02}:{minute:02}:00 +0200\"");
                     let mut out = format!("{tag} APPEND INBOX {flags}{date} {{{}+}}\r\n", data.len()).into_bytes();
                     out.extend_from_slice(&data);
                     out.extend_from_slice(b"\r\n");
@@ -104,9 +105,9 @@ pub async fn load(setup: &Setup, clients: u32, messages: u64, window: usize) -> 
     // The first full-text search waits for the index to hold everything.
     let mut conn = login(setup, 0).await?;
     select(&mut conn).await?;
-    let first = &corpus::queries(setup.seed)[0];
+    let word = &corpus::queries(setup.seed)[0];
     let t = Instant::now();
-    let uids = search(&mut conn, first).await?;
+    let uids = search(&mut conn, word).await?;
     let searchable = t.elapsed().as_secs_f64();
     conn.command("LOGOUT", None).await?;
     let mut errors = Vec::new();
@@ -120,10 +121,58 @@ pub async fn load(setup: &Setup, clients: u32, messages: u64, window: usize) -> 
         "messages": messages, "before": before, "after": after, "refused": refused, "clients": clients,
         "window": window, "load_seconds": seconds, "load_per_second": messages as f64 / seconds,
         "append_latency": percentiles(&mut lat),
-        "first_search": {"word": first, "seconds": searchable, "results": uids.len()},
+        "first_search": {"word": word, "seconds": searchable, "results": uids.len()},
         "searchable_per_second": messages as f64 / (seconds + searchable),
-        "corpus_bytes": (0..messages).map(|n| corpus::message(setup.seed, n).len() as u64).sum::<u64>(),
+        "first": first,
+        "corpus_bytes": (first..first + messages).map(|n| corpus::message(setup.seed, n).len() as u64).sum::<u64>(),
         "errors": errors,
+    }))
+}
+
+/// Whether corpus message `n` is loaded with `\Seen`.
+fn seen(n: u64) -> bool {
+    n % 3 == 0
+}
+
+/// The internal date of corpus message `n`: (day of September 2026, hour,
+/// minute), local time at +02:00.
+fn internal_date(n: u64) -> (u64, u64, u64) {
+    (1 + n % 28, 8 + n % 10, n % 60)
+}
+
+/// Writes corpus messages `first..first + messages` into the Maildir `dir`
+/// as the files an APPEND with the same flags and date would have made
+/// (`cur/`, `:2,S` for `\Seen`, the size in the name, the internal date as
+/// the file's time), so that a server reading the folder sees the same
+/// mailbox as `bigbox` would have built. Each file is written to `tmp/` and
+/// renamed, as the Maildir rules ask. Nothing is fsync'd: this prepares a
+/// benchmark's data, it is not a delivery.
+pub fn write_maildir(dir: &std::path::Path, seed: u64, first: u64, messages: u64) -> anyhow::Result<Json> {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("creating {}", dir.join(sub).display()))?;
+    }
+    // 2026-09-01T00:00:00+02:00
+    const SEPT_1: u64 = 1_788_213_600;
+    let t = Instant::now();
+    let mut bytes = 0u64;
+    for n in first..first + messages {
+        let data = corpus::message(seed, n);
+        bytes += data.len() as u64;
+        let (day, hour, minute) = internal_date(n);
+        let when = UNIX_EPOCH + Duration::from_secs(SEPT_1 + (day - 1) * 86_400 + hour * 3_600 + minute * 60);
+        let base = format!("{}.M{n}P0.imapload,S={}", SEPT_1 + n, data.len());
+        let tmp = dir.join("tmp").join(&base);
+        std::fs::write(&tmp, &data).with_context(|| format!("writing {}", tmp.display()))?;
+        let file = std::fs::File::options().write(true).open(&tmp)?;
+        file.set_times(std::fs::FileTimes::new().set_modified(when).set_accessed(SystemTime::now()))?;
+        drop(file);
+        let flags = if seen(n) { "S" } else { "" };
+        std::fs::rename(&tmp, dir.join("cur").join(format!("{base}:2,{flags}")))?;
+    }
+    Ok(json!({
+        "workload": "maildir", "first": first, "messages": messages, "corpus_bytes": bytes,
+        "seconds": t.elapsed().as_secs_f64(),
     }))
 }
 

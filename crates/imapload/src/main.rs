@@ -84,6 +84,14 @@ struct Args {
     /// Delivery rounds for `idle` (1% of the mailboxes each).
     #[arg(long, default_value_t = 5)]
     rounds: u32,
+    /// Number of the first corpus message (`bigbox`, `maildir`): loading a
+    /// mailbox in two parts (some by APPEND, the rest as files) gives the
+    /// same messages as loading it in one.
+    #[arg(long, default_value_t = 0)]
+    first: u64,
+    /// `maildir`: the Maildir folder to write into (its `cur/` must exist).
+    #[arg(long)]
+    dir: Option<std::path::PathBuf>,
     /// `idle`: after each half of the connections, print `imapload: ready N`
     /// on stderr and wait for a line on stdin (instead of `--seconds`).
     #[arg(long)]
@@ -102,6 +110,10 @@ enum Workload {
     Login,
     /// Load `--messages` messages of the French corpus into the first account's INBOX (R7).
     Bigbox,
+    /// Write `--messages` messages of the corpus as files into the Maildir
+    /// `--dir` (R7: the bulk of a 100,000-message reference mailbox, which
+    /// Dovecot then indexes with `doveadm index`); no server involved.
+    Maildir,
     /// SELECT INBOX + UID FETCH 1:* (FLAGS ENVELOPE), `--repeat` times (R7).
     Fetchall,
     /// UID SEARCH TEXT over the fixed query list, `--repeat` rounds (R7).
@@ -113,6 +125,12 @@ enum Workload {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.workload == Workload::Maildir {
+        let dir = args.dir.as_deref().context("maildir needs --dir")?;
+        let report = bigbox::write_maildir(dir, args.seed, args.first, args.messages)?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
     let password = std::env::var(&args.password_env).with_context(|| format!("${} is not set", args.password_env))?;
     anyhow::ensure!(args.accounts > 0 && args.clients > 0, "--accounts and --clients must be positive");
     let accounts = (1..=args.accounts).map(|n| Arc::new(Account::new(login_of(&args.user, n), n))).collect();
@@ -182,7 +200,7 @@ async fn main() -> anyhow::Result<()> {
 async fn special(args: &Args, setup: Setup) -> anyhow::Result<serde_json::Value> {
     let t = Instant::now();
     let mut report = match args.workload {
-        Workload::Bigbox => bigbox::load(&setup, args.clients, args.messages, args.window).await?,
+        Workload::Bigbox => bigbox::load(&setup, args.clients, args.first, args.messages, args.window).await?,
         Workload::Fetchall => {
             let expected = (args.messages != 25).then_some(args.messages);
             bigbox::fetchall(&setup, args.repeat, expected).await?
