@@ -405,8 +405,10 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                 self.start_tls = true;
                 Done::ok("Begin TLS negotiation now")
             }
-            Body::Login { user, password } => self.login(&user, &password).await,
-            Body::Authenticate { mechanism, initial } => self.authenticate(&mechanism, initial).await,
+            // Boxed like every large arm, so that the dispatch future a session
+            // keeps while it sits in IDLE is only as large as its small arms.
+            Body::Login { user, password } => Box::pin(self.login(&user, &password)).await,
+            Body::Authenticate { mechanism, initial } => Box::pin(self.authenticate(&mechanism, initial)).await,
             _ if self.account.is_none() => Done::bad("Log in first (LOGIN or AUTHENTICATE)"),
             Body::Enable(caps) => {
                 let mut enabled = Vec::new();
