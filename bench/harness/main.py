@@ -169,13 +169,14 @@ def run_imap(args, reps: int, users: list[str], log) -> None:
     out = os.path.join(HERE, "out")
     os.makedirs(out, exist_ok=True)
     for c in doc["cells"]:
-        c["date"] = doc["machine"]["date"]
+        c["date"], c["commit"] = doc["machine"]["date"], doc["commit"]
     previous = os.path.join(out, f"latest-imap-{doc['mode']}.json")
     if args.imap_cells and os.path.exists(previous):
         # a partial run replaces its cells and keeps the others (each cell carries its date)
         old = json.load(open(previous))
         names = {c["name"] for c in doc["cells"]}
-        kept = [dict(c, date=c.get("date", old["machine"]["date"])) for c in old["cells"] if c["name"] not in names]
+        kept = [dict(c, date=c.get("date", old["machine"]["date"]), commit=c.get("commit", old["commit"]))
+                for c in old["cells"] if c["name"] not in names]
         order = [c["name"] for c in old["cells"]]
         rank = {"R1": 0, "R3": 1, "R2": 2}
         doc["cells"] = sorted(kept + doc["cells"], key=lambda c: (

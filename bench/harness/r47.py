@@ -248,7 +248,8 @@ def bulk_load(ref, imapload_bin: str, first: int, count: int, log) -> dict:
                  ["--dir", maildir, "--first", str(first), "--messages", str(count)])
     subprocess.run(["chown", "-R", "nobody:nogroup", maildir], check=True)
     subprocess.run(["sync"], check=True)
-    cmd = ["doveadm", "-c", ref.conf, "index", "-u", BIG_USER, "INBOX"]
+    # mail_plugins is set for `protocol imap` only: doveadm needs it given, or it indexes no text.
+    cmd = ["doveadm", "-c", ref.conf, "-o", "mail_plugins=fts fts_xapian", "index", "-u", BIG_USER, "INBOX"]
     log(f"R7 {ref.name}: {' '.join(cmd)}")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()

@@ -208,7 +208,12 @@ def main() -> None:
         imap_block += "<!-- imap:end -->\n" if imap_block else ""
     if r47_doc:
         report_r47.plots(r47_doc, plot_dir)
-        r47_block = report_r47.section(r47_doc, plot_rel) + "\n"
+        kept_r4 = kept_cmd = ""
+        if "r4" not in r47_doc:
+            kept_r4 = preserved(md_path, "### R4:", ["Exact commands (PORT: Ardoise's ephemeral port"])
+            old = preserved(md_path, "<!-- r47:begin -->", ["<!-- r47:end -->"])
+            kept_cmd = next((line for line in old.splitlines() if line.startswith("imapload idle")), "")
+        r47_block = report_r47.section(r47_doc, plot_rel, kept_r4, kept_cmd) + "\n"
     else:
         r47_block = preserved(md_path, "<!-- r47:begin -->", ["<!-- r47:end -->"])
         r47_block += "<!-- r47:end -->\n" if r47_block else ""

@@ -73,7 +73,8 @@ def _row(c: dict, date: str, uncached: dict | None) -> str:
                            if len(_rates(c, side)) > 1 else "")
     unit = "cmd/s" if not c["kind"] else f"{c['kind']}/s"
     errs = lambda m: f"{m['protocol_errors']:.0f} / {m['consistency_errors']:.0f} / {m['aborted_sessions']:.0f}"
-    when = f", {c['seconds']:.0f} s" + (f", run of {c['date']}" if c.get("date", date) != date else "")
+    when = f", {c['seconds']:.0f} s" + (f", run of {c['date']}" + (f", commit {c['commit']}" if c.get("commit") else "")
+                                        if c.get("date", date) != date else "")
     return (f"| {c['name']}{when} | {o['rate']:.1f} {unit}{spread(OURS)} | {r['rate']:.1f}{spread(REF)} | "
             f"**{ratio:.2f}x** | {target}x: {met} | {o['cpu_ms_per_command']:.2f} / {r['cpu_ms_per_command']:.2f} | "
             f"{o['p50_ms']:.1f} / {r['p50_ms']:.1f} | {o['p99_ms']:.1f} / {r['p99_ms']:.1f} | "
@@ -130,10 +131,10 @@ def section(doc: dict, plot_prefix: str) -> str:
         f"{doc['versions'][OURS]}, commit {doc['commit']} (release build); {doc['versions'][REF]} (Debian). "
         "The duration of each repetition is in the first column"
         + (f"; rows marked with another date were measured in an earlier run ({doc['earlier_run']}) with the "
-           "same binaries and settings" if doc.get("earlier_run") else "") + ".\n",
-        "**This run was taken on a loaded machine** (2 cores shared with other engineers' builds; 1-minute load "
-        f"average at the end of each repetition: {_loads(doc)}). Absolute rates are noisy; the ratios of "
-        "interleaved repetitions are what count.\n",
+           "same settings" if doc.get("earlier_run") else "") + ".\n",
+        f"1-minute load average at the end of each repetition: {_loads(doc)} (the load generator and the "
+        "server share the 2 cores; at 100 clients the runnable threads alone make a high load average). Absolute "
+        "rates are noisy; the ratios of interleaved repetitions are what count.\n",
         "Load generator: `imapload` (crates/imapload, ours), imaptest's documented default mix: each session "
         "connects, LOGIN (100%), LIST (50%), STATUS (50%), SELECT INBOX, FETCH of up to 100 random messages with "
         "1-4 random items (ENVELOPE, BODYSTRUCTURE, FLAGS, header fields...), FETCH2 of one body or header (100%, "

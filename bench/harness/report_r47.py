@@ -104,9 +104,11 @@ def _bulk_rows(r7: dict, n: int, lo: dict) -> list[str]:
     b = r7.get("bulk", {}).get(REF)
     if not b:
         return []
+    shown = b["command"].replace(b["command"].split()[2], "dovecot.conf").replace(
+        "mail_plugins=fts fts_xapian", "'mail_plugins=fts fts_xapian'")
     return [
         f"| (the rows above are Dovecot's first {b['first']:,} messages, by APPEND; the other {b['messages']:,} "
-        f"were written as Maildir files and indexed by `{b['command'].replace(b['command'].split()[2], 'dovecot.conf')}`) "
+        f"were written as Maildir files and indexed by `{shown}`) "
         "| | | | |",
         f"| Dovecot bulk indexing (Maildir sync + fts-xapian, no fsync, no IMAP): msg per CPU-second, "
         f"{b['index_seconds']:.0f} s wall | | {b['messages_per_cpu_second']:.0f} | "
@@ -222,21 +224,25 @@ def _r4(doc: dict, plot_prefix: str) -> list[str]:
     return out
 
 
-def section(doc: dict, plot_prefix: str) -> str:
+def section(doc: dict, plot_prefix: str, kept_r4: str = "", kept_idle_cmd: str = "") -> str:
+    """The R4/R7 part of the page. A run of R7 alone keeps the page's R4 subsection (`kept_r4`) and its
+    command line (`kept_idle_cmd`) when the results file has no R4 of its own."""
     m = doc["machine"]
     out = [
         "<!-- r47:begin -->",
         "## R4 and R7: idle connections and the large mailbox, against Dovecot imapd\n",
         f"Run of {m['date']} ({doc['mode']} mode), {m['cpu']}, `nproc` = {m['nproc']}, Linux {m['kernel']}; "
         f"Ardoise {doc['versions'][OURS]}, commit {doc['commit']} (release build); {doc['versions'][REF]} and "
-        "dovecot-fts-xapian (Debian). The same 2 cores were shared with other engineers' builds during the run "
-        "(1-minute load average "
-        + " to ".join(f"{x:.1f}" for x in _loads(doc)) + "): absolute times are noisy, ratios less so.\n",
+        "dovecot-fts-xapian (Debian). 1-minute load average during the run: "
+        + " to ".join(f"{x:.1f}" for x in _loads(doc)) + " on 2 cores (the load generator runs beside the "
+        "servers): absolute times are noisy, ratios less so.\n",
     ]
     if "r7" in doc:
         out += _r7(doc, plot_prefix)
     if "r4" in doc:
         out += _r4(doc, plot_prefix)
+    elif kept_r4:
+        out.append(kept_r4.rstrip("\n") + "\n")
     out.append("Exact commands (PORT: Ardoise's ephemeral port or Dovecot's 1143, TLS 1993; the password in "
                "`$IMAPLOAD_PASSWORD`):\n")
     out.append("```sh")
@@ -248,6 +254,8 @@ def section(doc: dict, plot_prefix: str) -> str:
     if "r4" in doc:
         seen.append(_cmd(doc["r4"]["rows"][0]) + "   # prints `imapload: ready N` after N/2 and N; "
                     "answer with a newline")
+    elif kept_idle_cmd:
+        seen.append(kept_idle_cmd)
     out += seen
     out.append("```\n")
     out.append("<!-- r47:end -->")

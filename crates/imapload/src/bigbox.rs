@@ -131,7 +131,7 @@ pub async fn load(setup: &Setup, clients: u32, first: u64, messages: u64, window
 
 /// Whether corpus message `n` is loaded with `\Seen`.
 fn seen(n: u64) -> bool {
-    n % 3 == 0
+    n.is_multiple_of(3)
 }
 
 /// The internal date of corpus message `n`: (day of September 2026, hour,
