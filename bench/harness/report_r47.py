@@ -99,7 +99,7 @@ def _cmd(r: dict) -> str:
     return " ".join("127.0.0.1:PORT" if w.startswith("127.0.0.1:") else w for w in words)
 
 
-def _bulk_rows(r7: dict, n: int, lo: dict) -> list[str]:
+def _bulk_rows(r7: dict, lo: dict) -> list[str]:
     """When Dovecot got part of the mailbox as Maildir files: say so, and give its indexing rate."""
     b = r7.get("bulk", {}).get(REF)
     if not b:
@@ -151,7 +151,7 @@ def _r7(doc: dict, plot_prefix: str) -> list[str]:
         f"{lr['messages_per_cpu_second']:.0f} | **{lo['messages_per_cpu_second'] / lr['messages_per_cpu_second']:.2f}x**"
         f" | >= 1,000: {verdict(lo['messages_per_cpu_second'] >= 1000)} |",
         f"| peak PSS during the load, MiB | {lo['peak_pss_kib'] / 1024:.0f} | {lr['peak_pss_kib'] / 1024:.0f} | | |",
-        *_bulk_rows(r7, n, lo),
+        *_bulk_rows(r7, lo),
         f"| SELECT INBOX + `UID FETCH 1:* (FLAGS ENVELOPE)`, s, median of {len(fo)} ({min(fo):.2f}–{max(fo):.2f} / "
         f"{min(fr):.2f}–{max(fr):.2f}) | {fm:.2f} | {frm:.2f} | **{frm / fm:.2f}x** | >= Dovecot: "
         f"{verdict(fm <= frm)} |",

@@ -163,8 +163,8 @@ pub fn write_maildir(dir: &std::path::Path, seed: u64, first: u64, messages: u64
         let when = UNIX_EPOCH + Duration::from_secs(SEPT_1 + (day - 1) * 86_400 + hour * 3_600 + minute * 60);
         let base = format!("{}.M{n}P0.imapload,S={}", SEPT_1 + n, data.len());
         let tmp = dir.join("tmp").join(&base);
-        std::fs::write(&tmp, &data).with_context(|| format!("writing {}", tmp.display()))?;
-        let file = std::fs::File::options().write(true).open(&tmp)?;
+        let mut file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        std::io::Write::write_all(&mut file, &data)?;
         file.set_times(std::fs::FileTimes::new().set_modified(when).set_accessed(SystemTime::now()))?;
         drop(file);
         let flags = if seen(n) { "S" } else { "" };
