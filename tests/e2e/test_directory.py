@@ -209,22 +209,31 @@ def test_dsden_admin_stays_in_its_subtree_and_the_audit_log_detects_tampering(se
     assert f"ligne {suspend[0]['id']} : contenu modifié" in out.stdout.decode(), out.stdout.decode()
 
 
-def test_admin_suspension_closes_the_idle_session_too(server, tmp_path):
+HELENE_PASSWORD = "Helene-2026-abc"
+
+
+def synced_account_in_idle(server, tmp_path):
+    """Hélène, synced from HR, activated with a password, and an IMAP session of hers in IDLE."""
     org_tree(server)
     server.start()
     directory(server, "sync", str(hr_file(tmp_path / "rh.csv")))
     helene = "helene.lefevre-dupre@ac-test.fr"
     server.admin("account", "activate", helene)
-    server.admin("account", "password", helene, "--password-stdin", stdin=b"Helene-2026-abc")
+    server.admin("account", "password", helene, "--password-stdin", stdin=HELENE_PASSWORD.encode())
     client = imap(server)
-    client.login(helene, "Helene-2026-abc")
+    client.login(helene, HELENE_PASSWORD)
     client.select_folder("INBOX")
     client.idle()
+    return helene, client
+
+
+def test_admin_suspension_closes_the_idle_session_too(server, tmp_path):
+    helene, client = synced_account_in_idle(server, tmp_path)
     # An authenticated submission session, waiting between two messages.
     ctx = ssl.create_default_context()
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     sub = smtplib.SMTP_SSL("127.0.0.1", server.submissions_port, context=ctx, timeout=20)
-    sub.login(helene, "Helene-2026-abc")
+    sub.login(helene, HELENE_PASSWORD)
     server.admin("account", "suspend", helene)
     waited = seconds_until_closed(client, time.monotonic())
     assert waited < 1.5, f"closed {waited:.2f} s after the suspension"
@@ -234,26 +243,17 @@ def test_admin_suspension_closes_the_idle_session_too(server, tmp_path):
     assert pending.startswith(b"421 4.7.0 "), pending
     assert sub.sock.recv(4096) == b"", "closed after the 421"
     with pytest.raises(imapclient.exceptions.LoginError):
-        imap(server).login(helene, "Helene-2026-abc")
+        imap(server).login(helene, HELENE_PASSWORD)
 
 
 def test_helpdesk_reset_closes_the_open_sessions(server, tmp_path):
     """A helpdesk reset is done because the password may be known to someone
     else: the sessions opened with it end at once, as for a suspension."""
-    org_tree(server)
-    server.start()
-    directory(server, "sync", str(hr_file(tmp_path / "rh.csv")))
-    helene = "helene.lefevre-dupre@ac-test.fr"
-    server.admin("account", "activate", helene)
-    server.admin("account", "password", helene, "--password-stdin", stdin=b"Helene-2026-abc")
-    client = imap(server)
-    client.login(helene, "Helene-2026-abc")
-    client.select_folder("INBOX")
-    client.idle()
+    helene, client = synced_account_in_idle(server, tmp_path)
     out = server.admin("account", "reset-password", helene)
     assert "mot de passe provisoire" in out
     waited = seconds_until_closed(client, time.monotonic())
     assert waited < 1.5, f"closed {waited:.2f} s after the reset"
     assert account(server, helene)["status"] == "provisional"
     with pytest.raises(imapclient.exceptions.LoginError):
-        imap(server).login(helene, "Helene-2026-abc")
+        imap(server).login(helene, HELENE_PASSWORD)
