@@ -173,9 +173,11 @@ class PostfixDovecot:
     label = "Postfix + Dovecot"
     smtp_port_default = 2626
 
-    def __init__(self, work: str, users: list[str], smtp_port: int = 2626):
+    def __init__(self, work: str, users: list[str], smtp_port: int = 2626, domain: str = DOMAIN):
+        """users: full addresses, all in `domain`. R5 keeps the defaults; R8 passes its own
+        40,000 accounts and domain, so that both of its sides get the same addresses."""
         self.root = os.path.join(work, "ref")
-        self.users = users
+        self.users, self.domain = users, domain
         self.smtp_port = smtp_port
         self.pf_conf = os.path.join(self.root, "postfix-etc")
         self.queue = os.path.join(self.root, "postfix-queue")
@@ -193,7 +195,7 @@ class PostfixDovecot:
             os.chmod(d, 0o755)
         with open(os.path.join(self.pf_conf, "main.cf"), "w") as f:
             f.write(POSTFIX_MAIN.format(queue=self.queue, data=os.path.join(self.root, "postfix-data"),
-                                        domain=DOMAIN, conf=self.pf_conf, log=self.log))
+                                        domain=self.domain, conf=self.pf_conf, log=self.log))
         master = open("/etc/postfix/master.cf").read()
         master = master.replace("\nsmtp      inet  n       -       y       -       -       smtpd",
                                 f"\n127.0.0.1:{self.smtp_port} inet  n       -       y       -       -       smtpd", 1)
@@ -207,13 +209,13 @@ class PostfixDovecot:
         with open(os.path.join(self.dc_dir, "users"), "w") as f:
             for u in self.users:
                 local = u.split("@")[0]
-                f.write(f"{u}:{PASSWORD}:65534:65534::{self.mail}/{DOMAIN}/{local}::\n")
+                f.write(f"{u}:{PASSWORD}:65534:65534::{self.mail}/{self.domain}/{local}::\n")
         with open(self.dc_conf, "w") as f:
             f.write(DOVECOT_CONF.format(run=os.path.join(self.dc_dir, "run"), log=self.log, mail=self.mail,
                                         users=os.path.join(self.dc_dir, "users"), queue=self.queue))
         shutil.chown(self.mail, "nobody", "nogroup")
         shutil.chown(os.path.join(self.root, "postfix-data"), "postfix", "postfix")
-        self.maildirs = [os.path.join(self.mail, DOMAIN, u.split("@")[0], "Maildir", sub)
+        self.maildirs = [os.path.join(self.mail, self.domain, u.split("@")[0], "Maildir", sub)
                          for u in self.users for sub in ("new", "cur")]
 
     def start(self) -> None:
