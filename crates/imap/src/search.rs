@@ -6,7 +6,7 @@
 //! the rows of the selected mailbox like any other key, so NOT and OR
 //! combine as usual and nothing outside the mailbox can leak in.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use mailstore::analyse::{Analysis, EnvelopeAddress};
@@ -81,13 +81,13 @@ fn addresses_match(list: &[EnvelopeAddress], needle: &str) -> bool {
 /// (`None`: the key has no word and matches everything). A handful of keys
 /// at most: a list looked up without allocating, once per message and key.
 #[derive(Default)]
-struct FullTextHits(Vec<(FullTextKey, Option<HashSet<BlobId>>)>);
+struct FullTextHits(Vec<(FullTextKey, Option<search::Hits>)>);
 
 /// `(body_only, value)` of a TEXT or BODY key.
 type FullTextKey = (bool, String);
 
 impl FullTextHits {
-    fn get(&self, body_only: bool, value: &str) -> Option<&Option<HashSet<BlobId>>> {
+    fn get(&self, body_only: bool, value: &str) -> Option<&Option<search::Hits>> {
         self.0.iter().find(|((b, v), _)| *b == body_only && v == value).map(|(_, hits)| hits)
     }
 }
@@ -160,7 +160,7 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
         SearchKey::New | SearchKey::Recent => false,
         SearchKey::Old => true,
         SearchKey::FullText { body_only, value } => match c.full_text.get(*body_only, value) {
-            Some(Some(blobs)) => blobs.contains(&row.blob_hash),
+            Some(Some(hits)) => hits.contains(row.blob_hash.as_str()),
             Some(None) => true,
             None => false,
         },

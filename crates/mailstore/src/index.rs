@@ -97,21 +97,22 @@ impl Mailstore {
         self.search.get()
     }
 
-    /// Blobs of `account` whose `fields` contain the words of `text`:
-    /// `Ok(None)` when no index is enabled, `Ok(Some(None))` when the text
-    /// has no word (matches everything).
+    /// Contents of `account` whose `fields` contain the words of `text`
+    /// (ask [`search::Hits::contains`] with a message's blob id): `Ok(None)`
+    /// when no index is enabled, `Ok(Some(None))` when the text has no word
+    /// (matches everything).
     pub async fn search_text(
         &self,
         account: AccountId,
         fields: &[Field],
         text: &str,
-    ) -> Result<Option<Option<HashSet<BlobId>>>, search::Error> {
+    ) -> Result<Option<Option<search::Hits>>, search::Error> {
         let Some(index) = self.search.get().cloned() else { return Ok(None) };
         let (fields, text) = (fields.to_vec(), text.to_owned());
         let found = tokio::task::spawn_blocking(move || index.search(account, &fields, &text))
             .await
             .map_err(|e| search::Error::Query(e.to_string()))??;
-        Ok(Some(found.map(|blobs| blobs.iter().filter_map(|h| BlobId::from_hex(h)).collect())))
+        Ok(Some(found))
     }
 
     /// Hands a just-stored message to the index: one document for the

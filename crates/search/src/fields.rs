@@ -54,6 +54,8 @@ impl Document {
 pub(crate) struct Fields {
     pub account: TField,
     pub blob: TField,
+    /// The blob id's first 64 bits (see [`crate::hits`]).
+    pub key: TField,
     pub text: [TField; 5],
 }
 
@@ -70,11 +72,13 @@ pub(crate) fn schema() -> (Schema, Fields) {
     let account = b.add_u64_field("account", INDEXED | FAST);
     // A fast column: results are read without touching the document store.
     let blob = b.add_text_field("blob", STRING | FAST);
+    // What large searches read back instead of the blob ids (crate::hits).
+    let key = b.add_u64_field(crate::hits::KEY_FIELD, FAST);
     let opts = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(FOLD).set_index_option(IndexRecordOption::Basic),
     );
     let text = ["subject", "from", "recipients", "body", "attachments"].map(|n| b.add_text_field(n, opts.clone()));
-    (b.build(), Fields { account, blob, text })
+    (b.build(), Fields { account, blob, key, text })
 }
 
 /// Words split on anything not alphanumeric, lower-cased, accents folded;

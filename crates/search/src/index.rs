@@ -17,9 +17,11 @@ use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, Occur, Query, RegexQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, TantivyDocument};
 use tantivy::{IndexReader, IndexWriter, ReloadPolicy, Term};
+use tantivy_fst::Regex;
 
 use crate::Error;
 use crate::fields::{FOLD, Field, Fields, analyser, schema, words};
+use crate::hits::{Hits, KeyCollector, key_of};
 
 /// Memory the writer may buffer before it flushes a segment by itself.
 const WRITER_MEMORY: usize = 32 << 20;
@@ -131,6 +133,7 @@ impl Index {
     /// Adds `accounts` to the document of `blob` (creating it with `doc`);
     /// `message` is the highest message row id this covers, for the watermark.
     pub fn add(&self, accounts: &[i64], blob: &str, doc: &crate::Document, message: u64) -> Result<(), Error> {
+        let key = key_of(blob).ok_or_else(|| Error::Query(format!("blob id {blob:?} is not hexadecimal")))?;
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut all = self.committed_accounts(blob)?;
         if let Some(pending) = writer.accounts.get(blob) {
@@ -142,6 +145,7 @@ impl Index {
             d.add_u64(self.fields.account, *a);
         }
         d.add_text(self.fields.blob, blob);
+        d.add_u64(self.fields.key, key);
         for f in Field::ALL {
             d.add_text(self.fields.text(f), doc.get(f));
         }
@@ -180,12 +184,11 @@ impl Index {
         Ok(())
     }
 
-    /// The blobs of `account` whose `fields` contain every word of `text`
+    /// The contents of `account` whose `fields` contain every word of `text`
     /// (see [`word_pattern`]: each word inside a word of the message, or
     /// starting one for words shorter than [`INFIX_MIN_CHARS`]). Text without
     /// any word matches everything, as an empty IMAP substring does: `None`.
-    /// Each blob comes once (one live document per content), in no order.
-    pub fn search(&self, account: i64, fields: &[Field], text: &str) -> Result<Option<Vec<String>>, Error> {
+    pub fn search(&self, account: i64, fields: &[Field], text: &str) -> Result<Option<Hits>, Error> {
         let words = words(text);
         if words.is_empty() {
             return Ok(None);
@@ -198,9 +201,7 @@ impl Index {
             clauses.push((Occur::Must, self.word_clause(fields, w)?));
         }
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
-        let hits = searcher.search(&query, &DocSetCollector)?;
-        Ok(Some(blobs_of(&searcher, hits)?))
+        Ok(Some(self.reader.searcher().search(&query, &KeyCollector)?))
     }
 
     /// Documents listing `account`.
@@ -209,12 +210,13 @@ impl Index {
         Box::new(TermQuery::new(term, IndexRecordOption::Basic))
     }
 
-    /// Documents with the folded word `w` in one of `fields` (see [`word_pattern`]).
+    /// Documents with the folded word `w` in one of `fields` (see
+    /// [`word_pattern`]); the automaton is compiled once for all the fields.
     pub(crate) fn word_clause(&self, fields: &[Field], w: &str) -> Result<Box<dyn Query>, Error> {
-        let pattern = word_pattern(w);
+        let regex = std::sync::Arc::new(Regex::new(&word_pattern(w)).map_err(|e| Error::Query(e.to_string()))?);
         let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for f in fields {
-            let q = RegexQuery::from_pattern(&pattern, self.fields.text(*f))?;
+            let q = RegexQuery::from_regex(regex.clone(), self.fields.text(*f));
             any.push((Occur::Should, Box::new(q)));
         }
         Ok(Box::new(BooleanQuery::new(any)))
@@ -291,10 +293,10 @@ mod tests {
         ix.add(&[1], "bb", &doc("Cantine", "Menu de la semaine", ""), 2).unwrap();
         ix.add(&[2], "cc", &doc("Réunion", "autre compte", ""), 3).unwrap();
         let all = &Field::ALL;
+        let blobs = ["aa", "bb", "cc"];
         let found = |account, text: &str| {
-            let mut v: Vec<String> = ix.search(account, all, text).unwrap().unwrap().into_iter().collect();
-            v.sort();
-            v
+            let hits = ix.search(account, all, text).unwrap().unwrap();
+            blobs.into_iter().filter(|b| hits.contains(b)).collect::<Vec<_>>()
         };
         assert_eq!(found(1, "reunion"), ["aa"]);
         assert_eq!(found(1, "RÉUNION rentree"), ["aa"]);
@@ -320,6 +322,7 @@ mod tests {
             assert_eq!(found(account, "menu"), ["bb"], "account {account}");
         }
         assert_eq!(ix.len(), 3, "one document per content");
+        assert!(ix.add(&[1], "not-hex", &doc("Cantine", "", ""), 8).is_err(), "blob ids are hex digests");
         ix.remove("aa");
         assert!(found(1, "reunion").is_empty());
         assert_eq!(ix.watermark(), 7);

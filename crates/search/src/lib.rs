@@ -12,7 +12,9 @@
 //! A document is one message *content* (one blob), listing every account
 //! that holds it: a circular sent to two thousand staff is analysed and
 //! indexed once, not two thousand times, and copies in several mailboxes
-//! share it too. Searches return blob ids; the caller intersects them with
+//! share it too. Searches return the contents' keys ([`Hits`], the first 64
+//! bits of each blob id; the webmail's small result lists get the blob ids
+//! themselves); the caller intersects them with
 //! the messages of the selected mailbox, so the store stays the authority on
 //! what exists, and an account left in a document after an expunge is
 //! harmless (the document goes when no message holds the content any more).
@@ -32,10 +34,12 @@
 //! id indexed) so that a restart knows where to catch up from.
 
 mod fields;
+mod hits;
 mod index;
 mod parts;
 
 pub use fields::{Document, Field, fold};
+pub use hits::{Hits, key_of};
 pub use index::{Index, Pending};
 pub use parts::Part;
 

@@ -14,7 +14,7 @@
 //! windows keeping the messages whose content the full-text index found,
 //! and stops after a fixed number of rows read, offering to go on.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -262,21 +262,24 @@ async fn show(
     let sort = Sort::of(&q);
     let query = q.q.as_deref().unwrap_or("").trim().chars().take(200).collect::<String>();
     let mut error = None;
-    let hits: Option<HashSet<BlobId>> = if query.is_empty() {
+    let hits: Option<search::Hits> = if query.is_empty() {
         None
     } else {
         match app.ms.search_text(account.id, &search::Field::ALL, &query).await {
             Ok(Some(found)) => found,
             Ok(None) | Err(_) => {
                 error = Some(m.get("mail.search.unavailable").to_owned());
-                Some(HashSet::new())
+                Some(search::Hits::default())
             }
         }
     };
     let searching = hits.is_some();
     let encoded_query = form_encode(&query);
     let paged = if let Some(hits) = &hits {
-        let window = match newest(store, &mailbox, q.avant, PAGE, SEARCH_BUDGET, |r| hits.contains(&r.blob_hash)).await
+        let window = match newest(store, &mailbox, q.avant, PAGE, SEARCH_BUDGET, |r| {
+            hits.contains(r.blob_hash.as_str())
+        })
+        .await
         {
             Ok(w) => w,
             Err(e) => return fail(app, &mut v, &e),
