@@ -237,7 +237,29 @@ def run_r7(sides, imapload_bin: str, messages: int, reps: int, rounds: int, log,
     r = measured(ref, lambda: imapload(imapload_bin, ref.imap_port, "search", BIG_USER, 1, ["--repeat", "1"]))
     out["search"]["dovecot-scan"] = [r]
     log(f"R7 search dovecot without fts: p50 {r['latency']['p50_ms']:.1f} ms, p99 {r['latency']['p99_ms']:.1f} ms")
+    # Indexing alone on our side too, as Dovecot's `doveadm index`: the whole index rebuilt from
+    # the stored messages by `ardoise search reindex` (the server stopped, as that command asks).
+    ours.stop()
+    out.setdefault("bulk", {})[ours.name] = reindex(ours.bin, ours.conf, messages)
+    b = out["bulk"][ours.name]
+    log(f"R7 {ours.name}: search reindex of {messages} messages: {b['index_seconds']:.1f} s, "
+        f"{b['cpu_seconds']:.1f} CPU-s ({b['messages_per_cpu_second']:.0f} msg per CPU-s)")
     return out
+
+
+def reindex(binary: str, conf: str, messages: int) -> dict:
+    """Times `ardoise search reindex` (a from-scratch rebuild of the full-text index from the
+    stored messages; the server must be stopped); CPU from the child's rusage."""
+    cmd = [binary, "search", "-c", conf, "reindex"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    seconds = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"messages": messages, "command": "ardoise search -c ardoise.toml reindex", "index_seconds": round(seconds, 2),
+            "cpu_seconds": round(cpu, 2), "messages_per_cpu_second": messages / max(cpu, 1e-9),
+            "messages_per_second": messages / max(seconds, 1e-9), "output": done.stdout.strip()}
 
 
 def bulk_load(ref, imapload_bin: str, first: int, count: int, log) -> dict:

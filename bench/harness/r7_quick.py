@@ -1,15 +1,16 @@
 """R7 for Ardoise alone, for quick before/after comparisons while changing the code
 (`bench/run --only r7` runs the side-by-side against Dovecot):
 
-    python3 -m bench.harness.r7_quick --binary PATH --imapload PATH [--messages 20000] [--reps 3]
+    python3 -m bench.harness.r7_quick --binary PATH --imapload PATH [--messages 20000] [--reps 3] [--reindex]
 
 Loads `--messages` into bigbox@ (imapload bigbox), then times SELECT + `UID FETCH 1:* (FLAGS
-ENVELOPE)` `--reps` times and one round of `UID SEARCH TEXT` over R7's 65 words; prints JSON
-(with the server's CPU seconds per phase) on stdout."""
+ENVELOPE)` `--reps` times and one round of `UID SEARCH TEXT` over R7's 65 words; with
+`--reindex`, then stops the server and times `ardoise search reindex` (the whole index rebuilt
+from the stored messages: indexing alone, without APPEND, fsync or IMAP, like Dovecot's
+`doveadm index`). Prints JSON (with the server's CPU seconds per phase) on stdout."""
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import tempfile
@@ -24,6 +25,7 @@ def main() -> None:
     p.add_argument("--messages", type=int, default=20000)
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--search-rounds", type=int, default=1)
+    p.add_argument("--reindex", action="store_true", help="then time `ardoise search reindex` (server stopped)")
     a = p.parse_args()
     work = tempfile.mkdtemp(prefix="ardoise-r7-quick-", dir="/var/tmp")
     srv = r47.ArdoiseR47(work, a.binary, [r47.BIG_USER], 1000)
@@ -53,6 +55,9 @@ def main() -> None:
                              "cpu_seconds": r["cpu_seconds"], "errors": r["errors"][:2],
                              "counts": r.get("counts"), "loadavg": r["loadavg_1min"]})
         out["search"] = searches
+        if a.reindex:
+            srv.stop()
+            out["reindex"] = r47.reindex(a.binary, srv.conf, a.messages)
     finally:
         srv.stop()
         shutil.rmtree(work, ignore_errors=True)
