@@ -229,7 +229,7 @@ the machine and its disk; the **ratios** are what this page is about. Run it you
 
 ```sh
 bench/run            # full: median of 3 per cell, then bench/deliver; rewrites this page and bench/plots/
-bench/run --quick    # smoke check (1 repetition, small counts, a few minutes); writes bench/out/report-quick.md only
+bench/run --quick    # smoke check (1 repetition, small counts, ~5 minutes; .ci/run runs it); writes bench/out/report-quick.md only
 bench/run --only imap --r1-seconds 120   # R1-R3 only (IMAP against Dovecot imapd)
 bench/run --only r7 --r7-messages 100000  # R7 only (large mailbox: load, FETCH 1:*, SEARCH TEXT)
 bench/run --only r4 --r4-connections 10000  # R4 only (idle TLS connections in IDLE)
