@@ -242,12 +242,6 @@ matplotlib from pip), builds `ardoise` and `imapload` in release mode, and runs 
 {r5_block}
 {imap_block}
 {r47_block}
-## Workloads not measured yet
-
-| # | workload | target | state |
-|---|---|---|---|
-| R8 | one 1 MB circular to 40,000 local recipients | < 60 s, < 50 MB extra disk | Ardoise alone (`bench/r8.py`, no side-by-side reference yet): see the analysis below |
-
 {notes}"""
     with open(md_path, "w") as f:
         f.write(md)
