@@ -26,6 +26,7 @@ loopback port. The sides run one after the other, never at the same time.
 Both sides: CPU seconds and peak PSS of the server's process tree from the connection to the
 end of delivery (bench/harness/procmon.py, as R5).
 
+    python3 -m bench.r8 --plot bench/out/latest-r8.json   # redraw bench/plots/r8-circular.png
     python3 -m bench.r8 --binary target/release/ardoise [--side ardoise|ref|both]
                         [--recipients 40000] [--size 1048576] [--keep]
 
@@ -330,14 +331,42 @@ def reference_side(root: Path, rcpts: list[str], message: bytes) -> dict:
         ref.stop()
 
 
+def plot(doc: dict, path: Path) -> None:
+    """Time to deliver, extra disk and CPU, both sides (bench/plots/r8-circular.png)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ref = doc["reference"]
+    panels = [
+        ("delivered into every mailbox, s", doc["accepted_and_delivered_seconds"], ref["delivered_seconds"]),
+        ("extra disk once delivered, MB", doc["extra_disk_mb_after_next_write"], ref["extra_disk_mb_delivered"]),
+        ("server CPU, s", doc["server_cpu_seconds"], ref["server_cpu_seconds"]),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
+    for ax, (title, ours, theirs) in zip(axes, panels):
+        ax.bar([0, 1], [ours, theirs], width=0.6, color=["#000091", "#e1000f"])
+        ax.set_xticks([0, 1], ["Ardoise", "Postfix + Dovecot"])
+        ax.set_title(title, fontsize=9)
+        for x, v in enumerate((ours, theirs)):
+            ax.annotate(f"{v:,.1f}", (x, v), ha="center", va="bottom", fontsize=8)
+    fig.suptitle(f"R8: one {doc['message_bytes'] / 1e6:.0f} MB circular to {doc['recipients']:,} local recipients "
+                 "(lower is better)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--plot", metavar="JSON", help="only draw bench/plots/r8-circular.png from a result line")
     ap.add_argument("--binary", help="the ardoise binary (not needed with --side ref)")
     ap.add_argument("--side", choices=("ardoise", "ref", "both"), default="both")
     ap.add_argument("--recipients", type=int, default=40_000)
     ap.add_argument("--size", type=int, default=1 << 20)
     ap.add_argument("--keep", action="store_true", help="keep the work dir (configs, logs, mailboxes)")
     args = ap.parse_args()
+    if args.plot:
+        plot(json.loads(Path(args.plot).read_text()), Path(__file__).resolve().parent / "plots" / "r8-circular.png")
+        return
     if args.side != "ref" and not args.binary:
         ap.error("--binary is required unless --side ref")
 
@@ -353,6 +382,9 @@ def main() -> None:
         if args.side in ("ref", "both"):
             result["reference"] = reference_side(root, rcpts, message)
         print(json.dumps(result), flush=True)
+        out = Path(__file__).resolve().parent / "out"
+        out.mkdir(exist_ok=True)
+        (out / "latest-r8.json").write_text(json.dumps(result, indent=1))
     finally:
         if args.keep:
             print(f"kept {root}", file=sys.stderr)
