@@ -21,7 +21,7 @@ pub(crate) const KEY_FIELD: &str = "key";
 
 /// The key of a blob id: its first 16 hex digits (fewer for a shorter id)
 /// as a number. `None` when the id does not start with hex digits.
-pub fn key_of(blob: &str) -> Option<u64> {
+pub(crate) fn key_of(blob: &str) -> Option<u64> {
     let prefix = blob.get(..blob.len().min(16))?;
     u64::from_str_radix(prefix, 16).ok()
 }

@@ -39,7 +39,7 @@ mod index;
 mod parts;
 
 pub use fields::{Document, Field, fold};
-pub use hits::{Hits, key_of};
+pub use hits::Hits;
 pub use index::{Index, Pending};
 pub use parts::Part;
 
