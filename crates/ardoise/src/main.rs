@@ -23,7 +23,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// jemalloc gives memory back to the system after a burst (see the workspace's
+/// Cargo.toml); glibc's malloc kept it for the life of the process.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
+    // Background threads purge freed pages on their decay timer even while the
+    // server sits idle (otherwise only the next allocations would); where they
+    // cannot start, memory is still returned, later.
+    let _ = tikv_jemalloc_ctl::background_thread::write(true);
     let args = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -11,6 +11,9 @@
 //! cores x 19 MiB, and the same buffers are reused instead of being
 //! allocated and freed at every login (which glibc would keep as
 //! fragmented arenas: 100 simultaneous IMAP logins used to cost gigabytes).
+//! Buffers left unused for [`QUIET`] are freed (a reaper task runs while
+//! the pool holds any), so a server that has finished its Monday-morning
+//! login burst does not keep cores x 19 MiB for the rest of the week.
 //!
 //! [`Mailstore::authenticate`] is superseded by
 //! `identity::credentials::login` (journal, brute-force slow-down, app
@@ -19,8 +22,9 @@
 //! is looked at only once the password is right, so a guesser learns nothing
 //! about accounts it cannot open.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -59,15 +63,26 @@ pub struct Argon2Stats {
     pub peak_in_flight: usize,
     /// Computations run since the process started.
     pub runs: u64,
-    /// Block buffers allocated since the process started (at most `workers`).
+    /// Block buffers allocated since the process started (at most `workers`
+    /// within one burst of logins; more over time, as idle ones are freed).
     pub buffers: usize,
+    /// Block buffers held now (in the pool or in use).
+    pub held: usize,
 }
+
+/// How long a pooled block buffer may sit unused before it is freed.
+pub const QUIET: Duration = Duration::from_secs(30);
 
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 static RUNS: AtomicU64 = AtomicU64::new(0);
 static BUFFERS_MADE: AtomicUsize = AtomicUsize::new(0);
-static BUFFERS: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+static BUFFERS_HELD: AtomicUsize = AtomicUsize::new(0);
+/// Idle buffers, each with the moment it was put back.
+static BUFFERS: Mutex<Vec<(Vec<Block>, Instant)>> = Mutex::new(Vec::new());
+/// Whether a reaper task is scheduled (set and cleared under `BUFFERS`'s lock
+/// by the reaper, so a buffer put back is never left without one).
+static REAPER: AtomicBool = AtomicBool::new(false);
 
 fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
@@ -82,24 +97,63 @@ fn permits() -> Arc<Semaphore> {
 /// buffer. `None` when the blocking thread failed.
 async fn bounded<R: Send + 'static>(f: impl FnOnce(&mut Vec<Block>) -> R + Send + 'static) -> Option<R> {
     let permit = permits().acquire_owned().await.ok()?;
-    tokio::task::spawn_blocking(move || {
+    let out = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let mut buffer = BUFFERS.lock().map(|mut pool| pool.pop()).unwrap_or(None).unwrap_or_else(|| {
-            BUFFERS_MADE.fetch_add(1, Ordering::Relaxed);
-            Vec::new()
-        });
+        let pooled = BUFFERS.lock().map(|mut pool| pool.pop()).unwrap_or(None);
+        let mut buffer = pooled.map_or_else(
+            || {
+                BUFFERS_MADE.fetch_add(1, Ordering::Relaxed);
+                BUFFERS_HELD.fetch_add(1, Ordering::Relaxed);
+                Vec::new()
+            },
+            |(buffer, _)| buffer,
+        );
         let now = IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
         PEAK.fetch_max(now, Ordering::SeqCst);
         RUNS.fetch_add(1, Ordering::Relaxed);
         let out = f(&mut buffer);
         IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
-        if let Ok(mut pool) = BUFFERS.lock() {
-            pool.push(buffer);
+        match BUFFERS.lock() {
+            Ok(mut pool) => pool.push((buffer, Instant::now())),
+            Err(_) => drop(release(buffer)),
         }
         out
     })
     .await
-    .ok()
+    .ok();
+    if !REAPER.swap(true, Ordering::SeqCst) {
+        tokio::spawn(reap());
+    }
+    out
+}
+
+/// Frees `buffer`, counting it out of the held ones.
+fn release(buffer: Vec<Block>) -> usize {
+    BUFFERS_HELD.fetch_sub(1, Ordering::Relaxed);
+    drop(buffer);
+    1
+}
+
+/// Frees the pooled buffers unused for at least `quiet`; returns how many.
+pub(crate) fn release_idle(quiet: Duration) -> usize {
+    let Ok(mut pool) = BUFFERS.lock() else { return 0 };
+    let (idle, busy): (Vec<_>, Vec<_>) = pool.drain(..).partition(|(_, since)| since.elapsed() >= quiet);
+    *pool = busy;
+    idle.into_iter().map(|(buffer, _)| release(buffer)).sum()
+}
+
+/// Every [`QUIET`], frees the buffers idle since the last look; stops when
+/// the pool is empty (the next computation schedules a new reaper).
+async fn reap() {
+    loop {
+        tokio::time::sleep(QUIET).await;
+        release_idle(QUIET);
+        let Ok(pool) = BUFFERS.lock() else { return };
+        if pool.is_empty() {
+            REAPER.store(false, Ordering::SeqCst);
+            return;
+        }
+    }
 }
 
 /// Grows `buffer` to the blocks `params` need (never shrinks it).
@@ -183,6 +237,7 @@ impl Mailstore {
             peak_in_flight: PEAK.load(Ordering::SeqCst),
             runs: RUNS.load(Ordering::Relaxed),
             buffers: BUFFERS_MADE.load(Ordering::Relaxed),
+            held: BUFFERS_HELD.load(Ordering::Relaxed),
         }
     }
 
@@ -264,5 +319,15 @@ mod tests {
         assert!(after.peak_in_flight <= after.workers, "{after:?}");
         assert!(after.buffers <= after.workers, "{after:?}");
         assert_eq!(after.in_flight, 0);
+        assert!(after.held >= 1 && after.held <= after.workers, "{after:?}");
+
+        // Nothing is freed while the buffers are recent; all of them once
+        // they have been quiet long enough; the next login allocates again.
+        assert_eq!(release_idle(QUIET), 0);
+        assert_eq!(release_idle(Duration::ZERO), after.held);
+        assert_eq!(Mailstore::argon2_stats().held, 0);
+        assert!(Mailstore::argon2_verify(&hash, "Ardoise-Demo-2026").await);
+        let again = Mailstore::argon2_stats();
+        assert_eq!((again.held, again.buffers), (1, after.buffers + 1), "{again:?}");
     }
 }
