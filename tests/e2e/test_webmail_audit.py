@@ -30,7 +30,7 @@ except ImportError as e:  # pragma: no cover - depends on the machine
         raise
     pytest.skip(f"selenium not installed: {e}", allow_module_level=True)
 
-from test_web_identity import PASSWORD, base, browser, wait_path, web_login  # noqa: F401
+from test_web_identity import PASSWORD, Http, base, browser, wait_path, web_login  # noqa: F401
 from test_webmail import deliver, login, open_message, path
 
 CLAIRE = f"claire.martin@{DOMAIN}"
@@ -183,8 +183,16 @@ def send_big(server, raw):
         assert s.sendmail("pirate@example.org", [CLAIRE], raw) == {}
 
 
+def http_get(server, path, cookies):
+    conn = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=60)
+    conn.request("GET", path, headers={"Cookie": cookies})
+    resp = conn.getresponse()
+    return resp.status, resp.headers, resp.read()
+
+
 def test_xss_and_bad_input_corpus(server, browser):
     server.create("claire.martin", password=PASSWORD)
+    server.create("paul.durand", password=PASSWORD)
     server.start()
     for subject, html in CORPUS.items():
         deliver(server, "pirate@example.org", CLAIRE, html_mail(subject, html))
@@ -220,6 +228,30 @@ def test_xss_and_bad_input_corpus(server, browser):
         browser.find_element(By.PARTIAL_LINK_TEXT, "Retour à la liste").click()
         WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "messages")))
         no_script_ran(browser, "Ardoise")
+
+    # The 10 MB body is shown cut, with a notice and the whole message as a download.
+    browser.get(base(server) + "/courrier")
+    open_message(browser, "Dix mega")
+    notice = browser.find_element(By.ID, "message-tronque")
+    assert "trop long" in notice.text and "Mo" in notice.text, notice.text
+    source = urllib.parse.urlparse(browser.find_element(By.ID, "message-complet").get_attribute("href")).path
+    frame = urllib.parse.urlparse(browser.find_element(By.ID, "corps").get_attribute("src")).path
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in browser.get_cookies())
+    status, headers, body = http_get(server, source, cookies)
+    assert status == 200 and headers["Content-Disposition"].startswith("attachment;"), headers
+    assert len(body) > 10 * 1024 * 1024 and b"Subject: Dix mega" in body
+    status, _, body = http_get(server, frame, cookies)
+    assert status == 200 and 100 * 1024 < len(body) < 1024 * 1024, len(body)
+    # The download is the owner's only: another account gets a 404, no session a redirection.
+    paul = Http(server)
+    paul.login(PAUL, PASSWORD)
+    resp, text = paul.request("GET", "/courrier")
+    assert resp.status == 200 and "Boîte de réception" in text, (resp.status, text[:300])
+    resp, text = paul.request("GET", source)
+    assert resp.status == 404 and "Dix mega" not in text, resp.status
+    resp, text = Http(server).request("GET", source)
+    assert resp.status in (302, 303) and "Dix mega" not in text, resp.status
+    browser.get(base(server) + "/courrier")
 
     # 500 attachments are listed; names with path separators or RTL overrides are cleaned.
     open_message(browser, "Cinq cents pieces")

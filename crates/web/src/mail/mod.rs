@@ -118,6 +118,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/{mailbox}/vider", get(folder_admin::empty_page).post(folder_admin::empty))
         .route("/courrier/{mailbox}/{uid}", get(read::page).post(actions::act))
         .route("/courrier/{mailbox}/{uid}/pj/{n}", get(read::attachment))
+        .route("/courrier/{mailbox}/{uid}/source", get(read::source))
         .route("/courrier/{mailbox}/{uid}/confiance", post(reading::trust))
         .route("/static/courrier.css", get(css))
         .route("/static/courrier.js", get(js))

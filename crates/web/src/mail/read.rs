@@ -1,5 +1,6 @@
 //! Reading a message: the page (headers, body, attachments, actions), the
-//! frame that shows a cleaned HTML body, and attachment downloads.
+//! frame that shows a cleaned HTML body (cut beyond
+//! [`super::sanitize::DISPLAY_LIMIT`]), attachment and whole-message downloads.
 //!
 //! The blob is parsed with mail-parser when read (one message at a time,
 //! charsets and transfer encodings decoded); attachments are numbered in the
@@ -19,7 +20,7 @@ use store::{Account, FlagOp, Mailbox, MessageRow};
 use super::folders::{FolderView, display_name, sidebar};
 use super::links::Mismatch;
 use super::reading::{EventView, Origin, calendar_events, origin, part_type, preview_type, sender_address};
-use super::sanitize::{clean_filename, clean_html, content_disposition, text_to_html};
+use super::sanitize::{clean_filename, clean_html, content_disposition, shown_part, text_to_html};
 use super::{M, common, full_date, not_found, own_mailbox, signed_in};
 use crate::App;
 use crate::pages::{Common, LangQuery, fail, render};
@@ -69,6 +70,10 @@ struct ReadPage {
     /// The frame's address when the body is HTML.
     frame: Option<String>,
     blocked_images: bool,
+    /// The body was cut for display: its shown and whole sizes.
+    truncated: Option<(String, String)>,
+    /// Where the whole message downloads (`.eml`).
+    source_link: String,
     images_link: String,
     /// The sender's address, when readable (for "always show images").
     sender: Option<String>,
@@ -189,7 +194,14 @@ pub async fn page(
     };
     let parsed = MessageParser::default().parse(&raw);
     let base = format!("/courrier/{}/{}", mailbox.id, row.uid);
-    let (mut text, mut frame, mut blocked_images) = (None, None, false);
+    let (mut text, mut frame, mut blocked_images, mut truncated) = (None, None, false, None);
+    let mut cut = |body: &'_ str, html: bool| {
+        let (shown, was_cut) = shown_part(body, html);
+        if was_cut {
+            truncated = Some((human_size(shown.len(), m), human_size(body.len(), m)));
+        }
+        shown.to_owned()
+    };
     let (mut sender, mut trusted, mut suspicious, mut events) = (None, false, Vec::new(), Vec::new());
     let mut attachments = Vec::new();
     let (mut subject, mut from, mut to, mut cc, mut date) = Default::default();
@@ -205,12 +217,12 @@ pub async fn page(
         }
         let images = q.images() || trusted;
         if let Some(html) = html_body(msg) {
-            let clean = clean_html(html, images);
+            let clean = clean_html(&cut(html, true), images);
             blocked_images = clean.blocked_images;
             suspicious = clean.suspicious;
             frame = Some(if images { format!("{base}/contenu?images=1") } else { format!("{base}/contenu") });
         } else if let Some(t) = text_body(msg) {
-            text = Some(text_to_html(t));
+            text = Some(text_to_html(&cut(t, false)));
         }
         events = calendar_events(msg, m);
         for (n, part) in msg.attachments().enumerate() {
@@ -252,6 +264,8 @@ pub async fn page(
         text,
         frame,
         blocked_images: blocked_images && !q.images() && !trusted,
+        truncated,
+        source_link: format!("{base}/source"),
         images_link: format!("{base}?images=1"),
         sender,
         trusted,
@@ -294,7 +308,11 @@ pub async fn frame(
         Err(r) => return with_frame_headers(r, false),
     };
     let parsed = MessageParser::default().parse(&found.raw);
-    let body = parsed.as_ref().and_then(|m| html_body(m)).map(|h| clean_html(h, q.images()).html).unwrap_or_default();
+    let body = parsed
+        .as_ref()
+        .and_then(|m| html_body(m))
+        .map(|h| clean_html(shown_part(h, true).0, q.images()).html)
+        .unwrap_or_default();
     let doc = format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
@@ -337,6 +355,29 @@ pub async fn attachment(
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
     if let Ok(value) = HeaderValue::from_str(&content_disposition(&name)) {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    resp
+}
+
+/// `/courrier/<mailbox>/<uid>/source`: the whole message as it was
+/// received, as a download (`.eml`, never shown inline).
+pub async fn source(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    Path((mailbox, uid)): Path<(i64, i64)>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Found { raw, .. } = match find(&app, &headers, peer, q.lang.clone(), mailbox, uid).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let mut resp = raw.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    if let Ok(value) = HeaderValue::from_str(&content_disposition(&format!("message-{uid}.eml"))) {
         h.insert(header::CONTENT_DISPOSITION, value);
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -47,6 +47,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Images from this sender are always shown.",
     ),
     ("read.preview", "Aperçu", "Preview"),
+    (
+        "read.truncated",
+        "Ce message est trop long pour être affiché en entier : seul son début est montré.",
+        "This message is too long to be shown in full: only its beginning is shown.",
+    ),
+    ("read.source", "Télécharger le message complet", "Download the whole message"),
     ("read.previews", "Aperçu des images jointes", "Attached images"),
     ("read.invite", "Invitation", "Invitation"),
     ("read.invite.cancel", "Événement annulé", "Event cancelled"),

@@ -245,6 +245,31 @@ pub fn content_disposition(name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
+/// Most bytes of a body the reading page shows (HTML source or plain text).
+/// A 10 MB body is cleaned and laid out in full by an old school computer's
+/// browser for tens of seconds; beyond this the page shows the beginning and
+/// offers the whole message as a download.
+pub const DISPLAY_LIMIT: usize = 512 * 1024;
+
+/// The part of `body` the page shows, and whether it was cut: all of it
+/// within [`DISPLAY_LIMIT`], otherwise its beginning, cut on a character
+/// boundary and, where one is near, before a tag (HTML) or after a line
+/// (text). Whatever is cut off, what remains still goes through
+/// [`clean_html`] or [`text_to_html`].
+pub fn shown_part(body: &str, html: bool) -> (&str, bool) {
+    if body.len() <= DISPLAY_LIMIT {
+        return (body, false);
+    }
+    let mut end = DISPLAY_LIMIT;
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &body[..end];
+    let near = end.saturating_sub(16 * 1024);
+    let better = if html { head.rfind('<') } else { head.rfind('\n').map(|i| i + 1) };
+    (better.filter(|&i| i > near).map_or(head, |i| &head[..i]), true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,6 +470,24 @@ mod tests {
         assert_eq!(clean_filename("/"), "piece-jointe");
         assert_eq!(clean_filename("Compte rendu élève.pdf"), "Compte rendu élève.pdf");
         assert_eq!(clean_filename(&"é".repeat(400)).chars().count(), 150);
+    }
+
+    #[test]
+    fn long_bodies_are_cut_for_display_on_clean_boundaries() {
+        assert_eq!(shown_part("<p>court</p>", true), ("<p>court</p>", false));
+        let html = "<p>é<b>lourd</b></p>".repeat(DISPLAY_LIMIT / 10);
+        let (shown, cut) = shown_part(&html, true);
+        assert!(cut && shown.len() <= DISPLAY_LIMIT && shown.len() > DISPLAY_LIMIT - 32, "{}", shown.len());
+        assert!(shown.ends_with('>') && html.starts_with(shown), "cut before a tag");
+        // Still cleaned afterwards: an open tag at the cut is closed by the parser.
+        assert!(clean_html(shown, false).html.ends_with("</p>"));
+        let text = "ligne accentuée\n".repeat(DISPLAY_LIMIT / 10);
+        let (shown, cut) = shown_part(&text, false);
+        assert!(cut && shown.ends_with("accentuée\n"));
+        // No boundary nearby: cut on a character boundary.
+        let one_line = "é".repeat(DISPLAY_LIMIT);
+        let (shown, cut) = shown_part(&one_line, false);
+        assert!(cut && shown.len() == DISPLAY_LIMIT && shown.chars().all(|c| c == 'é'));
     }
 
     #[test]
