@@ -62,21 +62,26 @@ pub async fn serve(
             continue;
         };
         let (cfg, mailstore, tls, shutdown) = (cfg.clone(), mailstore.clone(), tls.clone(), shutdown.clone());
+        // Every idle connection keeps its task for as long as it stays: the
+        // handshake and the session are boxed futures of their own, so that
+        // the task holds only what is alive (the handshake's state is freed
+        // once done, and the session's is not doubled by unused slots).
         sessions.spawn(
             async move {
                 if implicit_tls {
                     let Some(acceptor) = tls else { return };
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(tls_stream)) => {
-                            let session = Session::new(tls_stream, &cfg, mailstore, true, false, false, shutdown)
-                                .with_peer(peer.ip());
-                            let _ = session.run(true).await;
-                        }
-                        Ok(Err(error)) => tracing::info!(%error, "TLS handshake failed"),
-                        Err(_) => tracing::info!("TLS handshake timed out"),
-                    }
+                    let run = match Box::pin(tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))).await {
+                        Ok(Ok(tls_stream)) => Box::pin(
+                            Session::new(tls_stream, &cfg, mailstore, true, false, false, shutdown)
+                                .with_peer(peer.ip())
+                                .run(true),
+                        ),
+                        Ok(Err(error)) => return tracing::info!(%error, "TLS handshake failed"),
+                        Err(_) => return tracing::info!("TLS handshake timed out"),
+                    };
+                    let _ = run.await;
                 } else {
-                    handle_connection(stream, peer.ip(), &cfg, mailstore, tls.as_ref(), shutdown).await;
+                    Box::pin(handle_connection(stream, peer.ip(), &cfg, mailstore, tls.as_ref(), shutdown)).await;
                 }
                 drop(permit);
                 drop(ip_slot);
@@ -103,20 +108,22 @@ pub async fn handle_connection<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let loopback = remote_ip.is_loopback();
-    let session = Session::new(stream, cfg, mailstore.clone(), false, tls.is_some(), loopback, shutdown.clone())
-        .with_peer(remote_ip);
-    let Ending::StartTls(stream) = session.run(true).await else {
+    let cleartext = Box::pin(
+        Session::new(stream, cfg, mailstore.clone(), false, tls.is_some(), loopback, shutdown.clone())
+            .with_peer(remote_ip)
+            .run(true),
+    );
+    let Ending::StartTls(stream) = cleartext.await else {
         return;
     };
     let Some(acceptor) = tls else { return };
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-        Ok(Ok(tls_stream)) => {
-            // RFC 9051 section 6.2.1: no new greeting after the handshake.
-            let session =
-                Session::new(tls_stream, cfg, mailstore, true, false, loopback, shutdown).with_peer(remote_ip);
-            let _ = session.run(false).await;
-        }
-        Ok(Err(error)) => tracing::info!(%error, "TLS handshake failed"),
-        Err(_) => tracing::info!("TLS handshake timed out"),
-    }
+    let run = match Box::pin(tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))).await {
+        // RFC 9051 section 6.2.1: no new greeting after the handshake.
+        Ok(Ok(tls_stream)) => Box::pin(
+            Session::new(tls_stream, cfg, mailstore, true, false, loopback, shutdown).with_peer(remote_ip).run(false),
+        ),
+        Ok(Err(error)) => return tracing::info!(%error, "TLS handshake failed"),
+        Err(_) => return tracing::info!("TLS handshake timed out"),
+    };
+    let _ = run.await;
 }
