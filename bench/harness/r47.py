@@ -396,7 +396,10 @@ def run(binary: str, imapload_bin: str, work: str, quick: bool, reps: int, log, 
     try:
         if only in (None, "r4"):
             rows = []
-            settle = 2.0 if quick else 5.0
+            # Idle means idle: Dovecot hibernates an imap process after 5 s without a command, Ardoise
+            # frees its argon2id buffers 10 s after the last login; memory is sampled 12 s after the
+            # last connection of each stage, on every row (the quick smoke check waits 2 s).
+            settle = 2.0 if quick else 12.0
             rows.append(run_idle(ours, "Ardoise", imapload_bin, conns, 5, settle, log))
             skipped = []
             for label, settings, kib in R4_REFERENCE_ROWS:

@@ -31,7 +31,7 @@ def main() -> None:
     try:
         srv.setup()
         srv.start()
-        row = r47.run_idle(srv, "Ardoise", a.imapload, a.connections, 5, 5.0,
+        row = r47.run_idle(srv, "Ardoise", a.imapload, a.connections, 5, 12.0,
                            lambda m: print(m, file=sys.stderr, flush=True))
     finally:
         srv.stop()

@@ -13,7 +13,8 @@
 //! fragmented arenas: 100 simultaneous IMAP logins used to cost gigabytes).
 //! Buffers left unused for [`QUIET`] are freed (a reaper task runs while
 //! the pool holds any), so a server that has finished its Monday-morning
-//! login burst does not keep cores x 19 MiB for the rest of the week.
+//! login burst does not keep cores x 19 MiB for the rest of the week (the
+//! process allocator, jemalloc, gives such blocks back to the system).
 //!
 //! [`Mailstore::authenticate`] is superseded by
 //! `identity::credentials::login` (journal, brute-force slow-down, app
@@ -71,7 +72,9 @@ pub struct Argon2Stats {
 }
 
 /// How long a pooled block buffer may sit unused before it is freed.
-pub const QUIET: Duration = Duration::from_secs(30);
+/// Long enough that a burst of logins keeps its buffers; a login after a
+/// pause pays one allocation of 19 MiB (a few milliseconds).
+pub const QUIET: Duration = Duration::from_secs(10);
 
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
@@ -142,17 +145,23 @@ pub(crate) fn release_idle(quiet: Duration) -> usize {
     idle.into_iter().map(|(buffer, _)| release(buffer)).sum()
 }
 
-/// Every [`QUIET`], frees the buffers idle since the last look; stops when
-/// the pool is empty (the next computation schedules a new reaper).
+/// Frees each pooled buffer once it has been unused for [`QUIET`], waking
+/// when the oldest one is due; stops when the pool is empty (the next
+/// computation schedules a new reaper).
 async fn reap() {
     loop {
-        tokio::time::sleep(QUIET).await;
+        let due = {
+            let Ok(pool) = BUFFERS.lock() else { return };
+            match pool.iter().map(|(_, since)| *since).min() {
+                Some(oldest) => oldest + QUIET,
+                None => {
+                    REAPER.store(false, Ordering::SeqCst);
+                    return;
+                }
+            }
+        };
+        tokio::time::sleep_until(due.into()).await;
         release_idle(QUIET);
-        let Ok(pool) = BUFFERS.lock() else { return };
-        if pool.is_empty() {
-            REAPER.store(false, Ordering::SeqCst);
-            return;
-        }
     }
 }
 
