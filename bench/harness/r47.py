@@ -111,7 +111,7 @@ HIGH_PERFORMANCE_LOGIN = """  service_count = 0
 
 # The Dovecot rows of R4: label, settings, and the PSS per connection measured at 2,000
 # connections (BENCHMARKS.md, 2026-11-23) or None when unknown. A row whose estimate for N
-# connections exceeds 60% of the machine's available memory is not run (it would push the
+# connections exceeds half of the machine's available memory is not run (it would push the
 # machine into swapping or the OOM killer, and measure that instead); the report says so.
 R4_REFERENCE_ROWS = [
     ("Dovecot (defaults)", {}, 1850),
@@ -404,7 +404,7 @@ def run(binary: str, imapload_bin: str, work: str, quick: bool, reps: int, log, 
             skipped = []
             for label, settings, kib in R4_REFERENCE_ROWS:
                 available = mem_available_kib()
-                if kib is not None and kib * conns > 0.6 * available:
+                if kib is not None and kib * conns > 0.5 * available:
                     reason = (f"not run: ~{kib * conns / 2**20:.0f} GiB needed ({kib:,} KiB per connection measured "
                               f"at 2,000), {available / 2**20:.0f} GiB available")
                     log(f"R4 {label}: {reason}")
