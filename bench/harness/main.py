@@ -14,6 +14,34 @@ import tempfile
 from . import imap, r5, r47, servers
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
+# bench/out is per machine and not committed; the latest full results are also copied here
+# (committed), so that a later run of one workload on another machine can still rebuild the page.
+RESULTS = os.path.join(HERE, "results")
+
+
+def save(doc: dict, kind: str, log) -> None:
+    """Writes bench/out/<kind>-<mode>-<stamp>.json and latest-<kind>-<mode>.json (full mode: also into
+    bench/results/)."""
+    out = os.path.join(HERE, "out")
+    os.makedirs(out, exist_ok=True)
+    mode, stamp = doc["mode"], doc["machine"]["date"].replace(":", "")
+    dirs = [(out, f"{kind}-{mode}-{stamp}.json"), (out, f"latest-{kind}-{mode}.json")]
+    if mode == "full":
+        os.makedirs(RESULTS, exist_ok=True)
+        dirs.append((RESULTS, f"latest-{kind}-{mode}.json"))
+    for d, name in dirs:
+        with open(os.path.join(d, name), "w") as f:
+            json.dump(doc, f, indent=1)
+    log(f"wrote {out}/latest-{kind}-{mode}.json")
+
+
+def previous(kind: str, mode: str) -> dict | None:
+    """The latest results of `kind` from bench/out, else from bench/results."""
+    for d in (os.path.join(HERE, "out"), RESULTS):
+        path = os.path.join(d, f"latest-{kind}-{mode}.json")
+        if os.path.exists(path):
+            return json.load(open(path))
+    return None
 
 
 def machine() -> dict:
@@ -99,13 +127,7 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
         else:
             log(f"work dir kept: {work}")
-    out = os.path.join(HERE, "out")
-    os.makedirs(out, exist_ok=True)
-    stamp = doc["machine"]["date"].replace(":", "")
-    for name in (f"r5-{doc['mode']}-{stamp}.json", f"latest-r5-{doc['mode']}.json"):
-        with open(os.path.join(out, name), "w") as f:
-            json.dump(doc, f, indent=1)
-    log(f"wrote {out}/latest-r5-{doc['mode']}.json")
+    save(doc, "r5", log)
 
 
 def run_r47(args, reps: int, log) -> None:
@@ -132,19 +154,12 @@ def run_r47(args, reps: int, log) -> None:
     for k in ("r4", "r7"):
         if k in doc:
             doc[k]["date"] = doc["machine"]["date"]
-    out = os.path.join(HERE, "out")
-    os.makedirs(out, exist_ok=True)
-    previous = os.path.join(out, f"latest-r47-{mode}.json")
-    if os.path.exists(previous):
-        old = json.load(open(previous))
+    old = previous("r47", mode)
+    if old:
         for k in ("r4", "r7"):
             if k not in doc and k in old:
                 doc[k] = old[k]
-    stamp = doc["machine"]["date"].replace(":", "")
-    for name in (f"r47-{mode}-{stamp}.json", f"latest-r47-{mode}.json"):
-        with open(os.path.join(out, name), "w") as f:
-            json.dump(doc, f, indent=1)
-    log(f"wrote {out}/latest-r47-{mode}.json")
+    save(doc, "r47", log)
 
 
 def run_imap(args, reps: int, users: list[str], log) -> None:
@@ -166,14 +181,11 @@ def run_imap(args, reps: int, users: list[str], log) -> None:
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip() or "none",
         "binary": args.binary, "imapload": args.imapload, "r1_seconds": args.r1_seconds, **res,
     }
-    out = os.path.join(HERE, "out")
-    os.makedirs(out, exist_ok=True)
     for c in doc["cells"]:
         c["date"], c["commit"] = doc["machine"]["date"], doc["commit"]
-    previous = os.path.join(out, f"latest-imap-{doc['mode']}.json")
-    if args.imap_cells and os.path.exists(previous):
+    old = previous("imap", doc["mode"])
+    if args.imap_cells and old:
         # a partial run replaces its cells and keeps the others (each cell carries its date)
-        old = json.load(open(previous))
         names = {c["name"] for c in doc["cells"]}
         kept = [dict(c, date=c.get("date", old["machine"]["date"]), commit=c.get("commit", old["commit"]))
                 for c in old["cells"] if c["name"] not in names]
@@ -182,11 +194,7 @@ def run_imap(args, reps: int, users: list[str], log) -> None:
         doc["cells"] = sorted(kept + doc["cells"], key=lambda c: (
             rank.get(c["name"].split()[0], 9), order.index(c["name"]) if c["name"] in order else len(order)))
         doc["earlier_run"] = old["machine"]["date"]
-    stamp = doc["machine"]["date"].replace(":", "")
-    for name in (f"imap-{doc['mode']}-{stamp}.json", f"latest-imap-{doc['mode']}.json"):
-        with open(os.path.join(out, name), "w") as f:
-            json.dump(doc, f, indent=1)
-    log(f"wrote {out}/latest-imap-{doc['mode']}.json")
+    save(doc, "imap", log)
 
 
 if __name__ == "__main__":

@@ -160,8 +160,14 @@ def main() -> None:
     p.add_argument("--mode", choices=["quick", "full"], default="full")
     args = p.parse_args()
     out_dir = os.path.join(HERE, "out")
-    load = lambda name: (json.load(open(os.path.join(out_dir, name)))
-                         if os.path.exists(os.path.join(out_dir, name)) else None)
+
+    def load(name: str) -> dict | None:
+        # bench/out (this machine's runs), else bench/results (the committed latest full results)
+        for d in (out_dir, os.path.join(HERE, "results")):
+            if os.path.exists(os.path.join(d, name)):
+                return json.load(open(os.path.join(d, name)))
+        return None
+
     doc, imap_doc = load(f"latest-r5-{args.mode}.json"), load(f"latest-imap-{args.mode}.json")
     r47_doc = load(f"latest-r47-{args.mode}.json")
     if doc is None and imap_doc is None and r47_doc is None:
@@ -208,12 +214,17 @@ def main() -> None:
         imap_block += "<!-- imap:end -->\n" if imap_block else ""
     if r47_doc:
         report_r47.plots(r47_doc, plot_dir)
-        kept_r4 = kept_cmd = ""
+        kept_r4 = kept_cmd = kept_r7 = ""
+        kept_r7_cmds: tuple[str, ...] = ()
+        old = preserved(md_path, "<!-- r47:begin -->", ["<!-- r47:end -->"])
         if "r4" not in r47_doc:
             kept_r4 = preserved(md_path, "### R4:", ["Exact commands (PORT: Ardoise's ephemeral port"])
-            old = preserved(md_path, "<!-- r47:begin -->", ["<!-- r47:end -->"])
             kept_cmd = next((line for line in old.splitlines() if line.startswith("imapload idle")), "")
-        r47_block = report_r47.section(r47_doc, plot_rel, kept_r4, kept_cmd) + "\n"
+        if "r7" not in r47_doc:
+            kept_r7 = preserved(md_path, "### R7:", ["### R4:", "Exact commands (PORT: Ardoise's ephemeral port"])
+            kept_r7_cmds = tuple(line for line in old.splitlines()
+                                 if line.startswith(("imapload bigbox", "imapload fetchall", "imapload search")))
+        r47_block = report_r47.section(r47_doc, plot_rel, kept_r4, kept_cmd, kept_r7, kept_r7_cmds) + "\n"
     else:
         r47_block = preserved(md_path, "<!-- r47:begin -->", ["<!-- r47:end -->"])
         r47_block += "<!-- r47:end -->\n" if r47_block else ""

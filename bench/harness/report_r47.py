@@ -246,9 +246,11 @@ def _r4(doc: dict, plot_prefix: str) -> list[str]:
     return out
 
 
-def section(doc: dict, plot_prefix: str, kept_r4: str = "", kept_idle_cmd: str = "") -> str:
+def section(doc: dict, plot_prefix: str, kept_r4: str = "", kept_idle_cmd: str = "", kept_r7: str = "",
+            kept_r7_cmds: tuple[str, ...] = ()) -> str:
     """The R4/R7 part of the page. A run of R7 alone keeps the page's R4 subsection (`kept_r4`) and its
-    command line (`kept_idle_cmd`) when the results file has no R4 of its own."""
+    command line (`kept_idle_cmd`) when the results file has no R4 of its own; a run of R4 alone keeps
+    the R7 subsection (`kept_r7`) and its command lines (`kept_r7_cmds`) likewise."""
     m = doc["machine"]
     out = [
         "<!-- r47:begin -->",
@@ -261,6 +263,8 @@ def section(doc: dict, plot_prefix: str, kept_r4: str = "", kept_idle_cmd: str =
     ]
     if "r7" in doc:
         out += _r7(doc, plot_prefix)
+    elif kept_r7:
+        out.append(kept_r7.rstrip("\n") + "\n")
     if "r4" in doc:
         out += _r4(doc, plot_prefix)
     elif kept_r4:
@@ -273,6 +277,8 @@ def section(doc: dict, plot_prefix: str, kept_r4: str = "", kept_idle_cmd: str =
         r7 = doc["r7"]
         for r in [r7["load"][OURS], r7["fetchall"][OURS][0], r7["search"][OURS][0]]:
             seen.append(_cmd(r))
+    else:
+        seen += kept_r7_cmds
     if "r4" in doc:
         seen.append(_cmd(doc["r4"]["rows"][0]) + "   # prints `imapload: ready N` after N/2 and N; "
                     "answer with a newline")
