@@ -525,6 +525,17 @@ def test_expiring_passwords_get_reminders_then_must_change(server, browser):
     wait_path(browser, "/2fa/activer")
     assert imap_login(server, claire, NEW_PASSWORD) is True
 
+    # Expired again; a password set by the helpdesk from the command line starts a new age.
+    db = sqlite3.connect(server.data / "ardoise.db")
+    db.execute("UPDATE credential_state SET password_changed_at = ? WHERE account_id = "
+               "(SELECT id FROM accounts WHERE address = ?)", (created - 91 * 86400, claire))
+    db.commit()
+    db.close()
+    third = "Troisieme-Mot-De-Passe-2026"
+    assert "EXPIRED" in str(imap_login(server, claire, NEW_PASSWORD))
+    server.admin("account", "password", claire, "--password-stdin", stdin=third.encode())
+    assert imap_login(server, claire, third) is True
+
 
 def test_totp_seed_is_encrypted_in_the_database(server, browser):
     claire = server.create("claire.martin", password=PASSWORD)

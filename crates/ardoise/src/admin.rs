@@ -347,7 +347,10 @@ async fn account(
             if !password_stdin {
                 bail!("donnez le mot de passe sur l'entrée standard avec --password-stdin");
             }
-            store.set_password_hash(a.id, &password::hash(&read_password()?)?).await?;
+            // As a change by the user: the previous hash goes to the history and
+            // the password's age starts again (an expired account works again).
+            let keep = usize::try_from(cfg.web.password_history).unwrap_or(usize::MAX);
+            store.change_password(a.id, &password::hash(&read_password()?)?, keep, false).await?;
             ctx.audit("account.password", &a.address.to_string(), "").await?;
             println!("mot de passe de {} changé", a.address);
         }
