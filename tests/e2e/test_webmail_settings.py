@@ -22,7 +22,7 @@ except ImportError as e:  # pragma: no cover - depends on the machine
         raise
     pytest.skip(f"selenium not installed: {e}", allow_module_level=True)
 
-from test_vacation import queue_list, subjects, wait_for
+from test_vacation import queue_list, subjects, vacation, wait_for
 from test_web_identity import PASSWORD, base, browser, wait_path, web_login  # noqa: F401
 from test_webmail import get_with_cookies, login, post_with_cookies
 
@@ -61,10 +61,17 @@ def test_vacation_reply_set_in_the_page_answers_outside_and_local_mail(server, b
     browser.find_element(By.ID, "absence").click()
     set_value(browser, "debut", "2099-01-10")
     set_value(browser, "fin", "2099-01-03")
+    assert browser.find_element(By.ID, "intervalle").get_attribute("value") == "7"
     browser.find_element(By.ID, "enregistrer-absence").click()
     errors = WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "erreurs-reglages"))).text
     assert "Indiquez le texte de la réponse automatique" in errors
     assert "précède le premier" in errors
+    # The browser refuses an interval out of 1-365 by itself; the server does too, for any client.
+    token = browser.find_element(By.CSS_SELECTOR, "form input[name=csrf]").get_attribute("value")
+    resp, text = post_with_cookies(browser, server, "/courrier/reglages",
+                                   {"csrf": token, "section": "absence", "absence": "1", "texte": "x",
+                                    "intervalle": "0"})
+    assert resp.status == 400 and "Intervalle invalide" in text.decode(), resp.status
     assert browser.find_element(By.ID, "absence").is_selected(), "what was typed is kept"
     # Without the CSRF token nothing is saved.
     resp, _ = post_with_cookies(browser, server, "/courrier/reglages",
@@ -74,12 +81,15 @@ def test_vacation_reply_set_in_the_page_answers_outside_and_local_mail(server, b
     # Now a valid reply, with no dates: active at once.
     set_value(browser, "debut", "")
     set_value(browser, "fin", "")
+    set_value(browser, "intervalle", "3")
     browser.find_element(By.ID, "objet-absence").send_keys("Absente jusqu'au 4 janvier")
     browser.find_element(By.ID, "texte-absence").send_keys("Bonjour,\nje suis absente jusqu'au 4 janvier.\nClaire")
     browser.find_element(By.ID, "enregistrer-absence").click()
     WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alerte.info"), "enregistrée"))
     assert "active" in browser.find_element(By.ID, "etat-absence").text
     assert browser.find_element(By.ID, "texte-absence").get_attribute("value").startswith("Bonjour,\nje suis absente")
+    assert browser.find_element(By.ID, "intervalle").get_attribute("value") == "3"
+    assert "intervalle / days : 3" in vacation(server, "show", CLAIRE)
 
     # Mail from outside: the reply is queued to the outside sender with the null return path.
     send(server, "parent@dehors.example", CLAIRE, "Absence de Lucas")

@@ -47,8 +47,13 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "set.vacation.once",
-        "Chaque expéditeur reçoit la réponse au plus une fois par semaine ; les listes de diffusion jamais.",
-        "Each sender gets the reply at most once a week; mailing lists never.",
+        "Chaque expéditeur reçoit la réponse au plus une fois par intervalle ; les listes de diffusion jamais.",
+        "Each sender gets the reply at most once per interval; mailing lists never.",
+    ),
+    (
+        "set.vacation.interval",
+        "Jours entre deux réponses au même expéditeur (1 à 365)",
+        "Days between two replies to the same sender (1 to 365)",
     ),
     ("set.vacation.save", "Enregistrer la réponse automatique", "Save the vacation reply"),
     ("set.vacation.active", "La réponse automatique est active.", "The vacation reply is on."),
@@ -88,6 +93,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("set.err.title", "Le formulaire contient des erreurs :", "The form has errors:"),
     ("set.err.body", "Indiquez le texte de la réponse automatique.", "Enter the text of the vacation reply."),
     (
+        "set.err.interval",
+        "Intervalle invalide : un nombre de jours de 1 à 365.",
+        "Invalid interval: a number of days from 1 to 365.",
+    ),
+    (
         "set.err.bodylong",
         "Le texte de la réponse est trop long (10 000 caractères au plus).",
         "The reply text is too long (10,000 characters at most).",
@@ -116,14 +126,32 @@ pub struct SettingsQuery {
     pub info: Option<String>,
 }
 
+/// Days between two replies to the same sender, unless the reader chose.
+const DEFAULT_INTERVAL: i64 = 7;
+
 /// What the vacation form shows (as typed, or as stored).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VacationForm {
     pub on: bool,
     pub subject: String,
     pub body: String,
     pub start: String,
     pub end: String,
+    /// Days between two replies to the same sender.
+    pub interval: String,
+}
+
+impl Default for VacationForm {
+    fn default() -> Self {
+        VacationForm {
+            on: false,
+            subject: String::new(),
+            body: String::new(),
+            start: String::new(),
+            end: String::new(),
+            interval: DEFAULT_INTERVAL.to_string(),
+        }
+    }
 }
 
 /// The quota gauge.
@@ -165,6 +193,9 @@ pub struct SettingsForm {
     pub debut: String,
     #[serde(default)]
     pub fin: String,
+    /// Days between two replies to the same sender.
+    #[serde(default)]
+    pub intervalle: String,
     #[serde(default)]
     pub densite: String,
     #[serde(default)]
@@ -192,13 +223,22 @@ impl VacationForm {
             body: v.body.clone(),
             start: v.starts_at.map(day_text).unwrap_or_default(),
             end: v.ends_at.map(|e| day_text(e - DAY)).unwrap_or_default(),
+            interval: v.interval_days.to_string(),
         }
     }
 
-    /// The setting to store, or the keys of every problem. `interval_days`
-    /// is kept from the previous setting; `now` refuses an end already over.
+    /// The setting to store, or the keys of every problem. An empty interval
+    /// keeps `interval_days` (the previous setting's); `now` refuses an end
+    /// already over.
     pub fn validate(&self, interval_days: i64, now: i64) -> Result<Vacation, Vec<&'static str>> {
         let mut errors = Vec::new();
+        let interval = match self.interval.trim() {
+            "" => interval_days.clamp(1, 365),
+            typed => typed.parse::<i64>().ok().filter(|d| (1..=365).contains(d)).unwrap_or_else(|| {
+                errors.push("set.err.interval");
+                DEFAULT_INTERVAL
+            }),
+        };
         let subject = self.subject.trim();
         if subject.chars().count() > MAX_SUBJECT || subject.contains(['\r', '\n']) {
             errors.push("set.err.subject");
@@ -236,7 +276,7 @@ impl VacationForm {
             body,
             starts_at: start,
             ends_at: end,
-            interval_days: interval_days.clamp(1, 365),
+            interval_days: interval,
         })
     }
 }
@@ -354,8 +394,9 @@ pub async fn save(
                 body: form.texte,
                 start: form.debut,
                 end: form.fin,
+                interval: form.intervalle,
             };
-            let interval = previous.as_ref().map_or(7, |p| p.interval_days);
+            let interval = previous.as_ref().map_or(DEFAULT_INTERVAL, |p| p.interval_days);
             match typed.validate(interval, unix_now()) {
                 Ok(vacation) => {
                     if let Err(e) = store.set_vacation(account.id, &vacation).await {
@@ -402,7 +443,28 @@ mod tests {
     const NOW: i64 = 1_795_000_000; // 2026-11-18
 
     fn form(on: bool, body: &str, start: &str, end: &str) -> VacationForm {
-        VacationForm { on, subject: String::new(), body: body.into(), start: start.into(), end: end.into() }
+        // No interval typed: the previous setting's is kept.
+        let interval = String::new();
+        VacationForm {
+            on,
+            body: body.into(),
+            start: start.into(),
+            end: end.into(),
+            interval,
+            ..VacationForm::default()
+        }
+    }
+
+    #[test]
+    fn the_interval_is_chosen_or_kept() {
+        let with = |interval: &str| VacationForm { interval: interval.into(), ..form(true, "x", "", "") };
+        assert_eq!(with("3").validate(7, NOW).unwrap().interval_days, 3);
+        assert_eq!(with(" 365 ").validate(7, NOW).unwrap().interval_days, 365);
+        assert_eq!(with("").validate(14, NOW).unwrap().interval_days, 14, "empty keeps the previous");
+        for bad in ["0", "366", "-2", "une semaine", "2.5"] {
+            assert_eq!(with(bad).validate(7, NOW).unwrap_err(), ["set.err.interval"], "{bad}");
+        }
+        assert_eq!(VacationForm::default().interval, "7");
     }
 
     #[test]
