@@ -248,7 +248,7 @@ bench/run --only r4 --r4-connections 10000  # R4 only (idle TLS connections in I
 
 Needs root on a Debian machine: it installs `postfix`, `dovecot-imapd`, `dovecot-lmtpd`, `dovecot-fts-xapian` if missing (and
 matplotlib from pip), builds `ardoise` and `imapload` in release mode, and runs each server from a private folder under
-`/var/tmp` on loopback ports of its own. Raw results: `bench/out/*.json` (not committed).
+`/var/tmp` on loopback ports of its own. Raw results: `bench/out/*.json` (per machine, not committed); the latest full results of each workload are also copied to `bench/results/` (committed), from which this page can be rebuilt on another machine.
 
 {r5_block}
 {imap_block}
