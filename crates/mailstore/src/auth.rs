@@ -118,7 +118,7 @@ async fn bounded<R: Send + 'static>(f: impl FnOnce(&mut Vec<Block>) -> R + Send 
         IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
         match BUFFERS.lock() {
             Ok(mut pool) => pool.push((buffer, Instant::now())),
-            Err(_) => drop(release(buffer)),
+            Err(_) => release(buffer),
         }
         out
     })
@@ -131,10 +131,9 @@ async fn bounded<R: Send + 'static>(f: impl FnOnce(&mut Vec<Block>) -> R + Send 
 }
 
 /// Frees `buffer`, counting it out of the held ones.
-fn release(buffer: Vec<Block>) -> usize {
+fn release(buffer: Vec<Block>) {
     BUFFERS_HELD.fetch_sub(1, Ordering::Relaxed);
     drop(buffer);
-    1
 }
 
 /// Frees the pooled buffers unused for at least `quiet`; returns how many.
@@ -142,7 +141,9 @@ pub(crate) fn release_idle(quiet: Duration) -> usize {
     let Ok(mut pool) = BUFFERS.lock() else { return 0 };
     let (idle, busy): (Vec<_>, Vec<_>) = pool.drain(..).partition(|(_, since)| since.elapsed() >= quiet);
     *pool = busy;
-    idle.into_iter().map(|(buffer, _)| release(buffer)).sum()
+    let freed = idle.len();
+    idle.into_iter().for_each(|(buffer, _)| release(buffer));
+    freed
 }
 
 /// Frees each pooled buffer once it has been unused for [`QUIET`], waking

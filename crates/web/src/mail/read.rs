@@ -350,11 +350,15 @@ pub async fn attachment(
     let Some(part) = parsed.as_ref().and_then(|m| m.attachments().nth(n)) else {
         return not_found(&app, &mut v);
     };
-    let name = clean_filename(part.attachment_name().unwrap_or(""));
-    let mut resp = part.contents().to_vec().into_response();
+    download(part.contents().to_vec(), &clean_filename(part.attachment_name().unwrap_or("")))
+}
+
+/// `bytes` as a download named `name` (never shown inline, never sniffed).
+fn download(bytes: Vec<u8>, name: &str) -> Response {
+    let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-    if let Ok(value) = HeaderValue::from_str(&content_disposition(&name)) {
+    if let Ok(value) = HeaderValue::from_str(&content_disposition(name)) {
         h.insert(header::CONTENT_DISPOSITION, value);
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -374,14 +378,7 @@ pub async fn source(
         Ok(f) => f,
         Err(r) => return r,
     };
-    let mut resp = raw.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-    if let Ok(value) = HeaderValue::from_str(&content_disposition(&format!("message-{uid}.eml"))) {
-        h.insert(header::CONTENT_DISPOSITION, value);
-    }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    resp
+    download(raw, &format!("message-{uid}.eml"))
 }
 
 #[cfg(test)]
