@@ -68,7 +68,7 @@ impl Mailstore {
     ) -> Result<Vec<Copied>, Error> {
         let copied = self.store.copy_messages(from, uids, to).await?;
         for c in &copied {
-            self.publish(MailEvent::Delivered { account, mailbox: to, uid: c.uid, modseq: c.modseq });
+            self.publish(MailEvent::Delivered { account, mailbox: to, uid: c.uid, modseq: c.modseq, filed: true });
         }
         Ok(copied)
     }

@@ -118,7 +118,13 @@ impl Mailstore {
             .map(|d| Delivered { account: d.account, mailbox: d.mailbox, uid: d.uid, modseq: d.modseq })
             .collect();
         for d in &out {
-            self.publish(MailEvent::Delivered { account: d.account, mailbox: d.mailbox, uid: d.uid, modseq: d.modseq });
+            self.publish(MailEvent::Delivered {
+                account: d.account,
+                mailbox: d.mailbox,
+                uid: d.uid,
+                modseq: d.modseq,
+                filed: false,
+            });
         }
         Ok(out)
     }

@@ -31,8 +31,11 @@ pub use index::document_of;
 /// A change that open sessions may want to hear about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailEvent {
-    /// A new message landed in `mailbox` with this UID and MODSEQ.
-    Delivered { account: AccountId, mailbox: MailboxId, uid: i64, modseq: i64 },
+    /// A new message landed in `mailbox` with this UID and MODSEQ. `filed`
+    /// is true when the account's own action put it there (a COPY or MOVE,
+    /// a drag onto a folder): its counts and lists change as for any new
+    /// message, but it is not news to announce.
+    Delivered { account: AccountId, mailbox: MailboxId, uid: i64, modseq: i64, filed: bool },
     /// Flags changed or messages were expunged in `mailbox` (`modseq` is 0
     /// when not known); listeners read the change log to learn what.
     Changed { account: AccountId, mailbox: MailboxId, modseq: i64 },

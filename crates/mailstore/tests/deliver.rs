@@ -120,7 +120,7 @@ async fn watchers_hear_only_their_account() {
     let mut paul_events = f.ms.watch(paul);
     f.ms.deliver(MAIL, &[claire], 1_700_000_000).await.unwrap();
     let event = claire_events.recv().await.unwrap();
-    assert!(matches!(event, MailEvent::Delivered { account, uid: 1, .. } if account == claire));
+    assert!(matches!(event, MailEvent::Delivered { account, uid: 1, filed: false, .. } if account == claire));
     assert!(paul_events.try_recv().is_err());
 
     let inbox = f.ms.store().mailbox_by_name(claire, "INBOX").await.unwrap().unwrap();
@@ -129,6 +129,25 @@ async fn watchers_hear_only_their_account() {
     assert!(matches!(claire_events.recv().await.unwrap(), MailEvent::Changed { modseq, .. } if modseq > 1));
     assert_eq!(f.ms.expunge(claire, inbox.id, &[1]).await.unwrap(), vec![1]);
     assert!(matches!(claire_events.recv().await.unwrap(), MailEvent::Changed { .. }));
+}
+
+/// A drag onto a folder announced the moved message as new mail, and that
+/// announcement could replace the move's own ("déplacé vers ...").
+#[tokio::test]
+async fn a_message_filed_by_its_owner_is_not_news() {
+    let f = fixture().await;
+    let claire = account(&f.ms, "claire", None, AccountStatus::Active).await;
+    f.ms.deliver(MAIL, &[claire], 1_700_000_000).await.unwrap();
+    let inbox = f.ms.store().mailbox_by_name(claire, "INBOX").await.unwrap().unwrap();
+    let archive = f.ms.store().create_mailbox(claire, "Projets", None).await.unwrap();
+    let mut events = f.ms.watch(claire);
+    let copied = f.ms.copy(claire, inbox.id, &[1], archive.id).await.unwrap();
+    assert_eq!(copied.len(), 1);
+    let event = events.recv().await.unwrap();
+    assert!(
+        matches!(event, MailEvent::Delivered { mailbox, uid: 1, filed: true, .. } if mailbox == archive.id),
+        "got {event:?}"
+    );
 }
 
 #[tokio::test]

@@ -126,7 +126,11 @@
   function onNew(data) {
     applyState(data);
     if (!data.row) { return; }
-    announce((body.getAttribute("data-annonce-nouveau") || "") + " " + data.row.from + " : " + data.row.subject);
+    /* A message the reader moved or copied there is not news: the move
+     * announces itself ("déplacé vers ..."), and must not be drowned out. */
+    if (!data.filed) {
+      announce((body.getAttribute("data-annonce-nouveau") || "") + " " + data.row.from + " : " + data.row.subject);
+    }
     if (String(data.mailbox) !== currentFolder() || !onFirstPage()) { return; }
     var tbody = $("table#messages tbody");
     if (!tbody || $("a[href='" + data.row.href + "']", tbody)) { return; }

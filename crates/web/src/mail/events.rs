@@ -86,6 +86,8 @@ struct Row {
 struct New {
     mailbox: i64,
     uid: i64,
+    /// Moved or copied there by the account itself: shown, not announced.
+    filed: bool,
     row: Option<Row>,
     #[serde(flatten)]
     state: State_,
@@ -167,8 +169,8 @@ impl Live {
                 },
             };
             match event {
-                Ok(MailEvent::Delivered { account, mailbox, uid, .. }) if account == self.account => {
-                    return Some(self.new_event(mailbox, uid).await);
+                Ok(MailEvent::Delivered { account, mailbox, uid, filed, .. }) if account == self.account => {
+                    return Some(self.new_event(mailbox, uid, filed).await);
                 }
                 Ok(MailEvent::Changed { account, .. }) if account == self.account => {
                     self.coalesce();
@@ -236,8 +238,8 @@ impl Live {
         Event::default().event("etat").data(data)
     }
 
-    async fn new_event(&self, mailbox: i64, uid: i64) -> Event {
-        let new = New { mailbox, uid, row: self.row(mailbox, uid).await, state: self.state().await };
+    async fn new_event(&self, mailbox: i64, uid: i64, filed: bool) -> Event {
+        let new = New { mailbox, uid, filed, row: self.row(mailbox, uid).await, state: self.state().await };
         let data = serde_json::to_string(&new).unwrap_or_else(|_| "{}".into());
         Event::default().event("nouveau").data(data)
     }
