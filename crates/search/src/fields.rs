@@ -4,7 +4,9 @@
 use tantivy::schema::{
     FAST, Field as TField, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+use tantivy::tokenizer::TextAnalyzer;
+
+use crate::fold::FoldingTokenizer;
 
 /// Name under which the folding analyser is registered.
 pub(crate) const FOLD: &str = "fr_fold";
@@ -82,13 +84,11 @@ pub(crate) fn schema() -> (Schema, Fields) {
 }
 
 /// Words split on anything not alphanumeric, lower-cased, accents folded;
-/// absurdly long tokens (base64 left in a body) dropped.
+/// absurdly long tokens (base64 left in a body) dropped: tantivy's
+/// `SimpleTokenizer`, `RemoveLongFilter`, `LowerCaser` and
+/// `AsciiFoldingFilter`, in one pass ([`crate::fold`]).
 pub(crate) fn analyser() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(64))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .build()
+    TextAnalyzer::from(FoldingTokenizer::default())
 }
 
 /// Text folded like the index folds it, words joined by single spaces:

@@ -34,6 +34,7 @@
 //! id indexed) so that a restart knows where to catch up from.
 
 mod fields;
+mod fold;
 mod hits;
 mod index;
 mod parts;
