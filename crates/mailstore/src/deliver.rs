@@ -112,7 +112,7 @@ impl Mailstore {
             self.store.deliver(&message, &resolved).await?
         };
         let rows: Vec<(AccountId, model::MessageId)> = delivered.iter().map(|d| (d.account, d.message)).collect();
-        self.index_delivered(&analysis, &message.blob, &rows);
+        self.index_delivered(analysis, &message.blob, &rows);
         let out: Vec<Delivered> = delivered
             .iter()
             .map(|d| Delivered { account: d.account, mailbox: d.mailbox, uid: d.uid, modseq: d.modseq })

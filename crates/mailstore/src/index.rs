@@ -14,6 +14,11 @@
 //! has that content (copies and circulars share blobs). A stale account in
 //! a document is harmless: every search result is intersected with the
 //! store's messages.
+//!
+//! Additions and removals go through one indexing thread ([`queue`]);
+//! searches wait for what was queued before them.
+
+mod queue;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -25,6 +30,8 @@ use search::{Document, Field};
 
 use crate::analyse::{Analysis, EnvelopeAddress};
 use crate::{Error, Mailstore, analyse};
+pub(crate) use queue::Indexer;
+use queue::Job;
 
 /// How often pending index changes are committed.
 pub const COMMIT_EVERY: Duration = Duration::from_secs(1);
@@ -63,6 +70,7 @@ impl Mailstore {
         if self.search.set(index.clone()).is_err() {
             return Ok(());
         }
+        self.start_indexer(&index)?;
         tokio::spawn(commit_loop(Arc::downgrade(&index)));
         let me = self.clone();
         tokio::spawn(async move {
@@ -88,8 +96,25 @@ impl Mailstore {
 
     /// The full-text index in memory (tests).
     pub fn enable_search_in_memory(&self) -> Result<(), search::Error> {
-        let _ = self.search.set(Arc::new(search::Index::in_memory()?));
+        let index = Arc::new(search::Index::in_memory()?);
+        if self.search.set(index.clone()).is_ok() {
+            self.start_indexer(&index)?;
+        }
         Ok(())
+    }
+
+    fn start_indexer(&self, index: &Arc<search::Index>) -> Result<(), search::Error> {
+        let indexer = Indexer::start(index.clone()).map_err(|e| search::Error::Query(e.to_string()))?;
+        let _ = self.indexer.set(indexer);
+        Ok(())
+    }
+
+    /// Returns once every addition and removal queued for the index before
+    /// the call is applied (what a search must see).
+    pub async fn index_settled(&self) {
+        if let Some(indexer) = self.indexer.get() {
+            indexer.settled().await;
+        }
     }
 
     /// The index, when enabled.
@@ -108,6 +133,7 @@ impl Mailstore {
         text: &str,
     ) -> Result<Option<Option<search::Hits>>, search::Error> {
         let Some(index) = self.search.get().cloned() else { return Ok(None) };
+        self.index_settled().await;
         let (fields, text) = (fields.to_vec(), text.to_owned());
         let found = tokio::task::spawn_blocking(move || index.search(account, &fields, &text))
             .await
@@ -116,24 +142,18 @@ impl Mailstore {
     }
 
     /// Hands a just-stored message to the index: one document for the
-    /// content, listing every account that received it.
-    pub(crate) fn index_delivered(&self, analysis: &Analysis, blob: &BlobId, rows: &[(AccountId, MessageId)]) {
+    /// content, listing every account that received it (queued, see [`queue`]).
+    pub(crate) fn index_delivered(&self, analysis: Analysis, blob: &BlobId, rows: &[(AccountId, MessageId)]) {
         let Some(index) = self.search.get() else { return };
         let Some(highest) = rows.iter().map(|(_, m)| *m).max() else { return };
-        let doc = document_of(analysis);
         let mut accounts: Vec<AccountId> = rows.iter().map(|(a, _)| *a).collect();
         accounts.sort_unstable();
         accounts.dedup();
-        let add = || {
-            if let Err(e) = index.add(&accounts, blob.as_str(), &doc, highest as u64) {
-                tracing::warn!(error = %e, "indexing a delivery failed; a reindex will catch up");
-            }
-        };
-        // Adding may wait for a commit in progress: tell the runtime, when it
-        // can move other tasks away (it cannot on a single-threaded one).
-        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(add),
-            _ => add(),
+        let job = Job::Add { analysis: Box::new(analysis), blob: blob.clone(), accounts, highest: highest as u64 };
+        match self.indexer.get() {
+            Some(indexer) => indexer.send(job),
+            // No indexing thread (an index opened for a rebuild): add in place.
+            None => queue::apply(index, job),
         }
     }
 
@@ -157,7 +177,10 @@ impl Mailstore {
         let Some(index) = self.search.get() else { return };
         for blob in blobs {
             match self.store.blob_held(&blob).await {
-                Ok(false) => index.remove(blob.as_str()),
+                Ok(false) => match self.indexer.get() {
+                    Some(indexer) => indexer.send(Job::Remove(blob)),
+                    None => index.remove(blob.as_str()),
+                },
                 Ok(true) => {}
                 Err(e) => tracing::warn!(error = %e, "index removal skipped"),
             }
@@ -233,10 +256,9 @@ Subject: =?UTF-8?Q?R=C3=A9union?=\r\nMIME-Version: 1.0\r\nContent-Type: multipar
 --b\r\nContent-Type: text/plain\r\n\r\nOrdre du jour\r\n--b\r\nContent-Type: application/pdf\r\n\
 Content-Disposition: attachment; filename=\"budget-2026.pdf\"\r\n\r\nxx\r\n--b--\r\n";
 
-    #[tokio::test]
-    async fn catch_up_indexes_what_was_stored_before_and_expunge_removes() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
+    /// A store in `dir` with one account, and its mail service.
+    async fn fixture(dir: &std::path::Path) -> (std::sync::Arc<Mailstore>, model::AccountId) {
+        let store = Store::open(&format!("sqlite://{}", dir.join("meta.db").display())).await.unwrap();
         store.migrate().await.unwrap();
         store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
         let account = store
@@ -252,13 +274,19 @@ Content-Disposition: attachment; filename=\"budget-2026.pdf\"\r\n\r\nxx\r\n--b--
             })
             .await
             .unwrap();
-        let ms = Mailstore::new(store, blob::BlobStore::open(dir.path().join("blobs")).unwrap());
+        (Mailstore::new(store, blob::BlobStore::open(dir.join("blobs")).unwrap()), account.id)
+    }
+
+    #[tokio::test]
+    async fn catch_up_indexes_what_was_stored_before_and_expunge_removes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ms, account) = fixture(dir.path()).await;
         // Stored while no index existed (or before a crash).
-        let stored = ms.deliver(MAIL, &[account.id], 0).await.unwrap();
+        let stored = ms.deliver(MAIL, &[account], 0).await.unwrap();
         ms.enable_search_in_memory().unwrap();
         let find = |text: &'static str| {
             let ms = ms.clone();
-            async move { ms.search_text(account.id, &Field::ALL, text).await.unwrap().unwrap().unwrap().len() }
+            async move { ms.search_text(account, &Field::ALL, text).await.unwrap().unwrap().unwrap().len() }
         };
         assert_eq!(find("reunion").await, 0);
         assert_eq!(ms.reindex(false).await.unwrap(), 1);
@@ -268,8 +296,51 @@ Content-Disposition: attachment; filename=\"budget-2026.pdf\"\r\n\r\nxx\r\n--b--
         assert_eq!(find("ordre jour").await, 1);
         assert_eq!(find("absent").await, 0);
         assert_eq!(ms.search_index().unwrap().watermark(), 1);
-        ms.expunge(account.id, stored[0].mailbox, &[stored[0].uid]).await.unwrap();
+        ms.expunge(account, stored[0].mailbox, &[stored[0].uid]).await.unwrap();
         assert_eq!(find("reunion").await, 0);
         assert!(ms.search_index().unwrap().is_empty());
+    }
+
+    /// Deliveries queue their documents for the indexing thread; a search
+    /// waits for what was queued before it, and the queue's bound makes
+    /// deliveries wait, never fail, when indexing lags.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[expect(clippy::await_holding_lock, reason = "the guard holds the indexing thread back, no task waits on it")]
+    async fn a_search_sees_every_delivery_queued_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ms, account) = fixture(dir.path()).await;
+        ms.enable_search_in_memory().unwrap();
+        let count = |text: &'static str| {
+            let ms = ms.clone();
+            async move { ms.search_text(account, &Field::ALL, text).await.unwrap().unwrap().unwrap().len() }
+        };
+        let deliver = |i: usize| {
+            let ms = ms.clone();
+            async move {
+                let mail = format!("Subject: Sortie {i}\r\n\r\nLa classe de neige partira le {i} janvier.\r\n");
+                ms.deliver(mail.as_bytes(), &[account], 0).await.unwrap().pop().unwrap()
+            }
+        };
+        // The indexing thread held: deliveries are queued, not applied.
+        let gate = ms.indexer.get().unwrap().gate.clone();
+        let held = gate.lock().unwrap();
+        for i in 0..10 {
+            deliver(i).await;
+        }
+        let search = tokio::spawn(count("neige"));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(!search.is_finished(), "the search waits for the queued documents");
+        drop(held);
+        assert_eq!(search.await.unwrap(), 10);
+
+        // Three times the queue's bound, then an expunge queued behind them.
+        let n = 10 + 3 * super::queue::QUEUE;
+        let mut last = None;
+        for i in 10..n {
+            last = Some(deliver(i).await);
+        }
+        let last = last.unwrap();
+        ms.expunge(account, last.mailbox, &[last.uid]).await.unwrap();
+        assert_eq!(count("neige").await, n - 1);
     }
 }

@@ -84,6 +84,8 @@ pub struct Mailstore {
     gc_lock: RwLock<()>,
     /// The full-text index, once enabled (`index.rs`).
     search: std::sync::OnceLock<Arc<search::Index>>,
+    /// The thread that applies additions and removals to it, in order.
+    indexer: std::sync::OnceLock<index::Indexer>,
 }
 
 impl Mailstore {
@@ -96,6 +98,7 @@ impl Mailstore {
             watchers: Default::default(),
             gc_lock: RwLock::new(()),
             search: Default::default(),
+            indexer: Default::default(),
         })
     }
     pub fn store(&self) -> &Store {

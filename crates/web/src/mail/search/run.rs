@@ -93,6 +93,8 @@ async fn on_index<T: Send + 'static>(
     f: impl FnOnce(&search::Index, &[search::Part<'_>]) -> Result<T, search::Error> + Send + 'static,
 ) -> Result<T, Failure> {
     let Some(index) = ms.search_index().cloned() else { return Err(Failure::Unavailable) };
+    // What was delivered before this search must be found.
+    ms.index_settled().await;
     let owned = parts.to_vec();
     tokio::task::spawn_blocking(move || {
         let borrowed: Vec<search::Part<'_>> = owned.iter().map(|(f, t)| (f.as_slice(), t.as_str())).collect();
