@@ -150,9 +150,14 @@ impl Mailstore {
         accounts.sort_unstable();
         accounts.dedup();
         let job = Job::Add { analysis: Box::new(analysis), blob: blob.clone(), accounts, highest: highest as u64 };
+        self.index_job(index, job);
+    }
+
+    /// Queues `job` for the indexing thread, or applies it in place when
+    /// there is none (an index opened for a rebuild).
+    fn index_job(&self, index: &search::Index, job: Job) {
         match self.indexer.get() {
             Some(indexer) => indexer.send(job),
-            // No indexing thread (an index opened for a rebuild): add in place.
             None => queue::apply(index, job),
         }
     }
@@ -177,10 +182,7 @@ impl Mailstore {
         let Some(index) = self.search.get() else { return };
         for blob in blobs {
             match self.store.blob_held(&blob).await {
-                Ok(false) => match self.indexer.get() {
-                    Some(indexer) => indexer.send(Job::Remove(blob)),
-                    None => index.remove(blob.as_str()),
-                },
+                Ok(false) => self.index_job(index, Job::Remove(blob)),
                 Ok(true) => {}
                 Err(e) => tracing::warn!(error = %e, "index removal skipped"),
             }

@@ -73,22 +73,18 @@ impl Indexer {
     /// Queues `job`, waiting for room when the queue is full.
     pub fn send(&self, job: Job) {
         self.queued.fetch_add(1, Ordering::SeqCst);
-        let job = match self.tx.try_send(job) {
-            Ok(()) => return,
-            Err(TrySendError::Full(job)) => job,
-            Err(TrySendError::Disconnected(_)) => {
-                tracing::error!("the indexing thread is gone; a restart's catch-up will index");
-                return;
+        let sent = match self.tx.try_send(job) {
+            Err(TrySendError::Full(job)) => {
+                let send = || self.tx.send(job).is_ok();
+                match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+                    Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(send),
+                    _ => send(),
+                }
             }
+            other => other.is_ok(),
         };
-        let send = || {
-            if self.tx.send(job).is_err() {
-                tracing::error!("the indexing thread is gone; a restart's catch-up will index");
-            }
-        };
-        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(send),
-            _ => send(),
+        if !sent {
+            tracing::error!("the indexing thread is gone; a restart's catch-up will index");
         }
     }
 
