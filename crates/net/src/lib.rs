@@ -1,4 +1,5 @@
-//! Network plumbing shared by every listener: for now, the TLS material.
+//! Network plumbing shared by every listener: the TLS material and quick
+//! acknowledgements on accepted connections ([`QuickAck`]).
 //!
 //! Each protocol adapter (SMTP, IMAP, HTTP...) needs the same server certificate and
 //! the same rustls settings; this crate builds them once so that no adapter reads PEM
@@ -6,6 +7,9 @@
 //! certificate, a self-signed one is generated on first start in the data folder and
 //! reused afterwards, so that a fresh install (and the demo) speaks TLS at once.
 
+mod quickack;
 mod tls;
+
+pub use quickack::{QuickAck, arm as arm_quick_ack};
 
 pub use tls::{NetError, load_certs, load_private_key, server_tls};
