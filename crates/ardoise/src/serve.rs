@@ -90,6 +90,7 @@ pub async fn run(
             max_line: cfg.imap.max_line_length as usize,
             max_literal: cfg.imap.max_message_size as usize,
             max_command: cfg.imap.max_message_size as usize + cfg.imap.max_line_length as usize,
+            ..imap::Limits::default()
         },
         max_message_size: cfg.imap.max_message_size as usize,
         idle_timeout: Duration::from_secs(cfg.imap.idle_timeout_secs),

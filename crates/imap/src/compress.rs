@@ -7,39 +7,68 @@
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 /// Decompressed bytes produced per step: input that inflates enormously is
-/// handed to the reader (and its length caps) in pieces of this size.
+/// handed to the reader (and its length caps) in pieces of this size, and the
+/// next piece is inflated only once the reader has dealt with the previous
+/// one, so 16 KiB of compressed input that inflates to 16 MiB never sits in
+/// memory whole.
 const STEP: usize = 64 * 1024;
 
 /// Both directions of a compressed connection.
 pub struct Deflate {
     inflate: Decompress,
     deflate: Compress,
+    /// Compressed client bytes not inflated yet.
+    pending: Vec<u8>,
+    /// The last step filled its output: the decompressor may hold more.
+    more_out: bool,
+    /// The last step could do nothing with `pending`: wait for more input.
+    stalled: bool,
 }
 
 impl Default for Deflate {
     fn default() -> Self {
-        Deflate { inflate: Decompress::new(false), deflate: Compress::new(Compression::fast(), false) }
+        Deflate {
+            inflate: Decompress::new(false),
+            deflate: Compress::new(Compression::fast(), false),
+            pending: Vec::new(),
+            more_out: false,
+            stalled: false,
+        }
     }
 }
 
 impl Deflate {
-    /// Decompresses client bytes, giving the plain text in pieces to `sink`.
-    /// `Err` on corrupt input (the connection must close).
-    pub fn inflate(&mut self, mut input: &[u8], mut sink: impl FnMut(&[u8])) -> Result<(), ()> {
+    /// Takes compressed bytes read from the client; [`Deflate::step`]
+    /// inflates them.
+    pub fn push(&mut self, input: &[u8]) {
+        self.pending.extend_from_slice(input);
+        self.stalled = false;
+    }
+
+    /// Whether [`Deflate::step`] may produce more plain text without more
+    /// input from the client.
+    pub fn has_pending(&self) -> bool {
+        self.more_out || (!self.pending.is_empty() && !self.stalled)
+    }
+
+    /// Inflates at most [`STEP`] bytes of plain text and hands them to
+    /// `sink`. `Err` on corrupt input (the connection must close).
+    pub fn step(&mut self, sink: impl FnOnce(&[u8])) -> Result<(), ()> {
         let mut out = Vec::with_capacity(STEP);
-        loop {
-            out.clear();
-            let before = self.inflate.total_in();
-            let status = self.inflate.decompress_vec(input, &mut out, FlushDecompress::Sync).map_err(|_| ())?;
-            let used = (self.inflate.total_in() - before) as usize;
-            input = &input[used..];
-            if !out.is_empty() {
-                sink(&out);
-            }
-            if status == Status::StreamEnd || (input.is_empty() && out.len() < STEP) || (used == 0 && out.is_empty()) {
-                return Ok(());
-            }
+        let before = self.inflate.total_in();
+        let status = self.inflate.decompress_vec(&self.pending, &mut out, FlushDecompress::Sync).map_err(|_| ())?;
+        let used = (self.inflate.total_in() - before) as usize;
+        self.pending.drain(..used);
+        if status == Status::StreamEnd {
+            // RFC 4978 never ends the stream; anything after an end is ignored.
+            self.pending.clear();
         }
+        self.more_out = out.len() == STEP && status != Status::StreamEnd;
+        self.stalled = used == 0 && out.is_empty();
+        if !out.is_empty() {
+            sink(&out);
+        }
+        Ok(())
     }
 
     /// Compresses server output, ending with a sync flush.
@@ -72,9 +101,36 @@ mod tests {
         assert!(packed.len() < text.len() / 10);
         let mut got = Vec::new();
         for chunk in packed.chunks(1000) {
-            server.inflate(chunk, |b| got.extend_from_slice(b)).unwrap();
+            server.push(chunk);
+            while server.has_pending() {
+                server.step(|b| got.extend_from_slice(b)).unwrap();
+            }
         }
         assert_eq!(got, text.as_bytes());
-        assert!(server.inflate(b"\xff\xff\xff garbage", |_| {}).is_err());
+        server.push(b"\xff\xff\xff garbage");
+        assert!(server.step(|_| {}).is_err());
+    }
+
+    /// Issue 25, item 18: a few KiB that inflate to megabytes come out one
+    /// bounded step at a time, not all at once.
+    #[test]
+    fn a_compression_bomb_is_inflated_step_by_step() {
+        let (mut server, mut client) = (Deflate::default(), Deflate::default());
+        let bomb = client.deflate(&vec![b'a'; 16 << 20]);
+        assert!(bomb.len() * 100 < 16 << 20, "{}", bomb.len());
+        server.push(&bomb);
+        let (mut steps, mut total, mut largest) = (0, 0, 0);
+        while server.has_pending() {
+            server
+                .step(|b| {
+                    total += b.len();
+                    largest = largest.max(b.len());
+                })
+                .unwrap();
+            steps += 1;
+        }
+        assert_eq!(total, 16 << 20);
+        assert!(largest <= super::STEP, "{largest}");
+        assert!(steps >= (16 << 20) / super::STEP, "{steps}");
     }
 }

@@ -52,17 +52,21 @@ pub fn parse_date_time(text: &[u8]) -> Option<i64> {
     let mut hms = parts.next()?.split(':');
     let mut field = |max: i64| hms.next()?.parse::<i64>().ok().filter(|v| (0..=max).contains(v));
     let secs = field(23)? * 3600 + field(59)? * 60 + field(60)?;
-    let zone = parts.next()?;
-    if zone.len() != 5 || parts.next().is_some() {
+    // The zone is read as bytes: a byte slice of text could fall inside a
+    // multi-byte character (`é000`) and panic.
+    let zone = parts.next()?.as_bytes();
+    if parts.next().is_some() {
         return None;
     }
-    let sign = match &zone[..1] {
-        "+" => 1,
-        "-" => -1,
+    let [sign, digits @ ..] = zone else { return None };
+    let sign = match sign {
+        b'+' => 1,
+        b'-' => -1,
         _ => return None,
     };
-    let hh: i64 = zone[1..3].parse().ok()?;
-    let mm: i64 = zone[3..5].parse().ok()?;
+    let [h1, h2, m1, m2] = digits else { return None };
+    let digit = |b: &u8| b.is_ascii_digit().then(|| i64::from(b - b'0'));
+    let (hh, mm) = (digit(h1)? * 10 + digit(h2)?, digit(m1)? * 10 + digit(m2)?);
     Some(day + secs - sign * (hh * 3600 + mm * 60))
 }
 
@@ -92,5 +96,27 @@ mod tests {
         assert_eq!(parse_date_time(b" 7-Jul-1996 02:44:25 +0000").unwrap(), parse_date(b"7-Jul-1996").unwrap() + 9865);
         assert!(parse_date(b"32-Jan-2026").is_none());
         assert!(parse_date_time(b"17-Jul-1996 25:00:00 +0000").is_none());
+    }
+
+    /// Issue 25, item 17: a zone with a multi-byte character panicked the
+    /// connection's task before login.
+    #[test]
+    fn malformed_zones_are_refused_without_panic() {
+        assert!(parse_date_time("17-Jul-1996 02:44:25 é000".as_bytes()).is_none());
+        assert!(parse_date_time("17-Jul-1996 02:44:25 +é00".as_bytes()).is_none());
+        assert!(parse_date_time(b"17-Jul-1996 02:44:25 +-100").is_none());
+        assert!(parse_date_time(b"17-Jul-1996 02:44:25 +01000").is_none());
+        // Every short string over an alphabet with multi-byte characters.
+        let alphabet = ["1", "-", "+", " ", ":", "J", "é", "€", "0"];
+        let mut texts = vec![String::from("17-Jul-1996 02:44:25 ")];
+        for _ in 0..5 {
+            let longer: Vec<String> =
+                texts.iter().flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}"))).collect();
+            texts.extend(longer);
+        }
+        for t in &texts {
+            let _ = parse_date_time(t.as_bytes());
+            let _ = parse_date(t.as_bytes());
+        }
     }
 }

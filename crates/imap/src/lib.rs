@@ -29,11 +29,12 @@ mod base64;
 mod binary;
 pub mod command;
 mod compress;
-mod date;
+pub mod date;
 mod fetch;
 mod mailboxes;
 mod messages;
 pub mod parse;
+pub(crate) mod pattern;
 mod qresync;
 mod quota;
 pub mod reader;
@@ -53,12 +54,15 @@ use std::time::Duration;
 
 /// Default cap of simultaneous connections from one address.
 pub const DEFAULT_PER_IP: usize = 100;
+/// Default memory for APPEND literals in flight, all sessions together: 16
+/// messages at the largest default size, far more at usual sizes.
+pub const DEFAULT_LITERAL_BUDGET: usize = 1 << 30;
 /// Default cap of simultaneous sessions of one account (a phone, a laptop
 /// and a desktop client each keep several).
 pub const DEFAULT_PER_USER: usize = 30;
 
 pub use admission::Admission;
-pub use reader::Limits;
+pub use reader::{Limits, LiteralBudget};
 pub use server::{handle_connection, serve};
 pub use session::{Ending, Session};
 
@@ -83,6 +87,8 @@ pub struct ImapConfig {
     /// Connections per client address and sessions per account: the
     /// counters are shared by every listener given this configuration.
     pub admission: Arc<Admission>,
+    /// Memory that APPEND literals in flight may hold, all sessions together.
+    pub literal_budget: Arc<LiteralBudget>,
 }
 
 impl Default for ImapConfig {
@@ -97,6 +103,7 @@ impl Default for ImapConfig {
             max_connections: 10_000,
             auth_failure_delay: Duration::from_secs(1),
             admission: Admission::new(DEFAULT_PER_IP, DEFAULT_PER_USER),
+            literal_budget: LiteralBudget::new(DEFAULT_LITERAL_BUDGET),
         }
     }
 }

@@ -7,6 +7,7 @@ use store::Mailbox;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{AppendItem, Body, RawName, StatusItem};
+use crate::pattern::Pattern;
 use crate::reply::{Done, failure, store_failure};
 use crate::session::Session;
 
@@ -156,9 +157,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             Err(e) => return store_failure(e),
         };
         let verb = if lsub { "LSUB" } else { "LIST" };
+        let patterns: Vec<Pattern> = decoded.iter().map(|p| Pattern::new(p)).collect();
         for m in &mailboxes {
             let special = m.special_use.and_then(special_attribute);
-            if !decoded.iter().any(|p| matches(p, &m.name))
+            if !patterns.iter().any(|p| p.matches(&m.name))
                 || (subscribed_only && !m.subscribed)
                 || (special_only && special.is_none())
             {
@@ -314,49 +316,6 @@ pub(crate) fn special_attribute(s: SpecialUse) -> Option<&'static str> {
     }
 }
 
-/// LIST pattern matching: `*` matches anything, `%` anything but `/`.
-/// The `INBOX` level matches without regard to case.
-pub(crate) fn matches(pattern: &str, name: &str) -> bool {
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some(('*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
-            Some(('%', rest)) => (0..=n.len()).take_while(|&i| i == 0 || n[i - 1] != '/').any(|i| go(rest, &n[i..])),
-            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
-        }
-    }
-    let fold = |s: &str| -> Vec<char> {
-        let head = s.split('/').next().unwrap_or("");
-        if head.eq_ignore_ascii_case("INBOX") {
-            format!("INBOX{}", &s[head.len()..]).chars().collect()
-        } else {
-            s.chars().collect()
-        }
-    };
-    let (p, n) = (fold(pattern), fold(name));
-    // Bound the backtracking on hostile patterns.
-    if p.iter().filter(|c| **c == '*' || **c == '%').count() > 10 {
-        return false;
-    }
-    go(&p, &n)
-}
-
 pub(crate) fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::matches;
-
-    #[test]
-    fn list_wildcards() {
-        assert!(matches("*", "Archives/2025"));
-        assert!(matches("%", "Archives"));
-        assert!(!matches("%", "Archives/2025"));
-        assert!(matches("Archives/%", "Archives/2025"));
-        assert!(matches("inbox", "INBOX"));
-        assert!(matches("Inbox/*", "INBOX/Projets"));
-        assert!(!matches("Arch", "Archives"));
-    }
 }

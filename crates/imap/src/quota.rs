@@ -6,8 +6,10 @@
 //! over IMAP: SETQUOTA is refused.
 //!
 //! ACL: a user has every right on their own mailboxes and no one else has
-//! any yet; the shared namespace (`Partages/`) is declared by NAMESPACE for
-//! the delegation features to come. SETACL and DELETEACL are refused.
+//! any yet. GETACL and MYRIGHTS answer that, but neither `ACL` nor a shared
+//! namespace is advertised until delegation makes them mean something (a
+//! client would offer sharing that cannot work). SETACL and DELETEACL are
+//! refused.
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -17,8 +19,6 @@ use crate::session::Session;
 
 /// Every RFC 4314 right: what the owner holds on their mailboxes.
 pub(crate) const OWNER_RIGHTS: &str = "lrswipkxtea";
-/// Prefix of the (declared, still empty) shared namespace.
-pub(crate) const SHARED_PREFIX: &str = "Partages/";
 
 /// An IMAP quoted string (identifiers are short and on one line).
 fn quoted(s: &str) -> String {

@@ -8,6 +8,15 @@
 //! line longer than `max_line`, a literal over `max_literal` or a command over
 //! `max_command` is refused with a BAD and its bytes are skipped, so memory
 //! never grows past the caps whatever the client sends.
+//!
+//! Large literals are for messages: only an authenticated client's APPEND
+//! may announce one over `max_small_literal` (a few KiB: a login, a search
+//! string), and those bytes are reserved from a [`LiteralBudget`] shared by
+//! every session, so that neither unauthenticated clients nor many
+//! simultaneous uploads can take the process' memory.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Caps on client input, in bytes.
 #[derive(Debug, Clone, Copy)]
@@ -18,11 +27,54 @@ pub struct Limits {
     pub max_literal: usize,
     /// Largest whole command, literals included.
     pub max_command: usize,
+    /// Largest literal before login and outside APPEND.
+    pub max_small_literal: usize,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_line: 8192, max_literal: 64 << 20, max_command: 65 << 20 }
+        Limits { max_line: 8192, max_literal: 64 << 20, max_command: 65 << 20, max_small_literal: 8 << 10 }
+    }
+}
+
+/// Bytes of large literals (APPEND's messages) that all sessions together may
+/// hold in memory at once.
+#[derive(Debug)]
+pub struct LiteralBudget {
+    limit: usize,
+    used: AtomicUsize,
+}
+
+impl LiteralBudget {
+    pub fn new(limit: usize) -> Arc<LiteralBudget> {
+        Arc::new(LiteralBudget { limit, used: AtomicUsize::new(0) })
+    }
+
+    /// Bytes reserved now.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    fn reserve(self: &Arc<Self>, n: usize) -> Option<Reservation> {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(n).filter(|total| *total <= self.limit)
+            })
+            .ok()
+            .map(|_| Reservation { budget: self.clone(), n })
+    }
+}
+
+/// Bytes held from a [`LiteralBudget`] until dropped.
+#[derive(Debug)]
+struct Reservation {
+    budget: Arc<LiteralBudget>,
+    n: usize,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.n, Ordering::AcqRel);
     }
 }
 
@@ -38,6 +90,9 @@ pub enum Event {
     Command(Vec<u8>),
     /// Input refused; answer `<tag> BAD <text>` (tag `*` when unknown).
     Bad { tag: String, text: String },
+    /// A valid literal refused for now (the server's memory budget is
+    /// spent); answer `<tag> NO <text>`.
+    No { tag: String, text: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +117,35 @@ pub struct Reader {
     /// The command assembled so far.
     cmd: Vec<u8>,
     state: State,
+    /// The client has logged in: its APPENDs may carry large literals.
+    authenticated: bool,
+    budget: Option<Arc<LiteralBudget>>,
+    /// What the command being read (or just handed out) holds of the budget.
+    held: Vec<Reservation>,
 }
 
 impl Reader {
     pub fn new(limits: Limits) -> Reader {
-        Reader { limits, buf: Vec::new(), pos: 0, cmd: Vec::new(), state: State::Line }
+        Reader {
+            limits,
+            buf: Vec::new(),
+            pos: 0,
+            cmd: Vec::new(),
+            state: State::Line,
+            authenticated: false,
+            budget: None,
+            held: Vec::new(),
+        }
+    }
+
+    /// A reader whose large literals are reserved from `budget`.
+    pub fn with_budget(limits: Limits, budget: Arc<LiteralBudget>) -> Reader {
+        Reader { budget: Some(budget), ..Reader::new(limits) }
+    }
+
+    /// Says whether the client has logged in (large APPEND literals allowed).
+    pub fn set_authenticated(&mut self, yes: bool) {
+        self.authenticated = yes;
     }
 
     /// Adds bytes received from the client.
@@ -93,6 +172,7 @@ impl Reader {
         self.pos = 0;
         self.cmd.clear();
         self.state = State::Line;
+        self.held.clear();
     }
 
     /// Bytes the reader holds (for tests of memory bounds).
@@ -123,8 +203,13 @@ impl Reader {
         }
     }
 
-    /// Advances as far as the buffered bytes allow.
+    /// Advances as far as the buffered bytes allow. A command handed out by
+    /// the previous call has been executed by now: what it held of the
+    /// literal budget goes back.
     pub fn advance(&mut self) -> Event {
+        if self.state == State::Line && self.cmd.is_empty() {
+            self.held.clear();
+        }
         loop {
             match self.state {
                 State::SkipLiteral(left) => {
@@ -185,17 +270,42 @@ impl Reader {
                             return Event::Bad { tag, text: "Invalid literal length".into() };
                         }
                         Some(Ok((n, sync))) => {
-                            if n > self.limits.max_literal || self.cmd.len() + n > self.limits.max_command {
+                            let cap = if self.authenticated && self.is_append() {
+                                self.limits.max_literal
+                            } else {
+                                self.limits.max_small_literal.min(self.limits.max_literal)
+                            };
+                            if n > cap || self.cmd.len() + n > self.limits.max_command {
                                 let tag = self.tag_so_far();
                                 self.cmd.clear();
+                                self.held.clear();
                                 if !sync {
                                     self.state = State::SkipLiteral(n);
                                 }
                                 let text = format!(
                                     "[TOOBIG] Literal of {n} bytes refused: the limit is {} bytes",
-                                    self.limits.max_literal.min(self.limits.max_command)
+                                    cap.min(self.limits.max_command)
                                 );
                                 return Event::Bad { tag, text };
+                            }
+                            if n > self.limits.max_small_literal
+                                && let Some(budget) = &self.budget
+                            {
+                                match budget.reserve(n) {
+                                    Some(r) => self.held.push(r),
+                                    None => {
+                                        let tag = self.tag_so_far();
+                                        self.cmd.clear();
+                                        self.held.clear();
+                                        if !sync {
+                                            self.state = State::SkipLiteral(n);
+                                        }
+                                        let text = "[LIMIT] Serveur occupe, reessayez dans un instant / \
+                                                    Server busy, try again shortly"
+                                            .to_owned();
+                                        return Event::No { tag, text };
+                                    }
+                                }
                             }
                             self.state = State::Literal(n);
                             if sync {
@@ -206,6 +316,15 @@ impl Reader {
                 }
             }
         }
+    }
+
+    /// Whether the command being read is an APPEND (its first line's second
+    /// word), the one command that carries messages.
+    fn is_append(&self) -> bool {
+        let first = self.cmd.split(|&b| b == b'\n').next().unwrap_or(&[]);
+        let mut words = first.split(|&b| b == b' ');
+        words.next();
+        words.next().is_some_and(|w| w.eq_ignore_ascii_case(b"APPEND"))
     }
 
     /// The tag of the command being read, or `*` when it is not a valid tag.
@@ -247,7 +366,71 @@ mod tests {
     use super::*;
 
     fn small() -> Reader {
-        Reader::new(Limits { max_line: 64, max_literal: 100, max_command: 200 })
+        let mut r = Reader::new(Limits { max_line: 64, max_literal: 100, max_command: 200, max_small_literal: 10 });
+        r.set_authenticated(true);
+        r
+    }
+
+    fn limits() -> Limits {
+        Limits { max_line: 1024, max_literal: 64 << 20, max_command: 65 << 20, max_small_literal: 8 << 10 }
+    }
+
+    /// Issue 25, item 15: 12 unauthenticated connections each sending a
+    /// 60 MiB LOGIN literal took 820 MB. Before login only small literals are
+    /// accepted, whatever the command.
+    #[test]
+    fn large_literals_are_refused_before_login() {
+        let mut r = Reader::new(limits());
+        r.feed(b"a LOGIN {62914560}\r\n");
+        let Event::Bad { tag, text } = r.advance() else { panic!() };
+        assert_eq!((tag.as_str(), text.contains("[TOOBIG]")), ("a", true), "{text}");
+        r.feed(b"b APPEND INBOX {100000+}\r\n");
+        assert!(matches!(r.advance(), Event::Bad { tag, .. } if tag == "b"));
+        r.feed(&vec![b'x'; 100_000]);
+        r.feed(b"\r\nc LOGIN {24}\r\n");
+        assert_eq!(r.advance(), Event::Continue);
+        assert!(r.buffered() < 100, "{}", r.buffered());
+    }
+
+    /// After login, only APPEND carries a large literal.
+    #[test]
+    fn only_append_takes_large_literals_after_login() {
+        let mut r = Reader::new(limits());
+        r.set_authenticated(true);
+        r.feed(b"a SEARCH TEXT {100000}\r\n");
+        assert!(matches!(r.advance(), Event::Bad { tag, .. } if tag == "a"));
+        r.feed(b"b append INBOX (\\Seen) {100000}\r\n");
+        assert_eq!(r.advance(), Event::Continue);
+    }
+
+    /// Large literals are reserved from a budget shared by every session:
+    /// when it is spent the command is refused for now (NO, not BAD), and
+    /// the bytes come back once the command holding them was executed.
+    #[test]
+    fn large_literals_share_a_budget() {
+        let budget = LiteralBudget::new(150_000);
+        let mut one = Reader::with_budget(limits(), budget.clone());
+        let mut two = Reader::with_budget(limits(), budget.clone());
+        one.set_authenticated(true);
+        two.set_authenticated(true);
+        one.feed(b"a APPEND INBOX {100000}\r\n");
+        assert_eq!(one.advance(), Event::Continue);
+        assert_eq!(budget.used(), 100_000);
+        two.feed(b"b APPEND INBOX {100000}\r\n");
+        let Event::No { tag, text } = two.advance() else { panic!() };
+        assert!(tag == "b" && text.starts_with("[LIMIT]"), "{text}");
+        one.feed(&vec![b'x'; 100_000]);
+        one.feed(b"\r\n");
+        assert!(matches!(one.advance(), Event::Command(_)));
+        // Still held while the session executes the command...
+        assert_eq!(budget.used(), 100_000);
+        // ...and given back when the session asks for the next one.
+        assert_eq!(one.advance(), Event::NeedMore);
+        assert_eq!(budget.used(), 0);
+        two.feed(b"c APPEND INBOX {100000}\r\n");
+        assert_eq!(two.advance(), Event::Continue);
+        drop(two);
+        assert_eq!(budget.used(), 0);
     }
 
     #[test]
@@ -265,6 +448,7 @@ mod tests {
     #[test]
     fn synchronising_literals_ask_for_continuation() {
         let mut r = small();
+        r.set_authenticated(false);
         r.feed(b"a LOGIN {5}\r\n");
         assert_eq!(r.advance(), Event::Continue);
         r.feed(b"cla");

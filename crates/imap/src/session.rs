@@ -97,7 +97,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
     ) -> Self {
         Session {
             stream,
-            reader: Reader::new(cfg.limits),
+            reader: Reader::with_budget(cfg.limits, cfg.literal_budget.clone()),
             cfg,
             mailstore,
             tls,
@@ -174,6 +174,12 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                         return Ending::Closed;
                     }
                 }
+                Event::No { tag, text } => {
+                    self.out.extend_from_slice(format!("{tag} NO {text}\r\n").as_bytes());
+                    if self.flush().await.is_err() {
+                        return Ending::Closed;
+                    }
+                }
                 Event::Command(bytes) => {
                     match parse_command(&bytes) {
                         Ok(cmd) => {
@@ -224,6 +230,14 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
         if self.revoked() {
             return Err(ReadStop::Revoked);
         }
+        // Compressed input already read is inflated a step at a time, the
+        // reader taking each step before the next (COMPRESS bombs).
+        if let Some(d) = self.deflate.as_mut()
+            && d.has_pending()
+        {
+            let reader = &mut self.reader;
+            return d.step(|plain| reader.feed(plain)).map_err(|()| ReadStop::Io);
+        }
         loop {
             let event = async {
                 match self.events.as_mut() {
@@ -270,8 +284,9 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                 Ok(())
             }
             Some(d) => {
+                d.push(bytes);
                 let reader = &mut self.reader;
-                d.inflate(bytes, |plain| reader.feed(plain)).map_err(|()| ReadStop::Io)
+                d.step(|plain| reader.feed(plain)).map_err(|()| ReadStop::Io)
             }
         }
     }
@@ -341,8 +356,6 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
             "OBJECTID",
             "QUOTA",
             "QUOTA=RES-STORAGE",
-            "ACL",
-            "RIGHTS=texk",
             "SORT",
             "SORT=DISPLAY",
             "THREAD=ORDEREDSUBJECT",
@@ -390,7 +403,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                 Done::ok("ID completed")
             }
             Body::Namespace => {
-                self.untagged(&format!("NAMESPACE ((\"\" \"/\")) NIL ((\"{}\" \"/\"))", crate::quota::SHARED_PREFIX));
+                // No shared namespace until delegation makes one hold something.
+                self.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
                 Done::ok("NAMESPACE completed")
             }
             Body::StartTls => {
@@ -480,6 +494,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                 self.events = Some(self.mailstore.watch(account.id));
                 tracing::info!(account = account.id, "logged in");
                 self.account = Some(account);
+                self.reader.set_authenticated(true);
                 Done::ok(&format!("[CAPABILITY {}] Logged in", self.capabilities()))
             }
         }

@@ -42,7 +42,7 @@ impl Fixture {
             hostname: "mail.ac-demo.fr".into(),
             allow_plaintext_loopback: true,
             auth_failure_delay: Duration::from_millis(10),
-            limits: imap::Limits { max_line: 1024, max_literal: 100_000, max_command: 110_000 },
+            limits: imap::Limits { max_line: 1024, max_literal: 100_000, max_command: 110_000, ..Default::default() },
             admission,
             ..ImapConfig::default()
         });
