@@ -85,11 +85,25 @@ pub fn load_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, NetError>
         .ok_or_else(|| NetError::NoPrivateKey(path.to_path_buf()))
 }
 
-/// Generates the self-signed pair unless both files already exist.
+/// How long a generated certificate is valid.
+const VALIDITY: time::Duration = time::Duration::days(365);
+/// A generated certificate this close to its end is replaced at start.
+const RENEW_BEFORE: time::Duration = time::Duration::days(30);
+
+/// Generates the self-signed pair unless both files already exist and the
+/// certificate is still good for a while; a generated certificate near its
+/// end (or one from before validity was bounded: "rcgen self signed cert",
+/// 1975 to 4096) is replaced.
 fn ensure_self_signed(dir: &Path, cert: &Path, key: &Path, hostname: &str) -> Result<(), NetError> {
     let exists = |path: &Path| path.try_exists().map_err(|source| NetError::Read { path: path.to_path_buf(), source });
     match (exists(cert)?, exists(key)?) {
-        (true, true) => return Ok(()),
+        (true, true) => {
+            let pem = fs::read_to_string(cert).map_err(|source| NetError::Read { path: cert.to_path_buf(), source })?;
+            if !needs_renewal(&pem, hostname, time::OffsetDateTime::now_utc()) {
+                return Ok(());
+            }
+            tracing::info!(path = %cert.display(), %hostname, "renewing the generated TLS certificate");
+        }
         (false, false) => {}
         (true, false) => {
             return Err(NetError::IncompletePair { present: cert.to_path_buf(), missing: key.to_path_buf() });
@@ -99,22 +113,89 @@ fn ensure_self_signed(dir: &Path, cert: &Path, key: &Path, hostname: &str) -> Re
         }
     }
 
+    let (cert_pem, key_pem) = self_signed(hostname, time::OffsetDateTime::now_utc())?;
+    create_private_dir(dir)?;
+    // The key is renamed into place before the certificate, so that a crash between the
+    // two leaves a state that is reported (IncompletePair) or a certificate that does
+    // not match its key (refused by rustls at start, with a clear error), never a
+    // certificate whose key is lost.
+    write_atomically(key, key_pem.as_bytes(), true)?;
+    write_atomically(cert, cert_pem.as_bytes(), false)?;
+    tracing::info!(path = %cert.display(), %hostname, "generated a self-signed TLS certificate");
+    Ok(())
+}
+
+/// A certificate for `hostname` (its common name and first alternative
+/// name), `localhost`, `127.0.0.1` and `::1`, valid for a year from `now`.
+fn self_signed(hostname: &str, now: time::OffsetDateTime) -> Result<(String, String), NetError> {
     let mut names = vec![hostname.to_owned()];
     for extra in ["localhost", "127.0.0.1", "::1"] {
         if !names.iter().any(|n| n.eq_ignore_ascii_case(extra)) {
             names.push(extra.to_owned());
         }
     }
-    let generated = rcgen::generate_simple_self_signed(names)?;
+    let mut params = rcgen::CertificateParams::new(names)?;
+    let mut dn = rcgen::DistinguishedName::new();
+    dn.push(rcgen::DnType::CommonName, hostname);
+    dn.push(rcgen::DnType::OrganizationName, "Ardoise (certificat auto-signé / self-signed)");
+    params.distinguished_name = dn;
+    // A little slack for clients whose clock is behind.
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + VALIDITY;
+    let key = rcgen::KeyPair::generate()?;
+    let cert = params.self_signed(&key)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
 
-    create_private_dir(dir)?;
-    // The key is renamed into place before the certificate, so that a crash between the
-    // two leaves a state that is reported (IncompletePair) rather than a certificate
-    // whose key is lost.
-    write_atomically(key, generated.signing_key.serialize_pem().as_bytes(), true)?;
-    write_atomically(cert, generated.cert.pem().as_bytes(), false)?;
-    tracing::info!(path = %cert.display(), %hostname, "generated a self-signed TLS certificate");
-    Ok(())
+/// Whether the generated certificate must be made again: unreadable, near
+/// its end, longer-lived than we generate (older versions), or for another
+/// host name.
+fn needs_renewal(pem: &str, hostname: &str, now: time::OffsetDateTime) -> bool {
+    match read_generated(pem) {
+        Some(c) => {
+            c.not_after - now < RENEW_BEFORE
+                || c.not_after - c.not_before > VALIDITY * 2
+                || !c.names.iter().any(|n| n.eq_ignore_ascii_case(hostname))
+        }
+        None => true,
+    }
+}
+
+/// What [`needs_renewal`] looks at in a certificate.
+#[derive(Debug)]
+struct Generated {
+    common_name: Option<String>,
+    names: Vec<String>,
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+}
+
+fn read_generated(pem: &str) -> Option<Generated> {
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).ok()?;
+    let cert = pem.parse_x509().ok()?;
+    let common_name = cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(str::to_owned);
+    let names = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    x509_parser::extensions::GeneralName::DNSName(d) => Some((*d).to_owned()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let validity = cert.validity();
+    Some(Generated {
+        common_name,
+        names,
+        not_before: validity.not_before.to_datetime(),
+        not_after: validity.not_after.to_datetime(),
+    })
 }
 
 /// Creates the folder holding the generated pair, readable by the owner only.
@@ -178,6 +259,43 @@ mod tests {
     }
 
     #[cfg(unix)]
+    /// Issue 25, item 23: the generated certificate was named « rcgen self
+    /// signed cert » and valid from 1975 to 4096.
+    #[test]
+    fn generated_certificate_names_the_host_and_lasts_a_year() {
+        let data = tempfile::tempdir().unwrap();
+        server_tls(data.path(), None, None, "mail.ac-demo.fr").unwrap();
+        let pem = fs::read_to_string(data.path().join("tls").join(CERT_FILE)).unwrap();
+        let generated = read_generated(&pem).unwrap();
+        assert_eq!(generated.common_name.as_deref(), Some("mail.ac-demo.fr"));
+        let days = (generated.not_after - generated.not_before).whole_days();
+        assert!((365..=367).contains(&days), "{days}");
+        assert_eq!(generated.names, ["mail.ac-demo.fr", "localhost"]);
+    }
+
+    /// A generated certificate near its end, from an older version, or for
+    /// another host name is replaced at start; a fresh one is kept.
+    #[test]
+    fn generated_certificates_are_renewed() {
+        let now = time::OffsetDateTime::now_utc();
+        let (fresh, _) = self_signed("mail.ac-demo.fr", now).unwrap();
+        assert!(!needs_renewal(&fresh, "mail.ac-demo.fr", now));
+        assert!(needs_renewal(&fresh, "autre.ac-demo.fr", now));
+        assert!(needs_renewal(&fresh, "mail.ac-demo.fr", now + time::Duration::days(340)));
+        let old_style = rcgen::generate_simple_self_signed(vec!["mail.ac-demo.fr".to_owned()]).unwrap();
+        assert!(needs_renewal(&old_style.cert.pem(), "mail.ac-demo.fr", now));
+
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().join("tls");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(CERT_FILE), old_style.cert.pem()).unwrap();
+        fs::write(dir.join(KEY_FILE), old_style.signing_key.serialize_pem()).unwrap();
+        server_tls(data.path(), None, None, "mail.ac-demo.fr").unwrap();
+        let renewed = fs::read_to_string(dir.join(CERT_FILE)).unwrap();
+        assert_ne!(renewed, old_style.cert.pem());
+        assert!(!needs_renewal(&renewed, "mail.ac-demo.fr", now));
+    }
+
     #[test]
     fn generated_key_is_private() {
         use std::os::unix::fs::PermissionsExt;
