@@ -388,3 +388,36 @@ async fn reset_links_go_to_the_secondary_address_once() {
     }
     assert_eq!(subjects(&f, &perso).await.len(), 3);
 }
+
+/// Issue 25, item 6: « un espace ou une faute de frappe dans le NUMEN ». A
+/// lower-case, space-padded or spaced-out NUMEN opens the first login as
+/// the HR file's spelling does; another NUMEN does not.
+#[tokio::test]
+async fn a_numen_typed_in_lower_case_or_with_spaces_opens_the_first_login() {
+    let f = fixture().await;
+    let numen_hash = identity::lifecycle::numen::provisional_hash(NUMEN).unwrap();
+    f.ms.store()
+        .create_account(&NewAccount {
+            address: Address::parse("jean.martin@ac-test.fr").unwrap(),
+            login: None,
+            display_name: "Jean Martin".into(),
+            role: Role::Teacher,
+            status: AccountStatus::Provisional,
+            quota_bytes: None,
+            org_unit: None,
+            password_hash: Some(numen_hash),
+        })
+        .await
+        .unwrap();
+    for typed in [NUMEN, " 12e0000001abc ", "12E 0000001 ABC", "12e0000001Abc\t"] {
+        assert_eq!(
+            try_login(&f, "jean.martin@ac-test.fr", typed, Protocol::Web, "10.0.0.9").await,
+            Ok(Via::Password),
+            "{typed:?}"
+        );
+    }
+    assert_eq!(
+        try_login(&f, "jean.martin@ac-test.fr", "12E0000001ABD", Protocol::Web, "10.0.0.9").await,
+        Err(Refusal::BadCredentials)
+    );
+}

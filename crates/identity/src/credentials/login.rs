@@ -163,7 +163,17 @@ async fn password_ok(account: &Account, fingerprint: &[u8; 32], secret: &str) ->
     if account.password_hash.is_some() && cache::hit(account.id, secret, fingerprint) {
         return true;
     }
-    verify_password_async(account.password_hash.clone(), secret).await
+    if verify_password_async(account.password_hash.clone(), secret).await {
+        return true;
+    }
+    // A provisional password from the HR sync is the NUMEN, hashed in its
+    // normal form: a lower-case or space-padded one typed at the first login
+    // is the same. (A helpdesk's provisional password is taken as typed,
+    // above.)
+    let numen = crate::lifecycle::numen::normalize(secret);
+    account.status == AccountStatus::Provisional
+        && numen != secret
+        && verify_password_async(account.password_hash.clone(), &numen).await
 }
 
 /// The account named by an address, an alias or a short login. Malformed or

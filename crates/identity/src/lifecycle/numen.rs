@@ -33,11 +33,18 @@ impl NumenKey {
         NumenKey(key)
     }
 
-    /// The keyed hash of a NUMEN (upper-cased, trimmed), in hex.
+    /// The keyed hash of a NUMEN ([`normalize`]d), in hex.
     pub fn hash(&self, numen: &str) -> String {
-        let numen = numen.trim().to_ascii_uppercase();
-        blake3::keyed_hash(&self.0, numen.as_bytes()).to_hex().to_string()
+        blake3::keyed_hash(&self.0, normalize(numen).as_bytes()).to_hex().to_string()
     }
+}
+
+/// A NUMEN as HR files and the hashes hold it: upper case, no white space
+/// anywhere. « Un espace ou une faute de frappe dans le NUMEN » is the first
+/// trouble staff meet at their first login; every place that hashes or
+/// checks a NUMEN goes through this one function.
+pub fn normalize(numen: &str) -> String {
+    numen.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 /// Memory cost of a provisional password's hash, in KiB.
@@ -52,10 +59,7 @@ pub fn provisional_hash(numen: &str) -> Result<String, String> {
     let params = argon2::Params::new(PROVISIONAL_M_COST_KIB, 1, 1, None).map_err(|e| e.to_string())?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let salt = SaltString::generate(&mut OsRng);
-    argon
-        .hash_password(numen.trim().to_ascii_uppercase().as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    argon.hash_password(normalize(numen).as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
 /// Hashes many provisional passwords on every core; `done` is called with
