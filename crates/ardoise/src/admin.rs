@@ -184,7 +184,7 @@ impl Ctx<'_> {
 }
 
 pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&str>) -> anyhow::Result<ExitCode> {
-    let ms = serve::open(cfg).await?;
+    let (ms, identity) = serve::open_with_identity(cfg).await?;
     let store = ms.store();
     let scope = match act_as {
         None => Scope::operator(),
@@ -210,8 +210,8 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
                 println!("{d}");
             }
         }
-        AdminCommand::Account { command } => account(cfg, &ctx, &ms, command).await?,
-        AdminCommand::PasswordReminders { at } => passwords::reminders(cfg, &ctx, &ms, at).await?,
+        AdminCommand::Account { command } => account(cfg, &ctx, &identity, command).await?,
+        AdminCommand::PasswordReminders { at } => passwords::reminders(cfg, &ctx, &identity, at).await?,
         AdminCommand::Message { command: MessageCommand::List { address, json } } => {
             let acc = find(store, &address).await?;
             ctx.check(Action::ReadMail, acc.org_unit)?;
@@ -278,7 +278,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
 async fn account(
     cfg: &config::Config,
     ctx: &Ctx<'_>,
-    ms: &mailstore::Mailstore,
+    identity: &identity::Identity,
     command: AccountCommand,
 ) -> anyhow::Result<()> {
     let store = ctx.store;
@@ -354,7 +354,7 @@ async fn account(
             ctx.audit("account.password", &a.address.to_string(), "").await?;
             println!("mot de passe de {} changé", a.address);
         }
-        AccountCommand::ResetPassword { address } => passwords::reset(ctx, ms, &address).await?,
+        AccountCommand::ResetPassword { address } => passwords::reset(ctx, identity, &address).await?,
         AccountCommand::Quota { address, size } => {
             let a = find(store, &address).await?;
             ctx.check(Action::ManageAccount, a.org_unit)?;

@@ -68,7 +68,7 @@ pub async fn run(data: PathBuf) -> anyhow::Result<()> {
     let cfg = config(data.clone());
     serve::init_logging("warn");
     write_config_file(&cfg)?;
-    let ms = serve::open(&cfg).await?;
+    let (ms, identity) = serve::open_with_identity(&cfg).await?;
     let provisional = if ms.store().count_accounts().await? == 0 {
         println!("Préparation de l'académie de démonstration… / seeding the demo académie…");
         seed(&ms, &data).await.context("préparation de la démo")?
@@ -76,7 +76,7 @@ pub async fn run(data: PathBuf) -> anyhow::Result<()> {
         provisional_accounts(ms.store()).await?
     };
     crate::outbox::ensure(ms.store(), DOMAIN, password::hash(PASSWORD)?).await?;
-    serve::run(cfg, ms, |bound| print_banner(&data, bound, &provisional)).await
+    serve::run(cfg, ms, identity, |bound| print_banner(&data, bound, &provisional)).await
 }
 
 fn write_config_file(cfg: &config::Config) -> anyhow::Result<()> {

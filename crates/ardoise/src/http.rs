@@ -1,14 +1,15 @@
 //! Wiring of the web service: its settings from the configuration, its
 //! listeners (`http` plain, `https` with rustls), the webmail's sending
 //! through the submission pipeline ([`MtaOutbox`]), and the daily purge of
-//! the connection journal (kept 90 days).
+//! the connection journal (kept 90 days). Logins and credentials go through
+//! the identity service the binary built once ([`Wiring::identity`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use identity::credentials::PasswordPolicy;
+use identity::Identity;
 use mailstore::Mailstore;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -21,20 +22,12 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     let mut out = web::WebConfig::new(cfg.server.hostname.clone(), secret);
     let numen_key = identity::lifecycle::NumenKey::load_or_create(&cfg.server.data_dir).context("clé des NUMEN")?;
     out.numen_key = Some(numen_key);
-    out.totp_key = crate::admin::passwords::configure(cfg)?;
     if !cfg.web.public_url.is_empty() {
         out.public_url = cfg.web.public_url.trim_end_matches('/').to_owned();
     }
     out.require_2fa_for_admins = w.require_2fa_for_admins;
     out.require_2fa_for_all = w.require_2fa_for_all;
     out.session_ttl = Duration::from_secs(w.session_ttl_secs);
-    out.password_policy = PasswordPolicy {
-        min_length: w.password_min_length as usize,
-        min_classes: w.password_min_classes as usize,
-        min_score: w.password_min_strength as u8,
-        history: w.password_history as usize,
-        max_age_days: (w.password_max_age_days > 0).then_some(w.password_max_age_days as u32),
-    };
     Ok(out)
 }
 
@@ -72,22 +65,35 @@ impl web::Outbox for MtaOutbox {
     }
 }
 
+/// What the web is wired to: the mail domain, the identity service and the
+/// MTA (for the webmail's sending).
+pub struct Wiring {
+    pub mailstore: Arc<Mailstore>,
+    pub identity: Arc<Identity>,
+    pub mta: Arc<mta::Mta>,
+}
+
 /// Binds the web listeners and spawns them with the journal purge.
 pub async fn start(
     cfg: &config::Config,
-    mailstore: Arc<Mailstore>,
-    mta: Arc<mta::Mta>,
+    wiring: Wiring,
     acceptor: tokio_rustls::TlsAcceptor,
     bound: &mut Vec<(String, SocketAddr)>,
     tasks: &mut JoinSet<()>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    let Wiring { mailstore, identity, mta } = wiring;
     let web_cfg = web_config(cfg)?;
     let outbox: Arc<dyn web::Outbox> = Arc::new(MtaOutbox(mta));
     for addr in &cfg.web.listen {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute HTTP sur {addr}"))?;
         bound.push(("http".to_owned(), listener.local_addr()?));
-        let app = Arc::new(web::App { ms: mailstore.clone(), cfg: web_cfg.clone(), outbox: Some(outbox.clone()) });
+        let app = Arc::new(web::App {
+            ms: mailstore.clone(),
+            identity: identity.clone(),
+            cfg: web_cfg.clone(),
+            outbox: Some(outbox.clone()),
+        });
         tasks.spawn(web::serve(listener, app, shutdown.clone()));
     }
     for addr in &cfg.web.listen_tls {
@@ -95,19 +101,20 @@ pub async fn start(
         bound.push(("https".to_owned(), listener.local_addr()?));
         let app = Arc::new(web::App {
             ms: mailstore.clone(),
+            identity: identity.clone(),
             cfg: web::WebConfig { tls: true, ..web_cfg.clone() },
             outbox: Some(outbox.clone()),
         });
         tasks.spawn(web::serve_tls(listener, acceptor.clone(), app, shutdown.clone()));
     }
-    crate::admin::passwords::start(cfg, mailstore.clone(), &web_cfg.totp_key, tasks, shutdown).await?;
-    tasks.spawn(purge_journal_daily(mailstore, shutdown.clone()));
+    crate::admin::passwords::start(cfg, identity.clone(), tasks, shutdown).await?;
+    tasks.spawn(purge_journal_daily(identity, shutdown.clone()));
     Ok(())
 }
 
-async fn purge_journal_daily(mailstore: Arc<Mailstore>, mut shutdown: watch::Receiver<bool>) {
+async fn purge_journal_daily(identity: Arc<Identity>, mut shutdown: watch::Receiver<bool>) {
     loop {
-        match identity::credentials::purge_journal(mailstore.store()).await {
+        match identity.purge_journal().await {
             Ok(n) if n > 0 => tracing::info!(deleted = n, "connection journal purged"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "connection journal purge failed"),

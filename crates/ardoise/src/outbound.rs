@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use identity::Identity;
 use mailstore::{MailEvent, Mailstore};
 use model::{AccountStatus, Address, Transience};
 use mta::limits::{Exceeded, Limiter, RoleLimits};
@@ -79,14 +80,15 @@ pub fn dns_table(cfg: &config::Config) -> anyhow::Result<Option<mta::dnstable::D
 /// Binds the submission listeners and starts the queue runner.
 pub async fn start(
     cfg: &config::Config,
-    mta: Arc<Mta>,
+    submit: SubmitSink,
     smtp_cfg: Arc<smtp::SmtpConfig>,
     acceptor: tokio_rustls::TlsAcceptor,
     bound: &mut Vec<(String, SocketAddr)>,
     tasks: &mut JoinSet<()>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let sink = Arc::new(SubmitSink(mta.clone()));
+    let mta = submit.mta.clone();
+    let sink = Arc::new(submit);
     for (addrs, implicit, service) in
         [(&cfg.submission.listen, false, "submission"), (&cfg.submission.listen_tls, true, "submissions")]
     {
@@ -113,13 +115,13 @@ pub async fn start(
     Ok(())
 }
 
-/// The one place where submission checks a login: the identity core's login,
-/// shared by every protocol (app passwords when 2FA is on, brute-force
-/// slow-down, the connection journal).
-async fn login(mailstore: &Mailstore, user: &str, password: &str, peer: IpAddr) -> Result<Account, AuthFailure> {
+/// The one place where submission checks a login: the identity service's
+/// login, shared by every protocol (app passwords when 2FA is on, brute-force
+/// slow-down, expiry, the connection journal).
+async fn login(identity: &Identity, user: &str, password: &str, peer: IpAddr) -> Result<Account, AuthFailure> {
     use identity::credentials::{Login, Protocol, Refusal};
     let attempt = Login { login: user, secret: password, protocol: Protocol::Smtp, peer, client: None };
-    match identity::credentials::login(mailstore, &attempt).await {
+    match identity.login(&attempt).await {
         Ok(principal) => Ok(principal.account),
         Err(Refusal::BadCredentials | Refusal::AppPasswordRequired) => Err(AuthFailure::BadCredentials),
         Err(Refusal::PasswordExpired) => Err(AuthFailure::PasswordExpired),
@@ -128,8 +130,12 @@ async fn login(mailstore: &Mailstore, user: &str, password: &str, peer: IpAddr) 
     }
 }
 
-/// Submission's business side.
-pub struct SubmitSink(pub Arc<Mta>);
+/// Submission's business side: the MTA for sending, the identity service
+/// for logins.
+pub struct SubmitSink {
+    pub mta: Arc<Mta>,
+    pub identity: Arc<Identity>,
+}
 
 fn temporary(e: impl std::fmt::Display) -> SubmitRefusal {
     tracing::warn!(error = %e, "submission check failed");
@@ -140,11 +146,11 @@ impl SubmissionSink for SubmitSink {
     type User = Account;
 
     async fn authenticate(&self, user: &str, password: &str, remote_ip: IpAddr) -> Result<Account, AuthFailure> {
-        login(self.0.mailstore(), user, password, remote_ip).await
+        login(&self.identity, user, password, remote_ip).await
     }
 
     async fn revoked(&self, user: &Account) {
-        let ms = self.0.mailstore();
+        let ms = self.mta.mailstore();
         let mut events = ms.subscribe();
         loop {
             // A suspension published before the subscription (or lost to a
@@ -169,7 +175,7 @@ impl SubmissionSink for SubmitSink {
         let Some(sender) = sender else {
             return Err(SubmitRefusal::ForgedSender("<>".into()));
         };
-        match self.0.may_send_as(user, sender).await {
+        match self.mta.may_send_as(user, sender).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(SubmitRefusal::ForgedSender(sender.to_string())),
             Err(e) => Err(temporary(e)),
@@ -177,7 +183,7 @@ impl SubmissionSink for SubmitSink {
     }
 
     async fn check_recipient(&self, _user: &Account, rcpt: &Address) -> Result<(), SubmitRefusal> {
-        match self.0.destination(rcpt).await {
+        match self.mta.destination(rcpt).await {
             Ok(Destination::UnknownLocal) => Err(SubmitRefusal::UnknownRecipient),
             Ok(_) => Ok(()),
             Err(e) => Err(temporary(e)),
@@ -196,7 +202,7 @@ impl SubmissionSink for SubmitSink {
             recipients: &envelope.recipients,
             message,
         };
-        self.0.submit(submission).await.map_err(|e| match e {
+        self.mta.submit(submission).await.map_err(|e| match e {
             SubmitError::ForgedSender(who) => SubmitRefusal::ForgedSender(who),
             SubmitError::LimitExceeded(Exceeded::Messages(n)) => SubmitRefusal::RateLimited(format!(
                 "Limite d'envoi atteinte : {n} messages par heure, reessayez plus tard / sending limit reached: {n} messages per hour"

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use identity::Identity;
 use mailstore::Mailstore;
 use tokio::sync::watch;
 
@@ -20,13 +21,26 @@ pub fn init_logging(level: &str) {
 
 /// Opens (and migrates) the store and the blob directory.
 pub async fn open(cfg: &config::Config) -> anyhow::Result<Arc<Mailstore>> {
+    Ok(open_store(cfg).await?.1)
+}
+
+/// Opens the mail domain and builds the one identity service of this
+/// process from the configuration (every protocol is handed this one).
+pub async fn open_with_identity(cfg: &config::Config) -> anyhow::Result<(Arc<Mailstore>, Arc<Identity>)> {
+    let (store, mailstore) = open_store(cfg).await?;
+    let settings = crate::admin::passwords::identity_settings(cfg)?;
+    let identity = Identity::new(store, mailstore.clone(), settings);
+    Ok((mailstore, identity))
+}
+
+async fn open_store(cfg: &config::Config) -> anyhow::Result<(store::Store, Arc<Mailstore>)> {
     std::fs::create_dir_all(&cfg.server.data_dir)
         .with_context(|| format!("création de {}", cfg.server.data_dir.display()))?;
     let url = cfg.store_url();
     let store = store::Store::open(&url).await.with_context(|| format!("ouverture de la base {}", redact(&url)))?;
     store.migrate().await.context("migration de la base")?;
     let blobs = blob::BlobStore::open(cfg.blob_path()).context("ouverture du dossier des messages")?;
-    Ok(Mailstore::new(store, blobs))
+    Ok((store.clone(), Mailstore::new(store, blobs)))
 }
 
 /// Hides a password in a database URL before it reaches a log or an error.
@@ -44,8 +58,8 @@ pub fn redact(url: &str) -> String {
 }
 
 pub async fn serve(cfg: config::Config) -> anyhow::Result<()> {
-    let mailstore = open(&cfg).await?;
-    run(cfg, mailstore, |_| {}).await
+    let (mailstore, identity) = open_with_identity(&cfg).await?;
+    run(cfg, mailstore, identity, |_| {}).await
 }
 
 /// Binds every listener, then calls `ready` with their addresses, then serves
@@ -53,6 +67,7 @@ pub async fn serve(cfg: config::Config) -> anyhow::Result<()> {
 pub async fn run(
     cfg: config::Config,
     mailstore: Arc<Mailstore>,
+    identity: Arc<Identity>,
     ready: impl FnOnce(&[(String, std::net::SocketAddr)]),
 ) -> anyhow::Result<()> {
     let tls =
@@ -110,22 +125,24 @@ pub async fn run(
             tasks.spawn(imap::serve(
                 listener,
                 imap_cfg.clone(),
-                mailstore.clone(),
+                imap::Services { mail: mailstore.clone(), identity: identity.clone() },
                 Some(acceptor.clone()),
                 implicit,
                 shutdown_rx.clone(),
             ));
         }
     }
-    crate::outbound::start(&cfg, mta.clone(), smtp_cfg.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx)
+    let submit = crate::outbound::SubmitSink { mta: mta.clone(), identity: identity.clone() };
+    crate::outbound::start(&cfg, submit, smtp_cfg.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx)
         .await?;
-    crate::http::start(&cfg, mailstore.clone(), mta, acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
+    let web = crate::http::Wiring { mailstore: mailstore.clone(), identity: identity.clone(), mta };
+    crate::http::start(&cfg, web, acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
     write_listeners(&cfg.server.data_dir, &bound)?;
     for (service, addr) in &bound {
         tracing::info!(%service, %addr, "listening");
     }
     ready(&bound);
-    tasks.spawn(identity::lifecycle::watch_revocations(mailstore.clone(), shutdown_rx.clone()));
+    tasks.spawn(identity::lifecycle::watch_revocations(identity, shutdown_rx.clone()));
     tasks.spawn(collect_garbage_periodically(mailstore, shutdown_rx.clone()));
     shutdown_signal().await;
     tracing::info!("shutting down");

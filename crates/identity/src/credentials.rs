@@ -1,13 +1,13 @@
 //! Credentials: how people prove who they are, on every protocol.
 //!
 //! **The one login function.** IMAP, SMTP submission, the web and DAV all call
-//! [`login`] with a [`Login`] (identifier, secret, protocol, client address,
-//! client name) and get a [`Principal`] or a [`Refusal`]:
+//! [`crate::Identity::login`] with a [`Login`] (identifier, secret, protocol,
+//! client address, client name) and get a [`Principal`] or a [`Refusal`]:
 //!
 //! ```ignore
-//! use identity::credentials::{self, Login, Protocol};
+//! use identity::credentials::{Login, Protocol};
 //! let attempt = Login { login: user, secret: password, protocol: Protocol::Imap, peer: ip, client: None };
-//! match credentials::login(&mailstore, &attempt).await {
+//! match identity.login(&attempt).await {
 //!     Ok(principal) => { /* principal.account is the logged-in account */ }
 //!     Err(refusal) if refusal.is_temporary() => { /* 4xx / NO [UNAVAILABLE] */ }
 //!     Err(refusal) => { /* refusal.public_message(protocol) for the wire */ }
@@ -25,12 +25,13 @@
 //! password). Every attempt goes to the connection journal (kept 90 days),
 //! and a success from a source never seen before mails the owner.
 //!
-//! argon2 runs at most once per core at a time, in reused memory
-//! ([`hash`], on `mailstore`'s bounded pool); a successful password check is
-//! remembered for a few minutes ([`cache`], never the password itself),
-//! which skips only argon2, never throttling, the account's state or the
-//! journal. With a maximum age ([`expiry`]) an expired password opens only
-//! the web, to be changed, and reminders are mailed before.
+//! argon2 runs at most once per core at a time, in reused memory ([`pool`],
+//! the service's bounded pool); a successful password check is remembered
+//! for a few minutes ([`cache`], never the password itself), which skips
+//! only argon2, never throttling, the account's state or the journal. With a
+//! maximum age ([`expiry`], the policy's `max_age_days`) an expired password
+//! opens only the web, to be changed, and reminders are mailed before. All
+//! of these are fields of the [`crate::Identity`] service, not statics.
 //!
 //! The web's second factor (TOTP seeds encrypted at rest, [`at_rest`]),
 //! password changes, helpdesk resets, app passwords and recovery codes live
@@ -45,6 +46,7 @@ pub mod hash;
 mod login;
 pub mod notify;
 pub mod policy;
+pub mod pool;
 mod reset;
 mod second;
 pub mod throttle;
@@ -53,17 +55,14 @@ pub mod totp;
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub use apppass::{create_app_password, list_app_passwords, revoke_app_password};
 pub use at_rest::TotpKey;
-pub use change::{ChangeError, change_password};
-pub use expiry::{ReminderReport, send_reminders};
-pub use login::{JOURNAL_RETENTION_DAYS, login, login_with, purge_journal};
+pub use change::ChangeError;
+pub use expiry::ReminderReport;
+pub use login::JOURNAL_RETENTION_DAYS;
 pub use policy::{PasswordPolicy, PolicyViolation};
-pub use reset::{RESET_VALIDITY_SECS, helpdesk_reset, request_reset, reset_account, reset_password};
-pub use second::{
-    TotpEnrolment, begin_totp, confirm_totp, disable_totp, enrolment as second_enrolment, pending_secret,
-    verify_second_factor,
-};
+pub use pool::{Argon2Pool, Argon2Stats};
+pub use reset::RESET_VALIDITY_SECS;
+pub use second::{TotpEnrolment, enrolment as second_enrolment};
 pub use throttle::Throttle;
 
 use store::Account;

@@ -5,8 +5,12 @@
 //! the audit log) and prove who they are with credentials ([`credentials`]:
 //! passwords and their policy, TOTP, recovery codes, app passwords, brute
 //! force slow-down and the connection journal). Every protocol (SMTP, IMAP,
-//! the web) asks this crate, and only this crate, whether a login succeeds.
+//! the web) asks this crate, and only this crate, whether a login succeeds,
+//! through one [`Identity`] service object built once by the binary.
 
 pub mod credentials;
 mod keyfile;
 pub mod lifecycle;
+mod service;
+
+pub use service::{Identity, Settings};

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use blob::BlobStore;
 use identity::credentials::{
-    self, ChangeError, Login, PasswordPolicy, PolicyViolation, Protocol, Refusal, Throttle, Via, hash, totp,
+    ChangeError, Login, PasswordPolicy, PolicyViolation, Protocol, Refusal, Throttle, TotpKey, Via, hash, totp,
 };
+use identity::{Identity, Settings};
 use mailstore::Mailstore;
 use model::{AccountStatus, Address, Domain, Role, SpecialUse};
 use store::{Account, NewAccount, Store};
@@ -20,6 +21,9 @@ const NUMEN: &str = "12E0000001ABC";
 
 struct Fixture {
     ms: Arc<Mailstore>,
+    store: Store,
+    /// The identity service (default policy, a fixed TOTP key).
+    id: Arc<Identity>,
     _dir: tempfile::TempDir,
 }
 
@@ -29,11 +33,24 @@ async fn fixture() -> Fixture {
     store.migrate().await.unwrap();
     store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
     let blobs = BlobStore::open(dir.path().join("blobs")).unwrap();
-    Fixture { ms: Mailstore::new(store, blobs), _dir: dir }
+    let ms = Mailstore::new(store.clone(), blobs);
+    let id = Identity::new(store.clone(), ms.clone(), settings());
+    Fixture { ms, store, id, _dir: dir }
+}
+
+fn settings() -> Settings {
+    Settings { totp_key: TotpKey::from_bytes([9; 32]), ..Settings::default() }
+}
+
+impl Fixture {
+    /// Another identity service over the same store, with `settings`.
+    fn identity(&self, settings: Settings) -> Arc<Identity> {
+        Identity::new(self.store.clone(), self.ms.clone(), settings)
+    }
 }
 
 async fn create(f: &Fixture, local: &str, role: Role, status: AccountStatus, password: &str) -> Account {
-    f.ms.store()
+    f.store
         .create_account(&NewAccount {
             address: Address::parse(&format!("{local}@ac-test.fr")).unwrap(),
             login: Some(local.replace('.', "")),
@@ -48,21 +65,17 @@ async fn create(f: &Fixture, local: &str, role: Role, status: AccountStatus, pas
         .unwrap()
 }
 
-fn totp_key() -> credentials::TotpKey {
-    credentials::TotpKey::from_bytes([9; 32])
-}
-
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
 async fn try_login(f: &Fixture, login: &str, secret: &str, protocol: Protocol, from: &str) -> Result<Via, Refusal> {
     let attempt = Login { login, secret, protocol, peer: ip(from), client: Some("test") };
-    credentials::login(&f.ms, &attempt).await.map(|p| p.via)
+    f.id.login(&attempt).await.map(|p| p.via)
 }
 
 async fn subjects(f: &Fixture, account: &Account) -> Vec<String> {
-    let store = f.ms.store();
+    let store = &f.store;
     let inbox = store.mailbox_by_special_use(account.id, SpecialUse::Inbox).await.unwrap().unwrap();
     let mut out = Vec::new();
     for m in store.messages(inbox.id).await.unwrap() {
@@ -112,14 +125,14 @@ async fn passwords_states_and_the_journal() {
         peer: ip("10.0.0.1"),
         client: None,
     };
-    assert!(credentials::login(&f.ms, &web).await.unwrap().must_change_password);
+    assert!(f.id.login(&web).await.unwrap().must_change_password);
     // A wrong password on a suspended account says nothing of its state.
     assert_eq!(
         try_login(&f, "paul.durand@ac-test.fr", "x", Protocol::Imap, "10.0.0.1").await,
         Err(Refusal::BadCredentials)
     );
 
-    let journal = f.ms.store().login_journal(claire.id, 10).await.unwrap();
+    let journal = f.store.login_journal(claire.id, 10).await.unwrap();
     let results: Vec<(&str, &str)> = journal.iter().map(|j| (j.protocol.as_str(), j.result.as_str())).collect();
     assert_eq!(results, vec![("web", "bad"), ("smtp", "ok"), ("imap", "ok")]);
     assert_eq!(journal[0].ip, "10.0.0.1");
@@ -140,9 +153,9 @@ async fn hostile_input_is_refused_fast_and_logged_harmlessly() {
     for login in ["a\0b\r\nc", "' OR 1=1; --", &"x".repeat(100_000)] {
         assert_eq!(try_login(&f, login, PASSWORD, Protocol::Web, "10.0.0.9").await, Err(Refusal::BadCredentials));
     }
-    let journal = f.ms.store().login_journal(claire.id, 10).await.unwrap();
+    let journal = f.store.login_journal(claire.id, 10).await.unwrap();
     assert_eq!(journal.len(), 1);
-    let (n, _) = f.ms.store().recent_failures(None, "10.0.0.9", 0).await.unwrap();
+    let (n, _) = f.store.recent_failures(None, "10.0.0.9", 0).await.unwrap();
     assert_eq!(n, 4, "every attempt journaled, with or without an account");
 }
 
@@ -156,6 +169,7 @@ async fn brute_force_slows_the_attacker_not_the_owner() {
         max: Duration::from_secs(600),
         window: Duration::from_secs(3600),
     };
+    let tight_id = f.identity(Settings { per_account: tight, per_address: tight, ..settings() });
     let attempt = |secret: &'static str, from: &'static str, protocol| Login {
         login: "claire.martin@ac-test.fr",
         secret,
@@ -164,18 +178,18 @@ async fn brute_force_slows_the_attacker_not_the_owner() {
         client: None,
     };
     // The owner has logged in from home before.
-    assert!(credentials::login_with(&f.ms, tight, tight, &attempt(PASSWORD, "10.0.0.1", Protocol::Imap)).await.is_ok());
+    assert!(tight_id.login(&attempt(PASSWORD, "10.0.0.1", Protocol::Imap)).await.is_ok());
     // An attacker guesses from elsewhere, across protocols.
     for protocol in [Protocol::Imap, Protocol::Web, Protocol::Smtp] {
-        let r = credentials::login_with(&f.ms, tight, tight, &attempt("guess", "10.6.6.6", protocol)).await;
+        let r = tight_id.login(&attempt("guess", "10.6.6.6", protocol)).await;
         assert_eq!(r.unwrap_err(), Refusal::BadCredentials);
     }
     // Now even the right password is not looked at from there.
-    let r = credentials::login_with(&f.ms, tight, tight, &attempt(PASSWORD, "10.6.6.6", Protocol::Web)).await;
+    let r = tight_id.login(&attempt(PASSWORD, "10.6.6.6", Protocol::Web)).await;
     assert!(matches!(r, Err(Refusal::Throttled { retry_after }) if retry_after > Duration::ZERO), "{r:?}");
     // The owner still gets in, from home and from a new place.
-    assert!(credentials::login_with(&f.ms, tight, tight, &attempt(PASSWORD, "10.0.0.1", Protocol::Web)).await.is_ok());
-    assert!(credentials::login_with(&f.ms, tight, tight, &attempt(PASSWORD, "10.0.0.2", Protocol::Imap)).await.is_ok());
+    assert!(tight_id.login(&attempt(PASSWORD, "10.0.0.1", Protocol::Web)).await.is_ok());
+    assert!(tight_id.login(&attempt(PASSWORD, "10.0.0.2", Protocol::Imap)).await.is_ok());
 }
 
 #[tokio::test]
@@ -184,6 +198,7 @@ async fn per_address_throttle_spares_known_devices() {
     create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
     let lax = Throttle { free: 100, ..Throttle::ACCOUNT_ADDRESS };
     let per_address = Throttle { free: 2, base: Duration::from_secs(60), ..Throttle::ADDRESS };
+    let nat_id = f.identity(Settings { per_account: lax, per_address, ..settings() });
     let nat = "192.0.2.10";
     let ok = Login {
         login: "claire.martin@ac-test.fr",
@@ -192,39 +207,39 @@ async fn per_address_throttle_spares_known_devices() {
         peer: ip(nat),
         client: None,
     };
-    assert!(credentials::login_with(&f.ms, lax, per_address, &ok).await.is_ok());
+    assert!(nat_id.login(&ok).await.is_ok());
     // Someone behind the same school NAT sprays other accounts.
     for who in ["a@ac-test.fr", "b@ac-test.fr", "c@ac-test.fr"] {
         let spray = Login { login: who, secret: "guess", protocol: Protocol::Web, peer: ip(nat), client: None };
-        let _ = credentials::login_with(&f.ms, lax, per_address, &spray).await;
+        let _ = nat_id.login(&spray).await;
     }
     let spray = Login { login: "d@ac-test.fr", secret: "guess", protocol: Protocol::Web, peer: ip(nat), client: None };
-    assert!(matches!(credentials::login_with(&f.ms, lax, per_address, &spray).await, Err(Refusal::Throttled { .. })));
+    assert!(matches!(nat_id.login(&spray).await, Err(Refusal::Throttled { .. })));
     // Claire logged in from this address before: she is not locked out.
-    assert!(credentials::login_with(&f.ms, lax, per_address, &ok).await.is_ok());
+    assert!(nat_id.login(&ok).await.is_ok());
 }
 
 #[tokio::test]
 async fn totp_app_passwords_and_recovery_codes() {
     let f = fixture().await;
     let claire = create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
-    let enrol = credentials::begin_totp(&f.ms, &totp_key(), &claire, "Ardoise test").await.unwrap();
+    let enrol = f.id.begin_totp(&claire, "Ardoise test").await.unwrap();
     assert!(enrol.qr_svg.contains("<svg") && enrol.url.contains(&enrol.secret));
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    assert!(credentials::confirm_totp(&f.ms, &totp_key(), &claire, "000000x").await.unwrap().is_none());
+    assert!(f.id.confirm_totp(&claire, "000000x").await.unwrap().is_none());
     let code = totp::code_at(&enrol.secret, now).unwrap();
-    let codes = credentials::confirm_totp(&f.ms, &totp_key(), &claire, &code).await.unwrap().unwrap();
+    let codes = f.id.confirm_totp(&claire, &code).await.unwrap().unwrap();
     assert_eq!(codes.len(), 10);
     // The same code again is a replay.
-    assert!(!credentials::verify_second_factor(&f.ms, &totp_key(), &claire, &code).await.unwrap());
+    assert!(!f.id.verify_second_factor(&claire, &code).await.unwrap());
     // The next step's code works once (one step of drift is allowed).
     let next = totp::code_at(&enrol.secret, now + 30).unwrap();
-    assert!(credentials::verify_second_factor(&f.ms, &totp_key(), &claire, &next).await.unwrap());
-    assert!(!credentials::verify_second_factor(&f.ms, &totp_key(), &claire, &next).await.unwrap());
+    assert!(f.id.verify_second_factor(&claire, &next).await.unwrap());
+    assert!(!f.id.verify_second_factor(&claire, &next).await.unwrap());
     // Recovery codes work once each, with or without dashes and case.
-    assert!(credentials::verify_second_factor(&f.ms, &totp_key(), &claire, &codes[0].to_uppercase()).await.unwrap());
-    assert!(!credentials::verify_second_factor(&f.ms, &totp_key(), &claire, &codes[0]).await.unwrap());
-    assert_eq!(f.ms.store().recovery_codes_left(claire.id).await.unwrap(), 9);
+    assert!(f.id.verify_second_factor(&claire, &codes[0].to_uppercase()).await.unwrap());
+    assert!(!f.id.verify_second_factor(&claire, &codes[0]).await.unwrap());
+    assert_eq!(f.store.recovery_codes_left(claire.id).await.unwrap(), 9);
 
     // With TOTP on, IMAP and SMTP need an app password.
     assert_eq!(
@@ -233,7 +248,7 @@ async fn totp_app_passwords_and_recovery_codes() {
     );
     let web = try_login(&f, "claire.martin@ac-test.fr", PASSWORD, Protocol::Web, "10.0.0.1").await;
     assert_eq!(web, Ok(Via::Password));
-    let app = credentials::create_app_password(&f.ms, &claire, "Thunderbird", &["imap"]).await.unwrap();
+    let app = f.id.create_app_password(&claire, "Thunderbird", &["imap"]).await.unwrap();
     assert!(matches!(
         try_login(&f, "claire.martin@ac-test.fr", &app, Protocol::Imap, "10.0.0.1").await,
         Ok(Via::AppPassword { .. })
@@ -249,8 +264,8 @@ async fn totp_app_passwords_and_recovery_codes() {
         try_login(&f, "claire.martin@ac-test.fr", &app, Protocol::Web, "10.0.0.1").await,
         Err(Refusal::BadCredentials)
     );
-    let id = credentials::list_app_passwords(&f.ms, &claire).await.unwrap()[0].id;
-    assert!(credentials::revoke_app_password(&f.ms, &claire, id).await.unwrap());
+    let id = f.id.app_passwords(claire.id).await.unwrap()[0].id;
+    assert!(f.id.revoke_app_password(&claire, id).await.unwrap());
     assert_eq!(
         try_login(&f, "claire.martin@ac-test.fr", &app, Protocol::Imap, "10.0.0.1").await,
         Err(Refusal::BadCredentials)
@@ -271,10 +286,10 @@ async fn totp_app_passwords_and_recovery_codes() {
 async fn first_login_change_follows_the_policy_and_history() {
     let f = fixture().await;
     let jean = create(&f, "jean.martin", Role::Teacher, AccountStatus::Provisional, NUMEN).await;
-    let policy = PasswordPolicy { history: 2, ..PasswordPolicy::default() };
+    let id = f.identity(Settings { policy: PasswordPolicy { history: 2, ..PasswordPolicy::default() }, ..settings() });
     let change = |current: &'static str, new: &'static str| {
-        let (ms, policy, jean) = (f.ms.clone(), policy.clone(), jean.clone());
-        async move { credentials::change_password(&ms, &policy, &jean, current, new, new).await }
+        let (id, jean) = (id.clone(), jean.clone());
+        async move { id.change_password(&jean, current, new, new).await }
     };
     assert!(matches!(change("wrong", "Vélo-Rouge-Matin-42!").await, Err(ChangeError::WrongCurrent)));
     match change(NUMEN, "Xy-12e0000001abc-Z!").await {
@@ -286,7 +301,7 @@ async fn first_login_change_follows_the_policy_and_history() {
         other => panic!("{other:?}"),
     }
     change(NUMEN, "Vélo-Rouge-Matin-42!").await.unwrap();
-    let after = f.ms.store().account(jean.id).await.unwrap().unwrap();
+    let after = f.store.account(jean.id).await.unwrap().unwrap();
     assert_eq!(after.status, AccountStatus::Active);
     assert!(try_login(&f, "jean.martin@ac-test.fr", "Vélo-Rouge-Matin-42!", Protocol::Imap, "10.0.0.1").await.is_ok());
     assert_eq!(
@@ -345,8 +360,8 @@ async fn hr_person(f: &Fixture, key: &identity::lifecycle::NumenKey, secondary: 
         password_hash: hash::hash_password(PASSWORD),
     };
     let batch = store::HrBatch { new: vec![new], ..Default::default() };
-    f.ms.store().apply_hr_batch(&batch, None).await.unwrap();
-    f.ms.store().account_by_login("jmartin").await.unwrap().unwrap()
+    f.store.apply_hr_batch(&batch, None).await.unwrap();
+    f.store.account_by_login("jmartin").await.unwrap().unwrap()
 }
 
 #[tokio::test]
@@ -357,36 +372,54 @@ async fn reset_links_go_to_the_secondary_address_once() {
     let jean = hr_person(&f, &key, "jean.perso@ac-test.fr").await;
     let from = ip("10.0.0.5");
     // Wrong NUMEN, unknown identifier: nothing sent, and nothing said.
-    credentials::request_reset(&f.ms, &key, "jmartin", "12E9999999ZZZ", from, "https://w").await.unwrap();
-    credentials::request_reset(&f.ms, &key, "personne", NUMEN, from, "https://w").await.unwrap();
+    f.id.request_reset(&key, "jmartin", "12E9999999ZZZ", from, "https://w").await.unwrap();
+    f.id.request_reset(&key, "personne", NUMEN, from, "https://w").await.unwrap();
     assert!(subjects(&f, &perso).await.is_empty());
     // The right pair: a link in the secondary mailbox.
-    credentials::request_reset(&f.ms, &key, "jmartin", &NUMEN.to_lowercase(), from, "https://w/").await.unwrap();
+    f.id.request_reset(&key, "jmartin", &NUMEN.to_lowercase(), from, "https://w/").await.unwrap();
     assert_eq!(subjects(&f, &perso).await, vec!["Réinitialisation de votre mot de passe".to_owned()]);
-    let inbox = f.ms.store().mailbox_by_special_use(perso.id, SpecialUse::Inbox).await.unwrap().unwrap();
-    let msg = &f.ms.store().messages(inbox.id).await.unwrap()[0];
+    let inbox = f.store.mailbox_by_special_use(perso.id, SpecialUse::Inbox).await.unwrap().unwrap();
+    let msg = &f.store.messages(inbox.id).await.unwrap()[0];
     let raw = std::fs::read(f.ms.blobs().path(&msg.blob_hash)).unwrap();
     let text = mail_parser::MessageParser::default().parse(&raw).unwrap().body_text(0).unwrap().into_owned();
     let token = text.split("jeton=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
     assert!(text.contains("https://w/mot-de-passe/reinitialiser?jeton="), "{text}");
-    assert_eq!(credentials::reset_account(&f.ms, &token).await.unwrap().map(|a| a.id), Some(jean.id));
+    assert_eq!(f.id.reset_account(&token).await.unwrap().map(|a| a.id), Some(jean.id));
     // A weak password keeps the token; a good one spends it.
-    let policy = PasswordPolicy::default();
-    assert!(matches!(
-        credentials::reset_password(&f.ms, &policy, &token, "court", "court").await,
-        Err(ChangeError::Policy(_))
-    ));
-    let done = credentials::reset_password(&f.ms, &policy, &token, "Vélo-Rouge-Matin-42!", "Vélo-Rouge-Matin-42!");
+    assert!(matches!(f.id.reset_password(&token, "court", "court").await, Err(ChangeError::Policy(_))));
+    let done = f.id.reset_password(&token, "Vélo-Rouge-Matin-42!", "Vélo-Rouge-Matin-42!");
     assert_eq!(done.await.unwrap().map(|a| a.id), Some(jean.id));
-    let again = credentials::reset_password(&f.ms, &policy, &token, "Cartable-Bleu-Soir-7?", "Cartable-Bleu-Soir-7?");
+    let again = f.id.reset_password(&token, "Cartable-Bleu-Soir-7?", "Cartable-Bleu-Soir-7?");
     assert!(again.await.unwrap().is_none(), "single use");
     assert!(try_login(&f, "jmartin", "Vélo-Rouge-Matin-42!", Protocol::Imap, "10.0.0.1").await.is_ok());
     assert!(subjects(&f, &jean).await.contains(&"Votre mot de passe a été réinitialisé".to_owned()));
     // Rate limited: at most three links an hour.
     for _ in 0..4 {
-        credentials::request_reset(&f.ms, &key, "jmartin", NUMEN, ip("10.0.0.6"), "https://w").await.unwrap();
+        f.id.request_reset(&key, "jmartin", NUMEN, ip("10.0.0.6"), "https://w").await.unwrap();
     }
     assert_eq!(subjects(&f, &perso).await.len(), 3);
+}
+
+/// Converted from the removed `Mailstore::authenticate` (issue 25 item 22):
+/// the one login finds the account by address in any case, checks the
+/// password first and only then the account's state.
+#[tokio::test]
+async fn login_checks_password_then_status_and_role() {
+    let f = fixture().await;
+    let claire = create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let login = |who: &'static str, secret: &'static str| {
+        let id = f.id.clone();
+        async move {
+            let attempt = Login { login: who, secret, protocol: Protocol::Imap, peer: ip("10.0.0.9"), client: None };
+            id.login(&attempt).await.map(|p| p.account.id)
+        }
+    };
+    assert_eq!(login("Claire.Martin@AC-test.fr", PASSWORD).await, Ok(claire.id));
+    assert_eq!(login("claire.martin@ac-test.fr", "wrong").await, Err(Refusal::BadCredentials));
+    assert_eq!(login("nobody@ac-test.fr", "x").await, Err(Refusal::BadCredentials));
+    f.store.set_account_status(claire.id, AccountStatus::Suspended).await.unwrap();
+    assert_eq!(login("claire.martin@ac-test.fr", "wrong").await, Err(Refusal::BadCredentials));
+    assert_eq!(login("claire.martin@ac-test.fr", PASSWORD).await, Err(Refusal::Suspended));
 }
 
 /// Issue 25, item 6: « un espace ou une faute de frappe dans le NUMEN ». A
@@ -396,7 +429,7 @@ async fn reset_links_go_to_the_secondary_address_once() {
 async fn a_numen_typed_in_lower_case_or_with_spaces_opens_the_first_login() {
     let f = fixture().await;
     let numen_hash = identity::lifecycle::numen::provisional_hash(NUMEN).unwrap();
-    f.ms.store()
+    f.store
         .create_account(&NewAccount {
             address: Address::parse("jean.martin@ac-test.fr").unwrap(),
             login: None,

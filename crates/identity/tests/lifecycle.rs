@@ -231,7 +231,8 @@ async fn the_watcher_revokes_access_of_a_suspended_account() {
     let jean = account(&s, "jean.martin@ac-test.fr").await;
     let mut events = ms.watch(jean.id);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let watcher = tokio::spawn(identity::lifecycle::watch_revocations(ms.clone(), stopped));
+    let id = identity::Identity::new(s.store.clone(), ms.clone(), identity::Settings::default());
+    let watcher = tokio::spawn(identity::lifecycle::watch_revocations(id, stopped));
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // Another process (here: the same store through the sync) suspends Jean.

@@ -63,7 +63,7 @@ pub const DEFAULT_PER_USER: usize = 30;
 
 pub use admission::Admission;
 pub use reader::{Limits, LiteralBudget};
-pub use server::{handle_connection, serve};
+pub use server::{Services, handle_connection, serve};
 pub use session::{Ending, Session};
 
 /// Limits and identity of the IMAP listeners.

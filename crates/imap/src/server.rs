@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use identity::Identity;
 use mailstore::Mailstore;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -20,13 +21,21 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Longest a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What IMAP sessions work with: the mail domain, and the identity service
+/// that decides every login (its policy is its own, whatever else is wired).
+#[derive(Clone)]
+pub struct Services {
+    pub mail: Arc<Mailstore>,
+    pub identity: Arc<Identity>,
+}
+
 /// Accepts IMAP connections until `shutdown` turns true. With `implicit_tls`
 /// every connection starts with a TLS handshake (port 993); otherwise the
 /// connection starts in clear text and `tls` enables STARTTLS (port 143).
 pub async fn serve(
     listener: TcpListener,
     cfg: Arc<ImapConfig>,
-    mailstore: Arc<Mailstore>,
+    services: Services,
     tls: Option<TlsAcceptor>,
     implicit_tls: bool,
     mut shutdown: watch::Receiver<bool>,
@@ -61,7 +70,7 @@ pub async fn serve(
             });
             continue;
         };
-        let (cfg, mailstore, tls, shutdown) = (cfg.clone(), mailstore.clone(), tls.clone(), shutdown.clone());
+        let (cfg, services, tls, shutdown) = (cfg.clone(), services.clone(), tls.clone(), shutdown.clone());
         // Every idle connection keeps its task for as long as it stays: the
         // handshake and the session are boxed futures of their own, so that
         // the task holds only what is alive (the handshake's state is freed
@@ -72,7 +81,7 @@ pub async fn serve(
                     let Some(acceptor) = tls else { return };
                     let run = match Box::pin(tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))).await {
                         Ok(Ok(tls_stream)) => Box::pin(
-                            Session::new(tls_stream, &cfg, mailstore, true, false, false, shutdown)
+                            Session::new(tls_stream, &cfg, services, true, false, false, shutdown)
                                 .with_peer(peer.ip())
                                 .run(true),
                         ),
@@ -81,7 +90,7 @@ pub async fn serve(
                     };
                     let _ = run.await;
                 } else {
-                    Box::pin(handle_connection(stream, peer.ip(), &cfg, mailstore, tls.as_ref(), shutdown)).await;
+                    Box::pin(handle_connection(stream, peer.ip(), &cfg, services, tls.as_ref(), shutdown)).await;
                 }
                 drop(permit);
                 drop(ip_slot);
@@ -101,7 +110,7 @@ pub async fn handle_connection<S>(
     stream: S,
     remote_ip: IpAddr,
     cfg: &ImapConfig,
-    mailstore: Arc<Mailstore>,
+    services: Services,
     tls: Option<&TlsAcceptor>,
     shutdown: watch::Receiver<bool>,
 ) where
@@ -109,7 +118,7 @@ pub async fn handle_connection<S>(
 {
     let loopback = remote_ip.is_loopback();
     let cleartext = Box::pin(
-        Session::new(stream, cfg, mailstore.clone(), false, tls.is_some(), loopback, shutdown.clone())
+        Session::new(stream, cfg, services.clone(), false, tls.is_some(), loopback, shutdown.clone())
             .with_peer(remote_ip)
             .run(true),
     );
@@ -120,7 +129,7 @@ pub async fn handle_connection<S>(
     let run = match Box::pin(tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))).await {
         // RFC 9051 section 6.2.1: no new greeting after the handshake.
         Ok(Ok(tls_stream)) => Box::pin(
-            Session::new(tls_stream, cfg, mailstore, true, false, loopback, shutdown).with_peer(remote_ip).run(false),
+            Session::new(tls_stream, cfg, services, true, false, loopback, shutdown).with_peer(remote_ip).run(false),
         ),
         Ok(Err(error)) => return tracing::info!(%error, "TLS handshake failed"),
         Err(_) => return tracing::info!("TLS handshake timed out"),

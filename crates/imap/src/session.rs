@@ -54,6 +54,8 @@ pub struct Session<'a, S> {
     pub(crate) reader: Reader,
     pub(crate) cfg: &'a ImapConfig,
     pub(crate) mailstore: Arc<Mailstore>,
+    /// Decides logins (LOGIN, AUTHENTICATE).
+    pub(crate) identity: Arc<identity::Identity>,
     /// Whether the connection is encrypted (implicit TLS or after STARTTLS).
     pub(crate) tls: bool,
     /// Whether STARTTLS is offered (cleartext listener with TLS material).
@@ -89,7 +91,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
     pub fn new(
         stream: S,
         cfg: &'a ImapConfig,
-        mailstore: Arc<Mailstore>,
+        services: crate::Services,
         tls: bool,
         starttls: bool,
         loopback: bool,
@@ -99,7 +101,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
             stream,
             reader: Reader::with_budget(cfg.limits, cfg.literal_budget.clone()),
             cfg,
-            mailstore,
+            mailstore: services.mail,
+            identity: services.identity,
             tls,
             starttls,
             login_allowed: tls || (loopback && cfg.allow_plaintext_loopback),
@@ -476,7 +479,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
             peer: self.peer.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
             client: None,
         };
-        match identity::credentials::login(&self.mailstore, &attempt).await.map(|p| p.account) {
+        match self.identity.login(&attempt).await.map(|p| p.account) {
             Err(refusal) => {
                 tracing::info!(?refusal, "login refused");
                 if refusal == Refusal::BadCredentials {

@@ -9,7 +9,6 @@
 //! message's envelope ([`imap_form`]), rendered once at delivery.
 
 pub mod analyse;
-mod auth;
 mod changes;
 mod deliver;
 mod gc;
@@ -23,7 +22,6 @@ use model::{AccountId, ErrorKind, MailboxId, Transience};
 use store::Store;
 use tokio::sync::{RwLock, broadcast};
 
-pub use auth::LoginRefusal;
 pub use deliver::{Delivered, DeliveryTarget, RecipientStatus};
 pub use gc::GcReport;
 pub use index::document_of;

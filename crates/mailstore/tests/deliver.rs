@@ -149,28 +149,3 @@ async fn a_message_filed_by_its_owner_is_not_news() {
         "got {event:?}"
     );
 }
-
-#[tokio::test]
-async fn login_checks_password_then_status_and_role() {
-    use mailstore::LoginRefusal;
-    let f = fixture().await;
-    let hash = {
-        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
-        let salt = SaltString::generate(&mut OsRng);
-        argon2::Argon2::default().hash_password(b"s3cret-Pass", &salt).unwrap().to_string()
-    };
-    let id = account(&f.ms, "claire", None, AccountStatus::Active).await;
-    f.ms.store().set_password_hash(id, &hash).await.unwrap();
-    let ok = f.ms.authenticate("Claire@AC-test.fr", "s3cret-Pass").await.unwrap().unwrap();
-    assert_eq!(ok.id, id);
-    assert_eq!(
-        f.ms.authenticate("claire@ac-test.fr", "wrong").await.unwrap().unwrap_err(),
-        LoginRefusal::BadCredentials
-    );
-    assert_eq!(f.ms.authenticate("nobody@ac-test.fr", "x").await.unwrap().unwrap_err(), LoginRefusal::BadCredentials);
-    f.ms.store().set_account_status(id, AccountStatus::Suspended).await.unwrap();
-    assert_eq!(
-        f.ms.authenticate("claire@ac-test.fr", "s3cret-Pass").await.unwrap().unwrap_err(),
-        LoginRefusal::NotActive(AccountStatus::Suspended)
-    );
-}

@@ -14,8 +14,9 @@
 //! - the session cookie is HttpOnly, SameSite=Lax, Secure when served over
 //!   TLS; its value is random and only its hash is stored; a new one is
 //!   issued at every login step, so a planted cookie is worth nothing;
-//! - logins go through [`identity::credentials::login`] with the client's
-//!   real address, like every other protocol.
+//! - logins go through the identity service ([`identity::Identity::login`])
+//!   with the client's real address, like every other protocol; sessions,
+//!   credentials and the journal are read and written through it too.
 //!
 //! Adapters stop here: the web never sees SQL; domain errors become pages in
 //! `pages::fail` only.
@@ -30,7 +31,6 @@ mod session;
 use std::sync::Arc;
 use std::time::Duration;
 
-use identity::credentials::PasswordPolicy;
 use mailstore::Mailstore;
 
 pub use mail::{Outbox, SendFuture, SendRefusal};
@@ -43,7 +43,6 @@ pub struct WebConfig {
     pub hostname: String,
     /// Served over TLS: cookies get `Secure` and the `__Host-` prefix.
     pub tls: bool,
-    pub password_policy: PasswordPolicy,
     /// Administrators (role `admin`, `direction`) must set up TOTP.
     pub require_2fa_for_admins: bool,
     /// Every account must set up TOTP.
@@ -55,9 +54,6 @@ pub struct WebConfig {
     /// The key of the NUMEN hashes (for "mot de passe oublié"); without it
     /// the reset page answers but never sends anything.
     pub numen_key: Option<identity::lifecycle::NumenKey>,
-    /// The key TOTP seeds are encrypted with (`totp.key` in the data folder,
-    /// set by the binary; by default derived from `secret`).
-    pub totp_key: identity::credentials::TotpKey,
     /// The address users reach the web at, for links in mails (never taken
     /// from the request's Host header).
     pub public_url: String,
@@ -69,16 +65,11 @@ impl WebConfig {
         WebConfig {
             hostname: hostname.clone(),
             tls: false,
-            password_policy: PasswordPolicy::default(),
             require_2fa_for_admins: true,
             require_2fa_for_all: false,
             session_ttl: Duration::from_secs(12 * 3600),
             secret,
             numen_key: None,
-            totp_key: identity::credentials::TotpKey::from_bytes(blake3::derive_key(
-                "ardoise 2026 web default totp key",
-                &secret,
-            )),
             public_url: format!("https://{hostname}"),
         }
     }
@@ -87,6 +78,8 @@ impl WebConfig {
 /// What every handler shares.
 pub struct App {
     pub ms: Arc<Mailstore>,
+    /// Logins, sessions and credentials (the password policy is its own).
+    pub identity: Arc<identity::Identity>,
     pub cfg: WebConfig,
     /// The submission pipeline for the webmail's sending; without it the
     /// composer answers that sending is unavailable.

@@ -85,14 +85,14 @@ impl Visitor {
         let mut session = None;
         if let Some(token) = cookie(&all, &cookie_name(app, "ardoise_session")).filter(|t| t.len() <= 64) {
             let hash = token_hash("session", token);
-            if let Ok(Some(s)) = app.ms.store().web_session(&hash).await
-                && let Ok(Some(a)) = app.ms.store().account(s.account_id).await
+            if let Ok(Some(s)) = app.identity.web_session(&hash).await
+                && let Ok(Some(a)) = app.identity.account(s.account_id).await
             {
                 if may_use_web(&a) {
                     session = Some((s, a));
                 } else {
                     // Suspended, closed or a student since: the session ends now.
-                    let _ = app.ms.store().delete_web_sessions(a.id, None).await;
+                    let _ = app.identity.delete_web_sessions(a.id, None).await;
                 }
             }
         }
@@ -147,9 +147,8 @@ impl Visitor {
     /// Replaces any session by a new one for `account` at `stage` (a new
     /// random identifier at every step: no fixation).
     pub async fn start(&mut self, app: &App, account: &Account, stage: &str) -> Result<(), store::Error> {
-        let store = app.ms.store();
         if let Some((old, _)) = self.session.take() {
-            store.delete_web_session(old.account_id, &old.token_hash).await?;
+            app.identity.delete_web_session(old.account_id, &old.token_hash).await?;
         }
         let token = random_token(32);
         let now = unix_now();
@@ -163,7 +162,7 @@ impl Visitor {
             ip: self.ip.to_string(),
             client: self.client.clone(),
         };
-        store.create_web_session(&s).await?;
+        app.identity.create_web_session(&s).await?;
         self.cookies.push(set_cookie(app, "ardoise_session", &token, None));
         self.session = Some((s, account.clone()));
         if stage == STAGE_FULL {
@@ -175,7 +174,7 @@ impl Visitor {
     /// Ends the current session (logout).
     pub async fn end(&mut self, app: &App) -> Result<(), store::Error> {
         if let Some((old, _)) = self.session.take() {
-            app.ms.store().delete_web_session(old.account_id, &old.token_hash).await?;
+            app.identity.delete_web_session(old.account_id, &old.token_hash).await?;
         }
         self.cookies.push(set_cookie(app, "ardoise_session", "", Some(0)));
         Ok(())

@@ -1,27 +1,39 @@
 //! Passwords in `ardoise admin` and in the server: the helpdesk reset
 //! (`account reset-password`), the expiry reminders (`password-reminders`,
-//! and the daily task every server runs), and the identity settings the
-//! server applies at start (credential cache, maximum age, the TOTP key).
+//! and the daily task every server runs), and the settings of the identity
+//! service from the configuration (password policy and maximum age,
+//! credential cache, the TOTP key).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use identity::credentials::{self, TotpKey, cache, expiry};
+use identity::credentials::{self, PasswordPolicy, TotpKey};
 use identity::lifecycle::Action;
-use mailstore::Mailstore;
+use identity::{Identity, Settings};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::{Ctx, find};
 
-/// Applies the identity settings of the configuration to this process
-/// (every login reads them) and returns the key of the TOTP seeds
-/// (`<data_dir>/totp.key`, created on first use).
-pub(crate) fn configure(cfg: &config::Config) -> anyhow::Result<TotpKey> {
-    cache::set_ttl(Duration::from_secs(cfg.web.credential_cache_secs));
-    expiry::set_max_age_days(max_age(cfg));
-    TotpKey::load_or_create(&cfg.server.data_dir).context("clé des secrets TOTP (totp.key)")
+/// The settings of the identity service: the password policy and maximum
+/// age and the credential cache of `[web]`, and the key of the TOTP seeds
+/// (`<data_dir>/totp.key`, created on first use). Every protocol's logins
+/// follow them, whether or not the web is served.
+pub(crate) fn identity_settings(cfg: &config::Config) -> anyhow::Result<Settings> {
+    let w = &cfg.web;
+    Ok(Settings {
+        policy: PasswordPolicy {
+            min_length: w.password_min_length as usize,
+            min_classes: w.password_min_classes as usize,
+            min_score: w.password_min_strength as u8,
+            history: w.password_history as usize,
+            max_age_days: max_age(cfg),
+        },
+        cache_ttl: Duration::from_secs(w.credential_cache_secs),
+        totp_key: TotpKey::load_or_create(&cfg.server.data_dir).context("clé des secrets TOTP (totp.key)")?,
+        ..Settings::default()
+    })
 }
 
 fn max_age(cfg: &config::Config) -> Option<u32> {
@@ -45,24 +57,22 @@ fn web_url(cfg: &config::Config) -> String {
 /// then spawns the daily expiry reminders.
 pub(crate) async fn start(
     cfg: &config::Config,
-    mailstore: Arc<Mailstore>,
-    key: &TotpKey,
+    identity: Arc<Identity>,
     tasks: &mut JoinSet<()>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let n = credentials::at_rest::encrypt_clear_seeds(mailstore.store(), key).await?;
+    let n = identity.encrypt_clear_seeds().await?;
     if n > 0 {
         tracing::info!(seeds = n, "TOTP seeds encrypted at rest");
     }
-    if let Some(days) = max_age(cfg) {
-        tasks.spawn(reminders_daily(mailstore, days, thresholds(cfg), web_url(cfg), shutdown.clone()));
+    if max_age(cfg).is_some() {
+        tasks.spawn(reminders_daily(identity, thresholds(cfg), web_url(cfg), shutdown.clone()));
     }
     Ok(())
 }
 
 async fn reminders_daily(
-    mailstore: Arc<Mailstore>,
-    max_age_days: u32,
+    identity: Arc<Identity>,
     thresholds: Vec<u32>,
     web_url: String,
     mut shutdown: watch::Receiver<bool>,
@@ -74,7 +84,7 @@ async fn reminders_daily(
             _ = shutdown.wait_for(|s| *s) => return,
         }
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        match credentials::send_reminders(&mailstore, max_age_days, &thresholds, &web_url, now).await {
+        match identity.send_reminders(&thresholds, &web_url, now).await {
             Ok(r) if r.reminders + r.expired > 0 => {
                 tracing::info!(reminders = r.reminders, expired = r.expired, "password expiry reminders sent")
             }
@@ -89,17 +99,17 @@ async fn reminders_daily(
 pub(crate) async fn reminders(
     cfg: &config::Config,
     ctx: &Ctx<'_>,
-    ms: &Mailstore,
+    identity: &Identity,
     at: Option<i64>,
 ) -> anyhow::Result<()> {
     ctx.check(Action::Govern, None)?;
-    let Some(days) = max_age(cfg) else {
+    if max_age(cfg).is_none() {
         println!("aucune durée de validité des mots de passe ([web] password_max_age_days = 0) : rien à envoyer");
         println!("(no password lifetime configured: nothing to send)");
         return Ok(());
     };
     let now = at.unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
-    let r = credentials::send_reminders(ms, days, &thresholds(cfg), &web_url(cfg), now).await?;
+    let r = identity.send_reminders(&thresholds(cfg), &web_url(cfg), now).await?;
     println!(
         "{} compte(s) examiné(s), {} rappel(s), {} avis d'expiration / {} account(s), {} reminder(s), {} expiry notice(s)",
         r.candidates, r.reminders, r.expired, r.candidates, r.reminders, r.expired
@@ -110,13 +120,13 @@ pub(crate) async fn reminders(
 /// `ardoise admin account reset-password ADDRESS`: a new provisional
 /// password, printed once; the audit log records the reset, never the
 /// password.
-pub(crate) async fn reset(ctx: &Ctx<'_>, ms: &Mailstore, address: &str) -> anyhow::Result<()> {
+pub(crate) async fn reset(ctx: &Ctx<'_>, identity: &Identity, address: &str) -> anyhow::Result<()> {
     let a = find(ctx.store, address).await?;
     ctx.check(Action::ResetCredentials, a.org_unit)?;
     if a.role == model::Role::Student {
         anyhow::bail!("refusé : {address} est un compte élève, sans accès à la messagerie / student account");
     }
-    let password = match credentials::helpdesk_reset(ms, &a).await {
+    let password = match identity.helpdesk_reset(&a).await {
         Ok(p) => p,
         Err(credentials::Error::Store(store::Error::NotFound(_))) => {
             anyhow::bail!("refusé : le compte {address} est {} / account is {}", a.status, a.status)

@@ -3,67 +3,60 @@
 //! them (16 random characters, about 80 bits), shows them once and keeps
 //! only a hash.
 
-use mailstore::Mailstore;
-use store::{Account, AppPassword};
+use store::Account;
 
 use super::hash::{random_token, token_hash};
 use super::login::normalise_app_password;
-use super::{Error, cache, notify};
+use super::{Error, notify};
+use crate::Identity;
 
 /// The scopes an app password may carry.
 pub const SCOPES: &[&str] = &["imap", "smtp", "dav"];
 
 /// Creates an app password; returns it in clear, formatted `abcd-efgh-jkmn-pqrs`.
 /// Unknown scopes are dropped; no scope at all gives IMAP and SMTP.
-pub async fn create_app_password(
-    ms: &Mailstore,
-    account: &Account,
-    name: &str,
-    scopes: &[&str],
-) -> Result<String, Error> {
-    let mut chosen: Vec<&str> = SCOPES.iter().copied().filter(|s| scopes.contains(s)).collect();
-    if chosen.is_empty() {
-        chosen = vec!["imap", "smtp"];
-    }
-    let name: String = name.chars().filter(|c| !c.is_control()).take(60).collect();
-    let name = if name.trim().is_empty() { "Application".to_owned() } else { name.trim().to_owned() };
-    let raw = random_token(16);
-    let shown = format!("{}-{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..12], &raw[12..]);
-    ms.store()
-        .create_app_password(account.id, &name, &chosen, &token_hash("app", &normalise_app_password(&shown)))
-        .await?;
-    cache::forget(account.id);
-    notify::notify(
-        ms,
-        account,
-        "Nouveau mot de passe d'application",
-        &format!(
-            "Un mot de passe d'application nommé « {name} » ({}) vient d'être créé.\n\n\
-             (A new app password was created.)",
-            chosen.join(", ").to_uppercase()
-        ),
-    )
-    .await;
-    Ok(shown)
-}
-
-pub async fn list_app_passwords(ms: &Mailstore, account: &Account) -> Result<Vec<AppPassword>, Error> {
-    Ok(ms.store().app_passwords(account.id).await?)
-}
-
-/// Revokes one of the account's app passwords; false when there was none.
-pub async fn revoke_app_password(ms: &Mailstore, account: &Account, id: i64) -> Result<bool, Error> {
-    let done = ms.store().revoke_app_password(account.id, id).await?;
-    cache::forget(account.id);
-    if done {
+impl Identity {
+    pub async fn create_app_password(&self, account: &Account, name: &str, scopes: &[&str]) -> Result<String, Error> {
+        let mut chosen: Vec<&str> = SCOPES.iter().copied().filter(|s| scopes.contains(s)).collect();
+        if chosen.is_empty() {
+            chosen = vec!["imap", "smtp"];
+        }
+        let name: String = name.chars().filter(|c| !c.is_control()).take(60).collect();
+        let name = if name.trim().is_empty() { "Application".to_owned() } else { name.trim().to_owned() };
+        let raw = random_token(16);
+        let shown = format!("{}-{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..12], &raw[12..]);
+        self.store
+            .create_app_password(account.id, &name, &chosen, &token_hash("app", &normalise_app_password(&shown)))
+            .await?;
+        self.cache.forget(account.id);
         notify::notify(
-            ms,
+            &self.mail,
             account,
-            "Mot de passe d'application révoqué",
-            "Un mot de passe d'application vient d'être révoqué : le client qui l'utilisait ne peut plus se \
-             connecter.\n\n(An app password was revoked.)",
+            "Nouveau mot de passe d'application",
+            &format!(
+                "Un mot de passe d'application nommé « {name} » ({}) vient d'être créé.\n\n\
+             (A new app password was created.)",
+                chosen.join(", ").to_uppercase()
+            ),
         )
         .await;
+        Ok(shown)
     }
-    Ok(done)
+
+    /// Revokes one of the account's app passwords; false when there was none.
+    pub async fn revoke_app_password(&self, account: &Account, id: i64) -> Result<bool, Error> {
+        let done = self.store.revoke_app_password(account.id, id).await?;
+        self.cache.forget(account.id);
+        if done {
+            notify::notify(
+                &self.mail,
+                account,
+                "Mot de passe d'application révoqué",
+                "Un mot de passe d'application vient d'être révoqué : le client qui l'utilisait ne peut plus se \
+             connecter.\n\n(An app password was revoked.)",
+            )
+            .await;
+        }
+        Ok(done)
+    }
 }

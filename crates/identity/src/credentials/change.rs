@@ -2,13 +2,12 @@
 //! login it is the provisional password, that is the NUMEN, so the new one
 //! can be checked not to contain it), the policy and the history decide.
 
-use mailstore::Mailstore;
 use model::AccountStatus;
 use store::Account;
 
-use super::hash::{hash_password_async, verify_password_async};
-use super::policy::{Context, PasswordPolicy, PolicyViolation, names_of};
-use super::{Error, cache, notify};
+use super::policy::{Context, PolicyViolation, names_of};
+use super::{Error, notify};
+use crate::Identity;
 
 /// Why a change was refused.
 #[derive(Debug)]
@@ -31,49 +30,51 @@ impl From<store::Error> for ChangeError {
     }
 }
 
-/// Changes the password of `account` (re-read from the store first). A
-/// provisional account becomes active.
-pub async fn change_password(
-    ms: &Mailstore,
-    policy: &PasswordPolicy,
-    account: &Account,
-    current: &str,
-    new: &str,
-    confirm: &str,
-) -> Result<(), ChangeError> {
-    let store = ms.store();
-    let account = store.account(account.id).await?.ok_or(Error::Store(store::Error::NotFound("account")))?;
-    if !verify_password_async(account.password_hash.clone(), current).await {
-        return Err(ChangeError::WrongCurrent);
-    }
-    let provisional = account.status == AccountStatus::Provisional;
-    let ctx = Context { names: names_of(&account), numen: provisional.then_some(current) };
-    let mut problems = policy.check(new, &ctx);
-    if new != confirm {
-        problems.push(PolicyViolation::Mismatch);
-    }
-    if problems.is_empty() && policy.history > 0 {
-        let mut previous: Vec<String> = account.password_hash.iter().cloned().collect();
-        previous.extend(store.password_history(account.id).await?.into_iter().take(policy.history.saturating_sub(1)));
-        for h in previous {
-            if verify_password_async(Some(h), new).await {
-                problems.push(PolicyViolation::Reused);
-                break;
+impl Identity {
+    /// Changes the password of `account` (re-read from the store first) under
+    /// the service's policy. A provisional account becomes active.
+    pub async fn change_password(
+        &self,
+        account: &Account,
+        current: &str,
+        new: &str,
+        confirm: &str,
+    ) -> Result<(), ChangeError> {
+        let (store, policy) = (&self.store, &self.policy);
+        let account = store.account(account.id).await?.ok_or(Error::Store(store::Error::NotFound("account")))?;
+        if !self.verify_password(account.password_hash.clone(), current).await {
+            return Err(ChangeError::WrongCurrent);
+        }
+        let provisional = account.status == AccountStatus::Provisional;
+        let ctx = Context { names: names_of(&account), numen: provisional.then_some(current) };
+        let mut problems = policy.check(new, &ctx);
+        if new != confirm {
+            problems.push(PolicyViolation::Mismatch);
+        }
+        if problems.is_empty() && policy.history > 0 {
+            let mut previous: Vec<String> = account.password_hash.iter().cloned().collect();
+            previous
+                .extend(store.password_history(account.id).await?.into_iter().take(policy.history.saturating_sub(1)));
+            for h in previous {
+                if self.verify_password(Some(h), new).await {
+                    problems.push(PolicyViolation::Reused);
+                    break;
+                }
             }
         }
+        if !problems.is_empty() {
+            return Err(ChangeError::Policy(problems));
+        }
+        let hash = self.hash_password(new).await.ok_or(Error::Hash)?;
+        store.change_password(account.id, &hash, policy.history, provisional).await?;
+        self.cache.forget(account.id);
+        notify::notify(
+            &self.mail,
+            &account,
+            "Votre mot de passe a été changé",
+            "Le mot de passe de votre compte vient d'être changé.\n\n(Your password was just changed.)",
+        )
+        .await;
+        Ok(())
     }
-    if !problems.is_empty() {
-        return Err(ChangeError::Policy(problems));
-    }
-    let hash = hash_password_async(new).await.ok_or(Error::Hash)?;
-    store.change_password(account.id, &hash, policy.history, provisional).await?;
-    cache::forget(account.id);
-    notify::notify(
-        ms,
-        &account,
-        "Votre mot de passe a été changé",
-        "Le mot de passe de votre compte vient d'être changé.\n\n(Your password was just changed.)",
-    )
-    .await;
-    Ok(())
 }

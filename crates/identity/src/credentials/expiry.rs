@@ -11,30 +11,16 @@
 //! refuse the password with a message pointing to the web (app passwords,
 //! separate secrets, keep working).
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use mailstore::Mailstore;
 use store::{Account, CredentialState};
 
 use super::{Error, notify};
+use crate::Identity;
 
 /// Thresholds of the reminders by default, in days before expiry.
 pub const DEFAULT_REMINDER_DAYS: &[u32] = &[14, 3];
 
 const DAY: i64 = 86_400;
-
-static MAX_AGE_DAYS: AtomicU32 = AtomicU32::new(0);
-
-/// Sets the maximum age every login applies (`None`: passwords never
-/// expire). The binary calls this once at start, from the configuration.
-pub fn set_max_age_days(days: Option<u32>) {
-    MAX_AGE_DAYS.store(days.unwrap_or(0), Ordering::Relaxed);
-}
-
-/// The maximum age the logins of this process apply.
-pub fn max_age_days() -> Option<u32> {
-    Some(MAX_AGE_DAYS.load(Ordering::Relaxed)).filter(|d| *d > 0)
-}
 
 /// When the password was set: its last change, else the account's creation.
 pub fn set_at(account: &Account, state: &CredentialState) -> i64 {
@@ -46,10 +32,30 @@ pub fn expires_at(set_at: i64, days: u32) -> i64 {
     set_at + i64::from(days) * DAY
 }
 
-/// Whether the account's password has expired at `now` (under the maximum
-/// age set with [`set_max_age_days`]).
-pub fn expired(account: &Account, state: &CredentialState, now: i64) -> bool {
-    max_age_days().is_some_and(|days| now >= expires_at(set_at(account, state), days))
+/// Whether the account's password has expired at `now` under a maximum age
+/// of `max_age_days` (`None` or zero: passwords never expire).
+pub fn expired(max_age_days: Option<u32>, account: &Account, state: &CredentialState, now: i64) -> bool {
+    max_age_days.filter(|d| *d > 0).is_some_and(|days| now >= expires_at(set_at(account, state), days))
+}
+
+impl Identity {
+    /// Mails the password-expiry reminders due at `now` (see [`send_reminders`]).
+    pub async fn send_reminders(&self, thresholds: &[u32], web_url: &str, now: i64) -> Result<ReminderReport, Error> {
+        send_reminders(self, thresholds, web_url, now).await
+    }
+
+    /// Whether the account's password is past the service's maximum age now
+    /// (false when the state cannot be read: the login already checked it).
+    pub async fn password_expired(&self, account: &Account) -> bool {
+        match self.store.credential_state(account.id).await {
+            Ok(state) => expired(self.policy.max_age_days, account, &state, unix_now()),
+            Err(_) => false,
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// What a reminder run did.
@@ -67,20 +73,16 @@ pub struct ReminderReport {
 /// expires within one of `thresholds` days (or has expired), once per
 /// threshold and password. When several thresholds are due at once (a first
 /// run, a server that was down), one mail goes, for the nearest. `web_url`
-/// is the public address of the web, given in the mail.
-pub async fn send_reminders(
-    ms: &Mailstore,
-    max_age_days: u32,
-    thresholds: &[u32],
-    web_url: &str,
-    now: i64,
-) -> Result<ReminderReport, Error> {
+/// is the public address of the web, given in the mail. The maximum age is
+/// the service's policy; without one, nothing is sent.
+async fn send_reminders(id: &Identity, thresholds: &[u32], web_url: &str, now: i64) -> Result<ReminderReport, Error> {
     let mut report = ReminderReport::default();
-    if max_age_days == 0 {
+    let Some(max_age_days) = id.policy.max_age_days.filter(|d| *d > 0) else {
         return Ok(report);
-    }
+    };
+    let ms = &*id.mail;
     let widest = thresholds.iter().copied().max().unwrap_or(0);
-    let store = ms.store();
+    let store = &id.store;
     let set_before = now - i64::from(max_age_days) * DAY + i64::from(widest) * DAY;
     for (account, set_at) in store.passwords_set_before(set_before).await? {
         report.candidates += 1;

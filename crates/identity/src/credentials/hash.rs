@@ -5,9 +5,9 @@
 
 use std::sync::OnceLock;
 
+use crate::Identity;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
-use mailstore::Mailstore;
 
 /// Longest password accepted, in bytes: longer input is refused before it
 /// reaches argon2 (a 1 MB "password" is a denial of service, not a secret).
@@ -55,28 +55,30 @@ pub fn verify_nothing(password: &str) {
     }
 }
 
-/// Verifies on a blocking thread (argon2 takes tens of milliseconds), at
-/// most one per core at once, in a reused buffer: see `mailstore`'s bounded
-/// argon2 ([`Mailstore::argon2_verify`]). Without a hash, spends the same
-/// time and answers false.
-pub async fn verify_password_async(hash: Option<String>, password: &str) -> bool {
-    if password.len() > MAX_SECRET_LEN {
-        return false;
-    }
-    match hash {
-        Some(h) => Mailstore::argon2_verify(&h, password).await,
-        None => {
-            if let Some(dummy) = dummy_hash() {
-                let _ = Mailstore::argon2_verify(dummy, password).await;
+impl Identity {
+    /// Verifies on a blocking thread (argon2 takes tens of milliseconds), at
+    /// most one per core at once, in a reused buffer: the service's bounded
+    /// pool ([`super::pool`]). Without a hash, spends the same time and
+    /// answers false.
+    pub(crate) async fn verify_password(&self, hash: Option<String>, password: &str) -> bool {
+        if password.len() > MAX_SECRET_LEN {
+            return false;
+        }
+        match hash {
+            Some(h) => self.argon2.verify(&h, password).await,
+            None => {
+                if let Some(dummy) = dummy_hash() {
+                    let _ = self.argon2.verify(dummy, password).await;
+                }
+                false
             }
-            false
         }
     }
-}
 
-/// Hashes on a blocking thread, under the same bound as verifications.
-pub async fn hash_password_async(password: &str) -> Option<String> {
-    Mailstore::argon2_hash(password, params()).await
+    /// Hashes on a blocking thread, under the same bound as verifications.
+    pub(crate) async fn hash_password(&self, password: &str) -> Option<String> {
+        self.argon2.hash(password, params()).await
+    }
 }
 
 /// The stored form of a random token: BLAKE3 in key-derivation mode with a

@@ -1,12 +1,12 @@
-//! The login every protocol calls: see the module documentation above.
+//! The login every protocol calls ([`Identity::login`]): see the module
+//! documentation above. There is no other.
 
-use mailstore::Mailstore;
 use model::{AccountStatus, Address, Role};
 use store::{Account, NewJournalEntry, Store};
 
-use super::hash::{MAX_SECRET_LEN, token_hash, verify_password_async};
-use super::throttle::Throttle;
+use super::hash::{MAX_SECRET_LEN, token_hash};
 use super::{Login, Principal, Protocol, Refusal, Via, cache, expiry, notify};
+use crate::Identity;
 
 /// How long the connection journal keeps an attempt.
 pub const JOURNAL_RETENTION_DAYS: i64 = 90;
@@ -15,19 +15,22 @@ const MAX_LOGIN_LEN: usize = 254;
 /// Characters of the identifier and client kept in the journal.
 const JOURNAL_TEXT_LEN: usize = 64;
 
-/// Checks a login with the default slow-down parameters.
-pub async fn login(ms: &Mailstore, attempt: &Login<'_>) -> Result<Principal, Refusal> {
-    login_with(ms, Throttle::ACCOUNT_ADDRESS, Throttle::ADDRESS, attempt).await
+impl Identity {
+    /// Checks a login under the service's policy (slow-down, credential
+    /// cache, expiry): see the module documentation for the order of checks.
+    /// Every attempt is journaled.
+    pub async fn login(&self, attempt: &Login<'_>) -> Result<Principal, Refusal> {
+        login(self, attempt).await
+    }
+
+    /// Deletes journal entries past the retention; returns how many went.
+    pub async fn purge_journal(&self) -> Result<u64, store::Error> {
+        self.store.purge_login_journal(now() - JOURNAL_RETENTION_DAYS * 86_400).await
+    }
 }
 
-/// Checks a login: see the module documentation for the order of checks.
-pub async fn login_with(
-    ms: &Mailstore,
-    per_account: Throttle,
-    per_address: Throttle,
-    attempt: &Login<'_>,
-) -> Result<Principal, Refusal> {
-    let store = ms.store();
+async fn login(id: &Identity, attempt: &Login<'_>) -> Result<Principal, Refusal> {
+    let store = &id.store;
     let ip = attempt.peer.to_string();
     let account = match find_account(store, attempt.login).await {
         Ok(a) => a,
@@ -36,7 +39,7 @@ pub async fn login_with(
             return Err(Refusal::Unavailable);
         }
     };
-    let outcome = check(ms, per_account, per_address, attempt, &ip, account.as_ref()).await;
+    let outcome = check(id, attempt, &ip, account.as_ref()).await;
     let result = match &outcome {
         Ok(_) => "ok",
         Err(r) => r.as_str(),
@@ -57,20 +60,8 @@ pub async fn login_with(
     outcome
 }
 
-/// Deletes journal entries past the retention; returns how many went.
-pub async fn purge_journal(store: &Store) -> Result<u64, store::Error> {
-    store.purge_login_journal(now() - JOURNAL_RETENTION_DAYS * 86_400).await
-}
-
-async fn check(
-    ms: &Mailstore,
-    per_account: Throttle,
-    per_address: Throttle,
-    attempt: &Login<'_>,
-    ip: &str,
-    account: Option<&Account>,
-) -> Result<Principal, Refusal> {
-    let store = ms.store();
+async fn check(id: &Identity, attempt: &Login<'_>, ip: &str, account: Option<&Account>) -> Result<Principal, Refusal> {
+    let (store, per_account, per_address) = (&id.store, id.per_account, id.per_address);
     let now = now();
     let known = match account {
         Some(a) => store.is_known_device(a.id, ip).await.map_err(unavailable)?,
@@ -95,7 +86,7 @@ async fn check(
     let sane = attempt.secret.len() <= MAX_SECRET_LEN && !attempt.secret.is_empty();
     let Some(account) = account.filter(|_| sane) else {
         // Same work as a real check, so timing tells nothing.
-        let _ = verify_password_async(None, if sane { attempt.secret } else { "" }).await;
+        let _ = id.verify_password(None, if sane { attempt.secret } else { "" }).await;
         return Err(Refusal::BadCredentials);
     };
     let state = store.credential_state(account.id).await.map_err(unavailable)?;
@@ -111,7 +102,7 @@ async fn check(
                 Some(app) if app.scopes.iter().any(|s| s == scope) => Via::AppPassword { id: app.id, name: app.name },
                 Some(_) => return Err(Refusal::BadCredentials),
                 None => {
-                    if !password_ok(account, &fingerprint, attempt.secret).await {
+                    if !password_ok(id, account, &fingerprint, attempt.secret).await {
                         return Err(Refusal::BadCredentials);
                     }
                     Via::Password
@@ -119,7 +110,7 @@ async fn check(
             }
         }
         None => {
-            if !password_ok(account, &fingerprint, attempt.secret).await {
+            if !password_ok(id, account, &fingerprint, attempt.secret).await {
                 return Err(Refusal::BadCredentials);
             }
             Via::Password
@@ -140,18 +131,18 @@ async fn check(
     }
     // An expired password opens only the web, where it must be changed at
     // once (app passwords are separate secrets and keep working).
-    let expired = expiry::expired(account, &state, now);
+    let expired = expiry::expired(id.policy.max_age_days, account, &state, now);
     if via == Via::Password && expired && attempt.protocol != Protocol::Web {
         return Err(Refusal::PasswordExpired);
     }
     if via == Via::Password {
-        cache::remember(account.id, attempt.secret, fingerprint);
+        id.cache.remember(account.id, attempt.secret, fingerprint);
     }
     if !known
         && account.status == AccountStatus::Active
         && store.has_logged_in(account.id).await.map_err(unavailable)?
     {
-        notify::new_device(ms, account, attempt.protocol, ip, attempt.client).await;
+        notify::new_device(&id.mail, account, attempt.protocol, ip, attempt.client).await;
     }
     let must_change_password = account.status == AccountStatus::Provisional || (via == Via::Password && expired);
     Ok(Principal { account: account.clone(), via, must_change_password, totp_enabled })
@@ -159,11 +150,11 @@ async fn check(
 
 /// Whether `secret` is the account's password: from the credential cache
 /// when it was proven lately under the same fingerprint, else with argon2.
-async fn password_ok(account: &Account, fingerprint: &[u8; 32], secret: &str) -> bool {
-    if account.password_hash.is_some() && cache::hit(account.id, secret, fingerprint) {
+async fn password_ok(id: &Identity, account: &Account, fingerprint: &[u8; 32], secret: &str) -> bool {
+    if account.password_hash.is_some() && id.cache.hit(account.id, secret, fingerprint) {
         return true;
     }
-    if verify_password_async(account.password_hash.clone(), secret).await {
+    if id.verify_password(account.password_hash.clone(), secret).await {
         return true;
     }
     // A provisional password from the HR sync is the NUMEN, hashed in its
@@ -173,7 +164,7 @@ async fn password_ok(account: &Account, fingerprint: &[u8; 32], secret: &str) ->
     let numen = crate::lifecycle::numen::normalize(secret);
     account.status == AccountStatus::Provisional
         && numen != secret
-        && verify_password_async(account.password_hash.clone(), &numen).await
+        && id.verify_password(account.password_hash.clone(), &numen).await
 }
 
 /// The account named by an address, an alias or a short login. Malformed or

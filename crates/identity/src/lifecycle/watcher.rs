@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mailstore::Mailstore;
 use model::AccountId;
 use tokio::sync::watch;
+
+use crate::Identity;
 
 /// How often the store is asked.
 pub const POLL: Duration = Duration::from_millis(250);
@@ -19,16 +20,17 @@ pub const POLL: Duration = Duration::from_millis(250);
 /// poll, stamped with an earlier second, is still seen.
 const LOOK_BACK_SECS: i64 = 3;
 
-/// Polls until `shutdown` turns true.
-pub async fn watch_revocations(mailstore: Arc<Mailstore>, mut shutdown: watch::Receiver<bool>) {
+/// Polls the identity service's store until `shutdown` turns true, and
+/// publishes through its mail domain.
+pub async fn watch_revocations(identity: Arc<Identity>, mut shutdown: watch::Receiver<bool>) {
     let mut seen = Revoked::default();
     loop {
         let since = now() - LOOK_BACK_SECS;
-        match mailstore.store().revoked_since(since).await {
+        match identity.store.revoked_since(since).await {
             Ok(rows) => {
                 for account in seen.fresh(rows.into_iter().map(|(id, _, at)| (id, at)), since) {
                     tracing::info!(account, "access revoked: closing the account's sessions");
-                    mailstore.revoke_access(account);
+                    identity.mail.revoke_access(account);
                 }
             }
             Err(e) => tracing::warn!(error = %e, "polling account statuses failed"),

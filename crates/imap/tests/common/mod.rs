@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+use identity::Identity;
 use imap::ImapConfig;
 use mailstore::Mailstore;
 use model::{AccountStatus, Address, Domain, Role};
@@ -18,6 +19,10 @@ pub const PASSWORD: &str = "Ardoise-Demo-2026";
 
 pub struct Fixture {
     pub ms: Arc<Mailstore>,
+    /// The identity service every session of this fixture logs in with.
+    pub identity: Arc<Identity>,
+    /// The store's URL (tests that change rows directly).
+    pub url: String,
     pub cfg: Arc<ImapConfig>,
     pub claire: Account,
     pub shutdown: watch::Sender<bool>,
@@ -30,11 +35,23 @@ impl Fixture {
     }
 
     pub async fn with_admission(admission: Arc<imap::Admission>) -> Fixture {
+        Fixture::with(admission, identity::Settings::default()).await
+    }
+
+    /// A fixture whose identity service has `settings` (password policy,
+    /// expiry, slow-down): what the binary would build from its configuration.
+    pub async fn with_identity(settings: identity::Settings) -> Fixture {
+        Fixture::with(imap::Admission::new(100, 30), settings).await
+    }
+
+    async fn with(admission: Arc<imap::Admission>, settings: identity::Settings) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
+        let url = format!("sqlite://{}", dir.path().join("meta.db").display());
+        let store = Store::open(&url).await.unwrap();
         store.migrate().await.unwrap();
         let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
-        let ms = Mailstore::new(store, blobs);
+        let ms = Mailstore::new(store.clone(), blobs);
+        let identity = Identity::new(store, ms.clone(), settings);
         ms.enable_search_in_memory().unwrap();
         ms.store().add_domain(&Domain::parse("ac-demo.fr").unwrap()).await.unwrap();
         let claire = create(&ms, "claire.martin", Role::Teacher, AccountStatus::Active).await;
@@ -47,15 +64,16 @@ impl Fixture {
             ..ImapConfig::default()
         });
         let (shutdown, _) = watch::channel(false);
-        Fixture { ms, cfg, claire, shutdown, _dir: dir }
+        Fixture { ms, identity, url, cfg, claire, shutdown, _dir: dir }
     }
 
     /// A client connected from `ip` (loopback is allowed to log in in clear).
     pub fn connect_from(&self, ip: [u8; 4]) -> Client {
         let (client, server) = tokio::io::duplex(1 << 20);
-        let (cfg, ms, rx) = (self.cfg.clone(), self.ms.clone(), self.shutdown.subscribe());
+        let services = imap::Services { mail: self.ms.clone(), identity: self.identity.clone() };
+        let (cfg, rx) = (self.cfg.clone(), self.shutdown.subscribe());
         tokio::spawn(async move {
-            imap::handle_connection(server, std::net::IpAddr::from(ip), &cfg, ms, None, rx).await;
+            imap::handle_connection(server, std::net::IpAddr::from(ip), &cfg, services, None, rx).await;
         });
         Client { stream: client, pending: Vec::new() }
     }

@@ -8,7 +8,6 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use identity::credentials::{self, hash::verify_password_async};
 use model::{Flag, SpecialUse};
 use serde::Deserialize;
 use store::Account;
@@ -100,13 +99,13 @@ async fn security_page(
     info: Option<String>,
     new_app: Option<String>,
 ) -> Response {
-    let store = app.ms.store();
+    let id = &app.identity;
     let data = async {
-        let state = store.credential_state(account.id).await?;
-        let codes_left = store.recovery_codes_left(account.id).await?;
-        let apps = store.app_passwords(account.id).await?;
-        let sessions = store.web_sessions(account.id).await?;
-        let journal = store.login_journal(account.id, 50).await?;
+        let state = id.credential_state(account.id).await?;
+        let codes_left = id.recovery_codes_left(account.id).await?;
+        let apps = id.app_passwords(account.id).await?;
+        let sessions = id.web_sessions(account.id).await?;
+        let journal = id.login_journal(account.id, 50).await?;
         Ok::<_, store::Error>((state, codes_left, apps, sessions, journal))
     };
     let (state, codes_left, apps, sessions, journal) = match data.await {
@@ -228,7 +227,7 @@ pub async fn password_post(
     }
     // Every other session ends with the old password.
     let keep = v.session.as_ref().map(|(s, _)| s.token_hash.clone());
-    if let Err(e) = app.ms.store().delete_web_sessions(account.id, keep.as_deref()).await {
+    if let Err(e) = app.identity.delete_web_sessions(account.id, keep.as_deref()).await {
         return fail(&app, &mut v, &e);
     }
     let info = Tr(v.lang).get("pw.done").to_owned();
@@ -257,11 +256,10 @@ pub async fn totp_off(
     if totp_required(&app, &account).await {
         return security_page(&app, &mut v, &account, Some(t.get("enrol.required").to_owned()), None).await;
     }
-    let fresh = app.ms.store().account(account.id).await.ok().flatten();
-    if !verify_password_async(fresh.and_then(|a| a.password_hash), &form.password).await {
+    if !app.identity.check_password(account.id, &form.password).await {
         return security_page(&app, &mut v, &account, Some(t.get("pw.wrong").to_owned()), None).await;
     }
-    if let Err(e) = credentials::disable_totp(&app.ms, &account).await {
+    if let Err(e) = app.identity.disable_totp(&account).await {
         return fail(&app, &mut v, &e);
     }
     security_page(&app, &mut v, &account, Some(t.get("sec.2fa.none").to_owned()), None).await
@@ -293,7 +291,7 @@ pub async fn app_create(
         .filter(|(_, on)| on.is_some())
         .map(|(s, _)| s)
         .collect();
-    match credentials::create_app_password(&app.ms, &account, &form.name, &scopes).await {
+    match app.identity.create_app_password(&account, &form.name, &scopes).await {
         Ok(token) => security_page(&app, &mut v, &account, None, Some(token)).await,
         Err(e) => fail(&app, &mut v, &e),
     }
@@ -310,7 +308,7 @@ pub async fn app_revoke(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(e) = credentials::revoke_app_password(&app.ms, &account, id).await {
+    if let Err(e) = app.identity.revoke_app_password(&account, id).await {
         return fail(&app, &mut v, &e);
     }
     redirect(&v, "/securite")
@@ -334,7 +332,7 @@ pub async fn session_end(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(e) = app.ms.store().delete_web_session(account.id, &form.id).await {
+    if let Err(e) = app.identity.delete_web_session(account.id, &form.id).await {
         return fail(&app, &mut v, &e);
     }
     redirect(&v, "/securite")

@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use identity::credentials::{self, ChangeError, Login, Protocol, Throttle};
+use identity::credentials::{self, ChangeError, Login, Protocol};
 use serde::Deserialize;
 use store::Account;
 
@@ -150,7 +150,7 @@ pub async fn login_post(
         peer: v.ip,
         client: Some(&client),
     };
-    match credentials::login(&app.ms, &attempt).await {
+    match app.identity.login(&attempt).await {
         Err(refusal) => {
             let mut c = Common::new(&app, &mut v, "login.title");
             c.error = Some(c.t.pick(refusal.message_fr(), refusal.message_en()).to_owned());
@@ -159,7 +159,7 @@ pub async fn login_post(
             render(&v, status, &LoginPage { c, login })
         }
         Ok(p) => {
-            let stage = if p.must_change_password || password_expired(&app, &p.account).await {
+            let stage = if p.must_change_password || app.identity.password_expired(&p.account).await {
                 STAGE_CHANGE
             } else if p.totp_enabled {
                 STAGE_TOTP
@@ -201,7 +201,7 @@ pub async fn totp_post(
         return csrf_refused(&app, &mut v);
     }
     let Some((_, account)) = v.at(STAGE_TOTP).cloned() else { return redirect(&v, "/") };
-    match credentials::verify_second_factor(&app.ms, &app.cfg.totp_key, &account, &form.code).await {
+    match app.identity.verify_second_factor(&account, &form.code).await {
         Ok(true) => {
             if let Err(e) = v.start(&app, &account, STAGE_FULL).await {
                 return fail(&app, &mut v, &e);
@@ -211,27 +211,11 @@ pub async fn totp_post(
         Ok(false) => {
             // A wrong code counts as a failure of this account from this
             // address: guessing codes slows down like guessing passwords.
-            let store = app.ms.store();
-            let entry = store::NewJournalEntry {
-                account_id: Some(account.id),
-                login: account.address.to_string(),
-                protocol: "web".into(),
-                ip: v.ip.to_string(),
-                client: v.client.chars().take(64).collect(),
-                result: "bad".into(),
-            };
-            let _ = store.record_login(&entry).await;
-            let t = Throttle::ACCOUNT_ADDRESS;
-            let now = crate::session::unix_now();
-            let since = now - t.window.as_secs() as i64;
-            let throttled = match store.recent_failures(Some(account.id), &v.ip.to_string(), since).await {
-                Ok((n, last)) => t.wait(n + 1, last, now).is_some(),
-                Err(_) => true,
-            };
+            let throttled = app.identity.second_factor_failed(&account, v.ip, &v.client).await;
             let mut c = Common::new(&app, &mut v, "totp.title");
-            if throttled {
+            if let Some(retry_after) = throttled {
                 let _ = v.end(&app).await;
-                let refusal = credentials::Refusal::Throttled { retry_after: t.base };
+                let refusal = credentials::Refusal::Throttled { retry_after };
                 c.error = Some(c.t.pick(refusal.message_fr(), refusal.message_en()).to_owned());
                 c.csrf = v.csrf(&app);
                 return render(&v, StatusCode::TOO_MANY_REQUESTS, &LoginPage { c, login: String::new() });
@@ -243,20 +227,9 @@ pub async fn totp_post(
     }
 }
 
-/// Whether the password is older than the policy's maximum age (counted
-/// from the account's creation when it was never changed).
-async fn password_expired(app: &App, account: &Account) -> bool {
-    let Some(days) = app.cfg.password_policy.max_age_days else { return false };
-    let changed = match app.ms.store().credential_state(account.id).await {
-        Ok(state) => state.password_changed_at.unwrap_or(account.created_at),
-        Err(_) => return false,
-    };
-    crate::session::unix_now() - changed > i64::from(days) * 86_400
-}
-
 /// The rules of the policy, in a sentence.
 pub fn rules(app: &App, t: Tr) -> String {
-    let p = &app.cfg.password_policy;
+    let p = app.identity.policy();
     t.pick(
         &format!(
             "Au moins {} caractères, {} types de caractères parmi minuscules, majuscules, chiffres et symboles ; \
@@ -307,13 +280,13 @@ pub async fn first_post(
     let first = account.status == model::AccountStatus::Provisional;
     match change(&app, &mut v, &account, &form, first, "/premiere-connexion").await {
         Ok(()) => {
-            let account = match app.ms.store().account(account.id).await {
+            let account = match app.identity.account(account.id).await {
                 Ok(Some(a)) => a,
                 Ok(None) => return redirect(&v, "/"),
                 Err(e) => return fail(&app, &mut v, &e),
             };
             // An expired password changed here does not skip a second factor.
-            let totp_on = match app.ms.store().credential_state(account.id).await {
+            let totp_on = match app.identity.credential_state(account.id).await {
                 Ok(state) => state.totp_enabled_at.is_some(),
                 Err(e) => return fail(&app, &mut v, &e),
             };
@@ -343,15 +316,7 @@ pub async fn change(
     first: bool,
     action: &str,
 ) -> Result<(), Response> {
-    let result = credentials::change_password(
-        &app.ms,
-        &app.cfg.password_policy,
-        account,
-        &form.current,
-        &form.new,
-        &form.confirm,
-    )
-    .await;
+    let result = app.identity.change_password(account, &form.current, &form.new, &form.confirm).await;
     let t = Tr(v.lang);
     let problems = match result {
         Ok(()) => return Ok(()),
@@ -372,12 +337,12 @@ async fn enrolling(app: &App, v: &Visitor) -> Option<(Account, bool, Option<Stri
     if s.stage != STAGE_ENROL && s.stage != STAGE_FULL {
         return None;
     }
-    let state = app.ms.store().credential_state(account.id).await.ok()?;
+    let state = app.identity.credential_state(account.id).await.ok()?;
     if state.totp_enabled_at.is_some() {
         return None;
     }
     // The stored seed is encrypted: this is the clear one, if any.
-    let pending = credentials::pending_secret(&app.ms, &app.cfg.totp_key, account).await.ok()?;
+    let pending = app.identity.pending_secret(account).await.ok()?;
     Some((account.clone(), s.stage == STAGE_ENROL, pending))
 }
 
@@ -391,7 +356,7 @@ pub async fn enrol_page(
     let Some((account, required, pending)) = enrolling(&app, &v).await else { return redirect(&v, "/") };
     let secret = match pending {
         Some(s) => s,
-        None => match credentials::begin_totp(&app.ms, &app.cfg.totp_key, &account, &issuer(&app)).await {
+        None => match app.identity.begin_totp(&account, &issuer(&app)).await {
             Ok(e) => e.secret,
             Err(e) => return fail(&app, &mut v, &e),
         },
@@ -428,7 +393,7 @@ pub async fn enrol_post(
         return csrf_refused(&app, &mut v);
     }
     let Some((account, required, pending)) = enrolling(&app, &v).await else { return redirect(&v, "/") };
-    match credentials::confirm_totp(&app.ms, &app.cfg.totp_key, &account, &form.code).await {
+    match app.identity.confirm_totp(&account, &form.code).await {
         Ok(Some(codes)) => {
             // A new identifier now that the session is stronger.
             if let Err(e) = v.start(&app, &account, STAGE_FULL).await {

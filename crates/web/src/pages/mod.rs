@@ -130,7 +130,7 @@ pub async fn totp_required(app: &App, account: &Account) -> bool {
     if account.role == Role::Admin {
         return true;
     }
-    app.ms.store().role_grants(account.id).await.map(|g| !g.is_empty()).unwrap_or(true)
+    app.identity.has_admin_role(account.id).await.unwrap_or(true)
 }
 
 /// `2026-11-23 17:40` (UTC).

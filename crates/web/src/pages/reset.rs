@@ -9,7 +9,7 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use identity::credentials::{self, ChangeError};
+use identity::credentials::ChangeError;
 use serde::Deserialize;
 
 use super::login::rules;
@@ -85,7 +85,7 @@ pub async fn forgot_post(
         return csrf_refused(&app, &mut v);
     }
     if let Some(key) = &app.cfg.numen_key {
-        let sent = credentials::request_reset(&app.ms, key, &form.login, &form.numen, v.ip, &app.cfg.public_url).await;
+        let sent = app.identity.request_reset(key, &form.login, &form.numen, v.ip, &app.cfg.public_url).await;
         if let Err(e) = sent {
             return fail(&app, &mut v, &e);
         }
@@ -110,7 +110,7 @@ pub async fn reset_page(
 ) -> Response {
     let lang = LangQuery { lang: q.lang.clone() };
     let mut v = visitor(&app, &headers, peer, &lang).await;
-    match credentials::reset_account(&app.ms, &q.jeton).await {
+    match app.identity.reset_account(&q.jeton).await {
         Ok(Some(account)) => {
             let c = Common::new(&app, &mut v, "reset.title");
             let rules = rules(&app, c.t);
@@ -132,8 +132,7 @@ pub async fn reset_post(
     if !v.csrf_ok(&app, &form.csrf) {
         return csrf_refused(&app, &mut v);
     }
-    let policy = app.cfg.password_policy.clone();
-    match credentials::reset_password(&app.ms, &policy, &form.jeton, &form.new, &form.confirm).await {
+    match app.identity.reset_password(&form.jeton, &form.new, &form.confirm).await {
         Ok(Some(_)) => {
             let c = Common::new(&app, &mut v, "reset.title");
             let text = c.t.get("reset.done").to_owned();
@@ -143,7 +142,7 @@ pub async fn reset_post(
         }
         Ok(None) => invalid(&app, &mut v),
         Err(ChangeError::Policy(list)) => {
-            let address = match credentials::reset_account(&app.ms, &form.jeton).await {
+            let address = match app.identity.reset_account(&form.jeton).await {
                 Ok(Some(a)) => a.address.to_string(),
                 _ => return invalid(&app, &mut v),
             };
