@@ -156,6 +156,7 @@ fn needs_renewal(pem: &str, hostname: &str, now: time::OffsetDateTime) -> bool {
             c.not_after - now < RENEW_BEFORE
                 || c.not_after - c.not_before > VALIDITY * 2
                 || !c.names.iter().any(|n| n.eq_ignore_ascii_case(hostname))
+                || !c.common_name.is_some_and(|cn| cn.eq_ignore_ascii_case(hostname))
         }
         None => true,
     }
