@@ -45,7 +45,7 @@ class Ardoise:
             # Defaults everywhere (log level info included) except paths, ports and quota.
             f.write(
                 f'[server]\nhostname = "bench-ardoise.{DOMAIN}"\ndata_dir = "{self.data}"\n'
-                f'[smtp]\nlisten = ["127.0.0.1:0"]\n[submission]\nlisten = ["127.0.0.1:0"]\nlisten_tls = ["127.0.0.1:0"]\n[quota]\ndefault = "0"\n'
+                f'[smtp]\nlisten = ["127.0.0.1:0"]\nmax_connections_per_ip = 1000\n[submission]\nlisten = ["127.0.0.1:0"]\nlisten_tls = ["127.0.0.1:0"]\n[quota]\ndefault = "0"\n'
             )
         run(self.bin, "admin", "-c", self.conf, "domain", "add", DOMAIN)
         for u in self.users:

@@ -89,6 +89,12 @@ pub async fn start(
 ) -> anyhow::Result<()> {
     let mta = submit.mta.clone();
     let sink = Arc::new(submit);
+    // Submission has the MX's limits and shares its body budget, but counts its
+    // connections per address apart: a busy relay must not lock its users out.
+    let smtp_cfg = Arc::new(smtp::SmtpConfig {
+        admission: smtp::Admission::new(cfg.smtp.max_connections_per_ip as usize, usize::MAX),
+        ..(*smtp_cfg).clone()
+    });
     for (addrs, implicit, service) in
         [(&cfg.submission.listen, false, "submission"), (&cfg.submission.listen_tls, true, "submissions")]
     {

@@ -87,6 +87,13 @@ pub async fn run(
         max_errors: cfg.smtp.max_errors as usize,
         idle_timeout: Duration::from_secs(cfg.smtp.idle_timeout_secs),
         max_connections: cfg.smtp.max_connections as usize,
+        admission: smtp::Admission::new(cfg.smtp.max_connections_per_ip as usize, usize::MAX),
+        command_timeout: Duration::from_secs(cfg.smtp.command_timeout_secs),
+        transaction_timeout: Duration::from_secs(cfg.smtp.transaction_timeout_secs),
+        data_min_rate: cfg.smtp.data_min_rate,
+        body_budget: smtp::BodyBudget::new(cfg.smtp.body_memory as usize),
+        spool_dir: Some(spool_dir(&cfg.server.data_dir)?),
+        ..smtp::SmtpConfig::default()
     });
     let mta = crate::outbound::service(&cfg, mailstore.clone()).await?;
     let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone())));
@@ -152,6 +159,15 @@ pub async fn run(
         tracing::warn!("some sessions did not finish within 10 s");
     }
     Ok(())
+}
+
+/// The folder of the SMTP bodies too large to wait in memory, created if
+/// missing (its files are unnamed and vanish when closed: a crash leaves
+/// nothing there).
+fn spool_dir(data_dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let dir = data_dir.join("tmp").join("smtp");
+    std::fs::create_dir_all(&dir).with_context(|| format!("dossier temporaire {}", dir.display()))?;
+    Ok(dir)
 }
 
 fn write_listeners(data_dir: &Path, bound: &[(String, std::net::SocketAddr)]) -> anyhow::Result<()> {

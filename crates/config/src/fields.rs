@@ -264,6 +264,56 @@ pub static FIELDS: &[Field] = &[
         },
     },
     Field {
+        section: "smtp",
+        key: "max_connections_per_ip",
+        default: "20",
+        doc: "Connexions simultanées au plus depuis une même adresse (un /64 en IPv6), pour le MX comme pour la soumission.\nMost simultaneous connections from one address (an IPv6 /64), for the MX and for submission.",
+        apply: |c, v| {
+            c.smtp.max_connections_per_ip = count(v, 1, 1_000_000)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "smtp",
+        key: "command_timeout",
+        default: "\"5m\"",
+        doc: "Durée maximale pour recevoir une commande entière, même si le client envoie un octet de temps en temps.\nLongest time to receive one whole command, even from a client that trickles bytes.",
+        apply: |c, v| {
+            c.smtp.command_timeout_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "smtp",
+        key: "transaction_timeout",
+        default: "\"30m\"",
+        doc: "Durée maximale d'une transaction, de MAIL FROM à la fin du message.\nLongest time for one transaction, from MAIL FROM to the end of the message.",
+        apply: |c, v| {
+            c.smtp.transaction_timeout_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "smtp",
+        key: "data_min_rate",
+        default: "\"1K\"",
+        doc: "Débit moyen minimal (octets par seconde) d'un message après une minute ; en dessous, la connexion est coupée.\nLowest average rate (bytes per second) of a message after one minute; a slower sender is cut off.",
+        apply: |c, v| {
+            c.smtp.data_min_rate = size(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "smtp",
+        key: "body_memory",
+        default: "\"128M\"",
+        doc: "Mémoire au plus pour les messages en cours de réception (au-delà de 256 Kio, un message va dans un fichier temporaire) ; épuisée, la réponse est 452.\nMost memory for messages being received (past 256 KiB a message goes to a temporary file); when spent, the reply is 452.",
+        apply: |c, v| {
+            c.smtp.body_memory = size(v)?;
+            Ok(())
+        },
+    },
+    Field {
         section: "imap",
         key: "listen",
         default: "[\"0.0.0.0:143\"]",

@@ -70,6 +70,16 @@ pub struct Smtp {
     pub max_errors: u64,
     pub idle_timeout_secs: u64,
     pub max_connections: u64,
+    /// Per client address (an IPv6 /64), for the MX and submission alike.
+    pub max_connections_per_ip: u64,
+    /// Deadline for one whole command line.
+    pub command_timeout_secs: u64,
+    /// Deadline for one transaction, MAIL FROM to the end of the data.
+    pub transaction_timeout_secs: u64,
+    /// Lowest average rate of a message body, in bytes per second.
+    pub data_min_rate: u64,
+    /// Memory shared by the bodies being received, in bytes.
+    pub body_memory: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -173,6 +183,11 @@ impl Default for Config {
                 max_errors: 10,
                 idle_timeout_secs: 300,
                 max_connections: 2000,
+                max_connections_per_ip: 20,
+                command_timeout_secs: 300,
+                transaction_timeout_secs: 30 * 60,
+                data_min_rate: 1024,
+                body_memory: 128 * 1024 * 1024,
             },
             imap: Imap {
                 listen: vec!["0.0.0.0:143".parse().unwrap()],

@@ -77,6 +77,10 @@ pub async fn serve(
         // once done, and the session's is not doubled by unused slots).
         sessions.spawn(
             async move {
+                // Quick ACKs re-armed after every read: a command split across two
+                // segments (an APPEND literal and its final CRLF) is not held back
+                // ~40 ms by a delayed ACK. Wrapped under TLS, so the handshake too.
+                let stream = net::QuickAck::new(stream);
                 if implicit_tls {
                     let Some(acceptor) = tls else { return };
                     let run = match Box::pin(tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))).await {

@@ -227,20 +227,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
 }
 
 /// The message with leading dots doubled, CRLF line ends and the final dot.
+///
+/// Every line ending is made CRLF, a bare CR as well as a bare LF: a bare CR
+/// passed through would let `\r.\r\n` end the data early at a receiver that
+/// reads line endings loosely, and what follows be taken as a second message
+/// (SMTP smuggling). A dot that starts a line after any of these endings is
+/// doubled.
 pub fn dot_stuff(message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + message.len() / 64 + 5);
     let mut line_start = true;
-    let mut prev = 0u8;
-    for &b in message {
-        if line_start && b == b'.' {
-            out.push(b'.');
+    let mut i = 0;
+    while let Some(&b) = message.get(i) {
+        match b {
+            b'\r' | b'\n' => {
+                out.extend_from_slice(b"\r\n");
+                if b == b'\r' && message.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                line_start = true;
+            }
+            _ => {
+                if line_start && b == b'.' {
+                    out.push(b'.');
+                }
+                out.push(b);
+                line_start = false;
+            }
         }
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        line_start = b == b'\n';
-        prev = b;
+        i += 1;
     }
     if !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
@@ -335,6 +349,10 @@ mod tests {
     fn dots_are_stuffed_and_lines_end_in_crlf() {
         assert_eq!(dot_stuff(b"a\r\n.b\r\n..c\nd"), b"a\r\n..b\r\n...c\r\nd\r\n.\r\n");
         assert_eq!(dot_stuff(b".\r\n"), b"..\r\n.\r\n");
+        // A bare CR ends a line too (SMTP smuggling: "\r.\r\n" must not reach a lax
+        // receiver as an end of data), and the dot after it is stuffed.
+        assert_eq!(dot_stuff(b"a\r.\r\nMAIL FROM:<x@y>\r"), b"a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n");
+        assert_eq!(dot_stuff(b"a\n.\nb\r\r\n.c"), b"a\r\n..\r\nb\r\n\r\n..c\r\n.\r\n");
     }
 
     /// Drives a transaction against a scripted server in memory.

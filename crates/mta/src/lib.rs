@@ -25,6 +25,7 @@ pub mod client;
 pub mod dkim;
 pub mod dnstable;
 pub mod dsn;
+mod headers;
 pub mod inbound;
 pub mod limits;
 mod pool;

@@ -1,7 +1,9 @@
 //! Submission: a local user's message, from the end of DATA to "durable".
 //!
-//! The sender checks happen here (envelope sender and every `From:` address
-//! must be the user's address or one of their aliases), then the hourly
+//! The sender checks happen here (envelope sender, every `From:` and `Sender:`
+//! address, and any address written in their display names must be the
+//! user's address or one of their aliases; exactly one `From:` field; see
+//! `headers.rs`), then the hourly
 //! allowance, then DKIM signing with the From domain's key. Remote recipients
 //! are delivered through the mail store, then remote ones are queued (blob
 //! fsync'd, then the queue row committed); only then does the caller answer
@@ -11,6 +13,7 @@
 use model::{AccountId, Address, ErrorKind, Transience};
 use store::{Account, NewQueued};
 
+use crate::headers::{self, Authors, normalize_line_endings};
 use crate::limits::Exceeded;
 use crate::{Error, Mta, now};
 
@@ -65,6 +68,31 @@ impl Mta {
         Ok(aliases.contains(address))
     }
 
+    /// Checks that every author address, and every address written in a
+    /// display name or group name, is one `account` may send as.
+    async fn check_authors(&self, account: &Account, authors: &Authors) -> Result<(), SubmitError> {
+        let mut claimed = Vec::new();
+        for author in authors.from.iter().chain(&authors.sender) {
+            claimed.push(author.address.clone());
+            claimed.extend(author.name.as_deref().map(headers::addresses_in_name).unwrap_or_default());
+        }
+        for name in &authors.group_names {
+            claimed.extend(headers::addresses_in_name(name));
+        }
+        claimed.sort();
+        claimed.dedup();
+        for address in claimed {
+            let allowed = match Address::parse(&address) {
+                Ok(a) => self.may_send_as(account, &a).await?,
+                Err(_) => false,
+            };
+            if !allowed {
+                return Err(SubmitError::ForgedSender(address));
+            }
+        }
+        Ok(())
+    }
+
     /// Classifies a recipient at RCPT time.
     pub async fn destination(&self, rcpt: &Address) -> Result<Destination, Error> {
         let store = self.mailstore.store();
@@ -85,25 +113,16 @@ impl Mta {
         if !self.may_send_as(sub.account, sender).await? {
             return Err(SubmitError::ForgedSender(sender.to_string()));
         }
-        let from = header_from(&sub.message);
-        if from.is_empty() {
-            return Err(SubmitError::Failed(Transience::Permanent, "the message has no From: header".into()));
-        }
-        for address in &from {
-            let allowed = match Address::parse(address) {
-                Ok(a) => self.may_send_as(sub.account, &a).await?,
-                Err(_) => false,
-            };
-            if !allowed {
-                return Err(SubmitError::ForgedSender(address.clone()));
-            }
-        }
+        let message = normalize_line_endings(sub.message);
+        let authors =
+            headers::authors(&message).map_err(|problem| SubmitError::Failed(Transience::Permanent, problem.text()))?;
+        self.check_authors(sub.account, &authors).await?;
         self.limits
             .take(sub.account.id, sub.account.role, sub.recipients.len() as u32)
             .map_err(SubmitError::LimitExceeded)?;
 
-        let signing_domain = from[0].rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
-        let message = complete_header(sub.message, &signing_domain, now());
+        let signing_domain = authors.from[0].address.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
+        let message = complete_header(message, &signing_domain, now());
         let message = self.dkim.sign(&signing_domain, message);
 
         let mut local = Vec::new();
@@ -201,17 +220,6 @@ fn complete_header(message: Vec<u8>, domain: &str, now: i64) -> Vec<u8> {
     out
 }
 
-/// The addresses of the `From:` header, lower-cased.
-fn header_from(message: &[u8]) -> Vec<String> {
-    let Some(parsed) = mail_parser::MessageParser::default().parse_headers(message) else {
-        return Vec::new();
-    };
-    let Some(from) = parsed.from() else {
-        return Vec::new();
-    };
-    from.iter().filter_map(|a| a.address()).map(|a| a.trim().to_ascii_lowercase()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,12 +239,5 @@ mod tests {
         assert!(out.ends_with("From: a@ac-demo.fr\r\n\r\nhi\r\n"));
         let complete = b"Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <x@y>\r\nFrom: a@b.fr\r\n\r\nhi";
         assert_eq!(complete_header(complete.to_vec(), "b.fr", 0), complete);
-    }
-
-    #[test]
-    fn from_addresses_are_read() {
-        let m = b"From: Claire <Claire.Martin@ac-demo.fr>, paul.durand@ac-demo.fr\r\nTo: x@y.fr\r\n\r\nhi";
-        assert_eq!(header_from(m), ["claire.martin@ac-demo.fr", "paul.durand@ac-demo.fr"]);
-        assert!(header_from(b"To: x@y.fr\r\n\r\nhi").is_empty());
     }
 }

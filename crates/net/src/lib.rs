@@ -1,5 +1,6 @@
-//! Network plumbing shared by every listener: the TLS material and quick
-//! acknowledgements on accepted connections ([`QuickAck`]).
+//! Network plumbing shared by every listener: the TLS material, quick
+//! acknowledgements on accepted connections ([`QuickAck`]) and the connection
+//! caps per address and per account ([`Admission`]).
 //!
 //! Each protocol adapter (SMTP, IMAP, HTTP...) needs the same server certificate and
 //! the same rustls settings; this crate builds them once so that no adapter reads PEM
@@ -7,9 +8,11 @@
 //! certificate, a self-signed one is generated on first start in the data folder and
 //! reused afterwards, so that a fresh install (and the demo) speaks TLS at once.
 
+pub mod admission;
 mod quickack;
 mod tls;
 
+pub use admission::{Admission, Slot};
 pub use quickack::{QuickAck, arm as arm_quick_ack};
 
 pub use tls::{NetError, load_certs, load_private_key, server_tls};

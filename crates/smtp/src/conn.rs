@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::reply::Reply;
 
@@ -27,6 +28,10 @@ pub(crate) enum ConnError {
     Closed,
     #[error("the client was idle for too long")]
     Timeout,
+    #[error("the command or transaction took too long")]
+    Deadline,
+    #[error("the client sent its message too slowly")]
+    TooSlow,
     #[error("the server is shutting down")]
     Shutdown,
     #[error("i/o error: {0}")]
@@ -47,11 +52,53 @@ pub(crate) struct Conn<S> {
     output: Vec<u8>,
     idle: Duration,
     shutdown: watch::Receiver<bool>,
+    /// When the current command or transaction must be complete, whatever the
+    /// pace of the reads (a client trickling one byte at a time is cut here).
+    deadline: Option<Instant>,
+    /// The rate kept while a message body is being read.
+    body: Option<BodyPace>,
+}
+
+/// A minimum average rate for a message body, enforced after a grace period.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyPace {
+    start: Instant,
+    received: u64,
+    min_rate: u64,
+    grace: Duration,
+}
+
+impl BodyPace {
+    /// A body whose first byte is awaited from now.
+    pub(crate) fn new(min_rate: u64, grace: Duration) -> BodyPace {
+        BodyPace { start: Instant::now(), received: 0, min_rate, grace }
+    }
+
+    /// The instant past which the average rate falls below the minimum if no
+    /// more bytes arrive; `None` when no rate is required.
+    fn due(&self) -> Option<Instant> {
+        if self.min_rate == 0 {
+            return None;
+        }
+        let earned = Duration::from_secs_f64(self.received as f64 / self.min_rate as f64);
+        Some(self.start + self.grace.max(earned))
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     pub(crate) fn new(stream: S, idle: Duration, shutdown: watch::Receiver<bool>) -> Self {
-        Conn { stream, input: Vec::new(), consumed: 0, output: Vec::new(), idle, shutdown }
+        Conn { stream, input: Vec::new(), consumed: 0, output: Vec::new(), idle, shutdown, deadline: None, body: None }
+    }
+
+    /// Sets (or lifts) the instant by which the current command or transaction must
+    /// be complete.
+    pub(crate) fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// Starts (or stops) enforcing a minimum rate on the bytes read.
+    pub(crate) fn set_body_pace(&mut self, pace: Option<BodyPace>) {
+        self.body = pace;
     }
 
     /// Input received but not consumed yet.
@@ -94,14 +141,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             self.input.drain(..self.consumed);
             self.consumed = 0;
         }
+        // The read may wait for the idle timeout, but never past the command or
+        // transaction deadline, nor past the time when the body's rate would fall
+        // below its minimum.
+        let now = Instant::now();
+        let mut wait = self.idle;
+        let mut on_timeout = ConnError::Timeout;
+        if let Some(deadline) = self.deadline {
+            let left = deadline.saturating_duration_since(now);
+            if left < wait {
+                (wait, on_timeout) = (left, ConnError::Deadline);
+            }
+        }
+        if let Some(due) = self.body.as_ref().and_then(BodyPace::due) {
+            let left = due.saturating_duration_since(now);
+            if left < wait {
+                (wait, on_timeout) = (left, ConnError::TooSlow);
+            }
+        }
+        if wait.is_zero() {
+            return Err(on_timeout);
+        }
         let start = self.input.len();
         self.input.resize(start + READ_CHUNK, 0);
-        let Conn { stream, input, shutdown, idle, .. } = self;
+        let Conn { stream, input, shutdown, .. } = self;
         let outcome = tokio::select! {
             biased;
             _ = wait_for_shutdown(shutdown) => Err(ConnError::Shutdown),
-            read = tokio::time::timeout(*idle, stream.read(&mut input[start..])) => match read {
-                Err(_) => Err(ConnError::Timeout),
+            read = tokio::time::timeout(wait, stream.read(&mut input[start..])) => match read {
+                Err(_) => Err(on_timeout),
                 Ok(Err(e)) => Err(ConnError::Io(e)),
                 Ok(Ok(0)) => Err(ConnError::Closed),
                 Ok(Ok(n)) => Ok(n),
@@ -109,6 +177,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         };
         let n = outcome.as_ref().copied().unwrap_or(0);
         self.input.truncate(start + n);
+        if let Some(pace) = self.body.as_mut() {
+            pace.received += n as u64;
+        }
         outcome.map(|_| ())
     }
 

@@ -3,8 +3,8 @@
 //! Only `CRLF . CRLF` ends the data; a bare LF or a bare CR never does, so that a
 //! message cannot smuggle a second one past a server that reads line endings more
 //! loosely. The decoder keeps its state between calls, so the terminator may be split
-//! across reads at any byte. Once the body would exceed its limit it stops storing
-//! (and frees what it had) but keeps reading to the terminator.
+//! across reads at any byte. It keeps nothing itself: each call hands the decoded
+//! bytes to the caller, which stores them (see `body.rs`) and enforces the size limit.
 
 /// Where the decoder stands in the current line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,20 +25,17 @@ enum State {
 #[derive(Debug)]
 pub(crate) struct DotDecoder {
     state: State,
-    limit: usize,
-    body: Vec<u8>,
-    too_big: bool,
 }
 
 impl DotDecoder {
-    /// A decoder that keeps at most `limit` bytes of body.
-    pub(crate) fn new(limit: usize) -> Self {
-        DotDecoder { state: State::LineStart, limit, body: Vec::new(), too_big: false }
+    pub(crate) fn new() -> Self {
+        DotDecoder { state: State::LineStart }
     }
 
-    /// Consumes bytes from `input`; returns how many were used and whether the end of
-    /// data was reached (bytes after the terminator are left unused).
-    pub(crate) fn feed(&mut self, input: &[u8]) -> (usize, bool) {
+    /// Consumes bytes from `input`, appending the decoded body bytes to `out`; returns
+    /// how many were used and whether the end of data was reached (bytes after the
+    /// terminator are left unused).
+    pub(crate) fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> (usize, bool) {
         let mut at = 0;
         while let Some(&byte) = input.get(at) {
             match self.state {
@@ -53,11 +50,11 @@ impl DotDecoder {
                 State::DotCr if byte == b'\n' => return (at + 1, true),
                 State::DotCr => {
                     // A line made of "." and a lone CR: the CR is data.
-                    self.store(b"\r");
+                    out.extend_from_slice(b"\r");
                     self.state = State::Cr;
                 }
                 State::Cr if byte == b'\n' => {
-                    self.store(b"\n");
+                    out.extend_from_slice(b"\n");
                     at += 1;
                     self.state = State::LineStart;
                 }
@@ -66,12 +63,12 @@ impl DotDecoder {
                     let rest = &input[at..];
                     match rest.iter().position(|&b| b == b'\r') {
                         Some(cr) => {
-                            self.store(&rest[..=cr]);
+                            out.extend_from_slice(&rest[..=cr]);
                             at += cr + 1;
                             self.state = State::Cr;
                         }
                         None => {
-                            self.store(rest);
+                            out.extend_from_slice(rest);
                             at = input.len();
                         }
                     }
@@ -80,23 +77,6 @@ impl DotDecoder {
         }
         (at, false)
     }
-
-    /// The decoded body, or `None` if it went over the limit.
-    pub(crate) fn finish(self) -> Option<Vec<u8>> {
-        (!self.too_big).then_some(self.body)
-    }
-
-    fn store(&mut self, bytes: &[u8]) {
-        if self.too_big {
-            return;
-        }
-        if self.body.len() + bytes.len() > self.limit {
-            self.too_big = true;
-            self.body = Vec::new();
-        } else {
-            self.body.extend_from_slice(bytes);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -104,15 +84,16 @@ mod tests {
     use super::*;
 
     /// Feeds `input` in pieces of `step` bytes; returns the body and the unused tail.
-    fn decode(input: &[u8], step: usize, limit: usize) -> (Option<Vec<u8>>, Vec<u8>) {
-        let mut decoder = DotDecoder::new(limit);
+    fn decode(input: &[u8], step: usize) -> (Option<Vec<u8>>, Vec<u8>) {
+        let mut decoder = DotDecoder::new();
+        let mut body = Vec::new();
         let mut pos = 0;
         while pos < input.len() {
             let end = (pos + step).min(input.len());
-            let (used, done) = decoder.feed(&input[pos..end]);
+            let (used, done) = decoder.feed(&input[pos..end], &mut body);
             pos += used;
             if done {
-                return (decoder.finish(), input[pos..].to_vec());
+                return (Some(body), input[pos..].to_vec());
             }
             assert_eq!(pos, end, "a decoder that is not done uses all its input");
         }
@@ -124,7 +105,7 @@ mod tests {
         let wire = b"Subject: a\r\n\r\n..leading dot\r\n.single\r\nmid.dle\r\n...\r\n.\r\nQUIT\r\n";
         let want = b"Subject: a\r\n\r\n.leading dot\r\nsingle\r\nmid.dle\r\n..\r\n".to_vec();
         for step in 1..=wire.len() {
-            let (body, tail) = decode(wire, step, 1000);
+            let (body, tail) = decode(wire, step);
             assert_eq!(body.as_deref(), Some(&want[..]), "step {step}");
             assert_eq!(tail, b"QUIT\r\n");
         }
@@ -132,25 +113,17 @@ mod tests {
 
     #[test]
     fn empty_body_and_first_line_dot() {
-        assert_eq!(decode(b".\r\n", 1, 10).0, Some(Vec::new()));
-        assert_eq!(decode(b"..x\r\n.\r\n", 2, 10).0, Some(b".x\r\n".to_vec()));
+        assert_eq!(decode(b".\r\n", 1).0, Some(Vec::new()));
+        assert_eq!(decode(b"..x\r\n.\r\n", 2).0, Some(b".x\r\n".to_vec()));
     }
 
     #[test]
     fn only_crlf_dot_crlf_terminates() {
         let wire = b"a\n.\nb\r.\rc\n.\r\nd\r\n.\r\n";
-        let (body, _) = decode(wire, 3, 100);
+        let (body, _) = decode(wire, 3);
         assert_eq!(body.unwrap(), b"a\n.\nb\r.\rc\n.\r\nd\r\n");
         // A stuffed line holding only "." and a lone CR keeps that CR.
-        let (body, _) = decode(b".\rx\r\n.\r\n", 1, 100);
+        let (body, _) = decode(b".\rx\r\n.\r\n", 1);
         assert_eq!(body.unwrap(), b"\rx\r\n");
-    }
-
-    #[test]
-    fn over_the_limit_reads_on_but_keeps_nothing() {
-        let (body, tail) = decode(b"0123456789\r\n.\r\nNOOP", 4, 8);
-        assert_eq!(body, None);
-        assert_eq!(tail, b"NOOP");
-        assert_eq!(decode(b"0123456\r\n.\r\n", 4, 9).0, Some(b"0123456\r\n".to_vec()));
     }
 }

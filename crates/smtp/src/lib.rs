@@ -10,6 +10,7 @@
 //! STARTTLS upgrade happens in place on the same stream. Every refusal goes through one
 //! error type whose mapping to reply codes lives in `reply.rs`.
 
+mod body;
 mod conn;
 mod data;
 mod received;
@@ -21,8 +22,12 @@ mod submission_reply;
 mod submission_server;
 
 use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+pub use body::BodyBudget;
+pub use net::Admission;
 pub use server::{handle_connection, serve};
 pub use submission::SubmissionEnvelope;
 pub use submission_reply::AuthFailure;
@@ -48,6 +53,46 @@ pub struct SmtpConfig {
     pub idle_timeout: Duration,
     /// Most simultaneous connections handled by [`serve`].
     pub max_connections: usize,
+    /// Connections per client address (an IPv6 /64), counted across every
+    /// listener given this configuration (the MX and submission alike).
+    pub admission: Arc<Admission>,
+    /// How long one whole command line may take to arrive, however often the
+    /// client sends a byte.
+    pub command_timeout: Duration,
+    /// How long one transaction may take, from MAIL FROM to the end of the data.
+    pub transaction_timeout: Duration,
+    /// Lowest average rate of a message body, in bytes per second, once
+    /// [`SmtpConfig::data_grace`] has passed (0: no minimum).
+    pub data_min_rate: u64,
+    /// How long a body may take before its rate is checked.
+    pub data_grace: Duration,
+    /// Memory for the bodies of every SMTP session of the process.
+    pub body_budget: Arc<BodyBudget>,
+    /// Largest body held in memory while it arrives; longer ones go to a file.
+    pub body_memory_threshold: usize,
+    /// Folder of those temporary files (the system's temporary folder if unset).
+    pub spool_dir: Option<PathBuf>,
+}
+
+/// Connections from one address by default.
+pub const DEFAULT_PER_IP: usize = 20;
+
+impl SmtpConfig {
+    /// The instant by which the next command must have arrived: the command
+    /// deadline, or the transaction's if that comes first.
+    pub(crate) fn command_deadline(&self, transaction: Option<tokio::time::Instant>) -> tokio::time::Instant {
+        let command = tokio::time::Instant::now() + self.command_timeout;
+        transaction.map_or(command, |t| t.min(command))
+    }
+
+    pub(crate) fn spool_settings(&self) -> body::SpoolSettings {
+        body::SpoolSettings {
+            budget: self.body_budget.clone(),
+            dir: self.spool_dir.clone(),
+            threshold: self.body_memory_threshold,
+            limit: self.max_message_size,
+        }
+    }
 }
 
 impl Default for SmtpConfig {
@@ -61,6 +106,15 @@ impl Default for SmtpConfig {
             max_errors: 10,
             idle_timeout: Duration::from_secs(300),
             max_connections: 1000,
+            admission: Admission::new(DEFAULT_PER_IP, usize::MAX),
+            // RFC 5321 section 4.5.3.2.7: five minutes for a command.
+            command_timeout: Duration::from_secs(300),
+            transaction_timeout: Duration::from_secs(30 * 60),
+            data_min_rate: 1024,
+            data_grace: Duration::from_secs(60),
+            body_budget: BodyBudget::new(128 << 20),
+            body_memory_threshold: 256 << 10,
+            spool_dir: None,
         }
     }
 }

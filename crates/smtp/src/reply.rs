@@ -92,6 +92,8 @@ pub(crate) enum SmtpError {
     TooManyErrors,
     #[error("too many commands")]
     TooManyCommands,
+    #[error("no memory or temporary file for the message now")]
+    Resources,
     #[error(transparent)]
     Connection(#[from] ConnError),
 }
@@ -123,10 +125,25 @@ impl SmtpError {
                 }
                 Transience::Permanent => Reply::new(554, "5.6.0", one_line(&e.message)),
             },
+            Resources => Reply::new(
+                452,
+                "4.3.1",
+                "Ressources insuffisantes, reessayez plus tard / Insufficient system resources, try again later",
+            ),
             TooManyErrors => Reply::new(421, "4.7.0", format!("{hostname} Too many errors, closing connection")),
             TooManyCommands => Reply::new(421, "4.7.0", format!("{hostname} Too many commands, closing connection")),
             Connection(ConnError::Timeout) => {
                 Reply::new(421, "4.4.2", format!("{hostname} Idle timeout, closing connection"))
+            }
+            Connection(ConnError::Deadline) => Reply::new(
+                421,
+                "4.4.2",
+                format!(
+                    "{hostname} Delai depasse pour la commande ou la transaction / Command or transaction too slow"
+                ),
+            ),
+            Connection(ConnError::TooSlow) => {
+                Reply::new(421, "4.4.2", format!("{hostname} Message recu trop lentement / Message data too slow"))
             }
             Connection(ConnError::Shutdown) => Reply::new(421, "4.3.2", format!("{hostname} Service shutting down")),
             Connection(ConnError::Closed | ConnError::Io(_)) => return None,

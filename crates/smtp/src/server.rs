@@ -24,8 +24,10 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Accepts SMTP connections until `shutdown` turns true (or its sender is dropped).
 ///
-/// At most `cfg.max_connections` sessions run at once; extra clients get
-/// `421 4.7.0` and are closed. On shutdown the listener stops accepting, every session
+/// At most `cfg.max_connections` sessions run at once, and at most
+/// `cfg.admission`'s share from one address; extra clients get `421 4.7.0` and
+/// are closed. Accepted streams are wrapped in [`net::QuickAck`], so that a
+/// command split across two segments is not held back by a delayed ACK. On shutdown the listener stops accepting, every session
 /// answers `421 4.3.2` at its next read (deliveries under way are finished first), and
 /// this function returns once they are all gone or after a grace period.
 pub async fn serve(
@@ -56,17 +58,23 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let span = tracing::info_span!("smtp", peer = %peer);
+        let Some(slot) = cfg.admission.from_ip(peer.ip()) else {
+            tracing::warn!(parent: &span, "too many connections from this address, refusing");
+            sessions.spawn(refuse_busy(stream, cfg.hostname.clone(), BUSY_ADDRESS).instrument(span));
+            continue;
+        };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             tracing::warn!(parent: &span, "too many connections, refusing");
-            sessions.spawn(refuse_busy(stream, cfg.hostname.clone()).instrument(span));
+            sessions.spawn(refuse_busy(stream, cfg.hostname.clone(), BUSY).instrument(span));
             continue;
         };
         let (cfg, sink, tls, shutdown) = (cfg.clone(), sink.clone(), tls.clone(), shutdown.clone());
         sessions.spawn(
             async move {
                 tracing::debug!("connection accepted");
+                let stream = net::QuickAck::new(stream);
                 handle_connection(stream, peer.ip(), &cfg, &*sink, tls.as_ref(), shutdown).await;
-                drop(permit);
+                drop((permit, slot));
             }
             .instrument(span),
         );
@@ -121,9 +129,15 @@ pub async fn handle_connection<S, K>(
     let _ = Session::new(conn, cfg, sink, remote_ip, true, false).run(false).await;
 }
 
-/// Tells a client over the connection limit to come back later.
-async fn refuse_busy(mut stream: TcpStream, hostname: String) {
-    let reply = format!("421 4.7.0 {hostname} Too many connections, try again later\r\n");
+/// The refusal when every connection is taken.
+pub(crate) const BUSY: &str = "Too many connections, try again later";
+/// The refusal when the client's address holds its share of connections.
+pub(crate) const BUSY_ADDRESS: &str =
+    "Trop de connexions depuis votre adresse / Too many connections from your address, try again later";
+
+/// Tells a client over a connection limit to come back later.
+pub(crate) async fn refuse_busy(mut stream: TcpStream, hostname: String, why: &str) {
+    let reply = format!("421 4.7.0 {hostname} {why}\r\n");
     let _ = tokio::time::timeout(REFUSAL_TIMEOUT, async {
         stream.write_all(reply.as_bytes()).await?;
         stream.shutdown().await

@@ -12,9 +12,10 @@ use model::Address;
 use smtp_proto::{MailFrom, RcptTo, Request};
 use time::OffsetDateTime;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Instant;
 
-use crate::conn::{Conn, ConnError, Line};
-use crate::data::DotDecoder;
+use crate::body::Spool;
+use crate::conn::{BodyPace, Conn, ConnError, Line};
 use crate::received::{Trace, new_queue_id, sanitize_helo};
 use crate::reply::{Reply, SmtpError};
 use crate::{Envelope, MailSink, RcptVerdict, SmtpConfig};
@@ -40,34 +41,16 @@ struct Greeted {
     extended: bool,
 }
 
-/// The body received so far through BDAT.
-#[derive(Default)]
-struct Chunks {
-    body: Vec<u8>,
-    too_big: bool,
-}
-
-impl Chunks {
-    fn append(&mut self, piece: &[u8], limit: usize) {
-        if self.too_big {
-            return;
-        }
-        if self.body.len() + piece.len() > limit {
-            self.too_big = true;
-            self.body = Vec::new();
-        } else {
-            self.body.extend_from_slice(piece);
-        }
-    }
-}
-
 /// One mail transaction, from MAIL FROM to the end of the data.
 struct Transaction {
     from: Option<Address>,
     smtputf8: bool,
     declared_size: Option<u64>,
     recipients: Vec<(Address, i64)>,
-    chunks: Option<Chunks>,
+    /// The body received so far through BDAT.
+    chunks: Option<Spool>,
+    /// When the transaction must be over, whatever the pace of the client.
+    deadline: Instant,
 }
 
 /// One SMTP conversation on one stream (a STARTTLS upgrade starts a new one).
@@ -137,6 +120,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
 
     async fn serve_commands(&mut self) -> Result<Step, SmtpError> {
         loop {
+            self.conn.set_deadline(Some(self.cfg.command_deadline(self.tx.as_ref().map(|tx| tx.deadline))));
             let line = self.conn.read_line(self.cfg.max_line_length).await?;
             self.commands += 1;
             if self.commands > self.cfg.max_commands {
@@ -264,6 +248,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             declared_size: (from.size > 0).then_some(from.size as u64),
             recipients: Vec::new(),
             chunks: None,
+            deadline: Instant::now() + self.cfg.transaction_timeout,
         });
         self.conn.queue(&Reply::new(250, "2.1.0", "Ok"));
         Ok(())
@@ -317,26 +302,26 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
         if tx.recipients.is_empty() {
             return Err(SmtpError::NoValidRecipients);
         }
+        if self.cfg.body_budget.spent() {
+            // Every byte of the shared budget is held: refuse now rather than read
+            // a body that could not be delivered.
+            self.tx = None;
+            return Err(SmtpError::Resources);
+        }
+        let deadline = tx.deadline;
         self.conn.queue(&Reply::new(354, "2.0.0", "End data with <CR><LF>.<CR><LF>"));
-        let mut decoder = DotDecoder::new(self.cfg.max_message_size);
-        loop {
-            let (used, done) = decoder.feed(self.conn.buffered());
-            self.conn.consume(used);
-            if done {
-                break;
-            }
-            if let Err(error) = self.conn.fill().await {
+        let spool = match crate::body::read_dot_body(&mut self.conn, self.cfg, deadline).await {
+            Ok(spool) => spool,
+            Err(error) => {
                 tracing::info!(%error, "connection lost during DATA, nothing delivered");
                 return Err(error.into());
             }
+        };
+        if spool.too_big() {
+            self.tx = None;
+            return Err(SmtpError::MessageTooBig);
         }
-        match decoder.finish() {
-            Some(body) => self.deliver(body).await,
-            None => {
-                self.tx = None;
-                Err(SmtpError::MessageTooBig)
-            }
-        }
+        self.deliver(spool).await
     }
 
     async fn bdat(&mut self, size: usize, last: bool) -> Result<(), SmtpError> {
@@ -350,18 +335,33 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             self.conn.read_exact_with(size, |_| {}).await?;
             return Err(problem);
         }
-        let limit = self.cfg.max_message_size;
-        let mut chunks = self.tx.as_mut().and_then(|tx| tx.chunks.take()).unwrap_or_default();
-        if let Err(error) = self.conn.read_exact_with(size, |piece| chunks.append(piece, limit)).await {
-            tracing::info!(%error, "connection lost during BDAT, nothing delivered");
-            return Err(error.into());
+        let Some(tx) = self.tx.as_mut() else {
+            return Err(SmtpError::BadSequence("no transaction"));
+        };
+        let deadline = tx.deadline;
+        let mut chunks = tx.chunks.take().unwrap_or_else(|| Spool::new(self.cfg.spool_settings()));
+        self.conn.set_deadline(Some(deadline));
+        self.conn.set_body_pace(Some(BodyPace::new(self.cfg.data_min_rate, self.cfg.data_grace)));
+        let mut left = size;
+        while left > 0 {
+            if self.conn.buffered().is_empty()
+                && let Err(error) = self.conn.fill().await
+            {
+                tracing::info!(%error, "connection lost during BDAT, nothing delivered");
+                return Err(error.into());
+            }
+            let piece = self.conn.buffered().len().min(left);
+            chunks.write(&self.conn.buffered()[..piece]).await;
+            self.conn.consume(piece);
+            left -= piece;
         }
-        if chunks.too_big {
+        self.conn.set_body_pace(None);
+        if chunks.too_big() {
             self.tx = None;
             return Err(SmtpError::MessageTooBig);
         }
         if last {
-            return self.deliver(chunks.body).await;
+            return self.deliver(chunks).await;
         }
         if let Some(tx) = self.tx.as_mut() {
             tx.chunks = Some(chunks);
@@ -371,7 +371,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
     }
 
     /// Hands the complete message to the sink; 250 only once it is durable.
-    async fn deliver(&mut self, body: Vec<u8>) -> Result<(), SmtpError> {
+    async fn deliver(&mut self, body: Spool) -> Result<(), SmtpError> {
         let (Some(tx), Some(greeted)) = (self.tx.take(), self.greeted.as_ref()) else {
             return Err(SmtpError::BadSequence("no transaction"));
         };
@@ -390,10 +390,11 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             },
         };
         let header = trace.header(OffsetDateTime::now_utc());
-        let mut message = Vec::with_capacity(header.len() + body.len());
-        message.extend_from_slice(header.as_bytes());
-        message.extend_from_slice(&body);
-        drop(body);
+        // The message stays charged to the shared budget until the sink is done.
+        let (message, _charge) = body.finish(header.as_bytes()).await.map_err(|error| {
+            tracing::warn!(%id, %error, "message refused for lack of resources");
+            SmtpError::Resources
+        })?;
 
         let size = message.len();
         let envelope = Envelope {

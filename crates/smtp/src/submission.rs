@@ -27,7 +27,6 @@ use time::format_description::well_known::Rfc2822;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::conn::{Conn, Line};
-use crate::data::DotDecoder;
 use crate::received::new_queue_id;
 use crate::reply::{Reply, SmtpError};
 use crate::session::Ending;
@@ -45,6 +44,8 @@ struct Transaction {
     from: Option<Address>,
     smtputf8: bool,
     recipients: Vec<Address>,
+    /// When the transaction must be over, whatever the pace of the client.
+    deadline: tokio::time::Instant,
 }
 
 /// One submission conversation on one stream.
@@ -120,6 +121,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: SubmissionSink> Submission
     async fn serve_commands(&mut self) -> Result<Step, Refusal> {
         loop {
             let max = self.cfg.max_line_length;
+            self.conn.set_deadline(Some(self.cfg.command_deadline(self.tx.as_ref().map(|tx| tx.deadline))));
             let line = match &self.user {
                 Some(user) => tokio::select! {
                     line = self.conn.read_line(max) => line?,
@@ -280,7 +282,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: SubmissionSink> Submission
             Some(Address::parse(&from.address).map_err(|_| SmtpError::BadSender)?)
         };
         self.sink.check_sender(user, sender.as_ref()).await.map_err(Refusal::Policy)?;
-        self.tx = Some(Transaction { from: sender, smtputf8, recipients: Vec::new() });
+        let deadline = tokio::time::Instant::now() + self.cfg.transaction_timeout;
+        self.tx = Some(Transaction { from: sender, smtputf8, recipients: Vec::new(), deadline });
         self.conn.queue(&Reply::new(250, "2.1.0", "Ok"));
         Ok(())
     }
@@ -305,25 +308,24 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: SubmissionSink> Submission
     }
 
     async fn data(&mut self) -> Result<(), Refusal> {
-        match &self.tx {
-            Some(tx) if !tx.recipients.is_empty() => {}
+        let deadline = match &self.tx {
+            Some(tx) if !tx.recipients.is_empty() => tx.deadline,
             Some(_) => return Err(SmtpError::NoValidRecipients.into()),
             None => return Err(SmtpError::BadSequence("need MAIL and RCPT before DATA").into()),
+        };
+        if self.cfg.body_budget.spent() {
+            self.tx = None;
+            return Err(SmtpError::Resources.into());
         }
         self.conn.queue(&Reply::new(354, "2.0.0", "End data with <CR><LF>.<CR><LF>"));
-        let mut decoder = DotDecoder::new(self.cfg.max_message_size);
-        loop {
-            let (used, done) = decoder.feed(self.conn.buffered());
-            self.conn.consume(used);
-            if done {
-                break;
-            }
-            self.conn.fill().await?;
-        }
+        let body = crate::body::read_dot_body(&mut self.conn, self.cfg, deadline).await?;
         let tx = self.tx.take();
-        let (Some(body), Some(tx), Some(user)) = (decoder.finish(), tx, self.user.as_ref()) else {
-            return Err(SmtpError::MessageTooBig.into());
+        let (Some(tx), Some(user)) = (tx, self.user.as_ref()) else {
+            return Err(SmtpError::BadSequence("no transaction").into());
         };
+        if body.too_big() {
+            return Err(SmtpError::MessageTooBig.into());
+        }
         let id = new_queue_id();
         let date = OffsetDateTime::now_utc().format(&Rfc2822).unwrap_or_default();
         let helo = self.helo.as_deref().unwrap_or("unknown");
@@ -332,10 +334,11 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: SubmissionSink> Submission
             "Received: from {helo} ([{ip}])\r\n\tby {} with ESMTPSA id {id};\r\n\t{date}\r\n",
             self.cfg.hostname
         );
-        let mut message = Vec::with_capacity(header.len() + body.len());
-        message.extend_from_slice(header.as_bytes());
-        message.extend_from_slice(&body);
-        drop(body);
+        // The message stays charged to the shared budget until the sink is done.
+        let (message, _charge) = body.finish(header.as_bytes()).await.map_err(|error| {
+            tracing::warn!(%id, %error, "message refused for lack of resources");
+            SmtpError::Resources
+        })?;
         let envelope = SubmissionEnvelope { mail_from: tx.from, recipients: tx.recipients };
         self.sink.submit(user, &envelope, message).await.map_err(Refusal::Policy)?;
         tracing::info!(%id, recipients = envelope.recipients.len(), "message submitted");

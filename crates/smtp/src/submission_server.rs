@@ -12,13 +12,16 @@ use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
 use crate::conn::{Conn, wait_for_shutdown};
+use crate::server::{BUSY_ADDRESS, refuse_busy};
 use crate::session::Ending;
 use crate::submission::SubmissionSession;
 use crate::{SmtpConfig, SubmissionSink};
 
 /// Accepts submission connections until `shutdown` turns true. With
 /// `implicit_tls` the TLS handshake comes first; otherwise clients must use
-/// STARTTLS before they may authenticate.
+/// STARTTLS before they may authenticate. The per-address cap of
+/// `cfg.admission` applies, and accepted streams are wrapped in
+/// [`net::QuickAck`] (under TLS, so that the handshake benefits too).
 pub async fn serve_submission(
     listener: TcpListener,
     cfg: Arc<SmtpConfig>,
@@ -43,16 +46,24 @@ pub async fn serve_submission(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let span = tracing::info_span!("submission", peer = %peer);
+        let Some(slot) = cfg.admission.from_ip(peer.ip()) else {
+            tracing::warn!(parent: &span, "too many submission connections from this address, refusing");
+            if !implicit_tls {
+                sessions.spawn(refuse_busy(stream, cfg.hostname.clone(), BUSY_ADDRESS).instrument(span));
+            }
+            continue;
+        };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             tracing::warn!(%peer, "too many submission connections, closing");
             continue;
         };
         let (cfg, sink, tls, shutdown) = (cfg.clone(), sink.clone(), tls.clone(), shutdown.clone());
-        let span = tracing::info_span!("submission", peer = %peer);
         sessions.spawn(
             async move {
+                let stream = net::QuickAck::new(stream);
                 handle_submission(stream, peer.ip(), &cfg, &*sink, &tls, implicit_tls, shutdown).await;
-                drop(permit);
+                drop((permit, slot));
             }
             .instrument(span),
         );
