@@ -28,7 +28,20 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     out.require_2fa_for_admins = w.require_2fa_for_admins;
     out.require_2fa_for_all = w.require_2fa_for_all;
     out.session_ttl = Duration::from_secs(w.session_ttl_secs);
+    out.session_max_age = Duration::from_secs(w.session_max_age_secs);
+    out.limits = connection_limits(w, crate::serve::descriptor_limit());
     Ok(out)
+}
+
+/// The configured connection caps, lowered to fit the descriptor limit: a
+/// web listener takes at most a quarter of the descriptors, and one address
+/// at most half of a listener's share, so held connections can never starve
+/// the other services (or the other clients) of descriptors.
+fn connection_limits(w: &config::Web, nofile: u64) -> web::Limits {
+    let share = usize::try_from(nofile / 4).unwrap_or(usize::MAX).max(16);
+    let max_connections = usize::try_from(w.max_connections).unwrap_or(usize::MAX).min(share);
+    let per_ip = usize::try_from(w.max_connections_per_ip).unwrap_or(usize::MAX).min((max_connections / 2).max(1));
+    web::Limits { max_connections, max_connections_per_ip: per_ip, ..web::Limits::default() }
 }
 
 /// The webmail's sending: the same submission as SMTP (sender checks,
@@ -123,5 +136,17 @@ async fn purge_journal_daily(identity: Arc<Identity>, mut shutdown: watch::Recei
             _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
             _ = shutdown.wait_for(|s| *s) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn connection_caps_fit_the_descriptor_limit() {
+        let w = config::Config::default().web;
+        let roomy = super::connection_limits(&w, 1 << 20);
+        assert_eq!((roomy.max_connections, roomy.max_connections_per_ip), (4096, 256));
+        let tight = super::connection_limits(&w, 256);
+        assert_eq!((tight.max_connections, tight.max_connections_per_ip), (64, 32));
     }
 }

@@ -33,6 +33,10 @@ fn main() -> ExitCode {
     // server sits idle (otherwise only the next allocations would); where they
     // cannot start, memory is still returned, later.
     let _ = tikv_jemalloc_ctl::background_thread::write(true);
+    // Every connection is a descriptor: the usual soft limit (1,024) is far
+    // below what a server needs, while the hard limit is what the system
+    // allows us. The listeners size their caps from the result.
+    serve::raise_descriptor_limit();
     let args = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

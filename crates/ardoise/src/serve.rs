@@ -19,6 +19,21 @@ pub fn init_logging(level: &str) {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
+/// Raises the soft limit on open files to the hard limit (never lowers it).
+pub fn raise_descriptor_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current.is_some() && limit.current != limit.maximum {
+        // A failure leaves the soft limit as it was; the caps follow it.
+        let _ = setrlimit(Resource::Nofile, rustix::process::Rlimit { current: limit.maximum, ..limit });
+    }
+}
+
+/// The soft limit on open files (`u64::MAX` when unlimited).
+pub fn descriptor_limit() -> u64 {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(u64::MAX)
+}
+
 /// Opens (and migrates) the store and the blob directory.
 pub async fn open(cfg: &config::Config) -> anyhow::Result<Arc<Mailstore>> {
     Ok(open_store(cfg).await?.1)
@@ -148,6 +163,7 @@ pub async fn run(
     for (service, addr) in &bound {
         tracing::info!(%service, %addr, "listening");
     }
+    tracing::info!(limit = descriptor_limit(), "open file limit");
     ready(&bound);
     tasks.spawn(identity::lifecycle::watch_revocations(identity, shutdown_rx.clone()));
     tasks.spawn(collect_garbage_periodically(mailstore, shutdown_rx.clone()));

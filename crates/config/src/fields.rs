@@ -710,10 +710,40 @@ pub static FIELDS: &[Field] = &[
     Field {
         section: "web",
         key: "session_ttl",
-        default: "\"12h\"",
-        doc: "Durée d'une session web inutilisée avant expiration.\nHow long an unused web session lives.",
+        default: "\"2h\"",
+        doc: "Durée d'inactivité au bout de laquelle une session web expire (chaque page vue la prolonge).\nHow long a web session lives without being used (each page view extends it).",
         apply: |c, v| {
             c.web.session_ttl_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "session_max_age",
+        default: "\"12h\"",
+        doc: "Durée de vie maximale d'une session web depuis la connexion, même utilisée sans interruption.\nLongest life of a web session after login, however busy.",
+        apply: |c, v| {
+            c.web.session_max_age_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "max_connections",
+        default: "4096",
+        doc: "Connexions HTTP simultanées au plus par écoute (réduit d'office sous une limite de descripteurs basse).\nMost simultaneous HTTP connections per listener (lowered automatically under a low descriptor limit).",
+        apply: |c, v| {
+            c.web.max_connections = count(v, 1, 1_000_000)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "max_connections_per_ip",
+        default: "256",
+        doc: "Connexions HTTP simultanées au plus depuis une même adresse (un /64 en IPv6).\nMost simultaneous HTTP connections from one address (a /64 in IPv6).",
+        apply: |c, v| {
+            c.web.max_connections_per_ip = count(v, 1, 1_000_000)?;
             Ok(())
         },
     },

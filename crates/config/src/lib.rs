@@ -141,7 +141,14 @@ pub struct Web {
     pub password_reminder_days: Vec<u64>,
     /// How long a successful password check is remembered; 0: never.
     pub credential_cache_secs: u64,
+    /// How long a web session lives unused (idle timeout).
     pub session_ttl_secs: u64,
+    /// How long a web session lives at most after login (absolute lifetime).
+    pub session_max_age_secs: u64,
+    /// Most HTTP connections at once per listener.
+    pub max_connections: u64,
+    /// Most HTTP connections at once from one address.
+    pub max_connections_per_ip: u64,
     /// Where users reach the web, for links in mails; empty: https://<hostname>.
     pub public_url: String,
 }
@@ -235,7 +242,10 @@ impl Default for Config {
                 password_max_age_days: 0,
                 password_reminder_days: vec![14, 3],
                 credential_cache_secs: 300,
-                session_ttl_secs: 12 * 3600,
+                session_ttl_secs: 2 * 3600,
+                session_max_age_secs: 12 * 3600,
+                max_connections: 4096,
+                max_connections_per_ip: 256,
                 public_url: String::new(),
             },
         }

@@ -194,6 +194,11 @@ impl Identity {
         self.store.web_sessions(id).await
     }
 
+    /// Records a page view: the session's idle deadline moves to `expires_at`.
+    pub async fn touch_web_session(&self, token_hash: &str, now: i64, expires_at: i64) -> Result<(), store::Error> {
+        self.store.touch_web_session(token_hash, now, expires_at).await
+    }
+
     /// Records a new web session.
     pub async fn create_web_session(&self, session: &WebSession) -> Result<(), store::Error> {
         self.store.create_web_session(session).await

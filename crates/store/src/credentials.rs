@@ -108,6 +108,8 @@ impl Store {
     pub async fn change_password(&self, account: AccountId, new_hash: &str, keep: usize, activate: bool) -> Result<()> {
         let now = now();
         let mut tx = self.write_tx().await?;
+        // First, like every transaction that may change a status (lock order).
+        let seq = if activate { Some(next_status_seq(&mut tx).await?) } else { None };
         let old: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
             .bind(account)
             .fetch_optional(&mut *tx)
@@ -134,14 +136,17 @@ impl Store {
             .bind(account)
             .execute(&mut *tx)
             .await?;
-        if activate {
-            sqlx::query("UPDATE accounts SET status = $1, status_changed_at = $2 WHERE id = $3 AND status = $4")
-                .bind(AccountStatus::Active.as_str())
-                .bind(now)
-                .bind(account)
-                .bind(AccountStatus::Provisional.as_str())
-                .execute(&mut *tx)
-                .await?;
+        if let Some(seq) = seq {
+            sqlx::query(
+                "UPDATE accounts SET status = $1, status_changed_at = $2, status_seq = $3 WHERE id = $4 AND status = $5",
+            )
+            .bind(AccountStatus::Active.as_str())
+            .bind(now)
+            .bind(seq)
+            .bind(account)
+            .bind(AccountStatus::Provisional.as_str())
+            .execute(&mut *tx)
+            .await?;
         }
         upsert_state(&mut tx, account).await?;
         sqlx::query("UPDATE credential_state SET password_changed_at = $1 WHERE account_id = $2")
@@ -160,6 +165,7 @@ impl Store {
     pub async fn set_provisional_password(&self, account: AccountId, new_hash: &str) -> Result<()> {
         let now = now();
         let mut tx = self.write_tx().await?;
+        let seq = next_status_seq(&mut tx).await?;
         let old: Option<Option<String>> = sqlx::query_scalar(
             "SELECT password_hash FROM accounts WHERE id = $1 AND status IN ('active', 'provisional')",
         )
@@ -177,11 +183,13 @@ impl Store {
         }
         sqlx::query(
             "UPDATE accounts SET password_hash = $1, status = $2, \
-             status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE $3 END WHERE id = $4",
+             status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE $3 END, \
+             status_seq = CASE WHEN status = $2 THEN status_seq ELSE $4 END WHERE id = $5",
         )
         .bind(new_hash)
         .bind(AccountStatus::Provisional.as_str())
         .bind(now)
+        .bind(seq)
         .bind(account)
         .execute(&mut *tx)
         .await?;
@@ -558,21 +566,23 @@ impl Store {
         Ok(())
     }
 
-    /// The unexpired session with this token hash, its last use refreshed.
+    /// The unexpired session with this token hash. Reading does not refresh
+    /// it: the web decides when and until when ([`Store::touch_web_session`]).
     pub async fn web_session(&self, token_hash: &str) -> Result<Option<WebSession>> {
-        let now = now();
         let sql = format!("SELECT {SESSION_COLS} FROM web_sessions WHERE token_hash = $1 AND expires_at > $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).bind(now).fetch_optional(&self.pool).await?;
-        let Some(row) = row else { return Ok(None) };
-        let session = session_from_row(&row)?;
-        if now - session.last_seen >= 60 {
-            sqlx::query("UPDATE web_sessions SET last_seen = $1 WHERE token_hash = $2")
-                .bind(now)
-                .bind(token_hash)
-                .execute(&mut *self.write_conn().await?)
-                .await?;
-        }
-        Ok(Some(session))
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).bind(now()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// Records a use of a session: its last use and its new expiry.
+    pub async fn touch_web_session(&self, token_hash: &str, last_seen: i64, expires_at: i64) -> Result<()> {
+        let done = sqlx::query("UPDATE web_sessions SET last_seen = $1, expires_at = $2 WHERE token_hash = $3")
+            .bind(last_seen)
+            .bind(expires_at)
+            .bind(token_hash)
+            .execute(&mut *self.write_conn().await?)
+            .await?;
+        found(done.rows_affected(), "web session")
     }
 
     pub async fn set_web_session_stage(&self, token_hash: &str, stage: &str) -> Result<()> {
@@ -642,27 +652,19 @@ impl Store {
     }
 
     /// The account of an unused, unexpired token; with `consume` the token
-    /// is spent at the same time (atomically: two uses cannot both win).
+    /// is spent at the same time, in one conditional update: of two uses at
+    /// once, on either backend, only one finds it unused.
     pub async fn reset_token(&self, token_hash: &str, consume: bool) -> Result<Option<AccountId>> {
         let now = now();
         if consume {
-            let mut tx = self.write_tx().await?;
-            let account: Option<i64> = sqlx::query_scalar(
-                "SELECT account_id FROM reset_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+            return Ok(sqlx::query_scalar(
+                "UPDATE reset_tokens SET used_at = $1 \
+                 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING account_id",
             )
-            .bind(token_hash)
             .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if account.is_some() {
-                sqlx::query("UPDATE reset_tokens SET used_at = $1 WHERE token_hash = $2")
-                    .bind(now)
-                    .bind(token_hash)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            return Ok(account);
+            .bind(token_hash)
+            .fetch_optional(&mut *self.write_conn().await?)
+            .await?);
         }
         Ok(sqlx::query_scalar(
             "SELECT account_id FROM reset_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
@@ -737,4 +739,14 @@ fn session_from_row(row: &AnyRow) -> Result<WebSession> {
         ip: row.try_get("ip")?,
         client: row.try_get("client")?,
     })
+}
+
+/// Takes the next status-change number (schema 13). Every transaction that
+/// may change an account's status calls this first: the counter's row stays
+/// locked until the commit, so the numbers follow commit order (what the
+/// revocation watcher relies on), and taking it first keeps one lock order.
+pub(crate) async fn next_status_seq(conn: &mut sqlx::AnyConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("UPDATE status_sequence SET seq = seq + 1 WHERE id = 1 RETURNING seq")
+        .fetch_one(&mut *conn)
+        .await?)
 }

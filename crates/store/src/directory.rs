@@ -219,20 +219,26 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&self.pool).await?)
     }
 
-    /// Changes an account's status; the time of the change is recorded only
-    /// when the status actually changes.
+    /// Changes an account's status; the time and the number of the change
+    /// (schema 13) are recorded only when the status actually changes.
     pub async fn set_account_status(&self, id: AccountId, status: AccountStatus) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let seq = crate::credentials::next_status_seq(&mut tx).await?;
         let done = sqlx::query(
             "UPDATE accounts SET status = $1, \
-             status_changed_at = CASE WHEN status = $1 THEN status_changed_at ELSE $2 END \
-             WHERE id = $3",
+             status_changed_at = CASE WHEN status = $1 THEN status_changed_at ELSE $2 END, \
+             status_seq = CASE WHEN status = $1 THEN status_seq ELSE $3 END \
+             WHERE id = $4",
         )
         .bind(status.as_str())
         .bind(now())
+        .bind(seq)
         .bind(id)
-        .execute(&mut *self.write_conn().await?)
+        .execute(&mut *tx)
         .await?;
-        found(done.rows_affected(), "account")
+        found(done.rows_affected(), "account")?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Sets the quota in bytes; `None` means unlimited.

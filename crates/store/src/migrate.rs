@@ -95,6 +95,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_login_journal_lookups.sql"),
         postgres: include_str!("../migrations/postgres/0012_login_journal_lookups.sql"),
     },
+    Migration {
+        version: 13,
+        name: "status_sequence",
+        sqlite: include_str!("../migrations/sqlite/0013_status_sequence.sql"),
+        postgres: include_str!("../migrations/postgres/0013_status_sequence.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -122,12 +122,14 @@ impl Store {
     pub async fn apply_hr_batch(&self, batch: &HrBatch, audit: Option<(AuditEntry, Seal)>) -> Result<Vec<AccountId>> {
         let mut tx = self.write_tx().await?;
         let at = now();
+        // The batch's status changes share one number, taken first (schema 13).
+        let seq = if batch.accounts.is_empty() { 0 } else { crate::credentials::next_status_seq(&mut tx).await? };
         let mut created = Vec::with_capacity(batch.new.len());
         for chunk in batch.new.chunks(CHUNK) {
             created.extend(insert_people(self, &mut tx, chunk, at).await?);
         }
         for chunk in batch.accounts.chunks(CHUNK) {
-            update_accounts(&mut tx, chunk, at).await?;
+            update_accounts(&mut tx, chunk, at, seq).await?;
         }
         for chunk in batch.people.chunks(CHUNK) {
             update_records(&mut tx, chunk, at).await?;
@@ -151,6 +153,38 @@ impl Store {
              OR (a.status = 'provisional' AND c.password_changed_at >= $1))",
         )
         .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get(1)?;
+                let status = status.parse().map_err(|e: String| Error::Corrupt(e))?;
+                Ok((r.try_get(0)?, status, r.try_get(2)?))
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    /// The number of the newest status change (schema 13). Every change with
+    /// a number up to it is committed: the watcher starts from here.
+    pub async fn status_sequence(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT seq FROM status_sequence WHERE id = 1").fetch_one(&self.pool).await?)
+    }
+
+    /// Accounts whose access was withdrawn by a status change numbered after
+    /// `after`: suspended, closed, or sent back to provisional by a password
+    /// reset (a new account, provisional from the start, is not one):
+    /// `(account, status, number)`, oldest first.
+    pub async fn revoked_after(&self, after: i64) -> Result<Vec<(AccountId, AccountStatus, i64)>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.status, a.status_seq FROM accounts a \
+             LEFT JOIN credential_state c ON c.account_id = a.id \
+             WHERE a.status_seq > $1 AND (a.status IN ('suspended', 'closed') \
+             OR (a.status = 'provisional' AND c.password_changed_at >= a.status_changed_at)) \
+             ORDER BY a.status_seq",
+        )
+        .bind(after)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -303,7 +337,7 @@ fn bind_record<'q>(q: AnyQuery<'q>, r: &HrRecord) -> AnyQuery<'q> {
         .bind(r.prior_status.clone())
 }
 
-async fn update_accounts(tx: &mut AnyConnection, chunk: &[HrAccountUpdate], at: i64) -> Result<()> {
+async fn update_accounts(tx: &mut AnyConnection, chunk: &[HrAccountUpdate], at: i64, seq: i64) -> Result<()> {
     // A renamed person may take back an address they had before: drop that alias first.
     let renamed: Vec<&HrAccountUpdate> = chunk.iter().filter(|u| u.old_address.is_some()).collect();
     if !renamed.is_empty() {
@@ -318,9 +352,10 @@ async fn update_accounts(tx: &mut AnyConnection, chunk: &[HrAccountUpdate], at: 
     let sql = format!(
         "UPDATE accounts SET address = v.column2, login = v.column3, display_name = v.column4, role = v.column5, \
          status_changed_at = CASE WHEN accounts.status = v.column6 THEN accounts.status_changed_at ELSE v.column8 END, \
+         status_seq = CASE WHEN accounts.status = v.column6 THEN accounts.status_seq ELSE v.column9 END, \
          status = v.column6, org_unit_id = v.column7 \
          FROM (VALUES {}) AS v WHERE accounts.id = v.column1",
-        placeholders(chunk.len(), 8)
+        placeholders(chunk.len(), 9)
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for u in chunk {
@@ -332,7 +367,8 @@ async fn update_accounts(tx: &mut AnyConnection, chunk: &[HrAccountUpdate], at: 
             .bind(u.role.as_str())
             .bind(u.status.as_str())
             .bind(u.org_unit)
-            .bind(at);
+            .bind(at)
+            .bind(seq);
     }
     q.execute(&mut *tx).await?;
     if !renamed.is_empty() {

@@ -21,6 +21,7 @@
 //! Adapters stop here: the web never sees SQL; domain errors become pages in
 //! `pages::fail` only.
 
+mod conn;
 mod headers;
 mod i18n;
 mod mail;
@@ -33,6 +34,7 @@ use std::time::Duration;
 
 use mailstore::Mailstore;
 
+pub use conn::Limits;
 pub use mail::{Outbox, SendFuture, SendRefusal};
 pub use server::{Peer, router, serve, serve_tls};
 
@@ -47,8 +49,12 @@ pub struct WebConfig {
     pub require_2fa_for_admins: bool,
     /// Every account must set up TOTP.
     pub require_2fa_for_all: bool,
-    /// How long a session lives without being used.
+    /// How long a session lives without being used (idle timeout).
     pub session_ttl: Duration,
+    /// How long a session lives at most, however busy (absolute lifetime).
+    pub session_max_age: Duration,
+    /// Connection caps and timeouts of the listeners.
+    pub limits: Limits,
     /// The server key for CSRF tokens (32 random bytes kept in the data folder).
     pub secret: [u8; 32],
     /// The key of the NUMEN hashes (for "mot de passe oublié"); without it
@@ -60,14 +66,17 @@ pub struct WebConfig {
 }
 
 impl WebConfig {
-    /// Defaults with a given key: 2FA required for administrators, 12 hours.
+    /// Defaults with a given key: 2FA required for administrators, sessions
+    /// ending after 2 idle hours and at most 12 hours after login.
     pub fn new(hostname: String, secret: [u8; 32]) -> WebConfig {
         WebConfig {
             hostname: hostname.clone(),
             tls: false,
             require_2fa_for_admins: true,
             require_2fa_for_all: false,
-            session_ttl: Duration::from_secs(12 * 3600),
+            session_ttl: Duration::from_secs(2 * 3600),
+            session_max_age: Duration::from_secs(12 * 3600),
+            limits: Limits::default(),
             secret,
             numen_key: None,
             public_url: format!("https://{hostname}"),

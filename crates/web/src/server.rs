@@ -1,22 +1,21 @@
 //! The router and the listeners: plain HTTP (the demo on 127.0.0.1, or
 //! behind a TLS proxy) and HTTPS with rustls. TLS handshakes run in their own
-//! tasks, so a slow client never holds up the others.
+//! tasks, so a slow client never holds up the others. Connections are
+//! admitted and timed as [`crate::conn`] explains.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::connect_info::Connected;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::{IncomingStream, Listener};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
+use crate::conn::{Admission, Limits, drive};
 use crate::pages::{account, login, reset};
 use crate::{App, headers};
 
@@ -25,22 +24,16 @@ const CSS: &str = include_str!("../static/ardoise.css");
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// TLS handshakes in progress at once.
 const HANDSHAKES: usize = 256;
+/// Pause after a failed accept (descriptors exhausted...), so the loop never spins.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// The answer to a connection over the caps (plain HTTP only).
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Content-Length: 47\r\nConnection: close\r\nRetry-After: 5\r\n\r\nServeur occup\xc3\xa9 / Server busy, try again later\n";
 
-/// The client's address, as the handlers see it (plain or TLS alike).
+/// The client's address, as the handlers see it (plain or TLS alike), through
+/// `ConnectInfo<Peer>`.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
-
-impl Connected<IncomingStream<'_, TcpListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
-
-impl Connected<IncomingStream<'_, TlsListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
 
 /// Every route of the web service.
 pub fn router(app: Arc<App>) -> Router {
@@ -87,103 +80,195 @@ async fn not_found() -> Response {
 }
 
 /// Serves plain HTTP on `listener` until `shutdown` turns true.
-pub async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
-    let service = router(app).into_make_service_with_connect_info::<Peer>();
-    let stop = async move {
-        let _ = shutdown.wait_for(|s| *s).await;
-        // Open event streams would hold the graceful shutdown up forever.
-        crate::mail::events::close_streams();
-    };
-    if let Err(e) = axum::serve(listener, service).with_graceful_shutdown(stop).await {
-        tracing::warn!(error = %e, "web listener failed");
-    }
+pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: watch::Receiver<bool>) {
+    let limits = app.cfg.limits;
+    run(listener, router(app), limits, None, shutdown).await;
 }
 
 /// Serves HTTPS on `listener` until `shutdown` turns true.
-pub async fn serve_tls(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    app: Arc<App>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let local = match listener.local_addr() {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::warn!(error = %e, "web TLS listener has no address");
-            return;
-        }
-    };
-    let (tx, rx) = mpsc::channel(64);
-    let accepting = tokio::spawn(accept_tls(listener, acceptor, tx, shutdown.clone()));
-    let tls = TlsListener { rx, local };
-    let service = router(app)
-        .layer(axum::middleware::map_response(headers::strict_transport))
-        .into_make_service_with_connect_info::<Peer>();
-    let stop = async move {
-        let _ = shutdown.wait_for(|s| *s).await;
-        // Open event streams would hold the graceful shutdown up forever.
-        crate::mail::events::close_streams();
-    };
-    if let Err(e) = axum::serve(tls, service).with_graceful_shutdown(stop).await {
-        tracing::warn!(error = %e, "web TLS listener failed");
-    }
-    accepting.abort();
+pub async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, app: Arc<App>, shutdown: watch::Receiver<bool>) {
+    let limits = app.cfg.limits;
+    let router = router(app).layer(axum::middleware::map_response(headers::strict_transport));
+    run(listener, router, limits, Some(acceptor), shutdown).await;
 }
 
-/// Accepts TCP connections and hands over those whose handshake succeeded.
-async fn accept_tls(
+/// The accept loop: admits connections within the caps, hands each to its
+/// own task (TLS handshake first when `tls` is given), and on shutdown stops
+/// accepting, ends the event streams and waits for the connections to finish.
+async fn run(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
-    tx: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
+    router: Router,
+    limits: Limits,
+    tls: Option<TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let permits = Arc::new(Semaphore::new(HANDSHAKES));
+    let admission = Admission::new(&limits);
+    let handshakes = Arc::new(Semaphore::new(HANDSHAKES));
     loop {
         let accepted = tokio::select! {
-            _ = shutdown.wait_for(|s| *s) => return,
+            _ = shutdown.wait_for(|s| *s) => break,
             a = listener.accept() => a,
         };
         let (stream, peer) = match accepted {
             Ok(pair) => pair,
             Err(e) => {
+                // Out of descriptors, most likely: wait instead of spinning.
                 tracing::warn!(error = %e, "web accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             }
         };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            drop(stream);
+        let Some(ticket) = admission.admit(peer.ip()) else {
+            tracing::debug!(%peer, "web connection refused: too many connections");
+            if tls.is_none() {
+                // Best effort and never waiting: the socket is fresh, its buffer empty.
+                let _ = stream.try_write(BUSY);
+            }
             continue;
         };
-        let (acceptor, tx) = (acceptor.clone(), tx.clone());
-        tokio::spawn(async move {
-            if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                let _ = tx.send((tls, peer)).await;
+        let stream = net::QuickAck::new(stream);
+        let (router, stop) = (router.clone(), shutdown.clone());
+        match &tls {
+            None => {
+                tokio::spawn(async move {
+                    drive(stream, peer, router, limits, stop).await;
+                    drop(ticket);
+                });
             }
-            drop(permit);
-        });
-    }
-}
-
-/// Connections whose TLS handshake is done, for `axum::serve`.
-pub struct TlsListener {
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-}
-
-impl Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(pair) => pair,
-            // The accepting task ended (shutdown): wait for the graceful stop.
-            None => std::future::pending().await,
+            Some(acceptor) => {
+                let Ok(handshake) = handshakes.clone().try_acquire_owned() else { continue };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let tls = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                    drop(handshake);
+                    if let Ok(Ok(tls)) = tls {
+                        drive(tls, peer, router, limits, stop).await;
+                    }
+                    drop(ticket);
+                });
+            }
         }
     }
+    drop(listener);
+    // Open event streams would hold the graceful shutdown up forever.
+    crate::mail::events::close_streams();
+    admission.drained().await;
+}
 
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local)
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpSocket;
+
+    use super::*;
+
+    /// Generous: these check what happens, not how fast.
+    const PATIENCE: Duration = Duration::from_secs(20);
+
+    async fn start(limits: Limits) -> (SocketAddr, watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new()
+            .route("/", get(|ConnectInfo(peer): ConnectInfo<Peer>| async move { peer.0.ip().to_string() }));
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(listener, router, limits, None, stopped));
+        (addr, stop, task)
+    }
+
+    async fn connect_from(source: &str, to: SocketAddr) -> tokio::net::TcpStream {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        socket.connect(to).await.unwrap()
+    }
+
+    /// Everything the server sends until it closes the connection.
+    async fn until_closed(stream: &mut tokio::net::TcpStream) -> String {
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(PATIENCE, async {
+            let mut buf = [0u8; 1024];
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => out.extend_from_slice(&buf[..n]),
+                }
+            }
+        });
+        read.await.expect("the server closed the connection");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+
+    #[tokio::test]
+    async fn a_partial_head_and_an_idle_connection_are_closed() {
+        let limits = Limits { header_read_timeout: Duration::from_millis(300), ..Limits::default() };
+        let (addr, _stop, _task) = start(limits).await;
+        let mut partial = connect_from("127.0.0.1", addr).await;
+        partial.write_all(b"GET / HTTP/1.1\r\nHost: te").await.unwrap();
+        let answer = until_closed(&mut partial).await;
+        assert!(!answer.contains("200 OK"), "{answer}");
+        // Kept alive after a full request, then left idle: closed too.
+        let mut idle = connect_from("127.0.0.1", addr).await;
+        idle.write_all(GET).await.unwrap();
+        let answer = until_closed(&mut idle).await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert!(answer.ends_with("127.0.0.1"), "the handler sees the peer: {answer}");
+    }
+
+    #[tokio::test]
+    async fn connections_over_the_caps_are_refused() {
+        let limits = Limits { max_connections: 3, max_connections_per_ip: 2, ..Limits::default() };
+        let (addr, _stop, _task) = start(limits).await;
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let mut s = connect_from("127.0.0.1", addr).await;
+            s.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+            held.push(s);
+        }
+        let mut third = connect_from("127.0.0.1", addr).await;
+        let answer = until_closed(&mut third).await;
+        assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
+        // Another address still gets in, and is seen as itself.
+        let mut other = connect_from("127.0.0.2", addr).await;
+        other.write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").await.unwrap();
+        let answer = until_closed(&mut other).await;
+        assert!(answer.starts_with("HTTP/1.1 200 OK") && answer.ends_with("127.0.0.2"), "{answer}");
+        // The global cap: three held, a fourth address is refused.
+        let mut from_three = connect_from("127.0.0.3", addr).await;
+        from_three.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        let mut fourth = connect_from("127.0.0.4", addr).await;
+        assert!(until_closed(&mut fourth).await.starts_with("HTTP/1.1 503 "));
+        // A place given back is taken again.
+        drop(held.pop());
+        let answer = tokio::time::timeout(PATIENCE, async {
+            loop {
+                let mut again = connect_from("127.0.0.1", addr).await;
+                let _ = again.write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").await;
+                let answer = until_closed(&mut again).await;
+                if answer.contains("200 OK") {
+                    return answer;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("served once a place is free");
+        assert!(answer.ends_with("127.0.0.1"));
+    }
+
+    #[tokio::test]
+    async fn shutdown_ends_idle_connections_and_returns() {
+        let (addr, stop, task) = start(Limits::default()).await;
+        let mut idle = connect_from("127.0.0.1", addr).await;
+        idle.write_all(GET).await.unwrap();
+        let mut buf = [0u8; 256];
+        let n = idle.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200 OK"));
+        stop.send(true).unwrap();
+        tokio::time::timeout(PATIENCE, task).await.expect("the listener stopped").unwrap();
+        until_closed(&mut idle).await;
     }
 }

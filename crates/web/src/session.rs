@@ -8,7 +8,9 @@
 //! never the one that ends up logged in. CSRF tokens are a keyed BLAKE3 of
 //! the session's hash (or of a pre-session cookie on the login pages), so
 //! they are per session and need no storage; they are compared in constant
-//! time.
+//! time. A session ends after `session_ttl` without use (a use moves its
+//! expiry on, written at most once a minute) and `session_max_age` after the
+//! login step that created it, however busy.
 
 use std::net::IpAddr;
 
@@ -85,10 +87,11 @@ impl Visitor {
         let mut session = None;
         if let Some(token) = cookie(&all, &cookie_name(app, "ardoise_session")).filter(|t| t.len() <= 64) {
             let hash = token_hash("session", token);
-            if let Ok(Some(s)) = app.identity.web_session(&hash).await
+            if let Ok(Some(mut s)) = app.identity.web_session(&hash).await
                 && let Ok(Some(a)) = app.identity.account(s.account_id).await
             {
                 if may_use_web(&a) {
+                    touch(app, &mut s, unix_now()).await;
                     session = Some((s, a));
                 } else {
                     // Suspended, closed or a student since: the session ends now.
@@ -158,7 +161,7 @@ impl Visitor {
             stage: stage.to_owned(),
             created_at: now,
             last_seen: now,
-            expires_at: now + app.cfg.session_ttl.as_secs() as i64,
+            expires_at: expiry(app, now, now),
             ip: self.ip.to_string(),
             client: self.client.clone(),
         };
@@ -179,6 +182,32 @@ impl Visitor {
         self.cookies.push(set_cookie(app, "ardoise_session", "", Some(0)));
         Ok(())
     }
+}
+
+/// When a session created at `created_at` and used at `now` ends: after
+/// `session_ttl` without use, and `session_max_age` after login at the latest.
+fn expiry(app: &App, created_at: i64, now: i64) -> i64 {
+    let idle = now.saturating_add(secs(app.cfg.session_ttl));
+    idle.min(created_at.saturating_add(secs(app.cfg.session_max_age)))
+}
+
+/// Records a use of `s` at `now`, writing at most once a minute (more often
+/// only for idle timeouts under four minutes): a page view costs no write.
+async fn touch(app: &App, s: &mut WebSession, now: i64) {
+    let every = (secs(app.cfg.session_ttl) / 4).clamp(1, 60);
+    if now - s.last_seen < every {
+        return;
+    }
+    let expires_at = expiry(app, s.created_at, now);
+    // A failed write only means the session may end a little early.
+    if app.identity.touch_web_session(&s.token_hash, now, expires_at).await.is_ok() {
+        s.last_seen = now;
+        s.expires_at = expires_at;
+    }
+}
+
+fn secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// Whether an account's session may go on (checked on every request, so a

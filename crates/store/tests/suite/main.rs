@@ -6,6 +6,7 @@ mod delivery;
 mod directory;
 mod fixtures;
 mod folders;
+mod hardening;
 mod harness;
 mod imapx;
 mod people;
@@ -56,4 +57,7 @@ on_both_backends!(
     webmail::directory_search_finds_names_and_addresses,
     webmail::sorted_pages_by_sender_subject_and_size,
     webprefs::web_prefs_trusted_senders_and_banner,
+    hardening::reset_token_is_spent_once_under_concurrency,
+    hardening::status_changes_are_numbered,
+    hardening::web_session_expiry_slides,
 );

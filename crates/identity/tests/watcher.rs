@@ -1,0 +1,58 @@
+//! The revocation watcher against a real store (issue 25, item 9): a
+//! suspension, a reactivation and a second suspension within the same second
+//! must close the account's sessions twice. With changes told apart by their
+//! time in seconds, the second suspension looked like the first and was missed.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mailstore::{MailEvent, Mailstore};
+use model::{AccountStatus, Address, Domain, Role};
+use store::{NewAccount, Store};
+
+/// Sleeps until just after the next second begins, so that what follows has
+/// the better part of a second before the clock's second changes.
+async fn at_start_of_a_second() {
+    let into = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_millis();
+    tokio::time::sleep(Duration::from_millis(u64::from(1000 - into) + 5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn suspend_reactivate_suspend_within_one_second_revokes_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
+    store.migrate().await.unwrap();
+    store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
+    let jean = store
+        .create_account(&NewAccount {
+            address: Address::parse("jean.martin@ac-test.fr").unwrap(),
+            login: None,
+            display_name: "Jean Martin".into(),
+            role: Role::Teacher,
+            status: AccountStatus::Active,
+            quota_bytes: None,
+            org_unit: None,
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    let ms = Mailstore::new(store.clone(), blob::BlobStore::open(dir.path().join("blobs")).unwrap());
+    let mut events = ms.watch(jean.id);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let id = identity::Identity::new(store.clone(), ms.clone(), identity::Settings::default());
+    let watcher = tokio::spawn(identity::lifecycle::watch_revocations(id, stopped));
+    tokio::time::sleep(identity::lifecycle::watcher::POLL * 2).await;
+
+    at_start_of_a_second().await;
+    store.set_account_status(jean.id, AccountStatus::Suspended).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(5), events.recv()).await.expect("first revocation");
+    assert_eq!(first.unwrap(), MailEvent::AccessRevoked { account: jean.id });
+    // Reactivated, then suspended again at once (the same second, most likely).
+    store.set_account_status(jean.id, AccountStatus::Active).await.unwrap();
+    store.set_account_status(jean.id, AccountStatus::Suspended).await.unwrap();
+    let second = tokio::time::timeout(Duration::from_secs(5), events.recv()).await.expect("second revocation");
+    assert_eq!(second.unwrap(), MailEvent::AccessRevoked { account: jean.id });
+    // Each published once, not at every poll.
+    assert!(tokio::time::timeout(Duration::from_millis(800), events.recv()).await.is_err());
+    let _ = stop.send(true);
+    watcher.await.unwrap();
+}
