@@ -11,6 +11,7 @@ mod imapx;
 mod people;
 mod queue;
 mod search;
+mod upgrade;
 mod vacation;
 mod webmail;
 mod webprefs;
