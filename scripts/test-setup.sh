@@ -37,6 +37,10 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || _missing+=(python3-venv)
 command -v npm >/dev/null || _missing+=(nodejs npm)
 if [ "${#_missing[@]}" -gt 0 ]; then
     echo "scripts/test: installation de / installing ${_missing[*]}" >&2
+    if [ -n "$_SUDO" ] && ! command -v sudo >/dev/null; then
+        echo "scripts/test: installez-les en root (ou installez sudo) / install them as root (or install sudo)" >&2
+        return 1
+    fi
     $_SUDO apt-get update -qq
     $_SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${_missing[@]}" >/dev/null
 fi
@@ -59,16 +63,21 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
     for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
     pg_isready -h 127.0.0.1 -p 5432 >/dev/null
 fi
-# The tests connect as postgres over TCP; where trust authentication is not set
-# up (a fresh Debian install asks for a password), give that role one and use it.
-if [ -z "${ARDOISE_TEST_POSTGRES:-}" ] \
-    && ! psql "postgres://postgres@127.0.0.1:5432/postgres" -qAtc 'select 1' >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ]; then
-        su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\""
+# The tests connect as postgres over TCP, by default to the database "test"
+# (created if missing); where trust authentication is not set up (a fresh
+# Debian install asks for a password), that role gets one and the tests use it.
+if [ -z "${ARDOISE_TEST_POSTGRES:-}" ]; then
+    if psql "postgres://postgres@127.0.0.1:5432/postgres" -qAtc 'select 1' >/dev/null 2>&1; then
+        psql "postgres://postgres@127.0.0.1:5432/test" -qAtc 'select 1' >/dev/null 2>&1 \
+            || psql "postgres://postgres@127.0.0.1:5432/postgres" -qc 'CREATE DATABASE test'
     else
-        sudo -u postgres psql -q -c "ALTER USER postgres PASSWORD 'postgres'"
+        if [ "$(id -u)" = 0 ]; then
+            su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\""
+        else
+            sudo -u postgres psql -q -c "ALTER USER postgres PASSWORD 'postgres'"
+        fi
+        export ARDOISE_TEST_POSTGRES="postgres://postgres:postgres@127.0.0.1:5432/postgres"
     fi
-    export ARDOISE_TEST_POSTGRES="postgres://postgres:postgres@127.0.0.1:5432/postgres"
 fi
 
 # Python clients and the test runner, in a virtual environment of their own,
