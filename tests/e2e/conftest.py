@@ -2,6 +2,7 @@
 own data folder, and drive it with clients none of us wrote (smtplib, swaks,
 imaplib)."""
 
+import itertools
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,13 @@ except ImportError:  # the web tests report a missing selenium themselves
 
 DOMAIN = "ac-test.fr"
 IN_CI = os.environ.get("CI") == "true"
+# With ARDOISE_E2E_STORE=postgres every server keeps its metadata in a PostgreSQL database of
+# its own, created on the server named by ARDOISE_TEST_POSTGRES (as the store's Rust tests) and
+# dropped after the test; otherwise in SQLite in its data folder (the default).
+STORE = os.environ.get("ARDOISE_E2E_STORE", "sqlite")
+POSTGRES = os.environ.get("ARDOISE_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test")
+_databases = itertools.count()
+_live_databases = set()
 
 
 def binary() -> str:
@@ -51,20 +60,84 @@ def require_tool(name: str) -> str:
     return path
 
 
+def psql(sql: str):
+    """Runs one statement on the PostgreSQL server of the tests (as its administrator)."""
+    out = subprocess.run([require_tool("psql"), POSTGRES, "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+                         capture_output=True, timeout=60)
+    if out.returncode != 0:
+        raise AssertionError(f"psql {sql!r} failed: {out.stderr.decode(errors='replace')}")
+
+
+def create_database() -> str:
+    """A fresh, empty PostgreSQL database; returns its URL."""
+    name = f"ardoise_e2e_{os.getpid()}_{next(_databases)}"
+    psql(f"CREATE DATABASE {name}")
+    _live_databases.add(name)
+    url = urllib.parse.urlsplit(POSTGRES)
+    return urllib.parse.urlunsplit(url._replace(path=f"/{name}"))
+
+
+def drop_database(url: str):
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    if name in _live_databases:
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _live_databases.discard(name)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Databases of servers that no fixture cleaned up (a test that made its own Server).
+    for name in list(_live_databases):
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _live_databases.discard(name)
+
+
+# Tests that read or edit the SQLite file of a server directly: they cannot run on PostgreSQL.
+SQLITE_ONLY = {
+    "test_web_identity.py::test_expiring_passwords_get_reminders_then_must_change",
+    "test_web_identity.py::test_totp_seed_is_encrypted_in_the_database",
+    "test_directory.py::test_dsden_admin_stays_in_its_subtree_and_the_audit_log_detects_tampering",
+    "test_outbound.py::test_mail_between_two_instances_is_dkim_verified",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    if STORE != "postgres":
+        return
+    kept, dropped = [], []
+    for item in items:
+        (dropped if item.nodeid.split("/")[-1] in SQLITE_ONLY else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_report_header(config):
+    return f"ardoise store: {STORE}" + (f" ({POSTGRES})" if STORE == "postgres" else "")
+
+
 class Server:
-    """One ardoise instance: a config file, a data folder, a process."""
+    """One ardoise instance: a config file, a data folder, a process, and (with
+    ARDOISE_E2E_STORE=postgres) a PostgreSQL database."""
 
     def __init__(self, root: Path, smtp_extra: str = ""):
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.data = root / "data"
         self.config = root / "ardoise.toml"
+        if STORE == "postgres":
+            self.store_url = create_database()
+        elif STORE == "sqlite":
+            self.store_url = ""
+        else:
+            raise AssertionError(f"ARDOISE_E2E_STORE must be sqlite or postgres, not {STORE!r}")
+        # [store] stays near the top: tests append keys meant for the last section ([web]).
+        store = f'\n[store]\nurl = "{self.store_url}"\n' if self.store_url else ""
         self.config.write_text(
             f"""
 [server]
 hostname = "mx.{DOMAIN}"
 data_dir = "{self.data}"
-
+{store}
 [smtp]
 listen = ["127.0.0.1:0"]
 idle_timeout = "20s"
@@ -160,6 +233,12 @@ listen = ["127.0.0.1:0"]
                 self.proc.wait()
         self.proc = None
 
+    def cleanup(self):
+        """Stops the server and drops its PostgreSQL database, if it has one."""
+        self.stop()
+        if self.store_url:
+            drop_database(self.store_url)
+
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
@@ -173,7 +252,7 @@ listen = ["127.0.0.1:0"]
 def server(tmp_path):
     s = Server(tmp_path)
     yield s
-    s.stop()
+    s.cleanup()
 
 
 @pytest.fixture
@@ -187,7 +266,7 @@ def make_server(tmp_path):
 
     yield make
     for s in made:
-        s.stop()
+        s.cleanup()
 
 
 def port_free(port: int) -> bool:

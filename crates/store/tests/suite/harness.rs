@@ -59,37 +59,58 @@ where
     F: FnOnce(Ctx) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    sqlx::any::install_default_drivers();
-    let base = std::env::var("ARDOISE_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
-    let connected = tokio::time::timeout(Duration::from_secs(10), AnyConnection::connect(&base)).await;
-    let mut admin = match connected {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => return unreachable_postgres(&base, &e.to_string()),
-        Err(_) => return unreachable_postgres(&base, "timed out after 10 s"),
-    };
-    let name = unique_database_name();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create the test database");
-
+    let Some(db) = PostgresDb::create().await else { return };
     // The test runs in a task of its own so that a failing assertion still
     // lets the database be dropped.
-    let outcome = tokio::spawn(run(with_database(&base, &name), test)).await;
-
-    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await;
-    if let Err(e) = dropped {
-        eprintln!("note: could not drop test database {name}: {e}");
-    }
-    let _ = admin.close().await;
+    let outcome = tokio::spawn(run(db.url.clone(), test)).await;
+    db.remove().await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
 }
 
-fn unreachable_postgres(url: &str, why: &str) {
+/// An empty PostgreSQL database of its own, dropped by [`PostgresDb::remove`].
+pub struct PostgresDb {
+    admin: AnyConnection,
+    name: String,
+    /// The URL of the new database.
+    pub url: String,
+}
+
+impl PostgresDb {
+    /// Creates the database; `None` (after a message) when PostgreSQL cannot
+    /// be reached outside CI.
+    pub async fn create() -> Option<PostgresDb> {
+        sqlx::any::install_default_drivers();
+        let base = std::env::var("ARDOISE_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+        let connected = tokio::time::timeout(Duration::from_secs(10), AnyConnection::connect(&base)).await;
+        let mut admin = match connected {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => return unreachable_postgres(&base, &e.to_string()),
+            Err(_) => return unreachable_postgres(&base, "timed out after 10 s"),
+        };
+        let name = unique_database_name();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        Some(PostgresDb { url: with_database(&base, &name), admin, name })
+    }
+
+    /// Drops the database, whoever is still connected to it.
+    pub async fn remove(mut self) {
+        let name = &self.name;
+        let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&mut self.admin)
+            .await;
+        if let Err(e) = dropped {
+            eprintln!("note: could not drop test database {name}: {e}");
+        }
+        let _ = self.admin.close().await;
+    }
+}
+
+fn unreachable_postgres(url: &str, why: &str) -> Option<PostgresDb> {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!(
             "PostgreSQL is required in CI but not reachable at {url}: {why}. \
@@ -97,6 +118,7 @@ fn unreachable_postgres(url: &str, why: &str) {
         );
     }
     eprintln!("SKIPPED: PostgreSQL not reachable at {url} ({why}); set ARDOISE_TEST_POSTGRES to run this test");
+    None
 }
 
 fn unique_database_name() -> String {

@@ -12,6 +12,7 @@ mod imapx;
 mod people;
 mod queue;
 mod search;
+mod upgrade;
 mod vacation;
 mod webmail;
 mod webprefs;
