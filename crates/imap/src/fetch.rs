@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use mailstore::analyse::Analysis;
+use mailstore::{FlagOp, FlagOutcome, MessageRow};
 use model::{BlobId, Flag};
-use store::{FlagOp, FlagOutcome, MessageRow};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{FetchItem, Section, SectionLabel, SectionText};
-use crate::reply::{Done, failure, store_failure};
+use crate::reply::{Done, failed, failure};
 use crate::selected::flag_list;
 use crate::session::{FLUSH_AT, Session};
 
@@ -137,11 +137,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             (Some(a), Some(b)) => (i64::from(sel.uids[*a]), i64::from(sel.uids[*b])),
             _ => return Ok(()),
         };
-        let store = self.mailstore.store();
-        let rows = store.messages_between(sel.mailbox.id, first, last).await.map_err(store_failure)?;
+        let ms = &self.mailstore;
+        let rows = ms.messages_between(sel.mailbox.id, first, last).await.map_err(failed)?;
         let mut envelopes: HashMap<u32, String> = HashMap::new();
         if plan.wants_envelope && !plan.needs_analysis {
-            let found = store.envelopes_between(sel.mailbox.id, first, last, self.utf8).await.map_err(store_failure)?;
+            let found = ms.envelopes_between(sel.mailbox.id, first, last, self.utf8).await.map_err(failed)?;
             envelopes.extend(found.into_iter().map(|(u, e)| (u as u32, e)));
         }
         let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
@@ -156,7 +156,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         if !wanted.is_empty() {
             wanted.sort_unstable();
             wanted.dedup();
-            let found = store.blob_metas(&wanted).await.map_err(store_failure)?;
+            let found = ms.summaries(&wanted).await.map_err(failed)?;
             metas.extend(found.into_iter().map(|b| (b.id.clone(), analysis_of(&b.meta_json))));
         }
         let mut by_uid: HashMap<u32, MessageRow> = rows.into_iter().map(|m| (m.uid as u32, m)).collect();
@@ -263,9 +263,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                     }
                     FetchItem::Section { section, partial, label, .. } => {
                         if raw.is_none() {
-                            match self.mailstore.blobs().get(&row.blob_hash).await {
+                            match self.mailstore.message_bytes(&row.blob_hash).await {
                                 Ok(bytes) => raw = Some(bytes),
-                                Err(e) => return Err(failure(&mailstore::Error::Blob(e))),
+                                Err(e) => return Err(failure(&e)),
                             }
                         }
                         let bytes = raw.as_deref().unwrap_or_default();
@@ -320,12 +320,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
 }
 
 /// RFC 8474 EMAILID: the same for every copy of one content in an account.
-pub(crate) fn email_id(row: &store::MessageRow) -> String {
+pub(crate) fn email_id(row: &MessageRow) -> String {
     format!("M{}", &row.blob_hash.as_str()[..row.blob_hash.as_str().len().min(32)])
 }
 
 /// RFC 8474 THREADID.
-pub(crate) fn thread_id(row: &store::MessageRow) -> String {
+pub(crate) fn thread_id(row: &MessageRow) -> String {
     format!("T{}", row.thread_id)
 }
 

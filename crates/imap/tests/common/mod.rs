@@ -18,6 +18,8 @@ pub const PASSWORD: &str = "Ardoise-Demo-2026";
 
 pub struct Fixture {
     pub ms: Arc<Mailstore>,
+    /// The store under it, for setting up accounts and quotas.
+    pub store: Store,
     pub cfg: Arc<ImapConfig>,
     pub claire: Account,
     pub shutdown: watch::Sender<bool>,
@@ -34,10 +36,10 @@ impl Fixture {
         let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
         store.migrate().await.unwrap();
         let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
-        let ms = Mailstore::new(store, blobs);
+        let ms = Mailstore::new(store.clone(), blobs);
         ms.enable_search_in_memory().unwrap();
-        ms.store().add_domain(&Domain::parse("ac-demo.fr").unwrap()).await.unwrap();
-        let claire = create(&ms, "claire.martin", Role::Teacher, AccountStatus::Active).await;
+        store.add_domain(&Domain::parse("ac-demo.fr").unwrap()).await.unwrap();
+        let claire = create(&store, "claire.martin", Role::Teacher, AccountStatus::Active).await;
         let cfg = Arc::new(ImapConfig {
             hostname: "mail.ac-demo.fr".into(),
             allow_plaintext_loopback: true,
@@ -47,7 +49,7 @@ impl Fixture {
             ..ImapConfig::default()
         });
         let (shutdown, _) = watch::channel(false);
-        Fixture { ms, cfg, claire, shutdown, _dir: dir }
+        Fixture { ms, store, cfg, claire, shutdown, _dir: dir }
     }
 
     /// A client connected from `ip` (loopback is allowed to log in in clear).
@@ -70,11 +72,11 @@ impl Fixture {
     }
 
     pub async fn inbox_uid_validity(&self) -> i64 {
-        self.ms.store().mailbox_by_name(self.claire.id, "INBOX").await.unwrap().unwrap().uid_validity
+        self.ms.mailbox_named(self.claire.id, "INBOX").await.unwrap().unwrap().uid_validity
     }
 }
 
-pub async fn create(ms: &Mailstore, local: &str, role: Role, status: AccountStatus) -> Account {
+pub async fn create(store: &Store, local: &str, role: Role, status: AccountStatus) -> Account {
     let salt = SaltString::generate(&mut OsRng);
     let hash = argon2::Argon2::default().hash_password(PASSWORD.as_bytes(), &salt).unwrap().to_string();
     let new = NewAccount {
@@ -87,7 +89,7 @@ pub async fn create(ms: &Mailstore, local: &str, role: Role, status: AccountStat
         org_unit: None,
         password_hash: Some(hash),
     };
-    ms.store().create_account(&new).await.unwrap()
+    store.create_account(&new).await.unwrap()
 }
 
 pub struct Client {
