@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use mailstore::analyse::Analysis;
+use mailstore::analyse::stored::from_stored;
 use mailstore::{FlagOp, FlagOutcome, MessageRow};
 use model::{BlobId, Flag};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -13,14 +14,6 @@ use crate::command::{FetchItem, Section, SectionLabel, SectionText};
 use crate::reply::{Done, failed, failure};
 use crate::selected::flag_list;
 use crate::session::{FLUSH_AT, Session};
-
-/// Reads a blob's stored analysis. The stored JSON leaves out the
-/// full-text `text`, which is put back empty.
-pub(crate) fn analysis_of(meta_json: &str) -> Option<Analysis> {
-    let mut value: serde_json::Value = serde_json::from_str(meta_json).ok()?;
-    value.as_object_mut()?.entry("text").or_insert(serde_json::Value::String(String::new()));
-    serde_json::from_value(value).ok()
-}
 
 /// The name a section's data is returned under, e.g. `BODY[1.HEADER]<0>`.
 fn section_label(label: SectionLabel, section: &Section, partial: Option<(u32, u32)>) -> String {
@@ -157,7 +150,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             wanted.sort_unstable();
             wanted.dedup();
             let found = ms.summaries(&wanted).await.map_err(failed)?;
-            metas.extend(found.into_iter().map(|b| (b.id.clone(), analysis_of(&b.meta_json))));
+            metas.extend(found.into_iter().map(|b| (b.id.clone(), from_stored(&b.meta_json))));
         }
         let mut by_uid: HashMap<u32, MessageRow> = rows.into_iter().map(|m| (m.uid as u32, m)).collect();
         // A non-PEEK body fetch sets \Seen: on every unseen message at once, in
@@ -336,9 +329,7 @@ mod tests {
     #[test]
     fn stored_meta_reads_back() {
         let a = mailstore::analyse::analyse(b"Subject: x\r\n\r\nbody\r\n");
-        let mut v = serde_json::to_value(&a).unwrap();
-        v.as_object_mut().unwrap().remove("text");
-        let back = analysis_of(&v.to_string()).unwrap();
+        let back = from_stored(&mailstore::analyse::stored::to_stored(&a)).unwrap();
         assert_eq!(back.body, a.body);
         let s = Section { part: vec![1, 2], text: Some(SectionText::Mime) };
         assert_eq!(section_label(SectionLabel::Body, &s, Some((0, 10))), "BODY[1.2.MIME]<0>");

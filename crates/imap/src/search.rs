@@ -16,7 +16,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{DateOp, SearchKey};
 use crate::date::day_of;
-use crate::fetch::analysis_of;
 use crate::messages::compact_set;
 use crate::reply::{Done, failed};
 use crate::seqset::SeqSet;
@@ -237,7 +236,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             wanted.sort_unstable();
             wanted.dedup();
             for b in self.mailstore.summaries(&wanted).await.map_err(failed)? {
-                let meta = Meta { sent_date: b.sent_date, analysis: analysis_of(&b.meta_json) };
+                let meta =
+                    Meta { sent_date: b.sent_date, analysis: mailstore::analyse::stored::from_stored(&b.meta_json) };
                 metas.insert(b.id, meta);
             }
         }

@@ -116,23 +116,19 @@ async fn recent(app: &App, account: &Account, query: &str) -> Result<Vec<Person>
     Ok(out)
 }
 
-/// The To and Cc of a stored analysis (its IMAP envelope).
+/// The To and Cc of a stored analysis (its envelope).
 pub fn envelope_recipients(meta_json: &str) -> Vec<Person> {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(meta_json) else { return Vec::new() };
+    let Some(analysis) = mailstore::analyse::stored::from_stored(meta_json) else { return Vec::new() };
     let mut out = Vec::new();
-    for field in ["to", "cc"] {
-        let Some(list) = value.get("envelope").and_then(|e| e.get(field)).and_then(|l| l.as_array()) else { continue };
-        for a in list {
-            let mailbox = a.get("mailbox").and_then(|x| x.as_str()).unwrap_or("");
-            let host = a.get("host").and_then(|x| x.as_str()).unwrap_or("");
-            if mailbox.is_empty() || host.is_empty() || !host.contains('.') {
-                continue;
-            }
-            let name = a.get("name").and_then(|x| x.as_str()).unwrap_or("");
-            // Encoded words are left to the directory's spelling.
-            let name = if name.contains("=?") { "" } else { name };
-            out.push(Person { name: name.trim().to_owned(), address: format!("{mailbox}@{host}").to_lowercase() });
+    for a in analysis.envelope.to.iter().chain(&analysis.envelope.cc) {
+        let (mailbox, host) = (a.mailbox.as_str(), a.host.as_str());
+        if mailbox.is_empty() || host.is_empty() || !host.contains('.') {
+            continue;
         }
+        let name = a.name.as_deref().unwrap_or("");
+        // Encoded words are left to the directory's spelling.
+        let name = if name.contains("=?") { "" } else { name };
+        out.push(Person { name: name.trim().to_owned(), address: format!("{mailbox}@{host}").to_lowercase() });
     }
     out
 }
