@@ -5,6 +5,7 @@ Corbeille behind a confirmation; folders nested, renamed and deleted, with
 special-use folders refused; sorting by sender and grouping conversations."""
 
 import imaplib
+import json
 import re
 import smtplib
 import ssl
@@ -285,3 +286,39 @@ def test_sort_by_sender_and_conversations(paul, browser):
     WebDriverWait(browser, 10).until(lambda d: "vue=conversations" in d.current_url)
     assert subjects(browser) == ["Re: Note 2", "Note 4", "Note 3", "Note 1"]
     assert "(2" in browser.find_element(By.CSS_SELECTOR, "#messages td.objet .fil").text
+
+
+def test_deleting_a_folder_full_of_mail_is_heard_by_the_account(paul, browser):
+    """Deleting a folder that holds mail goes through the mail domain: the
+    account's live stream hears of it at once (issue 18)."""
+    from test_webmail_live import open_stream, read_event
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    m = imaplib.IMAP4_SSL("127.0.0.1", paul.imaps_port, ssl_context=ctx, timeout=20)
+    try:
+        m.login(PAUL, PASSWORD)
+        assert m.create("Classement")[0] == "OK"
+        m.select("INBOX")
+        assert m.uid("MOVE", "1:*", "Classement")[0] == "OK"
+    finally:
+        m.logout()
+    browser.get(base(paul) + "/courrier")
+    folder = urllib.parse.urlparse(folder_link(browser, "Classement").get_attribute("href")).path
+    folder_id = int(folder.rsplit("/", 1)[1])
+    csrf = browser.find_element(By.CSS_SELECTOR, "form.nouveau-dossier input[name=csrf]").get_attribute("value")
+
+    sock, f = open_stream(paul, cookies(browser))
+    try:
+        assert " 200 " in f.readline().decode()
+        state = json.loads(read_event(f, "etat"))
+        assert folder_id in [x["id"] for x in state["folders"]]
+        resp, _ = http(paul, "POST", folder + "/supprimer", browser, {"csrf": csrf})
+        assert resp.status == 303
+        state = json.loads(read_event(f, "etat", deadline=15))
+        assert folder_id not in [x["id"] for x in state["folders"]]
+    finally:
+        sock.close()
+    assert "Classement" not in imap_folders(paul)
+    assert not any(subject.startswith("Note") for subject in where(paul))

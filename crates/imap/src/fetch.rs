@@ -5,22 +5,15 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use mailstore::analyse::Analysis;
+use mailstore::analyse::stored::from_stored;
+use mailstore::{FlagOp, FlagOutcome, MessageRow};
 use model::{BlobId, Flag};
-use store::{FlagOp, FlagOutcome, MessageRow};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{FetchItem, Section, SectionLabel, SectionText};
-use crate::reply::{Done, failure, store_failure};
+use crate::reply::{Done, failed, failure};
 use crate::selected::flag_list;
 use crate::session::{FLUSH_AT, Session};
-
-/// Reads a blob's stored analysis. The stored JSON leaves out the
-/// full-text `text`, which is put back empty.
-pub(crate) fn analysis_of(meta_json: &str) -> Option<Analysis> {
-    let mut value: serde_json::Value = serde_json::from_str(meta_json).ok()?;
-    value.as_object_mut()?.entry("text").or_insert(serde_json::Value::String(String::new()));
-    serde_json::from_value(value).ok()
-}
 
 /// The name a section's data is returned under, e.g. `BODY[1.HEADER]<0>`.
 fn section_label(label: SectionLabel, section: &Section, partial: Option<(u32, u32)>) -> String {
@@ -137,11 +130,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             (Some(a), Some(b)) => (i64::from(sel.uids[*a]), i64::from(sel.uids[*b])),
             _ => return Ok(()),
         };
-        let store = self.mailstore.store();
-        let rows = store.messages_between(sel.mailbox.id, first, last).await.map_err(store_failure)?;
+        let ms = &self.mailstore;
+        let rows = ms.messages_between(sel.mailbox.id, first, last).await.map_err(failed)?;
         let mut envelopes: HashMap<u32, String> = HashMap::new();
         if plan.wants_envelope && !plan.needs_analysis {
-            let found = store.envelopes_between(sel.mailbox.id, first, last, self.utf8).await.map_err(store_failure)?;
+            let found = ms.envelopes_between(sel.mailbox.id, first, last, self.utf8).await.map_err(failed)?;
             envelopes.extend(found.into_iter().map(|(u, e)| (u as u32, e)));
         }
         let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
@@ -156,8 +149,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         if !wanted.is_empty() {
             wanted.sort_unstable();
             wanted.dedup();
-            let found = store.blob_metas(&wanted).await.map_err(store_failure)?;
-            metas.extend(found.into_iter().map(|b| (b.id.clone(), analysis_of(&b.meta_json))));
+            let found = ms.summaries(&wanted).await.map_err(failed)?;
+            metas.extend(found.into_iter().map(|b| (b.id.clone(), from_stored(&b.meta_json))));
         }
         let mut by_uid: HashMap<u32, MessageRow> = rows.into_iter().map(|m| (m.uid as u32, m)).collect();
         // A non-PEEK body fetch sets \Seen: on every unseen message at once, in
@@ -263,9 +256,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                     }
                     FetchItem::Section { section, partial, label, .. } => {
                         if raw.is_none() {
-                            match self.mailstore.blobs().get(&row.blob_hash).await {
+                            match self.mailstore.message_bytes(&row.blob_hash).await {
                                 Ok(bytes) => raw = Some(bytes),
-                                Err(e) => return Err(failure(&mailstore::Error::Blob(e))),
+                                Err(e) => return Err(failure(&e)),
                             }
                         }
                         let bytes = raw.as_deref().unwrap_or_default();
@@ -320,12 +313,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
 }
 
 /// RFC 8474 EMAILID: the same for every copy of one content in an account.
-pub(crate) fn email_id(row: &store::MessageRow) -> String {
+pub(crate) fn email_id(row: &MessageRow) -> String {
     format!("M{}", &row.blob_hash.as_str()[..row.blob_hash.as_str().len().min(32)])
 }
 
 /// RFC 8474 THREADID.
-pub(crate) fn thread_id(row: &store::MessageRow) -> String {
+pub(crate) fn thread_id(row: &MessageRow) -> String {
     format!("T{}", row.thread_id)
 }
 
@@ -336,9 +329,7 @@ mod tests {
     #[test]
     fn stored_meta_reads_back() {
         let a = mailstore::analyse::analyse(b"Subject: x\r\n\r\nbody\r\n");
-        let mut v = serde_json::to_value(&a).unwrap();
-        v.as_object_mut().unwrap().remove("text");
-        let back = analysis_of(&v.to_string()).unwrap();
+        let back = from_stored(&mailstore::analyse::stored::to_stored(&a)).unwrap();
         assert_eq!(back.body, a.body);
         let s = Section { part: vec![1, 2], text: Some(SectionText::Mime) };
         assert_eq!(section_label(SectionLabel::Body, &s, Some((0, 10))), "BODY[1.2.MIME]<0>");

@@ -1,14 +1,13 @@
 //! Commands of the authenticated state: LIST, LSUB, STATUS, CREATE, DELETE,
 //! RENAME, SUBSCRIBE, UNSUBSCRIBE, SELECT, EXAMINE and APPEND.
 
-use mailstore::DeliveryTarget;
+use mailstore::{DeliveryTarget, Mailbox};
 use model::{Flag, SpecialUse};
-use store::Mailbox;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{AppendItem, Body, RawName, StatusItem};
 use crate::pattern::Pattern;
-use crate::reply::{Done, failure, store_failure};
+use crate::reply::{Done, failed, failure};
 use crate::session::Session;
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
@@ -42,10 +41,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 if self.selected.as_ref().is_some_and(|s| s.mailbox.id == mbx.id) {
                     self.selected = None;
                 }
-                match self.mailstore.store().delete_mailbox(mbx.id).await {
+                let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+                match self.mailstore.delete_mailbox(account, mbx.id).await {
                     Ok(()) => Done::ok("DELETE completed"),
-                    Err(store::Error::Conflict(_)) => Done::no("[HASCHILDREN] Delete the sub-folders first"),
-                    Err(e) => store_failure(e),
+                    Err(mailstore::Error::Conflict(_)) => Done::no("[HASCHILDREN] Delete the sub-folders first"),
+                    Err(e) => failed(e),
                 }
             }
             Body::Rename { from, to } => {
@@ -57,9 +57,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                     Ok(n) => n,
                     Err(done) => return done,
                 };
-                match self.mailstore.store().rename_mailbox(mbx.id, &new_name).await {
+                let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+                match self.mailstore.rename_mailbox(account, mbx.id, &new_name).await {
                     Ok(_) => Done::ok("RENAME completed"),
-                    Err(e) => store_failure(e),
+                    Err(e) => failed(e),
                 }
             }
             Body::Subscribe(mailbox) => self.subscribe(&mailbox, true).await,
@@ -116,10 +117,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
 
     pub(crate) async fn find_mailbox(&self, name: &str) -> Result<Mailbox, Done> {
         let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
-        match self.mailstore.store().mailbox_by_name(account, name).await {
+        match self.mailstore.mailbox_named(account, name).await {
             Ok(Some(m)) => Ok(m),
             Ok(None) => Err(Done::no("[NONEXISTENT] No such mailbox")),
-            Err(e) => Err(store_failure(e)),
+            Err(e) => Err(failed(e)),
         }
     }
 
@@ -152,9 +153,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             self.untagged("LIST (\\Noselect) \"/\" \"\"");
             return Done::ok("LIST completed");
         }
-        let mailboxes = match self.mailstore.store().list_mailboxes(account).await {
+        let mailboxes = match self.mailstore.mailboxes(account).await {
             Ok(m) => m,
-            Err(e) => return store_failure(e),
+            Err(e) => return failed(e),
         };
         let verb = if lsub { "LSUB" } else { "LIST" };
         let patterns: Vec<Pattern> = decoded.iter().map(|p| Pattern::new(p)).collect();
@@ -191,7 +192,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
 
     /// `STATUS <name> (...)` for a mailbox.
     async fn status_line(&self, m: &Mailbox, items: &[StatusItem]) -> Result<String, Done> {
-        let messages = self.mailstore.store().messages(m.id).await.map_err(store_failure)?;
+        let messages = self.mailstore.messages(m.id).await.map_err(failed)?;
         let mut parts = Vec::new();
         for item in items {
             if *item == StatusItem::MailboxId {
@@ -235,12 +236,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             },
             _ => return Done::no("[USEATTR] Only one special-use attribute per mailbox"),
         };
-        match self.mailstore.store().create_mailbox(account, &name, special).await {
+        match self.mailstore.create_mailbox(account, &name, special).await {
             Ok(m) => Done::ok(&format!("[MAILBOXID (F{})] CREATE completed", m.id)),
-            Err(store::Error::Conflict(text)) if text.contains("already the") => {
+            Err(mailstore::Error::Conflict(text)) if text.contains("already the") => {
                 Done::no("[USEATTR] Another mailbox already has this special use")
             }
-            Err(e) => store_failure(e),
+            Err(e) => failed(e),
         }
     }
 
@@ -249,9 +250,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             Ok(m) => m,
             Err(done) => return done,
         };
-        match self.mailstore.store().set_subscribed(mbx.id, on).await {
+        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        match self.mailstore.set_subscribed(account, mbx.id, on).await {
             Ok(()) => Done::ok(if on { "SUBSCRIBE completed" } else { "UNSUBSCRIBE completed" }),
-            Err(e) => store_failure(e),
+            Err(e) => failed(e),
         }
     }
 
@@ -273,12 +275,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             return Done::no("[TOOBIG] Message too large");
         }
         let total: i64 = items.iter().map(|i| i.message.len() as i64).sum();
-        match self.mailstore.store().account(account.id).await {
-            Ok(Some(a)) if a.quota_bytes.is_some_and(|q| a.used_bytes + total > q) => {
+        match self.mailstore.usage(account.id).await {
+            Ok(usage) if usage.would_exceed(total) => {
                 return Done::no("[OVERQUOTA] Mailbox full / Boite pleine");
             }
-            Ok(_) => {}
-            Err(e) => return store_failure(e),
+            Ok(_) | Err(mailstore::Error::NotFound(_)) => {}
+            Err(e) => return failed(e),
         }
         let mut targets = Vec::with_capacity(items.len());
         for item in &items {

@@ -1,12 +1,12 @@
 //! Commands of the selected state: FETCH, STORE, EXPUNGE, COPY, MOVE,
 //! SEARCH (with their UID forms), CLOSE and UNSELECT.
 
+use mailstore::{FlagOp, FlagOutcome};
 use model::{Flag, Keyword};
-use store::{FlagOp, FlagOutcome};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{Body, RawName, StoreMode};
-use crate::reply::{Done, failure, store_failure};
+use crate::reply::{Done, failed, failure};
 use crate::selected::flag_list;
 use crate::seqset::SeqSet;
 use crate::session::Session;
@@ -33,7 +33,7 @@ pub(crate) fn parse_flags(flags: &[String]) -> Result<(i64, Vec<String>), Done> 
     Ok((bits, keywords))
 }
 
-/// The UID an outcome of [`store::Store::update_flags`] is about.
+/// The UID an outcome of [`mailstore::Mailstore::update_flags`] is about.
 pub(crate) fn outcome_uid(o: &FlagOutcome) -> i64 {
     match o {
         FlagOutcome::Changed { uid, .. }
@@ -253,9 +253,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         if sel.read_only {
             return Done::no("[READ-ONLY] The mailbox is open read-only");
         }
-        let rows = match self.mailstore.store().messages(sel.mailbox.id).await {
+        let rows = match self.mailstore.messages(sel.mailbox.id).await {
             Ok(rows) => rows,
-            Err(e) => return store_failure(e),
+            Err(e) => return failed(e),
         };
         let largest = sel.uids.last().copied().unwrap_or(0);
         let doomed: Vec<i64> = rows

@@ -4,12 +4,12 @@
 //! for what changed since, both read from the store's change log; once
 //! enabled, expunges are reported as `VANISHED` instead of `EXPUNGE`.
 
-use store::ChangeKind;
+use mailstore::ChangeKind;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::Qresync;
 use crate::messages::compact_set;
-use crate::reply::{Done, store_failure};
+use crate::reply::{Done, failed};
 use crate::selected::flag_list;
 use crate::seqset::SeqSet;
 use crate::session::Session;
@@ -19,8 +19,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     /// after `modseq`, by increasing UID.
     pub(crate) async fn vanished_since(&self, modseq: u64, set: Option<&SeqSet>) -> Result<Vec<i64>, Done> {
         let Some(sel) = self.selected.as_ref() else { return Ok(Vec::new()) };
-        let store = self.mailstore.store();
-        let changes = store.changes_since(sel.mailbox.id, modseq as i64).await.map_err(store_failure)?;
+        let changes = self.mailstore.changes_since(sel.mailbox.id, modseq as i64).await.map_err(failed)?;
         let largest = (sel.mailbox.uid_next - 1).max(changes.iter().map(|c| c.uid).max().unwrap_or(0)) as u32;
         let mut gone: Vec<i64> = changes
             .iter()
@@ -51,7 +50,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         }
         let gone = self.vanished_since(q.modseq, q.known_uids.as_ref()).await?;
         self.vanished_line(true, &gone);
-        let rows = self.mailstore.store().messages(sel.mailbox.id).await.map_err(store_failure)?;
+        let rows = self.mailstore.messages(sel.mailbox.id).await.map_err(failed)?;
         for row in rows.iter().filter(|r| r.modseq as u64 > q.modseq) {
             let Some(seq) = sel.seq_of(row.uid as u32) else { continue };
             let flags = flag_list(row.flags, &row.keywords);

@@ -14,7 +14,7 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{Body, RawName};
-use crate::reply::{Done, store_failure};
+use crate::reply::{Done, failed};
 use crate::session::Session;
 
 /// Every RFC 4314 right: what the owner holds on their mailboxes.
@@ -104,12 +104,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     /// The account's `QUOTA` line, read fresh (deliveries change it).
     async fn quota_line(&self) -> Result<Option<String>, Done> {
         let id = self.account.as_ref().map(|a| a.id).unwrap_or_default();
-        let account = match self.mailstore.store().account(id).await {
-            Ok(Some(a)) => a,
-            Ok(None) => return Err(Done::no("[NONEXISTENT] Account gone")),
-            Err(e) => return Err(store_failure(e)),
+        let usage = match self.mailstore.usage(id).await {
+            Ok(u) => u,
+            Err(mailstore::Error::NotFound(_)) => return Err(Done::no("[NONEXISTENT] Account gone")),
+            Err(e) => return Err(failed(e)),
         };
-        Ok(account.quota_bytes.map(|q| format!("QUOTA \"\" (STORAGE {} {})", kib(account.used_bytes), kib(q))))
+        Ok(usage.quota_bytes.map(|q| format!("QUOTA \"\" (STORAGE {} {})", kib(usage.used_bytes), kib(q))))
     }
 
     /// The decoded name of one of the user's mailboxes, which must exist.

@@ -30,13 +30,11 @@ impl Done {
 /// The response to a failed domain operation. Details go to the log, not
 /// to the client (they may name internal tables or paths).
 pub fn failure(e: &mailstore::Error) -> Done {
-    if let mailstore::Error::Store(s) = e {
-        match s {
-            store::Error::NotFound(what) => return Done::no(&format!("[NONEXISTENT] No such {what}")),
-            store::Error::Conflict(text) => return Done::no(&format!("[ALREADYEXISTS] {}", one_line(text))),
-            store::Error::Invalid(text) => return Done::no(&format!("[CANNOT] {}", one_line(text))),
-            _ => {}
-        }
+    match e {
+        mailstore::Error::NotFound(what) => return Done::no(&format!("[NONEXISTENT] No such {what}")),
+        mailstore::Error::Conflict(text) => return Done::no(&format!("[ALREADYEXISTS] {}", one_line(text))),
+        mailstore::Error::Invalid(text) => return Done::no(&format!("[CANNOT] {}", one_line(text))),
+        _ => {}
     }
     match e.transience() {
         Transience::Temporary => {
@@ -50,9 +48,9 @@ pub fn failure(e: &mailstore::Error) -> Done {
     }
 }
 
-/// The same for errors of the store used directly.
-pub fn store_failure(e: store::Error) -> Done {
-    failure(&mailstore::Error::Store(e))
+/// [`failure`] taking the error, for `map_err`.
+pub fn failed(e: mailstore::Error) -> Done {
+    failure(&e)
 }
 
 fn one_line(text: &str) -> String {

@@ -1,6 +1,6 @@
 //! SEARCH and UID SEARCH over the stored metadata: flags, dates, sizes,
 //! UIDs, and the envelope kept at delivery for FROM/TO/CC/BCC/SUBJECT.
-//! TEXT and BODY go through the full-text index ([`search`]), never a scan
+//! TEXT and BODY go through the full-text index ([`mailstore::Mailstore::search_text`]), never a scan
 //! of message bodies: each distinct full-text key is asked of the index
 //! once, for the account, and the blobs it returns are then matched against
 //! the rows of the selected mailbox like any other key, so NOT and OR
@@ -10,16 +10,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mailstore::analyse::{Analysis, EnvelopeAddress};
+use mailstore::{Field, MessageRow};
 use model::{BlobId, Flag};
-use search::Field;
-use store::MessageRow;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{DateOp, SearchKey};
 use crate::date::day_of;
-use crate::fetch::analysis_of;
 use crate::messages::compact_set;
-use crate::reply::{Done, store_failure};
+use crate::reply::{Done, failed};
 use crate::seqset::SeqSet;
 use crate::session::Session;
 
@@ -68,8 +66,8 @@ fn text_matches(hay: &str, needle: &str) -> bool {
     if hay.to_lowercase().contains(needle) {
         return true;
     }
-    let folded = search::fold(needle);
-    !folded.is_empty() && search::fold(hay).contains(&folded)
+    let folded = mailstore::fold(needle);
+    !folded.is_empty() && mailstore::fold(hay).contains(&folded)
 }
 
 fn addresses_match(list: &[EnvelopeAddress], needle: &str) -> bool {
@@ -81,13 +79,13 @@ fn addresses_match(list: &[EnvelopeAddress], needle: &str) -> bool {
 /// (`None`: the key has no word and matches everything). A handful of keys
 /// at most: a list looked up without allocating, once per message and key.
 #[derive(Default)]
-struct FullTextHits(Vec<(FullTextKey, Option<search::Hits>)>);
+struct FullTextHits(Vec<(FullTextKey, Option<mailstore::Hits>)>);
 
 /// `(body_only, value)` of a TEXT or BODY key.
 type FullTextKey = (bool, String);
 
 impl FullTextHits {
-    fn get(&self, body_only: bool, value: &str) -> Option<&Option<search::Hits>> {
+    fn get(&self, body_only: bool, value: &str) -> Option<&Option<mailstore::Hits>> {
         self.0.iter().find(|((b, v), _)| *b == body_only && v == value).map(|(_, hits)| hits)
     }
 }
@@ -175,8 +173,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let Some(sel) = self.selected.as_ref() else {
             return Err(Done::bad("No mailbox selected"));
         };
-        let store = self.mailstore.store();
-        let current = store.mailbox(sel.mailbox.id).await.map_err(store_failure)?.map(|m| m.highest_modseq);
+        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        let current = self.mailstore.mailbox(account, sel.mailbox.id).await.map_err(failed)?.map(|m| m.highest_modseq);
         if let (true, Some(now), Some((at, rows))) = (cached, current, sel.rows.as_ref())
             && *at == now
         {
@@ -184,7 +182,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         }
         // Read after the modseq: rows newer than it only make the copy
         // look older than it is, so it is read again next time.
-        let rows = Arc::new(store.messages(sel.mailbox.id).await.map_err(store_failure)?);
+        let rows = Arc::new(self.mailstore.messages(sel.mailbox.id).await.map_err(failed)?);
         if let (Some(now), Some(sel)) = (current, self.selected.as_mut()) {
             sel.rows = Some((now, rows.clone()));
         }
@@ -237,8 +235,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             let mut wanted: Vec<BlobId> = rows.iter().map(|r| r.blob_hash.clone()).collect();
             wanted.sort_unstable();
             wanted.dedup();
-            for b in self.mailstore.store().blob_metas(&wanted).await.map_err(store_failure)? {
-                let meta = Meta { sent_date: b.sent_date, analysis: analysis_of(&b.meta_json) };
+            for b in self.mailstore.summaries(&wanted).await.map_err(failed)? {
+                let meta =
+                    Meta { sent_date: b.sent_date, analysis: mailstore::analyse::stored::from_stored(&b.meta_json) };
                 metas.insert(b.id, meta);
             }
         }

@@ -5,14 +5,13 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use mailstore::MailEvent;
+use mailstore::{ChangeKind, MailEvent, Mailbox, MessageRow};
 use model::Flag;
-use store::{ChangeKind, Mailbox, MessageRow};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::command::RawName;
-use crate::reply::{Done, store_failure};
+use crate::reply::{Done, failed};
 use crate::session::{ReadStop, Session};
 
 /// What a session knows of its selected mailbox.
@@ -66,9 +65,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             Ok(m) => m,
             Err(done) => return done,
         };
-        let messages = match self.mailstore.store().messages(mailbox.id).await {
+        let messages = match self.mailstore.messages(mailbox.id).await {
             Ok(m) => m,
-            Err(e) => return store_failure(e),
+            Err(e) => return failed(e),
         };
         let uids: Vec<u32> = messages.iter().map(|m| m.uid as u32).collect();
         let uid_next = mailbox.uid_next.max(messages.last().map_or(1, |m| m.uid + 1));
@@ -118,17 +117,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     /// Reports what changed in the selected mailbox since the last report:
     /// new messages (EXISTS), other sessions' flag changes (FETCH) and, when
     /// `may_expunge`, messages that disappeared (EXPUNGE).
-    pub(crate) async fn sync(&mut self, may_expunge: bool) -> Result<(), store::Error> {
+    pub(crate) async fn sync(&mut self, may_expunge: bool) -> Result<(), mailstore::Error> {
         let Some(sel) = self.selected.as_ref() else {
             return Ok(());
         };
-        let store = self.mailstore.store();
-        let changes = store.changes_since(sel.mailbox.id, sel.modseq).await?;
+        let changes = self.mailstore.changes_since(sel.mailbox.id, sel.modseq).await?;
         if changes.is_empty() {
             return Ok(());
         }
-        let messages = store.messages(sel.mailbox.id).await?;
-        let current: HashMap<u32, &store::MessageRow> = messages.iter().map(|m| (m.uid as u32, m)).collect();
+        let messages = self.mailstore.messages(sel.mailbox.id).await?;
+        let current: HashMap<u32, &MessageRow> = messages.iter().map(|m| (m.uid as u32, m)).collect();
         let top = changes.iter().map(|c| c.modseq).max().unwrap_or(sel.modseq);
         let sel = self.selected.as_mut().expect("checked above");
         let expunged_seen = changes.iter().any(|c| c.kind == ChangeKind::Expunge);
@@ -209,9 +207,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         };
         if expunge && !sel.read_only {
             let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
-            let deleted: Vec<i64> = match self.mailstore.store().messages(sel.mailbox.id).await {
+            let deleted: Vec<i64> = match self.mailstore.messages(sel.mailbox.id).await {
                 Ok(rows) => rows.iter().filter(|m| m.flags & Flag::Deleted.bit() != 0).map(|m| m.uid).collect(),
-                Err(e) => return store_failure(e),
+                Err(e) => return failed(e),
             };
             if let Err(e) = self.mailstore.expunge(account, sel.mailbox.id, &deleted).await {
                 return crate::reply::failure(&e);

@@ -6,8 +6,7 @@
 use std::sync::Arc;
 
 use identity::credentials::Refusal;
-use mailstore::{MailEvent, Mailstore};
-use store::Account;
+use mailstore::{Account, MailEvent, Mailstore};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, watch};
 

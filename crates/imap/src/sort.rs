@@ -10,8 +10,8 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+use mailstore::MessageRow;
 use mailstore::analyse::EnvelopeAddress;
-use store::MessageRow;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{SearchKey, SortBy, SortKey};

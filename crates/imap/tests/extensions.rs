@@ -18,7 +18,7 @@ fn mail(from: &str, subject: &str, date: &str, id: &str, reply_to: Option<&str>,
 #[tokio::test]
 async fn quota_follows_deliveries() {
     let f = Fixture::new().await;
-    f.ms.store().set_quota(f.claire.id, Some(10 * 1024 * 1024)).await.unwrap();
+    f.store.set_quota(f.claire.id, Some(10 * 1024 * 1024)).await.unwrap();
     let mut c = f.connect();
     c.login().await;
     assert_eq!(
@@ -212,8 +212,8 @@ async fn multiappend_is_all_or_nothing() {
     // A bad flag on the second message: nothing of the command is stored.
     let r = c.cmd("n", &format!("APPEND INBOX {{{}+}}\r\n{a} (\\Bogus) {{{}+}}\r\n{b}", a.len(), b.len())).await;
     assert_eq!(r, "n BAD Unknown system flag \\Bogus\r\n");
-    let inbox = f.ms.store().mailbox_by_name(f.claire.id, "INBOX").await.unwrap().unwrap();
-    assert_eq!(f.ms.store().messages(inbox.id).await.unwrap().len(), 2);
+    let inbox = f.ms.mailbox_named(f.claire.id, "INBOX").await.unwrap().unwrap();
+    assert_eq!(f.ms.messages(inbox.id).await.unwrap().len(), 2);
 }
 
 #[tokio::test]

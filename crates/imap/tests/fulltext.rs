@@ -57,7 +57,7 @@ async fn text_and_body_go_through_the_index() {
 #[tokio::test]
 async fn other_accounts_and_expunged_messages_are_not_found() {
     let f = Fixture::new().await;
-    let paul = common::create(&f.ms, "paul.durand", model::Role::Teacher, model::AccountStatus::Active).await;
+    let paul = common::create(&f.store, "paul.durand", model::Role::Teacher, model::AccountStatus::Active).await;
     f.ms.deliver(REUNION, &[paul.id], 1_767_225_600).await.unwrap();
     let mut c = f.connect();
     c.login().await;
@@ -154,4 +154,43 @@ async fn repeated_searches_see_every_change() {
     let after = a.cmd("i", "SEARCH DELETED").await;
     assert!(after.ends_with("i OK SEARCH completed\r\n"), "{after}");
     assert!(!after.contains("* SEARCH 2"), "{after}");
+}
+
+/// DELETE of a folder full of mail goes through the domain: the account's
+/// other sessions hear of it (a `MailEvent` for that folder) and the
+/// messages it held no longer match a search of the account.
+#[tokio::test]
+async fn deleting_a_folder_tells_the_account_and_leaves_the_index() {
+    let f = Fixture::new().await;
+    f.deliver(CANTINE).await;
+    let mut c = f.connect();
+    c.login().await;
+    let created = c.cmd("a", "CREATE Projets").await;
+    let id: i64 = created
+        .split("[MAILBOXID (F")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no MAILBOXID in {created}"));
+    c.cmd("s", "SELECT INBOX").await;
+    assert!(c.cmd("b", "MOVE 1 Projets").await.contains("b OK"));
+    c.cmd("u", "UNSELECT").await;
+    let found = |text: &'static str| {
+        let ms = f.ms.clone();
+        let account = f.claire.id;
+        async move { ms.search_text(account, &mailstore::Field::ALL, text).await.unwrap().unwrap().unwrap().len() }
+    };
+    assert_eq!(found("gratin").await, 1);
+    let mut events = f.ms.watch(f.claire.id);
+    assert_eq!(c.cmd("d", "DELETE Projets").await, "d OK DELETE completed\r\n");
+    let mut heard = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        heard.push(e);
+    }
+    assert!(
+        heard.iter().any(|e| matches!(e, mailstore::MailEvent::Changed { account, mailbox, .. }
+            if *account == f.claire.id && *mailbox == id)),
+        "no event for the deleted folder: {heard:?}"
+    );
+    assert_eq!(found("gratin").await, 0, "the deleted message still matches a search");
 }

@@ -34,8 +34,8 @@ async fn cleartext_from_afar_has_logins_disabled() {
 #[tokio::test]
 async fn login_with_literals_and_refusals() {
     let f = Fixture::new().await;
-    create(&f.ms, "eleve.test", Role::Student, AccountStatus::Active).await;
-    create(&f.ms, "paul.durand", Role::Teacher, AccountStatus::Suspended).await;
+    create(&f.store, "eleve.test", Role::Student, AccountStatus::Active).await;
+    create(&f.store, "paul.durand", Role::Teacher, AccountStatus::Suspended).await;
     let mut c = f.connect();
     c.greeting().await;
     assert_eq!(
@@ -83,7 +83,7 @@ async fn select_fetch_and_list() {
     let mut c = f.connect();
     c.login().await;
     let v = f.inbox_uid_validity().await;
-    let id = f.ms.store().mailbox_by_name(f.claire.id, "INBOX").await.unwrap().unwrap().id;
+    let id = f.ms.mailbox_named(f.claire.id, "INBOX").await.unwrap().unwrap().id;
     assert_eq!(
         c.cmd("s", "SELECT INBOX").await,
         format!(
@@ -176,7 +176,7 @@ async fn append_copy_move_and_search() {
     let v = f.inbox_uid_validity().await;
     assert_eq!(r, format!("a OK [APPENDUID {v} 1] APPEND completed\r\n"));
     let created = c.cmd("c", "CREATE Projets").await;
-    let projets = f.ms.store().mailbox_by_name(f.claire.id, "Projets").await.unwrap().unwrap();
+    let projets = f.ms.mailbox_named(f.claire.id, "Projets").await.unwrap().unwrap();
     assert_eq!(created, format!("c OK [MAILBOXID (F{})] CREATE completed\r\n", projets.id));
     assert_eq!(
         c.cmd("c1", "STATUS Projets (MAILBOXID MESSAGES)").await,
@@ -184,7 +184,7 @@ async fn append_copy_move_and_search() {
     );
     assert_eq!(c.cmd("c2", "CREATE Projets").await, "c2 NO [ALREADYEXISTS] mailbox Projets already exists\r\n");
     c.cmd("s", "SELECT INBOX").await;
-    let target_v = f.ms.store().mailbox_by_name(f.claire.id, "Projets").await.unwrap().unwrap().uid_validity;
+    let target_v = f.ms.mailbox_named(f.claire.id, "Projets").await.unwrap().unwrap().uid_validity;
     assert_eq!(c.cmd("k", "COPY 1 Projets").await, format!("k OK [COPYUID {target_v} 1 1] COPY completed\r\n"));
     assert_eq!(
         c.cmd("q", "SEARCH SEEN SUBJECT conseil SINCE 1-Mar-2026").await,
@@ -201,7 +201,7 @@ async fn append_copy_move_and_search() {
         format!("* OK [COPYUID {target_v} 1 2] Moved\r\n* 1 EXPUNGE\r\nm OK UID MOVE completed\r\n")
     );
     assert_eq!(c.cmd("v", "MOVE 1 Nulle-part").await, "v NO [TRYCREATE] No such mailbox\r\n");
-    let rows = f.ms.store().messages(f.ms.store().mailbox_by_name(f.claire.id, "Projets").await.unwrap().unwrap().id);
+    let rows = f.ms.messages(f.ms.mailbox_named(f.claire.id, "Projets").await.unwrap().unwrap().id);
     assert_eq!(rows.await.unwrap().len(), 2);
 }
 

@@ -16,6 +16,7 @@
 mod auth;
 mod header;
 mod mime;
+pub mod stored;
 mod text;
 
 pub use auth::AuthResults;
@@ -43,8 +44,10 @@ pub const MAX_TEXT: usize = 1 << 20;
 /// Length of [`Analysis::preview`], in characters (at most).
 pub const PREVIEW_CHARS: usize = 200;
 
-/// What one parse of a message keeps.
+/// What one parse of a message keeps. Read back from storage with
+/// [`stored::from_stored`]; a field missing there takes its default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Analysis {
     /// The IMAP ENVELOPE of the message.
     pub envelope: Envelope,
@@ -79,6 +82,7 @@ pub struct Analysis {
 /// IMAP wants it; `subject` is decoded to UTF-8. As RFC 9051 requires,
 /// `sender` and `reply_to` default to `from` when the header is absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Envelope {
     pub date: Option<String>,
     pub subject: Option<String>,

@@ -131,16 +131,11 @@ impl Mailstore {
 }
 
 fn new_message(raw: &[u8], a: &analyse::Analysis, internal_date: i64) -> NewMessage {
-    // The searchable text goes to the full-text index, not into the shared metadata.
-    let mut meta = serde_json::to_value(a).unwrap_or(serde_json::Value::Null);
-    if let Some(obj) = meta.as_object_mut() {
-        obj.remove("text");
-    }
     let (plain, utf8) = crate::imap_form::envelope_forms(&a.envelope);
     NewMessage {
         blob: blob::BlobStore::id_of(raw),
         size: raw.len() as i64,
-        meta_json: meta.to_string(),
+        meta_json: analyse::stored::to_stored(a),
         subject: a.subject.clone(),
         from_addr: a.from.clone(),
         sent_date: a.sent_date,

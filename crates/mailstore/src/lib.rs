@@ -11,9 +11,13 @@
 pub mod analyse;
 mod changes;
 mod deliver;
+mod find;
 mod gc;
 pub mod imap_form;
 mod index;
+mod mailboxes;
+mod messages;
+mod settings;
 
 use std::sync::Arc;
 
@@ -23,8 +27,18 @@ use store::Store;
 use tokio::sync::{RwLock, broadcast};
 
 pub use deliver::{Delivered, DeliveryTarget, RecipientStatus};
+pub use find::QueryPart;
 pub use gc::GcReport;
 pub use index::document_of;
+pub use mailboxes::Usage;
+/// The full-text index's query vocabulary (fields, hit sets, folding).
+pub use search::{Field, Hits, fold};
+/// Plain rows of the store that the domain hands out as they are: a domain
+/// type would only copy their fields.
+pub use store::{
+    Account, Banner, BlobRow, Change, ChangeKind, Copied, DateCursor, DirectoryEntry, FlagOp, FlagOutcome, Found,
+    MailIdentity, Mailbox, MessageRow, SortKey, Vacation, WebPrefs,
+};
 
 /// A change that open sessions may want to hear about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,23 +59,57 @@ pub enum MailEvent {
 /// Errors of the mail domain, classified for the adapters.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The named thing (mailbox, message, identity...) does not exist, or
+    /// is not the account's.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The change collides with existing data (a folder of that name exists).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The request itself is wrong (a bad folder name, the Inbox renamed...).
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// The metadata store failed otherwise.
     #[error("store: {0}")]
-    Store(#[from] store::Error),
+    Store(store::Error),
     #[error("blob storage: {0}")]
     Blob(#[from] std::io::Error),
     #[error("no such mailbox for account {0}")]
     NoMailbox(AccountId),
     #[error("no recipient")]
     NoRecipient,
+    /// The full-text index is not enabled here.
+    #[error("no full-text index")]
+    NoIndex,
+    /// The full-text index failed.
+    #[error("{0}")]
+    Search(search::Error),
+}
+
+impl From<store::Error> for Error {
+    /// The store's refusals are facts the adapters answer to (a folder that
+    /// exists, a bad name): they become domain errors, the rest stays the
+    /// store's.
+    fn from(e: store::Error) -> Error {
+        match e {
+            store::Error::NotFound(what) => Error::NotFound(what),
+            store::Error::Conflict(text) => Error::Conflict(text),
+            store::Error::Invalid(text) => Error::Invalid(text),
+            other => Error::Store(other),
+        }
+    }
 }
 
 impl ErrorKind for Error {
     fn transience(&self) -> Transience {
         match self {
             Error::Store(e) => e.transience(),
+            Error::NotFound(_) | Error::Conflict(_) | Error::Invalid(_) => Transience::Permanent,
             // A full or failing disk is expected to be fixed by an operator: retry later.
             Error::Blob(_) => Transience::Temporary,
             Error::NoMailbox(_) | Error::NoRecipient => Transience::Permanent,
+            // A rebuild or a restart brings it back.
+            Error::NoIndex | Error::Search(_) => Transience::Temporary,
         }
     }
 }

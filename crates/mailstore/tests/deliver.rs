@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blob::BlobStore;
-use mailstore::{MailEvent, Mailstore, RecipientStatus};
+use mailstore::{DeliveryTarget, Field, MailEvent, Mailstore, RecipientStatus};
 use model::{AccountStatus, Address, Domain, Role};
 use store::{NewAccount, Store};
 
@@ -148,4 +148,31 @@ async fn a_message_filed_by_its_owner_is_not_news() {
         matches!(event, MailEvent::Delivered { mailbox, uid: 1, filed: true, .. } if mailbox == archive.id),
         "got {event:?}"
     );
+}
+
+/// Deleting a folder is a domain operation: only the account's own folder,
+/// never with sub-folders, and then the account hears of it and the
+/// contents it held leave the search index.
+#[tokio::test]
+async fn deleting_a_folder_is_heard_and_unindexed() {
+    let f = fixture().await;
+    f.ms.enable_search_in_memory().unwrap();
+    let claire = account(&f.ms, "claire", None, AccountStatus::Active).await;
+    let paul = account(&f.ms, "paul", None, AccountStatus::Active).await;
+    let projets = f.ms.create_mailbox(claire, "Projets", None).await.unwrap();
+    let sub = f.ms.create_mailbox(claire, "Projets/2026", None).await.unwrap();
+    let target = DeliveryTarget { account: claire, mailbox: Some(sub.id), flags: 0, keywords: Vec::new() };
+    f.ms.deliver_to(MAIL, &[target], 1_700_000_000).await.unwrap();
+    let found = || async { f.ms.search_text(claire, &Field::ALL, "mutations").await.unwrap().unwrap().unwrap().len() };
+    assert_eq!(found().await, 1);
+
+    assert!(matches!(f.ms.delete_mailbox(paul, sub.id).await, Err(mailstore::Error::NotFound("mailbox"))));
+    assert!(matches!(f.ms.delete_mailbox(claire, projets.id).await, Err(mailstore::Error::Conflict(_))));
+    let mut events = f.ms.watch(claire);
+    f.ms.delete_mailbox(claire, sub.id).await.unwrap();
+    let event = events.recv().await.unwrap();
+    assert!(matches!(event, MailEvent::Changed { account, mailbox, .. } if account == claire && mailbox == sub.id));
+    assert_eq!(found().await, 0);
+    assert_eq!(f.ms.usage(claire).await.unwrap().used_bytes, 0);
+    assert!(f.ms.mailbox(claire, sub.id).await.unwrap().is_none());
 }

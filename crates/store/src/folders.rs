@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use model::MailboxId;
+use model::{BlobId, MailboxId};
 use sqlx::Row;
 
 use crate::deliver::{add_to_accounts, batch};
@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::mailboxes::{mailbox_named, normalize_name};
 use crate::messages::bump_modseq;
 use crate::sql::{CHUNK_ROWS, Locked, placeholders};
-use crate::types::{ChangeKind, MAILBOX_COLS, MESSAGE_COLS, Mailbox, MessageRow};
+use crate::types::{ChangeKind, MAILBOX_COLS, MESSAGE_COLS, Mailbox, MessageRow, blob_id};
 use crate::{Store, now};
 
 /// One message copied by [`Store::copy_messages`].
@@ -40,7 +40,9 @@ impl Store {
     /// references and the account's usage are released as by an expunge.
     /// The Inbox cannot be deleted. The mailbox's change log goes with it;
     /// its UIDVALIDITY stays reserved so a recreated mailbox gets a new one.
-    pub async fn delete_mailbox(&self, mailbox: MailboxId) -> Result<()> {
+    /// Returns the contents (blobs) the deleted messages held, once each,
+    /// so that the caller can keep the search index true.
+    pub async fn delete_mailbox(&self, mailbox: MailboxId) -> Result<Vec<BlobId>> {
         let now = now();
         let mut tx = self.write_tx().await?;
         let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE id = $1");
@@ -82,7 +84,7 @@ impl Store {
         sqlx::query("DELETE FROM changes WHERE mailbox_id = $1").bind(mailbox).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM mailboxes WHERE id = $1").bind(mailbox).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(())
+        per_blob.iter().map(|(hash, _)| blob_id(hash)).collect()
     }
 
     /// Renames a mailbox and every mailbox below it. The new parent must

@@ -22,22 +22,23 @@
 //!   collector when the last copy is expunged.
 
 mod bulk;
+mod contents;
 mod credentials;
 mod deliver;
 mod directory;
 mod error;
 mod folders;
-mod imapx;
+mod identities;
 mod mailboxes;
 mod messages;
 mod migrate;
 mod people;
 mod queue;
 mod search;
+mod sorting;
 mod sql;
 mod types;
 mod vacation;
-mod webmail;
 mod webprefs;
 
 use std::ops::{Deref, DerefMut};
@@ -54,13 +55,14 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub use credentials::{AppPassword, CredentialState, JournalEntry, NewJournalEntry, WebSession};
 pub use error::{Error, Result};
 pub use folders::Copied;
+pub use identities::{DirectoryEntry, MailIdentity};
 pub use migrate::AppliedMigration;
 pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Person, RoleGrant, Seal};
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use search::{DateCursor, Found};
+pub use sorting::SortKey;
 pub use types::*;
 pub use vacation::Vacation;
-pub use webmail::{DirectoryEntry, MailIdentity, SortKey};
 pub use webprefs::{Banner, MAX_BANNER, WebPrefs};
 
 /// Which database engine a [`Store`] runs on.

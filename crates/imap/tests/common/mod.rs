@@ -23,6 +23,8 @@ pub struct Fixture {
     pub identity: Arc<Identity>,
     /// The store's URL (tests that change rows directly).
     pub url: String,
+    /// The store under it, for setting up accounts and quotas.
+    pub store: Store,
     pub cfg: Arc<ImapConfig>,
     pub claire: Account,
     pub shutdown: watch::Sender<bool>,
@@ -51,10 +53,10 @@ impl Fixture {
         store.migrate().await.unwrap();
         let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
         let ms = Mailstore::new(store.clone(), blobs);
-        let identity = Identity::new(store, ms.clone(), settings);
+        let identity = Identity::new(store.clone(), ms.clone(), settings);
         ms.enable_search_in_memory().unwrap();
-        ms.store().add_domain(&Domain::parse("ac-demo.fr").unwrap()).await.unwrap();
-        let claire = create(&ms, "claire.martin", Role::Teacher, AccountStatus::Active).await;
+        store.add_domain(&Domain::parse("ac-demo.fr").unwrap()).await.unwrap();
+        let claire = create(&store, "claire.martin", Role::Teacher, AccountStatus::Active).await;
         let cfg = Arc::new(ImapConfig {
             hostname: "mail.ac-demo.fr".into(),
             allow_plaintext_loopback: true,
@@ -64,7 +66,7 @@ impl Fixture {
             ..ImapConfig::default()
         });
         let (shutdown, _) = watch::channel(false);
-        Fixture { ms, identity, url, cfg, claire, shutdown, _dir: dir }
+        Fixture { ms, identity, url, store, cfg, claire, shutdown, _dir: dir }
     }
 
     /// A client connected from `ip` (loopback is allowed to log in in clear).
@@ -88,11 +90,11 @@ impl Fixture {
     }
 
     pub async fn inbox_uid_validity(&self) -> i64 {
-        self.ms.store().mailbox_by_name(self.claire.id, "INBOX").await.unwrap().unwrap().uid_validity
+        self.ms.mailbox_named(self.claire.id, "INBOX").await.unwrap().unwrap().uid_validity
     }
 }
 
-pub async fn create(ms: &Mailstore, local: &str, role: Role, status: AccountStatus) -> Account {
+pub async fn create(store: &Store, local: &str, role: Role, status: AccountStatus) -> Account {
     let salt = SaltString::generate(&mut OsRng);
     let hash = argon2::Argon2::default().hash_password(PASSWORD.as_bytes(), &salt).unwrap().to_string();
     let new = NewAccount {
@@ -105,7 +107,7 @@ pub async fn create(ms: &Mailstore, local: &str, role: Role, status: AccountStat
         org_unit: None,
         password_hash: Some(hash),
     };
-    ms.store().create_account(&new).await.unwrap()
+    store.create_account(&new).await.unwrap()
 }
 
 pub struct Client {

@@ -14,9 +14,9 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use mailstore::{Account, FlagOp, FlagOutcome, Mailbox};
 use model::{Flag, SpecialUse};
 use serde::Deserialize;
-use store::{Account, FlagOp, FlagOutcome, Mailbox};
 
 use super::undo::{self, Undo};
 use super::{not_found, own_mailbox, signed_in};
@@ -152,11 +152,11 @@ pub async fn perform(
         undo::record(v, account.id, undo);
         return Ok(Done::Flags);
     }
-    let store = app.ms.store();
+    let ms = &app.ms;
     let junk_words = || vec!["$Junk".to_owned()];
     let not_junk_words = || vec!["$NotJunk".to_owned()];
     let (target, done, add, remove) = match act {
-        Act::Delete => match store.mailbox_by_special_use(account.id, SpecialUse::Trash).await? {
+        Act::Delete => match ms.mailbox_with_use(account.id, SpecialUse::Trash).await? {
             Some(trash) if trash.id == mailbox.id => {
                 // Already in the Corbeille: deleted for good, nothing to undo.
                 app.ms.expunge(account.id, mailbox.id, uids).await?;
@@ -181,7 +181,7 @@ pub async fn perform(
             (junk, Done::Junked, junk_words(), not_junk_words())
         }
         Act::NotJunk => {
-            let inbox = store.mailbox_by_special_use(account.id, SpecialUse::Inbox).await?.ok_or("no inbox")?;
+            let inbox = ms.mailbox_with_use(account.id, SpecialUse::Inbox).await?.ok_or("no inbox")?;
             if inbox.id == mailbox.id {
                 keywords(app, account, mailbox.id, uids, FlagOp::Add, &not_junk_words()).await?;
                 keywords(app, account, mailbox.id, uids, FlagOp::Remove, &junk_words()).await?;
@@ -236,7 +236,7 @@ pub async fn act(
         Ok(None) => return not_found(&app, &mut v),
         Err(e) => return fail(&app, &mut v, &e),
     };
-    let row = match app.ms.store().message_by_uid(mailbox.id, uid).await {
+    let row = match app.ms.message_by_uid(mailbox.id, uid).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(&app, &mut v),
         Err(e) => return fail(&app, &mut v, &e),

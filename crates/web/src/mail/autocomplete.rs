@@ -9,9 +9,9 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use mailstore::Account;
 use model::SpecialUse;
 use serde::Deserialize;
-use store::Account;
 
 use super::drafts::json;
 use crate::App;
@@ -75,9 +75,9 @@ pub fn label(p: &Person) -> String {
 
 /// Recent correspondents first (they are who the user writes to), then the
 /// directory, without repeats, at most [`MAX_RESULTS`].
-async fn people(app: &App, account: &Account, query: &str) -> Result<Vec<Person>, store::Error> {
+async fn people(app: &App, account: &Account, query: &str) -> Result<Vec<Person>, mailstore::Error> {
     let mut out = recent(app, account, query).await?;
-    for e in app.ms.store().search_directory(query, MAX_RESULTS).await? {
+    for e in app.ms.directory_lookup(query, MAX_RESULTS).await? {
         out.push(Person { name: e.name, address: e.address });
     }
     Ok(merge(out))
@@ -99,14 +99,14 @@ pub fn merge(list: Vec<Person>) -> Vec<Person> {
 }
 
 /// Recipients of the newest sent messages matching `query`.
-async fn recent(app: &App, account: &Account, query: &str) -> Result<Vec<Person>, store::Error> {
-    let store = app.ms.store();
-    let Some(sent) = store.mailbox_by_special_use(account.id, SpecialUse::Sent).await? else { return Ok(Vec::new()) };
-    let window = super::list::newest(store, &sent, None, RECENT_SENT, usize::MAX, |_| true).await?;
+async fn recent(app: &App, account: &Account, query: &str) -> Result<Vec<Person>, mailstore::Error> {
+    let ms = &app.ms;
+    let Some(sent) = ms.mailbox_with_use(account.id, SpecialUse::Sent).await? else { return Ok(Vec::new()) };
+    let window = super::list::newest(ms, &sent, None, RECENT_SENT, usize::MAX, |_| true).await?;
     let ids: Vec<model::BlobId> = window.rows.iter().map(|r| r.blob_hash.clone()).collect();
     let needle = query.to_lowercase();
     let mut out = Vec::new();
-    for meta in store.blob_metas(&ids).await? {
+    for meta in ms.summaries(&ids).await? {
         for p in envelope_recipients(&meta.meta_json) {
             if p.address.to_lowercase().contains(&needle) || p.name.to_lowercase().contains(&needle) {
                 out.push(p);
@@ -116,23 +116,19 @@ async fn recent(app: &App, account: &Account, query: &str) -> Result<Vec<Person>
     Ok(out)
 }
 
-/// The To and Cc of a stored analysis (its IMAP envelope).
+/// The To and Cc of a stored analysis (its envelope).
 pub fn envelope_recipients(meta_json: &str) -> Vec<Person> {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(meta_json) else { return Vec::new() };
+    let Some(analysis) = mailstore::analyse::stored::from_stored(meta_json) else { return Vec::new() };
     let mut out = Vec::new();
-    for field in ["to", "cc"] {
-        let Some(list) = value.get("envelope").and_then(|e| e.get(field)).and_then(|l| l.as_array()) else { continue };
-        for a in list {
-            let mailbox = a.get("mailbox").and_then(|x| x.as_str()).unwrap_or("");
-            let host = a.get("host").and_then(|x| x.as_str()).unwrap_or("");
-            if mailbox.is_empty() || host.is_empty() || !host.contains('.') {
-                continue;
-            }
-            let name = a.get("name").and_then(|x| x.as_str()).unwrap_or("");
-            // Encoded words are left to the directory's spelling.
-            let name = if name.contains("=?") { "" } else { name };
-            out.push(Person { name: name.trim().to_owned(), address: format!("{mailbox}@{host}").to_lowercase() });
+    for a in analysis.envelope.to.iter().chain(&analysis.envelope.cc) {
+        let (mailbox, host) = (a.mailbox.as_str(), a.host.as_str());
+        if mailbox.is_empty() || host.is_empty() || !host.contains('.') {
+            continue;
         }
+        let name = a.name.as_deref().unwrap_or("");
+        // Encoded words are left to the directory's spelling.
+        let name = if name.contains("=?") { "" } else { name };
+        out.push(Person { name: name.trim().to_owned(), address: format!("{mailbox}@{host}").to_lowercase() });
     }
     out
 }

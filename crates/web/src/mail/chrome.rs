@@ -4,7 +4,7 @@
 //! banner (`ardoise admin banner set`). Loaded once per request by
 //! [`super::signed_in`] into the visitor, and copied into the layout's data.
 
-use store::{Account, WebPrefs};
+use mailstore::{Account, WebPrefs};
 
 use crate::App;
 use crate::i18n::Lang;
@@ -36,12 +36,12 @@ pub fn body_class(p: &WebPrefs) -> String {
 /// Reads the preferences of `account` and the banner. A failing read only
 /// costs the decoration: the page is still served.
 pub async fn load(app: &App, account: &Account) -> Chrome {
-    let store = app.ms.store();
-    let prefs = store.web_prefs(account.id).await.unwrap_or_else(|e| {
+    let ms = &app.ms;
+    let prefs = ms.preferences(account.id).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "reading web preferences failed");
         None
     });
-    let banner = store.banner(unix_now()).await.unwrap_or_else(|e| {
+    let banner = ms.banner(unix_now()).await.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "reading the banner failed");
         None
     });
@@ -55,7 +55,7 @@ pub async fn load(app: &App, account: &Account) -> Chrome {
 /// At the end of a login: the account's saved language wins over the
 /// browser's (cookie and all), so the choice follows the person.
 pub async fn apply_saved_lang(app: &App, v: &mut Visitor, account: &Account) {
-    if let Ok(Some(p)) = app.ms.store().web_prefs(account.id).await
+    if let Ok(Some(p)) = app.ms.preferences(account.id).await
         && let Some(lang) = Lang::parse(&p.lang)
     {
         v.set_lang(lang);

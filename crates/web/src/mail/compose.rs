@@ -15,10 +15,10 @@ use askama::Template;
 use axum::extract::{ConnectInfo, Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use mailstore::{Account, FlagOp};
 use mailstore::{DeliveryTarget, RecipientStatus};
 use model::{Address, Flag, SpecialUse};
 use serde::Deserialize;
-use store::{Account, FlagOp};
 
 use super::compose_form::{Posted, Upload, read_form};
 use super::folders::{FolderView, sidebar};
@@ -198,11 +198,11 @@ pub async fn load_ref(
     app: &App,
     account: &Account,
     r: &str,
-) -> Result<Option<(store::Mailbox, store::MessageRow, Vec<u8>)>, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<Option<(mailstore::Mailbox, mailstore::MessageRow, Vec<u8>)>, Box<dyn std::error::Error + Send + Sync>> {
     let Some((mailbox, uid)) = parse_ref(r) else { return Ok(None) };
     let Some(mb) = own_mailbox(app, account, mailbox).await? else { return Ok(None) };
-    let Some(row) = app.ms.store().message_by_uid(mb.id, uid).await? else { return Ok(None) };
-    let raw = app.ms.blobs().get(&row.blob_hash).await?;
+    let Some(row) = app.ms.message_by_uid(mb.id, uid).await? else { return Ok(None) };
+    let raw = app.ms.message_bytes(&row.blob_hash).await?;
     Ok(Some((mb, row, raw)))
 }
 
@@ -420,12 +420,8 @@ pub fn build(
 
 /// A copy in Envoyés, already read.
 async fn keep_sent(app: &App, account: &Account, raw: &[u8]) -> Result<(), mailstore::Error> {
-    let sent = app
-        .ms
-        .store()
-        .mailbox_by_special_use(account.id, SpecialUse::Sent)
-        .await?
-        .ok_or(mailstore::Error::NoMailbox(account.id))?;
+    let sent =
+        app.ms.mailbox_with_use(account.id, SpecialUse::Sent).await?.ok_or(mailstore::Error::NoMailbox(account.id))?;
     let target =
         DeliveryTarget { account: account.id, mailbox: Some(sent.id), flags: Flag::Seen.bit(), keywords: Vec::new() };
     app.ms.deliver_to(raw, &[target], crate::session::unix_now()).await?;

@@ -7,8 +7,8 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mailstore::DeliveryTarget;
+use mailstore::{Account, Mailbox};
 use model::{Flag, SpecialUse};
-use store::{Account, Mailbox};
 
 use super::M;
 use super::compose::{self, Draft, load_ref};
@@ -20,22 +20,22 @@ use crate::pages::{fail, redirect};
 use crate::session::Visitor;
 
 /// The Drafts folder of `account`, created when missing.
-pub async fn drafts_folder(app: &App, account: &Account) -> Result<Mailbox, store::Error> {
+pub async fn drafts_folder(app: &App, account: &Account) -> Result<Mailbox, mailstore::Error> {
     special_folder(app, account, SpecialUse::Drafts).await
 }
 
 /// A special-use folder of `account`, created (with its French name) when
 /// missing; a plain folder already holding that name is used as it is.
-pub async fn special_folder(app: &App, account: &Account, special: SpecialUse) -> Result<Mailbox, store::Error> {
-    let store = app.ms.store();
-    if let Some(m) = store.mailbox_by_special_use(account.id, special).await? {
+pub async fn special_folder(app: &App, account: &Account, special: SpecialUse) -> Result<Mailbox, mailstore::Error> {
+    let ms = &app.ms;
+    if let Some(m) = ms.mailbox_with_use(account.id, special).await? {
         return Ok(m);
     }
-    match store.create_mailbox(account.id, special.default_name(), Some(special)).await {
+    match ms.create_mailbox(account.id, special.default_name(), Some(special)).await {
         Ok(m) => Ok(m),
-        Err(store::Error::Conflict(_)) => match store.mailbox_by_name(account.id, special.default_name()).await? {
+        Err(mailstore::Error::Conflict(_)) => match ms.mailbox_named(account.id, special.default_name()).await? {
             Some(m) => Ok(m),
-            None => store.mailbox_by_special_use(account.id, special).await?.ok_or(store::Error::NotFound("mailbox")),
+            None => ms.mailbox_with_use(account.id, special).await?.ok_or(mailstore::Error::NotFound("mailbox")),
         },
         Err(e) => Err(e),
     }

@@ -204,6 +204,7 @@ impl Live {
         if unix_now() >= self.expires_at {
             return false;
         }
+        // The web session and the account's state are identity's, not mail.
         let store = self.app.ms.store();
         match store.web_session(&self.token_hash).await {
             Ok(Some(s)) if s.stage == STAGE_FULL && s.account_id == self.account => {}
@@ -219,14 +220,14 @@ impl Live {
     }
 
     async fn state(&self) -> State_ {
-        let store = self.app.ms.store();
+        let ms = &self.app.ms;
         let mut out = State_ { folders: Vec::new(), inbox: None };
-        let Ok(boxes) = store.list_mailboxes(self.account).await else { return out };
+        let Ok(boxes) = ms.mailboxes(self.account).await else { return out };
         for b in boxes {
             if b.special_use == Some(SpecialUse::Inbox) {
                 out.inbox = Some(b.id);
             }
-            if let Ok(unread) = store.unseen_count(b.id, Flag::Seen.bit()).await {
+            if let Ok(unread) = ms.unseen_count(b.id).await {
                 out.folders.push(Count { id: b.id, unread });
             }
         }
@@ -246,12 +247,12 @@ impl Live {
 
     /// The list row of a new message, as `list.html` shows it.
     async fn row(&self, mailbox: i64, uid: i64) -> Option<Row> {
-        let store = self.app.ms.store();
-        let msg = store.message_by_uid(mailbox, uid).await.ok()??;
+        let ms = &self.app.ms;
+        let msg = ms.message_by_uid(mailbox, uid).await.ok()??;
         if msg.account_id != self.account {
             return None;
         }
-        let meta = store.blob_meta(&msg.blob_hash).await.ok()?;
+        let meta = ms.summary(&msg.blob_hash).await.ok()?;
         let m = M(self.lang);
         let subject = meta.as_ref().map(|b| b.subject.trim().to_owned()).filter(|s| !s.is_empty());
         Some(Row {

@@ -11,9 +11,9 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use mailstore::{Account, Mailbox};
 use model::SpecialUse;
 use serde::Deserialize;
-use store::{Account, Mailbox};
 
 use super::actions::CsrfForm;
 use super::folders::{FolderView, display_name, sidebar, valid_new_name};
@@ -68,10 +68,10 @@ pub async fn create_folder(
         },
         Err(_) => name.to_owned(),
     };
-    match app.ms.store().create_mailbox(account.id, &full, None).await {
+    match app.ms.create_mailbox(account.id, &full, None).await {
         Ok(created) => redirect(&v, &format!("/courrier/{}?info=created", created.id)),
-        Err(store::Error::Conflict(_)) => error_page(&app, &mut v, m.get("mail.err.folderexists"), &back),
-        Err(store::Error::Invalid(_)) => error_page(&app, &mut v, m.get("mail.err.foldername"), &back),
+        Err(mailstore::Error::Conflict(_)) => error_page(&app, &mut v, m.get("mail.err.folderexists"), &back),
+        Err(mailstore::Error::Invalid(_)) => error_page(&app, &mut v, m.get("mail.err.foldername"), &back),
         Err(e) => fail(&app, &mut v, &e),
     }
 }
@@ -182,7 +182,7 @@ pub async fn rename(
     headers: HeaderMap,
     Form(form): Form<FolderForm>,
 ) -> Response {
-    let (mut v, _account, mailbox) = match folder_of(&app, &headers, peer, id).await {
+    let (mut v, account, mailbox) = match folder_of(&app, &headers, peer, id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -201,10 +201,10 @@ pub async fn rename(
         Some((parent, _)) => format!("{parent}/{name}"),
         None => name.to_owned(),
     };
-    match app.ms.store().rename_mailbox(mailbox.id, &full).await {
+    match app.ms.rename_mailbox(account.id, mailbox.id, &full).await {
         Ok(_) => redirect(&v, &format!("{back}?info=renamed")),
-        Err(store::Error::Conflict(_)) => error_page(&app, &mut v, m.get("mail.err.folderexists"), &back),
-        Err(store::Error::Invalid(_)) => error_page(&app, &mut v, m.get("mail.err.foldername"), &back),
+        Err(mailstore::Error::Conflict(_)) => error_page(&app, &mut v, m.get("mail.err.folderexists"), &back),
+        Err(mailstore::Error::Invalid(_)) => error_page(&app, &mut v, m.get("mail.err.foldername"), &back),
         Err(e) => fail(&app, &mut v, &e),
     }
 }
@@ -227,7 +227,7 @@ pub async fn delete(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (mut v, _account, mailbox) = match folder_of(&app, &headers, peer, id).await {
+    let (mut v, account, mailbox) = match folder_of(&app, &headers, peer, id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -238,9 +238,9 @@ pub async fn delete(
         return r;
     }
     let m = M(v.lang);
-    match app.ms.store().delete_mailbox(mailbox.id).await {
+    match app.ms.delete_mailbox(account.id, mailbox.id).await {
         Ok(()) => redirect(&v, "/courrier?info=folderdeleted"),
-        Err(store::Error::Conflict(_)) => {
+        Err(mailstore::Error::Conflict(_)) => {
             error_page(&app, &mut v, m.get("mail.folder.err.children"), &format!("/courrier/{}", mailbox.id))
         }
         Err(e) => fail(&app, &mut v, &e),
@@ -288,7 +288,7 @@ pub async fn empty(
     if !v.csrf_ok(&app, &form.csrf) {
         return csrf_refused(&app, &mut v);
     }
-    let uids: Vec<i64> = match app.ms.store().messages(mailbox.id).await {
+    let uids: Vec<i64> = match app.ms.messages(mailbox.id).await {
         Ok(rows) => rows.iter().map(|r| r.uid).collect(),
         Err(e) => return fail(&app, &mut v, &e),
     };

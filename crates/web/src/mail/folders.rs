@@ -2,8 +2,8 @@
 //! Drafts, Sent, Archive, Junk, Trash), then the others by name, each with
 //! its unread count.
 
-use model::{Flag, SpecialUse};
-use store::{Account, Mailbox};
+use mailstore::{Account, Mailbox};
+use model::SpecialUse;
 
 use super::M;
 use crate::App;
@@ -71,12 +71,11 @@ pub async fn sidebar(
     account: &Account,
     current: Option<i64>,
     t: M,
-) -> Result<Vec<FolderView>, store::Error> {
-    let store = app.ms.store();
-    let boxes = sorted(store.list_mailboxes(account.id).await?);
+) -> Result<Vec<FolderView>, mailstore::Error> {
+    let boxes = sorted(app.ms.mailboxes(account.id).await?);
     let mut out = Vec::with_capacity(boxes.len());
     for m in boxes {
-        let unread = store.unseen_count(m.id, Flag::Seen.bit()).await?;
+        let unread = app.ms.unseen_count(m.id).await?;
         out.push(FolderView {
             id: m.id,
             name: display_name(&m, t),

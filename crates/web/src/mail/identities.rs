@@ -14,9 +14,9 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use mailstore::{Account, MailIdentity};
 use model::Address;
 use serde::Deserialize;
-use store::{Account, MailIdentity};
 
 use super::folders::{FolderView, sidebar};
 use super::{M, common, signed_in};
@@ -49,23 +49,23 @@ impl Sender {
 }
 
 /// The addresses `account` may send as: its own, then its aliases.
-pub async fn own_addresses(app: &App, account: &Account) -> Result<Vec<String>, store::Error> {
+pub async fn own_addresses(app: &App, account: &Account) -> Result<Vec<String>, mailstore::Error> {
     let mut out = vec![account.address.to_string()];
-    out.extend(app.ms.store().list_aliases(account.id).await?.iter().map(|a| a.to_string()));
+    out.extend(app.ms.aliases(account.id).await?.iter().map(|a| a.to_string()));
     Ok(out)
 }
 
 /// The default identity, or the account itself when it has none.
-pub async fn default_identity(app: &App, account: &Account) -> Result<Sender, store::Error> {
-    let list = app.ms.store().identities(account.id).await?;
+pub async fn default_identity(app: &App, account: &Account) -> Result<Sender, mailstore::Error> {
+    let list = app.ms.identities(account.id).await?;
     Ok(list.iter().find(|i| i.is_default).map(Sender::of).unwrap_or_else(|| Sender::of_account(account)))
 }
 
 /// The sender for the identity `de` (its id; empty for the default).
 /// `Ok(Err(address))` when that identity's address is no longer the user's;
 /// an unknown id (another user's, say) is the default.
-pub async fn sender(app: &App, account: &Account, de: &str) -> Result<Result<Sender, String>, store::Error> {
-    let list = app.ms.store().identities(account.id).await?;
+pub async fn sender(app: &App, account: &Account, de: &str) -> Result<Result<Sender, String>, mailstore::Error> {
+    let list = app.ms.identities(account.id).await?;
     let chosen = match de.trim().parse::<i64>() {
         Ok(id) => list.iter().find(|i| i.id == id),
         Err(_) => list.iter().find(|i| i.is_default),
@@ -88,8 +88,8 @@ pub struct Choice {
 
 /// The composer's choices: the identities (none when the user has none:
 /// the account's own address is then the only sender).
-pub async fn choices(app: &App, account: &Account, de: &str) -> Result<Vec<Choice>, store::Error> {
-    let list = app.ms.store().identities(account.id).await?;
+pub async fn choices(app: &App, account: &Account, de: &str) -> Result<Vec<Choice>, mailstore::Error> {
+    let list = app.ms.identities(account.id).await?;
     let wanted = de.trim().parse::<i64>().ok();
     let any_wanted = wanted.is_some_and(|w| list.iter().any(|i| i.id == w));
     Ok(list
@@ -158,7 +158,7 @@ async fn show(app: &App, v: &mut Visitor, account: &Account, error: Option<Strin
         Ok(f) => f,
         Err(e) => return fail(app, v, &e),
     };
-    let (list, addresses) = match (app.ms.store().identities(account.id).await, own_addresses(app, account).await) {
+    let (list, addresses) = match (app.ms.identities(account.id).await, own_addresses(app, account).await) {
         (Ok(l), Ok(a)) => (l, a),
         (Err(e), _) | (_, Err(e)) => return fail(app, v, &e),
     };
@@ -214,9 +214,9 @@ pub async fn save(
         return csrf_refused(&app, &mut v);
     }
     let m = M(v.lang);
-    let store = app.ms.store();
+    let ms = &app.ms;
     if form.action == "supprimer" {
-        return match store.delete_identity(account.id, form.id.unwrap_or(0)).await {
+        return match ms.delete_identity(account.id, form.id.unwrap_or(0)).await {
             Ok(true) => redirect(&v, "/courrier/reglages/identites?info=supprimee"),
             Ok(false) => super::not_found(&app, &mut v),
             Err(e) => fail(&app, &mut v, &e),
@@ -236,7 +236,7 @@ pub async fn save(
         return show(&app, &mut v, &account, Some(text), None).await;
     }
     let signature: String = form.signature.replace("\r\n", "\n").chars().take(MAX_SIGNATURE).collect();
-    let existing = match store.identities(account.id).await {
+    let existing = match ms.identities(account.id).await {
         Ok(l) => l,
         Err(e) => return fail(&app, &mut v, &e),
     };
@@ -245,9 +245,9 @@ pub async fn save(
     }
     // The first identity is the default whatever the box says.
     let is_default = form.defaut.as_deref() == Some("1") || existing.iter().all(|i| Some(i.id) == form.id);
-    match store.save_identity(account.id, form.id, &name, &address, &signature, is_default).await {
+    match ms.save_identity(account.id, form.id, &name, &address, &signature, is_default).await {
         Ok(_) => redirect(&v, "/courrier/reglages/identites?info=enregistree"),
-        Err(store::Error::NotFound(_)) => super::not_found(&app, &mut v),
+        Err(mailstore::Error::NotFound(_)) => super::not_found(&app, &mut v),
         Err(e) => fail(&app, &mut v, &e),
     }
 }

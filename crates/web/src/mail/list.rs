@@ -4,7 +4,7 @@
 //! Sorting by date is UID order in both directions (windows downward or
 //! upward). Sorting by sender, subject or size is one SQL sort of the
 //! folder's rows joined to their shared metadata, a page at a time
-//! ([`store::Store::sorted_uids`]); conversations group the rows of the
+//! ([`mailstore::Mailstore::sorted_uids`]); conversations group the rows of the
 //! page by thread.
 //!
 //! Pages are read by UID windows from the top: a window of a few dozen UIDs
@@ -21,9 +21,9 @@ use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use mailstore::{Mailbox, Mailstore, MessageRow};
 use model::{BlobId, Flag, SpecialUse};
 use serde::Deserialize;
-use store::{Mailbox, MessageRow, Store};
 
 use super::folders::{FolderView, display_name, sidebar};
 use super::sorting::{Paged, Sort, by_conversation, sorted_page};
@@ -53,20 +53,20 @@ pub struct Window {
 /// when `None`), newest first, keeping those `keep` accepts, reading at most
 /// `budget` rows.
 pub async fn newest(
-    store: &Store,
+    ms: &Mailstore,
     mailbox: &Mailbox,
     before: Option<i64>,
     size: usize,
     budget: usize,
     keep: impl Fn(&MessageRow) -> bool,
-) -> Result<Window, store::Error> {
+) -> Result<Window, mailstore::Error> {
     let mut top = before.map_or(mailbox.uid_next - 1, |b| b - 1).min(mailbox.uid_next - 1);
     let mut width = (size as i64).max(1) * 2;
     let mut out: Vec<MessageRow> = Vec::with_capacity(size);
     let mut read = 0usize;
     while top >= 1 {
         let lo = (top - width + 1).max(1);
-        let rows = store.messages_between(mailbox.id, lo, top).await?;
+        let rows = ms.messages_between(mailbox.id, lo, top).await?;
         read += rows.len();
         let empty = rows.is_empty();
         for r in rows.into_iter().rev() {
@@ -95,14 +95,19 @@ pub async fn newest(
 
 /// Reads up to `size` messages of `mailbox` with a UID above `after`
 /// (all when `None`), oldest first, by UID windows like [`newest`].
-pub async fn oldest(store: &Store, mailbox: &Mailbox, after: Option<i64>, size: usize) -> Result<Window, store::Error> {
+pub async fn oldest(
+    ms: &Mailstore,
+    mailbox: &Mailbox,
+    after: Option<i64>,
+    size: usize,
+) -> Result<Window, mailstore::Error> {
     let last = mailbox.uid_next - 1;
     let mut low = after.map_or(1, |a| a + 1).max(1);
     let mut width = (size as i64).max(1) * 2;
     let mut out: Vec<MessageRow> = Vec::with_capacity(size);
     while low <= last {
         let high = (low + width - 1).min(last);
-        let rows = store.messages_between(mailbox.id, low, high).await?;
+        let rows = ms.messages_between(mailbox.id, low, high).await?;
         let empty = rows.is_empty();
         for r in rows {
             if out.len() == size {
@@ -224,7 +229,7 @@ pub async fn inbox(
         Ok(x) => x,
         Err(r) => return r,
     };
-    match app.ms.store().mailbox_by_special_use(account.id, SpecialUse::Inbox).await {
+    match app.ms.mailbox_with_use(account.id, SpecialUse::Inbox).await {
         Ok(Some(inbox)) => show(&app, v, account, inbox, q).await,
         Ok(None) => not_found(&app, &mut v),
         Err(e) => fail(&app, &mut v, &e),
@@ -253,50 +258,47 @@ pub async fn folder(
 async fn show(
     app: &App,
     mut v: crate::session::Visitor,
-    account: store::Account,
+    account: mailstore::Account,
     mailbox: Mailbox,
     q: ListQuery,
 ) -> Response {
     let m = M(v.lang);
-    let store = app.ms.store();
+    let ms = &app.ms;
     let sort = Sort::of(&q);
     let query = q.q.as_deref().unwrap_or("").trim().chars().take(200).collect::<String>();
     let mut error = None;
-    let hits: Option<search::Hits> = if query.is_empty() {
+    let hits: Option<mailstore::Hits> = if query.is_empty() {
         None
     } else {
-        match app.ms.search_text(account.id, &search::Field::ALL, &query).await {
+        match app.ms.search_text(account.id, &mailstore::Field::ALL, &query).await {
             Ok(Some(found)) => found,
             Ok(None) | Err(_) => {
                 error = Some(m.get("mail.search.unavailable").to_owned());
-                Some(search::Hits::default())
+                Some(mailstore::Hits::default())
             }
         }
     };
     let searching = hits.is_some();
     let encoded_query = form_encode(&query);
     let paged = if let Some(hits) = &hits {
-        let window = match newest(store, &mailbox, q.avant, PAGE, SEARCH_BUDGET, |r| {
-            hits.contains(r.blob_hash.as_str())
-        })
-        .await
-        {
-            Ok(w) => w,
-            Err(e) => return fail(app, &mut v, &e),
-        };
+        let window =
+            match newest(ms, &mailbox, q.avant, PAGE, SEARCH_BUDGET, |r| hits.contains(r.blob_hash.as_str())).await {
+                Ok(w) => w,
+                Err(e) => return fail(app, &mut v, &e),
+            };
         Paged {
             rows: window.rows,
             next: window.older.map(|a| format!("/courrier/{}?q={encoded_query}&avant={a}", mailbox.id)),
             first: q.avant.map(|_| format!("/courrier/{}?q={encoded_query}", mailbox.id)),
         }
     } else {
-        match sorted_page(store, &mailbox, &q, sort).await {
+        match sorted_page(ms, &mailbox, &q, sort).await {
             Ok(p) => p,
             Err(e) => return fail(app, &mut v, &e),
         }
     };
     let ids: Vec<BlobId> = paged.rows.iter().map(|r| r.blob_hash.clone()).collect();
-    let metas = match store.blob_metas(&ids).await {
+    let metas = match ms.summaries(&ids).await {
         Ok(list) => list.into_iter().map(|b| (b.id.clone(), b)).collect::<HashMap<_, _>>(),
         Err(e) => return fail(app, &mut v, &e),
     };
@@ -397,6 +399,10 @@ pub fn form_encode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use store::Store;
+
     use super::*;
 
     #[test]
@@ -407,7 +413,7 @@ mod tests {
         assert_eq!(sender_name("p@x.fr"), "p@x.fr");
     }
 
-    async fn store_with(n: usize, expunge: impl Fn(i64) -> bool) -> (tempfile::TempDir, Store, Mailbox) {
+    async fn store_with(n: usize, expunge: impl Fn(i64) -> bool) -> (tempfile::TempDir, Arc<Mailstore>, Mailbox) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&format!("sqlite://{}", dir.path().join("m.db").display())).await.unwrap();
         store.migrate().await.unwrap();
@@ -438,32 +444,32 @@ mod tests {
             store.expunge(inbox.id, &gone).await.unwrap();
         }
         let inbox = store.mailbox(inbox.id).await.unwrap().unwrap();
-        (dir, store, inbox)
+        (dir, ms, inbox)
     }
 
     #[tokio::test]
     async fn pages_walk_down_by_uid() {
-        let (_dir, store, inbox) = store_with(120, |_| false).await;
-        let first = newest(&store, &inbox, None, 50, usize::MAX, |_| true).await.unwrap();
+        let (_dir, ms, inbox) = store_with(120, |_| false).await;
+        let first = newest(&ms, &inbox, None, 50, usize::MAX, |_| true).await.unwrap();
         let uids: Vec<i64> = first.rows.iter().map(|r| r.uid).collect();
         assert_eq!(uids, (71..=120).rev().collect::<Vec<_>>());
         assert_eq!(first.older, Some(71));
-        let second = newest(&store, &inbox, first.older, 50, usize::MAX, |_| true).await.unwrap();
+        let second = newest(&ms, &inbox, first.older, 50, usize::MAX, |_| true).await.unwrap();
         assert_eq!(second.rows.first().map(|r| r.uid), Some(70));
         assert_eq!(second.rows.last().map(|r| r.uid), Some(21));
-        let third = newest(&store, &inbox, second.older, 50, usize::MAX, |_| true).await.unwrap();
+        let third = newest(&ms, &inbox, second.older, 50, usize::MAX, |_| true).await.unwrap();
         assert_eq!(third.rows.len(), 20);
         assert_eq!(third.older, None);
     }
 
     #[tokio::test]
     async fn oldest_first_walks_up_by_uid() {
-        let (_dir, store, inbox) = store_with(120, |u| (10..=60).contains(&u)).await;
-        let first = oldest(&store, &inbox, None, 50).await.unwrap();
+        let (_dir, ms, inbox) = store_with(120, |u| (10..=60).contains(&u)).await;
+        let first = oldest(&ms, &inbox, None, 50).await.unwrap();
         let uids: Vec<i64> = first.rows.iter().map(|r| r.uid).collect();
         assert_eq!(uids, (1..=9).chain(61..=101).collect::<Vec<_>>());
         assert_eq!(first.older, Some(101));
-        let second = oldest(&store, &inbox, first.older, 50).await.unwrap();
+        let second = oldest(&ms, &inbox, first.older, 50).await.unwrap();
         assert_eq!(second.rows.iter().map(|r| r.uid).collect::<Vec<_>>(), (102..=120).collect::<Vec<_>>());
         assert_eq!(second.older, None);
     }
@@ -481,18 +487,18 @@ mod tests {
     #[tokio::test]
     async fn expunged_ranges_and_filters_are_crossed() {
         // Only UIDs 1..=5 and 300 remain.
-        let (_dir, store, inbox) = store_with(300, |u| u > 5 && u < 300).await;
-        let page = newest(&store, &inbox, None, 50, usize::MAX, |_| true).await.unwrap();
+        let (_dir, ms, inbox) = store_with(300, |u| u > 5 && u < 300).await;
+        let page = newest(&ms, &inbox, None, 50, usize::MAX, |_| true).await.unwrap();
         let uids: Vec<i64> = page.rows.iter().map(|r| r.uid).collect();
         assert_eq!(uids, [300, 5, 4, 3, 2, 1]);
         assert_eq!(page.older, None);
         // A filter with a small budget stops early and says where to go on.
-        let page = newest(&store, &inbox, None, 2, 1, |r| r.uid % 2 == 1).await.unwrap();
+        let page = newest(&ms, &inbox, None, 2, 1, |r| r.uid % 2 == 1).await.unwrap();
         assert!(page.rows.len() <= 2);
         let mut all = page.rows.iter().map(|r| r.uid).collect::<Vec<_>>();
         let mut next = page.older;
         while let Some(before) = next {
-            let p = newest(&store, &inbox, Some(before), 2, 1, |r| r.uid % 2 == 1).await.unwrap();
+            let p = newest(&ms, &inbox, Some(before), 2, 1, |r| r.uid % 2 == 1).await.unwrap();
             all.extend(p.rows.iter().map(|r| r.uid));
             next = p.older;
         }
@@ -505,10 +511,8 @@ mod tests {
     #[tokio::test]
     #[ignore]
     async fn a_page_of_a_hundred_thousand_messages() {
-        let (dir, store, inbox) = store_with(1, |_| false).await;
+        let (_dir, ms, inbox) = store_with(1, |_| false).await;
         let raw = b"Subject: circulaire\r\nFrom: b@ac-test.fr\r\n\r\nnote de service\r\n";
-        let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
-        let ms = mailstore::Mailstore::new(store.clone(), blobs);
         let targets: Vec<mailstore::DeliveryTarget> = (0..100_000)
             .map(|_| mailstore::DeliveryTarget {
                 account: inbox.account_id,
@@ -518,26 +522,26 @@ mod tests {
             })
             .collect();
         ms.deliver_to(raw, &targets, 1_700_000_000).await.unwrap();
-        let inbox = store.mailbox(inbox.id).await.unwrap().unwrap();
+        let inbox = ms.mailbox(inbox.account_id, inbox.id).await.unwrap().unwrap();
         for before in [None, Some(50_000), Some(60)] {
             let t = std::time::Instant::now();
-            let page = newest(&store, &inbox, before, PAGE, usize::MAX, |_| true).await.unwrap();
+            let page = newest(&ms, &inbox, before, PAGE, usize::MAX, |_| true).await.unwrap();
             eprintln!("page below {before:?}: {} rows in {:?}", page.rows.len(), t.elapsed());
             assert_eq!(page.rows.len(), PAGE);
         }
-        for key in [store::SortKey::From, store::SortKey::Subject, store::SortKey::Size] {
+        for key in [mailstore::SortKey::From, mailstore::SortKey::Subject, mailstore::SortKey::Size] {
             for page in [0, 1000] {
                 let t = std::time::Instant::now();
-                let uids = store.sorted_uids(inbox.id, key, false, page * PAGE, PAGE + 1).await.unwrap();
+                let uids = ms.sorted_uids(inbox.id, key, false, page * PAGE, PAGE + 1).await.unwrap();
                 eprintln!("sorted by {key:?}, page {page}: {} uids in {:?}", uids.len(), t.elapsed());
                 assert_eq!(uids.len(), PAGE + 1);
             }
         }
         let t = std::time::Instant::now();
-        let page = oldest(&store, &inbox, Some(50_000), PAGE).await.unwrap();
+        let page = oldest(&ms, &inbox, Some(50_000), PAGE).await.unwrap();
         eprintln!("oldest first above 50000: {} rows in {:?}", page.rows.len(), t.elapsed());
         let t = std::time::Instant::now();
-        let unread = store.unseen_count(inbox.id, Flag::Seen.bit()).await.unwrap();
+        let unread = ms.unseen_count(inbox.id).await.unwrap();
         eprintln!("unread count {unread} in {:?}", t.elapsed());
     }
 }

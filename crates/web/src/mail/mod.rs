@@ -48,8 +48,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use mailstore::{Account, Mailbox};
 use model::Address;
-use store::{Account, Mailbox};
 
 use crate::App;
 use crate::pages::{self, Common, LangQuery, MessagePage};
@@ -172,8 +172,8 @@ async fn signed_in(
 }
 
 /// The mailbox `id` when it belongs to `account`.
-async fn own_mailbox(app: &App, account: &Account, id: i64) -> Result<Option<Mailbox>, store::Error> {
-    Ok(app.ms.store().mailbox(id).await?.filter(|m| m.account_id == account.id))
+async fn own_mailbox(app: &App, account: &Account, id: i64) -> Result<Option<Mailbox>, mailstore::Error> {
+    app.ms.mailbox(account.id, id).await
 }
 
 /// A 404 page in the visitor's language.

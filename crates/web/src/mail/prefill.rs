@@ -3,7 +3,7 @@
 //! whole message attached), or a saved draft reopened as it was.
 
 use mail_parser::{Message, MessageParser};
-use store::Account;
+use mailstore::Account;
 
 use super::compose::{Draft, load_ref};
 use super::mime::{self, prefixed, quote};
@@ -163,7 +163,6 @@ pub async fn reopen(app: &App, account: &Account, r: &str) -> Result<Option<Draf
     let from = msg.from().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("").to_ascii_lowercase();
     let de = app
         .ms
-        .store()
         .identities(account.id)
         .await?
         .into_iter()

@@ -13,9 +13,9 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mail_parser::{Message, MessageParser, MimeHeaders};
+use mailstore::{Account, FlagOp, Mailbox, MessageRow};
 use model::Flag;
 use serde::Deserialize;
-use store::{Account, FlagOp, Mailbox, MessageRow};
 
 use super::folders::{FolderView, display_name, sidebar};
 use super::links::Mismatch;
@@ -115,12 +115,12 @@ async fn find(
         Ok(None) => return Err(not_found(app, &mut v)),
         Err(e) => return Err(fail(app, &mut v, &e)),
     };
-    let row = match app.ms.store().message_by_uid(mailbox.id, uid).await {
+    let row = match app.ms.message_by_uid(mailbox.id, uid).await {
         Ok(Some(r)) => r,
         Ok(None) => return Err(not_found(app, &mut v)),
         Err(e) => return Err(fail(app, &mut v, &e)),
     };
-    let raw = match app.ms.blobs().get(&row.blob_hash).await {
+    let raw = match app.ms.message_bytes(&row.blob_hash).await {
         Ok(r) => r,
         Err(e) => return Err(fail(app, &mut v, &e)),
     };
@@ -213,7 +213,7 @@ pub async fn page(
         date = msg.date().map(|d| d.to_timestamp()).unwrap_or(row.internal_date);
         sender = sender_address(msg);
         if let Some(s) = &sender {
-            trusted = app.ms.store().is_trusted_sender(account.id, s).await.unwrap_or(false);
+            trusted = app.ms.is_trusted_sender(account.id, s).await.unwrap_or(false);
         }
         let images = q.images() || trusted;
         if let Some(html) = html_body(msg) {

@@ -11,8 +11,8 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use mail_parser::{Message, MessageParser, MimeHeaders};
+use mailstore::Account;
 use serde::Deserialize;
-use store::Account;
 
 use super::ics;
 use super::sanitize::{clean_filename, content_disposition};
@@ -141,11 +141,11 @@ pub fn came_through_mx(raw: &[u8]) -> bool {
 }
 
 /// Where the message `raw` from `sender` comes from.
-pub async fn origin(app: &App, sender: Option<&str>, raw: &[u8]) -> Result<Origin, store::Error> {
+pub async fn origin(app: &App, sender: Option<&str>, raw: &[u8]) -> Result<Origin, mailstore::Error> {
     let Some(domain) = sender.and_then(|s| s.rsplit_once('@')).map(|(_, d)| d.trim_end_matches('.')) else {
         return Ok(Origin::External);
     };
-    let local = app.ms.store().list_domains().await?;
+    let local = app.ms.local_domains().await?;
     Ok(if !local.iter().any(|d| d.as_str().eq_ignore_ascii_case(domain)) {
         Origin::External
     } else if came_through_mx(raw) {
@@ -206,13 +206,15 @@ pub fn calendar_events(msg: &Message<'_>, m: M) -> Vec<EventView> {
 }
 
 /// The message `uid` of `mailbox` if it is the account's, parsed lazily by the caller.
-async fn own_message(app: &App, account: &Account, mailbox: i64, uid: i64) -> Result<Option<Vec<u8>>, store::Error> {
+async fn own_message(
+    app: &App,
+    account: &Account,
+    mailbox: i64,
+    uid: i64,
+) -> Result<Option<Vec<u8>>, mailstore::Error> {
     let Some(mb) = own_mailbox(app, account, mailbox).await? else { return Ok(None) };
-    let Some(row) = app.ms.store().message_by_uid(mb.id, uid).await? else { return Ok(None) };
-    match app.ms.blobs().get(&row.blob_hash).await {
-        Ok(raw) => Ok(Some(raw)),
-        Err(e) => Err(store::Error::Corrupt(format!("blob: {e}"))),
-    }
+    let Some(row) = app.ms.message_by_uid(mb.id, uid).await? else { return Ok(None) };
+    Ok(Some(app.ms.message_bytes(&row.blob_hash).await?))
 }
 
 /// The CSP of previews: nothing runs; an image may be shown, a PDF shown by
@@ -310,7 +312,7 @@ pub async fn trust(
     };
     let sender = MessageParser::default().parse(&raw).as_ref().and_then(sender_address);
     if let Some(s) = sender
-        && let Err(e) = app.ms.store().add_trusted_sender(account.id, &s).await
+        && let Err(e) = app.ms.trust_sender(account.id, &s).await
     {
         return fail(&app, &mut v, &e);
     }

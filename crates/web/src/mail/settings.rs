@@ -15,8 +15,8 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use mailstore::{Account, Vacation, WebPrefs};
 use serde::Deserialize;
-use store::{Account, Vacation, WebPrefs};
 
 use super::folders::{FolderView, sidebar};
 use super::read::human_size;
@@ -323,7 +323,7 @@ pub async fn page(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let stored = match app.ms.store().vacation(account.id).await {
+    let stored = match app.ms.vacation(account.id).await {
         Ok(s) => s,
         Err(e) => return fail(&app, &mut v, &e),
     };
@@ -347,16 +347,16 @@ async fn show(
     info: Option<&str>,
 ) -> Response {
     let m = M(v.lang);
-    let store = app.ms.store();
+    let ms = &app.ms;
     let folders = match sidebar(app, account, None, m).await {
         Ok(f) => f,
         Err(e) => return fail(app, v, &e),
     };
-    let prefs = match store.web_prefs(account.id).await {
+    let prefs = match ms.preferences(account.id).await {
         Ok(p) => p.unwrap_or_else(|| WebPrefs { lang: v.lang.code().to_owned(), ..WebPrefs::default() }),
         Err(e) => return fail(app, v, &e),
     };
-    let trusted = match store.trusted_senders(account.id).await {
+    let trusted = match ms.trusted_senders(account.id).await {
         Ok(t) => t,
         Err(e) => return fail(app, v, &e),
     };
@@ -381,10 +381,10 @@ pub async fn save(
     if !v.csrf_ok(&app, &form.csrf) {
         return csrf_refused(&app, &mut v);
     }
-    let store = app.ms.store();
+    let ms = &app.ms;
     match form.section.as_str() {
         "absence" => {
-            let previous = match store.vacation(account.id).await {
+            let previous = match ms.vacation(account.id).await {
                 Ok(p) => p,
                 Err(e) => return fail(&app, &mut v, &e),
             };
@@ -399,7 +399,7 @@ pub async fn save(
             let interval = previous.as_ref().map_or(DEFAULT_INTERVAL, |p| p.interval_days);
             match typed.validate(interval, unix_now()) {
                 Ok(vacation) => {
-                    if let Err(e) = store.set_vacation(account.id, &vacation).await {
+                    if let Err(e) = ms.set_vacation(account.id, &vacation).await {
                         return fail(&app, &mut v, &e);
                     }
                     redirect(&v, "/courrier/reglages?info=vacation")
@@ -413,12 +413,12 @@ pub async fn save(
         "affichage" => {
             let prefs = WebPrefs { density: form.densite, lang: form.langue, theme: form.theme };
             if !valid_prefs(&prefs) {
-                let stored = store.vacation(account.id).await.ok().flatten();
+                let stored = ms.vacation(account.id).await.ok().flatten();
                 let vac = stored.as_ref().map(VacationForm::from_stored).unwrap_or_default();
                 let active = stored.is_some_and(|s| s.active_at(unix_now()));
                 return show(&app, &mut v, &account, vac, active, vec!["set.err.choice"], None).await;
             }
-            if let Err(e) = store.set_web_prefs(account.id, &prefs).await {
+            if let Err(e) = ms.set_preferences(account.id, &prefs).await {
                 return fail(&app, &mut v, &e);
             }
             if let Some(lang) = Lang::parse(&prefs.lang) {
@@ -427,7 +427,7 @@ pub async fn save(
             redirect(&v, "/courrier/reglages?info=display")
         }
         "expediteur" => {
-            if let Err(e) = store.remove_trusted_sender(account.id, &form.retirer).await {
+            if let Err(e) = ms.distrust_sender(account.id, &form.retirer).await {
                 return fail(&app, &mut v, &e);
             }
             redirect(&v, "/courrier/reglages?info=trusted")

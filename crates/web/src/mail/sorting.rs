@@ -5,11 +5,11 @@
 //! costs a few indexed range queries whatever the folder's size. By sender,
 //! subject or size, the database sorts the folder's rows joined to their
 //! shared metadata and returns one page of UIDs
-//! ([`store::Store::sorted_uids`]): a full sort per page (measured in the
+//! ([`mailstore::Mailstore::sorted_uids`]): a full sort per page (measured in the
 //! ignored test of `list`: a few hundred milliseconds on 100,000 messages in
 //! a debug build). Conversations group the rows of the page by thread.
 
-use store::{Mailbox, MessageRow, Store};
+use mailstore::{Mailbox, Mailstore, MessageRow};
 
 use super::list::{ListQuery, PAGE, newest, oldest};
 
@@ -17,7 +17,7 @@ use super::list::{ListQuery, PAGE, newest, oldest};
 /// the database sorts; newest or largest first when `descending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sort {
-    pub key: Option<store::SortKey>,
+    pub key: Option<mailstore::SortKey>,
     pub descending: bool,
     pub conversations: bool,
 }
@@ -25,16 +25,16 @@ pub struct Sort {
 impl Sort {
     pub fn of(q: &ListQuery) -> Sort {
         let key = match q.tri.as_deref() {
-            Some("expediteur") => Some(store::SortKey::From),
-            Some("objet") => Some(store::SortKey::Subject),
-            Some("taille") => Some(store::SortKey::Size),
+            Some("expediteur") => Some(mailstore::SortKey::From),
+            Some("objet") => Some(mailstore::SortKey::Subject),
+            Some("taille") => Some(mailstore::SortKey::Size),
             _ => None,
         };
         // Dates newest first by default, texts A to Z, sizes largest first.
         let descending = match q.ordre.as_deref() {
             Some("asc") => false,
             Some("desc") => true,
-            _ => matches!(key, None | Some(store::SortKey::Size)),
+            _ => matches!(key, None | Some(mailstore::SortKey::Size)),
         };
         Sort { key, descending, conversations: q.vue.as_deref() == Some("conversations") }
     }
@@ -43,9 +43,9 @@ impl Sort {
     pub fn query(&self) -> String {
         let tri = match self.key {
             None => "date",
-            Some(store::SortKey::From) => "expediteur",
-            Some(store::SortKey::Subject) => "objet",
-            Some(store::SortKey::Size) => "taille",
+            Some(mailstore::SortKey::From) => "expediteur",
+            Some(mailstore::SortKey::Subject) => "objet",
+            Some(mailstore::SortKey::Size) => "taille",
         };
         let mut out = Vec::new();
         if *self != Sort::of(&ListQuery::default()) {
@@ -60,9 +60,9 @@ impl Sort {
     pub fn tri(&self) -> &'static str {
         match self.key {
             None => "date",
-            Some(store::SortKey::From) => "expediteur",
-            Some(store::SortKey::Subject) => "objet",
-            Some(store::SortKey::Size) => "taille",
+            Some(mailstore::SortKey::From) => "expediteur",
+            Some(mailstore::SortKey::Subject) => "objet",
+            Some(mailstore::SortKey::Size) => "taille",
         }
     }
 }
@@ -88,7 +88,12 @@ pub struct Paged {
     pub first: Option<String>,
 }
 
-pub async fn sorted_page(store: &Store, mailbox: &Mailbox, q: &ListQuery, sort: Sort) -> Result<Paged, store::Error> {
+pub async fn sorted_page(
+    ms: &Mailstore,
+    mailbox: &Mailbox,
+    q: &ListQuery,
+    sort: Sort,
+) -> Result<Paged, mailstore::Error> {
     let base = format!("/courrier/{}", mailbox.id);
     let keep = sort.query();
     let link = |extra: String| {
@@ -97,23 +102,23 @@ pub async fn sorted_page(store: &Store, mailbox: &Mailbox, q: &ListQuery, sort: 
     };
     match sort.key {
         None if sort.descending => {
-            let w = newest(store, mailbox, q.avant, PAGE, usize::MAX, |_| true).await?;
+            let w = newest(ms, mailbox, q.avant, PAGE, usize::MAX, |_| true).await?;
             let next = w.older.map(|a| link(format!("avant={a}")));
             Ok(Paged { rows: w.rows, next, first: q.avant.map(|_| link(String::new())) })
         }
         None => {
-            let w = oldest(store, mailbox, q.apres, PAGE).await?;
+            let w = oldest(ms, mailbox, q.apres, PAGE).await?;
             let next = w.older.map(|a| link(format!("apres={a}")));
             Ok(Paged { rows: w.rows, next, first: q.apres.map(|_| link(String::new())) })
         }
         Some(key) => {
             let page = q.page.unwrap_or(0).min(100_000);
-            let mut uids = store.sorted_uids(mailbox.id, key, sort.descending, page * PAGE, PAGE + 1).await?;
+            let mut uids = ms.sorted_uids(mailbox.id, key, sort.descending, page * PAGE, PAGE + 1).await?;
             let more = uids.len() > PAGE;
             uids.truncate(PAGE);
             let mut rows = Vec::with_capacity(uids.len());
             for uid in uids {
-                rows.extend(store.message_by_uid(mailbox.id, uid).await?);
+                rows.extend(ms.message_by_uid(mailbox.id, uid).await?);
             }
             let next = more.then(|| link(format!("page={}", page + 1)));
             Ok(Paged { rows, next, first: (page > 0).then(|| link(String::new())) })
@@ -157,7 +162,7 @@ mod tests {
         };
         assert_eq!(Sort::of(&q(None, None)).query(), "");
         let by_sender = Sort::of(&q(Some("expediteur"), None));
-        assert_eq!((by_sender.key, by_sender.descending), (Some(store::SortKey::From), false));
+        assert_eq!((by_sender.key, by_sender.descending), (Some(mailstore::SortKey::From), false));
         assert_eq!(by_sender.query(), "tri=expediteur&ordre=asc");
         assert_eq!(Sort::of(&q(Some("n'importe"), Some("asc"))).query(), "tri=date&ordre=asc");
         assert!(Sort::of(&q(Some("taille"), None)).descending);

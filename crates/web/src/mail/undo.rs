@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
-use store::FlagOp;
+use mailstore::FlagOp;
 
 use crate::session::Visitor;
 

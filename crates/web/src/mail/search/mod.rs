@@ -17,9 +17,9 @@ use askama::Template;
 use axum::extract::{ConnectInfo, Query as UrlQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use mailstore::{DateCursor, Mailbox};
 use model::{BlobId, Flag};
 use serde::Deserialize;
-use store::{DateCursor, Mailbox};
 
 use super::folders::{FolderView, display_name, sidebar};
 use super::list::{form_encode, sender_name};
@@ -114,14 +114,14 @@ pub fn explain(e: &QueryError, m: M) -> String {
 /// The account's folder called `name` (its own name, its last part, or its
 /// shown name in either language; accents and case ignored).
 pub fn resolve_folder(name: &str, boxes: &[Mailbox]) -> Option<i64> {
-    let wanted = search::fold(name);
+    let wanted = mailstore::fold(name);
     boxes
         .iter()
         .find(|b| {
             let last = b.name.rsplit('/').next().unwrap_or(&b.name);
             [b.name.clone(), last.to_owned(), display_name(b, M(Lang::Fr)), display_name(b, M(Lang::En))]
                 .iter()
-                .any(|n| search::fold(n) == wanted)
+                .any(|n| mailstore::fold(n) == wanted)
         })
         .map(|b| b.id)
 }
@@ -182,14 +182,13 @@ pub async fn page(
         Err(r) => return r,
     };
     let m = M(v.lang);
-    let store = app.ms.store();
     let text: String = p.q.as_deref().unwrap_or("").trim().chars().take(query::MAX_QUERY).collect();
     let below = p.suite.as_deref().and_then(parse_cursor).unwrap_or(DateCursor::TOP);
     let folders = match sidebar(&app, &account, None, m).await {
         Ok(f) => f,
         Err(e) => return fail(&app, &mut v, &e),
     };
-    let boxes = match store.list_mailboxes(account.id).await {
+    let boxes = match app.ms.mailboxes(account.id).await {
         Ok(b) => b,
         Err(e) => return fail(&app, &mut v, &e),
     };
@@ -219,7 +218,7 @@ pub async fn page(
         }
     }
     let ids: Vec<BlobId> = outcome.rows.iter().map(|r| r.blob_hash.clone()).collect();
-    let metas = match store.blob_metas(&ids).await {
+    let metas = match app.ms.summaries(&ids).await {
         Ok(list) => list.into_iter().map(|b| (b.id.clone(), b)).collect::<HashMap<_, _>>(),
         Err(e) => return fail(&app, &mut v, &e),
     };

@@ -13,10 +13,8 @@
 
 use std::collections::HashSet;
 
-use mailstore::Mailstore;
+use mailstore::{DateCursor, Field, Found, Mailstore, QueryPart};
 use model::{AccountId, BlobId, MailboxId};
-use search::Field;
-use store::{DateCursor, Found};
 
 use super::query::Query;
 
@@ -43,13 +41,13 @@ pub struct Outcome {
 /// Why a search could not run.
 #[derive(Debug)]
 pub enum Failure {
-    Store(store::Error),
+    Store(mailstore::Error),
     /// No index, or it failed.
     Unavailable,
 }
 
-impl From<store::Error> for Failure {
-    fn from(e: store::Error) -> Failure {
+impl From<mailstore::Error> for Failure {
+    fn from(e: mailstore::Error) -> Failure {
         Failure::Store(e)
     }
 }
@@ -75,7 +73,7 @@ impl Filter<'_> {
 
 /// The index parts of `q`: free words on every field, each operator value
 /// on its own.
-fn parts(q: &Query) -> Vec<(Vec<Field>, String)> {
+fn parts(q: &Query) -> Vec<QueryPart> {
     let mut out = Vec::new();
     if !q.text.is_empty() {
         out.push((Field::ALL.to_vec(), q.text.join(" ")));
@@ -86,27 +84,9 @@ fn parts(q: &Query) -> Vec<(Vec<Field>, String)> {
     out
 }
 
-/// Runs `f` on the index with the borrowed parts, on a blocking thread.
-async fn on_index<T: Send + 'static>(
-    ms: &Mailstore,
-    parts: &[(Vec<Field>, String)],
-    f: impl FnOnce(&search::Index, &[search::Part<'_>]) -> Result<T, search::Error> + Send + 'static,
-) -> Result<T, Failure> {
-    let Some(index) = ms.search_index().cloned() else { return Err(Failure::Unavailable) };
-    // What was delivered before this search must be found.
-    ms.index_settled().await;
-    let owned = parts.to_vec();
-    tokio::task::spawn_blocking(move || {
-        let borrowed: Vec<search::Part<'_>> = owned.iter().map(|(f, t)| (f.as_slice(), t.as_str())).collect();
-        f(&index, &borrowed)
-    })
-    .await
-    .map_err(|_| Failure::Unavailable)?
-    .map_err(|_| Failure::Unavailable)
-}
-
-fn to_ids(set: HashSet<String>) -> HashSet<BlobId> {
-    set.iter().filter_map(|h| BlobId::from_hex(h)).collect()
+/// An index that is missing or failed makes the search unavailable.
+fn unavailable(_: mailstore::Error) -> Failure {
+    Failure::Unavailable
 }
 
 /// Up to `page` results of `q` strictly below `below`, `folder` being the
@@ -134,13 +114,12 @@ pub async fn run_with(
     direct_limit: usize,
 ) -> Result<Outcome, Failure> {
     let parts = parts(q);
-    let count =
-        if parts.is_empty() { None } else { on_index(ms, &parts, move |ix, p| ix.count_parts(account, p)).await? };
+    let count = if parts.is_empty() { None } else { ms.count_matching(account, &parts).await.map_err(unavailable)? };
     let mut filter = Filter { hits: None, folder, attachment: q.attachment, before: q.before, since: q.since };
     match count {
         Some(0) => Ok(Outcome { total: Some(0), ..Outcome::default() }),
         Some(n) if n <= direct_limit => {
-            let hits = on_index(ms, &parts, move |ix, p| ix.search_parts(account, p)).await?.map(to_ids);
+            let hits = ms.contents_matching(account, &parts).await.map_err(unavailable)?;
             let Some(hits) = hits else { return walk(ms, account, &filter, None, below, page).await };
             filter.hits = Some(&hits);
             direct(ms, account, &hits, &filter, below, page).await
@@ -160,7 +139,7 @@ async fn direct(
 ) -> Result<Outcome, Failure> {
     let blobs: Vec<BlobId> = hits.iter().cloned().collect();
     let mut rows: Vec<Found> =
-        ms.store().messages_with_blobs(account, &blobs).await?.into_iter().filter(|f| filter.keep(f)).collect();
+        ms.messages_with_contents(account, &blobs).await?.into_iter().filter(|f| filter.keep(f)).collect();
     rows.sort_unstable_by_key(|f| std::cmp::Reverse(f.cursor()));
     let total = rows.len();
     let mut rows: Vec<Found> = rows.into_iter().filter(|f| f.cursor() < below).take(page + 1).collect();
@@ -177,7 +156,7 @@ async fn walk(
     ms: &Mailstore,
     account: AccountId,
     filter: &Filter<'_>,
-    parts: Option<&[(Vec<Field>, String)]>,
+    parts: Option<&[QueryPart]>,
     below: DateCursor,
     page: usize,
 ) -> Result<Outcome, Failure> {
@@ -190,7 +169,7 @@ async fn walk(
     let mut out: Vec<Found> = Vec::with_capacity(page + 1);
     let mut read = 0usize;
     loop {
-        let batch = ms.store().messages_by_date(account, cursor, since, BATCH).await?;
+        let batch = ms.messages_by_date(account, cursor, since, BATCH).await?;
         read += batch.len();
         let last_batch = batch.len() < BATCH;
         let Some(end) = batch.last().map(Found::cursor) else {
@@ -204,11 +183,7 @@ async fn walk(
             let mut blobs: Vec<String> = kept.iter().map(|f| f.blob_hash.as_str().to_owned()).collect();
             blobs.sort_unstable();
             blobs.dedup();
-            let matching = on_index(ms, parts, move |ix, p| {
-                let refs: Vec<&str> = blobs.iter().map(String::as_str).collect();
-                ix.among_parts(account, p, &refs)
-            })
-            .await?;
+            let matching = ms.contents_matching_among(account, parts, blobs).await.map_err(unavailable)?;
             if let Some(matching) = matching {
                 kept.retain(|f| matching.contains(f.blob_hash.as_str()));
             }

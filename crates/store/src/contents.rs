@@ -1,6 +1,6 @@
-//! Queries for the full-text index and IMAP extensions: walking messages in
-//! row-id order (index catch-up and rebuild) and asking whether an account
-//! still holds a message content (index removal after expunge).
+//! Which messages hold a content: walking every message in row-id order
+//! (index catch-up and rebuild), and asking whether an account, or anyone,
+//! still holds a content (index removal after expunge).
 
 use model::{AccountId, BlobId};
 use sqlx::Row;

@@ -1,0 +1,107 @@
+//! An account's mailboxes: finding them, creating, renaming, subscribing
+//! and deleting them, and the account's storage usage.
+//!
+//! Every protocol goes through here rather than to the store, so that a
+//! change that other sessions must hear of is always published: deleting a
+//! folder full of mail tells the account's open sessions
+//! ([`MailEvent::Changed`]) and takes its messages out of the full-text
+//! index, whether IMAP or the webmail asked.
+
+use model::{AccountId, MailboxId, SpecialUse};
+use store::Mailbox;
+
+use crate::{Error, MailEvent, Mailstore};
+
+/// What an account stores and may store, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub used_bytes: i64,
+    /// `None` when the account has no quota.
+    pub quota_bytes: Option<i64>,
+}
+
+impl Usage {
+    /// Whether `more` bytes would go beyond the quota.
+    pub fn would_exceed(&self, more: i64) -> bool {
+        self.quota_bytes.is_some_and(|q| self.used_bytes + more > q)
+    }
+}
+
+impl Mailstore {
+    /// The account's mailboxes, by name.
+    pub async fn mailboxes(&self, account: AccountId) -> Result<Vec<Mailbox>, Error> {
+        Ok(self.store.list_mailboxes(account).await?)
+    }
+
+    /// One mailbox by id, when it is the account's.
+    pub async fn mailbox(&self, account: AccountId, id: MailboxId) -> Result<Option<Mailbox>, Error> {
+        Ok(self.store.mailbox(id).await?.filter(|m| m.account_id == account))
+    }
+
+    /// One mailbox by name (`INBOX` in any case).
+    pub async fn mailbox_named(&self, account: AccountId, name: &str) -> Result<Option<Mailbox>, Error> {
+        Ok(self.store.mailbox_by_name(account, name).await?)
+    }
+
+    /// The account's mailbox with this special use (Inbox, Sent, Trash...).
+    pub async fn mailbox_with_use(&self, account: AccountId, special: SpecialUse) -> Result<Option<Mailbox>, Error> {
+        Ok(self.store.mailbox_by_special_use(account, special).await?)
+    }
+
+    /// A new mailbox; its parents must exist. [`Error::Conflict`] when the
+    /// name is taken or another mailbox has that special use,
+    /// [`Error::Invalid`] for a bad name.
+    pub async fn create_mailbox(
+        &self,
+        account: AccountId,
+        name: &str,
+        special: Option<SpecialUse>,
+    ) -> Result<Mailbox, Error> {
+        Ok(self.store.create_mailbox(account, name, special).await?)
+    }
+
+    /// Renames one of the account's mailboxes and every mailbox below it.
+    pub async fn rename_mailbox(
+        &self,
+        account: AccountId,
+        mailbox: MailboxId,
+        new_name: &str,
+    ) -> Result<Mailbox, Error> {
+        self.own(account, mailbox).await?;
+        Ok(self.store.rename_mailbox(mailbox, new_name).await?)
+    }
+
+    /// Marks one of the account's mailboxes as subscribed or not.
+    pub async fn set_subscribed(&self, account: AccountId, mailbox: MailboxId, on: bool) -> Result<(), Error> {
+        self.own(account, mailbox).await?;
+        Ok(self.store.set_subscribed(mailbox, on).await?)
+    }
+
+    /// Deletes one of the account's mailboxes with its messages (not the
+    /// Inbox; [`Error::Conflict`] while it has sub-folders). The account's
+    /// sessions hear of it, and the contents no message holds any more
+    /// leave the search index.
+    pub async fn delete_mailbox(&self, account: AccountId, mailbox: MailboxId) -> Result<(), Error> {
+        self.own(account, mailbox).await?;
+        let released = self.store.delete_mailbox(mailbox).await?;
+        self.publish(MailEvent::Changed { account, mailbox, modseq: 0 });
+        self.index_expunged(account, released).await;
+        Ok(())
+    }
+
+    /// The number of messages without `\Seen` in a mailbox.
+    pub async fn unseen_count(&self, mailbox: MailboxId) -> Result<i64, Error> {
+        Ok(self.store.unseen_count(mailbox, model::Flag::Seen.bit()).await?)
+    }
+
+    /// The account's storage usage and quota, read fresh.
+    pub async fn usage(&self, account: AccountId) -> Result<Usage, Error> {
+        let a = self.store.account(account).await?.ok_or(Error::NotFound("account"))?;
+        Ok(Usage { used_bytes: a.used_bytes, quota_bytes: a.quota_bytes })
+    }
+
+    /// Refuses a mailbox that is not the account's as not found.
+    async fn own(&self, account: AccountId, mailbox: MailboxId) -> Result<Mailbox, Error> {
+        self.mailbox(account, mailbox).await?.ok_or(Error::NotFound("mailbox"))
+    }
+}

@@ -1,0 +1,91 @@
+//! What an account keeps besides its mail: the identities it sends as (and
+//! the addresses it may use), the senders whose images it trusts, its
+//! display preferences and vacation reply, plus the directory lookups and
+//! the administrators' banner that mail clients show.
+
+use model::{AccountId, Address, Domain};
+use store::{Banner, DirectoryEntry, MailIdentity, Vacation, WebPrefs};
+
+use crate::{Error, Mailstore};
+
+impl Mailstore {
+    /// The account's sending identities.
+    pub async fn identities(&self, account: AccountId) -> Result<Vec<MailIdentity>, Error> {
+        Ok(self.store.identities(account).await?)
+    }
+
+    /// Creates (`id` none) or replaces one of the account's identities;
+    /// returns its id.
+    pub async fn save_identity(
+        &self,
+        account: AccountId,
+        id: Option<i64>,
+        name: &str,
+        address: &str,
+        signature: &str,
+        is_default: bool,
+    ) -> Result<i64, Error> {
+        Ok(self.store.save_identity(account, id, name, address, signature, is_default).await?)
+    }
+
+    /// Deletes one of the account's identities; false when there was none.
+    pub async fn delete_identity(&self, account: AccountId, id: i64) -> Result<bool, Error> {
+        Ok(self.store.delete_identity(account, id).await?)
+    }
+
+    /// The account's other addresses (aliases).
+    pub async fn aliases(&self, account: AccountId) -> Result<Vec<Address>, Error> {
+        Ok(self.store.list_aliases(account).await?)
+    }
+
+    /// The domains this platform receives mail for.
+    pub async fn local_domains(&self) -> Result<Vec<Domain>, Error> {
+        Ok(self.store.list_domains().await?)
+    }
+
+    /// Up to `limit` people of the directory whose name or address contains `query`.
+    pub async fn directory_lookup(&self, query: &str, limit: usize) -> Result<Vec<DirectoryEntry>, Error> {
+        Ok(self.store.search_directory(query, limit).await?)
+    }
+
+    /// Senders whose remote images the account shows.
+    pub async fn trusted_senders(&self, account: AccountId) -> Result<Vec<String>, Error> {
+        Ok(self.store.trusted_senders(account).await?)
+    }
+
+    pub async fn is_trusted_sender(&self, account: AccountId, sender: &str) -> Result<bool, Error> {
+        Ok(self.store.is_trusted_sender(account, sender).await?)
+    }
+
+    pub async fn trust_sender(&self, account: AccountId, sender: &str) -> Result<(), Error> {
+        Ok(self.store.add_trusted_sender(account, sender).await?)
+    }
+
+    /// False when the sender was not trusted.
+    pub async fn distrust_sender(&self, account: AccountId, sender: &str) -> Result<bool, Error> {
+        Ok(self.store.remove_trusted_sender(account, sender).await?)
+    }
+
+    /// The account's display preferences, when it saved any.
+    pub async fn preferences(&self, account: AccountId) -> Result<Option<WebPrefs>, Error> {
+        Ok(self.store.web_prefs(account).await?)
+    }
+
+    pub async fn set_preferences(&self, account: AccountId, prefs: &WebPrefs) -> Result<(), Error> {
+        Ok(self.store.set_web_prefs(account, prefs).await?)
+    }
+
+    /// The account's vacation reply, when it wrote one.
+    pub async fn vacation(&self, account: AccountId) -> Result<Option<Vacation>, Error> {
+        Ok(self.store.vacation(account).await?)
+    }
+
+    pub async fn set_vacation(&self, account: AccountId, vacation: &Vacation) -> Result<(), Error> {
+        Ok(self.store.set_vacation(account, vacation).await?)
+    }
+
+    /// The administrators' banner shown at `at`, if any.
+    pub async fn banner(&self, at: i64) -> Result<Option<Banner>, Error> {
+        Ok(self.store.banner(at).await?)
+    }
+}
