@@ -17,8 +17,8 @@ use std::net::IpAddr;
 use axum::http::HeaderMap;
 use axum::http::header;
 use identity::credentials::hash::{random_token, token_hash};
+use identity::{Account, WebSession};
 use model::{AccountStatus, Role};
-use store::{Account, WebSession};
 use subtle::ConstantTimeEq;
 
 use crate::App;
@@ -149,7 +149,7 @@ impl Visitor {
 
     /// Replaces any session by a new one for `account` at `stage` (a new
     /// random identifier at every step: no fixation).
-    pub async fn start(&mut self, app: &App, account: &Account, stage: &str) -> Result<(), store::Error> {
+    pub async fn start(&mut self, app: &App, account: &Account, stage: &str) -> Result<(), identity::StoreError> {
         if let Some((old, _)) = self.session.take() {
             app.identity.delete_web_session(old.account_id, &old.token_hash).await?;
         }
@@ -175,7 +175,7 @@ impl Visitor {
     }
 
     /// Ends the current session (logout).
-    pub async fn end(&mut self, app: &App) -> Result<(), store::Error> {
+    pub async fn end(&mut self, app: &App) -> Result<(), identity::StoreError> {
         if let Some((old, _)) = self.session.take() {
             app.identity.delete_web_session(old.account_id, &old.token_hash).await?;
         }

@@ -205,14 +205,14 @@ impl Live {
             return false;
         }
         // The web session and the account's state are identity's, not mail.
-        let store = self.app.ms.store();
-        match store.web_session(&self.token_hash).await {
+        let identity = &self.app.identity;
+        match identity.web_session(&self.token_hash).await {
             Ok(Some(s)) if s.stage == STAGE_FULL && s.account_id == self.account => {}
             Ok(_) => return false,
             // A database hiccup does not end the stream; the next check decides.
             Err(_) => return true,
         }
-        match store.account(self.account).await {
+        match identity.account(self.account).await {
             Ok(Some(a)) => may_use_web(&a),
             Ok(None) => false,
             Err(_) => true,

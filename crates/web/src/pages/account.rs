@@ -8,9 +8,9 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use model::{Flag, SpecialUse};
+use identity::Account;
+use model::SpecialUse;
 use serde::Deserialize;
-use store::Account;
 
 use super::login::{CsrfForm, PasswordForm, PasswordPage, change, rules};
 use super::{Common, LangQuery, csrf_refused, fail, redirect, render, totp_required, visitor, when};
@@ -77,9 +77,8 @@ pub async fn home(
 ) -> Response {
     let mut v = visitor(&app, &headers, peer, &q).await;
     let Some(account) = v.account().cloned() else { return redirect(&v, "/") };
-    let store = app.ms.store();
-    let unread = match store.mailbox_by_special_use(account.id, SpecialUse::Inbox).await {
-        Ok(Some(inbox)) => store.unseen_count(inbox.id, Flag::Seen.bit()).await.unwrap_or(0),
+    let unread = match app.ms.mailbox_with_use(account.id, SpecialUse::Inbox).await {
+        Ok(Some(inbox)) => app.ms.unseen_count(inbox.id).await.unwrap_or(0),
         _ => 0,
     };
     let c = Common::new(&app, &mut v, "home.title");
@@ -106,7 +105,7 @@ async fn security_page(
         let apps = id.app_passwords(account.id).await?;
         let sessions = id.web_sessions(account.id).await?;
         let journal = id.login_journal(account.id, 50).await?;
-        Ok::<_, store::Error>((state, codes_left, apps, sessions, journal))
+        Ok::<_, identity::StoreError>((state, codes_left, apps, sessions, journal))
     };
     let (state, codes_left, apps, sessions, journal) = match data.await {
         Ok(d) => d,

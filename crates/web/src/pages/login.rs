@@ -8,9 +8,9 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use identity::Account;
 use identity::credentials::{self, ChangeError, Login, Protocol};
 use serde::Deserialize;
-use store::Account;
 
 use super::{Common, LangQuery, csrf_refused, fail, redirect, render, totp_required, visitor};
 use crate::App;

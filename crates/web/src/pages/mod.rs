@@ -11,9 +11,9 @@ use std::sync::Arc;
 use askama::Template;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use identity::Account;
 use model::Role;
 use serde::Deserialize;
-use store::Account;
 
 use crate::App;
 use crate::i18n::Tr;
