@@ -43,9 +43,16 @@ impl Mailstore {
         Ok(self.store.list_domains().await?)
     }
 
-    /// Up to `limit` people of the directory whose name or address contains `query`.
-    pub async fn directory_lookup(&self, query: &str, limit: usize) -> Result<Vec<DirectoryEntry>, Error> {
-        Ok(self.store.search_directory(query, limit).await?)
+    /// Up to `limit` people of the directory whose name or address contains
+    /// `query`, as `viewer` may see them: active (or provisional) staff of
+    /// the viewer's own domain, never students, suspended or closed accounts.
+    pub async fn directory_lookup(
+        &self,
+        viewer: &model::Address,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<DirectoryEntry>, Error> {
+        Ok(self.store.search_directory(query, viewer.domain(), limit).await?)
     }
 
     /// Senders whose remote images the account shows.

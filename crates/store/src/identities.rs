@@ -132,17 +132,28 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Up to `limit` accounts that receive mail whose name or address
-    /// contains `query` (case-insensitive for ASCII), by name.
-    pub async fn search_directory(&self, query: &str, limit: usize) -> Result<Vec<DirectoryEntry>> {
+    /// Up to `limit` members of staff of `domain` whose name or address
+    /// contains `query` (case-insensitive for ASCII), by name. Students,
+    /// suspended and closed accounts and other domains' people are never
+    /// listed; provisional accounts are (new staff who have not logged in
+    /// yet already receive mail).
+    pub async fn search_directory(
+        &self,
+        query: &str,
+        domain: &model::Domain,
+        limit: usize,
+    ) -> Result<Vec<DirectoryEntry>> {
         let pattern = format!("%{}%", like_escape(&query.to_lowercase()));
+        let in_domain = format!("%@{}", like_escape(domain.as_str()));
         let rows = sqlx::query(
             "SELECT display_name, address FROM accounts \
-             WHERE status <> 'closed' AND (LOWER(display_name) LIKE $1 ESCAPE '\\' OR address LIKE $1 ESCAPE '\\') \
+             WHERE status IN ('active', 'provisional') AND role <> 'eleve' AND address LIKE $3 ESCAPE '\\' \
+             AND (LOWER(display_name) LIKE $1 ESCAPE '\\' OR address LIKE $1 ESCAPE '\\') \
              ORDER BY display_name, address LIMIT $2",
         )
         .bind(&pattern)
         .bind(limit as i64)
+        .bind(&in_domain)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

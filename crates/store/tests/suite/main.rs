@@ -56,6 +56,7 @@ on_both_backends!(
     search::messages_by_date_and_by_blob,
     webmail::identities_keep_one_default_per_account,
     webmail::directory_search_finds_names_and_addresses,
+    webmail::directory_lists_only_staff_of_the_same_domain,
     webmail::sorted_pages_by_sender_subject_and_size,
     webprefs::web_prefs_trusted_senders_and_banner,
     hardening::reset_token_is_spent_once_under_concurrency,

@@ -45,19 +45,49 @@ pub async fn directory_search_finds_names_and_addresses(ctx: Ctx) {
     let mut odd = new_account("cent.pour_cent");
     odd.display_name = "Cent pour cent".into();
     store.create_account(&odd).await.unwrap();
-    let found = store.search_directory("DURAND", 10).await.unwrap();
+    let found = store.search_directory("DURAND", &domain(), 10).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!((found[0].name.as_str(), found[0].address.as_str()), ("Paul Durand", "paul.durand@ac-demo.fr"));
-    let found = store.search_directory("paul", 10).await.unwrap();
+    let found = store.search_directory("paul", &domain(), 10).await.unwrap();
     assert_eq!(
         found.iter().map(|e| e.address.as_str()).collect::<Vec<_>>(),
         ["paul.durand@ac-demo.fr"],
         "closed left out"
     );
     // LIKE wildcards typed by the user match only themselves.
-    assert!(store.search_directory("%", 10).await.unwrap().is_empty());
-    assert_eq!(store.search_directory("_", 10).await.unwrap().len(), 1);
-    assert_eq!(store.search_directory("ac-demo", 1).await.unwrap().len(), 1);
+    assert!(store.search_directory("%", &domain(), 10).await.unwrap().is_empty());
+    assert_eq!(store.search_directory("_", &domain(), 10).await.unwrap().len(), 1);
+    assert_eq!(store.search_directory("ac-demo", &domain(), 1).await.unwrap().len(), 1);
+}
+
+/// Issue 25, item 10: the directory behind recipient autocomplete listed
+/// students, suspended and closed accounts and other domains' people. Only
+/// active (or provisional) staff of the viewer's own domain are listed.
+pub async fn directory_lists_only_staff_of_the_same_domain(ctx: Ctx) {
+    let store = &ctx.store;
+    account(store, "claire.martin").await;
+    let other = model::Domain::parse("ac-autre.fr").unwrap();
+    store.add_domain(&other).await.unwrap();
+    let make = |local: &str, tweak: &dyn Fn(&mut store::NewAccount)| {
+        let mut a = new_account(local);
+        tweak(&mut a);
+        a
+    };
+    for a in [
+        make("martin.eleve", &|a| a.role = model::Role::Student),
+        make("martin.suspendu", &|a| a.status = model::AccountStatus::Suspended),
+        make("martin.ferme", &|a| a.status = model::AccountStatus::Closed),
+        make("martin.nouveau", &|a| a.status = model::AccountStatus::Provisional),
+        make("martin.ailleurs", &|a| a.address = addr("martin.ailleurs@ac-autre.fr")),
+    ] {
+        store.create_account(&a).await.unwrap();
+    }
+    let found: Vec<String> =
+        store.search_directory("martin", &domain(), 10).await.unwrap().into_iter().map(|e| e.address).collect();
+    assert_eq!(found, ["claire.martin@ac-demo.fr", "martin.nouveau@ac-demo.fr"]);
+    let found: Vec<String> =
+        store.search_directory("martin", &other, 10).await.unwrap().into_iter().map(|e| e.address).collect();
+    assert_eq!(found, ["martin.ailleurs@ac-autre.fr"]);
 }
 
 pub async fn sorted_pages_by_sender_subject_and_size(ctx: Ctx) {

@@ -77,7 +77,7 @@ pub fn label(p: &Person) -> String {
 /// directory, without repeats, at most [`MAX_RESULTS`].
 async fn people(app: &App, account: &Account, query: &str) -> Result<Vec<Person>, mailstore::Error> {
     let mut out = recent(app, account, query).await?;
-    for e in app.ms.directory_lookup(query, MAX_RESULTS).await? {
+    for e in app.ms.directory_lookup(&account.address, query, MAX_RESULTS).await? {
         out.push(Person { name: e.name, address: e.address });
     }
     Ok(merge(out))
