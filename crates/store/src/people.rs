@@ -140,29 +140,6 @@ impl Store {
         tx.commit().await?;
         Ok(created)
     }
-
-    /// Accounts whose access was withdrawn at or after `since` (unix
-    /// seconds): suspended, closed, or sent back to provisional by a password
-    /// reset (a new account, provisional from the start, is not one):
-    /// `(account, status, status_changed_at)`.
-    pub async fn revoked_since(&self, since: i64) -> Result<Vec<(AccountId, AccountStatus, i64)>> {
-        let rows = sqlx::query(
-            "SELECT a.id, a.status, a.status_changed_at FROM accounts a \
-             LEFT JOIN credential_state c ON c.account_id = a.id \
-             WHERE a.status_changed_at >= $1 AND (a.status IN ('suspended', 'closed') \
-             OR (a.status = 'provisional' AND c.password_changed_at >= $1))",
-        )
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get(1)?;
-                let status = status.parse().map_err(|e: String| Error::Corrupt(e))?;
-                Ok((r.try_get(0)?, status, r.try_get(2)?))
-            })
-            .collect()
-    }
 }
 
 impl Store {

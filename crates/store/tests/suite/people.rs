@@ -86,12 +86,13 @@ pub async fn hr_batch_creates_updates_and_renames(ctx: Ctx) {
         ],
         people: vec![record(1, "suspendu")],
     };
+    let seq = store.status_sequence().await.unwrap();
     store.apply_hr_batch(&batch, None).await.unwrap();
     let suspended = store.account(ids[1]).await.unwrap().unwrap();
     assert_eq!(suspended.status, AccountStatus::Suspended);
     assert_eq!(suspended.role, Role::Direction);
     assert!(suspended.status_changed_at >= before.status_changed_at);
-    let revoked = store.revoked_since(before.status_changed_at).await.unwrap();
+    let revoked = store.revoked_after(seq).await.unwrap();
     assert_eq!(revoked.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), [(ids[1], AccountStatus::Suspended)]);
     let renamed = store.account(ids[2]).await.unwrap().unwrap();
     assert_eq!(renamed.address.to_string(), "claire.autre@ac-demo.fr");
