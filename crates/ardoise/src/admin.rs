@@ -120,6 +120,10 @@ pub enum AccountCommand {
         address: String,
         #[arg(long)]
         password_stdin: bool,
+        /// Garde les mots de passe d'application (révoqués par défaut) / keep the app passwords
+        /// (revoked by default).
+        #[arg(long)]
+        keep_app_passwords: bool,
     },
     /// Fixe le quota (ex. 500M, 2G, 0 = illimité).
     Quota {
@@ -341,7 +345,7 @@ async fn account(
             ctx.audit("account.activate", &a.address.to_string(), "").await?;
             println!("compte {} actif", a.address);
         }
-        AccountCommand::Password { address, password_stdin } => {
+        AccountCommand::Password { address, password_stdin, keep_app_passwords } => {
             let a = find(store, &address).await?;
             ctx.check(Action::ResetCredentials, a.org_unit)?;
             if !password_stdin {
@@ -349,8 +353,9 @@ async fn account(
             }
             // As a change by the user: the previous hash goes to the history and
             // the password's age starts again (an expired account works again).
-            let keep = usize::try_from(cfg.web.password_history).unwrap_or(usize::MAX);
-            store.change_password(a.id, &password::hash(&read_password()?)?, keep, false).await?;
+            // Sessions opened with the old password end; app passwords too
+            // unless kept.
+            identity.set_password(&a, &read_password()?, !keep_app_passwords).await?;
             ctx.audit("account.password", &a.address.to_string(), "").await?;
             println!("mot de passe de {} changé", a.address);
         }

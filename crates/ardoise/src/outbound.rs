@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use identity::Identity;
 use mailstore::{MailEvent, Mailstore};
-use model::{AccountStatus, Address, Transience};
+use model::{AccountStatus, Address, Credential, Transience};
 use mta::limits::{Exceeded, Limiter, RoleLimits};
 use mta::{Destination, Mta, OutboundSettings, Submission, SubmitError};
 use smtp::{
@@ -124,15 +124,29 @@ pub async fn start(
 /// The one place where submission checks a login: the identity service's
 /// login, shared by every protocol (app passwords when 2FA is on, brute-force
 /// slow-down, expiry, the connection journal).
-async fn login(identity: &Identity, user: &str, password: &str, peer: IpAddr) -> Result<Account, AuthFailure> {
+async fn login(identity: &Identity, user: &str, password: &str, peer: IpAddr) -> Result<Submitter, AuthFailure> {
     use identity::credentials::{Login, Protocol, Refusal};
-    let attempt = Login { login: user, secret: password, protocol: Protocol::Smtp, peer, client: None };
+    let attempt = Login { login: user, secret: password, protocol: Protocol::Smtp, peer, client: None, device: None };
     match identity.login(&attempt).await {
-        Ok(principal) => Ok(principal.account),
+        Ok(principal) => Ok(Submitter { credential: principal.via.credential(), account: principal.account }),
         Err(Refusal::BadCredentials | Refusal::AppPasswordRequired) => Err(AuthFailure::BadCredentials),
         Err(Refusal::PasswordExpired) => Err(AuthFailure::PasswordExpired),
         Err(refusal) if refusal.is_temporary() => Err(AuthFailure::Temporary),
         Err(_) => Err(AuthFailure::NotAllowed),
+    }
+}
+
+/// A logged-in submission client: the account, and the secret it proved (a
+/// revocation of that secret ends the session).
+pub struct Submitter {
+    pub account: Account,
+    pub credential: Credential,
+}
+
+impl std::ops::Deref for Submitter {
+    type Target = Account;
+    fn deref(&self) -> &Account {
+        &self.account
     }
 }
 
@@ -149,26 +163,27 @@ fn temporary(e: impl std::fmt::Display) -> SubmitRefusal {
 }
 
 impl SubmissionSink for SubmitSink {
-    type User = Account;
+    type User = Submitter;
 
-    async fn authenticate(&self, user: &str, password: &str, remote_ip: IpAddr) -> Result<Account, AuthFailure> {
+    async fn authenticate(&self, user: &str, password: &str, remote_ip: IpAddr) -> Result<Submitter, AuthFailure> {
         login(&self.identity, user, password, remote_ip).await
     }
 
-    async fn revoked(&self, user: &Account) {
+    async fn revoked(&self, user: &Submitter) {
         let ms = self.mta.mailstore();
-        let mut events = ms.subscribe();
+        let mut events = ms.watch(user.id);
         loop {
             // A suspension published before the subscription (or lost to a
             // lagging receiver) is seen in the store.
-            if let Ok(Some(now)) = ms.store().account(user.id).await
+            if let Ok(Some(now)) = self.identity.account(user.id).await
                 && matches!(now.status, AccountStatus::Suspended | AccountStatus::Closed)
             {
                 return;
             }
             loop {
                 match events.recv().await {
-                    Ok(MailEvent::AccessRevoked { account }) if account == user.id => return,
+                    Ok(MailEvent::AccessRevoked { .. }) => return,
+                    Ok(MailEvent::CredentialRevoked { what, .. }) if what.covers(user.credential) => return,
                     Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
@@ -177,7 +192,7 @@ impl SubmissionSink for SubmitSink {
         }
     }
 
-    async fn check_sender(&self, user: &Account, sender: Option<&Address>) -> Result<(), SubmitRefusal> {
+    async fn check_sender(&self, user: &Submitter, sender: Option<&Address>) -> Result<(), SubmitRefusal> {
         let Some(sender) = sender else {
             return Err(SubmitRefusal::ForgedSender("<>".into()));
         };
@@ -188,7 +203,7 @@ impl SubmissionSink for SubmitSink {
         }
     }
 
-    async fn check_recipient(&self, _user: &Account, rcpt: &Address) -> Result<(), SubmitRefusal> {
+    async fn check_recipient(&self, _user: &Submitter, rcpt: &Address) -> Result<(), SubmitRefusal> {
         match self.mta.destination(rcpt).await {
             Ok(Destination::UnknownLocal) => Err(SubmitRefusal::UnknownRecipient),
             Ok(_) => Ok(()),
@@ -198,7 +213,7 @@ impl SubmissionSink for SubmitSink {
 
     async fn submit(
         &self,
-        user: &Account,
+        user: &Submitter,
         envelope: &SubmissionEnvelope,
         message: Vec<u8>,
     ) -> Result<(), SubmitRefusal> {

@@ -6,7 +6,7 @@
 //!
 //! ```ignore
 //! use identity::credentials::{Login, Protocol};
-//! let attempt = Login { login: user, secret: password, protocol: Protocol::Imap, peer: ip, client: None };
+//! let attempt = Login { login: user, secret: password, protocol: Protocol::Imap, peer: ip, client: None, device: None };
 //! match identity.login(&attempt).await {
 //!     Ok(principal) => { /* principal.account is the logged-in account */ }
 //!     Err(refusal) if refusal.is_temporary() => { /* 4xx / NO [UNAVAILABLE] */ }
@@ -41,6 +41,7 @@ mod apppass;
 pub mod at_rest;
 pub mod cache;
 mod change;
+pub mod device;
 pub mod expiry;
 pub mod hash;
 mod login;
@@ -107,6 +108,8 @@ pub struct Login<'a> {
     pub peer: IpAddr,
     /// What the client says it is (User-Agent, IMAP ID), for the journal.
     pub client: Option<&'a str>,
+    /// The web's device cookie, when the browser has one (see [`device`]).
+    pub device: Option<&'a str>,
 }
 
 /// How the secret was proven.
@@ -118,6 +121,16 @@ pub enum Via {
         id: i64,
         name: String,
     },
+}
+
+impl Via {
+    /// The secret, as sessions remember it to know which revocations end them.
+    pub fn credential(&self) -> model::Credential {
+        match self {
+            Via::Password => model::Credential::Password,
+            Via::AppPassword { id, .. } => model::Credential::AppPassword(*id),
+        }
+    }
 }
 
 /// Who logged in.
@@ -136,7 +149,8 @@ pub struct Principal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     BadCredentials,
-    /// Too many failures from this address: try again later.
+    /// Too many failures lately (from this address, or for this account):
+    /// try again later. Answered without looking at the secret.
     Throttled {
         retry_after: Duration,
     },
@@ -181,7 +195,7 @@ impl Refusal {
         match self {
             Refusal::BadCredentials => "Identifiant ou mot de passe incorrect.",
             Refusal::Throttled { .. } => {
-                "Trop de tentatives depuis cette adresse. Patientez quelques minutes avant de réessayer."
+                "Connexion ralentie après plusieurs tentatives infructueuses. Patientez quelques minutes avant de réessayer."
             }
             Refusal::Provisional => "Terminez d'abord votre première connexion sur la messagerie web.",
             Refusal::AppPasswordRequired => {
@@ -204,7 +218,9 @@ impl Refusal {
     pub fn message_en(self) -> &'static str {
         match self {
             Refusal::BadCredentials => "Wrong identifier or password.",
-            Refusal::Throttled { .. } => "Too many attempts from this address. Wait a few minutes and try again.",
+            Refusal::Throttled { .. } => {
+                "Logins are slowed down after failed attempts. Wait a few minutes and try again."
+            }
             Refusal::Provisional => "Complete your first login on the webmail first.",
             Refusal::AppPasswordRequired => "Two-step verification is on: use an app password.",
             Refusal::Suspended => "Your account is suspended. Contact your helpdesk or administrator.",

@@ -35,8 +35,11 @@ pub struct Settings {
     pub policy: PasswordPolicy,
     /// How long a successful password check is remembered (zero: never).
     pub cache_ttl: Duration,
-    /// Slow-down per account and source address.
+    /// Slow-down per account and source address (or proven device).
     pub per_account: Throttle,
+    /// Slow-down per account across addresses (guessing spread over many
+    /// addresses); the owner's known devices are spared.
+    pub per_account_anywhere: Throttle,
     /// Slow-down per source address, across accounts.
     pub per_address: Throttle,
     /// argon2 computations allowed at once (the number of cores by default).
@@ -57,6 +60,7 @@ impl Default for Settings {
             policy: PasswordPolicy::default(),
             cache_ttl: cache::DEFAULT_TTL,
             per_account: Throttle::ACCOUNT_ADDRESS,
+            per_account_anywhere: Throttle::ACCOUNT,
             per_address: Throttle::ADDRESS,
             argon2_workers: std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             totp_key: TotpKey::from_bytes(key),
@@ -71,7 +75,9 @@ pub struct Identity {
     pub(crate) mail: Arc<Mailstore>,
     pub(crate) policy: PasswordPolicy,
     pub(crate) per_account: Throttle,
+    pub(crate) per_account_anywhere: Throttle,
     pub(crate) per_address: Throttle,
+    pub(crate) device_key: crate::credentials::device::DeviceKey,
     pub(crate) cache: CredentialCache,
     pub(crate) argon2: Argon2Pool,
     pub(crate) totp_key: TotpKey,
@@ -92,7 +98,11 @@ impl Identity {
             mail,
             policy: settings.policy,
             per_account: settings.per_account,
+            per_account_anywhere: settings.per_account_anywhere,
             per_address: settings.per_address,
+            device_key: crate::credentials::device::DeviceKey::new(
+                settings.totp_key.derive("ardoise 2026 device cookie"),
+            ),
             cache: CredentialCache::new(settings.cache_ttl),
             argon2: Argon2Pool::new(settings.argon2_workers),
             totp_key: settings.totp_key,
@@ -161,7 +171,7 @@ impl Identity {
     /// account (guessing codes slows down like guessing passwords). Returns
     /// how long to wait when the account is now slowed down from there.
     pub async fn second_factor_failed(&self, account: &Account, peer: IpAddr, client: &str) -> Option<Duration> {
-        let ip = peer.to_string();
+        let ip = crate::credentials::device::source_of(peer);
         let entry = NewJournalEntry {
             account_id: Some(account.id),
             login: account.address.to_string(),
@@ -169,6 +179,7 @@ impl Identity {
             ip: ip.clone(),
             client: client.chars().filter(|c| !c.is_control()).take(64).collect(),
             result: "bad".into(),
+            device: None,
         };
         let _ = self.store.record_login(&entry).await;
         let t = self.per_account;

@@ -70,7 +70,7 @@ fn ip(s: &str) -> IpAddr {
 }
 
 async fn try_login(f: &Fixture, login: &str, secret: &str, protocol: Protocol, from: &str) -> Result<Via, Refusal> {
-    let attempt = Login { login, secret, protocol, peer: ip(from), client: Some("test") };
+    let attempt = Login { login, secret, protocol, peer: ip(from), client: Some("test"), device: None };
     f.id.login(&attempt).await.map(|p| p.via)
 }
 
@@ -124,6 +124,7 @@ async fn passwords_states_and_the_journal() {
         protocol: Protocol::Web,
         peer: ip("10.0.0.1"),
         client: None,
+        device: None,
     };
     assert!(f.id.login(&web).await.unwrap().must_change_password);
     // A wrong password on a suspended account says nothing of its state.
@@ -176,6 +177,7 @@ async fn brute_force_slows_the_attacker_not_the_owner() {
         protocol,
         peer: from.parse().unwrap(),
         client: None,
+        device: None,
     };
     // The owner has logged in from home before.
     assert!(tight_id.login(&attempt(PASSWORD, "10.0.0.1", Protocol::Imap)).await.is_ok());
@@ -206,14 +208,23 @@ async fn per_address_throttle_spares_known_devices() {
         protocol: Protocol::Imap,
         peer: ip(nat),
         client: None,
+        device: None,
     };
     assert!(nat_id.login(&ok).await.is_ok());
     // Someone behind the same school NAT sprays other accounts.
     for who in ["a@ac-test.fr", "b@ac-test.fr", "c@ac-test.fr"] {
-        let spray = Login { login: who, secret: "guess", protocol: Protocol::Web, peer: ip(nat), client: None };
+        let spray =
+            Login { login: who, secret: "guess", protocol: Protocol::Web, peer: ip(nat), client: None, device: None };
         let _ = nat_id.login(&spray).await;
     }
-    let spray = Login { login: "d@ac-test.fr", secret: "guess", protocol: Protocol::Web, peer: ip(nat), client: None };
+    let spray = Login {
+        login: "d@ac-test.fr",
+        secret: "guess",
+        protocol: Protocol::Web,
+        peer: ip(nat),
+        client: None,
+        device: None,
+    };
     assert!(matches!(nat_id.login(&spray).await, Err(Refusal::Throttled { .. })));
     // Claire logged in from this address before: she is not locked out.
     assert!(nat_id.login(&ok).await.is_ok());
@@ -410,7 +421,14 @@ async fn login_checks_password_then_status_and_role() {
     let login = |who: &'static str, secret: &'static str| {
         let id = f.id.clone();
         async move {
-            let attempt = Login { login: who, secret, protocol: Protocol::Imap, peer: ip("10.0.0.9"), client: None };
+            let attempt = Login {
+                login: who,
+                secret,
+                protocol: Protocol::Imap,
+                peer: ip("10.0.0.9"),
+                client: None,
+                device: None,
+            };
             id.login(&attempt).await.map(|p| p.account.id)
         }
     };
@@ -453,4 +471,162 @@ async fn a_numen_typed_in_lower_case_or_with_spaces_opens_the_first_login() {
         try_login(&f, "jean.martin@ac-test.fr", "12E0000001ABD", Protocol::Web, "10.0.0.9").await,
         Err(Refusal::BadCredentials)
     );
+}
+
+/// Issue 25, item 5: 300 guesses for one account from 60 addresses were never
+/// slowed down. Now the account is, from anywhere, except on the owner's
+/// known devices: an address it logged in from, a signed device cookie, or a
+/// right app password.
+#[tokio::test]
+async fn guessing_spread_over_many_addresses_slows_the_account_but_not_its_known_devices() {
+    let f = fixture().await;
+    let claire = create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let id = f.identity(Settings {
+        per_account_anywhere: Throttle { free: 4, base: Duration::from_secs(60), ..Throttle::ACCOUNT },
+        ..settings()
+    });
+    let app = id.create_app_password(&claire, "Téléphone", &["imap"]).await.unwrap();
+    let login = |secret: &'static str, from: String, protocol, device: Option<&'static str>| {
+        let id = id.clone();
+        async move {
+            let attempt =
+                Login { login: "claire.martin@ac-test.fr", secret, protocol, peer: ip(&from), client: None, device };
+            id.login(&attempt).await
+        }
+    };
+    // The owner at home, once; then a browser gets its device cookie.
+    assert!(login(PASSWORD, "10.0.0.1".into(), Protocol::Imap, None).await.is_ok());
+    let token: &'static str = Box::leak(id.new_device_token(claire.id).into_boxed_str());
+    // Five guesses, each from another address: the fifth is the last one looked at.
+    for i in 0..5 {
+        let r = login("guess", format!("198.51.100.{i}"), Protocol::Web, None).await;
+        assert_eq!(r.unwrap_err(), Refusal::BadCredentials, "guess {i}");
+    }
+    // The sixth address is new too, but the account is now slowed down from
+    // anywhere: even the right password is not looked at.
+    let r = login(PASSWORD, "198.51.100.77".into(), Protocol::Web, None).await;
+    assert!(matches!(r, Err(Refusal::Throttled { .. })), "{r:?}");
+    // The owner's known devices get through.
+    assert!(login(PASSWORD, "10.0.0.1".into(), Protocol::Imap, None).await.is_ok(), "known address");
+    assert!(login(PASSWORD, "203.0.113.9".into(), Protocol::Web, Some(token)).await.is_ok(), "device cookie");
+    let app: &'static str = Box::leak(app.into_boxed_str());
+    assert!(login(app, "203.0.113.10".into(), Protocol::Imap, None).await.is_ok(), "app password");
+    // A cookie forged, or made for another account, is no device.
+    let other = create(&f, "paul.durand", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let pauls: &'static str = Box::leak(id.new_device_token(other.id).into_boxed_str());
+    assert!(id.device_of(claire.id, pauls).is_none());
+    assert!(id.device_of(claire.id, "AAAAAAAAAAAAAAAA.00").is_none());
+}
+
+/// Issue 25, item 11: an old password left in a phone must not lock its
+/// owner out. Refused attempts while slowed down are no new failures (a
+/// client retrying every 5 s used to keep the account locked for as long as
+/// it retried), and the owner's browser with its device cookie gets in from
+/// the same address as the failing phone.
+#[tokio::test]
+async fn an_old_password_left_in_a_phone_does_not_lock_the_owner_out() {
+    let f = fixture().await;
+    let claire = create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let id = f.identity(Settings {
+        per_account: Throttle { free: 2, base: Duration::from_secs(2), ..Throttle::ACCOUNT_ADDRESS },
+        ..settings()
+    });
+    let school = ip("192.0.2.50");
+    let token = id.new_device_token(claire.id);
+    let phone = Login {
+        login: "claire.martin@ac-test.fr",
+        secret: "Ancien-Mot-De-Passe-2025",
+        protocol: Protocol::Imap,
+        peer: school,
+        client: None,
+        device: None,
+    };
+    for _ in 0..3 {
+        assert_eq!(id.login(&phone).await.unwrap_err(), Refusal::BadCredentials);
+    }
+    // Slowed down now (2 s after the third failure); the phone keeps retrying.
+    for _ in 0..5 {
+        assert!(matches!(id.login(&phone).await, Err(Refusal::Throttled { .. })));
+    }
+    // The retries did not lengthen the wait (counted, they would have made
+    // it 64 s): once it is over, the right password gets in from the phone.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let fixed = Login { secret: PASSWORD, ..phone.clone() };
+    assert!(id.login(&fixed).await.is_ok(), "the wait was not extended by the throttled retries");
+    // Another old copy of the password somewhere on the same network...
+    for _ in 0..3 {
+        assert_eq!(id.login(&phone).await.unwrap_err(), Refusal::BadCredentials);
+    }
+    assert!(matches!(id.login(&fixed).await, Err(Refusal::Throttled { .. })));
+    // ...but the owner's browser, behind the same school address, gets in.
+    let browser = Login { secret: PASSWORD, protocol: Protocol::Web, device: Some(&token), ..phone.clone() };
+    assert!(id.login(&browser).await.is_ok());
+}
+
+/// Issue 25, item 5: an unknown account used to answer « wrong password »
+/// forever while a real one was slowed down after six: the throttle told
+/// which accounts exist. Both now slow down alike.
+#[tokio::test]
+async fn unknown_and_real_accounts_slow_down_alike() {
+    let f = fixture().await;
+    create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let id = f.identity(Settings {
+        per_account: Throttle { free: 3, base: Duration::from_secs(60), ..Throttle::ACCOUNT_ADDRESS },
+        per_address: Throttle { free: 1000, ..Throttle::ADDRESS },
+        ..settings()
+    });
+    let mut answers = Vec::new();
+    for who in ["claire.martin@ac-test.fr", "Personne.Inconnue@ac-test.fr"] {
+        let mut seq = Vec::new();
+        for _ in 0..6 {
+            let attempt = Login {
+                login: who,
+                secret: "guess",
+                protocol: Protocol::Web,
+                peer: ip("10.9.9.9"),
+                client: None,
+                device: None,
+            };
+            seq.push(match id.login(&attempt).await {
+                Err(Refusal::Throttled { .. }) => "throttled",
+                Err(Refusal::BadCredentials) => "bad",
+                other => panic!("{other:?}"),
+            });
+        }
+        answers.push(seq);
+    }
+    assert_eq!(answers[0], ["bad", "bad", "bad", "bad", "throttled", "throttled"]);
+    assert_eq!(answers[0], answers[1], "the same answers whether the account exists or not");
+}
+
+/// Issue 25, item 5: an IPv6 /64 is one source.
+#[tokio::test]
+async fn an_ipv6_64_is_one_source() {
+    let f = fixture().await;
+    create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let id = f.identity(Settings {
+        per_account: Throttle { free: 2, base: Duration::from_secs(60), ..Throttle::ACCOUNT_ADDRESS },
+        ..settings()
+    });
+    for host in 1..=3 {
+        let peer = ip(&format!("2001:db8:5:6::{host:x}"));
+        let attempt = Login {
+            login: "claire.martin@ac-test.fr",
+            secret: "guess",
+            protocol: Protocol::Imap,
+            peer,
+            client: None,
+            device: None,
+        };
+        assert_eq!(id.login(&attempt).await.unwrap_err(), Refusal::BadCredentials);
+    }
+    let next = Login {
+        login: "claire.martin@ac-test.fr",
+        secret: "guess",
+        protocol: Protocol::Imap,
+        peer: ip("2001:db8:5:6:ffff::1"),
+        client: None,
+        device: None,
+    };
+    assert!(matches!(id.login(&next).await, Err(Refusal::Throttled { .. })), "another host of the same /64");
 }

@@ -75,7 +75,7 @@ async fn login_to(
     protocol: Protocol,
 ) -> Result<credentials::Principal, Refusal> {
     let peer: IpAddr = "10.0.0.1".parse().unwrap();
-    id.login(&Login { login: who, secret, protocol, peer, client: Some("test") }).await
+    id.login(&Login { login: who, secret, protocol, peer, client: Some("test"), device: None }).await
 }
 
 fn expiring_after(days: u32) -> Settings {
@@ -116,7 +116,8 @@ async fn thirty_two_concurrent_logins_run_at_most_one_argon2_per_core() {
         tasks.spawn(async move {
             let who = format!("prof.{i}@ac-test.fr");
             let peer: IpAddr = format!("10.1.0.{i}").parse().unwrap();
-            let attempt = Login { login: &who, secret: PASSWORD, protocol: Protocol::Imap, peer, client: None };
+            let attempt =
+                Login { login: &who, secret: PASSWORD, protocol: Protocol::Imap, peer, client: None, device: None };
             id.login(&attempt).await.is_ok()
         });
     }

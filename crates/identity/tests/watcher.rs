@@ -56,3 +56,61 @@ async fn suspend_reactivate_suspend_within_one_second_revokes_twice() {
     let _ = stop.send(true);
     watcher.await.unwrap();
 }
+
+/// Issue 25 item 3: a credential changed by another process (the admin CLI,
+/// another node) reaches this process's sessions through the store, within
+/// a poll: the password set by the helpdesk, then one app password revoked.
+#[tokio::test(flavor = "multi_thread")]
+async fn credential_revocations_made_elsewhere_are_published_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("meta.db").display());
+    let store = Store::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
+    let jean = store
+        .create_account(&NewAccount {
+            address: Address::parse("jean.martin@ac-test.fr").unwrap(),
+            login: None,
+            display_name: "Jean Martin".into(),
+            role: Role::Teacher,
+            status: AccountStatus::Active,
+            quota_bytes: None,
+            org_unit: None,
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    // This process: the servers and their watcher.
+    let ms = Mailstore::new(store.clone(), blob::BlobStore::open(dir.path().join("blobs")).unwrap());
+    let mut events = ms.watch(jean.id);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let id = identity::Identity::new(store.clone(), ms.clone(), identity::Settings::default());
+    let watcher = tokio::spawn(identity::lifecycle::watch_revocations(id, stopped));
+    tokio::time::sleep(identity::lifecycle::watcher::POLL * 2).await;
+
+    // The other process: its own store handle, mail domain and identity service.
+    let other_store = Store::open(&url).await.unwrap();
+    let other_ms = Mailstore::new(other_store.clone(), blob::BlobStore::open(dir.path().join("blobs")).unwrap());
+    let other = identity::Identity::new(other_store, other_ms, identity::Settings::default());
+    other.create_app_password(&jean, "Téléphone", &["imap"]).await.unwrap();
+    let app = other.app_passwords(jean.id).await.unwrap()[0].id;
+    // Security notices are deliveries: skip them, wait for the revocations.
+    let mut next_revocation = async || loop {
+        match tokio::time::timeout(Duration::from_secs(5), events.recv()).await.expect("a revocation within 5 s") {
+            Ok(e @ (MailEvent::CredentialRevoked { .. } | MailEvent::AccessRevoked { .. })) => return e,
+            _ => continue,
+        }
+    };
+    other.set_password(&jean, "Mot-De-Passe-Assistance-1", false).await.unwrap();
+    assert_eq!(
+        next_revocation().await,
+        MailEvent::CredentialRevoked { account: jean.id, what: model::Revocation::Password }
+    );
+    assert!(other.revoke_app_password(&jean, app).await.unwrap());
+    assert_eq!(
+        next_revocation().await,
+        MailEvent::CredentialRevoked { account: jean.id, what: model::Revocation::AppPassword(app) }
+    );
+    let _ = stop.send(true);
+    watcher.await.unwrap();
+}

@@ -222,6 +222,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     pub(crate) async fn idle(&mut self) -> Done {
         // Subscribe before looking at the store, so nothing falls in between.
         let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        let credential = self.credential;
         let mut events = self.mailstore.watch(account);
         self.out.extend_from_slice(b"+ idling\r\n");
         if let Err(e) = self.sync(true).await {
@@ -251,11 +252,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                     }
                 }
                 event = events.recv() => match event {
-                    Ok(MailEvent::AccessRevoked { account: a }) if a == account => Err(ReadStop::Revoked),
+                    Ok(event) if crate::session::ends(&event, credential) => Err(ReadStop::Revoked),
                     event => Ok(match event {
                         Ok(MailEvent::Delivered { account: a, mailbox: m, .. })
                         | Ok(MailEvent::Changed { account: a, mailbox: m, .. }) => a == account && Some(m) == mailbox,
-                        Ok(MailEvent::AccessRevoked { .. }) => false,
+                        Ok(MailEvent::AccessRevoked { .. } | MailEvent::CredentialRevoked { .. }) => false,
                         Err(RecvError::Lagged(_)) => true,
                         Err(RecvError::Closed) => false,
                     }),

@@ -62,6 +62,8 @@ pub struct Session<'a, S> {
     /// Whether LOGIN and AUTHENTICATE are allowed on this connection.
     pub(crate) login_allowed: bool,
     pub(crate) account: Option<Account>,
+    /// The secret the login proved: a revocation of it ends the session.
+    pub(crate) credential: Option<model::Credential>,
     /// The client's address (login throttling and audit need it).
     pub(crate) peer: Option<std::net::IpAddr>,
     /// The account's events, watched from login on so that a revocation
@@ -106,6 +108,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
             starttls,
             login_allowed: tls || (loopback && cfg.allow_plaintext_loopback),
             account: None,
+            credential: None,
             peer: None,
             events: None,
             user_slot: None,
@@ -129,13 +132,15 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
         self
     }
 
-    /// Whether a revocation of the account's access is waiting (drains the
-    /// other events: the change log tells the rest).
+    /// Whether a revocation of the account's access, or of the secret this
+    /// session logged in with, is waiting (drains the other events: the
+    /// change log tells the rest).
     pub(crate) fn revoked(&mut self) -> bool {
+        let credential = self.credential;
         let Some(events) = self.events.as_mut() else { return false };
         loop {
             match events.try_recv() {
-                Ok(MailEvent::AccessRevoked { .. }) => return true,
+                Ok(event) if ends(&event, credential) => return true,
                 Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
                 Err(_) => return false,
             }
@@ -256,7 +261,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                     Ok(Ok(n)) => self.feed(&buf[..n]),
                 },
                 event = event => match event {
-                    Ok(MailEvent::AccessRevoked { .. }) => return Err(ReadStop::Revoked),
+                    Ok(event) if ends(&event, self.credential) => return Err(ReadStop::Revoked),
                     Err(broadcast::error::RecvError::Closed) => self.events = None,
                     _ => {}
                 },
@@ -477,8 +482,9 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
             protocol: identity::credentials::Protocol::Imap,
             peer: self.peer.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
             client: None,
+            device: None,
         };
-        match self.identity.login(&attempt).await.map(|p| p.account) {
+        match self.identity.login(&attempt).await.map(|p| (p.account, p.via.credential())) {
             Err(refusal) => {
                 tracing::info!(?refusal, "login refused");
                 if refusal == Refusal::BadCredentials {
@@ -486,7 +492,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                 }
                 refused(refusal)
             }
-            Ok(account) => {
+            Ok((account, credential)) => {
                 let Some(slot) = self.cfg.admission.for_user(account.id) else {
                     return Done::no(
                         "[LIMIT] Trop de connexions pour ce compte / Too many connections for this account",
@@ -496,6 +502,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
                 self.events = Some(self.mailstore.watch(account.id));
                 tracing::info!(account = account.id, "logged in");
                 self.account = Some(account);
+                self.credential = Some(credential);
                 self.reader.set_authenticated(true);
                 Done::ok(&format!("[CAPABILITY {}] Logged in", self.capabilities()))
             }
@@ -570,8 +577,8 @@ fn refused(refusal: Refusal) -> Done {
              Two-step verification is on: use an app password",
         ),
         Refusal::Throttled { .. } => Done::no(
-            "[UNAVAILABLE] Trop de tentatives depuis cette adresse, reessayez plus tard / \
-             Too many attempts from this address, try again later",
+            "[UNAVAILABLE] Connexion ralentie apres des tentatives infructueuses, reessayez dans quelques minutes / \
+             Logins slowed down after failed attempts, try again in a few minutes",
         ),
         Refusal::Unavailable => Done::no("[UNAVAILABLE] Service momentanement indisponible / Try again later"),
         Refusal::Provisional => Done::no(
@@ -590,5 +597,15 @@ fn refused(refusal: Refusal) -> Done {
             "[EXPIRED] Mot de passe expire : changez-le sur la messagerie web / \
              Password expired: change it on the webmail",
         ),
+    }
+}
+
+/// Whether `event` ends a session of its account opened with `credential`:
+/// a revocation of the whole account, or of that secret.
+pub(crate) fn ends(event: &MailEvent, credential: Option<model::Credential>) -> bool {
+    match event {
+        MailEvent::AccessRevoked { .. } => true,
+        MailEvent::CredentialRevoked { what, .. } => credential.is_some_and(|c| what.covers(c)),
+        _ => false,
     }
 }

@@ -54,6 +54,10 @@ pub enum MailEvent {
     /// The account may no longer use the service (suspended, closed, or its
     /// sessions ended by the user): every open session of it closes now.
     AccessRevoked { account: AccountId },
+    /// One of the account's secrets stopped being valid (password changed,
+    /// app password revoked): the sessions it [covers](model::Revocation::covers)
+    /// close now, the others go on.
+    CredentialRevoked { account: AccountId, what: model::Revocation },
 }
 
 /// Errors of the mail domain, classified for the adapters.
@@ -168,12 +172,19 @@ impl Mailstore {
         self.publish(MailEvent::AccessRevoked { account });
     }
 
+    /// Closes the open sessions of `account` opened with a secret that
+    /// `what` revokes (see [`MailEvent::CredentialRevoked`]).
+    pub fn revoke_credential(&self, account: AccountId, what: model::Revocation) {
+        self.publish(MailEvent::CredentialRevoked { account, what });
+    }
+
     /// Tells every listener, and the account's watchers, of an event.
     pub(crate) fn publish(&self, event: MailEvent) {
         let account = match &event {
             MailEvent::Delivered { account, .. }
             | MailEvent::Changed { account, .. }
-            | MailEvent::AccessRevoked { account } => *account,
+            | MailEvent::AccessRevoked { account }
+            | MailEvent::CredentialRevoked { account, .. } => *account,
         };
         {
             let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());

@@ -7,6 +7,7 @@
 
 mod account;
 mod address;
+mod credential;
 mod error;
 mod flags;
 mod org;
@@ -14,6 +15,7 @@ pub mod translit;
 
 pub use account::{AccountStatus, Role, SpecialUse};
 pub use address::{Address, AddressError, Domain};
+pub use credential::{Credential, Revocation};
 pub use error::{ErrorKind, Transience};
 pub use flags::{Flag, Keyword};
 pub use org::{OrgUnitKind, Uai, UaiError};

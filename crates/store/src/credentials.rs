@@ -50,6 +50,8 @@ pub struct NewJournalEntry {
     pub ip: String,
     pub client: String,
     pub result: String,
+    /// The device the attempt proved (the web's signed cookie), if any.
+    pub device: Option<String>,
 }
 
 /// A recorded login attempt.
@@ -108,8 +110,9 @@ impl Store {
     pub async fn change_password(&self, account: AccountId, new_hash: &str, keep: usize, activate: bool) -> Result<()> {
         let now = now();
         let mut tx = self.write_tx().await?;
-        // First, like every transaction that may change a status (lock order).
-        let seq = if activate { Some(next_status_seq(&mut tx).await?) } else { None };
+        // First, like every transaction that may change a status (lock order):
+        // the number of the password's revocation, and of the activation.
+        let seq = next_status_seq(&mut tx).await?;
         let old: Option<Option<String>> = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
             .bind(account)
             .fetch_optional(&mut *tx)
@@ -136,7 +139,8 @@ impl Store {
             .bind(account)
             .execute(&mut *tx)
             .await?;
-        if let Some(seq) = seq {
+        crate::revocations::record(&mut tx, seq, account, model::Revocation::Password, now).await?;
+        if activate {
             sqlx::query(
                 "UPDATE accounts SET status = $1, status_changed_at = $2, status_seq = $3 WHERE id = $4 AND status = $5",
             )
@@ -160,8 +164,8 @@ impl Store {
 
     /// A helpdesk reset: a new provisional password (the previous hash goes
     /// to the history), the account back to `provisional` so the web forces
-    /// a change at the next login, and every web session ended. One
-    /// transaction. Refused (not found) for suspended and closed accounts.
+    /// a change at the next login, every web session ended and every app
+    /// password revoked. One transaction. Refused (not found) for suspended and closed accounts.
     pub async fn set_provisional_password(&self, account: AccountId, new_hash: &str) -> Result<()> {
         let now = now();
         let mut tx = self.write_tx().await?;
@@ -200,6 +204,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM web_sessions WHERE account_id = $1").bind(account).execute(&mut *tx).await?;
+        // Sessions opened with the old password end even when the account
+        // was provisional already (no status change to see), and a reset
+        // means the secrets may be known to someone else: app passwords go too.
+        crate::revocations::record(&mut tx, seq, account, model::Revocation::Password, now).await?;
+        let seq = next_status_seq(&mut tx).await?;
+        crate::revocations::revoke_all_apps(&mut tx, seq, account, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -434,25 +444,12 @@ impl Store {
         Ok(Some(app))
     }
 
-    /// Revokes one app password of `account`; false when there was none.
-    pub async fn revoke_app_password(&self, account: AccountId, id: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE app_passwords SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(now())
-        .bind(id)
-        .bind(account)
-        .execute(&mut *self.write_conn().await?)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     // ----- the login journal -----
 
     pub async fn record_login(&self, entry: &NewJournalEntry) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO login_journal (at, account_id, login, protocol, ip, client, result) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO login_journal (at, account_id, login, protocol, ip, client, result, device) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(now())
         .bind(entry.account_id)
@@ -461,50 +458,26 @@ impl Store {
         .bind(&entry.ip)
         .bind(&entry.client)
         .bind(&entry.result)
+        .bind(&entry.device)
         .fetch_one(&mut *self.write_conn().await?)
         .await?)
     }
 
     /// Failed attempts from `ip` since `since` (every account, or only
     /// `account`), counted after the last success of the same scope, and the
-    /// time of the latest one. Attempts refused for throttling count too:
-    /// hammering while slowed down only slows down more.
+    /// time of the latest one (see [`Store::failures`] for every scope).
     pub async fn recent_failures(
         &self,
         account: Option<AccountId>,
         ip: &str,
         since: i64,
     ) -> Result<(i64, Option<i64>)> {
-        let (filter, acc) = match account {
-            Some(a) => ("account_id = $3", a),
-            None => ("$3 = $3", 0),
+        use crate::failures::{FailureScope, Guessed};
+        let scope = match account {
+            Some(a) => FailureScope::FromAddress(Guessed::Account(a), ip),
+            None => FailureScope::Address(ip),
         };
-        // Two descents instead of a walk: the newest success of the scope
-        // (index on ip, account, result, id) and the first journal row of the
-        // window (index on at); failures are then counted after both, so the
-        // cost is the number of failures that matter, not the address's
-        // history (a school behind one NAT address logs in all day).
-        let sql = format!(
-            "SELECT COALESCE((SELECT MAX(id) FROM login_journal WHERE ip = $1 AND {filter} AND result = 'ok'), 0) \
-             AS ok_id, COALESCE((SELECT id FROM login_journal WHERE at >= $2 ORDER BY at LIMIT 1), 0) AS first_id"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ip).bind(since).bind(acc).fetch_one(&self.pool).await?;
-        let (ok_id, first_id): (i64, i64) = (row.try_get("ok_id")?, row.try_get("first_id")?);
-        if first_id == 0 {
-            return Ok((0, None));
-        }
-        let sql = format!(
-            "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_journal WHERE ip = $1 AND {filter} \
-             AND result IN ('bad', 'throttled') AND id > $4 AND at >= $2"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(ip)
-            .bind(since)
-            .bind(acc)
-            .bind(ok_id.max(first_id - 1))
-            .fetch_one(&self.pool)
-            .await?;
-        Ok((row.try_get("n")?, row.try_get("last")?))
+        self.failures(scope, since).await
     }
 
     /// Whether `account` ever logged in successfully from `ip` (within the

@@ -101,6 +101,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_status_sequence.sql"),
         postgres: include_str!("../migrations/postgres/0013_status_sequence.sql"),
     },
+    Migration {
+        version: 14,
+        name: "revocations_and_devices",
+        sqlite: include_str!("../migrations/sqlite/0014_revocations_and_devices.sql"),
+        postgres: include_str!("../migrations/postgres/0014_revocations_and_devices.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

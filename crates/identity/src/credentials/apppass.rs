@@ -48,6 +48,8 @@ impl Identity {
         let done = self.store.revoke_app_password(account.id, id).await?;
         self.cache.forget(account.id);
         if done {
+            // Here at once; other processes through the store (the watcher).
+            self.mail.revoke_credential(account.id, model::Revocation::AppPassword(id));
             notify::notify(
                 &self.mail,
                 account,
@@ -58,5 +60,27 @@ impl Identity {
             .await;
         }
         Ok(done)
+    }
+
+    /// Revokes every app password of the account (« révoquer aussi les mots
+    /// de passe d'application »): the sessions opened with them end. Returns
+    /// how many there were; the owner is mailed when there were any.
+    pub async fn revoke_app_passwords(&self, account: &Account) -> Result<u64, Error> {
+        let n = self.store.revoke_app_passwords(account.id).await?;
+        self.cache.forget(account.id);
+        self.mail.revoke_credential(account.id, model::Revocation::AppPasswords);
+        if n > 0 {
+            notify::notify(
+                &self.mail,
+                account,
+                "Mots de passe d'application révoqués",
+                &format!(
+                    "Vos {n} mots de passe d'application viennent d'être révoqués : les logiciels qui les utilisaient \
+                 doivent être reconnectés avec un nouveau.\n\n({n} app passwords were revoked.)"
+                ),
+            )
+            .await;
+        }
+        Ok(n)
     }
 }

@@ -47,6 +47,12 @@ impl TotpKey {
         TotpKey(key)
     }
 
+    /// A key for another purpose, derived from this one (the data folder
+    /// keeps one secret file, not one per use).
+    pub(crate) fn derive(&self, context: &str) -> [u8; 32] {
+        blake3::derive_key(context, &self.0)
+    }
+
     fn aad(account: AccountId) -> Vec<u8> {
         format!("ardoise 2026 totp seed of account {account}").into_bytes()
     }

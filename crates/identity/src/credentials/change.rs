@@ -68,11 +68,37 @@ impl Identity {
         let hash = self.hash_password(new).await.ok_or(Error::Hash)?;
         store.change_password(account.id, &hash, policy.history, provisional).await?;
         self.cache.forget(account.id);
+        self.mail.revoke_credential(account.id, model::Revocation::Password);
         notify::notify(
             &self.mail,
             &account,
             "Votre mot de passe a été changé",
             "Le mot de passe de votre compte vient d'être changé.\n\n(Your password was just changed.)",
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Sets the password of `account` for an administrator (`ardoise admin
+    /// account password`): no policy check and no current password, the old
+    /// one goes to the history. The sessions opened with the old password
+    /// end, in every process, and so do the web sessions; with
+    /// `revoke_apps`, every app password too.
+    pub async fn set_password(&self, account: &Account, new: &str, revoke_apps: bool) -> Result<(), Error> {
+        let hash = self.hash_password(new).await.ok_or(Error::Hash)?;
+        self.store.change_password(account.id, &hash, self.policy.history, false).await?;
+        self.cache.forget(account.id);
+        self.mail.revoke_credential(account.id, model::Revocation::Password);
+        self.store.delete_web_sessions(account.id, None).await?;
+        if revoke_apps {
+            self.revoke_app_passwords(account).await?;
+        }
+        notify::notify(
+            &self.mail,
+            account,
+            "Votre mot de passe a été changé par l'assistance",
+            "L'assistance vient de changer le mot de passe de votre compte. Les connexions ouvertes avec l'ancien \
+         ont été fermées.\n\n(The helpdesk changed your password; connections opened with the old one were closed.)",
         )
         .await;
         Ok(())

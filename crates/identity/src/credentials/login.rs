@@ -2,8 +2,9 @@
 //! documentation above. There is no other.
 
 use model::{AccountStatus, Address, Role};
-use store::{Account, NewJournalEntry, Store};
+use store::{Account, FailureScope, Guessed, NewJournalEntry, Store};
 
+use super::device::source_of;
 use super::hash::{MAX_SECRET_LEN, token_hash};
 use super::{Login, Principal, Protocol, Refusal, Via, cache, expiry, notify};
 use crate::Identity;
@@ -31,7 +32,7 @@ impl Identity {
 
 async fn login(id: &Identity, attempt: &Login<'_>) -> Result<Principal, Refusal> {
     let store = &id.store;
-    let ip = attempt.peer.to_string();
+    let source = source_of(attempt.peer);
     let account = match find_account(store, attempt.login).await {
         Ok(a) => a,
         Err(e) => {
@@ -39,51 +40,92 @@ async fn login(id: &Identity, attempt: &Login<'_>) -> Result<Principal, Refusal>
             return Err(Refusal::Unavailable);
         }
     };
-    let outcome = check(id, attempt, &ip, account.as_ref()).await;
+    let device = account.as_ref().zip(attempt.device).and_then(|(a, token)| id.device_of(a.id, token));
+    let outcome = check(id, attempt, &source, account.as_ref(), device.as_deref()).await;
     let result = match &outcome {
         Ok(_) => "ok",
         Err(r) => r.as_str(),
     };
     let entry = NewJournalEntry {
         account_id: account.as_ref().map(|a| a.id),
-        login: journal_text(attempt.login),
+        // An identifier that names no account is kept in the form its
+        // failures are counted by (see `Guessed::Login`).
+        login: match &account {
+            Some(_) => journal_text(attempt.login),
+            None => guessed_login(attempt.login),
+        },
         protocol: attempt.protocol.as_str().to_owned(),
-        ip: ip.clone(),
+        ip: source.clone(),
         client: journal_text(attempt.client.unwrap_or("")),
         result: result.to_owned(),
+        device,
     };
     if let Err(e) = store.record_login(&entry).await {
         tracing::warn!(error = %e, "login: journal write failed");
         return Err(Refusal::Unavailable);
     }
-    tracing::info!(protocol = attempt.protocol.as_str(), %ip, result, account = ?entry.account_id, "login attempt");
+    tracing::info!(protocol = attempt.protocol.as_str(), ip = %source, result, account = ?entry.account_id, "login attempt");
     outcome
 }
 
-async fn check(id: &Identity, attempt: &Login<'_>, ip: &str, account: Option<&Account>) -> Result<Principal, Refusal> {
-    let (store, per_account, per_address) = (&id.store, id.per_account, id.per_address);
+/// The slow-down (see [`super::throttle`]): `Err` with the wait when one of
+/// the scopes that apply is slowed down now.
+async fn throttled(
+    id: &Identity,
+    source: &str,
+    guessed: Guessed<'_>,
+    device: Option<&str>,
+    known: bool,
+) -> Result<(), Refusal> {
     let now = now();
-    let known = match account {
-        Some(a) => store.is_known_device(a.id, ip).await.map_err(unavailable)?,
-        None => false,
+    let since = |t: super::Throttle| now - t.window.as_secs() as i64;
+    let pair = match (guessed, device) {
+        (Guessed::Account(a), Some(d)) => FailureScope::FromDevice(a, d),
+        _ => FailureScope::FromAddress(guessed, source),
     };
-    if let Some(a) = account {
-        let (n, last) = store
-            .recent_failures(Some(a.id), ip, now - per_account.window.as_secs() as i64)
-            .await
-            .map_err(unavailable)?;
-        if let Some(retry_after) = per_account.wait(n, last, now) {
-            return Err(Refusal::Throttled { retry_after });
-        }
-    }
+    let mut scopes = vec![(pair, id.per_account)];
     if !known {
-        let (n, last) =
-            store.recent_failures(None, ip, now - per_address.window.as_secs() as i64).await.map_err(unavailable)?;
-        if let Some(retry_after) = per_address.wait(n, last, now) {
+        scopes.push((FailureScope::Address(source), id.per_address));
+        scopes.push((FailureScope::Guessed(guessed), id.per_account_anywhere));
+    }
+    for (scope, limit) in scopes {
+        let (n, last) = id.store.failures(scope, since(limit)).await.map_err(unavailable)?;
+        if let Some(retry_after) = limit.wait(n, last, now) {
             return Err(Refusal::Throttled { retry_after });
         }
     }
+    Ok(())
+}
+
+async fn check(
+    id: &Identity,
+    attempt: &Login<'_>,
+    source: &str,
+    account: Option<&Account>,
+    device: Option<&str>,
+) -> Result<Principal, Refusal> {
+    let store = &id.store;
+    let now = now();
     let sane = attempt.secret.len() <= MAX_SECRET_LEN && !attempt.secret.is_empty();
+    // A right app password is a device's own secret: looked up first (a
+    // hash, no argon2), and never slowed down.
+    let app = match (account, attempt.protocol.scope()) {
+        (Some(a), Some(_)) if sane => store
+            .use_app_password(a.id, &token_hash("app", &normalise_app_password(attempt.secret)))
+            .await
+            .map_err(unavailable)?,
+        _ => None,
+    };
+    if app.is_none() {
+        let login = guessed_login(attempt.login);
+        let guessed = account.map_or(Guessed::Login(&login), |a| Guessed::Account(a.id));
+        let known = device.is_some()
+            || match account {
+                Some(a) => store.is_known_device(a.id, source).await.map_err(unavailable)?,
+                None => false,
+            };
+        throttled(id, source, guessed, device, known).await?;
+    }
     let Some(account) = account.filter(|_| sane) else {
         // Same work as a real check, so timing tells nothing.
         let _ = id.verify_password(None, if sane { attempt.secret } else { "" }).await;
@@ -92,24 +134,12 @@ async fn check(id: &Identity, attempt: &Login<'_>, ip: &str, account: Option<&Ac
     let state = store.credential_state(account.id).await.map_err(unavailable)?;
     let totp_enabled = state.totp_enabled_at.is_some();
     let fingerprint = cache::fingerprint(account, &state);
-    let via = match attempt.protocol.scope() {
-        Some(scope) => {
-            let app = store
-                .use_app_password(account.id, &token_hash("app", &normalise_app_password(attempt.secret)))
-                .await
-                .map_err(unavailable)?;
-            match app {
-                Some(app) if app.scopes.iter().any(|s| s == scope) => Via::AppPassword { id: app.id, name: app.name },
-                Some(_) => return Err(Refusal::BadCredentials),
-                None => {
-                    if !password_ok(id, account, &fingerprint, attempt.secret).await {
-                        return Err(Refusal::BadCredentials);
-                    }
-                    Via::Password
-                }
-            }
+    let via = match (app, attempt.protocol.scope()) {
+        (Some(app), Some(scope)) if app.scopes.iter().any(|s| s == scope) => {
+            Via::AppPassword { id: app.id, name: app.name }
         }
-        None => {
+        (Some(_), _) => return Err(Refusal::BadCredentials),
+        (None, _) => {
             if !password_ok(id, account, &fingerprint, attempt.secret).await {
                 return Err(Refusal::BadCredentials);
             }
@@ -138,11 +168,12 @@ async fn check(id: &Identity, attempt: &Login<'_>, ip: &str, account: Option<&Ac
     if via == Via::Password {
         id.cache.remember(account.id, attempt.secret, fingerprint);
     }
-    if !known
+    let seen_here = device.is_some() || store.is_known_device(account.id, source).await.map_err(unavailable)?;
+    if !seen_here
         && account.status == AccountStatus::Active
         && store.has_logged_in(account.id).await.map_err(unavailable)?
     {
-        notify::new_device(&id.mail, account, attempt.protocol, ip, attempt.client).await;
+        notify::new_device(&id.mail, account, attempt.protocol, source, attempt.client).await;
     }
     let must_change_password = account.status == AccountStatus::Provisional || (via == Via::Password && expired);
     Ok(Principal { account: account.clone(), via, must_change_password, totp_enabled })
@@ -186,6 +217,12 @@ pub(crate) async fn find_account(store: &Store, login: &str) -> Result<Option<Ac
 /// drop the dashes and change the case.
 pub(crate) fn normalise_app_password(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// The form an identifier that names no account is journaled and counted
+/// in: trimmed, lower-case, printable and short.
+fn guessed_login(login: &str) -> String {
+    journal_text(&login.trim().to_lowercase())
 }
 
 /// Printable, short text for the journal (identifiers can be hostile).

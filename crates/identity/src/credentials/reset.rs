@@ -34,7 +34,7 @@ impl Identity {
         base_url: &str,
     ) -> Result<(), Error> {
         let store = &self.store;
-        let ip = peer.to_string();
+        let ip = super::device::source_of(peer);
         let now = unix_now();
         let t = self.per_account;
         let (n, last) = store.recent_failures(None, &ip, now - t.window.as_secs() as i64).await?;
@@ -46,6 +46,7 @@ impl Identity {
             ip: ip.clone(),
             client: String::new(),
             result: result.into(),
+            device: None,
         };
         if self.per_address.wait(n, last, now).is_some() {
             store.record_login(&journal(account.as_ref(), "throttled")).await?;
@@ -130,6 +131,7 @@ impl Identity {
         let provisional = account.status == AccountStatus::Provisional;
         store.change_password(account.id, &hash, policy.history, provisional).await?;
         self.cache.forget(account.id);
+        self.mail.revoke_credential(account.id, model::Revocation::Password);
         store.delete_web_sessions(account.id, None).await?;
         notify::notify(
             &self.mail,
@@ -153,6 +155,9 @@ impl Identity {
         let hash = self.hash_password(&password).await.ok_or(Error::Hash)?;
         self.store.set_provisional_password(account.id, &hash).await?;
         self.cache.forget(account.id);
+        // The store revoked the app passwords too (a reset means the secrets
+        // may be known to someone else); here at once, elsewhere by the watcher.
+        self.mail.revoke_access(account.id);
         notify::notify(
             &self.mail,
             account,
@@ -160,7 +165,7 @@ impl Identity {
             "L'assistance vient de réinitialiser le mot de passe de votre compte et vous a communiqué un mot de passe \
          provisoire. À votre prochaine connexion sur la messagerie web, vous devrez choisir un nouveau mot de \
          passe ; d'ici là, vos logiciels de messagerie ne peuvent plus se connecter avec l'ancien. Toutes vos \
-         sessions web ont été fermées.\n\n(The helpdesk reset your password and gave you a provisional one: \
+         sessions ont été fermées et vos mots de passe d'application révoqués.\n\n(The helpdesk reset your password and gave you a provisional one: \
          choose a new password at your next login on the webmail.)",
         )
         .await;

@@ -2,12 +2,22 @@
 //!
 //! Failures are counted since the last success of the same scope and within
 //! a window. Past a few free attempts, each further failure doubles the
-//! wait before the next attempt is even looked at, up to a cap. Two scopes:
-//! (account, source address), and source address alone (a guesser trying
-//! many accounts). The owner on a known device (a source address the account
-//! logged in from before) is exempt from the per-address scope, so an
-//! attacker sharing nothing with the owner, or even the owner's school NAT,
-//! cannot lock them out; the attacker's own address slows to a crawl.
+//! wait before the next attempt is even looked at, up to a cap. An attempt
+//! refused because it came too soon is not a failure: it does not lengthen
+//! the wait. Three scopes, each an independent limit:
+//! - the account from one source: a device the web's signed cookie proves
+//!   ([`super::device`]), else the address (IPv6 per /64);
+//! - the source address alone, whatever the account (one guesser trying
+//!   many accounts);
+//! - the account from anywhere (guessing spread over many addresses).
+//!
+//! A known device (the cookie, or an address the account logged in from
+//! before) is spared the last two: neither someone else behind the owner's
+//! school NAT nor a guesser elsewhere can lock the owner out, while each of
+//! them crawls on their own count. A right app password is never slowed
+//! down (80 random bits, a device secret). Identifiers that name no account
+//! are counted exactly like accounts, so the throttle does not tell which
+//! exist.
 
 use std::time::Duration;
 
@@ -27,6 +37,16 @@ impl Throttle {
     /// Per account and source address.
     pub const ACCOUNT_ADDRESS: Throttle = Throttle {
         free: 5,
+        base: Duration::from_secs(2),
+        max: Duration::from_secs(15 * 60),
+        window: Duration::from_secs(3600),
+    };
+    /// Per account, across addresses: guessing spread over many addresses
+    /// (300 guesses from 60 addresses used to pass unslowed). More room than
+    /// per address, since everyone's typos add up here; known devices are
+    /// spared.
+    pub const ACCOUNT: Throttle = Throttle {
+        free: 10,
         base: Duration::from_secs(2),
         max: Duration::from_secs(15 * 60),
         window: Duration::from_secs(3600),

@@ -10,6 +10,11 @@
 //! commit order, so remembering the last number seen is enough, and an
 //! account suspended, reactivated and suspended again within one second (one
 //! timestamp) is published twice.
+//!
+//! Credential changes (schema 14: a password changed, app passwords
+//! revoked) share the counter and are published as
+//! [`mailstore::MailEvent::CredentialRevoked`]: only the sessions opened with
+//! that secret end.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +58,11 @@ async fn poll(identity: &Identity, seen: &mut Option<i64>) -> Result<(), store::
     for (account, _, number) in rows {
         tracing::info!(account, "access revoked: closing the account's sessions");
         identity.mail.revoke_access(account);
+        last = last.max(number);
+    }
+    for (account, what, number) in store.revocations_after(after).await? {
+        tracing::info!(account, ?what, "credential revoked: closing the sessions opened with it");
+        identity.mail.revoke_credential(account, what);
         last = last.max(number);
     }
     *seen = Some(last);

@@ -130,6 +130,7 @@ fn attempt(account: Option<i64>, ip: &str, result: &str) -> NewJournalEntry {
         ip: ip.into(),
         client: String::new(),
         result: result.into(),
+        device: None,
     }
 }
 
@@ -142,9 +143,9 @@ pub async fn journal_counts_failures_since_the_last_success(ctx: Ctx) {
     s.record_login(&attempt(None, "10.0.0.1", "bad")).await.unwrap();
     s.record_login(&attempt(Some(a.id), "10.0.0.2", "bad")).await.unwrap();
     let (n, last) = s.recent_failures(Some(a.id), "10.0.0.1", 0).await.unwrap();
-    assert_eq!(n, 2, "bad and throttled after the success");
+    assert_eq!(n, 1, "bad after the success (a throttled answer is no new failure)");
     assert!(last.is_some());
-    assert_eq!(s.recent_failures(None, "10.0.0.1", 0).await.unwrap().0, 3);
+    assert_eq!(s.recent_failures(None, "10.0.0.1", 0).await.unwrap().0, 2);
     assert_eq!(s.recent_failures(Some(a.id), "10.0.0.3", 0).await.unwrap(), (0, None));
     // Only the window counts.
     assert_eq!(s.recent_failures(Some(a.id), "10.0.0.1", i64::MAX).await.unwrap(), (0, None));
@@ -191,4 +192,66 @@ pub async fn web_sessions_and_reset_tokens(ctx: Ctx) {
     assert_eq!(s.reset_token("t1", true).await.unwrap(), None, "single use");
     assert_eq!(s.reset_token("t2", true).await.unwrap(), None, "expired");
     assert_eq!(s.reset_tokens_since(a.id, now - 10).await.unwrap(), 2);
+}
+
+/// Issue 25, items 5 and 11: failures are counted per account from a
+/// device, per account from anywhere, and per unknown identifier alike.
+pub async fn journal_counts_failures_per_device_account_and_identifier(ctx: Ctx) {
+    use store::{FailureScope, Guessed};
+    let s = ctx.store;
+    let a = account(&s, "claire").await;
+    let with_device = |ip: &str, result: &str, device: Option<&str>| NewJournalEntry {
+        device: device.map(str::to_owned),
+        ..attempt(Some(a.id), ip, result)
+    };
+    // Guesses from many addresses, one from the owner's device.
+    for i in 0..6 {
+        s.record_login(&with_device(&format!("198.51.100.{i}"), "bad", None)).await.unwrap();
+    }
+    s.record_login(&with_device("192.0.2.1", "bad", Some("dev1"))).await.unwrap();
+    s.record_login(&with_device("192.0.2.1", "throttled", Some("dev1"))).await.unwrap();
+    let n = |scope| {
+        let s = s.clone();
+        async move { s.failures(scope, 0).await.unwrap().0 }
+    };
+    assert_eq!(n(FailureScope::Guessed(Guessed::Account(a.id))).await, 7);
+    assert_eq!(n(FailureScope::FromDevice(a.id, "dev1")).await, 1);
+    assert_eq!(n(FailureScope::FromDevice(a.id, "dev2")).await, 0);
+    assert_eq!(n(FailureScope::FromAddress(Guessed::Account(a.id), "198.51.100.3")).await, 1);
+    // The device's success starts its count again, not the account's.
+    s.record_login(&with_device("192.0.2.1", "ok", Some("dev1"))).await.unwrap();
+    assert_eq!(n(FailureScope::FromDevice(a.id, "dev1")).await, 0);
+    assert_eq!(n(FailureScope::Guessed(Guessed::Account(a.id))).await, 0, "a success ends the account's count");
+    // An identifier that names no account: counted by its text.
+    for ip in ["203.0.113.1", "203.0.113.2", "203.0.113.2"] {
+        let e = NewJournalEntry { login: "personne@ac-test.fr".into(), ..attempt(None, ip, "bad") };
+        s.record_login(&e).await.unwrap();
+    }
+    assert_eq!(n(FailureScope::Guessed(Guessed::Login("personne@ac-test.fr"))).await, 3);
+    assert_eq!(n(FailureScope::FromAddress(Guessed::Login("personne@ac-test.fr"), "203.0.113.2")).await, 2);
+    assert_eq!(n(FailureScope::Guessed(Guessed::Login("autre@ac-test.fr"))).await, 0);
+    assert_eq!(n(FailureScope::Address("203.0.113.2")).await, 2);
+}
+
+/// Issue 25, item 3: credential changes are numbered with status changes,
+/// for the watcher of every process.
+pub async fn credential_changes_are_numbered_for_the_watcher(ctx: Ctx) {
+    use model::Revocation;
+    let s = ctx.store;
+    let a = account(&s, "claire").await;
+    let start = s.status_sequence().await.unwrap();
+    let id = s.create_app_password(a.id, "Téléphone", &["imap"], "hash-a").await.unwrap();
+    s.create_app_password(a.id, "Tablette", &["imap"], "hash-b").await.unwrap();
+    assert!(s.revoke_app_password(a.id, id).await.unwrap());
+    assert!(!s.revoke_app_password(a.id, id).await.unwrap(), "once");
+    s.change_password(a.id, "$argon2id$new", 3, false).await.unwrap();
+    assert_eq!(s.revoke_app_passwords(a.id).await.unwrap(), 1);
+    let rows = s.revocations_after(start).await.unwrap();
+    let what: Vec<Revocation> = rows.iter().map(|r| r.1).collect();
+    assert_eq!(what, [Revocation::AppPassword(id), Revocation::Password, Revocation::AppPasswords]);
+    assert!(rows.iter().all(|r| r.0 == a.id));
+    assert!(rows.windows(2).all(|w| w[0].2 < w[1].2), "numbered in order");
+    assert_eq!(s.status_sequence().await.unwrap(), rows[2].2, "one counter for statuses and credentials");
+    assert!(s.revocations_after(rows[2].2).await.unwrap().is_empty());
+    assert!(s.app_passwords(a.id).await.unwrap().is_empty());
 }

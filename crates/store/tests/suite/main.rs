@@ -22,6 +22,8 @@ on_both_backends!(
     credentials::totp_steps_are_claimed_once,
     credentials::app_passwords_are_scoped_and_revocable,
     credentials::journal_counts_failures_since_the_last_success,
+    credentials::journal_counts_failures_per_device_account_and_identifier,
+    credentials::credential_changes_are_numbered_for_the_watcher,
     credentials::web_sessions_and_reset_tokens,
     credentials::password_reminders_are_claimed_once,
     directory::migrations_are_idempotent,

@@ -149,6 +149,7 @@ pub async fn login_post(
         protocol: Protocol::Web,
         peer: v.ip,
         client: Some(&client),
+        device: None,
     };
     match app.identity.login(&attempt).await {
         Err(refusal) => {

@@ -1,0 +1,54 @@
+//! Which secret opened a session, and which sessions a revocation ends.
+//!
+//! A session remembers the [`Credential`] its login proved; when a secret
+//! stops being valid (the account suspended, the password changed, an app
+//! password revoked) a [`Revocation`] goes out, and every session whose
+//! credential it [covers](Revocation::covers) closes.
+
+/// The secret a session was opened with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Credential {
+    /// The account's password (IMAP/SMTP without 2FA, and every web login).
+    Password,
+    /// One app password, by its id.
+    AppPassword(i64),
+}
+
+/// Which of an account's secrets stopped being valid (a revocation of the
+/// whole account, suspended or closed, ends every session and needs none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Revocation {
+    /// The password changed: sessions opened with the old one end.
+    Password,
+    /// One app password was revoked.
+    AppPassword(i64),
+    /// Every app password of the account was revoked.
+    AppPasswords,
+}
+
+impl Revocation {
+    /// Whether a session opened with `credential` must end.
+    pub fn covers(self, credential: Credential) -> bool {
+        match (self, credential) {
+            (Revocation::Password, Credential::Password) => true,
+            (Revocation::AppPassword(id), Credential::AppPassword(used)) => id == used,
+            (Revocation::AppPasswords, Credential::AppPassword(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_revocation_ends_only_what_it_revokes() {
+        let app = Credential::AppPassword(7);
+        assert!(Revocation::Password.covers(Credential::Password) && !Revocation::Password.covers(app));
+        assert!(Revocation::AppPassword(7).covers(app));
+        assert!(!Revocation::AppPassword(8).covers(app));
+        assert!(!Revocation::AppPassword(7).covers(Credential::Password));
+        assert!(Revocation::AppPasswords.covers(app) && !Revocation::AppPasswords.covers(Credential::Password));
+    }
+}
