@@ -124,10 +124,13 @@ impl Default for SmtpConfig {
 }
 
 /// What the business side says about one `RCPT TO`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RcptVerdict {
     /// A local mailbox; the value is its account id.
     Accept(i64),
+    /// A local address that reaches several accounts (`postmaster@` and `abuse@`
+    /// reach the domain's administrators); none at all reads as an unknown user.
+    AcceptFor(Vec<i64>),
     /// A local domain, but no such mailbox.
     UnknownUser,
     /// Not a domain this server receives mail for (relaying is denied).
@@ -143,7 +146,8 @@ pub enum RcptVerdict {
 pub struct Envelope {
     /// The reverse path; `None` is the null sender `<>` (bounces).
     pub mail_from: Option<model::Address>,
-    /// Accepted recipients with the account id their verdict gave.
+    /// Accepted recipients with the account id their verdict gave: one entry per
+    /// account, so an address accepted for several accounts comes once for each.
     pub recipients: Vec<(model::Address, i64)>,
     /// The name given in HELO/EHLO (sanitised).
     pub helo: String,
@@ -168,6 +172,14 @@ pub trait MailSink: Send + Sync + 'static {
     /// Decides whether `rcpt` may receive mail here; `size` is the SIZE= parameter when
     /// the client declared one.
     fn check_recipient(&self, rcpt: &model::Address, size: Option<u64>) -> impl Future<Output = RcptVerdict> + Send;
+
+    /// The address that `RCPT TO:<postmaster>`, with no domain (RFC 5321 section
+    /// 4.5.1), stands for; by default `postmaster@` the configured host name. It is
+    /// then checked as any other recipient.
+    fn postmaster(&self, hostname: &str) -> impl Future<Output = String> + Send {
+        let address = format!("postmaster@{hostname}");
+        async move { address }
+    }
 
     /// Stores `message` (the `Received:` header already prepended) for every recipient
     /// of `envelope`; returns only once the message and its metadata are durable on disk.

@@ -86,7 +86,7 @@ impl<K: MailSink> Role for Mx<'_, K> {
     }
 
     async fn postmaster(&self, hostname: &str) -> Option<String> {
-        Some(format!("postmaster@{hostname}"))
+        Some(self.0.postmaster(hostname).await)
     }
 
     async fn check_recipient(
@@ -97,7 +97,8 @@ impl<K: MailSink> Role for Mx<'_, K> {
     ) -> Result<Vec<i64>, SmtpError> {
         match self.0.check_recipient(rcpt, declared_size).await {
             RcptVerdict::Accept(account) => Ok(vec![account]),
-            RcptVerdict::UnknownUser => Err(SmtpError::UnknownUser),
+            RcptVerdict::AcceptFor(accounts) if !accounts.is_empty() => Ok(accounts),
+            RcptVerdict::AcceptFor(_) | RcptVerdict::UnknownUser => Err(SmtpError::UnknownUser),
             RcptVerdict::NotLocal => Err(SmtpError::RelayDenied),
             RcptVerdict::OverQuota => Err(SmtpError::OverQuota),
             RcptVerdict::TemporaryFailure => Err(SmtpError::RecipientTemporary),
