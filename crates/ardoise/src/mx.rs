@@ -15,12 +15,23 @@ impl MailSink for MxSink {
     async fn check_recipient(&self, rcpt: &Address, size: Option<u64>) -> RcptVerdict {
         match self.0.check_recipient(rcpt, size).await {
             Ok(RecipientStatus::Local(id)) => RcptVerdict::Accept(id),
+            Ok(RecipientStatus::Administrators(ids)) => RcptVerdict::AcceptFor(ids),
             Ok(RecipientStatus::Unknown) => RcptVerdict::UnknownUser,
             Ok(RecipientStatus::NotLocal) => RcptVerdict::NotLocal,
             Ok(RecipientStatus::OverQuota(_)) => RcptVerdict::OverQuota,
             Err(e) => {
                 tracing::warn!(error = %e, "recipient check failed");
                 RcptVerdict::TemporaryFailure
+            }
+        }
+    }
+
+    async fn postmaster(&self, hostname: &str) -> String {
+        match self.0.postmaster(hostname).await {
+            Ok(address) => address,
+            Err(e) => {
+                tracing::warn!(error = %e, "postmaster look-up failed");
+                format!("postmaster@{hostname}")
             }
         }
     }
@@ -66,5 +77,14 @@ async fn vacation_replies(mta: Arc<mta::Mta>, sender: Option<Address>, accounts:
         if let Err(e) = mta.vacation_reply(&account, sender.as_ref(), &message).await {
             tracing::warn!(account = id, error = %e, "vacation reply failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `postmaster@` and `abuse@` reach the holders of the académie administrator's role.
+    #[test]
+    fn role_addresses_reach_the_academie_administrators() {
+        assert_eq!(mailstore::ADMINISTRATOR_ROLE, identity::lifecycle::AdminRole::Academie.as_str());
     }
 }

@@ -261,6 +261,10 @@ impl<K: MailSink> MailSink for CheckedMx<K> {
         self.inner.check_recipient(rcpt, size).await
     }
 
+    async fn postmaster(&self, hostname: &str) -> String {
+        self.inner.postmaster(hostname).await
+    }
+
     async fn deliver(&self, envelope: &Envelope, message: Vec<u8>) -> Result<(), DeliverError> {
         self.inner.deliver(envelope, message).await
     }

@@ -1,6 +1,7 @@
-//! Delivery: parse once, store the blob once, one transaction for every copy.
+//! Delivery: parse once, store the blob once, one transaction for every copy;
+//! and who a recipient address stands for, role addresses included.
 
-use model::{AccountId, Address, MailboxId, SpecialUse};
+use model::{AccountId, Address, Domain, MailboxId, SpecialUse};
 use store::{NewMessage, Target};
 
 use crate::{Error, MailEvent, Mailstore, analyse};
@@ -16,7 +17,23 @@ pub enum RecipientStatus {
     NotLocal,
     /// The account is full; the sender should retry later.
     OverQuota(AccountId),
+    /// `postmaster@` or `abuse@` of a local domain with no account or alias of
+    /// that address: the domain's administrators, each to get a copy (those
+    /// whose mailbox is full are left out while another one has room).
+    Administrators(Vec<AccountId>),
 }
+
+/// The administrative role whose holders on a domain's académie answer for
+/// its `postmaster@` and `abuse@` (`identity`'s `AdminRole::Academie`; the
+/// binary's tests check that the two names agree).
+pub const ADMINISTRATOR_ROLE: &str = "admin-academie";
+
+/// Local parts that every local domain receives mail for (RFC 5321 section
+/// 4.5.1 for postmaster, RFC 2142 for abuse); addresses are lower case.
+const ROLE_ADDRESSES: [&str; 2] = ["postmaster", "abuse"];
+
+/// The account that answers for a domain when no administrator is named.
+const FALLBACK_ADMINISTRATOR: &str = "admin";
 
 /// Where one copy goes and with which initial flags.
 #[derive(Debug, Clone)]
@@ -55,18 +72,76 @@ impl Mailstore {
             return Ok(RecipientStatus::NotLocal);
         }
         let Some(account) = self.store.account_by_address(addr).await? else {
+            if ROLE_ADDRESSES.contains(&addr.local()) {
+                return self.role_address(addr.domain(), size).await;
+            }
             return Ok(RecipientStatus::Unknown);
         };
         if !account.status.receives_mail() {
             return Ok(RecipientStatus::Unknown);
         }
-        if let Some(quota) = account.quota_bytes {
-            let incoming = size.unwrap_or(0) as i64;
-            if account.used_bytes >= quota || account.used_bytes + incoming > quota {
-                return Ok(RecipientStatus::OverQuota(account.id));
-            }
+        if over_quota(&account, size) {
+            return Ok(RecipientStatus::OverQuota(account.id));
         }
         Ok(RecipientStatus::Local(account.id))
+    }
+
+    /// The administrators of `domain`: the holders of [`ADMINISTRATOR_ROLE`] on
+    /// its académie or, when there is none, `admin@domain` if that account exists.
+    pub async fn administrators(&self, domain: &Domain) -> Result<Vec<AccountId>, Error> {
+        let named = self.store.domain_administrators(domain, ADMINISTRATOR_ROLE).await?;
+        if !named.is_empty() {
+            return Ok(named);
+        }
+        let Ok(fallback) = Address::parse(&format!("{FALLBACK_ADMINISTRATOR}@{domain}")) else {
+            return Ok(Vec::new());
+        };
+        Ok(match self.store.account_by_address(&fallback).await? {
+            Some(account) if account.status.receives_mail() => vec![account.id],
+            _ => Vec::new(),
+        })
+    }
+
+    /// What `postmaster@` or `abuse@` of a local domain reaches.
+    async fn role_address(&self, domain: &Domain, size: Option<u64>) -> Result<RecipientStatus, Error> {
+        let mut reached = Vec::new();
+        let mut full = None;
+        for id in self.administrators(domain).await? {
+            match self.store.account(id).await? {
+                Some(account) if over_quota(&account, size) => full = full.or(Some(id)),
+                Some(_) => reached.push(id),
+                None => {}
+            }
+        }
+        Ok(match (reached.is_empty(), full) {
+            (false, _) => RecipientStatus::Administrators(reached),
+            (true, Some(id)) => RecipientStatus::OverQuota(id),
+            (true, None) => RecipientStatus::Unknown,
+        })
+    }
+
+    /// The address that an unqualified `postmaster` (RFC 5321 section 4.5.1)
+    /// stands for on a server called `hostname`: its postmaster when the host
+    /// name is a local domain, else that of the closest local domain above it
+    /// (`mx.ac-test.fr` gives `ac-test.fr`), else that of the first local domain.
+    /// With no local domain at all, the host name's, which is then refused.
+    pub async fn postmaster(&self, hostname: &str) -> Result<String, Error> {
+        let mut name = hostname.trim_end_matches('.');
+        loop {
+            if let Ok(domain) = Domain::parse(name)
+                && self.store.is_local_domain(&domain).await?
+            {
+                return Ok(format!("postmaster@{domain}"));
+            }
+            match name.split_once('.') {
+                Some((_, parent)) if parent.contains('.') => name = parent,
+                _ => break,
+            }
+        }
+        Ok(match self.store.first_domain().await? {
+            Some(domain) => format!("postmaster@{domain}"),
+            None => format!("postmaster@{hostname}"),
+        })
     }
 
     /// Delivers `raw` to the Inbox of every account in `recipients`.
@@ -128,6 +203,16 @@ impl Mailstore {
         }
         Ok(out)
     }
+}
+
+/// Whether a message of the announced `size` (or any, when none was announced)
+/// would overfill `account`.
+fn over_quota(account: &store::Account, size: Option<u64>) -> bool {
+    let Some(quota) = account.quota_bytes else {
+        return false;
+    };
+    let incoming = size.unwrap_or(0) as i64;
+    account.used_bytes >= quota || account.used_bytes + incoming > quota
 }
 
 fn new_message(raw: &[u8], a: &analyse::Analysis, internal_date: i64) -> NewMessage {

@@ -1,24 +1,29 @@
-//! Incoming SMTP: the MX role of Ardoise.
+//! SMTP, both roles of Ardoise: the MX (incoming mail) and submission (users sending).
 //!
 //! This crate is the only one that knows the SMTP wire format. It accepts connections,
-//! runs one session state machine per client (EHLO, MAIL, RCPT, DATA/BDAT, STARTTLS,
-//! pipelining) and hands each accepted message to a [`MailSink`], the business side,
-//! which decides who is local and stores the message durably. Commands are parsed with
+//! runs one session per client on one session core (`session.rs`: EHLO, MAIL, RCPT,
+//! DATA/BDAT, STARTTLS, AUTH, pipelining, limits and deadlines) and a role
+//! (`role.rs`) that says what differs: the MX (`mx.rs`) hands each accepted message to
+//! a [`MailSink`], the business side, which decides who is local and stores the
+//! message durably; submission (`submission.rs`) asks a [`SubmissionSink`] who logs in,
+//! who may send as whom and what becomes of the message. Commands are parsed with
 //! `smtp-proto`; framing, dot-unstuffing, limits and replies are done here.
 //!
 //! Sessions are generic over their stream so that tests drive them in memory, and the
-//! STARTTLS upgrade happens in place on the same stream. Every refusal goes through one
-//! error type whose mapping to reply codes lives in `reply.rs`.
+//! STARTTLS upgrade happens in place on the same stream. Every refusal of either role
+//! goes through one error type whose mapping to reply codes lives in `reply.rs`.
 
+mod auth;
 mod body;
 mod conn;
 mod data;
+mod mx;
 mod received;
 mod reply;
+mod role;
 mod server;
 mod session;
 mod submission;
-mod submission_reply;
 mod submission_server;
 
 use std::net::IpAddr;
@@ -30,7 +35,6 @@ pub use body::BodyBudget;
 pub use net::Admission;
 pub use server::{handle_connection, serve};
 pub use submission::SubmissionEnvelope;
-pub use submission_reply::AuthFailure;
 pub use submission_server::{handle_submission, serve_submission};
 
 /// Limits and identity of the SMTP listener.
@@ -120,10 +124,13 @@ impl Default for SmtpConfig {
 }
 
 /// What the business side says about one `RCPT TO`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RcptVerdict {
     /// A local mailbox; the value is its account id.
     Accept(i64),
+    /// A local address that reaches several accounts (`postmaster@` and `abuse@`
+    /// reach the domain's administrators); none at all reads as an unknown user.
+    AcceptFor(Vec<i64>),
     /// A local domain, but no such mailbox.
     UnknownUser,
     /// Not a domain this server receives mail for (relaying is denied).
@@ -139,7 +146,8 @@ pub enum RcptVerdict {
 pub struct Envelope {
     /// The reverse path; `None` is the null sender `<>` (bounces).
     pub mail_from: Option<model::Address>,
-    /// Accepted recipients with the account id their verdict gave.
+    /// Accepted recipients with the account id their verdict gave: one entry per
+    /// account, so an address accepted for several accounts comes once for each.
     pub recipients: Vec<(model::Address, i64)>,
     /// The name given in HELO/EHLO (sanitised).
     pub helo: String,
@@ -165,6 +173,14 @@ pub trait MailSink: Send + Sync + 'static {
     /// the client declared one.
     fn check_recipient(&self, rcpt: &model::Address, size: Option<u64>) -> impl Future<Output = RcptVerdict> + Send;
 
+    /// The address that `RCPT TO:<postmaster>`, with no domain (RFC 5321 section
+    /// 4.5.1), stands for; by default `postmaster@` the configured host name. It is
+    /// then checked as any other recipient.
+    fn postmaster(&self, hostname: &str) -> impl Future<Output = String> + Send {
+        let address = format!("postmaster@{hostname}");
+        async move { address }
+    }
+
     /// Stores `message` (the `Received:` header already prepended) for every recipient
     /// of `envelope`; returns only once the message and its metadata are durable on disk.
     fn deliver(&self, envelope: &Envelope, message: Vec<u8>) -> impl Future<Output = Result<(), DeliverError>> + Send;
@@ -181,6 +197,19 @@ pub trait MailSink: Send + Sync + 'static {
         let _ = (envelope, message);
         async { Ok(None) }
     }
+}
+
+/// Why a login failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// Unknown user or wrong password (never says which).
+    BadCredentials,
+    /// The account may not use submission (student, suspended...).
+    NotAllowed,
+    /// The check could not be made (database down): try again later.
+    Temporary,
+    /// Right password, but it has passed its maximum age: change it on the web.
+    PasswordExpired,
 }
 
 /// Why the business side refused a submitted command or message.

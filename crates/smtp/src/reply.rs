@@ -1,15 +1,25 @@
-//! SMTP replies, and the one place where errors become reply codes.
+//! SMTP replies, and the one place where errors become reply codes, for both roles.
 //!
 //! Whether a refusal is temporary (4xx, the client retries) or permanent (5xx, the
 //! client bounces) is decided here and nowhere else, from the error's variant and, for
 //! delivery failures, from the [`model::Transience`] the business side reported.
+//! The submission refusals have these codes:
+//!
+//! | refusal | reply |
+//! |---|---|
+//! | sender not the user nor an alias | `553 5.7.1` |
+//! | hourly sending limit reached | `450 4.7.1` (temporary: the client keeps the message) |
+//! | unknown local recipient | `550 5.1.1` |
+//! | AUTH before TLS | `538 5.7.11` |
+//! | MAIL before AUTH | `530 5.7.0` |
+//! | wrong credentials | `535 5.7.8` |
 
 use std::fmt::Write as _;
 
 use model::Transience;
 
-use crate::DeliverError;
 use crate::conn::ConnError;
+use crate::{AuthFailure, DeliverError, SubmitRefusal};
 
 /// One reply: a code, an enhanced status code (RFC 3463) and one or more lines of text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +104,27 @@ pub(crate) enum SmtpError {
     TooManyCommands,
     #[error("no memory or temporary file for the message now")]
     Resources,
+    #[error("refused by the sender's authentication policy: {0}")]
+    SenderPolicy(String),
+    #[error("login refused: {0:?}")]
+    Auth(AuthFailure),
+    #[error("submission refused: {0:?}")]
+    Policy(SubmitRefusal),
+    #[error("authentication required")]
+    AuthRequired,
+    #[error("authentication requires TLS")]
+    EncryptionRequired,
+    #[error("already authenticated")]
+    AlreadyAuthenticated,
+    #[error("unsupported authentication mechanism")]
+    UnsupportedMechanism,
+    #[error("authentication cancelled")]
+    AuthCancelled,
+    #[error("malformed base64")]
+    BadBase64,
+    /// The account was suspended while the session was open.
+    #[error("account access revoked")]
+    Revoked,
     #[error(transparent)]
     Connection(#[from] ConnError),
 }
@@ -147,13 +178,51 @@ impl SmtpError {
             }
             Connection(ConnError::Shutdown) => Reply::new(421, "4.3.2", format!("{hostname} Service shutting down")),
             Connection(ConnError::Closed | ConnError::Io(_)) => return None,
+            SenderPolicy(reason) => Reply::new(550, "5.7.1", one_line(reason)),
+            Auth(AuthFailure::BadCredentials) => {
+                Reply::new(535, "5.7.8", "Identifiants incorrects / Authentication credentials invalid")
+            }
+            Auth(AuthFailure::NotAllowed) => {
+                Reply::new(535, "5.7.8", "Compte non autorise a envoyer / Account not allowed to send")
+            }
+            Auth(AuthFailure::Temporary) => Reply::new(454, "4.7.0", "Temporary authentication failure"),
+            Auth(AuthFailure::PasswordExpired) => Reply::new(
+                535,
+                "5.7.8",
+                "Mot de passe expire : changez-le sur la messagerie web / Password expired: change it on the webmail",
+            ),
+            AuthRequired => Reply::new(530, "5.7.0", "Authentification requise / Authentication required"),
+            EncryptionRequired => Reply::new(
+                538,
+                "5.7.11",
+                "Chiffrement requis : STARTTLS d'abord / Encryption required (STARTTLS first)",
+            ),
+            AlreadyAuthenticated => Reply::new(503, "5.5.1", "Already authenticated"),
+            UnsupportedMechanism => Reply::new(504, "5.5.4", "Unrecognized authentication type"),
+            AuthCancelled => Reply::new(501, "5.0.0", "Authentication cancelled"),
+            BadBase64 => Reply::new(501, "5.5.2", "Cannot decode base64 response"),
+            Revoked => Reply::new(421, "4.7.0", "Acces au compte retire / Account access revoked"),
+            Policy(refusal) => match refusal {
+                SubmitRefusal::ForgedSender(who) => Reply::new(
+                    553,
+                    "5.7.1",
+                    format!("Adresse d'expediteur non autorisee / Sender address not owned by user: {}", one_line(who)),
+                ),
+                SubmitRefusal::RateLimited(why) => Reply::new(450, "4.7.1", one_line(why)),
+                SubmitRefusal::UnknownRecipient => Reply::new(550, "5.1.1", "Destinataire inconnu / No such user here"),
+                SubmitRefusal::Temporary(why) => {
+                    Reply::new(451, "4.3.0", format!("Temporary failure: {}", one_line(why)))
+                }
+                SubmitRefusal::Permanent(why) => Reply::new(554, "5.6.0", one_line(why)),
+            },
         };
         Some(reply)
     }
 
     /// Whether the session must end after this error's reply.
     pub(crate) fn ends_session(&self) -> bool {
-        matches!(self, SmtpError::TooManyErrors | SmtpError::TooManyCommands | SmtpError::Connection(_))
+        use SmtpError::*;
+        matches!(self, TooManyErrors | TooManyCommands | Revoked | Connection(_))
     }
 
     /// Whether this is a client mistake counted towards `max_errors`: the 5xx replies
@@ -173,6 +242,10 @@ impl SmtpError {
                 | NeedsSmtpUtf8
                 | UnknownUser
                 | RelayDenied
+                | Auth(_)
+                | AuthRequired
+                | EncryptionRequired
+                | BadBase64
         )
     }
 

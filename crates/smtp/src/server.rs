@@ -12,7 +12,8 @@ use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
 use crate::conn::{Conn, wait_for_shutdown};
-use crate::session::{Ending, Session};
+use crate::mx::Mx;
+use crate::session::{Ending, Session, Stage};
 use crate::{MailSink, SmtpConfig};
 
 /// How long sessions may take to finish once shutdown is requested.
@@ -105,8 +106,8 @@ pub async fn handle_connection<S, K>(
     K: MailSink,
 {
     let conn = Conn::new(stream, cfg.idle_timeout, shutdown.clone());
-    let Ending::StartTls(stream) = Session::new(conn, cfg, sink, remote_ip, false, tls.is_some()).run(true).await
-    else {
+    let stage = Stage { cfg, remote_ip, tls: false, can_starttls: tls.is_some() };
+    let Ending::StartTls(stream) = Session::new(conn, stage, Mx(sink)).run(true).await else {
         return;
     };
     let Some(acceptor) = tls else {
@@ -126,7 +127,8 @@ pub async fn handle_connection<S, K>(
     tracing::debug!("TLS established");
     let conn = Conn::new(tls_stream, cfg.idle_timeout, shutdown);
     // RFC 3207: the session starts afresh, without a greeting, and cannot upgrade twice.
-    let _ = Session::new(conn, cfg, sink, remote_ip, true, false).run(false).await;
+    let stage = Stage { cfg, remote_ip, tls: true, can_starttls: false };
+    let _ = Session::new(conn, stage, Mx(sink)).run(false).await;
 }
 
 /// The refusal when every connection is taken.

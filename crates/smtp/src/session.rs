@@ -1,24 +1,27 @@
-//! The SMTP session state machine (RFC 5321, with RFC 2920 PIPELINING, RFC 3030
-//! CHUNKING, RFC 3207 STARTTLS, RFC 1870 SIZE and RFC 6531 SMTPUTF8).
+//! The SMTP session core shared by the MX and submission roles (RFC 5321, with
+//! RFC 2920 PIPELINING, RFC 3030 CHUNKING, RFC 3207 STARTTLS, RFC 1870 SIZE,
+//! RFC 6531 SMTPUTF8 and RFC 4954 AUTH).
 //!
 //! A session reads one command line at a time, answers it through the connection's
 //! reply queue, and returns either when the conversation is over or when the client
-//! asked for STARTTLS, giving its stream back for the upgrade.
+//! asked for STARTTLS, giving its stream back for the upgrade. What differs between
+//! the roles is asked of its [`Role`]; refusals are [`SmtpError`]s, turned into
+//! replies in `reply.rs` only.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
 
 use model::Address;
 use smtp_proto::{MailFrom, RcptTo, Request};
-use time::OffsetDateTime;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
+use crate::SmtpConfig;
 use crate::body::Spool;
 use crate::conn::{BodyPace, Conn, ConnError, Line};
 use crate::received::{Trace, new_queue_id, sanitize_helo};
 use crate::reply::{Reply, SmtpError};
-use crate::{Envelope, MailSink, RcptVerdict, SmtpConfig};
+use crate::role::{Gathered, Offer, Recipient, Role};
 
 /// How a session ended.
 pub(crate) enum Ending<S> {
@@ -46,43 +49,60 @@ struct Transaction {
     from: Option<Address>,
     smtputf8: bool,
     declared_size: Option<u64>,
-    recipients: Vec<(Address, i64)>,
+    recipients: Vec<Recipient>,
     /// The body received so far through BDAT.
     chunks: Option<Spool>,
     /// When the transaction must be over, whatever the pace of the client.
     deadline: Instant,
 }
 
+/// Where the session stands, apart from its connection.
+pub(crate) struct Stage<'a> {
+    pub cfg: &'a SmtpConfig,
+    pub remote_ip: IpAddr,
+    /// Whether the stream is encrypted.
+    pub tls: bool,
+    /// Whether STARTTLS may be offered.
+    pub can_starttls: bool,
+}
+
 /// One SMTP conversation on one stream (a STARTTLS upgrade starts a new one).
-pub(crate) struct Session<'a, S, K> {
+pub(crate) struct Session<'a, S, R: Role> {
     conn: Conn<S>,
     cfg: &'a SmtpConfig,
-    sink: &'a K,
+    role: R,
     remote_ip: IpAddr,
     tls: bool,
     can_starttls: bool,
     greeted: Option<Greeted>,
+    user: Option<R::User>,
     tx: Option<Transaction>,
     commands: usize,
     errors: usize,
 }
 
-impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K> {
-    pub(crate) fn new(
-        conn: Conn<S>,
-        cfg: &'a SmtpConfig,
-        sink: &'a K,
-        remote_ip: IpAddr,
-        tls: bool,
-        can_starttls: bool,
-    ) -> Self {
-        Session { conn, cfg, sink, remote_ip, tls, can_starttls, greeted: None, tx: None, commands: 0, errors: 0 }
+impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, R: Role> Session<'a, S, R> {
+    pub(crate) fn new(conn: Conn<S>, stage: Stage<'a>, role: R) -> Self {
+        let Stage { cfg, remote_ip, tls, can_starttls } = stage;
+        Session {
+            conn,
+            cfg,
+            role,
+            remote_ip,
+            tls,
+            can_starttls,
+            greeted: None,
+            user: None,
+            tx: None,
+            commands: 0,
+            errors: 0,
+        }
     }
 
     /// Runs the conversation; `greet` is false after STARTTLS, where no 220 is due.
     pub(crate) async fn run(mut self, greet: bool) -> Ending<S> {
         if greet {
-            let banner = format!("{} ESMTP Ardoise", self.cfg.hostname);
+            let banner = format!("{} {}", self.cfg.hostname, self.role.banner());
             self.conn.queue(&Reply::plain(220, vec![banner]));
         }
         match self.serve_commands().await {
@@ -121,7 +141,15 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
     async fn serve_commands(&mut self) -> Result<Step, SmtpError> {
         loop {
             self.conn.set_deadline(Some(self.cfg.command_deadline(self.tx.as_ref().map(|tx| tx.deadline))));
-            let line = self.conn.read_line(self.cfg.max_line_length).await?;
+            let max = self.cfg.max_line_length;
+            let line = match &self.user {
+                // A withdrawn access ends the session even while the client is idle.
+                Some(user) => tokio::select! {
+                    line = self.conn.read_line(max) => line?,
+                    () = self.role.revoked(user) => return Err(SmtpError::Revoked),
+                },
+                None => self.conn.read_line(max).await?,
+            };
             self.commands += 1;
             if self.commands > self.cfg.max_commands {
                 return Err(SmtpError::TooManyCommands);
@@ -161,23 +189,18 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
         match request {
             Request::Ehlo { host } => self.hello(&host, true),
             Request::Helo { host } => self.hello(&host, false),
-            Request::Mail { from } => self.mail(from)?,
+            Request::Mail { from } => self.mail(from).await?,
             Request::Rcpt { to } => self.rcpt(to, line).await?,
             Request::Data => self.data().await?,
             Request::Bdat { chunk_size, is_last } => self.bdat(chunk_size, is_last).await?,
+            Request::Auth { mechanism, initial_response } => self.auth(mechanism, &initial_response).await?,
             Request::Rset => {
                 self.tx = None;
                 self.conn.queue(&Reply::ok());
             }
             Request::Noop { .. } => self.conn.queue(&Reply::ok()),
-            Request::Vrfy { .. } => self.conn.queue(&Reply::new(
-                252,
-                "2.5.0",
-                "Cannot VRFY user, but will accept message and attempt delivery",
-            )),
-            Request::Help { .. } => {
-                self.conn.queue(&Reply::new(214, "2.0.0", "Ardoise SMTP, see RFC 5321"));
-            }
+            Request::Vrfy { .. } => self.conn.queue(&Reply::new(252, "2.5.0", self.role.vrfy())),
+            Request::Help { .. } => self.conn.queue(&Reply::new(214, "2.0.0", self.role.help())),
             Request::Quit => {
                 self.conn.queue(&Reply::new(221, "2.0.0", format!("{} Bye", self.cfg.hostname)));
                 return Ok(Step::Quit);
@@ -186,7 +209,6 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
                 self.starttls()?;
                 return Ok(Step::StartTls);
             }
-            Request::Auth { .. } => return Err(SmtpError::NotImplemented("AUTH")),
             Request::Expn { .. } => return Err(SmtpError::NotImplemented("EXPN")),
             Request::Etrn { .. } => return Err(SmtpError::NotImplemented("ETRN")),
             Request::Atrn { .. } => return Err(SmtpError::NotImplemented("ATRN")),
@@ -197,39 +219,54 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
     }
 
     fn hello(&mut self, host: &str, extended: bool) {
-        let first = format!("{} Bonjour [{}]", self.cfg.hostname, self.remote_ip);
-        let lines = if extended {
-            let mut lines = vec![
-                first,
-                "PIPELINING".to_owned(),
-                format!("SIZE {}", self.cfg.max_message_size),
-                "8BITMIME".to_owned(),
-                "SMTPUTF8".to_owned(),
-                "ENHANCEDSTATUSCODES".to_owned(),
-                "CHUNKING".to_owned(),
-            ];
-            if self.can_starttls && !self.tls {
-                lines.push("STARTTLS".to_owned());
-            }
-            lines
-        } else {
-            vec![first]
-        };
+        let mut lines = vec![format!("{} Bonjour [{}]", self.cfg.hostname, self.remote_ip)];
+        if extended {
+            let offer = Offer {
+                cfg: self.cfg,
+                tls: self.tls,
+                can_starttls: self.can_starttls,
+                authenticated: self.user.is_some(),
+            };
+            lines.extend(self.role.extensions(&offer));
+        }
         self.conn.queue(&Reply::plain(250, lines));
         self.greeted = Some(Greeted { name: sanitize_helo(host), extended });
         self.tx = None;
     }
 
-    fn mail(&mut self, from: MailFrom<Cow<'_, str>>) -> Result<(), SmtpError> {
-        if self.greeted.is_none() {
-            return Err(SmtpError::BadSequence("send HELO or EHLO first"));
+    async fn auth(&mut self, mechanism: u64, initial: &str) -> Result<(), SmtpError> {
+        if !self.role.offers_auth() {
+            return Err(SmtpError::NotImplemented("AUTH"));
         }
+        if self.greeted.is_none() {
+            return Err(SmtpError::BadSequence("send EHLO first"));
+        }
+        if !self.tls {
+            return Err(SmtpError::EncryptionRequired);
+        }
+        if self.user.is_some() {
+            return Err(SmtpError::AlreadyAuthenticated);
+        }
+        let (login, password) = crate::auth::exchange(&mut self.conn, self.cfg, mechanism, initial).await?;
+        match self.role.login(&login, &password, self.remote_ip).await {
+            Ok(user) => {
+                self.user = Some(user);
+                self.conn.queue(&Reply::new(235, "2.7.0", "Authentification reussie / Authentication successful"));
+                Ok(())
+            }
+            Err(error) => {
+                tracing::info!(%error, "login refused");
+                Err(error)
+            }
+        }
+    }
+
+    async fn mail(&mut self, from: MailFrom<Cow<'_, str>>) -> Result<(), SmtpError> {
+        self.role.may_start(self.greeted.is_some(), self.user.is_some())?;
         if self.tx.is_some() {
             return Err(SmtpError::BadSequence("nested MAIL command"));
         }
-        if let Some(param) = unoffered_mail_parameter(&from) {
-            return Err(SmtpError::UnsupportedParameter(param.to_owned()));
-        }
+        self.role.mail_parameters(&from)?;
         if from.size > self.cfg.max_message_size {
             return Err(SmtpError::MessageTooBig);
         }
@@ -242,6 +279,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             }
             Some(Address::parse(&from.address).map_err(|_| SmtpError::BadSender)?)
         };
+        self.role.check_sender(self.user.as_ref(), sender.as_ref()).await?;
         self.tx = Some(Transaction {
             from: sender,
             smtputf8,
@@ -255,38 +293,34 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
     }
 
     async fn rcpt(&mut self, to: RcptTo<Cow<'_, str>>, line: &[u8]) -> Result<(), SmtpError> {
-        let Some(tx) = self.tx.as_mut() else {
+        let Some(tx) = self.tx.as_ref() else {
             return Err(SmtpError::BadSequence("need MAIL before RCPT"));
         };
         if tx.chunks.is_some() {
             return Err(SmtpError::BadSequence("RCPT during a BDAT transfer"));
         }
-        if to.orcpt.is_some() || to.flags != 0 || to.rrvs != 0 {
-            return Err(SmtpError::UnsupportedParameter("NOTIFY, ORCPT or RRVS".to_owned()));
-        }
+        self.role.rcpt_parameters(&to)?;
         let address = if !to.address.is_empty() {
             to.address.into_owned()
         } else if line.windows(12).any(|w| w.eq_ignore_ascii_case(b"<postmaster>")) {
             // RFC 5321 requires accepting the unqualified postmaster address.
-            format!("postmaster@{}", self.cfg.hostname)
+            self.role.postmaster(&self.cfg.hostname).await.ok_or(SmtpError::BadRecipient)?
         } else {
             return Err(SmtpError::BadRecipient);
+        };
+        let Some(tx) = self.tx.as_mut() else {
+            return Err(SmtpError::BadSequence("need MAIL before RCPT"));
         };
         if !tx.smtputf8 && !address.is_ascii() {
             return Err(SmtpError::NeedsSmtpUtf8);
         }
         let address = Address::parse(&address).map_err(|_| SmtpError::BadRecipient)?;
-        if !tx.recipients.iter().any(|(known, _)| *known == address) {
+        if !tx.recipients.iter().any(|known| known.address == address) {
             if tx.recipients.len() >= self.cfg.max_recipients {
                 return Err(SmtpError::TooManyRecipients);
             }
-            match self.sink.check_recipient(&address, tx.declared_size).await {
-                RcptVerdict::Accept(account) => tx.recipients.push((address, account)),
-                RcptVerdict::UnknownUser => return Err(SmtpError::UnknownUser),
-                RcptVerdict::NotLocal => return Err(SmtpError::RelayDenied),
-                RcptVerdict::OverQuota => return Err(SmtpError::OverQuota),
-                RcptVerdict::TemporaryFailure => return Err(SmtpError::RecipientTemporary),
-            }
+            let accounts = self.role.check_recipient(self.user.as_ref(), &address, tx.declared_size).await?;
+            tx.recipients.push(Recipient { address, accounts });
         }
         self.conn.queue(&Reply::new(250, "2.1.5", "Ok"));
         Ok(())
@@ -321,10 +355,13 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             self.tx = None;
             return Err(SmtpError::MessageTooBig);
         }
-        self.deliver(spool).await
+        self.finish(spool).await
     }
 
     async fn bdat(&mut self, size: usize, last: bool) -> Result<(), SmtpError> {
+        if !self.role.chunking() {
+            return Err(SmtpError::NotImplemented("BDAT"));
+        }
         let problem = match &self.tx {
             None => Some(SmtpError::BadSequence("need MAIL and RCPT before BDAT")),
             Some(tx) if tx.recipients.is_empty() => Some(SmtpError::NoValidRecipients),
@@ -361,7 +398,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             return Err(SmtpError::MessageTooBig);
         }
         if last {
-            return self.deliver(chunks).await;
+            return self.finish(chunks).await;
         }
         if let Some(tx) = self.tx.as_mut() {
             tx.chunks = Some(chunks);
@@ -370,12 +407,16 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
         Ok(())
     }
 
-    /// Hands the complete message to the sink; 250 only once it is durable.
-    async fn deliver(&mut self, body: Spool) -> Result<(), SmtpError> {
+    /// Hands the complete message to the role; 250 only once it is durable.
+    async fn finish(&mut self, body: Spool) -> Result<(), SmtpError> {
         let (Some(tx), Some(greeted)) = (self.tx.take(), self.greeted.as_ref()) else {
             return Err(SmtpError::BadSequence("no transaction"));
         };
         let id = new_queue_id();
+        let single_recipient = match tx.recipients.as_slice() {
+            [only] => Some(&only.address),
+            _ => None,
+        };
         let trace = Trace {
             helo: &greeted.name,
             remote_ip: self.remote_ip,
@@ -384,49 +425,31 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
             tls: self.tls,
             smtputf8: tx.smtputf8,
             id: &id,
-            single_recipient: match tx.recipients.as_slice() {
-                [(only, _)] => Some(only),
-                _ => None,
-            },
+            single_recipient,
         };
-        let header = trace.header(OffsetDateTime::now_utc());
-        // The message stays charged to the shared budget until the sink is done.
+        let header = self.role.received(&trace);
+        // The message stays charged to the shared budget until the role is done.
         let (message, _charge) = body.finish(header.as_bytes()).await.map_err(|error| {
             tracing::warn!(%id, %error, "message refused for lack of resources");
             SmtpError::Resources
         })?;
-
         let size = message.len();
-        let envelope = Envelope {
-            mail_from: tx.from,
+        let recipients = tx.recipients.len();
+        let envelope = Gathered {
+            from: tx.from,
             recipients: tx.recipients,
-            helo: greeted.name.clone(),
+            helo: &greeted.name,
             remote_ip: self.remote_ip,
             tls: self.tls,
+            id: &id,
         };
-        let message = match self.sink.authenticate(&envelope, &message).await {
-            Ok(None) => message,
-            Ok(Some(header)) => [header.as_bytes(), &message].concat(),
-            Err(reason) => {
-                tracing::info!(%id, "message refused by the sender's authentication policy");
-                self.conn.queue(&Reply::new(550, "5.7.1", reason));
-                return Ok(());
-            }
-        };
-        match self.sink.deliver(&envelope, message).await {
-            Ok(()) => {
-                tracing::info!(%id, size, recipients = envelope.recipients.len(), "message accepted");
-                self.conn.queue(&Reply::new(250, "2.0.0", format!("Ok: queued as {id}")));
-                // The command budget guards against sessions that talk without
-                // delivering; a sender reusing its connection starts afresh.
-                self.commands = 0;
-                Ok(())
-            }
-            Err(error) => {
-                tracing::warn!(%id, transience = ?error.transience, %error, "delivery failed");
-                Err(error.into())
-            }
-        }
+        self.role.accept(self.user.as_ref(), envelope, message).await?;
+        tracing::info!(%id, size, recipients, "message accepted");
+        self.conn.queue(&Reply::new(250, "2.0.0", format!("Ok: queued as {id}")));
+        // The command budget guards against sessions that talk without
+        // delivering; a sender reusing its connection starts afresh.
+        self.commands = 0;
+        Ok(())
     }
 
     fn starttls(&mut self) -> Result<(), SmtpError> {
@@ -439,26 +462,4 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, K: MailSink> Session<'a, S, K
         self.conn.queue(&Reply::new(220, "2.0.0", "Ready to start TLS"));
         Ok(())
     }
-}
-
-/// Names the first MAIL FROM parameter that belongs to an extension not offered here.
-fn unoffered_mail_parameter(from: &MailFrom<Cow<'_, str>>) -> Option<&'static str> {
-    use smtp_proto::*;
-    let offered = MAIL_BODY_7BIT | MAIL_BODY_8BITMIME | MAIL_SMTPUTF8;
-    let flags = from.flags & !offered;
-    let checks = [
-        (flags & MAIL_BODY_BINARYMIME != 0, "BODY=BINARYMIME"),
-        (flags & (MAIL_RET_FULL | MAIL_RET_HDRS) != 0 || from.env_id.is_some(), "RET/ENVID"),
-        (flags & MAIL_REQUIRETLS != 0, "REQUIRETLS"),
-        (flags & MAIL_CONPERM != 0, "CONPERM"),
-        (flags & (MAIL_BY_NOTIFY | MAIL_BY_RETURN | MAIL_BY_TRACE) != 0 || from.by != 0, "BY"),
-        (from.hold_for != 0 || from.hold_until != 0, "HOLDFOR/HOLDUNTIL"),
-        (from.mt_priority != 0, "MT-PRIORITY"),
-        (from.mtrk.is_some(), "MTRK"),
-        (from.solicit.is_some(), "SOLICIT"),
-        (from.trans_id.is_some(), "TRANSID"),
-        (from.auth.is_some(), "AUTH"),
-        (flags != 0, "unknown"),
-    ];
-    checks.into_iter().find_map(|(present, name)| present.then_some(name))
 }

@@ -13,8 +13,8 @@ use tracing::Instrument;
 
 use crate::conn::{Conn, wait_for_shutdown};
 use crate::server::{BUSY_ADDRESS, refuse_busy};
-use crate::session::Ending;
-use crate::submission::SubmissionSession;
+use crate::session::{Ending, Session, Stage};
+use crate::submission::Submission;
 use crate::{SmtpConfig, SubmissionSink};
 
 /// Accepts submission connections until `shutdown` turns true. With
@@ -92,7 +92,8 @@ pub async fn handle_submission<S, K>(
         stream
     } else {
         let conn = Conn::new(stream, cfg.idle_timeout, shutdown.clone());
-        match SubmissionSession::new(conn, cfg, sink, remote_ip, false, true).run(true).await {
+        let stage = Stage { cfg, remote_ip, tls: false, can_starttls: true };
+        match Session::new(conn, stage, Submission(sink)).run(true).await {
             Ending::StartTls(stream) => stream,
             Ending::Closed => return,
         }
@@ -107,5 +108,6 @@ pub async fn handle_submission<S, K>(
     };
     let conn = Conn::new(tls_stream, cfg.idle_timeout, shutdown);
     // After STARTTLS no new greeting is due; with implicit TLS it is.
-    let _ = SubmissionSession::new(conn, cfg, sink, remote_ip, true, false).run(implicit_tls).await;
+    let stage = Stage { cfg, remote_ip, tls: true, can_starttls: false };
+    let _ = Session::new(conn, stage, Submission(sink)).run(implicit_tls).await;
 }

@@ -201,3 +201,44 @@ async fn a_suspension_closes_an_idle_authenticated_session() {
     };
     tokio::join!(session, dialogue);
 }
+
+/// Submission runs on the MX's session core: the same limits, the same
+/// replies to what neither role implements, its own EHLO keywords in order.
+#[tokio::test]
+async fn submission_shares_the_session_core_of_the_mx() {
+    let (acceptor, connector, _data) = tls_pair();
+    let cfg = smtp::SmtpConfig { max_recipients: 1, ..config() };
+    let sink = FakeSubmission { limit: 10, ..Default::default() };
+    let (client, server) = tokio::io::duplex(64 * 1024);
+    let (_keep, shutdown) = watch::channel(false);
+    let session = smtp::handle_submission(server, CLIENT_IP.parse().unwrap(), &cfg, &sink, &acceptor, true, shutdown);
+    let dialogue = async {
+        let name = ServerName::try_from("mx.ac-demo.fr").unwrap();
+        let mut tls = Client::new(connector.connect(name, client).await.unwrap());
+        tls.reply().await;
+        assert_eq!(
+            tls.ask("EHLO poste").await,
+            "250-mx.ac-demo.fr Bonjour [192.0.2.7]\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n\
+             250-ENHANCEDSTATUSCODES\r\n250-SIZE 20971520\r\n250 AUTH PLAIN LOGIN\r\n"
+        );
+        assert_eq!(tls.ask("EXPN liste").await, "502 5.5.1 EXPN not implemented\r\n");
+        assert_eq!(tls.ask("VRFY claire").await, "252 2.5.0 Cannot VRFY user\r\n");
+        assert_eq!(tls.ask("HELP").await, "214 2.0.0 Ardoise submission, see RFC 6409\r\n");
+        assert!(tls.ask(&format!("AUTH PLAIN {}", b64(&format!("\0{USER}\0{PASSWORD}")))).await.starts_with("235 "));
+        // Logged in, AUTH is no longer offered.
+        assert!(tls.ask("EHLO poste").await.ends_with("250 SIZE 20971520\r\n"));
+        assert_eq!(tls.ask("MAIL FROM:<josé@ac-demo.fr>").await, "553 5.6.7 Non-ASCII address requires SMTPUTF8\r\n");
+        assert_eq!(tls.ask(&format!("MAIL FROM:<{USER}>")).await, "250 2.1.0 Ok\r\n");
+        assert_eq!(tls.ask("RCPT TO:<parent@exemple.org>").await, "250 2.1.5 Ok\r\n");
+        assert_eq!(tls.ask("RCPT TO:<autre@exemple.org>").await, "452 4.5.3 Too many recipients\r\n");
+        assert_eq!(tls.ask("BDAT 3 LAST").await, "502 5.5.1 BDAT not implemented\r\n");
+        assert_eq!(tls.ask("RSET").await, "250 2.0.0 Ok\r\n");
+        assert_eq!(
+            tls.ask("RCPT TO:<parent@exemple.org>").await,
+            "503 5.5.1 Bad sequence of commands: need MAIL before RCPT\r\n"
+        );
+        assert!(tls.ask("QUIT").await.starts_with("221 "));
+    };
+    tokio::join!(session, dialogue);
+    assert!(sink.submitted.lock().unwrap().is_empty());
+}

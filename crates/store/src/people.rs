@@ -16,6 +16,7 @@ use sqlx::{AnyConnection, Row};
 use crate::error::{Error, Result};
 use crate::{Store, now};
 
+mod administrators;
 mod governance;
 
 pub use governance::{AuditEntry, RoleGrant, Seal};

@@ -1,5 +1,6 @@
 //! The store test suite, run once on SQLite and once on PostgreSQL.
 
+mod administrators;
 mod changes;
 mod credentials;
 mod delivery;
@@ -18,6 +19,7 @@ mod webmail;
 mod webprefs;
 
 on_both_backends!(
+    administrators::domain_administrators_hold_the_role_on_its_academie,
     credentials::password_change_keeps_history_and_activates,
     credentials::totp_steps_are_claimed_once,
     credentials::app_passwords_are_scoped_and_revocable,
