@@ -131,6 +131,7 @@ async fn login(identity: &Identity, user: &str, password: &str, peer: IpAddr) ->
         Ok(principal) => Ok(Submitter { credential: principal.via.credential(), account: principal.account }),
         Err(Refusal::BadCredentials | Refusal::AppPasswordRequired) => Err(AuthFailure::BadCredentials),
         Err(Refusal::PasswordExpired) => Err(AuthFailure::PasswordExpired),
+        Err(Refusal::Throttled { .. }) => Err(AuthFailure::Throttled),
         Err(refusal) if refusal.is_temporary() => Err(AuthFailure::Temporary),
         Err(_) => Err(AuthFailure::NotAllowed),
     }

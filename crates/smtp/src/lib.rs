@@ -208,6 +208,9 @@ pub enum AuthFailure {
     NotAllowed,
     /// The check could not be made (database down): try again later.
     Temporary,
+    /// Logins to this account, or from this address, are slowed down after
+    /// failed attempts: try again in a few minutes (`454 4.7.0`, saying so).
+    Throttled,
     /// Right password, but it has passed its maximum age: change it on the web.
     PasswordExpired,
 }

@@ -186,6 +186,12 @@ impl SmtpError {
                 Reply::new(535, "5.7.8", "Compte non autorise a envoyer / Account not allowed to send")
             }
             Auth(AuthFailure::Temporary) => Reply::new(454, "4.7.0", "Temporary authentication failure"),
+            Auth(AuthFailure::Throttled) => Reply::new(
+                454,
+                "4.7.0",
+                "Connexion ralentie apres des tentatives infructueuses, reessayez dans quelques minutes / \
+                 Logins slowed down after failed attempts, try again in a few minutes",
+            ),
             Auth(AuthFailure::PasswordExpired) => Reply::new(
                 535,
                 "5.7.8",

@@ -34,6 +34,7 @@ impl SubmissionSink for FakeSubmission {
             (USER, PASSWORD) => Ok(USER.to_owned()),
             ("eleve.test@ac-demo.fr", PASSWORD) => Err(AuthFailure::NotAllowed),
             ("paul.durand@ac-demo.fr", PASSWORD) => Err(AuthFailure::PasswordExpired),
+            ("lente@ac-demo.fr", _) => Err(AuthFailure::Throttled),
             _ => Err(AuthFailure::BadCredentials),
         }
     }
@@ -120,6 +121,13 @@ async fn starttls_then_auth_then_submit() {
         assert_eq!(
             tls.ask(&expired).await,
             "535 5.7.8 Mot de passe expire : changez-le sur la messagerie web / Password expired: change it on the webmail\r\n"
+        );
+        // Slowed down after failed attempts: temporary, and it says why (issue 25 item 11).
+        let slowed = format!("AUTH PLAIN {}", b64(&format!("\0lente@ac-demo.fr\0{PASSWORD}")));
+        assert_eq!(
+            tls.ask(&slowed).await,
+            "454 4.7.0 Connexion ralentie apres des tentatives infructueuses, reessayez dans quelques minutes / \
+             Logins slowed down after failed attempts, try again in a few minutes\r\n"
         );
         // AUTH LOGIN with its two challenges.
         assert_eq!(tls.ask("AUTH LOGIN").await, "334 VXNlcm5hbWU6\r\n");
