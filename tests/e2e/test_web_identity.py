@@ -323,12 +323,26 @@ def test_brute_force_from_one_address_does_not_lock_out_the_owner(server, browse
     assert statuses[-1] == 429, statuses
     # Even the right password is not looked at from the attacker's address now.
     resp, text = attacker.login(paul, PASSWORD)
-    assert resp.status == 429 and "Trop de tentatives" in text
+    assert resp.status == 429 and "Connexion ralentie" in text
     assert "UNAVAILABLE" in str(imap_login(server, paul, PASSWORD, source="127.0.0.2"))
     # The owner, from 127.0.0.1, gets in on the web and on IMAP.
     web_login(browser, server, paul, PASSWORD)
     wait_path(browser, "/accueil")
     assert imap_login(server, paul, PASSWORD) is True
+    # The complete login made the browser a known device (issue 25, items 5
+    # and 11): a signed, long-lived, HttpOnly cookie.
+    device = browser.get_cookie("ardoise_appareil")
+    assert device and device["httpOnly"] and device.get("expiry", 0) > time.time() + 300 * 86400, device
+    browser.find_element(By.CSS_SELECTOR, "form[action='/deconnexion'] button").click()
+    # Now someone behind the owner's own address (a school NAT) guesses.
+    neighbour = Http(server)
+    statuses = [neighbour.login(paul, f"voisin-{i}")[0].status for i in range(7)]
+    assert statuses[-1] == 429, statuses
+    resp, _ = neighbour.login(paul, PASSWORD)
+    assert resp.status == 429, "no device cookie: slowed down like the guesser"
+    # The owner's browser, with its device cookie, still gets in from there.
+    web_login(browser, server, paul, PASSWORD)
+    wait_path(browser, "/accueil")
 
 
 def read_reset_link(server, address, password):

@@ -118,6 +118,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("pw.current.first", "Mot de passe provisoire (NUMEN)", "Provisional password (NUMEN)"),
     ("pw.new", "Nouveau mot de passe", "New password"),
     ("pw.confirm", "Confirmer le nouveau mot de passe", "Confirm the new password"),
+    ("pw.revoke_apps", "Révoquer aussi les mots de passe d'application", "Also revoke the app passwords"),
+    (
+        "pw.revoke_apps.help",
+        "Les logiciels de messagerie et téléphones connectés avec un mot de passe d'application seront déconnectés.",
+        "Mail clients and phones connected with an app password will be disconnected.",
+    ),
     ("pw.submit", "Enregistrer le mot de passe", "Save the password"),
     ("pw.wrong", "Le mot de passe actuel est incorrect.", "The current password is wrong."),
     (

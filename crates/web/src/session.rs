@@ -29,6 +29,10 @@ pub const STAGE_TOTP: &str = "totp";
 pub const STAGE_CHANGE: &str = "change_password";
 pub const STAGE_ENROL: &str = "enrol";
 
+/// The device cookie's name and lifetime (400 days, browsers' maximum).
+const DEVICE_COOKIE: &str = "ardoise_appareil";
+const DEVICE_COOKIE_AGE: i64 = 400 * 86_400;
+
 /// The request's view of the visitor.
 pub struct Visitor {
     pub lang: Lang,
@@ -38,6 +42,11 @@ pub struct Visitor {
     pub session: Option<(WebSession, Account)>,
     /// The pre-session cookie (login pages).
     pre: Option<String>,
+    /// The device cookie: a long-lived token, signed by the identity
+    /// service and bound to the account that last completed a login in this
+    /// browser. It makes the browser a known device for the login throttle
+    /// (issue 25, items 5 and 11); it grants nothing by itself.
+    pub device: Option<String>,
     /// `Set-Cookie` values to send with the response.
     pub cookies: Vec<String>,
     /// Theme, density and banner of the webmail's layout (set by `mail::signed_in`).
@@ -100,7 +109,8 @@ impl Visitor {
             }
         }
         let pre = cookie(&all, &cookie_name(app, "ardoise_pre")).filter(|t| t.len() <= 64).map(str::to_owned);
-        Visitor { lang, ip, client, session, pre, cookies: out_cookies, chrome: Default::default() }
+        let device = cookie(&all, &cookie_name(app, DEVICE_COOKIE)).filter(|t| t.len() <= 128).map(str::to_owned);
+        Visitor { lang, ip, client, session, pre, device, cookies: out_cookies, chrome: Default::default() }
     }
 
     /// Switches the language for this response and the next ones (cookie).
@@ -170,6 +180,12 @@ impl Visitor {
         self.session = Some((s, account.clone()));
         if stage == STAGE_FULL {
             crate::mail::apply_saved_lang(app, self, account).await;
+            // A complete login makes this browser one of the account's devices.
+            if self.device.as_deref().and_then(|d| app.identity.device_of(account.id, d)).is_none() {
+                let token = app.identity.new_device_token(account.id);
+                self.cookies.push(set_cookie(app, DEVICE_COOKIE, &token, Some(DEVICE_COOKIE_AGE)));
+                self.device = Some(token);
+            }
         }
         Ok(())
     }

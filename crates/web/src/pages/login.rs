@@ -143,13 +143,14 @@ pub async fn login_post(
         return csrf_refused(&app, &mut v);
     }
     let client = v.client.clone();
+    let device = v.device.clone();
     let attempt = Login {
         login: &form.login,
         secret: &form.password,
         protocol: Protocol::Web,
         peer: v.ip,
         client: Some(&client),
-        device: None,
+        device: device.as_deref(),
     };
     match app.identity.login(&attempt).await {
         Err(refusal) => {

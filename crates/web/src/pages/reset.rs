@@ -61,6 +61,10 @@ pub struct ResetForm {
     new: String,
     #[serde(default)]
     confirm: String,
+    /// « Révoquer aussi les mots de passe d'application » (ticked by default
+    /// after a reset: the secrets may be known to someone else).
+    #[serde(default)]
+    revoquer_applications: Option<String>,
 }
 
 pub async fn forgot_page(
@@ -133,7 +137,12 @@ pub async fn reset_post(
         return csrf_refused(&app, &mut v);
     }
     match app.identity.reset_password(&form.jeton, &form.new, &form.confirm).await {
-        Ok(Some(_)) => {
+        Ok(Some(account)) => {
+            if form.revoquer_applications.is_some()
+                && let Err(e) = app.identity.revoke_app_passwords(&account).await
+            {
+                return fail(&app, &mut v, &e);
+            }
             let c = Common::new(&app, &mut v, "reset.title");
             let text = c.t.get("reset.done").to_owned();
             let link_text = c.t.get("login.title").to_owned();
