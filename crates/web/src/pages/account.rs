@@ -4,20 +4,20 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use identity::Account;
 use model::SpecialUse;
 use serde::Deserialize;
 
-use super::login::{CsrfForm, PasswordForm, PasswordPage, change, rules};
-use super::{Common, LangQuery, csrf_refused, fail, redirect, render, totp_required, visitor, when};
+use super::login::{PasswordForm, PasswordPage, change, rules};
+use super::{totp_required, when};
 use crate::App;
-use crate::i18n::Tr;
-use crate::server::Peer;
-use crate::session::Visitor;
+use crate::base::extract::has_csrf;
+use crate::base::i18n::Tr;
+use crate::base::session::Visitor;
+use crate::base::{Common, SignedForm, SignedIn, TokenOnly, WebError, redirect, render};
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -69,14 +69,7 @@ fn megabytes(bytes: i64) -> String {
     format!("{:.1}", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")
 }
 
-pub async fn home(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &q).await;
-    let Some(account) = v.account().cloned() else { return redirect(&v, "/") };
+pub async fn home(State(app): State<Arc<App>>, SignedIn { mut v, account }: SignedIn) -> Response {
     let unread = match app.ms.mailbox_with_use(account.id, SpecialUse::Inbox).await {
         Ok(Some(inbox)) => app.ms.unseen_count(inbox.id).await.unwrap_or(0),
         _ => 0,
@@ -97,20 +90,13 @@ async fn security_page(
     account: &Account,
     info: Option<String>,
     new_app: Option<String>,
-) -> Response {
+) -> Result<Response, WebError> {
     let id = &app.identity;
-    let data = async {
-        let state = id.credential_state(account.id).await?;
-        let codes_left = id.recovery_codes_left(account.id).await?;
-        let apps = id.app_passwords(account.id).await?;
-        let sessions = id.web_sessions(account.id).await?;
-        let journal = id.login_journal(account.id, 50).await?;
-        Ok::<_, identity::StoreError>((state, codes_left, apps, sessions, journal))
-    };
-    let (state, codes_left, apps, sessions, journal) = match data.await {
-        Ok(d) => d,
-        Err(e) => return fail(app, v, &e),
-    };
+    let state = id.credential_state(account.id).await?;
+    let codes_left = id.recovery_codes_left(account.id).await?;
+    let apps = id.app_passwords(account.id).await?;
+    let sessions = id.web_sessions(account.id).await?;
+    let journal = id.login_journal(account.id, 50).await?;
     let current = v.session.as_ref().map(|(s, _)| s.token_hash.clone()).unwrap_or_default();
     let mut c = Common::new(app, v, "security");
     c.info = info;
@@ -151,7 +137,7 @@ async fn security_page(
             .collect(),
         c,
     };
-    render(v, StatusCode::OK, &page)
+    Ok(render(v, StatusCode::OK, &page))
 }
 
 fn result_text(t: Tr, result: &str) -> &'static str {
@@ -167,44 +153,28 @@ fn result_text(t: Tr, result: &str) -> &'static str {
     }
 }
 
+/// What the security page's forms answer for an app password or a session
+/// that is not the account's (or no longer exists): 404, like anything else
+/// of another account.
+fn not_found(v: &Visitor) -> WebError {
+    let t = Tr(v.lang);
+    WebError::Message {
+        status: StatusCode::NOT_FOUND,
+        title: t.get("notfound").to_owned(),
+        text: t.get("notfound").to_owned(),
+        link: "/securite".into(),
+        link_text: t.get("security").to_owned(),
+    }
+}
+
 pub async fn security(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &q).await;
-    let Some(account) = v.account().cloned() else { return redirect(&v, "/") };
+    SignedIn { mut v, account }: SignedIn,
+) -> Result<Response, WebError> {
     security_page(&app, &mut v, &account, None, None).await
 }
 
-/// The signed-in account of a POST with a valid CSRF token, or the response.
-async fn signed_post(
-    app: &Arc<App>,
-    headers: &HeaderMap,
-    peer: Peer,
-    csrf: &str,
-) -> Result<(Visitor, Account), Response> {
-    let mut v = visitor(app, headers, peer, &LangQuery::default()).await;
-    if !v.csrf_ok(app, csrf) {
-        return Err(csrf_refused(app, &mut v));
-    }
-    match v.account().cloned() {
-        Some(a) => Ok((v, a)),
-        None => Err(redirect(&v, "/")),
-    }
-}
-
-pub async fn password_page(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &q).await;
-    if v.account().is_none() {
-        return redirect(&v, "/");
-    }
+pub async fn password_page(State(app): State<Arc<App>>, SignedIn { mut v, .. }: SignedIn) -> Response {
     let c = Common::new(&app, &mut v, "pw.title");
     let rules = rules(&app, c.t);
     let page = PasswordPage { c, first: false, action: "/securite/mot-de-passe".into(), rules, problems: vec![] };
@@ -213,22 +183,14 @@ pub async fn password_page(
 
 pub async fn password_post(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<PasswordForm>,
-) -> Response {
-    let (mut v, account) = match signed_post(&app, &headers, peer, &form.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(resp) = change(&app, &mut v, &account, &form, false, "/securite/mot-de-passe").await {
-        return resp;
+    SignedForm { mut v, account, form }: SignedForm<PasswordForm>,
+) -> Result<Response, WebError> {
+    if let Err(resp) = change(&app, &mut v, &account, &form, false, "/securite/mot-de-passe").await? {
+        return Ok(resp);
     }
     // Every other session ends with the old password.
     let keep = v.session.as_ref().map(|(s, _)| s.token_hash.clone());
-    if let Err(e) = app.identity.delete_web_sessions(account.id, keep.as_deref()).await {
-        return fail(&app, &mut v, &e);
-    }
+    app.identity.delete_web_sessions(account.id, keep.as_deref()).await?;
     let info = Tr(v.lang).get("pw.done").to_owned();
     security_page(&app, &mut v, &account, Some(info), None).await
 }
@@ -243,14 +205,8 @@ pub struct DisableForm {
 
 pub async fn totp_off(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<DisableForm>,
-) -> Response {
-    let (mut v, account) = match signed_post(&app, &headers, peer, &form.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    SignedForm { mut v, account, form }: SignedForm<DisableForm>,
+) -> Result<Response, WebError> {
     let t = Tr(v.lang);
     if totp_required(&app, &account).await {
         return security_page(&app, &mut v, &account, Some(t.get("enrol.required").to_owned()), None).await;
@@ -258,9 +214,7 @@ pub async fn totp_off(
     if !app.identity.check_password(account.id, &form.password).await {
         return security_page(&app, &mut v, &account, Some(t.get("pw.wrong").to_owned()), None).await;
     }
-    if let Err(e) = app.identity.disable_totp(&account).await {
-        return fail(&app, &mut v, &e);
-    }
+    app.identity.disable_totp(&account).await?;
     security_page(&app, &mut v, &account, Some(t.get("sec.2fa.none").to_owned()), None).await
 }
 
@@ -277,40 +231,26 @@ pub struct AppForm {
 
 pub async fn app_create(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<AppForm>,
-) -> Response {
-    let (mut v, account) = match signed_post(&app, &headers, peer, &form.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    SignedForm { mut v, account, form }: SignedForm<AppForm>,
+) -> Result<Response, WebError> {
     let scopes: Vec<&str> = [("imap", &form.imap), ("smtp", &form.smtp), ("dav", &form.dav)]
         .into_iter()
         .filter(|(_, on)| on.is_some())
         .map(|(s, _)| s)
         .collect();
-    match app.identity.create_app_password(&account, &form.name, &scopes).await {
-        Ok(token) => security_page(&app, &mut v, &account, None, Some(token)).await,
-        Err(e) => fail(&app, &mut v, &e),
-    }
+    let token = app.identity.create_app_password(&account, &form.name, &scopes).await?;
+    security_page(&app, &mut v, &account, None, Some(token)).await
 }
 
 pub async fn app_revoke(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let (mut v, account) = match signed_post(&app, &headers, peer, &form.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(e) = app.identity.revoke_app_password(&account, id).await {
-        return fail(&app, &mut v, &e);
+    SignedForm { v, account, .. }: SignedForm<TokenOnly>,
+) -> Result<Response, WebError> {
+    if !app.identity.revoke_app_password(&account, id).await? {
+        return Err(not_found(&v));
     }
-    redirect(&v, "/securite")
+    Ok(redirect(&v, "/securite"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -321,18 +261,14 @@ pub struct EndForm {
     id: String,
 }
 
+has_csrf!(DisableForm, AppForm, EndForm);
+
 pub async fn session_end(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<EndForm>,
-) -> Response {
-    let (mut v, account) = match signed_post(&app, &headers, peer, &form.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(e) = app.identity.delete_web_session(account.id, &form.id).await {
-        return fail(&app, &mut v, &e);
+    SignedForm { v, account, form }: SignedForm<EndForm>,
+) -> Result<Response, WebError> {
+    if !app.identity.delete_web_session(account.id, &form.id).await? {
+        return Err(not_found(&v));
     }
-    redirect(&v, "/securite")
+    Ok(redirect(&v, "/securite"))
 }

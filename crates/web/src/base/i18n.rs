@@ -261,17 +261,17 @@ mod tests {
     #[test]
     fn every_key_used_by_a_template_exists() {
         let templates = [
-            include_str!("../templates/base.html"),
-            include_str!("../templates/login.html"),
-            include_str!("../templates/totp.html"),
-            include_str!("../templates/password.html"),
-            include_str!("../templates/enrol.html"),
-            include_str!("../templates/codes.html"),
-            include_str!("../templates/message.html"),
-            include_str!("../templates/home.html"),
-            include_str!("../templates/security.html"),
-            include_str!("../templates/forgot.html"),
-            include_str!("../templates/reset.html"),
+            include_str!("../../templates/base.html"),
+            include_str!("../../templates/login.html"),
+            include_str!("../../templates/totp.html"),
+            include_str!("../../templates/password.html"),
+            include_str!("../../templates/enrol.html"),
+            include_str!("../../templates/codes.html"),
+            include_str!("../../templates/message.html"),
+            include_str!("../../templates/home.html"),
+            include_str!("../../templates/security.html"),
+            include_str!("../../templates/forgot.html"),
+            include_str!("../../templates/reset.html"),
         ];
         for t in templates {
             for piece in t.split("c.t.get(\"").skip(1) {
