@@ -28,6 +28,7 @@ mod deliver;
 mod directory;
 mod error;
 mod folders;
+mod guesses;
 mod identities;
 mod mailboxes;
 mod messages;
