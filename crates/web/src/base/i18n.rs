@@ -237,6 +237,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("error", "Une erreur est survenue. Réessayez dans un instant.", "Something went wrong. Try again in a moment."),
     ("notfound", "Page introuvable", "Page not found"),
+    ("reauth.password", "Votre mot de passe actuel, pour confirmer", "Your current password, to confirm"),
+    (
+        "reauth.code",
+        "Code de validation en deux étapes (ou un code de secours)",
+        "Two-step verification code (or a recovery code)",
+    ),
 ];
 
 #[cfg(test)]

@@ -8,11 +8,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use identity::Account;
+use identity::credentials::reauth::REAUTH;
 use model::SpecialUse;
 use serde::Deserialize;
 
-use super::login::{PasswordForm, PasswordPage, change, rules};
-use super::{totp_required, when};
+use super::login::{PasswordForm, PasswordPage, PasswordRefused, change, password_form, rules};
+use super::{confirm, totp_on, totp_required, when};
 use crate::App;
 use crate::base::extract::has_csrf;
 use crate::base::i18n::Tr;
@@ -91,6 +92,20 @@ async fn security_page(
     info: Option<String>,
     new_app: Option<String>,
 ) -> Result<Response, WebError> {
+    let shown = Shown { info, new_app, ..Shown::default() };
+    security_page_with(app, v, account, shown).await
+}
+
+/// What the security page shows besides the account's state.
+#[derive(Default)]
+struct Shown {
+    info: Option<String>,
+    new_app: Option<String>,
+    /// A refusal (of a re-authentication), with its status.
+    error: Option<(StatusCode, String)>,
+}
+
+async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown: Shown) -> Result<Response, WebError> {
     let id = &app.identity;
     let state = id.credential_state(account.id).await?;
     let codes_left = id.recovery_codes_left(account.id).await?;
@@ -99,13 +114,15 @@ async fn security_page(
     let journal = id.login_journal(account.id, 50).await?;
     let current = v.session.as_ref().map(|(s, _)| s.token_hash.clone()).unwrap_or_default();
     let mut c = Common::new(app, v, "security");
-    c.info = info;
+    c.info = shown.info;
+    let status = shown.error.as_ref().map_or(StatusCode::OK, |(status, _)| *status);
+    c.error = shown.error.map(|(_, text)| text);
     let t = c.t;
     let page = SecurityPage {
         totp_on: state.totp_enabled_at.is_some(),
         totp_required: totp_required(app, account).await,
         codes_left,
-        new_app,
+        new_app: shown.new_app,
         apps: apps
             .into_iter()
             .map(|a| AppRow {
@@ -129,7 +146,7 @@ async fn security_page(
             .into_iter()
             .map(|j| JournalRow {
                 at: when(j.at),
-                protocol: j.protocol.to_uppercase(),
+                protocol: protocol_text(t, &j.protocol),
                 ip: j.ip,
                 client: j.client,
                 result: result_text(t, &j.result).to_owned(),
@@ -137,7 +154,15 @@ async fn security_page(
             .collect(),
         c,
     };
-    Ok(render(v, StatusCode::OK, &page))
+    Ok(render(v, status, &page))
+}
+
+/// The journal's protocol column: the protocol, or what a re-authentication was.
+fn protocol_text(t: Tr, protocol: &str) -> String {
+    match protocol {
+        REAUTH => t.pick("WEB (confirmation du mot de passe)", "WEB (password confirmation)").to_owned(),
+        other => other.to_uppercase(),
+    }
 }
 
 fn result_text(t: Tr, result: &str) -> &'static str {
@@ -174,18 +199,31 @@ pub async fn security(
     security_page(&app, &mut v, &account, None, None).await
 }
 
-pub async fn password_page(State(app): State<Arc<App>>, SignedIn { mut v, .. }: SignedIn) -> Response {
+const PASSWORD_ACTION: &str = "/securite/mot-de-passe";
+
+pub async fn password_page(
+    State(app): State<Arc<App>>,
+    SignedIn { mut v, account }: SignedIn,
+) -> Result<Response, WebError> {
+    let totp_on = totp_on(&app, &account).await?;
     let c = Common::new(&app, &mut v, "pw.title");
     let rules = rules(&app, c.t);
-    let page = PasswordPage { c, first: false, action: "/securite/mot-de-passe".into(), rules, problems: vec![] };
-    render(&v, StatusCode::OK, &page)
+    let page = PasswordPage { c, first: false, action: PASSWORD_ACTION.into(), rules, problems: vec![], totp_on };
+    Ok(render(&v, StatusCode::OK, &page))
 }
 
+/// The change of password from the security page: the current password
+/// (and code) are a re-authentication, slowed down and journaled.
 pub async fn password_post(
     State(app): State<Arc<App>>,
     SignedForm { mut v, account, form }: SignedForm<PasswordForm>,
 ) -> Result<Response, WebError> {
-    if let Err(resp) = change(&app, &mut v, &account, &form, false, "/securite/mot-de-passe").await? {
+    let totp_on = totp_on(&app, &account).await?;
+    if let Err((status, text)) = confirm(&app, &v, &account, &form.current, &form.code).await {
+        let refused = PasswordRefused { first: false, action: PASSWORD_ACTION, problems: vec![text], status, totp_on };
+        return Ok(password_form(&app, &mut v, refused));
+    }
+    if let Err(resp) = change(&app, &mut v, &account, &form, false, PASSWORD_ACTION, totp_on).await? {
         return Ok(resp);
     }
     // Every other session ends with the old password.
@@ -201,6 +239,8 @@ pub struct DisableForm {
     csrf: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    code: String,
 }
 
 pub async fn totp_off(
@@ -211,8 +251,8 @@ pub async fn totp_off(
     if totp_required(&app, &account).await {
         return security_page(&app, &mut v, &account, Some(t.get("enrol.required").to_owned()), None).await;
     }
-    if !app.identity.check_password(account.id, &form.password).await {
-        return security_page(&app, &mut v, &account, Some(t.get("pw.wrong").to_owned()), None).await;
+    if let Err(refused) = confirm(&app, &v, &account, &form.password, &form.code).await {
+        return security_page_with(&app, &mut v, &account, Shown { error: Some(refused), ..Shown::default() }).await;
     }
     app.identity.disable_totp(&account).await?;
     security_page(&app, &mut v, &account, Some(t.get("sec.2fa.none").to_owned()), None).await
@@ -224,6 +264,11 @@ pub struct AppForm {
     csrf: String,
     #[serde(default)]
     name: String,
+    /// The current password and code: creating lasting access is a sensitive action.
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
     imap: Option<String>,
     smtp: Option<String>,
     dav: Option<String>,
@@ -233,6 +278,9 @@ pub async fn app_create(
     State(app): State<Arc<App>>,
     SignedForm { mut v, account, form }: SignedForm<AppForm>,
 ) -> Result<Response, WebError> {
+    if let Err(refused) = confirm(&app, &v, &account, &form.password, &form.code).await {
+        return security_page_with(&app, &mut v, &account, Shown { error: Some(refused), ..Shown::default() }).await;
+    }
     let scopes: Vec<&str> = [("imap", &form.imap), ("smtp", &form.smtp), ("dav", &form.dav)]
         .into_iter()
         .filter(|(_, on)| on.is_some())

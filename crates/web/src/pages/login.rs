@@ -11,7 +11,7 @@ use identity::Account;
 use identity::credentials::{self, ChangeError, Login, Protocol};
 use serde::Deserialize;
 
-use super::totp_required;
+use super::{confirm, totp_required};
 use crate::App;
 use crate::base::extract::has_csrf;
 use crate::base::i18n::Tr;
@@ -39,6 +39,8 @@ pub struct PasswordPage {
     pub action: String,
     pub rules: String,
     pub problems: Vec<String>,
+    /// The account has TOTP on: the form asks for a code too.
+    pub totp_on: bool,
 }
 
 #[derive(Template)]
@@ -47,6 +49,8 @@ struct EnrolPage {
     c: Common,
     required: bool,
     secret: String,
+    /// Enrolling from a full session: the password is asked again.
+    confirm_password: bool,
 }
 
 #[derive(Template)]
@@ -75,6 +79,9 @@ pub struct CodeForm {
     csrf: String,
     #[serde(default)]
     code: String,
+    /// The current password (enrolment from a full session).
+    #[serde(default)]
+    password: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +94,9 @@ pub struct PasswordForm {
     pub new: String,
     #[serde(default)]
     pub confirm: String,
+    /// The second factor, when the account has one (the security page's change).
+    #[serde(default)]
+    pub code: String,
 }
 
 has_csrf!(LoginForm, CodeForm, PasswordForm);
@@ -213,7 +223,7 @@ pub async fn first_page(State(app): State<Arc<App>>, mut v: Visitor) -> Response
     render(
         &v,
         StatusCode::OK,
-        &PasswordPage { c, first, action: "/premiere-connexion".into(), rules, problems: vec![] },
+        &PasswordPage { c, first, action: "/premiere-connexion".into(), rules, problems: vec![], totp_on: false },
     )
 }
 
@@ -223,7 +233,7 @@ pub async fn first_post(
 ) -> Result<Response, WebError> {
     let Some((_, account)) = v.at(STAGE_CHANGE).cloned() else { return Ok(redirect(&v, "/")) };
     let first = account.status == model::AccountStatus::Provisional;
-    if let Err(resp) = change(&app, &mut v, &account, &form, first, "/premiere-connexion").await? {
+    if let Err(resp) = change(&app, &mut v, &account, &form, first, "/premiere-connexion", false).await? {
         return Ok(resp);
     }
     let Some(account) = app.identity.account(account.id).await? else { return Ok(redirect(&v, "/")) };
@@ -249,6 +259,7 @@ pub async fn change(
     form: &PasswordForm,
     first: bool,
     action: &str,
+    totp_on: bool,
 ) -> Result<Result<(), Response>, WebError> {
     let result = app.identity.change_password(account, &form.current, &form.new, &form.confirm).await;
     let t = Tr(v.lang);
@@ -260,14 +271,29 @@ pub async fn change(
         }
         Err(ChangeError::Internal(e)) => return Err(WebError::internal(&e)),
     };
-    Ok(Err(password_form(app, v, first, action, problems)))
+    Ok(Err(password_form(
+        app,
+        v,
+        PasswordRefused { first, action, problems, status: StatusCode::UNPROCESSABLE_ENTITY, totp_on },
+    )))
 }
 
-/// The password form with `problems` (422).
-pub fn password_form(app: &App, v: &mut Visitor, first: bool, action: &str, problems: Vec<String>) -> Response {
-    let c = Common::new(app, v, if first { "pw.first.title" } else { "pw.title" });
+/// A password form sent back: why, with which status.
+pub struct PasswordRefused<'a> {
+    pub first: bool,
+    pub action: &'a str,
+    pub problems: Vec<String>,
+    pub status: StatusCode,
+    pub totp_on: bool,
+}
+
+/// The password form again, with the problems.
+pub fn password_form(app: &App, v: &mut Visitor, r: PasswordRefused<'_>) -> Response {
+    let c = Common::new(app, v, if r.first { "pw.first.title" } else { "pw.title" });
     let rules = rules(app, c.t);
-    render(v, StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { c, first, action: action.into(), rules, problems })
+    let page =
+        PasswordPage { c, first: r.first, action: r.action.into(), rules, problems: r.problems, totp_on: r.totp_on };
+    render(v, r.status, &page)
 }
 
 /// The session allowed on the enrolment pages: `enrol`, or `full` without TOTP.
@@ -292,7 +318,7 @@ pub async fn enrol_page(State(app): State<Arc<App>>, mut v: Visitor) -> Result<R
         None => app.identity.begin_totp(&account, &issuer(&app)).await?.secret,
     };
     let c = Common::new(&app, &mut v, "enrol.title");
-    Ok(render(&v, StatusCode::OK, &EnrolPage { c, required, secret }))
+    Ok(render(&v, StatusCode::OK, &EnrolPage { c, required, secret, confirm_password: !required }))
 }
 
 fn issuer(app: &App) -> String {
@@ -312,6 +338,15 @@ pub async fn enrol_post(
     CsrfForm { mut v, form }: CsrfForm<CodeForm>,
 ) -> Result<Response, WebError> {
     let Some((account, required, pending)) = enrolling(&app, &v).await else { return Ok(redirect(&v, "/")) };
+    // From a full session (not the login journey, where the password was
+    // just typed), the password again: a stolen session must not be able to
+    // put its own second factor on the account.
+    if !required && let Err((status, text)) = confirm(&app, &v, &account, &form.password, "").await {
+        let mut c = Common::new(&app, &mut v, "enrol.title");
+        c.error = Some(text);
+        let page = EnrolPage { c, required, secret: pending.unwrap_or_default(), confirm_password: true };
+        return Ok(render(&v, status, &page));
+    }
     match app.identity.confirm_totp(&account, &form.code).await? {
         Some(codes) => {
             // A new identifier now that the session is stronger.
@@ -323,7 +358,7 @@ pub async fn enrol_post(
         None => {
             let mut c = Common::new(&app, &mut v, "enrol.title");
             c.error = Some(c.t.get("totp.bad").to_owned());
-            let page = EnrolPage { c, required, secret: pending.unwrap_or_default() };
+            let page = EnrolPage { c, required, secret: pending.unwrap_or_default(), confirm_password: !required };
             Ok(render(&v, StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
     }
