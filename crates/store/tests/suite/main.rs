@@ -6,6 +6,7 @@ mod delivery;
 mod directory;
 mod fixtures;
 mod folders;
+mod guesses;
 mod hardening;
 mod harness;
 mod imapx;
@@ -62,4 +63,5 @@ on_both_backends!(
     hardening::reset_token_is_spent_once_under_concurrency,
     hardening::status_changes_are_numbered,
     hardening::web_session_expiry_slides,
+    guesses::only_bad_guesses_after_the_last_success_count,
 );
