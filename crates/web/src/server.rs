@@ -15,6 +15,8 @@ use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
 pub use crate::base::Peer;
+use crate::base::WebError;
+use crate::base::i18n::{Lang, Tr};
 use crate::conn::{Admission, Limits, drive};
 use crate::pages::{account, login, reset};
 use crate::{App, headers};
@@ -71,9 +73,16 @@ async fn css() -> Response {
     resp
 }
 
-async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Page introuvable / Page not found")
-        .into_response()
+/// Any other path: the error page, in the language asked for.
+async fn not_found(lang: Lang) -> WebError {
+    let t = Tr(lang);
+    WebError::Message {
+        status: StatusCode::NOT_FOUND,
+        title: t.get("notfound").to_owned(),
+        text: t.get("notfound").to_owned(),
+        link: "/".into(),
+        link_text: "Ardoise".into(),
+    }
 }
 
 /// Serves plain HTTP on `listener` until `shutdown` turns true.

@@ -119,3 +119,15 @@ async fn every_route_answers_as_expected_signed_out_as_another_account_and_with_
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     fx.a_still_has_everything().await;
 }
+
+/// A path no route serves: the error page, in the language the request asks for.
+#[tokio::test]
+async fn an_unknown_path_is_the_error_page_in_the_asked_language() {
+    let fx = Fixture::new().await;
+    let (status, body) = fx.request(Method::GET, "/nulle-part", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("<h1>Page introuvable</h1>"), "{body}");
+    let (status, body) = fx.request(Method::GET, "/nulle-part?lang=en", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("<h1>Page not found</h1>"), "{body}");
+}
