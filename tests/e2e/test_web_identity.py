@@ -265,6 +265,8 @@ def test_first_login_change_totp_then_imap_with_app_password(server, browser, tm
     secret = browser.find_element(By.ID, "totp-secret").text.strip()
     code = pyotp.TOTP(secret).now()
     enrol_step = int(time.time()) // 30
+    # Enrolling from a signed-in session asks for the password again.
+    browser.find_element(By.ID, "enrol-current").send_keys(NEW_PASSWORD)
     browser.find_element(By.ID, "code").send_keys(code)
     browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
     codes = WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "codes"))).text.split()
@@ -275,6 +277,9 @@ def test_first_login_change_totp_then_imap_with_app_password(server, browser, tm
     # App password for IMAP; the main password no longer opens IMAP.
     browser.get(base(server) + "/securite")
     browser.find_element(By.ID, "app-name").send_keys("Thunderbird")
+    # Lasting access needs the password and, with TOTP on, a code (here a recovery code).
+    browser.find_element(By.ID, "app-current").send_keys(NEW_PASSWORD)
+    browser.find_element(By.ID, "app-code").send_keys(codes[0])
     browser.find_element(By.ID, "creer-application").click()
     app_password = WebDriverWait(browser, 10).until(
         EC.presence_of_element_located((By.ID, "mot-de-passe-application"))).text.strip()
@@ -563,3 +568,36 @@ def test_totp_seed_is_encrypted_in_the_database(server, browser):
     db.close()
     assert stored.startswith("x1:") and secret not in stored
     assert (server.data / "totp.key").exists()
+
+
+def test_a_stolen_session_cannot_guess_the_password_nor_get_lasting_access(server):
+    paul = server.create("paul.durand", password=PASSWORD)
+    server.start()
+    # No app password and no second factor of the thief's without the password.
+    other = Http(server, source="127.0.0.4")
+    assert other.login(paul, PASSWORD)[0].status == 303
+    token = other.csrf("/securite")
+    resp, _ = other.request("POST", "/securite/applications", {"csrf": token, "name": "x", "imap": "1"})
+    assert resp.status == 401
+    other.request("GET", "/2fa/activer")
+    resp, _ = other.request("POST", "/2fa/activer", {"csrf": token, "code": "123456"})
+    assert resp.status == 401
+    thief = Http(server, source="127.0.0.3")
+    assert thief.login(paul, PASSWORD)[0].status == 303
+    token = thief.csrf("/securite")
+    # Ten guesses at the current password: slowed down after a few, each journaled.
+    statuses = []
+    for i in range(10):
+        form = {"csrf": token, "current": f"devine-{i}", "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        resp, text = thief.request("POST", "/securite/mot-de-passe", form)
+        statuses.append(resp.status)
+    assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}, statuses
+    assert "ralenti" in text and "Réessayez dans" in text, text
+    _, page = thief.request("GET", "/securite")
+    journal = page.split('id="journal"', 1)[1]
+    assert journal.count("confirmation du mot de passe") == 12, journal
+    assert journal.count("ralentie (trop") == 4, journal
+    # The password still opens IMAP; the owner was told.
+    assert imap_login(server, paul, PASSWORD) is True
+    subjects = [m.get("subject", "") for m in server.messages(paul)]
+    assert any("Essais de mot de passe répétés" in s for s in subjects), subjects

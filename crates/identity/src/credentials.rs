@@ -48,6 +48,7 @@ mod login;
 pub mod notify;
 pub mod policy;
 pub mod pool;
+pub mod reauth;
 mod reset;
 mod second;
 pub mod throttle;

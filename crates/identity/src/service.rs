@@ -160,9 +160,9 @@ impl Identity {
     }
 
     /// Whether `password` is the account's current password (re-read from the
-    /// store; argon2 in the bounded pool). For re-authentication before a
-    /// sensitive change: not a login, nothing is journaled.
-    pub async fn check_password(&self, id: AccountId, password: &str) -> bool {
+    /// store; argon2 in the bounded pool). Neither throttled nor journaled:
+    /// only [`Identity::reauthenticate`] calls it, which does both.
+    pub(crate) async fn check_password(&self, id: AccountId, password: &str) -> bool {
         let hash = self.store.account(id).await.ok().flatten().and_then(|a| a.password_hash);
         self.verify_password(hash, password).await
     }

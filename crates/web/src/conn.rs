@@ -25,7 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower_service::Service;
 
-use crate::server::Peer;
+use crate::base::Peer;
 
 /// How many connections a web listener keeps, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,15 +19,20 @@
 //!   credentials and the journal are read and written through it too.
 //!
 //! Adapters stop here: the web never sees SQL; domain errors become pages in
-//! `pages::fail` only.
+//! one place, `base::error` ([`base::WebError`]).
+//!
+//! Three layers, each using only those before it: `base` (sessions, CSRF,
+//! the language, the extractors, the error type, rendering), `pages` (the
+//! login journey, the security page, password reset), `mail` (the webmail).
 
+mod base;
 mod conn;
 mod headers;
-mod i18n;
 mod mail;
 mod pages;
+#[cfg(test)]
+mod router_tests;
 mod server;
-mod session;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,7 +3,6 @@
 //! tasks, so a slow client never holds up the others. Connections are
 //! admitted and timed as [`crate::conn`] explains.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +14,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
+pub use crate::base::Peer;
+use crate::base::WebError;
+use crate::base::i18n::{Lang, Tr};
 use crate::conn::{Admission, Limits, drive};
 use crate::pages::{account, login, reset};
 use crate::{App, headers};
@@ -29,11 +31,6 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// The answer to a connection over the caps (plain HTTP only).
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
 Content-Length: 47\r\nConnection: close\r\nRetry-After: 5\r\n\r\nServeur occup\xc3\xa9 / Server busy, try again later\n";
-
-/// The client's address, as the handlers see it (plain or TLS alike), through
-/// `ConnectInfo<Peer>`.
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub SocketAddr);
 
 /// Every route of the web service.
 pub fn router(app: Arc<App>) -> Router {
@@ -65,6 +62,8 @@ pub fn router(app: Arc<App>) -> Router {
         // Added after the layers: the mail frame sets its own headers (a CSP
         // of its own, framing by our pages allowed).
         .merge(crate::mail::framed_routes())
+        // Outermost: every handler's `WebError` becomes the error page here.
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::base::error::render_errors))
         .with_state(app)
 }
 
@@ -74,9 +73,16 @@ async fn css() -> Response {
     resp
 }
 
-async fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Page introuvable / Page not found")
-        .into_response()
+/// Any other path: the error page, in the language asked for.
+async fn not_found(lang: Lang) -> WebError {
+    let t = Tr(lang);
+    WebError::Message {
+        status: StatusCode::NOT_FOUND,
+        title: t.get("notfound").to_owned(),
+        text: t.get("notfound").to_owned(),
+        link: "/".into(),
+        link_text: "Ardoise".into(),
+    }
 }
 
 /// Serves plain HTTP on `listener` until `shutdown` turns true.

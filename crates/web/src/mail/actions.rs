@@ -10,20 +10,18 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use mailstore::{Account, FlagOp, FlagOutcome, Mailbox};
 use model::{Flag, SpecialUse};
 use serde::Deserialize;
 
 use super::undo::{self, Undo};
-use super::{not_found, own_mailbox, signed_in};
+use super::{ReaderForm, not_found, own_mailbox, owned};
 use crate::App;
-use crate::pages::{LangQuery, csrf_refused, fail, redirect};
-use crate::server::Peer;
-use crate::session::Visitor;
+use crate::base::extract::has_csrf;
+use crate::base::session::Visitor;
+use crate::base::{TokenOnly, WebError, redirect};
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
@@ -216,114 +214,67 @@ pub struct ActionForm {
     pub dossier: Option<i64>,
 }
 
+has_csrf!(ActionForm);
+
 /// `POST /courrier/<mailbox>/<uid>`: an action from the reading page.
 pub async fn act(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Path((mailbox, uid)): Path<(i64, i64)>,
-    headers: HeaderMap,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
-    }
-    let mailbox = match own_mailbox(&app, &account, mailbox).await {
-        Ok(Some(m)) => m,
-        Ok(None) => return not_found(&app, &mut v),
-        Err(e) => return fail(&app, &mut v, &e),
-    };
-    let row = match app.ms.message_by_uid(mailbox.id, uid).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return not_found(&app, &mut v),
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    ReaderForm { v, account, form }: ReaderForm<ActionForm>,
+) -> Result<Response, WebError> {
+    let mailbox = owned(&app, &account, mailbox, v.lang).await?;
+    let row = app.ms.message_by_uid(mailbox.id, uid).await?.ok_or_else(|| not_found(v.lang))?;
     let here = format!("/courrier/{}/{}", mailbox.id, row.uid);
     let list = format!("/courrier/{}", mailbox.id);
-    let Some(act) = Act::parse(&form.action, form.dossier) else { return redirect(&v, &here) };
-    match perform(&app, &v, &account, &mailbox, &[row.uid], act).await {
-        Ok(Done::NoTarget) if matches!(act, Act::Move(_) | Act::Copy(_)) => {
+    let Some(act) = Act::parse(&form.action, form.dossier) else { return Ok(redirect(&v, &here)) };
+    Ok(match perform(&app, &v, &account, &mailbox, &[row.uid], act).await? {
+        Done::NoTarget if matches!(act, Act::Move(_) | Act::Copy(_)) => {
             if form.dossier == Some(mailbox.id) {
                 redirect(&v, &here)
             } else {
-                not_found(&app, &mut v)
+                return Err(not_found(v.lang));
             }
         }
         // Back to the list: showing the message again would mark it read.
-        Ok(Done::Flags) if act == Act::Unread => redirect(&v, &format!("{list}?info=marked")),
-        Ok(Done::Flags) => redirect(&v, &here),
-        Ok(done) => redirect(&v, &format!("{list}?info={}", done.info())),
-        Err(e) => fail(&app, &mut v, &e),
-    }
+        Done::Flags if act == Act::Unread => redirect(&v, &format!("{list}?info=marked")),
+        Done::Flags => redirect(&v, &here),
+        done => redirect(&v, &format!("{list}?info={}", done.info())),
+    })
 }
 
 /// `POST /courrier/<mailbox>/lot`: an action on the messages ticked in the
 /// list (`uid` repeated).
 pub async fn bulk(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Path(mailbox): Path<i64>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    ReaderForm { v, account, form: fields }: ReaderForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
-    if !v.csrf_ok(&app, field("csrf")) {
-        return csrf_refused(&app, &mut v);
-    }
-    let mailbox = match own_mailbox(&app, &account, mailbox).await {
-        Ok(Some(m)) => m,
-        Ok(None) => return not_found(&app, &mut v),
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    let mailbox = owned(&app, &account, mailbox, v.lang).await?;
     let list = format!("/courrier/{}", mailbox.id);
     let mut uids: Vec<i64> =
         fields.iter().filter(|(k, _)| k == "uid").filter_map(|(_, v)| v.parse().ok()).take(MAX_SELECTED).collect();
     uids.sort_unstable();
     uids.dedup();
     if uids.is_empty() {
-        return redirect(&v, &format!("{list}?info=noselection"));
+        return Ok(redirect(&v, &format!("{list}?info=noselection")));
     }
     let dossier = field("dossier").parse().ok();
-    let Some(act) = Act::parse(field("action"), dossier) else { return redirect(&v, &list) };
-    match perform(&app, &v, &account, &mailbox, &uids, act).await {
-        Ok(done) => redirect(&v, &format!("{list}?info={}", done.info())),
-        Err(e) => fail(&app, &mut v, &e),
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub csrf: String,
+    let Some(act) = Act::parse(field("action"), dossier) else { return Ok(redirect(&v, &list)) };
+    let done = perform(&app, &v, &account, &mailbox, &uids, act).await?;
+    Ok(redirect(&v, &format!("{list}?info={}", done.info())))
 }
 
 /// `POST /courrier/annuler`: reverses the session's last action.
 pub async fn undo_last(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
-    }
-    let Some(undo) = undo::take(&v, account.id) else { return redirect(&v, "/courrier?info=nothingtoundo") };
-    match reverse(&app, &account, undo).await {
-        Ok(Some(folder)) => redirect(&v, &format!("/courrier/{folder}?info=undone")),
-        Ok(None) => redirect(&v, "/courrier?info=nothingtoundo"),
-        Err(e) => fail(&app, &mut v, &e),
-    }
+    ReaderForm { v, account, .. }: ReaderForm<TokenOnly>,
+) -> Result<Response, WebError> {
+    let Some(undo) = undo::take(&v, account.id) else { return Ok(redirect(&v, "/courrier?info=nothingtoundo")) };
+    Ok(match reverse(&app, &account, undo).await? {
+        Some(folder) => redirect(&v, &format!("/courrier/{folder}?info=undone")),
+        None => redirect(&v, "/courrier?info=nothingtoundo"),
+    })
 }
 
 /// Applies the reverse of `undo`; the folder to show afterwards.

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use mailstore::Account;
 use model::SpecialUse;
@@ -15,8 +15,7 @@ use serde::Deserialize;
 
 use super::drafts::json;
 use crate::App;
-use crate::pages::{self, LangQuery};
-use crate::server::Peer;
+use crate::base::session::Visitor;
 
 /// Most suggestions per answer.
 pub const MAX_RESULTS: usize = 10;
@@ -37,13 +36,7 @@ pub struct Person {
 }
 
 /// `GET /courrier/destinataires?q=`.
-pub async fn suggest(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<Suggest>,
-    headers: HeaderMap,
-) -> Response {
-    let v = pages::visitor(&app, &headers, peer, &LangQuery::default()).await;
+pub async fn suggest(State(app): State<Arc<App>>, Query(q): Query<Suggest>, v: Visitor) -> Response {
     let Some(account) = v.account().cloned() else {
         return json(StatusCode::UNAUTHORIZED, &serde_json::json!({ "erreur": "connexion requise" }));
     };

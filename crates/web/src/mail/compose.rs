@@ -12,8 +12,8 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Multipart, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use mailstore::{Account, FlagOp};
 use mailstore::{DeliveryTarget, RecipientStatus};
@@ -24,11 +24,10 @@ use super::compose_form::{Posted, Upload, read_form};
 use super::folders::{FolderView, sidebar};
 use super::identities::{self, Sender};
 use super::mime::{self, Attach, Content, clean_compose_html, html_to_text};
-use super::{M, MAX_UPLOAD, SendRefusal, common, own_mailbox, signed_in};
+use super::{M, MAX_UPLOAD, Reader, SendRefusal, common, own_mailbox};
 use crate::App;
-use crate::pages::{Common, LangQuery, csrf_refused, fail, redirect, render};
-use crate::server::Peer;
-use crate::session::Visitor;
+use crate::base::session::Visitor;
+use crate::base::{Common, WebError, redirect, render};
 
 /// Most recipients (To and Cc together) of one message from the webmail.
 const MAX_RECIPIENTS: usize = 100;
@@ -86,7 +85,6 @@ struct ComposePage {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ComposeQuery {
-    pub lang: Option<String>,
     /// Reply to (or forward) the message `uid` of folder `dossier`.
     pub dossier: Option<i64>,
     pub uid: Option<i64>,
@@ -103,19 +101,11 @@ pub struct ComposeQuery {
 /// `/courrier/ecrire`: an empty form, a reply, a forward or a draft.
 pub async fn page(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Query(q): Query<ComposeQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery { lang: q.lang.clone() }).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    Reader { mut v, account }: Reader,
+) -> Result<Response, WebError> {
     let m = M(v.lang);
-    let sender = match identities::default_identity(&app, &account).await {
-        Ok(s) => s,
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    let sender = identities::default_identity(&app, &account).await?;
     let signature = mime::signature_block(&sender.signature);
     let prepared = if let Some(r) = q.brouillon.as_deref() {
         super::prefill::reopen(&app, &account, r).await
@@ -133,11 +123,7 @@ pub async fn page(
             ..Draft::default()
         }))
     };
-    let draft = match prepared {
-        Ok(Some(d)) => d,
-        Ok(None) => return super::not_found(&app, &mut v),
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    let draft = prepared?.ok_or_else(|| super::not_found(v.lang))?;
     let info = (q.info.as_deref() == Some("brouillon")).then(|| m.get("mail.draft.saved").to_owned());
     show(&app, &mut v, &account, draft, None, false, info).await
 }
@@ -150,12 +136,9 @@ pub async fn show(
     error: Option<String>,
     refiles: bool,
     info: Option<String>,
-) -> Response {
+) -> Result<Response, WebError> {
     let m = M(v.lang);
-    let folders = match sidebar(app, account, None, m).await {
-        Ok(f) => f,
-        Err(e) => return fail(app, v, &e),
-    };
+    let folders = sidebar(app, account, None, m).await?;
     let mut kept = Vec::new();
     if let Ok(Some((_, _, raw))) = load_ref(app, account, &d.source).await {
         for (n, (name, _, size)) in mime::list_attachments(&raw).into_iter().enumerate() {
@@ -167,10 +150,7 @@ pub async fn show(
     if let Ok(Some((_, _, raw))) = load_ref(app, account, &d.joindre).await {
         joined = Some(mime::whole_message(&raw).name);
     }
-    let identities = match identities::choices(app, account, &d.de).await {
-        Ok(list) => list,
-        Err(e) => return fail(app, v, &e),
-    };
+    let identities = identities::choices(app, account, &d.de).await?;
     let key = if !d.brouillon.is_empty() {
         "mail.draft.title"
     } else if d.origin.is_empty() {
@@ -184,7 +164,7 @@ pub async fn show(
     c.error = error;
     c.info = info;
     let page = ComposePage { c, m, folders, heading, d, refiles, kept, joined, identities };
-    render(v, status, &page)
+    Ok(render(v, status, &page))
 }
 
 /// `mailbox:uid` as numbers.
@@ -279,14 +259,9 @@ pub async fn gather(app: &App, account: &Account, d: &Draft, files: Vec<Upload>)
 /// `POST /courrier/envoyer`: sends, or saves the draft (`action=brouillon`).
 pub async fn send(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
+    Reader { mut v, account }: Reader,
     mp: Multipart,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> Result<Response, WebError> {
     let m = M(v.lang);
     let Posted { csrf, mut d, files, action, auto } = match read_form(mp).await {
         Ok(x) => x,
@@ -294,9 +269,8 @@ pub async fn send(
             return show(&app, &mut v, &account, Draft::default(), Some(m.get(key).to_owned()), false, None).await;
         }
     };
-    if !v.csrf_ok(&app, &csrf) {
-        return csrf_refused(&app, &mut v);
-    }
+    // The token travels in the multipart body: checked here, not by an extractor.
+    v.check_csrf(&app, &csrf)?;
     d.subject = one_line(&d.subject);
     if action == "brouillon" {
         return super::drafts::save(&app, &mut v, &account, d, files, auto).await;
@@ -322,22 +296,17 @@ pub async fn send(
         return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
     }
     for r in &recipients {
-        match app.ms.check_recipient(r, None).await {
-            Ok(RecipientStatus::Unknown) => {
-                let text = format!("{} {r}", m.get("mail.err.unknown"));
-                return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
-            }
-            Ok(_) => {}
-            Err(e) => return fail(&app, &mut v, &e),
+        if app.ms.check_recipient(r, None).await? == RecipientStatus::Unknown {
+            let text = format!("{} {r}", m.get("mail.err.unknown"));
+            return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
         }
     }
-    let sender = match identities::sender(&app, &account, &d.de).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(address)) => {
+    let sender = match identities::sender(&app, &account, &d.de).await? {
+        Ok(s) => s,
+        Err(address) => {
             let text = format!("{} {address}", m.get("mail.err.forged"));
             return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
         }
-        Err(e) => return fail(&app, &mut v, &e),
     };
     let attachments = match gather(&app, &account, &d, files).await {
         Ok(a) => a,
@@ -345,10 +314,7 @@ pub async fn send(
     };
     let (text, html) = texts(&d);
     let content = Content { text: &text, html: html.as_deref(), attachments: &attachments };
-    let raw = match build(&sender, &d, Some((&to, &cc)), &content) {
-        Ok(r) => r,
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    let raw = build(&sender, &d, Some((&to, &cc)), &content)?;
     let Some(outbox) = app.outbox.as_ref() else {
         return show(&app, &mut v, &account, d, Some(m.get("mail.err.temporary").to_owned()), refiles, None).await;
     };
@@ -371,7 +337,7 @@ pub async fn send(
     };
     mark_answered(&app, &account, &d.origin).await;
     super::drafts::discard(&app, &account, &d.brouillon).await;
-    redirect(&v, &format!("/courrier?info={info}"))
+    Ok(redirect(&v, &format!("/courrier?info={info}")))
 }
 
 /// The message as sent (`recipients` given: parsed To and Cc) or as a
@@ -383,7 +349,7 @@ pub fn build(
     recipients: Option<(&[Address], &[Address])>,
     content: &Content<'_>,
 ) -> std::io::Result<Vec<u8>> {
-    let now = crate::session::unix_now();
+    let now = crate::base::session::unix_now();
     let domain = sender.address.rsplit_once('@').map_or("localhost", |(_, d)| d).to_owned();
     let id = format!("{:x}.{:016x}@{domain}", now, rand::random::<u64>());
     let addr = |a: &Address| a.to_string();
@@ -424,7 +390,7 @@ async fn keep_sent(app: &App, account: &Account, raw: &[u8]) -> Result<(), mails
         app.ms.mailbox_with_use(account.id, SpecialUse::Sent).await?.ok_or(mailstore::Error::NoMailbox(account.id))?;
     let target =
         DeliveryTarget { account: account.id, mailbox: Some(sent.id), flags: Flag::Seen.bit(), keywords: Vec::new() };
-    app.ms.deliver_to(raw, &[target], crate::session::unix_now()).await?;
+    app.ms.deliver_to(raw, &[target], crate::base::session::unix_now()).await?;
     Ok(())
 }
 

@@ -16,8 +16,8 @@ use super::compose_form::Upload;
 use super::identities;
 use super::mime::{self, Content};
 use crate::App;
-use crate::pages::{fail, redirect};
-use crate::session::Visitor;
+use crate::base::session::Visitor;
+use crate::base::{WebError, redirect};
 
 /// The Drafts folder of `account`, created when missing.
 pub async fn drafts_folder(app: &App, account: &Account) -> Result<Mailbox, mailstore::Error> {
@@ -44,57 +44,54 @@ pub async fn special_folder(app: &App, account: &Account, special: SpecialUse) -
 /// Saves the form as a draft. A plain form post comes back to the
 /// reopened draft; the script's automatic save (`auto`) gets JSON with the
 /// new draft's reference and its attachments.
-pub async fn save(app: &App, v: &mut Visitor, account: &Account, d: Draft, files: Vec<Upload>, auto: bool) -> Response {
+pub async fn save(
+    app: &App,
+    v: &mut Visitor,
+    account: &Account,
+    d: Draft,
+    files: Vec<Upload>,
+    auto: bool,
+) -> Result<Response, WebError> {
     let m = M(v.lang);
     // A draft may be saved from any identity; an address that is no longer
     // the user's falls back to the account's own (sending checks again).
-    let sender = match identities::sender(app, account, &d.de).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(_)) => identities::Sender::of_account(account),
-        Err(e) => return fail(app, v, &e),
+    let sender = match identities::sender(app, account, &d.de).await? {
+        Ok(s) => s,
+        Err(_) => identities::Sender::of_account(account),
     };
     let attachments = match compose::gather(app, account, &d, files).await {
         Ok(a) => a,
         Err(key) => {
             if auto {
-                return json(StatusCode::BAD_REQUEST, &serde_json::json!({ "erreur": m.get(key) }));
+                return Ok(json(StatusCode::BAD_REQUEST, &serde_json::json!({ "erreur": m.get(key) })));
             }
             return compose::show(app, v, account, d, Some(m.get(key).to_owned()), false, None).await;
         }
     };
     let (text, html) = compose::texts(&d);
     let content = Content { text: &text, html: html.as_deref(), attachments: &attachments };
-    let raw = match compose::build(&sender, &d, None, &content) {
-        Ok(r) => r,
-        Err(e) => return fail(app, v, &e),
-    };
-    let folder = match drafts_folder(app, account).await {
-        Ok(f) => f,
-        Err(e) => return fail(app, v, &e),
-    };
+    let raw = compose::build(&sender, &d, None, &content)?;
+    let folder = drafts_folder(app, account).await?;
     let target = DeliveryTarget {
         account: account.id,
         mailbox: Some(folder.id),
         flags: Flag::Draft.bit() | Flag::Seen.bit(),
         keywords: Vec::new(),
     };
-    let saved = match app.ms.deliver_to(&raw, &[target], crate::session::unix_now()).await {
-        Ok(list) => list,
-        Err(e) => return fail(app, v, &e),
-    };
-    let Some(new) = saved.first() else { return fail(app, v, &"draft not filed") };
+    let saved = app.ms.deliver_to(&raw, &[target], crate::base::session::unix_now()).await?;
+    let Some(new) = saved.first() else { return Err(WebError::internal(&"draft not filed")) };
     let here = format!("{}:{}", folder.id, new.uid);
     if d.brouillon != here {
         discard(app, account, &d.brouillon).await;
     }
     if auto {
         let names: Vec<String> = mime::list_attachments(&raw).into_iter().map(|a| a.0).collect();
-        return json(
+        return Ok(json(
             StatusCode::OK,
             &serde_json::json!({ "brouillon": here, "pj": names, "texte": m.get("mail.draft.saved.at").to_owned() }),
-        );
+        ));
     }
-    redirect(v, &format!("/courrier/ecrire?brouillon={here}&info=brouillon"))
+    Ok(redirect(v, &format!("/courrier/ecrire?brouillon={here}&info=brouillon")))
 }
 
 /// Deletes the draft `r` (`mailbox:uid`) when it is one of the account's

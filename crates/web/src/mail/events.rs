@@ -20,8 +20,8 @@ use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use mailstore::MailEvent;
@@ -32,10 +32,8 @@ use tokio::sync::{broadcast, watch};
 use super::list::sender_name;
 use super::{M, short_date};
 use crate::App;
-use crate::i18n::Lang;
-use crate::pages::{LangQuery, visitor};
-use crate::server::Peer;
-use crate::session::{STAGE_FULL, may_use_web, unix_now};
+use crate::base::i18n::Lang;
+use crate::base::session::{STAGE_FULL, Visitor, may_use_web, unix_now};
 
 /// How often the stream checks that its session still holds.
 pub const CHECK: Duration = Duration::from_secs(10);
@@ -110,8 +108,7 @@ struct Live {
 }
 
 /// `GET /courrier/evenements`.
-pub async fn stream(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<Peer>, headers: HeaderMap) -> Response {
-    let v = visitor(&app, &headers, peer, &LangQuery::default()).await;
+pub async fn stream(State(app): State<Arc<App>>, v: Visitor) -> Response {
     let Some((session, account)) = v.at(STAGE_FULL).cloned() else {
         return (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "").into_response();
     };

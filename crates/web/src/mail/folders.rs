@@ -7,7 +7,7 @@ use model::SpecialUse;
 
 use super::M;
 use crate::App;
-use crate::i18n::Lang;
+use crate::base::i18n::Lang;
 
 /// One folder as the sidebar and the "move to" menu show it.
 #[derive(Debug, Clone)]

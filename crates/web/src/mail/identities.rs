@@ -10,20 +10,19 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use mailstore::{Account, MailIdentity};
 use model::Address;
 use serde::Deserialize;
 
 use super::folders::{FolderView, sidebar};
-use super::{M, common, signed_in};
+use super::{M, Reader, ReaderForm, common};
 use crate::App;
-use crate::pages::{Common, LangQuery, csrf_refused, fail, redirect, render};
-use crate::server::Peer;
-use crate::session::Visitor;
+use crate::base::extract::has_csrf;
+use crate::base::session::Visitor;
+use crate::base::{Common, WebError, redirect, render};
 
 /// Most identities per account.
 const MAX_IDENTITIES: usize = 20;
@@ -129,21 +128,15 @@ struct IdentitiesPage {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct IdentitiesQuery {
-    pub lang: Option<String>,
     pub info: Option<String>,
 }
 
 /// `GET /courrier/reglages/identites`.
 pub async fn page(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Query(q): Query<IdentitiesQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery { lang: q.lang.clone() }).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    Reader { mut v, account }: Reader,
+) -> Result<Response, WebError> {
     let info = match q.info.as_deref() {
         Some("enregistree") => Some("mail.identity.saved"),
         Some("supprimee") => Some("mail.identity.deleted"),
@@ -152,16 +145,16 @@ pub async fn page(
     show(&app, &mut v, &account, None, info).await
 }
 
-async fn show(app: &App, v: &mut Visitor, account: &Account, error: Option<String>, info: Option<&str>) -> Response {
+async fn show(
+    app: &App,
+    v: &mut Visitor,
+    account: &Account,
+    error: Option<String>,
+    info: Option<&str>,
+) -> Result<Response, WebError> {
     let m = M(v.lang);
-    let folders = match sidebar(app, account, None, m).await {
-        Ok(f) => f,
-        Err(e) => return fail(app, v, &e),
-    };
-    let (list, addresses) = match (app.ms.identities(account.id).await, own_addresses(app, account).await) {
-        (Ok(l), Ok(a)) => (l, a),
-        (Err(e), _) | (_, Err(e)) => return fail(app, v, &e),
-    };
+    let folders = sidebar(app, account, None, m).await?;
+    let (list, addresses) = (app.ms.identities(account.id).await?, own_addresses(app, account).await?);
     let identities = list
         .into_iter()
         .map(|i| IdentityView {
@@ -177,7 +170,7 @@ async fn show(app: &App, v: &mut Visitor, account: &Account, error: Option<Strin
     c.error = error;
     c.info = info.map(|k| m.get(k).to_owned());
     let page = IdentitiesPage { c, m, folders, identities, addresses, account_name: account.display_name.clone() };
-    render(v, status, &page)
+    Ok(render(v, status, &page))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -199,35 +192,24 @@ pub struct IdentityForm {
     pub defaut: Option<String>,
 }
 
+has_csrf!(IdentityForm);
+
 /// `POST /courrier/reglages/identites`.
 pub async fn save(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<IdentityForm>,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
-    }
+    ReaderForm { mut v, account, form }: ReaderForm<IdentityForm>,
+) -> Result<Response, WebError> {
     let m = M(v.lang);
     let ms = &app.ms;
     if form.action == "supprimer" {
-        return match ms.delete_identity(account.id, form.id.unwrap_or(0)).await {
-            Ok(true) => redirect(&v, "/courrier/reglages/identites?info=supprimee"),
-            Ok(false) => super::not_found(&app, &mut v),
-            Err(e) => fail(&app, &mut v, &e),
+        return match ms.delete_identity(account.id, form.id.unwrap_or(0)).await? {
+            true => Ok(redirect(&v, "/courrier/reglages/identites?info=supprimee")),
+            false => Err(super::not_found(v.lang)),
         };
     }
     let name = super::compose::one_line(&form.nom).chars().take(100).collect::<String>();
     let address = Address::parse(form.adresse.trim()).map(|a| a.to_string()).unwrap_or_default();
-    let own = match own_addresses(&app, &account).await {
-        Ok(a) => a,
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    let own = own_addresses(&app, &account).await?;
     if name.is_empty() {
         return show(&app, &mut v, &account, Some(m.get("mail.identity.err.name").to_owned()), None).await;
     }
@@ -236,19 +218,16 @@ pub async fn save(
         return show(&app, &mut v, &account, Some(text), None).await;
     }
     let signature: String = form.signature.replace("\r\n", "\n").chars().take(MAX_SIGNATURE).collect();
-    let existing = match ms.identities(account.id).await {
-        Ok(l) => l,
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    let existing = ms.identities(account.id).await?;
     if form.id.is_none() && existing.len() >= MAX_IDENTITIES {
         return show(&app, &mut v, &account, Some(m.get("mail.identity.err.many").to_owned()), None).await;
     }
     // The first identity is the default whatever the box says.
     let is_default = form.defaut.as_deref() == Some("1") || existing.iter().all(|i| Some(i.id) == form.id);
     match ms.save_identity(account.id, form.id, &name, &address, &signature, is_default).await {
-        Ok(_) => redirect(&v, "/courrier/reglages/identites?info=enregistree"),
-        Err(mailstore::Error::NotFound(_)) => super::not_found(&app, &mut v),
-        Err(e) => fail(&app, &mut v, &e),
+        Ok(_) => Ok(redirect(&v, "/courrier/reglages/identites?info=enregistree")),
+        Err(mailstore::Error::NotFound(_)) => Err(super::not_found(v.lang)),
+        Err(e) => Err(e.into()),
     }
 }
 

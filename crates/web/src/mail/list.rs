@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use mailstore::{Mailbox, Mailstore, MessageRow};
 use model::{BlobId, Flag, SpecialUse};
@@ -27,10 +27,9 @@ use serde::Deserialize;
 
 use super::folders::{FolderView, display_name, sidebar};
 use super::sorting::{Paged, Sort, by_conversation, sorted_page};
-use super::{M, common, not_found, own_mailbox, short_date, signed_in};
+use super::{M, Reader, common, not_found, owned, short_date};
 use crate::App;
-use crate::pages::{Common, LangQuery, fail, render};
-use crate::server::Peer;
+use crate::base::{Common, WebError, render};
 
 /// Messages per page.
 pub const PAGE: usize = 50;
@@ -166,7 +165,6 @@ struct ListPage {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
-    pub lang: Option<String>,
     /// Exclusive upper UID of the page.
     pub avant: Option<i64>,
     /// Exclusive lower UID of the page (dates oldest first).
@@ -221,47 +219,31 @@ fn info_text(m: M, key: &str) -> &'static str {
 /// `/courrier`: the Inbox.
 pub async fn inbox(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Query(q): Query<ListQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery { lang: q.lang.clone() }).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match app.ms.mailbox_with_use(account.id, SpecialUse::Inbox).await {
-        Ok(Some(inbox)) => show(&app, v, account, inbox, q).await,
-        Ok(None) => not_found(&app, &mut v),
-        Err(e) => fail(&app, &mut v, &e),
-    }
+    Reader { v, account }: Reader,
+) -> Result<Response, WebError> {
+    let inbox = app.ms.mailbox_with_use(account.id, SpecialUse::Inbox).await?.ok_or_else(|| not_found(v.lang))?;
+    show(&app, v, account, inbox, q).await
 }
 
 /// `/courrier/<mailbox>`: any folder, with paging, sorting and `?q=` search.
 pub async fn folder(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Path(mailbox): Path<i64>,
     Query(q): Query<ListQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery { lang: q.lang.clone() }).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match own_mailbox(&app, &account, mailbox).await {
-        Ok(Some(m)) => show(&app, v, account, m, q).await,
-        Ok(None) => not_found(&app, &mut v),
-        Err(e) => fail(&app, &mut v, &e),
-    }
+    Reader { v, account }: Reader,
+) -> Result<Response, WebError> {
+    let mailbox = owned(&app, &account, mailbox, v.lang).await?;
+    show(&app, v, account, mailbox, q).await
 }
 
 async fn show(
     app: &App,
-    mut v: crate::session::Visitor,
+    mut v: crate::base::session::Visitor,
     account: mailstore::Account,
     mailbox: Mailbox,
     q: ListQuery,
-) -> Response {
+) -> Result<Response, WebError> {
     let m = M(v.lang);
     let ms = &app.ms;
     let sort = Sort::of(&q);
@@ -282,31 +264,19 @@ async fn show(
     let encoded_query = form_encode(&query);
     let paged = if let Some(hits) = &hits {
         let window =
-            match newest(ms, &mailbox, q.avant, PAGE, SEARCH_BUDGET, |r| hits.contains(r.blob_hash.as_str())).await {
-                Ok(w) => w,
-                Err(e) => return fail(app, &mut v, &e),
-            };
+            newest(ms, &mailbox, q.avant, PAGE, SEARCH_BUDGET, |r| hits.contains(r.blob_hash.as_str())).await?;
         Paged {
             rows: window.rows,
             next: window.older.map(|a| format!("/courrier/{}?q={encoded_query}&avant={a}", mailbox.id)),
             first: q.avant.map(|_| format!("/courrier/{}?q={encoded_query}", mailbox.id)),
         }
     } else {
-        match sorted_page(ms, &mailbox, &q, sort).await {
-            Ok(p) => p,
-            Err(e) => return fail(app, &mut v, &e),
-        }
+        sorted_page(ms, &mailbox, &q, sort).await?
     };
     let ids: Vec<BlobId> = paged.rows.iter().map(|r| r.blob_hash.clone()).collect();
-    let metas = match ms.summaries(&ids).await {
-        Ok(list) => list.into_iter().map(|b| (b.id.clone(), b)).collect::<HashMap<_, _>>(),
-        Err(e) => return fail(app, &mut v, &e),
-    };
-    let folders = match sidebar(app, &account, Some(mailbox.id), m).await {
-        Ok(f) => f,
-        Err(e) => return fail(app, &mut v, &e),
-    };
-    let now = crate::session::unix_now();
+    let metas = ms.summaries(&ids).await?.into_iter().map(|b| (b.id.clone(), b)).collect::<HashMap<_, _>>();
+    let folders = sidebar(app, &account, Some(mailbox.id), m).await?;
+    let now = crate::base::session::unix_now();
     let drafts = mailbox.special_use == Some(SpecialUse::Drafts);
     let grouped: Vec<(MessageRow, usize)> = if sort.conversations && !searching {
         by_conversation(paged.rows)
@@ -372,7 +342,7 @@ async fn show(
         descending: sort.descending,
         conversations: sort.conversations,
     };
-    render(&v, StatusCode::OK, &page)
+    Ok(render(&v, StatusCode::OK, &page))
 }
 
 /// The name part of `Name <address>`, or the address.
@@ -476,7 +446,7 @@ mod tests {
 
     #[test]
     fn every_info_has_a_text() {
-        for lang in [crate::i18n::Lang::Fr, crate::i18n::Lang::En] {
+        for lang in [crate::base::i18n::Lang::Fr, crate::base::i18n::Lang::En] {
             for k in INFOS {
                 assert_ne!(info_text(M(lang), k), "??", "{k}");
             }

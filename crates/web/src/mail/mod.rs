@@ -15,7 +15,6 @@
 
 mod actions;
 mod autocomplete;
-mod chrome;
 mod compose;
 mod compose_form;
 mod drafts;
@@ -44,18 +43,19 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mailstore::{Account, Mailbox};
 use model::Address;
+use serde::de::DeserializeOwned;
 
 use crate::App;
-use crate::pages::{self, Common, LangQuery, MessagePage};
-use crate::server::Peer;
-use crate::session::Visitor;
-pub use chrome::{Chrome, apply_saved_lang};
+use crate::base::i18n::{Lang, Tr};
+use crate::base::session::Visitor;
+use crate::base::{Common, HasCsrf, SignedForm, SignedIn, WebError, chrome};
 pub use texts::M;
 
 const CSS: &str = concat!(
@@ -154,20 +154,41 @@ fn script(body: &'static str) -> Response {
     resp
 }
 
-/// The request's visitor and account, or the response sending them to log in.
-async fn signed_in(
-    app: &Arc<App>,
-    headers: &HeaderMap,
-    peer: Peer,
-    q: &LangQuery,
-) -> Result<(Visitor, Account), Response> {
-    let mut v = pages::visitor(app, headers, peer, q).await;
-    match v.account().cloned() {
-        Some(a) => {
-            v.chrome = chrome::load(app, &a).await;
-            Ok((v, a))
-        }
-        None => Err(pages::redirect(&v, "/")),
+/// A signed-in visitor of the webmail, with the layout's theme and banner
+/// loaded; signed out, the answer is the login page.
+pub struct Reader {
+    pub v: Visitor,
+    pub account: Account,
+}
+
+impl FromRequestParts<Arc<App>> for Reader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let SignedIn { mut v, account } = SignedIn::from_request_parts(parts, app).await?;
+        v.chrome = chrome::load(app, &account).await;
+        Ok(Reader { v, account })
+    }
+}
+
+/// A webmail form posted by a signed-in visitor with a valid CSRF token
+/// (403 otherwise), the layout loaded as for [`Reader`].
+pub struct ReaderForm<T> {
+    pub v: Visitor,
+    pub account: Account,
+    pub form: T,
+}
+
+impl<T> FromRequest<Arc<App>> for ReaderForm<T>
+where
+    T: DeserializeOwned + HasCsrf + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let SignedForm { mut v, account, form } = SignedForm::<T>::from_request(req, app).await?;
+        v.chrome = chrome::load(app, &account).await;
+        Ok(ReaderForm { v, account, form })
     }
 }
 
@@ -176,18 +197,22 @@ async fn own_mailbox(app: &App, account: &Account, id: i64) -> Result<Option<Mai
     app.ms.mailbox(account.id, id).await
 }
 
-/// A 404 page in the visitor's language.
-fn not_found(app: &App, v: &mut Visitor) -> Response {
-    let c = Common::new(app, v, "notfound");
-    let m = M(v.lang);
-    let page = MessagePage {
-        heading: c.title.clone(),
+/// The mailbox `id` of `account`, or the 404 page: another account's folder
+/// is answered exactly like one that does not exist.
+async fn owned(app: &App, account: &Account, id: i64, lang: Lang) -> Result<Mailbox, WebError> {
+    own_mailbox(app, account, id).await?.ok_or_else(|| not_found(lang))
+}
+
+/// The 404 page of the webmail, in the visitor's language.
+fn not_found(lang: Lang) -> WebError {
+    let m = M(lang);
+    WebError::Message {
+        status: StatusCode::NOT_FOUND,
+        title: Tr(lang).get("notfound").to_owned(),
         text: m.get("mail.notfound").to_owned(),
         link: "/courrier".into(),
         link_text: m.get("mail.title").to_owned(),
-        c,
-    };
-    pages::render(v, StatusCode::NOT_FOUND, &page)
+    }
 }
 
 /// Common data of a webmail page, titled with a webmail text.
@@ -216,16 +241,14 @@ fn full_date(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&format).ok()).unwrap_or_default()
 }
 
-/// A page saying what went wrong, with a link back.
-fn error_page(app: &App, v: &mut Visitor, text: &str, back: &str) -> Response {
-    let m = M(v.lang);
-    let c = common(app, v, m.get("mail.title"));
-    let page = MessagePage {
-        heading: c.title.clone(),
+/// A page saying what went wrong, with a link back (400).
+fn refused(lang: Lang, text: &str, back: &str) -> WebError {
+    let m = M(lang);
+    WebError::Message {
+        status: StatusCode::BAD_REQUEST,
+        title: m.get("mail.title").to_owned(),
         text: text.to_owned(),
         link: back.to_owned(),
         link_text: m.get("mail.back").to_owned(),
-        c,
-    };
-    pages::render(v, StatusCode::BAD_REQUEST, &page)
+    }
 }

@@ -105,7 +105,7 @@ pub fn forward_block(m: M, subject: &str, date: &str, from: &str, to: &str, cc: 
         [("mail.subject", subject), ("mail.date", date), ("mail.from", from), ("mail.to", to), ("mail.cc", cc)]
     {
         if !value.is_empty() {
-            let sep = if m.0 == crate::i18n::Lang::Fr { " : " } else { ": " };
+            let sep = if m.0 == crate::base::i18n::Lang::Fr { " : " } else { ": " };
             out.push_str(&format!("{}{sep}{value}\n", m.get(key)));
         }
     }
@@ -202,14 +202,14 @@ mod tests {
 
     #[test]
     fn forward_header_blocks() {
-        let fr = M(crate::i18n::Lang::Fr);
+        let fr = M(crate::base::i18n::Lang::Fr);
         let block = forward_block(fr, "Sortie", "23/11/2026 17:40", "Claire <c@x.fr>", "p@x.fr", "");
         assert_eq!(
             block,
             "-------- Message transféré --------\nObjet : Sortie\nDate : 23/11/2026 17:40\n\
              De : Claire <c@x.fr>\nÀ : p@x.fr\n"
         );
-        let en = forward_block(M(crate::i18n::Lang::En), "S", "d", "f", "t", "c");
+        let en = forward_block(M(crate::base::i18n::Lang::En), "S", "d", "f", "t", "c");
         assert!(en.starts_with("-------- Forwarded message --------\nSubject: S\n") && en.ends_with("Cc: c\n"));
     }
 }

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mail_parser::{Message, MessageParser, MimeHeaders};
 use mailstore::{Account, FlagOp, Mailbox, MessageRow};
@@ -21,15 +21,13 @@ use super::folders::{FolderView, display_name, sidebar};
 use super::links::Mismatch;
 use super::reading::{EventView, Origin, calendar_events, origin, part_type, preview_type, sender_address};
 use super::sanitize::{clean_filename, clean_html, content_disposition, shown_part, text_to_html};
-use super::{M, common, full_date, not_found, own_mailbox, signed_in};
+use super::{M, Reader, common, full_date, not_found, owned};
 use crate::App;
-use crate::pages::{Common, LangQuery, fail, render};
-use crate::server::Peer;
-use crate::session::Visitor;
+use crate::base::session::Visitor;
+use crate::base::{Common, WebError, render};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ReadQuery {
-    pub lang: Option<String>,
     /// `1` shows remote images of this message.
     pub images: Option<String>,
 }
@@ -101,29 +99,11 @@ struct Found {
     raw: Vec<u8>,
 }
 
-async fn find(
-    app: &Arc<App>,
-    headers: &HeaderMap,
-    peer: Peer,
-    lang: Option<String>,
-    mailbox: i64,
-    uid: i64,
-) -> Result<Found, Response> {
-    let (mut v, account) = signed_in(app, headers, peer, &LangQuery { lang }).await?;
-    let mailbox = match own_mailbox(app, &account, mailbox).await {
-        Ok(Some(m)) => m,
-        Ok(None) => return Err(not_found(app, &mut v)),
-        Err(e) => return Err(fail(app, &mut v, &e)),
-    };
-    let row = match app.ms.message_by_uid(mailbox.id, uid).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return Err(not_found(app, &mut v)),
-        Err(e) => return Err(fail(app, &mut v, &e)),
-    };
-    let raw = match app.ms.message_bytes(&row.blob_hash).await {
-        Ok(r) => r,
-        Err(e) => return Err(fail(app, &mut v, &e)),
-    };
+async fn find(app: &App, reader: Reader, mailbox: i64, uid: i64) -> Result<Found, WebError> {
+    let Reader { v, account } = reader;
+    let mailbox = owned(app, &account, mailbox, v.lang).await?;
+    let row = app.ms.message_by_uid(mailbox.id, uid).await?.ok_or_else(|| not_found(v.lang))?;
+    let raw = app.ms.message_bytes(&row.blob_hash).await?;
     Ok(Found { v, account, mailbox, row, raw })
 }
 
@@ -156,7 +136,7 @@ fn text_body<'a>(msg: &'a Message<'a>) -> Option<&'a str> {
 
 /// A size for people: "12 octets", "3,4 Ko", "1,2 Mo".
 pub fn human_size(bytes: usize, m: M) -> String {
-    let en = m.0 == crate::i18n::Lang::En;
+    let en = m.0 == crate::base::i18n::Lang::En;
     let (b, k, mo) = if en { ("bytes", "KB", "MB") } else { ("octets", "Ko", "Mo") };
     let text = if bytes < 1024 {
         format!("{bytes} {b}")
@@ -171,16 +151,11 @@ pub fn human_size(bytes: usize, m: M) -> String {
 /// `/courrier/<mailbox>/<uid>`: the reading page. Opening marks as read.
 pub async fn page(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Path((mailbox, uid)): Path<(i64, i64)>,
     Query(q): Query<ReadQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let Found { mut v, account, mailbox, row, raw } =
-        match find(&app, &headers, peer, q.lang.clone(), mailbox, uid).await {
-            Ok(f) => f,
-            Err(r) => return r,
-        };
+    reader: Reader,
+) -> Result<Response, WebError> {
+    let Found { mut v, account, mailbox, row, raw } = find(&app, reader, mailbox, uid).await?;
     let m = M(v.lang);
     if row.flags & Flag::Seen.bit() == 0 {
         let seen = Flag::Seen.bit();
@@ -188,10 +163,7 @@ pub async fn page(
             tracing::warn!(error = %e, "marking as read failed");
         }
     }
-    let folders = match sidebar(&app, &account, Some(mailbox.id), m).await {
-        Ok(f) => f,
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    let folders = sidebar(&app, &account, Some(mailbox.id), m).await?;
     let parsed = MessageParser::default().parse(&raw);
     let base = format!("/courrier/{}/{}", mailbox.id, row.uid);
     let (mut text, mut frame, mut blocked_images, mut truncated) = (None, None, false, None);
@@ -242,10 +214,7 @@ pub async fn page(
     if subject.is_empty() {
         subject = m.get("mail.nosubject").to_owned();
     }
-    let origin = match origin(&app, sender.as_deref(), &raw).await {
-        Ok(x) => x,
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    let origin = origin(&app, sender.as_deref(), &raw).await?;
     let name = display_name(&mailbox, m);
     let c = common(&app, &mut v, &subject);
     let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
@@ -278,7 +247,7 @@ pub async fn page(
         flagged: row.flags & Flag::Flagged.bit() != 0,
         targets,
     };
-    render(&v, StatusCode::OK, &page)
+    Ok(render(&v, StatusCode::OK, &page))
 }
 
 /// The CSP of the frame: nothing may run, nothing may load but images
@@ -298,14 +267,17 @@ pub fn frame_csp(images: bool) -> &'static str {
 /// headers: it sets its own.
 pub async fn frame(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Path((mailbox, uid)): Path<(i64, i64)>,
     Query(q): Query<ReadQuery>,
-    headers: HeaderMap,
+    reader: Result<Reader, Response>,
 ) -> Response {
-    let found = match find(&app, &headers, peer, q.lang.clone(), mailbox, uid).await {
+    let found = match reader {
+        Ok(reader) => find(&app, reader, mailbox, uid).await,
+        Err(login) => return with_frame_headers(login, false),
+    };
+    let found = match found {
         Ok(f) => f,
-        Err(r) => return with_frame_headers(r, false),
+        Err(e) => return with_frame_headers(e.into_response(), false),
     };
     let parsed = MessageParser::default().parse(&found.raw);
     let body = parsed
@@ -337,20 +309,13 @@ fn with_frame_headers(mut resp: Response, images: bool) -> Response {
 /// `/courrier/<mailbox>/<uid>/pj/<n>`: an attachment, always as a download.
 pub async fn attachment(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Path((mailbox, uid, n)): Path<(i64, i64, usize)>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let Found { mut v, raw, .. } = match find(&app, &headers, peer, q.lang.clone(), mailbox, uid).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    reader: Reader,
+) -> Result<Response, WebError> {
+    let Found { v, raw, .. } = find(&app, reader, mailbox, uid).await?;
     let parsed = MessageParser::default().parse(&raw);
-    let Some(part) = parsed.as_ref().and_then(|m| m.attachments().nth(n)) else {
-        return not_found(&app, &mut v);
-    };
-    download(part.contents().to_vec(), &clean_filename(part.attachment_name().unwrap_or("")))
+    let part = parsed.as_ref().and_then(|m| m.attachments().nth(n)).ok_or_else(|| not_found(v.lang))?;
+    Ok(download(part.contents().to_vec(), &clean_filename(part.attachment_name().unwrap_or(""))))
 }
 
 /// `bytes` as a download named `name` (never shown inline, never sniffed).
@@ -369,16 +334,11 @@ fn download(bytes: Vec<u8>, name: &str) -> Response {
 /// received, as a download (`.eml`, never shown inline).
 pub async fn source(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Path((mailbox, uid)): Path<(i64, i64)>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let Found { raw, .. } = match find(&app, &headers, peer, q.lang.clone(), mailbox, uid).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    download(raw, &format!("message-{uid}.eml"))
+    reader: Reader,
+) -> Result<Response, WebError> {
+    let Found { raw, .. } = find(&app, reader, mailbox, uid).await?;
+    Ok(download(raw, &format!("message-{uid}.eml")))
 }
 
 #[cfg(test)]
@@ -387,10 +347,10 @@ mod tests {
 
     #[test]
     fn sizes_read_well() {
-        let fr = M(crate::i18n::Lang::Fr);
+        let fr = M(crate::base::i18n::Lang::Fr);
         assert_eq!(human_size(12, fr), "12 octets");
         assert_eq!(human_size(3 * 1024 + 400, fr), "3,4 Ko");
-        assert_eq!(human_size(5 << 20, M(crate::i18n::Lang::En)), "5.0 MB");
+        assert_eq!(human_size(5 << 20, M(crate::base::i18n::Lang::En)), "5.0 MB");
     }
 
     #[test]

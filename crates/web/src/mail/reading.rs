@@ -6,9 +6,8 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use mail_parser::{Message, MessageParser, MimeHeaders};
 use mailstore::Account;
@@ -16,10 +15,10 @@ use serde::Deserialize;
 
 use super::ics;
 use super::sanitize::{clean_filename, content_disposition};
-use super::{M, not_found, own_mailbox, signed_in};
+use super::{M, Reader, ReaderForm, not_found, own_mailbox};
 use crate::App;
-use crate::pages::{LangQuery, csrf_refused, fail, redirect};
-use crate::server::Peer;
+use crate::base::extract::has_csrf;
+use crate::base::{WebError, redirect};
 
 /// (key, French, English).
 pub const TEXTS: &[(&str, &str, &str)] = &[
@@ -236,25 +235,29 @@ pub fn preview_csp(pdf: bool) -> &'static str {
 /// `pj/<n>`. Served with headers of its own.
 pub async fn preview(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Path((mailbox, uid, n)): Path<(i64, i64, usize)>,
-    headers: HeaderMap,
+    reader: Result<Reader, Response>,
 ) -> Response {
     // Pages (login redirect, 404, error) get the site's usual headers:
     // this route is outside them.
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
-        Ok(x) => x,
-        Err(r) => return crate::headers::secure(r).await,
-    };
-    let raw = match own_message(&app, &account, mailbox, uid).await {
-        Ok(Some(raw)) => raw,
-        Ok(None) => return crate::headers::secure(not_found(&app, &mut v)).await,
-        Err(e) => return crate::headers::secure(fail(&app, &mut v, &e)).await,
-    };
+    match previewed(&app, reader, mailbox, uid, n).await {
+        Ok(resp) => resp,
+        Err(page) => crate::headers::secure(page).await,
+    }
+}
+
+async fn previewed(
+    app: &App,
+    reader: Result<Reader, Response>,
+    mailbox: i64,
+    uid: i64,
+    n: usize,
+) -> Result<Response, Response> {
+    let Reader { v, account } = reader?;
+    let raw = own_message(app, &account, mailbox, uid).await.map_err(|e| WebError::from(e).into_response())?;
+    let raw = raw.ok_or_else(|| not_found(v.lang).into_response())?;
     let parsed = MessageParser::default().parse(&raw);
-    let Some(part) = parsed.as_ref().and_then(|m| m.attachments().nth(n)) else {
-        return crate::headers::secure(not_found(&app, &mut v)).await;
-    };
+    let part = parsed.as_ref().and_then(|m| m.attachments().nth(n)).ok_or_else(|| not_found(v.lang).into_response())?;
     let name = clean_filename(part.attachment_name().unwrap_or(""));
     let inline = preview_type(&part_type(part), part.contents());
     let mut resp = part.contents().to_vec().into_response();
@@ -279,7 +282,7 @@ pub async fn preview(
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
-    resp
+    Ok(resp)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -288,35 +291,22 @@ pub struct TrustForm {
     pub csrf: String,
 }
 
+has_csrf!(TrustForm);
+
 /// `POST /courrier/<mailbox>/<uid>/confiance`: the sender of this message
 /// joins the account's trusted senders (their remote images are shown).
 /// The address comes from the message, never from the form.
 pub async fn trust(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Path((mailbox, uid)): Path<(i64, i64)>,
-    headers: HeaderMap,
-    Form(form): Form<TrustForm>,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
-    }
-    let raw = match own_message(&app, &account, mailbox, uid).await {
-        Ok(Some(raw)) => raw,
-        Ok(None) => return not_found(&app, &mut v),
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    ReaderForm { v, account, .. }: ReaderForm<TrustForm>,
+) -> Result<Response, WebError> {
+    let raw = own_message(&app, &account, mailbox, uid).await?.ok_or_else(|| not_found(v.lang))?;
     let sender = MessageParser::default().parse(&raw).as_ref().and_then(sender_address);
-    if let Some(s) = sender
-        && let Err(e) = app.ms.trust_sender(account.id, &s).await
-    {
-        return fail(&app, &mut v, &e);
+    if let Some(s) = sender {
+        app.ms.trust_sender(account.id, &s).await?;
     }
-    redirect(&v, &format!("/courrier/{mailbox}/{uid}"))
+    Ok(redirect(&v, &format!("/courrier/{mailbox}/{uid}")))
 }
 
 #[cfg(test)]
@@ -370,7 +360,7 @@ mod tests {
                    --b\r\nContent-Type: application/octet-stream; name=\"rdv.ics\"\r\nContent-Disposition: attachment; filename=\"rdv.ics\"\r\n\r\n\
                    BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nLOCATION:CDI\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n";
         let msg = MessageParser::default().parse(raw.as_bytes()).unwrap();
-        let events = calendar_events(&msg, M(crate::i18n::Lang::Fr));
+        let events = calendar_events(&msg, M(crate::base::i18n::Lang::Fr));
         assert_eq!(events.len(), 2);
         assert_eq!((events[0].summary.as_str(), events[0].start.as_str()), ("Réunion", "05/01/2027 (journée entière)"));
         assert!(events[0].cancelled);

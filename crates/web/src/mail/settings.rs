@@ -11,21 +11,20 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use mailstore::{Account, Vacation, WebPrefs};
 use serde::Deserialize;
 
 use super::folders::{FolderView, sidebar};
 use super::read::human_size;
-use super::{M, common, signed_in};
+use super::{M, Reader, ReaderForm, common};
 use crate::App;
-use crate::i18n::Lang;
-use crate::pages::{Common, LangQuery, csrf_refused, fail, redirect, render};
-use crate::server::Peer;
-use crate::session::{Visitor, unix_now};
+use crate::base::extract::has_csrf;
+use crate::base::i18n::Lang;
+use crate::base::session::{Visitor, unix_now};
+use crate::base::{Common, WebError, redirect, render};
 
 /// (key, French, English).
 pub const TEXTS: &[(&str, &str, &str)] = &[
@@ -121,7 +120,6 @@ const DAY: i64 = 86_400;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SettingsQuery {
-    pub lang: Option<String>,
     /// `vacation`, `display` or `trusted`: what was just saved.
     pub info: Option<String>,
 }
@@ -281,11 +279,6 @@ impl VacationForm {
     }
 }
 
-/// Whether the account uses more than 90 % of a set quota.
-pub fn nearly_full(account: &Account) -> bool {
-    account.quota_bytes.filter(|q| *q > 0).is_some_and(|l| account.used_bytes.saturating_mul(10) > l.saturating_mul(9))
-}
-
 /// The gauge of `account`: bytes used, the limit, the share used.
 pub fn quota(account: &Account, m: M) -> Quota {
     let used = account.used_bytes.max(0);
@@ -315,18 +308,10 @@ fn valid_prefs(p: &WebPrefs) -> bool {
 /// `GET /courrier/reglages`.
 pub async fn page(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Query(q): Query<SettingsQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery { lang: q.lang.clone() }).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let stored = match app.ms.vacation(account.id).await {
-        Ok(s) => s,
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    Reader { mut v, account }: Reader,
+) -> Result<Response, WebError> {
+    let stored = app.ms.vacation(account.id).await?;
     let form = stored.as_ref().map(VacationForm::from_stored).unwrap_or_default();
     let info = match q.info.as_deref() {
         Some("vacation") => Some("set.saved.vacation"),
@@ -345,49 +330,33 @@ async fn show(
     active: bool,
     errors: Vec<&'static str>,
     info: Option<&str>,
-) -> Response {
+) -> Result<Response, WebError> {
     let m = M(v.lang);
     let ms = &app.ms;
-    let folders = match sidebar(app, account, None, m).await {
-        Ok(f) => f,
-        Err(e) => return fail(app, v, &e),
-    };
-    let prefs = match ms.preferences(account.id).await {
-        Ok(p) => p.unwrap_or_else(|| WebPrefs { lang: v.lang.code().to_owned(), ..WebPrefs::default() }),
-        Err(e) => return fail(app, v, &e),
-    };
-    let trusted = match ms.trusted_senders(account.id).await {
-        Ok(t) => t,
-        Err(e) => return fail(app, v, &e),
-    };
+    let folders = sidebar(app, account, None, m).await?;
+    let prefs = ms
+        .preferences(account.id)
+        .await?
+        .unwrap_or_else(|| WebPrefs { lang: v.lang.code().to_owned(), ..WebPrefs::default() });
+    let trusted = ms.trusted_senders(account.id).await?;
     let mut c = common(app, v, m.get("set.title"));
     c.info = info.map(|k| m.get(k).to_owned());
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let page = SettingsPage { c, m, folders, vacation, active, errors, prefs, quota: quota(account, m), trusted };
-    render(v, status, &page)
+    Ok(render(v, status, &page))
 }
+
+has_csrf!(SettingsForm);
 
 /// `POST /courrier/reglages`: one of the forms.
 pub async fn save(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<SettingsForm>,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery::default()).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
-    }
+    ReaderForm { mut v, account, form }: ReaderForm<SettingsForm>,
+) -> Result<Response, WebError> {
     let ms = &app.ms;
     match form.section.as_str() {
         "absence" => {
-            let previous = match ms.vacation(account.id).await {
-                Ok(p) => p,
-                Err(e) => return fail(&app, &mut v, &e),
-            };
+            let previous = ms.vacation(account.id).await?;
             let typed = VacationForm {
                 on: form.absence.is_some(),
                 subject: form.objet,
@@ -399,10 +368,8 @@ pub async fn save(
             let interval = previous.as_ref().map_or(DEFAULT_INTERVAL, |p| p.interval_days);
             match typed.validate(interval, unix_now()) {
                 Ok(vacation) => {
-                    if let Err(e) = ms.set_vacation(account.id, &vacation).await {
-                        return fail(&app, &mut v, &e);
-                    }
-                    redirect(&v, "/courrier/reglages?info=vacation")
+                    ms.set_vacation(account.id, &vacation).await?;
+                    Ok(redirect(&v, "/courrier/reglages?info=vacation"))
                 }
                 Err(errors) => {
                     let active = previous.is_some_and(|p| p.active_at(unix_now()));
@@ -418,27 +385,24 @@ pub async fn save(
                 let active = stored.is_some_and(|s| s.active_at(unix_now()));
                 return show(&app, &mut v, &account, vac, active, vec!["set.err.choice"], None).await;
             }
-            if let Err(e) = ms.set_preferences(account.id, &prefs).await {
-                return fail(&app, &mut v, &e);
-            }
+            ms.set_preferences(account.id, &prefs).await?;
             if let Some(lang) = Lang::parse(&prefs.lang) {
                 v.set_lang(lang);
             }
-            redirect(&v, "/courrier/reglages?info=display")
+            Ok(redirect(&v, "/courrier/reglages?info=display"))
         }
         "expediteur" => {
-            if let Err(e) = ms.distrust_sender(account.id, &form.retirer).await {
-                return fail(&app, &mut v, &e);
-            }
-            redirect(&v, "/courrier/reglages?info=trusted")
+            ms.distrust_sender(account.id, &form.retirer).await?;
+            Ok(redirect(&v, "/courrier/reglages?info=trusted"))
         }
-        _ => redirect(&v, "/courrier/reglages"),
+        _ => Ok(redirect(&v, "/courrier/reglages")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::chrome::nearly_full;
 
     const NOW: i64 = 1_795_000_000; // 2026-11-18
 

@@ -5,15 +5,14 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::folders::{FolderView, sidebar};
-use super::{M, common, signed_in};
+use super::{M, Reader, common};
 use crate::App;
-use crate::pages::{Common, LangQuery, fail, render};
-use crate::server::Peer;
+use crate::base::{Common, WebError, render};
 
 /// (key, French, English).
 pub const TEXTS: &[(&str, &str, &str)] = &[
@@ -48,21 +47,9 @@ struct ShortcutsPage {
 }
 
 /// `GET /courrier/raccourcis`.
-pub async fn page(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &q).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+pub async fn page(State(app): State<Arc<App>>, Reader { mut v, account }: Reader) -> Result<Response, WebError> {
     let m = M(v.lang);
-    let folders = match sidebar(&app, &account, None, m).await {
-        Ok(f) => f,
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    let folders = sidebar(&app, &account, None, m).await?;
     let c = common(&app, &mut v, m.get("live.keys.title"));
-    render(&v, StatusCode::OK, &ShortcutsPage { c, m, folders })
+    Ok(render(&v, StatusCode::OK, &ShortcutsPage { c, m, folders }))
 }

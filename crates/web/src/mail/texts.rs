@@ -1,6 +1,6 @@
-//! The webmail's texts, French first, in the way of `crate::i18n`.
+//! The webmail's texts, French first, in the way of `crate::base::i18n`.
 
-use crate::i18n::Lang;
+use crate::base::i18n::Lang;
 
 /// What webmail templates call to get a text: `{{ m.get("mail.compose") }}`.
 #[derive(Debug, Clone, Copy)]
@@ -8,7 +8,11 @@ pub struct M(pub Lang);
 
 impl M {
     pub fn get(&self, key: &str) -> &'static str {
-        TABLES.iter().map(|table| crate::i18n::lookup(table, key, self.0)).find(|text| *text != "??").unwrap_or("??")
+        TABLES
+            .iter()
+            .map(|table| crate::base::i18n::lookup(table, key, self.0))
+            .find(|text| *text != "??")
+            .unwrap_or("??")
     }
 }
 
@@ -168,11 +172,11 @@ mod tests {
         for t in templates {
             for piece in t.split("m.get(\"").skip(1) {
                 let key = piece.split('"').next().unwrap();
-                assert!(M(crate::i18n::Lang::Fr).get(key) != "??", "missing text {key}");
+                assert!(M(crate::base::i18n::Lang::Fr).get(key) != "??", "missing text {key}");
             }
             for piece in t.split("c.t.get(\"").skip(1) {
                 let key = piece.split('"').next().unwrap();
-                assert!(crate::i18n::TEXTS.iter().any(|(k, _, _)| *k == key), "missing text {key}");
+                assert!(crate::base::i18n::TEXTS.iter().any(|(k, _, _)| *k == key), "missing text {key}");
             }
         }
     }

@@ -13,7 +13,7 @@ use std::sync::{LazyLock, Mutex};
 
 use mailstore::FlagOp;
 
-use crate::session::Visitor;
+use crate::base::session::Visitor;
 
 /// How long an action can be reversed.
 pub const WINDOW_SECS: i64 = 300;
@@ -52,7 +52,7 @@ fn key(v: &Visitor) -> Option<String> {
 /// Remembers `undo` as the session's last action.
 pub fn record(v: &Visitor, account: i64, undo: Undo) {
     let Some(k) = key(v) else { return };
-    let now = crate::session::unix_now();
+    let now = crate::base::session::unix_now();
     let mut map = LAST.lock().unwrap_or_else(|e| e.into_inner());
     map.retain(|_, e| now - e.at <= WINDOW_SECS);
     if map.len() >= MAX_SESSIONS
@@ -73,7 +73,7 @@ pub fn forget(v: &Visitor) {
 /// Whether the session has an action to reverse.
 pub fn pending(v: &Visitor, account: i64) -> bool {
     let Some(k) = key(v) else { return false };
-    let now = crate::session::unix_now();
+    let now = crate::base::session::unix_now();
     LAST.lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(&k)
@@ -83,7 +83,7 @@ pub fn pending(v: &Visitor, account: i64) -> bool {
 /// Takes the session's action to reverse, if still within the window.
 pub fn take(v: &Visitor, account: i64) -> Option<Undo> {
     let k = key(v)?;
-    let now = crate::session::unix_now();
+    let now = crate::base::session::unix_now();
     let e = LAST.lock().unwrap_or_else(|e| e.into_inner()).remove(&k)?;
     (e.account == account && now - e.at <= WINDOW_SECS).then_some(e.undo)
 }

@@ -4,20 +4,21 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use identity::Account;
+use identity::credentials::reauth::REAUTH;
 use model::SpecialUse;
 use serde::Deserialize;
 
-use super::login::{CsrfForm, PasswordForm, PasswordPage, change, rules};
-use super::{Common, LangQuery, csrf_refused, fail, redirect, render, totp_required, visitor, when};
+use super::login::{PasswordForm, PasswordPage, PasswordRefused, change, password_form, rules};
+use super::{confirm, totp_on, totp_required, when};
 use crate::App;
-use crate::i18n::Tr;
-use crate::server::Peer;
-use crate::session::Visitor;
+use crate::base::extract::has_csrf;
+use crate::base::i18n::Tr;
+use crate::base::session::Visitor;
+use crate::base::{Common, SignedForm, SignedIn, TokenOnly, WebError, redirect, render};
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -69,14 +70,7 @@ fn megabytes(bytes: i64) -> String {
     format!("{:.1}", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")
 }
 
-pub async fn home(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &q).await;
-    let Some(account) = v.account().cloned() else { return redirect(&v, "/") };
+pub async fn home(State(app): State<Arc<App>>, SignedIn { mut v, account }: SignedIn) -> Response {
     let unread = match app.ms.mailbox_with_use(account.id, SpecialUse::Inbox).await {
         Ok(Some(inbox)) => app.ms.unseen_count(inbox.id).await.unwrap_or(0),
         _ => 0,
@@ -97,29 +91,38 @@ async fn security_page(
     account: &Account,
     info: Option<String>,
     new_app: Option<String>,
-) -> Response {
+) -> Result<Response, WebError> {
+    let shown = Shown { info, new_app, ..Shown::default() };
+    security_page_with(app, v, account, shown).await
+}
+
+/// What the security page shows besides the account's state.
+#[derive(Default)]
+struct Shown {
+    info: Option<String>,
+    new_app: Option<String>,
+    /// A refusal (of a re-authentication), with its status.
+    error: Option<(StatusCode, String)>,
+}
+
+async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown: Shown) -> Result<Response, WebError> {
     let id = &app.identity;
-    let data = async {
-        let state = id.credential_state(account.id).await?;
-        let codes_left = id.recovery_codes_left(account.id).await?;
-        let apps = id.app_passwords(account.id).await?;
-        let sessions = id.web_sessions(account.id).await?;
-        let journal = id.login_journal(account.id, 50).await?;
-        Ok::<_, identity::StoreError>((state, codes_left, apps, sessions, journal))
-    };
-    let (state, codes_left, apps, sessions, journal) = match data.await {
-        Ok(d) => d,
-        Err(e) => return fail(app, v, &e),
-    };
+    let state = id.credential_state(account.id).await?;
+    let codes_left = id.recovery_codes_left(account.id).await?;
+    let apps = id.app_passwords(account.id).await?;
+    let sessions = id.web_sessions(account.id).await?;
+    let journal = id.login_journal(account.id, 50).await?;
     let current = v.session.as_ref().map(|(s, _)| s.token_hash.clone()).unwrap_or_default();
     let mut c = Common::new(app, v, "security");
-    c.info = info;
+    c.info = shown.info;
+    let status = shown.error.as_ref().map_or(StatusCode::OK, |(status, _)| *status);
+    c.error = shown.error.map(|(_, text)| text);
     let t = c.t;
     let page = SecurityPage {
         totp_on: state.totp_enabled_at.is_some(),
         totp_required: totp_required(app, account).await,
         codes_left,
-        new_app,
+        new_app: shown.new_app,
         apps: apps
             .into_iter()
             .map(|a| AppRow {
@@ -143,7 +146,7 @@ async fn security_page(
             .into_iter()
             .map(|j| JournalRow {
                 at: when(j.at),
-                protocol: j.protocol.to_uppercase(),
+                protocol: protocol_text(t, &j.protocol),
                 ip: j.ip,
                 client: j.client,
                 result: result_text(t, &j.result).to_owned(),
@@ -151,7 +154,15 @@ async fn security_page(
             .collect(),
         c,
     };
-    render(v, StatusCode::OK, &page)
+    Ok(render(v, status, &page))
+}
+
+/// The journal's protocol column: the protocol, or what a re-authentication was.
+fn protocol_text(t: Tr, protocol: &str) -> String {
+    match protocol {
+        REAUTH => t.pick("WEB (confirmation du mot de passe)", "WEB (password confirmation)").to_owned(),
+        other => other.to_uppercase(),
+    }
 }
 
 fn result_text(t: Tr, result: &str) -> &'static str {
@@ -167,68 +178,57 @@ fn result_text(t: Tr, result: &str) -> &'static str {
     }
 }
 
+/// What the security page's forms answer for an app password or a session
+/// that is not the account's (or no longer exists): 404, like anything else
+/// of another account.
+fn not_found(v: &Visitor) -> WebError {
+    let t = Tr(v.lang);
+    WebError::Message {
+        status: StatusCode::NOT_FOUND,
+        title: t.get("notfound").to_owned(),
+        text: t.get("notfound").to_owned(),
+        link: "/securite".into(),
+        link_text: t.get("security").to_owned(),
+    }
+}
+
 pub async fn security(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &q).await;
-    let Some(account) = v.account().cloned() else { return redirect(&v, "/") };
+    SignedIn { mut v, account }: SignedIn,
+) -> Result<Response, WebError> {
     security_page(&app, &mut v, &account, None, None).await
 }
 
-/// The signed-in account of a POST with a valid CSRF token, or the response.
-async fn signed_post(
-    app: &Arc<App>,
-    headers: &HeaderMap,
-    peer: Peer,
-    csrf: &str,
-) -> Result<(Visitor, Account), Response> {
-    let mut v = visitor(app, headers, peer, &LangQuery::default()).await;
-    if !v.csrf_ok(app, csrf) {
-        return Err(csrf_refused(app, &mut v));
-    }
-    match v.account().cloned() {
-        Some(a) => Ok((v, a)),
-        None => Err(redirect(&v, "/")),
-    }
-}
+const PASSWORD_ACTION: &str = "/securite/mot-de-passe";
 
 pub async fn password_page(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &q).await;
-    if v.account().is_none() {
-        return redirect(&v, "/");
-    }
+    SignedIn { mut v, account }: SignedIn,
+) -> Result<Response, WebError> {
+    let totp_on = totp_on(&app, &account).await?;
     let c = Common::new(&app, &mut v, "pw.title");
     let rules = rules(&app, c.t);
-    let page = PasswordPage { c, first: false, action: "/securite/mot-de-passe".into(), rules, problems: vec![] };
-    render(&v, StatusCode::OK, &page)
+    let page = PasswordPage { c, first: false, action: PASSWORD_ACTION.into(), rules, problems: vec![], totp_on };
+    Ok(render(&v, StatusCode::OK, &page))
 }
 
+/// The change of password from the security page: the current password
+/// (and code) are a re-authentication, slowed down and journaled.
 pub async fn password_post(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<PasswordForm>,
-) -> Response {
-    let (mut v, account) = match signed_post(&app, &headers, peer, &form.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(resp) = change(&app, &mut v, &account, &form, false, "/securite/mot-de-passe").await {
-        return resp;
+    SignedForm { mut v, account, form }: SignedForm<PasswordForm>,
+) -> Result<Response, WebError> {
+    let totp_on = totp_on(&app, &account).await?;
+    if let Err((status, text)) = confirm(&app, &v, &account, &form.current, &form.code).await {
+        let refused = PasswordRefused { first: false, action: PASSWORD_ACTION, problems: vec![text], status, totp_on };
+        return Ok(password_form(&app, &mut v, refused));
+    }
+    if let Err(resp) = change(&app, &mut v, &account, &form, false, PASSWORD_ACTION, totp_on).await? {
+        return Ok(resp);
     }
     // Every other session ends with the old password.
     let keep = v.session.as_ref().map(|(s, _)| s.token_hash.clone());
-    if let Err(e) = app.identity.delete_web_sessions(account.id, keep.as_deref()).await {
-        return fail(&app, &mut v, &e);
-    }
+    app.identity.delete_web_sessions(account.id, keep.as_deref()).await?;
     let info = Tr(v.lang).get("pw.done").to_owned();
     security_page(&app, &mut v, &account, Some(info), None).await
 }
@@ -239,28 +239,22 @@ pub struct DisableForm {
     csrf: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    code: String,
 }
 
 pub async fn totp_off(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<DisableForm>,
-) -> Response {
-    let (mut v, account) = match signed_post(&app, &headers, peer, &form.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    SignedForm { mut v, account, form }: SignedForm<DisableForm>,
+) -> Result<Response, WebError> {
     let t = Tr(v.lang);
     if totp_required(&app, &account).await {
         return security_page(&app, &mut v, &account, Some(t.get("enrol.required").to_owned()), None).await;
     }
-    if !app.identity.check_password(account.id, &form.password).await {
-        return security_page(&app, &mut v, &account, Some(t.get("pw.wrong").to_owned()), None).await;
+    if let Err(refused) = confirm(&app, &v, &account, &form.password, &form.code).await {
+        return security_page_with(&app, &mut v, &account, Shown { error: Some(refused), ..Shown::default() }).await;
     }
-    if let Err(e) = app.identity.disable_totp(&account).await {
-        return fail(&app, &mut v, &e);
-    }
+    app.identity.disable_totp(&account).await?;
     security_page(&app, &mut v, &account, Some(t.get("sec.2fa.none").to_owned()), None).await
 }
 
@@ -270,6 +264,11 @@ pub struct AppForm {
     csrf: String,
     #[serde(default)]
     name: String,
+    /// The current password and code: creating lasting access is a sensitive action.
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
     imap: Option<String>,
     smtp: Option<String>,
     dav: Option<String>,
@@ -277,40 +276,29 @@ pub struct AppForm {
 
 pub async fn app_create(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<AppForm>,
-) -> Response {
-    let (mut v, account) = match signed_post(&app, &headers, peer, &form.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    SignedForm { mut v, account, form }: SignedForm<AppForm>,
+) -> Result<Response, WebError> {
+    if let Err(refused) = confirm(&app, &v, &account, &form.password, &form.code).await {
+        return security_page_with(&app, &mut v, &account, Shown { error: Some(refused), ..Shown::default() }).await;
+    }
     let scopes: Vec<&str> = [("imap", &form.imap), ("smtp", &form.smtp), ("dav", &form.dav)]
         .into_iter()
         .filter(|(_, on)| on.is_some())
         .map(|(s, _)| s)
         .collect();
-    match app.identity.create_app_password(&account, &form.name, &scopes).await {
-        Ok(token) => security_page(&app, &mut v, &account, None, Some(token)).await,
-        Err(e) => fail(&app, &mut v, &e),
-    }
+    let token = app.identity.create_app_password(&account, &form.name, &scopes).await?;
+    security_page(&app, &mut v, &account, None, Some(token)).await
 }
 
 pub async fn app_revoke(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let (mut v, account) = match signed_post(&app, &headers, peer, &form.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(e) = app.identity.revoke_app_password(&account, id).await {
-        return fail(&app, &mut v, &e);
+    SignedForm { v, account, .. }: SignedForm<TokenOnly>,
+) -> Result<Response, WebError> {
+    if !app.identity.revoke_app_password(&account, id).await? {
+        return Err(not_found(&v));
     }
-    redirect(&v, "/securite")
+    Ok(redirect(&v, "/securite"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -321,18 +309,14 @@ pub struct EndForm {
     id: String,
 }
 
+has_csrf!(DisableForm, AppForm, EndForm);
+
 pub async fn session_end(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<EndForm>,
-) -> Response {
-    let (mut v, account) = match signed_post(&app, &headers, peer, &form.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(e) = app.identity.delete_web_session(account.id, &form.id).await {
-        return fail(&app, &mut v, &e);
+    SignedForm { v, account, form }: SignedForm<EndForm>,
+) -> Result<Response, WebError> {
+    if !app.identity.delete_web_session(account.id, &form.id).await? {
+        return Err(not_found(&v));
     }
-    redirect(&v, "/securite")
+    Ok(redirect(&v, "/securite"))
 }

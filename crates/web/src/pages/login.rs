@@ -4,19 +4,19 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use identity::Account;
 use identity::credentials::{self, ChangeError, Login, Protocol};
 use serde::Deserialize;
 
-use super::{Common, LangQuery, csrf_refused, fail, redirect, render, totp_required, visitor};
+use super::{confirm, totp_required};
 use crate::App;
-use crate::i18n::Tr;
-use crate::server::Peer;
-use crate::session::{STAGE_CHANGE, STAGE_ENROL, STAGE_FULL, STAGE_TOTP, Visitor};
+use crate::base::extract::has_csrf;
+use crate::base::i18n::Tr;
+use crate::base::session::{STAGE_CHANGE, STAGE_ENROL, STAGE_FULL, STAGE_TOTP, Visitor};
+use crate::base::{Common, CsrfForm, TokenOnly, WebError, redirect, render};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -39,6 +39,8 @@ pub struct PasswordPage {
     pub action: String,
     pub rules: String,
     pub problems: Vec<String>,
+    /// The account has TOTP on: the form asks for a code too.
+    pub totp_on: bool,
 }
 
 #[derive(Template)]
@@ -47,6 +49,8 @@ struct EnrolPage {
     c: Common,
     required: bool,
     secret: String,
+    /// Enrolling from a full session: the password is asked again.
+    confirm_password: bool,
 }
 
 #[derive(Template)]
@@ -75,6 +79,9 @@ pub struct CodeForm {
     csrf: String,
     #[serde(default)]
     code: String,
+    /// The current password (enrolment from a full session).
+    #[serde(default)]
+    password: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,13 +94,12 @@ pub struct PasswordForm {
     pub new: String,
     #[serde(default)]
     pub confirm: String,
+    /// The second factor, when the account has one (the security page's change).
+    #[serde(default)]
+    pub code: String,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub csrf: String,
-}
+has_csrf!(LoginForm, CodeForm, PasswordForm);
 
 /// Where a session at `stage` goes next.
 fn page_of(stage: &str) -> &'static str {
@@ -105,26 +111,14 @@ fn page_of(stage: &str) -> &'static str {
     }
 }
 
-pub async fn root(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let v = visitor(&app, &headers, peer, &q).await;
+pub async fn root(v: Visitor) -> Response {
     match &v.session {
         Some((s, _)) => redirect(&v, page_of(&s.stage)),
         None => redirect(&v, "/connexion"),
     }
 }
 
-pub async fn login_page(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &q).await;
+pub async fn login_page(State(app): State<Arc<App>>, mut v: Visitor) -> Response {
     if let Some((s, _)) = &v.session {
         return redirect(&v, page_of(&s.stage));
     }
@@ -134,14 +128,8 @@ pub async fn login_page(
 
 pub async fn login_post(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
-    }
+    CsrfForm { mut v, form }: CsrfForm<LoginForm>,
+) -> Result<Response, WebError> {
     let client = v.client.clone();
     let device = v.device.clone();
     let attempt = Login {
@@ -158,7 +146,7 @@ pub async fn login_post(
             c.error = Some(c.t.pick(refusal.message_fr(), refusal.message_en()).to_owned());
             let login: String = form.login.chars().filter(|c| !c.is_control()).take(254).collect();
             let status = if refusal.is_temporary() { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
-            render(&v, status, &LoginPage { c, login })
+            Ok(render(&v, status, &LoginPage { c, login }))
         }
         Ok(p) => {
             let stage = if p.must_change_password || app.identity.password_expired(&p.account).await {
@@ -170,21 +158,13 @@ pub async fn login_post(
             } else {
                 STAGE_FULL
             };
-            if let Err(e) = v.start(&app, &p.account, stage).await {
-                return fail(&app, &mut v, &e);
-            }
-            redirect(&v, page_of(stage))
+            v.start(&app, &p.account, stage).await?;
+            Ok(redirect(&v, page_of(stage)))
         }
     }
 }
 
-pub async fn totp_page(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &q).await;
+pub async fn totp_page(State(app): State<Arc<App>>, mut v: Visitor) -> Response {
     if v.at(STAGE_TOTP).is_none() {
         return redirect(&v, "/");
     }
@@ -194,39 +174,26 @@ pub async fn totp_page(
 
 pub async fn totp_post(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<CodeForm>,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
+    CsrfForm { mut v, form }: CsrfForm<CodeForm>,
+) -> Result<Response, WebError> {
+    let Some((_, account)) = v.at(STAGE_TOTP).cloned() else { return Ok(redirect(&v, "/")) };
+    if app.identity.verify_second_factor(&account, &form.code).await? {
+        v.start(&app, &account, STAGE_FULL).await?;
+        return Ok(redirect(&v, "/accueil"));
     }
-    let Some((_, account)) = v.at(STAGE_TOTP).cloned() else { return redirect(&v, "/") };
-    match app.identity.verify_second_factor(&account, &form.code).await {
-        Ok(true) => {
-            if let Err(e) = v.start(&app, &account, STAGE_FULL).await {
-                return fail(&app, &mut v, &e);
-            }
-            redirect(&v, "/accueil")
-        }
-        Ok(false) => {
-            // A wrong code counts as a failure of this account from this
-            // address: guessing codes slows down like guessing passwords.
-            let throttled = app.identity.second_factor_failed(&account, v.ip, &v.client).await;
-            let mut c = Common::new(&app, &mut v, "totp.title");
-            if let Some(retry_after) = throttled {
-                let _ = v.end(&app).await;
-                let refusal = credentials::Refusal::Throttled { retry_after };
-                c.error = Some(c.t.pick(refusal.message_fr(), refusal.message_en()).to_owned());
-                c.csrf = v.csrf(&app);
-                return render(&v, StatusCode::TOO_MANY_REQUESTS, &LoginPage { c, login: String::new() });
-            }
-            c.error = Some(c.t.get("totp.bad").to_owned());
-            render(&v, StatusCode::UNAUTHORIZED, &TotpPage { c })
-        }
-        Err(e) => fail(&app, &mut v, &e),
+    // A wrong code counts as a failure of this account from this address:
+    // guessing codes slows down like guessing passwords.
+    let throttled = app.identity.second_factor_failed(&account, v.ip, &v.client).await;
+    let mut c = Common::new(&app, &mut v, "totp.title");
+    if let Some(retry_after) = throttled {
+        let _ = v.end(&app).await;
+        let refusal = credentials::Refusal::Throttled { retry_after };
+        c.error = Some(c.t.pick(refusal.message_fr(), refusal.message_en()).to_owned());
+        c.csrf = v.csrf(&app);
+        return Ok(render(&v, StatusCode::TOO_MANY_REQUESTS, &LoginPage { c, login: String::new() }));
     }
+    c.error = Some(c.t.get("totp.bad").to_owned());
+    Ok(render(&v, StatusCode::UNAUTHORIZED, &TotpPage { c }))
 }
 
 /// The rules of the policy, in a sentence.
@@ -247,13 +214,7 @@ pub fn rules(app: &App, t: Tr) -> String {
     .to_owned()
 }
 
-pub async fn first_page(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &q).await;
+pub async fn first_page(State(app): State<Arc<App>>, mut v: Visitor) -> Response {
     let Some((_, account)) = v.at(STAGE_CHANGE).cloned() else { return redirect(&v, "/") };
     let first = account.status == model::AccountStatus::Provisional;
     let mut c = Common::new(&app, &mut v, if first { "pw.first.title" } else { "pw.title" });
@@ -264,52 +225,35 @@ pub async fn first_page(
     render(
         &v,
         StatusCode::OK,
-        &PasswordPage { c, first, action: "/premiere-connexion".into(), rules, problems: vec![] },
+        &PasswordPage { c, first, action: "/premiere-connexion".into(), rules, problems: vec![], totp_on: false },
     )
 }
 
 pub async fn first_post(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<PasswordForm>,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
-    }
-    let Some((_, account)) = v.at(STAGE_CHANGE).cloned() else { return redirect(&v, "/") };
+    CsrfForm { mut v, form }: CsrfForm<PasswordForm>,
+) -> Result<Response, WebError> {
+    let Some((_, account)) = v.at(STAGE_CHANGE).cloned() else { return Ok(redirect(&v, "/")) };
     let first = account.status == model::AccountStatus::Provisional;
-    match change(&app, &mut v, &account, &form, first, "/premiere-connexion").await {
-        Ok(()) => {
-            let account = match app.identity.account(account.id).await {
-                Ok(Some(a)) => a,
-                Ok(None) => return redirect(&v, "/"),
-                Err(e) => return fail(&app, &mut v, &e),
-            };
-            // An expired password changed here does not skip a second factor.
-            let totp_on = match app.identity.credential_state(account.id).await {
-                Ok(state) => state.totp_enabled_at.is_some(),
-                Err(e) => return fail(&app, &mut v, &e),
-            };
-            let stage = if totp_on {
-                STAGE_TOTP
-            } else if totp_required(&app, &account).await {
-                STAGE_ENROL
-            } else {
-                STAGE_FULL
-            };
-            if let Err(e) = v.start(&app, &account, stage).await {
-                return fail(&app, &mut v, &e);
-            }
-            // Otherwise enrolment is offered right away (with "later" when optional).
-            redirect(&v, if totp_on { page_of(STAGE_TOTP) } else { "/2fa/activer" })
-        }
-        Err(resp) => resp,
+    if let Err(resp) = change(&app, &mut v, &account, &form, first, "/premiere-connexion", false).await? {
+        return Ok(resp);
     }
+    let Some(account) = app.identity.account(account.id).await? else { return Ok(redirect(&v, "/")) };
+    // An expired password changed here does not skip a second factor.
+    let totp_on = app.identity.credential_state(account.id).await?.totp_enabled_at.is_some();
+    let stage = if totp_on {
+        STAGE_TOTP
+    } else if totp_required(&app, &account).await {
+        STAGE_ENROL
+    } else {
+        STAGE_FULL
+    };
+    v.start(&app, &account, stage).await?;
+    // Otherwise enrolment is offered right away (with "later" when optional).
+    Ok(redirect(&v, if totp_on { page_of(STAGE_TOTP) } else { "/2fa/activer" }))
 }
 
-/// Runs a password change; on refusal, the form again with the reasons.
+/// Runs a password change; on refusal, `Ok(Err(page))`: the form again with the reasons.
 pub async fn change(
     app: &App,
     v: &mut Visitor,
@@ -317,20 +261,41 @@ pub async fn change(
     form: &PasswordForm,
     first: bool,
     action: &str,
-) -> Result<(), Response> {
+    totp_on: bool,
+) -> Result<Result<(), Response>, WebError> {
     let result = app.identity.change_password(account, &form.current, &form.new, &form.confirm).await;
     let t = Tr(v.lang);
     let problems = match result {
-        Ok(()) => return Ok(()),
+        Ok(()) => return Ok(Ok(())),
         Err(ChangeError::WrongCurrent) => vec![t.get("pw.wrong").to_owned()],
         Err(ChangeError::Policy(list)) => {
             list.iter().map(|p| t.pick(&p.message_fr(), &p.message_en()).to_owned()).collect()
         }
-        Err(ChangeError::Internal(e)) => return Err(fail(app, v, &e)),
+        Err(ChangeError::Internal(e)) => return Err(WebError::internal(&e)),
     };
-    let c = Common::new(app, v, if first { "pw.first.title" } else { "pw.title" });
+    Ok(Err(password_form(
+        app,
+        v,
+        PasswordRefused { first, action, problems, status: StatusCode::UNPROCESSABLE_ENTITY, totp_on },
+    )))
+}
+
+/// A password form sent back: why, with which status.
+pub struct PasswordRefused<'a> {
+    pub first: bool,
+    pub action: &'a str,
+    pub problems: Vec<String>,
+    pub status: StatusCode,
+    pub totp_on: bool,
+}
+
+/// The password form again, with the problems.
+pub fn password_form(app: &App, v: &mut Visitor, r: PasswordRefused<'_>) -> Response {
+    let c = Common::new(app, v, if r.first { "pw.first.title" } else { "pw.title" });
     let rules = rules(app, c.t);
-    Err(render(v, StatusCode::UNPROCESSABLE_ENTITY, &PasswordPage { c, first, action: action.into(), rules, problems }))
+    let page =
+        PasswordPage { c, first: r.first, action: r.action.into(), rules, problems: r.problems, totp_on: r.totp_on };
+    render(v, r.status, &page)
 }
 
 /// The session allowed on the enrolment pages: `enrol`, or `full` without TOTP.
@@ -348,35 +313,21 @@ async fn enrolling(app: &App, v: &Visitor) -> Option<(Account, bool, Option<Stri
     Some((account.clone(), s.stage == STAGE_ENROL, pending))
 }
 
-pub async fn enrol_page(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &q).await;
-    let Some((account, required, pending)) = enrolling(&app, &v).await else { return redirect(&v, "/") };
+pub async fn enrol_page(State(app): State<Arc<App>>, mut v: Visitor) -> Result<Response, WebError> {
+    let Some((account, required, pending)) = enrolling(&app, &v).await else { return Ok(redirect(&v, "/")) };
     let secret = match pending {
         Some(s) => s,
-        None => match app.identity.begin_totp(&account, &issuer(&app)).await {
-            Ok(e) => e.secret,
-            Err(e) => return fail(&app, &mut v, &e),
-        },
+        None => app.identity.begin_totp(&account, &issuer(&app)).await?.secret,
     };
     let c = Common::new(&app, &mut v, "enrol.title");
-    render(&v, StatusCode::OK, &EnrolPage { c, required, secret })
+    Ok(render(&v, StatusCode::OK, &EnrolPage { c, required, secret, confirm_password: !required }))
 }
 
 fn issuer(app: &App) -> String {
     format!("Ardoise {}", app.cfg.hostname)
 }
 
-pub async fn enrol_qr(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-) -> Response {
-    let v = visitor(&app, &headers, peer, &LangQuery::default()).await;
+pub async fn enrol_qr(State(app): State<Arc<App>>, v: Visitor) -> Response {
     let Some((account, _, Some(secret))) = enrolling(&app, &v).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -386,50 +337,39 @@ pub async fn enrol_qr(
 
 pub async fn enrol_post(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<CodeForm>,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
+    CsrfForm { mut v, form }: CsrfForm<CodeForm>,
+) -> Result<Response, WebError> {
+    let Some((account, required, pending)) = enrolling(&app, &v).await else { return Ok(redirect(&v, "/")) };
+    // From a full session (not the login journey, where the password was
+    // just typed), the password again: a stolen session must not be able to
+    // put its own second factor on the account.
+    if !required && let Err((status, text)) = confirm(&app, &v, &account, &form.password, "").await {
+        let mut c = Common::new(&app, &mut v, "enrol.title");
+        c.error = Some(text);
+        let page = EnrolPage { c, required, secret: pending.unwrap_or_default(), confirm_password: true };
+        return Ok(render(&v, status, &page));
     }
-    let Some((account, required, pending)) = enrolling(&app, &v).await else { return redirect(&v, "/") };
-    match app.identity.confirm_totp(&account, &form.code).await {
-        Ok(Some(codes)) => {
+    match app.identity.confirm_totp(&account, &form.code).await? {
+        Some(codes) => {
             // A new identifier now that the session is stronger.
-            if let Err(e) = v.start(&app, &account, STAGE_FULL).await {
-                return fail(&app, &mut v, &e);
-            }
+            v.start(&app, &account, STAGE_FULL).await?;
             let c = Common::new(&app, &mut v, "codes.title");
             let (heading, intro) = (c.t.get("codes.title").to_owned(), c.t.get("codes.intro").to_owned());
-            render(&v, StatusCode::OK, &CodesPage { c, heading, intro, codes, next: "/accueil".into() })
+            Ok(render(&v, StatusCode::OK, &CodesPage { c, heading, intro, codes, next: "/accueil".into() }))
         }
-        Ok(None) => {
+        None => {
             let mut c = Common::new(&app, &mut v, "enrol.title");
             c.error = Some(c.t.get("totp.bad").to_owned());
-            render(
-                &v,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &EnrolPage { c, required, secret: pending.unwrap_or_default() },
-            )
+            let page = EnrolPage { c, required, secret: pending.unwrap_or_default(), confirm_password: !required };
+            Ok(render(&v, StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
-        Err(e) => fail(&app, &mut v, &e),
     }
 }
 
 pub async fn logout(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
-    }
-    if let Err(e) = v.end(&app).await {
-        return fail(&app, &mut v, &e);
-    }
-    redirect(&v, "/connexion")
+    CsrfForm { mut v, .. }: CsrfForm<TokenOnly>,
+) -> Result<Response, WebError> {
+    v.end(&app).await?;
+    Ok(redirect(&v, "/connexion"))
 }

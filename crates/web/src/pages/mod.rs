@@ -1,121 +1,47 @@
-//! The pages: shared pieces (the layout's data, rendering, redirects, the
-//! request preamble) here; the login journey in `login`, the signed-in
-//! pages in `account`. Domain errors become an error page in [`fail`] only.
+//! The identity pages: the login journey in `login`, the signed-in pages in
+//! `account`, "mot de passe oublié" in `reset`, and what they share here.
+//! They build on `base` only; the webmail builds on them.
 
 pub mod account;
 pub mod login;
 pub mod reset;
 
-use std::sync::Arc;
-
-use askama::Template;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use identity::Account;
+use identity::credentials::reauth::ReauthRefusal;
 use model::Role;
-use serde::Deserialize;
 
 use crate::App;
-use crate::i18n::Tr;
-use crate::server::Peer;
-use crate::session::Visitor;
+use crate::base::i18n::Tr;
+use crate::base::session::Visitor;
 
-/// What the layout shows on every page.
-pub struct Common {
-    pub t: Tr,
-    pub title: String,
-    pub csrf: String,
-    pub user: Option<String>,
-    pub error: Option<String>,
-    pub info: Option<String>,
-    pub host: String,
-    /// The webmail's theme, density and banner (empty elsewhere).
-    pub chrome: crate::mail::Chrome,
+/// Asks the visitor of a signed-in session to prove again that they own
+/// the account (the password, and the second factor when enrolled) before a
+/// sensitive change. Refused: the status (401 wrong, 429 slowed down) and
+/// the sentence to show, which gives the wait when slowed down.
+pub async fn confirm(
+    app: &App,
+    v: &Visitor,
+    account: &Account,
+    password: &str,
+    code: &str,
+) -> Result<(), (StatusCode, String)> {
+    let code = Some(code.trim()).filter(|c| !c.is_empty());
+    let refusal = match app.identity.reauthenticate(account, password, code, v.ip, &v.client).await {
+        Ok(()) => return Ok(()),
+        Err(r) => r,
+    };
+    let status = match refusal {
+        ReauthRefusal::Wrong => StatusCode::UNAUTHORIZED,
+        ReauthRefusal::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        ReauthRefusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    Err((status, Tr(v.lang).pick(&refusal.message_fr(), &refusal.message_en()).to_owned()))
 }
 
-impl Common {
-    pub fn new(app: &App, v: &mut Visitor, title_key: &str) -> Common {
-        let t = Tr(v.lang);
-        Common {
-            t,
-            title: t.get(title_key).to_owned(),
-            csrf: v.csrf(app),
-            user: v.account().map(|a| a.display_name.clone()),
-            error: None,
-            info: None,
-            host: app.cfg.hostname.clone(),
-            chrome: v.chrome.clone(),
-        }
-    }
-}
-
-/// The `?lang=` query every page accepts.
-#[derive(Debug, Default, Deserialize)]
-pub struct LangQuery {
-    pub lang: Option<String>,
-}
-
-/// Reads who is asking.
-pub async fn visitor(app: &Arc<App>, headers: &HeaderMap, peer: Peer, q: &LangQuery) -> Visitor {
-    Visitor::read(app, headers, peer.0.ip(), q.lang.as_deref()).await
-}
-
-/// Renders a template with the visitor's cookies.
-pub fn render(v: &Visitor, status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => {
-            with_cookies(v, (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne / internal error").into_response()
-        }
-    }
-}
-
-/// A 303 to `to` with the visitor's cookies.
-pub fn redirect(v: &Visitor, to: &str) -> Response {
-    let mut resp = StatusCode::SEE_OTHER.into_response();
-    if let Ok(loc) = HeaderValue::from_str(to) {
-        resp.headers_mut().insert(header::LOCATION, loc);
-    }
-    with_cookies(v, resp)
-}
-
-fn with_cookies(v: &Visitor, mut resp: Response) -> Response {
-    for c in &v.cookies {
-        if let Ok(value) = HeaderValue::from_str(c) {
-            resp.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
-    resp
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-pub struct MessagePage {
-    pub c: Common,
-    pub heading: String,
-    pub text: String,
-    pub link: String,
-    pub link_text: String,
-}
-
-/// A page for a failure: the log gets the detail, the visitor a sentence.
-pub fn fail(app: &App, v: &mut Visitor, error: &dyn std::fmt::Display) -> Response {
-    tracing::warn!(%error, "web request failed");
-    let c = Common::new(app, v, "error");
-    let text = c.t.get("error").to_owned();
-    let page = MessagePage { heading: c.title.clone(), text, link: "/".into(), link_text: "Ardoise".into(), c };
-    render(v, StatusCode::INTERNAL_SERVER_ERROR, &page)
-}
-
-/// A POST whose CSRF token is missing or wrong.
-pub fn csrf_refused(app: &App, v: &mut Visitor) -> Response {
-    let c = Common::new(app, v, "error");
-    let text = c.t.get("csrf").to_owned();
-    let page = MessagePage { heading: c.title.clone(), text, link: "/".into(), link_text: "Ardoise".into(), c };
-    render(v, StatusCode::FORBIDDEN, &page)
+/// Whether the account has TOTP on (its forms then ask for a code).
+pub async fn totp_on(app: &App, account: &Account) -> Result<bool, identity::StoreError> {
+    Ok(app.identity.credential_state(account.id).await?.totp_enabled_at.is_some())
 }
 
 /// Whether this account must use TOTP: every account when so configured,

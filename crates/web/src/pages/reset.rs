@@ -5,17 +5,17 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use identity::credentials::ChangeError;
 use serde::Deserialize;
 
 use super::login::rules;
-use super::{Common, LangQuery, MessagePage, csrf_refused, fail, render, visitor};
 use crate::App;
-use crate::server::Peer;
+use crate::base::extract::has_csrf;
+use crate::base::session::Visitor;
+use crate::base::{Common, CsrfForm, MessagePage, WebError, render};
 
 #[derive(Template)]
 #[template(path = "forgot.html")]
@@ -46,7 +46,6 @@ pub struct ForgotForm {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenQuery {
-    lang: Option<String>,
     #[serde(default)]
     jeton: String,
 }
@@ -67,38 +66,25 @@ pub struct ResetForm {
     revoquer_applications: Option<String>,
 }
 
-pub async fn forgot_page(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &q).await;
+has_csrf!(ForgotForm, ResetForm);
+
+pub async fn forgot_page(State(app): State<Arc<App>>, mut v: Visitor) -> Response {
     let c = Common::new(&app, &mut v, "forgot.title");
     render(&v, StatusCode::OK, &ForgotPage { c, sent: false })
 }
 
 pub async fn forgot_post(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<ForgotForm>,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
-    }
+    CsrfForm { mut v, form }: CsrfForm<ForgotForm>,
+) -> Result<Response, WebError> {
     if let Some(key) = &app.cfg.numen_key {
-        let sent = app.identity.request_reset(key, &form.login, &form.numen, v.ip, &app.cfg.public_url).await;
-        if let Err(e) = sent {
-            return fail(&app, &mut v, &e);
-        }
+        app.identity.request_reset(key, &form.login, &form.numen, v.ip, &app.cfg.public_url).await?;
     }
     let c = Common::new(&app, &mut v, "forgot.title");
-    render(&v, StatusCode::OK, &ForgotPage { c, sent: true })
+    Ok(render(&v, StatusCode::OK, &ForgotPage { c, sent: true }))
 }
 
-fn invalid(app: &App, v: &mut crate::session::Visitor) -> Response {
+fn invalid(app: &App, v: &mut Visitor) -> Response {
     let c = Common::new(app, v, "reset.title");
     let text = c.t.get("reset.invalid").to_owned();
     let link_text = c.t.get("forgot.title").to_owned();
@@ -108,40 +94,28 @@ fn invalid(app: &App, v: &mut crate::session::Visitor) -> Response {
 
 pub async fn reset_page(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     Query(q): Query<TokenQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = LangQuery { lang: q.lang.clone() };
-    let mut v = visitor(&app, &headers, peer, &lang).await;
-    match app.identity.reset_account(&q.jeton).await {
-        Ok(Some(account)) => {
+    mut v: Visitor,
+) -> Result<Response, WebError> {
+    Ok(match app.identity.reset_account(&q.jeton).await? {
+        Some(account) => {
             let c = Common::new(&app, &mut v, "reset.title");
             let rules = rules(&app, c.t);
             let page = ResetPage { c, token: q.jeton, address: account.address.to_string(), rules, problems: vec![] };
             render(&v, StatusCode::OK, &page)
         }
-        Ok(None) => invalid(&app, &mut v),
-        Err(e) => fail(&app, &mut v, &e),
-    }
+        None => invalid(&app, &mut v),
+    })
 }
 
 pub async fn reset_post(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(form): Form<ResetForm>,
-) -> Response {
-    let mut v = visitor(&app, &headers, peer, &LangQuery::default()).await;
-    if !v.csrf_ok(&app, &form.csrf) {
-        return csrf_refused(&app, &mut v);
-    }
-    match app.identity.reset_password(&form.jeton, &form.new, &form.confirm).await {
+    CsrfForm { mut v, form }: CsrfForm<ResetForm>,
+) -> Result<Response, WebError> {
+    Ok(match app.identity.reset_password(&form.jeton, &form.new, &form.confirm).await {
         Ok(Some(account)) => {
-            if form.revoquer_applications.is_some()
-                && let Err(e) = app.identity.revoke_app_passwords(&account).await
-            {
-                return fail(&app, &mut v, &e);
+            if form.revoquer_applications.is_some() {
+                app.identity.revoke_app_passwords(&account).await?;
             }
             let c = Common::new(&app, &mut v, "reset.title");
             let text = c.t.get("reset.done").to_owned();
@@ -153,7 +127,7 @@ pub async fn reset_post(
         Err(ChangeError::Policy(list)) => {
             let address = match app.identity.reset_account(&form.jeton).await {
                 Ok(Some(a)) => a.address.to_string(),
-                _ => return invalid(&app, &mut v),
+                _ => return Ok(invalid(&app, &mut v)),
             };
             let c = Common::new(&app, &mut v, "reset.title");
             let problems = list.iter().map(|p| c.t.pick(&p.message_fr(), &p.message_en()).to_owned()).collect();
@@ -162,6 +136,6 @@ pub async fn reset_post(
             render(&v, StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(ChangeError::WrongCurrent) => invalid(&app, &mut v),
-        Err(ChangeError::Internal(e)) => fail(&app, &mut v, &e),
-    }
+        Err(ChangeError::Internal(e)) => return Err(WebError::internal(&e)),
+    })
 }

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Query as UrlQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query as UrlQuery, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use mailstore::{DateCursor, Mailbox};
 use model::{BlobId, Flag};
@@ -23,11 +23,10 @@ use serde::Deserialize;
 
 use super::folders::{FolderView, display_name, sidebar};
 use super::list::{form_encode, sender_name};
-use super::{M, common, short_date, signed_in};
+use super::{M, Reader, common, short_date};
 use crate::App;
-use crate::i18n::Lang;
-use crate::pages::{Common, LangQuery, fail, render};
-use crate::server::Peer;
+use crate::base::i18n::Lang;
+use crate::base::{Common, WebError, render};
 use query::QueryError;
 use run::Failure;
 
@@ -164,7 +163,6 @@ struct SearchPage {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchParams {
-    pub lang: Option<String>,
     pub q: Option<String>,
     /// Where the page starts (`date.id`, from a "next" link).
     pub suite: Option<String>,
@@ -173,25 +171,14 @@ pub struct SearchParams {
 /// `GET /courrier/recherche`.
 pub async fn page(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
     UrlQuery(p): UrlQuery<SearchParams>,
-    headers: HeaderMap,
-) -> Response {
-    let (mut v, account) = match signed_in(&app, &headers, peer, &LangQuery { lang: p.lang.clone() }).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    Reader { mut v, account }: Reader,
+) -> Result<Response, WebError> {
     let m = M(v.lang);
     let text: String = p.q.as_deref().unwrap_or("").trim().chars().take(query::MAX_QUERY).collect();
     let below = p.suite.as_deref().and_then(parse_cursor).unwrap_or(DateCursor::TOP);
-    let folders = match sidebar(&app, &account, None, m).await {
-        Ok(f) => f,
-        Err(e) => return fail(&app, &mut v, &e),
-    };
-    let boxes = match app.ms.mailboxes(account.id).await {
-        Ok(b) => b,
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    let folders = sidebar(&app, &account, None, m).await?;
+    let boxes = app.ms.mailboxes(account.id).await?;
     let mut error = None;
     let mut outcome = run::Outcome::default();
     let parsed = query::parse(&text);
@@ -212,18 +199,15 @@ pub async fn page(
                 match run::run(&app.ms, account.id, &q, folder, below, PAGE).await {
                     Ok(o) => outcome = o,
                     Err(Failure::Unavailable) => error = Some(m.get("mail.search.unavailable").to_owned()),
-                    Err(Failure::Store(e)) => return fail(&app, &mut v, &e),
+                    Err(Failure::Store(e)) => return Err(e.into()),
                 }
             }
         }
     }
     let ids: Vec<BlobId> = outcome.rows.iter().map(|r| r.blob_hash.clone()).collect();
-    let metas = match app.ms.summaries(&ids).await {
-        Ok(list) => list.into_iter().map(|b| (b.id.clone(), b)).collect::<HashMap<_, _>>(),
-        Err(e) => return fail(&app, &mut v, &e),
-    };
+    let metas = app.ms.summaries(&ids).await?.into_iter().map(|b| (b.id.clone(), b)).collect::<HashMap<_, _>>();
     let names: HashMap<i64, String> = boxes.iter().map(|b| (b.id, display_name(b, m))).collect();
-    let now = crate::session::unix_now();
+    let now = crate::base::session::unix_now();
     let rows = outcome
         .rows
         .iter()
@@ -258,7 +242,7 @@ pub async fn page(
         first,
         partial: outcome.partial,
     };
-    render(&v, StatusCode::OK, &page)
+    Ok(render(&v, StatusCode::OK, &page))
 }
 
 #[cfg(test)]

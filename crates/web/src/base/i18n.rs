@@ -243,6 +243,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("error", "Une erreur est survenue. Réessayez dans un instant.", "Something went wrong. Try again in a moment."),
     ("notfound", "Page introuvable", "Page not found"),
+    ("reauth.password", "Votre mot de passe actuel, pour confirmer", "Your current password, to confirm"),
+    (
+        "reauth.code",
+        "Code de validation en deux étapes (ou un code de secours)",
+        "Two-step verification code (or a recovery code)",
+    ),
 ];
 
 #[cfg(test)]
@@ -267,17 +273,17 @@ mod tests {
     #[test]
     fn every_key_used_by_a_template_exists() {
         let templates = [
-            include_str!("../templates/base.html"),
-            include_str!("../templates/login.html"),
-            include_str!("../templates/totp.html"),
-            include_str!("../templates/password.html"),
-            include_str!("../templates/enrol.html"),
-            include_str!("../templates/codes.html"),
-            include_str!("../templates/message.html"),
-            include_str!("../templates/home.html"),
-            include_str!("../templates/security.html"),
-            include_str!("../templates/forgot.html"),
-            include_str!("../templates/reset.html"),
+            include_str!("../../templates/base.html"),
+            include_str!("../../templates/login.html"),
+            include_str!("../../templates/totp.html"),
+            include_str!("../../templates/password.html"),
+            include_str!("../../templates/enrol.html"),
+            include_str!("../../templates/codes.html"),
+            include_str!("../../templates/message.html"),
+            include_str!("../../templates/home.html"),
+            include_str!("../../templates/security.html"),
+            include_str!("../../templates/forgot.html"),
+            include_str!("../../templates/reset.html"),
         ];
         for t in templates {
             for piece in t.split("c.t.get(\"").skip(1) {

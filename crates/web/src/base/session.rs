@@ -22,7 +22,8 @@ use model::{AccountStatus, Role};
 use subtle::ConstantTimeEq;
 
 use crate::App;
-use crate::i18n::Lang;
+use crate::base::error::WebError;
+use crate::base::i18n::Lang;
 
 pub const STAGE_FULL: &str = "full";
 pub const STAGE_TOTP: &str = "totp";
@@ -49,8 +50,8 @@ pub struct Visitor {
     pub device: Option<String>,
     /// `Set-Cookie` values to send with the response.
     pub cookies: Vec<String>,
-    /// Theme, density and banner of the webmail's layout (set by `mail::signed_in`).
-    pub chrome: crate::mail::Chrome,
+    /// Theme, density and banner of the webmail's layout (set by the webmail's extractors).
+    pub chrome: crate::base::chrome::Chrome,
 }
 
 fn cookie_name(app: &App, base: &str) -> String {
@@ -67,6 +68,11 @@ fn cookies(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The language saved in the `ardoise_lang` cookie.
+pub(crate) fn lang_cookie(headers: &HeaderMap) -> Option<Lang> {
+    cookie(&cookies(headers), "ardoise_lang").and_then(Lang::parse)
+}
+
 fn cookie<'a>(all: &'a [(String, String)], name: &str) -> Option<&'a str> {
     all.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
@@ -76,15 +82,10 @@ impl Visitor {
     pub async fn read(app: &App, headers: &HeaderMap, ip: IpAddr, lang_param: Option<&str>) -> Visitor {
         let all = cookies(headers);
         let mut out_cookies = Vec::new();
-        let lang = match lang_param.and_then(Lang::parse) {
-            Some(l) => {
-                out_cookies.push(format!("ardoise_lang={}; Path=/; Max-Age=31536000; SameSite=Lax", l.code()));
-                l
-            }
-            None => cookie(&all, "ardoise_lang").and_then(Lang::parse).unwrap_or_else(|| {
-                Lang::from_accept(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
-            }),
-        };
+        let lang = crate::base::extract::requested_lang(headers, lang_param);
+        if lang_param.and_then(Lang::parse).is_some() {
+            out_cookies.push(format!("ardoise_lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code()));
+        }
         let client: String = headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -157,6 +158,11 @@ impl Visitor {
         expected.len() == token.len() && bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
     }
 
+    /// [`Visitor::csrf_ok`] as a result: a wrong token is a 403 page.
+    pub fn check_csrf(&self, app: &App, token: &str) -> Result<(), WebError> {
+        if self.csrf_ok(app, token) { Ok(()) } else { Err(WebError::Csrf) }
+    }
+
     /// Replaces any session by a new one for `account` at `stage` (a new
     /// random identifier at every step: no fixation).
     pub async fn start(&mut self, app: &App, account: &Account, stage: &str) -> Result<(), identity::StoreError> {
@@ -179,7 +185,7 @@ impl Visitor {
         self.cookies.push(set_cookie(app, "ardoise_session", &token, None));
         self.session = Some((s, account.clone()));
         if stage == STAGE_FULL {
-            crate::mail::apply_saved_lang(app, self, account).await;
+            apply_saved_lang(app, self, account).await;
             // A complete login makes this browser one of the account's devices.
             if self.device.as_deref().and_then(|d| app.identity.device_of(account.id, d)).is_none() {
                 let token = app.identity.new_device_token(account.id);
@@ -197,6 +203,16 @@ impl Visitor {
         }
         self.cookies.push(set_cookie(app, "ardoise_session", "", Some(0)));
         Ok(())
+    }
+}
+
+/// At the end of a login: the account's saved language wins over the
+/// browser's (cookie and all), so the choice follows the person.
+async fn apply_saved_lang(app: &App, v: &mut Visitor, account: &Account) {
+    if let Ok(Some(p)) = app.ms.preferences(account.id).await
+        && let Some(lang) = Lang::parse(&p.lang)
+    {
+        v.set_lang(lang);
     }
 }
 
@@ -232,7 +248,7 @@ pub(crate) fn may_use_web(a: &Account) -> bool {
     a.role != Role::Student && matches!(a.status, AccountStatus::Active | AccountStatus::Provisional)
 }
 
-fn derive(app: &App, kind: &str, value: &str) -> String {
+pub(crate) fn derive(app: &App, kind: &str, value: &str) -> String {
     let mut h = blake3::Hasher::new_keyed(&app.cfg.secret);
     h.update(b"csrf:");
     h.update(kind.as_bytes());

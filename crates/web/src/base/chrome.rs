@@ -1,14 +1,14 @@
 //! What every webmail page shows around its content and that depends on the
 //! account or on the administrators: the theme and density classes on
 //! `<body>` (from the account's saved preferences) and the announcement
-//! banner (`ardoise admin banner set`). Loaded once per request by
-//! [`super::signed_in`] into the visitor, and copied into the layout's data.
+//! banner (`ardoise admin banner set`). Loaded once per request by the
+//! webmail's extractors into the visitor (and by the error pages), and
+//! copied into the layout's data.
 
 use mailstore::{Account, WebPrefs};
 
 use crate::App;
-use crate::i18n::Lang;
-use crate::session::{Visitor, unix_now};
+use crate::base::session::unix_now;
 
 /// The account- and installation-wide parts of the webmail's layout.
 #[derive(Debug, Clone, Default)]
@@ -48,18 +48,13 @@ pub async fn load(app: &App, account: &Account) -> Chrome {
     Chrome {
         body_class: prefs.as_ref().map(body_class).unwrap_or_default(),
         banner: banner.map(|b| b.text),
-        quota_warn: super::settings::nearly_full(account),
+        quota_warn: nearly_full(account),
     }
 }
 
-/// At the end of a login: the account's saved language wins over the
-/// browser's (cookie and all), so the choice follows the person.
-pub async fn apply_saved_lang(app: &App, v: &mut Visitor, account: &Account) {
-    if let Ok(Some(p)) = app.ms.preferences(account.id).await
-        && let Some(lang) = Lang::parse(&p.lang)
-    {
-        v.set_lang(lang);
-    }
+/// Whether the account uses more than 90 % of a set quota.
+pub fn nearly_full(account: &Account) -> bool {
+    account.quota_bytes.filter(|q| *q > 0).is_some_and(|l| account.used_bytes.saturating_mul(10) > l.saturating_mul(9))
 }
 
 #[cfg(test)]

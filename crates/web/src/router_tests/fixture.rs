@@ -1,0 +1,206 @@
+//! Two accounts on a temporary SQLite store, A with mail, folders, an app
+//! password, an identity and a session, and the router over them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, StatusCode, header};
+use identity::credentials::hash::{hash_password, random_token, token_hash};
+use identity::{Account, WebSession};
+use model::SpecialUse;
+use tower_service::Service;
+
+use crate::base::Peer;
+use crate::base::session::{STAGE_FULL, derive, unix_now};
+use crate::{App, WebConfig};
+
+pub const PASSWORD_A: &str = "Cheval-Agrafe-Correct-42";
+pub const PASSWORD_B: &str = "Batterie-Solide-Verte-17";
+/// A's message subject: no answer to B may contain it.
+const SUBJECT_A: &str = "Compte rendu confidentiel du conseil";
+
+/// Whose session a request carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Nobody,
+    /// A, who owns everything the paths name.
+    Owner,
+    /// B, another account of the same domain.
+    Other,
+}
+
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub struct Fixture {
+    _dir: tempfile::TempDir,
+    pub app: Arc<App>,
+    pub router: Router,
+    pub a: Account,
+    pub b: Account,
+    inbox: i64,
+    uid: i64,
+    folder: i64,
+    trash: i64,
+    app_password: i64,
+    identity: i64,
+    a_session: String,
+}
+
+async fn account(store: &store::Store, local: &str, name: &str, password: &str) -> Account {
+    store
+        .create_account(&store::NewAccount {
+            address: model::Address::parse(&format!("{local}@ac-test.fr")).unwrap(),
+            login: None,
+            display_name: name.into(),
+            role: model::Role::Teacher,
+            status: model::AccountStatus::Active,
+            quota_bytes: None,
+            org_unit: None,
+            password_hash: hash_password(password),
+        })
+        .await
+        .unwrap()
+}
+
+impl Fixture {
+    pub async fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store::Store::open(&format!("sqlite://{}", dir.path().join("m.db").display())).await.unwrap();
+        store.migrate().await.unwrap();
+        store.add_domain(&model::Domain::parse("ac-test.fr").unwrap()).await.unwrap();
+        let a = account(&store, "alice.martin", "Alice Martin", PASSWORD_A).await;
+        let b = account(&store, "bruno.petit", "Bruno Petit", PASSWORD_B).await;
+        let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
+        let ms = mailstore::Mailstore::new(store.clone(), blobs);
+        let identity = identity::Identity::new(store, ms.clone(), identity::Settings::default());
+        let raw = format!(
+            "From: Direction <direction@ac-test.fr>\r\nTo: alice.martin@ac-test.fr\r\nSubject: {SUBJECT_A}\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\
+             Content-Type: text/plain\r\n\r\nConfidentiel.\r\n--x\r\nContent-Type: application/pdf\r\n\
+             Content-Disposition: attachment; filename=pv.pdf\r\n\r\n%PDF-1.4\r\n--x--\r\n"
+        );
+        let delivered = ms.deliver(raw.as_bytes(), &[a.id], unix_now()).await.unwrap();
+        let inbox = ms.mailbox_with_use(a.id, SpecialUse::Inbox).await.unwrap().unwrap().id;
+        let trash = ms.mailbox_with_use(a.id, SpecialUse::Trash).await.unwrap().unwrap().id;
+        let folder = ms.create_mailbox(a.id, "Projets", None).await.unwrap().id;
+        let identity_id = ms.save_identity(a.id, None, "Alice", "alice.martin@ac-test.fr", "", true).await.unwrap();
+        identity.create_app_password(&a, "téléphone", &["imap"]).await.unwrap();
+        let app_password = identity.app_passwords(a.id).await.unwrap()[0].id;
+        let app = Arc::new(App { ms, identity, cfg: WebConfig::new("ardoise.test".into(), [7u8; 32]), outbox: None });
+        let router = crate::router(app.clone());
+        let mut fx = Fixture {
+            _dir: dir,
+            app,
+            router,
+            a,
+            b,
+            inbox,
+            uid: delivered[0].uid,
+            folder,
+            trash,
+            app_password,
+            identity: identity_id,
+            a_session: String::new(),
+        };
+        fx.a_session = fx.new_session(Who::Owner).await.1;
+        fx
+    }
+
+    /// A fresh full session for `who` (none for nobody): each case gets its
+    /// own, so a logout or a password change does not spill over.
+    pub async fn session(&self, who: Who) -> Option<Session> {
+        (who != Who::Nobody).then_some(())?;
+        Some(self.new_session(who).await.0)
+    }
+
+    async fn new_session(&self, who: Who) -> (Session, String) {
+        let account = if who == Who::Owner { &self.a } else { &self.b };
+        let token = random_token(32);
+        let hash = token_hash("session", &token);
+        let now = unix_now();
+        let s = WebSession {
+            token_hash: hash.clone(),
+            account_id: account.id,
+            stage: STAGE_FULL.into(),
+            created_at: now,
+            last_seen: now,
+            expires_at: now + 3600,
+            ip: "127.0.0.1".into(),
+            client: "test".into(),
+        };
+        self.app.identity.create_web_session(&s).await.unwrap();
+        (Session { cookie: format!("ardoise_session={token}"), csrf: derive(&self.app, "s", &hash) }, hash)
+    }
+
+    /// `{inbox}`, `{uid}`... replaced by A's values.
+    pub fn fill(&self, pattern: &str) -> String {
+        pattern
+            .replace("{inbox}", &self.inbox.to_string())
+            .replace("{uid}", &self.uid.to_string())
+            .replace("{folder}", &self.folder.to_string())
+            .replace("{trash}", &self.trash.to_string())
+            .replace("{app}", &self.app_password.to_string())
+            .replace("{identity}", &self.identity.to_string())
+            .replace("{session}", &self.a_session)
+    }
+
+    /// What B must never see.
+    pub fn secrets(&self) -> [&str; 2] {
+        [SUBJECT_A, "Confidentiel."]
+    }
+
+    /// One request through the router, from 127.0.0.1; the status and up to 1 MB of body.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: Option<&str>,
+        body: Option<(String, Vec<u8>)>,
+    ) -> (StatusCode, String) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        let body = match body {
+            Some((content_type, bytes)) => {
+                req = req.header(header::CONTENT_TYPE, content_type);
+                Body::from(bytes)
+            }
+            None => Body::empty(),
+        };
+        let mut req = req.body(body).unwrap();
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        req.extensions_mut().insert(ConnectInfo(Peer(peer)));
+        let mut router = self.router.clone();
+        std::future::poll_fn(|cx| Service::<Request<Body>>::poll_ready(&mut router, cx)).await.unwrap();
+        let resp = router.call(req).await.unwrap();
+        let status = resp.status();
+        // The event stream never ends: its head is enough.
+        let is_stream = resp.headers().get(header::CONTENT_TYPE).is_some_and(|t| t == "text/event-stream");
+        let text = if is_stream {
+            String::new()
+        } else {
+            let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap_or_default();
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        (status, text)
+    }
+
+    /// After every case: A's message, folders, app password, identity and session are all there.
+    pub async fn a_still_has_everything(&self) {
+        let ms = &self.app.ms;
+        assert!(ms.message_by_uid(self.inbox, self.uid).await.unwrap().is_some(), "A's message");
+        assert!(ms.mailbox(self.a.id, self.folder).await.unwrap().is_some(), "A's folder");
+        assert!(ms.identities(self.a.id).await.unwrap().iter().any(|i| i.id == self.identity), "A's identity");
+        let apps = self.app.identity.app_passwords(self.a.id).await.unwrap();
+        assert!(apps.iter().any(|p| p.id == self.app_password), "A's app password");
+        let sessions = self.app.identity.web_sessions(self.a.id).await.unwrap();
+        assert!(sessions.iter().any(|s| s.token_hash == self.a_session), "A's session");
+    }
+}

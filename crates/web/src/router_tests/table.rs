@@ -1,0 +1,132 @@
+//! One row per route (and a few more for routes that take a reference in
+//! their query): the path with A's ids, the form a POST carries, the status
+//! when signed out, and the status when B asks.
+
+use axum::http::Method;
+
+/// What a POST carries besides its CSRF token.
+pub enum Form {
+    None,
+    /// `application/x-www-form-urlencoded` fields (`{...}` filled with A's ids).
+    Url(&'static str),
+    /// `multipart/form-data` fields, as `name=value` pairs separated by `&`.
+    Multipart(&'static str),
+}
+
+impl Form {
+    pub fn url(token: &str, fields: &str) -> (String, Vec<u8>) {
+        let body = if fields.is_empty() { format!("csrf={token}") } else { format!("csrf={token}&{fields}") };
+        ("application/x-www-form-urlencoded".into(), body.into_bytes())
+    }
+
+    pub fn multipart(token: &str, fields: &str) -> (String, Vec<u8>) {
+        let mut body = String::new();
+        let pairs = std::iter::once(("csrf", token)).chain(fields.split('&').filter_map(|kv| kv.split_once('=')));
+        for (name, value) in pairs {
+            body.push_str(&format!(
+                "--frontiere\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str("--frontiere--\r\n");
+        ("multipart/form-data; boundary=frontiere".into(), body.into_bytes())
+    }
+}
+
+pub struct Case {
+    pub method: Method,
+    /// The route as the router declares it.
+    pub pattern: &'static str,
+    /// The path requested (with a query, and `{...}` for A's ids).
+    pub path: &'static str,
+    pub form: Form,
+    /// The status signed out (POSTs with no valid token).
+    pub signed_out: u16,
+    /// The status for B, with B's valid token.
+    pub other: u16,
+}
+
+const fn get(pattern: &'static str, path: &'static str, signed_out: u16, other: u16) -> Case {
+    Case { method: Method::GET, pattern, path, form: Form::None, signed_out, other }
+}
+
+fn post(pattern: &'static str, path: &'static str, form: Form, signed_out: u16, other: u16) -> Case {
+    Case { method: Method::POST, pattern, path, form, signed_out, other }
+}
+
+/// Every route. Signed out, pages send to the login (303) and the login
+/// journey's forms want the pre-session token (403); B gets 404 for
+/// anything of A's, exactly as for something that does not exist.
+pub fn cases() -> Vec<Case> {
+    use Form::{Multipart, None as Empty, Url};
+    vec![
+        get("/", "/", 303, 303),
+        get("/connexion", "/connexion", 200, 303),
+        post("/connexion", "/connexion", Url("login=bruno.petit&password=x"), 403, 401),
+        get("/connexion/code", "/connexion/code", 303, 303),
+        post("/connexion/code", "/connexion/code", Url("code=123456"), 403, 303),
+        get("/premiere-connexion", "/premiere-connexion", 303, 303),
+        post("/premiere-connexion", "/premiere-connexion", Url("current=x&new=y&confirm=y"), 403, 303),
+        // Before the enrolment page: no seed is pending yet.
+        get("/2fa/qr.svg", "/2fa/qr.svg", 404, 404),
+        get("/2fa/activer", "/2fa/activer", 303, 200),
+        post("/2fa/activer", "/2fa/activer", Url("code=000000"), 403, 401),
+        post("/deconnexion", "/deconnexion", Empty, 403, 303),
+        get("/mot-de-passe-oublie", "/mot-de-passe-oublie", 200, 200),
+        post("/mot-de-passe-oublie", "/mot-de-passe-oublie", Url("login=x&numen=y"), 403, 200),
+        get("/mot-de-passe/reinitialiser", "/mot-de-passe/reinitialiser?jeton=faux", 410, 410),
+        post("/mot-de-passe/reinitialiser", "/mot-de-passe/reinitialiser", Url("jeton=faux&new=x&confirm=x"), 403, 410),
+        get("/accueil", "/accueil", 303, 200),
+        get("/securite", "/securite", 303, 200),
+        get("/securite/mot-de-passe", "/securite/mot-de-passe", 303, 200),
+        post("/securite/mot-de-passe", "/securite/mot-de-passe", Url("current=faux&new=x&confirm=x"), 303, 401),
+        post("/securite/2fa/desactiver", "/securite/2fa/desactiver", Url("password=faux"), 303, 401),
+        post("/securite/applications", "/securite/applications", Url("name=client&imap=on"), 303, 401),
+        post("/securite/applications/{id}/revoquer", "/securite/applications/{app}/revoquer", Empty, 303, 404),
+        post("/securite/sessions/fin", "/securite/sessions/fin", Url("id={session}"), 303, 404),
+        get("/static/ardoise.css", "/static/ardoise.css", 200, 200),
+        get("/favicon.ico", "/favicon.ico", 204, 204),
+        // The webmail.
+        get("/courrier", "/courrier", 303, 200),
+        get("/courrier/ecrire", "/courrier/ecrire", 303, 200),
+        get("/courrier/ecrire", "/courrier/ecrire?dossier={inbox}&uid={uid}", 303, 404),
+        get("/courrier/ecrire", "/courrier/ecrire?dossier={inbox}&uid={uid}&transferer=pj", 303, 404),
+        get("/courrier/ecrire", "/courrier/ecrire?brouillon={inbox}:{uid}", 303, 404),
+        post("/courrier/envoyer", "/courrier/envoyer", Multipart("action=envoyer&to=&subject=x&body=y"), 303, 400),
+        post("/courrier/dossiers", "/courrier/dossiers", Url("nom=Nouveau&parent={folder}"), 303, 404),
+        get("/courrier/recherche", "/courrier/recherche?q=conseil", 303, 200),
+        get("/courrier/evenements", "/courrier/evenements", 401, 200),
+        get("/courrier/raccourcis", "/courrier/raccourcis", 303, 200),
+        post("/courrier/annuler", "/courrier/annuler", Empty, 303, 303),
+        get("/courrier/destinataires", "/courrier/destinataires?q=alice", 401, 200),
+        get("/courrier/reglages/identites", "/courrier/reglages/identites", 303, 200),
+        post(
+            "/courrier/reglages/identites",
+            "/courrier/reglages/identites",
+            Url("action=supprimer&id={identity}"),
+            303,
+            404,
+        ),
+        get("/courrier/reglages", "/courrier/reglages", 303, 200),
+        post("/courrier/reglages", "/courrier/reglages", Url("section=expediteur&retirer=x@y.fr"), 303, 303),
+        get("/courrier/{mailbox}", "/courrier/{inbox}", 303, 404),
+        get("/courrier/{mailbox}", "/courrier/{inbox}?q=conseil", 303, 404),
+        post("/courrier/{mailbox}/lot", "/courrier/{inbox}/lot", Url("uid={uid}&action=supprimer"), 303, 404),
+        get("/courrier/{mailbox}/renommer", "/courrier/{folder}/renommer", 303, 404),
+        post("/courrier/{mailbox}/renommer", "/courrier/{folder}/renommer", Url("nom=Pris"), 303, 404),
+        get("/courrier/{mailbox}/supprimer", "/courrier/{folder}/supprimer", 303, 404),
+        post("/courrier/{mailbox}/supprimer", "/courrier/{folder}/supprimer", Empty, 303, 404),
+        get("/courrier/{mailbox}/vider", "/courrier/{trash}/vider", 303, 404),
+        post("/courrier/{mailbox}/vider", "/courrier/{trash}/vider", Empty, 303, 404),
+        get("/courrier/{mailbox}/{uid}", "/courrier/{inbox}/{uid}", 303, 404),
+        post("/courrier/{mailbox}/{uid}", "/courrier/{inbox}/{uid}", Url("action=supprimer"), 303, 404),
+        post("/courrier/{mailbox}/{uid}", "/courrier/{inbox}/{uid}", Url("action=deplacer&dossier={folder}"), 303, 404),
+        get("/courrier/{mailbox}/{uid}/pj/{n}", "/courrier/{inbox}/{uid}/pj/0", 303, 404),
+        get("/courrier/{mailbox}/{uid}/source", "/courrier/{inbox}/{uid}/source", 303, 404),
+        post("/courrier/{mailbox}/{uid}/confiance", "/courrier/{inbox}/{uid}/confiance", Empty, 303, 404),
+        get("/courrier/{mailbox}/{uid}/contenu", "/courrier/{inbox}/{uid}/contenu", 303, 404),
+        get("/courrier/{mailbox}/{uid}/apercu/{n}", "/courrier/{inbox}/{uid}/apercu/0", 303, 404),
+        get("/static/courrier.css", "/static/courrier.css", 200, 200),
+        get("/static/courrier.js", "/static/courrier.js", 200, 200),
+        get("/static/compose.js", "/static/compose.js", 200, 200),
+    ]
+}
