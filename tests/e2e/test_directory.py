@@ -257,3 +257,23 @@ def test_helpdesk_reset_closes_the_open_sessions(server, tmp_path):
     assert account(server, helene)["status"] == "provisional"
     with pytest.raises(imapclient.exceptions.LoginError):
         imap(server).login(helene, HELENE_PASSWORD)
+
+
+def test_admin_password_change_closes_the_sessions_of_the_old_password(server, tmp_path):
+    """Issue 25 item 3: `admin account password` (another process than the
+    server) used to leave the sessions opened with the old password working."""
+    helene, client = synced_account_in_idle(server, tmp_path)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    sub = smtplib.SMTP_SSL("127.0.0.1", server.submissions_port, context=ctx, timeout=20)
+    sub.login(helene, HELENE_PASSWORD)
+    server.admin("account", "password", helene, "--password-stdin", stdin=b"Nouveau-Mot-De-Passe-2027!\n")
+    waited = seconds_until_closed(client, time.monotonic())
+    assert waited < 1.5, f"closed {waited:.2f} s after the change"
+    sub.sock.settimeout(2)
+    assert sub.sock.recv(4096).startswith(b"421 4.7.0 ")
+    with pytest.raises(imapclient.exceptions.LoginError):
+        imap(server).login(helene, HELENE_PASSWORD)
+    c = imap(server)
+    c.login(helene, "Nouveau-Mot-De-Passe-2027!")
+    c.logout()

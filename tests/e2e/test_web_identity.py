@@ -601,3 +601,62 @@ def test_a_stolen_session_cannot_guess_the_password_nor_get_lasting_access(serve
     assert imap_login(server, paul, PASSWORD) is True
     subjects = [m.get("subject", "") for m in server.messages(paul)]
     assert any("Essais de mot de passe répétés" in s for s in subjects), subjects
+
+
+def wait_for_bye(client, seconds=1.5):
+    """How long until the server ends this idle imaplib session (None if it does not)."""
+    start = time.monotonic()
+    client.sock.settimeout(seconds + 1)
+    data = b""
+    try:
+        while time.monotonic() - start < seconds + 1:
+            chunk = client.sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+            if b"* BYE" in data:
+                return time.monotonic() - start, data
+    except (socket.timeout, ssl.SSLError, OSError):
+        pass
+    return None, data
+
+
+def test_password_change_and_app_password_revocation_end_their_sessions(server):
+    """Issue 25 item 3: a revoked app password, and the old password after a
+    change, used to keep their IMAP sessions working."""
+    paul = server.create("paul.durand", password=PASSWORD)
+    server.start()
+    web = Http(server)
+    assert web.login(paul, PASSWORD)[0].status == 303
+    token = web.csrf("/securite")
+    apps = []
+    for name in ("Téléphone", "Tablette"):
+        _, page = web.request("POST", "/securite/applications",
+                              {"csrf": token, "name": name, "imap": "1", "password": PASSWORD})
+        apps.append(re.search(r'id="mot-de-passe-application">([a-z2-9-]+)<', page).group(1))
+    sessions = {}
+    for label, secret in (("phone", apps[0]), ("tablet", apps[1]), ("password", PASSWORD)):
+        c = SourceIMAP4SSL("127.0.0.1", server.imaps_port, "127.0.0.1")
+        c.login(paul, secret)
+        c.select("INBOX")
+        sessions[label] = c
+    # Revoking the phone's app password ends the phone's session, and only it.
+    _, page = web.request("GET", "/securite")
+    ids = re.findall(r'action="/securite/applications/(\d+)/revoquer"', page)
+    assert len(ids) == 2, ids
+    web.request("POST", f"/securite/applications/{min(ids, key=int)}/revoquer", {"csrf": token})
+    waited, data = wait_for_bye(sessions.pop("phone"))
+    assert waited is not None and waited < 1.5, (waited, data)
+    for c in sessions.values():
+        assert c.noop()[0] == "OK"
+    # A password change with « révoquer aussi les mots de passe d'application »
+    # ends the old password's session and the remaining app password's.
+    form = {"csrf": token, "current": PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+            "revoquer_applications": "1"}
+    resp, _ = web.request("POST", "/securite/mot-de-passe", form)
+    assert resp.status in (200, 303), resp.status
+    for label, c in sessions.items():
+        waited, data = wait_for_bye(c)
+        assert waited is not None and waited < 1.5, (label, waited, data)
+    assert "AUTHENTICATIONFAILED" in str(imap_login(server, paul, apps[1]))
+    assert imap_login(server, paul, NEW_PASSWORD) is True

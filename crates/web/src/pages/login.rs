@@ -97,6 +97,9 @@ pub struct PasswordForm {
     /// The second factor, when the account has one (the security page's change).
     #[serde(default)]
     pub code: String,
+    /// « Révoquer aussi les mots de passe d'application » (security page).
+    #[serde(default)]
+    pub revoquer_applications: Option<String>,
 }
 
 has_csrf!(LoginForm, CodeForm, PasswordForm);
@@ -266,7 +269,12 @@ pub async fn change(
     let result = app.identity.change_password(account, &form.current, &form.new, &form.confirm).await;
     let t = Tr(v.lang);
     let problems = match result {
-        Ok(()) => return Ok(Ok(())),
+        Ok(()) => {
+            if !first && form.revoquer_applications.is_some() {
+                app.identity.revoke_app_passwords(account).await?;
+            }
+            return Ok(Ok(()));
+        }
         Err(ChangeError::WrongCurrent) => vec![t.get("pw.wrong").to_owned()],
         Err(ChangeError::Policy(list)) => {
             list.iter().map(|p| t.pick(&p.message_fr(), &p.message_en()).to_owned()).collect()
