@@ -287,7 +287,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         if let Some(sel) = self.selected.as_mut() {
             for uid in gone {
                 if let Some(seq) = sel.seq_of(*uid as u32) {
-                    sel.uids.remove(seq - 1);
+                    std::sync::Arc::make_mut(&mut sel.uids).remove(seq - 1);
                     lines.push(format!("{seq} EXPUNGE"));
                     vanished.push(*uid);
                 }

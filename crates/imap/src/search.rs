@@ -274,7 +274,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let top_modseq = matched.top_modseq;
         let save = esearch.is_some_and(|o| o.iter().any(|x| x == "SAVE"));
         if save && let Some(sel) = self.selected.as_mut() {
-            sel.saved = matched.rows.iter().map(|(_, r)| r.uid as u32).collect();
+            sel.saved = std::sync::Arc::new(matched.rows.iter().map(|(_, r)| r.uid as u32).collect());
         }
         if save && esearch.is_some_and(|o| o.len() == 1) {
             return Done::ok(if uid { "UID SEARCH completed, result saved" } else { "SEARCH completed, result saved" });

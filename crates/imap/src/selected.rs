@@ -19,8 +19,10 @@ use crate::session::{ReadStop, Session};
 pub struct Selected {
     pub mailbox: Mailbox,
     pub read_only: bool,
-    /// UIDs in sequence-number order (message n is `uids[n - 1]`).
-    pub uids: Vec<u32>,
+    /// UIDs in sequence-number order (message n is `uids[n - 1]`). Shared:
+    /// a command takes a snapshot of the selected state in O(1) (not a copy
+    /// of 100,000 UIDs per FETCH); changes copy only while one is held.
+    pub uids: Arc<Vec<u32>>,
     /// Changes up to this modseq have been reported to the client.
     pub modseq: i64,
     /// Modseqs above `modseq` of flag changes already reported to the client
@@ -28,7 +30,7 @@ pub struct Selected {
     /// `modseq` back), so that they are not reported again.
     pub own: BTreeSet<i64>,
     /// SEARCHRES: UIDs of the last `SEARCH RETURN (SAVE)`.
-    pub saved: Vec<u32>,
+    pub saved: Arc<Vec<u32>>,
     /// The mailbox's rows as SEARCH last read them, with the mailbox's
     /// HIGHESTMODSEQ at that time: every change to a message (new, flags,
     /// expunge) raises it, so while it is unchanged the rows are current and
@@ -105,10 +107,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         self.selected = Some(Selected {
             mailbox,
             read_only,
-            uids,
+            uids: Arc::new(uids),
             modseq: highest,
             own: BTreeSet::new(),
-            saved: Vec::new(),
+            saved: Arc::default(),
             rows: None,
         });
         Done::ok(if read_only { "[READ-ONLY] EXAMINE completed" } else { "[READ-WRITE] SELECT completed" })
@@ -143,7 +145,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         }
         let mut lines = Vec::new();
         if !arrived.is_empty() {
-            sel.uids.extend(arrived);
+            Arc::make_mut(&mut sel.uids).extend(arrived);
             lines.push(format!("{} EXISTS", sel.uids.len()));
         }
         if may_expunge && expunged_seen {
@@ -153,7 +155,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             while i > 0 {
                 i -= 1;
                 if !current.contains_key(&sel.uids[i]) {
-                    vanished.push(i64::from(sel.uids.remove(i)));
+                    vanished.push(i64::from(Arc::make_mut(&mut sel.uids).remove(i)));
                     gone.push(format!("{} EXPUNGE", i + 1));
                 }
             }
