@@ -132,7 +132,7 @@ impl Mta {
         sender: Option<&Address>,
         message: &[u8],
     ) -> Result<(), Error> {
-        let store = self.mailstore.store();
+        let store = &self.store;
         let at = now();
         let Some(vacation) = store.vacation(account.id).await?.filter(|v| v.active_at(at)) else {
             return Ok(());

@@ -67,7 +67,7 @@ impl Mta {
         if account.address == *address {
             return Ok(true);
         }
-        let aliases = self.mailstore.store().list_aliases(account.id).await?;
+        let aliases = self.store.list_aliases(account.id).await?;
         Ok(aliases.contains(address))
     }
 
@@ -173,7 +173,7 @@ impl Mta {
         remote: &[&Address],
         message: &[u8],
     ) -> Result<(), Error> {
-        let blob = self.mailstore.blobs().put(message).await?;
+        let blob = self.blobs.put(message).await?;
         let expires_at = now() + self.settings.give_up_after.as_secs() as i64;
         let entry = NewQueued {
             blob,
@@ -183,7 +183,7 @@ impl Mta {
             recipients: remote.iter().map(|r| (r.to_string(), r.domain().as_str().to_owned())).collect(),
             expires_at,
         };
-        let id = self.mailstore.store().enqueue(&entry).await?;
+        let id = self.store.enqueue(&entry).await?;
         tracing::info!(queue_id = id, recipients = remote.len(), "queued for remote delivery");
         self.wake.notify_one();
         Ok(())

@@ -50,7 +50,7 @@ async fn world() -> World {
         mta::dkim::DkimKeys::load_or_create(&dir.path().join("dkim"), "ardoise", &["ac-test.fr".into()]).unwrap();
     let plenty = RoleLimits { messages_per_hour: 1000, recipients_per_hour: 10_000 };
     let settings = OutboundSettings { hostname: "mx.ac-test.fr".into(), ..OutboundSettings::default() };
-    let mta = Mta::new(ms, settings, dkim, Limiter::new(plenty, HashMap::new()));
+    let mta = Mta::new(ms, store.clone(), blobs.clone(), settings, dkim, Limiter::new(plenty, HashMap::new()));
     World { _dir: dir, store, blobs, mta, claire, admin }
 }
 
