@@ -68,3 +68,22 @@ def test_postmaster_of_another_domain_is_still_relaying(server):
     server.start()
     expect_rcpt_code(server.smtp_port, "postmaster@gmail.example", 554, "5.7.1")
     expect_rcpt_code(server.smtp_port, "abuse@gmail.example", 554, "5.7.1")
+
+
+def test_a_local_user_writes_to_the_postmaster_over_submission(server):
+    """Submission resolves postmaster@ and abuse@ as the MX does: the administrator receives them."""
+    admin = server.create("admin", password=PASSWORD)
+    claire = server.create("claire.martin", password=PASSWORD)
+    server.start()
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with smtplib.SMTP("127.0.0.1", server.submission_port, timeout=20) as s:
+        s.ehlo("poste.ac-test.fr")
+        s.starttls(context=ctx)
+        s.ehlo("poste.ac-test.fr")
+        s.login(claire, PASSWORD)
+        for to, subject in ((f"postmaster@{DOMAIN}", "Question au postmaster"), (f"abuse@{DOMAIN}", "Signalement abus")):
+            body = f"From: {claire}\r\nTo: {to}\r\nSubject: {subject}\r\n\r\nBonjour.\r\n".encode()
+            assert s.sendmail(claire, [to], body) == {}
+    assert inbox_subjects(server, admin) == ["Question au postmaster", "Signalement abus"]

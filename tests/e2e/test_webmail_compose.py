@@ -394,3 +394,17 @@ def test_leaving_the_composer_keeps_a_draft(server, browser):
     browser.get(base(server) + "/courrier/ecrire")
     browser.get(base(server) + "/courrier")
     assert len(imap_fetch(server, CLAIRE, "Brouillons")) == 1
+
+
+def test_writing_to_the_postmaster_reaches_the_administrator(server, browser):
+    """The webmail's send goes through submission, which resolves postmaster@ as the MX does."""
+    admin = server.create("admin", password=PASSWORD)
+    server.create("claire.martin", password=PASSWORD)
+    server.start()
+    login(browser, server, CLAIRE)
+    browser.get(base(server) + "/courrier/ecrire")
+    fill(browser, "to", f"postmaster@{DOMAIN}")
+    fill(browser, "subject", "Question au postmaster")
+    fill(browser, "body", "Bonjour, une question sur mon compte.")
+    send_now(browser)
+    assert [m["Subject"] for _, m in imap_fetch(server, admin)] == ["Question au postmaster"]

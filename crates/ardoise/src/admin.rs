@@ -188,8 +188,8 @@ impl Ctx<'_> {
 }
 
 pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&str>) -> anyhow::Result<ExitCode> {
-    let (ms, identity) = serve::open_with_identity(cfg).await?;
-    let store = ms.store();
+    let (opened, identity) = serve::open_with_identity(cfg).await?;
+    let serve::Opened { store, blobs, mailstore: ms } = &opened;
     let scope = match act_as {
         None => Scope::operator(),
         Some(address) => {
@@ -253,12 +253,12 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
                 .await?
                 .with_context(|| format!("pas de dossier « {mailbox} »"))?;
             let m = store.message_by_uid(mb.id, uid).await?.with_context(|| format!("pas de message UID {uid}"))?;
-            let bytes = ms.blobs().get(&m.blob_hash).await?;
+            let bytes = ms.message_bytes(&m.blob_hash).await?;
             ctx.audit("message.get", &address, &format!("{mailbox} UID {uid}")).await?;
             std::io::stdout().write_all(&bytes)?;
         }
         AdminCommand::Blob { command: BlobCommand::Stats { json } } => {
-            let (files, bytes) = ms.blobs().usage().await?;
+            let (files, bytes) = blobs.usage().await?;
             let rows = store.blob_count().await?;
             if json {
                 println!("{}", serde_json::json!({"files": files, "bytes": bytes, "rows": rows}));

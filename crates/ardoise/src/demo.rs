@@ -68,15 +68,16 @@ pub async fn run(data: PathBuf) -> anyhow::Result<()> {
     let cfg = config(data.clone());
     serve::init_logging("warn");
     write_config_file(&cfg)?;
-    let (ms, identity) = serve::open_with_identity(&cfg).await?;
-    let provisional = if ms.store().count_accounts().await? == 0 {
+    let (opened, identity) = serve::open_with_identity(&cfg).await?;
+    let store = &opened.store;
+    let provisional = if store.count_accounts().await? == 0 {
         println!("Préparation de l'académie de démonstration… / seeding the demo académie…");
-        seed(&ms, &data).await.context("préparation de la démo")?
+        seed(store, &opened.mailstore, &data).await.context("préparation de la démo")?
     } else {
-        provisional_accounts(ms.store()).await?
+        provisional_accounts(store).await?
     };
-    crate::outbox::ensure(ms.store(), DOMAIN, password::hash(PASSWORD)?).await?;
-    serve::run(cfg, ms, identity, |bound| print_banner(&data, bound, &provisional)).await
+    crate::outbox::ensure(store, DOMAIN, password::hash(PASSWORD)?).await?;
+    serve::run(cfg, opened, identity, |bound| print_banner(&data, bound, &provisional)).await
 }
 
 fn write_config_file(cfg: &config::Config) -> anyhow::Result<()> {
@@ -99,8 +100,11 @@ pub struct Provisional {
     pub numen: String,
 }
 
-async fn seed(ms: &mailstore::Mailstore, data: &std::path::Path) -> anyhow::Result<Vec<Provisional>> {
-    let store = ms.store();
+async fn seed(
+    store: &store::Store,
+    ms: &mailstore::Mailstore,
+    data: &std::path::Path,
+) -> anyhow::Result<Vec<Provisional>> {
     let domain = Domain::parse(DOMAIN)?;
     store.add_domain(&domain).await?;
     let root = store
@@ -186,16 +190,20 @@ async fn seed(ms: &mailstore::Mailstore, data: &std::path::Path) -> anyhow::Resu
             staff.push((acc.address.to_string(), acc.display_name.clone()));
         }
     }
-    deliver_demo_mail(ms, &staff).await?;
+    deliver_demo_mail(store, ms, &staff).await?;
     Ok(provisional)
 }
 
-async fn deliver_demo_mail(ms: &mailstore::Mailstore, staff: &[(String, String)]) -> anyhow::Result<()> {
+async fn deliver_demo_mail(
+    store: &store::Store,
+    ms: &mailstore::Mailstore,
+    staff: &[(String, String)],
+) -> anyhow::Result<()> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     for mail in demo_mail::demo_mails(DOMAIN, staff) {
         let mut targets = Vec::new();
         for to in &mail.to {
-            if let Some(acc) = ms.store().account_by_address(&Address::parse(to)?).await? {
+            if let Some(acc) = store.account_by_address(&Address::parse(to)?).await? {
                 let mut flags = 0;
                 if mail.seen {
                     flags |= model::Flag::Seen.bit();

@@ -38,8 +38,8 @@ pub enum DirectoryCommand {
 pub async fn run(cfg: &config::Config, command: DirectoryCommand) -> anyhow::Result<ExitCode> {
     let DirectoryCommand::Sync { file, dry_run, report, domain, retention_days } = command;
     let bytes = std::fs::read(&file).with_context(|| format!("lecture de {}", file.display()))?;
-    let ms = serve::open(cfg).await?;
-    let store = ms.store();
+    let opened = serve::open(cfg).await?;
+    let store = &opened.store;
     let domain = match domain {
         Some(d) => Domain::parse(&d).map_err(|e| anyhow::anyhow!("{d}: {e}"))?,
         None => match store.list_domains().await?.as_slice() {

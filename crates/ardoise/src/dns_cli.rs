@@ -31,8 +31,8 @@ pub fn records(domain: &str, host: &str, dkim: Option<(&str, &str)>) -> Vec<Stri
 }
 
 pub async fn run(cfg: &config::Config) -> anyhow::Result<ExitCode> {
-    let ms = serve::open(cfg).await?;
-    let keys = outbound::dkim_keys(cfg, &ms).await?;
+    let opened = serve::open(cfg).await?;
+    let keys = outbound::dkim_keys(cfg, &opened.store).await?;
     let host = cfg.server.hostname.trim_end_matches('.');
     println!("; Enregistrements DNS à publier / DNS records to publish ({host})");
     println!(

@@ -63,7 +63,7 @@ async fn vacation_replies(mta: Arc<mta::Mta>, sender: Option<Address>, accounts:
     if sender.is_none() {
         return;
     }
-    let store = mta.mailstore().store();
+    let store = mta.store();
     let on = match store.vacation_enabled_among(&accounts).await {
         Ok(on) => on,
         Err(e) => return tracing::warn!(error = %e, "vacation look-up failed"),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use identity::Identity;
-use mailstore::{MailEvent, Mailstore};
+use mailstore::MailEvent;
 use model::{AccountStatus, Address, Credential, Transience};
 use mta::limits::{Exceeded, Limiter, RoleLimits};
 use mta::{Destination, Mta, OutboundSettings, Submission, SubmitError};
@@ -20,8 +20,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// Loads (or creates) the DKIM keys of every local domain.
-pub async fn dkim_keys(cfg: &config::Config, mailstore: &Mailstore) -> anyhow::Result<mta::dkim::DkimKeys> {
-    let domains: Vec<String> = mailstore.store().list_domains().await?.iter().map(|d| d.as_str().to_owned()).collect();
+pub async fn dkim_keys(cfg: &config::Config, store: &store::Store) -> anyhow::Result<mta::dkim::DkimKeys> {
+    let domains: Vec<String> = store.list_domains().await?.iter().map(|d| d.as_str().to_owned()).collect();
     let dir = cfg.server.data_dir.join("dkim");
     let selector = cfg.outbound.dkim_selector.clone();
     tokio::task::spawn_blocking(move || mta::dkim::DkimKeys::load_or_create(&dir, &selector, &domains))
@@ -30,12 +30,12 @@ pub async fn dkim_keys(cfg: &config::Config, mailstore: &Mailstore) -> anyhow::R
 }
 
 /// Builds the transfer service from the configuration.
-pub async fn service(cfg: &config::Config, mailstore: Arc<Mailstore>) -> anyhow::Result<Arc<Mta>> {
+pub async fn service(cfg: &config::Config, opened: &crate::serve::Opened) -> anyhow::Result<Arc<Mta>> {
     let o = &cfg.outbound;
     let capture = match &o.capture_to {
         Some(address) => {
             let address = Address::parse(address).map_err(|e| anyhow::anyhow!("[outbound] capture_to : {e:?}"))?;
-            let account = mailstore.store().account_by_address(&address).await?;
+            let account = opened.store.account_by_address(&address).await?;
             Some(account.with_context(|| format!("[outbound] capture_to : pas de compte {address}"))?.id)
         }
         None => None,
@@ -63,8 +63,8 @@ pub async fn service(cfg: &config::Config, mailstore: Arc<Mailstore>) -> anyhow:
         },
         mta::limits::parse_role_limits(&s.role_limits).map_err(|e| anyhow::anyhow!("[submission] role_limits {e}"))?,
     );
-    let dkim = dkim_keys(cfg, &mailstore).await?;
-    Ok(Mta::new(mailstore, settings, dkim, limiter))
+    let dkim = dkim_keys(cfg, &opened.store).await?;
+    Ok(Mta::new(opened.mailstore.clone(), opened.store.clone(), opened.blobs.clone(), settings, dkim, limiter))
 }
 
 /// The static DNS table of `[outbound] dns_override_file`, if any.

@@ -55,8 +55,8 @@ fn summary(q: &Queued, pending: usize, total: usize) -> String {
 }
 
 pub async fn run(cfg: &config::Config, command: QueueCommand) -> anyhow::Result<ExitCode> {
-    let ms = serve::open(cfg).await?;
-    let store = ms.store();
+    let opened = serve::open(cfg).await?;
+    let store = &opened.store;
     match command {
         QueueCommand::List => {
             let entries = store.queue_entries().await?;
@@ -112,8 +112,8 @@ pub fn quoted_txt(value: &str) -> String {
 
 pub async fn dkim(cfg: &config::Config, command: DkimCommand) -> anyhow::Result<ExitCode> {
     let DkimCommand::Show { domain } = command;
-    let ms = serve::open(cfg).await?;
-    let keys = outbound::dkim_keys(cfg, &ms).await?;
+    let opened = serve::open(cfg).await?;
+    let keys = outbound::dkim_keys(cfg, &opened.store).await?;
     let domains = match domain {
         Some(d) => vec![d.to_ascii_lowercase()],
         None => keys.domains(),

@@ -19,7 +19,7 @@ pub enum SearchCommand {
 pub async fn run(cfg: &config::Config, command: SearchCommand) -> anyhow::Result<ExitCode> {
     match command {
         SearchCommand::Reindex => {
-            let ms = serve::open(cfg).await?;
+            let ms = serve::open(cfg).await?.mailstore;
             let n = ms
                 .rebuild_search(&cfg.server.data_dir.join("search"))
                 .await

@@ -34,28 +34,36 @@ pub fn descriptor_limit() -> u64 {
     rustix::process::getrlimit(rustix::process::Resource::Nofile).current.unwrap_or(u64::MAX)
 }
 
+/// What a command opens once and hands around: the metadata store, the
+/// message files, and the mail domain built on both. The binary is the
+/// composition root, so its commands may use the store directly where no
+/// domain service offers the operation; the protocols only get the domain.
+#[derive(Clone)]
+pub struct Opened {
+    pub store: store::Store,
+    pub blobs: blob::BlobStore,
+    pub mailstore: Arc<Mailstore>,
+}
+
 /// Opens (and migrates) the store and the blob directory.
-pub async fn open(cfg: &config::Config) -> anyhow::Result<Arc<Mailstore>> {
-    Ok(open_store(cfg).await?.1)
-}
-
-/// Opens the mail domain and builds the one identity service of this
-/// process from the configuration (every protocol is handed this one).
-pub async fn open_with_identity(cfg: &config::Config) -> anyhow::Result<(Arc<Mailstore>, Arc<Identity>)> {
-    let (store, mailstore) = open_store(cfg).await?;
-    let settings = crate::admin::passwords::identity_settings(cfg)?;
-    let identity = Identity::new(store, mailstore.clone(), settings);
-    Ok((mailstore, identity))
-}
-
-async fn open_store(cfg: &config::Config) -> anyhow::Result<(store::Store, Arc<Mailstore>)> {
+pub async fn open(cfg: &config::Config) -> anyhow::Result<Opened> {
     std::fs::create_dir_all(&cfg.server.data_dir)
         .with_context(|| format!("création de {}", cfg.server.data_dir.display()))?;
     let url = cfg.store_url();
     let store = store::Store::open(&url).await.with_context(|| format!("ouverture de la base {}", redact(&url)))?;
     store.migrate().await.context("migration de la base")?;
     let blobs = blob::BlobStore::open(cfg.blob_path()).context("ouverture du dossier des messages")?;
-    Ok((store.clone(), Mailstore::new(store, blobs)))
+    let mailstore = Mailstore::new(store.clone(), blobs.clone());
+    Ok(Opened { store, blobs, mailstore })
+}
+
+/// Opens the mail domain and builds the one identity service of this
+/// process from the configuration (every protocol is handed this one).
+pub async fn open_with_identity(cfg: &config::Config) -> anyhow::Result<(Opened, Arc<Identity>)> {
+    let opened = open(cfg).await?;
+    let settings = crate::admin::passwords::identity_settings(cfg)?;
+    let identity = Identity::new(opened.store.clone(), opened.mailstore.clone(), settings);
+    Ok((opened, identity))
 }
 
 /// Hides a password in a database URL before it reaches a log or an error.
@@ -73,21 +81,22 @@ pub fn redact(url: &str) -> String {
 }
 
 pub async fn serve(cfg: config::Config) -> anyhow::Result<()> {
-    let (mailstore, identity) = open_with_identity(&cfg).await?;
-    run(cfg, mailstore, identity, |_| {}).await
+    let (opened, identity) = open_with_identity(&cfg).await?;
+    run(cfg, opened, identity, |_| {}).await
 }
 
 /// Binds every listener, then calls `ready` with their addresses, then serves
 /// until a shutdown signal.
 pub async fn run(
     cfg: config::Config,
-    mailstore: Arc<Mailstore>,
+    opened: Opened,
     identity: Arc<Identity>,
     ready: impl FnOnce(&[(String, std::net::SocketAddr)]),
 ) -> anyhow::Result<()> {
     let tls =
         net::server_tls(&cfg.server.data_dir, cfg.tls.cert.as_deref(), cfg.tls.key.as_deref(), &cfg.server.hostname)
             .context("certificat TLS")?;
+    let mailstore = opened.mailstore.clone();
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     // Full-text index for IMAP SEARCH TEXT/BODY; derived data, so serving goes on without it.
     if let Err(e) = mailstore.enable_search(&cfg.server.data_dir.join("search")) {
@@ -110,7 +119,7 @@ pub async fn run(
         spool_dir: Some(spool_dir(&cfg.server.data_dir)?),
         ..smtp::SmtpConfig::default()
     });
-    let mta = crate::outbound::service(&cfg, mailstore.clone()).await?;
+    let mta = crate::outbound::service(&cfg, &opened).await?;
     let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone())));
     let sink = Arc::new(crate::outbound::checked_mx(&cfg, sink)?);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);

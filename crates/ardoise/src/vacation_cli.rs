@@ -46,8 +46,8 @@ fn day(text: &str) -> anyhow::Result<i64> {
 }
 
 pub async fn run(cfg: &config::Config, command: VacationCommand) -> anyhow::Result<ExitCode> {
-    let ms = serve::open(cfg).await?;
-    let store = ms.store();
+    let opened = serve::open(cfg).await?;
+    let store = &opened.store;
     let account = |address: &str| {
         let address = address.to_owned();
         async move {

@@ -391,7 +391,7 @@ async fn reset_links_go_to_the_secondary_address_once() {
     assert_eq!(subjects(&f, &perso).await, vec!["Réinitialisation de votre mot de passe".to_owned()]);
     let inbox = f.store.mailbox_by_special_use(perso.id, SpecialUse::Inbox).await.unwrap().unwrap();
     let msg = &f.store.messages(inbox.id).await.unwrap()[0];
-    let raw = std::fs::read(f.ms.blobs().path(&msg.blob_hash)).unwrap();
+    let raw = f.ms.message_bytes(&msg.blob_hash).await.unwrap();
     let text = mail_parser::MessageParser::default().parse(&raw).unwrap().body_text(0).unwrap().into_owned();
     let token = text.split("jeton=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
     assert!(text.contains("https://w/mot-de-passe/reinitialiser?jeton="), "{text}");

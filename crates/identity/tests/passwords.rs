@@ -274,7 +274,7 @@ async fn reminders_go_once_per_threshold_then_the_expiry_notice() {
     // The mail is French first, with an English line and the web address.
     let inbox = f.store.mailbox_by_special_use(claire.id, SpecialUse::Inbox).await.unwrap().unwrap();
     let msg = &f.store.messages(inbox.id).await.unwrap()[0];
-    let raw = std::fs::read(f.ms.blobs().path(&msg.blob_hash)).unwrap();
+    let raw = f.ms.message_bytes(&msg.blob_hash).await.unwrap();
     let text = mail_parser::MessageParser::default().parse(&raw).unwrap().body_text(0).unwrap().into_owned();
     assert!(text.contains("expire dans 10 jours") && text.contains("(Your password expires in 10 days"), "{text}");
     assert!(text.contains("https://mail.ac-test.fr/securite/mot-de-passe"), "{text}");

@@ -151,12 +151,6 @@ impl Mailstore {
             indexer: Default::default(),
         })
     }
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-    pub fn blobs(&self) -> &BlobStore {
-        &self.blobs
-    }
     /// Events from now on; a slow listener sees `Lagged` and must resynchronise.
     pub fn subscribe(&self) -> broadcast::Receiver<MailEvent> {
         self.events.subscribe()

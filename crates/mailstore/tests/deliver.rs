@@ -12,6 +12,9 @@ use store::{NewAccount, Store};
 struct Fixture {
     _dir: tempfile::TempDir,
     ms: Arc<Mailstore>,
+    /// The raw rows and files under the domain, for the checks no domain operation offers.
+    store: Store,
+    blobs: BlobStore,
 }
 
 async fn fixture() -> Fixture {
@@ -20,11 +23,11 @@ async fn fixture() -> Fixture {
     store.migrate().await.unwrap();
     store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
     let blobs = BlobStore::open(dir.path().join("blobs")).unwrap();
-    Fixture { ms: Mailstore::new(store, blobs), _dir: dir }
+    Fixture { ms: Mailstore::new(store.clone(), blobs.clone()), store, blobs, _dir: dir }
 }
 
-async fn account(ms: &Mailstore, local: &str, quota: Option<i64>, status: AccountStatus) -> i64 {
-    ms.store()
+async fn account(store: &Store, local: &str, quota: Option<i64>, status: AccountStatus) -> i64 {
+    store
         .create_account(&NewAccount {
             address: Address::parse(&format!("{local}@ac-test.fr")).unwrap(),
             login: None,
@@ -48,31 +51,31 @@ async fn many_recipients_share_one_blob_and_events_follow_the_commit() {
     let f = fixture().await;
     let mut ids = Vec::new();
     for i in 0..50 {
-        ids.push(account(&f.ms, &format!("agent{i}"), None, AccountStatus::Active).await);
+        ids.push(account(&f.store, &format!("agent{i}"), None, AccountStatus::Active).await);
     }
     let mut events = f.ms.subscribe();
     let copies = f.ms.deliver(MAIL, &ids, 1_700_000_000).await.unwrap();
     assert_eq!(copies.len(), 50);
     assert!(copies.iter().all(|c| c.uid == 1));
-    assert_eq!(f.ms.blobs().usage().await.unwrap().0, 1);
-    assert_eq!(f.ms.store().blob_count().await.unwrap(), 1);
+    assert_eq!(f.blobs.usage().await.unwrap().0, 1);
+    assert_eq!(f.store.blob_count().await.unwrap(), 1);
     let first = events.recv().await.unwrap();
     let MailEvent::Delivered { account, uid, .. } = first else {
         panic!("expected a delivery event, got {first:?}");
     };
     assert_eq!((account, uid), (ids[0], 1));
-    let row = f.ms.store().messages(copies[7].mailbox).await.unwrap().remove(0);
-    let meta = f.ms.store().blob_meta(&row.blob_hash).await.unwrap().unwrap();
+    let row = f.store.messages(copies[7].mailbox).await.unwrap().remove(0);
+    let meta = f.store.blob_meta(&row.blob_hash).await.unwrap().unwrap();
     assert_eq!(meta.subject, "Note de service n°12");
-    assert_eq!(f.ms.blobs().get(&row.blob_hash).await.unwrap(), MAIL);
+    assert_eq!(f.blobs.get(&row.blob_hash).await.unwrap(), MAIL);
 }
 
 #[tokio::test]
 async fn recipient_checks() {
     let f = fixture().await;
-    let full = account(&f.ms, "plein", Some(100), AccountStatus::Active).await;
-    account(&f.ms, "ferme", None, AccountStatus::Closed).await;
-    account(&f.ms, "suspendu", None, AccountStatus::Suspended).await;
+    let full = account(&f.store, "plein", Some(100), AccountStatus::Active).await;
+    account(&f.store, "ferme", None, AccountStatus::Closed).await;
+    account(&f.store, "suspendu", None, AccountStatus::Suspended).await;
     let check = |a: &str, size| {
         let ms = f.ms.clone();
         let a = Address::parse(a).unwrap();
@@ -88,34 +91,34 @@ async fn recipient_checks() {
     f.ms.deliver(MAIL, &[full], 0).await.unwrap();
     // Now over quota: refused even without an announced size, until the quota is raised.
     assert_eq!(check("plein@ac-test.fr", None).await, RecipientStatus::OverQuota(full));
-    f.ms.store().set_quota(full, Some(10_000)).await.unwrap();
+    f.store.set_quota(full, Some(10_000)).await.unwrap();
     assert_eq!(check("plein@ac-test.fr", None).await, RecipientStatus::Local(full));
 }
 
 #[tokio::test]
 async fn garbage_collection_removes_released_and_orphan_blobs() {
     let f = fixture().await;
-    let a = account(&f.ms, "claire", None, AccountStatus::Active).await;
+    let a = account(&f.store, "claire", None, AccountStatus::Active).await;
     let copy = f.ms.deliver(MAIL, &[a], 0).await.unwrap().remove(0);
     // An orphan: a blob file written by a delivery that crashed before its commit.
-    let orphan = f.ms.blobs().put(b"Subject: orphelin\r\n\r\n").await.unwrap();
+    let orphan = f.blobs.put(b"Subject: orphelin\r\n\r\n").await.unwrap();
     let report = f.ms.collect_garbage(Duration::ZERO).await.unwrap();
     assert_eq!((report.released_deleted, report.orphans_deleted), (0, 1));
-    assert!(!f.ms.blobs().exists(&orphan).await);
+    assert!(!f.blobs.exists(&orphan).await);
     // Still referenced: kept.
-    assert_eq!(f.ms.blobs().usage().await.unwrap().0, 1);
-    f.ms.store().expunge(copy.mailbox, &[copy.uid]).await.unwrap();
+    assert_eq!(f.blobs.usage().await.unwrap().0, 1);
+    f.store.expunge(copy.mailbox, &[copy.uid]).await.unwrap();
     let report = f.ms.collect_garbage(Duration::ZERO).await.unwrap();
     assert_eq!(report.released_deleted, 1);
-    assert_eq!(f.ms.blobs().usage().await.unwrap().0, 0);
-    assert_eq!(f.ms.store().blob_count().await.unwrap(), 0);
+    assert_eq!(f.blobs.usage().await.unwrap().0, 0);
+    assert_eq!(f.store.blob_count().await.unwrap(), 0);
 }
 
 #[tokio::test]
 async fn watchers_hear_only_their_account() {
     let f = fixture().await;
-    let claire = account(&f.ms, "claire", None, AccountStatus::Active).await;
-    let paul = account(&f.ms, "paul", None, AccountStatus::Active).await;
+    let claire = account(&f.store, "claire", None, AccountStatus::Active).await;
+    let paul = account(&f.store, "paul", None, AccountStatus::Active).await;
     let mut claire_events = f.ms.watch(claire);
     let mut paul_events = f.ms.watch(paul);
     f.ms.deliver(MAIL, &[claire], 1_700_000_000).await.unwrap();
@@ -123,8 +126,8 @@ async fn watchers_hear_only_their_account() {
     assert!(matches!(event, MailEvent::Delivered { account, uid: 1, filed: false, .. } if account == claire));
     assert!(paul_events.try_recv().is_err());
 
-    let inbox = f.ms.store().mailbox_by_name(claire, "INBOX").await.unwrap().unwrap();
-    let row = f.ms.store().message_by_uid(inbox.id, 1).await.unwrap().unwrap();
+    let inbox = f.store.mailbox_by_name(claire, "INBOX").await.unwrap().unwrap();
+    let row = f.store.message_by_uid(inbox.id, 1).await.unwrap().unwrap();
     f.ms.set_flags(claire, inbox.id, row.id, 1, &[]).await.unwrap();
     assert!(matches!(claire_events.recv().await.unwrap(), MailEvent::Changed { modseq, .. } if modseq > 1));
     assert_eq!(f.ms.expunge(claire, inbox.id, &[1]).await.unwrap(), vec![1]);
@@ -136,10 +139,10 @@ async fn watchers_hear_only_their_account() {
 #[tokio::test]
 async fn a_message_filed_by_its_owner_is_not_news() {
     let f = fixture().await;
-    let claire = account(&f.ms, "claire", None, AccountStatus::Active).await;
+    let claire = account(&f.store, "claire", None, AccountStatus::Active).await;
     f.ms.deliver(MAIL, &[claire], 1_700_000_000).await.unwrap();
-    let inbox = f.ms.store().mailbox_by_name(claire, "INBOX").await.unwrap().unwrap();
-    let archive = f.ms.store().create_mailbox(claire, "Projets", None).await.unwrap();
+    let inbox = f.store.mailbox_by_name(claire, "INBOX").await.unwrap().unwrap();
+    let archive = f.store.create_mailbox(claire, "Projets", None).await.unwrap();
     let mut events = f.ms.watch(claire);
     let copied = f.ms.copy(claire, inbox.id, &[1], archive.id).await.unwrap();
     assert_eq!(copied.len(), 1);
@@ -157,8 +160,8 @@ async fn a_message_filed_by_its_owner_is_not_news() {
 async fn deleting_a_folder_is_heard_and_unindexed() {
     let f = fixture().await;
     f.ms.enable_search_in_memory().unwrap();
-    let claire = account(&f.ms, "claire", None, AccountStatus::Active).await;
-    let paul = account(&f.ms, "paul", None, AccountStatus::Active).await;
+    let claire = account(&f.store, "claire", None, AccountStatus::Active).await;
+    let paul = account(&f.store, "paul", None, AccountStatus::Active).await;
     let projets = f.ms.create_mailbox(claire, "Projets", None).await.unwrap();
     let sub = f.ms.create_mailbox(claire, "Projets/2026", None).await.unwrap();
     let target = DeliveryTarget { account: claire, mailbox: Some(sub.id), flags: 0, keywords: Vec::new() };

@@ -11,6 +11,8 @@ use store::{NewAccount, NewOrgUnit, Store};
 struct Fixture {
     _dir: tempfile::TempDir,
     ms: Arc<Mailstore>,
+    /// The raw rows under the domain, to set up what no domain operation offers.
+    store: Store,
 }
 
 async fn fixture() -> Fixture {
@@ -21,10 +23,10 @@ async fn fixture() -> Fixture {
         store.add_domain(&Domain::parse(d).unwrap()).await.unwrap();
     }
     let blobs = BlobStore::open(dir.path().join("blobs")).unwrap();
-    Fixture { ms: Mailstore::new(store, blobs), _dir: dir }
+    Fixture { ms: Mailstore::new(store.clone(), blobs), store, _dir: dir }
 }
 
-async fn account(ms: &Mailstore, address: &str, quota: Option<i64>) -> i64 {
+async fn account(store: &Store, address: &str, quota: Option<i64>) -> i64 {
     let new = NewAccount {
         address: Address::parse(address).unwrap(),
         login: None,
@@ -35,7 +37,7 @@ async fn account(ms: &Mailstore, address: &str, quota: Option<i64>) -> i64 {
         org_unit: None,
         password_hash: None,
     };
-    ms.store().create_account(&new).await.unwrap().id
+    store.create_account(&new).await.unwrap().id
 }
 
 async fn check(ms: &Mailstore, address: &str) -> RecipientStatus {
@@ -49,7 +51,7 @@ async fn role_addresses_reach_the_administrators_then_admin_then_nobody() {
     // No administrator and no admin@: refused as before.
     assert_eq!(check(ms, "postmaster@ac-test.fr").await, RecipientStatus::Unknown);
     assert_eq!(check(ms, "abuse@ac-test.fr").await, RecipientStatus::Unknown);
-    let admin = account(ms, "admin@ac-test.fr", None).await;
+    let admin = account(&f.store, "admin@ac-test.fr", None).await;
     assert_eq!(check(ms, "Postmaster@AC-TEST.FR").await, RecipientStatus::Administrators(vec![admin]));
     assert_eq!(check(ms, "abuse@ac-test.fr").await, RecipientStatus::Administrators(vec![admin]));
     // Only those two local parts.
@@ -59,20 +61,20 @@ async fn role_addresses_reach_the_administrators_then_admin_then_nobody() {
     // Named administrators of the académie replace admin@; a full mailbox is
     // left out while another has room.
     let academie = NewOrgUnit { parent: None, kind: OrgUnitKind::Academie, name: "Académie".into(), uai: None };
-    let academie = ms.store().create_org_unit(&academie).await.unwrap();
-    let chef = account(ms, "chef@ac-test.fr", None).await;
-    let plein = account(ms, "plein@ac-test.fr", Some(5)).await;
+    let academie = f.store.create_org_unit(&academie).await.unwrap();
+    let chef = account(&f.store, "chef@ac-test.fr", None).await;
+    let plein = account(&f.store, "plein@ac-test.fr", Some(5)).await;
     for who in [chef, plein] {
-        ms.store().grant_role(who, ADMINISTRATOR_ROLE, academie).await.unwrap();
+        f.store.grant_role(who, ADMINISTRATOR_ROLE, academie).await.unwrap();
     }
     assert_eq!(check(ms, "postmaster@ac-test.fr").await, RecipientStatus::Administrators(vec![chef]));
-    ms.store().revoke_role(chef, ADMINISTRATOR_ROLE, academie).await.unwrap();
+    f.store.revoke_role(chef, ADMINISTRATOR_ROLE, academie).await.unwrap();
     assert_eq!(check(ms, "postmaster@ac-test.fr").await, RecipientStatus::OverQuota(plein));
 
     // An account or alias of that address wins.
-    let abuse = account(ms, "abuse@ac-test.fr", None).await;
+    let abuse = account(&f.store, "abuse@ac-test.fr", None).await;
     assert_eq!(check(ms, "abuse@ac-test.fr").await, RecipientStatus::Local(abuse));
-    ms.store().add_alias(&Address::parse("postmaster@ac-test.fr").unwrap(), chef).await.unwrap();
+    f.store.add_alias(&Address::parse("postmaster@ac-test.fr").unwrap(), chef).await.unwrap();
     assert_eq!(check(ms, "postmaster@ac-test.fr").await, RecipientStatus::Local(chef));
 }
 

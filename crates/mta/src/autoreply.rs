@@ -132,7 +132,7 @@ impl Mta {
         sender: Option<&Address>,
         message: &[u8],
     ) -> Result<(), Error> {
-        let store = self.mailstore.store();
+        let store = &self.store;
         let at = now();
         let Some(vacation) = store.vacation(account.id).await?.filter(|v| v.active_at(at)) else {
             return Ok(());
@@ -165,8 +165,8 @@ impl Mta {
     async fn send_automatic(&self, account: &Account, to: &Address, message: Vec<u8>) -> Result<(), Error> {
         let message = self.dkim.sign(&account.address.domain().as_str().to_ascii_lowercase(), message);
         match self.destination(to).await? {
-            crate::Destination::Local(id) => {
-                self.mailstore.deliver(&message, &[id], now()).await?;
+            crate::Destination::Local(ids) => {
+                self.mailstore.deliver(&message, &ids, now()).await?;
             }
             crate::Destination::UnknownLocal => {}
             crate::Destination::Remote => match self.settings.capture {

@@ -109,7 +109,12 @@ impl ErrorKind for Error {
 
 /// The transfer service: submission, the queue runner's state and DKIM keys.
 pub struct Mta {
+    /// Local copies are delivered, and local recipients resolved, through the mail domain.
     pub(crate) mailstore: Arc<Mailstore>,
+    /// The durable queue's tables, and the accounts' aliases and vacation replies.
+    pub(crate) store: store::Store,
+    /// Where queued messages are kept until they leave.
+    pub(crate) blobs: blob::BlobStore,
     pub(crate) settings: OutboundSettings,
     pub(crate) dkim: dkim::DkimKeys,
     pub(crate) limits: limits::Limiter,
@@ -120,14 +125,19 @@ pub struct Mta {
 }
 
 impl Mta {
+    /// `store` and `blobs` are the ones `mailstore` was built on.
     pub fn new(
         mailstore: Arc<Mailstore>,
+        store: store::Store,
+        blobs: blob::BlobStore,
         settings: OutboundSettings,
         dkim: dkim::DkimKeys,
         limits: limits::Limiter,
     ) -> Arc<Mta> {
         Arc::new(Mta {
             mailstore,
+            store,
+            blobs,
             settings,
             dkim,
             limits,
@@ -138,6 +148,11 @@ impl Mta {
 
     pub fn mailstore(&self) -> &Arc<Mailstore> {
         &self.mailstore
+    }
+
+    /// The store handle the queue uses.
+    pub fn store(&self) -> &store::Store {
+        &self.store
     }
 
     pub fn settings(&self) -> &OutboundSettings {

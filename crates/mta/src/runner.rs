@@ -32,9 +32,9 @@ const PARALLEL: usize = 20;
 
 /// Runs until `shutdown` turns true.
 pub async fn run(mta: Arc<Mta>, router: Arc<Router>, mut shutdown: watch::Receiver<bool>) {
-    if mta.mailstore.store().backend() == store::Backend::Sqlite {
+    if mta.store.backend() == store::Backend::Sqlite {
         // SQLite means one node: leases left over were held by our previous run.
-        match mta.mailstore.store().release_all_leases().await {
+        match mta.store.release_all_leases().await {
             Ok(n) if n > 0 => tracing::info!(entries = n, "released the queue leases of the previous run"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not release old queue leases"),
@@ -63,7 +63,7 @@ pub async fn drain(mta: &Arc<Mta>, router: &Arc<Router>) -> Result<(), Error> {
     loop {
         let free = PARALLEL - tasks.len();
         if !exhausted && (free >= PARALLEL / 2 || tasks.is_empty()) {
-            let batch = match mta.mailstore.store().lease_due(now(), LEASE_SECS, free as i64).await {
+            let batch = match mta.store.lease_due(now(), LEASE_SECS, free as i64).await {
                 Ok(batch) => batch,
                 Err(e) => {
                     // Let the attempts under way finish before reporting.
@@ -94,13 +94,13 @@ pub async fn drain(mta: &Arc<Mta>, router: &Arc<Router>) -> Result<(), Error> {
 
 /// One delivery attempt of one entry.
 async fn attempt(mta: &Mta, router: &Router, entry: Queued) -> Result<(), Error> {
-    let store = mta.mailstore.store();
+    let store = &mta.store;
     let rcpts = store.queued_recipients(entry.id).await?;
     let mut by_domain: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for r in rcpts.iter().filter(|r| r.status == RcptStatus::Pending) {
         by_domain.entry(r.domain.as_str()).or_default().push(r.rcpt.clone());
     }
-    let message = if by_domain.is_empty() { Vec::new() } else { mta.mailstore.blobs().get(&entry.blob).await? };
+    let message = if by_domain.is_empty() { Vec::new() } else { mta.blobs.get(&entry.blob).await? };
     let started = std::time::Instant::now();
     let mut failed_now: Vec<(String, String)> = Vec::new();
     let mut pending_now: Vec<(String, String)> = Vec::new();
@@ -230,7 +230,7 @@ async fn keep_or_quit(mta: &Mta, addr: std::net::SocketAddr, try_tls: bool, sess
 /// removed at once: writing its last outcomes first would cost a durable
 /// write per message for rows deleted right after.
 async fn finish(mta: &Mta, entry: Queued, outcomes: Outcomes, message: &[u8]) -> Result<(), Error> {
-    let store = mta.mailstore.store();
+    let store = &mta.store;
     let now = now();
     let Outcomes { mut failed, pending, unrecorded } = outcomes;
     let expired = !pending.is_empty() && now >= entry.expires_at;

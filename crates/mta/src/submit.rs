@@ -10,6 +10,7 @@
 //! 250. A crash between the two steps makes the client resend the message, so
 //! a local recipient could get it twice; the window is one queue insert.
 
+use mailstore::RecipientStatus;
 use model::{AccountId, Address, ErrorKind, Transience};
 use store::{Account, NewQueued};
 
@@ -50,9 +51,11 @@ impl From<Error> for SubmitError {
 }
 
 /// What a recipient address means to the submission service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
-    Local(AccountId),
+    /// The local accounts that get a copy: one, or the domain's
+    /// administrators for its `postmaster@` and `abuse@`.
+    Local(Vec<AccountId>),
     /// A local domain without such a mailbox.
     UnknownLocal,
     Remote,
@@ -64,7 +67,7 @@ impl Mta {
         if account.address == *address {
             return Ok(true);
         }
-        let aliases = self.mailstore.store().list_aliases(account.id).await?;
+        let aliases = self.store.list_aliases(account.id).await?;
         Ok(aliases.contains(address))
     }
 
@@ -93,16 +96,16 @@ impl Mta {
         Ok(())
     }
 
-    /// Classifies a recipient at RCPT time.
+    /// Classifies a recipient at RCPT time. Local addresses resolve as for
+    /// mail from outside ([`Mailstore::check_recipient`](mailstore::Mailstore::check_recipient)),
+    /// but a full mailbox still gets a local user's copy, as before the quota was checked.
     pub async fn destination(&self, rcpt: &Address) -> Result<Destination, Error> {
-        let store = self.mailstore.store();
-        if !store.is_local_domain(rcpt.domain()).await? {
-            return Ok(Destination::Remote);
-        }
-        match store.account_by_address(rcpt).await? {
-            Some(a) if a.status.receives_mail() => Ok(Destination::Local(a.id)),
-            _ => Ok(Destination::UnknownLocal),
-        }
+        Ok(match self.mailstore.check_recipient(rcpt, None).await? {
+            RecipientStatus::Local(id) | RecipientStatus::OverQuota(id) => Destination::Local(vec![id]),
+            RecipientStatus::Administrators(ids) => Destination::Local(ids),
+            RecipientStatus::Unknown => Destination::UnknownLocal,
+            RecipientStatus::NotLocal => Destination::Remote,
+        })
     }
 
     /// Checks, signs, delivers and queues one message; returns once durable.
@@ -129,7 +132,7 @@ impl Mta {
         let mut remote = Vec::new();
         for rcpt in sub.recipients {
             match self.destination(rcpt).await? {
-                Destination::Local(id) => local.push(id),
+                Destination::Local(ids) => local.extend(ids),
                 Destination::UnknownLocal => {
                     return Err(SubmitError::Failed(Transience::Permanent, format!("no such user: {rcpt}")));
                 }
@@ -170,7 +173,7 @@ impl Mta {
         remote: &[&Address],
         message: &[u8],
     ) -> Result<(), Error> {
-        let blob = self.mailstore.blobs().put(message).await?;
+        let blob = self.blobs.put(message).await?;
         let expires_at = now() + self.settings.give_up_after.as_secs() as i64;
         let entry = NewQueued {
             blob,
@@ -180,7 +183,7 @@ impl Mta {
             recipients: remote.iter().map(|r| (r.to_string(), r.domain().as_str().to_owned())).collect(),
             expires_at,
         };
-        let id = self.mailstore.store().enqueue(&entry).await?;
+        let id = self.store.enqueue(&entry).await?;
         tracing::info!(queue_id = id, recipients = remote.len(), "queued for remote delivery");
         self.wake.notify_one();
         Ok(())

@@ -104,7 +104,7 @@ async fn remote_server_hanging_up_after(limit: usize) -> (SocketAddr, Received, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundred_recipients_three_refused_one_unroutable() {
-    let (dir, ms, sender) = store_with_sender().await;
+    let (dir, store, ms, sender) = store_with_sender().await;
     let (remote, received) = remote_server().await;
     let domains = ["un.example", "deux.example", "trois.example", "quatre.example", "cinq.example"];
     let overrides: HashMap<String, Vec<SocketAddr>> = domains.iter().map(|d| (d.to_string(), vec![remote])).collect();
@@ -114,7 +114,7 @@ async fn hundred_recipients_three_refused_one_unroutable() {
         timeout: std::time::Duration::from_secs(10),
         ..OutboundSettings::default()
     };
-    let mta = mta_for(&dir, &ms, settings);
+    let mta = mta_for(&dir, &store, &ms, settings);
     let router = Arc::new(Router::new(overrides, 25, false));
 
     // 99 recipients spread over the five routed domains, three of them refused,
@@ -134,7 +134,7 @@ Subject: Conseil pedagogique\r\n\r\nBonjour a toutes et a tous.\r\n"
         .await
         .unwrap();
 
-    let entries = ms.store().queue_entries().await.unwrap();
+    let entries = store.queue_entries().await.unwrap();
     assert_eq!(entries.len(), 1, "one queue entry for the whole message");
     mta::runner::drain(&mta, &router).await.unwrap();
 
@@ -149,7 +149,7 @@ Subject: Conseil pedagogique\r\n\r\nBonjour a toutes et a tous.\r\n"
         assert!(text.contains("DKIM-Signature:") && text.contains("Subject: Conseil pedagogique"), "{text}");
     }
 
-    let rcpts = ms.store().queued_recipients(entries[0].id).await.unwrap();
+    let rcpts = store.queued_recipients(entries[0].id).await.unwrap();
     let count = |s: RcptStatus| rcpts.iter().filter(|r| r.status == s).count();
     assert_eq!((count(RcptStatus::Sent), count(RcptStatus::Failed), count(RcptStatus::Pending)), (96, 3, 1));
     let pending = rcpts.iter().find(|r| r.status == RcptStatus::Pending).unwrap();
@@ -160,10 +160,10 @@ Subject: Conseil pedagogique\r\n\r\nBonjour a toutes et a tous.\r\n"
     }
 
     // One bounce in Claire's Inbox naming the three refused recipients only.
-    let inbox = ms.store().mailbox_by_name(sender.id, "INBOX").await.unwrap().unwrap();
-    let rows = ms.store().messages_between(inbox.id, 1, i64::MAX).await.unwrap();
+    let inbox = store.mailbox_by_name(sender.id, "INBOX").await.unwrap().unwrap();
+    let rows = store.messages_between(inbox.id, 1, i64::MAX).await.unwrap();
     assert_eq!(rows.len(), 1, "exactly one delivery report");
-    let dsn = String::from_utf8(ms.blobs().get(&rows[0].blob_hash).await.unwrap()).unwrap();
+    let dsn = String::from_utf8(ms.message_bytes(&rows[0].blob_hash).await.unwrap()).unwrap();
     assert!(dsn.contains("multipart/report") && dsn.contains("message/delivery-status"), "{dsn}");
     for failed in rcpts.iter().filter(|r| r.status == RcptStatus::Failed) {
         assert!(dsn.contains(&format!("Final-Recipient: rfc822; {}", failed.rcpt)), "{dsn}");
@@ -172,16 +172,16 @@ Subject: Conseil pedagogique\r\n\r\nBonjour a toutes et a tous.\r\n"
     assert!(!dsn.contains("sans-route.example"), "the pending recipient is not bounced yet");
 
     // Running the queue again (as after a restart) retries only the pending one.
-    ms.store().retry_now(entries[0].id, None).await.unwrap();
+    store.retry_now(entries[0].id, None).await.unwrap();
     mta::runner::drain(&mta, &router).await.unwrap();
     let again: usize = received.lock().unwrap().iter().map(|(r, _)| r.len()).sum();
     assert_eq!(again, 96, "nothing is sent twice");
-    assert_eq!(ms.store().messages_between(inbox.id, 1, i64::MAX).await.unwrap().len(), 1, "no second bounce");
-    assert_eq!(ms.store().queue_entries().await.unwrap().len(), 1, "the unroutable recipient waits");
+    assert_eq!(store.messages_between(inbox.id, 1, i64::MAX).await.unwrap().len(), 1, "no second bounce");
+    assert_eq!(store.queue_entries().await.unwrap().len(), 1, "the unroutable recipient waits");
 }
 
 /// A fresh store with the domain `ac-test.fr` and Claire as a sender.
-async fn store_with_sender() -> (tempfile::TempDir, Arc<Mailstore>, store::Account) {
+async fn store_with_sender() -> (tempfile::TempDir, Store, Arc<Mailstore>, store::Account) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
     store.migrate().await.unwrap();
@@ -199,16 +199,17 @@ async fn store_with_sender() -> (tempfile::TempDir, Arc<Mailstore>, store::Accou
         })
         .await
         .unwrap();
-    let ms = Mailstore::new(store, blob::BlobStore::open(dir.path().join("blobs")).unwrap());
+    let ms = Mailstore::new(store.clone(), blob::BlobStore::open(dir.path().join("blobs")).unwrap());
 
-    (dir, ms, sender)
+    (dir, store, ms, sender)
 }
 
-fn mta_for(dir: &tempfile::TempDir, ms: &Arc<Mailstore>, settings: OutboundSettings) -> Arc<Mta> {
+fn mta_for(dir: &tempfile::TempDir, store: &Store, ms: &Arc<Mailstore>, settings: OutboundSettings) -> Arc<Mta> {
     let dkim =
         mta::dkim::DkimKeys::load_or_create(&dir.path().join("dkim"), "ardoise", &["ac-test.fr".into()]).unwrap();
     let plenty = RoleLimits { messages_per_hour: 1000, recipients_per_hour: 10_000 };
-    Mta::new(ms.clone(), settings, dkim, Limiter::new(plenty, HashMap::new()))
+    let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
+    Mta::new(ms.clone(), store.clone(), blobs, settings, dkim, Limiter::new(plenty, HashMap::new()))
 }
 
 /// Forty messages to one partner domain, in four runs of ten, go over kept
@@ -218,7 +219,7 @@ fn mta_for(dir: &tempfile::TempDir, ms: &Arc<Mailstore>, settings: OutboundSetti
 /// replaced before anything is sent on it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_are_kept_between_messages_and_replaced_when_the_server_hangs_up() {
-    let (dir, ms, sender) = store_with_sender().await;
+    let (dir, store, ms, sender) = store_with_sender().await;
     let (remote, received, connections) = remote_server_hanging_up_after(3).await;
     let overrides: HashMap<String, Vec<SocketAddr>> = [("partenaire.example".to_string(), vec![remote])].into();
     let settings = OutboundSettings {
@@ -227,7 +228,7 @@ async fn sessions_are_kept_between_messages_and_replaced_when_the_server_hangs_u
         timeout: std::time::Duration::from_secs(10),
         ..OutboundSettings::default()
     };
-    let mta = mta_for(&dir, &ms, settings);
+    let mta = mta_for(&dir, &store, &ms, settings);
     let router = Arc::new(Router::new(overrides, 25, false));
     let from = sender.address.clone();
     for round in 0..4 {
@@ -259,5 +260,5 @@ async fn sessions_are_kept_between_messages_and_replaced_when_the_server_hangs_u
     // connections; at most 10 per round that found no open session (the
     // first and the fourth); without reuse it would be 40.
     assert!((14..=20).contains(&opened), "{opened} connections for 40 messages");
-    assert!(ms.store().queue_entries().await.unwrap().is_empty(), "the queue is empty");
+    assert!(store.queue_entries().await.unwrap().is_empty(), "the queue is empty");
 }

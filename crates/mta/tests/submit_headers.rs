@@ -46,12 +46,13 @@ async fn world() -> World {
     let paul = account(&store, "paul.durand").await;
     account(&store, "admin").await;
     store.add_alias(&Address::parse("cdi@ac-test.fr").unwrap(), claire.id).await.unwrap();
-    let ms = Mailstore::new(store, blob::BlobStore::open(dir.path().join("blobs")).unwrap());
+    let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
+    let ms = Mailstore::new(store.clone(), blobs.clone());
     let dkim =
         mta::dkim::DkimKeys::load_or_create(&dir.path().join("dkim"), "ardoise", &["ac-test.fr".into()]).unwrap();
     let plenty = RoleLimits { messages_per_hour: 1000, recipients_per_hour: 10_000 };
     let settings = OutboundSettings { hostname: "mx.ac-test.fr".into(), ..OutboundSettings::default() };
-    let mta = Mta::new(ms.clone(), settings, dkim, Limiter::new(plenty, HashMap::new()));
+    let mta = Mta::new(ms.clone(), store, blobs, settings, dkim, Limiter::new(plenty, HashMap::new()));
     World { _dir: dir, ms, mta, claire, paul }
 }
 
@@ -70,11 +71,10 @@ impl World {
 
     /// The raw messages in Paul's Inbox.
     async fn paul_inbox(&self) -> Vec<Vec<u8>> {
-        let store = self.ms.store();
-        let inbox = store.mailbox_by_name(self.paul.id, "INBOX").await.unwrap().unwrap();
+        let inbox = self.ms.mailbox_named(self.paul.id, "INBOX").await.unwrap().unwrap();
         let mut out = Vec::new();
-        for row in store.messages_between(inbox.id, 1, i64::MAX).await.unwrap() {
-            out.push(self.ms.blobs().get(&row.blob_hash).await.unwrap());
+        for row in self.ms.messages_between(inbox.id, 1, i64::MAX).await.unwrap() {
+            out.push(self.ms.message_bytes(&row.blob_hash).await.unwrap());
         }
         out
     }
