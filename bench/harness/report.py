@@ -10,6 +10,7 @@ import json
 import os
 import sys
 
+from .. import append_split
 from . import report_imap, report_r47
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
@@ -170,7 +171,8 @@ def main() -> None:
 
     doc, imap_doc = load(f"latest-r5-{args.mode}.json"), load(f"latest-imap-{args.mode}.json")
     r47_doc = load(f"latest-r47-{args.mode}.json")
-    if doc is None and imap_doc is None and r47_doc is None:
+    split_doc = load(f"latest-append-split-{args.mode}.json")
+    if doc is None and imap_doc is None and r47_doc is None and split_doc is None:
         sys.exit(f"no results in {out_dir} for mode {args.mode}")
     problems = ((check(doc) if doc else []) + (report_imap.check(imap_doc) if imap_doc else [])
                 + (report_r47.check(r47_doc) if r47_doc else []))
@@ -193,6 +195,9 @@ def main() -> None:
     for r in r47_doc["r4"]["rows"] if r47_doc and "r4" in r47_doc else []:
         print(f"R4 {r['label']}: {r['kib_per_connection']:.1f} KiB/conn, EXISTS p99 "
               f"{r['exists_latency'].get('p99_ms', 0):.1f} ms, missed {r['exists_missed']}")
+    for side, v in split_doc["servers"].items() if split_doc else []:
+        print(f"APPEND 5 KB {side}: p50 {v['imaplib']['p50_ms']:.2f} ms with imaplib (split), "
+              f"{v['one write']['p50_ms']:.2f} ms in one write")
     if problems:
         print("\n".join(problems), file=sys.stderr)
         sys.exit(1)
@@ -228,6 +233,11 @@ def main() -> None:
     else:
         r47_block = preserved(md_path, "<!-- r47:begin -->", ["<!-- r47:end -->"])
         r47_block += "<!-- r47:end -->\n" if r47_block else ""
+    if split_doc:
+        split_block = append_split.section(split_doc) + "\n"
+    else:
+        split_block = preserved(md_path, "<!-- append-split:begin -->", ["<!-- append-split:end -->"])
+        split_block += "<!-- append-split:end -->\n\n" if split_block else ""
     notes_path = os.path.join(HERE, "notes.md")
     notes = open(notes_path).read() if os.path.exists(notes_path) else ""
     md = f"""# Benchmarks
@@ -253,7 +263,7 @@ matplotlib from pip), builds `ardoise` and `imapload` in release mode, and runs 
 {r5_block}
 {imap_block}
 {r47_block}
-{notes}"""
+{split_block}{notes}"""
     with open(md_path, "w") as f:
         f.write(md)
     print(f"wrote {os.path.relpath(md_path, ROOT)} and {os.path.relpath(plot_dir, ROOT)}/*.png")
