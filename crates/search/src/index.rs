@@ -193,9 +193,13 @@ impl Index {
         if words.is_empty() {
             return Ok(None);
         }
-        if self.pending() == Pending::Changes {
-            self.commit()?;
-        }
+        // Always through `commit`, not only when changes are pending: the
+        // committer clears the flag when it *starts* a commit, and until its
+        // reader reloads, a search that saw no pending change would read the
+        // reader of before (a message just delivered not found: the e2e
+        // accent test failed so under load). `commit` takes the writer's lock,
+        // so it waits for a commit in progress, and returns at once otherwise.
+        self.commit()?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, self.account_clause(account))];
         for w in words.iter().take(MAX_WORDS) {
             clauses.push((Occur::Must, self.word_clause(fields, w)?));

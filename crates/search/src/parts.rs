@@ -12,7 +12,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermSetQuery};
 
 use crate::Error;
 use crate::fields::{Field, words};
-use crate::index::{Index, Pending, blobs_of};
+use crate::index::{Index, blobs_of};
 
 /// Words kept over all parts of a query.
 const MAX_WORDS: usize = 24;
@@ -40,9 +40,8 @@ impl Index {
         if n == 0 {
             return Ok(None);
         }
-        if self.pending() == Pending::Changes {
-            self.commit()?;
-        }
+        // Waits for a commit in progress too (see `Index::search`).
+        self.commit()?;
         Ok(Some(clauses))
     }
 
