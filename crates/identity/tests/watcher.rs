@@ -16,10 +16,12 @@ async fn at_start_of_a_second() {
     tokio::time::sleep(Duration::from_millis(u64::from(1000 - into) + 5)).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn suspend_reactivate_suspend_within_one_second_revokes_twice() {
+/// A SQLite store in a temporary folder with one teacher, Jean: the folder
+/// (kept alive by the caller), the store's URL, the store and the account.
+async fn store_with_jean() -> (tempfile::TempDir, String, Store, store::Account) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
+    let url = format!("sqlite://{}", dir.path().join("meta.db").display());
+    let store = Store::open(&url).await.unwrap();
     store.migrate().await.unwrap();
     store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
     let jean = store
@@ -35,6 +37,12 @@ async fn suspend_reactivate_suspend_within_one_second_revokes_twice() {
         })
         .await
         .unwrap();
+    (dir, url, store, jean)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn suspend_reactivate_suspend_within_one_second_revokes_twice() {
+    let (dir, _, store, jean) = store_with_jean().await;
     let ms = Mailstore::new(store.clone(), blob::BlobStore::open(dir.path().join("blobs")).unwrap());
     let mut events = ms.watch(jean.id);
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -62,24 +70,7 @@ async fn suspend_reactivate_suspend_within_one_second_revokes_twice() {
 /// a poll: the password set by the helpdesk, then one app password revoked.
 #[tokio::test(flavor = "multi_thread")]
 async fn credential_revocations_made_elsewhere_are_published_here() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("meta.db").display());
-    let store = Store::open(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    store.add_domain(&Domain::parse("ac-test.fr").unwrap()).await.unwrap();
-    let jean = store
-        .create_account(&NewAccount {
-            address: Address::parse("jean.martin@ac-test.fr").unwrap(),
-            login: None,
-            display_name: "Jean Martin".into(),
-            role: Role::Teacher,
-            status: AccountStatus::Active,
-            quota_bytes: None,
-            org_unit: None,
-            password_hash: None,
-        })
-        .await
-        .unwrap();
+    let (dir, url, store, jean) = store_with_jean().await;
     // This process: the servers and their watcher.
     let ms = Mailstore::new(store.clone(), blob::BlobStore::open(dir.path().join("blobs")).unwrap());
     let mut events = ms.watch(jean.id);

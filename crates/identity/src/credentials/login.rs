@@ -116,14 +116,16 @@ async fn check(
             .map_err(unavailable)?,
         _ => None,
     };
+    // A known device: the web's cookie, or an address the account logged in
+    // from (asked once: the throttle and the new-device notice both use it).
+    let known = device.is_some()
+        || match account {
+            Some(a) => store.is_known_device(a.id, source).await.map_err(unavailable)?,
+            None => false,
+        };
     if app.is_none() {
         let login = guessed_login(attempt.login);
         let guessed = account.map_or(Guessed::Login(&login), |a| Guessed::Account(a.id));
-        let known = device.is_some()
-            || match account {
-                Some(a) => store.is_known_device(a.id, source).await.map_err(unavailable)?,
-                None => false,
-            };
         throttled(id, source, guessed, device, known).await?;
     }
     let Some(account) = account.filter(|_| sane) else {
@@ -168,8 +170,7 @@ async fn check(
     if via == Via::Password {
         id.cache.remember(account.id, attempt.secret, fingerprint);
     }
-    let seen_here = device.is_some() || store.is_known_device(account.id, source).await.map_err(unavailable)?;
-    if !seen_here
+    if !known
         && account.status == AccountStatus::Active
         && store.has_logged_in(account.id).await.map_err(unavailable)?
     {
