@@ -34,6 +34,7 @@ mod mailboxes;
 mod messages;
 mod migrate;
 mod people;
+mod preferences;
 mod queue;
 mod revocations;
 mod search;
@@ -41,7 +42,6 @@ mod sorting;
 mod sql;
 mod types;
 mod vacation;
-mod webprefs;
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
@@ -61,12 +61,12 @@ pub use folders::Copied;
 pub use identities::{DirectoryEntry, MailIdentity};
 pub use migrate::AppliedMigration;
 pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Person, RoleGrant, Seal};
+pub use preferences::{Banner, MAX_BANNER, WebPrefs};
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use search::{DateCursor, Found};
 pub use sorting::SortKey;
 pub use types::*;
 pub use vacation::Vacation;
-pub use webprefs::{Banner, MAX_BANNER, WebPrefs};
 
 /// Which database engine a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,12 +11,12 @@ mod hardening;
 mod harness;
 mod imapx;
 mod people;
+mod preferences;
 mod queue;
 mod search;
 mod upgrade;
 mod vacation;
 mod webmail;
-mod webprefs;
 
 on_both_backends!(
     administrators::domain_administrators_hold_the_role_on_its_academie,
@@ -62,7 +62,7 @@ on_both_backends!(
     webmail::directory_search_finds_names_and_addresses,
     webmail::directory_lists_only_staff_of_the_same_domain,
     webmail::sorted_pages_by_sender_subject_and_size,
-    webprefs::web_prefs_trusted_senders_and_banner,
+    preferences::web_prefs_trusted_senders_and_banner,
     hardening::reset_token_is_spent_once_under_concurrency,
     hardening::status_changes_are_numbered,
     hardening::web_session_expiry_slides,
