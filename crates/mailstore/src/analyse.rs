@@ -18,6 +18,7 @@ mod header;
 mod mime;
 pub mod stored;
 mod text;
+pub mod view;
 
 pub use auth::AuthResults;
 

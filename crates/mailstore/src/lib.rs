@@ -26,6 +26,7 @@ use model::{AccountId, ErrorKind, MailboxId, Transience};
 use store::Store;
 use tokio::sync::{RwLock, broadcast};
 
+pub use analyse::view::{Body, File, MessageView, display_addresses};
 pub use deliver::{ADMINISTRATOR_ROLE, Delivered, DeliveryTarget, RecipientStatus};
 pub use find::QueryPart;
 pub use gc::GcReport;

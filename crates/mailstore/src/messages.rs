@@ -43,6 +43,16 @@ impl Mailstore {
         Ok(self.blobs.get(content).await?)
     }
 
+    /// A message as a reader sees it: its bytes with the analysis stored at
+    /// delivery (read, not parsed again).
+    pub async fn view(&self, content: &BlobId) -> Result<crate::analyse::view::MessageView, Error> {
+        let (raw, row) = tokio::try_join!(async { self.blobs.get(content).await.map_err(Error::from) }, async {
+            self.store.blob_meta(content).await.map_err(Error::from)
+        },)?;
+        let analysis = row.and_then(|row| crate::analyse::stored::from_stored(&row.meta_json));
+        Ok(crate::analyse::view::MessageView::new(raw, analysis))
+    }
+
     /// The ENVELOPEs stored at delivery of the messages with a UID in
     /// `first..=last` (UTF-8 form when `utf8`), by UID; messages whose
     /// content has none stored are left out.

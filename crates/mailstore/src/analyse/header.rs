@@ -333,7 +333,7 @@ fn value_text(value: &[u8]) -> String {
     decode_charset(&bytes, None)
 }
 
-fn unfold(value: &[u8]) -> String {
+pub(super) fn unfold(value: &[u8]) -> String {
     value_text(value).trim().to_owned()
 }
 

@@ -272,6 +272,11 @@ impl<'a> Parser<'a> {
 }
 
 /// A multipart that cannot be split is reported as text/plain.
+/// The header fields of the message's own header block, without looking at its body.
+pub(super) fn top_fields(raw: &[u8]) -> Vec<Field> {
+    Parser::new(raw).header_block(0).0
+}
+
 fn as_text(part: &mut BodyPart) {
     (part.media_type, part.subtype) = ("text".into(), "plain".into());
     part.params.retain(|(n, _)| n != "boundary");

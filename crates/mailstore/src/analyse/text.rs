@@ -179,7 +179,7 @@ pub(super) fn decode_transfer<'a>(encoding: &str, body: &'a [u8]) -> Cow<'a, [u8
 }
 
 /// The decoded size of a body, without keeping the decoded bytes.
-fn decoded_size(encoding: &str, body: &[u8]) -> usize {
+pub(super) fn decoded_size(encoding: &str, body: &[u8]) -> usize {
     let mut n = 0;
     match encoding {
         "base64" => base64_walk(body, |_| n += 1),

@@ -140,15 +140,15 @@ pub async fn show(
     let m = M(v.lang);
     let folders = sidebar(app, account, None, m).await?;
     let mut kept = Vec::new();
-    if let Ok(Some((_, _, raw))) = load_ref(app, account, &d.source).await {
-        for (n, (name, _, size)) in mime::list_attachments(&raw).into_iter().enumerate() {
+    if let Ok(Some((_, _, msg))) = load_ref(app, account, &d.source).await {
+        for (n, (name, _, size)) in mime::list_attachments(&msg).into_iter().enumerate() {
             let size = super::read::human_size(size, m);
             kept.push(KeptView { n, name, size, checked: d.garder.contains(&n) });
         }
     }
     let mut joined = None;
-    if let Ok(Some((_, _, raw))) = load_ref(app, account, &d.joindre).await {
-        joined = Some(mime::whole_message(&raw).name);
+    if let Ok(Some((_, _, msg))) = load_ref(app, account, &d.joindre).await {
+        joined = Some(mime::whole_message(&msg).name);
     }
     let identities = identities::choices(app, account, &d.de).await?;
     let key = if !d.brouillon.is_empty() {
@@ -178,12 +178,15 @@ pub async fn load_ref(
     app: &App,
     account: &Account,
     r: &str,
-) -> Result<Option<(mailstore::Mailbox, mailstore::MessageRow, Vec<u8>)>, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<
+    Option<(mailstore::Mailbox, mailstore::MessageRow, mailstore::MessageView)>,
+    Box<dyn std::error::Error + Send + Sync>,
+> {
     let Some((mailbox, uid)) = parse_ref(r) else { return Ok(None) };
     let Some(mb) = own_mailbox(app, account, mailbox).await? else { return Ok(None) };
     let Some(row) = app.ms.message_by_uid(mb.id, uid).await? else { return Ok(None) };
-    let raw = app.ms.message_bytes(&row.blob_hash).await?;
-    Ok(Some((mb, row, raw)))
+    let msg = app.ms.view(&row.blob_hash).await?;
+    Ok(Some((mb, row, msg)))
 }
 
 /// Splits a recipients field ("a@x.fr, Nom <b@y.fr>; c@z.fr") into addresses;
@@ -237,12 +240,12 @@ pub fn texts(d: &Draft) -> (String, Option<String>) {
 pub async fn gather(app: &App, account: &Account, d: &Draft, files: Vec<Upload>) -> Result<Vec<Attach>, &'static str> {
     let mut out: Vec<Attach> = Vec::new();
     if !d.garder.is_empty()
-        && let Ok(Some((_, _, raw))) = load_ref(app, account, &d.source).await
+        && let Ok(Some((_, _, msg))) = load_ref(app, account, &d.source).await
     {
-        out.extend(mime::kept_attachments(&raw, &d.garder));
+        out.extend(mime::kept_attachments(&msg, &d.garder));
     }
-    if let Ok(Some((_, _, raw))) = load_ref(app, account, &d.joindre).await {
-        out.push(mime::whole_message(&raw));
+    if let Ok(Some((_, _, msg))) = load_ref(app, account, &d.joindre).await {
+        out.push(mime::whole_message(&msg));
     }
     out.extend(files.into_iter().map(|f| Attach {
         name: f.name,

@@ -14,7 +14,7 @@ use super::M;
 use super::compose::{self, Draft, load_ref};
 use super::compose_form::Upload;
 use super::identities;
-use super::mime::{self, Content};
+use super::mime::Content;
 use crate::App;
 use crate::base::session::Visitor;
 use crate::base::{WebError, redirect};
@@ -85,7 +85,7 @@ pub async fn save(
         discard(app, account, &d.brouillon).await;
     }
     if auto {
-        let names: Vec<String> = mime::list_attachments(&raw).into_iter().map(|a| a.0).collect();
+        let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
         return Ok(json(
             StatusCode::OK,
             &serde_json::json!({ "brouillon": here, "pj": names, "texte": m.get("mail.draft.saved.at").to_owned() }),

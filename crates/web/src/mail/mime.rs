@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use mail_builder::headers::raw::Raw;
 use mail_builder::mime::{BodyPart, MimePart};
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use mailstore::MessageView;
 
 use super::sanitize::clean_filename;
 
@@ -26,49 +26,33 @@ pub struct Attach {
     pub message: bool,
 }
 
-/// The attachments of `raw`, in mail-parser's order, as `(name, content
-/// type, size)`, for the composer's "kept attachments" list.
-pub fn list_attachments(raw: &[u8]) -> Vec<(String, String, usize)> {
-    let Some(msg) = MessageParser::default().parse(raw) else { return Vec::new() };
-    msg.attachments()
-        .map(|p| (clean_filename(p.attachment_name().unwrap_or("")), part_type(p), p.contents().len()))
-        .collect()
+/// The files of `msg`, in its order, as `(name, content type, size)`, for
+/// the composer's "kept attachments" list.
+pub fn list_attachments(msg: &MessageView) -> Vec<(String, String, usize)> {
+    msg.files().into_iter().map(|f| (clean_filename(f.name.as_deref().unwrap_or("")), f.content_type, f.size)).collect()
 }
 
-fn part_type(p: &mail_parser::MessagePart<'_>) -> String {
-    if matches!(p.body, PartType::Message(_)) {
-        return "message/rfc822".into();
-    }
-    p.content_type()
-        .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
-        .unwrap_or_else(|| "application/octet-stream".into())
-        .to_ascii_lowercase()
-}
-
-/// The attachments of `raw` whose numbers are in `keep`.
-pub fn kept_attachments(raw: &[u8], keep: &[usize]) -> Vec<Attach> {
-    let Some(msg) = MessageParser::default().parse(raw) else { return Vec::new() };
-    msg.attachments()
-        .enumerate()
-        .filter(|(n, _)| keep.contains(n))
-        .map(|(_, p)| {
-            let message = matches!(p.body, PartType::Message(_));
-            let mut name = clean_filename(p.attachment_name().unwrap_or(""));
-            if message && !name.contains('.') {
+/// The files of `msg` whose numbers are in `keep`.
+pub fn kept_attachments(msg: &MessageView, keep: &[usize]) -> Vec<Attach> {
+    (0..msg.files().len())
+        .filter(|n| keep.contains(n))
+        .filter_map(|n| msg.file(n))
+        .map(|(f, bytes)| {
+            let mut name = clean_filename(f.name.as_deref().unwrap_or(""));
+            if f.message && !name.contains('.') {
                 name.push_str(".eml");
             }
-            Attach { name, content_type: part_type(p), bytes: p.contents().to_vec(), message }
+            let content_type = if f.message { "message/rfc822".to_owned() } else { f.content_type };
+            Attach { name, content_type, bytes, message: f.message }
         })
         .collect()
 }
 
-/// `raw` attached whole, named after its subject.
-pub fn whole_message(raw: &[u8]) -> Attach {
-    let subject =
-        MessageParser::default().parse_headers(raw).and_then(|m| m.subject().map(str::to_owned)).unwrap_or_default();
-    let base = clean_filename(subject.trim());
-    let name = if subject.trim().is_empty() { "message.eml".to_owned() } else { format!("{base}.eml") };
-    Attach { name, content_type: "message/rfc822".into(), bytes: raw.to_vec(), message: true }
+/// `msg` attached whole, named after its subject.
+pub fn whole_message(msg: &MessageView) -> Attach {
+    let subject = msg.subject().trim();
+    let name = if subject.is_empty() { "message.eml".to_owned() } else { format!("{}.eml", clean_filename(subject)) };
+    Attach { name, content_type: "message/rfc822".into(), bytes: msg.raw().to_vec(), message: true }
 }
 
 /// What goes in the message besides its headers.
@@ -298,11 +282,12 @@ mod tests {
         let original = b"From: a@x.fr\r\nSubject: Note\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
 Content-Type: text/plain\r\n\r\ncorps\r\n--b\r\nContent-Type: application/pdf\r\n\
 Content-Disposition: attachment; filename=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERg==\r\n--b--\r\n";
-        assert_eq!(list_attachments(original), [("a.pdf".to_owned(), "application/pdf".to_owned(), 4)]);
-        let kept = kept_attachments(original, &[0]);
+        let original_view = MessageView::new(original.to_vec(), None);
+        assert_eq!(list_attachments(&original_view), [("a.pdf".to_owned(), "application/pdf".to_owned(), 4)]);
+        let kept = kept_attachments(&original_view, &[0, 0]);
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].bytes, b"%PDF");
-        let whole = whole_message(original);
+        let whole = whole_message(&original_view);
         assert_eq!(whole.name, "Note.eml");
         let attachments = [kept[0].clone(), whole];
         let part = body(&Content { text: "voir", html: Some("<b>voir</b>"), attachments: &attachments });
@@ -315,10 +300,10 @@ Content-Disposition: attachment; filename=\"a.pdf\"\r\nContent-Transfer-Encoding
             .unwrap();
         let text = String::from_utf8_lossy(&raw);
         assert!(text.contains("multipart/alternative") && text.contains("message/rfc822"), "{text}");
-        let parsed = MessageParser::default().parse(&raw).unwrap();
-        let names: Vec<String> = list_attachments(&raw).into_iter().map(|a| a.0).collect();
+        let sent = MessageView::new(raw, None);
+        let names: Vec<String> = list_attachments(&sent).into_iter().map(|a| a.0).collect();
         assert_eq!(names, ["a.pdf", "Note.eml"]);
-        let inner = parsed.attachments().nth(1).unwrap();
-        assert_eq!(inner.contents(), original.as_slice(), "the forwarded message is byte for byte the original");
+        let (_, inner) = sent.file(1).unwrap();
+        assert_eq!(inner, original.as_slice(), "the forwarded message is byte for byte the original");
     }
 }

@@ -2,9 +2,11 @@
 //! frame that shows a cleaned HTML body (cut beyond
 //! [`super::sanitize::DISPLAY_LIMIT`]), attachment and whole-message downloads.
 //!
-//! The blob is parsed with mail-parser when read (one message at a time,
-//! charsets and transfer encodings decoded); attachments are numbered in the
-//! order mail-parser lists them, by the page and the download alike.
+//! The message is read through [`mailstore::MessageView`]: the analysis
+//! stored at delivery says which part is the body and which are files (the
+//! same MIME model as IMAP, no second parse); only the part shown or
+//! downloaded is decoded. Files are numbered in the message's order, by the
+//! page and the download alike.
 
 use std::sync::Arc;
 
@@ -12,14 +14,13 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mail_parser::{Message, MessageParser, MimeHeaders};
-use mailstore::{Account, FlagOp, Mailbox, MessageRow};
+use mailstore::{Account, Body, FlagOp, Mailbox, MessageRow, MessageView, display_addresses};
 use model::Flag;
 use serde::Deserialize;
 
 use super::folders::{FolderView, display_name, sidebar};
 use super::links::Mismatch;
-use super::reading::{EventView, Origin, calendar_events, origin, part_type, preview_type, sender_address};
+use super::reading::{EventView, Origin, calendar_events, origin, preview_type};
 use super::sanitize::{clean_filename, clean_html, content_disposition, shown_part, text_to_html};
 use super::{M, Reader, common, full_date, not_found, owned};
 use crate::App;
@@ -96,42 +97,15 @@ struct Found {
     account: Account,
     mailbox: Mailbox,
     row: MessageRow,
-    raw: Vec<u8>,
+    msg: MessageView,
 }
 
 async fn find(app: &App, reader: Reader, mailbox: i64, uid: i64) -> Result<Found, WebError> {
     let Reader { v, account } = reader;
     let mailbox = owned(app, &account, mailbox, v.lang).await?;
     let row = app.ms.message_by_uid(mailbox.id, uid).await?.ok_or_else(|| not_found(v.lang))?;
-    let raw = app.ms.message_bytes(&row.blob_hash).await?;
-    Ok(Found { v, account, mailbox, row, raw })
-}
-
-/// "Name <address>, ..." of an address header.
-fn addresses(a: Option<&mail_parser::Address<'_>>) -> String {
-    let Some(a) = a else { return String::new() };
-    a.iter()
-        .map(|addr| match (addr.name(), addr.address()) {
-            (Some(n), Some(x)) if !n.trim().is_empty() => format!("{} <{x}>", n.trim()),
-            (_, Some(x)) => x.to_owned(),
-            (Some(n), None) => n.to_owned(),
-            (None, None) => String::new(),
-        })
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The HTML body, when the message has a real one.
-fn html_body<'a>(msg: &'a Message<'a>) -> Option<&'a str> {
-    let part = msg.html_part(0)?;
-    if part.is_text_html() { part.text_contents() } else { None }
-}
-
-/// The plain text body, when the message has one (not converted from HTML).
-fn text_body<'a>(msg: &'a Message<'a>) -> Option<&'a str> {
-    let part = msg.text_part(0)?;
-    if part.is_text() && !part.is_text_html() { part.text_contents() } else { None }
+    let msg = app.ms.view(&row.blob_hash).await?;
+    Ok(Found { v, account, mailbox, row, msg })
 }
 
 /// A size for people: "12 octets", "3,4 Ko", "1,2 Mo".
@@ -155,7 +129,7 @@ pub async fn page(
     Query(q): Query<ReadQuery>,
     reader: Reader,
 ) -> Result<Response, WebError> {
-    let Found { mut v, account, mailbox, row, raw } = find(&app, reader, mailbox, uid).await?;
+    let Found { mut v, account, mailbox, row, msg } = find(&app, reader, mailbox, uid).await?;
     let m = M(v.lang);
     if row.flags & Flag::Seen.bit() == 0 {
         let seen = Flag::Seen.bit();
@@ -164,7 +138,6 @@ pub async fn page(
         }
     }
     let folders = sidebar(&app, &account, Some(mailbox.id), m).await?;
-    let parsed = MessageParser::default().parse(&raw);
     let base = format!("/courrier/{}/{}", mailbox.id, row.uid);
     let (mut text, mut frame, mut blocked_images, mut truncated) = (None, None, false, None);
     let mut cut = |body: &'_ str, html: bool| {
@@ -174,47 +147,44 @@ pub async fn page(
         }
         shown.to_owned()
     };
-    let (mut sender, mut trusted, mut suspicious, mut events) = (None, false, Vec::new(), Vec::new());
-    let mut attachments = Vec::new();
-    let (mut subject, mut from, mut to, mut cc, mut date) = Default::default();
-    if let Some(msg) = &parsed {
-        subject = msg.subject().unwrap_or("").trim().to_owned();
-        from = addresses(msg.from());
-        to = addresses(msg.to());
-        cc = addresses(msg.cc());
-        date = msg.date().map(|d| d.to_timestamp()).unwrap_or(row.internal_date);
-        sender = sender_address(msg);
-        if let Some(s) = &sender {
-            trusted = app.ms.is_trusted_sender(account.id, s).await.unwrap_or(false);
-        }
-        let images = q.images() || trusted;
-        if let Some(html) = html_body(msg) {
-            let clean = clean_html(&cut(html, true), images);
+    let mut subject = msg.subject().trim().to_owned();
+    let (from, to, cc) = (display_addresses(msg.from()), display_addresses(msg.to()), display_addresses(msg.cc()));
+    let date = msg.sent_date().unwrap_or(row.internal_date);
+    let sender = msg.sender();
+    let trusted = match &sender {
+        Some(s) => app.ms.is_trusted_sender(account.id, s).await.unwrap_or(false),
+        None => false,
+    };
+    let images = q.images() || trusted;
+    let mut suspicious = Vec::new();
+    match msg.body() {
+        Some(Body::Html(html)) => {
+            let clean = clean_html(&cut(&html, true), images);
             blocked_images = clean.blocked_images;
             suspicious = clean.suspicious;
             frame = Some(if images { format!("{base}/contenu?images=1") } else { format!("{base}/contenu") });
-        } else if let Some(t) = text_body(msg) {
-            text = Some(text_to_html(&cut(t, false)));
         }
-        events = calendar_events(msg, m);
-        for (n, part) in msg.attachments().enumerate() {
-            let name = clean_filename(part.attachment_name().unwrap_or(""));
-            let content_type = part_type(part);
-            let inline = preview_type(&content_type, part.contents());
-            attachments.push(AttachmentView {
-                href: format!("{base}/pj/{n}"),
-                name,
-                size: human_size(part.len(), m),
-                content_type,
-                preview: inline.map(|_| format!("{base}/apercu/{n}")),
-                image: inline.is_some_and(|t| t.starts_with("image/")),
-            });
-        }
+        Some(Body::Text(t)) => text = Some(text_to_html(&cut(&t, false))),
+        None => {}
+    }
+    let events = calendar_events(&msg, m);
+    let mut attachments = Vec::new();
+    for (n, file) in msg.files().into_iter().enumerate() {
+        // The first bytes tell whether a preview is safe: only they are decoded.
+        let inline = msg.file_head(n).and_then(|head| preview_type(&file.content_type, &head));
+        attachments.push(AttachmentView {
+            href: format!("{base}/pj/{n}"),
+            name: clean_filename(file.name.as_deref().unwrap_or("")),
+            size: human_size(file.size, m),
+            content_type: file.content_type,
+            preview: inline.map(|_| format!("{base}/apercu/{n}")),
+            image: inline.is_some_and(|t| t.starts_with("image/")),
+        });
     }
     if subject.is_empty() {
         subject = m.get("mail.nosubject").to_owned();
     }
-    let origin = origin(&app, sender.as_deref(), &raw).await?;
+    let origin = origin(&app, sender.as_deref(), msg.raw()).await?;
     let name = display_name(&mailbox, m);
     let c = common(&app, &mut v, &subject);
     let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
@@ -279,12 +249,10 @@ pub async fn frame(
         Ok(f) => f,
         Err(e) => return with_frame_headers(e.into_response(), false),
     };
-    let parsed = MessageParser::default().parse(&found.raw);
-    let body = parsed
-        .as_ref()
-        .and_then(|m| html_body(m))
-        .map(|h| clean_html(shown_part(h, true).0, q.images()).html)
-        .unwrap_or_default();
+    let body = match found.msg.body() {
+        Some(Body::Html(h)) => clean_html(shown_part(&h, true).0, q.images()).html,
+        _ => String::new(),
+    };
     let doc = format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
@@ -312,10 +280,9 @@ pub async fn attachment(
     Path((mailbox, uid, n)): Path<(i64, i64, usize)>,
     reader: Reader,
 ) -> Result<Response, WebError> {
-    let Found { v, raw, .. } = find(&app, reader, mailbox, uid).await?;
-    let parsed = MessageParser::default().parse(&raw);
-    let part = parsed.as_ref().and_then(|m| m.attachments().nth(n)).ok_or_else(|| not_found(v.lang))?;
-    Ok(download(part.contents().to_vec(), &clean_filename(part.attachment_name().unwrap_or(""))))
+    let Found { v, msg, .. } = find(&app, reader, mailbox, uid).await?;
+    let (file, bytes) = msg.file(n).ok_or_else(|| not_found(v.lang))?;
+    Ok(download(bytes, &clean_filename(file.name.as_deref().unwrap_or(""))))
 }
 
 /// `bytes` as a download named `name` (never shown inline, never sniffed).
@@ -337,8 +304,8 @@ pub async fn source(
     Path((mailbox, uid)): Path<(i64, i64)>,
     reader: Reader,
 ) -> Result<Response, WebError> {
-    let Found { raw, .. } = find(&app, reader, mailbox, uid).await?;
-    Ok(download(raw, &format!("message-{uid}.eml")))
+    let Found { msg, .. } = find(&app, reader, mailbox, uid).await?;
+    Ok(download(msg.into_raw(), &format!("message-{uid}.eml")))
 }
 
 #[cfg(test)]

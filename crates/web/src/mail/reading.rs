@@ -9,8 +9,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use mail_parser::{Message, MessageParser, MimeHeaders};
-use mailstore::Account;
+use mailstore::{Account, MessageView};
 use serde::Deserialize;
 
 use super::ics;
@@ -86,19 +85,6 @@ pub fn preview_type(declared: &str, bytes: &[u8]) -> Option<&'static str> {
     agrees.then_some(sniffed)
 }
 
-/// The content type of a part as `type/subtype`, lower case.
-pub fn part_type(part: &mail_parser::MessagePart<'_>) -> String {
-    part.content_type()
-        .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
-        .unwrap_or_else(|| "application/octet-stream".to_owned())
-        .to_ascii_lowercase()
-}
-
-/// The first sender address of a message, lower case.
-pub fn sender_address(msg: &Message<'_>) -> Option<String> {
-    msg.from()?.first()?.address().map(|a| a.trim().to_ascii_lowercase()).filter(|a| a.contains('@'))
-}
-
 /// Where a message comes from, as far as the reader should know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -166,18 +152,9 @@ pub struct EventView {
 }
 
 /// The events of every `text/calendar` part and `.ics` attachment.
-pub fn calendar_events(msg: &Message<'_>, m: M) -> Vec<EventView> {
+pub fn calendar_events(msg: &MessageView, m: M) -> Vec<EventView> {
     let mut out = Vec::new();
-    for part in &msg.parts {
-        let is_ics = part_type(part) == "text/calendar"
-            || part.attachment_name().is_some_and(|n| n.to_ascii_lowercase().ends_with(".ics"));
-        if !is_ics {
-            continue;
-        }
-        let text = match part.text_contents() {
-            Some(t) => t.to_owned(),
-            None => String::from_utf8_lossy(part.contents()).into_owned(),
-        };
+    for text in msg.calendars(20) {
         let cal = ics::parse(&text);
         for e in cal.events {
             let show = |w: &Option<ics::When>| match w {
@@ -204,16 +181,16 @@ pub fn calendar_events(msg: &Message<'_>, m: M) -> Vec<EventView> {
     out
 }
 
-/// The message `uid` of `mailbox` if it is the account's, parsed lazily by the caller.
+/// The message `uid` of `mailbox` if it is the account's.
 async fn own_message(
     app: &App,
     account: &Account,
     mailbox: i64,
     uid: i64,
-) -> Result<Option<Vec<u8>>, mailstore::Error> {
+) -> Result<Option<MessageView>, mailstore::Error> {
     let Some(mb) = own_mailbox(app, account, mailbox).await? else { return Ok(None) };
     let Some(row) = app.ms.message_by_uid(mb.id, uid).await? else { return Ok(None) };
-    Ok(Some(app.ms.message_bytes(&row.blob_hash).await?))
+    Ok(Some(app.ms.view(&row.blob_hash).await?))
 }
 
 /// The CSP of previews: nothing runs; an image may be shown, a PDF shown by
@@ -254,13 +231,12 @@ async fn previewed(
     n: usize,
 ) -> Result<Response, Response> {
     let Reader { v, account } = reader?;
-    let raw = own_message(app, &account, mailbox, uid).await.map_err(|e| WebError::from(e).into_response())?;
-    let raw = raw.ok_or_else(|| not_found(v.lang).into_response())?;
-    let parsed = MessageParser::default().parse(&raw);
-    let part = parsed.as_ref().and_then(|m| m.attachments().nth(n)).ok_or_else(|| not_found(v.lang).into_response())?;
-    let name = clean_filename(part.attachment_name().unwrap_or(""));
-    let inline = preview_type(&part_type(part), part.contents());
-    let mut resp = part.contents().to_vec().into_response();
+    let msg = own_message(app, &account, mailbox, uid).await.map_err(|e| WebError::from(e).into_response())?;
+    let msg = msg.ok_or_else(|| not_found(v.lang).into_response())?;
+    let (file, bytes) = msg.file(n).ok_or_else(|| not_found(v.lang).into_response())?;
+    let name = clean_filename(file.name.as_deref().unwrap_or(""));
+    let inline = preview_type(&file.content_type, &bytes);
+    let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     let disposition = match inline {
         Some(t) => {
@@ -301,9 +277,8 @@ pub async fn trust(
     Path((mailbox, uid)): Path<(i64, i64)>,
     ReaderForm { v, account, .. }: ReaderForm<TrustForm>,
 ) -> Result<Response, WebError> {
-    let raw = own_message(&app, &account, mailbox, uid).await?.ok_or_else(|| not_found(v.lang))?;
-    let sender = MessageParser::default().parse(&raw).as_ref().and_then(sender_address);
-    if let Some(s) = sender {
+    let msg = own_message(&app, &account, mailbox, uid).await?.ok_or_else(|| not_found(v.lang))?;
+    if let Some(s) = msg.sender() {
         app.ms.trust_sender(account.id, &s).await?;
     }
     Ok(redirect(&v, &format!("/courrier/{mailbox}/{uid}")))
@@ -359,12 +334,12 @@ mod tests {
                    BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nBEGIN:VEVENT\r\nSUMMARY:Réunion\r\nDTSTART;VALUE=DATE:20270105\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n\
                    --b\r\nContent-Type: application/octet-stream; name=\"rdv.ics\"\r\nContent-Disposition: attachment; filename=\"rdv.ics\"\r\n\r\n\
                    BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nLOCATION:CDI\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n";
-        let msg = MessageParser::default().parse(raw.as_bytes()).unwrap();
+        let msg = MessageView::new(raw.as_bytes().to_vec(), None);
         let events = calendar_events(&msg, M(crate::base::i18n::Lang::Fr));
         assert_eq!(events.len(), 2);
         assert_eq!((events[0].summary.as_str(), events[0].start.as_str()), ("Réunion", "05/01/2027 (journée entière)"));
         assert!(events[0].cancelled);
         assert_eq!((events[1].summary.as_str(), events[1].location.as_str()), ("(événement sans titre)", "CDI"));
-        assert_eq!(sender_address(&msg).as_deref(), Some("a@x.fr"));
+        assert_eq!(msg.sender().as_deref(), Some("a@x.fr"));
     }
 }
