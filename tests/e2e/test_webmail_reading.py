@@ -47,7 +47,7 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(
 
 INVITE = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//FR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
           "UID:conseil-3b@ac-test.fr\r\nSUMMARY:Conseil de classe\\, 3e B\r\n"
-          "DTSTART;TZID=Europe/Paris:20261126T170000\r\nDTEND;TZID=Europe/Paris:20261126T183000\r\n"
+          "DTSTART;TZID=Europe/Paris:20261126T170000\r\nDTEND:20261126T173000Z\r\n"
           "LOCATION:Salle 12\r\nORGANIZER;CN=Direction du collège:mailto:direction@ac-test.fr\r\n"
           "END:VEVENT\r\nEND:VCALENDAR\r\n")
 
@@ -182,6 +182,7 @@ def test_previews_are_inline_only_for_images_and_pdf(server, browser):
 def test_invitations_read_as_what_when_where_who(server, browser):
     start(server)
     m = mail(f"Direction <direction@{DOMAIN}>", "Invitation : conseil de classe", text="Vous êtes invitée.\n")
+    m["Date"] = "Thu, 19 Nov 2026 10:00:00 +0100"
     m.add_attachment(INVITE.encode(), maintype="text", subtype="calendar", filename="invitation.ics",
                      params={"method": "REQUEST"})
     deliver(server, m, CLAIRE)
@@ -189,8 +190,14 @@ def test_invitations_read_as_what_when_where_who(server, browser):
     open_message(browser, "Invitation : conseil de classe")
     invite = browser.find_element(By.CSS_SELECTOR, "section.invitation")
     assert "Conseil de classe, 3e B" in invite.find_element(By.TAG_NAME, "h2").text
-    assert invite.find_element(By.CLASS_NAME, "debut").text == "26/11/2026 17:00 (Europe/Paris)"
-    assert invite.find_element(By.CLASS_NAME, "fin").text == "26/11/2026 18:30 (Europe/Paris)"
+    # Times read in the reader's zone (Europe/Paris by default, issue 19): the
+    # sender's « 10:00 +0100 » is 10:00, not 09:00 UTC; an event time given in
+    # UTC (Z) is shown in Paris time; the reader's own zone is not named.
+    date = browser.find_element(By.XPATH, "//dt[normalize-space()='Date']/following-sibling::dd[1]")
+    assert date.text == "19/11/2026 10:00", date.text
+    assert date.find_element(By.TAG_NAME, "span").get_attribute("title") == "19/11/2026 10:00:00 (UTC+01:00)"
+    assert invite.find_element(By.CLASS_NAME, "debut").text == "26/11/2026 17:00"
+    assert invite.find_element(By.CLASS_NAME, "fin").text == "26/11/2026 18:30"
     assert invite.find_element(By.CLASS_NAME, "lieu").text == "Salle 12"
     assert invite.find_element(By.CLASS_NAME, "organisateur").text == f"Direction du collège <direction@{DOMAIN}>"
     # Still downloadable as a file.

@@ -30,6 +30,7 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     out.session_ttl = Duration::from_secs(w.session_ttl_secs);
     out.session_max_age = Duration::from_secs(w.session_max_age_secs);
     out.limits = connection_limits(w, crate::serve::descriptor_limit());
+    out.clock = web::Clock::new(&w.time_zone).map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
     Ok(out)
 }
 

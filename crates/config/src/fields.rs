@@ -757,6 +757,18 @@ pub static FIELDS: &[Field] = &[
             Ok(())
         },
     },
+    Field {
+        section: "web",
+        key: "time_zone",
+        default: "\"Europe/Paris\"",
+        doc: "Fuseau horaire des dates affichées (nom IANA : America/Martinique, Indian/Reunion, Pacific/Noumea...).\nTime zone of the dates shown (IANA name).",
+        apply: |c, v| {
+            let name = string(v)?;
+            jiff::tz::TimeZone::get(name.trim()).map_err(|_| format!("fuseau horaire inconnu : {name}"))?;
+            c.web.time_zone = name.trim().to_owned();
+            Ok(())
+        },
+    },
 ];
 
 /// The commented sample file: every key with its default, commented out.

@@ -151,6 +151,8 @@ pub struct Web {
     pub max_connections_per_ip: u64,
     /// Where users reach the web, for links in mails; empty: https://<hostname>.
     pub public_url: String,
+    /// The IANA time zone dates are shown in (checked when the web starts).
+    pub time_zone: String,
 }
 
 /// Outgoing mail: queue, retries, routes, DKIM (issue 6).
@@ -247,6 +249,7 @@ impl Default for Config {
                 max_connections: 4096,
                 max_connections_per_ip: 256,
                 public_url: String::new(),
+                time_zone: "Europe/Paris".into(),
             },
         }
     }

@@ -89,3 +89,13 @@ fn store_url_default_and_scheme() {
     assert_eq!(c.store_url(), "sqlite://ardoise-data/ardoise.db");
     assert!(check("[store]\nurl = \"mysql://x\"\n").is_err());
 }
+
+#[test]
+fn time_zones_are_iana_names() {
+    let c = check("[web]\ntime_zone = \"Indian/Reunion\"\n").unwrap();
+    assert_eq!(c.web.time_zone, "Indian/Reunion");
+    let problems = check("[web]\ntime_zone = \"Europe/Atlantide\"\n").unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].line, Some(2));
+    assert!(format!("{problems:?}").contains("fuseau horaire inconnu"), "{problems:?}");
+}

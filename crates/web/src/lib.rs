@@ -39,6 +39,7 @@ use std::time::Duration;
 
 use mailstore::Mailstore;
 
+pub use base::clock::Clock;
 pub use conn::Limits;
 pub use mail::{Outbox, SendFuture, SendRefusal};
 pub use server::{Peer, router, serve, serve_tls};
@@ -68,6 +69,8 @@ pub struct WebConfig {
     /// The address users reach the web at, for links in mails (never taken
     /// from the request's Host header).
     pub public_url: String,
+    /// The time zone dates are shown in (`[web] time_zone`).
+    pub clock: base::clock::Clock,
 }
 
 impl WebConfig {
@@ -85,6 +88,7 @@ impl WebConfig {
             secret,
             numen_key: None,
             public_url: format!("https://{hostname}"),
+            clock: base::clock::Clock::default(),
         }
     }
 }

@@ -232,7 +232,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("sec.end", "Fermer cette session", "End this session"),
     ("sec.journal", "Journal des connexions", "Connection journal"),
     ("sec.journal.caption", "Les 50 dernières tentatives (conservées 90 jours)", "The last 50 attempts (kept 90 days)"),
-    ("sec.when", "Date (UTC)", "Date (UTC)"),
+    ("sec.when", "Date", "Date"),
     ("sec.protocol", "Protocole", "Protocol"),
     ("sec.result", "Résultat", "Result"),
     ("never", "jamais", "never"),

@@ -15,6 +15,7 @@
 //! `router_tests` reads the sources to keep it so.
 
 pub mod chrome;
+pub mod clock;
 pub mod error;
 pub mod extract;
 pub mod i18n;

@@ -29,8 +29,8 @@ use model::{Flag, SpecialUse};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
+use super::M;
 use super::list::sender_name;
-use super::{M, short_date};
 use crate::App;
 use crate::base::i18n::Lang;
 use crate::base::session::{STAGE_FULL, Visitor, may_use_web, unix_now};
@@ -257,7 +257,11 @@ impl Live {
             from: meta.as_ref().map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
             subject: subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned()),
             preview: meta.as_ref().map(|b| b.preview.chars().take(120).collect()).unwrap_or_default(),
-            date: short_date(meta.as_ref().and_then(|b| b.sent_date).unwrap_or(msg.internal_date), unix_now()),
+            date: self.app.cfg.clock.short(
+                meta.as_ref().and_then(|b| b.sent_date).unwrap_or(msg.internal_date),
+                unix_now(),
+                self.lang,
+            ),
             unread: msg.flags & Flag::Seen.bit() == 0,
             flagged: msg.flags & Flag::Flagged.bit() != 0,
             attachment: meta.is_some_and(|b| b.has_attachment),

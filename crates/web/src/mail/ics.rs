@@ -6,6 +6,8 @@
 //! calendars are not stored or answered here, so a full iCalendar library
 //! would bring much for little. Input and output are bounded.
 
+use crate::base::clock::Clock;
+
 /// When an event starts or ends, as written in the invitation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum When {
@@ -201,18 +203,35 @@ fn when(params: &[(String, String)], value: &str) -> Option<When> {
 }
 
 impl When {
-    /// `24/11/2026 14:00 (UTC)`, `24/11/2026 14:00 (Europe/Paris)`,
-    /// `24/11/2026` (a whole day); English dates are written the same way.
-    pub fn show(&self) -> String {
+    /// The time in the reader's zone (`clock`): `24/11/2026 14:00`, with the
+    /// event's own time and zone after it when they differ
+    /// (`24/11/2026 19:00 (14:00 America/Martinique)`); `24/11/2026` for a
+    /// whole day; a zone no one knows is named as written. English dates are
+    /// written the same way.
+    pub fn show(&self, clock: &Clock) -> String {
         match self {
             When::Day(y, m, d) => format!("{d:02}/{m:02}/{y}"),
             When::Time { date: (y, m, d), hour, minute, zone } => {
-                let z = match zone {
-                    Zone::Utc => " (UTC)".to_owned(),
-                    Zone::Named(n) => format!(" ({n})"),
-                    Zone::Floating => String::new(),
-                };
-                format!("{d:02}/{m:02}/{y} {hour:02}:{minute:02}{z}")
+                let written = format!("{d:02}/{m:02}/{y} {hour:02}:{minute:02}");
+                let (yy, mm, dd, hh, mi) = (
+                    i16::try_from(*y).unwrap_or(0),
+                    i8::try_from(*m).unwrap_or(0),
+                    i8::try_from(*d).unwrap_or(0),
+                    i8::try_from(*hour).unwrap_or(0),
+                    i8::try_from(*minute).unwrap_or(0),
+                );
+                match zone {
+                    Zone::Floating => written,
+                    Zone::Utc => match Clock::wall_time_in("UTC", yy, mm, dd, hh, mi) {
+                        Some(t) => clock.full(t),
+                        None => format!("{written} (UTC)"),
+                    },
+                    Zone::Named(n) => match Clock::wall_time_in(n, yy, mm, dd, hh, mi) {
+                        Some(t) if clock.is_zone(n) => clock.full(t),
+                        Some(t) => format!("{} ({hour:02}:{minute:02} {n})", clock.full(t)),
+                        None => format!("{written} ({n})"),
+                    },
+                }
             }
         }
     }
@@ -236,6 +255,10 @@ mod tests {
         BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Rappel\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\n\
         END:VEVENT\r\nEND:VCALENDAR\r\n";
 
+    fn paris() -> Clock {
+        Clock::default()
+    }
+
     #[test]
     fn an_invitation_reads_well() {
         let cal = parse(INVITE);
@@ -246,8 +269,10 @@ mod tests {
         assert_eq!(e.location, "Salle 12; bâtiment B");
         assert_eq!(e.organizer, "Martin, Claire <claire.martin@ac-demo.fr>");
         assert_eq!(e.description, "Ordre du jour :\n- bilans\n- orientation", "folded line joined, alarm ignored");
-        assert_eq!(e.start.as_ref().unwrap().show(), "26/11/2026 17:00 (Europe/Paris)");
-        assert_eq!(e.end.as_ref().unwrap().show(), "26/11/2026 18:30 (Europe/Paris)");
+        assert_eq!(e.start.as_ref().unwrap().show(&paris()), "26/11/2026 17:00", "the reader's own zone is not named");
+        assert_eq!(e.end.as_ref().unwrap().show(&paris()), "26/11/2026 18:30");
+        let reunion = Clock::new("Indian/Reunion").unwrap();
+        assert_eq!(e.start.as_ref().unwrap().show(&reunion), "26/11/2026 20:00 (17:00 Europe/Paris)");
     }
 
     #[test]
@@ -259,9 +284,11 @@ mod tests {
         assert_eq!(cal.events.len(), 2);
         let s = cal.events[0].start.as_ref().unwrap();
         assert!(s.all_day());
-        assert_eq!(s.show(), "12/03/2027");
-        assert_eq!(cal.events[0].end.as_ref().unwrap().show(), "13/03/2027 09:30 (UTC)");
-        assert_eq!(cal.events[1].start.as_ref().unwrap().show(), "12/03/2027 08:00");
+        assert_eq!(s.show(&paris()), "12/03/2027");
+        assert_eq!(cal.events[0].end.as_ref().unwrap().show(&paris()), "13/03/2027 10:30", "UTC shown in Paris time");
+        assert_eq!(cal.events[1].start.as_ref().unwrap().show(&paris()), "12/03/2027 08:00");
+        let unknown = When::Time { date: (2027, 3, 12), hour: 8, minute: 0, zone: Zone::Named("Mars/Olympus".into()) };
+        assert_eq!(unknown.show(&paris()), "12/03/2027 08:00 (Mars/Olympus)");
         assert_eq!(cal.events[1].organizer, "paul@x.fr");
     }
 
@@ -326,7 +353,7 @@ mod tests {
             for e in &cal.events {
                 assert!(e.summary.len() <= MAX_VALUE + 4 && e.organizer.chars().count() <= MAX_VALUE);
                 if let Some(w) = &e.start {
-                    assert!(!w.show().is_empty());
+                    assert!(!w.show(&paris()).is_empty());
                 }
             }
         }

@@ -27,7 +27,7 @@ use serde::Deserialize;
 
 use super::folders::{FolderView, display_name, sidebar};
 use super::sorting::{Paged, Sort, by_conversation, sorted_page};
-use super::{M, Reader, common, not_found, owned, short_date};
+use super::{M, Reader, common, not_found, owned};
 use crate::App;
 use crate::base::{Common, WebError, render};
 
@@ -132,6 +132,8 @@ pub struct Row {
     pub subject: String,
     pub preview: String,
     pub date: String,
+    /// The date to the second with its UTC offset, shown on hover.
+    pub exact: String,
     pub unread: bool,
     pub flagged: bool,
     pub attachment: bool,
@@ -283,6 +285,9 @@ async fn show(
     } else {
         paged.rows.into_iter().map(|r| (r, 1)).collect()
     };
+    let sent = |meta: Option<&mailstore::BlobRow>, r: &mailstore::MessageRow| {
+        meta.and_then(|b| b.sent_date).unwrap_or(r.internal_date)
+    };
     let rows = grouped
         .iter()
         .map(|(r, count)| {
@@ -298,7 +303,8 @@ async fn show(
                 from: meta.map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
                 subject: subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned()),
                 preview: meta.map(|b| b.preview.chars().take(120).collect()).unwrap_or_default(),
-                date: short_date(meta.and_then(|b| b.sent_date).unwrap_or(r.internal_date), now),
+                date: app.cfg.clock.short(sent(meta, r), now, m.0),
+                exact: app.cfg.clock.exact(sent(meta, r)),
                 unread: r.flags & Flag::Seen.bit() == 0,
                 flagged: r.flags & Flag::Flagged.bit() != 0,
                 attachment: meta.is_some_and(|b| b.has_attachment),

@@ -222,25 +222,6 @@ fn common(app: &App, v: &mut Visitor, title: &str) -> Common {
     c
 }
 
-/// A date in the list: the time for today's messages, the day otherwise
-/// (UTC, like the rest of the site for now).
-fn short_date(unix: i64, now: i64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else { return String::new() };
-    let today = time::OffsetDateTime::from_unix_timestamp(now).map(|n| n.date()).ok();
-    let format = if today == Some(t.date()) {
-        time::macros::format_description!("[hour]:[minute]")
-    } else {
-        time::macros::format_description!("[day]/[month]/[year]")
-    };
-    t.format(&format).unwrap_or_default()
-}
-
-/// `23/11/2026 17:40` (UTC).
-fn full_date(unix: i64) -> String {
-    let format = time::macros::format_description!("[day]/[month]/[year] [hour]:[minute]");
-    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&format).ok()).unwrap_or_default()
-}
-
 /// A page saying what went wrong, with a link back (400).
 fn refused(lang: Lang, text: &str, back: &str) -> WebError {
     let m = M(lang);

@@ -4,9 +4,9 @@
 
 use mailstore::{Account, MessageView, display_addresses};
 
+use super::M;
 use super::compose::{Draft, load_ref};
 use super::mime::{self, prefixed, quote};
-use super::{M, full_date};
 use crate::App;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -43,8 +43,12 @@ pub async fn reply(
         .unwrap_or_default();
     let date = msg.sent_date().unwrap_or(row.internal_date);
     let sig = if signature.is_empty() { String::new() } else { format!("{signature}\n") };
-    let body =
-        format!("\n\n{sig}{} {from_line} {}\n{}", full_date(date), m.get("mail.wrote"), quote(&msg.plain_text()));
+    let body = format!(
+        "\n\n{sig}{} {from_line} {}\n{}",
+        app.cfg.clock.full(date),
+        m.get("mail.wrote"),
+        quote(&msg.plain_text())
+    );
     let (message_id, references) = references_of(&msg);
     let mut cc = Vec::new();
     if all {
@@ -104,7 +108,7 @@ pub async fn forward(
     if attached {
         return Ok(Some(Draft { subject, body: format!("\n\n{sig}"), joindre: r, ..Draft::default() }));
     }
-    let date = full_date(msg.sent_date().unwrap_or(row.internal_date));
+    let date = app.cfg.clock.full(msg.sent_date().unwrap_or(row.internal_date));
     let block = forward_block(
         m,
         msg.subject().trim(),

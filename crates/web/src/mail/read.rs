@@ -22,7 +22,7 @@ use super::folders::{FolderView, display_name, sidebar};
 use super::links::Mismatch;
 use super::reading::{EventView, Origin, calendar_events, origin, preview_type};
 use super::sanitize::{clean_filename, clean_html, content_disposition, shown_part, text_to_html};
-use super::{M, Reader, common, full_date, not_found, owned};
+use super::{M, Reader, common, not_found, owned};
 use crate::App;
 use crate::base::session::Visitor;
 use crate::base::{Common, WebError, render};
@@ -64,6 +64,8 @@ struct ReadPage {
     to: String,
     cc: String,
     date: String,
+    /// The date to the second, with its offset from UTC.
+    exact_date: String,
     /// Plain text already escaped and linked ([`text_to_html`]).
     text: Option<String>,
     /// The frame's address when the body is HTML.
@@ -167,7 +169,7 @@ pub async fn page(
         Some(Body::Text(t)) => text = Some(text_to_html(&cut(&t, false))),
         None => {}
     }
-    let events = calendar_events(&msg, m);
+    let events = calendar_events(&msg, m, &app.cfg.clock);
     let mut attachments = Vec::new();
     for (n, file) in msg.files().into_iter().enumerate() {
         // The first bytes tell whether a preview is safe: only they are decoded.
@@ -199,7 +201,8 @@ pub async fn page(
         from,
         to,
         cc,
-        date: full_date(date),
+        date: app.cfg.clock.full(date),
+        exact_date: app.cfg.clock.exact(date),
         text,
         frame,
         blocked_images: blocked_images && !q.images() && !trusted,

@@ -16,6 +16,7 @@ use super::ics;
 use super::sanitize::{clean_filename, content_disposition};
 use super::{M, Reader, ReaderForm, not_found, own_mailbox};
 use crate::App;
+use crate::base::clock::Clock;
 use crate::base::extract::has_csrf;
 use crate::base::{WebError, redirect};
 
@@ -152,14 +153,14 @@ pub struct EventView {
 }
 
 /// The events of every `text/calendar` part and `.ics` attachment.
-pub fn calendar_events(msg: &MessageView, m: M) -> Vec<EventView> {
+pub fn calendar_events(msg: &MessageView, m: M, clock: &Clock) -> Vec<EventView> {
     let mut out = Vec::new();
     for text in msg.calendars(20) {
         let cal = ics::parse(&text);
         for e in cal.events {
             let show = |w: &Option<ics::When>| match w {
-                Some(w) if w.all_day() => format!("{} {}", w.show(), m.get("read.invite.allday")),
-                Some(w) => w.show(),
+                Some(w) if w.all_day() => format!("{} {}", w.show(clock), m.get("read.invite.allday")),
+                Some(w) => w.show(clock),
                 None => String::new(),
             };
             let summary =
@@ -335,7 +336,7 @@ mod tests {
                    --b\r\nContent-Type: application/octet-stream; name=\"rdv.ics\"\r\nContent-Disposition: attachment; filename=\"rdv.ics\"\r\n\r\n\
                    BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nLOCATION:CDI\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n";
         let msg = MessageView::new(raw.as_bytes().to_vec(), None);
-        let events = calendar_events(&msg, M(crate::base::i18n::Lang::Fr));
+        let events = calendar_events(&msg, M(crate::base::i18n::Lang::Fr), &Clock::default());
         assert_eq!(events.len(), 2);
         assert_eq!((events[0].summary.as_str(), events[0].start.as_str()), ("Réunion", "05/01/2027 (journée entière)"));
         assert!(events[0].cancelled);

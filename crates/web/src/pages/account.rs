@@ -13,7 +13,7 @@ use model::SpecialUse;
 use serde::Deserialize;
 
 use super::login::{PasswordForm, PasswordPage, PasswordRefused, change, password_form, rules};
-use super::{confirm, totp_on, totp_required, when};
+use super::{confirm, totp_on, totp_required};
 use crate::App;
 use crate::base::extract::has_csrf;
 use crate::base::i18n::Tr;
@@ -129,7 +129,7 @@ async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown
                 id: a.id,
                 name: a.name,
                 scopes: a.scopes.join(", ").to_uppercase(),
-                last_used: a.last_used_at.map_or_else(|| t.get("never").to_owned(), when),
+                last_used: a.last_used_at.map_or_else(|| t.get("never").to_owned(), |at| app.cfg.clock.full(at)),
             })
             .collect(),
         sessions: sessions
@@ -137,7 +137,7 @@ async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown
             .map(|s| SessionRow {
                 current: s.token_hash == current,
                 id: s.token_hash,
-                since: when(s.created_at),
+                since: app.cfg.clock.full(s.created_at),
                 ip: s.ip,
                 client: s.client.chars().take(80).collect(),
             })
@@ -145,7 +145,7 @@ async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown
         journal: journal
             .into_iter()
             .map(|j| JournalRow {
-                at: when(j.at),
+                at: app.cfg.clock.full(j.at),
                 protocol: protocol_text(t, &j.protocol),
                 ip: j.ip,
                 client: j.client,

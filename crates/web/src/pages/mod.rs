@@ -58,9 +58,3 @@ pub async fn totp_required(app: &App, account: &Account) -> bool {
     }
     app.identity.has_admin_role(account.id).await.unwrap_or(true)
 }
-
-/// `2026-11-23 17:40` (UTC).
-pub fn when(unix: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
-    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&format).ok()).unwrap_or_default()
-}

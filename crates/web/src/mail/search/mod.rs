@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use super::folders::{FolderView, display_name, sidebar};
 use super::list::{form_encode, sender_name};
-use super::{M, Reader, common, short_date};
+use super::{M, Reader, common};
 use crate::App;
 use crate::base::i18n::Lang;
 use crate::base::{Common, WebError, render};
@@ -142,6 +142,8 @@ pub struct ResultRow {
     pub from: String,
     pub subject: String,
     pub date: String,
+    /// The date to the second with its UTC offset, shown on hover.
+    pub exact: String,
     pub unread: bool,
     pub attachment: bool,
 }
@@ -219,7 +221,8 @@ pub async fn page(
                 folder: names.get(&r.mailbox_id).cloned().unwrap_or_default(),
                 from: meta.map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
                 subject: subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned()),
-                date: short_date(r.internal_date, now),
+                date: app.cfg.clock.short(r.internal_date, now, m.0),
+                exact: app.cfg.clock.exact(r.internal_date),
                 unread: r.flags & Flag::Seen.bit() == 0,
                 attachment: r.has_attachment,
             }

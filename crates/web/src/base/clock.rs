@@ -1,0 +1,151 @@
+//! Dates and times as the reader reads them: in the installation's time zone
+//! (`[web] time_zone`, Europe/Paris by default; an overseas académie sets its
+//! own), relative where that helps (« hier 10:00 »), exact on hover. The IANA
+//! database is bundled (jiff), so a server whose tzdata is old or missing
+//! shows the same times.
+
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, Zoned};
+
+use super::i18n::Lang;
+
+/// The time zone every page's dates are shown in.
+#[derive(Clone)]
+pub struct Clock {
+    zone: TimeZone,
+    name: String,
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.name)
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::new(DEFAULT_ZONE).unwrap_or(Clock { zone: TimeZone::UTC, name: "UTC".into() })
+    }
+}
+
+/// The zone of metropolitan France.
+pub const DEFAULT_ZONE: &str = "Europe/Paris";
+
+impl Clock {
+    /// The clock of an IANA zone name (`Europe/Paris`, `America/Martinique`,
+    /// `Indian/Reunion`, `Pacific/Noumea`...); `Err` names what is wrong.
+    pub fn new(name: &str) -> Result<Clock, String> {
+        let zone =
+            TimeZone::get(name.trim()).map_err(|_| format!("fuseau horaire inconnu / unknown time zone: {name}"))?;
+        Ok(Clock { zone, name: name.trim().to_owned() })
+    }
+
+    /// The IANA name of the zone.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn at(&self, unix: i64) -> Option<Zoned> {
+        Some(Timestamp::from_second(unix).ok()?.to_zoned(self.zone.clone()))
+    }
+
+    /// `23/11/2026 17:40`, in the zone.
+    pub fn full(&self, unix: i64) -> String {
+        self.at(unix).map(|t| t.strftime("%d/%m/%Y %H:%M").to_string()).unwrap_or_default()
+    }
+
+    /// `23/11/2026 17:40:05 (UTC+01:00)`: what a hover shows.
+    pub fn exact(&self, unix: i64) -> String {
+        self.at(unix).map(|t| t.strftime("%d/%m/%Y %H:%M:%S (UTC%:z)").to_string()).unwrap_or_default()
+    }
+
+    /// A date in a list: the time today, « hier 10:00 » yesterday, the day
+    /// before that.
+    pub fn short(&self, unix: i64, now: i64, lang: Lang) -> String {
+        let (Some(t), Some(now)) = (self.at(unix), self.at(now)) else { return String::new() };
+        if t.date() == now.date() {
+            t.strftime("%H:%M").to_string()
+        } else if now.yesterday().is_ok_and(|y| y.date() == t.date()) {
+            let word = if lang == Lang::En { "yesterday" } else { "hier" };
+            format!("{word} {}", t.strftime("%H:%M"))
+        } else {
+            t.strftime("%d/%m/%Y").to_string()
+        }
+    }
+
+    /// A wall-clock time of the IANA zone `tzid` (or of a Windows zone name,
+    /// as Outlook writes them) as unix seconds; None when the zone is unknown.
+    pub fn wall_time_in(tzid: &str, y: i16, m: i8, d: i8, hour: i8, minute: i8) -> Option<i64> {
+        let zone = zone_named(tzid)?;
+        let dt = DateTime::new(y, m, d, hour, minute, 0, 0).ok()?;
+        Some(dt.to_zoned(zone).ok()?.timestamp().as_second())
+    }
+
+    /// Whether `tzid` names the same zone as this clock's (so that naming it is useless).
+    pub fn is_zone(&self, tzid: &str) -> bool {
+        zone_named(tzid).and_then(|z| z.iana_name().map(str::to_owned)).as_deref() == self.zone.iana_name()
+    }
+}
+
+/// A zone by IANA name, or by one of the Windows names Outlook puts in
+/// invitations for the zones of France and its neighbours.
+fn zone_named(tzid: &str) -> Option<TimeZone> {
+    let tzid = tzid.trim().trim_matches('"');
+    if let Ok(z) = TimeZone::get(tzid) {
+        return Some(z);
+    }
+    let iana = match tzid {
+        "Romance Standard Time" => "Europe/Paris",
+        "W. Europe Standard Time" => "Europe/Berlin",
+        "GMT Standard Time" => "Europe/London",
+        "UTC" | "Coordinated Universal Time" => "UTC",
+        "SA Western Standard Time" => "America/Martinique",
+        "SA Eastern Standard Time" => "America/Cayenne",
+        "Mauritius Standard Time" => "Indian/Reunion",
+        "E. Africa Standard Time" => "Indian/Mayotte",
+        "Central Pacific Standard Time" => "Pacific/Noumea",
+        "Hawaiian Standard Time" => "Pacific/Tahiti",
+        _ => return None,
+    };
+    TimeZone::get(iana).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paris_time_in_winter_and_summer() {
+        let c = Clock::default();
+        // 2026-12-01T09:00:00Z is 10:00 in Paris (UTC+1), 2026-07-01T08:00:00Z is 10:00 too (UTC+2).
+        assert_eq!(c.full(1_796_115_600), "01/12/2026 10:00");
+        assert_eq!(c.full(1_782_892_800), "01/07/2026 10:00");
+        assert_eq!(c.exact(1_796_115_600), "01/12/2026 10:00:00 (UTC+01:00)");
+        let martinique = Clock::new("America/Martinique").unwrap();
+        assert_eq!(martinique.full(1_796_115_600), "01/12/2026 05:00");
+        assert!(Clock::new("Europe/Atlantide").is_err());
+    }
+
+    #[test]
+    fn lists_say_today_yesterday_or_the_day() {
+        let c = Clock::default();
+        let now = 1_796_115_600; // 01/12/2026 10:00 in Paris
+        assert_eq!(c.short(now - 3600, now, Lang::Fr), "09:00");
+        // 30/11 23:30 Paris is still 30/11 22:30 UTC: yesterday in Paris.
+        assert_eq!(c.short(now - 37_800, now, Lang::Fr), "hier 23:30");
+        assert_eq!(c.short(now - 37_800, now, Lang::En), "yesterday 23:30");
+        // 00:30 on 01/12 in Paris is 30/11 in UTC, but today here.
+        assert_eq!(c.short(now - 34_200, now, Lang::Fr), "00:30");
+        assert_eq!(c.short(now - 3 * 86_400, now, Lang::Fr), "28/11/2026");
+    }
+
+    #[test]
+    fn invitation_zones_by_iana_and_windows_names() {
+        let paris = Clock::wall_time_in("Europe/Paris", 2026, 12, 8, 17, 0).unwrap();
+        assert_eq!(Clock::default().full(paris), "08/12/2026 17:00");
+        assert_eq!(Clock::wall_time_in("Romance Standard Time", 2026, 12, 8, 17, 0), Some(paris));
+        assert_eq!(Clock::wall_time_in("Mars/Olympus", 2026, 12, 8, 17, 0), None);
+        assert!(Clock::default().is_zone("Romance Standard Time") && !Clock::default().is_zone("Indian/Reunion"));
+    }
+}
