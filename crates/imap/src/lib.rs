@@ -30,6 +30,7 @@ mod binary;
 pub mod command;
 mod compress;
 pub mod date;
+mod envelope;
 mod fetch;
 mod mailboxes;
 mod messages;
@@ -62,6 +63,7 @@ pub const DEFAULT_LITERAL_BUDGET: usize = 1 << 30;
 pub const DEFAULT_PER_USER: usize = 30;
 
 pub use admission::Admission;
+pub use envelope::envelope_forms;
 pub use reader::{Limits, LiteralBudget};
 pub use server::{Services, handle_connection, serve};
 pub use session::{Ending, Session};
