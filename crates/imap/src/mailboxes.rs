@@ -68,7 +68,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     pub(crate) fn decode_name(&self, raw: &RawName) -> Result<String, Done> {
         let decoded =
             if self.enabled.utf8 { String::from_utf8(raw.0.clone()).ok() } else { crate::utf7::decode(&raw.0) };
-        let name = decoded.ok_or_else(|| Done::bad("Invalid mailbox name (bad modified UTF-7 or UTF-8)"))?;
+        // The command is well formed (the name is an astring): NO, not BAD,
+        // since no mailbox can have this name.
+        let name = decoded.ok_or_else(|| Done::no("[CANNOT] Invalid mailbox name (bad modified UTF-7 or UTF-8)"))?;
         Ok(name.trim_end_matches('/').to_owned())
     }
 

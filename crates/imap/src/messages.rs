@@ -234,9 +234,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             return Done::no("[READ-ONLY] The mailbox is open read-only");
         }
         let account = authed.account.id;
-        let to = match self.named(account, target).await {
+        let name = match self.decode_name(target) {
+            Ok(n) => n,
+            Err(done) => return done,
+        };
+        let to = match self.find_mailbox(account, &name).await {
             Ok(m) => m,
-            Err(done) if done.status == "BAD" => return done,
             Err(_) => return Done::no("[TRYCREATE] No such mailbox"),
         };
         let uids: Vec<i64> = indices.iter().map(|i| i64::from(sel.uids[*i])).collect();
