@@ -53,7 +53,7 @@ pub async fn open(cfg: &config::Config) -> anyhow::Result<Opened> {
     let store = store::Store::open(&url).await.with_context(|| format!("ouverture de la base {}", redact(&url)))?;
     store.migrate().await.context("migration de la base")?;
     let blobs = blob::BlobStore::open(cfg.blob_path()).context("ouverture du dossier des messages")?;
-    let mailstore = Mailstore::new(store.clone(), blobs.clone());
+    let mailstore = Mailstore::with_envelope_forms(store.clone(), blobs.clone(), imap::envelope_forms);
     Ok(Opened { store, blobs, mailstore })
 }
 

@@ -12,8 +12,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{FetchItem, Section, SectionLabel, SectionText};
 use crate::reply::{Done, failed, failure};
-use crate::selected::flag_list;
-use crate::session::{FLUSH_AT, Session};
+use crate::selected::Selected;
+use crate::seqset::SeqSet;
+use crate::session::{Conn, FLUSH_AT};
+use crate::state::Authed;
+use crate::untagged::flag_list;
 
 /// The name a section's data is returned under, e.g. `BODY[1.HEADER]<0>`.
 fn section_label(label: SectionLabel, section: &Section, partial: Option<(u32, u32)>) -> String {
@@ -58,23 +61,50 @@ struct Plan<'a> {
     sets_seen: bool,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
+/// A FETCH command, `$` already replaced.
+pub(crate) struct Request {
+    pub uid: bool,
+    pub set: SeqSet,
+    pub items: Vec<FetchItem>,
+    pub changed_since: Option<u64>,
+    /// QRESYNC: also report UIDs of the set expunged since `changed_since`.
+    pub vanished: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
+    /// FETCH and UID FETCH, with the VANISHED (EARLIER) of QRESYNC first.
+    pub(crate) async fn fetch_command(&mut self, authed: &Authed, sel: &mut Selected, request: Request) -> Done {
+        let Request { uid, set, items, changed_since, vanished } = request;
+        if vanished && !self.enabled.qresync {
+            return Done::bad("ENABLE QRESYNC first");
+        }
+        if let (true, Some(since)) = (vanished, changed_since) {
+            match self.vanished_since(sel, since, Some(&set)).await {
+                Ok(gone) => self.vanished_line(true, &gone),
+                Err(done) => return done,
+            }
+        }
+        match sel.indices(uid, &set) {
+            Ok(indices) => self.fetch(authed, sel, uid, indices, items, changed_since).await,
+            Err(done) => done,
+        }
+    }
+
     /// FETCH and UID FETCH over the messages at these view indices.
-    pub(crate) async fn fetch(
+    async fn fetch(
         &mut self,
+        authed: &Authed,
+        sel: &mut Selected,
         uid: bool,
         indices: Vec<usize>,
         mut items: Vec<FetchItem>,
         changed_since: Option<u64>,
     ) -> Done {
-        let Some(sel) = self.selected.clone() else {
-            return Done::bad("No mailbox selected");
-        };
         if uid && !items.contains(&FetchItem::Uid) {
             items.insert(0, FetchItem::Uid);
         }
         if changed_since.is_some() {
-            self.condstore = true;
+            self.enabled.condstore = true;
             if !items.contains(&FetchItem::Modseq) {
                 items.push(FetchItem::Modseq);
             }
@@ -100,7 +130,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         // like a server bug to the client.
         let mut missing: Vec<i64> = Vec::new();
         for chunk in indices.chunks(FETCH_CHUNK) {
-            if let Err(done) = self.fetch_chunk(&plan, &sel, chunk, &mut missing).await {
+            if let Err(done) = self.fetch_chunk(&plan, authed, sel, chunk, &mut missing).await {
                 return done;
             }
         }
@@ -120,11 +150,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     async fn fetch_chunk(
         &mut self,
         plan: &Plan<'_>,
-        sel: &crate::selected::Selected,
+        authed: &Authed,
+        sel: &mut Selected,
         indices: &[usize],
         missing: &mut Vec<i64>,
     ) -> Result<(), Done> {
-        let (uid, changed_since) = (plan.uid, plan.changed_since);
+        let (uid, changed_since, utf8) = (plan.uid, plan.changed_since, self.enabled.utf8);
         // Only the UID range the chunk touches is read.
         let (first, last) = match (indices.first(), indices.last()) {
             (Some(a), Some(b)) => (i64::from(sel.uids[*a]), i64::from(sel.uids[*b])),
@@ -134,10 +165,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let rows = ms.messages_between(sel.mailbox.id, first, last).await.map_err(failed)?;
         let mut envelopes: HashMap<u32, String> = HashMap::new();
         if plan.wants_envelope && !plan.needs_analysis {
-            let found = ms.envelopes_between(sel.mailbox.id, first, last, self.utf8).await.map_err(failed)?;
+            let found = ms.envelopes_between(sel.mailbox.id, first, last, self.enabled.utf8).await.map_err(failed)?;
             envelopes.extend(found.into_iter().map(|(u, e)| (u as u32, e)));
         }
-        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        let account = authed.account.id;
         // The analyses needed: every message's for BODYSTRUCTURE and sections,
         // otherwise only those whose envelope was not stored (older contents).
         let mut metas: HashMap<BlobId, Option<Analysis>> = HashMap::new();
@@ -174,9 +205,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 for o in outcomes {
                     match o {
                         FlagOutcome::Changed { uid, flags, keywords, modseq } => {
-                            if let Some(sel) = self.selected.as_mut() {
-                                sel.own.insert(modseq);
-                            }
+                            sel.own.insert(modseq);
                             if let Some(row) = by_uid.get_mut(&(uid as u32)) {
                                 (row.flags, row.keywords, row.modseq) = (flags, keywords, modseq);
                             }
@@ -218,7 +247,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                     }
                     FetchItem::Flags => {
                         flags_sent = true;
-                        let _ = write!(out, "FLAGS {}", flag_list(row.flags, &row.keywords));
+                        out.extend_from_slice(b"FLAGS ");
+                        flag_list(&mut out, row.flags, &row.keywords);
                     }
                     FetchItem::InternalDate => {
                         let _ = write!(out, "INTERNALDATE \"{}\"", crate::date::format_date_time(row.internal_date));
@@ -243,16 +273,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                         match envelopes.get(&(row.uid as u32)) {
                             Some(stored) => out.extend_from_slice(stored.as_bytes()),
                             None => {
-                                let env = analysis.map(|a| a.envelope.clone()).unwrap_or_default();
-                                crate::resp::envelope(&mut out, &env, self.utf8);
+                                let env = analysis.map(|a| &a.envelope);
+                                crate::resp::envelope(&mut out, env.unwrap_or(&Default::default()), utf8);
                             }
                         }
                     }
                     FetchItem::BodyStructure | FetchItem::BodyShape => {
                         let extended = *item == FetchItem::BodyStructure;
                         out.extend_from_slice(if extended { b"BODYSTRUCTURE " } else { b"BODY " });
-                        let body = analysis.map(|a| a.body.clone()).unwrap_or_default();
-                        crate::resp::body_structure(&mut out, &body, extended, self.utf8);
+                        let body = analysis.map(|a| &a.body);
+                        crate::resp::body_structure(&mut out, body.unwrap_or(&Default::default()), extended, utf8);
                     }
                     FetchItem::Section { section, partial, label, .. } => {
                         if raw.is_none() {
@@ -300,7 +330,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 }
             }
             if set_seen_now && !flags_sent {
-                let _ = write!(out, " FLAGS {}", flag_list(row.flags, &row.keywords));
+                out.extend_from_slice(b" FLAGS ");
+                flag_list(&mut out, row.flags, &row.keywords);
             }
             out.extend_from_slice(b")\r\n");
             self.out.extend_from_slice(&out);

@@ -4,8 +4,9 @@
 //! The crate is layered like the SMTP one. [`reader`] frames client input
 //! into commands without doing any I/O (literals are explicit states, every
 //! length is capped), `parse` turns a framed command into plain data,
-//! and [`Session`] runs the state machine over any stream, so tests drive it
-//! in memory. The mail domain ([`mailstore::Mailstore`]) is the only seam to
+//! and [`Session`] runs over any stream, so tests drive it in memory: its
+//! protocol state is a type (`state.rs`), and `dispatch.rs` hands each
+//! command the part of it the command needs. The mail domain ([`mailstore::Mailstore`]) is the only seam to
 //! storage; domain errors become responses in `reply.rs` only.
 //!
 //! What is there: LOGIN, AUTHENTICATE PLAIN (SASL-IR), STARTTLS and implicit
@@ -30,7 +31,10 @@ mod binary;
 pub mod command;
 mod compress;
 pub mod date;
+mod dispatch;
+mod envelope;
 mod fetch;
+mod login;
 mod mailboxes;
 mod messages;
 pub mod parse;
@@ -47,6 +51,8 @@ pub mod seqset;
 mod server;
 mod session;
 mod sort;
+mod state;
+mod untagged;
 mod utf7;
 
 use std::sync::Arc;
@@ -62,6 +68,7 @@ pub const DEFAULT_LITERAL_BUDGET: usize = 1 << 30;
 pub const DEFAULT_PER_USER: usize = 30;
 
 pub use admission::Admission;
+pub use envelope::envelope_forms;
 pub use reader::{Limits, LiteralBudget};
 pub use server::{Services, handle_connection, serve};
 pub use session::{Ending, Session};

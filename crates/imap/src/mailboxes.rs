@@ -1,113 +1,83 @@
 //! Commands of the authenticated state: LIST, LSUB, STATUS, CREATE, DELETE,
-//! RENAME, SUBSCRIBE, UNSUBSCRIBE, SELECT, EXAMINE and APPEND.
+//! RENAME, SUBSCRIBE, UNSUBSCRIBE and APPEND (SELECT and EXAMINE are in
+//! `selected.rs`). Each receives the login it acts for.
 
 use mailstore::{DeliveryTarget, Mailbox};
-use model::{Flag, SpecialUse};
+use model::{AccountId, Flag, SpecialUse};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::command::{AppendItem, Body, RawName, StatusItem};
+use crate::command::{AppendItem, RawName, StatusItem};
 use crate::pattern::Pattern;
 use crate::reply::{Done, failed, failure};
-use crate::session::Session;
+use crate::session::Conn;
+use crate::state::{Authed, State, log_in_first};
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
-    pub(crate) async fn mailbox_command(&mut self, tag: &str, body: Body) -> Done {
-        match body {
-            Body::List { reference, patterns, subscribed_only, special_only, lsub, status } => {
-                self.list(reference, patterns, (subscribed_only, special_only), lsub, &status).await
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
+    /// STATUS.
+    pub(crate) async fn status(&mut self, authed: &Authed, raw: &RawName, items: &[StatusItem]) -> Done {
+        let mailbox = match self.named(authed.account.id, raw).await {
+            Ok(m) => m,
+            Err(done) => return done,
+        };
+        match self.status_line(&mailbox, items).await {
+            Ok(line) => {
+                self.untagged(&line);
+                Done::ok("STATUS completed")
             }
-            Body::Status { mailbox, items } => {
-                let name = match self.decode_name(&mailbox) {
-                    Ok(n) => n,
-                    Err(done) => return done,
-                };
-                match self.find_mailbox(&name).await {
-                    Ok(m) => match self.status_line(&m, &items).await {
-                        Ok(line) => {
-                            self.untagged(&line);
-                            Done::ok("STATUS completed")
-                        }
-                        Err(done) => done,
-                    },
-                    Err(done) => done,
-                }
-            }
-            Body::Create { mailbox, special_use } => self.create(&mailbox, &special_use).await,
-            Body::Delete(mailbox) => {
-                let mbx = match self.named(&mailbox).await {
-                    Ok(m) => m,
-                    Err(done) => return done,
-                };
-                if self.selected.as_ref().is_some_and(|s| s.mailbox.id == mbx.id) {
-                    self.selected = None;
-                }
-                let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
-                match self.mailstore.delete_mailbox(account, mbx.id).await {
-                    Ok(()) => Done::ok("DELETE completed"),
-                    Err(mailstore::Error::Conflict(_)) => Done::no("[HASCHILDREN] Delete the sub-folders first"),
-                    Err(e) => failed(e),
-                }
-            }
-            Body::Rename { from, to } => {
-                let mbx = match self.named(&from).await {
-                    Ok(m) => m,
-                    Err(done) => return done,
-                };
-                let new_name = match self.decode_name(&to) {
-                    Ok(n) => n,
-                    Err(done) => return done,
-                };
-                let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
-                match self.mailstore.rename_mailbox(account, mbx.id, &new_name).await {
-                    Ok(_) => Done::ok("RENAME completed"),
-                    Err(e) => failed(e),
-                }
-            }
-            Body::Subscribe(mailbox) => self.subscribe(&mailbox, true).await,
-            Body::Unsubscribe(mailbox) => self.subscribe(&mailbox, false).await,
-            Body::Select { mailbox, read_only, condstore, qresync } => {
-                if condstore {
-                    self.condstore = true;
-                }
-                if qresync.is_some() && !self.qresync {
-                    return Done::bad("ENABLE QRESYNC first");
-                }
-                let done = self.select(&mailbox, read_only).await;
-                if let (Some(q), "OK") = (qresync, done.status)
-                    && let Err(failed) = self.qresync_select(&q).await
-                {
-                    self.selected = None;
-                    return failed;
-                }
-                done
-            }
-            Body::Append { mailbox, flags, date, message, more } => {
-                let mut items = vec![AppendItem { flags, date, message }];
-                items.extend(more);
-                self.append(&mailbox, items).await
-            }
-            body @ (Body::GetQuota(_)
-            | Body::GetQuotaRoot(_)
-            | Body::SetQuota
-            | Body::MyRights(_)
-            | Body::GetAcl(_)
-            | Body::ListRights { .. }
-            | Body::SetAcl) => self.quota_or_acl(body).await,
-            body => Box::pin(self.message_command(tag, body)).await,
+            Err(done) => done,
+        }
+    }
+
+    /// DELETE; deleting the selected mailbox leaves the selected state (even
+    /// if the deletion then fails: the client asked for it to go).
+    pub(crate) async fn delete(&mut self, state: &mut State, raw: &RawName) -> Done {
+        let Some((authed, selected)) = state.parts() else { return log_in_first() };
+        let account = authed.account.id;
+        let mbx = match self.named(account, raw).await {
+            Ok(m) => m,
+            Err(done) => return done,
+        };
+        if selected.is_some_and(|s| s.mailbox.id == mbx.id) {
+            state.deselect();
+        }
+        match self.mailstore.delete_mailbox(account, mbx.id).await {
+            Ok(()) => Done::ok("DELETE completed"),
+            Err(mailstore::Error::Conflict(_)) => Done::no("[HASCHILDREN] Delete the sub-folders first"),
+            Err(e) => failed(e),
+        }
+    }
+
+    /// RENAME.
+    pub(crate) async fn rename(&mut self, authed: &Authed, from: &RawName, to: &RawName) -> Done {
+        let account = authed.account.id;
+        let mbx = match self.named(account, from).await {
+            Ok(m) => m,
+            Err(done) => return done,
+        };
+        let new_name = match self.decode_name(to) {
+            Ok(n) => n,
+            Err(done) => return done,
+        };
+        match self.mailstore.rename_mailbox(account, mbx.id, &new_name).await {
+            Ok(_) => Done::ok("RENAME completed"),
+            Err(e) => failed(e),
         }
     }
 
     /// Decodes a mailbox name as the client spells it.
     pub(crate) fn decode_name(&self, raw: &RawName) -> Result<String, Done> {
-        let decoded = if self.utf8 { String::from_utf8(raw.0.clone()).ok() } else { crate::utf7::decode(&raw.0) };
-        let name = decoded.ok_or_else(|| Done::bad("Invalid mailbox name (bad modified UTF-7 or UTF-8)"))?;
+        let decoded =
+            if self.enabled.utf8 { String::from_utf8(raw.0.clone()).ok() } else { crate::utf7::decode(&raw.0) };
+        // The command is well formed (the name is an astring): NO, not BAD,
+        // since no mailbox can have this name.
+        let name = decoded.ok_or_else(|| Done::no("[CANNOT] Invalid mailbox name (bad modified UTF-7 or UTF-8)"))?;
         Ok(name.trim_end_matches('/').to_owned())
     }
 
     /// A mailbox name as the client must see it, as an IMAP string.
     pub(crate) fn encode_name(&self, name: &str) -> Vec<u8> {
         let mut out = Vec::new();
-        if self.utf8 {
+        if self.enabled.utf8 {
             crate::resp::string(&mut out, name.as_bytes(), true);
         } else {
             crate::resp::string(&mut out, crate::utf7::encode(name).as_bytes(), false);
@@ -115,8 +85,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         out
     }
 
-    pub(crate) async fn find_mailbox(&self, name: &str) -> Result<Mailbox, Done> {
-        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+    pub(crate) async fn find_mailbox(&self, account: AccountId, name: &str) -> Result<Mailbox, Done> {
         match self.mailstore.mailbox_named(account, name).await {
             Ok(Some(m)) => Ok(m),
             Ok(None) => Err(Done::no("[NONEXISTENT] No such mailbox")),
@@ -124,20 +93,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         }
     }
 
-    async fn named(&self, raw: &RawName) -> Result<Mailbox, Done> {
+    pub(crate) async fn named(&self, account: AccountId, raw: &RawName) -> Result<Mailbox, Done> {
         let name = self.decode_name(raw)?;
-        self.find_mailbox(&name).await
+        self.find_mailbox(account, &name).await
     }
 
-    async fn list(
+    pub(crate) async fn list(
         &mut self,
+        authed: &Authed,
         reference: RawName,
         patterns: Vec<RawName>,
         (subscribed_only, special_only): (bool, bool),
         lsub: bool,
         status: &[StatusItem],
     ) -> Done {
-        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        let account = authed.account.id;
         let reference = match self.decode_name(&reference) {
             Ok(r) => r,
             Err(done) => return done,
@@ -219,8 +189,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         Ok(format!("STATUS {name} ({})", parts.join(" ")))
     }
 
-    async fn create(&mut self, raw: &RawName, special_use: &[String]) -> Done {
-        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+    pub(crate) async fn create(&mut self, authed: &Authed, raw: &RawName, special_use: &[String]) -> Done {
+        let account = authed.account.id;
         let name = match self.decode_name(raw) {
             Ok(n) => n,
             Err(done) => return done,
@@ -245,12 +215,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         }
     }
 
-    async fn subscribe(&mut self, raw: &RawName, on: bool) -> Done {
-        let mbx = match self.named(raw).await {
+    pub(crate) async fn subscribe(&mut self, authed: &Authed, raw: &RawName, on: bool) -> Done {
+        let account = authed.account.id;
+        let mbx = match self.named(account, raw).await {
             Ok(m) => m,
             Err(done) => return done,
         };
-        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
         match self.mailstore.set_subscribed(account, mbx.id, on).await {
             Ok(()) => Done::ok(if on { "SUBSCRIBE completed" } else { "UNSUBSCRIBE completed" }),
             Err(e) => failed(e),
@@ -260,11 +230,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     /// APPEND and MULTIAPPEND: every message is checked before any is
     /// stored, and if storing one fails the ones already stored are
     /// expunged again, so the command takes effect entirely or not at all.
-    async fn append(&mut self, raw: &RawName, items: Vec<AppendItem>) -> Done {
-        let Some(account) = self.account.clone() else {
-            return Done::bad("Log in first");
-        };
-        let mbx = match self.named(raw).await {
+    pub(crate) async fn append(&mut self, authed: &Authed, raw: &RawName, items: Vec<AppendItem>) -> Done {
+        let account = &authed.account;
+        let mbx = match self.named(account.id, raw).await {
             Ok(m) => m,
             Err(done) if done.text.starts_with("[NONEXISTENT]") => {
                 return Done::no("[TRYCREATE] No such mailbox");

@@ -1,15 +1,18 @@
-//! Commands of the selected state: FETCH, STORE, EXPUNGE, COPY, MOVE,
-//! SEARCH (with their UID forms), CLOSE and UNSELECT.
+//! Commands of the selected state that change messages: STORE, EXPUNGE,
+//! COPY and MOVE (with their UID forms). FETCH is `fetch.rs`, SEARCH
+//! `search.rs`, SORT and THREAD `sort.rs`, CLOSE and UNSELECT `selected.rs`.
 
 use mailstore::{FlagOp, FlagOutcome};
 use model::{Flag, Keyword};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::command::{Body, RawName, StoreMode};
+use crate::command::{RawName, StoreMode};
 use crate::reply::{Done, failed, failure};
-use crate::selected::flag_list;
+use crate::selected::Selected;
 use crate::seqset::SeqSet;
-use crate::session::Session;
+use crate::session::Conn;
+use crate::state::Authed;
+use crate::untagged::Untagged;
 
 /// Splits client flags into system flag bits and keywords. `\Recent` and
 /// `\*` are ignored; an unknown system flag is refused.
@@ -58,99 +61,25 @@ pub(crate) fn compact_set(uids: &[i64]) -> String {
     parts.join(",")
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
-    /// The view indices a set names, by UID or by sequence number.
-    pub(crate) fn indices(&self, uid: bool, set: &SeqSet) -> Result<Vec<usize>, Done> {
-        let Some(sel) = self.selected.as_ref() else {
-            return Err(Done::bad("No mailbox selected"));
-        };
-        if uid {
-            return Ok(set.select(&sel.uids).collect());
-        }
-        let count = sel.uids.len() as u32;
-        let out: Vec<usize> = (1..=count).filter(|n| set.contains(*n, count)).map(|n| n as usize - 1).collect();
-        let beyond = set
-            .0
-            .iter()
-            .any(|(a, b)| [a, b].iter().any(|n| matches!(n, crate::seqset::SeqNum::Value(v) if *v > count)));
-        if beyond && count > 0 {
-            return Err(Done::bad("Message sequence number out of range"));
-        }
-        Ok(out)
-    }
+/// What STORE does to the flags.
+pub(crate) struct FlagChange<'a> {
+    pub mode: StoreMode,
+    pub silent: bool,
+    pub flags: &'a [String],
+    pub unchanged_since: Option<u64>,
+}
 
-    /// Replaces `$` by the saved search result: UIDs, or the sequence
-    /// numbers they have now.
-    fn unsave(&self, uid: bool, set: SeqSet) -> SeqSet {
-        let Some(sel) = self.selected.as_ref().filter(|_| set.is_saved()) else { return set };
-        if uid {
-            return SeqSet::of(&sel.saved);
-        }
-        let seqs: Vec<u32> = sel.saved.iter().filter_map(|u| sel.seq_of(*u)).map(|s| s as u32).collect();
-        SeqSet::of(&seqs)
-    }
-
-    pub(crate) async fn message_command(&mut self, tag: &str, body: Body) -> Done {
-        if self.selected.is_none() {
-            return Done::bad("Select a mailbox first");
-        }
-        let body = match body {
-            Body::Fetch { uid, set, items, changed_since, vanished } => {
-                Body::Fetch { uid, set: self.unsave(uid, set), items, changed_since, vanished }
-            }
-            Body::Store { uid, set, mode, silent, flags, unchanged_since } => {
-                Body::Store { uid, set: self.unsave(uid, set), mode, silent, flags, unchanged_since }
-            }
-            Body::Copy { uid, set, mailbox, moving } => Body::Copy { uid, set: self.unsave(uid, set), mailbox, moving },
-            Body::Expunge { uids: Some(set) } => Body::Expunge { uids: Some(self.unsave(true, set)) },
-            body => body,
-        };
-        match body {
-            Body::Close => self.close(true).await,
-            Body::Unselect => self.close(false).await,
-            Body::Fetch { uid, set, items, changed_since, vanished } => {
-                if vanished && !self.qresync {
-                    return Done::bad("ENABLE QRESYNC first");
-                }
-                if let (true, Some(since)) = (vanished, changed_since) {
-                    match self.vanished_since(since, Some(&set)).await {
-                        Ok(gone) => self.vanished_line(true, &gone),
-                        Err(done) => return done,
-                    }
-                }
-                match self.indices(uid, &set) {
-                    Ok(indices) => Box::pin(self.fetch(uid, indices, items, changed_since)).await,
-                    Err(done) => done,
-                }
-            }
-            Body::Store { uid, set, mode, silent, flags, unchanged_since } => match self.indices(uid, &set) {
-                Ok(indices) => Box::pin(self.store_flags(uid, indices, mode, silent, &flags, unchanged_since)).await,
-                Err(done) => done,
-            },
-            Body::Expunge { uids } => Box::pin(self.expunge(uids.as_ref())).await,
-            Body::Copy { uid, set, mailbox, moving } => match self.indices(uid, &set) {
-                Ok(indices) => Box::pin(self.copy(uid, indices, &mailbox, moving)).await,
-                Err(done) => done,
-            },
-            Body::Search { uid, key, esearch } => Box::pin(self.search(tag, uid, &key, esearch.as_deref())).await,
-            Body::Sort { uid, criteria, key } => Box::pin(self.sort(uid, &criteria, &key)).await,
-            Body::Thread { uid, references, key } => Box::pin(self.thread(uid, references, &key)).await,
-            _ => Done::bad("Command not valid in this state"),
-        }
-    }
-
-    async fn store_flags(
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
+    /// STORE and UID STORE on the messages at these view indices.
+    pub(crate) async fn store_flags(
         &mut self,
+        authed: &Authed,
+        sel: &mut Selected,
         uid: bool,
         indices: Vec<usize>,
-        mode: StoreMode,
-        silent: bool,
-        flags: &[String],
-        unchanged_since: Option<u64>,
+        change: FlagChange<'_>,
     ) -> Done {
-        let Some(sel) = self.selected.clone() else {
-            return Done::bad("No mailbox selected");
-        };
+        let FlagChange { mode, silent, flags, unchanged_since } = change;
         if sel.read_only {
             return Done::no("[READ-ONLY] The mailbox is open read-only");
         }
@@ -159,9 +88,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             Err(done) => return done,
         };
         if unchanged_since.is_some() {
-            self.condstore = true;
+            self.enabled.condstore = true;
         }
-        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
         if indices.is_empty() {
             return Done::ok(if uid { "UID STORE completed" } else { "STORE completed" });
         }
@@ -175,6 +103,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         };
         let uids: Vec<i64> = indices.iter().map(|i| i64::from(sel.uids[*i])).collect();
         let since = unchanged_since.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let account = authed.account.id;
         let outcomes =
             match self.mailstore.update_flags(account, sel.mailbox.id, &uids, op, bits, &keywords, since).await {
                 Ok(o) => o,
@@ -184,14 +113,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             outcomes.iter().map(|o| (outcome_uid(o), o)).collect();
         let mut modified = Vec::new();
         let mut missing = Vec::new();
+        let condstore = self.enabled.condstore;
         for i in indices {
             let message_uid = i64::from(sel.uids[i]);
             let number = if uid { message_uid } else { i as i64 + 1 };
             let (flags, keywords, modseq, changed) = match by_uid.get(&message_uid) {
                 Some(FlagOutcome::Changed { flags, keywords, modseq, .. }) => {
-                    if let Some(sel) = self.selected.as_mut() {
-                        sel.own.insert(*modseq);
-                    }
+                    sel.own.insert(*modseq);
                     (*flags, keywords, *modseq, true)
                 }
                 Some(FlagOutcome::Unchanged { flags, keywords, modseq, .. }) => (*flags, keywords, *modseq, false),
@@ -204,17 +132,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                     continue;
                 }
             };
-            if !silent || (changed && self.condstore && unchanged_since.is_some()) {
-                let mut line = format!("{} FETCH (", i + 1);
-                if uid {
-                    line.push_str(&format!("UID {message_uid} "));
-                }
-                line.push_str(&format!("FLAGS {}", flag_list(flags, keywords)));
-                if self.condstore {
-                    line.push_str(&format!(" MODSEQ ({modseq})"));
-                }
-                line.push(')');
-                self.untagged(&line);
+            if !silent || (changed && condstore && unchanged_since.is_some()) {
+                self.say(Untagged::Flags {
+                    seq: i + 1,
+                    uid: uid.then_some(message_uid),
+                    flags,
+                    keywords,
+                    modseq: condstore.then_some(modseq),
+                });
             }
         }
         let what = if uid { "UIDs" } else { "messages" };
@@ -246,10 +171,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
 
     /// Removes `\Deleted` messages (only those in `uids` for UID EXPUNGE)
     /// and reports each removal.
-    async fn expunge(&mut self, uids: Option<&SeqSet>) -> Done {
-        let Some(sel) = self.selected.clone() else {
-            return Done::bad("No mailbox selected");
-        };
+    pub(crate) async fn expunge(&mut self, authed: &Authed, sel: &mut Selected, uids: Option<&SeqSet>) -> Done {
         if sel.read_only {
             return Done::no("[READ-ONLY] The mailbox is open read-only");
         }
@@ -265,61 +187,62 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             .filter(|m| uids.is_none_or(|set| set.contains(m.uid as u32, largest)))
             .map(|m| m.uid)
             .collect();
-        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
-        match self.mailstore.expunge(account, sel.mailbox.id, &doomed).await {
+        match self.mailstore.expunge(authed.account.id, sel.mailbox.id, &doomed).await {
             Ok(gone) => {
                 // What this call removed is reported here, in this view's
                 // numbering; messages of the view that another session removed
                 // (some of `doomed` may be among them) are reported right after,
                 // by the sync that follows every command that may send EXPUNGE
                 // (`Session::execute`), with the numbers as they are by then.
-                self.report_expunged(&gone);
+                self.report_expunged(sel, &gone);
                 Done::ok(if uids.is_some() { "UID EXPUNGE completed" } else { "EXPUNGE completed" })
             }
             Err(e) => failure(&e),
         }
     }
 
-    /// Sends EXPUNGE for UIDs removed by this session and drops them from the view.
-    fn report_expunged(&mut self, gone: &[i64]) {
-        let mut lines = Vec::new();
+    /// Sends EXPUNGE (VANISHED under QRESYNC) for UIDs removed by this
+    /// session and drops them from the view.
+    fn report_expunged(&mut self, sel: &mut Selected, gone: &[i64]) {
         let mut vanished = Vec::new();
-        if let Some(sel) = self.selected.as_mut() {
-            for uid in gone {
-                if let Some(seq) = sel.seq_of(*uid as u32) {
-                    std::sync::Arc::make_mut(&mut sel.uids).remove(seq - 1);
-                    lines.push(format!("{seq} EXPUNGE"));
-                    vanished.push(*uid);
+        for uid in gone {
+            if let Some(seq) = sel.seq_of(*uid as u32) {
+                sel.uids.remove(seq - 1);
+                if !self.enabled.qresync {
+                    self.say(Untagged::Expunge(seq));
                 }
+                vanished.push(*uid);
             }
         }
-        if self.qresync {
+        if self.enabled.qresync {
             vanished.sort_unstable();
             self.vanished_line(false, &vanished);
-            return;
-        }
-        for line in lines {
-            self.untagged(&line);
         }
     }
 
-    async fn copy(&mut self, uid: bool, indices: Vec<usize>, target: &RawName, moving: bool) -> Done {
-        let Some(sel) = self.selected.clone() else {
-            return Done::bad("No mailbox selected");
-        };
+    /// COPY and MOVE (and their UID forms) of the messages at these view indices.
+    pub(crate) async fn copy(
+        &mut self,
+        authed: &Authed,
+        sel: &mut Selected,
+        uid: bool,
+        indices: Vec<usize>,
+        target: &RawName,
+        moving: bool,
+    ) -> Done {
         if moving && sel.read_only {
             return Done::no("[READ-ONLY] The mailbox is open read-only");
         }
+        let account = authed.account.id;
         let name = match self.decode_name(target) {
             Ok(n) => n,
             Err(done) => return done,
         };
-        let to = match self.find_mailbox(&name).await {
+        let to = match self.find_mailbox(account, &name).await {
             Ok(m) => m,
             Err(_) => return Done::no("[TRYCREATE] No such mailbox"),
         };
         let uids: Vec<i64> = indices.iter().map(|i| i64::from(sel.uids[*i])).collect();
-        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
         let verb = if moving { "MOVE" } else { "COPY" };
         if uids.is_empty() {
             return Done::ok(&format!("{verb} completed (nothing to do)"));
@@ -341,7 +264,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         self.untagged(&format!("OK {code}Moved"));
         match self.mailstore.expunge(account, sel.mailbox.id, &sources).await {
             Ok(gone) => {
-                self.report_expunged(&gone);
+                self.report_expunged(sel, &gone);
                 Done::ok(if uid { "UID MOVE completed" } else { "MOVE completed" })
             }
             Err(e) => failure(&e),

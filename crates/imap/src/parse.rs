@@ -167,7 +167,10 @@ impl Cursor<'_> {
 
     fn astring(&mut self) -> R<Vec<u8>> {
         match self.peek() {
-            Some(b'"' | b'{' | b'~') => self.string(),
+            Some(b'"' | b'{') => self.string(),
+            // `~` starts a literal8 only before `{`; elsewhere it is an
+            // ATOM-CHAR like any other (`~foo` is an atom).
+            Some(b'~') if self.s.get(self.i + 1) == Some(&b'{') => self.string(),
             _ => {
                 let start = self.i;
                 while self.peek().is_some_and(is_astring_char) {

@@ -8,17 +8,21 @@ use mailstore::ChangeKind;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::Qresync;
-use crate::messages::compact_set;
 use crate::reply::{Done, failed};
-use crate::selected::flag_list;
+use crate::selected::Selected;
 use crate::seqset::SeqSet;
-use crate::session::Session;
+use crate::session::Conn;
+use crate::untagged::Untagged;
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// UIDs of `set` (all when `None`) expunged from the selected mailbox
     /// after `modseq`, by increasing UID.
-    pub(crate) async fn vanished_since(&self, modseq: u64, set: Option<&SeqSet>) -> Result<Vec<i64>, Done> {
-        let Some(sel) = self.selected.as_ref() else { return Ok(Vec::new()) };
+    pub(crate) async fn vanished_since(
+        &self,
+        sel: &Selected,
+        modseq: u64,
+        set: Option<&SeqSet>,
+    ) -> Result<Vec<i64>, Done> {
         let changes = self.mailstore.changes_since(sel.mailbox.id, modseq as i64).await.map_err(failed)?;
         let largest = (sel.mailbox.uid_next - 1).max(changes.iter().map(|c| c.uid).max().unwrap_or(0)) as u32;
         let mut gone: Vec<i64> = changes
@@ -36,26 +40,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     /// `* VANISHED [(EARLIER)] uids` when there are any.
     pub(crate) fn vanished_line(&mut self, earlier: bool, uids: &[i64]) {
         if !uids.is_empty() {
-            let line = format!("VANISHED {}{}", if earlier { "(EARLIER) " } else { "" }, compact_set(uids));
-            self.untagged(&line);
+            self.say(Untagged::Vanished { earlier, uids });
         }
     }
 
-    /// After a successful SELECT with QRESYNC: what the client missed.
-    pub(crate) async fn qresync_select(&mut self, q: &Qresync) -> Result<(), Done> {
-        let Some(sel) = self.selected.clone() else { return Ok(()) };
+    /// After SELECT with QRESYNC opened `sel`: what the client missed.
+    pub(crate) async fn qresync_select(&mut self, sel: &Selected, q: &Qresync) -> Result<(), Done> {
         if sel.mailbox.uid_validity as u64 != q.uid_validity {
             // The client's cache is void: it will refetch everything.
             return Ok(());
         }
-        let gone = self.vanished_since(q.modseq, q.known_uids.as_ref()).await?;
+        let gone = self.vanished_since(sel, q.modseq, q.known_uids.as_ref()).await?;
         self.vanished_line(true, &gone);
         let rows = self.mailstore.messages(sel.mailbox.id).await.map_err(failed)?;
         for row in rows.iter().filter(|r| r.modseq as u64 > q.modseq) {
             let Some(seq) = sel.seq_of(row.uid as u32) else { continue };
-            let flags = flag_list(row.flags, &row.keywords);
-            let line = format!("{seq} FETCH (UID {} FLAGS {flags} MODSEQ ({}))", row.uid, row.modseq);
-            self.untagged(&line);
+            let (flags, keywords, modseq) = (row.flags, &row.keywords, Some(row.modseq));
+            self.say(Untagged::Flags { seq, uid: Some(row.uid), flags, keywords, modseq });
         }
         Ok(())
     }

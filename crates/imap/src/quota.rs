@@ -3,7 +3,7 @@
 //! Quota: one root per account, named "" (the whole mailbox set shares the
 //! account's storage), with the STORAGE resource in KiB from the account's
 //! `used_bytes` and `quota_bytes`. Limits are set by administrators, never
-//! over IMAP: SETQUOTA is refused.
+//! over IMAP: SETQUOTA is refused (`dispatch.rs`).
 //!
 //! ACL: a user has every right on their own mailboxes and no one else has
 //! any yet. GETACL and MYRIGHTS answer that, but neither `ACL` nor a shared
@@ -13,9 +13,10 @@
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::command::{Body, RawName};
+use crate::command::RawName;
 use crate::reply::{Done, failed};
-use crate::session::Session;
+use crate::session::Conn;
+use crate::state::Authed;
 
 /// Every RFC 4314 right: what the owner holds on their mailboxes.
 pub(crate) const OWNER_RIGHTS: &str = "lrswipkxtea";
@@ -32,79 +33,82 @@ fn kib(bytes: i64) -> i64 {
     (bytes.max(0) + 1023) / 1024
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
-    pub(crate) async fn quota_or_acl(&mut self, body: Body) -> Done {
-        match body {
-            Body::GetQuota(root) if root.is_empty() => match self.quota_line().await {
-                Ok(Some(line)) => {
-                    self.untagged(&line);
-                    Done::ok("GETQUOTA completed")
-                }
-                Ok(None) => Done::no("[NONEXISTENT] Aucun quota pour ce compte / No quota on this account"),
-                Err(done) => done,
-            },
-            Body::GetQuota(_) => Done::no("[NONEXISTENT] No such quota root (the only one is \"\")"),
-            Body::GetQuotaRoot(mailbox) => {
-                let name = match self.own_mailbox(&mailbox).await {
-                    Ok(n) => n,
-                    Err(done) => return done,
-                };
-                let quota = match self.quota_line().await {
-                    Ok(q) => q,
-                    Err(done) => return done,
-                };
-                let roots = if quota.is_some() { " \"\"" } else { "" };
-                let line = format!("QUOTAROOT {}{roots}", String::from_utf8_lossy(&self.encode_name(&name)));
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
+    /// GETQUOTA: only the account's root, "".
+    pub(crate) async fn get_quota(&mut self, authed: &Authed, root: &str) -> Done {
+        if !root.is_empty() {
+            return Done::no("[NONEXISTENT] No such quota root (the only one is \"\")");
+        }
+        match self.quota_line(authed).await {
+            Ok(Some(line)) => {
                 self.untagged(&line);
-                if let Some(q) = quota {
-                    self.untagged(&q);
-                }
-                Done::ok("GETQUOTAROOT completed")
+                Done::ok("GETQUOTA completed")
             }
-            Body::SetQuota => {
-                Done::no("[NOPERM] Les quotas sont fixes par l'administration / Quotas are set by administrators")
+            Ok(None) => Done::no("[NONEXISTENT] Aucun quota pour ce compte / No quota on this account"),
+            Err(done) => done,
+        }
+    }
+
+    pub(crate) async fn get_quota_root(&mut self, authed: &Authed, mailbox: &RawName) -> Done {
+        let name = match self.own_mailbox(authed, mailbox).await {
+            Ok(n) => n,
+            Err(done) => return done,
+        };
+        let quota = match self.quota_line(authed).await {
+            Ok(q) => q,
+            Err(done) => return done,
+        };
+        let roots = if quota.is_some() { " \"\"" } else { "" };
+        let line = format!("QUOTAROOT {}{roots}", String::from_utf8_lossy(&self.encode_name(&name)));
+        self.untagged(&line);
+        if let Some(q) = quota {
+            self.untagged(&q);
+        }
+        Done::ok("GETQUOTAROOT completed")
+    }
+
+    pub(crate) async fn my_rights(&mut self, authed: &Authed, mailbox: &RawName) -> Done {
+        match self.own_mailbox(authed, mailbox).await {
+            Ok(name) => {
+                let line = format!("MYRIGHTS {} {OWNER_RIGHTS}", String::from_utf8_lossy(&self.encode_name(&name)));
+                self.untagged(&line);
+                Done::ok("MYRIGHTS completed")
             }
-            Body::MyRights(mailbox) => match self.own_mailbox(&mailbox).await {
-                Ok(name) => {
-                    let line = format!("MYRIGHTS {} {OWNER_RIGHTS}", String::from_utf8_lossy(&self.encode_name(&name)));
-                    self.untagged(&line);
-                    Done::ok("MYRIGHTS completed")
-                }
-                Err(done) => done,
-            },
-            Body::GetAcl(mailbox) => match self.own_mailbox(&mailbox).await {
-                Ok(name) => {
-                    let me = self.account.as_ref().map(|a| a.address.to_string()).unwrap_or_default();
-                    let mut line = format!("ACL {} ", String::from_utf8_lossy(&self.encode_name(&name)));
-                    line.push_str(&quoted(&me));
-                    line.push_str(&format!(" {OWNER_RIGHTS}"));
-                    self.untagged(&line);
-                    Done::ok("GETACL completed")
-                }
-                Err(done) => done,
-            },
-            Body::ListRights { mailbox, identifier } => match self.own_mailbox(&mailbox).await {
-                Ok(name) => {
-                    let mut line = format!("LISTRIGHTS {} ", String::from_utf8_lossy(&self.encode_name(&name)));
-                    line.push_str(&quoted(&identifier));
-                    // Nothing is granted by default; any right could be (once delegation exists).
-                    line.push_str(" \"\" l r s w i p k x t e a");
-                    self.untagged(&line);
-                    Done::ok("LISTRIGHTS completed")
-                }
-                Err(done) => done,
-            },
-            Body::SetAcl => {
-                Done::no("[NOPERM] Le partage de dossiers arrive plus tard / Sharing folders is not available yet")
+            Err(done) => done,
+        }
+    }
+
+    pub(crate) async fn get_acl(&mut self, authed: &Authed, mailbox: &RawName) -> Done {
+        match self.own_mailbox(authed, mailbox).await {
+            Ok(name) => {
+                let me = authed.account.address.to_string();
+                let mut line = format!("ACL {} ", String::from_utf8_lossy(&self.encode_name(&name)));
+                line.push_str(&quoted(&me));
+                line.push_str(&format!(" {OWNER_RIGHTS}"));
+                self.untagged(&line);
+                Done::ok("GETACL completed")
             }
-            _ => Done::bad("Command not valid here"),
+            Err(done) => done,
+        }
+    }
+
+    pub(crate) async fn list_rights(&mut self, authed: &Authed, mailbox: &RawName, identifier: &str) -> Done {
+        match self.own_mailbox(authed, mailbox).await {
+            Ok(name) => {
+                let mut line = format!("LISTRIGHTS {} ", String::from_utf8_lossy(&self.encode_name(&name)));
+                line.push_str(&quoted(identifier));
+                // Nothing is granted by default; any right could be (once delegation exists).
+                line.push_str(" \"\" l r s w i p k x t e a");
+                self.untagged(&line);
+                Done::ok("LISTRIGHTS completed")
+            }
+            Err(done) => done,
         }
     }
 
     /// The account's `QUOTA` line, read fresh (deliveries change it).
-    async fn quota_line(&self) -> Result<Option<String>, Done> {
-        let id = self.account.as_ref().map(|a| a.id).unwrap_or_default();
-        let usage = match self.mailstore.usage(id).await {
+    async fn quota_line(&self, authed: &Authed) -> Result<Option<String>, Done> {
+        let usage = match self.mailstore.usage(authed.account.id).await {
             Ok(u) => u,
             Err(mailstore::Error::NotFound(_)) => return Err(Done::no("[NONEXISTENT] Account gone")),
             Err(e) => return Err(failed(e)),
@@ -113,9 +117,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     }
 
     /// The decoded name of one of the user's mailboxes, which must exist.
-    async fn own_mailbox(&self, raw: &RawName) -> Result<String, Done> {
+    async fn own_mailbox(&self, authed: &Authed, raw: &RawName) -> Result<String, Done> {
         let name = self.decode_name(raw)?;
-        self.find_mailbox(&name).await?;
+        self.find_mailbox(authed.account.id, &name).await?;
         Ok(name)
     }
 }

@@ -1,9 +1,55 @@
-//! Writing response data: strings (quoted or literal), ENVELOPE and
-//! BODYSTRUCTURE from the stored analysis of a message.
+//! Writing response data: strings (quoted or literal), header text and
+//! BODYSTRUCTURE from the stored analysis of a message (ENVELOPE is
+//! `envelope.rs`).
 
 use mailstore::analyse::{BodyPart, Disposition};
 
-pub use mailstore::imap_form::{envelope, nstring, string, text};
+pub use crate::envelope::envelope;
+
+/// Longest string sent quoted; longer ones go as literals.
+const MAX_QUOTED: usize = 512;
+
+/// Writes an IMAP string: quoted when it can be, a literal otherwise. In a
+/// session without UTF-8 enabled, 8-bit bytes always go in a literal.
+pub fn string(out: &mut Vec<u8>, s: &[u8], utf8: bool) {
+    let quotable = s.len() <= MAX_QUOTED
+        && !s.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0)
+        && (s.is_ascii() || (utf8 && std::str::from_utf8(s).is_ok()));
+    if quotable {
+        out.push(b'"');
+        for &b in s {
+            if b == b'"' || b == b'\\' {
+                out.push(b'\\');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(format!("{{{}}}\r\n", s.len()).as_bytes());
+        out.extend_from_slice(s);
+    }
+}
+
+/// A string or NIL.
+pub fn nstring(out: &mut Vec<u8>, s: Option<&[u8]>, utf8: bool) {
+    match s {
+        Some(s) => string(out, s, utf8),
+        None => out.extend_from_slice(b"NIL"),
+    }
+}
+
+/// Decoded header text: sent as UTF-8 when the client accepts it, as an
+/// RFC 2047 encoded word otherwise.
+pub fn text(out: &mut Vec<u8>, s: Option<&str>, utf8: bool) {
+    match s {
+        Some(s) if !s.is_ascii() && !utf8 => {
+            let word = format!("=?UTF-8?B?{}?=", crate::base64::encode(s.as_bytes()));
+            string(out, word.as_bytes(), false);
+        }
+        Some(s) => string(out, s.as_bytes(), utf8),
+        None => out.extend_from_slice(b"NIL"),
+    }
+}
 
 fn params(out: &mut Vec<u8>, params: &[(String, String)], utf8: bool) {
     if params.is_empty() {

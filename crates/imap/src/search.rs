@@ -18,8 +18,10 @@ use crate::command::{DateOp, SearchKey};
 use crate::date::day_of;
 use crate::messages::compact_set;
 use crate::reply::{Done, failed};
+use crate::selected::Selected;
 use crate::seqset::SeqSet;
-use crate::session::Session;
+use crate::session::Conn;
+use crate::state::Authed;
 
 /// What a key needs to know of a message beyond its row.
 pub(crate) struct Meta {
@@ -165,15 +167,17 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// The rows of the selected mailbox, by increasing UID: when `cached`,
     /// the session's copy while the mailbox's HIGHESTMODSEQ has not moved;
     /// else (and then) read anew.
-    async fn mailbox_rows(&mut self, cached: bool) -> Result<Arc<Vec<MessageRow>>, Done> {
-        let Some(sel) = self.selected.as_ref() else {
-            return Err(Done::bad("No mailbox selected"));
-        };
-        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+    async fn mailbox_rows(
+        &self,
+        authed: &Authed,
+        sel: &mut Selected,
+        cached: bool,
+    ) -> Result<Arc<Vec<MessageRow>>, Done> {
+        let account = authed.account.id;
         let current = self.mailstore.mailbox(account, sel.mailbox.id).await.map_err(failed)?.map(|m| m.highest_modseq);
         if let (true, Some(now), Some((at, rows))) = (cached, current, sel.rows.as_ref())
             && *at == now
@@ -183,16 +187,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         // Read after the modseq: rows newer than it only make the copy
         // look older than it is, so it is read again next time.
         let rows = Arc::new(self.mailstore.messages(sel.mailbox.id).await.map_err(failed)?);
-        if let (Some(now), Some(sel)) = (current, self.selected.as_mut()) {
+        if let Some(now) = current {
             sel.rows = Some((now, rows.clone()));
         }
         Ok(rows)
     }
 
     /// Asks the index once per distinct full-text key.
-    async fn full_text_hits(&self, keys: Vec<(bool, String)>) -> Result<FullTextHits, Done> {
+    async fn full_text_hits(&self, authed: &Authed, keys: Vec<(bool, String)>) -> Result<FullTextHits, Done> {
         let mut hits = FullTextHits::default();
-        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
+        let account = authed.account.id;
         for (body_only, value) in keys {
             if hits.get(body_only, &value).is_some() {
                 continue;
@@ -214,22 +218,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
 
     /// The messages of the selected mailbox matching `key`, in sequence
     /// order, with their metadata when a key needed it or `with_meta`.
-    pub(crate) async fn matching(&mut self, key: &SearchKey, with_meta: bool) -> Result<Matched, Done> {
+    pub(crate) async fn matching(
+        &self,
+        authed: &Authed,
+        sel: &mut Selected,
+        key: &SearchKey,
+        with_meta: bool,
+    ) -> Result<Matched, Done> {
         // THREADID can change without the mailbox's modseq moving (a delivery
         // elsewhere in the account joins two threads): read afresh for it.
         let mut by_thread = false;
         walk(key, &mut |k| by_thread |= matches!(k, SearchKey::ThreadId(_)));
-        let rows = self.mailbox_rows(!with_meta && !by_thread).await?;
-        let Some(sel) = self.selected.as_ref() else {
-            return Err(Done::bad("No mailbox selected"));
-        };
+        let rows = self.mailbox_rows(authed, sel, !with_meta && !by_thread).await?;
         let (mut full_text, mut needs_meta) = (Vec::new(), with_meta);
         walk(key, &mut |k| match k {
             SearchKey::FullText { body_only, value } => full_text.push((*body_only, value.clone())),
             SearchKey::Header { .. } | SearchKey::Date { sent: true, .. } => needs_meta = true,
             _ => {}
         });
-        let hits = self.full_text_hits(full_text).await?;
+        let hits = self.full_text_hits(authed, full_text).await?;
         let mut metas: HashMap<BlobId, Meta> = HashMap::new();
         if needs_meta {
             let mut wanted: Vec<BlobId> = rows.iter().map(|r| r.blob_hash.clone()).collect();
@@ -262,19 +269,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         Ok(out)
     }
 
-    pub(crate) async fn search(&mut self, tag: &str, uid: bool, key: &SearchKey, esearch: Option<&[String]>) -> Done {
-        let saved = self.selected.as_ref().map(|s| SeqSet::of(&s.saved)).unwrap_or_else(|| SeqSet::of(&[]));
+    /// SEARCH and UID SEARCH, answered as ESEARCH when asked or under IMAP4rev2.
+    pub(crate) async fn search(
+        &mut self,
+        tag: &str,
+        authed: &Authed,
+        sel: &mut Selected,
+        uid: bool,
+        key: &SearchKey,
+        esearch: Option<&[String]>,
+    ) -> Done {
+        let saved = SeqSet::of(&sel.saved);
         let key = &unsave(key, &saved);
         let mut by_modseq = false;
         walk(key, &mut |k| by_modseq |= matches!(k, SearchKey::ModseqAbove(_)));
-        let matched = match self.matching(key, false).await {
+        let matched = match self.matching(authed, sel, key, false).await {
             Ok(m) => m,
             Err(done) => return done,
         };
         let top_modseq = matched.top_modseq;
         let save = esearch.is_some_and(|o| o.iter().any(|x| x == "SAVE"));
-        if save && let Some(sel) = self.selected.as_mut() {
-            sel.saved = std::sync::Arc::new(matched.rows.iter().map(|(_, r)| r.uid as u32).collect());
+        if save {
+            sel.saved = matched.rows.iter().map(|(_, r)| r.uid as u32).collect();
         }
         if save && esearch.is_some_and(|o| o.len() == 1) {
             return Done::ok(if uid { "UID SEARCH completed, result saved" } else { "SEARCH completed, result saved" });
@@ -282,7 +298,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let found: Vec<i64> =
             matched.rows.iter().map(|(seq, row)| if uid { row.uid } else { i64::from(*seq) }).collect();
         let modseq = if by_modseq && !found.is_empty() { format!(" (MODSEQ {top_modseq})") } else { String::new() };
-        if esearch.is_some() || self.rev2 {
+        if esearch.is_some() || self.enabled.rev2 {
             let opts: Vec<String> = match esearch {
                 Some(o) if !o.is_empty() => o.to_vec(),
                 _ => vec!["ALL".into()],

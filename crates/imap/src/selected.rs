@@ -10,19 +10,21 @@ use model::Flag;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::command::RawName;
+use crate::command::{Qresync, RawName};
 use crate::reply::{Done, failed};
-use crate::session::{ReadStop, Session};
+use crate::seqset::SeqSet;
+use crate::session::{Conn, ReadStop};
+use crate::state::{Authed, State, ends, log_in_first};
+use crate::untagged::{Code, Untagged};
 
-/// What a session knows of its selected mailbox.
-#[derive(Debug, Clone)]
+/// What a session knows of its selected mailbox. Not `Clone`: commands
+/// borrow it from the session's state, so none copies the UID list.
+#[derive(Debug)]
 pub struct Selected {
     pub mailbox: Mailbox,
     pub read_only: bool,
-    /// UIDs in sequence-number order (message n is `uids[n - 1]`). Shared:
-    /// a command takes a snapshot of the selected state in O(1) (not a copy
-    /// of 100,000 UIDs per FETCH); changes copy only while one is held.
-    pub uids: Arc<Vec<u32>>,
+    /// UIDs in sequence-number order (message n is `uids[n - 1]`).
+    pub uids: Vec<u32>,
     /// Changes up to this modseq have been reported to the client.
     pub modseq: i64,
     /// Modseqs above `modseq` of flag changes already reported to the client
@@ -30,7 +32,7 @@ pub struct Selected {
     /// `modseq` back), so that they are not reported again.
     pub own: BTreeSet<i64>,
     /// SEARCHRES: UIDs of the last `SEARCH RETURN (SAVE)`.
-    pub saved: Arc<Vec<u32>>,
+    pub saved: Vec<u32>,
     /// The mailbox's rows as SEARCH last read them, with the mailbox's
     /// HIGHESTMODSEQ at that time: every change to a message (new, flags,
     /// expunge) raises it, so while it is unchanged the rows are current and
@@ -44,33 +46,78 @@ impl Selected {
     pub fn seq_of(&self, uid: u32) -> Option<usize> {
         self.uids.binary_search(&uid).ok().map(|i| i + 1)
     }
-}
 
-/// `(\Seen \Flagged $Keyword)` for a message.
-pub(crate) fn flag_list(bits: i64, keywords: &[String]) -> String {
-    let mut names: Vec<&str> = Flag::from_bits(bits).into_iter().map(Flag::imap_name).collect();
-    names.extend(keywords.iter().map(String::as_str));
-    format!("({})", names.join(" "))
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
-    pub(crate) async fn select(&mut self, raw: &RawName, read_only: bool) -> Done {
-        let had_selection = self.selected.take().is_some();
-        if had_selection && self.condstore {
-            self.untagged("OK [CLOSED] Previous mailbox closed");
+    /// The view indices a set names, by UID or by sequence number.
+    pub fn indices(&self, uid: bool, set: &SeqSet) -> Result<Vec<usize>, Done> {
+        if uid {
+            return Ok(set.select(&self.uids).collect());
         }
-        let name = match self.decode_name(raw) {
-            Ok(n) => n,
+        let count = self.uids.len() as u32;
+        let out: Vec<usize> = (1..=count).filter(|n| set.contains(*n, count)).map(|n| n as usize - 1).collect();
+        let beyond = set
+            .0
+            .iter()
+            .any(|(a, b)| [a, b].iter().any(|n| matches!(n, crate::seqset::SeqNum::Value(v) if *v > count)));
+        if beyond && count > 0 {
+            return Err(Done::bad("Message sequence number out of range"));
+        }
+        Ok(out)
+    }
+
+    /// Replaces `$` by the saved search result: UIDs, or the sequence
+    /// numbers they have now.
+    pub fn unsave(&self, uid: bool, set: SeqSet) -> SeqSet {
+        if !set.is_saved() {
+            return set;
+        }
+        if uid {
+            return SeqSet::of(&self.saved);
+        }
+        let seqs: Vec<u32> = self.saved.iter().filter_map(|u| self.seq_of(*u)).map(|s| s as u32).collect();
+        SeqSet::of(&seqs)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
+    /// SELECT and EXAMINE: the previous selection ends first (with `OK
+    /// [CLOSED]` under CONDSTORE), then the state is selected only if the
+    /// mailbox opens and, with QRESYNC, its resynchronisation succeeds.
+    pub(crate) async fn select(
+        &mut self,
+        state: &mut State,
+        raw: &RawName,
+        read_only: bool,
+        condstore: bool,
+        qresync: Option<Qresync>,
+    ) -> Done {
+        if condstore {
+            self.enabled.condstore = true;
+        }
+        if qresync.is_some() && !self.enabled.qresync {
+            return Done::bad("ENABLE QRESYNC first");
+        }
+        if state.deselect().is_some() && self.enabled.condstore {
+            self.say(Untagged::Ok(Code::Closed));
+        }
+        let Some(authed) = state.authed_mut() else { return log_in_first() };
+        let selected = match self.open(authed, raw, read_only).await {
+            Ok(selected) => selected,
             Err(done) => return done,
         };
-        let mailbox = match self.find_mailbox(&name).await {
-            Ok(m) => m,
-            Err(done) => return done,
-        };
-        let messages = match self.mailstore.messages(mailbox.id).await {
-            Ok(m) => m,
-            Err(e) => return failed(e),
-        };
+        if let Some(q) = qresync
+            && let Err(failed) = self.qresync_select(&selected, &q).await
+        {
+            return failed;
+        }
+        state.select(selected);
+        Done::ok(if read_only { "[READ-ONLY] EXAMINE completed" } else { "[READ-WRITE] SELECT completed" })
+    }
+
+    /// Opens a mailbox and reports its state (the untagged part of SELECT).
+    async fn open(&mut self, authed: &Authed, raw: &RawName, read_only: bool) -> Result<Selected, Done> {
+        let name = self.decode_name(raw)?;
+        let mailbox = self.find_mailbox(authed.account.id, &name).await?;
+        let messages = self.mailstore.messages(mailbox.id).await.map_err(failed)?;
         let uids: Vec<u32> = messages.iter().map(|m| m.uid as u32).collect();
         let uid_next = mailbox.uid_next.max(messages.last().map_or(1, |m| m.uid + 1));
         let highest = messages.iter().map(|m| m.modseq).max().unwrap_or(0).max(mailbox.highest_modseq);
@@ -79,50 +126,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             keywords.extend(m.keywords.iter().map(String::as_str));
         }
         let keywords: Vec<&str> = keywords.into_iter().collect();
-        let extra = if keywords.is_empty() { String::new() } else { format!(" {}", keywords.join(" ")) };
-        self.untagged(&format!("{} EXISTS", uids.len()));
-        if !self.rev2 {
-            self.untagged("0 RECENT");
+        let rev2 = self.enabled.rev2;
+        self.say(Untagged::Exists(uids.len()));
+        if !rev2 {
+            self.say(Untagged::NoneRecent);
         }
-        self.untagged(&format!("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft{extra})"));
-        self.untagged(&format!(
-            "OK [PERMANENTFLAGS ({})] Flags permitted",
-            if read_only { String::new() } else { format!("\\Answered \\Flagged \\Deleted \\Seen \\Draft{extra} \\*") }
-        ));
+        self.say(Untagged::MailboxFlags { keywords: &keywords });
+        self.say(Untagged::Ok(Code::PermanentFlags { keywords: &keywords, read_only }));
         let first_unseen = messages.iter().position(|m| m.flags & Flag::Seen.bit() == 0);
-        if let (false, Some(first)) = (self.rev2, first_unseen) {
-            self.untagged(&format!("OK [UNSEEN {}] First unseen message", first + 1));
+        if let (false, Some(first)) = (rev2, first_unseen) {
+            self.say(Untagged::Ok(Code::Unseen(first + 1)));
         }
-        self.untagged(&format!("OK [UIDVALIDITY {}] UIDs valid", mailbox.uid_validity));
-        self.untagged(&format!("OK [UIDNEXT {uid_next}] Predicted next UID"));
-        self.untagged(&format!("OK [HIGHESTMODSEQ {highest}] Highest"));
-        self.untagged(&format!("OK [MAILBOXID (F{})] Ok", mailbox.id));
-        if self.rev2 {
+        self.say(Untagged::Ok(Code::UidValidity(mailbox.uid_validity)));
+        self.say(Untagged::Ok(Code::UidNext(uid_next)));
+        self.say(Untagged::Ok(Code::HighestModseq(highest)));
+        self.say(Untagged::Ok(Code::MailboxId(mailbox.id)));
+        if rev2 {
             // RFC 9051 asks for the mailbox's canonical name with SELECT.
             let mut line = b"* LIST () \"/\" ".to_vec();
             line.extend_from_slice(&self.encode_name(&mailbox.name));
             line.extend_from_slice(b"\r\n");
             self.out.extend_from_slice(&line);
         }
-        self.selected = Some(Selected {
-            mailbox,
-            read_only,
-            uids: Arc::new(uids),
-            modseq: highest,
-            own: BTreeSet::new(),
-            saved: Arc::default(),
-            rows: None,
-        });
-        Done::ok(if read_only { "[READ-ONLY] EXAMINE completed" } else { "[READ-WRITE] SELECT completed" })
+        Ok(Selected { mailbox, read_only, uids, modseq: highest, own: BTreeSet::new(), saved: Vec::new(), rows: None })
     }
 
     /// Reports what changed in the selected mailbox since the last report:
     /// new messages (EXISTS), other sessions' flag changes (FETCH) and, when
     /// `may_expunge`, messages that disappeared (EXPUNGE).
-    pub(crate) async fn sync(&mut self, may_expunge: bool) -> Result<(), mailstore::Error> {
-        let Some(sel) = self.selected.as_ref() else {
-            return Ok(());
-        };
+    pub(crate) async fn sync(&mut self, sel: &mut Selected, may_expunge: bool) -> Result<(), mailstore::Error> {
         let changes = self.mailstore.changes_since(sel.mailbox.id, sel.modseq).await?;
         if changes.is_empty() {
             return Ok(());
@@ -130,7 +162,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let messages = self.mailstore.messages(sel.mailbox.id).await?;
         let current: HashMap<u32, &MessageRow> = messages.iter().map(|m| (m.uid as u32, m)).collect();
         let top = changes.iter().map(|c| c.modseq).max().unwrap_or(sel.modseq);
-        let sel = self.selected.as_mut().expect("checked above");
         let expunged_seen = changes.iter().any(|c| c.kind == ChangeKind::Expunge);
         // New messages first. When expunges may be reported, a message that
         // arrived and was expunged since the last report (an APPEND of this
@@ -143,10 +174,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 changes.iter().filter(|c| c.kind == ChangeKind::New).map(|c| c.uid as u32).filter(|u| *u > last),
             );
         }
-        let mut lines = Vec::new();
         if !arrived.is_empty() {
-            Arc::make_mut(&mut sel.uids).extend(arrived);
-            lines.push(format!("{} EXISTS", sel.uids.len()));
+            sel.uids.extend(arrived);
+            self.say(Untagged::Exists(sel.uids.len()));
         }
         if may_expunge && expunged_seen {
             let mut vanished = Vec::new();
@@ -155,15 +185,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             while i > 0 {
                 i -= 1;
                 if !current.contains_key(&sel.uids[i]) {
-                    vanished.push(i64::from(Arc::make_mut(&mut sel.uids).remove(i)));
-                    gone.push(format!("{} EXPUNGE", i + 1));
+                    vanished.push(i64::from(sel.uids.remove(i)));
+                    gone.push(i + 1);
                 }
             }
-            if self.qresync && !vanished.is_empty() {
+            if self.enabled.qresync && !vanished.is_empty() {
                 vanished.reverse();
-                gone = vec![format!("VANISHED {}", crate::messages::compact_set(&vanished))];
+                self.say(Untagged::Vanished { earlier: false, uids: &vanished });
+            } else {
+                for seq in gone {
+                    self.say(Untagged::Expunge(seq));
+                }
             }
-            lines.extend(gone);
         }
         // Expunges not yet reported must be found again next time: then the
         // view's modseq stops just before the first of them, and the flag
@@ -191,24 +224,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             if uid > last {
                 continue;
             }
-            let modseq = if self.condstore { format!(" MODSEQ ({})", row.modseq) } else { String::new() };
-            lines.push(format!("{seq} FETCH (UID {uid} FLAGS {}{modseq})", flag_list(row.flags, &row.keywords)));
+            let modseq = self.enabled.condstore.then_some(row.modseq);
+            self.say(Untagged::Flags { seq, uid: Some(row.uid), flags: row.flags, keywords: &row.keywords, modseq });
         }
         sel.own.retain(|m| *m > new_modseq);
         sel.modseq = new_modseq;
-        for line in lines {
-            self.untagged(&line);
-        }
         Ok(())
     }
 
-    /// CLOSE (expunging `\Deleted` messages unless read-only) and UNSELECT.
-    pub(crate) async fn close(&mut self, expunge: bool) -> Done {
-        let Some(sel) = self.selected.take() else {
-            return Done::bad("No mailbox selected");
+    /// CLOSE (expunging `\Deleted` messages unless read-only) and UNSELECT:
+    /// back to the authenticated state.
+    pub(crate) async fn close(&mut self, state: &mut State, expunge: bool) -> Done {
+        let Some(account) = state.authed_mut().map(|a| a.account.id) else { return log_in_first() };
+        let Some(sel) = state.deselect() else {
+            return Done::bad("Select a mailbox first");
         };
         if expunge && !sel.read_only {
-            let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
             let deleted: Vec<i64> = match self.mailstore.messages(sel.mailbox.id).await {
                 Ok(rows) => rows.iter().filter(|m| m.flags & Flag::Deleted.bit() != 0).map(|m| m.uid).collect(),
                 Err(e) => return failed(e),
@@ -221,25 +252,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     }
 
     /// IDLE: report changes as they happen until the client sends DONE.
-    pub(crate) async fn idle(&mut self) -> Done {
+    /// `Err` when the connection ended meanwhile.
+    pub(crate) async fn idle(&mut self, authed: &Authed, mut sel: Option<&mut Selected>) -> Result<Done, Done> {
         // Subscribe before looking at the store, so nothing falls in between.
-        let account = self.account.as_ref().map(|a| a.id).unwrap_or_default();
-        let credential = self.credential;
+        let (account, credential) = (authed.account.id, authed.credential);
         let mut events = self.mailstore.watch(account);
         self.out.extend_from_slice(b"+ idling\r\n");
-        if let Err(e) = self.sync(true).await {
-            tracing::warn!(error = %e, "resynchronisation failed");
-        }
+        self.sync_if_selected(sel.as_deref_mut()).await;
         if self.flush().await.is_err() {
-            return Done::bad("Connection lost");
+            return Ok(Done::bad("Connection lost"));
         }
+        let mailbox = sel.as_ref().map(|s| s.mailbox.id);
         loop {
             match self.reader.next_line() {
-                Some(Ok(line)) if line.eq_ignore_ascii_case(b"DONE") => return Done::ok("IDLE terminated"),
-                Some(_) => return Done::bad("Expected DONE to end IDLE"),
+                Some(Ok(line)) if line.eq_ignore_ascii_case(b"DONE") => return Ok(Done::ok("IDLE terminated")),
+                Some(_) => return Ok(Done::bad("Expected DONE to end IDLE")),
                 None => {}
             }
-            let mailbox = self.selected.as_ref().map(|s| s.mailbox.id);
             let mut shutdown = self.shutdown.clone();
             // Small: what comes during IDLE is `DONE` (anything pipelined
             // after it is read on the next turns), and an idle session keeps
@@ -254,7 +283,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                     }
                 }
                 event = events.recv() => match event {
-                    Ok(event) if crate::session::ends(&event, credential) => Err(ReadStop::Revoked),
+                    Ok(event) if ends(&event, credential) => Err(ReadStop::Revoked),
                     event => Ok(match event {
                         Ok(MailEvent::Delivered { account: a, mailbox: m, .. })
                         | Ok(MailEvent::Changed { account: a, mailbox: m, .. }) => a == account && Some(m) == mailbox,
@@ -268,19 +297,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             match woke {
                 Err(stop) => {
                     self.say_goodbye(stop).await;
-                    self.logout = true;
-                    return Done::bad("Connection closed during IDLE");
+                    return Err(Done::bad("Connection closed during IDLE"));
                 }
                 Ok(false) => {}
                 Ok(true) => {
-                    if let Err(e) = self.sync(true).await {
-                        tracing::warn!(error = %e, "resynchronisation failed");
-                    }
+                    self.sync_if_selected(sel.as_deref_mut()).await;
                     if self.flush().await.is_err() {
-                        return Done::bad("Connection lost");
+                        return Ok(Done::bad("Connection lost"));
                     }
                 }
             }
+        }
+    }
+
+    /// [`Conn::sync`] when a mailbox is selected; a failure is logged (the
+    /// next report tries again).
+    async fn sync_if_selected(&mut self, sel: Option<&mut Selected>) {
+        if let Some(sel) = sel
+            && let Err(e) = self.sync(sel, true).await
+        {
+            tracing::warn!(error = %e, "resynchronisation failed");
         }
     }
 }

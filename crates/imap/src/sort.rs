@@ -17,7 +17,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use crate::command::{SearchKey, SortBy, SortKey};
 use crate::reply::Done;
 use crate::search::Meta;
-use crate::session::Session;
+use crate::selected::Selected;
+use crate::session::Conn;
+use crate::state::Authed;
 
 /// Deepest nesting written in a THREAD response; deeper replies are listed
 /// as siblings of the last level.
@@ -121,9 +123,16 @@ struct Node {
     children: Vec<usize>,
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
-    pub(crate) async fn sort(&mut self, uid: bool, criteria: &[SortKey], key: &SearchKey) -> Done {
-        let matched = match self.matching(key, true).await {
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
+    pub(crate) async fn sort(
+        &mut self,
+        authed: &Authed,
+        sel: &mut Selected,
+        uid: bool,
+        criteria: &[SortKey],
+        key: &SearchKey,
+    ) -> Done {
+        let matched = match self.matching(authed, sel, key, true).await {
             Ok(m) => m,
             Err(done) => return done,
         };
@@ -154,8 +163,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         Done::ok(if uid { "UID SORT completed" } else { "SORT completed" })
     }
 
-    pub(crate) async fn thread(&mut self, uid: bool, references: bool, key: &SearchKey) -> Done {
-        let matched = match self.matching(key, true).await {
+    pub(crate) async fn thread(
+        &mut self,
+        authed: &Authed,
+        sel: &mut Selected,
+        uid: bool,
+        references: bool,
+        key: &SearchKey,
+    ) -> Done {
+        let matched = match self.matching(authed, sel, key, true).await {
             Ok(m) => m,
             Err(done) => return done,
         };

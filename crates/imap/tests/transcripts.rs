@@ -216,7 +216,10 @@ async fn bad_input_gets_useful_answers() {
         c.cmd("b", "FETCH 1:2 (FLAGS").await,
         "b BAD Unexpected end of command: expected a space (unbalanced parentheses?)\r\n"
     );
-    assert_eq!(c.cmd("c", "SELECT \"&Jjo\"").await, "c BAD Invalid mailbox name (bad modified UTF-7 or UTF-8)\r\n");
+    assert_eq!(
+        c.cmd("c", "SELECT \"&Jjo\"").await,
+        "c NO [CANNOT] Invalid mailbox name (bad modified UTF-7 or UTF-8)\r\n"
+    );
     assert_eq!(
         c.cmd("d", "APPEND INBOX {99999999}").await,
         "d BAD [TOOBIG] Literal of 99999999 bytes refused: the limit is 100000 bytes\r\n"
@@ -315,4 +318,62 @@ async fn condstore_changedsince_and_unchangedsince() {
         "* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (5))\r\nd OK [MODIFIED 2] Conditional STORE failed for some messages\r\n"
     );
     assert_eq!(c.cmd("e", "SEARCH MODSEQ 5").await, "* SEARCH 1 (MODSEQ 5)\r\ne OK SEARCH completed\r\n");
+}
+
+/// Every command of the authenticated state is refused before login, every
+/// command of the selected state also without a mailbox (RFC 9051: BAD),
+/// and those of the not-authenticated state after login; the commands of
+/// any state work in each.
+#[tokio::test]
+async fn each_command_is_refused_outside_its_state() {
+    let f = Fixture::new().await;
+    let mut c = f.connect();
+    c.greeting().await;
+    let authenticated = [
+        "ENABLE CONDSTORE",
+        "COMPRESS DEFLATE",
+        "IDLE",
+        "SELECT INBOX",
+        "EXAMINE INBOX",
+        "LIST \"\" *",
+        "STATUS INBOX (MESSAGES)",
+        "CREATE Projets",
+        "DELETE Projets",
+        "RENAME Projets Archives",
+        "SUBSCRIBE INBOX",
+        "UNSUBSCRIBE INBOX",
+        "APPEND INBOX {1+}\r\nx",
+        "GETQUOTA \"\"",
+        "GETQUOTAROOT INBOX",
+        "MYRIGHTS INBOX",
+        "GETACL INBOX",
+        "LISTRIGHTS INBOX anyone",
+    ];
+    let selected =
+        ["CLOSE", "UNSELECT", "EXPUNGE", "UID EXPUNGE 1", "FETCH 1 FLAGS", "STORE 1 +FLAGS (\\Seen)", "COPY 1 INBOX"];
+    let selected_too =
+        ["MOVE 1 INBOX", "SEARCH ALL", "UID SEARCH ALL", "SORT (DATE) UTF-8 ALL", "THREAD REFERENCES UTF-8 ALL"];
+    for (i, command) in authenticated.iter().chain(&selected).chain(&selected_too).enumerate() {
+        let tag = format!("a{i}");
+        assert_eq!(c.cmd(&tag, command).await, format!("{tag} BAD Log in first (LOGIN or AUTHENTICATE)\r\n"));
+    }
+    for (tag, command) in [("n", "NOOP"), ("i", "ID NIL"), ("s", "NAMESPACE")] {
+        assert!(c.cmd(tag, command).await.contains(&format!("{tag} OK ")));
+    }
+    let login = c.cmd("k", &format!("LOGIN claire.martin@ac-demo.fr {PASSWORD}")).await;
+    assert!(login.starts_with("k OK"), "{login}");
+    for (i, command) in selected.iter().chain(&selected_too).enumerate() {
+        let tag = format!("b{i}");
+        assert_eq!(c.cmd(&tag, command).await, format!("{tag} BAD Select a mailbox first\r\n"));
+    }
+    assert_eq!(
+        c.cmd("l", &format!("LOGIN claire.martin@ac-demo.fr {PASSWORD}")).await,
+        "l BAD Already authenticated\r\n"
+    );
+    assert_eq!(c.cmd("p", "AUTHENTICATE PLAIN AGNsYWlyZQBwdw==").await, "p BAD Already authenticated\r\n");
+    assert!(c.cmd("q", "STATUS INBOX (MESSAGES)").await.ends_with("q OK STATUS completed\r\n"));
+    c.cmd("s", "SELECT INBOX").await;
+    assert!(c.cmd("f", "FETCH 1:* FLAGS").await.ends_with("f OK FETCH completed\r\n"));
+    assert_eq!(c.cmd("u", "UNSELECT").await, "u OK UNSELECT completed\r\n");
+    assert_eq!(c.cmd("v", "FETCH 1 FLAGS").await, "v BAD Select a mailbox first\r\n");
 }

@@ -4,7 +4,7 @@
 use model::{AccountId, Address, Domain, MailboxId, SpecialUse};
 use store::{NewMessage, Target};
 
-use crate::{Error, MailEvent, Mailstore, analyse};
+use crate::{EnvelopeForms, Error, MailEvent, Mailstore, analyse};
 
 /// What a recipient address means to this platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,7 +178,7 @@ impl Mailstore {
             };
             resolved.push(Target { account: t.account, mailbox, flags: t.flags, keywords: t.keywords.clone() });
         }
-        let message = new_message(raw, &analysis, internal_date);
+        let message = new_message(raw, &analysis, internal_date, self.envelope_forms);
         let delivered = {
             let _shared = self.gc_lock.read().await;
             // The blob is fsync'd before the transaction that references it commits,
@@ -215,8 +215,16 @@ fn over_quota(account: &store::Account, size: Option<u64>) -> bool {
     account.used_bytes >= quota || account.used_bytes + incoming > quota
 }
 
-fn new_message(raw: &[u8], a: &analyse::Analysis, internal_date: i64) -> NewMessage {
-    let (plain, utf8) = crate::imap_form::envelope_forms(&a.envelope);
+/// The rows of a new content; its envelope forms are rendered by `forms`
+/// when there is a renderer.
+fn new_message(raw: &[u8], a: &analyse::Analysis, internal_date: i64, forms: Option<EnvelopeForms>) -> NewMessage {
+    let (plain, utf8) = match forms {
+        Some(render) => {
+            let (plain, utf8) = render(&a.envelope);
+            (Some(plain), utf8)
+        }
+        None => (None, None),
+    };
     NewMessage {
         blob: blob::BlobStore::id_of(raw),
         size: raw.len() as i64,
@@ -229,7 +237,7 @@ fn new_message(raw: &[u8], a: &analyse::Analysis, internal_date: i64) -> NewMess
         msgid_header: a.message_id.clone(),
         references: a.references.clone(),
         internal_date,
-        imap_envelope: Some(plain),
+        imap_envelope: plain,
         imap_envelope_utf8: utf8,
     }
 }

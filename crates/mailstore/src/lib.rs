@@ -5,15 +5,15 @@
 //! raw bytes to [`Mailstore::deliver`], which parses them once ([`analyse`]),
 //! writes the blob durably, inserts every recipient's row and quota usage in one
 //! store transaction, and only then tells listeners ([`MailEvent`]). This crate
-//! never sees a socket and knows no wire format, but for the IMAP form of a
-//! message's envelope ([`imap_form`]), rendered once at delivery.
+//! never sees a socket and knows no wire format: a protocol that wants a
+//! form of the envelope kept with each content (IMAP's ENVELOPE, rendered
+//! once at delivery) hands its renderer in as [`EnvelopeForms`].
 
 pub mod analyse;
 mod changes;
 mod deliver;
 mod find;
 mod gc;
-pub mod imap_form;
 mod index;
 mod mailboxes;
 mod messages;
@@ -122,6 +122,14 @@ impl ErrorKind for Error {
 /// Events buffered per watched account before a slow watcher lags.
 const ACCOUNT_EVENTS: usize = 256;
 
+/// Renders a message's envelope at delivery in a protocol's own syntax: the
+/// form for every client, and another for clients that take UTF-8 when it
+/// differs. Both are stored with the content (`blobs.imap_envelope` and
+/// `imap_envelope_utf8`) and handed back as they are
+/// ([`Mailstore::envelopes_between`]); without a renderer nothing is stored
+/// and the protocol writes the envelope from the stored analysis.
+pub type EnvelopeForms = fn(&analyse::Envelope) -> (String, Option<String>);
+
 /// The mail domain service. Cheap to share behind an `Arc`.
 pub struct Mailstore {
     store: Store,
@@ -137,10 +145,23 @@ pub struct Mailstore {
     search: std::sync::OnceLock<Arc<search::Index>>,
     /// The thread that applies additions and removals to it, in order.
     indexer: std::sync::OnceLock<index::Indexer>,
+    /// The envelope forms stored at delivery, when the binary gave a renderer.
+    envelope_forms: Option<EnvelopeForms>,
 }
 
 impl Mailstore {
+    /// A domain that stores no envelope form at delivery (tests, tools).
     pub fn new(store: Store, blobs: BlobStore) -> Arc<Mailstore> {
+        Mailstore::build(store, blobs, None)
+    }
+
+    /// A domain that renders every delivered message's envelope with `forms`
+    /// and stores the result with the content (the server: IMAP's).
+    pub fn with_envelope_forms(store: Store, blobs: BlobStore, forms: EnvelopeForms) -> Arc<Mailstore> {
+        Mailstore::build(store, blobs, Some(forms))
+    }
+
+    fn build(store: Store, blobs: BlobStore, envelope_forms: Option<EnvelopeForms>) -> Arc<Mailstore> {
         let (events, _) = broadcast::channel(4096);
         Arc::new(Mailstore {
             store,
@@ -150,6 +171,7 @@ impl Mailstore {
             gc_lock: RwLock::new(()),
             search: Default::default(),
             indexer: Default::default(),
+            envelope_forms,
         })
     }
     /// Events from now on; a slow listener sees `Lagged` and must resynchronise.

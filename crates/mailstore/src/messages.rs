@@ -53,9 +53,9 @@ impl Mailstore {
         Ok(crate::analyse::view::MessageView::new(raw, analysis))
     }
 
-    /// The ENVELOPEs stored at delivery of the messages with a UID in
-    /// `first..=last` (UTF-8 form when `utf8`), by UID; messages whose
-    /// content has none stored are left out.
+    /// The envelope forms stored at delivery ([`crate::EnvelopeForms`]) of
+    /// the messages with a UID in `first..=last` (UTF-8 form when `utf8`), by
+    /// UID; messages whose content has none stored are left out.
     pub async fn envelopes_between(
         &self,
         mailbox: MailboxId,

@@ -40,6 +40,13 @@ impl Fixture {
         Fixture::with(admission, identity::Settings::default()).await
     }
 
+    /// A fixture whose mail domain stores no envelope form at delivery (as
+    /// tools and contents delivered before version 11): FETCH writes the
+    /// ENVELOPE from the stored analysis.
+    pub async fn without_envelope_forms() -> Fixture {
+        Fixture::build(imap::Admission::new(100, 30), identity::Settings::default(), None).await
+    }
+
     /// A fixture whose identity service has `settings` (password policy,
     /// expiry, slow-down): what the binary would build from its configuration.
     pub async fn with_identity(settings: identity::Settings) -> Fixture {
@@ -47,12 +54,25 @@ impl Fixture {
     }
 
     async fn with(admission: Arc<imap::Admission>, settings: identity::Settings) -> Fixture {
+        Fixture::build(admission, settings, Some(imap::envelope_forms)).await
+    }
+
+    /// Like the server, a fixture stores envelope forms rendered by IMAP
+    /// unless `forms` is `None`.
+    async fn build(
+        admission: Arc<imap::Admission>,
+        settings: identity::Settings,
+        forms: Option<mailstore::EnvelopeForms>,
+    ) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("meta.db").display());
         let store = Store::open(&url).await.unwrap();
         store.migrate().await.unwrap();
         let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
-        let ms = Mailstore::new(store.clone(), blobs);
+        let ms = match forms {
+            Some(forms) => Mailstore::with_envelope_forms(store.clone(), blobs, forms),
+            None => Mailstore::new(store.clone(), blobs),
+        };
         let identity = Identity::new(store.clone(), ms.clone(), settings);
         ms.enable_search_in_memory().unwrap();
         store.add_domain(&Domain::parse("ac-demo.fr").unwrap()).await.unwrap();
