@@ -262,3 +262,22 @@ def test_plain_text_quotes_links_and_long_lines(server, browser):
     assert "Paul" not in quote.text
     # The long line wraps inside the page instead of widening it.
     assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth + 1", body)
+
+
+def test_display_names_posing_as_addresses_and_bidi_overrides_are_shown_for_what_they_are(server, browser):
+    """Issue 19 item 9: a display name that is a colleague's address shows the
+    real sender's address in the list; a right-to-left override in a subject
+    (« Facture \u202efdp.exe », which reads « exe.pdf ») and in the preview is
+    taken out in the list and the reader."""
+    start(server)
+    m = mail(f'"{PAUL}" <attaquant@example.org>', "Facture \u202efdp.exe", text="Voir \u202ecod.exe ci-joint.\n")
+    deliver(server, m, CLAIRE)
+    login(browser, server, CLAIRE)
+    row = WebDriverWait(browser, 10).until(EC.presence_of_element_located(
+        (By.XPATH, "//table[@id='messages']//tr[.//a[normalize-space()='Facture fdp.exe']]")))
+    assert row.find_element(By.CLASS_NAME, "expediteur").text == "attaquant@example.org"
+    assert "\u202e" not in row.text and "cod.exe" in row.find_element(By.CLASS_NAME, "apercu").text
+    open_message(browser, "Facture fdp.exe")
+    assert browser.find_element(By.ID, "objet").text == "Facture fdp.exe"
+    sender = browser.find_element(By.ID, "de").text
+    assert sender == f"{PAUL} <attaquant@example.org>", sender

@@ -31,6 +31,7 @@ use tokio::sync::{broadcast, watch};
 
 use super::M;
 use super::list::sender_name;
+use super::sanitize::shown;
 use crate::App;
 use crate::base::i18n::Lang;
 use crate::base::session::{STAGE_FULL, Visitor, may_use_web, unix_now};
@@ -255,8 +256,8 @@ impl Live {
         Some(Row {
             href: format!("/courrier/{mailbox}/{uid}"),
             from: meta.as_ref().map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
-            subject: subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned()),
-            preview: meta.as_ref().map(|b| b.preview.chars().take(120).collect()).unwrap_or_default(),
+            subject: shown(&subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned())),
+            preview: meta.as_ref().map(|b| shown(&b.preview.chars().take(120).collect::<String>())).unwrap_or_default(),
             date: self.app.cfg.clock.short(
                 meta.as_ref().and_then(|b| b.sent_date).unwrap_or(msg.internal_date),
                 unix_now(),

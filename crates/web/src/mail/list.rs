@@ -26,6 +26,7 @@ use model::{BlobId, Flag, SpecialUse};
 use serde::Deserialize;
 
 use super::folders::{FolderView, display_name, sidebar};
+use super::sanitize::shown;
 use super::sorting::{Paged, Sort, by_conversation, sorted_page};
 use super::{M, Reader, common, not_found, owned};
 use crate::App;
@@ -301,8 +302,8 @@ async fn show(
                     format!("/courrier/{}/{}", mailbox.id, r.uid)
                 },
                 from: meta.map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
-                subject: subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned()),
-                preview: meta.map(|b| b.preview.chars().take(120).collect()).unwrap_or_default(),
+                subject: shown(&subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned())),
+                preview: meta.map(|b| shown(&b.preview.chars().take(120).collect::<String>())).unwrap_or_default(),
                 date: app.cfg.clock.short(sent(meta, r), now, m.0),
                 exact: app.cfg.clock.exact(sent(meta, r)),
                 unread: r.flags & Flag::Seen.bit() == 0,
@@ -352,12 +353,20 @@ async fn show(
 }
 
 /// The name part of `Name <address>`, or the address.
+///
+/// A display name that holds an address other than the sender's own (a
+/// forger's `"paul.durand@ac-demo.fr" <attaquant@example.org>`) is not
+/// shown: the real address is. Bidirectional controls are taken out.
 pub fn sender_name(from: &str) -> String {
-    match from.rsplit_once('<') {
-        Some((name, _)) if !name.trim().is_empty() => name.trim().trim_matches('"').to_owned(),
-        Some((_, addr)) => addr.trim_end_matches('>').to_owned(),
-        None => from.to_owned(),
-    }
+    let name = match from.rsplit_once('<') {
+        Some((name, addr)) if !name.trim().is_empty() => {
+            let (name, addr) = (name.trim().trim_matches('"'), addr.trim_end_matches('>').trim());
+            if name.contains('@') && !name.eq_ignore_ascii_case(addr) { addr } else { name }
+        }
+        Some((_, addr)) => addr.trim_end_matches('>'),
+        None => from,
+    };
+    super::sanitize::shown(name)
 }
 
 /// Percent-encodes a query value.
@@ -387,6 +396,10 @@ mod tests {
         assert_eq!(sender_name("\"Paul\" <p@x.fr>"), "Paul");
         assert_eq!(sender_name("<p@x.fr>"), "p@x.fr");
         assert_eq!(sender_name("p@x.fr"), "p@x.fr");
+        // A name posing as a colleague's address shows the real one.
+        assert_eq!(sender_name("\"paul.durand@ac-demo.fr\" <attaquant@example.org>"), "attaquant@example.org");
+        assert_eq!(sender_name("p@x.fr <P@x.fr>"), "p@x.fr");
+        assert_eq!(sender_name("Facture \u{202E}fdp.exe <f@x.fr>"), "Facture fdp.exe");
     }
 
     async fn store_with(n: usize, expunge: impl Fn(i64) -> bool) -> (tempfile::TempDir, Arc<Mailstore>, Mailbox) {

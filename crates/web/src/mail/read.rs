@@ -21,7 +21,7 @@ use serde::Deserialize;
 use super::folders::{FolderView, display_name, sidebar};
 use super::links::Mismatch;
 use super::reading::{EventView, Origin, calendar_events, origin, preview_type};
-use super::sanitize::{clean_filename, clean_html, content_disposition, shown_part, text_to_html};
+use super::sanitize::{clean_filename, clean_html, content_disposition, shown, shown_part, text_to_html};
 use super::{M, Reader, common, not_found, owned};
 use crate::App;
 use crate::base::session::Visitor;
@@ -149,8 +149,12 @@ pub async fn page(
         }
         shown.to_owned()
     };
-    let mut subject = msg.subject().trim().to_owned();
-    let (from, to, cc) = (display_addresses(msg.from()), display_addresses(msg.to()), display_addresses(msg.cc()));
+    let mut subject = shown(msg.subject().trim());
+    let (from, to, cc) = (
+        shown(&display_addresses(msg.from())),
+        shown(&display_addresses(msg.to())),
+        shown(&display_addresses(msg.cc())),
+    );
     let date = msg.sent_date().unwrap_or(row.internal_date);
     let sender = msg.sender();
     let trusted = match &sender {

@@ -208,6 +208,13 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// A name, subject or preview as shown: without the bidirectional controls
+/// that could make « Facture \u{202E}fdp.exe » read « Facture exe.pdf » and
+/// reverse the text beside it.
+pub fn shown(s: &str) -> String {
+    s.chars().filter(|c| !is_bidi_control(*c)).collect()
+}
+
 /// Longest file name kept, in characters.
 const MAX_NAME_CHARS: usize = 150;
 

@@ -69,6 +69,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mail.unflag", "Ne plus suivre", "Unflag"),
     ("mail.delete", "Supprimer", "Delete"),
     ("mail.move", "Déplacer vers", "Move to"),
+    ("mail.move.choose", "— choisir un dossier —", "— choose a folder —"),
     ("mail.move.button", "Déplacer", "Move"),
     ("mail.back", "Retour à la liste", "Back to the list"),
     ("mail.attachments", "Pièces jointes", "Attachments"),

@@ -220,7 +220,7 @@ pub async fn page(
                 href: format!("/courrier/{}/{}", r.mailbox_id, r.uid),
                 folder: names.get(&r.mailbox_id).cloned().unwrap_or_default(),
                 from: meta.map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
-                subject: subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned()),
+                subject: crate::mail::sanitize::shown(&subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned())),
                 date: app.cfg.clock.short(r.internal_date, now, m.0),
                 exact: app.cfg.clock.exact(r.internal_date),
                 unread: r.flags & Flag::Seen.bit() == 0,
