@@ -408,3 +408,38 @@ def test_writing_to_the_postmaster_reaches_the_administrator(server, browser):
     fill(browser, "body", "Bonjour, une question sur mon compte.")
     send_now(browser)
     assert [m["Subject"] for _, m in imap_fetch(server, admin)] == ["Question au postmaster"]
+
+
+def test_blind_copies_are_delivered_and_hidden_from_the_others(server, browser):
+    """Issue 19 item 5 (RGPD): a secretariat writes to parents in Cci. Every
+    blind recipient gets the message; no copy others receive names them (no
+    Bcc header, no address in To or Cc); the sender's copy in Envoyés keeps
+    the Cci list, as mail clients do; a message with only blind recipients
+    is accepted (To may stay empty, RFC 5322 section 3.6.3)."""
+    server.create("claire.martin", password=PASSWORD)
+    paul = server.create("paul.durand", password=PASSWORD)
+    helene = server.create("helene.petit", password=PASSWORD)
+    marc = server.create("marc.blanc", password=PASSWORD)
+    server.start()
+    login(browser, server, CLAIRE)
+    browser.get(base(server) + "/courrier/ecrire")
+    fill(browser, "to", paul)
+    fill(browser, "cci", f"{helene}, {marc}")
+    fill(browser, "subject", "Sortie au musée")
+    fill(browser, "body", "Départ à 8 h.")
+    send_now(browser)
+    for who in (paul, helene, marc):
+        got = imap_fetch(server, who)
+        assert [m["Subject"] for _, m in got] == ["Sortie au musée"], who
+        raw = got[0][1].raw.decode("utf-8", "replace")
+        assert "Bcc:" not in raw and helene not in raw and marc not in raw, (who, raw)
+    sent = imap_fetch(server, CLAIRE, "Envoy&AOk-s")
+    assert len(sent) == 1 and helene in sent[0][1]["Bcc"] and marc in sent[0][1]["Bcc"]
+    # Only blind recipients: still sent, still hidden.
+    browser.get(base(server) + "/courrier/ecrire")
+    fill(browser, "cci", helene)
+    fill(browser, "subject", "Seulement en Cci")
+    fill(browser, "body", "x")
+    send_now(browser)
+    got = [m for _, m in imap_fetch(server, helene) if m["Subject"] == "Seulement en Cci"]
+    assert len(got) == 1 and helene not in got[0].raw.decode("utf-8", "replace")

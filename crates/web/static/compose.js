@@ -291,7 +291,7 @@
     });
     input.addEventListener("blur", function () { window.setTimeout(close, 100); });
   }
-  ["to", "cc"].forEach(function (id) {
+  ["to", "cc", "cci"].forEach(function (id) {
     var input = document.getElementById(id);
     if (input) { combobox(input); }
   });

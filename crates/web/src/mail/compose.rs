@@ -29,7 +29,7 @@ use crate::App;
 use crate::base::session::Visitor;
 use crate::base::{Common, WebError, redirect, render};
 
-/// Most recipients (To and Cc together) of one message from the webmail.
+/// Most recipients (To, Cc and Cci together) of one message from the webmail.
 const MAX_RECIPIENTS: usize = 100;
 
 /// What the form holds.
@@ -37,6 +37,8 @@ const MAX_RECIPIENTS: usize = 100;
 pub struct Draft {
     pub to: String,
     pub cc: String,
+    /// Blind copies: envelope recipients only, never in the headers sent.
+    pub bcc: String,
     pub subject: String,
     pub body: String,
     /// Message-ID of the message replied to (without brackets).
@@ -279,16 +281,14 @@ pub async fn send(
         return super::drafts::save(&app, &mut v, &account, d, files, auto).await;
     }
     let refiles = !files.is_empty();
-    let to = parse_recipients(&d.to);
-    let cc = parse_recipients(&d.cc);
-    let (to, cc) = match (to, cc) {
-        (Ok(to), Ok(cc)) => (to, cc),
-        (Err(bad), _) | (_, Err(bad)) => {
+    let (to, cc, bcc) = match (parse_recipients(&d.to), parse_recipients(&d.cc), parse_recipients(&d.bcc)) {
+        (Ok(to), Ok(cc), Ok(bcc)) => (to, cc, bcc),
+        (Err(bad), _, _) | (_, Err(bad), _) | (_, _, Err(bad)) => {
             let text = format!("{} « {bad} »", m.get("mail.err.invalid"));
             return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
         }
     };
-    let mut recipients: Vec<Address> = to.iter().chain(cc.iter()).cloned().collect();
+    let mut recipients: Vec<Address> = to.iter().chain(cc.iter()).chain(bcc.iter()).cloned().collect();
     recipients.sort_by_key(|a| a.to_string());
     recipients.dedup();
     if recipients.is_empty() {
@@ -331,7 +331,16 @@ pub async fn send(
         };
         return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
     }
-    let info = match keep_sent(&app, &account, &raw).await {
+    // The copy in Envoyés says who was in blind copy (only its owner reads it).
+    let kept = if bcc.is_empty() {
+        raw
+    } else {
+        let list = bcc.iter().map(Address::to_string).collect::<Vec<_>>().join(", ");
+        let mut with = format!("Bcc: {list}\r\n").into_bytes();
+        with.extend_from_slice(&raw);
+        with
+    };
+    let info = match keep_sent(&app, &account, &kept).await {
         Ok(()) => "sent",
         Err(e) => {
             tracing::warn!(error = %e, account = account.id, "no copy kept in Sent");
@@ -363,13 +372,15 @@ pub fn build(
         .date(now);
     match recipients {
         Some((to, cc)) => {
-            b = b.to(to.iter().map(addr).collect::<Vec<String>>());
+            if !to.is_empty() {
+                b = b.to(to.iter().map(addr).collect::<Vec<String>>());
+            }
             if !cc.is_empty() {
                 b = b.cc(cc.iter().map(addr).collect::<Vec<String>>());
             }
         }
         None => {
-            for (name, value) in [("To", &d.to), ("Cc", &d.cc), ("X-Ardoise-Origine", &d.origin)] {
+            for (name, value) in [("To", &d.to), ("Cc", &d.cc), ("Bcc", &d.bcc), ("X-Ardoise-Origine", &d.origin)] {
                 if !value.trim().is_empty() {
                     b = b.header(name, mime::raw_header(value));
                 }

@@ -77,6 +77,7 @@ pub async fn read_form(mut mp: Multipart) -> Result<Posted, &'static str> {
             "auto" => p.auto = text == "1",
             "to" => d.to = text,
             "cc" => d.cc = text,
+            "cci" => d.bcc = text,
             "subject" => d.subject = text,
             "body" => d.body = text,
             "in_reply_to" => d.in_reply_to = text,

@@ -146,6 +146,7 @@ pub async fn reopen(app: &App, account: &Account, r: &str) -> Result<Option<Draf
     Ok(Some(Draft {
         to: header("To"),
         cc: header("Cc"),
+        bcc: header("Bcc"),
         subject: msg.subject().to_owned(),
         body: text,
         in_reply_to,

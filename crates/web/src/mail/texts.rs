@@ -48,6 +48,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mail.from", "De", "From"),
     ("mail.to", "À", "To"),
     ("mail.cc", "Cc", "Cc"),
+    ("mail.bcc", "Cci", "Bcc"),
+    (
+        "mail.compose.bcc.help",
+        "Copie cachée : ces destinataires reçoivent le message sans que les autres voient leur adresse.",
+        "Blind copy: these recipients get the message without the others seeing their address.",
+    ),
     ("mail.subject", "Objet", "Subject"),
     ("mail.date", "Date", "Date"),
     ("mail.marks", "État", "Status"),
