@@ -443,3 +443,50 @@ def test_blind_copies_are_delivered_and_hidden_from_the_others(server, browser):
     send_now(browser)
     got = [m for _, m in imap_fetch(server, helene) if m["Subject"] == "Seulement en Cci"]
     assert len(got) == 1 and helene not in got[0].raw.decode("utf-8", "replace")
+
+
+def test_an_attachment_over_the_limit_keeps_what_was_typed(server, browser, tmp_path):
+    """Issue 19 item 2: an attachment over 20 MB no longer wipes the message.
+    The browser refuses it before uploading; a client without the script
+    (or that skips the check) gets the form back from the server with the
+    error and everything typed before the file."""
+    server.create("claire.martin", password=PASSWORD)
+    paul = server.create("paul.durand", password=PASSWORD)
+    server.start()
+    login(browser, server, CLAIRE)
+    browser.get(base(server) + "/courrier/ecrire")
+    fill(browser, "to", paul)
+    fill(browser, "subject", "Photos de la sortie")
+    fill(browser, "body", "Voici les photos.")
+    big = tmp_path / "photos.zip"
+    big.write_bytes(b"\0" * (21 << 20))
+    browser.find_element(By.ID, "pj").send_keys(str(big))
+    error = browser.find_element(By.ID, "pj-erreur")
+    WebDriverWait(browser, 10).until(lambda d: error.is_displayed())
+    assert "20 Mo" in error.text
+    browser.find_element(By.ID, "envoyer").click()
+    assert urllib.parse.urlparse(browser.current_url).path == "/courrier/ecrire"
+    assert browser.find_element(By.ID, "subject").get_attribute("value") == "Photos de la sortie"
+    assert imap_fetch(server, paul) == []
+
+    # The server's own check, as a client without the script meets it.
+    csrf = browser.find_element(By.NAME, "csrf").get_attribute("value")
+    boundary = "----ardoise-test"
+    parts = [("csrf", csrf), ("to", paul), ("subject", "Photos de la sortie"), ("body", "Voici les photos.")]
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                    for k, v in parts)
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="pj"; filename="photos.zip"\r\n'
+             "Content-Type: application/zip\r\n\r\n").encode() + b"\0" * (21 << 20) + b"\r\n"
+    body += f'--{boundary}\r\nContent-Disposition: form-data; name="action"\r\n\r\nenvoyer\r\n--{boundary}--\r\n'.encode()
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=60)
+    conn.request("POST", "/courrier/envoyer", body=body, headers={
+        "Cookie": cookies(browser), "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Origin": base(server)})
+    resp = conn.getresponse()
+    page = resp.read().decode("utf-8", "replace")
+    conn.close()
+    assert resp.status == 400, (resp.status, page[:500])
+    assert "20 Mo" in page and 'value="Photos de la sortie"' in page and "Voici les photos." in page
+    assert paul in page
+    assert imap_fetch(server, paul) == []

@@ -116,7 +116,27 @@
   form.addEventListener("input", function () { changed = true; });
   form.addEventListener("change", function () { changed = true; });
   var pending = null; // the automatic save under way, if any
+  // Files over the limit are refused before a long upload, not after it.
+  var files = document.getElementById("pj");
+  function filesTooBig() {
+    if (!files || !files.files) { return false; }
+    var total = 0;
+    for (var i = 0; i < files.files.length; i++) { total += files.files[i].size; }
+    var error = document.getElementById("pj-erreur");
+    var over = total > Number(files.getAttribute("data-max"));
+    if (error) {
+      error.textContent = over ? files.getAttribute("data-toobig") : "";
+      error.hidden = !over;
+    }
+    return over;
+  }
+  if (files) { files.addEventListener("change", filesTooBig); }
   form.addEventListener("submit", function (e) {
+    if (filesTooBig()) {
+      e.preventDefault();
+      files.focus();
+      return;
+    }
     if (pending) {
       // Let the automatic save finish first, so that the draft it files is
       // the one this submit replaces (or deletes once sent).

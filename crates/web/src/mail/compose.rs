@@ -83,6 +83,9 @@ struct ComposePage {
     kept: Vec<KeptView>,
     joined: Option<String>,
     identities: Vec<identities::Choice>,
+    /// Most bytes of files one message may carry, checked by the browser
+    /// before it uploads them (and again here).
+    max_upload: usize,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -165,7 +168,7 @@ pub async fn show(
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     c.error = error;
     c.info = info;
-    let page = ComposePage { c, m, folders, heading, d, refiles, kept, joined, identities };
+    let page = ComposePage { c, m, folders, heading, d, refiles, kept, joined, identities, max_upload: MAX_UPLOAD };
     Ok(render(v, status, &page))
 }
 
@@ -268,12 +271,15 @@ pub async fn send(
     mp: Multipart,
 ) -> Result<Response, WebError> {
     let m = M(v.lang);
-    let Posted { csrf, mut d, files, action, auto } = match read_form(mp).await {
-        Ok(x) => x,
-        Err(key) => {
-            return show(&app, &mut v, &account, Draft::default(), Some(m.get(key).to_owned()), false, None).await;
+    let Posted { csrf, mut d, files, action, auto, error } = read_form(mp).await;
+    if let Some(key) = error {
+        // Shown again with what was typed (nothing is done with it here).
+        if auto {
+            return Ok(super::drafts::json(StatusCode::BAD_REQUEST, &serde_json::json!({ "erreur": m.get(key) })));
         }
-    };
+        d.subject = one_line(&d.subject);
+        return show(&app, &mut v, &account, d, Some(m.get(key).to_owned()), false, None).await;
+    }
     // The token travels in the multipart body: checked here, not by an extractor.
     v.check_csrf(&app, &csrf)?;
     d.subject = one_line(&d.subject);

@@ -24,39 +24,54 @@ pub struct Posted {
     pub files: Vec<Upload>,
     pub action: String,
     pub auto: bool,
+    /// The text key of what went wrong reading the form (files too large,
+    /// a broken upload). What was read before stays in `d`: the fields come
+    /// before the files in the form, so what the user typed is kept.
+    pub error: Option<&'static str>,
 }
 
-/// Reads the multipart form; `Err` is a text key of the error.
-pub async fn read_form(mut mp: Multipart) -> Result<Posted, &'static str> {
-    let mut p =
-        Posted { csrf: String::new(), d: Draft::default(), files: Vec::new(), action: String::new(), auto: false };
+/// Reads the multipart form, as far as it can be read.
+pub async fn read_form(mut mp: Multipart) -> Posted {
+    let mut p = Posted {
+        csrf: String::new(),
+        d: Draft::default(),
+        files: Vec::new(),
+        action: String::new(),
+        auto: false,
+        error: None,
+    };
     let mut total = 0usize;
+    let too_large =
+        |status: StatusCode| if status == StatusCode::PAYLOAD_TOO_LARGE { "mail.err.toobig" } else { "mail.err.form" };
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
                 tracing::info!(error = %e, "compose form unreadable");
-                return Err(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    "mail.err.toobig"
-                } else {
-                    "mail.err.form"
-                });
+                p.error = Some(too_large(e.status()));
+                break;
             }
         };
         let name = field.name().unwrap_or("").to_owned();
         if name == "pj" {
             let file_name = field.file_name().unwrap_or("").to_owned();
             let content_type = field.content_type().unwrap_or("application/octet-stream").to_owned();
-            let bytes = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE { "mail.err.toobig" } else { "mail.err.form" }
-            })?;
+            let bytes = match field.bytes().await {
+                Ok(b) => b,
+                Err(e) => {
+                    p.error = Some(too_large(e.status()));
+                    break;
+                }
+            };
             if file_name.is_empty() && bytes.is_empty() {
                 continue; // no file chosen
             }
             total += bytes.len();
             if total > MAX_UPLOAD {
-                return Err("mail.err.toobig");
+                // Dropped, and the rest of the form still read.
+                p.error = Some("mail.err.toobig");
+                continue;
             }
             p.files.push(Upload {
                 name: clean_filename(&file_name),
@@ -65,10 +80,14 @@ pub async fn read_form(mut mp: Multipart) -> Result<Posted, &'static str> {
             });
             continue;
         }
-        let text = field.text().await.map_err(|_| "mail.err.form")?;
+        let Ok(text) = field.text().await else {
+            p.error = Some("mail.err.form");
+            break;
+        };
         total += text.len();
         if total > MAX_UPLOAD {
-            return Err("mail.err.toobig");
+            p.error = Some("mail.err.toobig");
+            break;
         }
         let d = &mut p.d;
         match name.as_str() {
@@ -93,7 +112,7 @@ pub async fn read_form(mut mp: Multipart) -> Result<Posted, &'static str> {
             _ => {}
         }
     }
-    Ok(p)
+    p
 }
 
 /// A declared content type if it looks like one, else octet-stream.
