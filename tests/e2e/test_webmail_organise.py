@@ -322,3 +322,18 @@ def test_deleting_a_folder_full_of_mail_is_heard_by_the_account(paul, browser):
         sock.close()
     assert "Classement" not in imap_folders(paul)
     assert not any(subject.startswith("Note") for subject in where(paul))
+
+
+def test_mark_all_read_reaches_every_message_of_the_folder(paul, browser):
+    """Issue 19 item 6: « Tout marquer comme lu » marks every unread message
+    of the folder, beyond the page shown (200 messages, more than a page)."""
+    with smtplib.SMTP("127.0.0.1", paul.smtp_port, timeout=60) as s:
+        for i in range(5, 205):
+            assert s.sendmail("expediteur@example.org", [PAUL], note(i, "Marc Chevalier")) == {}
+    browser.get(base(paul) + "/courrier")
+    seen = 1  # model::Flag::Seen
+    assert sum(1 for m in paul.messages(PAUL) if not m["flags"] & seen) == 204
+    browser.find_element(By.ID, "tout-lu").click()
+    assert alert_says(browser, "marqués comme lus")
+    unread = [m["subject"] for m in paul.messages(PAUL) if not m["flags"] & seen]
+    assert unread == [], unread

@@ -252,6 +252,10 @@ pub async fn bulk(
     let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
     let mailbox = owned(&app, &account, mailbox, v.lang).await?;
     let list = format!("/courrier/{}", mailbox.id);
+    if field("action") == "tout-lu" {
+        mark_all_read(&app, &account, &mailbox).await?;
+        return Ok(redirect(&v, &format!("{list}?info=allread")));
+    }
     let mut uids: Vec<i64> =
         fields.iter().filter(|(k, _)| k == "uid").filter_map(|(_, v)| v.parse().ok()).take(MAX_SELECTED).collect();
     uids.sort_unstable();
@@ -263,6 +267,18 @@ pub async fn bulk(
     let Some(act) = Act::parse(field("action"), dossier) else { return Ok(redirect(&v, &list)) };
     let done = perform(&app, &v, &account, &mailbox, &uids, act).await?;
     Ok(redirect(&v, &format!("{list}?info={}", done.info())))
+}
+
+/// « Tout marquer comme lu »: every unread message of the folder, not only
+/// those of the page (through the domain, so other sessions hear of it).
+async fn mark_all_read(app: &App, account: &Account, mailbox: &Mailbox) -> Result<(), mailstore::Error> {
+    let seen = Flag::Seen.bit();
+    let unread: Vec<i64> =
+        app.ms.messages(mailbox.id).await?.into_iter().filter(|r| r.flags & seen == 0).map(|r| r.uid).collect();
+    for chunk in unread.chunks(MAX_SELECTED) {
+        app.ms.update_flags(account.id, mailbox.id, chunk, FlagOp::Add, seen, &[], None).await?;
+    }
+    Ok(())
 }
 
 /// `POST /courrier/annuler`: reverses the session's last action.

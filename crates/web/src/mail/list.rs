@@ -207,6 +207,7 @@ const INFOS: &[&str] = &[
     "emptied",
     "renamed",
     "folderdeleted",
+    "allread",
 ];
 /// Those of [`INFOS`] that are errors.
 const ERRORS: &[&str] = &["notrash", "nosent", "notarget", "noselection", "nothingtoundo"];

@@ -91,6 +91,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mail.newfolder.parent", "Dans", "Inside"),
     ("mail.newfolder.top", "(premier niveau)", "(top level)"),
     ("mail.changed", "Les messages ont été mis à jour.", "The messages were updated."),
+    (
+        "mail.allread",
+        "Tous les messages du dossier sont marqués comme lus.",
+        "Every message of the folder is marked as read.",
+    ),
+    ("mail.markallread", "Tout marquer comme lu", "Mark all as read"),
     ("mail.copied", "Les messages ont été copiés.", "The messages were copied."),
     ("mail.junked", "Les messages ont été placés dans « Indésirables ».", "The messages were moved to Junk."),
     (
