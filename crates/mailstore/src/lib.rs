@@ -26,7 +26,7 @@ use model::{AccountId, ErrorKind, MailboxId, Transience};
 use store::Store;
 use tokio::sync::{RwLock, broadcast};
 
-pub use deliver::{ADMINISTRATOR_ROLE, Delivered, DeliveryTarget, RecipientStatus};
+pub use deliver::{ADMINISTRATOR_ROLE, Bytes, Delivered, DeliveryTarget, RecipientStatus};
 pub use find::QueryPart;
 pub use gc::GcReport;
 pub use index::document_of;
