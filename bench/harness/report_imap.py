@@ -116,6 +116,40 @@ def errors_section(doc: dict) -> str:
             "analysis below says which are real):\n\n" + "\n".join(lines) + "\n")
 
 
+# The write commands of R1's mix, as imapload names them, and what each is.
+WRITES = [("STORE", "STORE +/-FLAGS"), ("DELETE", "STORE +FLAGS \\Deleted"), ("EXPUNGE", "EXPUNGE"),
+          ("APPEND", "APPEND")]
+
+
+def _pcts(c: dict, side: str, kind: str) -> str:
+    """Median over the repetitions of each of p50, p90 and p99 of one command kind, in ms."""
+    import statistics
+    reps = [r["by_command"][kind] for r in c["servers"][side]["reps"] if kind in r["by_command"]]
+    if not reps:
+        return "-"
+    return " / ".join(f"{statistics.median(k[p] for k in reps):.1f}" for p in ("p50_ms", "p90_ms", "p99_ms"))
+
+
+def write_latency(doc: dict) -> str:
+    """R1's write commands: latency percentiles per command kind, both sides (issue 18 item 10)."""
+    cells = [c for c in doc["cells"] if c["name"].startswith("R1 ")]
+    rows = []
+    for c in cells:
+        for kind, label in WRITES:
+            if any(kind in r["by_command"] for r in c["servers"][OURS]["reps"]):
+                rows.append(f"| {c['name']} | {label} | {_pcts(c, OURS, kind)} | {_pcts(c, REF, kind)} |")
+    if not rows:
+        return ""
+    return "\n".join([
+        "Write commands under R1's mix, latency in ms (p50 / p90 / p99, each the median over the repetitions; "
+        "the client waits for each answer, and an answer comes only once the change is durable on both sides):\n",
+        "| cell | command | Ardoise p50 / p90 / p99 | Dovecot p50 / p90 / p99 |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ])
+
+
 def _loads(doc: dict) -> str:
     v = [r["loadavg_1min"] for c in doc["cells"] for s in (OURS, REF) for r in c["servers"][s]["reps"]]
     return f"{min(v):.1f} to {max(v):.1f}" if v else "?"
@@ -166,6 +200,9 @@ def section(doc: dict, plot_prefix: str) -> str:
                "default (a successful check remembered 5 minutes, keyed by a MAC of the secret) and Dovecot's "
                "`auth_cache_size = 10M` (which caches the passdb lookup and still verifies argon2id against the "
                "cached hash). The R2 cache target (cached >= 5x uncached) compares each side with itself.\n")
+    writes = write_latency(doc)
+    if writes:
+        out.append(writes)
     errs = errors_section(doc)
     if errs:
         out.append(errs)

@@ -41,7 +41,9 @@ impl MailSink for MxSink {
         accounts.sort_unstable();
         accounts.dedup();
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        match self.0.deliver(&message, &accounts, now).await {
+        // Shared, not copied, with the blob write and the vacation replies.
+        let message = mailstore::Bytes::from(message);
+        match self.0.deliver_owned(message.clone(), &accounts, now).await {
             Ok(copies) => {
                 tracing::info!(copies = copies.len(), size = message.len(), "delivered");
                 if let Some(mta) = &self.1 {
@@ -58,7 +60,7 @@ impl MailSink for MxSink {
 }
 
 /// Sends the vacation replies a delivery calls for, after the 250.
-async fn vacation_replies(mta: Arc<mta::Mta>, sender: Option<Address>, accounts: Vec<i64>, message: Vec<u8>) {
+async fn vacation_replies(mta: Arc<mta::Mta>, sender: Option<Address>, accounts: Vec<i64>, message: mailstore::Bytes) {
     // The null sender is never answered: skip the look-ups for bounces.
     if sender.is_none() {
         return;

@@ -7,9 +7,24 @@
 //! Layout under the root folder:
 //!
 //! ```text
-//! objects/ab/cd/abcd...   one file per blob, named by its full hex hash
+//! objects/ab/abcd...      one file per blob, named by its full hex hash
+//! objects/ab/cd/abcd...   the same, in stores written before the one-level
+//!                         fan-out: still read, listed and deleted
 //! tmp/                    files being written; leftovers come from crashes
 //! ```
+//!
+//! The 256 fan-out folders are created (and made durable) when the store is
+//! opened, so that storing a message never creates a folder: with two levels,
+//! nearly every delivery to a young store paid a `mkdir` and two more
+//! directory fsyncs.
+//!
+//! [`BlobStore::put`] takes the bytes as [`Bytes`], shared with the caller
+//! rather than copied, and hashes them while it writes them: one pass over
+//! the message, on the blocking pool, which starts at once so that the caller
+//! can do other work (parse, look up recipients) while the disk is busy.
+//! [`BlobStore::put_hashed`] writes content hashed beforehand ([`Hashed`]),
+//! for a caller that needs the identifier at once, to prepare the metadata
+//! that names it while the file is written.
 //!
 //! Durability contract of [`BlobStore::put`]: when it returns, the bytes are in a
 //! file that was fsync'd, renamed into place, and the directory entries leading
@@ -18,32 +33,47 @@
 //! content is identical, so the atomic replace is harmless, and it refreshes the
 //! modification time that the garbage collector uses as a grace period.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{self, File};
+use std::future::Future;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+pub use bytes::Bytes;
 use model::BlobId;
 
 /// A blob store rooted at a folder. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     root: PathBuf,
-    /// Fan-out folders (`ab/cd`) whose creation is known to be durable, so that
-    /// their parents need not be fsync'd again on every write.
-    durable_dirs: Arc<Mutex<HashSet<String>>>,
 }
 
+/// Bytes hashed and written per step: the piece just hashed is still in the
+/// processor's cache when it is written.
+const PASS: usize = 64 * 1024;
+
 impl BlobStore {
-    /// Opens (and creates if needed) a store rooted at `root`.
+    /// Opens (and creates if needed) a store rooted at `root`, with its 256
+    /// fan-out folders, whose creation is made durable here once.
     pub fn open(root: impl Into<PathBuf>) -> io::Result<BlobStore> {
         let root = root.into();
-        fs::create_dir_all(root.join("objects"))?;
+        let objects = root.join("objects");
+        fs::create_dir_all(&objects)?;
         fs::create_dir_all(root.join("tmp"))?;
+        let mut created = false;
+        for n in 0..=255u8 {
+            let dir = objects.join(format!("{n:02x}"));
+            if !dir.is_dir() {
+                fs::create_dir_all(&dir)?;
+                created = true;
+            }
+        }
+        if created {
+            sync_dir(&objects)?;
+        }
         sync_dir(&root)?;
-        Ok(BlobStore { root, durable_dirs: Arc::new(Mutex::new(HashSet::new())) })
+        Ok(BlobStore { root })
     }
 
     /// The root folder given to [`BlobStore::open`].
@@ -53,63 +83,87 @@ impl BlobStore {
 
     /// The identifier of some content: its BLAKE3 hash in lower-case hex.
     pub fn id_of(bytes: &[u8]) -> BlobId {
-        let hex = blake3::hash(bytes).to_hex();
-        BlobId::from_hex(hex.as_str()).expect("BLAKE3 hex digests are 64 lower-case hex digits")
+        id_of_hash(blake3::hash(bytes))
     }
 
-    /// Where the object with this identifier lives: `objects/ab/cd/<hash>`.
+    /// Where the object with this identifier is written: `objects/ab/<hash>`.
     pub fn path(&self, id: &BlobId) -> PathBuf {
+        let h = id.as_str();
+        self.root.join("objects").join(&h[0..2]).join(h)
+    }
+
+    /// Where a store written before the one-level fan-out kept it:
+    /// `objects/ab/cd/<hash>`.
+    fn legacy_path(&self, id: &BlobId) -> PathBuf {
         let h = id.as_str();
         self.root.join("objects").join(&h[0..2]).join(&h[2..4]).join(h)
     }
 
-    /// Stores `bytes` durably and returns their identifier.
-    pub async fn put(&self, bytes: &[u8]) -> io::Result<BlobId> {
+    /// Stores `bytes` durably and returns their identifier, which is
+    /// [`BlobStore::id_of`] the bytes. The write starts on the blocking pool
+    /// when this is called, not when the future is first polled, so the caller
+    /// may work meanwhile; dropping the future does not stop it (the file is
+    /// then an unreferenced blob, which garbage collection removes).
+    pub fn put(&self, bytes: impl Into<Bytes>) -> impl Future<Output = io::Result<BlobId>> + Send + 'static {
         let this = self.clone();
-        let bytes = bytes.to_vec();
-        run_blocking(move || this.put_blocking(&bytes)).await
+        let bytes = bytes.into();
+        let task = tokio::task::spawn_blocking(move || this.put_blocking(&bytes, None));
+        async move { task.await.map_err(io::Error::other)? }
     }
 
-    fn put_blocking(&self, bytes: &[u8]) -> io::Result<BlobId> {
-        let id = Self::id_of(bytes);
-        let dest = self.path(&id);
-        let dir = dest.parent().expect("object paths have a parent folder").to_path_buf();
-        self.ensure_durable_dir(&id, &dir)?;
-
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!("{}.", &id.as_str()[..16]))
-            .suffix(".tmp")
-            .tempfile_in(self.root.join("tmp"))?;
-        tmp.write_all(bytes)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&dest).map_err(|e| e.error)?;
-        sync_dir(&dir)?;
-        Ok(id)
+    /// [`BlobStore::put`] for content already hashed (whose identifier the
+    /// caller needed before the write was done): the bytes are not hashed again.
+    pub fn put_hashed(&self, content: Hashed) -> impl Future<Output = io::Result<BlobId>> + Send + 'static {
+        let this = self.clone();
+        let task = tokio::task::spawn_blocking(move || this.put_blocking(&content.bytes, Some(content.id)));
+        async move { task.await.map_err(io::Error::other)? }
     }
 
-    /// Creates the fan-out folders of an object if needed and makes sure their
-    /// directory entries reached the disk before any object inside is trusted.
-    fn ensure_durable_dir(&self, id: &BlobId, dir: &Path) -> io::Result<()> {
-        let key = id.as_str()[..4].to_owned();
-        if self.durable_dirs.lock().expect("durable_dirs lock poisoned").contains(&key) {
-            return Ok(());
+    /// Writes to a temporary file, hashing in the same pass unless the
+    /// identifier is `known`, fsyncs it, renames it to its identifier and
+    /// fsyncs the folder.
+    fn put_blocking(&self, bytes: &[u8], known: Option<BlobId>) -> io::Result<BlobId> {
+        let mut tmp = tempfile::Builder::new().suffix(".tmp").tempfile_in(self.root.join("tmp"))?;
+        let mut hasher = known.is_none().then(blake3::Hasher::new);
+        for piece in bytes.chunks(PASS) {
+            if let Some(hasher) = hasher.as_mut() {
+                hasher.update(piece);
+            }
+            tmp.write_all(piece)?;
         }
-        fs::create_dir_all(dir)?;
-        // The leaf's entry lives in `objects/ab`, whose entry lives in `objects`.
-        let mid = dir.parent().expect("fan-out folders have a parent");
-        sync_dir(mid)?;
-        sync_dir(&self.root.join("objects"))?;
-        self.durable_dirs.lock().expect("durable_dirs lock poisoned").insert(key);
-        Ok(())
+        let id = match (known, hasher) {
+            (Some(id), _) => id,
+            (None, Some(hasher)) => id_of_hash(hasher.finalize()),
+            (None, None) => unreachable!("a hasher is made whenever the identifier is unknown"),
+        };
+        tmp.as_file().sync_all()?;
+        let dest = self.path(&id);
+        let dir = dest.parent().expect("object paths have a parent folder");
+        match tmp.persist(&dest) {
+            Ok(_) => {}
+            // A fan-out folder removed behind our back: make it again, durably.
+            Err(e) if e.error.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(dir)?;
+                sync_dir(&self.root.join("objects"))?;
+                e.file.persist(&dest).map_err(|e| e.error)?;
+            }
+            Err(e) => return Err(e.error),
+        }
+        sync_dir(dir)?;
+        Ok(id)
     }
 
     /// Reads an object back, checking that its content still matches its hash.
     /// Fails with [`io::ErrorKind::NotFound`] when the object is absent.
     pub async fn get(&self, id: &BlobId) -> io::Result<Vec<u8>> {
         let path = self.path(id);
+        let legacy = self.legacy_path(id);
         let id = id.clone();
         run_blocking(move || {
-            let bytes = fs::read(&path)?;
+            let bytes = match fs::read(&path) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => fs::read(&legacy)?,
+                other => other?,
+            };
             if Self::id_of(&bytes) != id {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -121,29 +175,36 @@ impl BlobStore {
         .await
     }
 
-    /// Whether the object is present.
+    /// Whether the object is present (in either layout).
     pub async fn exists(&self, id: &BlobId) -> bool {
         tokio::fs::try_exists(self.path(id)).await.unwrap_or(false)
+            || tokio::fs::try_exists(self.legacy_path(id)).await.unwrap_or(false)
     }
 
-    /// Removes an object. Removing an absent object succeeds.
+    /// Removes an object, from both layouts. Removing an absent object succeeds.
     pub async fn delete(&self, id: &BlobId) -> io::Result<()> {
-        match tokio::fs::remove_file(self.path(id)).await {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            other => other,
+        for path in [self.path(id), self.legacy_path(id)] {
+            match tokio::fs::remove_file(path).await {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                other => other?,
+            }
         }
+        Ok(())
     }
 
-    /// Every object with its modification time (the time of its last `put`).
+    /// Every object with its modification time (the time of its last `put`;
+    /// an object present in both layouts is listed once, with the later time).
     pub async fn list(&self) -> io::Result<Vec<(BlobId, SystemTime)>> {
         let objects = self.root.join("objects");
         run_blocking(move || {
-            let mut out = Vec::new();
+            let mut out: HashMap<BlobId, SystemTime> = HashMap::new();
             walk_objects(&objects, &mut |id, meta| {
-                out.push((id, meta.modified()?));
+                let modified = meta.modified()?;
+                let at = out.entry(id).or_insert(modified);
+                *at = (*at).max(modified);
                 Ok(())
             })?;
-            Ok(out)
+            Ok(out.into_iter().collect())
         })
         .await
     }
@@ -192,6 +253,37 @@ impl BlobStore {
     }
 }
 
+/// Bytes with their identifier, hashed once, when made: for a caller that
+/// needs the identifier before the write is done (to prepare the metadata
+/// meanwhile). Cheap to clone: the bytes are shared.
+#[derive(Debug, Clone)]
+pub struct Hashed {
+    id: BlobId,
+    bytes: Bytes,
+}
+
+impl Hashed {
+    /// Hashes `bytes` (taken over, not copied).
+    pub fn new(bytes: impl Into<Bytes>) -> Hashed {
+        let bytes = bytes.into();
+        Hashed { id: BlobStore::id_of(&bytes), bytes }
+    }
+
+    /// The identifier the content will be stored under.
+    pub fn id(&self) -> &BlobId {
+        &self.id
+    }
+
+    /// The content.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+}
+
+fn id_of_hash(hash: blake3::Hash) -> BlobId {
+    BlobId::from_hex(hash.to_hex().as_str()).expect("BLAKE3 hex digests are 64 lower-case hex digits")
+}
+
 /// Runs blocking file work off the async executor.
 async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(io::Error::other)?
@@ -202,37 +294,41 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Calls `visit` for every well-formed object file under `objects/xx/yy/`.
-/// Names that are not blob identifiers are ignored rather than reported.
+/// Calls `visit` for every well-formed object file under `objects/xx/` and,
+/// for stores written before the one-level fan-out, `objects/xx/yy/`. Names
+/// that are not blob identifiers are ignored rather than reported.
 fn walk_objects(objects: &Path, visit: &mut dyn FnMut(BlobId, fs::Metadata) -> io::Result<()>) -> io::Result<()> {
     for first in fs::read_dir(objects)? {
         let first = first?;
         if !first.file_type()?.is_dir() {
             continue;
         }
-        for second in fs::read_dir(first.path())? {
-            let second = second?;
-            if !second.file_type()?.is_dir() {
-                continue;
-            }
-            for object in fs::read_dir(second.path())? {
-                let object = object?;
-                let Some(id) = object.file_name().to_str().and_then(BlobId::from_hex) else {
-                    continue;
-                };
-                let meta = match object.metadata() {
-                    Ok(meta) => meta,
-                    // Deleted between listing and reading its metadata.
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(e) => return Err(e),
-                };
-                if meta.is_file() {
-                    visit(id, meta)?;
+        for entry in fs::read_dir(first.path())? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                for object in fs::read_dir(entry.path())? {
+                    visit_object(object?, visit)?;
                 }
+            } else {
+                visit_object(entry, visit)?;
             }
         }
     }
     Ok(())
+}
+
+/// Calls `visit` for one object file, if its name is a blob identifier.
+fn visit_object(object: fs::DirEntry, visit: &mut dyn FnMut(BlobId, fs::Metadata) -> io::Result<()>) -> io::Result<()> {
+    let Some(id) = object.file_name().to_str().and_then(BlobId::from_hex) else {
+        return Ok(());
+    };
+    match object.metadata() {
+        Ok(meta) if meta.is_file() => visit(id, meta),
+        Ok(_) => Ok(()),
+        // Deleted between listing and reading its metadata.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
@@ -248,21 +344,96 @@ mod tests {
     #[tokio::test]
     async fn round_trip() {
         let (_dir, store) = store();
-        let id = store.put(b"Bonjour la classe").await.unwrap();
+        let id = store.put(&b"Bonjour la classe"[..]).await.unwrap();
         assert_eq!(id, BlobStore::id_of(b"Bonjour la classe"));
         assert_eq!(store.get(&id).await.unwrap(), b"Bonjour la classe");
         assert!(store.exists(&id).await);
         let path = store.path(&id);
         let rel = path.strip_prefix(store.root()).unwrap();
         let h = id.as_str();
-        assert_eq!(rel, Path::new("objects").join(&h[..2]).join(&h[2..4]).join(h));
+        assert_eq!(rel, Path::new("objects").join(&h[..2]).join(h));
+    }
+
+    /// The identifier is BLAKE3 of the whole content, whatever its size
+    /// relative to the pieces it is hashed and written in.
+    #[tokio::test]
+    async fn the_identifier_is_blake3_of_the_content() {
+        let (_dir, store) = store();
+        for len in [0, 1, PASS - 1, PASS, PASS + 1, 3 * PASS + 17] {
+            let content: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let expected = blake3::hash(&content).to_hex();
+            let id = store.put(content.clone()).await.unwrap();
+            assert_eq!(id.as_str(), expected.as_str(), "{len} bytes");
+            assert_eq!(fs::read(store.path(&id)).unwrap(), content, "{len} bytes");
+        }
+    }
+
+    #[tokio::test]
+    async fn hashed_content_is_stored_under_its_hash() {
+        let (_dir, store) = store();
+        let content = Hashed::new(vec![7u8; 3 * PASS + 5]);
+        assert_eq!(content.id().as_str(), blake3::hash(content.bytes()).to_hex().as_str());
+        let id = store.put_hashed(content.clone()).await.unwrap();
+        assert_eq!(&id, content.id());
+        assert_eq!(store.get(&id).await.unwrap(), content.bytes().as_ref());
+    }
+
+    /// Storing never creates a folder: the fan-out is made when the store opens.
+    #[tokio::test]
+    async fn writes_create_no_folders() {
+        let (_dir, store) = store();
+        let folders = || fs::read_dir(store.root().join("objects")).unwrap().count();
+        assert_eq!(folders(), 256);
+        for n in 0..50 {
+            let id = store.put(format!("message {n}").into_bytes()).await.unwrap();
+            assert!(store.path(&id).is_file());
+        }
+        assert_eq!(folders(), 256);
+        let nested = fs::read_dir(store.root().join("objects"))
+            .unwrap()
+            .flat_map(|d| fs::read_dir(d.unwrap().path()).unwrap())
+            .filter(|e| e.as_ref().unwrap().file_type().unwrap().is_dir())
+            .count();
+        assert_eq!(nested, 0);
+    }
+
+    /// A store written with the two-level fan-out (`objects/ab/cd/<hash>`)
+    /// still reads, lists, counts and deletes its objects.
+    #[tokio::test]
+    async fn objects_of_the_two_level_layout_are_still_served() {
+        let (_dir, store) = store();
+        let id = BlobStore::id_of(b"ancienne disposition");
+        let legacy = store.legacy_path(&id);
+        fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+        fs::write(&legacy, b"ancienne disposition").unwrap();
+        assert!(store.exists(&id).await);
+        assert_eq!(store.get(&id).await.unwrap(), b"ancienne disposition");
+        assert_eq!(store.list().await.unwrap().into_iter().map(|(i, _)| i).collect::<Vec<_>>(), vec![id.clone()]);
+        assert_eq!(store.usage().await.unwrap(), (1, 20));
+        // Stored again, it is listed once.
+        assert_eq!(store.put(&b"ancienne disposition"[..]).await.unwrap(), id);
+        assert_eq!(store.list().await.unwrap().len(), 1);
+        store.delete(&id).await.unwrap();
+        assert!(!store.exists(&id).await);
+        assert!(!legacy.exists() && !store.path(&id).exists());
+        assert_eq!(store.get(&id).await.unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+
+    /// A fan-out folder that disappeared is made again rather than failing.
+    #[tokio::test]
+    async fn a_missing_fan_out_folder_is_recreated() {
+        let (_dir, store) = store();
+        let id = BlobStore::id_of(b"reparti");
+        fs::remove_dir(store.path(&id).parent().unwrap()).unwrap();
+        assert_eq!(store.put(&b"reparti"[..]).await.unwrap(), id);
+        assert_eq!(store.get(&id).await.unwrap(), b"reparti");
     }
 
     #[tokio::test]
     async fn identical_content_is_stored_once() {
         let (_dir, store) = store();
-        let a = store.put(b"circulaire de rentree").await.unwrap();
-        let b = store.put(b"circulaire de rentree").await.unwrap();
+        let a = store.put(&b"circulaire de rentree"[..]).await.unwrap();
+        let b = store.put(&b"circulaire de rentree"[..]).await.unwrap();
         assert_eq!(a, b);
         let listed = store.list().await.unwrap();
         assert_eq!(listed.len(), 1);
@@ -275,16 +446,16 @@ mod tests {
     async fn usage_counts_objects_and_bytes() {
         let (_dir, store) = store();
         assert_eq!(store.usage().await.unwrap(), (0, 0));
-        store.put(b"12345").await.unwrap();
-        store.put(b"1234567890").await.unwrap();
-        store.put(b"12345").await.unwrap();
+        store.put(&b"12345"[..]).await.unwrap();
+        store.put(&b"1234567890"[..]).await.unwrap();
+        store.put(&b"12345"[..]).await.unwrap();
         assert_eq!(store.usage().await.unwrap(), (2, 15));
     }
 
     #[tokio::test]
     async fn delete_is_idempotent() {
         let (_dir, store) = store();
-        let id = store.put(b"a supprimer").await.unwrap();
+        let id = store.put(&b"a supprimer"[..]).await.unwrap();
         store.delete(&id).await.unwrap();
         assert!(!store.exists(&id).await);
         store.delete(&id).await.unwrap();
@@ -301,7 +472,7 @@ mod tests {
     #[tokio::test]
     async fn corrupt_blob_is_detected() {
         let (_dir, store) = store();
-        let id = store.put(b"original").await.unwrap();
+        let id = store.put(&b"original"[..]).await.unwrap();
         fs::write(store.path(&id), b"tampered").unwrap();
         assert_eq!(store.get(&id).await.unwrap_err().kind(), io::ErrorKind::InvalidData);
     }
@@ -320,8 +491,10 @@ mod tests {
     #[tokio::test]
     async fn list_ignores_foreign_files() {
         let (_dir, store) = store();
-        let id = store.put(b"x").await.unwrap();
+        let id = store.put(&b"x"[..]).await.unwrap();
         fs::write(store.path(&id).with_file_name("notes.txt"), b"?").unwrap();
+        fs::create_dir_all(store.root().join("objects/ab/cd")).unwrap();
+        fs::write(store.root().join("objects/ab/cd/notes.txt"), b"?").unwrap();
         let listed: Vec<_> = store.list().await.unwrap().into_iter().map(|(id, _)| id).collect();
         assert_eq!(listed, vec![id]);
     }
@@ -329,7 +502,7 @@ mod tests {
     #[tokio::test]
     async fn reopening_keeps_objects() {
         let (dir, store) = store();
-        let id = store.put(b"persistant").await.unwrap();
+        let id = store.put(&b"persistant"[..]).await.unwrap();
         drop(store);
         let again = BlobStore::open(dir.path().join("blobs")).unwrap();
         assert_eq!(again.get(&id).await.unwrap(), b"persistant");

@@ -1,8 +1,11 @@
-//! Delivery: parse once, store the blob once, one transaction for every copy;
-//! and who a recipient address stands for, role addresses included.
+//! Delivery: hash and parse once, store the blob once (from the caller's bytes,
+//! written while the transaction that files every copy runs, which commits
+//! only once the file is durable); and who a recipient address stands for,
+//! role addresses included.
 
+pub use blob::Bytes;
 use model::{AccountId, Address, Domain, MailboxId, SpecialUse};
-use store::{NewMessage, Target};
+use store::{NewMessage, Target, Urgency};
 
 use crate::{EnvelopeForms, Error, MailEvent, Mailstore, analyse};
 
@@ -151,40 +154,75 @@ impl Mailstore {
         recipients: &[AccountId],
         internal_date: i64,
     ) -> Result<Vec<Delivered>, Error> {
+        self.deliver_owned(Bytes::copy_from_slice(raw), recipients, internal_date).await
+    }
+
+    /// [`Mailstore::deliver`] for a message the caller hands over (a `Vec`
+    /// or shared [`Bytes`]): the blob is written from these very bytes, with
+    /// no copy. These are deliveries from the MX and the transfer agent: they
+    /// give way to interactive writes ([`store::Urgency::Bulk`]).
+    pub async fn deliver_owned(
+        &self,
+        raw: impl Into<Bytes>,
+        recipients: &[AccountId],
+        internal_date: i64,
+    ) -> Result<Vec<Delivered>, Error> {
         let targets: Vec<DeliveryTarget> = recipients.iter().map(|a| DeliveryTarget::inbox(*a)).collect();
-        self.deliver_to(raw, &targets, internal_date).await
+        self.store_and_file(raw.into(), &targets, internal_date, Urgency::Bulk).await
     }
 
     /// Stores `raw` once and files a copy for every target, durably, then
     /// notifies listeners. Returns only once bytes and metadata are on disk.
+    /// A user's own write (IMAP APPEND, a draft, a sent copy): it does not
+    /// wait behind queued deliveries ([`store::Urgency::Interactive`]).
     pub async fn deliver_to(
         &self,
         raw: &[u8],
         targets: &[DeliveryTarget],
         internal_date: i64,
     ) -> Result<Vec<Delivered>, Error> {
+        self.store_and_file(Bytes::copy_from_slice(raw), targets, internal_date, Urgency::Interactive).await
+    }
+
+    /// [`Mailstore::deliver_to`] for a message the caller hands over: the
+    /// blob is written from these very bytes, with no copy.
+    pub async fn deliver_to_owned(
+        &self,
+        raw: impl Into<Bytes>,
+        targets: &[DeliveryTarget],
+        internal_date: i64,
+    ) -> Result<Vec<Delivered>, Error> {
+        self.store_and_file(raw.into(), targets, internal_date, Urgency::Interactive).await
+    }
+
+    /// The delivery itself: the message is hashed (once) and parsed, then its
+    /// blob's write and fsyncs start on the blocking pool while this task
+    /// finds the Inboxes and runs the transaction, which commits only once
+    /// the file is durable ([`store::Store::deliver_once`]): a crash in
+    /// between leaves at worst an orphan file for the collector, never a row
+    /// without its bytes.
+    async fn store_and_file(
+        &self,
+        raw: Bytes,
+        targets: &[DeliveryTarget],
+        internal_date: i64,
+        urgency: Urgency,
+    ) -> Result<Vec<Delivered>, Error> {
         if targets.is_empty() {
             return Err(Error::NoRecipient);
         }
-        let analysis = analyse::analyse(raw);
-        let mut resolved = Vec::with_capacity(targets.len());
-        for t in targets {
-            let mailbox = match t.mailbox {
-                Some(m) => m,
-                None => {
-                    let inbox = self.store.mailbox_by_special_use(t.account, SpecialUse::Inbox).await?;
-                    inbox.ok_or(Error::NoMailbox(t.account))?.id
-                }
-            };
-            resolved.push(Target { account: t.account, mailbox, flags: t.flags, keywords: t.keywords.clone() });
-        }
-        let message = new_message(raw, &analysis, internal_date, self.envelope_forms);
+        let content = blob::Hashed::new(raw);
+        let analysis = analyse::analyse(content.bytes());
+        let message =
+            new_message(content.id().clone(), content.bytes().len(), &analysis, internal_date, self.envelope_forms);
         let delivered = {
+            // Held from before the write: the collector never takes a blob
+            // between its write and the commit that references it.
             let _shared = self.gc_lock.read().await;
-            // The blob is fsync'd before the transaction that references it commits,
-            // so a crash in between leaves at worst an orphan file for the collector.
-            self.blobs.put(raw).await?;
-            self.store.deliver(&message, &resolved).await?
+            let written = self.blobs.put_hashed(content);
+            let resolved = self.resolve_targets(targets).await?;
+            let durable = async { written.await.map(drop) };
+            self.store.deliver_once(&message, &resolved, urgency, durable).await?
         };
         let rows: Vec<(AccountId, model::MessageId)> = delivered.iter().map(|d| (d.account, d.message)).collect();
         self.index_delivered(analysis, &message.blob, &rows);
@@ -203,6 +241,22 @@ impl Mailstore {
         }
         Ok(out)
     }
+
+    /// The mailbox of every target, Inboxes looked up where none was named.
+    async fn resolve_targets(&self, targets: &[DeliveryTarget]) -> Result<Vec<Target>, Error> {
+        let mut resolved = Vec::with_capacity(targets.len());
+        for t in targets {
+            let mailbox = match t.mailbox {
+                Some(m) => m,
+                None => {
+                    let inbox = self.store.mailbox_by_special_use(t.account, SpecialUse::Inbox).await?;
+                    inbox.ok_or(Error::NoMailbox(t.account))?.id
+                }
+            };
+            resolved.push(Target { account: t.account, mailbox, flags: t.flags, keywords: t.keywords.clone() });
+        }
+        Ok(resolved)
+    }
 }
 
 /// Whether a message of the announced `size` (or any, when none was announced)
@@ -217,7 +271,13 @@ fn over_quota(account: &store::Account, size: Option<u64>) -> bool {
 
 /// The rows of a new content; its envelope forms are rendered by `forms`
 /// when there is a renderer.
-fn new_message(raw: &[u8], a: &analyse::Analysis, internal_date: i64, forms: Option<EnvelopeForms>) -> NewMessage {
+fn new_message(
+    blob: model::BlobId,
+    size: usize,
+    a: &analyse::Analysis,
+    internal_date: i64,
+    forms: Option<EnvelopeForms>,
+) -> NewMessage {
     let (plain, utf8) = match forms {
         Some(render) => {
             let (plain, utf8) = render(&a.envelope);
@@ -226,8 +286,8 @@ fn new_message(raw: &[u8], a: &analyse::Analysis, internal_date: i64, forms: Opt
         None => (None, None),
     };
     NewMessage {
-        blob: blob::BlobStore::id_of(raw),
-        size: raw.len() as i64,
+        blob,
+        size: size as i64,
         meta_json: analyse::stored::to_stored(a),
         subject: a.subject.clone(),
         from_addr: a.from.clone(),

@@ -27,7 +27,7 @@ use store::Store;
 use tokio::sync::{RwLock, broadcast};
 
 pub use analyse::view::{Body, File, MessageView, display_addresses};
-pub use deliver::{ADMINISTRATOR_ROLE, Delivered, DeliveryTarget, RecipientStatus};
+pub use deliver::{ADMINISTRATOR_ROLE, Bytes, Delivered, DeliveryTarget, RecipientStatus};
 pub use find::QueryPart;
 pub use gc::GcReport;
 pub use index::document_of;

@@ -70,6 +70,24 @@ async fn many_recipients_share_one_blob_and_events_follow_the_commit() {
     assert_eq!(f.blobs.get(&row.blob_hash).await.unwrap(), MAIL);
 }
 
+/// The message is hashed once, before its write, and stored under BLAKE3 of
+/// its bytes whichever door it came through (shared bytes, a copy, a large
+/// message written in several pieces).
+#[tokio::test]
+async fn the_blob_is_named_by_blake3_of_the_message() {
+    let f = fixture().await;
+    let id = account(&f.store, "claire", None, AccountStatus::Active).await;
+    let large: Vec<u8> = MAIL.iter().copied().chain((0..200_000).map(|i| b"abcdefgh\r\n"[i % 10])).collect();
+    for raw in [MAIL.to_vec(), large] {
+        let copies = f.ms.deliver_owned(raw.clone(), &[id], 1_700_000_000).await.unwrap();
+        let row = f.store.message_by_uid(copies[0].mailbox, copies[0].uid).await.unwrap().unwrap();
+        assert_eq!(row.blob_hash, BlobStore::id_of(&raw));
+        assert_eq!(row.blob_hash.as_str(), blake3::hash(&raw).to_hex().as_str());
+        assert_eq!(f.blobs.get(&row.blob_hash).await.unwrap(), raw);
+        assert_eq!(row.size, raw.len() as i64);
+    }
+}
+
 #[tokio::test]
 async fn recipient_checks() {
     let f = fixture().await;
@@ -101,7 +119,7 @@ async fn garbage_collection_removes_released_and_orphan_blobs() {
     let a = account(&f.store, "claire", None, AccountStatus::Active).await;
     let copy = f.ms.deliver(MAIL, &[a], 0).await.unwrap().remove(0);
     // An orphan: a blob file written by a delivery that crashed before its commit.
-    let orphan = f.blobs.put(b"Subject: orphelin\r\n\r\n").await.unwrap();
+    let orphan = f.blobs.put(&b"Subject: orphelin\r\n\r\n"[..]).await.unwrap();
     let report = f.ms.collect_garbage(Duration::ZERO).await.unwrap();
     assert_eq!((report.released_deleted, report.orphans_deleted), (0, 1));
     assert!(!f.blobs.exists(&orphan).await);

@@ -166,14 +166,14 @@ impl Mta {
         let message = self.dkim.sign(&account.address.domain().as_str().to_ascii_lowercase(), message);
         match self.destination(to).await? {
             crate::Destination::Local(ids) => {
-                self.mailstore.deliver(&message, &ids, now()).await?;
+                self.mailstore.deliver_owned(message, &ids, now()).await?;
             }
             crate::Destination::UnknownLocal => {}
             crate::Destination::Remote => match self.settings.capture {
                 Some(outbox) => {
-                    self.mailstore.deliver(&message, &[outbox], now()).await?;
+                    self.mailstore.deliver_owned(message, &[outbox], now()).await?;
                 }
-                None => self.enqueue_from("", None, &[to], &message).await?,
+                None => self.enqueue_from("", None, &[to], message.into()).await?,
             },
         }
         Ok(())

@@ -10,7 +10,7 @@
 //! 250. A crash between the two steps makes the client resend the message, so
 //! a local recipient could get it twice; the window is one queue insert.
 
-use mailstore::RecipientStatus;
+use mailstore::{Bytes, RecipientStatus};
 use model::{AccountId, Address, ErrorKind, Transience};
 use store::{Account, NewQueued};
 
@@ -126,7 +126,9 @@ impl Mta {
 
         let signing_domain = authors.from[0].address.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
         let message = complete_header(message, &signing_domain, now());
-        let message = self.dkim.sign(&signing_domain, message);
+        // Shared from here on: the local delivery and the queue write their
+        // blob from these bytes, with no copy.
+        let message = Bytes::from(self.dkim.sign(&signing_domain, message));
 
         let mut local = Vec::new();
         let mut remote = Vec::new();
@@ -149,10 +151,10 @@ impl Mta {
         local.sort_unstable();
         local.dedup();
         if !local.is_empty() {
-            self.mailstore.deliver(&message, &local, now()).await.map_err(Error::from)?;
+            self.mailstore.deliver_owned(message.clone(), &local, now()).await.map_err(Error::from)?;
         }
         if !remote.is_empty() {
-            self.enqueue_from(&sender.to_string(), Some(sub.account.id), &remote, &message).await?;
+            self.enqueue_from(&sender.to_string(), Some(sub.account.id), &remote, message.clone()).await?;
         }
         tracing::info!(
             account = sub.account.id,
@@ -171,13 +173,14 @@ impl Mta {
         sender: &str,
         account: Option<AccountId>,
         remote: &[&Address],
-        message: &[u8],
+        message: Bytes,
     ) -> Result<(), Error> {
+        let size = message.len() as i64;
         let blob = self.blobs.put(message).await?;
         let expires_at = now() + self.settings.give_up_after.as_secs() as i64;
         let entry = NewQueued {
             blob,
-            size: message.len() as i64,
+            size,
             sender: sender.to_owned(),
             account,
             recipients: remote.iter().map(|r| (r.to_string(), r.domain().as_str().to_owned())).collect(),

@@ -6,6 +6,7 @@
 //! few dozen round trips, not ten thousand.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 
 use model::{AccountId, MailboxId};
 use sqlx::AnyConnection;
@@ -18,7 +19,7 @@ use crate::sql::{
     CHUNK_ROWS, Locked, MAX_REFERENCES, check_flags, keywords_text, normalize_msgid, placeholders, tuples,
 };
 use crate::types::{ChangeKind, Delivered, NewMessage, Target};
-use crate::{Store, now};
+use crate::{Store, Urgency, now};
 
 /// A batched statement. Statements of the usual shapes (one row, a full
 /// chunk) are kept prepared; odd-sized remainders are not, so that they do
@@ -36,8 +37,31 @@ impl Store {
     /// of the same account that shares a message id with it (its own or one it
     /// references, in either direction) or starts a thread named by its own id,
     /// adds its size to the account's usage, and is logged as a `new` change.
-    /// Results come back in the order of `targets`.
+    /// Results come back in the order of `targets`. An interactive write;
+    /// see [`Store::deliver_with`].
     pub async fn deliver(&self, msg: &NewMessage, targets: &[Target]) -> Result<Vec<Delivered>> {
+        self.deliver_with(msg, targets, Urgency::Interactive).await
+    }
+
+    /// [`Store::deliver`] with its place among the waiting writers: mail
+    /// from other servers is [`Urgency::Bulk`], a user's APPEND interactive.
+    pub async fn deliver_with(&self, msg: &NewMessage, targets: &[Target], urgency: Urgency) -> Result<Vec<Delivered>> {
+        self.deliver_once(msg, targets, urgency, std::future::ready(Ok(()))).await
+    }
+
+    /// [`Store::deliver_with`] for a message whose blob is still being
+    /// written: the transaction runs meanwhile and commits only once
+    /// `blob_durable` says the file is on disk (its error rolls everything
+    /// back), so no committed row ever names a blob that a crash could lose.
+    /// The blob write should have started before: this holds the write lock
+    /// while it waits.
+    pub async fn deliver_once(
+        &self,
+        msg: &NewMessage,
+        targets: &[Target],
+        urgency: Urgency,
+        blob_durable: impl Future<Output = std::io::Result<()>>,
+    ) -> Result<Vec<Delivered>> {
         if targets.is_empty() {
             return Err(Error::Invalid("a delivery needs at least one target".into()));
         }
@@ -62,7 +86,7 @@ impl Store {
         let accounts: Vec<AccountId> = per_account.keys().copied().collect();
         let mailboxes: Vec<MailboxId> = per_mailbox.keys().copied().collect();
 
-        let mut tx = self.write_tx_grouped().await?;
+        let mut tx = self.write_tx_grouped(urgency).await?;
         let conn: &mut AnyConnection = &mut tx;
         // Lock order: accounts, then mailboxes, then the blob (see lib.rs).
         self.lock_ids(conn, Locked::Accounts, &accounts).await?;
@@ -112,6 +136,7 @@ impl Store {
         set_thread_ids(conn, &renamed).await?;
         remember_thread_keys(conn, &rows, &keys).await?;
         log_new_messages(conn, &rows, now).await?;
+        blob_durable.await?;
         tx.commit().await?;
         Ok(rows)
     }

@@ -12,7 +12,7 @@ use crate::mailboxes::{mailbox_named, normalize_name};
 use crate::messages::bump_modseq;
 use crate::sql::{CHUNK_ROWS, Locked, placeholders};
 use crate::types::{ChangeKind, MAILBOX_COLS, MESSAGE_COLS, Mailbox, MessageRow, blob_id};
-use crate::{Store, now};
+use crate::{Store, Urgency, now};
 
 /// One message copied by [`Store::copy_messages`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +164,7 @@ impl Store {
         uids.sort_unstable();
         uids.dedup();
         let now = now();
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.write_tx_grouped(Urgency::Interactive).await?;
         let owners: Vec<(i64, i64)> = sqlx::query("SELECT id, account_id FROM mailboxes WHERE id IN ($1, $2)")
             .bind(from)
             .bind(to)

@@ -40,6 +40,7 @@ mod revocations;
 mod search;
 mod sorting;
 mod sql;
+mod turns;
 mod types;
 mod vacation;
 
@@ -52,7 +53,9 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Connection, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::Mutex;
+
+use turns::{Turn, Turns};
 
 pub use credentials::{AppPassword, CredentialState, JournalEntry, NewJournalEntry, WebSession};
 pub use error::{Error, Result};
@@ -65,6 +68,7 @@ pub use preferences::{Banner, MAX_BANNER, WebPrefs};
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use search::{DateCursor, Found};
 pub use sorting::SortKey;
+pub use turns::Urgency;
 pub use types::*;
 pub use vacation::Vacation;
 
@@ -94,8 +98,9 @@ impl Backend {
 /// and the write lock.
 ///
 /// On SQLite every write goes through one in-process path (see [`Writer`]):
-/// an async FIFO lock, then the single writer connection. Writers therefore
-/// queue in the process, in arrival order, instead of sleeping in SQLite's
+/// an async lock, then the single writer connection. Writers therefore queue
+/// in the process, in arrival order within their [`Urgency`] (interactive
+/// writes first, see `turns.rs`), instead of sleeping in SQLite's
 /// busy handler (which backs off 1..100 ms, hands the lock over in no order and
 /// keeps a pool connection while asleep). Readers use their own pool and never
 /// wait for a writer: in WAL mode a reader does not block on the write lock, and
@@ -116,9 +121,9 @@ pub struct Store {
 #[derive(Debug, Clone)]
 struct Writer {
     pool: AnyPool,
-    /// Held from before `BEGIN IMMEDIATE` until commit or rollback. tokio's
-    /// mutex is fair: waiters get it in the order they asked.
-    lock: Arc<Mutex<()>>,
+    /// Held from before `BEGIN IMMEDIATE` until commit or rollback. Waiters
+    /// get it by [`Urgency`], then in the order they asked.
+    lock: Arc<Turns>,
     /// The connection is in `synchronous = NORMAL` for a relaxed write
     /// ([`Store::write_tx_relaxed`]); every other write sets FULL back first.
     relaxed: Arc<std::sync::atomic::AtomicBool>,
@@ -151,10 +156,10 @@ impl Writer {
     /// [`WRITE_LOCK_TIMEOUT`] gives up with a temporary error (as a pool
     /// that has no connection to give), rather than queue forever behind a
     /// stuck disk.
-    async fn turn(&self) -> Result<OwnedMutexGuard<()>> {
+    async fn turn(&self, urgency: Urgency) -> Result<Turn> {
         use std::sync::atomic::Ordering;
         self.queued.fetch_add(1, Ordering::AcqRel);
-        let got = tokio::time::timeout(WRITE_LOCK_TIMEOUT, self.lock.clone().lock_owned()).await;
+        let got = tokio::time::timeout(WRITE_LOCK_TIMEOUT, self.lock.take(urgency)).await;
         self.queued.fetch_sub(1, Ordering::AcqRel);
         got.map_err(|_| Error::Database(sqlx::Error::PoolTimedOut))
     }
@@ -172,19 +177,30 @@ impl Writer {
         Ok(())
     }
 
-    /// Returns once grouped commit number `mine` is on disk.
-    async fn sync(&self, mine: u64) -> Result<()> {
+    /// Begins a transaction that commits durably by itself (FULL), with the
+    /// turn `lock` held. (Its fsync would also cover earlier grouped commits,
+    /// but a transaction that ends up writing nothing commits without one, so
+    /// the group is not told.)
+    async fn begin_durable(&self, lock: Turn) -> Result<WriteTx> {
+        self.set_durable(true).await?;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _lock: Some(lock), then: AfterCommit::Nothing })
+    }
+
+    /// Returns once grouped commit number `mine` is on disk. The durable
+    /// write, when one is still needed, waits its turn with `urgency`.
+    async fn sync(&self, mine: u64, urgency: Urgency) -> Result<()> {
         use std::sync::atomic::Ordering;
         let _turn = self.group.turn.lock().await;
         if self.group.durable.load(Ordering::Acquire) >= mine {
             return Ok(());
         }
-        let _lock = self.turn().await?;
+        let _lock = self.turn(urgency).await?;
         let upto = self.group.committed.load(Ordering::Acquire);
         self.set_durable(true).await?;
         let pragma = format!("PRAGMA user_version = {}", upto % i32::MAX as u64);
         sqlx::raw_sql(sqlx::AssertSqlSafe(pragma)).execute(&self.pool).await?;
-        self.group.durable.store(upto, Ordering::Release);
+        self.group.durable.fetch_max(upto, Ordering::AcqRel);
         Ok(())
     }
 }
@@ -210,20 +226,33 @@ pub(crate) struct WriteTx {
     // Field order matters: the transaction is dropped (its rollback queued on
     // the writer connection) before the lock is released.
     tx: Transaction<'static, Any>,
-    _lock: Option<OwnedMutexGuard<()>>,
-    /// A grouped transaction: after commit, wait for the group's durable write.
-    group: Option<Writer>,
+    _lock: Option<Turn>,
+    /// What happens after the commit (SQLite only).
+    then: AfterCommit,
+}
+
+/// What a SQLite write transaction does once committed.
+enum AfterCommit {
+    /// Nothing: the commit was durable by itself, or relaxed, or on PostgreSQL.
+    Nothing,
+    /// A grouped commit: wait for the group's durable write.
+    Group { writer: Writer, urgency: Urgency },
 }
 
 impl WriteTx {
     pub(crate) async fn commit(self) -> Result<()> {
-        let WriteTx { tx, _lock: lock, group } = self;
+        use std::sync::atomic::Ordering;
+        let WriteTx { tx, _lock: lock, then } = self;
         tx.commit().await?;
-        let Some(writer) = group else { return Ok(()) };
-        let mine = writer.group.committed.fetch_add(1, std::sync::atomic::Ordering::AcqRel) + 1;
-        // The durable write needs the write lock: give it back first.
-        drop(lock);
-        writer.sync(mine).await
+        match then {
+            AfterCommit::Nothing => Ok(()),
+            AfterCommit::Group { writer, urgency } => {
+                let mine = writer.group.committed.fetch_add(1, Ordering::AcqRel) + 1;
+                // The durable write needs the write lock: give it back first.
+                drop(lock);
+                writer.sync(mine, urgency).await
+            }
+        }
     }
 
     pub(crate) async fn rollback(self) -> Result<()> {
@@ -249,7 +278,7 @@ impl DerefMut for WriteTx {
 /// connection, with the write lock held until this is dropped).
 pub(crate) struct WriteConn {
     conn: PoolConnection<Any>,
-    _lock: Option<OwnedMutexGuard<()>>,
+    _lock: Option<Turn>,
 }
 
 impl Deref for WriteConn {
@@ -295,15 +324,14 @@ impl Store {
     /// IMMEDIATE`, which then never waits unless another process writes): a
     /// deferred transaction that reads first and writes later could fail with
     /// SQLITE_BUSY without waiting.
+    /// An interactive write ([`Urgency::Interactive`]).
     pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
         Ok(match &self.writer {
             Some(w) => {
-                let lock = w.turn().await?;
-                w.set_durable(true).await?;
-                let tx = w.pool.begin_with("BEGIN IMMEDIATE").await?;
-                WriteTx { tx, _lock: Some(lock), group: None }
+                let lock = w.turn(Urgency::Interactive).await?;
+                w.begin_durable(lock).await?
             }
-            None => WriteTx { tx: self.pool.begin().await?, _lock: None, group: None },
+            None => WriteTx { tx: self.pool.begin().await?, _lock: None, then: AfterCommit::Nothing },
         })
     }
 
@@ -311,15 +339,17 @@ impl Store {
     /// `commit` returns once it is on disk, like [`Store::write_tx`], but
     /// concurrent grouped transactions share one fsync on SQLite
     /// ([`GroupCommit`]). PostgreSQL groups concurrent commits itself.
-    pub(crate) async fn write_tx_grouped(&self) -> Result<WriteTx> {
+    pub(crate) async fn write_tx_grouped(&self, urgency: Urgency) -> Result<WriteTx> {
         match &self.writer {
             Some(w) => {
-                let lock = w.turn().await?;
+                let lock = w.turn(urgency).await?;
                 // Alone: one durable commit, as write_tx. Others waiting: share.
-                let alone = w.queued.load(std::sync::atomic::Ordering::Acquire) == 0;
-                w.set_durable(alone).await?;
+                if w.queued.load(std::sync::atomic::Ordering::Acquire) == 0 {
+                    return w.begin_durable(lock).await;
+                }
+                w.set_durable(false).await?;
                 let tx = w.pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(WriteTx { tx, _lock: Some(lock), group: (!alone).then(|| w.clone()) })
+                Ok(WriteTx { tx, _lock: Some(lock), then: AfterCommit::Group { writer: w.clone(), urgency } })
             }
             None => self.write_tx().await,
         }
@@ -335,15 +365,15 @@ impl Store {
     pub(crate) async fn write_tx_relaxed(&self) -> Result<WriteTx> {
         Ok(match &self.writer {
             Some(w) => {
-                let lock = w.turn().await?;
+                let lock = w.turn(Urgency::Bulk).await?;
                 w.set_durable(false).await?;
                 let tx = w.pool.begin_with("BEGIN IMMEDIATE").await?;
-                WriteTx { tx, _lock: Some(lock), group: None }
+                WriteTx { tx, _lock: Some(lock), then: AfterCommit::Nothing }
             }
             None => {
                 let mut tx = self.pool.begin().await?;
                 sqlx::raw_sql("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-                WriteTx { tx, _lock: None, group: None }
+                WriteTx { tx, _lock: None, then: AfterCommit::Nothing }
             }
         })
     }
@@ -354,7 +384,7 @@ impl Store {
     pub(crate) async fn write_conn(&self) -> Result<WriteConn> {
         Ok(match &self.writer {
             Some(w) => {
-                let lock = w.turn().await?;
+                let lock = w.turn(Urgency::Interactive).await?;
                 w.set_durable(true).await?;
                 WriteConn { conn: w.pool.acquire().await?, _lock: Some(lock) }
             }
@@ -390,7 +420,7 @@ async fn open_sqlite(url: &str) -> Result<Store> {
         pool,
         writer: Some(Writer {
             pool: writer,
-            lock: Arc::new(Mutex::new(())),
+            lock: Arc::default(),
             relaxed: Arc::default(),
             group: Arc::default(),
             queued: Arc::default(),
@@ -533,6 +563,45 @@ mod tests {
         assert_eq!(mode().await, 2, "FULL again for a single statement");
     }
 
+    /// A flag change (an interactive write) arriving behind twenty queued
+    /// deliveries gets the writer next, not after them (issue 18: STORE and
+    /// EXPUNGE waited behind deliveries' group commits).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn interactive_writes_overtake_queued_deliveries() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("m.db").display())).await.unwrap();
+        sqlx::raw_sql("CREATE TABLE t (n INTEGER)").execute(&mut *store.write_conn().await.unwrap()).await.unwrap();
+        let held = store.write_conn().await.unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..20i64 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let mut tx = store.write_tx_grouped(Urgency::Bulk).await.unwrap();
+                sqlx::query("INSERT INTO t (n) VALUES ($1)").bind(n).execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let flags = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut tx = store.write_tx().await.unwrap();
+                let before: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&mut *tx).await.unwrap();
+                sqlx::query("INSERT INTO t (n) VALUES (-1)").execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+                before
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        drop(held);
+        assert_eq!(flags.await.unwrap(), 0, "the interactive write went first");
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap();
+        }
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(rows, 21);
+    }
+
     /// Grouped commits return only once a durable write covers them, and
     /// leave the writer in FULL mode. A transaction waiting behind others
     /// is grouped: here twenty queue behind a held lock.
@@ -547,7 +616,7 @@ mod tests {
         for n in 0..20i64 {
             let store = store.clone();
             tasks.spawn(async move {
-                let mut tx = store.write_tx_grouped().await.unwrap();
+                let mut tx = store.write_tx_grouped(Urgency::Bulk).await.unwrap();
                 sqlx::query("INSERT INTO t (n) VALUES ($1)").bind(n).execute(&mut *tx).await.unwrap();
                 tx.commit().await.unwrap();
             });

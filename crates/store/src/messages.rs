@@ -13,7 +13,7 @@ use crate::sql::{CHUNK_ROWS, Locked, check_flags, keywords_text, placeholders, t
 use crate::types::{
     BLOB_COLS, BlobRow, CHANGE_COLS, Change, ChangeKind, FlagOp, FlagOutcome, MESSAGE_COLS, MessageRow, blob_id,
 };
-use crate::{Backend, Store, now};
+use crate::{Backend, Store, Urgency, now};
 
 impl Store {
     // ----- reading -----
@@ -103,7 +103,7 @@ impl Store {
     pub async fn set_flags(&self, message: MessageId, flags: i64, keywords: &[String]) -> Result<i64> {
         check_flags(flags)?;
         let keywords = keywords_text(keywords)?;
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.write_tx_grouped(Urgency::Interactive).await?;
         let row = sqlx::query("SELECT account_id, mailbox_id FROM messages WHERE id = $1")
             .bind(message)
             .fetch_optional(&mut *tx)
@@ -170,7 +170,7 @@ impl Store {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.write_tx_grouped(Urgency::Interactive).await?;
         let account: AccountId = sqlx::query_scalar("SELECT account_id FROM mailboxes WHERE id = $1")
             .bind(mailbox)
             .fetch_optional(&mut *tx)
@@ -287,7 +287,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = now();
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.write_tx_grouped(Urgency::Interactive).await?;
         let account: AccountId = sqlx::query_scalar("SELECT account_id FROM mailboxes WHERE id = $1")
             .bind(mailbox)
             .fetch_optional(&mut *tx)

@@ -16,7 +16,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::{Error, Result};
-use crate::{Backend, Store, now};
+use crate::{Backend, Store, Urgency, now};
 
 /// A message to put in the queue.
 #[derive(Debug, Clone)]
@@ -116,7 +116,7 @@ impl Store {
             return Err(Error::Invalid("a queue entry needs at least one recipient".into()));
         }
         let now = now();
-        let mut tx = self.write_tx_grouped().await?;
+        let mut tx = self.write_tx_grouped(Urgency::Bulk).await?;
         sqlx::query(
             "INSERT INTO blobs (hash, size, refcount, released_at, meta, subject, from_addr, sent_date, \
              has_attachment, preview, created_at) VALUES ($1, $2, 1, NULL, '{}', '', '', NULL, 0, '', $3) \

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use model::Flag;
-use store::{Account, ChangeKind, Error, Mailbox, NewMessage, Store, Target};
+use store::{Account, ChangeKind, Error, Mailbox, NewMessage, Store, Target, Urgency};
 
 use crate::fixtures::*;
 use crate::harness::Ctx;
@@ -141,6 +141,29 @@ pub async fn deliver_is_all_or_nothing(ctx: Ctx) {
     assert!(!store.blob_known(&blob(1)).await.unwrap());
     assert_eq!(store.account(claire.id).await.unwrap().unwrap().used_bytes, 0);
     assert!(store.messages(claire_inbox.id).await.unwrap().is_empty());
+}
+
+/// A delivery whose blob write fails commits nothing: the transaction waits
+/// for the blob before it commits, and its failure rolls everything back.
+pub async fn delivery_waits_for_its_blob(ctx: Ctx) {
+    let store = &ctx.store;
+    let claire = account(store, "claire.martin").await;
+    let inbox = inbox(store, &claire).await;
+    let failed = async { Err(std::io::Error::other("disk full")) };
+    let err = store.deliver_once(&message(1, 10), &[target(&inbox)], Urgency::Bulk, failed).await.unwrap_err();
+    assert!(matches!(err, Error::Io(_)), "{err:?}");
+    let m = store.mailbox(inbox.id).await.unwrap().unwrap();
+    assert_eq!((m.uid_next, m.highest_modseq), (1, 1));
+    assert!(!store.blob_known(&blob(1)).await.unwrap());
+    assert!(store.messages(inbox.id).await.unwrap().is_empty());
+
+    let written = async {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        Ok(())
+    };
+    let out = store.deliver_once(&message(1, 10), &[target(&inbox)], Urgency::Bulk, written).await.unwrap();
+    assert_eq!(out[0].uid, 1);
+    assert!(store.blob_known(&blob(1)).await.unwrap());
 }
 
 pub async fn threading_via_references(ctx: Ctx) {

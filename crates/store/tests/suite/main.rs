@@ -37,6 +37,7 @@ on_both_backends!(
     delivery::deliver_to_one,
     delivery::deliver_to_two_thousand,
     delivery::deliver_is_all_or_nothing,
+    delivery::delivery_waits_for_its_blob,
     delivery::threading_via_references,
     delivery::bulk_reads_match_single_reads,
     changes::set_flags_bumps_modseq,
