@@ -259,8 +259,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             targets.push(DeliveryTarget { account: account.id, mailbox: Some(mbx.id), flags: bits, keywords });
         }
         let mut uids = Vec::with_capacity(items.len());
-        for (item, target) in items.iter().zip(targets) {
-            match self.mailstore.deliver_to(&item.message, &[target], item.date.unwrap_or_else(now)).await {
+        for (item, target) in items.into_iter().zip(targets) {
+            // The literal is handed over: the blob is written from it, no copy.
+            let date = item.date.unwrap_or_else(now);
+            match self.mailstore.deliver_to_owned(item.message, &[target], date).await {
                 Ok(copies) => uids.extend(copies.first().map(|c| c.uid)),
                 Err(e) => {
                     if let Err(undo) = self.mailstore.expunge(account.id, mbx.id, &uids).await {
