@@ -38,3 +38,39 @@ async fn list_concatenates_reference_and_pattern() {
     );
     assert_eq!(c.cmd("o", "LIST \"Archives\" \"\"").await, "* LIST (\\Noselect) \"/\" \"\"\r\no OK LIST completed\r\n");
 }
+
+/// A message whose second part is sent with `Content-Transfer-Encoding:
+/// binary` and holds NUL bytes.
+const BINARY_PART: &[u8] = b"From: a@ac-demo.fr\r\nSubject: binaire\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\ntexte\r\n\
+--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+a\0b\0\0c\r\n--B--\r\n";
+
+/// Item 2. RFC 9051 section 4.3: "unencoded binary strings are not
+/// permitted, unless returned in a <literal8> in response to a
+/// BINARY.PEEK[<section-binary>]<<partial>> or
+/// BINARY[<section-binary>]<<partial>> FETCH data item", a binary string
+/// being "any string with NUL characters"; section 7.5.2 (BODY[<section>]):
+/// "Non-textual data such as binary data MUST be transfer encoded into a
+/// textual form". The stored bytes are what they are, so BODY[], BODY[2] and
+/// RFC822 send each NUL as 0x80 (Dovecot's substitution: the size stays the
+/// one BODYSTRUCTURE and RFC822.SIZE announced), and BINARY[2] sends the
+/// real bytes in a literal8.
+#[tokio::test]
+async fn body_sections_never_send_nul_outside_literal8() {
+    let f = Fixture::new().await;
+    f.deliver(BINARY_PART).await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    let part = c.cmd_bytes("a", "FETCH 1 (BODY.PEEK[2])").await;
+    let expected = b"* 1 FETCH (BODY[2] {6}\r\na\x80b\x80\x80c)\r\na OK FETCH completed\r\n";
+    assert_eq!(part, expected, "{}", String::from_utf8_lossy(&part));
+    for (tag, item) in [("b", "BODY.PEEK[]"), ("c", "RFC822"), ("d", "BODY.PEEK[TEXT]"), ("e", "BODY.PEEK[2]<1.3>")] {
+        let r = c.cmd_bytes(tag, &format!("FETCH 1 ({item})")).await;
+        assert!(!r.contains(&0), "{item}: {}", String::from_utf8_lossy(&r));
+        assert!(r.contains(&0x80), "{item}: {}", String::from_utf8_lossy(&r));
+    }
+    let binary = c.cmd_bytes("f", "FETCH 1 (BINARY.PEEK[2])").await;
+    assert_eq!(binary, b"* 1 FETCH (BINARY[2] ~{6}\r\na\0b\0\0c)\r\nf OK FETCH completed\r\n");
+}
