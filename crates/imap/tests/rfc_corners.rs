@@ -74,3 +74,35 @@ async fn body_sections_never_send_nul_outside_literal8() {
     let binary = c.cmd_bytes("f", "FETCH 1 (BINARY.PEEK[2])").await;
     assert_eq!(binary, b"* 1 FETCH (BINARY[2] ~{6}\r\na\0b\0\0c)\r\nf OK FETCH completed\r\n");
 }
+
+/// A part in quoted-printable whose lines end in transport padding: spaces
+/// after text, and after the `=` of a soft line break.
+const QP_PART: &[u8] = b"From: a@ac-demo.fr\r\nSubject: qp\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\ntexte\r\n\
+--B\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+R=C3=A9union   \r\ncoupure =  \r\ndouce=\t\r\n, fin \t\r\n--B--\r\n";
+
+/// Item 5. RFC 2045 section 6.7, rule 3: "when decoding a Quoted-Printable
+/// body, any trailing white space on a line must be deleted, as it will
+/// necessarily have been added by intermediate transport agents"; its
+/// grammar, `qp-segment := qp-section *(SPACE / TAB) "="` followed by
+/// `transport-padding CRLF`, where "receivers MUST be able to handle padding
+/// added by message transports": `=` then spaces then CRLF is a soft line
+/// break. RFC 9051 section 6.4.5: BINARY.SIZE is "the size of the section
+/// after removing any Content-Transfer-Encoding".
+#[tokio::test]
+async fn binary_of_quoted_printable_drops_transport_padding() {
+    let f = Fixture::new().await;
+    f.deliver(QP_PART).await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    let decoded = "Réunion\r\ncoupure douce, fin";
+    assert_eq!(
+        c.cmd("a", "FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2])").await,
+        format!(
+            "* 1 FETCH (BINARY.SIZE[2] {n} BINARY[2] {{{n}}}\r\n{decoded})\r\na OK FETCH completed\r\n",
+            n = decoded.len()
+        )
+    );
+}
