@@ -106,3 +106,24 @@ async fn binary_of_quoted_printable_drops_transport_padding() {
         )
     );
 }
+
+/// Item 6. RFC 5322 section 3.4: `group = display-name ":" [group-list] ";"
+/// [CFWS]` and `group-list = mailbox-list / CFWS / obs-group-list`: a group
+/// whose list is only a comment has no member. RFC 9051 section 7.5.2: "[RFC-5322]
+/// group syntax is indicated by a special form of address structure in
+/// which the host name field is NIL. If the mailbox name field is also NIL,
+/// this is an end of group marker (semi-colon in RFC 822 syntax). If the
+/// mailbox name field is non-NIL, this is a start of group marker, and the
+/// mailbox name field holds the group name phrase."
+#[tokio::test]
+async fn a_comment_in_a_group_is_not_an_address() {
+    let f = Fixture::new().await;
+    f.deliver(b"From: a@ac-demo.fr\r\nCc: group:;, group2: (foo) ;\r\nSubject: groupes\r\n\r\nx\r\n").await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    let r = c.cmd("a", "FETCH 1 (ENVELOPE)").await;
+    let cc = "((NIL NIL \"group\" NIL)(NIL NIL NIL NIL)(NIL NIL \"group2\" NIL)(NIL NIL NIL NIL))";
+    let from = "((NIL NIL \"a\" \"ac-demo.fr\"))";
+    assert!(r.contains(&format!("{from} {from} {from} NIL {cc} NIL NIL NIL)")), "{r}");
+}

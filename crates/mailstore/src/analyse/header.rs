@@ -117,7 +117,7 @@ impl Fields {
 
     pub fn addresses(&self, raw: &[u8], k: Known) -> Vec<EnvelopeAddress> {
         let Some(value) = self.raw(raw, k) else { return Vec::new() };
-        let buf = for_stream(value);
+        let buf = drop_lone_comments(&for_stream(value));
         match MessageStream::new(&buf).parse_address() {
             HeaderValue::Address(Address::List(list)) => {
                 list.iter().take(MAX_ADDRESSES).map(envelope_address).collect()
@@ -317,6 +317,56 @@ fn for_stream(value: &[u8]) -> Vec<u8> {
     buf
 }
 
+/// An address list with each element that is nothing but comments and
+/// white space emptied: RFC 5322 section 3.4 lets a group's list be only
+/// CFWS (`group2: (foo) ;` has no member), where mail-parser would read the
+/// comment as a name without an address. Comments next to an address stay
+/// (`a@b (Jean)` still names Jean). Elements are split at `,`, `:` and `;`
+/// outside quotes, comments and angle brackets.
+fn drop_lone_comments(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    let (mut start, mut depth, mut quoted, mut angle, mut escaped) = (0, 0usize, false, false, false);
+    let mut only_cfws = true;
+    fn element_end(out: &mut Vec<u8>, element: &[u8], only_cfws: bool) {
+        if only_cfws && element.contains(&b'(') {
+            out.push(b' ');
+        } else {
+            out.extend_from_slice(element);
+        }
+    }
+    for (i, &b) in value.iter().enumerate() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match b {
+            b'\\' if quoted || depth > 0 => escaped = true,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted && depth > 0 => depth -= 1,
+            _ if depth > 0 => {}
+            b'"' => {
+                quoted = !quoted;
+                only_cfws = false;
+            }
+            _ if quoted => {}
+            b'<' => {
+                angle = true;
+                only_cfws = false;
+            }
+            b'>' => angle = false,
+            b',' | b':' | b';' if !angle => {
+                element_end(&mut out, &value[start..i], only_cfws);
+                out.push(b);
+                (start, only_cfws) = (i + 1, true);
+            }
+            _ if b.is_ascii_whitespace() => {}
+            _ => only_cfws = false,
+        }
+    }
+    element_end(&mut out, &value[start..], only_cfws);
+    out
+}
+
 /// Decodes the encoded words (RFC 2047) of an unstructured value.
 fn decode_words(value: &[u8]) -> String {
     let buf = for_stream(value);
@@ -504,4 +554,18 @@ fn join_continuations(params: Params) -> Params {
         out.push((if extended { format!("{base}*") } else { base }, value));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drop_lone_comments;
+
+    #[test]
+    fn only_lone_comments_are_dropped() {
+        let dropped = |v: &str| String::from_utf8(drop_lone_comments(v.as_bytes())).unwrap();
+        assert_eq!(dropped("group:;, group2: (foo) ;"), "group:;, group2: ;");
+        assert_eq!(dropped("(seul), a@b (Jean)"), " , a@b (Jean)");
+        assert_eq!(dropped("\"x, (y)\" <a@b>, (c (d)) , e"), "\"x, (y)\" <a@b>, , e");
+        assert_eq!(dropped("<@r1,(z)@r2:a@b>"), "<@r1,(z)@r2:a@b>");
+    }
 }
