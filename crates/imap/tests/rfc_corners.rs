@@ -127,3 +127,32 @@ async fn a_comment_in_a_group_is_not_an_address() {
     let from = "((NIL NIL \"a\" \"ac-demo.fr\"))";
     assert!(r.contains(&format!("{from} {from} {from} NIL {cc} NIL NIL NIL)")), "{r}");
 }
+
+/// Item 8. RFC 9051 section 6.4.4: "SENTBEFORE <date>: Messages whose
+/// [RFC-5322] Date: header field (disregarding time and timezone) is
+/// earlier than the specified date", and likewise SENTON ("is within the
+/// specified date") and SENTSINCE ("is within or later than"): the day is
+/// the one written in Date:, not that day converted to UTC.
+#[tokio::test]
+async fn sent_dates_compare_the_day_as_written() {
+    let f = Fixture::new().await;
+    // 23:30 on the 5th in New York is the 6th in UTC; 00:30 on the 6th in
+    // Athens is the 5th in UTC.
+    f.deliver(b"From: a@ac-demo.fr\r\nDate: Mon, 5 Jan 2026 23:30:00 -0500\r\nSubject: soir\r\n\r\nx\r\n").await;
+    f.deliver(b"From: a@ac-demo.fr\r\nDate: Tue, 6 Jan 2026 00:30:00 +0200 (EET)\r\nSubject: nuit\r\n\r\nx\r\n").await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    for (tag, key, found) in [
+        ("a", "SENTON 5-Jan-2026", "1"),
+        ("b", "SENTON 6-Jan-2026", "2"),
+        ("c", "SENTBEFORE 6-Jan-2026", "1"),
+        ("d", "SENTSINCE 6-Jan-2026", "2"),
+        ("e", "SENTSINCE 5-Jan-2026 SENTBEFORE 7-Jan-2026", "1 2"),
+    ] {
+        assert_eq!(
+            c.cmd(tag, &format!("SEARCH {key}")).await,
+            format!("* SEARCH {found}\r\n{tag} OK SEARCH completed\r\n")
+        );
+    }
+}

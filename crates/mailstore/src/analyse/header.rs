@@ -216,6 +216,20 @@ impl Fields {
     }
 }
 
+/// The day a Date: value names as written, whatever its time and zone
+/// (what IMAP's SENTON, SENTBEFORE and SENTSINCE compare, RFC 9051 section
+/// 6.4.4), as the unix seconds of that day's 00:00 UTC.
+pub fn written_day(value: &str) -> Option<i64> {
+    let buf = for_stream(value.as_bytes());
+    match MessageStream::new(&buf).parse_date() {
+        HeaderValue::DateTime(d) if d.is_valid() => {
+            let midnight = mail_parser::DateTime { hour: 0, minute: 0, second: 0, tz_hour: 0, tz_minute: 0, ..d };
+            Some(midnight.to_timestamp())
+        }
+        _ => None,
+    }
+}
+
 /// The envelope of a message whose header fields are `f`.
 pub(super) fn envelope(raw: &[u8], f: &Fields) -> Envelope {
     let from = f.addresses(raw, Known::From);
@@ -567,5 +581,13 @@ mod tests {
         assert_eq!(dropped("(seul), a@b (Jean)"), " , a@b (Jean)");
         assert_eq!(dropped("\"x, (y)\" <a@b>, (c (d)) , e"), "\"x, (y)\" <a@b>, , e");
         assert_eq!(dropped("<@r1,(z)@r2:a@b>"), "<@r1,(z)@r2:a@b>");
+    }
+
+    #[test]
+    fn the_written_day_ignores_time_and_zone() {
+        let jan_5 = 1_767_571_200;
+        assert_eq!(super::written_day("Mon, 5 Jan 2026 23:30:00 -0500"), Some(jan_5));
+        assert_eq!(super::written_day("5 Jan 2026 00:10 +1400 (LINT)"), Some(jan_5));
+        assert_eq!(super::written_day("hier soir"), None);
     }
 }
