@@ -41,31 +41,42 @@ fn base64(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Quoted-printable (RFC 2045 section 6.7): `=XX` escapes and soft line
-/// breaks; a malformed escape is kept as it is.
+/// Quoted-printable (RFC 2045 section 6.7), line by line: white space at
+/// the end of a line is transport padding and is deleted (rule 3), a line
+/// that then ends in `=` is a soft line break (rule 5, `qp-segment
+/// transport-padding CRLF`), `=XX` is an octet; a malformed escape is kept
+/// as it is. Line ends are kept as sent (CRLF, or a bare LF).
 fn quoted_printable(data: &[u8]) -> Vec<u8> {
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(data.len());
-    let mut i = 0;
-    while i < data.len() {
-        let b = data[i];
-        if b != b'=' {
-            out.push(b);
-            i += 1;
-            continue;
-        }
-        match (data.get(i + 1), data.get(i + 2)) {
-            (Some(b'\r'), Some(b'\n')) => i += 3,
-            (Some(b'\n'), _) => i += 2,
-            (Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push(hex(h).unwrap_or(0) << 4 | hex(l).unwrap_or(0));
-                i += 3;
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        let (text, end): (&[u8], &[u8]) = if let Some(t) = line.strip_suffix(b"\r\n") {
+            (t, b"\r\n")
+        } else if let Some(t) = line.strip_suffix(b"\n") {
+            (t, b"\n")
+        } else {
+            (line, b"")
+        };
+        let kept = text.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(0, |p| p + 1);
+        let text = &text[..kept];
+        let (text, end) = match text.strip_suffix(b"=") {
+            Some(t) => (t, &b""[..]),
+            None => (text, end),
+        };
+        let mut i = 0;
+        while i < text.len() {
+            match (text[i], text.get(i + 1).and_then(|&h| hex(h)), text.get(i + 2).and_then(|&l| hex(l))) {
+                (b'=', Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
+                }
+                (b, ..) => {
+                    out.push(b);
+                    i += 1;
+                }
             }
-            _ => {
-                out.push(b'=');
-                i += 1;
-            }
         }
+        out.extend_from_slice(end);
     }
     out
 }
@@ -83,6 +94,11 @@ mod tests {
             "Réunion du = jour=ZZ".as_bytes()
         );
         assert_eq!(decode("7bit", b"texte").unwrap(), b"texte");
+        // RFC 2045 section 6.7: trailing white space is transport padding,
+        // also after the `=` of a soft line break; white space before that
+        // `=` is text.
+        assert_eq!(decode("quoted-printable", b"a  \r\nb = \t\r\nc=\nd\n e\t").unwrap(), b"a\r\nb cd\n e");
+        assert_eq!(decode("quoted-printable", b"fin=").unwrap(), b"fin");
         assert_eq!(decode("x-uuencode", b"x"), None);
     }
 }

@@ -318,9 +318,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                         out.push(b' ');
                         match data {
                             Some(d) => {
-                                let d = crate::sections::partial(d, *partial);
-                                // Decoded bytes with NUL in them need a literal8 (RFC 3516).
-                                let tilde = if *label == SectionLabel::Binary && d.contains(&0) { "~" } else { "" };
+                                let mut d = crate::sections::partial(d, *partial);
+                                // Bytes with NUL in them need a literal8, which
+                                // only BINARY may send (RFC 9051 section 4.3);
+                                // elsewhere NUL goes as 0x80, as Dovecot does,
+                                // so the announced sizes still hold.
+                                let binary = *label == SectionLabel::Binary;
+                                if !binary {
+                                    crate::sections::replace_nuls(&mut d);
+                                }
+                                let tilde = if binary && d.contains(&0) { "~" } else { "" };
                                 let _ = write!(out, "{tilde}{{{}}}\r\n", d.len());
                                 out.extend_from_slice(&d);
                             }

@@ -66,12 +66,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
 
     /// Decodes a mailbox name as the client spells it.
     pub(crate) fn decode_name(&self, raw: &RawName) -> Result<String, Done> {
+        Ok(self.decode_text(raw)?.trim_end_matches('/').to_owned())
+    }
+
+    /// A name or LIST argument as sent, decoded but with its trailing
+    /// delimiter kept (`LIST "Archives/" "%"` differs from `"Archives" "%"`).
+    fn decode_text(&self, raw: &RawName) -> Result<String, Done> {
         let decoded =
             if self.enabled.utf8 { String::from_utf8(raw.0.clone()).ok() } else { crate::utf7::decode(&raw.0) };
         // The command is well formed (the name is an astring): NO, not BAD,
         // since no mailbox can have this name.
-        let name = decoded.ok_or_else(|| Done::no("[CANNOT] Invalid mailbox name (bad modified UTF-7 or UTF-8)"))?;
-        Ok(name.trim_end_matches('/').to_owned())
+        decoded.ok_or_else(|| Done::no("[CANNOT] Invalid mailbox name (bad modified UTF-7 or UTF-8)"))
     }
 
     /// A mailbox name as the client must see it, as an IMAP string.
@@ -108,17 +113,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         status: &[StatusItem],
     ) -> Done {
         let account = authed.account.id;
-        let reference = match self.decode_name(&reference) {
+        let reference = match self.decode_text(&reference) {
             Ok(r) => r,
             Err(done) => return done,
         };
+        // RFC 9051 section 6.3.9: the reference and the name are read as one
+        // left-to-right name, `#news.` and `comp.mail.*` as
+        // `#news.comp.mail.*`: concatenated, with no delimiter inserted, so
+        // `LIST "__imapclient" "*"` lists `__imapclient` and its children.
         let mut decoded = Vec::new();
         for p in &patterns {
-            match self.decode_name(p) {
-                Ok(p) => decoded.push(format!("{reference}{}{p}", if reference.is_empty() { "" } else { "/" })),
+            match self.decode_text(p) {
+                Ok(p) => decoded.push(p),
                 Err(done) => return done,
             }
         }
+        // An empty name asks for the delimiter and the root name of the
+        // reference; the single namespace's root is "".
         if decoded.iter().all(|p| p.is_empty()) {
             self.untagged("LIST (\\Noselect) \"/\" \"\"");
             return Done::ok("LIST completed");
@@ -128,7 +139,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             Err(e) => return failed(e),
         };
         let verb = if lsub { "LSUB" } else { "LIST" };
-        let patterns: Vec<Pattern> = decoded.iter().map(|p| Pattern::new(p)).collect();
+        let patterns: Vec<Pattern> = decoded.iter().map(|p| Pattern::new(&format!("{reference}{p}"))).collect();
         for m in &mailboxes {
             let special = m.special_use.and_then(special_attribute);
             if !patterns.iter().any(|p| p.matches(&m.name))

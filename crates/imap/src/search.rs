@@ -101,6 +101,15 @@ struct Ctx<'a> {
     meta: Option<&'a Meta>,
 }
 
+/// The day of the Date: field as written, disregarding its time and zone
+/// (RFC 9051 section 6.4.4); from the sent instant in UTC when the stored
+/// analysis has no envelope date.
+fn sent_day(m: &Meta) -> Option<i64> {
+    let written =
+        m.analysis.as_ref().and_then(|a| a.envelope.date.as_deref()).and_then(mailstore::analyse::written_day);
+    written.or_else(|| m.sent_date.map(day_of))
+}
+
 fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
     let row = c.row;
     match key {
@@ -133,9 +142,8 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
             }
         }
         SearchKey::Date { op, day, sent } => {
-            let when = if *sent { c.meta.and_then(|m| m.sent_date) } else { Some(row.internal_date) };
-            let Some(when) = when else { return false };
-            let d = day_of(when);
+            let d = if *sent { c.meta.and_then(sent_day) } else { Some(day_of(row.internal_date)) };
+            let Some(d) = d else { return false };
             match op {
                 DateOp::Since => d >= *day,
                 DateOp::Before => d < *day,

@@ -74,6 +74,14 @@ pub fn partial(data: Vec<u8>, partial: Option<(u32, u32)>) -> Vec<u8> {
     }
 }
 
+/// Replaces each NUL byte with 0x80: a normal literal must not hold NUL
+/// (RFC 9051 section 4.3), and one byte for one keeps every size exact.
+pub fn replace_nuls(data: &mut [u8]) {
+    for b in data.iter_mut().filter(|b| **b == 0) {
+        *b = 0x80;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@ mod text;
 pub mod view;
 
 pub use auth::AuthResults;
+pub use header::written_day;
 
 use serde::{Deserialize, Serialize};
 use std::ops::Range;

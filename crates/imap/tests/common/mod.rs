@@ -144,11 +144,15 @@ impl Client {
     /// read as raw bytes, so a line inside one never ends the read early by
     /// accident unless it looks exactly like the awaited line).
     pub async fn read_until(&mut self, until: &str) -> String {
+        String::from_utf8_lossy(&self.read_bytes_until(until).await).into_owned()
+    }
+
+    /// Like `read_until`, the bytes as sent (8-bit and NUL bytes kept).
+    pub async fn read_bytes_until(&mut self, until: &str) -> Vec<u8> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(end) = find_line_starting(&self.pending, until.as_bytes()) {
-                let out: Vec<u8> = self.pending.drain(..end).collect();
-                return String::from_utf8_lossy(&out).into_owned();
+                return self.pending.drain(..end).collect();
             }
             let mut buf = vec![0u8; 65536];
             let n = tokio::time::timeout_at(deadline, self.stream.read(&mut buf))
@@ -166,6 +170,12 @@ impl Client {
     pub async fn cmd(&mut self, tag: &str, rest: &str) -> String {
         self.send(format!("{tag} {rest}\r\n").as_bytes()).await;
         self.read_until(&format!("{tag} ")).await
+    }
+
+    /// Like `cmd`, the response's bytes as sent.
+    pub async fn cmd_bytes(&mut self, tag: &str, rest: &str) -> Vec<u8> {
+        self.send(format!("{tag} {rest}\r\n").as_bytes()).await;
+        self.read_bytes_until(&format!("{tag} ")).await
     }
 
     pub async fn greeting(&mut self) -> String {

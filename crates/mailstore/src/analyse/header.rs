@@ -117,7 +117,7 @@ impl Fields {
 
     pub fn addresses(&self, raw: &[u8], k: Known) -> Vec<EnvelopeAddress> {
         let Some(value) = self.raw(raw, k) else { return Vec::new() };
-        let buf = for_stream(value);
+        let buf = drop_lone_comments(&for_stream(value));
         match MessageStream::new(&buf).parse_address() {
             HeaderValue::Address(Address::List(list)) => {
                 list.iter().take(MAX_ADDRESSES).map(envelope_address).collect()
@@ -213,6 +213,20 @@ impl Fields {
     pub fn location(&self, raw: &[u8]) -> Option<String> {
         let v = self.unfolded(raw, Known::ContentLocation)?;
         Some(v.chars().filter(|c| !c.is_whitespace()).collect())
+    }
+}
+
+/// The day a Date: value names as written, whatever its time and zone
+/// (what IMAP's SENTON, SENTBEFORE and SENTSINCE compare, RFC 9051 section
+/// 6.4.4), as the unix seconds of that day's 00:00 UTC.
+pub fn written_day(value: &str) -> Option<i64> {
+    let buf = for_stream(value.as_bytes());
+    match MessageStream::new(&buf).parse_date() {
+        HeaderValue::DateTime(d) if d.is_valid() => {
+            let midnight = mail_parser::DateTime { hour: 0, minute: 0, second: 0, tz_hour: 0, tz_minute: 0, ..d };
+            Some(midnight.to_timestamp())
+        }
+        _ => None,
     }
 }
 
@@ -315,6 +329,56 @@ fn for_stream(value: &[u8]) -> Vec<u8> {
         buf.push(b'\n');
     }
     buf
+}
+
+/// An address list with each element that is nothing but comments and
+/// white space emptied: RFC 5322 section 3.4 lets a group's list be only
+/// CFWS (`group2: (foo) ;` has no member), where mail-parser would read the
+/// comment as a name without an address. Comments next to an address stay
+/// (`a@b (Jean)` still names Jean). Elements are split at `,`, `:` and `;`
+/// outside quotes, comments and angle brackets.
+fn drop_lone_comments(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    let (mut start, mut depth, mut quoted, mut angle, mut escaped) = (0, 0usize, false, false, false);
+    let mut only_cfws = true;
+    fn element_end(out: &mut Vec<u8>, element: &[u8], only_cfws: bool) {
+        if only_cfws && element.contains(&b'(') {
+            out.push(b' ');
+        } else {
+            out.extend_from_slice(element);
+        }
+    }
+    for (i, &b) in value.iter().enumerate() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match b {
+            b'\\' if quoted || depth > 0 => escaped = true,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted && depth > 0 => depth -= 1,
+            _ if depth > 0 => {}
+            b'"' => {
+                quoted = !quoted;
+                only_cfws = false;
+            }
+            _ if quoted => {}
+            b'<' => {
+                angle = true;
+                only_cfws = false;
+            }
+            b'>' => angle = false,
+            b',' | b':' | b';' if !angle => {
+                element_end(&mut out, &value[start..i], only_cfws);
+                out.push(b);
+                (start, only_cfws) = (i + 1, true);
+            }
+            _ if b.is_ascii_whitespace() => {}
+            _ => only_cfws = false,
+        }
+    }
+    element_end(&mut out, &value[start..], only_cfws);
+    out
 }
 
 /// Decodes the encoded words (RFC 2047) of an unstructured value.
@@ -504,4 +568,26 @@ fn join_continuations(params: Params) -> Params {
         out.push((if extended { format!("{base}*") } else { base }, value));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drop_lone_comments;
+
+    #[test]
+    fn only_lone_comments_are_dropped() {
+        let dropped = |v: &str| String::from_utf8(drop_lone_comments(v.as_bytes())).unwrap();
+        assert_eq!(dropped("group:;, group2: (foo) ;"), "group:;, group2: ;");
+        assert_eq!(dropped("(seul), a@b (Jean)"), " , a@b (Jean)");
+        assert_eq!(dropped("\"x, (y)\" <a@b>, (c (d)) , e"), "\"x, (y)\" <a@b>, , e");
+        assert_eq!(dropped("<@r1,(z)@r2:a@b>"), "<@r1,(z)@r2:a@b>");
+    }
+
+    #[test]
+    fn the_written_day_ignores_time_and_zone() {
+        let jan_5 = 1_767_571_200;
+        assert_eq!(super::written_day("Mon, 5 Jan 2026 23:30:00 -0500"), Some(jan_5));
+        assert_eq!(super::written_day("5 Jan 2026 00:10 +1400 (LINT)"), Some(jan_5));
+        assert_eq!(super::written_day("hier soir"), None);
+    }
 }

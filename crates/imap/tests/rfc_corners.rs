@@ -1,0 +1,158 @@
+//! Corners of the IMAP RFCs an independent compliance suite and real clients
+//! found (issue 26, items 14, 2, 5, 6 and 8): each test quotes the sentence
+//! of the RFC it checks.
+
+mod common;
+
+use common::Fixture;
+
+/// Item 14. RFC 9051 section 6.3.9: "The reference and mailbox name
+/// arguments are interpreted into a canonical form that represents an
+/// unambiguous left-to-right hierarchy", with the example reference `#news.`
+/// and name `comp.mail.*` interpreted as `#news.comp.mail.*`: the two are
+/// concatenated, no delimiter is inserted, so `LIST "__imapclient" "*"`
+/// lists `__imapclient` itself and its children (as Dovecot answers, and
+/// imapclient's live test suite expects at its first set-up).
+#[tokio::test]
+async fn list_concatenates_reference_and_pattern() {
+    let f = Fixture::new().await;
+    let mut c = f.connect();
+    c.login().await;
+    for (tag, name) in [("a", "__imapclient"), ("b", "__imapclient/sub"), ("c", "Archives/2025")] {
+        assert!(c.cmd(tag, &format!("CREATE {name}")).await.starts_with(&format!("{tag} OK ")));
+    }
+    assert_eq!(
+        c.cmd("l", "LIST \"__imapclient\" \"*\"").await,
+        "* LIST (\\HasChildren) \"/\" \"__imapclient\"\r\n\
+         * LIST (\\HasNoChildren) \"/\" \"__imapclient/sub\"\r\n\
+         l OK LIST completed\r\n"
+    );
+    assert_eq!(
+        c.cmd("m", "LIST \"Archives/\" \"%\"").await,
+        "* LIST (\\HasNoChildren) \"/\" \"Archives/2025\"\r\nm OK LIST completed\r\n"
+    );
+    // No delimiter is inserted: `Archives` and `%` is `Archives%`.
+    assert_eq!(
+        c.cmd("n", "LIST \"Archives\" \"%\"").await,
+        "* LIST (\\HasChildren \\Archive) \"/\" \"Archives\"\r\nn OK LIST completed\r\n"
+    );
+    assert_eq!(c.cmd("o", "LIST \"Archives\" \"\"").await, "* LIST (\\Noselect) \"/\" \"\"\r\no OK LIST completed\r\n");
+}
+
+/// A message whose second part is sent with `Content-Transfer-Encoding:
+/// binary` and holds NUL bytes.
+const BINARY_PART: &[u8] = b"From: a@ac-demo.fr\r\nSubject: binaire\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\ntexte\r\n\
+--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+a\0b\0\0c\r\n--B--\r\n";
+
+/// Item 2. RFC 9051 section 4.3: "unencoded binary strings are not
+/// permitted, unless returned in a <literal8> in response to a
+/// BINARY.PEEK[<section-binary>]<<partial>> or
+/// BINARY[<section-binary>]<<partial>> FETCH data item", a binary string
+/// being "any string with NUL characters"; section 7.5.2 (BODY[<section>]):
+/// "Non-textual data such as binary data MUST be transfer encoded into a
+/// textual form". The stored bytes are what they are, so BODY[], BODY[2] and
+/// RFC822 send each NUL as 0x80 (Dovecot's substitution: the size stays the
+/// one BODYSTRUCTURE and RFC822.SIZE announced), and BINARY[2] sends the
+/// real bytes in a literal8.
+#[tokio::test]
+async fn body_sections_never_send_nul_outside_literal8() {
+    let f = Fixture::new().await;
+    f.deliver(BINARY_PART).await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    let part = c.cmd_bytes("a", "FETCH 1 (BODY.PEEK[2])").await;
+    let expected = b"* 1 FETCH (BODY[2] {6}\r\na\x80b\x80\x80c)\r\na OK FETCH completed\r\n";
+    assert_eq!(part, expected, "{}", String::from_utf8_lossy(&part));
+    for (tag, item) in [("b", "BODY.PEEK[]"), ("c", "RFC822"), ("d", "BODY.PEEK[TEXT]"), ("e", "BODY.PEEK[2]<1.3>")] {
+        let r = c.cmd_bytes(tag, &format!("FETCH 1 ({item})")).await;
+        assert!(!r.contains(&0), "{item}: {}", String::from_utf8_lossy(&r));
+        assert!(r.contains(&0x80), "{item}: {}", String::from_utf8_lossy(&r));
+    }
+    let binary = c.cmd_bytes("f", "FETCH 1 (BINARY.PEEK[2])").await;
+    assert_eq!(binary, b"* 1 FETCH (BINARY[2] ~{6}\r\na\0b\0\0c)\r\nf OK FETCH completed\r\n");
+}
+
+/// A part in quoted-printable whose lines end in transport padding: spaces
+/// after text, and after the `=` of a soft line break.
+const QP_PART: &[u8] = b"From: a@ac-demo.fr\r\nSubject: qp\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\ntexte\r\n\
+--B\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n\
+R=C3=A9union   \r\ncoupure =  \r\ndouce=\t\r\n, fin \t\r\n--B--\r\n";
+
+/// Item 5. RFC 2045 section 6.7, rule 3: "when decoding a Quoted-Printable
+/// body, any trailing white space on a line must be deleted, as it will
+/// necessarily have been added by intermediate transport agents"; its
+/// grammar, `qp-segment := qp-section *(SPACE / TAB) "="` followed by
+/// `transport-padding CRLF`, where "receivers MUST be able to handle padding
+/// added by message transports": `=` then spaces then CRLF is a soft line
+/// break. RFC 9051 section 6.4.5: BINARY.SIZE is "the size of the section
+/// after removing any Content-Transfer-Encoding".
+#[tokio::test]
+async fn binary_of_quoted_printable_drops_transport_padding() {
+    let f = Fixture::new().await;
+    f.deliver(QP_PART).await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    let decoded = "Réunion\r\ncoupure douce, fin";
+    assert_eq!(
+        c.cmd("a", "FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2])").await,
+        format!(
+            "* 1 FETCH (BINARY.SIZE[2] {n} BINARY[2] {{{n}}}\r\n{decoded})\r\na OK FETCH completed\r\n",
+            n = decoded.len()
+        )
+    );
+}
+
+/// Item 6. RFC 5322 section 3.4: `group = display-name ":" [group-list] ";"
+/// [CFWS]` and `group-list = mailbox-list / CFWS / obs-group-list`: a group
+/// whose list is only a comment has no member. RFC 9051 section 7.5.2: "[RFC-5322]
+/// group syntax is indicated by a special form of address structure in
+/// which the host name field is NIL. If the mailbox name field is also NIL,
+/// this is an end of group marker (semi-colon in RFC 822 syntax). If the
+/// mailbox name field is non-NIL, this is a start of group marker, and the
+/// mailbox name field holds the group name phrase."
+#[tokio::test]
+async fn a_comment_in_a_group_is_not_an_address() {
+    let f = Fixture::new().await;
+    f.deliver(b"From: a@ac-demo.fr\r\nCc: group:;, group2: (foo) ;\r\nSubject: groupes\r\n\r\nx\r\n").await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    let r = c.cmd("a", "FETCH 1 (ENVELOPE)").await;
+    let cc = "((NIL NIL \"group\" NIL)(NIL NIL NIL NIL)(NIL NIL \"group2\" NIL)(NIL NIL NIL NIL))";
+    let from = "((NIL NIL \"a\" \"ac-demo.fr\"))";
+    assert!(r.contains(&format!("{from} {from} {from} NIL {cc} NIL NIL NIL)")), "{r}");
+}
+
+/// Item 8. RFC 9051 section 6.4.4: "SENTBEFORE <date>: Messages whose
+/// [RFC-5322] Date: header field (disregarding time and timezone) is
+/// earlier than the specified date", and likewise SENTON ("is within the
+/// specified date") and SENTSINCE ("is within or later than"): the day is
+/// the one written in Date:, not that day converted to UTC.
+#[tokio::test]
+async fn sent_dates_compare_the_day_as_written() {
+    let f = Fixture::new().await;
+    // 23:30 on the 5th in New York is the 6th in UTC; 00:30 on the 6th in
+    // Athens is the 5th in UTC.
+    f.deliver(b"From: a@ac-demo.fr\r\nDate: Mon, 5 Jan 2026 23:30:00 -0500\r\nSubject: soir\r\n\r\nx\r\n").await;
+    f.deliver(b"From: a@ac-demo.fr\r\nDate: Tue, 6 Jan 2026 00:30:00 +0200 (EET)\r\nSubject: nuit\r\n\r\nx\r\n").await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    for (tag, key, found) in [
+        ("a", "SENTON 5-Jan-2026", "1"),
+        ("b", "SENTON 6-Jan-2026", "2"),
+        ("c", "SENTBEFORE 6-Jan-2026", "1"),
+        ("d", "SENTSINCE 6-Jan-2026", "2"),
+        ("e", "SENTSINCE 5-Jan-2026 SENTBEFORE 7-Jan-2026", "1 2"),
+    ] {
+        assert_eq!(
+            c.cmd(tag, &format!("SEARCH {key}")).await,
+            format!("* SEARCH {found}\r\n{tag} OK SEARCH completed\r\n")
+        );
+    }
+}
