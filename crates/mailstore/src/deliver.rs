@@ -195,12 +195,11 @@ impl Mailstore {
         self.store_and_file(raw.into(), targets, internal_date, Urgency::Interactive).await
     }
 
-    /// The delivery itself: the message is hashed (once) and parsed, then its
-    /// blob's write and fsyncs start on the blocking pool while this task
-    /// finds the Inboxes and runs the transaction, which commits only once
-    /// the file is durable ([`store::Store::deliver_once`]): a crash in
-    /// between leaves at worst an orphan file for the collector, never a row
-    /// without its bytes.
+    /// The delivery itself: the message is hashed (once), its blob's write
+    /// and fsyncs start on the blocking pool while this task parses it and
+    /// finds the Inboxes, and the transaction runs once the file is durable:
+    /// a crash in between leaves at worst an orphan file for the collector,
+    /// never a row without its bytes.
     async fn store_and_file(
         &self,
         raw: Bytes,
@@ -212,18 +211,23 @@ impl Mailstore {
             return Err(Error::NoRecipient);
         }
         let content = blob::Hashed::new(raw);
-        let analysis = analyse::analyse(content.bytes());
-        let message =
-            new_message(content.id().clone(), content.bytes().len(), &analysis, internal_date, self.envelope_forms);
-        let delivered = {
-            // Held from before the write: the collector never takes a blob
-            // between its write and the commit that references it.
-            let _shared = self.gc_lock.read().await;
-            let written = self.blobs.put_hashed(content);
-            let resolved = self.resolve_targets(targets).await?;
-            let durable = async { written.await.map(drop) };
-            self.store.deliver_once(&message, &resolved, urgency, durable).await?
-        };
+        let (bytes, id) = (content.bytes().clone(), content.id().clone());
+        // Held from before the write: the collector never takes a blob
+        // between its write and the commit that references it.
+        let shared = self.gc_lock.read().await;
+        // The write and its fsyncs start on the blocking pool now; the
+        // analysis and the Inbox look-ups run beside them.
+        let written = self.blobs.put_hashed(content);
+        let analysis = analyse::analyse(&bytes);
+        let message = new_message(id, bytes.len(), &analysis, internal_date, self.envelope_forms);
+        let resolved = self.resolve_targets(targets).await?;
+        // Durable before the write lock is taken: concurrent deliveries and
+        // APPENDs write and fsync their files in parallel, only the SQL is
+        // one at a time (holding the lock through the fsync made R3 and R5
+        // with 20 sessions wait for every file in turn).
+        written.await?;
+        let delivered = self.store.deliver_with(&message, &resolved, urgency).await?;
+        drop(shared);
         let rows: Vec<(AccountId, model::MessageId)> = delivered.iter().map(|d| (d.account, d.message)).collect();
         self.index_delivered(analysis, &message.blob, &rows);
         let out: Vec<Delivered> = delivered
