@@ -563,11 +563,9 @@ mod tests {
         assert_eq!(mode().await, 2, "FULL again for a single statement");
     }
 
-    /// A flag change (an interactive write) arriving behind twenty queued
-    /// deliveries gets the writer next, not after them (issue 18: STORE and
-    /// EXPUNGE waited behind deliveries' group commits).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn interactive_writes_overtake_queued_deliveries() {
+    /// A store whose writer is held while twenty bulk writers (deliveries)
+    /// queue behind it, each inserting one row into `t`.
+    async fn twenty_queued_deliveries() -> (tempfile::TempDir, Store, WriteConn, tokio::task::JoinSet<()>) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&format!("sqlite://{}", dir.path().join("m.db").display())).await.unwrap();
         sqlx::raw_sql("CREATE TABLE t (n INTEGER)").execute(&mut *store.write_conn().await.unwrap()).await.unwrap();
@@ -581,6 +579,15 @@ mod tests {
                 tx.commit().await.unwrap();
             });
         }
+        (dir, store, held, tasks)
+    }
+
+    /// A flag change (an interactive write) arriving behind twenty queued
+    /// deliveries gets the writer next, not after them (issue 18: STORE and
+    /// EXPUNGE waited behind deliveries' group commits).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn interactive_writes_overtake_queued_deliveries() {
+        let (_dir, store, held, mut tasks) = twenty_queued_deliveries().await;
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let flags = {
             let store = store.clone();
@@ -608,19 +615,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn grouped_commits_are_covered_by_a_durable_write() {
         use std::sync::atomic::Ordering;
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("sqlite://{}", dir.path().join("m.db").display())).await.unwrap();
-        sqlx::raw_sql("CREATE TABLE t (n INTEGER)").execute(&mut *store.write_conn().await.unwrap()).await.unwrap();
-        let held = store.write_conn().await.unwrap();
-        let mut tasks = tokio::task::JoinSet::new();
-        for n in 0..20i64 {
-            let store = store.clone();
-            tasks.spawn(async move {
-                let mut tx = store.write_tx_grouped(Urgency::Bulk).await.unwrap();
-                sqlx::query("INSERT INTO t (n) VALUES ($1)").bind(n).execute(&mut *tx).await.unwrap();
-                tx.commit().await.unwrap();
-            });
-        }
+        let (_dir, store, held, mut tasks) = twenty_queued_deliveries().await;
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         drop(held);
         while let Some(r) = tasks.join_next().await {
