@@ -11,7 +11,7 @@ import os
 import sys
 
 from .. import append_split
-from . import report_imap, report_r47
+from . import report_before_after, report_imap, report_r47
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
 ROOT = os.path.dirname(HERE)
@@ -238,6 +238,7 @@ def main() -> None:
     else:
         split_block = preserved(md_path, "<!-- append-split:begin -->", ["<!-- append-split:end -->"])
         split_block += "<!-- append-split:end -->\n\n" if split_block else ""
+    before_after = report_before_after.section() + "\n" if args.mode == "full" else ""
     notes_path = os.path.join(HERE, "notes.md")
     notes = open(notes_path).read() if os.path.exists(notes_path) else ""
     md = f"""# Benchmarks
@@ -260,7 +261,7 @@ Needs root on a Debian machine: it installs `postfix`, `dovecot-imapd`, `dovecot
 matplotlib from pip), builds `ardoise` and `imapload` in release mode, and runs each server from a private folder under
 `/var/tmp` on loopback ports of its own. Raw results: `bench/out/*.json` (per machine, not committed); the latest full results of each workload are also copied to `bench/results/` (committed), from which this page can be rebuilt on another machine.
 
-{r5_block}
+{before_after}{r5_block}
 {imap_block}
 {r47_block}
 {split_block}{notes}"""
