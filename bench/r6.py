@@ -110,7 +110,8 @@ class Ardoise:
         self.conf = self.root / "ardoise.toml"
         self.conf.write_text(
             f'[server]\nhostname = "mx.{DOMAIN}"\ndata_dir = "{self.root / "data"}"\n\n'
-            '[smtp]\nlisten = []\n\n[imap]\nlisten = []\nlisten_tls = []\n\n[web]\nlisten = []\n\n'
+            # 20 lanes from one address: above the default per-address cap (issue 25), as in R5.
+            '[smtp]\nlisten = []\nmax_connections_per_ip = 1000\n\n[imap]\nlisten = []\nlisten_tls = []\n\n[web]\nlisten = []\n\n'
             '[submission]\nlisten = ["127.0.0.1:0"]\nlisten_tls = []\n'
             "max_messages_per_hour = 10000000\nmax_recipients_per_hour = 100000000\n\n"
             f'[outbound]\nmx_override = ["*=127.0.0.1:{sink}"]\n\n[log]\nlevel = "warn"\n')

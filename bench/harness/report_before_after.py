@@ -31,9 +31,12 @@ def _latest(kind: str) -> dict | None:
     return None
 
 
-def imap_ratios(doc: dict | None) -> dict[str, tuple[float, str]]:
+def imap_ratios(doc: dict | None, fresh_only: bool = False) -> dict[str, tuple[float, str]]:
+    """`fresh_only`: the cells this run measured, not those kept from an earlier report."""
     out = {}
     for c in doc["cells"] if doc else []:
+        if fresh_only and c.get("date") and c["date"][:10] != doc["machine"]["date"][:10]:
+            continue
         o, r = c["servers"]["ardoise"]["median"]["rate"], c["servers"]["dovecot"]["median"]["rate"]
         label = re.sub(r", [0-9.]+ s$", "", c["name"])  # the duration may differ between runs
         out[label] = (o / r if r else float("inf"), c.get("date") or doc["machine"]["date"])
@@ -74,8 +77,8 @@ def split_ratios(doc: dict | None) -> dict[str, tuple[float, str]]:
             for k in ("imaplib", "one write")}
 
 
-def all_ratios(imap, r5, r6, r47, split) -> dict[str, tuple[float, str]]:
-    return {**imap_ratios(imap), **r5_ratios(r5), **r6_ratios(r6), **r4_ratios(r47), **split_ratios(split)}
+def all_ratios(imap, r5, r6, r47, split, fresh_only=False) -> dict[str, tuple[float, str]]:
+    return {**imap_ratios(imap, fresh_only), **r5_ratios(r5), **r6_ratios(r6), **r4_ratios(r47), **split_ratios(split)}
 
 
 def section() -> str:
@@ -84,7 +87,7 @@ def section() -> str:
     b = lambda name: _load(os.path.join(BEFORE, name))  # noqa: E731
     published = all_ratios(b("published-imap.json"), None, None, b("published-r47.json"),
                            b("published-append-split.json"))
-    rerun = all_ratios(b("rerun-imap.json"), b("rerun-r5.json"), b("rerun-r6.json"), None, None)
+    rerun = all_ratios(b("rerun-imap.json"), b("rerun-r5.json"), b("rerun-r6.json"), None, None, fresh_only=True)
     after = all_ratios(_latest("imap"), _latest("r5"), _latest("r6"), _latest("r47"), _latest("append-split"))
     if not after:
         return ""

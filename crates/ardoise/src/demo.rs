@@ -55,6 +55,8 @@ pub fn config(data: PathBuf) -> config::Config {
     // The demo contract: the named accounts never ask for 2FA (DESIGN.md).
     cfg.web.require_2fa_for_admins = false;
     cfg.web.public_url = "http://127.0.0.1:8080".into();
+    // Mail clients set up from the demo's autoconfig connect on the loopback too.
+    cfg.web.mail_host = "127.0.0.1".into();
     cfg.submission.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], 2587))];
     cfg.submission.listen_tls = vec![std::net::SocketAddr::from(([127, 0, 0, 1], 2465))];
     // No internet in the demo: mail to outside domains lands in the outbox account.

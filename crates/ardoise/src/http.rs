@@ -31,6 +31,7 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     out.session_max_age = Duration::from_secs(w.session_max_age_secs);
     out.limits = connection_limits(w, crate::serve::descriptor_limit());
     out.clock = web::Clock::new(&w.time_zone).map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
+    out.proxies = web::TrustedProxies::parse(&w.trusted_proxies).map_err(|e| anyhow::anyhow!("[web] trusted_proxies : {e}"))?;
     Ok(out)
 }
 
@@ -97,7 +98,10 @@ pub async fn start(
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let Wiring { mailstore, identity, mta } = wiring;
-    let web_cfg = web_config(cfg)?;
+    let mut web_cfg = web_config(cfg)?;
+    // Mail clients are told the ports actually bound (IMAP and submission start first).
+    let mail_host = if cfg.web.mail_host.is_empty() { &cfg.server.hostname } else { &cfg.web.mail_host };
+    web_cfg.mail_setup = web::MailSetup::new(mail_host, bound);
     let outbox: Arc<dyn web::Outbox> = Arc::new(MtaOutbox(mta));
     for addr in &cfg.web.listen {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute HTTP sur {addr}"))?;

@@ -114,6 +114,27 @@ fn duration_or_off(v: &Val) -> Result<u64, String> {
     }
 }
 
+/// Networks as `address/prefix` (a bare address is one host), checked here
+/// so that a typo stops the server at start rather than trusting nothing.
+fn networks(v: &Val) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for s in strings(v)? {
+        let s = s.trim().to_owned();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (s.as_str(), None),
+        };
+        let ip: std::net::IpAddr = addr.parse().map_err(|_| format!("réseau invalide : {s}"))?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        match prefix {
+            None => out.push(format!("{ip}/{max}")),
+            Some(p) if p.parse::<u8>().is_ok_and(|p| p <= max) => out.push(s.clone()),
+            Some(_) => return Err(format!("réseau invalide : {s}")),
+        }
+    }
+    Ok(out)
+}
+
 fn strings(v: &Val) -> Result<Vec<String>, String> {
     let Val::List(items) = v else {
         return Err(format!("liste de textes attendue, trouvé {}", describe(v)));
@@ -766,6 +787,31 @@ pub static FIELDS: &[Field] = &[
             let name = string(v)?;
             jiff::tz::TimeZone::get(name.trim()).map_err(|_| format!("fuseau horaire inconnu : {name}"))?;
             c.web.time_zone = name.trim().to_owned();
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "trusted_proxies",
+        default: "[]",
+        doc: "Relais inverses (réseaux « adresse/préfixe ») dont on croit Forwarded, X-Forwarded-For et X-Forwarded-Proto ; de toute autre adresse, ces en-têtes sont ignorés.\nReverse proxies (\"address/prefix\" networks) whose Forwarded, X-Forwarded-For and X-Forwarded-Proto are believed; from any other address these headers are ignored.",
+        apply: |c, v| {
+            c.web.trusted_proxies = networks(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
+        key: "mail_host",
+        default: "\"\"",
+        doc: "Nom d'hôte que les logiciels de messagerie utilisent pour IMAP et l'envoi (configuration automatique) ; vide = hostname.\nHost name mail clients use for IMAP and submission (automatic configuration); empty = hostname.",
+        apply: |c, v| {
+            let host = string(v)?;
+            let host = host.trim();
+            if !host.is_empty() && !host.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | ':')) {
+                return Err(format!("nom d'hôte invalide : {host}"));
+            }
+            c.web.mail_host = host.to_owned();
             Ok(())
         },
     },

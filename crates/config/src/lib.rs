@@ -153,6 +153,11 @@ pub struct Web {
     pub public_url: String,
     /// The IANA time zone dates are shown in (checked when the web starts).
     pub time_zone: String,
+    /// Reverse proxies whose forwarding headers are believed (`address/prefix`).
+    pub trusted_proxies: Vec<String>,
+    /// The host name mail clients are told to use (autoconfig, autodiscover,
+    /// Apple profiles); empty: the server's hostname.
+    pub mail_host: String,
 }
 
 /// Outgoing mail: queue, retries, routes, DKIM (issue 6).
@@ -250,6 +255,8 @@ impl Default for Config {
                 max_connections_per_ip: 256,
                 public_url: String::new(),
                 time_zone: "Europe/Paris".into(),
+                trusted_proxies: Vec::new(),
+                mail_host: String::new(),
             },
         }
     }

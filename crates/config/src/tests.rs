@@ -99,3 +99,21 @@ fn time_zones_are_iana_names() {
     assert_eq!(problems[0].line, Some(2));
     assert!(format!("{problems:?}").contains("fuseau horaire inconnu"), "{problems:?}");
 }
+
+#[test]
+fn trusted_proxies_are_networks() {
+    let c = check("[web]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"2001:db8::/32\"]\n").unwrap();
+    assert_eq!(c.web.trusted_proxies, ["127.0.0.1/32", "10.0.0.0/8", "2001:db8::/32"]);
+    for bad in ["\"10.0.0.0/33\"", "\"proxy.ac-test.fr\"", "\"10.0.0.0/\"", "\"::1/129\""] {
+        let problems = check(&format!("[web]\ntrusted_proxies = [{bad}]\n")).unwrap_err();
+        assert!(format!("{problems:?}").contains("réseau invalide"), "{bad}: {problems:?}");
+    }
+}
+
+#[test]
+fn the_mail_host_is_a_host_name() {
+    let c = check("[web]\nmail_host = \"imap.ac-demo.fr\"\n").unwrap();
+    assert_eq!(c.web.mail_host, "imap.ac-demo.fr");
+    let problems = check("[web]\nmail_host = \"mail.ac-demo.fr/<script>\"\n").unwrap_err();
+    assert!(format!("{problems:?}").contains("nom d'hôte invalide"), "{problems:?}");
+}

@@ -71,13 +71,15 @@ impl Admission {
         })
     }
 
-    /// A place for a connection from `ip`, or `None` above either cap.
-    pub(crate) fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Ticket> {
+    /// A place for a connection from `ip`, or `None` above either cap. A
+    /// trusted reverse proxy (`proxy`) carries everyone's connections: only
+    /// the global cap applies to it.
+    pub(crate) fn admit(self: &Arc<Self>, ip: IpAddr, proxy: bool) -> Option<Ticket> {
         let permit = self.global.clone().try_acquire_owned().ok()?;
         let key = group(ip);
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let n = counts.entry(key).or_insert(0);
-        if *n >= self.per_ip {
+        if *n >= self.per_ip && !proxy {
             return None;
         }
         *n += 1;
@@ -166,22 +168,30 @@ mod tests {
         let a = Admission::new(&limits(3, 2));
         let one: IpAddr = "192.0.2.1".parse().unwrap();
         let two: IpAddr = "192.0.2.2".parse().unwrap();
-        let first = a.admit(one).unwrap();
-        let _second = a.admit(one).unwrap();
-        assert!(a.admit(one).is_none(), "third from one address");
-        let _other = a.admit(two).unwrap();
-        assert!(a.admit("192.0.2.3".parse().unwrap()).is_none(), "over the global cap");
+        let first = a.admit(one, false).unwrap();
+        let _second = a.admit(one, false).unwrap();
+        assert!(a.admit(one, false).is_none(), "third from one address");
+        let _other = a.admit(two, false).unwrap();
+        assert!(a.admit("192.0.2.3".parse().unwrap(), false).is_none(), "over the global cap");
         drop(first);
-        assert!(a.admit(one).is_some(), "a place given back is reusable");
+        assert!(a.admit(one, false).is_some(), "a place given back is reusable");
+    }
+
+    #[test]
+    fn a_trusted_proxy_is_held_only_to_the_global_cap() {
+        let a = Admission::new(&limits(3, 1));
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let _held: Vec<_> = (0..3).map(|_| a.admit(proxy, true).expect("a proxy carries many clients")).collect();
+        assert!(a.admit(proxy, true).is_none(), "over the global cap");
     }
 
     #[test]
     fn an_ipv6_64_is_one_address() {
         let a = Admission::new(&limits(10, 2));
-        let _x = a.admit("2001:db8:1:2::1".parse().unwrap()).unwrap();
-        let _y = a.admit("2001:db8:1:2:ffff::9".parse().unwrap()).unwrap();
-        assert!(a.admit("2001:db8:1:2:abcd::1".parse().unwrap()).is_none());
-        assert!(a.admit("2001:db8:1:3::1".parse().unwrap()).is_some());
+        let _x = a.admit("2001:db8:1:2::1".parse().unwrap(), false).unwrap();
+        let _y = a.admit("2001:db8:1:2:ffff::9".parse().unwrap(), false).unwrap();
+        assert!(a.admit("2001:db8:1:2:abcd::1".parse().unwrap(), false).is_none());
+        assert!(a.admit("2001:db8:1:3::1".parse().unwrap(), false).is_some());
         assert_eq!(group("::ffff:192.0.2.7".parse().unwrap()), "192.0.2.7".parse::<IpAddr>().unwrap());
     }
 }

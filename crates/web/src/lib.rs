@@ -12,7 +12,7 @@
 //!   login, from a pre-session cookie) with a server key, compared in
 //!   constant time ([`session`]);
 //! - the session cookie is HttpOnly, SameSite=Lax, Secure when served over
-//!   TLS; its value is random and only its hash is stored; a new one is
+//!   TLS (ours, or a trusted reverse proxy's: [`base::proxy`]); its value is random and only its hash is stored; a new one is
 //!   issued at every login step, so a planted cookie is worth nothing;
 //! - logins go through the identity service ([`identity::Identity::login`])
 //!   with the client's real address, like every other protocol; sessions,
@@ -23,7 +23,8 @@
 //!
 //! Three layers, each using only those before it: `base` (sessions, CSRF,
 //! the language, the extractors, the error type, rendering), `pages` (the
-//! login journey, the security page, password reset), `mail` (the webmail).
+//! login journey, the security page, password reset, mail client setup),
+//! `mail` (the webmail).
 
 mod base;
 mod conn;
@@ -40,8 +41,10 @@ use std::time::Duration;
 use mailstore::Mailstore;
 
 pub use base::clock::Clock;
+pub use base::proxy::TrustedProxies;
 pub use conn::Limits;
 pub use mail::{Outbox, SendFuture, SendRefusal};
+pub use pages::setup::MailSetup;
 pub use server::{Peer, router, serve, serve_tls};
 
 /// Settings of the web service.
@@ -51,6 +54,8 @@ pub struct WebConfig {
     pub hostname: String,
     /// Served over TLS: cookies get `Secure` and the `__Host-` prefix.
     pub tls: bool,
+    /// Reverse proxies whose forwarding headers are believed (`[web] trusted_proxies`).
+    pub proxies: TrustedProxies,
     /// Administrators (role `admin`, `direction`) must set up TOTP.
     pub require_2fa_for_admins: bool,
     /// Every account must set up TOTP.
@@ -71,6 +76,8 @@ pub struct WebConfig {
     pub public_url: String,
     /// The time zone dates are shown in (`[web] time_zone`).
     pub clock: base::clock::Clock,
+    /// What mail clients are told to connect to (autoconfig, autodiscover).
+    pub mail_setup: MailSetup,
 }
 
 impl WebConfig {
@@ -89,6 +96,8 @@ impl WebConfig {
             numen_key: None,
             public_url: format!("https://{hostname}"),
             clock: base::clock::Clock::default(),
+            mail_setup: MailSetup::default(),
+            proxies: TrustedProxies::default(),
         }
     }
 }

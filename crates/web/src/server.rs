@@ -16,9 +16,11 @@ use tokio_rustls::TlsAcceptor;
 
 pub use crate::base::Peer;
 use crate::base::WebError;
+use crate::base::proxy::TrustedProxies;
 use crate::base::i18n::{Lang, Tr};
 use crate::conn::{Admission, Limits, drive};
-use crate::pages::{account, login, reset};
+use crate::pages::setup::{guide, outlook, thunderbird};
+use crate::pages::{account, health, login, reset};
 use crate::{App, headers};
 
 const CSS: &str = include_str!("../static/ardoise.css");
@@ -51,6 +53,16 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/securite/applications", post(account::app_create))
         .route("/securite/applications/{id}/revoquer", post(account::app_revoke))
         .route("/securite/sessions/fin", post(account::session_end))
+        .route("/aide/configuration", get(guide::guide))
+        .route("/aide/configuration/ardoise.mobileconfig", get(guide::apple_profile))
+        // Asked by mail clients before any login (pages::setup says what they may learn).
+        .route("/.well-known/autoconfig/mail/config-v1.1.xml", get(thunderbird::config))
+        .route("/mail/config-v1.1.xml", get(thunderbird::config))
+        .route("/autodiscover/autodiscover.xml", post(outlook::pox).layer(outlook_limit()))
+        .route("/Autodiscover/Autodiscover.xml", post(outlook::pox).layer(outlook_limit()))
+        .route("/autodiscover/autodiscover.json/v1.0/{address}", get(outlook::json))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/static/ardoise.css", get(css))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(crate::mail::routes())
@@ -64,7 +76,14 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::mail::framed_routes())
         // Outermost: every handler's `WebError` becomes the error page here.
         .layer(axum::middleware::from_fn_with_state(app.clone(), crate::base::error::render_errors))
+        // HTTPS through a trusted proxy gets HSTS as our own TLS does.
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::base::proxy::strict_transport))
         .with_state(app)
+}
+
+/// Outlook's requests are small: a larger one is refused (413) before it is read.
+fn outlook_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(outlook::MAX_REQUEST)
 }
 
 async fn css() -> Response {
@@ -87,15 +106,15 @@ async fn not_found(lang: Lang) -> WebError {
 
 /// Serves plain HTTP on `listener` until `shutdown` turns true.
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: watch::Receiver<bool>) {
-    let limits = app.cfg.limits;
-    run(listener, router(app), limits, None, shutdown).await;
+    let (limits, proxies) = (app.cfg.limits, app.cfg.proxies.clone());
+    run(listener, router(app), limits, proxies, None, shutdown).await;
 }
 
 /// Serves HTTPS on `listener` until `shutdown` turns true.
 pub async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, app: Arc<App>, shutdown: watch::Receiver<bool>) {
-    let limits = app.cfg.limits;
+    let (limits, proxies) = (app.cfg.limits, app.cfg.proxies.clone());
     let router = router(app).layer(axum::middleware::map_response(headers::strict_transport));
-    run(listener, router, limits, Some(acceptor), shutdown).await;
+    run(listener, router, limits, proxies, Some(acceptor), shutdown).await;
 }
 
 /// The accept loop: admits connections within the caps, hands each to its
@@ -105,6 +124,7 @@ async fn run(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    proxies: TrustedProxies,
     tls: Option<TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -124,7 +144,7 @@ async fn run(
                 continue;
             }
         };
-        let Some(ticket) = admission.admit(peer.ip()) else {
+        let Some(ticket) = admission.admit(peer.ip(), proxies.trusts(peer.ip())) else {
             tracing::debug!(%peer, "web connection refused: too many connections");
             if tls.is_none() {
                 // Best effort and never waiting: the socket is fresh, its buffer empty.
@@ -180,7 +200,7 @@ mod tests {
         let router = Router::new()
             .route("/", get(|ConnectInfo(peer): ConnectInfo<Peer>| async move { peer.0.ip().to_string() }));
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(listener, router, limits, None, stopped));
+        let task = tokio::spawn(run(listener, router, limits, TrustedProxies::default(), None, stopped));
         (addr, stop, task)
     }
 

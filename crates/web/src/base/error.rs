@@ -12,15 +12,15 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::App;
 use crate::base::chrome;
-use crate::base::extract::Peer;
-use crate::base::i18n::Tr;
+use crate::base::proxy::Origin;
+use crate::base::i18n::{Lang, Tr};
 use crate::base::page::{Common, LangQuery, MessagePage, render};
 use crate::base::session::Visitor;
 
@@ -40,6 +40,18 @@ impl WebError {
     pub fn internal(error: &dyn std::fmt::Display) -> WebError {
         tracing::warn!(%error, "web request failed");
         WebError::Internal
+    }
+
+    /// The « page introuvable » page (404), in `lang`.
+    pub fn not_found(lang: Lang) -> WebError {
+        let t = Tr(lang);
+        WebError::Message {
+            status: StatusCode::NOT_FOUND,
+            title: t.get("notfound").to_owned(),
+            text: t.get("notfound").to_owned(),
+            link: "/".into(),
+            link_text: "Ardoise".into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -130,14 +142,12 @@ impl IntoResponse for WebError {
 /// language and with their session's layout (re-read: errors are rare).
 pub async fn render_errors(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let headers = req.headers().clone();
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<Peer>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(Peer(addr))| addr.ip());
+    let origin = crate::base::proxy::of_request(&app, req.extensions(), &headers)
+        .unwrap_or(Origin { ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED), https: app.cfg.tls });
     let lang = Query::<LangQuery>::try_from_uri(req.uri()).ok().and_then(|Query(q)| q.lang);
     let mut resp = next.run(req).await;
     let Some(Unrendered(error)) = resp.extensions_mut().remove::<Unrendered>() else { return resp };
-    let mut v = Visitor::read(&app, &headers, ip, lang.as_deref()).await;
+    let mut v = Visitor::read(&app, &headers, origin, lang.as_deref()).await;
     if let Some(account) = v.account().cloned() {
         v.chrome = chrome::load(&app, &account).await;
     }

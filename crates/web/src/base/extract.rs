@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -41,10 +41,10 @@ impl FromRequestParts<Arc<App>> for Visitor {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
-        let Some(ConnectInfo(Peer(peer))) = parts.extensions.get::<ConnectInfo<Peer>>().copied() else {
+        let Some(origin) = crate::base::proxy::of_request(app, &parts.extensions, &parts.headers) else {
             return Err(WebError::internal(&"request without the connection's address"));
         };
-        Ok(Visitor::read(app, &parts.headers, peer.ip(), lang_param(parts).as_deref()).await)
+        Ok(Visitor::read(app, &parts.headers, origin, lang_param(parts).as_deref()).await)
     }
 }
 

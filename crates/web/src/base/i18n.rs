@@ -191,6 +191,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Your password was changed. Log in with the new one.",
     ),
     ("home.title", "Accueil", "Home"),
+    ("setup.title", "Configurer sa messagerie", "Setting up mail"),
     ("home.hello", "Bonjour", "Hello"),
     ("home.address", "Adresse", "Address"),
     ("home.unread", "Messages non lus (boîte de réception)", "Unread messages (inbox)"),

@@ -20,6 +20,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod page;
+pub mod proxy;
 pub mod session;
 
 pub use error::WebError;

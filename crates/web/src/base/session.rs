@@ -24,6 +24,7 @@ use subtle::ConstantTimeEq;
 use crate::App;
 use crate::base::error::WebError;
 use crate::base::i18n::Lang;
+use crate::base::proxy::Origin;
 
 pub const STAGE_FULL: &str = "full";
 pub const STAGE_TOTP: &str = "totp";
@@ -37,7 +38,11 @@ const DEVICE_COOKIE_AGE: i64 = 400 * 86_400;
 /// The request's view of the visitor.
 pub struct Visitor {
     pub lang: Lang,
+    /// The client's address (behind a trusted proxy, the one it forwarded).
     pub ip: IpAddr,
+    /// Reached over HTTPS (ours or a trusted proxy's): cookies are `Secure`
+    /// and carry the `__Host-` prefix.
+    pub https: bool,
     pub client: String,
     /// The live session and its account, whatever its stage.
     pub session: Option<(WebSession, Account)>,
@@ -54,8 +59,8 @@ pub struct Visitor {
     pub chrome: crate::base::chrome::Chrome,
 }
 
-fn cookie_name(app: &App, base: &str) -> String {
-    if app.cfg.tls { format!("__Host-{base}") } else { base.to_owned() }
+fn cookie_name(https: bool, base: &str) -> String {
+    if https { format!("__Host-{base}") } else { base.to_owned() }
 }
 
 fn cookies(headers: &HeaderMap) -> Vec<(String, String)> {
@@ -79,7 +84,8 @@ fn cookie<'a>(all: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 impl Visitor {
     /// Reads the visitor from the request. `lang_param` is the `?lang=` query.
-    pub async fn read(app: &App, headers: &HeaderMap, ip: IpAddr, lang_param: Option<&str>) -> Visitor {
+    pub async fn read(app: &App, headers: &HeaderMap, origin: Origin, lang_param: Option<&str>) -> Visitor {
+        let Origin { ip, https } = origin;
         let all = cookies(headers);
         let mut out_cookies = Vec::new();
         let lang = crate::base::extract::requested_lang(headers, lang_param);
@@ -95,7 +101,7 @@ impl Visitor {
             .take(200)
             .collect();
         let mut session = None;
-        if let Some(token) = cookie(&all, &cookie_name(app, "ardoise_session")).filter(|t| t.len() <= 64) {
+        if let Some(token) = cookie(&all, &cookie_name(https, "ardoise_session")).filter(|t| t.len() <= 64) {
             let hash = token_hash("session", token);
             if let Ok(Some(mut s)) = app.identity.web_session(&hash).await
                 && let Ok(Some(a)) = app.identity.account(s.account_id).await
@@ -109,9 +115,9 @@ impl Visitor {
                 }
             }
         }
-        let pre = cookie(&all, &cookie_name(app, "ardoise_pre")).filter(|t| t.len() <= 64).map(str::to_owned);
-        let device = cookie(&all, &cookie_name(app, DEVICE_COOKIE)).filter(|t| t.len() <= 128).map(str::to_owned);
-        Visitor { lang, ip, client, session, pre, device, cookies: out_cookies, chrome: Default::default() }
+        let pre = cookie(&all, &cookie_name(https, "ardoise_pre")).filter(|t| t.len() <= 64).map(str::to_owned);
+        let device = cookie(&all, &cookie_name(https, DEVICE_COOKIE)).filter(|t| t.len() <= 128).map(str::to_owned);
+        Visitor { lang, ip, https, client, session, pre, device, cookies: out_cookies, chrome: Default::default() }
     }
 
     /// Switches the language for this response and the next ones (cookie).
@@ -140,7 +146,7 @@ impl Visitor {
             Some(p) => p.clone(),
             None => {
                 let p = random_token(32);
-                self.cookies.push(set_cookie(app, "ardoise_pre", &p, None));
+                self.cookies.push(set_cookie(self.https, "ardoise_pre", &p, None));
                 self.pre = Some(p.clone());
                 p
             }
@@ -182,14 +188,14 @@ impl Visitor {
             client: self.client.clone(),
         };
         app.identity.create_web_session(&s).await?;
-        self.cookies.push(set_cookie(app, "ardoise_session", &token, None));
+        self.cookies.push(set_cookie(self.https, "ardoise_session", &token, None));
         self.session = Some((s, account.clone()));
         if stage == STAGE_FULL {
             apply_saved_lang(app, self, account).await;
             // A complete login makes this browser one of the account's devices.
             if self.device.as_deref().and_then(|d| app.identity.device_of(account.id, d)).is_none() {
                 let token = app.identity.new_device_token(account.id);
-                self.cookies.push(set_cookie(app, DEVICE_COOKIE, &token, Some(DEVICE_COOKIE_AGE)));
+                self.cookies.push(set_cookie(self.https, DEVICE_COOKIE, &token, Some(DEVICE_COOKIE_AGE)));
                 self.device = Some(token);
             }
         }
@@ -201,7 +207,7 @@ impl Visitor {
         if let Some((old, _)) = self.session.take() {
             app.identity.delete_web_session(old.account_id, &old.token_hash).await?;
         }
-        self.cookies.push(set_cookie(app, "ardoise_session", "", Some(0)));
+        self.cookies.push(set_cookie(self.https, "ardoise_session", "", Some(0)));
         Ok(())
     }
 }
@@ -257,9 +263,9 @@ pub(crate) fn derive(app: &App, kind: &str, value: &str) -> String {
     h.finalize().to_hex().to_string()
 }
 
-fn set_cookie(app: &App, base: &str, value: &str, max_age: Option<i64>) -> String {
-    let mut c = format!("{}={value}; Path=/; HttpOnly; SameSite=Lax", cookie_name(app, base));
-    if app.cfg.tls {
+fn set_cookie(https: bool, base: &str, value: &str, max_age: Option<i64>) -> String {
+    let mut c = format!("{}={value}; Path=/; HttpOnly; SameSite=Lax", cookie_name(https, base));
+    if https {
         c.push_str("; Secure");
     }
     if let Some(age) = max_age {

@@ -1,10 +1,14 @@
 //! The identity pages: the login journey in `login`, the signed-in pages in
-//! `account`, "mot de passe oublié" in `reset`, and what they share here.
+//! `account`, "mot de passe oublié" in `reset`, mail client setup in `setup`
+//! (autoconfig, autodiscover, the Apple profile and its help page), and what
+//! they share here.
 //! They build on `base` only; the webmail builds on them.
 
 pub mod account;
+pub mod health;
 pub mod login;
 pub mod reset;
+pub mod setup;
 
 use axum::http::StatusCode;
 use identity::Account;

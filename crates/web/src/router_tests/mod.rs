@@ -75,6 +75,7 @@ async fn run(fx: &Fixture, case: &Case, who: Who, right_token: bool) -> (StatusC
         Form::None => None,
         Form::Url(fields) => Some(Form::url(&token, &fx.fill(fields))),
         Form::Multipart(fields) => Some(Form::multipart(&token, fields)),
+        Form::Xml(doc) => Some(("text/xml; charset=utf-8".to_owned(), doc.as_bytes().to_vec())),
     };
     fx.request(case.method.clone(), &path, cookie.as_deref(), body).await
 }
@@ -104,7 +105,8 @@ async fn every_route_answers_as_expected_signed_out_as_another_account_and_with_
         {
             wrong.push(format!("{} {} as B: not the error page: {body}", case.method, case.path));
         }
-        if case.method == Method::POST {
+        // Mail clients' XML carries no token: nothing there acts for a session.
+        if case.method == Method::POST && !matches!(case.form, Form::Xml(_)) {
             for who in [Who::Owner, Who::Other] {
                 let (status, body) = run(&fx, &case, who, false).await;
                 if status != StatusCode::FORBIDDEN {

@@ -11,6 +11,8 @@ pub enum Form {
     Url(&'static str),
     /// `multipart/form-data` fields, as `name=value` pairs separated by `&`.
     Multipart(&'static str),
+    /// An XML document asked by a mail client (no session, no CSRF token).
+    Xml(&'static str),
 }
 
 impl Form {
@@ -53,11 +55,14 @@ fn post(pattern: &'static str, path: &'static str, form: Form, signed_out: u16, 
     Case { method: Method::POST, pattern, path, form, signed_out, other }
 }
 
+/// Outlook's autodiscover request for A (it learns nothing A-specific).
+const OUTLOOK: &str = "<?xml version=\"1.0\"?><Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>alice.martin@ac-test.fr</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>";
+
 /// Every route. Signed out, pages send to the login (303) and the login
 /// journey's forms want the pre-session token (403); B gets 404 for
 /// anything of A's, exactly as for something that does not exist.
 pub fn cases() -> Vec<Case> {
-    use Form::{Multipart, None as Empty, Url};
+    use Form::{Multipart, None as Empty, Url, Xml};
     vec![
         get("/", "/", 303, 303),
         get("/connexion", "/connexion", 200, 303),
@@ -83,6 +88,27 @@ pub fn cases() -> Vec<Case> {
         post("/securite/applications", "/securite/applications", Url("name=client&imap=on"), 303, 401),
         post("/securite/applications/{id}/revoquer", "/securite/applications/{app}/revoquer", Empty, 303, 404),
         post("/securite/sessions/fin", "/securite/sessions/fin", Url("id={session}"), 303, 404),
+        get("/aide/configuration", "/aide/configuration", 303, 200),
+        get("/aide/configuration/ardoise.mobileconfig", "/aide/configuration/ardoise.mobileconfig", 303, 200),
+        // Mail clients' setup: the same answer for everyone, nothing of A's.
+        get(
+            "/.well-known/autoconfig/mail/config-v1.1.xml",
+            "/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=alice.martin@ac-test.fr",
+            200,
+            200,
+        ),
+        get("/mail/config-v1.1.xml", "/mail/config-v1.1.xml", 200, 200),
+        get("/mail/config-v1.1.xml", "/mail/config-v1.1.xml?emailaddress=x@ailleurs.fr", 404, 404),
+        post("/autodiscover/autodiscover.xml", "/autodiscover/autodiscover.xml", Xml(OUTLOOK), 200, 200),
+        post("/Autodiscover/Autodiscover.xml", "/Autodiscover/Autodiscover.xml", Xml("<pas-du-xml"), 400, 400),
+        get(
+            "/autodiscover/autodiscover.json/v1.0/{address}",
+            "/autodiscover/autodiscover.json/v1.0/alice.martin@ac-test.fr?Protocol=AutodiscoverV1",
+            200,
+            200,
+        ),
+        get("/healthz", "/healthz", 200, 200),
+        get("/readyz", "/readyz", 200, 200),
         get("/static/ardoise.css", "/static/ardoise.css", 200, 200),
         get("/favicon.ico", "/favicon.ico", 204, 204),
         // The webmail.
