@@ -31,7 +31,8 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     out.session_max_age = Duration::from_secs(w.session_max_age_secs);
     out.limits = connection_limits(w, crate::serve::descriptor_limit());
     out.clock = web::Clock::new(&w.time_zone).map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
-    out.proxies = web::TrustedProxies::parse(&w.trusted_proxies).map_err(|e| anyhow::anyhow!("[web] trusted_proxies : {e}"))?;
+    out.proxies =
+        web::TrustedProxies::parse(&w.trusted_proxies).map_err(|e| anyhow::anyhow!("[web] trusted_proxies : {e}"))?;
     Ok(out)
 }
 

@@ -16,8 +16,8 @@ use tokio_rustls::TlsAcceptor;
 
 pub use crate::base::Peer;
 use crate::base::WebError;
-use crate::base::proxy::TrustedProxies;
 use crate::base::i18n::{Lang, Tr};
+use crate::base::proxy::TrustedProxies;
 use crate::conn::{Admission, Limits, drive};
 use crate::pages::setup::{guide, outlook, thunderbird};
 use crate::pages::{account, health, login, reset};

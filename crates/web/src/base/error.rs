@@ -19,9 +19,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::App;
 use crate::base::chrome;
-use crate::base::proxy::Origin;
 use crate::base::i18n::{Lang, Tr};
 use crate::base::page::{Common, LangQuery, MessagePage, render};
+use crate::base::proxy::Origin;
 use crate::base::session::Visitor;
 
 /// Why a request failed, as the visitor is told.

@@ -206,7 +206,10 @@ mod tests {
     fn forwarded_is_read_as_rfc_7239_writes_it() {
         let p = proxies(&["127.0.0.1/32"]);
         // RFC 7239 §4's examples: quoted IPv6 with a port, several elements.
-        let h = headers(&[("forwarded", "for=192.0.2.60;proto=http;by=203.0.113.43, for=\"[2001:db8:cafe::17]:4711\";proto=https")]);
+        let h = headers(&[(
+            "forwarded",
+            "for=192.0.2.60;proto=http;by=203.0.113.43, for=\"[2001:db8:cafe::17]:4711\";proto=https",
+        )]);
         assert_eq!(p.origin(ip("127.0.0.1"), false, &h), Origin { ip: ip("2001:db8:cafe::17"), https: true });
         let h = headers(&[("forwarded", "For=\"192.0.2.43:47011\"")]);
         assert_eq!(p.origin(ip("127.0.0.1"), false, &h).ip, ip("192.0.2.43"));
@@ -226,6 +229,9 @@ mod tests {
         let h = headers(&[("x-forwarded-proto", "http")]);
         assert!(p.origin(ip("127.0.0.1"), true, &h).https);
         // IPv4-mapped IPv6 peers are matched as the IPv4 address they are.
-        assert_eq!(p.origin(ip("::ffff:127.0.0.1"), false, &headers(&[("x-forwarded-for", "198.51.100.7")])).ip, ip("198.51.100.7"));
+        assert_eq!(
+            p.origin(ip("::ffff:127.0.0.1"), false, &headers(&[("x-forwarded-for", "198.51.100.7")])).ip,
+            ip("198.51.100.7")
+        );
     }
 }

@@ -93,7 +93,10 @@ impl Fixture {
         identity.create_app_password(&a, "téléphone", &["imap"]).await.unwrap();
         let app_password = identity.app_passwords(a.id).await.unwrap()[0].id;
         let mut cfg = WebConfig::new("ardoise.test".into(), [7u8; 32]);
-        let bound = [("imaps".to_owned(), ([127, 0, 0, 1], 993).into()), ("submissions".to_owned(), ([127, 0, 0, 1], 465).into())];
+        let bound = [
+            ("imaps".to_owned(), ([127, 0, 0, 1], 993).into()),
+            ("submissions".to_owned(), ([127, 0, 0, 1], 465).into()),
+        ];
         cfg.mail_setup = crate::MailSetup::new("mail.ac-test.fr", &bound);
         let app = Arc::new(App { ms, identity, cfg, outbox: None });
         let router = crate::router(app.clone());

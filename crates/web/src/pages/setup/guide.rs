@@ -76,7 +76,8 @@ fn stable_uuid(parts: &[&str]) -> String {
 
 /// The reverse-DNS identifier Apple asks for, from the host name.
 fn reverse_dns(host: &str) -> String {
-    let labels: Vec<&str> = host.split('.').filter(|l| l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')).collect();
+    let labels: Vec<&str> =
+        host.split('.').filter(|l| l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')).collect();
     if labels.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
         return "fr.ardoise".to_owned();
     }
