@@ -114,6 +114,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         let mut modified = Vec::new();
         let mut missing = Vec::new();
         let condstore = self.enabled.condstore;
+        let shown = outcomes.iter().filter_map(|o| match o {
+            FlagOutcome::Changed { keywords, .. } | FlagOutcome::Unchanged { keywords, .. } => Some(keywords),
+            FlagOutcome::Modified { .. } | FlagOutcome::Missing { .. } => None,
+        });
+        self.announce_keywords(sel, shown.flatten());
         for i in indices {
             let message_uid = i64::from(sel.uids[i]);
             let number = if uid { message_uid } else { i as i64 + 1 };

@@ -39,6 +39,10 @@ pub struct Selected {
     /// repeated searches skip reading 20,000-100,000 rows. Filled by SEARCH
     /// only, so that idle sessions keep no copy of their mailbox.
     pub rows: Option<(i64, Arc<Vec<MessageRow>>)>,
+    /// The keywords the client was told of in `FLAGS` and `PERMANENTFLAGS`:
+    /// a keyword new to the mailbox is announced again before the first
+    /// FETCH that shows it ([`Conn::announce_keywords`]).
+    pub keywords: BTreeSet<String>,
 }
 
 impl Selected {
@@ -125,6 +129,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         for m in &messages {
             keywords.extend(m.keywords.iter().map(String::as_str));
         }
+        let announced: BTreeSet<String> = keywords.iter().map(|k| (*k).to_owned()).collect();
         let keywords: Vec<&str> = keywords.into_iter().collect();
         let rev2 = self.enabled.rev2;
         self.say(Untagged::Exists(uids.len()));
@@ -148,7 +153,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             line.extend_from_slice(b"\r\n");
             self.out.extend_from_slice(&line);
         }
-        Ok(Selected { mailbox, read_only, uids, modseq: highest, own: BTreeSet::new(), saved: Vec::new(), rows: None })
+        Ok(Selected {
+            mailbox,
+            read_only,
+            uids,
+            modseq: highest,
+            own: BTreeSet::new(),
+            saved: Vec::new(),
+            rows: None,
+            keywords: announced,
+        })
+    }
+
+    /// Sends `FLAGS` and `OK [PERMANENTFLAGS]` again when one of these
+    /// keywords is new to the client's view of the mailbox (RFC 3501 section
+    /// 7.2.6, RFC 9051 section 7.3.5), so that no FETCH shows a keyword the
+    /// client was not told the mailbox has.
+    pub(crate) fn announce_keywords<'k>(&mut self, sel: &mut Selected, keywords: impl IntoIterator<Item = &'k String>) {
+        let mut grown = false;
+        for k in keywords {
+            if !sel.keywords.contains(k) {
+                sel.keywords.insert(k.clone());
+                grown = true;
+            }
+        }
+        if !grown {
+            return;
+        }
+        let all: Vec<&str> = sel.keywords.iter().map(String::as_str).collect();
+        self.say(Untagged::MailboxFlags { keywords: &all });
+        self.say(Untagged::Ok(Code::PermanentFlags { keywords: &all, read_only: sel.read_only }));
     }
 
     /// Reports what changed in the selected mailbox since the last report:
@@ -217,6 +251,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 }
             }
         }
+        let shown = flagged.iter().chain(sel.uids.iter().filter(|u| **u > last));
+        let keywords: Vec<String> =
+            shown.filter_map(|u| current.get(u)).flat_map(|row| row.keywords.iter().cloned()).collect();
+        self.announce_keywords(sel, &keywords);
         for uid in flagged {
             let (Some(seq), Some(row)) = (sel.seq_of(uid), current.get(&uid)) else {
                 continue;
