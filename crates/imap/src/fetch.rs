@@ -248,7 +248,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                     FetchItem::Flags => {
                         flags_sent = true;
                         out.extend_from_slice(b"FLAGS ");
-                        flag_list(&mut out, row.flags, &row.keywords);
+                        flag_list(&mut out, row.flags, sel.recent.contains(&(row.uid as u32)), &row.keywords);
                     }
                     FetchItem::InternalDate => {
                         let _ = write!(out, "INTERNALDATE \"{}\"", crate::date::format_date_time(row.internal_date));
@@ -338,7 +338,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             }
             if set_seen_now && !flags_sent {
                 out.extend_from_slice(b" FLAGS ");
-                flag_list(&mut out, row.flags, &row.keywords);
+                flag_list(&mut out, row.flags, sel.recent.contains(&(row.uid as u32)), &row.keywords);
             }
             out.extend_from_slice(b")\r\n");
             self.out.extend_from_slice(&out);

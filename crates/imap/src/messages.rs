@@ -142,6 +142,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                     seq: i + 1,
                     uid: uid.then_some(message_uid),
                     flags,
+                    recent: sel.recent.contains(&sel.uids[i]),
                     keywords,
                     modseq: condstore.then_some(modseq),
                 });
@@ -213,6 +214,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         for uid in gone {
             if let Some(seq) = sel.seq_of(*uid as u32) {
                 sel.uids.remove(seq - 1);
+                sel.recent.remove(&(*uid as u32));
                 if !self.enabled.qresync {
                     self.say(Untagged::Expunge(seq));
                 }

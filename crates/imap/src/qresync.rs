@@ -56,7 +56,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         for row in rows.iter().filter(|r| r.modseq as u64 > q.modseq) {
             let Some(seq) = sel.seq_of(row.uid as u32) else { continue };
             let (flags, keywords, modseq) = (row.flags, &row.keywords, Some(row.modseq));
-            self.say(Untagged::Flags { seq, uid: Some(row.uid), flags, keywords, modseq });
+            let recent = sel.recent.contains(&(row.uid as u32));
+            self.say(Untagged::Flags { seq, uid: Some(row.uid), flags, recent, keywords, modseq });
         }
         Ok(())
     }

@@ -99,6 +99,8 @@ struct Ctx<'a> {
     largest_uid: u32,
     row: &'a MessageRow,
     meta: Option<&'a Meta>,
+    /// Whether the session holds the message as recent (IMAP4rev1).
+    recent: bool,
 }
 
 /// The day of the Date: field as written, disregarding its time and zone
@@ -165,8 +167,11 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
         SearchKey::Uid(set) => set.contains(row.uid as u32, c.largest_uid),
         SearchKey::Seq(set) => set.contains(c.seq, c.count),
         SearchKey::ModseqAbove(n) => row.modseq as u64 >= *n,
-        SearchKey::New | SearchKey::Recent => false,
-        SearchKey::Old => true,
+        // RFC 3501 section 6.4.4: NEW is "functionally equivalent to
+        // (RECENT UNSEEN)", OLD to "(NOT RECENT)".
+        SearchKey::Recent => c.recent,
+        SearchKey::New => c.recent && row.flags & Flag::Seen.bit() == 0,
+        SearchKey::Old => !c.recent,
         SearchKey::FullText { body_only, value } => match c.full_text.get(*body_only, value) {
             Some(Some(hits)) => hits.contains(row.blob_hash.as_str()),
             Some(None) => true,
@@ -266,8 +271,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         for (i, u) in sel.uids.iter().enumerate() {
             while rows.next_if(|r| (r.uid as u32) < *u).is_some() {}
             let Some(row) = rows.next_if(|r| r.uid as u32 == *u) else { continue };
-            let ctx =
-                Ctx { full_text: &hits, seq: i as u32 + 1, count, largest_uid, row, meta: metas.get(&row.blob_hash) };
+            let ctx = Ctx {
+                full_text: &hits,
+                seq: i as u32 + 1,
+                count,
+                largest_uid,
+                row,
+                meta: metas.get(&row.blob_hash),
+                recent: sel.recent.contains(u),
+            };
             if matches(key, &ctx) {
                 out.top_modseq = out.top_modseq.max(row.modseq);
                 out.rows.push((i as u32 + 1, row.clone()));

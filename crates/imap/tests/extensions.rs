@@ -276,7 +276,8 @@ begin\r\n--b--\r\n",
     let v = f.inbox_uid_validity().await;
     assert_eq!(
         c.cmd("e", "APPEND INBOX ~{14+}\r\nSubject: \u{0}\r\n\r\n").await,
-        format!("* 2 EXISTS\r\ne OK [APPENDUID {v} 2] APPEND completed\r\n")
+        // Appended to the selected mailbox: recent in this session (RFC 3501 section 6.3.11).
+        format!("* 2 EXISTS\r\n* 2 RECENT\r\ne OK [APPENDUID {v} 2] APPEND completed\r\n")
     );
 }
 

@@ -50,3 +50,114 @@ async fn a_new_keyword_is_announced_to_every_session() {
         )
     );
 }
+
+fn message(subject: &str) -> Vec<u8> {
+    format!("From: a@ac-demo.fr\r\nSubject: {subject}\r\n\r\nx\r\n").into_bytes()
+}
+
+/// Item 1. RFC 3501 section 2.3.2: "\Recent Message is "recently" arrived
+/// in this mailbox. This session is the first session to have been notified
+/// about this message; if the session is read-write, subsequent sessions will
+/// not see \Recent set for this message." Section 7.3.2: "RECENT: The number
+/// of messages with the \Recent flag set. This response occurs as a result of
+/// a SELECT or EXAMINE command, and if the size of the mailbox changes (e.g.,
+/// new messages)." Section 6.4.4: "NEW: Messages that have the \Recent flag
+/// set but not the \Seen flag", "OLD: Messages that do not have the \Recent
+/// flag set", "RECENT: Messages that have the \Recent flag set."
+#[tokio::test]
+async fn recent_belongs_to_the_first_session_that_selects() {
+    let f = Fixture::new().await;
+    f.deliver(&message("un")).await;
+    f.deliver(&message("deux")).await;
+    let (mut a, mut b) = (f.connect(), f.connect());
+    a.login().await;
+    b.login().await;
+    let r = a.cmd("s", "SELECT INBOX").await;
+    assert!(r.contains("* 2 EXISTS\r\n* 2 RECENT\r\n"), "{r}");
+    assert_eq!(
+        a.cmd("f", "FETCH 1:2 (FLAGS)").await,
+        "* 1 FETCH (FLAGS (\\Recent))\r\n* 2 FETCH (FLAGS (\\Recent))\r\nf OK FETCH completed\r\n"
+    );
+    let r = b.cmd("s", "SELECT INBOX").await;
+    assert!(r.contains("* 2 EXISTS\r\n* 0 RECENT\r\n"), "{r}");
+    assert_eq!(b.cmd("f", "FETCH 1 (FLAGS)").await, "* 1 FETCH (FLAGS ())\r\nf OK FETCH completed\r\n");
+    // New mail: the first session told of it holds it as recent.
+    f.deliver(&message("trois")).await;
+    assert_eq!(a.cmd("n", "NOOP").await, "* 3 EXISTS\r\n* 3 RECENT\r\nn OK NOOP completed\r\n");
+    assert_eq!(b.cmd("n", "NOOP").await, "* 3 EXISTS\r\nn OK NOOP completed\r\n");
+    assert_eq!(
+        a.cmd("t", "STORE 1 +FLAGS (\\Seen)").await,
+        "* 1 FETCH (FLAGS (\\Seen \\Recent))\r\nt OK STORE completed\r\n"
+    );
+    assert_eq!(a.cmd("r", "SEARCH RECENT").await, "* SEARCH 1 2 3\r\nr OK SEARCH completed\r\n");
+    assert_eq!(a.cmd("w", "SEARCH NEW").await, "* SEARCH 2 3\r\nw OK SEARCH completed\r\n");
+    assert_eq!(a.cmd("o", "SEARCH OLD").await, "* SEARCH\r\no OK SEARCH completed\r\n");
+    assert_eq!(b.cmd("n", "NOOP").await, "* 1 FETCH (UID 1 FLAGS (\\Seen))\r\nn OK NOOP completed\r\n");
+    assert_eq!(b.cmd("r", "SEARCH RECENT").await, "* SEARCH\r\nr OK SEARCH completed\r\n");
+    assert_eq!(b.cmd("o", "SEARCH OLD").await, "* SEARCH 1 2 3\r\no OK SEARCH completed\r\n");
+    // A later session sees none of them as recent.
+    let mut c = f.connect();
+    c.login().await;
+    let r = c.cmd("s", "SELECT INBOX").await;
+    assert!(r.contains("* 3 EXISTS\r\n* 0 RECENT\r\n"), "{r}");
+}
+
+/// Item 1. RFC 3501 section 6.4.7 (COPY): "the \Recent flag SHOULD be set,
+/// in the copy"; section 6.3.11 (APPEND): "In either case, the Recent flag
+/// is also set"; section 6.3.2 (EXAMINE) opens the mailbox read-only, and
+/// "if the session is read-write, subsequent sessions will not see \Recent"
+/// (section 2.3.2): EXAMINE leaves the messages recent for the next SELECT.
+/// Section 6.3.10: STATUS "RECENT: The number of messages with the \Recent
+/// flag set."
+#[tokio::test]
+async fn copies_and_appended_messages_are_recent_in_the_destination() {
+    let f = Fixture::new().await;
+    f.deliver(&message("un")).await;
+    f.deliver(&message("deux")).await;
+    let (mut a, mut c) = (f.connect(), f.connect());
+    a.login().await;
+    c.login().await;
+    assert!(a.cmd("k", "CREATE Dossier").await.starts_with("k OK"));
+    a.cmd("s", "SELECT INBOX").await;
+    assert!(a.cmd("c", "COPY 1:2 Dossier").await.contains("c OK"));
+    assert_eq!(
+        c.cmd("t", "STATUS Dossier (MESSAGES RECENT)").await,
+        "* STATUS \"Dossier\" (MESSAGES 2 RECENT 2)\r\nt OK STATUS completed\r\n"
+    );
+    let r = c.cmd("e", "EXAMINE Dossier").await;
+    assert!(r.contains("* 2 EXISTS\r\n* 0 RECENT\r\n"), "{r}");
+    let r = c.cmd("s", "SELECT Dossier").await;
+    assert!(r.contains("* 2 EXISTS\r\n* 2 RECENT\r\n"), "{r}");
+    a.send(b"p APPEND Dossier (\\Seen) {21}\r\n").await;
+    a.read_until("+ ").await;
+    a.send(b"Subject: trois\r\n\r\nx\r\n\r\n").await;
+    assert!(a.read_until("p ").await.contains("p OK"), "APPEND");
+    assert_eq!(c.cmd("n", "NOOP").await, "* 3 EXISTS\r\n* 3 RECENT\r\nn OK NOOP completed\r\n");
+    assert_eq!(c.cmd("f", "FETCH 3 (FLAGS)").await, "* 3 FETCH (FLAGS (\\Seen \\Recent))\r\nf OK FETCH completed\r\n");
+    assert_eq!(c.cmd("t", "STATUS INBOX (RECENT)").await, "* STATUS \"INBOX\" (RECENT 0)\r\nt OK STATUS completed\r\n");
+}
+
+/// Item 1. RFC 9051 (IMAP4rev2) has no \Recent (its appendix E lists the
+/// flag, the RECENT response and the RECENT/NEW/OLD keys as removed): a session that
+/// enabled IMAP4rev2 gets no RECENT response and claims nothing, so the
+/// next IMAP4rev1 session still sees the new messages as recent.
+#[tokio::test]
+async fn imap4rev2_sessions_neither_see_nor_take_recent() {
+    let f = Fixture::new().await;
+    f.deliver(&message("un")).await;
+    let mut d = f.connect();
+    d.login().await;
+    d.cmd("e", "ENABLE IMAP4rev2").await;
+    let r = d.cmd("s", "SELECT INBOX").await;
+    assert!(!r.contains("RECENT"), "{r}");
+    f.deliver(&message("deux")).await;
+    assert_eq!(d.cmd("n", "NOOP").await, "* 2 EXISTS\r\nn OK NOOP completed\r\n");
+    assert_eq!(
+        d.cmd("f", "FETCH 1:2 (FLAGS)").await,
+        "* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())\r\nf OK FETCH completed\r\n"
+    );
+    let mut e = f.connect();
+    e.login().await;
+    let r = e.cmd("s", "SELECT INBOX").await;
+    assert!(r.contains("* 2 EXISTS\r\n* 2 RECENT\r\n"), "{r}");
+}
