@@ -103,10 +103,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if uid && !items.contains(&FetchItem::Uid) {
             items.insert(0, FetchItem::Uid);
         }
-        if changed_since.is_some() {
-            self.enabled.condstore = true;
-            if !items.contains(&FetchItem::Modseq) {
-                items.push(FetchItem::Modseq);
+        if changed_since.is_some() && !items.contains(&FetchItem::Modseq) {
+            items.push(FetchItem::Modseq);
+        }
+        if items.contains(&FetchItem::Modseq) {
+            self.condstore_on(Some(&*sel));
+            // RFC 7162 section 3.1: the server "MUST automatically include
+            // both UID and mod-sequence data in all subsequent untagged
+            // FETCH responses"; this FETCH asked for MODSEQ, so it is not
+            // one of the exceptions.
+            if !items.contains(&FetchItem::Uid) {
+                items.insert(0, FetchItem::Uid);
             }
         }
         let plan = Plan {

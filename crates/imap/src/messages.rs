@@ -88,7 +88,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             Err(done) => return done,
         };
         if unchanged_since.is_some() {
-            self.enabled.condstore = true;
+            self.condstore_on(Some(&*sel));
         }
         if indices.is_empty() {
             return Done::ok(if uid { "UID STORE completed" } else { "STORE completed" });
@@ -140,7 +140,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             if !silent || (changed && condstore && unchanged_since.is_some()) {
                 self.say(Untagged::Flags {
                     seq: i + 1,
-                    uid: uid.then_some(message_uid),
+                    // RFC 7162 section 3.1: under CONDSTORE, every untagged
+                    // FETCH a STORE causes carries the UID and the MODSEQ.
+                    uid: (uid || condstore).then_some(message_uid),
                     flags,
                     recent: sel.recent.contains(&sel.uids[i]),
                     keywords,

@@ -303,6 +303,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         let key = &unsave(key, &saved);
         let mut by_modseq = false;
         walk(key, &mut |k| by_modseq |= matches!(k, SearchKey::ModseqAbove(_)));
+        if by_modseq {
+            self.condstore_on(Some(&*sel));
+        }
         let matched = match self.matching(authed, sel, key, false).await {
             Ok(m) => m,
             Err(done) => return done,

@@ -161,3 +161,84 @@ async fn imap4rev2_sessions_neither_see_nor_take_recent() {
     let r = e.cmd("s", "SELECT INBOX").await;
     assert!(r.contains("* 2 EXISTS\r\n* 2 RECENT\r\n"), "{r}");
 }
+
+/// The number after `label ` in a response (`HIGHESTMODSEQ 7`).
+fn number_after(response: &str, label: &str) -> i64 {
+    let at = response.find(label).unwrap_or_else(|| panic!("no {label} in {response}")) + label.len();
+    response[at..].trim_start().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+}
+
+/// Item 4. RFC 7162 section 3.1: FETCH with the MODSEQ item is a
+/// "CONDSTORE enabling command", after which "the server MUST automatically
+/// include both UID and mod-sequence data in all subsequent untagged FETCH
+/// responses (until the connection is closed), whether they were caused by a
+/// regular STORE/UID STORE, a STORE/UID STORE with an UNCHANGEDSINCE
+/// modifier, a FETCH/UID FETCH that implicitly set the \Seen flag, or an
+/// external agent"; a client that enables CONDSTORE with a mailbox already
+/// selected (which it selected without CONDSTORE) is told the mailbox's
+/// HIGHESTMODSEQ then, in an untagged OK.
+#[tokio::test]
+async fn condstore_enabled_by_fetch_modseq_shapes_store_replies() {
+    let f = Fixture::new().await;
+    f.deliver(&message("un")).await;
+    let (mut a, mut b) = (f.connect(), f.connect());
+    a.login().await;
+    b.login().await;
+    let selected = a.cmd("s", "SELECT INBOX").await;
+    let highest = number_after(&selected, "HIGHESTMODSEQ");
+    let r = a.cmd("f", "FETCH 1 (MODSEQ)").await;
+    let modseq = number_after(&r, "MODSEQ (");
+    assert_eq!(
+        r,
+        format!(
+            "* OK [HIGHESTMODSEQ {highest}] Highest\r\n* 1 FETCH (UID 1 MODSEQ ({modseq}))\r\nf OK FETCH completed\r\n"
+        )
+    );
+    let r = a.cmd("t", "STORE 1 +FLAGS (\\Seen)").await;
+    let after = number_after(&r, "MODSEQ (");
+    assert!(after > modseq, "{r}");
+    assert_eq!(r, format!("* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent) MODSEQ ({after}))\r\nt OK STORE completed\r\n"));
+    // A second enabling command reports nothing more.
+    assert_eq!(
+        a.cmd("g", "FETCH 1 (MODSEQ)").await,
+        format!("* 1 FETCH (UID 1 MODSEQ ({after}))\r\ng OK FETCH completed\r\n")
+    );
+    // ENABLE CONDSTORE with a mailbox selected.
+    b.cmd("s", "SELECT INBOX").await;
+    assert_eq!(
+        b.cmd("e", "ENABLE CONDSTORE").await,
+        format!("* ENABLED CONDSTORE\r\n* OK [HIGHESTMODSEQ {after}] Highest\r\ne OK ENABLE completed\r\n")
+    );
+}
+
+/// Item 4. RFC 7162 section 3.1.5: "If client specifies a MODSEQ criterion
+/// in a SEARCH (or UID SEARCH) command and the server returns a non-empty
+/// SEARCH result, the server MUST also append (to the end of the untagged
+/// SEARCH response) the highest mod-sequence for all messages being
+/// returned"; its grammar (section 7) allows an entry name and type:
+/// `search-modsequence = "MODSEQ" [search-modseq-ext] SP
+/// mod-sequence-valzer`, `search-modseq-ext = SP entry-name SP
+/// entry-type-req`, `entry-flag-name = DQUOTE "/flags/" attr-flag DQUOTE`,
+/// `entry-type-req = entry-type-resp / "all"`.
+#[tokio::test]
+async fn search_modseq_takes_an_entry_name_and_type() {
+    let f = Fixture::new().await;
+    f.deliver(&message("un")).await;
+    f.deliver(&message("deux")).await;
+    let mut a = f.connect();
+    a.login().await;
+    a.cmd("s", "SELECT INBOX").await;
+    let r = a.cmd("t", "STORE 2 +FLAGS.SILENT (\\Seen)").await;
+    assert_eq!(r, "t OK STORE completed\r\n");
+    let r = a.cmd("f", "FETCH 2 (MODSEQ)").await;
+    let top = number_after(&r, "MODSEQ (");
+    assert_eq!(
+        a.cmd("q", &format!("SEARCH MODSEQ \"/flags/\\\\seen\" all {top}")).await,
+        format!("* SEARCH 2 (MODSEQ {top})\r\nq OK SEARCH completed\r\n")
+    );
+    assert_eq!(
+        a.cmd("r", "SEARCH MODSEQ \"/flags/\\\\seen\" all 1").await,
+        format!("* SEARCH 1 2 (MODSEQ {top})\r\nr OK SEARCH completed\r\n")
+    );
+    assert!(a.cmd("u", "SEARCH MODSEQ \"/flags/\\\\seen\" partout 1").await.starts_with("u BAD"));
+}
