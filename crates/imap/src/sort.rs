@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use mailstore::MessageRow;
 use mailstore::analyse::EnvelopeAddress;
+use model::collate::casemap_key;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{SearchKey, SortBy, SortKey};
@@ -94,15 +95,21 @@ enum Value {
     Text(String),
 }
 
+/// The sort value of a message. Texts are compared with the
+/// `i;unicode-casemap` comparator (RFC 5051, [`model::collate`]), as
+/// Dovecot does: RFC 5256 section 3 makes `i;ascii-casemap` the base, which
+/// upper-cases, and `i;unicode-casemap` extends it to accents and case
+/// beyond ASCII.
 fn value(by: SortBy, row: &MessageRow, meta: Option<&Meta>) -> Value {
     let analysis = meta.and_then(|m| m.analysis.as_ref());
     let env = analysis.map(|a| &a.envelope);
-    let text = |f: &dyn Fn(&mailstore::analyse::Envelope) -> String| Value::Text(env.map(f).unwrap_or_default());
+    let text =
+        |f: &dyn Fn(&mailstore::analyse::Envelope) -> String| Value::Text(casemap_key(&env.map(f).unwrap_or_default()));
     match by {
         SortBy::Arrival => Value::Number(row.internal_date),
         SortBy::Date => Value::Number(meta.and_then(|m| m.sent_date).unwrap_or(row.internal_date)),
         SortBy::Size => Value::Number(row.size),
-        SortBy::Subject => Value::Text(base_subject(analysis.map(|a| a.subject.as_str()).unwrap_or(""))),
+        SortBy::Subject => Value::Text(casemap_key(&base_subject(analysis.map(|a| a.subject.as_str()).unwrap_or("")))),
         SortBy::From => text(&|e| first_mailbox(&e.from)),
         SortBy::To => text(&|e| first_mailbox(&e.to)),
         SortBy::Cc => text(&|e| first_mailbox(&e.cc)),
