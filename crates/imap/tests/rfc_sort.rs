@@ -40,3 +40,46 @@ async fn sort_subject_uses_unicode_casemap() {
     assert_eq!(c.cmd("a", "SORT (SUBJECT) UTF-8 ALL").await, "* SORT 6 2 4 3 1 7 5\r\na OK SORT completed\r\n");
     assert_eq!(c.cmd("b", "SORT (REVERSE SUBJECT) UTF-8 ALL").await, "* SORT 5 7 1 3 4 2 6\r\nb OK SORT completed\r\n");
 }
+
+/// Item 10. RFC 5256 section 2.2, step 4: "(B) If it is a dummy message
+/// with children, delete it, but promote its children to the current level.
+/// In other words, splice them in with the dummy's siblings. Do not promote
+/// the children if doing so would make them children of the root, unless
+/// there is only one child." Step 5: "Gather together messages under the
+/// root that have the same base subject text": a dummy holding a subject
+/// takes the other threads of that subject; "If the current message is a
+/// reply or forward and the message in the subject table is not, make the
+/// current message a child of the message in the subject table";
+/// "Otherwise, create a new dummy message and make both the current message
+/// and the message in the subject table children of the dummy." Section 4
+/// shows a dummy parent as `((3)(5))`.
+#[tokio::test]
+async fn thread_references_keeps_top_dummies_and_gathers_subjects() {
+    let f = Fixture::new().await;
+    // 2 replies to 1 through a message that is not there: promoted under 1.
+    f.deliver(&mail(1, "Projet", "p1@x", "", "")).await;
+    f.deliver(&mail(2, "Re: Projet", "p2@x", "<p1@x> <absent@x>", "<absent@x>")).await;
+    // 3 and 4 answer a message that is not there: they stay under a dummy.
+    f.deliver(&mail(3, "Re: Voyage", "v3@x", "", "<v0@x>")).await;
+    f.deliver(&mail(4, "Re: Voyage", "v4@x", "", "<v0@x>")).await;
+    // 5, then a reply by subject only.
+    f.deliver(&mail(5, "Sortie", "s5@x", "", "")).await;
+    f.deliver(&mail(6, "Re: Sortie", "s6@x", "", "")).await;
+    // Two messages of one subject, neither a reply: a new dummy.
+    f.deliver(&mail(7, "Cantine", "c7@x", "", "")).await;
+    f.deliver(&mail(8, "Cantine", "c8@x", "", "")).await;
+    // The subject of the dummy of 3 and 4: joins it.
+    f.deliver(&mail(9, "Voyage", "v9@x", "", "")).await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    assert_eq!(
+        c.cmd("t", "THREAD REFERENCES UTF-8 ALL").await,
+        "* THREAD (1 2)((3)(4)(9))(5 6)((7)(8))\r\nt OK THREAD completed\r\n"
+    );
+    // Without 9 and 4, the dummy over 3 alone is promoted away.
+    assert_eq!(
+        c.cmd("u", "THREAD REFERENCES UTF-8 NOT 4 NOT 9").await,
+        "* THREAD (1 2)(3)(5 6)((7)(8))\r\nu OK THREAD completed\r\n"
+    );
+}
