@@ -157,6 +157,35 @@ async fn sent_dates_compare_the_day_as_written() {
     }
 }
 
+/// Item 17. RFC 6855 section 4 extends APPEND for servers that advertise
+/// UTF8=ACCEPT: `append-data =/ "UTF8" SP "(" literal8 ")"`, a message whose
+/// header fields may hold UTF-8; with LITERAL+ (RFC 7888) the literal8 may be
+/// non-synchronising, `~{n+}`.
+#[tokio::test]
+async fn append_takes_the_utf8_data_item() {
+    let f = Fixture::new().await;
+    let mut c = f.connect();
+    c.login().await;
+    let caps = c.cmd("c", "CAPABILITY").await;
+    assert!(caps.contains(" UTF8=ACCEPT"), "{caps}");
+    let message = "From: élève@ac-demo.fr\r\nSubject: Réunion équipe\r\n\r\nCorps\r\n".as_bytes();
+    let mut command = format!("a APPEND INBOX (\\Seen) UTF8 (~{{{}+}}\r\n", message.len()).into_bytes();
+    command.extend_from_slice(message);
+    command.extend_from_slice(b")\r\n");
+    c.send(&command).await;
+    let r = c.read_until("a ").await;
+    assert!(r.starts_with("a OK [APPENDUID "), "{r}");
+    c.cmd("e", "ENABLE UTF8=ACCEPT").await;
+    c.cmd("s", "SELECT INBOX").await;
+    let subject = c.cmd("f", "FETCH 1 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])").await;
+    assert!(subject.contains("Subject: Réunion équipe\r\n"), "{subject}");
+    assert!(subject.contains("\\Seen"), "{subject}");
+    // Without its parentheses or as a plain literal, it is not RFC 6855's form.
+    c.send(b"b APPEND INBOX UTF8 ~{5+}\r\nabcde\r\n").await;
+    let r = c.read_until("b ").await;
+    assert!(r.starts_with("b BAD"), "{r}");
+}
+
 /// Item 7. RFC 9051 section 6.4.4: "HEADER <field-name> <string>: Messages
 /// that have a header field with the specified field-name (as defined in
 /// [RFC-5322]) and that contains the specified string in the text of the
