@@ -86,7 +86,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             // Authenticated (or selected).
             Body::Enable(caps) => {
                 state.authed()?;
-                conn.enable(caps)
+                conn.enable(caps, state.selected().ok().map(|(_, sel)| &*sel))
             }
             Body::Compress(mechanism) => {
                 state.authed()?;
@@ -206,9 +206,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         Done::ok("Begin TLS negotiation now")
     }
 
-    fn enable(&mut self, caps: Vec<String>) -> Done {
+    fn enable(&mut self, caps: Vec<String>, selected: Option<&crate::selected::Selected>) -> Done {
+        let condstore_before = self.enabled.condstore;
         let enabled: Vec<String> = caps.into_iter().filter(|cap| self.enabled.enable(cap)).collect();
         self.untagged(format!("ENABLED {}", enabled.join(" ")).trim_end());
+        if let (false, true, Some(sel)) = (condstore_before, self.enabled.condstore, selected) {
+            self.say(crate::untagged::Untagged::Ok(crate::untagged::Code::HighestModseq(sel.modseq)));
+        }
         Done::ok("ENABLE completed")
     }
 

@@ -103,10 +103,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if uid && !items.contains(&FetchItem::Uid) {
             items.insert(0, FetchItem::Uid);
         }
-        if changed_since.is_some() {
-            self.enabled.condstore = true;
-            if !items.contains(&FetchItem::Modseq) {
-                items.push(FetchItem::Modseq);
+        if changed_since.is_some() && !items.contains(&FetchItem::Modseq) {
+            items.push(FetchItem::Modseq);
+        }
+        if items.contains(&FetchItem::Modseq) {
+            self.condstore_on(Some(&*sel));
+            // RFC 7162 section 3.1: the server "MUST automatically include
+            // both UID and mod-sequence data in all subsequent untagged
+            // FETCH responses"; this FETCH asked for MODSEQ, so it is not
+            // one of the exceptions.
+            if !items.contains(&FetchItem::Uid) {
+                items.insert(0, FetchItem::Uid);
             }
         }
         let plan = Plan {
@@ -248,7 +255,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                     FetchItem::Flags => {
                         flags_sent = true;
                         out.extend_from_slice(b"FLAGS ");
-                        flag_list(&mut out, row.flags, &row.keywords);
+                        flag_list(&mut out, row.flags, sel.recent.contains(&(row.uid as u32)), &row.keywords);
                     }
                     FetchItem::InternalDate => {
                         let _ = write!(out, "INTERNALDATE \"{}\"", crate::date::format_date_time(row.internal_date));
@@ -338,7 +345,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             }
             if set_seen_now && !flags_sent {
                 out.extend_from_slice(b" FLAGS ");
-                flag_list(&mut out, row.flags, &row.keywords);
+                flag_list(&mut out, row.flags, sel.recent.contains(&(row.uid as u32)), &row.keywords);
             }
             out.extend_from_slice(b")\r\n");
             self.out.extend_from_slice(&out);

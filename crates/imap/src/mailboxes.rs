@@ -192,7 +192,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 }
                 StatusItem::Size => ("SIZE", messages.iter().map(|r| r.size).sum()),
                 StatusItem::HighestModseq => ("HIGHESTMODSEQ", m.highest_modseq),
-                StatusItem::Recent | StatusItem::MailboxId => ("RECENT", 0),
+                StatusItem::Recent => {
+                    // The messages no session has claimed as recent yet: the
+                    // next SELECT will show them with \Recent.
+                    let from = self.mailstore.unclaimed_recent(m.id).await.map_err(failed)?;
+                    ("RECENT", messages.iter().filter(|r| r.uid >= from).count() as i64)
+                }
+                StatusItem::MailboxId => continue,
             };
             parts.push(format!("{name} {value}"));
         }

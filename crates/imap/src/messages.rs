@@ -88,7 +88,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             Err(done) => return done,
         };
         if unchanged_since.is_some() {
-            self.enabled.condstore = true;
+            self.condstore_on(Some(&*sel));
         }
         if indices.is_empty() {
             return Done::ok(if uid { "UID STORE completed" } else { "STORE completed" });
@@ -114,6 +114,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         let mut modified = Vec::new();
         let mut missing = Vec::new();
         let condstore = self.enabled.condstore;
+        let shown = outcomes.iter().filter_map(|o| match o {
+            FlagOutcome::Changed { keywords, .. } | FlagOutcome::Unchanged { keywords, .. } => Some(keywords),
+            FlagOutcome::Modified { .. } | FlagOutcome::Missing { .. } => None,
+        });
+        self.announce_keywords(sel, shown.flatten());
         for i in indices {
             let message_uid = i64::from(sel.uids[i]);
             let number = if uid { message_uid } else { i as i64 + 1 };
@@ -135,8 +140,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             if !silent || (changed && condstore && unchanged_since.is_some()) {
                 self.say(Untagged::Flags {
                     seq: i + 1,
-                    uid: uid.then_some(message_uid),
+                    // RFC 7162 section 3.1: under CONDSTORE, every untagged
+                    // FETCH a STORE causes carries the UID and the MODSEQ.
+                    uid: (uid || condstore).then_some(message_uid),
                     flags,
+                    recent: sel.recent.contains(&sel.uids[i]),
                     keywords,
                     modseq: condstore.then_some(modseq),
                 });
@@ -208,6 +216,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         for uid in gone {
             if let Some(seq) = sel.seq_of(*uid as u32) {
                 sel.uids.remove(seq - 1);
+                sel.recent.remove(&(*uid as u32));
                 if !self.enabled.qresync {
                     self.say(Untagged::Expunge(seq));
                 }

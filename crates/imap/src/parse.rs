@@ -463,6 +463,19 @@ impl Cursor<'_> {
             date = Some(crate::date::parse_date_time(&text).ok_or("Invalid APPEND date-time")?);
             self.sp()?;
         }
+        // RFC 6855 section 4 (UTF8=ACCEPT): `append-data =/ "UTF8" SP "("
+        // literal8 ")"`, a message whose header may be in UTF-8.
+        if matches!(self.peek(), Some(b'U' | b'u')) {
+            if self.word()? != "UTF8" {
+                return Err("Expected a literal, or UTF8 (literal8)".into());
+            }
+            self.sp()?;
+            self.expect(b'(', "'('")?;
+            self.expect(b'~', "a literal8")?;
+            let message = self.literal()?;
+            self.expect(b')', "')'")?;
+            return Ok(AppendItem { flags, date, message });
+        }
         // A literal8 (BINARY): the message may hold NUL bytes.
         let _ = self.eat(b'~');
         let message = self.literal()?;

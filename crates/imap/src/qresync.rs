@@ -15,6 +15,21 @@ use crate::session::Conn;
 use crate::untagged::Untagged;
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
+    /// A CONDSTORE enabling command (RFC 7162 section 3.1: ENABLE
+    /// CONDSTORE, FETCH or SEARCH with MODSEQ, FETCH CHANGEDSINCE, STORE
+    /// UNCHANGEDSINCE) turns CONDSTORE on; the first one issued with a
+    /// mailbox selected reports that mailbox's HIGHESTMODSEQ, which the
+    /// client did not get when it selected the mailbox without CONDSTORE.
+    pub(crate) fn condstore_on(&mut self, sel: Option<&Selected>) {
+        if self.enabled.condstore {
+            return;
+        }
+        self.enabled.condstore = true;
+        if let Some(sel) = sel {
+            self.say(Untagged::Ok(crate::untagged::Code::HighestModseq(sel.modseq)));
+        }
+    }
+
     /// UIDs of `set` (all when `None`) expunged from the selected mailbox
     /// after `modseq`, by increasing UID.
     pub(crate) async fn vanished_since(
@@ -56,7 +71,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         for row in rows.iter().filter(|r| r.modseq as u64 > q.modseq) {
             let Some(seq) = sel.seq_of(row.uid as u32) else { continue };
             let (flags, keywords, modseq) = (row.flags, &row.keywords, Some(row.modseq));
-            self.say(Untagged::Flags { seq, uid: Some(row.uid), flags, keywords, modseq });
+            let recent = sel.recent.contains(&(row.uid as u32));
+            self.say(Untagged::Flags { seq, uid: Some(row.uid), flags, recent, keywords, modseq });
         }
         Ok(())
     }

@@ -72,6 +72,12 @@ fn text_matches(hay: &str, needle: &str) -> bool {
     !folded.is_empty() && mailstore::fold(hay).contains(&folded)
 }
 
+/// The header fields whose value the envelope keeps (searched there for
+/// contents stored before their header fields were).
+fn is_envelope_field(field: &str) -> bool {
+    matches!(field, "FROM" | "TO" | "CC" | "BCC" | "SUBJECT" | "MESSAGE-ID" | "IN-REPLY-TO")
+}
+
 fn addresses_match(list: &[EnvelopeAddress], needle: &str) -> bool {
     list.iter()
         .any(|a| text_matches(&a.address(), needle) || a.name.as_deref().is_some_and(|n| text_matches(n, needle)))
@@ -99,6 +105,8 @@ struct Ctx<'a> {
     largest_uid: u32,
     row: &'a MessageRow,
     meta: Option<&'a Meta>,
+    /// Whether the session holds the message as recent (IMAP4rev1).
+    recent: bool,
 }
 
 /// The day of the Date: field as written, disregarding its time and zone
@@ -129,7 +137,29 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
             let Some(a) = c.meta.and_then(|m| m.analysis.as_ref()) else {
                 return false;
             };
+            // RFC 9051 section 6.4.4, HEADER: "If the string to search is
+            // zero-length, this matches all messages that have a header line
+            // with the specified field-name regardless of the contents."
+            // Fields the envelope keeps are searched there (as addresses for
+            // FROM, TO...); any other field, and the presence of one, in the
+            // header fields stored with the content (contents stored before
+            // them have none: only their envelope fields can match).
+            if !is_envelope_field(field) || (needle.is_empty() && !a.headers.is_empty()) {
+                let mut named = a.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(field));
+                return named.any(|(_, v)| needle.is_empty() || text_matches(v, &needle));
+            }
             let e = &a.envelope;
+            if needle.is_empty() {
+                return match field.as_str() {
+                    "FROM" => !e.from.is_empty(),
+                    "TO" => !e.to.is_empty(),
+                    "CC" => !e.cc.is_empty(),
+                    "BCC" => !e.bcc.is_empty(),
+                    "SUBJECT" => e.subject.is_some(),
+                    "MESSAGE-ID" => e.message_id.is_some(),
+                    _ => e.in_reply_to.is_some(),
+                };
+            }
             match field.as_str() {
                 "FROM" => addresses_match(&e.from, &needle),
                 "TO" => addresses_match(&e.to, &needle),
@@ -165,13 +195,28 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
         SearchKey::Uid(set) => set.contains(row.uid as u32, c.largest_uid),
         SearchKey::Seq(set) => set.contains(c.seq, c.count),
         SearchKey::ModseqAbove(n) => row.modseq as u64 >= *n,
-        SearchKey::New | SearchKey::Recent => false,
-        SearchKey::Old => true,
-        SearchKey::FullText { body_only, value } => match c.full_text.get(*body_only, value) {
-            Some(Some(hits)) => hits.contains(row.blob_hash.as_str()),
-            Some(None) => true,
-            None => false,
-        },
+        // RFC 3501 section 6.4.4: NEW is "functionally equivalent to
+        // (RECENT UNSEEN)", OLD to "(NOT RECENT)".
+        SearchKey::Recent => c.recent,
+        SearchKey::New => c.recent && row.flags & Flag::Seen.bit() == 0,
+        SearchKey::Old => !c.recent,
+        SearchKey::FullText { body_only, value } => {
+            let indexed = match c.full_text.get(*body_only, value) {
+                Some(Some(hits)) => hits.contains(row.blob_hash.as_str()),
+                Some(None) => true,
+                None => false,
+            };
+            // TEXT: "Messages that contain the specified string in the header
+            // (including MIME header fields) or body of the message" (RFC
+            // 9051 section 6.4.4): the index holds the usual fields, the
+            // stored header fields the others.
+            indexed
+                || (!body_only
+                    && c.meta.and_then(|m| m.analysis.as_ref()).is_some_and(|a| {
+                        let needle = value.to_lowercase();
+                        a.headers.iter().any(|(_, v)| text_matches(v, &needle))
+                    }))
+        }
     }
 }
 
@@ -240,7 +285,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         let rows = self.mailbox_rows(authed, sel, !with_meta && !by_thread).await?;
         let (mut full_text, mut needs_meta) = (Vec::new(), with_meta);
         walk(key, &mut |k| match k {
-            SearchKey::FullText { body_only, value } => full_text.push((*body_only, value.clone())),
+            SearchKey::FullText { body_only, value } => {
+                full_text.push((*body_only, value.clone()));
+                // TEXT also looks at the stored header fields.
+                needs_meta |= !body_only;
+            }
             SearchKey::Header { .. } | SearchKey::Date { sent: true, .. } => needs_meta = true,
             _ => {}
         });
@@ -266,8 +315,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         for (i, u) in sel.uids.iter().enumerate() {
             while rows.next_if(|r| (r.uid as u32) < *u).is_some() {}
             let Some(row) = rows.next_if(|r| r.uid as u32 == *u) else { continue };
-            let ctx =
-                Ctx { full_text: &hits, seq: i as u32 + 1, count, largest_uid, row, meta: metas.get(&row.blob_hash) };
+            let ctx = Ctx {
+                full_text: &hits,
+                seq: i as u32 + 1,
+                count,
+                largest_uid,
+                row,
+                meta: metas.get(&row.blob_hash),
+                recent: sel.recent.contains(u),
+            };
             if matches(key, &ctx) {
                 out.top_modseq = out.top_modseq.max(row.modseq);
                 out.rows.push((i as u32 + 1, row.clone()));
@@ -291,6 +347,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         let key = &unsave(key, &saved);
         let mut by_modseq = false;
         walk(key, &mut |k| by_modseq |= matches!(k, SearchKey::ModseqAbove(_)));
+        if by_modseq {
+            self.condstore_on(Some(&*sel));
+        }
         let matched = match self.matching(authed, sel, key, false).await {
             Ok(m) => m,
             Err(done) => return done,

@@ -3,6 +3,7 @@
 //! with other sessions and deliveries (NOOP, IDLE, after every command).
 
 use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
 use std::sync::Arc;
 
 use mailstore::{ChangeKind, MailEvent, Mailbox, MessageRow};
@@ -39,6 +40,19 @@ pub struct Selected {
     /// repeated searches skip reading 20,000-100,000 rows. Filled by SEARCH
     /// only, so that idle sessions keep no copy of their mailbox.
     pub rows: Option<(i64, Arc<Vec<MessageRow>>)>,
+    /// The keywords the client was told of in `FLAGS` and `PERMANENTFLAGS`:
+    /// a keyword new to the mailbox is announced again before the first
+    /// FETCH that shows it ([`Conn::announce_keywords`]).
+    pub keywords: BTreeSet<String>,
+    /// UIDs this session holds as `\Recent` (IMAP4rev1, RFC 3501 section
+    /// 2.3.2): claimed from the mailbox by SELECT and when mail arrives
+    /// while selected ([`Conn::claim_recent`]); never by EXAMINE or an
+    /// IMAP4rev2 session.
+    pub recent: BTreeSet<u32>,
+    /// UID ranges this session claimed as recent that reach beyond its view
+    /// (mail that arrived while it claimed): their messages are recent here
+    /// when they come into the view.
+    pub claimed: Vec<Range<i64>>,
 }
 
 impl Selected {
@@ -117,6 +131,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     async fn open(&mut self, authed: &Authed, raw: &RawName, read_only: bool) -> Result<Selected, Done> {
         let name = self.decode_name(raw)?;
         let mailbox = self.find_mailbox(authed.account.id, &name).await?;
+        let rev2 = self.enabled.rev2;
+        // Claimed before the messages are read, so that every claimed UID
+        // that still exists is in the view.
+        let claimed =
+            if read_only || rev2 { 0..0 } else { self.mailstore.claim_recent(mailbox.id).await.map_err(failed)? };
         let messages = self.mailstore.messages(mailbox.id).await.map_err(failed)?;
         let uids: Vec<u32> = messages.iter().map(|m| m.uid as u32).collect();
         let uid_next = mailbox.uid_next.max(messages.last().map_or(1, |m| m.uid + 1));
@@ -125,11 +144,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         for m in &messages {
             keywords.extend(m.keywords.iter().map(String::as_str));
         }
+        let announced: BTreeSet<String> = keywords.iter().map(|k| (*k).to_owned()).collect();
         let keywords: Vec<&str> = keywords.into_iter().collect();
-        let rev2 = self.enabled.rev2;
+        let recent: BTreeSet<u32> = uids.iter().copied().filter(|u| claimed.contains(&i64::from(*u))).collect();
         self.say(Untagged::Exists(uids.len()));
         if !rev2 {
-            self.say(Untagged::NoneRecent);
+            self.say(Untagged::Recent(recent.len()));
         }
         self.say(Untagged::MailboxFlags { keywords: &keywords });
         self.say(Untagged::Ok(Code::PermanentFlags { keywords: &keywords, read_only }));
@@ -148,7 +168,55 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             line.extend_from_slice(b"\r\n");
             self.out.extend_from_slice(&line);
         }
-        Ok(Selected { mailbox, read_only, uids, modseq: highest, own: BTreeSet::new(), saved: Vec::new(), rows: None })
+        Ok(Selected {
+            mailbox,
+            read_only,
+            uids,
+            modseq: highest,
+            own: BTreeSet::new(),
+            saved: Vec::new(),
+            rows: None,
+            keywords: announced,
+            recent,
+            claimed: Vec::new(),
+        })
+    }
+
+    /// New messages came into the view: claims what no session has seen
+    /// as recent yet (never for EXAMINE or IMAP4rev2), and adds the new
+    /// messages of every range claimed so far to the session's recent ones.
+    async fn claim_recent(&self, sel: &mut Selected, arrived: &BTreeSet<u32>) {
+        if !sel.read_only && !self.enabled.rev2 {
+            match self.mailstore.claim_recent(sel.mailbox.id).await {
+                Ok(range) if !range.is_empty() => sel.claimed.push(range),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "claiming recent messages failed"),
+            }
+        }
+        let claimed = &sel.claimed;
+        sel.recent.extend(arrived.iter().copied().filter(|u| claimed.iter().any(|r| r.contains(&i64::from(*u)))));
+        let last = arrived.last().map_or(0, |u| i64::from(*u));
+        sel.claimed.retain(|r| r.end - 1 > last);
+    }
+
+    /// Sends `FLAGS` and `OK [PERMANENTFLAGS]` again when one of these
+    /// keywords is new to the client's view of the mailbox (RFC 3501 section
+    /// 7.2.6, RFC 9051 section 7.3.5), so that no FETCH shows a keyword the
+    /// client was not told the mailbox has.
+    pub(crate) fn announce_keywords<'k>(&mut self, sel: &mut Selected, keywords: impl IntoIterator<Item = &'k String>) {
+        let mut grown = false;
+        for k in keywords {
+            if !sel.keywords.contains(k) {
+                sel.keywords.insert(k.clone());
+                grown = true;
+            }
+        }
+        if !grown {
+            return;
+        }
+        let all: Vec<&str> = sel.keywords.iter().map(String::as_str).collect();
+        self.say(Untagged::MailboxFlags { keywords: &all });
+        self.say(Untagged::Ok(Code::PermanentFlags { keywords: &all, read_only: sel.read_only }));
     }
 
     /// Reports what changed in the selected mailbox since the last report:
@@ -175,8 +243,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             );
         }
         if !arrived.is_empty() {
+            let before = sel.recent.len();
+            self.claim_recent(sel, &arrived).await;
             sel.uids.extend(arrived);
             self.say(Untagged::Exists(sel.uids.len()));
+            if sel.recent.len() != before {
+                self.say(Untagged::Recent(sel.recent.len()));
+            }
         }
         if may_expunge && expunged_seen {
             let mut vanished = Vec::new();
@@ -185,6 +258,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             while i > 0 {
                 i -= 1;
                 if !current.contains_key(&sel.uids[i]) {
+                    sel.recent.remove(&sel.uids[i]);
                     vanished.push(i64::from(sel.uids.remove(i)));
                     gone.push(i + 1);
                 }
@@ -217,6 +291,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 }
             }
         }
+        let shown = flagged.iter().chain(sel.uids.iter().filter(|u| **u > last));
+        let keywords: Vec<String> =
+            shown.filter_map(|u| current.get(u)).flat_map(|row| row.keywords.iter().cloned()).collect();
+        self.announce_keywords(sel, &keywords);
         for uid in flagged {
             let (Some(seq), Some(row)) = (sel.seq_of(uid), current.get(&uid)) else {
                 continue;
@@ -225,7 +303,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 continue;
             }
             let modseq = self.enabled.condstore.then_some(row.modseq);
-            self.say(Untagged::Flags { seq, uid: Some(row.uid), flags: row.flags, keywords: &row.keywords, modseq });
+            let (flags, recent, keywords) = (row.flags, sel.recent.contains(&uid), &row.keywords);
+            self.say(Untagged::Flags { seq, uid: Some(row.uid), flags, recent, keywords, modseq });
         }
         sel.own.retain(|m| *m > new_modseq);
         sel.modseq = new_modseq;

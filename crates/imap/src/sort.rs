@@ -1,17 +1,19 @@
 //! SORT and THREAD (RFC 5256, with DISPLAYFROM/DISPLAYTO of RFC 5957) over
 //! the messages a search matched, from the metadata kept at delivery.
 //!
-//! THREAD=REFERENCES follows the RFC's algorithm with two simplifications,
-//! both visible only on odd mail: placeholder containers (a referenced
-//! message that is not in the mailbox) are always dropped and their
-//! children promoted, and roots are not merged by subject (use
-//! ORDEREDSUBJECT for that).
+//! THREAD=REFERENCES follows the RFC's algorithm (section 2.2): threads
+//! linked by Message-ID, In-Reply-To and References; dummy containers (a
+//! referenced message not among the results) pruned, their children
+//! promoted except to the top level when there are several (step 4); the
+//! top-level threads then gathered by base subject (step 5); siblings
+//! sorted by date (step 6).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use mailstore::MessageRow;
 use mailstore::analyse::EnvelopeAddress;
+use model::collate::casemap_key;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{SearchKey, SortBy, SortKey};
@@ -94,15 +96,21 @@ enum Value {
     Text(String),
 }
 
+/// The sort value of a message. Texts are compared with the
+/// `i;unicode-casemap` comparator (RFC 5051, [`model::collate`]), as
+/// Dovecot does: RFC 5256 section 3 makes `i;ascii-casemap` the base, which
+/// upper-cases, and `i;unicode-casemap` extends it to accents and case
+/// beyond ASCII.
 fn value(by: SortBy, row: &MessageRow, meta: Option<&Meta>) -> Value {
     let analysis = meta.and_then(|m| m.analysis.as_ref());
     let env = analysis.map(|a| &a.envelope);
-    let text = |f: &dyn Fn(&mailstore::analyse::Envelope) -> String| Value::Text(env.map(f).unwrap_or_default());
+    let text =
+        |f: &dyn Fn(&mailstore::analyse::Envelope) -> String| Value::Text(casemap_key(&env.map(f).unwrap_or_default()));
     match by {
         SortBy::Arrival => Value::Number(row.internal_date),
         SortBy::Date => Value::Number(meta.and_then(|m| m.sent_date).unwrap_or(row.internal_date)),
         SortBy::Size => Value::Number(row.size),
-        SortBy::Subject => Value::Text(base_subject(analysis.map(|a| a.subject.as_str()).unwrap_or(""))),
+        SortBy::Subject => Value::Text(casemap_key(&base_subject(analysis.map(|a| a.subject.as_str()).unwrap_or("")))),
         SortBy::From => text(&|e| first_mailbox(&e.from)),
         SortBy::To => text(&|e| first_mailbox(&e.to)),
         SortBy::Cc => text(&|e| first_mailbox(&e.cc)),
@@ -203,11 +211,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 }
             }
         }
-        // Every node now holds a message; order siblings and roots by date.
+        // Order siblings and roots by date; a dummy (only at the top level,
+        // holding several threads) takes the date of its first child.
         let key_of = |n: &Node| n.msg.map(|m| (dates[m], m)).unwrap_or((i64::MAX, usize::MAX));
-        let keys: Vec<(i64, usize)> = nodes.iter().map(key_of).collect();
-        for n in nodes.iter_mut() {
-            n.children.sort_by_key(|c| keys[*c]);
+        let mut keys: Vec<(i64, usize)> = nodes.iter().map(key_of).collect();
+        for i in 0..nodes.len() {
+            let mut children = std::mem::take(&mut nodes[i].children);
+            children.sort_by_key(|c| keys[*c]);
+            if nodes[i].msg.is_none() {
+                keys[i] = children.first().map_or(keys[i], |c| keys[*c]);
+            }
+            nodes[i].children = children;
         }
         let mut roots: Vec<usize> = (0..nodes.len()).filter(|i| nodes[*i].parent.is_none()).collect();
         roots.sort_by_key(|r| keys[*r]);
@@ -226,7 +240,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
 /// parentheses each (RFC 5256 section 4).
 fn render(nodes: &[Node], numbers: &[i64], mut n: usize, depth: usize, out: &mut String) {
     loop {
-        out.push_str(&numbers[nodes[n].msg.unwrap_or(0)].to_string());
+        let Some(msg) = nodes[n].msg else {
+            // A dummy: its threads side by side (RFC 5256 section 4's
+            // `((3)(5))`).
+            for c in &nodes[n].children {
+                out.push('(');
+                render(nodes, numbers, *c, depth + 1, out);
+                out.push(')');
+            }
+            return;
+        };
+        out.push_str(&numbers[msg].to_string());
         match nodes[n].children.as_slice() {
             [] => return,
             [only] => {
@@ -305,7 +329,22 @@ fn link_references(matched: &crate::search::Matched, nodes: &mut Vec<Node>) {
             }
         }
     }
-    // Drop containers without a message: their children move up.
+    let kept = prune(nodes);
+    let roots: Vec<usize> = (0..kept.len()).filter(|i| kept[*i].parent.is_none()).collect();
+    let mut out = kept;
+    gather_by_subject(matched, &mut out, roots);
+    *nodes = out;
+}
+
+/// RFC 5256 section 2.2 step 4, without recursion (a thread can be very
+/// deep): "(A) If it is a dummy message with NO children, delete it. (B) If
+/// it is a dummy message with children, delete it, but promote its children
+/// to the current level. [...] Do not promote the children if doing so
+/// would make them children of the root, unless there is only one child."
+/// Each message goes under its nearest ancestor that is a message; when
+/// there is none but the thread's top is a dummy, under that dummy, which
+/// stays only if it then holds several messages.
+fn prune(nodes: &[Node]) -> Vec<Node> {
     let mut kept: Vec<Option<usize>> = vec![None; nodes.len()];
     let mut out: Vec<Node> = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
@@ -314,23 +353,132 @@ fn link_references(matched: &crate::search::Matched, nodes: &mut Vec<Node>) {
             out.push(Node { msg: n.msg, parent: None, children: Vec::new() });
         }
     }
+    // Per top-level dummy, the messages that would go under it.
+    let mut under_dummy: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, n) in nodes.iter().enumerate() {
         let Some(me) = kept[i] else { continue };
-        let mut up = n.parent;
+        let (mut up, mut top) = (n.parent, None);
         let mut steps = 0;
         while let Some(p) = up {
             if kept[p].is_some() || steps > 10_000 {
                 break;
             }
+            top = Some(p);
             up = nodes[p].parent;
             steps += 1;
         }
-        if let Some(parent) = up.and_then(|p| kept[p]) {
-            out[me].parent = Some(parent);
-            out[parent].children.push(me);
+        match (up.and_then(|p| kept[p]), top) {
+            (Some(parent), _) => {
+                out[me].parent = Some(parent);
+                out[parent].children.push(me);
+            }
+            (None, Some(dummy)) if up.is_none() => under_dummy.entry(dummy).or_default().push(me),
+            _ => {}
         }
     }
-    *nodes = out;
+    let mut dummies: Vec<(usize, Vec<usize>)> = under_dummy.into_iter().filter(|(_, k)| k.len() > 1).collect();
+    dummies.sort_unstable();
+    for (_, kids) in dummies {
+        out.push(Node { msg: None, parent: None, children: kids.clone() });
+        let dummy = out.len() - 1;
+        for k in kids {
+            out[k].parent = Some(dummy);
+        }
+    }
+    out
+}
+
+/// Whether a subject is a reply or a forward: what RFC 5256 section 2.1
+/// removes as `subj-refwd` (`re:`, `fw:`, `fwd:` after optional `[blob]`s),
+/// a `[fwd: ...]` wrapper or a `(fwd)` trailer.
+fn is_reply_or_forward(subject: &str) -> bool {
+    let s = subject.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    if s.ends_with("(fwd)") || s.starts_with("[fwd:") {
+        return true;
+    }
+    let mut rest = s.as_str();
+    while let Some(r) = strip_blob(rest) {
+        rest = r.trim_start();
+    }
+    ["re", "fwd", "fw"].iter().filter_map(|p| rest.strip_prefix(p)).any(|r| {
+        let r = r.trim_start();
+        strip_blob(r).unwrap_or(r).trim_start().starts_with(':')
+    })
+}
+
+/// RFC 5256 section 2.2 step 5: the top-level threads gathered by base
+/// subject. The subject table keeps one container per subject, a dummy
+/// over a message and a message that is not a reply over one that is; then
+/// each other thread of that subject is merged with it: "If both messages
+/// are dummies, append the current message's children to the children of
+/// the message in the subject table [...] If the message in the subject
+/// table is a dummy and the current message is not, make the current
+/// message a child of the message in the subject table [...] If the current
+/// message is a reply or forward and the message in the subject table is
+/// not, make the current message a child of the message in the subject
+/// table [...] Otherwise, create a new dummy message and make both the
+/// current message and the message in the subject table children of the
+/// dummy."
+fn gather_by_subject(matched: &crate::search::Matched, out: &mut Vec<Node>, roots: Vec<usize>) {
+    let subject_of = |out: &Vec<Node>, n: usize| -> String {
+        let msg = out[n].msg.or_else(|| out[n].children.first().and_then(|c| out[*c].msg));
+        let row = msg.map(|m| &matched.rows[m].1);
+        let a = row.and_then(|r| matched.metas.get(&r.blob_hash)).and_then(|m| m.analysis.as_ref());
+        a.map(|a| a.subject.clone()).unwrap_or_default()
+    };
+    let mut table: HashMap<String, usize> = HashMap::new();
+    for &r in &roots {
+        let subject = subject_of(out, r);
+        let base = base_subject(&subject);
+        if base.is_empty() {
+            continue;
+        }
+        match table.get(&base) {
+            None => {
+                table.insert(base, r);
+            }
+            Some(&t) if out[t].msg.is_some() => {
+                let dummy = out[r].msg.is_none();
+                let replaces = is_reply_or_forward(&subject_of(out, t)) && !is_reply_or_forward(&subject);
+                if dummy || replaces {
+                    table.insert(base, r);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for &r in &roots {
+        let subject = subject_of(out, r);
+        let base = base_subject(&subject);
+        let Some(&t) = table.get(&base) else { continue };
+        if t == r || base.is_empty() || out[r].parent.is_some() {
+            continue;
+        }
+        let adopt = |out: &mut Vec<Node>, parent: usize, child: usize| {
+            out[child].parent = Some(parent);
+            out[parent].children.push(child);
+        };
+        match (out[t].msg.is_none(), out[r].msg.is_none()) {
+            (true, true) => {
+                let kids = std::mem::take(&mut out[r].children);
+                for k in kids {
+                    adopt(out, t, k);
+                }
+                // An emptied dummy: a child of the one kept, so it is no
+                // root; without children it renders as nothing.
+                out[r].parent = Some(t);
+            }
+            (true, false) => adopt(out, t, r),
+            _ if is_reply_or_forward(&subject) && !is_reply_or_forward(&subject_of(out, t)) => adopt(out, t, r),
+            _ => {
+                out.push(Node { msg: None, parent: None, children: Vec::new() });
+                let dummy = out.len() - 1;
+                adopt(out, dummy, t);
+                adopt(out, dummy, r);
+                table.insert(base, dummy);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

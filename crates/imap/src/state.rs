@@ -15,7 +15,9 @@ use crate::selected::Selected;
 pub(crate) enum State {
     NotAuthenticated,
     Authenticated(Authed),
-    Selected(Authed, Selected),
+    /// Boxed: the selected mailbox's view is several times the size of the
+    /// other states, which every session would carry.
+    Selected(Authed, Box<Selected>),
     /// LOGOUT was answered or the connection was lost: the session ends.
     Logout,
 }
@@ -81,7 +83,7 @@ impl State {
     pub fn parts(&mut self) -> Option<(&mut Authed, Option<&mut Selected>)> {
         match self {
             State::Authenticated(authed) => Some((authed, None)),
-            State::Selected(authed, selected) => Some((authed, Some(selected))),
+            State::Selected(authed, selected) => Some((authed, Some(&mut **selected))),
             State::NotAuthenticated | State::Logout => None,
         }
     }
@@ -125,7 +127,7 @@ impl State {
         match std::mem::replace(self, State::Logout) {
             State::Selected(authed, selected) => {
                 *self = State::Authenticated(authed);
-                Some(selected)
+                Some(*selected)
             }
             other => {
                 *self = other;
@@ -138,7 +140,7 @@ impl State {
     /// any, is dropped). Only reached with a login: SELECT checks first.
     pub fn select(&mut self, selected: Selected) {
         *self = match std::mem::replace(self, State::Logout) {
-            State::Authenticated(authed) | State::Selected(authed, _) => State::Selected(authed, selected),
+            State::Authenticated(authed) | State::Selected(authed, _) => State::Selected(authed, Box::new(selected)),
             other => other,
         };
     }

@@ -13,14 +13,16 @@ use model::Flag;
 pub(crate) enum Untagged<'a> {
     /// `n EXISTS`: the mailbox holds `n` messages.
     Exists(usize),
-    /// `0 RECENT`, for IMAP4rev1 clients (RFC 9051 has no \Recent).
-    NoneRecent,
+    /// `n RECENT`, for IMAP4rev1 clients (RFC 9051 has no \Recent): the
+    /// messages this session holds as recent.
+    Recent(usize),
     /// `n EXPUNGE`: the message with this sequence number is gone.
     Expunge(usize),
     /// `VANISHED [(EARLIER)] uids` (QRESYNC), for a non-empty sorted list.
     Vanished { earlier: bool, uids: &'a [i64] },
-    /// `n FETCH ([UID u ]FLAGS (...)[ MODSEQ (m)])`: a message's flags now.
-    Flags { seq: usize, uid: Option<i64>, flags: i64, keywords: &'a [String], modseq: Option<i64> },
+    /// `n FETCH ([UID u ]FLAGS (...)[ MODSEQ (m)])`: a message's flags now
+    /// (with `\Recent` when the session holds it as recent).
+    Flags { seq: usize, uid: Option<i64>, flags: i64, recent: bool, keywords: &'a [String], modseq: Option<i64> },
     /// `FLAGS (...)`: the flags of the selected mailbox, with its keywords.
     MailboxFlags { keywords: &'a [&'a str] },
     /// `OK [code] text`.
@@ -55,19 +57,19 @@ impl Untagged<'_> {
         // Writing to a Vec cannot fail.
         let _ = match self {
             Untagged::Exists(n) => write!(out, "{n} EXISTS"),
-            Untagged::NoneRecent => write!(out, "0 RECENT"),
+            Untagged::Recent(n) => write!(out, "{n} RECENT"),
             Untagged::Expunge(seq) => write!(out, "{seq} EXPUNGE"),
             Untagged::Vanished { earlier, uids } => {
                 let earlier = if *earlier { "(EARLIER) " } else { "" };
                 write!(out, "VANISHED {earlier}{}", crate::messages::compact_set(uids))
             }
-            Untagged::Flags { seq, uid, flags, keywords, modseq } => {
+            Untagged::Flags { seq, uid, flags, recent, keywords, modseq } => {
                 let _ = write!(out, "{seq} FETCH (");
                 if let Some(uid) = uid {
                     let _ = write!(out, "UID {uid} ");
                 }
                 out.extend_from_slice(b"FLAGS ");
-                flag_list(out, *flags, keywords);
+                flag_list(out, *flags, *recent, keywords);
                 if let Some(modseq) = modseq {
                     let _ = write!(out, " MODSEQ ({modseq})");
                 }
@@ -107,11 +109,13 @@ impl std::fmt::Display for Extra<'_> {
     }
 }
 
-/// Writes `(\Seen \Flagged $Keyword)` for a message.
-pub(crate) fn flag_list(out: &mut Vec<u8>, bits: i64, keywords: &[String]) {
+/// Writes `(\Seen \Flagged \Recent $Keyword)` for a message (`\Recent`
+/// only for the IMAP4rev1 session that holds the message as recent).
+pub(crate) fn flag_list(out: &mut Vec<u8>, bits: i64, recent: bool, keywords: &[String]) {
     out.push(b'(');
     let system = Flag::ALL.into_iter().filter(|f| bits & f.bit() != 0).map(|f| f.imap_name().as_bytes());
-    for (i, name) in system.chain(keywords.iter().map(|k| k.as_bytes())).enumerate() {
+    let recent = recent.then_some(b"\\Recent".as_slice());
+    for (i, name) in system.chain(recent).chain(keywords.iter().map(|k| k.as_bytes())).enumerate() {
         if i > 0 {
             out.push(b' ');
         }
@@ -135,11 +139,11 @@ mod tests {
         let kw = ["$Junk".to_owned()];
         let flags = Flag::Seen.bit() | Flag::Flagged.bit();
         assert_eq!(
-            line(Untagged::Flags { seq: 3, uid: Some(7), flags, keywords: &kw, modseq: Some(9) }),
-            "* 3 FETCH (UID 7 FLAGS (\\Seen \\Flagged $Junk) MODSEQ (9))\r\n"
+            line(Untagged::Flags { seq: 3, uid: Some(7), flags, recent: true, keywords: &kw, modseq: Some(9) }),
+            "* 3 FETCH (UID 7 FLAGS (\\Seen \\Flagged \\Recent $Junk) MODSEQ (9))\r\n"
         );
         assert_eq!(
-            line(Untagged::Flags { seq: 1, uid: None, flags: 0, keywords: &[], modseq: None }),
+            line(Untagged::Flags { seq: 1, uid: None, flags: 0, recent: false, keywords: &[], modseq: None }),
             "* 1 FETCH (FLAGS ())\r\n"
         );
         assert_eq!(line(Untagged::Vanished { earlier: true, uids: &[1, 2, 3, 5] }), "* VANISHED (EARLIER) 1:3,5\r\n");

@@ -64,7 +64,11 @@ async fn other_accounts_and_expunged_messages_are_not_found() {
     c.cmd("s", "SELECT INBOX").await;
     assert_eq!(c.cmd("a", "SEARCH TEXT reunion").await, "* SEARCH\r\na OK SEARCH completed\r\n");
     f.deliver(REUNION).await;
-    assert_eq!(c.cmd("b", "SEARCH TEXT reunion").await, "* SEARCH\r\n* 1 EXISTS\r\nb OK SEARCH completed\r\n");
+    // The new message is recent in this session, the first told of it.
+    assert_eq!(
+        c.cmd("b", "SEARCH TEXT reunion").await,
+        "* SEARCH\r\n* 1 EXISTS\r\n* 1 RECENT\r\nb OK SEARCH completed\r\n"
+    );
     assert_eq!(c.cmd("c", "SEARCH TEXT reunion").await, "* SEARCH 1\r\nc OK SEARCH completed\r\n");
     let index = f.ms.search_index().unwrap().clone();
     assert_eq!(index.len(), 1, "one document for the content both received");
@@ -111,7 +115,7 @@ async fn fetch_envelope_uses_the_stored_forms() {
         ((NIL NIL \"claire.martin\" \"ac-demo.fr\")) NIL NIL NIL NIL)";
     assert_eq!(
         c.cmd("a", "UID FETCH 2 (FLAGS ENVELOPE)").await,
-        format!("* 2 FETCH (UID 2 FLAGS () ENVELOPE {cantine})\r\na OK UID FETCH completed\r\n")
+        format!("* 2 FETCH (UID 2 FLAGS (\\Recent) ENVELOPE {cantine})\r\na OK UID FETCH completed\r\n")
     );
     let all = c.cmd("b", "FETCH 1:* (ENVELOPE)").await;
     assert!(all.contains(&format!("* 2 FETCH (ENVELOPE {cantine})\r\n")), "{all}");
@@ -144,10 +148,14 @@ async fn repeated_searches_see_every_change() {
     b.cmd("c", "STORE 1 +FLAGS.SILENT (\\Seen)").await;
     assert_eq!(
         a.cmd("d", "SEARCH UNSEEN").await,
-        "* SEARCH 2\r\n* 1 FETCH (UID 1 FLAGS (\\Seen))\r\nd OK SEARCH completed\r\n"
+        // A selected first: the messages are recent in A.
+        "* SEARCH 2\r\n* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent))\r\nd OK SEARCH completed\r\n"
     );
     f.deliver(CANTINE).await;
-    assert_eq!(a.cmd("e", "SEARCH UNSEEN TEXT cantine").await, "* SEARCH 2\r\n* 3 EXISTS\r\ne OK SEARCH completed\r\n");
+    assert_eq!(
+        a.cmd("e", "SEARCH UNSEEN TEXT cantine").await,
+        "* SEARCH 2\r\n* 3 EXISTS\r\n* 3 RECENT\r\ne OK SEARCH completed\r\n"
+    );
     assert_eq!(a.cmd("f", "SEARCH UNSEEN TEXT cantine").await, "* SEARCH 2 3\r\nf OK SEARCH completed\r\n");
     b.cmd("g", "STORE 2 +FLAGS.SILENT (\\Deleted)").await;
     b.cmd("h", "EXPUNGE").await;

@@ -156,3 +156,68 @@ async fn sent_dates_compare_the_day_as_written() {
         );
     }
 }
+
+/// Item 17. RFC 6855 section 4 extends APPEND for servers that advertise
+/// UTF8=ACCEPT: `append-data =/ "UTF8" SP "(" literal8 ")"`, a message whose
+/// header fields may hold UTF-8; with LITERAL+ (RFC 7888) the literal8 may be
+/// non-synchronising, `~{n+}`.
+#[tokio::test]
+async fn append_takes_the_utf8_data_item() {
+    let f = Fixture::new().await;
+    let mut c = f.connect();
+    c.login().await;
+    let caps = c.cmd("c", "CAPABILITY").await;
+    assert!(caps.contains(" UTF8=ACCEPT"), "{caps}");
+    let message = "From: élève@ac-demo.fr\r\nSubject: Réunion équipe\r\n\r\nCorps\r\n".as_bytes();
+    let mut command = format!("a APPEND INBOX (\\Seen) UTF8 (~{{{}+}}\r\n", message.len()).into_bytes();
+    command.extend_from_slice(message);
+    command.extend_from_slice(b")\r\n");
+    c.send(&command).await;
+    let r = c.read_until("a ").await;
+    assert!(r.starts_with("a OK [APPENDUID "), "{r}");
+    c.cmd("e", "ENABLE UTF8=ACCEPT").await;
+    c.cmd("s", "SELECT INBOX").await;
+    let subject = c.cmd("f", "FETCH 1 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])").await;
+    assert!(subject.contains("Subject: Réunion équipe\r\n"), "{subject}");
+    assert!(subject.contains("\\Seen"), "{subject}");
+    // Without its parentheses or as a plain literal, it is not RFC 6855's form.
+    c.send(b"b APPEND INBOX UTF8 ~{5+}\r\nabcde\r\n").await;
+    let r = c.read_until("b ").await;
+    assert!(r.starts_with("b BAD"), "{r}");
+}
+
+/// Item 7. RFC 9051 section 6.4.4: "HEADER <field-name> <string>: Messages
+/// that have a header field with the specified field-name (as defined in
+/// [RFC-5322]) and that contains the specified string in the text of the
+/// header field (what comes after the colon). If the string to search is
+/// zero-length, this matches all messages that have a header field with the
+/// specified field-name regardless of the contents." And "TEXT <string>:
+/// Messages that contain the specified string in the header (including MIME
+/// header fields) or body of the message."
+#[tokio::test]
+async fn header_and_text_search_every_header_field() {
+    let f = Fixture::new().await;
+    f.deliver(b"From: a@ac-demo.fr\r\nSubject: un\r\nX-Extra: hello world\r\n\r\ncorps\r\n").await;
+    f.deliver(b"From: a@ac-demo.fr\r\nX-Extra: autre chose\r\nX-Mailer: Ardoise\r\n\r\ncorps\r\n").await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("e", "ENABLE IMAP4rev2").await;
+    c.cmd("s", "SELECT INBOX").await;
+    for (tag, key, found) in [
+        ("a", "HEADER X-Extra hello", "1"),
+        ("b", "HEADER x-extra \"\"", "1:2"),
+        ("c", "HEADER Subject \"\"", "1"),
+        ("d", "NOT HEADER Subject \"\"", "2"),
+        ("e", "HEADER X-Mailer ardoise", "2"),
+        ("f", "TEXT hello", "1"),
+        ("g", "TEXT ardoise", "2"),
+        ("h", "BODY hello", ""),
+    ] {
+        let all = if found.is_empty() { String::new() } else { format!(" ALL {found}") };
+        assert_eq!(
+            c.cmd(tag, &format!("SEARCH {key}")).await,
+            format!("* ESEARCH (TAG \"{tag}\"){all}\r\n{tag} OK SEARCH completed\r\n"),
+            "{key}"
+        );
+    }
+}

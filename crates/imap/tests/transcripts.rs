@@ -87,7 +87,7 @@ async fn select_fetch_and_list() {
     assert_eq!(
         c.cmd("s", "SELECT INBOX").await,
         format!(
-            "* 1 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n\
+            "* 1 EXISTS\r\n* 1 RECENT\r\n* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n\
              * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted\r\n\
              * OK [UNSEEN 1] First unseen message\r\n* OK [UIDVALIDITY {v}] UIDs valid\r\n\
              * OK [UIDNEXT 2] Predicted next UID\r\n* OK [HIGHESTMODSEQ 2] Highest\r\n\
@@ -104,12 +104,13 @@ async fn select_fetch_and_list() {
     );
     assert_eq!(
         c.cmd("g", "UID FETCH 1:* (BODY[TEXT]<0.5>)").await,
-        "* 1 FETCH (UID 1 BODY[TEXT]<0> {5}\r\nJeudi FLAGS (\\Seen))\r\ng OK UID FETCH completed\r\n"
+        // The first session to select the mailbox holds the message as recent.
+        "* 1 FETCH (UID 1 BODY[TEXT]<0> {5}\r\nJeudi FLAGS (\\Seen \\Recent))\r\ng OK UID FETCH completed\r\n"
     );
     assert_eq!(c.cmd("h", "FETCH 1:*,*:1,4294967295 (FLAGS)").await, "h BAD Message sequence number out of range\r\n");
     assert_eq!(
         c.cmd("i", "UID FETCH 4294967295,*:1 (FLAGS)").await,
-        "* 1 FETCH (UID 1 FLAGS (\\Seen))\r\ni OK UID FETCH completed\r\n"
+        "* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent))\r\ni OK UID FETCH completed\r\n"
     );
     assert_eq!(
         c.cmd("l", "LIST \"\" %").await,
@@ -140,7 +141,7 @@ async fn other_sessions_see_flags_expunges_and_new_mail() {
     b.cmd("s", "SELECT INBOX").await;
     assert_eq!(
         a.cmd("t", "STORE 1 +FLAGS (\\Deleted)").await,
-        "* 1 FETCH (FLAGS (\\Deleted))\r\nt OK STORE completed\r\n"
+        "* 1 FETCH (FLAGS (\\Deleted \\Recent))\r\nt OK STORE completed\r\n"
     );
     assert_eq!(b.cmd("n", "NOOP").await, "* 1 FETCH (UID 1 FLAGS (\\Deleted))\r\nn OK NOOP completed\r\n");
     assert_eq!(a.cmd("x", "EXPUNGE").await, "* 1 EXPUNGE\r\nx OK EXPUNGE completed\r\n");
@@ -148,14 +149,15 @@ async fn other_sessions_see_flags_expunges_and_new_mail() {
     assert_eq!(b.cmd("f", "FETCH 2 (UID)").await, "* 2 FETCH (UID 2)\r\nf OK FETCH completed\r\n");
     assert_eq!(b.cmd("n", "NOOP").await, "* 1 EXPUNGE\r\nn OK NOOP completed\r\n");
     f.deliver(MAIL).await;
-    assert_eq!(b.cmd("n", "NOOP").await, "* 2 EXISTS\r\nn OK NOOP completed\r\n");
+    // B is the first session told of the new message: recent there.
+    assert_eq!(b.cmd("n", "NOOP").await, "* 2 EXISTS\r\n* 1 RECENT\r\nn OK NOOP completed\r\n");
 
     b.send(b"i IDLE\r\n").await;
     assert_eq!(b.read_until("+").await, "+ idling\r\n");
     f.deliver(MAIL).await;
     assert_eq!(b.read_until("* 3 EXISTS").await, "* 3 EXISTS\r\n");
     b.send(b"DONE\r\n").await;
-    assert_eq!(b.read_until("i ").await, "i OK IDLE terminated\r\n");
+    assert_eq!(b.read_until("i ").await, "* 2 RECENT\r\ni OK IDLE terminated\r\n");
 }
 
 #[tokio::test]
@@ -311,11 +313,11 @@ async fn condstore_changedsince_and_unchangedsince() {
     assert_eq!(c.cmd("a", "STORE 2 +FLAGS.SILENT (\\Flagged)").await, "a OK STORE completed\r\n");
     assert_eq!(
         c.cmd("b", "UID FETCH 1:* (FLAGS) (CHANGEDSINCE 3)").await,
-        "* 2 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (4))\r\nb OK UID FETCH completed\r\n"
+        "* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent) MODSEQ (4))\r\nb OK UID FETCH completed\r\n"
     );
     assert_eq!(
         c.cmd("d", "UID STORE 1:2 (UNCHANGEDSINCE 3) +FLAGS (\\Seen)").await,
-        "* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (5))\r\nd OK [MODIFIED 2] Conditional STORE failed for some messages\r\n"
+        "* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent) MODSEQ (5))\r\nd OK [MODIFIED 2] Conditional STORE failed for some messages\r\n"
     );
     assert_eq!(c.cmd("e", "SEARCH MODSEQ 5").await, "* SEARCH 1 (MODSEQ 5)\r\ne OK SEARCH completed\r\n");
 }

@@ -45,6 +45,8 @@ pub const MAX_REFERENCES: usize = 1_000;
 pub const MAX_TEXT: usize = 1 << 20;
 /// Length of [`Analysis::preview`], in characters (at most).
 pub const PREVIEW_CHARS: usize = 200;
+/// Bytes of header values kept in [`Analysis::headers`].
+pub const MAX_HEADERS: usize = 16 * 1024;
 
 /// What one parse of a message keeps. Read back from storage with
 /// [`stored::from_stored`]; a field missing there takes its default.
@@ -73,6 +75,11 @@ pub struct Analysis {
     /// Plain text of the readable body parts, for the full-text index, capped
     /// at [`MAX_TEXT`] bytes.
     pub text: String,
+    /// Every header field of the message, name and decoded value, for SEARCH
+    /// HEADER and TEXT (values capped at [`MAX_HEADERS`] bytes in all).
+    /// Empty for contents stored before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
     /// SPF/DKIM/DMARC/ARC results our MX prepended, when it checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authentication: Option<AuthResults>,
@@ -296,6 +303,7 @@ pub fn analyse(raw: &[u8]) -> Analysis {
         has_attachment: !content.attachments.is_empty(),
         attachments: content.attachments,
         text: content.text,
+        headers: header::all(raw, &root.fields),
         body,
         authentication: auth::first_field(raw),
     }

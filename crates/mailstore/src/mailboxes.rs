@@ -89,6 +89,19 @@ impl Mailstore {
         Ok(())
     }
 
+    /// The UIDs of a mailbox that arrived since a session last claimed
+    /// them: the caller (an IMAP4rev1 session selecting the mailbox, or
+    /// selected when mail arrives) shows them as `\Recent`, and no other
+    /// caller gets any of them (RFC 3501 section 2.3.2).
+    pub async fn claim_recent(&self, mailbox: MailboxId) -> Result<std::ops::Range<i64>, Error> {
+        Ok(self.store.claim_recent(mailbox).await?)
+    }
+
+    /// The first UID of a mailbox that no session has claimed as recent.
+    pub async fn unclaimed_recent(&self, mailbox: MailboxId) -> Result<i64, Error> {
+        Ok(self.store.unclaimed_recent(mailbox).await?)
+    }
+
     /// The number of messages without `\Seen` in a mailbox.
     pub async fn unseen_count(&self, mailbox: MailboxId) -> Result<i64, Error> {
         Ok(self.store.unseen_count(mailbox, model::Flag::Seen.bit()).await?)

@@ -7,6 +7,7 @@
 
 mod account;
 mod address;
+pub mod collate;
 mod credential;
 mod error;
 mod flags;

@@ -36,6 +36,47 @@ impl Store {
         Ok(())
     }
 
+    /// Claims the messages of a mailbox that no session has seen as recent
+    /// yet (IMAP4rev1 `\Recent`, RFC 3501 section 2.3.2: "the message is
+    /// considered recent in exactly one session"): returns the UIDs from the
+    /// last claim up to the mailbox's UIDNEXT, and no other call returns any
+    /// of them. Empty when nothing arrived since the last claim (then no
+    /// write is made).
+    pub async fn claim_recent(&self, mailbox: MailboxId) -> Result<std::ops::Range<i64>> {
+        loop {
+            let row = sqlx::query("SELECT recent_uid, uid_next FROM mailboxes WHERE id = $1")
+                .bind(mailbox)
+                .fetch_optional(&self.pool)
+                .await?;
+            let Some(row) = row else { return Err(Error::NotFound("mailbox")) };
+            let (from, to): (i64, i64) = (row.try_get("recent_uid")?, row.try_get("uid_next")?);
+            if from >= to {
+                return Ok(to..to);
+            }
+            // Compare and set: of two sessions claiming at once, one moves
+            // the mark and the other reads it again.
+            let done = sqlx::query("UPDATE mailboxes SET recent_uid = $1 WHERE id = $2 AND recent_uid = $3")
+                .bind(to)
+                .bind(mailbox)
+                .bind(from)
+                .execute(&mut *self.write_conn().await?)
+                .await?;
+            if done.rows_affected() == 1 {
+                return Ok(from..to);
+            }
+        }
+    }
+
+    /// The first UID of a mailbox that no session has claimed as recent
+    /// ([`Store::claim_recent`]): STATUS (RECENT) counts the messages from it.
+    pub async fn unclaimed_recent(&self, mailbox: MailboxId) -> Result<i64> {
+        let from: Option<i64> = sqlx::query_scalar("SELECT recent_uid FROM mailboxes WHERE id = $1")
+            .bind(mailbox)
+            .fetch_optional(&self.pool)
+            .await?;
+        from.ok_or(Error::NotFound("mailbox"))
+    }
+
     /// Deletes a mailbox that has no child, with its messages: their blob
     /// references and the account's usage are released as by an expunge.
     /// The Inbox cannot be deleted. The mailbox's change log goes with it;

@@ -107,6 +107,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_revocations_and_devices.sql"),
         postgres: include_str!("../migrations/postgres/0014_revocations_and_devices.sql"),
     },
+    Migration {
+        version: 15,
+        name: "recent",
+        sqlite: include_str!("../migrations/sqlite/0015_recent.sql"),
+        postgres: include_str!("../migrations/postgres/0015_recent.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

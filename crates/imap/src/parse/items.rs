@@ -275,6 +275,23 @@ impl Cursor<'_> {
             }
             "MODSEQ" => {
                 self.sp()?;
+                // RFC 7162 section 7: `search-modsequence = "MODSEQ"
+                // [search-modseq-ext] SP mod-sequence-valzer`, with
+                // `search-modseq-ext = SP entry-name SP entry-type-req`.
+                // Modseqs are kept per message, not per flag: the entry
+                // names a flag of the message, whose modseq is the message's.
+                if self.peek() == Some(b'"') {
+                    let entry = self.quoted()?;
+                    if !entry.to_ascii_lowercase().starts_with(b"/flags/") {
+                        return Err("MODSEQ entry names must be /flags/<flag>".into());
+                    }
+                    self.sp()?;
+                    let kind = self.atom()?.to_ascii_lowercase();
+                    if !matches!(kind.as_str(), "priv" | "shared" | "all") {
+                        return Err("MODSEQ entry type must be priv, shared or all".into());
+                    }
+                    self.sp()?;
+                }
                 SearchKey::ModseqAbove(self.number()?)
             }
             "NOT" => {

@@ -397,6 +397,22 @@ fn value_text(value: &[u8]) -> String {
     decode_charset(&bytes, None)
 }
 
+/// Every header field of a message as (name, decoded and unfolded value),
+/// in order, until [`super::MAX_HEADERS`] bytes of values are kept.
+pub(super) fn all(raw: &[u8], fields: &[Field]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut kept = 0;
+    for f in fields {
+        let value = decode_words(&raw[f.value.clone()]).trim().to_owned();
+        kept += value.len();
+        if kept > super::MAX_HEADERS {
+            break;
+        }
+        out.push((String::from_utf8_lossy(&raw[f.name.clone()]).into_owned(), value));
+    }
+    out
+}
+
 pub(super) fn unfold(value: &[u8]) -> String {
     value_text(value).trim().to_owned()
 }

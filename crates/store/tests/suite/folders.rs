@@ -62,3 +62,24 @@ pub async fn rename_and_delete_mailboxes(ctx: Ctx) {
     let again = store.create_mailbox(claire.id, "Anciens", None).await.unwrap();
     assert!(again.uid_validity > projets.uid_validity, "{} <= {}", again.uid_validity, projets.uid_validity);
 }
+
+/// RFC 3501 section 2.3.2: a message "is considered recent in exactly one
+/// session". Each UID is handed out by one claim only, new mail and copies
+/// included; a mailbox with nothing new makes no write.
+pub async fn recent_messages_are_claimed_once(ctx: Ctx) {
+    let store = &ctx.store;
+    let claire = account(store, "claire.martin").await;
+    let inbox = inbox(store, &claire).await;
+    let archive = store.mailbox_by_special_use(claire.id, SpecialUse::Archive).await.unwrap().unwrap();
+    store.deliver(&message(1, 100), &[target(&inbox)]).await.unwrap();
+    store.deliver(&message(2, 100), &[target(&inbox)]).await.unwrap();
+    assert_eq!(store.unclaimed_recent(inbox.id).await.unwrap(), 1);
+    assert_eq!(store.claim_recent(inbox.id).await.unwrap(), 1..3);
+    assert!(store.claim_recent(inbox.id).await.unwrap().is_empty());
+    store.deliver(&message(3, 100), &[target(&inbox)]).await.unwrap();
+    assert_eq!(store.unclaimed_recent(inbox.id).await.unwrap(), 3);
+    assert_eq!(store.claim_recent(inbox.id).await.unwrap(), 3..4);
+    store.copy_messages(inbox.id, &[1, 2], archive.id).await.unwrap();
+    assert_eq!(store.claim_recent(archive.id).await.unwrap(), 1..3);
+    assert!(store.claim_recent(-1).await.is_err());
+}

@@ -362,6 +362,8 @@ async fn write_after_upgrade(store: &Store, version: i64) {
     let claire = claire(store).await;
     let inbox = mailbox(store, &claire, "INBOX").await;
     let old: Vec<_> = store.messages(inbox.id).await.unwrap();
+    // Version 15: what was there before the upgrade is not recent any more.
+    assert!(store.claim_recent(inbox.id).await.unwrap().is_empty(), "from version {version}");
     let mut msg = fixtures::reply(900, "<apres@ac-demo.fr>", &["<m1@ac-demo.fr>"]);
     msg.blob = blob('f');
     let target =
@@ -369,6 +371,7 @@ async fn write_after_upgrade(store: &Store, version: i64) {
     let done =
         store.deliver(&msg, &[target]).await.unwrap_or_else(|e| panic!("deliver after upgrade from {version}: {e}"));
     assert_eq!(done[0].uid, 3, "from version {version}");
+    assert_eq!(store.claim_recent(inbox.id).await.unwrap(), 3..4, "from version {version}");
     assert_eq!(done[0].thread_id, old[0].thread_id, "the reply joins the old thread (from version {version})");
     assert!(old.iter().all(|r| r.id != done[0].message));
     let changed = store.set_flags(old[1].id, Flag::Answered.bit(), &["$Forwarded".to_owned()]).await.unwrap();
