@@ -1,8 +1,10 @@
 //! The identity pages: the login journey in `login`, the signed-in pages in
-//! `account`, "mot de passe oublié" in `reset`, and what they share here.
-//! They build on `base` only; the webmail builds on them.
+//! `account`, "mot de passe oublié" in `reset`, « Aide » in `help`, and
+//! what they share here. They build on `base` only; the webmail builds on
+//! them.
 
 pub mod account;
+pub mod help;
 pub mod login;
 pub mod reset;
 
