@@ -1,6 +1,7 @@
 """The webmail as a daily mail client (issue 19), on the real binary in
 headless Chromium: the login lands on the Inbox, one header on every
-signed-in page, nothing wider than a 320 px screen."""
+signed-in page, nothing wider than a 320 px screen; live rows built by the
+server like the list's; selecting a whole folder and ranges."""
 
 
 import pytest
@@ -17,11 +18,13 @@ except ImportError as e:  # pragma: no cover - depends on the machine
     pytest.skip(f"selenium not installed: {e}", allow_module_level=True)
 
 from test_web_identity import PASSWORD, Http, base, browser, wait_path, web_login  # noqa: F401
-from test_webmail import deliver, open_message
+from test_webmail import alert_says, deliver, login, open_message
 
 CLAIRE = f"claire.martin@{DOMAIN}"
 PAUL = f"paul.durand@{DOMAIN}"
 
+SEEN = 1  # model::Flag::Seen
+CELLS = ["choix", "marques", "expediteur", "objet", "date"]
 HEADER = {"lien-courrier": "Courrier", "lien-reglages": "Réglages", "lien-securite": "Sécurité", "lien-aide": "Aide"}
 
 
@@ -106,3 +109,37 @@ def test_login_lands_on_the_inbox_and_every_page_has_one_header_and_fits_320_px(
     finally:
         desktop(browser)
 
+
+def row_of(driver, subject):
+    return driver.find_element(By.XPATH, f"//table[@id='messages']//tr[.//a[normalize-space()='{subject}']]")
+
+
+def cells(tr):
+    return [td.get_attribute("class") for td in tr.find_elements(By.XPATH, "./td")]
+
+
+def test_a_live_row_has_the_cells_of_the_list_and_is_selectable_without_reload(server, browser):
+    server.create("claire.martin", password=PASSWORD)
+    server.start()
+    deliver(server, PAUL, CLAIRE, mail("Déjà là", "Avant l'ouverture."))
+    login(browser, server, CLAIRE)
+    WebDriverWait(browser, 10).until(lambda d: d.title.startswith("(1) "))  # the stream is open
+    browser.execute_script("window.sansRechargement = 7;")
+    deliver(server, PAUL, CLAIRE, mail("Arrivé en direct", "Tout frais.\r\nSecond paragraphe."))
+    live = WebDriverWait(browser, 15).until(lambda d: row_of(d, "Arrivé en direct"))
+    old = row_of(browser, "Déjà là")
+    # Issue 19 item 7: « New mail inserted live has four cells in a five-column table ».
+    columns = len(browser.find_elements(By.CSS_SELECTOR, "table#messages thead th"))
+    assert cells(live) == cells(old) == CELLS and columns == len(CELLS), (cells(live), cells(old), columns)
+    assert live.find_element(By.CSS_SELECTOR, "td.date span").get_attribute("title"), "exact date on hover"
+    assert "non-lu" in live.get_attribute("class")
+    # Selectable and acted on, without a reload: the checkbox is part of the selection form.
+    box = live.find_element(By.CSS_SELECTOR, "td.choix input[type=checkbox][name=uid]")
+    box.click()
+    assert box.is_selected()
+    assert box.find_element(By.XPATH, "ancestor::form").get_attribute("id") == "selection"
+    assert browser.execute_script("return window.sansRechargement") == 7, "the page was not reloaded"
+    browser.find_element(By.CSS_SELECTOR, "#selection button[value=lu]").click()
+    assert alert_says(browser, "mis à jour")
+    flags = {m["subject"]: m["flags"] for m in server.messages(CLAIRE)}
+    assert flags["Arrivé en direct"] & SEEN and not flags["Déjà là"] & SEEN, flags

@@ -1,8 +1,8 @@
 /* Ardoise webmail: enhancements only. Every action here also exists as a
  * plain link or form; without this script nothing is lost but comfort.
  * - live updates over server-sent events (/courrier/evenements): unread
- *   counts, the new row at the top of the open folder, the Inbox count in
- *   the tab title;
+ *   counts, the new row at the top of the open folder (rendered by the
+ *   server with the list's row template), the Inbox count in the tab title;
  * - keyboard shortcuts (c r a f j k Enter # / ?), ignored while typing;
  * - drag and drop of a message row onto a folder (the move form's POST);
  * - on narrow screens, a button folding the folder list away.
@@ -81,45 +81,13 @@
     });
   }
 
-  function mark(cls, text, symbol) {
-    var span = document.createElement("span");
-    span.className = cls;
-    span.title = text;
-    if (symbol) { span.appendChild(document.createTextNode(symbol)); }
-    var sr = document.createElement("span");
-    sr.className = "sr-only";
-    sr.textContent = text;
-    span.appendChild(sr);
-    return span;
-  }
-
-  /* Builds the row the way list.html does, with text nodes only. */
+  /* The row as the server rendered it with the list's own template
+   * (escaped there): the same five cells, checkbox included. */
   function rowFor(r) {
-    var tr = document.createElement("tr");
-    tr.className = (r.unread ? "non-lu " : "") + "nouveau";
-    var marks = document.createElement("td");
-    marks.className = "marques";
-    if (r.unread) { marks.appendChild(mark("marque-non-lu", r.label_unread)); }
-    if (r.flagged) { marks.appendChild(mark("marque-suivi", r.label_flagged, "★")); }
-    if (r.attachment) { marks.appendChild(mark("marque-pj", r.label_attachment, "📎")); }
-    var from = document.createElement("td");
-    from.className = "expediteur";
-    from.textContent = r.from;
-    var subject = document.createElement("td");
-    subject.className = "objet";
-    var a = document.createElement("a");
-    a.href = r.href;
-    a.textContent = r.subject;
-    var preview = document.createElement("span");
-    preview.className = "apercu";
-    preview.textContent = r.preview;
-    subject.appendChild(a);
-    subject.appendChild(document.createTextNode(" "));
-    subject.appendChild(preview);
-    var date = document.createElement("td");
-    date.className = "date";
-    date.textContent = r.date;
-    [marks, from, subject, date].forEach(function (td) { tr.appendChild(td); });
+    var holder = document.createElement("template");
+    holder.innerHTML = "<table><tbody>" + (r.html || "") + "</tbody></table>";
+    var tr = holder.content.querySelector("tr");
+    if (tr) { tr.classList.add("nouveau"); }
     return tr;
   }
 
@@ -135,6 +103,7 @@
     var tbody = $("table#messages tbody");
     if (!tbody || $("a[href='" + data.row.href + "']", tbody)) { return; }
     var tr = rowFor(data.row);
+    if (!tr) { return; }
     tbody.insertBefore(tr, tbody.firstChild);
     enableDrag(tr);
   }
