@@ -3,13 +3,17 @@ headless Chromium: the login lands on the Inbox, one header on every
 signed-in page, nothing wider than a 320 px screen; live rows built by the
 server like the list's; selecting a whole folder and ranges."""
 
+import smtplib
+import urllib.parse
 
 import pytest
 
 from conftest import DOMAIN, IN_CI
 
 try:
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError as e:  # pragma: no cover - depends on the machine
@@ -18,7 +22,7 @@ except ImportError as e:  # pragma: no cover - depends on the machine
     pytest.skip(f"selenium not installed: {e}", allow_module_level=True)
 
 from test_web_identity import PASSWORD, Http, base, browser, wait_path, web_login  # noqa: F401
-from test_webmail import alert_says, deliver, login, open_message
+from test_webmail import alert_says, deliver, login, open_message, post_with_cookies
 
 CLAIRE = f"claire.martin@{DOMAIN}"
 PAUL = f"paul.durand@{DOMAIN}"
@@ -143,3 +147,53 @@ def test_a_live_row_has_the_cells_of_the_list_and_is_selectable_without_reload(s
     assert alert_says(browser, "mis à jour")
     flags = {m["subject"]: m["flags"] for m in server.messages(CLAIRE)}
     assert flags["Arrivé en direct"] & SEEN and not flags["Déjà là"] & SEEN, flags
+
+
+FLAGGED = 4  # model::Flag::Flagged
+
+
+def test_select_the_whole_folder_then_mark_read_and_shift_click_ranges(server, browser):
+    server.create("claire.martin", password=PASSWORD)
+    server.start()
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=60) as s:
+        for i in range(1, 201):
+            assert s.sendmail(PAUL, [CLAIRE], mail(f"Note {i:03}", f"Contenu {i}.")) == {}
+    assert sum(1 for m in server.messages(CLAIRE) if not m["flags"] & SEEN) == 200
+    login(browser, server, CLAIRE)
+    # Issue 19 item 6: « select all on the page and "tous les N messages du dossier" ».
+    scope = browser.find_element(By.ID, "portee")
+    assert not scope.is_displayed(), "offered once the page is selected"
+    browser.find_element(By.ID, "tout-page").click()
+    boxes = browser.find_elements(By.CSS_SELECTOR, "table#messages tbody input[name=uid]")
+    assert len(boxes) == 50 and all(b.is_selected() for b in boxes)
+    assert scope.is_displayed() and scope.text == "Sélectionner les 200 messages du dossier"
+    browser.find_element(By.ID, "tout-dossier").click()
+    browser.find_element(By.CSS_SELECTOR, "#selection button[value=lu]").click()
+    assert alert_says(browser, "mis à jour")
+    unread = [m["subject"] for m in server.messages(CLAIRE) if not m["flags"] & SEEN]
+    assert unread == [], unread
+    # Unticking a row withdraws the whole folder.
+    browser.find_element(By.ID, "tout-page").click()
+    browser.find_element(By.ID, "tout-dossier").click()
+    browser.find_elements(By.CSS_SELECTOR, "table#messages tbody input[name=uid]")[0].click()
+    assert not browser.find_element(By.ID, "tout-dossier").is_selected()
+    assert browser.find_element(By.ID, "tout-page").get_attribute("indeterminate") == "true"
+
+    # Shift-click: a range, like every mail client.
+    browser.get(base(server) + "/courrier")
+    boxes = browser.find_elements(By.CSS_SELECTOR, "table#messages tbody input[name=uid]")
+    boxes[2].click()
+    ActionChains(browser).key_down(Keys.SHIFT).click(boxes[6]).key_up(Keys.SHIFT).perform()
+    ticked = [i for i, b in enumerate(boxes) if b.is_selected()]
+    assert ticked == [2, 3, 4, 5, 6], ticked
+    browser.find_element(By.CSS_SELECTOR, "#selection button[value=suivre]").click()
+    assert alert_says(browser, "mis à jour")
+    flagged = sorted(m["subject"] for m in server.messages(CLAIRE) if m["flags"] & FLAGGED)
+    assert flagged == [f"Note {i:03}" for i in range(194, 199)], flagged
+
+    # Without a script: the folder's checkbox is a plain field of the form.
+    token = browser.find_element(By.CSS_SELECTOR, "#selection input[name=csrf]").get_attribute("value")
+    action = urllib.parse.urlparse(browser.find_element(By.ID, "selection").get_attribute("action")).path
+    resp, _ = post_with_cookies(browser, server, action, {"csrf": token, "portee": "dossier", "action": "non-lu"})
+    assert resp.status == 303 and "info=changed" in resp.getheader("Location")
+    assert sum(1 for m in server.messages(CLAIRE) if not m["flags"] & SEEN) == 200

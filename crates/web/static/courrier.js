@@ -5,6 +5,9 @@
  *   server with the list's row template), the Inbox count in the tab title;
  * - keyboard shortcuts (c r a f j k Enter # / ?), ignored while typing;
  * - drag and drop of a message row onto a folder (the move form's POST);
+ * - selection: every message of the page at once, then the whole folder
+ *   (a checkbox of the form, shown once the page is selected), and
+ *   shift-click ranges;
  * - on narrow screens, a button folding the folder list away.
  * Texts come from data attributes of <body>, set by the server in the
  * reader's language. No inline script or style: the CSP forbids both. */
@@ -106,6 +109,7 @@
     if (!tr) { return; }
     tbody.insertBefore(tr, tbody.firstChild);
     enableDrag(tr);
+    syncSelection();
   }
 
   function listen() {
@@ -276,6 +280,55 @@
     });
   }
 
+  /* ----- selection: the page, the whole folder, ranges ----- */
+  function boxes() { return $all("table#messages tbody input[name=uid]"); }
+
+  /* The page's checkbox follows the rows; the folder's is offered only
+   * once every row of the page is ticked. */
+  function syncSelection() {
+    var list = boxes();
+    var on = list.filter(function (b) { return b.checked; }).length;
+    var all = $("#tout-page");
+    var full = list.length > 0 && on === list.length;
+    if (all) {
+      all.checked = full;
+      all.indeterminate = on > 0 && !full;
+    }
+    var scope = $("#portee");
+    if (scope) {
+      scope.classList.toggle("cache", !full);
+      if (!full) { $("#tout-dossier").checked = false; }
+    }
+  }
+
+  function enableSelection() {
+    var table = $("table#messages");
+    if (!table) { return; }
+    var last = null;
+    table.addEventListener("click", function (e) {
+      var box = e.target;
+      if (!box || box.name !== "uid" || box.type !== "checkbox") { return; }
+      var list = boxes();
+      var from = last ? list.indexOf(last) : -1;
+      if (e.shiftKey && from >= 0) {
+        var to = list.indexOf(box);
+        list.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (b) { b.checked = box.checked; });
+      }
+      last = box;
+      syncSelection();
+    });
+    var all = $("#tout-page");
+    if (all) {
+      all.hidden = false;
+      all.addEventListener("change", function () {
+        var on = all.checked;
+        boxes().forEach(function (b) { b.checked = on; });
+        syncSelection();
+      });
+    }
+    syncSelection();
+  }
+
   /* ----- folders folded away on narrow screens ----- */
   function foldFolders() {
     var nav = $("nav.dossiers");
@@ -304,5 +357,6 @@
   rows().forEach(enableDrag);
   $all("nav.dossiers a").forEach(function (a) { if (folderIdOf(a)) { dropOn(a); } });
   foldFolders();
+  enableSelection();
   listen();
 }());

@@ -199,6 +199,8 @@ struct ListPage {
     tri: &'static str,
     descending: bool,
     conversations: bool,
+    /// « Sélectionner les N messages du dossier » (empty when searching).
+    select_folder: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -340,6 +342,10 @@ async fn show(
     }
     let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
     let undo = super::undo::pending(&v, account.id);
+    // The whole folder as a selection: never offered for a search's hits.
+    let total = if searching { 0 } else { ms.message_count(mailbox.id).await? };
+    let select_folder =
+        if total > 0 { m.get("mail.select.folder").replace("{n}", &total.to_string()) } else { String::new() };
     let page = ListPage {
         c,
         m,
@@ -360,6 +366,7 @@ async fn show(
         tri: sort.tri(),
         descending: sort.descending,
         conversations: sort.conversations,
+        select_folder,
     };
     Ok(render(&v, StatusCode::OK, &page))
 }
@@ -473,6 +480,12 @@ mod tests {
         let second = oldest(&ms, &inbox, first.older, 50).await.unwrap();
         assert_eq!(second.rows.iter().map(|r| r.uid).collect::<Vec<_>>(), (102..=120).collect::<Vec<_>>());
         assert_eq!(second.older, None);
+    }
+
+    #[tokio::test]
+    async fn the_folder_count_leaves_out_expunged_messages() {
+        let (_dir, ms, inbox) = store_with(30, |u| u % 3 == 0).await;
+        assert_eq!(ms.message_count(inbox.id).await.unwrap(), 20);
     }
 
     #[test]
