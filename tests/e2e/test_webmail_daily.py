@@ -22,6 +22,7 @@ except ImportError as e:  # pragma: no cover - depends on the machine
     pytest.skip(f"selenium not installed: {e}", allow_module_level=True)
 
 from test_web_identity import PASSWORD, Http, base, browser, wait_path, web_login  # noqa: F401
+from test_webmail_audit import axe_source, axe_violations
 from test_webmail import alert_says, deliver, login, open_message, post_with_cookies
 
 CLAIRE = f"claire.martin@{DOMAIN}"
@@ -197,3 +198,96 @@ def test_select_the_whole_folder_then_mark_read_and_shift_click_ranges(server, b
     resp, _ = post_with_cookies(browser, server, action, {"csrf": token, "portee": "dossier", "action": "non-lu"})
     assert resp.status == 303 and "info=changed" in resp.getheader("Location")
     assert sum(1 for m in server.messages(CLAIRE) if not m["flags"] & SEEN) == 200
+
+
+CLIPPED = """
+    return Array.from(document.querySelectorAll('table#messages tbody input[name=uid]')).filter(b => {
+      b.scrollIntoView({block: 'center'});
+      const r = b.getBoundingClientRect(), cell = b.closest('td').getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return r.width === 0 || r.left < cell.left - 0.5 || r.right > cell.right + 0.5 || hit !== b;
+    }).map(b => b.id);"""
+
+
+def with_attachment(subject):
+    return (f"From: Paul Durand <{PAUL}>\r\nTo: {CLAIRE}\r\nSubject: {subject}\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\nLe programme est joint.\r\n--b\r\n"
+            "Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"programme.pdf\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n").encode()
+
+
+def test_the_smaller_points_icon_checkboxes_suggestions_dates_and_skip_link(server, browser):
+    server.create("claire.martin", password=PASSWORD)
+    server.create("paul.durand", password=PASSWORD)
+    server.start()
+    deliver(server, PAUL, CLAIRE, with_attachment("Sortie au musée"))
+    for i in range(3):
+        deliver(server, PAUL, CLAIRE, mail(f"Conseil {i}", "Ordre du jour."))
+    login(browser, server, CLAIRE)
+    # « the 📎 icon depends on an emoji font »: an SVG drawn in the text's colour.
+    clip = row_of(browser, "Sortie au musée").find_element(By.CSS_SELECTOR, ".marque-pj svg")
+    assert clip.size["width"] > 0 and clip.get_attribute("aria-hidden") == "true"
+    assert "📎" not in browser.page_source
+    # « the list's checkboxes are clipped », at both widths.
+    for width, height in ((1366, 768), (390, 844)):
+        screen(browser, width, height)
+        try:
+            browser.get(base(server) + "/courrier")
+            assert browser.execute_script(CLIPPED) == []
+        finally:
+            desktop(browser)
+    # « it takes 38 Tab presses to reach the first message »: a skip link.
+    browser.set_window_size(1366, 768)
+    browser.get(base(server) + "/courrier")
+    first = browser.find_element(By.CSS_SELECTOR, "table#messages tbody tr td.objet a")
+    presses, followed = 0, False
+    while browser.switch_to.active_element != first and presses < 40:
+        if not followed and browser.switch_to.active_element.get_attribute("id") == "aller-messages":
+            ActionChains(browser).send_keys(Keys.ENTER).perform()
+            followed = True
+        else:
+            ActionChains(browser).send_keys(Keys.TAB).perform()
+            presses += 1
+    assert browser.switch_to.active_element == first and presses <= 5, presses
+    browser.set_window_size(1280, 900)
+    # « the autocomplete hides the Cc label »: the suggestions push it down.
+    browser.get(base(server) + "/courrier/ecrire")
+    browser.find_element(By.ID, "to").send_keys("paul.d")
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "to-suggestions").is_displayed())
+    covered = browser.execute_script("""
+        const l = document.querySelector('label[for=cc]').getBoundingClientRect();
+        const hit = document.elementFromPoint(l.left + 5, l.top + l.height / 2);
+        return hit && hit.closest('label[for=cc]') ? null : (hit ? hit.outerHTML.slice(0, 80) : 'nothing');""")
+    assert covered is None, covered
+    # « the vacation date help says AAAA-MM-JJ while the picker shows another format ».
+    browser.get(base(server) + "/courrier/reglages")
+    help_text = browser.find_element(By.ID, "aide-dates").text
+    assert "jj/mm/aaaa" in help_text and "AAAA-MM-JJ" not in help_text, help_text
+
+
+def test_axe_finds_nothing_in_the_dark_theme_at_both_widths(server, browser):
+    source = axe_source()
+    server.create("claire.martin", password=PASSWORD)
+    server.start()
+    deliver(server, PAUL, CLAIRE, with_attachment("Sortie au musée"))
+    login(browser, server, CLAIRE)
+    browser.set_script_timeout(60)
+    browser.get(base(server) + "/courrier/reglages")
+    browser.find_element(By.ID, "theme-sombre").click()
+    browser.find_element(By.CSS_SELECTOR, "#form-affichage button[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda d: "theme-sombre" in d.find_element(By.TAG_NAME, "body").get_attribute("class"))
+    found = {}
+    for width, height in ((1366, 768), (390, 844)):
+        screen(browser, width, height)
+        try:
+            for url in ("/courrier", "/courrier/recherche?q=sortie", "/courrier/ecrire", "/courrier/reglages"):
+                browser.get(base(server) + url)
+                WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+                bad = [(v["id"], v["nodes"]) for v in axe_violations(browser, source) if v["impact"] in ("serious", "critical")]
+                if bad:
+                    found[f"{url} {width}"] = bad
+        finally:
+            desktop(browser)
+    # « the dark theme's « Rechercher » button has a 1.91:1 contrast (axe: serious) ».
+    assert not found, found

@@ -97,6 +97,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Every message of the folder is marked as read.",
     ),
     ("mail.markallread", "Tout marquer comme lu", "Mark all as read"),
+    ("mail.skip.list", "Aller aux messages", "Skip to the messages"),
     ("mail.select.page", "Sélectionner tous les messages de la page", "Select every message on the page"),
     ("mail.select.folder", "Sélectionner les {n} messages du dossier", "Select the {n} messages of the folder"),
     ("mail.copied", "Les messages ont été copiés.", "The messages were copied."),
