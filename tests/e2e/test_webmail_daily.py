@@ -23,7 +23,7 @@ except ImportError as e:  # pragma: no cover - depends on the machine
 
 from test_web_identity import PASSWORD, Http, base, browser, wait_path, web_login  # noqa: F401
 from test_webmail_audit import axe_source, axe_violations
-from test_webmail import alert_says, deliver, login, open_message, post_with_cookies
+from test_webmail import alert_says, deliver, get_with_cookies, login, open_message, post_with_cookies
 
 CLAIRE = f"claire.martin@{DOMAIN}"
 PAUL = f"paul.durand@{DOMAIN}"
@@ -291,3 +291,41 @@ def test_axe_finds_nothing_in_the_dark_theme_at_both_widths(server, browser):
             desktop(browser)
     # « the dark theme's « Rechercher » button has a 1.91:1 contrast (axe: serious) ».
     assert not found, found
+
+
+def test_on_a_phone_the_messages_come_first_and_actions_appear_with_a_selection(server, browser):
+    server.create("claire.martin", password=PASSWORD)
+    server.start()
+    for i in range(3):
+        deliver(server, PAUL, CLAIRE, mail(f"Message {i}", "Bonjour."))
+    login(browser, server, CLAIRE)
+    screen(browser, 390, 844)
+    try:
+        browser.get(base(server) + "/courrier")
+        # Issue 19 item 3: « on a 390x844 phone the first message row is ~940 px down ».
+        first = browser.find_element(By.CSS_SELECTOR, "table#messages tbody tr")
+        bottom = browser.execute_script("return arguments[0].getBoundingClientRect().bottom", first)
+        assert bottom <= 844, bottom
+        # « actions in a compact toolbar shown when something is selected ».
+        assert not browser.find_element(By.ID, "lot-supprimer").is_displayed()
+        assert browser.find_element(By.ID, "tout-lu").is_displayed()
+        first.find_element(By.CSS_SELECTOR, "input[name=uid]").click()
+        delete = browser.find_element(By.ID, "lot-supprimer")
+        assert delete.is_displayed()
+        assert browser.execute_script("return arguments[0].getBoundingClientRect().bottom", delete) <= 844
+        delete.click()
+        assert alert_says(browser, "corbeille")
+        where = {m["subject"]: m["mailbox"] for m in server.messages(CLAIRE)}
+        assert where["Message 2"] == "Corbeille" and where["Message 1"] == "INBOX", where
+        # Sorting is one tap away.
+        sort = browser.find_element(By.ID, "form-tri")
+        assert not sort.is_displayed()
+        browser.find_element(By.ID, "plier-tri").click()
+        assert sort.is_displayed()
+    finally:
+        desktop(browser)
+    # Without a script every action is a form of the page.
+    resp, html = get_with_cookies(browser, server, "/courrier")
+    page = html.decode()
+    for part in ('id="lot-supprimer"', 'id="tout-lu"', 'id="lot-deplacer"', 'id="form-tri"', 'name="uid"'):
+        assert part in page, part

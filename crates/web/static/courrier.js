@@ -8,7 +8,10 @@
  * - selection: every message of the page at once, then the whole folder
  *   (a checkbox of the form, shown once the page is selected), and
  *   shift-click ranges;
- * - on narrow screens, a button folding the folder list away.
+ * - on narrow screens, buttons folding the folder list and the sort form
+ *   away, and the bulk actions shown once a message is selected (a compact
+ *   toolbar at the bottom of the screen); without the script every form is
+ *   simply shown.
  * Texts come from data attributes of <body>, set by the server in the
  * reader's language. No inline script or style: the CSP forbids both. */
 (function () {
@@ -294,6 +297,8 @@
       all.checked = full;
       all.indeterminate = on > 0 && !full;
     }
+    var bulk = $(".actions-lot");
+    if (bulk) { bulk.classList.toggle("sans-choix", on === 0); }
     var scope = $("#portee");
     if (scope) {
       scope.classList.toggle("cache", !full);
@@ -354,9 +359,35 @@
     fit();
   }
 
+  /* The sort form behind a button on narrow screens. */
+  function foldSort() {
+    var sort = $("#form-tri");
+    if (!sort) { return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.id = "plier-tri";
+    button.className = "plier-tri";
+    button.setAttribute("aria-controls", "form-tri");
+    button.textContent = body.getAttribute("data-trier") || "";
+    sort.parentNode.insertBefore(button, sort);
+    var narrow = window.matchMedia("(max-width: 700px)");
+    function set(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      sort.classList.toggle("replie", !open);
+    }
+    button.addEventListener("click", function () { set(button.getAttribute("aria-expanded") !== "true"); });
+    function fit() {
+      button.hidden = !narrow.matches;
+      set(!narrow.matches);
+    }
+    if (narrow.addEventListener) { narrow.addEventListener("change", fit); }
+    fit();
+  }
+
   rows().forEach(enableDrag);
   $all("nav.dossiers a").forEach(function (a) { if (folderIdOf(a)) { dropOn(a); } });
   foldFolders();
+  foldSort();
   enableSelection();
   listen();
 }());

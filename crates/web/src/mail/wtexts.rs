@@ -51,6 +51,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mail.select", "Sélectionner", "Select"),
     ("mail.size", "Taille", "Size"),
     ("mail.sort", "Trier par", "Sort by"),
+    ("mail.sort.toggle", "Trier et afficher", "Sort and view"),
     ("mail.sort.order", "Ordre", "Order"),
     ("mail.sort.asc", "Croissant", "Ascending"),
     ("mail.sort.desc", "Décroissant", "Descending"),
