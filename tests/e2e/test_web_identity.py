@@ -155,11 +155,13 @@ def imap_login(server, user, password, source="127.0.0.1"):
 
 # ----- tests -----
 
-def test_login_lands_on_home_with_strict_headers(server, browser):
+def test_login_lands_on_the_inbox_with_strict_headers(server, browser):
     claire = server.create("claire.martin", password=PASSWORD)
     server.start()
     web_login(browser, server, claire, PASSWORD)
-    wait_path(browser, "/accueil")
+    wait_path(browser, "/courrier")
+    # « Accueil » stays one link away.
+    browser.get(base(server) + "/accueil")
     assert browser.find_element(By.ID, "adresse").text == claire
     assert browser.find_element(By.ID, "non-lus").text.isdigit()
     # The page works without any inline script or style: the CSP is strict.
@@ -192,7 +194,7 @@ def test_wrong_password_is_refused_and_journaled(server, browser):
         assert "sqlx" not in text and "panic" not in text.lower()
     # Then the right password: the journal shows the failures.
     web_login(browser, server, claire, PASSWORD)
-    wait_path(browser, "/accueil")
+    wait_path(browser, "/courrier")
     browser.get(base(server) + "/securite")
     journal = browser.find_element(By.ID, "journal").text
     assert "échec" in journal and "réussie" in journal
@@ -215,7 +217,7 @@ def test_post_without_csrf_token_is_refused(server):
     # A session identifier planted before login is never the one logged in.
     http.cookies["ardoise_session"] = "plantedplantedplantedplantedplan"
     resp, _ = http.login(claire, PASSWORD)
-    assert resp.status == 303 and resp.getheader("Location") == "/accueil"
+    assert resp.status == 303 and resp.getheader("Location") == "/courrier"
     assert http.cookies["ardoise_session"] != "plantedplantedplantedplantedplan"
     assert http.request("GET", "/accueil")[0].status == 200
 
@@ -272,7 +274,7 @@ def test_first_login_change_totp_then_imap_with_app_password(server, browser, tm
     codes = WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "codes"))).text.split()
     assert len(codes) == 10
     browser.find_element(By.ID, "continuer").click()
-    wait_path(browser, "/accueil")
+    wait_path(browser, "/courrier")
 
     # App password for IMAP; the main password no longer opens IMAP.
     browser.get(base(server) + "/securite")
@@ -298,7 +300,7 @@ def test_first_login_change_totp_then_imap_with_app_password(server, browser, tm
         assert "déjà utilisé" in error_text(browser)
     browser.find_element(By.ID, "code").send_keys(next_step_code(secret, enrol_step))
     browser.find_element(By.CSS_SELECTOR, "form.formulaire button[type=submit]").click()
-    wait_path(browser, "/accueil", timeout=20)
+    wait_path(browser, "/courrier", timeout=20)
 
     # Every credential change was mailed to the user's Inbox.
     subjects = [m.get("subject", "") for m in server.messages(jean)]
@@ -332,7 +334,7 @@ def test_brute_force_from_one_address_does_not_lock_out_the_owner(server, browse
     assert "UNAVAILABLE" in str(imap_login(server, paul, PASSWORD, source="127.0.0.2"))
     # The owner, from 127.0.0.1, gets in on the web and on IMAP.
     web_login(browser, server, paul, PASSWORD)
-    wait_path(browser, "/accueil")
+    wait_path(browser, "/courrier")
     assert imap_login(server, paul, PASSWORD) is True
     # The complete login made the browser a known device (issue 25, items 5
     # and 11): a signed, long-lived, HttpOnly cookie.
@@ -347,7 +349,7 @@ def test_brute_force_from_one_address_does_not_lock_out_the_owner(server, browse
     assert resp.status == 429, "no device cookie: slowed down like the guesser"
     # The owner's browser, with its device cookie, still gets in from there.
     web_login(browser, server, paul, PASSWORD)
-    wait_path(browser, "/accueil")
+    wait_path(browser, "/courrier")
 
 
 def read_reset_link(server, address, password):
@@ -405,14 +407,14 @@ def test_reset_link_by_mail_single_use(server, browser, tmp_path):
     browser.get(base(server) + link)
     assert "plus valable" in browser.find_element(By.TAG_NAME, "main").text
     web_login(browser, server, jean, NEW_PASSWORD)
-    wait_path(browser, "/accueil")
+    wait_path(browser, "/courrier")
 
 
 def test_suspension_ends_the_web_session_at_once(server, browser):
     claire = server.create("claire.martin", password=PASSWORD)
     server.start()
     web_login(browser, server, claire, PASSWORD)
-    wait_path(browser, "/accueil")
+    wait_path(browser, "/courrier")
     server.admin("account", "suspend", claire)
     browser.get(base(server) + "/securite")
     wait_path(browser, "/connexion")
@@ -428,7 +430,7 @@ def test_the_user_ends_another_session(server, browser):
     assert resp.status == 303
     assert other.request("GET", "/accueil")[0].status == 200
     web_login(browser, server, claire, PASSWORD)
-    wait_path(browser, "/accueil")
+    wait_path(browser, "/courrier")
     browser.get(base(server) + "/securite")
     buttons = browser.find_elements(By.CSS_SELECTOR, "form[action='/securite/sessions/fin'] button")
     assert len(buttons) == 1, "only the other session can be ended from here"
@@ -560,7 +562,7 @@ def test_totp_seed_is_encrypted_in_the_database(server, browser):
     claire = server.create("claire.martin", password=PASSWORD)
     server.start()
     web_login(browser, server, claire, PASSWORD)
-    wait_path(browser, "/accueil")
+    wait_path(browser, "/courrier")
     browser.get(base(server) + "/2fa/activer")
     secret = browser.find_element(By.ID, "totp-secret").text.replace(" ", "")
     db = sqlite3.connect(server.data / "ardoise.db")

@@ -43,8 +43,6 @@ def path(driver):
 def login(driver, server, address):
     driver.delete_all_cookies()
     web_login(driver, server, address, PASSWORD)
-    wait_path(driver, "/accueil")
-    driver.find_element(By.ID, "ouvrir-courrier").click()
     wait_path(driver, "/courrier")
 
 

@@ -45,8 +45,6 @@ def deliver(server, sender, to, raw: bytes):
 def login(driver, server, address):
     driver.delete_all_cookies()
     web_login(driver, server, address, PASSWORD)
-    wait_path(driver, "/accueil")
-    driver.get(base(server) + "/courrier")
     wait_path(driver, "/courrier")
 
 

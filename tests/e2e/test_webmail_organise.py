@@ -50,8 +50,7 @@ def paul(server, browser):
         deliver(server, note(i, sender))
     browser.delete_all_cookies()
     web_login(browser, server, PAUL, PASSWORD)
-    wait_path(browser, "/accueil")
-    browser.get(base(server) + "/courrier")
+    wait_path(browser, "/courrier")
     return server
 
 

@@ -143,8 +143,7 @@ def test_language_and_dark_theme_follow_the_account(server, browser):
     browser.get(base(server) + "/connexion?lang=fr")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
     web_login(browser, server, CLAIRE, PASSWORD)
-    wait_path(browser, "/accueil")
-    browser.get(base(server) + "/courrier")
+    wait_path(browser, "/courrier")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert "theme-sombre" in browser.find_element(By.TAG_NAME, "body").get_attribute("class")
     assert browser.find_element(By.ID, "lien-reglages").text == "Settings"

@@ -107,6 +107,11 @@ impl Mailstore {
         Ok(self.store.unseen_count(mailbox, model::Flag::Seen.bit()).await?)
     }
 
+    /// The number of messages in a mailbox.
+    pub async fn message_count(&self, mailbox: MailboxId) -> Result<i64, Error> {
+        Ok(self.store.message_count(mailbox).await?)
+    }
+
     /// The account's storage usage and quota, read fresh.
     pub async fn usage(&self, account: AccountId) -> Result<Usage, Error> {
         let a = self.store.account(account).await?.ok_or(Error::NotFound("account"))?;

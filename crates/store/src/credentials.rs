@@ -609,6 +609,15 @@ impl Store {
             .await?)
     }
 
+    /// Messages of a mailbox (the webmail's « sélectionner les N messages du
+    /// dossier »).
+    pub async fn message_count(&self, mailbox: model::MailboxId) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE mailbox_id = $1")
+            .bind(mailbox)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     // ----- reset tokens -----
 
     pub async fn create_reset_token(&self, account: AccountId, token_hash: &str, expires_at: i64) -> Result<()> {

@@ -20,7 +20,7 @@ use crate::base::i18n::{Lang, Tr};
 use crate::base::proxy::TrustedProxies;
 use crate::conn::{Admission, Limits, drive};
 use crate::pages::setup::{guide, outlook, thunderbird};
-use crate::pages::{account, health, login, reset};
+use crate::pages::{account, health, help, login, reset};
 use crate::{App, headers};
 
 const CSS: &str = include_str!("../static/ardoise.css");
@@ -48,6 +48,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/mot-de-passe/reinitialiser", get(reset::reset_page).post(reset::reset_post))
         .route("/accueil", get(account::home))
         .route("/securite", get(account::security))
+        .route("/aide", get(help::help))
         .route("/securite/mot-de-passe", get(account::password_page).post(account::password_post))
         .route("/securite/2fa/desactiver", post(account::totp_off))
         .route("/securite/applications", post(account::app_create))

@@ -218,7 +218,9 @@
     list.setAttribute("role", "listbox");
     list.setAttribute("aria-label", t("suggestions"));
     list.hidden = true;
-    input.parentNode.appendChild(list);
+    /* Right under its field and in the flow: the next field's label moves
+     * down instead of being covered. */
+    input.parentNode.insertBefore(list, input.nextSibling);
     input.setAttribute("role", "combobox");
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-expanded", "false");

@@ -1,11 +1,17 @@
 /* Ardoise webmail: enhancements only. Every action here also exists as a
  * plain link or form; without this script nothing is lost but comfort.
  * - live updates over server-sent events (/courrier/evenements): unread
- *   counts, the new row at the top of the open folder, the Inbox count in
- *   the tab title;
+ *   counts, the new row at the top of the open folder (rendered by the
+ *   server with the list's row template), the Inbox count in the tab title;
  * - keyboard shortcuts (c r a f j k Enter # / ?), ignored while typing;
  * - drag and drop of a message row onto a folder (the move form's POST);
- * - on narrow screens, a button folding the folder list away.
+ * - selection: every message of the page at once, then the whole folder
+ *   (a checkbox of the form, shown once the page is selected), and
+ *   shift-click ranges;
+ * - on narrow screens, buttons folding the folder list and the sort form
+ *   away, and the bulk actions shown once a message is selected (a compact
+ *   toolbar at the bottom of the screen); without the script every form is
+ *   simply shown.
  * Texts come from data attributes of <body>, set by the server in the
  * reader's language. No inline script or style: the CSP forbids both. */
 (function () {
@@ -81,45 +87,13 @@
     });
   }
 
-  function mark(cls, text, symbol) {
-    var span = document.createElement("span");
-    span.className = cls;
-    span.title = text;
-    if (symbol) { span.appendChild(document.createTextNode(symbol)); }
-    var sr = document.createElement("span");
-    sr.className = "sr-only";
-    sr.textContent = text;
-    span.appendChild(sr);
-    return span;
-  }
-
-  /* Builds the row the way list.html does, with text nodes only. */
+  /* The row as the server rendered it with the list's own template
+   * (escaped there): the same five cells, checkbox included. */
   function rowFor(r) {
-    var tr = document.createElement("tr");
-    tr.className = (r.unread ? "non-lu " : "") + "nouveau";
-    var marks = document.createElement("td");
-    marks.className = "marques";
-    if (r.unread) { marks.appendChild(mark("marque-non-lu", r.label_unread)); }
-    if (r.flagged) { marks.appendChild(mark("marque-suivi", r.label_flagged, "★")); }
-    if (r.attachment) { marks.appendChild(mark("marque-pj", r.label_attachment, "📎")); }
-    var from = document.createElement("td");
-    from.className = "expediteur";
-    from.textContent = r.from;
-    var subject = document.createElement("td");
-    subject.className = "objet";
-    var a = document.createElement("a");
-    a.href = r.href;
-    a.textContent = r.subject;
-    var preview = document.createElement("span");
-    preview.className = "apercu";
-    preview.textContent = r.preview;
-    subject.appendChild(a);
-    subject.appendChild(document.createTextNode(" "));
-    subject.appendChild(preview);
-    var date = document.createElement("td");
-    date.className = "date";
-    date.textContent = r.date;
-    [marks, from, subject, date].forEach(function (td) { tr.appendChild(td); });
+    var holder = document.createElement("template");
+    holder.innerHTML = "<table><tbody>" + (r.html || "") + "</tbody></table>";
+    var tr = holder.content.querySelector("tr");
+    if (tr) { tr.classList.add("nouveau"); }
     return tr;
   }
 
@@ -135,8 +109,10 @@
     var tbody = $("table#messages tbody");
     if (!tbody || $("a[href='" + data.row.href + "']", tbody)) { return; }
     var tr = rowFor(data.row);
+    if (!tr) { return; }
     tbody.insertBefore(tr, tbody.firstChild);
     enableDrag(tr);
+    syncSelection();
   }
 
   function listen() {
@@ -307,6 +283,57 @@
     });
   }
 
+  /* ----- selection: the page, the whole folder, ranges ----- */
+  function boxes() { return $all("table#messages tbody input[name=uid]"); }
+
+  /* The page's checkbox follows the rows; the folder's is offered only
+   * once every row of the page is ticked. */
+  function syncSelection() {
+    var list = boxes();
+    var on = list.filter(function (b) { return b.checked; }).length;
+    var all = $("#tout-page");
+    var full = list.length > 0 && on === list.length;
+    if (all) {
+      all.checked = full;
+      all.indeterminate = on > 0 && !full;
+    }
+    var bulk = $(".actions-lot");
+    if (bulk) { bulk.classList.toggle("sans-choix", on === 0); }
+    var scope = $("#portee");
+    if (scope) {
+      scope.classList.toggle("cache", !full);
+      if (!full) { $("#tout-dossier").checked = false; }
+    }
+  }
+
+  function enableSelection() {
+    var table = $("table#messages");
+    if (!table) { return; }
+    var last = null;
+    table.addEventListener("click", function (e) {
+      var box = e.target;
+      if (!box || box.name !== "uid" || box.type !== "checkbox") { return; }
+      var list = boxes();
+      var from = last ? list.indexOf(last) : -1;
+      if (e.shiftKey && from >= 0) {
+        var to = list.indexOf(box);
+        list.slice(Math.min(from, to), Math.max(from, to) + 1).forEach(function (b) { b.checked = box.checked; });
+      }
+      last = box;
+      syncSelection();
+    });
+    var all = $("#tout-page");
+    if (all) {
+      all.hidden = false;
+      all.addEventListener("change", function () {
+        var on = all.checked;
+        boxes().forEach(function (b) { b.checked = on; });
+        syncSelection();
+      });
+    }
+    syncSelection();
+  }
+
   /* ----- folders folded away on narrow screens ----- */
   function foldFolders() {
     var nav = $("nav.dossiers");
@@ -332,8 +359,35 @@
     fit();
   }
 
+  /* The sort form behind a button on narrow screens. */
+  function foldSort() {
+    var sort = $("#form-tri");
+    if (!sort) { return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.id = "plier-tri";
+    button.className = "plier-tri";
+    button.setAttribute("aria-controls", "form-tri");
+    button.textContent = body.getAttribute("data-trier") || "";
+    sort.parentNode.insertBefore(button, sort);
+    var narrow = window.matchMedia("(max-width: 700px)");
+    function set(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      sort.classList.toggle("replie", !open);
+    }
+    button.addEventListener("click", function () { set(button.getAttribute("aria-expanded") !== "true"); });
+    function fit() {
+      button.hidden = !narrow.matches;
+      set(!narrow.matches);
+    }
+    if (narrow.addEventListener) { narrow.addEventListener("change", fit); }
+    fit();
+  }
+
   rows().forEach(enableDrag);
   $all("nav.dossiers a").forEach(function (a) { if (folderIdOf(a)) { dropOn(a); } });
   foldFolders();
+  foldSort();
+  enableSelection();
   listen();
 }());

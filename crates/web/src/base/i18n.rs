@@ -77,6 +77,9 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("tools", "Outils", "Tools"),
     ("security", "Sécurité", "Security"),
     ("logout", "Se déconnecter", "Log out"),
+    ("nav.mail", "Courrier", "Mail"),
+    ("nav.settings", "Réglages", "Settings"),
+    ("nav.help", "Aide", "Help"),
     ("continue", "Continuer", "Continue"),
     ("login.title", "Connexion", "Log in"),
     ("login.intro", "Connectez-vous avec votre identifiant académique.", "Log in with your academic identifier."),
@@ -275,6 +278,8 @@ mod tests {
     fn every_key_used_by_a_template_exists() {
         let templates = [
             include_str!("../../templates/base.html"),
+            include_str!("../../templates/outils.html"),
+            include_str!("../../templates/help.html"),
             include_str!("../../templates/login.html"),
             include_str!("../../templates/totp.html"),
             include_str!("../../templates/password.html"),

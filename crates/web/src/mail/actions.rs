@@ -243,7 +243,9 @@ pub async fn act(
 }
 
 /// `POST /courrier/<mailbox>/lot`: an action on the messages ticked in the
-/// list (`uid` repeated).
+/// list (`uid` repeated), or on every message of the folder when
+/// `portee=dossier` (« sélectionner les N messages du dossier », a plain
+/// checkbox of the form: no script needed).
 pub async fn bulk(
     State(app): State<Arc<App>>,
     Path(mailbox): Path<i64>,
@@ -256,8 +258,11 @@ pub async fn bulk(
         mark_all_read(&app, &account, &mailbox).await?;
         return Ok(redirect(&v, &format!("{list}?info=allread")));
     }
-    let mut uids: Vec<i64> =
-        fields.iter().filter(|(k, _)| k == "uid").filter_map(|(_, v)| v.parse().ok()).take(MAX_SELECTED).collect();
+    let mut uids: Vec<i64> = if field("portee") == "dossier" {
+        app.ms.messages(mailbox.id).await?.into_iter().map(|r| r.uid).collect()
+    } else {
+        fields.iter().filter(|(k, _)| k == "uid").filter_map(|(_, v)| v.parse().ok()).take(MAX_SELECTED).collect()
+    };
     uids.sort_unstable();
     uids.dedup();
     if uids.is_empty() {

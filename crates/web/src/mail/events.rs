@@ -6,8 +6,8 @@
 //!
 //! Events (JSON data, texts already in the reader's language):
 //! - `etat`: unread counts of every folder (on connect, after changes);
-//! - `nouveau`: a delivered message (its folder, UID and list row) with the
-//!   counts;
+//! - `nouveau`: a delivered message (its folder, UID and list row, the
+//!   list's own `<tr>`) with the counts;
 //! - `fin`: the session is over (logged out, revoked, expired, account
 //!   suspended); the script stops listening.
 //!
@@ -20,18 +20,17 @@ use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use mailstore::MailEvent;
-use model::{Flag, SpecialUse};
+use model::SpecialUse;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
-use super::M;
-use super::list::sender_name;
-use super::sanitize::shown;
+use super::{M, list};
 use crate::App;
 use crate::base::i18n::Lang;
 use crate::base::session::{STAGE_FULL, Visitor, may_use_web, unix_now};
@@ -65,20 +64,14 @@ struct State_ {
     inbox: Option<i64>,
 }
 
+/// A new message's line: the `<tr>` of the list itself (`mail/row.html`,
+/// escaped by the template), with what the announcement says.
 #[derive(Serialize)]
 struct Row {
     href: String,
     from: String,
     subject: String,
-    preview: String,
-    date: String,
-    unread: bool,
-    flagged: bool,
-    attachment: bool,
-    /// Texts of the marks, for screen readers.
-    label_unread: &'static str,
-    label_flagged: &'static str,
-    label_attachment: &'static str,
+    html: String,
 }
 
 #[derive(Serialize)]
@@ -243,32 +236,19 @@ impl Live {
         Event::default().event("nouveau").data(data)
     }
 
-    /// The list row of a new message, as `list.html` shows it.
+    /// The list row of a new message, rendered by the list's own row
+    /// template: the same cells, checkbox included, as after a reload.
     async fn row(&self, mailbox: i64, uid: i64) -> Option<Row> {
         let ms = &self.app.ms;
-        let msg = ms.message_by_uid(mailbox, uid).await.ok()??;
+        let folder = ms.mailbox(self.account, mailbox).await.ok()??;
+        let msg = ms.message_by_uid(folder.id, uid).await.ok()??;
         if msg.account_id != self.account {
             return None;
         }
         let meta = ms.summary(&msg.blob_hash).await.ok()?;
         let m = M(self.lang);
-        let subject = meta.as_ref().map(|b| b.subject.trim().to_owned()).filter(|s| !s.is_empty());
-        Some(Row {
-            href: format!("/courrier/{mailbox}/{uid}"),
-            from: meta.as_ref().map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
-            subject: shown(&subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned())),
-            preview: meta.as_ref().map(|b| shown(&b.preview.chars().take(120).collect::<String>())).unwrap_or_default(),
-            date: self.app.cfg.clock.short(
-                meta.as_ref().and_then(|b| b.sent_date).unwrap_or(msg.internal_date),
-                unix_now(),
-                self.lang,
-            ),
-            unread: msg.flags & Flag::Seen.bit() == 0,
-            flagged: msg.flags & Flag::Flagged.bit() != 0,
-            attachment: meta.is_some_and(|b| b.has_attachment),
-            label_unread: m.get("mail.mark.unread"),
-            label_flagged: m.get("mail.mark.flagged"),
-            label_attachment: m.get("mail.mark.attachment"),
-        })
+        let row = list::Row::of(&self.app, m, &folder, &msg, meta.as_ref(), unix_now());
+        let html = list::RowHtml { m, r: &row }.render().ok()?;
+        Some(Row { html, href: row.href, from: row.from, subject: row.subject })
     }
 }

@@ -21,7 +21,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use mailstore::{Mailbox, Mailstore, MessageRow};
+use mailstore::{BlobRow, Mailbox, Mailstore, MessageRow};
 use model::{BlobId, Flag, SpecialUse};
 use serde::Deserialize;
 
@@ -142,6 +142,41 @@ pub struct Row {
     pub count: usize,
 }
 
+impl Row {
+    /// The line of message `r` of `mailbox`, with its stored summary, as
+    /// the list shows it at `now` (outside a conversation).
+    pub fn of(app: &App, m: M, mailbox: &Mailbox, r: &MessageRow, meta: Option<&BlobRow>, now: i64) -> Row {
+        let subject = meta.map(|b| b.subject.trim().to_owned()).filter(|s| !s.is_empty());
+        let sent = meta.and_then(|b| b.sent_date).unwrap_or(r.internal_date);
+        Row {
+            uid: r.uid,
+            href: if mailbox.special_use == Some(SpecialUse::Drafts) {
+                format!("/courrier/ecrire?brouillon={}:{}", mailbox.id, r.uid)
+            } else {
+                format!("/courrier/{}/{}", mailbox.id, r.uid)
+            },
+            from: meta.map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
+            subject: shown(&subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned())),
+            preview: meta.map(|b| shown(&b.preview.chars().take(120).collect::<String>())).unwrap_or_default(),
+            date: app.cfg.clock.short(sent, now, m.0),
+            exact: app.cfg.clock.exact(sent),
+            unread: r.flags & Flag::Seen.bit() == 0,
+            flagged: r.flags & Flag::Flagged.bit() != 0,
+            attachment: meta.is_some_and(|b| b.has_attachment),
+            count: 1,
+        }
+    }
+}
+
+/// One `<tr>` of the list on its own: what the live updates insert, so a
+/// new row has the same cells as those of the page.
+#[derive(Template)]
+#[template(path = "mail/row.html")]
+pub struct RowHtml<'a> {
+    pub m: M,
+    pub r: &'a Row,
+}
+
 #[derive(Template)]
 #[template(path = "mail/list.html")]
 struct ListPage {
@@ -164,6 +199,8 @@ struct ListPage {
     tri: &'static str,
     descending: bool,
     conversations: bool,
+    /// « Sélectionner les N messages du dossier » (empty when searching).
+    select_folder: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -281,38 +318,14 @@ async fn show(
     let metas = ms.summaries(&ids).await?.into_iter().map(|b| (b.id.clone(), b)).collect::<HashMap<_, _>>();
     let folders = sidebar(app, &account, Some(mailbox.id), m).await?;
     let now = crate::base::session::unix_now();
-    let drafts = mailbox.special_use == Some(SpecialUse::Drafts);
     let grouped: Vec<(MessageRow, usize)> = if sort.conversations && !searching {
         by_conversation(paged.rows)
     } else {
         paged.rows.into_iter().map(|r| (r, 1)).collect()
     };
-    let sent = |meta: Option<&mailstore::BlobRow>, r: &mailstore::MessageRow| {
-        meta.and_then(|b| b.sent_date).unwrap_or(r.internal_date)
-    };
     let rows = grouped
         .iter()
-        .map(|(r, count)| {
-            let meta = metas.get(&r.blob_hash);
-            let subject = meta.map(|b| b.subject.trim().to_owned()).filter(|s| !s.is_empty());
-            Row {
-                uid: r.uid,
-                href: if drafts {
-                    format!("/courrier/ecrire?brouillon={}:{}", mailbox.id, r.uid)
-                } else {
-                    format!("/courrier/{}/{}", mailbox.id, r.uid)
-                },
-                from: meta.map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
-                subject: shown(&subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned())),
-                preview: meta.map(|b| shown(&b.preview.chars().take(120).collect::<String>())).unwrap_or_default(),
-                date: app.cfg.clock.short(sent(meta, r), now, m.0),
-                exact: app.cfg.clock.exact(sent(meta, r)),
-                unread: r.flags & Flag::Seen.bit() == 0,
-                flagged: r.flags & Flag::Flagged.bit() != 0,
-                attachment: meta.is_some_and(|b| b.has_attachment),
-                count: *count,
-            }
-        })
+        .map(|(r, count)| Row { count: *count, ..Row::of(app, m, &mailbox, r, metas.get(&r.blob_hash), now) })
         .collect();
     let by_date = sort.key.is_none() || searching;
     let (next_label, first_label) = if (by_date && sort.descending) || searching {
@@ -329,6 +342,10 @@ async fn show(
     }
     let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
     let undo = super::undo::pending(&v, account.id);
+    // The whole folder as a selection: never offered for a search's hits.
+    let total = if searching { 0 } else { ms.message_count(mailbox.id).await? };
+    let select_folder =
+        if total > 0 { m.get("mail.select.folder").replace("{n}", &total.to_string()) } else { String::new() };
     let page = ListPage {
         c,
         m,
@@ -349,6 +366,7 @@ async fn show(
         tri: sort.tri(),
         descending: sort.descending,
         conversations: sort.conversations,
+        select_folder,
     };
     Ok(render(&v, StatusCode::OK, &page))
 }
@@ -462,6 +480,12 @@ mod tests {
         let second = oldest(&ms, &inbox, first.older, 50).await.unwrap();
         assert_eq!(second.rows.iter().map(|r| r.uid).collect::<Vec<_>>(), (102..=120).collect::<Vec<_>>());
         assert_eq!(second.older, None);
+    }
+
+    #[tokio::test]
+    async fn the_folder_count_leaves_out_expunged_messages() {
+        let (_dir, ms, inbox) = store_with(30, |u| u % 3 == 0).await;
+        assert_eq!(ms.message_count(inbox.id).await.unwrap(), 20);
     }
 
     #[test]

@@ -41,8 +41,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("set.vacation.end", "Dernier jour d'absence, inclus (facultatif)", "Last day away, included (optional)"),
     (
         "set.vacation.help",
-        "Format AAAA-MM-JJ. Sans date, la réponse part dès maintenant.",
-        "Format YYYY-MM-DD. Without dates, replies start now.",
+        "Choisissez le jour dans le calendrier, ou tapez-le : jj/mm/aaaa. Sans date, la réponse part dès maintenant.",
+        "Pick the day in the calendar, or type it: dd/mm/yyyy. Without dates, replies start now.",
     ),
     (
         "set.vacation.once",
@@ -106,8 +106,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "L'objet est trop long (200 caractères au plus, sur une ligne).",
         "The subject is too long (200 characters at most, on one line).",
     ),
-    ("set.err.start", "Premier jour invalide : attendu AAAA-MM-JJ.", "Invalid first day: expected YYYY-MM-DD."),
-    ("set.err.end", "Dernier jour invalide : attendu AAAA-MM-JJ.", "Invalid last day: expected YYYY-MM-DD."),
+    ("set.err.start", "Premier jour invalide : attendu jj/mm/aaaa.", "Invalid first day: expected dd/mm/yyyy."),
+    ("set.err.end", "Dernier jour invalide : attendu jj/mm/aaaa.", "Invalid last day: expected dd/mm/yyyy."),
     ("set.err.order", "Le dernier jour d'absence précède le premier.", "The last day away comes before the first."),
     ("set.err.past", "Le dernier jour d'absence est déjà passé.", "The last day away is already over."),
     ("set.err.choice", "Choix d'affichage inconnu.", "Unknown display choice."),
@@ -211,6 +211,18 @@ fn day_text(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&format).ok()).unwrap_or_default()
 }
 
+/// A day typed as the French picker shows it (`jj/mm/aaaa`) in the form the
+/// browser sends (`aaaa-mm-jj`); anything else as it is.
+fn iso_day(text: &str) -> String {
+    let parts: Vec<&str> = text.split('/').map(str::trim).collect();
+    match parts[..] {
+        [d, m, y] if [d, m, y].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) => {
+            format!("{y:0>4}-{m:0>2}-{d:0>2}")
+        }
+        _ => text.to_owned(),
+    }
+}
+
 impl VacationForm {
     /// The stored setting as the form shows it (the last day is the day
     /// before the stored, excluded, end).
@@ -253,7 +265,7 @@ impl VacationForm {
             if text.is_empty() {
                 return Ok(None);
             }
-            identity::lifecycle::format::unix_day(text).map(Some).ok_or(key)
+            identity::lifecycle::format::unix_day(&iso_day(text)).map(Some).ok_or(key)
         };
         let start = parse(&self.start, "set.err.start").map_err(|k| errors.push(k)).ok().flatten();
         // The last day is included: the reply stops at the next midnight.
@@ -454,6 +466,13 @@ mod tests {
             ["set.err.start", "set.err.end"]
         );
         assert_eq!(form(true, "x", "", "2020-01-01").validate(7, NOW).unwrap_err(), ["set.err.past"]);
+        // What the French date picker shows (jj/mm/aaaa), typed by hand, is read too.
+        assert_eq!(iso_day("5/1/2030"), "2030-01-05");
+        assert_eq!(iso_day("2030-01-05"), "2030-01-05");
+        let typed = form(true, "x", "05/01/2030", "07/01/2030").validate(7, NOW).unwrap();
+        let iso = form(true, "x", "2030-01-05", "2030-01-07").validate(7, NOW).unwrap();
+        assert_eq!((typed.starts_at, typed.ends_at), (iso.starts_at, iso.ends_at));
+        assert!(form(true, "x", "32/01/2030", "").validate(7, NOW).is_err());
         let long = form(true, &"a".repeat(MAX_BODY + 1), "", "");
         assert_eq!(long.validate(7, NOW).unwrap_err(), ["set.err.bodylong"]);
         let subject = VacationForm { subject: "é".repeat(MAX_SUBJECT + 1), ..form(true, "x", "", "") };

@@ -167,6 +167,7 @@ mod tests {
             include_str!("../../templates/mail/layout.html"),
             include_str!("../../templates/mail/folders.html"),
             include_str!("../../templates/mail/list.html"),
+            include_str!("../../templates/mail/row.html"),
             include_str!("../../templates/mail/read.html"),
             include_str!("../../templates/mail/compose.html"),
             include_str!("../../templates/mail/search.html"),

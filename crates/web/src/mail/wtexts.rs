@@ -51,6 +51,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mail.select", "Sélectionner", "Select"),
     ("mail.size", "Taille", "Size"),
     ("mail.sort", "Trier par", "Sort by"),
+    ("mail.sort.toggle", "Trier et afficher", "Sort and view"),
     ("mail.sort.order", "Ordre", "Order"),
     ("mail.sort.asc", "Croissant", "Ascending"),
     ("mail.sort.desc", "Décroissant", "Descending"),
@@ -97,6 +98,9 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Every message of the folder is marked as read.",
     ),
     ("mail.markallread", "Tout marquer comme lu", "Mark all as read"),
+    ("mail.skip.list", "Aller aux messages", "Skip to the messages"),
+    ("mail.select.page", "Sélectionner tous les messages de la page", "Select every message on the page"),
+    ("mail.select.folder", "Sélectionner les {n} messages du dossier", "Select the {n} messages of the folder"),
     ("mail.copied", "Les messages ont été copiés.", "The messages were copied."),
     ("mail.junked", "Les messages ont été placés dans « Indésirables ».", "The messages were moved to Junk."),
     (

@@ -110,7 +110,7 @@ fn page_of(stage: &str) -> &'static str {
         STAGE_TOTP => "/connexion/code",
         STAGE_CHANGE => "/premiere-connexion",
         STAGE_ENROL => "/2fa/activer",
-        _ => "/accueil",
+        _ => "/courrier",
     }
 }
 
@@ -182,7 +182,7 @@ pub async fn totp_post(
     let Some((_, account)) = v.at(STAGE_TOTP).cloned() else { return Ok(redirect(&v, "/")) };
     if app.identity.verify_second_factor(&account, &form.code).await? {
         v.start(&app, &account, STAGE_FULL).await?;
-        return Ok(redirect(&v, "/accueil"));
+        return Ok(redirect(&v, "/courrier"));
     }
     // A wrong code counts as a failure of this account from this address:
     // guessing codes slows down like guessing passwords.
@@ -363,7 +363,7 @@ pub async fn enrol_post(
             v.start(&app, &account, STAGE_FULL).await?;
             let c = Common::new(&app, &mut v, "codes.title");
             let (heading, intro) = (c.t.get("codes.title").to_owned(), c.t.get("codes.intro").to_owned());
-            Ok(render(&v, StatusCode::OK, &CodesPage { c, heading, intro, codes, next: "/accueil".into() }))
+            Ok(render(&v, StatusCode::OK, &CodesPage { c, heading, intro, codes, next: "/courrier".into() }))
         }
         None => {
             let mut c = Common::new(&app, &mut v, "enrol.title");

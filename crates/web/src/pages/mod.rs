@@ -1,11 +1,12 @@
 //! The identity pages: the login journey in `login`, the signed-in pages in
-//! `account`, "mot de passe oublié" in `reset`, mail client setup in `setup`
-//! (autoconfig, autodiscover, the Apple profile and its help page), and what
-//! they share here.
-//! They build on `base` only; the webmail builds on them.
+//! `account`, "mot de passe oublié" in `reset`, « Aide » in `help`, mail
+//! client setup in `setup` (autoconfig, autodiscover, the Apple profile and
+//! its guide), `/healthz` and `/readyz` in `health`, and what they share
+//! here. They build on `base` only; the webmail builds on them.
 
 pub mod account;
 pub mod health;
+pub mod help;
 pub mod login;
 pub mod reset;
 pub mod setup;

@@ -82,6 +82,7 @@ pub fn cases() -> Vec<Case> {
         post("/mot-de-passe/reinitialiser", "/mot-de-passe/reinitialiser", Url("jeton=faux&new=x&confirm=x"), 403, 410),
         get("/accueil", "/accueil", 303, 200),
         get("/securite", "/securite", 303, 200),
+        get("/aide", "/aide", 303, 200),
         get("/securite/mot-de-passe", "/securite/mot-de-passe", 303, 200),
         post("/securite/mot-de-passe", "/securite/mot-de-passe", Url("current=faux&new=x&confirm=x"), 303, 401),
         post("/securite/2fa/desactiver", "/securite/2fa/desactiver", Url("password=faux"), 303, 401),

@@ -159,6 +159,14 @@ async fn lookups_and_walks_agree() {
     let q = parse("de:agent7 objet:conseil").unwrap();
     let o = run(&f.ms, f.account, &q, None, DateCursor::TOP, 50).await.unwrap();
     assert_eq!(o.total, Some(0), "agent7x only write about voyage and topics 10 to 19");
+    // A large search (more hits than direct lookups) still gives a count.
+    let q = parse("academie").unwrap();
+    let o = run_with(&f.ms, f.account, &q, None, DateCursor::TOP, 50, 10).await.unwrap();
+    assert_eq!((o.total, o.estimate), (None, Some(super::run::Estimate::About(400))));
+    let q = parse("dans:Projets academie").unwrap();
+    let o = run_with(&f.ms, f.account, &q, Some(f.projets.id), DateCursor::TOP, 50, 10).await.unwrap();
+    assert_eq!(o.estimate, Some(super::run::Estimate::AtMost(400)));
+    assert_eq!(o.rows.len(), 40);
 }
 
 /// Run with `cargo nextest run -p web --run-ignored only search::bench` to

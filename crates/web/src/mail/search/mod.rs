@@ -43,6 +43,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("live.search.folder", "Dossier", "Folder"),
     ("live.search.none", "Aucun message ne correspond.", "No message matches."),
     ("live.search.count", "message(s) trouvé(s)", "message(s) found"),
+    ("live.search.about", "Environ {n} message(s) trouvé(s)", "About {n} message(s) found"),
+    ("live.search.atmost", "Au plus {n} message(s) trouvé(s)", "At most {n} message(s) found"),
     ("live.search.next", "Résultats suivants", "Next results"),
     ("live.search.first", "Premiers résultats", "First results"),
     (
@@ -158,6 +160,8 @@ struct SearchPage {
     searched: bool,
     rows: Vec<ResultRow>,
     total: Option<usize>,
+    /// « Environ N » / « Au plus N » when there is no exact total.
+    estimate: Option<String>,
     next: Option<String>,
     first: Option<String>,
     partial: bool,
@@ -241,11 +245,21 @@ pub async fn page(
         searched,
         rows,
         total: outcome.total,
+        estimate: outcome.estimate.map(|e| estimate_text(e, m)),
         next,
         first,
         partial: outcome.partial,
     };
     Ok(render(&v, StatusCode::OK, &page))
+}
+
+/// The sentence of an estimated count.
+fn estimate_text(e: run::Estimate, m: M) -> String {
+    let (key, n) = match e {
+        run::Estimate::About(n) => ("live.search.about", n),
+        run::Estimate::AtMost(n) => ("live.search.atmost", n),
+    };
+    m.get(key).replace("{n}", &n.to_string())
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //!   batches (`messages_by_date`); each batch's contents are checked
 //!   against the index in one query; the walk stops after a fixed number
 //!   of rows read, offering to go on. No step holds more than a batch, so
-//!   the cost follows the page, not the mailbox.
+//!   the cost follows the page, not the mailbox. The index's count is then
+//!   shown as an estimate.
 
 use std::collections::HashSet;
 
@@ -36,6 +37,17 @@ pub struct Outcome {
     pub total: Option<usize>,
     /// The walk stopped at its budget: older messages were not looked at.
     pub partial: bool,
+    /// Without an exact total: what the index counted.
+    pub estimate: Option<Estimate>,
+}
+
+/// The index's count of matching contents, when results are walked rather
+/// than counted: about the number of messages for words alone, at most
+/// that many when folders, dates or attachments narrow them further.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Estimate {
+    About(usize),
+    AtMost(usize),
 }
 
 /// Why a search could not run.
@@ -124,7 +136,12 @@ pub async fn run_with(
             filter.hits = Some(&hits);
             direct(ms, account, &hits, &filter, below, page).await
         }
-        Some(_) => walk(ms, account, &filter, Some(&parts), below, page).await,
+        Some(n) => {
+            let narrowed = folder.is_some() || q.attachment.is_some() || q.before.is_some() || q.since.is_some();
+            let mut outcome = walk(ms, account, &filter, Some(&parts), below, page).await?;
+            outcome.estimate = Some(if narrowed { Estimate::AtMost(n) } else { Estimate::About(n) });
+            Ok(outcome)
+        }
         None => walk(ms, account, &filter, None, below, page).await,
     }
 }
@@ -149,7 +166,7 @@ async fn direct(
     } else {
         None
     };
-    Ok(Outcome { rows, next, total: Some(total), partial: false })
+    Ok(Outcome { rows, next, total: Some(total), ..Outcome::default() })
 }
 
 async fn walk(
@@ -173,7 +190,7 @@ async fn walk(
         read += batch.len();
         let last_batch = batch.len() < BATCH;
         let Some(end) = batch.last().map(Found::cursor) else {
-            return Ok(Outcome { rows: out, next: None, total: None, partial: false });
+            return Ok(Outcome { rows: out, ..Outcome::default() });
         };
         let mut kept: Vec<Found> = batch.into_iter().filter(|f| filter.keep(f)).collect();
         if let Some(parts) = parts
@@ -193,15 +210,15 @@ async fn walk(
             if out.len() > page {
                 out.truncate(page);
                 let next = out.last().map(Found::cursor);
-                return Ok(Outcome { rows: out, next, total: None, partial: false });
+                return Ok(Outcome { rows: out, next, ..Outcome::default() });
             }
         }
         cursor = end;
         if last_batch {
-            return Ok(Outcome { rows: out, next: None, total: None, partial: false });
+            return Ok(Outcome { rows: out, ..Outcome::default() });
         }
         if read >= BUDGET {
-            return Ok(Outcome { rows: out, next: Some(cursor), total: None, partial: true });
+            return Ok(Outcome { rows: out, next: Some(cursor), partial: true, ..Outcome::default() });
         }
     }
 }
