@@ -103,7 +103,10 @@ def test_smtp_delivery_is_fetched_byte_for_byte(server, claire):
         assert typ == "OK"
         # The non-ASCII Message-ID comes as a literal: join the pieces back.
         head = b"".join(part if isinstance(part, bytes) else b"".join(part) for part in data)
-        assert b"UID 1" in head and b"FLAGS ()" in head
+        # RFC 3501 §2.3.2: \Recent: "this is the first session to have been notified about this
+        # message"; imaplib speaks IMAP4rev1, and this SELECT is the first since the delivery.
+        assert b"UID 1" in head and b"FLAGS (\\Recent)" in head
+        assert m.response("RECENT") == ("RECENT", [b"1"]), "SELECT said it was recent"
         assert b'"=?UTF-8?B?' in head  # the subject, encoded for an IMAP4rev1 client
         assert b'("Parent" NIL "parent" "example.org")' in head
         assert b'BODYSTRUCTURE ("text" "plain" ("charset" "utf-8") NIL NIL "8BIT"' in head
@@ -220,6 +223,8 @@ def test_idle_is_woken_by_an_smtp_delivery(server, claire):
         m.sock.settimeout(10)
         line = m.readline()
         assert line == b"* 1 EXISTS\r\n", line
+        # RFC 3501 §7.3.2: RECENT follows; this IMAP4rev1 session is the first told of the message.
+        assert m.readline() == b"* 1 RECENT\r\n"
         m.send(b"DONE\r\n")
         assert m.readline().startswith(tag + b" OK")
 
