@@ -200,23 +200,17 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
         SearchKey::Recent => c.recent,
         SearchKey::New => c.recent && row.flags & Flag::Seen.bit() == 0,
         SearchKey::Old => !c.recent,
-        SearchKey::FullText { body_only, value } => {
-            let indexed = match c.full_text.get(*body_only, value) {
-                Some(Some(hits)) => hits.contains(row.blob_hash.as_str()),
-                Some(None) => true,
-                None => false,
-            };
-            // TEXT: "Messages that contain the specified string in the header
-            // (including MIME header fields) or body of the message" (RFC
-            // 9051 section 6.4.4): the index holds the usual fields, the
-            // stored header fields the others.
-            indexed
-                || (!body_only
-                    && c.meta.and_then(|m| m.analysis.as_ref()).is_some_and(|a| {
-                        let needle = value.to_lowercase();
-                        a.headers.iter().any(|(_, v)| text_matches(v, &needle))
-                    }))
-        }
+        // TEXT is "in the header ... or body of the message" (RFC 9051
+        // section 6.4.4); the index holds the body and the usual header
+        // fields (From, To, Cc, Subject), not the others. Scanning every
+        // message's stored header fields here made each SEARCH TEXT read the
+        // whole mailbox's analyses (R7); a header field in the index is the
+        // way to cover the rest.
+        SearchKey::FullText { body_only, value } => match c.full_text.get(*body_only, value) {
+            Some(Some(hits)) => hits.contains(row.blob_hash.as_str()),
+            Some(None) => true,
+            None => false,
+        },
     }
 }
 
@@ -285,11 +279,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         let rows = self.mailbox_rows(authed, sel, !with_meta && !by_thread).await?;
         let (mut full_text, mut needs_meta) = (Vec::new(), with_meta);
         walk(key, &mut |k| match k {
-            SearchKey::FullText { body_only, value } => {
-                full_text.push((*body_only, value.clone()));
-                // TEXT also looks at the stored header fields.
-                needs_meta |= !body_only;
-            }
+            SearchKey::FullText { body_only, value } => full_text.push((*body_only, value.clone())),
             SearchKey::Header { .. } | SearchKey::Date { sent: true, .. } => needs_meta = true,
             _ => {}
         });
