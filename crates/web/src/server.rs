@@ -16,7 +16,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use crate::base::Peer;
 use crate::base::WebError;
-use crate::base::i18n::{Lang, Tr};
+use crate::base::i18n::Lang;
 use crate::base::proxy::TrustedProxies;
 use crate::conn::{Admission, Limits, drive};
 use crate::pages::setup::{guide, outlook, thunderbird};
@@ -95,14 +95,7 @@ async fn css() -> Response {
 
 /// Any other path: the error page, in the language asked for.
 async fn not_found(lang: Lang) -> WebError {
-    let t = Tr(lang);
-    WebError::Message {
-        status: StatusCode::NOT_FOUND,
-        title: t.get("notfound").to_owned(),
-        text: t.get("notfound").to_owned(),
-        link: "/".into(),
-        link_text: "Ardoise".into(),
-    }
+    WebError::not_found(lang)
 }
 
 /// Serves plain HTTP on `listener` until `shutdown` turns true.
