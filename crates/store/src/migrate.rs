@@ -113,6 +113,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_recent.sql"),
         postgres: include_str!("../migrations/postgres/0015_recent.sql"),
     },
+    Migration {
+        version: 17,
+        name: "groupware",
+        sqlite: include_str!("../migrations/sqlite/0017_groupware.sql"),
+        postgres: include_str!("../migrations/postgres/0017_groupware.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
