@@ -201,3 +201,18 @@ def test_carddav_flow_in_raw_requests(dav):
     # Paul cannot read Claire's address book.
     r = requests.request("REPORT", book, auth=(paul, PASSWORD), data=SYNC.format(token="").encode())
     assert r.status_code == 404 and "lea" not in r.text
+
+
+def test_put_is_capped_by_the_configured_size(server):
+    with open(server.config, "a") as f:
+        f.write('dav_max_object_size = "2K"\n')
+    claire = server.create("claire.martin", password=PASSWORD)
+    server.start()
+    url = f"http://127.0.0.1:{server.http_port}/dav/calendars/{claire}/agenda/"
+    auth = (claire, PASSWORD)
+    small = requests.put(f"{url}petit.ics", data=SINGLE.encode(), auth=auth)
+    assert small.status_code == 201
+    big = SINGLE.replace("SUMMARY:", "DESCRIPTION:" + "x" * 3000 + "\nSUMMARY:").replace("reunion-parents", "gros")
+    r = requests.put(f"{url}gros.ics", data=big.encode(), auth=auth)
+    assert r.status_code == 413 and "max-resource-size" in r.text
+    assert requests.get(f"{url}gros.ics", auth=auth).status_code == 404
