@@ -19,6 +19,9 @@ pub const PASSWORD: &str = "Cheval-Agrafe-Correct-42";
 pub struct Fixture {
     _dir: tempfile::TempDir,
     router: Router,
+    /// A's app passwords: one for DAV, one for IMAP only.
+    pub dav_app_password: String,
+    pub imap_app_password: String,
 }
 
 /// An answer: status, headers, body as text.
@@ -56,15 +59,17 @@ impl Fixture {
         let store = store::Store::open(&format!("sqlite://{}", dir.path().join("m.db").display())).await.unwrap();
         store.migrate().await.unwrap();
         store.add_domain(&model::Domain::parse("ac-test.fr").unwrap()).await.unwrap();
-        account(&store, A).await;
+        let a = account(&store, A).await;
         account(&store, B).await;
         let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
         let ms = mailstore::Mailstore::new(store.clone(), blobs);
         let identity = identity::Identity::new(store.clone(), ms, identity::Settings::default());
+        let dav_app_password = identity.create_app_password(&a, "DAVx5", &["dav"]).await.unwrap();
+        let imap_app_password = identity.create_app_password(&a, "Thunderbird", &["imap"]).await.unwrap();
         let settings = groupware::Settings { max_object_bytes: 64 << 10, ..groupware::Settings::default() };
         let groupware = Arc::new(groupware::Groupware::new(store, settings).unwrap());
         let router = router(Arc::new(Dav { groupware, identity }));
-        Fixture { _dir: dir, router }
+        Fixture { _dir: dir, router, dav_app_password, imap_app_password }
     }
 
     /// Sends a request as `user` (with the right password), or anonymously.

@@ -54,6 +54,15 @@ async fn wrong_or_missing_credentials_are_challenged() {
 }
 
 #[tokio::test]
+async fn app_passwords_need_the_dav_scope() {
+    let fx = Fixture::new().await;
+    let r = fx.send_with("PROPFIND", "/dav/", Some((A, &fx.dav_app_password)), &[], "").await;
+    assert_eq!(r.status, StatusCode::MULTI_STATUS);
+    let r = fx.send_with("PROPFIND", "/dav/", Some((A, &fx.imap_app_password)), &[], "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "an IMAP-only app password does not open DAV");
+}
+
+#[tokio::test]
 async fn objects_are_written_under_preconditions() {
     let fx = Fixture::new().await;
     let url = format!("{CAL}conseil.ics");
