@@ -145,7 +145,6 @@ fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<String> {
             Some(href(&path::home(CollectionKind::AddressBook, ctx.user())))
         }
         (CALDAV, "calendar-user-address-set", Res::Principal) => Some(href(&format!("mailto:{}", ctx.user()))),
-        (DAV, "principal-collection-set", _) => Some(href("/dav/principals/")),
         (DAV, "supported-report-set", Res::Collection(c)) => Some(reports(c.kind)),
         (DAV, "supported-report-set", Res::Home(_) | Res::Principal | Res::Root) => Some(String::new()),
         (CS, "getctag", Res::Collection(c)) => Some(text(&sync_token(c, c.sync_counter))),

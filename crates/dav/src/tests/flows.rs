@@ -73,6 +73,7 @@ async fn objects_are_written_under_preconditions() {
     let r = fx.send("GET", &url, Some(A), &[], "").await;
     assert_eq!((r.status, r.etag(), r.body.as_str()), (StatusCode::OK, etag.clone(), body.as_str()));
     assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/calendar"));
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
     let r = fx.send("HEAD", &url, Some(A), &[], "").await;
     assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, ""));
 
