@@ -113,6 +113,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_recent.sql"),
         postgres: include_str!("../migrations/postgres/0015_recent.sql"),
     },
+    Migration {
+        version: 16,
+        name: "subscriptions",
+        sqlite: include_str!("../migrations/sqlite/0016_subscriptions.sql"),
+        postgres: include_str!("../migrations/postgres/0016_subscriptions.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
