@@ -12,9 +12,6 @@ import sys
 PASSWORD = "Ardoise-Test-2026"
 
 KNOWN = {
-    # Issue 26 item 11: CREATE subscribes the new mailbox (subscriptions are a per-mailbox flag),
-    # so LSUB also lists the suite's parent folder, which the suite never subscribed.
-    "TestGeneral.test_subscriptions",
     # imapclient 3.0.1's own test: it compares its `Envelope` (a plain class since 3.0, no longer
     # a namedtuple) with assertSequenceEqual, which fails before looking at what the server sent
     # ("First sequence has no length. Non-sequence?"), whatever the server.

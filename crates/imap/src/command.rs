@@ -51,9 +51,7 @@ pub enum Body {
     List {
         reference: RawName,
         patterns: Vec<RawName>,
-        subscribed_only: bool,
-        /// LIST (SPECIAL-USE): only mailboxes with a special use (RFC 6154).
-        special_only: bool,
+        options: ListOptions,
         lsub: bool,
         status: Vec<StatusItem>,
     },
@@ -293,4 +291,19 @@ pub enum DateOp {
     Since,
     Before,
     On,
+}
+
+/// LIST's selection and return options (RFC 5258 LIST-EXTENDED, RFC 6154).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// Selection SUBSCRIBED: the subscribed names, existing or not.
+    pub subscribed: bool,
+    /// Selection SPECIAL-USE: only mailboxes with a special use.
+    pub special_use: bool,
+    /// Selection RECURSIVEMATCH: also a name whose descendant is selected
+    /// but does not match the pattern, with its CHILDINFO.
+    pub recursive: bool,
+    /// Return SUBSCRIBED: `\Subscribed` on subscribed names (implied by the
+    /// SUBSCRIBED selection).
+    pub return_subscribed: bool,
 }

@@ -106,10 +106,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 state.authed()?;
                 Box::pin(conn.select(state, &mailbox, read_only, condstore, qresync)).await
             }
-            Body::List { reference, patterns, subscribed_only, special_only, lsub, status } => {
+            Body::List { reference, patterns, options, lsub, status } => {
                 let authed = state.authed()?;
-                let filter = (subscribed_only, special_only);
-                Box::pin(conn.list(authed, reference, patterns, filter, lsub, &status)).await
+                Box::pin(conn.list(authed, reference, patterns, options, lsub, &status)).await
             }
             Body::Status { mailbox, items } => Box::pin(conn.status(state.authed()?, &mailbox, &items)).await,
             Body::Create { mailbox, special_use } => {

@@ -11,7 +11,7 @@
 //!
 //! What is there: LOGIN, AUTHENTICATE PLAIN (SASL-IR), STARTTLS and implicit
 //! TLS, LOGINDISABLED on cleartext, ID, ENABLE, NAMESPACE (with the declared
-//! shared namespace), LIST (SPECIAL-USE, LIST-STATUS), LSUB, STATUS, CREATE,
+//! shared namespace), LIST (LIST-EXTENDED with SUBSCRIBED, RECURSIVEMATCH and CHILDINFO, SPECIAL-USE, LIST-STATUS; `list.rs` decides the names and attributes), LSUB, STATUS, CREATE,
 //! DELETE, RENAME, SUBSCRIBE, SELECT, EXAMINE, FETCH (envelope, body
 //! structure and body sections served from stored offsets, BINARY, SAVEDATE,
 //! EMAILID/THREADID), STORE, EXPUNGE, UIDPLUS, APPEND and MULTIAPPEND, COPY,
@@ -34,6 +34,7 @@ pub mod date;
 mod dispatch;
 mod envelope;
 mod fetch;
+mod list;
 mod login;
 mod mailboxes;
 mod messages;

@@ -6,7 +6,7 @@ use mailstore::{DeliveryTarget, Mailbox};
 use model::{AccountId, Flag, SpecialUse};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::command::{AppendItem, RawName, StatusItem};
+use crate::command::{AppendItem, ListOptions, RawName, StatusItem};
 use crate::pattern::Pattern;
 use crate::reply::{Done, failed, failure};
 use crate::session::Conn;
@@ -33,7 +33,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     pub(crate) async fn delete(&mut self, state: &mut State, raw: &RawName) -> Done {
         let Some((authed, selected)) = state.parts() else { return log_in_first() };
         let account = authed.account.id;
-        let mbx = match self.named(account, raw).await {
+        let mbx = match self.named_or_placeholder(account, raw).await {
             Ok(m) => m,
             Err(done) => return done,
         };
@@ -50,7 +50,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// RENAME.
     pub(crate) async fn rename(&mut self, authed: &Authed, from: &RawName, to: &RawName) -> Done {
         let account = authed.account.id;
-        let mbx = match self.named(account, from).await {
+        let mbx = match self.named_or_placeholder(account, from).await {
             Ok(m) => m,
             Err(done) => return done,
         };
@@ -90,7 +90,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         out
     }
 
+    /// A mailbox that can be selected and hold messages: a placeholder
+    /// parent (`\Noselect`) is refused as nonexistent, so that APPEND, COPY
+    /// and MOVE answer `[TRYCREATE]` and the client creates it.
     pub(crate) async fn find_mailbox(&self, account: AccountId, name: &str) -> Result<Mailbox, Done> {
+        match self.find_name(account, name).await? {
+            m if m.placeholder => Err(Done::no("[NONEXISTENT] This name is a \\Noselect parent, not a mailbox")),
+            m => Ok(m),
+        }
+    }
+
+    /// A mailbox or a placeholder parent (for DELETE, RENAME, SUBSCRIBE).
+    async fn find_name(&self, account: AccountId, name: &str) -> Result<Mailbox, Done> {
         match self.mailstore.mailbox_named(account, name).await {
             Ok(Some(m)) => Ok(m),
             Ok(None) => Err(Done::no("[NONEXISTENT] No such mailbox")),
@@ -103,12 +114,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         self.find_mailbox(account, &name).await
     }
 
+    async fn named_or_placeholder(&self, account: AccountId, raw: &RawName) -> Result<Mailbox, Done> {
+        let name = self.decode_name(raw)?;
+        self.find_name(account, &name).await
+    }
+
     pub(crate) async fn list(
         &mut self,
         authed: &Authed,
         reference: RawName,
         patterns: Vec<RawName>,
-        (subscribed_only, special_only): (bool, bool),
+        options: ListOptions,
         lsub: bool,
         status: &[StatusItem],
     ) -> Done {
@@ -131,37 +147,37 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         // An empty name asks for the delimiter and the root name of the
         // reference; the single namespace's root is "".
         if decoded.iter().all(|p| p.is_empty()) {
-            self.untagged("LIST (\\Noselect) \"/\" \"\"");
-            return Done::ok("LIST completed");
+            let verb = if lsub { "LSUB" } else { "LIST" };
+            self.untagged(&format!("{verb} (\\Noselect) \"/\" \"\""));
+            return Done::ok(&format!("{verb} completed"));
         }
         let mailboxes = match self.mailstore.mailboxes(account).await {
             Ok(m) => m,
             Err(e) => return failed(e),
         };
-        let verb = if lsub { "LSUB" } else { "LIST" };
+        let subscriptions = if options.subscribed || options.return_subscribed {
+            match self.mailstore.subscriptions(account).await {
+                Ok(s) => s,
+                Err(e) => return failed(e),
+            }
+        } else {
+            Vec::new()
+        };
         let patterns: Vec<Pattern> = decoded.iter().map(|p| Pattern::new(&format!("{reference}{p}"))).collect();
-        for m in &mailboxes {
-            let special = m.special_use.and_then(special_attribute);
-            if !patterns.iter().any(|p| p.matches(&m.name))
-                || (subscribed_only && !m.subscribed)
-                || (special_only && special.is_none())
-            {
-                continue;
+        let (verb, entries) = if lsub {
+            ("LSUB", crate::list::lsub(&mailboxes, &subscriptions, &patterns))
+        } else {
+            ("LIST", crate::list::list(&mailboxes, &subscriptions, &patterns, options))
+        };
+        for entry in &entries {
+            let mut line = format!("* {verb} ({}) \"/\" ", entry.attributes.join(" ")).into_bytes();
+            line.extend_from_slice(&self.encode_name(&entry.name));
+            if entry.childinfo_subscribed {
+                line.extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
             }
-            let has_children = mailboxes.iter().any(|c| c.parent_id == Some(m.id));
-            let mut attrs = vec![if has_children { "\\HasChildren" } else { "\\HasNoChildren" }];
-            if subscribed_only && !lsub {
-                attrs.push("\\Subscribed");
-            }
-            if let Some(special) = m.special_use.and_then(special_attribute) {
-                attrs.push(special);
-            }
-            let mut line = format!("{verb} ({}) \"/\" ", attrs.join(" ")).into_bytes();
-            line.extend_from_slice(&self.encode_name(&m.name));
-            self.out.extend_from_slice(b"* ");
+            line.extend_from_slice(b"\r\n");
             self.out.extend_from_slice(&line);
-            self.out.extend_from_slice(b"\r\n");
-            if !status.is_empty() {
+            if let (false, Some(m)) = (status.is_empty(), entry.selectable) {
                 match self.status_line(m, status).await {
                     Ok(line) => self.untagged(&line),
                     Err(done) => return done,
@@ -232,15 +248,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         }
     }
 
+    /// SUBSCRIBE adds an existing mailbox's name to the subscriptions (RFC
+    /// 9051 section 6.3.7 lets the server check that it exists, and clients
+    /// such as imapclient's tests expect it); UNSUBSCRIBE removes a name
+    /// whether or not a mailbox has it, so a deleted folder's subscription
+    /// can go.
     pub(crate) async fn subscribe(&mut self, authed: &Authed, raw: &RawName, on: bool) -> Done {
         let account = authed.account.id;
-        let mbx = match self.named(account, raw).await {
-            Ok(m) => m,
+        let name = match self.decode_name(raw) {
+            Ok(n) => n,
             Err(done) => return done,
         };
-        match self.mailstore.set_subscribed(account, mbx.id, on).await {
-            Ok(()) => Done::ok(if on { "SUBSCRIBE completed" } else { "UNSUBSCRIBE completed" }),
-            Err(e) => failed(e),
+        if on {
+            if let Err(done) = self.find_name(account, &name).await {
+                return done;
+            }
+            match self.mailstore.add_subscription(account, &name).await {
+                Ok(()) => Done::ok("SUBSCRIBE completed"),
+                Err(e) => failed(e),
+            }
+        } else {
+            match self.mailstore.remove_subscription(account, &name).await {
+                Ok(_) => Done::ok("UNSUBSCRIBE completed"),
+                Err(e) => failed(e),
+            }
         }
     }
 

@@ -369,16 +369,25 @@ impl Cursor<'_> {
 
     fn list(&mut self, lsub: bool) -> R<Body> {
         self.sp()?;
-        let (mut subscribed_only, mut special_only) = (lsub, false);
+        let mut options = ListOptions { subscribed: lsub, return_subscribed: lsub, ..ListOptions::default() };
         if !lsub && self.eat(b'(') {
             while !self.eat(b')') {
                 let _ = self.eat(b' ');
                 match self.word()?.as_str() {
-                    "SUBSCRIBED" => subscribed_only = true,
-                    "SPECIAL-USE" => special_only = true,
-                    "RECURSIVEMATCH" | "REMOTE" => {}
+                    "SUBSCRIBED" => {
+                        options.subscribed = true;
+                        options.return_subscribed = true;
+                    }
+                    "SPECIAL-USE" => options.special_use = true,
+                    "RECURSIVEMATCH" => options.recursive = true,
+                    "REMOTE" => {}
                     other => return Err(format!("Unsupported LIST selection option {other}")),
                 }
+            }
+            // RFC 5258 section 3.1: RECURSIVEMATCH alone (or with REMOTE)
+            // selects nothing to recurse on and is a syntax error.
+            if options.recursive && !options.subscribed && !options.special_use {
+                return Err("RECURSIVEMATCH needs another selection option".into());
             }
             self.sp()?;
         }
@@ -403,7 +412,9 @@ impl Cursor<'_> {
             while !self.eat(b')') {
                 let _ = self.eat(b' ');
                 match self.word()?.as_str() {
-                    "SUBSCRIBED" | "CHILDREN" | "SPECIAL-USE" => {}
+                    "SUBSCRIBED" => options.return_subscribed = true,
+                    // Children and special uses are always returned.
+                    "CHILDREN" | "SPECIAL-USE" => {}
                     "STATUS" => {
                         self.sp()?;
                         status = self.status_items()?;
@@ -412,7 +423,7 @@ impl Cursor<'_> {
                 }
             }
         }
-        Ok(Body::List { reference, patterns, subscribed_only, special_only, lsub, status })
+        Ok(Body::List { reference, patterns, options, lsub, status })
     }
 
     fn status_items(&mut self) -> R<Vec<StatusItem>> {

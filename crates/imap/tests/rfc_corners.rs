@@ -220,3 +220,90 @@ async fn header_and_text_search_every_header_field() {
         );
     }
 }
+
+/// Item 11. RFC 9051 section 6.3.7 (SUBSCRIBE): "A server MUST NOT
+/// unilaterally remove an existing mailbox name from the subscription list
+/// even if a mailbox by that name no longer exists"; RFC 5258 section 3.4:
+/// "\NonExistent" for such a name, and section 3.1: RECURSIVEMATCH "MUST NOT
+/// occur as the only selection option"; section 3.5 and example 6: a parent
+/// whose subscribed child the pattern misses comes with
+/// `("CHILDINFO" ("SUBSCRIBED"))`; RFC 3501 section 6.3.9 (LSUB): "A "%"
+/// wildcard to LSUB must return foo, not foo/bar ... flagged with the
+/// \Noselect attribute". CREATE does not subscribe.
+#[tokio::test]
+async fn subscriptions_are_names_of_their_own() {
+    let f = Fixture::new().await;
+    let mut c = f.connect();
+    c.login().await;
+    for (tag, cmd) in [("a", "CREATE Projets"), ("b", "CREATE Projets/Sorties"), ("c", "CREATE Vieux")] {
+        assert!(c.cmd(tag, cmd).await.starts_with(&format!("{tag} OK ")));
+    }
+    // Never subscribed: no \Subscribed, and not in LSUB.
+    assert_eq!(
+        c.cmd("l", "LIST \"\" \"Projets*\" RETURN (SUBSCRIBED)").await,
+        "* LIST (\\HasChildren) \"/\" \"Projets\"\r\n* LIST (\\HasNoChildren) \"/\" \"Projets/Sorties\"\r\n\
+         l OK LIST completed\r\n"
+    );
+    assert_eq!(c.cmd("m", "LSUB \"\" \"Projets*\"").await, "m OK LSUB completed\r\n");
+    assert_eq!(c.cmd("s", "SUBSCRIBE Projets/Sorties").await, "s OK SUBSCRIBE completed\r\n");
+    assert_eq!(c.cmd("t", "SUBSCRIBE Vieux").await, "t OK SUBSCRIBE completed\r\n");
+    assert!(c.cmd("u", "SUBSCRIBE Nulle-part").await.starts_with("u NO [NONEXISTENT]"));
+    assert_eq!(
+        c.cmd("n", "LSUB \"\" \"%\"")
+            .await
+            .lines()
+            .filter(|l| l.contains("Projets") || l.contains("Vieux"))
+            .collect::<Vec<_>>(),
+        ["* LSUB (\\Noselect) \"/\" \"Projets\"", "* LSUB () \"/\" \"Vieux\""]
+    );
+    assert_eq!(
+        c.cmd("o", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"P%\"").await,
+        "* LIST (\\HasChildren) \"/\" \"Projets\" (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\no OK LIST completed\r\n"
+    );
+    // A deleted mailbox's name stays subscribed until UNSUBSCRIBE, which sticks.
+    assert_eq!(c.cmd("d", "DELETE Vieux").await, "d OK DELETE completed\r\n");
+    assert_eq!(
+        c.cmd("p", "LIST (SUBSCRIBED) \"\" \"V*\"").await,
+        "* LIST (\\NonExistent \\Subscribed) \"/\" \"Vieux\"\r\np OK LIST completed\r\n"
+    );
+    assert_eq!(c.cmd("q", "UNSUBSCRIBE Vieux").await, "q OK UNSUBSCRIBE completed\r\n");
+    assert_eq!(c.cmd("r", "LIST (SUBSCRIBED) \"\" \"V*\"").await, "r OK LIST completed\r\n");
+    assert_eq!(c.cmd("v", "UNSUBSCRIBE Projets/Sorties").await, "v OK UNSUBSCRIBE completed\r\n");
+    assert_eq!(c.cmd("w", "LIST (SUBSCRIBED) \"\" \"Projets*\"").await, "w OK LIST completed\r\n");
+    // RECURSIVEMATCH alone is a syntax error.
+    assert!(c.cmd("x", "LIST (RECURSIVEMATCH) \"\" \"\"").await.starts_with("x BAD "));
+    assert!(c.cmd("y", "LIST (REMOTE RECURSIVEMATCH) \"\" \"*\"").await.starts_with("y BAD "));
+    // The default folders are subscribed.
+    assert!(c.cmd("z", "LSUB \"\" INBOX").await.starts_with("* LSUB () \"/\" \"INBOX\"\r\n"));
+}
+
+/// Item 18. RFC 9051 section 6.3.4 (CREATE): "If the server's hierarchy
+/// separator character appears elsewhere in the name, the server SHOULD
+/// create any superior hierarchical names that are needed"; as Dovecot and
+/// most servers do, such a superior is a `\Noselect` name until it is
+/// created itself: SELECT and STATUS refuse it, APPEND and COPY answer
+/// `[TRYCREATE]`, CREATE makes it a mailbox.
+#[tokio::test]
+async fn implied_parents_are_noselect_until_created() {
+    let f = Fixture::new().await;
+    let mut c = f.connect();
+    c.login().await;
+    assert!(c.cmd("a", "CREATE \"&AMk-l&AOg-ves/3e B\"").await.starts_with("a OK "));
+    assert_eq!(
+        c.cmd("l", "LIST \"\" \"&AMk-l&AOg-ves*\"").await,
+        "* LIST (\\HasChildren \\Noselect) \"/\" \"&AMk-l&AOg-ves\"\r\n\
+         * LIST (\\HasNoChildren) \"/\" \"&AMk-l&AOg-ves/3e B\"\r\nl OK LIST completed\r\n"
+    );
+    assert!(c.cmd("s", "SELECT \"&AMk-l&AOg-ves\"").await.starts_with("s NO [NONEXISTENT]"));
+    assert!(c.cmd("t", "STATUS \"&AMk-l&AOg-ves\" (MESSAGES)").await.starts_with("t NO [NONEXISTENT]"));
+    assert!(c.cmd("p", "APPEND \"&AMk-l&AOg-ves\" {6+}\r\nx: y\r\n").await.starts_with("p NO [TRYCREATE]"));
+    // Deleting a \Noselect name with children is refused.
+    assert!(c.cmd("d", "DELETE \"&AMk-l&AOg-ves\"").await.starts_with("d NO [HASCHILDREN]"));
+    assert!(c.cmd("c", "CREATE \"&AMk-l&AOg-ves\"").await.starts_with("c OK "));
+    assert!(c.cmd("s", "SELECT \"&AMk-l&AOg-ves\"").await.contains("s OK [READ-WRITE]"));
+    c.cmd("u", "UNSELECT").await;
+    // A placeholder goes with its last child.
+    assert!(c.cmd("e", "CREATE \"Sorties/Juin\"").await.starts_with("e OK "));
+    assert_eq!(c.cmd("f", "DELETE \"Sorties/Juin\"").await, "f OK DELETE completed\r\n");
+    assert_eq!(c.cmd("g", "LIST \"\" \"Sorties*\"").await, "g OK LIST completed\r\n");
+}

@@ -273,11 +273,19 @@ async fn imap4rev2_clients_get_utf8_names_and_esearch() {
     assert!(r.contains("* LIST () \"/\" \"Envoyés\"\r\n") && !r.contains("RECENT"), "{r}");
     c.cmd("s", "SELECT INBOX").await;
     assert_eq!(c.cmd("q", "SEARCH ALL").await, "* ESEARCH (TAG \"q\") ALL 1\r\nq OK SEARCH completed\r\n");
-    // The missing parent is created too (RFC 9051 section 6.3.4); delete the
-    // child to list the parent alone.
+    // The missing parent is made too (RFC 9051 section 6.3.4), as a
+    // \Noselect placeholder, which LIST-STATUS gives no STATUS for (RFC 5819
+    // section 2); creating it by name makes it a mailbox.
     assert!(c.cmd("c", "CREATE \"Réunions/2026\"").await.ends_with("] CREATE completed\r\n"));
+    let r = c.cmd("l", "LIST \"\" \"R*\" RETURN (STATUS (MESSAGES))").await;
+    assert_eq!(
+        r,
+        "* LIST (\\HasChildren \\Noselect) \"/\" \"Réunions\"\r\n\
+         * LIST (\\HasNoChildren) \"/\" \"Réunions/2026\"\r\n* STATUS \"Réunions/2026\" (MESSAGES 0)\r\n\
+         l OK LIST completed\r\n"
+    );
     assert_eq!(c.cmd("d", "DELETE \"Réunions/2026\"").await, "d OK DELETE completed\r\n");
-    assert!(c.cmd("d", "CREATE \"Réunions\"").await.starts_with("d NO [ALREADYEXISTS]"));
+    assert!(c.cmd("d", "CREATE \"Réunions\"").await.ends_with("] CREATE completed\r\n"));
     let r = c.cmd("l", "LIST \"\" \"R*\" RETURN (STATUS (MESSAGES UIDNEXT))").await;
     assert_eq!(
         r,

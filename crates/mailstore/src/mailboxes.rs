@@ -48,9 +48,12 @@ impl Mailstore {
         Ok(self.store.mailbox_by_special_use(account, special).await?)
     }
 
-    /// A new mailbox; its parents must exist. [`Error::Conflict`] when the
-    /// name is taken or another mailbox has that special use,
-    /// [`Error::Invalid`] for a bad name.
+    /// A new mailbox, its missing parents made as placeholders (listed
+    /// `\Noselect` by IMAP until created or filed in); creating a
+    /// placeholder's name makes it a real mailbox. Not subscribed (RFC 9051:
+    /// IMAP's CREATE does not subscribe). [`Error::Conflict`] when the name
+    /// is taken or another mailbox has that special use, [`Error::Invalid`]
+    /// for a bad name.
     pub async fn create_mailbox(
         &self,
         account: AccountId,
@@ -60,7 +63,20 @@ impl Mailstore {
         Ok(self.store.create_mailbox(account, name, special).await?)
     }
 
-    /// Renames one of the account's mailboxes and every mailbox below it.
+    /// [`Mailstore::create_mailbox`] for a folder the user made outside
+    /// IMAP (the webmail): it is also subscribed, so that IMAP clients that
+    /// show subscribed folders only see it.
+    pub async fn create_subscribed_mailbox(
+        &self,
+        account: AccountId,
+        name: &str,
+        special: Option<SpecialUse>,
+    ) -> Result<Mailbox, Error> {
+        Ok(self.store.create_subscribed_mailbox(account, name, special).await?)
+    }
+
+    /// Renames one of the account's mailboxes and every mailbox below it,
+    /// with their subscriptions; missing parents are made as placeholders.
     pub async fn rename_mailbox(
         &self,
         account: AccountId,
@@ -71,14 +87,26 @@ impl Mailstore {
         Ok(self.store.rename_mailbox(mailbox, new_name).await?)
     }
 
-    /// Marks one of the account's mailboxes as subscribed or not.
-    pub async fn set_subscribed(&self, account: AccountId, mailbox: MailboxId, on: bool) -> Result<(), Error> {
-        self.own(account, mailbox).await?;
-        Ok(self.store.set_subscribed(mailbox, on).await?)
+    /// The names the account subscribes to, sorted; some may name no
+    /// mailbox any more (RFC 9051 section 6.3.7).
+    pub async fn subscriptions(&self, account: AccountId) -> Result<Vec<String>, Error> {
+        Ok(self.store.subscriptions(account).await?)
+    }
+
+    /// Subscribes the account to a name.
+    pub async fn add_subscription(&self, account: AccountId, name: &str) -> Result<(), Error> {
+        Ok(self.store.subscribe(account, name).await?)
+    }
+
+    /// Removes a name from the account's subscriptions, whether or not a
+    /// mailbox has it; `false` when it was not subscribed.
+    pub async fn remove_subscription(&self, account: AccountId, name: &str) -> Result<bool, Error> {
+        Ok(self.store.unsubscribe(account, name).await?)
     }
 
     /// Deletes one of the account's mailboxes with its messages (not the
-    /// Inbox; [`Error::Conflict`] while it has sub-folders). The account's
+    /// Inbox; [`Error::Conflict`] while it has sub-folders), and the
+    /// placeholder parents it leaves without children. The account's
     /// sessions hear of it, and the contents no message holds any more
     /// leave the search index.
     pub async fn delete_mailbox(&self, account: AccountId, mailbox: MailboxId) -> Result<(), Error> {

@@ -165,7 +165,8 @@ struct Counters {
     first_modseq: i64,
 }
 
-/// Reserves `count` UIDs and modseqs in each mailbox.
+/// Reserves `count` UIDs and modseqs in each mailbox. A placeholder parent
+/// that receives mail becomes a real mailbox in the same statement.
 async fn bump_mailboxes(
     conn: &mut AnyConnection,
     per_mailbox: &BTreeMap<MailboxId, i64>,
@@ -176,7 +177,7 @@ async fn bump_mailboxes(
         let sql = format!(
             "WITH v(mbx, k) AS (VALUES {}) \
              UPDATE mailboxes SET uid_next = mailboxes.uid_next + v.k, \
-             highest_modseq = mailboxes.highest_modseq + v.k \
+             highest_modseq = mailboxes.highest_modseq + v.k, placeholder = 0 \
              FROM v WHERE mailboxes.id = v.mbx \
              RETURNING id, account_id, uid_next, highest_modseq",
             tuples("", 1, chunk.len(), 2)

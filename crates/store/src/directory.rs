@@ -5,7 +5,8 @@ use sqlx::AnyConnection;
 use sqlx::Row;
 
 use crate::error::{Error, Result};
-use crate::mailboxes::insert_mailbox;
+use crate::mailboxes::{Kind, insert_mailbox};
+use crate::subscriptions::add_subscription;
 use crate::types::{ACCOUNT_COLS, Account, NewAccount, NewOrgUnit, ORG_UNIT_COLS, OrgUnit};
 use crate::{Store, now};
 
@@ -180,7 +181,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         for special in SpecialUse::ALL {
-            insert_mailbox(&mut tx, id, None, special.default_name(), Some(*special), now).await?;
+            insert_mailbox(&mut tx, id, None, special.default_name(), Some(*special), Kind::Real, now).await?;
+            add_subscription(&mut tx, id, special.default_name()).await?;
         }
         let account = fetch_account(&mut tx, id).await?.ok_or(Error::NotFound("account"))?;
         tx.commit().await?;

@@ -1,5 +1,5 @@
-//! Changing mailboxes after their creation: subscribing, renaming, deleting,
-//! and copying messages between them.
+//! Changing mailboxes after their creation: renaming, deleting, and copying
+//! messages between them.
 
 use std::collections::BTreeMap;
 
@@ -8,9 +8,10 @@ use sqlx::Row;
 
 use crate::deliver::{add_to_accounts, batch};
 use crate::error::{Error, Result};
-use crate::mailboxes::{mailbox_named, normalize_name};
+use crate::mailboxes::{ensure_mailbox, mailbox_named, normalize_name, prune_placeholders};
 use crate::messages::bump_modseq;
 use crate::sql::{CHUNK_ROWS, Locked, placeholders};
+use crate::subscriptions::rename_subscriptions;
 use crate::types::{ChangeKind, MAILBOX_COLS, MESSAGE_COLS, Mailbox, MessageRow, blob_id};
 use crate::{Store, Urgency, now};
 
@@ -23,19 +24,6 @@ pub struct Copied {
 }
 
 impl Store {
-    /// Marks a mailbox as subscribed or not (IMAP SUBSCRIBE, UNSUBSCRIBE).
-    pub async fn set_subscribed(&self, mailbox: MailboxId, subscribed: bool) -> Result<()> {
-        let done = sqlx::query("UPDATE mailboxes SET subscribed = $1 WHERE id = $2")
-            .bind(i64::from(subscribed))
-            .bind(mailbox)
-            .execute(&mut *self.write_conn().await?)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound("mailbox"));
-        }
-        Ok(())
-    }
-
     /// Claims the messages of a mailbox that no session has seen as recent
     /// yet (IMAP4rev1 `\Recent`, RFC 3501 section 2.3.2: "the message is
     /// considered recent in exactly one session"): returns the UIDs from the
@@ -79,6 +67,8 @@ impl Store {
 
     /// Deletes a mailbox that has no child, with its messages: their blob
     /// references and the account's usage are released as by an expunge.
+    /// Placeholder parents left without children go with it. The name stays
+    /// subscribed if it was (RFC 9051 section 6.3.7).
     /// The Inbox cannot be deleted. The mailbox's change log goes with it;
     /// its UIDVALIDITY stays reserved so a recreated mailbox gets a new one.
     /// Returns the contents (blobs) the deleted messages held, once each,
@@ -124,13 +114,16 @@ impl Store {
         .await?;
         sqlx::query("DELETE FROM changes WHERE mailbox_id = $1").bind(mailbox).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM mailboxes WHERE id = $1").bind(mailbox).execute(&mut *tx).await?;
+        prune_placeholders(&mut tx, mbx.parent_id).await?;
         tx.commit().await?;
         per_blob.iter().map(|(hash, _)| blob_id(hash)).collect()
     }
 
-    /// Renames a mailbox and every mailbox below it. The new parent must
-    /// exist and the new name must be free; UIDs and UIDVALIDITY are kept.
-    /// Renaming the Inbox is not supported.
+    /// Renames a mailbox and every mailbox below it, with their
+    /// subscriptions. Missing parents of the new name are made as
+    /// placeholders, placeholders the old name leaves without children go;
+    /// the new name must be free; UIDs and UIDVALIDITY are kept. Renaming
+    /// the Inbox is not supported.
     pub async fn rename_mailbox(&self, mailbox: MailboxId, new_name: &str) -> Result<Mailbox> {
         let new_name = normalize_name(new_name)?;
         let mut tx = self.write_tx().await?;
@@ -148,12 +141,11 @@ impl Store {
         if new_name.starts_with(&format!("{}/", mbx.name)) {
             return Err(Error::Invalid("a mailbox cannot move below itself".into()));
         }
+        // RFC 9051 section 6.3.6: the superior names the new name needs are
+        // made, as placeholders.
         let parent = match new_name.rsplit_once('/') {
             None => None,
-            Some((parent_name, _)) => match mailbox_named(&mut tx, account, parent_name).await? {
-                Some(p) => Some(p.id),
-                None => return Err(Error::Invalid(format!("parent mailbox {parent_name} does not exist"))),
-            },
+            Some((parent_name, _)) => Some(ensure_mailbox(&mut tx, account, parent_name).await?),
         };
         let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE account_id = $1 ORDER BY name");
         let all = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account).fetch_all(&mut *tx).await?;
@@ -190,6 +182,8 @@ impl Store {
             .bind(mailbox)
             .execute(&mut *tx)
             .await?;
+        rename_subscriptions(&mut tx, account, &mbx.name, &new_name).await?;
+        prune_placeholders(&mut tx, mbx.parent_id).await?;
         let renamed = mailbox_named(&mut tx, account, &new_name).await?.ok_or(Error::NotFound("mailbox"))?;
         tx.commit().await?;
         Ok(renamed)
@@ -244,8 +238,8 @@ impl Store {
         sources.sort_by_key(|m| m.uid);
         let count = sources.len() as i64;
         let row = sqlx::query(
-            "UPDATE mailboxes SET uid_next = uid_next + $1, highest_modseq = highest_modseq + $1 \
-             WHERE id = $2 RETURNING uid_next, highest_modseq",
+            "UPDATE mailboxes SET uid_next = uid_next + $1, highest_modseq = highest_modseq + $1, \
+             placeholder = 0 WHERE id = $2 RETURNING uid_next, highest_modseq",
         )
         .bind(count)
         .bind(to)

@@ -42,6 +42,7 @@ mod revocations;
 mod search;
 mod sorting;
 mod sql;
+mod subscriptions;
 mod turns;
 mod types;
 mod vacation;

@@ -10,6 +10,7 @@ use sqlx::AnyConnection;
 
 use crate::error::{Error, Result};
 use crate::sql::Locked;
+use crate::subscriptions::add_subscription;
 use crate::types::{ChangeKind, MAILBOX_COLS, Mailbox};
 use crate::{Store, now};
 
@@ -50,13 +51,38 @@ impl Store {
     }
 
     /// Creates a mailbox, and its missing ancestors (the paths before each
-    /// `/`) as plain folders; an existing name, or a special use the account
-    /// already has, is a conflict.
+    /// `/`) as placeholders; an existing name, or a special use the account
+    /// already has, is a conflict. A placeholder of that name becomes a real
+    /// mailbox (RFC 9051 section 6.3.4: creating a name that exists only as
+    /// a superior of others is how a client makes it selectable). Nothing is
+    /// subscribed: see [`Store::create_subscribed_mailbox`].
     pub async fn create_mailbox(
         &self,
         account: AccountId,
         name: &str,
         special_use: Option<SpecialUse>,
+    ) -> Result<Mailbox> {
+        self.create_mailbox_as(account, name, special_use, false).await
+    }
+
+    /// [`Store::create_mailbox`], adding the name to the account's
+    /// subscriptions in the same transaction (folders made in the webmail,
+    /// which IMAP clients showing subscribed folders only must see too).
+    pub async fn create_subscribed_mailbox(
+        &self,
+        account: AccountId,
+        name: &str,
+        special_use: Option<SpecialUse>,
+    ) -> Result<Mailbox> {
+        self.create_mailbox_as(account, name, special_use, true).await
+    }
+
+    async fn create_mailbox_as(
+        &self,
+        account: AccountId,
+        name: &str,
+        special_use: Option<SpecialUse>,
+        subscribe: bool,
     ) -> Result<Mailbox> {
         let name = normalize_name(name)?;
         let mut tx = self.write_tx().await?;
@@ -66,7 +92,8 @@ impl Store {
         if exists.is_none() {
             return Err(Error::NotFound("account"));
         }
-        if mailbox_named(&mut tx, account, &name).await?.is_some() {
+        let existing = mailbox_named(&mut tx, account, &name).await?;
+        if existing.as_ref().is_some_and(|m| !m.placeholder) {
             return Err(Error::Conflict(format!("mailbox {name} already exists")));
         }
         if let Some(special) = special_use {
@@ -80,15 +107,38 @@ impl Store {
                 return Err(Error::Conflict(format!("mailbox {other} is already the {special} mailbox")));
             }
         }
-        // RFC 9051 section 6.3.4: CREATE makes the superior names it needs.
-        let parent = match name.rsplit_once('/') {
-            None => None,
-            Some((parent_name, _)) => Some(ensure_mailbox(&mut tx, account, parent_name).await?),
+        let mailbox = match existing {
+            Some(placeholder) => {
+                sqlx::query("UPDATE mailboxes SET placeholder = 0, special_use = $1 WHERE id = $2")
+                    .bind(special_use.map(SpecialUse::as_str))
+                    .bind(placeholder.id)
+                    .execute(&mut *tx)
+                    .await?;
+                Mailbox { placeholder: false, special_use, ..placeholder }
+            }
+            None => {
+                // RFC 9051 section 6.3.4: CREATE makes the superior names it
+                // needs; they hold nothing until something is filed in them.
+                let parent = match name.rsplit_once('/') {
+                    None => None,
+                    Some((parent_name, _)) => Some(ensure_mailbox(&mut tx, account, parent_name).await?),
+                };
+                insert_mailbox(&mut tx, account, parent, &name, special_use, Kind::Real, now()).await?
+            }
         };
-        let mailbox = insert_mailbox(&mut tx, account, parent, &name, special_use, now()).await?;
+        if subscribe {
+            add_subscription(&mut tx, account, &name).await?;
+        }
         tx.commit().await?;
         Ok(mailbox)
     }
+}
+
+/// Whether a new mailbox row is a real mailbox or an implied parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Real,
+    Placeholder,
 }
 
 /// Inserts a mailbox row and logs its creation. The caller has checked the
@@ -103,6 +153,7 @@ pub(crate) async fn insert_mailbox(
     parent: Option<MailboxId>,
     name: &str,
     special_use: Option<SpecialUse>,
+    kind: Kind,
     now: i64,
 ) -> Result<Mailbox> {
     // A deleted mailbox may have used `now` already: stay above every value
@@ -119,13 +170,14 @@ pub(crate) async fn insert_mailbox(
         .await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO mailboxes (account_id, parent_id, name, special_use, uid_validity, uid_next, \
-         highest_modseq, subscribed, created_at) VALUES ($1, $2, $3, $4, $5, 1, 1, 1, $6) RETURNING id",
+         highest_modseq, placeholder, created_at) VALUES ($1, $2, $3, $4, $5, 1, 1, $6, $7) RETURNING id",
     )
     .bind(account)
     .bind(parent)
     .bind(name)
     .bind(special_use.map(SpecialUse::as_str))
     .bind(uid_validity)
+    .bind(i64::from(kind == Kind::Placeholder))
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
@@ -148,14 +200,14 @@ pub(crate) async fn insert_mailbox(
         uid_validity,
         uid_next: 1,
         highest_modseq: 1,
-        subscribed: true,
+        placeholder: kind == Kind::Placeholder,
         created_at: now,
     })
 }
 
-/// The id of mailbox `name`, created with its missing ancestors when absent.
-/// The caller holds the account's lock.
-async fn ensure_mailbox(conn: &mut AnyConnection, account: AccountId, name: &str) -> Result<MailboxId> {
+/// The id of mailbox `name`, created with its missing ancestors as
+/// placeholders when absent. The caller holds the account's lock.
+pub(crate) async fn ensure_mailbox(conn: &mut AnyConnection, account: AccountId, name: &str) -> Result<MailboxId> {
     let mut parent: Option<MailboxId> = None;
     let mut end = 0;
     for part in name.split('/') {
@@ -164,11 +216,46 @@ async fn ensure_mailbox(conn: &mut AnyConnection, account: AccountId, name: &str
         end += 1;
         let id = match mailbox_named(&mut *conn, account, path).await? {
             Some(existing) => existing.id,
-            None => insert_mailbox(&mut *conn, account, parent, path, None, now()).await?.id,
+            None => insert_mailbox(&mut *conn, account, parent, path, None, Kind::Placeholder, now()).await?.id,
         };
         parent = Some(id);
     }
     parent.ok_or_else(|| Error::Invalid("empty mailbox name".into()))
+}
+
+/// Deletes `start` and its ancestors, nearest first, while each is a
+/// placeholder without children: an implied parent lives only as long as
+/// something lies below it. The caller holds the account's lock.
+pub(crate) async fn prune_placeholders(conn: &mut AnyConnection, start: Option<MailboxId>) -> Result<()> {
+    let mut next = start;
+    while let Some(id) = next {
+        let sql = format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?;
+        let Some(m) = row.as_ref().map(Mailbox::from_row).transpose()? else { return Ok(()) };
+        if !m.placeholder {
+            return Ok(());
+        }
+        let children: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mailboxes WHERE parent_id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+        if children > 0 {
+            return Ok(());
+        }
+        // As for any deleted mailbox, its UIDVALIDITY stays reserved.
+        sqlx::query(
+            "UPDATE accounts SET uid_validity_floor = CASE WHEN uid_validity_floor > $1 \
+             THEN uid_validity_floor ELSE $1 END WHERE id = $2",
+        )
+        .bind(m.uid_validity)
+        .bind(m.account_id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("DELETE FROM changes WHERE mailbox_id = $1").bind(id).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM mailboxes WHERE id = $1").bind(id).execute(&mut *conn).await?;
+        next = m.parent_id;
+    }
+    Ok(())
 }
 
 pub(crate) async fn mailbox_named(conn: &mut AnyConnection, account: AccountId, name: &str) -> Result<Option<Mailbox>> {

@@ -114,6 +114,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0015_recent.sql"),
     },
     Migration {
+        version: 16,
+        name: "subscriptions",
+        sqlite: include_str!("../migrations/sqlite/0016_subscriptions.sql"),
+        postgres: include_str!("../migrations/postgres/0016_subscriptions.sql"),
+    },
+    Migration {
         version: 17,
         name: "groupware",
         sqlite: include_str!("../migrations/sqlite/0017_groupware.sql"),

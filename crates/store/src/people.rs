@@ -275,11 +275,17 @@ async fn insert_people(
         .join(", ");
     let sql = format!(
         "INSERT INTO mailboxes (account_id, parent_id, name, special_use, uid_validity, uid_next, \
-         highest_modseq, subscribed, created_at) \
-         SELECT a.id, NULL, f.column1, f.column2, $1, 1, 1, 1, $1 FROM accounts a CROSS JOIN (VALUES {folders}) f \
+         highest_modseq, created_at) \
+         SELECT a.id, NULL, f.column1, f.column2, $1, 1, 1, $1 FROM accounts a CROSS JOIN (VALUES {folders}) f \
          WHERE a.id IN ({id_list})"
     );
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at).execute(&mut *tx).await?;
+    // The default folders are subscribed, as clients that show subscribed
+    // folders only (Thunderbird's default) must see them.
+    let sql = format!(
+        "INSERT INTO subscriptions (account_id, name) SELECT account_id, name FROM mailboxes WHERE account_id IN ({id_list})"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
     let sql = format!(
         "INSERT INTO changes (account_id, mailbox_id, modseq, kind, uid, at) \
          SELECT account_id, id, 1, 'mailbox', 0, $1 FROM mailboxes WHERE account_id IN ({id_list})"

@@ -72,7 +72,10 @@ pub struct Mailbox {
     pub uid_validity: i64,
     pub uid_next: i64,
     pub highest_modseq: i64,
-    pub subscribed: bool,
+    /// A parent that exists only because something was created below it
+    /// (schema 16): it holds no message and IMAP lists it `\Noselect`
+    /// until it is created by name or something is filed in it.
+    pub placeholder: bool,
     pub created_at: i64,
 }
 
@@ -209,7 +212,7 @@ pub(crate) const ORG_UNIT_COLS: &str = "id, parent_id, kind, name, uai";
 pub(crate) const ACCOUNT_COLS: &str = "id, address, login, display_name, role, status, quota_bytes, \
      used_bytes, org_unit_id, password_hash, created_at, status_changed_at";
 pub(crate) const MAILBOX_COLS: &str = "id, account_id, parent_id, name, special_use, uid_validity, \
-     uid_next, highest_modseq, subscribed, created_at";
+     uid_next, highest_modseq, placeholder, created_at";
 pub(crate) const MESSAGE_COLS: &str = "id, account_id, mailbox_id, uid, modseq, flags, keywords, \
      internal_date, saved_date, size, thread_id, blob_hash, msgid_header";
 pub(crate) const BLOB_COLS: &str = "hash, size, refcount, released_at, meta, subject, from_addr, \
@@ -277,7 +280,7 @@ impl Mailbox {
             uid_validity: row.try_get("uid_validity")?,
             uid_next: row.try_get("uid_next")?,
             highest_modseq: row.try_get("highest_modseq")?,
-            subscribed: row.try_get::<i64, _>("subscribed")? != 0,
+            placeholder: row.try_get::<i64, _>("placeholder")? != 0,
             created_at: row.try_get("created_at")?,
         })
     }

@@ -165,6 +165,7 @@ pub async fn concurrent_writers_all_commit(ctx: Ctx) {
         ids.push(store.deliver(&message(n, 10), &[target(&inbox)]).await.unwrap()[0].message);
     }
     let start = store.mailbox(inbox.id).await.unwrap().unwrap().highest_modseq;
+    let account = claire.id;
 
     let mut tasks = tokio::task::JoinSet::new();
     for (t, id) in ids.iter().copied().enumerate() {
@@ -175,7 +176,11 @@ pub async fn concurrent_writers_all_commit(ctx: Ctx) {
                 store.set_flags(id, flags, &[format!("k{t}x{i}")]).await?;
                 if i.is_multiple_of(5) {
                     // A single-statement write takes the same path.
-                    store.set_subscribed(inbox.id, i.is_multiple_of(10)).await?;
+                    if i.is_multiple_of(10) {
+                        store.subscribe(account, "INBOX").await?;
+                    } else {
+                        store.unsubscribe(account, "INBOX").await?;
+                    }
                 }
             }
             Ok::<_, Error>(())

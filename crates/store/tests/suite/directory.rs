@@ -109,12 +109,13 @@ pub async fn account_creation_makes_special_mailboxes(ctx: Ctx) {
 
     let mailboxes = store.list_mailboxes(claire.id).await.unwrap();
     assert_eq!(mailboxes.len(), 6);
+    assert_eq!(store.subscriptions(claire.id).await.unwrap().len(), 6, "the default folders are subscribed");
     for special in SpecialUse::ALL {
         let m = mailboxes.iter().find(|m| m.special_use == Some(*special)).expect("special-use mailbox");
         assert_eq!(m.name, special.default_name());
         assert_eq!((m.uid_next, m.highest_modseq, m.parent_id), (1, 1, None));
         assert!(m.uid_validity > 0 && m.uid_validity <= i64::from(u32::MAX));
-        assert!(m.subscribed);
+        assert!(!m.placeholder);
         let by_use = store.mailbox_by_special_use(claire.id, *special).await.unwrap().unwrap();
         assert_eq!(&by_use, m);
         assert_eq!(store.mailbox(m.id).await.unwrap().as_ref(), Some(m));
@@ -171,10 +172,12 @@ pub async fn duplicate_address_is_a_conflict(ctx: Ctx) {
 pub async fn mailbox_hierarchy(ctx: Ctx) {
     let store = &ctx.store;
     let claire = account(store, "claire.martin").await;
-    // A missing parent is created with its child (RFC 9051 section 6.3.4).
+    // A missing parent is created with its child (RFC 9051 section 6.3.4),
+    // as a placeholder.
     let year = store.create_mailbox(claire.id, "Projets/2026", None).await.unwrap();
     let projets = store.mailbox_by_name(claire.id, "Projets").await.unwrap().expect("parent created");
     assert_eq!((year.parent_id, projets.parent_id, projets.special_use), (Some(projets.id), None, None));
+    assert!(projets.placeholder && !year.placeholder);
     assert_eq!((year.uid_next, year.highest_modseq), (1, 1));
     let deeper = store.create_mailbox(claire.id, "Projets/2026/Sorties", None).await.unwrap();
     assert_eq!(deeper.parent_id, Some(year.id));
@@ -187,6 +190,7 @@ pub async fn mailbox_hierarchy(ctx: Ctx) {
     assert_eq!(store.mailbox_by_name(claire.id, "Projets/2026").await.unwrap().unwrap(), year);
     assert!(store.mailbox_by_name(claire.id, "Absent").await.unwrap().is_none());
 
+    assert!(!store.create_mailbox(claire.id, "Projets", None).await.unwrap().placeholder);
     assert!(matches!(store.create_mailbox(claire.id, "Projets", None).await, Err(Error::Conflict(_))));
     assert!(matches!(store.create_mailbox(claire.id, "INBOX", None).await, Err(Error::Conflict(_))));
     let second_trash = store.create_mailbox(claire.id, "Poubelle", Some(SpecialUse::Trash)).await;

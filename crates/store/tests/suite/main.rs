@@ -51,6 +51,8 @@ on_both_backends!(
     delivery::concurrent_deliveries_succeed,
     folders::copy_shares_the_blob_and_keeps_flags,
     folders::rename_and_delete_mailboxes,
+    folders::implied_parents_are_placeholders,
+    folders::subscriptions_are_a_set_of_names,
     folders::recent_messages_are_claimed_once,
     people::hr_batch_creates_updates_and_renames,
     people::grants_and_audit_chain,

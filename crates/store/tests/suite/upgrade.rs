@@ -269,7 +269,10 @@ async fn check_v1(store: &Store) {
     }
     let projets = mailbox(store, &claire, "Projets").await;
     let sub = mailbox(store, &claire, "Projets/2026").await;
-    assert_eq!((sub.parent_id, sub.subscribed, sub.uid_validity), (Some(projets.id), false, 1_700_000_001));
+    assert_eq!((sub.parent_id, sub.placeholder, sub.uid_validity), (Some(projets.id), false, 1_700_000_001));
+    // Schema 16 carried the per-mailbox subscriptions over as names.
+    let subscribed = store.subscriptions(claire.id).await.unwrap();
+    assert!(subscribed.contains(&"Projets".to_owned()) && !subscribed.contains(&"Projets/2026".to_owned()));
 
     // Messages with their flags, keywords and thread.
     let inbox = mailbox(store, &claire, "INBOX").await;

@@ -31,7 +31,7 @@ pub async fn special_folder(app: &App, account: &Account, special: SpecialUse) -
     if let Some(m) = ms.mailbox_with_use(account.id, special).await? {
         return Ok(m);
     }
-    match ms.create_mailbox(account.id, special.default_name(), Some(special)).await {
+    match ms.create_subscribed_mailbox(account.id, special.default_name(), Some(special)).await {
         Ok(m) => Ok(m),
         Err(mailstore::Error::Conflict(_)) => match ms.mailbox_named(account.id, special.default_name()).await? {
             Some(m) => Ok(m),

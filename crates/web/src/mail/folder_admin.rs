@@ -57,7 +57,7 @@ pub async fn create_folder(
         },
         Err(_) => name.to_owned(),
     };
-    match app.ms.create_mailbox(account.id, &full, None).await {
+    match app.ms.create_subscribed_mailbox(account.id, &full, None).await {
         Ok(created) => Ok(redirect(&v, &format!("/courrier/{}?info=created", created.id))),
         Err(mailstore::Error::Conflict(_)) => Err(refused(v.lang, m.get("mail.err.folderexists"), &back)),
         Err(mailstore::Error::Invalid(_)) => Err(refused(v.lang, m.get("mail.err.foldername"), &back)),

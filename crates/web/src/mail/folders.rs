@@ -124,7 +124,7 @@ mod tests {
             uid_validity: 1,
             uid_next: 1,
             highest_modseq: 0,
-            subscribed: true,
+            placeholder: false,
             created_at: 0,
         };
         let names: Vec<String> =
