@@ -1,6 +1,7 @@
 //! `ardoise dns`: every DNS record a served domain needs, ready to paste into
 //! a zone file: MX, SPF, DKIM, DMARC, the autoconfiguration names and the SRV
-//! records of RFC 6186 / RFC 8314 that mail clients look up.
+//! records of RFC 6186 / RFC 8314 that mail clients look up, and RFC 6764's
+//! for CalDAV/CardDAV clients.
 
 use std::process::ExitCode;
 
@@ -26,6 +27,11 @@ pub fn records(domain: &str, host: &str, dkim: Option<(&str, &str)>) -> Vec<Stri
         format!("_imap._tcp.{domain}.\tIN SRV\t0 1 143 {host}."),
         format!("_imaps._tcp.{domain}.\tIN SRV\t0 1 993 {host}."),
         format!("_autodiscover._tcp.{domain}.\tIN SRV\t0 1 443 {host}."),
+        // RFC 6764: calendars and contacts over HTTPS, under /dav/.
+        format!("_caldavs._tcp.{domain}.\tIN SRV\t0 1 443 {host}."),
+        format!("_caldavs._tcp.{domain}.\tIN TXT\t\"path=/dav/\""),
+        format!("_carddavs._tcp.{domain}.\tIN SRV\t0 1 443 {host}."),
+        format!("_carddavs._tcp.{domain}.\tIN TXT\t\"path=/dav/\""),
     ]);
     out
 }
@@ -57,6 +63,8 @@ mod tests {
         for needle in [
             "ac-demo.fr.\tIN MX\t10 mail.ac-demo.fr.",
             "\"v=spf1 mx -all\"",
+            "_caldavs._tcp.ac-demo.fr.\tIN SRV\t0 1 443 mail.ac-demo.fr.",
+            "_carddavs._tcp.ac-demo.fr.\tIN TXT\t\"path=/dav/\"",
             "ardoise._domainkey.ac-demo.fr.\tIN TXT\t\"v=DKIM1; k=rsa; p=AB\"",
             "_dmarc.ac-demo.fr.",
             "autoconfig.ac-demo.fr.\tIN CNAME",

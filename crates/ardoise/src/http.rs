@@ -3,6 +3,8 @@
 //! through the submission pipeline ([`MtaOutbox`]), and the daily purge of
 //! the connection journal (kept 90 days). Logins and credentials go through
 //! the identity service the binary built once ([`Wiring::identity`]).
+//! CalDAV/CardDAV ([`dav_router`]) are served on the same listeners, their
+//! routes merged with the web's but outside its layers.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -81,12 +83,42 @@ impl web::Outbox for MtaOutbox {
     }
 }
 
-/// What the web is wired to: the mail domain, the identity service and the
-/// MTA (for the webmail's sending).
+/// What the web is wired to: the mail domain, the identity service, the
+/// MTA (for the webmail's sending), and the store the groupware service
+/// (DAV) is given its handle of.
 pub struct Wiring {
     pub mailstore: Arc<Mailstore>,
     pub identity: Arc<Identity>,
     pub mta: Arc<mta::Mta>,
+    pub store: store::Store,
+}
+
+/// The groupware settings of a configuration: the web's time zone reads
+/// floating times and all-day events; `[web] dav_max_object_size` caps a PUT.
+fn groupware_settings(cfg: &config::Config) -> groupware::Settings {
+    groupware::Settings {
+        time_zone: cfg.web.time_zone.clone(),
+        max_object_bytes: usize::try_from(cfg.web.dav_max_object_size).unwrap_or(usize::MAX),
+        ..groupware::Settings::default()
+    }
+}
+
+/// The DAV routes, each request told its client's address (behind the
+/// trusted proxies, as the web reads it) for the login's slow-down and journal.
+pub fn dav_router(dav: Arc<dav::Dav>, proxies: web::TrustedProxies, tls: bool) -> axum::Router {
+    dav::router(dav).layer(axum::middleware::map_request_with_state((proxies, tls), client_address))
+}
+
+async fn client_address(
+    axum::extract::State((proxies, tls)): axum::extract::State<(web::TrustedProxies, bool)>,
+    mut req: axum::extract::Request,
+) -> axum::extract::Request {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<web::Peer>>().map(|c| c.0.0.ip());
+    if let Some(peer) = peer {
+        let origin = proxies.origin(peer, tls, req.headers());
+        req.extensions_mut().insert(dav::ClientAddr(origin.ip));
+    }
+    req
 }
 
 /// Binds the web listeners and spawns them with the journal purge.
@@ -98,8 +130,11 @@ pub async fn start(
     tasks: &mut JoinSet<()>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let Wiring { mailstore, identity, mta } = wiring;
+    let Wiring { mailstore, identity, mta, store } = wiring;
     let mut web_cfg = web_config(cfg)?;
+    let groupware = groupware::Groupware::new(store, groupware_settings(cfg))
+        .map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
+    let dav = Arc::new(dav::Dav { groupware: Arc::new(groupware), identity: identity.clone() });
     // Mail clients are told the ports actually bound (IMAP and submission start first).
     let mail_host = if cfg.web.mail_host.is_empty() { &cfg.server.hostname } else { &cfg.web.mail_host };
     web_cfg.mail_setup = web::MailSetup::new(mail_host, bound);
@@ -113,7 +148,8 @@ pub async fn start(
             cfg: web_cfg.clone(),
             outbox: Some(outbox.clone()),
         });
-        tasks.spawn(web::serve(listener, app, shutdown.clone()));
+        let extra = dav_router(dav.clone(), web_cfg.proxies.clone(), false);
+        tasks.spawn(web::serve_with(listener, app, extra, shutdown.clone()));
     }
     for addr in &cfg.web.listen_tls {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute HTTPS sur {addr}"))?;
@@ -124,7 +160,8 @@ pub async fn start(
             cfg: web::WebConfig { tls: true, ..web_cfg.clone() },
             outbox: Some(outbox.clone()),
         });
-        tasks.spawn(web::serve_tls(listener, acceptor.clone(), app, shutdown.clone()));
+        let extra = dav_router(dav.clone(), web_cfg.proxies.clone(), true);
+        tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
     }
     crate::admin::passwords::start(cfg, identity.clone(), tasks, shutdown).await?;
     tasks.spawn(purge_journal_daily(identity, shutdown.clone()));

@@ -166,7 +166,12 @@ pub async fn run(
     let submit = crate::outbound::SubmitSink { mta: mta.clone(), identity: identity.clone() };
     crate::outbound::start(&cfg, submit, smtp_cfg.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx)
         .await?;
-    let web = crate::http::Wiring { mailstore: mailstore.clone(), identity: identity.clone(), mta };
+    let web = crate::http::Wiring {
+        mailstore: mailstore.clone(),
+        identity: identity.clone(),
+        mta,
+        store: opened.store.clone(),
+    };
     crate::http::start(&cfg, web, acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
     write_listeners(&cfg.server.data_dir, &bound)?;
     for (service, addr) in &bound {

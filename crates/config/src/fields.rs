@@ -792,6 +792,16 @@ pub static FIELDS: &[Field] = &[
     },
     Field {
         section: "web",
+        key: "dav_max_object_size",
+        default: "\"1M\"",
+        doc: "Taille maximale d'un événement ou d'une fiche de contact déposé en CalDAV/CardDAV (PUT).\nLargest calendar object or vCard a CalDAV/CardDAV PUT may store.",
+        apply: |c, v| {
+            c.web.dav_max_object_size = size(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
         key: "trusted_proxies",
         default: "[]",
         doc: "Relais inverses (réseaux « adresse/préfixe ») dont on croit Forwarded, X-Forwarded-For et X-Forwarded-Proto ; de toute autre adresse, ces en-têtes sont ignorés.\nReverse proxies (\"address/prefix\" networks) whose Forwarded, X-Forwarded-For and X-Forwarded-Proto are believed; from any other address these headers are ignored.",

@@ -158,6 +158,8 @@ pub struct Web {
     /// The host name mail clients are told to use (autoconfig, autodiscover,
     /// Apple profiles); empty: the server's hostname.
     pub mail_host: String,
+    /// Largest calendar object or vCard a CalDAV/CardDAV PUT may store (bytes).
+    pub dav_max_object_size: u64,
 }
 
 /// Outgoing mail: queue, retries, routes, DKIM (issue 6).
@@ -255,6 +257,7 @@ impl Default for Config {
                 max_connections_per_ip: 256,
                 public_url: String::new(),
                 time_zone: "Europe/Paris".into(),
+                dav_max_object_size: 1 << 20,
                 trusted_proxies: Vec::new(),
                 mail_host: String::new(),
             },

@@ -22,6 +22,8 @@
 //!   collector when the last copy is expunged.
 
 mod bulk;
+mod collection_objects;
+mod collections;
 mod contents;
 mod credentials;
 mod deliver;
@@ -58,6 +60,10 @@ use tokio::sync::Mutex;
 
 use turns::{Turn, Turns};
 
+pub use collection_objects::{
+    CollectionObject, DeleteOutcome, MAX_OBJECT_ROWS, ObjectChange, ObjectTag, Precondition, PutOutcome,
+};
+pub use collections::{Collection, CollectionKind, CollectionPatch, MAX_COLLECTION_TEXT, NewCollection};
 pub use credentials::{AppPassword, CredentialState, JournalEntry, NewJournalEntry, WebSession};
 pub use error::{Error, Result};
 pub use failures::{FailureScope, Guessed};

@@ -119,6 +119,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_subscriptions.sql"),
         postgres: include_str!("../migrations/postgres/0016_subscriptions.sql"),
     },
+    Migration {
+        version: 17,
+        name: "groupware",
+        sqlite: include_str!("../migrations/sqlite/0017_groupware.sql"),
+        postgres: include_str!("../migrations/postgres/0017_groupware.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

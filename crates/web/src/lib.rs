@@ -45,7 +45,7 @@ pub use base::proxy::TrustedProxies;
 pub use conn::Limits;
 pub use mail::{Outbox, SendFuture, SendRefusal};
 pub use pages::setup::MailSetup;
-pub use server::{Peer, router, serve, serve_tls};
+pub use server::{Peer, router, serve, serve_tls, serve_tls_with, serve_with};
 
 /// Settings of the web service.
 #[derive(Debug, Clone)]

@@ -100,14 +100,31 @@ async fn not_found(lang: Lang) -> WebError {
 
 /// Serves plain HTTP on `listener` until `shutdown` turns true.
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: watch::Receiver<bool>) {
-    let (limits, proxies) = (app.cfg.limits, app.cfg.proxies.clone());
-    run(listener, router(app), limits, proxies, None, shutdown).await;
+    serve_with(listener, app, Router::new(), shutdown).await;
 }
 
 /// Serves HTTPS on `listener` until `shutdown` turns true.
 pub async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, app: Arc<App>, shutdown: watch::Receiver<bool>) {
+    serve_tls_with(listener, acceptor, app, Router::new(), shutdown).await;
+}
+
+/// Serves plain HTTP: the web's routes and `extra`'s, which stay outside
+/// the web's layers (sessions, error pages, CSP): the DAV routes.
+pub async fn serve_with(listener: TcpListener, app: Arc<App>, extra: Router, shutdown: watch::Receiver<bool>) {
     let (limits, proxies) = (app.cfg.limits, app.cfg.proxies.clone());
-    let router = router(app).layer(axum::middleware::map_response(headers::strict_transport));
+    run(listener, router(app).merge(extra), limits, proxies, None, shutdown).await;
+}
+
+/// Serves HTTPS: the web's routes and `extra`'s (see [`serve_with`]), with HSTS on both.
+pub async fn serve_tls_with(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    app: Arc<App>,
+    extra: Router,
+    shutdown: watch::Receiver<bool>,
+) {
+    let (limits, proxies) = (app.cfg.limits, app.cfg.proxies.clone());
+    let router = router(app).merge(extra).layer(axum::middleware::map_response(headers::strict_transport));
     run(listener, router, limits, proxies, Some(acceptor), shutdown).await;
 }
 

@@ -2,6 +2,7 @@
 
 mod administrators;
 mod changes;
+mod collections;
 mod credentials;
 mod delivery;
 mod directory;
@@ -61,6 +62,8 @@ on_both_backends!(
     queue::queued_blobs_are_kept_until_dequeued,
     imapx::messages_after_and_blob_holding,
     vacation::vacation_answers_each_sender_once_per_interval,
+    collections::collections_belong_to_one_account,
+    collections::objects_follow_preconditions_and_log_changes,
     search::messages_by_date_and_by_blob,
     webmail::identities_keep_one_default_per_account,
     webmail::directory_search_finds_names_and_addresses,

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use model::{AccountStatus, Address, BlobId, Flag, OrgUnitKind, Role, SpecialUse, Uai};
 use sqlx::{AnyConnection, Connection};
-use store::{Account, Mailbox, NewQueued, RcptStatus, Store, Target, WebPrefs};
+use store::{Account, CollectionKind, Mailbox, NewQueued, RcptStatus, Store, Target, WebPrefs};
 
 use crate::fixtures;
 use crate::harness::PostgresDb;
@@ -163,6 +163,30 @@ async fn check(store: &Store, version: i64) -> bool {
             sent.sort_unstable();
             assert_eq!(sent, [7, 14]);
             assert!(!store.claim_password_reminder(claire.id, 1_700_001_000, 7).await.unwrap());
+        }
+        17 => {
+            let claire = claire(store).await;
+            let cal = store.collection(claire.id, CollectionKind::Calendar, "agenda").await.unwrap().expect("agenda");
+            assert_eq!((cal.display_name.as_str(), cal.sync_counter), ("Agenda", 3));
+            let o = store.collection_object(cal.id, "conseil.ics").await.unwrap().expect("the event");
+            assert_eq!(
+                (o.etag.as_str(), o.first_start, o.last_end, o.modseq),
+                ("e2", Some(1_700_003_600), Some(1_700_007_200), 2)
+            );
+            let names: Vec<_> = store
+                .collection_changes_since(cal.id, 1)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| (c.name, c.deleted))
+                .collect();
+            assert_eq!(names, [("conseil.ics".to_owned(), false), ("annule.ics".to_owned(), true)]);
+            // The next change is numbered after them.
+            let next = store::CollectionObject { name: "x.ics".into(), uid: "x".into(), modseq: 0, ..o };
+            assert_eq!(
+                store.put_collection_object(cal.id, &next, store::Precondition::Absent).await.unwrap(),
+                store::PutOutcome::Created { modseq: 4 }
+            );
         }
         9 => {
             let claire = claire(store).await;

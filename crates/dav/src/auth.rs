@@ -1,0 +1,103 @@
+//! HTTP Basic authentication through the identity service's one login
+//! (protocol `dav`: app passwords with the `dav` scope; the main password
+//! refused once 2FA is on). Every request logs in: HTTP has no session here.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use identity::credentials::{Login, Protocol, Refusal};
+use identity::{Account, Identity};
+
+/// The client's address, put in the request's extensions by whoever serves
+/// the router (the binary, from the connection); unspecified without it.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The challenge of every 401.
+pub const CHALLENGE: &str = "Basic realm=\"Ardoise\", charset=\"UTF-8\"";
+
+/// Logs the request in; `Err` is the response to send.
+pub async fn authenticate(
+    identity: &Identity,
+    headers: &HeaderMap,
+    peer: Option<ClientAddr>,
+) -> Result<Account, Response> {
+    let Some((user, secret)) = credentials(headers) else {
+        return Err(challenge("Identification requise."));
+    };
+    let client = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let attempt = Login {
+        login: &user,
+        secret: &secret,
+        protocol: Protocol::Dav,
+        peer: peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0),
+        client,
+        device: None,
+    };
+    match identity.login(&attempt).await {
+        Ok(principal) => Ok(principal.account),
+        Err(refusal) => Err(refused(refusal)),
+    }
+}
+
+/// The user and secret of a Basic `Authorization` header.
+fn credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") || encoded.len() > 4_096 {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (user, secret) = decoded.split_once(':')?;
+    Some((user.to_owned(), secret.to_owned()))
+}
+
+fn challenge(message: &str) -> Response {
+    let mut resp = (StatusCode::UNAUTHORIZED, message.to_owned()).into_response();
+    resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(CHALLENGE));
+    resp
+}
+
+/// A refusal's answer: a wrong secret asks again, a temporary refusal says
+/// when to come back, an account that may not use DAV is forbidden.
+fn refused(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::BadCredentials => challenge(refusal.message_fr()),
+        Refusal::Throttled { retry_after } => {
+            let mut resp = (StatusCode::TOO_MANY_REQUESTS, refusal.message_fr()).into_response();
+            if let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            resp
+        }
+        Refusal::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, refusal.message_fr()).into_response(),
+        Refusal::Provisional
+        | Refusal::AppPasswordRequired
+        | Refusal::Suspended
+        | Refusal::Closed
+        | Refusal::Student
+        | Refusal::PasswordExpired => (StatusCode::FORBIDDEN, refusal.message_fr()).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_read() {
+        let mut h = HeaderMap::new();
+        assert_eq!(credentials(&h), None);
+        // "claire:mot:de:passe é"
+        let encoded = base64::engine::general_purpose::STANDARD.encode("claire:mot:de:passe é");
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Basic {encoded}")).unwrap());
+        assert_eq!(credentials(&h), Some(("claire".into(), "mot:de:passe é".into())));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        assert_eq!(credentials(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
+        assert_eq!(credentials(&h), None);
+    }
+}

@@ -1,0 +1,7 @@
+//! The router in process (tower `call`, no socket): discovery, login,
+//! objects under preconditions, reports, collections, bad XML, and another
+//! account's paths (404 on every method, never the data).
+
+mod fixture;
+mod flows;
+mod isolation;

@@ -1,0 +1,135 @@
+//! The groupware service on a fresh SQLite store: defaults on first use,
+//! limits, validation before storage, exact time-range queries and sync
+//! tokens. (The store's own suite runs the SQL on both backends.)
+
+use groupware::{CollectionKind, CollectionPatch, Error, Groupware, NewProps, Precondition, Query, Settings};
+
+async fn service(settings: Settings) -> (tempfile::TempDir, Groupware, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::Store::open(&format!("sqlite://{}", dir.path().join("m.db").display())).await.unwrap();
+    store.migrate().await.unwrap();
+    store.add_domain(&model::Domain::parse("ac-test.fr").unwrap()).await.unwrap();
+    let account = store
+        .create_account(&store::NewAccount {
+            address: model::Address::parse("claire.martin@ac-test.fr").unwrap(),
+            login: None,
+            display_name: "Claire Martin".into(),
+            role: model::Role::Teacher,
+            status: model::AccountStatus::Active,
+            quota_bytes: None,
+            org_unit: None,
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    (dir, Groupware::new(store, settings).unwrap(), account.id)
+}
+
+fn event(uid: &str, dates: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n{dates}\
+         SUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+/// 2026-09-07T00:00:00Z.
+const SEPT_7: i64 = 1_788_739_200;
+const DAY: i64 = 86_400;
+
+#[tokio::test]
+async fn every_account_gets_an_agenda_and_contacts_on_first_use() {
+    let (_dir, gw, owner) = service(Settings::default()).await;
+    // Straight to the default calendar's URL, before any listing.
+    let agenda = gw.collection(owner, CollectionKind::Calendar, "agenda").await.unwrap();
+    assert_eq!((agenda.display_name.as_str(), agenda.components.as_str()), ("Agenda", "VEVENT,VTODO,VJOURNAL"));
+    let all = gw.collections(owner).await.unwrap();
+    let names: Vec<_> = all.iter().map(|c| (c.kind, c.display_name.as_str())).collect();
+    assert_eq!(names, [(CollectionKind::Calendar, "Agenda"), (CollectionKind::AddressBook, "Contacts")]);
+    assert!(matches!(gw.collection(owner, CollectionKind::Calendar, "absent").await, Err(Error::NotFound)));
+    // Deleting them is the owner's choice: they come back only for an account with none at all.
+    gw.delete_collection(&agenda).await.unwrap();
+    assert_eq!(gw.collections(owner).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn collections_are_checked_and_limited() {
+    let settings = Settings { max_collections: 3, ..Settings::default() };
+    let (_dir, gw, owner) = service(settings).await;
+    gw.collections(owner).await.unwrap();
+    let props = NewProps { components: vec!["vevent".into()], colour: Some("#E1000F".into()), ..NewProps::default() };
+    let c = gw.create_collection(owner, CollectionKind::Calendar, "cours", &props).await.unwrap();
+    assert_eq!((c.components.as_str(), c.display_name.as_str()), ("VEVENT", "cours"));
+    assert!(matches!(
+        gw.create_collection(owner, CollectionKind::Calendar, "autre", &NewProps::default()).await,
+        Err(Error::TooManyCollections)
+    ));
+    gw.delete_collection(&c).await.unwrap();
+    for bad in ["", "..", "a/b", "a\nb"] {
+        let r = gw.create_collection(owner, CollectionKind::Calendar, bad, &NewProps::default()).await;
+        assert!(matches!(r, Err(Error::Invalid(_))), "{bad:?}");
+    }
+    let vfreebusy = NewProps { components: vec!["VFREEBUSY".into()], ..NewProps::default() };
+    let r = gw.create_collection(owner, CollectionKind::Calendar, "fb", &vfreebusy).await;
+    assert!(matches!(r, Err(Error::UnsupportedComponent(_))));
+    let bad_colour = CollectionPatch { colour: Some("rouge".into()), ..CollectionPatch::default() };
+    let agenda = gw.collection(owner, CollectionKind::Calendar, "agenda").await.unwrap();
+    assert!(matches!(gw.update_collection(&agenda, &bad_colour).await, Err(Error::Invalid(_))));
+}
+
+#[tokio::test]
+async fn objects_are_validated_queried_exactly_and_synced() {
+    let settings = Settings { max_object_bytes: 4_096, ..Settings::default() };
+    let (_dir, gw, owner) = service(settings).await;
+    let agenda = gw.collection(owner, CollectionKind::Calendar, "agenda").await.unwrap();
+    let contacts = gw.collection(owner, CollectionKind::AddressBook, "contacts").await.unwrap();
+    let weekly = event(
+        "w",
+        "DTSTART:20260907T080000Z\r\nDTEND:20260907T090000Z\r\nRRULE:FREQ=WEEKLY\r\nEXDATE:20260914T080000Z\r\n",
+    );
+    let w = gw.put(&agenda, "w.ics", &weekly, Precondition::Absent).await.unwrap();
+    assert!(w.created);
+    assert_eq!(w.etag, groupware::etag_of(&weekly));
+    gw.put(
+        &agenda,
+        "todo.ics",
+        "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:t\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
+        Precondition::Any,
+    )
+    .await
+    .unwrap();
+
+    let names = |found: Vec<groupware::CollectionObject>| found.into_iter().map(|o| o.name).collect::<Vec<_>>();
+    let events = |start, end| Query { component: Some("VEVENT".into()), start: Some(start), end: Some(end) };
+    assert_eq!(names(gw.query(&agenda, &events(SEPT_7, SEPT_7 + DAY)).await.unwrap()), ["w.ics"]);
+    assert!(gw.query(&agenda, &events(SEPT_7 + 7 * DAY, SEPT_7 + 8 * DAY)).await.unwrap().is_empty(), "EXDATE");
+    assert_eq!(names(gw.query(&agenda, &events(SEPT_7 + 700 * DAY, SEPT_7 + 701 * DAY)).await.unwrap()), ["w.ics"]);
+    let todos = Query { component: Some("VTODO".into()), start: Some(0), end: Some(1) };
+    assert_eq!(names(gw.query(&agenda, &todos).await.unwrap()), ["todo.ics"], "a task without dates meets any range");
+
+    // Validation before anything is stored.
+    let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:p\r\nFN:Paul\r\nEND:VCARD\r\n";
+    assert!(matches!(gw.put(&agenda, "p.ics", card, Precondition::Any).await, Err(Error::Invalid(_))));
+    assert!(matches!(gw.put(&contacts, "w.vcf", &weekly, Precondition::Any).await, Err(Error::Invalid(_))));
+    let big = event("big", &format!("DTSTART:20260907T080000Z\r\nDESCRIPTION:{}\r\n", "x".repeat(5_000)));
+    assert!(matches!(gw.put(&agenda, "big.ics", &big, Precondition::Any).await, Err(Error::TooLarge(4_096))));
+    assert!(matches!(gw.put(&agenda, "../x", &weekly, Precondition::Any).await, Err(Error::Invalid(_))));
+    assert!(
+        matches!(gw.put(&agenda, "w2.ics", &weekly, Precondition::Any).await, Err(Error::UidConflict(n)) if n == "w.ics")
+    );
+    assert!(matches!(
+        gw.put(&agenda, "w.ics", &weekly, Precondition::Matches("x")).await,
+        Err(Error::PreconditionFailed)
+    ));
+    gw.put(&contacts, "p.vcf", card, Precondition::Absent).await.unwrap();
+
+    // Sync: the token moves with each change; a deletion is reported by name.
+    let agenda = gw.collection(owner, CollectionKind::Calendar, "agenda").await.unwrap();
+    let first = gw.changes(&agenda, None).await.unwrap();
+    assert_eq!((first.changed.len(), first.deleted.len(), first.token), (2, 0, 2));
+    gw.delete(&agenda, "todo.ics", None).await.unwrap();
+    assert!(matches!(gw.delete(&agenda, "todo.ics", None).await, Err(Error::NotFound)));
+    let agenda = gw.collection(owner, CollectionKind::Calendar, "agenda").await.unwrap();
+    let next = gw.changes(&agenda, Some(first.token)).await.unwrap();
+    assert_eq!((next.changed.len(), next.deleted.as_slice(), next.token), (0, ["todo.ics".to_owned()].as_slice(), 3));
+    assert!(matches!(gw.changes(&agenda, Some(99)).await, Err(Error::InvalidSyncToken)));
+}
