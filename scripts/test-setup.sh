@@ -29,6 +29,8 @@ if [ "$(id -u)" != 0 ]; then _SUDO="sudo"; fi
 _missing=()
 command -v cc >/dev/null || _missing+=(build-essential)
 command -v swaks >/dev/null || _missing+=(swaks)
+# Dovecot imapd: the reference the IMAP differential test compares answers with
+command -v dovecot >/dev/null || _missing+=(dovecot-imapd)
 [ -x /usr/bin/chromium ] || _missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || _missing+=(chromium-driver)
 command -v pg_ctlcluster >/dev/null || _missing+=(postgresql)

@@ -64,6 +64,7 @@ pub enum Body {
         flags: Vec<String>,
         date: Option<i64>,
         message: Vec<u8>,
+        catenate: Option<Vec<CatPart>>,
         /// MULTIAPPEND (RFC 3502): the messages after the first.
         more: Vec<AppendItem>,
     },
@@ -119,6 +120,8 @@ pub enum Body {
         uid: bool,
         criteria: Vec<SortKey>,
         key: SearchKey,
+        /// ESORT (RFC 5267): `SORT RETURN (...)` answers as ESEARCH.
+        esort: Option<Vec<String>>,
     },
     Thread {
         uid: bool,
@@ -161,6 +164,18 @@ pub struct AppendItem {
     pub flags: Vec<String>,
     pub date: Option<i64>,
     pub message: Vec<u8>,
+    /// CATENATE (RFC 4469): the parts the message is made of, when it is
+    /// assembled on the server (`message` is then empty).
+    pub catenate: Option<Vec<CatPart>>,
+}
+
+/// A part of a CATENATE list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatPart {
+    /// `TEXT literal`: bytes as sent.
+    Text(Vec<u8>),
+    /// `URL "..."`: a message or section the user already has (RFC 5092).
+    Url(String),
 }
 
 /// A STATUS data item.

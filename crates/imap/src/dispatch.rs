@@ -121,9 +121,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             Body::Rename { from, to } => Box::pin(conn.rename(state.authed()?, &from, &to)).await,
             Body::Subscribe(mailbox) => Box::pin(conn.subscribe(state.authed()?, &mailbox, true)).await,
             Body::Unsubscribe(mailbox) => Box::pin(conn.subscribe(state.authed()?, &mailbox, false)).await,
-            Body::Append { mailbox, flags, date, message, more } => {
+            Body::Append { mailbox, flags, date, message, catenate, more } => {
                 let authed = state.authed()?;
-                let mut items = vec![AppendItem { flags, date, message }];
+                let mut items = vec![AppendItem { flags, date, message, catenate }];
                 items.extend(more);
                 Box::pin(conn.append(authed, &mailbox, items)).await
             }
@@ -178,9 +178,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 let (authed, selected) = state.selected()?;
                 Box::pin(conn.search(tag, authed, selected, uid, &key, esearch.as_deref())).await
             }
-            Body::Sort { uid, criteria, key } => {
+            Body::Sort { uid, criteria, key, esort } => {
                 let (authed, selected) = state.selected()?;
-                Box::pin(conn.sort(authed, selected, uid, &criteria, &key)).await
+                Box::pin(conn.sort(tag, authed, selected, uid, (&criteria, &key), esort.as_deref())).await
             }
             Body::Thread { uid, references, key } => {
                 let (authed, selected) = state.selected()?;

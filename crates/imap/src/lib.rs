@@ -14,20 +14,24 @@
 //! shared namespace), LIST (LIST-EXTENDED with SUBSCRIBED, RECURSIVEMATCH and CHILDINFO, SPECIAL-USE, LIST-STATUS; `list.rs` decides the names and attributes), LSUB, STATUS, CREATE,
 //! DELETE, RENAME, SUBSCRIBE, SELECT, EXAMINE, FETCH (envelope, body
 //! structure and body sections served from stored offsets, BINARY, SAVEDATE,
-//! EMAILID/THREADID), STORE, EXPUNGE, UIDPLUS, APPEND and MULTIAPPEND, COPY,
+//! EMAILID/THREADID), STORE, EXPUNGE, UIDPLUS, APPEND, MULTIAPPEND and CATENATE
+//! (`catenate.rs`: parts and IMAP URLs of the user's own messages), COPY,
 //! MOVE, SEARCH over every key (TEXT and BODY through the full-text index of
-//! the `search` crate, never a scan), ESEARCH and SEARCHRES, SORT and THREAD
-//! (`sort.rs`), CONDSTORE and QRESYNC (`qresync.rs`), QUOTA and a minimal ACL
+//! the `search` crate, never a scan), ESEARCH and SEARCHRES, SORT (and ESORT)
+//! and THREAD (`sort.rs`), CONDSTORE and QRESYNC (`qresync.rs`), QUOTA and a minimal ACL
 //! (`quota.rs`), COMPRESS=DEFLATE (`compress.rs`), IDLE. A session watches
 //! its account from login on and ends with `* BYE` within a second of
 //! [`mailstore::Mailstore::revoke_access`].
 //!
-//! Not there yet: ACL changes (SETACL; sharing comes with delegation), and
-//! LITERAL- is not advertised (LITERAL+, a superset, is).
+//! Not there yet: ACL changes (SETACL; sharing comes with delegation),
+//! CONTEXT=SEARCH/SORT (partial and updated results) and NOTIFY, relative
+//! and URLAUTH URLs in CATENATE; LITERAL- is not advertised (LITERAL+, a
+//! superset, is).
 
 mod admission;
 mod base64;
 mod binary;
+mod catenate;
 pub mod command;
 mod compress;
 pub mod date;

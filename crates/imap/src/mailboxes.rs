@@ -278,7 +278,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// APPEND and MULTIAPPEND: every message is checked before any is
     /// stored, and if storing one fails the ones already stored are
     /// expunged again, so the command takes effect entirely or not at all.
-    pub(crate) async fn append(&mut self, authed: &Authed, raw: &RawName, items: Vec<AppendItem>) -> Done {
+    pub(crate) async fn append(&mut self, authed: &Authed, raw: &RawName, mut items: Vec<AppendItem>) -> Done {
         let account = &authed.account;
         let mbx = match self.named(account.id, raw).await {
             Ok(m) => m,
@@ -287,6 +287,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             }
             Err(done) => return done,
         };
+        // CATENATE: every message is assembled before any is stored.
+        for item in &mut items {
+            if let Some(parts) = item.catenate.take() {
+                match self.catenate(authed, parts).await {
+                    Ok(message) => item.message = message,
+                    Err(done) => return done,
+                }
+            }
+        }
         if items.iter().any(|i| i.message.len() > self.cfg.max_message_size) {
             return Done::no("[TOOBIG] Message too large");
         }

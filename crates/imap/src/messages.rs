@@ -137,7 +137,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                     continue;
                 }
             };
-            if !silent || (changed && condstore && unchanged_since.is_some()) {
+            if silent {
+                // RFC 7162 section 3.2 (RFC 4551 3.2): under CONDSTORE "an untagged FETCH
+                // response MUST be sent, even if the .SILENT suffix is
+                // specified", with the MODSEQ (and no flags: they were asked
+                // not to be sent).
+                if changed && condstore {
+                    self.untagged(&format!("{} FETCH (UID {message_uid} MODSEQ ({modseq}))", i + 1));
+                }
+            } else {
                 self.say(Untagged::Flags {
                     seq: i + 1,
                     // RFC 7162 section 3.1: under CONDSTORE, every untagged

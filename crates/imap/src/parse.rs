@@ -452,12 +452,12 @@ impl Cursor<'_> {
     fn append(&mut self) -> R<Body> {
         self.sp()?;
         let mailbox = self.mailbox()?;
-        let AppendItem { flags, date, message } = self.append_item()?;
+        let AppendItem { flags, date, message, catenate } = self.append_item()?;
         let mut more = Vec::new();
         while self.peek() == Some(b' ') {
             more.push(self.append_item()?);
         }
-        Ok(Body::Append { mailbox, flags, date, message, more })
+        Ok(Body::Append { mailbox, flags, date, message, catenate, more })
     }
 
     /// ` [flags] [date] literal`.
@@ -485,12 +485,41 @@ impl Cursor<'_> {
             self.expect(b'~', "a literal8")?;
             let message = self.literal()?;
             self.expect(b')', "')'")?;
-            return Ok(AppendItem { flags, date, message });
+            return Ok(AppendItem { flags, date, message, catenate: None });
+        }
+        // RFC 4469: `"CATENATE" SP "(" cat-part *(SP cat-part) ")"`.
+        if matches!(self.peek(), Some(b'C' | b'c')) {
+            if self.word()? != "CATENATE" {
+                return Err("Expected a literal, or CATENATE".into());
+            }
+            self.sp()?;
+            self.expect(b'(', "'('")?;
+            let mut parts = Vec::new();
+            loop {
+                let part = match self.word()?.as_str() {
+                    "TEXT" => {
+                        self.sp()?;
+                        let _ = self.eat(b'~');
+                        CatPart::Text(self.literal()?)
+                    }
+                    "URL" => {
+                        self.sp()?;
+                        CatPart::Url(self.text_astring()?)
+                    }
+                    other => return Err(format!("Unknown CATENATE part {other}")),
+                };
+                parts.push(part);
+                if self.eat(b')') {
+                    break;
+                }
+                self.sp()?;
+            }
+            return Ok(AppendItem { flags, date, message: Vec::new(), catenate: Some(parts) });
         }
         // A literal8 (BINARY): the message may hold NUL bytes.
         let _ = self.eat(b'~');
         let message = self.literal()?;
-        Ok(AppendItem { flags, date, message })
+        Ok(AppendItem { flags, date, message, catenate: None })
     }
 
     fn message_command(&mut self, name: &str, uid: bool) -> R<Body> {

@@ -52,7 +52,7 @@ fn walk(key: &SearchKey, f: &mut impl FnMut(&SearchKey)) {
 }
 
 /// The key with `$` (SEARCHRES) replaced by the saved UIDs.
-fn unsave(key: &SearchKey, saved: &SeqSet) -> SearchKey {
+pub(crate) fn unsave(key: &SearchKey, saved: &SeqSet) -> SearchKey {
     match key {
         SearchKey::Seq(s) | SearchKey::Uid(s) if s.is_saved() => SearchKey::Uid(saved.clone()),
         SearchKey::And(keys) => SearchKey::And(keys.iter().map(|k| unsave(k, saved)).collect()),

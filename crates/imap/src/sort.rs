@@ -20,6 +20,7 @@ use crate::command::{SearchKey, SortBy, SortKey};
 use crate::reply::Done;
 use crate::search::Meta;
 use crate::selected::Selected;
+use crate::seqset::SeqSet;
 use crate::session::Conn;
 use crate::state::Authed;
 
@@ -132,14 +133,19 @@ struct Node {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
+    /// SORT and UID SORT; with RETURN options (ESORT, RFC 5267 section 3)
+    /// the answer is an ESEARCH whose MIN and MAX are the first and last
+    /// messages in the sort order and whose ALL lists them in that order.
     pub(crate) async fn sort(
         &mut self,
+        tag: &str,
         authed: &Authed,
         sel: &mut Selected,
         uid: bool,
-        criteria: &[SortKey],
-        key: &SearchKey,
+        (criteria, key): (&[SortKey], &SearchKey),
+        esort: Option<&[String]>,
     ) -> Done {
+        let key = &crate::search::unsave(key, &SeqSet::of(&sel.saved));
         let matched = match self.matching(authed, sel, key, true).await {
             Ok(m) => m,
             Err(done) => return done,
@@ -163,12 +169,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             }
             keyed[a].1.cmp(&keyed[b].1)
         });
-        let mut line = String::from("SORT");
-        for i in order {
-            line.push_str(&format!(" {}", if uid { keyed[i].2 } else { i64::from(keyed[i].1) }));
+        let sorted: Vec<i64> = order.iter().map(|&i| if uid { keyed[i].2 } else { i64::from(keyed[i].1) }).collect();
+        let done = Done::ok(if uid { "UID SORT completed" } else { "SORT completed" });
+        let Some(options) = esort else {
+            let mut line = String::from("SORT");
+            for n in &sorted {
+                line.push_str(&format!(" {n}"));
+            }
+            self.untagged(&line);
+            return done;
+        };
+        if options.iter().any(|o| o == "SAVE") {
+            // RFC 5182 with ESORT: the saved result is the set of messages.
+            let mut uids: Vec<u32> = matched.rows.iter().map(|(_, r)| r.uid as u32).collect();
+            uids.sort_unstable();
+            sel.saved = uids;
+            if options.len() == 1 {
+                return done;
+            }
         }
-        self.untagged(&line);
-        Done::ok(if uid { "UID SORT completed" } else { "SORT completed" })
+        let options: Vec<String> = if options.is_empty() { vec!["ALL".into()] } else { options.to_vec() };
+        self.untagged(&esort_line(tag, uid, &sorted, &options));
+        done
     }
 
     pub(crate) async fn thread(
@@ -493,5 +515,52 @@ mod tests {
         assert_eq!(base_subject("[Profs]"), "[profs]");
         assert_eq!(base_subject("Reunion"), "reunion");
         assert_eq!(base_subject(""), "");
+    }
+}
+
+/// The ESEARCH answer of an ESORT: MIN and MAX are the first and last
+/// messages in the sort order, ALL lists them in that order (only runs of
+/// consecutive ascending numbers become ranges, so the order survives).
+pub(crate) fn esort_line(tag: &str, uid: bool, sorted: &[i64], options: &[String]) -> String {
+    let mut line = format!("ESEARCH (TAG \"{tag}\")");
+    if uid {
+        line.push_str(" UID");
+    }
+    for opt in options {
+        match opt.as_str() {
+            "MIN" if !sorted.is_empty() => line.push_str(&format!(" MIN {}", sorted[0])),
+            "MAX" if !sorted.is_empty() => line.push_str(&format!(" MAX {}", sorted[sorted.len() - 1])),
+            "COUNT" => line.push_str(&format!(" COUNT {}", sorted.len())),
+            "ALL" if !sorted.is_empty() => {
+                let mut parts: Vec<String> = Vec::new();
+                let mut i = 0;
+                while i < sorted.len() {
+                    let mut j = i;
+                    while j + 1 < sorted.len() && sorted[j + 1] == sorted[j] + 1 {
+                        j += 1;
+                    }
+                    parts.push(if j > i { format!("{}:{}", sorted[i], sorted[j]) } else { sorted[i].to_string() });
+                    i = j + 1;
+                }
+                line.push_str(&format!(" ALL {}", parts.join(",")));
+            }
+            _ => {}
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod esort_tests {
+    use super::esort_line;
+
+    #[test]
+    fn all_keeps_the_sort_order() {
+        let opts: Vec<String> = ["MIN", "MAX", "COUNT", "ALL"].iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(
+            esort_line("a", true, &[5, 1, 2, 3, 9, 7], &opts),
+            "ESEARCH (TAG \"a\") UID MIN 5 MAX 7 COUNT 6 ALL 5,1:3,9,7"
+        );
+        assert_eq!(esort_line("b", false, &[], &opts), "ESEARCH (TAG \"b\") COUNT 0");
     }
 }

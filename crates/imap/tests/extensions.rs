@@ -73,6 +73,19 @@ async fn sort_and_thread() {
     c.cmd("s", "SELECT INBOX").await;
     assert_eq!(c.cmd("a", "SORT (DATE) UTF-8 ALL").await, "* SORT 2 1 3 4 5\r\na OK SORT completed\r\n");
     assert_eq!(c.cmd("b", "SORT (REVERSE DATE) UTF-8 ALL").await, "* SORT 5 4 3 1 2\r\nb OK SORT completed\r\n");
+    // ESORT (RFC 5267 section 3.1): MIN and MAX are the first and last in
+    // the sort order, ALL keeps that order; SAVE keeps the set for `$`.
+    assert_eq!(
+        c.cmd("b1", "SORT RETURN (MIN MAX COUNT ALL) (REVERSE DATE) UTF-8 ALL").await,
+        "* ESEARCH (TAG \"b1\") MIN 5 MAX 2 COUNT 5 ALL 5,4,3,1:2\r\nb1 OK SORT completed\r\n"
+    );
+    assert_eq!(
+        c.cmd("b2", "UID SORT RETURN () (DATE) UTF-8 ALL").await,
+        "* ESEARCH (TAG \"b2\") UID ALL 2,1,3:5\r\nb2 OK UID SORT completed\r\n"
+    );
+    assert_eq!(c.cmd("b3", "SORT RETURN (SAVE) (DATE) UTF-8 NOT FROM anne").await, "b3 OK SORT completed\r\n");
+    assert!(c.cmd("b4", "SEARCH $").await.starts_with("* SEARCH 1 3 4 5\r\n"));
+    assert!(c.cmd("b5", "SORT RETURN (PARTIAL 1:2) (DATE) UTF-8 ALL").await.starts_with("b5 BAD "));
     assert_eq!(c.cmd("c", "SORT (SUBJECT DATE) UTF-8 ALL").await, "* SORT 2 1 3 4 5\r\nc OK SORT completed\r\n");
     assert_eq!(c.cmd("d", "SORT (FROM) UTF-8 ALL").await, "* SORT 2 3 5 4 1\r\nd OK SORT completed\r\n");
     assert_eq!(c.cmd("e", "SORT (DISPLAYFROM) UTF-8 ALL").await, "* SORT 2 3 5 4 1\r\ne OK SORT completed\r\n");

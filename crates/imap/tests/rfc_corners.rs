@@ -307,3 +307,45 @@ async fn implied_parents_are_noselect_until_created() {
     assert_eq!(c.cmd("f", "DELETE \"Sorties/Juin\"").await, "f OK DELETE completed\r\n");
     assert_eq!(c.cmd("g", "LIST \"\" \"Sorties*\"").await, "g OK LIST completed\r\n");
 }
+
+/// Item 13, CATENATE. RFC 4469 section 5: "the server MUST ... concatenate
+/// the data ... in the order given"; a URL is an IMAP URL (RFC 5092) of a
+/// message the user can read, and one that names nothing gets "NO
+/// [BADURL <url>]" with nothing appended.
+#[tokio::test]
+async fn catenate_assembles_a_message_from_text_and_urls() {
+    let f = Fixture::new().await;
+    f.deliver(BINARY_PART).await;
+    let validity = f.inbox_uid_validity().await;
+    let mut c = f.connect();
+    c.login().await;
+    let header = "Subject: brouillon\r\n";
+    let r = c
+        .cmd(
+            "a",
+            &format!(
+                "APPEND Brouillons (\\Draft) CATENATE (TEXT {{{}+}}\r\n{header} TEXT {{2+}}\r\n\r\n \
+                 URL \"/INBOX;UIDVALIDITY={validity}/;UID=1/;SECTION=1\" URL \"/INBOX/;UID=1/;PARTIAL=0.4\")",
+                header.len()
+            ),
+        )
+        .await;
+    assert!(r.starts_with("a OK [APPENDUID "), "{r}");
+    c.cmd("s", "SELECT Brouillons").await;
+    let r = c.cmd("f", "FETCH 1 (FLAGS BODY.PEEK[])").await;
+    assert!(r.contains("\\Draft"), "{r}");
+    assert!(r.contains("{31}\r\nSubject: brouillon\r\n\r\ntexteFrom"), "{r}");
+    // A URL naming nothing, or another mailbox's stale UIDVALIDITY: BADURL, nothing stored.
+    for (tag, url) in [
+        ("b", "/INBOX/;UID=99".to_owned()),
+        ("c", format!("/INBOX;UIDVALIDITY={}/;UID=1", validity + 1)),
+        ("d", "/Nulle-part/;UID=1".to_owned()),
+        ("e", ";UID=1".to_owned()),
+        ("g", "imap://paul.durand@ac-demo.fr@localhost/INBOX/;UID=1".to_owned()),
+    ] {
+        let r = c.cmd(tag, &format!("APPEND Brouillons CATENATE (URL \"{url}\")")).await;
+        assert!(r.starts_with(&format!("{tag} NO [BADURL ")), "{url}: {r}");
+    }
+    assert!(c.cmd("n", "NOOP").await.ends_with("n OK NOOP completed\r\n"));
+    assert!(!c.cmd("h", "FETCH 2 FLAGS").await.contains("* 2 FETCH"));
+}

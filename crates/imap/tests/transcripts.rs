@@ -6,7 +6,7 @@ use common::{Fixture, PASSWORD, create};
 use model::{AccountStatus, Role};
 
 const CAPS_TAIL: &str = "SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE \
-CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CONDSTORE QRESYNC ESEARCH SEARCHRES MULTIAPPEND BINARY COMPRESS=DEFLATE STATUS=SIZE UTF8=ACCEPT SAVEDATE OBJECTID QUOTA QUOTA=RES-STORAGE \
+CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES MULTIAPPEND CATENATE BINARY COMPRESS=DEFLATE STATUS=SIZE UTF8=ACCEPT SAVEDATE OBJECTID QUOTA QUOTA=RES-STORAGE \
 SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
 
 const MAIL: &[u8] = b"From: Paul Durand <paul.durand@ac-demo.fr>\r\nTo: claire.martin@ac-demo.fr\r\n\
@@ -318,7 +318,13 @@ async fn condstore_changedsince_and_unchangedsince() {
     c.login().await;
     let r = c.cmd("s", "SELECT INBOX (CONDSTORE)").await;
     assert!(r.contains("* OK [HIGHESTMODSEQ 3] Highest\r\n"), "{r}");
-    assert_eq!(c.cmd("a", "STORE 2 +FLAGS.SILENT (\\Flagged)").await, "a OK STORE completed\r\n");
+    // RFC 7162 section 3.2: "An untagged FETCH response MUST be sent, even if
+    // the .SILENT suffix is specified, and the response MUST include the
+    // MODSEQ message data item" (found by the Dovecot differential test).
+    assert_eq!(
+        c.cmd("a", "STORE 2 +FLAGS.SILENT (\\Flagged)").await,
+        "* 2 FETCH (UID 2 MODSEQ (4))\r\na OK STORE completed\r\n"
+    );
     assert_eq!(
         c.cmd("b", "UID FETCH 1:* (FLAGS) (CHANGEDSINCE 3)").await,
         "* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent) MODSEQ (4))\r\nb OK UID FETCH completed\r\n"

@@ -80,6 +80,7 @@ impl Cursor<'_> {
             self.sp()?;
             return Ok(Body::Thread { uid, references, key: self.search_program(true)? });
         }
+        let esort = self.return_options()?;
         self.expect(b'(', "'('")?;
         let mut criteria = Vec::new();
         let mut reverse = false;
@@ -109,6 +110,6 @@ impl Cursor<'_> {
             self.sp()?;
         }
         self.sp()?;
-        Ok(Body::Sort { uid, criteria, key: self.search_program(true)? })
+        Ok(Body::Sort { uid, criteria, key: self.search_program(true)?, esort })
     }
 }

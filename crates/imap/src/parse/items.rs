@@ -144,23 +144,33 @@ impl Cursor<'_> {
     }
 
     pub(super) fn search(&mut self, uid: bool) -> R<Body> {
-        let mut esearch = None;
-        let save = self.i;
-        if self.word().ok().as_deref() == Some("RETURN") {
-            self.sp()?;
-            self.expect(b'(', "'('")?;
-            let mut opts = Vec::new();
-            while !self.eat(b')') {
-                let _ = self.eat(b' ');
-                opts.push(self.word()?);
-            }
-            esearch = Some(opts);
-            self.sp()?;
-        } else {
-            self.i = save;
-        }
+        let esearch = self.return_options()?;
         let key = self.search_program(false)?;
         Ok(Body::Search { uid, key, esearch })
+    }
+
+    /// `RETURN (MIN MAX ALL COUNT SAVE) SP` before a SEARCH (RFC 4731, RFC
+    /// 5182) or SORT (ESORT, RFC 5267) program; `None` without it. An
+    /// option we do not know is a BAD (RFC 4731 section 3.1).
+    pub(super) fn return_options(&mut self) -> R<Option<Vec<String>>> {
+        let save = self.i;
+        if self.word().ok().as_deref() != Some("RETURN") {
+            self.i = save;
+            return Ok(None);
+        }
+        self.sp()?;
+        self.expect(b'(', "'('")?;
+        let mut opts = Vec::new();
+        while !self.eat(b')') {
+            let _ = self.eat(b' ');
+            let opt = self.word()?;
+            if !matches!(opt.as_str(), "MIN" | "MAX" | "ALL" | "COUNT" | "SAVE") {
+                return Err(format!("Unsupported RETURN option {opt}"));
+            }
+            opts.push(opt);
+        }
+        self.sp()?;
+        Ok(Some(opts))
     }
 
     /// `[CHARSET x SP] key *(SP key)`; SORT and THREAD require the charset.
