@@ -38,6 +38,7 @@ mod preferences;
 mod queue;
 mod revocations;
 mod search;
+mod sieve_scripts;
 mod sorting;
 mod sql;
 mod turns;
@@ -67,6 +68,7 @@ pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Pe
 pub use preferences::{Banner, MAX_BANNER, WebPrefs};
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use search::{DateCursor, Found};
+pub use sieve_scripts::{PutScript, ScriptChange, SieveScript, SieveSource};
 pub use sorting::SortKey;
 pub use turns::Urgency;
 pub use types::*;

@@ -113,6 +113,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_recent.sql"),
         postgres: include_str!("../migrations/postgres/0015_recent.sql"),
     },
+    Migration {
+        version: 16,
+        name: "sieve_scripts",
+        sqlite: include_str!("../migrations/sqlite/0016_sieve_scripts.sql"),
+        postgres: include_str!("../migrations/postgres/0016_sieve_scripts.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
