@@ -176,3 +176,39 @@ def test_a_reject_by_every_recipient_is_a_550(sieve_server):
         assert s.sendmail("pub@example.org", [f"claire.martin@{DOMAIN}", f"paul.durand@{DOMAIN}"], msg) == {}
     wait_for(lambda: counts(sieve_server, "paul.durand").get("INBOX") == 1, "Paul's copy")
     assert counts(sieve_server).get("INBOX") == 0
+
+
+def test_redirect_inside_the_platform_and_a_sieve_vacation_reply(sieve_server):
+    c = sieve(sieve_server, "claire.martin")
+    script = """require ["copy", "vacation"];
+if header :contains "subject" "transfert" {
+  redirect "paul.durand@%s";
+  stop;
+}
+if header :contains "subject" "dehors" {
+  redirect "quelqu.un@example.org";
+  stop;
+}
+vacation :days 7 :subject "Absente" "Je suis absente cette semaine.";
+""" % DOMAIN
+    assert c.putscript("regles", script) and c.setactive("regles"), c.errmsg
+    c.logout()
+    # A redirect to a colleague: Paul gets it, Claire keeps no copy.
+    send(sieve_server, "A transfert au collegue")
+    wait_for(lambda: counts(sieve_server, "paul.durand").get("INBOX") == 1, "the redirected copy")
+    # Outside the platform forwarding is refused: Claire keeps the message.
+    send(sieve_server, "A envoyer dehors")
+    wait_for(lambda: counts(sieve_server).get("INBOX") == 1, "the message kept")
+    # The vacation reply goes to a local sender once per period.
+    msg = (f"From: <paul.durand@{DOMAIN}>\r\nTo: <claire.martin@{DOMAIN}>\r\nSubject: Question\r\n"
+           f"Message-ID: <q1@{DOMAIN}>\r\n\r\nBonjour.\r\n").encode()
+    for _ in range(2):
+        with smtplib.SMTP("127.0.0.1", sieve_server.smtp_port) as s:
+            assert s.sendmail(f"paul.durand@{DOMAIN}", [f"claire.martin@{DOMAIN}"], msg) == {}
+    wait_for(lambda: counts(sieve_server, "paul.durand").get("INBOX") == 2, "the vacation reply")
+    wait_for(lambda: counts(sieve_server).get("INBOX") == 3, "both questions delivered")
+    time.sleep(1)
+    replies = [m for m in sieve_server.messages(f"paul.durand@{DOMAIN}") if m["subject"] == "Absente"]
+    assert len(replies) == 1, sieve_server.messages(f"paul.durand@{DOMAIN}")
+    raw = sieve_server.admin_bytes("message", "get", f"paul.durand@{DOMAIN}", str(replies[0]["uid"])).decode()
+    assert "Auto-Submitted: auto-replied" in raw and "Je suis absente cette semaine." in raw, raw
