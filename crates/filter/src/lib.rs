@@ -36,6 +36,7 @@ use model::{AccountId, ErrorKind, Transience};
 use sieve::{Runtime, Sieve};
 
 pub use compile::ScriptError;
+pub use mailstore::MailEvent;
 pub use run::{Decision, Filing, Reply};
 pub use sort::{Delivery, FollowUp, Refused};
 pub use store::{ScriptChange, SieveScript};
@@ -122,6 +123,12 @@ impl Filters {
 
     pub fn settings(&self) -> &FilterSettings {
         &self.settings
+    }
+
+    /// The account's events, for a ManageSieve session to hear that the
+    /// account was suspended or the secret it logged in with revoked.
+    pub fn watch(&self, account: AccountId) -> tokio::sync::broadcast::Receiver<MailEvent> {
+        self.mail.watch(account)
     }
 
     /// The compiled script `name` of `account`, from the cache when its

@@ -76,6 +76,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             Ok(proven) => {
                 tracing::info!(account = proven.account.id, "ManageSieve: logged in");
                 self.account = Some(proven.account.id);
+                let events = self.services.filters.watch(proven.account.id);
+                self.revocations = Some((events, proven.via.credential()));
                 Ok(Reply::ok("Authentifié / Logged in"))
             }
             Err(refusal) => {

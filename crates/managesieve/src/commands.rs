@@ -118,6 +118,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             },
             ("UNAUTHENTICATE", []) => {
                 self.account = None;
+                self.revocations = None;
                 tracing::info!(account, "ManageSieve: unauthenticated");
                 Ok(Reply::ok("Déconnecté / Unauthenticated"))
             }

@@ -6,9 +6,10 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use model::AccountId;
+use filter::MailEvent;
+use model::{AccountId, Credential};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::reader::{Caps, Framed, Token, frame};
 use crate::reply::{Reply, quote};
@@ -46,6 +47,9 @@ pub struct Session<'a, S> {
     login_allowed: bool,
     pub(crate) peer: IpAddr,
     pub(crate) account: Option<AccountId>,
+    /// Once logged in: the account's events and the secret the login
+    /// proved, to end the session when either is revoked.
+    pub(crate) revocations: Option<(broadcast::Receiver<MailEvent>, Credential)>,
     shutdown: watch::Receiver<bool>,
     errors: usize,
 }
@@ -71,6 +75,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
             login_allowed,
             peer,
             account: None,
+            revocations: None,
             shutdown,
             errors: 0,
         }
@@ -252,6 +257,10 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
             _ = self.shutdown.wait_for(|stop| *stop) => {
                 return Err(Next::End(Some(Reply::bye("Arrêt du serveur / Server shutting down"))));
             }
+            () = revoked(self.revocations.as_mut()) => {
+                tracing::info!(account = ?self.account, "ManageSieve session closed: access revoked");
+                return Err(Next::End(Some(Reply::bye("Accès au compte retiré / Account access revoked"))));
+            }
             read = tokio::time::timeout(self.cfg.idle_timeout, self.stream.read(&mut chunk)) => read,
         };
         match read {
@@ -271,5 +280,21 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
 
     pub(crate) fn login_allowed(&self) -> bool {
         self.login_allowed
+    }
+}
+
+/// Returns once the logged-in account is suspended or closed, or the secret
+/// its login proved is revoked; never before a login.
+async fn revoked(watch: Option<&mut (broadcast::Receiver<MailEvent>, Credential)>) {
+    let Some((events, credential)) = watch else {
+        return std::future::pending().await;
+    };
+    loop {
+        match events.recv().await {
+            Ok(MailEvent::AccessRevoked { .. }) => return,
+            Ok(MailEvent::CredentialRevoked { what, .. }) if what.covers(*credential) => return,
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+        }
     }
 }

@@ -18,6 +18,9 @@ const PASSWORD: &str = "Ardoise-Demo-2026";
 
 struct Fixture {
     services: Services,
+    ms: Arc<Mailstore>,
+    /// Claire's and Paul's account ids.
+    ids: Vec<i64>,
     cfg: Arc<Config>,
     shutdown: watch::Sender<bool>,
     _dir: tempfile::TempDir,
@@ -32,10 +35,11 @@ async fn fixture(settings: FilterSettings) -> Fixture {
     let ms = Mailstore::new(store.clone(), blobs);
     let identity = Identity::new(store.clone(), ms.clone(), identity::Settings::default());
     store.add_domain(&Domain::parse("ac-demo.fr").unwrap()).await.unwrap();
+    let mut ids = Vec::new();
     for local in ["claire.martin", "paul.durand"] {
         let salt = SaltString::generate(&mut OsRng);
         let hash = argon2::Argon2::default().hash_password(PASSWORD.as_bytes(), &salt).unwrap().to_string();
-        store
+        let account = store
             .create_account(&NewAccount {
                 address: Address::parse(&format!("{local}@ac-demo.fr")).unwrap(),
                 login: None,
@@ -48,8 +52,9 @@ async fn fixture(settings: FilterSettings) -> Fixture {
             })
             .await
             .unwrap();
+        ids.push(account.id);
     }
-    let filters = Filters::new(store, ms, settings);
+    let filters = Filters::new(store, ms.clone(), settings);
     let cfg = Arc::new(Config {
         allow_plaintext_loopback: true,
         auth_failure_delay: Duration::from_millis(10),
@@ -59,7 +64,7 @@ async fn fixture(settings: FilterSettings) -> Fixture {
         ..Config::default()
     });
     let (shutdown, _) = watch::channel(false);
-    Fixture { services: Services { filters, identity }, cfg, shutdown, _dir: dir }
+    Fixture { services: Services { filters, identity }, ms, ids, cfg, shutdown, _dir: dir }
 }
 
 struct Client {
@@ -251,4 +256,20 @@ async fn long_lines_and_silence_end_the_session() {
     quiet.response().await;
     let r = quiet.response().await;
     assert_eq!(r, "BYE \"Délai d'inactivité dépassé / Idle timeout\"\r\n");
+}
+
+#[tokio::test]
+async fn a_suspension_or_a_revoked_secret_ends_the_session() {
+    let f = fixture(FilterSettings::default()).await;
+    let mut c = f.logged_in("claire.martin@ac-demo.fr").await;
+    let mut p = f.logged_in("paul.durand@ac-demo.fr").await;
+    assert_eq!(c.send("LISTSCRIPTS\r\n").await, "OK \"Fait / Done\"\r\n");
+    f.ms.revoke_access(f.ids[0]);
+    assert_eq!(c.response().await, "BYE \"Accès au compte retiré / Account access revoked\"\r\n");
+    // Revoking app passwords does not end a session opened with the password.
+    let paul = f.ids[1];
+    f.ms.revoke_credential(paul, model::Revocation::AppPasswords);
+    assert_eq!(p.send("LISTSCRIPTS\r\n").await, "OK \"Fait / Done\"\r\n");
+    f.ms.revoke_credential(paul, model::Revocation::Password);
+    assert_eq!(p.response().await, "BYE \"Accès au compte retiré / Account access revoked\"\r\n");
 }
