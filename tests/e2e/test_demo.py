@@ -14,7 +14,7 @@ from conftest import IN_CI, binary, port_free
 
 
 def test_demo_starts_and_accepts_mail_for_claire(tmp_path):
-    if not all(port_free(p) for p in (2525, 2143, 2993)):
+    if not all(port_free(p) for p in (2525, 2143, 2993, 4190)):
         if IN_CI:
             pytest.fail("port 2525 is taken: the demo test needs the demo's fixed port")
         pytest.skip("port 2525 taken (a demo is probably running)")
@@ -77,6 +77,28 @@ def test_demo_starts_and_accepts_mail_for_claire(tmp_path):
                 seen += c.idle_check(timeout=1)
             c.idle_done()
             assert any(r[1] == b"EXISTS" for r in seen), seen
+        # Issue 20's first step: a Sieve rule put over ManageSieve on 4190 files her « réunion » mail.
+        assert json.loads((data / "listeners.json").read_text())["managesieve"] == "127.0.0.1:4190"
+        import sievelib.managesieve
+        sieve = sievelib.managesieve.Client("127.0.0.1", 4190)
+        original = ssl.create_default_context
+        sievelib.managesieve.ssllib.create_default_context = lambda: ctx
+        try:
+            assert sieve.connect("claire.martin@ac-demo.fr", "Ardoise-Demo-2026", starttls=True, authmech="PLAIN")
+        finally:
+            sievelib.managesieve.ssllib.create_default_context = original
+        rule = 'require ["fileinto", "mailbox"];\nif header :contains "subject" "réunion" {\n  fileinto :create "Réunions";\n}\n'
+        assert sieve.putscript("réunions", rule) and sieve.setactive("réunions"), sieve.errmsg
+        sieve.logout()
+        with smtplib.SMTP("127.0.0.1", 2525) as s:
+            s.sendmail("direction@example.org", ["claire.martin@ac-demo.fr"],
+                       "Subject: =?utf-8?q?R=C3=A9union_parents-professeurs?=\r\n\r\nJeudi 18 h.\r\n".encode())
+        with imapclient.IMAPClient("127.0.0.1", port=2993, ssl=True, ssl_context=ctx, timeout=20) as c:
+            c.login("claire.martin@ac-demo.fr", "Ardoise-Demo-2026")
+            deadline = time.time() + 10
+            while not c.folder_exists("Réunions") and time.time() < deadline:
+                time.sleep(0.1)
+            assert c.folder_status("Réunions", ["MESSAGES"])[b"MESSAGES"] == 1
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -17,6 +17,7 @@ pub const PASSWORD: &str = "Ardoise-Demo-2026";
 const SMTP_PORT: u16 = 2525;
 const IMAP_PORT: u16 = 2143;
 const IMAPS_PORT: u16 = 2993;
+const MANAGESIEVE_PORT: u16 = 4190;
 
 /// The demo's établissements: UAI, name, département (index into DSDENS).
 const SCHOOLS: &[(&str, &str, usize)] = &[
@@ -49,6 +50,7 @@ pub fn config(data: PathBuf) -> config::Config {
     cfg.smtp.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], SMTP_PORT))];
     cfg.imap.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], IMAP_PORT))];
     cfg.imap.listen_tls = vec![std::net::SocketAddr::from(([127, 0, 0, 1], IMAPS_PORT))];
+    cfg.managesieve.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], MANAGESIEVE_PORT))];
     // The web on plain HTTP, on the loopback only: the demo has no certificate
     // a browser trusts. Production configures [web] listen_tls.
     cfg.web.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], 8080))];
@@ -86,7 +88,7 @@ fn write_config_file(cfg: &config::Config) -> anyhow::Result<()> {
     let path = cfg.server.data_dir.join("ardoise.toml");
     if !path.exists() {
         let text = format!(
-            "# Configuration de la démo (écrite par `ardoise demo`).\n[server]\nhostname = \"{}\"\ndata_dir = \"{}\"\n\n[smtp]\nlisten = [\"127.0.0.1:{SMTP_PORT}\"]\n\n[imap]\nlisten = [\"127.0.0.1:{IMAP_PORT}\"]\nlisten_tls = [\"127.0.0.1:{IMAPS_PORT}\"]\n",
+            "# Configuration de la démo (écrite par `ardoise demo`).\n[server]\nhostname = \"{}\"\ndata_dir = \"{}\"\n\n[smtp]\nlisten = [\"127.0.0.1:{SMTP_PORT}\"]\n\n[imap]\nlisten = [\"127.0.0.1:{IMAP_PORT}\"]\nlisten_tls = [\"127.0.0.1:{IMAPS_PORT}\"]\n\n[managesieve]\nlisten = [\"127.0.0.1:{MANAGESIEVE_PORT}\"]\n",
             cfg.server.hostname,
             cfg.server.data_dir.display()
         );
@@ -274,6 +276,7 @@ fn print_banner(data: &std::path::Path, bound: &[(String, std::net::SocketAddr)]
             "http" => "Web (HTTP sans TLS, démo locale / plain HTTP, local demo)",
             "submission" => "Soumission / submission (STARTTLS)",
             "submissions" => "Soumission / submission (TLS implicite)",
+            "managesieve" => "ManageSieve (filtres / filters, STARTTLS)",
             other => other,
         };
         println!("  {label:<40} {addr}");

@@ -43,19 +43,67 @@ impl MailSink for MxSink {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         // Shared, not copied, with the blob write and the vacation replies.
         let message = mailstore::Bytes::from(message);
-        match self.0.deliver_owned(message.clone(), &accounts, now).await {
-            Ok(copies) => {
-                tracing::info!(copies = copies.len(), size = message.len(), "delivered");
-                if let Some(mta) = &self.1 {
-                    tokio::spawn(vacation_replies(mta.clone(), envelope.mail_from.clone(), accounts, message));
-                }
-                Ok(())
+        let delivery = match &self.1 {
+            // Through each recipient's filter rules (Sieve), when set.
+            Some(mta) => {
+                let recipients: Vec<(String, i64)> =
+                    envelope.recipients.iter().map(|(address, id)| (address.to_string(), *id)).collect();
+                let from = envelope.mail_from.as_ref().map(|a| a.to_string());
+                mta.deliver_local(message.clone(), from.as_deref(), &recipients)
+                    .await
+                    .map_err(|e| (e.transience(), e.to_string()))
             }
-            Err(e) => {
-                tracing::error!(error = %e, "delivery failed");
-                Err(DeliverError { transience: e.transience(), message: "delivery failed".into() })
+            None => self
+                .0
+                .deliver_owned(message.clone(), &accounts, now)
+                .await
+                .map(|delivered| filter::Delivery { delivered, ..filter::Delivery::default() })
+                .map_err(|e| (e.transience(), e.to_string())),
+        };
+        let delivery = match delivery {
+            Ok(d) => d,
+            Err((transience, error)) => {
+                tracing::error!(%error, "delivery failed");
+                return Err(DeliverError::failed(transience, "delivery failed"));
+            }
+        };
+        tracing::info!(copies = delivery.delivered.len(), size = message.len(), "delivered");
+        if let Some(first) = delivery.refused.first()
+            && delivery.delivered.is_empty()
+            && delivery.refused.len() == accounts.len()
+        {
+            // Every recipient's rules refused it: the sender hears why now.
+            return Err(DeliverError::refused(ascii(&first.reason)));
+        }
+        // With other recipients accepting, a refusal is only logged (the
+        // filter did): the bounce to the sender is not written yet.
+        let refused: Vec<i64> = delivery.refused.iter().map(|r| r.account).collect();
+        accounts.retain(|a| !refused.contains(a));
+        if let Some(mta) = &self.1 {
+            tokio::spawn(vacation_replies(mta.clone(), envelope.mail_from.clone(), accounts, message.clone()));
+            if !delivery.follow_ups.is_empty() {
+                let mta = mta.clone();
+                tokio::spawn(async move { mta.follow_up(message, delivery.follow_ups).await });
             }
         }
+        Ok(())
+    }
+}
+
+/// A refusal's reason in ASCII, as SMTP replies are (accents dropped).
+fn ascii(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    for c in reason.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push_str(&model::translit::slug(&c.to_string()));
+        }
+    }
+    if out.trim().is_empty() {
+        "Refuse par les regles du destinataire / Refused by the recipient's rules".into()
+    } else {
+        out
     }
 }
 
@@ -84,6 +132,12 @@ async fn vacation_replies(mta: Arc<mta::Mta>, sender: Option<Address>, accounts:
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn refusal_reasons_are_sent_in_ascii() {
+        assert_eq!(super::ascii("Pas de publicité, merci."), "Pas de publicite, merci.");
+        assert!(super::ascii("« »").starts_with("Refuse par les regles"));
+    }
+
     /// `postmaster@` and `abuse@` reach the holders of the académie administrator's role.
     #[test]
     fn role_addresses_reach_the_academie_administrators() {

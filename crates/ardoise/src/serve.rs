@@ -120,6 +120,18 @@ pub async fn run(
         ..smtp::SmtpConfig::default()
     });
     let mta = crate::outbound::service(&cfg, &opened).await?;
+    // The accounts' Sieve rules: local deliveries (MX and submission) go through them.
+    let filters = filter::Filters::new(
+        opened.store.clone(),
+        mailstore.clone(),
+        filter::FilterSettings {
+            max_scripts: cfg.managesieve.max_scripts as usize,
+            max_script_size: cfg.managesieve.max_script_size as usize,
+            hostname: cfg.server.hostname.clone(),
+            ..filter::FilterSettings::default()
+        },
+    );
+    mta.set_filters(filters.clone());
     let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone())));
     let sink = Arc::new(crate::outbound::checked_mx(&cfg, sink)?);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -162,6 +174,23 @@ pub async fn run(
                 shutdown_rx.clone(),
             ));
         }
+    }
+    let sieve_cfg = Arc::new(managesieve::Config {
+        idle_timeout: Duration::from_secs(cfg.managesieve.idle_timeout_secs),
+        allow_plaintext_loopback: cfg.managesieve.allow_plaintext_loopback,
+        ..managesieve::Config::default()
+    });
+    for addr in &cfg.managesieve.listen {
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute ManageSieve sur {addr}"))?;
+        bound.push(("managesieve".to_owned(), listener.local_addr()?));
+        tasks.spawn(managesieve::serve(
+            listener,
+            sieve_cfg.clone(),
+            managesieve::Services { filters: filters.clone(), identity: identity.clone() },
+            Some(acceptor.clone()),
+            shutdown_rx.clone(),
+        ));
     }
     let submit = crate::outbound::SubmitSink { mta: mta.clone(), identity: identity.clone() };
     crate::outbound::start(&cfg, submit, smtp_cfg.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx)

@@ -425,6 +425,60 @@ pub static FIELDS: &[Field] = &[
         },
     },
     Field {
+        section: "managesieve",
+        key: "listen",
+        default: "[]",
+        doc: "Adresses d'écoute ManageSieve (filtres Sieve, STARTTLS), par exemple [\"0.0.0.0:4190\"] ; aucune par défaut.\nManageSieve listen addresses (Sieve filters, STARTTLS), for example [\"0.0.0.0:4190\"]; none by default.",
+        apply: |c, v| {
+            c.managesieve.listen = addresses(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "managesieve",
+        key: "allow_plaintext_loopback",
+        default: "false",
+        doc: "Autoriser l'authentification sans TLS depuis 127.0.0.1 (proxy local, tests).\nAllow authentication without TLS from the loopback address (local proxy, tests).",
+        apply: |c, v| {
+            c.managesieve.allow_plaintext_loopback = boolean(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "managesieve",
+        key: "max_script_size",
+        default: "\"64K\"",
+        doc: "Taille maximale d'un script Sieve.\nLargest Sieve script.",
+        apply: |c, v| {
+            let bytes = size(v)?;
+            if !(1024..=1024 * 1024).contains(&bytes) {
+                return Err("entre 1K et 1M attendu".into());
+            }
+            c.managesieve.max_script_size = bytes;
+            Ok(())
+        },
+    },
+    Field {
+        section: "managesieve",
+        key: "max_scripts",
+        default: "20",
+        doc: "Nombre maximal de scripts Sieve par compte.\nMost Sieve scripts per account.",
+        apply: |c, v| {
+            c.managesieve.max_scripts = count(v, 1, 1000)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "managesieve",
+        key: "idle_timeout",
+        default: "\"10m\"",
+        doc: "Inactivité maximale d'un client ManageSieve.\nLongest a ManageSieve client may stay silent.",
+        apply: |c, v| {
+            c.managesieve.idle_timeout_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
         section: "quota",
         key: "default",
         default: "\"2G\"",

@@ -26,6 +26,7 @@ pub struct Config {
     pub tls: Tls,
     pub smtp: Smtp,
     pub imap: Imap,
+    pub managesieve: ManageSieve,
     pub quota: Quota,
     pub log: Log,
     pub submission: Submission,
@@ -95,6 +96,19 @@ pub struct Imap {
     pub max_connections: u64,
     pub max_connections_per_ip: u64,
     pub max_connections_per_user: u64,
+}
+
+/// ManageSieve (RFC 5804): the accounts' filter scripts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManageSieve {
+    /// Cleartext listeners (STARTTLS); none by default (the usual port is 4190).
+    pub listen: Vec<SocketAddr>,
+    pub allow_plaintext_loopback: bool,
+    /// Bytes of one script.
+    pub max_script_size: u64,
+    /// Scripts per account.
+    pub max_scripts: u64,
+    pub idle_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -215,6 +229,13 @@ impl Default for Config {
                 max_connections: 10_000,
                 max_connections_per_ip: 100,
                 max_connections_per_user: 30,
+            },
+            managesieve: ManageSieve {
+                listen: Vec::new(),
+                allow_plaintext_loopback: false,
+                max_script_size: 64 * 1024,
+                max_scripts: 20,
+                idle_timeout_secs: 10 * 60,
             },
             quota: Quota { default_bytes: Some(2 * 1024 * 1024 * 1024) },
             log: Log { level: "info".into() },

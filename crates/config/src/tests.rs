@@ -117,3 +117,15 @@ fn the_mail_host_is_a_host_name() {
     let problems = check("[web]\nmail_host = \"mail.ac-demo.fr/<script>\"\n").unwrap_err();
     assert!(format!("{problems:?}").contains("nom d'hôte invalide"), "{problems:?}");
 }
+
+#[test]
+fn managesieve_settings() {
+    let cfg =
+        check("[managesieve]\nlisten = [\"127.0.0.1:4190\"]\nmax_script_size = \"32K\"\nmax_scripts = 5\n").unwrap();
+    assert_eq!(cfg.managesieve.listen, vec!["127.0.0.1:4190".parse().unwrap()]);
+    assert_eq!((cfg.managesieve.max_script_size, cfg.managesieve.max_scripts), (32 * 1024, 5));
+    assert!(Config::default().managesieve.listen.is_empty(), "off unless configured");
+    let problems = check("[managesieve]\nmax_script_size = \"10M\"\n").unwrap_err();
+    assert_eq!(problems[0].line, Some(2), "{problems:#?}");
+    assert!(problems[0].message.contains("entre 1K et 1M"), "{problems:#?}");
+}

@@ -77,6 +77,8 @@ pub enum Protocol {
     Smtp,
     Web,
     Dav,
+    /// ManageSieve (RFC 5804): the filter scripts.
+    Sieve,
 }
 
 impl Protocol {
@@ -86,6 +88,7 @@ impl Protocol {
             Protocol::Smtp => "smtp",
             Protocol::Web => "web",
             Protocol::Dav => "dav",
+            Protocol::Sieve => "sieve",
         }
     }
     /// The app-password scope of this protocol (the web has none).

@@ -171,6 +171,18 @@ impl Mailstore {
         self.store_and_file(raw.into(), &targets, internal_date, Urgency::Bulk).await
     }
 
+    /// [`Mailstore::deliver_owned`] with the folder and flags of every copy
+    /// chosen by the caller (the recipients' filter rules): an incoming
+    /// delivery, so it gives way to interactive writes like the Inbox one.
+    pub async fn deliver_targets_owned(
+        &self,
+        raw: impl Into<Bytes>,
+        targets: &[DeliveryTarget],
+        internal_date: i64,
+    ) -> Result<Vec<Delivered>, Error> {
+        self.store_and_file(raw.into(), targets, internal_date, Urgency::Bulk).await
+    }
+
     /// Stores `raw` once and files a copy for every target, durably, then
     /// notifies listeners. Returns only once bytes and metadata are on disk.
     /// A user's own write (IMAP APPEND, a draft, a sent copy): it does not

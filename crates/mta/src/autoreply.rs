@@ -162,7 +162,7 @@ impl Mta {
 
     /// Sends a message the server writes on a user's behalf (auto-reply):
     /// DKIM-signed, with the null return path so that nothing bounces back.
-    async fn send_automatic(&self, account: &Account, to: &Address, message: Vec<u8>) -> Result<(), Error> {
+    pub(crate) async fn send_automatic(&self, account: &Account, to: &Address, message: Vec<u8>) -> Result<(), Error> {
         let message = self.dkim.sign(&account.address.domain().as_str().to_ascii_lowercase(), message);
         match self.destination(to).await? {
             crate::Destination::Local(ids) => {

@@ -4,8 +4,9 @@
 //! - [`Mta::submit`] takes an authenticated user's message: it checks the
 //!   sender and the sending limits ([`limits`]), signs it with the domain's
 //!   DKIM key ([`dkim`]), delivers the local copies through
-//!   [`mailstore::Mailstore::deliver`] and queues the remote recipients in the
-//!   store's durable queue, before the client hears 250.
+//!   [`mailstore::Mailstore::deliver`] (through the recipients' Sieve rules
+//!   when the `filter` service is set: `filtering`) and queues the remote
+//!   recipients in the store's durable queue, before the client hears 250.
 //! - [`runner`] drains the queue: it leases due entries, groups recipients by
 //!   domain, finds the servers ([`route`]: a static table first, then MX
 //!   records), talks SMTP to them ([`client`]: opportunistic STARTTLS), records
@@ -25,6 +26,7 @@ pub mod client;
 pub mod dkim;
 pub mod dnstable;
 pub mod dsn;
+mod filtering;
 mod headers;
 pub mod inbound;
 pub mod limits;
@@ -94,6 +96,8 @@ pub enum Error {
     Blob(#[from] std::io::Error),
     #[error("DKIM: {0}")]
     Dkim(String),
+    #[error("filter rules: {0}")]
+    Filter(#[from] filter::Error),
 }
 
 impl ErrorKind for Error {
@@ -103,6 +107,7 @@ impl ErrorKind for Error {
             Error::Store(e) => e.transience(),
             Error::Blob(_) => Transience::Temporary,
             Error::Dkim(_) => Transience::Temporary,
+            Error::Filter(e) => e.transience(),
         }
     }
 }
@@ -122,6 +127,9 @@ pub struct Mta {
     pub(crate) wake: tokio::sync::Notify,
     /// Sessions kept open between messages to the same server.
     pub(crate) sessions: pool::Sessions,
+    /// The recipients' filter rules, once the binary set them: local
+    /// copies are delivered through them.
+    pub(crate) filters: std::sync::OnceLock<Arc<filter::Filters>>,
 }
 
 impl Mta {
@@ -143,6 +151,7 @@ impl Mta {
             limits,
             wake: tokio::sync::Notify::new(),
             sessions: Default::default(),
+            filters: std::sync::OnceLock::new(),
         })
     }
 

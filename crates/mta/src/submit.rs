@@ -130,11 +130,11 @@ impl Mta {
         // blob from these bytes, with no copy.
         let message = Bytes::from(self.dkim.sign(&signing_domain, message));
 
-        let mut local = Vec::new();
+        let mut local: Vec<(String, AccountId)> = Vec::new();
         let mut remote = Vec::new();
         for rcpt in sub.recipients {
             match self.destination(rcpt).await? {
-                Destination::Local(ids) => local.extend(ids),
+                Destination::Local(ids) => local.extend(ids.into_iter().map(|id| (rcpt.to_string(), id))),
                 Destination::UnknownLocal => {
                     return Err(SubmitError::Failed(Transience::Permanent, format!("no such user: {rcpt}")));
                 }
@@ -143,15 +143,24 @@ impl Mta {
         }
         if let Some(outbox) = self.settings.capture.filter(|_| !remote.is_empty()) {
             // Demo: nothing leaves; the outbox account gets the copy instead.
-            local.push(outbox);
+            local.push((remote[0].to_string(), outbox));
             remote.clear();
         }
         // Local copies first: their delivery writes the blob's shared metadata
-        // (subject, structure) that the queue's reference then reuses.
-        local.sort_unstable();
-        local.dedup();
+        // (subject, structure) that the queue's reference then reuses. Each
+        // recipient's filter rules decide where its copy goes; a refusal by
+        // one of them is logged (the bounce to the sender is not written yet).
+        local.sort_unstable_by_key(|(_, id)| *id);
+        local.dedup_by_key(|(_, id)| *id);
         if !local.is_empty() {
-            self.mailstore.deliver_owned(message.clone(), &local, now()).await.map_err(Error::from)?;
+            let from = sender.to_string();
+            let delivery = self.deliver_local(message.clone(), Some(&from), &local).await?;
+            for refused in &delivery.refused {
+                tracing::info!(account = refused.account, "local copy refused by the recipient's Sieve rules");
+            }
+            // Redirects and vacation replies (rare): done before the reply,
+            // their failures only logged.
+            self.follow_up(message.clone(), delivery.follow_ups).await;
         }
         if !remote.is_empty() {
             self.enqueue_from(&sender.to_string(), Some(sub.account.id), &remote, message.clone()).await?;

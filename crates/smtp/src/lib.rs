@@ -165,6 +165,21 @@ pub struct DeliverError {
     pub transience: model::Transience,
     /// Sent to the client after the status code: no secrets, one line.
     pub message: String,
+    /// The recipients' own rules refused the message (a Sieve `reject`):
+    /// `550 5.7.1` with `message` as the reason.
+    pub refused: bool,
+}
+
+impl DeliverError {
+    /// The message could not be stored.
+    pub fn failed(transience: model::Transience, message: impl Into<String>) -> DeliverError {
+        DeliverError { transience, message: message.into(), refused: false }
+    }
+
+    /// Every recipient refused the message, for `reason`.
+    pub fn refused(reason: impl Into<String>) -> DeliverError {
+        DeliverError { transience: model::Transience::Permanent, message: reason.into(), refused: true }
+    }
 }
 
 /// The business side of incoming mail, implemented by the domain layer.

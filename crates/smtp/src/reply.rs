@@ -150,6 +150,7 @@ impl SmtpError {
             TooManyRecipients => Reply::new(452, "4.5.3", "Too many recipients"),
             MessageTooBig => Reply::new(552, "5.3.4", "Message too big for system"),
             NoValidRecipients => Reply::new(554, "5.5.1", "No valid recipients"),
+            Delivery(e) if e.refused => Reply::new(550, "5.7.1", one_line(&e.message)),
             Delivery(e) => match e.transience {
                 Transience::Temporary => {
                     Reply::new(451, "4.3.0", format!("Temporary failure: {}", one_line(&e.message)))
@@ -296,10 +297,11 @@ mod tests {
 
     #[test]
     fn delivery_errors_follow_their_transience() {
-        let temporary = SmtpError::Delivery(DeliverError { transience: Transience::Temporary, message: "disk".into() });
+        let temporary = SmtpError::Delivery(DeliverError::failed(Transience::Temporary, "disk"));
         assert_eq!(wire(&temporary.reply("mx").unwrap()), "451 4.3.0 Temporary failure: disk\r\n");
-        let permanent =
-            SmtpError::Delivery(DeliverError { transience: Transience::Permanent, message: "no\r\n250 ok".into() });
+        let permanent = SmtpError::Delivery(DeliverError::failed(Transience::Permanent, "no\r\n250 ok"));
         assert_eq!(wire(&permanent.reply("mx").unwrap()), "554 5.6.0 no  250 ok\r\n");
+        let refused = SmtpError::Delivery(DeliverError::refused("Pas de publicité.\r\n250 ok"));
+        assert_eq!(wire(&refused.reply("mx").unwrap()), "550 5.7.1 Pas de publicité.  250 ok\r\n");
     }
 }

@@ -218,7 +218,7 @@ async fn delivery_failures_follow_transience() {
         (Transience::Permanent, "554 5.6.0 store unavailable"),
     ] {
         let sink = FakeSink::default();
-        *sink.fail_with.lock().unwrap() = Some(DeliverError { transience, message: "store unavailable".into() });
+        *sink.fail_with.lock().unwrap() = Some(DeliverError::failed(transience, "store unavailable"));
         let transcript = format!(
             "S: 220 *
              C: EHLO c

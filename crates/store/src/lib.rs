@@ -40,6 +40,7 @@ mod preferences;
 mod queue;
 mod revocations;
 mod search;
+mod sieve_scripts;
 mod sorting;
 mod sql;
 mod subscriptions;
@@ -74,6 +75,7 @@ pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Pe
 pub use preferences::{Banner, MAX_BANNER, WebPrefs};
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use search::{DateCursor, Found};
+pub use sieve_scripts::{PutScript, ScriptChange, SieveScript, SieveSource};
 pub use sorting::SortKey;
 pub use turns::Urgency;
 pub use types::*;

@@ -125,6 +125,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_groupware.sql"),
         postgres: include_str!("../migrations/postgres/0017_groupware.sql"),
     },
+    Migration {
+        version: 18,
+        name: "sieve_scripts",
+        sqlite: include_str!("../migrations/sqlite/0018_sieve_scripts.sql"),
+        postgres: include_str!("../migrations/postgres/0018_sieve_scripts.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -1,4 +1,4 @@
-//! App passwords: named, revocable, scoped to IMAP, SMTP and/or DAV, for the
+//! App passwords: named, revocable, scoped to IMAP, SMTP, DAV and/or ManageSieve, for the
 //! desktop and phone clients that cannot type a TOTP code. The server makes
 //! them (16 random characters, about 80 bits), shows them once and keeps
 //! only a hash.
@@ -11,7 +11,7 @@ use super::{Error, notify};
 use crate::Identity;
 
 /// The scopes an app password may carry.
-pub const SCOPES: &[&str] = &["imap", "smtp", "dav"];
+pub const SCOPES: &[&str] = &["imap", "smtp", "dav", "sieve"];
 
 /// Creates an app password; returns it in clear, formatted `abcd-efgh-jkmn-pqrs`.
 /// Unknown scopes are dropped; no scope at all gives IMAP and SMTP.

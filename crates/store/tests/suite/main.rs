@@ -15,6 +15,7 @@ mod people;
 mod preferences;
 mod queue;
 mod search;
+mod sieve_scripts;
 mod upgrade;
 mod vacation;
 mod webmail;
@@ -73,4 +74,5 @@ on_both_backends!(
     hardening::reset_token_is_spent_once_under_concurrency,
     hardening::status_changes_are_numbered,
     hardening::web_session_expiry_slides,
+    sieve_scripts::sieve_scripts_keep_one_active,
 );

@@ -1,0 +1,224 @@
+//! Filtering inside delivery: every local recipient's active script decides
+//! where its copy goes, then the message is stored once for all of them.
+
+use std::collections::{HashMap, HashSet};
+
+use mailstore::{Bytes, Delivered, DeliveryTarget};
+use model::{AccountId, Flag, Keyword};
+
+use crate::run::{Decision, Facts, Filing, Reply, Stop, execute};
+use crate::{Error, Filters};
+
+/// A recipient whose script refused the message (`reject`, `ereject`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub account: AccountId,
+    pub reason: String,
+}
+
+/// What is left to do once the message is stored (by the transfer agent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FollowUp {
+    /// `redirect`: the message goes on to `to` on behalf of `account`.
+    Redirect { account: AccountId, to: String },
+    /// `vacation`: a reply, sent unless the same key was answered within
+    /// its period.
+    Reply { account: AccountId, reply: Reply },
+}
+
+/// The outcome of a filtered delivery.
+#[derive(Debug, Clone, Default)]
+pub struct Delivery {
+    /// Stored copies (none when every recipient discarded or refused).
+    pub delivered: Vec<Delivered>,
+    pub refused: Vec<Refused>,
+    pub follow_ups: Vec<FollowUp>,
+}
+
+/// One incoming message and its local recipients.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub message: &'a [u8],
+    /// The envelope sender; `None` for the null sender `<>`.
+    pub mail_from: Option<&'a str>,
+    /// Each recipient address as given (`RCPT TO`) with its account.
+    pub recipients: &'a [(String, AccountId)],
+}
+
+impl Filters {
+    /// Filters `incoming` for every recipient, then stores it once for all
+    /// the copies decided (from the MX and the transfer agent: it gives way
+    /// to interactive writes). Returns once bytes and metadata are durable.
+    pub async fn deliver(&self, raw: Bytes, incoming: Incoming<'_>, internal_date: i64) -> Result<Delivery, Error> {
+        let (targets, refused, follow_ups) = self.sort(incoming).await?;
+        let delivered = if targets.is_empty() {
+            Vec::new()
+        } else {
+            self.mail.deliver_targets_owned(raw, &targets, internal_date).await?
+        };
+        Ok(Delivery { delivered, refused, follow_ups })
+    }
+
+    /// Where each recipient's copy goes. Recipients without an active
+    /// script get the Inbox; a script that fails, too (and it is logged).
+    pub async fn sort(
+        &self,
+        incoming: Incoming<'_>,
+    ) -> Result<(Vec<DeliveryTarget>, Vec<Refused>, Vec<FollowUp>), Error> {
+        let mut seen = HashSet::new();
+        let recipients: Vec<(String, AccountId)> =
+            incoming.recipients.iter().filter(|(_, id)| seen.insert(*id)).cloned().collect();
+        let ids: Vec<AccountId> = recipients.iter().map(|(_, id)| *id).collect();
+        let active: HashMap<AccountId, (String, i64)> = self
+            .store
+            .active_sieve_scripts_among(&ids)
+            .await?
+            .into_iter()
+            .map(|(id, name, rev)| (id, (name, rev)))
+            .collect();
+        let (mut targets, mut refused, mut follow_ups) = (Vec::new(), Vec::new(), Vec::new());
+        for (rcpt, account) in recipients {
+            let Some((name, revision)) = active.get(&account) else {
+                targets.push(DeliveryTarget::inbox(account));
+                continue;
+            };
+            let decision = match self.decide(account, name, *revision, &rcpt, incoming).await {
+                Ok(d) => d,
+                Err(why) => {
+                    tracing::warn!(account, script = %name, error = %why, "Sieve script failed: message kept in the Inbox");
+                    Decision { filings: vec![Filing::inbox()], ..Decision::default() }
+                }
+            };
+            if let Some(reason) = decision.reject.clone().filter(|_| decision.filings.is_empty()) {
+                tracing::info!(account, "message refused by the recipient's Sieve script");
+                refused.push(Refused { account, reason });
+            } else if decision.filings.is_empty() {
+                tracing::info!(account, "message discarded by the recipient's Sieve script");
+            }
+            targets.extend(self.targets(account, &decision.filings).await?);
+            follow_ups.extend(decision.redirects.into_iter().map(|to| FollowUp::Redirect { account, to }));
+            follow_ups.extend(decision.replies.into_iter().map(|reply| FollowUp::Reply { account, reply }));
+        }
+        Ok((targets, refused, follow_ups))
+    }
+
+    /// Runs the active script `name` for one recipient, looking up the
+    /// scripts it includes as it asks for them. `Err` is a failure to log.
+    async fn decide(
+        &self,
+        account: AccountId,
+        name: &str,
+        revision: i64,
+        rcpt: &str,
+        incoming: Incoming<'_>,
+    ) -> Result<Decision, String> {
+        let Some(script) = self.compiled(account, name, Some(revision)).await? else {
+            return Err("active script vanished".into());
+        };
+        let user = self.store.account(account).await.map_err(|e| e.to_string())?.ok_or("no such account")?;
+        let user_address = user.address.to_string();
+        let folders: HashSet<String> =
+            self.mail.mailboxes(account).await.map_err(|e| e.to_string())?.into_iter().map(|m| m.name).collect();
+        let mut includes = HashMap::new();
+        // Each round looks up one more included script: at most one per
+        // script the account may have, plus the last, complete run.
+        for _ in 0..=self.settings.max_scripts {
+            let facts = Facts {
+                user_address: &user_address,
+                mail_from: incoming.mail_from,
+                rcpt_to: rcpt,
+                folders: &folders,
+                includes: &includes,
+            };
+            match execute(&self.runtime, name, script.clone(), incoming.message, &facts) {
+                Ok(decision) => return Ok(decision),
+                Err(Stop::Failed(why)) => return Err(why),
+                Err(Stop::NeedInclude(other)) => {
+                    let found = self.compiled(account, &other, None).await?;
+                    includes.insert(other, found);
+                }
+            }
+        }
+        Err("too many included scripts".into())
+    }
+
+    /// The delivery targets of `filings` for `account`: folders looked up,
+    /// made when the script said `:create`, else the Inbox; one copy per
+    /// folder, flags merged.
+    async fn targets(&self, account: AccountId, filings: &[Filing]) -> Result<Vec<DeliveryTarget>, Error> {
+        let mut out: Vec<DeliveryTarget> = Vec::new();
+        for filing in filings {
+            let mailbox = match &filing.folder {
+                None => None,
+                Some(name) => self.folder(account, name, filing.create).await?,
+            };
+            let (flags, keywords) = flags_of(&filing.flags);
+            match out.iter_mut().find(|t| t.mailbox == mailbox) {
+                Some(t) => {
+                    t.flags |= flags;
+                    for k in keywords {
+                        if !t.keywords.contains(&k) {
+                            t.keywords.push(k);
+                        }
+                    }
+                }
+                None => out.push(DeliveryTarget { account, mailbox, flags, keywords }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The folder `name` of `account`, made if `create`; `None` (the Inbox)
+    /// when it does not exist and may not be made, or its name is invalid.
+    async fn folder(&self, account: AccountId, name: &str, create: bool) -> Result<Option<model::MailboxId>, Error> {
+        if let Some(m) = self.mail.mailbox_named(account, name).await? {
+            return Ok(Some(m.id));
+        }
+        if !create {
+            tracing::info!(account, "Sieve fileinto a missing folder without :create: Inbox");
+            return Ok(None);
+        }
+        match self.mail.create_mailbox(account, name, None).await {
+            Ok(m) => Ok(Some(m.id)),
+            // Made by a delivery running beside this one.
+            Err(mailstore::Error::Conflict(_)) => Ok(self.mail.mailbox_named(account, name).await?.map(|m| m.id)),
+            Err(mailstore::Error::Invalid(why)) => {
+                tracing::info!(account, %why, "Sieve fileinto an invalid folder name: Inbox");
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// System flag bits and keywords of `imap4flags` names; unknown system flags
+/// and invalid keywords are left out.
+fn flags_of(names: &[String]) -> (i64, Vec<String>) {
+    let (mut bits, mut keywords) = (0, Vec::new());
+    for name in names.iter().flat_map(|n| n.split(' ')).filter(|n| !n.is_empty()) {
+        if name.starts_with('\\') {
+            if let Some(flag) = Flag::ALL.into_iter().find(|f| f.imap_name().eq_ignore_ascii_case(name)) {
+                bits |= flag.bit();
+            }
+        } else if let Some(k) = Keyword::new(name)
+            && !keywords.iter().any(|have: &String| have.eq_ignore_ascii_case(name))
+        {
+            keywords.push(k.as_str().to_owned());
+        }
+    }
+    (bits, keywords)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imap4flags_become_bits_and_keywords() {
+        let (bits, keywords) = flags_of(&["\\Seen \\flagged".into(), "$Important".into(), "\\Recent".into()]);
+        assert_eq!(bits, Flag::Seen.bit() | Flag::Flagged.bit());
+        assert_eq!(keywords, ["$Important"]);
+        let (bits, keywords) = flags_of(&["bad(word".into(), "$important".into(), "$Important".into()]);
+        assert_eq!((bits, keywords), (0, vec!["$important".to_string()]));
+    }
+}

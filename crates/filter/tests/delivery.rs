@@ -1,0 +1,236 @@
+//! Filtering inside delivery, against a real store and blob folder: where
+//! copies land, what is refused, discarded or followed up, and that a
+//! failing script never loses a message.
+
+use std::sync::Arc;
+
+use filter::scripts::Put;
+use filter::sort::Incoming;
+use filter::{FilterSettings, Filters, FollowUp};
+use mailstore::{Bytes, Mailstore};
+use model::{AccountStatus, Address, Domain, Flag, Role};
+use store::{Account, NewAccount, Store};
+
+struct Fixture {
+    store: Store,
+    ms: Arc<Mailstore>,
+    filters: Arc<Filters>,
+    claire: Account,
+    paul: Account,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("meta.db").display());
+    let store = Store::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
+    let ms = Mailstore::new(store.clone(), blobs);
+    store.add_domain(&Domain::parse("ac-demo.fr").unwrap()).await.unwrap();
+    let claire = create(&store, "claire.martin").await;
+    let paul = create(&store, "paul.durand").await;
+    let filters = Filters::new(store.clone(), ms.clone(), FilterSettings::default());
+    Fixture { store, ms, filters, claire, paul, _dir: dir }
+}
+
+async fn create(store: &Store, local: &str) -> Account {
+    store
+        .create_account(&NewAccount {
+            address: Address::parse(&format!("{local}@ac-demo.fr")).unwrap(),
+            login: None,
+            display_name: local.replace('.', " "),
+            role: Role::Teacher,
+            status: AccountStatus::Active,
+            quota_bytes: None,
+            org_unit: None,
+            password_hash: None,
+        })
+        .await
+        .unwrap()
+}
+
+fn mail(subject: &str) -> Vec<u8> {
+    format!(
+        "From: Parent <parent@example.org>\r\nTo: Claire Martin <claire.martin@ac-demo.fr>\r\n\
+         Subject: {subject}\r\nMessage-ID: <{}@example.org>\r\n\r\nBonjour.\r\n",
+        subject.len()
+    )
+    .into_bytes()
+}
+
+impl Fixture {
+    async fn activate(&self, account: &Account, source: &str) {
+        assert_eq!(self.filters.put(account.id, "règles", source).await.unwrap(), Put::Stored);
+        self.filters.activate(account.id, Some("règles")).await.unwrap();
+    }
+
+    async fn deliver_to(&self, raw: &[u8], to: &[&Account]) -> filter::Delivery {
+        let recipients: Vec<(String, i64)> = to.iter().map(|a| (a.address.to_string(), a.id)).collect();
+        let incoming = Incoming { message: raw, mail_from: Some("parent@example.org"), recipients: &recipients };
+        self.filters.deliver(Bytes::copy_from_slice(raw), incoming, 1_767_225_600).await.unwrap()
+    }
+
+    /// Number of messages in `folder` of `account` (0 when it does not exist).
+    async fn count(&self, account: &Account, folder: &str) -> i64 {
+        match self.ms.mailbox_named(account.id, folder).await.unwrap() {
+            Some(m) => self.ms.message_count(m.id).await.unwrap(),
+            None => 0,
+        }
+    }
+}
+
+const REUNIONS: &str = "require [\"fileinto\", \"mailbox\"];\r\n\
+if header :contains \"subject\" \"réunion\" {\r\n  fileinto :create \"Réunions\";\r\n}\r\n";
+
+#[tokio::test]
+async fn reunion_mail_is_filed_into_a_folder_made_for_it() {
+    let f = fixture().await;
+    f.activate(&f.claire, REUNIONS).await;
+    let out = f.deliver_to(&mail("Convocation : réunion du conseil"), &[&f.claire, &f.paul]).await;
+    assert_eq!(out.delivered.len(), 2, "one copy each");
+    assert_eq!(f.count(&f.claire, "Réunions").await, 1);
+    assert_eq!(f.count(&f.claire, "INBOX").await, 0);
+    assert_eq!(f.count(&f.paul, "INBOX").await, 1, "Paul has no script");
+    assert_eq!(f.count(&f.paul, "Réunions").await, 0);
+    f.deliver_to(&mail("Sortie scolaire"), &[&f.claire]).await;
+    assert_eq!(f.count(&f.claire, "INBOX").await, 1, "other mail stays in the Inbox");
+    f.deliver_to(&mail("Autre réunion"), &[&f.claire]).await;
+    assert_eq!(f.count(&f.claire, "Réunions").await, 2, "the folder is reused");
+}
+
+#[tokio::test]
+async fn a_missing_folder_without_create_means_the_inbox() {
+    let f = fixture().await;
+    f.activate(&f.claire, "require \"fileinto\";\r\nfileinto \"Nulle/Part\";\r\n").await;
+    f.deliver_to(&mail("x"), &[&f.claire]).await;
+    assert_eq!(f.count(&f.claire, "INBOX").await, 1);
+    assert!(f.ms.mailbox_named(f.claire.id, "Nulle/Part").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn flags_copies_and_subaddresses() {
+    let f = fixture().await;
+    let script = "require [\"fileinto\", \"imap4flags\", \"copy\", \"envelope\", \"subaddress\", \"mailbox\"];\r\n\
+        if envelope :detail \"to\" \"devoirs\" { fileinto :create \"Devoirs\"; stop; }\r\n\
+        addflag \"\\\\Seen\";\r\naddflag \"$Important\";\r\nfileinto :copy :create \"Archive\";\r\n";
+    f.activate(&f.claire, script).await;
+    f.deliver_to(&mail("y"), &[&f.claire]).await;
+    let inbox = f.ms.mailbox_named(f.claire.id, "INBOX").await.unwrap().unwrap();
+    let rows = f.ms.messages(inbox.id).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].flags & Flag::Seen.bit(), Flag::Seen.bit());
+    assert!(rows[0].keywords.iter().any(|k| k == "$Important"), "{:?}", rows[0].keywords);
+    assert_eq!(f.count(&f.claire, "Archive").await, 1, ":copy files a second copy");
+
+    let raw = mail("devoir");
+    let recipients = vec![("claire.martin+devoirs@ac-demo.fr".to_string(), f.claire.id)];
+    let incoming = Incoming { message: &raw, mail_from: Some("eleve@example.org"), recipients: &recipients };
+    f.filters.deliver(Bytes::from(raw.clone()), incoming, 0).await.unwrap();
+    assert_eq!(f.count(&f.claire, "Devoirs").await, 1, "envelope :detail");
+}
+
+#[tokio::test]
+async fn discard_reject_redirect_and_vacation() {
+    let f = fixture().await;
+    f.activate(&f.claire, "require \"reject\";\r\nif header :contains \"subject\" \"pub\" { reject \"Pas de publicité.\"; stop; }\r\nif header :contains \"subject\" \"spam\" { discard; }\r\n").await;
+    let out = f.deliver_to(&mail("Super pub"), &[&f.claire, &f.paul]).await;
+    assert_eq!(out.refused.len(), 1);
+    assert_eq!(out.refused[0].reason, "Pas de publicité.");
+    assert_eq!(out.delivered.len(), 1, "Paul still gets his copy");
+    assert_eq!(f.count(&f.claire, "INBOX").await, 0);
+    let out = f.deliver_to(&mail("spam"), &[&f.claire]).await;
+    assert!(out.delivered.is_empty() && out.refused.is_empty());
+    assert_eq!(f.count(&f.claire, "INBOX").await, 0, "discarded");
+
+    f.activate(
+        &f.paul,
+        "require [\"vacation\", \"copy\"];\r\nredirect :copy \"claire.martin@ac-demo.fr\";\r\n\
+        vacation :days 3 :subject \"Absent\" \"Je suis absent.\";\r\n",
+    )
+    .await;
+    let to_paul =
+        String::from_utf8(mail("Question")).unwrap().replace("Claire Martin <claire.martin@", "Paul <paul.durand@");
+    let out = f.deliver_to(to_paul.as_bytes(), &[&f.paul]).await;
+    assert_eq!(f.count(&f.paul, "INBOX").await, 2, ":copy keeps it (and Paul had one)");
+    let redirect = out.follow_ups.iter().find_map(|u| match u {
+        FollowUp::Redirect { account, to } => Some((*account, to.clone())),
+        _ => None,
+    });
+    assert_eq!(redirect, Some((f.paul.id, "claire.martin@ac-demo.fr".to_string())));
+    let reply = out.follow_ups.iter().find_map(|u| match u {
+        FollowUp::Reply { reply, .. } => Some(reply.clone()),
+        _ => None,
+    });
+    let reply = reply.expect("a vacation reply");
+    assert_eq!(reply.to, "parent@example.org");
+    assert_eq!(reply.period_secs, 3 * 86_400);
+    let text = String::from_utf8_lossy(&reply.message);
+    assert!(text.contains("Subject: Absent") && text.contains("Je suis absent."), "{text}");
+}
+
+#[tokio::test]
+async fn failing_and_looping_scripts_deliver_to_the_inbox() {
+    let f = fixture().await;
+    // Includes itself forever: the nesting limit stops it.
+    f.activate(&f.claire, "require \"include\";\r\ninclude :personal \"règles\";\r\ndiscard;\r\n").await;
+    let out = f.deliver_to(&mail("a"), &[&f.claire]).await;
+    assert_eq!(out.delivered.len(), 1);
+    assert_eq!(f.count(&f.claire, "INBOX").await, 1);
+    // Includes a script that does not exist.
+    f.activate(&f.claire, "require \"include\";\r\ninclude \"absent\";\r\ndiscard;\r\n").await;
+    f.deliver_to(&mail("b"), &[&f.claire]).await;
+    assert_eq!(f.count(&f.claire, "INBOX").await, 2);
+    // Too many instructions for the runtime's bound.
+    let settings = FilterSettings {
+        limits: filter::RunLimits { instructions: 50, ..filter::RunLimits::default() },
+        ..FilterSettings::default()
+    };
+    let tight = Filters::new(f.store.clone(), f.ms.clone(), settings);
+    let long: String = (0..100).map(|i| format!("if header :is \"x-{i}\" \"y\" {{ stop; }}\r\n")).collect();
+    assert_eq!(tight.put(f.claire.id, "long", &format!("{long}discard;\r\n")).await.unwrap(), Put::Stored);
+    tight.activate(f.claire.id, Some("long")).await.unwrap();
+    let raw = mail("c");
+    let recipients = vec![(f.claire.address.to_string(), f.claire.id)];
+    let incoming = Incoming { message: &raw, mail_from: None, recipients: &recipients };
+    tight.deliver(Bytes::from(raw.clone()), incoming, 0).await.unwrap();
+    assert_eq!(f.count(&f.claire, "INBOX").await, 3);
+}
+
+#[tokio::test]
+async fn includes_of_the_same_user_and_a_changed_script_is_used_at_once() {
+    let f = fixture().await;
+    assert_eq!(f.filters.put(f.claire.id, "commun", REUNIONS).await.unwrap(), Put::Stored);
+    f.activate(&f.claire, "require \"include\";\r\ninclude :personal \"commun\";\r\n").await;
+    f.deliver_to(&mail("réunion"), &[&f.claire]).await;
+    assert_eq!(f.count(&f.claire, "Réunions").await, 1);
+    // Paul's scripts are not Claire's.
+    assert_eq!(
+        f.filters.put(f.paul.id, "p", "require \"include\";\r\ninclude \"commun\";\r\n").await.unwrap(),
+        Put::Stored
+    );
+    f.filters.activate(f.paul.id, Some("p")).await.unwrap();
+    f.deliver_to(&mail("réunion"), &[&f.paul]).await;
+    assert_eq!(f.count(&f.paul, "INBOX").await, 1);
+    // The included script changes: the next delivery follows it.
+    let to_other = "require [\"fileinto\", \"mailbox\"];\r\nfileinto :create \"Autre\";\r\n";
+    assert_eq!(f.filters.put(f.claire.id, "commun", to_other).await.unwrap(), Put::Stored);
+    f.deliver_to(&mail("réunion"), &[&f.claire]).await;
+    assert_eq!(f.count(&f.claire, "Autre").await, 1);
+    // Deactivated: the Inbox again.
+    f.filters.activate(f.claire.id, None).await.unwrap();
+    f.deliver_to(&mail("réunion"), &[&f.claire]).await;
+    assert_eq!(f.count(&f.claire, "INBOX").await, 1);
+}
+
+#[tokio::test]
+async fn quotas_on_count_and_size() {
+    let f = fixture().await;
+    let settings = FilterSettings { max_scripts: 2, max_script_size: 100, ..FilterSettings::default() };
+    let small = Filters::new(f.store.clone(), f.ms.clone(), settings);
+    assert_eq!(small.put(f.claire.id, "a", "keep;").await.unwrap(), Put::Stored);
+    assert_eq!(small.put(f.claire.id, "b", "keep;").await.unwrap(), Put::Stored);
+    assert_eq!(small.put(f.claire.id, "c", "keep;").await.unwrap(), Put::TooMany);
+    assert_eq!(small.put(f.claire.id, "a", &"#".repeat(101)).await.unwrap(), Put::TooBig);
+    assert!(matches!(small.put(f.claire.id, "a", "fileinto \"x\";").await.unwrap(), Put::Invalid(_)));
+}

@@ -1,0 +1,124 @@
+//! AUTHENTICATE "PLAIN" (RFC 5804 section 2.1, RFC 4616), with the initial
+//! response or after an empty challenge; the identity service's one login
+//! decides, with the `sieve` app-password scope.
+
+use base64::Engine;
+use identity::credentials::{Login, Protocol, Refusal};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::reader::Token;
+use crate::reply::Reply;
+use crate::session::{Next, Session};
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
+    /// Runs AUTHENTICATE; `Err` when the connection was lost meanwhile.
+    pub(crate) async fn authenticate(&mut self, args: &[Token]) -> Result<Reply, ()> {
+        if self.account.is_some() {
+            return Ok(Reply::no("Déjà authentifié / Already authenticated"));
+        }
+        let (mechanism, initial) = match args {
+            [Token::Str(m)] => (m, None),
+            [Token::Str(m), Token::Str(r)] => (m, Some(r.clone())),
+            _ => return Ok(Reply::no("Arguments invalides / Bad arguments")),
+        };
+        if !mechanism.eq_ignore_ascii_case(b"PLAIN") {
+            return Ok(Reply::no("Seul le mécanisme PLAIN est proposé / Only PLAIN is supported"));
+        }
+        if !self.login_allowed() {
+            return Ok(Reply::no("Utilisez STARTTLS d'abord / Use STARTTLS first").with_code("ENCRYPT-NEEDED".into()));
+        }
+        let response = match initial {
+            Some(r) => r,
+            None => {
+                self.say(b"\"\"\r\n");
+                if self.flush().await.is_err() {
+                    return Err(());
+                }
+                match self.next_line().await {
+                    Next::Line(tokens) => match tokens.as_slice() {
+                        [Token::Str(r)] => r.clone(),
+                        _ => return Ok(Reply::no("Réponse SASL invalide / Bad SASL response")),
+                    },
+                    Next::Answered(reply) => return Ok(reply),
+                    Next::End(_) => return Err(()),
+                }
+            }
+        };
+        if response == b"*" {
+            return Ok(Reply::no("Authentification abandonnée / Authentication cancelled"));
+        }
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(&response) else {
+            return Ok(Reply::no("Base64 invalide / Invalid base64"));
+        };
+        let mut fields = decoded.split(|&b| b == 0);
+        let (Some(authz), Some(authc), Some(password), None) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            return Ok(Reply::no("Réponse PLAIN mal formée / Malformed PLAIN response"));
+        };
+        let (Ok(authz), Ok(authc), Ok(password)) =
+            (std::str::from_utf8(authz), std::str::from_utf8(authc), std::str::from_utf8(password))
+        else {
+            return Ok(Reply::no("Identifiants non UTF-8 / Credentials must be UTF-8"));
+        };
+        if !authz.is_empty() && !authz.eq_ignore_ascii_case(authc) {
+            return Ok(Reply::no("Agir pour un autre compte est interdit / Acting as another user is not allowed"));
+        }
+        let attempt = Login {
+            login: authc,
+            secret: password,
+            protocol: Protocol::Sieve,
+            peer: self.peer,
+            client: None,
+            device: None,
+        };
+        match self.services.identity.login(&attempt).await {
+            Ok(proven) => {
+                tracing::info!(account = proven.account.id, "ManageSieve: logged in");
+                self.account = Some(proven.account.id);
+                let events = self.services.filters.watch(proven.account.id);
+                self.revocations = Some((events, proven.via.credential()));
+                Ok(Reply::ok("Authentifié / Logged in"))
+            }
+            Err(refusal) => {
+                tracing::info!(?refusal, "ManageSieve login refused");
+                if refusal == Refusal::BadCredentials {
+                    tokio::time::sleep(self.failure_delay()).await;
+                }
+                Ok(refused(refusal))
+            }
+        }
+    }
+}
+
+/// The answer to a refused login, French then English.
+fn refused(refusal: Refusal) -> Reply {
+    let text = match refusal {
+        Refusal::BadCredentials => "Identifiant ou mot de passe incorrect / Invalid user name or password",
+        Refusal::AppPasswordRequired => {
+            "Validation en deux étapes active : utilisez un mot de passe d'application / \
+             Two-step verification is on: use an app password"
+        }
+        Refusal::Throttled { .. } => {
+            "Connexion ralentie après des tentatives infructueuses, réessayez dans quelques minutes / \
+             Logins slowed down after failed attempts, try again in a few minutes"
+        }
+        Refusal::Unavailable => "Service momentanément indisponible / Try again later",
+        Refusal::Provisional => {
+            "Compte pas encore activé : terminez la première connexion sur le webmail / \
+             Account not activated yet: complete the first login on the webmail"
+        }
+        Refusal::Suspended | Refusal::Closed => {
+            "Compte suspendu ou fermé : contactez votre administrateur / \
+             Account suspended or closed: contact your administrator"
+        }
+        Refusal::Student => "Les filtres ne sont pas ouverts aux élèves / Not available to student accounts",
+        Refusal::PasswordExpired => {
+            "Mot de passe expiré : changez-le sur la messagerie web / Password expired: change it on the webmail"
+        }
+    };
+    match refusal {
+        Refusal::Throttled { .. } | Refusal::Unavailable => Reply::no(text).with_code("TRYLATER".into()),
+        _ => Reply::no(text),
+    }
+}

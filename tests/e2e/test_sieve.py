@@ -1,0 +1,214 @@
+"""Sieve filter rules on the running binary: scripts put over ManageSieve
+(RFC 5804) with sievelib's client over STARTTLS, then mail sent with smtplib
+(the MX and submission) and read back with imapclient."""
+
+import smtplib
+import ssl
+import time
+
+import imapclient
+import pytest
+import sievelib.managesieve
+from sievelib.managesieve import Client
+
+from conftest import DOMAIN
+
+PASSWORD = "Ardoise-Test-2026"
+
+REUNIONS = """require ["fileinto", "mailbox"];
+# Les convocations à une réunion vont dans leur dossier.
+if header :contains "subject" "réunion" {
+  fileinto :create "Réunions";
+}
+"""
+
+
+def no_verify() -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+@pytest.fixture
+def sieve_server(server, monkeypatch):
+    """A server with ManageSieve on an ephemeral port, Claire and Paul."""
+    server.create("claire.martin", password=PASSWORD)
+    server.create("paul.durand", password=PASSWORD)
+    server.config.write_text(server.config.read_text() + '\n[managesieve]\nlisten = ["127.0.0.1:0"]\n')
+    server.start()
+    import json
+
+    addrs = json.loads((server.data / "listeners.json").read_text())
+    server.sieve_port = int(addrs["managesieve"].rsplit(":", 1)[1])
+    # sievelib verifies the certificate: trust the server's own (self-signed,
+    # named after its host name), and check the name.
+    cert = str(server.data / "tls" / "cert.pem")
+    original = ssl.create_default_context
+    monkeypatch.setattr(sievelib.managesieve.ssllib, "create_default_context", lambda: original(cafile=cert))
+    return server
+
+
+def sieve(server, user: str, password: str = PASSWORD) -> Client:
+    c = Client("127.0.0.1", server.sieve_port, srvhostname=f"mx.{DOMAIN}")
+    assert c.connect(f"{user}@{DOMAIN}", password, starttls=True, authmech="PLAIN"), c.errmsg
+    return c
+
+
+def send(server, subject: str, to: str = "claire.martin") -> None:
+    msg = (
+        f"From: Parent <parent@example.org>\r\nTo: <{to}@{DOMAIN}>\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{abs(hash(subject))}@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"Content-Transfer-Encoding: 8bit\r\n\r\nBonjour.\r\n"
+    ).encode()
+    with smtplib.SMTP("127.0.0.1", server.smtp_port) as s:
+        assert s.sendmail("parent@example.org", [f"{to}@{DOMAIN}"], msg) == {}
+
+
+def counts(server, user: str = "claire.martin") -> dict:
+    """Messages per folder of `user`, read over IMAP."""
+    with imapclient.IMAPClient("127.0.0.1", port=server.imaps_port, ssl=True, ssl_context=no_verify(), timeout=20) as m:
+        m.login(f"{user}@{DOMAIN}", PASSWORD)
+        out = {}
+        for _, _, name in m.list_folders():
+            out[name] = m.folder_status(name, ["MESSAGES"])[b"MESSAGES"]
+        return out
+
+
+def wait_for(predicate, what: str, timeout: float = 10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_script_put_over_managesieve_files_reunions(sieve_server):
+    c = sieve(sieve_server, "claire.martin")
+    assert "fileinto" in c.get_sieve_capabilities() and "imap4flags" in c.get_sieve_capabilities()
+    assert c.havespace("réunions", len(REUNIONS.encode()))
+    assert c.putscript("réunions", REUNIONS), c.errmsg
+    assert c.setactive("réunions"), c.errmsg
+    assert c.listscripts() == ("réunions", [])
+    assert c.getscript("réunions").replace("\r\n", "\n").strip() == REUNIONS.strip()
+    c.logout()
+
+    send(sieve_server, "Convocation : réunion du conseil pédagogique")
+    send(sieve_server, "Sortie au musée")
+    folders = wait_for(lambda: (f := counts(sieve_server)).get("Réunions") == 1 and f.get("INBOX") == 1 and f, "filing")
+    assert folders["Réunions"] == 1 and folders["INBOX"] == 1
+
+    # Mail a colleague submits is filtered too.
+    with smtplib.SMTP("127.0.0.1", sieve_server.submission_port) as s:
+        s.starttls(context=no_verify())
+        s.login(f"paul.durand@{DOMAIN}", PASSWORD)
+        msg = (
+            f"From: Paul <paul.durand@{DOMAIN}>\r\nTo: <claire.martin@{DOMAIN}>\r\n"
+            "Subject: =?utf-8?q?R=C3=A9union_de_rentr=C3=A9e?=\r\n\r\nA lundi.\r\n"
+        )
+        s.sendmail(f"paul.durand@{DOMAIN}", [f"claire.martin@{DOMAIN}"], msg.encode())
+    wait_for(lambda: counts(sieve_server).get("Réunions") == 2, "the submitted message filed")
+    assert counts(sieve_server, "paul.durand").get("INBOX") == 0, "Paul has no script: nothing was filed for him"
+
+
+def test_a_syntax_error_is_refused_with_its_line(sieve_server):
+    c = sieve(sieve_server, "claire.martin")
+    bad = 'require "fileinto";\nif header :contains "subject" "x" {\n  fileinto "A"\n}\n'
+    assert not c.checkscript(bad)
+    assert c.errmsg.decode().startswith("ligne 4 : "), c.errmsg
+    assert not c.putscript("faux", bad)
+    assert b"ligne 4" in c.errmsg
+    assert not c.putscript("boucle", 'require "vnd.stalwart.while";\nkeep;\n')
+    assert "non prise en charge" in c.errmsg.decode(), c.errmsg
+    assert c.listscripts() == (None, [])
+    c.logout()
+
+
+def test_wrong_password_and_someone_elses_scripts(sieve_server):
+    c = Client("127.0.0.1", sieve_server.sieve_port, srvhostname=f"mx.{DOMAIN}")
+    assert not c.connect(f"claire.martin@{DOMAIN}", "mauvais mot de passe", starttls=True, authmech="PLAIN")
+    assert "incorrect" in c.errmsg.decode(), c.errmsg
+
+    claire = sieve(sieve_server, "claire.martin")
+    assert claire.putscript("privé", REUNIONS)
+    paul = sieve(sieve_server, "paul.durand")
+    assert paul.listscripts() == (None, [])
+    assert paul.getscript("privé") is None
+    assert paul.errcode == b"NONEXISTENT"
+    assert not paul.deletescript("privé")
+    assert claire.listscripts() == (None, ["privé"])
+
+
+def test_failing_and_looping_scripts_still_deliver_to_the_inbox(sieve_server):
+    c = sieve(sieve_server, "claire.martin")
+    # Includes itself: stopped by the nesting limit at delivery.
+    assert c.putscript("boucle", 'require "include";\ninclude :personal "boucle";\ndiscard;\n'), c.errmsg
+    assert c.setactive("boucle")
+    send(sieve_server, "Premier")
+    wait_for(lambda: counts(sieve_server).get("INBOX") == 1, "the first message in the Inbox")
+    # Includes a script that does not exist: a failure at run time.
+    assert c.putscript("manque", 'require "include";\ninclude "absent";\ndiscard;\n'), c.errmsg
+    assert c.setactive("manque")
+    send(sieve_server, "Deuxième")
+    wait_for(lambda: counts(sieve_server).get("INBOX") == 2, "the second message in the Inbox")
+    # A folder that does not exist, without :create: the Inbox.
+    assert c.putscript("dossier", 'require "fileinto";\nfileinto "Nulle part";\n'), c.errmsg
+    assert c.setactive("dossier")
+    send(sieve_server, "Troisième")
+    folders = wait_for(lambda: (f := counts(sieve_server)).get("INBOX") == 3 and f, "the third message in the Inbox")
+    assert "Nulle part" not in folders
+    c.logout()
+
+
+def test_a_reject_by_every_recipient_is_a_550(sieve_server):
+    c = sieve(sieve_server, "claire.martin")
+    script = 'require "reject";\nif header :contains "subject" "publicité" {\n  reject "Pas de publicité, merci.";\n}\n'
+    assert c.putscript("tri", script) and c.setactive("tri")
+    with smtplib.SMTP("127.0.0.1", sieve_server.smtp_port) as s:
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            s.sendmail("pub@example.org", [f"claire.martin@{DOMAIN}"], b"Subject: =?utf-8?q?Super_publicit=C3=A9?=\r\n\r\nx\r\n")
+        assert refused.value.smtp_code == 550 and b"5.7.1 Pas de publicite, merci." in refused.value.smtp_error
+    # With another recipient accepting, the message is accepted for them.
+    msg = "Subject: =?utf-8?q?publicit=C3=A9?=\r\n\r\nx\r\n".encode()
+    with smtplib.SMTP("127.0.0.1", sieve_server.smtp_port) as s:
+        assert s.sendmail("pub@example.org", [f"claire.martin@{DOMAIN}", f"paul.durand@{DOMAIN}"], msg) == {}
+    wait_for(lambda: counts(sieve_server, "paul.durand").get("INBOX") == 1, "Paul's copy")
+    assert counts(sieve_server).get("INBOX") == 0
+
+
+def test_redirect_inside_the_platform_and_a_sieve_vacation_reply(sieve_server):
+    c = sieve(sieve_server, "claire.martin")
+    script = """require ["copy", "vacation"];
+if header :contains "subject" "transfert" {
+  redirect "paul.durand@%s";
+  stop;
+}
+if header :contains "subject" "dehors" {
+  redirect "quelqu.un@example.org";
+  stop;
+}
+vacation :days 7 :subject "Absente" "Je suis absente cette semaine.";
+""" % DOMAIN
+    assert c.putscript("regles", script) and c.setactive("regles"), c.errmsg
+    c.logout()
+    # A redirect to a colleague: Paul gets it, Claire keeps no copy.
+    send(sieve_server, "A transfert au collegue")
+    wait_for(lambda: counts(sieve_server, "paul.durand").get("INBOX") == 1, "the redirected copy")
+    # Outside the platform forwarding is refused: Claire keeps the message.
+    send(sieve_server, "A envoyer dehors")
+    wait_for(lambda: counts(sieve_server).get("INBOX") == 1, "the message kept")
+    # The vacation reply goes to a local sender once per period.
+    msg = (f"From: <paul.durand@{DOMAIN}>\r\nTo: <claire.martin@{DOMAIN}>\r\nSubject: Question\r\n"
+           f"Message-ID: <q1@{DOMAIN}>\r\n\r\nBonjour.\r\n").encode()
+    for _ in range(2):
+        with smtplib.SMTP("127.0.0.1", sieve_server.smtp_port) as s:
+            assert s.sendmail(f"paul.durand@{DOMAIN}", [f"claire.martin@{DOMAIN}"], msg) == {}
+    wait_for(lambda: counts(sieve_server, "paul.durand").get("INBOX") == 2, "the vacation reply")
+    wait_for(lambda: counts(sieve_server).get("INBOX") == 3, "both questions delivered")
+    time.sleep(1)
+    replies = [m for m in sieve_server.messages(f"paul.durand@{DOMAIN}") if m["subject"] == "Absente"]
+    assert len(replies) == 1, sieve_server.messages(f"paul.durand@{DOMAIN}")
+    raw = sieve_server.admin_bytes("message", "get", f"paul.durand@{DOMAIN}", str(replies[0]["uid"])).decode()
+    assert "Auto-Submitted: auto-replied" in raw and "Je suis absente cette semaine." in raw, raw
