@@ -75,6 +75,11 @@ def test_axe_finds_no_serious_violation(server, browser):
     server.create("claire.martin", password=PASSWORD)
     server.start()
     deliver(server, PAUL, CLAIRE, mail("Conseil de classe", "Le conseil aura lieu jeudi."))
+    inner = mail("Ordre du jour", "Points à l'ordre du jour.").decode()
+    deliver(server, PAUL, CLAIRE, (
+        f"From: Paul Durand <{PAUL}>\r\nTo: {CLAIRE}\r\nSubject: Transfert\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nCi-joint.\r\n"
+        f"--b\r\nContent-Type: message/rfc822\r\n\r\n{inner}--b--\r\n").encode())
     browser.execute_script("1")
     browser.set_script_timeout(60)
     pages = {}
@@ -91,6 +96,11 @@ def test_axe_finds_no_serious_violation(server, browser):
     audit("courrier (liste)")
     open_message(browser, "Conseil de classe")
     audit("message lu")
+    browser.get(base(server) + "/courrier")
+    open_message(browser, "Transfert")
+    browser.find_element(By.CLASS_NAME, "lire-pj").click()
+    WebDriverWait(browser, 10).until(lambda d: "/joint/0" in d.current_url)
+    audit("message joint")
     browser.get(base(server) + "/courrier/ecrire")
     audit("rédaction")
     browser.get(base(server) + "/courrier/recherche?q=conseil")

@@ -13,6 +13,7 @@
 //! [`analyse`] never fails and never panics: broken input gives a best-effort
 //! [`Analysis`].
 
+mod attached;
 mod auth;
 mod header;
 mod mime;
@@ -20,6 +21,7 @@ pub mod stored;
 mod text;
 pub mod view;
 
+pub use attached::{ATTACHED_DEPTH, ATTACHED_MAX};
 pub use auth::AuthResults;
 pub use header::written_day;
 

@@ -27,6 +27,7 @@ use store::Store;
 use tokio::sync::{RwLock, broadcast};
 
 pub use analyse::view::{Body, File, MessageView, display_addresses};
+pub use analyse::{ATTACHED_DEPTH, ATTACHED_MAX};
 pub use deliver::{ADMINISTRATOR_ROLE, Bytes, Delivered, DeliveryTarget, RecipientStatus};
 pub use find::QueryPart;
 pub use gc::GcReport;

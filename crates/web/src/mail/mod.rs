@@ -14,6 +14,7 @@
 //! submission); this crate never sees the transfer service itself.
 
 mod actions;
+mod attached;
 mod autocomplete;
 mod compose;
 mod compose_form;
@@ -118,6 +119,8 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/{mailbox}/vider", get(folder_admin::empty_page).post(folder_admin::empty))
         .route("/courrier/{mailbox}/{uid}", get(read::page).post(actions::act))
         .route("/courrier/{mailbox}/{uid}/pj/{n}", get(read::attachment))
+        .route("/courrier/{mailbox}/{uid}/joint/{chain}", get(attached::page))
+        .route("/courrier/{mailbox}/{uid}/joint/{chain}/pj/{n}", get(attached::attachment))
         .route("/courrier/{mailbox}/{uid}/source", get(read::source))
         .route("/courrier/{mailbox}/{uid}/confiance", post(reading::trust))
         .route("/static/courrier.css", get(css))
@@ -131,6 +134,7 @@ pub fn framed_routes() -> Router<Arc<App>> {
     Router::new()
         .route("/courrier/{mailbox}/{uid}/contenu", get(read::frame))
         .route("/courrier/{mailbox}/{uid}/apercu/{n}", get(reading::preview))
+        .route("/courrier/{mailbox}/{uid}/joint/{chain}/contenu", get(attached::frame))
 }
 
 async fn css() -> Response {

@@ -18,10 +18,11 @@ use mailstore::{Account, Body, FlagOp, Mailbox, MessageRow, MessageView, display
 use model::Flag;
 use serde::Deserialize;
 
+use super::attached::file_name;
 use super::folders::{FolderView, display_name, sidebar};
 use super::links::Mismatch;
 use super::reading::{EventView, Origin, calendar_events, origin, preview_type};
-use super::sanitize::{clean_filename, clean_html, content_disposition, shown, shown_part, text_to_html};
+use super::sanitize::{clean_html, content_disposition, shown, shown_part, text_to_html};
 use super::{M, Reader, common, not_found, owned};
 use crate::App;
 use crate::base::session::Visitor;
@@ -48,6 +49,8 @@ pub struct AttachmentView {
     pub preview: Option<String>,
     /// A previewable image, shown as a thumbnail.
     pub image: bool,
+    /// Where an attached message reads inline (« Lire »).
+    pub read: Option<String>,
 }
 
 #[derive(Template)]
@@ -94,15 +97,15 @@ struct ReadPage {
 }
 
 /// The message `uid` of `mailbox` of the signed-in account, with its bytes.
-struct Found {
-    v: Visitor,
-    account: Account,
-    mailbox: Mailbox,
-    row: MessageRow,
-    msg: MessageView,
+pub(super) struct Found {
+    pub v: Visitor,
+    pub account: Account,
+    pub mailbox: Mailbox,
+    pub row: MessageRow,
+    pub msg: MessageView,
 }
 
-async fn find(app: &App, reader: Reader, mailbox: i64, uid: i64) -> Result<Found, WebError> {
+pub(super) async fn find(app: &App, reader: Reader, mailbox: i64, uid: i64) -> Result<Found, WebError> {
     let Reader { v, account } = reader;
     let mailbox = owned(app, &account, mailbox, v.lang).await?;
     let row = app.ms.message_by_uid(mailbox.id, uid).await?.ok_or_else(|| not_found(v.lang))?;
@@ -178,13 +181,15 @@ pub async fn page(
     for (n, file) in msg.files().into_iter().enumerate() {
         // The first bytes tell whether a preview is safe: only they are decoded.
         let inline = msg.file_head(n).and_then(|head| preview_type(&file.content_type, &head));
+        let read = file.readable_message().then(|| format!("{base}/joint/{n}"));
         attachments.push(AttachmentView {
             href: format!("{base}/pj/{n}"),
-            name: clean_filename(file.name.as_deref().unwrap_or("")),
+            name: file_name(&file),
             size: human_size(file.size, m),
             content_type: file.content_type,
             preview: inline.map(|_| format!("{base}/apercu/{n}")),
             image: inline.is_some_and(|t| t.starts_with("image/")),
+            read,
         });
     }
     if subject.is_empty() {
@@ -256,8 +261,15 @@ pub async fn frame(
         Ok(f) => f,
         Err(e) => return with_frame_headers(e.into_response(), false),
     };
-    let body = match found.msg.body() {
-        Some(Body::Html(h)) => clean_html(shown_part(&h, true).0, q.images()).html,
+    let resp = frame_document(&found.msg, q.images());
+    with_frame_headers(resp, q.images())
+}
+
+/// The frame's document: `msg`'s HTML body cleaned (empty when its body is
+/// not HTML), remote images kept only when `images`.
+pub(super) fn frame_document(msg: &MessageView, images: bool) -> Response {
+    let body = match msg.body() {
+        Some(Body::Html(h)) => clean_html(shown_part(&h, true).0, images).html,
         _ => String::new(),
     };
     let doc = format!(
@@ -267,11 +279,10 @@ pub async fn frame(
          margin:8px;overflow-wrap:anywhere}}img{{max-width:100%;height:auto}}\
          a.ardoise-trompeur{{background:#fee9e9;color:#ce0500;outline:2px solid #ce0500}}</style></head><body>{body}</body></html>"
     );
-    let resp = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response();
-    with_frame_headers(resp, q.images())
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response()
 }
 
-fn with_frame_headers(mut resp: Response, images: bool) -> Response {
+pub(super) fn with_frame_headers(mut resp: Response, images: bool) -> Response {
     let h = resp.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(frame_csp(images)));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -289,11 +300,11 @@ pub async fn attachment(
 ) -> Result<Response, WebError> {
     let Found { v, msg, .. } = find(&app, reader, mailbox, uid).await?;
     let (file, bytes) = msg.file(n).ok_or_else(|| not_found(v.lang))?;
-    Ok(download(bytes, &clean_filename(file.name.as_deref().unwrap_or(""))))
+    Ok(download(bytes, &file_name(&file)))
 }
 
 /// `bytes` as a download named `name` (never shown inline, never sniffed).
-fn download(bytes: Vec<u8>, name: &str) -> Response {
+pub(super) fn download(bytes: Vec<u8>, name: &str) -> Response {
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));

@@ -25,6 +25,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::wtexts::TEXTS,
     super::settings::TEXTS,
     super::reading::TEXTS,
+    super::attached::TEXTS,
 ];
 
 /// (key, French, English).

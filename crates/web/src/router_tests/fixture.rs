@@ -21,6 +21,8 @@ pub const PASSWORD_A: &str = "Cheval-Agrafe-Correct-42";
 pub const PASSWORD_B: &str = "Batterie-Solide-Verte-17";
 /// A's message subject: no answer to B may contain it.
 const SUBJECT_A: &str = "Compte rendu confidentiel du conseil";
+/// The body of the message attached to A's message.
+pub const ATTACHED_A: &str = "Note de service jointe";
 
 /// Whose session a request carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +85,9 @@ impl Fixture {
             "From: Direction <direction@ac-test.fr>\r\nTo: alice.martin@ac-test.fr\r\nSubject: {SUBJECT_A}\r\n\
              MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\
              Content-Type: text/plain\r\n\r\nConfidentiel.\r\n--x\r\nContent-Type: application/pdf\r\n\
-             Content-Disposition: attachment; filename=pv.pdf\r\n\r\n%PDF-1.4\r\n--x--\r\n"
+             Content-Disposition: attachment; filename=pv.pdf\r\n\r\n%PDF-1.4\r\n--x\r\n\
+             Content-Type: message/rfc822\r\n\r\nFrom: direction@ac-test.fr\r\nSubject: Note jointe\r\n\
+             Content-Type: text/html\r\n\r\n<p>{ATTACHED_A}</p><script>alert(1)</script>\r\n--x--\r\n"
         );
         let delivered = ms.deliver(raw.as_bytes(), &[a.id], unix_now()).await.unwrap();
         let inbox = ms.mailbox_with_use(a.id, SpecialUse::Inbox).await.unwrap().unwrap().id;
@@ -157,8 +161,8 @@ impl Fixture {
     }
 
     /// What B must never see.
-    pub fn secrets(&self) -> [&str; 2] {
-        [SUBJECT_A, "Confidentiel."]
+    pub fn secrets(&self) -> [&str; 3] {
+        [SUBJECT_A, "Confidentiel.", ATTACHED_A]
     }
 
     /// One request through the router, from 127.0.0.1; the status and up to 1 MB of body.

@@ -5,6 +5,7 @@
 //! (403). The table in [`table`] must name every route: [`every_route_is_in_the_table`]
 //! reads the router's sources, so a new route without a case fails here.
 
+mod attached;
 mod fixture;
 mod reauth;
 mod table;
