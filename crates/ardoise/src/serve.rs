@@ -158,6 +158,8 @@ pub async fn run(
             cfg.imap.max_connections_per_ip as usize,
             cfg.imap.max_connections_per_user as usize,
         ),
+        time_zone: jiff::tz::TimeZone::get(&cfg.web.time_zone)
+            .map_err(|e| anyhow::anyhow!("[web] time_zone « {} » : {e}", cfg.web.time_zone))?,
         ..imap::ImapConfig::default()
     });
     for (addrs, implicit, service) in [(&cfg.imap.listen, false, "imap"), (&cfg.imap.listen_tls, true, "imaps")] {

@@ -82,9 +82,28 @@ pub fn day_of(unix: i64) -> i64 {
     unix.div_euclid(86_400) * 86_400
 }
 
+/// The day a time falls on in `zone`, as the unix start of that civil day
+/// in UTC (the form dates in SEARCH keys are parsed to).
+pub fn day_in(unix: i64, zone: &jiff::tz::TimeZone) -> i64 {
+    let offset = jiff::Timestamp::from_second(unix).map(|t| i64::from(zone.to_offset(t).seconds())).unwrap_or(0);
+    day_of(unix + offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_in_a_zone() {
+        let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+        // 2026-09-14 22:10 UTC is 2026-09-15 00:10 in Paris (summer time).
+        let t = parse_date_time(b"14-Sep-2026 22:10:00 +0000").unwrap();
+        assert_eq!(day_in(t, &paris), parse_date(b"15-Sep-2026").unwrap());
+        assert_eq!(day_in(t, &jiff::tz::TimeZone::UTC), parse_date(b"14-Sep-2026").unwrap());
+        let noumea = jiff::tz::TimeZone::get("Pacific/Noumea").unwrap();
+        let t = parse_date_time(b"31-Dec-2026 13:30:00 +0000").unwrap();
+        assert_eq!(day_in(t, &noumea), parse_date(b"01-Jan-2027").unwrap());
+    }
 
     #[test]
     fn dates_round_trip() {

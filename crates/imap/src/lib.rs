@@ -101,6 +101,11 @@ pub struct ImapConfig {
     pub admission: Arc<Admission>,
     /// Memory that APPEND literals in flight may hold, all sessions together.
     pub literal_budget: Arc<LiteralBudget>,
+    /// The installation's zone (`[web] time_zone`): SEARCH BEFORE/ON/SINCE
+    /// read a message's internal date "disregarding time and timezone" (RFC
+    /// 9051 section 6.4.4) as the day it was in this zone, the day the
+    /// webmail shows, as Dovecot reads it in the server's zone.
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 impl Default for ImapConfig {
@@ -116,6 +121,7 @@ impl Default for ImapConfig {
             auth_failure_delay: Duration::from_secs(1),
             admission: Admission::new(DEFAULT_PER_IP, DEFAULT_PER_USER),
             literal_budget: LiteralBudget::new(DEFAULT_LITERAL_BUDGET),
+            time_zone: jiff::tz::TimeZone::UTC,
         }
     }
 }

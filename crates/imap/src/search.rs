@@ -15,7 +15,7 @@ use model::{BlobId, Flag};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{DateOp, SearchKey};
-use crate::date::day_of;
+use crate::date::{day_in, day_of};
 use crate::messages::compact_set;
 use crate::reply::{Done, failed};
 use crate::selected::Selected;
@@ -107,6 +107,8 @@ struct Ctx<'a> {
     meta: Option<&'a Meta>,
     /// Whether the session holds the message as recent (IMAP4rev1).
     recent: bool,
+    /// The installation's zone, in which internal and saved dates are read.
+    zone: &'a jiff::tz::TimeZone,
 }
 
 /// The day of the Date: field as written, disregarding its time and zone
@@ -172,7 +174,7 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
             }
         }
         SearchKey::Date { op, day, sent } => {
-            let d = if *sent { c.meta.and_then(sent_day) } else { Some(day_of(row.internal_date)) };
+            let d = if *sent { c.meta.and_then(sent_day) } else { Some(day_in(row.internal_date, c.zone)) };
             let Some(d) = d else { return false };
             match op {
                 DateOp::Since => d >= *day,
@@ -181,7 +183,7 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
             }
         }
         SearchKey::SavedDate { op, day } => {
-            let d = day_of(row.saved_date);
+            let d = day_in(row.saved_date, c.zone);
             match op {
                 DateOp::Since => d >= *day,
                 DateOp::Before => d < *day,
@@ -313,6 +315,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 row,
                 meta: metas.get(&row.blob_hash),
                 recent: sel.recent.contains(u),
+                zone: &self.cfg.time_zone,
             };
             if matches(key, &ctx) {
                 out.top_modseq = out.top_modseq.max(row.modseq);
