@@ -54,7 +54,7 @@ pub fn parse(href: &str) -> Option<Target> {
     let segs: Vec<&str> = rest.strip_suffix('/').unwrap_or(rest).split('/').collect();
     let mut decoded = Vec::with_capacity(segs.len());
     for s in &segs {
-        let d = decode(s)?;
+        let d = model::percent::decode(s)?;
         if !groupware::valid_name(&d) {
             return None;
         }
@@ -100,24 +100,6 @@ pub fn collection(kind: CollectionKind, user: &str, segment: &str) -> String {
 
 pub fn object(kind: CollectionKind, user: &str, segment: &str, name: &str) -> String {
     format!("{}{}", collection(kind, user, segment), encode(name))
-}
-
-/// Percent-decodes a segment; `None` for a bad escape or invalid UTF-8.
-fn decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Percent-encodes a segment (RFC 3986 unreserved characters and `@` kept).

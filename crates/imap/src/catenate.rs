@@ -35,7 +35,7 @@ pub(crate) fn parse_url(url: &str) -> Option<MessageUrl> {
         let user = match authority.rsplit_once('@') {
             // `user;AUTH=mechanism@host`: the mechanism is the client's
             // business, the user must be the logged-in one (checked later).
-            Some((userinfo, _host)) => Some(percent_decode(userinfo.split(';').next()?)?),
+            Some((userinfo, _host)) => Some(model::percent::decode(userinfo.split(';').next()?)?),
             None => None,
         };
         (user, path)
@@ -49,7 +49,7 @@ pub(crate) fn parse_url(url: &str) -> Option<MessageUrl> {
         Some((m, v)) => (m, Some(v.parse::<i64>().ok().filter(|v| *v > 0)?)),
         None => (mailbox_part, None),
     };
-    let mailbox = percent_decode(mailbox.trim_end_matches('/'))?;
+    let mailbox = model::percent::decode(mailbox.trim_end_matches('/'))?;
     if mailbox.is_empty() {
         return None;
     }
@@ -60,7 +60,7 @@ pub(crate) fn parse_url(url: &str) -> Option<MessageUrl> {
         let (key, value) = piece.split_once('=')?;
         match key.to_ascii_uppercase().as_str() {
             "UID" if uid.is_none() => uid = Some(value.parse::<i64>().ok().filter(|u| *u > 0)?),
-            "SECTION" if uid.is_some() => section = parse_section(&percent_decode(value)?)?,
+            "SECTION" if uid.is_some() => section = parse_section(&model::percent::decode(value)?)?,
             "PARTIAL" if uid.is_some() => {
                 let (offset, length) = match value.split_once('.') {
                     Some((o, l)) => (o.parse().ok()?, l.parse().ok()?),
@@ -107,23 +107,6 @@ fn parse_section(text: &str) -> Option<Section> {
         }
     });
     Some(section)
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {

@@ -12,6 +12,7 @@ mod credential;
 mod error;
 mod flags;
 mod org;
+pub mod percent;
 pub mod translit;
 
 pub use account::{AccountStatus, Role, SpecialUse};
