@@ -111,7 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve { config } => {
             let cfg = load_config(&config)?;
-            serve::init_logging(&cfg.log.level);
+            serve::init_logging(&cfg.log.level, cfg.log.json);
             serve::serve(cfg).await?;
         }
         Command::Demo { data } => demo::run(data).await?,

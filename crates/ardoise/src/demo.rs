@@ -18,6 +18,7 @@ const SMTP_PORT: u16 = 2525;
 const IMAP_PORT: u16 = 2143;
 const IMAPS_PORT: u16 = 2993;
 const MANAGESIEVE_PORT: u16 = 4190;
+const METRICS_PORT: u16 = 9464;
 
 /// The demo's établissements: UAI, name, département (index into DSDENS).
 const SCHOOLS: &[(&str, &str, usize)] = &[
@@ -51,6 +52,8 @@ pub fn config(data: PathBuf) -> config::Config {
     cfg.imap.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], IMAP_PORT))];
     cfg.imap.listen_tls = vec![std::net::SocketAddr::from(([127, 0, 0, 1], IMAPS_PORT))];
     cfg.managesieve.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], MANAGESIEVE_PORT))];
+    // Prometheus metrics on the loopback, where no token is required.
+    cfg.metrics.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], METRICS_PORT))];
     // The web on plain HTTP, on the loopback only: the demo has no certificate
     // a browser trusts. Production configures [web] listen_tls.
     cfg.web.listen = vec![std::net::SocketAddr::from(([127, 0, 0, 1], 8080))];
@@ -70,7 +73,7 @@ pub async fn run(data: PathBuf) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data).with_context(|| format!("création de {}", data.display()))?;
     let data = data.canonicalize()?;
     let cfg = config(data.clone());
-    serve::init_logging("warn");
+    serve::init_logging("warn", false);
     write_config_file(&cfg)?;
     let (opened, identity) = serve::open_with_identity(&cfg).await?;
     let store = &opened.store;
@@ -88,7 +91,7 @@ fn write_config_file(cfg: &config::Config) -> anyhow::Result<()> {
     let path = cfg.server.data_dir.join("ardoise.toml");
     if !path.exists() {
         let text = format!(
-            "# Configuration de la démo (écrite par `ardoise demo`).\n[server]\nhostname = \"{}\"\ndata_dir = \"{}\"\n\n[smtp]\nlisten = [\"127.0.0.1:{SMTP_PORT}\"]\n\n[imap]\nlisten = [\"127.0.0.1:{IMAP_PORT}\"]\nlisten_tls = [\"127.0.0.1:{IMAPS_PORT}\"]\n\n[managesieve]\nlisten = [\"127.0.0.1:{MANAGESIEVE_PORT}\"]\n",
+            "# Configuration de la démo (écrite par `ardoise demo`).\n[server]\nhostname = \"{}\"\ndata_dir = \"{}\"\n\n[smtp]\nlisten = [\"127.0.0.1:{SMTP_PORT}\"]\n\n[imap]\nlisten = [\"127.0.0.1:{IMAP_PORT}\"]\nlisten_tls = [\"127.0.0.1:{IMAPS_PORT}\"]\n\n[managesieve]\nlisten = [\"127.0.0.1:{MANAGESIEVE_PORT}\"]\n\n[metrics]\nlisten = [\"127.0.0.1:{METRICS_PORT}\"]\n",
             cfg.server.hostname,
             cfg.server.data_dir.display()
         );
@@ -277,6 +280,7 @@ fn print_banner(data: &std::path::Path, bound: &[(String, std::net::SocketAddr)]
             "submission" => "Soumission / submission (STARTTLS)",
             "submissions" => "Soumission / submission (TLS implicite)",
             "managesieve" => "ManageSieve (filtres / filters, STARTTLS)",
+            "metrics" => "Métriques Prometheus / metrics (/metrics)",
             other => other,
         };
         println!("  {label:<40} {addr}");

@@ -13,10 +13,12 @@ use tokio::sync::watch;
 
 use crate::mx::MxSink;
 
-pub fn init_logging(level: &str) {
+/// Logs to stderr, as text or (`[log] json`) one JSON object per line.
+pub fn init_logging(level: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { fmt.json().flatten_event(true).try_init() } else { fmt.try_init() };
 }
 
 /// Raises the soft limit on open files to the hard limit (never lowers it).
@@ -204,6 +206,7 @@ pub async fn run(
         store: opened.store.clone(),
     };
     crate::http::start(&cfg, web, acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
+    crate::metrics::start(&cfg, &opened, &mut bound, &mut tasks, &shutdown_rx).await?;
     write_listeners(&cfg.server.data_dir, &bound)?;
     for (service, addr) in &bound {
         tracing::info!(%service, %addr, "listening");

@@ -503,6 +503,36 @@ pub static FIELDS: &[Field] = &[
         },
     },
     Field {
+        section: "log",
+        key: "json",
+        default: "false",
+        doc: "Journaux en JSON, un objet par ligne (pour un collecteur de journaux).\nLogs as JSON, one object per line (for a log collector).",
+        apply: |c, v| {
+            c.log.json = boolean(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "metrics",
+        key: "listen",
+        default: "[]",
+        doc: "Adresses d'écoute de /metrics (Prometheus, HTTP simple), par exemple [\"127.0.0.1:9464\"] ; aucune par défaut.\nWhere /metrics is served (Prometheus, plain HTTP), for example [\"127.0.0.1:9464\"]; none by default.",
+        apply: |c, v| {
+            c.metrics.listen = addresses(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "metrics",
+        key: "token_file",
+        default: "\"\"",
+        doc: "Fichier contenant le jeton que Prometheus présente (Authorization: Bearer) ; obligatoire hors de 127.0.0.1.\nFile holding the token Prometheus presents (Authorization: Bearer); required off the loopback.",
+        apply: |c, v| {
+            c.metrics.token_file = optional_path(v)?;
+            Ok(())
+        },
+    },
+    Field {
         section: "submission",
         key: "listen",
         default: "[\"0.0.0.0:587\"]",

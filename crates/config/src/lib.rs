@@ -29,6 +29,7 @@ pub struct Config {
     pub managesieve: ManageSieve,
     pub quota: Quota,
     pub log: Log,
+    pub metrics: Metrics,
     pub submission: Submission,
     pub outbound: Outbound,
     pub web: Web,
@@ -121,6 +122,18 @@ pub struct Quota {
 pub struct Log {
     /// A `tracing` filter such as `info` or `ardoise=debug,info`.
     pub level: String,
+    /// One JSON object per line instead of text (for a log collector).
+    pub json: bool,
+}
+
+/// Prometheus metrics, on a listener of their own (issue 24, item 7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    /// Where `/metrics` is served (plain HTTP); none by default.
+    pub listen: Vec<SocketAddr>,
+    /// A file holding the bearer token scrapes must present; required when a
+    /// listener is not on the loopback.
+    pub token_file: Option<PathBuf>,
 }
 
 /// Message submission by authenticated users (issue 6).
@@ -238,7 +251,8 @@ impl Default for Config {
                 idle_timeout_secs: 10 * 60,
             },
             quota: Quota { default_bytes: Some(2 * 1024 * 1024 * 1024) },
-            log: Log { level: "info".into() },
+            log: Log { level: "info".into(), json: false },
+            metrics: Metrics { listen: Vec::new(), token_file: None },
             submission: Submission {
                 listen: vec!["0.0.0.0:587".parse().unwrap()],
                 listen_tls: vec!["0.0.0.0:465".parse().unwrap()],

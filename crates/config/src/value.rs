@@ -101,6 +101,15 @@ fn check_section(
 }
 
 fn cross_checks(config: &Config, problems: &mut Vec<Problem>) {
+    if config.metrics.token_file.is_none() && config.metrics.listen.iter().any(|a| !a.ip().is_loopback()) {
+        problems.push(Problem {
+            line: None,
+            message:
+                "metrics.listen hors de 127.0.0.1 : donnez metrics.token_file (les métriques disent qui se connecte et \
+                      combien) / a metrics listener off the loopback needs metrics.token_file"
+                    .into(),
+        });
+    }
     if config.tls.cert.is_some() != config.tls.key.is_some() {
         problems.push(Problem {
             line: None,

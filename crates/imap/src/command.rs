@@ -322,3 +322,51 @@ pub struct ListOptions {
     /// SUBSCRIBED selection).
     pub return_subscribed: bool,
 }
+
+impl Body {
+    /// The command's name, as the metrics label its latency (a fixed set:
+    /// never the client's text).
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
+            Body::Capability => "CAPABILITY",
+            Body::Noop => "NOOP",
+            Body::Logout => "LOGOUT",
+            Body::StartTls => "STARTTLS",
+            Body::Login { .. } => "LOGIN",
+            Body::Authenticate { .. } => "AUTHENTICATE",
+            Body::Id => "ID",
+            Body::Enable(_) => "ENABLE",
+            Body::Namespace => "NAMESPACE",
+            Body::Select { read_only: false, .. } => "SELECT",
+            Body::Select { read_only: true, .. } => "EXAMINE",
+            Body::Create { .. } => "CREATE",
+            Body::Delete(_) => "DELETE",
+            Body::Rename { .. } => "RENAME",
+            Body::Subscribe(_) => "SUBSCRIBE",
+            Body::Unsubscribe(_) => "UNSUBSCRIBE",
+            Body::List { .. } => "LIST",
+            Body::Status { .. } => "STATUS",
+            Body::Append { .. } => "APPEND",
+            Body::Idle => "IDLE",
+            Body::Check => "CHECK",
+            Body::Close => "CLOSE",
+            Body::Unselect => "UNSELECT",
+            Body::Expunge { .. } => "EXPUNGE",
+            Body::Fetch { .. } => "FETCH",
+            Body::Store { .. } => "STORE",
+            Body::Copy { moving: false, .. } => "COPY",
+            Body::Copy { moving: true, .. } => "MOVE",
+            Body::Search { .. } => "SEARCH",
+            Body::GetQuota(_) => "GETQUOTA",
+            Body::GetQuotaRoot(_) => "GETQUOTAROOT",
+            Body::SetQuota => "SETQUOTA",
+            Body::MyRights(_) => "MYRIGHTS",
+            Body::GetAcl(_) => "GETACL",
+            Body::ListRights { .. } => "LISTRIGHTS",
+            Body::SetAcl => "SETACL",
+            Body::Compress(_) => "COMPRESS",
+            Body::Sort { .. } => "SORT",
+            Body::Thread { .. } => "THREAD",
+        }
+    }
+}

@@ -20,6 +20,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
     /// meanwhile, and writes the tagged completion.
     pub(crate) async fn execute(&mut self, cmd: Command) {
         let Command { tag, body } = cmd;
+        let (label, started) = (body.label(), std::time::Instant::now());
         let was_selected = self.state.is_selected();
         // EXPUNGE responses may not interrupt FETCH, STORE or SEARCH by sequence number.
         let may_expunge = !matches!(
@@ -36,6 +37,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             tracing::warn!(error = %e, "mailbox resynchronisation failed");
         }
         done.write(&tag, &mut self.conn.out);
+        // IDLE lasts as long as the client waits: its time says nothing of ours.
+        if label != "IDLE" {
+            metrics::histogram!("ardoise_imap_command_seconds", "command" => label)
+                .record(started.elapsed().as_secs_f64());
+        }
     }
 
     /// The command's completion; `Err` when the state does not allow it.

@@ -70,6 +70,7 @@ pub async fn serve(
             });
             continue;
         };
+        let live = net::Live::open("imap");
         let (cfg, services, tls, shutdown) = (cfg.clone(), services.clone(), tls.clone(), shutdown.clone());
         // Every idle connection keeps its task for as long as it stays: the
         // handshake and the session are boxed futures of their own, so that
@@ -98,6 +99,7 @@ pub async fn serve(
                 }
                 drop(permit);
                 drop(ip_slot);
+                drop(live);
             }
             .instrument(span),
         );

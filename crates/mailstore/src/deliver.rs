@@ -222,6 +222,7 @@ impl Mailstore {
         if targets.is_empty() {
             return Err(Error::NoRecipient);
         }
+        let started = std::time::Instant::now();
         let content = blob::Hashed::new(raw);
         let (bytes, id) = (content.bytes().clone(), content.id().clone());
         // Held from before the write: the collector never takes a blob
@@ -240,6 +241,12 @@ impl Mailstore {
         written.await?;
         let delivered = self.store.deliver_with(&message, &resolved, urgency).await?;
         drop(shared);
+        let kind = match urgency {
+            Urgency::Bulk => "delivery",
+            Urgency::Interactive => "append",
+        };
+        metrics::histogram!("ardoise_store_message_seconds", "kind" => kind).record(started.elapsed().as_secs_f64());
+        metrics::counter!("ardoise_messages_filed_total", "kind" => kind).increment(delivered.len() as u64);
         let rows: Vec<(AccountId, model::MessageId)> = delivered.iter().map(|d| (d.account, d.message)).collect();
         self.index_delivered(analysis, &message.blob, &rows);
         let out: Vec<Delivered> = delivered

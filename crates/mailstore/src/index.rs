@@ -122,6 +122,11 @@ impl Mailstore {
         self.search.get()
     }
 
+    /// Index changes queued and not yet applied; `None` without an index.
+    pub fn index_lag(&self) -> Option<u64> {
+        self.indexer.get().map(|i| i.waiting())
+    }
+
     /// Contents of `account` whose `fields` contain the words of `text`
     /// (ask [`search::Hits::contains`] with a message's blob id): `Ok(None)`
     /// when no index is enabled, `Ok(Some(None))` when the text has no word

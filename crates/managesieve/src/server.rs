@@ -59,12 +59,14 @@ pub async fn serve(
             });
             continue;
         };
+        let live = net::Live::open("managesieve");
         let (cfg, services, tls, shutdown) = (cfg.clone(), services.clone(), tls.clone(), shutdown.clone());
         sessions.spawn(
             async move {
                 Box::pin(handle_connection(stream, peer.ip(), &cfg, services, tls.as_ref(), shutdown)).await;
                 drop(permit);
                 drop(ip_slot);
+                drop(live);
             }
             .instrument(span),
         );

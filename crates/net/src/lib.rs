@@ -9,10 +9,12 @@
 //! reused afterwards, so that a fresh install (and the demo) speaks TLS at once.
 
 pub mod admission;
+mod live;
 mod quickack;
 mod tls;
 
 pub use admission::{Admission, Slot};
+pub use live::Live;
 pub use quickack::{QuickAck, arm as arm_quick_ack};
 
 pub use tls::{NetError, load_certs, load_private_key, server_tls};

@@ -20,6 +20,10 @@ pub(crate) struct Mx<'a, K>(pub &'a K);
 impl<K: MailSink> Role for Mx<'_, K> {
     type User = Infallible;
 
+    fn name(&self) -> &'static str {
+        "mx"
+    }
+
     fn banner(&self) -> &'static str {
         "ESMTP Ardoise"
     }

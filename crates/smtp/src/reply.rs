@@ -130,6 +130,44 @@ pub(crate) enum SmtpError {
 }
 
 impl SmtpError {
+    /// The refusal's name in metrics (a fixed set, never the client's text).
+    pub(crate) fn label(&self) -> &'static str {
+        use SmtpError::*;
+        match self {
+            BadSequence(_) => "bad_sequence",
+            UnknownCommand => "unknown_command",
+            NotImplemented(_) => "not_implemented",
+            Syntax(_) => "syntax",
+            UnsupportedParameter(_) => "unsupported_parameter",
+            LineTooLong => "line_too_long",
+            BadSender => "bad_sender",
+            BadRecipient => "bad_recipient",
+            NeedsSmtpUtf8 => "needs_smtputf8",
+            UnknownUser => "unknown_user",
+            RelayDenied => "relay_denied",
+            OverQuota => "over_quota",
+            RecipientTemporary => "recipient_temporary",
+            TooManyRecipients => "too_many_recipients",
+            MessageTooBig => "message_too_big",
+            NoValidRecipients => "no_valid_recipients",
+            Delivery(_) => "delivery",
+            TooManyErrors => "too_many_errors",
+            TooManyCommands => "too_many_commands",
+            Resources => "resources",
+            SenderPolicy(_) => "sender_policy",
+            Auth(_) => "auth",
+            Policy(_) => "submission_policy",
+            AuthRequired => "auth_required",
+            EncryptionRequired => "encryption_required",
+            AlreadyAuthenticated => "already_authenticated",
+            UnsupportedMechanism => "unsupported_mechanism",
+            AuthCancelled => "auth_cancelled",
+            BadBase64 => "bad_base64",
+            Revoked => "revoked",
+            Connection(_) => "connection",
+        }
+    }
+
     /// The reply sent to the client, if the connection can still carry one.
     pub(crate) fn reply(&self, hostname: &str) -> Option<Reply> {
         use SmtpError::*;

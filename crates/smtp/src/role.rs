@@ -56,6 +56,9 @@ pub(crate) trait Role: Send + Sync {
     /// The greeting after the host name ("ESMTP Ardoise").
     fn banner(&self) -> &'static str;
 
+    /// The role's name in metrics ("mx", "submission").
+    fn name(&self) -> &'static str;
+
     /// The EHLO keywords after the first line, in the order they are sent.
     fn extensions(&self, offer: &Offer<'_>) -> Vec<String>;
 

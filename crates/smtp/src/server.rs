@@ -69,13 +69,14 @@ pub async fn serve(
             sessions.spawn(refuse_busy(stream, cfg.hostname.clone(), BUSY).instrument(span));
             continue;
         };
+        let live = net::Live::open("smtp");
         let (cfg, sink, tls, shutdown) = (cfg.clone(), sink.clone(), tls.clone(), shutdown.clone());
         sessions.spawn(
             async move {
                 tracing::debug!("connection accepted");
                 let stream = net::QuickAck::new(stream);
                 handle_connection(stream, peer.ip(), &cfg, &*sink, tls.as_ref(), shutdown).await;
-                drop((permit, slot));
+                drop((permit, slot, live));
             }
             .instrument(span),
         );

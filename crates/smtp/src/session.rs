@@ -130,6 +130,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, R: Role> Session<'a, S, R> {
                     error => tracing::info!(%error, "closing the session"),
                 }
                 if let Some(reply) = error.reply(&self.cfg.hostname) {
+                    metrics::counter!("ardoise_smtp_refusals_total", "role" => self.role.name(), "reason" => error.label())
+                        .increment(1);
                     self.conn.queue(&reply);
                 }
                 self.conn.close().await;
@@ -172,6 +174,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, R: Role> Session<'a, S, R> {
     fn refuse(&mut self, error: SmtpError) -> Result<(), SmtpError> {
         tracing::debug!(%error, "command refused");
         if let Some(reply) = error.reply(&self.cfg.hostname) {
+            metrics::counter!("ardoise_smtp_refusals_total", "role" => self.role.name(), "reason" => error.label())
+                .increment(1);
             self.conn.queue(&reply);
         }
         if error.counts_as_error() {
@@ -445,6 +449,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, R: Role> Session<'a, S, R> {
         };
         self.role.accept(self.user.as_ref(), envelope, message).await?;
         tracing::info!(%id, size, recipients, "message accepted");
+        metrics::counter!("ardoise_smtp_messages_total", "role" => self.role.name()).increment(1);
+        metrics::counter!("ardoise_smtp_recipients_total", "role" => self.role.name()).increment(recipients as u64);
         self.conn.queue(&Reply::new(250, "2.0.0", format!("Ok: queued as {id}")));
         // The command budget guards against sessions that talk without
         // delivering; a sender reusing its connection starts afresh.

@@ -32,6 +32,10 @@ pub(crate) struct Submission<'a, K>(pub &'a K);
 impl<K: SubmissionSink> Role for Submission<'_, K> {
     type User = K::User;
 
+    fn name(&self) -> &'static str {
+        "submission"
+    }
+
     fn banner(&self) -> &'static str {
         "ESMTP Ardoise (submission)"
     }

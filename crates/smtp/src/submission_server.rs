@@ -58,12 +58,13 @@ pub async fn serve_submission(
             tracing::warn!(%peer, "too many submission connections, closing");
             continue;
         };
+        let live = net::Live::open("submission");
         let (cfg, sink, tls, shutdown) = (cfg.clone(), sink.clone(), tls.clone(), shutdown.clone());
         sessions.spawn(
             async move {
                 let stream = net::QuickAck::new(stream);
                 handle_submission(stream, peer.ip(), &cfg, &*sink, &tls, implicit_tls, shutdown).await;
-                drop((permit, slot));
+                drop((permit, slot, live));
             }
             .instrument(span),
         );

@@ -27,6 +27,17 @@ impl Store {
         Ok(row.try_get::<i64, _>("n")? > 0)
     }
 
+    /// Message files still referenced and their bytes (a full scan: for
+    /// metrics, asked at most once a minute).
+    pub async fn blob_totals(&self) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM blobs WHERE refcount > 0",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("n")?, row.try_get("bytes")?))
+    }
+
     /// Whether any message of any account still has this content.
     pub async fn blob_held(&self, blob: &BlobId) -> Result<bool> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages WHERE blob_hash = $1 LIMIT 1) AS t")

@@ -297,6 +297,14 @@ impl Store {
         row.as_ref().map(queued_of).transpose()
     }
 
+    /// How many entries wait in the queue and when the oldest was queued.
+    pub async fn queue_summary(&self) -> Result<(i64, Option<i64>)> {
+        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbound_queue")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row.try_get("n")?, row.try_get("oldest")?))
+    }
+
     /// Every entry, the next due first.
     pub async fn queue_entries(&self) -> Result<Vec<Queued>> {
         let sql = format!("SELECT {QUEUE_COLS} FROM outbound_queue ORDER BY next_attempt_at, id");

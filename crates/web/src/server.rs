@@ -112,7 +112,7 @@ pub async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, app: Arc<Ap
 /// the web's layers (sessions, error pages, CSP): the DAV routes.
 pub async fn serve_with(listener: TcpListener, app: Arc<App>, extra: Router, shutdown: watch::Receiver<bool>) {
     let (limits, proxies) = (app.cfg.limits, app.cfg.proxies.clone());
-    run(listener, router(app).merge(extra), limits, proxies, None, shutdown).await;
+    run(listener, timed(router(app).merge(extra)), limits, proxies, None, shutdown).await;
 }
 
 /// Serves HTTPS: the web's routes and `extra`'s (see [`serve_with`]), with HSTS on both.
@@ -125,7 +125,37 @@ pub async fn serve_tls_with(
 ) {
     let (limits, proxies) = (app.cfg.limits, app.cfg.proxies.clone());
     let router = router(app).merge(extra).layer(axum::middleware::map_response(headers::strict_transport));
-    run(listener, router, limits, proxies, Some(acceptor), shutdown).await;
+    run(listener, timed(router), limits, proxies, Some(acceptor), shutdown).await;
+}
+
+/// Every request's time to its response head, by route pattern (never the
+/// path itself: `/courrier/{mailbox}` is one series), method and status class.
+fn timed(router: Router) -> Router {
+    router.layer(axum::middleware::from_fn(time_request))
+}
+
+async fn time_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "(none)".to_owned(), |m| m.as_str().to_owned());
+    let method = match *request.method() {
+        axum::http::Method::GET => "GET",
+        axum::http::Method::POST => "POST",
+        axum::http::Method::HEAD => "HEAD",
+        _ => "other",
+    };
+    let response = next.run(request).await;
+    let status = match response.status().as_u16() {
+        100..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    };
+    metrics::histogram!("ardoise_http_request_seconds", "route" => route, "method" => method, "status" => status)
+        .record(started.elapsed().as_secs_f64());
+    response
 }
 
 /// The accept loop: admits connections within the caps, hands each to its
@@ -165,11 +195,12 @@ async fn run(
         };
         let stream = net::QuickAck::new(stream);
         let (router, stop) = (router.clone(), shutdown.clone());
+        let live = net::Live::open("http");
         match &tls {
             None => {
                 tokio::spawn(async move {
                     drive(stream, peer, router, limits, stop).await;
-                    drop(ticket);
+                    drop((ticket, live));
                 });
             }
             Some(acceptor) => {
@@ -181,7 +212,7 @@ async fn run(
                     if let Ok(Ok(tls)) = tls {
                         drive(tls, peer, router, limits, stop).await;
                     }
-                    drop(ticket);
+                    drop((ticket, live));
                 });
             }
         }

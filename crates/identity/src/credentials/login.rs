@@ -31,6 +31,19 @@ impl Identity {
 }
 
 async fn login(id: &Identity, attempt: &Login<'_>) -> Result<Principal, Refusal> {
+    let started = std::time::Instant::now();
+    let outcome = journaled_login(id, attempt).await;
+    let protocol = attempt.protocol.as_str();
+    let result = match &outcome {
+        Ok(_) => "ok",
+        Err(r) => r.as_str(),
+    };
+    metrics::counter!("ardoise_logins_total", "protocol" => protocol, "result" => result).increment(1);
+    metrics::histogram!("ardoise_login_seconds", "protocol" => protocol).record(started.elapsed().as_secs_f64());
+    outcome
+}
+
+async fn journaled_login(id: &Identity, attempt: &Login<'_>) -> Result<Principal, Refusal> {
     let store = &id.store;
     let source = source_of(attempt.peer);
     let account = match find_account(store, attempt.login).await {

@@ -88,6 +88,11 @@ impl Indexer {
         }
     }
 
+    /// Jobs queued and not yet applied (the index's lag, for metrics).
+    pub fn waiting(&self) -> u64 {
+        self.queued.load(Ordering::SeqCst).saturating_sub(*self.done.borrow())
+    }
+
     /// Returns once every job queued before the call has been applied.
     pub async fn settled(&self) {
         let target = self.queued.load(Ordering::SeqCst);
