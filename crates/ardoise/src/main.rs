@@ -10,6 +10,7 @@ mod demo_mail;
 mod directory;
 mod dns_cli;
 mod http;
+mod migrate_cli;
 mod mx;
 mod outbound;
 mod outbox;
