@@ -569,3 +569,16 @@ def test_import_mbox_and_maildir(world, tmp_path):
     assert set(projets[0][1]) == {"\\Flagged", "\\Seen", "Travail"}
     assert snapshot(conn, "Projets/Année 2025")[0][1] == ("\\Deleted",)
     conn.logout()
+
+
+def test_starttls_source_in_dry_run(world):
+    # Port 143 with STARTTLS before the login (Dovecot refuses a plain-text login here).
+    cmd = [binary(), "migrate", "imap", "--config", str(world["server"].config), "--host", "127.0.0.1",
+           "--port", str(world["dovecot"].port), "--starttls", "--insecure-accept-any-cert",
+           "--source-user", "paul", "--target", world["addresses"]["paul"], "--password-stdin", "--dry-run",
+           "--report-json", str(world["root"] / "starttls.json")]
+    out = subprocess.run(cmd, input=PASSWORD.encode(), capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr.decode()[-3000:]
+    report = json.loads((world["root"] / "starttls.json").read_text())
+    assert report["totals"]["failed"] == 0
+    assert report["totals"]["would_copy"] + report["totals"]["skipped"] == sum(CORPUS["paul"].values())
