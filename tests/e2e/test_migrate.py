@@ -455,6 +455,20 @@ def test_killed_run_resumes_without_duplicates_and_everything_is_kept(world):
     assert report["totals"]["different"] == 0
     assert report["totals"]["verified"] == len(CORPUS["claire"]) + len(CORPUS["paul"])
 
+    # A difference is reported (and the exit code says so) until a rerun brings it over.
+    conn = world["dovecot"].login("claire")
+    conn.select(quoted("Réunions.Conseil de classe"))
+    conn.store("1:2", "FLAGS", "(\\Seen Urgent)")
+    conn.logout()
+    out, report = migrate(world, "--verify", csv_rows=rows(world, users=("claire",)))
+    assert out.returncode != 0
+    different = [e for e in report["entries"] if e["outcome"] == "different"]
+    assert len(different) == 2 and all(e["folder"] == "Réunions.Conseil de classe" for e in different), different
+    out, report = migrate(world, csv_rows=rows(world, users=("claire",)))
+    assert out.returncode == 0, out.stderr.decode()[-3000:]
+    out, report = migrate(world, "--verify", csv_rows=rows(world, users=("claire",)))
+    assert out.returncode == 0 and report["totals"]["different"] == 0, report["totals"]
+
 
 def test_uidvalidity_change_falls_back_to_fingerprints(world):
     # Recreating a folder at the source gives it a new UIDVALIDITY: the map does not know its
