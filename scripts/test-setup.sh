@@ -29,8 +29,11 @@ if [ "$(id -u)" != 0 ]; then _SUDO="sudo"; fi
 _missing=()
 command -v cc >/dev/null || _missing+=(build-essential)
 command -v swaks >/dev/null || _missing+=(swaks)
-# Dovecot imapd: the reference the IMAP differential test compares answers with
+# Dovecot imapd: the reference the IMAP differential test compares answers with, and the
+# source server test_migrate.py migrates from
 command -v dovecot >/dev/null || _missing+=(dovecot-imapd)
+# openssl: test_migrate.py makes the certificate of its Dovecot source
+command -v openssl >/dev/null || _missing+=(openssl)
 [ -x /usr/bin/chromium ] || _missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || _missing+=(chromium-driver)
 command -v pg_ctlcluster >/dev/null || _missing+=(postgresql)

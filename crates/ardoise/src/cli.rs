@@ -81,6 +81,16 @@ pub enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
+    /// Migration depuis un autre serveur IMAP / migration from another IMAP server.
+    Migrate {
+        #[command(subcommand)]
+        command: crate::migrate_cli::MigrateCommand,
+    },
+    /// Import de fichiers mbox ou Maildir / import mbox files or Maildirs.
+    Import {
+        #[command(subcommand)]
+        command: crate::migrate_cli::ImportCommand,
+    },
     /// Annuaire : synchronisation avec le fichier RH / HR directory sync.
     Directory {
         #[arg(long, short)]
@@ -135,6 +145,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin { config, act_as, command } => {
             let cfg = load_config(&config)?;
             return admin::run(&cfg, command, act_as.as_deref()).await;
+        }
+        Command::Migrate { command } => {
+            let cfg = load_config(crate::migrate_cli::config_of_migrate(&command))?;
+            serve::init_logging(&cfg.log.level, cfg.log.json);
+            return crate::migrate_cli::migrate(&cfg, command).await;
+        }
+        Command::Import { command } => {
+            let cfg = load_config(crate::migrate_cli::config_of_import(&command))?;
+            serve::init_logging(&cfg.log.level, cfg.log.json);
+            return crate::migrate_cli::import(&cfg, command).await;
         }
         Command::Directory { config, command } => {
             let cfg = load_config(&config)?;

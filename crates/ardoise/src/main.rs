@@ -11,6 +11,7 @@ mod directory;
 mod dns_cli;
 mod http;
 mod metrics;
+mod migrate_cli;
 mod mx;
 mod outbound;
 mod outbox;

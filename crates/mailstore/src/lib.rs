@@ -17,6 +17,7 @@ mod gc;
 mod index;
 mod mailboxes;
 mod messages;
+mod migrated;
 mod settings;
 
 use std::sync::Arc;
@@ -39,7 +40,7 @@ pub use search::{Field, Hits, fold};
 /// type would only copy their fields.
 pub use store::{
     Account, Banner, BlobRow, Change, ChangeKind, Copied, DateCursor, DirectoryEntry, FlagOp, FlagOutcome, Found,
-    MailIdentity, Mailbox, MessageRow, SortKey, Vacation, WebPrefs,
+    MailIdentity, Mailbox, MessageRow, MigratedMessage, SortKey, SourceFolder, Vacation, WebPrefs,
 };
 
 /// A change that open sessions may want to hear about.

@@ -11,6 +11,7 @@ mod folders;
 mod hardening;
 mod harness;
 mod imapx;
+mod migrated;
 mod people;
 mod preferences;
 mod queue;
@@ -75,4 +76,5 @@ on_both_backends!(
     hardening::status_changes_are_numbered,
     hardening::web_session_expiry_slides,
     sieve_scripts::sieve_scripts_keep_one_active,
+    migrated::migrated_messages_are_mapped_per_source_folder,
 );

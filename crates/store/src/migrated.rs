@@ -1,0 +1,85 @@
+//! What `ardoise migrate imap` has copied (schema 19): one row per source
+//! message, keyed by the account, the source (server and login), the source
+//! folder, its UIDVALIDITY and the message's UID, naming the target by
+//! mailbox and UID. Each row is written right after its message is
+//! delivered, so a run killed half-way resumes where it stopped.
+
+use model::{AccountId, MailboxId};
+use sqlx::Row;
+
+use crate::error::Result;
+use crate::{Store, now};
+
+/// Where one source message was copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigratedMessage {
+    pub uid: i64,
+    pub mailbox: MailboxId,
+    pub target_uid: i64,
+}
+
+/// A source folder as the map names it.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceFolder<'a> {
+    pub account: AccountId,
+    /// Server and login, e.g. `imap.example.org/claire`.
+    pub source: &'a str,
+    pub folder: &'a str,
+    pub uid_validity: i64,
+}
+
+impl Store {
+    /// Every message of this source folder (at this UIDVALIDITY) already
+    /// copied, by source UID.
+    pub async fn migrated_messages(&self, at: SourceFolder<'_>) -> Result<Vec<MigratedMessage>> {
+        let rows = sqlx::query(
+            "SELECT uid, mailbox_id, target_uid FROM migrated_messages \
+             WHERE account_id = $1 AND source = $2 AND folder = $3 AND uid_validity = $4 ORDER BY uid",
+        )
+        .bind(at.account)
+        .bind(at.source)
+        .bind(at.folder)
+        .bind(at.uid_validity)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MigratedMessage {
+                    uid: r.try_get("uid")?,
+                    mailbox: r.try_get("mailbox_id")?,
+                    target_uid: r.try_get("target_uid")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records that source message `uid` is now `target` (a repeat of the
+    /// same source message replaces the row).
+    pub async fn record_migrated(
+        &self,
+        at: SourceFolder<'_>,
+        uid: i64,
+        mailbox: MailboxId,
+        target_uid: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO migrated_messages \
+             (account_id, source, folder, uid_validity, uid, mailbox_id, target_uid, migrated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (account_id, source, folder, uid_validity, uid) \
+             DO UPDATE SET mailbox_id = excluded.mailbox_id, target_uid = excluded.target_uid, \
+             migrated_at = excluded.migrated_at",
+        )
+        .bind(at.account)
+        .bind(at.source)
+        .bind(at.folder)
+        .bind(at.uid_validity)
+        .bind(uid)
+        .bind(mailbox)
+        .bind(target_uid)
+        .bind(now())
+        .execute(&mut *self.write_conn().await?)
+        .await?;
+        Ok(())
+    }
+}
