@@ -131,6 +131,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_sieve_scripts.sql"),
         postgres: include_str!("../migrations/postgres/0018_sieve_scripts.sql"),
     },
+    Migration {
+        version: 19,
+        name: "sso",
+        sqlite: include_str!("../migrations/sqlite/0019_sso.sql"),
+        postgres: include_str!("../migrations/postgres/0019_sso.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
