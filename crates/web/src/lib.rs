@@ -29,6 +29,7 @@
 mod base;
 mod conn;
 mod headers;
+mod idp;
 mod mail;
 mod pages;
 #[cfg(test)]
@@ -111,6 +112,9 @@ pub struct App {
     /// The submission pipeline for the webmail's sending; without it the
     /// composer answers that sending is unavailable.
     pub outbox: Option<Arc<dyn Outbox>>,
+    /// The OpenID Connect and CAS provider; without it `/oidc/` and `/cas/`
+    /// answer that single sign-on is not set up.
+    pub sso: Option<Arc<sso::Sso>>,
 }
 
 /// Loads the web key from `path`, creating it (mode 0600) on first start.
