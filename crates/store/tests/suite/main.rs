@@ -16,6 +16,7 @@ mod preferences;
 mod queue;
 mod search;
 mod sieve_scripts;
+mod sso;
 mod upgrade;
 mod vacation;
 mod webmail;
@@ -75,4 +76,5 @@ on_both_backends!(
     hardening::status_changes_are_numbered,
     hardening::web_session_expiry_slides,
     sieve_scripts::sieve_scripts_keep_one_active,
+    sso::sso_grants_are_spent_once_and_revoked_by_family,
 );
