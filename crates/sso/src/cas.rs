@@ -102,7 +102,7 @@ impl Sso {
         if data.redirect_uri != service {
             return refused(CasFailure::InvalidService);
         }
-        let Some(a) = self.live_account(grant.account_id).await? else {
+        let Some(a) = self.live_account(grant.account_id, grant.created_at).await? else {
             return refused(CasFailure::InvalidTicket);
         };
         let s = self.subject(&a).await?;

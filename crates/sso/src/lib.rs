@@ -115,9 +115,12 @@ impl Sso {
         Ok(self.store.purge_sso_grants(unix_now() - 86_400).await?)
     }
 
-    /// The account, if it may still sign in to applications.
-    async fn live_account(&self, id: AccountId) -> Result<Option<Account>, Error> {
-        Ok(self.store.account(id).await?.filter(may_sign_in))
+    /// The account, if it may still sign in to applications and its state
+    /// has not changed since `granted_at`: a suspension ends what was given
+    /// before it, even once the account is active again (whoever suspended
+    /// it, the CLI, the console or the HR sync).
+    async fn live_account(&self, id: AccountId, granted_at: i64) -> Result<Option<Account>, Error> {
+        Ok(self.store.account(id).await?.filter(|a| may_sign_in(a) && a.status_changed_at <= granted_at))
     }
 
     /// What the claims say of an account.

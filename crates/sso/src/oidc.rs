@@ -381,7 +381,7 @@ impl Sso {
             (None, Some(_)) => return Err(refused("code_verifier without code_challenge")),
             (None, None) => {}
         }
-        self.tokens(client, grant.account_id, &grant.family, &data, data.nonce.clone()).await
+        self.tokens(client, &grant, &data, data.nonce.clone()).await
     }
 
     /// Exchanges a refresh token for new tokens (grant_type=refresh_token);
@@ -407,19 +407,20 @@ impl Sso {
             return Err(refused("refresh token expired or revoked"));
         }
         let data: GrantData = serde_json::from_str(&grant.data).map_err(|e| Error::Invalid(e.to_string()))?;
-        self.tokens(client, grant.account_id, &grant.family, &data, None).await
+        self.tokens(client, &grant, &data, None).await
     }
 
-    /// Access, refresh and ID tokens for `account`, after reading its state.
+    /// Access, refresh and ID tokens for the account of `spent` (the code or
+    /// refresh token just used), after reading its state.
     async fn tokens(
         &self,
         client: &SsoClient,
-        account: AccountId,
-        family: &str,
+        spent: &SsoGrant,
         data: &GrantData,
         nonce: Option<String>,
     ) -> Result<Tokens, TokenError> {
-        let Some(a) = self.live_account(account).await? else {
+        let (account, family) = (spent.account_id, spent.family.as_str());
+        let Some(a) = self.live_account(account, spent.created_at).await? else {
             let n = self.store.revoke_sso_account(account).await?;
             tracing::warn!(target: "sso", client = client.id, account, revoked = n, "account suspended or closed: refused");
             return Err(TokenError::InvalidGrant("account not active"));
@@ -479,7 +480,7 @@ impl Sso {
         if g.kind != "access" || g.revoked_at.is_some() || g.expires_at <= unix_now() {
             return Ok(None);
         }
-        Ok(self.live_account(g.account_id).await?.map(|a| (a, g)))
+        Ok(self.live_account(g.account_id, g.created_at).await?.map(|a| (a, g)))
     }
 
     /// The userinfo claims for an access token, or `None` (invalid_token).

@@ -143,6 +143,23 @@ async fn a_suspended_account_gets_nothing_more() {
 }
 
 #[tokio::test]
+async fn a_suspension_ends_tokens_even_once_the_account_is_active_again() {
+    let fx = fx().await;
+    let (client, _) = fx.client(true).await;
+    let code = fx.code(&client).await;
+    let tokens = fx.sso.exchange_code(&client, &code, Some(CB), Some(VERIFIER)).await.unwrap();
+    // The state's time has a one-second grain: the suspension comes a second later.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    fx.store.set_account_status(fx.account, model::AccountStatus::Suspended).await.unwrap();
+    fx.store.set_account_status(fx.account, model::AccountStatus::Active).await.unwrap();
+    assert!(fx.sso.userinfo(&tokens.access_token).await.unwrap().is_none());
+    assert_eq!(grant(fx.sso.refresh(&client, &tokens.refresh_token).await), "account not active");
+    // A new login gives new tokens.
+    let code = fx.code(&client).await;
+    assert!(fx.sso.exchange_code(&client, &code, Some(CB), Some(VERIFIER)).await.is_ok());
+}
+
+#[tokio::test]
 async fn cas_tickets_are_single_use_and_bound_to_their_service() {
     let fx = fx().await;
     assert!(fx.sso.add_cas_service("https://ent.ac-test.fr", "ENT").await.is_err(), "a bare origin");
