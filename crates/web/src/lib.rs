@@ -24,7 +24,8 @@
 //! Three layers, each using only those before it: `base` (sessions, CSRF,
 //! the language, the extractors, the error type, rendering), `pages` (the
 //! login journey, the security page, password reset, mail client setup),
-//! `mail` (the webmail).
+//! `mail` (the webmail). `idp` (the OpenID Connect provider and CAS server
+//! over the `sso` domain) sits beside `mail`, on `base` and `pages`.
 
 mod base;
 mod conn;
