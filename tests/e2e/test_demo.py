@@ -1,7 +1,10 @@
 """The demo contract: `ardoise demo` on fixed ports, seeded once, mail to Claire."""
 
+import base64
+import hashlib
 import imaplib
 import json
+import re
 import smtplib
 import ssl
 import subprocess
@@ -9,6 +12,7 @@ import time
 
 import imapclient
 import pytest
+import requests
 
 from conftest import IN_CI, binary, port_free
 
@@ -99,6 +103,7 @@ def test_demo_starts_and_accepts_mail_for_claire(tmp_path):
             while not c.folder_exists("Réunions") and time.time() < deadline:
                 time.sleep(0.1)
             assert c.folder_status("Réunions", ["MESSAGES"])[b"MESSAGES"] == 1
+        ent_signs_claire_in(printed)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -116,6 +121,37 @@ def test_demo_starts_and_accepts_mail_for_claire(tmp_path):
                                             "claire.martin@ac-demo.fr", "--json"], capture_output=True, check=True).stdout)
         assert sum(m["subject"] == "Bonjour Madame Martin" for m in claire) == 1
         assert "Préparation" not in (tmp_path / "demo2.log").read_text()
+        # The sample ENT's credentials are printed again, the same.
+        again = (tmp_path / "demo2.log").read_text()
+        assert re.search(r"client_secret (\S+)", again).group(1) == re.search(r"client_secret (\S+)", printed).group(1)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def ent_signs_claire_in(printed):
+    """The sample « ENT » the demo prints signs Claire in with OpenID Connect and reads her name and collège."""
+    client_id = re.search(r"client_id +(\S+)", printed).group(1)
+    secret = re.search(r"client_secret (\S+)", printed).group(1)
+    redirect_uri = re.search(r"redirect_uri +(\S+)", printed).group(1)
+    assert "/cas/login?service=" in printed
+    base = "http://127.0.0.1:8080"
+    web = requests.Session()
+    page = web.get(f"{base}/connexion", timeout=10).text
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+    web.post(f"{base}/connexion", data={"csrf": csrf, "login": "claire.martin@ac-demo.fr",
+                                        "password": "Ardoise-Demo-2026"}, allow_redirects=False, timeout=10)
+    verifier = "demo-" + "v" * 43
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    r = web.get(f"{base}/oidc/authorize", params={
+        "client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code",
+        "scope": "openid profile academie", "state": "s", "code_challenge": challenge,
+        "code_challenge_method": "S256"}, allow_redirects=False, timeout=10)
+    code = re.search(r"[?&]code=([^&]+)", r.headers["Location"]).group(1)
+    tokens = requests.post(f"{base}/oidc/token", data={"grant_type": "authorization_code", "code": code,
+                                                       "redirect_uri": redirect_uri, "code_verifier": verifier},
+                           auth=(client_id, secret), timeout=10).json()
+    info = requests.get(f"{base}/oidc/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"},
+                        timeout=10).json()
+    assert info["name"] == "Claire Martin" and info["uai"] == "0541234A", info
+    assert info["unit"].startswith("Collège"), info

@@ -21,6 +21,7 @@ use crate::{password, serve};
 mod banner;
 mod governance;
 pub(crate) mod passwords;
+mod sso_cli;
 
 pub use governance::{AuditCommand, GrantCommand, UnitCommand};
 
@@ -65,6 +66,16 @@ pub enum AdminCommand {
     Banner {
         #[command(subcommand)]
         command: banner::BannerCommand,
+    },
+    /// Fournisseur OpenID Connect : applications et clé de signature / OpenID Connect provider.
+    Oidc {
+        #[command(subcommand)]
+        command: sso_cli::OidcCommand,
+    },
+    /// Serveur CAS : services / CAS server: services.
+    Cas {
+        #[command(subcommand)]
+        command: sso_cli::CasCommand,
     },
     /// Envoie maintenant les rappels d'expiration des mots de passe (tâche quotidienne du serveur)
     /// / send the password expiry reminders now (the server's daily task).
@@ -275,8 +286,16 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Unit { command } => governance::unit(&ctx, command).await?,
         AdminCommand::Audit { command } => return governance::audit(&ctx, command).await,
         AdminCommand::Banner { command } => banner::run(&ctx, command).await?,
+        AdminCommand::Oidc { command } => sso_cli::oidc(&ctx, &open_sso(cfg, store)?, command).await?,
+        AdminCommand::Cas { command } => sso_cli::cas(&ctx, &open_sso(cfg, store)?, command).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The identity provider over the store and the data folder's keys.
+fn open_sso(cfg: &config::Config, store: &store::Store) -> anyhow::Result<sso::Sso> {
+    let issuer = crate::http::web_config(cfg)?.public_url;
+    Ok(sso::Sso::open(store.clone(), &cfg.server.data_dir, &issuer)?)
 }
 
 async fn account(
@@ -335,6 +354,9 @@ async fn account(
             let a = find(store, &address).await?;
             ctx.check(Action::ManageAccount, a.org_unit)?;
             store.set_account_status(a.id, AccountStatus::Suspended).await?;
+            // Applications signed in through Ardoise lose their tokens now
+            // (every use of one reads the state again anyway).
+            store.revoke_sso_account(a.id).await?;
             ctx.audit("account.suspend", &a.address.to_string(), "").await?;
             println!("compte {} suspendu", a.address);
         }

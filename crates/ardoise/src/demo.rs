@@ -84,7 +84,66 @@ pub async fn run(data: PathBuf) -> anyhow::Result<()> {
         provisional_accounts(store).await?
     };
     crate::outbox::ensure(store, DOMAIN, password::hash(PASSWORD)?).await?;
-    serve::run(cfg, opened, identity, |bound| print_banner(&data, bound, &provisional)).await
+    let ent = demo_ent(&cfg, store).await.context("application ENT de démonstration")?;
+    serve::run(cfg, opened, identity, |bound| {
+        print_banner(&data, bound, &provisional);
+        print_ent(&ent);
+    })
+    .await
+}
+
+/// The demo's sample « ENT »: an OpenID Connect client and a CAS service
+/// registered at the first start. Its credentials are kept in
+/// `<data>/ent-demo.json` (mode 0600, demo only) so that every start can
+/// print them; a real installation sees a client secret once.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DemoEnt {
+    client_id: String,
+    client_secret: String,
+    redirect_uri: String,
+    cas_service: String,
+}
+
+async fn demo_ent(cfg: &config::Config, store: &store::Store) -> anyhow::Result<DemoEnt> {
+    let path = cfg.server.data_dir.join("ent-demo.json");
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && let Ok(ent) = serde_json::from_str::<DemoEnt>(&text)
+    {
+        return Ok(ent);
+    }
+    let sso = sso::Sso::open(store.clone(), &cfg.server.data_dir, &cfg.web.public_url)?;
+    let redirect_uri = "http://127.0.0.1:8000/oidc/retour".to_owned();
+    let new = sso::NewClient {
+        name: "ENT de démonstration".into(),
+        redirect_uris: vec![redirect_uri.clone()],
+        academie_app: true,
+        ..Default::default()
+    };
+    let (client, secret) = sso.add_client(new).await?;
+    let cas_service = "http://127.0.0.1:8000/".to_owned();
+    sso.add_cas_service(&cas_service, "ENT de démonstration (CAS)").await?;
+    let ent = DemoEnt {
+        client_id: client.id,
+        client_secret: secret.context("a confidential client has a secret")?,
+        redirect_uri,
+        cas_service,
+    };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    std::io::Write::write_all(&mut opts.open(&path)?, serde_json::to_string_pretty(&ent)?.as_bytes())?;
+    Ok(ent)
+}
+
+fn print_ent(ent: &DemoEnt) {
+    println!();
+    println!("  Authentification unique / single sign-on (ENT de démonstration) :");
+    println!("    OpenID Connect  http://127.0.0.1:8080/.well-known/openid-configuration");
+    println!("      client_id     {}", ent.client_id);
+    println!("      client_secret {}", ent.client_secret);
+    println!("      redirect_uri  {}", ent.redirect_uri);
+    println!("    CAS             http://127.0.0.1:8080/cas/login?service={}", ent.cas_service);
 }
 
 fn write_config_file(cfg: &config::Config) -> anyhow::Result<()> {

@@ -132,6 +132,10 @@ pub async fn start(
 ) -> anyhow::Result<()> {
     let Wiring { mailstore, identity, mta, store } = wiring;
     let mut web_cfg = web_config(cfg)?;
+    let sso = Arc::new(
+        sso::Sso::open(store.clone(), &cfg.server.data_dir, &web_cfg.public_url)
+            .context("fournisseur d'identité (clés dans <data_dir>/oidc)")?,
+    );
     let groupware = groupware::Groupware::new(store, groupware_settings(cfg))
         .map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
     let dav = Arc::new(dav::Dav { groupware: Arc::new(groupware), identity: identity.clone() });
@@ -147,6 +151,7 @@ pub async fn start(
             identity: identity.clone(),
             cfg: web_cfg.clone(),
             outbox: Some(outbox.clone()),
+            sso: Some(sso.clone()),
         });
         let extra = dav_router(dav.clone(), web_cfg.proxies.clone(), false);
         tasks.spawn(web::serve_with(listener, app, extra, shutdown.clone()));
@@ -159,12 +164,14 @@ pub async fn start(
             identity: identity.clone(),
             cfg: web::WebConfig { tls: true, ..web_cfg.clone() },
             outbox: Some(outbox.clone()),
+            sso: Some(sso.clone()),
         });
         let extra = dav_router(dav.clone(), web_cfg.proxies.clone(), true);
         tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
     }
     crate::admin::passwords::start(cfg, identity.clone(), tasks, shutdown).await?;
     tasks.spawn(purge_journal_daily(identity, shutdown.clone()));
+    tasks.spawn(purge_sso_hourly(sso, shutdown.clone()));
     Ok(())
 }
 
@@ -177,6 +184,19 @@ async fn purge_journal_daily(identity: Arc<Identity>, mut shutdown: watch::Recei
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Deletes the provider's expired codes, tokens and tickets every hour.
+async fn purge_sso_hourly(sso: Arc<sso::Sso>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = sso.purge().await {
+            tracing::warn!(error = %e, "single sign-on purge failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
             _ = shutdown.wait_for(|s| *s) => return,
         }
     }

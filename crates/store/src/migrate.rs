@@ -137,6 +137,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_migrated_messages.sql"),
         postgres: include_str!("../migrations/postgres/0019_migrated_messages.sql"),
     },
+    Migration {
+        version: 20,
+        name: "sso",
+        sqlite: include_str!("../migrations/sqlite/0020_sso.sql"),
+        postgres: include_str!("../migrations/postgres/0020_sso.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -24,11 +24,13 @@
 //! Three layers, each using only those before it: `base` (sessions, CSRF,
 //! the language, the extractors, the error type, rendering), `pages` (the
 //! login journey, the security page, password reset, mail client setup),
-//! `mail` (the webmail).
+//! `mail` (the webmail). `idp` (the OpenID Connect provider and CAS server
+//! over the `sso` domain) sits beside `mail`, on `base` and `pages`.
 
 mod base;
 mod conn;
 mod headers;
+mod idp;
 mod mail;
 mod pages;
 #[cfg(test)]
@@ -111,6 +113,9 @@ pub struct App {
     /// The submission pipeline for the webmail's sending; without it the
     /// composer answers that sending is unavailable.
     pub outbox: Option<Arc<dyn Outbox>>,
+    /// The OpenID Connect and CAS provider; without it `/oidc/` and `/cas/`
+    /// answer that single sign-on is not set up.
+    pub sso: Option<Arc<sso::Sso>>,
 }
 
 /// Loads the web key from `path`, creating it (mode 0600) on first start.

@@ -17,6 +17,7 @@ mod preferences;
 mod queue;
 mod search;
 mod sieve_scripts;
+mod sso;
 mod upgrade;
 mod vacation;
 mod webmail;
@@ -77,4 +78,5 @@ on_both_backends!(
     hardening::web_session_expiry_slides,
     sieve_scripts::sieve_scripts_keep_one_active,
     migrated::migrated_messages_are_mapped_per_source_folder,
+    sso::sso_grants_are_spent_once_and_revoked_by_family,
 );

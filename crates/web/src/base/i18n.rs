@@ -82,6 +82,33 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.help", "Aide", "Help"),
     ("continue", "Continuer", "Continue"),
     ("login.title", "Connexion", "Log in"),
+    ("sso.refused", "Connexion à l'application refusée", "Sign-in to the application refused"),
+    ("sso.consent.title", "Autoriser l'application", "Allow the application"),
+    (
+        "sso.consent.intro",
+        "Vous êtes sur le point de vous connecter avec votre compte Ardoise à",
+        "You are about to sign in with your Ardoise account to",
+    ),
+    ("sso.consent.claims", "Cette application recevra :", "This application will receive:"),
+    ("sso.consent.accept", "Autoriser", "Allow"),
+    ("sso.consent.refuse", "Refuser", "Refuse"),
+    (
+        "sso.consent.note",
+        "Votre mot de passe n'est jamais transmis à l'application. Votre accord est mémorisé pour les prochaines connexions.",
+        "Your password is never given to the application. Your consent is remembered for the next sign-ins.",
+    ),
+    ("sso.logout.title", "Déconnexion", "Log out"),
+    (
+        "sso.logout.ask",
+        "Voulez-vous fermer votre session Ardoise (messagerie et applications) ?",
+        "Do you want to end your Ardoise session (mail and applications)?",
+    ),
+    ("sso.logout.submit", "Me déconnecter", "Log me out"),
+    (
+        "sso.logout.done",
+        "Vous êtes déconnecté d'Ardoise et des applications qui s'y connectent.",
+        "You are logged out of Ardoise and of the applications signed in through it.",
+    ),
     ("login.intro", "Connectez-vous avec votre identifiant académique.", "Log in with your academic identifier."),
     ("login.identifier", "Identifiant", "Identifier"),
     (

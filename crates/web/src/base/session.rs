@@ -53,6 +53,10 @@ pub struct Visitor {
     /// browser. It makes the browser a known device for the login throttle
     /// (issue 25, items 5 and 11); it grants nothing by itself.
     pub device: Option<String>,
+    /// Where to go once the login ends: an application's sign-in request
+    /// (`/oidc/authorize?…`, `/cas/login?…`) that sent the visitor to the
+    /// login, from the `ardoise_suite` cookie ([`resume_target`]).
+    pub resume: Option<String>,
     /// `Set-Cookie` values to send with the response.
     pub cookies: Vec<String>,
     /// Theme, density and banner of the webmail's layout (set by the webmail's extractors).
@@ -117,7 +121,19 @@ impl Visitor {
         }
         let pre = cookie(&all, &cookie_name(https, "ardoise_pre")).filter(|t| t.len() <= 64).map(str::to_owned);
         let device = cookie(&all, &cookie_name(https, DEVICE_COOKIE)).filter(|t| t.len() <= 128).map(str::to_owned);
-        Visitor { lang, ip, https, client, session, pre, device, cookies: out_cookies, chrome: Default::default() }
+        let resume = cookie(&all, &cookie_name(https, RESUME_COOKIE)).and_then(resume_target);
+        Visitor {
+            lang,
+            ip,
+            https,
+            client,
+            session,
+            pre,
+            device,
+            resume,
+            cookies: out_cookies,
+            chrome: Default::default(),
+        }
     }
 
     /// Switches the language for this response and the next ones (cookie).
@@ -202,6 +218,30 @@ impl Visitor {
         Ok(())
     }
 
+    /// Remembers `target` (a path of [`resume_target`]'s) as where the
+    /// login goes once it ends.
+    pub fn set_resume(&mut self, target: &str) {
+        use base64::Engine;
+        if resume_target(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(target)).is_none() {
+            return;
+        }
+        let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(target);
+        self.cookies.push(set_cookie(self.https, RESUME_COOKIE, &value, Some(RESUME_AGE)));
+        self.resume = Some(target.to_owned());
+    }
+
+    /// Where a completed login lands: the application's request that sent
+    /// the visitor here (once), else the webmail.
+    pub fn landing(&mut self) -> String {
+        match self.resume.take() {
+            Some(target) => {
+                self.cookies.push(set_cookie(self.https, RESUME_COOKIE, "", Some(0)));
+                target
+            }
+            None => "/courrier".to_owned(),
+        }
+    }
+
     /// Ends the current session (logout).
     pub async fn end(&mut self, app: &App) -> Result<(), identity::StoreError> {
         if let Some((old, _)) = self.session.take() {
@@ -210,6 +250,23 @@ impl Visitor {
         self.cookies.push(set_cookie(self.https, "ardoise_session", "", Some(0)));
         Ok(())
     }
+}
+
+/// The cookie holding where a login resumes, and how long it lasts.
+const RESUME_COOKIE: &str = "ardoise_suite";
+const RESUME_AGE: i64 = 1800;
+
+/// The path a resume cookie names, if it is one of ours: only the
+/// single sign-on entry points, as local paths (never another site).
+pub fn resume_target(cookie_value: &str) -> Option<String> {
+    use base64::Engine;
+    if cookie_value.len() > 6000 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cookie_value).ok()?;
+    let path = String::from_utf8(bytes).ok()?;
+    let ours = ["/oidc/authorize?", "/cas/login?"].iter().any(|p| path.starts_with(p));
+    (ours && path.chars().all(|c| c.is_ascii_graphic())).then_some(path)
 }
 
 /// At the end of a login: the account's saved language wins over the

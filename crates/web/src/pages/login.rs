@@ -162,7 +162,8 @@ pub async fn login_post(
                 STAGE_FULL
             };
             v.start(&app, &p.account, stage).await?;
-            Ok(redirect(&v, page_of(stage)))
+            let to = if stage == STAGE_FULL { v.landing() } else { page_of(stage).to_owned() };
+            Ok(redirect(&v, &to))
         }
     }
 }
@@ -182,7 +183,9 @@ pub async fn totp_post(
     let Some((_, account)) = v.at(STAGE_TOTP).cloned() else { return Ok(redirect(&v, "/")) };
     if app.identity.verify_second_factor(&account, &form.code).await? {
         v.start(&app, &account, STAGE_FULL).await?;
-        return Ok(redirect(&v, "/courrier"));
+        second_factor_proved(&app, &v).await;
+        let to = v.landing();
+        return Ok(redirect(&v, &to));
     }
     // A wrong code counts as a failure of this account from this address:
     // guessing codes slows down like guessing passwords.
@@ -361,9 +364,11 @@ pub async fn enrol_post(
         Some(codes) => {
             // A new identifier now that the session is stronger.
             v.start(&app, &account, STAGE_FULL).await?;
+            second_factor_proved(&app, &v).await;
+            let next = if required { v.landing() } else { "/courrier".to_owned() };
             let c = Common::new(&app, &mut v, "codes.title");
             let (heading, intro) = (c.t.get("codes.title").to_owned(), c.t.get("codes.intro").to_owned());
-            Ok(render(&v, StatusCode::OK, &CodesPage { c, heading, intro, codes, next: "/courrier".into() }))
+            Ok(render(&v, StatusCode::OK, &CodesPage { c, heading, intro, codes, next }))
         }
         None => {
             let mut c = Common::new(&app, &mut v, "enrol.title");
@@ -371,6 +376,17 @@ pub async fn enrol_post(
             let page = EnrolPage { c, required, secret: pending.unwrap_or_default(), confirm_password: !required };
             Ok(render(&v, StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
+    }
+}
+
+/// Tells the identity provider that the session just made proved a second
+/// factor (the `acr`/`amr` of what applications receive from it). Without a
+/// provider, or if the write fails, applications see a password login.
+async fn second_factor_proved(app: &App, v: &Visitor) {
+    if let (Some(sso), Some((s, a))) = (&app.sso, &v.session)
+        && let Err(e) = sso.second_factor_proved(&s.token_hash, a.id).await
+    {
+        tracing::warn!(error = %e, "second factor not recorded for single sign-on");
     }
 }
 

@@ -52,7 +52,14 @@ pub struct Fixture {
     app_password: i64,
     identity: i64,
     a_session: String,
+    /// The registered OpenID Connect client (an « application académique »).
+    pub client: String,
+    pub client_secret: String,
 }
+
+/// The ENT's registered redirect URI, and the CAS service prefix.
+pub const ENT_CALLBACK: &str = "https://ent.ac-test.fr/cb";
+pub const CAS_SERVICE: &str = "https://ent.ac-test.fr/";
 
 async fn account(store: &store::Store, local: &str, name: &str, password: &str) -> Account {
     store
@@ -80,6 +87,15 @@ impl Fixture {
         let b = account(&store, "bruno.petit", "Bruno Petit", PASSWORD_B).await;
         let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
         let ms = mailstore::Mailstore::new(store.clone(), blobs);
+        let sso = sso::Sso::open(store.clone(), dir.path(), "https://ardoise.test").unwrap();
+        let ent = sso::NewClient {
+            name: "ENT de test".into(),
+            redirect_uris: vec![ENT_CALLBACK.into()],
+            academie_app: true,
+            ..Default::default()
+        };
+        let (client, client_secret) = sso.add_client(ent).await.unwrap();
+        sso.add_cas_service(CAS_SERVICE, "ENT de test (CAS)").await.unwrap();
         let identity = identity::Identity::new(store, ms.clone(), identity::Settings::default());
         let raw = format!(
             "From: Direction <direction@ac-test.fr>\r\nTo: alice.martin@ac-test.fr\r\nSubject: {SUBJECT_A}\r\n\
@@ -102,7 +118,7 @@ impl Fixture {
             ("submissions".to_owned(), ([127, 0, 0, 1], 465).into()),
         ];
         cfg.mail_setup = crate::MailSetup::new("mail.ac-test.fr", &bound);
-        let app = Arc::new(App { ms, identity, cfg, outbox: None });
+        let app = Arc::new(App { ms, identity, cfg, outbox: None, sso: Some(Arc::new(sso)) });
         let router = crate::router(app.clone());
         let mut fx = Fixture {
             _dir: dir,
@@ -117,6 +133,8 @@ impl Fixture {
             app_password,
             identity: identity_id,
             a_session: String::new(),
+            client: client.id,
+            client_secret: client_secret.unwrap(),
         };
         fx.a_session = fx.new_session(Who::Owner).await.1;
         fx
@@ -158,6 +176,7 @@ impl Fixture {
             .replace("{app}", &self.app_password.to_string())
             .replace("{identity}", &self.identity.to_string())
             .replace("{session}", &self.a_session)
+            .replace("{client}", &self.client)
     }
 
     /// What B must never see.
@@ -200,6 +219,20 @@ impl Fixture {
             String::from_utf8_lossy(&bytes).into_owned()
         };
         (status, text)
+    }
+
+    /// A request built by the caller, from 127.0.0.1; the whole response.
+    pub async fn send(&self, mut req: Request<Body>) -> axum::response::Response {
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        req.extensions_mut().insert(ConnectInfo(Peer(peer)));
+        let mut router = self.router.clone();
+        std::future::poll_fn(|cx| Service::<Request<Body>>::poll_ready(&mut router, cx)).await.unwrap();
+        router.call(req).await.unwrap()
+    }
+
+    /// A full session of A: its cookie.
+    pub async fn a_cookie(&self) -> String {
+        self.new_session(Who::Owner).await.0.cookie
     }
 
     /// After every case: A's message, folders, app password, identity and session are all there.

@@ -13,6 +13,8 @@ pub enum Form {
     Multipart(&'static str),
     /// An XML document asked by a mail client (no session, no CSRF token).
     Xml(&'static str),
+    /// An application's form to the OpenID provider (no session, no CSRF token).
+    Client(&'static str),
 }
 
 impl Form {
@@ -58,11 +60,15 @@ fn post(pattern: &'static str, path: &'static str, form: Form, signed_out: u16, 
 /// Outlook's autodiscover request for A (it learns nothing A-specific).
 const OUTLOOK: &str = "<?xml version=\"1.0\"?><Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>alice.martin@ac-test.fr</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>";
 
+/// An authorization request of the test ENT, and its consent form.
+const AUTHORIZE: &str = "/oidc/authorize?client_id={client}&redirect_uri=https%3A%2F%2Fent.ac-test.fr%2Fcb&response_type=code&scope=openid%20email&state=etat";
+const CONSENT: &str = "client_id={client}&redirect_uri=https%3A%2F%2Fent.ac-test.fr%2Fcb&response_type=code&scope=openid&decision=accepter";
+
 /// Every route. Signed out, pages send to the login (303) and the login
 /// journey's forms want the pre-session token (403); B gets 404 for
 /// anything of A's, exactly as for something that does not exist.
 pub fn cases() -> Vec<Case> {
-    use Form::{Multipart, None as Empty, Url, Xml};
+    use Form::{Client, Multipart, None as Empty, Url, Xml};
     vec![
         get("/", "/", 303, 303),
         get("/connexion", "/connexion", 200, 303),
@@ -158,5 +164,36 @@ pub fn cases() -> Vec<Case> {
         get("/static/courrier.css", "/static/courrier.css", 200, 200),
         get("/static/courrier.js", "/static/courrier.js", 200, 200),
         get("/static/compose.js", "/static/compose.js", 200, 200),
+        // The identity provider: nothing there is A's; B signs in as B.
+        get("/.well-known/openid-configuration", "/.well-known/openid-configuration", 200, 200),
+        get("/oidc/jwks", "/oidc/jwks", 200, 200),
+        get("/oidc/authorize", AUTHORIZE, 303, 303),
+        get(
+            "/oidc/authorize",
+            "/oidc/authorize?client_id={client}&redirect_uri=https://evil.example/cb&response_type=code&scope=openid",
+            400,
+            400,
+        ),
+        post("/oidc/autoriser", "/oidc/autoriser", Url(CONSENT), 403, 303),
+        post("/oidc/token", "/oidc/token", Client("grant_type=authorization_code&code=x&client_id={client}"), 401, 401),
+        get("/oidc/userinfo", "/oidc/userinfo", 401, 401),
+        post("/oidc/userinfo", "/oidc/userinfo", Client(""), 401, 401),
+        get("/oidc/logout", "/oidc/logout", 200, 200),
+        get("/oidc/logout", "/oidc/logout?client_id={client}&post_logout_redirect_uri=https://evil.example/", 400, 400),
+        get("/cas/login", "/cas/login?service=https%3A%2F%2Fent.ac-test.fr%2Fapp", 303, 303),
+        get("/cas/login", "/cas/login?service=https%3A%2F%2Fevil.example%2F", 400, 400),
+        get("/cas/logout", "/cas/logout", 200, 200),
+        get(
+            "/cas/serviceValidate",
+            "/cas/serviceValidate?service=https%3A%2F%2Fent.ac-test.fr%2Fapp&ticket=ST-faux",
+            200,
+            200,
+        ),
+        get(
+            "/cas/p3/serviceValidate",
+            "/cas/p3/serviceValidate?service=https%3A%2F%2Fent.ac-test.fr%2Fapp&ticket=ST-faux",
+            200,
+            200,
+        ),
     ]
 }
