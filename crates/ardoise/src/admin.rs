@@ -20,6 +20,7 @@ use crate::{password, serve};
 
 mod banner;
 mod governance;
+mod lists;
 pub(crate) mod passwords;
 
 pub use governance::{AuditCommand, GrantCommand, UnitCommand};
@@ -65,6 +66,11 @@ pub enum AdminCommand {
     Banner {
         #[command(subcommand)]
         command: banner::BannerCommand,
+    },
+    /// Listes de diffusion et modération / distribution lists and moderation.
+    List {
+        #[command(subcommand)]
+        command: lists::ListCommand,
     },
     /// Envoie maintenant les rappels d'expiration des mots de passe (tâche quotidienne du serveur)
     /// / send the password expiry reminders now (the server's daily task).
@@ -275,6 +281,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Unit { command } => governance::unit(&ctx, command).await?,
         AdminCommand::Audit { command } => return governance::audit(&ctx, command).await,
         AdminCommand::Banner { command } => banner::run(&ctx, command).await?,
+        AdminCommand::List { command } => lists::run(cfg, &opened, &ctx, command).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

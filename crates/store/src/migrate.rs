@@ -131,6 +131,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_sieve_scripts.sql"),
         postgres: include_str!("../migrations/postgres/0018_sieve_scripts.sql"),
     },
+    Migration {
+        version: 19,
+        name: "lists",
+        sqlite: include_str!("../migrations/sqlite/0019_lists.sql"),
+        postgres: include_str!("../migrations/postgres/0019_lists.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -11,6 +11,7 @@ mod folders;
 mod hardening;
 mod harness;
 mod imapx;
+mod lists;
 mod people;
 mod preferences;
 mod queue;
@@ -75,4 +76,6 @@ on_both_backends!(
     hardening::status_changes_are_numbered,
     hardening::web_session_expiry_slides,
     sieve_scripts::sieve_scripts_keep_one_active,
+    lists::lists_share_the_address_space_and_hold_posts,
+    lists::dynamic_lists_read_a_subtree_of_active_staff,
 );
