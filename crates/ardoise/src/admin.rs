@@ -20,6 +20,7 @@ use crate::{password, serve};
 
 mod banner;
 mod governance;
+mod lists;
 pub(crate) mod passwords;
 mod sso_cli;
 
@@ -76,6 +77,11 @@ pub enum AdminCommand {
     Cas {
         #[command(subcommand)]
         command: sso_cli::CasCommand,
+    },
+    /// Listes de diffusion et modération / distribution lists and moderation.
+    List {
+        #[command(subcommand)]
+        command: lists::ListCommand,
     },
     /// Envoie maintenant les rappels d'expiration des mots de passe (tâche quotidienne du serveur)
     /// / send the password expiry reminders now (the server's daily task).
@@ -288,6 +294,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Banner { command } => banner::run(&ctx, command).await?,
         AdminCommand::Oidc { command } => sso_cli::oidc(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::Cas { command } => sso_cli::cas(&ctx, &open_sso(cfg, store)?, command).await?,
+        AdminCommand::List { command } => lists::run(cfg, &opened, &ctx, command).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

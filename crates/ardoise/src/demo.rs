@@ -257,6 +257,7 @@ async fn seed(
         }
     }
     deliver_demo_mail(store, ms, &staff).await?;
+    seed_lists(store, schools["0541234A"]).await?;
     Ok(provisional)
 }
 
@@ -371,4 +372,40 @@ fn print_banner(data: &std::path::Path, bound: &[(String, std::net::SocketAddr)]
     );
     println!("  Administration: ardoise admin --config {}/ardoise.toml account list", data.display());
     println!("  Arrêter / stop: Ctrl-C");
+}
+
+/// Two distribution lists of the collège: every teacher, computed from the
+/// directory at each posting (local staff post freely), and a moderated
+/// discussion group (members post; Claire moderates the rest).
+async fn seed_lists(store: &store::Store, college: model::OrgUnitId) -> anyhow::Result<()> {
+    let list = |local: &str, name: &str, kind: lists::ListKind, policy: lists::PostPolicy| store::NewList {
+        address: Address::parse(&format!("{local}@{DOMAIN}")).expect("demo address"),
+        name: name.into(),
+        description: String::new(),
+        kind: kind.as_str().into(),
+        unit: (kind == lists::ListKind::Dynamic).then_some(college),
+        role: (kind == lists::ListKind::Dynamic).then(|| Role::Teacher.as_str().into()),
+        post_policy: policy.as_str().into(),
+        discussion: kind == lists::ListKind::Static,
+        tag: (kind == lists::ListKind::Static).then(|| "Conseil".into()),
+    };
+    use lists::{ListKind, PostPolicy};
+    store
+        .create_list(&list(
+            "enseignants.0541234a",
+            "Enseignants du collège Jules Ferry",
+            ListKind::Dynamic,
+            PostPolicy::Local,
+        ))
+        .await?;
+    let conseil = store
+        .create_list(&list("conseil.0541234a", "Conseil pédagogique", ListKind::Static, PostPolicy::Members))
+        .await?;
+    for member in ["claire.martin", "paul.durand"] {
+        store.add_list_member(conseil.id, &format!("{member}@{DOMAIN}")).await?;
+    }
+    if let Some(claire) = store.account_by_address(&Address::parse(&format!("claire.martin@{DOMAIN}"))?).await? {
+        store.set_list_moderator(conseil.id, claire.id, true).await?;
+    }
+    Ok(())
 }

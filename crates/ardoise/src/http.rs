@@ -52,7 +52,7 @@ fn connection_limits(w: &config::Web, nofile: u64) -> web::Limits {
 /// The webmail's sending: the same submission as SMTP (sender checks,
 /// hourly limits, DKIM, local delivery and queue). Refusals become the
 /// webmail's here and nowhere else.
-pub struct MtaOutbox(pub Arc<mta::Mta>);
+pub struct MtaOutbox(pub Arc<mta::Mta>, pub Arc<lists::Lists>);
 
 impl web::Outbox for MtaOutbox {
     fn send<'a>(
@@ -65,7 +65,7 @@ impl web::Outbox for MtaOutbox {
             use mta::SubmitError;
             use web::SendRefusal;
             let submission = mta::Submission { account, mail_from: Some(&account.address), recipients, message };
-            self.0.submit(submission).await.map_err(|e| match e {
+            crate::outbound::submit_with_lists(&self.0, &self.1, submission).await.map_err(|e| match e {
                 SubmitError::ForgedSender(who) => SendRefusal::ForgedSender(who),
                 SubmitError::LimitExceeded(mta::limits::Exceeded::Messages(n)) => {
                     SendRefusal::RateLimited(format!("{n} messages / h"))
@@ -90,6 +90,7 @@ pub struct Wiring {
     pub mailstore: Arc<Mailstore>,
     pub identity: Arc<Identity>,
     pub mta: Arc<mta::Mta>,
+    pub lists: Arc<lists::Lists>,
     pub store: store::Store,
 }
 
@@ -130,7 +131,7 @@ pub async fn start(
     tasks: &mut JoinSet<()>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let Wiring { mailstore, identity, mta, store } = wiring;
+    let Wiring { mailstore, identity, mta, lists, store } = wiring;
     let mut web_cfg = web_config(cfg)?;
     let sso = Arc::new(
         sso::Sso::open(store.clone(), &cfg.server.data_dir, &web_cfg.public_url)
@@ -142,7 +143,7 @@ pub async fn start(
     // Mail clients are told the ports actually bound (IMAP and submission start first).
     let mail_host = if cfg.web.mail_host.is_empty() { &cfg.server.hostname } else { &cfg.web.mail_host };
     web_cfg.mail_setup = web::MailSetup::new(mail_host, bound);
-    let outbox: Arc<dyn web::Outbox> = Arc::new(MtaOutbox(mta));
+    let outbox: Arc<dyn web::Outbox> = Arc::new(MtaOutbox(mta, lists));
     for addr in &cfg.web.listen {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute HTTP sur {addr}"))?;
         bound.push(("http".to_owned(), listener.local_addr()?));

@@ -8,15 +8,67 @@ use model::{Address, ErrorKind};
 use smtp::{DeliverError, Envelope, MailSink, RcptVerdict};
 
 /// The MX's business side; with the transfer service, delivered mail may
-/// get a vacation auto-reply.
-pub struct MxSink(pub Arc<Mailstore>, pub Option<Arc<mta::Mta>>);
+/// get a vacation auto-reply; with the lists service, mail to a list is
+/// expanded (or held) after the direct recipients got theirs.
+pub struct MxSink(pub Arc<Mailstore>, pub Option<Arc<mta::Mta>>, pub Option<Arc<lists::Lists>>);
+
+impl MxSink {
+    /// An address no account has: a list, a list's bounce address, or nobody.
+    async fn list_recipient(&self, rcpt: &Address) -> RcptVerdict {
+        let Some(lists) = &self.2 else {
+            return RcptVerdict::UnknownUser;
+        };
+        match lists.recipient(rcpt).await {
+            Ok(Some(lists::ListAddress::List(_))) => RcptVerdict::AcceptExpanded,
+            Ok(Some(lists::ListAddress::Bounces(ids))) => RcptVerdict::AcceptFor(ids),
+            Ok(None) => RcptVerdict::UnknownUser,
+            Err(e) => {
+                tracing::warn!(error = %e, "list look-up failed");
+                RcptVerdict::TemporaryFailure
+            }
+        }
+    }
+
+    /// Hands the message to the lists of the envelope, after the direct
+    /// recipients (`direct`) got theirs, so that nobody gets it twice.
+    async fn post_to_lists(
+        &self,
+        envelope: &Envelope,
+        targets: &[Address],
+        direct: &[i64],
+        message: mailstore::Bytes,
+    ) -> Result<(), DeliverError> {
+        let Some(lists) = &self.2 else {
+            return Err(DeliverError::failed(model::Transience::Temporary, "lists unavailable"));
+        };
+        let poster = lists::Poster::Envelope(envelope.mail_from.as_ref());
+        match lists.post(message, poster, targets, direct).await {
+            Ok(outcomes) => {
+                let looped = outcomes.iter().all(|(_, o)| *o == lists::Outcome::Loop);
+                if direct.is_empty() && looped {
+                    return Err(DeliverError::refused(
+                        "Boucle detectee : ce message est deja passe par cette liste / mail loop: the message already went through this list",
+                    ));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "list posting failed");
+                match e.transience() {
+                    model::Transience::Permanent => Err(DeliverError::refused(ascii(&e.to_string()))),
+                    t => Err(DeliverError::failed(t, "list delivery failed")),
+                }
+            }
+        }
+    }
+}
 
 impl MailSink for MxSink {
     async fn check_recipient(&self, rcpt: &Address, size: Option<u64>) -> RcptVerdict {
         match self.0.check_recipient(rcpt, size).await {
             Ok(RecipientStatus::Local(id)) => RcptVerdict::Accept(id),
             Ok(RecipientStatus::Administrators(ids)) => RcptVerdict::AcceptFor(ids),
-            Ok(RecipientStatus::Unknown) => RcptVerdict::UnknownUser,
+            Ok(RecipientStatus::Unknown) => self.list_recipient(rcpt).await,
             Ok(RecipientStatus::NotLocal) => RcptVerdict::NotLocal,
             Ok(RecipientStatus::OverQuota(_)) => RcptVerdict::OverQuota,
             Err(e) => {
@@ -37,12 +89,33 @@ impl MailSink for MxSink {
     }
 
     async fn deliver(&self, envelope: &Envelope, message: Vec<u8>) -> Result<(), DeliverError> {
+        let targets: Vec<Address> =
+            envelope.recipients.iter().filter(|(_, id)| *id == smtp::EXPANDED).map(|(a, _)| a.clone()).collect();
+        if targets.is_empty() {
+            return self.deliver_direct(envelope, message.into()).await;
+        }
+        let message = mailstore::Bytes::from(message);
+        let direct = Envelope {
+            recipients: envelope.recipients.iter().filter(|(_, id)| *id != smtp::EXPANDED).cloned().collect(),
+            ..envelope.clone()
+        };
+        let mut accounts: Vec<i64> = direct.recipients.iter().map(|(_, id)| *id).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        if !accounts.is_empty() {
+            self.deliver_direct(&direct, message.clone()).await?;
+        }
+        self.post_to_lists(envelope, &targets, &accounts, message).await
+    }
+}
+
+impl MxSink {
+    /// Delivery to the accounts of the envelope (no list among them).
+    async fn deliver_direct(&self, envelope: &Envelope, message: mailstore::Bytes) -> Result<(), DeliverError> {
         let mut accounts: Vec<i64> = envelope.recipients.iter().map(|(_, id)| *id).collect();
         accounts.sort_unstable();
         accounts.dedup();
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        // Shared, not copied, with the blob write and the vacation replies.
-        let message = mailstore::Bytes::from(message);
         let delivery = match &self.1 {
             // Through each recipient's filter rules (Sieve), when set.
             Some(mta) => {

@@ -152,10 +152,55 @@ impl std::ops::Deref for Submitter {
 }
 
 /// Submission's business side: the MTA for sending, the identity service
-/// for logins.
+/// for logins, the lists for postings to them.
 pub struct SubmitSink {
     pub mta: Arc<Mta>,
     pub identity: Arc<Identity>,
+    pub lists: Arc<lists::Lists>,
+}
+
+/// Whether a recipient of a submission is a distribution list.
+pub async fn is_list(lists: &lists::Lists, rcpt: &Address) -> Result<bool, lists::Error> {
+    Ok(matches!(lists.recipient(rcpt).await?, Some(lists::ListAddress::List(_))))
+}
+
+/// A logged-in user's message (submission or the webmail): the lists among
+/// the recipients are taken apart, the rest goes through the transfer
+/// service's checks, signature, delivery and queue, then the signed message
+/// is posted to the lists as this account (`lists::Poster::Account`), those
+/// who got it directly not getting it again.
+pub async fn submit_with_lists(mta: &Mta, lists: &lists::Lists, sub: Submission<'_>) -> Result<(), SubmitError> {
+    let mut targets = Vec::new();
+    let mut others = Vec::new();
+    for rcpt in sub.recipients {
+        match is_list(lists, rcpt).await {
+            Ok(true) => targets.push(rcpt.clone()),
+            Ok(false) => others.push(rcpt.clone()),
+            Err(e) => {
+                tracing::warn!(error = %e, "list look-up failed");
+                return Err(SubmitError::Failed(Transience::Temporary, "try again later".into()));
+            }
+        }
+    }
+    if targets.is_empty() {
+        return mta.submit(sub).await;
+    }
+    let account = sub.account;
+    let signed = mta.submit_signed(Submission { recipients: &others, ..sub }).await?;
+    let mut direct = Vec::new();
+    for rcpt in &others {
+        if let Ok(Destination::Local(ids)) = mta.destination(rcpt).await {
+            direct.extend(ids);
+        }
+    }
+    lists.post(signed, lists::Poster::Account(account), &targets, &direct).await.map(drop).map_err(|e| {
+        tracing::error!(error = %e, "list posting failed");
+        let why = match &e {
+            lists::Error::TooDeep { .. } | lists::Error::TooLarge { .. } => e.to_string(),
+            _ => "list delivery failed".to_owned(),
+        };
+        SubmitError::Failed(model::ErrorKind::transience(&e), why)
+    })
 }
 
 fn temporary(e: impl std::fmt::Display) -> SubmitRefusal {
@@ -206,7 +251,11 @@ impl SubmissionSink for SubmitSink {
 
     async fn check_recipient(&self, _user: &Submitter, rcpt: &Address) -> Result<(), SubmitRefusal> {
         match self.mta.destination(rcpt).await {
-            Ok(Destination::UnknownLocal) => Err(SubmitRefusal::UnknownRecipient),
+            Ok(Destination::UnknownLocal) => match is_list(&self.lists, rcpt).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(SubmitRefusal::UnknownRecipient),
+                Err(e) => Err(temporary(e)),
+            },
             Ok(_) => Ok(()),
             Err(e) => Err(temporary(e)),
         }
@@ -224,7 +273,7 @@ impl SubmissionSink for SubmitSink {
             recipients: &envelope.recipients,
             message,
         };
-        self.mta.submit(submission).await.map_err(|e| match e {
+        submit_with_lists(&self.mta, &self.lists, submission).await.map_err(|e| match e {
             SubmitError::ForgedSender(who) => SubmitRefusal::ForgedSender(who),
             SubmitError::LimitExceeded(Exceeded::Messages(n)) => SubmitRefusal::RateLimited(format!(
                 "Limite d'envoi atteinte : {n} messages par heure, reessayez plus tard / sending limit reached: {n} messages per hour"

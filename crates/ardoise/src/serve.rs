@@ -123,18 +123,10 @@ pub async fn run(
     });
     let mta = crate::outbound::service(&cfg, &opened).await?;
     // The accounts' Sieve rules: local deliveries (MX and submission) go through them.
-    let filters = filter::Filters::new(
-        opened.store.clone(),
-        mailstore.clone(),
-        filter::FilterSettings {
-            max_scripts: cfg.managesieve.max_scripts as usize,
-            max_script_size: cfg.managesieve.max_script_size as usize,
-            hostname: cfg.server.hostname.clone(),
-            ..filter::FilterSettings::default()
-        },
-    );
+    let filters = filters(&cfg, &opened);
     mta.set_filters(filters.clone());
-    let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone())));
+    let lists = lists::Lists::new(opened.store.clone(), opened.blobs.clone(), mta.clone(), lists::Limits::default());
+    let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone()), Some(lists.clone())));
     let sink = Arc::new(crate::outbound::checked_mx(&cfg, sink)?);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut bound = Vec::new();
@@ -196,13 +188,14 @@ pub async fn run(
             shutdown_rx.clone(),
         ));
     }
-    let submit = crate::outbound::SubmitSink { mta: mta.clone(), identity: identity.clone() };
+    let submit = crate::outbound::SubmitSink { mta: mta.clone(), identity: identity.clone(), lists: lists.clone() };
     crate::outbound::start(&cfg, submit, smtp_cfg.clone(), acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx)
         .await?;
     let web = crate::http::Wiring {
         mailstore: mailstore.clone(),
         identity: identity.clone(),
         mta,
+        lists: lists.clone(),
         store: opened.store.clone(),
     };
     crate::http::start(&cfg, web, acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
@@ -215,6 +208,7 @@ pub async fn run(
     ready(&bound);
     tasks.spawn(identity::lifecycle::watch_revocations(identity, shutdown_rx.clone()));
     tasks.spawn(collect_garbage_periodically(mailstore, shutdown_rx.clone()));
+    tasks.spawn(sweep_held_posts_periodically(lists, shutdown_rx.clone()));
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = shutdown_tx.send(true);
@@ -256,6 +250,37 @@ async fn collect_garbage_periodically(mailstore: Arc<Mailstore>, mut shutdown: w
         match mailstore.collect_garbage(grace).await {
             Ok(report) => tracing::info!(?report, "blob garbage collection"),
             Err(e) => tracing::warn!(error = %e, "blob garbage collection failed"),
+        }
+    }
+}
+
+/// The accounts' Sieve rules as delivery runs them.
+pub fn filters(cfg: &config::Config, opened: &Opened) -> Arc<filter::Filters> {
+    filter::Filters::new(
+        opened.store.clone(),
+        opened.mailstore.clone(),
+        filter::FilterSettings {
+            max_scripts: cfg.managesieve.max_scripts as usize,
+            max_script_size: cfg.managesieve.max_script_size as usize,
+            hostname: cfg.server.hostname.clone(),
+            ..filter::FilterSettings::default()
+        },
+    )
+}
+
+/// Refuses, once an hour, the list posts held longer than
+/// [`lists::HOLD_DAYS`] days (their senders are told).
+async fn sweep_held_posts_periodically(lists: Arc<lists::Lists>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        match lists.sweep(now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(refused = n, "expired held list posts refused"),
+            Err(e) => tracing::warn!(error = %e, "held list posts sweep failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = shutdown.changed() => return,
         }
     }
 }

@@ -110,6 +110,14 @@ impl Mta {
 
     /// Checks, signs, delivers and queues one message; returns once durable.
     pub async fn submit(&self, sub: Submission<'_>) -> Result<(), SubmitError> {
+        self.submit_signed(sub).await.map(drop)
+    }
+
+    /// [`Mta::submit`], returning the message as it was delivered (dated,
+    /// signed): the binary hands it on to the distribution lists the user
+    /// wrote to, whose addresses it took out of `sub.recipients` (which may
+    /// then be empty: the checks still run).
+    pub async fn submit_signed(&self, sub: Submission<'_>) -> Result<Bytes, SubmitError> {
         let Some(sender) = sub.mail_from else {
             return Err(SubmitError::ForgedSender("<>".into()));
         };
@@ -172,6 +180,49 @@ impl Mta {
             size = message.len(),
             "message submitted"
         );
+        Ok(message)
+    }
+
+    /// Queues a distribution list's copy for its outside members, with the
+    /// list's bounce address as envelope sender so that SPF passes for our
+    /// domain and bounces come back to the list (the demo outbox, when set,
+    /// gets it instead). The copy is signed with the list domain's key.
+    pub async fn enqueue_expanded(
+        &self,
+        bounce_sender: &Address,
+        remote: &[Address],
+        message: Bytes,
+    ) -> Result<(), Error> {
+        if remote.is_empty() {
+            return Ok(());
+        }
+        let domain = bounce_sender.domain().as_str().to_ascii_lowercase();
+        let message = Bytes::from(self.dkim.sign(&domain, message.to_vec()));
+        if let Some(outbox) = self.settings.capture {
+            self.mailstore.deliver_owned(message, &[outbox], now()).await?;
+            return Ok(());
+        }
+        let refs: Vec<&Address> = remote.iter().collect();
+        self.enqueue_from(&bounce_sender.to_string(), None, &refs, message).await
+    }
+
+    /// Sends a message the platform writes itself (a list's moderation
+    /// notices): signed with `domain`'s key, delivered locally or queued
+    /// with the null sender, so that it never bounces back.
+    pub async fn send_notice(&self, domain: &str, to: &Address, message: Vec<u8>) -> Result<(), Error> {
+        let message = self.dkim.sign(&domain.to_ascii_lowercase(), message);
+        match self.destination(to).await? {
+            Destination::Local(ids) => {
+                self.mailstore.deliver_owned(message, &ids, now()).await?;
+            }
+            Destination::UnknownLocal => tracing::info!("notice to an unknown local address dropped"),
+            Destination::Remote => match self.settings.capture {
+                Some(outbox) => {
+                    self.mailstore.deliver_owned(message, &[outbox], now()).await?;
+                }
+                None => self.enqueue_from("", None, &[to], message.into()).await?,
+            },
+        }
         Ok(())
     }
 

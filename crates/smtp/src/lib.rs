@@ -131,6 +131,10 @@ pub enum RcptVerdict {
     /// A local address that reaches several accounts (`postmaster@` and `abuse@`
     /// reach the domain's administrators); none at all reads as an unknown user.
     AcceptFor(Vec<i64>),
+    /// A local address that the sink expands itself at delivery (a
+    /// distribution list): it comes in the envelope with the account id
+    /// [`EXPANDED`].
+    AcceptExpanded,
     /// A local domain, but no such mailbox.
     UnknownUser,
     /// Not a domain this server receives mail for (relaying is denied).
@@ -141,13 +145,18 @@ pub enum RcptVerdict {
     TemporaryFailure,
 }
 
+/// The account id that an envelope gives an address accepted with
+/// [`RcptVerdict::AcceptExpanded`] (no account has it: ids start at 1).
+pub const EXPANDED: i64 = 0;
+
 /// The SMTP envelope of one accepted message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     /// The reverse path; `None` is the null sender `<>` (bounces).
     pub mail_from: Option<model::Address>,
     /// Accepted recipients with the account id their verdict gave: one entry per
-    /// account, so an address accepted for several accounts comes once for each.
+    /// account, so an address accepted for several accounts comes once for each
+    /// (and an address the sink expands itself once, with [`EXPANDED`]).
     pub recipients: Vec<(model::Address, i64)>,
     /// The name given in HELO/EHLO (sanitised).
     pub helo: String,

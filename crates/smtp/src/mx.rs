@@ -102,6 +102,7 @@ impl<K: MailSink> Role for Mx<'_, K> {
         match self.0.check_recipient(rcpt, declared_size).await {
             RcptVerdict::Accept(account) => Ok(vec![account]),
             RcptVerdict::AcceptFor(accounts) if !accounts.is_empty() => Ok(accounts),
+            RcptVerdict::AcceptExpanded => Ok(vec![crate::EXPANDED]),
             RcptVerdict::AcceptFor(_) | RcptVerdict::UnknownUser => Err(SmtpError::UnknownUser),
             RcptVerdict::NotLocal => Err(SmtpError::RelayDenied),
             RcptVerdict::OverQuota => Err(SmtpError::OverQuota),

@@ -27,6 +27,7 @@ impl MailSink for Directory {
             ("postmaster" | "abuse", "ac-demo.fr") => RcptVerdict::AcceptFor(vec![7, 9]),
             ("personne", "ac-demo.fr") => RcptVerdict::AcceptFor(Vec::new()),
             ("claire.martin", "ac-demo.fr") => RcptVerdict::Accept(7),
+            ("cdi", "ac-demo.fr") => RcptVerdict::AcceptExpanded,
             _ => RcptVerdict::NotLocal,
         }
     }
@@ -107,4 +108,22 @@ async fn role_addresses_count_once_and_an_empty_list_is_unknown() {
     let delivered = sink.delivered.lock().unwrap();
     let ids: Vec<i64> = delivered[0].recipients.iter().map(|(_, id)| *id).collect();
     assert_eq!(ids, [7, 9, 7], "one entry per account; the sink deduplicates accounts");
+}
+
+/// A distribution list is accepted at RCPT and reaches the sink once, marked
+/// as an address it expands itself (issue 22).
+#[tokio::test]
+async fn a_list_address_reaches_the_sink_once_as_expanded() {
+    let sink = Directory::default();
+    let output = converse(
+        &sink,
+        "HELO client.example.org\nMAIL FROM:<parent@example.org>\nRCPT TO:<cdi@ac-demo.fr>\n\
+         RCPT TO:<claire.martin@ac-demo.fr>\nDATA\nSubject: Sortie\n\nBonjour\n.\nQUIT\n",
+    )
+    .await;
+    let replies: Vec<&str> = output.lines().collect();
+    assert_eq!(replies[3..5], ["250 2.1.5 Ok", "250 2.1.5 Ok"], "{output}");
+    let delivered = sink.delivered.lock().unwrap();
+    let rcpts: Vec<_> = delivered[0].recipients.iter().map(|(a, id)| (a.to_string(), *id)).collect();
+    assert_eq!(rcpts, [("cdi@ac-demo.fr".to_owned(), smtp::EXPANDED), ("claire.martin@ac-demo.fr".to_owned(), 7)]);
 }

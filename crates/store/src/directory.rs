@@ -267,21 +267,28 @@ impl Store {
 }
 
 /// Who uses an address already.
-enum AddressUse {
+pub(crate) enum AddressUse {
     Account,
     Alias(AccountId),
+    /// A distribution list (migration 19).
+    List,
 }
 
-async fn address_owner(conn: &mut AnyConnection, address: &str) -> Result<Option<AddressUse>> {
+pub(crate) async fn address_owner(conn: &mut AnyConnection, address: &str) -> Result<Option<AddressUse>> {
     let row = sqlx::query(
         "SELECT CAST(0 AS BIGINT) AS is_alias, id FROM accounts WHERE address = $1 \
-         UNION ALL SELECT CAST(1 AS BIGINT), account_id FROM aliases WHERE address = $1",
+         UNION ALL SELECT CAST(1 AS BIGINT), account_id FROM aliases WHERE address = $1 \
+         UNION ALL SELECT CAST(2 AS BIGINT), CAST(0 AS BIGINT) FROM lists WHERE address = $1",
     )
     .bind(address)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    Ok(Some(if row.try_get::<i64, _>(0)? == 0 { AddressUse::Account } else { AddressUse::Alias(row.try_get(1)?) }))
+    Ok(Some(match row.try_get::<i64, _>(0)? {
+        0 => AddressUse::Account,
+        1 => AddressUse::Alias(row.try_get(1)?),
+        _ => AddressUse::List,
+    }))
 }
 
 pub(crate) async fn fetch_account(conn: &mut AnyConnection, id: AccountId) -> Result<Option<Account>> {

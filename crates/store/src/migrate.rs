@@ -143,6 +143,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_sso.sql"),
         postgres: include_str!("../migrations/postgres/0020_sso.sql"),
     },
+    Migration {
+        version: 21,
+        name: "lists",
+        sqlite: include_str!("../migrations/sqlite/0021_lists.sql"),
+        postgres: include_str!("../migrations/postgres/0021_lists.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

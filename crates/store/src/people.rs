@@ -104,11 +104,15 @@ impl Store {
         rows.iter().map(person_from_row).collect()
     }
 
-    /// Every address in use (accounts and aliases, with their owner) and every login.
+    /// Every address in use (accounts and aliases, with their owner; lists, owned
+    /// by no account: id 0) and every login.
     pub async fn taken_names(&self) -> Result<(HashMap<String, AccountId>, Vec<String>)> {
-        let rows = sqlx::query("SELECT address, id FROM accounts UNION ALL SELECT address, account_id FROM aliases")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT address, id FROM accounts UNION ALL SELECT address, account_id FROM aliases \
+             UNION ALL SELECT address, CAST(0 AS BIGINT) FROM lists",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut addresses = HashMap::with_capacity(rows.len());
         for r in &rows {
             addresses.insert(r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?);

@@ -11,6 +11,7 @@ mod folders;
 mod hardening;
 mod harness;
 mod imapx;
+mod lists;
 mod migrated;
 mod people;
 mod preferences;
@@ -79,4 +80,6 @@ on_both_backends!(
     sieve_scripts::sieve_scripts_keep_one_active,
     migrated::migrated_messages_are_mapped_per_source_folder,
     sso::sso_grants_are_spent_once_and_revoked_by_family,
+    lists::lists_share_the_address_space_and_hold_posts,
+    lists::dynamic_lists_read_a_subtree_of_active_staff,
 );

@@ -1,0 +1,330 @@
+//! The lists service against a real store, blob folder and transfer
+//! service: dynamic lists over the directory, addresses unique among
+//! accounts, aliases and lists, one copy per person, moderation, loops,
+//! and outside members queued with the list's bounce address.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use lists::{Lists, NewList, Outcome, PostPolicy, Poster, Query};
+use mailstore::{Bytes, Mailstore};
+use model::{AccountStatus, Address, Domain, OrgUnitId, OrgUnitKind, Role, Uai};
+use store::{Account, NewAccount, NewOrgUnit, Store};
+
+struct Fixture {
+    store: Store,
+    lists: Arc<Lists>,
+    school: OrgUnitId,
+    dsden: OrgUnitId,
+    _dir: tempfile::TempDir,
+}
+
+fn addr(s: &str) -> Address {
+    Address::parse(s).unwrap()
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.unwrap();
+    store.migrate().await.unwrap();
+    let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
+    let ms = Mailstore::new(store.clone(), blobs.clone());
+    store.add_domain(&Domain::parse("ac-demo.fr").unwrap()).await.unwrap();
+    let unit = |parent, kind, name: &str, uai: Option<&str>| NewOrgUnit {
+        parent,
+        kind,
+        name: name.into(),
+        uai: uai.map(|u| Uai::parse(u).unwrap()),
+    };
+    let root = store.create_org_unit(&unit(None, OrgUnitKind::Academie, "Académie de démo", None)).await.unwrap();
+    let dsden = store.create_org_unit(&unit(Some(root), OrgUnitKind::Dsden, "DSDEN 54", None)).await.unwrap();
+    let school = store
+        .create_org_unit(&unit(Some(dsden), OrgUnitKind::Etablissement, "Collège A", Some("0541234A")))
+        .await
+        .unwrap();
+    let keys = mta::dkim::DkimKeys::load_or_create(&dir.path().join("dkim"), "s1", &["ac-demo.fr".into()]).unwrap();
+    let limits = mta::limits::Limiter::new(
+        mta::limits::RoleLimits { messages_per_hour: 1000, recipients_per_hour: 100_000 },
+        HashMap::new(),
+    );
+    let mta = mta::Mta::new(ms, store.clone(), blobs.clone(), mta::OutboundSettings::default(), keys, limits);
+    let lists = Lists::new(store.clone(), blobs, mta, lists::Limits::default());
+    Fixture { store, lists, school, dsden, _dir: dir }
+}
+
+impl Fixture {
+    async fn person(&self, local: &str, role: Role, status: AccountStatus, unit: Option<OrgUnitId>) -> Account {
+        self.store
+            .create_account(&NewAccount {
+                address: addr(&format!("{local}@ac-demo.fr")),
+                login: None,
+                display_name: local.replace('.', " "),
+                role,
+                status,
+                quota_bytes: None,
+                org_unit: unit,
+                password_hash: None,
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn list(&self, address: &str, query: Option<Query>) -> Address {
+        let address = addr(address);
+        let new = NewList {
+            address: address.clone(),
+            name: String::new(),
+            description: String::new(),
+            query,
+            discussion: false,
+            tag: None,
+        };
+        self.lists.create(new).await.unwrap();
+        address
+    }
+
+    /// The messages in an account's Inbox, as bytes.
+    async fn inbox(&self, account: &Account) -> Vec<String> {
+        let mb = self.store.mailbox_by_name(account.id, "INBOX").await.unwrap().unwrap();
+        let mut out = Vec::new();
+        for m in self.store.messages(mb.id).await.unwrap() {
+            let bytes = self.lists_bytes(&m.blob_hash).await;
+            out.push(bytes);
+        }
+        out
+    }
+
+    async fn lists_bytes(&self, blob: &model::BlobId) -> String {
+        let path = self._dir.path().join("blobs");
+        let b = blob::BlobStore::open(path).unwrap();
+        String::from_utf8(b.get(blob).await.unwrap()).unwrap()
+    }
+}
+
+fn mail(subject: &str) -> Bytes {
+    Bytes::from(format!(
+        "From: Parent <parent@example.org>\r\nTo: liste@ac-demo.fr\r\nSubject: {subject}\r\n\
+         Message-ID: <{subject}@example.org>\r\n\r\nBonjour.\r\n"
+    ))
+}
+
+#[tokio::test]
+async fn a_dynamic_list_reaches_the_active_teachers_of_one_school_only() {
+    let f = fixture().await;
+    let school = Some(f.school);
+    let active = f.person("t.active", Role::Teacher, AccountStatus::Active, school).await;
+    let provisional = f.person("t.nouveau", Role::Teacher, AccountStatus::Provisional, school).await;
+    let suspended = f.person("t.suspendu", Role::Teacher, AccountStatus::Suspended, school).await;
+    let head = f.person("d.principal", Role::Direction, AccountStatus::Active, school).await;
+    let pupil = f.person("e.eleve", Role::Student, AccountStatus::Active, school).await;
+    let elsewhere = f.person("t.ailleurs", Role::Teacher, AccountStatus::Active, Some(f.dsden)).await;
+    let teachers =
+        f.list("enseignants.0541234a@ac-demo.fr", Some(Query { unit: f.school, role: Some(Role::Teacher) })).await;
+    let staff = f.list("personnels.dsden54@ac-demo.fr", Some(Query { unit: f.dsden, role: None })).await;
+
+    let out = f
+        .lists
+        .post(
+            mail("conseil"),
+            Poster::Envelope(Some(&addr("parent@example.org"))),
+            std::slice::from_ref(&teachers),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(out, vec![(teachers.clone(), Outcome::Distributed { local: 2, remote: 0 })]);
+    for (who, expected) in [(&active, 1), (&provisional, 1), (&suspended, 0), (&head, 0), (&pupil, 0), (&elsewhere, 0)]
+    {
+        assert_eq!(f.inbox(who).await.len(), expected, "{}", who.address);
+    }
+    let got = &f.inbox(&active).await[0];
+    assert!(got.starts_with("List-Id: \"enseignants.0541234a\" <enseignants.0541234a.ac-demo.fr>\r\n"), "{got}");
+    assert!(got.contains("List-Post: <mailto:enseignants.0541234a@ac-demo.fr>\r\nPrecedence: list\r\n"));
+
+    // The DSDEN's staff: every role but students, the subtree included, not the suspended.
+    let reach = f.lists.expand(&f.lists.get(&staff).await.unwrap()).await.unwrap();
+    let mut expected = vec![active.id, provisional.id, head.id, elsewhere.id];
+    expected.sort_unstable();
+    assert_eq!(reach.local, expected);
+}
+
+#[tokio::test]
+async fn list_addresses_are_unique_among_accounts_aliases_and_lists() {
+    let f = fixture().await;
+    let claire = f.person("claire.martin", Role::Teacher, AccountStatus::Active, None).await;
+    f.store.add_alias(&addr("c.martin@ac-demo.fr"), claire.id).await.unwrap();
+    for taken in ["claire.martin@ac-demo.fr", "c.martin@ac-demo.fr"] {
+        let e = f.lists.create(NewList {
+            address: addr(taken),
+            name: String::new(),
+            description: String::new(),
+            query: None,
+            discussion: false,
+            tag: None,
+        });
+        assert!(matches!(e.await, Err(lists::Error::Conflict(_))), "{taken}");
+    }
+    let list = f.list("cdi@ac-demo.fr", None).await;
+    assert!(matches!(f.store.add_alias(&list, claire.id).await, Err(store::Error::Conflict(_))));
+    let again = NewAccount {
+        address: list.clone(),
+        login: None,
+        display_name: "x".into(),
+        role: Role::Teacher,
+        status: AccountStatus::Active,
+        quota_bytes: None,
+        org_unit: None,
+        password_hash: None,
+    };
+    assert!(matches!(f.store.create_account(&again).await, Err(store::Error::Conflict(_))));
+    let (taken, _) = f.store.taken_names().await.unwrap();
+    assert!(taken.contains_key("cdi@ac-demo.fr"), "the HR sync sees list addresses as taken");
+    let elsewhere = NewList {
+        address: addr("liste@example.org"),
+        name: String::new(),
+        description: String::new(),
+        query: None,
+        discussion: false,
+        tag: None,
+    };
+    assert!(matches!(f.lists.create(elsewhere).await, Err(lists::Error::Invalid(_))));
+    let bounces = NewList {
+        address: addr("x-bounces@ac-demo.fr"),
+        name: String::new(),
+        description: String::new(),
+        query: None,
+        discussion: false,
+        tag: None,
+    };
+    assert!(matches!(f.lists.create(bounces).await, Err(lists::Error::Invalid(_))));
+    // A member on a local domain must reach someone.
+    assert!(matches!(f.lists.add_member(&list, &addr("personne@ac-demo.fr")).await, Err(lists::Error::Invalid(_))));
+}
+
+#[tokio::test]
+async fn one_copy_per_person_through_two_lists_nesting_and_direct_delivery() {
+    let f = fixture().await;
+    let claire = f.person("claire.martin", Role::Teacher, AccountStatus::Active, None).await;
+    let paul = f.person("paul.durand", Role::Teacher, AccountStatus::Active, None).await;
+    let a = f.list("a@ac-demo.fr", None).await;
+    let b = f.list("b@ac-demo.fr", None).await;
+    let me = f.list("moi@ac-demo.fr", None).await;
+    f.lists.add_member(&a, &claire.address).await.unwrap();
+    f.lists.add_member(&a, &b).await.unwrap();
+    f.lists.add_member(&b, &claire.address).await.unwrap();
+    f.lists.add_member(&b, &paul.address).await.unwrap();
+    f.lists.add_member(&b, &a).await.unwrap();
+    f.lists.add_member(&me, &me).await.unwrap();
+    f.lists.add_member(&me, &paul.address).await.unwrap();
+
+    let from = addr("parent@example.org");
+    let out = f.lists.post(mail("deux"), Poster::Envelope(Some(&from)), &[a.clone(), b.clone()], &[]).await.unwrap();
+    assert_eq!(
+        out,
+        vec![
+            (a.clone(), Outcome::Distributed { local: 2, remote: 0 }),
+            (b.clone(), Outcome::Distributed { local: 0, remote: 0 })
+        ]
+    );
+    assert_eq!(f.inbox(&claire).await.len(), 1);
+    assert_eq!(f.inbox(&paul).await.len(), 1);
+
+    // A list in itself delivers once and ends; direct recipients are not served twice.
+    f.lists.post(mail("soi"), Poster::Envelope(Some(&from)), std::slice::from_ref(&me), &[claire.id]).await.unwrap();
+    assert_eq!(f.inbox(&paul).await.len(), 2);
+    f.lists.post(mail("direct"), Poster::Envelope(Some(&from)), std::slice::from_ref(&me), &[paul.id]).await.unwrap();
+    assert_eq!(f.inbox(&paul).await.len(), 2);
+
+    let report = f.lists.report(&a).await.unwrap();
+    assert_eq!(report.cycles, vec![vec![a.clone(), b.clone()]]);
+    assert_eq!(f.lists.report(&me).await.unwrap().cycles, vec![vec![me.clone()]]);
+
+    // What the list sent, coming back, is not expanded again.
+    let sent = Bytes::from(f.inbox(&paul).await[0].clone());
+    let back = f.lists.post(sent, Poster::Envelope(Some(&from)), std::slice::from_ref(&a), &[]).await.unwrap();
+    assert_eq!(back, vec![(a.clone(), Outcome::Loop)]);
+    // Nor does a bounce reach anyone.
+    let bounce = f.lists.post(mail("dsn"), Poster::Envelope(None), std::slice::from_ref(&a), &[]).await.unwrap();
+    assert_eq!(bounce, vec![(a, Outcome::Dropped)]);
+    assert_eq!(f.inbox(&paul).await.len(), 2);
+}
+
+#[tokio::test]
+async fn outside_members_are_queued_from_the_bounce_address() {
+    let f = fixture().await;
+    let list = f.list("parents@ac-demo.fr", None).await;
+    f.lists.add_member(&list, &addr("parent.un@example.org")).await.unwrap();
+    f.lists.add_member(&list, &addr("parent.deux@example.net")).await.unwrap();
+    let out = f
+        .lists
+        .post(mail("sortie"), Poster::Envelope(Some(&addr("x@example.org"))), std::slice::from_ref(&list), &[])
+        .await;
+    assert_eq!(out.unwrap(), vec![(list, Outcome::Distributed { local: 0, remote: 2 })]);
+    let entries = f.store.queue_entries().await.unwrap();
+    assert_eq!(entries.len(), 1, "one queue entry for every outside member");
+    assert_eq!(entries[0].sender, "parents-bounces@ac-demo.fr");
+    let rcpts: Vec<String> =
+        f.store.queued_recipients(entries[0].id).await.unwrap().into_iter().map(|r| r.rcpt).collect();
+    assert_eq!(rcpts.len(), 2);
+    let bytes = f.lists_bytes(&entries[0].blob).await;
+    assert!(bytes.contains("List-Id: ") && bytes.contains("DKIM-Signature:"), "{bytes}");
+    let bounces = f.lists.recipient(&addr("parents-bounces@ac-demo.fr")).await.unwrap();
+    assert!(matches!(bounces, Some(lists::ListAddress::Bounces(_))));
+}
+
+#[tokio::test]
+async fn moderation_holds_then_approves_or_refuses_and_the_sender_is_told() {
+    let f = fixture().await;
+    let claire = f.person("claire.martin", Role::Teacher, AccountStatus::Active, None).await;
+    let paul = f.person("paul.durand", Role::Teacher, AccountStatus::Active, None).await;
+    let modo = f.person("moderatrice", Role::Direction, AccountStatus::Active, None).await;
+    let list = f.list("conseil@ac-demo.fr", None).await;
+    f.lists.add_member(&list, &claire.address).await.unwrap();
+    f.lists.set_policy(&list, PostPolicy::Members, &[]).await.unwrap();
+    f.lists.set_moderator(&list, &modo.address, true).await.unwrap();
+
+    // Paul is no member: held, nobody has it, the moderator is told.
+    let out = f.lists.post(mail("question"), Poster::Account(&paul), std::slice::from_ref(&list), &[]).await.unwrap();
+    let [(_, Outcome::Held(id))] = out.as_slice() else { panic!("{out:?}") };
+    assert!(f.inbox(&claire).await.is_empty());
+    let notice = f.inbox(&modo).await;
+    assert_eq!(notice.len(), 1);
+    assert!(notice[0].contains("Subject: =?utf-8?") || notice[0].contains("Subject: Mod"), "{}", notice[0]);
+    assert_eq!(f.lists.held(&list).await.unwrap().len(), 1);
+    assert_eq!(f.lists.held(&list).await.unwrap()[0].subject, "question");
+
+    // Approved: distributed to the members, Paul told.
+    assert_eq!(f.lists.approve(*id).await.unwrap(), Outcome::Distributed { local: 1, remote: 0 });
+    assert_eq!(f.inbox(&claire).await.len(), 1);
+    assert_eq!(f.inbox(&paul).await.len(), 1, "the approval notice");
+    assert!(f.lists.held(&list).await.unwrap().is_empty());
+    assert!(f.lists.approve(*id).await.is_err(), "decided once");
+
+    // Claire, a member, posts directly.
+    let out = f.lists.post(mail("membre"), Poster::Account(&claire), std::slice::from_ref(&list), &[]).await.unwrap();
+    assert_eq!(out[0].1, Outcome::Distributed { local: 1, remote: 0 });
+
+    // Refused: the sender hears why; nobody else gets anything.
+    let out = f.lists.post(mail("hors-sujet"), Poster::Account(&paul), std::slice::from_ref(&list), &[]).await.unwrap();
+    let Outcome::Held(id) = out[0].1 else { panic!() };
+    f.lists.refuse(id, Some("hors sujet")).await.unwrap();
+    let told = f.inbox(&paul).await;
+    assert_eq!(told.len(), 2);
+    assert!(told[1].contains("hors sujet"), "{}", told[1]);
+    assert_eq!(f.inbox(&claire).await.len(), 2);
+
+    // A suspended moderator is skipped: the académie's administrators
+    // (here nobody: no admin@) are the fallback; a hold older than 14 days is refused.
+    f.store.set_account_status(modo.id, AccountStatus::Suspended).await.unwrap();
+    let out = f.lists.post(mail("tard"), Poster::Account(&paul), std::slice::from_ref(&list), &[]).await.unwrap();
+    assert!(matches!(out[0].1, Outcome::Held(_)));
+    assert_eq!(f.inbox(&modo).await.len(), 2, "no new notice to a suspended moderator");
+    let now = time_now();
+    assert_eq!(f.lists.sweep(now).await.unwrap(), 0);
+    assert_eq!(f.lists.sweep(now + 15 * 24 * 3600).await.unwrap(), 1);
+    assert_eq!(f.inbox(&paul).await.len(), 3);
+}
+
+fn time_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
