@@ -21,6 +21,7 @@ use crate::{password, serve};
 mod banner;
 mod governance;
 mod lists;
+mod notice;
 pub(crate) mod passwords;
 mod sso_cli;
 
@@ -63,7 +64,12 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Bandeau d'annonce du webmail / the webmail's announcement banner.
+    /// Annonces de maintenance programmées (page de connexion, webmail, IMAP) / scheduled maintenance notices.
+    Notice {
+        #[command(subcommand)]
+        command: notice::NoticeCommand,
+    },
+    /// Bandeau d'annonce immédiat (une annonce qui remplace celles en cours) / the immediate banner.
     Banner {
         #[command(subcommand)]
         command: banner::BannerCommand,
@@ -292,6 +298,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Unit { command } => governance::unit(&ctx, command).await?,
         AdminCommand::Audit { command } => return governance::audit(&ctx, command).await,
         AdminCommand::Banner { command } => banner::run(&ctx, command).await?,
+        AdminCommand::Notice { command } => notice::run(&ctx, cfg, command).await?,
         AdminCommand::Oidc { command } => sso_cli::oidc(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::Cas { command } => sso_cli::cas(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::List { command } => lists::run(cfg, &opened, &ctx, command).await?,

@@ -65,6 +65,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 };
                 let events = self.mailstore.watch(account.id);
                 tracing::info!(account = account.id, "logged in");
+                // RFC 9051 section 7.1: ALERT text "MUST be presented to the user"; in
+                // ASCII, which every IMAP4rev1 client can show.
+                for notice in self.mailstore.login_notices().await {
+                    let text = match notice.text_en.is_empty() {
+                        true => model::translit::ascii(&notice.text_fr),
+                        false => {
+                            format!(
+                                "{} / {}",
+                                model::translit::ascii(&notice.text_fr),
+                                model::translit::ascii(&notice.text_en)
+                            )
+                        }
+                    };
+                    self.untagged(&format!("OK [ALERT] {text}"));
+                }
                 self.reader.set_authenticated(true);
                 Attempt::In(Box::new(Authed::new(account, credential, events, slot)))
             }

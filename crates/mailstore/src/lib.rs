@@ -40,7 +40,7 @@ pub use search::{Field, Hits, fold};
 /// type would only copy their fields.
 pub use store::{
     Account, Banner, BlobRow, Change, ChangeKind, Copied, DateCursor, DirectoryEntry, FlagOp, FlagOutcome, Found,
-    MailIdentity, Mailbox, MessageRow, MigratedMessage, SortKey, SourceFolder, Vacation, WebPrefs,
+    MailIdentity, Mailbox, MessageRow, MigratedMessage, Notice, Severity, SortKey, SourceFolder, Vacation, WebPrefs,
 };
 
 /// A change that open sessions may want to hear about.
@@ -149,6 +149,8 @@ pub struct Mailstore {
     indexer: std::sync::OnceLock<index::Indexer>,
     /// The envelope forms stored at delivery, when the binary gave a renderer.
     envelope_forms: Option<EnvelopeForms>,
+    /// The notices showing, as IMAP logins last read them (`settings.rs`).
+    login_notices: std::sync::Mutex<Option<(std::time::Instant, Vec<store::Notice>)>>,
 }
 
 impl Mailstore {
@@ -174,6 +176,7 @@ impl Mailstore {
             search: Default::default(),
             indexer: Default::default(),
             envelope_forms,
+            login_notices: Default::default(),
         })
     }
     /// Events from now on; a slow listener sees `Lagged` and must resynchronise.

@@ -1,12 +1,15 @@
 //! What an account keeps besides its mail: the identities it sends as (and
 //! the addresses it may use), the senders whose images it trusts, its
 //! display preferences and vacation reply, plus the directory lookups and
-//! the administrators' banner that mail clients show.
+//! the administrators' notices that the webmail and mail clients show.
 
 use model::{AccountId, Address, Domain};
-use store::{Banner, DirectoryEntry, MailIdentity, Vacation, WebPrefs};
+use store::{Banner, DirectoryEntry, MailIdentity, Notice, Vacation, WebPrefs};
 
 use crate::{Error, Mailstore};
+
+/// How long IMAP logins reuse the notices they read.
+pub const LOGIN_NOTICES_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Mailstore {
     /// The account's sending identities.
@@ -94,5 +97,34 @@ impl Mailstore {
     /// The administrators' banner shown at `at`, if any.
     pub async fn banner(&self, at: i64) -> Result<Option<Banner>, Error> {
         Ok(self.store.banner(at).await?)
+    }
+
+    /// The maintenance notices showing at `at`, the most severe first (the
+    /// web reads them at every page: a notice set or ended shows at once).
+    pub async fn notices(&self, at: i64) -> Result<Vec<Notice>, Error> {
+        Ok(self.store.notices_at(at).await?)
+    }
+
+    /// The notices showing now, for IMAP's `* OK [ALERT]` at login: read at
+    /// most every [`LOGIN_NOTICES_TTL`], so a storm of logins asks the store
+    /// once (a notice set or ended reaches new logins within that time). A
+    /// store that does not answer shows none: a notice never blocks a login.
+    pub async fn login_notices(&self) -> Vec<Notice> {
+        {
+            let cached = self.login_notices.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, notices)) = cached.as_ref()
+                && at.elapsed() < LOGIN_NOTICES_TTL
+            {
+                return notices.clone();
+            }
+        }
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let notices = self.store.notices_at(now).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "reading the notices failed");
+            Vec::new()
+        });
+        *self.login_notices.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), notices.clone()));
+        notices
     }
 }

@@ -49,3 +49,45 @@ mod tests {
         assert_eq!(local_part("Éloïse", "Cœur  de Lion"), "eloise.coeur-de-lion");
     }
 }
+
+/// `text` in printable ASCII, case kept: accents dropped (« Hélène » reads
+/// `"Helene"`), French quotes and apostrophes made plain, line breaks and
+/// controls made spaces, anything else `?`. For protocol lines that must be
+/// 7-bit, such as an IMAP4rev1 `* OK [ALERT]`.
+pub fn ascii(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfd() {
+        match c {
+            c if is_combining_mark(c) => {}
+            c if c.is_ascii_control() || c.is_control() => out.push(' '),
+            c if c.is_ascii() => out.push(c),
+            '«' | '»' | '“' | '”' => out.push('"'),
+            '’' | '‘' => out.push('\''),
+            '\u{a0}' | '\u{202f}' => out.push(' '),
+            'œ' => out.push_str("oe"),
+            'Œ' => out.push_str("OE"),
+            'æ' => out.push_str("ae"),
+            'Æ' => out.push_str("AE"),
+            'ß' => out.push_str("ss"),
+            '–' | '—' => out.push('-'),
+            '…' => out.push_str("..."),
+            '€' => out.push_str("EUR"),
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod ascii_tests {
+    #[test]
+    fn french_text_folds_to_readable_ascii() {
+        assert_eq!(
+            super::ascii("« Messagerie indisponible » samedi 8 h – 10 h, œuvre d’Hélène\r\nÉTÉ"),
+            "\"Messagerie indisponible\" samedi 8 h - 10 h, oeuvre d'Helene  ETE"
+        );
+        assert_eq!(super::ascii("日本"), "??");
+    }
+}

@@ -149,6 +149,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0021_lists.sql"),
         postgres: include_str!("../migrations/postgres/0021_lists.sql"),
     },
+    Migration {
+        version: 22,
+        name: "notices",
+        sqlite: include_str!("../migrations/sqlite/0022_notices.sql"),
+        postgres: include_str!("../migrations/postgres/0022_notices.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -1,6 +1,6 @@
 //! What the webmail remembers for each account (display density, language,
-//! theme, the senders whose remote images are always shown) and the one
-//! announcement banner administrators put on every webmail page.
+//! theme, the senders whose remote images are always shown). The
+//! administrators' announcements are [`crate::notices`].
 //!
 //! Values are kept as short words; the web crate decides which words it
 //! accepts, the store only bounds their length.
@@ -28,19 +28,9 @@ impl Default for WebPrefs {
     }
 }
 
-/// The announcement shown on every webmail page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Banner {
-    pub text: String,
-    /// Unix seconds from which it is no longer shown.
-    pub until: Option<i64>,
-    pub set_at: i64,
-}
-
-/// Longest preference word, sender address and banner text kept.
+/// Longest preference word and sender address kept.
 const MAX_WORD: usize = 32;
 const MAX_SENDER: usize = 320;
-pub const MAX_BANNER: usize = 500;
 /// Most trusted senders one account keeps.
 pub const MAX_TRUSTED: i64 = 1_000;
 
@@ -132,41 +122,6 @@ impl Store {
             .bind(sender.trim().to_ascii_lowercase())
             .execute(&mut *self.write_conn().await?)
             .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    /// The banner to show at `at`, if one is set and not over.
-    pub async fn banner(&self, at: i64) -> Result<Option<Banner>> {
-        let row = sqlx::query("SELECT text, until_at, set_at FROM web_banner WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(r) = row else { return Ok(None) };
-        let b = Banner { text: r.try_get("text")?, until: r.try_get("until_at")?, set_at: r.try_get("set_at")? };
-        Ok(b.until.is_none_or(|u| at < u).then_some(b))
-    }
-
-    /// Sets the banner (replacing any other).
-    pub async fn set_banner(&self, text: &str, until: Option<i64>) -> Result<()> {
-        let text = text.trim();
-        if text.is_empty() || text.chars().count() > MAX_BANNER {
-            return Err(Error::Invalid(format!("a banner is 1 to {MAX_BANNER} characters")));
-        }
-        sqlx::query(
-            "INSERT INTO web_banner (id, text, until_at, set_at) VALUES (1, $1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET text = excluded.text, until_at = excluded.until_at, \
-             set_at = excluded.set_at",
-        )
-        .bind(text)
-        .bind(until)
-        .bind(now())
-        .execute(&mut *self.write_conn().await?)
-        .await?;
-        Ok(())
-    }
-
-    /// Removes the banner; whether there was one.
-    pub async fn clear_banner(&self) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM web_banner WHERE id = 1").execute(&mut *self.write_conn().await?).await?;
         Ok(done.rows_affected() > 0)
     }
 }

@@ -33,17 +33,56 @@ pub async fn web_prefs_trusted_senders_and_banner(ctx: Ctx) {
     assert!(!store.is_trusted_sender(claire.id, "lettre@musee.example").await.unwrap());
     assert!(store.add_trusted_sender(claire.id, "  ").await.is_err());
 
-    // The banner: none, set, replaced, over after its date, cleared.
-    assert_eq!(store.banner(1_000).await.unwrap(), None);
-    store.set_banner("Maintenance samedi de 8 h à 10 h", Some(2_000)).await.unwrap();
-    let b = store.banner(1_999).await.unwrap().unwrap();
-    assert_eq!((b.text.as_str(), b.until), ("Maintenance samedi de 8 h à 10 h", Some(2_000)));
-    assert_eq!(store.banner(2_000).await.unwrap(), None, "over at its end");
+    // The banner (the older commands over notices): none, set, replaced, over after its date, cleared.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert_eq!(store.banner(now).await.unwrap(), None);
+    store.set_banner("Maintenance samedi de 8 h à 10 h", Some(now + 2_000)).await.unwrap();
+    let b = store.banner(now + 1_999).await.unwrap().unwrap();
+    assert_eq!((b.text.as_str(), b.until), ("Maintenance samedi de 8 h à 10 h", Some(now + 2_000)));
+    assert_eq!(store.banner(now + 2_000).await.unwrap(), None, "over at its end");
+    assert_eq!(store.banner(now - 100).await.unwrap(), None, "not before it was set");
     store.set_banner("Nouvelle annonce", None).await.unwrap();
     assert_eq!(store.banner(i64::MAX).await.unwrap().unwrap().text, "Nouvelle annonce");
+    assert_eq!(store.notices_at(now + 10).await.unwrap().len(), 1, "the new banner ended the old one");
     assert!(store.set_banner("", None).await.is_err());
     assert!(store.set_banner(&"é".repeat(501), None).await.is_err());
     assert!(store.clear_banner().await.unwrap());
     assert!(!store.clear_banner().await.unwrap());
-    assert_eq!(store.banner(0).await.unwrap(), None);
+    assert_eq!(store.banner(now + 10).await.unwrap(), None);
+}
+
+/// Maintenance notices: scheduled windows, severity order, both languages,
+/// refused when empty, multi-line or ending before they start.
+pub async fn notices_show_in_their_window(ctx: Ctx) {
+    use store::{NewNotice, Severity};
+    let store = &ctx.store;
+    let notice = |fr: &'static str, severity, starts_at, ends_at| NewNotice {
+        text_fr: fr,
+        text_en: "",
+        severity,
+        starts_at,
+        ends_at,
+    };
+    let info = store.add_notice(&notice("Nouvelle charte", Severity::Info, 1_000, None)).await.unwrap();
+    let maintenance = NewNotice {
+        text_en: "Mail unavailable Saturday 8-10 am",
+        ..notice("Messagerie indisponible samedi de 8 h à 10 h", Severity::Maintenance, 5_000, Some(9_000))
+    };
+    let m = store.add_notice(&maintenance).await.unwrap();
+    assert_eq!(store.notices_at(999).await.unwrap(), []);
+    let ids = |v: Vec<store::Notice>| v.iter().map(|n| n.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.notices_at(1_000).await.unwrap()), [info]);
+    let both = store.notices_at(5_000).await.unwrap();
+    assert_eq!(ids(both.clone()), [m, info], "the most severe first");
+    assert_eq!(both[0].text("en"), "Mail unavailable Saturday 8-10 am");
+    assert_eq!(both[0].text("fr"), "Messagerie indisponible samedi de 8 h à 10 h");
+    assert_eq!(both[1].text("en"), "Nouvelle charte", "French when no English was given");
+    assert_eq!(ids(store.notices_at(9_000).await.unwrap()), [info], "over at its end");
+    assert_eq!(ids(store.notices_pending(6_000).await.unwrap()), [info, m]);
+    assert!(store.add_notice(&notice("", Severity::Info, 0, None)).await.is_err());
+    assert!(store.add_notice(&notice("deux\nlignes", Severity::Info, 0, None)).await.is_err());
+    assert!(store.add_notice(&notice("à l'envers", Severity::Info, 10, Some(10))).await.is_err());
+    assert!(store.remove_notice(m).await.unwrap());
+    assert!(!store.remove_notice(m).await.unwrap());
+    assert_eq!(ids(ctx.reopen().await.notices_at(5_000).await.unwrap()), [info]);
 }

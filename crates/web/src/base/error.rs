@@ -149,7 +149,7 @@ pub async fn render_errors(State(app): State<Arc<App>>, req: Request, next: Next
     let Some(Unrendered(error)) = resp.extensions_mut().remove::<Unrendered>() else { return resp };
     let mut v = Visitor::read(&app, &headers, origin, lang.as_deref()).await;
     if let Some(account) = v.account().cloned() {
-        v.chrome = chrome::load(&app, &account).await;
+        chrome::load(&app, &account, &mut v.chrome).await;
     }
     let mut page = error.page(&app, &mut v);
     // Headers set on the way out (security headers, a frame's own CSP) stay.

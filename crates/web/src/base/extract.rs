@@ -44,7 +44,9 @@ impl FromRequestParts<Arc<App>> for Visitor {
         let Some(origin) = crate::base::proxy::of_request(app, &parts.extensions, &parts.headers) else {
             return Err(WebError::internal(&"request without the connection's address"));
         };
-        Ok(Visitor::read(app, &parts.headers, origin, lang_param(parts).as_deref()).await)
+        let mut v = Visitor::read(app, &parts.headers, origin, lang_param(parts).as_deref()).await;
+        v.chrome.notices = crate::base::chrome::notices(app, v.lang).await;
+        Ok(v)
     }
 }
 

@@ -170,7 +170,7 @@ impl FromRequestParts<Arc<App>> for Reader {
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
         let SignedIn { mut v, account } = SignedIn::from_request_parts(parts, app).await?;
-        v.chrome = chrome::load(app, &account).await;
+        chrome::load(app, &account, &mut v.chrome).await;
         Ok(Reader { v, account })
     }
 }
@@ -191,7 +191,7 @@ where
 
     async fn from_request(req: Request, app: &Arc<App>) -> Result<Self, Self::Rejection> {
         let SignedForm { mut v, account, form } = SignedForm::<T>::from_request(req, app).await?;
-        v.chrome = chrome::load(app, &account).await;
+        chrome::load(app, &account, &mut v.chrome).await;
         Ok(ReaderForm { v, account, form })
     }
 }
