@@ -58,12 +58,25 @@ pub fn ascii(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     use unicode_normalization::char::is_combining_mark;
     let mut out = String::with_capacity(text.len());
+    let mut after_open_quote = false;
     for c in text.nfd() {
+        // « texte » reads "texte": the spaces French puts inside guillemets go.
+        if std::mem::take(&mut after_open_quote) && c.is_whitespace() {
+            continue;
+        }
         match c {
             c if is_combining_mark(c) => {}
+            '«' => {
+                out.push('"');
+                after_open_quote = true;
+            }
+            '»' => {
+                out.truncate(out.trim_end().len());
+                out.push('"');
+            }
             c if c.is_ascii_control() || c.is_control() => out.push(' '),
             c if c.is_ascii() => out.push(c),
-            '«' | '»' | '“' | '”' => out.push('"'),
+            '“' | '”' => out.push('"'),
             '’' | '‘' => out.push('\''),
             '\u{a0}' | '\u{202f}' => out.push(' '),
             'œ' => out.push_str("oe"),
