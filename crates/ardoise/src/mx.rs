@@ -163,20 +163,15 @@ impl MxSink {
     }
 }
 
-/// A refusal's reason in ASCII, as SMTP replies are (accents dropped).
+/// A refusal's reason in ASCII, as SMTP replies are: accents dropped, and
+/// line breaks and other controls made spaces ([`model::translit::ascii`]),
+/// so that a Sieve script's `reject` text cannot end the reply line early.
 fn ascii(reason: &str) -> String {
-    let mut out = String::with_capacity(reason.len());
-    for c in reason.chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else {
-            out.push_str(&model::translit::slug(&c.to_string()));
-        }
-    }
-    if out.trim().is_empty() {
-        "Refuse par les regles du destinataire / Refused by the recipient's rules".into()
-    } else {
+    let out = model::translit::ascii(reason);
+    if out.chars().any(|c| c.is_ascii_alphanumeric()) {
         out
+    } else {
+        "Refuse par les regles du destinataire / Refused by the recipient's rules".into()
     }
 }
 
@@ -209,6 +204,7 @@ mod tests {
     fn refusal_reasons_are_sent_in_ascii() {
         assert_eq!(super::ascii("Pas de publicité, merci."), "Pas de publicite, merci.");
         assert!(super::ascii("« »").starts_with("Refuse par les regles"));
+        assert_eq!(super::ascii("Non.\r\n250 OK"), "Non.  250 OK");
     }
 
     /// `postmaster@` and `abuse@` reach the holders of the académie administrator's role.
