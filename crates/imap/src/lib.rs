@@ -58,7 +58,6 @@ mod session;
 mod sort;
 mod state;
 mod untagged;
-mod utf7;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -73,7 +73,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// delimiter kept (`LIST "Archives/" "%"` differs from `"Archives" "%"`).
     fn decode_text(&self, raw: &RawName) -> Result<String, Done> {
         let decoded =
-            if self.enabled.utf8 { String::from_utf8(raw.0.clone()).ok() } else { crate::utf7::decode(&raw.0) };
+            if self.enabled.utf8 { String::from_utf8(raw.0.clone()).ok() } else { model::mutf7::decode(&raw.0) };
         // The command is well formed (the name is an astring): NO, not BAD,
         // since no mailbox can have this name.
         decoded.ok_or_else(|| Done::no("[CANNOT] Invalid mailbox name (bad modified UTF-7 or UTF-8)"))
@@ -85,7 +85,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if self.enabled.utf8 {
             crate::resp::string(&mut out, name.as_bytes(), true);
         } else {
-            crate::resp::string(&mut out, crate::utf7::encode(name).as_bytes(), false);
+            crate::resp::string(&mut out, model::mutf7::encode(name).as_bytes(), false);
         }
         out
     }

@@ -16,10 +16,10 @@ use tokio::sync::Semaphore;
 use crate::folders::{self, Destination, FolderMap};
 use crate::imap::client::{Client, ImapError, Response, Security, quote};
 use crate::imap::proto::{self, ListEntry};
-use crate::mutf7;
 use crate::progress::{Bars, ItemBar};
 use crate::report::{Outcome, Report};
 use crate::target::{Contents, Fingerprint, Target, flags_from_imap};
+use model::mutf7;
 
 /// UIDs asked for in one `UID FETCH` of bodies.
 const FETCH_BATCH: usize = 100;
@@ -188,7 +188,7 @@ impl Account<'_> {
         let subscribed: HashSet<String> =
             client.run("LSUB \"\" \"*\"").await?.iter().filter_map(|r| proto::parse_list(r)).map(|e| e.name).collect();
         for entry in &listed {
-            let decoded = mutf7::decode(&entry.name).unwrap_or_else(|| entry.name.clone());
+            let decoded = mutf7::decode(entry.name.as_bytes()).unwrap_or_else(|| entry.name.clone());
             let Some(dest) =
                 folders::destination(&decoded, entry.delimiter, &entry.attributes, &self.options.folder_map)
             else {

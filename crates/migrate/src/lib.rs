@@ -16,7 +16,6 @@ pub mod imap;
 pub mod import;
 pub mod maildir;
 pub mod mbox;
-pub mod mutf7;
 pub mod progress;
 pub mod report;
 pub mod target;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use model::Flag;
 
-use crate::mutf7;
+use model::mutf7;
 
 /// Paths found that are neither folders nor messages, with the reason.
 pub type Strays = Vec<(PathBuf, String)>;
@@ -58,7 +58,7 @@ pub fn folders(root: &Path) -> std::io::Result<(Vec<Folder>, Strays)> {
 }
 
 fn decode_level(level: &str) -> String {
-    mutf7::decode(level).unwrap_or_else(|| level.to_owned())
+    mutf7::decode(level.as_bytes()).unwrap_or_else(|| level.to_owned())
 }
 
 fn walk(

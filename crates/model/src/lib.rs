@@ -11,6 +11,7 @@ pub mod collate;
 mod credential;
 mod error;
 mod flags;
+pub mod mutf7;
 mod org;
 pub mod percent;
 pub mod translit;

@@ -1,5 +1,8 @@
-//! Modified UTF-7 (RFC 3501 section 5.1.3), how IMAP4rev1 clients spell
-//! mailbox names that are not ASCII: `Envoyés` is `Envoy&AOk-s`.
+//! Modified UTF-7 (RFC 3501 section 5.1.3), how IMAP4rev1 clients and
+//! servers spell mailbox names that are not ASCII: `Envoyés` is
+//! `Envoy&AOk-s`. Maildir++ folder names on disk use it too. Here because
+//! both the IMAP server and the migration's IMAP client and Maildir reader
+//! need it, and adapters do not build on each other.
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
