@@ -34,6 +34,8 @@ ssl = no
 disable_plaintext_auth = no
 log_path = {root}/dovecot.log
 mail_location = maildir:{root}/mail/%n/Maildir
+# NOTIFY needs the mailbox list index.
+mailbox_list_index = yes
 namespace inbox {{
   inbox = yes
   separator = /
@@ -117,6 +119,7 @@ class Raw:
     literals inlined) and the tagged status word."""
 
     def __init__(self, port: int, tls: bool = False):
+        self.port, self.tls = port, tls
         self.sock = socket.create_connection(("127.0.0.1", port), 20)
         if tls:
             # Ardoise's implicit-TLS port with its self-signed certificate (only loopback here).
@@ -231,6 +234,20 @@ SCRIPTS = {
         "UID STORE 1:3 (UNCHANGEDSINCE {modseq}) +FLAGS.SILENT (\\Flagged)",
         "UID FETCH 1:* (FLAGS)",
     ],
+    # CONTEXT=SEARCH/SORT (RFC 5267): PARTIAL windows, and a search kept up to date through this
+    # session's own flag changes ({tag-N}: the tag of the command N before this one).
+    "context": [
+        "UID SEARCH RETURN (PARTIAL 2:4) ALL",
+        "UID SEARCH RETURN (COUNT PARTIAL 6:20) ALL",
+        "UID SEARCH RETURN (PARTIAL 30:40) ALL",
+        "SEARCH RETURN (PARTIAL 1:3) UNSEEN",
+        "UID SORT RETURN (PARTIAL 1:3) (SUBJECT) UTF-8 ALL",
+        "UID SEARCH RETURN (UPDATE COUNT) DELETED",
+        "UID STORE 2,4 +FLAGS.SILENT (\\Deleted)",
+        "UID STORE 2 -FLAGS.SILENT (\\Deleted)",
+        "CANCELUPDATE \"{tag-3}\"",
+        "UID STORE 4 -FLAGS.SILENT (\\Deleted)",
+    ],
 }
 
 # Subscriptions and hierarchy, run before SELECT, on names under the folder "Diff".
@@ -263,6 +280,11 @@ KNOWN = {
     ("folders", "LIST (SUBSCRIBED) \"\" \"Diff*\""): "children attributes sent unasked",
     ("folders", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"Diff/%\""): PLACEHOLDER,
     ("folders", "LIST \"\" \"Diff*\" RETURN (SUBSCRIBED CHILDREN)"): PLACEHOLDER,
+    # Dovecot 2.3 sends the same STATUS twice for one APPEND elsewhere; Ardoise once.
+    ("notify", "APPEND INBOX elsewhere"): "Dovecot repeats the STATUS line",
+    # RFC 5465 section 5.1: the unsolicited FETCH for a flag change "MUST include UID and FLAGS";
+    # Dovecot 2.3 leaves the UID out.
+    ("notify", "STORE elsewhere"): "Dovecot's flag-change FETCH lacks the UID RFC 5465 requires",
 }
 
 
@@ -283,10 +305,18 @@ def normalise(lines: list[str]) -> list[str]:
         # A literal or a literal8 for the same bytes (RFC 9051 allows either for BINARY[]).
         line = re.sub(r"~\{(\d+)\}", r"{\1}", line)
         # ESEARCH return data in any order (RFC 4731 section 3.1).
-        m = re.match(r'^\* ESEARCH (\(TAG "[^"]*"\))( UID)?((?: \S+ \S+)*)$', line)
+        # A value may be a parenthesised list (PARTIAL, ADDTO, REMOVEFROM: RFC 5267).
+        m = re.match(r'^\* ESEARCH (\(TAG "[^"]*"\))( UID)?((?: \S+ (?:\([^)]*\)|\S+))*)$', line)
         if m:
-            pairs = re.findall(r" (\S+ \S+)", m.group(3))
+            pairs = re.findall(r" (\S+ (?:\([^)]*\)|\S+))", m.group(3))
             line = f"* ESEARCH{m.group(2) or ''} {' '.join(sorted(pairs))}"
+        line = re.sub(r"UIDVALIDITY \d+", "UIDVALIDITY n", line)
+        line = re.sub(r"HIGHESTMODSEQ \d+", "HIGHESTMODSEQ n", line)
+        # STATUS items in any order.
+        m = re.match(r"^\* STATUS (\S+) \(([^)]*)\)$", line)
+        if m:
+            items = re.findall(r"(\S+ \S+)", m.group(2))
+            line = f"* STATUS {m.group(1).strip(chr(34))} ({' '.join(sorted(items))})"
         # Untagged answers that are state, not results (EXISTS after STORE etc.) are kept.
         out.append(line)
     return out
@@ -296,6 +326,7 @@ def run_script(raw: Raw, commands: list[str], modseq: str = "") -> list[tuple[st
     answers = []
     for command in commands:
         command = command.replace("{modseq}", modseq)
+        command = re.sub(r"\{tag-(\d+)\}", lambda m: f"t{raw.n + 1 - int(m.group(1))}", command)
         lines, status = raw.cmd(command)
         answers.append((command, normalise(lines), status))
     return answers
@@ -318,6 +349,7 @@ def pair(tmp_path_factory):
             for date, flags, message in CORPUS:
                 lines, status = raw.cmd(f"APPEND Corpus ({flags}) \"{date}\"", message)
                 assert status == "OK", (name, lines, message[:80])
+            raw.login = login
             sides[name] = raw
         yield sides
     finally:
@@ -342,7 +374,7 @@ def test_folders_and_subscriptions(pair):
     compare("folders", run_script(pair["ardoise"], FOLDER_SCRIPT), run_script(pair["dovecot"], FOLDER_SCRIPT))
 
 
-@pytest.mark.parametrize("script", ["search_dates", "sort", "thread", "binary", "condstore"])
+@pytest.mark.parametrize("script", ["search_dates", "sort", "thread", "binary", "condstore", "context"])
 def test_selected_scripts(pair, script):
     answers = {}
     for name, raw in pair.items():
@@ -352,3 +384,51 @@ def test_selected_scripts(pair, script):
         answers[name] = run_script(raw, SCRIPTS[script], modseq=highest)
         raw.cmd("UNSELECT")
     compare(script, answers["ardoise"], answers["dovecot"])
+
+
+def pushed(raw: Raw, quiet: float = 1.5) -> list[str]:
+    """The lines a server sends on its own, until it has been quiet for `quiet` seconds."""
+    lines = []
+    raw.sock.settimeout(quiet)
+    try:
+        while True:
+            lines.append(raw.line().decode("utf-8", "replace"))
+    except (socket.timeout, TimeoutError):
+        pass
+    finally:
+        raw.sock.settimeout(20)
+    return normalise(lines)
+
+
+def test_notify(pair):
+    """NOTIFY (RFC 5465) against Dovecot's: what a watching session is told, with no command
+    running, when another session files mail in the selected mailbox and in another one, then
+    flags and expunges it."""
+    answers = {}
+    for name, raw in pair.items():
+        watcher = raw
+        other = Raw(raw.port, tls=raw.tls)
+        assert other.cmd(f"LOGIN {raw.login} {PASSWORD}")[1] == "OK"
+        got = []
+        assert watcher.cmd("SELECT Corpus")[1] == "OK"
+        lines, status = watcher.cmd(
+            "NOTIFY SET STATUS (selected (MessageNew (UID FLAGS) MessageExpunge FlagChange)) "
+            "(mailboxes INBOX (MessageNew MessageExpunge))")
+        got.append(("NOTIFY SET STATUS", normalise(lines), status))
+        assert other.cmd("APPEND INBOX", msg("Cantine", "Fri, 18 Sep 2026 11:00:00 +0200"))[1] == "OK"
+        got.append(("APPEND INBOX elsewhere", pushed(watcher), ""))
+        assert other.cmd("SELECT Corpus")[1] == "OK"
+        assert other.cmd("APPEND Corpus", msg("Cantine", "Fri, 18 Sep 2026 11:00:00 +0200"))[1] == "OK"
+        got.append(("APPEND Corpus elsewhere", pushed(watcher), ""))
+        assert other.cmd("UID STORE 9 +FLAGS.SILENT (\\Deleted)")[1] == "OK"
+        got.append(("STORE elsewhere", pushed(watcher), ""))
+        assert other.cmd("UID EXPUNGE 9")[1] == "OK"
+        got.append(("EXPUNGE elsewhere", pushed(watcher), ""))
+        lines, status = watcher.cmd("NOTIFY NONE")
+        got.append(("NOTIFY NONE", normalise(lines), status))
+        assert other.cmd("APPEND INBOX", msg("Cantine 2", "Fri, 18 Sep 2026 11:00:00 +0200"))[1] == "OK"
+        got.append(("APPEND INBOX after NONE", pushed(watcher, 1.0), ""))
+        watcher.cmd("UNSELECT")
+        other.cmd("LOGOUT")
+        answers[name] = got
+    compare("notify", answers["ardoise"], answers["dovecot"])

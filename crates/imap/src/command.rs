@@ -100,7 +100,7 @@ pub enum Body {
     Search {
         uid: bool,
         key: SearchKey,
-        esearch: Option<Vec<String>>,
+        esearch: Option<ReturnOptions>,
     },
     /// RFC 9208: the quota root is the account (named "").
     GetQuota(String),
@@ -121,13 +121,84 @@ pub enum Body {
         criteria: Vec<SortKey>,
         key: SearchKey,
         /// ESORT (RFC 5267): `SORT RETURN (...)` answers as ESEARCH.
-        esort: Option<Vec<String>>,
+        esort: Option<ReturnOptions>,
     },
+    /// CANCELUPDATE (RFC 5267 section 4.3.5): the tags of searches whose
+    /// updates stop.
+    CancelUpdate(Vec<String>),
+    /// NOTIFY (RFC 5465): `None` for NOTIFY NONE.
+    Notify(Option<NotifySet>),
     Thread {
         uid: bool,
         references: bool,
         key: SearchKey,
     },
+}
+
+/// `RETURN (...)` of SEARCH (RFC 4731, RFC 5182, RFC 5267) and of SORT
+/// (ESORT, CONTEXT=SORT). `CONTEXT` is a hint (RFC 5267 section 4.2) and
+/// is not kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReturnOptions {
+    /// MIN, MAX, ALL, COUNT and SAVE, in the order given.
+    pub items: Vec<String>,
+    /// `PARTIAL first:last` (RFC 5267 section 4.4): the results at these
+    /// 1-based positions, `first <= last`.
+    pub partial: Option<(u32, u32)>,
+    /// `UPDATE` (RFC 5267 section 4.3): ADDTO and REMOVEFROM as the results change.
+    pub update: bool,
+}
+
+impl ReturnOptions {
+    pub fn has(&self, item: &str) -> bool {
+        self.items.iter().any(|i| i == item)
+    }
+
+    /// Whether the answer carries no result item (`RETURN (SAVE)`, `RETURN (UPDATE)`...).
+    pub fn asks_nothing(&self) -> bool {
+        self.partial.is_none() && !self.items.iter().any(|i| i != "SAVE")
+    }
+}
+
+/// `NOTIFY SET [STATUS] (filter events) ...` (RFC 5465 section 3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifySet {
+    /// STATUS: the watched mailboxes' state before the tagged OK.
+    pub status: bool,
+    pub groups: Vec<NotifyGroup>,
+}
+
+/// One event group: which mailboxes, and which events of theirs (`None`
+/// for NONE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyGroup {
+    pub filter: NotifyFilter,
+    pub events: Option<Vec<NotifyEvent>>,
+}
+
+/// `filter-mailboxes` (RFC 5465 section 6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifyFilter {
+    Selected,
+    SelectedDelayed,
+    Inboxes,
+    Personal,
+    Subscribed,
+    Subtree(Vec<RawName>),
+    Mailboxes(Vec<RawName>),
+}
+
+/// An event name (RFC 5465 section 5); `Other` for events this server
+/// does not report (NO [BADEVENT] at execution).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifyEvent {
+    /// With the FETCH items to send for a new message of the selected mailbox.
+    MessageNew(Vec<FetchItem>),
+    MessageExpunge,
+    FlagChange,
+    MailboxName,
+    SubscriptionChange,
+    Other(String),
 }
 
 /// A SORT criterion (RFC 5256, RFC 5957), possibly reversed.
@@ -366,6 +437,8 @@ impl Body {
             Body::SetAcl => "SETACL",
             Body::Compress(_) => "COMPRESS",
             Body::Sort { .. } => "SORT",
+            Body::CancelUpdate(_) => "CANCELUPDATE",
+            Body::Notify(_) => "NOTIFY",
             Body::Thread { .. } => "THREAD",
         }
     }

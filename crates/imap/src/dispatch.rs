@@ -182,11 +182,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             }
             Body::Search { uid, key, esearch } => {
                 let (authed, selected) = state.selected()?;
-                Box::pin(conn.search(tag, authed, selected, uid, &key, esearch.as_deref())).await
+                Box::pin(conn.search(tag, authed, selected, uid, &key, esearch.as_ref())).await
+            }
+            Body::Notify(set) => {
+                let (authed, selected) = state.parts().ok_or_else(log_in_first)?;
+                Box::pin(conn.notify_command(authed, selected.as_deref(), set)).await
+            }
+            Body::CancelUpdate(tags) => {
+                let (_, selected) = state.selected()?;
+                crate::context::cancel(selected, &tags)
             }
             Body::Sort { uid, criteria, key, esort } => {
                 let (authed, selected) = state.selected()?;
-                Box::pin(conn.sort(tag, authed, selected, uid, (&criteria, &key), esort.as_deref())).await
+                Box::pin(conn.sort(tag, authed, selected, uid, (&criteria, &key), esort.as_ref())).await
             }
             Body::Thread { uid, references, key } => {
                 let (authed, selected) = state.selected()?;

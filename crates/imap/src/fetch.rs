@@ -91,7 +91,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     }
 
     /// FETCH and UID FETCH over the messages at these view indices.
-    async fn fetch(
+    pub(crate) async fn fetch(
         &mut self,
         authed: &Authed,
         sel: &mut Selected,

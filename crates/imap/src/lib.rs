@@ -23,10 +23,13 @@
 //! its account from login on and ends with `* BYE` within a second of
 //! [`mailstore::Mailstore::revoke_access`].
 //!
+//! CONTEXT=SEARCH and CONTEXT=SORT (`context.rs`: PARTIAL, searches kept
+//! up to date with ADDTO/REMOVEFROM, CANCELUPDATE) and NOTIFY (`notify.rs`:
+//! the selected mailbox and others told of between commands and in IDLE).
+//!
 //! Not there yet: ACL changes (SETACL; sharing comes with delegation),
-//! CONTEXT=SEARCH/SORT (partial and updated results) and NOTIFY, relative
-//! and URLAUTH URLs in CATENATE; LITERAL- is not advertised (LITERAL+, a
-//! superset, is).
+//! relative and URLAUTH URLs in CATENATE; LITERAL- is not advertised
+//! (LITERAL+, a superset, is).
 
 mod admission;
 mod base64;
@@ -34,6 +37,7 @@ mod binary;
 mod catenate;
 pub mod command;
 mod compress;
+mod context;
 pub mod date;
 mod dispatch;
 mod envelope;
@@ -42,6 +46,7 @@ mod list;
 mod login;
 mod mailboxes;
 mod messages;
+mod notify;
 pub mod parse;
 pub(crate) mod pattern;
 mod qresync;

@@ -109,7 +109,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                         Some(Ok(line)) => break line,
                         Some(Err(())) => return Refused(Done::bad("SASL response too long")),
                         None => {
-                            if let Err(stop) = self.read_more(None).await {
+                            if let Err(stop) = self.read_more(None, false).await {
                                 self.say_goodbye(stop).await;
                                 return Attempt::Lost(Done::bad("Connection lost"));
                             }

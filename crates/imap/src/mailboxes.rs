@@ -188,7 +188,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     }
 
     /// `STATUS <name> (...)` for a mailbox.
-    async fn status_line(&self, m: &Mailbox, items: &[StatusItem]) -> Result<String, Done> {
+    pub(crate) async fn status_line(&self, m: &Mailbox, items: &[StatusItem]) -> Result<String, Done> {
         let messages = self.mailstore.messages(m.id).await.map_err(failed)?;
         let mut parts = Vec::new();
         for item in items {

@@ -210,7 +210,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 // (some of `doomed` may be among them) are reported right after,
                 // by the sync that follows every command that may send EXPUNGE
                 // (`Session::execute`), with the numbers as they are by then.
-                self.report_expunged(sel, &gone);
+                self.report_expunged(sel, &gone).await;
                 Done::ok(if uids.is_some() { "UID EXPUNGE completed" } else { "EXPUNGE completed" })
             }
             Err(e) => failure(&e),
@@ -218,8 +218,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     }
 
     /// Sends EXPUNGE (VANISHED under QRESYNC) for UIDs removed by this
-    /// session and drops them from the view.
-    fn report_expunged(&mut self, sel: &mut Selected, gone: &[i64]) {
+    /// session and drops them from the view; updated searches first tell of
+    /// their removal, while the numbers are still valid (RFC 5267 section 4.3.4).
+    async fn report_expunged(&mut self, sel: &mut Selected, gone: &[i64]) {
+        if !sel.contexts.is_empty() && !gone.is_empty() {
+            Box::pin(self.refresh_contexts(sel)).await;
+        }
         let mut vanished = Vec::new();
         for uid in gone {
             if let Some(seq) = sel.seq_of(*uid as u32) {
@@ -281,7 +285,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         self.untagged(&format!("OK {code}Moved"));
         match self.mailstore.expunge(account, sel.mailbox.id, &sources).await {
             Ok(gone) => {
-                self.report_expunged(sel, &gone);
+                self.report_expunged(sel, &gone).await;
                 Done::ok(if uid { "UID MOVE completed" } else { "MOVE completed" })
             }
             Err(e) => failure(&e),

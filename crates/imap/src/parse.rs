@@ -4,6 +4,7 @@
 
 mod ext;
 mod items;
+mod notify;
 
 use crate::command::*;
 use crate::seqset::SeqSet;
@@ -276,6 +277,26 @@ impl Cursor<'_> {
                     None
                 };
                 Body::Authenticate { mechanism, initial }
+            }
+            "NOTIFY" => {
+                self.sp()?;
+                match self.word()?.as_str() {
+                    "NONE" => Body::Notify(None),
+                    "SET" => Body::Notify(Some(self.notify_set()?)),
+                    other => return Err(format!("Expected SET or NONE after NOTIFY, not {other}")),
+                }
+            }
+            "CANCELUPDATE" => {
+                // RFC 5267 section 5: "CANCELUPDATE" 1*(SP quoted)
+                let mut tags = Vec::new();
+                while self.eat(b' ') {
+                    let tag = self.quoted()?;
+                    tags.push(String::from_utf8(tag).map_err(|_| "Invalid tag".to_string())?);
+                }
+                if tags.is_empty() {
+                    return Err("CANCELUPDATE needs at least one quoted tag".into());
+                }
+                Body::CancelUpdate(tags)
             }
             "ENABLE" => {
                 let mut caps = Vec::new();

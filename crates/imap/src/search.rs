@@ -11,12 +11,12 @@ use std::sync::Arc;
 
 use mailstore::analyse::{Analysis, EnvelopeAddress};
 use mailstore::{Field, MessageRow};
-use model::{BlobId, Flag};
+use model::{AccountId, BlobId, Flag};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::command::{DateOp, SearchKey};
+use crate::command::{DateOp, ReturnOptions, SearchKey};
+use crate::context::esearch_line;
 use crate::date::{day_in, day_of};
-use crate::messages::compact_set;
 use crate::reply::{Done, failed};
 use crate::selected::Selected;
 use crate::seqset::SeqSet;
@@ -203,11 +203,9 @@ fn matches(key: &SearchKey, c: &Ctx<'_>) -> bool {
         SearchKey::New => c.recent && row.flags & Flag::Seen.bit() == 0,
         SearchKey::Old => !c.recent,
         // TEXT is "in the header ... or body of the message" (RFC 9051
-        // section 6.4.4); the index holds the body and the usual header
-        // fields (From, To, Cc, Subject), not the others. Scanning every
-        // message's stored header fields here made each SEARCH TEXT read the
-        // whole mailbox's analyses (R7); a header field in the index is the
-        // way to cover the rest.
+        // section 6.4.4): the index holds the body, the usual header fields
+        // and, in `Field::Headers`, every other header field (names and
+        // values), so TEXT never reads the mailbox's stored analyses (R7).
         SearchKey::FullText { body_only, value } => match c.full_text.get(*body_only, value) {
             Some(Some(hits)) => hits.contains(row.blob_hash.as_str()),
             Some(None) => true,
@@ -222,11 +220,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// else (and then) read anew.
     async fn mailbox_rows(
         &self,
-        authed: &Authed,
+        account: AccountId,
         sel: &mut Selected,
         cached: bool,
     ) -> Result<Arc<Vec<MessageRow>>, Done> {
-        let account = authed.account.id;
         let current = self.mailstore.mailbox(account, sel.mailbox.id).await.map_err(failed)?.map(|m| m.highest_modseq);
         if let (true, Some(now), Some((at, rows))) = (cached, current, sel.rows.as_ref())
             && *at == now
@@ -243,14 +240,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     }
 
     /// Asks the index once per distinct full-text key.
-    async fn full_text_hits(&self, authed: &Authed, keys: Vec<(bool, String)>) -> Result<FullTextHits, Done> {
+    async fn full_text_hits(&self, account: AccountId, keys: Vec<(bool, String)>) -> Result<FullTextHits, Done> {
         let mut hits = FullTextHits::default();
-        let account = authed.account.id;
         for (body_only, value) in keys {
             if hits.get(body_only, &value).is_some() {
                 continue;
             }
-            let fields: &[Field] = if body_only { &[Field::Body, Field::Attachments] } else { &Field::ALL };
+            let fields: &[Field] = if body_only { &[Field::Body, Field::Attachments] } else { &Field::TEXT };
             match self.mailstore.search_text(account, fields, &value).await {
                 Ok(Some(found)) => hits.0.push(((body_only, value), found)),
                 Ok(None) => return Err(Done::no("[CANNOT] TEXT and BODY need the full-text index, not enabled here")),
@@ -269,7 +265,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// order, with their metadata when a key needed it or `with_meta`.
     pub(crate) async fn matching(
         &self,
-        authed: &Authed,
+        account: AccountId,
         sel: &mut Selected,
         key: &SearchKey,
         with_meta: bool,
@@ -278,14 +274,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         // elsewhere in the account joins two threads): read afresh for it.
         let mut by_thread = false;
         walk(key, &mut |k| by_thread |= matches!(k, SearchKey::ThreadId(_)));
-        let rows = self.mailbox_rows(authed, sel, !with_meta && !by_thread).await?;
+        let rows = self.mailbox_rows(account, sel, !with_meta && !by_thread).await?;
         let (mut full_text, mut needs_meta) = (Vec::new(), with_meta);
         walk(key, &mut |k| match k {
             SearchKey::FullText { body_only, value } => full_text.push((*body_only, value.clone())),
             SearchKey::Header { .. } | SearchKey::Date { sent: true, .. } => needs_meta = true,
             _ => {}
         });
-        let hits = self.full_text_hits(authed, full_text).await?;
+        let hits = self.full_text_hits(account, full_text).await?;
         let mut metas: HashMap<BlobId, Meta> = HashMap::new();
         if needs_meta {
             let mut wanted: Vec<BlobId> = rows.iter().map(|r| r.blob_hash.clone()).collect();
@@ -326,7 +322,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         Ok(out)
     }
 
-    /// SEARCH and UID SEARCH, answered as ESEARCH when asked or under IMAP4rev2.
+    /// SEARCH and UID SEARCH, answered as ESEARCH when asked or under
+    /// IMAP4rev2; kept up to date with `RETURN (UPDATE)` ([`crate::context`]).
     pub(crate) async fn search(
         &mut self,
         tag: &str,
@@ -334,8 +331,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         sel: &mut Selected,
         uid: bool,
         key: &SearchKey,
-        esearch: Option<&[String]>,
+        esearch: Option<&ReturnOptions>,
     ) -> Done {
+        if let Some(done) = crate::context::reused(sel, tag, esearch) {
+            return done;
+        }
         let saved = SeqSet::of(&sel.saved);
         let key = &unsave(key, &saved);
         let mut by_modseq = false;
@@ -343,39 +343,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if by_modseq {
             self.condstore_on(Some(&*sel));
         }
-        let matched = match self.matching(authed, sel, key, false).await {
+        let matched = match self.matching(authed.account.id, sel, key, false).await {
             Ok(m) => m,
             Err(done) => return done,
         };
         let top_modseq = matched.top_modseq;
-        let save = esearch.is_some_and(|o| o.iter().any(|x| x == "SAVE"));
+        let save = esearch.is_some_and(|o| o.has("SAVE"));
         if save {
             sel.saved = matched.rows.iter().map(|(_, r)| r.uid as u32).collect();
         }
-        if save && esearch.is_some_and(|o| o.len() == 1) {
+        let done = Done::ok(if uid { "UID SEARCH completed" } else { "SEARCH completed" });
+        if let Some(opts) = esearch
+            && opts.update
+        {
+            let results = matched.rows.iter().map(|(_, r)| r.uid as u32).collect();
+            self.keep_context(sel, tag, uid, (key, None), results);
+        }
+        if save && esearch.is_some_and(|o| o.asks_nothing() && !o.update) {
             return Done::ok(if uid { "UID SEARCH completed, result saved" } else { "SEARCH completed, result saved" });
         }
         let found: Vec<i64> =
             matched.rows.iter().map(|(seq, row)| if uid { row.uid } else { i64::from(*seq) }).collect();
-        let modseq = if by_modseq && !found.is_empty() { format!(" (MODSEQ {top_modseq})") } else { String::new() };
         if esearch.is_some() || self.enabled.rev2 {
-            let opts: Vec<String> = match esearch {
-                Some(o) if !o.is_empty() => o.to_vec(),
-                _ => vec!["ALL".into()],
-            };
-            let mut line = format!("ESEARCH (TAG \"{tag}\")");
-            if uid {
-                line.push_str(" UID");
-            }
-            for opt in opts {
-                match opt.as_str() {
-                    "MIN" if !found.is_empty() => line.push_str(&format!(" MIN {}", found[0])),
-                    "MAX" if !found.is_empty() => line.push_str(&format!(" MAX {}", found[found.len() - 1])),
-                    "COUNT" => line.push_str(&format!(" COUNT {}", found.len())),
-                    "ALL" if !found.is_empty() => line.push_str(&format!(" ALL {}", compact_set(&found))),
-                    _ => {}
-                }
-            }
+            let mut line = esearch_line(tag, uid, &found, esearch.unwrap_or(&ReturnOptions::default()));
             if by_modseq && !found.is_empty() {
                 line.push_str(&format!(" MODSEQ {top_modseq}"));
             }
@@ -383,8 +373,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         } else {
             let list: Vec<String> = found.iter().map(i64::to_string).collect();
             let sep = if list.is_empty() { "" } else { " " };
+            let modseq = if by_modseq && !found.is_empty() { format!(" (MODSEQ {top_modseq})") } else { String::new() };
             self.untagged(&format!("SEARCH{sep}{}{modseq}", list.join(" ")));
         }
-        Done::ok(if uid { "UID SEARCH completed" } else { "SEARCH completed" })
+        done
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
 
-use mailstore::{ChangeKind, MailEvent, Mailbox, MessageRow};
+use mailstore::{ChangeKind, Mailbox, MessageRow};
 use model::Flag;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast::error::RecvError;
@@ -53,6 +53,9 @@ pub struct Selected {
     /// (mail that arrived while it claimed): their messages are recent here
     /// when they come into the view.
     pub claimed: Vec<Range<i64>>,
+    /// Searches kept up to date (`RETURN (UPDATE)`, RFC 5267): they end
+    /// with the selection.
+    pub contexts: Vec<crate::context::Context>,
 }
 
 impl Selected {
@@ -179,6 +182,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             keywords: announced,
             recent,
             claimed: Vec::new(),
+            contexts: Vec::new(),
         })
     }
 
@@ -251,7 +255,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 self.say(Untagged::Recent(sel.recent.len()));
             }
         }
-        if may_expunge && expunged_seen {
+        // Updated searches go out after the EXISTS above and before any
+        // EXPUNGE below (RFC 5267 sections 4.3.3 and 4.3.4), so that their
+        // numbers are valid; when nothing is expunged now, after the flag
+        // changes too (RFC 5465 section 7: FETCH before ESEARCH).
+        let expunging = may_expunge && expunged_seen;
+        if expunging && !sel.contexts.is_empty() {
+            Box::pin(self.refresh_contexts(sel)).await;
+        }
+        if expunging {
             let mut vanished = Vec::new();
             let mut gone = Vec::new();
             let mut i = sel.uids.len();
@@ -306,6 +318,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             let (flags, recent, keywords) = (row.flags, sel.recent.contains(&uid), &row.keywords);
             self.say(Untagged::Flags { seq, uid: Some(row.uid), flags, recent, keywords, modseq });
         }
+        if !expunging && !sel.contexts.is_empty() {
+            Box::pin(self.refresh_contexts(sel)).await;
+        }
         sel.own.retain(|m| *m > new_modseq);
         sel.modseq = new_modseq;
         Ok(())
@@ -341,7 +356,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if self.flush().await.is_err() {
             return Ok(Done::bad("Connection lost"));
         }
-        let mailbox = sel.as_ref().map(|s| s.mailbox.id);
         loop {
             match self.reader.next_line() {
                 Some(Ok(line)) if line.eq_ignore_ascii_case(b"DONE") => return Ok(Done::ok("IDLE terminated")),
@@ -358,18 +372,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                     match read {
                         Ok(Ok(0)) | Ok(Err(_)) => Err(ReadStop::Eof),
                         Err(_) => Err(ReadStop::Timeout),
-                        Ok(Ok(n)) => self.feed(&buf[..n]).map(|()| false),
+                        Ok(Ok(n)) => {
+                            self.last_input = tokio::time::Instant::now();
+                            self.feed(&buf[..n]).map(|()| None)
+                        }
                     }
                 }
                 event = events.recv() => match event {
                     Ok(event) if ends(&event, credential) => Err(ReadStop::Revoked),
-                    event => Ok(match event {
-                        Ok(MailEvent::Delivered { account: a, mailbox: m, .. })
-                        | Ok(MailEvent::Changed { account: a, mailbox: m, .. }) => a == account && Some(m) == mailbox,
-                        Ok(MailEvent::AccessRevoked { .. } | MailEvent::CredentialRevoked { .. }) => false,
-                        Err(RecvError::Lagged(_)) => true,
-                        Err(RecvError::Closed) => false,
-                    }),
+                    Err(RecvError::Closed) => Ok(None),
+                    event => Ok(Some(event)),
                 },
                 _ = shutdown.wait_for(|stop| *stop) => Err(ReadStop::Shutdown),
             };
@@ -378,9 +390,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                     self.say_goodbye(stop).await;
                     return Err(Done::bad("Connection closed during IDLE"));
                 }
-                Ok(false) => {}
-                Ok(true) => {
-                    self.sync_if_selected(sel.as_deref_mut()).await;
+                Ok(None) => {}
+                Ok(Some(event)) => {
+                    // As between commands, with expunges allowed: what NOTIFY
+                    // asked for, else the selected mailbox's changes.
+                    Box::pin(self.push_event(authed, sel.as_deref_mut(), event, true)).await;
                     if self.flush().await.is_err() {
                         return Ok(Done::bad("Connection lost"));
                     }

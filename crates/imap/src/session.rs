@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use mailstore::Mailstore;
+use mailstore::{MailEvent, Mailstore};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, watch};
 
@@ -114,6 +114,10 @@ pub(crate) struct Conn<'a, S> {
     pub deflate: Option<Box<crate::compress::Deflate>>,
     /// STARTTLS or COMPRESS accepted: switch after the OK is sent.
     pub upgrade: Option<Upgrade>,
+    /// What NOTIFY SET asked to be told of (RFC 5465).
+    pub notify: Option<Box<crate::notify::Notify>>,
+    /// When the client last sent something: the inactivity timeout runs from it.
+    pub last_input: tokio::time::Instant,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -146,6 +150,8 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
             out: Vec::new(),
             deflate: None,
             upgrade: None,
+            notify: None,
+            last_input: tokio::time::Instant::now(),
             shutdown,
         };
         Session { state: State::NotAuthenticated, conn }
@@ -173,9 +179,24 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
             let conn = &mut self.conn;
             match conn.reader.advance() {
                 Event::NeedMore => {
-                    if let Err(stop) = conn.read_more(self.state.authed_mut()).await {
-                        conn.say_goodbye(stop).await;
-                        return Ending::Closed;
+                    // NOTIFY and updating searches make the session listen
+                    // to its account's events between commands.
+                    let listening = conn.notify.is_some()
+                        || matches!(&self.state, State::Selected(_, sel) if !sel.contexts.is_empty());
+                    match conn.read_more(self.state.authed_mut(), listening).await {
+                        Err(stop) => {
+                            conn.say_goodbye(stop).await;
+                            return Ending::Closed;
+                        }
+                        Ok(None) => {}
+                        Ok(Some(event)) => {
+                            if let Some((authed, sel)) = self.state.parts() {
+                                Box::pin(self.conn.push_event(authed, sel, event, false)).await;
+                            }
+                            if self.conn.flush().await.is_err() {
+                                return Ending::Closed;
+                            }
+                        }
                     }
                 }
                 Event::Continue => {
@@ -238,9 +259,17 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// Reads more input, within the idle timeout (the login timeout before
     /// a login), unless shutting down or the login's access is revoked.
-    pub async fn read_more(&mut self, mut authed: Option<&mut Authed>) -> Result<(), ReadStop> {
+    /// When `listening`, an event of the account comes back instead
+    /// (`Ok(Some)`), for the session to report it.
+    pub async fn read_more(
+        &mut self,
+        mut authed: Option<&mut Authed>,
+        listening: bool,
+    ) -> Result<Option<Result<MailEvent, broadcast::error::RecvError>>, ReadStop> {
         let timeout = if authed.is_some() { self.cfg.idle_timeout } else { self.cfg.login_timeout };
-        let deadline = tokio::time::Instant::now() + timeout;
+        // From the client's last bytes: events told to a listening session
+        // (NOTIFY) do not keep a silent client logged in.
+        let deadline = self.last_input + timeout;
         let mut buf = vec![0u8; READ_CHUNK];
         let mut shutdown = self.shutdown.clone();
         if *shutdown.borrow() {
@@ -249,13 +278,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if authed.as_deref_mut().is_some_and(Authed::revoked) {
             return Err(ReadStop::Revoked);
         }
+        // Events taken aside while looking for a revocation come first.
+        if let Some(a) = authed.as_deref_mut() {
+            if !listening {
+                a.pending.clear();
+            } else if let Some(event) = a.pending.pop_front() {
+                return Ok(Some(event));
+            }
+        }
+        let fed = |r: Result<(), ReadStop>| r.map(|()| None);
         // Compressed input already read is inflated a step at a time, the
         // reader taking each step before the next (COMPRESS bombs).
         if let Some(d) = self.deflate.as_mut()
             && d.has_pending()
         {
             let reader = &mut self.reader;
-            return d.step(|plain| reader.feed(plain)).map_err(|()| ReadStop::Io);
+            return d.step(|plain| reader.feed(plain)).map_err(|()| ReadStop::Io).map(|()| None);
         }
         loop {
             let credential = authed.as_ref().map(|a| a.credential);
@@ -272,7 +310,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                     Err(_) => Err(ReadStop::Timeout),
                     Ok(Err(_)) => Err(ReadStop::Io),
                     Ok(Ok(0)) => Err(ReadStop::Eof),
-                    Ok(Ok(n)) => self.feed(&buf[..n]),
+                    Ok(Ok(n)) => {
+                        self.last_input = tokio::time::Instant::now();
+                        fed(self.feed(&buf[..n]))
+                    }
                 },
                 event = event => match (event, credential) {
                     (Ok(event), Some(credential)) if ends(&event, credential) => return Err(ReadStop::Revoked),
@@ -281,6 +322,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                             a.events = None;
                         }
                     }
+                    (event, _) if listening => return Ok(Some(event)),
                     _ => {}
                 },
                 _ = shutdown.wait_for(|stop| *stop) => return Err(ReadStop::Shutdown),
@@ -377,6 +419,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             "QRESYNC",
             "ESEARCH",
             "ESORT",
+            "CONTEXT=SEARCH",
+            "CONTEXT=SORT",
+            "NOTIFY",
             "SEARCHRES",
             "MULTIAPPEND",
             "CATENATE",

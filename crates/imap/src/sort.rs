@@ -16,9 +16,10 @@ use mailstore::analyse::EnvelopeAddress;
 use model::collate::casemap_key;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::command::{SearchKey, SortBy, SortKey};
+use crate::command::{ReturnOptions, SearchKey, SortBy, SortKey};
+use crate::context::esearch_line;
 use crate::reply::Done;
-use crate::search::Meta;
+use crate::search::{Matched, Meta};
 use crate::selected::Selected;
 use crate::seqset::SeqSet;
 use crate::session::Conn;
@@ -125,6 +126,31 @@ fn date_of(row: &MessageRow, meta: Option<&Meta>) -> i64 {
     meta.and_then(|m| m.sent_date).unwrap_or(row.internal_date)
 }
 
+/// The matched messages in the order of `criteria`, ties by message
+/// number: `(message number, UID)`.
+pub(crate) fn sorted(criteria: &[SortKey], matched: &Matched) -> Vec<(u32, i64)> {
+    let keyed: Vec<(Vec<Value>, u32, i64)> = matched
+        .rows
+        .iter()
+        .map(|(seq, row)| {
+            let meta = matched.metas.get(&row.blob_hash);
+            (criteria.iter().map(|c| value(c.by, row, meta)).collect(), *seq, row.uid)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..keyed.len()).collect();
+    order.sort_by(|&a, &b| {
+        for (i, c) in criteria.iter().enumerate() {
+            let o = keyed[a].0[i].cmp(&keyed[b].0[i]);
+            let o = if c.reverse { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        keyed[a].1.cmp(&keyed[b].1)
+    });
+    order.iter().map(|&i| (keyed[i].1, keyed[i].2)).collect()
+}
+
 struct Node {
     /// Position in the matched rows; `None` for a message only referenced.
     msg: Option<usize>,
@@ -143,53 +169,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         sel: &mut Selected,
         uid: bool,
         (criteria, key): (&[SortKey], &SearchKey),
-        esort: Option<&[String]>,
+        esort: Option<&ReturnOptions>,
     ) -> Done {
+        if let Some(done) = crate::context::reused(sel, tag, esort) {
+            return done;
+        }
         let key = &crate::search::unsave(key, &SeqSet::of(&sel.saved));
-        let matched = match self.matching(authed, sel, key, true).await {
+        let matched = match self.matching(authed.account.id, sel, key, true).await {
             Ok(m) => m,
             Err(done) => return done,
         };
-        let keyed: Vec<(Vec<Value>, u32, i64)> = matched
-            .rows
-            .iter()
-            .map(|(seq, row)| {
-                let meta = matched.metas.get(&row.blob_hash);
-                (criteria.iter().map(|c| value(c.by, row, meta)).collect(), *seq, row.uid)
-            })
-            .collect();
-        let mut order: Vec<usize> = (0..keyed.len()).collect();
-        order.sort_by(|&a, &b| {
-            for (i, c) in criteria.iter().enumerate() {
-                let o = keyed[a].0[i].cmp(&keyed[b].0[i]);
-                let o = if c.reverse { o.reverse() } else { o };
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            keyed[a].1.cmp(&keyed[b].1)
-        });
-        let sorted: Vec<i64> = order.iter().map(|&i| if uid { keyed[i].2 } else { i64::from(keyed[i].1) }).collect();
+        let order = sorted(criteria, &matched);
+        let numbers: Vec<i64> = order.iter().map(|(seq, u)| if uid { *u } else { i64::from(*seq) }).collect();
         let done = Done::ok(if uid { "UID SORT completed" } else { "SORT completed" });
         let Some(options) = esort else {
             let mut line = String::from("SORT");
-            for n in &sorted {
+            for n in &numbers {
                 line.push_str(&format!(" {n}"));
             }
             self.untagged(&line);
             return done;
         };
-        if options.iter().any(|o| o == "SAVE") {
+        if options.has("SAVE") {
             // RFC 5182 with ESORT: the saved result is the set of messages.
             let mut uids: Vec<u32> = matched.rows.iter().map(|(_, r)| r.uid as u32).collect();
             uids.sort_unstable();
             sel.saved = uids;
-            if options.len() == 1 {
-                return done;
-            }
         }
-        let options: Vec<String> = if options.is_empty() { vec!["ALL".into()] } else { options.to_vec() };
-        self.untagged(&esort_line(tag, uid, &sorted, &options));
+        if !(options.has("SAVE") && options.asks_nothing() && !options.update) {
+            self.untagged(&esearch_line(tag, uid, &numbers, options));
+        }
+        if options.update {
+            let results = order.iter().map(|(_, u)| *u as u32).collect();
+            self.keep_context(sel, tag, uid, (key, Some(criteria)), results);
+        }
         done
     }
 
@@ -201,7 +214,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         references: bool,
         key: &SearchKey,
     ) -> Done {
-        let matched = match self.matching(authed, sel, key, true).await {
+        let matched = match self.matching(authed.account.id, sel, key, true).await {
             Ok(m) => m,
             Err(done) => return done,
         };
@@ -518,49 +531,19 @@ mod tests {
     }
 }
 
-/// The ESEARCH answer of an ESORT: MIN and MAX are the first and last
-/// messages in the sort order, ALL lists them in that order (only runs of
-/// consecutive ascending numbers become ranges, so the order survives).
-pub(crate) fn esort_line(tag: &str, uid: bool, sorted: &[i64], options: &[String]) -> String {
-    let mut line = format!("ESEARCH (TAG \"{tag}\")");
-    if uid {
-        line.push_str(" UID");
-    }
-    for opt in options {
-        match opt.as_str() {
-            "MIN" if !sorted.is_empty() => line.push_str(&format!(" MIN {}", sorted[0])),
-            "MAX" if !sorted.is_empty() => line.push_str(&format!(" MAX {}", sorted[sorted.len() - 1])),
-            "COUNT" => line.push_str(&format!(" COUNT {}", sorted.len())),
-            "ALL" if !sorted.is_empty() => {
-                let mut parts: Vec<String> = Vec::new();
-                let mut i = 0;
-                while i < sorted.len() {
-                    let mut j = i;
-                    while j + 1 < sorted.len() && sorted[j + 1] == sorted[j] + 1 {
-                        j += 1;
-                    }
-                    parts.push(if j > i { format!("{}:{}", sorted[i], sorted[j]) } else { sorted[i].to_string() });
-                    i = j + 1;
-                }
-                line.push_str(&format!(" ALL {}", parts.join(",")));
-            }
-            _ => {}
-        }
-    }
-    line
-}
-
 #[cfg(test)]
 mod esort_tests {
-    use super::esort_line;
+    use crate::command::ReturnOptions;
+    use crate::context::esearch_line;
 
     #[test]
     fn all_keeps_the_sort_order() {
-        let opts: Vec<String> = ["MIN", "MAX", "COUNT", "ALL"].iter().map(|s| (*s).to_owned()).collect();
+        let items: Vec<String> = ["MIN", "MAX", "COUNT", "ALL"].iter().map(|s| (*s).to_owned()).collect();
+        let opts = ReturnOptions { items, ..ReturnOptions::default() };
         assert_eq!(
-            esort_line("a", true, &[5, 1, 2, 3, 9, 7], &opts),
+            esearch_line("a", true, &[5, 1, 2, 3, 9, 7], &opts),
             "ESEARCH (TAG \"a\") UID MIN 5 MAX 7 COUNT 6 ALL 5,1:3,9,7"
         );
-        assert_eq!(esort_line("b", false, &[], &opts), "ESEARCH (TAG \"b\") COUNT 0");
+        assert_eq!(esearch_line("b", false, &[], &opts), "ESEARCH (TAG \"b\") COUNT 0");
     }
 }

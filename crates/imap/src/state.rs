@@ -4,6 +4,8 @@
 //! connection cap); a selected mailbox is a [`Selected`] held next to it, so
 //! a command of the selected state cannot run without one.
 
+use std::collections::VecDeque;
+
 use mailstore::{Account, MailEvent};
 use tokio::sync::broadcast;
 
@@ -22,6 +24,9 @@ pub(crate) enum State {
     Logout,
 }
 
+/// Events a session keeps between two reads (see [`Authed::pending`]).
+const PENDING: usize = 64;
+
 /// What a successful login gives a session.
 pub(crate) struct Authed {
     pub account: Account,
@@ -31,6 +36,10 @@ pub(crate) struct Authed {
     /// closes the session even while it waits for a command (`None` once
     /// the domain is gone).
     pub events: Option<broadcast::Receiver<MailEvent>>,
+    /// Events taken from `events` while looking for a revocation, kept for
+    /// a session that listens (NOTIFY, updating searches); at most
+    /// [`PENDING`], beyond which one `Lagged` stands for them all.
+    pub pending: VecDeque<Result<MailEvent, broadcast::error::RecvError>>,
     /// This session's place under the account's connection cap, freed with
     /// the login (before the stream closes: the state is dropped first).
     _slot: Slot,
@@ -43,20 +52,29 @@ impl Authed {
         events: broadcast::Receiver<MailEvent>,
         slot: Slot,
     ) -> Self {
-        Authed { account, credential, events: Some(events), _slot: slot }
+        Authed { account, credential, events: Some(events), pending: VecDeque::new(), _slot: slot }
     }
 
     /// Whether a revocation of the account's access, or of the secret this
-    /// session logged in with, is waiting (drains the other events: the
-    /// change log tells the rest).
+    /// session logged in with, is waiting. The other events are kept in
+    /// `pending` (a session that does not listen drops them when it next
+    /// reads: the change log tells the rest).
     pub fn revoked(&mut self) -> bool {
         let credential = self.credential;
         let Some(events) = self.events.as_mut() else { return false };
         loop {
-            match events.try_recv() {
+            let event = match events.try_recv() {
                 Ok(event) if ends(&event, credential) => return true,
-                Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+                Ok(event) => Ok(event),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => Err(broadcast::error::RecvError::Lagged(n)),
                 Err(_) => return false,
+            };
+            if self.pending.len() >= PENDING {
+                self.pending.clear();
+                self.pending.push_back(Err(broadcast::error::RecvError::Lagged(PENDING as u64)));
+            }
+            if !matches!(self.pending.back(), Some(Err(_))) {
+                self.pending.push_back(event);
             }
         }
     }
@@ -68,7 +86,7 @@ pub(crate) fn ends(event: &MailEvent, credential: model::Credential) -> bool {
     match event {
         MailEvent::AccessRevoked { .. } => true,
         MailEvent::CredentialRevoked { what, .. } => what.covers(credential),
-        MailEvent::Delivered { .. } | MailEvent::Changed { .. } => false,
+        MailEvent::Delivered { .. } | MailEvent::Changed { .. } | MailEvent::Mailboxes { .. } => false,
     }
 }
 

@@ -85,7 +85,11 @@ async fn sort_and_thread() {
     );
     assert_eq!(c.cmd("b3", "SORT RETURN (SAVE) (DATE) UTF-8 NOT FROM anne").await, "b3 OK SORT completed\r\n");
     assert!(c.cmd("b4", "SEARCH $").await.starts_with("* SEARCH 1 3 4 5\r\n"));
-    assert!(c.cmd("b5", "SORT RETURN (PARTIAL 1:2) (DATE) UTF-8 ALL").await.starts_with("b5 BAD "));
+    // CONTEXT=SORT (RFC 5267 section 4.4): PARTIAL takes a window of the sorted results.
+    assert_eq!(
+        c.cmd("b5", "SORT RETURN (PARTIAL 1:2) (DATE) UTF-8 ALL").await,
+        "* ESEARCH (TAG \"b5\") PARTIAL (1:2 2,1)\r\nb5 OK SORT completed\r\n"
+    );
     assert_eq!(c.cmd("c", "SORT (SUBJECT DATE) UTF-8 ALL").await, "* SORT 2 1 3 4 5\r\nc OK SORT completed\r\n");
     assert_eq!(c.cmd("d", "SORT (FROM) UTF-8 ALL").await, "* SORT 2 3 5 4 1\r\nd OK SORT completed\r\n");
     assert_eq!(c.cmd("e", "SORT (DISPLAYFROM) UTF-8 ALL").await, "* SORT 2 3 5 4 1\r\ne OK SORT completed\r\n");

@@ -54,6 +54,30 @@ async fn text_and_body_go_through_the_index() {
     assert_eq!(c.cmd("q", "SEARCH TEXT reunion").await, "* SEARCH 1\r\nq OK SEARCH completed\r\n");
 }
 
+/// RFC 9051 section 6.4.4: "TEXT <string> Messages that contain the
+/// specified string in the header (including MIME header fields) or body of
+/// the message." Every header field counts, not only From/To/Cc/Subject;
+/// BODY stays with the body.
+#[tokio::test]
+async fn text_covers_every_header_field_and_body_does_not() {
+    let f = Fixture::new().await;
+    f.deliver(
+        b"From: paul.durand@ac-demo.fr\r\nTo: claire.martin@ac-demo.fr\r\n\
+Reply-To: secretariat.college@ac-demo.fr\r\nX-Extra: hello Ardoise\r\nSubject: Cantine\r\n\r\nMenu.\r\n",
+    )
+    .await;
+    f.deliver(CANTINE).await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("s", "SELECT INBOX").await;
+    assert_eq!(c.cmd("a", "SEARCH TEXT hello").await, "* SEARCH 1\r\na OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("b", "SEARCH TEXT secretariat").await, "* SEARCH 1\r\nb OK SEARCH completed\r\n");
+    // The field's name is part of the header too.
+    assert_eq!(c.cmd("c", "SEARCH TEXT x-extra").await, "* SEARCH 1\r\nc OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("d", "SEARCH BODY hello").await, "* SEARCH\r\nd OK SEARCH completed\r\n");
+    assert_eq!(c.cmd("e", "SEARCH HEADER X-Extra hello").await, "* SEARCH 1\r\ne OK SEARCH completed\r\n");
+}
+
 #[tokio::test]
 async fn other_accounts_and_expunged_messages_are_not_found() {
     let f = Fixture::new().await;

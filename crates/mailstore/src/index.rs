@@ -59,7 +59,27 @@ pub fn document_of(a: &Analysis) -> Document {
     names(&e.to, &mut recipients);
     names(&e.cc, &mut recipients);
     let attachments: Vec<&str> = a.attachments.iter().filter_map(|x| x.file_name.as_deref()).collect();
-    Document { subject: a.subject.clone(), from, recipients, body: a.text.clone(), attachments: attachments.join(" ") }
+    // The fields above already hold Subject, From, To and Cc; the others
+    // (Reply-To, Date, Message-ID, X-*, Received...) go to `headers`, for
+    // IMAP's SEARCH TEXT only.
+    let mut headers = String::new();
+    for (name, value) in &a.headers {
+        if ["subject", "from", "to", "cc"].iter().any(|n| name.eq_ignore_ascii_case(n)) {
+            continue;
+        }
+        headers.push_str(name);
+        headers.push_str(": ");
+        headers.push_str(value);
+        headers.push('\n');
+    }
+    Document {
+        subject: a.subject.clone(),
+        from,
+        recipients,
+        body: a.text.clone(),
+        attachments: attachments.join(" "),
+        headers,
+    }
 }
 
 impl Mailstore {

@@ -54,6 +54,10 @@ pub enum MailEvent {
     /// Flags changed or messages were expunged in `mailbox` (`modseq` is 0
     /// when not known); listeners read the change log to learn what.
     Changed { account: AccountId, mailbox: MailboxId, modseq: i64 },
+    /// The account's mailboxes or subscriptions changed (created, deleted,
+    /// renamed, subscribed to or not): IMAP NOTIFY's MailboxName and
+    /// SubscriptionChange, read by comparing names.
+    Mailboxes { account: AccountId },
     /// The account may no longer use the service (suspended, closed, or its
     /// sessions ended by the user): every open session of it closes now.
     AccessRevoked { account: AccountId },
@@ -205,6 +209,7 @@ impl Mailstore {
         let account = match &event {
             MailEvent::Delivered { account, .. }
             | MailEvent::Changed { account, .. }
+            | MailEvent::Mailboxes { account }
             | MailEvent::AccessRevoked { account }
             | MailEvent::CredentialRevoked { account, .. } => *account,
         };

@@ -60,7 +60,9 @@ impl Mailstore {
         name: &str,
         special: Option<SpecialUse>,
     ) -> Result<Mailbox, Error> {
-        Ok(self.store.create_mailbox(account, name, special).await?)
+        let created = self.store.create_mailbox(account, name, special).await?;
+        self.publish(MailEvent::Mailboxes { account });
+        Ok(created)
     }
 
     /// [`Mailstore::create_mailbox`] for a folder the user made outside
@@ -72,7 +74,9 @@ impl Mailstore {
         name: &str,
         special: Option<SpecialUse>,
     ) -> Result<Mailbox, Error> {
-        Ok(self.store.create_subscribed_mailbox(account, name, special).await?)
+        let created = self.store.create_subscribed_mailbox(account, name, special).await?;
+        self.publish(MailEvent::Mailboxes { account });
+        Ok(created)
     }
 
     /// Renames one of the account's mailboxes and every mailbox below it,
@@ -84,7 +88,9 @@ impl Mailstore {
         new_name: &str,
     ) -> Result<Mailbox, Error> {
         self.own(account, mailbox).await?;
-        Ok(self.store.rename_mailbox(mailbox, new_name).await?)
+        let renamed = self.store.rename_mailbox(mailbox, new_name).await?;
+        self.publish(MailEvent::Mailboxes { account });
+        Ok(renamed)
     }
 
     /// The names the account subscribes to, sorted; some may name no
@@ -95,13 +101,19 @@ impl Mailstore {
 
     /// Subscribes the account to a name.
     pub async fn add_subscription(&self, account: AccountId, name: &str) -> Result<(), Error> {
-        Ok(self.store.subscribe(account, name).await?)
+        self.store.subscribe(account, name).await?;
+        self.publish(MailEvent::Mailboxes { account });
+        Ok(())
     }
 
     /// Removes a name from the account's subscriptions, whether or not a
     /// mailbox has it; `false` when it was not subscribed.
     pub async fn remove_subscription(&self, account: AccountId, name: &str) -> Result<bool, Error> {
-        Ok(self.store.unsubscribe(account, name).await?)
+        let was = self.store.unsubscribe(account, name).await?;
+        if was {
+            self.publish(MailEvent::Mailboxes { account });
+        }
+        Ok(was)
     }
 
     /// Deletes one of the account's mailboxes with its messages (not the
@@ -113,6 +125,7 @@ impl Mailstore {
         self.own(account, mailbox).await?;
         let released = self.store.delete_mailbox(mailbox).await?;
         self.publish(MailEvent::Changed { account, mailbox, modseq: 0 });
+        self.publish(MailEvent::Mailboxes { account });
         self.index_expunged(account, released).await;
         Ok(())
     }

@@ -23,10 +23,19 @@ pub enum Field {
     Body,
     /// File names of attachments.
     Attachments,
+    /// Every other header field, name and value (`Reply-To`, `X-Mailer`,
+    /// `Received`...): what IMAP's `SEARCH TEXT` also looks at (RFC 9051
+    /// section 6.4.4: "in the header or body of the message"), and the
+    /// webmail's search does not.
+    Headers,
 }
 
 impl Field {
+    /// What a reader searches: the webmail's words, and IMAP's BODY plus the usual header fields.
     pub const ALL: [Field; 5] = [Field::Subject, Field::From, Field::Recipients, Field::Body, Field::Attachments];
+    /// [`Field::ALL`] and every other header field: IMAP's `SEARCH TEXT`.
+    pub const TEXT: [Field; 6] =
+        [Field::Subject, Field::From, Field::Recipients, Field::Body, Field::Attachments, Field::Headers];
 }
 
 /// The searchable content of one message.
@@ -37,6 +46,8 @@ pub struct Document {
     pub recipients: String,
     pub body: String,
     pub attachments: String,
+    /// The other header fields, as `Name: value` lines.
+    pub headers: String,
 }
 
 impl Document {
@@ -47,6 +58,7 @@ impl Document {
             Field::Recipients => &self.recipients,
             Field::Body => &self.body,
             Field::Attachments => &self.attachments,
+            Field::Headers => &self.headers,
         }
     }
 }
@@ -58,12 +70,12 @@ pub(crate) struct Fields {
     pub blob: TField,
     /// The blob id's first 64 bits (see [`crate::hits`]).
     pub key: TField,
-    pub text: [TField; 5],
+    pub text: [TField; 6],
 }
 
 impl Fields {
     pub fn text(&self, f: Field) -> TField {
-        self.text[Field::ALL.iter().position(|x| *x == f).unwrap_or(0)]
+        self.text[Field::TEXT.iter().position(|x| *x == f).unwrap_or(0)]
     }
 }
 
@@ -79,7 +91,8 @@ pub(crate) fn schema() -> (Schema, Fields) {
     let opts = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default().set_tokenizer(FOLD).set_index_option(IndexRecordOption::Basic),
     );
-    let text = ["subject", "from", "recipients", "body", "attachments"].map(|n| b.add_text_field(n, opts.clone()));
+    let text =
+        ["subject", "from", "recipients", "body", "attachments", "headers"].map(|n| b.add_text_field(n, opts.clone()));
     (b.build(), Fields { account, blob, key, text })
 }
 

@@ -146,7 +146,7 @@ impl Index {
         }
         d.add_text(self.fields.blob, blob);
         d.add_u64(self.fields.key, key);
-        for f in Field::ALL {
+        for f in Field::TEXT {
             d.add_text(self.fields.text(f), doc.get(f));
         }
         writer.tantivy.delete_term(self.key(blob));

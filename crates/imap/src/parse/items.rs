@@ -149,10 +149,14 @@ impl Cursor<'_> {
         Ok(Body::Search { uid, key, esearch })
     }
 
-    /// `RETURN (MIN MAX ALL COUNT SAVE) SP` before a SEARCH (RFC 4731, RFC
-    /// 5182) or SORT (ESORT, RFC 5267) program; `None` without it. An
-    /// option we do not know is a BAD (RFC 4731 section 3.1).
-    pub(super) fn return_options(&mut self) -> R<Option<Vec<String>>> {
+    /// `RETURN (...) SP` before a SEARCH (RFC 4731, RFC 5182) or SORT
+    /// (ESORT) program: MIN MAX ALL COUNT SAVE, and CONTEXT, UPDATE and
+    /// `PARTIAL n:m` (CONTEXT=SEARCH/SORT, RFC 5267); `None` without it. An
+    /// option we do not know is a BAD (RFC 4731 section 3.1), and so is a
+    /// PARTIAL beside ALL or another PARTIAL (RFC 5267 section 4.4: "A
+    /// single command MUST NOT contain more than one PARTIAL or ALL search
+    /// return option").
+    pub(super) fn return_options(&mut self) -> R<Option<ReturnOptions>> {
         let save = self.i;
         if self.word().ok().as_deref() != Some("RETURN") {
             self.i = save;
@@ -160,14 +164,30 @@ impl Cursor<'_> {
         }
         self.sp()?;
         self.expect(b'(', "'('")?;
-        let mut opts = Vec::new();
+        let mut opts = ReturnOptions::default();
         while !self.eat(b')') {
             let _ = self.eat(b' ');
             let opt = self.word()?;
-            if !matches!(opt.as_str(), "MIN" | "MAX" | "ALL" | "COUNT" | "SAVE") {
-                return Err(format!("Unsupported RETURN option {opt}"));
+            match opt.as_str() {
+                "MIN" | "MAX" | "ALL" | "COUNT" | "SAVE" => opts.items.push(opt),
+                "CONTEXT" => {}
+                "UPDATE" => opts.update = true,
+                "PARTIAL" => {
+                    self.sp()?;
+                    let first = self.number()?;
+                    self.expect(b':', "':'")?;
+                    let last = self.number()?;
+                    let (first, last) = (first.min(last), first.max(last));
+                    if first == 0 || last > u64::from(u32::MAX) || opts.partial.is_some() {
+                        return Err("Invalid PARTIAL range".into());
+                    }
+                    opts.partial = Some((first as u32, last as u32));
+                }
+                _ => return Err(format!("Unsupported RETURN option {opt}")),
             }
-            opts.push(opt);
+        }
+        if opts.partial.is_some() && opts.has("ALL") {
+            return Err("PARTIAL and ALL cannot be asked together".into());
         }
         self.sp()?;
         Ok(Some(opts))

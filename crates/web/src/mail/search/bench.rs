@@ -106,6 +106,7 @@ async fn fixture(n: usize) -> Fixture {
             recipients: "a@ac-test.fr".into(),
             body,
             attachments: if i % 50 == 0 { "rapport.pdf".into() } else { String::new() },
+            headers: String::new(),
         };
         index.add(&[account], blob.as_str(), &doc, out[0].message as u64).unwrap();
     }
