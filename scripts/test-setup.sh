@@ -34,6 +34,8 @@ command -v swaks >/dev/null || _missing+=(swaks)
 command -v dovecot >/dev/null || _missing+=(dovecot-imapd)
 # openssl: test_migrate.py makes the certificate of its Dovecot source
 command -v openssl >/dev/null || _missing+=(openssl)
+# systemd-analyze: test_packaging.py verifies and scores the systemd unit
+command -v systemd-analyze >/dev/null || _missing+=(systemd)
 [ -x /usr/bin/chromium ] || _missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || _missing+=(chromium-driver)
 command -v pg_ctlcluster >/dev/null || _missing+=(postgresql)
