@@ -51,6 +51,8 @@ pub enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Première installation : configuration, base, clés, DNS / first installation.
+    Quickstart(crate::quickstart::QuickstartArgs),
     /// Démarre la démo (académie fictive, ports fixes) / start the demo.
     Demo {
         /// Dossier des données de la démo, conservé entre deux démarrages.
@@ -125,6 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve::serve(cfg).await?;
         }
         Command::Demo { data } => demo::run(data).await?,
+        Command::Quickstart(args) => return crate::quickstart::run(args).await,
         Command::Config { command: ConfigCommand::Sample } => print!("{}", config::sample()),
         Command::Config { command: ConfigCommand::Check { config } } => {
             return Ok(match config::load(&config) {

@@ -17,6 +17,7 @@ mod outbound;
 mod outbox;
 mod password;
 mod queue_cli;
+mod quickstart;
 mod search_cli;
 mod serve;
 mod vacation_cli;
