@@ -262,6 +262,19 @@ def test_restore_one_account_under_restaure_on_a_live_server(make_server, tmp_pa
     assert folder_state(conn, "Restauré/INBOX") == at_backup["INBOX"]
     assert folder_state(conn, "Restauré/Projets/Réunions 2026") == at_backup["Projets/Réunions 2026"]
     assert folder_state(conn, "INBOX") == inbox_now, "the live Inbox was touched"
+    # The running server's search index takes in what the restore (another process) filed.
+    expected = sorted(i for i, (body, _, _) in enumerate(at_backup["INBOX"]) if b"sauvegarder" in body)
+    assert expected
+    conn.select(quoted("Restauré/INBOX"), readonly=True)
+    deadline = time.time() + 20
+    while True:
+        typ, data = conn.search(None, "BODY", "sauvegarder")
+        assert typ == "OK"
+        found = data[0].split()
+        if len(found) == len(expected) or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert len(found) == len(expected), f"search found {len(found)} of {len(expected)} restored messages"
     assert (folders(paul_conn), folder_state(paul_conn, "INBOX")) == paul_before, "another account was touched"
 
     # Again: nothing twice.

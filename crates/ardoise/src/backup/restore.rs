@@ -128,6 +128,11 @@ async fn account(
 
     let mut tally = Tally::default();
     for folder in &folders {
+        let rows = snap.messages(folder.id).await?;
+        // An empty folder is made again only when asked for by name.
+        if rows.is_empty() && args.folder.is_none() {
+            continue;
+        }
         let name = format!("{into}/{}", folder.name);
         let mailbox = match ms.mailbox_named(target.id, &name).await? {
             Some(m) => m,
@@ -144,7 +149,7 @@ async fn account(
             .map(|r| (r.blob_hash.as_str().to_owned(), r.internal_date))
             .collect();
         let mut done = 0u64;
-        for row in snap.messages(folder.id).await? {
+        for row in rows {
             let id = row.blob_hash.as_str();
             if present.contains(&(id.to_owned(), row.internal_date)) {
                 tally.already += 1;
@@ -193,8 +198,8 @@ async fn account(
         }
     } else {
         eprintln!(
-            "index de recherche occupé (serveur en marche) : les messages restaurés y entreront au prochain \
-             `ardoise search reindex` / search index busy: run a reindex later"
+            "index de recherche tenu par le serveur en marche : il y ajoute lui-même les messages restaurés \
+             dans les secondes qui viennent / the running server indexes the restored mail itself"
         );
     }
     println!(
