@@ -9,6 +9,7 @@
 //! Every change is written to the hash-chained audit log.
 
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -19,6 +20,7 @@ use model::{AccountStatus, Address, Domain, Role};
 use crate::{password, serve};
 
 mod banner;
+mod export;
 mod governance;
 mod lists;
 mod notice;
@@ -158,6 +160,13 @@ pub enum AccountCommand {
         alias: String,
         address: String,
     },
+    /// Export des données du compte (RGPD) : dossiers en mbox et .eml, contacts (vCard), agendas
+    /// (iCalendar), journal de connexion (CSV), dans un .zip / the account's own data as a .zip.
+    Export {
+        address: String,
+        #[arg(long, value_name = "FICHIER.zip")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -236,6 +245,23 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
             for d in store.list_domains().await? {
                 println!("{d}");
             }
+        }
+        AdminCommand::Account { command: AccountCommand::Export { address, out } } => {
+            let a = find(store, &address).await?;
+            ctx.check(Action::ReadMail, a.org_unit)?;
+            let groupware = groupware::Groupware::new(store.clone(), crate::http::groupware_settings(cfg))?;
+            let done = export::export(&opened, &groupware, &a, &out).await?;
+            ctx.audit("account.export", &address, &format!("{} message(s)", done.messages)).await?;
+            println!(
+                "{} : {} dossier(s), {} message(s), {} contact(s), {} objet(s) d'agenda, {} ligne(s) de journal → {}",
+                a.address,
+                done.folders,
+                done.messages,
+                done.contacts,
+                done.events,
+                done.journal,
+                out.display()
+            );
         }
         AdminCommand::Account { command } => account(cfg, &ctx, &identity, command).await?,
         AdminCommand::PasswordReminders { at } => passwords::reminders(cfg, &ctx, &identity, at).await?,
@@ -320,6 +346,7 @@ async fn account(
 ) -> anyhow::Result<()> {
     let store = ctx.store;
     match command {
+        AccountCommand::Export { .. } => bail!("export : traité avant (admin::run)"),
         AccountCommand::Create { address, name, role, quota, password_stdin } => {
             ctx.check(Action::ManageAccount, None)?;
             let addr = parse_address(&address)?;

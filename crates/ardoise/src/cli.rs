@@ -93,6 +93,13 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::migrate_cli::ImportCommand,
     },
+    /// Sauvegardes : instantanés, vérification, restauration / backups: snapshots, checks, restores.
+    Backup {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: crate::backup::BackupCommand,
+    },
     /// Annuaire : synchronisation avec le fichier RH / HR directory sync.
     Directory {
         #[arg(long, short)]
@@ -158,6 +165,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let cfg = load_config(crate::migrate_cli::config_of_import(&command))?;
             serve::init_logging(&cfg.log.level, cfg.log.json);
             return crate::migrate_cli::import(&cfg, command).await;
+        }
+        Command::Backup { config, command } => {
+            let cfg = load_config(&config)?;
+            serve::init_logging("warn", cfg.log.json);
+            return crate::backup::run(&cfg, command).await;
         }
         Command::Directory { config, command } => {
             let cfg = load_config(&config)?;

@@ -33,10 +33,95 @@ pub enum DirectoryCommand {
         #[arg(long, default_value_t = 90)]
         retention_days: i64,
     },
+    /// Reprend les hachages de mots de passe d'un autre serveur (passwd-file de Dovecot :
+    /// « utilisateur:{SCHÉMA}hachage ») ; chacun devient argon2id à la première connexion /
+    /// import password hashes from another server, re-hashed to argon2id at the first login.
+    ImportPasswords {
+        file: PathBuf,
+        /// Vérifie le fichier et les comptes sans rien écrire / check everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Remplace aussi un mot de passe déjà choisi dans Ardoise / also replace a password set in Ardoise.
+        #[arg(long)]
+        overwrite: bool,
+    },
 }
 
 pub async fn run(cfg: &config::Config, command: DirectoryCommand) -> anyhow::Result<ExitCode> {
-    let DirectoryCommand::Sync { file, dry_run, report, domain, retention_days } = command;
+    match command {
+        DirectoryCommand::Sync { file, dry_run, report, domain, retention_days } => {
+            sync(cfg, file, dry_run, report, domain, retention_days).await
+        }
+        DirectoryCommand::ImportPasswords { file, dry_run, overwrite } => {
+            import_passwords(cfg, &file, dry_run, overwrite).await
+        }
+    }
+}
+
+/// `ardoise directory import-passwords`: every line checked, the accounts
+/// found, then the hashes written (unless `dry_run`). An account whose
+/// password was already set in Ardoise (an argon2id hash) is left alone
+/// unless `overwrite`, so a catch-up run after the cut-over reverts nobody.
+async fn import_passwords(
+    cfg: &config::Config,
+    file: &std::path::Path,
+    dry_run: bool,
+    overwrite: bool,
+) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("lecture de {}", file.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} : pas en UTF-8", file.display()))?;
+    let (lines, mut errors) = identity::credentials::foreign::parse_passwd_file(&text);
+    let store = serve::open(cfg).await?.store;
+    // A bare user name is a login, or a local part of the one domain served.
+    let only_domain = match store.list_domains().await?.as_slice() {
+        [only] => Some(only.clone()),
+        _ => None,
+    };
+    let (mut written, mut kept) = (0, 0);
+    for l in &lines {
+        let found = match model::Address::parse(&l.user) {
+            Ok(address) => store.account_by_address(&address).await?,
+            Err(_) => match store.account_by_login(&l.user.to_lowercase()).await? {
+                Some(a) => Some(a),
+                None => match only_domain.as_ref().and_then(|d| model::Address::parse(&format!("{}@{d}", l.user)).ok())
+                {
+                    Some(address) => store.account_by_address(&address).await?,
+                    None => None,
+                },
+            },
+        };
+        let Some(account) = found else {
+            errors.push(format!("ligne {} : {} : pas de compte / no such account", l.line, l.user));
+            continue;
+        };
+        let ours = account.password_hash.as_deref().is_some_and(|h| !identity::credentials::foreign::is_foreign(h));
+        if ours && !overwrite {
+            println!("ligne {} : {} a déjà un mot de passe Ardoise, laissé tel quel (--overwrite)", l.line, l.user);
+            kept += 1;
+            continue;
+        }
+        if !dry_run {
+            store.set_password_hash(account.id, &l.hash).await?;
+        }
+        written += 1;
+    }
+    errors.sort_by_key(|e| e.split_whitespace().nth(1).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0));
+    for e in &errors {
+        eprintln!("{}: {e}", file.display());
+    }
+    let verb = if dry_run { "à importer (simulation, rien n'a été écrit)" } else { "importé(s)" };
+    println!("{written} hachage(s) {verb}, {kept} laissé(s), {} erreur(s) / imported, kept, errors", errors.len());
+    Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn sync(
+    cfg: &config::Config,
+    file: PathBuf,
+    dry_run: bool,
+    report: Option<PathBuf>,
+    domain: Option<String>,
+    retention_days: i64,
+) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&file).with_context(|| format!("lecture de {}", file.display()))?;
     let opened = serve::open(cfg).await?;
     let store = &opened.store;

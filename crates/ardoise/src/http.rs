@@ -96,7 +96,7 @@ pub struct Wiring {
 
 /// The groupware settings of a configuration: the web's time zone reads
 /// floating times and all-day events; `[web] dav_max_object_size` caps a PUT.
-fn groupware_settings(cfg: &config::Config) -> groupware::Settings {
+pub(crate) fn groupware_settings(cfg: &config::Config) -> groupware::Settings {
     groupware::Settings {
         time_zone: cfg.web.time_zone.clone(),
         max_object_bytes: usize::try_from(cfg.web.dav_max_object_size).unwrap_or(usize::MAX),

@@ -4,6 +4,7 @@
 //! `anyhow` is used here and nowhere below.
 
 mod admin;
+mod backup;
 mod cli;
 mod demo;
 mod demo_mail;

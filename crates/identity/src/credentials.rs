@@ -43,6 +43,7 @@ pub mod cache;
 mod change;
 pub mod device;
 pub mod expiry;
+pub mod foreign;
 pub mod hash;
 mod login;
 pub mod notify;

@@ -10,6 +10,11 @@
 //! ([`CATCH_UP_MARGIN`] rows, since concurrent deliveries may reach the
 //! index out of row order), re-reading those blobs. Re-adding is idempotent.
 //!
+//! While the server runs, other processes may file mail too (`ardoise
+//! backup restore`, `ardoise import`); the index has one writer, so every
+//! [`OUTSIDE_EVERY`] the server indexes the message rows after the last it
+//! saw that it did not index itself at delivery.
+//!
 //! Expunge removes a document only when no message of any account still
 //! has that content (copies and circulars share blobs). A stale account in
 //! a document is harmless: every search result is intersected with the
@@ -37,6 +42,8 @@ use queue::Job;
 pub const COMMIT_EVERY: Duration = Duration::from_secs(1);
 /// Rows below the watermark re-indexed on start.
 pub const CATCH_UP_MARGIN: i64 = 1_000;
+/// How often messages filed by another process are looked for.
+pub const OUTSIDE_EVERY: Duration = Duration::from_secs(2);
 /// Rows read per catch-up query.
 const CATCH_UP_BATCH: i64 = 500;
 
@@ -94,9 +101,18 @@ impl Mailstore {
         tokio::spawn(commit_loop(Arc::downgrade(&index)));
         let me = self.clone();
         tokio::spawn(async move {
-            match me.reindex(false).await {
-                Ok(n) if n > 0 => tracing::info!(messages = n, "search index caught up"),
-                Ok(_) => {}
+            match me.reindex_to(false).await {
+                Ok((n, last)) => {
+                    if n > 0 {
+                        tracing::info!(messages = n, "search index caught up");
+                    }
+                    if let Ok(mut o) = me.outside.lock() {
+                        o.mark = Some(last);
+                    }
+                    let weak = Arc::downgrade(&me);
+                    drop(me);
+                    outside_loop(weak).await;
+                }
                 Err(e) => tracing::warn!(error = %e, "search index catch-up failed"),
             }
         });
@@ -174,6 +190,11 @@ impl Mailstore {
         let mut accounts: Vec<AccountId> = rows.iter().map(|(a, _)| *a).collect();
         accounts.sort_unstable();
         accounts.dedup();
+        if let Ok(mut o) = self.outside.lock()
+            && o.mark.is_some()
+        {
+            o.ours.extend(rows.iter().map(|(_, m)| *m));
+        }
         let job = Job::Add { analysis: Box::new(analysis), blob: blob.clone(), accounts, highest: highest as u64 };
         self.index_job(index, job);
     }
@@ -218,19 +239,43 @@ impl Mailstore {
     /// message after clearing the index when `from_scratch`. Returns the
     /// number of messages read.
     pub async fn reindex(&self, from_scratch: bool) -> Result<u64, Error> {
-        let Some(index) = self.search.get().cloned() else { return Ok(0) };
-        let mut after = if from_scratch {
+        Ok(self.reindex_to(from_scratch).await?.0)
+    }
+
+    /// [`Mailstore::reindex`], also telling the highest message row read.
+    async fn reindex_to(&self, from_scratch: bool) -> Result<(u64, i64), Error> {
+        let Some(index) = self.search.get().cloned() else { return Ok((0, 0)) };
+        let after = if from_scratch {
             index.clear().map_err(|e| Error::Blob(std::io::Error::other(e.to_string())))?;
             0
         } else {
             (index.watermark() as i64 - CATCH_UP_MARGIN).max(0)
         };
+        let done = self.index_after(&index, after, &|_| false).await?;
+        let ix = index.clone();
+        let _ = tokio::task::spawn_blocking(move || ix.commit()).await;
+        Ok(done)
+    }
+
+    /// Indexes every message row after `after` but those `skip` names;
+    /// returns how many were indexed and the highest row read (`after`
+    /// when none). Commits after each batch that added something.
+    async fn index_after(
+        &self,
+        index: &Arc<search::Index>,
+        mut after: i64,
+        skip: &(dyn Fn(MessageId) -> bool + Sync),
+    ) -> Result<(u64, i64), Error> {
         let mut count = 0;
         loop {
             let rows = self.store.messages_after(after, CATCH_UP_BATCH).await?;
             let Some(last) = rows.last() else { break };
             after = last.id;
+            let before = count;
             for row in rows {
+                if skip(row.id) {
+                    continue;
+                }
                 let raw = match self.blobs.get(&row.blob_hash).await {
                     Ok(raw) => raw,
                     Err(e) => {
@@ -244,12 +289,59 @@ impl Mailstore {
                 }
                 count += 1;
             }
-            let ix = index.clone();
-            let _ = tokio::task::spawn_blocking(move || ix.commit()).await;
+            if count > before {
+                let ix = index.clone();
+                let _ = tokio::task::spawn_blocking(move || ix.commit()).await;
+            }
         }
-        let ix = index.clone();
-        let _ = tokio::task::spawn_blocking(move || ix.commit()).await;
-        Ok(count)
+        Ok((count, after))
+    }
+
+    /// Indexes what another process filed since the last look (`ardoise
+    /// backup restore`, `ardoise import`, `ardoise migrate imap` while the
+    /// server runs: the index has one writer, this one): every row after
+    /// the mark that this process did not index at delivery.
+    /// Returns how many were indexed.
+    async fn index_outside(&self) -> u64 {
+        let Some(index) = self.search.get().cloned() else { return 0 };
+        let Some(mark) = self.outside.lock().ok().and_then(|o| o.mark) else { return 0 };
+        let skip = |id: MessageId| self.outside.lock().map(|mut o| o.ours.remove(&id)).unwrap_or(false);
+        match self.index_after(&index, mark, &skip).await {
+            Ok((n, last)) => {
+                if let Ok(mut o) = self.outside.lock() {
+                    o.mark = Some(last);
+                    o.ours.retain(|id| *id > last);
+                }
+                if n > 0 {
+                    tracing::info!(messages = n, "search index: messages filed by another process indexed");
+                }
+                n
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "search index: looking for other processes' messages failed");
+                0
+            }
+        }
+    }
+}
+
+/// Rows filed by other processes: the last row looked at, and the rows
+/// above it this process indexed itself at delivery (skipped once).
+#[derive(Default)]
+pub(crate) struct Outside {
+    mark: Option<i64>,
+    ours: HashSet<MessageId>,
+}
+
+/// Looks for other processes' messages every [`OUTSIDE_EVERY`] while the
+/// mail domain lives.
+async fn outside_loop(me: std::sync::Weak<Mailstore>) {
+    let mut tick = tokio::time::interval(OUTSIDE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(me) = me.upgrade() else { return };
+        me.index_outside().await;
     }
 }
 
@@ -326,6 +418,33 @@ Content-Disposition: attachment; filename=\"budget-2026.pdf\"\r\n\r\nxx\r\n--b--
         ms.expunge(account, stored[0].mailbox, &[stored[0].uid]).await.unwrap();
         assert_eq!(find("reunion").await, 0);
         assert!(ms.search_index().unwrap().is_empty());
+    }
+
+    /// Mail filed by another process (a restore or an import while the
+    /// server runs) is indexed by the next look; this process's own
+    /// deliveries, indexed at delivery, are not read again.
+    #[tokio::test]
+    async fn messages_filed_by_another_process_are_indexed_by_the_next_look() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ms, account) = fixture(dir.path()).await;
+        ms.enable_search_in_memory().unwrap();
+        ms.outside.lock().unwrap().mark = Some(0);
+        let find = |text: &'static str| {
+            let ms = ms.clone();
+            async move { ms.search_text(account, &Field::ALL, text).await.unwrap().unwrap().unwrap().len() }
+        };
+        ms.deliver(MAIL, &[account], 0).await.unwrap();
+        ms.index_settled().await;
+        assert_eq!(ms.outside.lock().unwrap().ours.len(), 1);
+        // Another process: its own handle on the same database and files, no index.
+        let other = Mailstore::new(ms.store.clone(), ms.blobs.clone());
+        other.deliver(b"Subject: Inventaire\r\n\r\nmateriel de laboratoire\r\n", &[account], 0).await.unwrap();
+        assert_eq!(find("laboratoire").await, 0);
+        assert_eq!(ms.index_outside().await, 1, "only the other process's message is read");
+        assert_eq!(find("laboratoire").await, 1);
+        assert_eq!(find("reunion").await, 1);
+        assert!(ms.outside.lock().unwrap().ours.is_empty());
+        assert_eq!(ms.index_outside().await, 0, "nothing new");
     }
 
     /// Deliveries queue their documents for the indexing thread; a search

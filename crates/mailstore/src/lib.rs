@@ -155,6 +155,8 @@ pub struct Mailstore {
     envelope_forms: Option<EnvelopeForms>,
     /// The notices showing, as IMAP logins last read them (`settings.rs`).
     login_notices: std::sync::Mutex<Option<(std::time::Instant, Vec<store::Notice>)>>,
+    /// Which messages filed by other processes the index still lacks (`index.rs`).
+    outside: std::sync::Mutex<index::Outside>,
 }
 
 impl Mailstore {
@@ -181,6 +183,7 @@ impl Mailstore {
             indexer: Default::default(),
             envelope_forms,
             login_notices: Default::default(),
+            outside: Default::default(),
         })
     }
     /// Events from now on; a slow listener sees `Lagged` and must resynchronise.

@@ -256,6 +256,19 @@ impl Store {
         found(done.rows_affected(), "account")
     }
 
+    /// Replaces the password hash only if it is still `old` (a hash
+    /// imported from another server, upgraded at the first login);
+    /// tells whether it did.
+    pub async fn replace_password_hash(&self, id: AccountId, old: &str, new: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(new)
+            .bind(id)
+            .bind(old)
+            .execute(&mut *self.write_conn().await?)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn set_password_hash(&self, id: AccountId, hash: &str) -> Result<()> {
         let done = sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
             .bind(hash)

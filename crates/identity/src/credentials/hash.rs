@@ -65,6 +65,7 @@ impl Identity {
             return false;
         }
         match hash {
+            Some(h) if super::foreign::is_foreign(&h) => self.argon2.verify_foreign(&h, password).await,
             Some(h) => self.argon2.verify(&h, password).await,
             None => {
                 if let Some(dummy) = dummy_hash() {

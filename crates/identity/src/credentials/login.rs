@@ -200,6 +200,9 @@ async fn password_ok(id: &Identity, account: &Account, fingerprint: &[u8; 32], s
         return true;
     }
     if id.verify_password(account.password_hash.clone(), secret).await {
+        if let Some(old) = account.password_hash.as_deref().filter(|h| super::foreign::is_foreign(h)) {
+            upgrade_foreign(id, account, old, secret).await;
+        }
         return true;
     }
     // A provisional password from the HR sync is the NUMEN, hashed in its
@@ -210,6 +213,18 @@ async fn password_ok(id: &Identity, account: &Account, fingerprint: &[u8; 32], s
     account.status == AccountStatus::Provisional
         && numen != secret
         && id.verify_password(account.password_hash.clone(), &numen).await
+}
+
+/// Replaces a hash imported from another server, just proven, by an
+/// argon2id hash of the same password (unless the hash changed meanwhile).
+/// A failure only means the foreign hash is checked again next time.
+async fn upgrade_foreign(id: &Identity, account: &Account, old: &str, secret: &str) {
+    let Some(new) = id.hash_password(secret).await else { return };
+    match id.store.replace_password_hash(account.id, old, &new).await {
+        Ok(true) => tracing::info!(account = account.id, "imported password hash upgraded to argon2id"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(account = account.id, error = %e, "imported password hash not upgraded"),
+    }
 }
 
 /// The account named by an address, an alias or a short login. Malformed or

@@ -115,6 +115,13 @@ impl Argon2Pool {
         self.bounded(move |buffer| verify_with(buffer, &hash, &password)).await.unwrap_or(false)
     }
 
+    /// Checks a hash imported from another server ([`super::foreign`])
+    /// within the same bound: bcrypt and SHA-crypt are slow on purpose too.
+    pub async fn verify_foreign(&self, hash: &str, password: &str) -> bool {
+        let (hash, password) = (hash.to_owned(), password.to_owned());
+        self.bounded(move |_| super::foreign::verify(&hash, &password)).await.unwrap_or(false)
+    }
+
     /// The PHC string of `password` hashed with argon2id and `params`,
     /// within the same bound as [`Argon2Pool::verify`].
     pub async fn hash(&self, password: &str, params: Params) -> Option<String> {

@@ -18,6 +18,7 @@ mod preferences;
 mod queue;
 mod search;
 mod sieve_scripts;
+mod snapshot;
 mod sso;
 mod upgrade;
 mod vacation;
@@ -83,4 +84,5 @@ on_both_backends!(
     sso::sso_grants_are_spent_once_and_revoked_by_family,
     lists::lists_share_the_address_space_and_hold_posts,
     lists::dynamic_lists_read_a_subtree_of_active_staff,
+    snapshot::snapshots_copy_the_database_and_list_held_contents,
 );
