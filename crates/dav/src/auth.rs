@@ -1,6 +1,8 @@
 //! HTTP Basic authentication through the identity service's one login
 //! (protocol `dav`: app passwords with the `dav` scope; the main password
-//! refused once 2FA is on). Every request logs in: HTTP has no session here.
+//! refused once 2FA is on). Every request logs in (HTTP has no session
+//! here), through `Identity::login_per_request`: a success is kept a minute
+//! for the same credentials and address, until a revocation.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -36,7 +38,7 @@ pub async fn authenticate(
         client,
         device: None,
     };
-    match identity.login(&attempt).await {
+    match identity.login_per_request(&attempt).await {
         Ok(principal) => Ok(principal.account),
         Err(refusal) => Err(refused(refusal)),
     }

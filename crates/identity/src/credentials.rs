@@ -54,6 +54,7 @@ mod reset;
 mod second;
 pub mod throttle;
 pub mod totp;
+pub(crate) mod verdicts;
 
 use std::net::IpAddr;
 use std::time::Duration;

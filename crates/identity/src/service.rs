@@ -79,6 +79,7 @@ pub struct Identity {
     pub(crate) per_address: Throttle,
     pub(crate) device_key: crate::credentials::device::DeviceKey,
     pub(crate) cache: CredentialCache,
+    pub(crate) verdicts: crate::credentials::verdicts::Verdicts,
     pub(crate) argon2: Argon2Pool,
     pub(crate) totp_key: TotpKey,
 }
@@ -104,6 +105,7 @@ impl Identity {
                 settings.totp_key.derive("ardoise 2026 device cookie"),
             ),
             cache: CredentialCache::new(settings.cache_ttl),
+            verdicts: crate::credentials::verdicts::Verdicts::new(),
             argon2: Argon2Pool::new(settings.argon2_workers),
             totp_key: settings.totp_key,
         })

@@ -630,3 +630,47 @@ async fn an_ipv6_64_is_one_source() {
     };
     assert!(matches!(id.login(&next).await, Err(Refusal::Throttled { .. })), "another host of the same /64");
 }
+
+/// DAV logs in on every request: a success is kept a minute for the same
+/// credentials and address (one journal row, not one per request); a
+/// refusal never is, another address takes the full path, and a revocation
+/// of the account's access or of its password ends the kept verdicts at once.
+#[tokio::test]
+async fn per_request_logins_keep_successes_until_a_revocation() {
+    let f = fixture().await;
+    let claire = create(&f, "claire.martin", Role::Teacher, AccountStatus::Active, PASSWORD).await;
+    let dav = |secret: &'static str, from: &'static str| Login {
+        login: "claire.martin@ac-test.fr",
+        secret,
+        protocol: Protocol::Dav,
+        peer: ip(from),
+        client: Some("DAVx5"),
+        device: None,
+    };
+    let journal = || async { f.store.login_journal(claire.id, 100).await.unwrap().len() };
+    for _ in 0..5 {
+        assert_eq!(f.id.login_per_request(&dav(PASSWORD, "10.0.0.1")).await.unwrap().account.id, claire.id);
+    }
+    assert_eq!(journal().await, 1);
+    for _ in 0..2 {
+        assert_eq!(f.id.login_per_request(&dav("faux", "10.0.0.1")).await.unwrap_err(), Refusal::BadCredentials);
+    }
+    assert_eq!(journal().await, 3, "refusals are never kept");
+    f.id.login_per_request(&dav(PASSWORD, "10.0.0.2")).await.unwrap();
+    assert_eq!(journal().await, 4, "another address logs in fully");
+
+    // Suspended elsewhere, then the revocation: the kept verdict is gone.
+    f.store.set_account_status(claire.id, AccountStatus::Suspended).await.unwrap();
+    f.ms.revoke_access(claire.id);
+    let mut refused = None;
+    for _ in 0..100 {
+        match f.id.login_per_request(&dav(PASSWORD, "10.0.0.1")).await {
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(r) => {
+                refused = Some(r);
+                break;
+            }
+        }
+    }
+    assert_eq!(refused, Some(Refusal::Suspended));
+}

@@ -24,6 +24,23 @@ impl Identity {
         login(self, attempt).await
     }
 
+    /// [`Identity::login`] for protocols that log in on every request (DAV's
+    /// HTTP Basic): a success is remembered for a minute for the same
+    /// credentials from the same address, until a revocation of the
+    /// account's access or secrets (see [`super::verdicts`]). Refusals and
+    /// passwords to change always take the full path.
+    pub async fn login_per_request(&self, attempt: &Login<'_>) -> Result<Principal, Refusal> {
+        if let Some(principal) = self.verdicts.get(attempt) {
+            return Ok(principal);
+        }
+        let epoch = self.verdicts.begin(&self.mail);
+        let principal = self.login(attempt).await?;
+        if !principal.must_change_password {
+            self.verdicts.put(epoch, attempt, &principal);
+        }
+        Ok(principal)
+    }
+
     /// Deletes journal entries past the retention; returns how many went.
     pub async fn purge_journal(&self) -> Result<u64, store::Error> {
         self.store.purge_login_journal(now() - JOURNAL_RETENTION_DAYS * 86_400).await
