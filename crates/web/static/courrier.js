@@ -12,6 +12,8 @@
  *   away, and the bulk actions shown once a message is selected (a compact
  *   toolbar at the bottom of the screen); without the script every form is
  *   simply shown.
+ * - the countdown of a message waiting to be sent (« Annuler l'envoi »),
+ *   and the page reloaded when it is due (the server then says it went);
  * Texts come from data attributes of <body>, set by the server in the
  * reader's language. No inline script or style: the CSP forbids both. */
 (function () {
@@ -384,6 +386,23 @@
     fit();
   }
 
+  /* ----- a message waiting to be sent: count down, then ask again ----- */
+  function countDown() {
+    var p = $("#envoi-decompte");
+    var secs = $("#envoi-secondes");
+    if (!p || !secs) { return; }
+    var due = Date.now() + 1000 * (parseInt(p.getAttribute("data-restant"), 10) || 0);
+    function tick() {
+      var left = Math.max(0, Math.ceil((due - Date.now()) / 1000));
+      secs.textContent = String(left);
+      if (left > 0) { window.setTimeout(tick, 250); return; }
+      /* The sender claims the message within a moment of its time. */
+      window.setTimeout(function () { window.location.assign(p.getAttribute("data-suite")); }, 700);
+    }
+    tick();
+  }
+
+  countDown();
   rows().forEach(enableDrag);
   $all("nav.dossiers a").forEach(function (a) { if (folderIdOf(a)) { dropOn(a); } });
   foldFolders();

@@ -32,6 +32,7 @@ mod read;
 mod reading;
 pub mod sanitize;
 mod search;
+mod sending;
 mod settings;
 mod shortcuts;
 mod sorting;
@@ -57,6 +58,7 @@ use crate::App;
 use crate::base::i18n::{Lang, Tr};
 use crate::base::session::Visitor;
 use crate::base::{Common, HasCsrf, SignedForm, SignedIn, WebError, chrome};
+pub use sending::send_delayed;
 pub use texts::M;
 
 const CSS: &str = concat!(
@@ -109,6 +111,8 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/evenements", get(events::stream))
         .route("/courrier/raccourcis", get(shortcuts::page))
         .route("/courrier/annuler", post(actions::undo_last))
+        .route("/courrier/envoi/{id}", get(sending::pending))
+        .route("/courrier/envoi/{id}/annuler", post(sending::cancel))
         .route("/courrier/destinataires", get(autocomplete::suggest))
         .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
         .route("/courrier/reglages", get(settings::page).post(settings::save))
