@@ -12,6 +12,9 @@
  *   away, and the bulk actions shown once a message is selected (a compact
  *   toolbar at the bottom of the screen); without the script every form is
  *   simply shown.
+ * - an HTML mail's frame at the mail's own height: the frame's one script
+ *   (nonce'd, in an opaque-origin sandbox) posts its height; only messages
+ *   from that frame count, and the height is bounded;
  * - the countdown of a message waiting to be sent (« Annuler l'envoi »),
  *   and the page reloaded when it is due (the server then says it went);
  * Texts come from data attributes of <body>, set by the server in the
@@ -402,6 +405,30 @@
     tick();
   }
 
+  /* ----- an HTML mail at its own height ----- */
+  var FRAME_MIN = 48, FRAME_MAX = 60000, FRAME_CHANGES = 60;
+  function fitFrame() {
+    var frame = $("iframe#corps");
+    if (!frame) { return; }
+    var changes = 0;
+    window.addEventListener("message", function (e) {
+      /* Only the frame's own window; its origin is opaque ("null"). */
+      if (!frame.contentWindow || e.source !== frame.contentWindow) { return; }
+      var h = e.data && typeof e.data === "object" ? Number(e.data.ardoiseHauteur) : NaN;
+      /* A mail whose height follows the frame's (100vh...) would grow forever: a bounded number of changes. */
+      if (!isFinite(h) || changes >= FRAME_CHANGES) { return; }
+      changes += 1;
+      frame.style.height = Math.min(Math.max(Math.ceil(h), FRAME_MIN), FRAME_MAX) + "px";
+      frame.classList.add("ajuste");
+    });
+    function ask() {
+      if (frame.contentWindow) { frame.contentWindow.postMessage("ardoise-hauteur", "*"); }
+    }
+    frame.addEventListener("load", ask);
+    ask();
+  }
+
+  fitFrame();
   countDown();
   rows().forEach(enableDrag);
   $all("nav.dossiers a").forEach(function (a) { if (folderIdOf(a)) { dropOn(a); } });

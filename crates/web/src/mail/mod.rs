@@ -5,8 +5,9 @@
 //! Everything is a plain link or form: no script is needed. Mail content is
 //! never trusted: HTML bodies are cleaned with ammonia ([`sanitize`]) and
 //! shown in a sandboxed frame served by a route of its own, outside the
-//! site-wide security headers, with a CSP that allows no script at all
-//! ([`read::frame`]). Message lists are read by UID windows from the newest
+//! site-wide security headers, with a CSP that allows only one script of
+//! ours (a fresh nonce; it posts the mail's height) in an opaque-origin
+//! sandbox ([`read::frame`]). Message lists are read by UID windows from the newest
 //! ([`list`]), so a 100,000-message folder costs the same as a small one.
 //!
 //! Sending goes through [`Outbox`], which the binary implements with the
