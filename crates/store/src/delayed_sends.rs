@@ -108,10 +108,7 @@ impl Store {
 
     /// Forgets a claimed message once it is out (or given up).
     pub async fn finish_send(&self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM delayed_sends WHERE id = $1")
-            .bind(id)
-            .execute(&mut *self.write_conn().await?)
-            .await?;
+        sqlx::query("DELETE FROM delayed_sends WHERE id = $1").bind(id).execute(&mut *self.write_conn().await?).await?;
         Ok(())
     }
 

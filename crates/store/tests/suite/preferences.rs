@@ -110,7 +110,7 @@ pub async fn delayed_sends_are_claimed_or_cancelled_once(ctx: Ctx) {
     // Not due yet: nothing claimed. Due: claimed once, then no longer cancellable.
     assert!(store.claim_due_sends(t + 9, t - 300).await.unwrap().is_empty());
     let store = ctx.reopen().await;
-    assert_eq!(store.claim_due_sends(t + 10, t - 290).await.unwrap(), [first.clone()]);
+    assert_eq!(store.claim_due_sends(t + 10, t - 290).await.unwrap(), std::slice::from_ref(&first));
     assert!(store.claim_due_sends(t + 11, t - 289).await.unwrap().is_empty(), "claimed once");
     assert_eq!(store.cancel_send(claire.id, first.id).await.unwrap(), None, "too late to cancel");
     assert_eq!(store.delayed_send(claire.id, first.id).await.unwrap(), None, "no longer waiting");
@@ -122,7 +122,7 @@ pub async fn delayed_sends_are_claimed_or_cancelled_once(ctx: Ctx) {
     assert_eq!(store.next_send_at().await.unwrap(), None);
 
     // The first claim's sender died: claimed again once stale, then finished.
-    assert_eq!(store.claim_due_sends(t + 400, t + 11).await.unwrap(), [first.clone()]);
+    assert_eq!(store.claim_due_sends(t + 400, t + 11).await.unwrap(), std::slice::from_ref(&first));
     store.finish_send(first.id).await.unwrap();
     assert!(store.claim_due_sends(t + 10_000, t + 9_000).await.unwrap().is_empty());
 

@@ -373,7 +373,12 @@ pub async fn prepare(
 /// Hands a built message to the pipeline and keeps a copy in Envoyés: the
 /// info key for the list (`sent`, or `nosent` without the copy), or the
 /// pipeline's refusal as a text.
-pub async fn deliver(app: &App, account: &Account, ready: Ready, m: M) -> Result<Result<&'static str, String>, WebError> {
+pub async fn deliver(
+    app: &App,
+    account: &Account,
+    ready: Ready,
+    m: M,
+) -> Result<Result<&'static str, String>, WebError> {
     let Ready { recipients, bcc, raw } = ready;
     let Some(outbox) = app.outbox.as_ref() else {
         return Ok(Err(m.get("mail.err.temporary").to_owned()));

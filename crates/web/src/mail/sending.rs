@@ -54,7 +54,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("send.cancel", "Annuler l'envoi", "Cancel sending"),
     ("send.back", "Retour à la boîte de réception", "Back to the inbox"),
-    ("send.cancelled", "L'envoi a été annulé : votre message est de nouveau en écriture.", "Sending was cancelled: your message is back in the editor."),
+    (
+        "send.cancelled",
+        "L'envoi a été annulé : votre message est de nouveau en écriture.",
+        "Sending was cancelled: your message is back in the editor.",
+    ),
     ("send.toolate", "Trop tard : le message est déjà parti.", "Too late: the message has already gone."),
     ("set.undo", "Délai pour annuler un envoi", "Time to cancel a message sent"),
     ("set.undo.none", "aucun (envoi immédiat)", "none (sent at once)"),
@@ -221,8 +225,7 @@ async fn send_one(app: &App, job: &DelayedSend) {
 
 async fn try_send(app: &App, job: &DelayedSend) -> Result<(), WebError> {
     let Some(account) = app.identity.account(job.account).await? else { return Ok(()) };
-    let lang =
-        app.ms.preferences(account.id).await?.and_then(|p| Lang::parse(&p.lang)).unwrap_or(Lang::Fr);
+    let lang = app.ms.preferences(account.id).await?.and_then(|p| Lang::parse(&p.lang)).unwrap_or(Lang::Fr);
     let m = M(lang);
     let here = format!("{}:{}", job.mailbox, job.uid);
     let Some(d) = super::prefill::reopen(app, &account, &here).await? else {

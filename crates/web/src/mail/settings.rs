@@ -550,14 +550,18 @@ mod tests {
         assert_eq!(offered(10), [0, 5, 10, 20, 30]);
         assert_eq!(offered(15), [0, 5, 10, 15, 20, 30]);
         let list = undo_choices(10, 0, fr);
-        assert_eq!(list.iter().filter(|u| u.selected).map(|u| u.label.as_str()).collect::<Vec<_>>(), ["aucun (envoi immédiat)"]);
+        assert_eq!(
+            list.iter().filter(|u| u.selected).map(|u| u.label.as_str()).collect::<Vec<_>>(),
+            ["aucun (envoi immédiat)"]
+        );
         assert_eq!(list[3].label, "20 secondes");
     }
 
     #[test]
     fn only_offered_display_choices_are_kept() {
         assert!(valid_prefs(&WebPrefs::default()));
-        let dark = WebPrefs { density: "compacte".into(), lang: "en".into(), theme: "sombre".into(), undo_send: Some(5) };
+        let dark =
+            WebPrefs { density: "compacte".into(), lang: "en".into(), theme: "sombre".into(), undo_send: Some(5) };
         assert!(valid_prefs(&dark));
         assert!(!valid_prefs(&WebPrefs { theme: "\" onload=".into(), ..WebPrefs::default() }));
         assert!(!valid_prefs(&WebPrefs { lang: "de".into(), ..WebPrefs::default() }));
