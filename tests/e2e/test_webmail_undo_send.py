@@ -137,3 +137,46 @@ def test_each_user_chooses_the_delay_in_reglages(server, browser):
     wait_path(browser, "/courrier")
     assert alert_says(browser, "envoyé")
     assert subjects(server, PAUL) == ["Tout de suite"]
+
+
+def multipart(fields):
+    body = "".join(f'--frontiere\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items())
+    return (body + "--frontiere--\r\n").encode(), "multipart/form-data; boundary=frontiere"
+
+
+def test_without_javascript_the_confirmation_page_cancels(server):
+    """A plain HTTP client, no script at all: « Envoyer », the confirmation
+    page's form, « Annuler l'envoi », the composer back; cancelling again is
+    refused as too late; nothing is ever delivered."""
+    import http.client
+    from test_web_identity import Http
+    with_delay(server, "3s")
+    server.create("claire.martin", password=PASSWORD)
+    server.create("paul.durand", password=PASSWORD)
+    server.start()
+    claire = Http(server)
+    resp, _ = claire.login(CLAIRE, PASSWORD)
+    assert resp.status == 303, resp.status
+    token = claire.csrf("/courrier/ecrire")
+    body, kind = multipart({"csrf": token, "to": PAUL, "subject": "Sans script", "body": "Texte tapé.",
+                            "action": "envoyer"})
+    conn = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=20)
+    cookie = "; ".join(f"{k}={v}" for k, v in claire.cookies.items())
+    conn.request("POST", "/courrier/envoyer", body=body, headers={"Content-Type": kind, "Cookie": cookie})
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    assert resp.status == 303, resp.status
+    pending = resp.getheader("Location")
+    assert pending.startswith("/courrier/envoi/"), pending
+    resp, page = claire.request("GET", pending)
+    assert resp.status == 200 and ("Annuler l'envoi" in page or "Annuler l&#39;envoi" in page), page[:500]
+    assert f'action="{pending}/annuler"' in page
+    resp, _ = claire.request("POST", pending + "/annuler", {"csrf": token})
+    assert resp.status == 303 and "info=annule" in resp.getheader("Location"), resp.getheader("Location")
+    resp, page = claire.request("GET", resp.getheader("Location"))
+    assert resp.status == 200 and 'value="Sans script"' in page and "Texte tapé." in page
+    resp, page = claire.request("POST", pending + "/annuler", {"csrf": token})
+    assert resp.status == 400 and "Trop tard" in page
+    time.sleep(5)
+    assert subjects(server, PAUL) == []
