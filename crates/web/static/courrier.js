@@ -15,6 +15,8 @@
  * - an HTML mail's frame at the mail's own height: the frame's one script
  *   (nonce'd, in an opaque-origin sandbox) posts its height; only messages
  *   from that frame count, and the height is bounded;
+ * - on a phone, a message's actions folded behind one « Actions » button
+ *   (the message comes first; without the script they are all shown);
  * - the countdown of a message waiting to be sent (« Annuler l'envoi »),
  *   and the page reloaded when it is due (the server then says it went);
  * Texts come from data attributes of <body>, set by the server in the
@@ -389,6 +391,30 @@
     fit();
   }
 
+  /* ----- on a phone, a message's actions behind one button ----- */
+  function foldActions() {
+    var groups = $all("article.lecture > .actions");
+    if (!groups.length) { return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.id = "plier-actions";
+    button.className = "plier-actions";
+    button.textContent = body.getAttribute("data-actions") || "";
+    groups[0].parentNode.insertBefore(button, groups[0]);
+    var narrow = window.matchMedia("(max-width: 700px)");
+    function set(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      groups.forEach(function (g) { g.classList.toggle("replie", !open); });
+    }
+    button.addEventListener("click", function () { set(button.getAttribute("aria-expanded") !== "true"); });
+    function fit() {
+      button.hidden = !narrow.matches;
+      set(!narrow.matches);
+    }
+    if (narrow.addEventListener) { narrow.addEventListener("change", fit); }
+    fit();
+  }
+
   /* ----- a message waiting to be sent: count down, then ask again ----- */
   function countDown() {
     var p = $("#envoi-decompte");
@@ -429,6 +455,7 @@
   }
 
   fitFrame();
+  foldActions();
   countDown();
   rows().forEach(enableDrag);
   $all("nav.dossiers a").forEach(function (a) { if (folderIdOf(a)) { dropOn(a); } });
