@@ -156,6 +156,9 @@ listen_tls = ["127.0.0.1:0"]
 
 [web]
 listen = ["127.0.0.1:0"]
+# Messages sent from the webmail go at once here; test_webmail_undo_send.py
+# turns the delay (« Annuler l'envoi ») back on.
+undo_send_delay = "0s"
 """
         )
         self.proc = None

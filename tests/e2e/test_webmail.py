@@ -5,6 +5,7 @@ searches it; a hostile HTML message delivered over SMTP runs nothing and is
 shown in a sandboxed frame with its own CSP."""
 
 import http.client
+import re
 import smtplib
 import time
 import urllib.parse
@@ -213,8 +214,8 @@ Content-Type: text/html; charset=utf-8\r
 \r
 <html><head><title>PWNED</title><script>top.document.title='PWNED';window.pwned=1;alert(1)</script>\r
 <meta http-equiv="refresh" content="0;url=javascript:alert(2)"></head>\r
-<body onload="alert(3)"><p>Veuillez <a href="javascript:alert(4)">payer</a> la facture.</p>\r
-<img src="x" onerror="alert(5)"><svg onload="alert(6)"><script>alert(7)</script></svg>\r
+<body onload="window.pwned=3;alert(3)"><p>Veuillez <a href="javascript:alert(4)">payer</a> la facture.</p>\r
+<img src="x" onerror="window.pwned=5;parent.postMessage({ardoiseHauteur:7},'*')"><svg onload="window.pwned=6"><script>window.pwned=7</script></svg>\r
 <img src="https://tracker.example/pixel.gif" alt="pixel">\r
 <a href="data:text/html,<script>alert(8)</script>">pdf</a>\r
 <iframe src="javascript:alert(9)"></iframe><form action="https://evil.example"><input name=p></form>\r
@@ -222,6 +223,17 @@ Content-Type: text/html; charset=utf-8\r
 <math><mtext><table><mglyph><style><img src=x onerror=alert(10)></math>\r
 </body></html>\r
 """
+
+
+def only_our_script(csp, doc):
+    """The frame's CSP allows one nonce and no other script source; the
+    document's only script is ours, under that nonce, before the mail."""
+    scripts = [d.strip() for d in csp.split(";") if d.strip().startswith("script-src")]
+    assert len(scripts) == 1 and re.fullmatch(r"script-src 'nonce-[0-9a-f]{32}'", scripts[0]), csp
+    nonce = scripts[0].split("'nonce-")[1].rstrip("'")
+    assert "allow-scripts" in csp and "allow-same-origin" not in csp, csp
+    assert doc.lower().count("<script") == 1 and f'<script nonce="{nonce}">' in doc, doc[:400]
+    assert doc.index("<script") < doc.index("<body>")
 
 
 def test_hostile_html_runs_nothing_and_stays_in_a_sandbox(server, browser):
@@ -232,7 +244,10 @@ def test_hostile_html_runs_nothing_and_stays_in_a_sandbox(server, browser):
     open_message(browser, "Facture urgente")
     frame = browser.find_element(By.CSS_SELECTOR, "iframe#corps")
     sandbox = frame.get_attribute("sandbox")
-    assert sandbox is not None and "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox
+    # Scripts are allowed in the sandbox only for our nonce'd height script
+    # (the frame's CSP); never the page's origin.
+    assert sandbox is not None and "allow-same-origin" not in sandbox and "allow-forms" not in sandbox
+    assert "allow-top-navigation" not in sandbox and "allow-modals" not in sandbox
     # Let the frame load, then check that nothing ran, here or in the frame.
     WebDriverWait(browser, 10).until(lambda d: d.execute_script(
         "return document.readyState") == "complete")
@@ -245,13 +260,25 @@ def test_hostile_html_runs_nothing_and_stays_in_a_sandbox(server, browser):
     assert "PWNED" not in browser.title and "Facture urgente" in browser.title
     assert browser.execute_script("return typeof window.pwned") == "undefined"
     assert path(browser).startswith("/courrier/")
+    # In the frame: none of the mail's scripts or handlers ran; ours did (the
+    # frame took the mail's height, not the 7 px a hostile handler posts).
+    WebDriverWait(browser, 10).until(lambda d: "ajuste" in frame.get_attribute("class"))
+    assert frame.size["height"] > 48, frame.size
+    browser.switch_to.frame(frame)
+    try:
+        assert browser.execute_script("return typeof window.pwned") == "undefined"
+        assert browser.execute_script("return window.origin") == "null", "an opaque origin"
+    finally:
+        browser.switch_to.default_content()
     # Remote images are hidden, with the offer to show them.
     assert browser.find_element(By.ID, "images-masquees")
     frame_path = urllib.parse.urlparse(frame.get_attribute("src")).path
     resp, html = get_with_cookies(browser, server, frame_path)
-    html = html.decode().lower().split("<body>", 1)[1]
+    doc = html.decode()
+    html = doc.lower().split("<body>", 1)[1]
     csp = resp.getheader("Content-Security-Policy")
-    assert csp.startswith("default-src 'none'") and "script-src" not in csp and "https:" not in csp
+    assert csp.startswith("default-src 'none'") and "https:" not in csp
+    only_our_script(csp, doc)
     assert resp.getheader("X-Content-Type-Options") == "nosniff"
     for bad in ("<script", "onerror", "onload", "javascript:", "data:text", "tracker.example", "<iframe", "<form",
                 "<svg", "<math", "<meta"):
@@ -265,7 +292,7 @@ def test_hostile_html_runs_nothing_and_stays_in_a_sandbox(server, browser):
     resp, html = get_with_cookies(browser, server, urllib.parse.urlparse(src).path + "?images=1")
     assert "img-src data: https:" in resp.getheader("Content-Security-Policy")
     assert "https://tracker.example/pixel.gif" in html.decode()
-    assert "<script" not in html.decode().lower()
+    only_our_script(resp.getheader("Content-Security-Policy"), html.decode())
     try:
         browser.switch_to.alert
         pytest.fail("an alert ran after showing images")

@@ -6,6 +6,7 @@ outside shows cleaned in the sandboxed frame, its script never runs and its
 remote images stay blocked; nested messages open in turn; another account
 gets the 404 page."""
 
+import re
 import urllib.parse
 from email.message import EmailMessage
 
@@ -28,8 +29,8 @@ from test_webmail_compose import fill, send_now
 from test_webmail_reading import CLAIRE, PAUL, deliver, start
 
 HOSTILE = ('<p id="texte">Veuillez confirmer vos identifiants.</p>'
-           '<script>parent.document.title = "pirate"; alert("script")</script>'
-           '<img src="https://pisteur.example/oeil.png" alt="pisteur" onerror="alert(\'img\')">'
+           '<script>window.pirate = 1; parent.document.title = "pirate"; alert("script")</script>'
+           '<img src="https://pisteur.example/oeil.png" alt="pisteur" onerror="window.pirate = 2; alert(\'img\')">'
            '<a href="javascript:alert(\'lien\')">Confirmer</a>')
 
 
@@ -137,12 +138,16 @@ def test_a_hostile_attached_message_runs_nothing_and_nested_ones_open_in_turn(se
     assert browser.find_element(By.ID, "images-masquees"), "remote images are blocked"
     frame = browser.find_element(By.ID, "corps")
     assert frame.tag_name == "iframe"
-    assert frame.get_attribute("sandbox") == "allow-popups allow-popups-to-escape-sandbox"
+    # Scripts only for our nonce'd height script (the frame's CSP); never the page's origin.
+    assert frame.get_attribute("sandbox") == "allow-scripts allow-popups allow-popups-to-escape-sandbox"
     frame_path = urllib.parse.urlparse(frame.get_attribute("src")).path
     assert frame_path == f"{outer_path}/joint/0.0/contenu"
     browser.switch_to.frame(frame)
     assert "Veuillez confirmer" in browser.find_element(By.TAG_NAME, "body").text
-    assert not browser.find_elements(By.TAG_NAME, "script")
+    # One script only, ours (its nonce is the CSP's); none of the mail's ran.
+    assert len(browser.find_elements(By.TAG_NAME, "script")) == 1
+    assert browser.find_elements(By.CSS_SELECTOR, "head > script")
+    assert browser.execute_script("return typeof window.pirate") == "undefined"
     assert not browser.find_elements(By.CSS_SELECTOR, "img[src^='https:']")
     assert not browser.find_elements(By.CSS_SELECTOR, "[onerror]")
     assert not browser.find_elements(By.CSS_SELECTOR, "a[href^='javascript:']")
@@ -154,8 +159,10 @@ def test_a_hostile_attached_message_runs_nothing_and_nested_ones_open_in_turn(se
     resp, body = get_with_cookies(browser, server, frame_path)
     assert resp.status == 200
     csp = resp.getheader("Content-Security-Policy")
-    assert csp.startswith("default-src 'none'") and "script" not in csp and "https:" not in csp, csp
-    assert b"<script" not in body
+    assert csp.startswith("default-src 'none'") and "https:" not in csp, csp
+    nonce = re.search(r"script-src 'nonce-([0-9a-f]{32})';", csp).group(1)
+    assert "unsafe" not in csp.split("script-src", 1)[1].split(";", 1)[0] and "allow-same-origin" not in csp, csp
+    assert body.count(b"<script") == 1 and f'<script nonce="{nonce}">'.encode() in body
     browser.get(base(server) + frame_path)
     no_alert(browser)
 

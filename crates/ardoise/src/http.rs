@@ -31,6 +31,7 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     out.require_2fa_for_all = w.require_2fa_for_all;
     out.session_ttl = Duration::from_secs(w.session_ttl_secs);
     out.session_max_age = Duration::from_secs(w.session_max_age_secs);
+    out.undo_send = Duration::from_secs(w.undo_send_delay_secs);
     out.limits = connection_limits(w, crate::serve::descriptor_limit());
     out.clock = web::Clock::new(&w.time_zone).map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
     out.proxies =
@@ -170,6 +171,16 @@ pub async fn start(
         let extra = dav_router(dav.clone(), web_cfg.proxies.clone(), true);
         tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
     }
+    // One sender of the delayed webmail messages per process: it sends at
+    // start what came due while the server was down.
+    let sender_app = Arc::new(web::App {
+        ms: mailstore.clone(),
+        identity: identity.clone(),
+        cfg: web_cfg.clone(),
+        outbox: Some(outbox.clone()),
+        sso: Some(sso.clone()),
+    });
+    tasks.spawn(web::send_delayed(sender_app, shutdown.clone()));
     crate::admin::passwords::start(cfg, identity.clone(), tasks, shutdown).await?;
     tasks.spawn(purge_journal_daily(identity, shutdown.clone()));
     tasks.spawn(purge_sso_hourly(sso, shutdown.clone()));

@@ -834,6 +834,20 @@ pub static FIELDS: &[Field] = &[
     },
     Field {
         section: "web",
+        key: "undo_send_delay",
+        default: "\"10s\"",
+        doc: "Délai pendant lequel un message envoyé depuis le webmail peut encore être annulé (« Annuler l'envoi ») ; \"0s\" = envoi immédiat ; 10 minutes au plus. Chaque utilisateur peut choisir le sien dans Réglages.\nHow long a message sent from the webmail can still be cancelled (\"Annuler l'envoi\"); \"0s\" = sent at once; 10 minutes at most. Each user may choose their own in Réglages.",
+        apply: |c, v| {
+            let secs = duration_or_off(v)?;
+            if secs > 600 {
+                return Err(format!("délai d'annulation trop long : {secs} s (600 s au plus)"));
+            }
+            c.web.undo_send_delay_secs = secs;
+            Ok(())
+        },
+    },
+    Field {
+        section: "web",
         key: "max_connections",
         default: "4096",
         doc: "Connexions HTTP simultanées au plus par écoute (réduit d'office sous une limite de descripteurs basse).\nMost simultaneous HTTP connections per listener (lowered automatically under a low descriptor limit).",

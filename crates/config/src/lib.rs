@@ -172,6 +172,8 @@ pub struct Web {
     pub session_ttl_secs: u64,
     /// How long a web session lives at most after login (absolute lifetime).
     pub session_max_age_secs: u64,
+    /// Seconds a webmail message waits, cancellable, before it is sent.
+    pub undo_send_delay_secs: u64,
     /// Most HTTP connections at once per listener.
     pub max_connections: u64,
     /// Most HTTP connections at once from one address.
@@ -288,6 +290,7 @@ impl Default for Config {
                 credential_cache_secs: 300,
                 session_ttl_secs: 2 * 3600,
                 session_max_age_secs: 12 * 3600,
+                undo_send_delay_secs: 10,
                 max_connections: 4096,
                 max_connections_per_ip: 256,
                 public_url: String::new(),

@@ -129,3 +129,13 @@ fn managesieve_settings() {
     assert_eq!(problems[0].line, Some(2), "{problems:#?}");
     assert!(problems[0].message.contains("entre 1K et 1M"), "{problems:#?}");
 }
+
+#[test]
+fn undo_send_delay_is_bounded_and_may_be_off() {
+    assert_eq!(check("").unwrap().web.undo_send_delay_secs, 10, "the documented default");
+    assert_eq!(check("[web]\nundo_send_delay = \"0s\"\n").unwrap().web.undo_send_delay_secs, 0);
+    assert_eq!(check("[web]\nundo_send_delay = \"30s\"\n").unwrap().web.undo_send_delay_secs, 30);
+    let problems = check("[web]\nundo_send_delay = \"1h\"\n").unwrap_err();
+    assert!(format!("{problems:?}").contains("600 s au plus"), "{problems:?}");
+    assert!(check("[web]\nundo_send_delay = \"bientôt\"\n").is_err());
+}

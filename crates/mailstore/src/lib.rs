@@ -39,8 +39,9 @@ pub use search::{Field, Hits, fold};
 /// Plain rows of the store that the domain hands out as they are: a domain
 /// type would only copy their fields.
 pub use store::{
-    Account, Banner, BlobRow, Change, ChangeKind, Copied, DateCursor, DirectoryEntry, FlagOp, FlagOutcome, Found,
-    MailIdentity, Mailbox, MessageRow, MigratedMessage, Notice, Severity, SortKey, SourceFolder, Vacation, WebPrefs,
+    Account, Banner, BlobRow, Change, ChangeKind, Copied, DateCursor, DelayedSend, DirectoryEntry, FlagOp, FlagOutcome,
+    Found, MailIdentity, Mailbox, MessageRow, MigratedMessage, Notice, Severity, SortKey, SourceFolder, Vacation,
+    WebPrefs,
 };
 
 /// A change that open sessions may want to hear about.

@@ -4,7 +4,7 @@
 //! the administrators' notices that the webmail and mail clients show.
 
 use model::{AccountId, Address, Domain};
-use store::{Banner, DirectoryEntry, MailIdentity, Notice, Vacation, WebPrefs};
+use store::{Banner, DelayedSend, DirectoryEntry, MailIdentity, Notice, Vacation, WebPrefs};
 
 use crate::{Error, Mailstore};
 
@@ -83,6 +83,44 @@ impl Mailstore {
 
     pub async fn set_preferences(&self, account: AccountId, prefs: &WebPrefs) -> Result<(), Error> {
         Ok(self.store.set_web_prefs(account, prefs).await?)
+    }
+
+    /// Schedules the draft `mailbox`/`uid` to be sent at `send_at`
+    /// ("Annuler l'envoi" possible until then).
+    pub async fn schedule_send(
+        &self,
+        account: AccountId,
+        mailbox: i64,
+        uid: i64,
+        send_at: i64,
+    ) -> Result<DelayedSend, Error> {
+        Ok(self.store.schedule_send(account, mailbox, uid, send_at).await?)
+    }
+
+    /// The account's message `id` still waiting (not claimed by a sender).
+    pub async fn delayed_send(&self, account: AccountId, id: i64) -> Result<Option<DelayedSend>, Error> {
+        Ok(self.store.delayed_send(account, id).await?)
+    }
+
+    /// Cancels the waiting message `id`: `Some` when the cancel won the race
+    /// with the sender, which then never sends it.
+    pub async fn cancel_send(&self, account: AccountId, id: i64) -> Result<Option<DelayedSend>, Error> {
+        Ok(self.store.cancel_send(account, id).await?)
+    }
+
+    /// Claims the messages due at `at` (and those whose sender died, claimed
+    /// before `stale`): the caller alone sends them, then [`Self::finish_send`].
+    pub async fn claim_due_sends(&self, at: i64, stale: i64) -> Result<Vec<DelayedSend>, Error> {
+        Ok(self.store.claim_due_sends(at, stale).await?)
+    }
+
+    pub async fn finish_send(&self, id: i64) -> Result<(), Error> {
+        Ok(self.store.finish_send(id).await?)
+    }
+
+    /// When the next waiting message is due.
+    pub async fn next_send_at(&self) -> Result<Option<i64>, Error> {
+        Ok(self.store.next_send_at().await?)
     }
 
     /// The account's vacation reply, when it wrote one.

@@ -155,6 +155,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_notices.sql"),
         postgres: include_str!("../migrations/postgres/0022_notices.sql"),
     },
+    Migration {
+        version: 23,
+        name: "delayed_sends",
+        sqlite: include_str!("../migrations/sqlite/0023_delayed_sends.sql"),
+        postgres: include_str!("../migrations/postgres/0023_delayed_sends.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

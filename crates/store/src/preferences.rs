@@ -20,17 +20,22 @@ pub struct WebPrefs {
     pub lang: String,
     /// `clair` or `sombre`.
     pub theme: String,
+    /// Seconds a message sent from the webmail waits, cancellable, before
+    /// it goes; `None`: the installation's default.
+    pub undo_send: Option<i64>,
 }
 
 impl Default for WebPrefs {
     fn default() -> WebPrefs {
-        WebPrefs { density: "confortable".into(), lang: "fr".into(), theme: "clair".into() }
+        WebPrefs { density: "confortable".into(), lang: "fr".into(), theme: "clair".into(), undo_send: None }
     }
 }
 
 /// Longest preference word and sender address kept.
 const MAX_WORD: usize = 32;
 const MAX_SENDER: usize = 320;
+/// Longest undo send delay an account may keep, in seconds.
+pub const MAX_UNDO_SEND: i64 = 600;
 /// Most trusted senders one account keeps.
 pub const MAX_TRUSTED: i64 = 1_000;
 
@@ -38,12 +43,17 @@ impl Store {
     /// The preferences of `account`, `None` when never saved (the caller
     /// then uses [`WebPrefs::default`] and the browser's language).
     pub async fn web_prefs(&self, account: AccountId) -> Result<Option<WebPrefs>> {
-        let row = sqlx::query("SELECT density, lang, theme FROM web_prefs WHERE account_id = $1")
+        let row = sqlx::query("SELECT density, lang, theme, undo_send_secs FROM web_prefs WHERE account_id = $1")
             .bind(account)
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| {
-            Ok(WebPrefs { density: r.try_get("density")?, lang: r.try_get("lang")?, theme: r.try_get("theme")? })
+            Ok(WebPrefs {
+                density: r.try_get("density")?,
+                lang: r.try_get("lang")?,
+                theme: r.try_get("theme")?,
+                undo_send: r.try_get("undo_send_secs")?,
+            })
         })
         .transpose()
     }
@@ -53,15 +63,20 @@ impl Store {
         if [&p.density, &p.lang, &p.theme].iter().any(|w| w.is_empty() || w.len() > MAX_WORD) {
             return Err(Error::Invalid("preference words are 1 to 32 bytes".into()));
         }
+        if p.undo_send.is_some_and(|s| !(0..=MAX_UNDO_SEND).contains(&s)) {
+            return Err(Error::Invalid(format!("the undo send delay is 0 to {MAX_UNDO_SEND} seconds")));
+        }
         sqlx::query(
-            "INSERT INTO web_prefs (account_id, density, lang, theme, updated_at) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO web_prefs (account_id, density, lang, theme, undo_send_secs, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (account_id) DO UPDATE SET density = excluded.density, lang = excluded.lang, \
-             theme = excluded.theme, updated_at = excluded.updated_at",
+             theme = excluded.theme, undo_send_secs = excluded.undo_send_secs, updated_at = excluded.updated_at",
         )
         .bind(account)
         .bind(&p.density)
         .bind(&p.lang)
         .bind(&p.theme)
+        .bind(p.undo_send)
         .bind(now())
         .execute(&mut *self.write_conn().await?)
         .await?;

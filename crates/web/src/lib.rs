@@ -45,7 +45,7 @@ use mailstore::Mailstore;
 pub use base::clock::Clock;
 pub use base::proxy::TrustedProxies;
 pub use conn::Limits;
-pub use mail::{Outbox, SendFuture, SendRefusal};
+pub use mail::{Outbox, SendFuture, SendRefusal, send_delayed};
 pub use pages::setup::MailSetup;
 pub use server::{Peer, router, serve, serve_tls, serve_tls_with, serve_with};
 
@@ -80,6 +80,9 @@ pub struct WebConfig {
     pub clock: base::clock::Clock,
     /// What mail clients are told to connect to (autoconfig, autodiscover).
     pub mail_setup: MailSetup,
+    /// How long a sent message waits, cancellable, unless the user chose
+    /// otherwise (`[web] undo_send_delay`; zero sends at once).
+    pub undo_send: Duration,
 }
 
 impl WebConfig {
@@ -100,6 +103,7 @@ impl WebConfig {
             clock: base::clock::Clock::default(),
             mail_setup: MailSetup::default(),
             proxies: TrustedProxies::default(),
+            undo_send: Duration::from_secs(10),
         }
     }
 }

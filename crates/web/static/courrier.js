@@ -12,6 +12,13 @@
  *   away, and the bulk actions shown once a message is selected (a compact
  *   toolbar at the bottom of the screen); without the script every form is
  *   simply shown.
+ * - an HTML mail's frame at the mail's own height: the frame's one script
+ *   (nonce'd, in an opaque-origin sandbox) posts its height; only messages
+ *   from that frame count, and the height is bounded;
+ * - on a phone, a message's actions folded behind one « Actions » button
+ *   (the message comes first; without the script they are all shown);
+ * - the countdown of a message waiting to be sent (« Annuler l'envoi »),
+ *   and the page reloaded when it is due (the server then says it went);
  * Texts come from data attributes of <body>, set by the server in the
  * reader's language. No inline script or style: the CSP forbids both. */
 (function () {
@@ -384,6 +391,72 @@
     fit();
   }
 
+  /* ----- on a phone, a message's actions behind one button ----- */
+  function foldActions() {
+    var groups = $all("article.lecture > .actions");
+    if (!groups.length) { return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.id = "plier-actions";
+    button.className = "plier-actions";
+    button.textContent = body.getAttribute("data-actions") || "";
+    groups[0].parentNode.insertBefore(button, groups[0]);
+    var narrow = window.matchMedia("(max-width: 700px)");
+    function set(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      groups.forEach(function (g) { g.classList.toggle("replie", !open); });
+    }
+    button.addEventListener("click", function () { set(button.getAttribute("aria-expanded") !== "true"); });
+    function fit() {
+      button.hidden = !narrow.matches;
+      set(!narrow.matches);
+    }
+    if (narrow.addEventListener) { narrow.addEventListener("change", fit); }
+    fit();
+  }
+
+  /* ----- a message waiting to be sent: count down, then ask again ----- */
+  function countDown() {
+    var p = $("#envoi-decompte");
+    var secs = $("#envoi-secondes");
+    if (!p || !secs) { return; }
+    var due = Date.now() + 1000 * (parseInt(p.getAttribute("data-restant"), 10) || 0);
+    function tick() {
+      var left = Math.max(0, Math.ceil((due - Date.now()) / 1000));
+      secs.textContent = String(left);
+      if (left > 0) { window.setTimeout(tick, 250); return; }
+      /* The sender claims the message within a moment of its time. */
+      window.setTimeout(function () { window.location.assign(p.getAttribute("data-suite")); }, 700);
+    }
+    tick();
+  }
+
+  /* ----- an HTML mail at its own height ----- */
+  var FRAME_MIN = 48, FRAME_MAX = 60000, FRAME_CHANGES = 60;
+  function fitFrame() {
+    var frame = $("iframe#corps");
+    if (!frame) { return; }
+    var changes = 0;
+    window.addEventListener("message", function (e) {
+      /* Only the frame's own window; its origin is opaque ("null"). */
+      if (!frame.contentWindow || e.source !== frame.contentWindow) { return; }
+      var h = e.data && typeof e.data === "object" ? Number(e.data.ardoiseHauteur) : NaN;
+      /* A mail whose height follows the frame's (100vh...) would grow forever: a bounded number of changes. */
+      if (!isFinite(h) || changes >= FRAME_CHANGES) { return; }
+      changes += 1;
+      frame.style.height = Math.min(Math.max(Math.ceil(h), FRAME_MIN), FRAME_MAX) + "px";
+      frame.classList.add("ajuste");
+    });
+    function ask() {
+      if (frame.contentWindow) { frame.contentWindow.postMessage("ardoise-hauteur", "*"); }
+    }
+    frame.addEventListener("load", ask);
+    ask();
+  }
+
+  fitFrame();
+  foldActions();
+  countDown();
   rows().forEach(enableDrag);
   $all("nav.dossiers a").forEach(function (a) { if (folderIdOf(a)) { dropOn(a); } });
   foldFolders();

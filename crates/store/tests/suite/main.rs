@@ -75,6 +75,7 @@ on_both_backends!(
     webmail::directory_lists_only_staff_of_the_same_domain,
     webmail::sorted_pages_by_sender_subject_and_size,
     preferences::web_prefs_trusted_senders_and_banner,
+    preferences::delayed_sends_are_claimed_or_cancelled_once,
     preferences::notices_show_in_their_window,
     hardening::reset_token_is_spent_once_under_concurrency,
     hardening::status_changes_are_numbered,

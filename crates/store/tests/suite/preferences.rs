@@ -12,14 +12,19 @@ pub async fn web_prefs_trusted_senders_and_banner(ctx: Ctx) {
 
     // Preferences: defaults, then saved and replaced, one row per account.
     assert_eq!(store.web_prefs(claire.id).await.unwrap(), None);
-    let dark = WebPrefs { density: "compacte".into(), lang: "en".into(), theme: "sombre".into() };
+    let dark = WebPrefs { density: "compacte".into(), lang: "en".into(), theme: "sombre".into(), undo_send: Some(20) };
     store.set_web_prefs(claire.id, &dark).await.unwrap();
     assert_eq!(store.web_prefs(claire.id).await.unwrap(), Some(dark.clone()));
     assert_eq!(store.web_prefs(paul.id).await.unwrap(), None, "another account is untouched");
     let light = WebPrefs { theme: "clair".into(), ..dark.clone() };
     store.set_web_prefs(claire.id, &light).await.unwrap();
     assert_eq!(ctx.reopen().await.web_prefs(claire.id).await.unwrap(), Some(light.clone()));
-    assert!(store.set_web_prefs(claire.id, &WebPrefs { lang: "x".repeat(40), ..light }).await.is_err());
+    assert!(store.set_web_prefs(claire.id, &WebPrefs { lang: "x".repeat(40), ..light.clone() }).await.is_err());
+    assert!(store.set_web_prefs(claire.id, &WebPrefs { undo_send: Some(-1), ..light.clone() }).await.is_err());
+    assert!(store.set_web_prefs(claire.id, &WebPrefs { undo_send: Some(601), ..light.clone() }).await.is_err());
+    let default_delay = WebPrefs { undo_send: None, ..light };
+    store.set_web_prefs(claire.id, &default_delay).await.unwrap();
+    assert_eq!(store.web_prefs(claire.id).await.unwrap(), Some(default_delay), "back to the installation's");
 
     // Trusted senders: case-insensitive, idempotent, per account.
     store.add_trusted_sender(claire.id, "Lettre@Musee.example").await.unwrap();
@@ -85,4 +90,54 @@ pub async fn notices_show_in_their_window(ctx: Ctx) {
     assert!(store.remove_notice(m).await.unwrap());
     assert!(!store.remove_notice(m).await.unwrap());
     assert_eq!(ids(ctx.reopen().await.notices_at(5_000).await.unwrap()), [info]);
+}
+
+/// "Annuler l'envoi": the cancel and the sender race for each waiting
+/// message and exactly one wins; waiting messages survive a restart; a
+/// claim left by a dead sender is claimed again once stale.
+pub async fn delayed_sends_are_claimed_or_cancelled_once(ctx: Ctx) {
+    let store = &ctx.store;
+    let claire = account(store, "claire.martin").await;
+    let paul = store.create_account(&new_account("paul.durand")).await.unwrap();
+    let t = 1_800_000_000;
+    let first = store.schedule_send(claire.id, 7, 1, t + 10).await.unwrap();
+    let second = store.schedule_send(claire.id, 7, 2, t + 20).await.unwrap();
+    assert_eq!(store.next_send_at().await.unwrap(), Some(t + 10));
+    assert_eq!(store.delayed_send(claire.id, first.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(store.delayed_send(paul.id, first.id).await.unwrap(), None, "another account's");
+    assert_eq!(store.cancel_send(paul.id, first.id).await.unwrap(), None, "another account cannot cancel");
+
+    // Not due yet: nothing claimed. Due: claimed once, then no longer cancellable.
+    assert!(store.claim_due_sends(t + 9, t - 300).await.unwrap().is_empty());
+    let store = ctx.reopen().await;
+    assert_eq!(store.claim_due_sends(t + 10, t - 290).await.unwrap(), std::slice::from_ref(&first));
+    assert!(store.claim_due_sends(t + 11, t - 289).await.unwrap().is_empty(), "claimed once");
+    assert_eq!(store.cancel_send(claire.id, first.id).await.unwrap(), None, "too late to cancel");
+    assert_eq!(store.delayed_send(claire.id, first.id).await.unwrap(), None, "no longer waiting");
+
+    // Cancelled first: the sender never gets it.
+    assert_eq!(store.cancel_send(claire.id, second.id).await.unwrap(), Some(second.clone()));
+    assert_eq!(store.cancel_send(claire.id, second.id).await.unwrap(), None, "cancelled once");
+    assert!(store.claim_due_sends(t + 100, t - 200).await.unwrap().is_empty());
+    assert_eq!(store.next_send_at().await.unwrap(), None);
+
+    // The first claim's sender died: claimed again once stale, then finished.
+    assert_eq!(store.claim_due_sends(t + 400, t + 11).await.unwrap(), std::slice::from_ref(&first));
+    store.finish_send(first.id).await.unwrap();
+    assert!(store.claim_due_sends(t + 10_000, t + 9_000).await.unwrap().is_empty());
+
+    // Many claimers at once: each message goes to one of them.
+    for uid in 10..30 {
+        store.schedule_send(claire.id, 7, uid, t).await.unwrap();
+    }
+    let claims = (0..4).map(|_| {
+        let s = store.clone();
+        tokio::spawn(async move { s.claim_due_sends(t + 1, t - 300).await.unwrap() })
+    });
+    let mut got: Vec<i64> = Vec::new();
+    for c in claims {
+        got.extend(c.await.unwrap().into_iter().map(|d| d.uid));
+    }
+    got.sort_unstable();
+    assert_eq!(got, (10..30).collect::<Vec<_>>());
 }

@@ -204,7 +204,10 @@ async fn check(store: &Store, version: i64) -> bool {
         10 => {
             let claire = claire(store).await;
             let prefs = store.web_prefs(claire.id).await.unwrap().expect("preferences");
-            assert_eq!(prefs, WebPrefs { density: "compacte".into(), lang: "en".into(), theme: "sombre".into() });
+            assert_eq!(
+                prefs,
+                WebPrefs { density: "compacte".into(), lang: "en".into(), theme: "sombre".into(), undo_send: None }
+            );
             assert!(store.is_trusted_sender(claire.id, "lettre@musee.example").await.unwrap());
             let banner = store.banner(FIXTURE_NOW).await.unwrap().expect("banner");
             assert_eq!(banner.text, "Maintenance samedi de 8 h à 10 h.");

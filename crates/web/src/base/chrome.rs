@@ -86,7 +86,7 @@ mod tests {
     #[test]
     fn classes_follow_the_saved_choices() {
         assert_eq!(body_class(&WebPrefs::default()), "");
-        let p = WebPrefs { density: "compacte".into(), lang: "en".into(), theme: "sombre".into() };
+        let p = WebPrefs { density: "compacte".into(), lang: "en".into(), theme: "sombre".into(), undo_send: None };
         assert_eq!(body_class(&p), " theme-sombre densite-compacte");
         let odd = WebPrefs { theme: "\" onload=x".into(), ..WebPrefs::default() };
         assert_eq!(body_class(&odd), "", "only known words become classes");

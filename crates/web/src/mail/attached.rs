@@ -23,7 +23,7 @@ use mailstore::{ATTACHED_DEPTH, Body, File, MessageView, display_addresses};
 
 use super::folders::{FolderView, sidebar};
 use super::links::Mismatch;
-use super::read::{AttachmentView, Found, download, find, frame_document, human_size, with_frame_headers};
+use super::read::{AttachmentView, Found, download, find, framed, human_size, with_frame_headers};
 use super::sanitize::{clean_filename, clean_html, shown, shown_part, text_to_html};
 use super::{M, Reader, common, not_found};
 use crate::App;
@@ -193,7 +193,7 @@ pub async fn frame(
         Err(login) => return with_frame_headers(login, false),
     };
     match opened {
-        Ok((_, _, msg)) => with_frame_headers(frame_document(&msg, false), false),
+        Ok((_, _, msg)) => framed(&msg, false),
         Err(e) => with_frame_headers(e.into_response(), false),
     }
 }

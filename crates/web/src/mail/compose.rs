@@ -99,7 +99,7 @@ pub struct ComposeQuery {
     pub transferer: Option<String>,
     /// Reopen this draft (`mailbox:uid`).
     pub brouillon: Option<String>,
-    /// `brouillon`: say the draft was saved.
+    /// `brouillon`: say the draft was saved; `annule`: that sending was cancelled.
     pub info: Option<String>,
 }
 
@@ -129,7 +129,11 @@ pub async fn page(
         }))
     };
     let draft = prepared?.ok_or_else(|| super::not_found(v.lang))?;
-    let info = (q.info.as_deref() == Some("brouillon")).then(|| m.get("mail.draft.saved").to_owned());
+    let info = match q.info.as_deref() {
+        Some("brouillon") => Some(m.get("mail.draft.saved").to_owned()),
+        Some("annule") => Some(m.get("send.cancelled").to_owned()),
+        _ => None,
+    };
     show(&app, &mut v, &account, draft, None, false, info).await
 }
 
@@ -286,48 +290,100 @@ pub async fn send(
     if action == "brouillon" {
         return super::drafts::save(&app, &mut v, &account, d, files, auto).await;
     }
+    if app.outbox.is_some() {
+        let delay = super::sending::delay(&app, &account).await?;
+        if delay > 0 {
+            return super::sending::schedule(&app, &mut v, &account, d, files, delay).await;
+        }
+    }
     let refiles = !files.is_empty();
+    let ready = match prepare(&app, &account, &d, files, m).await? {
+        Ok(r) => r,
+        Err(Refused { text, keeps_files }) => {
+            return show(&app, &mut v, &account, d, Some(text), refiles && keeps_files, None).await;
+        }
+    };
+    let info = match deliver(&app, &account, ready, m).await? {
+        Ok(info) => info,
+        Err(text) => return show(&app, &mut v, &account, d, Some(text), refiles, None).await,
+    };
+    mark_answered(&app, &account, &d.origin).await;
+    super::drafts::discard(&app, &account, &d.brouillon).await;
+    Ok(redirect(&v, &format!("/courrier?info={info}")))
+}
+
+/// Why a message cannot go: the text to show, and whether the files
+/// chosen are still to be uploaded again (they were not the problem).
+pub struct Refused {
+    pub text: String,
+    pub keeps_files: bool,
+}
+
+/// A message checked and built: what the pipeline gets and who is in
+/// blind copy (said in the copy kept in Envoyés).
+pub struct Ready {
+    recipients: Vec<Address>,
+    bcc: Vec<Address>,
+    raw: Vec<u8>,
+}
+
+/// Checks the form (recipients, sender, attachments) and builds the message.
+pub async fn prepare(
+    app: &App,
+    account: &Account,
+    d: &Draft,
+    files: Vec<Upload>,
+    m: M,
+) -> Result<Result<Ready, Refused>, WebError> {
+    let refused = |text: String| Ok(Err(Refused { text, keeps_files: true }));
     let (to, cc, bcc) = match (parse_recipients(&d.to), parse_recipients(&d.cc), parse_recipients(&d.bcc)) {
         (Ok(to), Ok(cc), Ok(bcc)) => (to, cc, bcc),
         (Err(bad), _, _) | (_, Err(bad), _) | (_, _, Err(bad)) => {
-            let text = format!("{} « {bad} »", m.get("mail.err.invalid"));
-            return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
+            return refused(format!("{} « {bad} »", m.get("mail.err.invalid")));
         }
     };
     let mut recipients: Vec<Address> = to.iter().chain(cc.iter()).chain(bcc.iter()).cloned().collect();
     recipients.sort_by_key(|a| a.to_string());
     recipients.dedup();
     if recipients.is_empty() {
-        return show(&app, &mut v, &account, d, Some(m.get("mail.err.norecipient").to_owned()), refiles, None).await;
+        return refused(m.get("mail.err.norecipient").to_owned());
     }
     if recipients.len() > MAX_RECIPIENTS {
-        let text = format!("{} ({MAX_RECIPIENTS} max.)", m.get("mail.err.limit"));
-        return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
+        return refused(format!("{} ({MAX_RECIPIENTS} max.)", m.get("mail.err.limit")));
     }
     for r in &recipients {
         if app.ms.check_recipient(r, None).await? == RecipientStatus::Unknown {
-            let text = format!("{} {r}", m.get("mail.err.unknown"));
-            return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
+            return refused(format!("{} {r}", m.get("mail.err.unknown")));
         }
     }
-    let sender = match identities::sender(&app, &account, &d.de).await? {
+    let sender = match identities::sender(app, account, &d.de).await? {
         Ok(s) => s,
-        Err(address) => {
-            let text = format!("{} {address}", m.get("mail.err.forged"));
-            return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
-        }
+        Err(address) => return refused(format!("{} {address}", m.get("mail.err.forged"))),
     };
-    let attachments = match gather(&app, &account, &d, files).await {
+    let attachments = match gather(app, account, d, files).await {
         Ok(a) => a,
-        Err(key) => return show(&app, &mut v, &account, d, Some(m.get(key).to_owned()), false, None).await,
+        Err(key) => return Ok(Err(Refused { text: m.get(key).to_owned(), keeps_files: false })),
     };
-    let (text, html) = texts(&d);
+    let (text, html) = texts(d);
     let content = Content { text: &text, html: html.as_deref(), attachments: &attachments };
-    let raw = build(&sender, &d, Some((&to, &cc)), &content)?;
+    let raw = build(&sender, d, Some((&to, &cc)), &content)?;
+    Ok(Ok(Ready { recipients, bcc, raw }))
+}
+
+/// Hands a built message to the pipeline and keeps a copy in Envoyés: the
+/// info key for the list (`sent`, or `nosent` without the copy), or the
+/// pipeline's refusal as a text.
+pub async fn deliver(
+    app: &App,
+    account: &Account,
+    ready: Ready,
+    m: M,
+) -> Result<Result<&'static str, String>, WebError> {
+    let Ready { recipients, bcc, raw } = ready;
     let Some(outbox) = app.outbox.as_ref() else {
-        return show(&app, &mut v, &account, d, Some(m.get("mail.err.temporary").to_owned()), refiles, None).await;
+        return Ok(Err(m.get("mail.err.temporary").to_owned()));
     };
-    if let Err(refusal) = outbox.send(&account, &recipients, raw.clone()).await {
+    if let Err(refusal) = outbox.send(account, &recipients, raw.clone()).await {
         let text = match refusal {
             SendRefusal::ForgedSender(who) => format!("{} {who}", m.get("mail.err.forged")),
             SendRefusal::UnknownRecipient(who) => format!("{} {who}", m.get("mail.err.unknown")),
@@ -335,7 +391,7 @@ pub async fn send(
             SendRefusal::Temporary => m.get("mail.err.temporary").to_owned(),
             SendRefusal::Permanent(why) => format!("{} {why}", m.get("mail.err.refused")),
         };
-        return show(&app, &mut v, &account, d, Some(text), refiles, None).await;
+        return Ok(Err(text));
     }
     // The copy in Envoyés says who was in blind copy (only its owner reads it).
     let kept = if bcc.is_empty() {
@@ -346,16 +402,13 @@ pub async fn send(
         with.extend_from_slice(&raw);
         with
     };
-    let info = match keep_sent(&app, &account, &kept).await {
+    Ok(Ok(match keep_sent(app, account, &kept).await {
         Ok(()) => "sent",
         Err(e) => {
             tracing::warn!(error = %e, account = account.id, "no copy kept in Sent");
             "nosent"
         }
-    };
-    mark_answered(&app, &account, &d.origin).await;
-    super::drafts::discard(&app, &account, &d.brouillon).await;
-    Ok(redirect(&v, &format!("/courrier?info={info}")))
+    }))
 }
 
 /// The message as sent (`recipients` given: parsed To and Cc) or as a
@@ -415,7 +468,7 @@ async fn keep_sent(app: &App, account: &Account, raw: &[u8]) -> Result<(), mails
 }
 
 /// Marks the message replied to as answered (best effort).
-async fn mark_answered(app: &App, account: &Account, origin: &str) {
+pub async fn mark_answered(app: &App, account: &Account, origin: &str) {
     let Some((mb, uid)) = parse_ref(origin) else { return };
     let Ok(Some(mailbox)) = own_mailbox(app, account, mb).await else { return };
     let answered = Flag::Answered.bit();

@@ -53,14 +53,8 @@ pub async fn save(
     auto: bool,
 ) -> Result<Response, WebError> {
     let m = M(v.lang);
-    // A draft may be saved from any identity; an address that is no longer
-    // the user's falls back to the account's own (sending checks again).
-    let sender = match identities::sender(app, account, &d.de).await? {
-        Ok(s) => s,
-        Err(_) => identities::Sender::of_account(account),
-    };
-    let attachments = match compose::gather(app, account, &d, files).await {
-        Ok(a) => a,
+    let (here, names) = match file_draft(app, account, &d, files).await? {
+        Ok(filed) => filed,
         Err(key) => {
             if auto {
                 return Ok(json(StatusCode::BAD_REQUEST, &serde_json::json!({ "erreur": m.get(key) })));
@@ -68,9 +62,37 @@ pub async fn save(
             return compose::show(app, v, account, d, Some(m.get(key).to_owned()), false, None).await;
         }
     };
-    let (text, html) = compose::texts(&d);
+    if auto {
+        return Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "brouillon": here, "pj": names, "texte": m.get("mail.draft.saved.at").to_owned() }),
+        ));
+    }
+    Ok(redirect(v, &format!("/courrier/ecrire?brouillon={here}&info=brouillon")))
+}
+
+/// Files the form in Drafts (replacing the draft it came from): the new
+/// draft's `mailbox:uid` and its attachments' names, or the text key of
+/// what was wrong with the attachments.
+pub async fn file_draft(
+    app: &App,
+    account: &Account,
+    d: &Draft,
+    files: Vec<Upload>,
+) -> Result<Result<(String, Vec<String>), &'static str>, WebError> {
+    // A draft may be saved from any identity; an address that is no longer
+    // the user's falls back to the account's own (sending checks again).
+    let sender = match identities::sender(app, account, &d.de).await? {
+        Ok(s) => s,
+        Err(_) => identities::Sender::of_account(account),
+    };
+    let attachments = match compose::gather(app, account, d, files).await {
+        Ok(a) => a,
+        Err(key) => return Ok(Err(key)),
+    };
+    let (text, html) = compose::texts(d);
     let content = Content { text: &text, html: html.as_deref(), attachments: &attachments };
-    let raw = compose::build(&sender, &d, None, &content)?;
+    let raw = compose::build(&sender, d, None, &content)?;
     let folder = drafts_folder(app, account).await?;
     let target = DeliveryTarget {
         account: account.id,
@@ -84,14 +106,7 @@ pub async fn save(
     if d.brouillon != here {
         discard(app, account, &d.brouillon).await;
     }
-    if auto {
-        let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
-        return Ok(json(
-            StatusCode::OK,
-            &serde_json::json!({ "brouillon": here, "pj": names, "texte": m.get("mail.draft.saved.at").to_owned() }),
-        ));
-    }
-    Ok(redirect(v, &format!("/courrier/ecrire?brouillon={here}&info=brouillon")))
+    Ok(Ok((here, attachments.into_iter().map(|a| a.name).collect())))
 }
 
 /// Deletes the draft `r` (`mailbox:uid`) when it is one of the account's

@@ -5,8 +5,9 @@
 //! Everything is a plain link or form: no script is needed. Mail content is
 //! never trusted: HTML bodies are cleaned with ammonia ([`sanitize`]) and
 //! shown in a sandboxed frame served by a route of its own, outside the
-//! site-wide security headers, with a CSP that allows no script at all
-//! ([`read::frame`]). Message lists are read by UID windows from the newest
+//! site-wide security headers, with a CSP that allows only one script of
+//! ours (a fresh nonce; it posts the mail's height) in an opaque-origin
+//! sandbox ([`read::frame`]). Message lists are read by UID windows from the newest
 //! ([`list`]), so a 100,000-message folder costs the same as a small one.
 //!
 //! Sending goes through [`Outbox`], which the binary implements with the
@@ -32,6 +33,7 @@ mod read;
 mod reading;
 pub mod sanitize;
 mod search;
+mod sending;
 mod settings;
 mod shortcuts;
 mod sorting;
@@ -57,6 +59,7 @@ use crate::App;
 use crate::base::i18n::{Lang, Tr};
 use crate::base::session::Visitor;
 use crate::base::{Common, HasCsrf, SignedForm, SignedIn, WebError, chrome};
+pub use sending::send_delayed;
 pub use texts::M;
 
 const CSS: &str = concat!(
@@ -109,6 +112,8 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/evenements", get(events::stream))
         .route("/courrier/raccourcis", get(shortcuts::page))
         .route("/courrier/annuler", post(actions::undo_last))
+        .route("/courrier/envoi/{id}", get(sending::pending))
+        .route("/courrier/envoi/{id}/annuler", post(sending::cancel))
         .route("/courrier/destinataires", get(autocomplete::suggest))
         .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
         .route("/courrier/reglages", get(settings::page).post(settings::save))

@@ -232,17 +232,43 @@ pub async fn page(
     Ok(render(&v, StatusCode::OK, &page))
 }
 
-/// The CSP of the frame: nothing may run, nothing may load but images
-/// (inline ones always, HTTPS ones when the reader asked).
-pub fn frame_csp(images: bool) -> &'static str {
-    if images {
-        "default-src 'none'; img-src data: https:; style-src 'unsafe-inline'; frame-ancestors 'self'; \
-         base-uri 'none'; form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox"
-    } else {
-        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'; \
-         base-uri 'none'; form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox"
-    }
+/// The CSP of the frame: nothing may load but images (inline ones always,
+/// HTTPS ones when the reader asked) and nothing may run but the one script
+/// of ours carrying `nonce` (a fresh random value per response, see
+/// [`FRAME_SCRIPT`]); without a nonce (errors, the login page) no script at
+/// all. The sandbox never gets `allow-same-origin`: the document has an
+/// opaque origin, so even our script reaches no cookie, no storage and
+/// nothing of the reading page, and can only post its height.
+pub fn frame_csp(images: bool, nonce: Option<&str>) -> String {
+    let img = if images { "data: https:" } else { "data:" };
+    let (script, sandbox) = match nonce {
+        Some(n) => (format!("script-src 'nonce-{n}'; "), "allow-scripts allow-popups allow-popups-to-escape-sandbox"),
+        None => (String::new(), "allow-popups allow-popups-to-escape-sandbox"),
+    };
+    format!(
+        "default-src 'none'; {script}img-src {img}; style-src 'unsafe-inline'; frame-ancestors 'self'; \
+         base-uri 'none'; form-action 'none'; sandbox {sandbox}"
+    )
 }
+
+/// Our script in the frame: it tells the reading page the height of the
+/// mail (when parsed, loaded, and whenever it changes, e.g. as images
+/// arrive) so the frame can take that height instead of a fixed box with
+/// a scrollbar of its own. It is placed first in `<head>`, before any mail
+/// markup; the mail's own scripts and `on...` attributes, already removed
+/// by ammonia, would be refused anyway by the CSP (no `'unsafe-inline'`,
+/// and they cannot know the nonce). It asks for nothing and can load
+/// nothing (`default-src 'none'`); the page checks that a height comes
+/// from this frame and bounds it (`courrier.js`).
+pub const FRAME_SCRIPT: &str = r#"(function(){"use strict";var last=-1;
+function height(){var d=document.documentElement,b=document.body,h=d.getBoundingClientRect().height;
+if(b){h=Math.max(h,b.scrollHeight+16);}if(d.scrollWidth>d.clientWidth){h+=20;}return Math.ceil(h);}
+function tell(force){var h=height();if(force===true||h!==last){last=h;parent.postMessage({ardoiseHauteur:h},"*");}}
+document.addEventListener("DOMContentLoaded",function(){tell();
+if(window.ResizeObserver){new ResizeObserver(function(){tell();}).observe(document.body);}});
+window.addEventListener("load",function(){tell();});
+window.addEventListener("message",function(e){if(e.source===parent&&e.data==="ardoise-hauteur"){tell(true);}});
+}());"#;
 
 /// `/courrier/<mailbox>/<uid>/contenu`: the cleaned HTML body, for the
 /// sandboxed frame of the reading page. Served outside the site-wide
@@ -261,30 +287,40 @@ pub async fn frame(
         Ok(f) => f,
         Err(e) => return with_frame_headers(e.into_response(), false),
     };
-    let resp = frame_document(&found.msg, q.images());
-    with_frame_headers(resp, q.images())
+    framed(&found.msg, q.images())
 }
 
-/// The frame's document: `msg`'s HTML body cleaned (empty when its body is
-/// not HTML), remote images kept only when `images`.
-pub(super) fn frame_document(msg: &MessageView, images: bool) -> Response {
+/// The frame's answer: `msg`'s HTML body cleaned (empty when its body is
+/// not HTML), remote images kept only when `images`, with our height
+/// script under a fresh nonce and the frame's own headers.
+pub(super) fn framed(msg: &MessageView, images: bool) -> Response {
     let body = match msg.body() {
         Some(Body::Html(h)) => clean_html(shown_part(&h, true).0, images).html,
         _ => String::new(),
     };
+    let nonce = format!("{:032x}", rand::random::<u128>());
     let doc = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><script nonce=\"{nonce}\">{FRAME_SCRIPT}</script>\
          <meta name=\"referrer\" content=\"no-referrer\">\
          <style>body{{font-family:Marianne,Arial,sans-serif;font-size:15px;line-height:1.45;color:#161616;\
          margin:8px;overflow-wrap:anywhere}}img{{max-width:100%;height:auto}}\
          a.ardoise-trompeur{{background:#fee9e9;color:#ce0500;outline:2px solid #ce0500}}</style></head><body>{body}</body></html>"
     );
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response()
+    let resp = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], doc).into_response();
+    headers(resp, &frame_csp(images, Some(&nonce)))
 }
 
-pub(super) fn with_frame_headers(mut resp: Response, images: bool) -> Response {
+/// The frame's headers on an answer that is not the mail (the login page,
+/// an error): no script at all.
+pub(super) fn with_frame_headers(resp: Response, images: bool) -> Response {
+    headers(resp, &frame_csp(images, None))
+}
+
+fn headers(mut resp: Response, csp: &str) -> Response {
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(frame_csp(images)));
+    if let Ok(value) = HeaderValue::from_str(csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
@@ -339,12 +375,48 @@ mod tests {
     }
 
     #[test]
-    fn the_frame_never_allows_scripts() {
+    fn the_frame_runs_only_our_nonced_script_and_never_gets_its_origin() {
         for images in [false, true] {
-            let csp = frame_csp(images);
-            assert!(csp.starts_with("default-src 'none'"));
-            assert!(!csp.contains("script-src") && !csp.contains("allow-scripts"));
+            let csp = frame_csp(images, Some("0123abcd"));
+            assert!(csp.starts_with("default-src 'none'; script-src 'nonce-0123abcd'; img-src"), "{csp}");
+            assert!(!csp.contains("script-src 'unsafe") && !csp.contains("strict-dynamic"), "{csp}");
+            assert!(csp.ends_with("sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox"), "{csp}");
+            assert!(!csp.contains("allow-same-origin") && !csp.contains("allow-forms") && !csp.contains("allow-top"));
             assert_eq!(csp.contains("https:"), images);
+            let bare = frame_csp(images, None);
+            assert!(!bare.contains("script-src") && !bare.contains("allow-scripts"), "{bare}");
+            assert!(!bare.contains("allow-same-origin"));
         }
+        // The script asks for nothing and only posts a number to the page.
+        for word in ["fetch", "XMLHttpRequest", "cookie", "localStorage", "eval", "innerHTML", "location", "top."] {
+            assert!(!FRAME_SCRIPT.contains(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn each_frame_gets_a_fresh_nonce_on_its_one_script() {
+        let raw = b"Content-Type: text/html\r\n\r\n<p onclick=\"x()\">Bonjour</p><script>alert(1)</script>";
+        let msg = MessageView::new(raw.to_vec(), None);
+        let nonce_of = |resp: &Response| {
+            let csp = resp.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+            csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_owned()
+        };
+        let (a, b) = (framed(&msg, false), framed(&msg, false));
+        let (na, nb) = (nonce_of(&a), nonce_of(&b));
+        assert_eq!(na.len(), 32);
+        assert_ne!(na, nb, "a nonce is never reused");
+        let body = futures_body(a);
+        assert_eq!(body.matches("<script").count(), 1, "{body}");
+        assert!(body.contains(&format!("<script nonce=\"{na}\">")), "{body}");
+        assert!(body.contains("Bonjour") && !body.contains("onclick") && !body.contains("alert(1)"), "{body}");
+    }
+
+    fn futures_body(resp: Response) -> String {
+        let bytes = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(axum::body::to_bytes(resp.into_body(), usize::MAX))
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
     }
 }

@@ -172,6 +172,31 @@ struct SettingsPage {
     prefs: WebPrefs,
     quota: Quota,
     trusted: Vec<String>,
+    /// The delays to cancel a message sent (« Annuler l'envoi »).
+    undo: Vec<UndoChoice>,
+}
+
+/// One delay offered to cancel a message sent.
+pub struct UndoChoice {
+    pub secs: i64,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The delays offered, `current` selected.
+fn undo_choices(default: i64, current: i64, m: M) -> Vec<UndoChoice> {
+    super::sending::choices(default)
+        .into_iter()
+        .map(|secs| UndoChoice {
+            secs,
+            label: if secs == 0 {
+                m.get("set.undo.none").to_owned()
+            } else {
+                format!("{secs} {}", m.get("set.undo.secs"))
+            },
+            selected: secs == current,
+        })
+        .collect()
 }
 
 /// One of the page's forms.
@@ -200,6 +225,9 @@ pub struct SettingsForm {
     pub langue: String,
     #[serde(default)]
     pub theme: String,
+    /// Seconds to cancel a message sent.
+    #[serde(default)]
+    pub annulation: String,
     /// The trusted sender to remove.
     #[serde(default)]
     pub retirer: String,
@@ -354,7 +382,9 @@ async fn show(
     let mut c = common(app, v, m.get("set.title"));
     c.info = info.map(|k| m.get(k).to_owned());
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    let page = SettingsPage { c, m, folders, vacation, active, errors, prefs, quota: quota(account, m), trusted };
+    let default = super::sending::installation_delay(app);
+    let undo = undo_choices(default, prefs.undo_send.unwrap_or(default), m);
+    let page = SettingsPage { c, m, folders, vacation, active, errors, prefs, quota: quota(account, m), trusted, undo };
     Ok(render(v, status, &page))
 }
 
@@ -390,8 +420,13 @@ pub async fn save(
             }
         }
         "affichage" => {
-            let prefs = WebPrefs { density: form.densite, lang: form.langue, theme: form.theme };
-            if !valid_prefs(&prefs) {
+            let default = super::sending::installation_delay(&app);
+            let undo = form.annulation.trim().parse::<i64>().ok();
+            let offered = undo.is_some_and(|u| super::sending::choices(default).contains(&u));
+            // The installation's default is not pinned: it follows a change of [web] undo_send_delay.
+            let undo_send = undo.filter(|u| *u != default);
+            let prefs = WebPrefs { density: form.densite, lang: form.langue, theme: form.theme, undo_send };
+            if !valid_prefs(&prefs) || !offered {
                 let stored = ms.vacation(account.id).await.ok().flatten();
                 let vac = stored.as_ref().map(VacationForm::from_stored).unwrap_or_default();
                 let active = stored.is_some_and(|s| s.active_at(unix_now()));
@@ -509,9 +544,25 @@ mod tests {
     }
 
     #[test]
+    fn undo_delays_offer_the_installation_default() {
+        let fr = M(Lang::Fr);
+        let offered = |d| undo_choices(d, d, fr).into_iter().map(|u| u.secs).collect::<Vec<_>>();
+        assert_eq!(offered(10), [0, 5, 10, 20, 30]);
+        assert_eq!(offered(15), [0, 5, 10, 15, 20, 30]);
+        let list = undo_choices(10, 0, fr);
+        assert_eq!(
+            list.iter().filter(|u| u.selected).map(|u| u.label.as_str()).collect::<Vec<_>>(),
+            ["aucun (envoi immédiat)"]
+        );
+        assert_eq!(list[3].label, "20 secondes");
+    }
+
+    #[test]
     fn only_offered_display_choices_are_kept() {
         assert!(valid_prefs(&WebPrefs::default()));
-        assert!(valid_prefs(&WebPrefs { density: "compacte".into(), lang: "en".into(), theme: "sombre".into() }));
+        let dark =
+            WebPrefs { density: "compacte".into(), lang: "en".into(), theme: "sombre".into(), undo_send: Some(5) };
+        assert!(valid_prefs(&dark));
         assert!(!valid_prefs(&WebPrefs { theme: "\" onload=".into(), ..WebPrefs::default() }));
         assert!(!valid_prefs(&WebPrefs { lang: "de".into(), ..WebPrefs::default() }));
     }

@@ -26,6 +26,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::settings::TEXTS,
     super::reading::TEXTS,
     super::attached::TEXTS,
+    super::sending::TEXTS,
 ];
 
 /// (key, French, English).

@@ -51,6 +51,8 @@ pub struct Fixture {
     trash: i64,
     app_password: i64,
     identity: i64,
+    /// A message of A waiting to be sent ("Annuler l'envoi").
+    delayed: i64,
     a_session: String,
     /// The registered OpenID Connect client (an « application académique »).
     pub client: String,
@@ -112,6 +114,7 @@ impl Fixture {
         let identity_id = ms.save_identity(a.id, None, "Alice", "alice.martin@ac-test.fr", "", true).await.unwrap();
         identity.create_app_password(&a, "téléphone", &["imap"]).await.unwrap();
         let app_password = identity.app_passwords(a.id).await.unwrap()[0].id;
+        let delayed = ms.schedule_send(a.id, inbox, delivered[0].uid, unix_now() + 3600).await.unwrap().id;
         let mut cfg = WebConfig::new("ardoise.test".into(), [7u8; 32]);
         let bound = [
             ("imaps".to_owned(), ([127, 0, 0, 1], 993).into()),
@@ -132,6 +135,7 @@ impl Fixture {
             trash,
             app_password,
             identity: identity_id,
+            delayed,
             a_session: String::new(),
             client: client.id,
             client_secret: client_secret.unwrap(),
@@ -175,6 +179,7 @@ impl Fixture {
             .replace("{trash}", &self.trash.to_string())
             .replace("{app}", &self.app_password.to_string())
             .replace("{identity}", &self.identity.to_string())
+            .replace("{delayed}", &self.delayed.to_string())
             .replace("{session}", &self.a_session)
             .replace("{client}", &self.client)
     }

@@ -130,6 +130,9 @@ pub fn cases() -> Vec<Case> {
         get("/courrier/evenements", "/courrier/evenements", 401, 200),
         get("/courrier/raccourcis", "/courrier/raccourcis", 303, 200),
         post("/courrier/annuler", "/courrier/annuler", Empty, 303, 303),
+        // Another account's message waiting to be sent: never shown, never cancelled.
+        get("/courrier/envoi/{id}", "/courrier/envoi/{delayed}", 303, 303),
+        post("/courrier/envoi/{id}/annuler", "/courrier/envoi/{delayed}/annuler", Empty, 303, 400),
         get("/courrier/destinataires", "/courrier/destinataires?q=alice", 401, 200),
         get("/courrier/reglages/identites", "/courrier/reglages/identites", 303, 200),
         post(
