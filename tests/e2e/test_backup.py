@@ -8,7 +8,6 @@ is restored under « Restauré » on a live server without touching anything els
 ARDOISE_E2E_STORE=postgres: the documented procedure, pg_dump then `--pg-dump`, and an account restored
 through a scratch database loaded by pg_restore."""
 
-import base64
 import datetime
 import imaplib
 import json
@@ -16,12 +15,12 @@ import re
 import shutil
 import signal
 import smtplib
-import ssl
 import subprocess
 import threading
 import time
 
 from conftest import DOMAIN, STORE, binary, create_database, drop_database, require_tool
+from imap_folders import folder_messages, no_verify, quoted
 
 import pytest
 
@@ -30,72 +29,10 @@ PASSWORD = "Ardoise-Test-2026"
 sqlite_only = pytest.mark.skipif(STORE != "sqlite", reason="PostgreSQL: pg_dump first (docs/backup.md), tested below")
 
 
-def mutf7(name: str) -> str:
-    """RFC 3501's modified UTF-7 for folder names (imaplib leaves it to us)."""
-    out, run = [], []
-
-    def flush():
-        if run:
-            b64 = base64.b64encode("".join(run).encode("utf-16-be")).decode().rstrip("=").replace("/", ",")
-            out.append("&" + b64 + "-")
-            run.clear()
-
-    for c in name:
-        if " " <= c <= "~":
-            flush()
-            out.append("&-" if c == "&" else c)
-        else:
-            run.append(c)
-    flush()
-    return "".join(out)
-
-
-def quoted(name: str) -> str:
-    return '"' + mutf7(name) + '"'
-
-
-def no_verify() -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
 def login(server, address: str) -> imaplib.IMAP4_SSL:
     conn = imaplib.IMAP4_SSL("127.0.0.1", server.imaps_port, ssl_context=no_verify(), timeout=30)
     conn.login(address, PASSWORD)
     return conn
-
-
-FETCH_ITEMS = re.compile(rb"FLAGS \(([^)]*)\)|INTERNALDATE \"([^\"]+)\"")
-
-
-def folder_state(conn: imaplib.IMAP4, folder: str) -> list:
-    """Every message of a folder as (bytes, flags, internal date), sorted; fetched with BODY.PEEK[]."""
-    typ, data = conn.select(quoted(folder), readonly=True)
-    assert typ == "OK", (folder, data)
-    if int(data[0]) == 0:
-        return []
-    typ, data = conn.uid("FETCH", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
-    assert typ == "OK", data
-    out = []
-    i = 0
-    while i < len(data):
-        item = data[i]
-        if isinstance(item, tuple):
-            text, body = item[0], item[1]
-            if i + 1 < len(data) and isinstance(data[i + 1], bytes):
-                text += data[i + 1]
-                i += 1
-            flags, date = None, None
-            for m in FETCH_ITEMS.finditer(text):
-                if m.group(1) is not None:
-                    flags = tuple(sorted(f for f in m.group(1).decode().split() if f.lower() != "\\recent"))
-                if m.group(2) is not None:
-                    date = m.group(2).decode()
-            out.append((body, flags, date))
-        i += 1
-    return sorted(out)
 
 
 def folders(conn: imaplib.IMAP4) -> set:
@@ -199,7 +136,7 @@ def test_backup_during_deliveries_restores_every_acknowledged_message(make_serve
     assert "intact" in text(out)
 
     conn = login(live, claire)
-    original = {f: folder_state(conn, f) for f in ["INBOX", "Projets/Réunions 2026"]}
+    original = {f: folder_messages(conn, f) for f in ["INBOX", "Projets/Réunions 2026"]}
     conn.logout()
 
     # A non-empty data folder is refused.
@@ -211,7 +148,7 @@ def test_backup_during_deliveries_restores_every_acknowledged_message(make_serve
     backup(target, "restore", dest, "--full")
     target.start()
     conn = login(target, claire)  # the same password: the accounts and keys came back
-    restored = {f: folder_state(conn, f) for f in original}
+    restored = {f: folder_messages(conn, f) for f in original}
     conn.logout()
 
     def msgid(body: bytes) -> bytes:
@@ -241,15 +178,15 @@ def test_restore_one_account_under_restaure_on_a_live_server(make_server, tmp_pa
     backup(live, "create", dest)
 
     conn = login(live, claire)
-    at_backup = {f: folder_state(conn, f) for f in ["INBOX", "Projets/Réunions 2026"]}
+    at_backup = {f: folder_messages(conn, f) for f in ["INBOX", "Projets/Réunions 2026"]}
     # The helpdesk case: mail deleted by mistake, new mail since.
     conn.select("INBOX")
     conn.uid("STORE", "1:15", "+FLAGS", r"(\Deleted)")
     conn.expunge()
     deliver(live, claire, [mail(1, "après")])
-    inbox_now = folder_state(conn, "INBOX")
+    inbox_now = folder_messages(conn, "INBOX")
     paul_conn = login(live, paul)
-    paul_before = (folders(paul_conn), folder_state(paul_conn, "INBOX"))
+    paul_before = (folders(paul_conn), folder_messages(paul_conn, "INBOX"))
 
     total = len(at_backup["INBOX"]) + len(at_backup["Projets/Réunions 2026"])
     assert total >= 33
@@ -259,9 +196,9 @@ def test_restore_one_account_under_restaure_on_a_live_server(make_server, tmp_pa
     assert {"Restauré", "Restauré/INBOX", "Restauré/Projets/Réunions 2026"} <= {
         n.replace("&AOk-", "é") for n in folders(conn)
     }
-    assert folder_state(conn, "Restauré/INBOX") == at_backup["INBOX"]
-    assert folder_state(conn, "Restauré/Projets/Réunions 2026") == at_backup["Projets/Réunions 2026"]
-    assert folder_state(conn, "INBOX") == inbox_now, "the live Inbox was touched"
+    assert folder_messages(conn, "Restauré/INBOX") == at_backup["INBOX"]
+    assert folder_messages(conn, "Restauré/Projets/Réunions 2026") == at_backup["Projets/Réunions 2026"]
+    assert folder_messages(conn, "INBOX") == inbox_now, "the live Inbox was touched"
     # The running server's search index takes in what the restore (another process) filed.
     expected = sorted(i for i, (body, _, _) in enumerate(at_backup["INBOX"]) if b"sauvegarder" in body)
     assert expected
@@ -275,16 +212,16 @@ def test_restore_one_account_under_restaure_on_a_live_server(make_server, tmp_pa
             break
         time.sleep(0.5)
     assert len(found) == len(expected), f"search found {len(found)} of {len(expected)} restored messages"
-    assert (folders(paul_conn), folder_state(paul_conn, "INBOX")) == paul_before, "another account was touched"
+    assert (folders(paul_conn), folder_messages(paul_conn, "INBOX")) == paul_before, "another account was touched"
 
     # Again: nothing twice.
     again = backup(live, "restore", dest, "--account", claire)
     assert f": 0 restauré(s), {total} déjà présent(s)" in text(again), text(again)
-    assert len(folder_state(conn, "Restauré/INBOX")) == len(at_backup["INBOX"])
+    assert len(folder_messages(conn, "Restauré/INBOX")) == len(at_backup["INBOX"])
 
     # One folder, elsewhere.
     backup(live, "restore", dest, "--account", claire, "--folder", "Projets/Réunions 2026", "--into", "Repris")
-    assert folder_state(conn, "Repris/Projets/Réunions 2026") == at_backup["Projets/Réunions 2026"]
+    assert folder_messages(conn, "Repris/Projets/Réunions 2026") == at_backup["Projets/Réunions 2026"]
     assert not any(n.startswith("Repris/INBOX") for n in folders(conn))
 
     # Bad input: clear errors.
@@ -381,7 +318,7 @@ def test_postgres_procedure_pg_dump_then_message_files_then_restore(make_server,
     name = sorted(p.name for p in (dest / "snapshots").iterdir())[-1]
 
     conn = login(live, claire)
-    at_backup = {f: folder_state(conn, f) for f in ["INBOX", "Projets/Réunions 2026"]}
+    at_backup = {f: folder_messages(conn, f) for f in ["INBOX", "Projets/Réunions 2026"]}
     needs_db = backup(live, "restore", dest, "--account", claire, check=False)
     assert needs_db.returncode != 0 and "--from-database" in text(needs_db)
 
@@ -393,6 +330,6 @@ def test_postgres_procedure_pg_dump_then_message_files_then_restore(make_server,
         backup(live, "restore", dest, "--account", claire, "--from-database", scratch)
     finally:
         drop_database(scratch)
-    assert folder_state(conn, "Restauré/INBOX") == at_backup["INBOX"]
-    assert folder_state(conn, "Restauré/Projets/Réunions 2026") == at_backup["Projets/Réunions 2026"]
+    assert folder_messages(conn, "Restauré/INBOX") == at_backup["INBOX"]
+    assert folder_messages(conn, "Restauré/Projets/Réunions 2026") == at_backup["Projets/Réunions 2026"]
     conn.logout()

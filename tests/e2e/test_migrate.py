@@ -10,7 +10,6 @@ writes nothing; a wrong password fails that account alone; a UIDVALIDITY change 
 fingerprints; a master user's login migrates a third account."""
 
 import base64
-import datetime
 import imaplib
 import json
 import os
@@ -20,7 +19,6 @@ import shutil
 import signal
 import socket
 import sqlite3
-import ssl
 import subprocess
 import tempfile
 import time
@@ -28,6 +26,7 @@ import time
 import pytest
 
 from conftest import DOMAIN, IN_CI, STORE, Server, binary, require_tool
+from imap_folders import folder_messages, mutf7, no_verify, quoted
 
 PASSWORD = "Ardoise-Test-2026"
 MASTER_PASSWORD = "Maitre-Test-2026"
@@ -123,43 +122,12 @@ def ours(folder: str) -> str:
     return SPECIAL.get(folder, folder.replace(".", "/"))
 
 
-def mutf7(name: str) -> str:
-    """RFC 3501 section 5.1.3's modified UTF-7, as imaplib leaves names to us."""
-    out, run = [], []
-
-    def flush():
-        if run:
-            b64 = base64.b64encode("".join(run).encode("utf-16-be")).decode().rstrip("=").replace("/", ",")
-            out.append("&" + b64 + "-")
-            run.clear()
-
-    for c in name:
-        if " " <= c <= "~":
-            flush()
-            out.append("&-" if c == "&" else c)
-        else:
-            run.append(c)
-    flush()
-    return "".join(out)
-
-
-def quoted(name: str) -> str:
-    return '"' + mutf7(name).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def free_port() -> int:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-def no_verify() -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 class Dovecot:
@@ -282,37 +250,6 @@ def zone_seconds(zone: str) -> int:
     return sign * (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60)
 
 
-FETCH_ITEMS = re.compile(rb"FLAGS \(([^)]*)\)|INTERNALDATE \"([^\"]+)\"|UID (\d+)")
-
-
-def snapshot(conn: imaplib.IMAP4, folder: str) -> list:
-    """Every message of a folder as (bytes, flags, internal date in unix seconds), sorted."""
-    typ, data = conn.select(quoted(folder), readonly=True)
-    assert typ == "OK", (folder, data)
-    if int(data[0]) == 0:
-        return []
-    typ, data = conn.uid("FETCH", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
-    assert typ == "OK", data
-    out = []
-    i = 0
-    while i < len(data):
-        item = data[i]
-        if isinstance(item, tuple):
-            text, body = item[0], item[1]
-            if i + 1 < len(data) and isinstance(data[i + 1], bytes):
-                text += data[i + 1]
-                i += 1
-            flags, date = None, None
-            for m in FETCH_ITEMS.finditer(text):
-                if m.group(1) is not None:
-                    flags = tuple(sorted(f for f in m.group(1).decode().split() if f.lower() != "\\recent"))
-                if m.group(2) is not None:
-                    date = int(datetime.datetime.strptime(m.group(2).decode().strip(), "%d-%b-%Y %H:%M:%S %z").timestamp())
-            out.append((body, flags, date))
-        i += 1
-    return sorted(out)
-
-
 def ardoise_login(server: Server, address: str) -> imaplib.IMAP4_SSL:
     conn = imaplib.IMAP4_SSL("127.0.0.1", server.imaps_port, ssl_context=no_verify())
     conn.login(address, PASSWORD)
@@ -386,8 +323,8 @@ def compare_user(world, user: str):
     for folder in CORPUS[user]:
         grouped.setdefault(ours(folder), []).append(folder)
     for dest, folders in grouped.items():
-        theirs = sorted(m for f in folders for m in snapshot(source, f))
-        mine = snapshot(target, dest)
+        theirs = sorted(m for f in folders for m in folder_messages(source, f))
+        mine = folder_messages(target, dest)
         assert len(mine) == len(theirs), (user, dest, len(mine), len(theirs))
         for a, b in zip(mine, theirs):
             assert a[0] == b[0], (user, dest, "bytes")
@@ -568,20 +505,20 @@ def test_import_mbox_and_maildir(world, tmp_path):
     assert strays == {"notes.txt", ".bizarre"}
 
     conn = ardoise_login(server, address)
-    got = snapshot(conn, "Archives/Thunderbird")
+    got = folder_messages(conn, "Archives/Thunderbird")
     assert [m[0] for m in got][0].startswith(b"Message-ID: <mbox-1@ac-source.fr>\r\nSubject: un\r\nStatus: RO\r\n\r\nFrom the start\r\n>From quoted\r\n")
     by_subject = {re.search(rb"Subject: (\S+)", m[0]).group(1): m for m in got}
     assert by_subject[b"un"][1] == ("\\Seen",)
     assert by_subject[b"un"][2] == 1_796_506_030
     assert by_subject[b"deux"][1] == ("Travail", "\\Flagged", "\\Seen") or set(by_subject[b"deux"][1]) == {"Travail", "\\Flagged", "\\Seen"}
-    inbox = snapshot(conn, "INBOX")
+    inbox = folder_messages(conn, "INBOX")
     flags = {re.search(rb"Subject: (\S+)", m[0]).group(1): set(m[1]) for m in inbox}
     assert flags[b"a"] == {"\\Answered", "\\Seen", "$Label1"}
     assert flags[b"b"] == set()
     assert {m[2] for m in inbox} == {1_700_000_000, 1_700_000_001}
-    projets = snapshot(conn, "Projets")
+    projets = folder_messages(conn, "Projets")
     assert set(projets[0][1]) == {"\\Flagged", "\\Seen", "Travail"}
-    assert snapshot(conn, "Projets/Année 2025")[0][1] == ("\\Deleted",)
+    assert folder_messages(conn, "Projets/Année 2025")[0][1] == ("\\Deleted",)
     conn.logout()
 
 
