@@ -294,11 +294,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     async fn push_status(&mut self, account: model::AccountId, mailbox: MailboxId) {
         let Ok(Some(m)) = self.mailstore.mailbox(account, mailbox).await else { return };
         let Some(notify) = self.notify.as_ref() else { return };
-        let subscribed = if notify.needs_subscriptions() {
-            self.mailstore.subscriptions(account).await.unwrap_or_default().into_iter().collect()
-        } else {
-            BTreeSet::new()
-        };
+        let subscribed = self.subscribed_set(account, notify).await;
         let Some(w) = notify.watch(&m.name, &|n| subscribed.contains(n)) else { return };
         if !w.messages {
             return;

@@ -366,21 +366,14 @@
     fit();
   }
 
-  /* The sort form behind a button on narrow screens. */
-  function foldSort() {
-    var sort = $("#form-tri");
-    if (!sort) { return; }
-    var button = document.createElement("button");
-    button.type = "button";
-    button.id = "plier-tri";
-    button.className = "plier-tri";
-    button.setAttribute("aria-controls", "form-tri");
-    button.textContent = body.getAttribute("data-trier") || "";
-    sort.parentNode.insertBefore(button, sort);
+  /* On a phone (700px wide or less), `targets` folded behind `button`,
+     put before `anchor`; on a computer, the button hidden and all shown. */
+  function foldOnPhone(button, anchor, targets) {
+    anchor.parentNode.insertBefore(button, anchor);
     var narrow = window.matchMedia("(max-width: 700px)");
     function set(open) {
       button.setAttribute("aria-expanded", open ? "true" : "false");
-      sort.classList.toggle("replie", !open);
+      targets.forEach(function (t) { t.classList.toggle("replie", !open); });
     }
     button.addEventListener("click", function () { set(button.getAttribute("aria-expanded") !== "true"); });
     function fit() {
@@ -391,28 +384,29 @@
     fit();
   }
 
+  function foldButton(id, label) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.id = id;
+    button.className = id;
+    button.textContent = body.getAttribute(label) || "";
+    return button;
+  }
+
+  /* The sort form behind a button on narrow screens. */
+  function foldSort() {
+    var sort = $("#form-tri");
+    if (!sort) { return; }
+    var button = foldButton("plier-tri", "data-trier");
+    button.setAttribute("aria-controls", "form-tri");
+    foldOnPhone(button, sort, [sort]);
+  }
+
   /* ----- on a phone, a message's actions behind one button ----- */
   function foldActions() {
     var groups = $all("article.lecture > .actions");
     if (!groups.length) { return; }
-    var button = document.createElement("button");
-    button.type = "button";
-    button.id = "plier-actions";
-    button.className = "plier-actions";
-    button.textContent = body.getAttribute("data-actions") || "";
-    groups[0].parentNode.insertBefore(button, groups[0]);
-    var narrow = window.matchMedia("(max-width: 700px)");
-    function set(open) {
-      button.setAttribute("aria-expanded", open ? "true" : "false");
-      groups.forEach(function (g) { g.classList.toggle("replie", !open); });
-    }
-    button.addEventListener("click", function () { set(button.getAttribute("aria-expanded") !== "true"); });
-    function fit() {
-      button.hidden = !narrow.matches;
-      set(!narrow.matches);
-    }
-    if (narrow.addEventListener) { narrow.addEventListener("change", fit); }
-    fit();
+    foldOnPhone(foldButton("plier-actions", "data-actions"), groups[0], groups);
   }
 
   /* ----- a message waiting to be sent: count down, then ask again ----- */
