@@ -185,10 +185,6 @@ if header :contains "subject" "transfert" {
   redirect "paul.durand@%s";
   stop;
 }
-if header :contains "subject" "dehors" {
-  redirect "quelqu.un@example.org";
-  stop;
-}
 vacation :days 7 :subject "Absente" "Je suis absente cette semaine.";
 """ % DOMAIN
     assert c.putscript("regles", script) and c.setactive("regles"), c.errmsg
@@ -196,9 +192,7 @@ vacation :days 7 :subject "Absente" "Je suis absente cette semaine.";
     # A redirect to a colleague: Paul gets it, Claire keeps no copy.
     send(sieve_server, "A transfert au collegue")
     wait_for(lambda: counts(sieve_server, "paul.durand").get("INBOX") == 1, "the redirected copy")
-    # Outside the platform forwarding is refused: Claire keeps the message.
-    send(sieve_server, "A envoyer dehors")
-    wait_for(lambda: counts(sieve_server).get("INBOX") == 1, "the message kept")
+    # (Forwarding outside the platform is the policy's: test_webmail_filters.py.)
     # The vacation reply goes to a local sender once per period.
     msg = (f"From: <paul.durand@{DOMAIN}>\r\nTo: <claire.martin@{DOMAIN}>\r\nSubject: Question\r\n"
            f"Message-ID: <q1@{DOMAIN}>\r\n\r\nBonjour.\r\n").encode()
@@ -206,7 +200,7 @@ vacation :days 7 :subject "Absente" "Je suis absente cette semaine.";
         with smtplib.SMTP("127.0.0.1", sieve_server.smtp_port) as s:
             assert s.sendmail(f"paul.durand@{DOMAIN}", [f"claire.martin@{DOMAIN}"], msg) == {}
     wait_for(lambda: counts(sieve_server, "paul.durand").get("INBOX") == 2, "the vacation reply")
-    wait_for(lambda: counts(sieve_server).get("INBOX") == 3, "both questions delivered")
+    wait_for(lambda: counts(sieve_server).get("INBOX") == 2, "both questions delivered")
     time.sleep(1)
     replies = [m for m in sieve_server.messages(f"paul.durand@{DOMAIN}") if m["subject"] == "Absente"]
     assert len(replies) == 1, sieve_server.messages(f"paul.durand@{DOMAIN}")

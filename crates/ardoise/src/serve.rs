@@ -263,6 +263,11 @@ pub fn filters(cfg: &config::Config, opened: &Opened) -> Arc<filter::Filters> {
             max_scripts: cfg.managesieve.max_scripts as usize,
             max_script_size: cfg.managesieve.max_script_size as usize,
             hostname: cfg.server.hostname.clone(),
+            forwarding: match cfg.forwarding.policy {
+                config::ForwardingPolicy::Internal => filter::Forwarding::Internal,
+                config::ForwardingPolicy::Anywhere => filter::Forwarding::Anywhere,
+                config::ForwardingPolicy::Domains => filter::Forwarding::Domains(cfg.forwarding.domains.clone()),
+            },
             ..filter::FilterSettings::default()
         },
     )

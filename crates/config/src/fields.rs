@@ -479,6 +479,34 @@ pub static FIELDS: &[Field] = &[
         },
     },
     Field {
+        section: "forwarding",
+        key: "policy",
+        default: "\"internal\"",
+        doc: "Transfert automatique (règles Sieve, webmail) hors des domaines de l'installation : \"internal\" (jamais), \"domains\" (vers les domaines listés) ou \"anywhere\".\nAutomatic forwarding outside the installation's domains: \"internal\" (never), \"domains\" (to the listed domains) or \"anywhere\".",
+        apply: |c, v| {
+            c.forwarding.policy = match string(v)?.as_str() {
+                "internal" => crate::ForwardingPolicy::Internal,
+                "domains" => crate::ForwardingPolicy::Domains,
+                "anywhere" => crate::ForwardingPolicy::Anywhere,
+                other => return Err(format!("« {other} » : \"internal\", \"domains\" ou \"anywhere\" attendu")),
+            };
+            Ok(())
+        },
+    },
+    Field {
+        section: "forwarding",
+        key: "domains",
+        default: "[]",
+        doc: "Avec policy = \"domains\" : domaines vers lesquels le transfert est permis (sous-domaines compris).\nWith policy = \"domains\": where forwarding may go (subdomains included).",
+        apply: |c, v| {
+            c.forwarding.domains = strings(v)?
+                .iter()
+                .map(|d| model::Domain::parse(d).map_err(|_| format!("domaine invalide : {d}")))
+                .collect::<Result<_, _>>()?;
+            Ok(())
+        },
+    },
+    Field {
         section: "quota",
         key: "default",
         default: "\"2G\"",

@@ -27,6 +27,7 @@ pub struct Config {
     pub smtp: Smtp,
     pub imap: Imap,
     pub managesieve: ManageSieve,
+    pub forwarding: Forwarding,
     pub quota: Quota,
     pub log: Log,
     pub metrics: Metrics,
@@ -110,6 +111,23 @@ pub struct ManageSieve {
     /// Scripts per account.
     pub max_scripts: u64,
     pub idle_timeout_secs: u64,
+}
+
+/// Automatic forwarding (Sieve `redirect`, the webmail's « transférer »
+/// rule) outside the installation's own domains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forwarding {
+    /// `internal` (never outside), `anywhere`, or `domains` (to [`Self::domains`]).
+    pub policy: ForwardingPolicy,
+    /// With `domains`: where forwarding may go (subdomains included).
+    pub domains: Vec<model::Domain>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForwardingPolicy {
+    Internal,
+    Anywhere,
+    Domains,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -252,6 +270,7 @@ impl Default for Config {
                 max_scripts: 20,
                 idle_timeout_secs: 10 * 60,
             },
+            forwarding: Forwarding { policy: ForwardingPolicy::Internal, domains: Vec::new() },
             quota: Quota { default_bytes: Some(2 * 1024 * 1024 * 1024) },
             log: Log { level: "info".into(), json: false },
             metrics: Metrics { listen: Vec::new(), token_file: None },

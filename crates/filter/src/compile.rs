@@ -33,6 +33,7 @@ pub const EXTENSIONS: &[Capability] = &[
     Capability::Include,
     Capability::Environment,
     Capability::Ihave,
+    Capability::Mime,
     Capability::Comparator(Comparator::Octet),
     Capability::Comparator(Comparator::AsciiCaseMap),
     Capability::Comparator(Comparator::AsciiNumeric),

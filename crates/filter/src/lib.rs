@@ -10,6 +10,12 @@
 //! - [`run`]: one script run on one message for one recipient, bounded by the
 //!   runtime's limits ([`RunLimits`]: instructions, nested includes,
 //!   redirects), answered from what was looked up before, never waiting.
+//! - [`rules`]: the webmail's rules (Réglages → Filtres) written as readable
+//!   Sieve and read back, a hand edit always recognised; [`builder`]: which
+//!   script is in force, saving rules without overwriting a hand-written
+//!   script, trying a rule on mail already received.
+//! - [`forwarding`]: the académie's forwarding policy, checked when a script
+//!   is stored (its `redirect` targets) and again at delivery (`mta`).
 //! - [`sort`]: delivery's side: for every local recipient, the active script's
 //!   [`run::Decision`] becomes delivery targets (folders made by
 //!   `fileinto :create`, `imap4flags` flags), refusals (`reject`) and
@@ -23,7 +29,10 @@
 //! This crate never sees a wire format: ManageSieve is the `managesieve`
 //! crate's, the SMTP replies the binary's.
 
+pub mod builder;
 pub mod compile;
+pub mod forwarding;
+pub mod rules;
 pub mod run;
 pub mod scripts;
 pub mod sort;
@@ -35,8 +44,11 @@ use mailstore::Mailstore;
 use model::{AccountId, ErrorKind, Transience};
 use sieve::{Runtime, Sieve};
 
+pub use builder::{Current, Saved};
 pub use compile::ScriptError;
+pub use forwarding::Forwarding;
 pub use mailstore::MailEvent;
+pub use rules::{Action, Condition, Field, Op, Rule};
 pub use run::{Decision, Filing, Reply};
 pub use sort::{Delivery, FollowUp, Refused};
 pub use store::{ScriptChange, SieveScript};
@@ -68,6 +80,8 @@ pub struct FilterSettings {
     pub limits: RunLimits,
     /// Named in the replies the server writes (`vacation`).
     pub hostname: String,
+    /// Where `redirect` may send mail automatically.
+    pub forwarding: Forwarding,
 }
 
 impl Default for FilterSettings {
@@ -77,6 +91,7 @@ impl Default for FilterSettings {
             max_script_size: 64 * 1024,
             limits: RunLimits::default(),
             hostname: "localhost".into(),
+            forwarding: Forwarding::Internal,
         }
     }
 }

@@ -5,7 +5,7 @@ use model::AccountId;
 use store::{PutScript, ScriptChange, SieveScript};
 
 use crate::compile::{self, ScriptError};
-use crate::{Error, Filters};
+use crate::{Error, Filters, forwarding};
 
 /// Longest script name, in characters.
 pub const MAX_NAME_CHARS: usize = 128;
@@ -27,6 +27,8 @@ pub enum Put {
     Invalid(ScriptError),
     TooBig,
     TooMany,
+    /// A `redirect` the forwarding policy does not allow (the reason, in French).
+    Forbidden(String),
 }
 
 /// Checks a script name (RFC 5804 section 1.6: no control characters, no
@@ -58,6 +60,16 @@ impl Filters {
         compile::check(source, self.settings.max_script_size).map(|_| ())
     }
 
+    /// Why the forwarding policy refuses `source`, if it does (`None` too
+    /// when the text does not compile: [`Filters::check`] says why).
+    pub async fn forwarding_refusal(&self, source: &str) -> Result<Option<String>, Error> {
+        let Ok(compiled) = compile::check(source, self.settings.max_script_size) else {
+            return Ok(None);
+        };
+        let local = self.mail.local_domains().await?;
+        Ok(forwarding::refusal(&compiled, &self.settings.forwarding, &local))
+    }
+
     /// Whether a script of `size` bytes named `name` would be accepted.
     pub async fn have_space(&self, account: AccountId, name: &str, size: usize) -> Result<Space, Error> {
         if size > self.settings.max_script_size {
@@ -70,14 +82,20 @@ impl Filters {
         Ok(Space::Fits)
     }
 
-    /// Checks and stores a script (PUTSCRIPT); replacing the active one
-    /// takes effect at the next delivery.
+    /// Checks and stores a script (PUTSCRIPT): it must compile and forward
+    /// nowhere the forwarding policy forbids. Replacing the active one takes
+    /// effect at the next delivery.
     pub async fn put(&self, account: AccountId, name: &str, source: &str) -> Result<Put, Error> {
         if source.len() > self.settings.max_script_size {
             return Ok(Put::TooBig);
         }
-        if let Err(e) = self.check(source) {
-            return Ok(Put::Invalid(e));
+        let compiled = match compile::check(source, self.settings.max_script_size) {
+            Ok(c) => c,
+            Err(e) => return Ok(Put::Invalid(e)),
+        };
+        let local = self.mail.local_domains().await?;
+        if let Some(why) = forwarding::refusal(&compiled, &self.settings.forwarding, &local) {
+            return Ok(Put::Forbidden(why));
         }
         let outcome = self.store.put_sieve_script(account, name, source, self.settings.max_scripts).await?;
         self.forget(account);

@@ -234,3 +234,150 @@ async fn quotas_on_count_and_size() {
     assert_eq!(small.put(f.claire.id, "a", &"#".repeat(101)).await.unwrap(), Put::TooBig);
     assert!(matches!(small.put(f.claire.id, "a", "fileinto \"x\";").await.unwrap(), Put::Invalid(_)));
 }
+
+mod builder {
+    //! The webmail's rules, stored as Sieve, at delivery; hand edits kept.
+
+    use super::*;
+    use filter::{Action, Condition, Current, Field, Op, Rule, Saved};
+
+    fn cond(field: Field, op: Op, value: &str) -> Condition {
+        Condition { field, op, header: String::new(), value: value.into() }
+    }
+
+    fn rule(name: &str, conditions: Vec<Condition>, actions: Vec<Action>, stop: bool) -> Rule {
+        Rule { name: name.into(), enabled: true, all: true, conditions, actions, stop }
+    }
+
+    fn with_attachment(subject: &str) -> Vec<u8> {
+        format!(
+            "From: Paul <paul.durand@ac-demo.fr>\r\nTo: claire.martin@ac-demo.fr\r\nSubject: {subject}\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+             Content-Type: text/plain\r\n\r\nCi-joint.\r\n--b\r\nContent-Type: application/pdf\r\n\
+             Content-Disposition: attachment; filename=\"bulletin.pdf\"\r\n\r\n%PDF-1.4\r\n--b--\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn spam(score: &str) -> Vec<u8> {
+        format!("From: x@example.org\r\nX-Spam-Score: {score}\r\nSubject: Promo\r\n\r\nAchetez.\r\n").into_bytes()
+    }
+
+    #[tokio::test]
+    async fn rules_made_in_the_webmail_file_mail() {
+        let f = fixture().await;
+        let rules = vec![
+            rule(
+                "Réunions",
+                vec![cond(Field::Subject, Op::Contains, "réunion")],
+                vec![Action::MoveTo("Réunions".into())],
+                true,
+            ),
+            rule(
+                "Pièces jointes",
+                vec![cond(Field::Attachment, Op::Contains, "")],
+                vec![Action::MarkRead, Action::Flag, Action::CopyTo("Avec PJ".into())],
+                false,
+            ),
+            rule(
+                "Spam",
+                vec![cond(Field::SpamScore, Op::Over, "5")],
+                vec![Action::MoveTo("Indésirables".into())],
+                true,
+            ),
+        ];
+        assert_eq!(f.filters.save_rules(f.claire.id, &rules, 0, false).await.unwrap(), Saved::Stored);
+        let Current::Rules { rules: back, active: true, .. } = f.filters.current(f.claire.id).await.unwrap() else {
+            panic!("the webmail's rules are in force");
+        };
+        assert_eq!(back, rules);
+
+        f.deliver_to(&mail("Convocation : réunion du conseil"), &[&f.claire]).await;
+        f.deliver_to(&with_attachment("Bulletins"), &[&f.claire]).await;
+        f.deliver_to(&spam("12.5"), &[&f.claire]).await;
+        f.deliver_to(&spam("2.1"), &[&f.claire]).await;
+        assert_eq!(f.count(&f.claire, "Réunions").await, 1);
+        assert_eq!(f.count(&f.claire, "Avec PJ").await, 1, "a copy of the mail with an attachment");
+        assert_eq!(f.count(&f.claire, "Indésirables").await, 1, "12.5 >= 5, 2.1 is not");
+        let inbox = f.ms.mailbox_named(f.claire.id, "INBOX").await.unwrap().unwrap();
+        let rows = f.ms.messages(inbox.id).await.unwrap();
+        assert_eq!(rows.len(), 2, "the bulletin and the low-score mail");
+        let flagged = rows.iter().filter(|r| r.flags & (Flag::Seen.bit() | Flag::Flagged.bit()) != 0).count();
+        assert_eq!(flagged, 1, "only the mail with an attachment is marked read and flagged");
+
+        // Tried on the Inbox: only the mail with an attachment matches.
+        let tried = f.filters.try_rule(f.claire.id, &rules[1], inbox.id).await.unwrap();
+        let bulletin = rows.iter().find(|r| r.flags & Flag::Flagged.bit() != 0).unwrap();
+        assert_eq!(tried, [bulletin.uid]);
+    }
+
+    #[tokio::test]
+    async fn a_script_edited_by_hand_is_never_overwritten_unasked() {
+        let f = fixture().await;
+        let one = vec![rule("A", vec![cond(Field::From, Op::Is, "a@b.fr")], vec![Action::Flag], false)];
+        assert_eq!(f.filters.save_rules(f.claire.id, &one, 0, false).await.unwrap(), Saved::Stored);
+        let Current::Rules { revision, .. } = f.filters.current(f.claire.id).await.unwrap() else { panic!() };
+        // Another tab saved meanwhile: the stale revision is refused.
+        assert_eq!(f.filters.save_rules(f.claire.id, &[], revision, false).await.unwrap(), Saved::Stored);
+        assert_eq!(f.filters.save_rules(f.claire.id, &one, revision, false).await.unwrap(), Saved::Changed);
+
+        // Over ManageSieve, the owner edits the webmail's script by hand.
+        let text = f.filters.get(f.claire.id, filter::rules::SCRIPT_NAME).await.unwrap().unwrap();
+        let edited = format!("{text}# à moi\r\nkeep;\r\n");
+        assert_eq!(f.filters.put(f.claire.id, filter::rules::SCRIPT_NAME, &edited).await.unwrap(), Put::Stored);
+        let Current::Written { name, text, revision } = f.filters.current(f.claire.id).await.unwrap() else {
+            panic!("a hand edit is recognised");
+        };
+        assert_eq!((name.as_str(), text.as_str()), (filter::rules::SCRIPT_NAME, edited.as_str()));
+        assert_eq!(f.filters.save_rules(f.claire.id, &one, revision, false).await.unwrap(), Saved::WrittenByHand);
+        assert_eq!(f.filters.get(f.claire.id, filter::rules::SCRIPT_NAME).await.unwrap().unwrap(), edited);
+
+        // Another script made active: shown as text; replaced only when asked, and then kept.
+        f.activate(&f.claire, REUNIONS).await;
+        let Current::Written { name, revision, .. } = f.filters.current(f.claire.id).await.unwrap() else { panic!() };
+        assert_eq!(name, "règles");
+        let bad = f.filters.save_text(f.claire.id, "règles", "fileinto \"x\";", revision).await.unwrap();
+        assert!(matches!(bad, Saved::Invalid(ref e) if e.line == 1), "{bad:?}");
+        assert_eq!(f.filters.save_rules(f.claire.id, &one, revision, true).await.unwrap(), Saved::Stored);
+        assert!(matches!(f.filters.current(f.claire.id).await.unwrap(), Current::Rules { active: true, .. }));
+        assert_eq!(f.filters.get(f.claire.id, "règles").await.unwrap().as_deref(), Some(REUNIONS), "kept");
+    }
+
+    #[tokio::test]
+    async fn forwarding_outside_follows_the_policy() {
+        let f = fixture().await;
+        let out = "require \"copy\";\r\nredirect :copy \"prof.perso@gmail.com\";\r\n";
+        let Put::Forbidden(why) = f.filters.put(f.claire.id, "transfert", out).await.unwrap() else {
+            panic!("refused at upload");
+        };
+        assert!(why.contains("gmail.com") && why.contains("interdit"), "{why}");
+        assert_eq!(f.filters.forwarding_refusal(out).await.unwrap(), Some(why));
+        let inside = "redirect \"paul.durand@ac-demo.fr\";\r\n";
+        assert_eq!(f.filters.put(f.claire.id, "interne", inside).await.unwrap(), Put::Stored);
+        let forward = vec![rule(
+            "Perso",
+            vec![cond(Field::Subject, Op::Contains, "x")],
+            vec![Action::Forward("a@gmail.com".into())],
+            false,
+        )];
+        assert!(matches!(f.filters.save_rules(f.claire.id, &forward, 0, false).await.unwrap(), Saved::Forbidden(_)));
+
+        let open = Filters::new(
+            f.store.clone(),
+            f.ms.clone(),
+            FilterSettings { forwarding: filter::Forwarding::Anywhere, ..FilterSettings::default() },
+        );
+        assert_eq!(open.put(f.claire.id, "transfert", out).await.unwrap(), Put::Stored);
+        let listed = Filters::new(
+            f.store.clone(),
+            f.ms.clone(),
+            FilterSettings {
+                forwarding: filter::Forwarding::Domains(vec![Domain::parse("education.gouv.fr").unwrap()]),
+                ..FilterSettings::default()
+            },
+        );
+        assert!(matches!(listed.put(f.claire.id, "t2", out).await.unwrap(), Put::Forbidden(_)));
+        let to_listed = "redirect \"dgesco@education.gouv.fr\";\r\n";
+        assert_eq!(listed.put(f.claire.id, "t3", to_listed).await.unwrap(), Put::Stored);
+    }
+}

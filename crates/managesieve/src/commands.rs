@@ -81,7 +81,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let result = match (name, args) {
             ("HAVESPACE", [n, Token::Atom(size)]) => have_space(&filters, account, n, size).await,
             ("PUTSCRIPT", [n, s]) => put(&filters, account, n, s).await,
-            ("CHECKSCRIPT", [s]) => check(&filters, s),
+            ("CHECKSCRIPT", [s]) => check(&filters, s).await,
             ("LISTSCRIPTS", []) => match filters.list(account).await {
                 Ok(scripts) => {
                     for s in scripts {
@@ -154,18 +154,29 @@ async fn put(filters: &Filters, account: AccountId, name: &Token, script: &Token
         Ok(Put::Invalid(e)) => Err(invalid(&e)),
         Ok(Put::TooBig) => Err(too_big()),
         Ok(Put::TooMany) => Err(too_many()),
+        Ok(Put::Forbidden(why)) => Err(forbidden(&why)),
         Err(e) => Err(unavailable(&e)),
     }
 }
 
-fn check(filters: &Filters, script: &Token) -> Result<Reply, Reply> {
+/// A script the forwarding policy refuses: its French reason on one line.
+fn forbidden(why: &str) -> Reply {
+    let text: String = why.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    Reply::no(&text)
+}
+
+async fn check(filters: &Filters, script: &Token) -> Result<Reply, Reply> {
     let source = script_of(script)?;
     if source.len() > filters.settings().max_script_size {
         return Err(too_big());
     }
-    match filters.check(source) {
-        Ok(()) => Ok(Reply::ok("Script valide / Script is valid")),
-        Err(e) => Err(invalid(&e)),
+    if let Err(e) = filters.check(source) {
+        return Err(invalid(&e));
+    }
+    match filters.forwarding_refusal(source).await {
+        Ok(None) => Ok(Reply::ok("Script valide / Script is valid")),
+        Ok(Some(why)) => Err(forbidden(&why)),
+        Err(e) => Err(unavailable(&e)),
     }
 }
 

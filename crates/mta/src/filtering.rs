@@ -1,10 +1,9 @@
 //! Local delivery through the recipients' filter rules, and what the rules
 //! ask for once the message is stored: `redirect` and `vacation`.
 //!
-//! Redirects go to local addresses only: forwarding outside the platform is
-//! forbidden until an administrator's forwarding policy exists (brief item
-//! 12), so a redirect elsewhere files the message in the Inbox instead and is
-//! logged. Sieve vacation replies are sent once per sender and period, the
+//! Redirects go outside the platform only where the forwarding policy allows
+//! (`filter::Forwarding`, brief item 12); elsewhere the message stays in the
+//! owner's Inbox, and the owner is told. Sieve vacation replies are sent once per sender and period, the
 //! same memory as the Réglages vacation reply (`store::vacation`).
 
 use std::sync::Arc;
@@ -64,27 +63,84 @@ impl Mta {
         }
     }
 
-    /// `redirect` to a local address: into that account's Inbox, unfiltered
-    /// (so that two scripts cannot bounce a message between them forever).
+    /// `redirect`: to a local address, into that account's Inbox,
+    /// unfiltered (so that two scripts cannot bounce a message between them
+    /// forever); outside, only where the forwarding policy allows, sent with
+    /// the owner as envelope sender (bounces come back to them). A forward
+    /// the policy refuses is not sent: the message stays with its owner, who
+    /// is told once per target and month.
     async fn redirect(&self, account: AccountId, to: &str, message: Bytes) -> Result<(), Error> {
-        let local = match Address::parse(to) {
-            Ok(address) => match self.destination(&address).await? {
-                Destination::Local(ids) => Some(ids),
-                Destination::UnknownLocal | Destination::Remote => None,
-            },
-            Err(_) => None,
+        let Ok(address) = Address::parse(to) else {
+            self.mailstore.deliver_owned(message, &[account], now()).await?;
+            tracing::warn!(account, "Sieve redirect to an invalid address: kept in the Inbox");
+            return Ok(());
         };
-        match local {
-            Some(ids) => {
+        match self.destination(&address).await? {
+            Destination::Local(ids) => {
                 self.mailstore.deliver_owned(message, &ids, now()).await?;
                 tracing::info!(account, "Sieve redirect delivered locally");
             }
-            None => {
-                // Not lost: the owner keeps it.
+            Destination::UnknownLocal => {
                 self.mailstore.deliver_owned(message, &[account], now()).await?;
-                tracing::warn!(account, "Sieve redirect outside the platform refused: kept in the Inbox");
+                tracing::warn!(account, "Sieve redirect to an unknown local address: kept in the Inbox");
+            }
+            Destination::Remote => {
+                let Some(owner) = self.store.account(account).await? else {
+                    return Ok(());
+                };
+                let local = self.mailstore.local_domains().await?;
+                let allowed = self.filters.get().is_some_and(|f| f.settings().forwarding.allows(&address, &local));
+                if !allowed {
+                    // Not lost: the owner keeps it.
+                    self.mailstore.deliver_owned(message, &[account], now()).await?;
+                    tracing::warn!(
+                        account,
+                        "Sieve redirect outside refused by the forwarding policy: kept in the Inbox"
+                    );
+                    return self.tell_forward_refused(&owner, &address).await;
+                }
+                let message = self.dkim.sign(&owner.address.domain().as_str().to_ascii_lowercase(), message.to_vec());
+                match self.settings.capture {
+                    Some(outbox) => {
+                        self.mailstore.deliver_owned(message, &[outbox], now()).await?;
+                    }
+                    None => {
+                        let sender = owner.address.to_string();
+                        self.enqueue_from(&sender, Some(account), &[&address], message.into()).await?;
+                    }
+                }
+                tracing::info!(account, "Sieve redirect queued outside, as the forwarding policy allows");
             }
         }
+        Ok(())
+    }
+
+    /// Tells the owner, once per target within 30 days, that a forward of
+    /// their rules was not sent.
+    async fn tell_forward_refused(&self, owner: &mailstore::Account, to: &Address) -> Result<(), Error> {
+        const MONTH: i64 = 30 * 86_400;
+        let key = format!("forward-refused:{to}");
+        if !self.store.claim_vacation_reply(owner.id, &key, now(), MONTH).await? {
+            return Ok(());
+        }
+        let text = format!(
+            "Bonjour,\r\n\r\nUne de vos règles de filtrage demande de transférer vos messages à {to}.\r\n\
+             La politique de l'académie interdit le transfert automatique vers cette adresse : \
+             les messages restent dans votre boîte de réception.\r\n\
+             Modifiez la règle dans Réglages → Filtres.\r\n\r\n\
+             One of your filter rules forwards mail to {to}, which the académie's policy does not allow: \
+             the messages stay in your Inbox.\r\n"
+        );
+        let from = format!("postmaster@{}", owner.address.domain());
+        let notice = mail_builder::MessageBuilder::new()
+            .from(("Ardoise", from.as_str()))
+            .to((owner.display_name.as_str(), owner.address.to_string().as_str()))
+            .subject("Transfert automatique refusé / Automatic forward refused")
+            .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
+            .text_body(text)
+            .write_to_vec()
+            .unwrap_or_default();
+        self.mailstore.deliver_owned(notice, &[owner.id], now()).await?;
         Ok(())
     }
 
