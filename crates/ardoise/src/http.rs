@@ -144,6 +144,7 @@ pub async fn start(
     // Mail clients are told the ports actually bound (IMAP and submission start first).
     let mail_host = if cfg.web.mail_host.is_empty() { &cfg.server.hostname } else { &cfg.web.mail_host };
     web_cfg.mail_setup = web::MailSetup::new(mail_host, bound);
+    let filters = mta.filters().cloned();
     let outbox: Arc<dyn web::Outbox> = Arc::new(MtaOutbox(mta, lists));
     for addr in &cfg.web.listen {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute HTTP sur {addr}"))?;
@@ -154,6 +155,7 @@ pub async fn start(
             cfg: web_cfg.clone(),
             outbox: Some(outbox.clone()),
             sso: Some(sso.clone()),
+            filters: filters.clone(),
         });
         let extra = dav_router(dav.clone(), web_cfg.proxies.clone(), false);
         tasks.spawn(web::serve_with(listener, app, extra, shutdown.clone()));
@@ -167,6 +169,7 @@ pub async fn start(
             cfg: web::WebConfig { tls: true, ..web_cfg.clone() },
             outbox: Some(outbox.clone()),
             sso: Some(sso.clone()),
+            filters: filters.clone(),
         });
         let extra = dav_router(dav.clone(), web_cfg.proxies.clone(), true);
         tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
@@ -179,6 +182,7 @@ pub async fn start(
         cfg: web_cfg.clone(),
         outbox: Some(outbox.clone()),
         sso: Some(sso.clone()),
+        filters,
     });
     tasks.spawn(web::send_delayed(sender_app, shutdown.clone()));
     crate::admin::passwords::start(cfg, identity.clone(), tasks, shutdown).await?;

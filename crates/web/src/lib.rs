@@ -120,6 +120,9 @@ pub struct App {
     /// The OpenID Connect and CAS provider; without it `/oidc/` and `/cas/`
     /// answer that single sign-on is not set up.
     pub sso: Option<Arc<sso::Sso>>,
+    /// The accounts' filter rules (Réglages → Filtres); without it the page
+    /// answers that filters are unavailable.
+    pub filters: Option<Arc<filter::Filters>>,
 }
 
 /// Loads the web key from `path`, creating it (mode 0600) on first start.

@@ -107,6 +107,12 @@ impl From<identity::credentials::Error> for WebError {
     }
 }
 
+impl From<filter::Error> for WebError {
+    fn from(e: filter::Error) -> Self {
+        WebError::internal(&e)
+    }
+}
+
 impl From<std::io::Error> for WebError {
     fn from(e: std::io::Error) -> Self {
         WebError::internal(&e)

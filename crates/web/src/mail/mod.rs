@@ -31,6 +31,7 @@ mod mime;
 mod prefill;
 mod read;
 mod reading;
+mod rules;
 pub mod sanitize;
 mod search;
 mod sending;
@@ -117,6 +118,8 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/destinataires", get(autocomplete::suggest))
         .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
         .route("/courrier/reglages", get(settings::page).post(settings::save))
+        .route("/courrier/reglages/filtres", get(rules::page).post(rules::act))
+        .route("/courrier/reglages/filtres/regle", get(rules::edit).post(rules::save))
         .route("/courrier/{mailbox}", get(list::folder))
         .route("/courrier/{mailbox}/lot", post(actions::bulk))
         .route("/courrier/{mailbox}/renommer", get(folder_admin::rename_page).post(folder_admin::rename))

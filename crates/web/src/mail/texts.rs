@@ -27,6 +27,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::reading::TEXTS,
     super::attached::TEXTS,
     super::sending::TEXTS,
+    super::rules::TEXTS,
 ];
 
 /// (key, French, English).

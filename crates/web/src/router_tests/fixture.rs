@@ -98,6 +98,7 @@ impl Fixture {
         };
         let (client, client_secret) = sso.add_client(ent).await.unwrap();
         sso.add_cas_service(CAS_SERVICE, "ENT de test (CAS)").await.unwrap();
+        let filters = filter::Filters::new(store.clone(), ms.clone(), filter::FilterSettings::default());
         let identity = identity::Identity::new(store, ms.clone(), identity::Settings::default());
         let raw = format!(
             "From: Direction <direction@ac-test.fr>\r\nTo: alice.martin@ac-test.fr\r\nSubject: {SUBJECT_A}\r\n\
@@ -121,7 +122,7 @@ impl Fixture {
             ("submissions".to_owned(), ([127, 0, 0, 1], 465).into()),
         ];
         cfg.mail_setup = crate::MailSetup::new("mail.ac-test.fr", &bound);
-        let app = Arc::new(App { ms, identity, cfg, outbox: None, sso: Some(Arc::new(sso)) });
+        let app = Arc::new(App { ms, identity, cfg, outbox: None, sso: Some(Arc::new(sso)), filters: Some(filters) });
         let router = crate::router(app.clone());
         let mut fx = Fixture {
             _dir: dir,

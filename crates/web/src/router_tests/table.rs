@@ -143,6 +143,19 @@ pub fn cases() -> Vec<Case> {
             404,
         ),
         get("/courrier/reglages", "/courrier/reglages", 303, 200),
+        get("/courrier/reglages/filtres", "/courrier/reglages/filtres", 303, 200),
+        // B has no rule 0 to delete: A's rules are not B's.
+        post("/courrier/reglages/filtres", "/courrier/reglages/filtres", Url("quoi=supprimer&n=0&rev=0"), 303, 400),
+        get("/courrier/reglages/filtres/regle", "/courrier/reglages/filtres/regle", 303, 200),
+        // A rule made from, or tried on, A's message or folder: B gets a 404.
+        get("/courrier/reglages/filtres/regle", "/courrier/reglages/filtres/regle?dossier={inbox}&uid={uid}", 303, 404),
+        post(
+            "/courrier/reglages/filtres/regle",
+            "/courrier/reglages/filtres/regle",
+            Url("nom=x&actif=1&c0_champ=objet&c0_op=contient&c0_valeur=x&lu=1&action=essayer&essai={inbox}"),
+            303,
+            404,
+        ),
         post("/courrier/reglages", "/courrier/reglages", Url("section=expediteur&retirer=x@y.fr"), 303, 303),
         get("/courrier/{mailbox}", "/courrier/{inbox}", 303, 404),
         get("/courrier/{mailbox}", "/courrier/{inbox}?q=conseil", 303, 404),
