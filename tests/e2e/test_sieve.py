@@ -147,17 +147,23 @@ def test_failing_and_looping_scripts_still_deliver_to_the_inbox(sieve_server):
     assert c.putscript("boucle", 'require "include";\ninclude :personal "boucle";\ndiscard;\n'), c.errmsg
     assert c.setactive("boucle")
     send(sieve_server, "Premier")
-    wait_for(lambda: counts(sieve_server).get("INBOX") == 1, "the first message in the Inbox")
+    # The message, and a notice telling Claire her script failed (once per version of it).
+    wait_for(lambda: counts(sieve_server).get("INBOX") == 2, "the first message in the Inbox")
+    send(sieve_server, "Premier bis")
+    wait_for(lambda: counts(sieve_server).get("INBOX") == 3, "the next message, with no second notice")
     # Includes a script that does not exist: a failure at run time.
     assert c.putscript("manque", 'require "include";\ninclude "absent";\ndiscard;\n'), c.errmsg
     assert c.setactive("manque")
     send(sieve_server, "Deuxième")
-    wait_for(lambda: counts(sieve_server).get("INBOX") == 2, "the second message in the Inbox")
+    wait_for(lambda: counts(sieve_server).get("INBOX") == 5, "the second message in the Inbox, and a notice")
     # A folder that does not exist, without :create: the Inbox.
     assert c.putscript("dossier", 'require "fileinto";\nfileinto "Nulle part";\n'), c.errmsg
     assert c.setactive("dossier")
     send(sieve_server, "Troisième")
-    folders = wait_for(lambda: (f := counts(sieve_server)).get("INBOX") == 3 and f, "the third message in the Inbox")
+    folders = wait_for(lambda: (f := counts(sieve_server)).get("INBOX") == 6 and f, "the third message in the Inbox")
+    notices = [m for m in sieve_server.messages(f"claire.martin@{DOMAIN}")
+               if m["subject"].startswith("Votre filtre de messagerie a échoué")]
+    assert len(notices) == 2, notices
     assert "Nulle part" not in folders
     c.logout()
 

@@ -160,3 +160,46 @@ impl Filters {
         Ok(matched)
     }
 }
+
+impl Filters {
+    /// Tells the owner, once per script revision, that their active script
+    /// failed and that mail goes to the Inbox until it is mended. A failure
+    /// to tell is logged: the message itself is already safe.
+    pub(crate) async fn tell_failure(&self, account: AccountId, name: &str, revision: i64, why: &str) {
+        const FOREVER: i64 = 100 * 365 * 86_400;
+        let now = time_now();
+        let key = format!("script-failed:{name}:{revision}");
+        match self.store.claim_vacation_reply(account, &key, now, FOREVER).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => return tracing::warn!(account, error = %e, "Sieve failure notice: claim failed"),
+        }
+        let Ok(Some(owner)) = self.store.account(account).await else {
+            return;
+        };
+        let why: String = why.chars().take(300).collect();
+        let text = format!(
+            "Bonjour,\r\n\r\nVotre script de filtrage « {name} » n'a pas pu s'exécuter sur un message reçu :\r\n\
+             {why}\r\n\r\nLe message a été placé dans votre boîte de réception, comme le seront les \
+             suivants tant que le script n'est pas corrigé (Réglages → Filtres, ou votre logiciel Sieve). \
+             Vous ne recevrez pas d'autre avis pour cette version du script.\r\n\r\n\
+             Your filter script \"{name}\" failed on a message; mail goes to your Inbox until it is mended.\r\n"
+        );
+        let from = format!("postmaster@{}", owner.address.domain());
+        let raw = mail_builder::MessageBuilder::new()
+            .from(("Ardoise", from.as_str()))
+            .to((owner.display_name.as_str(), owner.address.to_string().as_str()))
+            .subject("Votre filtre de messagerie a échoué / Your mail filter failed")
+            .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
+            .text_body(text)
+            .write_to_vec()
+            .unwrap_or_default();
+        if let Err(e) = self.mail.deliver(&raw, &[account], now).await {
+            tracing::warn!(account, error = %e, "Sieve failure notice: delivery failed");
+        }
+    }
+}
+
+fn time_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}

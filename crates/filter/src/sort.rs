@@ -86,6 +86,7 @@ impl Filters {
                 Ok(d) => d,
                 Err(why) => {
                     tracing::warn!(account, script = %name, error = %why, "Sieve script failed: message kept in the Inbox");
+                    self.tell_failure(account, name, *revision, &why).await;
                     Decision { filings: vec![Filing::inbox()], ..Decision::default() }
                 }
             };

@@ -176,11 +176,20 @@ async fn failing_and_looping_scripts_deliver_to_the_inbox() {
     f.activate(&f.claire, "require \"include\";\r\ninclude :personal \"règles\";\r\ndiscard;\r\n").await;
     let out = f.deliver_to(&mail("a"), &[&f.claire]).await;
     assert_eq!(out.delivered.len(), 1);
-    assert_eq!(f.count(&f.claire, "INBOX").await, 1);
+    assert_eq!(f.count(&f.claire, "INBOX").await, 1 + 1, "the message and a notice to its owner");
     // Includes a script that does not exist.
     f.activate(&f.claire, "require \"include\";\r\ninclude \"absent\";\r\ndiscard;\r\n").await;
     f.deliver_to(&mail("b"), &[&f.claire]).await;
-    assert_eq!(f.count(&f.claire, "INBOX").await, 2);
+    f.deliver_to(&mail("b2"), &[&f.claire]).await;
+    // The owner is told once per version of the script: two notices for two
+    // failing versions, not one per message.
+    let inbox = f.ms.mailbox_named(f.claire.id, "INBOX").await.unwrap().unwrap();
+    let rows = f.ms.messages(inbox.id).await.unwrap();
+    let ids: Vec<_> = rows.iter().map(|r| r.blob_hash.clone()).collect();
+    let notices = f.ms.summaries(&ids).await.unwrap();
+    let told = notices.iter().filter(|s| s.subject.starts_with("Votre filtre de messagerie a échoué")).count();
+    assert_eq!(told, 2, "{:?}", notices.iter().map(|s| &s.subject).collect::<Vec<_>>());
+    assert_eq!(f.count(&f.claire, "INBOX").await, 3 + 2, "three messages, two notices");
     // Too many instructions for the runtime's bound.
     let settings = FilterSettings {
         limits: filter::RunLimits { instructions: 50, ..filter::RunLimits::default() },
@@ -194,7 +203,7 @@ async fn failing_and_looping_scripts_deliver_to_the_inbox() {
     let recipients = vec![(f.claire.address.to_string(), f.claire.id)];
     let incoming = Incoming { message: &raw, mail_from: None, recipients: &recipients };
     tight.deliver(Bytes::from(raw.clone()), incoming, 0).await.unwrap();
-    assert_eq!(f.count(&f.claire, "INBOX").await, 3);
+    assert_eq!(f.count(&f.claire, "INBOX").await, 4 + 3, "with a third notice (another script)");
 }
 
 #[tokio::test]
@@ -211,7 +220,7 @@ async fn includes_of_the_same_user_and_a_changed_script_is_used_at_once() {
     );
     f.filters.activate(f.paul.id, Some("p")).await.unwrap();
     f.deliver_to(&mail("réunion"), &[&f.paul]).await;
-    assert_eq!(f.count(&f.paul, "INBOX").await, 1);
+    assert_eq!(f.count(&f.paul, "INBOX").await, 1 + 1, "Paul's include fails: the Inbox, and he is told");
     // The included script changes: the next delivery follows it.
     let to_other = "require [\"fileinto\", \"mailbox\"];\r\nfileinto :create \"Autre\";\r\n";
     assert_eq!(f.filters.put(f.claire.id, "commun", to_other).await.unwrap(), Put::Stored);
