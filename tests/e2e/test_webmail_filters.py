@@ -8,10 +8,11 @@ at ManageSieve's PUTSCRIPT and CHECKSCRIPT, and again at delivery."""
 
 import json
 import smtplib
+import subprocess
 
 import pytest
 
-from conftest import DOMAIN, IN_CI
+from conftest import DOMAIN, IN_CI, binary
 
 try:
     from selenium.webdriver.common.by import By
@@ -214,3 +215,25 @@ def test_forwarding_outside_is_refused_by_policy(sieve_server, browser):
     assert "Deuxième message" in got, "kept in the Inbox, not lost"
     notices = [s for s in got if s.startswith("Transfert automatique refusé")]
     assert len(notices) == 1, got
+
+
+def test_forwarding_policies_per_unit_from_the_cli(server):
+    server.admin("unit", "add", "Académie de test", "--kind", "academie")
+    server.admin("unit", "add", "DSDEN 57", "--kind", "dsden", "--parent", "Académie de test")
+    server.admin("unit", "add", "Collège A", "--kind", "etablissement", "--parent", "DSDEN 57", "--uai", "0571234A")
+    server.admin("forwarding", "set", "domains", "--dsden", "57", "--domain", "education.gouv.fr")
+    server.admin("forwarding", "set", "anywhere", "--unit", "0571234a")
+    listed = server.admin("forwarding", "list")
+    assert "DSDEN 57\tdomains\teducation.gouv.fr" in listed and "Collège A\tanywhere" in listed, listed
+    # Bad input is refused with a reason, and nothing changes.
+    for args, why in ((("set", "domains", "--academie"), "au moins un --domain"),
+                      (("set", "internal", "--academie", "--domain", "x.fr"), "ne va qu'avec"),
+                      (("set", "anywhere", "--unit", "9999999Z"), "établissement inconnu"),
+                      (("set", "partout", "--academie"), "invalid value")):
+        out = subprocess.run([binary(), "admin", "--config", str(server.config), "forwarding", *args],
+                             capture_output=True, timeout=60)
+        assert out.returncode != 0 and why in out.stderr.decode(), (args, out.stderr)
+    server.admin("forwarding", "remove", "--unit", "0571234A")
+    assert "Collège A" not in server.admin("forwarding", "list")
+    audit = server.admin("audit", "list")
+    assert "forwarding.set" in audit and "forwarding.remove" in audit

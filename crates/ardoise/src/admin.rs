@@ -21,6 +21,7 @@ use crate::{password, serve};
 
 mod banner;
 mod export;
+mod forwarding;
 mod governance;
 mod lists;
 mod notice;
@@ -85,6 +86,11 @@ pub enum AdminCommand {
     Cas {
         #[command(subcommand)]
         command: sso_cli::CasCommand,
+    },
+    /// Transfert automatique hors de l'académie, par unité / automatic forwarding outside, per unit.
+    Forwarding {
+        #[command(subcommand)]
+        command: forwarding::ForwardingCommand,
     },
     /// Listes de diffusion et modération / distribution lists and moderation.
     List {
@@ -328,6 +334,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Oidc { command } => sso_cli::oidc(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::Cas { command } => sso_cli::cas(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::List { command } => lists::run(cfg, &opened, &ctx, command).await?,
+        AdminCommand::Forwarding { command } => forwarding::run(&ctx, command).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,8 +10,10 @@
 //! the policy forbids since (the policy changed, or the script was stored
 //! before) is not sent; the message stays with its owner.
 
-use model::{Address, Domain};
+use model::{AccountId, Address, Domain};
 use sieve::Sieve;
+
+use crate::{Error, Filters};
 
 /// Where automatic forwarding may go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,6 +47,29 @@ impl Forwarding {
             "transfert automatique vers « {to} » interdit par la politique de l'académie : \
              seules les adresses internes sont permises / automatic forwarding to {to} is not allowed"
         )
+    }
+}
+
+impl Forwarding {
+    /// A unit's stored policy (`store::ForwardingPolicy`); an unknown word,
+    /// which only a hand-edited database holds, is the strictest.
+    pub fn from_stored(policy: &str, domains: &[String]) -> Forwarding {
+        match policy {
+            "anywhere" => Forwarding::Anywhere,
+            "domains" => Forwarding::Domains(domains.iter().filter_map(|d| Domain::parse(d).ok()).collect()),
+            _ => Forwarding::Internal,
+        }
+    }
+}
+
+impl Filters {
+    /// The policy `account` is under: its nearest unit's (administrators set
+    /// them per académie, DSDEN or établissement), else the installation's.
+    pub async fn forwarding_for(&self, account: AccountId) -> Result<Forwarding, Error> {
+        Ok(match self.store.forwarding_policy_of(account).await? {
+            Some(p) => Forwarding::from_stored(&p.policy, &p.domains),
+            None => self.settings.forwarding.clone(),
+        })
     }
 }
 

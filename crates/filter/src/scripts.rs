@@ -60,14 +60,14 @@ impl Filters {
         compile::check(source, self.settings.max_script_size).map(|_| ())
     }
 
-    /// Why the forwarding policy refuses `source`, if it does (`None` too
-    /// when the text does not compile: [`Filters::check`] says why).
-    pub async fn forwarding_refusal(&self, source: &str) -> Result<Option<String>, Error> {
+    /// Why the forwarding policy of `account` refuses `source`, if it does
+    /// (`None` too when the text does not compile: [`Filters::check`] says why).
+    pub async fn forwarding_refusal(&self, account: AccountId, source: &str) -> Result<Option<String>, Error> {
         let Ok(compiled) = compile::check(source, self.settings.max_script_size) else {
             return Ok(None);
         };
         let local = self.mail.local_domains().await?;
-        Ok(forwarding::refusal(&compiled, &self.settings.forwarding, &local))
+        Ok(forwarding::refusal(&compiled, &self.forwarding_for(account).await?, &local))
     }
 
     /// Whether a script of `size` bytes named `name` would be accepted.
@@ -94,7 +94,7 @@ impl Filters {
             Err(e) => return Ok(Put::Invalid(e)),
         };
         let local = self.mail.local_domains().await?;
-        if let Some(why) = forwarding::refusal(&compiled, &self.settings.forwarding, &local) {
+        if let Some(why) = forwarding::refusal(&compiled, &self.forwarding_for(account).await?, &local) {
             return Ok(Put::Forbidden(why));
         }
         let outcome = self.store.put_sieve_script(account, name, source, self.settings.max_scripts).await?;

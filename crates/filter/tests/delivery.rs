@@ -360,7 +360,7 @@ mod builder {
             panic!("refused at upload");
         };
         assert!(why.contains("gmail.com") && why.contains("interdit"), "{why}");
-        assert_eq!(f.filters.forwarding_refusal(out).await.unwrap(), Some(why));
+        assert_eq!(f.filters.forwarding_refusal(f.claire.id, out).await.unwrap(), Some(why));
         let inside = "redirect \"paul.durand@ac-demo.fr\";\r\n";
         assert_eq!(f.filters.put(f.claire.id, "interne", inside).await.unwrap(), Put::Stored);
         let forward = vec![rule(
@@ -388,5 +388,28 @@ mod builder {
         assert!(matches!(listed.put(f.claire.id, "t2", out).await.unwrap(), Put::Forbidden(_)));
         let to_listed = "redirect \"dgesco@education.gouv.fr\";\r\n";
         assert_eq!(listed.put(f.claire.id, "t3", to_listed).await.unwrap(), Put::Stored);
+
+        // A unit's own policy wins over the installation's, for its accounts only.
+        let unit = store::NewOrgUnit { parent: None, kind: model::OrgUnitKind::Academie, name: "A".into(), uai: None };
+        let unit = f.store.create_org_unit(&unit).await.unwrap();
+        let prof = store::NewAccount {
+            address: Address::parse("prof@ac-demo.fr").unwrap(),
+            org_unit: Some(unit),
+            ..store::NewAccount {
+                address: Address::parse("x@ac-demo.fr").unwrap(),
+                login: None,
+                display_name: "Prof".into(),
+                role: Role::Teacher,
+                status: AccountStatus::Active,
+                quota_bytes: None,
+                org_unit: None,
+                password_hash: None,
+            }
+        };
+        let prof = f.store.create_account(&prof).await.unwrap();
+        f.store.set_forwarding_policy(unit, "anywhere", &[]).await.unwrap();
+        assert_eq!(f.filters.put(prof.id, "transfert", out).await.unwrap(), Put::Stored);
+        assert!(matches!(f.filters.put(f.claire.id, "transfert", out).await.unwrap(), Put::Forbidden(_)));
+        assert_eq!(f.filters.forwarding_for(prof.id).await.unwrap(), filter::Forwarding::Anywhere);
     }
 }

@@ -81,7 +81,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let result = match (name, args) {
             ("HAVESPACE", [n, Token::Atom(size)]) => have_space(&filters, account, n, size).await,
             ("PUTSCRIPT", [n, s]) => put(&filters, account, n, s).await,
-            ("CHECKSCRIPT", [s]) => check(&filters, s).await,
+            ("CHECKSCRIPT", [s]) => check(&filters, account, s).await,
             ("LISTSCRIPTS", []) => match filters.list(account).await {
                 Ok(scripts) => {
                     for s in scripts {
@@ -165,7 +165,7 @@ fn forbidden(why: &str) -> Reply {
     Reply::no(&text)
 }
 
-async fn check(filters: &Filters, script: &Token) -> Result<Reply, Reply> {
+async fn check(filters: &Filters, account: AccountId, script: &Token) -> Result<Reply, Reply> {
     let source = script_of(script)?;
     if source.len() > filters.settings().max_script_size {
         return Err(too_big());
@@ -173,7 +173,7 @@ async fn check(filters: &Filters, script: &Token) -> Result<Reply, Reply> {
     if let Err(e) = filters.check(source) {
         return Err(invalid(&e));
     }
-    match filters.forwarding_refusal(source).await {
+    match filters.forwarding_refusal(account, source).await {
         Ok(None) => Ok(Reply::ok("Script valide / Script is valid")),
         Ok(Some(why)) => Err(forbidden(&why)),
         Err(e) => Err(unavailable(&e)),

@@ -89,7 +89,10 @@ impl Mta {
                     return Ok(());
                 };
                 let local = self.mailstore.local_domains().await?;
-                let allowed = self.filters.get().is_some_and(|f| f.settings().forwarding.allows(&address, &local));
+                let allowed = match self.filters.get() {
+                    Some(f) => f.forwarding_for(account).await?.allows(&address, &local),
+                    None => false,
+                };
                 if !allowed {
                     // Not lost: the owner keeps it.
                     self.mailstore.deliver_owned(message, &[account], now()).await?;

@@ -109,6 +109,22 @@ async fn query(
     dsden: Option<String>,
     academie: Option<String>,
 ) -> anyhow::Result<Query> {
+    if (&unit, &dsden, &academie) == (&None, &None, &None) {
+        bail!("une liste dynamique demande --unit UAI, --dsden X ou --academie");
+    }
+    let chosen = pick_unit(ctx, unit, dsden, academie).await?;
+    ctx.check(Action::ManageAccount, Some(chosen.id))?;
+    Ok(Query { unit: chosen.id, role })
+}
+
+/// The one org unit named by `--unit UAI`, `--dsden NAME` or `--academie
+/// [NAME]` (the CLI's way of naming a unit, for lists and policies).
+pub(crate) async fn pick_unit(
+    ctx: &Ctx<'_>,
+    unit: Option<String>,
+    dsden: Option<String>,
+    academie: Option<String>,
+) -> anyhow::Result<store::OrgUnit> {
     let units = ctx.store.list_org_units().await?;
     let chosen = match (unit, dsden, academie) {
         (Some(uai), None, None) => {
@@ -145,11 +161,10 @@ async fn query(
                 _ => bail!("plusieurs académies : précisez --academie NOM / several académies, name one"),
             }
         }
-        (None, None, None) => bail!("une liste dynamique demande --unit UAI, --dsden X ou --academie"),
+        (None, None, None) => bail!("nommez une unité : --unit UAI, --dsden X ou --academie / name a unit"),
         _ => bail!("--unit, --dsden et --academie s'excluent / choose one of --unit, --dsden, --academie"),
     };
-    ctx.check(Action::ManageAccount, Some(chosen.id))?;
-    Ok(Query { unit: chosen.id, role })
+    Ok(chosen.clone())
 }
 
 pub(crate) async fn run(

@@ -8,6 +8,7 @@ mod delivery;
 mod directory;
 mod fixtures;
 mod folders;
+mod forwarding;
 mod hardening;
 mod harness;
 mod imapx;
@@ -55,6 +56,7 @@ on_both_backends!(
     delivery::counters_persist_after_reopening,
     delivery::concurrent_deliveries_succeed,
     folders::copy_shares_the_blob_and_keeps_flags,
+    forwarding::the_nearest_units_forwarding_policy_applies,
     folders::rename_and_delete_mailboxes,
     folders::implied_parents_are_placeholders,
     folders::subscriptions_are_a_set_of_names,

@@ -199,7 +199,7 @@ pub async fn act(
     let saved = match form.quoi.as_str() {
         "verifier" => {
             let errors = match filters.check(&form.texte) {
-                Ok(()) => match filters.forwarding_refusal(&form.texte).await? {
+                Ok(()) => match filters.forwarding_refusal(account.id, &form.texte).await? {
                     None => {
                         return list(&app, &mut v, &account, Vec::new(), Some("rule.checked"), Some(form.texte)).await;
                     }

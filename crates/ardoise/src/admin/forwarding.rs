@@ -1,0 +1,112 @@
+//! `ardoise admin forwarding`: where automatic forwarding (Sieve `redirect`,
+//! the webmail's « transférer » rule) may go, per académie, DSDEN or
+//! établissement (issue 20). A unit's policy covers the units below it unless
+//! they have their own; without any, the installation's `[forwarding]`
+//! applies. Scripts already stored are checked again at every delivery, so a
+//! stricter policy takes effect at once. Every change goes to the audit log.
+
+use anyhow::bail;
+use clap::{Subcommand, ValueEnum};
+use identity::lifecycle::Action;
+
+use super::Ctx;
+use super::lists::pick_unit;
+
+/// The three policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Policy {
+    /// Jamais hors des domaines de l'installation / never outside.
+    Internal,
+    /// Vers les domaines listés (--domain) / to the listed domains.
+    Domains,
+    /// Partout / anywhere.
+    Anywhere,
+}
+
+impl Policy {
+    fn as_str(self) -> &'static str {
+        match self {
+            Policy::Internal => "internal",
+            Policy::Domains => "domains",
+            Policy::Anywhere => "anywhere",
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ForwardingCommand {
+    /// Fixe la politique d'une unité / set a unit's policy.
+    Set {
+        policy: Policy,
+        /// Établissement (UAI) / school.
+        #[arg(long)]
+        unit: Option<String>,
+        /// DSDEN (nom ou numéro d'unité) / a DSDEN.
+        #[arg(long)]
+        dsden: Option<String>,
+        /// L'académie (son nom s'il y en a plusieurs) / the académie.
+        #[arg(long, num_args = 0..=1, default_missing_value = "")]
+        academie: Option<String>,
+        /// Domaine permis, avec la politique « domains » (répétable) / allowed domain (repeatable).
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+    },
+    /// Retire la politique d'une unité (celle du dessus s'applique) / remove a unit's policy.
+    Remove {
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        dsden: Option<String>,
+        #[arg(long, num_args = 0..=1, default_missing_value = "")]
+        academie: Option<String>,
+    },
+    /// Liste les politiques par unité / list the policies.
+    List,
+}
+
+pub(crate) async fn run(ctx: &Ctx<'_>, command: ForwardingCommand) -> anyhow::Result<()> {
+    match command {
+        ForwardingCommand::Set { policy, unit, dsden, academie, domains } => {
+            let chosen = pick_unit(ctx, unit, dsden, academie).await?;
+            ctx.check(Action::Govern, Some(chosen.id))?;
+            let mut listed = Vec::new();
+            for d in &domains {
+                match model::Domain::parse(d) {
+                    Ok(d) => listed.push(d.as_str().to_owned()),
+                    Err(_) => bail!("domaine invalide : {d} / invalid domain"),
+                }
+            }
+            match (policy, listed.is_empty()) {
+                (Policy::Domains, true) => bail!("la politique « domains » demande au moins un --domain"),
+                (Policy::Internal | Policy::Anywhere, false) => {
+                    bail!("--domain ne va qu'avec la politique « domains » / --domain goes with « domains » only")
+                }
+                _ => {}
+            }
+            ctx.store.set_forwarding_policy(chosen.id, policy.as_str(), &listed).await?;
+            let detail = format!("{} {}", policy.as_str(), listed.join(" "));
+            ctx.audit("forwarding.set", &chosen.name, detail.trim()).await?;
+            println!("{} : {}", chosen.name, detail.trim());
+        }
+        ForwardingCommand::Remove { unit, dsden, academie } => {
+            let chosen = pick_unit(ctx, unit, dsden, academie).await?;
+            ctx.check(Action::Govern, Some(chosen.id))?;
+            if !ctx.store.remove_forwarding_policy(chosen.id).await? {
+                bail!("{} n'a pas de politique propre / has no policy of its own", chosen.name);
+            }
+            ctx.audit("forwarding.remove", &chosen.name, "").await?;
+            println!("{} : politique retirée / policy removed", chosen.name);
+        }
+        ForwardingCommand::List => {
+            let units = ctx.store.list_org_units().await?;
+            for p in ctx.store.forwarding_policies().await? {
+                if ctx.check(Action::Read, Some(p.org_unit)).is_err() {
+                    continue;
+                }
+                let name = units.iter().find(|u| u.id == p.org_unit).map_or("?", |u| u.name.as_str());
+                println!("{name}\t{}\t{}", p.policy, p.domains.join(" "));
+            }
+        }
+    }
+    Ok(())
+}
