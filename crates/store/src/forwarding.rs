@@ -1,4 +1,4 @@
-//! Forwarding policies per organisational unit (schema 24): where automatic
+//! Forwarding policies per organisational unit (schema 25): where automatic
 //! forwarding may go for the accounts of a unit and the units below it. The
 //! `filter` crate decides with them; an account without a policy on its
 //! path up the tree follows the installation's `[forwarding]` setting.

@@ -162,10 +162,10 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0023_delayed_sends.sql"),
     },
     Migration {
-        version: 24,
+        version: 25,
         name: "forwarding_policies",
-        sqlite: include_str!("../migrations/sqlite/0024_forwarding_policies.sql"),
-        postgres: include_str!("../migrations/postgres/0024_forwarding_policies.sql"),
+        sqlite: include_str!("../migrations/sqlite/0025_forwarding_policies.sql"),
+        postgres: include_str!("../migrations/postgres/0025_forwarding_policies.sql"),
     },
 ];
 

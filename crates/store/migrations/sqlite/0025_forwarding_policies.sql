@@ -1,4 +1,4 @@
--- Ardoise metadata schema, version 24: forwarding policies per organisational
+-- Ardoise metadata schema, version 25: forwarding policies per organisational
 -- unit (issue 20). An account's policy is its nearest unit's (walking up the
 -- tree), else the installation's [forwarding] setting. policy is "internal",
 -- "domains" or "anywhere"; domains is a space-separated list (with "domains").
