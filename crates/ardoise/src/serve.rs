@@ -207,6 +207,12 @@ pub async fn run(
     tracing::info!(limit = descriptor_limit(), "open file limit");
     ready(&bound);
     tasks.spawn(identity::lifecycle::watch_revocations(identity, shutdown_rx.clone()));
+    tasks.spawn(housekeeping_periodically(
+        mailstore.clone(),
+        housekeeping_settings(&cfg),
+        Duration::from_secs(cfg.mail.housekeeping_interval_secs),
+        shutdown_rx.clone(),
+    ));
     tasks.spawn(collect_garbage_periodically(mailstore, shutdown_rx.clone()));
     tasks.spawn(sweep_held_posts_periodically(lists, shutdown_rx.clone()));
     shutdown_signal().await;
@@ -251,6 +257,37 @@ async fn collect_garbage_periodically(mailstore: Arc<Mailstore>, mut shutdown: w
             Ok(report) => tracing::info!(?report, "blob garbage collection"),
             Err(e) => tracing::warn!(error = %e, "blob garbage collection failed"),
         }
+    }
+}
+
+/// The delays of the mail housekeeping, from `[mail]`.
+pub fn housekeeping_settings(cfg: &config::Config) -> mailstore::Housekeeping {
+    mailstore::Housekeeping {
+        undelete_days: cfg.mail.undelete_days,
+        trash_days: cfg.mail.trash_days,
+        junk_days: cfg.mail.junk_days,
+        archive_days: cfg.mail.archive_days,
+    }
+}
+
+/// Runs the mail housekeeping (purge of deleted messages, retention of the
+/// Corbeille and Indésirables, archiving, quota warnings) a minute after
+/// start, then every `every`. Each run is idempotent; several nodes may run
+/// it at once (every step claims its rows).
+async fn housekeeping_periodically(
+    mailstore: Arc<Mailstore>,
+    settings: mailstore::Housekeeping,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut wait = Duration::from_secs(60).min(every);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+        mailstore.housekeeping(&settings, time::OffsetDateTime::now_utc().unix_timestamp()).await;
+        wait = every;
     }
 }
 

@@ -27,6 +27,8 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::reading::TEXTS,
     super::attached::TEXTS,
     super::sending::TEXTS,
+    super::deleted::TEXTS,
+    super::archiving::TEXTS,
 ];
 
 /// (key, French, English).
