@@ -213,6 +213,7 @@ pub async fn run(
         Duration::from_secs(cfg.mail.housekeeping_interval_secs),
         shutdown_rx.clone(),
     ));
+    tasks.spawn(warn_quotas_periodically(mailstore.clone(), shutdown_rx.clone()));
     tasks.spawn(collect_garbage_periodically(mailstore, shutdown_rx.clone()));
     tasks.spawn(sweep_held_posts_periodically(lists, shutdown_rx.clone()));
     shutdown_signal().await;
@@ -288,6 +289,25 @@ async fn housekeeping_periodically(
         }
         mailstore.housekeeping(&settings, time::OffsetDateTime::now_utc().unix_timestamp()).await;
         wait = every;
+    }
+}
+
+/// How often quota warnings are looked for between housekeeping runs: a
+/// mailbox can fill within the hour, and its owner should hear of it before
+/// mail is refused. One query over the accounts with a quota.
+const QUOTA_WARNINGS_EVERY: Duration = Duration::from_secs(300);
+
+async fn warn_quotas_periodically(mailstore: Arc<Mailstore>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(QUOTA_WARNINGS_EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+        match mailstore.warn_quotas().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sent = n, "quota warnings mailed"),
+            Err(e) => tracing::warn!(error = %e, "quota warnings failed"),
+        }
     }
 }
 
