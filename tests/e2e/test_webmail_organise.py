@@ -210,10 +210,13 @@ def test_junk_not_junk_and_empty_trash(paul, browser):
     assert where(paul)["Note 3"] == ["INBOX"] and where(paul)["Note 2"] == ["Corbeille"]
     folder_link(browser, "Corbeille").click()
     browser.find_element(By.ID, "vider-corbeille").click()
-    assert "irréversible" in browser.find_element(By.ID, "contenu").text
+    assert "supprimés définitivement" in browser.find_element(By.ID, "contenu").text
     browser.find_element(By.ID, "confirmer").click()
     assert alert_says(browser, "vidée")
     assert "Note 2" not in where(paul)
+    # Emptied, not lost (issue 20): « Messages supprimés récemment » has it.
+    browser.find_element(By.ID, "lien-supprimes").click()
+    assert "Note 2" in browser.find_element(By.ID, "supprimes").text
     # Emptying anything but the Corbeille is not a thing.
     inbox = urllib.parse.urlparse(folder_link(browser, "Boîte de réception").get_attribute("href")).path
     resp, _ = http(paul, "GET", inbox + "/vider", browser)

@@ -1,5 +1,6 @@
-//! `ardoise admin`: domains, accounts, quotas, role grants, the audit log, and
-//! a look at stored messages. Works directly on the store, so it also runs
+//! `ardoise admin`: domains, accounts, quotas, role grants, the audit log, a
+//! look at stored messages, deleted messages put back (`admin/deleted.rs`)
+//! and the housekeeping run now. Works directly on the store, so it also runs
 //! while the server is up (SQLite in WAL mode and PostgreSQL both allow it);
 //! a running server notices a suspension within a second (see
 //! `identity::lifecycle::watcher`).
@@ -20,6 +21,7 @@ use model::{AccountStatus, Address, Domain, Role};
 use crate::{password, serve};
 
 mod banner;
+mod deleted;
 mod export;
 mod forwarding;
 mod governance;
@@ -96,6 +98,12 @@ pub enum AdminCommand {
     List {
         #[command(subcommand)]
         command: lists::ListCommand,
+    },
+    /// Ménage : purge des supprimés, Corbeille, Indésirables, archivage, alertes de quota
+    /// / housekeeping: purge, retention, archiving, quota warnings.
+    Housekeeping {
+        #[command(subcommand)]
+        command: deleted::HousekeepingCommand,
     },
     /// Envoie maintenant les rappels d'expiration des mots de passe (tâche quotidienne du serveur)
     /// / send the password expiry reminders now (the server's daily task).
@@ -189,6 +197,12 @@ pub enum MessageCommand {
         uid: i64,
         #[arg(long, default_value = "INBOX")]
         mailbox: String,
+    },
+    /// Messages supprimés récemment : liste et restauration (assistance)
+    /// / recently deleted messages: list and restore (helpdesk).
+    Deleted {
+        #[command(subcommand)]
+        command: deleted::DeletedCommand,
     },
 }
 
@@ -312,6 +326,10 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
             ctx.audit("message.get", &address, &format!("{mailbox} UID {uid}")).await?;
             std::io::stdout().write_all(&bytes)?;
         }
+        AdminCommand::Message { command: MessageCommand::Deleted { command } } => {
+            deleted::run(&ctx, ms, command).await?;
+        }
+        AdminCommand::Housekeeping { command } => deleted::housekeeping(&ctx, cfg, ms, command).await?,
         AdminCommand::Blob { command: BlobCommand::Stats { json } } => {
             let (files, bytes) = blobs.usage().await?;
             let rows = store.blob_count().await?;

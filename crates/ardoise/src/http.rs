@@ -32,6 +32,8 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     out.session_ttl = Duration::from_secs(w.session_ttl_secs);
     out.session_max_age = Duration::from_secs(w.session_max_age_secs);
     out.undo_send = Duration::from_secs(w.undo_send_delay_secs);
+    out.undelete_days = cfg.mail.undelete_days;
+    out.archive_days = cfg.mail.archive_days;
     out.limits = connection_limits(w, crate::serve::descriptor_limit());
     out.clock = web::Clock::new(&w.time_zone).map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
     out.proxies =

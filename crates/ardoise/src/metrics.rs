@@ -132,6 +132,11 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ("ardoise_index_lag_documents", Kind::Gauge, "Full-text index changes queued and not yet applied"),
     ("ardoise_blob_files", Kind::Gauge, "Message files referenced (each stored once however many copies)"),
     ("ardoise_blob_bytes", Kind::Gauge, "Bytes of the message files referenced"),
+    (
+        "ardoise_housekeeping_messages_total",
+        Kind::Counter,
+        "Messages handled by the mail housekeeping, by step (purge, trash, junk, archive, quota warnings)",
+    ),
     ("ardoise_build_info", Kind::Gauge, "Always 1, labelled with the version"),
     ("process_start_time_seconds", Kind::Gauge, "When the server started, in Unix seconds"),
 ];

@@ -207,6 +207,13 @@ pub async fn run(
     tracing::info!(limit = descriptor_limit(), "open file limit");
     ready(&bound);
     tasks.spawn(identity::lifecycle::watch_revocations(identity, shutdown_rx.clone()));
+    tasks.spawn(housekeeping_periodically(
+        mailstore.clone(),
+        housekeeping_settings(&cfg),
+        Duration::from_secs(cfg.mail.housekeeping_interval_secs),
+        shutdown_rx.clone(),
+    ));
+    tasks.spawn(warn_quotas_periodically(mailstore.clone(), shutdown_rx.clone()));
     tasks.spawn(collect_garbage_periodically(mailstore, shutdown_rx.clone()));
     tasks.spawn(sweep_held_posts_periodically(lists, shutdown_rx.clone()));
     shutdown_signal().await;
@@ -250,6 +257,56 @@ async fn collect_garbage_periodically(mailstore: Arc<Mailstore>, mut shutdown: w
         match mailstore.collect_garbage(grace).await {
             Ok(report) => tracing::info!(?report, "blob garbage collection"),
             Err(e) => tracing::warn!(error = %e, "blob garbage collection failed"),
+        }
+    }
+}
+
+/// The delays of the mail housekeeping, from `[mail]`.
+pub fn housekeeping_settings(cfg: &config::Config) -> mailstore::Housekeeping {
+    mailstore::Housekeeping {
+        undelete_days: cfg.mail.undelete_days,
+        trash_days: cfg.mail.trash_days,
+        junk_days: cfg.mail.junk_days,
+        archive_days: cfg.mail.archive_days,
+    }
+}
+
+/// Runs the mail housekeeping (purge of deleted messages, retention of the
+/// Corbeille and Indésirables, archiving, quota warnings) a minute after
+/// start, then every `every`. Each run is idempotent; several nodes may run
+/// it at once (every step claims its rows).
+async fn housekeeping_periodically(
+    mailstore: Arc<Mailstore>,
+    settings: mailstore::Housekeeping,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut wait = Duration::from_secs(60).min(every);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+        mailstore.housekeeping(&settings, time::OffsetDateTime::now_utc().unix_timestamp()).await;
+        wait = every;
+    }
+}
+
+/// How often quota warnings are looked for between housekeeping runs: a
+/// mailbox can fill within the hour, and its owner should hear of it before
+/// mail is refused. One query over the accounts with a quota.
+const QUOTA_WARNINGS_EVERY: Duration = Duration::from_secs(300);
+
+async fn warn_quotas_periodically(mailstore: Arc<Mailstore>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(QUOTA_WARNINGS_EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+        match mailstore.warn_quotas().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sent = n, "quota warnings mailed"),
+            Err(e) => tracing::warn!(error = %e, "quota warnings failed"),
         }
     }
 }

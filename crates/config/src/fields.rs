@@ -521,6 +521,65 @@ pub static FIELDS: &[Field] = &[
         },
     },
     Field {
+        section: "mail",
+        key: "undelete_days",
+        default: "30",
+        doc: "Jours pendant lesquels un message supprimé définitivement reste restaurable (« Messages supprimés\n\
+              récemment », ardoise admin message deleted) ; 0 = purgé au prochain ménage.\n\
+              Days a deleted message stays restorable; 0 = purged at the next housekeeping.",
+        apply: |c, v| {
+            c.mail.undelete_days = count(v, 0, 3650)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "mail",
+        key: "trash_days",
+        default: "30",
+        doc: "Jours après lesquels un message placé dans la Corbeille est supprimé (restaurable ensuite\n\
+              undelete_days jours) ; 0 = jamais.\n\
+              Days after which a message put in the Trash is deleted (then restorable); 0 = never.",
+        apply: |c, v| {
+            c.mail.trash_days = count(v, 0, 3650)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "mail",
+        key: "junk_days",
+        default: "30",
+        doc: "Jours après lesquels un message des Indésirables est supprimé ; 0 = jamais.\n\
+              Days after which a message in Junk is deleted; 0 = never.",
+        apply: |c, v| {
+            c.mail.junk_days = count(v, 0, 3650)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "mail",
+        key: "archive_days",
+        default: "0",
+        doc: "Archivage automatique par défaut : les messages de la boîte de réception plus anciens que ce\n\
+              nombre de jours vont dans Archives/AAAA ; chacun peut choisir dans Réglages ; 0 = jamais.\n\
+              Default automatic archiving: Inbox messages older than this go to Archives/YYYY; 0 = never.",
+        apply: |c, v| {
+            c.mail.archive_days = count(v, 0, 36500)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "mail",
+        key: "housekeeping_interval",
+        default: "\"1h\"",
+        doc: "Intervalle du ménage (purge, corbeille, archivage, alertes de quota) ; aussi\n\
+              `ardoise admin housekeeping run`.\n\
+              How often housekeeping runs; `ardoise admin housekeeping run` runs it now.",
+        apply: |c, v| {
+            c.mail.housekeeping_interval_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
         section: "log",
         key: "level",
         default: "\"info\"",

@@ -29,6 +29,7 @@ pub struct Config {
     pub managesieve: ManageSieve,
     pub forwarding: Forwarding,
     pub quota: Quota,
+    pub mail: Mail,
     pub log: Log,
     pub metrics: Metrics,
     pub submission: Submission,
@@ -134,6 +135,22 @@ pub enum ForwardingPolicy {
 pub struct Quota {
     /// Quota given to new accounts; `None` means unlimited.
     pub default_bytes: Option<u64>,
+}
+
+/// Keeping mail tidy (issue 20): undelete, retention, archiving. Days, 0 = never.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    /// How long a deleted message stays restorable.
+    pub undelete_days: u64,
+    /// Messages in the Corbeille longer than this are deleted (and stay restorable).
+    pub trash_days: u64,
+    /// The same for Indésirables.
+    pub junk_days: u64,
+    /// Inbox messages older than this move to `Archives/YYYY`, for accounts
+    /// that did not choose otherwise.
+    pub archive_days: u64,
+    /// How often the housekeeping runs (purge, retention, archiving, quota warnings).
+    pub housekeeping_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -272,6 +289,13 @@ impl Default for Config {
             },
             forwarding: Forwarding { policy: ForwardingPolicy::Internal, domains: Vec::new() },
             quota: Quota { default_bytes: Some(2 * 1024 * 1024 * 1024) },
+            mail: Mail {
+                undelete_days: 30,
+                trash_days: 30,
+                junk_days: 30,
+                archive_days: 0,
+                housekeeping_interval_secs: 3600,
+            },
             log: Log { level: "info".into(), json: false },
             metrics: Metrics { listen: Vec::new(), token_file: None },
             submission: Submission {

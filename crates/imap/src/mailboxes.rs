@@ -322,7 +322,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             match self.mailstore.deliver_to_owned(item.message, &[target], date).await {
                 Ok(copies) => uids.extend(copies.first().map(|c| c.uid)),
                 Err(e) => {
-                    if let Err(undo) = self.mailstore.expunge(account.id, mbx.id, &uids).await {
+                    if let Err(undo) = self.mailstore.discard(account.id, mbx.id, &uids).await {
                         tracing::error!(error = %undo, "MULTIAPPEND could not undo its first messages");
                     }
                     return failure(&e);

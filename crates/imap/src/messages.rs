@@ -283,7 +283,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             return Done::ok(&format!("{code}COPY completed"));
         }
         self.untagged(&format!("OK {code}Moved"));
-        match self.mailstore.expunge(account, sel.mailbox.id, &sources).await {
+        // The source side of a move is not a deletion: nothing is kept.
+        match self.mailstore.discard(account, sel.mailbox.id, &sources).await {
             Ok(gone) => {
                 self.report_expunged(sel, &gone).await;
                 Done::ok(if uid { "UID MOVE completed" } else { "MOVE completed" })

@@ -1,6 +1,6 @@
 //! Changes made by the mail protocols to stored messages and mailboxes:
-//! flags, expunges and copies go through here so that every open session
-//! hears of them ([`MailEvent::Changed`]).
+//! flags and copies go through here (expunges through `deleted.rs`) so that
+//! every open session hears of them ([`MailEvent::Changed`]).
 
 use model::{AccountId, MailboxId, MessageId};
 use store::{Copied, FlagOp, FlagOutcome};
@@ -45,17 +45,6 @@ impl Mailstore {
             self.publish(MailEvent::Changed { account, mailbox, modseq });
         }
         Ok(out)
-    }
-
-    /// Expunges messages by UID; returns the UIDs actually removed.
-    pub async fn expunge(&self, account: AccountId, mailbox: MailboxId, uids: &[i64]) -> Result<Vec<i64>, Error> {
-        let blobs = self.blobs_for_index(mailbox, uids).await;
-        let gone = self.store.expunge(mailbox, uids).await?;
-        if !gone.is_empty() {
-            self.publish(MailEvent::Changed { account, mailbox, modseq: 0 });
-            self.index_expunged(account, blobs).await;
-        }
-        Ok(gone)
     }
 
     /// Copies messages to another mailbox of the same account, sharing blobs.

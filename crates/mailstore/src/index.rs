@@ -199,6 +199,19 @@ impl Mailstore {
         self.index_job(index, job);
     }
 
+    /// Indexes a restored message again: its document may have gone when
+    /// its last copy was deleted. The bytes are read and analysed again
+    /// (a restore is rare; the stored analysis lacks the text).
+    pub(crate) async fn index_restored(&self, account: AccountId, message: MessageId, blob: &BlobId) {
+        if self.search.get().is_none() {
+            return;
+        }
+        match self.blobs.get(blob).await {
+            Ok(raw) => self.index_delivered(analyse::analyse(&raw), blob, &[(account, message)]),
+            Err(e) => tracing::warn!(error = %e, "a restored message could not be indexed"),
+        }
+    }
+
     /// Queues `job` for the indexing thread, or applies it in place when
     /// there is none (an index opened for a rebuild).
     fn index_job(&self, index: &search::Index, job: Job) {

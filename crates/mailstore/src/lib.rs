@@ -11,13 +11,16 @@
 
 pub mod analyse;
 mod changes;
+mod deleted;
 mod deliver;
 mod find;
 mod gc;
+mod housekeeping;
 mod index;
 mod mailboxes;
 mod messages;
 mod migrated;
+mod quota_warnings;
 mod settings;
 
 use std::sync::Arc;
@@ -32,16 +35,18 @@ pub use analyse::{ATTACHED_DEPTH, ATTACHED_MAX};
 pub use deliver::{ADMINISTRATOR_ROLE, Bytes, Delivered, DeliveryTarget, RecipientStatus};
 pub use find::QueryPart;
 pub use gc::GcReport;
+pub use housekeeping::{Housekeeping, HousekeepingReport};
 pub use index::document_of;
 pub use mailboxes::Usage;
+pub use quota_warnings::{HYSTERESIS, THRESHOLDS, quota_step};
 /// The full-text index's query vocabulary (fields, hit sets, folding).
 pub use search::{Field, Hits, fold};
 /// Plain rows of the store that the domain hands out as they are: a domain
 /// type would only copy their fields.
 pub use store::{
-    Account, Banner, BlobRow, Change, ChangeKind, Copied, DateCursor, DelayedSend, DirectoryEntry, FlagOp, FlagOutcome,
-    Found, MailIdentity, Mailbox, MessageRow, MigratedMessage, Notice, Severity, SortKey, SourceFolder, Vacation,
-    WebPrefs,
+    Account, Banner, BlobRow, Change, ChangeKind, Copied, DateCursor, DelayedSend, DeletedMessage, Deletion,
+    DirectoryEntry, FlagOp, FlagOutcome, Found, MailIdentity, Mailbox, MessageRow, MigratedMessage, Notice, Severity,
+    SortKey, SourceFolder, Vacation, WebPrefs,
 };
 
 /// A change that open sessions may want to hear about.

@@ -197,3 +197,51 @@ async fn deleting_a_folder_is_heard_and_unindexed() {
     assert_eq!(f.ms.usage(claire).await.unwrap().used_bytes, 0);
     assert!(f.ms.mailbox(claire, sub.id).await.unwrap().is_none());
 }
+
+/// Issue 20: an expunge keeps the message restorable (the collector leaves
+/// its blob), a restore is heard and found by search again, a move keeps
+/// nothing, and a purge hands the blob to the collector.
+#[tokio::test]
+async fn expunged_mail_is_restorable_until_purged() {
+    let f = fixture().await;
+    f.ms.enable_search_in_memory().unwrap();
+    let claire = account(&f.store, "claire", None, AccountStatus::Active).await;
+    let paul = account(&f.store, "paul", None, AccountStatus::Active).await;
+    f.ms.deliver(MAIL, &[claire], 1_700_000_000).await.unwrap();
+    let inbox = f.store.mailbox_by_name(claire, "INBOX").await.unwrap().unwrap();
+    let found = || async { f.ms.search_text(claire, &Field::ALL, "mutations").await.unwrap().unwrap().unwrap().len() };
+    assert_eq!(found().await, 1);
+
+    assert_eq!(f.ms.expunge(claire, inbox.id, &[1]).await.unwrap(), vec![1]);
+    assert_eq!(found().await, 0);
+    assert_eq!(f.ms.collect_garbage(Duration::ZERO).await.unwrap().released_deleted, 0);
+    assert_eq!(f.blobs.usage().await.unwrap().0, 1);
+    let deleted = f.ms.deleted_messages(claire, None, 50).await.unwrap();
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].subject, "Note de service n°12");
+
+    assert!(f.ms.restore_deleted(paul, &[deleted[0].id]).await.unwrap().is_empty());
+    let mut events = f.ms.watch(claire);
+    let back = f.ms.restore_deleted(claire, &[deleted[0].id]).await.unwrap();
+    assert_eq!((back[0].mailbox, back[0].uid), (inbox.id, 2));
+    let event = events.recv().await.unwrap();
+    assert!(matches!(event, MailEvent::Delivered { uid: 2, filed: true, .. }), "got {event:?}");
+    assert_eq!(found().await, 1);
+
+    // A move's source side is discarded, not kept.
+    let projets = f.ms.create_mailbox(claire, "Projets", None).await.unwrap();
+    f.ms.copy(claire, inbox.id, &[2], projets.id).await.unwrap();
+    f.ms.discard(claire, inbox.id, &[2]).await.unwrap();
+    assert_eq!(f.ms.deleted_count(claire).await.unwrap(), 0);
+
+    f.ms.expunge(claire, projets.id, &[1]).await.unwrap();
+    let now = deleted_now();
+    assert_eq!(f.ms.purge_deleted(now - 3600).await.unwrap(), 0);
+    assert_eq!(f.ms.purge_deleted(now + 10).await.unwrap(), 1);
+    assert_eq!(f.ms.collect_garbage(Duration::ZERO).await.unwrap().released_deleted, 1);
+    assert_eq!(f.blobs.usage().await.unwrap().0, 0);
+}
+
+fn deleted_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}

@@ -1,11 +1,12 @@
 //! Changing mailboxes after their creation: renaming, deleting, and copying
 //! messages between them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use model::{BlobId, MailboxId};
 use sqlx::Row;
 
+use crate::deleted::{Deletion, keep_deleted};
 use crate::deliver::{add_to_accounts, batch};
 use crate::error::{Error, Result};
 use crate::mailboxes::{ensure_mailbox, mailbox_named, normalize_name, prune_placeholders};
@@ -65,8 +66,9 @@ impl Store {
         from.ok_or(Error::NotFound("mailbox"))
     }
 
-    /// Deletes a mailbox that has no child, with its messages: their blob
-    /// references and the account's usage are released as by an expunge.
+    /// Deletes a mailbox that has no child, with its messages: they are kept
+    /// as deleted messages ([`Store::delete_messages`]), restorable until
+    /// purged, and the account's usage is freed.
     /// Placeholder parents left without children go with it. The name stays
     /// subscribed if it was (RFC 9051 section 6.3.7).
     /// The Inbox cannot be deleted. The mailbox's change log goes with it;
@@ -91,18 +93,16 @@ impl Store {
         if children > 0 {
             return Err(Error::Conflict(format!("mailbox {} has children", mbx.name)));
         }
-        let rows = sqlx::query("DELETE FROM messages WHERE mailbox_id = $1 RETURNING size, blob_hash")
-            .bind(mailbox)
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut per_blob: BTreeMap<String, i64> = BTreeMap::new();
+        let sql = format!("DELETE FROM messages WHERE mailbox_id = $1 RETURNING {MESSAGE_COLS}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(mailbox).fetch_all(&mut *tx).await?;
+        let gone: Vec<MessageRow> = rows.iter().map(MessageRow::from_row).collect::<Result<_>>()?;
+        let mut blobs: BTreeSet<&str> = BTreeSet::new();
         let mut freed = 0i64;
-        for row in &rows {
-            freed += row.try_get::<i64, _>("size")?;
-            *per_blob.entry(row.try_get("blob_hash")?).or_default() += 1;
+        for m in &gone {
+            freed += m.size;
+            blobs.insert(m.blob_hash.as_str());
         }
-        let per_blob: Vec<(&str, i64)> = per_blob.iter().map(|(h, n)| (h.as_str(), *n)).collect();
-        self.release_blob_refs(&mut tx, &per_blob, now).await?;
+        keep_deleted(&mut tx, &gone, &mbx.name, Deletion::Folder, now).await?;
         add_to_accounts(&mut tx, &[(mbx.account_id, -freed)]).await?;
         sqlx::query(
             "UPDATE accounts SET uid_validity_floor = CASE WHEN uid_validity_floor > $1 \
@@ -116,7 +116,7 @@ impl Store {
         sqlx::query("DELETE FROM mailboxes WHERE id = $1").bind(mailbox).execute(&mut *tx).await?;
         prune_placeholders(&mut tx, mbx.parent_id).await?;
         tx.commit().await?;
-        per_blob.iter().map(|(hash, _)| blob_id(hash)).collect()
+        blobs.iter().map(|hash| blob_id(hash)).collect()
     }
 
     /// Renames a mailbox and every mailbox below it, with their

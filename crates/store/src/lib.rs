@@ -19,7 +19,8 @@
 //!   blobs, each by increasing key), so concurrent deliveries cannot deadlock.
 //! - Message bodies live in the blob store; here a blob row counts the
 //!   messages that reference it, and is released (refcount 0) for the garbage
-//!   collector when the last copy is expunged.
+//!   collector when the last copy is expunged. A deleted message kept for
+//!   undelete (`deleted.rs`) holds a reference too, until purged.
 
 mod bulk;
 mod collection_objects;
@@ -27,12 +28,14 @@ mod collections;
 mod contents;
 mod credentials;
 mod delayed_sends;
+mod deleted;
 mod deliver;
 mod directory;
 mod error;
 mod failures;
 mod folders;
 mod forwarding;
+mod housekeeping;
 mod identities;
 mod lists;
 mod mailboxes;
@@ -74,10 +77,12 @@ pub use collection_objects::{
 pub use collections::{Collection, CollectionKind, CollectionPatch, MAX_COLLECTION_TEXT, NewCollection};
 pub use credentials::{AppPassword, CredentialState, JournalEntry, NewJournalEntry, WebSession};
 pub use delayed_sends::DelayedSend;
+pub use deleted::{DeletedMessage, Deletion, Restored};
 pub use error::{Error, Result};
 pub use failures::{FailureScope, Guessed};
 pub use folders::Copied;
 pub use forwarding::ForwardingPolicy;
+pub use housekeeping::{Aged, QuotaState};
 pub use identities::{DirectoryEntry, MailIdentity};
 pub use lists::{HeldPost, ListRow, NewList};
 pub use migrate::AppliedMigration;

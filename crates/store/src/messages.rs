@@ -7,6 +7,7 @@ use model::{AccountId, BlobId, MailboxId, MessageId};
 use sqlx::AnyConnection;
 use sqlx::Row;
 
+use crate::deleted::{Deletion, keep_deleted};
 use crate::deliver::{add_to_accounts, batch};
 use crate::error::{Error, Result};
 use crate::sql::{CHUNK_ROWS, Locked, check_flags, keywords_text, placeholders, tuples};
@@ -278,8 +279,22 @@ impl Store {
     /// UIDs actually removed, in increasing order (UIDs not present are
     /// ignored). Each removal drops a blob reference (releasing the blob when
     /// it was the last), frees the account's usage, and is logged as an
-    /// `expunge` change with a modseq of its own.
+    /// `expunge` change with a modseq of its own. Nothing is kept: this is
+    /// the source side of a move, or the undoing of what was just added; a
+    /// user's deletion is [`Store::delete_messages`].
     pub async fn expunge(&self, mailbox: MailboxId, uids: &[i64]) -> Result<Vec<i64>> {
+        self.remove_messages(mailbox, uids, None).await
+    }
+
+    /// [`Store::expunge`] for a deletion: each removed message is kept in
+    /// `deleted_messages` (see `deleted.rs`) with its blob reference, folder,
+    /// flags and dates, so that it can be restored until purged. The
+    /// account's usage is freed all the same.
+    pub async fn delete_messages(&self, mailbox: MailboxId, uids: &[i64], cause: Deletion) -> Result<Vec<i64>> {
+        self.remove_messages(mailbox, uids, Some(cause)).await
+    }
+
+    async fn remove_messages(&self, mailbox: MailboxId, uids: &[i64], keep: Option<Deletion>) -> Result<Vec<i64>> {
         let mut uids = uids.to_vec();
         uids.sort_unstable();
         uids.dedup();
@@ -288,18 +303,20 @@ impl Store {
         }
         let now = now();
         let mut tx = self.write_tx_grouped(Urgency::Interactive).await?;
-        let account: AccountId = sqlx::query_scalar("SELECT account_id FROM mailboxes WHERE id = $1")
+        let row = sqlx::query("SELECT account_id, name FROM mailboxes WHERE id = $1")
             .bind(mailbox)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(Error::NotFound("mailbox"))?;
+        let account: AccountId = row.try_get("account_id")?;
+        let name: String = row.try_get("name")?;
         self.lock_ids(&mut tx, Locked::Accounts, &[account]).await?;
         self.lock_ids(&mut tx, Locked::Mailboxes, &[mailbox]).await?;
 
-        let mut gone: Vec<Gone> = Vec::new();
+        let mut gone: Vec<MessageRow> = Vec::new();
         for chunk in uids.chunks(CHUNK_ROWS) {
             let sql = format!(
-                "DELETE FROM messages WHERE mailbox_id = $1 AND uid IN ({}) RETURNING id, uid, size, blob_hash",
+                "DELETE FROM messages WHERE mailbox_id = $1 AND uid IN ({}) RETURNING {MESSAGE_COLS}",
                 placeholders(2, chunk.len())
             );
             let mut q = batch(sql, chunk.len()).bind(mailbox);
@@ -307,12 +324,7 @@ impl Store {
                 q = q.bind(*uid);
             }
             for row in q.fetch_all(&mut *tx).await? {
-                gone.push(Gone {
-                    id: row.try_get("id")?,
-                    uid: row.try_get("uid")?,
-                    size: row.try_get("size")?,
-                    blob: row.try_get("blob_hash")?,
-                });
+                gone.push(MessageRow::from_row(&row)?);
             }
         }
         if gone.is_empty() {
@@ -321,12 +333,17 @@ impl Store {
         }
         gone.sort_by_key(|g| g.uid);
 
-        let mut per_blob: BTreeMap<&str, i64> = BTreeMap::new();
-        for g in &gone {
-            *per_blob.entry(g.blob.as_str()).or_default() += 1;
+        match keep {
+            Some(cause) => keep_deleted(&mut tx, &gone, &name, cause, now).await?,
+            None => {
+                let mut per_blob: BTreeMap<&str, i64> = BTreeMap::new();
+                for g in &gone {
+                    *per_blob.entry(g.blob_hash.as_str()).or_default() += 1;
+                }
+                let per_blob: Vec<(&str, i64)> = per_blob.into_iter().collect();
+                self.release_blob_refs(&mut tx, &per_blob, now).await?;
+            }
         }
-        let per_blob: Vec<(&str, i64)> = per_blob.into_iter().collect();
-        self.release_blob_refs(&mut tx, &per_blob, now).await?;
         let freed: i64 = gone.iter().map(|g| g.size).sum();
         add_to_accounts(&mut tx, &[(account, -freed)]).await?;
 
@@ -423,14 +440,6 @@ impl Store {
     pub async fn blob_count(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM blobs").fetch_one(&self.pool).await?)
     }
-}
-
-/// A removed message row.
-struct Gone {
-    id: MessageId,
-    uid: i64,
-    size: i64,
-    blob: String,
 }
 
 /// Raises a mailbox's highest modseq by `by` and returns the new value.

@@ -162,6 +162,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0023_delayed_sends.sql"),
     },
     Migration {
+        version: 24,
+        name: "keep",
+        sqlite: include_str!("../migrations/sqlite/0024_keep.sql"),
+        postgres: include_str!("../migrations/postgres/0024_keep.sql"),
+    },
+    Migration {
         version: 25,
         name: "forwarding_policies",
         sqlite: include_str!("../migrations/sqlite/0025_forwarding_policies.sql"),

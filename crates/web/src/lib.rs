@@ -83,6 +83,12 @@ pub struct WebConfig {
     /// How long a sent message waits, cancellable, unless the user chose
     /// otherwise (`[web] undo_send_delay`; zero sends at once).
     pub undo_send: Duration,
+    /// Days a deleted message stays restorable (`[mail] undelete_days`),
+    /// said on « Messages supprimés récemment ».
+    pub undelete_days: u64,
+    /// The installation's automatic archiving delay in days (`[mail]
+    /// archive_days`, 0: never), for accounts that did not choose theirs.
+    pub archive_days: u64,
 }
 
 impl WebConfig {
@@ -104,6 +110,8 @@ impl WebConfig {
             mail_setup: MailSetup::default(),
             proxies: TrustedProxies::default(),
             undo_send: Duration::from_secs(10),
+            undelete_days: 30,
+            archive_days: 0,
         }
     }
 }

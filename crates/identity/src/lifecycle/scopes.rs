@@ -1,8 +1,9 @@
 //! Administrative roles and their scopes. A grant gives a role on one
 //! organisational unit and everything below it: the académie administrator
 //! on the académie, a DSDEN administrator on its DSDEN (its établissements
-//! included), an établissement referent on its UAI. The helpdesk may reset
-//! and unlock but never read mail; the auditor only reads.
+//! included), an établissement referent on its UAI. The helpdesk may reset,
+//! unlock and put deleted mail back, but never read mail; the auditor only
+//! reads.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -40,8 +41,10 @@ impl AdminRole {
         use Action::*;
         match self {
             AdminRole::Academie => true,
-            AdminRole::Dsden | AdminRole::Referent => matches!(action, Read | ManageAccount | ResetCredentials),
-            AdminRole::Helpdesk => matches!(action, Read | ResetCredentials),
+            AdminRole::Dsden | AdminRole::Referent => {
+                matches!(action, Read | ManageAccount | ResetCredentials | RestoreMail)
+            }
+            AdminRole::Helpdesk => matches!(action, Read | ResetCredentials | RestoreMail),
             AdminRole::Auditor => matches!(action, Read | ReadAudit),
         }
     }
@@ -74,6 +77,9 @@ pub enum Action {
     ResetCredentials,
     /// Read stored messages (diagnostics).
     ReadMail,
+    /// List an account's deleted messages (dates, folder, size, sender;
+    /// never subject or content) and put them back.
+    RestoreMail,
     /// Grant roles, run the HR sync, manage domains and storage.
     Govern,
     /// Read and verify the audit log.
@@ -186,6 +192,8 @@ mod tests {
         let helpdesk = Scope { actor: "h@x".into(), account: Some(2), grants: Some(vec![(AdminRole::Helpdesk, 1)]) };
         assert!(helpdesk.check(Action::ResetCredentials, Some(5), &tree).is_ok());
         assert!(helpdesk.check(Action::ReadMail, Some(5), &tree).is_err());
+        // The helpdesk puts deleted mail back without reading it (issue 20).
+        assert!(helpdesk.check(Action::RestoreMail, Some(5), &tree).is_ok());
         assert!(helpdesk.check(Action::ManageAccount, Some(5), &tree).is_err());
         let academie = Scope { actor: "r@x".into(), account: Some(3), grants: Some(vec![(AdminRole::Academie, 1)]) };
         assert!(academie.check(Action::Govern, None, &tree).is_ok());

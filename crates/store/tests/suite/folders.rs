@@ -50,7 +50,9 @@ pub async fn rename_and_delete_mailboxes(ctx: Ctx) {
     assert!(matches!(store.delete_mailbox(projets.id).await, Err(Error::Conflict(_))));
     store.delete_mailbox(sub.id).await.unwrap();
     assert!(store.mailbox(sub.id).await.unwrap().is_none());
-    assert_eq!(store.blob_meta(&blob(7)).await.unwrap().unwrap().refcount, 0);
+    // Its message is kept for undelete (deleted.rs): the blob is still held.
+    assert_eq!(store.blob_meta(&blob(7)).await.unwrap().unwrap().refcount, 1);
+    assert_eq!(store.deleted_count(claire.id).await.unwrap(), 1);
     assert_eq!(store.account(claire.id).await.unwrap().unwrap().used_bytes, 0);
     assert!(store.delete_mailbox(inbox.id).await.is_err());
     // A real mailbox stays when its last child goes.

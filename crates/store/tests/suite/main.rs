@@ -4,6 +4,7 @@ mod administrators;
 mod changes;
 mod collections;
 mod credentials;
+mod deleted;
 mod delivery;
 mod directory;
 mod fixtures;
@@ -88,4 +89,9 @@ on_both_backends!(
     lists::lists_share_the_address_space_and_hold_posts,
     lists::dynamic_lists_read_a_subtree_of_active_staff,
     snapshot::snapshots_copy_the_database_and_list_held_contents,
+    deleted::deleted_messages_are_kept_and_restored,
+    deleted::moves_keep_nothing_and_purges_release,
+    deleted::deleted_folders_are_restored_by_name_or_to_the_inbox,
+    deleted::housekeeping_finds_aged_mail_and_moves_it_in_one_transaction,
+    deleted::quota_warnings_are_claimed_once,
 );

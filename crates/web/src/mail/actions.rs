@@ -91,7 +91,8 @@ impl Done {
     }
 }
 
-/// Moves `uids` of `from` to `to`: copies, then expunges what was copied.
+/// Moves `uids` of `from` to `to`: copies, then discards what was copied
+/// (a move is not a deletion: nothing is kept for undelete).
 /// Returns the UIDs in `to`.
 pub async fn move_messages(
     app: &App,
@@ -103,7 +104,7 @@ pub async fn move_messages(
     let copied = app.ms.copy(account.id, from, uids, to).await?;
     let sources: Vec<i64> = copied.iter().map(|c| c.source_uid).collect();
     if !sources.is_empty() {
-        app.ms.expunge(account.id, from, &sources).await?;
+        app.ms.discard(account.id, from, &sources).await?;
     }
     Ok(copied.iter().map(|c| c.uid).collect())
 }

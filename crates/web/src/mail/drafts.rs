@@ -116,7 +116,7 @@ pub async fn discard(app: &App, account: &Account, r: &str) {
     if mb.special_use != Some(SpecialUse::Drafts) {
         return;
     }
-    if let Err(e) = app.ms.expunge(account.id, mb.id, &[row.uid]).await {
+    if let Err(e) = app.ms.discard(account.id, mb.id, &[row.uid]).await {
         tracing::warn!(error = %e, "deleting a draft failed");
     }
 }

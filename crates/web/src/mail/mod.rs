@@ -15,10 +15,12 @@
 //! submission); this crate never sees the transfer service itself.
 
 mod actions;
+mod archiving;
 mod attached;
 mod autocomplete;
 mod compose;
 mod compose_form;
+mod deleted;
 mod drafts;
 pub mod events;
 mod folder_admin;
@@ -112,11 +114,13 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/recherche", get(search::page))
         .route("/courrier/evenements", get(events::stream))
         .route("/courrier/raccourcis", get(shortcuts::page))
+        .route("/courrier/supprimes", get(deleted::page).post(deleted::restore))
         .route("/courrier/annuler", post(actions::undo_last))
         .route("/courrier/envoi/{id}", get(sending::pending))
         .route("/courrier/envoi/{id}/annuler", post(sending::cancel))
         .route("/courrier/destinataires", get(autocomplete::suggest))
         .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
+        .route("/courrier/reglages/archivage", get(archiving::page).post(archiving::save))
         .route("/courrier/reglages", get(settings::page).post(settings::save))
         .route("/courrier/reglages/filtres", get(rules::page).post(rules::act))
         .route("/courrier/reglages/filtres/regle", get(rules::edit).post(rules::save))

@@ -28,6 +28,8 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::attached::TEXTS,
     super::sending::TEXTS,
     super::rules::TEXTS,
+    super::deleted::TEXTS,
+    super::archiving::TEXTS,
 ];
 
 /// (key, French, English).
@@ -106,7 +108,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mail.sent", "Votre message a été envoyé.", "Your message was sent."),
     ("mail.moved", "Le message a été déplacé.", "The message was moved."),
     ("mail.deleted", "Le message a été placé dans la corbeille.", "The message was moved to the trash."),
-    ("mail.destroyed", "Le message a été supprimé définitivement.", "The message was deleted for good."),
+    (
+        "mail.destroyed",
+        "Le message a été supprimé définitivement ; il reste restaurable quelque temps depuis « Messages supprimés récemment ».",
+        "The message was deleted for good; it can still be restored for a while from « Recently deleted messages ».",
+    ),
     ("mail.created", "Le dossier a été créé.", "The folder was created."),
     ("mail.marked", "Le message a été marqué comme non lu.", "The message was marked as unread."),
     (

@@ -64,8 +64,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mail.trash.empty", "Vider la corbeille", "Empty the trash"),
     (
         "mail.trash.empty.question",
-        "Tous les messages de la corbeille seront supprimés définitivement. Cette action est irréversible.",
-        "Every message in the trash will be deleted for good. This cannot be undone.",
+        "Tous les messages de la corbeille seront supprimés définitivement. Ils resteront restaurables quelque temps depuis « Messages supprimés récemment », puis seront effacés.",
+        "Every message in the trash will be deleted for good. They can still be restored for a while from « Recently deleted messages », then they are erased.",
     ),
     ("mail.trash.empty.button", "Vider définitivement", "Empty for good"),
     ("mail.folder.rename", "Renommer le dossier", "Rename the folder"),
@@ -112,7 +112,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mail.noselection", "Aucun message n'est sélectionné.", "No message is selected."),
     ("mail.undone", "La dernière action a été annulée.", "The last action was undone."),
     ("mail.nothingtoundo", "Il n'y a plus d'action à annuler.", "There is no action left to undo."),
-    ("mail.emptied", "La corbeille a été vidée.", "The trash was emptied."),
+    (
+        "mail.emptied",
+        "La corbeille a été vidée ; ses messages restent restaurables quelque temps depuis « Messages supprimés récemment ».",
+        "The trash was emptied; its messages can still be restored for a while from « Recently deleted messages ».",
+    ),
     ("mail.renamed", "Le dossier a été renommé.", "The folder was renamed."),
     ("mail.folderdeleted", "Le dossier a été supprimé.", "The folder was deleted."),
     ("mail.rich", "Mise en forme", "Formatting"),

@@ -20,7 +20,7 @@ use crate::{App, WebConfig};
 pub const PASSWORD_A: &str = "Cheval-Agrafe-Correct-42";
 pub const PASSWORD_B: &str = "Batterie-Solide-Verte-17";
 /// A's message subject: no answer to B may contain it.
-const SUBJECT_A: &str = "Compte rendu confidentiel du conseil";
+pub const SUBJECT_A: &str = "Compte rendu confidentiel du conseil";
 /// The body of the message attached to A's message.
 pub const ATTACHED_A: &str = "Note de service jointe";
 
@@ -45,8 +45,8 @@ pub struct Fixture {
     pub router: Router,
     pub a: Account,
     pub b: Account,
-    inbox: i64,
-    uid: i64,
+    pub inbox: i64,
+    pub uid: i64,
     folder: i64,
     trash: i64,
     app_password: i64,

@@ -6,6 +6,7 @@
 //! reads the router's sources, so a new route without a case fails here.
 
 mod attached;
+mod deleted;
 mod fixture;
 mod reauth;
 mod sso;

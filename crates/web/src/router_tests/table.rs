@@ -129,6 +129,11 @@ pub fn cases() -> Vec<Case> {
         get("/courrier/recherche", "/courrier/recherche?q=conseil", 303, 200),
         get("/courrier/evenements", "/courrier/evenements", 401, 200),
         get("/courrier/raccourcis", "/courrier/raccourcis", 303, 200),
+        // B sees its own (empty) list, and A's ids restore nothing of A's (deleted.rs checks it).
+        get("/courrier/supprimes", "/courrier/supprimes", 303, 200),
+        get("/courrier/reglages/archivage", "/courrier/reglages/archivage", 303, 200),
+        post("/courrier/reglages/archivage", "/courrier/reglages/archivage", Url("jours=365"), 303, 303),
+        post("/courrier/supprimes", "/courrier/supprimes", Url("id=1"), 303, 303),
         post("/courrier/annuler", "/courrier/annuler", Empty, 303, 303),
         // Another account's message waiting to be sent: never shown, never cancelled.
         get("/courrier/envoi/{id}", "/courrier/envoi/{delayed}", 303, 303),
