@@ -132,6 +132,17 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ("ardoise_index_lag_documents", Kind::Gauge, "Full-text index changes queued and not yet applied"),
     ("ardoise_blob_files", Kind::Gauge, "Message files referenced (each stored once however many copies)"),
     ("ardoise_blob_bytes", Kind::Gauge, "Bytes of the message files referenced"),
+    (
+        "ardoise_spam_verdicts_total",
+        Kind::Counter,
+        "Messages scored by the MX's spam checks, by action (deliver, junk, reject)",
+    ),
+    ("ardoise_viruses_total", Kind::Counter, "Messages in which clamd found a virus"),
+    (
+        "ardoise_clamd_failures_total",
+        Kind::Counter,
+        "Virus scans clamd could not answer, by reason (unreachable, timeout, ...)",
+    ),
     ("ardoise_build_info", Kind::Gauge, "Always 1, labelled with the version"),
     ("process_start_time_seconds", Kind::Gauge, "When the server started, in Unix seconds"),
 ];

@@ -33,6 +33,10 @@ pub const EXTENSIONS: &[Capability] = &[
     Capability::Include,
     Capability::Environment,
     Capability::Ihave,
+    // Answered from the MX's hygiene verdicts (issue 20).
+    Capability::SpamTest,
+    Capability::SpamTestPlus,
+    Capability::VirusTest,
     Capability::Comparator(Comparator::Octet),
     Capability::Comparator(Comparator::AsciiCaseMap),
     Capability::Comparator(Comparator::AsciiNumeric),

@@ -38,7 +38,7 @@ use sieve::{Runtime, Sieve};
 pub use compile::ScriptError;
 pub use mailstore::MailEvent;
 pub use run::{Decision, Filing, Reply};
-pub use sort::{Delivery, FollowUp, Refused};
+pub use sort::{Delivery, FollowUp, Refused, Screening};
 pub use store::{ScriptChange, SieveScript};
 
 /// Bounds on one run of a script.

@@ -1,0 +1,186 @@
+//! What the MX checks before its 250 (issue 20): the sender's
+//! authentication (SPF, DKIM, DMARC), the virus scan (clamd), the spam and
+//! phishing score (`hygiene`). Refusals become `DeliverError`s here (the
+//! smtp crate's table makes them `550 5.7.1`, `554 5.7.0`, `451 4.7.1`);
+//! an accepted message leaves stamped (`Authentication-Results:`, then
+//! `X-Spam-*` and `X-Virus-Status`, incoming ones removed) with the
+//! `filter::Screening` that sends it to Indésirables when it should.
+
+use std::sync::Arc;
+
+use hygiene::{Action, Features, clamd::Scan};
+use mailstore::Mailstore;
+use smtp::{DeliverError, Envelope};
+
+/// The hygiene service's settings from `[hygiene]`.
+pub fn settings(cfg: &config::Hygiene) -> anyhow::Result<hygiene::Settings> {
+    if cfg.reject_threshold <= cfg.junk_threshold {
+        anyhow::bail!(
+            "[hygiene] reject_threshold ({}) doit dépasser junk_threshold ({}) / must be above junk_threshold",
+            cfg.reject_threshold,
+            cfg.junk_threshold
+        );
+    }
+    let clamd = match &cfg.clamd {
+        Some(text) => {
+            let address = hygiene::clamd::Address::parse(text).map_err(|e| anyhow::anyhow!("[hygiene] clamd : {e}"))?;
+            let timeout = std::time::Duration::from_secs(cfg.clamd_timeout_secs);
+            Some(hygiene::clamd::Clamd { timeout, ..hygiene::clamd::Clamd::new(address) })
+        }
+        None => None,
+    };
+    Ok(hygiene::Settings {
+        enabled: cfg.enabled,
+        junk_threshold: cfg.junk_threshold,
+        reject_threshold: cfg.reject_threshold,
+        subject_tag: Some(cfg.subject_tag.clone()).filter(|t| !t.is_empty()),
+        clamd,
+        on_scanner_failure: if cfg.accept_unscanned {
+            hygiene::ScannerFailure::Accept
+        } else {
+            hygiene::ScannerFailure::Defer
+        },
+    })
+}
+
+/// The checks, built once from `[outbound]` and `[hygiene]`.
+pub struct Screen {
+    /// `None` when `[outbound] verify_inbound` is off.
+    pub verifier: Option<mta::inbound::Verifier>,
+    pub settings: hygiene::Settings,
+    pub mailstore: Arc<Mailstore>,
+    /// Our host name, as our `Received:` lines give it.
+    pub hostname: String,
+}
+
+/// A message the checks let through.
+pub struct Screened {
+    pub message: Vec<u8>,
+    pub screening: filter::Screening,
+}
+
+impl Screen {
+    /// Checks `message` (our `Received:` line on top) from `envelope`.
+    pub async fn check(&self, envelope: &Envelope, message: Vec<u8>) -> Result<Screened, DeliverError> {
+        let auth = self.authenticate(envelope, &message).await?;
+        let (virus_field, virustest) = self.scan(&message).await?;
+        let mut screening = filter::Screening { virustest, ..filter::Screening::default() };
+        let mut top = auth.as_ref().map(|(header, _)| header.clone()).unwrap_or_default();
+        let mut tag = None;
+        if self.settings.enabled {
+            let verdict = self.score(envelope, &message, auth.as_ref().map(|(_, a)| a)).await;
+            let action = verdict.action(&self.settings);
+            let label = match action {
+                Action::Deliver => "deliver",
+                Action::Junk => "junk",
+                Action::Reject => "reject",
+            };
+            metrics::counter!("ardoise_spam_verdicts_total", "action" => label).increment(1);
+            let codes: Vec<&str> = verdict.codes().collect();
+            tracing::info!(score = verdict.score, tests = %codes.join(","), action = label, "spam verdict");
+            if action == Action::Reject {
+                return Err(DeliverError::refused(hygiene::REJECT_TEXT));
+            }
+            screening.junk = action == Action::Junk;
+            screening.spamtest = verdict.spamtest(&self.settings);
+            top.push_str(&hygiene::stamp::spam_fields(&verdict, &self.settings));
+            tag = self.settings.subject_tag.as_deref().filter(|_| verdict.external);
+        }
+        if let Some(field) = virus_field {
+            top.push_str(&field);
+        }
+        let body = hygiene::stamp::clean(&message, tag);
+        let mut out = Vec::with_capacity(top.len() + body.len());
+        out.extend_from_slice(top.as_bytes());
+        out.extend_from_slice(&body);
+        Ok(Screened { message: out, screening })
+    }
+
+    /// SPF/DKIM/DMARC: the `Authentication-Results:` field and the results;
+    /// DMARC `p=reject` failures refused.
+    async fn authenticate(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<Option<(String, hygiene::Auth)>, DeliverError> {
+        let Some(verifier) = &self.verifier else {
+            return Ok(None);
+        };
+        let mail_from = envelope.mail_from.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        let verdict = verifier.check(message, envelope.remote_ip, &envelope.helo, &mail_from).await;
+        tracing::info!(spf = %verdict.spf, dkim = %verdict.dkim, dmarc = %verdict.dmarc, "inbound authentication");
+        if verdict.reject {
+            return Err(DeliverError::refused(
+                "Refuse par la politique DMARC de l'expediteur / rejected by the sender's DMARC policy",
+            ));
+        }
+        let auth = hygiene::Auth {
+            spf: verdict.spf,
+            dkim: verdict.dkim,
+            dmarc: verdict.dmarc,
+            dmarc_quarantine: verdict.quarantine,
+        };
+        Ok(Some((verdict.header, auth)))
+    }
+
+    /// The virus scan: the `X-Virus-Status` field to write and Sieve's
+    /// `virustest` value; a virus or (by default) a failed scan refused.
+    async fn scan(&self, message: &[u8]) -> Result<(Option<String>, u8), DeliverError> {
+        let Some(clamd) = &self.settings.clamd else {
+            return Ok((None, 0));
+        };
+        match clamd.scan(message).await {
+            Ok(Scan::Clean) => Ok((Some(hygiene::stamp::virus_field("clean")), 1)),
+            // The signature is logged by the scan, never sent to the client.
+            Ok(Scan::Infected(_)) => Err(DeliverError::infected(hygiene::VIRUS_TEXT)),
+            Err(_) if self.settings.on_scanner_failure == hygiene::ScannerFailure::Accept => {
+                Ok((Some(hygiene::stamp::virus_field("unknown")), 0))
+            }
+            Err(_) => Err(DeliverError::unscanned(hygiene::SCANNER_DOWN_TEXT)),
+        }
+    }
+
+    async fn score(&self, envelope: &Envelope, message: &[u8], auth: Option<&hygiene::Auth>) -> hygiene::Verdict {
+        let features = Features::extract(message);
+        let local_domains: Vec<String> = match self.mailstore.local_domains().await {
+            Ok(domains) => domains.iter().map(|d| d.to_string().to_lowercase()).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "local domains unavailable for the spam checks");
+                Vec::new()
+            }
+        };
+        let colleague = self.claims_a_colleague(envelope, &features, &local_domains).await;
+        let ctx = hygiene::Context {
+            local_domains: &local_domains,
+            auth,
+            helo: &envelope.helo,
+            remote_ip: envelope.remote_ip,
+            hostname: &self.hostname,
+            display_name_is_colleague: colleague,
+        };
+        hygiene::score(&features, &ctx)
+    }
+
+    /// Whether the From display name of a message from another domain is
+    /// the name of someone in the recipients' directory.
+    async fn claims_a_colleague(&self, envelope: &Envelope, f: &Features, locals: &[String]) -> bool {
+        let (Some(name), Some(domain)) = (&f.display_name, &f.from_domain) else {
+            return false;
+        };
+        let name = name.trim();
+        let folded = hygiene::rules::fold(name);
+        if locals.iter().any(|l| domain == l) || folded.split_whitespace().count() < 2 || name.len() > 100 {
+            return false;
+        }
+        let Some((viewer, _)) = envelope.recipients.first() else {
+            return false;
+        };
+        match self.mailstore.directory_lookup(viewer, name, 5).await {
+            Ok(found) => found.iter().any(|e| hygiene::rules::fold(&e.name) == folded),
+            Err(e) => {
+                tracing::warn!(error = %e, "directory look-up for the spam checks failed");
+                false
+            }
+        }
+    }
+}
