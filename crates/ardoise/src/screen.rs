@@ -2,8 +2,9 @@
 //! authentication (SPF, DKIM, DMARC), the virus scan (clamd), the spam and
 //! phishing score (`hygiene`). Refusals become `DeliverError`s here (the
 //! smtp crate's table makes them `550 5.7.1`, `554 5.7.0`, `451 4.7.1`);
-//! an accepted message leaves stamped (`Authentication-Results:`, then
-//! `X-Spam-*` and `X-Virus-Status`, incoming ones removed) with the
+//! an accepted message leaves stamped (`Authentication-Results:` on top,
+//! `X-Spam-*` and `X-Virus-Status` below our `Received:`, incoming ones
+//! removed) with the
 //! `filter::Screening` that sends it to Indésirables when it should.
 
 use std::sync::Arc;
@@ -65,7 +66,7 @@ impl Screen {
         let auth = self.authenticate(envelope, &message).await?;
         let (virus_field, virustest) = self.scan(&message).await?;
         let mut screening = filter::Screening { virustest, ..filter::Screening::default() };
-        let mut top = auth.as_ref().map(|(header, _)| header.clone()).unwrap_or_default();
+        let mut ours = String::new();
         let mut tag = None;
         if self.settings.enabled {
             let verdict = self.score(envelope, &message, auth.as_ref().map(|(_, a)| a)).await;
@@ -83,17 +84,20 @@ impl Screen {
             }
             screening.junk = action == Action::Junk;
             screening.spamtest = verdict.spamtest(&self.settings);
-            top.push_str(&hygiene::stamp::spam_fields(&verdict, &self.settings));
+            ours.push_str(&hygiene::stamp::spam_fields(&verdict, &self.settings));
             tag = self.settings.subject_tag.as_deref().filter(|_| verdict.external);
         }
         if let Some(field) = virus_field {
-            top.push_str(&field);
+            ours.push_str(&field);
         }
-        let body = hygiene::stamp::clean(&message, tag);
-        let mut out = Vec::with_capacity(top.len() + body.len());
-        out.extend_from_slice(top.as_bytes());
-        out.extend_from_slice(&body);
-        Ok(Screened { message: out, screening })
+        // Authentication-Results first, then our Received: line, then ours;
+        // a sender's own X-Spam-*/X-Virus-* are removed even with scoring off.
+        let stamped = hygiene::stamp::insert(&message, &ours, tag);
+        let message = match auth {
+            Some((header, _)) => [header.as_bytes(), &stamped].concat(),
+            None => stamped,
+        };
+        Ok(Screened { message, screening })
     }
 
     /// SPF/DKIM/DMARC: the `Authentication-Results:` field and the results;

@@ -2,11 +2,11 @@
 //!
 //! Incoming `X-Spam-*` and `X-Virus-*` fields are removed before ours are
 //! written (a sender cannot vouch for itself, nor make a reader believe it
-//! was judged), ours go at the very top, right below the MX's
-//! `Authentication-Results:`, above its `Received:`. Reading back
-//! ([`read`]) believes only the fields of that top block, before the first
-//! field of another name, the way `mailstore::analyse::auth` reads the
-//! authentication results.
+//! was judged), ours go right below the MX's own `Received:` line (itself
+//! below its `Authentication-Results:`, which stays first for
+//! `mailstore::analyse::auth`). Reading back ([`read`]) believes only that
+//! block: after an optional `Authentication-Results:` and one `Received:`,
+//! the fields of ours before the first field of another name.
 
 use std::borrow::Cow;
 
@@ -86,6 +86,19 @@ pub fn clean<'a>(raw: &'a [u8], tag: Option<&str>) -> Cow<'a, [u8]> {
     Cow::Owned(out)
 }
 
+/// `raw` (our `Received:` line first) with `ours` inserted after its first
+/// field, the rest [`clean`]ed (incoming fields of ours removed, the Subject
+/// tagged when `tag` is given).
+pub fn insert(raw: &[u8], ours: &str, tag: Option<&str>) -> Vec<u8> {
+    let first_end = fields(raw).first().map_or(0, |f| f.1);
+    let rest = clean(&raw[first_end..], tag);
+    let mut out = Vec::with_capacity(raw.len() + ours.len() + 16);
+    out.extend_from_slice(&raw[..first_end]);
+    out.extend_from_slice(ours.as_bytes());
+    out.extend_from_slice(&rest);
+    out
+}
+
 /// The byte ranges of the header fields (with their line ends and folded
 /// lines); the body starts where the last ends.
 fn fields(raw: &[u8]) -> Vec<(usize, usize)> {
@@ -131,6 +144,7 @@ pub fn read(raw: &[u8]) -> Option<Stamp> {
     let head = &raw[..raw.len().min(64 * 1024)];
     let mut stamp = Stamp::default();
     let mut found = false;
+    let mut received = false;
     for (start, end) in fields(head) {
         let field = &head[start..end];
         let name = String::from_utf8_lossy(field_name(field)).to_ascii_lowercase();
@@ -138,7 +152,10 @@ pub fn read(raw: &[u8]) -> Option<Stamp> {
         let value = String::from_utf8_lossy(&field[colon + 1..]);
         let value: String = value.split_whitespace().collect::<Vec<_>>().join(" ");
         match name.as_str() {
-            "authentication-results" if !found => continue,
+            "authentication-results" if !found && !received => continue,
+            "received" if !found && !received => received = true,
+            // Ours are never above our Received: line.
+            _ if !received => break,
             "x-spam-status" => {
                 found = true;
                 stamp.spam = value.to_ascii_lowercase().starts_with("yes");
@@ -192,7 +209,7 @@ mod tests {
 X-Spam-Report: LOOKALIKE_DOMAIN 6.0 ac-dem0.fr;\r\n\tLINK_MISMATCH 2.5 webmail.ac-demo.fr -> ac-demo-fr.com\r\n"
         );
         let message = format!(
-            "Authentication-Results: mx; spf=none\r\n{fields}{}Received: from x\r\nX-Spam-Status: No\r\n\r\nbody",
+            "Authentication-Results: mx; spf=none\r\nReceived: from x\r\n{fields}{}Received: from y\r\nX-Spam-Status: No\r\n\r\nbody",
             virus_field("clean")
         );
         let stamp = read(message.as_bytes()).unwrap();
@@ -206,9 +223,18 @@ X-Spam-Report: LOOKALIKE_DOMAIN 6.0 ac-dem0.fr;\r\n\tLINK_MISMATCH 2.5 webmail.a
 
     #[test]
     fn a_senders_own_fields_are_never_believed() {
-        // Below our Received: line, or without any of ours at the top.
-        assert_eq!(read(b"Received: from x\r\nX-Spam-Status: No\r\n\r\nbody"), None);
+        // Below a second Received: line, or without any of ours at the top.
+        assert_eq!(read(b"Received: from x\r\nReceived: from y\r\nX-Spam-Status: No\r\n\r\nbody"), None);
         assert_eq!(read(b"Subject: x\r\n\r\nX-Spam-Status: Yes\r\n"), None);
+        assert_eq!(read(b"X-Spam-Status: Yes\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn ours_go_below_our_received_line() {
+        let raw = b"Received: from x\r\n\tby mx\r\nX-Spam-Status: Yes\r\nSubject: s\r\n\r\nb";
+        let out = insert(raw, "X-Spam-Status: No\r\n", None);
+        assert_eq!(&out[..], b"Received: from x\r\n\tby mx\r\nX-Spam-Status: No\r\nSubject: s\r\n\r\nb");
+        assert!(!read(&out).unwrap().spam);
     }
 
     #[test]
