@@ -5,6 +5,7 @@ scanner that is down. Mail goes in with smtplib, comes out with imaplib."""
 
 import email
 import imaplib
+import json
 import smtplib
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from conftest import DOMAIN, require_tool
 from imap_folders import no_verify, quoted
+from test_web_identity import browser, web_login, wait_path  # noqa: F401
 
 PASSWORD = "Ardoise-Test-2026"
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
@@ -105,7 +107,8 @@ def test_above_the_refusal_threshold_is_refused_at_smtp(make_server):
     assert all("Offre" not in str(m["Subject"]) for m in folder(server, JUNK) + folder(server, "INBOX"))
 
 
-def test_lookalike_phishing_is_scored_and_explained(make_server):
+def phishing_in_junk(make_server):
+    """A lookalike phishing message, checked in Indésirables; the server and the domain."""
     server = start(make_server)
     lookalike = DOMAIN.replace("test", "te5t")  # ac-te5t.fr
     raw = (
@@ -126,6 +129,35 @@ def test_lookalike_phishing_is_scored_and_explained(make_server):
     assert f"webmail.{DOMAIN} -> login.example.net" in report, report
     scores = spam.get_all("X-Spam-Score")
     assert len(scores) == 1 and 8.5 <= float(scores[0]) < 15, scores
+    return server, lookalike
+
+
+def test_lookalike_phishing_is_scored_and_explained(make_server):
+    phishing_in_junk(make_server)
+
+
+def test_the_reader_explains_the_verdict(make_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from test_webmail import folder_link, open_message
+
+    server, lookalike = phishing_in_junk(make_server)
+    web_login(browser, server, f"claire.martin@{DOMAIN}", PASSWORD)
+    wait_path(browser, "/courrier")
+    folder_link(browser, JUNK).click()
+    open_message(browser, "Messagerie")
+    verdict = WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "verdict-spam")))
+    text = verdict.text
+    assert "classé comme indésirable" in text, text
+    assert f"Le domaine de l'expéditeur imite celui de l'académie ({lookalike})" in text, text
+    assert "Le texte d'un lien annonce un autre site" in text, text
+    # A message with nothing to explain shows no verdict.
+    send(server, message("Sortie au musée", "La sortie est confirmée pour jeudi."))
+    folder_link(browser, "Boîte de réception").click()
+    open_message(browser, "Sortie au musée")
+    assert browser.find_elements(By.ID, "verdict-spam") == []
 
 
 def test_credential_requests_in_french_raise_the_score(make_server):
@@ -198,6 +230,31 @@ def test_eicar_is_refused_with_554_and_clean_mail_marked(make_server, clamd):
     clean = wait_for_message(server, "INBOX", "Propre")
     assert clean["X-Virus-Status"] == "clean"
     assert [m for m in folder(server, "INBOX") if m["Subject"] in ("Document", "Autre")] == []
+
+
+def quarantined(server) -> list:
+    return json.loads(server.admin("quarantine", "list", "--json"))
+
+
+def test_refused_messages_are_quarantined_then_released_or_deleted(make_server, clamd):
+    server = start(make_server, f'clamd = "tcp:127.0.0.1:{clamd}"\nreject_threshold = 8')
+    refused(server, message("Document piégé", f"Ci-joint.\r\n{EICAR}"))
+    refused(server, message("Offre exceptionnelle", GTUBE))
+    kept = quarantined(server)
+    assert [(q["reason"], q["subject"]) for q in kept] == [("spam", "Offre exceptionnelle"), ("virus", "Document piégé")]
+    virus = kept[1]
+    assert virus["detail"].startswith("Ardoise.Test.EICAR"), virus
+    assert virus["recipients"] == [f"claire.martin@{DOMAIN}"] and virus["from"] == "parent@example.org"
+    assert EICAR.encode() in server.admin_bytes("quarantine", "show", str(virus["id"]))
+    # Released into the Inbox as it came (the administrator decided), once.
+    server.admin("quarantine", "release", str(kept[0]["id"]))
+    assert wait_for_message(server, "INBOX", "Offre exceptionnelle")
+    assert [q["id"] for q in quarantined(server)] == [virus["id"]]
+    assert "released" not in server.admin("quarantine", "release", str(kept[0]["id"]), check=False)
+    server.admin("quarantine", "delete", str(virus["id"]))
+    assert quarantined(server) == []
+    audit = server.admin("audit", "list")
+    assert "quarantine.release" in audit and "quarantine.delete" in audit and "quarantine.show" in audit, audit
 
 
 def test_clamd_down_defers_with_451_or_accepts_by_policy(make_server):

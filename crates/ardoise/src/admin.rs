@@ -25,6 +25,7 @@ mod governance;
 mod lists;
 mod notice;
 pub(crate) mod passwords;
+mod quarantine;
 mod sso_cli;
 
 pub use governance::{AuditCommand, GrantCommand, UnitCommand};
@@ -90,6 +91,11 @@ pub enum AdminCommand {
     List {
         #[command(subcommand)]
         command: lists::ListCommand,
+    },
+    /// Messages refusés gardés en quarantaine (virus, indésirables) / refused messages kept in quarantine.
+    Quarantine {
+        #[command(subcommand)]
+        command: quarantine::QuarantineCommand,
     },
     /// Envoie maintenant les rappels d'expiration des mots de passe (tâche quotidienne du serveur)
     /// / send the password expiry reminders now (the server's daily task).
@@ -328,6 +334,9 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Oidc { command } => sso_cli::oidc(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::Cas { command } => sso_cli::cas(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::List { command } => lists::run(cfg, &opened, &ctx, command).await?,
+        AdminCommand::Quarantine { command } => {
+            quarantine::run(&ctx, &crate::screen::quarantine(cfg, &opened), command).await?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

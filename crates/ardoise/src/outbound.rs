@@ -295,8 +295,12 @@ pub struct CheckedMx {
 }
 
 /// Wraps the MX sink with the inbound checks configured in `[outbound]`
-/// and `[hygiene]`.
-pub fn checked_mx(cfg: &config::Config, inner: Arc<crate::mx::MxSink>) -> anyhow::Result<CheckedMx> {
+/// and `[hygiene]`; refused messages go to `quarantine`.
+pub fn checked_mx(
+    cfg: &config::Config,
+    inner: Arc<crate::mx::MxSink>,
+    quarantine: Arc<hygiene::quarantine::Quarantine>,
+) -> anyhow::Result<CheckedMx> {
     let verifier = if cfg.outbound.verify_inbound || cfg.outbound.dns_override_file.is_some() {
         Some(mta::inbound::Verifier::new(&cfg.server.hostname, dns_table(cfg)?))
     } else {
@@ -307,6 +311,7 @@ pub fn checked_mx(cfg: &config::Config, inner: Arc<crate::mx::MxSink>) -> anyhow
         settings: crate::screen::settings(&cfg.hygiene)?,
         mailstore: inner.0.clone(),
         hostname: cfg.server.hostname.clone(),
+        quarantine,
     };
     Ok(CheckedMx { inner, screen })
 }

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use hygiene::quarantine::Why;
 use hygiene::{Action, Features, clamd::Scan};
 use mailstore::Mailstore;
 use smtp::{DeliverError, Envelope};
@@ -44,6 +45,36 @@ pub fn settings(cfg: &config::Hygiene) -> anyhow::Result<hygiene::Settings> {
     })
 }
 
+/// The quarantine of `[hygiene] quarantine_days`.
+pub fn quarantine(cfg: &config::Config, opened: &crate::serve::Opened) -> Arc<hygiene::quarantine::Quarantine> {
+    let days = u32::try_from(cfg.hygiene.quarantine_days).unwrap_or(u32::MAX);
+    Arc::new(hygiene::quarantine::Quarantine::new(
+        opened.store.clone(),
+        opened.blobs.clone(),
+        opened.mailstore.clone(),
+        days,
+    ))
+}
+
+/// Deletes, once an hour, the quarantined messages whose time is up.
+pub async fn sweep_quarantine_periodically(
+    quarantine: Arc<hygiene::quarantine::Quarantine>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        match quarantine.sweep(now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "expired quarantined messages deleted"),
+            Err(e) => tracing::warn!(error = %e, "quarantine sweep failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
 /// The checks, built once from `[outbound]` and `[hygiene]`.
 pub struct Screen {
     /// `None` when `[outbound] verify_inbound` is off.
@@ -52,6 +83,8 @@ pub struct Screen {
     pub mailstore: Arc<Mailstore>,
     /// Our host name, as our `Received:` lines give it.
     pub hostname: String,
+    /// Where refused messages are kept.
+    pub quarantine: Arc<hygiene::quarantine::Quarantine>,
 }
 
 /// A message the checks let through.
@@ -64,7 +97,14 @@ impl Screen {
     /// Checks `message` (our `Received:` line on top) from `envelope`.
     pub async fn check(&self, envelope: &Envelope, message: Vec<u8>) -> Result<Screened, DeliverError> {
         let auth = self.authenticate(envelope, &message).await?;
-        let (virus_field, virustest) = self.scan(&message).await?;
+        let (virus_field, virustest) = match self.scan(&message).await {
+            Ok(scanned) => scanned,
+            Err((e, Some(signature))) => {
+                self.keep(envelope, &message, Why::Virus, &signature).await;
+                return Err(e);
+            }
+            Err((e, None)) => return Err(e),
+        };
         let mut screening = filter::Screening { virustest, ..filter::Screening::default() };
         let mut ours = String::new();
         let mut tag = None;
@@ -80,6 +120,7 @@ impl Screen {
             let codes: Vec<&str> = verdict.codes().collect();
             tracing::info!(score = verdict.score, tests = %codes.join(","), action = label, "spam verdict");
             if action == Action::Reject {
+                self.keep(envelope, &message, Why::Spam, &codes.join(",")).await;
                 return Err(DeliverError::refused(hygiene::REJECT_TEXT));
             }
             screening.junk = action == Action::Junk;
@@ -128,19 +169,38 @@ impl Screen {
     }
 
     /// The virus scan: the `X-Virus-Status` field to write and Sieve's
-    /// `virustest` value; a virus or (by default) a failed scan refused.
-    async fn scan(&self, message: &[u8]) -> Result<(Option<String>, u8), DeliverError> {
+    /// `virustest` value; a virus (with its signature's name, for the
+    /// quarantine) or, by default, a failed scan refused.
+    async fn scan(&self, message: &[u8]) -> Result<(Option<String>, u8), (DeliverError, Option<String>)> {
         let Some(clamd) = &self.settings.clamd else {
             return Ok((None, 0));
         };
         match clamd.scan(message).await {
             Ok(Scan::Clean) => Ok((Some(hygiene::stamp::virus_field("clean")), 1)),
             // The signature is logged by the scan, never sent to the client.
-            Ok(Scan::Infected(_)) => Err(DeliverError::infected(hygiene::VIRUS_TEXT)),
+            Ok(Scan::Infected(signature)) => Err((DeliverError::infected(hygiene::VIRUS_TEXT), Some(signature))),
             Err(_) if self.settings.on_scanner_failure == hygiene::ScannerFailure::Accept => {
                 Ok((Some(hygiene::stamp::virus_field("unknown")), 0))
             }
-            Err(_) => Err(DeliverError::unscanned(hygiene::SCANNER_DOWN_TEXT)),
+            Err(_) => Err((DeliverError::unscanned(hygiene::SCANNER_DOWN_TEXT), None)),
+        }
+    }
+
+    /// Keeps a refused message in quarantine (when on); a failure is only
+    /// logged: the refusal stands either way.
+    async fn keep(&self, envelope: &Envelope, message: &[u8], why: Why, detail: &str) {
+        let recipients: Vec<(i64, String)> = envelope
+            .recipients
+            .iter()
+            .filter(|(_, id)| *id != smtp::EXPANDED)
+            .map(|(a, id)| (*id, a.to_string()))
+            .collect();
+        let from = envelope.mail_from.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        match self.quarantine.keep(message, why, detail, &from, &recipients, now).await {
+            Ok(Some(id)) => tracing::info!(quarantine = id, reason = why.as_str(), "refused message quarantined"),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "refused message could not be quarantined"),
         }
     }
 

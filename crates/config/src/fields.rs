@@ -796,6 +796,16 @@ pub static FIELDS: &[Field] = &[
         },
     },
     Field {
+        section: "hygiene",
+        key: "quarantine_days",
+        default: "30",
+        doc: "Jours de conservation des messages refusés (virus, indésirables) pour les administrateurs (ardoise admin quarantine) ; 0 = aucune.\nDays refused messages (viruses, spam) are kept for the administrators (ardoise admin quarantine); 0 = none.",
+        apply: |c, v| {
+            c.hygiene.quarantine_days = count(v, 0, 3650)?;
+            Ok(())
+        },
+    },
+    Field {
         section: "web",
         key: "listen",
         default: "[]",

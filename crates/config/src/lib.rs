@@ -229,6 +229,8 @@ pub struct Hygiene {
     pub clamd_timeout_secs: u64,
     /// When clamd fails: `false` defers (`451 4.7.1`), `true` accepts and marks.
     pub accept_unscanned: bool,
+    /// Days refused messages are kept for the administrators; 0 = none.
+    pub quarantine_days: u64,
 }
 
 impl Default for Config {
@@ -303,6 +305,7 @@ impl Default for Config {
                 clamd: None,
                 clamd_timeout_secs: 30,
                 accept_unscanned: false,
+                quarantine_days: 30,
             },
             web: Web {
                 listen: Vec::new(),

@@ -19,6 +19,8 @@
 //!   ([`stamp::read`]) from the top of a stored message.
 //! - [`clamd`]: ClamAV's daemon (`INSTREAM` over TCP or a Unix socket),
 //!   bounded in time and size.
+//! - [`quarantine`]: refused messages kept N days (a blob reference),
+//!   listed, released into the Inboxes or deleted by the administrators.
 //!
 //! The binary's MX (`outbound.rs`, `CheckedMx`) calls it before the 250:
 //! a virus is refused (`554 5.7.0`), a score over
@@ -29,6 +31,7 @@
 pub mod clamd;
 pub mod features;
 pub mod lookalike;
+pub mod quarantine;
 pub mod rules;
 pub mod stamp;
 

@@ -161,6 +161,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0023_delayed_sends.sql"),
         postgres: include_str!("../migrations/postgres/0023_delayed_sends.sql"),
     },
+    Migration {
+        version: 24,
+        name: "quarantine",
+        sqlite: include_str!("../migrations/sqlite/0024_quarantine.sql"),
+        postgres: include_str!("../migrations/postgres/0024_quarantine.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
