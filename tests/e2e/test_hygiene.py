@@ -50,15 +50,15 @@ def refused(server, raw: bytes) -> tuple:
     return e.value.smtp_code, e.value.smtp_error.decode()
 
 
-def imap(server) -> imaplib.IMAP4_SSL:
+def imap(server, user: str = "claire.martin") -> imaplib.IMAP4_SSL:
     m = imaplib.IMAP4_SSL("127.0.0.1", server.imaps_port, ssl_context=no_verify(), timeout=20)
-    m.login(f"claire.martin@{DOMAIN}", PASSWORD)
+    m.login(f"{user}@{DOMAIN}", PASSWORD)
     return m
 
 
-def folder(server, name: str) -> list:
+def folder(server, name: str, user: str = "claire.martin") -> list:
     """The messages of a folder, parsed."""
-    m = imap(server)
+    m = imap(server, user)
     try:
         typ, _ = m.select(quoted(name), readonly=True)
         assert typ == "OK", name
@@ -72,10 +72,10 @@ def folder(server, name: str) -> list:
         m.logout()
 
 
-def wait_for_message(server, name: str, subject: str, timeout: float = 10):
+def wait_for_message(server, name: str, subject: str, timeout: float = 10, user: str = "claire.martin"):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        found = [m for m in folder(server, name) if subject in str(m["Subject"])]
+        found = [m for m in folder(server, name, user) if subject in str(m["Subject"])]
         if found:
             return found[0]
         time.sleep(0.2)
@@ -158,6 +158,50 @@ def test_the_reader_explains_the_verdict(make_server, browser):
     folder_link(browser, "Boîte de réception").click()
     open_message(browser, "Sortie au musée")
     assert browser.find_elements(By.ID, "verdict-spam") == []
+
+
+def test_reporting_phishing_forwards_it_to_security_and_moves_it_to_junk(make_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from test_webmail import open_message
+
+    # High thresholds: the message stays in the Inbox, where Claire spots it herself.
+    server = make_server(
+        smtp_extra=f'\n[hygiene]\nsecurity_address = "rssi@{DOMAIN}"\njunk_threshold = 50\nreject_threshold = 100\n'
+    )
+    server.create("claire.martin", password=PASSWORD)
+    server.create("rssi", password=PASSWORD)
+    server.start()
+    send(server, message("Vérification de votre compte", "Confirmez votre mot de passe ici.", sender="it@example.net"))
+    wait_for_message(server, "INBOX", "rification de votre compte")
+    web_login(browser, server, f"claire.martin@{DOMAIN}", PASSWORD)
+    wait_path(browser, "/courrier")
+    open_message(browser, "Vérification de votre compte")
+    browser.find_element(By.ID, "hameconnage").click()
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alerte.info"), "sécurité"))
+    report = wait_for_message(server, "INBOX", "Signalement", user="rssi")
+    assert f"claire.martin@{DOMAIN}" in report["From"], report["From"]
+    attached = [p for p in report.walk() if p.get_content_type() == "message/rfc822"]
+    assert len(attached) == 1
+    assert "rification de votre compte" in str(attached[0].get_payload(0)["Subject"])
+    assert wait_for_message(server, JUNK, "rification de votre compte")
+    assert not [m for m in folder(server, "INBOX") if "de votre compte" in str(m["Subject"])]
+
+
+def test_no_security_address_no_report_button(make_server, browser):
+    from selenium.webdriver.common.by import By
+
+    from test_webmail import open_message
+
+    server = start(make_server)
+    send(server, message("Sortie", "Bonjour."))
+    wait_for_message(server, "INBOX", "Sortie")
+    web_login(browser, server, f"claire.martin@{DOMAIN}", PASSWORD)
+    wait_path(browser, "/courrier")
+    open_message(browser, "Sortie")
+    assert browser.find_elements(By.ID, "hameconnage") == []
 
 
 def test_credential_requests_in_french_raise_the_score(make_server):

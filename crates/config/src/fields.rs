@@ -806,6 +806,21 @@ pub static FIELDS: &[Field] = &[
         },
     },
     Field {
+        section: "hygiene",
+        key: "security_address",
+        default: "\"\"",
+        doc: "Adresse de la sécurité (RSSI) à qui le bouton « Signaler un hameçonnage » du webmail transfère le message ; vide = pas de bouton.\nSecurity team address the webmail's \"report phishing\" button forwards the message to; empty = no button.",
+        apply: |c, v| {
+            let text = string(v)?;
+            let text = text.trim();
+            if !text.is_empty() && model::Address::parse(text).is_err() {
+                return Err(format!("adresse invalide : {text}"));
+            }
+            c.hygiene.security_address = text.to_owned();
+            Ok(())
+        },
+    },
+    Field {
         section: "web",
         key: "listen",
         default: "[]",

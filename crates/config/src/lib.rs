@@ -231,6 +231,8 @@ pub struct Hygiene {
     pub accept_unscanned: bool,
     /// Days refused messages are kept for the administrators; 0 = none.
     pub quarantine_days: u64,
+    /// Where « Signaler un hameçonnage » forwards a message; empty = no button.
+    pub security_address: String,
 }
 
 impl Default for Config {
@@ -306,6 +308,7 @@ impl Default for Config {
                 clamd_timeout_secs: 30,
                 accept_unscanned: false,
                 quarantine_days: 30,
+                security_address: String::new(),
             },
             web: Web {
                 listen: Vec::new(),

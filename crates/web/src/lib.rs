@@ -83,6 +83,9 @@ pub struct WebConfig {
     /// How long a sent message waits, cancellable, unless the user chose
     /// otherwise (`[web] undo_send_delay`; zero sends at once).
     pub undo_send: Duration,
+    /// Where « Signaler un hameçonnage » forwards a message (`[hygiene]
+    /// security_address`); `None`: no such button.
+    pub security_address: Option<model::Address>,
 }
 
 impl WebConfig {
@@ -104,6 +107,7 @@ impl WebConfig {
             mail_setup: MailSetup::default(),
             proxies: TrustedProxies::default(),
             undo_send: Duration::from_secs(10),
+            security_address: None,
         }
     }
 }

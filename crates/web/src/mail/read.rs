@@ -92,6 +92,8 @@ struct ReadPage {
     /// The MX's spam verdict on this message, when it judged it: whether
     /// it counted as spam, its score, and why (in the reader's language).
     spam: Option<(bool, String, Vec<String>)>,
+    /// « Signaler un hameçonnage » is offered (a security address is set).
+    can_report: bool,
     events: Vec<EventView>,
     attachments: Vec<AttachmentView>,
     seen: bool,
@@ -228,6 +230,7 @@ pub async fn page(
         spoofed: origin == Origin::Spoofed,
         suspicious,
         spam,
+        can_report: app.cfg.security_address.is_some() && app.outbox.is_some(),
         events,
         attachments,
         seen: true,
