@@ -36,6 +36,8 @@ command -v dovecot >/dev/null || _missing+=(dovecot-imapd)
 command -v openssl >/dev/null || _missing+=(openssl)
 # systemd-analyze: test_packaging.py verifies and scores the systemd unit
 command -v systemd-analyze >/dev/null || _missing+=(systemd)
+# clamd: test_hygiene.py runs ClamAV's daemon with a signature database of its own (no freshclam)
+command -v clamd >/dev/null || _missing+=(clamav-daemon)
 [ -x /usr/bin/chromium ] || _missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || _missing+=(chromium-driver)
 command -v pg_ctlcluster >/dev/null || _missing+=(postgresql)

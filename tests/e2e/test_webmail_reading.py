@@ -269,6 +269,9 @@ def test_display_names_posing_as_addresses_and_bidi_overrides_are_shown_for_what
     real sender's address in the list; a right-to-left override in a subject
     (« Facture \u202efdp.exe », which reads « exe.pdf ») and in the preview is
     taken out in the list and the reader."""
+    # The MX's scorer would file this one in Indésirables (a colleague's address as display name,
+    # a bidi override: test_hygiene.py); here the reader's rendering is under test, in the Inbox.
+    server.config.write_text(server.config.read_text() + "\n[hygiene]\njunk_threshold = 50\nreject_threshold = 100\n")
     start(server)
     m = mail(f'"{PAUL}" <attaquant@example.org>', "Facture \u202efdp.exe", text="Voir \u202ecod.exe ci-joint.\n")
     deliver(server, m, CLAIRE)

@@ -28,6 +28,7 @@ mod governance;
 mod lists;
 mod notice;
 pub(crate) mod passwords;
+mod quarantine;
 mod sso_cli;
 
 pub use governance::{AuditCommand, GrantCommand, UnitCommand};
@@ -104,6 +105,11 @@ pub enum AdminCommand {
     Housekeeping {
         #[command(subcommand)]
         command: deleted::HousekeepingCommand,
+    },
+    /// Messages refusés gardés en quarantaine (virus, indésirables) / refused messages kept in quarantine.
+    Quarantine {
+        #[command(subcommand)]
+        command: quarantine::QuarantineCommand,
     },
     /// Envoie maintenant les rappels d'expiration des mots de passe (tâche quotidienne du serveur)
     /// / send the password expiry reminders now (the server's daily task).
@@ -353,6 +359,9 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Cas { command } => sso_cli::cas(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::List { command } => lists::run(cfg, &opened, &ctx, command).await?,
         AdminCommand::Forwarding { command } => forwarding::run(&ctx, command).await?,
+        AdminCommand::Quarantine { command } => {
+            quarantine::run(&ctx, &crate::screen::quarantine(cfg, &opened), command).await?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

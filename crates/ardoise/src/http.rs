@@ -34,6 +34,11 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     out.undo_send = Duration::from_secs(w.undo_send_delay_secs);
     out.undelete_days = cfg.mail.undelete_days;
     out.archive_days = cfg.mail.archive_days;
+    out.security_address = Some(cfg.hygiene.security_address.as_str())
+        .filter(|a| !a.is_empty())
+        .map(model::Address::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("[hygiene] security_address : {e}"))?;
     out.limits = connection_limits(w, crate::serve::descriptor_limit());
     out.clock = web::Clock::new(&w.time_zone).map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
     out.proxies =

@@ -19,6 +19,7 @@ mod outbox;
 mod password;
 mod queue_cli;
 mod quickstart;
+mod screen;
 mod search_cli;
 mod serve;
 mod vacation_cli;

@@ -137,6 +137,17 @@ const METRICS: &[(&str, Kind, &str)] = &[
         Kind::Counter,
         "Messages handled by the mail housekeeping, by step (purge, trash, junk, archive, quota warnings)",
     ),
+    (
+        "ardoise_spam_verdicts_total",
+        Kind::Counter,
+        "Messages scored by the MX's spam checks, by action (deliver, junk, reject)",
+    ),
+    ("ardoise_viruses_total", Kind::Counter, "Messages in which clamd found a virus"),
+    (
+        "ardoise_clamd_failures_total",
+        Kind::Counter,
+        "Virus scans clamd could not answer, by reason (unreachable, timeout, ...)",
+    ),
     ("ardoise_build_info", Kind::Gauge, "Always 1, labelled with the version"),
     ("process_start_time_seconds", Kind::Gauge, "When the server started, in Unix seconds"),
 ];

@@ -89,10 +89,23 @@ impl MailSink for MxSink {
     }
 
     async fn deliver(&self, envelope: &Envelope, message: Vec<u8>) -> Result<(), DeliverError> {
+        self.deliver_screened(envelope, message, filter::Screening::default()).await
+    }
+}
+
+impl MxSink {
+    /// Delivers a message the MX's checks judged (`screening`: to
+    /// Indésirables or not, Sieve's `spamtest`/`virustest`).
+    pub async fn deliver_screened(
+        &self,
+        envelope: &Envelope,
+        message: Vec<u8>,
+        screening: filter::Screening,
+    ) -> Result<(), DeliverError> {
         let targets: Vec<Address> =
             envelope.recipients.iter().filter(|(_, id)| *id == smtp::EXPANDED).map(|(a, _)| a.clone()).collect();
         if targets.is_empty() {
-            return self.deliver_direct(envelope, message.into()).await;
+            return self.deliver_direct(envelope, message.into(), screening).await;
         }
         let message = mailstore::Bytes::from(message);
         let direct = Envelope {
@@ -103,7 +116,7 @@ impl MailSink for MxSink {
         accounts.sort_unstable();
         accounts.dedup();
         if !accounts.is_empty() {
-            self.deliver_direct(&direct, message.clone()).await?;
+            self.deliver_direct(&direct, message.clone(), screening).await?;
         }
         self.post_to_lists(envelope, &targets, &accounts, message).await
     }
@@ -111,7 +124,12 @@ impl MailSink for MxSink {
 
 impl MxSink {
     /// Delivery to the accounts of the envelope (no list among them).
-    async fn deliver_direct(&self, envelope: &Envelope, message: mailstore::Bytes) -> Result<(), DeliverError> {
+    async fn deliver_direct(
+        &self,
+        envelope: &Envelope,
+        message: mailstore::Bytes,
+        screening: filter::Screening,
+    ) -> Result<(), DeliverError> {
         let mut accounts: Vec<i64> = envelope.recipients.iter().map(|(_, id)| *id).collect();
         accounts.sort_unstable();
         accounts.dedup();
@@ -122,7 +140,7 @@ impl MxSink {
                 let recipients: Vec<(String, i64)> =
                     envelope.recipients.iter().map(|(address, id)| (address.to_string(), *id)).collect();
                 let from = envelope.mail_from.as_ref().map(|a| a.to_string());
-                mta.deliver_local(message.clone(), from.as_deref(), &recipients)
+                mta.deliver_screened(message.clone(), from.as_deref(), &recipients, screening)
                     .await
                     .map_err(|e| (e.transience(), e.to_string()))
             }
@@ -153,7 +171,10 @@ impl MxSink {
         let refused: Vec<i64> = delivery.refused.iter().map(|r| r.account).collect();
         accounts.retain(|a| !refused.contains(a));
         if let Some(mta) = &self.1 {
-            tokio::spawn(vacation_replies(mta.clone(), envelope.mail_from.clone(), accounts, message.clone()));
+            // Spam gets no vacation reply (it would answer forged senders).
+            if !screening.junk {
+                tokio::spawn(vacation_replies(mta.clone(), envelope.mail_from.clone(), accounts, message.clone()));
+            }
             if !delivery.follow_ups.is_empty() {
                 let mta = mta.clone();
                 tokio::spawn(async move { mta.follow_up(message, delivery.follow_ups).await });

@@ -287,26 +287,36 @@ impl SubmissionSink for SubmitSink {
     }
 }
 
-/// The MX sink with SPF/DKIM/DMARC checks in front of delivery: the result is
-/// prepended as `Authentication-Results:`, and DMARC `p=reject` failures are
-/// refused.
-pub struct CheckedMx<K> {
-    pub inner: Arc<K>,
-    /// `None` when `[outbound] verify_inbound` is off.
-    pub verifier: Option<mta::inbound::Verifier>,
+/// The MX sink with the checks of [`crate::screen`] in front of delivery:
+/// sender authentication, virus scan, spam and phishing score.
+pub struct CheckedMx {
+    pub inner: Arc<crate::mx::MxSink>,
+    pub screen: crate::screen::Screen,
 }
 
-/// Wraps the MX sink with the inbound checks configured in `[outbound]`.
-pub fn checked_mx<K: MailSink>(cfg: &config::Config, inner: Arc<K>) -> anyhow::Result<CheckedMx<K>> {
+/// Wraps the MX sink with the inbound checks configured in `[outbound]`
+/// and `[hygiene]`; refused messages go to `quarantine`.
+pub fn checked_mx(
+    cfg: &config::Config,
+    inner: Arc<crate::mx::MxSink>,
+    quarantine: Arc<hygiene::quarantine::Quarantine>,
+) -> anyhow::Result<CheckedMx> {
     let verifier = if cfg.outbound.verify_inbound || cfg.outbound.dns_override_file.is_some() {
         Some(mta::inbound::Verifier::new(&cfg.server.hostname, dns_table(cfg)?))
     } else {
         None
     };
-    Ok(CheckedMx { inner, verifier })
+    let screen = crate::screen::Screen {
+        verifier,
+        settings: crate::screen::settings(&cfg.hygiene)?,
+        mailstore: inner.0.clone(),
+        hostname: cfg.server.hostname.clone(),
+        quarantine,
+    };
+    Ok(CheckedMx { inner, screen })
 }
 
-impl<K: MailSink> MailSink for CheckedMx<K> {
+impl MailSink for CheckedMx {
     async fn check_recipient(&self, rcpt: &Address, size: Option<u64>) -> RcptVerdict {
         self.inner.check_recipient(rcpt, size).await
     }
@@ -316,19 +326,7 @@ impl<K: MailSink> MailSink for CheckedMx<K> {
     }
 
     async fn deliver(&self, envelope: &Envelope, message: Vec<u8>) -> Result<(), DeliverError> {
-        self.inner.deliver(envelope, message).await
-    }
-
-    async fn authenticate(&self, envelope: &Envelope, message: &[u8]) -> Result<Option<String>, String> {
-        let Some(verifier) = &self.verifier else {
-            return Ok(None);
-        };
-        let mail_from = envelope.mail_from.as_ref().map(|a| a.to_string()).unwrap_or_default();
-        let verdict = verifier.check(message, envelope.remote_ip, &envelope.helo, &mail_from).await;
-        tracing::info!(spf = %verdict.spf, dkim = %verdict.dkim, dmarc = %verdict.dmarc, "inbound authentication");
-        if verdict.reject {
-            return Err("Refuse par la politique DMARC de l'expediteur / rejected by the sender's DMARC policy".into());
-        }
-        Ok(Some(verdict.header))
+        let screened = self.screen.check(envelope, message).await?;
+        self.inner.deliver_screened(envelope, screened.message, screened.screening).await
     }
 }

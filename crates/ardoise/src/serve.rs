@@ -127,7 +127,8 @@ pub async fn run(
     mta.set_filters(filters.clone());
     let lists = lists::Lists::new(opened.store.clone(), opened.blobs.clone(), mta.clone(), lists::Limits::default());
     let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone()), Some(lists.clone())));
-    let sink = Arc::new(crate::outbound::checked_mx(&cfg, sink)?);
+    let quarantine = crate::screen::quarantine(&cfg, &opened);
+    let sink = Arc::new(crate::outbound::checked_mx(&cfg, sink, quarantine.clone())?);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut bound = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
@@ -216,6 +217,7 @@ pub async fn run(
     tasks.spawn(warn_quotas_periodically(mailstore.clone(), shutdown_rx.clone()));
     tasks.spawn(collect_garbage_periodically(mailstore, shutdown_rx.clone()));
     tasks.spawn(sweep_held_posts_periodically(lists, shutdown_rx.clone()));
+    tasks.spawn(crate::screen::sweep_quarantine_periodically(quarantine, shutdown_rx.clone()));
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = shutdown_tx.send(true);

@@ -81,6 +81,19 @@ fn addresses(v: &Val) -> Result<Vec<SocketAddr>, String> {
     if bad.is_empty() { Ok(out) } else { Err(format!("adresse:port invalide : {}", bad.join(", "))) }
 }
 
+/// A spam score: a number between 0 and 10,000.
+fn score(v: &Val) -> Result<f64, String> {
+    let x = match v {
+        Val::Float(x) => *x,
+        Val::Int(n) => *n as f64,
+        other => return Err(format!("un nombre attendu, pas {}", describe(other))),
+    };
+    if !(0.0..=10_000.0).contains(&x) {
+        return Err("entre 0 et 10000 attendu".into());
+    }
+    Ok(x)
+}
+
 fn boolean(v: &Val) -> Result<bool, String> {
     match v {
         Val::Bool(b) => Ok(*b),
@@ -93,6 +106,7 @@ fn describe(v: &Val) -> &'static str {
         Val::Str(_) => "du texte",
         Val::Int(_) => "un entier",
         Val::Bool(_) => "un booléen",
+        Val::Float(_) => "un nombre décimal",
         Val::List(_) => "une liste",
         Val::Other(what) => what,
     }
@@ -786,6 +800,110 @@ pub static FIELDS: &[Field] = &[
         doc: "Vérifier SPF, DKIM et DMARC du courrier entrant (à activer en production, DNS requis).\nCheck SPF, DKIM and DMARC of incoming mail (enable in production; needs DNS).",
         apply: |c, v| {
             c.outbound.verify_inbound = boolean(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "enabled",
+        default: "true",
+        doc: "Analyse anti-spam et anti-hameçonnage intégrée du courrier reçu (MX).\nBuilt-in spam and phishing scoring of mail received by the MX.",
+        apply: |c, v| {
+            c.hygiene.enabled = boolean(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "junk_threshold",
+        default: "5.0",
+        doc: "Score à partir duquel un message va dans Indésirables.\nScore from which a message is filed in the Junk folder.",
+        apply: |c, v| {
+            c.hygiene.junk_threshold = score(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "reject_threshold",
+        default: "15.0",
+        doc: "Score à partir duquel un message est refusé dès SMTP (550 5.7.1) ; supérieur à junk_threshold.\nScore from which a message is refused at SMTP time (550 5.7.1); above junk_threshold.",
+        apply: |c, v| {
+            c.hygiene.reject_threshold = score(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "subject_tag",
+        default: "\"\"",
+        doc: "Préfixe ajouté au sujet du courrier venu de l'extérieur, pour les utilisateurs IMAP (par exemple \"[EXTERNE]\") ; vide = aucun.\nPrefix added to the subject of mail from outside, for IMAP users (for example \"[EXTERNE]\"); empty = none.",
+        apply: |c, v| {
+            let tag = string(v)?;
+            if tag.len() > 40 || tag.chars().any(|ch| ch.is_control() || !ch.is_ascii()) {
+                return Err("40 caractères ASCII au plus, sans caractère de contrôle".into());
+            }
+            c.hygiene.subject_tag = tag.trim().to_owned();
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "clamd",
+        default: "\"\"",
+        doc: "Antivirus ClamAV (clamd) : \"tcp:127.0.0.1:3310\" ou le chemin de sa socket Unix ; vide = pas d'analyse antivirus.\nClamAV's daemon: \"tcp:127.0.0.1:3310\" or its Unix socket path; empty = no virus scanning.",
+        apply: |c, v| {
+            let text = string(v)?;
+            let text = text.trim();
+            if !text.is_empty() && !text.starts_with("tcp:") && !text.starts_with("unix:") && !text.starts_with('/') {
+                return Err("attendu tcp:hôte:port ou un chemin absolu".into());
+            }
+            c.hygiene.clamd = Some(text.to_owned()).filter(|t| !t.is_empty());
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "clamd_timeout",
+        default: "\"30s\"",
+        doc: "Délai maximal d'une analyse par clamd.\nLongest time one clamd scan may take.",
+        apply: |c, v| {
+            c.hygiene.clamd_timeout_secs = duration(v)?.max(1);
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "accept_unscanned",
+        default: "false",
+        doc: "Si clamd ne répond pas : false = refus temporaire (451 4.7.1), true = message accepté et marqué X-Virus-Status: unknown.\nWhen clamd fails: false = temporary refusal (451 4.7.1), true = accept and mark X-Virus-Status: unknown.",
+        apply: |c, v| {
+            c.hygiene.accept_unscanned = boolean(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "quarantine_days",
+        default: "30",
+        doc: "Jours de conservation des messages refusés (virus, indésirables) pour les administrateurs (ardoise admin quarantine) ; 0 = aucune.\nDays refused messages (viruses, spam) are kept for the administrators (ardoise admin quarantine); 0 = none.",
+        apply: |c, v| {
+            c.hygiene.quarantine_days = count(v, 0, 3650)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "security_address",
+        default: "\"\"",
+        doc: "Adresse de la sécurité (RSSI) à qui le bouton « Signaler un hameçonnage » du webmail transfère le message ; vide = pas de bouton.\nSecurity team address the webmail's \"report phishing\" button forwards the message to; empty = no button.",
+        apply: |c, v| {
+            let text = string(v)?;
+            let text = text.trim();
+            if !text.is_empty() && model::Address::parse(text).is_err() {
+                return Err(format!("adresse invalide : {text}"));
+            }
+            c.hygiene.security_address = text.to_owned();
             Ok(())
         },
     },

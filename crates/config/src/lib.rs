@@ -34,6 +34,7 @@ pub struct Config {
     pub metrics: Metrics,
     pub submission: Submission,
     pub outbound: Outbound,
+    pub hygiene: Hygiene,
     pub web: Web,
 }
 
@@ -247,6 +248,28 @@ pub struct Outbound {
     pub verify_inbound: bool,
 }
 
+/// Spam, phishing and viruses in incoming mail (issue 20).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hygiene {
+    /// The built-in scorer runs on mail received by the MX.
+    pub enabled: bool,
+    /// From this score on, into Indésirables.
+    pub junk_threshold: f64,
+    /// From this score on, refused at SMTP time (`550 5.7.1`).
+    pub reject_threshold: f64,
+    /// Subject prefix of mail from outside (`[EXTERNE]`); empty = off.
+    pub subject_tag: String,
+    /// clamd's address: `tcp:host:port` or a socket path; `None` = no scan.
+    pub clamd: Option<String>,
+    pub clamd_timeout_secs: u64,
+    /// When clamd fails: `false` defers (`451 4.7.1`), `true` accepts and marks.
+    pub accept_unscanned: bool,
+    /// Days refused messages are kept for the administrators; 0 = none.
+    pub quarantine_days: u64,
+    /// Where « Signaler un hameçonnage » forwards a message; empty = no button.
+    pub security_address: String,
+}
+
 impl Default for Config {
     fn default() -> Config {
         Config {
@@ -318,6 +341,17 @@ impl Default for Config {
                 dkim_selector: "ardoise".into(),
                 capture_to: None,
                 verify_inbound: false,
+            },
+            hygiene: Hygiene {
+                enabled: true,
+                junk_threshold: 5.0,
+                reject_threshold: 15.0,
+                subject_tag: String::new(),
+                clamd: None,
+                clamd_timeout_secs: 30,
+                accept_unscanned: false,
+                quarantine_days: 30,
+                security_address: String::new(),
             },
             web: Web {
                 listen: Vec::new(),

@@ -13,6 +13,7 @@ pub enum Val {
     Str(String),
     Int(i64),
     Bool(bool),
+    Float(f64),
     List(Vec<Val>),
     Other(&'static str),
 }
@@ -30,7 +31,10 @@ impl Val {
             }
             DeValue::Boolean(b) => Val::Bool(*b),
             DeValue::Array(items) => Val::List(items.iter().map(|i| Val::from_de(i.get_ref())).collect()),
-            DeValue::Float(_) => Val::Other("un nombre décimal"),
+            DeValue::Float(f) => match f.as_str().replace('_', "").parse::<f64>() {
+                Ok(x) if x.is_finite() => Val::Float(x),
+                _ => Val::Other("un nombre décimal non fini"),
+            },
             DeValue::Datetime(_) => Val::Other("une date"),
             DeValue::Table(_) => Val::Other("une table"),
         }

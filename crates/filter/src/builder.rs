@@ -148,6 +148,7 @@ impl Filters {
             rcpt_to: &user_address,
             folders: &folders,
             includes: &includes,
+            screening: crate::sort::Screening::default(),
         };
         let mut matched = Vec::new();
         for row in rows {

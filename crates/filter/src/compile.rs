@@ -34,6 +34,10 @@ pub const EXTENSIONS: &[Capability] = &[
     Capability::Environment,
     Capability::Ihave,
     Capability::Mime,
+    // Answered from the MX's hygiene verdicts (issue 20).
+    Capability::SpamTest,
+    Capability::SpamTestPlus,
+    Capability::VirusTest,
     Capability::Comparator(Comparator::Octet),
     Capability::Comparator(Comparator::AsciiCaseMap),
     Capability::Comparator(Comparator::AsciiNumeric),

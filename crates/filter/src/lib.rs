@@ -50,7 +50,7 @@ pub use forwarding::Forwarding;
 pub use mailstore::MailEvent;
 pub use rules::{Action, Condition, Field, Op, Rule};
 pub use run::{Decision, Filing, Reply};
-pub use sort::{Delivery, FollowUp, Refused};
+pub use sort::{Delivery, FollowUp, Refused, Screening};
 pub use store::{ScriptChange, SieveScript};
 
 /// Bounds on one run of a script.

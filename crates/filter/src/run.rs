@@ -73,6 +73,8 @@ pub(crate) struct Facts<'a> {
     pub folders: &'a HashSet<String>,
     /// Personal scripts looked up so far (`None`: no such script).
     pub includes: &'a HashMap<String, Option<Arc<Sieve>>>,
+    /// The MX's spam and virus verdicts, for `spamtest`/`virustest`.
+    pub screening: crate::sort::Screening,
 }
 
 /// Runs `script` on `message` for one recipient.
@@ -89,6 +91,8 @@ pub(crate) fn execute(
         ctx.set_envelope(Envelope::From, from.to_owned());
     }
     ctx.set_envelope(Envelope::To, who.rcpt_to.to_owned());
+    ctx.set_spam_status(u32::from(who.screening.spamtest));
+    ctx.set_virus_status(u32::from(who.screening.virustest));
 
     let mut decision = Decision::default();
     let mut created: HashMap<usize, Vec<u8>> = HashMap::new();

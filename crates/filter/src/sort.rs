@@ -43,6 +43,23 @@ pub struct Incoming<'a> {
     pub mail_from: Option<&'a str>,
     /// Each recipient address as given (`RCPT TO`) with its account.
     pub recipients: &'a [(String, AccountId)],
+    /// What the MX's hygiene checks concluded (nothing for local mail).
+    pub screening: Screening,
+}
+
+/// The spam and virus verdicts known before filtering (issue 20).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Screening {
+    /// File the message in Indésirables: the Inbox of a recipient without
+    /// a script, and a script's `keep` (explicit or implicit), become the
+    /// Junk folder; a script's `fileinto` still wins (`fileinto "INBOX"`
+    /// included).
+    pub junk: bool,
+    /// Sieve `spamtest` (RFC 5235): 0 not tested, 1 surely not spam ... 10
+    /// surely spam.
+    pub spamtest: u8,
+    /// Sieve `virustest`: 0 not tested, 1 clean ... 5 infected.
+    pub virustest: u8,
 }
 
 impl Filters {
@@ -79,7 +96,7 @@ impl Filters {
         let (mut targets, mut refused, mut follow_ups) = (Vec::new(), Vec::new(), Vec::new());
         for (rcpt, account) in recipients {
             let Some((name, revision)) = active.get(&account) else {
-                targets.push(DeliveryTarget::inbox(account));
+                targets.extend(self.targets(account, &[Filing::inbox()], incoming.screening.junk).await?);
                 continue;
             };
             let decision = match self.decide(account, name, *revision, &rcpt, incoming).await {
@@ -96,7 +113,7 @@ impl Filters {
             } else if decision.filings.is_empty() {
                 tracing::info!(account, "message discarded by the recipient's Sieve script");
             }
-            targets.extend(self.targets(account, &decision.filings).await?);
+            targets.extend(self.targets(account, &decision.filings, incoming.screening.junk).await?);
             follow_ups.extend(decision.redirects.into_iter().map(|to| FollowUp::Redirect { account, to }));
             follow_ups.extend(decision.replies.into_iter().map(|reply| FollowUp::Reply { account, reply }));
         }
@@ -130,6 +147,7 @@ impl Filters {
                 rcpt_to: rcpt,
                 folders: &folders,
                 includes: &includes,
+                screening: incoming.screening,
             };
             match execute(&self.runtime, name, script.clone(), incoming.message, &facts) {
                 Ok(decision) => return Ok(decision),
@@ -145,11 +163,13 @@ impl Filters {
 
     /// The delivery targets of `filings` for `account`: folders looked up,
     /// made when the script said `:create`, else the Inbox; one copy per
-    /// folder, flags merged.
-    async fn targets(&self, account: AccountId, filings: &[Filing]) -> Result<Vec<DeliveryTarget>, Error> {
+    /// folder, flags merged. With `junk`, a keep is the Junk folder (the
+    /// Inbox if the account has none).
+    async fn targets(&self, account: AccountId, filings: &[Filing], junk: bool) -> Result<Vec<DeliveryTarget>, Error> {
         let mut out: Vec<DeliveryTarget> = Vec::new();
         for filing in filings {
             let mailbox = match &filing.folder {
+                None if junk => self.mail.mailbox_with_use(account, model::SpecialUse::Junk).await?.map(|m| m.id),
                 None => None,
                 Some(name) => self.folder(account, name, filing.create).await?,
             };

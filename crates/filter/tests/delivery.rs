@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use filter::scripts::Put;
 use filter::sort::Incoming;
-use filter::{FilterSettings, Filters, FollowUp};
+use filter::{FilterSettings, Filters, FollowUp, Screening};
 use mailstore::{Bytes, Mailstore};
 use model::{AccountStatus, Address, Domain, Flag, Role};
 use store::{Account, NewAccount, Store};
@@ -66,8 +66,13 @@ impl Fixture {
     }
 
     async fn deliver_to(&self, raw: &[u8], to: &[&Account]) -> filter::Delivery {
+        self.deliver_screened(raw, to, Screening::default()).await
+    }
+
+    async fn deliver_screened(&self, raw: &[u8], to: &[&Account], screening: Screening) -> filter::Delivery {
         let recipients: Vec<(String, i64)> = to.iter().map(|a| (a.address.to_string(), a.id)).collect();
-        let incoming = Incoming { message: raw, mail_from: Some("parent@example.org"), recipients: &recipients };
+        let incoming =
+            Incoming { message: raw, mail_from: Some("parent@example.org"), recipients: &recipients, screening };
         self.filters.deliver(Bytes::copy_from_slice(raw), incoming, 1_767_225_600).await.unwrap()
     }
 
@@ -99,6 +104,50 @@ async fn reunion_mail_is_filed_into_a_folder_made_for_it() {
     assert_eq!(f.count(&f.claire, "Réunions").await, 2, "the folder is reused");
 }
 
+/// Number of messages in the Junk folder (Indésirables) of `account`.
+async fn junk(f: &Fixture, account: &Account) -> i64 {
+    let junk = f.ms.mailbox_with_use(account.id, model::SpecialUse::Junk).await.unwrap().expect("a Junk folder");
+    f.ms.message_count(junk.id).await.unwrap()
+}
+
+#[tokio::test]
+async fn spam_goes_to_junk_unless_the_script_files_it_elsewhere() {
+    let f = fixture().await;
+    let spam = Screening { junk: true, spamtest: 8, virustest: 1 };
+    f.activate(&f.claire, REUNIONS).await;
+    // Paul has no script; Claire's only keeps it implicitly.
+    f.deliver_screened(&mail("Gagnez un iPhone"), &[&f.claire, &f.paul], spam).await;
+    assert_eq!((junk(&f, &f.claire).await, f.count(&f.claire, "INBOX").await), (1, 0));
+    assert_eq!((junk(&f, &f.paul).await, f.count(&f.paul, "INBOX").await), (1, 0));
+    // The script's fileinto wins.
+    f.deliver_screened(&mail("Fausse réunion"), &[&f.claire], spam).await;
+    assert_eq!(f.count(&f.claire, "Réunions").await, 1);
+    assert_eq!(junk(&f, &f.claire).await, 1);
+    // Not spam: the Inbox as before.
+    f.deliver_screened(&mail("Sortie"), &[&f.paul], Screening { junk: false, spamtest: 2, virustest: 1 }).await;
+    assert_eq!(f.count(&f.paul, "INBOX").await, 1);
+}
+
+#[tokio::test]
+async fn spamtest_and_virustest_see_the_verdicts() {
+    let f = fixture().await;
+    let script = "require [\"spamtest\", \"virustest\", \"relational\", \"comparator-i;ascii-numeric\", \"fileinto\", \"mailbox\"];\r\n\
+        if virustest :value \"eq\" :comparator \"i;ascii-numeric\" \"0\" { fileinto :create \"Non analyse\"; stop; }\r\n\
+        if spamtest :value \"ge\" :comparator \"i;ascii-numeric\" \"6\" { fileinto :create \"Douteux\"; stop; }\r\n\
+        fileinto \"INBOX\";\r\n";
+    f.activate(&f.claire, script).await;
+    f.deliver_screened(&mail("a"), &[&f.claire], Screening { junk: true, spamtest: 7, virustest: 1 }).await;
+    assert_eq!(f.count(&f.claire, "Douteux").await, 1);
+    f.deliver_screened(&mail("bb"), &[&f.claire], Screening { junk: false, spamtest: 3, virustest: 1 }).await;
+    assert_eq!(f.count(&f.claire, "INBOX").await, 1);
+    // An explicit fileinto "INBOX" wins over the junk verdict.
+    f.deliver_screened(&mail("ccc"), &[&f.claire], Screening { junk: true, spamtest: 5, virustest: 1 }).await;
+    assert_eq!((f.count(&f.claire, "INBOX").await, junk(&f, &f.claire).await), (2, 0));
+    // Local mail, not scanned.
+    f.deliver_to(&mail("dddd"), &[&f.claire]).await;
+    assert_eq!(f.count(&f.claire, "Non analyse").await, 1);
+}
+
 #[tokio::test]
 async fn a_missing_folder_without_create_means_the_inbox() {
     let f = fixture().await;
@@ -125,7 +174,12 @@ async fn flags_copies_and_subaddresses() {
 
     let raw = mail("devoir");
     let recipients = vec![("claire.martin+devoirs@ac-demo.fr".to_string(), f.claire.id)];
-    let incoming = Incoming { message: &raw, mail_from: Some("eleve@example.org"), recipients: &recipients };
+    let incoming = Incoming {
+        message: &raw,
+        mail_from: Some("eleve@example.org"),
+        recipients: &recipients,
+        screening: Default::default(),
+    };
     f.filters.deliver(Bytes::from(raw.clone()), incoming, 0).await.unwrap();
     assert_eq!(f.count(&f.claire, "Devoirs").await, 1, "envelope :detail");
 }
@@ -201,7 +255,7 @@ async fn failing_and_looping_scripts_deliver_to_the_inbox() {
     tight.activate(f.claire.id, Some("long")).await.unwrap();
     let raw = mail("c");
     let recipients = vec![(f.claire.address.to_string(), f.claire.id)];
-    let incoming = Incoming { message: &raw, mail_from: None, recipients: &recipients };
+    let incoming = Incoming { message: &raw, mail_from: None, recipients: &recipients, screening: Default::default() };
     tight.deliver(Bytes::from(raw.clone()), incoming, 0).await.unwrap();
     assert_eq!(f.count(&f.claire, "INBOX").await, 4 + 3, "with a third notice (another script)");
 }

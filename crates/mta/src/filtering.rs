@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use filter::sort::Incoming;
-use filter::{Delivery, Filters, FollowUp, Reply};
+use filter::{Delivery, Filters, FollowUp, Reply, Screening};
 use mailstore::Bytes;
 use model::{AccountId, Address};
 
@@ -34,16 +34,42 @@ impl Mta {
         mail_from: Option<&str>,
         recipients: &[(String, AccountId)],
     ) -> Result<Delivery, Error> {
+        self.deliver_screened(message, mail_from, recipients, Screening::default()).await
+    }
+
+    /// [`Mta::deliver_local`] of a message the MX's hygiene checks judged:
+    /// with `screening.junk`, what would go to an Inbox goes to
+    /// Indésirables (through the filter rules, which see the verdicts as
+    /// `spamtest`/`virustest`; without them, straight to the Junk folder).
+    pub async fn deliver_screened(
+        &self,
+        message: Bytes,
+        mail_from: Option<&str>,
+        recipients: &[(String, AccountId)],
+        screening: Screening,
+    ) -> Result<Delivery, Error> {
         match self.filters.get() {
             Some(filters) => {
-                let incoming = Incoming { message: &message, mail_from, recipients };
+                let incoming = Incoming { message: &message, mail_from, recipients, screening };
                 Ok(filters.deliver(message.clone(), incoming, now()).await?)
             }
             None => {
                 let mut ids: Vec<AccountId> = recipients.iter().map(|(_, id)| *id).collect();
                 ids.sort_unstable();
                 ids.dedup();
-                let delivered = self.mailstore.deliver_owned(message, &ids, now()).await?;
+                let delivered = if screening.junk {
+                    let mut targets = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        let junk = self.mailstore.mailbox_with_use(id, model::SpecialUse::Junk).await?;
+                        targets.push(mailstore::DeliveryTarget {
+                            mailbox: junk.map(|m| m.id),
+                            ..mailstore::DeliveryTarget::inbox(id)
+                        });
+                    }
+                    self.mailstore.deliver_targets_owned(message, &targets, now()).await?
+                } else {
+                    self.mailstore.deliver_owned(message, &ids, now()).await?
+                };
                 Ok(Delivery { delivered, ..Delivery::default() })
             }
         }

@@ -28,6 +28,8 @@ pub struct Verdict {
     pub dmarc: String,
     /// DMARC failed under a `p=reject` policy: refuse the message.
     pub reject: bool,
+    /// DMARC failed under a `p=quarantine` policy: file it in Indésirables.
+    pub quarantine: bool,
 }
 
 /// Checks incoming messages; cheap to share.
@@ -65,7 +67,8 @@ impl Verifier {
     pub async fn check(&self, message: &[u8], ip: IpAddr, helo: &str, mail_from: &str) -> Verdict {
         let Some(parsed) = AuthenticatedMessage::parse(message) else {
             let header = format!("Authentication-Results: {}; none (unparsable message)\r\n", self.hostname);
-            return Verdict { header, spf: "none".into(), dkim: "none".into(), dmarc: "none".into(), reject: false };
+            let none = || "none".to_owned();
+            return Verdict { header, spf: none(), dkim: none(), dmarc: none(), reject: false, quarantine: false };
         };
         let txt = TxtCache(self.table.clone());
         let empty = EmptyCache(self.table.is_some());
@@ -101,6 +104,7 @@ impl Verifier {
             && matches!(dmarc.spf_result(), DmarcResult::Fail(_) | DmarcResult::None)
             && !dmarc.domain().is_empty();
         let reject = dmarc_failed && dmarc.policy() == Policy::Reject;
+        let quarantine = dmarc_failed && dmarc.policy() == Policy::Quarantine;
         let word = |s: String| s.split([' ', '(', ';']).next().unwrap_or("").to_ascii_lowercase();
         let dkim_word = if dkim.is_empty() {
             "none".to_owned()
@@ -122,6 +126,7 @@ impl Verifier {
             dkim: dkim_word,
             dmarc: dmarc_word,
             reject,
+            quarantine,
         }
     }
 }
@@ -173,7 +178,14 @@ mod tests {
         // The same under p=none is only reported.
         let lenient = Verifier::new("mx.ac-demo.fr", Some(table(&record, "v=DMARC1; p=none")));
         let reported = lenient.check(MESSAGE, bad, "evil.example", "paul.durand@ac-autre.fr").await;
-        assert_eq!((reported.dmarc.as_str(), reported.reject), ("fail", false));
+        assert_eq!((reported.dmarc.as_str(), reported.reject, reported.quarantine), ("fail", false, false));
+
+        // Under p=quarantine: accepted, for the Junk folder.
+        let strict = Verifier::new("mx.ac-demo.fr", Some(table(&record, "v=DMARC1; p=quarantine")));
+        let held = strict.check(MESSAGE, bad, "evil.example", "paul.durand@ac-autre.fr").await;
+        assert_eq!((held.reject, held.quarantine), (false, true));
+        let fine = strict.check(&signed, good, "mx.ac-autre.fr", "paul.durand@ac-autre.fr").await;
+        assert_eq!((fine.reject, fine.quarantine), (false, false));
     }
 
     #[tokio::test]

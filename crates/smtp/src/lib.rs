@@ -177,17 +177,40 @@ pub struct DeliverError {
     /// The recipients' own rules refused the message (a Sieve `reject`):
     /// `550 5.7.1` with `message` as the reason.
     pub refused: bool,
+    /// The virus scan's outcome, when it is why the message is refused.
+    pub scan: Option<ScanRefusal>,
+}
+
+/// Why the virus scan refused a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanRefusal {
+    /// A virus was found: `554 5.7.0`.
+    Infected,
+    /// The scanner gave no answer: `451 4.7.1`.
+    Unscanned,
 }
 
 impl DeliverError {
     /// The message could not be stored.
     pub fn failed(transience: model::Transience, message: impl Into<String>) -> DeliverError {
-        DeliverError { transience, message: message.into(), refused: false }
+        DeliverError { transience, message: message.into(), refused: false, scan: None }
     }
 
     /// Every recipient refused the message, for `reason`.
     pub fn refused(reason: impl Into<String>) -> DeliverError {
-        DeliverError { transience: model::Transience::Permanent, message: reason.into(), refused: true }
+        DeliverError { transience: model::Transience::Permanent, message: reason.into(), refused: true, scan: None }
+    }
+
+    /// A virus was found (`reason` must not name it: the sender is outside).
+    pub fn infected(reason: impl Into<String>) -> DeliverError {
+        let scan = Some(ScanRefusal::Infected);
+        DeliverError { transience: model::Transience::Permanent, message: reason.into(), refused: true, scan }
+    }
+
+    /// The virus scanner could not judge the message: try again later.
+    pub fn unscanned(reason: impl Into<String>) -> DeliverError {
+        let scan = Some(ScanRefusal::Unscanned);
+        DeliverError { transience: model::Transience::Temporary, message: reason.into(), refused: false, scan }
     }
 }
 

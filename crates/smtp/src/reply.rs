@@ -150,6 +150,8 @@ impl SmtpError {
             TooManyRecipients => "too_many_recipients",
             MessageTooBig => "message_too_big",
             NoValidRecipients => "no_valid_recipients",
+            Delivery(e) if e.scan == Some(crate::ScanRefusal::Infected) => "virus",
+            Delivery(e) if e.scan == Some(crate::ScanRefusal::Unscanned) => "unscanned",
             Delivery(_) => "delivery",
             TooManyErrors => "too_many_errors",
             TooManyCommands => "too_many_commands",
@@ -188,6 +190,12 @@ impl SmtpError {
             TooManyRecipients => Reply::new(452, "4.5.3", "Too many recipients"),
             MessageTooBig => Reply::new(552, "5.3.4", "Message too big for system"),
             NoValidRecipients => Reply::new(554, "5.5.1", "No valid recipients"),
+            Delivery(e) if e.scan == Some(crate::ScanRefusal::Infected) => {
+                Reply::new(554, "5.7.0", one_line(&e.message))
+            }
+            Delivery(e) if e.scan == Some(crate::ScanRefusal::Unscanned) => {
+                Reply::new(451, "4.7.1", one_line(&e.message))
+            }
             Delivery(e) if e.refused => Reply::new(550, "5.7.1", one_line(&e.message)),
             Delivery(e) => match e.transience {
                 Transience::Temporary => {
@@ -341,5 +349,11 @@ mod tests {
         assert_eq!(wire(&permanent.reply("mx").unwrap()), "554 5.6.0 no  250 ok\r\n");
         let refused = SmtpError::Delivery(DeliverError::refused("Pas de publicité.\r\n250 ok"));
         assert_eq!(wire(&refused.reply("mx").unwrap()), "550 5.7.1 Pas de publicité.  250 ok\r\n");
+        let virus = SmtpError::Delivery(DeliverError::infected("Virus"));
+        assert_eq!(wire(&virus.reply("mx").unwrap()), "554 5.7.0 Virus\r\n");
+        assert_eq!(virus.label(), "virus");
+        let unscanned = SmtpError::Delivery(DeliverError::unscanned("Later"));
+        assert_eq!(wire(&unscanned.reply("mx").unwrap()), "451 4.7.1 Later\r\n");
+        assert_eq!(unscanned.label(), "unscanned");
     }
 }

@@ -173,6 +173,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0025_forwarding_policies.sql"),
         postgres: include_str!("../migrations/postgres/0025_forwarding_policies.sql"),
     },
+    Migration {
+        version: 26,
+        name: "quarantine",
+        sqlite: include_str!("../migrations/sqlite/0026_quarantine.sql"),
+        postgres: include_str!("../migrations/postgres/0026_quarantine.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -89,6 +89,9 @@ pub struct WebConfig {
     /// The installation's automatic archiving delay in days (`[mail]
     /// archive_days`, 0: never), for accounts that did not choose theirs.
     pub archive_days: u64,
+    /// Where « Signaler un hameçonnage » forwards a message (`[hygiene]
+    /// security_address`); `None`: no such button.
+    pub security_address: Option<model::Address>,
 }
 
 impl WebConfig {
@@ -112,6 +115,7 @@ impl WebConfig {
             undo_send: Duration::from_secs(10),
             undelete_days: 30,
             archive_days: 0,
+            security_address: None,
         }
     }
 }

@@ -91,3 +91,35 @@ pub async fn dynamic_lists_read_a_subtree_of_active_staff(ctx: Ctx) {
     assert_eq!(ids(store.directory_members(root, None).await.unwrap()), [made[0], made[1], made[4]]);
     assert_eq!(ids(store.directory_members(dsden, Some("direction")).await.unwrap()), [made[4]]);
 }
+
+/// Quarantine (migration 26) keeps its blob like a held post, until released
+/// or deleted, once.
+pub async fn quarantine_keeps_refused_messages_until_decided(ctx: Ctx) {
+    let store = &ctx.store;
+    let recipients = vec![(3, "claire.martin@ac-demo.fr".to_string()), (4, "paul.durand@ac-demo.fr".to_string())];
+    let q = store::NewQuarantined {
+        blob: &blob(9),
+        size: 321,
+        reason: "virus",
+        detail: "Ardoise.Test.EICAR",
+        mail_from: "x@example.org",
+        recipients: &recipients,
+        subject: "Facture",
+        expires_at: 1_000,
+    };
+    let id = store.quarantine(q).await.unwrap();
+    let second = store.quarantine(store::NewQuarantined { reason: "spam", expires_at: 5_000, ..q }).await.unwrap();
+    let all = store.quarantined(10).await.unwrap();
+    assert_eq!(all.iter().map(|q| q.id).collect::<Vec<_>>(), [second, id], "newest first");
+    let one = store.quarantined_one(id).await.unwrap().unwrap();
+    assert_eq!((one.reason.as_str(), one.detail.as_str(), one.size), ("virus", "Ardoise.Test.EICAR", 321));
+    assert_eq!(one.recipients, recipients);
+    assert_eq!(store.quarantine_expired(2_000).await.unwrap(), [id]);
+    assert!(store.released_blobs(i64::MAX).await.unwrap().is_empty(), "two references on the blob");
+    assert!(store.unquarantine(id).await.unwrap());
+    assert!(!store.unquarantine(id).await.unwrap(), "decided once");
+    assert!(store.released_blobs(i64::MAX).await.unwrap().is_empty(), "one reference left");
+    assert!(store.unquarantine(second).await.unwrap());
+    assert_eq!(store.released_blobs(i64::MAX).await.unwrap(), [blob(9)]);
+    assert!(store.quarantined_one(id).await.unwrap().is_none());
+}

@@ -87,6 +87,7 @@ on_both_backends!(
     migrated::migrated_messages_are_mapped_per_source_folder,
     sso::sso_grants_are_spent_once_and_revoked_by_family,
     lists::lists_share_the_address_space_and_hold_posts,
+    lists::quarantine_keeps_refused_messages_until_decided,
     lists::dynamic_lists_read_a_subtree_of_active_staff,
     snapshot::snapshots_copy_the_database_and_list_held_contents,
     deleted::deleted_messages_are_kept_and_restored,

@@ -40,6 +40,9 @@ pub enum Act {
     Copy(i64),
     Junk,
     NotJunk,
+    /// « Signaler un hameçonnage »: forwarded as an attachment to the
+    /// security address, then moved to Indésirables like `Junk`.
+    Phishing,
 }
 
 impl Act {
@@ -55,6 +58,7 @@ impl Act {
             "copier" => Act::Copy(dossier?),
             "indesirable" => Act::Junk,
             "pas-indesirable" => Act::NotJunk,
+            "hameconnage" => Act::Phishing,
             _ => return None,
         })
     }
@@ -70,6 +74,7 @@ pub enum Done {
     Destroyed,
     Junked,
     NotJunked,
+    Reported,
     NoTrash,
     /// The target folder is not the user's, or is this folder.
     NoTarget,
@@ -85,10 +90,49 @@ impl Done {
             Done::Destroyed => "destroyed",
             Done::Junked => "junked",
             Done::NotJunked => "notjunked",
+            Done::Reported => "reported",
             Done::NoTrash => "notrash",
             Done::NoTarget => "notarget",
         }
     }
+}
+
+/// Forwards each message of `uids` as a `message/rfc822` attachment to the
+/// security address, from the account (through the same outbox, checks and
+/// limits as the composer).
+async fn report_phishing(app: &App, account: &Account, mailbox: &Mailbox, uids: &[i64]) -> Result<(), Failure> {
+    let (Some(to), Some(outbox)) = (app.cfg.security_address.clone(), app.outbox.clone()) else {
+        return Err("no security address".into());
+    };
+    for &uid in uids {
+        let Some(row) = app.ms.message_by_uid(mailbox.id, uid).await? else { continue };
+        let raw = app.ms.message_bytes(&row.blob_hash).await?;
+        let text = format!(
+            "Message signalé comme hameçonnage par {0} depuis le webmail.\n\
+             Message reported as phishing by {0} from the webmail.\n",
+            account.address
+        );
+        // The composer's body builder: the message attached unencoded, as
+        // RFC 2046 asks of message/rfc822.
+        let attached = [super::mime::Attach {
+            name: "message-signale.eml".into(),
+            content_type: "message/rfc822".into(),
+            bytes: raw,
+            message: true,
+        }];
+        let content = super::mime::Content { text: &text, html: None, attachments: &attached };
+        let forward = mail_builder::MessageBuilder::new()
+            .from(account.address.to_string())
+            .to(to.to_string())
+            .subject("Signalement d'hameçonnage / Phishing report")
+            .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
+            .body(super::mime::body(&content))
+            .write_to_vec()
+            .map_err(|_| "phishing report not built")?;
+        outbox.send(account, std::slice::from_ref(&to), forward).await.map_err(|_| "phishing report not sent")?;
+        tracing::info!(account = account.id, "message reported as phishing");
+    }
+    Ok(())
 }
 
 /// Moves `uids` of `from` to `to`: copies, then discards what was copied
@@ -150,6 +194,13 @@ pub async fn perform(
         let undo = Undo::Flags { mailbox: mailbox.id, uids: changed, added, flags: flag.bit(), keywords: Vec::new() };
         undo::record(v, account.id, undo);
         return Ok(Done::Flags);
+    }
+    if act == Act::Phishing {
+        report_phishing(app, account, mailbox, uids).await?;
+        return match Box::pin(perform(app, v, account, mailbox, uids, Act::Junk)).await? {
+            Done::Junked => Ok(Done::Reported),
+            other => Ok(other),
+        };
     }
     let ms = &app.ms;
     let junk_words = || vec!["$Junk".to_owned()];

@@ -237,6 +237,7 @@ const INFOS: &[&str] = &[
     "copied",
     "junked",
     "notjunked",
+    "reported",
     "notarget",
     "noselection",
     "undone",

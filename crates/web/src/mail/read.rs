@@ -89,6 +89,11 @@ struct ReadPage {
     spoofed: bool,
     /// Links whose text names another domain than their target.
     suspicious: Vec<Mismatch>,
+    /// The MX's spam verdict on this message, when it judged it: whether
+    /// it counted as spam, its score, and why (in the reader's language).
+    spam: Option<(bool, String, Vec<String>)>,
+    /// « Signaler un hameçonnage » is offered (a security address is set).
+    can_report: bool,
     events: Vec<EventView>,
     attachments: Vec<AttachmentView>,
     seen: bool,
@@ -196,6 +201,7 @@ pub async fn page(
         subject = m.get("mail.nosubject").to_owned();
     }
     let origin = origin(&app, sender.as_deref(), msg.raw()).await?;
+    let spam = spam_verdict(msg.raw(), m.0 == crate::base::i18n::Lang::En);
     let name = display_name(&mailbox, m);
     let c = common(&app, &mut v, &subject);
     let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
@@ -223,6 +229,8 @@ pub async fn page(
         external: origin == Origin::External,
         spoofed: origin == Origin::Spoofed,
         suspicious,
+        spam,
+        can_report: app.cfg.security_address.is_some() && app.outbox.is_some(),
         events,
         attachments,
         seen: true,
@@ -230,6 +238,18 @@ pub async fn page(
         targets,
     };
     Ok(render(&v, StatusCode::OK, &page))
+}
+
+/// The verdict our MX wrote into the message (`hygiene::stamp::read`: only
+/// the fields right below our own `Received:` line are believed), shown
+/// when there is something to explain.
+fn spam_verdict(raw: &[u8], english: bool) -> Option<(bool, String, Vec<String>)> {
+    let stamp = hygiene::stamp::read(raw)?;
+    if stamp.reasons.is_empty() {
+        return None;
+    }
+    let reasons = stamp.reasons.iter().map(|r| r.text(english)).collect();
+    Some((stamp.spam, format!("{:.1}", stamp.score), reasons))
 }
 
 /// The CSP of the frame: nothing may load but images (inline ones always,

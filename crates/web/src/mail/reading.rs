@@ -37,6 +37,17 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Prudence : ce message se présente comme venant d'une adresse de l'académie, mais il est arrivé de l'extérieur. L'adresse de l'expéditeur est peut-être usurpée.",
         "Caution: this message claims to come from an academy address, but it arrived from outside. The sender's address may be forged.",
     ),
+    (
+        "read.spam.yes",
+        "Ce message a été classé comme indésirable ou frauduleux par l'analyse de l'académie :",
+        "This message was classified as spam or fraud by the academy's checks:",
+    ),
+    (
+        "read.spam.signs",
+        "L'analyse de l'académie a relevé des signes suspects dans ce message :",
+        "The academy's checks found suspicious signs in this message:",
+    ),
+    ("read.spam.score", "score", "score"),
     ("read.links.shows", "affiche", "shows"),
     ("read.links.leads", "mais mène vers", "but leads to"),
     ("read.images.trust", "Toujours afficher les images de cet expéditeur", "Always show images from this sender"),

@@ -104,6 +104,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mail.copied", "Les messages ont été copiés.", "The messages were copied."),
     ("mail.junked", "Les messages ont été placés dans « Indésirables ».", "The messages were moved to Junk."),
     (
+        "mail.reported",
+        "Merci : le message a été transmis à la sécurité de l'académie et placé dans « Indésirables ».",
+        "Thank you: the message was sent to the academy's security team and moved to Junk.",
+    ),
+    ("mail.phishing", "Signaler un hameçonnage", "Report phishing"),
+    (
         "mail.notjunked",
         "Les messages ont été remis dans la boîte de réception.",
         "The messages were moved back to the Inbox.",
