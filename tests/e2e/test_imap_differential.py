@@ -357,6 +357,15 @@ def pair(tmp_path_factory):
         dovecot.stop()
 
 
+def without_recent(lines: list[str]) -> list[str]:
+    """A new message is \\Recent in exactly one of the sessions that have its mailbox selected
+    (RFC 3501 section 2.3.2), and which one is the server's choice: Dovecot gives it to the
+    session that appended, Ardoise to the first session told of it, which can be either. NOTIFY
+    is what is compared here, so \\Recent is left out of both answers."""
+    out = [l for l in lines if not re.fullmatch(r"\* \d+ RECENT", l)]
+    return [re.sub(r" ?\\Recent", "", l).replace("FLAGS ( ", "FLAGS (") for l in out]
+
+
 def compare(script: str, ours: list, theirs: list):
     differences = {}
     for (command, a_lines, a_status), (_, d_lines, d_status) in zip(ours, theirs):
@@ -414,12 +423,18 @@ def test_notify(pair):
         lines, status = watcher.cmd(
             "NOTIFY SET STATUS (selected (MessageNew (UID FLAGS) MessageExpunge FlagChange)) "
             "(mailboxes INBOX (MessageNew MessageExpunge))")
-        got.append(("NOTIFY SET STATUS", normalise(lines), status))
+        # RFC 5465 section 5.1 (STATUS indicator): a STATUS for each mailbox of the set. Ardoise's
+        # is checked here against the RFC; Dovecot 2.3 sends it on some runs and not on others, so
+        # this one answer is left out of the comparison (only its status is compared).
+        lines = normalise(lines) + pushed(watcher)
+        if name == "ardoise":
+            assert any(l.startswith("* STATUS INBOX (MESSAGES 0 ") for l in lines), lines
+        got.append(("NOTIFY SET STATUS", [], status))
         assert other.cmd("APPEND INBOX", msg("Cantine", "Fri, 18 Sep 2026 11:00:00 +0200"))[1] == "OK"
         got.append(("APPEND INBOX elsewhere", pushed(watcher), ""))
         assert other.cmd("SELECT Corpus")[1] == "OK"
         assert other.cmd("APPEND Corpus", msg("Cantine", "Fri, 18 Sep 2026 11:00:00 +0200"))[1] == "OK"
-        got.append(("APPEND Corpus elsewhere", pushed(watcher), ""))
+        got.append(("APPEND Corpus elsewhere", without_recent(pushed(watcher)), ""))
         assert other.cmd("UID STORE 9 +FLAGS.SILENT (\\Deleted)")[1] == "OK"
         got.append(("STORE elsewhere", pushed(watcher), ""))
         assert other.cmd("UID EXPUNGE 9")[1] == "OK"
