@@ -428,7 +428,7 @@ def test_notify(pair):
         # this one answer is left out of the comparison (only its status is compared).
         lines = normalise(lines) + pushed(watcher)
         if name == "ardoise":
-            assert any(l.startswith("* STATUS INBOX (MESSAGES 0 ") for l in lines), lines
+            assert any(re.fullmatch(r"\* STATUS INBOX \(.*\bMESSAGES 0\b.*\)", l) for l in lines), lines
         got.append(("NOTIFY SET STATUS", [], status))
         assert other.cmd("APPEND INBOX", msg("Cantine", "Fri, 18 Sep 2026 11:00:00 +0200"))[1] == "OK"
         got.append(("APPEND INBOX elsewhere", pushed(watcher), ""))

@@ -240,12 +240,18 @@ pub async fn page(
     Ok(render(&v, StatusCode::OK, &page))
 }
 
+/// Points from which one reason alone is worth a warning (a lookalike
+/// domain, a credential request); below, light anomalies (no Date, an
+/// incomplete HELO) are said only of a message judged spam, so that
+/// ordinary mail from a careless sender carries no alarm.
+const WORTH_SAYING: f64 = 2.0;
+
 /// The verdict our MX wrote into the message (`hygiene::stamp::read`: only
 /// the fields right below our own `Received:` line are believed), shown
 /// when there is something to explain.
 fn spam_verdict(raw: &[u8], english: bool) -> Option<(bool, String, Vec<String>)> {
     let stamp = hygiene::stamp::read(raw)?;
-    if stamp.reasons.is_empty() {
+    if stamp.reasons.is_empty() || !(stamp.spam || stamp.reasons.iter().any(|r| r.points >= WORTH_SAYING)) {
         return None;
     }
     let reasons = stamp.reasons.iter().map(|r| r.text(english)).collect();
