@@ -212,3 +212,64 @@ vacation :days 7 :subject "Absente" "Je suis absente cette semaine.";
     assert len(replies) == 1, sieve_server.messages(f"paul.durand@{DOMAIN}")
     raw = sieve_server.admin_bytes("message", "get", f"paul.durand@{DOMAIN}", str(replies[0]["uid"])).decode()
     assert "Auto-Submitted: auto-replied" in raw and "Je suis absente cette semaine." in raw, raw
+
+
+DIFFUSIONS = """require ["fileinto", "mailbox"];
+# Les notes de service de l'académie vont dans leur dossier, sans autre règle.
+if header :contains "subject" "[DIFFUSION]" {
+  fileinto :create "Diffusions";
+  stop;
+}
+"""
+
+
+def test_an_administrators_script_runs_before_the_users_own(sieve_server, tmp_path):
+    import subprocess
+
+    from conftest import binary
+
+    s = sieve_server
+    s.admin("unit", "add", "Académie de test", "--kind", "academie")
+    s.admin("unit", "add", "Collège A", "--kind", "etablissement", "--parent", "Académie de test", "--uai", "0541234A")
+    csv = tmp_path / "rh.csv"
+    csv.write_text("numen;civilite;nom;prenom;role;statut;uai;adresse_secondaire;date_effet\n"
+                   "12E0000001ABC;M.;Martin;Jean;enseignant;actif;0541234A;;\n", encoding="utf-8")
+    out = subprocess.run([binary(), "directory", "--config", str(s.config), "sync", str(csv)], capture_output=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    jean = f"jean.martin@{DOMAIN}"
+
+    bad = tmp_path / "mauvais.sieve"
+    bad.write_text('require "fileinto";\nif header :contains "subject" "x" {\n  fileinto "A"\n}\n')
+    cli = subprocess.run([binary(), "admin", "--config", str(s.config), "sieve", "set", str(bad), "--unit", "0541234A"],
+                         capture_output=True, timeout=60)
+    assert cli.returncode != 0 and "ligne 4" in cli.stderr.decode(), cli.stderr
+    assert s.admin("sieve", "list") == "", "a script that does not compile is not stored"
+
+    good = tmp_path / "diffusions.sieve"
+    good.write_text(DIFFUSIONS)
+    s.admin("sieve", "set", str(good), "--unit", "0541234A")
+    assert "Collège A\trévision 1" in s.admin("sieve", "list")
+    assert s.admin("sieve", "show", "--unit", "0541234A").strip() == DIFFUSIONS.strip()
+
+    # Claire (in no unit) has rules of her own, put over ManageSieve; Jean (a
+    # provisional HR account, who cannot log in yet) has none: the collège's runs.
+    c = sieve(s, "claire.martin")
+    assert c.putscript("réunions", REUNIONS) and c.setactive("réunions"), c.errmsg
+    c.logout()
+    send(s, "[DIFFUSION] Note de service : réunion de rentrée", to="jean.martin")
+    send(s, "Convocation : réunion du conseil", to="jean.martin")
+    send(s, "[DIFFUSION] Note de service : réunion", to="claire.martin")
+    folders = wait_for(lambda: (f := {m["subject"]: m["mailbox"] for m in s.messages(jean)}) and len(f) == 2 and f,
+                       "Jean's two messages")
+    assert folders == {"[DIFFUSION] Note de service : réunion de rentrée": "Diffusions",
+                       "Convocation : réunion du conseil": "INBOX"}, folders
+    claire = wait_for(lambda: s.messages(f"claire.martin@{DOMAIN}"), "Claire's message")
+    assert [m["mailbox"] for m in claire] == ["Réunions"], "Claire is in no unit: her own rules alone"
+
+    s.admin("sieve", "remove", "--unit", "0541234A")
+    send(s, "[DIFFUSION] Après retrait", to="jean.martin")
+    wait_for(lambda: len(s.messages(jean)) == 3, "the third message")
+    assert {m["subject"]: m["mailbox"] for m in s.messages(jean)}["[DIFFUSION] Après retrait"] == "INBOX"
+    audit = s.admin("audit", "list")
+    assert "sieve.set" in audit and "sieve.remove" in audit

@@ -29,6 +29,7 @@ mod lists;
 mod notice;
 pub(crate) mod passwords;
 mod quarantine;
+mod sieve;
 mod sso_cli;
 
 pub use governance::{AuditCommand, GrantCommand, UnitCommand};
@@ -94,6 +95,11 @@ pub enum AdminCommand {
     Forwarding {
         #[command(subcommand)]
         command: forwarding::ForwardingCommand,
+    },
+    /// Script Sieve d'une unité, exécuté avant celui de chaque compte / a unit's Sieve script, run before each account's own.
+    Sieve {
+        #[command(subcommand)]
+        command: sieve::SieveCommand,
     },
     /// Listes de diffusion et modération / distribution lists and moderation.
     List {
@@ -359,6 +365,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Cas { command } => sso_cli::cas(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::List { command } => lists::run(cfg, &opened, &ctx, command).await?,
         AdminCommand::Forwarding { command } => forwarding::run(&ctx, command).await?,
+        AdminCommand::Sieve { command } => sieve::run(&ctx, cfg.managesieve.max_script_size as usize, command).await?,
         AdminCommand::Quarantine { command } => {
             quarantine::run(&ctx, &crate::screen::quarantine(cfg, &opened), command).await?
         }

@@ -149,6 +149,7 @@ impl Filters {
             folders: &folders,
             includes: &includes,
             screening: crate::sort::Screening::default(),
+            global: None,
         };
         let mut matched = Vec::new();
         for row in rows {

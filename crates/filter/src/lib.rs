@@ -16,6 +16,8 @@
 //!   script, trying a rule on mail already received.
 //! - [`forwarding`]: the académie's forwarding policy, checked when a script
 //!   is stored (its `redirect` targets) and again at delivery (`mta`).
+//! - [`admin`]: administrators' scripts per unit, run before each
+//!   account's own as if included with `include :global`.
 //! - [`sort`]: delivery's side: for every local recipient, the active script's
 //!   [`run::Decision`] becomes delivery targets (folders made by
 //!   `fileinto :create`, `imap4flags` flags), refusals (`reject`) and
@@ -29,6 +31,7 @@
 //! This crate never sees a wire format: ManageSieve is the `managesieve`
 //! crate's, the SMTP replies the binary's.
 
+pub mod admin;
 pub mod builder;
 pub mod compile;
 pub mod forwarding;
@@ -41,17 +44,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use mailstore::Mailstore;
-use model::{AccountId, ErrorKind, Transience};
-use sieve::{Runtime, Sieve};
+use model::{AccountId, ErrorKind, OrgUnitId, Transience};
+use sieve::Runtime;
 
+pub use admin::SetAdmin;
 pub use builder::{Current, Saved};
 pub use compile::ScriptError;
 pub use forwarding::Forwarding;
 pub use mailstore::MailEvent;
 pub use rules::{Action, Condition, Field, Op, Rule};
 pub use run::{Decision, Filing, Reply};
+pub use sieve::Sieve;
 pub use sort::{Delivery, FollowUp, Refused, Screening};
-pub use store::{ScriptChange, SieveScript};
+pub use store::{AdminScript, ScriptChange, SieveScript};
 
 /// Bounds on one run of a script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,13 +132,26 @@ pub struct Filters {
     settings: FilterSettings,
     runtime: Runtime,
     cache: Mutex<Cache>,
+    /// Administrators' scripts: unit -> (revision, compiled script).
+    admin_cache: Mutex<HashMap<OrgUnitId, (i64, Arc<Sieve>)>>,
+    /// The compiled wrappers that run an administrators' script before a
+    /// personal one (`true`) or alone (`false`).
+    wrappers: Mutex<HashMap<bool, Arc<Sieve>>>,
 }
 
 impl Filters {
     /// `store` is the one `mail` was built on.
     pub fn new(store: store::Store, mail: Arc<Mailstore>, settings: FilterSettings) -> Arc<Filters> {
         let runtime = compile::runtime(&settings.limits, &settings.hostname);
-        Arc::new(Filters { store, mail, settings, runtime, cache: Mutex::new(HashMap::new()) })
+        Arc::new(Filters {
+            store,
+            mail,
+            settings,
+            runtime,
+            cache: Mutex::new(HashMap::new()),
+            admin_cache: Mutex::new(HashMap::new()),
+            wrappers: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn settings(&self) -> &FilterSettings {

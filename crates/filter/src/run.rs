@@ -73,6 +73,8 @@ pub(crate) struct Facts<'a> {
     pub folders: &'a HashSet<String>,
     /// Personal scripts looked up so far (`None`: no such script).
     pub includes: &'a HashMap<String, Option<Arc<Sieve>>>,
+    /// The administrators' script, `include :global "ardoise-admin"`.
+    pub global: Option<Arc<Sieve>>,
     /// The MX's spam and virus verdicts, for `spamtest`/`virustest`.
     pub screening: crate::sort::Screening,
 }
@@ -105,13 +107,17 @@ pub(crate) fn execute(
         let event = result.map_err(|e| Stop::Failed(e.to_string()))?;
         match event {
             Event::IncludeScript { name, optional } => {
-                let Script::Personal(personal) = &name else {
-                    // No global scripts yet.
-                    if optional {
+                let personal = match &name {
+                    Script::Personal(personal) => personal,
+                    Script::Global(global) if global == crate::admin::GLOBAL_NAME && who.global.is_some() => {
+                        input = Input::script(name.clone(), who.global.clone().expect("checked"));
+                        continue;
+                    }
+                    Script::Global(_) if optional => {
                         input = Input::False;
                         continue;
                     }
-                    return Err(Stop::Failed(format!("script global {name:?} introuvable")));
+                    Script::Global(_) => return Err(Stop::Failed(format!("script global {name:?} introuvable"))),
                 };
                 match who.includes.get(personal.as_str()) {
                     None => return Err(Stop::NeedInclude(personal.clone())),
@@ -164,6 +170,29 @@ pub(crate) fn execute(
         }
     }
     Ok(decision)
+}
+
+/// Runs `script` on `message` with nothing looked up: a recipient
+/// `claire.martin@ac-demo.fr` without folders or included scripts, no
+/// verdicts, this server's default bounds. For the fuzz target (`fuzz/`,
+/// `sieve_run`) and tests of hostile input; delivery uses [`execute`].
+pub fn detached(script: Arc<Sieve>, message: &[u8]) -> Result<Decision, String> {
+    static RUNTIME: std::sync::LazyLock<Runtime> =
+        std::sync::LazyLock::new(|| crate::compile::runtime(&crate::RunLimits::default(), "localhost"));
+    let (folders, includes) = (HashSet::new(), HashMap::new());
+    let facts = Facts {
+        user_address: "claire.martin@ac-demo.fr",
+        mail_from: Some("paul.durand@ac-autre.fr"),
+        rcpt_to: "claire.martin@ac-demo.fr",
+        folders: &folders,
+        includes: &includes,
+        screening: crate::sort::Screening::default(),
+        global: None,
+    };
+    execute(&RUNTIME, "fuzz", script, message, &facts).map_err(|stop| match stop {
+        Stop::NeedInclude(name) => format!("include {name}"),
+        Stop::Failed(why) => why,
+    })
 }
 
 fn exists(folders: &HashSet<String>, made: &HashSet<String>, name: &str) -> bool {

@@ -2,9 +2,11 @@
 //! where its copy goes, then the message is stored once for all of them.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use mailstore::{Bytes, Delivered, DeliveryTarget};
 use model::{AccountId, Flag, Keyword};
+use sieve::Sieve;
 
 use crate::run::{Decision, Facts, Filing, Reply, Stop, execute};
 use crate::{Error, Filters};
@@ -93,17 +95,43 @@ impl Filters {
             .into_iter()
             .map(|(id, name, rev)| (id, (name, rev)))
             .collect();
+        let admin = self.store.admin_sieve_scripts_among(&ids).await?;
         let (mut targets, mut refused, mut follow_ups) = (Vec::new(), Vec::new(), Vec::new());
         for (rcpt, account) in recipients {
-            let Some((name, revision)) = active.get(&account) else {
+            let personal = active.get(&account).map(|(name, rev)| (name.as_str(), *rev));
+            let global = match admin.get(&account) {
+                Some((unit, rev)) => match self.admin_compiled(*unit, *rev).await {
+                    Ok(script) => Some(script),
+                    Err(why) => {
+                        tracing::error!(account, unit, error = %why, "administrators' Sieve script unusable: skipped");
+                        None
+                    }
+                },
+                None => None,
+            };
+            if personal.is_none() && global.is_none() {
                 targets.extend(self.targets(account, &[Filing::inbox()], incoming.screening.junk).await?);
                 continue;
-            };
-            let decision = match self.decide(account, name, *revision, &rcpt, incoming).await {
-                Ok(d) => d,
-                Err(why) => {
+            }
+            let mut outcome = self.decide(account, personal, global.clone(), &rcpt, incoming).await;
+            if let (Err(why), Some(_)) = (&outcome, &global) {
+                // Whose script failed? The account's own, run alone, tells:
+                // a broken administrators' script never costs a user their rules.
+                tracing::error!(account, error = %why, "Sieve run with the administrators' script failed: own script alone");
+                outcome = match personal {
+                    Some(_) => self.decide(account, personal, None, &rcpt, incoming).await,
+                    None => Ok(Decision { filings: vec![Filing::inbox()], ..Decision::default() }),
+                };
+            }
+            let decision = match (outcome, personal) {
+                (Ok(d), _) => d,
+                (Err(why), Some((name, revision))) => {
                     tracing::warn!(account, script = %name, error = %why, "Sieve script failed: message kept in the Inbox");
-                    self.tell_failure(account, name, *revision, &why).await;
+                    self.tell_failure(account, name, revision, &why).await;
+                    Decision { filings: vec![Filing::inbox()], ..Decision::default() }
+                }
+                (Err(why), None) => {
+                    tracing::error!(account, error = %why, "Sieve run failed: message kept in the Inbox");
                     Decision { filings: vec![Filing::inbox()], ..Decision::default() }
                 }
             };
@@ -120,24 +148,41 @@ impl Filters {
         Ok((targets, refused, follow_ups))
     }
 
-    /// Runs the active script `name` for one recipient, looking up the
-    /// scripts it includes as it asks for them. `Err` is a failure to log.
+    /// Runs the active script (`personal`: its name and revision) for one
+    /// recipient, after the administrators' script `global` when there is
+    /// one, looking up the scripts they include as they ask for them. `Err`
+    /// is a failure to log.
     async fn decide(
         &self,
         account: AccountId,
-        name: &str,
-        revision: i64,
+        personal: Option<(&str, i64)>,
+        global: Option<Arc<Sieve>>,
         rcpt: &str,
         incoming: Incoming<'_>,
     ) -> Result<Decision, String> {
-        let Some(script) = self.compiled(account, name, Some(revision)).await? else {
-            return Err("active script vanished".into());
+        let mut includes = HashMap::new();
+        let own = match personal {
+            Some((name, revision)) => match self.compiled(account, name, Some(revision)).await? {
+                Some(script) => Some((name, script)),
+                None => return Err("active script vanished".into()),
+            },
+            None => None,
+        };
+        let (name, script) = match (&global, own) {
+            (None, Some(own)) => own,
+            (Some(_), own) => {
+                let wrapper = self.wrapper(own.is_some())?;
+                if let Some((_, script)) = own {
+                    includes.insert(crate::admin::PERSONAL_NAME.to_owned(), Some(script));
+                }
+                ("ardoise-admin-puis-personnel", wrapper)
+            }
+            (None, None) => return Ok(Decision { filings: vec![Filing::inbox()], ..Decision::default() }),
         };
         let user = self.store.account(account).await.map_err(|e| e.to_string())?.ok_or("no such account")?;
         let user_address = user.address.to_string();
         let folders: HashSet<String> =
             self.mail.mailboxes(account).await.map_err(|e| e.to_string())?.into_iter().map(|m| m.name).collect();
-        let mut includes = HashMap::new();
         // Each round looks up one more included script: at most one per
         // script the account may have, plus the last, complete run.
         for _ in 0..=self.settings.max_scripts {
@@ -148,6 +193,7 @@ impl Filters {
                 folders: &folders,
                 includes: &includes,
                 screening: incoming.screening,
+                global: global.clone(),
             };
             match execute(&self.runtime, name, script.clone(), incoming.message, &facts) {
                 Ok(decision) => return Ok(decision),

@@ -467,3 +467,94 @@ mod builder {
         assert_eq!(f.filters.forwarding_for(prof.id).await.unwrap(), filter::Forwarding::Anywhere);
     }
 }
+
+/// Administrators' scripts (per unit) run before each account's own.
+mod admin {
+    use super::*;
+    use filter::SetAdmin;
+    use model::OrgUnitKind;
+    use store::NewOrgUnit;
+
+    async fn in_unit(store: &Store, local: &str, unit: i64) -> Account {
+        store
+            .create_account(&NewAccount {
+                address: Address::parse(&format!("{local}@ac-demo.fr")).unwrap(),
+                login: None,
+                display_name: local.replace('.', " "),
+                role: Role::Teacher,
+                status: AccountStatus::Active,
+                quota_bytes: None,
+                org_unit: Some(unit),
+                password_hash: None,
+            })
+            .await
+            .unwrap()
+    }
+
+    const DIFFUSIONS: &str = "require [\"fileinto\", \"mailbox\"];\r\n\
+        if header :contains \"subject\" \"[DIFFUSION]\" {\r\n  fileinto :create \"Diffusions\";\r\n  stop;\r\n}\r\n\
+        if header :contains \"subject\" \"[COPIE]\" {\r\n  fileinto :create \"Copies\";\r\n}\r\n";
+
+    #[tokio::test]
+    async fn the_units_script_runs_first_and_its_stop_ends_filtering() {
+        let f = fixture().await;
+        let unit = |name: &str, kind, parent| NewOrgUnit { parent, kind, name: name.into(), uai: None };
+        let academie = f.store.create_org_unit(&unit("Académie", OrgUnitKind::Academie, None)).await.unwrap();
+        let college =
+            f.store.create_org_unit(&unit("Collège", OrgUnitKind::Etablissement, Some(academie))).await.unwrap();
+        let prof = in_unit(&f.store, "prof.college", college).await;
+        let agent = in_unit(&f.store, "agent.college", college).await;
+        // Claire has no unit: the académie's script is not hers.
+        f.activate(&prof, REUNIONS).await;
+        assert!(matches!(f.filters.set_admin_script(academie, DIFFUSIONS).await.unwrap(), SetAdmin::Stored(1)));
+        assert_eq!(f.filters.admin_script_of(prof.id).await.unwrap(), Some(academie));
+
+        // `stop` in the administrators' script: the user's rule never runs.
+        f.deliver_to(&mail("[DIFFUSION] réunion de rentrée"), &[&prof, &agent, &f.claire]).await;
+        assert_eq!((f.count(&prof, "Diffusions").await, f.count(&prof, "Réunions").await), (1, 0));
+        assert_eq!((f.count(&agent, "Diffusions").await, f.count(&agent, "INBOX").await), (1, 0), "no own script");
+        assert_eq!((f.count(&f.claire, "INBOX").await, f.count(&f.claire, "Diffusions").await), (1, 0));
+
+        // No match there: the user's own rules decide as before.
+        f.deliver_to(&mail("Convocation : réunion"), &[&prof, &agent]).await;
+        assert_eq!((f.count(&prof, "Réunions").await, f.count(&prof, "INBOX").await), (1, 0));
+        assert_eq!(f.count(&agent, "INBOX").await, 1, "implicit keep");
+
+        // A fileinto without stop, then the user's own: a copy in each, none in the Inbox.
+        f.deliver_to(&mail("[COPIE] réunion"), &[&prof]).await;
+        assert_eq!((f.count(&prof, "Copies").await, f.count(&prof, "Réunions").await), (1, 2));
+        assert_eq!(f.count(&prof, "INBOX").await, 0);
+
+        // The nearest unit's script replaces the académie's.
+        let discard = "if header :contains \"subject\" \"[DIFFUSION]\" { discard; stop; }\r\n";
+        f.filters.set_admin_script(college, discard).await.unwrap();
+        f.deliver_to(&mail("[DIFFUSION] autre"), &[&prof]).await;
+        assert_eq!(f.count(&prof, "Diffusions").await, 1, "discarded by the collège's script");
+    }
+
+    #[tokio::test]
+    async fn a_bad_or_broken_administrators_script_never_costs_the_users_rules() {
+        let f = fixture().await;
+        let unit = NewOrgUnit { parent: None, kind: OrgUnitKind::Academie, name: "Académie".into(), uai: None };
+        let academie = f.store.create_org_unit(&unit).await.unwrap();
+        let prof = in_unit(&f.store, "prof.college", academie).await;
+        f.activate(&prof, REUNIONS).await;
+
+        let refused = f.filters.set_admin_script(academie, "require \"enotify\";\r\nkeep;\r\n").await.unwrap();
+        assert!(
+            matches!(&refused, SetAdmin::Invalid(e) if e.line == 1 && e.message.contains("enotify")),
+            "{refused:?}"
+        );
+        // Compiles, but fails when it runs (a global script that does not exist),
+        // after a redirect: the user's rules still file the message, the redirect is dropped.
+        let failing = "require [\"include\"];\r\nredirect \"a@ac-demo.fr\";\r\ninclude :global \"absent\";\r\n";
+        assert!(matches!(f.filters.set_admin_script(academie, failing).await.unwrap(), SetAdmin::Stored(_)));
+        let out = f.deliver_to(&mail("réunion"), &[&prof]).await;
+        assert_eq!(f.count(&prof, "Réunions").await, 1);
+        assert!(out.follow_ups.is_empty(), "nothing of the failed run is kept: {:?}", out.follow_ups);
+        // A text stored behind the domain's back that no longer compiles is skipped.
+        f.store.set_admin_sieve_script(academie, "if true {").await.unwrap();
+        f.deliver_to(&mail("autre réunion"), &[&prof]).await;
+        assert_eq!(f.count(&prof, "Réunions").await, 2);
+    }
+}

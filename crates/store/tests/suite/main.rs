@@ -1,5 +1,6 @@
 //! The store test suite, run once on SQLite and once on PostgreSQL.
 
+mod admin_scripts;
 mod administrators;
 mod changes;
 mod collections;
@@ -58,6 +59,7 @@ on_both_backends!(
     delivery::concurrent_deliveries_succeed,
     folders::copy_shares_the_blob_and_keeps_flags,
     forwarding::the_nearest_units_forwarding_policy_applies,
+    admin_scripts::the_nearest_units_admin_script_runs,
     folders::rename_and_delete_mailboxes,
     folders::implied_parents_are_placeholders,
     folders::subscriptions_are_a_set_of_names,
