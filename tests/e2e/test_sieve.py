@@ -4,6 +4,7 @@
 
 import smtplib
 import ssl
+import subprocess
 import time
 
 import imapclient
@@ -33,9 +34,13 @@ def no_verify() -> ssl.SSLContext:
 @pytest.fixture
 def sieve_server(server, monkeypatch):
     """A server with ManageSieve on an ephemeral port, Claire and Paul."""
+    return start_with_sieve(server, monkeypatch)
+
+
+def start_with_sieve(server, monkeypatch, extra: str = ""):
     server.create("claire.martin", password=PASSWORD)
     server.create("paul.durand", password=PASSWORD)
-    server.config.write_text(server.config.read_text() + '\n[managesieve]\nlisten = ["127.0.0.1:0"]\n')
+    server.config.write_text(server.config.read_text() + '\n[managesieve]\nlisten = ["127.0.0.1:0"]\n' + extra)
     server.start()
     import json
 
@@ -184,6 +189,45 @@ def test_a_reject_by_every_recipient_is_a_550(sieve_server):
     assert counts(sieve_server).get("INBOX") == 0
 
 
+def test_refusals_are_reported_to_a_verified_or_local_sender_only(server, monkeypatch, tmp_path):
+    """RFC 5429 2.1: a reject after the 250 becomes a delivery status
+    notification, sent where it is not backscatter."""
+    table = tmp_path / "dns.txt"
+    table.write_text('ac-parent.fr TXT "v=spf1 ip4:127.0.0.0/8 -all"\nac-forge.fr TXT "v=spf1 ip4:192.0.2.1 -all"\n')
+    s = start_with_sieve(server, monkeypatch,
+                         f'\n[outbound]\ndns_override_file = "{table}"\nmx_override = ["*=127.0.0.1:9"]\n')
+    c = sieve(s, "claire.martin")
+    script = 'require "reject";\nif header :contains "subject" "publicité" {\n  reject "Pas de publicité, merci.";\n}\n'
+    assert c.putscript("tri", script) and c.setactive("tri")
+    c.logout()
+    claire, paul = f"claire.martin@{DOMAIN}", f"paul.durand@{DOMAIN}"
+    msg = "Subject: =?utf-8?q?publicit=C3=A9?=\r\n\r\nx\r\n".encode()
+    # SPF passes for ac-parent.fr, fails for ac-forge.fr: one report, queued with <>.
+    for sender in ("directeur@ac-parent.fr", "directeur@ac-forge.fr"):
+        with smtplib.SMTP("127.0.0.1", s.smtp_port) as m:
+            assert m.sendmail(sender, [claire, paul], msg) == {}
+    wait_for(lambda: counts(s, "paul.durand").get("INBOX") == 2, "Paul's two copies")
+    from conftest import binary
+    from test_vacation import queue_list
+    wait_for(lambda: "<>" in queue_list(s), "the queued report")
+    time.sleep(1)
+    listing = queue_list(s)
+    assert len([line for line in listing.splitlines() if "<>" in line]) == 1, listing
+    entry = subprocess.run([binary(), "queue", "--config", str(s.config), "show", listing.split()[0]],
+                           capture_output=True, timeout=60).stdout.decode()
+    assert "directeur@ac-parent.fr" in entry and "ac-forge.fr" not in entry, entry
+
+    # A colleague's submission: the report lands in Paul's own Inbox, with the reason.
+    with smtplib.SMTP("127.0.0.1", s.submission_port) as m:
+        m.starttls(context=no_verify())
+        m.login(paul, PASSWORD)
+        m.sendmail(paul, [claire], f"From: <{paul}>\r\nTo: <{claire}>\r\n".encode() + msg)
+    report = wait_for(lambda: [x for x in s.messages(paul) if x["subject"].startswith("Message non remis")], "the report")
+    raw = s.admin_bytes("message", "get", paul, str(report[0]["uid"])).decode()
+    assert "multipart/report; report-type=delivery-status" in raw and f"Final-Recipient: rfc822; {claire}" in raw, raw
+    assert "Status: 5.7.1" in raw and "Pas de publicite, merci." in raw, raw
+
+
 def test_redirect_inside_the_platform_and_a_sieve_vacation_reply(sieve_server):
     c = sieve(sieve_server, "claire.martin")
     script = """require ["copy", "vacation"];
@@ -224,8 +268,6 @@ if header :contains "subject" "[DIFFUSION]" {
 
 
 def test_an_administrators_script_runs_before_the_users_own(sieve_server, tmp_path):
-    import subprocess
-
     from conftest import binary
 
     s = sieve_server

@@ -166,11 +166,31 @@ impl MxSink {
             // Every recipient's rules refused it: the sender hears why now.
             return Err(DeliverError::refused(ascii(&first.reason)));
         }
-        // With other recipients accepting, a refusal is only logged (the
-        // filter did): the bounce to the sender is not written yet.
+        // With other recipients accepting, the sender hears of the refusals
+        // by a report, unless it would be backscatter (`mta::refusals`).
         let refused: Vec<i64> = delivery.refused.iter().map(|r| r.account).collect();
         accounts.retain(|a| !refused.contains(a));
         if let Some(mta) = &self.1 {
+            let refusals: Vec<mta::refusals::Refusal> = delivery
+                .refused
+                .iter()
+                .filter_map(|r| {
+                    let rcpt = envelope.recipients.iter().find(|(_, id)| *id == r.account)?;
+                    Some((rcpt.0.to_string(), r.reason.clone()))
+                })
+                .collect();
+            match (&envelope.mail_from, refusals.is_empty()) {
+                (Some(sender), false) if screening.sender_verified && !screening.junk => {
+                    let (mta, sender, message) = (mta.clone(), sender.clone(), message.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = mta.report_refusals(&sender, &refusals, &message, now).await {
+                            tracing::warn!(error = %e, "the refusal report to the sender failed");
+                        }
+                    });
+                }
+                (_, false) => tracing::info!(refused = refusals.len(), "refusals not reported: sender not verified"),
+                _ => {}
+            }
             // Spam gets no vacation reply (it would answer forged senders).
             if !screening.junk {
                 tokio::spawn(vacation_replies(mta.clone(), envelope.mail_from.clone(), accounts, message.clone()));

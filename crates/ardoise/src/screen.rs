@@ -105,7 +105,8 @@ impl Screen {
             }
             Err((e, None)) => return Err(e),
         };
-        let mut screening = filter::Screening { virustest, ..filter::Screening::default() };
+        let sender_verified = auth.as_ref().is_some_and(|(_, a)| a.spf == "pass");
+        let mut screening = filter::Screening { virustest, sender_verified, ..filter::Screening::default() };
         let mut ours = String::new();
         let mut tag = None;
         if self.settings.enabled {

@@ -62,6 +62,9 @@ pub struct Screening {
     pub spamtest: u8,
     /// Sieve `virustest`: 0 not tested, 1 clean ... 5 infected.
     pub virustest: u8,
+    /// SPF passed for the envelope sender: a report of the recipients'
+    /// refusals sent back to it is not backscatter (`mta::refusals`).
+    pub sender_verified: bool,
 }
 
 impl Filters {

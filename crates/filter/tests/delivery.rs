@@ -113,7 +113,7 @@ async fn junk(f: &Fixture, account: &Account) -> i64 {
 #[tokio::test]
 async fn spam_goes_to_junk_unless_the_script_files_it_elsewhere() {
     let f = fixture().await;
-    let spam = Screening { junk: true, spamtest: 8, virustest: 1 };
+    let spam = Screening { junk: true, spamtest: 8, virustest: 1, ..Screening::default() };
     f.activate(&f.claire, REUNIONS).await;
     // Paul has no script; Claire's only keeps it implicitly.
     f.deliver_screened(&mail("Gagnez un iPhone"), &[&f.claire, &f.paul], spam).await;
@@ -124,7 +124,12 @@ async fn spam_goes_to_junk_unless_the_script_files_it_elsewhere() {
     assert_eq!(f.count(&f.claire, "Réunions").await, 1);
     assert_eq!(junk(&f, &f.claire).await, 1);
     // Not spam: the Inbox as before.
-    f.deliver_screened(&mail("Sortie"), &[&f.paul], Screening { junk: false, spamtest: 2, virustest: 1 }).await;
+    f.deliver_screened(
+        &mail("Sortie"),
+        &[&f.paul],
+        Screening { junk: false, spamtest: 2, virustest: 1, ..Screening::default() },
+    )
+    .await;
     assert_eq!(f.count(&f.paul, "INBOX").await, 1);
 }
 
@@ -136,12 +141,27 @@ async fn spamtest_and_virustest_see_the_verdicts() {
         if spamtest :value \"ge\" :comparator \"i;ascii-numeric\" \"6\" { fileinto :create \"Douteux\"; stop; }\r\n\
         fileinto \"INBOX\";\r\n";
     f.activate(&f.claire, script).await;
-    f.deliver_screened(&mail("a"), &[&f.claire], Screening { junk: true, spamtest: 7, virustest: 1 }).await;
+    f.deliver_screened(
+        &mail("a"),
+        &[&f.claire],
+        Screening { junk: true, spamtest: 7, virustest: 1, ..Screening::default() },
+    )
+    .await;
     assert_eq!(f.count(&f.claire, "Douteux").await, 1);
-    f.deliver_screened(&mail("bb"), &[&f.claire], Screening { junk: false, spamtest: 3, virustest: 1 }).await;
+    f.deliver_screened(
+        &mail("bb"),
+        &[&f.claire],
+        Screening { junk: false, spamtest: 3, virustest: 1, ..Screening::default() },
+    )
+    .await;
     assert_eq!(f.count(&f.claire, "INBOX").await, 1);
     // An explicit fileinto "INBOX" wins over the junk verdict.
-    f.deliver_screened(&mail("ccc"), &[&f.claire], Screening { junk: true, spamtest: 5, virustest: 1 }).await;
+    f.deliver_screened(
+        &mail("ccc"),
+        &[&f.claire],
+        Screening { junk: true, spamtest: 5, virustest: 1, ..Screening::default() },
+    )
+    .await;
     assert_eq!((f.count(&f.claire, "INBOX").await, junk(&f, &f.claire).await), (2, 0));
     // Local mail, not scanned.
     f.deliver_to(&mail("dddd"), &[&f.claire]).await;

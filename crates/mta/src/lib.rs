@@ -31,6 +31,7 @@ mod headers;
 pub mod inbound;
 pub mod limits;
 mod pool;
+pub mod refusals;
 pub mod route;
 pub mod runner;
 mod submit;

@@ -157,14 +157,24 @@ impl Mta {
         // Local copies first: their delivery writes the blob's shared metadata
         // (subject, structure) that the queue's reference then reuses. Each
         // recipient's filter rules decide where its copy goes; a refusal by
-        // one of them is logged (the bounce to the sender is not written yet).
+        // one of them is reported to the sender (`refusals`).
         local.sort_unstable_by_key(|(_, id)| *id);
         local.dedup_by_key(|(_, id)| *id);
         if !local.is_empty() {
             let from = sender.to_string();
             let delivery = self.deliver_local(message.clone(), Some(&from), &local).await?;
-            for refused in &delivery.refused {
-                tracing::info!(account = refused.account, "local copy refused by the recipient's Sieve rules");
+            let refusals: Vec<crate::refusals::Refusal> = delivery
+                .refused
+                .iter()
+                .filter_map(|r| {
+                    local.iter().find(|(_, id)| *id == r.account).map(|(a, _)| (a.clone(), r.reason.clone()))
+                })
+                .collect();
+            if !refusals.is_empty() {
+                tracing::info!(refused = refusals.len(), "local copies refused by the recipients' Sieve rules");
+                if let Err(e) = self.report_refusals(sender, &refusals, &message, now()).await {
+                    tracing::warn!(error = %e, "the refusal report to the sender failed");
+                }
             }
             // Redirects and vacation replies (rare): done before the reply,
             // their failures only logged.
