@@ -315,3 +315,41 @@ def test_an_administrators_script_runs_before_the_users_own(sieve_server, tmp_pa
     assert {m["subject"]: m["mailbox"] for m in s.messages(jean)}["[DIFFUSION] Après retrait"] == "INBOX"
     audit = s.admin("audit", "list")
     assert "sieve.set" in audit and "sieve.remove" in audit
+
+
+def test_the_vacation_reply_is_a_sieve_script_both_ways(sieve_server, tmp_path):
+    """`ardoise vacation` (as Réglages) writes a script ManageSieve shows;
+    the script put back in its own form changes the setting; deleting it
+    turns the reply off; a hand edit is refused with a French reason."""
+    from test_vacation import vacation
+
+    s = sieve_server
+    claire = f"claire.martin@{DOMAIN}"
+    text = tmp_path / "absence.txt"
+    text.write_text("Bonjour,\n.point en tête\nJe suis absente jusqu'au 4 janvier.\n")
+    vacation(s, "set", claire, "--body-file", str(text), "--from", "2020-01-01", "--until", "2099-01-01", "--days", "7")
+    c = sieve(s, "claire.martin")
+    names = c.listscripts()[1]
+    assert "reponse-automatique" in names, names
+    script = c.getscript("reponse-automatique")
+    assert 'currentdate :zone "+0000" :value "ge" "date" "2020-01-01"' in script, script
+    assert "vacation :days 7 text:" in script and "..point en tête" in script, script
+
+    edited = script.replace('"interval_days":7', '"interval_days":2').replace("vacation :days 7", "vacation :days 2")
+    assert c.putscript("reponse-automatique", edited), c.errmsg
+    assert "intervalle / days : 2" in vacation(s, "show", claire)
+    hand = edited.replace("vacation :days 2", "vacation :days 3")
+    assert not c.putscript("reponse-automatique", hand)
+    assert "réponse automatique" in c.errmsg.decode(), c.errmsg
+    assert "intervalle / days : 2" in vacation(s, "show", claire)
+
+    # The reply goes out through the script, once.
+    msg = (f"From: <paul.durand@{DOMAIN}>\r\nTo: <{claire}>\r\nSubject: Conseil\r\nMessage-ID: <c1@{DOMAIN}>\r\n\r\nx\r\n")
+    with smtplib.SMTP("127.0.0.1", s.smtp_port) as m:
+        assert m.sendmail(f"paul.durand@{DOMAIN}", [claire], msg.encode()) == {}
+    reply = wait_for(lambda: s.messages(f"paul.durand@{DOMAIN}"), "the reply")
+    assert [r["subject"] for r in reply] == ["Réponse automatique : Conseil"], reply
+
+    assert c.deletescript("reponse-automatique"), c.errmsg
+    assert "active / on       : non" in vacation(s, "show", claire)
+    c.logout()

@@ -90,6 +90,8 @@ def test_vacation_reply_set_in_the_page_answers_outside_and_local_mail(server, b
     assert browser.find_element(By.ID, "texte-absence").get_attribute("value").startswith("Bonjour,\nje suis absente")
     assert browser.find_element(By.ID, "intervalle").get_attribute("value") == "3"
     assert "intervalle / days : 3" in vacation(server, "show", CLAIRE)
+    assert "reponse-automatique" in browser.find_element(By.ID, "absence-sieve").text
+    assert not browser.find_elements(By.ID, "absence-script-propre"), "her (no) filter script has no reply of its own"
 
     # Mail from outside: the reply is queued to the outside sender with the null return path.
     send(server, "parent@dehors.example", CLAIRE, "Absence de Lucas")

@@ -191,10 +191,6 @@ impl MxSink {
                 (_, false) => tracing::info!(refused = refusals.len(), "refusals not reported: sender not verified"),
                 _ => {}
             }
-            // Spam gets no vacation reply (it would answer forged senders).
-            if !screening.junk {
-                tokio::spawn(vacation_replies(mta.clone(), envelope.mail_from.clone(), accounts, message.clone()));
-            }
             if !delivery.follow_ups.is_empty() {
                 let mta = mta.clone();
                 tokio::spawn(async move { mta.follow_up(message, delivery.follow_ups).await });
@@ -213,29 +209,6 @@ fn ascii(reason: &str) -> String {
         out
     } else {
         "Refuse par les regles du destinataire / Refused by the recipient's rules".into()
-    }
-}
-
-/// Sends the vacation replies a delivery calls for, after the 250.
-async fn vacation_replies(mta: Arc<mta::Mta>, sender: Option<Address>, accounts: Vec<i64>, message: mailstore::Bytes) {
-    // The null sender is never answered: skip the look-ups for bounces.
-    if sender.is_none() {
-        return;
-    }
-    let store = mta.store();
-    let on = match store.vacation_enabled_among(&accounts).await {
-        Ok(on) => on,
-        Err(e) => return tracing::warn!(error = %e, "vacation look-up failed"),
-    };
-    for id in on {
-        let account = match store.account(id).await {
-            Ok(Some(a)) => a,
-            Ok(None) => continue,
-            Err(e) => return tracing::warn!(error = %e, "vacation look-up failed"),
-        };
-        if let Err(e) = mta.vacation_reply(&account, sender.as_ref(), &message).await {
-            tracing::warn!(account = id, error = %e, "vacation reply failed");
-        }
     }
 }
 

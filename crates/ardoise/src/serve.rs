@@ -125,6 +125,12 @@ pub async fn run(
     // The accounts' Sieve rules: local deliveries (MX and submission) go through them.
     let filters = filters(&cfg, &opened);
     mta.set_filters(filters.clone());
+    // Vacation replies set before they were Sieve scripts get theirs now.
+    match filters.script_older_vacations().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(accounts = n, "vacation replies written as Sieve scripts"),
+        Err(e) => tracing::error!(error = %e, "vacation replies could not be written as Sieve scripts"),
+    }
     let lists = lists::Lists::new(opened.store.clone(), opened.blobs.clone(), mta.clone(), lists::Limits::default());
     let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone()), Some(lists.clone())));
     let quarantine = crate::screen::quarantine(&cfg, &opened);

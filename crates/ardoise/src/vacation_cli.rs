@@ -48,6 +48,8 @@ fn day(text: &str) -> anyhow::Result<i64> {
 pub async fn run(cfg: &config::Config, command: VacationCommand) -> anyhow::Result<ExitCode> {
     let opened = serve::open(cfg).await?;
     let store = &opened.store;
+    // The reply is also a Sieve script, written by the filter service.
+    let filters = serve::filters(cfg, &opened);
     let account = |address: &str| {
         let address = address.to_owned();
         async move {
@@ -76,13 +78,13 @@ pub async fn run(cfg: &config::Config, command: VacationCommand) -> anyhow::Resu
                 bail!("--until doit suivre --from / --until must come after --from");
             }
             let v = Vacation { enabled: true, subject, body, starts_at, ends_at, interval_days: days };
-            store.set_vacation(a.id, &v).await?;
+            filters.set_vacation(a.id, &v).await?;
             println!("Réponse automatique activée pour {address} / vacation reply on");
         }
         VacationCommand::Off { address } => {
             let a = account(&address).await?;
             match store.vacation(a.id).await? {
-                Some(v) => store.set_vacation(a.id, &Vacation { enabled: false, ..v }).await?,
+                Some(v) => filters.set_vacation(a.id, &Vacation { enabled: false, ..v }).await?,
                 None => println!("Aucune réponse automatique / none was set"),
             }
             println!("Réponse automatique désactivée pour {address} / vacation reply off");

@@ -41,11 +41,31 @@ pub enum SetAdmin {
 /// sieve-rs cannot read a string ending with an escaped backslash.
 pub(crate) const PERSONAL_NAME: &str = "\u{2028}personnel";
 
-/// The text of the script a recipient with an administrators' script runs:
-/// the global one, then the personal active one when there is one.
-pub(crate) fn wrapper_source(personal: bool) -> String {
-    let mut text = format!("require \"include\";\r\ninclude :global \"{GLOBAL_NAME}\";\r\n");
-    if personal {
+/// The name the wrapper includes the vacation reply's script by
+/// ([`crate::absence`]), for the same reason.
+pub(crate) const ABSENCE_NAME: &str = "\u{2028}absence";
+
+/// Which scripts a recipient's run is made of, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Parts {
+    /// The administrators' script of the account's unit.
+    pub admin: bool,
+    /// The vacation reply's script.
+    pub absence: bool,
+    /// The account's active script.
+    pub personal: bool,
+}
+
+/// The text of the script that runs `parts` one after the other.
+pub(crate) fn wrapper_source(parts: Parts) -> String {
+    let mut text = String::from("require \"include\";\r\n");
+    if parts.admin {
+        text.push_str(&format!("include :global \"{GLOBAL_NAME}\";\r\n"));
+    }
+    if parts.absence {
+        text.push_str(&format!("include :personal \"{ABSENCE_NAME}\";\r\n"));
+    }
+    if parts.personal {
         text.push_str(&format!("include :personal \"{PERSONAL_NAME}\";\r\n"));
     }
     text
@@ -84,16 +104,15 @@ impl Filters {
         Ok(script)
     }
 
-    /// The compiled wrapper for a recipient with an active script of their
-    /// own (`personal`) or without.
-    pub(crate) fn wrapper(&self, personal: bool) -> Result<Arc<Sieve>, String> {
+    /// The compiled wrapper that runs `parts`.
+    pub(crate) fn wrapper(&self, parts: Parts) -> Result<Arc<Sieve>, String> {
         let mut cache = self.wrappers.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(found) = cache.get(&personal) {
+        if let Some(found) = cache.get(&parts) {
             return Ok(found.clone());
         }
-        let source = wrapper_source(personal);
+        let source = wrapper_source(parts);
         let script = Arc::new(compile::check(&source, source.len() + 1).map_err(|e| e.to_string())?);
-        cache.insert(personal, script.clone());
+        cache.insert(parts, script.clone());
         Ok(script)
     }
 
@@ -108,11 +127,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_wrappers_compile() {
-        assert_eq!(wrapper_source(false), "require \"include\";\r\ninclude :global \"ardoise-admin\";\r\n");
-        for personal in [false, true] {
-            compile::check(&wrapper_source(personal), 4096).expect("the wrapper compiles");
+    fn every_wrapper_compiles() {
+        let admin_only = Parts { admin: true, absence: false, personal: false };
+        assert_eq!(wrapper_source(admin_only), "require \"include\";\r\ninclude :global \"ardoise-admin\";\r\n");
+        for n in 1..8u8 {
+            let parts = Parts { admin: n & 1 != 0, absence: n & 2 != 0, personal: n & 4 != 0 };
+            compile::check(&wrapper_source(parts), 4096).expect("the wrapper compiles");
         }
-        assert!(!crate::scripts::valid_name(PERSONAL_NAME), "no user script can take the wrapper's name");
+        for name in [PERSONAL_NAME, ABSENCE_NAME] {
+            assert!(!crate::scripts::valid_name(name), "no user script can take the wrapper's names");
+        }
     }
 }

@@ -31,6 +31,7 @@
 //! This crate never sees a wire format: ManageSieve is the `managesieve`
 //! crate's, the SMTP replies the binary's.
 
+pub mod absence;
 pub mod admin;
 pub mod builder;
 pub mod compile;
@@ -135,8 +136,8 @@ pub struct Filters {
     /// Administrators' scripts: unit -> (revision, compiled script).
     admin_cache: Mutex<HashMap<OrgUnitId, (i64, Arc<Sieve>)>>,
     /// The compiled wrappers that run an administrators' script before a
-    /// personal one (`true`) or alone (`false`).
-    wrappers: Mutex<HashMap<bool, Arc<Sieve>>>,
+    /// personal one, by the parts they run.
+    wrappers: Mutex<HashMap<admin::Parts, Arc<Sieve>>>,
 }
 
 impl Filters {

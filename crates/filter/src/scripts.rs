@@ -76,7 +76,9 @@ impl Filters {
             return Ok(Space::TooBig);
         }
         let scripts = self.store.sieve_scripts(account).await?;
-        if scripts.len() >= self.settings.max_scripts && !scripts.iter().any(|s| s.name == name) {
+        // The vacation reply's script has a slot of its own.
+        let own = scripts.iter().filter(|s| s.name != crate::absence::SCRIPT_NAME).count();
+        if own >= self.settings.max_scripts && !scripts.iter().any(|s| s.name == name) {
             return Ok(Space::TooMany);
         }
         Ok(Space::Fits)
@@ -93,11 +95,32 @@ impl Filters {
             Ok(c) => c,
             Err(e) => return Ok(Put::Invalid(e)),
         };
+        if name == crate::absence::SCRIPT_NAME {
+            // The vacation reply's script: only its own form is taken, and it
+            // becomes the setting Réglages shows.
+            return Ok(match crate::absence::parse(source) {
+                Some(v) => {
+                    self.set_vacation(account, &v).await?;
+                    Put::Stored
+                }
+                None => Put::Invalid(ScriptError {
+                    line: 1,
+                    message: format!(
+                        "« {} » est le script de la réponse automatique : gardez sa forme (ligne \
+                         « # ardoise-absence » comprise) ou écrivez votre propre « vacation » dans un autre script",
+                        crate::absence::SCRIPT_NAME
+                    ),
+                }),
+            });
+        }
         let local = self.mail.local_domains().await?;
         if let Some(why) = forwarding::refusal(&compiled, &self.forwarding_for(account).await?, &local) {
             return Ok(Put::Forbidden(why));
         }
-        let outcome = self.store.put_sieve_script(account, name, source, self.settings.max_scripts).await?;
+        // The vacation reply's script has a slot of its own.
+        let absence = self.store.sieve_script(account, crate::absence::SCRIPT_NAME).await?.is_some();
+        let max = self.settings.max_scripts + usize::from(absence);
+        let outcome = self.store.put_sieve_script(account, name, source, max).await?;
         self.forget(account);
         Ok(match outcome {
             PutScript::Created | PutScript::Replaced => Put::Stored,
@@ -113,14 +136,26 @@ impl Filters {
     }
 
     /// Deletes a script that is not active.
+    /// Deleting the vacation reply's script turns the reply off.
     pub async fn delete(&self, account: AccountId, name: &str) -> Result<ScriptChange, Error> {
         let done = self.store.delete_sieve_script(account, name).await?;
+        if done == ScriptChange::Done && name == crate::absence::SCRIPT_NAME {
+            self.vacation_script_gone(account).await?;
+        }
         self.forget(account);
         Ok(done)
     }
 
+    /// No script may take the vacation reply's name (only PUTSCRIPT of its
+    /// own form may); renaming the reply's script away turns the reply off.
     pub async fn rename(&self, account: AccountId, old: &str, new: &str) -> Result<ScriptChange, Error> {
+        if new == crate::absence::SCRIPT_NAME {
+            return Ok(ScriptChange::Exists);
+        }
         let done = self.store.rename_sieve_script(account, old, new).await?;
+        if done == ScriptChange::Done && old == crate::absence::SCRIPT_NAME {
+            self.vacation_script_gone(account).await?;
+        }
         self.forget(account);
         Ok(done)
     }

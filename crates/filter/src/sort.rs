@@ -8,6 +8,7 @@ use mailstore::{Bytes, Delivered, DeliveryTarget};
 use model::{AccountId, Flag, Keyword};
 use sieve::Sieve;
 
+use crate::admin::Parts;
 use crate::run::{Decision, Facts, Filing, Reply, Stop, execute};
 use crate::{Error, Filters};
 
@@ -35,6 +36,21 @@ pub struct Delivery {
     pub delivered: Vec<Delivered>,
     pub refused: Vec<Refused>,
     pub follow_ups: Vec<FollowUp>,
+}
+
+/// The scripts that run before a recipient's own.
+#[derive(Default)]
+struct Before {
+    /// The administrators' script of the account's unit.
+    global: Option<Arc<Sieve>>,
+    /// The revision of the vacation reply's script, when the reply is on.
+    absence: Option<i64>,
+}
+
+impl Before {
+    fn is_empty(&self) -> bool {
+        self.global.is_none() && self.absence.is_none()
+    }
 }
 
 /// One incoming message and its local recipients.
@@ -99,9 +115,16 @@ impl Filters {
             .map(|(id, name, rev)| (id, (name, rev)))
             .collect();
         let admin = self.store.admin_sieve_scripts_among(&ids).await?;
+        let absences: HashMap<AccountId, i64> =
+            self.store.sieve_scripts_named_among(&ids, crate::absence::SCRIPT_NAME).await?.into_iter().collect();
         let (mut targets, mut refused, mut follow_ups) = (Vec::new(), Vec::new(), Vec::new());
         for (rcpt, account) in recipients {
             let personal = active.get(&account).map(|(name, rev)| (name.as_str(), *rev));
+            // Active itself, the reply's script runs as the personal one.
+            let absence = absences
+                .get(&account)
+                .copied()
+                .filter(|_| personal.is_none_or(|(name, _)| name != crate::absence::SCRIPT_NAME));
             let global = match admin.get(&account) {
                 Some((unit, rev)) => match self.admin_compiled(*unit, *rev).await {
                     Ok(script) => Some(script),
@@ -112,17 +135,19 @@ impl Filters {
                 },
                 None => None,
             };
-            if personal.is_none() && global.is_none() {
+            let before = Before { global, absence };
+            if personal.is_none() && before.is_empty() {
                 targets.extend(self.targets(account, &[Filing::inbox()], incoming.screening.junk).await?);
                 continue;
             }
-            let mut outcome = self.decide(account, personal, global.clone(), &rcpt, incoming).await;
-            if let (Err(why), Some(_)) = (&outcome, &global) {
-                // Whose script failed? The account's own, run alone, tells:
-                // a broken administrators' script never costs a user their rules.
-                tracing::error!(account, error = %why, "Sieve run with the administrators' script failed: own script alone");
+            let mut outcome = self.decide(account, personal, &before, &rcpt, incoming).await;
+            if let (Err(why), false) = (&outcome, before.is_empty()) {
+                // Whose script failed? The account's own, run alone, tells: a
+                // broken administrators' script never
+                // costs a user their rules.
+                tracing::error!(account, error = %why, "Sieve run with the scripts before the user's failed: own script alone");
                 outcome = match personal {
-                    Some(_) => self.decide(account, personal, None, &rcpt, incoming).await,
+                    Some(_) => self.decide(account, personal, &Before::default(), &rcpt, incoming).await,
                     None => Ok(Decision { filings: vec![Filing::inbox()], ..Decision::default() }),
                 };
             }
@@ -146,20 +171,27 @@ impl Filters {
             }
             targets.extend(self.targets(account, &decision.filings, incoming.screening.junk).await?);
             follow_ups.extend(decision.redirects.into_iter().map(|to| FollowUp::Redirect { account, to }));
-            follow_ups.extend(decision.replies.into_iter().map(|reply| FollowUp::Reply { account, reply }));
+            // Spam gets no vacation reply (it would answer forged senders);
+            // at most one reply per message (RFC 5230 section 4.7), the last
+            // one asked: the account's own script runs after the reply set
+            // in Réglages, and says better what it wants.
+            if !incoming.screening.junk
+                && let Some(reply) = decision.replies.into_iter().last()
+            {
+                follow_ups.push(FollowUp::Reply { account, reply });
+            }
         }
         Ok((targets, refused, follow_ups))
     }
 
     /// Runs the active script (`personal`: its name and revision) for one
-    /// recipient, after the administrators' script `global` when there is
-    /// one, looking up the scripts they include as they ask for them. `Err`
-    /// is a failure to log.
+    /// recipient, after the scripts that run `before` it, looking up the
+    /// scripts they include as they ask for them. `Err` is a failure to log.
     async fn decide(
         &self,
         account: AccountId,
         personal: Option<(&str, i64)>,
-        global: Option<Arc<Sieve>>,
+        before: &Before,
         rcpt: &str,
         incoming: Incoming<'_>,
     ) -> Result<Decision, String> {
@@ -171,16 +203,27 @@ impl Filters {
             },
             None => None,
         };
-        let (name, script) = match (&global, own) {
-            (None, Some(own)) => own,
-            (Some(_), own) => {
-                let wrapper = self.wrapper(own.is_some())?;
+        let absence = match before.absence {
+            Some(revision) => self.compiled(account, crate::absence::SCRIPT_NAME, Some(revision)).await?,
+            None => None,
+        };
+        let global = before.global.clone();
+        let parts = Parts { admin: global.is_some(), absence: absence.is_some(), personal: own.is_some() };
+        let (name, script) = match own {
+            Some(own) if !parts.admin && !parts.absence => own,
+            _ if !parts.admin && !parts.absence => {
+                return Ok(Decision { filings: vec![Filing::inbox()], ..Decision::default() });
+            }
+            own => {
+                let wrapper = self.wrapper(parts)?;
                 if let Some((_, script)) = own {
                     includes.insert(crate::admin::PERSONAL_NAME.to_owned(), Some(script));
                 }
-                ("ardoise-admin-puis-personnel", wrapper)
+                if let Some(script) = absence {
+                    includes.insert(crate::admin::ABSENCE_NAME.to_owned(), Some(script));
+                }
+                ("ardoise-avant-personnel", wrapper)
             }
-            (None, None) => return Ok(Decision { filings: vec![Filing::inbox()], ..Decision::default() }),
         };
         let user = self.store.account(account).await.map_err(|e| e.to_string())?.ok_or("no such account")?;
         let user_address = user.address.to_string();

@@ -578,3 +578,105 @@ mod admin {
         assert_eq!(f.count(&prof, "Réunions").await, 2);
     }
 }
+
+/// The vacation reply is a Sieve script: set in Réglages, seen and edited
+/// over ManageSieve, run at delivery before the user's own.
+mod absence {
+    use super::*;
+    use filter::absence::{SCRIPT_NAME, parse, render};
+    use store::{ScriptChange, Vacation};
+
+    fn away(days: i64) -> Vacation {
+        Vacation {
+            enabled: true,
+            subject: String::new(),
+            body: "Je suis absente jusqu'au 4 janvier.".into(),
+            starts_at: None,
+            ends_at: None,
+            interval_days: days,
+        }
+    }
+
+    fn to_claire(subject: &str) -> Vec<u8> {
+        let m = String::from_utf8(mail(subject)).unwrap();
+        m.into_bytes()
+    }
+
+    #[tokio::test]
+    async fn the_reply_is_a_script_both_ways() {
+        let f = fixture().await;
+        f.filters.set_vacation(f.claire.id, &away(7)).await.unwrap();
+        let text = f.filters.get(f.claire.id, SCRIPT_NAME).await.unwrap().expect("the reply's script");
+        assert_eq!(text, render(&away(7)));
+        let listed = f.filters.list(f.claire.id).await.unwrap();
+        assert_eq!(listed.iter().map(|s| (s.name.as_str(), s.active)).collect::<Vec<_>>(), [(SCRIPT_NAME, false)]);
+
+        // Put back over ManageSieve in its own form: the setting follows.
+        let edited = render(&away(2));
+        assert_eq!(f.filters.put(f.claire.id, SCRIPT_NAME, &edited).await.unwrap(), Put::Stored);
+        assert_eq!(f.ms.vacation(f.claire.id).await.unwrap().unwrap().interval_days, 2);
+        // Edited by hand: refused with a reason, nothing changed.
+        let hand = edited.replace("vacation :days 2", "vacation :days 2 :addresses [\"x@ac-demo.fr\"]");
+        assert!(
+            matches!(f.filters.put(f.claire.id, SCRIPT_NAME, &hand).await.unwrap(), Put::Invalid(e) if e.message.contains("réponse automatique"))
+        );
+        assert_eq!(parse(&f.filters.get(f.claire.id, SCRIPT_NAME).await.unwrap().unwrap()), Some(away(2)));
+        // No other script may take its name; deleting it turns the reply off.
+        f.activate(&f.claire, REUNIONS).await;
+        assert_eq!(f.filters.rename(f.claire.id, "règles", SCRIPT_NAME).await.unwrap(), ScriptChange::Exists);
+        assert_eq!(f.filters.delete(f.claire.id, SCRIPT_NAME).await.unwrap(), ScriptChange::Done);
+        assert!(!f.ms.vacation(f.claire.id).await.unwrap().unwrap().enabled);
+        // Switched off in Réglages: the script goes.
+        f.filters.set_vacation(f.claire.id, &away(3)).await.unwrap();
+        f.filters.set_vacation(f.claire.id, &Vacation { enabled: false, ..away(3) }).await.unwrap();
+        assert_eq!(f.filters.get(f.claire.id, SCRIPT_NAME).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn delivery_runs_the_reply_before_the_users_rules_but_not_for_spam() {
+        let f = fixture().await;
+        f.activate(&f.claire, REUNIONS).await;
+        f.filters.set_vacation(f.claire.id, &away(7)).await.unwrap();
+        let out = f.deliver_to(&to_claire("Convocation : réunion"), &[&f.claire]).await;
+        assert_eq!(f.count(&f.claire, "Réunions").await, 1, "her own rules still file it");
+        let replies: Vec<_> = out.follow_ups.iter().filter(|u| matches!(u, FollowUp::Reply { .. })).collect();
+        assert_eq!(replies.len(), 1, "{:?}", out.follow_ups);
+        let FollowUp::Reply { reply, .. } = replies[0] else { unreachable!() };
+        let text = String::from_utf8_lossy(&reply.message);
+        assert!(text.contains("Je suis absente jusqu'au 4 janvier.") && reply.period_secs == 7 * 86_400, "{text}");
+        assert_eq!(reply.to, "parent@example.org");
+
+        let spam = Screening { junk: true, spamtest: 9, ..Screening::default() };
+        let out = f.deliver_screened(&to_claire("Gagnez"), &[&f.claire], spam).await;
+        assert!(out.follow_ups.is_empty(), "no reply to spam: {:?}", out.follow_ups);
+
+        // Her own script answering too: one reply, her script's (it runs last).
+        assert_eq!(f.filters.vacation_in_active_script(f.claire.id).await.unwrap(), None);
+        let own = "require \"vacation\";\r\nvacation :days 1 \"Réponse de mon script.\";\r\n";
+        f.activate(&f.claire, own).await;
+        assert_eq!(f.filters.vacation_in_active_script(f.claire.id).await.unwrap().as_deref(), Some("règles"));
+        let out = f.deliver_to(&to_claire("Question"), &[&f.claire]).await;
+        let texts: Vec<String> = out
+            .follow_ups
+            .iter()
+            .filter_map(|u| match u {
+                FollowUp::Reply { reply, .. } => Some(String::from_utf8_lossy(&reply.message).into_owned()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(texts.len(), 1, "one reply: {texts:?}");
+        assert!(texts[0].contains("Réponse de mon script."), "{texts:?}");
+        assert_eq!(f.count(&f.claire, "INBOX").await, 1);
+    }
+
+    #[tokio::test]
+    async fn replies_set_before_they_were_scripts_get_theirs_at_start() {
+        let f = fixture().await;
+        f.ms.set_vacation(f.claire.id, &away(5)).await.unwrap();
+        f.ms.set_vacation(f.paul.id, &Vacation { enabled: false, ..away(5) }).await.unwrap();
+        assert_eq!(f.filters.script_older_vacations().await.unwrap(), 1);
+        assert_eq!(f.filters.get(f.claire.id, SCRIPT_NAME).await.unwrap(), Some(render(&away(5))));
+        assert_eq!(f.filters.get(f.paul.id, SCRIPT_NAME).await.unwrap(), None);
+        assert_eq!(f.filters.script_older_vacations().await.unwrap(), 0, "idempotent");
+    }
+}

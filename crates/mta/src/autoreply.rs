@@ -9,16 +9,16 @@
 //! - only when one of the user's own addresses is in `To:` or `Cc:` (a
 //!   circular sent in Bcc gets no reply);
 //! - at most once per sender per interval (the store remembers);
-//! - sent from the user to the envelope sender with the null return path,
-//!   `Auto-Submitted: auto-replied`, and `In-Reply-To`/`References` threading.
+//! - sent from the user to the envelope sender with the null return path.
 //!
-//! [`decide`] and [`build`] are pure; [`Mta::vacation_reply`] does the work.
+//! Every reply is a Sieve `vacation` action's (the Réglages reply is a
+//! script too, see `filter::absence`): sieve-rs writes it (threading,
+//! `Auto-Submitted: auto-replied`) and applies RFC 5230's own checks;
+//! [`screen`] adds the ones above before `filtering` sends it.
 
-use mail_builder::MessageBuilder;
-use mail_builder::headers::raw::Raw;
-use mail_parser::{HeaderName, MessageParser};
+use mail_parser::MessageParser;
 use model::Address;
-use store::{Account, Vacation};
+use store::Account;
 
 use crate::{Error, Mta, now};
 
@@ -52,6 +52,23 @@ fn is_robot(local: &str) -> bool {
 /// Whether `message`, sent by `sender`, deserves a reply from the owner of
 /// `own` (the account's address and aliases, lower case).
 pub fn decide(sender: Option<&Address>, message: &[u8], own: &[String]) -> Result<(), Skip> {
+    screen(sender, message, own)?;
+    let parsed = MessageParser::default().parse_headers(message).ok_or(Skip::NotAddressedToUser)?;
+    let addressed = [parsed.to(), parsed.cc()]
+        .into_iter()
+        .flatten()
+        .flat_map(|a| a.iter())
+        .filter_map(|a| a.address())
+        .any(|a| own.contains(&a.trim().to_ascii_lowercase()));
+    if !addressed {
+        return Err(Skip::NotAddressedToUser);
+    }
+    Ok(())
+}
+
+/// [`decide`] but for the question whether the user is addressed (which a
+/// Sieve `vacation`, with its `:addresses`, answers itself).
+pub fn screen(sender: Option<&Address>, message: &[u8], own: &[String]) -> Result<(), Skip> {
     let Some(sender) = sender else { return Err(Skip::NullSender) };
     if is_robot(sender.local()) {
         return Err(Skip::ListOrDaemonSender);
@@ -76,90 +93,10 @@ pub fn decide(sender: Option<&Address>, message: &[u8], own: &[String]) -> Resul
             _ => {}
         }
     }
-    let addressed = [parsed.to(), parsed.cc()]
-        .into_iter()
-        .flatten()
-        .flat_map(|a| a.iter())
-        .filter_map(|a| a.address())
-        .any(|a| own.contains(&a.trim().to_ascii_lowercase()));
-    if !addressed {
-        return Err(Skip::NotAddressedToUser);
-    }
     Ok(())
 }
 
-/// The reply of `account` to `original`, sent to `to`.
-pub fn build(account: &Account, to: &Address, original: &[u8], vacation: &Vacation, at: i64) -> Vec<u8> {
-    let parsed = MessageParser::default().parse_headers(original);
-    let original_subject = parsed.as_ref().and_then(|p| p.subject()).unwrap_or_default().trim().to_owned();
-    let subject = if !vacation.subject.trim().is_empty() {
-        vacation.subject.trim().to_owned()
-    } else if original_subject.is_empty() {
-        "Réponse automatique / Automatic reply".to_owned()
-    } else {
-        format!("Réponse automatique : {original_subject}")
-    };
-    let domain = account.address.domain().as_str().to_owned();
-    let (from, to) = (account.address.to_string(), to.to_string());
-    let mut b = MessageBuilder::new()
-        .from((account.display_name.as_str(), from.as_str()))
-        .to(to.as_str())
-        .subject(subject.as_str())
-        .header("Date", Raw::new(crate::dsn::rfc2822(at)))
-        .message_id(format!("vacances.{at:x}.{:016x}@{domain}", rand::random::<u64>()))
-        .header("Auto-Submitted", Raw::new("auto-replied (vacation)"))
-        .header("Precedence", Raw::new("bulk"))
-        .text_body(vacation.body.as_str());
-    if let Some(id) = parsed.as_ref().and_then(|p| p.message_id()) {
-        let mut refs: Vec<String> = match parsed.as_ref().map(|p| p.header(HeaderName::References)) {
-            Some(Some(v)) => v.as_text_list().map(|l| l.iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        refs.push(id.to_owned());
-        b = b.in_reply_to(id.to_owned()).references(refs);
-    }
-    // Writing into a Vec cannot fail.
-    b.write_to_vec().unwrap_or_default()
-}
-
 impl Mta {
-    /// Answers a message just delivered to `account` when its vacation reply
-    /// is on and the rules above allow it. Runs after delivery, never
-    /// delaying the 250.
-    pub async fn vacation_reply(
-        &self,
-        account: &Account,
-        sender: Option<&Address>,
-        message: &[u8],
-    ) -> Result<(), Error> {
-        let store = &self.store;
-        let at = now();
-        let Some(vacation) = store.vacation(account.id).await?.filter(|v| v.active_at(at)) else {
-            return Ok(());
-        };
-        let mut own: Vec<String> = vec![account.address.to_string().to_ascii_lowercase()];
-        own.extend(store.list_aliases(account.id).await?.iter().map(|a| a.to_string().to_ascii_lowercase()));
-        let outcome = match decide(sender, message, &own) {
-            Ok(()) => {
-                let sender = sender.expect("decide refuses the null sender");
-                let interval = vacation.interval_days.max(1) * 86_400;
-                if store.claim_vacation_reply(account.id, &sender.to_string(), at, interval).await? {
-                    let reply = build(account, sender, message, &vacation, at);
-                    self.send_automatic(account, sender, reply).await?;
-                    Ok(())
-                } else {
-                    Err(Skip::AlreadyAnswered)
-                }
-            }
-            Err(skip) => Err(skip),
-        };
-        match outcome {
-            Ok(()) => tracing::info!(account = account.id, "vacation reply sent"),
-            Err(skip) => tracing::debug!(account = account.id, ?skip, "no vacation reply"),
-        }
-        Ok(())
-    }
-
     /// Sends a message the server writes on a user's behalf (auto-reply):
     /// DKIM-signed, with the null return path so that nothing bounces back.
     pub(crate) async fn send_automatic(&self, account: &Account, to: &Address, message: Vec<u8>) -> Result<(), Error> {
@@ -223,38 +160,5 @@ Subject: Absence de mon fils\r\nMessage-ID: <abs@example.org>\r\n\r\nBonjour.\r\
         );
         let bcc = b"From: dsden@ac-demo.fr\r\nTo: undisclosed-recipients:;\r\nSubject: Circulaire\r\n\r\nhi";
         assert_eq!(decide(Some(&addr("dsden@ac-demo.fr")), bcc, &own()), Err(Skip::NotAddressedToUser));
-    }
-
-    #[test]
-    fn the_reply_threads_and_says_it_is_automatic() {
-        let account = Account {
-            id: 1,
-            address: addr("claire.martin@ac-demo.fr"),
-            login: None,
-            display_name: "Claire Martin".into(),
-            role: model::Role::Teacher,
-            status: model::AccountStatus::Active,
-            quota_bytes: None,
-            used_bytes: 0,
-            org_unit: None,
-            password_hash: None,
-            created_at: 0,
-            status_changed_at: 0,
-        };
-        let v = Vacation {
-            enabled: true,
-            subject: String::new(),
-            body: "Je suis absente jusqu'au 4 janvier.".into(),
-            starts_at: None,
-            ends_at: None,
-            interval_days: 7,
-        };
-        let raw = build(&account, &addr("parent@example.org"), PARENT, &v, 1_795_000_000);
-        let parsed = MessageParser::default().parse(&raw).unwrap();
-        assert_eq!(parsed.subject(), Some("Réponse automatique : Absence de mon fils"));
-        assert_eq!(parsed.in_reply_to().as_text(), Some("abs@example.org"));
-        assert_eq!(parsed.header_raw("Auto-Submitted").map(str::trim), Some("auto-replied (vacation)"));
-        assert_eq!(parsed.to().and_then(|a| a.first()).and_then(|a| a.address()), Some("parent@example.org"));
-        assert_eq!(parsed.body_text(0).as_deref().map(str::trim), Some("Je suis absente jusqu'au 4 janvier."));
     }
 }

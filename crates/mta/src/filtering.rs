@@ -81,7 +81,7 @@ impl Mta {
         for follow_up in follow_ups {
             let done = match follow_up {
                 FollowUp::Redirect { account, to } => self.redirect(account, &to, message.clone()).await,
-                FollowUp::Reply { account, reply } => self.sieve_vacation(account, reply).await,
+                FollowUp::Reply { account, reply } => self.sieve_vacation(account, reply, &message).await,
             };
             if let Err(e) = done {
                 tracing::warn!(error = %e, "Sieve follow-up failed");
@@ -175,13 +175,19 @@ impl Mta {
 
     /// A `vacation` reply the script wrote, unless this sender was answered
     /// with the same handle within the period.
-    async fn sieve_vacation(&self, account: AccountId, reply: Reply) -> Result<(), Error> {
+    async fn sieve_vacation(&self, account: AccountId, reply: Reply, original: &[u8]) -> Result<(), Error> {
         let Ok(to) = Address::parse(&reply.to) else {
             return Ok(());
         };
         let Some(owner) = self.store.account(account).await? else {
             return Ok(());
         };
+        let mut own = vec![owner.address.to_string().to_ascii_lowercase()];
+        own.extend(self.store.list_aliases(account).await?.iter().map(|a| a.to_string().to_ascii_lowercase()));
+        if let Err(skip) = crate::autoreply::screen(Some(&to), original, &own) {
+            tracing::debug!(account, ?skip, "Sieve vacation: not answered");
+            return Ok(());
+        }
         let period = i64::try_from(reply.period_secs).unwrap_or(i64::MAX).max(1);
         if !self.store.claim_vacation_reply(account, &format!("sieve:{}", reply.key), now(), period).await? {
             tracing::debug!(account, "Sieve vacation: already answered");

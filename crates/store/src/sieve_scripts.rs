@@ -238,4 +238,38 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Those of `accounts` that have a script named `name`, with its
+    /// revision: one query per 500 accounts (the vacation reply's script,
+    /// looked up at every delivery).
+    pub async fn sieve_scripts_named_among(&self, accounts: &[AccountId], name: &str) -> Result<Vec<(AccountId, i64)>> {
+        let mut out = Vec::new();
+        for chunk in accounts.chunks(500) {
+            let list: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT account_id, revision FROM sieve_scripts WHERE name = $1 AND account_id IN ({})",
+                list.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name);
+            for a in chunk {
+                q = q.bind(*a);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.push((r.try_get("account_id")?, r.try_get("revision")?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Accounts whose vacation reply is on but who have no script named
+    /// `name` (settings made before the reply became a script).
+    pub async fn vacations_without_script(&self, name: &str) -> Result<Vec<AccountId>> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT v.account_id FROM vacation v WHERE v.enabled = 1 AND NOT EXISTS \
+             (SELECT 1 FROM sieve_scripts s WHERE s.account_id = v.account_id AND s.name = $1) ORDER BY v.account_id",
+        )
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }

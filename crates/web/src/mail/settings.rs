@@ -57,6 +57,20 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("set.vacation.save", "Enregistrer la réponse automatique", "Save the vacation reply"),
     ("set.vacation.active", "La réponse automatique est active.", "The vacation reply is on."),
     ("set.vacation.inactive", "La réponse automatique est désactivée.", "The vacation reply is off."),
+    (
+        "set.vacation.sieve",
+        "Cette réponse est aussi le script de filtrage « reponse-automatique », visible et modifiable avec un \
+         logiciel ManageSieve (module Sieve de Thunderbird, par exemple).",
+        "This reply is also the filter script \"reponse-automatique\", which a ManageSieve client (Thunderbird's \
+         Sieve add-on, say) shows and edits.",
+    ),
+    (
+        "set.vacation.own",
+        "Votre script de filtrage actif envoie aussi sa propre réponse automatique ; quand les deux s'appliquent, \
+         c'est la sienne qui part. Script :",
+        "Your active filter script also sends its own vacation reply; when both apply, its reply is the one sent. \
+         Script:",
+    ),
     ("set.display", "Affichage", "Display"),
     ("set.density", "Densité de la liste", "List density"),
     ("set.density.confortable", "Confortable", "Comfortable"),
@@ -174,6 +188,8 @@ struct SettingsPage {
     trusted: Vec<String>,
     /// The delays to cancel a message sent (« Annuler l'envoi »).
     undo: Vec<UndoChoice>,
+    /// The active filter script that has a `vacation` of its own, if any.
+    own_vacation: Option<String>,
 }
 
 /// One delay offered to cancel a message sent.
@@ -384,7 +400,12 @@ async fn show(
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let default = super::sending::installation_delay(app);
     let undo = undo_choices(default, prefs.undo_send.unwrap_or(default), m);
-    let page = SettingsPage { c, m, folders, vacation, active, errors, prefs, quota: quota(account, m), trusted, undo };
+    let own_vacation = match &app.filters {
+        Some(filters) => filters.vacation_in_active_script(account.id).await?,
+        None => None,
+    };
+    let quota = quota(account, m);
+    let page = SettingsPage { c, m, folders, vacation, active, errors, prefs, quota, trusted, undo, own_vacation };
     Ok(render(v, status, &page))
 }
 
@@ -410,7 +431,12 @@ pub async fn save(
             let interval = previous.as_ref().map_or(DEFAULT_INTERVAL, |p| p.interval_days);
             match typed.validate(interval, unix_now()) {
                 Ok(vacation) => {
-                    ms.set_vacation(account.id, &vacation).await?;
+                    // With the filter service, the reply is also its Sieve
+                    // script (what delivery runs, what ManageSieve shows).
+                    match &app.filters {
+                        Some(filters) => filters.set_vacation(account.id, &vacation).await?,
+                        None => ms.set_vacation(account.id, &vacation).await?,
+                    }
                     Ok(redirect(&v, "/courrier/reglages?info=vacation"))
                 }
                 Err(errors) => {
