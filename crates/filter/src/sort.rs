@@ -45,6 +45,16 @@ pub struct Incoming<'a> {
     pub recipients: &'a [(String, AccountId)],
     /// What the MX's hygiene checks concluded (nothing for local mail).
     pub screening: Screening,
+    /// Recipients whose own spam model judged their copy otherwise: their
+    /// verdict instead of `screening` (issue 20, the per-user classifier).
+    pub own: &'a [(AccountId, Screening)],
+}
+
+impl Incoming<'_> {
+    /// The verdict for `account`'s copy.
+    pub fn screening_of(&self, account: AccountId) -> Screening {
+        self.own.iter().find(|(a, _)| *a == account).map_or(self.screening, |(_, s)| *s)
+    }
 }
 
 /// The spam and virus verdicts known before filtering (issue 20).
@@ -95,6 +105,7 @@ impl Filters {
             .collect();
         let (mut targets, mut refused, mut follow_ups) = (Vec::new(), Vec::new(), Vec::new());
         for (rcpt, account) in recipients {
+            let incoming = Incoming { screening: incoming.screening_of(account), ..incoming };
             let Some((name, revision)) = active.get(&account) else {
                 targets.extend(self.targets(account, &[Filing::inbox()], incoming.screening.junk).await?);
                 continue;

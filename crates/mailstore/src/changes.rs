@@ -47,7 +47,8 @@ impl Mailstore {
         Ok(out)
     }
 
-    /// Copies messages to another mailbox of the same account, sharing blobs.
+    /// Copies messages to another mailbox of the same account, sharing blobs;
+    /// the [`crate::FilingHook`] hears of it.
     pub async fn copy(
         &self,
         account: AccountId,
@@ -58,6 +59,11 @@ impl Mailstore {
         let copied = self.store.copy_messages(from, uids, to).await?;
         for c in &copied {
             self.publish(MailEvent::Delivered { account, mailbox: to, uid: c.uid, modseq: c.modseq, filed: true });
+        }
+        if let Some(hook) = self.filing_hook.get()
+            && !copied.is_empty()
+        {
+            hook.filed(crate::Filing { account, from, to, uids: copied.iter().map(|c| c.uid).collect() });
         }
         Ok(copied)
     }

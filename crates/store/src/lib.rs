@@ -22,6 +22,7 @@
 //!   collector when the last copy is expunged. A deleted message kept for
 //!   undelete (`deleted.rs`) holds a reference too, until purged.
 
+mod bayes;
 mod bulk;
 mod collection_objects;
 mod collections;
@@ -72,6 +73,7 @@ use tokio::sync::Mutex;
 
 use turns::{Turn, Turns};
 
+pub use bayes::{BayesStats, GLOBAL_MODEL, TokenCounts, Trained};
 pub use collection_objects::{
     CollectionObject, DeleteOutcome, MAX_OBJECT_ROWS, ObjectChange, ObjectTag, Precondition, PutOutcome,
 };

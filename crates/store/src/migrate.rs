@@ -179,6 +179,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0026_quarantine.sql"),
         postgres: include_str!("../migrations/postgres/0026_quarantine.sql"),
     },
+    Migration {
+        version: 27,
+        name: "bayes",
+        sqlite: include_str!("../migrations/sqlite/0027_bayes.sql"),
+        postgres: include_str!("../migrations/postgres/0027_bayes.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
