@@ -2,7 +2,8 @@
 (imapclient) moves messages into Indésirables and out of it, which trains the
 owner's own model; then a new spam like the ones junked, sent with smtplib to her
 and to an untrained colleague, lands in her Indésirables and in his Inbox (read
-with imaplib). The reporting folder forwards, trains and junks."""
+with imaplib). The reporting folder forwards, trains and junks; the webmail's
+« Indésirable » and « Pas indésirable » (headless Chromium) train as well."""
 
 import json
 import ssl
@@ -12,6 +13,7 @@ import imapclient
 
 from conftest import DOMAIN
 from test_hygiene import JUNK, PASSWORD, folder, wait_for_message
+from test_web_identity import browser  # noqa: F401
 
 SPAM_WORDS = (
     "gagnez gratuit offre exceptionnelle cliquez maintenant promotion casino bonus cadeau urgent félicitations "
@@ -29,16 +31,19 @@ def words(vocabulary, seed, n, offset=0):
     return " ".join(vocabulary[(seed * 7 + i * 13 + i * i) % len(vocabulary)] for i in range(offset, offset + n))
 
 
+def subject(kind: str, seed: int) -> str:
+    """A marker that finds each message, then words of its kind."""
+    return f"{kind}-{seed} {words(SPAM_WORDS if kind == 'spam' else HAM_WORDS, seed, 3, 50)}"
+
+
 def message(kind: str, seed: int, to: str) -> bytes:
     vocabulary, sender = (
         (SPAM_WORDS, "Promo <offres@promo-cadeaux.example>")
         if kind == "spam"
         else (HAM_WORDS, "Parent <parent@famille.example>")
     )
-    # A marker in the subject finds each message; the words carry the content.
-    subject = f"{kind}-{seed} {words(vocabulary, seed, 3, 50)}"
     return (
-        f"From: {sender}\r\nTo: <{to}>\r\nSubject: {subject}\r\n"
+        f"From: {sender}\r\nTo: <{to}>\r\nSubject: {subject(kind, seed)}\r\n"
         f"Date: Sun, 06 Dec 2026 08:00:00 +0100\r\nMessage-ID: <{kind}.{seed}@example.org>\r\n"
         f"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
         f"{words(vocabulary, seed, 40)}\r\n"
@@ -150,3 +155,28 @@ def test_the_reporting_folder_forwards_to_security_trains_and_junks(make_server)
     wait_for_message(server, JUNK, "spam-7 ")
     assert folder(server, REPORT) == []
     wait_trained(server, claire, 1, 0)
+
+
+def test_the_webmails_junk_and_not_junk_train_too(make_server, browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from test_web_identity import wait_path, web_login
+    from test_webmail import folder_link, open_message
+
+    server = start(make_server)
+    claire = f"claire.martin@{DOMAIN}"
+    send(server, message("spam", 3, claire), [claire])
+    wait_for_message(server, "INBOX", "spam-3 ")
+    web_login(browser, server, claire, PASSWORD)
+    wait_path(browser, "/courrier")
+    open_message(browser, subject("spam", 3))
+    browser.find_element(By.ID, "indesirable").click()
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alerte"), "Indésirables"))
+    wait_trained(server, claire, 1, 0)
+    folder_link(browser, JUNK).click()
+    open_message(browser, subject("spam", 3))
+    browser.find_element(By.ID, "pas-indesirable").click()
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alerte"), "réception"))
+    wait_trained(server, claire, 0, 1)
