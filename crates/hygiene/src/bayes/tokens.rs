@@ -87,15 +87,17 @@ struct Builder {
 }
 
 impl Builder {
-    fn push(&mut self, word: String) {
+    /// Adds `word` once; `false` when no more tokens are taken.
+    fn push(&mut self, word: String) -> bool {
         if self.out.hashes.len() >= MAX_TOKENS {
-            return;
+            return false;
         }
         let h = hash(&word);
         if self.seen.insert(h) {
             self.out.hashes.push(h);
             self.out.words.push(word);
         }
+        true
     }
 
     fn done(self) -> Tokens {
@@ -112,8 +114,8 @@ pub fn hash(token: &str) -> i64 {
 }
 
 /// Calls `emit` with the tokens of the words of `text`: the folded form,
-/// and the accented form too when it differs.
-fn words(text: &str, mut emit: impl FnMut(String)) {
+/// and the accented form too when it differs; stops when `emit` says so.
+fn words(text: &str, mut emit: impl FnMut(String) -> bool) {
     for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')) {
         let raw = raw.trim_matches(|c| c == '-' || c == '_');
         let length = raw.chars().count();
@@ -122,15 +124,19 @@ fn words(text: &str, mut emit: impl FnMut(String)) {
         }
         if length > MAX_WORD {
             let first = raw.chars().next().map(|c| c.to_lowercase().to_string()).unwrap_or_default();
-            emit(format!("skip:{first}:{}", length / 10 * 10));
+            if !emit(format!("skip:{first}:{}", length / 10 * 10)) {
+                return;
+            }
             continue;
         }
         let lower = raw.to_lowercase();
         let folded = crate::rules::fold(&lower);
-        if folded != lower {
-            emit(format!("a:{lower}"));
+        if folded != lower && !emit(format!("a:{lower}")) {
+            return;
         }
-        emit(folded);
+        if !emit(folded) {
+            return;
+        }
     }
 }
 
@@ -139,7 +145,10 @@ fn words(text: &str, mut emit: impl FnMut(String)) {
 #[cfg(test)]
 fn body_words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    words(text, |w| out.push(w));
+    words(text, |w| {
+        out.push(w);
+        true
+    });
     out
 }
 
