@@ -180,3 +180,17 @@ def test_the_webmails_junk_and_not_junk_train_too(make_server, browser):  # noqa
     browser.find_element(By.ID, "pas-indesirable").click()
     WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alerte"), "réception"))
     wait_trained(server, claire, 0, 1)
+    # Filed in Indésirables by the scorer (GTUBE), then reported as phishing
+    # from there: forwarded, and learnt although it does not move.
+    gtube = message("spam", 4, claire).replace(
+        b"\r\n\r\n", b"\r\n\r\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n", 1
+    )
+    send(server, gtube, [claire])
+    wait_for_message(server, JUNK, "spam-4 ")
+    assert stats(server, claire)["spam"] == 0, "the scorer's filing teaches nothing"
+    folder_link(browser, JUNK).click()
+    open_message(browser, subject("spam", 4))
+    browser.find_element(By.ID, "hameconnage").click()
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".alerte.info"), "sécurité"))
+    wait_for_message(server, "INBOX", "Signalement", user="rssi")
+    wait_trained(server, claire, 1, 1)

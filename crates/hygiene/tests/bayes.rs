@@ -282,3 +282,21 @@ async fn the_reporting_folder_forwards_trains_and_junks() {
     assert_eq!(*f.reported.lock().unwrap(), [(f.paul.id, spam(7).len())], "forwarded once");
     assert_eq!(f.store.bayes_stats().await.unwrap().accounts, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_confirmed_in_junk_is_learnt_as_spam() {
+    let f = fixture().await;
+    // Filed in Indésirables by the filter (not learnt), then confirmed there.
+    let junk = f.folder(&f.claire, SpecialUse::Junk).await;
+    let uid = f.put(&f.claire, junk, spam(11)).await;
+    f.ms.confirm_filed(f.claire.id, junk, &[uid]);
+    f.trained(&f.claire, 1, 0).await;
+    // Confirming a message of the Inbox teaches nothing.
+    let inbox = f.folder(&f.claire, SpecialUse::Inbox).await;
+    let other = f.put(&f.claire, inbox, ham(11)).await;
+    f.ms.confirm_filed(f.claire.id, inbox, &[other]);
+    f.ms.confirm_filed(f.claire.id, junk, &[uid]);
+    let again = f.put(&f.claire, junk, spam(12)).await;
+    f.ms.confirm_filed(f.claire.id, junk, &[again]);
+    f.trained(&f.claire, 2, 0).await;
+}

@@ -67,4 +67,16 @@ impl Mailstore {
         }
         Ok(copied)
     }
+
+    /// The owner confirms that messages belong in the folder they are in
+    /// (the webmail's « Indésirable » or « Signaler un hameçonnage » on a
+    /// message already in Indésirables): the [`crate::FilingHook`] hears it
+    /// as a filing from that folder into itself.
+    pub fn confirm_filed(&self, account: AccountId, mailbox: MailboxId, uids: &[i64]) {
+        if let Some(hook) = self.filing_hook.get()
+            && !uids.is_empty()
+        {
+            hook.filed(crate::Filing { account, from: mailbox, to: mailbox, uids: uids.to_vec() });
+        }
+    }
 }

@@ -2,13 +2,15 @@
 //!
 //! IMAP COPY and MOVE (UID forms too) and every move of the webmail (to a
 //! folder, « Indésirable », « Pas indésirable », undo) copy through
-//! [`Mailstore::copy`]; it tells the [`FilingHook`] the binary installed,
-//! after the copy committed. The spam classifier's training listens here
-//! (`hygiene::bayes::learn`): a move into Junk is a spam example, a move
-//! out of it a good one. The hook is told, never waited for: it must not
-//! block (it queues the work for a task of its own), so a MOVE of a
-//! thousand messages costs the client no more than before, and a failure
-//! to train never fails the move.
+//! [`crate::Mailstore::copy`]; it tells the [`FilingHook`] the binary
+//! installed, after the copy committed. [`crate::Mailstore::confirm_filed`]
+//! tells it of messages confirmed where they are (« Indésirable » on a
+//! message already in Indésirables), as a filing from a folder into itself.
+//! The spam classifier's training listens here (`hygiene::bayes::learn`): a
+//! move into Junk is a spam example, a move out of it a good one. The hook
+//! is told, never waited for: it must not block (it queues the work for a
+//! task of its own), so a MOVE of a thousand messages costs the client no
+//! more than before, and a failure to train never fails the move.
 
 use model::{AccountId, MailboxId};
 
