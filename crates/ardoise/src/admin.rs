@@ -30,6 +30,7 @@ mod notice;
 pub(crate) mod passwords;
 mod quarantine;
 mod sieve;
+mod spam;
 mod sso_cli;
 
 pub use governance::{AuditCommand, GrantCommand, UnitCommand};
@@ -116,6 +117,11 @@ pub enum AdminCommand {
     Quarantine {
         #[command(subcommand)]
         command: quarantine::QuarantineCommand,
+    },
+    /// Classifieur anti-spam statistique / the statistical spam classifier.
+    Spam {
+        #[command(subcommand)]
+        command: spam::SpamCommand,
     },
     /// Envoie maintenant les rappels d'expiration des mots de passe (tâche quotidienne du serveur)
     /// / send the password expiry reminders now (the server's daily task).
@@ -369,6 +375,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Quarantine { command } => {
             quarantine::run(&ctx, &crate::screen::quarantine(cfg, &opened), command).await?
         }
+        AdminCommand::Spam { command } => spam::run(&ctx, cfg, command).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

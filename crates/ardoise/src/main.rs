@@ -11,6 +11,7 @@ mod demo_mail;
 mod directory;
 mod dns_cli;
 mod http;
+mod learning;
 mod metrics;
 mod migrate_cli;
 mod mx;

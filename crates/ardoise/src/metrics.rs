@@ -144,6 +144,16 @@ const METRICS: &[(&str, Kind, &str)] = &[
     ),
     ("ardoise_viruses_total", Kind::Counter, "Messages in which clamd found a virus"),
     (
+        "ardoise_bayes_trained_total",
+        Kind::Counter,
+        "Messages the spam classifier learnt from the owners' filing, as spam or ham",
+    ),
+    (
+        "ardoise_bayes_dropped_total",
+        Kind::Counter,
+        "Filings the spam classifier did not learn because its queue was full",
+    ),
+    (
         "ardoise_clamd_failures_total",
         Kind::Counter,
         "Virus scans clamd could not answer, by reason (unreachable, timeout, ...)",

@@ -89,23 +89,25 @@ impl MailSink for MxSink {
     }
 
     async fn deliver(&self, envelope: &Envelope, message: Vec<u8>) -> Result<(), DeliverError> {
-        self.deliver_screened(envelope, message, filter::Screening::default()).await
+        self.deliver_screened(envelope, message, filter::Screening::default(), &[]).await
     }
 }
 
 impl MxSink {
     /// Delivers a message the MX's checks judged (`screening`: to
-    /// Indésirables or not, Sieve's `spamtest`/`virustest`).
+    /// Indésirables or not, Sieve's `spamtest`/`virustest`; `own`: the
+    /// verdicts of recipients whose own spam model judged otherwise).
     pub async fn deliver_screened(
         &self,
         envelope: &Envelope,
         message: Vec<u8>,
         screening: filter::Screening,
+        own: &[(i64, filter::Screening)],
     ) -> Result<(), DeliverError> {
         let targets: Vec<Address> =
             envelope.recipients.iter().filter(|(_, id)| *id == smtp::EXPANDED).map(|(a, _)| a.clone()).collect();
         if targets.is_empty() {
-            return self.deliver_direct(envelope, message.into(), screening).await;
+            return self.deliver_direct(envelope, message.into(), screening, own).await;
         }
         let message = mailstore::Bytes::from(message);
         let direct = Envelope {
@@ -116,7 +118,7 @@ impl MxSink {
         accounts.sort_unstable();
         accounts.dedup();
         if !accounts.is_empty() {
-            self.deliver_direct(&direct, message.clone(), screening).await?;
+            self.deliver_direct(&direct, message.clone(), screening, own).await?;
         }
         self.post_to_lists(envelope, &targets, &accounts, message).await
     }
@@ -129,6 +131,7 @@ impl MxSink {
         envelope: &Envelope,
         message: mailstore::Bytes,
         screening: filter::Screening,
+        own: &[(i64, filter::Screening)],
     ) -> Result<(), DeliverError> {
         let mut accounts: Vec<i64> = envelope.recipients.iter().map(|(_, id)| *id).collect();
         accounts.sort_unstable();
@@ -140,7 +143,7 @@ impl MxSink {
                 let recipients: Vec<(String, i64)> =
                     envelope.recipients.iter().map(|(address, id)| (address.to_string(), *id)).collect();
                 let from = envelope.mail_from.as_ref().map(|a| a.to_string());
-                mta.deliver_screened(message.clone(), from.as_deref(), &recipients, screening)
+                mta.deliver_judged(message.clone(), from.as_deref(), &recipients, screening, own)
                     .await
                     .map_err(|e| (e.transience(), e.to_string()))
             }

@@ -300,6 +300,7 @@ pub fn checked_mx(
     cfg: &config::Config,
     inner: Arc<crate::mx::MxSink>,
     quarantine: Arc<hygiene::quarantine::Quarantine>,
+    bayes: Option<Arc<hygiene::bayes::Bayes>>,
 ) -> anyhow::Result<CheckedMx> {
     let verifier = if cfg.outbound.verify_inbound || cfg.outbound.dns_override_file.is_some() {
         Some(mta::inbound::Verifier::new(&cfg.server.hostname, dns_table(cfg)?))
@@ -312,6 +313,7 @@ pub fn checked_mx(
         mailstore: inner.0.clone(),
         hostname: cfg.server.hostname.clone(),
         quarantine,
+        bayes,
     };
     Ok(CheckedMx { inner, screen })
 }
@@ -327,6 +329,6 @@ impl MailSink for CheckedMx {
 
     async fn deliver(&self, envelope: &Envelope, message: Vec<u8>) -> Result<(), DeliverError> {
         let screened = self.screen.check(envelope, message).await?;
-        self.inner.deliver_screened(envelope, screened.message, screened.screening).await
+        self.inner.deliver_screened(envelope, screened.message, screened.screening, &screened.own).await
     }
 }

@@ -85,12 +85,16 @@ pub struct Screen {
     pub hostname: String,
     /// Where refused messages are kept.
     pub quarantine: Arc<hygiene::quarantine::Quarantine>,
+    /// The statistical classifier, when `[hygiene] bayes` is on.
+    pub bayes: Option<Arc<hygiene::bayes::Bayes>>,
 }
 
 /// A message the checks let through.
 pub struct Screened {
     pub message: Vec<u8>,
     pub screening: filter::Screening,
+    /// Recipients whose own spam model judged their copy: their verdicts.
+    pub own: Vec<(i64, filter::Screening)>,
 }
 
 impl Screen {
@@ -109,8 +113,19 @@ impl Screen {
         let mut screening = filter::Screening { virustest, sender_verified, ..filter::Screening::default() };
         let mut ours = String::new();
         let mut tag = None;
+        let mut own = Vec::new();
         if self.settings.enabled {
-            let verdict = self.score(envelope, &message, auth.as_ref().map(|(_, a)| a)).await;
+            let features = Features::extract(&message);
+            let mut verdict = self.score(envelope, &features, auth.as_ref().map(|(_, a)| a)).await;
+            // The statistical classifier: the platform's model joins the
+            // score; recipients with a trained model of their own get
+            // their copy judged by it (`own`, for delivery).
+            let opinions = self.classify(envelope, &features).await;
+            if let Some((bayes, tokens, opinions)) = &opinions
+                && let Some(reason) = opinions.global.as_ref().and_then(|j| bayes.settings.reason(j, tokens))
+            {
+                hygiene::bayes::add_reason(&mut verdict, reason);
+            }
             let action = verdict.action(&self.settings);
             let label = match action {
                 Action::Deliver => "deliver",
@@ -126,6 +141,14 @@ impl Screen {
             }
             screening.junk = action == Action::Junk;
             screening.spamtest = verdict.spamtest(&self.settings);
+            if let Some((bayes, tokens, opinions)) = &opinions {
+                for (account, theirs) in hygiene::bayes::per_recipient(&bayes.settings, &verdict, tokens, opinions) {
+                    let junk = theirs.action(&self.settings) != Action::Deliver;
+                    let spamtest = theirs.spamtest(&self.settings);
+                    tracing::info!(account, score = theirs.score, junk, "recipient's own spam model");
+                    own.push((account, filter::Screening { junk, spamtest, ..screening }));
+                }
+            }
             ours.push_str(&hygiene::stamp::spam_fields(&verdict, &self.settings));
             tag = self.settings.subject_tag.as_deref().filter(|_| verdict.external);
         }
@@ -139,7 +162,29 @@ impl Screen {
             Some((header, _)) => [header.as_bytes(), &stamped].concat(),
             None => stamped,
         };
-        Ok(Screened { message, screening })
+        Ok(Screened { message, screening, own })
+    }
+
+    /// What the classifier's models think of the message: the platform's
+    /// and the recipients' own (one token extraction, one query for the
+    /// models' totals, one batched query for their counts). `None` when
+    /// off or failing (logged: the message is scored without it).
+    async fn classify(
+        &self,
+        envelope: &Envelope,
+        features: &Features,
+    ) -> Option<(Arc<hygiene::bayes::Bayes>, hygiene::bayes::Tokens, hygiene::bayes::Opinions)> {
+        let bayes = self.bayes.clone()?;
+        let tokens = hygiene::bayes::Tokens::of(features);
+        let recipients: Vec<i64> =
+            envelope.recipients.iter().map(|(_, id)| *id).filter(|id| *id != smtp::EXPANDED).collect();
+        match bayes.judge(&tokens, &recipients).await {
+            Ok(opinions) => Some((bayes, tokens, opinions)),
+            Err(e) => {
+                tracing::warn!(error = %e, "spam classifier unavailable");
+                None
+            }
+        }
     }
 
     /// SPF/DKIM/DMARC: the `Authentication-Results:` field and the results;
@@ -205,8 +250,7 @@ impl Screen {
         }
     }
 
-    async fn score(&self, envelope: &Envelope, message: &[u8], auth: Option<&hygiene::Auth>) -> hygiene::Verdict {
-        let features = Features::extract(message);
+    async fn score(&self, envelope: &Envelope, features: &Features, auth: Option<&hygiene::Auth>) -> hygiene::Verdict {
         let local_domains: Vec<String> = match self.mailstore.local_domains().await {
             Ok(domains) => domains.iter().map(|d| d.to_string().to_lowercase()).collect(),
             Err(e) => {
@@ -214,7 +258,7 @@ impl Screen {
                 Vec::new()
             }
         };
-        let colleague = self.claims_a_colleague(envelope, &features, &local_domains).await;
+        let colleague = self.claims_a_colleague(envelope, features, &local_domains).await;
         let ctx = hygiene::Context {
             local_domains: &local_domains,
             auth,
@@ -223,7 +267,7 @@ impl Screen {
             hostname: &self.hostname,
             display_name_is_colleague: colleague,
         };
-        hygiene::score(&features, &ctx)
+        hygiene::score(features, &ctx)
     }
 
     /// Whether the From display name of a message from another domain is

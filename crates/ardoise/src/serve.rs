@@ -134,7 +134,13 @@ pub async fn run(
     let lists = lists::Lists::new(opened.store.clone(), opened.blobs.clone(), mta.clone(), lists::Limits::default());
     let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone()), Some(lists.clone())));
     let quarantine = crate::screen::quarantine(&cfg, &opened);
-    let sink = Arc::new(crate::outbound::checked_mx(&cfg, sink, quarantine.clone())?);
+    // The statistical spam classifier, trained by the owners' filing.
+    let bayes = crate::learning::classifier(&cfg.hygiene, &opened.store);
+    if let Some(bayes) = &bayes {
+        let outbox = crate::http::MtaOutbox(mta.clone(), lists.clone());
+        crate::learning::start(&cfg.hygiene, bayes.clone(), &mailstore, outbox, opened.store.clone())?;
+    }
+    let sink = Arc::new(crate::outbound::checked_mx(&cfg, sink, quarantine.clone(), bayes.clone())?);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut bound = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
@@ -224,6 +230,9 @@ pub async fn run(
     tasks.spawn(collect_garbage_periodically(mailstore, shutdown_rx.clone()));
     tasks.spawn(sweep_held_posts_periodically(lists, shutdown_rx.clone()));
     tasks.spawn(crate::screen::sweep_quarantine_periodically(quarantine, shutdown_rx.clone()));
+    if let Some(bayes) = bayes {
+        tasks.spawn(crate::learning::prune_periodically(cfg.hygiene.clone(), bayes, shutdown_rx.clone()));
+    }
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = shutdown_tx.send(true);

@@ -908,6 +908,81 @@ pub static FIELDS: &[Field] = &[
         },
     },
     Field {
+        section: "hygiene",
+        key: "bayes",
+        default: "true",
+        doc: "Classifieur statistique (bayésien) : appris en déplaçant les messages vers Indésirables et hors d'Indésirables (IMAP, webmail), global et par utilisateur.\nStatistical (Bayesian) classifier: learns from messages moved into and out of Junk (IMAP, webmail), for everyone and per user.",
+        apply: |c, v| {
+            c.hygiene.bayes = boolean(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "bayes_points",
+        default: "7.0",
+        doc: "Points d'un message que le classifieur juge sûrement indésirable (proportionnels à sa probabilité).\nPoints of a message the classifier finds surely spam (in proportion to its probability).",
+        apply: |c, v| {
+            c.hygiene.bayes_points = score(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "bayes_ham_points",
+        default: "3.0",
+        doc: "Points retirés à un message que le classifieur juge sûrement légitime.\nPoints taken off a message the classifier finds surely good.",
+        apply: |c, v| {
+            c.hygiene.bayes_ham_points = score(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "bayes_min_trained",
+        default: "20",
+        doc: "Messages indésirables et légitimes (chacun) qu'un modèle doit avoir appris avant de donner son avis.\nSpam and good messages (each) a model must have learnt before it gives an opinion.",
+        apply: |c, v| {
+            c.hygiene.bayes_min_trained = count(v, 1, 100_000)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "bayes_global_min_trained",
+        default: "200",
+        doc: "La même chose pour le modèle commun à toute la plateforme (somme des apprentissages de chacun).\nThe same for the platform's shared model (everyone's training summed).",
+        apply: |c, v| {
+            c.hygiene.bayes_global_min_trained = count(v, 1, 10_000_000)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "bayes_prune_days",
+        default: "90",
+        doc: "Jours après lesquels la maintenance oublie les mots vus une seule fois.\nDays after which the housekeeping forgets tokens seen only once.",
+        apply: |c, v| {
+            c.hygiene.bayes_prune_days = count(v, 1, 3650)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "report_folder",
+        default: "\"\"",
+        doc: "Dossier IMAP de signalement (par exemple « Signaler hameçonnage ») : un message qu'on y dépose est transféré à security_address, appris comme indésirable et rangé dans Indésirables ; vide = aucun.\nIMAP reporting folder (for example \"Signaler hameçonnage\"): a message put there is forwarded to security_address, learnt as spam and moved to Junk; empty = none.",
+        apply: |c, v| {
+            let text = string(v)?;
+            let text = text.trim();
+            if text.len() > 200 || text.chars().any(char::is_control) || text.eq_ignore_ascii_case("inbox") {
+                return Err("nom de dossier invalide".into());
+            }
+            c.hygiene.report_folder = text.to_owned();
+            Ok(())
+        },
+    },
+    Field {
         section: "web",
         key: "listen",
         default: "[]",

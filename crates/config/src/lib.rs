@@ -268,6 +268,24 @@ pub struct Hygiene {
     pub quarantine_days: u64,
     /// Where « Signaler un hameçonnage » forwards a message; empty = no button.
     pub security_address: String,
+    /// The statistical classifier scores and learns.
+    pub bayes: bool,
+    /// Points a message surely spam for the classifier gets (scaled by
+    /// its probability).
+    pub bayes_points: f64,
+    /// Points taken off a message surely good for the classifier.
+    pub bayes_ham_points: f64,
+    /// Spam and good messages each a model must be trained on before it
+    /// has a say.
+    pub bayes_min_trained: u64,
+    /// The same for the platform's model (everyone's training summed).
+    pub bayes_global_min_trained: u64,
+    /// Tokens seen once and not trained again for this many days are
+    /// forgotten by the housekeeping.
+    pub bayes_prune_days: u64,
+    /// An IMAP folder whose messages are reported as phishing (forwarded
+    /// to `security_address`, learnt as spam, moved to Junk); empty = none.
+    pub report_folder: String,
 }
 
 impl Default for Config {
@@ -352,6 +370,13 @@ impl Default for Config {
                 accept_unscanned: false,
                 quarantine_days: 30,
                 security_address: String::new(),
+                bayes: true,
+                bayes_points: 7.0,
+                bayes_ham_points: 3.0,
+                bayes_min_trained: 20,
+                bayes_global_min_trained: 200,
+                bayes_prune_days: 90,
+                report_folder: String::new(),
             },
             web: Web {
                 listen: Vec::new(),

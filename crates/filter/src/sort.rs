@@ -63,6 +63,16 @@ pub struct Incoming<'a> {
     pub recipients: &'a [(String, AccountId)],
     /// What the MX's hygiene checks concluded (nothing for local mail).
     pub screening: Screening,
+    /// Recipients whose own spam model judged their copy otherwise: their
+    /// verdict instead of `screening` (issue 20, the per-user classifier).
+    pub own: &'a [(AccountId, Screening)],
+}
+
+impl Incoming<'_> {
+    /// The verdict for `account`'s copy.
+    pub fn screening_of(&self, account: AccountId) -> Screening {
+        self.own.iter().find(|(a, _)| *a == account).map_or(self.screening, |(_, s)| *s)
+    }
 }
 
 /// The spam and virus verdicts known before filtering (issue 20).
@@ -119,6 +129,7 @@ impl Filters {
             self.store.sieve_scripts_named_among(&ids, crate::absence::SCRIPT_NAME).await?.into_iter().collect();
         let (mut targets, mut refused, mut follow_ups) = (Vec::new(), Vec::new(), Vec::new());
         for (rcpt, account) in recipients {
+            let incoming = Incoming { screening: incoming.screening_of(account), ..incoming };
             let personal = active.get(&account).map(|(name, rev)| (name.as_str(), *rev));
             // Active itself, the reply's script runs as the personal one.
             let absence = absences

@@ -71,8 +71,13 @@ impl Fixture {
 
     async fn deliver_screened(&self, raw: &[u8], to: &[&Account], screening: Screening) -> filter::Delivery {
         let recipients: Vec<(String, i64)> = to.iter().map(|a| (a.address.to_string(), a.id)).collect();
-        let incoming =
-            Incoming { message: raw, mail_from: Some("parent@example.org"), recipients: &recipients, screening };
+        let incoming = Incoming {
+            message: raw,
+            mail_from: Some("parent@example.org"),
+            recipients: &recipients,
+            screening,
+            own: &[],
+        };
         self.filters.deliver(Bytes::copy_from_slice(raw), incoming, 1_767_225_600).await.unwrap()
     }
 
@@ -199,6 +204,7 @@ async fn flags_copies_and_subaddresses() {
         mail_from: Some("eleve@example.org"),
         recipients: &recipients,
         screening: Default::default(),
+        own: &[],
     };
     f.filters.deliver(Bytes::from(raw.clone()), incoming, 0).await.unwrap();
     assert_eq!(f.count(&f.claire, "Devoirs").await, 1, "envelope :detail");
@@ -275,7 +281,8 @@ async fn failing_and_looping_scripts_deliver_to_the_inbox() {
     tight.activate(f.claire.id, Some("long")).await.unwrap();
     let raw = mail("c");
     let recipients = vec![(f.claire.address.to_string(), f.claire.id)];
-    let incoming = Incoming { message: &raw, mail_from: None, recipients: &recipients, screening: Default::default() };
+    let incoming =
+        Incoming { message: &raw, mail_from: None, recipients: &recipients, screening: Default::default(), own: &[] };
     tight.deliver(Bytes::from(raw.clone()), incoming, 0).await.unwrap();
     assert_eq!(f.count(&f.claire, "INBOX").await, 4 + 3, "with a third notice (another script)");
 }

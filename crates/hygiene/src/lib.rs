@@ -19,6 +19,8 @@
 //!   ([`stamp::read`]) from the top of a stored message.
 //! - [`clamd`]: ClamAV's daemon (`INSTREAM` over TCP or a Unix socket),
 //!   bounded in time and size.
+//! - [`bayes`]: the statistical classifier (per user and for the
+//!   platform), trained by the owners' moves into and out of Indésirables.
 //! - [`quarantine`]: refused messages kept N days (a blob reference),
 //!   listed, released into the Inboxes or deleted by the administrators.
 //!
@@ -28,6 +30,7 @@
 //! [`Settings::junk_threshold`] (or a DMARC `p=quarantine` failure) files
 //! the message in Indésirables through the filter domain.
 
+pub mod bayes;
 pub mod clamd;
 pub mod features;
 pub mod lookalike;

@@ -121,15 +121,33 @@ const RULES: &[(&str, f64, &str, &str)] = &[
     ),
 ];
 
+/// The statistical classifier's reasons (`bayes`), whose points follow its
+/// probability (negative for good mail): code, French and English.
+const SCALED: &[(&str, &str, &str)] = &[
+    (
+        "BAYES_SPAM",
+        "Ressemble aux messages classés indésirables (classifieur statistique)",
+        "Looks like the messages filed as spam (statistical classifier)",
+    ),
+    (
+        "BAYES_HAM",
+        "Ressemble au courrier légitime (classifieur statistique)",
+        "Looks like good mail (statistical classifier)",
+    ),
+];
+
 /// The French and English explanation of `code` (the code itself when
 /// unknown, e.g. read back from an older message).
 pub fn explain(code: &str) -> (&'static str, &'static str) {
-    RULES.iter().find(|r| r.0 == code).map_or(("Règle anti-spam", "Anti-spam rule"), |r| (r.2, r.3))
+    let fixed = RULES.iter().find(|r| r.0 == code).map(|r| (r.2, r.3));
+    let scaled = || SCALED.iter().find(|r| r.0 == code).map(|r| (r.1, r.2));
+    fixed.or_else(scaled).unwrap_or(("Règle anti-spam", "Anti-spam rule"))
 }
 
 /// The code as stored, when it is one of ours.
 pub fn known(code: &str) -> Option<&'static str> {
-    RULES.iter().find(|r| r.0.eq_ignore_ascii_case(code)).map(|r| r.0)
+    let fixed = RULES.iter().find(|r| r.0.eq_ignore_ascii_case(code)).map(|r| r.0);
+    fixed.or_else(|| SCALED.iter().find(|r| r.0.eq_ignore_ascii_case(code)).map(|r| r.0))
 }
 
 fn points(code: &str) -> f64 {
@@ -410,7 +428,7 @@ fn threatens_account(folded: &str) -> bool {
 }
 
 /// Details go into a header: ASCII only (punycode for domains).
-fn ascii_detail(detail: &str) -> String {
+pub(crate) fn ascii_detail(detail: &str) -> String {
     let detail = if detail.is_ascii() {
         detail.to_owned()
     } else if let Ok(a) = idna::domain_to_ascii(detail) {

@@ -47,7 +47,8 @@ impl Mailstore {
         Ok(out)
     }
 
-    /// Copies messages to another mailbox of the same account, sharing blobs.
+    /// Copies messages to another mailbox of the same account, sharing blobs;
+    /// the [`crate::FilingHook`] hears of it.
     pub async fn copy(
         &self,
         account: AccountId,
@@ -59,6 +60,23 @@ impl Mailstore {
         for c in &copied {
             self.publish(MailEvent::Delivered { account, mailbox: to, uid: c.uid, modseq: c.modseq, filed: true });
         }
+        if let Some(hook) = self.filing_hook.get()
+            && !copied.is_empty()
+        {
+            hook.filed(crate::Filing { account, from, to, uids: copied.iter().map(|c| c.uid).collect() });
+        }
         Ok(copied)
+    }
+
+    /// The owner confirms that messages belong in the folder they are in
+    /// (the webmail's « Indésirable » or « Signaler un hameçonnage » on a
+    /// message already in Indésirables): the [`crate::FilingHook`] hears it
+    /// as a filing from that folder into itself.
+    pub fn confirm_filed(&self, account: AccountId, mailbox: MailboxId, uids: &[i64]) {
+        if let Some(hook) = self.filing_hook.get()
+            && !uids.is_empty()
+        {
+            hook.filed(crate::Filing { account, from: mailbox, to: mailbox, uids: uids.to_vec() });
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod analyse;
 mod changes;
 mod deleted;
 mod deliver;
+mod filing;
 mod find;
 mod gc;
 mod housekeeping;
@@ -33,6 +34,7 @@ use tokio::sync::{RwLock, broadcast};
 pub use analyse::view::{Body, File, MessageView, display_addresses};
 pub use analyse::{ATTACHED_DEPTH, ATTACHED_MAX};
 pub use deliver::{ADMINISTRATOR_ROLE, Bytes, Delivered, DeliveryTarget, RecipientStatus};
+pub use filing::{Filing, FilingHook};
 pub use find::QueryPart;
 pub use gc::GcReport;
 pub use housekeeping::{Housekeeping, HousekeepingReport};
@@ -163,6 +165,8 @@ pub struct Mailstore {
     login_notices: std::sync::Mutex<Option<(std::time::Instant, Vec<store::Notice>)>>,
     /// Which messages filed by other processes the index still lacks (`index.rs`).
     outside: std::sync::Mutex<index::Outside>,
+    /// Told when the owner files messages elsewhere (`filing.rs`).
+    filing_hook: std::sync::OnceLock<Arc<dyn FilingHook>>,
 }
 
 impl Mailstore {
@@ -190,8 +194,15 @@ impl Mailstore {
             envelope_forms,
             login_notices: Default::default(),
             outside: Default::default(),
+            filing_hook: Default::default(),
         })
     }
+    /// Tells `hook` of every filing from now on (the binary sets it once:
+    /// the spam classifier's training).
+    pub fn set_filing_hook(&self, hook: Arc<dyn FilingHook>) {
+        let _ = self.filing_hook.set(hook);
+    }
+
     /// Events from now on; a slow listener sees `Lagged` and must resynchronise.
     pub fn subscribe(&self) -> broadcast::Receiver<MailEvent> {
         self.events.subscribe()

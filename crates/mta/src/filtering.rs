@@ -48,25 +48,40 @@ impl Mta {
         recipients: &[(String, AccountId)],
         screening: Screening,
     ) -> Result<Delivery, Error> {
+        self.deliver_judged(message, mail_from, recipients, screening, &[]).await
+    }
+
+    /// [`Mta::deliver_screened`] where some recipients' own spam models
+    /// judged their copy otherwise (`own`: their verdicts).
+    pub async fn deliver_judged(
+        &self,
+        message: Bytes,
+        mail_from: Option<&str>,
+        recipients: &[(String, AccountId)],
+        screening: Screening,
+        own: &[(AccountId, Screening)],
+    ) -> Result<Delivery, Error> {
+        let incoming = Incoming { message: &message, mail_from, recipients, screening, own };
         match self.filters.get() {
-            Some(filters) => {
-                let incoming = Incoming { message: &message, mail_from, recipients, screening };
-                Ok(filters.deliver(message.clone(), incoming, now()).await?)
-            }
+            Some(filters) => Ok(filters.deliver(message.clone(), incoming, now()).await?),
             None => {
                 let mut ids: Vec<AccountId> = recipients.iter().map(|(_, id)| *id).collect();
                 ids.sort_unstable();
                 ids.dedup();
-                let delivered = if screening.junk {
+                let delivered = if screening.junk || own.iter().any(|(_, s)| s.junk) {
                     let mut targets = Vec::with_capacity(ids.len());
                     for id in ids {
-                        let junk = self.mailstore.mailbox_with_use(id, model::SpecialUse::Junk).await?;
+                        let junk = if incoming.screening_of(id).junk {
+                            self.mailstore.mailbox_with_use(id, model::SpecialUse::Junk).await?
+                        } else {
+                            None
+                        };
                         targets.push(mailstore::DeliveryTarget {
                             mailbox: junk.map(|m| m.id),
                             ..mailstore::DeliveryTarget::inbox(id)
                         });
                     }
-                    self.mailstore.deliver_targets_owned(message, &targets, now()).await?
+                    self.mailstore.deliver_targets_owned(message.clone(), &targets, now()).await?
                 } else {
                     self.mailstore.deliver_owned(message, &ids, now()).await?
                 };

@@ -185,6 +185,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0027_admin_sieve_scripts.sql"),
         postgres: include_str!("../migrations/postgres/0027_admin_sieve_scripts.sql"),
     },
+    Migration {
+        version: 28,
+        name: "bayes",
+        sqlite: include_str!("../migrations/sqlite/0028_bayes.sql"),
+        postgres: include_str!("../migrations/postgres/0028_bayes.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -130,8 +130,18 @@ pub(crate) async fn housekeeping(
         "purgés {} · corbeille {} · indésirables {} · archivés {} · alertes de quota {}",
         report.purged, report.trash_expired, report.junk_expired, report.archived, report.quota_warnings
     );
-    if !report.failed.is_empty() {
-        bail!("étapes en échec / failed steps: {}", report.failed.join(", "));
+    let mut failed = report.failed;
+    if let Some(bayes) = crate::learning::classifier(&cfg.hygiene, ctx.store) {
+        match crate::learning::prune(&cfg.hygiene, &bayes, now).await {
+            Ok(n) => println!("classifieur anti-spam : {n} mots rares oubliés / rare tokens forgotten"),
+            Err(e) => {
+                tracing::warn!(error = %e, "spam classifier pruning failed");
+                failed.push("bayes");
+            }
+        }
+    }
+    if !failed.is_empty() {
+        bail!("étapes en échec / failed steps: {}", failed.join(", "));
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod admin_scripts;
 mod administrators;
+mod bayes;
 mod changes;
 mod collections;
 mod credentials;
@@ -29,6 +30,8 @@ mod webmail;
 
 on_both_backends!(
     administrators::domain_administrators_hold_the_role_on_its_academie,
+    bayes::training_moves_counts_and_never_counts_twice,
+    bayes::many_tokens_train_in_chunks_and_prune,
     credentials::password_change_keeps_history_and_activates,
     credentials::totp_steps_are_claimed_once,
     credentials::app_passwords_are_scoped_and_revocable,

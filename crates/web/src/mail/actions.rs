@@ -226,6 +226,8 @@ pub async fn perform(
             let junk = super::drafts::special_folder(app, account, SpecialUse::Junk).await?;
             if junk.id == mailbox.id {
                 keywords(app, account, mailbox.id, uids, FlagOp::Add, &junk_words()).await?;
+                // Already there: the spam classifier still learns it.
+                app.ms.confirm_filed(account.id, mailbox.id, uids);
                 return Ok(Done::Junked);
             }
             (junk, Done::Junked, junk_words(), not_junk_words())
