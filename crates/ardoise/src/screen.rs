@@ -291,7 +291,9 @@ impl Screen {
             return Some(builtin);
         };
         let from = envelope.mail_from.as_ref().map(|a| a.to_string()).unwrap_or_default();
-        let rcpts: Vec<String> = envelope.recipients.iter().map(|(a, _)| a.to_string()).collect();
+        let mut rcpts: Vec<String> = envelope.recipients.iter().map(|(a, _)| a.to_string()).collect();
+        // One entry per account: an address shared by several comes once.
+        rcpts.dedup();
         let request = hygiene::rspamd::Request {
             ip: envelope.remote_ip,
             helo: &envelope.helo,

@@ -206,11 +206,14 @@ async fn the_envelope_goes_in_headers_and_the_reply_is_read() {
     assert_eq!(body.as_bytes(), message);
 }
 
+/// A server's reply, its delay, and the error it must give.
+type Failure = (&'static str, Duration, fn(&Error) -> bool);
+
 #[tokio::test]
 async fn failures_fall_back_to_the_built_in_verdict() {
     let rcpts = vec!["claire.martin@ac-demo.fr".to_owned()];
     let t = Duration::from_millis(500);
-    let cases: [(&'static str, Duration, fn(&Error) -> bool); 4] = [
+    let cases: [Failure; 4] = [
         (ok("<html>not json</html>"), Duration::ZERO, |e| matches!(e, Error::Reply(_))),
         ("HTTP/1.1 500 Internal\r\nContent-Length: 0\r\n\r\n", Duration::ZERO, |e| matches!(e, Error::Status(500))),
         ("garbage\r\n\r\n", Duration::ZERO, |e| matches!(e, Error::Http(_))),
