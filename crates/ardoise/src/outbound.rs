@@ -309,7 +309,7 @@ pub fn checked_mx(
     };
     let screen = crate::screen::Screen {
         verifier,
-        settings: crate::screen::settings(&cfg.hygiene)?,
+        settings: hygiene::Settings { dnsbl: crate::screen::dnsbl(cfg)?, ..crate::screen::settings(&cfg.hygiene)? },
         mailstore: inner.0.clone(),
         hostname: cfg.server.hostname.clone(),
         quarantine,

@@ -42,7 +42,50 @@ pub fn settings(cfg: &config::Hygiene) -> anyhow::Result<hygiene::Settings> {
         } else {
             hygiene::ScannerFailure::Defer
         },
+        rspamd: rspamd(cfg)?,
+        dnsbl: None,
     })
+}
+
+/// rspamd from `[hygiene] rspamd_url` and its companions.
+fn rspamd(cfg: &config::Hygiene) -> anyhow::Result<Option<hygiene::rspamd::Rspamd>> {
+    let Some(url) = &cfg.rspamd_url else {
+        return Ok(None);
+    };
+    let mode = if cfg.rspamd_replace { hygiene::rspamd::Mode::Replace } else { hygiene::rspamd::Mode::Add };
+    let timeout = std::time::Duration::from_secs(cfg.rspamd_timeout_secs);
+    let max_size = usize::try_from(cfg.rspamd_max_size).unwrap_or(usize::MAX);
+    let rspamd = hygiene::rspamd::Rspamd::new(url, mode, timeout, max_size)
+        .map_err(|e| anyhow::anyhow!("[hygiene] rspamd_url : {e}"))?;
+    Ok(Some(rspamd))
+}
+
+/// The DNS blocklists of `[hygiene] dnsbl` and `dnsbl_domains`, asked
+/// through the MX's resolver (the static table of `[outbound]
+/// dns_override_file` when there is one).
+pub fn dnsbl(cfg: &config::Config) -> anyhow::Result<Option<hygiene::dnsbl::Dnsbl>> {
+    let h = &cfg.hygiene;
+    if h.dnsbl.is_empty() && h.dnsbl_domains.is_empty() {
+        return Ok(None);
+    }
+    let lookup = mta::lookup::ALookup::new(crate::outbound::dns_table(cfg)?);
+    Ok(Some(hygiene::dnsbl::Dnsbl {
+        ip_lists: h.dnsbl.clone(),
+        domain_lists: h.dnsbl_domains.clone(),
+        points: h.dnsbl_points,
+        timeout: std::time::Duration::from_secs(h.dnsbl_timeout_secs),
+        resolver: Arc::new(Lookup(lookup)),
+    }))
+}
+
+/// The MX's resolver as the blocklists' (the trait is hygiene's, the
+/// resolver mta's).
+struct Lookup(mta::lookup::ALookup);
+
+impl hygiene::dnsbl::Resolve for Lookup {
+    fn a<'a>(&'a self, name: &'a str) -> std::pin::Pin<Box<dyn Future<Output = hygiene::dnsbl::Answer> + Send + 'a>> {
+        Box::pin(self.0.a(name))
+    }
 }
 
 /// The quarantine of `[hygiene] quarantine_days`.
@@ -114,9 +157,12 @@ impl Screen {
         let mut ours = String::new();
         let mut tag = None;
         let mut own = Vec::new();
-        if self.settings.enabled {
+        if self.settings.enabled || self.settings.rspamd.is_some() {
             let features = Features::extract(&message);
-            let mut verdict = self.score(envelope, &features, auth.as_ref().map(|(_, a)| a)).await;
+            let verdict = self.score(envelope, &features, auth.as_ref().map(|(_, a)| a)).await;
+            let Some(mut verdict) = self.ask_rspamd(envelope, &message, verdict).await else {
+                return Err(DeliverError::failed(model::Transience::Temporary, hygiene::rspamd::DEFER_TEXT));
+            };
             // The statistical classifier: the platform's model joins the
             // score; recipients with a trained model of their own get
             // their copy judged by it (`own`, for delivery).
@@ -267,7 +313,45 @@ impl Screen {
             hostname: &self.hostname,
             display_name_is_colleague: colleague,
         };
-        hygiene::score(features, &ctx)
+        let mut verdict = hygiene::score(features, &ctx);
+        if let Some(dnsbl) = &self.settings.dnsbl {
+            for reason in dnsbl.check(envelope.remote_ip, features.from_domain.as_deref()).await {
+                verdict.score += reason.points;
+                verdict.reasons.push(reason);
+            }
+        }
+        verdict
+    }
+
+    /// rspamd's judgement, when configured, with `builtin` (the built-in
+    /// verdict, which stands when rspamd fails); `None` when rspamd asks
+    /// for a later retry.
+    async fn ask_rspamd(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+        builtin: hygiene::Verdict,
+    ) -> Option<hygiene::Verdict> {
+        let Some(rspamd) = &self.settings.rspamd else {
+            return Some(builtin);
+        };
+        let from = envelope.mail_from.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        let mut rcpts: Vec<String> = envelope.recipients.iter().map(|(a, _)| a.to_string()).collect();
+        // One entry per account: an address shared by several comes once.
+        rcpts.dedup();
+        let request = hygiene::rspamd::Request {
+            ip: envelope.remote_ip,
+            helo: &envelope.helo,
+            from: &from,
+            rcpts: &rcpts,
+            hostname: &self.hostname,
+            queue_id: hygiene::rspamd::queue_id(message),
+            user: None,
+        };
+        match rspamd.judge(message, &request, builtin).await {
+            hygiene::rspamd::Judgement::Verdict(verdict) => Some(verdict),
+            hygiene::rspamd::Judgement::Defer => None,
+        }
     }
 
     /// Whether the From display name of a message from another domain is

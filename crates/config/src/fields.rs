@@ -149,6 +149,22 @@ fn networks(v: &Val) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// DNS zones (blocklists): names of letters, digits, `-` and dots.
+fn zones(v: &Val) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for zone in strings(v)? {
+        let zone = zone.trim().trim_end_matches('.').to_ascii_lowercase();
+        let ok = zone.contains('.')
+            && zone.len() <= 200
+            && zone.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        if !ok {
+            return Err(format!("zone DNS invalide : {zone}"));
+        }
+        out.push(zone);
+    }
+    Ok(out)
+}
+
 fn strings(v: &Val) -> Result<Vec<String>, String> {
     let Val::List(items) = v else {
         return Err(format!("liste de textes attendue, trouvé {}", describe(v)));
@@ -979,6 +995,95 @@ pub static FIELDS: &[Field] = &[
                 return Err("nom de dossier invalide".into());
             }
             c.hygiene.report_folder = text.to_owned();
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "rspamd_url",
+        default: "\"\"",
+        doc: "Adresse HTTP d'un rspamd (par exemple \"http://127.0.0.1:11333\") à qui confier l'analyse anti-spam ; vide = analyse intégrée seule. S'il ne répond pas, l'analyse intégrée prend le relais.\nHTTP address of an rspamd (for example \"http://127.0.0.1:11333\") to hand the spam analysis to; empty = built-in analysis only. When it fails, the built-in analysis stands in.",
+        apply: |c, v| {
+            let text = string(v)?;
+            let text = text.trim();
+            if !text.is_empty() && !text.starts_with("http://") {
+                return Err("attendu http://hôte:port".into());
+            }
+            c.hygiene.rspamd_url = Some(text.to_owned()).filter(|t| !t.is_empty());
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "rspamd_mode",
+        default: "\"replace\"",
+        doc: "\"replace\" : le verdict de rspamd décide (reject = refus 550, add header ou rewrite subject = Indésirables, soft reject = 451, greylist = distribué) ; \"add\" : son score et ses symboles s'ajoutent à ceux de l'analyse intégrée et nos seuils décident.\n\"replace\": rspamd's verdict decides (reject = 550 refusal, add header or rewrite subject = Junk, soft reject = 451, greylist = delivered); \"add\": its score and symbols add to the built-in analysis' and our thresholds decide.",
+        apply: |c, v| {
+            c.hygiene.rspamd_replace = match string(v)?.trim() {
+                "replace" => true,
+                "add" => false,
+                other => return Err(format!("« {other} » : attendu \"replace\" ou \"add\"")),
+            };
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "rspamd_timeout",
+        default: "\"10s\"",
+        doc: "Délai maximal d'une analyse par rspamd.\nLongest time one rspamd analysis may take.",
+        apply: |c, v| {
+            c.hygiene.rspamd_timeout_secs = duration(v)?.max(1);
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "rspamd_max_size",
+        default: "\"10M\"",
+        doc: "Les messages plus gros ne sont pas confiés à rspamd (analyse intégrée seule).\nLarger messages are not handed to rspamd (built-in analysis only).",
+        apply: |c, v| {
+            c.hygiene.rspamd_max_size = size(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "dnsbl",
+        default: "[]",
+        doc: "Listes de blocage DNS interrogées sur l'adresse du serveur d'envoi (par exemple [\"zen.spamhaus.org\"]) ; [] = aucune.\nDNS blocklists asked about the sending server's address (for example [\"zen.spamhaus.org\"]); [] = none.",
+        apply: |c, v| {
+            c.hygiene.dnsbl = zones(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "dnsbl_domains",
+        default: "[]",
+        doc: "Listes de blocage DNS de domaines interrogées sur le domaine de l'expéditeur (From), par exemple [\"dbl.spamhaus.org\"] ; [] = aucune.\nDomain blocklists asked about the sender's (From) domain, for example [\"dbl.spamhaus.org\"]; [] = none.",
+        apply: |c, v| {
+            c.hygiene.dnsbl_domains = zones(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "dnsbl_points",
+        default: "3.0",
+        doc: "Points ajoutés au score par chaque liste de blocage où figure le message.\nPoints each blocklist listing the message adds to its score.",
+        apply: |c, v| {
+            c.hygiene.dnsbl_points = score(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
+        key: "dnsbl_timeout",
+        default: "\"2s\"",
+        doc: "Délai maximal des interrogations des listes de blocage d'un message ; une liste plus lente est ignorée.\nLongest time the blocklist look-ups of one message may take; a slower list is skipped.",
+        apply: |c, v| {
+            c.hygiene.dnsbl_timeout_secs = duration(v)?.max(1);
             Ok(())
         },
     },

@@ -286,6 +286,20 @@ pub struct Hygiene {
     /// An IMAP folder whose messages are reported as phishing (forwarded
     /// to `security_address`, learnt as spam, moved to Junk); empty = none.
     pub report_folder: String,
+    /// rspamd's HTTP address (`http://127.0.0.1:11333`); `None` = not used.
+    pub rspamd_url: Option<String>,
+    /// rspamd's verdict replaces the built-in scorer's (`true`) or adds to it.
+    pub rspamd_replace: bool,
+    pub rspamd_timeout_secs: u64,
+    /// Larger messages are judged by the built-in scorer alone.
+    pub rspamd_max_size: u64,
+    /// DNS blocklist zones asked about the client's address.
+    pub dnsbl: Vec<String>,
+    /// DNS blocklist zones asked about the From domain.
+    pub dnsbl_domains: Vec<String>,
+    /// Points each listing adds.
+    pub dnsbl_points: f64,
+    pub dnsbl_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -377,6 +391,14 @@ impl Default for Config {
                 bayes_global_min_trained: 200,
                 bayes_prune_days: 90,
                 report_folder: String::new(),
+                rspamd_url: None,
+                rspamd_replace: true,
+                rspamd_timeout_secs: 10,
+                rspamd_max_size: 10 * 1024 * 1024,
+                dnsbl: Vec::new(),
+                dnsbl_domains: Vec::new(),
+                dnsbl_points: 3.0,
+                dnsbl_timeout_secs: 2,
             },
             web: Web {
                 listen: Vec::new(),

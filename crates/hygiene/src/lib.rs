@@ -23,6 +23,12 @@
 //!   platform), trained by the owners' moves into and out of Indésirables.
 //! - [`quarantine`]: refused messages kept N days (a blob reference),
 //!   listed, released into the Inboxes or deleted by the administrators.
+//! - [`rspamd`]: an académie's own rspamd (`[hygiene] rspamd_url`), its
+//!   verdict instead of the scorer's or added to it; the scorer stands in
+//!   when rspamd fails. This and [`dnsbl`] are the only parts that reach
+//!   the network, and only when configured.
+//! - [`dnsbl`]: DNS blocklists for the client's address and the From
+//!   domain, through the MX's resolver.
 //!
 //! The binary's MX (`outbound.rs`, `CheckedMx`) calls it before the 250:
 //! a virus is refused (`554 5.7.0`), a score over
@@ -32,9 +38,11 @@
 
 pub mod bayes;
 pub mod clamd;
+pub mod dnsbl;
 pub mod features;
 pub mod lookalike;
 pub mod quarantine;
+pub mod rspamd;
 pub mod rules;
 pub mod stamp;
 
@@ -60,6 +68,10 @@ pub struct Settings {
     pub clamd: Option<clamd::Clamd>,
     /// What to do when clamd cannot give an answer.
     pub on_scanner_failure: ScannerFailure,
+    /// rspamd, when configured.
+    pub rspamd: Option<rspamd::Rspamd>,
+    /// DNS blocklists, when configured.
+    pub dnsbl: Option<dnsbl::Dnsbl>,
 }
 
 impl Default for Settings {
@@ -71,6 +83,8 @@ impl Default for Settings {
             subject_tag: None,
             clamd: None,
             on_scanner_failure: ScannerFailure::Defer,
+            rspamd: None,
+            dnsbl: None,
         }
     }
 }
@@ -140,12 +154,17 @@ pub struct Verdict {
     pub force_junk: bool,
     /// The sender is outside the académie (for the Subject tag).
     pub external: bool,
+    /// The action rspamd decided (`rspamd_mode = "replace"`): the
+    /// thresholds are then not consulted.
+    pub decided: Option<Action>,
 }
 
 impl Verdict {
     /// Where the message goes under `settings`.
     pub fn action(&self, settings: &Settings) -> Action {
-        if self.score >= settings.reject_threshold {
+        if let Some(decided) = self.decided {
+            decided
+        } else if self.score >= settings.reject_threshold {
             Action::Reject
         } else if self.force_junk || self.score >= settings.junk_threshold {
             Action::Junk

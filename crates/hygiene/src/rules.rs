@@ -26,6 +26,20 @@ const RULES: &[(&str, f64, &str, &str)] = &[
         "L'expéditeur n'est pas authentifié et son domaine demande la mise en quarantaine (DMARC)",
         "The sender is not authenticated and its domain asks for quarantine (DMARC)",
     ),
+    // DNS blocklists (dnsbl.rs): their points are [hygiene] dnsbl_points
+    // (3.0 by default, as here), not read from this table.
+    (
+        "DNSBL_LISTED",
+        3.0,
+        "L'adresse du serveur d'envoi figure sur une liste de blocage (DNSBL)",
+        "The sending server's address is on a blocklist (DNSBL)",
+    ),
+    (
+        "DBL_LISTED",
+        3.0,
+        "Le domaine de l'expéditeur figure sur une liste de blocage",
+        "The sender's domain is on a blocklist",
+    ),
     ("MISSING_DATE", 0.7, "Pas de date (en-tête Date absent)", "No Date header"),
     ("MISSING_MESSAGE_ID", 0.7, "Pas d'identifiant de message (Message-ID absent)", "No Message-ID header"),
     (

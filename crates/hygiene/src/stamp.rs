@@ -17,7 +17,7 @@ const OURS: &[&str] = &["x-spam-", "x-virus-"];
 
 /// The spam fields for `verdict` under `settings` (CRLF-terminated).
 pub fn spam_fields(verdict: &Verdict, settings: &Settings) -> String {
-    let spam = verdict.force_junk || verdict.score >= settings.junk_threshold;
+    let spam = verdict.action(settings) != crate::Action::Deliver;
     let tests: Vec<&str> = verdict.codes().collect();
     let mut out = format!(
         "X-Spam-Status: {}, score={:.1} required={:.1} tests={}\r\nX-Spam-Score: {:.1}\r\n",
@@ -169,7 +169,7 @@ pub fn read(raw: &[u8]) -> Option<Stamp> {
                 for item in value.split(';') {
                     let mut words = item.split_whitespace();
                     let (Some(code), Some(points)) = (words.next(), words.next()) else { continue };
-                    let Some(code) = rules::known(code) else { continue };
+                    let Some(code) = rules::known(code).or_else(|| crate::rspamd::symbol(code)) else { continue };
                     let detail = words.collect::<Vec<_>>().join(" ");
                     stamp.reasons.push(Reason { code, points: points.parse().unwrap_or(0.0), detail });
                 }
@@ -197,6 +197,7 @@ mod tests {
             ],
             force_junk: false,
             external: true,
+            decided: None,
         }
     }
 

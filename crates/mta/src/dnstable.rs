@@ -1,14 +1,17 @@
-//! A static DNS table for message authentication, for tests and closed networks.
+//! A static DNS table for message authentication and blocklists, for tests
+//! and closed networks.
 //!
-//! With a table, every SPF, DKIM and DMARC lookup is answered from it and never
-//! from the network: a name that is not in the table does not exist. The file
-//! format is one record per line, `name TXT value` (the value may be quoted;
-//! `#` starts a comment):
+//! With a table, every SPF, DKIM and DMARC lookup, and every DNS blocklist
+//! query ([`crate::lookup`]), is answered from it and never from the network:
+//! a name that is not in the table does not exist. The file format is one
+//! record per line, `name TXT value` (the value may be quoted) or `name A
+//! address`; `#` starts a comment:
 //!
 //! ```text
 //! ac-demo.fr                      TXT "v=spf1 ip4:127.0.0.2 -all"
 //! ardoise._domainkey.ac-demo.fr   TXT "v=DKIM1; k=rsa; p=MIIB..."
 //! _dmarc.ac-demo.fr               TXT "v=DMARC1; p=reject"
+//! 2.0.0.127.zen.example.org       A   127.0.0.2
 //! ```
 
 use std::borrow::Borrow;
@@ -29,6 +32,8 @@ pub struct DnsTable {
     txt: HashMap<String, Vec<String>>,
     /// The same records under `name.` and `name`, the keys mail-auth asks for.
     by_fqdn: HashMap<Box<str>, Vec<String>>,
+    /// A records by lower-case name without the final dot.
+    a: HashMap<String, Vec<Ipv4Addr>>,
 }
 
 impl DnsTable {
@@ -39,6 +44,16 @@ impl DnsTable {
         for key in [format!("{name}."), name] {
             self.by_fqdn.entry(key.into_boxed_str()).or_default().push(value.to_owned());
         }
+    }
+
+    /// Adds one A record.
+    pub fn add_a(&mut self, name: &str, address: Ipv4Addr) {
+        self.a.entry(normalise(name)).or_default().push(address);
+    }
+
+    /// The A records of `name` (empty: no such name).
+    pub fn a(&self, name: &str) -> &[Ipv4Addr] {
+        self.a.get(&normalise(name)).map_or(&[], Vec::as_slice)
     }
 
     /// Reads a table file; reports the first malformed line.
@@ -53,8 +68,16 @@ impl DnsTable {
             let (Some(name), Some(kind)) = (parts.next(), parts.next()) else {
                 return Err(format!("ligne {} : attendu « nom TXT valeur »", n + 1));
             };
+            if let [name, kind, address] = line.split_whitespace().collect::<Vec<_>>()[..]
+                && kind.eq_ignore_ascii_case("A")
+            {
+                let address =
+                    address.parse().map_err(|_| format!("ligne {} : adresse IPv4 attendue après A", n + 1))?;
+                table.add_a(name, address);
+                continue;
+            }
             if !kind.eq_ignore_ascii_case("TXT") {
-                return Err(format!("ligne {} : seuls les enregistrements TXT sont pris en charge", n + 1));
+                return Err(format!("ligne {} : seuls les enregistrements TXT et A sont pris en charge", n + 1));
             }
             let rest = line[line.find(kind).map_or(0, |i| i + kind.len())..].trim();
             let value = rest.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(rest);
@@ -183,6 +206,14 @@ mod tests {
         assert_eq!(t.txt["ac-demo.fr"], ["v=spf1 ip4:127.0.0.2 -all"]);
         assert_eq!(t.txt["_dmarc.ac-demo.fr"], ["v=DMARC1; p=reject"]);
         assert!(DnsTable::parse("a.fr MX 10 mx.a.fr").is_err());
+        let t =
+            DnsTable::parse("2.0.0.127.zen.example.org. A 127.0.0.2\n2.0.0.127.Zen.example.org A 127.0.0.4").unwrap();
+        assert_eq!(
+            t.a("2.0.0.127.zen.example.org"),
+            ["127.0.0.2".parse::<Ipv4Addr>().unwrap(), "127.0.0.4".parse().unwrap()]
+        );
+        assert!(t.a("3.0.0.127.zen.example.org").is_empty());
+        assert!(DnsTable::parse("x.example.org A ::1").is_err());
         assert!(DnsTable::parse("lonely").is_err());
     }
 

@@ -30,6 +30,7 @@ mod filtering;
 mod headers;
 pub mod inbound;
 pub mod limits;
+pub mod lookup;
 mod pool;
 pub mod refusals;
 pub mod route;
