@@ -261,3 +261,46 @@ def test_quota_warnings_once_per_crossing(server):
     assert housekeeping(server)["quota"] == 1
     assert len(warnings()) == 3 and "80 %" in warnings()[2], warnings()
     m.logout()
+
+
+def test_a_units_archiving_delay_applies_below_it_unless_the_account_chose(server, tmp_path):
+    import smtplib
+    import subprocess
+
+    from conftest import binary
+
+    server.admin("unit", "add", "Académie de test", "--kind", "academie")
+    server.admin("unit", "add", "DSDEN 57", "--kind", "dsden", "--parent", "Académie de test")
+    server.admin("unit", "add", "Collège A", "--kind", "etablissement", "--parent", "DSDEN 57", "--uai", "0571234A")
+    csv = tmp_path / "rh.csv"
+    csv.write_text("numen;civilite;nom;prenom;role;statut;uai;adresse_secondaire;date_effet\n"
+                   "12E0000001ABC;M.;Martin;Jean;enseignant;actif;0571234A;;\n", encoding="utf-8")
+    out = subprocess.run([binary(), "directory", "--config", str(server.config), "sync", str(csv)],
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    jean = f"jean.martin@{DOMAIN}"
+    server.create("claire.martin", password=PASSWORD)
+    server.start()
+    with smtplib.SMTP("127.0.0.1", server.smtp_port) as s:
+        for to in (jean, CLAIRE):
+            assert s.sendmail("direction@ac-test.fr", [to], raw("Note de service")) == {}
+
+    refused = subprocess.run([binary(), "admin", "--config", str(server.config), "archiving", "set", "-3",
+                              "--dsden", "57"], capture_output=True, timeout=60)
+    assert refused.returncode != 0
+    server.admin("archiving", "set", "30", "--dsden", "57")
+    assert "DSDEN 57\t30" in server.admin("archiving", "list")
+    later = time.time() + 40 * DAY
+    assert housekeeping(server, at=later)["archivés"] == 1, "Jean's (below the DSDEN), not Claire's"
+    assert [m["mailbox"] for m in server.messages(jean)][0].startswith("Archives/")
+    assert [m["mailbox"] for m in server.messages(CLAIRE)] == ["INBOX"]
+
+    # The collège says never: its accounts keep their Inbox; removing it restores the DSDEN's.
+    with smtplib.SMTP("127.0.0.1", server.smtp_port) as s:
+        assert s.sendmail("direction@ac-test.fr", [jean], raw("Deuxième note")) == {}
+    server.admin("archiving", "set", "0", "--unit", "0571234A")
+    assert housekeeping(server, at=later)["archivés"] == 0
+    server.admin("archiving", "remove", "--unit", "0571234A")
+    assert housekeeping(server, at=later)["archivés"] == 1
+    audit = server.admin("audit", "list")
+    assert "archiving.set" in audit and "archiving.remove" in audit

@@ -20,6 +20,7 @@ use model::{AccountStatus, Address, Domain, Role};
 
 use crate::{password, serve};
 
+mod archiving;
 mod banner;
 mod deleted;
 mod export;
@@ -91,6 +92,11 @@ pub enum AdminCommand {
     Cas {
         #[command(subcommand)]
         command: sso_cli::CasCommand,
+    },
+    /// Archivage automatique par unité / automatic archiving per unit.
+    Archiving {
+        #[command(subcommand)]
+        command: archiving::ArchivingCommand,
     },
     /// Transfert automatique hors de l'académie, par unité / automatic forwarding outside, per unit.
     Forwarding {
@@ -371,6 +377,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Cas { command } => sso_cli::cas(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::List { command } => lists::run(cfg, &opened, &ctx, command).await?,
         AdminCommand::Forwarding { command } => forwarding::run(&ctx, command).await?,
+        AdminCommand::Archiving { command } => archiving::run(&ctx, command).await?,
         AdminCommand::Sieve { command } => sieve::run(&ctx, cfg.managesieve.max_script_size as usize, command).await?,
         AdminCommand::Quarantine { command } => {
             quarantine::run(&ctx, &crate::screen::quarantine(cfg, &opened), command).await?

@@ -1,6 +1,7 @@
 //! What the periodic housekeeping asks and changes (issue 20, schema 24):
 //! messages past the Corbeille's or Indésirables' retention, automatic
-//! archiving (each account's choice in `archive_settings`, the Inbox's old
+//! archiving (each account's choice in `archive_settings`, else its nearest
+//! unit's in `archive_policies` (migration 29), the Inbox's old
 //! messages, and [`Store::move_messages`], a move in one transaction), and
 //! the quota warnings already mailed (`accounts.quota_warned`).
 
@@ -79,6 +80,41 @@ impl Store {
             .await?)
     }
 
+    /// Sets the archiving delay of the accounts of `unit` and below that
+    /// did not choose their own (0: never).
+    pub async fn set_archive_policy(&self, unit: model::OrgUnitId, days: i64) -> Result<()> {
+        if days < 0 {
+            return Err(Error::Invalid("an archiving delay cannot be negative".into()));
+        }
+        sqlx::query(
+            "INSERT INTO archive_policies (org_unit_id, days, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (org_unit_id) DO UPDATE SET days = excluded.days, updated_at = excluded.updated_at",
+        )
+        .bind(unit)
+        .bind(days)
+        .bind(now())
+        .execute(&mut *self.write_conn().await?)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes the policy of `unit`; `false` when it had none.
+    pub async fn remove_archive_policy(&self, unit: model::OrgUnitId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM archive_policies WHERE org_unit_id = $1")
+            .bind(unit)
+            .execute(&mut *self.write_conn().await?)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Every unit's archiving delay, by unit.
+    pub async fn archive_policies(&self) -> Result<Vec<(model::OrgUnitId, i64)>> {
+        let rows = sqlx::query("SELECT org_unit_id, days FROM archive_policies ORDER BY org_unit_id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("org_unit_id")?, r.try_get("days")?))).collect()
+    }
+
     /// Sets the account's archiving delay (`None`: back to the default).
     pub async fn set_archive_days(&self, account: AccountId, days: Option<i64>) -> Result<()> {
         let mut conn = self.write_conn().await?;
@@ -109,10 +145,23 @@ impl Store {
     /// those that chose a delay, and with a `default_days` above 0 every
     /// account that did not choose. By increasing account id.
     pub async fn archiving_accounts(&self, default_days: i64) -> Result<Vec<(AccountId, i64)>> {
+        // The nearest unit's policy walking up the tree, bounded like the
+        // forwarding policies' walk (32 levels).
         let rows = sqlx::query(
-            "SELECT a.id AS account_id, COALESCE(s.days, $1) AS days FROM accounts a \
+            "WITH RECURSIVE up (account_id, id, parent_id, depth) AS ( \
+               SELECT a.id, u.id, u.parent_id, CAST(0 AS BIGINT) FROM accounts a \
+                 JOIN org_units u ON u.id = a.org_unit_id \
+               UNION ALL \
+               SELECT up.account_id, p.id, p.parent_id, up.depth + 1 FROM org_units p JOIN up ON p.id = up.parent_id \
+                 WHERE up.depth < 32), \
+             unit_days AS (SELECT up.account_id, p.days, up.depth FROM up \
+                 JOIN archive_policies p ON p.org_unit_id = up.id), \
+             nearest AS (SELECT d.account_id, d.days FROM unit_days d WHERE d.depth = \
+                 (SELECT MIN(e.depth) FROM unit_days e WHERE e.account_id = d.account_id)) \
+             SELECT a.id AS account_id, COALESCE(s.days, n.days, $1) AS days FROM accounts a \
              LEFT JOIN archive_settings s ON s.account_id = a.id \
-             WHERE COALESCE(s.days, $1) > 0 ORDER BY a.id",
+             LEFT JOIN nearest n ON n.account_id = a.id \
+             WHERE COALESCE(s.days, n.days, $1) > 0 ORDER BY a.id",
         )
         .bind(default_days)
         .fetch_all(&self.pool)

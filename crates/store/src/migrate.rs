@@ -191,6 +191,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0028_bayes.sql"),
         postgres: include_str!("../migrations/postgres/0028_bayes.sql"),
     },
+    Migration {
+        version: 29,
+        name: "archive_policies",
+        sqlite: include_str!("../migrations/sqlite/0029_archive_policies.sql"),
+        postgres: include_str!("../migrations/postgres/0029_archive_policies.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -63,6 +63,7 @@ on_both_backends!(
     folders::copy_shares_the_blob_and_keeps_flags,
     forwarding::the_nearest_units_forwarding_policy_applies,
     admin_scripts::the_nearest_units_admin_script_runs,
+    admin_scripts::archiving_follows_the_account_then_the_nearest_unit_then_the_default,
     folders::rename_and_delete_mailboxes,
     folders::implied_parents_are_placeholders,
     folders::subscriptions_are_a_set_of_names,
