@@ -224,7 +224,8 @@ async fn junking_trains_the_owners_model_and_their_next_spam_goes_to_junk() {
     assert_eq!(claires.action(&settings), Action::Junk);
 
     // Delivered as the MX does: one copy each, Claire's to Indésirables.
-    let verdicts = [(f.claire.id, Screening { junk: true, spamtest: claires.spamtest(&settings), ..Screening::default() })];
+    let verdicts =
+        [(f.claire.id, Screening { junk: true, spamtest: claires.spamtest(&settings), ..Screening::default() })];
     let recipients =
         vec![("claire.martin@ac-demo.fr".to_owned(), f.claire.id), ("paul.durand@ac-demo.fr".to_owned(), f.paul.id)];
     let raw = spam(1000);
