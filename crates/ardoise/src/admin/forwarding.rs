@@ -10,7 +10,7 @@ use clap::{Subcommand, ValueEnum};
 use identity::lifecycle::Action;
 
 use super::Ctx;
-use super::lists::pick_unit;
+use super::lists::UnitArgs;
 
 /// The three policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,27 +38,16 @@ pub enum ForwardingCommand {
     /// Fixe la politique d'une unité / set a unit's policy.
     Set {
         policy: Policy,
-        /// Établissement (UAI) / school.
-        #[arg(long)]
-        unit: Option<String>,
-        /// DSDEN (nom ou numéro d'unité) / a DSDEN.
-        #[arg(long)]
-        dsden: Option<String>,
-        /// L'académie (son nom s'il y en a plusieurs) / the académie.
-        #[arg(long, num_args = 0..=1, default_missing_value = "")]
-        academie: Option<String>,
+        #[command(flatten)]
+        at: UnitArgs,
         /// Domaine permis, avec la politique « domains » (répétable) / allowed domain (repeatable).
         #[arg(long = "domain")]
         domains: Vec<String>,
     },
     /// Retire la politique d'une unité (celle du dessus s'applique) / remove a unit's policy.
     Remove {
-        #[arg(long)]
-        unit: Option<String>,
-        #[arg(long)]
-        dsden: Option<String>,
-        #[arg(long, num_args = 0..=1, default_missing_value = "")]
-        academie: Option<String>,
+        #[command(flatten)]
+        at: UnitArgs,
     },
     /// Liste les politiques par unité / list the policies.
     List,
@@ -66,8 +55,8 @@ pub enum ForwardingCommand {
 
 pub(crate) async fn run(ctx: &Ctx<'_>, command: ForwardingCommand) -> anyhow::Result<()> {
     match command {
-        ForwardingCommand::Set { policy, unit, dsden, academie, domains } => {
-            let chosen = pick_unit(ctx, unit, dsden, academie).await?;
+        ForwardingCommand::Set { policy, at, domains } => {
+            let chosen = at.pick(ctx).await?;
             ctx.check(Action::Govern, Some(chosen.id))?;
             let mut listed = Vec::new();
             for d in &domains {
@@ -88,8 +77,8 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: ForwardingCommand) -> anyhow::Re
             ctx.audit("forwarding.set", &chosen.name, detail.trim()).await?;
             println!("{} : {}", chosen.name, detail.trim());
         }
-        ForwardingCommand::Remove { unit, dsden, academie } => {
-            let chosen = pick_unit(ctx, unit, dsden, academie).await?;
+        ForwardingCommand::Remove { at } => {
+            let chosen = at.pick(ctx).await?;
             ctx.check(Action::Govern, Some(chosen.id))?;
             if !ctx.store.remove_forwarding_policy(chosen.id).await? {
                 bail!("{} n'a pas de politique propre / has no policy of its own", chosen.name);

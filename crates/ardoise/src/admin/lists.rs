@@ -117,6 +117,28 @@ async fn query(
     Ok(Query { unit: chosen.id, role })
 }
 
+/// The unit a per-unit setting is for (`--unit UAI`, `--dsden X` or
+/// `--academie [NAME]`): the options the policy commands share.
+#[derive(clap::Args, Debug)]
+pub struct UnitArgs {
+    /// Établissement (UAI) / school.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// DSDEN (nom ou numéro d'unité) / a DSDEN.
+    #[arg(long)]
+    pub dsden: Option<String>,
+    /// L'académie (son nom s'il y en a plusieurs) / the académie.
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    pub academie: Option<String>,
+}
+
+impl UnitArgs {
+    /// The unit named.
+    pub(crate) async fn pick(self, ctx: &Ctx<'_>) -> anyhow::Result<store::OrgUnit> {
+        pick_unit(ctx, self.unit, self.dsden, self.academie).await
+    }
+}
+
 /// The one org unit named by `--unit UAI`, `--dsden NAME` or `--academie
 /// [NAME]` (the CLI's way of naming a unit, for lists and policies).
 pub(crate) async fn pick_unit(

@@ -12,7 +12,7 @@ use clap::Subcommand;
 use identity::lifecycle::Action;
 
 use super::Ctx;
-use super::lists::pick_unit;
+use super::lists::UnitArgs;
 
 #[derive(Subcommand)]
 pub enum SieveCommand {
@@ -20,33 +20,18 @@ pub enum SieveCommand {
     Set {
         /// Le script Sieve / the Sieve script (`-`: standard input).
         file: PathBuf,
-        /// Établissement (UAI) / school.
-        #[arg(long)]
-        unit: Option<String>,
-        /// DSDEN (nom ou numéro d'unité) / a DSDEN.
-        #[arg(long)]
-        dsden: Option<String>,
-        /// L'académie / the académie.
-        #[arg(long, num_args = 0..=1, default_missing_value = "")]
-        academie: Option<String>,
+        #[command(flatten)]
+        at: UnitArgs,
     },
     /// Affiche le script d'une unité / show a unit's script.
     Show {
-        #[arg(long)]
-        unit: Option<String>,
-        #[arg(long)]
-        dsden: Option<String>,
-        #[arg(long, num_args = 0..=1, default_missing_value = "")]
-        academie: Option<String>,
+        #[command(flatten)]
+        at: UnitArgs,
     },
     /// Retire le script d'une unité / remove a unit's script.
     Remove {
-        #[arg(long)]
-        unit: Option<String>,
-        #[arg(long)]
-        dsden: Option<String>,
-        #[arg(long, num_args = 0..=1, default_missing_value = "")]
-        academie: Option<String>,
+        #[command(flatten)]
+        at: UnitArgs,
     },
     /// Liste les unités qui ont un script / list the units with a script.
     List,
@@ -54,8 +39,8 @@ pub enum SieveCommand {
 
 pub(crate) async fn run(ctx: &Ctx<'_>, max_size: usize, command: SieveCommand) -> anyhow::Result<()> {
     match command {
-        SieveCommand::Set { file, unit, dsden, academie } => {
-            let chosen = pick_unit(ctx, unit, dsden, academie).await?;
+        SieveCommand::Set { file, at } => {
+            let chosen = at.pick(ctx).await?;
             ctx.check(Action::Govern, Some(chosen.id))?;
             let text = if file.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin()).context("lecture de l'entrée standard")?
@@ -72,16 +57,16 @@ pub(crate) async fn run(ctx: &Ctx<'_>, max_size: usize, command: SieveCommand) -
             ctx.audit("sieve.set", &chosen.name, &format!("{} octets, révision {revision}", text.len())).await?;
             println!("{} : script enregistré (révision {revision}) / script stored", chosen.name);
         }
-        SieveCommand::Show { unit, dsden, academie } => {
-            let chosen = pick_unit(ctx, unit, dsden, academie).await?;
+        SieveCommand::Show { at } => {
+            let chosen = at.pick(ctx).await?;
             ctx.check(Action::Read, Some(chosen.id))?;
             match ctx.store.admin_sieve_script(chosen.id).await? {
                 Some(s) => print!("{}", s.source),
                 None => bail!("{} n'a pas de script propre / has no script of its own", chosen.name),
             }
         }
-        SieveCommand::Remove { unit, dsden, academie } => {
-            let chosen = pick_unit(ctx, unit, dsden, academie).await?;
+        SieveCommand::Remove { at } => {
+            let chosen = at.pick(ctx).await?;
             ctx.check(Action::Govern, Some(chosen.id))?;
             if !ctx.store.remove_admin_sieve_script(chosen.id).await? {
                 bail!("{} n'a pas de script propre / has no script of its own", chosen.name);
