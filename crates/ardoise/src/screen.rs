@@ -27,7 +27,7 @@ pub fn settings(cfg: &config::Hygiene) -> anyhow::Result<hygiene::Settings> {
         Some(text) => {
             let address = hygiene::clamd::Address::parse(text).map_err(|e| anyhow::anyhow!("[hygiene] clamd : {e}"))?;
             let timeout = std::time::Duration::from_secs(cfg.clamd_timeout_secs);
-            Some(hygiene::clamd::Clamd { timeout, ..hygiene::clamd::Clamd::new(address) })
+            Some(hygiene::clamd::Clamd::new(address).with_timeout(timeout))
         }
         None => None,
     };
@@ -132,6 +132,13 @@ pub struct Screen {
     pub bayes: Option<Arc<hygiene::bayes::Bayes>>,
 }
 
+/// The spam judgement of a message: the verdict and what the statistical
+/// models thought (for the recipients' own verdicts).
+struct Judged {
+    verdict: hygiene::Verdict,
+    opinions: Option<(Arc<hygiene::bayes::Bayes>, hygiene::bayes::Tokens, hygiene::bayes::Opinions)>,
+}
+
 /// A message the checks let through.
 pub struct Screened {
     pub message: Vec<u8>,
@@ -142,9 +149,19 @@ pub struct Screened {
 
 impl Screen {
     /// Checks `message` (our `Received:` line on top) from `envelope`.
+    ///
+    /// clamd scans the message while the sender is authenticated and the
+    /// message scored: a session waits for the slower of the two, not for
+    /// both. The refusals keep their order: the sender's DMARC policy, a
+    /// virus, rspamd's « later », spam.
     pub async fn check(&self, envelope: &Envelope, message: Vec<u8>) -> Result<Screened, DeliverError> {
-        let auth = self.authenticate(envelope, &message).await?;
-        let (virus_field, virustest) = match self.scan(&message).await {
+        let (scanned, judged) = tokio::join!(self.scan(&message), async {
+            let auth = self.authenticate(envelope, &message).await?;
+            let judged = self.judge(envelope, &message, auth.as_ref().map(|(_, a)| a)).await;
+            Ok::<_, DeliverError>((auth, judged))
+        });
+        let (auth, judged) = judged?;
+        let (virus_field, virustest) = match scanned {
             Ok(scanned) => scanned,
             Err((e, Some(signature))) => {
                 self.keep(envelope, &message, Why::Virus, &signature).await;
@@ -152,26 +169,13 @@ impl Screen {
             }
             Err((e, None)) => return Err(e),
         };
+        let judged = judged?;
         let sender_verified = auth.as_ref().is_some_and(|(_, a)| a.spf == "pass");
         let mut screening = filter::Screening { virustest, sender_verified, ..filter::Screening::default() };
         let mut ours = String::new();
         let mut tag = None;
         let mut own = Vec::new();
-        if self.settings.enabled || self.settings.rspamd.is_some() {
-            let features = Features::extract(&message);
-            let verdict = self.score(envelope, &features, auth.as_ref().map(|(_, a)| a)).await;
-            let Some(mut verdict) = self.ask_rspamd(envelope, &message, verdict).await else {
-                return Err(DeliverError::failed(model::Transience::Temporary, hygiene::rspamd::DEFER_TEXT));
-            };
-            // The statistical classifier: the platform's model joins the
-            // score; recipients with a trained model of their own get
-            // their copy judged by it (`own`, for delivery).
-            let opinions = self.classify(envelope, &features).await;
-            if let Some((bayes, tokens, opinions)) = &opinions
-                && let Some(reason) = opinions.global.as_ref().and_then(|j| bayes.settings.reason(j, tokens))
-            {
-                hygiene::bayes::add_reason(&mut verdict, reason);
-            }
+        if let Some(Judged { verdict, opinions }) = judged {
             let action = verdict.action(&self.settings);
             let label = match action {
                 Action::Deliver => "deliver",
@@ -209,6 +213,35 @@ impl Screen {
             None => stamped,
         };
         Ok(Screened { message, screening, own })
+    }
+
+    /// The spam and phishing judgement (built-in scorer, rspamd, the
+    /// platform's statistical model); `Ok(None)` when scoring is off, an
+    /// error when rspamd asks for a later retry.
+    async fn judge(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+        auth: Option<&hygiene::Auth>,
+    ) -> Result<Option<Judged>, DeliverError> {
+        if !self.settings.enabled && self.settings.rspamd.is_none() {
+            return Ok(None);
+        }
+        let features = Features::extract(message);
+        let verdict = self.score(envelope, &features, auth).await;
+        let Some(mut verdict) = self.ask_rspamd(envelope, message, verdict).await else {
+            return Err(DeliverError::failed(model::Transience::Temporary, hygiene::rspamd::DEFER_TEXT));
+        };
+        // The statistical classifier: the platform's model joins the
+        // score; recipients with a trained model of their own get their
+        // copy judged by it (`own`, for delivery).
+        let opinions = self.classify(envelope, &features).await;
+        if let Some((bayes, tokens, opinions)) = &opinions
+            && let Some(reason) = opinions.global.as_ref().and_then(|j| bayes.settings.reason(j, tokens))
+        {
+            hygiene::bayes::add_reason(&mut verdict, reason);
+        }
+        Ok(Some(Judged { verdict, opinions }))
     }
 
     /// What the classifier's models think of the message: the platform's

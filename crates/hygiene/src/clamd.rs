@@ -2,6 +2,13 @@
 //! after its length as four big-endian bytes, then four zero bytes) over TCP
 //! or a Unix socket.
 //!
+//! Connections are kept: each is a clamd session (`IDSESSION`, where every
+//! answer starts with the number of its request), used by one scan at a
+//! time and put back for the next, so a busy MX does not open a connection
+//! (and clamd does not accept one) per message. A kept connection that
+//! clamd closed meanwhile (its `IdleTimeout`) is noticed by the scan that
+//! takes it, which then asks again on a new one.
+//!
 //! Every exchange has one deadline ([`Clamd::timeout`]), messages larger
 //! than [`Clamd::max_size`] are not sent (clamd would stop reading at its
 //! own `StreamMaxLength` and could answer `OK` for what it did not see), and
@@ -10,7 +17,8 @@
 //! an acceptance marked `unknown`, by policy).
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use model::{ErrorKind, Transience};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -19,6 +27,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 const CHUNK: usize = 64 * 1024;
 /// Longest answer read.
 const MAX_ANSWER: usize = 4096;
+/// Idle connections kept at most (more are closed after their scan).
+const MAX_IDLE: usize = 32;
+/// A connection idle longer is not reused: clamd's own `IdleTimeout`
+/// (30 s by default) may have closed it.
+const IDLE_FOR: Duration = Duration::from_secs(10);
 
 /// Where clamd listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,19 +65,56 @@ impl Address {
     }
 }
 
-/// A clamd to ask.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A clamd to ask, with the connections it keeps.
+#[derive(Debug, Clone)]
 pub struct Clamd {
     pub address: Address,
     /// For the whole exchange: connection, sending, answer.
     pub timeout: Duration,
     /// Larger messages are not scanned (a [`ScanError::TooBig`]).
     pub max_size: usize,
+    idle: Arc<Mutex<Vec<Session>>>,
 }
+
+/// Two clamds are the same when they are configured alike (whatever
+/// connections each holds).
+impl PartialEq for Clamd {
+    fn eq(&self, other: &Clamd) -> bool {
+        (&self.address, self.timeout, self.max_size) == (&other.address, other.timeout, other.max_size)
+    }
+}
+
+impl Eq for Clamd {}
 
 impl Clamd {
     pub fn new(address: Address) -> Clamd {
-        Clamd { address, timeout: Duration::from_secs(30), max_size: 25 * 1024 * 1024 }
+        Clamd { address, timeout: Duration::from_secs(30), max_size: 25 * 1024 * 1024, idle: Arc::default() }
+    }
+
+    pub fn with_timeout(self, timeout: Duration) -> Clamd {
+        Clamd { timeout, ..self }
+    }
+
+    /// Connections kept for the next scans.
+    pub fn idle_connections(&self) -> usize {
+        self.idle.lock().map(|idle| idle.len()).unwrap_or(0)
+    }
+}
+
+/// A byte stream to clamd (TCP or Unix).
+trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+
+/// One clamd session (`IDSESSION`) and the number its next request gets.
+struct Session {
+    stream: Box<dyn Stream>,
+    next: u64,
+    since: Instant,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("next", &self.next).finish_non_exhaustive()
     }
 }
 
@@ -89,6 +139,10 @@ pub enum ScanError {
     Failed(String),
     #[error("clamd answered something unexpected: {0:?}")]
     Garbage(String),
+    /// clamd closed the connection without a word (a kept connection it
+    /// timed out: the scan asks again on a new one).
+    #[error("clamd closed the connection")]
+    Closed,
 }
 
 impl ScanError {
@@ -100,6 +154,7 @@ impl ScanError {
             ScanError::TooBig(_) => "too_big",
             ScanError::Failed(_) => "error",
             ScanError::Garbage(_) => "garbage",
+            ScanError::Closed => "closed",
         }
     }
 }
@@ -138,23 +193,91 @@ impl Clamd {
             return Err(ScanError::TooBig(data.len()));
         }
         let exchange = async {
-            match &self.address {
-                Address::Tcp(hostport) => {
-                    let stream = tokio::net::TcpStream::connect(hostport).await.map_err(ScanError::Unreachable)?;
-                    instream(stream, data).await
-                }
-                Address::Unix(path) => {
-                    let stream = tokio::net::UnixStream::connect(path).await.map_err(ScanError::Unreachable)?;
-                    instream(stream, data).await
+            // A kept connection first; if clamd closed it meanwhile (no
+            // answer at all), once more on a new one.
+            if let Some(mut session) = self.take_idle() {
+                match session_instream(&mut session, data).await {
+                    Ok(scan) => {
+                        self.keep(session);
+                        return Ok(scan);
+                    }
+                    Err(ScanError::Unreachable(_) | ScanError::Closed) => {}
+                    Err(e) => return Err(e),
                 }
             }
+            let mut session = self.connect().await?;
+            let scan = session_instream(&mut session, data).await?;
+            self.keep(session);
+            Ok(scan)
         };
         tokio::time::timeout(self.timeout, exchange).await.map_err(|_| ScanError::Timeout)?
     }
+
+    /// A new connection, in a session.
+    async fn connect(&self) -> Result<Session, ScanError> {
+        let mut stream: Box<dyn Stream> = match &self.address {
+            Address::Tcp(hostport) => {
+                let stream = tokio::net::TcpStream::connect(hostport).await.map_err(ScanError::Unreachable)?;
+                let _ = stream.set_nodelay(true);
+                Box::new(stream)
+            }
+            Address::Unix(path) => {
+                Box::new(tokio::net::UnixStream::connect(path).await.map_err(ScanError::Unreachable)?)
+            }
+        };
+        stream.write_all(b"zIDSESSION\0").await.map_err(ScanError::Unreachable)?;
+        Ok(Session { stream, next: 1, since: Instant::now() })
+    }
+
+    /// The most recently used idle connection young enough to trust; older
+    /// ones are closed.
+    fn take_idle(&self) -> Option<Session> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some(session) = idle.pop() {
+            if session.since.elapsed() < IDLE_FOR {
+                return Some(session);
+            }
+        }
+        None
+    }
+
+    fn keep(&self, mut session: Session) {
+        session.since = Instant::now();
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE
+        {
+            idle.push(session);
+        }
+    }
 }
 
-/// One `INSTREAM` exchange on a connected stream.
+/// One `INSTREAM` request in a session: the answer must carry the
+/// request's number. [`ScanError::Closed`] when clamd closed the connection
+/// before answering anything.
+async fn session_instream(session: &mut Session, data: &[u8]) -> Result<Scan, ScanError> {
+    let id = session.next;
+    session.next += 1;
+    let answer = exchange(&mut session.stream, data).await?;
+    if answer.is_empty() {
+        return Err(ScanError::Closed);
+    }
+    let prefix = format!("{id}: ");
+    match answer.strip_prefix(prefix.as_bytes()) {
+        Some(rest) => parse_answer(rest),
+        None => Err(ScanError::Garbage(printable(&answer))),
+    }
+}
+
+/// One `INSTREAM` exchange on a connected stream, outside any session.
 pub async fn instream<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, data: &[u8]) -> Result<Scan, ScanError> {
+    parse_answer(&exchange(&mut stream, data).await?)
+}
+
+/// Sends `data` with `INSTREAM` and reads the answer, up to its NUL.
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin + ?Sized>(
+    stream: &mut S,
+    data: &[u8],
+) -> Result<Vec<u8>, ScanError> {
     let io = ScanError::Unreachable;
     stream.write_all(b"zINSTREAM\0").await.map_err(io)?;
     for chunk in data.chunks(CHUNK) {
@@ -176,7 +299,11 @@ pub async fn instream<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, data: &[
             break;
         }
     }
-    parse_answer(&answer)
+    Ok(answer)
+}
+
+fn printable(answer: &[u8]) -> String {
+    String::from_utf8_lossy(answer).chars().take(200).map(|c| if c.is_control() { '?' } else { c }).collect()
 }
 
 /// `stream: OK`, `stream: <name> FOUND`, `<text> ERROR`; anything else is
@@ -227,48 +354,126 @@ mod tests {
         assert!(matches!(parse_answer(b"stream:  FOUND"), Err(ScanError::Garbage(_))));
     }
 
-    /// A fake clamd that reads one INSTREAM and answers `answer` after `delay`.
-    async fn fake(answer: &'static [u8], delay: Duration) -> (String, tokio::task::JoinHandle<Vec<u8>>) {
+    /// A fake clamd: accepts connections one after the other; in each,
+    /// reads `IDSESSION` (or a lone `INSTREAM`), then answers every
+    /// `INSTREAM` with `answer` after `delay` (numbered inside a session),
+    /// closing the connection after `per_connection` requests. Returns
+    /// the address, the bytes scanned and the number of connections.
+    async fn fake(
+        answer: &'static [u8],
+        delay: Duration,
+        per_connection: usize,
+    ) -> (String, Arc<Mutex<(Vec<Vec<u8>>, usize)>>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
-        let task = tokio::spawn(async move {
-            let (mut s, _) = listener.accept().await.unwrap();
-            let mut command = [0u8; 10];
-            s.read_exact(&mut command).await.unwrap();
-            assert_eq!(&command, b"zINSTREAM\0");
-            let mut got = Vec::new();
+        let seen: Arc<Mutex<(Vec<Vec<u8>>, usize)>> = Arc::default();
+        let record = seen.clone();
+        tokio::spawn(async move {
             loop {
-                let mut len = [0u8; 4];
-                s.read_exact(&mut len).await.unwrap();
-                let len = u32::from_be_bytes(len) as usize;
-                if len == 0 {
-                    break;
+                let Ok((mut s, _)) = listener.accept().await else { return };
+                record.lock().unwrap().1 += 1;
+                let mut command = [0u8; 10];
+                if s.read_exact(&mut command).await.is_err() {
+                    continue;
                 }
-                let mut chunk = vec![0; len];
-                s.read_exact(&mut chunk).await.unwrap();
-                got.extend(chunk);
+                let session = &command == b"zIDSESSION";
+                if session {
+                    let mut nul = [0u8; 1];
+                    s.read_exact(&mut nul).await.unwrap();
+                }
+                for id in 1..=per_connection {
+                    if session {
+                        let mut command = [0u8; 10];
+                        if s.read_exact(&mut command).await.is_err() {
+                            break;
+                        }
+                        assert_eq!(&command, b"zINSTREAM\0");
+                    } else {
+                        assert_eq!(&command, b"zINSTREAM\0");
+                    }
+                    let mut got = Vec::new();
+                    loop {
+                        let mut len = [0u8; 4];
+                        s.read_exact(&mut len).await.unwrap();
+                        let len = u32::from_be_bytes(len) as usize;
+                        if len == 0 {
+                            break;
+                        }
+                        let mut chunk = vec![0; len];
+                        s.read_exact(&mut chunk).await.unwrap();
+                        got.extend(chunk);
+                    }
+                    record.lock().unwrap().0.push(got);
+                    tokio::time::sleep(delay).await;
+                    let numbered = if session { format!("{id}: ").into_bytes() } else { Vec::new() };
+                    let _ = s.write_all(&[numbered.as_slice(), answer].concat()).await;
+                    if !session {
+                        break;
+                    }
+                }
             }
-            tokio::time::sleep(delay).await;
-            let _ = s.write_all(answer).await;
-            got
         });
-        (addr, task)
+        (addr, seen)
     }
 
     #[tokio::test]
     async fn a_whole_exchange_over_tcp() {
-        let (addr, task) = fake(b"stream: Ardoise.Test.Signature FOUND\0", Duration::ZERO).await;
+        let (addr, seen) = fake(b"stream: Ardoise.Test.Signature FOUND\0", Duration::ZERO, 10).await;
         let clamd = Clamd::new(Address::Tcp(addr));
         let data = vec![b'x'; 3 * CHUNK + 17];
         assert_eq!(clamd.scan(&data).await.unwrap(), Scan::Infected("Ardoise.Test.Signature".into()));
-        assert_eq!(task.await.unwrap(), data);
+        assert_eq!(seen.lock().unwrap().0, vec![data]);
+    }
+
+    #[tokio::test]
+    async fn one_connection_serves_scan_after_scan() {
+        let (addr, seen) = fake(b"stream: OK\0", Duration::ZERO, 100).await;
+        let clamd = Clamd::new(Address::Tcp(addr));
+        for i in 0..5u8 {
+            assert_eq!(clamd.scan(&[i; 100]).await.unwrap(), Scan::Clean);
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.0.len(), 5);
+        assert_eq!(seen.1, 1, "five scans, one connection");
+        assert_eq!(clamd.idle_connections(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_connection_clamd_closed_is_replaced() {
+        // clamd ends each session after two requests (as its IdleTimeout
+        // would): the third scan finds the kept connection closed and asks
+        // again on a new one.
+        let (addr, seen) = fake(b"stream: OK\0", Duration::ZERO, 2).await;
+        let clamd = Clamd::new(Address::Tcp(addr));
+        for i in 0..5u8 {
+            assert_eq!(clamd.scan(&[i; 10]).await.unwrap(), Scan::Clean, "scan {i}");
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.0.len(), 5, "every message scanned once");
+        assert_eq!(seen.1, 3);
+    }
+
+    #[tokio::test]
+    async fn an_answer_to_another_request_is_garbage() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 11 + 10 + 4 + 1 + 4];
+            s.read_exact(&mut buf).await.unwrap();
+            s.write_all(b"7: stream: OK\0").await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        let err = Clamd::new(Address::Tcp(addr)).scan(b"x").await.unwrap_err();
+        assert!(matches!(err, ScanError::Garbage(_)), "{err:?}");
     }
 
     #[tokio::test]
     async fn slow_absent_babbling_or_oversized_is_an_error() {
-        let (addr, _task) = fake(b"stream: OK\0", Duration::from_secs(5)).await;
-        let clamd = Clamd { timeout: Duration::from_millis(200), ..Clamd::new(Address::Tcp(addr)) };
+        let (addr, _seen) = fake(b"stream: OK\0", Duration::from_secs(5), 10).await;
+        let clamd = Clamd::new(Address::Tcp(addr)).with_timeout(Duration::from_millis(200));
         assert!(matches!(clamd.scan(b"x").await, Err(ScanError::Timeout)));
+        assert_eq!(clamd.idle_connections(), 0, "an exchange cut short is not kept");
 
         let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = closed.local_addr().unwrap().to_string();
@@ -278,7 +483,7 @@ mod tests {
         assert!(matches!(err, ScanError::Unreachable(_)), "{err:?}");
         assert_eq!(err.transience(), Transience::Temporary);
 
-        let (addr, _task) = fake(b"HTTP/1.1 400 Bad Request\r\n\r\n", Duration::ZERO).await;
+        let (addr, _seen) = fake(b"HTTP/1.1 400 Bad Request\r\n\r\n", Duration::ZERO, 1).await;
         assert!(matches!(Clamd::new(Address::Tcp(addr)).scan(b"x").await, Err(ScanError::Garbage(_))));
 
         let small = Clamd { max_size: 4, ..Clamd::new(Address::Tcp("127.0.0.1:9".into())) };
