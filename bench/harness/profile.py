@@ -4,7 +4,11 @@
 
 Runs the R5 cell against a fresh Ardoise: plain (baseline), under `strace -T` for
 fsync/fdatasync latency (`--fsync-only` stops there), under `strace -c -f` (syscall
-counts and time per message), and under `perf record -g` (top symbols, if perf is usable). Writes bench/out/profile-*.txt."""
+counts and time per message), and under `perf record -g` (top symbols, if perf is usable). Writes bench/out/profile-*.txt.
+
+    python3 -m bench.harness.profile --binary PATH --hygiene [--size 76800]
+
+profiles Ardoise with hygiene on as bench.r5_hygiene runs it (scorer, ten Sieve rules, clamd): perf only."""
 
 import argparse
 import os
@@ -25,18 +29,30 @@ def main() -> None:
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--messages", type=int, default=2000)
     p.add_argument("--fsync-only", action="store_true", help="only the fsync latency step")
+    p.add_argument("--hygiene", action="store_true",
+                   help="Ardoise with hygiene on, as bench.r5_hygiene runs it (scorer, ten Sieve rules, clamd); perf only")
     a = p.parse_args()
     out = os.path.join(HERE, "out")
     os.makedirs(out, exist_ok=True)
-    tag = f"{a.size}x{a.sessions}"
+    tag = f"{a.size}x{a.sessions}" + ("-hygiene" if a.hygiene else "")
     users = servers.accounts(20)
     work = tempfile.mkdtemp(prefix="ardoise-profile-", dir="/var/tmp")
-    srv = servers.Ardoise(work, a.binary, users)
+    clamd = None
+    if a.hygiene:
+        from .. import r5_hygiene  # the same clamd and server set-up as the benchmark
+        clamd = r5_hygiene.Clamd(work)
+        clamd.start()
+        srv = r5_hygiene.ArdoiseHygiene(work, a.binary, users, clamd)
+    else:
+        srv = servers.Ardoise(work, a.binary, users)
     try:
         srv.setup()
         srv.start()
         base = r5.one_rep(srv, users, a.size, a.sessions, a.messages, 300)
         print("baseline", base)
+        if a.hygiene:
+            perf(srv, users, a, out, tag)
+            return
         # fsync latency: how much of the single-session wall time is spent waiting for the disk
         lat = f"{out}/profile-fsync-{tag}.log"
         st = subprocess.Popen(["strace", "-f", "-T", "-e", "trace=fsync,fdatasync", "-o", lat, "-p", str(srv.proc.pid)],
@@ -62,24 +78,33 @@ def main() -> None:
         st.terminate()
         st.wait()
         print("under strace", traced)
-        if shutil.which("perf"):
-            data = f"{out}/profile-perf-{tag}.data"
-            pr = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o", data, "-p", str(srv.proc.pid)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(0.5)
-            perfed = r5.one_rep(srv, users, a.size, a.sessions, a.messages, 600)
-            pr.send_signal(2)
-            pr.wait()
-            print("under perf", perfed)
-            with open(f"{out}/profile-perf-{tag}.txt", "w") as f:
-                subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,symbol",
-                                "--stdio", "-g", "none", "--percent-limit", "0.7"], stdout=f, stderr=subprocess.DEVNULL)
-            with open(f"{out}/profile-perf-children-{tag}.txt", "w") as f:
-                subprocess.run(["perf", "report", "-i", data, "--children", "--sort", "symbol",
-                                "--stdio", "-g", "none", "--percent-limit", "2"], stdout=f, stderr=subprocess.DEVNULL)
+        perf(srv, users, a, out, tag)
     finally:
         srv.stop()
+        if clamd:
+            clamd.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def perf(srv, users: list[str], a, out: str, tag: str) -> None:
+    """`perf record -g` of the server under one more repetition: top symbols, self and children."""
+    if not shutil.which("perf"):
+        print("perf not found: no profile")
+        return
+    data = f"{out}/profile-perf-{tag}.data"
+    pr = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o", data, "-p", str(srv.proc.pid)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    perfed = r5.one_rep(srv, users, a.size, a.sessions, a.messages, 600)
+    pr.send_signal(2)
+    pr.wait()
+    print("under perf", perfed)
+    with open(f"{out}/profile-perf-{tag}.txt", "w") as f:
+        subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,symbol",
+                        "--stdio", "-g", "none", "--percent-limit", "0.7"], stdout=f, stderr=subprocess.DEVNULL)
+    with open(f"{out}/profile-perf-children-{tag}.txt", "w") as f:
+        subprocess.run(["perf", "report", "-i", data, "--children", "--sort", "symbol",
+                        "--stdio", "-g", "none", "--percent-limit", "2"], stdout=f, stderr=subprocess.DEVNULL)
 
 
 if __name__ == "__main__":
