@@ -64,22 +64,19 @@ impl DnsTable {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let mut parts = line.splitn(3, char::is_whitespace).filter(|p| !p.is_empty());
-            let (Some(name), Some(kind)) = (parts.next(), parts.next()) else {
+            let (name, rest) = word(line);
+            let (kind, rest) = word(rest);
+            if name.is_empty() || kind.is_empty() {
                 return Err(format!("ligne {} : attendu « nom TXT valeur »", n + 1));
-            };
-            if let [name, kind, address] = line.split_whitespace().collect::<Vec<_>>()[..]
-                && kind.eq_ignore_ascii_case("A")
-            {
-                let address =
-                    address.parse().map_err(|_| format!("ligne {} : adresse IPv4 attendue après A", n + 1))?;
+            }
+            if kind.eq_ignore_ascii_case("A") {
+                let address = rest.parse().map_err(|_| format!("ligne {} : adresse IPv4 attendue après A", n + 1))?;
                 table.add_a(name, address);
                 continue;
             }
             if !kind.eq_ignore_ascii_case("TXT") {
                 return Err(format!("ligne {} : seuls les enregistrements TXT et A sont pris en charge", n + 1));
             }
-            let rest = line[line.find(kind).map_or(0, |i| i + kind.len())..].trim();
             let value = rest.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(rest);
             table.add_txt(name, value);
         }
@@ -111,6 +108,16 @@ impl DnsTable {
 
 fn normalise(name: &str) -> String {
     name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The first word of `text` and what follows it, both without the white
+/// space around them.
+fn word(text: &str) -> (&str, &str) {
+    let text = text.trim_start();
+    match text.split_once(char::is_whitespace) {
+        Some((first, rest)) => (first, rest.trim()),
+        None => (text, ""),
+    }
 }
 
 /// Answers TXT lookups from an optional table; without one, every lookup goes
@@ -215,6 +222,25 @@ mod tests {
         assert!(t.a("3.0.0.127.zen.example.org").is_empty());
         assert!(DnsTable::parse("x.example.org A ::1").is_err());
         assert!(DnsTable::parse("lonely").is_err());
+    }
+
+    /// The module's own example aligns its columns with several spaces
+    /// (and files written by hand use tabs): the kind was read as "" and
+    /// the line refused.
+    #[test]
+    fn aligned_columns_as_the_module_doc_shows() {
+        let t = DnsTable::parse(
+            "ac-demo.fr                      TXT \"v=spf1 ip4:127.0.0.2 -all\"\n\
+             _dmarc.ac-demo.fr\tTXT\t\t\"v=DMARC1; p=reject\"\n\
+             TXT.example.org   TXT   \"TXT  inside\"\n\
+             2.0.0.127.zen.example.org.   A    127.0.0.2\n",
+        )
+        .unwrap();
+        assert_eq!(t.txt["ac-demo.fr"], ["v=spf1 ip4:127.0.0.2 -all"]);
+        assert_eq!(t.txt["_dmarc.ac-demo.fr"], ["v=DMARC1; p=reject"]);
+        assert_eq!(t.txt["txt.example.org"], ["TXT  inside"]);
+        assert_eq!(t.a("2.0.0.127.zen.example.org"), ["127.0.0.2".parse::<Ipv4Addr>().unwrap()]);
+        assert!(DnsTable::parse("name TXT").is_ok_and(|t| t.txt["name"] == [""]));
     }
 
     #[test]
