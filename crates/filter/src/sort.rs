@@ -117,16 +117,12 @@ impl Filters {
         let recipients: Vec<(String, AccountId)> =
             incoming.recipients.iter().filter(|(_, id)| seen.insert(*id)).cloned().collect();
         let ids: Vec<AccountId> = recipients.iter().map(|(_, id)| *id).collect();
-        let active: HashMap<AccountId, (String, i64)> = self
-            .store
-            .active_sieve_scripts_among(&ids)
-            .await?
-            .into_iter()
-            .map(|(id, name, rev)| (id, (name, rev)))
-            .collect();
-        let admin = self.store.admin_sieve_scripts_among(&ids).await?;
+        let scripts = self.store.delivery_sieve_scripts_among(&ids, crate::absence::SCRIPT_NAME).await?;
+        let active: HashMap<AccountId, (String, i64)> =
+            scripts.iter().filter(|s| s.active).map(|s| (s.account, (s.name.clone(), s.revision))).collect();
         let absences: HashMap<AccountId, i64> =
-            self.store.sieve_scripts_named_among(&ids, crate::absence::SCRIPT_NAME).await?.into_iter().collect();
+            scripts.iter().filter(|s| s.name == crate::absence::SCRIPT_NAME).map(|s| (s.account, s.revision)).collect();
+        let admin = self.store.admin_sieve_scripts_among(&ids).await?;
         let (mut targets, mut refused, mut follow_ups) = (Vec::new(), Vec::new(), Vec::new());
         for (rcpt, account) in recipients {
             let incoming = Incoming { screening: incoming.screening_of(account), ..incoming };

@@ -98,7 +98,7 @@ pub use preferences::{MAX_UNDO_SEND, WebPrefs};
 pub use quarantine::{NewQuarantined, Quarantined};
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use search::{DateCursor, Found};
-pub use sieve_scripts::{PutScript, ScriptChange, SieveScript, SieveSource};
+pub use sieve_scripts::{DeliveryScript, PutScript, ScriptChange, SieveScript, SieveSource};
 pub use snapshot::HeldBlob;
 pub use sorting::SortKey;
 pub use sso::{SsoClient, SsoGrant, SsoPerson};

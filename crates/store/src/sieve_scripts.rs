@@ -21,6 +21,15 @@ pub struct SieveScript {
     pub updated_at: i64,
 }
 
+/// A script a delivery runs (see [`Store::delivery_sieve_scripts_among`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryScript {
+    pub account: AccountId,
+    pub name: String,
+    pub revision: i64,
+    pub active: bool,
+}
+
 /// A script with its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SieveSource {
@@ -217,45 +226,34 @@ impl Store {
         Ok(if done.rows_affected() == 1 { ScriptChange::Done } else { ScriptChange::NotFound })
     }
 
-    /// The active script's name and revision of those of `accounts` that
-    /// have one: one query per 500 accounts, so a circular to 40,000 staff
-    /// costs a few index look-ups.
-    pub async fn active_sieve_scripts_among(&self, accounts: &[AccountId]) -> Result<Vec<(AccountId, String, i64)>> {
-        let mut out = Vec::new();
-        for chunk in accounts.chunks(500) {
-            let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT account_id, name, revision FROM sieve_scripts WHERE active = 1 AND account_id IN ({})",
-                list.join(", ")
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for a in chunk {
-                q = q.bind(*a);
-            }
-            for r in q.fetch_all(&self.pool).await? {
-                out.push((r.try_get("account_id")?, r.try_get("name")?, r.try_get("revision")?));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Those of `accounts` that have a script named `name`, with its
-    /// revision: one query per 500 accounts (the vacation reply's script,
-    /// looked up at every delivery).
-    pub async fn sieve_scripts_named_among(&self, accounts: &[AccountId], name: &str) -> Result<Vec<(AccountId, i64)>> {
+    /// The scripts a delivery to `accounts` runs: each account's active
+    /// one, and the one named `also` (the vacation reply's, active or not).
+    /// One query per 500 accounts, so a circular to 40,000 staff costs a
+    /// few index look-ups.
+    pub async fn delivery_sieve_scripts_among(
+        &self,
+        accounts: &[AccountId],
+        also: &str,
+    ) -> Result<Vec<DeliveryScript>> {
         let mut out = Vec::new();
         for chunk in accounts.chunks(500) {
             let list: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT account_id, revision FROM sieve_scripts WHERE name = $1 AND account_id IN ({})",
+                "SELECT account_id, name, revision, active FROM sieve_scripts \
+                 WHERE (active = 1 OR name = $1) AND account_id IN ({})",
                 list.join(", ")
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(also);
             for a in chunk {
                 q = q.bind(*a);
             }
             for r in q.fetch_all(&self.pool).await? {
-                out.push((r.try_get("account_id")?, r.try_get("revision")?));
+                out.push(DeliveryScript {
+                    account: r.try_get("account_id")?,
+                    name: r.try_get("name")?,
+                    revision: r.try_get("revision")?,
+                    active: r.try_get::<i64, _>("active")? != 0,
+                });
             }
         }
         Ok(out)

@@ -1,7 +1,8 @@
 //! Sieve scripts: put, replace, list, one active at most, delete and rename
-//! rules, the count quota, and the batch look-up of active scripts.
+//! rules, the count quota, and the batch look-up of the scripts a delivery
+//! runs.
 
-use store::{PutScript, ScriptChange};
+use store::{DeliveryScript, PutScript, ScriptChange};
 
 use crate::fixtures::*;
 use crate::harness::Ctx;
@@ -53,14 +54,26 @@ pub async fn sieve_scripts_keep_one_active(ctx: Ctx) {
     assert!(after.script.revision > before && after.script.active);
 
     let many: Vec<i64> = (0..1_200).map(|i| claire.id + 10_000 + i).chain([paul.id, claire.id]).collect();
-    assert_eq!(
-        store.active_sieve_scripts_among(&many).await.unwrap(),
-        [(claire.id, "principal".to_string(), after.script.revision)]
-    );
+    let delivery = |s: &str, revision: i64, active: bool| DeliveryScript {
+        account: claire.id,
+        name: s.to_string(),
+        revision,
+        active,
+    };
+    let principal = |active| delivery("principal", after.script.revision, active);
+    let mut found = store.delivery_sieve_scripts_among(&many, "aucun").await.unwrap();
+    assert_eq!(found, [principal(true)]);
+    // The script named as well comes with the active one, active or not.
+    let trois = store.sieve_script(claire.id, "trois").await.unwrap().unwrap().script.revision;
+    found = store.delivery_sieve_scripts_among(&many, "trois").await.unwrap();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(found, [principal(true), delivery("trois", trois, false)]);
+    found = store.delivery_sieve_scripts_among(&many, "principal").await.unwrap();
+    assert_eq!(found, [principal(true)], "one row for a script both active and named");
 
     // Deactivated, it can be deleted.
     assert_eq!(store.activate_sieve_script(claire.id, None).await.unwrap(), ScriptChange::Done);
-    assert!(store.active_sieve_scripts_among(&many).await.unwrap().is_empty());
+    assert!(store.delivery_sieve_scripts_among(&many, "aucun").await.unwrap().is_empty());
     assert_eq!(store.delete_sieve_script(claire.id, "principal").await.unwrap(), ScriptChange::Done);
     assert_eq!(store.sieve_scripts(claire.id).await.unwrap().len(), 2);
 }
