@@ -4,7 +4,7 @@
 # done, so a machine with everything present spends about a second here.
 #
 # What it sets up (details in the README's Tests section):
-# - Debian packages (apt): a C linker, PostgreSQL, swaks, clamd, rspamd, headless Chromium
+# - Debian packages (apt): a C linker, PostgreSQL, swaks, clamd, rspamd, pebble, headless Chromium
 #   and its driver, Python's venv module, node and npm;
 # - PostgreSQL on 127.0.0.1:5432, started if stopped; where the postgres role
 #   cannot log in over TCP without a password, it gets one, and
@@ -40,6 +40,9 @@ command -v systemd-analyze >/dev/null || _missing+=(systemd)
 command -v clamd >/dev/null || _missing+=(clamav-daemon)
 # rspamd: test_rspamd.py runs Debian's rspamd from a private configuration (no network)
 command -v rspamd >/dev/null || _missing+=(rspamd)
+# pebble: test_acme.py obtains the server's certificate from this ACME test CA (with
+# pebble-challtestsrv, in the same package, as its DNS)
+command -v pebble >/dev/null || _missing+=(pebble)
 [ -x /usr/bin/chromium ] || _missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || _missing+=(chromium-driver)
 command -v pg_ctlcluster >/dev/null || _missing+=(postgresql)

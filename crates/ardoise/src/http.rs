@@ -100,6 +100,8 @@ pub struct Wiring {
     pub mta: Arc<mta::Mta>,
     pub lists: Arc<lists::Lists>,
     pub store: store::Store,
+    /// The ACME keeper's HTTP-01 answers, when `[acme]` is on.
+    pub challenges: Option<Arc<acme::Challenges>>,
 }
 
 /// The groupware settings of a configuration: the web's time zone reads
@@ -139,7 +141,11 @@ pub async fn start(
     tasks: &mut JoinSet<()>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let Wiring { mailstore, identity, mta, lists, store } = wiring;
+    let Wiring { mailstore, identity, mta, lists, store, challenges } = wiring;
+    let acme = |router: axum::Router| match &challenges {
+        Some(c) => router.merge(crate::certificates::challenge_router(c.clone())),
+        None => router,
+    };
     let mut web_cfg = web_config(cfg)?;
     let sso = Arc::new(
         sso::Sso::open(store.clone(), &cfg.server.data_dir, &web_cfg.public_url)
@@ -164,7 +170,7 @@ pub async fn start(
             sso: Some(sso.clone()),
             filters: filters.clone(),
         });
-        let extra = dav_router(dav.clone(), web_cfg.proxies.clone(), false);
+        let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), false));
         tasks.spawn(web::serve_with(listener, app, extra, shutdown.clone()));
     }
     for addr in &cfg.web.listen_tls {
@@ -178,7 +184,7 @@ pub async fn start(
             sso: Some(sso.clone()),
             filters: filters.clone(),
         });
-        let extra = dav_router(dav.clone(), web_cfg.proxies.clone(), true);
+        let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), true));
         tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
     }
     // One sender of the delayed webmail messages per process: it sends at

@@ -5,6 +5,7 @@
 
 mod admin;
 mod backup;
+mod certificates;
 mod cli;
 mod demo;
 mod demo_mail;

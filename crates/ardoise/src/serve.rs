@@ -95,9 +95,14 @@ pub async fn run(
     identity: Arc<Identity>,
     ready: impl FnOnce(&[(String, std::net::SocketAddr)]),
 ) -> anyhow::Result<()> {
-    let tls =
-        net::server_tls(&cfg.server.data_dir, cfg.tls.cert.as_deref(), cfg.tls.key.as_deref(), &cfg.server.hostname)
-            .context("certificat TLS")?;
+    let (tls, certificates) = net::replaceable_server_tls(
+        &cfg.server.data_dir,
+        cfg.tls.cert.as_deref(),
+        cfg.tls.key.as_deref(),
+        &cfg.server.hostname,
+    )
+    .context("certificat TLS")?;
+    let acme = crate::certificates::acme(&cfg, &certificates);
     let mailstore = opened.mailstore.clone();
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     // Full-text index for IMAP SEARCH TEXT/BODY; derived data, so serving goes on without it.
@@ -210,6 +215,7 @@ pub async fn run(
         mta,
         lists: lists.clone(),
         store: opened.store.clone(),
+        challenges: acme.as_ref().map(|a| a.challenges()),
     };
     crate::http::start(&cfg, web, acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;
     crate::metrics::start(&cfg, &opened, &mut bound, &mut tasks, &shutdown_rx).await?;
@@ -219,6 +225,10 @@ pub async fn run(
     }
     tracing::info!(limit = descriptor_limit(), "open file limit");
     ready(&bound);
+    if let Some(acme) = acme {
+        // After the web listeners: the ACME server fetches its challenges there.
+        tasks.spawn(acme.run(certificates, shutdown_rx.clone()));
+    }
     tasks.spawn(identity::lifecycle::watch_revocations(identity, shutdown_rx.clone()));
     tasks.spawn(housekeeping_periodically(
         mailstore.clone(),

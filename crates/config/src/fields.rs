@@ -18,7 +18,7 @@ pub struct Field {
     pub(crate) apply: fn(&mut Config, &Val) -> Result<(), String>,
 }
 
-fn string(v: &Val) -> Result<String, String> {
+pub(crate) fn string(v: &Val) -> Result<String, String> {
     match v {
         Val::Str(s) => Ok(s.clone()),
         other => Err(format!("texte attendu, trouvé {}", describe(other))),
@@ -30,7 +30,7 @@ fn non_empty(v: &Val) -> Result<String, String> {
     if s.trim().is_empty() { Err("ne doit pas être vide".into()) } else { Ok(s) }
 }
 
-fn optional_path(v: &Val) -> Result<Option<PathBuf>, String> {
+pub(crate) fn optional_path(v: &Val) -> Result<Option<PathBuf>, String> {
     let s = string(v)?;
     Ok((!s.is_empty()).then(|| PathBuf::from(s)))
 }
@@ -53,7 +53,7 @@ fn size(v: &Val) -> Result<u64, String> {
     }
 }
 
-fn duration(v: &Val) -> Result<u64, String> {
+pub(crate) fn duration(v: &Val) -> Result<u64, String> {
     match v {
         Val::Int(n) if *n > 0 => Ok(*n as u64),
         Val::Str(s) => parse_duration_secs(s)
@@ -165,7 +165,7 @@ fn zones(v: &Val) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-fn strings(v: &Val) -> Result<Vec<String>, String> {
+pub(crate) fn strings(v: &Val) -> Result<Vec<String>, String> {
     let Val::List(items) = v else {
         return Err(format!("liste de textes attendue, trouvé {}", describe(v)));
     };
@@ -173,6 +173,11 @@ fn strings(v: &Val) -> Result<Vec<String>, String> {
 }
 
 /// Every key, in the order of the sample file.
+pub fn fields() -> impl Iterator<Item = &'static Field> {
+    FIELDS.iter().chain(crate::fields_acme::ACME)
+}
+
+/// The keys of the sections not yet in a file of their own.
 pub static FIELDS: &[Field] = &[
     Field {
         section: "server",
@@ -1319,7 +1324,7 @@ pub fn sample() -> String {
          # Vérifier / check: ardoise config check --config ardoise.toml\n",
     );
     let mut section = "";
-    for f in FIELDS {
+    for f in fields() {
         if f.section != section {
             section = f.section;
             out.push_str(&format!("\n[{section}]\n"));

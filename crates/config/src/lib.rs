@@ -4,18 +4,19 @@
 //! those values into each service's own runtime settings; no other crate depends
 //! on this one, so no service sees another's configuration.
 //!
-//! [`FIELDS`] is the single documented source of keys and defaults: the commented
+//! [`fields`] is the single documented source of keys and defaults: the commented
 //! sample (`ardoise config sample`, checked in as `ardoise.sample.toml`) is
 //! generated from it, and a test proves the sample parses back to
 //! [`Config::default`].
 
 mod fields;
+mod fields_acme;
 mod value;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-pub use fields::{FIELDS, Field, sample};
+pub use fields::{FIELDS, Field, fields, sample};
 
 /// A validated configuration. Relative paths are relative to the working directory.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +37,19 @@ pub struct Config {
     pub outbound: Outbound,
     pub hygiene: Hygiene,
     pub web: Web,
+    pub acme: Acme,
+}
+
+/// `[acme]`: the certificate from an ACME server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acme {
+    /// The directory URL; empty: no ACME.
+    pub directory: String,
+    pub contact: Vec<String>,
+    /// Empty: `[server] hostname`.
+    pub names: Vec<String>,
+    pub root_certificate: Option<PathBuf>,
+    pub renew_before_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -422,6 +436,13 @@ impl Default for Config {
                 dav_max_object_size: 1 << 20,
                 trusted_proxies: Vec::new(),
                 mail_host: String::new(),
+            },
+            acme: Acme {
+                directory: String::new(),
+                contact: Vec::new(),
+                names: Vec::new(),
+                root_certificate: None,
+                renew_before_secs: 30 * 86400,
             },
         }
     }

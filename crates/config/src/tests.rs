@@ -4,7 +4,7 @@ fn uncomment_keys(sample: &str) -> String {
     sample
         .lines()
         .map(|l| match l.strip_prefix("# ") {
-            Some(rest) if FIELDS.iter().any(|f| rest.starts_with(&format!("{} = ", f.key))) => rest.to_owned(),
+            Some(rest) if fields().any(|f| rest.starts_with(&format!("{} = ", f.key))) => rest.to_owned(),
             _ => l.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -138,4 +138,25 @@ fn undo_send_delay_is_bounded_and_may_be_off() {
     let problems = check("[web]\nundo_send_delay = \"1h\"\n").unwrap_err();
     assert!(format!("{problems:?}").contains("600 s au plus"), "{problems:?}");
     assert!(check("[web]\nundo_send_delay = \"bientôt\"\n").is_err());
+}
+
+#[test]
+fn acme_keys_are_checked() {
+    let cfg = check(
+        "[acme]\ndirectory = \"https://127.0.0.1:14000/dir\"\ncontact = [\"postmaster@ac-test.fr\"]\n\
+         names = [\"mail.ac-test.fr\", \"127.0.0.1\"]\nrenew_before = \"20d\"\n",
+    )
+    .unwrap();
+    assert_eq!(cfg.acme.names, ["mail.ac-test.fr", "127.0.0.1"]);
+    assert_eq!(cfg.acme.renew_before_secs, 20 * 86400);
+    for bad in [
+        "directory = \"http://acme.example/dir\"",
+        "contact = [\"postmaster\"]",
+        "names = [\"mail..ac-test.fr\"]",
+        "names = [\"-x.fr\"]",
+        "renew_before = \"jamais\"",
+        "domaines = []",
+    ] {
+        assert!(check(&format!("[acme]\n{bad}\n")).is_err(), "{bad}");
+    }
 }

@@ -1,10 +1,10 @@
-//! Walks the TOML document with spans, applying every [`FIELDS`] entry and
+//! Walks the TOML document with spans, applying every [`fields`] entry and
 //! collecting problems instead of stopping at the first.
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::fields::FIELDS;
+use crate::fields::fields;
 use crate::{Config, Problem};
 
 /// A TOML value reduced to what the fields need.
@@ -61,7 +61,7 @@ pub fn check(text: &str) -> Result<Config, Vec<Problem>> {
             });
             continue;
         };
-        if !FIELDS.iter().any(|f| f.section == section) {
+        if !fields().any(|f| f.section == section) {
             problems.push(Problem {
                 line: line_of(section_key.span().start),
                 message: format!("section inconnue [{section}]"),
@@ -89,8 +89,8 @@ fn check_section(
     for (key, value) in table.iter() {
         let name = key.get_ref().as_ref();
         let line = line_of(key.span().start);
-        let Some(field) = FIELDS.iter().find(|f| f.section == section && f.key == name) else {
-            let known: Vec<&str> = FIELDS.iter().filter(|f| f.section == section).map(|f| f.key).collect();
+        let Some(field) = fields().find(|f| f.section == section && f.key == name) else {
+            let known: Vec<&str> = fields().filter(|f| f.section == section).map(|f| f.key).collect();
             problems.push(Problem {
                 line,
                 message: format!("clé inconnue « {name} » dans [{section}] (clés connues : {})", known.join(", ")),

@@ -7,8 +7,11 @@
 //! files or picks cipher suites on its own. When the administrator gives no
 //! certificate, a self-signed one is generated on first start in the data folder and
 //! reused afterwards, so that a fresh install (and the demo) speaks TLS at once.
+//! The pair in use can be replaced while the listeners run ([`Certificates`],
+//! for ACME renewals).
 
 pub mod admission;
+mod certs;
 mod live;
 mod quickack;
 mod tls;
@@ -17,4 +20,5 @@ pub use admission::{Admission, Slot};
 pub use live::Live;
 pub use quickack::{QuickAck, arm as arm_quick_ack};
 
-pub use tls::{NetError, load_certs, load_private_key, server_tls};
+pub use certs::{Certificates, parse_pem};
+pub use tls::{NetError, load_certs, load_private_key, replaceable_server_tls, server_tls, write_atomically};

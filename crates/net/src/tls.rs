@@ -8,6 +8,8 @@ use std::sync::Arc;
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::Certificates;
+
 /// File name of the generated certificate inside `<data>/tls/`.
 const CERT_FILE: &str = "cert.pem";
 /// File name of the generated private key inside `<data>/tls/`.
@@ -45,6 +47,17 @@ pub fn server_tls(
     key: Option<&Path>,
     hostname: &str,
 ) -> Result<Arc<ServerConfig>, NetError> {
+    Ok(replaceable_server_tls(data_dir, cert, key, hostname)?.0)
+}
+
+/// [`server_tls`], with the [`Certificates`] through which another pair can
+/// be installed while the listeners run (ACME).
+pub fn replaceable_server_tls(
+    data_dir: &Path,
+    cert: Option<&Path>,
+    key: Option<&Path>,
+    hostname: &str,
+) -> Result<(Arc<ServerConfig>, Arc<Certificates>), NetError> {
     let (cert_path, key_path) = match (cert, key) {
         (Some(cert), Some(key)) => (cert.to_path_buf(), key.to_path_buf()),
         (None, None) => {
@@ -58,11 +71,12 @@ pub fn server_tls(
     let certs = load_certs(&cert_path)?;
     let key = load_private_key(&key_path)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certificates = Arc::new(Certificates::new(provider.clone(), certs, key)?);
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
-        .with_single_cert(certs, key)?;
-    Ok(Arc::new(config))
+        .with_cert_resolver(certificates.clone());
+    Ok((Arc::new(config), certificates))
 }
 
 /// Reads every certificate of a PEM file, leaf first; fails if there is none.
@@ -212,8 +226,10 @@ fn create_private_dir(dir: &Path) -> Result<(), NetError> {
     builder.create(dir).map_err(write_err)
 }
 
-/// Writes `bytes` to a temporary sibling, syncs it and renames it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8], secret: bool) -> Result<(), NetError> {
+/// Writes `bytes` to a temporary sibling, syncs it and renames it over
+/// `path` (readable by the owner only when `secret`); creates the folder,
+/// private, when missing.
+pub fn write_atomically(path: &Path, bytes: &[u8], secret: bool) -> Result<(), NetError> {
     let tmp = path.with_extension("pem.tmp");
     let write_err = |source| NetError::Write { path: path.to_path_buf(), source };
     let mut options = fs::OpenOptions::new();
@@ -225,6 +241,11 @@ fn write_atomically(path: &Path, bytes: &[u8], secret: bool) -> Result<(), NetEr
     }
     #[cfg(not(unix))]
     let _ = secret;
+    if let Some(parent) = path.parent()
+        && !parent.exists()
+    {
+        create_private_dir(parent)?;
+    }
     let mut file = options.open(&tmp).map_err(write_err)?;
     file.write_all(bytes).map_err(write_err)?;
     file.sync_all().map_err(write_err)?;
