@@ -7,7 +7,7 @@
 //! message of a thousand nested parts or broken base64 costs time in
 //! proportion to its size and nothing more.
 
-use mail_parser::{Address, MessageParser, MimeHeaders};
+use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
 
 /// Bytes of text (plain, and HTML turned into text) the rules read.
 pub const MAX_TEXT: usize = 256 * 1024;
@@ -95,13 +95,16 @@ impl Features {
                 f.text.push('\n');
             }
         }
+        // Links are looked for in the HTML parts themselves: for a message
+        // in plain text, `html_body` names the text parts, which mail-parser
+        // would turn into HTML only for them to be searched for none.
         let mut html = String::new();
-        for i in 0..message.html_body.len() {
+        for id in &message.html_body {
             if html.len() >= MAX_HTML {
                 break;
             }
-            if let Some(part) = message.body_html(i) {
-                push_capped(&mut html, &part, MAX_HTML);
+            if let Some(PartType::Html(part)) = message.part(*id).map(|p| &p.body) {
+                push_capped(&mut html, part, MAX_HTML);
             }
         }
         f.links = links(&html);
@@ -228,6 +231,9 @@ pub fn url_host(url: &str) -> String {
 fn url_hosts(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for word in text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '(' | ')')) {
+        if !word.contains("://") {
+            continue;
+        }
         let lower = word.to_ascii_lowercase();
         if let Some(i) = lower.find("http://").or_else(|| lower.find("https://")) {
             let host = url_host(&word[i..]);

@@ -10,6 +10,10 @@
 //! text names another domain, requests for credentials, bidirectional
 //! overrides) weigh more; GTUBE alone reaches Indésirables.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 use crate::features::Features;
 use crate::lookalike;
 use crate::{Context, Reason, Verdict};
@@ -358,9 +362,14 @@ fn related(a: &str, b: &str) -> bool {
 
 /// Lower-case without French accents, apostrophes made plain.
 pub fn fold(text: &str) -> String {
-    text.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        // Most mail is mostly ASCII: no table look-up for it.
+        if c.is_ascii() {
+            out.push(if c == '`' { '\'' } else { c.to_ascii_lowercase() });
+            continue;
+        }
+        out.extend(c.to_lowercase().map(|c| match c {
             'à' | 'â' | 'ä' | 'á' => 'a',
             'é' | 'è' | 'ê' | 'ë' => 'e',
             'î' | 'ï' | 'í' => 'i',
@@ -368,11 +377,12 @@ pub fn fold(text: &str) -> String {
             'ù' | 'û' | 'ü' | 'ú' => 'u',
             'ç' => 'c',
             'ÿ' => 'y',
-            '\u{2019}' | '\u{2018}' | '`' => '\'',
+            '\u{2019}' | '\u{2018}' => '\'',
             '\u{a0}' | '\u{202f}' => ' ',
             c => c,
-        })
-        .collect()
+        }));
+    }
+    out
 }
 
 const CREDENTIALS: &[&str] = &[
@@ -430,15 +440,37 @@ const THREATS: &[&str] = &[
     "mailbox quota",
 ];
 
-/// A sentence that names credentials and asks for something about them.
+/// One automaton per list of phrases: the text is read once per list.
+fn phrases(list: &[&str]) -> AhoCorasick {
+    AhoCorasick::new(list).unwrap_or_else(|e| unreachable!("fixed phrases: {e}"))
+}
+
+static CREDENTIALS_AC: LazyLock<AhoCorasick> = LazyLock::new(|| phrases(CREDENTIALS));
+static ASKING_AC: LazyLock<AhoCorasick> = LazyLock::new(|| phrases(ASKING));
+static THREATS_AC: LazyLock<AhoCorasick> = LazyLock::new(|| phrases(THREATS));
+
+/// A sentence (up to `.`, `!`, `?` or a line end) that names credentials
+/// and asks for something about them. No phrase holds a sentence end, so
+/// each credential found lies in one sentence, the only one looked at.
 fn asks_for_credentials(folded: &str) -> bool {
-    folded
-        .split(['.', '!', '?', '\n'])
-        .any(|sentence| CREDENTIALS.iter().any(|c| sentence.contains(c)) && ASKING.iter().any(|a| sentence.contains(a)))
+    let end = |c: char| matches!(c, '.' | '!' | '?' | '\n');
+    let mut checked = None;
+    for found in CREDENTIALS_AC.find_iter(folded) {
+        let start = folded[..found.start()].rfind(end).map_or(0, |i| i + 1);
+        if checked == Some(start) {
+            continue;
+        }
+        checked = Some(start);
+        let stop = folded[found.end()..].find(end).map_or(folded.len(), |i| found.end() + i);
+        if ASKING_AC.is_match(&folded[start..stop]) {
+            return true;
+        }
+    }
+    false
 }
 
 fn threatens_account(folded: &str) -> bool {
-    THREATS.iter().any(|t| folded.contains(t))
+    THREATS_AC.is_match(folded)
 }
 
 /// Details go into a header: ASCII only (punycode for domains).

@@ -179,3 +179,24 @@ fn every_rule_is_explained_in_both_languages() {
         assert_eq!(known(&code.to_ascii_lowercase()), Some(*code));
     }
 }
+
+#[test]
+fn folding_lowers_and_strips_french_accents_ascii_or_not() {
+    assert_eq!(fold("Mot De PASSE `ÉLÈVE` Ça’va\u{a0}Où"), "mot de passe 'eleve' ca'va ou");
+    assert_eq!(fold("İ"), "i\u{307}", "multi-character lower cases are kept whole");
+}
+
+/// The credential and the request must be in the same sentence, wherever
+/// it is in a long text, and however many credentials come before it.
+#[test]
+fn credentials_are_asked_for_within_one_sentence() {
+    assert!(asks_for_credentials("merci de confirmer votre mot de passe"));
+    assert!(!asks_for_credentials("votre mot de passe est personnel. merci de confirmer la reunion"));
+    assert!(!asks_for_credentials("confirmez la date\nle mot de passe du wifi est au cdi"));
+    let long = "le mot de passe du wifi change. ".repeat(2000) + "cliquez ici et saisissez votre identifiant";
+    assert!(asks_for_credentials(&long));
+    assert!(!asks_for_credentials(&"le mot de passe du wifi change. ".repeat(2000)));
+    assert!(asks_for_credentials("mots de passe : envoyez-les"), "overlapping phrases");
+    assert!(threatens_account("votre compte sera suspendu demain"));
+    assert!(!threatens_account("la reunion sera deplacee"));
+}

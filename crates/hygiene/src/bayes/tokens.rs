@@ -116,8 +116,13 @@ pub fn hash(token: &str) -> i64 {
 /// Calls `emit` with the tokens of the words of `text`: the folded form,
 /// and the accented form too when it differs; stops when `emit` says so.
 fn words(text: &str, mut emit: impl FnMut(String) -> bool) {
+    // A word met before gave its tokens already: they would be duplicates.
+    let mut seen = HashSet::new();
     for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')) {
         let raw = raw.trim_matches(|c| c == '-' || c == '_');
+        if !seen.insert(raw) {
+            continue;
+        }
         let length = raw.chars().count();
         if length < MIN_WORD {
             continue;
