@@ -27,6 +27,7 @@ mod folder_admin;
 mod folders;
 mod ics;
 mod identities;
+mod lecture;
 mod links;
 mod list;
 mod mime;
@@ -69,7 +70,8 @@ const CSS: &str = concat!(
     include_str!("../../static/courrier.css"),
     include_str!("../../static/courrier-live.css"),
     include_str!("../../static/courrier-writing.css"),
-    include_str!("../../static/courrier-reading.css")
+    include_str!("../../static/courrier-reading.css"),
+    include_str!("../../static/courrier-volet.css")
 );
 /// The webmail's script: live updates, shortcuts, drag and drop (`courrier.js`).
 const JS: &str = include_str!("../../static/courrier.js");
@@ -121,6 +123,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/destinataires", get(autocomplete::suggest))
         .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
         .route("/courrier/reglages/archivage", get(archiving::page).post(archiving::save))
+        .route("/courrier/reglages/lecture", get(lecture::page).post(lecture::save))
         .route("/courrier/reglages", get(settings::page).post(settings::save))
         .route("/courrier/reglages/filtres", get(rules::page).post(rules::act))
         .route("/courrier/reglages/filtres/regle", get(rules::edit).post(rules::save))

@@ -30,6 +30,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::rules::TEXTS,
     super::deleted::TEXTS,
     super::archiving::TEXTS,
+    super::lecture::TEXTS,
 ];
 
 /// (key, French, English).
@@ -185,6 +186,7 @@ mod tests {
             include_str!("../../templates/mail/identities.html"),
             include_str!("../../templates/mail/confirm.html"),
             include_str!("../../templates/mail/settings.html"),
+            include_str!("../../templates/mail/lecture.html"),
         ];
         for t in templates {
             for piece in t.split("m.get(\"").skip(1) {
