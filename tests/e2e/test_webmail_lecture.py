@@ -2,19 +2,22 @@
 the reader's own time zone for every date the webmail shows (list, reader,
 the « … a écrit » line of a reply, invitations, search days); the reading
 pane beside the list on a desktop while a phone keeps its own reading view;
-browser notifications of new mail, priority ones only when so chosen; the
+browser notifications of new mail, priority ones only when so chosen (marked
+so by the sender, or sent by the direction of the reader's own school); the
 message waiting to be sent reachable from the list."""
 
 import datetime
 import imaplib
+import smtplib
 import ssl
+import subprocess
 import urllib.parse
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import DOMAIN, IN_CI
+from conftest import DOMAIN, IN_CI, binary
 
 try:
     from selenium.webdriver.common.by import By
@@ -30,6 +33,7 @@ from test_web_identity import PASSWORD, base, browser, wait_path  # noqa: F401
 from test_webmail import alert_says, login
 from test_webmail_audit import axe_source, axe_violations
 from test_webmail_daily import desktop, screen
+from test_submission import tls_context
 from test_webmail_reading import INVITE, deliver
 from test_webmail_undo_send import send, with_delay
 
@@ -298,3 +302,53 @@ def test_a_message_waiting_to_be_sent_is_reachable_from_the_list(server, browser
     assert browser.find_element(By.ID, "subject").get_attribute("value") == "Réunion de rentrée"
     browser.get(base(server) + "/courrier")
     assert not browser.find_elements(By.ID, "envoi-attente"), "cancelled: nothing waits"
+
+
+def test_mail_from_the_direction_of_her_own_school_is_a_priority(server, browser, tmp_path):
+    server.admin("unit", "add", "Académie de test", "--kind", "academie")
+    for name, uai in (("Collège A", "0541234A"), ("Collège B", "0549999B")):
+        server.admin("unit", "add", name, "--kind", "etablissement", "--parent", "Académie de test", "--uai", uai)
+    csv = tmp_path / "rh.csv"
+    csv.write_text(
+        "numen;civilite;nom;prenom;role;statut;uai;adresse_secondaire;date_effet\n"
+        "12E0000011ABC;Mme;Martin;Claire;enseignant;actif;0541234A;;\n"
+        "12E0000012ABC;Mme;Proviseur;Anne;direction;actif;0541234A;;\n"
+        "12E0000013ABC;M.;Autre;Bruno;direction;actif;0549999B;;\n", encoding="utf-8")
+    out = subprocess.run([binary(), "directory", "--config", str(server.config), "sync", str(csv)],
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    for local in ("claire.martin", "anne.proviseur", "bruno.autre"):
+        server.admin("account", "password", f"{local}@{DOMAIN}", "--password-stdin", stdin=PASSWORD.encode())
+        server.admin("account", "activate", f"{local}@{DOMAIN}")
+    server.start()
+
+    def send_as(local, subject):
+        address = f"{local}@{DOMAIN}"
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"] = address, CLAIRE, subject
+        m.set_content("Message de la direction.")
+        with smtplib.SMTP("127.0.0.1", server.submission_port, timeout=20) as s:
+            s.starttls(context=tls_context())
+            s.login(address, PASSWORD)
+            s.send_message(m)
+
+    deliver(server, mail("Bienvenue", "Bonne rentrée."), CLAIRE)
+    login(browser, server, CLAIRE)
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SPY})
+    try:
+        browser.execute_cdp_cmd("Browser.grantPermissions", {"origin": base(server), "permissions": ["notifications"]})
+        choose(browser, server, notifications="prioritaires")
+        browser.get(base(server) + "/courrier")
+        # Bienvenue and the notice that the helpdesk set her password: the stream is open.
+        WebDriverWait(browser, 10).until(lambda d: d.title.startswith("(2) "))
+        # Another school's head, then her own: only her own school's direction is a priority.
+        send_as("bruno.autre", "Réunion des chefs d'établissement")
+        WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.LINK_TEXT, "Réunion des chefs d'établissement"))
+        send_as("anne.proviseur", "Exercice incendie demain")
+        WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.LINK_TEXT, "Exercice incendie demain"))
+        WebDriverWait(browser, 5).until(lambda d: d.execute_script("return window.notesVues.length") >= 1)
+        notes = browser.execute_script("return window.notesVues")
+        assert [n["title"] for n in notes] == ["Message prioritaire"] and "Exercice incendie" in notes[0]["body"], notes
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+        browser.execute_cdp_cmd("Browser.resetPermissions", {})
