@@ -309,7 +309,12 @@
   }
   /* The row read in the pane is the chosen one: j and k go on from it. */
   var shownRow = $("table.messages tbody tr.courant");
-  if (shownRow) { shownRow.classList.add("choisi"); }
+  if (shownRow) {
+    shownRow.classList.add("choisi");
+    /* Under the list, the list scrolls in its own box: the row read shows there. */
+    var box = shownRow.closest(".volet-dessous .liste");
+    if (box) { box.scrollTop += shownRow.getBoundingClientRect().top - box.getBoundingClientRect().top - box.clientHeight / 2; }
+  }
 
   var helpLink = $("#lien-raccourcis");
   if (helpLink) {
