@@ -119,6 +119,14 @@ def test_a_reader_in_la_reunion_reads_every_date_in_her_zone(server, browser):
     here, now = sent.astimezone(REUNION), datetime.datetime.now(REUNION)
     expected = here.strftime("%H:%M") if here.date() == now.date() else "hier " + here.strftime("%H:%M")
     assert list_date(browser, "Tout récent").text == expected
+    # The reader says it relatively too, the exact time on hover.
+    browser.find_element(By.LINK_TEXT, "Tout récent").click()
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.ID, "objet"), "Tout récent"))
+    date = browser.find_element(By.XPATH, "//dt[normalize-space()='Date']/following-sibling::dd[1]")
+    word = "aujourd'hui" if here.date() == now.date() else "hier"
+    assert date.text == f"{word} {here.strftime('%H:%M')}", date.text
+    assert date.find_element(By.TAG_NAME, "span").get_attribute("title") == here.strftime("%d/%m/%Y %H:%M:%S (UTC+04:00)")
+    browser.get(base(server) + "/courrier")
 
     # The reader: the date, and on hover the exact time with its offset.
     browser.find_element(By.LINK_TEXT, "Conseil pédagogique").click()
@@ -208,6 +216,16 @@ def test_the_reading_pane_on_a_desktop_and_the_phone_flow_unchanged(server, brow
                     bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
                            for v in axe_violations(browser, source)]
                     assert not bad, (theme, width, page, bad)
+
+        # Under the list: the message below it, its body still on the first screen.
+        screen(browser, 1366, 768)
+        choose(browser, server, volet="dessous")
+        browser.get(base(server) + f"{url.path}?{url.query}")
+        loaded(browser)
+        pane, table = (browser.find_element(By.ID, "volet").rect, browser.find_element(By.CLASS_NAME, "liste").rect)
+        assert pane["y"] >= table["y"] + table["height"] - 1, ("under the list", pane, table)
+        assert visible(browser, browser.find_element(By.CSS_SELECTOR, "#volet #corps")), "the body on the first screen"
+        assert visible(browser, browser.find_element(By.CSS_SELECTOR, "table#messages tr.courant")), "the row read shown"
 
         # A phone ignores the pane: the row opens the message's own page, as before.
         screen(browser, 390, 844)

@@ -77,6 +77,20 @@ impl Clock {
         self.at(unix).map(|t| t.strftime("%d/%m/%Y %H:%M:%S (UTC%:z)").to_string()).unwrap_or_default()
     }
 
+    /// A message's date as its reader shows it: « aujourd'hui 10:00 »,
+    /// « hier 10:00 », else the day and the time (`full`).
+    pub fn relative(&self, unix: i64, now: i64, lang: Lang) -> String {
+        let (Some(t), Some(today)) = (self.at(unix), self.at(now)) else { return String::new() };
+        let en = lang == Lang::En;
+        if t.date() == today.date() {
+            format!("{} {}", if en { "today" } else { "aujourd'hui" }, t.strftime("%H:%M"))
+        } else if today.yesterday().is_ok_and(|y| y.date() == t.date()) {
+            format!("{} {}", if en { "yesterday" } else { "hier" }, t.strftime("%H:%M"))
+        } else {
+            self.full(unix)
+        }
+    }
+
     /// A date in a list: the time today, « hier 10:00 » yesterday, the day
     /// before that.
     pub fn short(&self, unix: i64, now: i64, lang: Lang) -> String {
@@ -165,6 +179,18 @@ mod tests {
         // 00:30 on 01/12 in Paris is 30/11 in UTC, but today here.
         assert_eq!(c.short(now - 34_200, now, Lang::Fr), "00:30");
         assert_eq!(c.short(now - 3 * 86_400, now, Lang::Fr), "28/11/2026");
+    }
+
+    #[test]
+    fn readers_say_today_and_yesterday() {
+        let reunion = Clock::new("Indian/Reunion").unwrap();
+        let now = 1_796_115_600; // 01/12/2026 13:00 in La Réunion
+        assert_eq!(reunion.relative(now - 3 * 3600, now, Lang::Fr), "aujourd'hui 10:00");
+        assert_eq!(reunion.relative(now - 3 * 3600, now, Lang::En), "today 10:00");
+        // 30/11 21:00 UTC is already 01/12 01:00 there: today; 30/11 19:00 UTC is yesterday 23:00.
+        assert_eq!(reunion.relative(now - 12 * 3600, now, Lang::Fr), "aujourd'hui 01:00");
+        assert_eq!(reunion.relative(now - 14 * 3600, now, Lang::Fr), "hier 23:00");
+        assert_eq!(reunion.relative(now - 3 * 86_400, now, Lang::Fr), "28/11/2026 13:00");
     }
 
     #[test]

@@ -167,7 +167,7 @@ pub async fn page(
         from: shown(&display_addresses(msg.from())),
         to: shown(&display_addresses(msg.to())),
         cc: shown(&display_addresses(msg.cc())),
-        date: date.map(|d| v.chrome.clock.full(d)).unwrap_or_default(),
+        date: date.map(|d| v.chrome.clock.relative(d, crate::base::session::unix_now(), v.lang)).unwrap_or_default(),
         exact_date: date.map(|d| v.chrome.clock.exact(d)).unwrap_or_default(),
         text,
         frame,

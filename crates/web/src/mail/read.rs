@@ -258,7 +258,7 @@ pub(super) async fn article(
         from,
         to,
         cc,
-        date: v.chrome.clock.full(date),
+        date: v.chrome.clock.relative(date, crate::base::session::unix_now(), v.lang),
         exact_date: v.chrome.clock.exact(date),
         text,
         frame,
