@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Screenshots of the webmail's main pages for the README (issue 19), into
 docs/screenshots/: the Inbox on a desktop (1366x768) with the reading pane,
-a message read on its own page, the composer, Réglages, and the Inbox on a
-phone (390x844). The mail is demo-like (a collège's daily mail), filed
+a message read on its own page, the composer, Réglages and its Lecture page,
+and the Inbox on a phone (390x844). The mail is demo-like (a collège's daily mail), filed
 over IMAP on a server the script starts on ephemeral ports of 127.0.0.1.
 
 Each PNG is re-deflated at the highest zlib level, its rows unfiltered when
@@ -182,6 +182,7 @@ def main():
                 shot("lecture-bureau.png", 1366, 768, first)
                 shot("redaction-bureau.png", 1366, 768, base + "/courrier/ecrire")
                 shot("reglages-bureau.png", 1366, 768, base + "/courrier/reglages")
+                shot("reglages-lecture-bureau.png", 1366, 768, base + "/courrier/reglages/lecture")
                 shot("boite-telephone.png", 390, 844, inbox)
                 # The Inbox with the reading pane on the right (Réglages → Lecture).
                 driver.get(base + "/courrier/reglages/lecture")
