@@ -202,6 +202,11 @@ def test_the_reading_pane_on_a_desktop_and_the_phone_flow_unchanged(server, brow
         browser.switch_to.active_element.send_keys("u")
         assert browser.switch_to.active_element.text == "Sortie scolaire, point 6"
 
+        # An action in the pane comes back to the list with the message.
+        browser.find_element(By.CSS_SELECTOR, "#volet #suivre").click()
+        WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#volet #ne-plus-suivre")))
+        assert "lire=" in browser.current_url and browser.find_element(By.ID, "messages"), browser.current_url
+
         source = axe_source()
         for theme in ("clair", "sombre"):
             browser.get(base(server) + "/courrier/reglages")

@@ -179,6 +179,7 @@ mod tests {
             include_str!("../../templates/mail/list.html"),
             include_str!("../../templates/mail/row.html"),
             include_str!("../../templates/mail/read.html"),
+            include_str!("../../templates/mail/read_article.html"),
             include_str!("../../templates/mail/compose.html"),
             include_str!("../../templates/mail/search.html"),
             include_str!("../../templates/mail/shortcuts.html"),
