@@ -47,8 +47,8 @@ pub use search::{Field, Hits, fold};
 /// type would only copy their fields.
 pub use store::{
     Account, Banner, BlobRow, Change, ChangeKind, Copied, DateCursor, DelayedSend, DeletedMessage, Deletion,
-    DirectoryEntry, FlagOp, FlagOutcome, Found, MailIdentity, Mailbox, MessageRow, MigratedMessage, Notice, Severity,
-    SortKey, SourceFolder, Vacation, WebPrefs,
+    DirectoryEntry, FlagOp, FlagOutcome, Found, MailIdentity, Mailbox, MessageRow, MigratedMessage, Notice,
+    ReadingPrefs, Severity, SortKey, SourceFolder, Vacation, WebPrefs,
 };
 
 /// A change that open sessions may want to hear about.

@@ -4,7 +4,7 @@
 //! the administrators' notices that the webmail and mail clients show.
 
 use model::{AccountId, Address, Domain};
-use store::{Banner, DelayedSend, DirectoryEntry, MailIdentity, Notice, Vacation, WebPrefs};
+use store::{Banner, DelayedSend, DirectoryEntry, MailIdentity, Notice, ReadingPrefs, Vacation, WebPrefs};
 
 use crate::{Error, Mailstore};
 
@@ -83,6 +83,28 @@ impl Mailstore {
 
     pub async fn set_preferences(&self, account: AccountId, prefs: &WebPrefs) -> Result<(), Error> {
         Ok(self.store.set_web_prefs(account, prefs).await?)
+    }
+
+    /// The local account that `address` (or one of its aliases) belongs
+    /// to: whether a sender is a colleague, and which (its role and unit).
+    pub async fn local_sender(&self, address: &Address) -> Result<Option<store::Account>, Error> {
+        Ok(self.store.account_by_address(address).await?)
+    }
+
+    /// The account's messages still waiting to be sent, soonest first (at most `limit`).
+    pub async fn pending_sends(&self, account: AccountId, limit: i64) -> Result<Vec<DelayedSend>, Error> {
+        Ok(self.store.pending_sends(account, limit).await?)
+    }
+
+    /// The account's reading preferences (time zone, reading pane,
+    /// notifications), the defaults when never saved.
+    pub async fn reading_preferences(&self, account: AccountId) -> Result<ReadingPrefs, Error> {
+        Ok(self.store.reading_prefs(account).await?)
+    }
+
+    /// Saves the reading preferences, leaving density, language and theme alone.
+    pub async fn set_reading_preferences(&self, account: AccountId, prefs: &ReadingPrefs) -> Result<(), Error> {
+        Ok(self.store.set_reading_prefs(account, prefs).await?)
     }
 
     /// Schedules the draft `mailbox`/`uid` to be sent at `send_at`

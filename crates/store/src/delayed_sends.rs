@@ -77,6 +77,21 @@ impl Store {
         r.as_ref().map(row).transpose()
     }
 
+    /// The messages of `account` still waiting (unclaimed), the soonest
+    /// first, at most `limit` (the webmail's « envoi en attente »).
+    pub async fn pending_sends(&self, account: AccountId, limit: i64) -> Result<Vec<DelayedSend>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM delayed_sends WHERE account_id = $1 AND claimed_at IS NULL ORDER BY send_at, id LIMIT $2"
+        ))
+        .bind(account)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row).collect()
+    }
+
     /// Cancels the waiting message `id` of `account`: its draft when this
     /// call won (the sender had not claimed it), `None` otherwise.
     pub async fn cancel_send(&self, account: AccountId, id: i64) -> Result<Option<DelayedSend>> {

@@ -94,7 +94,7 @@ pub use migrate::AppliedMigration;
 pub use migrated::{MigratedMessage, SourceFolder};
 pub use notices::{Banner, MAX_BANNER, NewNotice, Notice, Severity};
 pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Person, RoleGrant, Seal};
-pub use preferences::{MAX_UNDO_SEND, WebPrefs};
+pub use preferences::{MAX_UNDO_SEND, ReadingPrefs, WebPrefs};
 pub use quarantine::{NewQuarantined, Quarantined};
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
 pub use search::{DateCursor, Found};

@@ -197,6 +197,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0029_archive_policies.sql"),
         postgres: include_str!("../migrations/postgres/0029_archive_policies.sql"),
     },
+    Migration {
+        version: 30,
+        name: "reading_prefs",
+        sqlite: include_str!("../migrations/sqlite/0030_reading_prefs.sql"),
+        postgres: include_str!("../migrations/postgres/0030_reading_prefs.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -31,6 +31,21 @@ impl Default for WebPrefs {
     }
 }
 
+/// An account's reading preferences (migration 30), saved apart from
+/// [`WebPrefs`] so that neither form overwrites the other.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadingPrefs {
+    /// The IANA zone dates are shown in; `None`: the installation's.
+    pub time_zone: Option<String>,
+    /// `aucun`, `droite` or `dessous`; `None`: `aucun`.
+    pub reading_pane: Option<String>,
+    /// `non`, `tous` or `prioritaires`; `None`: `non`.
+    pub notify: Option<String>,
+}
+
+/// Longest time zone name kept (IANA names are shorter).
+const MAX_ZONE: usize = 64;
+
 /// Longest preference word and sender address kept.
 const MAX_WORD: usize = 32;
 const MAX_SENDER: usize = 320;
@@ -77,6 +92,51 @@ impl Store {
         .bind(&p.lang)
         .bind(&p.theme)
         .bind(p.undo_send)
+        .bind(now())
+        .execute(&mut *self.write_conn().await?)
+        .await?;
+        Ok(())
+    }
+
+    /// The reading preferences of `account` (all `None` when never saved).
+    pub async fn reading_prefs(&self, account: AccountId) -> Result<ReadingPrefs> {
+        let row = sqlx::query("SELECT time_zone, reading_pane, notify FROM web_prefs WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(ReadingPrefs {
+                time_zone: r.try_get("time_zone")?,
+                reading_pane: r.try_get("reading_pane")?,
+                notify: r.try_get("notify")?,
+            }),
+            None => Ok(ReadingPrefs::default()),
+        }
+    }
+
+    /// Saves the reading preferences of `account`, leaving its other
+    /// preferences as they are (the defaults when it had none).
+    pub async fn set_reading_prefs(&self, account: AccountId, p: &ReadingPrefs) -> Result<()> {
+        let words = [&p.reading_pane, &p.notify];
+        if words.iter().any(|w| w.as_ref().is_some_and(|w| w.is_empty() || w.len() > MAX_WORD))
+            || p.time_zone.as_ref().is_some_and(|z| z.is_empty() || z.len() > MAX_ZONE)
+        {
+            return Err(Error::Invalid("reading preferences are 1 to 32 bytes, a zone 1 to 64".into()));
+        }
+        let d = WebPrefs::default();
+        sqlx::query(
+            "INSERT INTO web_prefs (account_id, density, lang, theme, time_zone, reading_pane, notify, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (account_id) DO UPDATE SET time_zone = excluded.time_zone, \
+             reading_pane = excluded.reading_pane, notify = excluded.notify, updated_at = excluded.updated_at",
+        )
+        .bind(account)
+        .bind(&d.density)
+        .bind(&d.lang)
+        .bind(&d.theme)
+        .bind(&p.time_zone)
+        .bind(&p.reading_pane)
+        .bind(&p.notify)
         .bind(now())
         .execute(&mut *self.write_conn().await?)
         .await?;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -88,10 +88,10 @@ fn outlook_limit() -> axum::extract::DefaultBodyLimit {
     axum::extract::DefaultBodyLimit::max(outlook::MAX_REQUEST)
 }
 
-async fn css() -> Response {
-    let mut resp = ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response();
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
-    resp
+static CSS_ASSET: crate::base::assets::Asset = crate::base::assets::Asset::new(CSS, "text/css; charset=utf-8");
+
+async fn css(headers: axum::http::HeaderMap) -> Response {
+    CSS_ASSET.respond(&headers)
 }
 
 /// Any other path: the error page, in the language asked for.

@@ -3,7 +3,9 @@
  * - live updates over server-sent events (/courrier/evenements): unread
  *   counts, the new row at the top of the open folder (rendered by the
  *   server with the list's row template), the Inbox count in the tab title;
- * - keyboard shortcuts (c r a f j k Enter # / ?), ignored while typing;
+ * - keyboard shortcuts (c r a f j k Enter v u # / ?), ignored while typing;
+ *   with a reading pane, Enter opens the chosen message beside the list,
+ *   v goes into the message and u back to its row;
  * - drag and drop of a message row onto a folder (the move form's POST);
  * - selection: every message of the page at once, then the whole folder
  *   (a checkbox of the form, shown once the page is selected), and
@@ -17,6 +19,10 @@
  *   from that frame count, and the height is bounded;
  * - on a phone, a message's actions folded behind one « Actions » button
  *   (the message comes first; without the script they are all shown);
+ * - browser notifications of new mail when the reader chose them
+ *   (Réglages → Lecture: every message, or priority ones only) and the
+ *   browser allows them; permission is asked only on a click (saving that
+ *   choice, or « Autoriser »);
  * - the countdown of a message waiting to be sent (« Annuler l'envoi »),
  *   and the page reloaded when it is due (the server then says it went);
  * Texts come from data attributes of <body>, set by the server in the
@@ -111,6 +117,7 @@
      * announces itself ("déplacé vers ..."), and must not be drowned out. */
     if (!data.filed) {
       announce((body.getAttribute("data-annonce-nouveau") || "") + " " + data.row.from + " : " + data.row.subject);
+      notify(data);
     }
     if (String(data.mailbox) !== currentFolder() || !onFirstPage()) { return; }
     var tbody = $("table#messages tbody");
@@ -120,6 +127,52 @@
     tbody.insertBefore(tr, tbody.firstChild);
     enableDrag(tr);
     syncSelection();
+  }
+
+  /* ----- browser notifications ----- */
+  function notify(data) {
+    var mode = body.getAttribute("data-notifier");
+    if (!window.Notification || Notification.permission !== "granted") { return; }
+    if (mode !== "tous" && !(mode === "prioritaires" && data.prioritaire)) { return; }
+    var title = body.getAttribute(data.prioritaire ? "data-notif-prioritaire" : "data-notif-nouveau") || "";
+    var n = new Notification(title, {
+      body: data.row.from + " : " + data.row.subject,
+      tag: "ardoise-" + data.mailbox + "-" + data.uid,
+      lang: document.documentElement.lang
+    });
+    n.onclick = function () { window.focus(); window.location.href = data.row.href; n.close(); };
+  }
+
+  var permission = $("#notif-permission");
+  if (permission) {
+    var allow = $("#notif-autoriser");
+    var state = $("#notif-etat");
+    var showPermission = function () {
+      if (!window.Notification) {
+        allow.hidden = true;
+        state.textContent = permission.getAttribute("data-absent") || "";
+        return;
+      }
+      var p = Notification.permission;
+      allow.hidden = p !== "default";
+      state.textContent = p === "granted" ? permission.getAttribute("data-accorde") || ""
+        : p === "denied" ? permission.getAttribute("data-refuse") || "" : "";
+    };
+    permission.hidden = false;
+    allow.addEventListener("click", function () {
+      Notification.requestPermission().then(showPermission, showPermission);
+    });
+    showPermission();
+    /* Saving « notifications on » is the click that asks the browser. */
+    var settings = $("#form-lecture");
+    settings.addEventListener("submit", function (e) {
+      var choice = $("input[name=notifications]:checked", settings);
+      if (choice && choice.value !== "non" && window.Notification && Notification.permission === "default") {
+        e.preventDefault();
+        var go = function () { settings.submit(); };
+        Notification.requestPermission().then(go, go);
+      }
+    });
   }
 
   function listen() {
@@ -135,6 +188,15 @@
   }
 
   /* ----- keyboard ----- */
+  /* A row's link as the screen shows it: with a reading pane, a row has
+   * one link to the pane and one to the message's page, one of them hidden
+   * by the width (the phone keeps the page). */
+  function openLink(tr) {
+    var links = $all(".objet a", tr).filter(function (a) { return a.getClientRects().length > 0; });
+    return links[0] || $(".objet a", tr);
+  }
+  /* The message's own page (for deleting, dragging). */
+  function pageLink(tr) { return $(".objet a.ouvrir-page", tr) || $(".objet a", tr); }
   function rows() {
     return $all("table.messages tbody tr").filter(function (tr) { return $(".objet a", tr); });
   }
@@ -148,7 +210,7 @@
     i = Math.max(0, Math.min(list.length - 1, i));
     if (now) { now.classList.remove("choisi"); }
     list[i].classList.add("choisi");
-    var link = $(".objet a", list[i]);
+    var link = openLink(list[i]);
     link.focus();
     list[i].scrollIntoView({ block: "nearest" });
   }
@@ -179,7 +241,7 @@
   function remove() {
     if (follow("#supprimer")) { return; }
     var tr = chosen();
-    var link = tr && $(".objet a", tr);
+    var link = tr && pageLink(tr);
     if (link) { post(link.getAttribute("href"), { csrf: csrf(), action: "supprimer" }); }
   }
 
@@ -212,10 +274,12 @@
       case "k": choose(-1); break;
       case "Enter": {
         var tr = chosen();
-        var link = tr && $(".objet a", tr);
+        var link = tr && openLink(tr);
         if (link && document.activeElement !== link) { link.click(); } else { done = false; }
         break;
       }
+      case "v": done = intoPane(); break;
+      case "u": done = backToList(); break;
       case "#": remove(); break;
       case "/": {
         var box = $("#recherche");
@@ -228,6 +292,30 @@
     if (done) { e.preventDefault(); }
   });
 
+  /* ----- the reading pane ----- */
+  function intoPane() {
+    var title = $("#volet #objet");
+    if (!title || title.getClientRects().length === 0) { return false; }
+    title.setAttribute("tabindex", "-1");
+    title.focus();
+    return true;
+  }
+  function backToList() {
+    var tr = chosen() || $("table.messages tbody tr.courant");
+    if (!tr || !$("#volet")) { return false; }
+    if (!tr.classList.contains("choisi")) { tr.classList.add("choisi"); }
+    openLink(tr).focus();
+    return true;
+  }
+  /* The row read in the pane is the chosen one: j and k go on from it. */
+  var shownRow = $("table.messages tbody tr.courant");
+  if (shownRow) {
+    shownRow.classList.add("choisi");
+    /* Under the list, the list scrolls in its own box: the row read shows there. */
+    var box = shownRow.closest(".volet-dessous .liste");
+    if (box) { box.scrollTop += shownRow.getBoundingClientRect().top - box.getBoundingClientRect().top - box.clientHeight / 2; }
+  }
+
   var helpLink = $("#lien-raccourcis");
   if (helpLink) {
     helpLink.addEventListener("click", function (e) { e.preventDefault(); help(); });
@@ -238,7 +326,7 @@
   var dragged = null;
 
   function enableDrag(tr) {
-    var link = $(".objet a", tr);
+    var link = pageLink(tr);
     if (!link || !/^\/courrier\/\d+\/\d+$/.test(link.getAttribute("href") || "")) { return; }
     tr.setAttribute("draggable", "true");
     tr.addEventListener("dragstart", function (e) {

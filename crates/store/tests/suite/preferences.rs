@@ -1,6 +1,6 @@
 //! Webmail preferences, trusted senders and the announcement banner.
 
-use store::WebPrefs;
+use store::{ReadingPrefs, WebPrefs};
 
 use crate::fixtures::*;
 use crate::harness::Ctx;
@@ -25,6 +25,24 @@ pub async fn web_prefs_trusted_senders_and_banner(ctx: Ctx) {
     let default_delay = WebPrefs { undo_send: None, ..light };
     store.set_web_prefs(claire.id, &default_delay).await.unwrap();
     assert_eq!(store.web_prefs(claire.id).await.unwrap(), Some(default_delay), "back to the installation's");
+
+    // Reading preferences: saved apart, neither form overwriting the other.
+    assert_eq!(store.reading_prefs(paul.id).await.unwrap(), ReadingPrefs::default());
+    let reunion = ReadingPrefs {
+        time_zone: Some("Indian/Reunion".into()),
+        reading_pane: Some("droite".into()),
+        notify: Some("prioritaires".into()),
+    };
+    store.set_reading_prefs(paul.id, &reunion).await.unwrap();
+    assert_eq!(store.web_prefs(paul.id).await.unwrap(), Some(WebPrefs::default()), "a row with the defaults");
+    let paul_dark = WebPrefs { theme: "sombre".into(), ..WebPrefs::default() };
+    store.set_web_prefs(paul.id, &paul_dark).await.unwrap();
+    assert_eq!(ctx.reopen().await.reading_prefs(paul.id).await.unwrap(), reunion, "kept by the display form");
+    let utc = ReadingPrefs { time_zone: Some("UTC".into()), ..ReadingPrefs::default() };
+    store.set_reading_prefs(paul.id, &utc).await.unwrap();
+    assert_eq!(store.reading_prefs(paul.id).await.unwrap(), utc);
+    assert_eq!(store.web_prefs(paul.id).await.unwrap(), Some(paul_dark), "kept by the reading form");
+    assert!(store.set_reading_prefs(paul.id, &ReadingPrefs { notify: Some(String::new()), ..utc }).await.is_err());
 
     // Trusted senders: case-insensitive, idempotent, per account.
     store.add_trusted_sender(claire.id, "Lettre@Musee.example").await.unwrap();
@@ -106,6 +124,9 @@ pub async fn delayed_sends_are_claimed_or_cancelled_once(ctx: Ctx) {
     assert_eq!(store.delayed_send(claire.id, first.id).await.unwrap(), Some(first.clone()));
     assert_eq!(store.delayed_send(paul.id, first.id).await.unwrap(), None, "another account's");
     assert_eq!(store.cancel_send(paul.id, first.id).await.unwrap(), None, "another account cannot cancel");
+    assert_eq!(store.pending_sends(claire.id, 10).await.unwrap(), [first.clone(), second.clone()], "soonest first");
+    assert_eq!(store.pending_sends(claire.id, 1).await.unwrap(), std::slice::from_ref(&first));
+    assert!(store.pending_sends(paul.id, 10).await.unwrap().is_empty(), "another account's");
 
     // Not due yet: nothing claimed. Due: claimed once, then no longer cancellable.
     assert!(store.claim_due_sends(t + 9, t - 300).await.unwrap().is_empty());
@@ -114,6 +135,11 @@ pub async fn delayed_sends_are_claimed_or_cancelled_once(ctx: Ctx) {
     assert!(store.claim_due_sends(t + 11, t - 289).await.unwrap().is_empty(), "claimed once");
     assert_eq!(store.cancel_send(claire.id, first.id).await.unwrap(), None, "too late to cancel");
     assert_eq!(store.delayed_send(claire.id, first.id).await.unwrap(), None, "no longer waiting");
+    assert_eq!(
+        store.pending_sends(claire.id, 10).await.unwrap(),
+        std::slice::from_ref(&second),
+        "claimed: not waiting"
+    );
 
     // Cancelled first: the sender never gets it.
     assert_eq!(store.cancel_send(claire.id, second.id).await.unwrap(), Some(second.clone()));

@@ -1,14 +1,16 @@
 //! What every page shows around its content and that depends on the
 //! account or on the administrators: the theme and density classes on
 //! `<body>` (from the account's saved preferences, loaded by the webmail's
-//! extractors and the error pages) and the administrators' maintenance
+//! extractors and the error pages), the reader's clock, reading pane and
+//! notification choice (Réglages → Lecture) and the administrators' maintenance
 //! notices (`ardoise admin notice`, `ardoise admin banner`), read for every
 //! visitor, signed in or not, so the login page shows them too. Copied into
 //! the layout's data.
 
-use mailstore::{Account, Severity, WebPrefs};
+use mailstore::{Account, ReadingPrefs, Severity, WebPrefs};
 
 use crate::App;
+use crate::base::clock::Clock;
 use crate::base::i18n::Lang;
 use crate::base::session::unix_now;
 
@@ -29,6 +31,63 @@ pub struct Chrome {
     pub notices: Vec<Shown>,
     /// The account's storage is more than 90 % full.
     pub quota_warn: bool,
+    /// The zone the reader reads dates in.
+    pub clock: Clock,
+    /// Where the selected message shows beside the list on a wide screen.
+    pub pane: Pane,
+    /// Which new messages the browser announces (`non`, `tous`, `prioritaires`).
+    pub notify: &'static str,
+}
+
+/// The reading pane's place (Réglages → Lecture).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    /// The list alone; a message opens in its own page.
+    #[default]
+    None,
+    /// The message to the right of the list.
+    Right,
+    /// The message under the list.
+    Below,
+}
+
+impl Pane {
+    /// The stored word.
+    pub fn word(self) -> &'static str {
+        match self {
+            Pane::None => "aucun",
+            Pane::Right => "droite",
+            Pane::Below => "dessous",
+        }
+    }
+
+    /// The place a stored word names (the default for anything else).
+    pub fn parse(word: &str) -> Pane {
+        match word {
+            "droite" => Pane::Right,
+            "dessous" => Pane::Below,
+            _ => Pane::None,
+        }
+    }
+}
+
+/// The notification choices, as stored.
+pub const NOTIFY: [&str; 3] = ["non", "tous", "prioritaires"];
+
+/// The reader's clock: their chosen zone, else the installation's.
+pub fn clock_of(app: &App, prefs: &ReadingPrefs) -> Clock {
+    prefs.time_zone.as_deref().and_then(|z| Clock::new(z).ok()).unwrap_or_else(|| app.cfg.clock.clone())
+}
+
+/// The clock of `account` alone (pages outside the webmail's extractors).
+pub async fn clock(app: &App, account: &Account) -> Clock {
+    match app.ms.reading_preferences(account.id).await {
+        Ok(p) => clock_of(app, &p),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the reading preferences failed");
+            app.cfg.clock.clone()
+        }
+    }
 }
 
 /// The classes of `<body>` for saved preferences.
@@ -52,6 +111,13 @@ pub async fn load(app: &App, account: &Account, chrome: &mut Chrome) {
     });
     chrome.body_class = prefs.as_ref().map(body_class).unwrap_or_default();
     chrome.quota_warn = nearly_full(account);
+    let reading = app.ms.reading_preferences(account.id).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "reading the reading preferences failed");
+        ReadingPrefs::default()
+    });
+    chrome.clock = clock_of(app, &reading);
+    chrome.pane = Pane::parse(reading.reading_pane.as_deref().unwrap_or(""));
+    chrome.notify = NOTIFY.into_iter().find(|w| reading.notify.as_deref() == Some(*w)).unwrap_or("non");
 }
 
 /// The notices showing now, in `lang` (French when a notice has no English).

@@ -1,6 +1,7 @@
-//! Dates and times as the reader reads them: in the installation's time zone
-//! (`[web] time_zone`, Europe/Paris by default; an overseas académie sets its
-//! own), relative where that helps (« hier 10:00 »), exact on hover. The IANA
+//! Dates and times as the reader reads them: in the reader's own time zone
+//! (Réglages → Lecture, [`ZONES`]) or else the installation's (`[web]
+//! time_zone`, Europe/Paris by default; an overseas académie sets its own),
+//! relative where that helps (« hier 10:00 »), exact on hover. The IANA
 //! database is bundled (jiff), so a server whose tzdata is old or missing
 //! shows the same times.
 
@@ -32,6 +33,22 @@ impl Default for Clock {
 /// The zone of metropolitan France.
 pub const DEFAULT_ZONE: &str = "Europe/Paris";
 
+/// The zones a reader may choose: metropolitan France, the overseas
+/// académies' and vice-rectorats', and UTC. (IANA name, French, English.)
+pub const ZONES: &[(&str, &str, &str)] = &[
+    ("Europe/Paris", "France métropolitaine (Paris)", "Metropolitan France (Paris)"),
+    ("America/Guadeloupe", "Guadeloupe", "Guadeloupe"),
+    ("America/Martinique", "Martinique", "Martinique"),
+    ("America/Cayenne", "Guyane (Cayenne)", "French Guiana (Cayenne)"),
+    ("Indian/Reunion", "La Réunion", "Réunion"),
+    ("Indian/Mayotte", "Mayotte", "Mayotte"),
+    ("America/Miquelon", "Saint-Pierre-et-Miquelon", "Saint Pierre and Miquelon"),
+    ("Pacific/Noumea", "Nouvelle-Calédonie (Nouméa)", "New Caledonia (Nouméa)"),
+    ("Pacific/Tahiti", "Polynésie française (Tahiti)", "French Polynesia (Tahiti)"),
+    ("Pacific/Wallis", "Wallis-et-Futuna", "Wallis and Futuna"),
+    ("UTC", "Temps universel (UTC)", "Coordinated Universal Time (UTC)"),
+];
+
 impl Clock {
     /// The clock of an IANA zone name (`Europe/Paris`, `America/Martinique`,
     /// `Indian/Reunion`, `Pacific/Noumea`...); `Err` names what is wrong.
@@ -60,6 +77,20 @@ impl Clock {
         self.at(unix).map(|t| t.strftime("%d/%m/%Y %H:%M:%S (UTC%:z)").to_string()).unwrap_or_default()
     }
 
+    /// A message's date as its reader shows it: « aujourd'hui 10:00 »,
+    /// « hier 10:00 », else the day and the time (`full`).
+    pub fn relative(&self, unix: i64, now: i64, lang: Lang) -> String {
+        let (Some(t), Some(today)) = (self.at(unix), self.at(now)) else { return String::new() };
+        let en = lang == Lang::En;
+        if t.date() == today.date() {
+            format!("{} {}", if en { "today" } else { "aujourd'hui" }, t.strftime("%H:%M"))
+        } else if today.yesterday().is_ok_and(|y| y.date() == t.date()) {
+            format!("{} {}", if en { "yesterday" } else { "hier" }, t.strftime("%H:%M"))
+        } else {
+            self.full(unix)
+        }
+    }
+
     /// A date in a list: the time today, « hier 10:00 » yesterday, the day
     /// before that.
     pub fn short(&self, unix: i64, now: i64, lang: Lang) -> String {
@@ -80,6 +111,16 @@ impl Clock {
         let zone = zone_named(tzid)?;
         let dt = DateTime::new(y, m, d, hour, minute, 0, 0).ok()?;
         Some(dt.to_zoned(zone).ok()?.timestamp().as_second())
+    }
+
+    /// The first second of a day in this zone, the day given as the unix
+    /// time of its midnight in UTC (how search operators read dates): what
+    /// « avant:23/11/2026 » means to a reader in La Réunion is 23/11 00:00
+    /// there, 22/11 20:00 UTC.
+    pub fn day_start(&self, utc_midnight: i64) -> i64 {
+        let Ok(t) = Timestamp::from_second(utc_midnight) else { return utc_midnight };
+        let date = t.to_zoned(TimeZone::UTC).date();
+        date.to_zoned(self.zone.clone()).map(|z| z.timestamp().as_second()).unwrap_or(utc_midnight)
     }
 
     /// Whether `tzid` names the same zone as this clock's (so that naming it is useless).
@@ -138,6 +179,32 @@ mod tests {
         // 00:30 on 01/12 in Paris is 30/11 in UTC, but today here.
         assert_eq!(c.short(now - 34_200, now, Lang::Fr), "00:30");
         assert_eq!(c.short(now - 3 * 86_400, now, Lang::Fr), "28/11/2026");
+    }
+
+    #[test]
+    fn readers_say_today_and_yesterday() {
+        let reunion = Clock::new("Indian/Reunion").unwrap();
+        let now = 1_796_115_600; // 01/12/2026 13:00 in La Réunion
+        assert_eq!(reunion.relative(now - 3 * 3600, now, Lang::Fr), "aujourd'hui 10:00");
+        assert_eq!(reunion.relative(now - 3 * 3600, now, Lang::En), "today 10:00");
+        // 30/11 21:00 UTC is already 01/12 01:00 there: today; 30/11 19:00 UTC is yesterday 23:00.
+        assert_eq!(reunion.relative(now - 12 * 3600, now, Lang::Fr), "aujourd'hui 01:00");
+        assert_eq!(reunion.relative(now - 14 * 3600, now, Lang::Fr), "hier 23:00");
+        assert_eq!(reunion.relative(now - 3 * 86_400, now, Lang::Fr), "28/11/2026 13:00");
+    }
+
+    #[test]
+    fn every_offered_zone_is_known_and_days_start_in_the_zone() {
+        for (name, _, _) in ZONES {
+            assert_eq!(Clock::new(name).unwrap().name(), *name);
+        }
+        let day = 1_795_392_000; // 2026-11-23T00:00:00Z
+        assert_eq!(Clock::new("UTC").unwrap().day_start(day), day);
+        assert_eq!(Clock::default().day_start(day), day - 3600, "Paris is UTC+1 in November");
+        assert_eq!(Clock::new("Indian/Reunion").unwrap().day_start(day), day - 4 * 3600);
+        assert_eq!(Clock::new("Pacific/Tahiti").unwrap().day_start(day), day + 10 * 3600);
+        // 10:00 +0100 is 13:00 in La Réunion.
+        assert_eq!(Clock::new("Indian/Reunion").unwrap().full(1_796_115_600), "01/12/2026 13:00");
     }
 
     #[test]

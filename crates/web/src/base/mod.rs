@@ -8,12 +8,14 @@
 //! - [`error`]: [`WebError`], the one error type of the handlers, rendered
 //!   as the French error page in one place;
 //! - [`page`]: the layout's data, rendering and redirects; [`chrome`]: the
-//!   webmail's theme and banner.
+//!   webmail's theme and banner; [`assets`]: our stylesheets and scripts,
+//!   gzip-compressed for browsers that accept it.
 //!
 //! The layers: `base`, then `pages` (login, security, reset), then `mail`
 //! (the webmail). Nothing here names `pages` or `mail`; a test in
 //! `router_tests` reads the sources to keep it so.
 
+pub mod assets;
 pub mod chrome;
 pub mod clock;
 pub mod error;

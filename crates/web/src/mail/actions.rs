@@ -266,6 +266,8 @@ pub struct ActionForm {
     pub action: String,
     /// The target folder of `deplacer` and `copier`.
     pub dossier: Option<i64>,
+    /// Posted from the list's reading pane: back to the list with the message.
+    pub volet: Option<String>,
 }
 
 has_csrf!(ActionForm);
@@ -278,8 +280,11 @@ pub async fn act(
 ) -> Result<Response, WebError> {
     let mailbox = owned(&app, &account, mailbox, v.lang).await?;
     let row = app.ms.message_by_uid(mailbox.id, uid).await?.ok_or_else(|| not_found(v.lang))?;
-    let here = format!("/courrier/{}/{}", mailbox.id, row.uid);
     let list = format!("/courrier/{}", mailbox.id);
+    let here = match form.volet {
+        Some(_) => format!("{list}?lire={}", row.uid),
+        None => format!("/courrier/{}/{}", mailbox.id, row.uid),
+    };
     let Some(act) = Act::parse(&form.action, form.dossier) else { return Ok(redirect(&v, &here)) };
     Ok(match perform(&app, &v, &account, &mailbox, &[row.uid], act).await? {
         Done::NoTarget if matches!(act, Act::Move(_) | Act::Copy(_)) => {

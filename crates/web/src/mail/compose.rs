@@ -115,11 +115,12 @@ pub async fn page(
     let prepared = if let Some(r) = q.brouillon.as_deref() {
         super::prefill::reopen(&app, &account, r).await
     } else if let (Some(mailbox), Some(uid)) = (q.dossier, q.uid) {
+        let quoting = super::prefill::Quoting { signature: &signature, m, clock: &v.chrome.clock };
         match q.transferer.as_deref() {
-            Some(how) => super::prefill::forward(&app, &account, mailbox, uid, how == "pj", &signature, m).await,
+            Some(how) => super::prefill::forward(&app, &account, mailbox, uid, how == "pj", &quoting).await,
             None => {
                 let all = q.tous.as_deref() == Some("1");
-                super::prefill::reply(&app, &account, mailbox, uid, all, &signature, m).await
+                super::prefill::reply(&app, &account, mailbox, uid, all, &quoting).await
             }
         }
     } else {

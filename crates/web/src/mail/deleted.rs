@@ -101,8 +101,8 @@ pub async fn page(
             let subject = shown(d.subject.trim());
             Row {
                 id: d.id,
-                deleted: app.cfg.clock.full(d.deleted_at),
-                date: app.cfg.clock.full(d.sent_date.unwrap_or(d.internal_date)),
+                deleted: v.chrome.clock.full(d.deleted_at),
+                date: v.chrome.clock.full(d.sent_date.unwrap_or(d.internal_date)),
                 folder: shown(&folder_name(&d.mailbox_name, m)),
                 from: sender_name(&d.from_addr),
                 subject: if subject.is_empty() { m.get("mail.nosubject").to_owned() } else { subject },

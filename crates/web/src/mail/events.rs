@@ -7,7 +7,8 @@
 //! Events (JSON data, texts already in the reader's language):
 //! - `etat`: unread counts of every folder (on connect, after changes);
 //! - `nouveau`: a delivered message (its folder, UID and list row, the
-//!   list's own `<tr>`) with the counts;
+//!   list's own `<tr>`, whether it is a priority message when the reader
+//!   asked for notifications of those only) with the counts;
 //! - `fin`: the session is over (logged out, revoked, expired, account
 //!   suspended); the script stops listening.
 //!
@@ -32,6 +33,7 @@ use tokio::sync::{broadcast, watch};
 
 use super::{M, list};
 use crate::App;
+use crate::base::clock::Clock;
 use crate::base::i18n::Lang;
 use crate::base::session::{STAGE_FULL, Visitor, may_use_web, unix_now};
 
@@ -81,6 +83,9 @@ struct New {
     /// Moved or copied there by the account itself: shown, not announced.
     filed: bool,
     row: Option<Row>,
+    /// High priority ([`priority`]); only worked out for a reader whose
+    /// notifications are « prioritaires seulement ».
+    prioritaire: bool,
     #[serde(flatten)]
     state: State_,
 }
@@ -90,6 +95,14 @@ struct Live {
     app: Arc<App>,
     account: i64,
     lang: Lang,
+    /// The reader's zone, for the dates of new rows.
+    clock: Clock,
+    /// The reader's reading pane (new rows link to it).
+    pane: crate::base::chrome::Pane,
+    /// The reader's notifications are for priority messages only.
+    priority_only: bool,
+    /// The reader's établissement (or other unit), for its direction's mail.
+    unit: Option<model::OrgUnitId>,
     token_hash: String,
     expires_at: i64,
     rx: broadcast::Receiver<MailEvent>,
@@ -106,6 +119,9 @@ pub async fn stream(State(app): State<Arc<App>>, v: Visitor) -> Response {
     let Some((session, account)) = v.at(STAGE_FULL).cloned() else {
         return (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "").into_response();
     };
+    let reading = app.ms.reading_preferences(account.id).await.unwrap_or_default();
+    let clock = crate::base::chrome::clock_of(&app, &reading);
+    let priority_only = reading.notify.as_deref() == Some("prioritaires");
     let mut closing = closing().subscribe();
     closing.mark_unchanged();
     let mut check = tokio::time::interval(CHECK);
@@ -115,6 +131,10 @@ pub async fn stream(State(app): State<Arc<App>>, v: Visitor) -> Response {
         app,
         account: account.id,
         lang: v.lang,
+        clock,
+        priority_only,
+        pane: crate::base::chrome::Pane::parse(reading.reading_pane.as_deref().unwrap_or("")),
+        unit: account.org_unit,
         token_hash: session.token_hash,
         expires_at: session.expires_at,
         closing,
@@ -231,9 +251,33 @@ impl Live {
     }
 
     async fn new_event(&self, mailbox: i64, uid: i64, filed: bool) -> Event {
-        let new = New { mailbox, uid, filed, row: self.row(mailbox, uid).await, state: self.state().await };
+        let prioritaire = !filed && self.priority_only && self.is_priority(mailbox, uid).await;
+        let new =
+            New { mailbox, uid, filed, row: self.row(mailbox, uid).await, prioritaire, state: self.state().await };
         let data = serde_json::to_string(&new).unwrap_or_else(|_| "{}".into());
         Event::default().event("nouveau").data(data)
+    }
+
+    /// Whether the new message `uid` of `mailbox` is a priority one: marked
+    /// so by its sender, or sent by the direction of the reader's own unit
+    /// (a local account with the `direction` role, from inside: a forged
+    /// local sender that came through the MX does not count).
+    async fn is_priority(&self, mailbox: i64, uid: i64) -> bool {
+        let ms = &self.app.ms;
+        let Ok(Some(folder)) = ms.mailbox(self.account, mailbox).await else { return false };
+        let Ok(Some(msg)) = ms.message_by_uid(folder.id, uid).await else { return false };
+        let Ok(view) = ms.view(&msg.blob_hash).await else { return false };
+        if marked_priority(&|name| view.header_raw(name)) {
+            return true;
+        }
+        let Some(unit) = self.unit else { return false };
+        let Some(sender) = view.sender().and_then(|s| model::Address::parse(&s).ok()) else { return false };
+        let from_inside = matches!(
+            super::reading::origin(&self.app, Some(&sender.to_string()), view.raw()).await,
+            Ok(super::reading::Origin::Local)
+        );
+        from_inside
+            && matches!(ms.local_sender(&sender).await, Ok(Some(a)) if a.role == model::Role::Direction && a.org_unit == Some(unit))
     }
 
     /// The list row of a new message, rendered by the list's own row
@@ -247,8 +291,46 @@ impl Live {
         }
         let meta = ms.summary(&msg.blob_hash).await.ok()?;
         let m = M(self.lang);
-        let row = list::Row::of(&self.app, m, &folder, &msg, meta.as_ref(), unix_now());
+        let mut row = list::Row::of(&self.clock, m, &folder, &msg, meta.as_ref(), unix_now());
+        if self.pane != crate::base::chrome::Pane::None && folder.special_use != Some(SpecialUse::Drafts) {
+            row = row.with_pane(&format!("/courrier/{}?", folder.id), None);
+        }
         let html = list::RowHtml { m, r: &row }.render().ok()?;
         Some(Row { html, href: row.href, from: row.from, subject: row.subject })
+    }
+}
+
+/// Whether a message's headers (`header` gives one by name) mark it high
+/// priority: `X-Priority: 1` or `2` (Outlook, Thunderbird), `Importance:
+/// high` (RFC 2156), `Priority: urgent` (RFC 2156), `X-MSMail-Priority: High`.
+pub fn marked_priority(header: &dyn Fn(&str) -> Option<String>) -> bool {
+    let value = |name: &str| header(name).map(|v| v.trim().to_ascii_lowercase());
+    value("X-Priority").is_some_and(|v| v.starts_with('1') || v.starts_with('2'))
+        || value("Importance").is_some_and(|v| v == "high")
+        || value("Priority").is_some_and(|v| v == "urgent")
+        || value("X-MSMail-Priority").is_some_and(|v| v == "high")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::marked_priority;
+
+    fn with(headers: &[(&str, &str)]) -> bool {
+        marked_priority(&|name: &str| {
+            headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn priority_headers() {
+        assert!(with(&[("X-Priority", "1 (Highest)")]));
+        assert!(with(&[("X-Priority", " 2")]));
+        assert!(with(&[("Importance", "High")]));
+        assert!(with(&[("Priority", "urgent")]));
+        assert!(with(&[("X-MSMail-Priority", "High")]));
+        assert!(!with(&[("X-Priority", "3 (Normal)")]));
+        assert!(!with(&[("Importance", "normal")]));
+        assert!(!with(&[("X-Priority", "5"), ("Importance", "low")]));
+        assert!(!with(&[]));
     }
 }

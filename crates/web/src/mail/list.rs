@@ -30,6 +30,8 @@ use super::sanitize::shown;
 use super::sorting::{Paged, Sort, by_conversation, sorted_page};
 use super::{M, Reader, common, not_found, owned};
 use crate::App;
+use crate::base::chrome::Pane;
+use crate::base::clock::Clock;
 use crate::base::{Common, WebError, render};
 
 /// Messages per page.
@@ -140,12 +142,17 @@ pub struct Row {
     pub attachment: bool,
     /// Messages of the page in this conversation (1 outside that view).
     pub count: usize,
+    /// With a reading pane: the list with this message beside it (wide
+    /// screens; a phone still opens `href`).
+    pub pane_href: Option<String>,
+    /// The message shown in the reading pane.
+    pub current: bool,
 }
 
 impl Row {
     /// The line of message `r` of `mailbox`, with its stored summary, as
     /// the list shows it at `now` (outside a conversation).
-    pub fn of(app: &App, m: M, mailbox: &Mailbox, r: &MessageRow, meta: Option<&BlobRow>, now: i64) -> Row {
+    pub fn of(clock: &Clock, m: M, mailbox: &Mailbox, r: &MessageRow, meta: Option<&BlobRow>, now: i64) -> Row {
         let subject = meta.map(|b| b.subject.trim().to_owned()).filter(|s| !s.is_empty());
         let sent = meta.and_then(|b| b.sent_date).unwrap_or(r.internal_date);
         Row {
@@ -158,13 +165,22 @@ impl Row {
             from: meta.map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
             subject: shown(&subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned())),
             preview: meta.map(|b| shown(&b.preview.chars().take(120).collect::<String>())).unwrap_or_default(),
-            date: app.cfg.clock.short(sent, now, m.0),
-            exact: app.cfg.clock.exact(sent),
+            date: clock.short(sent, now, m.0),
+            exact: clock.exact(sent),
             unread: r.flags & Flag::Seen.bit() == 0,
             flagged: r.flags & Flag::Flagged.bit() != 0,
             attachment: meta.is_some_and(|b| b.has_attachment),
             count: 1,
+            pane_href: None,
+            current: false,
         }
+    }
+
+    /// The row when the list has a reading pane: `list` is the list's own
+    /// address with its query (`/courrier/3?tri=objet&`), `shown` the UID
+    /// in the pane.
+    pub fn with_pane(self, list: &str, shown: Option<i64>) -> Row {
+        Row { pane_href: Some(format!("{list}lire={}", self.uid)), current: shown == Some(self.uid), ..self }
     }
 }
 
@@ -201,6 +217,13 @@ struct ListPage {
     conversations: bool,
     /// « Sélectionner les N messages du dossier » (empty when searching).
     select_folder: String,
+    /// `volet-droite` or `volet-dessous` with a reading pane, else empty.
+    pane_class: &'static str,
+    /// The message in the reading pane, rendered ([`super::read::Article`]).
+    pane: Option<String>,
+    /// Messages waiting to be sent (« Annuler l'envoi »): what to say, and
+    /// the page of the soonest.
+    waiting: Option<(String, String)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -221,6 +244,34 @@ pub struct ListQuery {
     pub ordre: Option<String>,
     /// `conversations` groups the page by thread.
     pub vue: Option<String>,
+    /// The message shown in the reading pane (when the reader has one).
+    pub lire: Option<i64>,
+}
+
+impl ListQuery {
+    /// The list's address with the query that makes this page (not the
+    /// message read nor the info), ready for one more `name=value`.
+    fn page_address(&self, mailbox: i64) -> String {
+        let mut out = format!("/courrier/{mailbox}?");
+        let mut add = |k: &str, v: String| out.push_str(&format!("{k}={}&", form_encode(&v)));
+        if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            add("q", q.trim().chars().take(200).collect());
+        }
+        for (k, v) in [("avant", self.avant), ("apres", self.apres)] {
+            if let Some(v) = v {
+                add(k, v.to_string());
+            }
+        }
+        if let Some(p) = self.page {
+            add("page", p.to_string());
+        }
+        for (k, v) in [("tri", &self.tri), ("ordre", &self.ordre), ("vue", &self.vue)] {
+            if let Some(v) = v {
+                add(k, v.chars().take(20).collect());
+            }
+        }
+        out
+    }
 }
 
 /// Messages the info keys of the query may show.
@@ -288,6 +339,28 @@ async fn show(
 ) -> Result<Response, WebError> {
     let m = M(v.lang);
     let ms = &app.ms;
+    let pane = v.chrome.pane;
+    // The message in the reading pane, read (and marked read) before the
+    // list is, so that its row is no longer bold.
+    let pane_html = match q.lire.filter(|_| pane != Pane::None) {
+        Some(uid) => match ms.message_by_uid(mailbox.id, uid).await? {
+            Some(row) => {
+                let msg = ms.view(&row.blob_hash).await?;
+                let targets = sidebar(app, &account, Some(mailbox.id), m).await?;
+                let targets = targets.into_iter().filter(|f| f.id != mailbox.id).collect();
+                let csrf = v.csrf(app);
+                let how = super::read::Shown { images: false, targets, csrf };
+                let article = super::read::article(app, &v, &account, &mailbox, &row, &msg, how).await?;
+                Some(article.in_pane().render().map_err(|e| {
+                    tracing::error!(error = %e, "template failed");
+                    WebError::Internal
+                })?)
+            }
+            // Gone meanwhile (moved, deleted): the list alone.
+            None => None,
+        },
+        None => None,
+    };
     let sort = Sort::of(&q);
     let query = q.q.as_deref().unwrap_or("").trim().chars().take(200).collect::<String>();
     let mut error = None;
@@ -324,9 +397,14 @@ async fn show(
     } else {
         paged.rows.into_iter().map(|r| (r, 1)).collect()
     };
+    let address = q.page_address(mailbox.id);
     let rows = grouped
         .iter()
-        .map(|(r, count)| Row { count: *count, ..Row::of(app, m, &mailbox, r, metas.get(&r.blob_hash), now) })
+        .map(|(r, count)| {
+            let row = Row { count: *count, ..Row::of(&v.chrome.clock, m, &mailbox, r, metas.get(&r.blob_hash), now) };
+            let drafts = mailbox.special_use == Some(SpecialUse::Drafts);
+            if pane == Pane::None || drafts { row } else { row.with_pane(&address, q.lire) }
+        })
         .collect();
     let by_date = sort.key.is_none() || searching;
     let (next_label, first_label) = if (by_date && sort.descending) || searching {
@@ -347,7 +425,16 @@ async fn show(
     let total = if searching { 0 } else { ms.message_count(mailbox.id).await? };
     let select_folder =
         if total > 0 { m.get("mail.select.folder").replace("{n}", &total.to_string()) } else { String::new() };
+    let waiting = ms.pending_sends(account.id, 100).await?;
+    let waiting = waiting.first().map(|first| {
+        let text = match waiting.len() {
+            1 => m.get("send.waiting.one").to_owned(),
+            n => m.get("send.waiting.many").replace("{n}", &n.to_string()),
+        };
+        (text, format!("/courrier/envoi/{}", first.id))
+    });
     let page = ListPage {
+        waiting,
         c,
         m,
         folders,
@@ -368,6 +455,12 @@ async fn show(
         descending: sort.descending,
         conversations: sort.conversations,
         select_folder,
+        pane_class: match pane {
+            Pane::None => "",
+            Pane::Right => "volet-droite",
+            Pane::Below => "volet-dessous",
+        },
+        pane: pane_html,
     };
     Ok(render(&v, StatusCode::OK, &page))
 }

@@ -27,6 +27,7 @@ mod folder_admin;
 mod folders;
 mod ics;
 mod identities;
+mod lecture;
 mod links;
 mod list;
 mod mime;
@@ -51,14 +52,15 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use mailstore::{Account, Mailbox};
 use model::Address;
 use serde::de::DeserializeOwned;
 
 use crate::App;
+use crate::base::assets::Asset;
 use crate::base::i18n::{Lang, Tr};
 use crate::base::session::Visitor;
 use crate::base::{Common, HasCsrf, SignedForm, SignedIn, WebError, chrome};
@@ -69,7 +71,8 @@ const CSS: &str = concat!(
     include_str!("../../static/courrier.css"),
     include_str!("../../static/courrier-live.css"),
     include_str!("../../static/courrier-writing.css"),
-    include_str!("../../static/courrier-reading.css")
+    include_str!("../../static/courrier-reading.css"),
+    include_str!("../../static/courrier-volet.css")
 );
 /// The webmail's script: live updates, shortcuts, drag and drop (`courrier.js`).
 const JS: &str = include_str!("../../static/courrier.js");
@@ -121,6 +124,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/destinataires", get(autocomplete::suggest))
         .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
         .route("/courrier/reglages/archivage", get(archiving::page).post(archiving::save))
+        .route("/courrier/reglages/lecture", get(lecture::page).post(lecture::save))
         .route("/courrier/reglages", get(settings::page).post(settings::save))
         .route("/courrier/reglages/filtres", get(rules::page).post(rules::act))
         .route("/courrier/reglages/filtres/regle", get(rules::edit).post(rules::save))
@@ -149,25 +153,20 @@ pub fn framed_routes() -> Router<Arc<App>> {
         .route("/courrier/{mailbox}/{uid}/joint/{chain}/contenu", get(attached::frame))
 }
 
-async fn css() -> Response {
-    let mut resp = ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response();
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
-    resp
+static CSS_ASSET: Asset = Asset::new(CSS, "text/css; charset=utf-8");
+static JS_ASSET: Asset = Asset::new(JS, "text/javascript; charset=utf-8");
+static COMPOSE_JS_ASSET: Asset = Asset::new(COMPOSE_JS, "text/javascript; charset=utf-8");
+
+async fn css(headers: HeaderMap) -> Response {
+    CSS_ASSET.respond(&headers)
 }
 
-async fn js() -> Response {
-    script(JS)
+async fn js(headers: HeaderMap) -> Response {
+    JS_ASSET.respond(&headers)
 }
 
-async fn compose_js() -> Response {
-    script(COMPOSE_JS)
-}
-
-/// A script of ours, cached for an hour.
-fn script(body: &'static str) -> Response {
-    let mut resp = ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], body).into_response();
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
-    resp
+async fn compose_js(headers: HeaderMap) -> Response {
+    COMPOSE_JS_ASSET.respond(&headers)
 }
 
 /// A signed-in visitor of the webmail, with the layout's theme and banner

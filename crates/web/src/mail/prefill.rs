@@ -8,6 +8,15 @@ use super::M;
 use super::compose::{Draft, load_ref};
 use super::mime::{self, prefixed, quote};
 use crate::App;
+use crate::base::clock::Clock;
+
+/// How the writer's text around a quoted message reads: their signature,
+/// language and clock (the « … a écrit » line in their zone).
+pub struct Quoting<'a> {
+    pub signature: &'a str,
+    pub m: M,
+    pub clock: &'a Clock,
+}
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
@@ -29,9 +38,9 @@ pub async fn reply(
     mailbox: i64,
     uid: i64,
     all: bool,
-    signature: &str,
-    m: M,
+    q: &Quoting<'_>,
 ) -> Result<Option<Draft>, Failure> {
+    let (signature, m) = (q.signature, q.m);
     let Some((mb, row, msg)) = load_ref(app, account, &format!("{mailbox}:{uid}")).await? else { return Ok(None) };
     let person = |a: &&mailstore::analyse::EnvelopeAddress| !a.is_group_start() && !a.is_group_end();
     let author = msg.reply_to().iter().find(person).map(|a| a.address()).unwrap_or_default();
@@ -43,12 +52,8 @@ pub async fn reply(
         .unwrap_or_default();
     let date = msg.sent_date().unwrap_or(row.internal_date);
     let sig = if signature.is_empty() { String::new() } else { format!("{signature}\n") };
-    let body = format!(
-        "\n\n{sig}{} {from_line} {}\n{}",
-        app.cfg.clock.full(date),
-        m.get("mail.wrote"),
-        quote(&msg.plain_text())
-    );
+    let body =
+        format!("\n\n{sig}{} {from_line} {}\n{}", q.clock.full(date), m.get("mail.wrote"), quote(&msg.plain_text()));
     let (message_id, references) = references_of(&msg);
     let mut cc = Vec::new();
     if all {
@@ -98,9 +103,9 @@ pub async fn forward(
     mailbox: i64,
     uid: i64,
     attached: bool,
-    signature: &str,
-    m: M,
+    q: &Quoting<'_>,
 ) -> Result<Option<Draft>, Failure> {
+    let (signature, m) = (q.signature, q.m);
     let r = format!("{mailbox}:{uid}");
     let Some((_, row, msg)) = load_ref(app, account, &r).await? else { return Ok(None) };
     let subject = prefixed("Tr:", msg.subject());
@@ -108,7 +113,7 @@ pub async fn forward(
     if attached {
         return Ok(Some(Draft { subject, body: format!("\n\n{sig}"), joindre: r, ..Draft::default() }));
     }
-    let date = app.cfg.clock.full(msg.sent_date().unwrap_or(row.internal_date));
+    let date = q.clock.full(msg.sent_date().unwrap_or(row.internal_date));
     let block = forward_block(
         m,
         msg.subject().trim(),

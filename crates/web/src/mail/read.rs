@@ -59,6 +59,18 @@ struct ReadPage {
     c: Common,
     m: M,
     folders: Vec<FolderView>,
+    /// The message itself ([`Article`], rendered).
+    article: String,
+}
+
+/// A message as read, on its own page or in the list's reading pane.
+#[derive(Template)]
+#[template(path = "mail/read_article.html")]
+pub(super) struct Article {
+    m: M,
+    csrf: String,
+    /// Shown in the list's reading pane (no link back to the list).
+    in_pane: bool,
     mailbox_id: i64,
     mailbox_name: String,
     uid: i64,
@@ -141,13 +153,45 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     let Found { mut v, account, mailbox, row, msg } = find(&app, reader, mailbox, uid).await?;
     let m = M(v.lang);
+    let folders = sidebar(&app, &account, Some(mailbox.id), m).await?;
+    let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
+    let csrf = v.csrf(&app);
+    let article =
+        article(&app, &v, &account, &mailbox, &row, &msg, Shown { images: q.images(), targets, csrf }).await?;
+    let c = common(&app, &mut v, &article.subject);
+    let article = article.render().map_err(|e| {
+        tracing::error!(error = %e, "template failed");
+        WebError::Internal
+    })?;
+    Ok(render(&v, StatusCode::OK, &ReadPage { c, m, folders, article }))
+}
+
+/// What the page around a message passes to it.
+pub(super) struct Shown {
+    /// Remote images asked for (`?images=1`).
+    pub images: bool,
+    /// The folders a message may move to.
+    pub targets: Vec<FolderView>,
+    pub csrf: String,
+}
+
+/// The message `row` of `mailbox`, read (and marked read) by `v`.
+pub(super) async fn article(
+    app: &App,
+    v: &Visitor,
+    account: &Account,
+    mailbox: &Mailbox,
+    row: &MessageRow,
+    msg: &MessageView,
+    shown_as: Shown,
+) -> Result<Article, WebError> {
+    let m = M(v.lang);
     if row.flags & Flag::Seen.bit() == 0 {
         let seen = Flag::Seen.bit();
         if let Err(e) = app.ms.update_flags(account.id, mailbox.id, &[row.uid], FlagOp::Add, seen, &[], None).await {
             tracing::warn!(error = %e, "marking as read failed");
         }
     }
-    let folders = sidebar(&app, &account, Some(mailbox.id), m).await?;
     let base = format!("/courrier/{}/{}", mailbox.id, row.uid);
     let (mut text, mut frame, mut blocked_images, mut truncated) = (None, None, false, None);
     let mut cut = |body: &'_ str, html: bool| {
@@ -169,7 +213,7 @@ pub async fn page(
         Some(s) => app.ms.is_trusted_sender(account.id, s).await.unwrap_or(false),
         None => false,
     };
-    let images = q.images() || trusted;
+    let images = shown_as.images || trusted;
     let mut suspicious = Vec::new();
     match msg.body() {
         Some(Body::Html(html)) => {
@@ -181,7 +225,7 @@ pub async fn page(
         Some(Body::Text(t)) => text = Some(text_to_html(&cut(&t, false))),
         None => {}
     }
-    let events = calendar_events(&msg, m, &app.cfg.clock);
+    let events = calendar_events(msg, m, &v.chrome.clock);
     let mut attachments = Vec::new();
     for (n, file) in msg.files().into_iter().enumerate() {
         // The first bytes tell whether a preview is safe: only they are decoded.
@@ -200,15 +244,13 @@ pub async fn page(
     if subject.is_empty() {
         subject = m.get("mail.nosubject").to_owned();
     }
-    let origin = origin(&app, sender.as_deref(), msg.raw()).await?;
+    let origin = origin(app, sender.as_deref(), msg.raw()).await?;
     let spam = spam_verdict(msg.raw(), m.0 == crate::base::i18n::Lang::En);
-    let name = display_name(&mailbox, m);
-    let c = common(&app, &mut v, &subject);
-    let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
-    let page = ReadPage {
-        c,
+    let name = display_name(mailbox, m);
+    Ok(Article {
         m,
-        folders,
+        csrf: shown_as.csrf,
+        in_pane: false,
         mailbox_id: mailbox.id,
         mailbox_name: name,
         uid: row.uid,
@@ -216,11 +258,11 @@ pub async fn page(
         from,
         to,
         cc,
-        date: app.cfg.clock.full(date),
-        exact_date: app.cfg.clock.exact(date),
+        date: v.chrome.clock.relative(date, crate::base::session::unix_now(), v.lang),
+        exact_date: v.chrome.clock.exact(date),
         text,
         frame,
-        blocked_images: blocked_images && !q.images() && !trusted,
+        blocked_images: blocked_images && !shown_as.images && !trusted,
         truncated,
         source_link: format!("{base}/source"),
         images_link: format!("{base}?images=1"),
@@ -235,9 +277,15 @@ pub async fn page(
         attachments,
         seen: true,
         flagged: row.flags & Flag::Flagged.bit() != 0,
-        targets,
-    };
-    Ok(render(&v, StatusCode::OK, &page))
+        targets: shown_as.targets,
+    })
+}
+
+impl Article {
+    /// The same message, for the list's reading pane.
+    pub(super) fn in_pane(self) -> Article {
+        Article { in_pane: true, ..self }
+    }
 }
 
 /// Points from which one reason alone is worth a warning (a lookalike

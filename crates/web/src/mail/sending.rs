@@ -53,6 +53,9 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Until then you can still cancel it: it comes back in the editor as you wrote it.",
     ),
     ("send.cancel", "Annuler l'envoi", "Cancel sending"),
+    ("send.waiting.one", "1 envoi en attente", "1 message waiting to be sent"),
+    ("send.waiting.many", "{n} envois en attente", "{n} messages waiting to be sent"),
+    ("send.waiting.cancel", "annuler", "cancel"),
     ("send.back", "Retour à la boîte de réception", "Back to the inbox"),
     (
         "send.cancelled",

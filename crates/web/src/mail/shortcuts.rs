@@ -25,6 +25,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("live.keys.nextprev", "Message suivant / précédent de la liste", "Next / previous message in the list"),
     ("live.keys.enter", "Entrée", "Enter"),
     ("live.keys.open", "Ouvrir le message choisi", "Open the chosen message"),
+    (
+        "live.keys.pane",
+        "Avec le volet de lecture : aller au message affiché",
+        "With the reading pane: go to the message shown",
+    ),
+    ("live.keys.list", "Avec le volet de lecture : revenir à la liste", "With the reading pane: back to the list"),
     ("live.keys.delete", "Supprimer (mettre à la corbeille)", "Delete (move to the trash)"),
     ("live.keys.search", "Aller à la recherche", "Go to search"),
     ("live.keys.help", "Afficher cette aide", "Show this help"),

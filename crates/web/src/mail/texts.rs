@@ -30,6 +30,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::rules::TEXTS,
     super::deleted::TEXTS,
     super::archiving::TEXTS,
+    super::lecture::TEXTS,
 ];
 
 /// (key, French, English).
@@ -178,6 +179,7 @@ mod tests {
             include_str!("../../templates/mail/list.html"),
             include_str!("../../templates/mail/row.html"),
             include_str!("../../templates/mail/read.html"),
+            include_str!("../../templates/mail/read_article.html"),
             include_str!("../../templates/mail/compose.html"),
             include_str!("../../templates/mail/search.html"),
             include_str!("../../templates/mail/shortcuts.html"),
@@ -185,6 +187,7 @@ mod tests {
             include_str!("../../templates/mail/identities.html"),
             include_str!("../../templates/mail/confirm.html"),
             include_str!("../../templates/mail/settings.html"),
+            include_str!("../../templates/mail/lecture.html"),
         ];
         for t in templates {
             for piece in t.split("m.get(\"").skip(1) {

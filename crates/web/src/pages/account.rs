@@ -113,6 +113,7 @@ async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown
     let sessions = id.web_sessions(account.id).await?;
     let journal = id.login_journal(account.id, 50).await?;
     let current = v.session.as_ref().map(|(s, _)| s.token_hash.clone()).unwrap_or_default();
+    let clock = crate::base::chrome::clock(app, account).await;
     let mut c = Common::new(app, v, "security");
     c.info = shown.info;
     let status = shown.error.as_ref().map_or(StatusCode::OK, |(status, _)| *status);
@@ -129,7 +130,7 @@ async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown
                 id: a.id,
                 name: a.name,
                 scopes: a.scopes.join(", ").to_uppercase(),
-                last_used: a.last_used_at.map_or_else(|| t.get("never").to_owned(), |at| app.cfg.clock.full(at)),
+                last_used: a.last_used_at.map_or_else(|| t.get("never").to_owned(), |at| clock.full(at)),
             })
             .collect(),
         sessions: sessions
@@ -137,7 +138,7 @@ async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown
             .map(|s| SessionRow {
                 current: s.token_hash == current,
                 id: s.token_hash,
-                since: app.cfg.clock.full(s.created_at),
+                since: clock.full(s.created_at),
                 ip: s.ip,
                 client: s.client.chars().take(80).collect(),
             })
@@ -145,7 +146,7 @@ async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown
         journal: journal
             .into_iter()
             .map(|j| JournalRow {
-                at: app.cfg.clock.full(j.at),
+                at: clock.full(j.at),
                 protocol: protocol_text(t, &j.protocol),
                 ip: j.ip,
                 client: j.client,

@@ -133,6 +133,14 @@ pub fn cases() -> Vec<Case> {
         get("/courrier/supprimes", "/courrier/supprimes", 303, 200),
         get("/courrier/reglages/archivage", "/courrier/reglages/archivage", 303, 200),
         post("/courrier/reglages/archivage", "/courrier/reglages/archivage", Url("jours=365"), 303, 303),
+        get("/courrier/reglages/lecture", "/courrier/reglages/lecture", 303, 200),
+        post(
+            "/courrier/reglages/lecture",
+            "/courrier/reglages/lecture",
+            Url("fuseau=Indian/Reunion&volet=droite&notifications=tous"),
+            303,
+            303,
+        ),
         post("/courrier/supprimes", "/courrier/supprimes", Url("id=1"), 303, 303),
         post("/courrier/annuler", "/courrier/annuler", Empty, 303, 303),
         // Another account's message waiting to be sent: never shown, never cancelled.

@@ -192,7 +192,10 @@ pub async fn page(
     match parsed {
         Err(e) => error = Some(explain(&e, m)),
         Ok(q) if q.is_empty() => {}
-        Ok(q) => {
+        Ok(mut q) => {
+            // The days of `avant:`/`après:` are the reader's days.
+            q.before = q.before.map(|d| v.chrome.clock.day_start(d));
+            q.since = q.since.map(|d| v.chrome.clock.day_start(d));
             let folder = match q.folder.as_deref().map(|n| (n, resolve_folder(n, &boxes))) {
                 Some((n, None)) => {
                     error = Some(m.get("live.search.err.nofolder").replace("{}", n));
@@ -225,8 +228,8 @@ pub async fn page(
                 folder: names.get(&r.mailbox_id).cloned().unwrap_or_default(),
                 from: meta.map(|b| sender_name(&b.from_addr)).unwrap_or_default(),
                 subject: crate::mail::sanitize::shown(&subject.unwrap_or_else(|| m.get("mail.nosubject").to_owned())),
-                date: app.cfg.clock.short(r.internal_date, now, m.0),
-                exact: app.cfg.clock.exact(r.internal_date),
+                date: v.chrome.clock.short(r.internal_date, now, m.0),
+                exact: v.chrome.clock.exact(r.internal_date),
                 unread: r.flags & Flag::Seen.bit() == 0,
                 attachment: r.has_attachment,
             }
