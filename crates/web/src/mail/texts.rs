@@ -30,6 +30,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::rules::TEXTS,
     super::deleted::TEXTS,
     super::archiving::TEXTS,
+    super::export::TEXTS,
 ];
 
 /// (key, French, English).
