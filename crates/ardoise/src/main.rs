@@ -6,6 +6,7 @@
 mod admin;
 mod backup;
 mod cli;
+mod dav_import;
 mod demo;
 mod demo_mail;
 mod directory;
