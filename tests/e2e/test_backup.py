@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 
-from conftest import DOMAIN, STORE, binary, create_database, drop_database, require_tool
+from conftest import DOMAIN, STORE, binary, create_database, drop_database, psql, require_tool
 from imap_folders import folder_messages, no_verify, quoted
 
 import pytest
@@ -70,6 +70,29 @@ def backup(server, *args, check=True) -> subprocess.CompletedProcess:
     if check:
         assert out.returncode == 0, (args, out.stdout.decode(errors="replace"), out.stderr.decode(errors="replace"))
     return out
+
+
+def snapshot(server, dest, tmp_path) -> subprocess.CompletedProcess:
+    """`backup create`; on PostgreSQL after the documented pg_dump (docs/backup.md)."""
+    if STORE != "postgres":
+        return backup(server, "create", dest)
+    dump = tmp_path / f"ardoise-{time.monotonic_ns()}.pgdump"
+    subprocess.run([require_tool("pg_dump"), "-Fc", "-f", str(dump), server.store_url], check=True, timeout=120)
+    return backup(server, "create", dest, "--pg-dump", dump)
+
+
+def restore_account(server, dest, *args, check=True) -> subprocess.CompletedProcess:
+    """`backup restore --account`; on PostgreSQL through a scratch database loaded by pg_restore."""
+    if STORE != "postgres":
+        return backup(server, "restore", dest, *args, check=check)
+    name = sorted(p.name for p in (dest / "snapshots").iterdir())[-1]
+    scratch = create_database()
+    try:
+        subprocess.run([require_tool("pg_restore"), "--no-owner", "-d", scratch,
+                        str(dest / "snapshots" / name / "metadata.pgdump")], check=True, timeout=120)
+        return backup(server, "restore", dest, *args, "--from-database", scratch, check=check)
+    finally:
+        drop_database(scratch)
 
 
 def text(out: subprocess.CompletedProcess) -> str:
@@ -333,3 +356,131 @@ def test_postgres_procedure_pg_dump_then_message_files_then_restore(make_server,
     assert folder_messages(conn, "Restauré/INBOX") == at_backup["INBOX"]
     assert folder_messages(conn, "Restauré/Projets/Réunions 2026") == at_backup["Projets/Réunions 2026"]
     conn.logout()
+
+
+FILTRE = 'require ["fileinto"];\r\nif header :contains "subject" "conseil" { fileinto "Conseils"; }\r\n'
+
+
+def test_restore_an_account_brings_back_subscriptions_sieve_contacts_and_calendars(server, monkeypatch, tmp_path):
+    import requests
+
+    from test_export import EVENT, vcard
+    from test_sieve import sieve, start_with_sieve
+
+    start_with_sieve(server, monkeypatch)
+    claire = f"claire.martin@{DOMAIN}"
+    deliver(server, claire, [mail(n, "avant") for n in range(3)])
+    conn = login(server, claire)
+    assert conn.create("Conseils")[0] == "OK" and conn.subscribe("Conseils")[0] == "OK"
+    c = sieve(server, "claire.martin")
+    assert c.putscript("conseils", FILTRE) and c.setactive("conseils") and c.putscript("brouillon", "keep;\r\n")
+    c.logout()
+    dav = f"http://127.0.0.1:{server.http_port}/dav"
+    auth = (claire, PASSWORD)
+    contacts, agenda = f"{dav}/addressbooks/{claire}/contacts", f"{dav}/calendars/{claire}/agenda"
+    assert requests.put(f"{contacts}/paul.vcf", data=vcard("paul", "Paul Durand").encode(), auth=auth).status_code == 201
+    assert requests.put(f"{contacts}/lea.vcf", data=vcard("lea", "Léa Martin").encode(), auth=auth).status_code == 201
+    assert requests.put(f"{agenda}/reunion.ics", data=EVENT.encode(), auth=auth).status_code == 201
+    dest = tmp_path / "sauvegardes"
+    snapshot(server, dest, tmp_path)
+
+    # Lost since: a subscription, both scripts, a contact and the event.
+    assert conn.unsubscribe("Conseils")[0] == "OK"
+    c = sieve(server, "claire.martin")
+    assert c.setactive("") and c.deletescript("conseils") and c.deletescript("brouillon")
+    c.logout()
+    assert requests.delete(f"{contacts}/paul.vcf", auth=auth).status_code == 204
+    assert requests.delete(f"{agenda}/reunion.ics", auth=auth).status_code == 204
+
+    out = text(restore_account(server, dest, "--account", claire))
+    assert "abonnements : 1 restauré(s)" in out, out
+    assert "scripts Sieve : 2 restauré(s), 0 déjà présent(s), 0 en échec" in out, out
+    assert "contacts et agendas : 2 restauré(s), 1 déjà présent(s), 0 en échec" in out, out
+    typ, data = conn.lsub('""', "*")
+    assert typ == "OK" and any(line.endswith((b" Conseils", b' "Conseils"')) for line in data), data
+    c = sieve(server, "claire.martin")
+    active, others = c.listscripts()
+    assert active == "conseils" and others == ["brouillon"], (active, others)
+    assert c.getscript("conseils").replace("\r\n", "\n").strip() == FILTRE.replace("\r\n", "\n").strip()
+    c.logout()
+    card = requests.get(f"{contacts}/paul.vcf", auth=auth)
+    assert card.status_code == 200 and "FN:Paul Durand" in card.text
+    assert requests.get(f"{agenda}/reunion.ics", auth=auth).text == EVENT
+
+    # Again: everything already there, nothing doubled.
+    again = text(restore_account(server, dest, "--account", claire))
+    assert "abonnements : 0 restauré(s)" in again, again
+    assert "scripts Sieve : 0 restauré(s), 2 déjà présent(s), 0 en échec" in again, again
+    assert "contacts et agendas : 0 restauré(s), 3 déjà présent(s), 0 en échec" in again, again
+
+    # A live script of the same name but another text stays as it is; the saved one comes back beside it.
+    c = sieve(server, "claire.martin")
+    assert c.putscript("brouillon", "discard;\r\n")
+    c.logout()
+    third = text(restore_account(server, dest, "--account", claire))
+    assert "scripts Sieve : 1 restauré(s), 1 déjà présent(s), 0 en échec" in third, third
+    c = sieve(server, "claire.martin")
+    active, others = c.listscripts()
+    assert active == "conseils" and sorted(others) == ["brouillon", "brouillon (restauré)"], (active, others)
+    assert c.getscript("brouillon").strip() == "discard;"
+    assert c.getscript("brouillon (restauré)").strip() == "keep;"
+    c.logout()
+    conn.logout()
+
+
+def test_restore_into_a_full_mailbox_reports_each_message_and_harms_nothing(make_server, tmp_path):
+    live = make_server()
+    claire = live.create("claire.martin", password=PASSWORD)
+    live.start()
+    deliver(live, claire, [mail(n, "gros", size=300_000) for n in range(5)])
+    dest = tmp_path / "sauvegardes"
+    snapshot(live, dest, tmp_path)
+    live.admin("account", "quota", claire, "1M")
+    conn = login(live, claire)
+    before = folder_messages(conn, "INBOX")
+
+    out = restore_account(live, dest, "--account", claire, check=False)
+    assert out.returncode != 0
+    assert text(out).count("quota du compte atteint") == 5, text(out)
+    assert f"{claire} : 0 restauré(s), 0 déjà présent(s), 5 en échec" in text(out), text(out)
+    assert folder_messages(conn, "INBOX") == before, "the live mail was touched"
+    assert len(folder_messages(conn, "Restauré/INBOX")) == 0
+
+    # With room again, the same command restores them.
+    live.admin("account", "quota", claire, "10M")
+    out = restore_account(live, dest, "--account", claire)
+    assert f"{claire} : 5 restauré(s), 0 déjà présent(s), 0 en échec" in text(out), text(out)
+    assert [m[0] for m in folder_messages(conn, "Restauré/INBOX")] == [m[0] for m in before]
+    conn.logout()
+
+
+@pytest.mark.skipif(STORE != "postgres", reason="the PostgreSQL full restore (ARDOISE_E2E_STORE=postgres)")
+def test_postgres_full_restore_into_an_empty_database_and_data_folder(make_server, tmp_path):
+    live = make_server()
+    claire = live.create("claire.martin", password=PASSWORD)
+    live.start()
+    fill(live, claire)
+    conn = login(live, claire)
+    original = {f: folder_messages(conn, f) for f in ["INBOX", "Projets/Réunions 2026"]}
+    conn.logout()
+    dest = tmp_path / "sauvegardes"
+    snapshot(live, dest, tmp_path)
+    live.stop()
+
+    # A new machine: an empty data folder and an empty database, the same configuration otherwise.
+    target = make_server()
+    shutil.rmtree(target.data)
+    name = target.store_url.rsplit("/", 1)[1]
+    psql(f"DROP DATABASE {name} WITH (FORCE)")
+    psql(f"CREATE DATABASE {name}")
+    out = text(backup(target, "restore", dest, "--full"))
+    assert "pg_restore --no-owner -d <URL>" in out, out
+    dump = re.search(r"pg_restore --no-owner -d <URL> (\S+)", out).group(1)
+    subprocess.run([require_tool("pg_restore"), "--no-owner", "-d", target.store_url, dump], check=True, timeout=120)
+    target.start()
+    conn = login(target, claire)  # the password and the keys came back with the database and data folder
+    assert {f: folder_messages(conn, f) for f in original} == original
+    conn.logout()
+    # A second full restore is refused: the data folder is no longer empty.
+    again = backup(target, "restore", dest, "--full", check=False)
+    assert again.returncode != 0 and "vide" in text(again)

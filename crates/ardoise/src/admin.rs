@@ -12,6 +12,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
@@ -23,7 +24,6 @@ use crate::{password, serve};
 mod archiving;
 mod banner;
 mod deleted;
-mod export;
 mod forwarding;
 mod governance;
 mod lists;
@@ -294,7 +294,14 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
             let a = find(store, &address).await?;
             ctx.check(Action::ReadMail, a.org_unit)?;
             let groupware = groupware::Groupware::new(store.clone(), crate::http::groupware_settings(cfg))?;
-            let done = export::export(&opened, &groupware, &a, &out).await?;
+            let sources =
+                export::Sources { mailstore: ms.clone(), groupware: Arc::new(groupware), identity: identity.clone() };
+            if out.file_name().is_none() {
+                bail!("--out : nom de fichier attendu");
+            }
+            let done = export::archive::write(&sources, &a, &out, None, &export::Progress::default())
+                .await
+                .with_context(|| format!("export vers {}", out.display()))?;
             ctx.audit("account.export", &address, &format!("{} message(s)", done.messages)).await?;
             println!(
                 "{} : {} dossier(s), {} message(s), {} contact(s), {} objet(s) d'agenda, {} ligne(s) de journal → {}",

@@ -26,6 +26,7 @@
 //! every message file it needs is on disk: a crash or `kill -9` in the middle
 //! leaves the earlier snapshots whole; the next run removes the remains.
 
+mod account_data;
 mod create;
 mod files;
 mod manifest;

@@ -88,7 +88,7 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::migrate_cli::MigrateCommand,
     },
-    /// Import de fichiers mbox ou Maildir / import mbox files or Maildirs.
+    /// Import de fichiers mbox, Maildir, iCalendar ou vCard / import mbox files, Maildirs, .ics and .vcf files.
     Import {
         #[command(subcommand)]
         command: crate::migrate_cli::ImportCommand,

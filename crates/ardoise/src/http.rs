@@ -114,6 +114,16 @@ pub(crate) fn groupware_settings(cfg: &config::Config) -> groupware::Settings {
     }
 }
 
+/// Where and how the webmail's exports are built (`[export]`).
+fn export_settings(cfg: &config::Config) -> export::ExportSettings {
+    export::ExportSettings {
+        dir: cfg.server.data_dir.join("exports"),
+        max_bytes: cfg.export.max_bytes,
+        keep: Duration::from_secs(cfg.export.keep_secs),
+        parallel: 2,
+    }
+}
+
 /// The DAV routes, each request told its client's address (behind the
 /// trusted proxies, as the web reads it) for the login's slow-down and journal.
 pub fn dav_router(dav: Arc<dav::Dav>, proxies: web::TrustedProxies, tls: bool) -> axum::Router {
@@ -151,9 +161,17 @@ pub async fn start(
         sso::Sso::open(store.clone(), &cfg.server.data_dir, &web_cfg.public_url)
             .context("fournisseur d'identité (clés dans <data_dir>/oidc)")?,
     );
-    let groupware = groupware::Groupware::new(store, groupware_settings(cfg))
+    let groupware = groupware::Groupware::new(store.clone(), groupware_settings(cfg))
         .map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
-    let dav = Arc::new(dav::Dav { groupware: Arc::new(groupware), identity: identity.clone() });
+    let groupware = Arc::new(groupware);
+    let dav = Arc::new(dav::Dav { groupware: groupware.clone(), identity: identity.clone() });
+    let exports = export::Exports::new(
+        export::Sources { mailstore: mailstore.clone(), groupware, identity: identity.clone() },
+        store.clone(),
+        export_settings(cfg),
+    )
+    .context("exports (dossier <data_dir>/exports)")?;
+    tasks.spawn(exports.clone().sweep_until(shutdown.clone()));
     // Mail clients are told the ports actually bound (IMAP and submission start first).
     let mail_host = if cfg.web.mail_host.is_empty() { &cfg.server.hostname } else { &cfg.web.mail_host };
     web_cfg.mail_setup = web::MailSetup::new(mail_host, bound);
@@ -169,6 +187,7 @@ pub async fn start(
             outbox: Some(outbox.clone()),
             sso: Some(sso.clone()),
             filters: filters.clone(),
+            exports: Some(exports.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), false));
         tasks.spawn(web::serve_with(listener, app, extra, shutdown.clone()));
@@ -183,6 +202,7 @@ pub async fn start(
             outbox: Some(outbox.clone()),
             sso: Some(sso.clone()),
             filters: filters.clone(),
+            exports: Some(exports.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), true));
         tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
@@ -196,6 +216,7 @@ pub async fn start(
         outbox: Some(outbox.clone()),
         sso: Some(sso.clone()),
         filters,
+        exports: None,
     });
     tasks.spawn(web::send_delayed(sender_app, shutdown.clone()));
     crate::admin::passwords::start(cfg, identity.clone(), tasks, shutdown).await?;

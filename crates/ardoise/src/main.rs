@@ -7,6 +7,7 @@ mod admin;
 mod backup;
 mod certificates;
 mod cli;
+mod dav_import;
 mod demo;
 mod demo_mail;
 mod directory;

@@ -120,6 +120,32 @@ pub enum ImportCommand {
         #[command(flatten)]
         reports: ReportArgs,
     },
+    /// Importe un fichier iCalendar (.ics) dans un agenda, un objet par UID, sans doublon /
+    /// import an iCalendar file into a calendar (idempotent by UID).
+    Ics {
+        #[arg(long, short)]
+        config: PathBuf,
+        file: PathBuf,
+        /// Adresse du compte / the account's address.
+        #[arg(long)]
+        to: String,
+        /// Agenda de destination (nom ou nom affiché ; créé s'il manque ; « agenda » par défaut) / target calendar.
+        #[arg(long, value_name = "NOM")]
+        calendar: Option<String>,
+    },
+    /// Importe un fichier vCard (.vcf) dans un carnet d'adresses, sans doublon /
+    /// import a vCard file into an address book (idempotent by UID).
+    Vcf {
+        #[arg(long, short)]
+        config: PathBuf,
+        file: PathBuf,
+        /// Adresse du compte / the account's address.
+        #[arg(long)]
+        to: String,
+        /// Carnet de destination (créé s'il manque ; « contacts » par défaut) / target address book.
+        #[arg(long, value_name = "NOM")]
+        addressbook: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,7 +162,10 @@ pub fn config_of_migrate(command: &MigrateCommand) -> &Path {
 
 pub fn config_of_import(command: &ImportCommand) -> &Path {
     match command {
-        ImportCommand::Mbox { config, .. } | ImportCommand::Maildir { config, .. } => config,
+        ImportCommand::Mbox { config, .. }
+        | ImportCommand::Maildir { config, .. }
+        | ImportCommand::Ics { config, .. }
+        | ImportCommand::Vcf { config, .. } => config,
     }
 }
 
@@ -184,10 +213,20 @@ pub async fn migrate(cfg: &config::Config, command: MigrateCommand) -> anyhow::R
 }
 
 pub async fn import(cfg: &config::Config, command: ImportCommand) -> anyhow::Result<ExitCode> {
-    let opened = serve::open(cfg).await?;
+    use crate::dav_import::{DavImport, run};
+    use groupware::CollectionKind;
     let (to, dry_run) = match &command {
         ImportCommand::Mbox { to, dry_run, .. } | ImportCommand::Maildir { to, dry_run, .. } => (to.clone(), *dry_run),
+        ImportCommand::Ics { file, to, calendar, .. } => {
+            let job = DavImport { kind: CollectionKind::Calendar, file, to, collection: calendar.as_deref() };
+            return run(cfg, job).await;
+        }
+        ImportCommand::Vcf { file, to, addressbook, .. } => {
+            let job = DavImport { kind: CollectionKind::AddressBook, file, to, collection: addressbook.as_deref() };
+            return run(cfg, job).await;
+        }
     };
+    let opened = serve::open(cfg).await?;
     let account = account_of(&opened.store, &to).await?;
     let into = ImportInto { mailstore: opened.mailstore.clone(), account, address: to, dry_run };
     let (report, reports) = match command {
@@ -199,6 +238,7 @@ pub async fn import(cfg: &config::Config, command: ImportCommand) -> anyhow::Res
             (import::mbox(&into, &file, folder.as_deref(), format).await, reports)
         }
         ImportCommand::Maildir { dir, reports, .. } => (import::maildir(&into, &dir).await, reports),
+        ImportCommand::Ics { .. } | ImportCommand::Vcf { .. } => unreachable!("handled above"),
     };
     finish(&Arc::new(report), &reports, dry_run)
 }

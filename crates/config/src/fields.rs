@@ -615,6 +615,33 @@ pub static FIELDS: &[Field] = &[
         },
     },
     Field {
+        section: "export",
+        key: "max_size",
+        default: "\"4G\"",
+        doc: "Taille maximale d'un export demandé dans le webmail (Réglages → Exporter mes données) ; au-delà,\n\
+              l'utilisateur est invité à s'adresser à l'assistance ; \"0\" = sans limite.\n\
+              Largest export a user may build from the webmail; \"0\" = no cap.",
+        apply: |c, v| {
+            c.export.max_bytes = match v {
+                Val::Str(s) if s.trim() == "0" => None,
+                Val::Int(0) => None,
+                other => Some(size(other)?),
+            };
+            Ok(())
+        },
+    },
+    Field {
+        section: "export",
+        key: "keep",
+        default: "\"24h\"",
+        doc: "Durée pendant laquelle un export prêt attend son unique téléchargement, puis est effacé.\n\
+              How long a finished export waits for its one download before it is deleted.",
+        apply: |c, v| {
+            c.export.keep_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
         section: "log",
         key: "level",
         default: "\"info\"",

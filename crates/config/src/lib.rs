@@ -31,6 +31,7 @@ pub struct Config {
     pub forwarding: Forwarding,
     pub quota: Quota,
     pub mail: Mail,
+    pub export: Export,
     pub log: Log,
     pub metrics: Metrics,
     pub submission: Submission,
@@ -166,6 +167,15 @@ pub struct Mail {
     pub archive_days: u64,
     /// How often the housekeeping runs (purge, retention, archiving, quota warnings).
     pub housekeeping_interval_secs: u64,
+}
+
+/// The user's own export from the webmail (Réglages → « Exporter mes données »).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Export {
+    /// Largest archive built; `None`: no cap.
+    pub max_bytes: Option<u64>,
+    /// How long a finished archive waits for its one download.
+    pub keep_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -365,6 +375,7 @@ impl Default for Config {
                 archive_days: 0,
                 housekeeping_interval_secs: 3600,
             },
+            export: Export { max_bytes: Some(4 * 1024 * 1024 * 1024), keep_secs: 24 * 3600 },
             log: Log { level: "info".into(), json: false },
             metrics: Metrics { listen: Vec::new(), token_file: None },
             submission: Submission {

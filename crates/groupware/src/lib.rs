@@ -19,6 +19,7 @@
 
 mod collections;
 pub mod ical;
+pub mod import;
 mod objects;
 pub mod vcard;
 
@@ -27,6 +28,7 @@ use model::{ErrorKind, Transience};
 use store::Store;
 
 pub use collections::{DEFAULT_ADDRESS_BOOK, DEFAULT_CALENDAR, NewProps};
+pub use import::{Entry, Imported, split_ics, split_vcf};
 pub use objects::{Changes, Query, Written, etag_of};
 pub use store::{Collection, CollectionKind, CollectionObject, CollectionPatch, ObjectTag, Precondition};
 

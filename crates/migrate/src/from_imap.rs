@@ -9,6 +9,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use mailstore::{FlagOp, Mailbox, Mailstore, SourceFolder};
 use model::AccountId;
 use tokio::sync::Semaphore;
@@ -23,6 +25,8 @@ use model::mutf7;
 
 /// UIDs asked for in one `UID FETCH` of bodies.
 const FETCH_BATCH: usize = 100;
+/// Messages of a batch being filed at once.
+const IN_FLIGHT: usize = 8;
 
 /// The server to copy from.
 #[derive(Clone)]
@@ -337,7 +341,13 @@ impl Account<'_> {
         }
     }
 
-    /// Fetches and delivers one batch, each message recorded as soon as it is filed.
+    /// Fetches and delivers one batch, each message recorded as soon as it is
+    /// filed. The source's answers are read while earlier messages are being
+    /// filed, up to [`IN_FLIGHT`] at once: their files are written and fsync'd
+    /// in parallel and their transactions share commits (the store's grouped
+    /// commit), where one message at a time waited for every fsync in turn.
+    /// Target UIDs follow the order in which the copies are committed, which
+    /// may differ a little from the source's.
     async fn copy_batch(
         &self,
         client: &mut Client,
@@ -348,24 +358,48 @@ impl Account<'_> {
         let set: Vec<String> = batch.iter().map(|m| m.uid.to_string()).collect();
         let mut pending: HashMap<u32, &Meta> = batch.iter().map(|m| (m.uid, m)).collect();
         client.start(&format!("UID FETCH {} (UID BODY.PEEK[])", set.join(","))).await?;
-        loop {
-            let resp = match client.next().await {
-                Ok(Response::Data(d)) => d,
-                Ok(Response::Done) => break,
-                Err(e) => {
-                    let connection_lost = !matches!(e, ImapError::Refused(_));
-                    for meta in pending.values() {
-                        self.report.add(self.address(), at.folder, meta.uid, Outcome::Failed, e.to_string());
-                        self.bar.done();
-                    }
-                    return if connection_lost { Err(e) } else { Ok(()) };
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(&Meta, Vec<u8>)>(IN_FLIGHT);
+        let read = async {
+            // Owned by the reader: dropped when it ends, which ends the filing loop.
+            let tx = tx;
+            loop {
+                let resp = match client.next().await {
+                    Ok(Response::Data(d)) => d,
+                    Ok(Response::Done) => return Ok(()),
+                    Err(e) => return Err(e),
+                };
+                let Some(f) = proto::parse_fetch(&resp) else { continue };
+                let (Some(uid), Some(body)) = (f.uid, f.body) else { continue };
+                let Some(meta) = pending.remove(&uid) else { continue };
+                if tx.send((meta, body)).await.is_err() {
+                    return Ok(());
                 }
-            };
-            let Some(f) = proto::parse_fetch(&resp) else { continue };
-            let (Some(uid), Some(body)) = (f.uid, f.body) else { continue };
-            let Some(meta) = pending.remove(&uid) else { continue };
-            self.deliver(at, mailbox, meta, body).await;
-            self.bar.done();
+            }
+        };
+        let file = async {
+            let mut filing = FuturesUnordered::new();
+            loop {
+                tokio::select! {
+                    biased;
+                    Some(()) = filing.next(), if !filing.is_empty() => self.bar.done(),
+                    item = rx.recv(), if filing.len() < IN_FLIGHT => match item {
+                        Some((meta, body)) => filing.push(self.deliver(at, mailbox, meta, body)),
+                        None => break,
+                    },
+                }
+            }
+            while filing.next().await.is_some() {
+                self.bar.done();
+            }
+        };
+        let (read, ()) = tokio::join!(read, file);
+        if let Err(e) = read {
+            let connection_lost = !matches!(e, ImapError::Refused(_));
+            for meta in pending.values() {
+                self.report.add(self.address(), at.folder, meta.uid, Outcome::Failed, e.to_string());
+                self.bar.done();
+            }
+            return if connection_lost { Err(e) } else { Ok(()) };
         }
         for meta in pending.values() {
             self.report.add(

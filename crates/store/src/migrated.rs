@@ -54,7 +54,11 @@ impl Store {
     }
 
     /// Records that source message `uid` is now `target` (a repeat of the
-    /// same source message replaces the row).
+    /// same source message replaces the row). Committed without waiting for
+    /// the disk (`write_tx_relaxed`): a row lost in a power cut only makes a
+    /// rerun find the copy by its fingerprint (Message-ID, date, size) in the
+    /// target folder instead, and the next durable commit carries it anyway;
+    /// the message itself was delivered durably before.
     pub async fn record_migrated(
         &self,
         at: SourceFolder<'_>,
@@ -62,7 +66,7 @@ impl Store {
         mailbox: MailboxId,
         target_uid: i64,
     ) -> Result<()> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO migrated_messages \
              (account_id, source, folder, uid_validity, uid, mailbox_id, target_uid, migrated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -77,9 +81,10 @@ impl Store {
         .bind(uid)
         .bind(mailbox)
         .bind(target_uid)
-        .bind(now())
-        .execute(&mut *self.write_conn().await?)
-        .await?;
+        .bind(now());
+        let mut tx = self.write_tx_relaxed().await?;
+        query.execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

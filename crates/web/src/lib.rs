@@ -135,6 +135,9 @@ pub struct App {
     /// The accounts' filter rules (Réglages → Filtres); without it the page
     /// answers that filters are unavailable.
     pub filters: Option<Arc<filter::Filters>>,
+    /// The users' own exports (Réglages → « Exporter mes données »); without
+    /// it the page says that export is unavailable.
+    pub exports: Option<Arc<export::Exports>>,
 }
 
 /// Loads the web key from `path`, creating it (mode 0600) on first start.

@@ -1,5 +1,7 @@
 //! `ardoise backup restore`: one account (or one of its folders) filed again
-//! next to the live data, or a whole installation into an empty data folder.
+//! next to the live data (with, for a whole account, its subscriptions, Sieve
+//! scripts, contacts and calendars: [`super::account_data`]), or a whole
+//! installation into an empty data folder.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -127,6 +129,9 @@ async fn account(
     }
 
     let mut tally = Tally::default();
+    // The quota holds for a restore too: a message that does not fit is a
+    // per-message error, the rest goes on.
+    let mut usage = ms.usage(target.id).await?;
     for folder in &folders {
         let rows = snap.messages(folder.id).await?;
         // An empty folder is made again only when asked for by name.
@@ -171,6 +176,17 @@ async fn account(
                     continue;
                 }
             };
+            if usage.would_exceed(bytes.len() as i64) {
+                eprintln!(
+                    "{} UID {} : quota du compte atteint, message non restauré ({} octets) / over quota",
+                    folder.name,
+                    row.uid,
+                    bytes.len()
+                );
+                tally.failed += 1;
+                continue;
+            }
+            let size = bytes.len() as i64;
             let to = DeliveryTarget {
                 account: target.id,
                 mailbox: Some(mailbox.id),
@@ -180,6 +196,7 @@ async fn account(
             match ms.deliver_to_owned(bytes, &[to], row.internal_date).await {
                 Ok(_) => {
                     tally.restored += 1;
+                    usage.used_bytes += size;
                     done += 1;
                 }
                 Err(e) => {
@@ -189,6 +206,15 @@ async fn account(
             }
         }
         println!("« {} » → « {name} » : {} message(s) restauré(s)", folder.name, done);
+    }
+    // The rest of the account, unless one folder only was asked for.
+    let mut others_failed = 0;
+    if args.folder.is_none() {
+        let data = super::account_data::restore(cfg, &snap, source.id, &live, target.id).await?;
+        println!("abonnements : {}", data.subscriptions);
+        println!("scripts Sieve : {}", data.scripts);
+        println!("contacts et agendas : {}", data.objects);
+        others_failed = data.failed();
     }
     snap.close().await;
     if indexed {
@@ -206,7 +232,7 @@ async fn account(
         "{address} : {} restauré(s), {} déjà présent(s), {} en échec / restored, already there, failed",
         tally.restored, tally.already, tally.failed
     );
-    Ok(if tally.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if tally.failed + others_failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// The whole installation, into an empty data folder: checked first, then

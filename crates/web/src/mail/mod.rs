@@ -23,6 +23,7 @@ mod compose_form;
 mod deleted;
 mod drafts;
 pub mod events;
+mod export;
 mod folder_admin;
 mod folders;
 mod ics;
@@ -125,6 +126,8 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
         .route("/courrier/reglages/archivage", get(archiving::page).post(archiving::save))
         .route("/courrier/reglages/lecture", get(lecture::page).post(lecture::save))
+        .route("/courrier/reglages/export", get(export::page).post(export::start))
+        .route("/courrier/reglages/export/{token}", get(export::download))
         .route("/courrier/reglages", get(settings::page).post(settings::save))
         .route("/courrier/reglages/filtres", get(rules::page).post(rules::act))
         .route("/courrier/reglages/filtres/regle", get(rules::edit).post(rules::save))

@@ -31,6 +31,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::deleted::TEXTS,
     super::archiving::TEXTS,
     super::lecture::TEXTS,
+    super::export::TEXTS,
 ];
 
 /// (key, French, English).

@@ -53,6 +53,8 @@ pub struct Fixture {
     identity: i64,
     /// A message of A waiting to be sent ("Annuler l'envoi").
     delayed: i64,
+    /// The token of A's export, ready for its one download.
+    pub export: String,
     a_session: String,
     /// The registered OpenID Connect client (an « application académique »).
     pub client: String,
@@ -99,7 +101,7 @@ impl Fixture {
         let (client, client_secret) = sso.add_client(ent).await.unwrap();
         sso.add_cas_service(CAS_SERVICE, "ENT de test (CAS)").await.unwrap();
         let filters = filter::Filters::new(store.clone(), ms.clone(), filter::FilterSettings::default());
-        let identity = identity::Identity::new(store, ms.clone(), identity::Settings::default());
+        let identity = identity::Identity::new(store.clone(), ms.clone(), identity::Settings::default());
         let raw = format!(
             "From: Direction <direction@ac-test.fr>\r\nTo: alice.martin@ac-test.fr\r\nSubject: {SUBJECT_A}\r\n\
              MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\
@@ -122,7 +124,36 @@ impl Fixture {
             ("submissions".to_owned(), ([127, 0, 0, 1], 465).into()),
         ];
         cfg.mail_setup = crate::MailSetup::new("mail.ac-test.fr", &bound);
-        let app = Arc::new(App { ms, identity, cfg, outbox: None, sso: Some(Arc::new(sso)), filters: Some(filters) });
+        let groupware = Arc::new(groupware::Groupware::new(store.clone(), groupware::Settings::default()).unwrap());
+        let exports = export::Exports::new(
+            export::Sources { mailstore: ms.clone(), groupware, identity: identity.clone() },
+            store.clone(),
+            export::ExportSettings {
+                dir: dir.path().join("exports"),
+                max_bytes: None,
+                keep: std::time::Duration::from_secs(3600),
+                parallel: 1,
+            },
+        )
+        .unwrap();
+        // A's export, ready: its link is `{export}`.
+        exports.start(&a).await.unwrap();
+        let export = loop {
+            match exports.status(a.id) {
+                export::Status::Ready { token, .. } => break token,
+                export::Status::Failed(f) => panic!("A's export failed: {f:?}"),
+                _ => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        };
+        let app = Arc::new(App {
+            ms,
+            identity,
+            cfg,
+            outbox: None,
+            sso: Some(Arc::new(sso)),
+            filters: Some(filters),
+            exports: Some(exports),
+        });
         let router = crate::router(app.clone());
         let mut fx = Fixture {
             _dir: dir,
@@ -137,6 +168,7 @@ impl Fixture {
             app_password,
             identity: identity_id,
             delayed,
+            export,
             a_session: String::new(),
             client: client.id,
             client_secret: client_secret.unwrap(),
@@ -181,6 +213,7 @@ impl Fixture {
             .replace("{app}", &self.app_password.to_string())
             .replace("{identity}", &self.identity.to_string())
             .replace("{delayed}", &self.delayed.to_string())
+            .replace("{export}", &self.export)
             .replace("{session}", &self.a_session)
             .replace("{client}", &self.client)
     }

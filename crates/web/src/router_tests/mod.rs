@@ -7,6 +7,7 @@
 
 mod attached;
 mod deleted;
+mod export;
 mod fixture;
 mod reauth;
 mod sso;

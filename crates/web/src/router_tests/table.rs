@@ -141,6 +141,10 @@ pub fn cases() -> Vec<Case> {
             303,
             303,
         ),
+        get("/courrier/reglages/export", "/courrier/reglages/export", 303, 200),
+        post("/courrier/reglages/export", "/courrier/reglages/export", Empty, 303, 303),
+        // A's single-use link: B gets the 404 page, and the file stays A's (export.rs downloads it).
+        get("/courrier/reglages/export/{token}", "/courrier/reglages/export/{export}", 303, 404),
         post("/courrier/supprimes", "/courrier/supprimes", Url("id=1"), 303, 303),
         post("/courrier/annuler", "/courrier/annuler", Empty, 303, 303),
         // Another account's message waiting to be sent: never shown, never cancelled.
