@@ -82,6 +82,8 @@ pub struct Identity {
     pub(crate) verdicts: crate::credentials::verdicts::Verdicts,
     pub(crate) argon2: Argon2Pool,
     pub(crate) totp_key: TotpKey,
+    /// Revocations published here as they happened (the watcher skips them).
+    pub(crate) published_here: crate::lifecycle::published::PublishedHere,
 }
 
 impl std::fmt::Debug for Identity {
@@ -108,7 +110,16 @@ impl Identity {
             verdicts: crate::credentials::verdicts::Verdicts::new(),
             argon2: Argon2Pool::new(settings.argon2_workers),
             totp_key: settings.totp_key,
+            published_here: Default::default(),
         })
+    }
+
+    /// Ends now the sessions of `account` opened with the secret `what`
+    /// revokes (its row in the store tells the other processes), and notes
+    /// it so that the watcher does not end the sessions opened since.
+    pub(crate) fn revoke_credential_here(&self, account: AccountId, what: model::Revocation) {
+        self.published_here.note(account, what);
+        self.mail.revoke_credential(account, what);
     }
 
     /// The password policy new passwords must follow (and its maximum age).

@@ -49,7 +49,7 @@ impl Identity {
         self.cache.forget(account.id);
         if done {
             // Here at once; other processes through the store (the watcher).
-            self.mail.revoke_credential(account.id, model::Revocation::AppPassword(id));
+            self.revoke_credential_here(account.id, model::Revocation::AppPassword(id));
             notify::notify(
                 &self.mail,
                 account,
@@ -68,7 +68,7 @@ impl Identity {
     pub async fn revoke_app_passwords(&self, account: &Account) -> Result<u64, Error> {
         let n = self.store.revoke_app_passwords(account.id).await?;
         self.cache.forget(account.id);
-        self.mail.revoke_credential(account.id, model::Revocation::AppPasswords);
+        self.revoke_credential_here(account.id, model::Revocation::AppPasswords);
         if n > 0 {
             notify::notify(
                 &self.mail,

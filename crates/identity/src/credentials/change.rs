@@ -68,7 +68,7 @@ impl Identity {
         let hash = self.hash_password(new).await.ok_or(Error::Hash)?;
         store.change_password(account.id, &hash, policy.history, provisional).await?;
         self.cache.forget(account.id);
-        self.mail.revoke_credential(account.id, model::Revocation::Password);
+        self.revoke_credential_here(account.id, model::Revocation::Password);
         notify::notify(
             &self.mail,
             &account,
@@ -88,7 +88,7 @@ impl Identity {
         let hash = self.hash_password(new).await.ok_or(Error::Hash)?;
         self.store.change_password(account.id, &hash, self.policy.history, false).await?;
         self.cache.forget(account.id);
-        self.mail.revoke_credential(account.id, model::Revocation::Password);
+        self.revoke_credential_here(account.id, model::Revocation::Password);
         self.store.delete_web_sessions(account.id, None).await?;
         if revoke_apps {
             self.revoke_app_passwords(account).await?;

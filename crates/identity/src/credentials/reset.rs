@@ -131,7 +131,7 @@ impl Identity {
         let provisional = account.status == AccountStatus::Provisional;
         store.change_password(account.id, &hash, policy.history, provisional).await?;
         self.cache.forget(account.id);
-        self.mail.revoke_credential(account.id, model::Revocation::Password);
+        self.revoke_credential_here(account.id, model::Revocation::Password);
         store.delete_web_sessions(account.id, None).await?;
         notify::notify(
             &self.mail,

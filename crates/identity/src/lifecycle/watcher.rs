@@ -61,9 +61,12 @@ async fn poll(identity: &Identity, seen: &mut Option<i64>) -> Result<(), store::
         last = last.max(number);
     }
     for (account, what, number) in store.revocations_after(after).await? {
+        last = last.max(number);
+        if identity.published_here.take(account, what) {
+            continue;
+        }
         tracing::info!(account, ?what, "credential revoked: closing the sessions opened with it");
         identity.mail.revoke_credential(account, what);
-        last = last.max(number);
     }
     *seen = Some(last);
     Ok(())
