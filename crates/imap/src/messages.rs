@@ -268,7 +268,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if uids.is_empty() {
             return Done::ok(&format!("{verb} completed (nothing to do)"));
         }
-        let copied = match self.mailstore.copy(account, sel.mailbox.id, &uids, to.id).await {
+        // A move within one mailbox gives the messages new UIDs: a copy, then
+        // the originals discarded (the store's one-transaction move is between two).
+        let within = moving && to.id == sel.mailbox.id;
+        let copied = if moving && !within {
+            self.mailstore.move_messages(account, sel.mailbox.id, &uids, to.id).await
+        } else {
+            self.mailstore.copy(account, sel.mailbox.id, &uids, to.id).await
+        };
+        let copied = match copied {
             Ok(c) => c,
             Err(e) => return failure(&e),
         };
@@ -282,15 +290,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if !moving {
             return Done::ok(&format!("{code}COPY completed"));
         }
+        // RFC 6851 section 4.3: COPYUID in an untagged OK before the expunges.
         self.untagged(&format!("OK {code}Moved"));
-        // The source side of a move is not a deletion: nothing is kept.
-        match self.mailstore.discard(account, sel.mailbox.id, &sources).await {
-            Ok(gone) => {
-                self.report_expunged(sel, &gone).await;
-                Done::ok(if uid { "UID MOVE completed" } else { "MOVE completed" })
+        let gone = if within {
+            match self.mailstore.discard(account, sel.mailbox.id, &sources).await {
+                Ok(gone) => gone,
+                Err(e) => return failure(&e),
             }
-            Err(e) => failure(&e),
-        }
+        } else {
+            sources
+        };
+        self.report_expunged(sel, &gone).await;
+        Done::ok(if uid { "UID MOVE completed" } else { "MOVE completed" })
     }
 }
 

@@ -207,6 +207,37 @@ async fn append_copy_move_and_search() {
     assert_eq!(rows.await.unwrap().len(), 2);
 }
 
+/// RFC 6851: a MOVE keeps flags and the internal date, leaves nothing behind
+/// for undelete (it is not a deletion), and a MOVE into the selected mailbox
+/// itself gives the message a new UID (before, every MOVE was a COPY then a
+/// discard: a crash in between left the message in both folders).
+#[tokio::test]
+async fn move_is_one_step_and_not_a_deletion() {
+    let f = Fixture::new().await;
+    f.deliver(MAIL).await;
+    let mut c = f.connect();
+    c.login().await;
+    c.cmd("c", "CREATE Projets").await;
+    c.cmd("s", "SELECT INBOX").await;
+    c.cmd("f", "STORE 1 +FLAGS.SILENT (\\Flagged $Important)").await;
+    let v = f.inbox_uid_validity().await;
+    assert_eq!(
+        c.cmd("w", "MOVE 1 INBOX").await,
+        format!("* OK [COPYUID {v} 1 2] Moved\r\n* 1 EXPUNGE\r\n* 1 EXISTS\r\n* 1 RECENT\r\nw OK MOVE completed\r\n")
+    );
+    let projets = f.ms.mailbox_named(f.claire.id, "Projets").await.unwrap().unwrap();
+    assert_eq!(
+        c.cmd("m", "UID MOVE 2 Projets").await,
+        format!("* OK [COPYUID {} 2 1] Moved\r\n* 1 EXPUNGE\r\nm OK UID MOVE completed\r\n", projets.uid_validity)
+    );
+    c.cmd("p", "SELECT Projets").await;
+    let fetched = c.cmd("g", "FETCH 1 (FLAGS INTERNALDATE)").await;
+    assert!(fetched.contains("\\Flagged") && fetched.contains("$Important"), "{fetched}");
+    let inbox = f.ms.mailbox_named(f.claire.id, "INBOX").await.unwrap().unwrap();
+    assert!(f.ms.messages(inbox.id).await.unwrap().is_empty());
+    assert_eq!(f.ms.deleted_count(f.claire.id).await.unwrap(), 0);
+}
+
 #[tokio::test]
 async fn bad_input_gets_useful_answers() {
     let f = Fixture::new().await;

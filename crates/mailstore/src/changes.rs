@@ -1,5 +1,5 @@
 //! Changes made by the mail protocols to stored messages and mailboxes:
-//! flags and copies go through here (expunges through `deleted.rs`) so that
+//! flags, copies and moves go through here (expunges through `deleted.rs`) so that
 //! every open session hears of them ([`MailEvent::Changed`]).
 
 use model::{AccountId, MailboxId, MessageId};
@@ -66,6 +66,32 @@ impl Mailstore {
             hook.filed(crate::Filing { account, from, to, uids: copied.iter().map(|c| c.uid).collect() });
         }
         Ok(copied)
+    }
+
+    /// Moves messages to another mailbox of the same account in one
+    /// transaction (RFC 6851: a crash leaves them on one side, never both or
+    /// neither); the source hears of an expunge, the target of new messages,
+    /// and the [`crate::FilingHook`] of a filing. A move is not a deletion:
+    /// nothing is kept for undelete. Returns the pairs in increasing source UID.
+    pub async fn move_messages(
+        &self,
+        account: AccountId,
+        from: MailboxId,
+        uids: &[i64],
+        to: MailboxId,
+    ) -> Result<Vec<Copied>, Error> {
+        let moved = self.store.move_messages(from, uids, to, store::Urgency::Interactive).await?;
+        if moved.is_empty() {
+            return Ok(moved);
+        }
+        self.publish(MailEvent::Changed { account, mailbox: from, modseq: 0 });
+        for c in &moved {
+            self.publish(MailEvent::Delivered { account, mailbox: to, uid: c.uid, modseq: c.modseq, filed: true });
+        }
+        if let Some(hook) = self.filing_hook.get() {
+            hook.filed(crate::Filing { account, from, to, uids: moved.iter().map(|c| c.uid).collect() });
+        }
+        Ok(moved)
     }
 
     /// The owner confirms that messages belong in the folder they are in

@@ -140,7 +140,7 @@ impl Mailstore {
             let mut done = 0u64;
             for (year, uids) in by_year {
                 let folder = self.archive_folder(account, year).await?;
-                let moved = self.store.move_messages(inbox.id, &uids, folder.id).await?;
+                let moved = self.store.move_messages(inbox.id, &uids, folder.id, store::Urgency::Bulk).await?;
                 if moved.is_empty() {
                     continue;
                 }

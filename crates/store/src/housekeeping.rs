@@ -174,8 +174,15 @@ impl Store {
     /// the target's next UID and keeps flags, keywords, internal date, blob
     /// and usage; the source logs an `expunge`, the target a `new` change.
     /// A crash leaves either both sides or neither. Returns the pairs in
-    /// increasing source UID; UIDs not present are ignored.
-    pub async fn move_messages(&self, from: MailboxId, uids: &[i64], to: MailboxId) -> Result<Vec<Copied>> {
+    /// increasing source UID; UIDs not present are ignored. `urgency` says
+    /// whether someone waits (IMAP MOVE, the webmail) or not (archiving).
+    pub async fn move_messages(
+        &self,
+        from: MailboxId,
+        uids: &[i64],
+        to: MailboxId,
+        urgency: Urgency,
+    ) -> Result<Vec<Copied>> {
         let mut uids = uids.to_vec();
         uids.sort_unstable();
         uids.dedup();
@@ -183,7 +190,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = now();
-        let mut tx = self.write_tx_grouped(Urgency::Bulk).await?;
+        let mut tx = self.write_tx_grouped(urgency).await?;
         let owners = sqlx::query("SELECT id, account_id FROM mailboxes WHERE id IN ($1, $2)")
             .bind(from)
             .bind(to)

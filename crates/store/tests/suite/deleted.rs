@@ -141,7 +141,7 @@ pub async fn housekeeping_finds_aged_mail_and_moves_it_in_one_transaction(ctx: C
     assert!(store.set_archive_days(paul.id, Some(-1)).await.is_err());
 
     let year = store.create_mailbox(claire.id, "Archives/2026", None).await.unwrap();
-    let moved = store.move_messages(inbox.id, &[1, 7], year.id).await.unwrap();
+    let moved = store.move_messages(inbox.id, &[1, 7], year.id, store::Urgency::Bulk).await.unwrap();
     assert_eq!(moved.iter().map(|c| (c.source_uid, c.uid)).collect::<Vec<_>>(), vec![(1, 1)]);
     assert!(store.message_by_uid(inbox.id, 1).await.unwrap().is_none());
     let row = store.message_by_uid(year.id, 1).await.unwrap().unwrap();
@@ -151,7 +151,7 @@ pub async fn housekeeping_finds_aged_mail_and_moves_it_in_one_transaction(ctx: C
     let last = store.changes_since(inbox.id, 1).await.unwrap().last().cloned().unwrap();
     assert_eq!((last.kind, last.uid), (ChangeKind::Expunge, 1));
     // Again: nothing left to move, nothing duplicated.
-    assert!(store.move_messages(inbox.id, &[1], year.id).await.unwrap().is_empty());
+    assert!(store.move_messages(inbox.id, &[1], year.id, store::Urgency::Interactive).await.unwrap().is_empty());
     assert_eq!(store.messages(year.id).await.unwrap().len(), 1);
     assert_eq!(store.deleted_count(claire.id).await.unwrap(), 0);
 }

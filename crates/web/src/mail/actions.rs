@@ -135,9 +135,8 @@ async fn report_phishing(app: &App, account: &Account, mailbox: &Mailbox, uids: 
     Ok(())
 }
 
-/// Moves `uids` of `from` to `to`: copies, then discards what was copied
-/// (a move is not a deletion: nothing is kept for undelete).
-/// Returns the UIDs in `to`.
+/// Moves `uids` of `from` to `to` in one transaction (a move is not a
+/// deletion: nothing is kept for undelete). Returns the UIDs in `to`.
 pub async fn move_messages(
     app: &App,
     account: &Account,
@@ -145,12 +144,8 @@ pub async fn move_messages(
     uids: &[i64],
     to: i64,
 ) -> Result<Vec<i64>, mailstore::Error> {
-    let copied = app.ms.copy(account.id, from, uids, to).await?;
-    let sources: Vec<i64> = copied.iter().map(|c| c.source_uid).collect();
-    if !sources.is_empty() {
-        app.ms.discard(account.id, from, &sources).await?;
-    }
-    Ok(copied.iter().map(|c| c.uid).collect())
+    let moved = app.ms.move_messages(account.id, from, uids, to).await?;
+    Ok(moved.iter().map(|c| c.uid).collect())
 }
 
 /// Sets or removes keywords on `uids` of `mailbox`.
