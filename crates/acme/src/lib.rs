@@ -324,24 +324,8 @@ fn retry_after(failures: u32) -> Duration {
 
 /// Reads the leaf of a PEM chain: end of validity and names.
 pub fn read_certificate(chain: String, key: String) -> Result<Kept, String> {
-    let (_, pem) = x509_parser::pem::parse_x509_pem(chain.as_bytes()).map_err(|e| e.to_string())?;
-    let cert = pem.parse_x509().map_err(|e| e.to_string())?;
-    let mut names = Vec::new();
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        for name in &san.value.general_names {
-            match name {
-                x509_parser::extensions::GeneralName::DNSName(d) => names.push((*d).to_owned()),
-                x509_parser::extensions::GeneralName::IPAddress(bytes) => match bytes.len() {
-                    4 => names.push(IpAddr::from(<[u8; 4]>::try_from(*bytes).unwrap_or_default()).to_string()),
-                    16 => names.push(IpAddr::from(<[u8; 16]>::try_from(*bytes).unwrap_or_default()).to_string()),
-                    _ => {}
-                },
-                _ => {}
-            }
-        }
-    }
-    let not_after = cert.validity().not_after.to_datetime();
-    Ok(Kept { chain, key, not_after, names })
+    let facts = net::certificate_facts(&chain)?;
+    Ok(Kept { chain, key, not_after: facts.not_after, names: facts.names })
 }
 
 #[cfg(test)]

@@ -21,4 +21,7 @@ pub use live::Live;
 pub use quickack::{QuickAck, arm as arm_quick_ack};
 
 pub use certs::{Certificates, parse_pem};
-pub use tls::{NetError, load_certs, load_private_key, replaceable_server_tls, server_tls, write_atomically};
+pub use tls::{
+    CertificateFacts, NetError, certificate_facts, load_certs, load_private_key, replaceable_server_tls, server_tls,
+    write_atomically,
+};

@@ -165,47 +165,52 @@ fn self_signed(hostname: &str, now: time::OffsetDateTime) -> Result<(String, Str
 /// its end, longer-lived than we generate (older versions), or for another
 /// host name.
 fn needs_renewal(pem: &str, hostname: &str, now: time::OffsetDateTime) -> bool {
-    match read_generated(pem) {
-        Some(c) => {
+    match certificate_facts(pem) {
+        Ok(c) => {
             c.not_after - now < RENEW_BEFORE
                 || c.not_after - c.not_before > VALIDITY * 2
                 || !c.names.iter().any(|n| n.eq_ignore_ascii_case(hostname))
                 || !c.common_name.is_some_and(|cn| cn.eq_ignore_ascii_case(hostname))
         }
-        None => true,
+        Err(_) => true,
     }
 }
 
-/// What [`needs_renewal`] looks at in a certificate.
-#[derive(Debug)]
-struct Generated {
-    common_name: Option<String>,
-    names: Vec<String>,
-    not_before: time::OffsetDateTime,
-    not_after: time::OffsetDateTime,
+/// What a certificate says of itself: its subject's common name, the names
+/// it is valid for (DNS names, then IP addresses as text) and its dates.
+/// The generated certificate's renewal and the ACME keeper read it.
+#[derive(Debug, Clone)]
+pub struct CertificateFacts {
+    pub common_name: Option<String>,
+    pub names: Vec<String>,
+    pub not_before: time::OffsetDateTime,
+    pub not_after: time::OffsetDateTime,
 }
 
-fn read_generated(pem: &str) -> Option<Generated> {
-    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).ok()?;
-    let cert = pem.parse_x509().ok()?;
+/// The facts of the first certificate of a PEM text, or why it cannot be read.
+pub fn certificate_facts(pem: &str) -> Result<CertificateFacts, String> {
+    use x509_parser::extensions::GeneralName;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+    let cert = pem.parse_x509().map_err(|e| e.to_string())?;
     let common_name = cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(str::to_owned);
-    let names = cert
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .map(|san| {
-            san.value
-                .general_names
-                .iter()
-                .filter_map(|n| match n {
-                    x509_parser::extensions::GeneralName::DNSName(d) => Some((*d).to_owned()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut names = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                GeneralName::DNSName(d) => names.push((*d).to_owned()),
+                GeneralName::IPAddress(bytes) => {
+                    if let Ok(v4) = <[u8; 4]>::try_from(*bytes) {
+                        names.push(std::net::IpAddr::from(v4).to_string());
+                    } else if let Ok(v6) = <[u8; 16]>::try_from(*bytes) {
+                        names.push(std::net::IpAddr::from(v6).to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
     let validity = cert.validity();
-    Some(Generated {
+    Ok(CertificateFacts {
         common_name,
         names,
         not_before: validity.not_before.to_datetime(),
@@ -288,11 +293,11 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         server_tls(data.path(), None, None, "mail.ac-demo.fr").unwrap();
         let pem = fs::read_to_string(data.path().join("tls").join(CERT_FILE)).unwrap();
-        let generated = read_generated(&pem).unwrap();
+        let generated = certificate_facts(&pem).unwrap();
         assert_eq!(generated.common_name.as_deref(), Some("mail.ac-demo.fr"));
         let days = (generated.not_after - generated.not_before).whole_days();
         assert!((365..=367).contains(&days), "{days}");
-        assert_eq!(generated.names, ["mail.ac-demo.fr", "localhost"]);
+        assert_eq!(generated.names, ["mail.ac-demo.fr", "localhost", "127.0.0.1", "::1"]);
     }
 
     /// A generated certificate near its end, from an older version, or for
