@@ -54,6 +54,11 @@ def test_vacation_reply_once_per_sender_and_never_to_lists(server, tmp_path):
     raw = server.admin_bytes("message", "get", paul, str(server.messages(paul)[0]["uid"])).decode()
     assert "Auto-Submitted: auto-replied" in raw and "In-Reply-To: <Conseil-de-classe@x>" in raw, raw
     assert "absente jusqu'au 4 janvier" in raw
+    # From the owner by name, and the accented subject as RFC 2047 words (it
+    # left as raw 8-bit header text, and from the bare address, before).
+    head = raw.split("\r\n\r\n", 1)[0]
+    assert f'From: "Claire Martin" <{claire}>' in head, head
+    assert head.isascii() and "Subject: =?utf-8?" in head, head
 
     # The same sender is not answered twice; a list and an auto-reply never are.
     send(server, paul, claire, "Deuxieme message")

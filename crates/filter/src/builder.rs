@@ -144,6 +144,7 @@ impl Filters {
         let (folders, includes) = (HashSet::new(), HashMap::new());
         let facts = Facts {
             user_address: &user_address,
+            user_name: "",
             mail_from: None,
             rcpt_to: &user_address,
             folders: &folders,

@@ -36,6 +36,7 @@ pub mod admin;
 pub mod builder;
 pub mod compile;
 pub mod forwarding;
+mod reply;
 pub mod rules;
 pub mod run;
 pub mod scripts;

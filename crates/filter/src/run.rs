@@ -68,6 +68,8 @@ pub(crate) enum Stop {
 /// What a run needs to know about the recipient.
 pub(crate) struct Facts<'a> {
     pub user_address: &'a str,
+    /// The user's display name, for the From of a vacation reply.
+    pub user_name: &'a str,
     pub mail_from: Option<&'a str>,
     pub rcpt_to: &'a str,
     pub folders: &'a HashSet<String>,
@@ -89,6 +91,9 @@ pub(crate) fn execute(
 ) -> Result<Decision, Stop> {
     let mut ctx = runtime.filter(message);
     ctx.set_user_address(who.user_address.to_owned());
+    if !who.user_name.trim().is_empty() {
+        ctx.set_user_full_name(who.user_name.trim());
+    }
     if let Some(from) = who.mail_from {
         ctx.set_envelope(Envelope::From, from.to_owned());
     }
@@ -162,7 +167,7 @@ pub(crate) fn execute(
                 };
                 match (created.remove(&message_id), pending_reply.take()) {
                     (Some(message), Some((key, period_secs))) if message_id != 0 => {
-                        decision.replies.push(Reply { key, period_secs, to, message })
+                        decision.replies.push(Reply { key, period_secs, to, message: crate::reply::encoded(message) })
                     }
                     _ => decision.redirects.push(to),
                 }
@@ -182,6 +187,7 @@ pub fn detached(script: Arc<Sieve>, message: &[u8]) -> Result<Decision, String> 
     let (folders, includes) = (HashSet::new(), HashMap::new());
     let facts = Facts {
         user_address: "claire.martin@ac-demo.fr",
+        user_name: "Claire Martin",
         mail_from: Some("paul.durand@ac-autre.fr"),
         rcpt_to: "claire.martin@ac-demo.fr",
         folders: &folders,

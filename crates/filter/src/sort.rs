@@ -241,6 +241,7 @@ impl Filters {
         for _ in 0..=self.settings.max_scripts {
             let facts = Facts {
                 user_address: &user_address,
+                user_name: &user.display_name,
                 mail_from: incoming.mail_from,
                 rcpt_to: rcpt,
                 folders: &folders,
