@@ -61,20 +61,22 @@ async fn start(
     Ok((who, id))
 }
 
-/// Refuses a destructive action whose box was not ticked.
-fn confirmed(v: &Visitor, form: &Confirmed) -> Result<(), Response> {
-    if form.confirm == "1" {
-        return Ok(());
-    }
+/// Whether the « Je confirme » box of a destructive action was ticked.
+fn confirmed(form: &Confirmed) -> bool {
+    form.confirm == "1"
+}
+
+/// The answer to a destructive action whose box was not ticked.
+fn unconfirmed(v: &Visitor) -> Response {
     let a = A(v.lang);
-    Err(WebError::Message {
+    WebError::Message {
         status: StatusCode::BAD_REQUEST,
         title: a.get("adm.refused").into(),
         text: a.get("adm.unconfirmed").into(),
         link: "/admin/comptes".into(),
         link_text: a.get("adm.back").into(),
     }
-    .into_response())
+    .into_response()
 }
 
 fn back(v: &Visitor, id: i64, done: &str) -> Response {
@@ -87,7 +89,9 @@ pub async fn suspend(
     SignedForm { v, account, form }: SignedForm<Confirmed>,
 ) -> Result<Response, Response> {
     let (who, id) = start(&app, &v, &account, &id).await?;
-    confirmed(&v, &form)?;
+    if !confirmed(&form) {
+        return Err(unconfirmed(&v));
+    }
     app.identity.admin_suspend(&who, id).await.map_err(|e| refusal(&v, e).into_response())?;
     Ok(back(&v, id, "suspendu"))
 }
@@ -122,7 +126,9 @@ pub async fn reset_password(
     SignedForm { mut v, account, form }: SignedForm<Confirmed>,
 ) -> Result<Response, Response> {
     let (who, id) = start(&app, &v, &account, &id).await?;
-    confirmed(&v, &form)?;
+    if !confirmed(&form) {
+        return Err(unconfirmed(&v));
+    }
     let password = app.identity.admin_reset_password(&who, id).await.map_err(|e| refusal(&v, e).into_response())?;
     super::pages::account_page(&app, &mut v, &who, id, None, Some(password)).await.map_err(IntoResponse::into_response)
 }
@@ -133,7 +139,9 @@ pub async fn reset_totp(
     SignedForm { v, account, form }: SignedForm<Confirmed>,
 ) -> Result<Response, Response> {
     let (who, id) = start(&app, &v, &account, &id).await?;
-    confirmed(&v, &form)?;
+    if !confirmed(&form) {
+        return Err(unconfirmed(&v));
+    }
     app.identity.admin_reset_totp(&who, id).await.map_err(|e| refusal(&v, e).into_response())?;
     Ok(back(&v, id, "2fa"))
 }

@@ -115,6 +115,9 @@ impl Console {
     }
 }
 
+/// (method, path, fields, the state Paul or Marc is put in first, the status per role in [`ALL`]'s order).
+type MatrixCase = (Method, String, String, Option<AccountStatus>, [u16; 8]);
+
 /// Every console route, every role: the status each gets.
 #[tokio::test]
 async fn every_console_route_answers_each_role_as_its_scope_says() {
@@ -124,7 +127,7 @@ async fn every_console_route_answers_each_role_as_its_scope_says() {
     // (method, path, fields, the state Paul or Marc is put in first, expected per role in ALL's order)
     let e1 = cx.e1;
     let grant = format!("role=referent&unit={e1}");
-    let cases: Vec<(Method, String, String, Option<AccountStatus>, [u16; 8])> = vec![
+    let cases: Vec<MatrixCase> = vec![
         (Method::GET, "/admin".into(), String::new(), None, [200, 200, 200, 200, 200, 200, 404, 303]),
         (Method::GET, "/admin/comptes?q=".into(), String::new(), None, [200, 200, 200, 200, 200, 200, 404, 303]),
         (Method::GET, format!("/admin/comptes/{paul}"), String::new(), None, [200, 404, 404, 200, 200, 200, 404, 303]),
