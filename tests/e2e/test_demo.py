@@ -104,6 +104,7 @@ def test_demo_starts_and_accepts_mail_for_claire(tmp_path):
                 time.sleep(0.1)
             assert c.folder_status("Réunions", ["MESSAGES"])[b"MESSAGES"] == 1
         ent_signs_claire_in(printed)
+        admin_opens_the_console(printed)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -124,6 +125,8 @@ def test_demo_starts_and_accepts_mail_for_claire(tmp_path):
         # The sample ENT's credentials are printed again, the same.
         again = (tmp_path / "demo2.log").read_text()
         assert re.search(r"client_secret (\S+)", again).group(1) == re.search(r"client_secret (\S+)", printed).group(1)
+        # And the administrator's TOTP seed, the same.
+        assert totp_seed(again) == totp_seed(printed)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -155,3 +158,25 @@ def ent_signs_claire_in(printed):
                         timeout=10).json()
     assert info["name"] == "Claire Martin" and info["uai"] == "0541234A", info
     assert info["unit"].startswith("Collège"), info
+
+
+def totp_seed(printed):
+    return re.search(r"secret TOTP \(démo uniquement / demo only\) : (\S+)", printed).group(1)
+
+
+def admin_opens_the_console(printed):
+    """Issue 24: the administrator logs in with the password and a code of the printed
+    TOTP seed, and finds Paul in the console."""
+    import pyotp
+    base = "http://127.0.0.1:8080"
+    web = requests.Session()
+    page = web.get(f"{base}/connexion", timeout=10).text
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+    r = web.post(f"{base}/connexion", data={"csrf": csrf, "login": "admin@ac-demo.fr",
+                                            "password": "Ardoise-Demo-2026"}, timeout=10)
+    assert r.url.endswith("/connexion/code"), r.url
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', r.text).group(1)
+    web.post(f"{base}/connexion/code", data={"csrf": csrf, "code": pyotp.TOTP(totp_seed(printed)).now()},
+             timeout=10)
+    r = web.get(f"{base}/admin/comptes", params={"q": "paul"}, timeout=10)
+    assert r.status_code == 200 and "paul.durand@ac-demo.fr" in r.text, r.text

@@ -5,9 +5,13 @@
 //! a running server notices a suspension within a second (see
 //! `identity::lifecycle::watcher`).
 //!
-//! `--as ADDRESS` acts with that administrator's scope (their role grants);
+//! `--as ADDRESS` acts with that administrator's scope (their role grants),
+//! to test scopes: nothing authenticates it, and the audit log labels it so;
 //! without it the operator of the machine is the académie-level superuser.
-//! Every change is written to the hash-chained audit log.
+//! Every change is written to the hash-chained audit log. The account
+//! operations an administrator also has in the web console (suspend,
+//! reactivate, quota, provisional password, 2FA reset, unlock) go through
+//! the same service, `identity::admin`.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -16,7 +20,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use identity::lifecycle::{Action, OrgTree, Scope, audit};
+use identity::admin::{AdminError, Administrator};
+use identity::lifecycle::Action;
 use model::{AccountStatus, Address, Domain, Role};
 
 use crate::{password, serve};
@@ -178,6 +183,15 @@ pub enum AccountCommand {
     ResetPassword {
         address: String,
     },
+    /// Débloque un compte ralenti par des échecs de connexion (assistance) / unlock a throttled account.
+    Unlock {
+        address: String,
+    },
+    /// Désactive la validation en deux étapes (téléphone perdu) / turn two-step verification off.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        address: String,
+    },
     /// Nouveau mot de passe lu sur l'entrée standard (assistance) / set a password from stdin.
     Password {
         address: String,
@@ -246,37 +260,49 @@ pub enum BlobCommand {
 /// Who acts and what they may reach.
 pub(crate) struct Ctx<'a> {
     store: &'a store::Store,
-    scope: Scope,
-    tree: OrgTree,
+    identity: &'a identity::Identity,
+    admin: Administrator,
 }
 
 impl Ctx<'_> {
     /// Refuses (with a clear message) an action outside the scope.
     pub(crate) fn check(&self, action: Action, unit: Option<model::OrgUnitId>) -> anyhow::Result<()> {
-        self.scope.check(action, unit, &self.tree).map_err(|refusal| anyhow::anyhow!(refusal))
+        self.admin.check(action, unit).map_err(|refusal| anyhow::anyhow!(refusal))
     }
 
     /// Writes one action to the audit log.
     pub(crate) async fn audit(&self, action: &str, target: &str, detail: &str) -> anyhow::Result<()> {
-        audit::record(self.store, &self.scope.actor, &self.scope.describe(), action, target, detail).await?;
+        self.identity.admin_audit(&self.admin, action, target, detail).await?;
         Ok(())
+    }
+
+    /// The account at `address`, when within sight. The operator's tool may
+    /// say that an account exists outside a tested scope (`--as`).
+    async fn find(&self, address: &str) -> anyhow::Result<store::Account> {
+        match self.identity.admin_find(&self.admin, &parse_address(address)?).await {
+            Err(AdminError::NotFound) if find(self.store, address).await.is_ok() => {
+                bail!("refusé : {address} est hors du périmètre de {} / denied: outside your scope", self.admin.actor())
+            }
+            Err(AdminError::NotFound) => bail!("compte inconnu : {address}"),
+            found => Ok(found?),
+        }
     }
 }
 
 pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&str>) -> anyhow::Result<ExitCode> {
     let (opened, identity) = serve::open_with_identity(cfg).await?;
     let serve::Opened { store, blobs, mailstore: ms } = &opened;
-    let scope = match act_as {
-        None => Scope::operator(),
+    let admin = match act_as {
+        None => identity.operator().await?,
         Some(address) => {
             let acc = find(store, address).await?;
             if acc.status != AccountStatus::Active {
                 bail!("refusé : le compte {address} n'est pas actif ({})", acc.status);
             }
-            Scope::of(store, &acc).await?
+            identity.scope_test(&acc).await?
         }
     };
-    let ctx = Ctx { store, scope, tree: OrgTree::new(&store.list_org_units().await?) };
+    let ctx = Ctx { store, identity: &identity, admin };
     match command {
         AdminCommand::Domain { command: DomainCommand::Add { domain } } => {
             ctx.check(Action::Govern, None)?;
@@ -433,12 +459,8 @@ async fn account(
             println!("compte {} créé (id {})", acc.address, acc.id);
         }
         AccountCommand::List { json } => {
-            let accounts: Vec<_> = store
-                .list_accounts()
-                .await?
-                .into_iter()
-                .filter(|a| ctx.scope.check(Action::Read, a.org_unit, &ctx.tree).is_ok())
-                .collect();
+            let accounts: Vec<_> =
+                store.list_accounts().await?.into_iter().filter(|a| ctx.admin.may(Action::Read, a.org_unit)).collect();
             if json {
                 let rows: Vec<_> = accounts.iter().map(account_json).collect();
                 println!("{}", serde_json::Value::Array(rows));
@@ -449,19 +471,29 @@ async fn account(
             }
         }
         AccountCommand::Show { address } => {
-            let a = find(store, &address).await?;
-            ctx.check(Action::Read, a.org_unit)?;
-            println!("{}", serde_json::to_string_pretty(&account_json(&a))?);
+            let a = ctx.find(&address).await?;
+            let view = identity.admin_account(&ctx.admin, a.id).await?;
+            let mut json = account_json(&view.account);
+            json["aliases"] = serde_json::json!(view.aliases);
+            json["totp"] = serde_json::json!(view.totp);
+            json["recent_failures"] = serde_json::json!(view.failures);
+            json["slowed_until"] = serde_json::json!(view.slowed_until);
+            println!("{}", serde_json::to_string_pretty(&json)?);
         }
         AccountCommand::Suspend { address } => {
-            let a = find(store, &address).await?;
-            ctx.check(Action::ManageAccount, a.org_unit)?;
-            store.set_account_status(a.id, AccountStatus::Suspended).await?;
-            // Applications signed in through Ardoise lose their tokens now
-            // (every use of one reads the state again anyway).
-            store.revoke_sso_account(a.id).await?;
-            ctx.audit("account.suspend", &a.address.to_string(), "").await?;
+            let a = ctx.find(&address).await?;
+            identity.admin_suspend(&ctx.admin, a.id).await?;
             println!("compte {} suspendu", a.address);
+        }
+        AccountCommand::Unlock { address } => {
+            let a = ctx.find(&address).await?;
+            identity.admin_unlock(&ctx.admin, a.id).await?;
+            println!("connexions de {} débloquées / logins unlocked", a.address);
+        }
+        AccountCommand::Reset2fa { address } => {
+            let a = ctx.find(&address).await?;
+            identity.admin_reset_totp(&ctx.admin, a.id).await?;
+            println!("validation en deux étapes de {} désactivée / two-step verification turned off", a.address);
         }
         AccountCommand::Activate { address } => {
             let a = find(store, &address).await?;
@@ -486,11 +518,9 @@ async fn account(
         }
         AccountCommand::ResetPassword { address } => passwords::reset(ctx, identity, &address).await?,
         AccountCommand::Quota { address, size } => {
-            let a = find(store, &address).await?;
-            ctx.check(Action::ManageAccount, a.org_unit)?;
+            let a = ctx.find(&address).await?;
             let q = parse_quota(&size)?;
-            store.set_quota(a.id, q).await?;
-            ctx.audit("account.quota", &a.address.to_string(), &size).await?;
+            identity.admin_set_quota(&ctx.admin, a.id, q).await?;
             println!("quota de {} : {}", a.address, q.map(|b| format!("{b} octets")).unwrap_or("illimité".into()));
         }
         AccountCommand::Alias { alias, address } => {

@@ -7,7 +7,10 @@
 //! force slow-down and the connection journal). Every protocol (SMTP, IMAP,
 //! the web) asks this crate, and only this crate, whether a login succeeds,
 //! through one [`Identity`] service object built once by the binary.
+//! Administrators act on accounts through [`admin`], which checks their
+//! role and scope and audits every change.
 
+pub mod admin;
 pub mod credentials;
 mod keyfile;
 pub mod lifecycle;

@@ -38,7 +38,22 @@ pub enum FailureScope<'a> {
     Guessed(Guessed<'a>),
 }
 
+/// The journal's `result` of a helpdesk unlock: failures of the account
+/// before it no longer slow its logins down.
+pub const UNLOCK: &str = "unlock";
+
 impl Store {
+    /// The id of the account's latest unlock by the helpdesk (0: never).
+    pub async fn last_unlock(&self, account: AccountId) -> Result<i64> {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(id) FROM login_journal WHERE account_id = $1 AND result = $2")
+                .bind(account)
+                .bind(UNLOCK)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(id.unwrap_or(0))
+    }
+
     /// The failures of `scope` since `since`, counted after the scope's last
     /// success, and the time of the latest one.
     pub async fn failures(&self, scope: FailureScope<'_>, since: i64) -> Result<(i64, Option<i64>)> {
@@ -75,9 +90,17 @@ impl Store {
         };
         let q = bind_key(sqlx::query(sqlx::AssertSqlSafe(sql)), &k1).bind(k2.clone()).bind(since);
         let row = q.fetch_one(&self.pool).await?;
-        let (ok_id, first_id): (i64, i64) = (row.try_get("ok_id")?, row.try_get("first_id")?);
+        let (mut ok_id, first_id): (i64, i64) = (row.try_get("ok_id")?, row.try_get("first_id")?);
         if first_id == 0 {
             return Ok((0, None));
+        }
+        // An account the helpdesk unlocked counts again from the unlock, in
+        // every scope of that account (not in the source address's own).
+        if let FailureScope::FromAddress(Guessed::Account(a), _)
+        | FailureScope::FromDevice(a, _)
+        | FailureScope::Guessed(Guessed::Account(a)) = scope
+        {
+            ok_id = ok_id.max(self.last_unlock(a).await?);
         }
         let sql = format!(
             "SELECT COUNT(*) AS n, MAX(at) AS last FROM login_journal WHERE {filter} \

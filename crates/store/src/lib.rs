@@ -84,7 +84,7 @@ pub use credentials::{AppPassword, CredentialState, JournalEntry, NewJournalEntr
 pub use delayed_sends::DelayedSend;
 pub use deleted::{DeletedMessage, Deletion, Restored};
 pub use error::{Error, Result};
-pub use failures::{FailureScope, Guessed};
+pub use failures::{FailureScope, Guessed, UNLOCK};
 pub use folders::Copied;
 pub use forwarding::ForwardingPolicy;
 pub use housekeeping::{Aged, QuotaState};

@@ -25,8 +25,10 @@
 //! the language, the extractors, the error type, rendering), `pages` (the
 //! login journey, the security page, password reset, mail client setup),
 //! `mail` (the webmail). `idp` (the OpenID Connect provider and CAS server
-//! over the `sso` domain) sits beside `mail`, on `base` and `pages`.
+//! over the `sso` domain) sits beside `mail`, on `base` and `pages`; so
+//! does `admin`, the administration console over `identity::admin`.
 
+mod admin;
 mod base;
 mod conn;
 mod headers;

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use identity::credentials::{self, PasswordPolicy, TotpKey};
+use identity::credentials::{PasswordPolicy, TotpKey};
 use identity::lifecycle::Action;
 use identity::{Identity, Settings};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::{Ctx, find};
+use super::Ctx;
 
 /// The settings of the identity service: the password policy and maximum
 /// age and the credential cache of `[web]`, and the key of the TOTP seeds
@@ -121,19 +121,8 @@ pub(crate) async fn reminders(
 /// password, printed once; the audit log records the reset, never the
 /// password.
 pub(crate) async fn reset(ctx: &Ctx<'_>, identity: &Identity, address: &str) -> anyhow::Result<()> {
-    let a = find(ctx.store, address).await?;
-    ctx.check(Action::ResetCredentials, a.org_unit)?;
-    if a.role == model::Role::Student {
-        anyhow::bail!("refusé : {address} est un compte élève, sans accès à la messagerie / student account");
-    }
-    let password = match identity.helpdesk_reset(&a).await {
-        Ok(p) => p,
-        Err(credentials::Error::Store(store::Error::NotFound(_))) => {
-            anyhow::bail!("refusé : le compte {address} est {} / account is {}", a.status, a.status)
-        }
-        Err(e) => return Err(e.into()),
-    };
-    ctx.audit("account.reset-password", &a.address.to_string(), "mot de passe provisoire").await?;
+    let a = ctx.find(address).await?;
+    let password = identity.admin_reset_password(&ctx.admin, a.id).await?;
     println!("mot de passe provisoire de {} : {password}", a.address);
     println!(
         "À communiquer à l'utilisateur, qui devra le changer à sa prochaine connexion sur la messagerie web.\n\

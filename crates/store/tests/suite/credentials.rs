@@ -231,6 +231,23 @@ pub async fn journal_counts_failures_per_device_account_and_identifier(ctx: Ctx)
     assert_eq!(n(FailureScope::FromAddress(Guessed::Login("personne@ac-test.fr"), "203.0.113.2")).await, 2);
     assert_eq!(n(FailureScope::Guessed(Guessed::Login("autre@ac-test.fr"))).await, 0);
     assert_eq!(n(FailureScope::Address("203.0.113.2")).await, 2);
+    // Issue 24: a helpdesk unlock ends the account's counts in every scope of
+    // the account, but not the guessing address's own count.
+    for _ in 0..3 {
+        s.record_login(&with_device("198.51.100.9", "bad", None)).await.unwrap();
+    }
+    assert_eq!(n(FailureScope::FromAddress(Guessed::Account(a.id), "198.51.100.9")).await, 3);
+    assert_eq!(n(FailureScope::Guessed(Guessed::Account(a.id))).await, 3);
+    assert_eq!(s.last_unlock(a.id).await.unwrap(), 0);
+    s.record_login(&NewJournalEntry { protocol: "admin".into(), ..attempt(Some(a.id), "", store::UNLOCK) })
+        .await
+        .unwrap();
+    assert!(s.last_unlock(a.id).await.unwrap() > 0);
+    assert_eq!(n(FailureScope::FromAddress(Guessed::Account(a.id), "198.51.100.9")).await, 0);
+    assert_eq!(n(FailureScope::Guessed(Guessed::Account(a.id))).await, 0);
+    assert_eq!(n(FailureScope::FromDevice(a.id, "dev1")).await, 0);
+    assert_eq!(n(FailureScope::Address("198.51.100.9")).await, 3, "the guesser's address still slows down");
+    assert!(!s.is_known_device(a.id, "").await.unwrap(), "an unlock is no login");
 }
 
 /// Issue 25, item 3: credential changes are numbered with status changes,

@@ -166,7 +166,8 @@ fn protocol_text(t: Tr, protocol: &str) -> String {
     }
 }
 
-fn result_text(t: Tr, result: &str) -> &'static str {
+/// The journal's result column (the console shows it too).
+pub(crate) fn result_text(t: Tr, result: &str) -> &'static str {
     match result {
         "ok" => t.pick("réussie", "success"),
         "bad" => t.pick("échec (identifiants)", "failed (credentials)"),
@@ -175,6 +176,7 @@ fn result_text(t: Tr, result: &str) -> &'static str {
             t.pick("refusée : mot de passe d'application requis", "refused: app password required")
         }
         "provisional" => t.pick("refusée : première connexion à terminer", "refused: first login not completed"),
+        "unlock" => t.pick("débloqué par l'assistance", "unlocked by the helpdesk"),
         _ => t.pick("refusée", "refused"),
     }
 }

@@ -41,6 +41,8 @@ pub struct Session {
 
 pub struct Fixture {
     _dir: tempfile::TempDir,
+    /// The store under the app, for tests that seed more (the console's units and grants).
+    pub store: store::Store,
     pub app: Arc<App>,
     pub router: Router,
     pub a: Account,
@@ -157,6 +159,7 @@ impl Fixture {
         let router = crate::router(app.clone());
         let mut fx = Fixture {
             _dir: dir,
+            store,
             app,
             router,
             a,
@@ -186,6 +189,11 @@ impl Fixture {
 
     async fn new_session(&self, who: Who) -> (Session, String) {
         let account = if who == Who::Owner { &self.a } else { &self.b };
+        self.session_of(account).await
+    }
+
+    /// A fresh full session of any account, and its token's hash.
+    pub async fn session_of(&self, account: &Account) -> (Session, String) {
         let token = random_token(32);
         let hash = token_hash("session", &token);
         let now = unix_now();
@@ -216,6 +224,7 @@ impl Fixture {
             .replace("{export}", &self.export)
             .replace("{session}", &self.a_session)
             .replace("{client}", &self.client)
+            .replace("{account}", &self.a.id.to_string())
     }
 
     /// What B must never see.

@@ -228,5 +228,18 @@ pub fn cases() -> Vec<Case> {
             200,
             200,
         ),
+        // The administration console: nothing answers a plain teacher
+        // (console.rs has the matrix over every role).
+        get("/admin", "/admin", 303, 404),
+        get("/admin/comptes", "/admin/comptes?q=alice", 303, 404),
+        get("/admin/comptes/{id}", "/admin/comptes/{account}", 303, 404),
+        post("/admin/comptes/{id}/suspendre", "/admin/comptes/{account}/suspendre", Url("confirm=1"), 303, 404),
+        post("/admin/comptes/{id}/reactiver", "/admin/comptes/{account}/reactiver", Empty, 303, 404),
+        post("/admin/comptes/{id}/quota", "/admin/comptes/{account}/quota", Url("quota=1G"), 303, 404),
+        post("/admin/comptes/{id}/mot-de-passe", "/admin/comptes/{account}/mot-de-passe", Url("confirm=1"), 303, 404),
+        post("/admin/comptes/{id}/2fa", "/admin/comptes/{account}/2fa", Url("confirm=1"), 303, 404),
+        post("/admin/comptes/{id}/debloquer", "/admin/comptes/{account}/debloquer", Empty, 303, 404),
+        post("/admin/comptes/{id}/role", "/admin/comptes/{account}/role", Url("role=admin-academie&unit=1"), 303, 404),
+        get("/admin/journal", "/admin/journal", 303, 404),
     ]
 }

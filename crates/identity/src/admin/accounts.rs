@@ -1,0 +1,160 @@
+//! Finding accounts and reading one: only within the administrator's sight,
+//! and never their mail (the account page shows states, dates and
+//! addresses, not one message).
+
+use model::{AccountId, AccountStatus, Role};
+use store::{Account, FailureScope, Guessed, JournalEntry};
+
+use super::{AdminError, Administrator};
+use crate::Identity;
+use crate::lifecycle::Action;
+
+/// Accounts per page of a search.
+pub const PAGE: usize = 50;
+/// Longest search text kept (a longer one is cut, not refused).
+const MAX_TEXT: usize = 200;
+/// Journal rows shown on an account's page.
+const JOURNAL_ROWS: i64 = 20;
+
+/// What an administrator searches for. Empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct AccountQuery {
+    /// Part of the name, address or identifier (case ignored).
+    pub text: String,
+    /// The UAI of the account's établissement.
+    pub uai: String,
+    pub status: Option<AccountStatus>,
+    /// From 0.
+    pub page: usize,
+}
+
+/// One account in a search's answer.
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub id: AccountId,
+    pub address: String,
+    pub name: String,
+    pub role: Role,
+    pub status: AccountStatus,
+    pub unit: String,
+}
+
+/// A page of a search's answer.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub rows: Vec<AccountRow>,
+    /// Matching accounts in every page.
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+}
+
+/// An account as its administrator sees it.
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub account: Account,
+    pub unit: Option<String>,
+    pub aliases: Vec<String>,
+    pub totp: bool,
+    /// Failed logins counted now by the throttle (since the last success or unlock).
+    pub failures: i64,
+    /// When slowed down: until when (Unix seconds).
+    pub slowed_until: Option<i64>,
+    pub journal: Vec<JournalEntry>,
+    /// Open web sessions.
+    pub sessions: usize,
+    /// The account's own administrative grants (role, unit).
+    pub grants: Vec<(String, String)>,
+    /// What the viewer may do here (the service checks again on each action).
+    pub may_manage: bool,
+    pub may_reset: bool,
+    pub may_govern: bool,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Identity {
+    /// Accounts `who` may see that match `q`, a page of [`PAGE`] at a time,
+    /// by address.
+    pub async fn admin_search(&self, who: &Administrator, q: &AccountQuery) -> Result<Found, AdminError> {
+        let text: String = q.text.trim().chars().take(MAX_TEXT).collect::<String>().to_lowercase();
+        let uai = q.uai.trim().to_ascii_uppercase();
+        let mut matching: Vec<Account> = self
+            .store
+            .list_accounts()
+            .await?
+            .into_iter()
+            .filter(|a| who.may(Action::Read, a.org_unit))
+            .filter(|a| q.status.is_none_or(|s| a.status == s))
+            .filter(|a| {
+                text.is_empty()
+                    || a.address.to_string().to_lowercase().contains(&text)
+                    || a.display_name.to_lowercase().contains(&text)
+                    || a.login.as_deref().is_some_and(|l| l.to_lowercase().contains(&text))
+            })
+            .filter(|a| {
+                uai.is_empty()
+                    || a.org_unit
+                        .and_then(|u| who.unit(u))
+                        .and_then(|u| u.uai.as_ref())
+                        .is_some_and(|u| u.as_str() == uai)
+            })
+            .collect();
+        matching.sort_by_key(|a| a.address.to_string());
+        let total = matching.len();
+        let pages = total.div_ceil(PAGE).max(1);
+        let page = q.page.min(pages - 1);
+        let rows = matching
+            .into_iter()
+            .skip(page * PAGE)
+            .take(PAGE)
+            .map(|a| AccountRow {
+                id: a.id,
+                address: a.address.to_string(),
+                name: a.display_name,
+                role: a.role,
+                status: a.status,
+                unit: who.unit_name(a.org_unit).unwrap_or_default(),
+            })
+            .collect();
+        Ok(Found { rows, total, page, pages })
+    }
+
+    /// The account `id` as `who` sees it.
+    pub async fn admin_account(&self, who: &Administrator, id: AccountId) -> Result<AccountView, AdminError> {
+        let account = self.admin_target(who, id, Action::Read).await?;
+        let state = self.store.credential_state(id).await?;
+        let aliases = self.store.list_aliases(id).await?.iter().map(ToString::to_string).collect();
+        // The account's failures from anywhere, weighed as from one address
+        // (the strictest limit): « slowed down » when some address may be.
+        let t = self.per_account;
+        let now = now();
+        let (failures, last) =
+            self.store.failures(FailureScope::Guessed(Guessed::Account(id)), now - t.window.as_secs() as i64).await?;
+        let slowed_until = t.wait(failures, last, now).map(|d| now + d.as_secs() as i64);
+        let grants = self
+            .store
+            .role_grants(id)
+            .await?
+            .into_iter()
+            .map(|g| (g.role, who.unit_name(Some(g.org_unit)).unwrap_or_else(|| g.org_unit.to_string())))
+            .collect();
+        let unit = account.org_unit;
+        Ok(AccountView {
+            unit: who.unit_name(unit),
+            aliases,
+            totp: state.totp_enabled_at.is_some(),
+            failures,
+            slowed_until,
+            journal: self.store.login_journal(id, JOURNAL_ROWS).await?,
+            sessions: self.store.web_sessions(id).await?.len(),
+            grants,
+            may_manage: who.may(Action::ManageAccount, unit),
+            may_reset: who.may(Action::ResetCredentials, unit),
+            may_govern: who.may(Action::Govern, unit),
+            account,
+        })
+    }
+}

@@ -1,0 +1,94 @@
+//! The administration console at `/admin` (issue 24): the organisation tree,
+//! account search, an account's page with its actions, and the audit log.
+//!
+//! Server-rendered like the rest of the web, on `base` and `pages`. Every
+//! page first passes [`gate`]: a signed-in account that holds an
+//! administrative grant **and** has its second factor on; an administrator
+//! without it is sent to enrol it, anyone else gets the « page introuvable »
+//! page (the console's existence is no secret, but nothing in it answers).
+//! What an administrator may see and do is decided by the identity service
+//! (`identity::admin`), never here: the pages only show what it returned and
+//! hide the buttons of actions it would refuse anyway. Every POST carries the
+//! CSRF token ([`crate::base::SignedForm`]); destructive actions also need a
+//! « Je confirme » box ticked.
+
+mod actions;
+mod pages;
+mod texts;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use identity::Account;
+use identity::admin::{AdminError, Administrator};
+
+use crate::App;
+use crate::base::i18n::Tr;
+use crate::base::session::Visitor;
+use crate::base::{WebError, redirect};
+
+pub use texts::A;
+
+/// The console's routes.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/admin", get(pages::tree))
+        .route("/admin/comptes", get(pages::search))
+        .route("/admin/comptes/{id}", get(pages::account))
+        .route("/admin/comptes/{id}/suspendre", post(actions::suspend))
+        .route("/admin/comptes/{id}/reactiver", post(actions::reactivate))
+        .route("/admin/comptes/{id}/quota", post(actions::quota))
+        .route("/admin/comptes/{id}/mot-de-passe", post(actions::reset_password))
+        .route("/admin/comptes/{id}/2fa", post(actions::reset_totp))
+        .route("/admin/comptes/{id}/debloquer", post(actions::unlock))
+        .route("/admin/comptes/{id}/role", post(actions::grant))
+        .route("/admin/journal", get(pages::audit))
+}
+
+/// The administrator a signed-in visitor is, or the answer to give instead:
+/// the second-factor enrolment for an administrator without one, the
+/// « page introuvable » page for everyone else.
+async fn gate(app: &App, v: &Visitor, account: &Account) -> Result<Administrator, Response> {
+    use axum::response::IntoResponse;
+    let who = match app.identity.administrator(account).await {
+        Ok(Some(who)) => who,
+        Ok(None) => return Err(WebError::not_found(v.lang).into_response()),
+        Err(e) => return Err(WebError::from(e).into_response()),
+    };
+    match crate::pages::totp_on(app, account).await {
+        Ok(true) => Ok(who),
+        Ok(false) => Err(redirect(v, "/2fa/activer")),
+        Err(e) => Err(WebError::from(e).into_response()),
+    }
+}
+
+/// A refusal of the identity service as the visitor is told it.
+fn refusal(v: &Visitor, e: AdminError) -> WebError {
+    let t = Tr(v.lang);
+    let a = A(v.lang);
+    let message = |status, title: &str, text: String| WebError::Message {
+        status,
+        title: title.to_owned(),
+        text,
+        link: "/admin/comptes".into(),
+        link_text: a.get("adm.back").into(),
+    };
+    match e {
+        AdminError::NotFound => WebError::not_found(v.lang),
+        AdminError::Denied(_) => message(
+            StatusCode::FORBIDDEN,
+            a.get("adm.denied"),
+            t.pick(
+                "Votre rôle ne permet pas cette action sur ce compte.",
+                "Your role does not allow this action on this account.",
+            )
+            .into(),
+        ),
+        AdminError::Refused { fr, en } => message(StatusCode::BAD_REQUEST, a.get("adm.refused"), t.pick(fr, en).into()),
+        AdminError::Store(e) => WebError::from(e),
+        AdminError::Credentials(e) => WebError::from(e),
+    }
+}
