@@ -68,6 +68,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(crate::mail::routes())
         .merge(crate::idp::routes())
+        .merge(crate::partage::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(headers::secure))
         // Forms are small; 2 MB lets an oversized password reach the login

@@ -9,6 +9,7 @@ mod attached;
 mod deleted;
 mod export;
 mod fixture;
+mod partage;
 mod reauth;
 mod sso;
 mod table;
@@ -22,7 +23,12 @@ use table::{Case, Form, cases};
 
 /// The `(method, pattern)` pairs the router's sources declare.
 fn declared_routes() -> BTreeSet<(String, String)> {
-    let sources = [include_str!("../server.rs"), include_str!("../mail/mod.rs"), include_str!("../idp/mod.rs")];
+    let sources = [
+        include_str!("../server.rs"),
+        include_str!("../mail/mod.rs"),
+        include_str!("../idp/mod.rs"),
+        include_str!("../partage/mod.rs"),
+    ];
     let mut out = BTreeSet::new();
     for line in sources.iter().flat_map(|s| s.lines()) {
         let Some(rest) = line.trim().strip_prefix(".route(\"") else { continue };
