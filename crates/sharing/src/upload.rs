@@ -194,12 +194,13 @@ impl Sharing {
         }
         let f = file.ok_or_else(|| std::io::Error::other("upload file lost"))?;
         tokio::task::spawn_blocking(move || f.sync_all()).await.map_err(std::io::Error::other)??;
-        if too_long {
-            return Err(Error::TooLong { length: state.length });
-        }
         if at == state.length {
             let blob = self.blobs.put_file(path).await?;
             self.store.complete_share_upload(id, &blob).await?;
+        }
+        if too_long {
+            // The announced bytes were all there: the upload is complete, the extra refused.
+            return Err(Error::TooLong { length: state.length });
         }
         self.upload_state(account, id).await
     }
