@@ -206,6 +206,7 @@ async fn fetch(fx: &Fixture, path: &str, headers: &[(header::HeaderName, &str)])
 async fn anyone_with_the_link_downloads_whole_or_by_ranges_until_it_is_revoked() {
     let fx = Fixture::new().await;
     let file = format!("/partage/{}/fichier", fx.share_token);
+    let before = fx.app.ms.messages(fx.inbox).await.unwrap().len();
     let (status, h, body) = fetch(&fx, &file, &[]).await;
     assert_eq!((status, body.as_slice()), (StatusCode::OK, SHARED_A));
     assert_eq!(header(&h, "accept-ranges"), "bytes");
@@ -234,7 +235,7 @@ async fn anyone_with_the_link_downloads_whole_or_by_ranges_until_it_is_revoked()
     assert_eq!(page.matches("127.0.0.1").count(), 1, "one download began at byte 0");
     // And was told by mail of the first download.
     let inbox = fx.app.ms.messages(fx.inbox).await.unwrap();
-    assert_eq!(inbox.len(), 2, "the first-download notice");
+    assert_eq!(inbox.len(), before + 1, "the first-download notice, once");
 
     let form = format!("csrf={}", a.csrf);
     let body = Some(("application/x-www-form-urlencoded".to_owned(), form.into_bytes()));
@@ -276,7 +277,7 @@ async fn a_password_protected_link_needs_the_password() {
     assert_eq!(status, StatusCode::OK);
     let start = body.find("/fichier?cle=").expect("the unlocked address");
     let end = body[start..].find('"').unwrap() + start;
-    let unlocked = format!("{page}{}", body[start..end].replace("&amp;", "&"));
+    let unlocked = format!("{page}{}", body[start..end].replace("&amp;", "&").replace("&#38;", "&"));
     let (status, _, bytes) = fetch(&fx, &unlocked, &[]).await;
     assert_eq!((status, bytes.as_slice()), (StatusCode::OK, b"secret".as_slice()));
     // An expired unlocked address is refused.
