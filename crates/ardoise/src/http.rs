@@ -172,6 +172,15 @@ pub async fn start(
     )
     .context("exports (dossier <data_dir>/exports)")?;
     tasks.spawn(exports.clone().sweep_until(shutdown.clone()));
+    let sharing = Arc::new(
+        sharing::Sharing::open(store.clone(), cfg.server.data_dir.join("partage"), sharing_settings(cfg))
+            .context("partage de fichiers (dossier <data_dir>/partage)")?,
+    );
+    tasks.spawn(sharing_housekeeping_periodically(
+        sharing.clone(),
+        Duration::from_secs(cfg.mail.housekeeping_interval_secs),
+        shutdown.clone(),
+    ));
     // Mail clients are told the ports actually bound (IMAP and submission start first).
     let mail_host = if cfg.web.mail_host.is_empty() { &cfg.server.hostname } else { &cfg.web.mail_host };
     web_cfg.mail_setup = web::MailSetup::new(mail_host, bound);
@@ -188,6 +197,7 @@ pub async fn start(
             sso: Some(sso.clone()),
             filters: filters.clone(),
             exports: Some(exports.clone()),
+            sharing: Some(sharing.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), false));
         tasks.spawn(web::serve_with(listener, app, extra, shutdown.clone()));
@@ -203,6 +213,7 @@ pub async fn start(
             sso: Some(sso.clone()),
             filters: filters.clone(),
             exports: Some(exports.clone()),
+            sharing: Some(sharing.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), true));
         tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
@@ -217,12 +228,47 @@ pub async fn start(
         sso: Some(sso.clone()),
         filters,
         exports: None,
+        sharing: None,
     });
     tasks.spawn(web::send_delayed(sender_app, shutdown.clone()));
     crate::admin::passwords::start(cfg, identity.clone(), tasks, shutdown).await?;
     tasks.spawn(purge_journal_daily(identity, shutdown.clone()));
     tasks.spawn(purge_sso_hourly(sso, shutdown.clone()));
     Ok(())
+}
+
+/// `[sharing]` as the sharing domain's settings (an owner's expiry never
+/// exceeds the maximum, whatever the file says).
+pub fn sharing_settings(cfg: &config::Config) -> sharing::Settings {
+    let max_expiry = Duration::from_secs(cfg.sharing.max_expiry_secs);
+    sharing::Settings {
+        max_file_size: cfg.sharing.max_file_size,
+        quota: cfg.sharing.quota,
+        default_expiry: Duration::from_secs(cfg.sharing.default_expiry_secs).min(max_expiry),
+        max_expiry,
+    }
+}
+
+/// Deletes expired and revoked shares and abandoned uploads, a minute after
+/// start and then at the mail housekeeping's interval (`[mail]
+/// housekeeping_interval`), like `serve::housekeeping_periodically`.
+async fn sharing_housekeeping_periodically(
+    sharing: Arc<sharing::Sharing>,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut wait = Duration::from_secs(60).min(every);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        if let Err(e) = sharing.housekeeping(now).await {
+            tracing::warn!(error = %e, "sharing housekeeping failed");
+        }
+        wait = every;
+    }
 }
 
 async fn purge_journal_daily(identity: Arc<Identity>, mut shutdown: watch::Receiver<bool>) {

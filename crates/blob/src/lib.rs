@@ -153,6 +153,48 @@ impl BlobStore {
         Ok(id)
     }
 
+    /// Stores the whole file at `path` (on the same file system as the store:
+    /// a temporary file of the caller's, such as a finished upload) without
+    /// holding it in memory: it is read once to hash it, fsync'd, renamed
+    /// into place (it is gone from `path` afterwards) and the folder fsync'd.
+    /// For files of any size (large-file sharing); messages use [`BlobStore::put`].
+    pub async fn put_file(&self, path: PathBuf) -> io::Result<BlobId> {
+        let this = self.clone();
+        run_blocking(move || {
+            let mut file = File::open(&path)?;
+            let mut hasher = blake3::Hasher::new();
+            let mut buf = vec![0u8; PASS];
+            loop {
+                let n = io::Read::read(&mut file, &mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+            }
+            file.sync_all()?;
+            let id = id_of_hash(hasher.finalize());
+            let dest = this.path(&id);
+            let dir = dest.parent().expect("object paths have a parent folder");
+            fs::create_dir_all(dir)?;
+            fs::rename(&path, &dest)?;
+            sync_dir(dir)?;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Opens an object for reading in pieces (ranges of a large file), in
+    /// either layout, without checking its hash (that would read it whole).
+    /// Fails with [`io::ErrorKind::NotFound`] when the object is absent.
+    pub async fn open_object(&self, id: &BlobId) -> io::Result<File> {
+        let (path, legacy) = (self.path(id), self.legacy_path(id));
+        run_blocking(move || match File::open(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => File::open(&legacy),
+            other => other,
+        })
+        .await
+    }
+
     /// Reads an object back, checking that its content still matches its hash.
     /// Fails with [`io::ErrorKind::NotFound`] when the object is absent.
     pub async fn get(&self, id: &BlobId) -> io::Result<Vec<u8>> {
@@ -376,6 +418,26 @@ mod tests {
         let id = store.put_hashed(content.clone()).await.unwrap();
         assert_eq!(&id, content.id());
         assert_eq!(store.get(&id).await.unwrap(), content.bytes().as_ref());
+    }
+
+    /// A finished file is adopted whole, under the hash of its bytes, and read back in pieces.
+    #[tokio::test]
+    async fn a_file_is_stored_without_being_held_in_memory() {
+        let (_dir, store) = store();
+        let bytes: Vec<u8> = (0..3 * PASS + 17).map(|n| (n % 251) as u8).collect();
+        let upload = store.root().join("tmp").join("televersement");
+        fs::write(&upload, &bytes).unwrap();
+        let id = store.put_file(upload.clone()).await.unwrap();
+        assert_eq!(id, BlobStore::id_of(&bytes));
+        assert!(!upload.exists(), "renamed, not copied");
+        assert_eq!(store.get(&id).await.unwrap(), bytes);
+        let mut file = store.open_object(&id).await.unwrap();
+        io::Seek::seek(&mut file, io::SeekFrom::Start(PASS as u64)).unwrap();
+        let mut piece = [0u8; 10];
+        io::Read::read_exact(&mut file, &mut piece).unwrap();
+        assert_eq!(piece, bytes[PASS..PASS + 10]);
+        let absent = BlobStore::id_of(b"absent");
+        assert_eq!(store.open_object(&absent).await.unwrap_err().kind(), io::ErrorKind::NotFound);
     }
 
     /// Storing never creates a folder: the fan-out is made when the store opens.

@@ -43,7 +43,7 @@ fn count(v: &Val, min: i64, max: i64) -> Result<u64, String> {
     }
 }
 
-fn size(v: &Val) -> Result<u64, String> {
+pub(crate) fn size(v: &Val) -> Result<u64, String> {
     match v {
         Val::Int(n) if *n > 0 => Ok(*n as u64),
         Val::Str(s) => {
@@ -174,7 +174,7 @@ pub(crate) fn strings(v: &Val) -> Result<Vec<String>, String> {
 
 /// Every key, in the order of the sample file.
 pub fn fields() -> impl Iterator<Item = &'static Field> {
-    FIELDS.iter().chain(crate::fields_acme::ACME)
+    FIELDS.iter().chain(crate::fields_acme::ACME).chain(crate::fields_sharing::SHARING)
 }
 
 /// The keys of the sections not yet in a file of their own.

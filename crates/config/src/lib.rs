@@ -11,6 +11,7 @@
 
 mod fields;
 mod fields_acme;
+mod fields_sharing;
 mod value;
 
 use std::net::SocketAddr;
@@ -39,6 +40,20 @@ pub struct Config {
     pub hygiene: Hygiene,
     pub web: Web,
     pub acme: Acme,
+    pub sharing: Sharing,
+}
+
+/// `[sharing]`: large-file sharing (« Partage de fichiers »).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sharing {
+    /// Largest file one may upload, in bytes.
+    pub max_file_size: u64,
+    /// Bytes of shared files each account may keep at once.
+    pub quota: u64,
+    /// Expiry of a share when its owner chooses none, in seconds.
+    pub default_expiry_secs: u64,
+    /// Longest expiry an owner may choose, in seconds.
+    pub max_expiry_secs: u64,
 }
 
 /// `[acme]`: the certificate from an ACME server.
@@ -454,6 +469,12 @@ impl Default for Config {
                 names: Vec::new(),
                 root_certificate: None,
                 renew_before_secs: 30 * 86400,
+            },
+            sharing: Sharing {
+                max_file_size: 2 << 30,
+                quota: 10 << 30,
+                default_expiry_secs: 10 * 86400,
+                max_expiry_secs: 30 * 86400,
             },
         }
     }

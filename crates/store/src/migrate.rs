@@ -203,6 +203,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0030_reading_prefs.sql"),
         postgres: include_str!("../migrations/postgres/0030_reading_prefs.sql"),
     },
+    Migration {
+        version: 33,
+        name: "sharing",
+        sqlite: include_str!("../migrations/sqlite/0033_sharing.sql"),
+        postgres: include_str!("../migrations/postgres/0033_sharing.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -35,6 +35,7 @@ mod headers;
 mod idp;
 mod mail;
 mod pages;
+mod partage;
 #[cfg(test)]
 mod router_tests;
 mod server;
@@ -140,6 +141,9 @@ pub struct App {
     /// The users' own exports (Réglages → « Exporter mes données »); without
     /// it the page says that export is unavailable.
     pub exports: Option<Arc<export::Exports>>,
+    /// Large-file sharing (« Partage de fichiers », `/partage/`); without it
+    /// the pages say that sharing is unavailable.
+    pub sharing: Option<Arc<sharing::Sharing>>,
 }
 
 /// Loads the web key from `path`, creating it (mode 0600) on first start.

@@ -69,6 +69,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::mail::routes())
         .merge(crate::idp::routes())
         .merge(crate::admin::routes())
+        .merge(crate::partage::routes())
         .fallback(not_found)
         .layer(axum::middleware::map_response(headers::secure))
         // Forms are small; 2 MB lets an oversized password reach the login

@@ -45,6 +45,12 @@ fn fixtures() -> Vec<(i64, String)> {
     out
 }
 
+/// The versions this program knows, in order (numbers reserved by work in
+/// progress elsewhere may be missing).
+fn known() -> Vec<i64> {
+    Store::known_migrations().iter().map(|m| m.0).collect()
+}
+
 fn latest() -> i64 {
     Store::known_migrations().last().map_or(0, |m| m.0)
 }
@@ -61,7 +67,7 @@ fn every_fixture_belongs_to_a_known_version() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_upgrades_from_every_version() {
-    for version in 1..=latest() {
+    for version in known() {
         let dir = tempfile::tempdir().expect("temporary folder");
         let url = format!("sqlite://{}", dir.path().join("meta.db").display());
         upgrade_from(&url, version).await;
@@ -70,7 +76,7 @@ async fn sqlite_upgrades_from_every_version() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_upgrades_from_every_version() {
-    for version in 1..=latest() {
+    for version in known() {
         let Some(db) = PostgresDb::create().await else { return };
         // In a task of its own, so that a failure still drops the database.
         let outcome = tokio::spawn({
@@ -92,7 +98,7 @@ async fn upgrade_from(url: &str, version: i64) {
     let fixtures = fixtures();
     let old = Store::open(url).await.expect("open the store");
     let mut loaded = Vec::new();
-    for step in 1..=version {
+    for step in known().into_iter().take_while(|v| *v <= version) {
         assert_eq!(old.migrate_to(step).await.expect("migrate one version"), [step]);
         if let Some((_, sql)) = fixtures.iter().find(|(v, _)| *v == step) {
             let mut conn = AnyConnection::connect(url).await.expect("connect for the fixture");
@@ -109,9 +115,9 @@ async fn upgrade_from(url: &str, version: i64) {
     // A newer program starts on it.
     let store = Store::open(url).await.expect("reopen the store");
     let applied = store.migrate().await.unwrap_or_else(|e| panic!("upgrade from version {version}: {e}"));
-    assert_eq!(applied, ((version + 1)..=latest()).collect::<Vec<_>>(), "from version {version}");
+    assert_eq!(applied, known().into_iter().filter(|v| *v > version).collect::<Vec<_>>(), "from version {version}");
     let recorded: Vec<i64> = store.applied_migrations().await.unwrap().iter().map(|m| m.version).collect();
-    assert_eq!(recorded, (1..=latest()).collect::<Vec<_>>());
+    assert_eq!(recorded, known());
 
     for v in loaded {
         assert!(check(&store, v).await, "fixture {v:04}.sql has no check in upgrade.rs");
@@ -163,6 +169,18 @@ async fn check(store: &Store, version: i64) -> bool {
             sent.sort_unstable();
             assert_eq!(sent, [7, 14]);
             assert!(!store.claim_password_reminder(claire.id, 1_700_001_000, 7).await.unwrap());
+        }
+        33 => {
+            let claire = claire(store).await;
+            let share = store.share_by_token("00112233445566778899aabbccddeeff00112233").await.unwrap().expect("share");
+            assert_eq!((share.account_id, share.name.as_str(), share.notified), (claire.id, "bilan.pdf", true));
+            let versions = store.share_versions(share.id).await.unwrap();
+            assert_eq!(versions.iter().map(|v| (v.version, v.size)).collect::<Vec<_>>(), [(1, 1000), (2, 2000)]);
+            assert_eq!(store.share_downloads(share.id).await.unwrap().len(), 1);
+            assert!(!store.record_share_download(share.id, 2, "192.0.2.8", "").await.unwrap(), "told once");
+            let upload = store.share_upload("ffffffffffffffffffffffffffffffff").await.unwrap().expect("upload");
+            assert_eq!((upload.length, upload.blob_id), (500, None));
+            assert_eq!(store.sharing_usage(claire.id).await.unwrap(), 3500);
         }
         17 => {
             let claire = claire(store).await;

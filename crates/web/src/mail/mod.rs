@@ -25,7 +25,7 @@ mod drafts;
 pub mod events;
 mod export;
 mod folder_admin;
-mod folders;
+pub(crate) mod folders;
 mod ics;
 mod identities;
 mod lecture;
@@ -222,7 +222,7 @@ async fn owned(app: &App, account: &Account, id: i64, lang: Lang) -> Result<Mail
 }
 
 /// The 404 page of the webmail, in the visitor's language.
-fn not_found(lang: Lang) -> WebError {
+pub(crate) fn not_found(lang: Lang) -> WebError {
     let m = M(lang);
     WebError::Message {
         status: StatusCode::NOT_FOUND,
@@ -234,14 +234,14 @@ fn not_found(lang: Lang) -> WebError {
 }
 
 /// Common data of a webmail page, titled with a webmail text.
-fn common(app: &App, v: &mut Visitor, title: &str) -> Common {
+pub(crate) fn common(app: &App, v: &mut Visitor, title: &str) -> Common {
     let mut c = Common::new(app, v, "home.title");
     c.title = title.to_owned();
     c
 }
 
 /// A page saying what went wrong, with a link back (400).
-fn refused(lang: Lang, text: &str, back: &str) -> WebError {
+pub(crate) fn refused(lang: Lang, text: &str, back: &str) -> WebError {
     let m = M(lang);
     WebError::Message {
         status: StatusCode::BAD_REQUEST,

@@ -32,6 +32,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::archiving::TEXTS,
     super::lecture::TEXTS,
     super::export::TEXTS,
+    crate::partage::TEXTS,
 ];
 
 /// (key, French, English).

@@ -61,7 +61,13 @@ pub struct Fixture {
     /// The registered OpenID Connect client (an « application académique »).
     pub client: String,
     pub client_secret: String,
+    /// A's share: its id and the token of its link.
+    pub share_id: i64,
+    pub share_token: String,
 }
+
+/// The content of A's shared file.
+pub const SHARED_A: &[u8] = b"Contenu du fichier partage par Alice";
 
 /// The ENT's registered redirect URI, and the CAS service prefix.
 pub const ENT_CALLBACK: &str = "https://ent.ac-test.fr/cb";
@@ -147,6 +153,19 @@ impl Fixture {
                 _ => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
             }
         };
+        // A's share of a small file, behind a link without a password.
+        let sharing = Arc::new(
+            sharing::Sharing::open(
+                store.clone(),
+                dir.path().join("partage"),
+                sharing::Settings { max_file_size: 1 << 20, quota: 3 << 20, ..sharing::Settings::default() },
+            )
+            .unwrap(),
+        );
+        let upload = sharing.create_upload(a.id, SHARED_A.len() as u64, "compte-rendu.txt", None).await.unwrap();
+        let piece = futures_util::stream::iter([Ok::<_, std::io::Error>(axum::body::Bytes::from_static(SHARED_A))]);
+        sharing.append(a.id, &upload, 0, piece).await.unwrap();
+        let share = sharing.create_link(a.id, sharing::NewLink { upload, ..Default::default() }).await.unwrap();
         let app = Arc::new(App {
             ms,
             identity,
@@ -155,6 +174,7 @@ impl Fixture {
             sso: Some(Arc::new(sso)),
             filters: Some(filters),
             exports: Some(exports),
+            sharing: Some(sharing.clone()),
         });
         let router = crate::router(app.clone());
         let mut fx = Fixture {
@@ -175,6 +195,8 @@ impl Fixture {
             a_session: String::new(),
             client: client.id,
             client_secret: client_secret.unwrap(),
+            share_id: share.id,
+            share_token: share.token,
         };
         fx.a_session = fx.new_session(Who::Owner).await.1;
         fx
@@ -225,6 +247,8 @@ impl Fixture {
             .replace("{session}", &self.a_session)
             .replace("{client}", &self.client)
             .replace("{account}", &self.a.id.to_string())
+            .replace("{share}", &self.share_token)
+            .replace("{share_id}", &self.share_id.to_string())
     }
 
     /// What B must never see.

@@ -10,6 +10,7 @@ mod console;
 mod deleted;
 mod export;
 mod fixture;
+mod partage;
 mod reauth;
 mod sso;
 mod table;
@@ -28,6 +29,7 @@ fn declared_routes() -> BTreeSet<(String, String)> {
         include_str!("../mail/mod.rs"),
         include_str!("../idp/mod.rs"),
         include_str!("../admin/mod.rs"),
+        include_str!("../partage/mod.rs"),
     ];
     let mut out = BTreeSet::new();
     for line in sources.iter().flat_map(|s| s.lines()) {

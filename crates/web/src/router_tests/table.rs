@@ -197,6 +197,22 @@ pub fn cases() -> Vec<Case> {
         get("/static/courrier.css", "/static/courrier.css", 200, 200),
         get("/static/courrier.js", "/static/courrier.js", 200, 200),
         get("/static/compose.js", "/static/compose.js", 200, 200),
+        // Large-file sharing. The tus API takes its CSRF token in a header
+        // (partage.rs tests it): a bare POST is refused before anything.
+        post("/partage/televersement", "/partage/televersement", Client(""), 401, 412),
+        post("/partage/televersement/", "/partage/televersement/", Client(""), 401, 412),
+        // A's link is public: anyone with it reads the page and the file.
+        get("/partage/{token}", "/partage/{share}", 200, 200),
+        post("/partage/{token}", "/partage/{share}", Url("password=x"), 403, 200),
+        get("/partage/{token}/fichier", "/partage/{share}/fichier", 200, 200),
+        get("/partage/{token}", "/partage/00112233445566778899aabbccddeeff00112233", 404, 404),
+        get("/courrier/partage", "/courrier/partage", 303, 200),
+        // B cannot share A's upload, see, revoke or add a version to A's share.
+        post("/courrier/partage", "/courrier/partage", Url("upload=0123456789abcdef0123456789abcdef"), 303, 400),
+        get("/courrier/partage/{id}", "/courrier/partage/{share_id}", 303, 404),
+        post("/courrier/partage/{id}/revoquer", "/courrier/partage/{share_id}/revoquer", Empty, 303, 404),
+        post("/courrier/partage/{id}/version", "/courrier/partage/{share_id}/version", Url("upload=x"), 303, 404),
+        get("/static/partage.js", "/static/partage.js", 200, 200),
         // The identity provider: nothing there is A's; B signs in as B.
         get("/.well-known/openid-configuration", "/.well-known/openid-configuration", 200, 200),
         get("/oidc/jwks", "/oidc/jwks", 200, 200),
