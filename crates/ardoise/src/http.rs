@@ -166,7 +166,7 @@ pub async fn start(
     let groupware = Arc::new(groupware);
     let dav = Arc::new(dav::Dav { groupware: groupware.clone(), identity: identity.clone() });
     let exports = export::Exports::new(
-        export::Sources { mailstore: mailstore.clone(), groupware, identity: identity.clone() },
+        export::Sources { mailstore: mailstore.clone(), groupware: groupware.clone(), identity: identity.clone() },
         store.clone(),
         export_settings(cfg),
     )
@@ -188,6 +188,7 @@ pub async fn start(
             sso: Some(sso.clone()),
             filters: filters.clone(),
             exports: Some(exports.clone()),
+            groupware: Some(groupware.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), false));
         tasks.spawn(web::serve_with(listener, app, extra, shutdown.clone()));
@@ -203,6 +204,7 @@ pub async fn start(
             sso: Some(sso.clone()),
             filters: filters.clone(),
             exports: Some(exports.clone()),
+            groupware: Some(groupware.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), true));
         tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
@@ -217,6 +219,7 @@ pub async fn start(
         sso: Some(sso.clone()),
         filters,
         exports: None,
+        groupware: None,
     });
     tasks.spawn(web::send_delayed(sender_app, shutdown.clone()));
     crate::admin::passwords::start(cfg, identity.clone(), tasks, shutdown).await?;

@@ -27,6 +27,7 @@
 //! `mail` (the webmail). `idp` (the OpenID Connect provider and CAS server
 //! over the `sso` domain) sits beside `mail`, on `base` and `pages`.
 
+mod annuaire;
 mod base;
 mod conn;
 mod headers;
@@ -138,6 +139,9 @@ pub struct App {
     /// The users' own exports (Réglages → « Exporter mes données »); without
     /// it the page says that export is unavailable.
     pub exports: Option<Arc<export::Exports>>,
+    /// Calendars and address books (« Contacts », « Ajouter à mes
+    /// contacts »); without it those pages say they are unavailable.
+    pub groupware: Option<Arc<groupware::Groupware>>,
 }
 
 /// Loads the web key from `path`, creating it (mode 0600) on first start.

@@ -41,6 +41,8 @@ pub struct Session {
 
 pub struct Fixture {
     _dir: tempfile::TempDir,
+    /// The store, to change accounts behind the services' back.
+    pub store: store::Store,
     pub app: Arc<App>,
     pub router: Router,
     pub a: Account,
@@ -59,6 +61,8 @@ pub struct Fixture {
     /// The registered OpenID Connect client (an « application académique »).
     pub client: String,
     pub client_secret: String,
+    /// A's personal contact (its object name).
+    pub contact: String,
 }
 
 /// The ENT's registered redirect URI, and the CAS service prefix.
@@ -125,8 +129,14 @@ impl Fixture {
         ];
         cfg.mail_setup = crate::MailSetup::new("mail.ac-test.fr", &bound);
         let groupware = Arc::new(groupware::Groupware::new(store.clone(), groupware::Settings::default()).unwrap());
+        let secret_contact = groupware::contacts::Contact {
+            name: "Contact secret d'Alice".into(),
+            emails: vec!["secret@example.org".into()],
+            ..Default::default()
+        };
+        let contact = groupware.save_contact(a.id, None, secret_contact).await.unwrap();
         let exports = export::Exports::new(
-            export::Sources { mailstore: ms.clone(), groupware, identity: identity.clone() },
+            export::Sources { mailstore: ms.clone(), groupware: groupware.clone(), identity: identity.clone() },
             store.clone(),
             export::ExportSettings {
                 dir: dir.path().join("exports"),
@@ -153,10 +163,12 @@ impl Fixture {
             sso: Some(Arc::new(sso)),
             filters: Some(filters),
             exports: Some(exports),
+            groupware: Some(groupware),
         });
         let router = crate::router(app.clone());
         let mut fx = Fixture {
             _dir: dir,
+            store,
             app,
             router,
             a,
@@ -172,6 +184,7 @@ impl Fixture {
             a_session: String::new(),
             client: client.id,
             client_secret: client_secret.unwrap(),
+            contact,
         };
         fx.a_session = fx.new_session(Who::Owner).await.1;
         fx
@@ -216,11 +229,12 @@ impl Fixture {
             .replace("{export}", &self.export)
             .replace("{session}", &self.a_session)
             .replace("{client}", &self.client)
+            .replace("{contact}", &self.contact)
     }
 
     /// What B must never see.
-    pub fn secrets(&self) -> [&str; 3] {
-        [SUBJECT_A, "Confidentiel.", ATTACHED_A]
+    pub fn secrets(&self) -> [&str; 4] {
+        [SUBJECT_A, "Confidentiel.", ATTACHED_A, "Contact secret"]
     }
 
     /// One request through the router, from 127.0.0.1; the status and up to 1 MB of body.
@@ -284,5 +298,7 @@ impl Fixture {
         assert!(apps.iter().any(|p| p.id == self.app_password), "A's app password");
         let sessions = self.app.identity.web_sessions(self.a.id).await.unwrap();
         assert!(sessions.iter().any(|s| s.token_hash == self.a_session), "A's session");
+        let gw = self.app.groupware.as_ref().unwrap();
+        assert!(gw.contact(self.a.id, &self.contact).await.is_ok(), "A's contact");
     }
 }
