@@ -348,6 +348,6 @@ mod tests {
             assert!(c.clone().checked().is_err(), "{c:?}");
         }
         let c = Contact { name: "A\r\nEND:VCARD".into(), ..Contact::default() }.checked().unwrap();
-        assert_eq!(c.to_vcard("u").matches("END:VCARD").count(), 1);
+        assert_eq!(c.to_vcard("u").matches("\r\nEND:VCARD\r\n").count(), 1);
     }
 }
