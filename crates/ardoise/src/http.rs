@@ -166,7 +166,7 @@ pub async fn start(
     let groupware = Arc::new(groupware);
     let dav = Arc::new(dav::Dav { groupware: groupware.clone(), identity: identity.clone() });
     let exports = export::Exports::new(
-        export::Sources { mailstore: mailstore.clone(), groupware, identity: identity.clone() },
+        export::Sources { mailstore: mailstore.clone(), groupware: groupware.clone(), identity: identity.clone() },
         store.clone(),
         export_settings(cfg),
     )
@@ -198,6 +198,7 @@ pub async fn start(
             filters: filters.clone(),
             exports: Some(exports.clone()),
             sharing: Some(sharing.clone()),
+            groupware: Some(groupware.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), false));
         tasks.spawn(web::serve_with(listener, app, extra, shutdown.clone()));
@@ -214,6 +215,7 @@ pub async fn start(
             filters: filters.clone(),
             exports: Some(exports.clone()),
             sharing: Some(sharing.clone()),
+            groupware: Some(groupware.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), true));
         tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
@@ -229,6 +231,7 @@ pub async fn start(
         filters,
         exports: None,
         sharing: None,
+        groupware: None,
     });
     tasks.spawn(web::send_delayed(sender_app, shutdown.clone()));
     crate::admin::passwords::start(cfg, identity.clone(), tasks, shutdown).await?;

@@ -10,8 +10,10 @@
 //! [`xml::read`] (no DOCTYPE, depth and element caps). The methods live in
 //! `methods`, the reports in `report`, the properties in `props`, and
 //! `error` is the one place where errors become statuses and `<d:error>`
-//! bodies. Everything else is the `groupware` domain's.
+//! bodies. `annuaire` serves the académie directory (from `identity`) as a
+//! read-only address book. Everything else is the `groupware` domain's.
 
+mod annuaire;
 pub mod auth;
 mod error;
 mod methods;
@@ -102,26 +104,35 @@ async fn answer(dav: &Dav, req: Request) -> Response {
         return StatusCode::NOT_FOUND.into_response();
     }
     let req = Req { dav, account: &account, target, headers: parts.headers };
-    let result = match parts.method.as_str() {
-        "PROPFIND" => methods::propfind(&req, body).await,
-        "PROPPATCH" => methods::proppatch(&req, body).await,
-        "MKCALENDAR" => methods::mkcalendar(&req, body).await,
-        "MKCOL" => methods::mkcol(&req, body).await,
-        "GET" => methods::get(&req).await,
-        "HEAD" => methods::get(&req).await.map(|mut r| {
-            *r.body_mut() = Body::empty();
-            r
-        }),
-        "PUT" => methods::put(&req, body).await,
-        "DELETE" => methods::delete(&req).await,
-        "REPORT" => report::report(&req, body).await,
-        _ => Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED)),
+    let result = if annuaire::is_directory(&req.target) {
+        annuaire::handle(&req, parts.method.as_str(), body).await
+    } else {
+        personal(&req, parts.method.as_str(), body).await
     };
     let mut resp = result.unwrap_or_else(IntoResponse::into_response);
     if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
         resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(ALLOW));
     }
     resp
+}
+
+/// A method on the account's own calendars and address books.
+async fn personal(req: &Req<'_>, method: &str, body: Body) -> Result<Response, DavError> {
+    match method {
+        "PROPFIND" => methods::propfind(req, body).await,
+        "PROPPATCH" => methods::proppatch(req, body).await,
+        "MKCALENDAR" => methods::mkcalendar(req, body).await,
+        "MKCOL" => methods::mkcol(req, body).await,
+        "GET" => methods::get(req).await,
+        "HEAD" => methods::get(req).await.map(|mut r| {
+            *r.body_mut() = Body::empty();
+            r
+        }),
+        "PUT" => methods::put(req, body).await,
+        "DELETE" => methods::delete(req).await,
+        "REPORT" => report::report(req, body).await,
+        _ => Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED)),
+    }
 }
 
 /// OPTIONS needs no login: it says what the server speaks, nothing more.

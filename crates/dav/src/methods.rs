@@ -13,7 +13,7 @@ use crate::xml::{CALDAV, CARDDAV, DAV, Element, ICAL, Multistatus, PropName, Sta
 use crate::{Req, multistatus, read_body, read_xml};
 
 /// What PROPFIND asks for.
-enum Ask {
+pub(crate) enum Ask {
     All(Vec<PropName>),
     Names(Vec<PropName>),
     NamesOnly,
@@ -41,7 +41,8 @@ pub(crate) fn prop_names(el: &Element) -> Vec<PropName> {
     el.children.iter().map(|c| PropName::new(&c.ns, &c.name)).collect()
 }
 
-pub(crate) async fn propfind(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
+/// The Depth (0 or 1) and the body of a PROPFIND.
+pub(crate) async fn read_propfind(req: &Req<'_>, body: Body) -> Result<(bool, Ask), DavError> {
     let depth_one = match req.headers.get("Depth").map(HeaderValue::as_bytes) {
         // RFC 4918 reads a missing Depth as infinity; clients that omit it mean the resource.
         None | Some(b"0") => false,
@@ -64,21 +65,33 @@ pub(crate) async fn propfind(req: &Req<'_>, body: Body) -> Result<Response, DavE
         }
         Some(_) => return Err(DavError::BadRequest("élément propfind attendu".into())),
     };
+    Ok((depth_one, ask))
+}
+
+impl Ask {
+    /// The property groups of `res` this PROPFIND asks for.
+    pub(crate) fn groups(&self, ctx: &Ctx<'_>, res: &Res<'_>) -> Vec<(Status, Vec<String>)> {
+        match self {
+            Ask::Names(names) => props::render(ctx, res, names),
+            Ask::All(extra) => {
+                let mut names = props::all(res);
+                names.extend(extra.iter().cloned());
+                props::render(ctx, res, &names)
+            }
+            Ask::NamesOnly => props::names_only(&props::all(res)),
+        }
+    }
+}
+
+pub(crate) async fn propfind(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
+    let (depth_one, ask) = read_propfind(req, body).await?;
     let gw = &req.dav.groupware;
     let owner = req.account.id;
     let kind_err = |kind| move |e| DavError::Domain(e, kind);
     let mut ms = Multistatus::new();
     let ctx = ctx(req);
     let mut write = |res: Res<'_>| {
-        let groups = match &ask {
-            Ask::Names(names) => props::render(&ctx, &res, names),
-            Ask::All(extra) => {
-                let mut names = props::all(&res);
-                names.extend(extra.iter().cloned());
-                props::render(&ctx, &res, &names)
-            }
-            Ask::NamesOnly => props::names_only(&props::all(&res)),
-        };
+        let groups = ask.groups(&ctx, &res);
         ms.props(&ctx.href(&res), &groups);
     };
     match &req.target {
@@ -97,6 +110,10 @@ pub(crate) async fn propfind(req: &Req<'_>, body: Body) -> Result<Response, DavE
                 let all = gw.collections(owner).await.map_err(kind_err(*kind))?;
                 for c in all.iter().filter(|c| c.kind == *kind) {
                     write(Res::Collection(c));
+                }
+                // The académie directory sits beside the personal address books.
+                if *kind == CollectionKind::AddressBook {
+                    write(Res::Directory);
                 }
             }
         }

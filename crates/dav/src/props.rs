@@ -16,6 +16,10 @@ pub enum Res<'a> {
     Home(CollectionKind),
     Collection(&'a Collection),
     Object(&'a Collection, Obj<'a>),
+    /// The académie directory, read-only (`crate::annuaire`).
+    Directory,
+    /// A card of the directory.
+    Card(Obj<'a>),
 }
 
 /// What is known of an object: its text only when it was read.
@@ -48,6 +52,8 @@ impl Ctx<'_> {
             Res::Home(kind) => path::home(*kind, self.user()),
             Res::Collection(c) => path::collection(c.kind, self.user(), &c.segment),
             Res::Object(c, o) => path::object(c.kind, self.user(), &c.segment, o.name),
+            Res::Directory => path::collection(CollectionKind::AddressBook, self.user(), crate::annuaire::SEGMENT),
+            Res::Card(o) => path::object(CollectionKind::AddressBook, self.user(), crate::annuaire::SEGMENT, o.name),
         }
     }
 }
@@ -73,7 +79,7 @@ pub fn all(res: &Res<'_>) -> Vec<PropName> {
         PropName::new(DAV, "owner"),
     ];
     match res {
-        Res::Root | Res::Home(_) => {}
+        Res::Root | Res::Home(_) | Res::Directory => {}
         Res::Principal => {
             names.push(PropName::new(DAV, "principal-URL"));
             names.push(PropName::new(CALDAV, "calendar-home-set"));
@@ -83,7 +89,7 @@ pub fn all(res: &Res<'_>) -> Vec<PropName> {
             names.push(PropName::new(CS, "getctag"));
             names.push(PropName::new(DAV, "sync-token"));
         }
-        Res::Object(..) => {
+        Res::Object(..) | Res::Card(_) => {
             names.push(PropName::new(DAV, "getetag"));
             names.push(PropName::new(DAV, "getcontenttype"));
         }
@@ -110,7 +116,7 @@ pub fn names_only(names: &[PropName]) -> Vec<(Status, Vec<String>)> {
 
 fn privileges(res: &Res<'_>) -> String {
     let list: &[&str] = match res {
-        Res::Root | Res::Principal => &["read", "read-current-user-privilege-set"],
+        Res::Root | Res::Principal | Res::Directory | Res::Card(_) => &["read", "read-current-user-privilege-set"],
         _ => {
             &["read", "write", "write-properties", "write-content", "bind", "unbind", "read-current-user-privilege-set"]
         }
@@ -121,6 +127,9 @@ fn privileges(res: &Res<'_>) -> String {
 fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<String> {
     let principal = || href(&path::principal(ctx.user()));
     let (ns, local) = (name.ns.as_str(), name.name.as_str());
+    if let Some(v) = directory_value(ns, local, res) {
+        return v;
+    }
     match (ns, local, res) {
         (DAV, "resourcetype", Res::Root | Res::Home(_)) => Some("<d:collection/>".into()),
         (DAV, "resourcetype", Res::Principal) => Some("<d:collection/><d:principal/>".into()),
@@ -181,6 +190,35 @@ fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<String> {
         (CARDDAV, "address-data", Res::Object(c, o)) if c.kind == CollectionKind::AddressBook => o.content.map(text),
         _ => None,
     }
+}
+
+/// The directory's own answers (`Some(None)`: it has no such property).
+fn directory_value(ns: &str, local: &str, res: &Res<'_>) -> Option<Option<String>> {
+    let v = match (ns, local, res) {
+        (DAV, "resourcetype", Res::Directory) => Some("<d:collection/><card:addressbook/>".into()),
+        (DAV, "resourcetype", Res::Card(_)) => Some(String::new()),
+        (DAV, "displayname", Res::Directory) => Some("Annuaire de l'académie".into()),
+        (CARDDAV, "addressbook-description", Res::Directory) => {
+            Some(text("Personnels de l'académie, boîtes fonctionnelles et listes (lecture seule)"))
+        }
+        (DAV, "owner", Res::Directory | Res::Card(_)) => None,
+        (DAV, "supported-report-set", Res::Directory) => Some(
+            ["card:addressbook-query", "card:addressbook-multiget"]
+                .iter()
+                .map(|r| format!("<d:supported-report><d:report><{r}/></d:report></d:supported-report>"))
+                .collect(),
+        ),
+        (CARDDAV, "supported-address-data", Res::Directory) => {
+            Some("<card:address-data-type content-type=\"text/vcard\" version=\"4.0\"/>".into())
+        }
+        (DAV, "getetag", Res::Card(o)) => Some(text(&format!("\"{}\"", o.etag))),
+        (DAV, "getcontenttype", Res::Card(_)) => Some("text/vcard; charset=utf-8".into()),
+        (CARDDAV, "address-data", Res::Card(o)) => o.content.map(text),
+        (DAV, "current-user-principal" | "current-user-privilege-set", _) => return None,
+        (_, _, Res::Directory | Res::Card(_)) => None,
+        _ => return None,
+    };
+    Some(v)
 }
 
 fn reports(kind: CollectionKind) -> String {

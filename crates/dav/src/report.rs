@@ -204,7 +204,7 @@ fn utc_seconds(s: &str) -> Result<i64, DavError> {
 
 /// addressbook-query filters: prop-filters with text-match or
 /// is-not-defined (RFC 6352 section 10.5); param-filter is refused.
-fn check_card_filter(filter: &Element) -> Result<(), DavError> {
+pub(crate) fn check_card_filter(filter: &Element) -> Result<(), DavError> {
     for pf in &filter.children {
         if !pf.is(CARDDAV, "prop-filter") || pf.attr("name").is_none() {
             return Err(DavError::forbidden(CARDDAV, "supported-filter"));
@@ -216,7 +216,7 @@ fn check_card_filter(filter: &Element) -> Result<(), DavError> {
     Ok(())
 }
 
-fn card_matches(card: &str, filter: &Element) -> bool {
+pub(crate) fn card_matches(card: &str, filter: &Element) -> bool {
     let unfolded = card.replace("\r\n ", "").replace("\r\n\t", "").replace("\n ", "");
     let all = filter.attr("test") == Some("allof");
     let mut results = filter.children.iter().map(|pf| prop_filter_matches(&unfolded, pf));

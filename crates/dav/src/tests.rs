@@ -2,6 +2,7 @@
 //! objects under preconditions, reports, collections, bad XML, and another
 //! account's paths (404 on every method, never the data).
 
+mod annuaire;
 mod fixture;
 mod flows;
 mod isolation;

@@ -18,6 +18,7 @@
 //! every operation is on that account's own collections and nobody else's.
 
 mod collections;
+pub mod contacts;
 pub mod ical;
 pub mod import;
 mod objects;

@@ -4,7 +4,9 @@
 //! states, suspension that takes effect at once, administrative scopes and
 //! the audit log) and prove who they are with credentials ([`credentials`]:
 //! passwords and their policy, TOTP, recovery codes, app passwords, brute
-//! force slow-down and the connection journal). Every protocol (SMTP, IMAP,
+//! force slow-down and the connection journal). [`directory`] is the académie
+//! directory staff see of each other (the web's Annuaire, the composer's
+//! autocomplete, the CardDAV directory). Every protocol (SMTP, IMAP,
 //! the web) asks this crate, and only this crate, whether a login succeeds,
 //! through one [`Identity`] service object built once by the binary.
 //! Administrators act on accounts through [`admin`], which checks their
@@ -12,6 +14,7 @@
 
 pub mod admin;
 pub mod credentials;
+pub mod directory;
 mod keyfile;
 pub mod lifecycle;
 mod service;

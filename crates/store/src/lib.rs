@@ -23,6 +23,7 @@
 //!   undelete (`deleted.rs`) holds a reference too, until purged.
 
 mod admin_scripts;
+mod annuaire;
 mod bayes;
 mod bulk;
 mod collection_objects;
@@ -76,6 +77,7 @@ use tokio::sync::Mutex;
 use turns::{Turn, Turns};
 
 pub use admin_scripts::AdminScript;
+pub use annuaire::{DirectoryPerson, DirectoryScope, DirectoryUnit, DirectoryWord};
 pub use bayes::{BayesStats, GLOBAL_MODEL, TokenCounts, Trained};
 pub use collection_objects::{
     CollectionObject, DeleteOutcome, MAX_OBJECT_ROWS, ObjectChange, ObjectTag, Precondition, PutOutcome,

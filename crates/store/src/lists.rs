@@ -62,7 +62,7 @@ pub struct HeldPost {
 const LIST_COLS: &str = "id, address, name, description, kind, unit_id, role, post_policy, discussion, tag, created_at";
 const HELD_COLS: &str = "id, list_id, blob, size, sender, subject, received_at";
 
-fn list_of(r: &AnyRow) -> Result<ListRow> {
+pub(crate) fn list_of(r: &AnyRow) -> Result<ListRow> {
     let address: String = r.try_get("address")?;
     Ok(ListRow {
         id: r.try_get("id")?,

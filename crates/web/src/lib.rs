@@ -29,6 +29,7 @@
 //! does `admin`, the administration console over `identity::admin`.
 
 mod admin;
+mod annuaire;
 mod base;
 mod conn;
 mod headers;
@@ -144,6 +145,9 @@ pub struct App {
     /// Large-file sharing (« Partage de fichiers », `/partage/`); without it
     /// the pages say that sharing is unavailable.
     pub sharing: Option<Arc<sharing::Sharing>>,
+    /// Calendars and address books (« Contacts », « Ajouter à mes
+    /// contacts »); without it those pages say they are unavailable.
+    pub groupware: Option<Arc<groupware::Groupware>>,
 }
 
 /// Loads the web key from `path`, creating it (mode 0600) on first start.

@@ -19,6 +19,8 @@ pub const PASSWORD: &str = "Cheval-Agrafe-Correct-42";
 pub struct Fixture {
     _dir: tempfile::TempDir,
     router: Router,
+    /// The store, to change accounts behind the service's back.
+    pub store: store::Store,
     /// A's app passwords: one for DAV, one for IMAP only.
     pub dav_app_password: String,
     pub imap_app_password: String,
@@ -37,13 +39,17 @@ impl Answer {
     }
 }
 
-async fn account(store: &store::Store, address: &str) -> Account {
+pub async fn account(store: &store::Store, address: &str) -> Account {
+    account_as(store, address, model::Role::Teacher).await
+}
+
+pub async fn account_as(store: &store::Store, address: &str, role: model::Role) -> Account {
     store
         .create_account(&store::NewAccount {
             address: model::Address::parse(address).unwrap(),
             login: None,
             display_name: address.split('@').next().unwrap().replace('.', " "),
-            role: model::Role::Teacher,
+            role,
             status: model::AccountStatus::Active,
             quota_bytes: None,
             org_unit: None,
@@ -67,9 +73,9 @@ impl Fixture {
         let dav_app_password = identity.create_app_password(&a, "DAVx5", &["dav"]).await.unwrap();
         let imap_app_password = identity.create_app_password(&a, "Thunderbird", &["imap"]).await.unwrap();
         let settings = groupware::Settings { max_object_bytes: 64 << 10, ..groupware::Settings::default() };
-        let groupware = Arc::new(groupware::Groupware::new(store, settings).unwrap());
+        let groupware = Arc::new(groupware::Groupware::new(store.clone(), settings).unwrap());
         let router = router(Arc::new(Dav { groupware, identity }));
-        Fixture { _dir: dir, router, dav_app_password, imap_app_password }
+        Fixture { _dir: dir, router, store, dav_app_password, imap_app_password }
     }
 
     /// Sends a request as `user` (with the right password), or anonymously.

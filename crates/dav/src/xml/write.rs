@@ -107,6 +107,12 @@ impl Multistatus {
         self.out.push_str("</d:status></d:response>");
     }
 
+    /// What was written since the last take, for a body sent in parts
+    /// (the first part starts with the XML declaration and root element).
+    pub fn take(&mut self) -> String {
+        std::mem::take(&mut self.out)
+    }
+
     /// Closes the body, with the new token of a sync-collection report.
     pub fn finish(mut self, sync_token: Option<&str>) -> String {
         if let Some(token) = sync_token {

@@ -80,6 +80,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.mail", "Courrier", "Mail"),
     ("nav.settings", "Réglages", "Settings"),
     ("nav.help", "Aide", "Help"),
+    ("nav.directory", "Annuaire", "Directory"),
     ("continue", "Continuer", "Continue"),
     ("login.title", "Connexion", "Log in"),
     ("sso.refused", "Connexion à l'application refusée", "Sign-in to the application refused"),

@@ -1,8 +1,12 @@
 //! Recipient autocomplete: `GET /courrier/destinataires?q=` answers JSON
-//! (at most ten people) from the directory of this installation and from
-//! the user's recent correspondents (the recipients of the newest messages
-//! of their Envoyés folder, read from the stored envelopes, never from the
-//! messages' bytes). Signed-in users only; two characters at least.
+//! (at most ten people) from the user's recent correspondents (the
+//! recipients of the newest messages of their Envoyés folder, read from the
+//! stored envelopes, never from the messages' bytes) and from the académie
+//! directory (`identity::directory`, the source of the Annuaire page and of
+//! the CardDAV directory). A recent correspondent on one of our domains is
+//! offered only if the directory shows them: a student, a suspended or
+//! closed account, someone of another académie never is, even if the user
+//! wrote to them before. Signed-in users only; two characters at least.
 
 use std::sync::Arc;
 
@@ -66,14 +70,57 @@ pub fn label(p: &Person) -> String {
     if name.is_empty() { p.address.clone() } else { format!("{name} <{}>", p.address) }
 }
 
+/// Why suggestions could not be made.
+#[derive(Debug)]
+enum Failure {
+    Mail(mailstore::Error),
+    Directory(identity::StoreError),
+}
+
+impl From<mailstore::Error> for Failure {
+    fn from(e: mailstore::Error) -> Failure {
+        Failure::Mail(e)
+    }
+}
+
+impl From<identity::StoreError> for Failure {
+    fn from(e: identity::StoreError) -> Failure {
+        Failure::Directory(e)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Mail(e) => e.fmt(f),
+            Failure::Directory(e) => e.fmt(f),
+        }
+    }
+}
+
 /// Recent correspondents first (they are who the user writes to), then the
 /// directory, without repeats, at most [`MAX_RESULTS`].
-async fn people(app: &App, account: &Account, query: &str) -> Result<Vec<Person>, mailstore::Error> {
-    let mut out = recent(app, account, query).await?;
-    for e in app.ms.directory_lookup(&account.address, query, MAX_RESULTS).await? {
+async fn people(app: &App, account: &Account, query: &str) -> Result<Vec<Person>, Failure> {
+    let mut out = visible(app, account, recent(app, account, query).await?).await?;
+    for e in app.identity.directory_search(account, query, MAX_RESULTS).await? {
         out.push(Person { name: e.name, address: e.address });
     }
     Ok(merge(out))
+}
+
+/// The correspondents the user may be offered: outside addresses, and those
+/// of our domains that the directory shows the user (the first
+/// [`MAX_RESULTS`] of them, each checked).
+async fn visible(app: &App, account: &Account, found: Vec<Person>) -> Result<Vec<Person>, Failure> {
+    let local = app.ms.local_domains().await?;
+    let mut out = Vec::new();
+    for p in merge(found) {
+        let Ok(address) = model::Address::parse(&p.address) else { continue };
+        if !local.contains(address.domain()) || app.identity.directory_shows(account, &address).await? {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 /// Drops repeated addresses (keeping the first, with a name when one has

@@ -101,6 +101,16 @@ pub struct ComposeQuery {
     pub brouillon: Option<String>,
     /// `brouillon`: say the draft was saved; `annule`: that sending was cancelled.
     pub info: Option<String>,
+    /// Recipients to start with, comma-separated (« Écrire » from the
+    /// Annuaire or Contacts); only well-formed addresses are kept.
+    pub a: Option<String>,
+}
+
+/// The addresses of `list` (comma-separated) that parse, at most 100.
+fn prefilled_to(list: &str) -> String {
+    let kept: Vec<String> =
+        list.split(',').filter_map(|a| Address::parse(a.trim()).ok()).take(100).map(|a| a.to_string()).collect();
+    kept.join(", ")
 }
 
 /// `/courrier/ecrire`: an empty form, a reply, a forward or a draft.
@@ -125,6 +135,7 @@ pub async fn page(
         }
     } else {
         Ok(Some(Draft {
+            to: q.a.as_deref().map(prefilled_to).unwrap_or_default(),
             body: if signature.is_empty() { String::new() } else { format!("\n\n{signature}") },
             ..Draft::default()
         }))

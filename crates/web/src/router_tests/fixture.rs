@@ -42,6 +42,7 @@ pub struct Session {
 pub struct Fixture {
     _dir: tempfile::TempDir,
     /// The store under the app, for tests that seed more (the console's units and grants).
+    /// The store, to change accounts behind the services' back.
     pub store: store::Store,
     pub app: Arc<App>,
     pub router: Router,
@@ -64,6 +65,8 @@ pub struct Fixture {
     /// A's share: its id and the token of its link.
     pub share_id: i64,
     pub share_token: String,
+    /// A's personal contact (its object name).
+    pub contact: String,
 }
 
 /// The content of A's shared file.
@@ -133,8 +136,14 @@ impl Fixture {
         ];
         cfg.mail_setup = crate::MailSetup::new("mail.ac-test.fr", &bound);
         let groupware = Arc::new(groupware::Groupware::new(store.clone(), groupware::Settings::default()).unwrap());
+        let secret_contact = groupware::contacts::Contact {
+            name: "Contact secret d'Alice".into(),
+            emails: vec!["secret@example.org".into()],
+            ..Default::default()
+        };
+        let contact = groupware.save_contact(a.id, None, secret_contact).await.unwrap();
         let exports = export::Exports::new(
-            export::Sources { mailstore: ms.clone(), groupware, identity: identity.clone() },
+            export::Sources { mailstore: ms.clone(), groupware: groupware.clone(), identity: identity.clone() },
             store.clone(),
             export::ExportSettings {
                 dir: dir.path().join("exports"),
@@ -175,6 +184,7 @@ impl Fixture {
             filters: Some(filters),
             exports: Some(exports),
             sharing: Some(sharing.clone()),
+            groupware: Some(groupware),
         });
         let router = crate::router(app.clone());
         let mut fx = Fixture {
@@ -197,6 +207,7 @@ impl Fixture {
             client_secret: client_secret.unwrap(),
             share_id: share.id,
             share_token: share.token,
+            contact,
         };
         fx.a_session = fx.new_session(Who::Owner).await.1;
         fx
@@ -249,11 +260,12 @@ impl Fixture {
             .replace("{account}", &self.a.id.to_string())
             .replace("{share}", &self.share_token)
             .replace("{share_id}", &self.share_id.to_string())
+            .replace("{contact}", &self.contact)
     }
 
     /// What B must never see.
-    pub fn secrets(&self) -> [&str; 3] {
-        [SUBJECT_A, "Confidentiel.", ATTACHED_A]
+    pub fn secrets(&self) -> [&str; 4] {
+        [SUBJECT_A, "Confidentiel.", ATTACHED_A, "Contact secret"]
     }
 
     /// One request through the router, from 127.0.0.1; the status and up to 1 MB of body.
@@ -317,5 +329,7 @@ impl Fixture {
         assert!(apps.iter().any(|p| p.id == self.app_password), "A's app password");
         let sessions = self.app.identity.web_sessions(self.a.id).await.unwrap();
         assert!(sessions.iter().any(|s| s.token_hash == self.a_session), "A's session");
+        let gw = self.app.groupware.as_ref().unwrap();
+        assert!(gw.contact(self.a.id, &self.contact).await.is_ok(), "A's contact");
     }
 }

@@ -151,6 +151,16 @@ pub fn cases() -> Vec<Case> {
         get("/courrier/envoi/{id}", "/courrier/envoi/{delayed}", 303, 303),
         post("/courrier/envoi/{id}/annuler", "/courrier/envoi/{delayed}/annuler", Empty, 303, 400),
         get("/courrier/destinataires", "/courrier/destinataires?q=alice", 401, 200),
+        // The directory is everyone's (of the académie); contacts are each one's own.
+        get("/annuaire", "/annuaire?q=alice", 303, 200),
+        get("/annuaire/fiche/{key}", "/annuaire/fiche/compte-1", 303, 200),
+        post("/annuaire/fiche/{key}/ajouter", "/annuaire/fiche/compte-1/ajouter", Empty, 303, 303),
+        get("/contacts", "/contacts", 303, 200),
+        get("/contacts/nouveau", "/contacts/nouveau", 303, 200),
+        post("/contacts/nouveau", "/contacts/nouveau", Url("nom=Zoé&adresses=zoe%40ac-test.fr"), 303, 303),
+        get("/contacts/fiche/{name}", "/contacts/fiche/{contact}", 303, 404),
+        post("/contacts/fiche/{name}", "/contacts/fiche/{contact}", Url("nom=X&etag=x"), 303, 404),
+        post("/contacts/fiche/{name}/supprimer", "/contacts/fiche/{contact}/supprimer", Empty, 303, 404),
         get("/courrier/reglages/identites", "/courrier/reglages/identites", 303, 200),
         post(
             "/courrier/reglages/identites",

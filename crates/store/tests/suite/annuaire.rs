@@ -1,0 +1,107 @@
+//! The académie directory's queries (`store::annuaire`): scope, statuses,
+//! roles, words, pages and lists.
+
+use model::{AccountStatus, OrgUnitKind, Role, Uai};
+use store::{DirectoryScope, DirectoryWord, NewList, NewOrgUnit};
+
+use crate::fixtures::*;
+use crate::harness::Ctx;
+
+fn word(lower: &str, folded: &str) -> DirectoryWord {
+    DirectoryWord { lower: lower.into(), folded: folded.into(), ..DirectoryWord::default() }
+}
+
+pub async fn the_directory_shows_active_staff_of_one_academie(ctx: Ctx) {
+    let store = &ctx.store;
+    store.add_domain(&domain()).await.unwrap();
+    let unit = |parent, kind, name: &str, uai: Option<&str>| NewOrgUnit {
+        parent,
+        kind,
+        name: name.into(),
+        uai: uai.map(|u| Uai::parse(u).unwrap()),
+    };
+    let ac = store.create_org_unit(&unit(None, OrgUnitKind::Academie, "Académie", None)).await.unwrap();
+    let college =
+        store.create_org_unit(&unit(Some(ac), OrgUnitKind::Etablissement, "Collège", Some("0541234A"))).await.unwrap();
+    let other = store.create_org_unit(&unit(None, OrgUnitKind::Academie, "Autre", None)).await.unwrap();
+    let person = |local: &str, name: &str, role, status, unit| {
+        let mut a = new_account(local);
+        a.display_name = name.into();
+        a.role = role;
+        a.status = status;
+        a.org_unit = unit;
+        a
+    };
+    let hel = store
+        .create_account(&person("helene.dupre", "Hélène Dupré", Role::Teacher, AccountStatus::Active, Some(college)))
+        .await
+        .unwrap();
+    for (local, role, status, u) in [
+        ("new.comer", Role::Administrative, AccountStatus::Provisional, Some(college)),
+        ("lucas.petit", Role::Student, AccountStatus::Active, Some(college)),
+        ("sam.suspendu", Role::Teacher, AccountStatus::Suspended, Some(college)),
+        ("carl.clos", Role::Teacher, AccountStatus::Closed, Some(college)),
+        ("marc.loin", Role::Teacher, AccountStatus::Active, Some(other)),
+        ("nina.nulle", Role::Teacher, AccountStatus::Active, None),
+    ] {
+        store.create_account(&person(local, local, role, status, u)).await.unwrap();
+    }
+    assert_eq!(store.academie_of(hel.id).await.unwrap(), Some(ac));
+    let scope = DirectoryScope::Academie(ac);
+    let all = store.directory_search(&scope, &[], 100).await.unwrap();
+    let addresses: Vec<&str> = all.iter().map(|p| p.address.as_str()).collect();
+    assert_eq!(addresses, ["helene.dupre@ac-demo.fr", "new.comer@ac-demo.fr"]);
+    let unit = all[0].unit.as_ref().unwrap();
+    assert_eq!((unit.name.as_str(), unit.uai.as_deref()), ("Collège", Some("0541234A")));
+    // Words: the name as typed (lower case), the folded address, a unit, a role.
+    let found = |words: Vec<DirectoryWord>| {
+        let scope = scope.clone();
+        async move {
+            store
+                .directory_search(&scope, &words, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.address)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found(vec![word("hélène", "helene")]).await, ["helene.dupre@ac-demo.fr"]);
+    assert_eq!(found(vec![word("xx", "helene")]).await, ["helene.dupre@ac-demo.fr"]);
+    assert_eq!(found(vec![word("%", "%")]).await, Vec::<String>::new());
+    assert_eq!(found(vec![word("_", "_")]).await, Vec::<String>::new());
+    let by_unit = DirectoryWord { units: vec![college], ..word("zz", "zz") };
+    assert_eq!(found(vec![by_unit]).await.len(), 2);
+    let by_role = DirectoryWord { roles: vec!["administratif"], ..word("zz", "zz") };
+    assert_eq!(found(vec![by_role, word("new", "new")]).await, ["new.comer@ac-demo.fr"]);
+    // Pages by id, and ids asked directly: the same filter.
+    let first = store.directory_page(&scope, 0, 1).await.unwrap();
+    let second = store.directory_page(&scope, first[0].id, 10).await.unwrap();
+    assert_eq!(first.len() + second.len(), 2);
+    let lucas = store.account_by_address(&addr("lucas.petit@ac-demo.fr")).await.unwrap().unwrap();
+    let got = store.directory_people_by_id(&scope, &[hel.id, lucas.id]).await.unwrap();
+    assert_eq!(got.iter().map(|p| p.id).collect::<Vec<_>>(), [hel.id]);
+    // The people of no unit see each other only.
+    let alone = DirectoryScope::Unplaced("ac-demo.fr".into());
+    let got = store.directory_search(&alone, &[], 100).await.unwrap();
+    assert_eq!(got.iter().map(|p| p.address.as_str()).collect::<Vec<_>>(), ["nina.nulle@ac-demo.fr"]);
+    // Lists: the académie's units' and those of no unit on its domains.
+    for (local, unit) in [("profs", Some(college)), ("tous", None), ("loin", Some(other))] {
+        let list = NewList {
+            address: addr(&format!("{local}@ac-demo.fr")),
+            name: local.into(),
+            description: String::new(),
+            kind: "static".into(),
+            unit,
+            role: None,
+            post_policy: "anyone".into(),
+            discussion: false,
+            tag: None,
+        };
+        store.create_list(&list).await.unwrap();
+    }
+    let lists = store.directory_lists(&scope, 10).await.unwrap();
+    assert_eq!(lists.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["profs", "tous"]);
+    let lists = store.directory_lists(&alone, 10).await.unwrap();
+    assert_eq!(lists.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["tous"]);
+}
