@@ -5,3 +5,4 @@
 mod fixture;
 mod flows;
 mod isolation;
+mod scheduling;

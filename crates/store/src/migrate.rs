@@ -203,6 +203,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0030_reading_prefs.sql"),
         postgres: include_str!("../migrations/postgres/0030_reading_prefs.sql"),
     },
+    Migration {
+        version: 31,
+        name: "resources",
+        sqlite: include_str!("../migrations/sqlite/0031_resources.sql"),
+        postgres: include_str!("../migrations/postgres/0031_resources.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -138,6 +138,9 @@ pub struct App {
     /// The users' own exports (Réglages → « Exporter mes données »); without
     /// it the page says that export is unavailable.
     pub exports: Option<Arc<export::Exports>>,
+    /// Calendars, for answering invitations from the reading page; without
+    /// it invitations are shown without their buttons.
+    pub groupware: Option<Arc<groupware::Groupware>>,
 }
 
 /// Loads the web key from `path`, creating it (mode 0600) on first start.

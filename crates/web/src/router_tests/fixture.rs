@@ -126,7 +126,7 @@ impl Fixture {
         cfg.mail_setup = crate::MailSetup::new("mail.ac-test.fr", &bound);
         let groupware = Arc::new(groupware::Groupware::new(store.clone(), groupware::Settings::default()).unwrap());
         let exports = export::Exports::new(
-            export::Sources { mailstore: ms.clone(), groupware, identity: identity.clone() },
+            export::Sources { mailstore: ms.clone(), groupware: groupware.clone(), identity: identity.clone() },
             store.clone(),
             export::ExportSettings {
                 dir: dir.path().join("exports"),
@@ -153,6 +153,7 @@ impl Fixture {
             sso: Some(Arc::new(sso)),
             filters: Some(filters),
             exports: Some(exports),
+            groupware: Some(groupware),
         });
         let router = crate::router(app.clone());
         let mut fx = Fixture {

@@ -9,6 +9,7 @@ mod attached;
 mod deleted;
 mod export;
 mod fixture;
+mod invitation;
 mod reauth;
 mod sso;
 mod table;
