@@ -35,6 +35,7 @@ mod lists;
 mod notice;
 pub(crate) mod passwords;
 mod quarantine;
+mod resources;
 mod sieve;
 mod spam;
 mod sso_cli;
@@ -128,6 +129,11 @@ pub enum AdminCommand {
     Quarantine {
         #[command(subcommand)]
         command: quarantine::QuarantineCommand,
+    },
+    /// Salles et matériel réservables d'un établissement / bookable rooms and equipment.
+    Resource {
+        #[command(subcommand)]
+        command: resources::ResourceCommand,
     },
     /// Classifieur anti-spam statistique / the statistical spam classifier.
     Spam {
@@ -416,6 +422,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
             quarantine::run(&ctx, &crate::screen::quarantine(cfg, &opened), command).await?
         }
         AdminCommand::Spam { command } => spam::run(&ctx, cfg, command).await?,
+        AdminCommand::Resource { command } => resources::run(&ctx, command).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -291,7 +291,51 @@ async fn seed(
     }
     deliver_demo_mail(store, ms, &staff).await?;
     seed_lists(store, schools["0541234A"]).await?;
+    seed_scheduling(store, schools["0541234A"], &staff).await?;
     Ok(provisional)
+}
+
+/// The collège's room (a resource: it never logs in, its calendar answers
+/// invitations by itself) and the convocation to the conseil pédagogique in
+/// the secretariat's calendar, scheduled like any event: Claire and Paul get
+/// it to answer (also from the mail), the room accepts it.
+async fn seed_scheduling(
+    store: &store::Store,
+    college: model::OrgUnitId,
+    staff: &[(String, String)],
+) -> anyhow::Result<()> {
+    let room = NewAccount {
+        address: Address::parse(&format!("{}@{DOMAIN}", demo_mail::ROOM))?,
+        login: None,
+        display_name: "Salle du conseil".into(),
+        role: Role::Functional,
+        status: AccountStatus::Active,
+        quota_bytes: None,
+        org_unit: Some(college),
+        password_hash: None,
+    };
+    store.create_resource(&room, "salle").await?;
+    let Some(event) = demo_mail::board_event(DOMAIN, staff) else { return Ok(()) };
+    let secretariat = store
+        .account_by_address(&Address::parse(&format!("secretariat.0541234a@{DOMAIN}"))?)
+        .await?
+        .context("the secretariat's account")?;
+    let gw =
+        groupware::Groupware::new(store.clone(), groupware::Settings::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let agenda = gw
+        .collection(secretariat.id, groupware::CollectionKind::Calendar, groupware::DEFAULT_CALENDAR)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let who = groupware::scheduling::Principal {
+        id: secretariat.id,
+        address: secretariat.address.clone(),
+        display_name: secretariat.display_name.clone(),
+    };
+    let name = groupware::scheduling::object_name(&demo_mail::board_uid(DOMAIN));
+    gw.put_scheduled(&who, &agenda, &name, &event, groupware::Precondition::Absent)
+        .await
+        .map_err(|e| anyhow::anyhow!("la convocation de démonstration : {e}"))?;
+    Ok(())
 }
 
 async fn deliver_demo_mail(

@@ -7,6 +7,7 @@
 //! live in [`content`], the generated PDF and iCalendar files in [`files`].
 
 mod content;
+pub use content::{ROOM, board_uid};
 mod files;
 
 use mail_builder::MessageBuilder;
@@ -32,6 +33,17 @@ pub struct DemoMail {
 /// member of staff, for the circulars.
 pub fn demo_mails(domain: &str, staff: &[(String, String)]) -> Vec<DemoMail> {
     demo_mails_at(domain, staff, OffsetDateTime::now_utc().unix_timestamp())
+}
+
+/// The convocation to the conseil pédagogique as its organiser stores it
+/// (the invitation's text without its METHOD), for the demo's calendars.
+pub fn board_event(domain: &str, staff: &[(String, String)]) -> Option<String> {
+    let ctx = Ctx { domain, now: OffsetDateTime::now_utc().unix_timestamp(), staff };
+    let uid = format!("UID:{}", board_uid(domain));
+    content::specs(&ctx).iter().flat_map(|s| &s.files).find_map(|f| {
+        let text = String::from_utf8_lossy(&f.data);
+        text.contains(&uid).then(|| text.replace("METHOD:REQUEST\r\n", ""))
+    })
 }
 
 /// The demo mail as if generated at `now` (unix seconds): the same inputs
@@ -115,7 +127,9 @@ impl File {
             ct = ct.attribute("charset", "utf-8");
         }
         if content_type == "text/calendar" {
-            ct = ct.attribute("method", "PUBLISH");
+            // An invitation with attendees is a REQUEST (it can be answered), others are published.
+            let request = data.windows(15).any(|w| w == b"METHOD:REQUEST\r");
+            ct = ct.attribute("method", if request { "REQUEST" } else { "PUBLISH" });
         }
         File { content_type: ct, name: name.into(), data }
     }

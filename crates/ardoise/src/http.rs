@@ -91,6 +91,27 @@ impl web::Outbox for MtaOutbox {
     }
 }
 
+/// Scheduling's mails (invitations, cancellations, replies: iMIP) leave
+/// as the account's own, through the same submission as the webmail's
+/// (sender checks, hourly limits, DKIM, local delivery and queue).
+pub struct MtaPostman(pub Arc<mta::Mta>, pub store::Store);
+
+impl groupware::scheduling::Postman for MtaPostman {
+    fn send<'a>(
+        &'a self,
+        from: &'a groupware::scheduling::Principal,
+        recipients: &'a [model::Address],
+        message: Vec<u8>,
+    ) -> groupware::scheduling::PostFuture<'a> {
+        Box::pin(async move {
+            let account = self.1.account(from.id).await.map_err(|e| e.to_string())?.ok_or("compte inconnu")?;
+            let submission =
+                mta::Submission { account: &account, mail_from: Some(&account.address), recipients, message };
+            self.0.submit(submission).await.map_err(|e| e.to_string())
+        })
+    }
+}
+
 /// What the web is wired to: the mail domain, the identity service, the
 /// MTA (for the webmail's sending), and the store the groupware service
 /// (DAV) is given its handle of.
@@ -163,6 +184,7 @@ pub async fn start(
     );
     let groupware = groupware::Groupware::new(store.clone(), groupware_settings(cfg))
         .map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
+    groupware.set_postman(Arc::new(MtaPostman(mta.clone(), store.clone())));
     let groupware = Arc::new(groupware);
     let dav = Arc::new(dav::Dav { groupware: groupware.clone(), identity: identity.clone() });
     let exports = export::Exports::new(

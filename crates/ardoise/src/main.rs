@@ -13,6 +13,7 @@ mod demo_mail;
 mod directory;
 mod dns_cli;
 mod http;
+mod imip;
 mod learning;
 mod metrics;
 mod migrate_cli;

@@ -9,8 +9,14 @@ use smtp::{DeliverError, Envelope, MailSink, RcptVerdict};
 
 /// The MX's business side; with the transfer service, delivered mail may
 /// get a vacation auto-reply; with the lists service, mail to a list is
-/// expanded (or held) after the direct recipients got theirs.
-pub struct MxSink(pub Arc<Mailstore>, pub Option<Arc<mta::Mta>>, pub Option<Arc<lists::Lists>>);
+/// expanded (or held) after the direct recipients got theirs; with the
+/// groupware service, iMIP replies update the organisers' calendars.
+pub struct MxSink(
+    pub Arc<Mailstore>,
+    pub Option<Arc<mta::Mta>>,
+    pub Option<Arc<lists::Lists>>,
+    pub Option<Arc<groupware::Groupware>>,
+);
 
 impl MxSink {
     /// An address no account has: a list, a list's bounce address, or nobody.
@@ -173,6 +179,11 @@ impl MxSink {
         // by a report, unless it would be backscatter (`mta::refusals`).
         let refused: Vec<i64> = delivery.refused.iter().map(|r| r.account).collect();
         accounts.retain(|a| !refused.contains(a));
+        if let Some(gw) = &self.3
+            && !screening.junk
+        {
+            crate::imip::after_delivery(gw, envelope.mail_from.as_ref(), &message, &accounts).await;
+        }
         if let Some(mta) = &self.1 {
             let refusals: Vec<mta::refusals::Refusal> = delivery
                 .refused

@@ -137,7 +137,10 @@ pub async fn run(
         Err(e) => tracing::error!(error = %e, "vacation replies could not be written as Sieve scripts"),
     }
     let lists = lists::Lists::new(opened.store.clone(), opened.blobs.clone(), mta.clone(), lists::Limits::default());
-    let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone()), Some(lists.clone())));
+    // iMIP replies received by the MX update the organisers' calendars.
+    let groupware = groupware::Groupware::new(opened.store.clone(), crate::http::groupware_settings(&cfg))
+        .map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
+    let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone()), Some(lists.clone()), Some(Arc::new(groupware))));
     let quarantine = crate::screen::quarantine(&cfg, &opened);
     // The statistical spam classifier, trained by the owners' filing.
     let bayes = crate::learning::classifier(&cfg.hygiene, &opened.store);

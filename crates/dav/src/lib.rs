@@ -20,6 +20,7 @@ mod methods;
 pub mod path;
 mod props;
 mod report;
+mod schedule;
 pub mod xml;
 
 use std::sync::Arc;
@@ -40,9 +41,9 @@ use path::Target;
 /// Largest PROPFIND, PROPPATCH, MKCOL or REPORT body read.
 pub const MAX_XML_BODY: usize = 1 << 20;
 /// The methods of `Allow`.
-const ALLOW: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, MKCALENDAR, REPORT";
+const ALLOW: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, MKCALENDAR, REPORT, POST";
 /// The compliance classes of `DAV` (RFC 4918 section 18, RFC 4791, RFC 6352, RFC 5689).
-const COMPLIANCE: &str = "1, 3, calendar-access, addressbook, extended-mkcol";
+const COMPLIANCE: &str = "1, 3, calendar-access, calendar-auto-schedule, addressbook, extended-mkcol";
 
 /// What the DAV service is wired to.
 pub struct Dav {
@@ -131,6 +132,7 @@ async fn personal(req: &Req<'_>, method: &str, body: Body) -> Result<Response, D
         "PUT" => methods::put(req, body).await,
         "DELETE" => methods::delete(req).await,
         "REPORT" => report::report(req, body).await,
+        "POST" => schedule::post(req, body).await,
         _ => Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED)),
     }
 }

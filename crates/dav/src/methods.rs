@@ -321,10 +321,21 @@ pub(crate) async fn put(req: &Req<'_>, body: Body) -> Result<Response, DavError>
         None if etag_header(req, header::IF_NONE_MATCH).as_deref() == Some("*") => Precondition::Absent,
         None => Precondition::Any,
     };
-    let written = gw.put(&c, name, text, pre).await.map_err(|e| DavError::Domain(e, kind))?;
+    // A calendar object is scheduled (RFC 6638): invitations, answers.
+    let (written, rewritten) = match kind {
+        CollectionKind::Calendar => {
+            let s =
+                gw.put_scheduled(&principal(req), &c, name, text, pre).await.map_err(|e| DavError::Domain(e, kind))?;
+            (s.written, s.rewritten)
+        }
+        CollectionKind::AddressBook => {
+            (gw.put(&c, name, text, pre).await.map_err(|e| DavError::Domain(e, kind))?, false)
+        }
+    };
     let status = if written.created { StatusCode::CREATED } else { StatusCode::NO_CONTENT };
     let mut resp = status.into_response();
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", written.etag)) {
+    // RFC 6638 section 3.2.1: no ETag when the stored object is not the text sent.
+    if !rewritten && let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", written.etag)) {
         resp.headers_mut().insert(header::ETAG, etag);
     }
     Ok(resp)
@@ -336,7 +347,11 @@ pub(crate) async fn delete(req: &Req<'_>) -> Result<Response, DavError> {
         Target::Object(kind, _, _, name) => {
             let c = collection_of(req).await?;
             let if_match = etag_header(req, header::IF_MATCH).filter(|e| e != "*");
-            gw.delete(&c, name, if_match.as_deref()).await.map_err(|e| DavError::Domain(e, *kind))?;
+            let deleted = match kind {
+                CollectionKind::Calendar => gw.delete_scheduled(&principal(req), &c, name, if_match.as_deref()).await,
+                CollectionKind::AddressBook => gw.delete(&c, name, if_match.as_deref()).await,
+            };
+            deleted.map_err(|e| DavError::Domain(e, *kind))?;
         }
         Target::Collection(kind, ..) => {
             let c = collection_of(req).await?;
@@ -345,6 +360,15 @@ pub(crate) async fn delete(req: &Req<'_>) -> Result<Response, DavError> {
         _ => return Err(DavError::Status(StatusCode::FORBIDDEN)),
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The logged-in account as scheduling sees it.
+pub(crate) fn principal(req: &Req<'_>) -> groupware::scheduling::Principal {
+    groupware::scheduling::Principal {
+        id: req.account.id,
+        address: req.account.address.clone(),
+        display_name: req.account.display_name.clone(),
+    }
 }
 
 /// The etag of an `If-Match`/`If-None-Match` header, unquoted (`*` as is;

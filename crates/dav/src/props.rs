@@ -154,6 +154,10 @@ fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<String> {
             Some(href(&path::home(CollectionKind::AddressBook, ctx.user())))
         }
         (CALDAV, "calendar-user-address-set", Res::Principal) => Some(href(&format!("mailto:{}", ctx.user()))),
+        (CALDAV, "schedule-outbox-URL", Res::Principal) => {
+            Some(href(&format!("{}{}/", path::home(CollectionKind::Calendar, ctx.user()), crate::schedule::OUTBOX)))
+        }
+        (CALDAV, "calendar-user-type", Res::Principal) => Some("INDIVIDUAL".into()),
         (DAV, "supported-report-set", Res::Collection(c)) => Some(reports(c.kind)),
         (DAV, "supported-report-set", Res::Home(_) | Res::Principal | Res::Root) => Some(String::new()),
         (CS, "getctag", Res::Collection(c)) => Some(text(&sync_token(c, c.sync_counter))),

@@ -6,3 +6,4 @@ mod annuaire;
 mod fixture;
 mod flows;
 mod isolation;
+mod scheduling;

@@ -90,6 +90,22 @@ pub fn occurs_between(text: &str, exp: Expansion, start: i64, end: i64) -> bool 
     })
 }
 
+/// The occurrences of the object `text` as UTC `[start, end)` seconds, at
+/// most `max` (scheduling compares a room's events with them). An
+/// occurrence without duration lasts a second, so that it still overlaps.
+pub fn occurrences(text: &str, exp: Expansion, max: usize) -> Vec<(i64, i64)> {
+    let Ok(cal) = parse(text) else { return Vec::new() };
+    let expanded = cal.expand_dates(zone_for(&cal, exp.zone), exp.cap.min(max));
+    expanded
+        .events
+        .iter()
+        .map(|e| {
+            let (s, e) = e.timestamps();
+            (s, e.max(s + 1))
+        })
+        .collect()
+}
+
 /// The default zone to expand `cal` with: `local` when a start is floating
 /// (no zone, not UTC: an all-day event, a local time), else UTC. calcard
 /// 0.3 reads the occurrences of a recurring UTC start in the default zone,
@@ -106,7 +122,7 @@ fn zone_for(cal: &ICalendar, local: Tz) -> Tz {
 
 /// Parses exactly one iCalendar stream: nothing may follow it, and it must
 /// end (calcard 0.3 accepts a VCALENDAR cut before its END).
-fn parse(text: &str) -> Result<ICalendar, String> {
+pub(crate) fn parse(text: &str) -> Result<ICalendar, String> {
     let mut parser = Parser::new(text);
     let cal = match parser.entry() {
         Entry::ICalendar(_) if !ends_with_line(text, "END:VCALENDAR") => {

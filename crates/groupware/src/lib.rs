@@ -22,6 +22,7 @@ pub mod contacts;
 pub mod ical;
 pub mod import;
 mod objects;
+pub mod scheduling;
 pub mod vcard;
 
 use calcard::common::timezone::Tz;
@@ -121,6 +122,8 @@ pub struct Groupware {
     store: Store,
     settings: Settings,
     expansion: ical::Expansion,
+    /// The sender of scheduling's mails, installed by the binary.
+    postman: std::sync::OnceLock<std::sync::Arc<dyn scheduling::Postman>>,
 }
 
 impl Groupware {
@@ -131,7 +134,7 @@ impl Groupware {
             .parse()
             .map_err(|_| Error::Invalid(format!("fuseau horaire inconnu : {}", settings.time_zone)))?;
         let expansion = ical::Expansion { zone, cap: settings.expansion_cap };
-        Ok(Groupware { store, settings, expansion })
+        Ok(Groupware { store, settings, expansion, postman: std::sync::OnceLock::new() })
     }
 
     pub fn settings(&self) -> &Settings {

@@ -93,9 +93,9 @@ pub struct ObjectChange {
     pub deleted: bool,
 }
 
-const COLUMNS: &str = "name, uid, etag, component, content, first_start, last_end, modseq";
+pub(crate) const COLUMNS: &str = "name, uid, etag, component, content, first_start, last_end, modseq";
 
-fn object_of(r: &AnyRow) -> Result<CollectionObject> {
+pub(crate) fn object_of(r: &AnyRow) -> Result<CollectionObject> {
     Ok(CollectionObject {
         name: r.try_get("name")?,
         uid: r.try_get("uid")?,

@@ -50,6 +50,7 @@ mod people;
 mod preferences;
 mod quarantine;
 mod queue;
+mod resources;
 mod revocations;
 mod search;
 mod sharing;
@@ -100,6 +101,7 @@ pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Pe
 pub use preferences::{MAX_UNDO_SEND, ReadingPrefs, WebPrefs};
 pub use quarantine::{NewQuarantined, Quarantined};
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
+pub use resources::Resource;
 pub use search::{DateCursor, Found};
 pub use sharing::{NewShare, NewShareUpload, Share, ShareDownload, ShareUpload, ShareVersion, SharesPurged};
 pub use sieve_scripts::{DeliveryScript, PutScript, ScriptChange, SieveScript, SieveSource};

@@ -204,6 +204,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0030_reading_prefs.sql"),
     },
     Migration {
+        version: 31,
+        name: "resources",
+        sqlite: include_str!("../migrations/sqlite/0031_resources.sql"),
+        postgres: include_str!("../migrations/postgres/0031_resources.sql"),
+    },
+    Migration {
         version: 33,
         name: "sharing",
         sqlite: include_str!("../migrations/sqlite/0033_sharing.sql"),

@@ -77,6 +77,7 @@ fn invitation(
     summary: &str,
     location: &str,
     organizer: &Person,
+    attendees: &[&Person],
 ) -> File {
     let (start, minutes) = when;
     let description = format!("{summary}, {} à {}.", fr_day(start), fr_time(start));
@@ -89,8 +90,18 @@ fn invitation(
         description: &description,
         organizer: (&organizer.0, &organizer.1),
         stamp: sent,
+        attendees: attendees.iter().map(|p| (p.0.clone(), p.1.clone())).collect(),
     };
     File::new("text/calendar", "invitation.ics", ics(&event))
+}
+
+/// The local part of the demo's room, « Salle du conseil » of the collège.
+pub const ROOM: &str = "salle-du-conseil.0541234a";
+
+/// The UID of the convocation to the « conseil pédagogique », which Claire
+/// and Paul can answer from the webmail.
+pub fn board_uid(domain: &str) -> String {
+    format!("demo-event-3@{domain}")
 }
 
 pub(super) fn specs(ctx: &Ctx<'_>) -> Vec<Spec> {
@@ -283,7 +294,7 @@ pub(super) fn specs(ctx: &Ctx<'_>) -> Vec<Spec> {
          Les rendez-vous sont pris par les familles dans l'ENT ; chaque professeur disposera d'une salle au premier étage.\n\n\
          L'invitation est jointe pour votre agenda.\n\nLe secrétariat", fr_day(parents), fr_time(parents)))
         .to(&[&claire, &paul]).seen()
-        .file(invitation(ctx, 1, sent, (parents, 180), "Réunion parents-professeurs (4e)", "Collège Jules Ferry, 1er étage", &secretariat)));
+        .file(invitation(ctx, 1, sent, (parents, 180), "Réunion parents-professeurs (4e)", "Collège Jules Ferry, 1er étage", &secretariat, &[])));
 
     let sent = ctx.sent(14, 25);
     let visit = ctx.meeting(sent, 24, 10, 0);
@@ -362,6 +373,7 @@ pub(super) fn specs(ctx: &Ctx<'_>) -> Vec<Spec> {
             "Conseil de classe de 4e B",
             "Salle du conseil",
             &principale,
+            &[],
         )),
     );
 
@@ -441,7 +453,8 @@ pub(super) fn specs(ctx: &Ctx<'_>) -> Vec<Spec> {
          dotation horaire de la rentrée prochaine, sorties pédagogiques.\n\nIsabelle Roche\nPrincipale",
         fr_day(board), fr_time(board)))
         .to(&[&claire, &paul])
-        .file(invitation(ctx, 3, sent, (board, 90), "Conseil pédagogique", "Salle du conseil", &principale)));
+        .file(invitation(ctx, 3, sent, (board, 90), "Conseil pédagogique", "Salle du conseil", &secretariat,
+            &[&claire, &paul, &person(ROOM, "Salle du conseil")])));
 
     let letter = "La lettre du numérique éducatif";
     add(&mut v, mail(3, 52, &drane, format!("{letter} — n° 42"),

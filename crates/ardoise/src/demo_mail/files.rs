@@ -98,6 +98,9 @@ pub(super) struct Event<'a> {
     pub organizer: (&'a str, &'a str),
     /// When the invitation was made (DTSTAMP).
     pub stamp: i64,
+    /// Display name and address of each attendee; a room's name starts with « Salle ».
+    /// With attendees the file is an iTIP REQUEST that can be answered.
+    pub attendees: Vec<(String, String)>,
 }
 
 /// An iCalendar file (RFC 5545) with one event, lines folded at 75 octets.
@@ -107,9 +110,10 @@ pub(super) fn ics(e: &Event<'_>) -> Vec<u8> {
         "VERSION:2.0".to_owned(),
         "PRODID:-//Ardoise//Demo//FR".to_owned(),
         "CALSCALE:GREGORIAN".to_owned(),
-        "METHOD:PUBLISH".to_owned(),
+        (if e.attendees.is_empty() { "METHOD:PUBLISH" } else { "METHOD:REQUEST" }).to_owned(),
         "BEGIN:VEVENT".to_owned(),
         format!("UID:{}", e.uid),
+        "SEQUENCE:0".to_owned(),
         format!("DTSTAMP:{}", utc(e.stamp)),
         format!("DTSTART:{}", utc(e.start)),
         format!("DTEND:{}", utc(e.start + e.minutes * 60)),
@@ -118,11 +122,17 @@ pub(super) fn ics(e: &Event<'_>) -> Vec<u8> {
         format!("DESCRIPTION:{}", escape(e.description)),
         format!("ORGANIZER;CN=\"{}\":mailto:{}", e.organizer.0.replace('"', "'"), e.organizer.1),
         "STATUS:CONFIRMED".to_owned(),
-        "END:VEVENT".to_owned(),
-        "END:VCALENDAR".to_owned(),
     ];
+    let attendees = e.attendees.iter().map(|(name, address)| {
+        let cutype = if name.starts_with("Salle") { "ROOM" } else { "INDIVIDUAL" };
+        format!(
+            "ATTENDEE;CUTYPE={cutype};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN=\"{}\":mailto:{address}",
+            name.replace('"', "'")
+        )
+    });
+    let end = ["END:VEVENT".to_owned(), "END:VCALENDAR".to_owned()];
     let mut out = String::new();
-    for line in lines {
+    for line in lines.into_iter().chain(attendees).chain(end) {
         out.push_str(&fold(&line));
         out.push_str("\r\n");
     }

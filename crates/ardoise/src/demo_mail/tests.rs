@@ -179,15 +179,23 @@ fn invitations_are_valid_icalendar() {
     let icals: Vec<&File> =
         specs.iter().flat_map(|s| &s.files).filter(|f| f.content_type.c_type == "text/calendar").collect();
     assert_eq!(icals.len(), 3);
-    for f in icals {
+    for f in &icals {
         let text = std::str::from_utf8(&f.data).unwrap();
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n") && text.ends_with("END:VCALENDAR\r\n"));
         assert!(text.split("\r\n").all(|l| l.len() <= 75));
         assert!(!text.replace("\r\n", "").contains('\n'));
-        for key in ["BEGIN:VEVENT", "DTSTART:", "DTEND:", "SUMMARY:", "ORGANIZER;CN="] {
+        for key in ["BEGIN:VEVENT", "UID:", "DTSTART:", "DTEND:", "SUMMARY:", "ORGANIZER;CN="] {
             assert!(text.contains(key), "{key}");
         }
     }
+    // The convocation to the conseil pédagogique is an invitation that Claire, Paul and the room can answer.
+    let board = icals.iter().find(|f| String::from_utf8_lossy(&f.data).contains("Conseil p")).expect("the convocation");
+    let text = String::from_utf8_lossy(&board.data).replace("\r\n ", "");
+    assert!(text.contains("METHOD:REQUEST") && text.contains("ORGANIZER;CN=\"Secr"), "{text}");
+    for who in ["claire.martin", "paul.durand", "salle-du-conseil.0541234a"] {
+        assert!(text.contains(&format!("PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN=")) && text.contains(who), "{who}");
+    }
+    assert!(text.contains("CUTYPE=ROOM"));
 }
 
 #[test]

@@ -13,7 +13,7 @@ async fn discovery_leads_from_the_well_known_url_to_the_calendars() {
     let r = fx.send("PROPFIND", "/.well-known/caldav", None, &[], "").await;
     assert_eq!((r.status, r.headers["location"].to_str().unwrap()), (StatusCode::MOVED_PERMANENTLY, "/dav/"));
     let r = fx.send("OPTIONS", "/dav/", None, &[], "").await;
-    assert!(r.headers["dav"].to_str().unwrap().contains("calendar-access, addressbook"));
+    assert!(r.headers["dav"].to_str().unwrap().contains("calendar-access, calendar-auto-schedule, addressbook"));
 
     let ask = r#"<d:propfind xmlns:d="DAV:"><d:prop><d:current-user-principal/></d:prop></d:propfind>"#;
     let r = fx.send("PROPFIND", "/dav/", Some(A), &[("Depth", "0")], ask).await;

@@ -21,8 +21,9 @@ async fn another_accounts_paths_are_not_found_on_every_method() {
         "/dav/calendars/ALICE.MARTIN%40ac-test.fr/agenda/secret.ics",
         "/dav/addressbooks/alice.martin@ac-test.fr/contacts/",
         "/dav/calendars/alice.martin@ac-test.fr/nouveau/",
+        "/dav/calendars/alice.martin@ac-test.fr/outbox/",
     ];
-    let methods = ["PROPFIND", "PROPPATCH", "MKCALENDAR", "MKCOL", "GET", "HEAD", "PUT", "DELETE", "REPORT"];
+    let methods = ["PROPFIND", "PROPPATCH", "MKCALENDAR", "MKCOL", "GET", "HEAD", "PUT", "DELETE", "REPORT", "POST"];
     for path in paths {
         for method in methods {
             let body = match method {

@@ -21,6 +21,7 @@ mod migrated;
 mod people;
 mod preferences;
 mod queue;
+mod resources;
 mod search;
 mod sieve_scripts;
 mod snapshot;
@@ -79,6 +80,8 @@ on_both_backends!(
     vacation::vacation_answers_each_sender_once_per_interval,
     collections::collections_belong_to_one_account,
     collections::objects_follow_preconditions_and_log_changes,
+    resources::resources_never_log_in_and_close_when_deleted,
+    resources::calendar_objects_are_found_by_uid_in_own_calendars_only,
     search::messages_by_date_and_by_blob,
     webmail::identities_keep_one_default_per_account,
     webmail::directory_search_finds_names_and_addresses,

@@ -248,6 +248,13 @@ async fn check(store: &Store, version: i64) -> bool {
             assert_eq!(rows.len(), 1);
             assert_eq!(rows[0].blob_hash, blob('e'));
         }
+        31 => {
+            let rooms = store.resources().await.unwrap();
+            let seen: Vec<_> = rooms.iter().map(|r| (r.account.address.to_string(), r.kind.as_str())).collect();
+            assert_eq!(seen, [("salle-du-conseil.0541234a@ac-demo.fr".to_owned(), "salle")]);
+            assert_eq!(store.resource_kind(rooms[0].account.id).await.unwrap().as_deref(), Some("salle"));
+            assert_eq!(store.resource_kind(claire(store).await.id).await.unwrap(), None);
+        }
         _ => return false,
     }
     true

@@ -35,6 +35,9 @@ pub struct Event {
     /// "Name <address>" or the address.
     pub organizer: String,
     pub description: String,
+    pub uid: String,
+    /// The attendees' addresses, lower-case (at most `MAX_ATTENDEES`).
+    pub attendees: Vec<String>,
 }
 
 /// A calendar object: its method (`REQUEST`, `CANCEL`, `REPLY`...) and events.
@@ -48,6 +51,7 @@ pub struct Calendar {
 const MAX_INPUT: usize = 1 << 20;
 const MAX_EVENTS: usize = 20;
 const MAX_VALUE: usize = 2_000;
+const MAX_ATTENDEES: usize = 500;
 
 /// Reads the events of an iCalendar text. Unknown or broken lines are
 /// skipped: what can be read is shown.
@@ -88,6 +92,13 @@ pub fn parse(text: &str) -> Calendar {
             "SUMMARY" => e.summary = unescape(value),
             "LOCATION" => e.location = unescape(value),
             "DESCRIPTION" => e.description = unescape(value),
+            "UID" => e.uid = value.trim().chars().take(255).collect(),
+            "ATTENDEE" if e.attendees.len() < MAX_ATTENDEES => {
+                let address = value.trim();
+                let address =
+                    address.get(..7).filter(|p| p.eq_ignore_ascii_case("mailto:")).map_or(address, |_| &address[7..]);
+                e.attendees.push(address.chars().take(254).collect::<String>().to_ascii_lowercase());
+            }
             "DTSTART" => e.start = when(&params, value),
             "DTEND" => e.end = when(&params, value),
             "ORGANIZER" => {

@@ -28,6 +28,7 @@ mod folder_admin;
 pub(crate) mod folders;
 mod ics;
 mod identities;
+mod invitation;
 mod lecture;
 mod links;
 mod list;
@@ -142,6 +143,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/{mailbox}/{uid}/joint/{chain}/pj/{n}", get(attached::attachment))
         .route("/courrier/{mailbox}/{uid}/source", get(read::source))
         .route("/courrier/{mailbox}/{uid}/confiance", post(reading::trust))
+        .route("/courrier/{mailbox}/{uid}/invitation", post(invitation::answer))
         .route("/static/courrier.css", get(css))
         .route("/static/courrier.js", get(js))
         .route("/static/compose.js", get(compose_js))

@@ -225,7 +225,8 @@ pub(super) async fn article(
         Some(Body::Text(t)) => text = Some(text_to_html(&cut(&t, false))),
         None => {}
     }
-    let events = calendar_events(msg, m, &v.chrome.clock);
+    let mut events = calendar_events(msg, m, &v.chrome.clock);
+    super::invitation::fill_answers(app, account, &mut events).await;
     let mut attachments = Vec::new();
     for (n, file) in msg.files().into_iter().enumerate() {
         // The first bytes tell whether a preview is safe: only they are decoded.

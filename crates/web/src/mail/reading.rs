@@ -161,6 +161,15 @@ pub struct EventView {
     pub organizer: String,
     pub description: String,
     pub cancelled: bool,
+    pub uid: String,
+    /// The attendees' addresses, lower-case.
+    pub attendees: Vec<String>,
+    /// An iTIP REQUEST: an invitation to answer.
+    pub request: bool,
+    /// The reader may answer it here (set by `invitation::fill_answers`).
+    pub answerable: bool,
+    /// The reader's current answer (`ACCEPTED`...), empty when none.
+    pub answer: String,
 }
 
 /// The events of every `text/calendar` part and `.ics` attachment.
@@ -184,6 +193,11 @@ pub fn calendar_events(msg: &MessageView, m: M, clock: &Clock) -> Vec<EventView>
                 organizer: e.organizer,
                 description: e.description,
                 cancelled: cal.method == "CANCEL",
+                uid: e.uid,
+                attendees: e.attendees,
+                request: cal.method == "REQUEST",
+                answerable: false,
+                answer: String::new(),
             });
         }
         if out.len() >= 20 {

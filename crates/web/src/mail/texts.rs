@@ -25,6 +25,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::wtexts::TEXTS,
     super::settings::TEXTS,
     super::reading::TEXTS,
+    super::invitation::TEXTS,
     super::attached::TEXTS,
     super::sending::TEXTS,
     super::rules::TEXTS,

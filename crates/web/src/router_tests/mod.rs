@@ -13,6 +13,7 @@ mod deleted;
 mod export;
 mod fixture;
 mod partage;
+mod invitation;
 mod reauth;
 mod sso;
 mod table;

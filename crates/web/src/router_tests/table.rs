@@ -202,6 +202,7 @@ pub fn cases() -> Vec<Case> {
         get("/courrier/{mailbox}/{uid}/joint/{chain}/contenu", "/courrier/{inbox}/{uid}/joint/1/contenu", 303, 404),
         get("/courrier/{mailbox}/{uid}/source", "/courrier/{inbox}/{uid}/source", 303, 404),
         post("/courrier/{mailbox}/{uid}/confiance", "/courrier/{inbox}/{uid}/confiance", Empty, 303, 404),
+        post("/courrier/{mailbox}/{uid}/invitation", "/courrier/{inbox}/{uid}/invitation", Empty, 303, 404),
         get("/courrier/{mailbox}/{uid}/contenu", "/courrier/{inbox}/{uid}/contenu", 303, 404),
         get("/courrier/{mailbox}/{uid}/apercu/{n}", "/courrier/{inbox}/{uid}/apercu/0", 303, 404),
         get("/static/courrier.css", "/static/courrier.css", 200, 200),
