@@ -13,7 +13,7 @@
 //! have their own quota and lifetime, and they live in a content-addressed
 //! store of their own (`<data_dir>/partage/`, [`blob::BlobStore`]) so that the
 //! mail store's garbage collector, which knows only message references, never
-//! sees them. The metadata is `store`'s (schema 33, `store::sharing`).
+//! sees them. The metadata is `store`'s (schema 32, `store::sharing`).
 //!
 //! Files are never held in memory: uploads are written piece by piece,
 //! hashed by reading the finished file once, and read back in ranges.

@@ -210,10 +210,10 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0031_resources.sql"),
     },
     Migration {
-        version: 33,
+        version: 32,
         name: "sharing",
-        sqlite: include_str!("../migrations/sqlite/0033_sharing.sql"),
-        postgres: include_str!("../migrations/postgres/0033_sharing.sql"),
+        sqlite: include_str!("../migrations/sqlite/0032_sharing.sql"),
+        postgres: include_str!("../migrations/postgres/0032_sharing.sql"),
     },
 ];
 

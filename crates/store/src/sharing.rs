@@ -1,4 +1,4 @@
-//! Large-file sharing (schema 33, the `sharing` crate): shares (a document
+//! Large-file sharing (schema 32, the `sharing` crate): shares (a document
 //! behind a link), their versions, uploads in progress and the download
 //! journal. The bytes are files of the sharing blob store; this module only
 //! keeps what names them.

@@ -170,7 +170,7 @@ async fn check(store: &Store, version: i64) -> bool {
             assert_eq!(sent, [7, 14]);
             assert!(!store.claim_password_reminder(claire.id, 1_700_001_000, 7).await.unwrap());
         }
-        33 => {
+        32 => {
             let claire = claire(store).await;
             let share = store.share_by_token("00112233445566778899aabbccddeeff00112233").await.unwrap().expect("share");
             assert_eq!((share.account_id, share.name.as_str(), share.notified), (claire.id, "bilan.pdf", true));

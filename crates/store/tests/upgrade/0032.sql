@@ -1,4 +1,4 @@
--- Version 33: Claire shares a document (two versions), downloaded once; and
+-- Version 32: Claire shares a document (two versions), downloaded once; and
 -- an upload in progress.
 INSERT INTO shares (account_id, token, name, password, recipients, created_at, expires_at, notified)
 SELECT id, '00112233445566778899aabbccddeeff00112233', 'bilan.pdf', NULL, 'paul.durand@ac-demo.fr', 1700004000,
