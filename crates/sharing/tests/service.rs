@@ -158,7 +158,7 @@ async fn links_expire_within_policy_and_can_be_revoked() {
     let days = (share.expires_at - share.created_at) / 86400;
     assert_eq!(days, 10, "the default expiry");
     // The upload is used up.
-    assert!(matches!(f.sharing.create_link(f.claire, NewLink { upload: id, ..Default::default() }).await, Err(_)));
+    assert!(f.sharing.create_link(f.claire, NewLink { upload: id, ..Default::default() }).await.is_err());
     f.sharing.revoke(f.claire, share.id).await.unwrap();
     assert!(matches!(f.sharing.open_link(&share.token, ip()).await, Err(Error::Gone)));
     assert!(matches!(f.sharing.revoke(f.claire, share.id).await, Err(Error::NotFound)), "once");

@@ -69,6 +69,7 @@ fn add(specs: &mut Vec<Spec>, spec: Spec) -> usize {
 
 /// A convocation: the .ics file and the sentence that announces the meeting.
 /// `when` is the start (unix seconds) and the length in minutes.
+#[allow(clippy::too_many_arguments)]
 fn invitation(
     ctx: &Ctx<'_>,
     n: usize,

@@ -8,6 +8,7 @@ use crate::harness::Ctx;
 
 pub async fn resources_never_log_in_and_close_when_deleted(ctx: Ctx) {
     let store = &ctx.store;
+    store.add_domain(&domain()).await.unwrap();
     let room = NewAccount { display_name: "Salle du conseil".into(), ..new_account("salle-du-conseil.0541234a") };
     let with_password = NewAccount { password_hash: Some("x".into()), ..new_account("salle-b") };
     assert!(matches!(store.create_resource(&with_password, "salle").await, Err(Error::Invalid(_))));

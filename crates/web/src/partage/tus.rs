@@ -61,14 +61,17 @@ fn tus_headers(h: &mut HeaderMap) {
 
 /// The checks every tus request shares: the protocol version, then the
 /// CSRF token when the request changes something.
-fn precheck(headers: &HeaderMap, who: &Uploader, changes: bool) -> Result<(), Response> {
+fn precheck(headers: &HeaderMap, who: &Uploader, changes: bool) -> Result<(), Box<Response>> {
     if headers.get("tus-resumable").is_none_or(|v| v != VERSION) {
         let mut resp = reply(StatusCode::PRECONDITION_FAILED, "Tus-Resumable: 1.0.0 attendu / expected");
         resp.headers_mut().insert("tus-version", HeaderValue::from_static(VERSION));
-        return Err(resp);
+        return Err(Box::new(resp));
     }
     if changes && !who.csrf_ok {
-        return Err(reply(StatusCode::FORBIDDEN, "Jeton CSRF manquant ou invalide / Missing or invalid CSRF token"));
+        return Err(Box::new(reply(
+            StatusCode::FORBIDDEN,
+            "Jeton CSRF manquant ou invalide / Missing or invalid CSRF token",
+        )));
     }
     Ok(())
 }
@@ -102,10 +105,10 @@ fn refusal(e: Error) -> Response {
     }
 }
 
-fn service(app: &App) -> Result<&sharing::Sharing, Response> {
+fn service(app: &App) -> Result<&sharing::Sharing, Box<Response>> {
     app.sharing
         .as_deref()
-        .ok_or_else(|| reply(StatusCode::SERVICE_UNAVAILABLE, "Partage indisponible / Sharing unavailable"))
+        .ok_or_else(|| Box::new(reply(StatusCode::SERVICE_UNAVAILABLE, "Partage indisponible / Sharing unavailable")))
 }
 
 /// A header read as a decimal number of bytes (digits only).
@@ -153,11 +156,11 @@ pub async fn options(State(app): State<Arc<App>>) -> Response {
 /// `POST`: creates an upload of `Upload-Length` bytes (201, `Location`).
 pub async fn create(State(app): State<Arc<App>>, who: Uploader, headers: HeaderMap) -> Response {
     if let Err(r) = precheck(&headers, &who, true) {
-        return r;
+        return *r;
     }
     let sharing = match service(&app) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if headers.contains_key("upload-defer-length") {
         return reply(StatusCode::BAD_REQUEST, "Upload-Defer-Length non pris en charge / not supported");
@@ -185,11 +188,11 @@ pub async fn create(State(app): State<Arc<App>>, who: Uploader, headers: HeaderM
 /// `HEAD`: where the upload stands (`Upload-Offset`, `Upload-Length`).
 pub async fn head(State(app): State<Arc<App>>, Path(id): Path<String>, who: Uploader, headers: HeaderMap) -> Response {
     if let Err(r) = precheck(&headers, &who, false) {
-        return r;
+        return *r;
     }
     let sharing = match service(&app) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match sharing.upload_state(who.account.id, &id).await {
         Ok(state) => offsets(StatusCode::OK, &state),
@@ -215,11 +218,11 @@ pub async fn patch(
     body: Body,
 ) -> Response {
     if let Err(r) = precheck(&headers, &who, true) {
-        return r;
+        return *r;
     }
     let sharing = match service(&app) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if headers.get(header::CONTENT_TYPE).is_none_or(|t| t != "application/offset+octet-stream") {
         return reply(
@@ -244,11 +247,11 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = precheck(&headers, &who, true) {
-        return r;
+        return *r;
     }
     let sharing = match service(&app) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match sharing.cancel_upload(who.account.id, &id).await {
         Ok(()) => reply(StatusCode::NO_CONTENT, ""),

@@ -82,7 +82,7 @@ async fn hostile_searches_and_contacts_are_shown_escaped() {
     let fields = "nom=%3Cscript%3Ealert(1)%3C%2Fscript%3E&adresses=x%40example.org&groupes=Conseil%2C+Sortie";
     assert_eq!(post(&fx, "/contacts/nouveau", fields).await, StatusCode::SEE_OTHER);
     let (_, body) = get(&fx, "/contacts?groupe=Sortie").await;
-    assert!(body.contains("&lt;script&gt;alert(1)"), "{body}");
+    assert!(body.contains("&#60;script&#62;alert(1)"), "{body}");
     assert!(!body.contains("<script>alert"));
     assert!(!body.contains("Contact secret"), "A's other contact is not in that group");
     let (_, body) = get(&fx, "/contacts?q=SECRET").await;

@@ -7,13 +7,13 @@
 
 mod annuaire;
 mod attached;
-mod console;
 mod autocomplete;
+mod console;
 mod deleted;
 mod export;
 mod fixture;
-mod partage;
 mod invitation;
+mod partage;
 mod reauth;
 mod sso;
 mod table;
