@@ -38,7 +38,8 @@ async fn the_directory_finds_colleagues_opens_cards_and_adds_them_to_contacts() 
     let card = format!("/annuaire/fiche/compte-{}", fx.b.id);
     assert!(body.contains(&format!("href=\"{card}\"")), "{body}");
     assert!(!body.contains("Élève"), "no student in the directory");
-    assert!(body.contains("id=\"lien-annuaire\""), "the main navigation links the directory");
+    let (_, inbox) = get(&fx, "/courrier").await;
+    assert!(inbox.contains("id=\"lien-annuaire\""), "the webmail's side links the directory");
     // A student's card is a 404, as is a key of no one or a malformed one.
     for path in [
         format!("/annuaire/fiche/compte-{}", student.id),
