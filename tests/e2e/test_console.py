@@ -67,7 +67,10 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     # Search Paul, open his page.
     browser.get(base(server) + "/admin/comptes")
     browser.find_element(By.ID, "q").send_keys("paul")
+    before = browser.find_element(By.TAG_NAME, "main")
     click(browser, "form.recherche-comptes button[type=submit]")
+    # The results page replaces this one (whose list may already name Paul): wait for it first.
+    WebDriverWait(browser, 10).until(EC.staleness_of(before))
     WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.LINK_TEXT, paul))).click()
     assert browser.find_element(By.ID, "etat-compte").text == "actif"
 

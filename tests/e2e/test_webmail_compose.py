@@ -355,7 +355,11 @@ def test_rich_text_is_multipart_alternative_with_cleaned_html(server, browser):
     browser.get(base(server) + "/courrier/ecrire")
     fill(browser, "to", PAUL)
     fill(browser, "subject", "Mise en forme")
-    browser.find_element(By.ID, "mise-en-forme").click()
+    # Centred first: the recipient suggestions opening and closing move the form under a busy CI machine.
+    button = browser.find_element(By.ID, "mise-en-forme")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    WebDriverWait(browser, 10).until(lambda d: button.is_displayed() and button.is_enabled())
+    button.click()
     editor = browser.find_element(By.ID, "editeur")
     assert editor.is_displayed() and not browser.find_element(By.ID, "body").is_displayed()
     editor.click()
