@@ -12,6 +12,7 @@
 //! edit the others, so no property is lost.
 
 use model::AccountId;
+use model::vtext::{escape, line};
 
 use crate::{CollectionKind, DEFAULT_ADDRESS_BOOK, Error, Groupware, Precondition, Query, Result};
 
@@ -145,22 +146,6 @@ impl Contact {
     }
 }
 
-/// Escapes a vCard text value (RFC 6350 section 3.4).
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            ',' => out.push_str("\\,"),
-            ';' => out.push_str("\\;"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Undoes [`escape`].
 fn unescape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -199,20 +184,6 @@ fn split(value: &str, sep: char) -> Vec<String> {
     }
     parts.push(unescape(&current).trim().to_owned());
     parts
-}
-
-/// Appends `content` folded at 75 octets, then CRLF.
-fn line(out: &mut String, content: &str) {
-    let mut width = 0;
-    for ch in content.chars() {
-        if width + ch.len_utf8() > 75 {
-            out.push_str("\r\n ");
-            width = 1;
-        }
-        out.push(ch);
-        width += ch.len_utf8();
-    }
-    out.push_str("\r\n");
 }
 
 /// Most cards the page reads from one address book.

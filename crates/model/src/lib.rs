@@ -15,6 +15,7 @@ pub mod mutf7;
 mod org;
 pub mod percent;
 pub mod translit;
+pub mod vtext;
 
 pub use account::{AccountStatus, Role, SpecialUse};
 pub use address::{Address, AddressError, Domain};

@@ -5,6 +5,7 @@
 //! stays the same for the life of the account or list.
 
 use super::{Entry, EntryKind};
+use model::vtext::{escape, line};
 
 /// The UID of an entry's card.
 pub fn uid(entry: &Entry) -> String {
@@ -48,37 +49,6 @@ pub fn card(entry: &Entry) -> String {
     }
     line(&mut out, "END:VCARD");
     out
-}
-
-/// Escapes a text value (RFC 6350 section 3.4): backslash, comma,
-/// semicolon, and line breaks as `\n`; other controls are dropped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ',' => out.push_str("\\,"),
-            ';' => out.push_str("\\;"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Appends `content` folded at 75 octets (never inside a character), then CRLF.
-fn line(out: &mut String, content: &str) {
-    let mut width = 0;
-    for c in content.chars() {
-        if width + c.len_utf8() > 75 {
-            out.push_str("\r\n ");
-            width = 1;
-        }
-        out.push(c);
-        width += c.len_utf8();
-    }
-    out.push_str("\r\n");
 }
 
 #[cfg(test)]
