@@ -16,10 +16,14 @@ pub async fn after_delivery(gw: &Groupware, mail_from: Option<&Address>, message
     if !contains_ignore_case(message, b"text/calendar") {
         return;
     }
-    let Some(envelope_sender) = mail_from.map(|a| a.to_string().to_ascii_lowercase()) else { return };
+    let Some(envelope_sender) = mail_from.map(|a| a.to_string().to_ascii_lowercase()) else {
+        tracing::debug!("iMIP: no envelope sender, calendar parts left in the mail");
+        return;
+    };
     let view = mailstore::MessageView::new(message.to_vec(), None);
     let Some(from) = view.sender().map(|s| s.to_ascii_lowercase()) else { return };
     if from != envelope_sender {
+        tracing::info!("iMIP: From is not the envelope sender, calendar parts left in the mail");
         return;
     }
     for text in view.calendars(5) {
@@ -29,7 +33,7 @@ pub async fn after_delivery(gw: &Groupware, mail_from: Option<&Address>, message
         for account in accounts {
             match gw.receive_imip_for(*account, &from, &text).await {
                 Ok(ImipOutcome::Applied) => tracing::info!(account, "iMIP reply applied to the organiser's copy"),
-                Ok(ImipOutcome::Ignored) => {}
+                Ok(ImipOutcome::Ignored(why)) => tracing::info!(account, why, "iMIP reply not applied"),
                 Err(e) => tracing::warn!(account, error = %e, "iMIP reply not applied"),
             }
         }

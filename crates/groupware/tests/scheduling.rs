@@ -236,20 +236,20 @@ async fn outside_replies_are_believed_only_from_the_attendee() {
     // A reply forged by someone else, for the parent.
     assert_eq!(
         w.gw.receive_imip(&w.claire, "eve@example.net", &reply(3, "DECLINED", OUTSIDE)).await.unwrap(),
-        ImipOutcome::Ignored
+        ImipOutcome::Ignored("the attendee is not the sender")
     );
     // A reply for an older version, a reply that is a request, garbage.
     assert_eq!(
         w.gw.receive_imip(&w.claire, OUTSIDE, &reply(2, "DECLINED", OUTSIDE)).await.unwrap(),
-        ImipOutcome::Ignored
+        ImipOutcome::Ignored("no such meeting organised here, or an older SEQUENCE")
     );
     let request = reply(3, "DECLINED", OUTSIDE).replace("METHOD:REPLY", "METHOD:REQUEST");
-    assert_eq!(w.gw.receive_imip(&w.claire, OUTSIDE, &request).await.unwrap(), ImipOutcome::Ignored);
-    assert_eq!(w.gw.receive_imip(&w.claire, OUTSIDE, "BEGIN:VCALENDAR\r\n").await.unwrap(), ImipOutcome::Ignored);
+    assert_eq!(w.gw.receive_imip(&w.claire, OUTSIDE, &request).await.unwrap(), ImipOutcome::Ignored("not a REPLY"));
+    assert_eq!(w.gw.receive_imip(&w.claire, OUTSIDE, "BEGIN:VCALENDAR\r\n").await.unwrap(), ImipOutcome::Ignored("not iCalendar"));
     // Paul, who organises nothing of that UID, gets the same reply: nothing happens.
     assert_eq!(
         w.gw.receive_imip(&w.paul, OUTSIDE, &reply(3, "ACCEPTED", OUTSIDE)).await.unwrap(),
-        ImipOutcome::Ignored
+        ImipOutcome::Ignored("no such meeting organised here, or an older SEQUENCE")
     );
     assert_eq!(read().await, Some(PartStat::NeedsAction));
     // The real one.

@@ -72,8 +72,9 @@ pub enum ImipOutcome {
     /// The organiser's copy took the attendee's answer.
     Applied,
     /// Nothing to do or not believed (another sender, an unknown UID, an
-    /// older SEQUENCE, not a REPLY): the mail is just a mail.
-    Ignored,
+    /// older SEQUENCE, not a REPLY): the mail is just a mail. The reason
+    /// is for the log.
+    Ignored(&'static str),
 }
 
 /// Status codes of SCHEDULE-STATUS (RFC 6638 section 7.3, RFC 5546 3.6).
@@ -225,26 +226,31 @@ impl Groupware {
     /// address the MX verified): a REPLY updates `who`'s organiser copy.
     pub async fn receive_imip(&self, who: &Principal, sender: &str, text: &str) -> Result<ImipOutcome> {
         if text.len() > self.settings.max_object_bytes {
-            return Ok(ImipOutcome::Ignored);
+            return Ok(ImipOutcome::Ignored("too large"));
         }
-        let Ok(reply) = ical::parse(text) else { return Ok(ImipOutcome::Ignored) };
-        let Ok(meeting) = itip::meeting(&reply) else { return Ok(ImipOutcome::Ignored) };
+        let Ok(reply) = ical::parse(text) else { return Ok(ImipOutcome::Ignored("not iCalendar")) };
+        let Ok(meeting) = itip::meeting(&reply) else { return Ok(ImipOutcome::Ignored("not a meeting")) };
         let sender = sender.trim().to_ascii_lowercase();
         // One attendee speaks, and only for themselves.
-        let [attendee] = meeting.attendees.as_slice() else { return Ok(ImipOutcome::Ignored) };
-        if meeting.method.as_deref() != Some("REPLY") || attendee.address != sender {
-            return Ok(ImipOutcome::Ignored);
+        let [attendee] = meeting.attendees.as_slice() else {
+            return Ok(ImipOutcome::Ignored("not exactly one attendee"));
+        };
+        if meeting.method.as_deref() != Some("REPLY") {
+            return Ok(ImipOutcome::Ignored("not a REPLY"));
+        }
+        if attendee.address != sender {
+            return Ok(ImipOutcome::Ignored("the attendee is not the sender"));
         }
         if attendee.partstat == PartStat::NeedsAction {
-            return Ok(ImipOutcome::Ignored);
+            return Ok(ImipOutcome::Ignored("no answer"));
         }
         let applied = self.apply_answer(who, &meeting.uid, &sender, attendee.partstat, Some(meeting.sequence)).await?;
-        Ok(if applied { ImipOutcome::Applied } else { ImipOutcome::Ignored })
+        Ok(if applied { ImipOutcome::Applied } else { ImipOutcome::Ignored("no such meeting organised here, or an older SEQUENCE") })
     }
 
     /// [`Groupware::receive_imip`] for the account `account` (a delivery's recipient).
     pub async fn receive_imip_for(&self, account: AccountId, sender: &str, text: &str) -> Result<ImipOutcome> {
-        let Some(a) = self.store.account(account).await? else { return Ok(ImipOutcome::Ignored) };
+        let Some(a) = self.store.account(account).await? else { return Ok(ImipOutcome::Ignored("no such account")) };
         let who = Principal { id: a.id, address: a.address, display_name: a.display_name };
         self.receive_imip(&who, sender, text).await
     }
