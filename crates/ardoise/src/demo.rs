@@ -292,6 +292,8 @@ async fn seed(
     deliver_demo_mail(store, ms, &staff).await?;
     seed_lists(store, schools["0541234A"]).await?;
     seed_scheduling(store, schools["0541234A"], &staff).await?;
+    let today = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64 / 86_400;
+    crate::demo_agenda::seed(store, today).await.context("agendas et contacts de démonstration")?;
     Ok(provisional)
 }
 

@@ -9,6 +9,7 @@ mod certificates;
 mod cli;
 mod dav_import;
 mod demo;
+mod demo_agenda;
 mod demo_mail;
 mod directory;
 mod dns_cli;

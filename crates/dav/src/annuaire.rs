@@ -155,6 +155,7 @@ impl Listing {
             account: &self.account,
             user: self.account.address.to_string(),
             max_object_bytes: self.max_object_bytes,
+            read_only: Vec::new(),
         };
         let mut ms = Multistatus::new();
         let _ = ms.take();

@@ -21,6 +21,7 @@ pub mod path;
 mod props;
 mod report;
 mod schedule;
+mod sharing;
 pub mod xml;
 
 use std::sync::Arc;
@@ -76,6 +77,9 @@ pub(crate) struct Req<'a> {
     pub account: &'a Account,
     pub target: Target,
     pub headers: HeaderMap,
+    /// Calendars shared with the account that it may read (free/busy-only
+    /// shares are not served over DAV), named `<owner>~<segment>`.
+    pub shared: Vec<groupware::Shared>,
 }
 
 async fn handle(State(dav): State<Arc<Dav>>, req: Request) -> Response {
@@ -104,9 +108,22 @@ async fn answer(dav: &Dav, req: Request) -> Response {
     if target.user().is_some_and(|u| !u.eq_ignore_ascii_case(&account.address.to_string())) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let req = Req { dav, account: &account, target, headers: parts.headers };
+    let shared = match &target {
+        Target::Home(groupware::CollectionKind::Calendar, _)
+        | Target::Collection(groupware::CollectionKind::Calendar, ..)
+        | Target::Object(groupware::CollectionKind::Calendar, ..) => {
+            match dav.groupware.shared_with(account.id, account.org_unit).await {
+                Ok(all) => all.into_iter().filter(|s| s.right.can_read()).map(sharing::presented).collect(),
+                Err(e) => return DavError::Domain(e, groupware::CollectionKind::Calendar).into_response(),
+            }
+        }
+        _ => Vec::new(),
+    };
+    let req = Req { dav, account: &account, target, headers: parts.headers, shared };
     let result = if annuaire::is_directory(&req.target) {
         annuaire::handle(&req, parts.method.as_str(), body).await
+    } else if let Err(refused) = sharing::guard(&req, parts.method.as_str()) {
+        Err(refused)
     } else {
         personal(&req, parts.method.as_str(), body).await
     };
@@ -117,7 +134,8 @@ async fn answer(dav: &Dav, req: Request) -> Response {
     resp
 }
 
-/// A method on the account's own calendars and address books.
+/// A method on the account's own calendars and address books, or on a
+/// calendar shared with it (`sharing::guard` has checked the right).
 async fn personal(req: &Req<'_>, method: &str, body: Body) -> Result<Response, DavError> {
     match method {
         "PROPFIND" => methods::propfind(req, body).await,

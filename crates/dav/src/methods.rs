@@ -24,6 +24,7 @@ pub(crate) fn ctx<'a>(req: &'a Req<'_>) -> Ctx<'a> {
         account: req.account,
         user: req.account.address.to_string(),
         max_object_bytes: req.dav.groupware.settings().max_object_bytes,
+        read_only: req.shared.iter().filter(|s| !s.right.can_write()).map(|s| s.collection.id).collect(),
     }
 }
 
@@ -33,6 +34,10 @@ pub(crate) async fn collection_of(req: &Req<'_>) -> Result<Collection, DavError>
         Target::Collection(kind, _, segment) | Target::Object(kind, _, segment, _) => (*kind, segment),
         _ => return Err(DavError::not_found()),
     };
+    // `<owner>~<segment>`: a calendar shared with the account, or nothing.
+    if groupware::sharing::split_key(segment).is_some() {
+        return crate::sharing::shared_of(req).map(|s| s.collection.clone()).ok_or_else(DavError::not_found);
+    }
     req.dav.groupware.collection(req.account.id, kind, segment).await.map_err(|e| DavError::Domain(e, kind))
 }
 
@@ -110,6 +115,9 @@ pub(crate) async fn propfind(req: &Req<'_>, body: Body) -> Result<Response, DavE
                 let all = gw.collections(owner).await.map_err(kind_err(*kind))?;
                 for c in all.iter().filter(|c| c.kind == *kind) {
                     write(Res::Collection(c));
+                }
+                for s in req.shared.iter().filter(|s| s.collection.kind == *kind) {
+                    write(Res::Collection(&s.collection));
                 }
                 // The académie directory sits beside the personal address books.
                 if *kind == CollectionKind::AddressBook {

@@ -37,6 +37,8 @@ pub struct Ctx<'a> {
     /// The account's address, as paths name it.
     pub user: String,
     pub max_object_bytes: usize,
+    /// Collections shared read-only with the account (by id).
+    pub read_only: Vec<i64>,
 }
 
 impl Ctx<'_> {
@@ -114,9 +116,12 @@ pub fn names_only(names: &[PropName]) -> Vec<(Status, Vec<String>)> {
     vec![(Status::OK, names.iter().map(|n| n.element("")).collect())]
 }
 
-fn privileges(res: &Res<'_>) -> String {
+fn privileges(ctx: &Ctx<'_>, res: &Res<'_>) -> String {
     let list: &[&str] = match res {
         Res::Root | Res::Principal | Res::Directory | Res::Card(_) => &["read", "read-current-user-privilege-set"],
+        Res::Collection(c) | Res::Object(c, _) if ctx.read_only.contains(&c.id) => {
+            &["read", "read-current-user-privilege-set"]
+        }
         _ => {
             &["read", "write", "write-properties", "write-content", "bind", "unbind", "read-current-user-privilege-set"]
         }
@@ -146,7 +151,7 @@ fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<String> {
         (DAV, "principal-URL", Res::Principal) => Some(principal()),
         (DAV, "owner", Res::Root) => None,
         (DAV, "owner", _) => Some(principal()),
-        (DAV, "current-user-privilege-set", _) => Some(privileges(res)),
+        (DAV, "current-user-privilege-set", _) => Some(privileges(ctx, res)),
         (CALDAV, "calendar-home-set", Res::Principal | Res::Root) => {
             Some(href(&path::home(CollectionKind::Calendar, ctx.user())))
         }

@@ -7,3 +7,4 @@ mod fixture;
 mod flows;
 mod isolation;
 mod scheduling;
+mod sharing;

@@ -56,7 +56,8 @@ impl Groupware {
         segment: &str,
         props: &NewProps,
     ) -> Result<Collection> {
-        if !valid_name(segment) {
+        // `<address>~<name>` names calendars shared with the account.
+        if !valid_name(segment) || crate::sharing::split_key(segment).is_some() {
             return Err(Error::Invalid("nom de collection invalide".into()));
         }
         if self.store.collection_count(owner).await? >= self.settings.max_collections {

@@ -110,7 +110,7 @@ pub fn occurrences(text: &str, exp: Expansion, max: usize) -> Vec<(i64, i64)> {
 /// (no zone, not UTC: an all-day event, a local time), else UTC. calcard
 /// 0.3 reads the occurrences of a recurring UTC start in the default zone,
 /// so that default must be UTC for them.
-fn zone_for(cal: &ICalendar, local: Tz) -> Tz {
+pub(crate) fn zone_for(cal: &ICalendar, local: Tz) -> Tz {
     let floating = cal.components.iter().flat_map(|c| &c.entries).any(|e| {
         e.name == ICalendarProperty::Dtstart
             && e.tz_id().is_none()

@@ -14,24 +14,33 @@
 //! occurrences of those rows are then checked exactly.
 //!
 //! It knows nothing of HTTP or XML: `dav` turns these errors into statuses.
-//! Callers pass the account that is logged in; there is no sharing yet, so
-//! every operation is on that account's own collections and nobody else's.
+//! Callers pass the account that is logged in: operations are on that
+//! account's own collections, or on calendars [`sharing`] finds shared with
+//! it (the adapters check the right before writing). [`event`] and
+//! [`agenda`] are the web agenda's side: events from a form, occurrences
+//! in a range.
 
+pub mod agenda;
 mod collections;
 pub mod contacts;
+pub mod event;
 pub mod ical;
 pub mod import;
 mod objects;
 pub mod scheduling;
+pub mod sharing;
 pub mod vcard;
 
 use calcard::common::timezone::Tz;
 use model::{ErrorKind, Transience};
 use store::Store;
 
+pub use agenda::Occurrence;
 pub use collections::{DEFAULT_ADDRESS_BOOK, DEFAULT_CALENDAR, NewProps};
 pub use import::{Entry, Imported, split_ics, split_vcf};
 pub use objects::{Changes, Query, Written, etag_of};
+pub use sharing::{Right, Share, Shared};
+pub use store::ShareGrantee;
 pub use store::{Collection, CollectionKind, CollectionObject, CollectionPatch, ObjectTag, Precondition};
 
 /// Limits and defaults of the service.

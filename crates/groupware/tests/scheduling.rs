@@ -245,7 +245,10 @@ async fn outside_replies_are_believed_only_from_the_attendee() {
     );
     let request = reply(3, "DECLINED", OUTSIDE).replace("METHOD:REPLY", "METHOD:REQUEST");
     assert_eq!(w.gw.receive_imip(&w.claire, OUTSIDE, &request).await.unwrap(), ImipOutcome::Ignored("not a REPLY"));
-    assert_eq!(w.gw.receive_imip(&w.claire, OUTSIDE, "BEGIN:VCALENDAR\r\n").await.unwrap(), ImipOutcome::Ignored("not iCalendar"));
+    assert_eq!(
+        w.gw.receive_imip(&w.claire, OUTSIDE, "BEGIN:VCALENDAR\r\n").await.unwrap(),
+        ImipOutcome::Ignored("not iCalendar")
+    );
     // Paul, who organises nothing of that UID, gets the same reply: nothing happens.
     assert_eq!(
         w.gw.receive_imip(&w.paul, OUTSIDE, &reply(3, "ACCEPTED", OUTSIDE)).await.unwrap(),

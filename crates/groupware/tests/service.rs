@@ -133,3 +133,126 @@ async fn objects_are_validated_queried_exactly_and_synced() {
     assert_eq!((next.changed.len(), next.deleted.as_slice(), next.token), (0, ["todo.ics".to_owned()].as_slice(), 3));
     assert!(matches!(gw.changes(&agenda, Some(99)).await, Err(Error::InvalidSyncToken)));
 }
+
+/// Sharing: by address, by UAI (reaching everyone of the établissement),
+/// by a unit's name (reaching the units below); the widest right wins;
+/// one's own calendar, unknown grantees and address books are refused.
+#[tokio::test]
+async fn calendars_are_shared_by_address_uai_and_unit() {
+    use groupware::{Right, ShareGrantee};
+    let (_dir, gw, claire) = service(Settings::default()).await;
+    let store = store::Store::open(&format!("sqlite://{}", _dir.path().join("m.db").display())).await.unwrap();
+    let academie = store
+        .create_org_unit(&store::NewOrgUnit {
+            parent: None,
+            kind: model::OrgUnitKind::Academie,
+            name: "Académie de test".into(),
+            uai: None,
+        })
+        .await
+        .unwrap();
+    let college = store
+        .create_org_unit(&store::NewOrgUnit {
+            parent: Some(academie),
+            kind: model::OrgUnitKind::Etablissement,
+            name: "Collège Jules Ferry".into(),
+            uai: Some(model::Uai::parse("0541234A").unwrap()),
+        })
+        .await
+        .unwrap();
+    let person = |local: &str, unit| store::NewAccount {
+        address: model::Address::parse(&format!("{local}@ac-test.fr")).unwrap(),
+        login: None,
+        display_name: local.into(),
+        role: model::Role::Teacher,
+        status: model::AccountStatus::Active,
+        quota_bytes: None,
+        org_unit: unit,
+        password_hash: None,
+    };
+    let paul = store.create_account(&person("paul.durand", Some(college))).await.unwrap();
+    let rectorat = store.create_account(&person("agent.rectorat", Some(academie))).await.unwrap();
+    let outsider = store.create_account(&person("sans.unite", None)).await.unwrap();
+    let agenda = gw.collection(claire, CollectionKind::Calendar, "agenda").await.unwrap();
+
+    let share = gw.share(&agenda, "PAUL.DURAND@ac-test.fr", Right::FreeBusy).await.unwrap();
+    assert_eq!((share.grantee, share.label.as_str()), (ShareGrantee::Account(paul.id), "paul.durand@ac-test.fr"));
+    gw.share(&agenda, "0541234A", Right::Read).await.unwrap();
+    // Paul holds free/busy directly and read through his collège: read wins.
+    let seen = gw.shared_with(paul.id, Some(college)).await.unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].right, seen[0].key()), (Right::Read, "claire.martin@ac-test.fr~agenda".to_owned()));
+    // The académie's agent is above the collège, not below it.
+    assert!(gw.shared_with(rectorat.id, Some(academie)).await.unwrap().is_empty());
+    gw.share(&agenda, "Académie de test", Right::Write).await.unwrap();
+    assert_eq!(gw.shared_with(rectorat.id, Some(academie)).await.unwrap()[0].right, Right::Write);
+    assert_eq!(gw.shared_with(paul.id, Some(college)).await.unwrap()[0].right, Right::Write);
+    assert!(gw.shared_with(outsider.id, None).await.unwrap().is_empty());
+    let found = gw.shared_calendar(paul.id, Some(college), "claire.martin@ac-test.fr", "agenda").await.unwrap();
+    assert_eq!(found.collection.id, agenda.id);
+    for (owner, segment) in [("claire.martin@ac-test.fr", "autre"), ("paul.durand@ac-test.fr", "agenda")] {
+        assert!(matches!(gw.shared_calendar(paul.id, Some(college), owner, segment).await, Err(Error::NotFound)));
+    }
+    assert!(matches!(
+        gw.shared_calendar(outsider.id, None, "claire.martin@ac-test.fr", "agenda").await,
+        Err(Error::NotFound)
+    ));
+    let mut labels: Vec<String> = gw.shares(&agenda).await.unwrap().into_iter().map(|s| s.label).collect();
+    labels.sort();
+    assert_eq!(labels, ["Académie de test", "Collège Jules Ferry (0541234A)", "paul.durand@ac-test.fr"]);
+    // Refused: oneself, nobody, junk, an address book.
+    for who in ["claire.martin@ac-test.fr", "personne@ac-test.fr", "pas une adresse@", "9999999Z", "<script>", ""] {
+        assert!(matches!(gw.share(&agenda, who, Right::Read).await, Err(Error::Invalid(_))), "{who}");
+    }
+    let contacts = gw.collection(claire, CollectionKind::AddressBook, "contacts").await.unwrap();
+    assert!(matches!(gw.share(&contacts, "paul.durand@ac-test.fr", Right::Read).await, Err(Error::Invalid(_))));
+    // Revoked, one by one.
+    gw.unshare(&agenda, ShareGrantee::Unit(academie)).await.unwrap();
+    gw.unshare(&agenda, ShareGrantee::Unit(college)).await.unwrap();
+    assert_eq!(gw.shared_with(paul.id, Some(college)).await.unwrap()[0].right, Right::FreeBusy);
+    assert!(matches!(gw.unshare(&agenda, ShareGrantee::Unit(college)).await, Err(Error::NotFound)));
+    // A name that looks like a shared calendar's is not a collection name.
+    let props = NewProps::default();
+    assert!(matches!(
+        gw.create_collection(claire, CollectionKind::Calendar, "paul.durand@ac-test.fr~agenda", &props).await,
+        Err(Error::Invalid(_))
+    ));
+}
+
+/// The agenda's own writes: a form's event through `create_event`, its
+/// occurrences, an edit under the etag, one occurrence excluded.
+#[tokio::test]
+async fn events_from_a_form_are_written_listed_edited_and_cut() {
+    use groupware::event::{Date, EventDraft, Frequency, Moment, Recurrence, Until};
+    let (_dir, gw, claire) = service(Settings::default()).await;
+    let agenda = gw.collection(claire, CollectionKind::Calendar, "agenda").await.unwrap();
+    let day = Date::new(2026, 9, 7).unwrap();
+    let draft = EventDraft {
+        summary: "Conseil de classe".into(),
+        location: String::new(),
+        description: String::new(),
+        start: Moment { date: day, time: Some((17, 0)) },
+        end: Moment { date: day, time: Some((18, 0)) },
+        zone: "Europe/Paris".into(),
+        recurrence: Some(Recurrence { frequency: Frequency::Weekly(vec![0]), until: Until::Count(3) }),
+    };
+    let name = gw.create_event(&agenda, &draft, SEPT_7).await.unwrap();
+    let all = gw.occurrences(&agenda, SEPT_7, SEPT_7 + 30 * DAY).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|o| o.name == name && o.summary == "Conseil de classe"));
+    // Only the occurrences in the range.
+    assert_eq!(gw.occurrences(&agenda, SEPT_7 + 8 * DAY, SEPT_7 + 9 * DAY).await.unwrap().len(), 0);
+    let etag = gw.get(&agenda, &name).await.unwrap().etag;
+    let moved = EventDraft { summary: "Conseil (déplacé)".into(), ..draft.clone() };
+    let written = gw.edit_event(&agenda, &name, &etag, &moved, None, SEPT_7).await.unwrap();
+    // The old etag no longer matches.
+    assert!(matches!(gw.edit_event(&agenda, &name, &etag, &draft, None, SEPT_7).await, Err(Error::PreconditionFailed)));
+    assert_ne!(written.etag, etag);
+    gw.exclude_occurrence(&agenda, &name, all[1].start).await.unwrap();
+    let left = gw.occurrences(&agenda, SEPT_7, SEPT_7 + 30 * DAY).await.unwrap();
+    assert_eq!(left.len(), 2);
+    assert!(left.iter().all(|o| o.summary == "Conseil (déplacé)"));
+    assert!(matches!(gw.exclude_occurrence(&agenda, "absent.ics", all[0].start).await, Err(Error::NotFound)));
+    let bad = EventDraft { summary: String::new(), ..draft };
+    assert!(matches!(gw.create_event(&agenda, &bad, SEPT_7).await, Err(Error::Invalid(_))));
+}

@@ -124,6 +124,13 @@ impl Store {
         row.as_ref().map(collection_of).transpose()
     }
 
+    /// The collection `id`, whoever owns it (sharing checks the rights).
+    pub async fn collection_by_id(&self, id: i64) -> Result<Option<Collection>> {
+        let sql = format!("SELECT {COLUMNS} FROM dav_collections WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(collection_of).transpose()
+    }
+
     /// How many collections `account` has.
     pub async fn collection_count(&self, account: AccountId) -> Result<i64> {
         let n = sqlx::query_scalar("SELECT COUNT(*) FROM dav_collections WHERE account_id = $1")
@@ -217,6 +224,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM dav_changes WHERE collection_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM dav_objects WHERE collection_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM dav_shares WHERE collection_id = $1").bind(id).execute(&mut *tx).await?;
         let done = sqlx::query("DELETE FROM dav_collections WHERE id = $1").bind(id).execute(&mut *tx).await?;
         if done.rows_affected() == 0 {
             return Err(Error::NotFound("collection"));

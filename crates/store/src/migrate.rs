@@ -215,6 +215,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0032_sharing.sql"),
         postgres: include_str!("../migrations/postgres/0032_sharing.sql"),
     },
+    Migration {
+        version: 33,
+        name: "calendar_shares",
+        sqlite: include_str!("../migrations/sqlite/0033_calendar_shares.sql"),
+        postgres: include_str!("../migrations/postgres/0033_calendar_shares.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -29,6 +29,7 @@
 //! does `admin`, the administration console over `identity::admin`.
 
 mod admin;
+mod agenda;
 mod annuaire;
 mod base;
 mod conn;
@@ -145,8 +146,8 @@ pub struct App {
     /// Large-file sharing (« Partage de fichiers », `/partage/`); without it
     /// the pages say that sharing is unavailable.
     pub sharing: Option<Arc<sharing::Sharing>>,
-    /// Calendars and address books (« Contacts », « Ajouter à mes
-    /// contacts »); without it those pages say they are unavailable.
+    /// Calendars and address books (the Agenda, « Contacts », « Ajouter à
+    /// mes contacts »); without it those pages say they are unavailable.
     pub groupware: Option<Arc<groupware::Groupware>>,
 }
 

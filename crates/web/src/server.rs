@@ -67,6 +67,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/static/ardoise.css", get(css))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(crate::mail::routes())
+        .merge(crate::agenda::routes())
         .merge(crate::annuaire::routes())
         .merge(crate::idp::routes())
         .merge(crate::admin::routes())

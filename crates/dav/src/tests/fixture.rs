@@ -14,6 +14,10 @@ use crate::{Dav, router};
 
 pub const A: &str = "alice.martin@ac-test.fr";
 pub const B: &str = "bruno.petit@ac-test.fr";
+/// Three more colleagues for the sharing matrix.
+pub const C: &str = "chloe.roux@ac-test.fr";
+pub const D: &str = "denis.faure@ac-test.fr";
+pub const E: &str = "emma.blanc@ac-test.fr";
 pub const PASSWORD: &str = "Cheval-Agrafe-Correct-42";
 
 pub struct Fixture {
@@ -21,6 +25,8 @@ pub struct Fixture {
     router: Router,
     /// The store, to change accounts behind the service's back.
     pub store: store::Store,
+    pub groupware: Arc<groupware::Groupware>,
+    pub a: Account,
     /// A's app passwords: one for DAV, one for IMAP only.
     pub dav_app_password: String,
     pub imap_app_password: String,
@@ -66,7 +72,9 @@ impl Fixture {
         store.migrate().await.unwrap();
         store.add_domain(&model::Domain::parse("ac-test.fr").unwrap()).await.unwrap();
         let a = account(&store, A).await;
-        account(&store, B).await;
+        for other in [B, C, D, E] {
+            account(&store, other).await;
+        }
         let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
         let ms = mailstore::Mailstore::new(store.clone(), blobs);
         let identity = identity::Identity::new(store.clone(), ms, identity::Settings::default());
@@ -74,8 +82,8 @@ impl Fixture {
         let imap_app_password = identity.create_app_password(&a, "Thunderbird", &["imap"]).await.unwrap();
         let settings = groupware::Settings { max_object_bytes: 64 << 10, ..groupware::Settings::default() };
         let groupware = Arc::new(groupware::Groupware::new(store.clone(), settings).unwrap());
-        let router = router(Arc::new(Dav { groupware, identity }));
-        Fixture { _dir: dir, router, store, dav_app_password, imap_app_password }
+        let router = router(Arc::new(Dav { groupware: groupware.clone(), identity }));
+        Fixture { _dir: dir, router, store, groupware, a, dav_app_password, imap_app_password }
     }
 
     /// Sends a request as `user` (with the right password), or anonymously.

@@ -245,7 +245,11 @@ impl Groupware {
             return Ok(ImipOutcome::Ignored("no answer"));
         }
         let applied = self.apply_answer(who, &meeting.uid, &sender, attendee.partstat, Some(meeting.sequence)).await?;
-        Ok(if applied { ImipOutcome::Applied } else { ImipOutcome::Ignored("no such meeting organised here, or an older SEQUENCE") })
+        Ok(if applied {
+            ImipOutcome::Applied
+        } else {
+            ImipOutcome::Ignored("no such meeting organised here, or an older SEQUENCE")
+        })
     }
 
     /// [`Groupware::receive_imip`] for the account `account` (a delivery's recipient).

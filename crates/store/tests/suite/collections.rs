@@ -169,3 +169,49 @@ pub async fn objects_follow_preconditions_and_log_changes(ctx: Ctx) {
     numbers.sort();
     assert_eq!(numbers, (6..16).collect::<Vec<_>>());
 }
+
+pub async fn shares_reach_accounts_and_units_below(ctx: Ctx) {
+    use store::{NewOrgUnit, ShareGrantee};
+    let store = &ctx.store;
+    let claire = account(store, "claire.martin").await;
+    let academie = store
+        .create_org_unit(&NewOrgUnit { parent: None, kind: model::OrgUnitKind::Academie, name: "A".into(), uai: None })
+        .await
+        .unwrap();
+    let college = store
+        .create_org_unit(&NewOrgUnit {
+            parent: Some(academie),
+            kind: model::OrgUnitKind::Etablissement,
+            name: "C".into(),
+            uai: Some(model::Uai::parse("0541234A").unwrap()),
+        })
+        .await
+        .unwrap();
+    let paul = store
+        .create_account(&store::NewAccount { org_unit: Some(college), ..new_account("paul.durand") })
+        .await
+        .unwrap();
+    let cal = store.create_collection(claire.id, &calendar("conseils")).await.unwrap();
+    let paul_units = store.unit_and_ancestors(college).await.unwrap();
+    assert_eq!(paul_units, [college, academie]);
+    assert!(store.shared_with(paul.id, &paul_units).await.unwrap().is_empty());
+    // The académie unit reaches Paul, below it; a direct share too.
+    store.put_share(cal.id, ShareGrantee::Unit(academie), "freebusy").await.unwrap();
+    store.put_share(cal.id, ShareGrantee::Account(paul.id), "read").await.unwrap();
+    let mut seen: Vec<_> =
+        store.shared_with(paul.id, &paul_units).await.unwrap().into_iter().map(|(c, r)| (c.segment, r)).collect();
+    seen.sort();
+    assert_eq!(seen, [("conseils".to_owned(), "freebusy".to_owned()), ("conseils".to_owned(), "read".to_owned())]);
+    // Sharing with oneself shows nothing; bad rights are refused.
+    store.put_share(cal.id, ShareGrantee::Account(claire.id), "write").await.unwrap();
+    assert!(store.shared_with(claire.id, &[]).await.unwrap().is_empty());
+    assert!(matches!(store.put_share(cal.id, ShareGrantee::Account(paul.id), "admin").await, Err(Error::Invalid(_))));
+    assert!(store.delete_share(cal.id, ShareGrantee::Account(paul.id)).await.unwrap());
+    assert!(!store.delete_share(cal.id, ShareGrantee::Account(paul.id)).await.unwrap());
+    let left = store.calendar_shares_of(cal.id).await.unwrap();
+    assert_eq!(left.len(), 2);
+    // A deleted calendar takes its shares along.
+    store.delete_collection(cal.id).await.unwrap();
+    assert!(store.calendar_shares_of(cal.id).await.unwrap().is_empty());
+    assert!(store.shared_with(paul.id, &paul_units).await.unwrap().is_empty());
+}

@@ -82,6 +82,7 @@ on_both_backends!(
     collections::objects_follow_preconditions_and_log_changes,
     resources::resources_never_log_in_and_close_when_deleted,
     resources::calendar_objects_are_found_by_uid_in_own_calendars_only,
+    collections::shares_reach_accounts_and_units_below,
     search::messages_by_date_and_by_blob,
     webmail::identities_keep_one_default_per_account,
     webmail::directory_search_finds_names_and_addresses,

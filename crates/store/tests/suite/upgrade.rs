@@ -206,6 +206,21 @@ async fn check(store: &Store, version: i64) -> bool {
                 store::PutOutcome::Created { modseq: 4 }
             );
         }
+        33 => {
+            let claire = claire(store).await;
+            let cal = store.collection(claire.id, CollectionKind::Calendar, "agenda").await.unwrap().expect("agenda");
+            let school = store.org_unit_by_uai(&Uai::parse("0541234A").unwrap()).await.unwrap().expect("collège").id;
+            let shares = store.calendar_shares_of(cal.id).await.unwrap();
+            let seen: Vec<_> = shares.iter().map(|s| (s.grantee, s.rights.as_str(), s.created_at)).collect();
+            assert_eq!(seen, [(store::ShareGrantee::Unit(school), "read", 1_700_004_000)]);
+            let units = store.unit_and_ancestors(school).await.unwrap();
+            assert_eq!(units.len(), 2, "the collège and its académie");
+            // Claire's own calendar is not « shared with » her.
+            assert!(store.shared_with(claire.id, &units).await.unwrap().is_empty());
+            store.put_share(cal.id, store::ShareGrantee::Unit(school), "write").await.unwrap();
+            assert_eq!(store.calendar_shares_of(cal.id).await.unwrap()[0].rights, "write");
+            assert!(store.delete_share(cal.id, store::ShareGrantee::Unit(school)).await.unwrap());
+        }
         9 => {
             let claire = claire(store).await;
             let ids = store.identities(claire.id).await.unwrap();

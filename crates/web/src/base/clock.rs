@@ -58,6 +58,11 @@ impl Clock {
         Ok(Clock { zone, name: name.trim().to_owned() })
     }
 
+    /// The zone itself (the Agenda computes its days in it).
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
     /// The IANA name of the zone.
     pub fn name(&self) -> &str {
         &self.name

@@ -78,6 +78,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("security", "Sécurité", "Security"),
     ("logout", "Se déconnecter", "Log out"),
     ("nav.mail", "Courrier", "Mail"),
+    ("nav.agenda", "Agenda", "Calendar"),
     ("nav.settings", "Réglages", "Settings"),
     ("nav.help", "Aide", "Help"),
     ("nav.directory", "Annuaire", "Directory"),

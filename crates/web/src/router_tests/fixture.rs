@@ -23,6 +23,8 @@ pub const PASSWORD_B: &str = "Batterie-Solide-Verte-17";
 pub const SUBJECT_A: &str = "Compte rendu confidentiel du conseil";
 /// The body of the message attached to A's message.
 pub const ATTACHED_A: &str = "Note de service jointe";
+/// The title of A's recurring event in A's « Agenda ».
+pub const EVENT_A: &str = "Entretien confidentiel avec la famille";
 
 /// Whose session a request carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +60,9 @@ pub struct Fixture {
     delayed: i64,
     /// The token of A's export, ready for its one download.
     pub export: String,
+    /// The object name of A's weekly event, and the start of its first occurrence.
+    pub event: String,
+    event_start: i64,
     a_session: String,
     /// The registered OpenID Connect client (an « application académique »).
     pub client: String,
@@ -142,6 +147,28 @@ impl Fixture {
             ..Default::default()
         };
         let contact = groupware.save_contact(a.id, None, secret_contact).await.unwrap();
+        let agenda = groupware.collection(a.id, groupware::CollectionKind::Calendar, "agenda").await.unwrap();
+        let weekly = groupware::event::EventDraft {
+            summary: EVENT_A.into(),
+            location: String::new(),
+            description: String::new(),
+            start: groupware::event::Moment {
+                date: groupware::event::Date::new(2026, 9, 7).unwrap(),
+                time: Some((17, 0)),
+            },
+            end: groupware::event::Moment {
+                date: groupware::event::Date::new(2026, 9, 7).unwrap(),
+                time: Some((18, 0)),
+            },
+            zone: "UTC".into(),
+            recurrence: Some(groupware::event::Recurrence {
+                frequency: groupware::event::Frequency::Weekly(vec![0]),
+                until: groupware::event::Until::Count(3),
+            }),
+        };
+        let event = groupware.create_event(&agenda, &weekly, unix_now()).await.unwrap();
+        // 2026-09-07T17:00:00Z.
+        let event_start = 1_788_739_200 + 17 * 3600;
         let exports = export::Exports::new(
             export::Sources { mailstore: ms.clone(), groupware: groupware.clone(), identity: identity.clone() },
             store.clone(),
@@ -202,6 +229,8 @@ impl Fixture {
             identity: identity_id,
             delayed,
             export,
+            event,
+            event_start,
             a_session: String::new(),
             client: client.id,
             client_secret: client_secret.unwrap(),
@@ -261,11 +290,13 @@ impl Fixture {
             .replace("{share}", &self.share_token)
             .replace("{share_id}", &self.share_id.to_string())
             .replace("{contact}", &self.contact)
+            .replace("{event}", &self.event)
+            .replace("{occurrence}", &self.event_start.to_string())
     }
 
     /// What B must never see.
-    pub fn secrets(&self) -> [&str; 4] {
-        [SUBJECT_A, "Confidentiel.", ATTACHED_A, "Contact secret"]
+    pub fn secrets(&self) -> [&str; 5] {
+        [SUBJECT_A, "Confidentiel.", ATTACHED_A, "Contact secret", EVENT_A]
     }
 
     /// One request through the router, from 127.0.0.1; the status and up to 1 MB of body.
@@ -331,5 +362,8 @@ impl Fixture {
         assert!(sessions.iter().any(|s| s.token_hash == self.a_session), "A's session");
         let gw = self.app.groupware.as_ref().unwrap();
         assert!(gw.contact(self.a.id, &self.contact).await.is_ok(), "A's contact");
+        let agenda = gw.collection(self.a.id, groupware::CollectionKind::Calendar, "agenda").await.unwrap();
+        let event = gw.get(&agenda, &self.event).await.unwrap();
+        assert!(!event.content.contains("EXDATE") && event.content.contains(EVENT_A), "A's event untouched");
     }
 }

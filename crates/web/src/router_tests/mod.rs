@@ -34,6 +34,7 @@ fn declared_routes() -> BTreeSet<(String, String)> {
         include_str!("../admin/mod.rs"),
         include_str!("../partage/mod.rs"),
         include_str!("../annuaire/mod.rs"),
+        include_str!("../agenda/mod.rs"),
     ];
     let mut out = BTreeSet::new();
     for line in sources.iter().flat_map(|s| s.lines()) {

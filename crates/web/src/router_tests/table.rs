@@ -224,6 +224,56 @@ pub fn cases() -> Vec<Case> {
         post("/courrier/partage/{id}/revoquer", "/courrier/partage/{share_id}/revoquer", Empty, 303, 404),
         post("/courrier/partage/{id}/version", "/courrier/partage/{share_id}/version", Url("upload=x"), 303, 404),
         get("/static/partage.js", "/static/partage.js", 200, 200),
+        // The Agenda: B sees its own calendars; A's calendar and events are a 404 for B.
+        get("/agenda", "/agenda", 303, 200),
+        get("/agenda", "/agenda?vue=mois&date=2026-09-07&choix=1&voir=agenda", 303, 200),
+        get("/agenda", "/agenda?vue=%22%3E&date=%3Cscript%3E&voir=../x", 303, 200),
+        get("/agenda/nouveau", "/agenda/nouveau?date=2026-09-07&heure=17:00", 303, 200),
+        post(
+            "/agenda/nouveau",
+            "/agenda/nouveau",
+            Url(
+                "agenda=agenda&titre=B&debut_date=2026-09-07&debut_heure=10:00&fin_date=2026-09-07&fin_heure=11:00&fuseau=UTC&repetition=aucune",
+            ),
+            303,
+            303,
+        ),
+        get("/agenda/{calendar}/{name}", "/agenda/agenda/{event}?occurrence={occurrence}", 303, 404),
+        post(
+            "/agenda/{calendar}/{name}",
+            "/agenda/agenda/{event}",
+            Url(
+                "titre=Pris&debut_date=2026-09-07&debut_heure=10:00&fin_date=2026-09-07&fin_heure=11:00&fuseau=UTC&repetition=aucune",
+            ),
+            303,
+            404,
+        ),
+        get(
+            "/agenda/{calendar}/{name}/supprimer",
+            "/agenda/agenda/{event}/supprimer?occurrence={occurrence}",
+            303,
+            404,
+        ),
+        post(
+            "/agenda/{calendar}/{name}/supprimer",
+            "/agenda/agenda/{event}/supprimer",
+            Url("portee=occurrence&occurrence={occurrence}"),
+            303,
+            404,
+        ),
+        post("/agenda/{calendar}/{name}/supprimer", "/agenda/agenda/{event}/supprimer", Url("portee=serie"), 303, 404),
+        get("/static/agenda.css", "/static/agenda.css", 200, 200),
+        // Sharing: B shares only B's own calendars; A's shares are not B's to revoke.
+        get("/agenda/partager", "/agenda/partager?agenda=agenda", 303, 200),
+        get("/agenda/partager", "/agenda/partager?agenda=inconnu", 303, 404),
+        post("/agenda/partager", "/agenda/partager", Url("agenda=agenda&action=retirer&partage=account:1"), 303, 404),
+        post(
+            "/agenda/partager",
+            "/agenda/partager",
+            Url("agenda=agenda&action=partager&qui=0541234A&droit=read"),
+            303,
+            400,
+        ),
         // The identity provider: nothing there is A's; B signs in as B.
         get("/.well-known/openid-configuration", "/.well-known/openid-configuration", 200, 200),
         get("/oidc/jwks", "/oidc/jwks", 200, 200),
