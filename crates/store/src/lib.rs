@@ -22,6 +22,7 @@
 //!   collector when the last copy is expunged. A deleted message kept for
 //!   undelete (`deleted.rs`) holds a reference too, until purged.
 
+mod account_search;
 mod admin_scripts;
 mod annuaire;
 mod bayes;
@@ -78,6 +79,7 @@ use tokio::sync::Mutex;
 
 use turns::{Turn, Turns};
 
+pub use account_search::AccountSearch;
 pub use admin_scripts::AdminScript;
 pub use annuaire::{DirectoryPerson, DirectoryScope, DirectoryUnit, DirectoryWord};
 pub use bayes::{BayesStats, GLOBAL_MODEL, TokenCounts, Trained};

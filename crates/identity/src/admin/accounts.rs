@@ -81,35 +81,35 @@ impl Identity {
     pub async fn admin_search(&self, who: &Administrator, q: &AccountQuery) -> Result<Found, AdminError> {
         let text: String = q.text.trim().chars().take(MAX_TEXT).collect::<String>().to_lowercase();
         let uai = q.uai.trim().to_ascii_uppercase();
-        let mut matching: Vec<Account> = self
-            .store
-            .list_accounts()
-            .await?
-            .into_iter()
-            .filter(|a| who.may(Action::Read, a.org_unit))
-            .filter(|a| q.status.is_none_or(|s| a.status == s))
-            .filter(|a| {
-                text.is_empty()
-                    || a.address.to_string().to_lowercase().contains(&text)
-                    || a.display_name.to_lowercase().contains(&text)
-                    || a.login.as_deref().is_some_and(|l| l.to_lowercase().contains(&text))
-            })
-            .filter(|a| {
-                uai.is_empty()
-                    || a.org_unit
-                        .and_then(|u| who.unit(u))
-                        .and_then(|u| u.uai.as_ref())
-                        .is_some_and(|u| u.as_str() == uai)
-            })
+        // The units `who` sees (and that have the UAI asked for): the
+        // database filters, counts and pages the accounts.
+        let seen: Vec<&store::OrgUnit> = who
+            .units
+            .iter()
+            .filter(|u| who.may(Action::Read, Some(u.id)))
+            .filter(|u| uai.is_empty() || u.uai.as_ref().is_some_and(|x| x.as_str() == uai))
             .collect();
-        matching.sort_by_key(|a| a.address.to_string());
-        let total = matching.len();
+        let every_unit = uai.is_empty() && seen.len() == who.units.len();
+        let search = store::AccountSearch {
+            units: (!every_unit).then(|| seen.iter().map(|u| u.id).collect()),
+            unplaced: uai.is_empty() && who.may(Action::Read, None),
+            status: q.status,
+            folded: crate::directory::fold(&text),
+            lower: text,
+            offset: 0,
+            limit: PAGE,
+        };
+        let asked = q.page.saturating_mul(PAGE);
+        let (mut matching, total) =
+            self.store.search_accounts(&store::AccountSearch { offset: asked, ..search.clone() }).await?;
         let pages = total.div_ceil(PAGE).max(1);
         let page = q.page.min(pages - 1);
+        if page != q.page {
+            // Past the last page: the last page.
+            matching = self.store.search_accounts(&store::AccountSearch { offset: page * PAGE, ..search }).await?.0;
+        }
         let rows = matching
             .into_iter()
-            .skip(page * PAGE)
-            .take(PAGE)
             .map(|a| AccountRow {
                 id: a.id,
                 address: a.address.to_string(),

@@ -105,3 +105,50 @@ pub async fn the_directory_shows_active_staff_of_one_academie(ctx: Ctx) {
     let lists = store.directory_lists(&alone, 10).await.unwrap();
     assert_eq!(lists.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["tous"]);
 }
+
+pub async fn the_account_search_filters_counts_and_pages_in_the_database(ctx: Ctx) {
+    use store::AccountSearch;
+    let store = &ctx.store;
+    store.add_domain(&domain()).await.unwrap();
+    let unit =
+        |parent, name: &str| NewOrgUnit { parent, kind: OrgUnitKind::Etablissement, name: name.into(), uai: None };
+    let college = store.create_org_unit(&unit(None, "Collège")).await.unwrap();
+    let lycee = store.create_org_unit(&unit(None, "Lycée")).await.unwrap();
+    for i in 0..7 {
+        let mut a = new_account(&format!("prof{i}"));
+        a.display_name = format!("Prof {i}");
+        a.org_unit = Some(college);
+        store.create_account(&a).await.unwrap();
+    }
+    let mut hel = new_account("helene.dupre");
+    hel.display_name = "Hélène Dupré".into();
+    hel.org_unit = Some(lycee);
+    hel.status = AccountStatus::Suspended;
+    store.create_account(&hel).await.unwrap();
+    let mut nobody = new_account("sans.unite");
+    nobody.display_name = "Sans Unité".into();
+    store.create_account(&nobody).await.unwrap();
+
+    let run = |q: AccountSearch| async move {
+        let (rows, total) = store.search_accounts(&q).await.unwrap();
+        (rows.into_iter().map(|a| a.address.local().to_owned()).collect::<Vec<_>>(), total)
+    };
+    let all = AccountSearch { unplaced: true, limit: 50, ..AccountSearch::default() };
+    assert_eq!(run(all.clone()).await.1, 9);
+    // Pages by address, with the total of every page.
+    let (page, total) = run(AccountSearch { offset: 3, limit: 3, ..all.clone() }).await;
+    assert_eq!((page, total), (vec!["prof2".to_owned(), "prof3".into(), "prof4".into()], 9));
+    // Units: one of them, none at all, unplaced only.
+    assert_eq!(run(AccountSearch { units: Some(vec![lycee]), unplaced: false, ..all.clone() }).await.1, 1);
+    assert_eq!(run(AccountSearch { units: Some(vec![]), unplaced: false, ..all.clone() }).await.1, 0);
+    assert_eq!(run(AccountSearch { units: Some(vec![]), ..all.clone() }).await.0, ["sans.unite"]);
+    // Text: the name as typed in lower case, the folded form in the address; status.
+    let text = |lower: &str, folded: &str| AccountSearch { lower: lower.into(), folded: folded.into(), ..all.clone() };
+    assert_eq!(run(text("hélène", "helene")).await.0, ["helene.dupre"]);
+    assert_eq!(run(text("dupré", "dupre")).await.0, ["helene.dupre"]);
+    assert_eq!(run(AccountSearch { status: Some(AccountStatus::Suspended), ..all.clone() }).await.0, ["helene.dupre"]);
+    assert_eq!(run(AccountSearch { status: Some(AccountStatus::Active), ..text("hélène", "helene") }).await.1, 0);
+    // LIKE's own characters are plain text.
+    assert_eq!(run(text("%", "%")).await.1, 0);
+    assert_eq!(run(text("prof_", "prof_")).await.1, 0);
+}
