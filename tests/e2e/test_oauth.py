@@ -174,8 +174,10 @@ def test_managesieve_and_dav_take_the_token(mail):
     token = mail.token()
     port = int(json.loads((server.data / "listeners.json").read_text())["managesieve"].rsplit(":", 1)[1])
     sieve = sievelib.managesieve.Client("127.0.0.1", port)
+    # sievelib's ssllib is the ssl module: the context is made before patching it.
+    ctx = tls()
     original = sievelib.managesieve.ssllib.create_default_context
-    sievelib.managesieve.ssllib.create_default_context = tls
+    sievelib.managesieve.ssllib.create_default_context = lambda: ctx
     try:
         assert sieve.connect(CLAIRE, token, starttls=True, authmech="OAUTHBEARER"), sieve.errmsg
     finally:
