@@ -108,7 +108,7 @@ async fn journaled(id: &Identity, attempt: &BearerLogin<'_>) -> Result<Principal
         },
         protocol: attempt.protocol.as_str().to_owned(),
         ip: source.clone(),
-        client: journal_text(&format!("OAuth {}", attempt.client.unwrap_or("")).trim_end()),
+        client: journal_text(format!("OAuth {}", attempt.client.unwrap_or("")).trim_end()),
         result: result.to_owned(),
         device: None,
     };
