@@ -135,16 +135,28 @@ struct DemoEnt {
     client_secret: String,
     redirect_uri: String,
     cas_service: String,
+    /// The public client of mail programs (OAUTHBEARER, XOAUTH2), added
+    /// to data folders made before it existed.
+    #[serde(default)]
+    mail_client_id: String,
 }
+
+/// Where the demo's mail client receives its code (a native application's
+/// loopback address, RFC 8252 section 7.3).
+const MAIL_CLIENT_REDIRECT: &str = "http://127.0.0.1:8765/";
 
 async fn demo_ent(cfg: &config::Config, store: &store::Store) -> anyhow::Result<DemoEnt> {
     let path = cfg.server.data_dir.join("ent-demo.json");
+    let sso = sso::Sso::open(store.clone(), &cfg.server.data_dir, &cfg.web.public_url)?;
     if let Ok(text) = std::fs::read_to_string(&path)
-        && let Ok(ent) = serde_json::from_str::<DemoEnt>(&text)
+        && let Ok(mut ent) = serde_json::from_str::<DemoEnt>(&text)
     {
+        if ent.mail_client_id.is_empty() {
+            ent.mail_client_id = demo_mail_client(&sso).await?;
+            save_ent(&path, &ent)?;
+        }
         return Ok(ent);
     }
-    let sso = sso::Sso::open(store.clone(), &cfg.server.data_dir, &cfg.web.public_url)?;
     let redirect_uri = "http://127.0.0.1:8000/oidc/retour".to_owned();
     let new = sso::NewClient {
         name: "ENT de démonstration".into(),
@@ -160,13 +172,32 @@ async fn demo_ent(cfg: &config::Config, store: &store::Store) -> anyhow::Result<
         client_secret: secret.context("a confidential client has a secret")?,
         redirect_uri,
         cas_service,
+        mail_client_id: demo_mail_client(&sso).await?,
     };
+    save_ent(&path, &ent)?;
+    Ok(ent)
+}
+
+/// A public client for mail programs (Thunderbird-style native
+/// applications: PKCE, loopback redirect), allowed the `mail` scope.
+async fn demo_mail_client(sso: &sso::Sso) -> anyhow::Result<String> {
+    let new = sso::NewClient {
+        name: "Logiciel de messagerie (démo)".into(),
+        redirect_uris: vec![MAIL_CLIENT_REDIRECT.to_owned()],
+        public: true,
+        scopes: vec!["profile".into(), "email".into(), sso::access::MAIL_SCOPE.into()],
+        ..Default::default()
+    };
+    Ok(sso.add_client(new).await?.0.id)
+}
+
+fn save_ent(path: &std::path::Path, ent: &DemoEnt) -> anyhow::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    std::io::Write::write_all(&mut opts.open(&path)?, serde_json::to_string_pretty(&ent)?.as_bytes())?;
-    Ok(ent)
+    std::io::Write::write_all(&mut opts.open(path)?, serde_json::to_string_pretty(ent)?.as_bytes())?;
+    Ok(())
 }
 
 fn print_ent(ent: &DemoEnt) {
@@ -177,6 +208,9 @@ fn print_ent(ent: &DemoEnt) {
     println!("      client_secret {}", ent.client_secret);
     println!("      redirect_uri  {}", ent.redirect_uri);
     println!("    CAS             http://127.0.0.1:8080/cas/login?service={}", ent.cas_service);
+    println!("  Logiciels de messagerie / mail clients (OAUTHBEARER, XOAUTH2, portée / scope « openid mail ») :");
+    println!("      client_id     {} (public, PKCE)", ent.mail_client_id);
+    println!("      redirect_uri  {MAIL_CLIENT_REDIRECT}");
 }
 
 fn write_config_file(cfg: &config::Config) -> anyhow::Result<()> {

@@ -125,9 +125,17 @@ pub async fn start(
 /// login, shared by every protocol (app passwords when 2FA is on, brute-force
 /// slow-down, expiry, the connection journal).
 async fn login(identity: &Identity, user: &str, password: &str, peer: IpAddr) -> Result<Submitter, AuthFailure> {
-    use identity::credentials::{Login, Protocol, Refusal};
+    use identity::credentials::{Login, Protocol};
     let attempt = Login { login: user, secret: password, protocol: Protocol::Smtp, peer, client: None, device: None };
-    match identity.login(&attempt).await {
+    submitter(identity.login(&attempt).await)
+}
+
+/// A login's outcome in submission's terms.
+fn submitter(
+    outcome: Result<identity::credentials::Principal, identity::credentials::Refusal>,
+) -> Result<Submitter, AuthFailure> {
+    use identity::credentials::Refusal;
+    match outcome {
         Ok(principal) => Ok(Submitter { credential: principal.via.credential(), account: principal.account }),
         Err(Refusal::BadCredentials | Refusal::AppPasswordRequired) => Err(AuthFailure::BadCredentials),
         Err(Refusal::PasswordExpired) => Err(AuthFailure::PasswordExpired),
@@ -213,6 +221,21 @@ impl SubmissionSink for SubmitSink {
 
     async fn authenticate(&self, user: &str, password: &str, remote_ip: IpAddr) -> Result<Submitter, AuthFailure> {
         login(&self.identity, user, password, remote_ip).await
+    }
+
+    async fn authenticate_bearer(
+        &self,
+        user: Option<&str>,
+        token: &str,
+        remote_ip: IpAddr,
+    ) -> Result<Submitter, AuthFailure> {
+        use identity::credentials::{BearerLogin, Protocol};
+        let attempt = BearerLogin { user, token, protocol: Protocol::Smtp, peer: remote_ip, client: None };
+        submitter(self.identity.login_bearer(&attempt).await)
+    }
+
+    fn bearer_challenge(&self, mechanism: sasl::BearerMechanism) -> Option<String> {
+        Some(self.identity.bearer_challenge(mechanism))
     }
 
     async fn revoked(&self, user: &Submitter) {

@@ -3,13 +3,19 @@
 //! refused once 2FA is on). Every request logs in (HTTP has no session
 //! here), through `Identity::login_per_request`: a success is kept a minute
 //! for the same credentials and address, until a revocation.
+//!
+//! `Authorization: Bearer` (RFC 6750) takes an access token of our OpenID
+//! Connect provider with the `mail` scope instead, through
+//! `Identity::login_bearer` on every request (not remembered: a token is
+//! refused the second it expires); a refused token gets
+//! `WWW-Authenticate: Bearer error="invalid_token"` besides Basic.
 
 use std::net::{IpAddr, Ipv4Addr};
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use identity::credentials::{Login, Protocol, Refusal};
+use identity::credentials::{BearerLogin, Login, Protocol, Refusal};
 use identity::{Account, Identity};
 
 /// The client's address, put in the request's extensions by whoever serves
@@ -26,10 +32,28 @@ pub async fn authenticate(
     headers: &HeaderMap,
     peer: Option<ClientAddr>,
 ) -> Result<Account, Response> {
+    let client = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    if let Some(token) = bearer(headers) {
+        let attempt = BearerLogin {
+            user: None,
+            token: &token,
+            protocol: Protocol::Dav,
+            peer: peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.0),
+            client,
+        };
+        return match identity.login_bearer(&attempt).await {
+            Ok(principal) => Ok(principal.account),
+            Err(Refusal::BadCredentials) => {
+                let mut resp = challenge(Refusal::BadCredentials.message_fr());
+                resp.headers_mut().append(header::WWW_AUTHENTICATE, HeaderValue::from_static(BEARER_REFUSED));
+                Err(resp)
+            }
+            Err(refusal) => Err(refused(refusal)),
+        };
+    }
     let Some((user, secret)) = credentials(headers) else {
         return Err(challenge("Identification requise."));
     };
-    let client = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     let attempt = Login {
         login: &user,
         secret: &secret,
@@ -42,6 +66,16 @@ pub async fn authenticate(
         Ok(principal) => Ok(principal.account),
         Err(refusal) => Err(refused(refusal)),
     }
+}
+
+/// The answer's second challenge when a bearer token was refused.
+const BEARER_REFUSED: &str = "Bearer realm=\"Ardoise\", error=\"invalid_token\", scope=\"openid mail\"";
+
+/// The token of a Bearer `Authorization` header (RFC 6750 section 2.1).
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && token.len() <= 4_096).then(|| token.trim().to_owned())
 }
 
 /// The user and secret of a Basic `Authorization` header.
@@ -101,5 +135,17 @@ mod tests {
         assert_eq!(credentials(&h), None);
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
         assert_eq!(credentials(&h), None);
+    }
+
+    #[test]
+    fn bearer_tokens_are_read() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc.def"));
+        assert_eq!(bearer(&h).as_deref(), Some("abc.def"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer xyz"));
+        assert_eq!(bearer(&h).as_deref(), Some("xyz"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic Y2xhaXJlOng="));
+        assert_eq!(bearer(&h), None);
     }
 }

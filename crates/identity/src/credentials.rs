@@ -33,12 +33,17 @@
 //! opens only the web, to be changed, and reminders are mailed before. All
 //! of these are fields of the [`crate::Identity`] service, not statics.
 //!
+//! Mail clients may present an access token of our OpenID Connect provider
+//! instead ([`crate::Identity::login_bearer`], [`bearer`]): same slow-down,
+//! same account checks, same journal.
+//!
 //! The web's second factor (TOTP seeds encrypted at rest, [`at_rest`]),
 //! password changes, helpdesk resets, app passwords and recovery codes live
 //! in the submodules; each change mails the user ([`notify`]).
 
 mod apppass;
 pub mod at_rest;
+pub mod bearer;
 pub mod cache;
 mod change;
 pub mod device;
@@ -60,6 +65,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 pub use at_rest::TotpKey;
+pub use bearer::BearerLogin;
 pub use change::ChangeError;
 pub use expiry::ReminderReport;
 pub use login::JOURNAL_RETENTION_DAYS;
@@ -127,6 +133,11 @@ pub enum Via {
         id: i64,
         name: String,
     },
+    /// An access token of our OpenID Connect provider, given to `client`
+    /// (see [`bearer`]).
+    Token {
+        client: String,
+    },
 }
 
 impl Via {
@@ -135,6 +146,7 @@ impl Via {
         match self {
             Via::Password => model::Credential::Password,
             Via::AppPassword { id, .. } => model::Credential::AppPassword(*id),
+            Via::Token { .. } => model::Credential::Token,
         }
     }
 }

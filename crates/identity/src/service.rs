@@ -46,6 +46,10 @@ pub struct Settings {
     pub argon2_workers: usize,
     /// The key TOTP seeds are encrypted with (`totp.key` in the data folder).
     pub totp_key: TotpKey,
+    /// The discovery document of the OpenID Connect provider whose access
+    /// tokens mail clients present (`<web>/.well-known/openid-configuration`),
+    /// named in the error challenge of a refused token.
+    pub openid_configuration: Option<String>,
 }
 
 impl Default for Settings {
@@ -64,6 +68,7 @@ impl Default for Settings {
             per_address: Throttle::ADDRESS,
             argon2_workers: std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             totp_key: TotpKey::from_bytes(key),
+            openid_configuration: None,
         }
     }
 }
@@ -82,6 +87,7 @@ pub struct Identity {
     pub(crate) verdicts: crate::credentials::verdicts::Verdicts,
     pub(crate) argon2: Argon2Pool,
     pub(crate) totp_key: TotpKey,
+    pub(crate) openid_configuration: Option<String>,
     /// Revocations published here as they happened (the watcher skips them).
     pub(crate) published_here: crate::lifecycle::published::PublishedHere,
 }
@@ -110,6 +116,7 @@ impl Identity {
             verdicts: crate::credentials::verdicts::Verdicts::new(),
             argon2: Argon2Pool::new(settings.argon2_workers),
             totp_key: settings.totp_key,
+            openid_configuration: settings.openid_configuration,
             published_here: Default::default(),
         })
     }

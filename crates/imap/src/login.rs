@@ -1,6 +1,8 @@
-//! LOGIN and AUTHENTICATE PLAIN: the identity service decides, this file
-//! speaks IMAP around it (cleartext policy, SASL PLAIN, refusals as
-//! French-then-English ASCII text).
+//! LOGIN and AUTHENTICATE (PLAIN, and OAUTHBEARER and XOAUTH2 with an
+//! access token of our OpenID Connect provider): the identity service
+//! decides, this file speaks IMAP around it (cleartext policy, SASL,
+//! the RFC 7628 error challenge, refusals as French-then-English ASCII
+//! text).
 
 use identity::credentials::Refusal;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -49,7 +51,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             client: None,
             device: None,
         };
-        match self.identity.login(&attempt).await.map(|p| (p.account, p.via.credential())) {
+        match self.identity.login(&attempt).await {
             Err(refusal) => {
                 tracing::info!(?refusal, "login refused");
                 if refusal == Refusal::BadCredentials {
@@ -57,41 +59,93 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 }
                 Attempt::Refused(refused(refusal))
             }
-            Ok((account, credential)) => {
-                let Some(slot) = self.cfg.admission.for_user(account.id) else {
-                    return Attempt::Refused(Done::no(
-                        "[LIMIT] Trop de connexions pour ce compte / Too many connections for this account",
-                    ));
-                };
-                let events = self.mailstore.watch(account.id);
-                tracing::info!(account = account.id, "logged in");
-                // RFC 9051 section 7.1: ALERT text "MUST be presented to the user"; in
-                // ASCII, which every IMAP4rev1 client can show.
-                for notice in self.mailstore.login_notices().await {
-                    let text = match notice.text_en.is_empty() {
-                        true => model::translit::ascii(&notice.text_fr),
-                        false => {
-                            format!(
-                                "{} / {}",
-                                model::translit::ascii(&notice.text_fr),
-                                model::translit::ascii(&notice.text_en)
-                            )
-                        }
-                    };
-                    self.untagged(&format!("OK [ALERT] {text}"));
+            Ok(principal) => self.admit(principal.account, principal.via.credential()).await,
+        }
+    }
+
+    /// Opens the session of a proven login: a connection slot of the
+    /// account, its events, the login notices.
+    async fn admit(&mut self, account: identity::Account, credential: model::Credential) -> Attempt {
+        let Some(slot) = self.cfg.admission.for_user(account.id) else {
+            return Attempt::Refused(Done::no(
+                "[LIMIT] Trop de connexions pour ce compte / Too many connections for this account",
+            ));
+        };
+        let events = self.mailstore.watch(account.id);
+        tracing::info!(account = account.id, "logged in");
+        // RFC 9051 section 7.1: ALERT text "MUST be presented to the user"; in
+        // ASCII, which every IMAP4rev1 client can show.
+        for notice in self.mailstore.login_notices().await {
+            let text = match notice.text_en.is_empty() {
+                true => model::translit::ascii(&notice.text_fr),
+                false => {
+                    format!("{} / {}", model::translit::ascii(&notice.text_fr), model::translit::ascii(&notice.text_en))
                 }
-                self.reader.set_authenticated(true);
-                Attempt::In(Box::new(Authed::new(account, credential, events, slot)))
+            };
+            self.untagged(&format!("OK [ALERT] {text}"));
+        }
+        self.reader.set_authenticated(true);
+        Attempt::In(Box::new(Authed::new(account, credential, events, slot)))
+    }
+
+    /// Sends a continuation request and reads the client's answer line.
+    async fn continuation(&mut self, challenge: &str) -> Result<Vec<u8>, Attempt> {
+        self.out.extend_from_slice(format!("+ {challenge}\r\n").as_bytes());
+        if self.flush().await.is_err() {
+            return Err(Attempt::Refused(Done::bad("Connection lost")));
+        }
+        loop {
+            match self.reader.next_line() {
+                Some(Ok(line)) => return Ok(line),
+                Some(Err(())) => return Err(Attempt::Refused(Done::bad("SASL response too long"))),
+                None => {
+                    if let Err(stop) = self.read_more(None, false).await {
+                        self.say_goodbye(stop).await;
+                        return Err(Attempt::Lost(Done::bad("Connection lost")));
+                    }
+                }
             }
         }
     }
 
-    /// AUTHENTICATE PLAIN, with an initial response (SASL-IR) or after a
-    /// continuation request.
+    /// OAUTHBEARER or XOAUTH2: the token goes to the identity service; a
+    /// refusal sends the JSON error challenge first (RFC 7628 section
+    /// 3.2.2), whatever the client answers to it.
+    async fn authenticate_bearer(&mut self, mechanism: sasl::BearerMechanism, decoded: &[u8]) -> Attempt {
+        let response = match sasl::parse(mechanism, decoded) {
+            Ok(r) => r,
+            Err(e) => return Attempt::Refused(Done::bad(&format!("Malformed {} response: {e}", mechanism.name()))),
+        };
+        let attempt = identity::credentials::BearerLogin {
+            user: response.user.as_deref(),
+            token: &response.token,
+            protocol: identity::credentials::Protocol::Imap,
+            peer: self.peer.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+            client: None,
+        };
+        match self.identity.login_bearer(&attempt).await {
+            Ok(principal) => self.admit(principal.account, principal.via.credential()).await,
+            Err(refusal) => {
+                tracing::info!(?refusal, mechanism = mechanism.name(), "login refused");
+                if refusal == Refusal::BadCredentials {
+                    tokio::time::sleep(self.cfg.auth_failure_delay).await;
+                }
+                let challenge = crate::base64::encode(self.identity.bearer_challenge(mechanism).as_bytes());
+                if let Err(lost) = self.continuation(&challenge).await {
+                    return lost;
+                }
+                Attempt::Refused(refused(refusal))
+            }
+        }
+    }
+
+    /// AUTHENTICATE PLAIN, OAUTHBEARER or XOAUTH2, with an initial response
+    /// (SASL-IR) or after a continuation request.
     pub async fn authenticate(&mut self, mechanism: &str, initial: Option<Vec<u8>>) -> Attempt {
         use Attempt::Refused;
-        if mechanism != "PLAIN" {
-            return Refused(Done::no("[CANNOT] Only AUTHENTICATE PLAIN is supported"));
+        let bearer = sasl::BearerMechanism::from_name(mechanism);
+        if !mechanism.eq_ignore_ascii_case("PLAIN") && bearer.is_none() {
+            return Refused(Done::no("[CANNOT] Only AUTHENTICATE PLAIN, OAUTHBEARER and XOAUTH2 are supported"));
         }
         if !self.login_allowed {
             return Refused(Done::no(PRIVACY_REQUIRED));
@@ -99,24 +153,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         let response = match initial {
             Some(r) if r == b"=" => Vec::new(),
             Some(r) => r,
-            None => {
-                self.out.extend_from_slice(b"+ \r\n");
-                if self.flush().await.is_err() {
-                    return Refused(Done::bad("Connection lost"));
-                }
-                loop {
-                    match self.reader.next_line() {
-                        Some(Ok(line)) => break line,
-                        Some(Err(())) => return Refused(Done::bad("SASL response too long")),
-                        None => {
-                            if let Err(stop) = self.read_more(None, false).await {
-                                self.say_goodbye(stop).await;
-                                return Attempt::Lost(Done::bad("Connection lost"));
-                            }
-                        }
-                    }
-                }
-            }
+            None => match self.continuation("").await {
+                Ok(line) => line,
+                Err(attempt) => return attempt,
+            },
         };
         if response == b"*" {
             return Refused(Done::bad("AUTHENTICATE cancelled"));
@@ -124,6 +164,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         let Some(decoded) = crate::base64::decode(&response) else {
             return Refused(Done::bad("Invalid base64 in SASL response"));
         };
+        if let Some(mechanism) = bearer {
+            return self.authenticate_bearer(mechanism, &decoded).await;
+        }
         let mut fields = decoded.split(|&b| b == 0);
         let (Some(authz), Some(authc), Some(password), None) =
             (fields.next(), fields.next(), fields.next(), fields.next())

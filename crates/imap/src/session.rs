@@ -396,7 +396,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 caps.push("STARTTLS");
             }
             if self.login_allowed {
-                caps.push("AUTH=PLAIN");
+                caps.extend(["AUTH=PLAIN", "AUTH=OAUTHBEARER", "AUTH=XOAUTH2"]);
             } else {
                 caps.push("LOGINDISABLED");
             }

@@ -77,6 +77,45 @@ async fn authenticate_plain_with_and_without_initial_response() {
 }
 
 #[tokio::test]
+async fn a_refused_bearer_token_gets_the_json_error_challenge_then_no() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let f = Fixture::new().await;
+    let mut c = f.connect();
+    c.greeting().await;
+    // SASL-IR with a token that is none of ours: "+ <JSON>", the client's 0x01, then NO.
+    let garbage = b64("n,a=claire.martin@ac-demo.fr,\x01host=mail\x01port=993\x01auth=Bearer nimporte-quoi\x01\x01");
+    c.send(format!("a AUTHENTICATE OAUTHBEARER {garbage}\r\n").as_bytes()).await;
+    let challenge = c.read_until("+").await;
+    let json = base64::engine::general_purpose::STANDARD.decode(challenge[2..].trim_end()).unwrap();
+    assert!(String::from_utf8(json).unwrap().starts_with(r#"{"status":"invalid_token","scope":"openid mail""#));
+    c.send(b"AQ==\r\n").await;
+    assert_eq!(
+        c.read_until("a ").await,
+        "a NO [AUTHENTICATIONFAILED] Identifiant ou mot de passe incorrect / Invalid user name or password\r\n"
+    );
+    // XOAUTH2 after a continuation request; Google's error shape.
+    c.send(b"b AUTHENTICATE XOAUTH2\r\n").await;
+    assert_eq!(c.read_until("+").await, "+ \r\n");
+    c.send(format!("{}\r\n", b64("user=claire.martin@ac-demo.fr\x01auth=Bearer faux\x01\x01")).as_bytes()).await;
+    let challenge = c.read_until("+").await;
+    let json = base64::engine::general_purpose::STANDARD.decode(challenge[2..].trim_end()).unwrap();
+    assert_eq!(json, br#"{"status":"401","schemes":"bearer","scope":"openid mail"}"#);
+    c.send(b"\r\n").await;
+    assert!(c.read_until("b ").await.starts_with("b NO [AUTHENTICATIONFAILED]"));
+    // Malformed responses are BAD before any token is looked at.
+    let no_gs2 = b64("auth=Bearer abc\x01\x01");
+    let r = c.cmd("c", &format!("AUTHENTICATE OAUTHBEARER {no_gs2}")).await;
+    assert_eq!(r, "c BAD Malformed OAUTHBEARER response: malformed GS2 header\r\n");
+    let cb = b64("p=tls-unique,,\x01auth=Bearer abc\x01\x01");
+    let r = c.cmd("d", &format!("AUTHENTICATE OAUTHBEARER {cb}")).await;
+    assert_eq!(r, "d BAD Malformed OAUTHBEARER response: channel binding is not supported\r\n");
+    assert_eq!(c.cmd("e", "AUTHENTICATE XOAUTH2 A").await, "e BAD Invalid base64 in SASL response\r\n");
+    assert!(c.cmd("f", "AUTHENTICATE CRAM-MD5").await.starts_with("f NO [CANNOT]"));
+    assert!(c.cmd("g", "SELECT INBOX").await.starts_with("g BAD Log in first"));
+}
+
+#[tokio::test]
 async fn select_fetch_and_list() {
     let f = Fixture::new().await;
     f.deliver(MAIL).await;

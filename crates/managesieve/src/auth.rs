@@ -1,9 +1,11 @@
-//! AUTHENTICATE "PLAIN" (RFC 5804 section 2.1, RFC 4616), with the initial
-//! response or after an empty challenge; the identity service's one login
-//! decides, with the `sieve` app-password scope.
+//! AUTHENTICATE "PLAIN" (RFC 5804 section 2.1, RFC 4616), and "OAUTHBEARER"
+//! (RFC 7628) and "XOAUTH2" with an access token of our OpenID Connect
+//! provider, with the initial response or after an empty challenge; the
+//! identity service's logins decide (the `sieve` app-password scope for
+//! PLAIN), and a refused token gets the JSON error challenge first.
 
 use base64::Engine;
-use identity::credentials::{Login, Protocol, Refusal};
+use identity::credentials::{BearerLogin, Login, Principal, Protocol, Refusal};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::reader::Token;
@@ -21,28 +23,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             [Token::Str(m), Token::Str(r)] => (m, Some(r.clone())),
             _ => return Ok(Reply::no("Arguments invalides / Bad arguments")),
         };
-        if !mechanism.eq_ignore_ascii_case(b"PLAIN") {
-            return Ok(Reply::no("Seul le mécanisme PLAIN est proposé / Only PLAIN is supported"));
+        let bearer = std::str::from_utf8(mechanism).ok().and_then(sasl::BearerMechanism::from_name);
+        if !mechanism.eq_ignore_ascii_case(b"PLAIN") && bearer.is_none() {
+            return Ok(Reply::no(
+                "Mécanismes proposés : PLAIN, OAUTHBEARER, XOAUTH2 / Supported: PLAIN, OAUTHBEARER, XOAUTH2",
+            ));
         }
         if !self.login_allowed() {
             return Ok(Reply::no("Utilisez STARTTLS d'abord / Use STARTTLS first").with_code("ENCRYPT-NEEDED".into()));
         }
         let response = match initial {
             Some(r) => r,
-            None => {
-                self.say(b"\"\"\r\n");
-                if self.flush().await.is_err() {
-                    return Err(());
-                }
-                match self.next_line().await {
-                    Next::Line(tokens) => match tokens.as_slice() {
-                        [Token::Str(r)] => r.clone(),
-                        _ => return Ok(Reply::no("Réponse SASL invalide / Bad SASL response")),
-                    },
-                    Next::Answered(reply) => return Ok(reply),
-                    Next::End(_) => return Err(()),
-                }
-            }
+            None => match self.challenge("").await? {
+                Ok(r) => r,
+                Err(reply) => return Ok(reply),
+            },
         };
         if response == b"*" {
             return Ok(Reply::no("Authentification abandonnée / Authentication cancelled"));
@@ -50,6 +45,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(&response) else {
             return Ok(Reply::no("Base64 invalide / Invalid base64"));
         };
+        if let Some(mechanism) = bearer {
+            return self.authenticate_bearer(mechanism, &decoded).await;
+        }
         let mut fields = decoded.split(|&b| b == 0);
         let (Some(authz), Some(authc), Some(password), None) =
             (fields.next(), fields.next(), fields.next(), fields.next())
@@ -73,13 +71,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             device: None,
         };
         match self.services.identity.login(&attempt).await {
-            Ok(proven) => {
-                tracing::info!(account = proven.account.id, "ManageSieve: logged in");
-                self.account = Some(proven.account.id);
-                let events = self.services.filters.watch(proven.account.id);
-                self.revocations = Some((events, proven.via.credential()));
-                Ok(Reply::ok("Authentifié / Logged in"))
-            }
+            Ok(proven) => Ok(self.admit(proven)),
             Err(refusal) => {
                 tracing::info!(?refusal, "ManageSieve login refused");
                 if refusal == Refusal::BadCredentials {
@@ -87,6 +79,63 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 }
                 Ok(refused(refusal))
             }
+        }
+    }
+
+    /// OAUTHBEARER or XOAUTH2: a refusal sends the JSON error challenge
+    /// (RFC 7628 section 3.2.2) and reads the client's answer first.
+    async fn authenticate_bearer(&mut self, mechanism: sasl::BearerMechanism, decoded: &[u8]) -> Result<Reply, ()> {
+        let Ok(response) = sasl::parse(mechanism, decoded) else {
+            return Ok(Reply::no("Réponse SASL mal formée / Malformed SASL response"));
+        };
+        let attempt = BearerLogin {
+            user: response.user.as_deref(),
+            token: &response.token,
+            protocol: Protocol::Sieve,
+            peer: self.peer,
+            client: None,
+        };
+        match self.services.identity.login_bearer(&attempt).await {
+            Ok(proven) => Ok(self.admit(proven)),
+            Err(refusal) => {
+                tracing::info!(?refusal, mechanism = mechanism.name(), "ManageSieve login refused");
+                if refusal == Refusal::BadCredentials {
+                    tokio::time::sleep(self.failure_delay()).await;
+                }
+                let json = self.services.identity.bearer_challenge(mechanism);
+                let encoded = base64::engine::general_purpose::STANDARD.encode(json);
+                if let Err(reply) = self.challenge(&encoded).await? {
+                    return Ok(reply);
+                }
+                Ok(refused(refusal))
+            }
+        }
+    }
+
+    /// Opens the session of a proven login.
+    fn admit(&mut self, proven: Principal) -> Reply {
+        tracing::info!(account = proven.account.id, "ManageSieve: logged in");
+        self.account = Some(proven.account.id);
+        let events = self.services.filters.watch(proven.account.id);
+        self.revocations = Some((events, proven.via.credential()));
+        Reply::ok("Authentifié / Logged in")
+    }
+
+    /// Sends a SASL challenge (a quoted string) and reads the client's
+    /// answer (a string); `Ok(Err(reply))` ends the exchange, `Err` when
+    /// the connection was lost.
+    async fn challenge(&mut self, text: &str) -> Result<Result<Vec<u8>, Reply>, ()> {
+        self.say(format!("\"{text}\"\r\n").as_bytes());
+        if self.flush().await.is_err() {
+            return Err(());
+        }
+        match self.next_line().await {
+            Next::Line(tokens) => match tokens.as_slice() {
+                [Token::Str(r)] => Ok(Ok(r.clone())),
+                _ => Ok(Err(Reply::no("Réponse SASL invalide / Bad SASL response"))),
+            },
+            Next::Answered(reply) => Ok(Err(reply)),
+            Next::End(_) => Err(()),
         }
     }
 }

@@ -173,7 +173,7 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
 
     /// The capability lines (RFC 5804 section 1.7).
     fn capabilities(&mut self) {
-        let sasl = if self.login_allowed && self.account.is_none() { "PLAIN" } else { "" };
+        let sasl = if self.login_allowed && self.account.is_none() { "PLAIN OAUTHBEARER XOAUTH2" } else { "" };
         let mut caps = format!(
             "\"IMPLEMENTATION\" \"Ardoise\"\r\n\"SASL\" \"{sasl}\"\r\n\"SIEVE\" \"{}\"\r\n",
             self.services.filters.extensions()

@@ -97,6 +97,18 @@ fn b64(s: &str) -> String {
 }
 
 impl Client {
+    /// Reads one line (a SASL challenge other than `""`).
+    async fn line(&mut self) -> String {
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(b"\r\n") {
+            let n = tokio::time::timeout(Duration::from_secs(5), self.stream.read(&mut byte)).await.unwrap().unwrap();
+            assert_eq!(n, 1, "connection closed after {got:?}");
+            got.push(byte[0]);
+        }
+        String::from_utf8(got).unwrap()
+    }
+
     /// Reads until a response line (`OK`, `NO`, `BYE`, or the SASL
     /// challenge `""`) ends what the server sent.
     async fn response(&mut self) -> String {
@@ -128,7 +140,7 @@ async fn greeting_lists_the_capabilities() {
     let mut c = f.connect_from([127, 0, 0, 1]);
     let greeting = c.response().await;
     assert!(greeting.starts_with("\"IMPLEMENTATION\" \"Ardoise\"\r\n"), "{greeting}");
-    assert!(greeting.contains("\"SASL\" \"PLAIN\"\r\n"));
+    assert!(greeting.contains("\"SASL\" \"PLAIN OAUTHBEARER XOAUTH2\"\r\n"), "{greeting}");
     assert!(greeting.contains("\"SIEVE\" \"fileinto reject ereject envelope"), "{greeting}");
     assert!(greeting.contains("\"VERSION\" \"1.0\"\r\n"));
     assert!(!greeting.contains("STARTTLS"), "no TLS acceptor here");
@@ -169,6 +181,32 @@ async fn plain_with_a_continuation_wrong_passwords_and_unauthenticate() {
     assert_eq!(c.send("LISTSCRIPTS\r\n").await, "OK \"Fait / Done\"\r\n");
     assert_eq!(c.send("UNAUTHENTICATE\r\n").await, "OK \"Déconnecté / Unauthenticated\"\r\n");
     assert!(c.send("LISTSCRIPTS\r\n").await.starts_with("NO"));
+}
+
+#[tokio::test]
+async fn a_refused_bearer_token_gets_the_json_error_challenge_then_no() {
+    let f = fixture(FilterSettings::default()).await;
+    let mut c = f.connect_from([127, 0, 0, 1]);
+    c.response().await;
+    let garbage = b64("n,a=claire.martin@ac-demo.fr,\x01auth=Bearer nimporte-quoi\x01\x01");
+    c.stream.write_all(format!("AUTHENTICATE \"OAUTHBEARER\" \"{garbage}\"\r\n").as_bytes()).await.unwrap();
+    let line = c.line().await;
+    let json = line.trim_end().trim_matches('"');
+    let json = String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, json).unwrap());
+    assert!(json.unwrap().starts_with(r#"{"status":"invalid_token","scope":"openid mail""#), "{line}");
+    let r = c.send("\"AQ==\"\r\n").await;
+    assert!(r.starts_with("NO \"Identifiant ou mot de passe incorrect"), "{r}");
+    // XOAUTH2 after a continuation; the client may cancel at the error challenge.
+    assert_eq!(c.send("AUTHENTICATE \"XOAUTH2\"\r\n").await, "\"\"\r\n");
+    let garbage = b64("user=claire.martin@ac-demo.fr\x01auth=Bearer nimporte-quoi\x01\x01");
+    c.stream.write_all(format!("\"{garbage}\"\r\n").as_bytes()).await.unwrap();
+    assert!(c.line().await.starts_with('"'));
+    assert!(c.send("\"*\"\r\n").await.starts_with("NO"));
+    // Malformed: no GS2 header, refused before any token is looked at.
+    let malformed = b64("auth=Bearer abc\x01\x01");
+    let r = c.send(&format!("AUTHENTICATE \"OAUTHBEARER\" \"{malformed}\"\r\n")).await;
+    assert!(r.starts_with("NO \"Réponse SASL mal formée"), "{r}");
+    assert!(c.send("LISTSCRIPTS\r\n").await.starts_with("NO \"Authentifiez-vous d'abord"));
 }
 
 #[tokio::test]

@@ -12,6 +12,10 @@ pub enum Credential {
     Password,
     /// One app password, by its id.
     AppPassword(i64),
+    /// An access token of the OpenID Connect provider (OAUTHBEARER,
+    /// XOAUTH2): it ends with the account's access (suspension, closure),
+    /// and lives ten minutes for new logins.
+    Token,
 }
 
 /// Which of an account's secrets stopped being valid (a revocation of the

@@ -290,6 +290,25 @@ pub trait SubmissionSink: Send + Sync + 'static {
         remote_ip: IpAddr,
     ) -> impl Future<Output = Result<Self::User, AuthFailure>> + Send;
 
+    /// Checks a bearer token (AUTH OAUTHBEARER or XOAUTH2), `user` being the
+    /// account the client names, if any. Only asked when
+    /// [`SubmissionSink::bearer_challenge`] says the mechanisms are offered.
+    fn authenticate_bearer(
+        &self,
+        _user: Option<&str>,
+        _token: &str,
+        _remote_ip: IpAddr,
+    ) -> impl Future<Output = Result<Self::User, AuthFailure>> + Send {
+        async { Err(AuthFailure::BadCredentials) }
+    }
+
+    /// The JSON error challenge sent after a refused token of `mechanism`;
+    /// `None` (the default) when tokens are not taken, and the bearer
+    /// mechanisms are then neither offered nor accepted.
+    fn bearer_challenge(&self, _mechanism: sasl::BearerMechanism) -> Option<String> {
+        None
+    }
+
     /// Resolves when `user`'s access is withdrawn (a suspension): the session
     /// then ends at once with 421, even while the client is idle. Asked
     /// afresh before each command is read. The default never resolves.

@@ -59,7 +59,7 @@ impl<K: MailSink> Role for Mx<'_, K> {
         false
     }
 
-    async fn login(&self, _: &str, _: &str, _: IpAddr) -> Result<Infallible, SmtpError> {
+    async fn login(&self, _: &crate::auth::Proof, _: IpAddr) -> Result<Infallible, SmtpError> {
         Err(SmtpError::NotImplemented("AUTH"))
     }
 

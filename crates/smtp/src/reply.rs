@@ -122,6 +122,9 @@ pub(crate) enum SmtpError {
     AuthCancelled,
     #[error("malformed base64")]
     BadBase64,
+    /// An OAUTHBEARER or XOAUTH2 response that does not parse.
+    #[error("malformed authentication response")]
+    MalformedAuth,
     /// The account was suspended while the session was open.
     #[error("account access revoked")]
     Revoked,
@@ -165,6 +168,7 @@ impl SmtpError {
             UnsupportedMechanism => "unsupported_mechanism",
             AuthCancelled => "auth_cancelled",
             BadBase64 => "bad_base64",
+            MalformedAuth => "malformed_auth",
             Revoked => "revoked",
             Connection(_) => "connection",
         }
@@ -254,6 +258,7 @@ impl SmtpError {
             UnsupportedMechanism => Reply::new(504, "5.5.4", "Unrecognized authentication type"),
             AuthCancelled => Reply::new(501, "5.0.0", "Authentication cancelled"),
             BadBase64 => Reply::new(501, "5.5.2", "Cannot decode base64 response"),
+            MalformedAuth => Reply::new(501, "5.5.2", "Malformed authentication response"),
             Revoked => Reply::new(421, "4.7.0", "Acces au compte retire / Account access revoked"),
             Policy(refusal) => match refusal {
                 SubmitRefusal::ForgedSender(who) => Reply::new(
@@ -299,6 +304,7 @@ impl SmtpError {
                 | AuthRequired
                 | EncryptionRequired
                 | BadBase64
+                | MalformedAuth
         )
     }
 

@@ -74,13 +74,18 @@ pub(crate) trait Role: Send + Sync {
     /// Whether AUTH is offered (when not, the command is not implemented).
     fn offers_auth(&self) -> bool;
 
-    /// Checks a login and password.
+    /// Checks a login and password, or a bearer token.
     fn login(
         &self,
-        login: &str,
-        password: &str,
+        proof: &crate::auth::Proof,
         remote_ip: IpAddr,
     ) -> impl Future<Output = Result<Self::User, SmtpError>> + Send;
+
+    /// The JSON error challenge after a refused token of `mechanism`, or
+    /// `None` when the bearer mechanisms are not offered.
+    fn bearer_challenge(&self, _mechanism: sasl::BearerMechanism) -> Option<String> {
+        None
+    }
 
     /// Resolves when `user`'s access is withdrawn: the session then ends.
     fn revoked(&self, user: &Self::User) -> impl Future<Output = ()> + Send;

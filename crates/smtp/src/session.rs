@@ -251,8 +251,9 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, R: Role> Session<'a, S, R> {
         if self.user.is_some() {
             return Err(SmtpError::AlreadyAuthenticated);
         }
-        let (login, password) = crate::auth::exchange(&mut self.conn, self.cfg, mechanism, initial).await?;
-        match self.role.login(&login, &password, self.remote_ip).await {
+        let bearer = self.role.bearer_challenge(sasl::BearerMechanism::OAuthBearer).is_some();
+        let proof = crate::auth::exchange(&mut self.conn, self.cfg, mechanism, initial, bearer).await?;
+        match self.role.login(&proof, self.remote_ip).await {
             Ok(user) => {
                 self.user = Some(user);
                 self.conn.queue(&Reply::new(235, "2.7.0", "Authentification reussie / Authentication successful"));
@@ -260,6 +261,11 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send, R: Role> Session<'a, S, R> {
             }
             Err(error) => {
                 tracing::info!(%error, "login refused");
+                if let (crate::auth::Proof::Bearer { mechanism, .. }, SmtpError::Auth(_)) = (&proof, &error)
+                    && let Some(json) = self.role.bearer_challenge(*mechanism)
+                {
+                    crate::auth::error_challenge(&mut self.conn, self.cfg, &json).await?;
+                }
                 Err(error)
             }
         }

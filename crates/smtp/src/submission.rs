@@ -1,6 +1,7 @@
 //! The submission role (RFC 6409): authenticated users sending mail.
 //!
-//! AUTH PLAIN and LOGIN (RFC 4954) only over TLS, MAIL and RCPT only once
+//! AUTH PLAIN and LOGIN (RFC 4954), and OAUTHBEARER and XOAUTH2 when the
+//! sink takes tokens, only over TLS, MAIL and RCPT only once
 //! authenticated, any recipient domain accepted (this is not relaying: the
 //! user is known), and the business decisions (who may send as whom, sending
 //! limits, delivery) left to a [`SubmissionSink`]. The replies of its
@@ -45,7 +46,10 @@ impl<K: SubmissionSink> Role for Submission<'_, K> {
             ["PIPELINING", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES"].map(str::to_owned).into();
         lines.push(format!("SIZE {}", offer.cfg.max_message_size));
         if offer.tls && !offer.authenticated {
-            lines.push("AUTH PLAIN LOGIN".to_owned());
+            match self.0.bearer_challenge(sasl::BearerMechanism::OAuthBearer) {
+                Some(_) => lines.push("AUTH PLAIN LOGIN OAUTHBEARER XOAUTH2".to_owned()),
+                None => lines.push("AUTH PLAIN LOGIN".to_owned()),
+            }
         }
         if offer.can_starttls && !offer.tls {
             lines.push("STARTTLS".to_owned());
@@ -69,8 +73,18 @@ impl<K: SubmissionSink> Role for Submission<'_, K> {
         true
     }
 
-    async fn login(&self, login: &str, password: &str, remote_ip: IpAddr) -> Result<K::User, SmtpError> {
-        self.0.authenticate(login, password, remote_ip).await.map_err(SmtpError::Auth)
+    async fn login(&self, proof: &crate::auth::Proof, remote_ip: IpAddr) -> Result<K::User, SmtpError> {
+        match proof {
+            crate::auth::Proof::Password { login, password } => self.0.authenticate(login, password, remote_ip).await,
+            crate::auth::Proof::Bearer { response, .. } => {
+                self.0.authenticate_bearer(response.user.as_deref(), &response.token, remote_ip).await
+            }
+        }
+        .map_err(SmtpError::Auth)
+    }
+
+    fn bearer_challenge(&self, mechanism: sasl::BearerMechanism) -> Option<String> {
+        self.0.bearer_challenge(mechanism)
     }
 
     async fn revoked(&self, user: &K::User) {

@@ -7,11 +7,12 @@
 //! | `profile` | `name`, `given_name`, `family_name` |
 //! | `email` | `email`, `email_verified` |
 //! | `academie` | `role`, `uai` (the établissement), `unit` (the organisational unit's name) |
+//! | `mail` | none: the access token opens IMAP, SMTP submission, ManageSieve and DAV ([`crate::access`]) |
 
 use serde_json::{Map, Value};
 
 /// Every scope the provider knows.
-pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "academie"];
+pub const SCOPES: [&str; 5] = ["openid", "profile", "email", "academie", "mail"];
 
 /// Who the claims are about.
 #[derive(Debug, Clone, Default)]

@@ -19,10 +19,14 @@
 //! gets nothing, whatever it holds. Grants and refusals are logged
 //! (target `sso`), never with a token's value.
 //!
-//! Seams left for later work: upstream identity providers would feed the
-//! web login, not this crate; OAUTHBEARER for IMAP/SMTP would check access
-//! tokens through [`Sso::userinfo`]'s lookup (`Sso::access_account`).
+//! - [`access`]: access tokens presented by mail clients (OAUTHBEARER,
+//!   XOAUTH2, `Authorization: Bearer`), which need the `mail` scope; the
+//!   identity service's login calls it.
+//!
+//! Seam left for later work: upstream identity providers would feed the
+//! web login, not this crate.
 
+pub mod access;
 pub mod cas;
 pub mod claims;
 pub mod clients;

@@ -32,6 +32,7 @@ pub(crate) fn identity_settings(cfg: &config::Config) -> anyhow::Result<Settings
         },
         cache_ttl: Duration::from_secs(w.credential_cache_secs),
         totp_key: TotpKey::load_or_create(&cfg.server.data_dir).context("clé des secrets TOTP (totp.key)")?,
+        openid_configuration: Some(format!("{}/.well-known/openid-configuration", web_url(cfg))),
         ..Settings::default()
     })
 }

@@ -38,7 +38,7 @@ pub enum ClientCommand {
         /// Exige la validation en deux étapes / requires the second factor.
         #[arg(long = "require-2fa")]
         require_2fa: bool,
-        /// Portées permises (profile email academie) ; défaut : toutes / allowed scopes; default: all.
+        /// Portées permises (profile email academie mail) ; défaut : toutes sauf mail / allowed scopes; default: all but mail.
         #[arg(long, num_args = 1..)]
         scopes: Vec<String>,
     },

@@ -100,7 +100,7 @@ async fn journaled_login(id: &Identity, attempt: &Login<'_>) -> Result<Principal
 
 /// The slow-down (see [`super::throttle`]): `Err` with the wait when one of
 /// the scopes that apply is slowed down now.
-async fn throttled(
+pub(super) async fn throttled(
     id: &Identity,
     source: &str,
     guessed: Guessed<'_>,
@@ -267,16 +267,16 @@ pub(crate) fn normalise_app_password(s: &str) -> String {
 
 /// The form an identifier that names no account is journaled and counted
 /// in: trimmed, lower-case, printable and short.
-fn guessed_login(login: &str) -> String {
+pub(super) fn guessed_login(login: &str) -> String {
     journal_text(&login.trim().to_lowercase())
 }
 
 /// Printable, short text for the journal (identifiers can be hostile).
-fn journal_text(s: &str) -> String {
+pub(super) fn journal_text(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).take(JOURNAL_TEXT_LEN).collect()
 }
 
-fn unavailable(e: store::Error) -> Refusal {
+pub(super) fn unavailable(e: store::Error) -> Refusal {
     tracing::warn!(error = %e, "login: store unavailable");
     Refusal::Unavailable
 }

@@ -162,6 +162,10 @@ fn scope_text(lang: Lang, scope: &str) -> Option<&'static str> {
             "votre fonction, votre établissement (UAI) et votre service",
             "your role, your school (UAI) and your unit",
         )),
+        "mail" => Some(t.pick(
+            "l'accès à votre messagerie, vos agendas, vos contacts et vos filtres (IMAP, SMTP, CalDAV, CardDAV, ManageSieve)",
+            "access to your mail, calendars, contacts and filters (IMAP, SMTP, CalDAV, CardDAV, ManageSieve)",
+        )),
         "openid" => {
             Some(t.pick("un identifiant propre à cette application", "an identifier proper to this application"))
         }
