@@ -215,6 +215,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0032_sharing.sql"),
         postgres: include_str!("../migrations/postgres/0032_sharing.sql"),
     },
+    Migration {
+        version: 36,
+        name: "delegation",
+        sqlite: include_str!("../migrations/sqlite/0036_delegation.sql"),
+        postgres: include_str!("../migrations/postgres/0036_delegation.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
