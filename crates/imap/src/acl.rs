@@ -16,8 +16,16 @@ use crate::reply::{Done, failed};
 use crate::session::Conn;
 use crate::state::Authed;
 
-/// An IMAP quoted string (identifiers are short and on one line).
+/// An identifier as an IMAP astring: an atom when it can be one (addresses
+/// are: imapclient keeps the quotes of a quoted one in its GETACL answer),
+/// else a quoted string (identifiers are short and on one line).
 fn quoted(s: &str) -> String {
+    let atom = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']'));
+    if atom && !s.eq_ignore_ascii_case("NIL") {
+        return s.to_owned();
+    }
     let mut out = Vec::new();
     crate::resp::string(&mut out, s.as_bytes(), true);
     String::from_utf8_lossy(&out).into_owned()
