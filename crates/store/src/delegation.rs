@@ -72,7 +72,7 @@ impl Store {
     /// Sets (or replaces) a grant; a grant of nothing at all removes it.
     pub async fn set_grant(&self, grant: &NewGrant<'_>) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        delete_grant_in(&mut *tx, grant.owner, grant.mailbox, grant.grantee).await?;
+        delete_grant_in(&mut tx, grant.owner, grant.mailbox, grant.grantee).await?;
         if !grant.rights.is_empty() || grant.send_as || grant.on_behalf {
             sqlx::query(
                 "INSERT INTO mailbox_grants (owner_id, mailbox_id, grantee_id, rights, send_as, on_behalf, created_at) \
@@ -95,7 +95,7 @@ impl Store {
     /// Removes a grant; `false` when there was none.
     pub async fn delete_grant(&self, owner: AccountId, mailbox: Option<MailboxId>, grantee: AccountId) -> Result<bool> {
         let mut tx = self.write_tx().await?;
-        let gone = delete_grant_in(&mut *tx, owner, mailbox, grantee).await?;
+        let gone = delete_grant_in(&mut tx, owner, mailbox, grantee).await?;
         tx.commit().await?;
         Ok(gone)
     }
