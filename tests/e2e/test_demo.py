@@ -50,12 +50,19 @@ def test_demo_starts_and_accepts_mail_for_claire(tmp_path):
         subjects = [m["subject"] for m in claire]
         assert "Bonjour Madame Martin" in subjects
         assert len(claire) >= 10, subjects
+        # The secrétariat's functional mailbox is run by Claire and Paul.
+        members = subprocess.run([binary(), "admin", "--config", cfg, "mailbox", "members",
+                                  "secretariat.0541234a@ac-demo.fr", "show"], capture_output=True, check=True).stdout
+        for member in (b"claire.martin@ac-demo.fr", b"paul.durand@ac-demo.fr"):
+            assert member + b"\t*\tlrswipte +envoi-en-tant-que +envoi-de-la-part-de" in members, members
         # Claire reads her seeded mail over IMAP with implicit TLS, as Thunderbird would.
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         with imaplib.IMAP4_SSL("127.0.0.1", 2993, ssl_context=ctx, timeout=20) as m:
             assert m.login("claire.martin@ac-demo.fr", "Ardoise-Demo-2026")[0] == "OK"
+            typ, shared = m.list("Partages/", "*")
+            assert typ == "OK" and any(b"Partages/secretariat.0541234a/INBOX" in line for line in shared), shared
             typ, resp = m.select("INBOX")
             exists = int(resp[0])
             assert typ == "OK" and exists == sum(r["mailbox"] == "INBOX" for r in claire) >= 10

@@ -28,6 +28,7 @@ use crate::{password, serve};
 
 mod archiving;
 mod banner;
+mod delegation;
 mod deleted;
 mod forwarding;
 mod governance;
@@ -134,6 +135,16 @@ pub enum AdminCommand {
     Resource {
         #[command(subcommand)]
         command: resources::ResourceCommand,
+    },
+    /// Boîtes fonctionnelles : membres et journal / functional mailboxes: members and journal.
+    Mailbox {
+        #[command(subcommand)]
+        command: delegation::MailboxCommand,
+    },
+    /// Délégation d'une boîte ou d'un dossier à un collègue / delegating a mailbox or folder.
+    Delegate {
+        #[command(subcommand)]
+        command: delegation::DelegateCommand,
     },
     /// Classifieur anti-spam statistique / the statistical spam classifier.
     Spam {
@@ -423,6 +434,8 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         }
         AdminCommand::Spam { command } => spam::run(&ctx, cfg, command).await?,
         AdminCommand::Resource { command } => resources::run(&ctx, command).await?,
+        AdminCommand::Mailbox { command } => delegation::mailbox(&ctx, ms, command).await?,
+        AdminCommand::Delegate { command } => delegation::delegate(&ctx, ms, command).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

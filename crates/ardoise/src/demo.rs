@@ -328,7 +328,30 @@ async fn seed(
     seed_scheduling(store, schools["0541234A"], &staff).await?;
     let today = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64 / 86_400;
     crate::demo_agenda::seed(store, today).await.context("agendas et contacts de démonstration")?;
+    seed_delegation(store, ms).await?;
     Ok(provisional)
+}
+
+/// The secretariat's functional mailbox is run by Claire and Paul: both read
+/// and write it (`Partages/secretariat.0541234a/` in IMAP) and may send from
+/// it, as it or on its behalf.
+async fn seed_delegation(store: &store::Store, ms: &mailstore::Mailstore) -> anyhow::Result<()> {
+    let account = |local: &str| {
+        let address = format!("{local}@{DOMAIN}");
+        async move {
+            store
+                .account_by_address(&Address::parse(&address)?)
+                .await?
+                .with_context(|| format!("the account {address}"))
+        }
+    };
+    let secretariat = account("secretariat.0541234a").await?;
+    let send = model::SendRights { send_as: true, on_behalf: true };
+    for member in ["claire.martin", "paul.durand"] {
+        let member = account(member).await?;
+        ms.set_account_rights(secretariat.id, member.id, model::Rights::READ_WRITE, send).await?;
+    }
+    Ok(())
 }
 
 /// The collège's room (a resource: it never logs in, its calendar answers

@@ -265,7 +265,7 @@ impl SubmissionSink for SubmitSink {
         let Some(sender) = sender else {
             return Err(SubmitRefusal::ForgedSender("<>".into()));
         };
-        match self.mta.may_send_as(user, sender).await {
+        match self.mta.may_use_envelope(user, sender).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(SubmitRefusal::ForgedSender(sender.to_string())),
             Err(e) => Err(temporary(e)),

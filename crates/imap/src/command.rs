@@ -106,14 +106,23 @@ pub enum Body {
     GetQuota(String),
     GetQuotaRoot(RawName),
     SetQuota,
-    /// RFC 4314, on the user's own mailboxes.
+    /// RFC 4314, on the user's own mailboxes and those shared with them.
     MyRights(RawName),
     GetAcl(RawName),
     ListRights {
         mailbox: RawName,
         identifier: String,
     },
-    SetAcl,
+    /// RFC 4314 SETACL: `rights` as sent (`+`/`-` prefix for a change).
+    SetAcl {
+        mailbox: RawName,
+        identifier: String,
+        rights: String,
+    },
+    DeleteAcl {
+        mailbox: RawName,
+        identifier: String,
+    },
     /// COMPRESS DEFLATE (RFC 4978).
     Compress(String),
     Sort {
@@ -434,7 +443,8 @@ impl Body {
             Body::MyRights(_) => "MYRIGHTS",
             Body::GetAcl(_) => "GETACL",
             Body::ListRights { .. } => "LISTRIGHTS",
-            Body::SetAcl => "SETACL",
+            Body::SetAcl { .. } => "SETACL",
+            Body::DeleteAcl { .. } => "DELETEACL",
             Body::Compress(_) => "COMPRESS",
             Body::Sort { .. } => "SORT",
             Body::CancelUpdate(_) => "CANCELUPDATE",

@@ -67,8 +67,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 Done::ok("ID completed")
             }
             Body::Namespace => {
-                // No shared namespace until delegation makes one hold something.
-                conn.untagged("NAMESPACE ((\"\" \"/\")) NIL NIL");
+                // RFC 2342: personal, other users' (the folders shared with
+                // the user, `Partages/<owner>/...`), no public one.
+                conn.untagged("NAMESPACE ((\"\" \"/\")) ((\"Partages/\" \"/\")) NIL");
                 Done::ok("NAMESPACE completed")
             }
 
@@ -144,9 +145,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
             Body::ListRights { mailbox, identifier } => {
                 Box::pin(conn.list_rights(state.authed()?, &mailbox, &identifier)).await
             }
-            Body::SetAcl => {
-                state.authed()?;
-                Done::no("[NOPERM] Le partage de dossiers arrive plus tard / Sharing folders is not available yet")
+            Body::SetAcl { mailbox, identifier, rights } => {
+                Box::pin(conn.set_acl(state.authed()?, &mailbox, &identifier, Some(&rights))).await
+            }
+            Body::DeleteAcl { mailbox, identifier } => {
+                Box::pin(conn.set_acl(state.authed()?, &mailbox, &identifier, None)).await
             }
 
             // Selected.
@@ -164,10 +167,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 Box::pin(conn.expunge(authed, selected, uids.as_ref())).await
             }
             Body::Fetch { uid, set, items, changed_since, vanished } => {
-                let (authed, selected) = state.selected()?;
+                let (_, selected) = state.selected()?;
                 let set = selected.unsave(uid, set);
                 let request = crate::fetch::Request { uid, set, items, changed_since, vanished };
-                Box::pin(conn.fetch_command(authed, selected, request)).await
+                Box::pin(conn.fetch_command(selected, request)).await
             }
             Body::Store { uid, set, mode, silent, flags, unchanged_since } => {
                 let (authed, selected) = state.selected()?;
@@ -181,8 +184,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 Box::pin(conn.copy(authed, selected, uid, indices, &mailbox, moving)).await
             }
             Body::Search { uid, key, esearch } => {
-                let (authed, selected) = state.selected()?;
-                Box::pin(conn.search(tag, authed, selected, uid, &key, esearch.as_ref())).await
+                let (_, selected) = state.selected()?;
+                Box::pin(conn.search(tag, selected, uid, &key, esearch.as_ref())).await
             }
             Body::Notify(set) => {
                 let (authed, selected) = state.parts().ok_or_else(log_in_first)?;
@@ -193,12 +196,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
                 crate::context::cancel(selected, &tags)
             }
             Body::Sort { uid, criteria, key, esort } => {
-                let (authed, selected) = state.selected()?;
-                Box::pin(conn.sort(tag, authed, selected, uid, (&criteria, &key), esort.as_ref())).await
+                let (_, selected) = state.selected()?;
+                Box::pin(conn.sort(tag, selected, uid, (&criteria, &key), esort.as_ref())).await
             }
             Body::Thread { uid, references, key } => {
-                let (authed, selected) = state.selected()?;
-                Box::pin(conn.thread(authed, selected, uid, references, &key)).await
+                let (_, selected) = state.selected()?;
+                Box::pin(conn.thread(selected, uid, references, &key)).await
             }
         })
     }

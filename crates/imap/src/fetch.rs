@@ -15,7 +15,6 @@ use crate::reply::{Done, failed, failure};
 use crate::selected::Selected;
 use crate::seqset::SeqSet;
 use crate::session::{Conn, FLUSH_AT};
-use crate::state::Authed;
 use crate::untagged::flag_list;
 
 /// The name a section's data is returned under, e.g. `BODY[1.HEADER]<0>`.
@@ -73,7 +72,7 @@ pub(crate) struct Request {
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// FETCH and UID FETCH, with the VANISHED (EARLIER) of QRESYNC first.
-    pub(crate) async fn fetch_command(&mut self, authed: &Authed, sel: &mut Selected, request: Request) -> Done {
+    pub(crate) async fn fetch_command(&mut self, sel: &mut Selected, request: Request) -> Done {
         let Request { uid, set, items, changed_since, vanished } = request;
         if vanished && !self.enabled.qresync {
             return Done::bad("ENABLE QRESYNC first");
@@ -85,7 +84,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             }
         }
         match sel.indices(uid, &set) {
-            Ok(indices) => self.fetch(authed, sel, uid, indices, items, changed_since).await,
+            Ok(indices) => self.fetch(sel, uid, indices, items, changed_since).await,
             Err(done) => done,
         }
     }
@@ -93,7 +92,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// FETCH and UID FETCH over the messages at these view indices.
     pub(crate) async fn fetch(
         &mut self,
-        authed: &Authed,
         sel: &mut Selected,
         uid: bool,
         indices: Vec<usize>,
@@ -124,7 +122,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 .iter()
                 .any(|i| matches!(i, FetchItem::BodyStructure | FetchItem::BodyShape | FetchItem::Section { .. })),
             wants_envelope: items.contains(&FetchItem::Envelope),
-            sets_seen: !sel.read_only && items.iter().any(|i| matches!(i, FetchItem::Section { peek: false, .. })),
+            sets_seen: !sel.read_only
+                && sel.rights.contains(model::Rights::SEEN)
+                && items.iter().any(|i| matches!(i, FetchItem::Section { peek: false, .. })),
         };
         // RFC 2180 4.1: a message another session expunged, whose removal this
         // session has not been told about yet, is still in this view, but its
@@ -137,7 +137,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         // like a server bug to the client.
         let mut missing: Vec<i64> = Vec::new();
         for chunk in indices.chunks(FETCH_CHUNK) {
-            if let Err(done) = self.fetch_chunk(&plan, authed, sel, chunk, &mut missing).await {
+            if let Err(done) = self.fetch_chunk(&plan, sel, chunk, &mut missing).await {
                 return done;
             }
         }
@@ -157,7 +157,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     async fn fetch_chunk(
         &mut self,
         plan: &Plan<'_>,
-        authed: &Authed,
         sel: &mut Selected,
         indices: &[usize],
         missing: &mut Vec<i64>,
@@ -175,7 +174,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             let found = ms.envelopes_between(sel.mailbox.id, first, last, self.enabled.utf8).await.map_err(failed)?;
             envelopes.extend(found.into_iter().map(|(u, e)| (u as u32, e)));
         }
-        let account = authed.account.id;
+        let account = sel.mailbox.account_id;
         // The analyses needed: every message's for BODYSTRUCTURE and sections,
         // otherwise only those whose envelope was not stored (older contents).
         let mut metas: HashMap<BlobId, Option<Analysis>> = HashMap::new();

@@ -31,6 +31,7 @@
 //! relative and URLAUTH URLs in CATENATE; LITERAL- is not advertised
 //! (LITERAL+, a superset, is).
 
+mod acl;
 mod admission;
 mod base64;
 mod binary;

@@ -3,7 +3,7 @@
 //! `selected.rs`). Each receives the login it acts for.
 
 use mailstore::{DeliveryTarget, Mailbox};
-use model::{AccountId, Flag, SpecialUse};
+use model::{AccountId, Flag, Rights, SpecialUse};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{AppendItem, ListOptions, RawName, StatusItem};
@@ -15,8 +15,9 @@ use crate::state::{Authed, State, log_in_first};
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// STATUS.
     pub(crate) async fn status(&mut self, authed: &Authed, raw: &RawName, items: &[StatusItem]) -> Done {
-        let mailbox = match self.named(authed.account.id, raw).await {
-            Ok(m) => m,
+        let mailbox = match self.named_for(authed, raw).await {
+            Ok((m, rights)) if rights.contains(Rights::READ) => m,
+            Ok(_) => return Done::no("[NOPERM] Vous ne pouvez pas lire ce dossier / You may not read this mailbox"),
             Err(done) => return done,
         };
         match self.status_line(&mailbox, items).await {
@@ -109,9 +110,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         }
     }
 
-    pub(crate) async fn named(&self, account: AccountId, raw: &RawName) -> Result<Mailbox, Done> {
+    /// A mailbox `authed` may see by this name, with what they may do with
+    /// it: their own, or under `Partages/` a folder another account shared
+    /// with them (renamed as they see it, its special use left out so no
+    /// client takes it for its own Sent or Trash). A shared folder they may
+    /// not look up is answered exactly as a missing one.
+    pub(crate) async fn find_mailbox_for(&self, authed: &Authed, name: &str) -> Result<(Mailbox, Rights), Done> {
+        if !is_shared_name(name) {
+            return Ok((self.find_mailbox(authed.account.id, name).await?, Rights::ALL));
+        }
+        match self.mailstore.shared_named(authed.account.id, name).await {
+            Ok(Some(shared)) if !shared.mailbox.placeholder => {
+                let mut mailbox = shared.mailbox.clone();
+                mailbox.name = shared.shared_name();
+                mailbox.special_use = None;
+                Ok((mailbox, shared.rights))
+            }
+            Ok(Some(_)) => Err(Done::no("[NONEXISTENT] This name is a \\Noselect parent, not a mailbox")),
+            Ok(None) => Err(Done::no("[NONEXISTENT] No such mailbox")),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    /// [`Conn::find_mailbox_for`] of a name as the client sent it.
+    pub(crate) async fn named_for(&self, authed: &Authed, raw: &RawName) -> Result<(Mailbox, Rights), Done> {
         let name = self.decode_name(raw)?;
-        self.find_mailbox(account, &name).await
+        self.find_mailbox_for(authed, &name).await
     }
 
     async fn named_or_placeholder(&self, account: AccountId, raw: &RawName) -> Result<Mailbox, Done> {
@@ -151,10 +175,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             self.untagged(&format!("{verb} (\\Noselect) \"/\" \"\""));
             return Done::ok(&format!("{verb} completed"));
         }
-        let mailboxes = match self.mailstore.mailboxes(account).await {
+        let mut mailboxes = match self.mailstore.mailboxes(account).await {
             Ok(m) => m,
             Err(e) => return failed(e),
         };
+        match self.mailstore.shared_with(account).await {
+            Ok(shared) => mailboxes.extend(shared_view(&shared)),
+            Err(e) => return failed(e),
+        }
         let subscriptions = if options.subscribed || options.return_subscribed {
             match self.mailstore.subscriptions(account).await {
                 Ok(s) => s,
@@ -231,6 +259,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if name.eq_ignore_ascii_case("INBOX") {
             return Done::no("[ALREADYEXISTS] INBOX always exists");
         }
+        if is_shared_name(&name) {
+            return Done::no(
+                "[NOPERM] Partages montre les dossiers partages avec vous / Partages holds the folders shared with you",
+            );
+        }
         let special = match special_use {
             [] => None,
             [one] => match SpecialUse::ALL.iter().find(|s| special_attribute(**s) == Some(one.as_str())) {
@@ -260,7 +293,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             Err(done) => return done,
         };
         if on {
-            if let Err(done) = self.find_name(account, &name).await {
+            let exists = if is_shared_name(&name) {
+                self.find_mailbox_for(authed, &name).await.map(drop)
+            } else {
+                self.find_name(account, &name).await.map(drop)
+            };
+            if let Err(done) = exists {
                 return done;
             }
             match self.mailstore.add_subscription(account, &name).await {
@@ -279,14 +317,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// stored, and if storing one fails the ones already stored are
     /// expunged again, so the command takes effect entirely or not at all.
     pub(crate) async fn append(&mut self, authed: &Authed, raw: &RawName, mut items: Vec<AppendItem>) -> Done {
-        let account = &authed.account;
-        let mbx = match self.named(account.id, raw).await {
-            Ok(m) => m,
-            Err(done) if done.text.starts_with("[NONEXISTENT]") => {
+        let (mbx, rights) = match self.named_for(authed, raw).await {
+            Ok(found) => found,
+            Err(done)
+                if done.text.starts_with("[NONEXISTENT]") && !is_shared_name(&String::from_utf8_lossy(&raw.0)) =>
+            {
                 return Done::no("[TRYCREATE] No such mailbox");
             }
             Err(done) => return done,
         };
+        if !rights.contains(Rights::INSERT) {
+            return Done::no("[NOPERM] Vous ne pouvez pas ajouter de message ici / You may not add messages here");
+        }
+        // Mail goes to the mailbox's owner: their storage, their quota.
+        let owner = mbx.account_id;
         // CATENATE: every message is assembled before any is stored.
         for item in &mut items {
             if let Some(parts) = item.catenate.take() {
@@ -300,7 +344,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             return Done::no("[TOOBIG] Message too large");
         }
         let total: i64 = items.iter().map(|i| i.message.len() as i64).sum();
-        match self.mailstore.usage(account.id).await {
+        match self.mailstore.usage(owner).await {
             Ok(usage) if usage.would_exceed(total) => {
                 return Done::no("[OVERQUOTA] Mailbox full / Boite pleine");
             }
@@ -313,7 +357,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 Ok(f) => f,
                 Err(done) => return done,
             };
-            targets.push(DeliveryTarget { account: account.id, mailbox: Some(mbx.id), flags: bits, keywords });
+            // RFC 4314 section 4: flags the user may not set are dropped.
+            let (bits, keywords) = crate::messages::allowed_flags(rights, bits, keywords);
+            targets.push(DeliveryTarget { account: owner, mailbox: Some(mbx.id), flags: bits, keywords });
         }
         let mut uids = Vec::with_capacity(items.len());
         for (item, target) in items.into_iter().zip(targets) {
@@ -322,15 +368,64 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             match self.mailstore.deliver_to_owned(item.message, &[target], date).await {
                 Ok(copies) => uids.extend(copies.first().map(|c| c.uid)),
                 Err(e) => {
-                    if let Err(undo) = self.mailstore.discard(account.id, mbx.id, &uids).await {
+                    if let Err(undo) = self.mailstore.discard(owner, mbx.id, &uids).await {
                         tracing::error!(error = %undo, "MULTIAPPEND could not undo its first messages");
                     }
                     return failure(&e);
                 }
             }
         }
+        if owner != authed.account.id {
+            let detail = format!("{} ({} message(s))", mbx.name, uids.len());
+            self.mailstore.journal(owner, authed.account.id, "ajout", &detail).await;
+        }
         Done::ok(&format!("[APPENDUID {} {}] APPEND completed", mbx.uid_validity, crate::messages::compact_set(&uids)))
     }
+}
+
+/// The folders shared with a user as their LIST sees them: renamed under
+/// `Partages/<owner>/`, without special use, `\Noselect` when they may not
+/// be read, below `\Noselect` parents (`Partages`, `Partages/<owner>`, and
+/// any folder of the owner not shared with them).
+pub(crate) fn shared_view(shared: &[mailstore::SharedMailbox]) -> Vec<Mailbox> {
+    let mut out: Vec<Mailbox> = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    for s in shared {
+        let mut m = s.mailbox.clone();
+        m.name = s.shared_name();
+        m.special_use = None;
+        m.placeholder = m.placeholder || !s.rights.contains(Rights::READ);
+        names.insert(m.name.clone());
+        out.push(m);
+    }
+    let mut parents = Vec::new();
+    for m in &out {
+        let mut name = m.name.as_str();
+        while let Some((parent, _)) = name.rsplit_once('/') {
+            if names.insert(parent.to_owned()) {
+                parents.push(Mailbox {
+                    id: 0,
+                    account_id: m.account_id,
+                    parent_id: None,
+                    name: parent.to_owned(),
+                    special_use: None,
+                    uid_validity: 0,
+                    uid_next: 0,
+                    highest_modseq: 0,
+                    placeholder: true,
+                    created_at: 0,
+                });
+            }
+            name = parent;
+        }
+    }
+    out.extend(parents);
+    out
+}
+
+/// Whether a name is in the shared namespace (`Partages` and below).
+pub(crate) fn is_shared_name(name: &str) -> bool {
+    name.strip_prefix(mailstore::SHARED_ROOT).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The IMAP attribute of a special use (none for the Inbox).

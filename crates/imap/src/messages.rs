@@ -3,7 +3,7 @@
 //! `search.rs`, SORT and THREAD `sort.rs`, CLOSE and UNSELECT `selected.rs`.
 
 use mailstore::{FlagOp, FlagOutcome};
-use model::{Flag, Keyword};
+use model::{Flag, Keyword, Rights};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::command::{RawName, StoreMode};
@@ -34,6 +34,38 @@ pub(crate) fn parse_flags(flags: &[String]) -> Result<(i64, Vec<String>), Done> 
         }
     }
     Ok((bits, keywords))
+}
+
+/// The flags of an APPEND that `rights` allow to set (RFC 4314 section 4:
+/// `s` for `\Seen`, `t` for `\Deleted`, `w` for the others); the rest
+/// are dropped silently.
+pub(crate) fn allowed_flags(rights: Rights, bits: i64, keywords: Vec<String>) -> (i64, Vec<String>) {
+    let mut allowed = 0;
+    if rights.contains(Rights::SEEN) {
+        allowed |= Flag::Seen.bit();
+    }
+    if rights.contains(Rights::DELETE_MESSAGES) {
+        allowed |= Flag::Deleted.bit();
+    }
+    if rights.contains(Rights::WRITE) {
+        allowed |= !(Flag::Seen.bit() | Flag::Deleted.bit());
+        return (bits & allowed, keywords);
+    }
+    (bits & allowed, Vec::new())
+}
+
+/// Whether `rights` allow a STORE of these flags: `s` for `\Seen`, `t`
+/// for `\Deleted`, `w` for every other flag and keyword.
+pub(crate) fn may_store(rights: Rights, bits: i64, keywords: &[String]) -> bool {
+    let others = bits & !(Flag::Seen.bit() | Flag::Deleted.bit()) != 0 || !keywords.is_empty();
+    (bits & Flag::Seen.bit() == 0 || rights.contains(Rights::SEEN))
+        && (bits & Flag::Deleted.bit() == 0 || rights.contains(Rights::DELETE_MESSAGES))
+        && (!others || rights.contains(Rights::WRITE))
+}
+
+/// The refusal of an action the rights on a shared mailbox do not allow.
+pub(crate) fn no_permission() -> Done {
+    Done::no("[NOPERM] Droits insuffisants sur ce dossier partage / Not allowed on this shared mailbox")
 }
 
 /// The UID an outcome of [`mailstore::Mailstore::update_flags`] is about.
@@ -87,6 +119,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             Ok(f) => f,
             Err(done) => return done,
         };
+        // A replacement clears every flag too: all the rights it touches are needed.
+        let touched = if matches!(mode, StoreMode::Replace) { !0 } else { bits };
+        if !may_store(sel.rights, touched, &keywords) {
+            return no_permission();
+        }
         if unchanged_since.is_some() {
             self.condstore_on(Some(&*sel));
         }
@@ -103,7 +140,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         };
         let uids: Vec<i64> = indices.iter().map(|i| i64::from(sel.uids[*i])).collect();
         let since = unchanged_since.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-        let account = authed.account.id;
+        let account = sel.mailbox.account_id;
+        if account != authed.account.id && bits & Flag::Deleted.bit() != 0 {
+            let detail = format!("{} \\Deleted {}", sel.mailbox.name, compact_set(&uids));
+            self.mailstore.journal(account, authed.account.id, "marquage", &detail).await;
+        }
         let outcomes =
             match self.mailstore.update_flags(account, sel.mailbox.id, &uids, op, bits, &keywords, since).await {
                 Ok(o) => o,
@@ -191,6 +232,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if sel.read_only {
             return Done::no("[READ-ONLY] The mailbox is open read-only");
         }
+        if !sel.rights.contains(Rights::EXPUNGE) {
+            return no_permission();
+        }
         let rows = match self.mailstore.messages(sel.mailbox.id).await {
             Ok(rows) => rows,
             Err(e) => return failed(e),
@@ -203,8 +247,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             .filter(|m| uids.is_none_or(|set| set.contains(m.uid as u32, largest)))
             .map(|m| m.uid)
             .collect();
-        match self.mailstore.expunge(authed.account.id, sel.mailbox.id, &doomed).await {
+        let owner = sel.mailbox.account_id;
+        match self.mailstore.expunge(owner, sel.mailbox.id, &doomed).await {
             Ok(gone) => {
+                if owner != authed.account.id && !gone.is_empty() {
+                    let detail = format!("{} UID {}", sel.mailbox.name, compact_set(&gone));
+                    self.mailstore.journal(owner, authed.account.id, "suppression", &detail).await;
+                }
                 // What this call removed is reported here, in this view's
                 // numbering; messages of the view that another session removed
                 // (some of `doomed` may be among them) are reported right after,
@@ -254,15 +303,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if moving && sel.read_only {
             return Done::no("[READ-ONLY] The mailbox is open read-only");
         }
-        let account = authed.account.id;
+        // RFC 6851 section 3.3 with RFC 4314: moving away is deleting and expunging.
+        if moving && !sel.rights.contains(Rights::DELETE_MESSAGES.union(Rights::EXPUNGE)) {
+            return no_permission();
+        }
+        let account = sel.mailbox.account_id;
         let name = match self.decode_name(target) {
             Ok(n) => n,
             Err(done) => return done,
         };
-        let to = match self.find_mailbox(account, &name).await {
-            Ok(m) => m,
+        let to = match self.find_mailbox_for(authed, &name).await {
+            Ok((m, rights)) if rights.contains(Rights::INSERT) => m,
+            Ok(_) => return no_permission(),
+            Err(_) if crate::mailboxes::is_shared_name(&name) => return Done::no("[NONEXISTENT] No such mailbox"),
             Err(_) => return Done::no("[TRYCREATE] No such mailbox"),
         };
+        if to.account_id != account {
+            return Done::no(
+                "[CANNOT] Copie entre deux boites : enregistrez le message dans l'autre (APPEND) \
+                 / Copying between two accounts' mailboxes is not supported, use APPEND",
+            );
+        }
         let uids: Vec<i64> = indices.iter().map(|i| i64::from(sel.uids[*i])).collect();
         let verb = if moving { "MOVE" } else { "COPY" };
         if uids.is_empty() {
@@ -289,6 +350,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         };
         if !moving {
             return Done::ok(&format!("{code}COPY completed"));
+        }
+        if account != authed.account.id {
+            let detail = format!("{} -> {} UID {}", sel.mailbox.name, to.name, compact_set(&sources));
+            self.mailstore.journal(account, authed.account.id, "deplacement", &detail).await;
         }
         // RFC 6851 section 4.3: COPYUID in an untagged OK before the expunges.
         self.untagged(&format!("OK {code}Moved"));

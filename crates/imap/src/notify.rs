@@ -219,7 +219,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         let account = authed.account.id;
         let (mailbox, names) = match &event {
             Ok(MailEvent::Delivered { account: a, mailbox, .. } | MailEvent::Changed { account: a, mailbox, .. }) => {
+                // Another account's events matter only for the shared mailbox selected.
+                let shared_selected =
+                    sel.as_ref().is_some_and(|s| s.mailbox.account_id == *a && s.mailbox.id == *mailbox);
+                if *a != account && !shared_selected {
+                    return;
+                }
                 if *a != account {
+                    if let Some(s) = sel {
+                        self.push_selected(s, in_idle).await;
+                    }
                     return;
                 }
                 (Some(*mailbox), false)
@@ -240,7 +249,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if let Some(s) = sel
             && (lagged || mailbox == Some(s.mailbox.id))
         {
-            self.push_selected(authed, s, in_idle).await;
+            self.push_selected(s, in_idle).await;
         }
         if self.notify.is_none() {
             return;
@@ -263,7 +272,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
 
     /// Reports changes of the selected mailbox, then the FETCH items asked
     /// with MessageNew for the messages that came.
-    async fn push_selected(&mut self, authed: &Authed, sel: &mut Selected, in_idle: bool) {
+    async fn push_selected(&mut self, sel: &mut Selected, in_idle: bool) {
         let (watching, at_once) = match self.notify.as_ref() {
             Some(n) => match n.selected_events() {
                 Some(at_once) => (true, at_once),
@@ -284,7 +293,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if let Some(items) = fetch.filter(|i| !i.is_empty()) {
             let fresh: Vec<usize> = sel.uids.iter().enumerate().filter(|(_, u)| **u > last).map(|(i, _)| i).collect();
             if !fresh.is_empty() {
-                let _ = Box::pin(self.fetch(authed, sel, true, fresh, items, None)).await;
+                let _ = Box::pin(self.fetch(sel, true, fresh, items, None)).await;
             }
         }
     }

@@ -1,15 +1,9 @@
-//! QUOTA (RFC 9208) and the minimal ACL rights model (RFC 4314).
+//! QUOTA (RFC 9208). The ACL commands are `acl.rs`.
 //!
 //! Quota: one root per account, named "" (the whole mailbox set shares the
 //! account's storage), with the STORAGE resource in KiB from the account's
 //! `used_bytes` and `quota_bytes`. Limits are set by administrators, never
 //! over IMAP: SETQUOTA is refused (`dispatch.rs`).
-//!
-//! ACL: a user has every right on their own mailboxes and no one else has
-//! any yet. GETACL and MYRIGHTS answer that, but neither `ACL` nor a shared
-//! namespace is advertised until delegation makes them mean something (a
-//! client would offer sharing that cannot work). SETACL and DELETEACL are
-//! refused.
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -17,16 +11,6 @@ use crate::command::RawName;
 use crate::reply::{Done, failed};
 use crate::session::Conn;
 use crate::state::Authed;
-
-/// Every RFC 4314 right: what the owner holds on their mailboxes.
-pub(crate) const OWNER_RIGHTS: &str = "lrswipkxtea";
-
-/// An IMAP quoted string (identifiers are short and on one line).
-fn quoted(s: &str) -> String {
-    let mut out = Vec::new();
-    crate::resp::string(&mut out, s.as_bytes(), true);
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 /// `used` and `limit` bytes as STORAGE KiB (rounded up).
 fn kib(bytes: i64) -> i64 {
@@ -65,45 +49,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             self.untagged(&q);
         }
         Done::ok("GETQUOTAROOT completed")
-    }
-
-    pub(crate) async fn my_rights(&mut self, authed: &Authed, mailbox: &RawName) -> Done {
-        match self.own_mailbox(authed, mailbox).await {
-            Ok(name) => {
-                let line = format!("MYRIGHTS {} {OWNER_RIGHTS}", String::from_utf8_lossy(&self.encode_name(&name)));
-                self.untagged(&line);
-                Done::ok("MYRIGHTS completed")
-            }
-            Err(done) => done,
-        }
-    }
-
-    pub(crate) async fn get_acl(&mut self, authed: &Authed, mailbox: &RawName) -> Done {
-        match self.own_mailbox(authed, mailbox).await {
-            Ok(name) => {
-                let me = authed.account.address.to_string();
-                let mut line = format!("ACL {} ", String::from_utf8_lossy(&self.encode_name(&name)));
-                line.push_str(&quoted(&me));
-                line.push_str(&format!(" {OWNER_RIGHTS}"));
-                self.untagged(&line);
-                Done::ok("GETACL completed")
-            }
-            Err(done) => done,
-        }
-    }
-
-    pub(crate) async fn list_rights(&mut self, authed: &Authed, mailbox: &RawName, identifier: &str) -> Done {
-        match self.own_mailbox(authed, mailbox).await {
-            Ok(name) => {
-                let mut line = format!("LISTRIGHTS {} ", String::from_utf8_lossy(&self.encode_name(&name)));
-                line.push_str(&quoted(identifier));
-                // Nothing is granted by default; any right could be (once delegation exists).
-                line.push_str(" \"\" l r s w i p k x t e a");
-                self.untagged(&line);
-                Done::ok("LISTRIGHTS completed")
-            }
-            Err(done) => done,
-        }
     }
 
     /// The account's `QUOTA` line, read fresh (deliveries change it).

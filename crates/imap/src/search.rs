@@ -21,7 +21,6 @@ use crate::reply::{Done, failed};
 use crate::selected::Selected;
 use crate::seqset::SeqSet;
 use crate::session::Conn;
-use crate::state::Authed;
 
 /// What a key needs to know of a message beyond its row.
 pub(crate) struct Meta {
@@ -327,7 +326,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     pub(crate) async fn search(
         &mut self,
         tag: &str,
-        authed: &Authed,
         sel: &mut Selected,
         uid: bool,
         key: &SearchKey,
@@ -343,7 +341,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         if by_modseq {
             self.condstore_on(Some(&*sel));
         }
-        let matched = match self.matching(authed.account.id, sel, key, false).await {
+        let matched = match self.matching(sel.mailbox.account_id, sel, key, false).await {
             Ok(m) => m,
             Err(done) => return done,
         };

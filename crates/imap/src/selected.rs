@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
 
-use mailstore::{ChangeKind, Mailbox, MessageRow};
+use mailstore::{ChangeKind, MailEvent, Mailbox, MessageRow};
 use model::Flag;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast::error::RecvError;
@@ -22,8 +22,12 @@ use crate::untagged::{Code, Untagged};
 /// borrow it from the session's state, so none copies the UID list.
 #[derive(Debug)]
 pub struct Selected {
+    /// The mailbox; under `Partages/` another account's, renamed as the
+    /// session sees it (`account_id` is the owner's).
     pub mailbox: Mailbox,
     pub read_only: bool,
+    /// What this login may do with it (RFC 4314): all on its own mailboxes.
+    pub rights: model::Rights,
     /// UIDs in sequence-number order (message n is `uids[n - 1]`).
     pub uids: Vec<u32>,
     /// Changes up to this modseq have been reported to the client.
@@ -103,7 +107,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         &mut self,
         state: &mut State,
         raw: &RawName,
-        read_only: bool,
+        examine: bool,
         condstore: bool,
         qresync: Option<Qresync>,
     ) -> Done {
@@ -117,7 +121,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             self.say(Untagged::Ok(Code::Closed));
         }
         let Some(authed) = state.authed_mut() else { return log_in_first() };
-        let selected = match self.open(authed, raw, read_only).await {
+        let selected = match self.open(authed, raw, examine).await {
             Ok(selected) => selected,
             Err(done) => return done,
         };
@@ -126,14 +130,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         {
             return failed;
         }
+        let read_only = selected.read_only;
+        let verb = if examine { "EXAMINE" } else { "SELECT" };
         state.select(selected);
-        Done::ok(if read_only { "[READ-ONLY] EXAMINE completed" } else { "[READ-WRITE] SELECT completed" })
+        Done::ok(&if read_only {
+            format!("[READ-ONLY] {verb} completed")
+        } else {
+            format!("[READ-WRITE] {verb} completed")
+        })
     }
 
     /// Opens a mailbox and reports its state (the untagged part of SELECT).
     async fn open(&mut self, authed: &Authed, raw: &RawName, read_only: bool) -> Result<Selected, Done> {
         let name = self.decode_name(raw)?;
-        let mailbox = self.find_mailbox(authed.account.id, &name).await?;
+        let (mailbox, rights) = self.find_mailbox_for(authed, &name).await?;
+        if !rights.contains(model::Rights::READ) {
+            return Err(Done::no("[NOPERM] Vous ne pouvez pas lire ce dossier / You may not read this mailbox"));
+        }
+        // Without any right to change it, a shared mailbox opens read-only
+        // (RFC 4314 section 4).
+        let read_only = read_only || !rights.may_change();
+        if mailbox.account_id != authed.account.id {
+            self.mailstore.journal(mailbox.account_id, authed.account.id, "lecture", &mailbox.name).await;
+        }
         let rev2 = self.enabled.rev2;
         // Claimed before the messages are read, so that every claimed UID
         // that still exists is in the view.
@@ -174,6 +193,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         Ok(Selected {
             mailbox,
             read_only,
+            rights,
             uids,
             modseq: highest,
             own: BTreeSet::new(),
@@ -333,13 +353,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         let Some(sel) = state.deselect() else {
             return Done::bad("Select a mailbox first");
         };
-        if expunge && !sel.read_only {
+        // RFC 4314 section 4: without `e`, CLOSE expunges nothing and says nothing.
+        if expunge && !sel.read_only && sel.rights.contains(model::Rights::EXPUNGE) {
             let deleted: Vec<i64> = match self.mailstore.messages(sel.mailbox.id).await {
                 Ok(rows) => rows.iter().filter(|m| m.flags & Flag::Deleted.bit() != 0).map(|m| m.uid).collect(),
                 Err(e) => return failed(e),
             };
-            if let Err(e) = self.mailstore.expunge(account, sel.mailbox.id, &deleted).await {
-                return crate::reply::failure(&e);
+            let owner = sel.mailbox.account_id;
+            match self.mailstore.expunge(owner, sel.mailbox.id, &deleted).await {
+                Ok(gone) if owner != account && !gone.is_empty() => {
+                    let detail = format!("{} UID {}", sel.mailbox.name, crate::messages::compact_set(&gone));
+                    self.mailstore.journal(owner, account, "suppression", &detail).await;
+                }
+                Ok(_) => {}
+                Err(e) => return crate::reply::failure(&e),
             }
         }
         Done::ok(if expunge { "CLOSE completed" } else { "UNSELECT completed" })
@@ -351,6 +378,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         // Subscribe before looking at the store, so nothing falls in between.
         let (account, credential) = (authed.account.id, authed.credential);
         let mut events = self.mailstore.watch(account);
+        // A shared mailbox's changes are its owner's events: watched too,
+        // for those only (the owner's revocations end no session of ours).
+        let owner = sel.as_ref().map(|s| s.mailbox.account_id).filter(|o| *o != account);
+        let mut owner_events = owner.map(|o| self.mailstore.watch(o));
         self.out.extend_from_slice(b"+ idling\r\n");
         self.sync_if_selected(sel.as_deref_mut()).await;
         if self.flush().await.is_err() {
@@ -382,6 +413,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                     Ok(event) if ends(&event, credential) => Err(ReadStop::Revoked),
                     Err(RecvError::Closed) => Ok(None),
                     event => Ok(Some(event)),
+                },
+                event = async {
+                    match owner_events.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => match event {
+                    Ok(MailEvent::Delivered { .. } | MailEvent::Changed { .. }) | Err(RecvError::Lagged(_)) => {
+                        Ok(Some(event))
+                    }
+                    Err(RecvError::Closed) => {
+                        owner_events = None;
+                        Ok(None)
+                    }
+                    Ok(_) => Ok(None),
                 },
                 _ = shutdown.wait_for(|stop| *stop) => Err(ReadStop::Shutdown),
             };

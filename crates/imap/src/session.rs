@@ -433,6 +433,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             "OBJECTID",
             "QUOTA",
             "QUOTA=RES-STORAGE",
+            "ACL",
+            "RIGHTS=texk",
             "SORT",
             "SORT=DISPLAY",
             "THREAD=ORDEREDSUBJECT",

@@ -23,7 +23,6 @@ use crate::search::{Matched, Meta};
 use crate::selected::Selected;
 use crate::seqset::SeqSet;
 use crate::session::Conn;
-use crate::state::Authed;
 
 /// Deepest nesting written in a THREAD response; deeper replies are listed
 /// as siblings of the last level.
@@ -165,7 +164,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     pub(crate) async fn sort(
         &mut self,
         tag: &str,
-        authed: &Authed,
         sel: &mut Selected,
         uid: bool,
         (criteria, key): (&[SortKey], &SearchKey),
@@ -175,7 +173,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             return done;
         }
         let key = &crate::search::unsave(key, &SeqSet::of(&sel.saved));
-        let matched = match self.matching(authed.account.id, sel, key, true).await {
+        let matched = match self.matching(sel.mailbox.account_id, sel, key, true).await {
             Ok(m) => m,
             Err(done) => return done,
         };
@@ -206,15 +204,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
         done
     }
 
-    pub(crate) async fn thread(
-        &mut self,
-        authed: &Authed,
-        sel: &mut Selected,
-        uid: bool,
-        references: bool,
-        key: &SearchKey,
-    ) -> Done {
-        let matched = match self.matching(authed.account.id, sel, key, true).await {
+    pub(crate) async fn thread(&mut self, sel: &mut Selected, uid: bool, references: bool, key: &SearchKey) -> Done {
+        let matched = match self.matching(sel.mailbox.account_id, sel, key, true).await {
             Ok(m) => m,
             Err(done) => return done,
         };

@@ -35,12 +35,15 @@ async fn quota_follows_deliveries() {
     assert_eq!(c.cmd("e", "MYRIGHTS INBOX").await, "* MYRIGHTS \"INBOX\" lrswipkxtea\r\ne OK MYRIGHTS completed\r\n");
     assert_eq!(
         c.cmd("g", "GETACL INBOX").await,
-        "* ACL \"INBOX\" \"claire.martin@ac-demo.fr\" lrswipkxtea\r\ng OK GETACL completed\r\n"
+        "* ACL \"INBOX\" claire.martin@ac-demo.fr lrswipkxtea\r\ng OK GETACL completed\r\n"
     );
     assert_eq!(c.cmd("h", "MYRIGHTS Nulle-part").await, "h NO [NONEXISTENT] No such mailbox\r\n");
     let special = c.cmd("l", "LIST (SPECIAL-USE) \"\" \"*\"").await;
     assert!(special.contains("\\Sent") && !special.contains("\"INBOX\""), "{special}");
-    assert_eq!(c.cmd("i", "NAMESPACE").await, "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\ni OK NAMESPACE completed\r\n");
+    assert_eq!(
+        c.cmd("i", "NAMESPACE").await,
+        "* NAMESPACE ((\"\" \"/\")) ((\"Partages/\" \"/\")) NIL\r\ni OK NAMESPACE completed\r\n"
+    );
 }
 
 #[tokio::test]

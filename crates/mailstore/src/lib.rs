@@ -11,6 +11,7 @@
 
 pub mod analyse;
 mod changes;
+mod delegation;
 mod deleted;
 mod deliver;
 mod filing;
@@ -33,6 +34,7 @@ use tokio::sync::{RwLock, broadcast};
 
 pub use analyse::view::{Body, File, MessageView, display_addresses};
 pub use analyse::{ATTACHED_DEPTH, ATTACHED_MAX};
+pub use delegation::{AclEntry, JOURNAL_LIMIT, SHARED_ROOT, SharedMailbox};
 pub use deliver::{ADMINISTRATOR_ROLE, Bytes, Delivered, DeliveryTarget, RecipientStatus};
 pub use filing::{Filing, FilingHook};
 pub use find::QueryPart;
@@ -46,9 +48,9 @@ pub use search::{Field, Hits, fold};
 /// Plain rows of the store that the domain hands out as they are: a domain
 /// type would only copy their fields.
 pub use store::{
-    Account, Banner, BlobRow, Change, ChangeKind, Copied, DateCursor, DelayedSend, DeletedMessage, Deletion,
-    DirectoryEntry, FlagOp, FlagOutcome, Found, MailIdentity, Mailbox, MessageRow, MigratedMessage, Notice,
-    ReadingPrefs, Severity, SortKey, SourceFolder, Vacation, WebPrefs,
+    Account, Banner, BlobRow, Change, ChangeKind, Copied, DateCursor, DelayedSend, DelegationEntry, DeletedMessage,
+    Deletion, DirectoryEntry, FlagOp, FlagOutcome, Found, Grant, MailIdentity, Mailbox, MessageRow, MigratedMessage,
+    Notice, ReadingPrefs, Severity, SortKey, SourceFolder, Vacation, WebPrefs,
 };
 
 /// A change that open sessions may want to hear about.

@@ -14,6 +14,7 @@ mod flags;
 pub mod mutf7;
 mod org;
 pub mod percent;
+mod rights;
 pub mod translit;
 pub mod vtext;
 
@@ -23,6 +24,7 @@ pub use credential::{Credential, Revocation};
 pub use error::{ErrorKind, Transience};
 pub use flags::{Flag, Keyword};
 pub use org::{OrgUnitKind, Uai, UaiError};
+pub use rights::{ALL_RIGHTS, Rights, SendRights, UnknownRight};
 
 /// Database identifier of an account.
 pub type AccountId = i64;

@@ -2,7 +2,9 @@
 //!
 //! The sender checks happen here (envelope sender, every `From:` and `Sender:`
 //! address, and any address written in their display names must be the
-//! user's address or one of their aliases; exactly one `From:` field; see
+//! user's address or one of their aliases, or an address whose owner gave
+//! them « send as », or « on behalf » with their own address in `Sender:`:
+//! `mailstore`'s delegation decides; exactly one `From:` field; see
 //! `headers.rs`), then the hourly
 //! allowance, then DKIM signing with the From domain's key. Remote recipients
 //! are delivered through the mail store, then remote ones are queued (blob
@@ -50,6 +52,13 @@ impl From<Error> for SubmitError {
     }
 }
 
+/// The owner a delegate sends for, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Delegated {
+    owner: AccountId,
+    on_behalf: bool,
+}
+
 /// What a recipient address means to the submission service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
@@ -71,9 +80,21 @@ impl Mta {
         Ok(aliases.contains(address))
     }
 
+    /// Whether `account` may use `address` as the envelope sender: its own,
+    /// or that of an account that gave it a sending right (send as or on
+    /// behalf: bounces of what it sends for them go back to them).
+    pub async fn may_use_envelope(&self, account: &Account, address: &Address) -> Result<bool, Error> {
+        Ok(self.may_send_as(account, address).await?
+            || self.mailstore.send_rights(account.id, address).await?.is_some())
+    }
+
     /// Checks that every author address, and every address written in a
-    /// display name or group name, is one `account` may send as.
-    async fn check_authors(&self, account: &Account, authors: &Authors) -> Result<(), SubmitError> {
+    /// display name or group name, is one `account` may send as: its own,
+    /// an owner's that granted it « send as », or an owner's that granted
+    /// it « on behalf » when the address is in `From:` and a `Sender:` names
+    /// the user (RFC 5322 section 3.6.2). Returns the owner it sends for,
+    /// if any (one at most: one `From:` address is checked per owner).
+    async fn check_authors(&self, account: &Account, authors: &Authors) -> Result<Option<Delegated>, SubmitError> {
         let mut claimed = Vec::new();
         for author in authors.from.iter().chain(&authors.sender) {
             claimed.push(author.address.clone());
@@ -84,16 +105,54 @@ impl Mta {
         }
         claimed.sort();
         claimed.dedup();
-        for address in claimed {
-            let allowed = match Address::parse(&address) {
+        // The user named in Sender: (on behalf needs one, and only theirs).
+        let mut sender_is_user = !authors.sender.is_empty();
+        for s in &authors.sender {
+            let own = match Address::parse(&s.address) {
                 Ok(a) => self.may_send_as(account, &a).await?,
                 Err(_) => false,
             };
-            if !allowed {
-                return Err(SubmitError::ForgedSender(address));
+            sender_is_user &= own;
+        }
+        let mut delegated = None;
+        for address in claimed {
+            let Ok(parsed) = Address::parse(&address) else { return Err(SubmitError::ForgedSender(address)) };
+            if self.may_send_as(account, &parsed).await? {
+                continue;
+            }
+            let in_from = authors.from.iter().any(|a| a.address.eq_ignore_ascii_case(&address));
+            match self.mailstore.send_rights(account.id, &parsed).await.map_err(Error::from)? {
+                Some((owner, rights)) if rights.send_as => {
+                    delegated = Some(Delegated { owner, on_behalf: false });
+                }
+                Some((owner, rights)) if rights.on_behalf && in_from && sender_is_user => {
+                    delegated = Some(Delegated { owner, on_behalf: true });
+                }
+                _ => return Err(SubmitError::ForgedSender(address)),
             }
         }
-        Ok(())
+        Ok(delegated)
+    }
+
+    /// Files the copy of what a delegate sent in the owner's Envoyés (seen)
+    /// and writes it in the owner's delegation journal. Failures are logged:
+    /// the message was accepted.
+    async fn file_for_owner(&self, account: &Account, delegated: Delegated, message: &Bytes, recipients: &[Address]) {
+        let sent = self.mailstore.mailbox_with_use(delegated.owner, model::SpecialUse::Sent).await;
+        let target = mailstore::DeliveryTarget {
+            account: delegated.owner,
+            mailbox: sent.ok().flatten().map(|m| m.id),
+            flags: model::Flag::Seen.bit(),
+            keywords: Vec::new(),
+        };
+        // Without an Envoyés, the owner's Inbox keeps the copy.
+        if let Err(e) = self.mailstore.deliver_to_owned(message.clone(), &[target], now()).await {
+            tracing::warn!(error = %e, owner = delegated.owner, "the owner's copy of a delegated message was not filed");
+        }
+        let how = if delegated.on_behalf { "de la part de" } else { "en tant que" };
+        let to: Vec<String> = recipients.iter().map(ToString::to_string).collect();
+        let detail = format!("{how} ; à {}", to.join(", "));
+        self.mailstore.journal(delegated.owner, account.id, "envoi", &detail).await;
     }
 
     /// Classifies a recipient at RCPT time. Local addresses resolve as for
@@ -121,13 +180,13 @@ impl Mta {
         let Some(sender) = sub.mail_from else {
             return Err(SubmitError::ForgedSender("<>".into()));
         };
-        if !self.may_send_as(sub.account, sender).await? {
+        if !self.may_use_envelope(sub.account, sender).await? {
             return Err(SubmitError::ForgedSender(sender.to_string()));
         }
         let message = normalize_line_endings(sub.message);
         let authors =
             headers::authors(&message).map_err(|problem| SubmitError::Failed(Transience::Permanent, problem.text()))?;
-        self.check_authors(sub.account, &authors).await?;
+        let delegated = self.check_authors(sub.account, &authors).await?;
         self.limits
             .take(sub.account.id, sub.account.role, sub.recipients.len() as u32)
             .map_err(SubmitError::LimitExceeded)?;
@@ -182,6 +241,9 @@ impl Mta {
         }
         if !remote.is_empty() {
             self.enqueue_from(&sender.to_string(), Some(sub.account.id), &remote, message.clone()).await?;
+        }
+        if let Some(delegated) = delegated {
+            self.file_for_owner(sub.account, delegated, &message, sub.recipients).await;
         }
         tracing::info!(
             account = sub.account.id,

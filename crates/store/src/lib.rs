@@ -32,6 +32,7 @@ mod collections;
 mod contents;
 mod credentials;
 mod delayed_sends;
+mod delegation;
 mod deleted;
 mod deliver;
 mod directory;
@@ -89,6 +90,7 @@ pub use collection_objects::{
 pub use collections::{Collection, CollectionKind, CollectionPatch, MAX_COLLECTION_TEXT, NewCollection};
 pub use credentials::{AppPassword, CredentialState, JournalEntry, NewJournalEntry, WebSession};
 pub use delayed_sends::DelayedSend;
+pub use delegation::{DelegationEntry, Grant, NewGrant};
 pub use deleted::{DeletedMessage, Deletion, Restored};
 pub use error::{Error, Result};
 pub use failures::{FailureScope, Guessed, UNLOCK};

@@ -221,6 +221,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0033_calendar_shares.sql"),
         postgres: include_str!("../migrations/postgres/0033_calendar_shares.sql"),
     },
+    Migration {
+        version: 34,
+        name: "delegation",
+        sqlite: include_str!("../migrations/sqlite/0034_delegation.sql"),
+        postgres: include_str!("../migrations/postgres/0034_delegation.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

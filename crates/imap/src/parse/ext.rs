@@ -16,10 +16,24 @@ impl Cursor<'_> {
                 self.sp()?;
                 Body::GetQuotaRoot(self.mailbox()?)
             }
-            "SETQUOTA" | "SETACL" | "DELETEACL" => {
+            "SETQUOTA" => {
                 // Refused whatever the arguments: skip them.
                 self.i = self.s.len() - if self.s.ends_with(b"\r\n") { 2 } else { 1 };
-                if name == "SETQUOTA" { Body::SetQuota } else { Body::SetAcl }
+                Body::SetQuota
+            }
+            "SETACL" => {
+                self.sp()?;
+                let mailbox = self.mailbox()?;
+                self.sp()?;
+                let identifier = self.text_astring()?;
+                self.sp()?;
+                Body::SetAcl { mailbox, identifier, rights: self.text_astring()? }
+            }
+            "DELETEACL" => {
+                self.sp()?;
+                let mailbox = self.mailbox()?;
+                self.sp()?;
+                Body::DeleteAcl { mailbox, identifier: self.text_astring()? }
             }
             "MYRIGHTS" | "GETACL" => {
                 self.sp()?;

@@ -7,6 +7,7 @@ mod bayes;
 mod changes;
 mod collections;
 mod credentials;
+mod delegation;
 mod deleted;
 mod delivery;
 mod directory;
@@ -81,6 +82,8 @@ on_both_backends!(
     collections::collections_belong_to_one_account,
     collections::objects_follow_preconditions_and_log_changes,
     resources::resources_never_log_in_and_close_when_deleted,
+    delegation::grants_replace_each_other_and_go_with_their_folder,
+    delegation::the_delegation_journal_is_newest_first,
     resources::calendar_objects_are_found_by_uid_in_own_calendars_only,
     collections::shares_reach_accounts_and_units_below,
     search::messages_by_date_and_by_blob,

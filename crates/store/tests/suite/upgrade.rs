@@ -270,6 +270,18 @@ async fn check(store: &Store, version: i64) -> bool {
             assert_eq!(store.resource_kind(rooms[0].account.id).await.unwrap().as_deref(), Some("salle"));
             assert_eq!(store.resource_kind(claire(store).await.id).await.unwrap(), None);
         }
+        34 => {
+            let claire = claire(store).await;
+            let grants = store.grants_given(claire.id).await.unwrap();
+            let seen: Vec<_> = grants
+                .iter()
+                .map(|g| (g.grantee_address.as_str(), g.mailbox_id, g.rights.as_str(), g.on_behalf))
+                .collect();
+            assert_eq!(seen, [("paul.durand@ac-demo.fr", None, "lrswipte", true)]);
+            let journal = store.delegation_journal(claire.id, 10).await.unwrap();
+            assert_eq!(journal.len(), 1);
+            assert_eq!((journal[0].action.as_str(), journal[0].at), ("lecture", 1_700_036_100));
+        }
         _ => return false,
     }
     true
