@@ -23,6 +23,7 @@
 //!   undelete (`deleted.rs`) holds a reference too, until purged.
 
 mod admin_scripts;
+mod allowances;
 mod annuaire;
 mod bayes;
 mod bulk;
@@ -78,6 +79,7 @@ use tokio::sync::Mutex;
 use turns::{Turn, Turns};
 
 pub use admin_scripts::AdminScript;
+pub use allowances::{Allowance, Over};
 pub use annuaire::{DirectoryPerson, DirectoryScope, DirectoryUnit, DirectoryWord};
 pub use bayes::{BayesStats, GLOBAL_MODEL, TokenCounts, Trained};
 pub use collection_objects::{

@@ -215,6 +215,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0032_sharing.sql"),
         postgres: include_str!("../migrations/postgres/0032_sharing.sql"),
     },
+    Migration {
+        version: 37,
+        name: "allowances",
+        sqlite: include_str!("../migrations/sqlite/0037_allowances.sql"),
+        postgres: include_str!("../migrations/postgres/0037_allowances.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

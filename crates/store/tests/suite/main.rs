@@ -2,6 +2,7 @@
 
 mod admin_scripts;
 mod administrators;
+mod allowances;
 mod annuaire;
 mod bayes;
 mod changes;
@@ -81,6 +82,8 @@ on_both_backends!(
     collections::collections_belong_to_one_account,
     collections::objects_follow_preconditions_and_log_changes,
     resources::resources_never_log_in_and_close_when_deleted,
+    allowances::allowances_slide_and_refuse_without_counting,
+    allowances::two_handles_racing_share_one_allowance,
     resources::calendar_objects_are_found_by_uid_in_own_calendars_only,
     search::messages_by_date_and_by_blob,
     webmail::identities_keep_one_default_per_account,
