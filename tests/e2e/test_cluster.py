@@ -82,7 +82,7 @@ class Node(Server):
     """One node: its own data folder and loopback address, the cluster's database, blob folder
     and bus. Built without Server.__init__, which would make a database of its own."""
 
-    def __init__(self, root, ip: str, store_url: str, blobs, extra: str = ""):
+    def __init__(self, root, ip: str, store_url: str, blobs, extra: str = "", submission: str = ""):
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.data = root / "data"
@@ -114,6 +114,7 @@ level = "info"
 [submission]
 listen = ["{ip}:0"]
 listen_tls = ["{ip}:0"]
+{submission}
 {extra}
 """)
         self.proc = None
@@ -149,7 +150,7 @@ def cluster(tmp_path):
     """Starts two nodes on `bus` ("nats" or "postgres"); returns (a, b, nats or None)."""
     made, databases, buses = [], [], []
 
-    def make(bus: str = "nats", extra: str = ""):
+    def make(bus: str = "nats", extra: str = "", submission: str = ""):
         url = create_database()
         databases.append(url)
         nats = None
@@ -158,8 +159,8 @@ def cluster(tmp_path):
             buses.append(nats)
             extra = f'\n[cluster]\nnats = "{nats.url}"\n' + extra
         blobs = tmp_path / "blobs"
-        a = Node(tmp_path / "a", A_IP, url, blobs, extra)
-        b = Node(tmp_path / "b", B_IP, url, blobs, extra)
+        a = Node(tmp_path / "a", A_IP, url, blobs, extra, submission)
+        b = Node(tmp_path / "b", B_IP, url, blobs, extra, submission)
         made.extend([a, b])
         a.admin("domain", "add", DOMAIN)
         a.start()
@@ -344,3 +345,25 @@ def test_two_nodes_drain_one_queue_and_send_each_message_once(cluster):
         assert sorted(ids) == sorted(sent), (sorted(ids), sorted(sent))
     finally:
         fake.close()
+
+
+def test_the_sending_allowance_is_counted_across_nodes(cluster):
+    a, b, _ = cluster("nats", submission="max_messages_per_hour = 3")
+    claire = a.create("claire.martin", password=PASSWORD)
+    paul = a.create("paul.durand", password=PASSWORD)
+
+    def send(node: Node, i: int):
+        body = (f"From: <{claire}>\r\nTo: <{paul}>\r\nSubject: Envoi {i}\r\nMessage-ID: <envoi-{i}@{DOMAIN}>\r\n"
+                "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nBonjour.\r\n").encode()
+        with smtplib.SMTP_SSL(node.ip, node.submissions_port, context=tls_context(), timeout=30) as s:
+            s.login(claire, PASSWORD)
+            s.sendmail(claire, [paul], body)
+
+    send(a, 0)
+    send(b, 1)
+    send(a, 2)
+    # Three per hour in all: the fourth is refused whichever node it reaches.
+    for node, i in ((b, 3), (a, 4)):
+        with pytest.raises(smtplib.SMTPDataError) as err:
+            send(node, i)
+        assert err.value.smtp_code == 450 and b"3 messages" in err.value.smtp_error, err.value
