@@ -4,7 +4,7 @@
 # done, so a machine with everything present spends about a second here.
 #
 # What it sets up (details in the README's Tests section):
-# - Debian packages (apt): a C linker, PostgreSQL, swaks, clamd, rspamd, pebble, headless Chromium
+# - Debian packages (apt): a C linker, PostgreSQL, nats-server, swaks, clamd, rspamd, pebble, headless Chromium
 #   and its driver, Python's venv module, node and npm;
 # - PostgreSQL on 127.0.0.1:5432, started if stopped; where the postgres role
 #   cannot log in over TCP without a password, it gets one, and
@@ -45,6 +45,9 @@ command -v rspamd >/dev/null || _missing+=(rspamd)
 command -v pebble >/dev/null || _missing+=(pebble)
 [ -x /usr/bin/chromium ] || _missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || _missing+=(chromium-driver)
+# nats-server: test_cluster.py runs its own NATS server as the bus between two nodes (Debian's
+# package installs it in /usr/sbin, outside an ordinary user's PATH)
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || _missing+=(nats-server)
 command -v pg_ctlcluster >/dev/null || _missing+=(postgresql)
 command -v psql >/dev/null || _missing+=(postgresql-client)
 python3 -c 'import venv, ensurepip' 2>/dev/null || _missing+=(python3-venv)

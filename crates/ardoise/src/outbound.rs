@@ -63,6 +63,9 @@ pub async fn service(cfg: &config::Config, opened: &crate::serve::Opened) -> any
         },
         mta::limits::parse_role_limits(&s.role_limits).map_err(|e| anyhow::anyhow!("[submission] role_limits {e}"))?,
     );
+    // Nodes of a cluster count in the store they share; a node alone in memory.
+    let clustered = cluster::Backend::choose(cfg.cluster.nats.as_deref(), &cfg.store_url()) != cluster::Backend::Alone;
+    let limiter = if clustered { limiter.counted_in(opened.store.clone()) } else { limiter };
     let dkim = dkim_keys(cfg, &opened.store).await?;
     Ok(Mta::new(opened.mailstore.clone(), opened.store.clone(), opened.blobs.clone(), settings, dkim, limiter))
 }

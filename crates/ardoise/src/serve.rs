@@ -68,6 +68,20 @@ pub async fn open_with_identity(cfg: &config::Config) -> anyhow::Result<(Opened,
     Ok((opened, identity))
 }
 
+/// Joins the cluster bus the configuration names (`[cluster] nats`, else
+/// PostgreSQL's notifications when the store is PostgreSQL), so that the
+/// other nodes hear of this one's mail events and this one of theirs.
+async fn join_cluster(cfg: &config::Config, mailstore: &Arc<Mailstore>) -> anyhow::Result<()> {
+    let backend = cluster::Backend::choose(cfg.cluster.nats.as_deref(), &cfg.store_url());
+    if backend == cluster::Backend::Alone {
+        return Ok(());
+    }
+    let bus = cluster::Bus::join(&backend).await.context("bus du cluster / cluster bus")?;
+    tracing::info!(bus = bus.kind(), node = bus.node(), "cluster bus joined");
+    mailstore.join_cluster(bus);
+    Ok(())
+}
+
 /// Hides a password in a database URL before it reaches a log or an error.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -104,6 +118,7 @@ pub async fn run(
     .context("certificat TLS")?;
     let acme = crate::certificates::acme(&cfg, &certificates);
     let mailstore = opened.mailstore.clone();
+    join_cluster(&cfg, &mailstore).await?;
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     // Full-text index for IMAP SEARCH TEXT/BODY; derived data, so serving goes on without it.
     if let Err(e) = mailstore.enable_search(&cfg.server.data_dir.join("search")) {

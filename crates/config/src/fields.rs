@@ -174,7 +174,11 @@ pub(crate) fn strings(v: &Val) -> Result<Vec<String>, String> {
 
 /// Every key, in the order of the sample file.
 pub fn fields() -> impl Iterator<Item = &'static Field> {
-    FIELDS.iter().chain(crate::fields_acme::ACME).chain(crate::fields_sharing::SHARING)
+    FIELDS
+        .iter()
+        .chain(crate::fields_acme::ACME)
+        .chain(crate::fields_sharing::SHARING)
+        .chain(crate::fields_cluster::CLUSTER)
 }
 
 /// The keys of the sections not yet in a file of their own.

@@ -11,6 +11,7 @@
 
 mod fields;
 mod fields_acme;
+mod fields_cluster;
 mod fields_sharing;
 mod value;
 
@@ -41,6 +42,16 @@ pub struct Config {
     pub web: Web,
     pub acme: Acme,
     pub sharing: Sharing,
+    pub cluster: Cluster,
+}
+
+/// `[cluster]`: how several nodes sharing one PostgreSQL store hear of each
+/// other's events.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cluster {
+    /// `nats://host:port`; `None`: PostgreSQL LISTEN/NOTIFY when the store is
+    /// PostgreSQL, else no bus (one node).
+    pub nats: Option<String>,
 }
 
 /// `[sharing]`: large-file sharing (« Partage de fichiers »).
@@ -476,6 +487,7 @@ impl Default for Config {
                 default_expiry_secs: 10 * 86400,
                 max_expiry_secs: 30 * 86400,
             },
+            cluster: Cluster::default(),
         }
     }
 }

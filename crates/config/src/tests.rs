@@ -160,3 +160,13 @@ fn acme_keys_are_checked() {
         assert!(check(&format!("[acme]\n{bad}\n")).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn the_cluster_bus_is_nats_urls_or_nothing() {
+    assert_eq!(check("").unwrap().cluster.nats, None, "one node by default");
+    assert_eq!(check("[cluster]\nnats = \"\"\n").unwrap().cluster.nats, None);
+    let cfg = check("[cluster]\nnats = \"nats://10.0.0.1:4222,nats://10.0.0.2:4222\"\n").unwrap();
+    assert_eq!(cfg.cluster.nats.as_deref(), Some("nats://10.0.0.1:4222,nats://10.0.0.2:4222"));
+    assert!(check("[cluster]\nnats = \"http://10.0.0.1\"\n").is_err());
+    assert!(check("[cluster]\nnats = 4222\n").is_err());
+}

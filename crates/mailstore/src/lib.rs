@@ -10,6 +10,7 @@
 //! once at delivery) hands its renderer in as [`EnvelopeForms`].
 
 pub mod analyse;
+mod bus;
 mod changes;
 mod delegation;
 mod deleted;
@@ -169,6 +170,8 @@ pub struct Mailstore {
     outside: std::sync::Mutex<index::Outside>,
     /// Told when the owner files messages elsewhere (`filing.rs`).
     filing_hook: std::sync::OnceLock<Arc<dyn FilingHook>>,
+    /// The other nodes, once joined (`bus.rs`).
+    bus: std::sync::OnceLock<Arc<cluster::Bus>>,
 }
 
 impl Mailstore {
@@ -197,6 +200,7 @@ impl Mailstore {
             login_notices: Default::default(),
             outside: Default::default(),
             filing_hook: Default::default(),
+            bus: Default::default(),
         })
     }
     /// Tells `hook` of every filing from now on (the binary sets it once:
@@ -215,9 +219,15 @@ impl Mailstore {
         watchers.entry(account).or_insert_with(|| broadcast::channel(ACCOUNT_EVENTS).0).subscribe()
     }
     /// Closes every open protocol session of `account` (IMAP now, submission
-    /// and the web later): they watch for [`MailEvent::AccessRevoked`].
+    /// and the web later), on every node: they watch for [`MailEvent::AccessRevoked`].
     pub fn revoke_access(&self, account: AccountId) {
         self.publish(MailEvent::AccessRevoked { account });
+    }
+
+    /// [`Mailstore::revoke_access`] on this node only: for a change every
+    /// node learns by itself from the store (the lifecycle watcher).
+    pub fn revoke_access_here(&self, account: AccountId) {
+        self.publish_here(MailEvent::AccessRevoked { account });
     }
 
     /// Closes the open sessions of `account` opened with a secret that
@@ -226,8 +236,21 @@ impl Mailstore {
         self.publish(MailEvent::CredentialRevoked { account, what });
     }
 
-    /// Tells every listener, and the account's watchers, of an event.
+    /// [`Mailstore::revoke_credential`] on this node only (the lifecycle
+    /// watcher: every node reads the change from the store).
+    pub fn revoke_credential_here(&self, account: AccountId, what: model::Revocation) {
+        self.publish_here(MailEvent::CredentialRevoked { account, what });
+    }
+
+    /// Tells every listener, and the account's watchers, of an event, here
+    /// and on the other nodes.
     pub(crate) fn publish(&self, event: MailEvent) {
+        self.publish_to_cluster(&event);
+        self.publish_here(event);
+    }
+
+    /// Tells this node's listeners and the account's watchers of an event.
+    fn publish_here(&self, event: MailEvent) {
         let account = match &event {
             MailEvent::Delivered { account, .. }
             | MailEvent::Changed { account, .. }

@@ -1,8 +1,11 @@
 //! Per-user sending limits: messages and recipients per sliding hour, by role.
 //!
 //! A compromised staff account must not become a spam cannon that gets the
-//! académie's servers blacklisted. Limits are counted in memory per node (a
-//! restart forgives), over the last 60 minutes. Going over is a temporary
+//! académie's servers blacklisted. A node alone counts in memory (a restart
+//! forgives), over the last 60 minutes; nodes of a cluster count in the
+//! shared store ([`Limiter::counted_in`], `store::Store::take_allowance`:
+//! hourly windows with the usual sliding estimate), so that an account
+//! reaching several nodes still has one allowance. Going over is a temporary
 //! refusal (`450 4.7.1`): the client keeps the message and may send it later,
 //! and the user sees a clear reason.
 
@@ -33,11 +36,22 @@ pub struct Limiter {
     default: RoleLimits,
     per_role: HashMap<Role, RoleLimits>,
     sent: Mutex<HashMap<AccountId, VecDeque<(Instant, u32)>>>,
+    /// The store every node counts in, when clustered.
+    shared: Option<store::Store>,
 }
+
+/// The scope of the sending allowance in the shared store.
+const SCOPE: &str = "envoi";
 
 impl Limiter {
     pub fn new(default: RoleLimits, per_role: HashMap<Role, RoleLimits>) -> Limiter {
-        Limiter { default, per_role, sent: Mutex::new(HashMap::new()) }
+        Limiter { default, per_role, sent: Mutex::new(HashMap::new()), shared: None }
+    }
+
+    /// The same limits counted in `store`, which every node of the cluster
+    /// shares, rather than in this process.
+    pub fn counted_in(self, store: store::Store) -> Limiter {
+        Limiter { shared: Some(store), ..self }
     }
 
     /// The allowance of `role`.
@@ -46,8 +60,28 @@ impl Limiter {
     }
 
     /// Records a message to `recipients` recipients if it fits the allowance.
-    pub fn take(&self, account: AccountId, role: Role, recipients: u32) -> Result<(), Exceeded> {
-        self.take_at(account, role, recipients, Instant::now())
+    /// When the shared store fails, this node's own count decides (and the
+    /// failure is logged): a store that fails refuses the submission anyway.
+    pub async fn take(&self, account: AccountId, role: Role, recipients: u32) -> Result<(), Exceeded> {
+        let Some(store) = &self.shared else {
+            return self.take_at(account, role, recipients, Instant::now());
+        };
+        let limits = self.limits_of(role);
+        let allowance = store::Allowance {
+            window: WINDOW.as_secs() as i64,
+            events: i64::from(limits.messages_per_hour),
+            weight: i64::from(limits.recipients_per_hour),
+        };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        match store.take_allowance(SCOPE, &account.to_string(), now, i64::from(recipients), allowance).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(store::Over::Events)) => Err(Exceeded::Messages(limits.messages_per_hour)),
+            Ok(Err(store::Over::Weight)) => Err(Exceeded::Recipients(limits.recipients_per_hour)),
+            Err(e) => {
+                tracing::warn!(account, error = %e, "shared sending allowance unavailable: counted on this node");
+                self.take_at(account, role, recipients, Instant::now())
+            }
+        }
     }
 
     fn take_at(&self, account: AccountId, role: Role, recipients: u32, now: Instant) -> Result<(), Exceeded> {

@@ -189,6 +189,7 @@ impl Mta {
         let delegated = self.check_authors(sub.account, &authors).await?;
         self.limits
             .take(sub.account.id, sub.account.role, sub.recipients.len() as u32)
+            .await
             .map_err(SubmitError::LimitExceeded)?;
 
         let signing_domain = authors.from[0].address.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();

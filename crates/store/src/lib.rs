@@ -24,6 +24,7 @@
 
 mod account_search;
 mod admin_scripts;
+mod allowances;
 mod annuaire;
 mod bayes;
 mod bulk;
@@ -82,6 +83,7 @@ use turns::{Turn, Turns};
 
 pub use account_search::AccountSearch;
 pub use admin_scripts::AdminScript;
+pub use allowances::{Allowance, Over};
 pub use annuaire::{DirectoryPerson, DirectoryScope, DirectoryUnit, DirectoryWord};
 pub use bayes::{BayesStats, GLOBAL_MODEL, TokenCounts, Trained};
 pub use collection_objects::{

@@ -227,6 +227,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0034_delegation.sql"),
         postgres: include_str!("../migrations/postgres/0034_delegation.sql"),
     },
+    Migration {
+        version: 35,
+        name: "allowances",
+        sqlite: include_str!("../migrations/sqlite/0035_allowances.sql"),
+        postgres: include_str!("../migrations/postgres/0035_allowances.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -15,6 +15,11 @@
 //! revoked) share the counter and are published as
 //! [`mailstore::MailEvent::CredentialRevoked`]: only the sessions opened with
 //! that secret end.
+//!
+//! On a cluster every node runs this watcher over the shared store, so what
+//! it finds is published on this node only (`revoke_access_here`), never
+//! sent over the cluster bus: the node where the change was made published
+//! it there already.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,7 +62,7 @@ async fn poll(identity: &Identity, seen: &mut Option<i64>) -> Result<(), store::
     let mut last = after.max(newest);
     for (account, _, number) in rows {
         tracing::info!(account, "access revoked: closing the account's sessions");
-        identity.mail.revoke_access(account);
+        identity.mail.revoke_access_here(account);
         last = last.max(number);
     }
     for (account, what, number) in store.revocations_after(after).await? {
@@ -66,7 +71,7 @@ async fn poll(identity: &Identity, seen: &mut Option<i64>) -> Result<(), store::
             continue;
         }
         tracing::info!(account, ?what, "credential revoked: closing the sessions opened with it");
-        identity.mail.revoke_credential(account, what);
+        identity.mail.revoke_credential_here(account, what);
     }
     *seen = Some(last);
     Ok(())

@@ -2,6 +2,7 @@
 
 mod admin_scripts;
 mod administrators;
+mod allowances;
 mod annuaire;
 mod bayes;
 mod changes;
@@ -84,6 +85,8 @@ on_both_backends!(
     resources::resources_never_log_in_and_close_when_deleted,
     delegation::grants_replace_each_other_and_go_with_their_folder,
     delegation::the_delegation_journal_is_newest_first,
+    allowances::allowances_slide_and_refuse_without_counting,
+    allowances::two_handles_racing_share_one_allowance,
     resources::calendar_objects_are_found_by_uid_in_own_calendars_only,
     collections::shares_reach_accounts_and_units_below,
     search::messages_by_date_and_by_blob,

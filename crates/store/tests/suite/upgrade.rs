@@ -182,6 +182,15 @@ async fn check(store: &Store, version: i64) -> bool {
             assert_eq!((upload.length, upload.blob_id), (500, None));
             assert_eq!(store.sharing_usage(claire.id).await.unwrap(), 3500);
         }
+        35 => {
+            // The window of the fixture still counts: 2 of 3 messages, 5 of 6 recipients taken.
+            let claire = claire(store).await.id.to_string();
+            let hour = store::Allowance { window: 3600, events: 3, weight: 6 };
+            let at = 1_700_002_800 + 10;
+            assert_eq!(store.take_allowance("envoi", &claire, at, 2, hour).await.unwrap(), Err(store::Over::Weight));
+            assert_eq!(store.take_allowance("envoi", &claire, at, 1, hour).await.unwrap(), Ok(()));
+            assert_eq!(store.take_allowance("envoi", &claire, at, 0, hour).await.unwrap(), Err(store::Over::Events));
+        }
         17 => {
             let claire = claire(store).await;
             let cal = store.collection(claire.id, CollectionKind::Calendar, "agenda").await.unwrap().expect("agenda");
