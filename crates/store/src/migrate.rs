@@ -215,6 +215,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0032_sharing.sql"),
         postgres: include_str!("../migrations/postgres/0032_sharing.sql"),
     },
+    Migration {
+        version: 34,
+        name: "passkeys",
+        sqlite: include_str!("../migrations/sqlite/0034_passkeys.sql"),
+        postgres: include_str!("../migrations/postgres/0034_passkeys.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
