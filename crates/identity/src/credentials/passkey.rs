@@ -388,23 +388,25 @@ impl Identity {
         second: Option<&Account>,
         named: &mut Option<Account>,
     ) -> Result<PasskeyLogin, PasskeyRefusal> {
+        // The credential names the account the journal files the attempt under
+        // (nothing is decided on it before the challenge is claimed).
+        let credential = field(answer.credential_id)?;
+        let stored = self.store.passkey_by_credential(&b64url(&credential)).await.map_err(unavailable)?;
+        let holder = match &stored {
+            Some(p) => self.store.account(p.account_id).await.map_err(unavailable)?,
+            None => None,
+        };
+        if named.is_none() {
+            named.clone_from(&holder);
+        }
         let json = field(answer.client_data)?;
         let challenge = webauthn::client_data(&json, Ceremony::Get, rp.origin)?;
         let purpose = if second.is_some() { Purpose::Second } else { Purpose::Login };
         self.claim(&challenge, purpose, second.map(|a| a.id)).await?;
-        let credential = field(answer.credential_id)?;
-        let stored = self
-            .store
-            .passkey_by_credential(&b64url(&credential))
-            .await
-            .map_err(unavailable)?
-            .ok_or(PasskeyRefusal::Unknown)?;
+        let (Some(stored), Some(account)) = (stored, holder) else { return Err(PasskeyRefusal::Unknown) };
         if second.is_some_and(|a| a.id != stored.account_id) {
             return Err(PasskeyRefusal::Unknown);
         }
-        let account =
-            self.store.account(stored.account_id).await.map_err(unavailable)?.ok_or(PasskeyRefusal::Unknown)?;
-        *named = Some(account.clone());
         // A discoverable credential names its user: it must be the holder.
         let handle = field(answer.user_handle)?;
         if (second.is_none() && handle.is_empty())
