@@ -209,6 +209,11 @@ pub enum AccountCommand {
     Reset2fa {
         address: String,
     },
+    /// Réinitialise les clés d'accès (appareil perdu ou volé) / remove every passkey of the account.
+    #[command(name = "reset-passkeys")]
+    ResetPasskeys {
+        address: String,
+    },
     /// Nouveau mot de passe lu sur l'entrée standard (assistance) / set a password from stdin.
     Password {
         address: String,
@@ -514,6 +519,11 @@ async fn account(
             let a = ctx.find(&address).await?;
             identity.admin_reset_totp(&ctx.admin, a.id).await?;
             println!("validation en deux étapes de {} désactivée / two-step verification turned off", a.address);
+        }
+        AccountCommand::ResetPasskeys { address } => {
+            let a = ctx.find(&address).await?;
+            let n = identity.admin_reset_passkeys(&ctx.admin, a.id).await?;
+            println!("{n} clé(s) d'accès de {} supprimée(s) / {n} passkey(s) removed", a.address);
         }
         AccountCommand::Activate { address } => {
             let a = find(store, &address).await?;

@@ -39,7 +39,9 @@
 //!
 //! The web's second factor (TOTP seeds encrypted at rest, [`at_rest`]),
 //! password changes, helpdesk resets, app passwords and recovery codes live
-//! in the submodules; each change mails the user ([`notify`]).
+//! in the submodules; each change mails the user ([`notify`]). Passkeys
+//! ([`passkey`], checked by [`webauthn`]) are a second factor in place of
+//! the TOTP code, or a passwordless web login.
 
 mod apppass;
 pub mod at_rest;
@@ -52,6 +54,7 @@ pub mod foreign;
 pub mod hash;
 mod login;
 pub mod notify;
+pub mod passkey;
 pub mod policy;
 pub mod pool;
 pub mod reauth;
@@ -60,6 +63,7 @@ mod second;
 pub mod throttle;
 pub mod totp;
 pub(crate) mod verdicts;
+pub mod webauthn;
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -22,4 +22,4 @@ mod service;
 pub use service::{Identity, Settings};
 /// Rows and errors of the identity data that the service hands out as they
 /// are, so that adapters never name the store.
-pub use store::{Account, Error as StoreError, WebSession};
+pub use store::{Account, Error as StoreError, Passkey, WebSession};

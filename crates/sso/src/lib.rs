@@ -99,9 +99,15 @@ impl Sso {
     }
 
     /// Records that the web session `session_hash` proved a second factor
-    /// (the web calls it after the TOTP step).
-    pub async fn second_factor_proved(&self, session_hash: &str, account: AccountId) -> Result<(), Error> {
-        Ok(self.store.mark_sso_second_factor(session_hash, account).await?)
+    /// (the web calls it after the TOTP or passkey step, or a passwordless
+    /// passkey login), and how: the `amr` of the ID tokens says it.
+    pub async fn second_factor_proved(
+        &self,
+        session_hash: &str,
+        account: AccountId,
+        factor: oidc::Factor,
+    ) -> Result<(), Error> {
+        Ok(self.store.mark_sso_second_factor(session_hash, account, factor.as_str()).await?)
     }
 
     /// Ends every token and ticket of an account (suspension, closure,

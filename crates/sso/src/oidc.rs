@@ -85,6 +85,8 @@ pub struct SessionFacts {
     pub auth_time: i64,
     /// The login proved a second factor.
     pub second_factor: bool,
+    /// How, when it did.
+    pub factor: Option<Factor>,
     /// The account has TOTP on (a new login would ask for it).
     pub totp_enrolled: bool,
 }
@@ -146,6 +148,43 @@ pub(crate) struct GrantData {
     pub scopes: Vec<String>,
     pub auth_time: i64,
     pub second_factor: bool,
+    /// How the second factor was proved (absent in grants made before
+    /// passkeys: a TOTP code).
+    #[serde(default)]
+    pub factor: Option<Factor>,
+}
+
+/// How a login proved more than a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Factor {
+    /// The password, then a TOTP or recovery code.
+    Otp,
+    /// The password, then a passkey.
+    Hwk,
+    /// A passkey alone, with user verification (PIN or biometrics).
+    HwkUser,
+}
+
+impl Factor {
+    /// The store's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Factor::Otp => "otp",
+            Factor::Hwk => "hwk",
+            Factor::HwkUser => "hwk-user",
+        }
+    }
+
+    /// The store's word read back (an unknown word is a TOTP code, the
+    /// column's default).
+    pub fn parse(word: &str) -> Factor {
+        match word {
+            "hwk" => Factor::Hwk,
+            "hwk-user" => Factor::HwkUser,
+            _ => Factor::Otp,
+        }
+    }
 }
 
 /// The claims of an ID token we sign (and read back as a logout hint).
@@ -171,9 +210,18 @@ fn page(fr: &str, en: &str) -> AuthError {
     AuthError::Page { fr: fr.to_owned(), en: en.to_owned() }
 }
 
-/// `amr` values (RFC 8176) of a login.
-pub fn amr(second_factor: bool) -> Vec<String> {
-    if second_factor { vec!["pwd".into(), "otp".into(), "mfa".into()] } else { vec!["pwd".into()] }
+/// `amr` values (RFC 8176) of a login: `pwd` alone without a second
+/// factor; with one, `mfa` and the methods used (`otp` a one-time code,
+/// `hwk` a proof of possession of a hardware-bound key, `user` the user
+/// verified by the authenticator for a passwordless passkey).
+pub fn amr(second_factor: bool, factor: Option<Factor>) -> Vec<String> {
+    let words: &[&str] = match (second_factor, factor) {
+        (false, _) => &["pwd"],
+        (true, None | Some(Factor::Otp)) => &["pwd", "otp", "mfa"],
+        (true, Some(Factor::Hwk)) => &["pwd", "hwk", "mfa"],
+        (true, Some(Factor::HwkUser)) => &["hwk", "user", "mfa"],
+    };
+    words.iter().map(|w| (*w).to_owned()).collect()
 }
 
 /// The left half of the SHA-256 of an access token (`at_hash`).
@@ -293,8 +341,8 @@ impl Sso {
         auth_time: i64,
         totp_enrolled: bool,
     ) -> Result<SessionFacts, Error> {
-        let second_factor = self.store.sso_second_factor(session_hash, account).await?;
-        Ok(SessionFacts { account, auth_time, second_factor, totp_enrolled })
+        let factor = self.store.sso_second_factor(session_hash, account).await?.map(|w| Factor::parse(&w));
+        Ok(SessionFacts { account, auth_time, second_factor: factor.is_some(), factor, totp_enrolled })
     }
 
     /// Whether the account's recorded consent covers the request's scopes.
@@ -321,6 +369,7 @@ impl Sso {
             scopes: c.scopes.clone(),
             auth_time: s.auth_time,
             second_factor: s.second_factor,
+            factor: s.factor,
         };
         let now = unix_now();
         self.store
@@ -455,7 +504,7 @@ impl Sso {
             auth_time: data.auth_time,
             nonce,
             acr: if data.second_factor { ACR_SECOND_FACTOR } else { ACR_PASSWORD }.to_owned(),
-            amr: amr(data.second_factor),
+            amr: amr(data.second_factor, data.factor),
             at_hash: Some(at_hash(&access)),
             extra: claims::released(&subject, &data.scopes),
         };
@@ -571,6 +620,24 @@ mod tests {
     }
 
     #[test]
+    fn amr_names_the_second_factor_used() {
+        assert_eq!(amr(false, None), ["pwd"]);
+        assert_eq!(amr(true, None), ["pwd", "otp", "mfa"], "grants made before passkeys");
+        assert_eq!(amr(true, Some(Factor::Otp)), ["pwd", "otp", "mfa"]);
+        assert_eq!(amr(true, Some(Factor::Hwk)), ["pwd", "hwk", "mfa"]);
+        assert_eq!(amr(true, Some(Factor::HwkUser)), ["hwk", "user", "mfa"]);
+        for f in [Factor::Otp, Factor::Hwk, Factor::HwkUser] {
+            assert_eq!(Factor::parse(f.as_str()), f);
+        }
+        // A grant's data written before passkeys reads back without a factor.
+        let old: GrantData = serde_json::from_str(r#"{"auth_time":1,"second_factor":true}"#).unwrap();
+        assert_eq!(old.factor, None);
+        let new = GrantData { factor: Some(Factor::HwkUser), second_factor: true, ..Default::default() };
+        let back: GrantData = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert_eq!(back.factor, Some(Factor::HwkUser));
+    }
+
+    #[test]
     fn pkce_plain_missing_or_malformed_is_refused() {
         let c = || Some(client(true, true, false));
         let mut r = req();
@@ -608,7 +675,13 @@ mod tests {
     }
 
     fn facts(auth_time: i64, second_factor: bool, totp_enrolled: bool) -> SessionFacts {
-        SessionFacts { account: 1, auth_time, second_factor, totp_enrolled }
+        SessionFacts {
+            account: 1,
+            auth_time,
+            second_factor,
+            factor: second_factor.then_some(Factor::Otp),
+            totp_enrolled,
+        }
     }
 
     #[test]

@@ -63,7 +63,13 @@ impl Fx {
             ..Default::default()
         };
         let checked = check_with_client(&r, Some(client.clone())).unwrap();
-        let s = SessionFacts { account: self.account, auth_time: 1, second_factor: false, totp_enrolled: false };
+        let s = SessionFacts {
+            account: self.account,
+            auth_time: 1,
+            second_factor: false,
+            factor: None,
+            totp_enrolled: false,
+        };
         assert_eq!(next_step(&checked, Some(&s), false, 2, None), Next::Issue);
         self.sso.issue_code(&checked, &s).await.unwrap()
     }

@@ -233,6 +233,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0035_allowances.sql"),
         postgres: include_str!("../migrations/postgres/0035_allowances.sql"),
     },
+    Migration {
+        version: 36,
+        name: "passkeys",
+        sqlite: include_str!("../migrations/sqlite/0036_passkeys.sql"),
+        postgres: include_str!("../migrations/postgres/0036_passkeys.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

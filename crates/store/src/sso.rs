@@ -250,30 +250,35 @@ impl Store {
         tx.commit().await
     }
 
-    /// Records that the web session `session_hash` proved a second factor.
-    pub async fn mark_sso_second_factor(&self, session_hash: &str, account: AccountId) -> Result<()> {
+    /// Records that the web session `session_hash` proved a second factor,
+    /// by `method` (`otp`, `hwk`: a passkey after the password, `hwk-user`:
+    /// a passwordless passkey with user verification).
+    pub async fn mark_sso_second_factor(&self, session_hash: &str, account: AccountId, method: &str) -> Result<()> {
         let mut conn = self.write_conn().await?;
         sqlx::query("DELETE FROM sso_session_factors WHERE session_hash = $1")
             .bind(session_hash)
             .execute(&mut *conn)
             .await?;
-        sqlx::query("INSERT INTO sso_session_factors (session_hash, account_id, at) VALUES ($1, $2, $3)")
+        sqlx::query("INSERT INTO sso_session_factors (session_hash, account_id, at, method) VALUES ($1, $2, $3, $4)")
             .bind(session_hash)
             .bind(account)
             .bind(now())
+            .bind(method)
             .execute(&mut *conn)
             .await?;
         Ok(())
     }
 
-    /// Whether the web session `session_hash` of `account` proved a second factor.
-    pub async fn sso_second_factor(&self, session_hash: &str, account: AccountId) -> Result<bool> {
-        let row = sqlx::query("SELECT 1 AS one FROM sso_session_factors WHERE session_hash = $1 AND account_id = $2")
-            .bind(session_hash)
-            .bind(account)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+    /// How the web session `session_hash` of `account` proved a second
+    /// factor (see [`Store::mark_sso_second_factor`]), if it did.
+    pub async fn sso_second_factor(&self, session_hash: &str, account: AccountId) -> Result<Option<String>> {
+        let method =
+            sqlx::query_scalar("SELECT method FROM sso_session_factors WHERE session_hash = $1 AND account_id = $2")
+                .bind(session_hash)
+                .bind(account)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(method)
     }
 
     /// The HR names, role and établissement of an account, and its unit's name.

@@ -20,7 +20,7 @@ use crate::base::i18n::Lang;
 use crate::base::proxy::TrustedProxies;
 use crate::conn::{Admission, Limits, drive};
 use crate::pages::setup::{guide, outlook, thunderbird};
-use crate::pages::{account, health, help, login, reset};
+use crate::pages::{account, health, help, login, passkeys, reset};
 use crate::{App, headers};
 
 const CSS: &str = include_str!("../static/ardoise.css");
@@ -40,6 +40,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(login::root))
         .route("/connexion", get(login::login_page).post(login::login_post))
         .route("/connexion/code", get(login::totp_page).post(login::totp_post))
+        .route("/connexion/cle/defi", post(passkeys::login_challenge))
+        .route("/connexion/cle", post(passkeys::login))
+        .route("/connexion/code/cle/defi", post(passkeys::second_challenge))
+        .route("/connexion/code/cle", post(passkeys::second))
         .route("/premiere-connexion", get(login::first_page).post(login::first_post))
         .route("/2fa/activer", get(login::enrol_page).post(login::enrol_post))
         .route("/2fa/qr.svg", get(login::enrol_qr))
@@ -54,6 +58,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/securite/applications", post(account::app_create))
         .route("/securite/applications/{id}/revoquer", post(account::app_revoke))
         .route("/securite/sessions/fin", post(account::session_end))
+        .route("/securite/cles/defi", post(passkeys::register_challenge))
+        .route("/securite/cles", post(passkeys::register))
+        .route("/securite/cles/{id}/revoquer", post(passkeys::revoke))
         .route("/aide/configuration", get(guide::guide))
         .route("/aide/configuration/ardoise.mobileconfig", get(guide::apple_profile))
         // Asked by mail clients before any login (pages::setup says what they may learn).
@@ -65,6 +72,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/ardoise.css", get(css))
+        .route("/static/cle.js", get(passkey_js))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(crate::mail::routes())
         .merge(crate::agenda::routes())
@@ -96,6 +104,15 @@ static CSS_ASSET: crate::base::assets::Asset = crate::base::assets::Asset::new(C
 
 async fn css(headers: axum::http::HeaderMap) -> Response {
     CSS_ASSET.respond(&headers)
+}
+
+const PASSKEY_JS: &str = include_str!("../static/cle.js");
+static PASSKEY_JS_ASSET: crate::base::assets::Asset =
+    crate::base::assets::Asset::new(PASSKEY_JS, "text/javascript; charset=utf-8");
+
+/// The passkey ceremonies' script (login, code step, Sécurité).
+async fn passkey_js(headers: axum::http::HeaderMap) -> Response {
+    PASSKEY_JS_ASSET.respond(&headers)
 }
 
 /// Any other path: the error page, in the language asked for.

@@ -56,6 +56,8 @@ pub struct AccountView {
     pub unit: Option<String>,
     pub aliases: Vec<String>,
     pub totp: bool,
+    /// Passkeys registered.
+    pub passkeys: usize,
     /// Failed logins counted now by the throttle (since the last success or unlock).
     pub failures: i64,
     /// When slowed down: until when (Unix seconds).
@@ -146,6 +148,7 @@ impl Identity {
             unit: who.unit_name(unit),
             aliases,
             totp: state.totp_enabled_at.is_some(),
+            passkeys: self.store.passkey_count(id).await? as usize,
             failures,
             slowed_until,
             journal: self.store.login_journal(id, JOURNAL_ROWS).await?,

@@ -124,6 +124,21 @@ impl Identity {
         Ok(())
     }
 
+    /// Deletes every passkey of the account (a lost or stolen device); the
+    /// user is mailed and may register new ones. Returns how many went.
+    pub async fn admin_reset_passkeys(&self, who: &Administrator, id: AccountId) -> Result<u64, AdminError> {
+        let a = self.admin_target(who, id, Action::ResetCredentials).await?;
+        if who.account() == Some(id) {
+            return Err(refused(
+                "vos propres clés d'accès se gèrent depuis la page Sécurité",
+                "manage your own passkeys on the Security page",
+            ));
+        }
+        let n = self.reset_passkeys(&a).await?;
+        self.admin_audit(who, "account.reset-passkeys", &a.address.to_string(), &format!("{n} clé(s)")).await?;
+        Ok(n)
+    }
+
     /// Unlocks a throttled account: failed logins before now no longer slow
     /// down its logins, from any address or device (the guessing address's
     /// own count stays). Written in the connection journal, which the user reads.

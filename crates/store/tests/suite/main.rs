@@ -20,6 +20,7 @@ mod harness;
 mod imapx;
 mod lists;
 mod migrated;
+mod passkeys;
 mod people;
 mod preferences;
 mod queue;
@@ -44,6 +45,7 @@ on_both_backends!(
     credentials::credential_changes_are_numbered_for_the_watcher,
     credentials::web_sessions_and_reset_tokens,
     credentials::password_reminders_are_claimed_once,
+    passkeys::passkeys_are_unique_counted_and_claimed_once,
     directory::migrations_are_idempotent,
     directory::domains_and_aliases,
     directory::org_tree_with_uai,

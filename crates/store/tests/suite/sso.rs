@@ -75,10 +75,10 @@ pub async fn sso_grants_are_spent_once_and_revoked_by_family(ctx: Ctx) {
     store.set_sso_consent(claire.id, "ent", &["openid".into()]).await.unwrap();
     store.set_sso_consent(claire.id, "ent", &["openid".into(), "email".into()]).await.unwrap();
     assert_eq!(store.sso_consent(claire.id, "ent").await.unwrap().unwrap(), ["openid", "email"]);
-    assert!(!store.sso_second_factor("s1", claire.id).await.unwrap());
-    store.mark_sso_second_factor("s1", claire.id).await.unwrap();
-    store.mark_sso_second_factor("s1", claire.id).await.unwrap();
-    assert!(store.sso_second_factor("s1", claire.id).await.unwrap());
+    assert_eq!(store.sso_second_factor("s1", claire.id).await.unwrap(), None);
+    store.mark_sso_second_factor("s1", claire.id, "otp").await.unwrap();
+    store.mark_sso_second_factor("s1", claire.id, "hwk").await.unwrap();
+    assert_eq!(store.sso_second_factor("s1", claire.id).await.unwrap().as_deref(), Some("hwk"), "the latest");
     let person = store.sso_person(claire.id).await.unwrap();
     assert_eq!(person.given_name, None, "no HR record");
 

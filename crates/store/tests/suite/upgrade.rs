@@ -191,6 +191,20 @@ async fn check(store: &Store, version: i64) -> bool {
             assert_eq!(store.take_allowance("envoi", &claire, at, 1, hour).await.unwrap(), Ok(()));
             assert_eq!(store.take_allowance("envoi", &claire, at, 0, hour).await.unwrap(), Err(store::Over::Events));
         }
+        36 => {
+            let claire = claire(store).await;
+            let keys = store.passkeys(claire.id).await.unwrap();
+            assert_eq!(keys.len(), 1);
+            assert_eq!(
+                (keys[0].name.as_str(), keys[0].sign_count, keys[0].last_used_at),
+                ("Téléphone", 7, Some(1_700_005_100))
+            );
+            let found = store.passkey_by_credential("Y3JlZGVudGlhbA").await.unwrap().expect("by credential id");
+            assert_eq!(found.account_id, claire.id);
+            let claimed = store.claim_passkey_challenge("defi-en-cours").await.unwrap().expect("the challenge");
+            assert_eq!((claimed.purpose.as_str(), claimed.account_id), ("register", Some(claire.id)));
+            assert_eq!(store.sso_second_factor("session-2fa", claire.id).await.unwrap().as_deref(), Some("otp"));
+        }
         17 => {
             let claire = claire(store).await;
             let cal = store.collection(claire.id, CollectionKind::Calendar, "agenda").await.unwrap().expect("agenda");

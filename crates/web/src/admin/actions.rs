@@ -146,6 +146,19 @@ pub async fn reset_totp(
     Ok(back(&v, id, "2fa"))
 }
 
+pub async fn reset_passkeys(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    SignedForm { v, account, form }: SignedForm<Confirmed>,
+) -> Result<Response, Response> {
+    let (who, id) = start(&app, &v, &account, &id).await?;
+    if !confirmed(&form) {
+        return Err(unconfirmed(&v));
+    }
+    app.identity.admin_reset_passkeys(&who, id).await.map_err(|e| refusal(&v, e).into_response())?;
+    Ok(back(&v, id, "cles"))
+}
+
 pub async fn unlock(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,

@@ -43,6 +43,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/admin/comptes/{id}/quota", post(actions::quota))
         .route("/admin/comptes/{id}/mot-de-passe", post(actions::reset_password))
         .route("/admin/comptes/{id}/2fa", post(actions::reset_totp))
+        .route("/admin/comptes/{id}/cles", post(actions::reset_passkeys))
         .route("/admin/comptes/{id}/debloquer", post(actions::unlock))
         .route("/admin/comptes/{id}/role", post(actions::grant))
         .route("/admin/journal", get(pages::audit))

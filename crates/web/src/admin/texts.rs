@@ -47,6 +47,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("adm.aliases", "Adresses supplémentaires", "Aliases"),
     ("adm.none", "aucune", "none"),
     ("adm.2fa", "Validation en deux étapes", "Two-step verification"),
+    ("adm.passkeys", "Clés d'accès", "Passkeys"),
     ("adm.on", "activée", "on"),
     ("adm.off", "désactivée", "off"),
     ("adm.throttle", "Échecs de connexion récents", "Recent failed logins"),
@@ -78,6 +79,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("adm.reset.go", "Réinitialiser le mot de passe", "Reset the password"),
     ("adm.reset.done", "Mot de passe provisoire (affiché une seule fois) :", "Provisional password (shown only once):"),
     ("adm.2fa.reset", "Désactiver la validation en deux étapes", "Turn two-step verification off"),
+    ("adm.passkeys.reset", "Réinitialiser les clés d'accès", "Reset the passkeys"),
     ("adm.unlock", "Débloquer les connexions", "Unlock logins"),
     (
         "adm.unlock.note",
@@ -106,6 +108,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("adm.done.activate", "Compte réactivé.", "Account reactivated."),
     ("adm.done.quota", "Quota changé.", "Quota changed."),
     ("adm.done.2fa", "Validation en deux étapes désactivée.", "Two-step verification turned off."),
+    ("adm.done.passkeys", "Clés d'accès réinitialisées.", "Passkeys reset."),
     ("adm.done.unlock", "Connexions débloquées.", "Logins unlocked."),
     ("adm.done.grant", "Rôle donné.", "Role granted."),
     ("adm.denied", "Action non autorisée", "Action not allowed"),

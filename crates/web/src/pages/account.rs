@@ -1,5 +1,5 @@
 //! The signed-in pages: "Accueil" (until the webmail exists) and "Sécurité"
-//! (password, TOTP, app passwords, sessions, the connection journal).
+//! (password, TOTP, passkeys, app passwords, sessions, the connection journal).
 
 use std::sync::Arc;
 
@@ -37,6 +37,13 @@ pub struct AppRow {
     last_used: String,
 }
 
+pub struct PasskeyRow {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: String,
+}
+
 pub struct SessionRow {
     id: String,
     since: String,
@@ -60,6 +67,7 @@ struct SecurityPage {
     totp_on: bool,
     totp_required: bool,
     codes_left: i64,
+    passkeys: Vec<PasskeyRow>,
     new_app: Option<String>,
     apps: Vec<AppRow>,
     sessions: Vec<SessionRow>,
@@ -96,6 +104,26 @@ async fn security_page(
     security_page_with(app, v, account, shown).await
 }
 
+/// The security page with a message (a passkey added).
+pub(crate) async fn security_info(
+    app: &App,
+    v: &mut Visitor,
+    account: &Account,
+    info: String,
+) -> Result<Response, WebError> {
+    security_page(app, v, account, Some(info), None).await
+}
+
+/// The security page with a refusal and its status.
+pub(crate) async fn security_refused(
+    app: &App,
+    v: &mut Visitor,
+    account: &Account,
+    refused: (StatusCode, String),
+) -> Result<Response, WebError> {
+    security_page_with(app, v, account, Shown { error: Some(refused), ..Shown::default() }).await
+}
+
 /// What the security page shows besides the account's state.
 #[derive(Default)]
 struct Shown {
@@ -110,6 +138,7 @@ async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown
     let state = id.credential_state(account.id).await?;
     let codes_left = id.recovery_codes_left(account.id).await?;
     let apps = id.app_passwords(account.id).await?;
+    let passkeys = id.passkeys(account.id).await?;
     let sessions = id.web_sessions(account.id).await?;
     let journal = id.login_journal(account.id, 50).await?;
     let current = v.session.as_ref().map(|(s, _)| s.token_hash.clone()).unwrap_or_default();
@@ -123,6 +152,15 @@ async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown
         totp_on: state.totp_enabled_at.is_some(),
         totp_required: totp_required(app, account).await,
         codes_left,
+        passkeys: passkeys
+            .into_iter()
+            .map(|p| PasskeyRow {
+                id: p.id,
+                name: p.name,
+                created: clock.full(p.created_at),
+                last_used: p.last_used_at.map_or_else(|| t.get("never").to_owned(), |at| clock.full(at)),
+            })
+            .collect(),
         new_app: shown.new_app,
         apps: apps
             .into_iter()
@@ -162,6 +200,7 @@ async fn security_page_with(app: &App, v: &mut Visitor, account: &Account, shown
 fn protocol_text(t: Tr, protocol: &str) -> String {
     match protocol {
         REAUTH => t.pick("WEB (confirmation du mot de passe)", "WEB (password confirmation)").to_owned(),
+        p if super::passkeys::is_passkey_protocol(p) => t.pick("WEB (clé d'accès)", "WEB (passkey)").to_owned(),
         other => other.to_uppercase(),
     }
 }
@@ -177,6 +216,10 @@ pub(crate) fn result_text(t: Tr, result: &str) -> &'static str {
         }
         "provisional" => t.pick("refusée : première connexion à terminer", "refused: first login not completed"),
         "unlock" => t.pick("débloqué par l'assistance", "unlocked by the helpdesk"),
+        "passkey-cloned" => t.pick("refusée : clé d'accès copiée", "refused: copied passkey"),
+        "passkey-origin" => t.pick("refusée : autre site que la messagerie", "refused: not our site"),
+        "passkey-replayed" => t.pick("refusée : demande expirée ou rejouée", "refused: expired or replayed request"),
+        "passkey-unknown" => t.pick("refusée : clé d'accès inconnue", "refused: unknown passkey"),
         _ => t.pick("refusée", "refused"),
     }
 }
@@ -184,7 +227,7 @@ pub(crate) fn result_text(t: Tr, result: &str) -> &'static str {
 /// What the security page's forms answer for an app password or a session
 /// that is not the account's (or no longer exists): 404, like anything else
 /// of another account.
-fn not_found(v: &Visitor) -> WebError {
+pub(crate) fn not_found(v: &Visitor) -> WebError {
     let t = Tr(v.lang);
     WebError::Message {
         status: StatusCode::NOT_FOUND,

@@ -1,5 +1,6 @@
 //! The login journey: password, then (as the account needs) the forced
-//! change of a provisional password, the TOTP code, the TOTP enrolment.
+//! change of a provisional password, the second factor (a TOTP code or a
+//! passkey, see `passkeys`), the TOTP enrolment.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use identity::Account;
 use identity::credentials::{self, ChangeError, Login, Protocol};
 use serde::Deserialize;
 
+use super::passkeys::has_second_factor;
 use super::{confirm, totp_required};
 use crate::App;
 use crate::base::extract::has_csrf;
@@ -29,6 +31,18 @@ struct LoginPage {
 #[template(path = "totp.html")]
 struct TotpPage {
     c: Common,
+    /// The account has TOTP on: the code form is shown.
+    totp_on: bool,
+    /// The account has passkeys: « Utiliser ma clé d'accès » is offered.
+    passkeys: bool,
+}
+
+impl TotpPage {
+    async fn new(app: &App, c: Common, account: &Account) -> Result<TotpPage, WebError> {
+        let totp_on = super::totp_on(app, account).await?;
+        let passkeys = app.identity.has_passkeys(account.id).await?;
+        Ok(TotpPage { c, totp_on, passkeys })
+    }
 }
 
 #[derive(Template)]
@@ -154,7 +168,7 @@ pub async fn login_post(
         Ok(p) => {
             let stage = if p.must_change_password || app.identity.password_expired(&p.account).await {
                 STAGE_CHANGE
-            } else if p.totp_enabled {
+            } else if has_second_factor(&app, &p.account, p.totp_enabled).await {
                 STAGE_TOTP
             } else if totp_required(&app, &p.account).await {
                 STAGE_ENROL
@@ -168,12 +182,41 @@ pub async fn login_post(
     }
 }
 
-pub async fn totp_page(State(app): State<Arc<App>>, mut v: Visitor) -> Response {
-    if v.at(STAGE_TOTP).is_none() {
-        return redirect(&v, "/");
-    }
+pub async fn totp_page(State(app): State<Arc<App>>, mut v: Visitor) -> Result<Response, WebError> {
+    let Some((_, account)) = v.at(STAGE_TOTP).cloned() else { return Ok(redirect(&v, "/")) };
     let c = Common::new(&app, &mut v, "totp.title");
-    render(&v, StatusCode::OK, &TotpPage { c })
+    let page = TotpPage::new(&app, c, &account).await?;
+    Ok(render(&v, StatusCode::OK, &page))
+}
+
+/// The login page again with a refusal (a passkey's).
+pub(crate) fn refused_login(app: &App, v: &mut Visitor, status: StatusCode, text: &str) -> Response {
+    let mut c = Common::new(app, v, "login.title");
+    c.error = Some(text.to_owned());
+    render(v, status, &LoginPage { c, login: String::new() })
+}
+
+/// A second factor refused: the code page again with `text`, or, once the
+/// account is slowed down from here, the login page (the session ends).
+pub(crate) async fn refused_second(
+    app: &App,
+    v: &mut Visitor,
+    account: &Account,
+    throttled: Option<std::time::Duration>,
+    text: String,
+) -> Result<Response, WebError> {
+    if let Some(retry_after) = throttled {
+        let _ = v.end(app).await;
+        let refusal = credentials::Refusal::Throttled { retry_after };
+        let mut c = Common::new(app, v, "login.title");
+        c.error = Some(c.t.pick(refusal.message_fr(), refusal.message_en()).to_owned());
+        c.csrf = v.csrf(app);
+        return Ok(render(v, StatusCode::TOO_MANY_REQUESTS, &LoginPage { c, login: String::new() }));
+    }
+    let mut c = Common::new(app, v, "totp.title");
+    c.error = Some(text);
+    let page = TotpPage::new(app, c, account).await?;
+    Ok(render(v, StatusCode::UNAUTHORIZED, &page))
 }
 
 pub async fn totp_post(
@@ -190,16 +233,8 @@ pub async fn totp_post(
     // A wrong code counts as a failure of this account from this address:
     // guessing codes slows down like guessing passwords.
     let throttled = app.identity.second_factor_failed(&account, v.ip, &v.client).await;
-    let mut c = Common::new(&app, &mut v, "totp.title");
-    if let Some(retry_after) = throttled {
-        let _ = v.end(&app).await;
-        let refusal = credentials::Refusal::Throttled { retry_after };
-        c.error = Some(c.t.pick(refusal.message_fr(), refusal.message_en()).to_owned());
-        c.csrf = v.csrf(&app);
-        return Ok(render(&v, StatusCode::TOO_MANY_REQUESTS, &LoginPage { c, login: String::new() }));
-    }
-    c.error = Some(c.t.get("totp.bad").to_owned());
-    Ok(render(&v, StatusCode::UNAUTHORIZED, &TotpPage { c }))
+    let text = Tr(v.lang).get("totp.bad").to_owned();
+    refused_second(&app, &mut v, &account, throttled, text).await
 }
 
 /// The rules of the policy, in a sentence.
@@ -247,6 +282,7 @@ pub async fn first_post(
     let Some(account) = app.identity.account(account.id).await? else { return Ok(redirect(&v, "/")) };
     // An expired password changed here does not skip a second factor.
     let totp_on = app.identity.credential_state(account.id).await?.totp_enabled_at.is_some();
+    let totp_on = has_second_factor(&app, &account, totp_on).await;
     let stage = if totp_on {
         STAGE_TOTP
     } else if totp_required(&app, &account).await {
@@ -384,7 +420,7 @@ pub async fn enrol_post(
 /// provider, or if the write fails, applications see a password login.
 async fn second_factor_proved(app: &App, v: &Visitor) {
     if let (Some(sso), Some((s, a))) = (&app.sso, &v.session)
-        && let Err(e) = sso.second_factor_proved(&s.token_hash, a.id).await
+        && let Err(e) = sso.second_factor_proved(&s.token_hash, a.id, sso::oidc::Factor::Otp).await
     {
         tracing::warn!(error = %e, "second factor not recorded for single sign-on");
     }

@@ -1,4 +1,5 @@
-//! The identity pages: the login journey in `login`, the signed-in pages in
+//! The identity pages: the login journey in `login` (passkeys in
+//! `passkeys`), the signed-in pages in
 //! `account`, "mot de passe oublié" in `reset`, « Aide » in `help`, mail
 //! client setup in `setup` (autoconfig, autodiscover, the Apple profile and
 //! its guide), `/healthz` and `/readyz` in `health`, and what they share
@@ -8,6 +9,7 @@ pub mod account;
 pub mod health;
 pub mod help;
 pub mod login;
+pub mod passkeys;
 pub mod reset;
 pub mod setup;
 

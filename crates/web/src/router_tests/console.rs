@@ -177,6 +177,13 @@ async fn every_console_route_answers_each_role_as_its_scope_says() {
         ),
         (
             Method::POST,
+            format!("/admin/comptes/{paul}/cles"),
+            "confirm=1".into(),
+            None,
+            [303, 404, 404, 303, 303, 403, 404, 303],
+        ),
+        (
+            Method::POST,
             format!("/admin/comptes/{paul}/debloquer"),
             String::new(),
             None,

@@ -55,6 +55,7 @@ pub struct Fixture {
     folder: i64,
     trash: i64,
     app_password: i64,
+    passkey: i64,
     identity: i64,
     /// A message of A waiting to be sent ("Annuler l'envoi").
     delayed: i64,
@@ -133,6 +134,11 @@ impl Fixture {
         let identity_id = ms.save_identity(a.id, None, "Alice", "alice.martin@ac-test.fr", "", true).await.unwrap();
         identity.create_app_password(&a, "téléphone", &["imap"]).await.unwrap();
         let app_password = identity.app_passwords(a.id).await.unwrap()[0].id;
+        let new_passkey =
+            store::NewPasskey {
+                account_id: a.id, credential_id: "QUFB", public_key: "pQ", sign_count: 0, name: "clé"
+            };
+        let passkey = store.add_passkey(&new_passkey).await.unwrap();
         let delayed = ms.schedule_send(a.id, inbox, delivered[0].uid, unix_now() + 3600).await.unwrap().id;
         let mut cfg = WebConfig::new("ardoise.test".into(), [7u8; 32]);
         let bound = [
@@ -226,6 +232,7 @@ impl Fixture {
             folder,
             trash,
             app_password,
+            passkey,
             identity: identity_id,
             delayed,
             export,
@@ -281,6 +288,7 @@ impl Fixture {
             .replace("{folder}", &self.folder.to_string())
             .replace("{trash}", &self.trash.to_string())
             .replace("{app}", &self.app_password.to_string())
+            .replace("{passkey}", &self.passkey.to_string())
             .replace("{identity}", &self.identity.to_string())
             .replace("{delayed}", &self.delayed.to_string())
             .replace("{export}", &self.export)
@@ -358,6 +366,8 @@ impl Fixture {
         assert!(ms.identities(self.a.id).await.unwrap().iter().any(|i| i.id == self.identity), "A's identity");
         let apps = self.app.identity.app_passwords(self.a.id).await.unwrap();
         assert!(apps.iter().any(|p| p.id == self.app_password), "A's app password");
+        let passkeys = self.app.identity.passkeys(self.a.id).await.unwrap();
+        assert!(passkeys.iter().any(|p| p.id == self.passkey), "A's passkey");
         let sessions = self.app.identity.web_sessions(self.a.id).await.unwrap();
         assert!(sessions.iter().any(|s| s.token_hash == self.a_session), "A's session");
         let gw = self.app.groupware.as_ref().unwrap();

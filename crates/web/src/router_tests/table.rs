@@ -74,6 +74,12 @@ pub fn cases() -> Vec<Case> {
         get("/connexion", "/connexion", 200, 303),
         post("/connexion", "/connexion", Url("login=bruno.petit&password=x"), 403, 401),
         get("/connexion/code", "/connexion/code", 303, 303),
+        // Passkeys: a passwordless challenge is anyone's (it names nobody);
+        // the code step's wants a session at that step.
+        post("/connexion/cle/defi", "/connexion/cle/defi", Empty, 403, 200),
+        post("/connexion/cle", "/connexion/cle", Url("id=x&client_data=x"), 403, 422),
+        post("/connexion/code/cle/defi", "/connexion/code/cle/defi", Empty, 403, 303),
+        post("/connexion/code/cle", "/connexion/code/cle", Url("id=x"), 403, 303),
         post("/connexion/code", "/connexion/code", Url("code=123456"), 403, 303),
         get("/premiere-connexion", "/premiere-connexion", 303, 303),
         post("/premiere-connexion", "/premiere-connexion", Url("current=x&new=y&confirm=y"), 403, 303),
@@ -95,6 +101,9 @@ pub fn cases() -> Vec<Case> {
         post("/securite/applications", "/securite/applications", Url("name=client&imap=on"), 303, 401),
         post("/securite/applications/{id}/revoquer", "/securite/applications/{app}/revoquer", Empty, 303, 404),
         post("/securite/sessions/fin", "/securite/sessions/fin", Url("id={session}"), 303, 404),
+        post("/securite/cles/defi", "/securite/cles/defi", Empty, 303, 200),
+        post("/securite/cles", "/securite/cles", Url("name=cle&password=faux"), 303, 401),
+        post("/securite/cles/{id}/revoquer", "/securite/cles/{passkey}/revoquer", Empty, 303, 404),
         get("/aide/configuration", "/aide/configuration", 303, 200),
         get("/aide/configuration/ardoise.mobileconfig", "/aide/configuration/ardoise.mobileconfig", 303, 200),
         // Mail clients' setup: the same answer for everyone, nothing of A's.
@@ -117,6 +126,7 @@ pub fn cases() -> Vec<Case> {
         get("/healthz", "/healthz", 200, 200),
         get("/readyz", "/readyz", 200, 200),
         get("/static/ardoise.css", "/static/ardoise.css", 200, 200),
+        get("/static/cle.js", "/static/cle.js", 200, 200),
         get("/favicon.ico", "/favicon.ico", 204, 204),
         // The webmail.
         get("/courrier", "/courrier", 303, 200),
@@ -315,6 +325,7 @@ pub fn cases() -> Vec<Case> {
         post("/admin/comptes/{id}/quota", "/admin/comptes/{account}/quota", Url("quota=1G"), 303, 404),
         post("/admin/comptes/{id}/mot-de-passe", "/admin/comptes/{account}/mot-de-passe", Url("confirm=1"), 303, 404),
         post("/admin/comptes/{id}/2fa", "/admin/comptes/{account}/2fa", Url("confirm=1"), 303, 404),
+        post("/admin/comptes/{id}/cles", "/admin/comptes/{account}/cles", Url("confirm=1"), 303, 404),
         post("/admin/comptes/{id}/debloquer", "/admin/comptes/{account}/debloquer", Empty, 303, 404),
         post("/admin/comptes/{id}/role", "/admin/comptes/{account}/role", Url("role=admin-academie&unit=1"), 303, 404),
         get("/admin/journal", "/admin/journal", 303, 404),
