@@ -83,7 +83,13 @@ impl Fx {
             ..Default::default()
         };
         let checked = check_with_client(&r, Some(client.clone())).unwrap();
-        let s = SessionFacts { account: account.id, auth_time: 1, second_factor: false, totp_enrolled: false };
+        let s = SessionFacts {
+            account: account.id,
+            auth_time: 1,
+            second_factor: false,
+            factor: None,
+            totp_enrolled: false,
+        };
         let code = self.sso.issue_code(&checked, &s).await.unwrap();
         self.sso.exchange_code(client, &code, Some(CB), Some(VERIFIER)).await.unwrap().access_token
     }
