@@ -180,7 +180,10 @@ def test_claire_registers_a_passkey_logs_in_with_it_and_revokes_it(server, authe
 
     # Revoked on « Sécurité »: the authenticator's copy opens nothing any more.
     driver.get(url + "/securite")
+    row = driver.find_element(By.CSS_SELECTOR, "#cles tbody tr")
     click(driver, "form[action$='/revoquer'][action^='/securite/cles/'] button")
+    # The page answering the revocation is also /securite: wait for the old one to go.
+    WebDriverWait(driver, 15).until(EC.staleness_of(row))
     wait_path(driver, "/securite")
     assert passkey_names(driver) == []
     logout(driver, url)
