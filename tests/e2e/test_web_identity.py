@@ -80,8 +80,11 @@ def web_login(driver, server, login, password):
 
 
 def error_text(driver):
+    # Visible, not just present: the login, code and Sécurité pages carry a hidden
+    # « .alerte.erreur » of their own for the passkey script, which the page being
+    # left would otherwise offer before the answer arrives (then a stale element).
     return WebDriverWait(driver, 10).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, ".alerte.erreur"))).text
+        EC.visibility_of_element_located((By.CSS_SELECTOR, ".alerte.erreur"))).text
 
 
 # ----- a tiny HTTP client that can choose its source address -----
