@@ -35,6 +35,7 @@ fn timed(
         end: Moment { date: day, time: Some(((end_min / 60).min(23) as u8, (end_min % 60) as u8)) },
         zone: "Europe/Paris".into(),
         recurrence: rec,
+        alarm: groupware::event::AlarmChoice::Default,
     }
 }
 
@@ -47,6 +48,7 @@ fn whole_day(summary: &str, day: Date) -> EventDraft {
         end: Moment { date: day.add_days(1), time: None },
         zone: "Europe/Paris".into(),
         recurrence: None,
+        alarm: groupware::event::AlarmChoice::Default,
     }
 }
 

@@ -24,6 +24,7 @@ mod outbox;
 mod password;
 mod queue_cli;
 mod quickstart;
+mod reminders;
 mod screen;
 mod search_cli;
 mod serve;

@@ -153,9 +153,11 @@ pub async fn run(
     }
     let lists = lists::Lists::new(opened.store.clone(), opened.blobs.clone(), mta.clone(), lists::Limits::default());
     // iMIP replies received by the MX update the organisers' calendars.
-    let groupware = groupware::Groupware::new(opened.store.clone(), crate::http::groupware_settings(&cfg))
-        .map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
-    let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone()), Some(lists.clone()), Some(Arc::new(groupware))));
+    let groupware = Arc::new(
+        groupware::Groupware::new(opened.store.clone(), crate::http::groupware_settings(&cfg))
+            .map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?,
+    );
+    let sink = Arc::new(MxSink(mailstore.clone(), Some(mta.clone()), Some(lists.clone()), Some(groupware.clone())));
     let quarantine = crate::screen::quarantine(&cfg, &opened);
     // The statistical spam classifier, trained by the owners' filing.
     let bayes = crate::learning::classifier(&cfg.hygiene, &opened.store);
@@ -255,6 +257,12 @@ pub async fn run(
         shutdown_rx.clone(),
     ));
     tasks.spawn(warn_quotas_periodically(mailstore.clone(), shutdown_rx.clone()));
+    tasks.spawn(crate::reminders::run_periodically(
+        groupware,
+        mailstore.clone(),
+        opened.store.clone(),
+        shutdown_rx.clone(),
+    ));
     tasks.spawn(collect_garbage_periodically(mailstore, shutdown_rx.clone()));
     tasks.spawn(sweep_held_posts_periodically(lists, shutdown_rx.clone()));
     tasks.spawn(crate::screen::sweep_quarantine_periodically(quarantine, shutdown_rx.clone()));

@@ -90,6 +90,7 @@ impl Groupware {
             colour: props.colour.as_deref().unwrap_or(""),
             description: props.description.as_deref().unwrap_or(""),
             components: &components,
+            reminder_minutes: None,
         };
         Ok(self.store.create_collection(owner, &new).await?)
     }
@@ -116,6 +117,7 @@ impl Groupware {
                 colour: "#000091",
                 description: "",
                 components: DEFAULT_COMPONENTS,
+                reminder_minutes: Some(crate::reminders::DEFAULT_MINUTES),
             },
             NewCollection {
                 kind: CollectionKind::AddressBook,
@@ -124,6 +126,7 @@ impl Groupware {
                 colour: "",
                 description: "",
                 components: "",
+                reminder_minutes: None,
             },
         ];
         Ok(self.store.ensure_collections(owner, &defaults).await?)

@@ -208,6 +208,42 @@ impl Groupware {
         Ok(out)
     }
 
+    /// `(name, address)` of the contacts of `owner`'s default address book
+    /// whose name or one of whose addresses contains `query` (ignoring
+    /// case and accents), by name, at most `limit`: the composer's
+    /// autocomplete.
+    pub async fn contact_addresses_matching(
+        &self,
+        owner: AccountId,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>> {
+        // Accents and case do not matter: « lea » finds « Léa ».
+        let fold = |text: &str| model::translit::ascii(text).to_lowercase();
+        let needle = fold(query.trim());
+        if needle.is_empty() {
+            return Ok(Vec::new());
+        }
+        let book = self.collection(owner, CollectionKind::AddressBook, DEFAULT_ADDRESS_BOOK).await?;
+        let mut out = Vec::new();
+        // Only the cards whose text holds the words at all are read.
+        for o in self.query(&book, &Query::default()).await?.into_iter().take(MAX_CONTACTS) {
+            if !fold(&o.content).contains(&needle) {
+                continue;
+            }
+            let (c, _) = Contact::from_vcard(&o.content);
+            let named = fold(&c.name).contains(&needle);
+            for email in &c.emails {
+                if named || fold(email).contains(&needle) {
+                    out.push((c.name.clone(), email.to_lowercase()));
+                }
+            }
+        }
+        out.sort_by_key(|(name, address)| (name.to_lowercase(), address.clone()));
+        out.truncate(limit);
+        Ok(out)
+    }
+
     /// One contact of `owner`'s default address book.
     pub async fn contact(&self, owner: AccountId, object: &str) -> Result<StoredContact> {
         let book = self.collection(owner, CollectionKind::AddressBook, DEFAULT_ADDRESS_BOOK).await?;

@@ -10,8 +10,11 @@
 //! without RECURRENCE-ID; every result is validated again by
 //! [`crate::Groupware::put`] before it is stored.
 
+mod alarm;
 mod lines;
 mod zones;
+
+pub use alarm::{AlarmChoice, CHOICES as ALARM_CHOICES};
 
 use calcard::icalendar::{ICalendarComponentType, ICalendarProperty};
 
@@ -178,6 +181,8 @@ pub struct EventDraft {
     /// The IANA zone of the wall-clock times (`UTC` writes UTC times).
     pub zone: String,
     pub recurrence: Option<Recurrence>,
+    /// Its reminder ([`AlarmChoice::Keep`] leaves the object's alarms alone).
+    pub alarm: AlarmChoice,
 }
 
 /// What [`read_draft`] found besides the draft: what the form cannot show.
@@ -329,6 +334,7 @@ pub fn write_new(uid: &str, draft: &EventDraft, now: i64) -> Result<String, Stri
     lines.push(format!("LAST-MODIFIED:{stamp}"));
     lines.push("SEQUENCE:0".to_owned());
     lines.extend(draft.owned_lines(draft.rule()));
+    lines.extend(draft.alarm.lines(draft.summary.trim()));
     lines.push("END:VEVENT".to_owned());
     lines.push("END:VCALENDAR".to_owned());
     Ok(lines.iter().map(|l| fold(l)).collect())
@@ -362,6 +368,12 @@ pub fn write_edit(text: &str, draft: &EventDraft, keep_rule: Option<&str>, now: 
         vec![format!("DTSTAMP:{stamp}"), format!("LAST-MODIFIED:{stamp}"), format!("SEQUENCE:{}", sequence + 1)];
     body.extend(draft.owned_lines(rule));
     // Sub-components (alarms) stay after the properties.
+    if draft.alarm != AlarmChoice::Keep {
+        for (start, end) in alarm::blocks(&kept).into_iter().rev() {
+            kept.drain(start..end);
+        }
+        kept.extend(draft.alarm.lines(draft.summary.trim()));
+    }
     let split = kept.iter().position(|l| l.to_ascii_uppercase().starts_with("BEGIN:")).unwrap_or(kept.len());
     let mut inner: Vec<String> = kept[..split].to_vec();
     inner.extend(body);
@@ -457,7 +469,9 @@ pub fn read_draft(text: &str, default_zone: &str) -> Result<ReadDraft, String> {
     let mut end = None;
     let mut duration = None;
     let mut rule = None;
-    for line in &lines[master.start + 1..master.end] {
+    let inner = &lines[master.start + 1..master.end];
+    let alarms: Vec<Vec<String>> = alarm::blocks(inner).into_iter().map(|(s, e)| inner[s..e].to_vec()).collect();
+    for line in inner {
         if line.to_ascii_uppercase().starts_with("BEGIN:") {
             break;
         }
@@ -489,7 +503,8 @@ pub fn read_draft(text: &str, default_zone: &str) -> Result<ReadDraft, String> {
             None => (None, true),
         },
     };
-    let draft = EventDraft { summary, location, description, start, end, zone, recurrence };
+    let alarm = alarm::read(&alarms);
+    let draft = EventDraft { summary, location, description, start, end, zone, recurrence, alarm };
     Ok(ReadDraft { draft, complex_rule, rule })
 }
 

@@ -27,6 +27,7 @@ pub mod event;
 pub mod ical;
 pub mod import;
 mod objects;
+pub mod reminders;
 pub mod scheduling;
 pub mod sharing;
 pub mod vcard;

@@ -78,6 +78,7 @@ impl Groupware {
             first_start: None,
             last_end: None,
             modseq: 0,
+            next_alarm: None,
         };
         match c.kind {
             CollectionKind::Calendar => {
@@ -89,6 +90,9 @@ impl Groupware {
                 object.component = read.component.to_owned();
                 object.first_start = read.first_start;
                 object.last_end = read.last_end;
+                let now = crate::reminders::unix_now();
+                object.next_alarm =
+                    crate::reminders::next_alarm(text, self.expansion, now, c.reminder_minutes).map(|a| a.fire_at);
             }
             CollectionKind::AddressBook => {
                 object.uid = vcard::read(text).map_err(Error::Invalid)?;

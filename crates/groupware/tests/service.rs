@@ -235,6 +235,7 @@ async fn events_from_a_form_are_written_listed_edited_and_cut() {
         end: Moment { date: day, time: Some((18, 0)) },
         zone: "Europe/Paris".into(),
         recurrence: Some(Recurrence { frequency: Frequency::Weekly(vec![0]), until: Until::Count(3) }),
+        alarm: groupware::event::AlarmChoice::Default,
     };
     let name = gw.create_event(&agenda, &draft, SEPT_7).await.unwrap();
     let all = gw.occurrences(&agenda, SEPT_7, SEPT_7 + 30 * DAY).await.unwrap();
@@ -255,4 +256,57 @@ async fn events_from_a_form_are_written_listed_edited_and_cut() {
     assert!(matches!(gw.exclude_occurrence(&agenda, "absent.ics", all[0].start).await, Err(Error::NotFound)));
     let bad = EventDraft { summary: String::new(), ..draft };
     assert!(matches!(gw.create_event(&agenda, &bad, SEPT_7).await, Err(Error::Invalid(_))));
+}
+
+/// An event at `start` (UTC seconds) with these alarm lines.
+fn timed(uid: &str, start: i64, alarms: &str) -> String {
+    let stamp = |t: i64| groupware::event::utc_stamp(t);
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n\
+         DTSTART:{}\r\nDTEND:{}\r\nSUMMARY:Conseil {uid}\r\n{alarms}END:VEVENT\r\nEND:VCALENDAR\r\n",
+        stamp(start),
+        stamp(start + 3600)
+    )
+}
+
+#[tokio::test]
+async fn alarms_fire_once_at_their_time_and_follow_the_calendar_default() {
+    let (_dir, gw, owner) = service(Settings::default()).await;
+    let agenda = gw.collection(owner, CollectionKind::Calendar, "agenda").await.unwrap();
+    assert_eq!(agenda.reminder_minutes, Some(groupware::reminders::DEFAULT_MINUTES));
+    let now = groupware::reminders::unix_now();
+    let start = now - now % 60 + 2 * 3600;
+    let own = "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\nTRIGGER:-PT30M\r\nEND:VALARM\r\n";
+    gw.put(&agenda, "a.ics", &timed("a", start, own), Precondition::Absent).await.unwrap();
+    gw.put(&agenda, "b.ics", &timed("b", start, ""), Precondition::Absent).await.unwrap();
+    assert_eq!(gw.get(&agenda, "a.ics").await.unwrap().next_alarm, Some(start - 1800));
+    assert_eq!(gw.get(&agenda, "b.ics").await.unwrap().next_alarm, Some(start - 900), "the calendar's default");
+
+    assert!(gw.run_reminders(now).await.unwrap().is_empty(), "nothing due yet");
+    let fired = gw.run_reminders(start - 1800).await.unwrap();
+    assert_eq!(fired.len(), 1);
+    assert_eq!((fired[0].account, fired[0].reminder.title.as_str()), (owner, "Conseil a"));
+    assert!(gw.run_reminders(start - 1800).await.unwrap().is_empty(), "once");
+    let fired = gw.run_reminders(start - 60).await.unwrap();
+    assert_eq!(fired.iter().map(|f| f.reminder.title.as_str()).collect::<Vec<_>>(), ["Conseil b"]);
+    let pending = gw.pending_reminders(owner, start).await.unwrap();
+    assert_eq!(pending.len(), 2);
+    assert!(gw.reminders_to_mail().await.unwrap().is_empty(), "displayed only: nothing to mail");
+
+    // No default any more, mail chosen: the objects are computed again.
+    gw.set_reminders(&agenda, None, true).await.unwrap();
+    let later = start + 86_400;
+    gw.put(&agenda, "c.ics", &timed("c", later, own), Precondition::Absent).await.unwrap();
+    gw.run_reminders(now).await.unwrap();
+    assert_eq!(gw.get(&agenda, "b.ics").await.unwrap().next_alarm, None, "no default, no alarm");
+    let fired = gw.run_reminders(later - 1800).await.unwrap();
+    assert!(fired.len() == 1 && fired[0].reminder.mail, "{fired:?}");
+    assert_eq!(gw.reminders_to_mail().await.unwrap().len(), 1);
+
+    // A server stopped for a night does not fire yesterday's reminders.
+    let late = later + 2 * 86_400;
+    gw.put(&agenda, "d.ics", &timed("d", late, own), Precondition::Absent).await.unwrap();
+    assert!(gw.run_reminders(late + 7 * 3600).await.unwrap().is_empty());
+    assert_eq!(gw.get(&agenda, "d.ics").await.unwrap().next_alarm, None);
+    assert!(matches!(gw.set_reminders(&agenda, Some(-5), false).await, Err(Error::Invalid(_))));
 }

@@ -239,7 +239,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 }
                 (None, true)
             }
-            Ok(MailEvent::AccessRevoked { .. } | MailEvent::CredentialRevoked { .. }) => return,
+            Ok(MailEvent::AccessRevoked { .. } | MailEvent::CredentialRevoked { .. } | MailEvent::Reminder { .. }) => {
+                return;
+            }
             // Missed events: look at everything again.
             Err(RecvError::Lagged(_)) => (None, true),
             Err(RecvError::Closed) => return,

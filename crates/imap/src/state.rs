@@ -86,7 +86,10 @@ pub(crate) fn ends(event: &MailEvent, credential: model::Credential) -> bool {
     match event {
         MailEvent::AccessRevoked { .. } => true,
         MailEvent::CredentialRevoked { what, .. } => what.covers(credential),
-        MailEvent::Delivered { .. } | MailEvent::Changed { .. } | MailEvent::Mailboxes { .. } => false,
+        MailEvent::Delivered { .. }
+        | MailEvent::Changed { .. }
+        | MailEvent::Mailboxes { .. }
+        | MailEvent::Reminder { .. } => false,
     }
 }
 

@@ -90,6 +90,7 @@ pub(crate) fn encode(event: &MailEvent) -> String {
         MailEvent::Changed { account, mailbox, modseq } => format!("C {account} {mailbox} {modseq}"),
         MailEvent::Mailboxes { account } => format!("M {account}"),
         MailEvent::AccessRevoked { account } => format!("A {account}"),
+        MailEvent::Reminder { account } => format!("T {account}"),
         MailEvent::CredentialRevoked { account, what } => {
             let what = match what {
                 Revocation::Password => "password".to_owned(),
@@ -120,6 +121,7 @@ pub(crate) fn decode(line: &str) -> Option<MailEvent> {
         "C" => MailEvent::Changed { account, mailbox: number()?, modseq: number()? },
         "M" => MailEvent::Mailboxes { account },
         "A" => MailEvent::AccessRevoked { account },
+        "T" => MailEvent::Reminder { account },
         "R" => {
             let what = match words.next()? {
                 "password" => Revocation::Password,
@@ -145,6 +147,7 @@ mod tests {
             MailEvent::Changed { account: 3, mailbox: 9, modseq: 0 },
             MailEvent::Mailboxes { account: 5 },
             MailEvent::AccessRevoked { account: 6 },
+            MailEvent::Reminder { account: 8 },
             MailEvent::CredentialRevoked { account: 6, what: Revocation::Password },
             MailEvent::CredentialRevoked { account: 6, what: Revocation::AppPasswords },
             MailEvent::CredentialRevoked { account: 6, what: Revocation::AppPassword(12) },

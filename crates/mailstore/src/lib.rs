@@ -76,6 +76,9 @@ pub enum MailEvent {
     /// app password revoked): the sessions it [covers](model::Revocation::covers)
     /// close now, the others go on.
     CredentialRevoked { account: AccountId, what: model::Revocation },
+    /// One of the account's calendar alarms fired (the groupware's reminder
+    /// runner recorded it): an open webmail shows it.
+    Reminder { account: AccountId },
 }
 
 /// Errors of the mail domain, classified for the adapters.
@@ -242,6 +245,12 @@ impl Mailstore {
         self.publish_here(MailEvent::CredentialRevoked { account, what });
     }
 
+    /// Tells the account's open sessions, on every node, that one of its
+    /// calendar alarms fired.
+    pub fn announce_reminder(&self, account: AccountId) {
+        self.publish(MailEvent::Reminder { account });
+    }
+
     /// Tells every listener, and the account's watchers, of an event, here
     /// and on the other nodes.
     pub(crate) fn publish(&self, event: MailEvent) {
@@ -256,7 +265,8 @@ impl Mailstore {
             | MailEvent::Changed { account, .. }
             | MailEvent::Mailboxes { account }
             | MailEvent::AccessRevoked { account }
-            | MailEvent::CredentialRevoked { account, .. } => *account,
+            | MailEvent::CredentialRevoked { account, .. }
+            | MailEvent::Reminder { account } => *account,
         };
         {
             let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());

@@ -31,6 +31,9 @@ pub struct CollectionObject {
     pub first_start: Option<i64>,
     pub last_end: Option<i64>,
     pub modseq: i64,
+    /// When its next alarm fires (UTC seconds); `None` when none is to
+    /// come, `Some(0)` when not computed yet (see `reminders.rs`).
+    pub next_alarm: Option<i64>,
 }
 
 /// An object's name and version, without its text.
@@ -93,7 +96,7 @@ pub struct ObjectChange {
     pub deleted: bool,
 }
 
-pub(crate) const COLUMNS: &str = "name, uid, etag, component, content, first_start, last_end, modseq";
+pub(crate) const COLUMNS: &str = "name, uid, etag, component, content, first_start, last_end, modseq, next_alarm";
 
 pub(crate) fn object_of(r: &AnyRow) -> Result<CollectionObject> {
     Ok(CollectionObject {
@@ -105,6 +108,7 @@ pub(crate) fn object_of(r: &AnyRow) -> Result<CollectionObject> {
         first_start: r.try_get("first_start")?,
         last_end: r.try_get("last_end")?,
         modseq: r.try_get("modseq")?,
+        next_alarm: r.try_get("next_alarm")?,
     })
 }
 
@@ -216,9 +220,10 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO dav_objects (collection_id, name, uid, etag, component, content, first_start, last_end, \
-             modseq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (collection_id, name) DO UPDATE SET \
-             uid = excluded.uid, etag = excluded.etag, component = excluded.component, content = excluded.content, \
-             first_start = excluded.first_start, last_end = excluded.last_end, modseq = excluded.modseq",
+             modseq, next_alarm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (collection_id, name) \
+             DO UPDATE SET uid = excluded.uid, etag = excluded.etag, component = excluded.component, \
+             content = excluded.content, first_start = excluded.first_start, last_end = excluded.last_end, \
+             modseq = excluded.modseq, next_alarm = excluded.next_alarm",
         )
         .bind(collection)
         .bind(&object.name)
@@ -229,6 +234,7 @@ impl Store {
         .bind(object.first_start)
         .bind(object.last_end)
         .bind(modseq)
+        .bind(object.next_alarm)
         .execute(&mut *tx)
         .await?;
         log_change(&mut tx, collection, &object.name, modseq, false).await?;

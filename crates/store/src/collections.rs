@@ -53,6 +53,11 @@ pub struct Collection {
     pub components: String,
     pub sync_counter: i64,
     pub created_at: i64,
+    /// Calendars: the default reminder, in minutes before the start of a
+    /// timed event that has no alarm of its own (`None`: no reminder).
+    pub reminder_minutes: Option<i64>,
+    /// Calendars: its reminders are also mailed to the owner.
+    pub reminder_mail: bool,
 }
 
 /// A collection to create.
@@ -64,6 +69,8 @@ pub struct NewCollection<'a> {
     pub colour: &'a str,
     pub description: &'a str,
     pub components: &'a str,
+    /// Calendars: the default reminder in minutes (see [`Collection`]).
+    pub reminder_minutes: Option<i64>,
 }
 
 /// Properties to change; `None` leaves one as it is.
@@ -74,8 +81,8 @@ pub struct CollectionPatch {
     pub description: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, account_id, kind, segment, display_name, colour, description, components, sync_counter, created_at";
+const COLUMNS: &str = "id, account_id, kind, segment, display_name, colour, description, components, sync_counter, created_at, \
+     reminder_minutes, reminder_mail";
 
 fn collection_of(r: &AnyRow) -> Result<Collection> {
     Ok(Collection {
@@ -89,6 +96,8 @@ fn collection_of(r: &AnyRow) -> Result<Collection> {
         components: r.try_get("components")?,
         sync_counter: r.try_get("sync_counter")?,
         created_at: r.try_get("created_at")?,
+        reminder_minutes: r.try_get("reminder_minutes")?,
+        reminder_mail: r.try_get::<i64, _>("reminder_mail")? != 0,
     })
 }
 
@@ -154,7 +163,8 @@ impl Store {
         }
         let sql = format!(
             "INSERT INTO dav_collections (account_id, kind, segment, display_name, colour, description, components, \
-             sync_counter, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) RETURNING {COLUMNS}"
+             sync_counter, created_at, reminder_minutes) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9) \
+             RETURNING {COLUMNS}"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(account)
@@ -165,6 +175,7 @@ impl Store {
             .bind(new.description)
             .bind(new.components)
             .bind(now())
+            .bind(new.reminder_minutes)
             .fetch_one(&mut *self.write_conn().await?)
             .await?;
         collection_of(&row)
@@ -177,7 +188,7 @@ impl Store {
         for new in defaults {
             sqlx::query(
                 "INSERT INTO dav_collections (account_id, kind, segment, display_name, colour, description, \
-                 components, sync_counter, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) \
+                 components, sync_counter, created_at, reminder_minutes) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9) \
                  ON CONFLICT (account_id, kind, segment) DO NOTHING",
             )
             .bind(account)
@@ -188,6 +199,7 @@ impl Store {
             .bind(new.description)
             .bind(new.components)
             .bind(now())
+            .bind(new.reminder_minutes)
             .execute(&mut *tx)
             .await?;
         }

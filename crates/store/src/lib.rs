@@ -54,6 +54,7 @@ mod people;
 mod preferences;
 mod quarantine;
 mod queue;
+mod reminders;
 mod resources;
 mod revocations;
 mod search;
@@ -110,6 +111,7 @@ pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Pe
 pub use preferences::{MAX_UNDO_SEND, ReadingPrefs, WebPrefs};
 pub use quarantine::{NewQuarantined, Quarantined};
 pub use queue::{NewQueued, Queued, QueuedRcpt, RcptStatus};
+pub use reminders::{DueAlarm, MAX_REMINDER_ROWS, NewReminder, Reminder};
 pub use resources::Resource;
 pub use search::{DateCursor, Found};
 pub use shares::{ShareGrantee, ShareRow};

@@ -239,6 +239,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0036_passkeys.sql"),
         postgres: include_str!("../migrations/postgres/0036_passkeys.sql"),
     },
+    Migration {
+        version: 37,
+        name: "reminders",
+        sqlite: include_str!("../migrations/sqlite/0037_reminders.sql"),
+        postgres: include_str!("../migrations/postgres/0037_reminders.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -23,6 +23,8 @@
  *   (Réglages → Lecture: every message, or priority ones only) and the
  *   browser allows them; permission is asked only on a click (saving that
  *   choice, or « Autoriser »);
+ * - calendar reminders as they fire (the stream's `rappels`), in a box at
+ *   the top with « Fermer », and as a browser notification when allowed;
  * - the countdown of a message waiting to be sent (« Annuler l'envoi »),
  *   and the page reloaded when it is due (the server then says it went);
  * Texts come from data attributes of <body>, set by the server in the
@@ -175,6 +177,76 @@
     });
   }
 
+  /* ----- calendar reminders ----- */
+  /* The reminders that fired and are not dismissed, in a box at the top of
+   * the page (a live region); « Fermer » posts what /agenda/rappels's own
+   * form posts. A reminder not seen before in this tab is also a browser
+   * notification when the browser allows them. */
+  var remindersSeen = {};
+  function showReminders(d) {
+    var box = $("#rappels-direct");
+    if (!box) {
+      box = document.createElement("section");
+      box.id = "rappels-direct";
+      box.className = "rappels-direct";
+      box.setAttribute("role", "status");
+      box.setAttribute("aria-live", "polite");
+      var main = $("main") || document.body;
+      main.insertBefore(box, main.firstChild);
+    }
+    box.textContent = "";
+    box.hidden = !d.items.length;
+    if (!d.items.length) { return; }
+    var h = document.createElement("h2");
+    h.textContent = d.titre;
+    box.appendChild(h);
+    var list = document.createElement("ul");
+    d.items.forEach(function (r) {
+      var li = document.createElement("li");
+      li.className = "rappel";
+      var title = document.createElement("strong");
+      title.textContent = r.title;
+      li.appendChild(title);
+      li.appendChild(document.createTextNode(" — " + r.when + (r.location ? " (" + r.location + ")" : "") + " "));
+      if (r.href) {
+        var a = document.createElement("a");
+        a.href = r.href;
+        a.textContent = d.voir;
+        li.appendChild(a);
+        li.appendChild(document.createTextNode(" "));
+      }
+      var csrf = $("input[name=csrf]");
+      if (csrf) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "fermer-rappel";
+        b.textContent = d.fermer;
+        b.setAttribute("aria-label", d.fermer + " — " + r.title);
+        b.addEventListener("click", function () {
+          var body = new URLSearchParams();
+          body.append("csrf", csrf.value);
+          body.append("action", "fermer");
+          body.append("rappel", String(r.id));
+          body.append("reponse", "json");
+          fetch("/agenda/rappels", { method: "POST", body: body, credentials: "same-origin" }).then(function (resp) {
+            if (resp.ok) {
+              li.remove();
+              if (!$("li", list)) { box.hidden = true; }
+            }
+          });
+        });
+        li.appendChild(b);
+      }
+      list.appendChild(li);
+      if (!remindersSeen[r.id] && window.Notification && Notification.permission === "granted") {
+        var n = new Notification(d.titre + " : " + r.title, { body: r.when, tag: "ardoise-rappel-" + r.id });
+        n.onclick = function () { window.focus(); n.close(); };
+      }
+      remindersSeen[r.id] = true;
+    });
+    box.appendChild(list);
+  }
+
   function listen() {
     if (!window.EventSource || !$("nav.dossiers")) { return; }
     var source = new EventSource("/courrier/evenements");
@@ -183,6 +255,7 @@
     }
     source.addEventListener("etat", function (e) { applyState(parse(e)); });
     source.addEventListener("nouveau", function (e) { var d = parse(e); if (d) { onNew(d); } });
+    source.addEventListener("rappels", function (e) { var d = parse(e); if (d) { showReminders(d); } });
     source.addEventListener("fin", function () { source.close(); });
     window.addEventListener("pagehide", function () { source.close(); });
   }

@@ -28,6 +28,7 @@ fn weekly() -> EventDraft {
         end: Moment { date: d(2026, 9, 7), time: Some((18, 30)) },
         zone: "Europe/Paris".into(),
         recurrence: Some(Recurrence { frequency: Frequency::Weekly(vec![3, 0]), until: Until::Count(4) }),
+        alarm: AlarmChoice::Default,
     }
 }
 
@@ -286,4 +287,45 @@ fn broken_objects_are_errors_not_panics() {
     assert!(exclude_occurrence(lone, SEPT_7, exp()).is_err());
     let edited = write_edit(lone, &weekly(), None, SEPT_7).expect("the form's times replace the broken ones");
     assert!(ical::read(&edited, exp()).is_err(), "{edited}");
+}
+
+#[test]
+fn the_reminder_choice_is_written_read_back_and_replaced() {
+    let mut draft = weekly();
+    draft.alarm = AlarmChoice::Before(30);
+    let text = write_new("u-1", &draft, SEPT_7).unwrap();
+    assert!(text.contains("BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT30M\r\n"), "{text}");
+    ical::read(&text, exp()).unwrap();
+    let back = read_draft(&text, "Europe/Paris").unwrap();
+    assert_eq!(back.draft.alarm, AlarmChoice::Before(30));
+    // « Aucun rappel »: one alarm that does nothing, which keeps the calendar's default away.
+    let mut off = back.draft.clone();
+    off.alarm = AlarmChoice::Off;
+    let edited = write_edit(&text, &off, back.rule.as_deref(), SEPT_7).unwrap();
+    assert_eq!(edited.matches("BEGIN:VALARM").count(), 1, "{edited}");
+    assert!(edited.contains("ACTION:NONE") && !edited.contains("-PT30M"), "{edited}");
+    assert_eq!(read_draft(&edited, "Europe/Paris").unwrap().draft.alarm, AlarmChoice::Off);
+    assert_eq!(crate::reminders::next_alarm(&edited, exp(), 0, Some(15)), None);
+    // Back to the calendar's default: no alarm of its own.
+    let mut default = off.clone();
+    default.alarm = AlarmChoice::Default;
+    let edited = write_edit(&edited, &default, back.rule.as_deref(), SEPT_7).unwrap();
+    assert!(!edited.contains("VALARM"), "{edited}");
+    assert_eq!(read_draft(&edited, "Europe/Paris").unwrap().draft.alarm, AlarmChoice::Default);
+    // Alarms the form cannot show are kept while the user leaves them.
+    let two = text.replacen(
+        "END:VEVENT",
+        "BEGIN:VALARM\r\nACTION:EMAIL\r\nDESCRIPTION:x\r\nSUMMARY:x\r\nATTENDEE:mailto:a@b.fr\r\n\
+         TRIGGER;RELATED=END:PT0S\r\nEND:VALARM\r\nEND:VEVENT",
+        1,
+    );
+    let read = read_draft(&two, "Europe/Paris").unwrap();
+    assert_eq!(read.draft.alarm, AlarmChoice::Keep);
+    let kept = write_edit(&two, &read.draft, read.rule.as_deref(), SEPT_7).unwrap();
+    assert_eq!(kept.matches("BEGIN:VALARM").count(), 2, "{kept}");
+    for junk in ["7", "-5", "x", "99999"] {
+        assert_eq!(AlarmChoice::parse(junk), None, "{junk}");
+    }
+    assert_eq!(AlarmChoice::parse("1440"), Some(AlarmChoice::Before(1440)));
+    assert_eq!(AlarmChoice::parse(&AlarmChoice::Off.value()), Some(AlarmChoice::Off));
 }

@@ -18,6 +18,7 @@ fn calendar(segment: &str) -> NewCollection<'_> {
         colour: "#000091",
         description: "",
         components: "VEVENT,VTODO",
+        reminder_minutes: None,
     }
 }
 
@@ -31,6 +32,7 @@ fn event(name: &str, uid: &str, etag: &str, bounds: (Option<i64>, Option<i64>)) 
         first_start: bounds.0,
         last_end: bounds.1,
         modseq: 0,
+        next_alarm: None,
     }
 }
 

@@ -24,6 +24,7 @@ mod passkeys;
 mod people;
 mod preferences;
 mod queue;
+mod reminders;
 mod resources;
 mod search;
 mod sieve_scripts;
@@ -90,6 +91,7 @@ on_both_backends!(
     allowances::allowances_slide_and_refuse_without_counting,
     allowances::two_handles_racing_share_one_allowance,
     resources::calendar_objects_are_found_by_uid_in_own_calendars_only,
+    reminders::alarms_fire_once_and_reminders_stay_with_their_owner,
     collections::shares_reach_accounts_and_units_below,
     search::messages_by_date_and_by_blob,
     webmail::identities_keep_one_default_per_account,

@@ -37,6 +37,7 @@ pub async fn calendar_objects_are_found_by_uid_in_own_calendars_only(ctx: Ctx) {
         colour: "",
         description: "",
         components: "VEVENT",
+        reminder_minutes: None,
     };
     let a = store.create_collection(claire.id, &cal("a")).await.unwrap();
     let b = store.create_collection(claire.id, &cal("b")).await.unwrap();
@@ -50,6 +51,7 @@ pub async fn calendar_objects_are_found_by_uid_in_own_calendars_only(ctx: Ctx) {
         first_start: None,
         last_end: None,
         modseq: 0,
+        next_alarm: None,
     };
     store.put_collection_object(b.id, &object("b.ics"), Precondition::Absent).await.unwrap();
     store.put_collection_object(p.id, &object("p.ics"), Precondition::Absent).await.unwrap();

@@ -214,6 +214,8 @@ async fn check(store: &Store, version: i64) -> bool {
                 (o.etag.as_str(), o.first_start, o.last_end, o.modseq),
                 ("e2", Some(1_700_003_600), Some(1_700_007_200), 2)
             );
+            // Version 37: events stored before reminders are for the runner to compute.
+            assert_eq!((o.next_alarm, cal.reminder_minutes, cal.reminder_mail), (Some(0), None, false));
             let names: Vec<_> = store
                 .collection_changes_since(cal.id, 1)
                 .await

@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use groupware::Groupware;
-use groupware::event::{self, Date, EventDraft, Frequency, Moment, Recurrence, Until};
+use groupware::event::{self, AlarmChoice, Date, EventDraft, Frequency, Moment, Recurrence, Until};
 use jiff::tz::TimeZone;
 use mailstore::Account;
 use serde::Deserialize;
@@ -68,6 +68,9 @@ pub struct EventForm {
     pub jusqu_au: String,
     #[serde(default)]
     pub nombre: String,
+    /// The reminder: `defaut`, `aucun`, `garder` or minutes before.
+    #[serde(default)]
+    pub rappel: String,
     /// The version edited (edit only).
     #[serde(default)]
     pub etag: String,
@@ -132,9 +135,32 @@ impl EventForm {
             end,
             zone: zone.to_owned(),
             recurrence,
+            alarm: AlarmChoice::parse(&self.rappel).ok_or("ag.err.alarm")?,
         };
         Ok((draft, keep))
     }
+}
+
+/// The reminder choices, the current one selected (« Inchangé » only
+/// when the event holds reminders the form cannot show).
+fn alarm_choices(a: A, current: &str) -> Vec<Choice> {
+    let current = if current.is_empty() { "defaut" } else { current };
+    let mut out = Vec::new();
+    if current == "garder" {
+        out.push(Choice { value: "garder".into(), label: a.get("ag.al.keep").to_owned(), selected: true });
+    }
+    out.push(Choice {
+        value: "defaut".into(),
+        label: a.get("ag.al.default").to_owned(),
+        selected: current == "defaut",
+    });
+    out.push(Choice { value: "aucun".into(), label: a.get("ag.al.off").to_owned(), selected: current == "aucun" });
+    for m in event::ALARM_CHOICES {
+        let value = m.to_string();
+        let selected = value == current;
+        out.push(Choice { label: a.get(&format!("ag.al.{m}")).to_owned(), value, selected });
+    }
+    out
 }
 
 /// `HH:MM` (an HTML time input).
@@ -172,6 +198,7 @@ struct FormPage {
     calendars: Vec<Choice>,
     zones: Vec<Choice>,
     repeats: Vec<Choice>,
+    alarms: Vec<Choice>,
     ends: Vec<Choice>,
     days: Vec<DayBox>,
     /// A calendar shared read-only: the event is shown, not editable.
@@ -226,6 +253,7 @@ async fn form_page(
         repeat_options.insert(0, ("inchangee", "ag.rep.keep"));
     }
     let repeats = choices(&repeat_options, a, if f.repetition.is_empty() { "aucune" } else { &f.repetition });
+    let alarms = alarm_choices(a, &f.rappel);
     let ends = choices(
         &[("jamais", "ag.end.never"), ("date", "ag.end.date"), ("nombre", "ag.end.count")],
         a,
@@ -262,6 +290,7 @@ async fn form_page(
         calendars: cals,
         zones,
         repeats,
+        alarms,
         ends,
         days,
         readonly,
@@ -362,6 +391,7 @@ fn fields_of(read: &event::ReadDraft, etag: &str, reader: &TimeZone, reader_name
         fuseau: zone,
         etag: etag.to_owned(),
         repetition: if read.complex_rule { "inchangee".into() } else { "aucune".into() },
+        rappel: d.alarm.value(),
         ..EventForm::default()
     };
     if let Some(r) = &d.recurrence {

@@ -14,6 +14,7 @@
 //! calendar or event is answered exactly like one that does not exist.
 
 mod form;
+pub mod reminders;
 mod share;
 mod texts;
 mod views;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/agenda", get(views::page))
         .route("/agenda/nouveau", get(form::new_page).post(form::create))
         .route("/agenda/partager", get(share::page).post(share::act))
+        .route("/agenda/rappels", get(reminders::page).post(reminders::act))
         .route("/agenda/{calendar}/{name}", get(form::edit_page).post(form::save))
         .route("/agenda/{calendar}/{name}/supprimer", get(form::delete_page).post(form::delete))
         .route("/static/agenda.css", get(css))

@@ -163,6 +163,8 @@ struct ViewPage {
     keep: String,
     zone: String,
     new_href: String,
+    /// Reminders fired and not dismissed.
+    pending: usize,
 }
 
 const WEEKDAYS_FR: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
@@ -342,6 +344,7 @@ pub async fn page(
         Vec::new()
     };
     let zone_name = v.chrome.clock.name().to_owned();
+    let pending = gw.pending_reminders(account.id, unix_now()).await.map(|r| r.len()).unwrap_or(0);
     let mut c = Common::new(&app, &mut v, "nav.agenda");
     c.title = format!("{} — {heading}", a.get("ag.title"));
     let info = pairs.iter().find(|(k, _)| k == "info").map(|(_, v)| v.as_str());
@@ -365,6 +368,7 @@ pub async fn page(
         keep,
         zone: zone_name,
         new_href: format!("/agenda/nouveau?date={}", date.iso()),
+        pending,
     };
     Ok(render(&v, StatusCode::OK, &page))
 }

@@ -1,7 +1,8 @@
 //! Recipient autocomplete: `GET /courrier/destinataires?q=` answers JSON
 //! (at most ten people) from the user's recent correspondents (the
 //! recipients of the newest messages of their Envoyés folder, read from the
-//! stored envelopes, never from the messages' bytes) and from the académie
+//! stored envelopes, never from the messages' bytes), their personal
+//! contacts (the default address book, `groupware::contacts`) and the académie
 //! directory (`identity::directory`, the source of the Annuaire page and of
 //! the CardDAV directory). A recent correspondent on one of our domains is
 //! offered only if the directory shows them: a student, a suspended or
@@ -98,17 +99,27 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Recent correspondents first (they are who the user writes to), then the
-/// directory, without repeats, at most [`MAX_RESULTS`].
+/// Recent correspondents first (they are who the user writes to), then
+/// personal contacts, then the directory, without repeats, at most
+/// [`MAX_RESULTS`]. Correspondents and contacts on our domains are offered
+/// only if the directory shows them.
 async fn people(app: &App, account: &Account, query: &str) -> Result<Vec<Person>, Failure> {
-    let mut out = visible(app, account, recent(app, account, query).await?).await?;
+    let mut found = recent(app, account, query).await?;
+    if let Some(gw) = &app.groupware {
+        match gw.contact_addresses_matching(account.id, query, MAX_RESULTS).await {
+            Ok(contacts) => found.extend(contacts.into_iter().map(|(name, address)| Person { name, address })),
+            // The address book is a comfort here: its failure costs suggestions, not the answer.
+            Err(e) => tracing::warn!(error = %e, "personal contacts not read for autocomplete"),
+        }
+    }
+    let mut out = visible(app, account, found).await?;
     for e in app.identity.directory_search(account, query, MAX_RESULTS).await? {
         out.push(Person { name: e.name, address: e.address });
     }
     Ok(merge(out))
 }
 
-/// The correspondents the user may be offered: outside addresses, and those
+/// The correspondents and contacts the user may be offered: outside addresses, and those
 /// of our domains that the directory shows the user (the first
 /// [`MAX_RESULTS`] of them, each checked).
 async fn visible(app: &App, account: &Account, found: Vec<Person>) -> Result<Vec<Person>, Failure> {

@@ -9,6 +9,8 @@
 //! - `nouveau`: a delivered message (its folder, UID and list row, the
 //!   list's own `<tr>`, whether it is a priority message when the reader
 //!   asked for notifications of those only) with the counts;
+//! - `rappels`: the reader's calendar reminders that fired and are not
+//!   dismissed (on connect when there are some, and whenever one fires);
 //! - `fin`: the session is over (logged out, revoked, expired, account
 //!   suspended); the script stops listening.
 //!
@@ -111,6 +113,8 @@ struct Live {
     /// An event read while coalescing changes, to handle next.
     held: Option<MailEvent>,
     started: bool,
+    /// The pending reminders are to be sent once after the first state.
+    reminders_due: bool,
     done: bool,
 }
 
@@ -141,6 +145,7 @@ pub async fn stream(State(app): State<Arc<App>>, v: Visitor) -> Response {
         check,
         held: None,
         started: false,
+        reminders_due: true,
         done: false,
     };
     let events = futures_util::stream::unfold(live, |mut live| async move {
@@ -165,6 +170,11 @@ impl Live {
             self.check.tick().await;
             return Some(self.state_event().await);
         }
+        if std::mem::take(&mut self.reminders_due)
+            && let Some(event) = self.reminders_event(false).await
+        {
+            return Some(event);
+        }
         loop {
             let event = match self.held.take() {
                 Some(e) => Ok(e),
@@ -188,6 +198,11 @@ impl Live {
                     return Some(self.state_event().await);
                 }
                 Ok(MailEvent::AccessRevoked { account }) if account == self.account => return self.finish(),
+                Ok(MailEvent::Reminder { account }) if account == self.account => {
+                    if let Some(event) = self.reminders_event(true).await {
+                        return Some(event);
+                    }
+                }
                 Ok(_) => continue,
                 Err(broadcast::error::RecvError::Lagged(_)) => return Some(self.state_event().await),
                 Err(broadcast::error::RecvError::Closed) => return None,
@@ -243,6 +258,24 @@ impl Live {
             }
         }
         out
+    }
+
+    /// The `rappels` event: the pending reminders (`None` without the
+    /// agenda, or when there are none and none just fired).
+    async fn reminders_event(&self, fired: bool) -> Option<Event> {
+        let gw = self.app.groupware.as_ref()?;
+        let a = crate::agenda::A(self.lang);
+        let items = crate::agenda::reminders::shown(gw, self.account, a, self.clock.zone()).await.ok()?;
+        if items.is_empty() && !fired {
+            return None;
+        }
+        let data = serde_json::json!({
+            "items": items,
+            "titre": a.get("ag.rem.title"),
+            "fermer": a.get("ag.rem.dismiss"),
+            "voir": a.get("ag.rem.open"),
+        });
+        Some(Event::default().event("rappels").data(data.to_string()))
     }
 
     async fn state_event(&self) -> Event {

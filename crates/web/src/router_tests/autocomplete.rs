@@ -63,3 +63,27 @@ async fn autocomplete_offered_students_suspended_accounts_and_other_academies() 
         assert!(suggest(&fx, q).await.is_empty(), "{q}");
     }
 }
+
+/// Personal contacts are offered too, after recent correspondents; one on
+/// our domains only if the directory shows them (a student saved as a
+/// contact is not offered); another account's contacts never are.
+#[tokio::test]
+async fn personal_contacts_are_offered_within_the_directory_rules() {
+    let fx = Fixture::new().await;
+    let gw = fx.app.groupware.clone().expect("the fixture's groupware");
+    person(&fx, "lea.eleve", "Léa Élève", Role::Student, None).await;
+    person(&fx, "lea.collegue", "Léa Collègue", Role::Teacher, None).await;
+    let contact = |name: &str, emails: &[&str]| groupware::contacts::Contact {
+        name: name.into(),
+        emails: emails.iter().map(|e| (*e).to_owned()).collect(),
+        ..Default::default()
+    };
+    gw.save_contact(fx.a.id, None, contact("Léa Partenaire", &["lea@mairie.example.org"])).await.unwrap();
+    gw.save_contact(fx.a.id, None, contact("Léa Élève", &["lea.eleve@ac-test.fr"])).await.unwrap();
+    gw.save_contact(fx.b.id, None, contact("Léa de Bob", &["lea.bob@example.net"])).await.unwrap();
+    let got = suggest(&fx, "l%C3%A9a").await;
+    assert_eq!(got, ["lea@mairie.example.org", "lea.collegue@ac-test.fr"]);
+    // By an address as well as by the name, accents or not.
+    assert_eq!(suggest(&fx, "mairie").await, ["lea@mairie.example.org"]);
+    assert_eq!(suggest(&fx, "lea%20part").await, ["lea@mairie.example.org"]);
+}

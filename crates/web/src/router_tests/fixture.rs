@@ -64,6 +64,8 @@ pub struct Fixture {
     /// The object name of A's weekly event, and the start of its first occurrence.
     pub event: String,
     event_start: i64,
+    /// A reminder of A's event that fired (`{reminder}`).
+    reminder: i64,
     a_session: String,
     /// The registered OpenID Connect client (an « application académique »).
     pub client: String,
@@ -171,8 +173,21 @@ impl Fixture {
                 frequency: groupware::event::Frequency::Weekly(vec![0]),
                 until: groupware::event::Until::Count(3),
             }),
+            alarm: groupware::event::AlarmChoice::Default,
         };
         let event = groupware.create_event(&agenda, &weekly, unix_now()).await.unwrap();
+        // One of its reminders fired: the default set again makes the event due at once.
+        store.set_collection_reminders(agenda.id, Some(15), false).await.unwrap();
+        let due = store.due_alarms(unix_now(), 10).await.unwrap().remove(0);
+        let fired = store::NewReminder {
+            title: EVENT_A.into(),
+            location: String::new(),
+            starts_at: 1_788_739_200 + 17 * 3600,
+            fire_at: unix_now(),
+            mail: false,
+        };
+        assert!(store.fire_alarm(&due, None, &[fired]).await.unwrap());
+        let reminder = store.pending_reminders(a.id, 0).await.unwrap()[0].id;
         // 2026-09-07T17:00:00Z.
         let event_start = 1_788_739_200 + 17 * 3600;
         let exports = export::Exports::new(
@@ -238,6 +253,7 @@ impl Fixture {
             export,
             event,
             event_start,
+            reminder,
             a_session: String::new(),
             client: client.id,
             client_secret: client_secret.unwrap(),
@@ -300,6 +316,7 @@ impl Fixture {
             .replace("{contact}", &self.contact)
             .replace("{event}", &self.event)
             .replace("{occurrence}", &self.event_start.to_string())
+            .replace("{reminder}", &self.reminder.to_string())
     }
 
     /// What B must never see.

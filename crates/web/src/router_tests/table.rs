@@ -284,6 +284,10 @@ pub fn cases() -> Vec<Case> {
             303,
             400,
         ),
+        // Reminders: B sees B's (none); A's reminder and A's calendar are not B's to touch.
+        get("/agenda/rappels", "/agenda/rappels", 303, 200),
+        post("/agenda/rappels", "/agenda/rappels", Url("action=fermer&rappel={reminder}"), 303, 404),
+        post("/agenda/rappels", "/agenda/rappels", Url("action=regler&agenda=inconnu&defaut=15"), 303, 404),
         // The identity provider: nothing there is A's; B signs in as B.
         get("/.well-known/openid-configuration", "/.well-known/openid-configuration", 200, 200),
         get("/oidc/jwks", "/oidc/jwks", 200, 200),
