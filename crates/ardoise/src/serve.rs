@@ -77,7 +77,9 @@ pub async fn open_blobs(cfg: &config::Config) -> anyhow::Result<blob::BlobStore>
     let blobs = blob::BlobStore::open_remote(&remote).context("ouverture du seau des messages")?;
     match blobs.check().await {
         Ok(()) => tracing::info!(blobs = %blobs.describe(), "message contents in a bucket"),
-        Err(e) => tracing::warn!(blobs = %blobs.describe(), error = %e, "the bucket of message contents does not answer"),
+        Err(e) => {
+            tracing::warn!(blobs = %blobs.describe(), error = %e, "the bucket of message contents does not answer")
+        }
     }
     Ok(blobs)
 }
