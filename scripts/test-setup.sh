@@ -4,6 +4,7 @@
 # done, so a machine with everything present spends about a second here.
 #
 # What it sets up (details in the README's Tests section):
+# - s3s-fs (crates.io, cargo install into ~/.cache/ardoise-tools): the S3 server of the tests
 # - Debian packages (apt): a C linker, PostgreSQL, nats-server, swaks, clamd, rspamd, pebble, headless Chromium
 #   and its driver, Python's venv module, node and npm;
 # - PostgreSQL on 127.0.0.1:5432, started if stopped; where the postgres role
@@ -72,6 +73,13 @@ if command -v rustup >/dev/null; then
     { cargo fmt --version && cargo clippy --version; } >/dev/null 2>&1 || rustup component add rustfmt clippy
 fi
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+# s3s-fs: the S3-compatible server (the s3s project's, over a folder) that the blob crate's
+# tests and test_cluster.py store message contents in; built once into a cache of our own.
+# 0.14.1: the last release that builds with Rust 1.92 (later ones ask for 1.96).
+export ARDOISE_TOOLS="${ARDOISE_TOOLS:-$HOME/.cache/ardoise-tools}"
+[ -x "$ARDOISE_TOOLS/bin/s3s-fs" ] \
+    || cargo install --locked --quiet --root "$ARDOISE_TOOLS" --features binary s3s-fs@0.14.1
+export ARDOISE_S3S_FS="$ARDOISE_TOOLS/bin/s3s-fs"
 
 # PostgreSQL on 127.0.0.1:5432: start the newest cluster if it is stopped.
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

@@ -82,7 +82,8 @@ class Node(Server):
     """One node: its own data folder and loopback address, the cluster's database, blob folder
     and bus. Built without Server.__init__, which would make a database of its own."""
 
-    def __init__(self, root, ip: str, store_url: str, blobs, extra: str = "", submission: str = ""):
+    def __init__(self, root, ip: str, store_url: str, blobs, extra: str = "", submission: str = "",
+                 blob_section: str = None):
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.data = root / "data"
@@ -98,7 +99,7 @@ data_dir = "{self.data}"
 url = "{store_url}"
 
 [blob]
-path = "{blobs}"
+{blob_section or f'path = "{blobs}"'}
 
 [smtp]
 listen = ["{ip}:0"]
@@ -147,10 +148,11 @@ def share_keys(first: Node, second: Node):
 
 @pytest.fixture
 def cluster(tmp_path):
-    """Starts two nodes on `bus` ("nats" or "postgres"); returns (a, b, nats or None)."""
+    """Starts two nodes on `bus` ("nats" or "postgres"), sharing a blob folder, or the bucket that
+    `blob_section` names (test_cluster_s3.py); returns (a, b, nats or None)."""
     made, databases, buses = [], [], []
 
-    def make(bus: str = "nats", extra: str = "", submission: str = ""):
+    def make(bus: str = "nats", extra: str = "", submission: str = "", blob_section: str = None):
         url = create_database()
         databases.append(url)
         nats = None
@@ -159,8 +161,8 @@ def cluster(tmp_path):
             buses.append(nats)
             extra = f'\n[cluster]\nnats = "{nats.url}"\n' + extra
         blobs = tmp_path / "blobs"
-        a = Node(tmp_path / "a", A_IP, url, blobs, extra, submission)
-        b = Node(tmp_path / "b", B_IP, url, blobs, extra, submission)
+        a = Node(tmp_path / "a", A_IP, url, blobs, extra, submission, blob_section)
+        b = Node(tmp_path / "b", B_IP, url, blobs, extra, submission, blob_section)
         made.extend([a, b])
         a.admin("domain", "add", DOMAIN)
         a.start()

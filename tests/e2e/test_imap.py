@@ -113,6 +113,12 @@ def test_smtp_delivery_is_fetched_byte_for_byte(server, claire):
         typ, data = m.fetch("1", "(BODY.PEEK[])")
         body = data[0][1]
         assert body.startswith(b"Received: ") and body.endswith(sent)
+        # Partial FETCHes of the whole message (read as a range from the blob store), the last
+        # one past its end, and a NUL-free literal of exactly what was asked.
+        for start, length in ((0, 9), (len(body) - 12, 100), (len(body) + 3, 5)):
+            typ, data = m.fetch("1", f"(BODY.PEEK[]<{start}.{length}>)")
+            assert typ == "OK" and data[0][1] == body[start:start + length], (start, length, data)
+            assert f"BODY[]<{start}>".encode() in data[0][0]
         typ, data = m.fetch("1", "(BODY[TEXT])")
         assert data[0][1] == "Réunion jeudi à 18 h, salle 12.\r\n".encode()
         typ, data = m.fetch("1", "(FLAGS)")

@@ -54,9 +54,34 @@ pub async fn open(cfg: &config::Config) -> anyhow::Result<Opened> {
     let url = cfg.store_url();
     let store = store::Store::open(&url).await.with_context(|| format!("ouverture de la base {}", redact(&url)))?;
     store.migrate().await.context("migration de la base")?;
-    let blobs = blob::BlobStore::open(cfg.blob_path()).context("ouverture du dossier des messages")?;
+    let blobs = open_blobs(cfg).await?;
     let mailstore = Mailstore::with_envelope_forms(store.clone(), blobs.clone(), imap::envelope_forms);
     Ok(Opened { store, blobs, mailstore })
+}
+
+/// Opens the message contents where `[blob]` says: a local folder, or a
+/// bucket (`url`) with the key from `credentials` or the environment. A
+/// bucket that does not answer is reported (its reason, never the key) but
+/// does not stop the start: deliveries answer 4xx until it is back.
+pub async fn open_blobs(cfg: &config::Config) -> anyhow::Result<blob::BlobStore> {
+    let Some(url) = &cfg.blob.url else {
+        return blob::BlobStore::open(cfg.blob_path()).context("ouverture du dossier des messages");
+    };
+    let mut remote = blob::Remote::parse(url).map_err(|e| anyhow::anyhow!("[blob] url : {e}"))?;
+    if let Some(path) = &cfg.blob.credentials {
+        remote.credentials = Some(
+            blob::Remote::credentials_from_file(path)
+                .with_context(|| format!("lecture de la clé du seau {}", path.display()))?,
+        );
+    }
+    let blobs = blob::BlobStore::open_remote(&remote).context("ouverture du seau des messages")?;
+    match blobs.check().await {
+        Ok(()) => tracing::info!(blobs = %blobs.describe(), "message contents in a bucket"),
+        Err(e) => {
+            tracing::warn!(blobs = %blobs.describe(), error = %e, "the bucket of message contents does not answer")
+        }
+    }
+    Ok(blobs)
 }
 
 /// Opens the mail domain and builds the one identity service of this

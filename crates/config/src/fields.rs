@@ -179,6 +179,7 @@ pub fn fields() -> impl Iterator<Item = &'static Field> {
         .chain(crate::fields_acme::ACME)
         .chain(crate::fields_sharing::SHARING)
         .chain(crate::fields_cluster::CLUSTER)
+        .chain(crate::fields_blob::BLOB)
 }
 
 /// The keys of the sections not yet in a file of their own.
@@ -210,16 +211,6 @@ pub static FIELDS: &[Field] = &[
         doc: "Base de métadonnées : vide = SQLite dans data_dir ; sinon sqlite://chemin ou postgres://….\nMetadata store: empty = SQLite in data_dir; else sqlite://path or postgres://….",
         apply: |c, v| {
             c.store.url = Some(string(v)?).filter(|s| !s.is_empty());
-            Ok(())
-        },
-    },
-    Field {
-        section: "blob",
-        key: "path",
-        default: "\"\"",
-        doc: "Dossier des contenus de messages : vide = data_dir/blobs.\nMessage content folder: empty = data_dir/blobs.",
-        apply: |c, v| {
-            c.blob.path = optional_path(v)?;
             Ok(())
         },
     },

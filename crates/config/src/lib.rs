@@ -11,6 +11,7 @@
 
 mod fields;
 mod fields_acme;
+mod fields_blob;
 mod fields_cluster;
 mod fields_sharing;
 mod value;
@@ -93,10 +94,17 @@ pub struct Store {
     pub url: Option<String>,
 }
 
+/// `[blob]`: where message contents are kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Blob {
     /// `None` means `<data_dir>/blobs`.
     pub path: Option<PathBuf>,
+    /// `s3://bucket[/prefix][?endpoint=URL&region=NAME]`: in a bucket
+    /// instead of `path` (several nodes share it). `None`: local files.
+    pub url: Option<String>,
+    /// A file naming `access_key_id` and `secret_access_key`; `None`: the
+    /// `AWS_*` environment variables.
+    pub credentials: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -357,7 +365,7 @@ impl Default for Config {
         Config {
             server: Server { hostname: "localhost".into(), data_dir: PathBuf::from("ardoise-data") },
             store: Store { url: None },
-            blob: Blob { path: None },
+            blob: Blob { path: None, url: None, credentials: None },
             tls: Tls { cert: None, key: None },
             smtp: Smtp {
                 listen: vec!["0.0.0.0:25".parse().unwrap()],

@@ -170,3 +170,26 @@ fn the_cluster_bus_is_nats_urls_or_nothing() {
     assert!(check("[cluster]\nnats = \"http://10.0.0.1\"\n").is_err());
     assert!(check("[cluster]\nnats = 4222\n").is_err());
 }
+
+#[test]
+fn blobs_are_local_or_in_an_s3_bucket_named_by_a_checked_url() {
+    let cfg = check("").unwrap();
+    assert_eq!((cfg.blob.url, cfg.blob.credentials), (None, None), "local files by default");
+    let cfg = check(
+        "[blob]\nurl = \"s3://ardoise-mail/nancy?endpoint=https://s3.ac-test.fr&region=fr-est\"\n\
+         credentials = \"/etc/ardoise/s3.cle\"\n",
+    )
+    .unwrap();
+    assert_eq!(cfg.blob.url.as_deref(), Some("s3://ardoise-mail/nancy?endpoint=https://s3.ac-test.fr&region=fr-est"));
+    assert_eq!(cfg.blob.credentials.as_deref(), Some(std::path::Path::new("/etc/ardoise/s3.cle")));
+    for (bad, says) in [
+        ("https://s3.ac-test.fr/seau", "s3://"),
+        ("s3://Seau", "nom de seau"),
+        ("s3://seau?endpoint=s3.ac-test.fr", "endpoint"),
+        ("s3://seau?secret_access_key=abc", "inconnu"),
+    ] {
+        let problems = check(&format!("[blob]\nurl = \"{bad}\"\n")).unwrap_err();
+        assert_eq!(problems[0].line, Some(2), "{bad}");
+        assert!(problems[0].message.contains(says), "{bad}: {}", problems[0].message);
+    }
+}

@@ -291,6 +291,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                         crate::resp::body_structure(&mut out, body.unwrap_or(&Default::default()), extended, utf8);
                     }
                     FetchItem::Section { section, partial, label, .. } => {
+                        // BODY[]<start.length> of a message not read yet: that
+                        // range only, from the blob store (a bucket sends no more).
+                        if let (None, SectionLabel::Body, Some((start, len)), true) =
+                            (&raw, label, partial, section.part.is_empty() && section.text.is_none())
+                        {
+                            let range = u64::from(*start)..u64::from(*start) + u64::from(*len);
+                            let mut d = match self.mailstore.message_range(&row.blob_hash, range).await {
+                                Ok(bytes) => bytes,
+                                Err(e) => return Err(failure(&e)),
+                            };
+                            crate::sections::replace_nuls(&mut d);
+                            out.extend_from_slice(section_label(*label, section, *partial).as_bytes());
+                            let _ = write!(out, " {{{}}}\r\n", d.len());
+                            out.extend_from_slice(&d);
+                            continue;
+                        }
                         if raw.is_none() {
                             match self.mailstore.message_bytes(&row.blob_hash).await {
                                 Ok(bytes) => raw = Some(bytes),

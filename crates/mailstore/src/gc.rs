@@ -1,6 +1,14 @@
 //! Blob garbage collection: a blob whose last copy was expunged is deleted after
 //! a grace period, and files that no row references (a crash between the blob
 //! write and the transaction) are deleted once old enough.
+//!
+//! `gc_lock` keeps this process's deliveries out of a collection; other nodes
+//! sharing the bucket (docs/cluster.md) are kept out by time: every put
+//! refreshes the object's time, and no object stored less than `grace` ago is
+//! deleted, even when its row was just released. What remains is a window of
+//! one request: a node storing the very same bytes again between this node's
+//! look at the object's time and its delete (an identical message re-delivered
+//! at that instant, after its last copy had been gone for `grace`).
 
 use std::time::{Duration, SystemTime};
 
@@ -24,13 +32,17 @@ impl Mailstore {
             - grace.as_secs() as i64;
         for id in self.store.released_blobs(cutoff).await? {
             if self.store.forget_blob(&id).await? {
+                // Stored again lately (by another node, for a delivery not
+                // committed yet): left to the orphan pass of a later run.
+                if self.blobs.modified(&id).await?.is_some_and(|at| !older_than(now, at, grace)) {
+                    continue;
+                }
                 self.blobs.delete(&id).await?;
                 report.released_deleted += 1;
             }
         }
         for (id, mtime) in self.blobs.list().await? {
-            let old = now.duration_since(mtime).map(|age| age >= grace).unwrap_or(false);
-            if old && !self.store.blob_known(&id).await? {
+            if older_than(now, mtime, grace) && !self.store.blob_known(&id).await? {
                 self.blobs.delete(&id).await?;
                 report.orphans_deleted += 1;
             }
@@ -38,4 +50,10 @@ impl Mailstore {
         report.temp_files_deleted = self.blobs.clean_tmp(grace).await?;
         Ok(report)
     }
+}
+
+/// Whether something stored `at` is at least `grace` old; a time in the
+/// future (clocks of two nodes apart) counts as fresh.
+fn older_than(now: SystemTime, at: SystemTime, grace: Duration) -> bool {
+    now.duration_since(at).map(|age| age >= grace).unwrap_or(false)
 }

@@ -43,6 +43,13 @@ impl Mailstore {
         Ok(self.blobs.get(content).await?)
     }
 
+    /// The bytes `range` of a message (fewer when it ends first), read
+    /// without the rest: an IMAP partial FETCH of a large message in a bucket
+    /// transfers only what was asked.
+    pub async fn message_range(&self, content: &BlobId, range: std::ops::Range<u64>) -> Result<Vec<u8>, Error> {
+        Ok(self.blobs.get_range(content, range).await?)
+    }
+
     /// A message as a reader sees it: its bytes with the analysis stored at
     /// delivery (read, not parsed again).
     pub async fn view(&self, content: &BlobId) -> Result<crate::analyse::view::MessageView, Error> {

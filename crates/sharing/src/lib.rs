@@ -11,7 +11,8 @@
 //!
 //! Why a crate of its own: the files are neither mail nor calendar data, they
 //! have their own quota and lifetime, and they live in a content-addressed
-//! store of their own (`<data_dir>/partage/`, [`blob::BlobStore`]) so that the
+//! store of their own (`<data_dir>/partage/`, [`blob::Files`]: always on the local disk, even when the
+//! messages are in a bucket; a cluster keeps sharing on one node for now) so that the
 //! mail store's garbage collector, which knows only message references, never
 //! sees them. The metadata is `store`'s (schema 32, `store::sharing`).
 //!
@@ -113,7 +114,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The sharing service. One per process; cheap to share behind an `Arc`.
 pub struct Sharing {
     store: store::Store,
-    blobs: blob::BlobStore,
+    blobs: blob::Files,
     /// Uploads in progress: `<root>/televersements/<id>`.
     uploads: PathBuf,
     settings: Settings,
@@ -129,7 +130,7 @@ impl Sharing {
     /// Opens the service with its files under `root` (made if needed).
     pub fn open(store: store::Store, root: impl Into<PathBuf>, settings: Settings) -> std::io::Result<Sharing> {
         let root = root.into();
-        let blobs = blob::BlobStore::open(&root)?;
+        let blobs = blob::Files::open(&root)?;
         let uploads = root.join("televersements");
         std::fs::create_dir_all(&uploads)?;
         Ok(Sharing {

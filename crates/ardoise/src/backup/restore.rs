@@ -246,7 +246,8 @@ async fn full(
     manifest: &Manifest,
 ) -> anyhow::Result<ExitCode> {
     let data = &cfg.server.data_dir;
-    for folder in [data.clone(), cfg.blob_path()] {
+    let folders = if cfg.blob.url.is_some() { vec![data.clone()] } else { vec![data.clone(), cfg.blob_path()] };
+    for folder in folders {
         anyhow::ensure!(
             empty_or_missing(&folder)?,
             "{} n'est pas vide : la restauration complète ne s'écrit que dans un dossier vide / not empty",
@@ -290,7 +291,9 @@ async fn full(
         copy_durably(&dir.join(&file.path), &to)?;
     }
 
-    let blobs = blob::BlobStore::open(cfg.blob_path()).context("dossier des messages")?;
+    // Into the configured place, a bucket too (content-addressed: what is
+    // there already is the same bytes).
+    let blobs = crate::serve::open_blobs(cfg).await?;
     for entry in &manifest.blobs {
         let bytes = fs::read(layout.blob(&entry.id))?;
         let id = blobs.put(bytes).await?;
