@@ -9,6 +9,7 @@
 //! form of the envelope kept with each content (IMAP's ENVELOPE, rendered
 //! once at delivery) hands its renderer in as [`EnvelopeForms`].
 
+mod acting;
 pub mod analyse;
 mod bus;
 mod changes;
@@ -35,6 +36,7 @@ use tokio::sync::{RwLock, broadcast};
 
 pub use analyse::view::{Body, File, MessageView, display_addresses};
 pub use analyse::{ATTACHED_DEPTH, ATTACHED_MAX};
+pub use acting::{GranteeRefusal, MOVE_AWAY, Reached, rights_for_flags};
 pub use delegation::{AclEntry, JOURNAL_LIMIT, SHARED_ROOT, SharedMailbox};
 pub use deliver::{ADMINISTRATOR_ROLE, Bytes, Delivered, DeliveryTarget, RecipientStatus};
 pub use filing::{Filing, FilingHook};
@@ -106,6 +108,10 @@ pub enum Error {
     /// The full-text index failed.
     #[error("{0}")]
     Search(search::Error),
+    /// Someone else's mailbox, and the viewer lacks these rights (RFC 4314
+    /// letters) for what they asked.
+    #[error("missing rights: {0}")]
+    Denied(String),
 }
 
 impl From<store::Error> for Error {
@@ -126,7 +132,7 @@ impl ErrorKind for Error {
     fn transience(&self) -> Transience {
         match self {
             Error::Store(e) => e.transience(),
-            Error::NotFound(_) | Error::Conflict(_) | Error::Invalid(_) => Transience::Permanent,
+            Error::NotFound(_) | Error::Conflict(_) | Error::Invalid(_) | Error::Denied(_) => Transience::Permanent,
             // A full or failing disk is expected to be fixed by an operator: retry later.
             Error::Blob(_) => Transience::Temporary,
             Error::NoMailbox(_) | Error::NoRecipient => Transience::Permanent,
