@@ -120,8 +120,13 @@ impl Mailstore {
         if owner != actor && !uids.is_empty() {
             let sign = if op == FlagOp::Remove { "-" } else { "+" };
             let names: Vec<&str> = Flag::ALL.iter().filter(|f| bits & f.bit() != 0).map(|f| f.imap_name()).collect();
-            let detail =
-                format!("{} {sign}{}{} UID {}", at.mailbox.name, names.join(" "), keyword_list(keywords), uid_list(uids));
+            let detail = format!(
+                "{} {sign}{}{} UID {}",
+                at.mailbox.name,
+                names.join(" "),
+                keyword_list(keywords),
+                uid_list(uids)
+            );
             self.journal(owner, actor, "marquage", &detail).await;
         }
         Ok(out)
@@ -136,7 +141,13 @@ impl Mailstore {
 
     /// Copies `uids` of `from` into `to` for `actor`: `r` on one, `i` on the
     /// other, both of one owner.
-    pub async fn copy_as(&self, actor: AccountId, from: &Reached, uids: &[i64], to: &Reached) -> Result<Vec<Copied>, Error> {
+    pub async fn copy_as(
+        &self,
+        actor: AccountId,
+        from: &Reached,
+        uids: &[i64],
+        to: &Reached,
+    ) -> Result<Vec<Copied>, Error> {
         require(from.rights, Rights::READ)?;
         require(to.rights, Rights::INSERT)?;
         same_owner(from, to)?;
@@ -151,7 +162,13 @@ impl Mailstore {
 
     /// Moves `uids` of `from` to `to` for `actor`: `rte` on one, `i` on the
     /// other, both of one owner.
-    pub async fn move_as(&self, actor: AccountId, from: &Reached, uids: &[i64], to: &Reached) -> Result<Vec<Copied>, Error> {
+    pub async fn move_as(
+        &self,
+        actor: AccountId,
+        from: &Reached,
+        uids: &[i64],
+        to: &Reached,
+    ) -> Result<Vec<Copied>, Error> {
         require(from.rights, MOVE_AWAY)?;
         require(to.rights, Rights::INSERT)?;
         same_owner(from, to)?;

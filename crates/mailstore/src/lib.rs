@@ -34,9 +34,9 @@ use model::{AccountId, ErrorKind, MailboxId, Transience};
 use store::Store;
 use tokio::sync::{RwLock, broadcast};
 
+pub use acting::{GranteeRefusal, MOVE_AWAY, Reached, rights_for_flags};
 pub use analyse::view::{Body, File, MessageView, display_addresses};
 pub use analyse::{ATTACHED_DEPTH, ATTACHED_MAX};
-pub use acting::{GranteeRefusal, MOVE_AWAY, Reached, rights_for_flags};
 pub use delegation::{AclEntry, JOURNAL_LIMIT, SHARED_ROOT, SharedMailbox};
 pub use deliver::{ADMINISTRATOR_ROLE, Bytes, Delivered, DeliveryTarget, RecipientStatus};
 pub use filing::{Filing, FilingHook};

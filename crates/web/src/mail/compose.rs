@@ -585,7 +585,8 @@ mod tests {
         };
         let (text, html) = texts(&d);
         assert_eq!((text.as_str(), html.as_deref()), ("gras", Some("<b>gras</b>")));
-        let sender = Sender { name: "Claire".into(), address: "claire@x.fr".into(), signature: String::new(), on_behalf: None };
+        let sender =
+            Sender { name: "Claire".into(), address: "claire@x.fr".into(), signature: String::new(), on_behalf: None };
         let content = Content { text: &text, html: html.as_deref(), attachments: &[] };
         let raw = String::from_utf8(build(&sender, &d, None, &content).unwrap()).unwrap();
         assert!(raw.contains("To: Paul <paul@x.fr>, pas encoreBcc: x@y.fr\r\n"), "{raw}");

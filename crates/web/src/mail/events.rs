@@ -360,14 +360,11 @@ impl Live {
 }
 
 /// The next event of any of `receivers` (never, when there are none).
-async fn recv_any(
-    receivers: &mut [broadcast::Receiver<MailEvent>],
-) -> Result<MailEvent, broadcast::error::RecvError> {
+async fn recv_any(receivers: &mut [broadcast::Receiver<MailEvent>]) -> Result<MailEvent, broadcast::error::RecvError> {
     if receivers.is_empty() {
         return std::future::pending().await;
     }
-    type Recv<'a> =
-        std::pin::Pin<Box<dyn Future<Output = Result<MailEvent, broadcast::error::RecvError>> + Send + 'a>>;
+    type Recv<'a> = std::pin::Pin<Box<dyn Future<Output = Result<MailEvent, broadcast::error::RecvError>> + Send + 'a>>;
     let mut waiting: Vec<Recv<'_>> = receivers.iter_mut().map(|r| Box::pin(r.recv()) as Recv<'_>).collect();
     std::future::poll_fn(|cx| {
         for w in &mut waiting {

@@ -81,11 +81,7 @@ pub async fn delegated(app: &App, account: &Account) -> Result<Vec<(String, Stri
 /// The sender a `comme:` or `pour:` value names, when the domain says the
 /// account holds that right on that address now (`None`: not such a value;
 /// `Some(Err(address))`: a right it does not hold).
-async fn delegated_sender(
-    app: &App,
-    account: &Account,
-    de: &str,
-) -> Result<Option<Result<Sender, String>>, WebError> {
+async fn delegated_sender(app: &App, account: &Account, de: &str) -> Result<Option<Result<Sender, String>>, WebError> {
     let (wanted, on_behalf) = match (de.strip_prefix(AS), de.strip_prefix(FOR)) {
         (Some(a), _) => (a, false),
         (_, Some(a)) => (a, true),

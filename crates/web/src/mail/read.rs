@@ -163,8 +163,7 @@ pub async fn page(
     let Found { mut v, account, at, mailbox, row, msg } = find(&app, reader, mailbox, uid).await?;
     let m = M(v.lang);
     let folders = sidebar(&app, &account, Some(mailbox.id), m).await?;
-    let targets =
-        if at.rights.contains(mailstore::MOVE_AWAY) { targets(&folders, &mailbox) } else { Vec::new() };
+    let targets = if at.rights.contains(mailstore::MOVE_AWAY) { targets(&folders, &mailbox) } else { Vec::new() };
     let csrf = v.csrf(&app);
     let article = article(&app, &v, &account, &at, &row, &msg, Shown { images: q.images(), targets, csrf }).await?;
     let c = common(&app, &mut v, &article.subject);

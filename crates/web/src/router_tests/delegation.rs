@@ -167,7 +167,6 @@ async fn forged_posts_are_refused_by_the_domain() {
     let trash = fx.app.ms.mailbox_with_use(fx.a.id, SpecialUse::Trash).await.unwrap().unwrap();
     assert_eq!(fx.app.ms.messages(trash.id).await.unwrap().len(), 1, "in A's Corbeille");
     let journal = fx.app.ms.delegation_journal(fx.a.id).await.unwrap();
-    let actions: Vec<&str> = journal.iter().map(|e| e.action.as_str()).collect();
     let lines: Vec<(String, &str, &str)> =
         journal.iter().map(|e| (e.actor_address.clone(), e.action.as_str(), e.detail.as_str())).collect();
     let (reader, writer) = (w.reader.address.to_string(), w.writer.address.to_string());

@@ -240,7 +240,8 @@ async fn show(
     c.info = info.map(|k| m.get(k).to_owned());
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let chosen = form.portee.parse::<i64>().ok();
-    let scopes = own.iter().map(|f| ScopeChoice { id: f.id, path: f.path.clone(), selected: chosen == Some(f.id) }).collect();
+    let scopes =
+        own.iter().map(|f| ScopeChoice { id: f.id, path: f.path.clone(), selected: chosen == Some(f.id) }).collect();
     let page = DelegationsPage { c, m, folders, scopes, heading, form, scoped, given, received, journal };
     Ok(render(v, status, &page))
 }

@@ -24,7 +24,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("deleg.rights.lookup", "voir le dossier seulement", "see the folder only"),
     ("deleg.rights.other", "droits IMAP « {letters} »", "IMAP rights « {letters} »"),
     ("deleg.send.as", "Envoyer en mon nom (« en tant que »)", "Send as me"),
-    ("deleg.send.for", "Envoyer de ma part (« de la part de » : son nom apparaît)", "Send on my behalf (their name shows)"),
+    (
+        "deleg.send.for",
+        "Envoyer de ma part (« de la part de » : son nom apparaît)",
+        "Send on my behalf (their name shows)",
+    ),
     ("deleg.send.only", "Les droits d'envoi portent sur toute la boîte.", "Sending rights are for the whole mailbox."),
     ("deleg.submit", "Donner l'accès", "Give access"),
     ("deleg.given", "Délégations que j'ai données", "Delegations I gave"),
@@ -47,12 +51,28 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("deleg.done.given", "Délégation enregistrée.", "Delegation saved."),
     ("deleg.done.revoked", "Délégation retirée.", "Delegation revoked."),
     ("deleg.err.address", "Cette adresse n'est pas valide.", "This address is not valid."),
-    ("deleg.err.own", "C'est votre propre adresse : vous avez déjà tous les droits.", "This is your own address: you already have every right."),
-    ("deleg.err.outside", "Cette adresse n'est pas de l'académie : on ne délègue qu'à un collègue.", "This address is outside the académie: delegation is only to a colleague."),
+    (
+        "deleg.err.own",
+        "C'est votre propre adresse : vous avez déjà tous les droits.",
+        "This is your own address: you already have every right.",
+    ),
+    (
+        "deleg.err.outside",
+        "Cette adresse n'est pas de l'académie : on ne délègue qu'à un collègue.",
+        "This address is outside the académie: delegation is only to a colleague.",
+    ),
     ("deleg.err.unknown", "Aucun compte actif n'a cette adresse.", "No active account has this address."),
-    ("deleg.err.student", "Ce compte est celui d'un élève : la délégation se fait entre personnels.", "This is a student's account: delegation is between staff."),
+    (
+        "deleg.err.student",
+        "Ce compte est celui d'un élève : la délégation se fait entre personnels.",
+        "This is a student's account: delegation is between staff.",
+    ),
     ("deleg.err.nothing", "Choisissez au moins un droit.", "Choose at least one right."),
-    ("deleg.err.sendfolder", "Les droits d'envoi se donnent sur toute la boîte, pas sur un dossier.", "Sending rights are given on the whole mailbox, not on a folder."),
+    (
+        "deleg.err.sendfolder",
+        "Les droits d'envoi se donnent sur toute la boîte, pas sur un dossier.",
+        "Sending rights are given on the whole mailbox, not on a folder.",
+    ),
     ("deleg.err.rights", "Droits non reconnus.", "Unrecognised rights."),
     (
         "deleg.denied",
@@ -60,5 +80,9 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Your rights on this shared mailbox do not allow this action.",
     ),
     ("deleg.from.as", "{name} <{address}> (en tant que)", "{name} <{address}> (as)"),
-    ("deleg.from.for", "{name} <{address}> (« de la part de », mon nom apparaît)", "{name} <{address}> (on behalf, my name shows)"),
+    (
+        "deleg.from.for",
+        "{name} <{address}> (« de la part de », mon nom apparaît)",
+        "{name} <{address}> (on behalf, my name shows)",
+    ),
 ];
