@@ -112,6 +112,8 @@ async fn each_viewer_gets_what_their_rights_give() {
     // The reader's page says whose mailbox and offers no deletion nor flag.
     let (_, page) = w.get(&reader, &message).await;
     assert!(page.contains(PROJET) && !page.contains("id=\"supprimer\"") && !page.contains("id=\"suivre\""), "{page}");
+    // Nor what belongs to the owner alone: their filter rules, junk training.
+    assert!(!page.contains("id=\"creer-filtre\"") && !page.contains("id=\"indesirable\""), "{page}");
     let (_, list) = w.get(&reader, &folder).await;
     assert!(list.contains("alice.martin@ac-test.fr") && list.contains("lecture seule"), "{list}");
     assert!(!list.contains("id=\"lot-supprimer\"") && !list.contains("id=\"partager-dossier\""), "{list}");
