@@ -9,6 +9,7 @@
 //! form of the envelope kept with each content (IMAP's ENVELOPE, rendered
 //! once at delivery) hands its renderer in as [`EnvelopeForms`].
 
+mod acting;
 pub mod analyse;
 mod bus;
 mod changes;
@@ -33,6 +34,7 @@ use model::{AccountId, ErrorKind, MailboxId, Transience};
 use store::Store;
 use tokio::sync::{RwLock, broadcast};
 
+pub use acting::{GranteeRefusal, MOVE_AWAY, Reached, rights_for_flags};
 pub use analyse::view::{Body, File, MessageView, display_addresses};
 pub use analyse::{ATTACHED_DEPTH, ATTACHED_MAX};
 pub use delegation::{AclEntry, JOURNAL_LIMIT, SHARED_ROOT, SharedMailbox};
@@ -109,6 +111,10 @@ pub enum Error {
     /// The full-text index failed.
     #[error("{0}")]
     Search(search::Error),
+    /// Someone else's mailbox, and the viewer lacks these rights (RFC 4314
+    /// letters) for what they asked.
+    #[error("missing rights: {0}")]
+    Denied(String),
 }
 
 impl From<store::Error> for Error {
@@ -129,7 +135,7 @@ impl ErrorKind for Error {
     fn transience(&self) -> Transience {
         match self {
             Error::Store(e) => e.transience(),
-            Error::NotFound(_) | Error::Conflict(_) | Error::Invalid(_) => Transience::Permanent,
+            Error::NotFound(_) | Error::Conflict(_) | Error::Invalid(_) | Error::Denied(_) => Transience::Permanent,
             // A full or failing disk is expected to be fixed by an operator: retry later.
             Error::Blob(_) => Transience::Temporary,
             Error::NoMailbox(_) | Error::NoRecipient => Transience::Permanent,

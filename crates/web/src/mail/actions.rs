@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use mailstore::{Account, FlagOp, FlagOutcome, Mailbox};
-use model::{Flag, SpecialUse};
+use mailstore::{Account, FlagOp, FlagOutcome, Mailbox, Reached};
+use model::{Flag, Rights, SpecialUse};
 use serde::Deserialize;
 
 use super::undo::{self, Undo};
-use super::{ReaderForm, not_found, own_mailbox, owned};
+use super::{ReaderForm, denied, is_denied, not_found, own_mailbox, reached};
 use crate::App;
 use crate::base::extract::has_csrf;
 use crate::base::session::Visitor;
@@ -163,15 +163,23 @@ async fn keywords(
     Ok(())
 }
 
-/// Does `act` to `uids` of `mailbox` and remembers how to reverse it.
+/// Does `act` to `uids` of the folder `at` and remembers how to reverse it
+/// (on the reader's own folders: a shared folder's actions are not undone
+/// from here). On another account's folder every step asks the domain,
+/// which refuses what the reader's rights do not allow
+/// ([`mailstore::Error::Denied`]) and journals what it does.
 pub async fn perform(
     app: &App,
     v: &Visitor,
     account: &Account,
-    mailbox: &Mailbox,
+    at: &Reached,
     uids: &[i64],
     act: Act,
 ) -> Result<Done, Failure> {
+    let mailbox = &at.mailbox;
+    let owner = mailbox.account_id;
+    let mine = at.owned_by(account.id);
+    let ms = &app.ms;
     let flag = match act {
         Act::Read => Some((FlagOp::Add, Flag::Seen)),
         Act::Unread => Some((FlagOp::Remove, Flag::Seen)),
@@ -180,39 +188,53 @@ pub async fn perform(
         _ => None,
     };
     if let Some((op, flag)) = flag {
-        let out = app.ms.update_flags(account.id, mailbox.id, uids, op, flag.bit(), &[], None).await?;
+        let out = ms.flags_as(account.id, at, uids, op, flag.bit(), &[]).await?;
         let changed: Vec<i64> = out
             .iter()
             .filter_map(|o| if let FlagOutcome::Changed { uid, .. } = o { Some(*uid) } else { None })
             .collect();
         let added = op == FlagOp::Add;
-        let undo = Undo::Flags { mailbox: mailbox.id, uids: changed, added, flags: flag.bit(), keywords: Vec::new() };
-        undo::record(v, account.id, undo);
+        if mine {
+            let undo =
+                Undo::Flags { mailbox: mailbox.id, uids: changed, added, flags: flag.bit(), keywords: Vec::new() };
+            undo::record(v, account.id, undo);
+        }
         return Ok(Done::Flags);
+    }
+    if !mine && matches!(act, Act::Junk | Act::NotJunk | Act::Phishing) {
+        // The owner's spam training and reports are theirs to make.
+        return Ok(Done::NoTarget);
     }
     if act == Act::Phishing {
         report_phishing(app, account, mailbox, uids).await?;
-        return match Box::pin(perform(app, v, account, mailbox, uids, Act::Junk)).await? {
+        return match Box::pin(perform(app, v, account, at, uids, Act::Junk)).await? {
             Done::Junked => Ok(Done::Reported),
             other => Ok(other),
         };
     }
-    let ms = &app.ms;
     let junk_words = || vec!["$Junk".to_owned()];
     let not_junk_words = || vec!["$NotJunk".to_owned()];
     let (target, done, add, remove) = match act {
-        Act::Delete => match ms.mailbox_with_use(account.id, SpecialUse::Trash).await? {
+        Act::Delete => match ms.mailbox_with_use(owner, SpecialUse::Trash).await? {
             Some(trash) if trash.id == mailbox.id => {
                 // Already in the Corbeille: deleted for good, nothing to undo.
-                app.ms.expunge(account.id, mailbox.id, uids).await?;
+                ms.expunge_as(account.id, at, uids).await?;
                 undo::forget(v);
                 return Ok(Done::Destroyed);
             }
-            Some(trash) => (trash, Done::Deleted, Vec::new(), Vec::new()),
+            Some(trash) => match ms.reach(account.id, trash.id).await? {
+                Some(t) if t.rights.contains(Rights::INSERT) => (t, Done::Deleted, Vec::new(), Vec::new()),
+                // A delegate who may delete here but not file into the
+                // owner's Corbeille deletes directly (the owner can restore).
+                _ => {
+                    ms.expunge_as(account.id, at, uids).await?;
+                    return Ok(Done::Destroyed);
+                }
+            },
             None => return Ok(Done::NoTrash),
         },
-        Act::Move(to) | Act::Copy(to) => match own_mailbox(app, account, to).await? {
-            Some(t) if t.id != mailbox.id => {
+        Act::Move(to) | Act::Copy(to) => match ms.reach(account.id, to).await? {
+            Some(t) if t.mailbox.id != mailbox.id && t.mailbox.account_id == owner => {
                 (t, if matches!(act, Act::Move(_)) { Done::Moved } else { Done::Copied }, Vec::new(), Vec::new())
             }
             _ => return Ok(Done::NoTarget),
@@ -225,7 +247,7 @@ pub async fn perform(
                 app.ms.confirm_filed(account.id, mailbox.id, uids);
                 return Ok(Done::Junked);
             }
-            (junk, Done::Junked, junk_words(), not_junk_words())
+            (Reached { mailbox: junk, rights: Rights::ALL }, Done::Junked, junk_words(), not_junk_words())
         }
         Act::NotJunk => {
             let inbox = ms.mailbox_with_use(account.id, SpecialUse::Inbox).await?.ok_or("no inbox")?;
@@ -234,20 +256,28 @@ pub async fn perform(
                 keywords(app, account, mailbox.id, uids, FlagOp::Remove, &junk_words()).await?;
                 return Ok(Done::NotJunked);
             }
-            (inbox, Done::NotJunked, not_junk_words(), junk_words())
+            (Reached { mailbox: inbox, rights: Rights::ALL }, Done::NotJunked, not_junk_words(), junk_words())
         }
         _ => return Ok(Done::NoTarget),
     };
     if done == Done::Copied {
-        app.ms.copy(account.id, mailbox.id, uids, target.id).await?;
+        ms.copy_as(account.id, at, uids, &target).await?;
         return Ok(done);
     }
-    // Keywords first, so the copies carry them.
+    // Keywords first, so the copies carry them (junk: the reader's own folders only).
     keywords(app, account, mailbox.id, uids, FlagOp::Remove, &remove).await?;
     keywords(app, account, mailbox.id, uids, FlagOp::Add, &add).await?;
-    let moved = move_messages(app, account, mailbox.id, uids, target.id).await?;
-    let undo = Undo::Moved { from: mailbox.id, to: target.id, uids: moved, drop_keywords: add, add_keywords: remove };
-    undo::record(v, account.id, undo);
+    let moved: Vec<i64> = ms.move_as(account.id, at, uids, &target).await?.iter().map(|c| c.uid).collect();
+    if mine {
+        let undo = Undo::Moved {
+            from: mailbox.id,
+            to: target.mailbox.id,
+            uids: moved,
+            drop_keywords: add,
+            add_keywords: remove,
+        };
+        undo::record(v, account.id, undo);
+    }
     Ok(done)
 }
 
@@ -273,7 +303,8 @@ pub async fn act(
     Path((mailbox, uid)): Path<(i64, i64)>,
     ReaderForm { v, account, form }: ReaderForm<ActionForm>,
 ) -> Result<Response, WebError> {
-    let mailbox = owned(&app, &account, mailbox, v.lang).await?;
+    let at = reached(&app, &account, mailbox, v.lang).await?;
+    let mailbox = at.mailbox.clone();
     let row = app.ms.message_by_uid(mailbox.id, uid).await?.ok_or_else(|| not_found(v.lang))?;
     let list = format!("/courrier/{}", mailbox.id);
     let here = match form.volet {
@@ -281,7 +312,12 @@ pub async fn act(
         None => format!("/courrier/{}/{}", mailbox.id, row.uid),
     };
     let Some(act) = Act::parse(&form.action, form.dossier) else { return Ok(redirect(&v, &here)) };
-    Ok(match perform(&app, &v, &account, &mailbox, &[row.uid], act).await? {
+    let done = match perform(&app, &v, &account, &at, &[row.uid], act).await {
+        Ok(done) => done,
+        Err(e) if is_denied(&*e) => return Err(denied(v.lang, &here)),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(match done {
         Done::NoTarget if matches!(act, Act::Move(_) | Act::Copy(_)) => {
             if form.dossier == Some(mailbox.id) {
                 redirect(&v, &here)
@@ -306,11 +342,15 @@ pub async fn bulk(
     ReaderForm { v, account, form: fields }: ReaderForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
-    let mailbox = owned(&app, &account, mailbox, v.lang).await?;
+    let at = reached(&app, &account, mailbox, v.lang).await?;
+    let mailbox = at.mailbox.clone();
     let list = format!("/courrier/{}", mailbox.id);
     if field("action") == "tout-lu" {
-        mark_all_read(&app, &account, &mailbox).await?;
-        return Ok(redirect(&v, &format!("{list}?info=allread")));
+        return match mark_all_read(&app, &account, &at).await {
+            Ok(()) => Ok(redirect(&v, &format!("{list}?info=allread"))),
+            Err(mailstore::Error::Denied(_)) => Err(denied(v.lang, &list)),
+            Err(e) => Err(e.into()),
+        };
     }
     let mut uids: Vec<i64> = if field("portee") == "dossier" {
         app.ms.messages(mailbox.id).await?.into_iter().map(|r| r.uid).collect()
@@ -324,18 +364,24 @@ pub async fn bulk(
     }
     let dossier = field("dossier").parse().ok();
     let Some(act) = Act::parse(field("action"), dossier) else { return Ok(redirect(&v, &list)) };
-    let done = perform(&app, &v, &account, &mailbox, &uids, act).await?;
-    Ok(redirect(&v, &format!("{list}?info={}", done.info())))
+    match perform(&app, &v, &account, &at, &uids, act).await {
+        Ok(done) => Ok(redirect(&v, &format!("{list}?info={}", done.info()))),
+        Err(e) if is_denied(&*e) => Err(denied(v.lang, &list)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// « Tout marquer comme lu »: every unread message of the folder, not only
 /// those of the page (through the domain, so other sessions hear of it).
-async fn mark_all_read(app: &App, account: &Account, mailbox: &Mailbox) -> Result<(), mailstore::Error> {
+async fn mark_all_read(app: &App, account: &Account, at: &Reached) -> Result<(), mailstore::Error> {
     let seen = Flag::Seen.bit();
+    if !at.rights.contains(mailstore::rights_for_flags(FlagOp::Add, seen, &[])) {
+        return Err(mailstore::Error::Denied("s".into()));
+    }
     let unread: Vec<i64> =
-        app.ms.messages(mailbox.id).await?.into_iter().filter(|r| r.flags & seen == 0).map(|r| r.uid).collect();
+        app.ms.messages(at.mailbox.id).await?.into_iter().filter(|r| r.flags & seen == 0).map(|r| r.uid).collect();
     for chunk in unread.chunks(MAX_SELECTED) {
-        app.ms.update_flags(account.id, mailbox.id, chunk, FlagOp::Add, seen, &[], None).await?;
+        app.ms.flags_as(account.id, at, chunk, FlagOp::Add, seen, &[]).await?;
     }
     Ok(())
 }

@@ -140,13 +140,36 @@ pub async fn page(
             ..Draft::default()
         }))
     };
-    let draft = prepared?.ok_or_else(|| super::not_found(v.lang))?;
+    let mut draft = prepared?.ok_or_else(|| super::not_found(v.lang))?;
+    if let Some(folder) = q.dossier
+        && draft.de.is_empty()
+    {
+        draft.de = answering_for(&app, &account, folder).await?;
+    }
     let info = match q.info.as_deref() {
         Some("brouillon") => Some(m.get("mail.draft.saved").to_owned()),
         Some("annule") => Some(m.get("send.cancelled").to_owned()),
         _ => None,
     };
     show(&app, &mut v, &account, draft, None, false, info).await
+}
+
+/// A reply to a message of a mailbox shared with the user is written, when
+/// they may send for its owner, from the owner's address (« de la part de »
+/// first: the recipient sees who wrote); otherwise from the default identity.
+async fn answering_for(app: &App, account: &Account, folder: i64) -> Result<String, WebError> {
+    let Some(at) = app.ms.reach(account.id, folder).await? else { return Ok(String::new()) };
+    if at.owned_by(account.id) {
+        return Ok(String::new());
+    }
+    let Some(owner) = app.identity.account(at.mailbox.account_id).await? else { return Ok(String::new()) };
+    let address = owner.address.to_string();
+    Ok(identities::delegated(app, account)
+        .await?
+        .into_iter()
+        .find(|(a, _, _)| *a == address)
+        .map(|(a, _, r)| if r.on_behalf { format!("pour:{a}") } else { format!("comme:{a}") })
+        .unwrap_or_default())
 }
 
 pub async fn show(
@@ -161,17 +184,17 @@ pub async fn show(
     let m = M(v.lang);
     let folders = sidebar(app, account, None, m).await?;
     let mut kept = Vec::new();
-    if let Ok(Some((_, _, msg))) = load_ref(app, account, &d.source).await {
+    if let Ok(Some((_, _, msg))) = read_ref(app, account, &d.source).await {
         for (n, (name, _, size)) in mime::list_attachments(&msg).into_iter().enumerate() {
             let size = super::read::human_size(size, m);
             kept.push(KeptView { n, name, size, checked: d.garder.contains(&n) });
         }
     }
     let mut joined = None;
-    if let Ok(Some((_, _, msg))) = load_ref(app, account, &d.joindre).await {
+    if let Ok(Some((_, _, msg))) = read_ref(app, account, &d.joindre).await {
         joined = Some(mime::whole_message(&msg).name);
     }
-    let identities = identities::choices(app, account, &d.de).await?;
+    let identities = identities::choices(app, account, &d.de, M(v.lang)).await?;
     let key = if !d.brouillon.is_empty() {
         "mail.draft.title"
     } else if d.origin.is_empty() {
@@ -208,6 +231,27 @@ pub async fn load_ref(
     let Some(row) = app.ms.message_by_uid(mb.id, uid).await? else { return Ok(None) };
     let msg = app.ms.view(&row.blob_hash).await?;
     Ok(Some((mb, row, msg)))
+}
+
+/// The message a `mailbox:uid` reference names, when the account may read
+/// it: its own, or in a folder shared with it with `r` (a reply, a forward
+/// or the attachments kept from a shared mailbox's message).
+pub async fn read_ref(
+    app: &App,
+    account: &Account,
+    r: &str,
+) -> Result<
+    Option<(mailstore::Mailbox, mailstore::MessageRow, mailstore::MessageView)>,
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    let Some((mailbox, uid)) = parse_ref(r) else { return Ok(None) };
+    let Some(at) = app.ms.reach(account.id, mailbox).await? else { return Ok(None) };
+    if !at.rights.contains(model::Rights::READ) {
+        return Ok(None);
+    }
+    let Some(row) = app.ms.message_by_uid(at.mailbox.id, uid).await? else { return Ok(None) };
+    let msg = app.ms.view(&row.blob_hash).await?;
+    Ok(Some((at.mailbox, row, msg)))
 }
 
 /// Splits a recipients field ("a@x.fr, Nom <b@y.fr>; c@z.fr") into addresses;
@@ -261,11 +305,11 @@ pub fn texts(d: &Draft) -> (String, Option<String>) {
 pub async fn gather(app: &App, account: &Account, d: &Draft, files: Vec<Upload>) -> Result<Vec<Attach>, &'static str> {
     let mut out: Vec<Attach> = Vec::new();
     if !d.garder.is_empty()
-        && let Ok(Some((_, _, msg))) = load_ref(app, account, &d.source).await
+        && let Ok(Some((_, _, msg))) = read_ref(app, account, &d.source).await
     {
         out.extend(mime::kept_attachments(&msg, &d.garder));
     }
-    if let Ok(Some((_, _, msg))) = load_ref(app, account, &d.joindre).await {
+    if let Ok(Some((_, _, msg))) = read_ref(app, account, &d.joindre).await {
         out.push(mime::whole_message(&msg));
     }
     out.extend(files.into_iter().map(|f| Attach {
@@ -334,6 +378,9 @@ pub struct Refused {
 /// A message checked and built: what the pipeline gets and who is in
 /// blind copy (said in the copy kept in Envoyés).
 pub struct Ready {
+    /// Sent from another account's address: the pipeline files the copy in
+    /// that account's Envoyés, not in the user's.
+    delegated: bool,
     recipients: Vec<Address>,
     bcc: Vec<Address>,
     raw: Vec<u8>,
@@ -379,7 +426,8 @@ pub async fn prepare(
     let (text, html) = texts(d);
     let content = Content { text: &text, html: html.as_deref(), attachments: &attachments };
     let raw = build(&sender, d, Some((&to, &cc)), &content)?;
-    Ok(Ok(Ready { recipients, bcc, raw }))
+    let delegated = !identities::own_addresses(app, account).await?.contains(&sender.address);
+    Ok(Ok(Ready { delegated, recipients, bcc, raw }))
 }
 
 /// Hands a built message to the pipeline and keeps a copy in Envoyés: the
@@ -391,7 +439,7 @@ pub async fn deliver(
     ready: Ready,
     m: M,
 ) -> Result<Result<&'static str, String>, WebError> {
-    let Ready { recipients, bcc, raw } = ready;
+    let Ready { delegated, recipients, bcc, raw } = ready;
     let Some(outbox) = app.outbox.as_ref() else {
         return Ok(Err(m.get("mail.err.temporary").to_owned()));
     };
@@ -404,6 +452,10 @@ pub async fn deliver(
             SendRefusal::Permanent(why) => format!("{} {why}", m.get("mail.err.refused")),
         };
         return Ok(Err(text));
+    }
+    if delegated {
+        // The submission pipeline filed it in the owner's Envoyés and journaled it.
+        return Ok(Ok("sent"));
     }
     // The copy in Envoyés says who was in blind copy (only its owner reads it).
     let kept = if bcc.is_empty() {
@@ -441,6 +493,10 @@ pub fn build(
         .subject(d.subject.clone())
         .message_id(id)
         .date(now);
+    // « De la part de »: the user who wrote, beside the owner in From:.
+    if let Some((name, address)) = sender.on_behalf.clone() {
+        b = b.sender((name, address));
+    }
     match recipients {
         Some((to, cc)) => {
             if !to.is_empty() {
@@ -482,9 +538,13 @@ async fn keep_sent(app: &App, account: &Account, raw: &[u8]) -> Result<(), mails
 /// Marks the message replied to as answered (best effort).
 pub async fn mark_answered(app: &App, account: &Account, origin: &str) {
     let Some((mb, uid)) = parse_ref(origin) else { return };
-    let Ok(Some(mailbox)) = own_mailbox(app, account, mb).await else { return };
+    // A shared folder's message is marked only with `w` (the domain checks).
+    let Ok(Some(at)) = app.ms.reach(account.id, mb).await else { return };
+    if !at.rights.contains(model::Rights::WRITE) {
+        return;
+    }
     let answered = Flag::Answered.bit();
-    if let Err(e) = app.ms.update_flags(account.id, mailbox.id, &[uid], FlagOp::Add, answered, &[], None).await {
+    if let Err(e) = app.ms.flags_as(account.id, &at, &[uid], FlagOp::Add, answered, &[]).await {
         tracing::warn!(error = %e, "marking as answered failed");
     }
 }
@@ -525,7 +585,8 @@ mod tests {
         };
         let (text, html) = texts(&d);
         assert_eq!((text.as_str(), html.as_deref()), ("gras", Some("<b>gras</b>")));
-        let sender = Sender { name: "Claire".into(), address: "claire@x.fr".into(), signature: String::new() };
+        let sender =
+            Sender { name: "Claire".into(), address: "claire@x.fr".into(), signature: String::new(), on_behalf: None };
         let content = Content { text: &text, html: html.as_deref(), attachments: &[] };
         let raw = String::from_utf8(build(&sender, &d, None, &content).unwrap()).unwrap();
         assert!(raw.contains("To: Paul <paul@x.fr>, pas encoreBcc: x@y.fr\r\n"), "{raw}");

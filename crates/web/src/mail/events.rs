@@ -14,6 +14,11 @@
 //! - `fin`: the session is over (logged out, revoked, expired, account
 //!   suspended); the script stops listening.
 //!
+//! Folders shared with the reader (issue 22) are in the counts, and their
+//! new messages come as `nouveau` like the reader's own: the stream also
+//! listens to the owners of those folders, and starts listening again when
+//! the reader's grants change ([`MailEvent::Mailboxes`] for the grantee).
+//!
 //! The stream checks its web session every [`CHECK`] and ends with it; it
 //! also ends at once on `AccessRevoked` and when the server shuts down
 //! ([`close_streams`]), so a graceful shutdown is never held up by an open
@@ -108,6 +113,9 @@ struct Live {
     token_hash: String,
     expires_at: i64,
     rx: broadcast::Receiver<MailEvent>,
+    /// The owners of folders shared with the reader, and their events.
+    owners: Vec<i64>,
+    shared: Vec<broadcast::Receiver<MailEvent>>,
     closing: watch::Receiver<u64>,
     check: tokio::time::Interval,
     /// An event read while coalescing changes, to handle next.
@@ -130,8 +138,10 @@ pub async fn stream(State(app): State<Arc<App>>, v: Visitor) -> Response {
     closing.mark_unchanged();
     let mut check = tokio::time::interval(CHECK);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let live = Live {
+    let mut live = Live {
         rx: app.ms.watch(account.id),
+        owners: Vec::new(),
+        shared: Vec::new(),
         app,
         account: account.id,
         lang: v.lang,
@@ -148,6 +158,7 @@ pub async fn stream(State(app): State<Arc<App>>, v: Visitor) -> Response {
         reminders_due: true,
         done: false,
     };
+    live.listen_to_owners().await;
     let events = futures_util::stream::unfold(live, |mut live| async move {
         let event = live.next().await?;
         Some((Ok::<Event, Infallible>(event), live))
@@ -180,6 +191,7 @@ impl Live {
                 Some(e) => Ok(e),
                 None => tokio::select! {
                     e = self.rx.recv() => e,
+                    e = recv_any(&mut self.shared) => e,
                     _ = self.check.tick() => {
                         if self.session_holds().await {
                             continue;
@@ -190,11 +202,20 @@ impl Live {
                 },
             };
             match event {
-                Ok(MailEvent::Delivered { account, mailbox, uid, filed, .. }) if account == self.account => {
+                Ok(MailEvent::Delivered { account, mailbox, uid, filed, .. }) if self.hears(account) => {
+                    if account != self.account && !self.may_read(mailbox).await {
+                        // A folder of the owner's not shared with the reader.
+                        continue;
+                    }
                     return Some(self.new_event(mailbox, uid, filed).await);
                 }
-                Ok(MailEvent::Changed { account, .. }) if account == self.account => {
+                Ok(MailEvent::Changed { account, .. }) if self.hears(account) => {
                     self.coalesce();
+                    return Some(self.state_event().await);
+                }
+                Ok(MailEvent::Mailboxes { account }) if account == self.account => {
+                    // Grants given or taken back: other owners, other folders.
+                    self.listen_to_owners().await;
                     return Some(self.state_event().await);
                 }
                 Ok(MailEvent::AccessRevoked { account }) if account == self.account => return self.finish(),
@@ -245,6 +266,29 @@ impl Live {
         }
     }
 
+    /// Whether events of `account` concern the reader: theirs, or an owner's
+    /// who shares folders with them.
+    fn hears(&self, account: i64) -> bool {
+        account == self.account || self.owners.contains(&account)
+    }
+
+    /// Whether the reader may read `mailbox` (theirs or shared with `r`).
+    async fn may_read(&self, mailbox: i64) -> bool {
+        matches!(self.app.ms.reach(self.account, mailbox).await, Ok(Some(at)) if at.rights.contains(model::Rights::READ))
+    }
+
+    /// Listens to every account that shares folders with the reader now.
+    async fn listen_to_owners(&mut self) {
+        let Ok(grants) = self.app.ms.grants_held(self.account).await else { return };
+        let mut owners: Vec<i64> = grants.iter().map(|g| g.owner_id).collect();
+        owners.sort_unstable();
+        owners.dedup();
+        if owners != self.owners {
+            self.shared = owners.iter().map(|o| self.app.ms.watch(*o)).collect();
+            self.owners = owners;
+        }
+    }
+
     async fn state(&self) -> State_ {
         let ms = &self.app.ms;
         let mut out = State_ { folders: Vec::new(), inbox: None };
@@ -255,6 +299,16 @@ impl Live {
             }
             if let Ok(unread) = ms.unseen_count(b.id).await {
                 out.folders.push(Count { id: b.id, unread });
+            }
+        }
+        if self.owners.is_empty() {
+            return out;
+        }
+        for s in ms.shared_with(self.account).await.unwrap_or_default() {
+            if s.rights.contains(model::Rights::READ)
+                && let Ok(unread) = ms.unseen_count(s.mailbox.id).await
+            {
+                out.folders.push(Count { id: s.mailbox.id, unread });
             }
         }
         out
@@ -317,9 +371,14 @@ impl Live {
     /// template: the same cells, checkbox included, as after a reload.
     async fn row(&self, mailbox: i64, uid: i64) -> Option<Row> {
         let ms = &self.app.ms;
-        let folder = ms.mailbox(self.account, mailbox).await.ok()??;
+        // The reader's own folder, or one shared with them that they may read.
+        let at = ms.reach(self.account, mailbox).await.ok()??;
+        if !at.rights.contains(model::Rights::READ) {
+            return None;
+        }
+        let folder = at.mailbox;
         let msg = ms.message_by_uid(folder.id, uid).await.ok()??;
-        if msg.account_id != self.account {
+        if msg.account_id != folder.account_id {
             return None;
         }
         let meta = ms.summary(&msg.blob_hash).await.ok()?;
@@ -331,6 +390,24 @@ impl Live {
         let html = list::RowHtml { m, r: &row }.render().ok()?;
         Some(Row { html, href: row.href, from: row.from, subject: row.subject })
     }
+}
+
+/// The next event of any of `receivers` (never, when there are none).
+async fn recv_any(receivers: &mut [broadcast::Receiver<MailEvent>]) -> Result<MailEvent, broadcast::error::RecvError> {
+    if receivers.is_empty() {
+        return std::future::pending().await;
+    }
+    type Recv<'a> = std::pin::Pin<Box<dyn Future<Output = Result<MailEvent, broadcast::error::RecvError>> + Send + 'a>>;
+    let mut waiting: Vec<Recv<'_>> = receivers.iter_mut().map(|r| Box::pin(r.recv()) as Recv<'_>).collect();
+    std::future::poll_fn(|cx| {
+        for w in &mut waiting {
+            if let std::task::Poll::Ready(e) = w.as_mut().poll(cx) {
+                return std::task::Poll::Ready(e);
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 /// Whether a message's headers (`header` gives one by name) mark it high

@@ -1,9 +1,12 @@
 //! The folder list of the sidebar: special-use folders first (Inbox,
 //! Drafts, Sent, Archive, Junk, Trash), then the others by name, each with
-//! its unread count.
+//! its unread count; below them, each mailbox shared with the reader (a
+//! functional mailbox they are a member of, a colleague's delegated
+//! folders: issue 22), under its owner's name, with the folders they may
+//! look up ([`mailstore::Mailstore::shared_with`]).
 
 use mailstore::{Account, Mailbox};
-use model::SpecialUse;
+use model::{Rights, SpecialUse};
 
 use super::M;
 use crate::App;
@@ -22,6 +25,16 @@ pub struct FolderView {
     pub current: bool,
     /// Nesting level (0 for top-level folders).
     pub depth: usize,
+    /// The account whose folder it is.
+    pub owner: i64,
+    /// Another account's folder shared with the reader.
+    pub shared: bool,
+    /// The first folder of a shared mailbox: its owner's label, shown as a heading.
+    pub heading: Option<String>,
+    /// The reader may file messages into it (`i`).
+    pub insert: bool,
+    /// The last folder of a shared mailbox (its list ends after it).
+    pub group_end: bool,
 }
 
 impl FolderView {
@@ -84,9 +97,50 @@ pub async fn sidebar(
             unread,
             current: current == Some(m.id),
             depth: m.name.matches('/').count(),
+            owner: account.id,
+            shared: false,
+            heading: None,
+            insert: true,
+            group_end: false,
         });
     }
+    let mut last_owner = None;
+    for s in app.ms.shared_with(account.id).await? {
+        if s.mailbox.placeholder {
+            continue;
+        }
+        let unread = if s.rights.contains(Rights::READ) { app.ms.unseen_count(s.mailbox.id).await? } else { 0 };
+        let first = last_owner != Some(s.mailbox.account_id);
+        last_owner = Some(s.mailbox.account_id);
+        out.push(FolderView {
+            id: s.mailbox.id,
+            name: display_name(&s.mailbox, t),
+            path: format!("{} / {}", s.label, display_name(&s.mailbox, t)),
+            special: true,
+            unread,
+            current: current == Some(s.mailbox.id),
+            depth: s.mailbox.name.matches('/').count(),
+            owner: s.mailbox.account_id,
+            shared: true,
+            heading: first.then(|| s.label.clone()),
+            insert: s.rights.contains(Rights::INSERT),
+            group_end: false,
+        });
+    }
+    let count = out.len();
+    for i in 0..count {
+        let next_starts = out.get(i + 1).is_none_or(|n| n.heading.is_some());
+        if out[i].shared && next_starts {
+            out[i].group_end = true;
+        }
+    }
     Ok(out)
+}
+
+/// The folders messages of `mailbox` may go to from `folders` (a sidebar):
+/// the same owner's, that the reader may file into, other than itself.
+pub fn targets(folders: &[FolderView], mailbox: &Mailbox) -> Vec<FolderView> {
+    folders.iter().filter(|f| f.owner == mailbox.account_id && f.insert && f.id != mailbox.id).cloned().collect()
 }
 
 /// Checks a new folder's name: 1 to 100 characters, no control characters,

@@ -14,7 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use mailstore::{Account, MailIdentity};
-use model::Address;
+use model::{Address, SendRights};
 use serde::Deserialize;
 
 use super::folders::{FolderView, sidebar};
@@ -35,16 +35,73 @@ pub struct Sender {
     pub name: String,
     pub address: String,
     pub signature: String,
+    /// Sent « de la part de » another account (issue 22): the user's own
+    /// name and address, written in `Sender:` (RFC 5322 section 3.6.2).
+    pub on_behalf: Option<(String, String)>,
 }
 
 impl Sender {
     pub fn of_account(account: &Account) -> Sender {
-        Sender { name: account.display_name.clone(), address: account.address.to_string(), signature: String::new() }
+        Sender {
+            name: account.display_name.clone(),
+            address: account.address.to_string(),
+            signature: String::new(),
+            on_behalf: None,
+        }
     }
 
     fn of(i: &MailIdentity) -> Sender {
-        Sender { name: i.name.clone(), address: i.address.clone(), signature: i.signature.clone() }
+        Sender { name: i.name.clone(), address: i.address.clone(), signature: i.signature.clone(), on_behalf: None }
     }
+}
+
+/// The `de` value of sending as another account (`comme:<address>`) or on
+/// its behalf (`pour:<address>`).
+const AS: &str = "comme:";
+const FOR: &str = "pour:";
+
+/// The addresses of other accounts `account` may send from: the owner's
+/// address, name and sending rights, from the account-wide grants it holds.
+pub async fn delegated(app: &App, account: &Account) -> Result<Vec<(String, String, SendRights)>, WebError> {
+    let mut out = Vec::new();
+    for g in app.ms.grants_held(account.id).await? {
+        if g.mailbox_id.is_some() || !(g.send_as || g.on_behalf) {
+            continue;
+        }
+        let Some(owner) = app.identity.account(g.owner_id).await? else { continue };
+        if owner.status != model::AccountStatus::Active {
+            continue;
+        }
+        let rights = SendRights { send_as: g.send_as, on_behalf: g.on_behalf };
+        out.push((owner.address.to_string(), owner.display_name.clone(), rights));
+    }
+    Ok(out)
+}
+
+/// The sender a `comme:` or `pour:` value names, when the domain says the
+/// account holds that right on that address now (`None`: not such a value;
+/// `Some(Err(address))`: a right it does not hold).
+async fn delegated_sender(app: &App, account: &Account, de: &str) -> Result<Option<Result<Sender, String>>, WebError> {
+    let (wanted, on_behalf) = match (de.strip_prefix(AS), de.strip_prefix(FOR)) {
+        (Some(a), _) => (a, false),
+        (_, Some(a)) => (a, true),
+        _ => return Ok(None),
+    };
+    let Ok(address) = Address::parse(wanted.trim()) else { return Ok(Some(Err(wanted.to_owned()))) };
+    let rights = app.ms.send_rights(account.id, &address).await?.map(|(_, r)| r).unwrap_or_default();
+    if !(if on_behalf { rights.on_behalf } else { rights.send_as }) {
+        return Ok(Some(Err(address.to_string())));
+    }
+    let name = match app.ms.local_sender(&address).await? {
+        Some(owner) => owner.display_name,
+        None => String::new(),
+    };
+    Ok(Some(Ok(Sender {
+        name,
+        address: address.to_string(),
+        signature: String::new(),
+        on_behalf: on_behalf.then(|| (account.display_name.clone(), account.address.to_string())),
+    })))
 }
 
 /// The addresses `account` may send as: its own, then its aliases.
@@ -63,7 +120,10 @@ pub async fn default_identity(app: &App, account: &Account) -> Result<Sender, ma
 /// The sender for the identity `de` (its id; empty for the default).
 /// `Ok(Err(address))` when that identity's address is no longer the user's;
 /// an unknown id (another user's, say) is the default.
-pub async fn sender(app: &App, account: &Account, de: &str) -> Result<Result<Sender, String>, mailstore::Error> {
+pub async fn sender(app: &App, account: &Account, de: &str) -> Result<Result<Sender, String>, WebError> {
+    if let Some(delegated) = delegated_sender(app, account, de.trim()).await? {
+        return Ok(delegated);
+    }
     let list = app.ms.identities(account.id).await?;
     let chosen = match de.trim().parse::<i64>() {
         Ok(id) => list.iter().find(|i| i.id == id),
@@ -85,13 +145,17 @@ pub struct Choice {
     pub selected: bool,
 }
 
-/// The composer's choices: the identities (none when the user has none:
-/// the account's own address is then the only sender).
-pub async fn choices(app: &App, account: &Account, de: &str) -> Result<Vec<Choice>, mailstore::Error> {
+/// The composer's choices: the identities (none when the user has none
+/// and no delegation: the account's own address is then the only sender),
+/// then each address the user may send as or on behalf of (issue 22).
+pub async fn choices(app: &App, account: &Account, de: &str, m: M) -> Result<Vec<Choice>, WebError> {
     let list = app.ms.identities(account.id).await?;
-    let wanted = de.trim().parse::<i64>().ok();
-    let any_wanted = wanted.is_some_and(|w| list.iter().any(|i| i.id == w));
-    Ok(list
+    let de = de.trim();
+    let wanted = de.parse::<i64>().ok();
+    let others = delegated(app, account).await?;
+    let any_wanted = wanted.is_some_and(|w| list.iter().any(|i| i.id == w))
+        || others.iter().any(|(a, _, _)| de == format!("{AS}{a}") || de == format!("{FOR}{a}"));
+    let mut out: Vec<Choice> = list
         .iter()
         .map(|i| Choice {
             value: i.id.to_string(),
@@ -99,7 +163,33 @@ pub async fn choices(app: &App, account: &Account, de: &str) -> Result<Vec<Choic
             signature: mime_signature(&i.signature),
             selected: if any_wanted { wanted == Some(i.id) } else { i.is_default },
         })
-        .collect())
+        .collect();
+    if others.is_empty() {
+        return Ok(out);
+    }
+    if out.is_empty() {
+        let own = Sender::of_account(account);
+        out.push(Choice {
+            value: String::new(),
+            label: format!("{} <{}>", own.name, own.address),
+            signature: String::new(),
+            selected: !any_wanted,
+        });
+    }
+    for (address, name, rights) in others {
+        for (on, prefix, key) in [(rights.send_as, AS, "deleg.from.as"), (rights.on_behalf, FOR, "deleg.from.for")] {
+            if on {
+                let value = format!("{prefix}{address}");
+                out.push(Choice {
+                    label: m.get(key).replace("{name}", &name).replace("{address}", &address),
+                    selected: de == value,
+                    value,
+                    signature: String::new(),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn mime_signature(s: &str) -> String {

@@ -25,10 +25,10 @@ use mailstore::{BlobRow, Mailbox, Mailstore, MessageRow};
 use model::{BlobId, Flag, SpecialUse};
 use serde::Deserialize;
 
-use super::folders::{FolderView, display_name, sidebar};
+use super::folders::{FolderView, display_name, sidebar, targets};
 use super::sanitize::shown;
 use super::sorting::{Paged, Sort, by_conversation, sorted_page};
-use super::{M, Reader, common, not_found, owned};
+use super::{M, Reader, common, not_found, reached};
 use crate::App;
 use crate::base::chrome::Pane;
 use crate::base::clock::Clock;
@@ -224,6 +224,12 @@ struct ListPage {
     /// Messages waiting to be sent (« Annuler l'envoi »): what to say, and
     /// the page of the soonest.
     waiting: Option<(String, String)>,
+    /// Another account's folder: what the reader may do with it.
+    shared: Option<SharedView>,
+    /// Read/unread (`s`), flags (`w`), delete and move (`te`) are offered.
+    may_seen: bool,
+    may_flag: bool,
+    may_delete: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -316,7 +322,7 @@ pub async fn inbox(
     Reader { v, account }: Reader,
 ) -> Result<Response, WebError> {
     let inbox = app.ms.mailbox_with_use(account.id, SpecialUse::Inbox).await?.ok_or_else(|| not_found(v.lang))?;
-    show(&app, v, account, inbox, q).await
+    show(&app, v, account, mailstore::Reached { mailbox: inbox, rights: model::Rights::ALL }, q).await
 }
 
 /// `/courrier/<mailbox>`: any folder, with paging, sorting and `?q=` search.
@@ -326,18 +332,41 @@ pub async fn folder(
     Query(q): Query<ListQuery>,
     Reader { v, account }: Reader,
 ) -> Result<Response, WebError> {
-    let mailbox = owned(&app, &account, mailbox, v.lang).await?;
-    show(&app, v, account, mailbox, q).await
+    let at = reached(&app, &account, mailbox, v.lang).await?;
+    show(&app, v, account, at, q).await
+}
+
+/// What the list offers on a folder shared with the reader, by their rights.
+struct SharedView {
+    /// « Boîte de secretariat.0541234a — lecture seule ».
+    banner: String,
+    /// `\Seen` (`s`), other flags (`w`), delete and move away (`te`).
+    seen: bool,
+    flag: bool,
+    delete: bool,
 }
 
 async fn show(
     app: &App,
     mut v: crate::base::session::Visitor,
     account: mailstore::Account,
-    mailbox: Mailbox,
+    at: mailstore::Reached,
     q: ListQuery,
 ) -> Result<Response, WebError> {
     let m = M(v.lang);
+    let mailbox = at.mailbox.clone();
+    let shared = if at.owned_by(account.id) {
+        None
+    } else {
+        let owner = app.identity.account(mailbox.account_id).await?.map(|a| a.address.to_string()).unwrap_or_default();
+        let rights = super::delegation::rights_label(m, at.rights);
+        Some(SharedView {
+            banner: m.get("deleg.banner").replace("{owner}", &owner).replace("{rights}", &rights),
+            seen: at.rights.contains(model::Rights::SEEN),
+            flag: at.rights.contains(model::Rights::WRITE),
+            delete: at.rights.contains(mailstore::MOVE_AWAY),
+        })
+    };
     let ms = &app.ms;
     let pane = v.chrome.pane;
     // The message in the reading pane, read (and marked read) before the
@@ -346,11 +375,12 @@ async fn show(
         Some(uid) => match ms.message_by_uid(mailbox.id, uid).await? {
             Some(row) => {
                 let msg = ms.view(&row.blob_hash).await?;
-                let targets = sidebar(app, &account, Some(mailbox.id), m).await?;
-                let targets = targets.into_iter().filter(|f| f.id != mailbox.id).collect();
+                let folders = sidebar(app, &account, Some(mailbox.id), m).await?;
+                let movable = at.rights.contains(mailstore::MOVE_AWAY);
+                let targets = if movable { targets(&folders, &mailbox) } else { Vec::new() };
                 let csrf = v.csrf(app);
                 let how = super::read::Shown { images: false, targets, csrf };
-                let article = super::read::article(app, &v, &account, &mailbox, &row, &msg, how).await?;
+                let article = super::read::article(app, &v, &account, &at, &row, &msg, how).await?;
                 Some(article.in_pane().render().map_err(|e| {
                     tracing::error!(error = %e, "template failed");
                     WebError::Internal
@@ -367,7 +397,7 @@ async fn show(
     let hits: Option<mailstore::Hits> = if query.is_empty() {
         None
     } else {
-        match app.ms.search_text(account.id, &mailstore::Field::ALL, &query).await {
+        match app.ms.search_text(mailbox.account_id, &mailstore::Field::ALL, &query).await {
             Ok(Some(found)) => found,
             Ok(None) | Err(_) => {
                 error = Some(m.get("mail.search.unavailable").to_owned());
@@ -419,7 +449,10 @@ async fn show(
     if q.info.as_deref().is_some_and(|k| ERRORS.contains(&k)) {
         c.error = c.info.take();
     }
-    let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
+    let may_seen = shared.as_ref().is_none_or(|s| s.seen);
+    let may_flag = shared.as_ref().is_none_or(|s| s.flag);
+    let may_delete = shared.as_ref().is_none_or(|s| s.delete);
+    let targets = if may_delete { targets(&folders, &mailbox) } else { Vec::new() };
     let undo = super::undo::pending(&v, account.id);
     // The whole folder as a selection: never offered for a search's hits.
     let total = if searching { 0 } else { ms.message_count(mailbox.id).await? };
@@ -449,7 +482,11 @@ async fn show(
         searching,
         targets,
         is_trash: mailbox.special_use == Some(SpecialUse::Trash),
-        is_special: mailbox.special_use.is_some() || mailbox.name == "INBOX",
+        is_special: mailbox.special_use.is_some() || mailbox.name == "INBOX" || shared.is_some(),
+        shared,
+        may_seen,
+        may_flag,
+        may_delete,
         undo,
         tri: sort.tri(),
         descending: sort.descending,

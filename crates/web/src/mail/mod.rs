@@ -20,6 +20,7 @@ mod attached;
 mod autocomplete;
 mod compose;
 mod compose_form;
+mod delegation;
 mod deleted;
 mod drafts;
 pub mod events;
@@ -126,6 +127,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/destinataires", get(autocomplete::suggest))
         .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
         .route("/courrier/reglages/archivage", get(archiving::page).post(archiving::save))
+        .route("/courrier/reglages/delegations", get(delegation::page).post(delegation::save))
         .route("/courrier/reglages/lecture", get(lecture::page).post(lecture::save))
         .route("/courrier/reglages/export", get(export::page).post(export::start))
         .route("/courrier/reglages/export/{token}", get(export::download))
@@ -221,6 +223,36 @@ async fn own_mailbox(app: &App, account: &Account, id: i64) -> Result<Option<Mai
 /// is answered exactly like one that does not exist.
 async fn owned(app: &App, account: &Account, id: i64, lang: Lang) -> Result<Mailbox, WebError> {
     own_mailbox(app, account, id).await?.ok_or_else(|| not_found(lang))
+}
+
+/// The mailbox `id` as the reader reaches it: theirs, or another account's
+/// shared with them that they may read (`l` and `r`); otherwise the 404
+/// page, the same as for a folder that does not exist. What they may do
+/// with it is in [`mailstore::Reached::rights`], and every action asks the
+/// domain again ([`mailstore::Mailstore::flags_as`] and the others).
+async fn reached(app: &App, account: &Account, id: i64, lang: Lang) -> Result<mailstore::Reached, WebError> {
+    match app.ms.reach(account.id, id).await? {
+        Some(r) if r.rights.contains(model::Rights::READ) => Ok(r),
+        _ => Err(not_found(lang)),
+    }
+}
+
+/// The page refusing an action the reader's rights on a shared folder do
+/// not allow (403): the domain said no, whatever the page offered.
+pub(crate) fn denied(lang: Lang, back: &str) -> WebError {
+    let m = M(lang);
+    WebError::Message {
+        status: StatusCode::FORBIDDEN,
+        title: m.get("mail.title").to_owned(),
+        text: m.get("deleg.denied").to_owned(),
+        link: back.to_owned(),
+        link_text: m.get("mail.back").to_owned(),
+    }
+}
+
+/// Whether a failure is the domain refusing for want of a right.
+pub(crate) fn is_denied(e: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(e.downcast_ref::<mailstore::Error>(), Some(mailstore::Error::Denied(_)))
 }
 
 /// The 404 page of the webmail, in the visitor's language.

@@ -5,7 +5,7 @@
 use mailstore::{Account, MessageView, display_addresses};
 
 use super::M;
-use super::compose::{Draft, load_ref};
+use super::compose::{Draft, load_ref, read_ref};
 use super::mime::{self, prefixed, quote};
 use crate::App;
 use crate::base::clock::Clock;
@@ -41,7 +41,7 @@ pub async fn reply(
     q: &Quoting<'_>,
 ) -> Result<Option<Draft>, Failure> {
     let (signature, m) = (q.signature, q.m);
-    let Some((mb, row, msg)) = load_ref(app, account, &format!("{mailbox}:{uid}")).await? else { return Ok(None) };
+    let Some((mb, row, msg)) = read_ref(app, account, &format!("{mailbox}:{uid}")).await? else { return Ok(None) };
     let person = |a: &&mailstore::analyse::EnvelopeAddress| !a.is_group_start() && !a.is_group_end();
     let author = msg.reply_to().iter().find(person).map(|a| a.address()).unwrap_or_default();
     let from_line = msg
@@ -107,7 +107,7 @@ pub async fn forward(
 ) -> Result<Option<Draft>, Failure> {
     let (signature, m) = (q.signature, q.m);
     let r = format!("{mailbox}:{uid}");
-    let Some((_, row, msg)) = load_ref(app, account, &r).await? else { return Ok(None) };
+    let Some((_, row, msg)) = read_ref(app, account, &r).await? else { return Ok(None) };
     let subject = prefixed("Tr:", msg.subject());
     let sig = if signature.is_empty() { String::new() } else { format!("{signature}\n") };
     if attached {
@@ -144,8 +144,19 @@ pub async fn reopen(app: &App, account: &Account, r: &str) -> Result<Option<Draf
         .await?
         .into_iter()
         .find(|i| i.address.eq_ignore_ascii_case(&from))
-        .map(|i| i.id.to_string())
-        .unwrap_or_default();
+        .map(|i| i.id.to_string());
+    // Written from another account's address (issue 22): « de la part de »
+    // when the draft names the user in Sender:, else « en tant que »; the
+    // right is checked again when it is sent.
+    let own = super::identities::own_addresses(app, account).await?;
+    let de = match de {
+        Some(id) => id,
+        None if !from.is_empty() && !own.iter().any(|a| a.eq_ignore_ascii_case(&from)) => {
+            let prefix = if msg.header_raw("Sender").is_some() { "pour:" } else { "comme:" };
+            format!("{prefix}{from}")
+        }
+        None => String::new(),
+    };
     let here = format!("{}:{}", mb.id, row.uid);
     let (in_reply_to, references) = (msg.in_reply_to().join(" "), msg.references().join(" "));
     Ok(Some(Draft {

@@ -19,11 +19,11 @@ use model::Flag;
 use serde::Deserialize;
 
 use super::attached::file_name;
-use super::folders::{FolderView, display_name, sidebar};
+use super::folders::{FolderView, display_name, sidebar, targets};
 use super::links::Mismatch;
 use super::reading::{EventView, Origin, calendar_events, origin, preview_type};
 use super::sanitize::{clean_html, content_disposition, shown, shown_part, text_to_html};
-use super::{M, Reader, common, not_found, owned};
+use super::{M, Reader, common, not_found, reached};
 use crate::App;
 use crate::base::session::Visitor;
 use crate::base::{Common, WebError, render};
@@ -111,12 +111,20 @@ pub(super) struct Article {
     seen: bool,
     flagged: bool,
     targets: Vec<FolderView>,
+    /// Another account's message (a shared folder): no junk, trust or
+    /// invitation answers, and only the actions the reader's rights allow.
+    shared: bool,
+    may_seen: bool,
+    may_flag: bool,
+    may_delete: bool,
 }
 
 /// The message `uid` of `mailbox` of the signed-in account, with its bytes.
 pub(super) struct Found {
     pub v: Visitor,
     pub account: Account,
+    /// The folder and the reader's rights on it (all when it is theirs).
+    pub at: mailstore::Reached,
     pub mailbox: Mailbox,
     pub row: MessageRow,
     pub msg: MessageView,
@@ -124,10 +132,11 @@ pub(super) struct Found {
 
 pub(super) async fn find(app: &App, reader: Reader, mailbox: i64, uid: i64) -> Result<Found, WebError> {
     let Reader { v, account } = reader;
-    let mailbox = owned(app, &account, mailbox, v.lang).await?;
+    let at = reached(app, &account, mailbox, v.lang).await?;
+    let mailbox = at.mailbox.clone();
     let row = app.ms.message_by_uid(mailbox.id, uid).await?.ok_or_else(|| not_found(v.lang))?;
     let msg = app.ms.view(&row.blob_hash).await?;
-    Ok(Found { v, account, mailbox, row, msg })
+    Ok(Found { v, account, at, mailbox, row, msg })
 }
 
 /// A size for people: "12 octets", "3,4 Ko", "1,2 Mo".
@@ -151,13 +160,12 @@ pub async fn page(
     Query(q): Query<ReadQuery>,
     reader: Reader,
 ) -> Result<Response, WebError> {
-    let Found { mut v, account, mailbox, row, msg } = find(&app, reader, mailbox, uid).await?;
+    let Found { mut v, account, at, mailbox, row, msg } = find(&app, reader, mailbox, uid).await?;
     let m = M(v.lang);
     let folders = sidebar(&app, &account, Some(mailbox.id), m).await?;
-    let targets = folders.iter().filter(|f| f.id != mailbox.id).cloned().collect();
+    let targets = if at.rights.contains(mailstore::MOVE_AWAY) { targets(&folders, &mailbox) } else { Vec::new() };
     let csrf = v.csrf(&app);
-    let article =
-        article(&app, &v, &account, &mailbox, &row, &msg, Shown { images: q.images(), targets, csrf }).await?;
+    let article = article(&app, &v, &account, &at, &row, &msg, Shown { images: q.images(), targets, csrf }).await?;
     let c = common(&app, &mut v, &article.subject);
     let article = article.render().map_err(|e| {
         tracing::error!(error = %e, "template failed");
@@ -180,17 +188,24 @@ pub(super) async fn article(
     app: &App,
     v: &Visitor,
     account: &Account,
-    mailbox: &Mailbox,
+    at: &mailstore::Reached,
     row: &MessageRow,
     msg: &MessageView,
     shown_as: Shown,
 ) -> Result<Article, WebError> {
     let m = M(v.lang);
-    if row.flags & Flag::Seen.bit() == 0 {
+    let mailbox = &at.mailbox;
+    let shared = !at.owned_by(account.id);
+    let may_seen = at.rights.contains(model::Rights::SEEN);
+    // A reader without `s` reads without marking (RFC 4314: \Seen is not kept).
+    if row.flags & Flag::Seen.bit() == 0 && may_seen {
         let seen = Flag::Seen.bit();
-        if let Err(e) = app.ms.update_flags(account.id, mailbox.id, &[row.uid], FlagOp::Add, seen, &[], None).await {
+        if let Err(e) = app.ms.flags_as(account.id, at, &[row.uid], FlagOp::Add, seen, &[]).await {
             tracing::warn!(error = %e, "marking as read failed");
         }
+    }
+    if shared {
+        app.ms.journal_read(account.id, at, row.uid).await;
     }
     let base = format!("/courrier/{}/{}", mailbox.id, row.uid);
     let (mut text, mut frame, mut blocked_images, mut truncated) = (None, None, false, None);
@@ -226,7 +241,12 @@ pub(super) async fn article(
         None => {}
     }
     let mut events = calendar_events(msg, m, &v.chrome.clock);
-    super::invitation::fill_answers(app, account, &mut events).await;
+    if shared {
+        // Answering is the owner's: the invitation route is theirs alone.
+        events.iter_mut().for_each(|e| e.answerable = false);
+    } else {
+        super::invitation::fill_answers(app, account, &mut events).await;
+    }
     let mut attachments = Vec::new();
     for (n, file) in msg.files().into_iter().enumerate() {
         // The first bytes tell whether a preview is safe: only they are decoded.
@@ -276,9 +296,13 @@ pub(super) async fn article(
         can_report: app.cfg.security_address.is_some() && app.outbox.is_some(),
         events,
         attachments,
-        seen: true,
+        seen: may_seen || row.flags & Flag::Seen.bit() != 0,
         flagged: row.flags & Flag::Flagged.bit() != 0,
         targets: shown_as.targets,
+        shared,
+        may_seen,
+        may_flag: at.rights.contains(model::Rights::WRITE),
+        may_delete: at.rights.contains(mailstore::MOVE_AWAY),
     })
 }
 

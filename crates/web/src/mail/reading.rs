@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::ics;
 use super::sanitize::{clean_filename, content_disposition};
-use super::{M, Reader, ReaderForm, not_found, own_mailbox};
+use super::{M, Reader, ReaderForm, not_found};
 use crate::App;
 use crate::base::clock::Clock;
 use crate::base::extract::has_csrf;
@@ -207,15 +207,18 @@ pub fn calendar_events(msg: &MessageView, m: M, clock: &Clock) -> Vec<EventView>
     out
 }
 
-/// The message `uid` of `mailbox` if it is the account's.
+/// The message `uid` of `mailbox` if the account may read it (its own, or shared with `r`).
 async fn own_message(
     app: &App,
     account: &Account,
     mailbox: i64,
     uid: i64,
 ) -> Result<Option<MessageView>, mailstore::Error> {
-    let Some(mb) = own_mailbox(app, account, mailbox).await? else { return Ok(None) };
-    let Some(row) = app.ms.message_by_uid(mb.id, uid).await? else { return Ok(None) };
+    let Some(at) = app.ms.reach(account.id, mailbox).await? else { return Ok(None) };
+    if !at.rights.contains(model::Rights::READ) {
+        return Ok(None);
+    }
+    let Some(row) = app.ms.message_by_uid(at.mailbox.id, uid).await? else { return Ok(None) };
     Ok(Some(app.ms.view(&row.blob_hash).await?))
 }
 

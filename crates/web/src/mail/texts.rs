@@ -33,6 +33,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::archiving::TEXTS,
     super::lecture::TEXTS,
     super::export::TEXTS,
+    super::delegation::TEXTS,
     crate::partage::TEXTS,
 ];
 

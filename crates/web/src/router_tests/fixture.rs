@@ -84,7 +84,7 @@ pub const SHARED_A: &[u8] = b"Contenu du fichier partage par Alice";
 pub const ENT_CALLBACK: &str = "https://ent.ac-test.fr/cb";
 pub const CAS_SERVICE: &str = "https://ent.ac-test.fr/";
 
-async fn account(store: &store::Store, local: &str, name: &str, password: &str) -> Account {
+pub async fn account(store: &store::Store, local: &str, name: &str, password: &str) -> Account {
     store
         .create_account(&store::NewAccount {
             address: model::Address::parse(&format!("{local}@ac-test.fr")).unwrap(),

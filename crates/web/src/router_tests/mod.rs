@@ -9,6 +9,7 @@ mod annuaire;
 mod attached;
 mod autocomplete;
 mod console;
+mod delegation;
 mod deleted;
 mod export;
 mod fixture;

@@ -142,6 +142,16 @@ pub fn cases() -> Vec<Case> {
         // B sees its own (empty) list, and A's ids restore nothing of A's (deleted.rs checks it).
         get("/courrier/supprimes", "/courrier/supprimes", 303, 200),
         get("/courrier/reglages/archivage", "/courrier/reglages/archivage", 303, 200),
+        // « Partager ce dossier » on A's folder: B gets 404, as for a missing one
+        // (the authorization matrix over shared folders is in delegation.rs).
+        get("/courrier/reglages/delegations", "/courrier/reglages/delegations?dossier={folder}", 303, 404),
+        post(
+            "/courrier/reglages/delegations",
+            "/courrier/reglages/delegations",
+            Url("action=donner&adresse=bruno.petit@ac-test.fr&portee={folder}&droits=lecture"),
+            303,
+            404,
+        ),
         post("/courrier/reglages/archivage", "/courrier/reglages/archivage", Url("jours=365"), 303, 303),
         get("/courrier/reglages/lecture", "/courrier/reglages/lecture", 303, 200),
         post(
