@@ -66,6 +66,7 @@ mod sql;
 mod sso;
 mod subscriptions;
 mod turns;
+mod upstream;
 mod types;
 mod vacation;
 
@@ -118,6 +119,7 @@ pub use sieve_scripts::{DeliveryScript, PutScript, ScriptChange, SieveScript, Si
 pub use snapshot::HeldBlob;
 pub use sorting::SortKey;
 pub use sso::{SsoClient, SsoGrant, SsoPerson};
+pub use upstream::UpstreamProvider;
 pub use turns::Urgency;
 pub use types::*;
 pub use vacation::Vacation;

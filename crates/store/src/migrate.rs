@@ -239,6 +239,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0036_passkeys.sql"),
         postgres: include_str!("../migrations/postgres/0036_passkeys.sql"),
     },
+    Migration {
+        version: 38,
+        name: "upstream",
+        sqlite: include_str!("../migrations/sqlite/0038_upstream.sql"),
+        postgres: include_str!("../migrations/postgres/0038_upstream.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
