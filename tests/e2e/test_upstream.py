@@ -12,6 +12,7 @@ pending login and a replayed code are refused; the same through B's CAS server (
 /cas/p3/serviceValidate, a replayed ticket refused); `[upstream] only` hides and refuses A's password
 form; every attempt is in A's connection journal (protocol `externe`)."""
 
+import html
 import imaplib
 import re
 import socket
@@ -28,6 +29,7 @@ from test_web_identity import browser, wait_path  # noqa: F401
 try:
     import requests
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 except ImportError as e:  # pragma: no cover
     if IN_CI:
         raise
@@ -137,8 +139,7 @@ def test_chromium_logs_claire_into_a_through_b(pair, browser):  # noqa: F811
     assert browser.find_element(By.ID, "externe-cas").text == "Se connecter avec le CAS académique"
     assert browser.find_elements(By.ID, "password"), "the password form stays without [upstream] only"
     button.click()
-    wait_path(browser, "/connexion")
-    assert browser.current_url.startswith(pair.url_b), browser.current_url
+    WebDriverWait(browser, 15).until(lambda d: d.current_url.startswith(pair.url_b + "/connexion"))
     browser.find_element(By.ID, "login").send_keys(CLAIRE)
     browser.find_element(By.ID, "password").send_keys(PASSWORD_B)
     browser.find_element(By.CSS_SELECTOR, "form[action='/connexion'] button[type=submit]").click()
@@ -163,7 +164,7 @@ def test_suspended_unknown_tampered_and_replayed_are_refused_and_journaled(pair)
     web, back = through_b(pair, "academie", INCONNU)
     r = web.get(back, allow_redirects=False, timeout=20)
     assert r.status_code == 403
-    assert "aucun compte de messagerie ne correspond" in r.text
+    assert "aucun compte de messagerie ne correspond" in html.unescape(r.text)
 
     # Tampered state: refused, and the pending login is spent.
     web, back = through_b(pair, "academie", CLAIRE)
@@ -226,7 +227,7 @@ def test_upstream_only_hides_and_refuses_the_password_form(tmp_path):
         r = web.post(f"{p.url_a}/connexion", data={"csrf": csrf(page), "login": CLAIRE, "password": PASSWORD_A},
                      allow_redirects=False, timeout=20)
         assert r.status_code == 403
-        assert "fournisseur d'identité de l'académie" in r.text
+        assert "fournisseur d'identité de l'académie" in html.unescape(r.text)
         # IMAP keeps the local password.
         imap = imaplib.IMAP4_SSL("127.0.0.1", p.a.imaps_port, ssl_context=tls_context(), timeout=20)
         assert imap.login(CLAIRE, PASSWORD_A)[0] == "OK"

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use identity::credentials::upstream::{UpstreamLogin, UpstreamRefusal};
 use serde::Deserialize;
 use sso::upstream::{Asserted, Pending, UpstreamError, UpstreamProvider};
@@ -29,7 +29,8 @@ use super::totp_required;
 use crate::App;
 use crate::base::i18n::Tr;
 use crate::base::session::{STAGE_ENROL, STAGE_FULL, STAGE_TOTP, Visitor, derive, unix_now};
-use crate::base::{WebError, redirect};
+use crate::base::page::MessagePage;
+use crate::base::{Common, WebError, redirect, render};
 
 /// The pending login's cookie.
 pub(crate) const PENDING_COOKIE: &str = "ardoise_externe";
@@ -142,7 +143,8 @@ pub async fn finish(
     let outcome = match &asserted {
         Ok(a) => Ok(a.value.as_str()),
         Err(Refused::Error(e @ (UpstreamError::Unreachable(_) | UpstreamError::Store(_)))) => {
-            return Err(unreachable(&v, e));
+            let refusal = unreachable(&v, e);
+            return Ok(shown(&app, &mut v, refusal));
         }
         Err(r) => {
             word = r.journal_word();
@@ -159,11 +161,21 @@ pub async fn finish(
                 UpstreamRefusal::Answer => StatusCode::BAD_REQUEST,
                 _ => StatusCode::FORBIDDEN,
             };
-            return Err(page(&v, status, r.message_fr(), r.message_en()));
+            let refusal = page(&v, status, r.message_fr(), r.message_en());
+            return Ok(shown(&app, &mut v, refusal));
         }
     };
     let Ok(asserted) = asserted else { return Err(WebError::Internal) };
     open_session(&app, &mut v, &account, &asserted).await
+}
+
+/// A refusal as a page sent with the visitor's cookies (the pending
+/// login's is cleared by it).
+fn shown(app: &App, v: &mut Visitor, e: WebError) -> Response {
+    let WebError::Message { status, title, text, link, link_text } = e else { return e.into_response() };
+    let mut c = Common::new(app, v, "up.refused");
+    c.title = title.clone();
+    render(v, status, &MessagePage { c, heading: title, text, link, link_text })
 }
 
 /// The ordinary session, at the stage the account's second factor asks.
