@@ -66,8 +66,8 @@ mod sql;
 mod sso;
 mod subscriptions;
 mod turns;
-mod upstream;
 mod types;
+mod upstream;
 mod vacation;
 
 use std::ops::{Deref, DerefMut};
@@ -119,9 +119,9 @@ pub use sieve_scripts::{DeliveryScript, PutScript, ScriptChange, SieveScript, Si
 pub use snapshot::HeldBlob;
 pub use sorting::SortKey;
 pub use sso::{SsoClient, SsoGrant, SsoPerson};
-pub use upstream::UpstreamProvider;
 pub use turns::Urgency;
 pub use types::*;
+pub use upstream::UpstreamProvider;
 pub use vacation::Vacation;
 
 /// Which database engine a [`Store`] runs on.

@@ -30,8 +30,10 @@ pub async fn secure(mut resp: Response) -> Response {
     let target = resp.extensions_mut().remove::<FormTarget>().and_then(|t| origin_of(&t.0));
     let h = resp.headers_mut();
     let csp = match target {
-        Some(origin) => HeaderValue::from_str(&CSP.replace("form-action 'self'", &format!("form-action 'self' {origin}")))
-            .unwrap_or(HeaderValue::from_static(CSP)),
+        Some(origin) => {
+            HeaderValue::from_str(&CSP.replace("form-action 'self'", &format!("form-action 'self' {origin}")))
+                .unwrap_or(HeaderValue::from_static(CSP))
+        }
         None => HeaderValue::from_static(CSP),
     };
     h.insert(header::CONTENT_SECURITY_POLICY, csp);

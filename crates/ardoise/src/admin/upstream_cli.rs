@@ -135,6 +135,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, sso: &sso::Sso, command: UpstreamCommand)
     };
     ctx.audit("upstream.add", &p.id, &p.url).await?;
     println!("{}", describe(&p));
-    println!("adresse de retour à déclarer chez le fournisseur / redirect URI to register: <public_url>/connexion/externe/{}/retour", p.id);
+    println!(
+        "adresse de retour à déclarer chez le fournisseur / redirect URI to register: <public_url>/connexion/externe/{}/retour",
+        p.id
+    );
     Ok(())
 }

@@ -78,7 +78,9 @@ impl UpstreamRefusal {
 
     pub fn message_en(self) -> &'static str {
         match self {
-            UpstreamRefusal::Answer => "The login through the académie's identity provider failed. Start again from the login page.",
+            UpstreamRefusal::Answer => {
+                "The login through the académie's identity provider failed. Start again from the login page."
+            }
             UpstreamRefusal::Unknown => {
                 "The identity provider recognised you, but no mail account matches your identity. Contact your school's helpdesk."
             }

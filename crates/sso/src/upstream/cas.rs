@@ -11,7 +11,10 @@ use quick_xml::events::Event;
 /// What the server said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Validation {
-    Success { user: String, attributes: BTreeMap<String, Vec<String>> },
+    Success {
+        user: String,
+        attributes: BTreeMap<String, Vec<String>>,
+    },
     /// The failure code (`INVALID_TICKET`, `INVALID_SERVICE`…).
     Failure(String),
 }
@@ -48,10 +51,8 @@ pub fn parse(xml: &str) -> Option<Validation> {
     let mut success = false;
     loop {
         match reader.read_event().ok()? {
-            Event::Empty(e) => {
-                if e.local_name().as_ref() == b"authenticationFailure" {
-                    failure = Some(failure_code(&e));
-                }
+            Event::Empty(e) if e.local_name().as_ref() == b"authenticationFailure" => {
+                failure = Some(failure_code(&e));
             }
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();

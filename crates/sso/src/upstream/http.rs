@@ -75,7 +75,8 @@ impl Client {
     async fn send(&self, req: Request<Full<Bytes>>) -> Result<Answer, UpstreamError> {
         let host = req.uri().host().unwrap_or("").to_owned();
         let exchange = async {
-            let resp = self.inner.request(req).await.map_err(|e| UpstreamError::Unreachable(format!("{host} : {e}")))?;
+            let resp =
+                self.inner.request(req).await.map_err(|e| UpstreamError::Unreachable(format!("{host} : {e}")))?;
             let status = resp.status();
             let body = Limited::new(resp.into_body(), MAX_ANSWER)
                 .collect()

@@ -157,10 +157,13 @@ struct Discovery {
     token_endpoint_auth_methods_supported: Option<Vec<String>>,
 }
 
+/// A discovery document when fetched, with the key set once fetched.
+type Cached = (Instant, Discovery, Option<Value>);
+
 /// Discovery documents and key sets, by issuer.
 #[derive(Default)]
 pub(crate) struct Cache {
-    entries: Mutex<HashMap<String, (Instant, Discovery, Option<Value>)>>,
+    entries: Mutex<HashMap<String, Cached>>,
 }
 
 impl Sso {
@@ -300,13 +303,16 @@ impl Sso {
             let word: String = error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect();
             return Err(UpstreamError::Refused(format!("token-{word}")));
         }
-        let id_token = tokens.get("id_token").and_then(Value::as_str).ok_or(UpstreamError::Refused("no-id-token".into()))?;
-        let expect = verify::Expect { issuer: &d.issuer, client_id: &p.client_id, nonce: &pending.nonce, now: unix_now() };
+        let id_token =
+            tokens.get("id_token").and_then(Value::as_str).ok_or(UpstreamError::Refused("no-id-token".into()))?;
+        let expect =
+            verify::Expect { issuer: &d.issuer, client_id: &p.client_id, nonce: &pending.nonce, now: unix_now() };
         let mut jwks = self.upstream_jwks(p, &d, false).await?;
         if verify::names_unknown_key(id_token, &jwks) {
             jwks = self.upstream_jwks(p, &d, true).await?;
         }
-        let claims = verify::id_token(id_token, &jwks, &expect).map_err(|r| UpstreamError::Refused(r.as_str().into()))?;
+        let claims =
+            verify::id_token(id_token, &jwks, &expect).map_err(|r| UpstreamError::Refused(r.as_str().into()))?;
         let subject = claims.get("sub").and_then(Value::as_str).unwrap_or("").to_owned();
         let mut value = claim_text(&claims, &p.claim);
         if value.is_none()
@@ -337,11 +343,8 @@ impl Sso {
         return_to: &str,
     ) -> Result<Asserted, UpstreamError> {
         let service = cas_service(return_to, &pending.state);
-        let url = format!(
-            "{}/p3/serviceValidate?{}",
-            p.url,
-            http::form_encode(&[("service", &service), ("ticket", ticket)])
-        );
+        let url =
+            format!("{}/p3/serviceValidate?{}", p.url, http::form_encode(&[("service", &service), ("ticket", ticket)]));
         let answer = self.http()?.get(&url, None).await?;
         let text = String::from_utf8_lossy(&answer.body);
         let validation = cas::parse(&text).ok_or_else(|| UpstreamError::Unreachable("réponse CAS illisible".into()))?;
@@ -355,7 +358,11 @@ impl Sso {
     }
 
     /// The provider's discovery document (and the key set when cached).
-    async fn upstream_discovery(&self, p: &UpstreamProvider, fresh: bool) -> Result<(Discovery, Option<Value>), UpstreamError> {
+    async fn upstream_discovery(
+        &self,
+        p: &UpstreamProvider,
+        fresh: bool,
+    ) -> Result<(Discovery, Option<Value>), UpstreamError> {
         if !fresh
             && let Some((at, d, jwks)) = self.upstream_cache.entries.lock().expect("cache").get(&p.url).cloned()
             && at.elapsed() < CACHE_FOR
@@ -421,8 +428,9 @@ fn read_secret_file(path: &str) -> std::io::Result<String> {
 /// The client secret, from its file when it has one.
 fn secret_of(p: &UpstreamProvider) -> Result<String, UpstreamError> {
     match (&p.secret_file, &p.secret) {
-        (Some(path), _) => read_secret_file(path)
-            .map_err(|e| UpstreamError::Invalid(format!("secret du client ({path}) : {e}"))),
+        (Some(path), _) => {
+            read_secret_file(path).map_err(|e| UpstreamError::Invalid(format!("secret du client ({path}) : {e}")))
+        }
         (None, Some(s)) => Ok(s.clone()),
         (None, None) => Err(UpstreamError::Invalid("pas de secret de client".into())),
     }
@@ -454,6 +462,9 @@ mod tests {
 
     #[test]
     fn the_cas_service_carries_the_state() {
-        assert_eq!(cas_service("https://a.fr/connexion/externe/x/retour", "abc"), "https://a.fr/connexion/externe/x/retour?etat=abc");
+        assert_eq!(
+            cas_service("https://a.fr/connexion/externe/x/retour", "abc"),
+            "https://a.fr/connexion/externe/x/retour?etat=abc"
+        );
     }
 }

@@ -120,7 +120,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("login.password", "Mot de passe", "Password"),
     ("up.with", "Se connecter avec", "Log in with"),
-    ("up.or", "ou avec votre identifiant et votre mot de passe de messagerie :", "or with your mail identifier and password:"),
+    (
+        "up.or",
+        "ou avec votre identifiant et votre mot de passe de messagerie :",
+        "or with your mail identifier and password:",
+    ),
     ("up.refused", "Connexion refusée", "Login refused"),
     (
         "up.only",

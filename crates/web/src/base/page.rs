@@ -113,7 +113,10 @@ mod tests {
             a("/oidc/authorize?client_id=x&redirect_uri=https%3A%2F%2Fent.fr%2Fcb&state=s").as_deref(),
             Some("https://ent.fr/cb")
         );
-        assert_eq!(a("/cas/login?service=http%3A%2F%2Flocalhost%3A9%2Fent%2F").as_deref(), Some("http://localhost:9/ent/"));
+        assert_eq!(
+            a("/cas/login?service=http%3A%2F%2Flocalhost%3A9%2Fent%2F").as_deref(),
+            Some("http://localhost:9/ent/")
+        );
         assert_eq!(a("/oidc/authorize?client_id=x"), None);
     }
 }

@@ -28,8 +28,8 @@ use super::passkeys::has_second_factor;
 use super::totp_required;
 use crate::App;
 use crate::base::i18n::Tr;
-use crate::base::session::{STAGE_ENROL, STAGE_FULL, STAGE_TOTP, Visitor, derive, unix_now};
 use crate::base::page::MessagePage;
+use crate::base::session::{STAGE_ENROL, STAGE_FULL, STAGE_TOTP, Visitor, derive, unix_now};
 use crate::base::{Common, WebError, redirect, render};
 
 /// The pending login's cookie.
@@ -97,7 +97,12 @@ fn page(v: &Visitor, status: StatusCode, fr: &str, en: &str) -> WebError {
 
 async fn provider(app: &App, v: &Visitor, id: &str) -> Result<(Arc<sso::Sso>, UpstreamProvider), WebError> {
     let unknown = || {
-        page(v, StatusCode::NOT_FOUND, "Ce fournisseur d'identité n'est pas configuré.", "This identity provider is not configured.")
+        page(
+            v,
+            StatusCode::NOT_FOUND,
+            "Ce fournisseur d'identité n'est pas configuré.",
+            "This identity provider is not configured.",
+        )
     };
     let Some(sso) = app.sso.clone() else { return Err(unknown()) };
     match sso.upstream_provider(id).await {
@@ -241,9 +246,9 @@ async fn assert(
     let cas = p.kind == sso::upstream::Kind::Cas.as_str();
     let state = if cas { &answer.etat } else { &answer.state };
     let Some(pending) = pending.filter(|pd| pd.provider == p.id) else { return Err(Refused::State) };
-    let same = state.as_deref().is_some_and(|s| {
-        s.len() == pending.state.len() && bool::from(s.as_bytes().ct_eq(pending.state.as_bytes()))
-    });
+    let same = state
+        .as_deref()
+        .is_some_and(|s| s.len() == pending.state.len() && bool::from(s.as_bytes().ct_eq(pending.state.as_bytes())));
     if !same {
         return Err(Refused::State);
     }
