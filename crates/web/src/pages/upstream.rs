@@ -97,12 +97,16 @@ fn page(v: &Visitor, status: StatusCode, fr: &str, en: &str) -> WebError {
 
 async fn provider(app: &App, v: &Visitor, id: &str) -> Result<(Arc<sso::Sso>, UpstreamProvider), WebError> {
     let unknown = || {
-        page(
-            v,
-            StatusCode::NOT_FOUND,
-            "Ce fournisseur d'identité n'est pas configuré.",
-            "This identity provider is not configured.",
-        )
+        let t = Tr(v.lang);
+        WebError::Message {
+            status: StatusCode::NOT_FOUND,
+            title: t.get("notfound").to_owned(),
+            text: t
+                .pick("Ce fournisseur d'identité n'est pas configuré.", "This identity provider is not configured.")
+                .to_owned(),
+            link: "/connexion".into(),
+            link_text: t.get("login.title").to_owned(),
+        }
     };
     let Some(sso) = app.sso.clone() else { return Err(unknown()) };
     match sso.upstream_provider(id).await {
