@@ -40,6 +40,7 @@ mod resources;
 mod sieve;
 mod spam;
 mod sso_cli;
+mod upstream_cli;
 
 pub use governance::{AuditCommand, GrantCommand, UnitCommand};
 
@@ -99,6 +100,11 @@ pub enum AdminCommand {
     Cas {
         #[command(subcommand)]
         command: sso_cli::CasCommand,
+    },
+    /// Fournisseurs d'identité de l'académie pour la connexion web / upstream identity providers.
+    Upstream {
+        #[command(subcommand)]
+        command: upstream_cli::UpstreamCommand,
     },
     /// Archivage automatique par unité / automatic archiving per unit.
     Archiving {
@@ -430,6 +436,7 @@ pub async fn run(cfg: &config::Config, command: AdminCommand, act_as: Option<&st
         AdminCommand::Notice { command } => notice::run(&ctx, cfg, command).await?,
         AdminCommand::Oidc { command } => sso_cli::oidc(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::Cas { command } => sso_cli::cas(&ctx, &open_sso(cfg, store)?, command).await?,
+        AdminCommand::Upstream { command } => upstream_cli::run(&ctx, &open_sso(cfg, store)?, command).await?,
         AdminCommand::List { command } => lists::run(cfg, &opened, &ctx, command).await?,
         AdminCommand::Forwarding { command } => forwarding::run(&ctx, command).await?,
         AdminCommand::Archiving { command } => archiving::run(&ctx, command).await?,

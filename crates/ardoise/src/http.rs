@@ -39,6 +39,7 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
         .map(model::Address::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("[hygiene] security_address : {e}"))?;
+    out.upstream_only = cfg.upstream.only;
     out.limits = connection_limits(w, crate::serve::descriptor_limit());
     out.clock = web::Clock::new(&w.time_zone).map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
     out.proxies =

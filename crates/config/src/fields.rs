@@ -94,7 +94,7 @@ fn score(v: &Val) -> Result<f64, String> {
     Ok(x)
 }
 
-fn boolean(v: &Val) -> Result<bool, String> {
+pub(crate) fn boolean(v: &Val) -> Result<bool, String> {
     match v {
         Val::Bool(b) => Ok(*b),
         other => Err(format!("true ou false attendu, trouvé {}", describe(other))),
@@ -180,6 +180,7 @@ pub fn fields() -> impl Iterator<Item = &'static Field> {
         .chain(crate::fields_sharing::SHARING)
         .chain(crate::fields_cluster::CLUSTER)
         .chain(crate::fields_blob::BLOB)
+        .chain(crate::fields_upstream::UPSTREAM)
 }
 
 /// The keys of the sections not yet in a file of their own.

@@ -14,6 +14,7 @@ mod fields_acme;
 mod fields_blob;
 mod fields_cluster;
 mod fields_sharing;
+mod fields_upstream;
 mod value;
 
 use std::net::SocketAddr;
@@ -44,6 +45,16 @@ pub struct Config {
     pub acme: Acme,
     pub sharing: Sharing,
     pub cluster: Cluster,
+    pub upstream: Upstream,
+}
+
+/// `[upstream]`: the web login delegated to the académie's identity
+/// providers (the providers themselves: `ardoise admin upstream`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Upstream {
+    /// The web's password form is hidden and refused: only the providers'
+    /// buttons (while at least one is configured).
+    pub only: bool,
 }
 
 /// `[cluster]`: how several nodes sharing one PostgreSQL store hear of each
@@ -496,6 +507,7 @@ impl Default for Config {
                 max_expiry_secs: 30 * 86400,
             },
             cluster: Cluster::default(),
+            upstream: Upstream::default(),
         }
     }
 }

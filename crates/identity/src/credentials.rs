@@ -62,6 +62,7 @@ mod reset;
 mod second;
 pub mod throttle;
 pub mod totp;
+pub mod upstream;
 pub(crate) mod verdicts;
 pub mod webauthn;
 

@@ -23,8 +23,10 @@
 //!   XOAUTH2, `Authorization: Bearer`), which need the `mail` scope; the
 //!   identity service's login calls it.
 //!
-//! Seam left for later work: upstream identity providers would feed the
-//! web login, not this crate.
+//! - [`upstream`]: the other direction, Ardoise as a client of the
+//!   académie's own OpenID Connect provider or CAS server, to which the web
+//!   login may be delegated (discovery, PKCE, ID token checks, CAS ticket
+//!   validation); the web login then opens an ordinary session.
 
 pub mod access;
 pub mod cas;
@@ -33,6 +35,7 @@ pub mod clients;
 pub mod keys;
 pub mod oidc;
 pub mod pkce;
+pub mod upstream;
 
 use std::path::Path;
 
@@ -61,6 +64,9 @@ pub struct Sso {
     keys: keys::Keys,
     pairwise: [u8; 32],
     issuer: String,
+    /// The HTTP client of upstream logins, made at first use.
+    http: std::sync::OnceLock<upstream::http::Client>,
+    upstream_cache: upstream::Cache,
 }
 
 impl Sso {
@@ -69,7 +75,14 @@ impl Sso {
     pub fn open(store: Store, data_dir: &Path, issuer: &str) -> Result<Sso, Error> {
         let keys = keys::Keys::open(data_dir)?;
         let pairwise = load_or_create_key(&keys.dir().join("pairwise.key"))?;
-        Ok(Sso { store, keys, pairwise, issuer: issuer.trim_end_matches('/').to_owned() })
+        Ok(Sso {
+            store,
+            keys,
+            pairwise,
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            http: std::sync::OnceLock::new(),
+            upstream_cache: upstream::Cache::default(),
+        })
     }
 
     pub fn issuer(&self) -> &str {

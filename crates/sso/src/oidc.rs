@@ -164,6 +164,9 @@ pub enum Factor {
     Hwk,
     /// A passkey alone, with user verification (PIN or biometrics).
     HwkUser,
+    /// The académie's identity provider (upstream) said a second factor
+    /// was used; which one is its business.
+    Upstream,
 }
 
 impl Factor {
@@ -173,6 +176,7 @@ impl Factor {
             Factor::Otp => "otp",
             Factor::Hwk => "hwk",
             Factor::HwkUser => "hwk-user",
+            Factor::Upstream => "upstream",
         }
     }
 
@@ -182,6 +186,7 @@ impl Factor {
         match word {
             "hwk" => Factor::Hwk,
             "hwk-user" => Factor::HwkUser,
+            "upstream" => Factor::Upstream,
             _ => Factor::Otp,
         }
     }
@@ -220,6 +225,9 @@ pub fn amr(second_factor: bool, factor: Option<Factor>) -> Vec<String> {
         (true, None | Some(Factor::Otp)) => &["pwd", "otp", "mfa"],
         (true, Some(Factor::Hwk)) => &["pwd", "hwk", "mfa"],
         (true, Some(Factor::HwkUser)) => &["hwk", "user", "mfa"],
+        // The upstream provider vouched for several factors without saying
+        // which to us in a way we pass on: only `mfa`.
+        (true, Some(Factor::Upstream)) => &["mfa"],
     };
     words.iter().map(|w| (*w).to_owned()).collect()
 }
@@ -626,6 +634,8 @@ mod tests {
         assert_eq!(amr(true, Some(Factor::Otp)), ["pwd", "otp", "mfa"]);
         assert_eq!(amr(true, Some(Factor::Hwk)), ["pwd", "hwk", "mfa"]);
         assert_eq!(amr(true, Some(Factor::HwkUser)), ["hwk", "user", "mfa"]);
+        assert_eq!(amr(true, Some(Factor::Upstream)), ["mfa"]);
+        assert_eq!(Factor::parse(Factor::Upstream.as_str()), Factor::Upstream);
         for f in [Factor::Otp, Factor::Hwk, Factor::HwkUser] {
             assert_eq!(Factor::parse(f.as_str()), f);
         }

@@ -68,6 +68,7 @@ mod sso;
 mod subscriptions;
 mod turns;
 mod types;
+mod upstream;
 mod vacation;
 
 use std::ops::{Deref, DerefMut};
@@ -122,6 +123,7 @@ pub use sorting::SortKey;
 pub use sso::{SsoClient, SsoGrant, SsoPerson};
 pub use turns::Urgency;
 pub use types::*;
+pub use upstream::UpstreamProvider;
 pub use vacation::Vacation;
 
 /// Which database engine a [`Store`] runs on.

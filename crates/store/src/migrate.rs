@@ -245,6 +245,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0037_reminders.sql"),
         postgres: include_str!("../migrations/postgres/0037_reminders.sql"),
     },
+    Migration {
+        version: 38,
+        name: "upstream",
+        sqlite: include_str!("../migrations/sqlite/0038_upstream.sql"),
+        postgres: include_str!("../migrations/postgres/0038_upstream.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

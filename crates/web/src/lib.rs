@@ -97,6 +97,10 @@ pub struct WebConfig {
     /// Where « Signaler un hameçonnage » forwards a message (`[hygiene]
     /// security_address`); `None`: no such button.
     pub security_address: Option<model::Address>,
+    /// `[upstream] only`: the web login goes through the upstream identity
+    /// providers alone (the password form is hidden and refused on the web;
+    /// IMAP and SMTP keep the password). Ignored while none is configured.
+    pub upstream_only: bool,
 }
 
 impl WebConfig {
@@ -121,6 +125,7 @@ impl WebConfig {
             undelete_days: 30,
             archive_days: 0,
             security_address: None,
+            upstream_only: false,
         }
     }
 }

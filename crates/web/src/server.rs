@@ -20,7 +20,7 @@ use crate::base::i18n::Lang;
 use crate::base::proxy::TrustedProxies;
 use crate::conn::{Admission, Limits, drive};
 use crate::pages::setup::{guide, outlook, thunderbird};
-use crate::pages::{account, health, help, login, passkeys, reset};
+use crate::pages::{account, health, help, login, passkeys, reset, upstream};
 use crate::{App, headers};
 
 const CSS: &str = include_str!("../static/ardoise.css");
@@ -44,6 +44,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/connexion/cle", post(passkeys::login))
         .route("/connexion/code/cle/defi", post(passkeys::second_challenge))
         .route("/connexion/code/cle", post(passkeys::second))
+        .route("/connexion/externe/{id}", get(upstream::begin))
+        .route("/connexion/externe/{id}/retour", get(upstream::finish))
         .route("/premiere-connexion", get(login::first_page).post(login::first_post))
         .route("/2fa/activer", get(login::enrol_page).post(login::enrol_post))
         .route("/2fa/qr.svg", get(login::enrol_qr))

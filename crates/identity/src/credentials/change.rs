@@ -67,6 +67,7 @@ impl Identity {
         }
         let hash = self.hash_password(new).await.ok_or(Error::Hash)?;
         store.change_password(account.id, &hash, policy.history, provisional).await?;
+        self.revoke_tokens_after_password_change(account.id).await;
         self.cache.forget(account.id);
         self.revoke_credential_here(account.id, model::Revocation::Password);
         notify::notify(
@@ -87,6 +88,7 @@ impl Identity {
     pub async fn set_password(&self, account: &Account, new: &str, revoke_apps: bool) -> Result<(), Error> {
         let hash = self.hash_password(new).await.ok_or(Error::Hash)?;
         self.store.change_password(account.id, &hash, self.policy.history, false).await?;
+        self.revoke_tokens_after_password_change(account.id).await;
         self.cache.forget(account.id);
         self.revoke_credential_here(account.id, model::Revocation::Password);
         self.store.delete_web_sessions(account.id, None).await?;
@@ -102,5 +104,16 @@ impl Identity {
         )
         .await;
         Ok(())
+    }
+
+    /// A new password ends what the old one opened for applications: the
+    /// OAuth access and refresh tokens and CAS tickets of our own provider
+    /// (issue 27). A failure is logged; the password change stands.
+    pub(super) async fn revoke_tokens_after_password_change(&self, account: model::AccountId) {
+        match self.store.revoke_sso_account(account).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(account, revoked = n, "password changed: OAuth tokens revoked"),
+            Err(e) => tracing::warn!(account, error = %e, "password changed: OAuth tokens not revoked"),
+        }
     }
 }

@@ -130,6 +130,7 @@ impl Identity {
         let hash = self.hash_password(new).await.ok_or(Error::Hash)?;
         let provisional = account.status == AccountStatus::Provisional;
         store.change_password(account.id, &hash, policy.history, provisional).await?;
+        self.revoke_tokens_after_password_change(account.id).await;
         self.cache.forget(account.id);
         self.revoke_credential_here(account.id, model::Revocation::Password);
         store.delete_web_sessions(account.id, None).await?;

@@ -119,6 +119,18 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Your address (firstname.lastname@…) or your short login.",
     ),
     ("login.password", "Mot de passe", "Password"),
+    ("up.with", "Se connecter avec", "Log in with"),
+    (
+        "up.or",
+        "ou avec votre identifiant et votre mot de passe de messagerie :",
+        "or with your mail identifier and password:",
+    ),
+    ("up.refused", "Connexion refusée", "Login refused"),
+    (
+        "up.only",
+        "La connexion au webmail passe par le fournisseur d'identité de l'académie : utilisez le bouton ci-dessus.",
+        "The webmail login goes through the académie's identity provider: use the button above.",
+    ),
     ("login.submit", "Se connecter", "Log in"),
     (
         "login.first",

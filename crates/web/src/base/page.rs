@@ -47,17 +47,33 @@ pub struct LangQuery {
     pub lang: Option<String>,
 }
 
-/// Renders a template with the visitor's cookies.
+/// Renders a template with the visitor's cookies. During an application's
+/// sign-in (the visitor's `resume`), the page's forms may end at that
+/// application ([`crate::headers::FormTarget`]).
 pub fn render(v: &Visitor, status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => {
-            with_cookies(v, (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+            let mut resp = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+            if let Some(target) = v.resume.as_deref().and_then(application_of) {
+                resp.extensions_mut().insert(crate::headers::FormTarget(target));
+            }
+            with_cookies(v, resp)
         }
         Err(e) => {
             tracing::error!(error = %e, "template failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "erreur interne / internal error").into_response()
         }
     }
+}
+
+/// Where an application's sign-in request (`/oidc/authorize?…`,
+/// `/cas/login?…`) sends the visitor back: its `redirect_uri` or `service`.
+fn application_of(resume: &str) -> Option<String> {
+    let query = resume.split_once('?')?.1;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        matches!(k, "redirect_uri" | "service").then(|| model::percent::decode(&v.replace('+', " ")))?
+    })
 }
 
 /// A 303 to `to` with the visitor's cookies.
@@ -86,4 +102,21 @@ pub struct MessagePage {
     pub text: String,
     pub link: String,
     pub link_text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_application_of_a_sign_in_request() {
+        let a = super::application_of;
+        assert_eq!(
+            a("/oidc/authorize?client_id=x&redirect_uri=https%3A%2F%2Fent.fr%2Fcb&state=s").as_deref(),
+            Some("https://ent.fr/cb")
+        );
+        assert_eq!(
+            a("/cas/login?service=http%3A%2F%2Flocalhost%3A9%2Fent%2F").as_deref(),
+            Some("http://localhost:9/ent/")
+        );
+        assert_eq!(a("/oidc/authorize?client_id=x"), None);
+    }
 }

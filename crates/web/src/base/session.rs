@@ -59,6 +59,8 @@ pub struct Visitor {
     pub resume: Option<String>,
     /// `Set-Cookie` values to send with the response.
     pub cookies: Vec<String>,
+    /// The request's cookies, for the few read by one page only.
+    received: Vec<(String, String)>,
     /// Theme, density and banner of the webmail's layout (set by the webmail's extractors).
     pub chrome: crate::base::chrome::Chrome,
 }
@@ -132,6 +134,7 @@ impl Visitor {
             device,
             resume,
             cookies: out_cookies,
+            received: all,
             chrome: Default::default(),
         }
     }
@@ -240,6 +243,16 @@ impl Visitor {
             }
             None => "/courrier".to_owned(),
         }
+    }
+
+    /// The value of our cookie `base` (with the `__Host-` prefix over HTTPS).
+    pub fn cookie_value(&self, base: &str) -> Option<String> {
+        cookie(&self.received, &cookie_name(self.https, base)).filter(|v| v.len() <= 4096).map(str::to_owned)
+    }
+
+    /// Sets our cookie `base` (HttpOnly, SameSite=Lax, Secure over HTTPS).
+    pub fn set_cookie(&mut self, base: &str, value: &str, max_age: Option<i64>) {
+        self.cookies.push(set_cookie(self.https, base, value, max_age));
     }
 
     /// Ends the current session (logout).

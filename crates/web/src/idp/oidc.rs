@@ -201,7 +201,10 @@ fn consent_page(
         fields.push(("connexion", t.to_string()));
     }
     let c = Common::new(app, v, "sso.consent.title");
-    Ok(render(v, StatusCode::OK, &ConsentPage { c, client: checked.client.name.clone(), claims, fields }))
+    let mut resp = render(v, StatusCode::OK, &ConsentPage { c, client: checked.client.name.clone(), claims, fields });
+    // « Autoriser » ends, through a redirect, at the application.
+    resp.extensions_mut().insert(crate::headers::FormTarget(checked.redirect_uri.clone()));
+    Ok(resp)
 }
 
 /// The consent form: the authorization request again, and the answer.

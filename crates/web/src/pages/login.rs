@@ -25,6 +25,17 @@ use crate::base::{Common, CsrfForm, TokenOnly, WebError, redirect, render};
 struct LoginPage {
     c: Common,
     login: String,
+    /// « Se connecter avec … »: the upstream providers (id, label).
+    upstream: Vec<(String, String)>,
+    /// The password form is shown (not with `[upstream] only`).
+    local: bool,
+}
+
+impl LoginPage {
+    async fn new(app: &App, c: Common, login: String) -> LoginPage {
+        let (upstream, local) = super::upstream::buttons(app).await;
+        LoginPage { c, login, upstream, local }
+    }
 }
 
 #[derive(Template)]
@@ -140,13 +151,19 @@ pub async fn login_page(State(app): State<Arc<App>>, mut v: Visitor) -> Response
         return redirect(&v, page_of(&s.stage));
     }
     let c = Common::new(&app, &mut v, "login.title");
-    render(&v, StatusCode::OK, &LoginPage { c, login: String::new() })
+    render(&v, StatusCode::OK, &LoginPage::new(&app, c, String::new()).await)
 }
 
 pub async fn login_post(
     State(app): State<Arc<App>>,
     CsrfForm { mut v, form }: CsrfForm<LoginForm>,
 ) -> Result<Response, WebError> {
+    if !super::upstream::buttons(&app).await.1 {
+        // `[upstream] only`: the web login is the académie provider's.
+        let mut c = Common::new(&app, &mut v, "login.title");
+        c.error = Some(c.t.get("up.only").to_owned());
+        return Ok(render(&v, StatusCode::FORBIDDEN, &LoginPage::new(&app, c, String::new()).await));
+    }
     let client = v.client.clone();
     let device = v.device.clone();
     let attempt = Login {
@@ -163,7 +180,7 @@ pub async fn login_post(
             c.error = Some(c.t.pick(refusal.message_fr(), refusal.message_en()).to_owned());
             let login: String = form.login.chars().filter(|c| !c.is_control()).take(254).collect();
             let status = if refusal.is_temporary() { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
-            Ok(render(&v, status, &LoginPage { c, login }))
+            Ok(render(&v, status, &LoginPage::new(&app, c, login).await))
         }
         Ok(p) => {
             let stage = if p.must_change_password || app.identity.password_expired(&p.account).await {
@@ -190,10 +207,10 @@ pub async fn totp_page(State(app): State<Arc<App>>, mut v: Visitor) -> Result<Re
 }
 
 /// The login page again with a refusal (a passkey's).
-pub(crate) fn refused_login(app: &App, v: &mut Visitor, status: StatusCode, text: &str) -> Response {
+pub(crate) async fn refused_login(app: &App, v: &mut Visitor, status: StatusCode, text: &str) -> Response {
     let mut c = Common::new(app, v, "login.title");
     c.error = Some(text.to_owned());
-    render(v, status, &LoginPage { c, login: String::new() })
+    render(v, status, &LoginPage::new(app, c, String::new()).await)
 }
 
 /// A second factor refused: the code page again with `text`, or, once the
@@ -211,7 +228,7 @@ pub(crate) async fn refused_second(
         let mut c = Common::new(app, v, "login.title");
         c.error = Some(c.t.pick(refusal.message_fr(), refusal.message_en()).to_owned());
         c.csrf = v.csrf(app);
-        return Ok(render(v, StatusCode::TOO_MANY_REQUESTS, &LoginPage { c, login: String::new() }));
+        return Ok(render(v, StatusCode::TOO_MANY_REQUESTS, &LoginPage::new(app, c, String::new()).await));
     }
     let mut c = Common::new(app, v, "totp.title");
     c.error = Some(text);

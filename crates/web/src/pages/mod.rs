@@ -12,6 +12,7 @@ pub mod login;
 pub mod passkeys;
 pub mod reset;
 pub mod setup;
+pub mod upstream;
 
 use axum::http::StatusCode;
 use identity::Account;

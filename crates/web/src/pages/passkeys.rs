@@ -148,7 +148,7 @@ pub async fn login(
         }
         Err(refusal) => {
             let text = message(v.lang, refusal);
-            Ok(super::login::refused_login(&app, &mut v, status_of(refusal), text))
+            Ok(super::login::refused_login(&app, &mut v, status_of(refusal), text).await)
         }
     }
 }

@@ -81,6 +81,9 @@ pub fn cases() -> Vec<Case> {
         post("/connexion/code/cle/defi", "/connexion/code/cle/defi", Empty, 403, 303),
         post("/connexion/code/cle", "/connexion/code/cle", Url("id=x"), 403, 303),
         post("/connexion/code", "/connexion/code", Url("code=123456"), 403, 303),
+        // The académie's identity provider: none is configured here.
+        get("/connexion/externe/{id}", "/connexion/externe/inconnu", 404, 404),
+        get("/connexion/externe/{id}/retour", "/connexion/externe/inconnu/retour?state=x&code=y", 404, 404),
         get("/premiere-connexion", "/premiere-connexion", 303, 303),
         post("/premiere-connexion", "/premiere-connexion", Url("current=x&new=y&confirm=y"), 403, 303),
         // Before the enrolment page: no seed is pending yet.
