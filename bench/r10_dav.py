@@ -240,7 +240,7 @@ def ensure_radicale(log) -> None:
 
 
 def summarize(reps: list[dict]) -> dict:
-    keys = ["requests_per_s", "p50_ms", "p99_ms", "errors", "peak_rss_kib", "peak_pss_kib", "cpu_s"]
+    keys = ["requests_per_s", "p50_ms", "p99_ms", "errors", "peak_rss_kib", "peak_pss_kib", "cpu_s", "client_cpu_s"]
     return {k: round(statistics.median(r[k] for r in reps), 3) for k in keys}
 
 
@@ -288,7 +288,8 @@ def main() -> None:
                     r = run_workload(s, USER, PASSWORD, spec, args.clients, seconds)
                     runs[w][s.name].append(r)
                     log(f"{w} rep {rep + 1} {s.name}: {r['requests_per_s']:.1f} req/s, p50 {r['p50_ms']:.1f} ms, "
-                        f"p99 {r['p99_ms']:.1f} ms, errors {r['errors']}, peak RSS {r['peak_rss_kib'] // 1024} MiB")
+                        f"p99 {r['p99_ms']:.1f} ms, errors {r['errors']}, peak RSS {r['peak_rss_kib'] // 1024} MiB, "
+                        f"CPU server {r['cpu_s']:.1f} s, clients {r['client_cpu_s']:.1f} s")
         median = {w: {n: summarize(rs) for n, rs in per.items()} for w, per in runs.items()}
         ratios = {w: {"rps_ardoise_over_radicale": round(m["ardoise"]["requests_per_s"] /
                                                          max(1e-9, m["radicale"]["requests_per_s"]), 2),

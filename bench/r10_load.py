@@ -4,7 +4,9 @@ run (client processes, one keep-alive http.client connection each, a common star
 import base64
 import http.client
 import multiprocessing
+import os
 import re
+import resource
 import statistics
 import threading
 import time
@@ -146,6 +148,7 @@ def _client(job: tuple) -> dict:
     lat, errors, first_error = [], 0, None
     i = first
     connect_retries = conn.connect()
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     while time.time() < start_at:
         time.sleep(0.001)
     while time.time() < deadline:
@@ -167,8 +170,9 @@ def _client(job: tuple) -> dict:
             errors += 1
             first_error = first_error or f"{status} {text[:200]!r}"
     conn.close()
-    return {"lat": lat, "errors": errors, "first_error": first_error, "end": time.time(),
-            "connect_retries": connect_retries}
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return {"cpu": ru.ru_utime + ru.ru_stime - ru0.ru_utime - ru0.ru_stime, "lat": lat, "errors": errors,
+            "first_error": first_error, "connect_retries": connect_retries}
 
 
 def settle(side, timeout: float = 60.0) -> float:
@@ -203,6 +207,9 @@ def run_workload(side, user: str, password: str, spec: dict, clients: int, secon
         "requests": len(lat), "seconds": round(wall, 3), "requests_per_s": round(len(lat) / wall, 2),
         "p50_ms": round(statistics.median(lat), 2) if lat else 0.0,
         "p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 2) if lat else 0.0,
-        "errors": errors, "connect_retries": sum(r["connect_retries"] for r in res), "first_error": next((r["first_error"] for r in res if r["first_error"]), None),
+        "errors": errors, "connect_retries": sum(r["connect_retries"] for r in res),
+        "first_error": next((r["first_error"] for r in res if r["first_error"]), None),
         "peak_rss_kib": mem.peak_rss, "peak_pss_kib": mem.peak_pss, "cpu_s": round(cpu, 2),
+        # The clients share the machine: when they use most of a core the server may be starved of one.
+        "client_cpu_s": round(sum(r["cpu"] for r in res), 2), "loadavg_1min": round(os.getloadavg()[0], 2),
     }
