@@ -32,8 +32,8 @@ process tree (bench/harness/procmon.py, 200 ms samples), plus the CPU seconds of
 - **Radicale**: Debian's `radicale` (`/usr/bin/radicale`, its own Python), a private config and storage
   folder, 127.0.0.1 plain HTTP, htpasswd auth with a `plain` file (no hashing cost on its side either),
   `rights = owner_only`, `max_connections = 64` (its default, 8, would queue our 20 clients), `timeout = 600`
-  (its 30 s socket timeout is shorter than its own latency under this load at full size: connections were
-  reset).
+  (its 30 s socket timeout is shorter than its own latency under this load at full size; a few connection
+  resets remained with 600 s, cause not found).
 
     python3 -m bench.r10_dav --binary /path/to/release/ardoise [--reps 3] [--quick] [--seconds S]
                              [--events N] [--cards N] [--clients N] [--keep]
