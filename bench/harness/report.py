@@ -176,7 +176,8 @@ def main() -> None:
     doc, imap_doc = load(f"latest-r5-{args.mode}.json"), load(f"latest-imap-{args.mode}.json")
     r47_doc = load(f"latest-r47-{args.mode}.json")
     split_doc = load(f"latest-append-split-{args.mode}.json")
-    if doc is None and imap_doc is None and r47_doc is None and split_doc is None:
+    r10_doc = load(f"latest-r10-{args.mode}.json")  # R10 (bench/r10_dav.py): its section is hand-written
+    if doc is None and imap_doc is None and r47_doc is None and split_doc is None and r10_doc is None:
         sys.exit(f"no results in {out_dir} for mode {args.mode}")
     problems = ((check(doc) if doc else []) + (report_imap.check(imap_doc) if imap_doc else [])
                 + (report_r47.check(r47_doc) if r47_doc else []))
@@ -202,6 +203,11 @@ def main() -> None:
     for side, v in split_doc["servers"].items() if split_doc else []:
         print(f"APPEND 5 KB {side}: p50 {v['imaplib']['p50_ms']:.2f} ms with imaplib (split), "
               f"{v['one write']['p50_ms']:.2f} ms in one write")
+    for w, m in r10_doc["median"].items() if r10_doc else []:
+        a, r = m["ardoise"], m["radicale"]
+        print(f"R10 {w}: ours {a['requests_per_s']:.1f} req/s, Radicale {r['requests_per_s']:.1f} req/s, ratio "
+              f"{r10_doc['ratios'][w]['rps_ardoise_over_radicale']:.2f}x, peak RSS ours {a['peak_rss_kib'] // 1024} MiB, "
+              f"Radicale {r['peak_rss_kib'] // 1024} MiB, errors {a['errors']:.0f}/{r['errors']:.0f}")
     if problems:
         print("\n".join(problems), file=sys.stderr)
         sys.exit(1)
