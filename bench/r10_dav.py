@@ -300,6 +300,10 @@ def main() -> None:
                                                          max(1, m["radicale"]["peak_rss_kib"]), 2)}
                   for w, m in median.items()}
         errors = sum(r["errors"] for per in runs.values() for rs in per.values() for r in rs)
+        # Only Ardoise's failures fail the run: the reference's own (Radicale resets a keep-alive
+        # connection now and then under 20 clients) are recorded in the JSON and printed.
+        errors_by_side = {n: sum(r["errors"] for per in runs.values() for r in per.get(n, [])) for n in
+                          ("ardoise", "radicale")}
         doc = {
             "kind": "r10-dav", "mode": "quick" if args.quick else "full", "machine": machine(),
             "binary": os.path.abspath(args.binary), "versions": {s.name: s.version() for s in sides},
@@ -307,11 +311,14 @@ def main() -> None:
                      "mix": data.MIX_NOTE},
             "clients": args.clients, "seconds": seconds, "reps": reps, "loading": loading,
             "runs": runs, "median": median, "ratios": ratios, "errors": errors,
+            "errors_by_side": errors_by_side,
         }
         print(json.dumps(doc, indent=1))
         save(doc, "r10", log)
-        if errors:
-            raise SystemExit(f"R10: {errors} failed requests (see the JSON)")
+        if errors_by_side["radicale"]:
+            log(f"R10: Radicale failed {errors_by_side['radicale']} requests (recorded in the JSON)")
+        if errors_by_side["ardoise"]:
+            raise SystemExit(f"R10: Ardoise failed {errors_by_side['ardoise']} requests (see the JSON)")
     finally:
         for s in started:
             s.stop()
