@@ -17,6 +17,7 @@ from test_directory import directory
 
 try:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError as e:  # pragma: no cover - depends on the machine
     if IN_CI:
@@ -139,7 +140,10 @@ def test_search_open_write_and_add_to_contacts_in_the_browser(academie, browser)
         field = browser.find_element(By.ID, "q")
         field.clear()
         field.send_keys(text)
+        before = browser.find_element(By.TAG_NAME, "main")
         browser.find_element(By.ID, "rechercher").click()
+        # The previous search's page also has #resultats: wait for it to go first.
+        WebDriverWait(browser, 10).until(EC.staleness_of(before))
         WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, "resultats"))
         return browser.find_element(By.TAG_NAME, "main").text
 
