@@ -255,6 +255,8 @@ def test_replayed_foreign_unknown_cloned_and_suspended_are_refused_and_journaled
     assert "1 clé(s) d'accès" in out, out
     log = [json.loads(line) for line in server.admin("audit", "list", "--json").splitlines()]
     assert any(e["action"] == "account.reset-passkeys" and e["target"] == CLAIRE for e in log), log
-    logout(driver, url)
+    # Any session may have been opened with the lost key: the reset ended them all.
+    driver.get(url + "/securite")
+    wait_path(driver, "/connexion")
     click(driver, "#connexion-cle")
     assert "Clé d'accès inconnue" in error_text(driver)

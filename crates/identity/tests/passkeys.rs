@@ -391,3 +391,55 @@ async fn the_helpdesk_resets_passkeys_within_its_scope_and_it_is_audited() {
     let answer = a.get(&fresh(&f, Purpose::Login, None).await, RP.origin, RP.rp_id);
     assert_eq!(passwordless(&f, &answer).await.unwrap_err(), PasskeyRefusal::Unknown);
 }
+
+async fn session(f: &Fixture, account: &Account, token: &str) {
+    let now = 1_800_000_000;
+    let s = store::WebSession {
+        token_hash: token.into(),
+        account_id: account.id,
+        stage: "full".into(),
+        created_at: now,
+        last_seen: now,
+        expires_at: now + 3600,
+        ip: "127.0.0.1".into(),
+        client: "test".into(),
+    };
+    f.id.create_web_session(&s).await.unwrap();
+}
+
+async fn session_tokens(f: &Fixture, account: &Account) -> Vec<String> {
+    let mut t: Vec<String> = f.id.web_sessions(account.id).await.unwrap().into_iter().map(|s| s.token_hash).collect();
+    t.sort();
+    t
+}
+
+#[tokio::test]
+async fn revoking_a_passkey_ends_the_other_web_sessions_and_a_reset_ends_them_all() {
+    let f = fixture().await;
+    let claire = create(&f, "claire.martin", None).await;
+    let paul = create(&f, "paul.durand", None).await;
+    let mut phone = Authenticator::new(1);
+    let mut laptop = Authenticator::new(2);
+    let lost = register(&f, &claire, &mut phone).await;
+    register(&f, &claire, &mut laptop).await;
+    for t in ["ici", "telephone-perdu", "tablette"] {
+        session(&f, &claire, t).await;
+    }
+    session(&f, &paul, "paul").await;
+
+    // Another account's passkey id revokes nothing and ends nothing.
+    assert!(!f.id.revoke_passkey(&paul, lost, Some("paul")).await.unwrap());
+    assert_eq!(session_tokens(&f, &claire).await.len(), 3);
+
+    assert!(f.id.revoke_passkey(&claire, lost, Some("ici")).await.unwrap());
+    assert_eq!(session_tokens(&f, &claire).await, ["ici"], "only the revoking session stays");
+    assert_eq!(session_tokens(&f, &paul).await, ["paul"], "nobody else's session is touched");
+    let answer = phone.get(&fresh(&f, Purpose::Login, None).await, RP.origin, RP.rp_id);
+    assert_eq!(passwordless(&f, &answer).await.unwrap_err(), PasskeyRefusal::Unknown);
+    assert!(subjects(&f, &claire).await.iter().any(|s| s == "Clé d'accès révoquée"), "the owner is told");
+
+    let operator = f.id.operator().await.unwrap();
+    assert_eq!(f.id.admin_reset_passkeys(&operator, claire.id).await.unwrap(), 1);
+    assert!(session_tokens(&f, &claire).await.is_empty(), "the helpdesk's reset ends every session");
+    assert_eq!(session_tokens(&f, &paul).await, ["paul"]);
+}

@@ -435,15 +435,21 @@ impl Identity {
     }
 
     /// Revokes one passkey of the account; false when it has none of that id.
-    pub async fn revoke_passkey(&self, account: &Account, id: i64) -> Result<bool, Error> {
+    /// A passkey is revoked because its device is lost or no longer
+    /// trusted: every web session but `keep` (the one revoking) ends with
+    /// it, since any of them may have been opened with that key.
+    pub async fn revoke_passkey(&self, account: &Account, id: i64, keep: Option<&str>) -> Result<bool, Error> {
         let done = self.store.delete_passkey(account.id, id).await?;
         if done {
+            let ended = self.store.delete_web_sessions(account.id, keep).await?;
+            tracing::info!(account = account.id, sessions = ended, "passkey revoked: other web sessions ended");
             notify::notify(
                 &self.mail,
                 account,
                 "Clé d'accès révoquée",
-                "Une clé d'accès vient d'être révoquée sur votre compte : elle n'ouvre plus votre messagerie.\n\n\
-                 (A passkey was revoked on your account.)",
+                "Une clé d'accès vient d'être révoquée sur votre compte : elle n'ouvre plus votre messagerie, et vos \
+                 autres sessions web ont été fermées.\n\n(A passkey was revoked on your account; your other web \
+                 sessions were closed.)",
             )
             .await;
         }
@@ -451,9 +457,12 @@ impl Identity {
     }
 
     /// Deletes every passkey of the account (a lost device: the helpdesk's
-    /// reset); the owner is mailed. Returns how many went.
+    /// reset) and ends every web session of the account, any of which may
+    /// have been opened with one of them; the owner is mailed. Returns how
+    /// many passkeys went.
     pub(crate) async fn reset_passkeys(&self, account: &Account) -> Result<u64, Error> {
         let n = self.store.delete_passkeys(account.id).await?;
+        self.store.delete_web_sessions(account.id, None).await?;
         notify::notify(
             &self.mail,
             account,

@@ -259,7 +259,8 @@ pub async fn revoke(
     Path(id): Path<i64>,
     SignedForm { v, account, .. }: SignedForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    if !app.identity.revoke_passkey(&account, id).await? {
+    let keep = v.session.as_ref().map(|(s, _)| s.token_hash.clone());
+    if !app.identity.revoke_passkey(&account, id, keep.as_deref()).await? {
         return Err(super::account::not_found(&v));
     }
     Ok(redirect(&v, "/securite"))
