@@ -1,5 +1,8 @@
 //! One test per refusal of [`super::verify::id_token`], with tokens signed
-//! by a P-256 key made here (as an upstream provider would).
+//! by a P-256 key made here (as an upstream provider would), and RS256
+//! with a test-only RSA key (testdata/rsa-2048-pkcs1.der, made for these
+//! tests with `openssl genrsa 2048`; ring cannot make RSA keys), since most
+//! académie providers (LemonLDAP::NG, Keycloak) sign with RS256.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -142,4 +145,50 @@ fn garbage_is_malformed() {
     let jwks = json!({"keys": []});
     assert_eq!(check("", &jwks), Err(Refused::Malformed));
     assert_eq!(check("a.b.c", &jwks), Err(Refused::Malformed));
+}
+
+/// The test RSA key's modulus (base64url), read off the key with
+/// `openssl rsa -modulus` when it was made.
+const RSA_N: &str = "ngbmLBJEqj_n44h9XNA-xX3ySd0nplZFaxBXkDFG6gmXPKsIhLPbCCdgF2-G1mVPrSmEArCALU8a_yf0vI9_btIgTvy-mivJFMmVk6vLyhG1ca4M8tg6mrIrRSPz0fNTi3Ux_Re3lclu6z8kXqMFUoWdiiaXmi8P4Db5EpGyJoREjtHRn1Dy_7uJJ5Wy6i7SCZcDB-IQkOu4chwG0Lo2mAEzTbZOiiqL-jYwcDHTsR-GYReNog66Ev1CL5VglBa44AHkQTN3lG6ZQ8Ht2PSCz7bTcTFhc5cN7StwTo16MMKuObLptJuQbej-3bThBzTBuAE0ny3SWbbHLXmw-DBgRw";
+
+fn sign_rs256(kid: &str, claims: &Value) -> String {
+    let mut h = Header::new(Algorithm::RS256);
+    h.kid = Some(kid.into());
+    let key = EncodingKey::from_rsa_der(include_bytes!("testdata/rsa-2048-pkcs1.der"));
+    jsonwebtoken::encode(&h, claims, &key).unwrap()
+}
+
+fn rsa_jwk(kid: &str) -> Value {
+    json!({"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": RSA_N, "e": "AQAB"})
+}
+
+#[test]
+fn an_rs256_token_gives_its_claims_and_its_refusals_hold() {
+    let jwks = json!({"keys": [rsa_jwk("r1")]});
+    let got = id_token(&sign_rs256("r1", &claims()), &jwks, &expect()).unwrap();
+    assert_eq!(got["email"], "claire.martin@ac-demo.fr");
+    // The same key under an ES256 header, or an EC key named by an RS256 token: algorithm confusion.
+    let ec = key();
+    let token = sign(&ec, "r1", &claims());
+    assert_eq!(check(&token, &jwks), Err(Refused::Algorithm));
+    assert_eq!(check(&sign_rs256("k1", &claims()), &json!({"keys": [jwk(&ec, "k1")]})), Err(Refused::Algorithm));
+    // HS256 with the RSA modulus as the secret.
+    let mut h = Header::new(Algorithm::HS256);
+    h.kid = Some("r1".into());
+    let forged = jsonwebtoken::encode(&h, &claims(), &EncodingKey::from_secret(RSA_N.as_bytes())).unwrap();
+    assert_eq!(check(&forged, &jwks), Err(Refused::Algorithm));
+    // Another modulus: the signature does not verify.
+    let mut other = rsa_jwk("r1");
+    let mut n = RSA_N.to_owned();
+    n.replace_range(10..11, if &RSA_N[10..11] == "A" { "B" } else { "A" });
+    other["n"] = json!(n);
+    assert_eq!(check(&sign_rs256("r1", &claims()), &json!({"keys": [other]})), Err(Refused::Signature));
+    // A tampered payload.
+    let token = sign_rs256("r1", &claims());
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged =
+        format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(with("sub", json!("root")).to_string()), parts[2]);
+    assert_eq!(check(&forged, &jwks), Err(Refused::Signature));
+    // Out-of-place claims are refused the same way as with ES256.
+    assert_eq!(check(&sign_rs256("r1", &with("aud", json!("another-client"))), &jwks), Err(Refused::Audience));
 }
