@@ -10,11 +10,14 @@ account."""
 
 import imaplib
 import json
+import re
 import sqlite3
 import smtplib
 import ssl
 import subprocess
 import time
+import urllib.parse
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -164,6 +167,65 @@ def test_smtp_submission_with_xoauth2_and_oauthbearer(mail):
         time.sleep(0.2)
     else:
         raise AssertionError(server.messages(CLAIRE))
+
+
+def test_autoconfig_advertises_oauth2_whose_endpoints_give_a_token_on_any_loopback_port(mail):
+    """What Thunderbird reads (config-v1.1.xml) is enough to sign in with OAuth: the `<oAuth2>` endpoints and
+    scope, a redirect to the loopback on a port other than the registered one (RFC 8252 section 7.3), then
+    IMAP and SMTP on the servers the same file lists, with the method it lists."""
+    p = mail.p
+    server = p.server
+    r = requests.get(f"{p.base}/.well-known/autoconfig/mail/config-v1.1.xml",
+                     params={"emailaddress": CLAIRE}, timeout=20)
+    assert r.status_code == 200, r.text
+    root = ET.fromstring(r.content)
+    provider = root.find("emailProvider")
+    servers = provider.findall("incomingServer") + provider.findall("outgoingServer")
+    assert servers
+    for s in servers:
+        # The password stays first (every client can use it); OAuth2 is offered beside it.
+        assert [a.text for a in s.findall("authentication")] == ["password-cleartext", "OAuth2"]
+    oauth = root.find("oAuth2")
+    assert oauth is not None, r.text
+    assert oauth.findtext("issuer") == "127.0.0.1"
+    assert oauth.findtext("authURL") == p.meta["authorization_endpoint"]
+    assert oauth.findtext("tokenURL") == p.meta["token_endpoint"]
+    scope = oauth.findtext("scope")
+    assert set(scope.split()) == {"openid", "mail"}, scope
+
+    # The client was registered with http://127.0.0.1:9/cb; it listens elsewhere today.
+    port = sso_e2e.free_port()
+    callback = f"http://127.0.0.1:{port}/cb"
+    rp = OAuth2Session(mail.client_id, None, scope=scope, redirect_uri=callback, code_challenge_method="S256",
+                       token_endpoint_auth_method="none")
+    verifier = "w" * 43
+    uri, state = rp.create_authorization_url(oauth.findtext("authURL"), code_verifier=verifier)
+    back = sso_e2e.Browser(p).until(uri, callback)
+    assert isinstance(back, str), back.text
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(back).query)["state"] == [state]
+    token = rp.fetch_token(oauth.findtext("tokenURL"), authorization_response=back, code_verifier=verifier)
+    access = token["access_token"]
+
+    incoming = [s for s in provider.findall("incomingServer") if s.findtext("socketType") == "SSL"][0]
+    # The file names the configured host (`mail_host`, not set here): the test reaches it on the loopback.
+    conn = imaplib.IMAP4_SSL("127.0.0.1", int(incoming.findtext("port")), ssl_context=tls(), timeout=30)
+    user = incoming.findtext("username").replace("%EMAILADDRESS%", CLAIRE)
+    assert conn.authenticate("XOAUTH2", Sasl(xoauth2(user, access)))[0] == "OK"
+    conn.logout()
+    outgoing = [s for s in provider.findall("outgoingServer") if s.findtext("socketType") == "SSL"][0]
+    with smtplib.SMTP_SSL("127.0.0.1", int(outgoing.findtext("port")), context=tls(), timeout=30) as smtp:
+        smtp.ehlo("client.test")
+        assert smtp.auth("OAUTHBEARER", Sasl(oauthbearer(user, access)))[0] == 235
+
+    # Another path, another host or a non-loopback URI is still refused (a page, never a redirect).
+    signed_in = sso_e2e.Browser(p)
+    signed_in.login()
+    for wrong in (f"http://127.0.0.1:{port}/ailleurs", f"http://localhost:{port}/cb", "https://evil.example/cb"):
+        bad = OAuth2Session(mail.client_id, None, scope=scope, redirect_uri=wrong, code_challenge_method="S256")
+        uri, _ = bad.create_authorization_url(oauth.findtext("authURL"), code_verifier=verifier)
+        page = signed_in.get(uri)
+        assert page.status_code == 400 and "Location" not in page.headers, (wrong, page.status_code)
+        assert re.search("adresse de retour", page.text), page.text[:300]
 
 
 def test_managesieve_and_dav_take_the_token(mail):

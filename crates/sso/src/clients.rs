@@ -60,6 +60,47 @@ pub fn valid_redirect_uri(uri: &str) -> bool {
         && uri.len() <= 2000
 }
 
+/// Whether the redirect URI `asked` in an authorization request is the
+/// registered one: the same string, except that a **public** client's
+/// loopback IP redirect (`http://127.0.0.1:<port>/…` or `http://[::1]:<port>/…`)
+/// matches on any port (RFC 8252 section 7.3: a native application such as
+/// a mail client listens on whatever port the system gives it). Host, path
+/// and query stay exact; `localhost` gets no such leeway (section 8.3).
+pub fn redirect_matches(registered: &str, asked: &str, public: bool) -> bool {
+    if registered == asked {
+        return true;
+    }
+    if !public {
+        return false;
+    }
+    let split = |uri: &str| -> Option<(&'static str, String)> {
+        let rest = uri.strip_prefix("http://")?;
+        let (host, after) = if let Some(r) = rest.strip_prefix("127.0.0.1") {
+            ("127.0.0.1", r)
+        } else if let Some(r) = rest.strip_prefix("[::1]") {
+            ("[::1]", r)
+        } else {
+            return None;
+        };
+        let (port, path) = match after.strip_prefix(':') {
+            Some(p) => {
+                let end = p.find(['/', '?']).unwrap_or(p.len());
+                (&p[..end], &p[end..])
+            }
+            None => ("", after),
+        };
+        if !(port.is_empty() || (port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()))) {
+            return None;
+        }
+        if !(path.is_empty() || path.starts_with(['/', '?'])) {
+            return None;
+        }
+        let path = if path.is_empty() { "/" } else { path };
+        Some((host, path.to_owned()))
+    };
+    matches!((split(registered), split(asked)), (Some(r), Some(a)) if r == a)
+}
+
 impl Sso {
     /// Registers an OIDC client; returns it and its secret (to show once).
     pub async fn add_client(&self, new: NewClient) -> Result<(SsoClient, Option<String>), Error> {
@@ -177,6 +218,34 @@ pub fn cas_service_for<'a>(services: &'a [SsoClient], service: &str) -> Option<&
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_public_clients_loopback_redirect_matches_on_any_port_and_nothing_else() {
+        let reg = "http://127.0.0.1:8765/";
+        assert!(redirect_matches(reg, "http://127.0.0.1:8765/", false));
+        assert!(redirect_matches(reg, "http://127.0.0.1:51234/", true));
+        assert!(redirect_matches(reg, "http://127.0.0.1/", true), "the default port is a port too");
+        assert!(redirect_matches("http://[::1]:1/cb?x=1", "http://[::1]:65000/cb?x=1", true));
+        // A confidential client's URI is exact.
+        assert!(!redirect_matches(reg, "http://127.0.0.1:51234/", false));
+        // Anything but the port differs: refused.
+        for asked in [
+            "http://127.0.0.1:51234/autre",
+            "http://127.0.0.1:51234/#x",
+            "http://127.0.0.2:8765/",
+            "http://[::1]:8765/",
+            "http://localhost:8765/",
+            "https://127.0.0.1:8765/",
+            "http://127.0.0.1:8765@evil.fr/",
+            "http://127.0.0.1.evil.fr:8765/",
+            "http://127.0.0.1:99999999/",
+            "http://127.0.0.1:80x/",
+        ] {
+            assert!(!redirect_matches(reg, asked, true), "{asked}");
+        }
+        assert!(!redirect_matches("http://localhost:8765/", "http://localhost:9999/", true));
+        assert!(!redirect_matches("https://ent.ac-demo.fr/cb", "https://ent.ac-demo.fr:444/cb", true));
+    }
 
     #[test]
     fn redirect_uris_must_be_https_or_loopback_without_fragment_or_user() {

@@ -247,7 +247,9 @@ pub fn check_with_client(r: &AuthRequest, client: Option<SsoClient>) -> Result<C
             "This application is not registered with Ardoise.",
         ));
     };
-    let Some(redirect_uri) = r.redirect_uri.clone().filter(|u| client.redirect_uris.iter().any(|x| x == u)) else {
+    let public = client.secret_hash.is_none();
+    let registered = |u: &String| client.redirect_uris.iter().any(|x| crate::clients::redirect_matches(x, u, public));
+    let Some(redirect_uri) = r.redirect_uri.clone().filter(registered) else {
         return Err(page(
             "L'adresse de retour demandée n'est pas celle enregistrée pour cette application.",
             "The requested return address is not the one registered for this application.",

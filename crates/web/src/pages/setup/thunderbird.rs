@@ -5,6 +5,15 @@
 //! serves, an `incomingServer` per IMAP port and an `outgoingServer` per
 //! submission port, best first; the user name is the address
 //! (`%EMAILADDRESS%`, which the client fills in).
+//!
+//! When our identity provider is on, every server also lists `OAuth2`
+//! (after `password-cleartext`, which stays the default that every client
+//! can use) and the file ends with the format's `<oAuth2>` element: the
+//! issuer (our host), the scopes a mail token needs (`openid mail`), and
+//! the authorization and token endpoints. A client that knows how to use
+//! them (Thunderbird 140 and later through its OAuth provider API, with
+//! the client id an administrator registered: docs/sso.md) signs in
+//! through the browser and presents the token to IMAP and SMTP.
 
 use std::sync::Arc;
 
@@ -33,7 +42,19 @@ struct ClientConfig<'a> {
     imap: &'a [Endpoint],
     submission: &'a [Endpoint],
     help_url: String,
+    oauth: Option<OAuth>,
 }
+
+/// The `<oAuth2>` element of the autoconfig format.
+struct OAuth {
+    issuer: String,
+    scope: &'static str,
+    auth_url: String,
+    token_url: String,
+}
+
+/// The scopes a mail client's token needs (docs/sso.md).
+pub(crate) const MAIL_SCOPES: &str = "openid mail";
 
 pub async fn config(State(app): State<Arc<App>>, lang: Lang, Query(asked): Query<Asked>) -> Result<Response, WebError> {
     let setup = &app.cfg.mail_setup;
@@ -54,7 +75,34 @@ pub async fn config(State(app): State<Arc<App>>, lang: Lang, Query(asked): Query
         imap: &setup.imap,
         submission: &setup.submission,
         help_url: format!("{}/aide/configuration", app.cfg.public_url),
+        oauth: app.sso.as_ref().map(|_| oauth(&app.cfg.public_url)),
     };
     let xml = page.render().map_err(|e| WebError::internal(&e))?;
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response())
+}
+
+fn oauth(public_url: &str) -> OAuth {
+    let base = public_url.trim_end_matches('/');
+    let issuer = base.split_once("://").map_or(base, |(_, rest)| rest);
+    let issuer = issuer.split(['/', ':']).next().unwrap_or(issuer).to_owned();
+    OAuth {
+        issuer,
+        scope: MAIL_SCOPES,
+        auth_url: format!("{base}/oidc/authorize"),
+        token_url: format!("{base}/oidc/token"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::oauth;
+
+    #[test]
+    fn the_oauth_element_names_our_host_and_endpoints() {
+        let o = oauth("https://webmail.ac-demo.fr/");
+        assert_eq!(o.issuer, "webmail.ac-demo.fr");
+        assert_eq!(o.auth_url, "https://webmail.ac-demo.fr/oidc/authorize");
+        assert_eq!(o.token_url, "https://webmail.ac-demo.fr/oidc/token");
+        assert_eq!(oauth("http://127.0.0.1:8080").issuer, "127.0.0.1");
+    }
 }
