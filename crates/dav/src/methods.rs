@@ -332,8 +332,10 @@ pub(crate) async fn put(req: &Req<'_>, body: Body) -> Result<Response, DavError>
     // A calendar object is scheduled (RFC 6638): invitations, answers.
     let (written, rewritten) = match kind {
         CollectionKind::Calendar => {
-            let s =
-                gw.put_scheduled(&principal(req), &c, name, text, pre).await.map_err(|e| DavError::Domain(e, kind))?;
+            let who = principal(req);
+            let acting = acting(req, &c).await?;
+            let s = gw.put_scheduled(&acting, &c, name, text, pre).await.map_err(|e| DavError::Domain(e, kind))?;
+            gw.journal_acting(&who, &acting, "agenda", &format!("{} {name}", c.display_name)).await;
             (s.written, s.rewritten)
         }
         CollectionKind::AddressBook => {
@@ -356,7 +358,15 @@ pub(crate) async fn delete(req: &Req<'_>) -> Result<Response, DavError> {
             let c = collection_of(req).await?;
             let if_match = etag_header(req, header::IF_MATCH).filter(|e| e != "*");
             let deleted = match kind {
-                CollectionKind::Calendar => gw.delete_scheduled(&principal(req), &c, name, if_match.as_deref()).await,
+                CollectionKind::Calendar => {
+                    let (who, acting) = (principal(req), acting(req, &c).await?);
+                    let done = gw.delete_scheduled(&acting, &c, name, if_match.as_deref()).await;
+                    if done.is_ok() {
+                        let detail = format!("{} {name}", c.display_name);
+                        gw.journal_acting(&who, &acting, "agenda-suppression", &detail).await;
+                    }
+                    done
+                }
                 CollectionKind::AddressBook => gw.delete(&c, name, if_match.as_deref()).await,
             };
             deleted.map_err(|e| DavError::Domain(e, *kind))?;
@@ -377,6 +387,15 @@ pub(crate) fn principal(req: &Req<'_>) -> groupware::scheduling::Principal {
         address: req.account.address.clone(),
         display_name: req.account.display_name.clone(),
     }
+}
+
+/// Who scheduling acts as for a write in `c`: the logged-in account, or the
+/// calendar's owner when the account is their delegate
+/// ([`groupware::Groupware::acting_for`]).
+async fn acting(req: &Req<'_>, c: &Collection) -> Result<groupware::scheduling::Principal, DavError> {
+    let who = principal(req);
+    let Some(shared) = crate::sharing::shared_of(req) else { return Ok(who) };
+    req.dav.groupware.acting_for(&who, c, shared.right).await.map_err(|e| DavError::Domain(e, c.kind))
 }
 
 /// The etag of an `If-Match`/`If-None-Match` header, unquoted (`*` as is;

@@ -3,6 +3,7 @@
 //! account's paths (404 on every method, never the data).
 
 mod annuaire;
+mod delegation;
 mod fixture;
 mod flows;
 mod isolation;

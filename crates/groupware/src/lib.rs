@@ -23,6 +23,7 @@
 pub mod agenda;
 mod collections;
 pub mod contacts;
+mod delegation;
 pub mod event;
 pub mod ical;
 pub mod import;
