@@ -6,7 +6,7 @@
 # What it sets up (details in the README's Tests section):
 # - s3s-fs (crates.io, cargo install into ~/.cache/ardoise-tools): the S3 server of the tests
 # - Debian packages (apt): a C linker, PostgreSQL, nats-server, swaks, clamd, rspamd, pebble, headless Chromium
-#   and its driver, Python's venv module, node and npm;
+#   and its driver, Python's venv module, node and npm, LemonLDAP::NG's portal and Starman;
 # - PostgreSQL on 127.0.0.1:5432, started if stopped; where the postgres role
 #   cannot log in over TCP without a password, it gets one, and
 #   ARDOISE_TEST_POSTGRES is exported accordingly;
@@ -61,6 +61,26 @@ if [ "${#_missing[@]}" -gt 0 ]; then
     fi
     $_SUDO apt-get update -qq
     $_SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${_missing[@]}" >/dev/null
+fi
+# LemonLDAP::NG: test_upstream_lemonldap.py runs Debian's portal (a PSGI application, under Starman)
+# as the upstream OpenID Connect provider and CAS server, its users in SQLite. Without the
+# Recommends (lemonldap-ng-fastcgi-server, which satisfies the portal's need of a web server, would
+# bring nginx, a system service on port 80): the modules the portal loads are named instead:
+# XML::Simple (CAS, undeclared), IO::String, GD::SecurityImage with Image::Magick (the captcha
+# module, loaded even when no captcha is asked), Crypt::OpenSSL::Bignum (the JWKS), DBD::SQLite.
+# Starman serves it: plackup's default server takes one connection at a time (Chromium's idle
+# preconnections then stall the other clients).
+if [ ! -r /usr/share/perl5/Lemonldap/NG/Portal/Main.pm ] || ! command -v starman >/dev/null \
+        || ! perl -MXML::Simple -MDBD::SQLite -MImage::Magick -MIO::String -MCrypt::OpenSSL::Bignum -e1 2>/dev/null; then
+    echo "scripts/test: installation de / installing LemonLDAP::NG" >&2
+    if [ -n "$_SUDO" ] && ! command -v sudo >/dev/null; then
+        echo "scripts/test: installez-le en root (ou installez sudo) / install it as root (or install sudo)" >&2
+        return 1
+    fi
+    [ "${#_missing[@]}" -gt 0 ] || $_SUDO apt-get update -qq
+    $_SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends liblemonldap-ng-portal-perl \
+        lemonldap-ng-fastcgi-server starman libxml-simple-perl libio-string-perl libgd-securityimage-perl \
+        libimage-magick-perl libcrypt-openssl-bignum-perl libstring-random-perl libdbd-sqlite3-perl >/dev/null
 fi
 
 # Rust: the toolchain itself is the newcomer's (see rustup.rs); its test tools are ours.
