@@ -205,8 +205,10 @@ def main() -> None:
               f"{v['one write']['p50_ms']:.2f} ms in one write")
     for w, m in r10_doc["median"].items() if r10_doc else []:
         a, r = m["ardoise"], m["radicale"]
+        ratio = r10_doc["ratios"][w]["rps_ardoise_over_radicale"]
+        ratio = f"{ratio:.2f}x" if ratio is not None else "none (Radicale completed no request)"
         print(f"R10 {w}: ours {a['requests_per_s']:.1f} req/s, Radicale {r['requests_per_s']:.1f} req/s, ratio "
-              f"{r10_doc['ratios'][w]['rps_ardoise_over_radicale']:.2f}x, peak RSS ours {a['peak_rss_kib'] // 1024} MiB, "
+              f"{ratio}, peak RSS ours {a['peak_rss_kib'] // 1024} MiB, "
               f"Radicale {r['peak_rss_kib'] // 1024} MiB, errors {a['errors']:.0f}/{r['errors']:.0f}")
     if problems:
         print("\n".join(problems), file=sys.stderr)
