@@ -234,3 +234,55 @@ def test_the_page_uploads_with_its_progress_bar(server, browser, tmp_path):
     assert "compte-rendu du conseil.txt" in browser.page_source
     file_url = base(server) + "/partage/" + link.rsplit("/partage/", 1)[1] + "/fichier"
     assert requests.get(file_url).content == path.read_bytes()
+
+
+def test_the_composer_sends_a_file_too_large_for_a_message_as_a_link(server, browser, tmp_path):
+    """Issue 22: « attachments over the mail size limit are offered as a share link instead of being
+    refused ». A 21 MB file (the message limit is 20 MB) chosen with a small one: the large one leaves the
+    field, goes up over tus, and its link is written at the end of the message; the small one stays an
+    attachment. Paul gets both, and the link gives the exact bytes."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from test_webmail import login
+    from test_webmail_compose import fill, imap_fetch, send_now
+
+    with open(server.config, "a") as f:
+        f.write('\n[sharing]\nmax_file_size = "100M"\n')
+    server.create("claire.martin", password=PASSWORD)
+    server.create("paul.durand", password=PASSWORD)
+    server.start()
+    big = tmp_path / "Vidéo de la sortie.bin"
+    big.write_bytes(os.urandom(21 * 1024 * 1024))
+    small = tmp_path / "programme.txt"
+    small.write_bytes(b"Programme de la sortie\n")
+
+    login(browser, server, CLAIRE)
+    browser.get(base(server) + "/courrier/ecrire")
+    fill(browser, "to", PAUL)
+    fill(browser, "subject", "Photos de la sortie")
+    fill(browser, "body", "Bonjour Paul,\nvoici la vidéo.")
+    browser.find_element(By.ID, "pj").send_keys(f"{big}\n{small}")
+    WebDriverWait(browser, 120).until(lambda d: "/partage/" in d.find_element(By.ID, "body").get_attribute("value"))
+    status = browser.find_element(By.ID, "pj-liens").text
+    assert "Vidéo de la sortie.bin" in status and "sera envoyé comme lien" in status, status
+    names = browser.execute_script("return Array.from(document.getElementById('pj').files).map(f => f.name)")
+    assert names == ["programme.txt"], names
+    text = browser.find_element(By.ID, "body").get_attribute("value")
+    assert text.startswith("Bonjour Paul,\nvoici la vidéo.\n\nFichier « Vidéo de la sortie.bin » (21"), text
+    link = re.search(r"https?://\S+/partage/\S+", text).group(0)
+    send_now(browser)
+
+    received = [m for _, m in imap_fetch(server, PAUL) if m["Subject"] == "Photos de la sortie"]
+    assert len(received) == 1
+    message = received[0]
+    parts = [p for p in message.walk() if not p.is_multipart()]
+    assert [p.get_filename() for p in parts if p.get_filename()] == ["programme.txt"]
+    body = next(p for p in parts if p.get_content_type() == "text/plain" and not p.get_filename())
+    assert link in body.get_payload(decode=True).decode("utf-8")
+    # The link works for someone with no account, and gives the exact bytes.
+    token = link.rsplit("/partage/", 1)[1]
+    got = requests.get(base(server) + "/partage/" + token + "/fichier", timeout=60)
+    assert got.status_code == 200 and hashlib.sha256(got.content).digest() == hashlib.sha256(big.read_bytes()).digest()
+    # Nobody is told by a separate mail: the message carries the link.
+    assert not [m for _, m in imap_fetch(server, PAUL) if m["Subject"].startswith("Fichier partagé")]

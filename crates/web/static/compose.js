@@ -130,8 +130,91 @@
     }
     return over;
   }
-  if (files) { files.addEventListener("change", filesTooBig); }
+  // ----- files too large for a message: sent as a share link -----
+  // With file sharing on (data-partage-max), the largest files that put the
+  // message over its limit are taken out of the field, uploaded over tus
+  // (partage.js) and given as a link written at the end of the message.
+  var linking = 0; // uploads under way
+  var links = document.getElementById("pj-liens");
+  function fill(text, name, extra) {
+    var out = text.replace("{name}", name);
+    Object.keys(extra || {}).forEach(function (k) { out = out.replace("{" + k + "}", extra[k]); });
+    return out;
+  }
+  function writeLink(j) {
+    var line = fill(t("lien-ligne"), j.name, { size: j.size, until: j.until });
+    if (!richOn()) {
+      body.value = body.value.replace(/\s*$/, "") + "\n\n" + line + "\n" + j.url + "\n";
+    } else {
+      var p = document.createElement("p");
+      p.appendChild(document.createTextNode(line + " "));
+      var a = document.createElement("a");
+      a.href = j.url;
+      a.textContent = j.url;
+      p.appendChild(a);
+      editor.appendChild(p);
+    }
+    changed = true;
+  }
+  function linkOne(file) {
+    var li = document.createElement("li");
+    li.textContent = fill(t("lien-depot"), file.name, { p: "0" });
+    links.appendChild(li);
+    links.hidden = false;
+    linking++;
+    var csrf = form.elements.csrf.value;
+    var progress = function (done, total) {
+      li.textContent = fill(t("lien-depot"), file.name, { p: String(total ? Math.floor(done * 100 / total) : 100) });
+    };
+    window.ArdoiseTus.upload(file, { csrf: csrf, progress: progress }).then(function (id) {
+      var data = new URLSearchParams();
+      data.set("csrf", csrf);
+      data.set("upload", id);
+      return fetch("/courrier/partage/lien", { method: "POST", body: data, credentials: "same-origin" });
+    }).then(function (r) {
+      if (!r.ok) { throw new Error(String(r.status)); }
+      return r.json();
+    }).then(function (j) {
+      writeLink(j);
+      li.textContent = fill(t("lien-fait"), j.name, { until: j.until });
+    }, function (e) {
+      li.textContent = fill(t("lien-echec"), file.name) + " " + e.message;
+      li.className = "alerte erreur";
+    }).then(function () { linking--; });
+  }
+  function linkLargeFiles() {
+    var shareMax = Number(files.getAttribute("data-partage-max") || 0);
+    if (!shareMax || !window.ArdoiseTus || !links || !files.files || !window.DataTransfer) { return; }
+    var limit = Number(files.getAttribute("data-max"));
+    var list = Array.prototype.slice.call(files.files);
+    var total = list.reduce(function (n, f) { return n + f.size; }, 0);
+    if (total <= limit) { return; }
+    list.sort(function (a, b) { return b.size - a.size; });
+    var keep = new DataTransfer();
+    var big = [];
+    list.forEach(function (f) {
+      if (total > limit && f.size <= shareMax) {
+        big.push(f);
+        total -= f.size;
+      } else {
+        keep.items.add(f);
+      }
+    });
+    if (!big.length) { return; }
+    files.files = keep.files;
+    big.forEach(linkOne);
+  }
+  if (files) {
+    files.addEventListener("change", function () { linkLargeFiles(); filesTooBig(); });
+  }
   form.addEventListener("submit", function (e) {
+    if (linking > 0) {
+      e.preventDefault();
+      var error = document.getElementById("pj-erreur");
+      error.textContent = t("lien-attendre");
+      error.hidden = false;
+      return;
+    }
     if (filesTooBig()) {
       e.preventDefault();
       files.focus();

@@ -86,6 +86,9 @@ struct ComposePage {
     /// Most bytes of files one message may carry, checked by the browser
     /// before it uploads them (and again here).
     max_upload: usize,
+    /// With file sharing on, its largest file: a file that does not fit in
+    /// the message is given as a share link instead (`compose.js`); 0: off.
+    share_max: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -195,6 +198,7 @@ pub async fn show(
         joined = Some(mime::whole_message(&msg).name);
     }
     let identities = identities::choices(app, account, &d.de, M(v.lang)).await?;
+    let share_max = app.sharing.as_ref().map_or(0, |s| s.settings().max_file_size);
     let key = if !d.brouillon.is_empty() {
         "mail.draft.title"
     } else if d.origin.is_empty() {
@@ -207,7 +211,8 @@ pub async fn show(
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     c.error = error;
     c.info = info;
-    let page = ComposePage { c, m, folders, heading, d, refiles, kept, joined, identities, max_upload: MAX_UPLOAD };
+    let page =
+        ComposePage { c, m, folders, heading, d, refiles, kept, joined, identities, max_upload: MAX_UPLOAD, share_max };
     Ok(render(v, status, &page))
 }
 

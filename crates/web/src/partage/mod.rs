@@ -9,7 +9,9 @@
 //!   one) and `/partage/<token>/fichier` (the file, with HTTP range requests).
 //! - `owner`: the webmail's page, `/courrier/partage`: the account's shares,
 //!   the upload form (a small script drives tus and shows the progress), a
-//!   share's versions and journal, revocation, a new version.
+//!   share's versions and journal, revocation, a new version; and
+//!   `/courrier/partage/lien`, where the composer turns a file too large for
+//!   a message into a link written in the message.
 
 mod owner;
 mod public;
@@ -53,6 +55,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/partage/{token}", get(public::page).post(public::unlock))
         .route("/partage/{token}/fichier", get(public::file))
         .route("/courrier/partage", get(owner::list).post(owner::create))
+        .route("/courrier/partage/lien", post(owner::in_message))
         .route("/courrier/partage/{id}", get(owner::detail))
         .route("/courrier/partage/{id}/revoquer", post(owner::revoke))
         .route("/courrier/partage/{id}/version", post(owner::version))

@@ -11,7 +11,7 @@ use std::time::Duration;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use mailstore::Account;
 use model::Address;
 use serde::Deserialize;
@@ -38,6 +38,16 @@ pub struct CreateForm {
     pub recipients: String,
 }
 
+/// The composer's request: a finished upload to give as a link in the
+/// message being written.
+#[derive(Debug, Default, Deserialize)]
+pub struct InMessageForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub upload: String,
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct VersionForm {
     #[serde(default)]
@@ -46,7 +56,7 @@ pub struct VersionForm {
     pub upload: String,
 }
 
-has_csrf!(CreateForm, VersionForm);
+has_csrf!(CreateForm, VersionForm, InMessageForm);
 
 /// A share in the list.
 struct Row {
@@ -346,4 +356,37 @@ pub async fn version(
         }
         Err(e) => Err(WebError::internal(&e)),
     }
+}
+
+/// `POST /courrier/partage/lien`: the composer's file too large for a
+/// message, uploaded over tus by `compose.js`, becomes a share with the
+/// default life, no password and nobody told (the message carries the link
+/// to its own recipients). Answers JSON: the link, the file's name, its
+/// size and the link's last day, for the script to write into the message.
+pub async fn in_message(
+    State(app): State<Arc<App>>,
+    ReaderForm { v, account, form }: ReaderForm<InMessageForm>,
+) -> Result<Response, WebError> {
+    let Some(sharing) = &app.sharing else { return Err(unavailable(v.lang)) };
+    let new = NewLink { upload: form.upload.trim().to_owned(), expiry: None, password: None, recipients: vec![] };
+    let share = match sharing.create_link(account.id, new).await {
+        Ok(s) => s,
+        Err(Error::NotFound) => {
+            return Err(refused(v.lang, M(v.lang).get("par.bad.upload"), "/courrier/ecrire"));
+        }
+        Err(e) => return Err(WebError::internal(&e)),
+    };
+    let size = sharing.detail(account.id, share.id).await.ok().and_then(|d| d.versions.last().map(|x| x.size));
+    let body = serde_json::json!({
+        "url": format!("{}/partage/{}", app.cfg.public_url, share.token),
+        "name": share.name,
+        "size": size.map(|b| super::human(b as u64)).unwrap_or_default(),
+        "until": app.cfg.clock.full(share.expires_at),
+    });
+    let mut resp = (StatusCode::OK, body.to_string()).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    Ok(resp)
 }

@@ -71,6 +71,28 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Le téléversement est introuvable ou incomplet : recommencez.",
         "The upload is missing or incomplete: start again.",
     ),
+    (
+        "par.compose.help",
+        "Un fichier trop volumineux pour un message est déposé sur le serveur et envoyé comme lien de téléchargement.",
+        "A file too large for a message is kept on the server and sent as a download link.",
+    ),
+    ("par.compose.uploading", "Dépôt de « {name} » : {p} %", "Uploading \"{name}\": {p} %"),
+    (
+        "par.compose.done",
+        "« {name} » sera envoyé comme lien (disponible jusqu'au {until}).",
+        "\"{name}\" will be sent as a link (available until {until}).",
+    ),
+    ("par.compose.failed", "Le dépôt de « {name} » a échoué :", "Uploading \"{name}\" failed:"),
+    (
+        "par.compose.wait",
+        "Attendez la fin du dépôt des fichiers avant d'envoyer.",
+        "Wait until the files are uploaded before sending.",
+    ),
+    (
+        "par.compose.line",
+        "Fichier « {name} » ({size}), à télécharger jusqu'au {until} :",
+        "File \"{name}\" ({size}), to download until {until}:",
+    ),
     ("par.public.title", "Fichier partagé", "Shared file"),
     (
         "par.public.intro",
