@@ -86,8 +86,14 @@ pub fn occurs_between(text: &str, exp: Expansion, start: i64, end: i64) -> bool 
     }
     expanded.events.iter().any(|e| {
         let (s, e) = e.timestamps();
-        if e > s { s < end && e > start } else { start <= s && s < end }
+        overlaps(s, e, start, end)
     })
+}
+
+/// Whether an occurrence `[s, e)` meets `[start, end)` (RFC 4791 section
+/// 9.9): one without duration meets the range it starts in.
+pub fn overlaps(s: i64, e: i64, start: i64, end: i64) -> bool {
+    if e > s { s < end && e > start } else { start <= s && s < end }
 }
 
 /// The occurrences of the object `text` as UTC `[start, end)` seconds, at

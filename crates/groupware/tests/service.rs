@@ -310,3 +310,60 @@ async fn alarms_fire_once_at_their_time_and_follow_the_calendar_default() {
     assert_eq!(gw.get(&agenda, "d.ics").await.unwrap().next_alarm, None);
     assert!(matches!(gw.set_reminders(&agenda, Some(-5), false).await, Err(Error::Invalid(_))));
 }
+
+/// A month's calendar-query reads plain events off their stored bounds
+/// (no parsing); its answers must be those of parsing every object. Edges
+/// included: an event ending exactly where the range starts, one starting
+/// where it ends, one without duration on the range's start, a whole day,
+/// a zone, and objects that must be parsed (a recurrence, an override, a
+/// description that mentions RRULE).
+#[tokio::test]
+async fn plain_events_are_matched_from_their_bounds_exactly_as_by_parsing() {
+    let (_dir, gw, owner) = service(Settings::default()).await;
+    let agenda = gw.collection(owner, CollectionKind::Calendar, "agenda").await.unwrap();
+    let objects = [
+        ("avant", "DTSTART:20260906T230000Z\r\nDTEND:20260907T000000Z\r\n"),
+        ("pile", "DTSTART:20260907T000000Z\r\nDTEND:20260907T010000Z\r\n"),
+        ("instant", "DTSTART:20260907T000000Z\r\n"),
+        ("fin", "DTSTART:20260908T000000Z\r\nDTEND:20260908T010000Z\r\n"),
+        ("jour", "DTSTART;VALUE=DATE:20260907\r\n"),
+        ("paris", "DTSTART;TZID=Europe/Paris:20260907T013000\r\nDTEND;TZID=Europe/Paris:20260907T023000\r\n"),
+        ("chevauche", "DTSTART:20260906T120000Z\r\nDTEND:20260909T120000Z\r\n"),
+        ("hebdo", "DTSTART:20260831T080000Z\r\nDTEND:20260831T090000Z\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\n"),
+        ("texte", "DTSTART:20260907T080000Z\r\nDTEND:20260907T090000Z\r\nDESCRIPTION:pas de RRULE ici\r\n"),
+    ];
+    for (uid, dates) in objects {
+        gw.put(&agenda, &format!("{uid}.ics"), &event(uid, dates), Precondition::Absent).await.unwrap();
+    }
+    let ranges = [
+        (SEPT_7, SEPT_7 + DAY),
+        (SEPT_7 - 3600, SEPT_7),
+        (SEPT_7 + DAY, SEPT_7 + 2 * DAY),
+        (SEPT_7 + 1800, SEPT_7 + 1801),
+        (SEPT_7 - 10 * DAY, SEPT_7 + 10 * DAY),
+    ];
+    let all = gw.query(&agenda, &Query::default()).await.unwrap();
+    let defaults = Settings::default();
+    let exp = groupware::ical::Expansion { zone: defaults.time_zone.parse().unwrap(), cap: defaults.expansion_cap };
+    for (start, end) in ranges {
+        let q = Query { component: Some("VEVENT".into()), start: Some(start), end: Some(end) };
+        let mut fast: Vec<String> = gw.query(&agenda, &q).await.unwrap().into_iter().map(|o| o.name).collect();
+        let mut parsed: Vec<String> = all
+            .iter()
+            .filter(|o| groupware::ical::occurs_between(&o.content, exp, start, end))
+            .map(|o| o.name.clone())
+            .collect();
+        fast.sort();
+        parsed.sort();
+        assert_eq!(fast, parsed, "range {start}..{end}");
+    }
+    // The edges themselves, as RFC 4791 section 9.9 has them.
+    let day: Vec<String> = {
+        let q = Query { component: Some("VEVENT".into()), start: Some(SEPT_7), end: Some(SEPT_7 + DAY) };
+        let mut n: Vec<String> = gw.query(&agenda, &q).await.unwrap().into_iter().map(|o| o.name).collect();
+        n.sort();
+        n
+    };
+    assert!(!day.contains(&"avant.ics".to_owned()) && !day.contains(&"fin.ics".to_owned()), "{day:?}");
+    assert!(day.contains(&"pile.ics".to_owned()) && day.contains(&"instant.ics".to_owned()), "{day:?}");
+}
