@@ -6,5 +6,6 @@ mod annuaire;
 mod fixture;
 mod flows;
 mod isolation;
+mod mailbox;
 mod scheduling;
 mod sharing;
