@@ -22,6 +22,10 @@
 //! organiser's copy that lists the attendee. Copies are written with the
 //! plain [`Groupware::put`], so a delivery never schedules again (no loop).
 //!
+//! Every message delivered to a local account also lands in its scheduling
+//! inbox ([`inbox`], RFC 6638 section 2.2) for its CalDAV client, and
+//! [`schedule_tag`] gives the Schedule-Tag of a stored object.
+//!
 //! Mail goes through a [`Postman`] the binary installs ([`Groupware::set_postman`]):
 //! this crate builds the message ([`imip`]) and never knows SMTP.
 
