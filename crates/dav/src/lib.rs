@@ -11,11 +11,13 @@
 //! `methods`, the reports in `report`, the properties in `props`, and
 //! `error` is the one place where errors become statuses and `<d:error>`
 //! bodies. `annuaire` serves the académie directory (from `identity`) as a
-//! read-only address book. Everything else is the `groupware` domain's.
+//! read-only address book; `mailbox` the scheduling inbox and outbox, and
+//! `schedule` the outbox's free/busy POST and the Schedule-Tag. Everything else is the `groupware` domain's.
 
 mod annuaire;
 pub mod auth;
 mod error;
+mod mailbox;
 mod methods;
 pub mod path;
 mod props;
@@ -122,6 +124,8 @@ async fn answer(dav: &Dav, req: Request) -> Response {
     let req = Req { dav, account: &account, target, headers: parts.headers, shared };
     let result = if annuaire::is_directory(&req.target) {
         annuaire::handle(&req, parts.method.as_str(), body).await
+    } else if mailbox::is_mailbox(&req.target) {
+        mailbox::handle(&req, parts.method.as_str(), body).await
     } else if let Err(refused) = sharing::guard(&req, parts.method.as_str()) {
         Err(refused)
     } else {

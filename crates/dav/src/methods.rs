@@ -119,6 +119,12 @@ pub(crate) async fn propfind(req: &Req<'_>, body: Body) -> Result<Response, DavE
                 for s in req.shared.iter().filter(|s| s.collection.kind == *kind) {
                     write(Res::Collection(&s.collection));
                 }
+                // The scheduling inbox and outbox (RFC 6638 section 2).
+                if *kind == CollectionKind::Calendar {
+                    let token = crate::mailbox::token(&gw.inbox(owner).await.map_err(kind_err(*kind))?);
+                    write(Res::Inbox(&token));
+                    write(Res::Outbox);
+                }
                 // The académie directory sits beside the personal address books.
                 if *kind == CollectionKind::AddressBook {
                     write(Res::Directory);
@@ -291,7 +297,10 @@ pub(crate) async fn get(req: &Req<'_>) -> Result<Response, DavError> {
     };
     let c = collection_of(req).await?;
     let o = req.dav.groupware.get(&c, name).await.map_err(|e| DavError::Domain(e, *kind))?;
-    let mut resp = o.content.into_response();
+    let mut resp = o.content.clone().into_response();
+    if *kind == CollectionKind::Calendar {
+        crate::schedule::tag_header(&mut resp, &o.content);
+    }
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(props::content_type(*kind, &o.component)));
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", o.etag)) {
@@ -329,6 +338,11 @@ pub(crate) async fn put(req: &Req<'_>, body: Body) -> Result<Response, DavError>
         None if etag_header(req, header::IF_NONE_MATCH).as_deref() == Some("*") => Precondition::Absent,
         None => Precondition::Any,
     };
+    let tagged = if kind == CollectionKind::Calendar { crate::schedule::check_tag(req, &c, name).await? } else { None };
+    let pre = match (&tagged, pre) {
+        (Some(etag), Precondition::Any) => Precondition::Matches(etag),
+        (_, pre) => pre,
+    };
     // A calendar object is scheduled (RFC 6638): invitations, answers.
     let (written, rewritten) = match kind {
         CollectionKind::Calendar => {
@@ -348,6 +362,9 @@ pub(crate) async fn put(req: &Req<'_>, body: Body) -> Result<Response, DavError>
     if !rewritten && let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", written.etag)) {
         resp.headers_mut().insert(header::ETAG, etag);
     }
+    if kind == CollectionKind::Calendar {
+        crate::schedule::tag_header(&mut resp, text);
+    }
     Ok(resp)
 }
 
@@ -357,6 +374,7 @@ pub(crate) async fn delete(req: &Req<'_>) -> Result<Response, DavError> {
         Target::Object(kind, _, _, name) => {
             let c = collection_of(req).await?;
             let if_match = etag_header(req, header::IF_MATCH).filter(|e| e != "*");
+            let if_match = if_match.or(crate::schedule::check_tag(req, &c, name).await?);
             let deleted = match kind {
                 CollectionKind::Calendar => {
                     let (who, acting) = (principal(req), acting(req, &c).await?);

@@ -20,6 +20,12 @@ pub enum Res<'a> {
     Directory,
     /// A card of the directory.
     Card(Obj<'a>),
+    /// The scheduling inbox, with its sync token (`crate::mailbox`).
+    Inbox(&'a str),
+    /// The scheduling outbox.
+    Outbox,
+    /// A message of the inbox.
+    InboxItem(Obj<'a>),
 }
 
 /// What is known of an object: its text only when it was read.
@@ -56,6 +62,9 @@ impl Ctx<'_> {
             Res::Object(c, o) => path::object(c.kind, self.user(), &c.segment, o.name),
             Res::Directory => path::collection(CollectionKind::AddressBook, self.user(), crate::annuaire::SEGMENT),
             Res::Card(o) => path::object(CollectionKind::AddressBook, self.user(), crate::annuaire::SEGMENT, o.name),
+            Res::Inbox(_) => path::collection(CollectionKind::Calendar, self.user(), crate::mailbox::INBOX),
+            Res::Outbox => path::collection(CollectionKind::Calendar, self.user(), crate::mailbox::OUTBOX),
+            Res::InboxItem(o) => path::object(CollectionKind::Calendar, self.user(), crate::mailbox::INBOX, o.name),
         }
     }
 }
@@ -81,7 +90,8 @@ pub fn all(res: &Res<'_>) -> Vec<PropName> {
         PropName::new(DAV, "owner"),
     ];
     match res {
-        Res::Root | Res::Home(_) | Res::Directory => {}
+        Res::Root | Res::Home(_) | Res::Directory | Res::Outbox => {}
+        Res::Inbox(_) => names.push(PropName::new(DAV, "sync-token")),
         Res::Principal => {
             names.push(PropName::new(DAV, "principal-URL"));
             names.push(PropName::new(CALDAV, "calendar-home-set"));
@@ -91,7 +101,7 @@ pub fn all(res: &Res<'_>) -> Vec<PropName> {
             names.push(PropName::new(CS, "getctag"));
             names.push(PropName::new(DAV, "sync-token"));
         }
-        Res::Object(..) | Res::Card(_) => {
+        Res::Object(..) | Res::Card(_) | Res::InboxItem(_) => {
             names.push(PropName::new(DAV, "getetag"));
             names.push(PropName::new(DAV, "getcontenttype"));
         }
@@ -135,6 +145,9 @@ fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<String> {
     if let Some(v) = directory_value(ns, local, res) {
         return v;
     }
+    if let Some(v) = crate::mailbox::value(ctx, res, name) {
+        return v;
+    }
     match (ns, local, res) {
         (DAV, "resourcetype", Res::Root | Res::Home(_)) => Some("<d:collection/>".into()),
         (DAV, "resourcetype", Res::Principal) => Some("<d:collection/><d:principal/>".into()),
@@ -161,6 +174,9 @@ fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<String> {
         (CALDAV, "calendar-user-address-set", Res::Principal) => Some(href(&format!("mailto:{}", ctx.user()))),
         (CALDAV, "schedule-outbox-URL", Res::Principal) => {
             Some(href(&format!("{}{}/", path::home(CollectionKind::Calendar, ctx.user()), crate::schedule::OUTBOX)))
+        }
+        (CALDAV, "schedule-inbox-URL", Res::Principal) => {
+            Some(href(&path::collection(CollectionKind::Calendar, ctx.user(), crate::mailbox::INBOX)))
         }
         (CALDAV, "calendar-user-type", Res::Principal) => Some("INDIVIDUAL".into()),
         (DAV, "supported-report-set", Res::Collection(c)) => Some(reports(c.kind)),
@@ -192,6 +208,13 @@ fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<String> {
         }
         (CARDDAV, "max-resource-size", Res::Collection(c)) if c.kind == CollectionKind::AddressBook => {
             Some(ctx.max_object_bytes.to_string())
+        }
+        // Every calendar's events make its owner busy (RFC 6638 section 9.1).
+        (CALDAV, "schedule-calendar-transp", Res::Collection(c)) if c.kind == CollectionKind::Calendar => {
+            Some("<c:opaque/>".into())
+        }
+        (CALDAV, "schedule-tag", Res::Object(c, o)) if c.kind == CollectionKind::Calendar => {
+            o.content.and_then(crate::schedule::tag_of).map(|t| text(&format!("\"{t}\"")))
         }
         (DAV, "getetag", Res::Object(_, o)) => Some(text(&format!("\"{}\"", o.etag))),
         (DAV, "getcontenttype", Res::Object(c, o)) => Some(content_type(c.kind, o.component).into()),

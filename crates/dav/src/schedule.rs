@@ -15,8 +15,39 @@ use crate::path::Target;
 use crate::xml::write::{href, text};
 use crate::{MAX_XML_BODY, Req, read_body};
 
-/// The outbox's segment under the calendar home.
+/// The outbox's segment under the calendar home (`crate::mailbox`).
 pub const OUTBOX: &str = "outbox";
+
+/// The Schedule-Tag of a calendar object's text, if it is a scheduling object.
+pub(crate) fn tag_of(content: &str) -> Option<String> {
+    groupware::scheduling::schedule_tag(content)
+}
+
+/// Adds `Schedule-Tag` to a GET or PUT answer when `content` is a scheduling object.
+pub(crate) fn tag_header(resp: &mut Response, content: &str) {
+    if let Some(v) = tag_of(content).and_then(|t| HeaderValue::from_str(&format!("\"{t}\"")).ok()) {
+        resp.headers_mut().insert("Schedule-Tag", v);
+    }
+}
+
+/// `If-Schedule-Tag-Match` (RFC 6638 section 8.3): when given, the object
+/// `name` must exist and carry that tag, or 412. Gives the object's etag
+/// then, so that the write can be made on that very version.
+pub(crate) async fn check_tag(
+    req: &Req<'_>,
+    c: &groupware::Collection,
+    name: &str,
+) -> Result<Option<String>, DavError> {
+    let Some(v) = req.headers.get("If-Schedule-Tag-Match") else { return Ok(None) };
+    let wanted = v.to_str().map_err(|_| DavError::BadRequest("en-tête If-Schedule-Tag-Match invalide".into()))?;
+    let wanted = wanted.trim().trim_matches('"');
+    let failed = || DavError::Status(StatusCode::PRECONDITION_FAILED);
+    let current = req.dav.groupware.get(c, name).await.map_err(|_| failed())?;
+    if tag_of(&current.content).as_deref() != Some(wanted) {
+        return Err(failed());
+    }
+    Ok(Some(current.etag))
+}
 
 pub(crate) async fn post(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
     match &req.target {

@@ -7,5 +7,6 @@ mod delegation;
 mod fixture;
 mod flows;
 mod isolation;
+mod mailbox;
 mod scheduling;
 mod sharing;

@@ -9,6 +9,8 @@ use crate::{Collection, CollectionKind, CollectionPatch, Error, Groupware, Resul
 pub const DEFAULT_CALENDAR: &str = "agenda";
 /// The segment of the address book every account gets on first use.
 pub const DEFAULT_ADDRESS_BOOK: &str = "contacts";
+/// Calendar segments that name the scheduling inbox and outbox.
+pub const RESERVED_CALENDARS: [&str; 2] = ["inbox", "outbox"];
 /// Components a calendar takes when its creator does not say.
 pub const DEFAULT_COMPONENTS: &str = "VEVENT,VTODO,VJOURNAL";
 
@@ -59,6 +61,10 @@ impl Groupware {
         // `<address>~<name>` names calendars shared with the account.
         if !valid_name(segment) || crate::sharing::split_key(segment).is_some() {
             return Err(Error::Invalid("nom de collection invalide".into()));
+        }
+        // The scheduling inbox and outbox live beside the calendars (RFC 6638).
+        if kind == CollectionKind::Calendar && RESERVED_CALENDARS.contains(&segment) {
+            return Err(Error::Invalid("nom réservé à la boîte des invitations".into()));
         }
         if self.store.collection_count(owner).await? >= self.settings.max_collections {
             return Err(Error::TooManyCollections);

@@ -235,7 +235,7 @@ pub fn split_vcf(text: &str) -> Vec<Entry> {
 
 /// A stored object's name for a UID: the UID when it is a safe name, else
 /// its hash.
-fn object_name(uid: &str, extension: &str) -> String {
+pub(crate) fn object_name(uid: &str, extension: &str) -> String {
     let safe = !uid.is_empty()
         && uid.len() <= 200
         && uid.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))

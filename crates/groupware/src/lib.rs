@@ -42,6 +42,7 @@ pub use collections::{DEFAULT_ADDRESS_BOOK, DEFAULT_CALENDAR, NewProps};
 pub use import::{Entry, Imported, split_ics, split_vcf};
 pub use objects::{Changes, Query, Written, etag_of};
 pub use sharing::{Right, Share, Shared};
+pub use store::InboxItem;
 pub use store::ShareGrantee;
 pub use store::{Collection, CollectionKind, CollectionObject, CollectionPatch, ObjectTag, Precondition};
 

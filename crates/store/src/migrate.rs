@@ -251,6 +251,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0038_upstream.sql"),
         postgres: include_str!("../migrations/postgres/0038_upstream.sql"),
     },
+    Migration {
+        version: 39,
+        name: "schedule_inbox",
+        sqlite: include_str!("../migrations/sqlite/0039_schedule_inbox.sql"),
+        postgres: include_str!("../migrations/postgres/0039_schedule_inbox.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

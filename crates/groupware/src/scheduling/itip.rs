@@ -318,6 +318,26 @@ pub fn partstat_of(cal: &ICalendar, address: &str) -> Option<PartStat> {
     meeting(cal).ok()?.attendee(address).map(|a| a.partstat)
 }
 
+/// The Schedule-Tag of a scheduling object (RFC 6638 section 3.2.10), `None`
+/// when `cal` has no ORGANIZER. It is a hash of the object without what
+/// answers change (each ATTENDEE's PARTSTAT and RSVP) and without what the
+/// server writes (SCHEDULE-STATUS, SCHEDULE-FORCE-SEND), all written by
+/// calcard: an organiser's change delivered to a copy changes it; an
+/// answer written into a copy (the attendee's own, the webmail's, a reply
+/// reaching the organiser's copy) does not.
+pub fn schedule_tag(cal: &ICalendar) -> Option<String> {
+    meeting(cal).ok()?.organizer?;
+    let mut bare = cal.clone();
+    strip_server_params(&mut bare);
+    for c in bare.components.iter_mut().filter(|c| scheduled(&c.component_type)) {
+        for e in c.entries.iter_mut().filter(|e| e.name == ICalendarProperty::Attendee) {
+            replace_param(e, ICalendarParameterName::Partstat, None);
+            replace_param(e, ICalendarParameterName::Rsvp, None);
+        }
+    }
+    Some(crate::etag_of(&write(&bare)))
+}
+
 /// The text of a calendar, lines ending in CRLF and folded by calcard.
 pub fn write(cal: &ICalendar) -> String {
     cal.to_string()

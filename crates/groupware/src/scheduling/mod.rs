@@ -22,22 +22,28 @@
 //! organiser's copy that lists the attendee. Copies are written with the
 //! plain [`Groupware::put`], so a delivery never schedules again (no loop).
 //!
+//! Every message delivered to a local account also lands in its scheduling
+//! inbox ([`inbox`], RFC 6638 section 2.2) for its CalDAV client, and
+//! [`schedule_tag`] gives the Schedule-Tag of a stored object.
+//!
 //! Mail goes through a [`Postman`] the binary installs ([`Groupware::set_postman`]):
 //! this crate builds the message ([`imip`]) and never knows SMTP.
 
 pub mod freebusy;
 pub mod imip;
+pub mod inbox;
 pub mod itip;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use calcard::icalendar::ICalendar;
+use calcard::icalendar::{ICalendar, ICalendarMethod};
 use model::{AccountId, Address};
 use store::Precondition;
 
 use crate::{Collection, CollectionKind, DEFAULT_CALENDAR, Error, Groupware, Result, Written, ical};
+pub use inbox::INBOX_KEEP;
 pub use itip::{MAX_ATTENDEES, Meeting, PartStat};
 
 /// The account that acts, and its address (the one its mail comes from).
@@ -246,6 +252,7 @@ impl Groupware {
         }
         let applied = self.apply_answer(who, &meeting.uid, &sender, attendee.partstat, Some(meeting.sequence)).await?;
         Ok(if applied {
+            self.deposit(who.id, &reply, ICalendarMethod::Reply).await;
             ImipOutcome::Applied
         } else {
             ImipOutcome::Ignored("no such meeting organised here, or an older SEQUENCE")
@@ -307,11 +314,11 @@ impl Groupware {
         let sequence = itip::meeting(cal).ok().map(|m| m.sequence);
         let uid = itip::meeting(cal).map(|m| m.uid).unwrap_or_default();
         match self.local_account(organizer).await {
-            Ok(Some(_)) => {
-                if let Err(e) = self.apply_answer_local(organizer, &uid, me, answer, sequence).await {
-                    tracing::warn!(error = %e, "scheduling: the organiser's copy could not take an answer");
-                }
-            }
+            Ok(Some(account)) => match self.apply_answer_local(organizer, &uid, me, answer, sequence).await {
+                Ok(true) => self.deposit(account.id, &itip::reply(cal, me), ICalendarMethod::Reply).await,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "scheduling: the organiser's copy could not take an answer"),
+            },
             Ok(None) => {
                 let reply = itip::reply(cal, me);
                 let Ok(to) = Address::parse(organizer) else { return };
@@ -387,9 +394,19 @@ impl Groupware {
     }
 }
 
-/// The name a delivered copy gets: a hash of its UID (any UID makes a valid name).
+/// The Schedule-Tag of a stored calendar object (RFC 6638 section 3.2.10),
+/// `None` when it is no scheduling object (no ORGANIZER) or unreadable;
+/// see [`itip::schedule_tag`] for what changes it.
+pub fn schedule_tag(text: &str) -> Option<String> {
+    itip::schedule_tag(&ical::parse(text).ok()?)
+}
+
+/// The name a delivered copy gets: `<UID>.ics` as clients name their own
+/// objects (so a client that stores its answer under that name, such as
+/// python-caldav's `accept_invite`, replaces the copy rather than meeting
+/// a UID conflict), or a hash of the UID when it is not a safe name.
 pub fn object_name(uid: &str) -> String {
-    format!("{}.ics", &hex::encode(blake3::hash(uid.as_bytes()).as_bytes())[..32])
+    crate::import::object_name(uid, "ics")
 }
 
 mod organise;

@@ -187,6 +187,9 @@ impl Groupware {
             return Ok(Delivery::Resource(PartStat::Declined));
         }
         self.put(&calendar, &name, &itip::write(&copy), pre).await?;
+        if !resource && worth_a_mail {
+            self.deposit(account.id, &copy, ICalendarMethod::Request).await;
+        }
         Ok(match answer {
             Some(a) if resource => Delivery::Resource(a),
             _ => Delivery::Local { mail: worth_a_mail },
@@ -226,6 +229,9 @@ impl Groupware {
     /// Cancels the event for `addresses`: local copies removed, CANCEL mailed.
     pub(super) async fn cancel(&self, who: &Principal, cal: &ICalendar, meeting: &Meeting, addresses: &[String]) {
         let organizer = meeting.organizer.clone().unwrap_or_default();
+        let mut cancel = cal.clone();
+        itip::strip_server_params(&mut cancel);
+        itip::set_cancelled(&mut cancel);
         let mut mail_to = Vec::new();
         for address in addresses {
             let Ok(parsed) = Address::parse(address) else { continue };
@@ -244,6 +250,7 @@ impl Groupware {
                         }
                     }
                     if !is_resource && account.status.receives_mail() && account.id != who.id {
+                        self.deposit(account.id, &cancel, ICalendarMethod::Cancel).await;
                         mail_to.push(parsed);
                     }
                 }
@@ -254,9 +261,6 @@ impl Groupware {
         if mail_to.is_empty() {
             return;
         }
-        let mut cancel = cal.clone();
-        itip::strip_server_params(&mut cancel);
-        itip::set_cancelled(&mut cancel);
         itip::set_method(&mut cancel, Some(ICalendarMethod::Cancel));
         let message = imip::message(who, &mail_to, &cancel, imip::Kind::Cancel);
         self.post(who, &mail_to, message).await;

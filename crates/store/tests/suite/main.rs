@@ -26,6 +26,7 @@ mod preferences;
 mod queue;
 mod reminders;
 mod resources;
+mod schedule_inbox;
 mod search;
 mod sieve_scripts;
 mod snapshot;
@@ -92,6 +93,7 @@ on_both_backends!(
     allowances::two_handles_racing_share_one_allowance,
     resources::calendar_objects_are_found_by_uid_in_own_calendars_only,
     reminders::alarms_fire_once_and_reminders_stay_with_their_owner,
+    schedule_inbox::inbox_keeps_the_newest_and_is_its_owners,
     collections::shares_reach_accounts_and_units_below,
     search::messages_by_date_and_by_blob,
     webmail::identities_keep_one_default_per_account,

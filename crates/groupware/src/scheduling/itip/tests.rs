@@ -96,3 +96,18 @@ fn bad_invitations_are_refused_with_a_reason() {
         "not mail addresses: skipped"
     );
 }
+
+#[test]
+fn the_schedule_tag_follows_the_organisers_changes_not_the_answers() {
+    let cal = parse(MEETING).unwrap();
+    let tag = schedule_tag(&cal).expect("an organiser: a scheduling object");
+    let mut answered = cal.clone();
+    assert!(set_partstat(&mut answered, "paul.durand@ac-demo.fr", PartStat::Accepted));
+    set_schedule_status(&mut answered, "salle-du-conseil.0541234a@ac-demo.fr", "1.2");
+    assert_ne!(write(&answered), write(&cal), "the text changed");
+    assert_eq!(schedule_tag(&answered).as_deref(), Some(tag.as_str()), "answers and statuses leave it");
+    let moved = parse(&MEETING.replace("DTSTART:20261126T160000Z", "DTSTART:20261126T150000Z")).unwrap();
+    assert_ne!(schedule_tag(&moved).unwrap(), tag, "the organiser moved the meeting");
+    let plain = MEETING.replace("ORGANIZER;CN=Claire Martin:mailto:Claire.Martin@ac-demo.fr\r\n", "");
+    assert_eq!(schedule_tag(&parse(&plain).unwrap()), None, "no organiser, no scheduling object");
+}
