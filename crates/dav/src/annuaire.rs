@@ -5,12 +5,26 @@
 //! `liste-<id>.vcf`); nothing is stored.
 //!
 //! PROPFIND (Depth 0 or 1), GET/HEAD, REPORT addressbook-query (at most
-//! [`QUERY_LIMIT`] answers, a 507 on the collection when there were more)
-//! and addressbook-multiget. sync-collection is not offered (clients fall
-//! back to PROPFIND). Every write is refused with `DAV:need-privileges`.
-//! A Depth 1 PROPFIND lists the whole académie (47,000 people in the
-//! largest): the body is streamed, [`PAGE`] people read and written at a
-//! time, so memory stays bounded whatever the size.
+//! [`QUERY_LIMIT`] answers, a 507 on the collection when there were more),
+//! addressbook-multiget and sync-collection (RFC 6578). Every write is
+//! refused with `DAV:need-privileges`. A Depth 1 PROPFIND lists the whole
+//! académie (47,000 people in the largest): the body is streamed, [`PAGE`]
+//! people read and written at a time, so memory stays bounded whatever the
+//! size.
+//!
+//! Sync: the book's `sync-token` (and `CS:getctag`) is
+//! `urn:ardoise:annuaire:<scope>-<counter>`, the reader's scope (`a<id>` for
+//! an académie, `d<domain>` for the unplaced) and the counter of the store's
+//! directory change feed (`store::annuaire_sync`, written by triggers in the
+//! transaction of every change to an account, list or unit). An empty token
+//! streams every card like the Depth 1 PROPFIND; a token answers the cards
+//! changed since (200 with their properties) and those the reader no longer
+//! sees (404), at most [`SYNC_LIMIT`] changes (or the client's
+//! `DAV:limit`) a time, a 507 on the collection saying that more follow the
+//! token given. A token of another scope, malformed, from the future or
+//! older than the feed keeps (30 days) is a 403 `DAV:valid-sync-token`: the
+//! client reads the book again. Only `DAV:sync-level` 1; a limit on the
+//! first (full) sync is refused with 507 `DAV:number-of-matches-within-limits`.
 
 use std::sync::Arc;
 
@@ -34,6 +48,10 @@ use crate::{Req, multistatus, read_xml};
 pub const SEGMENT: &str = "annuaire";
 /// Most cards an addressbook-query answers.
 pub const QUERY_LIMIT: usize = 200;
+/// Most changes one incremental sync-collection answers.
+pub const SYNC_LIMIT: usize = if cfg!(test) { 3 } else { 1000 };
+/// The prefix of the directory's sync tokens.
+const TOKEN_PREFIX: &str = "urn:ardoise:annuaire:";
 /// People read (and written out) per step of a full listing.
 pub const PAGE: usize = if cfg!(test) { 4 } else { 500 };
 
@@ -80,6 +98,23 @@ async fn entry(req: &Req<'_>, name: &str) -> Result<Entry, DavError> {
     found.into_iter().next().ok_or_else(DavError::not_found)
 }
 
+/// The book's sync token for `point`.
+fn token_of(point: &directory::SyncPoint) -> String {
+    format!("{TOKEN_PREFIX}{}-{}", point.scope, point.counter)
+}
+
+/// The point a token names, if it is one of the directory's.
+fn parse_token(token: &str) -> Option<directory::SyncPoint> {
+    let (scope, counter) = token.strip_prefix(TOKEN_PREFIX)?.rsplit_once('-')?;
+    let counter: i64 = counter.parse().ok().filter(|c| *c >= 0 && !counter.starts_with('+'))?;
+    (!scope.is_empty()).then(|| directory::SyncPoint { scope: scope.to_owned(), counter })
+}
+
+/// The directory's current sync token for `req`'s account.
+pub(crate) async fn sync_token(req: &Req<'_>) -> Result<String, DavError> {
+    Ok(token_of(&req.dav.identity.directory_sync(req.account).await.map_err(failed)?))
+}
+
 fn ctx<'a>(req: &'a Req<'_>) -> Ctx<'a> {
     crate::methods::ctx(req)
 }
@@ -103,27 +138,41 @@ async fn propfind(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
             write_card(&mut ms, &ctx, &ask, &e);
             Ok(multistatus(ms.finish(None)))
         }
-        _ if !depth_one => {
-            ms.props(&ctx.href(&Res::Directory), &ask.groups(&ctx, &Res::Directory));
-            Ok(multistatus(ms.finish(None)))
-        }
         _ => {
-            ms.props(&ctx.href(&Res::Directory), &ask.groups(&ctx, &Res::Directory));
-            for l in req.dav.identity.directory_lists(req.account).await.map_err(failed)? {
-                write_card(&mut ms, &ctx, &ask, &l);
+            let token = sync_token(req).await?;
+            let dir = Res::Directory(Some(&token));
+            ms.props(&ctx.href(&dir), &ask.groups(&ctx, &dir));
+            if !depth_one {
+                return Ok(multistatus(ms.finish(None)));
             }
-            let head = ms.take();
-            let listing = Listing {
-                identity: Arc::clone(&req.dav.identity),
-                account: req.account.clone(),
-                ask,
-                max_object_bytes: ctx.max_object_bytes,
-                after: 0,
-                done: false,
-            };
-            Ok(stream(head, listing))
+            full_listing(req, ms, ask, None).await
         }
     }
+}
+
+/// Every card of `req`'s directory after what `ms` holds already, streamed:
+/// the lists, then the people page by page; `token` ends the body.
+async fn full_listing(
+    req: &Req<'_>,
+    mut ms: Multistatus,
+    ask: Ask,
+    token: Option<String>,
+) -> Result<Response, DavError> {
+    let ctx = ctx(req);
+    for l in req.dav.identity.directory_lists(req.account).await.map_err(failed)? {
+        write_card(&mut ms, &ctx, &ask, &l);
+    }
+    let head = ms.take();
+    let listing = Listing {
+        identity: Arc::clone(&req.dav.identity),
+        account: req.account.clone(),
+        ask,
+        max_object_bytes: ctx.max_object_bytes,
+        after: 0,
+        done: false,
+        token,
+    };
+    Ok(stream(head, listing))
 }
 
 /// The state of a streamed listing: the next page starts after `after`.
@@ -134,6 +183,8 @@ struct Listing {
     max_object_bytes: usize,
     after: i64,
     done: bool,
+    /// The sync token that closes the body (sync-collection).
+    token: Option<String>,
 }
 
 impl Listing {
@@ -169,7 +220,7 @@ impl Listing {
             }
             _ => {
                 self.done = true;
-                Some(Ok(ms.finish(None)))
+                Some(Ok(ms.finish(self.token.as_deref())))
             }
         }
     }
@@ -231,7 +282,7 @@ async fn report(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
             }
             if more {
                 // RFC 6352 section 8.6.1: the request-URI answers 507, truncated.
-                ms.status(&ctx.href(&Res::Directory), Status(507));
+                ms.status(&ctx.href(&Res::Directory(None)), Status(507));
             }
         }
         (CARDDAV, "addressbook-multiget") => {
@@ -263,9 +314,65 @@ async fn report(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
                 ms.status(href, Status::NOT_FOUND);
             }
         }
+        (DAV, "sync-collection") => return sync_collection(req, &root, ask).await,
         _ => return Err(DavError::forbidden(DAV, "supported-report")),
     }
     Ok(multistatus(ms.finish(None)))
+}
+
+/// REPORT sync-collection (RFC 6578) on the directory.
+async fn sync_collection(req: &Req<'_>, root: &Element, ask: Ask) -> Result<Response, DavError> {
+    let invalid = || DavError::forbidden(DAV, "valid-sync-token");
+    match root.child(DAV, "sync-level").map(|l| l.text.trim()) {
+        None | Some("1") => {}
+        Some("infinite") => return Err(DavError::forbidden(DAV, "sync-traversal-supported")),
+        Some(_) => return Err(DavError::BadRequest("sync-level : 1 attendu".into())),
+    }
+    let limit = match root.child(DAV, "limit") {
+        None => None,
+        Some(l) => {
+            let n = l.child(DAV, "nresults").map(|n| n.text.trim()).unwrap_or("");
+            match n.parse::<usize>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => return Err(DavError::BadRequest("limit : nresults doit être un entier positif".into())),
+            }
+        }
+    };
+    let token = root.child(DAV, "sync-token").map(|t| t.text.trim()).unwrap_or("");
+    let ctx = ctx(req);
+    let mut ms = Multistatus::new();
+    if token.is_empty() {
+        if limit.is_some() {
+            // The full listing is not cut: RFC 6578 section 3.7.
+            return Err(DavError::Condition {
+                status: StatusCode::INSUFFICIENT_STORAGE,
+                ns: DAV,
+                name: "number-of-matches-within-limits",
+                reason: None,
+            });
+        }
+        // The token is read before the cards: what changes meanwhile comes again next time.
+        let token = sync_token(req).await?;
+        return full_listing(req, ms, ask, Some(token)).await;
+    }
+    let since = parse_token(token).ok_or_else(invalid)?;
+    let limit = limit.unwrap_or(SYNC_LIMIT).min(SYNC_LIMIT);
+    let delta =
+        req.dav.identity.directory_changes(req.account, &since, limit).await.map_err(failed)?.ok_or_else(invalid)?;
+    for e in &delta.changed {
+        write_card(&mut ms, &ctx, &ask, e);
+    }
+    for key in &delta.vanished {
+        ms.status(
+            &ctx.href(&Res::Card(Obj { name: &format!("{key}.vcf"), etag: "", component: "VCARD", content: None })),
+            Status::NOT_FOUND,
+        );
+    }
+    if delta.more {
+        // RFC 6578 section 3.6: truncated; the token given continues.
+        ms.status(&ctx.href(&Res::Directory(None)), Status(507));
+    }
+    Ok(multistatus(ms.finish(Some(&token_of(&delta.point)))))
 }
 
 /// The cards an addressbook-query finds: the directory is searched for the

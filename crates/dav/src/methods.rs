@@ -127,7 +127,8 @@ pub(crate) async fn propfind(req: &Req<'_>, body: Body) -> Result<Response, DavE
                 }
                 // The académie directory sits beside the personal address books.
                 if *kind == CollectionKind::AddressBook {
-                    write(Res::Directory);
+                    let token = crate::annuaire::sync_token(req).await?;
+                    write(Res::Directory(Some(&token)));
                 }
             }
         }

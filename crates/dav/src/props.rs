@@ -16,8 +16,9 @@ pub enum Res<'a> {
     Home(CollectionKind),
     Collection(&'a Collection),
     Object(&'a Collection, Obj<'a>),
-    /// The académie directory, read-only (`crate::annuaire`).
-    Directory,
+    /// The académie directory, read-only (`crate::annuaire`), with its sync
+    /// token when it was read.
+    Directory(Option<&'a str>),
     /// A card of the directory.
     Card(Obj<'a>),
     /// The scheduling inbox, with its sync token (`crate::mailbox`).
@@ -60,7 +61,7 @@ impl Ctx<'_> {
             Res::Home(kind) => path::home(*kind, self.user()),
             Res::Collection(c) => path::collection(c.kind, self.user(), &c.segment),
             Res::Object(c, o) => path::object(c.kind, self.user(), &c.segment, o.name),
-            Res::Directory => path::collection(CollectionKind::AddressBook, self.user(), crate::annuaire::SEGMENT),
+            Res::Directory(_) => path::collection(CollectionKind::AddressBook, self.user(), crate::annuaire::SEGMENT),
             Res::Card(o) => path::object(CollectionKind::AddressBook, self.user(), crate::annuaire::SEGMENT, o.name),
             Res::Inbox(_) => path::collection(CollectionKind::Calendar, self.user(), crate::mailbox::INBOX),
             Res::Outbox => path::collection(CollectionKind::Calendar, self.user(), crate::mailbox::OUTBOX),
@@ -90,8 +91,12 @@ pub fn all(res: &Res<'_>) -> Vec<PropName> {
         PropName::new(DAV, "owner"),
     ];
     match res {
-        Res::Root | Res::Home(_) | Res::Directory | Res::Outbox => {}
+        Res::Root | Res::Home(_) | Res::Outbox => {}
         Res::Inbox(_) => names.push(PropName::new(DAV, "sync-token")),
+        Res::Directory(_) => {
+            names.push(PropName::new(CS, "getctag"));
+            names.push(PropName::new(DAV, "sync-token"));
+        }
         Res::Principal => {
             names.push(PropName::new(DAV, "principal-URL"));
             names.push(PropName::new(CALDAV, "calendar-home-set"));
@@ -128,7 +133,7 @@ pub fn names_only(names: &[PropName]) -> Vec<(Status, Vec<String>)> {
 
 fn privileges(ctx: &Ctx<'_>, res: &Res<'_>) -> String {
     let list: &[&str] = match res {
-        Res::Root | Res::Principal | Res::Directory | Res::Card(_) => &["read", "read-current-user-privilege-set"],
+        Res::Root | Res::Principal | Res::Directory(_) | Res::Card(_) => &["read", "read-current-user-privilege-set"],
         Res::Collection(c) | Res::Object(c, _) if ctx.read_only.contains(&c.id) => {
             &["read", "read-current-user-privilege-set"]
         }
@@ -227,27 +232,28 @@ fn value(ctx: &Ctx<'_>, res: &Res<'_>, name: &PropName) -> Option<String> {
 /// The directory's own answers (`Some(None)`: it has no such property).
 fn directory_value(ns: &str, local: &str, res: &Res<'_>) -> Option<Option<String>> {
     let v = match (ns, local, res) {
-        (DAV, "resourcetype", Res::Directory) => Some("<d:collection/><card:addressbook/>".into()),
+        (CS, "getctag", Res::Directory(token)) | (DAV, "sync-token", Res::Directory(token)) => token.map(text),
+        (DAV, "resourcetype", Res::Directory(_)) => Some("<d:collection/><card:addressbook/>".into()),
         (DAV, "resourcetype", Res::Card(_)) => Some(String::new()),
-        (DAV, "displayname", Res::Directory) => Some("Annuaire de l'académie".into()),
-        (CARDDAV, "addressbook-description", Res::Directory) => {
+        (DAV, "displayname", Res::Directory(_)) => Some("Annuaire de l'académie".into()),
+        (CARDDAV, "addressbook-description", Res::Directory(_)) => {
             Some(text("Personnels de l'académie, boîtes fonctionnelles et listes (lecture seule)"))
         }
-        (DAV, "owner", Res::Directory | Res::Card(_)) => None,
-        (DAV, "supported-report-set", Res::Directory) => Some(
-            ["card:addressbook-query", "card:addressbook-multiget"]
+        (DAV, "owner", Res::Directory(_) | Res::Card(_)) => None,
+        (DAV, "supported-report-set", Res::Directory(_)) => Some(
+            ["card:addressbook-query", "card:addressbook-multiget", "d:sync-collection"]
                 .iter()
                 .map(|r| format!("<d:supported-report><d:report><{r}/></d:report></d:supported-report>"))
                 .collect(),
         ),
-        (CARDDAV, "supported-address-data", Res::Directory) => {
+        (CARDDAV, "supported-address-data", Res::Directory(_)) => {
             Some("<card:address-data-type content-type=\"text/vcard\" version=\"4.0\"/>".into())
         }
         (DAV, "getetag", Res::Card(o)) => Some(text(&format!("\"{}\"", o.etag))),
         (DAV, "getcontenttype", Res::Card(_)) => Some("text/vcard; charset=utf-8".into()),
         (CARDDAV, "address-data", Res::Card(o)) => o.content.map(text),
         (DAV, "current-user-principal" | "current-user-privilege-set", _) => return None,
-        (_, _, Res::Directory | Res::Card(_)) => None,
+        (_, _, Res::Directory(_) | Res::Card(_)) => None,
         _ => return None,
     };
     Some(v)

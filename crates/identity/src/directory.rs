@@ -11,6 +11,9 @@
 //! from the next query on. A query is words, each of which must match the
 //! name (accents ignored: « helene » finds « Hélène »), the address, the
 //! unit's name or UAI, or the function; at most [`MAX_MATCHES`] answers.
+//! For CardDAV sync, [`Identity::directory_sync`] and
+//! [`Identity::directory_changes`] read the store's change feed (written by
+//! triggers on accounts, lists and units) for the reader's domains.
 
 pub mod vcard;
 mod words;
@@ -102,6 +105,35 @@ impl Entry {
             (_, Some(role)) => words::role_label_en(role),
             (_, None) => "",
         }
+    }
+}
+
+/// A position in a reader's directory change feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncPoint {
+    /// The reader's scope: `a<id>` (an académie) or `d<domain>` (unplaced).
+    pub scope: String,
+    pub counter: i64,
+}
+
+/// Changes since a [`SyncPoint`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryDelta {
+    /// Cards changed that the reader sees now.
+    pub changed: Vec<Entry>,
+    /// Keys (`compte-<id>`...) the reader no longer sees, or never saw: a
+    /// change elsewhere in the same domains; clients ignore an unknown one.
+    pub vanished: Vec<String>,
+    /// Where these changes bring the reader.
+    pub point: SyncPoint,
+    /// More changes follow `point`.
+    pub more: bool,
+}
+
+fn scope_name(scope: &DirectoryScope) -> String {
+    match scope {
+        DirectoryScope::Academie(id) => format!("a{id}"),
+        DirectoryScope::Unplaced(domain) => format!("d{domain}"),
     }
 }
 
@@ -223,6 +255,46 @@ impl Identity {
             }
         }
         Ok(out)
+    }
+
+    /// Where `viewer`'s directory stands in the change feed: the scope's
+    /// name (a token is only good for the scope it was made in: a reader who
+    /// moves to another académie reads everything again) and the counter.
+    pub async fn directory_sync(&self, viewer: &Account) -> Result<SyncPoint, store::Error> {
+        let scope = self.scope(viewer).await?;
+        let domains = self.store.directory_domains(&scope).await?;
+        let state = self.store.directory_sync_state(&domains).await?;
+        Ok(SyncPoint { scope: scope_name(&scope), counter: state.newest })
+    }
+
+    /// What changed in `viewer`'s directory after `since` (a [`SyncPoint`]
+    /// of the same scope): the cards to read again and the keys of those
+    /// gone from the reader's view (suspended, closed, moved away, removed).
+    /// At most `limit` changes (and at most 1,000) are read; `None` when the
+    /// point is not one of this scope's or was pruned: read everything again.
+    pub async fn directory_changes(
+        &self,
+        viewer: &Account,
+        since: &SyncPoint,
+        limit: usize,
+    ) -> Result<Option<DirectoryDelta>, store::Error> {
+        let scope = self.scope(viewer).await?;
+        if since.scope != scope_name(&scope) {
+            return Ok(None);
+        }
+        let domains = self.store.directory_domains(&scope).await?;
+        let Some(found) = self.store.directory_changes_since(&domains, since.counter, limit.min(1000)).await? else {
+            return Ok(None);
+        };
+        let keys: Vec<Key> = found.items.iter().filter_map(|i| parse_key(i)).collect();
+        let changed = self.directory_entries(viewer, &keys).await?;
+        let vanished = found.items.into_iter().filter(|i| !changed.iter().any(|e| &e.key == i)).collect();
+        Ok(Some(DirectoryDelta {
+            changed,
+            vanished,
+            point: SyncPoint { scope: since.scope.clone(), counter: found.token },
+            more: found.more,
+        }))
     }
 
     /// Whether `address` (one of our domains') is someone or a list that

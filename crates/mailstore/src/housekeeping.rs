@@ -72,6 +72,16 @@ impl Mailstore {
             step("junk", self.expire_special(SpecialUse::Junk, h.junk_days, now).await, &mut report.failed);
         report.archived = step("archive", self.archive_all(h.archive_days, now).await, &mut report.failed);
         report.quota_warnings = step("quota", self.warn_quotas().await, &mut report.failed);
+        // Not mail, but the same schedule: the académie directory's sync feed
+        // (CardDAV) forgets old changes; a client that old reads the book again.
+        match self.store.prune_directory_changes(now - store::DIRECTORY_CHANGES_KEPT_SECS).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "directory changes pruned"),
+            Err(e) => {
+                tracing::warn!(step = "directory", error = %e, "housekeeping step failed");
+                report.failed.push("directory");
+            }
+        }
         tracing::info!(
             purged = report.purged,
             trash = report.trash_expired,

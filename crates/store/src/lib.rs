@@ -26,6 +26,7 @@ mod account_search;
 mod admin_scripts;
 mod allowances;
 mod annuaire;
+mod annuaire_sync;
 mod bayes;
 mod bulk;
 mod collection_objects;
@@ -89,6 +90,7 @@ pub use account_search::AccountSearch;
 pub use admin_scripts::AdminScript;
 pub use allowances::{Allowance, Over};
 pub use annuaire::{DirectoryPerson, DirectoryScope, DirectoryUnit, DirectoryWord};
+pub use annuaire_sync::{DIRECTORY_CHANGES_KEPT_SECS, DirectoryChanges, DirectorySyncState};
 pub use bayes::{BayesStats, GLOBAL_MODEL, TokenCounts, Trained};
 pub use collection_objects::{
     CollectionObject, DeleteOutcome, MAX_OBJECT_ROWS, ObjectChange, ObjectTag, Precondition, PutOutcome,

@@ -42,7 +42,7 @@ async fn the_directory_is_listed_beside_the_personal_books_and_is_read_only() {
     assert!(r.body.contains("<d:resourcetype><d:collection/><card:addressbook/></d:resourcetype>"), "{}", r.body);
     assert!(r.body.contains("<d:privilege><d:read/></d:privilege>"));
     assert!(!r.body.contains("<d:write"), "read only: {}", r.body);
-    assert!(r.body.contains("<d:sync-token/></d:prop><d:status>HTTP/1.1 404"), "no sync: {}", r.body);
+    assert!(r.body.contains("<d:sync-token>urn:ardoise:annuaire:"), "a sync token: {}", r.body);
 
     let card = card("x", "Intrus");
     for (method, path, body) in [
@@ -127,10 +127,6 @@ async fn hostile_queries_and_other_paths() {
         let r = fx.send("GET", &format!("{BOOK}{name}"), Some(A), &[], "").await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}");
     }
-    let sync = format!(r#"<d:sync-collection {NS}><d:sync-token/><d:prop><d:getetag/></d:prop></d:sync-collection>"#);
-    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(r.body.contains("<d:supported-report/>"));
     let r = fx.send("PROPFIND", BOOK, Some(A), &[("Depth", "infinity")], "").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
@@ -151,4 +147,165 @@ async fn a_query_without_text_is_bounded() {
     // The full listing streams them all, with the fixture's five colleagues.
     let r = fx.send("PROPFIND", BOOK, Some(A), &[("Depth", "1")], "").await;
     assert_eq!(r.body.matches("<d:getetag>").count(), crate::annuaire::QUERY_LIMIT + 5 + 5);
+}
+
+fn sync(token: &str, extra: &str) -> String {
+    format!(
+        r#"<d:sync-collection {NS}><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level>{extra}
+        <d:prop><d:getetag/><card:address-data/></d:prop></d:sync-collection>"#
+    )
+}
+
+/// The token that ends a sync-collection answer.
+fn token_of(body: &str) -> String {
+    let tail = body.rsplit("<d:sync-token>").next().unwrap();
+    tail.split("</d:sync-token>").next().unwrap().to_owned()
+}
+
+fn href_of(store_id: i64) -> String {
+    format!("{BOOK}compte-{store_id}.vcf")
+}
+
+#[tokio::test]
+async fn sync_collection_gives_everything_then_only_what_changed() {
+    let fx = with_others().await;
+    // The home lists the book with its token, which PROPFIND on it repeats.
+    let ask = format!(
+        r#"<d:propfind {NS}><d:prop><d:sync-token/><cs:getctag xmlns:cs="http://calendarserver.org/ns/"/></d:prop></d:propfind>"#
+    );
+    let home =
+        fx.send("PROPFIND", "/dav/addressbooks/alice.martin@ac-test.fr/", Some(A), &[("Depth", "1")], &ask).await;
+    let listed = home.body.split(&format!("<d:href>{BOOK}</d:href>")).nth(1).expect("the book is listed");
+    let first = token_of(listed);
+    assert!(first.starts_with("urn:ardoise:annuaire:"), "{first}");
+
+    // Full sync: every card the reader sees, the token at the end.
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync("", "")).await;
+    assert_eq!(r.status, StatusCode::MULTI_STATUS);
+    crate::xml::parse(r.body.as_bytes()).expect("one XML document");
+    for present in ["alice.martin@ac-test.fr", "bruno.petit@ac-test.fr", "KIND:org"] {
+        assert!(r.body.contains(present), "{present}: {}", r.body);
+    }
+    assert!(!r.body.contains("eleve.test") && !r.body.contains("sam.suspendu"), "{}", r.body);
+    assert!(!r.body.contains("404 Not Found"), "{}", r.body);
+    let t1 = token_of(&r.body);
+    assert_eq!(t1, first);
+
+    // Nothing changed: nothing answered, the same token.
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync(&t1, "")).await;
+    assert_eq!(r.status, StatusCode::MULTI_STATUS);
+    assert!(!r.body.contains("<d:response>"), "{}", r.body);
+    assert_eq!(token_of(&r.body), t1);
+
+    // A suspension comes back as a 404 entry, a newcomer as a card.
+    let bruno = fx.store.account_by_address(&model::Address::parse(B).unwrap()).await.unwrap().unwrap();
+    fx.store.set_account_status(bruno.id, model::AccountStatus::Suspended).await.unwrap();
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync(&t1, "")).await;
+    assert_eq!(r.body.matches("<d:response>").count(), 1, "{}", r.body);
+    assert!(
+        r.body.contains(&format!("<d:href>{}</d:href><d:status>HTTP/1.1 404 Not Found", href_of(bruno.id))),
+        "{}",
+        r.body
+    );
+    let t2 = token_of(&r.body);
+    assert_ne!(t2, t1);
+    let newcomer = account(&fx.store, "nora.nouvelle@ac-test.fr").await;
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync(&t2, "")).await;
+    assert_eq!(r.body.matches("<d:response>").count(), 1, "{}", r.body);
+    assert!(r.body.contains(&format!("<d:href>{}</d:href>", href_of(newcomer.id))), "{}", r.body);
+    assert!(r.body.contains("<d:getetag>") && r.body.contains("EMAIL;TYPE=work:nora.nouvelle@ac-test.fr"));
+    // The old token still answers both, as one answer per card.
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync(&t1, "")).await;
+    assert_eq!(r.body.matches("<d:response>").count(), 2, "{}", r.body);
+    // A student or someone of another domain changing is not the reader's business.
+    let t3 = token_of(&r.body);
+    account_as(&fx.store, "eleve.deux@ac-test.fr", model::Role::Student).await;
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync(&t3, "")).await;
+    assert!(!r.body.contains("<d:getetag>") && !r.body.contains("eleve.deux"), "a student is never a card: {}", r.body);
+}
+
+#[tokio::test]
+async fn many_changes_come_in_bounded_answers() {
+    let fx = Fixture::new().await;
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync("", "")).await;
+    let mut token = token_of(&r.body);
+    let mut made = Vec::new();
+    for i in 0..(crate::annuaire::SYNC_LIMIT * 2 + 1) {
+        made.push(account(&fx.store, &format!("agent{i:02}@ac-test.fr")).await.id);
+    }
+    let mut seen = Vec::new();
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        assert!(rounds < 10, "the feed ends");
+        let r = fx.send("REPORT", BOOK, Some(A), &[], &sync(&token, "")).await;
+        assert_eq!(r.status, StatusCode::MULTI_STATUS);
+        let cards = r.body.matches("<d:getetag>").count();
+        assert!(cards <= crate::annuaire::SYNC_LIMIT, "{}", r.body);
+        for id in &made {
+            if r.body.contains(&href_of(*id)) {
+                seen.push(*id);
+            }
+        }
+        token = token_of(&r.body);
+        if !r.body.contains("507 Insufficient Storage") {
+            break;
+        }
+    }
+    assert_eq!(seen, made, "every newcomer once, in order");
+    assert_eq!(rounds, 3);
+    // The client's own limit is honoured when it is lower.
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync(&token, "")).await;
+    assert!(!r.body.contains("<d:response>"));
+    account(&fx.store, "encore.un@ac-test.fr").await;
+    account(&fx.store, "et.deux@ac-test.fr").await;
+    let limit = "<d:limit><d:nresults>1</d:nresults></d:limit>";
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync(&token, limit)).await;
+    assert_eq!(r.body.matches("<d:getetag>").count(), 1, "{}", r.body);
+    assert!(r.body.contains("507 Insufficient Storage"));
+    // A limit on the full sync is not supported: said so.
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync("", limit)).await;
+    assert_eq!(r.status, StatusCode::INSUFFICIENT_STORAGE);
+    assert!(r.body.contains("<d:number-of-matches-within-limits/>"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn bad_pruned_and_foreign_tokens_are_refused() {
+    let fx = with_others().await;
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync("", "")).await;
+    let good = token_of(&r.body);
+    let (scope, counter) = good.strip_prefix("urn:ardoise:annuaire:").unwrap().rsplit_once('-').unwrap();
+    let future = format!("urn:ardoise:annuaire:{scope}-{}", counter.parse::<i64>().unwrap() + 50);
+    let other_scope = format!("urn:ardoise:annuaire:a999999-{counter}");
+    for bad in [
+        "nimportequoi",
+        "urn:ardoise:sync:1-1",
+        "urn:ardoise:annuaire:",
+        "urn:ardoise:annuaire:-1",
+        &format!("urn:ardoise:annuaire:{scope}--1"),
+        &format!("urn:ardoise:annuaire:{scope}-+1"),
+        &format!("urn:ardoise:annuaire:{scope}-99999999999999999999999"),
+        &future,
+        &other_scope,
+    ] {
+        let r = fx.send("REPORT", BOOK, Some(A), &[], &sync(bad, "")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{bad}");
+        assert!(r.body.contains("<d:valid-sync-token/>"), "{bad}: {}", r.body);
+    }
+    // Pruned: the feed no longer reaches back to the token (pruning keeps
+    // the newest change, so two are made).
+    account(&fx.store, "apres.coup@ac-test.fr").await;
+    account(&fx.store, "encore.apres@ac-test.fr").await;
+    let newest = token_of(&fx.send("REPORT", BOOK, Some(A), &[], &sync(&good, "")).await.body);
+    fx.store.prune_directory_changes(i64::MAX).await.unwrap();
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync(&good, "")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("<d:valid-sync-token/>"));
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &sync(&newest, "")).await;
+    assert_eq!(r.status, StatusCode::MULTI_STATUS, "the newest token stays good: {}", r.body);
+    // Only sync-level 1.
+    let deep = sync("", "").replace("<d:sync-level>1</d:sync-level>", "<d:sync-level>infinite</d:sync-level>");
+    let r = fx.send("REPORT", BOOK, Some(A), &[], &deep).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("<d:sync-traversal-supported/>"), "{}", r.body);
 }

@@ -152,3 +152,97 @@ pub async fn the_account_search_filters_counts_and_pages_in_the_database(ctx: Ct
     assert_eq!(run(text("%", "%")).await.1, 0);
     assert_eq!(run(text("prof_", "prof_")).await.1, 0);
 }
+
+/// The change feed behind CardDAV sync-collection: creations, suspensions,
+/// unit renames and list removals are recorded for their domain; a moved
+/// unit and pruning raise the floor below which tokens are refused.
+pub async fn the_directory_feed_records_what_readers_would_see_change(ctx: Ctx) {
+    let store = &ctx.store;
+    store.add_domain(&domain()).await.unwrap();
+    let ac = store
+        .create_org_unit(&NewOrgUnit { parent: None, kind: OrgUnitKind::Academie, name: "Académie".into(), uai: None })
+        .await
+        .unwrap();
+    let college = store
+        .create_org_unit(&NewOrgUnit {
+            parent: Some(ac),
+            kind: OrgUnitKind::Etablissement,
+            name: "Collège".into(),
+            uai: Some(Uai::parse("0541234A").unwrap()),
+        })
+        .await
+        .unwrap();
+    let mut new = new_account("helene.dupre");
+    new.org_unit = Some(college);
+    let hel = store.create_account(&new).await.unwrap();
+    let scope = DirectoryScope::Academie(ac);
+    let domains = store.directory_domains(&scope).await.unwrap();
+    assert_eq!(domains, ["ac-demo.fr"]);
+    assert!(store.directory_domains(&DirectoryScope::Unplaced("ailleurs.fr".into())).await.unwrap() == ["ailleurs.fr"]);
+    let start = store.directory_sync_state(&domains).await.unwrap();
+    assert!(start.newest > 0 && start.floor == 0, "{start:?}");
+    // Another domain's feed has not moved.
+    let elsewhere = ["ailleurs.fr".to_owned()];
+    assert_eq!(store.directory_sync_state(&elsewhere).await.unwrap().newest, 0);
+
+    let hel_key = format!("compte-{}", hel.id);
+    let mut b = new_account("bruno.petit");
+    b.org_unit = Some(college);
+    let bruno = store.create_account(&b).await.unwrap();
+    let bruno_key = format!("compte-{}", bruno.id);
+    store.set_account_status(hel.id, AccountStatus::Suspended).await.unwrap();
+    let since = store.directory_changes_since(&domains, start.newest, 100).await.unwrap().expect("valid token");
+    assert_eq!(since.items, [bruno_key.clone(), hel_key.clone()]);
+    assert!(!since.more);
+    assert_eq!(since.token, store.directory_sync_state(&domains).await.unwrap().newest);
+    // Nothing since: an empty answer at the same token.
+    let none = store.directory_changes_since(&domains, since.token, 100).await.unwrap().unwrap();
+    assert!(none.items.is_empty() && none.token == since.token);
+    // Setting the same status again changes nothing a reader sees.
+    store.set_account_status(hel.id, AccountStatus::Suspended).await.unwrap();
+    assert_eq!(store.directory_sync_state(&domains).await.unwrap().newest, since.token);
+    // A limit cuts the answer, with the token of the last change given.
+    let cut = store.directory_changes_since(&domains, start.newest, 1).await.unwrap().unwrap();
+    assert_eq!((cut.items.as_slice(), cut.more), (std::slice::from_ref(&bruno_key), true));
+    let rest = store.directory_changes_since(&domains, cut.token, 1).await.unwrap().unwrap();
+    assert_eq!((rest.items.as_slice(), rest.more), (std::slice::from_ref(&hel_key), false));
+    // A token from the future or below the floor is refused.
+    assert!(store.directory_changes_since(&domains, since.token + 1000, 10).await.unwrap().is_none());
+
+    // Lists: created and removed.
+    let list = store
+        .create_list(&NewList {
+            address: addr("profs@ac-demo.fr"),
+            name: "profs".into(),
+            description: String::new(),
+            kind: "static".into(),
+            unit: Some(college),
+            role: None,
+            post_policy: "anyone".into(),
+            discussion: false,
+            tag: None,
+        })
+        .await
+        .unwrap();
+    assert!(store.delete_list(list.id).await.unwrap());
+    let lists = store.directory_changes_since(&domains, since.token, 100).await.unwrap().unwrap();
+    assert_eq!(lists.items, [format!("liste-{}", list.id)]);
+
+    // Pruning everything recorded so far keeps the newest row and raises the floor.
+    let before = store.directory_sync_state(&domains).await.unwrap();
+    let gone = store.prune_directory_changes(i64::MAX).await.unwrap();
+    assert!(gone >= 4, "{gone}");
+    assert_eq!(store.directory_changes_kept().await.unwrap(), 1);
+    let after = store.directory_sync_state(&domains).await.unwrap();
+    assert_eq!(after.newest, before.newest, "the counter never goes back");
+    assert!(after.floor > start.newest);
+    assert!(store.directory_changes_since(&domains, start.newest, 10).await.unwrap().is_none(), "pruned");
+    assert!(store.directory_changes_since(&domains, after.newest, 10).await.unwrap().unwrap().items.is_empty());
+    // Nothing old enough: nothing pruned.
+    assert_eq!(store.prune_directory_changes(0).await.unwrap(), 0);
+    // The current token of a domain whose rows were all pruned is still valid.
+    assert!(store.directory_changes_since(&elsewhere, 0, 10).await.unwrap().is_none());
+    let there = store.directory_sync_state(&elsewhere).await.unwrap();
+    assert_eq!(there.newest, there.floor);
+    assert!(store.directory_changes_since(&elsewhere, there.newest, 10).await.unwrap().is_some());
+}

@@ -100,6 +100,7 @@ on_both_backends!(
     webmail::directory_search_finds_names_and_addresses,
     webmail::directory_lists_only_staff_of_the_same_domain,
     annuaire::the_directory_shows_active_staff_of_one_academie,
+    annuaire::the_directory_feed_records_what_readers_would_see_change,
     annuaire::the_account_search_filters_counts_and_pages_in_the_database,
     webmail::sorted_pages_by_sender_subject_and_size,
     preferences::web_prefs_trusted_senders_and_banner,

@@ -486,6 +486,10 @@ async fn write_after_upgrade(store: &Store, version: i64) {
 
     let paul = store.create_account(&fixtures::new_account("paul.nouveau")).await.unwrap();
     assert!(paul.id > claire.id);
+    // Version 40: the directory's triggers record the newcomer in the upgraded schema.
+    let domains = vec!["ac-demo.fr".to_owned()];
+    let feed = store.directory_changes_since(&domains, 0, 1000).await.unwrap().expect("the feed from its start");
+    assert!(feed.items.contains(&format!("compte-{}", paul.id)), "from version {version}: {feed:?}");
     let mailboxes = store.list_mailboxes(paul.id).await.unwrap();
     assert_eq!(mailboxes.len(), SpecialUse::ALL.len());
 
