@@ -243,6 +243,13 @@ pub fn cases() -> Vec<Case> {
         get("/courrier/partage", "/courrier/partage", 303, 200),
         // B cannot share A's upload, see, revoke or add a version to A's share.
         post("/courrier/partage", "/courrier/partage", Url("upload=0123456789abcdef0123456789abcdef"), 303, 400),
+        post(
+            "/courrier/partage/lien",
+            "/courrier/partage/lien",
+            Url("upload=0123456789abcdef0123456789abcdef"),
+            303,
+            400,
+        ),
         get("/courrier/partage/{id}", "/courrier/partage/{share_id}", 303, 404),
         post("/courrier/partage/{id}/revoquer", "/courrier/partage/{share_id}/revoquer", Empty, 303, 404),
         post("/courrier/partage/{id}/version", "/courrier/partage/{share_id}/version", Url("upload=x"), 303, 404),
