@@ -289,7 +289,10 @@ END:VCALENDAR
     assert PAUL in browser.find_element(By.CSS_SELECTOR, ".partages").text
     # Sharing with nobody real is refused with the reason.
     fill(browser, "qui", f"personne@{DOMAIN}")
+    before = browser.find_element(By.TAG_NAME, "main")
     browser.find_element(By.ID, "partager").click()
+    # The refusal is a new page: read it once the old one is gone (reading during the load goes stale).
+    WebDriverWait(browser, 10).until(EC.staleness_of(before))
     assert "aucun compte" in browser.find_element(By.TAG_NAME, "main").text
 
     # Paul: his own calendar and Claire's, side by side.
