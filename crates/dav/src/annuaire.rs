@@ -37,11 +37,11 @@ use identity::{Account, Identity};
 use model::{ErrorKind, Transience};
 
 use crate::error::DavError;
-use crate::methods::{Ask, prop_names, read_propfind};
+use crate::methods::{Ask, read_propfind};
 use crate::path::{self, Target};
 use crate::props::{Ctx, Obj, Res};
 use crate::report::{card_matches, check_card_filter};
-use crate::xml::{CARDDAV, DAV, Element, Multistatus, PropName, Status};
+use crate::xml::{CARDDAV, DAV, Element, Multistatus, Status};
 use crate::{Req, multistatus, read_xml};
 
 /// The directory's segment in every account's address book home.
@@ -256,10 +256,7 @@ async fn report(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
     if !matches!(req.target, Target::Collection(..)) {
         return Err(DavError::forbidden(DAV, "supported-report"));
     }
-    let names = match root.child(DAV, "prop") {
-        Some(prop) => prop_names(prop),
-        None => vec![PropName::new(DAV, "getetag")],
-    };
+    let names = crate::report::asked(&root);
     let ask = Ask::Names(names);
     let ctx = ctx(req);
     let mut ms = Multistatus::new();

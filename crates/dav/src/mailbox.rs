@@ -16,7 +16,7 @@ use groupware::CollectionKind;
 use groupware::InboxItem;
 
 use crate::error::DavError;
-use crate::methods::{ctx, prop_names, read_propfind};
+use crate::methods::{ctx, read_propfind};
 use crate::path::{self, Target};
 use crate::props::{Ctx, Obj, Res};
 use crate::xml::write::{href, text};
@@ -144,10 +144,7 @@ async fn report(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
     if !matches!(req.target, Target::Collection(..)) {
         return Err(DavError::forbidden(DAV, "supported-report"));
     }
-    let names = match root.child(DAV, "prop") {
-        Some(prop) => prop_names(prop),
-        None => vec![PropName::new(DAV, "getetag")],
-    };
+    let names = crate::report::asked(&root);
     let gw = &req.dav.groupware;
     let owner = req.account.id;
     let ctx = ctx(req);

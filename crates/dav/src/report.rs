@@ -58,7 +58,7 @@ pub(crate) async fn report(req: &Req<'_>, body: Body) -> Result<Response, DavErr
 }
 
 /// The properties a report asks for (getetag when it names none).
-fn asked(root: &Element) -> Vec<PropName> {
+pub(crate) fn asked(root: &Element) -> Vec<PropName> {
     match root.child(DAV, "prop") {
         Some(prop) => prop_names(prop),
         None => vec![PropName::new(DAV, "getetag")],
