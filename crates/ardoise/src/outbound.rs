@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use identity::Identity;
-use mailstore::MailEvent;
-use model::{AccountStatus, Address, Credential, Transience};
+use model::{AccountStatus, Address, Proof, Transience};
 use mta::limits::{Exceeded, Limiter, RoleLimits};
 use mta::{Destination, Mta, OutboundSettings, Submission, SubmitError};
 use smtp::{
@@ -139,7 +138,7 @@ fn submitter(
 ) -> Result<Submitter, AuthFailure> {
     use identity::credentials::Refusal;
     match outcome {
-        Ok(principal) => Ok(Submitter { credential: principal.via.credential(), account: principal.account }),
+        Ok(principal) => Ok(Submitter { proof: principal.proof(), account: principal.account }),
         Err(Refusal::BadCredentials | Refusal::AppPasswordRequired) => Err(AuthFailure::BadCredentials),
         Err(Refusal::PasswordExpired) => Err(AuthFailure::PasswordExpired),
         Err(Refusal::Throttled { .. }) => Err(AuthFailure::Throttled),
@@ -149,10 +148,10 @@ fn submitter(
 }
 
 /// A logged-in submission client: the account, and the secret it proved (a
-/// revocation of that secret ends the session).
+/// later revocation of that secret ends the session).
 pub struct Submitter {
     pub account: Account,
-    pub credential: Credential,
+    pub proof: Proof,
 }
 
 impl std::ops::Deref for Submitter {
@@ -254,8 +253,7 @@ impl SubmissionSink for SubmitSink {
             }
             loop {
                 match events.recv().await {
-                    Ok(MailEvent::AccessRevoked { .. }) => return,
-                    Ok(MailEvent::CredentialRevoked { what, .. }) if what.covers(user.credential) => return,
+                    Ok(event) if event.ends(user.proof) => return,
                     Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,

@@ -165,6 +165,17 @@ pub struct Principal {
     pub must_change_password: bool,
     /// TOTP is on: the web asks for a code before opening the session.
     pub totp_enabled: bool,
+    /// The number of the last change of state or secret committed before
+    /// the login read the account ([`model::Proof::checked`]).
+    pub checked: i64,
+}
+
+impl Principal {
+    /// What the login proved, as a session keeps it to know which
+    /// revocations end it.
+    pub fn proof(&self) -> model::Proof {
+        model::Proof { credential: self.via.credential(), checked: self.checked }
+    }
 }
 
 /// Why a login was refused. Wrong identifier and wrong secret are the same

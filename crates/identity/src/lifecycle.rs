@@ -21,7 +21,6 @@ pub mod format;
 pub mod names;
 pub mod numen;
 pub mod plan;
-pub(crate) mod published;
 pub mod scopes;
 pub mod sync;
 pub mod watcher;

@@ -88,8 +88,6 @@ pub struct Identity {
     pub(crate) argon2: Argon2Pool,
     pub(crate) totp_key: TotpKey,
     pub(crate) openid_configuration: Option<String>,
-    /// Revocations published here as they happened (the watcher skips them).
-    pub(crate) published_here: crate::lifecycle::published::PublishedHere,
 }
 
 impl std::fmt::Debug for Identity {
@@ -117,15 +115,14 @@ impl Identity {
             argon2: Argon2Pool::new(settings.argon2_workers),
             totp_key: settings.totp_key,
             openid_configuration: settings.openid_configuration,
-            published_here: Default::default(),
         })
     }
 
     /// Ends now the sessions of `account` opened with the secret `what`
-    /// revokes (its row in the store tells the other processes), and notes
-    /// it so that the watcher does not end the sessions opened since.
+    /// revokes (its row in the store tells the other processes; the watcher
+    /// here publishes it again with its number, which the sessions opened
+    /// since with the new secret outlive).
     pub(crate) fn revoke_credential_here(&self, account: AccountId, what: model::Revocation) {
-        self.published_here.note(account, what);
         self.mail.revoke_credential(account, what);
     }
 

@@ -59,13 +59,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                 }
                 Attempt::Refused(refused(refusal))
             }
-            Ok(principal) => self.admit(principal.account, principal.via.credential()).await,
+            Ok(principal) => {
+                let proof = principal.proof();
+                self.admit(principal.account, proof).await
+            }
         }
     }
 
     /// Opens the session of a proven login: a connection slot of the
     /// account, its events, the login notices.
-    async fn admit(&mut self, account: identity::Account, credential: model::Credential) -> Attempt {
+    async fn admit(&mut self, account: identity::Account, proof: model::Proof) -> Attempt {
         let Some(slot) = self.cfg.admission.for_user(account.id) else {
             return Attempt::Refused(Done::no(
                 "[LIMIT] Trop de connexions pour ce compte / Too many connections for this account",
@@ -85,7 +88,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             self.untagged(&format!("OK [ALERT] {text}"));
         }
         self.reader.set_authenticated(true);
-        Attempt::In(Box::new(Authed::new(account, credential, events, slot)))
+        Attempt::In(Box::new(Authed::new(account, proof, events, slot)))
     }
 
     /// Sends a continuation request and reads the client's answer line.
@@ -124,7 +127,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             client: None,
         };
         match self.identity.login_bearer(&attempt).await {
-            Ok(principal) => self.admit(principal.account, principal.via.credential()).await,
+            Ok(principal) => {
+                let proof = principal.proof();
+                self.admit(principal.account, proof).await
+            }
             Err(refusal) => {
                 tracing::info!(?refusal, mechanism = mechanism.name(), "login refused");
                 if refusal == Refusal::BadCredentials {

@@ -15,7 +15,7 @@ use crate::command::{Qresync, RawName};
 use crate::reply::{Done, failed};
 use crate::seqset::SeqSet;
 use crate::session::{Conn, ReadStop};
-use crate::state::{Authed, State, ends, log_in_first};
+use crate::state::{Authed, State, log_in_first};
 use crate::untagged::{Code, Untagged};
 
 /// What a session knows of its selected mailbox. Not `Clone`: commands
@@ -376,7 +376,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
     /// `Err` when the connection ended meanwhile.
     pub(crate) async fn idle(&mut self, authed: &Authed, mut sel: Option<&mut Selected>) -> Result<Done, Done> {
         // Subscribe before looking at the store, so nothing falls in between.
-        let (account, credential) = (authed.account.id, authed.credential);
+        let (account, proof) = (authed.account.id, authed.proof);
         let mut events = self.mailstore.watch(account);
         // A shared mailbox's changes are its owner's events: watched too,
         // for those only (the owner's revocations end no session of ours).
@@ -410,7 +410,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                     }
                 }
                 event = events.recv() => match event {
-                    Ok(event) if ends(&event, credential) => Err(ReadStop::Revoked),
+                    Ok(event) if event.ends(proof) => Err(ReadStop::Revoked),
                     Err(RecvError::Closed) => Ok(None),
                     event => Ok(Some(event)),
                 },

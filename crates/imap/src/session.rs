@@ -15,7 +15,7 @@ use tokio::sync::{broadcast, watch};
 use crate::ImapConfig;
 use crate::parse::parse_command;
 use crate::reader::{Event, Reader};
-use crate::state::{Authed, State, ends};
+use crate::state::{Authed, State};
 use crate::untagged::Untagged;
 
 /// Consecutive BAD commands tolerated before the connection is closed.
@@ -296,7 +296,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             return d.step(|plain| reader.feed(plain)).map_err(|()| ReadStop::Io).map(|()| None);
         }
         loop {
-            let credential = authed.as_ref().map(|a| a.credential);
+            let proof = authed.as_ref().map(|a| a.proof);
             let events = authed.as_deref_mut().and_then(|a| a.events.as_mut());
             let event = async {
                 match events {
@@ -315,8 +315,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
                         fed(self.feed(&buf[..n]))
                     }
                 },
-                event = event => match (event, credential) {
-                    (Ok(event), Some(credential)) if ends(&event, credential) => return Err(ReadStop::Revoked),
+                event = event => match (event, proof) {
+                    (Ok(event), Some(proof)) if event.ends(proof) => return Err(ReadStop::Revoked),
                     (Err(broadcast::error::RecvError::Closed), _) => {
                         if let Some(a) = authed.as_deref_mut() {
                             a.events = None;

@@ -30,8 +30,8 @@ const PENDING: usize = 64;
 /// What a successful login gives a session.
 pub(crate) struct Authed {
     pub account: Account,
-    /// The secret the login proved: a revocation of it ends the session.
-    pub credential: model::Credential,
+    /// The secret the login proved: a later revocation of it ends the session.
+    pub proof: model::Proof,
     /// The account's events, watched from login on so that a revocation
     /// closes the session even while it waits for a command (`None` once
     /// the domain is gone).
@@ -46,13 +46,8 @@ pub(crate) struct Authed {
 }
 
 impl Authed {
-    pub fn new(
-        account: Account,
-        credential: model::Credential,
-        events: broadcast::Receiver<MailEvent>,
-        slot: Slot,
-    ) -> Self {
-        Authed { account, credential, events: Some(events), pending: VecDeque::new(), _slot: slot }
+    pub fn new(account: Account, proof: model::Proof, events: broadcast::Receiver<MailEvent>, slot: Slot) -> Self {
+        Authed { account, proof, events: Some(events), pending: VecDeque::new(), _slot: slot }
     }
 
     /// Whether a revocation of the account's access, or of the secret this
@@ -60,11 +55,11 @@ impl Authed {
     /// `pending` (a session that does not listen drops them when it next
     /// reads: the change log tells the rest).
     pub fn revoked(&mut self) -> bool {
-        let credential = self.credential;
+        let proof = self.proof;
         let Some(events) = self.events.as_mut() else { return false };
         loop {
             let event = match events.try_recv() {
-                Ok(event) if ends(&event, credential) => return true,
+                Ok(event) if event.ends(proof) => return true,
                 Ok(event) => Ok(event),
                 Err(broadcast::error::TryRecvError::Lagged(n)) => Err(broadcast::error::RecvError::Lagged(n)),
                 Err(_) => return false,
@@ -77,19 +72,6 @@ impl Authed {
                 self.pending.push_back(event);
             }
         }
-    }
-}
-
-/// Whether `event` ends a session of its account opened with `credential`:
-/// a revocation of the whole account, or of that secret.
-pub(crate) fn ends(event: &MailEvent, credential: model::Credential) -> bool {
-    match event {
-        MailEvent::AccessRevoked { .. } => true,
-        MailEvent::CredentialRevoked { what, .. } => what.covers(credential),
-        MailEvent::Delivered { .. }
-        | MailEvent::Changed { .. }
-        | MailEvent::Mailboxes { .. }
-        | MailEvent::Reminder { .. } => false,
     }
 }
 

@@ -89,17 +89,22 @@ pub(crate) fn encode(event: &MailEvent) -> String {
         }
         MailEvent::Changed { account, mailbox, modseq } => format!("C {account} {mailbox} {modseq}"),
         MailEvent::Mailboxes { account } => format!("M {account}"),
-        MailEvent::AccessRevoked { account } => format!("A {account}"),
+        MailEvent::AccessRevoked { account, change } => format!("A {account}{}", suffix(*change)),
         MailEvent::Reminder { account } => format!("T {account}"),
-        MailEvent::CredentialRevoked { account, what } => {
+        MailEvent::CredentialRevoked { account, what, change } => {
             let what = match what {
                 Revocation::Password => "password".to_owned(),
                 Revocation::AppPasswords => "apps".to_owned(),
                 Revocation::AppPassword(id) => format!("app:{id}"),
             };
-            format!("R {account} {what}")
+            format!("R {account} {what}{}", suffix(*change))
         }
     }
+}
+
+/// A revocation's change number, when known, as a last word.
+fn suffix(change: Option<i64>) -> String {
+    change.map(|n| format!(" {n}")).unwrap_or_default()
 }
 
 /// The event a line names, if it reads.
@@ -120,7 +125,7 @@ pub(crate) fn decode(line: &str) -> Option<MailEvent> {
         }
         "C" => MailEvent::Changed { account, mailbox: number()?, modseq: number()? },
         "M" => MailEvent::Mailboxes { account },
-        "A" => MailEvent::AccessRevoked { account },
+        "A" => MailEvent::AccessRevoked { account, change: optional(&mut words)? },
         "T" => MailEvent::Reminder { account },
         "R" => {
             let what = match words.next()? {
@@ -128,11 +133,20 @@ pub(crate) fn decode(line: &str) -> Option<MailEvent> {
                 "apps" => Revocation::AppPasswords,
                 other => Revocation::AppPassword(other.strip_prefix("app:")?.parse().ok()?),
             };
-            MailEvent::CredentialRevoked { account, what }
+            MailEvent::CredentialRevoked { account, what, change: optional(&mut words)? }
         }
         _ => return None,
     };
     words.next().is_none().then_some(event)
+}
+
+/// An optional last number: `Some(None)` when there is none, `None` when
+/// it does not read.
+fn optional<'a>(words: &mut impl Iterator<Item = &'a str>) -> Option<Option<i64>> {
+    match words.next() {
+        None => Some(None),
+        Some(word) => word.parse().ok().map(Some),
+    }
 }
 
 #[cfg(test)]
@@ -146,11 +160,12 @@ mod tests {
             MailEvent::Delivered { account: 3, mailbox: 9, uid: 42, modseq: 78, filed: true },
             MailEvent::Changed { account: 3, mailbox: 9, modseq: 0 },
             MailEvent::Mailboxes { account: 5 },
-            MailEvent::AccessRevoked { account: 6 },
+            MailEvent::AccessRevoked { account: 6, change: None },
+            MailEvent::AccessRevoked { account: 6, change: Some(31) },
             MailEvent::Reminder { account: 8 },
-            MailEvent::CredentialRevoked { account: 6, what: Revocation::Password },
-            MailEvent::CredentialRevoked { account: 6, what: Revocation::AppPasswords },
-            MailEvent::CredentialRevoked { account: 6, what: Revocation::AppPassword(12) },
+            MailEvent::CredentialRevoked { account: 6, what: Revocation::Password, change: None },
+            MailEvent::CredentialRevoked { account: 6, what: Revocation::AppPasswords, change: Some(7) },
+            MailEvent::CredentialRevoked { account: 6, what: Revocation::AppPassword(12), change: None },
         ];
         for event in events {
             assert_eq!(decode(&encode(&event)), Some(event.clone()), "{}", encode(&event));
@@ -166,7 +181,9 @@ mod tests {
             "D 1 2 3 4 2",
             "D 1 2 3 4 0 extra",
             "C x 2 3",
-            "A 1 2",
+            "A 1 x",
+            "A 1 2 3",
+            "R 1 password x",
             "R 1 app:",
             "R 1 app:x",
             "R 1 everything",

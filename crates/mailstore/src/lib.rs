@@ -73,14 +73,34 @@ pub enum MailEvent {
     Mailboxes { account: AccountId },
     /// The account may no longer use the service (suspended, closed, or its
     /// sessions ended by the user): every open session of it closes now.
-    AccessRevoked { account: AccountId },
+    /// `change` is the change's number when the lifecycle watcher read it
+    /// from the store (see [`model::Proof`]); `None` where it was made.
+    AccessRevoked { account: AccountId, change: Option<i64> },
     /// One of the account's secrets stopped being valid (password changed,
     /// app password revoked): the sessions it [covers](model::Revocation::covers)
-    /// close now, the others go on.
-    CredentialRevoked { account: AccountId, what: model::Revocation },
+    /// close now, the others go on. `change` as for `AccessRevoked`.
+    CredentialRevoked { account: AccountId, what: model::Revocation, change: Option<i64> },
     /// One of the account's calendar alarms fired (the groupware's reminder
     /// runner recorded it): an open webmail shows it.
     Reminder { account: AccountId },
+}
+
+impl MailEvent {
+    /// Whether the event ends a session of its account whose login proved
+    /// `proof`: a revocation of the whole account, or of that secret, made
+    /// after the login read the account.
+    pub fn ends(&self, proof: model::Proof) -> bool {
+        match *self {
+            MailEvent::AccessRevoked { change, .. } => proof.predates(change),
+            MailEvent::CredentialRevoked { what, change, .. } => {
+                what.covers(proof.credential) && proof.predates(change)
+            }
+            MailEvent::Delivered { .. }
+            | MailEvent::Changed { .. }
+            | MailEvent::Mailboxes { .. }
+            | MailEvent::Reminder { .. } => false,
+        }
+    }
 }
 
 /// Errors of the mail domain, classified for the adapters.
@@ -230,25 +250,27 @@ impl Mailstore {
     /// Closes every open protocol session of `account` (IMAP now, submission
     /// and the web later), on every node: they watch for [`MailEvent::AccessRevoked`].
     pub fn revoke_access(&self, account: AccountId) {
-        self.publish(MailEvent::AccessRevoked { account });
+        self.publish(MailEvent::AccessRevoked { account, change: None });
     }
 
-    /// [`Mailstore::revoke_access`] on this node only: for a change every
-    /// node learns by itself from the store (the lifecycle watcher).
-    pub fn revoke_access_here(&self, account: AccountId) {
-        self.publish_here(MailEvent::AccessRevoked { account });
+    /// [`Mailstore::revoke_access`] on this node only, for the change
+    /// numbered `change` that every node learns by itself from the store
+    /// (the lifecycle watcher): sessions whose login saw it go on.
+    pub fn revoke_access_here(&self, account: AccountId, change: i64) {
+        self.publish_here(MailEvent::AccessRevoked { account, change: Some(change) });
     }
 
     /// Closes the open sessions of `account` opened with a secret that
     /// `what` revokes (see [`MailEvent::CredentialRevoked`]).
     pub fn revoke_credential(&self, account: AccountId, what: model::Revocation) {
-        self.publish(MailEvent::CredentialRevoked { account, what });
+        self.publish(MailEvent::CredentialRevoked { account, what, change: None });
     }
 
-    /// [`Mailstore::revoke_credential`] on this node only (the lifecycle
-    /// watcher: every node reads the change from the store).
-    pub fn revoke_credential_here(&self, account: AccountId, what: model::Revocation) {
-        self.publish_here(MailEvent::CredentialRevoked { account, what });
+    /// [`Mailstore::revoke_credential`] on this node only, for the change
+    /// numbered `change` (the lifecycle watcher: every node reads the
+    /// change from the store).
+    pub fn revoke_credential_here(&self, account: AccountId, what: model::Revocation, change: i64) {
+        self.publish_here(MailEvent::CredentialRevoked { account, what, change: Some(change) });
     }
 
     /// Tells the account's open sessions, on every node, that one of its
@@ -270,7 +292,7 @@ impl Mailstore {
             MailEvent::Delivered { account, .. }
             | MailEvent::Changed { account, .. }
             | MailEvent::Mailboxes { account }
-            | MailEvent::AccessRevoked { account }
+            | MailEvent::AccessRevoked { account, .. }
             | MailEvent::CredentialRevoked { account, .. }
             | MailEvent::Reminder { account } => *account,
         };

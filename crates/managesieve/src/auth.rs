@@ -117,7 +117,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<'_, S> {
         tracing::info!(account = proven.account.id, "ManageSieve: logged in");
         self.account = Some(proven.account.id);
         let events = self.services.filters.watch(proven.account.id);
-        self.revocations = Some((events, proven.via.credential()));
+        self.revocations = Some((events, proven.proof()));
         Reply::ok("Authentifié / Logged in")
     }
 

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use filter::MailEvent;
-use model::{AccountId, Credential};
+use model::{AccountId, Proof};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, watch};
 
@@ -49,7 +49,7 @@ pub struct Session<'a, S> {
     pub(crate) account: Option<AccountId>,
     /// Once logged in: the account's events and the secret the login
     /// proved, to end the session when either is revoked.
-    pub(crate) revocations: Option<(broadcast::Receiver<MailEvent>, Credential)>,
+    pub(crate) revocations: Option<(broadcast::Receiver<MailEvent>, Proof)>,
     shutdown: watch::Receiver<bool>,
     errors: usize,
 }
@@ -285,14 +285,13 @@ impl<'a, S: AsyncRead + AsyncWrite + Unpin + Send> Session<'a, S> {
 
 /// Returns once the logged-in account is suspended or closed, or the secret
 /// its login proved is revoked; never before a login.
-async fn revoked(watch: Option<&mut (broadcast::Receiver<MailEvent>, Credential)>) {
-    let Some((events, credential)) = watch else {
+async fn revoked(watch: Option<&mut (broadcast::Receiver<MailEvent>, Proof)>) {
+    let Some((events, proof)) = watch else {
         return std::future::pending().await;
     };
     loop {
         match events.recv().await {
-            Ok(MailEvent::AccessRevoked { .. }) => return,
-            Ok(MailEvent::CredentialRevoked { what, .. }) if what.covers(*credential) => return,
+            Ok(event) if event.ends(*proof) => return,
             Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
             Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
         }

@@ -30,6 +30,27 @@ pub enum Revocation {
     AppPasswords,
 }
 
+/// What a session's login proved: the secret, and the number of the last
+/// change of account state or secret committed before the login read the
+/// account (see `Store::status_sequence`). A revocation numbered at or below
+/// it was already in force when the secret was checked: the session was
+/// opened with the new secret, and that revocation does not end it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Proof {
+    pub credential: Credential,
+    pub checked: i64,
+}
+
+impl Proof {
+    /// Whether a revocation numbered `change` (`None`: published at once
+    /// where the change was made, number unknown) ends the session, given
+    /// that it revokes the session's secret: any change the login may not
+    /// have seen does.
+    pub fn predates(self, change: Option<i64>) -> bool {
+        change.is_none_or(|n| n > self.checked)
+    }
+}
+
 impl Revocation {
     /// Whether a session opened with `credential` must end.
     pub fn covers(self, credential: Credential) -> bool {
@@ -54,5 +75,13 @@ mod tests {
         assert!(!Revocation::AppPassword(8).covers(app));
         assert!(!Revocation::AppPassword(7).covers(Credential::Password));
         assert!(Revocation::AppPasswords.covers(app) && !Revocation::AppPasswords.covers(Credential::Password));
+    }
+
+    #[test]
+    fn a_change_the_login_saw_does_not_end_the_session() {
+        let proof = Proof { credential: Credential::Password, checked: 41 };
+        assert!(!proof.predates(Some(40)) && !proof.predates(Some(41)));
+        assert!(proof.predates(Some(42)));
+        assert!(proof.predates(None), "a change of unknown number is taken as new");
     }
 }

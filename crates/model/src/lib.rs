@@ -20,7 +20,7 @@ pub mod vtext;
 
 pub use account::{AccountStatus, Role, SpecialUse};
 pub use address::{Address, AddressError, Domain};
-pub use credential::{Credential, Revocation};
+pub use credential::{Credential, Proof, Revocation};
 pub use error::{ErrorKind, Transience};
 pub use flags::{Flag, Keyword};
 pub use org::{OrgUnitKind, Uai, UaiError};

@@ -85,6 +85,8 @@ impl Identity {
 async fn journaled(id: &Identity, attempt: &BearerLogin<'_>) -> Result<Principal, Refusal> {
     let store = &id.store;
     let source = source_of(attempt.peer);
+    // Read before the account and the token (see `model::Proof`).
+    let checked = store.status_sequence().await.map_err(unavailable)?;
     let named = match attempt.user {
         Some(user) => Some(find_account(store, user).await.map_err(unavailable)?),
         None => None,
@@ -95,7 +97,8 @@ async fn journaled(id: &Identity, attempt: &BearerLogin<'_>) -> Result<Principal
         None => None,
     };
     let subject = holder.as_ref().or(named.as_ref().and_then(Option::as_ref));
-    let outcome = check(id, attempt, &source, named.as_ref().map(Option::as_ref), access, holder.as_ref()).await;
+    let outcome =
+        check(id, attempt, &source, named.as_ref().map(Option::as_ref), access, holder.as_ref(), checked).await;
     let result = match &outcome {
         Ok(_) => "ok",
         Err(r) => r.as_str(),
@@ -128,6 +131,7 @@ async fn check(
     named: Option<Option<&Account>>,
     access: Result<sso::access::MailAccess, sso::access::Refused>,
     holder: Option<&Account>,
+    checked: i64,
 ) -> Result<Principal, Refusal> {
     let store = &id.store;
     let subject = holder.or(named.flatten());
@@ -183,6 +187,7 @@ async fn check(
         must_change_password: false,
         // Only the web reads it, and the web never logs in with a token.
         totp_enabled: false,
+        checked,
     })
 }
 

@@ -63,6 +63,15 @@ async fn login(id: &Identity, attempt: &Login<'_>) -> Result<Principal, Refusal>
 async fn journaled_login(id: &Identity, attempt: &Login<'_>) -> Result<Principal, Refusal> {
     let store = &id.store;
     let source = source_of(attempt.peer);
+    // Read before the account: every change numbered up to it is in what
+    // find_account and check read (see `model::Proof`).
+    let checked = match store.status_sequence().await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "login: store unavailable");
+            return Err(Refusal::Unavailable);
+        }
+    };
     let account = match find_account(store, attempt.login).await {
         Ok(a) => a,
         Err(e) => {
@@ -71,7 +80,7 @@ async fn journaled_login(id: &Identity, attempt: &Login<'_>) -> Result<Principal
         }
     };
     let device = account.as_ref().zip(attempt.device).and_then(|(a, token)| id.device_of(a.id, token));
-    let outcome = check(id, attempt, &source, account.as_ref(), device.as_deref()).await;
+    let outcome = check(id, attempt, &source, account.as_ref(), device.as_deref(), checked).await;
     let result = match &outcome {
         Ok(_) => "ok",
         Err(r) => r.as_str(),
@@ -133,6 +142,7 @@ async fn check(
     source: &str,
     account: Option<&Account>,
     device: Option<&str>,
+    checked: i64,
 ) -> Result<Principal, Refusal> {
     let store = &id.store;
     let now = now();
@@ -207,7 +217,7 @@ async fn check(
         notify::new_device(&id.mail, account, attempt.protocol, source, attempt.client).await;
     }
     let must_change_password = account.status == AccountStatus::Provisional || (via == Via::Password && expired);
-    Ok(Principal { account: account.clone(), via, must_change_password, totp_enabled })
+    Ok(Principal { account: account.clone(), via, must_change_password, totp_enabled, checked })
 }
 
 /// Whether `secret` is the account's password: from the credential cache

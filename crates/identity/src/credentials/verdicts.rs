@@ -121,7 +121,7 @@ fn listen(mail: &Mailstore, entries: std::sync::Weak<Mutex<Entries>>) {
     tokio::spawn(async move {
         loop {
             let account = match events.recv().await {
-                Ok(MailEvent::AccessRevoked { account } | MailEvent::CredentialRevoked { account, .. }) => {
+                Ok(MailEvent::AccessRevoked { account, .. } | MailEvent::CredentialRevoked { account, .. }) => {
                     Some(account)
                 }
                 Ok(_) => continue,

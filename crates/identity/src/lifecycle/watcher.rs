@@ -16,6 +16,10 @@
 //! [`mailstore::MailEvent::CredentialRevoked`]: only the sessions opened with
 //! that secret end.
 //!
+//! Each event carries its change's number: a session whose login read the
+//! account after that change (a login with the new password in the 250 ms
+//! before the watcher looked) goes on ([`model::Proof`]).
+//!
 //! On a cluster every node runs this watcher over the shared store, so what
 //! it finds is published on this node only (`revoke_access_here`), never
 //! sent over the cluster bus: the node where the change was made published
@@ -62,16 +66,13 @@ async fn poll(identity: &Identity, seen: &mut Option<i64>) -> Result<(), store::
     let mut last = after.max(newest);
     for (account, _, number) in rows {
         tracing::info!(account, "access revoked: closing the account's sessions");
-        identity.mail.revoke_access_here(account);
+        identity.mail.revoke_access_here(account, number);
         last = last.max(number);
     }
     for (account, what, number) in store.revocations_after(after).await? {
         last = last.max(number);
-        if identity.published_here.take(account, what) {
-            continue;
-        }
         tracing::info!(account, ?what, "credential revoked: closing the sessions opened with it");
-        identity.mail.revoke_credential_here(account, what);
+        identity.mail.revoke_credential_here(account, what, number);
     }
     *seen = Some(last);
     Ok(())

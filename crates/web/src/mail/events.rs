@@ -218,7 +218,7 @@ impl Live {
                     self.listen_to_owners().await;
                     return Some(self.state_event().await);
                 }
-                Ok(MailEvent::AccessRevoked { account }) if account == self.account => return self.finish(),
+                Ok(MailEvent::AccessRevoked { account, .. }) if account == self.account => return self.finish(),
                 Ok(MailEvent::Reminder { account }) if account == self.account => {
                     if let Some(event) = self.reminders_event(true).await {
                         return Some(event);
