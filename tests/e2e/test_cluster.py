@@ -182,9 +182,9 @@ def cluster(tmp_path):
         drop_database(url)
 
 
-def deliver(node: Node, rcpt: str, subject: str, msgid: str):
+def deliver(node: Node, rcpt: str, subject: str, msgid: str, text: str = "Bonjour."):
     body = (f"From: <sender@example.org>\r\nTo: <{rcpt}>\r\nSubject: {subject}\r\n"
-            f"Message-ID: {msgid}\r\n\r\nBonjour.\r\n").encode()
+            f"Message-ID: {msgid}\r\n\r\n{text}\r\n").encode()
     with smtplib.SMTP(node.ip, node.smtp_port, timeout=20) as s:
         assert s.sendmail("sender@example.org", [rcpt], body) == {}
 
@@ -312,6 +312,53 @@ def test_kill_9_of_one_node_during_deliveries_loses_nothing_acknowledged(cluster
     present = {v[b"BODY[HEADER.FIELDS (MESSAGE-ID)]"].decode().split(":", 1)[1].strip() for v in fetched.values()}
     missing = [m for m in acknowledged if m not in present]
     assert not missing, f"acknowledged but lost: {missing}"
+    c.logout()
+
+
+def test_a_search_on_one_node_finds_what_the_other_just_acknowledged(cluster):
+    """Each node keeps its own full-text index. A message acknowledged on A (250 to DATA) is found
+    by an IMAP SEARCH TEXT on B sent right after, not 2 s later; and while eight SMTP sessions
+    deliver on A at once (PostgreSQL may commit a higher row id before a lower one) and B keeps
+    searching, no message is skipped for good."""
+    a, b, _ = cluster("nats")
+    paul = a.create("paul.durand", password=PASSWORD)
+    c = b.imap(paul)
+    c.select_folder("INBOX", readonly=True)
+    for i in range(5):
+        deliver(a, paul, f"Recherche {i}", f"<search-{i}@{DOMAIN}>", f"mot{i}unique rapport")
+        # A session searches the messages it was told of: NOOP reads the store and reports EXISTS.
+        c.noop()
+        assert len(c.search(["TEXT", f"mot{i}unique"])) == 1, f"message {i} not found on B at once"
+
+    words = [f"rafale{i}x" for i in range(80)]
+    stop = threading.Event()
+    searches = []
+
+    def search_meanwhile():
+        d = b.imap(paul)
+        d.select_folder("INBOX", readonly=True)
+        while not stop.is_set():
+            searches.append(len(d.search(["TEXT", "rapport"])))
+        d.logout()
+
+    def send(chunk):
+        for w in chunk:
+            deliver(a, paul, f"Rafale {w}", f"<{w}@{DOMAIN}>", f"{w} rapport")
+
+    searcher = threading.Thread(target=search_meanwhile)
+    searcher.start()
+    senders = [threading.Thread(target=send, args=(words[k::8],)) for k in range(8)]
+    for t in senders:
+        t.start()
+    for t in senders:
+        t.join(timeout=120)
+    stop.set()
+    searcher.join(timeout=60)
+    assert searches, "B searched during the deliveries"
+    c.noop()
+    missing = [w for w in words if len(c.search(["TEXT", w])) != 1]
+    assert not missing, f"acknowledged on A, not found on B: {missing}"
+    assert len(c.search(["TEXT", "rapport"])) == 85
     c.logout()
 
 

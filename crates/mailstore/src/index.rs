@@ -10,10 +10,11 @@
 //! ([`CATCH_UP_MARGIN`] rows, since concurrent deliveries may reach the
 //! index out of row order), re-reading those blobs. Re-adding is idempotent.
 //!
-//! While the server runs, other processes may file mail too (`ardoise
-//! backup restore`, `ardoise import`); the index has one writer, so every
-//! [`OUTSIDE_EVERY`] the server indexes the message rows after the last it
-//! saw that it did not index itself at delivery.
+//! While the server runs, other processes and other nodes file mail too;
+//! the index has one writer, so every [`OUTSIDE_EVERY`] and before every
+//! search the server indexes the message rows it did not index itself at
+//! delivery ([`outside`], which also copes with PostgreSQL committing rows
+//! out of id order).
 //!
 //! Expunge removes a document only when no message of any account still
 //! has that content (copies and circulars share blobs). A stale account in
@@ -23,6 +24,7 @@
 //! Additions and removals go through one indexing thread ([`queue`]);
 //! searches wait for what was queued before them.
 
+mod outside;
 mod queue;
 
 use std::collections::HashSet;
@@ -35,6 +37,7 @@ use search::{Document, Field};
 
 use crate::analyse::{Analysis, EnvelopeAddress};
 use crate::{Error, Mailstore, analyse};
+pub(crate) use outside::Outside;
 pub(crate) use queue::Indexer;
 use queue::Job;
 
@@ -46,6 +49,9 @@ pub const CATCH_UP_MARGIN: i64 = 1_000;
 pub const OUTSIDE_EVERY: Duration = Duration::from_secs(2);
 /// Rows read per catch-up query.
 const CATCH_UP_BATCH: i64 = 500;
+/// The widest run of missing row ids taken for rows still being written
+/// (see [`outside`]); a wider one is rows deleted since.
+const MAX_GAP: i64 = 10_000;
 
 fn names(list: &[EnvelopeAddress], out: &mut String) {
     for a in list {
@@ -106,12 +112,12 @@ impl Mailstore {
                     if n > 0 {
                         tracing::info!(messages = n, "search index caught up");
                     }
-                    if let Ok(mut o) = me.outside.lock() {
+                    if let Ok(mut o) = me.outside.state.lock() {
                         o.mark = Some(last);
                     }
                     let weak = Arc::downgrade(&me);
                     drop(me);
-                    outside_loop(weak).await;
+                    outside::outside_loop(weak).await;
                 }
                 Err(e) => tracing::warn!(error = %e, "search index catch-up failed"),
             }
@@ -174,6 +180,7 @@ impl Mailstore {
         text: &str,
     ) -> Result<Option<Option<search::Hits>>, search::Error> {
         let Some(index) = self.search.get().cloned() else { return Ok(None) };
+        self.index_outside().await;
         self.index_settled().await;
         let (fields, text) = (fields.to_vec(), text.to_owned());
         let found = tokio::task::spawn_blocking(move || index.search(account, &fields, &text))
@@ -190,7 +197,7 @@ impl Mailstore {
         let mut accounts: Vec<AccountId> = rows.iter().map(|(a, _)| *a).collect();
         accounts.sort_unstable();
         accounts.dedup();
-        if let Ok(mut o) = self.outside.lock()
+        if let Ok(mut o) = self.outside.state.lock()
             && o.mark.is_some()
         {
             o.ours.extend(rows.iter().map(|(_, m)| *m));
@@ -264,98 +271,82 @@ impl Mailstore {
         } else {
             (index.watermark() as i64 - CATCH_UP_MARGIN).max(0)
         };
-        let done = self.index_after(&index, after, &|_| false).await?;
+        let found = self.index_after(&index, after, &|_| false).await?;
+        if let Ok(mut o) = self.outside.state.lock() {
+            o.missing(&found.missing, std::time::Instant::now());
+        }
         let ix = index.clone();
         let _ = tokio::task::spawn_blocking(move || ix.commit()).await;
-        Ok(done)
+        Ok((found.indexed, found.last))
     }
 
-    /// Indexes every message row after `after` but those `skip` names;
-    /// returns how many were indexed and the highest row read (`after`
-    /// when none). Commits after each batch that added something.
+    /// Indexes every message row after `after` but those `skip` names.
+    /// Commits after each batch that added something.
     async fn index_after(
         &self,
         index: &Arc<search::Index>,
         mut after: i64,
         skip: &(dyn Fn(MessageId) -> bool + Sync),
-    ) -> Result<(u64, i64), Error> {
-        let mut count = 0;
+    ) -> Result<Found, Error> {
+        let mut found = Found { indexed: 0, last: after, missing: Vec::new() };
         loop {
             let rows = self.store.messages_after(after, CATCH_UP_BATCH).await?;
             let Some(last) = rows.last() else { break };
-            after = last.id;
-            let before = count;
-            for row in rows {
-                if skip(row.id) {
-                    continue;
+            let last = last.id;
+            for row in &rows {
+                if row.id - after > 1 && row.id - after - 1 <= MAX_GAP {
+                    found.missing.extend(after + 1..row.id);
                 }
-                let raw = match self.blobs.get(&row.blob_hash).await {
-                    Ok(raw) => raw,
-                    Err(e) => {
-                        tracing::warn!(error = %e, blob = %row.blob_hash, "blob unreadable, not indexed");
-                        continue;
-                    }
-                };
-                let doc = document_of(&analyse::analyse(&raw));
-                if let Err(e) = index.add(&[row.account_id], row.blob_hash.as_str(), &doc, row.id as u64) {
-                    tracing::warn!(error = %e, "indexing failed");
-                }
-                count += 1;
+                after = row.id;
             }
-            if count > before {
+            found.last = last;
+            let n = self.index_rows(index, rows, skip).await;
+            if n > 0 {
+                found.indexed += n;
                 let ix = index.clone();
                 let _ = tokio::task::spawn_blocking(move || ix.commit()).await;
             }
         }
-        Ok((count, after))
+        Ok(found)
     }
 
-    /// Indexes what another process filed since the last look (`ardoise
-    /// backup restore`, `ardoise import`, `ardoise migrate imap` while the
-    /// server runs: the index has one writer, this one): every row after
-    /// the mark that this process did not index at delivery.
-    /// Returns how many were indexed.
-    async fn index_outside(&self) -> u64 {
-        let Some(index) = self.search.get().cloned() else { return 0 };
-        let Some(mark) = self.outside.lock().ok().and_then(|o| o.mark) else { return 0 };
-        let skip = |id: MessageId| self.outside.lock().map(|mut o| o.ours.remove(&id)).unwrap_or(false);
-        match self.index_after(&index, mark, &skip).await {
-            Ok((n, last)) => {
-                if let Ok(mut o) = self.outside.lock() {
-                    o.mark = Some(last);
-                    o.ours.retain(|id| *id > last);
-                }
-                if n > 0 {
-                    tracing::info!(messages = n, "search index: messages filed by another process indexed");
-                }
-                n
+    /// Indexes `rows` but those `skip` names (not committed); returns how
+    /// many were indexed.
+    async fn index_rows(
+        &self,
+        index: &search::Index,
+        rows: Vec<store::MessageRow>,
+        skip: &(dyn Fn(MessageId) -> bool + Sync),
+    ) -> u64 {
+        let mut count = 0;
+        for row in rows {
+            if skip(row.id) {
+                continue;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "search index: looking for other processes' messages failed");
-                0
+            let raw = match self.blobs.get(&row.blob_hash).await {
+                Ok(raw) => raw,
+                Err(e) => {
+                    tracing::warn!(error = %e, blob = %row.blob_hash, "blob unreadable, not indexed");
+                    continue;
+                }
+            };
+            let doc = document_of(&analyse::analyse(&raw));
+            if let Err(e) = index.add(&[row.account_id], row.blob_hash.as_str(), &doc, row.id as u64) {
+                tracing::warn!(error = %e, "indexing failed");
             }
+            count += 1;
         }
+        count
     }
 }
 
-/// Rows filed by other processes: the last row looked at, and the rows
-/// above it this process indexed itself at delivery (skipped once).
-#[derive(Default)]
-pub(crate) struct Outside {
-    mark: Option<i64>,
-    ours: HashSet<MessageId>,
-}
-
-/// Looks for other processes' messages every [`OUTSIDE_EVERY`] while the
-/// mail domain lives.
-async fn outside_loop(me: std::sync::Weak<Mailstore>) {
-    let mut tick = tokio::time::interval(OUTSIDE_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let Some(me) = me.upgrade() else { return };
-        me.index_outside().await;
-    }
+/// What [`Mailstore::index_after`] did: rows indexed, the highest row id
+/// read (`after` when none), and the ids missing between the rows read
+/// (runs of at most [`MAX_GAP`]).
+struct Found {
+    indexed: u64,
+    last: i64,
+    missing: Vec<MessageId>,
 }
 
 /// Commits pending changes regularly while the index is alive.
@@ -441,23 +432,64 @@ Content-Disposition: attachment; filename=\"budget-2026.pdf\"\r\n\r\nxx\r\n--b--
         let dir = tempfile::tempdir().unwrap();
         let (ms, account) = fixture(dir.path()).await;
         ms.enable_search_in_memory().unwrap();
-        ms.outside.lock().unwrap().mark = Some(0);
+        ms.outside.state.lock().unwrap().mark = Some(0);
         let find = |text: &'static str| {
             let ms = ms.clone();
             async move { ms.search_text(account, &Field::ALL, text).await.unwrap().unwrap().unwrap().len() }
         };
         ms.deliver(MAIL, &[account], 0).await.unwrap();
         ms.index_settled().await;
-        assert_eq!(ms.outside.lock().unwrap().ours.len(), 1);
+        assert_eq!(ms.outside.state.lock().unwrap().ours.len(), 1);
         // Another process: its own handle on the same database and files, no index.
         let other = Mailstore::new(ms.store.clone(), ms.blobs.clone());
         other.deliver(b"Subject: Inventaire\r\n\r\nmateriel de laboratoire\r\n", &[account], 0).await.unwrap();
-        assert_eq!(find("laboratoire").await, 0);
         assert_eq!(ms.index_outside().await, 1, "only the other process's message is read");
         assert_eq!(find("laboratoire").await, 1);
         assert_eq!(find("reunion").await, 1);
-        assert!(ms.outside.lock().unwrap().ours.is_empty());
+        assert!(ms.outside.state.lock().unwrap().ours.is_empty());
         assert_eq!(ms.index_outside().await, 0, "nothing new");
+        // A search looks first: what the other process stored just before is found.
+        other.deliver(b"Subject: Sortie\r\n\r\nvisite du planetarium\r\n", &[account], 0).await.unwrap();
+        assert_eq!(find("planetarium").await, 1);
+    }
+
+    /// On PostgreSQL a row may commit after one with a higher id: the ids
+    /// a look finds missing below its mark are asked for again at the next
+    /// looks (here a row deleted before the look stands for one not yet
+    /// committed, and a row filed below the mark for one committed late).
+    #[tokio::test]
+    async fn ids_missing_below_the_mark_are_asked_for_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ms, account) = fixture(dir.path()).await;
+        ms.enable_search_in_memory().unwrap();
+        ms.outside.state.lock().unwrap().mark = Some(0);
+        let other = Mailstore::new(ms.store.clone(), ms.blobs.clone());
+        for word in ["alpha", "bravo", "charlie"] {
+            let mail = format!("Subject: {word}\r\n\r\nmot {word}\r\n");
+            other.deliver(mail.as_bytes(), &[account], 0).await.unwrap();
+        }
+        let rows = ms.store.messages_after(0, 10).await.unwrap();
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), 3);
+        ms.store.expunge(rows[1].mailbox_id, &[rows[1].uid]).await.unwrap();
+        assert_eq!(ms.index_outside().await, 2);
+        {
+            let mut s = ms.outside.state.lock().unwrap();
+            assert_eq!(s.mark, Some(ids[2]));
+            assert_eq!(s.holes_to_ask(std::time::Instant::now()), vec![ids[1]], "bravo's id is a hole");
+            // The row that committed late: an unindexed message below the mark.
+            s.mark = Some(ids[2] + 1);
+        }
+        other.deliver(b"Subject: delta\r\n\r\nmot delta\r\n", &[account], 0).await.unwrap();
+        let late = ms.store.messages_after(ids[2], 10).await.unwrap()[0].id;
+        assert_eq!(late, ids[2] + 1);
+        ms.outside.state.lock().unwrap().missing(&[late], std::time::Instant::now());
+        let find = |text: &'static str| {
+            let ms = ms.clone();
+            async move { ms.search_text(account, &Field::ALL, text).await.unwrap().unwrap().unwrap().len() }
+        };
+        assert_eq!(find("delta").await, 1, "the late row is found through its hole");
+        assert_eq!(find("alpha").await + find("charlie").await, 2);
     }
 
     /// Deliveries queue their documents for the indexing thread; a search

@@ -195,8 +195,9 @@ pub struct Mailstore {
     envelope_forms: Option<EnvelopeForms>,
     /// The notices showing, as IMAP logins last read them (`settings.rs`).
     login_notices: std::sync::Mutex<Option<(std::time::Instant, Vec<store::Notice>)>>,
-    /// Which messages filed by other processes the index still lacks (`index.rs`).
-    outside: std::sync::Mutex<index::Outside>,
+    /// Which messages filed by other processes or nodes the index still
+    /// lacks (`index/outside.rs`).
+    outside: index::Outside,
     /// Told when the owner files messages elsewhere (`filing.rs`).
     filing_hook: std::sync::OnceLock<Arc<dyn FilingHook>>,
     /// The other nodes, once joined (`bus.rs`).

@@ -67,7 +67,7 @@ impl Store {
             sqlx::query_scalar("SELECT floor FROM directory_sync_floor WHERE id = 1").fetch_one(&self.pool).await?;
         let sql = format!(
             "SELECT MAX(seq) FROM directory_changes WHERE domain IS NULL OR domain IN ({})",
-            placeholders(1, domains.len())
+            crate::sql::placeholders(1, domains.len())
         );
         let mut q = sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(sql));
         for d in domains {
@@ -94,7 +94,7 @@ impl Store {
         let sql = format!(
             "SELECT seq, item FROM directory_changes WHERE seq > $1 AND seq <= $2 AND item IS NOT NULL \
                AND domain IN ({}) ORDER BY seq LIMIT {}",
-            placeholders(3, domains.len()),
+            crate::sql::placeholders(3, domains.len()),
             limit + 1
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(since).bind(state.newest);
@@ -146,14 +146,6 @@ impl Store {
     pub async fn directory_changes_kept(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM directory_changes").fetch_one(&self.pool).await?)
     }
-}
-
-/// `$first, $first+1, ...` for `n` values; a never-matching `NULL` for none.
-fn placeholders(first: usize, n: usize) -> String {
-    if n == 0 {
-        return "NULL".into();
-    }
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
 }
 
 /// Seconds a change is kept: a client away longer reads the book again.

@@ -17,6 +17,26 @@ impl Store {
         rows.iter().map(MessageRow::from_row).collect()
     }
 
+    /// The messages among `ids` that exist (visible to this reader now), by
+    /// increasing id; one query per 500 ids.
+    pub async fn messages_among(&self, ids: &[i64]) -> Result<Vec<MessageRow>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT {MESSAGE_COLS} FROM messages WHERE id IN ({}) ORDER BY id",
+                crate::sql::placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                out.push(MessageRow::from_row(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether some mailbox of `account` still has a message with this content.
     pub async fn account_holds_blob(&self, account: AccountId, blob: &BlobId) -> Result<bool> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE account_id = $1 AND blob_hash = $2")

@@ -23,8 +23,12 @@ const MAX_MSGID_LEN: usize = 998;
 /// hostile References header cannot blow up a delivery.
 pub(crate) const MAX_REFERENCES: usize = 64;
 
-/// `$first, $first+1, ...` (`n` placeholders).
+/// `$first, $first+1, ...` (`n` placeholders); a never-matching `NULL`
+/// for none (`IN ()` does not parse).
 pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    if n == 0 {
+        return "NULL".into();
+    }
     let mut out = String::with_capacity(n * 6);
     for i in 0..n {
         if i > 0 {
