@@ -90,7 +90,7 @@ impl Groupware {
             return Err(Error::Invalid("seuls les agendas se partagent".into()));
         }
         let who = who.trim();
-        let grantee = self.grantee(who).await?;
+        let grantee = self.grantee(c.account_id, who).await?;
         if grantee == ShareGrantee::Account(c.account_id) {
             return Err(Error::Invalid("vous ne pouvez pas partager un agenda avec vous-même".into()));
         }
@@ -154,30 +154,36 @@ impl Groupware {
             .ok_or(Error::NotFound)
     }
 
-    async fn grantee(&self, who: &str) -> Result<ShareGrantee> {
+    /// Whom `who` names for a share of `owner`'s: an account or a unit of
+    /// the owner's académie (store::tenants); any other answers as a
+    /// missing one.
+    async fn grantee(&self, owner: AccountId, who: &str) -> Result<ShareGrantee> {
+        let owner = self.store.account(owner).await?.ok_or(Error::NotFound)?;
         if who.contains('@') {
             let address = Address::parse(who).map_err(|_| Error::Invalid(format!("adresse invalide : {who}")))?;
-            let account = self
-                .store
-                .account_by_address(&address)
-                .await?
-                .ok_or_else(|| Error::Invalid(format!("aucun compte à l'adresse {address}")))?;
+            let missing = || Error::Invalid(format!("aucun compte à l'adresse {address}"));
+            let account = self.store.account_by_address(&address).await?.ok_or_else(missing)?;
+            if account.id != owner.id
+                && (account.role == model::Role::Student || !self.store.same_tenant(&owner, &account).await?)
+            {
+                return Err(missing());
+            }
             return Ok(ShareGrantee::Account(account.id));
         }
         if let Ok(uai) = Uai::parse(who) {
-            let unit = self
-                .store
-                .org_unit_by_uai(&uai)
-                .await?
-                .ok_or_else(|| Error::Invalid(format!("aucun établissement de code {uai}")))?;
+            let missing = || Error::Invalid(format!("aucun établissement de code {uai}"));
+            let unit = self.store.org_unit_by_uai(&uai).await?.ok_or_else(missing)?;
+            if !self.store.unit_in_tenant_of(&owner, unit.id).await? {
+                return Err(missing());
+            }
             return Ok(ShareGrantee::Unit(unit.id));
         }
-        let units = self.store.list_org_units().await?;
-        let found = units.iter().find(|u| u.name.eq_ignore_ascii_case(who));
-        match found {
-            Some(u) => Ok(ShareGrantee::Unit(u.id)),
-            None => Err(Error::Invalid("indiquez une adresse, un code UAI ou le nom exact d'une unité".into())),
+        for u in self.store.list_org_units().await?.iter().filter(|u| u.name.eq_ignore_ascii_case(who)) {
+            if self.store.unit_in_tenant_of(&owner, u.id).await? {
+                return Ok(ShareGrantee::Unit(u.id));
+            }
         }
+        Err(Error::Invalid("indiquez une adresse, un code UAI ou le nom exact d'une unité".into()))
     }
 
     async fn label(&self, grantee: ShareGrantee) -> Result<String> {

@@ -160,10 +160,7 @@ pub fn parse_key(text: &str) -> Option<Key> {
 impl Identity {
     /// The directory scope of `viewer`.
     async fn scope(&self, viewer: &Account) -> Result<DirectoryScope, store::Error> {
-        Ok(match self.store.academie_of(viewer.id).await? {
-            Some(academie) => DirectoryScope::Academie(academie),
-            None => DirectoryScope::Unplaced(viewer.address.domain().as_str().to_owned()),
-        })
+        self.store.scope_of(viewer).await
     }
 
     /// Up to `limit` (at most [`MAX_MATCHES`]) entries of `viewer`'s

@@ -99,9 +99,18 @@ impl Mailstore {
             Err(GranteeRefusal::Unknown)
         } else if account.role == model::Role::Student {
             Err(GranteeRefusal::Student)
+        } else if !self.same_tenant_ids(owner, &account).await? {
+            // Another académie's staff: answered as an unknown address.
+            Err(GranteeRefusal::Unknown)
         } else {
             Ok(account.id)
         })
+    }
+
+    /// Whether the account `owner` and `other` belong to one académie.
+    async fn same_tenant_ids(&self, owner: AccountId, other: &store::Account) -> Result<bool, Error> {
+        let Some(owner) = self.store.account(owner).await? else { return Ok(false) };
+        Ok(self.store.same_tenant(&owner, other).await?)
     }
 
     /// Changes flags on `uids` of `at` for `actor`, when their rights allow it.

@@ -152,7 +152,7 @@ impl Mailstore {
         if !self.rights_on(actor, mailbox).await?.contains(Rights::ADMINISTER) {
             return Err(Error::Invalid("the ACL of this folder is not yours to change".into()));
         }
-        let grantee = self.grantee(grantee).await?;
+        let grantee = self.grantee(mailbox.account_id, grantee).await?;
         if grantee == mailbox.account_id {
             return Err(Error::Invalid("the owner always has every right".into()));
         }
@@ -187,6 +187,15 @@ impl Mailstore {
     ) -> Result<(), Error> {
         if owner == grantee {
             return Err(Error::Invalid("the owner always has every right".into()));
+        }
+        let removal = rights.is_empty() && !send.send_as && !send.on_behalf;
+        if !removal {
+            let (Some(o), Some(g)) = (self.store.account(owner).await?, self.store.account(grantee).await?) else {
+                return Err(Error::NotFound("account"));
+            };
+            if g.role == model::Role::Student || !self.store.same_tenant(&o, &g).await? {
+                return Err(Error::Invalid("rights are given within one académie, to staff only".into()));
+            }
         }
         let letters = rights.to_string();
         let grant = NewGrant {
@@ -248,12 +257,21 @@ impl Mailstore {
         Ok(self.store.delegation_journal(owner, JOURNAL_LIMIT).await?)
     }
 
-    /// The active account an identifier names.
-    async fn grantee(&self, address: &Address) -> Result<AccountId, Error> {
-        match self.store.account_by_address(address).await? {
-            Some(a) if a.status != model::AccountStatus::Closed => Ok(a.id),
-            _ => Err(Error::NotFound("account")),
+    /// The account an identifier names, when `owner` may grant it rights:
+    /// not closed, not a student, of the owner's académie (store::tenants);
+    /// any other answers as a missing one.
+    async fn grantee(&self, owner: AccountId, address: &Address) -> Result<AccountId, Error> {
+        let Some(a) = self.store.account_by_address(address).await? else { return Err(Error::NotFound("account")) };
+        if a.status == model::AccountStatus::Closed || a.role == model::Role::Student {
+            return Err(Error::NotFound("account"));
         }
+        if a.id != owner {
+            let Some(owner) = self.store.account(owner).await? else { return Err(Error::NotFound("account")) };
+            if !self.store.same_tenant(&owner, &a).await? {
+                return Err(Error::NotFound("account"));
+            }
+        }
+        Ok(a.id)
     }
 }
 

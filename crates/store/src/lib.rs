@@ -68,6 +68,7 @@ mod sorting;
 mod sql;
 mod sso;
 mod subscriptions;
+mod tenants;
 mod turns;
 mod types;
 mod upstream;

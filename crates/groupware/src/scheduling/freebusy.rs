@@ -5,7 +5,7 @@
 //! is not busy.
 
 use calcard::icalendar::{ICalendarComponentType, ICalendarProperty, ICalendarValue};
-use model::{Address, OrgUnitId};
+use model::Address;
 
 use super::{PartStat, Principal, itip};
 use crate::{CollectionKind, Error, Groupware, Query, Result, ical};
@@ -81,22 +81,17 @@ impl Groupware {
         end: i64,
     ) -> Result<Option<Vec<(i64, i64)>>> {
         let Ok(parsed) = Address::parse(address) else { return Ok(None) };
-        let Some(account) = self.store.account_by_address(&parsed).await?.filter(|a| a.status.receives_mail()) else {
+        let Some(account) = self
+            .store
+            .account_by_address(&parsed)
+            .await?
+            .filter(|a| a.status.receives_mail() && a.role != model::Role::Student)
+        else {
             return Ok(None);
         };
         let Some(me) = self.store.account(asker.id).await? else { return Ok(None) };
-        let units = self.store.list_org_units().await?;
-        let root = |unit: Option<OrgUnitId>| {
-            let mut at = unit?;
-            for _ in 0..64 {
-                match units.iter().find(|u| u.id == at).and_then(|u| u.parent) {
-                    Some(parent) => at = parent,
-                    None => return Some(at),
-                }
-            }
-            Some(at)
-        };
-        if root(account.org_unit) != root(me.org_unit) {
+        // Nothing crosses académies (store::tenants).
+        if !self.store.same_tenant(&me, &account).await? {
             return Ok(None);
         }
         let q = Query { component: Some("VEVENT".into()), start: Some(start), end: Some(end) };

@@ -138,6 +138,10 @@ impl Groupware {
             return Ok(Delivery::Refused(status::INVALID_USER));
         }
         let resource = self.store.resource_kind(account.id).await?.is_some();
+        if resource && !self.books_here(organizer, &account).await? {
+            // Another académie's room: neither booked nor telling whether it is free.
+            return Ok(Delivery::Refused(status::NO_PRIVILEGE));
+        }
         let existing = self.store.calendar_objects_by_uid(account.id, &meeting.uid).await?;
         let mut copy = cal.clone();
         itip::set_method(&mut copy, None);
@@ -194,6 +198,14 @@ impl Groupware {
             Some(a) if resource => Delivery::Resource(a),
             _ => Delivery::Local { mail: worth_a_mail },
         })
+    }
+
+    /// Whether `organizer` is an account of the académie of the room `room`
+    /// (store::tenants).
+    async fn books_here(&self, organizer: &str, room: &store::Account) -> Result<bool> {
+        let Ok(address) = Address::parse(organizer) else { return Ok(false) };
+        let Some(organiser) = self.store.account_by_address(&address).await? else { return Ok(false) };
+        Ok(self.store.same_tenant(&organiser, room).await?)
     }
 
     /// Whether another opaque, not cancelled, not declined event of

@@ -31,6 +31,7 @@ mod search;
 mod sieve_scripts;
 mod snapshot;
 mod sso;
+mod tenants;
 mod upgrade;
 mod vacation;
 mod webmail;
@@ -100,6 +101,7 @@ on_both_backends!(
     webmail::directory_search_finds_names_and_addresses,
     webmail::directory_lists_only_staff_of_the_same_domain,
     annuaire::the_directory_shows_active_staff_of_one_academie,
+    tenants::accounts_share_a_tenant_only_within_one_academie,
     annuaire::the_directory_feed_records_what_readers_would_see_change,
     annuaire::the_account_search_filters_counts_and_pages_in_the_database,
     webmail::sorted_pages_by_sender_subject_and_size,
