@@ -194,7 +194,7 @@ impl Mailstore {
                 return Err(Error::NotFound("account"));
             };
             if g.role == model::Role::Student || !self.store.same_tenant(&o, &g).await? {
-                return Err(Error::Invalid("rights are given within one académie, to staff only".into()));
+                return Err(Error::Invalid("les droits se donnent dans une même académie, à des personnels / rights are given within one académie, to staff only".into()));
             }
         }
         let letters = rights.to_string();
