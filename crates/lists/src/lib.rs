@@ -215,13 +215,20 @@ impl Lists {
 
     /// Adds a member to a static list: a local account or alias, another
     /// list (itself included: expansion ends anyway), or an outside address.
-    /// A local address that reaches nobody is refused.
+    /// A local address that reaches nobody is refused, and so is another
+    /// académie's account (`store::tenants`; mail to it is mail, but a list
+    /// of one académie does not enrol another's staff).
     pub async fn add_member(&self, address: &Address, member: &Address) -> Result<bool, Error> {
         let list = self.static_list(address).await?;
         if self.store.list_by_address(member).await?.is_none()
             && self.mailstore.check_recipient(member, None).await? == RecipientStatus::Unknown
         {
             return Err(Error::Invalid(format!("{member} : aucune boîte ni liste à cette adresse")));
+        }
+        if let Some(account) = self.store.account_by_address(member).await?
+            && !self.store.in_scope(&account, &self.store.list_scope(&list).await?).await?
+        {
+            return Err(Error::Invalid(format!("{member} : compte d'une autre académie / another académie's account")));
         }
         Ok(self.store.add_list_member(list.id, &member.to_string()).await?)
     }

@@ -45,7 +45,7 @@ impl FromStr for ListKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostPolicy {
     Anyone,
-    /// Authenticated accounts of the platform.
+    /// Authenticated accounts of the list's académie.
     Local,
     Members,
     /// The named senders only.
@@ -91,6 +91,8 @@ pub struct PosterFacts {
     pub null_sender: bool,
     /// Logged in through submission (or the webmail).
     pub authenticated: bool,
+    /// That account belongs to the list's académie (`store::tenants`).
+    pub of_the_academie: bool,
     pub member: bool,
     pub named_sender: bool,
     pub moderator: bool,
@@ -115,7 +117,7 @@ pub fn decide(policy: PostPolicy, poster: PosterFacts) -> Decision {
     let allowed = poster.moderator
         || match policy {
             PostPolicy::Anyone => true,
-            PostPolicy::Local => poster.authenticated,
+            PostPolicy::Local => poster.authenticated && poster.of_the_academie,
             PostPolicy::Members => poster.member,
             PostPolicy::Senders => poster.named_sender,
         };
@@ -142,7 +144,13 @@ mod tests {
     fn local_needs_a_login() {
         assert_eq!(decide(PostPolicy::Local, PosterFacts::default()), Decision::Hold);
         assert_eq!(decide(PostPolicy::Local, facts(|p| p.member = true)), Decision::Hold);
-        assert_eq!(decide(PostPolicy::Local, facts(|p| p.authenticated = true)), Decision::Distribute);
+        let local = |p: &mut PosterFacts| {
+            p.authenticated = true;
+            p.of_the_academie = true;
+        };
+        assert_eq!(decide(PostPolicy::Local, facts(local)), Decision::Distribute);
+        // Staff of another académie: held for the moderators.
+        assert_eq!(decide(PostPolicy::Local, facts(|p| p.authenticated = true)), Decision::Hold);
     }
 
     #[test]

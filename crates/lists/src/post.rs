@@ -119,6 +119,10 @@ impl Lists {
                 }
                 PosterFacts {
                     authenticated: true,
+                    of_the_academie: {
+                        let scope = self.store.list_scope(list).await?;
+                        self.store.in_scope(account, &scope).await?
+                    },
                     member: expansion.local.binary_search(&account.id).is_ok(),
                     named_sender,
                     moderator: self.store.list_moderators(list.id).await?.contains(&account.id),

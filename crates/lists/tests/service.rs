@@ -328,3 +328,55 @@ async fn moderation_holds_then_approves_or_refuses_and_the_sender_is_told() {
 fn time_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
+
+/// « Local staff » means the list's académie: a teacher of another
+/// académie in the same installation posting to a collège's list through
+/// submission is held for the moderators. A static list belongs to the
+/// académies that use its domain: its members come from them only.
+#[tokio::test]
+async fn local_staff_means_the_lists_academie() {
+    let f = fixture().await;
+    let unit = |parent, kind, name: &str| NewOrgUnit { parent, kind, name: name.into(), uai: None };
+    let other = f.store.create_org_unit(&unit(None, OrgUnitKind::Academie, "Autre académie")).await.unwrap();
+    let lycee = f.store.create_org_unit(&unit(Some(other), OrgUnitKind::Etablissement, "Lycée")).await.unwrap();
+    let jean = f.person("jean.martin", Role::Teacher, AccountStatus::Active, Some(f.school)).await;
+    let marc = f.person("marc.blanc", Role::Teacher, AccountStatus::Active, Some(lycee)).await;
+    let teachers =
+        f.list("enseignants.0541234a@ac-demo.fr", Some(Query { unit: f.school, role: Some(Role::Teacher) })).await;
+    f.lists.set_policy(&teachers, PostPolicy::Local, &[]).await.unwrap();
+
+    let out = f.lists.post(mail("jean"), Poster::Account(&jean), std::slice::from_ref(&teachers), &[]).await.unwrap();
+    assert_eq!(out[0].1, Outcome::Distributed { local: 1, remote: 0 });
+    let out = f.lists.post(mail("marc"), Poster::Account(&marc), std::slice::from_ref(&teachers), &[]).await.unwrap();
+    assert!(matches!(out[0].1, Outcome::Held(_)), "{out:?}");
+    assert_eq!(f.inbox(&jean).await.len(), 1, "Marc's post waits for a moderator");
+
+    // A static list on ac-demo.fr, which both académies use: both may be members.
+    let conseil = f.list("conseil@ac-demo.fr", None).await;
+    assert!(f.lists.add_member(&conseil, &jean.address).await.unwrap());
+    assert!(f.lists.add_member(&conseil, &marc.address).await.unwrap());
+    // A static list on a domain only the other académie uses: Jean is refused, its own staff are not.
+    f.store.add_domain(&Domain::parse("ac-autre.fr").unwrap()).await.unwrap();
+    let luc = f
+        .store
+        .create_account(&NewAccount {
+            address: addr("luc.roux@ac-autre.fr"),
+            login: None,
+            display_name: "Luc Roux".into(),
+            role: Role::Teacher,
+            status: AccountStatus::Active,
+            quota_bytes: None,
+            org_unit: Some(lycee),
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    let autre = f.list("profs@ac-autre.fr", None).await;
+    assert!(f.lists.add_member(&autre, &luc.address).await.unwrap());
+    let refused = f.lists.add_member(&autre, &jean.address).await.unwrap_err().to_string();
+    assert!(refused.contains("autre académie"), "{refused}");
+    // A dynamic list's académie is its unit's: the other académie's staff are outside it.
+    let scope = f.store.list_scope(&f.lists.get(&teachers).await.unwrap()).await.unwrap();
+    assert!(f.store.in_scope(&jean, &scope).await.unwrap());
+    assert!(!f.store.in_scope(&marc, &scope).await.unwrap());
+}

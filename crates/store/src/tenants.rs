@@ -7,13 +7,14 @@
 //! The directory reads people the same way ([`DirectoryScope`]).
 //!
 //! Every feature that lets one account reach another (free/busy,
-//! delegation, calendar shares) asks [`Store::same_tenant`]: nothing
-//! crosses académies.
+//! delegation, calendar shares, a list's « local staff » posting policy)
+//! asks [`Store::same_tenant`] or [`Store::in_scope`]: nothing crosses
+//! académies but mail.
 
 use model::OrgUnitId;
 
 use crate::error::Result;
-use crate::{Account, DirectoryScope, Store};
+use crate::{Account, DirectoryScope, ListRow, Store};
 
 impl Store {
     /// The directory scope, and tenant, of `account`.
@@ -55,6 +56,23 @@ impl Store {
             None => return Ok(self.academie_of(owner.id).await?.is_none()),
         };
         self.scopes_meet(&self.scope_of(owner).await?, &theirs).await
+    }
+
+    /// The tenant of a distribution list: the académie above its unit (a
+    /// dynamic list), else its domain's (a static list, like an account
+    /// outside every unit).
+    pub async fn list_scope(&self, list: &ListRow) -> Result<DirectoryScope> {
+        if let Some(unit) = list.unit
+            && let Some(academie) = self.academie_above(unit).await?
+        {
+            return Ok(DirectoryScope::Academie(academie));
+        }
+        Ok(DirectoryScope::Unplaced(list.address.domain().as_str().to_owned()))
+    }
+
+    /// Whether `account` belongs to the tenant `scope`.
+    pub async fn in_scope(&self, account: &Account, scope: &DirectoryScope) -> Result<bool> {
+        self.scopes_meet(&self.scope_of(account).await?, scope).await
     }
 
     async fn scopes_meet(&self, a: &DirectoryScope, b: &DirectoryScope) -> Result<bool> {
