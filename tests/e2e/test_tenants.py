@@ -4,7 +4,8 @@ by the HR sync, all in one mail domain. Mail still flows between them; nothing e
 directory (CardDAV), the composer's autocomplete (even for a correspondent), free/busy (the
 CalDAV outbox), IMAP ACL grants, `admin delegate grant`, calendar shares (by address, by UAI,
 by a unit's name), full-text search. Each refusal is checked beside the same request inside one
-académie, which succeeds, so a broken request cannot pass for a refusal.
+académie, which succeeds, so a broken request cannot pass for a refusal. And a mutation: Jean moved
+by the other académie's HR file keeps his mail, flags and calendar under a new address.
 
 Runs on SQLite and PostgreSQL (POSTGRES_E2E)."""
 
@@ -18,6 +19,7 @@ import pytest
 
 from conftest import DOMAIN, IN_CI, binary
 from test_annuaire import BOOK, HELENE, JEAN, PASSWORD, academie, card_query, dav  # noqa: F401
+from test_directory import directory
 
 try:
     import requests
@@ -170,3 +172,59 @@ def test_mail_flows_between_academies_and_nothing_else_crosses(two):
     listing = s.get(base(server) + "/agenda/partager", params={"agenda": "agenda"}).text
     shares = re.findall(r'<span class="partage-qui">([^<]*)</span>', listing)
     assert shares == [HELENE, "Collège Jean Moulin (0541234A)"], shares
+
+
+def test_an_agent_moved_to_another_academie_keeps_mail_flags_and_calendar(two):
+    """Mutation: the HR file of « Autre académie » (its own domain, ac-autre.fr) places Jean in its
+    lycée. The same account goes on: every message and flag, the calendar event, the password;
+    jean.martin@ac-autre.fr is now primary and the old address still delivers (an alias for the
+    configured days); Jean moves from one académie's directory to the other's."""
+    server = two
+    server.admin("domain", "add", "ac-autre.fr")
+    for i in range(3):
+        send(server, HELENE, JEAN, f"Avant mutation {i}", f"message {i}")
+    c = imap(server, JEAN)
+    c.select_folder("INBOX")
+    uids = c.search(["ALL"])
+    assert len(uids) >= 3  # and the notices of his first login
+    kept = len(uids)
+    c.add_flags(uids[:1], [imapclient.SEEN, imapclient.FLAGGED])
+    c.logout()
+    event = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//tenants//FR\r\nBEGIN:VEVENT\r\n"
+             "UID:conseil-mutation\r\nDTSTAMP:20261207T080000Z\r\nDTSTART:20261215T170000Z\r\n"
+             "DTEND:20261215T180000Z\r\nSUMMARY:Conseil de classe\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    status, _ = dav(server, "PUT", f"/dav/calendars/{JEAN}/agenda/conseil-mutation.ics", event,
+                    {"Content-Type": "text/calendar; charset=utf-8"})
+    assert status == 201, status
+
+    moved = "12E0000001ABC;M.;Martin;Jean;enseignant;actif;0570456C;;\n"
+    csv = server.data / "rh-autre.csv"
+    csv.write_text("numen;civilite;nom;prenom;role;statut;uai;adresse_secondaire;date_effet\n" + moved,
+                   encoding="utf-8")
+    out = directory(server, "sync", str(csv), "--domain", "ac-autre.fr", "--transfer-alias-days", "30")
+    text = out.stdout.decode()
+    assert "muté" in text and "jean.martin@ac-autre.fr" in text and "30 jours" in text, text
+
+    new = "jean.martin@ac-autre.fr"
+    c = imap(server, new)
+    c.select_folder("INBOX")
+    uids = c.search(["ALL"])
+    assert len(uids) == kept, uids
+    flags = c.get_flags(uids)
+    assert [sorted(flags[u]) for u in uids].count(sorted([imapclient.SEEN, imapclient.FLAGGED])) == 1, flags
+    c.logout()
+    # The old address is an alias: mail to it lands in the same Inbox.
+    send(server, HELENE, JEAN, "Apres mutation", "toujours distribue")
+    c = imap(server, new)
+    c.select_folder("INBOX")
+    assert len(c.search(["ALL"])) == kept + 1
+    c.logout()
+    status, text = dav(server, "GET", f"/dav/calendars/{new}/agenda/conseil-mutation.ics", user=new)
+    assert status == 200 and "Conseil de classe" in text, (status, text)
+    # The directories: Marc's académie lists Jean now, Hélène's no more.
+    status, found = dav(server, "REPORT", f"/dav/addressbooks/{MARC}/annuaire/", card_query("FN", "Martin"),
+                        {"Depth": "1"}, user=MARC)
+    assert status == 207 and new in found, found
+    status, found = dav(server, "REPORT", f"/dav/addressbooks/{HELENE}/annuaire/", card_query("FN", "Martin"),
+                        {"Depth": "1"}, user=HELENE)
+    assert status == 207 and "jean.martin" not in found, found

@@ -296,6 +296,7 @@ async fn seed(
     let opts = identity::lifecycle::SyncOptions {
         domain: domain.clone(),
         retention_days: 90,
+        transfer_alias_days: 365,
         quota_bytes: Some(1 << 30),
         dry_run: false,
         actor: "démo".into(),

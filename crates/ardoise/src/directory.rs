@@ -32,6 +32,10 @@ pub enum DirectoryCommand {
         /// Jours entre un départ et la fermeture du compte / days from departure to closing.
         #[arg(long, default_value_t = 90)]
         retention_days: i64,
+        /// Jours pendant lesquels l'adresse d'un agent muté dans une autre académie reste un alias /
+        /// days the address of an agent moved to another académie still delivers, as an alias.
+        #[arg(long, default_value_t = 365)]
+        transfer_alias_days: i64,
     },
     /// Reprend les hachages de mots de passe d'un autre serveur (passwd-file de Dovecot :
     /// « utilisateur:{SCHÉMA}hachage ») ; chacun devient argon2id à la première connexion /
@@ -49,8 +53,8 @@ pub enum DirectoryCommand {
 
 pub async fn run(cfg: &config::Config, command: DirectoryCommand) -> anyhow::Result<ExitCode> {
     match command {
-        DirectoryCommand::Sync { file, dry_run, report, domain, retention_days } => {
-            sync(cfg, file, dry_run, report, domain, retention_days).await
+        DirectoryCommand::Sync { file, dry_run, report, domain, retention_days, transfer_alias_days } => {
+            sync(cfg, file, dry_run, report, domain, (retention_days, transfer_alias_days)).await
         }
         DirectoryCommand::ImportPasswords { file, dry_run, overwrite } => {
             import_passwords(cfg, &file, dry_run, overwrite).await
@@ -120,7 +124,7 @@ async fn sync(
     dry_run: bool,
     report: Option<PathBuf>,
     domain: Option<String>,
-    retention_days: i64,
+    (retention_days, transfer_alias_days): (i64, i64),
 ) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&file).with_context(|| format!("lecture de {}", file.display()))?;
     let opened = serve::open(cfg).await?;
@@ -137,6 +141,7 @@ async fn sync(
     let opts = SyncOptions {
         domain,
         retention_days,
+        transfer_alias_days,
         quota_bytes: cfg.quota.default_bytes.map(|b| b as i64),
         dry_run,
         actor: "opérateur".into(),

@@ -40,6 +40,7 @@ fn opts(dry_run: bool) -> SyncOptions {
     SyncOptions {
         domain: Domain::parse("ac-test.fr").unwrap(),
         retention_days: 30,
+        transfer_alias_days: 365,
         quota_bytes: None,
         dry_run,
         actor: "test".into(),
@@ -296,4 +297,57 @@ async fn fifty_thousand_rows() {
     println!(
         "50,000 rows: created in {created:?} (of which parsing, planning and hashing {hashed:?}), unchanged run in {unchanged:?}, 5,000 suspensions in {updated:?}"
     );
+}
+
+/// Issue 28, mutation: the HR file of another académie (its own domain)
+/// places Hélène in one of its lycées. Her account stays (same id: her mail,
+/// calendars and contacts are not copied), the new académie's address is
+/// primary, the old one an alias that ends after the configured days (then
+/// housekeeping deletes it). A second run changes nothing; a move within
+/// one académie is an ordinary update.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_moved_to_another_academie_keeps_the_account_and_gets_its_address() {
+    let s = setup().await;
+    run(&s, &format!("{HEADER}{THREE}"), false).await.unwrap();
+    let before = account(&s, "helene.lefevre-dupre@ac-test.fr").await;
+    // The other académie, its domain and its lycée.
+    s.store.add_domain(&Domain::parse("ac-autre.fr").unwrap()).await.unwrap();
+    let unit = |parent, kind, name: &str, uai: Option<&str>| NewOrgUnit {
+        parent,
+        kind,
+        name: name.into(),
+        uai: uai.map(|u| Uai::parse(u).unwrap()),
+    };
+    let other = s.store.create_org_unit(&unit(None, OrgUnitKind::Academie, "Autre académie", None)).await.unwrap();
+    let lycee = s
+        .store
+        .create_org_unit(&unit(Some(other), OrgUnitKind::Etablissement, "Lycée Lointain", Some("0880001X")))
+        .await
+        .unwrap();
+    let moved = "12E0000001ABC;Mme;Lefèvre-Dupré;Hélène;enseignant;actif;0880001X;helene@example.org;2026-09-01\n";
+    let mut o = opts(false);
+    o.domain = Domain::parse("ac-autre.fr").unwrap();
+    o.transfer_alias_days = 30;
+    let report = sync(&s.store, &s.key, format!("{HEADER}{moved}").as_bytes(), &o, &|_, _, _| {}).await.unwrap();
+    assert_eq!(kinds(&report), vec![(ChangeKind::Transferred, "helene.lefevre-dupre@ac-autre.fr".into())]);
+    assert!(report.changes[0].detail.contains("gardée en alias 30 jours"), "{}", report.changes[0].detail);
+    let after = account(&s, "helene.lefevre-dupre@ac-autre.fr").await;
+    assert_eq!((after.id, after.org_unit), (before.id, Some(lycee)));
+    // The old address still reaches her, until its day.
+    let old = Address::parse("helene.lefevre-dupre@ac-test.fr").unwrap();
+    assert_eq!(s.store.list_aliases(after.id).await.unwrap(), vec![old.clone()]);
+    let until = s.store.alias_expiries(after.id).await.unwrap();
+    assert_eq!(until.len(), 1);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!((until[0].1 - (now + 30 * 86_400)).abs() < 120, "{until:?}");
+    assert_eq!(s.store.prune_expired_aliases(now).await.unwrap(), 0);
+    assert_eq!(s.store.prune_expired_aliases(until[0].1).await.unwrap(), 1);
+    assert!(s.store.list_aliases(after.id).await.unwrap().is_empty());
+    // Nothing more to do the second time.
+    let again = sync(&s.store, &s.key, format!("{HEADER}{moved}").as_bytes(), &o, &|_, _, _| {}).await.unwrap();
+    assert!(again.changes.is_empty(), "{:?}", kinds(&again));
+    // Jean moves between the two DSDEN of the first académie: an update, the address stays.
+    let within = "12E0000002ABC;M.;Martin;Jean;direction;actif;0570456C;;\n";
+    let report = run(&s, &format!("{HEADER}{within}"), false).await.unwrap();
+    assert_eq!(kinds(&report), vec![(ChangeKind::Updated, "jean.martin@ac-test.fr".into())]);
 }

@@ -82,6 +82,15 @@ impl Mailstore {
                 report.failed.push("directory");
             }
         }
+        // The addresses of agents moved to another académie, once their time is over.
+        match self.store.prune_expired_aliases(now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(aliases = n, "expired aliases deleted"),
+            Err(e) => {
+                tracing::warn!(step = "aliases", error = %e, "housekeeping step failed");
+                report.failed.push("aliases");
+            }
+        }
         tracing::info!(
             purged = report.purged,
             trash = report.trash_expired,

@@ -69,6 +69,28 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes the aliases whose time ended at `now` (an agent's address in
+    /// the académie they left); returns how many.
+    pub async fn prune_expired_aliases(&self, now: i64) -> Result<u64> {
+        let mut conn = self.write_conn().await?;
+        let done = sqlx::query("DELETE FROM aliases WHERE expires_at IS NOT NULL AND expires_at <= $1")
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// When each alias of `account` that ends does (sorted by address).
+    pub async fn alias_expiries(&self, account: AccountId) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT address, expires_at FROM aliases WHERE account_id = $1 AND expires_at IS NOT NULL ORDER BY address",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("address")?, r.try_get("expires_at")?))).collect()
+    }
+
     /// The aliases of an account, sorted.
     pub async fn list_aliases(&self, account: AccountId) -> Result<Vec<Address>> {
         let rows: Vec<String> =

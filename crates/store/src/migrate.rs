@@ -263,6 +263,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0040_directory_changes.sql"),
         postgres: include_str!("../migrations/postgres/0040_directory_changes.sql"),
     },
+    Migration {
+        version: 41,
+        name: "alias_expiry",
+        sqlite: include_str!("../migrations/sqlite/0041_alias_expiry.sql"),
+        postgres: include_str!("../migrations/postgres/0041_alias_expiry.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -80,6 +80,9 @@ pub struct HrAccountUpdate {
     pub org_unit: Option<OrgUnitId>,
     /// Set on a rename: the previous address, kept as an alias.
     pub old_address: Option<String>,
+    /// When that alias ends (unix seconds): a move to another académie's
+    /// domain; `None` keeps it for good (a rename).
+    pub old_address_until: Option<i64>,
 }
 
 /// Everything one sync run writes, applied in one transaction.
@@ -360,11 +363,13 @@ async fn update_accounts(tx: &mut AnyConnection, chunk: &[HrAccountUpdate], at: 
     }
     q.execute(&mut *tx).await?;
     if !renamed.is_empty() {
-        let sql =
-            format!("INSERT INTO aliases (address, account_id, created_at) VALUES {}", placeholders(renamed.len(), 3));
+        let sql = format!(
+            "INSERT INTO aliases (address, account_id, created_at, expires_at) VALUES {}",
+            placeholders(renamed.len(), 4)
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for u in &renamed {
-            q = q.bind(u.old_address.clone()).bind(u.account_id).bind(at);
+            q = q.bind(u.old_address.clone()).bind(u.account_id).bind(at).bind(u.old_address_until);
         }
         q.execute(&mut *tx).await?;
     }

@@ -1,6 +1,12 @@
 //! The diff between the HR file and the store: who is created, updated,
-//! renamed, suspended, reactivated or closed. Pure: no I/O, so `--dry-run`
-//! prints exactly what a real run applies.
+//! renamed, moved to another académie, suspended, reactivated or closed.
+//! Pure: no I/O, so `--dry-run` prints exactly what a real run applies.
+//!
+//! A move to another académie (the HR file of the new académie places the
+//! agent in one of its units) keeps the account, its mail, calendars and
+//! contacts: only the unit changes, and when the address is on another
+//! domain than the sync's, a new address in that domain becomes primary and
+//! the old one stays an alias for `transfer_alias_secs`.
 //!
 //! Account statuses follow HR statuses only when the HR status changes, so
 //! an account suspended by an administrator stays suspended while HR keeps
@@ -27,6 +33,10 @@ pub struct Context<'a> {
     /// Time between a departure and the closing of the account.
     pub retention_secs: i64,
     pub quota_bytes: Option<i64>,
+    /// The académie above each unit that has one.
+    pub academies: &'a HashMap<OrgUnitId, OrgUnitId>,
+    /// How long the address in the académie left still delivers.
+    pub transfer_alias_secs: i64,
 }
 
 /// The kind of one change, as printed and reported.
@@ -35,6 +45,8 @@ pub struct Context<'a> {
 pub enum ChangeKind {
     Created,
     Renamed,
+    /// Moved to another académie.
+    Transferred,
     Updated,
     Suspended,
     Reactivated,
@@ -47,6 +59,7 @@ impl ChangeKind {
         match self {
             ChangeKind::Created => "créé",
             ChangeKind::Renamed => "renommé",
+            ChangeKind::Transferred => "muté",
             ChangeKind::Updated => "modifié",
             ChangeKind::Suspended => "suspendu",
             ChangeKind::Reactivated => "réactivé",
@@ -213,6 +226,7 @@ fn account_update(p: &Person) -> HrAccountUpdate {
         status: p.status,
         org_unit: p.org_unit,
         old_address: None,
+        old_address_until: None,
     }
 }
 
@@ -235,8 +249,26 @@ fn update(
         plan.changes.push(Change { kind, line, address: address.to_owned(), detail });
     };
 
+    // Another académie: the same account, in the new unit; its address
+    // moves to the sync's domain when it is on another, the old one kept a while.
+    let academie = |u: Option<OrgUnitId>| u.and_then(|u| ctx.academies.get(&u).copied());
+    let moved =
+        academie(person.org_unit).is_some() && academie(unit).is_some() && academie(person.org_unit) != academie(unit);
+    let elsewhere = !person.address.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(ctx.domain));
+    if moved {
+        let mut detail = "nouvelle académie".to_owned();
+        if elsewhere {
+            let address = names.address(&row.prenom, &row.nom, Some(person.account_id));
+            let days = ctx.transfer_alias_secs / 86_400;
+            detail = format!("nouvelle académie, ancienne adresse {} gardée en alias {days} jours", person.address);
+            acc.old_address = Some(person.address.clone());
+            acc.old_address_until = Some(ctx.now + ctx.transfer_alias_secs);
+            acc.address = address;
+        }
+        push(ChangeKind::Transferred, &acc.address.clone(), detail);
+    }
     // Name: a new address when the transliterated name changes, the old one kept as an alias.
-    if Names::base(&row.prenom, &row.nom) != Names::base(&old.prenom, &old.nom) {
+    if acc.old_address.is_none() && Names::base(&row.prenom, &row.nom) != Names::base(&old.prenom, &old.nom) {
         let address = names.address(&row.prenom, &row.nom, Some(person.account_id));
         push(ChangeKind::Renamed, &address, format!("ancienne adresse {} gardée en alias", person.address));
         acc.old_address = Some(person.address.clone());
@@ -255,7 +287,7 @@ fn update(
     if old.hr_role != role_text(row.role) {
         fields.push("rôle");
     }
-    if old.uai.as_deref() != row.uai.as_ref().map(|u| u.as_str()) || person.org_unit != unit {
+    if !moved && (old.uai.as_deref() != row.uai.as_ref().map(|u| u.as_str()) || person.org_unit != unit) {
         fields.push("établissement");
     }
     if old.secondary_address != row.adresse_secondaire.as_ref().map(ToString::to_string) {

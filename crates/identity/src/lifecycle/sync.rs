@@ -19,6 +19,9 @@ pub struct SyncOptions {
     pub domain: Domain,
     /// Days between a departure and the closing of the account.
     pub retention_days: i64,
+    /// Days the address of an agent moved to another académie still
+    /// delivers, as an alias (see `plan`).
+    pub transfer_alias_days: i64,
     pub quota_bytes: Option<i64>,
     pub dry_run: bool,
     /// Who runs it, for the audit log.
@@ -112,6 +115,7 @@ pub async fn sync(
     let by_uai: HashMap<String, i64> =
         units.iter().filter_map(|u| u.uai.as_ref().map(|uai| (uai.as_str().to_owned(), u.id))).collect();
     let root = units.iter().find(|u| u.kind == OrgUnitKind::Academie).map(|u| u.id);
+    let academies = academies(&units);
     let people = store.hr_snapshot().await?;
     let (addresses, logins) = store.taken_names().await?;
     let mut names = Names::new(opts.domain.as_str(), addresses, logins);
@@ -122,6 +126,8 @@ pub async fn sync(
         now: now(),
         retention_secs: opts.retention_days.max(0) * 86_400,
         quota_bytes: opts.quota_bytes,
+        academies: &academies,
+        transfer_alias_secs: opts.transfer_alias_days.max(0) * 86_400,
     };
     let mut plan = plan(&rows, key, people, &mut names, &ctx).map_err(SyncError::Lines)?;
     let mut report = SyncReport { rows: rows.len(), changes: std::mem::take(&mut plan.changes), applied: false };
@@ -158,4 +164,23 @@ pub async fn sync(
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The académie above each unit that has one (a walk up the tree, at most
+/// 64 levels, as the store's queries do).
+fn academies(units: &[store::OrgUnit]) -> HashMap<i64, i64> {
+    let by_id: HashMap<i64, &store::OrgUnit> = units.iter().map(|u| (u.id, u)).collect();
+    let mut out = HashMap::new();
+    for u in units {
+        let mut at: Option<&store::OrgUnit> = Some(u);
+        for _ in 0..64 {
+            let Some(unit) = at else { break };
+            if unit.kind == OrgUnitKind::Academie {
+                out.insert(u.id, unit.id);
+                break;
+            }
+            at = unit.parent.and_then(|p| by_id.get(&p).copied());
+        }
+    }
+    out
 }

@@ -77,6 +77,7 @@ pub async fn hr_batch_creates_updates_and_renames(ctx: Ctx) {
         status,
         org_unit: None,
         old_address: old.map(str::to_owned),
+        old_address_until: None,
     };
     let batch = HrBatch {
         new: Vec::new(),
