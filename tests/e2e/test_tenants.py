@@ -228,3 +228,27 @@ def test_an_agent_moved_to_another_academie_keeps_mail_flags_and_calendar(two):
     status, found = dav(server, "REPORT", f"/dav/addressbooks/{HELENE}/annuaire/", card_query("FN", "Martin"),
                         {"Depth": "1"}, user=HELENE)
     assert status == 207 and "jean.martin" not in found, found
+
+
+def test_an_academie_administrator_stays_in_the_academie_and_the_national_one_governs(two):
+    """With two académies, what belongs to no unit (here: a mail domain) is the national
+    administrator's; an académie administrator acts within their académie only."""
+    server = two
+    zoe = f"zoe.faure@{DOMAIN}"
+    activate(server, zoe)
+    server.admin("grant", "add", HELENE, "admin-academie", "--unit", "Académie de test")
+    server.admin("grant", "add", zoe, "admin-national", "--unit", "Académie de test")
+
+    def as_(who, *args):
+        return subprocess.run([binary(), "admin", "--config", str(server.config), "--as", who, *args],
+                              capture_output=True)
+
+    assert as_(HELENE, "account", "suspend", JEAN).returncode == 0
+    refused = as_(HELENE, "account", "suspend", MARC)
+    assert refused.returncode != 0 and "refusé" in refused.stderr.decode(), refused
+    refused = as_(HELENE, "domain", "add", "ac-nouveau.fr")
+    assert refused.returncode != 0 and "refusé" in refused.stderr.decode(), refused
+    assert as_(zoe, "domain", "add", "ac-nouveau.fr").returncode == 0
+    assert as_(zoe, "account", "suspend", MARC).returncode == 0
+    log = server.admin("audit", "list")
+    assert "ac-nouveau.fr" in log and zoe in log, log

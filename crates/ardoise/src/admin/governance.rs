@@ -11,7 +11,7 @@ use super::{Ctx, find};
 
 #[derive(Subcommand)]
 pub enum GrantCommand {
-    /// Donne un rôle (admin-academie, admin-dsden, referent, assistance, auditeur) sur une unité
+    /// Donne un rôle (admin-national, admin-academie, admin-dsden, referent, assistance, auditeur) sur une unité
     /// (UAI, numéro ou nom exact) et tout ce qu'elle contient.
     Add {
         address: String,

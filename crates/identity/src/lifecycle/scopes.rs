@@ -4,6 +4,13 @@
 //! included), an établissement referent on its UAI. The helpdesk may reset,
 //! unlock and put deleted mail back, but never read mail; the auditor only
 //! reads.
+//!
+//! What belongs to no unit (domains, single sign-on clients, login notices,
+//! policies, accounts outside every unit) is governed by the académie
+//! administrator when the installation serves one académie (one root unit).
+//! Where it serves several (docs/tenants.md), that is the national
+//! administrator's (`admin-national`, every right on every académie); an
+//! académie administrator keeps every right within their académie only.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,6 +22,8 @@ use store::{OrgUnit, Store};
 /// An administrative role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AdminRole {
+    /// Every académie of the installation, and what belongs to none.
+    National,
     Academie,
     Dsden,
     Referent,
@@ -23,11 +32,18 @@ pub enum AdminRole {
 }
 
 impl AdminRole {
-    pub const ALL: &'static [AdminRole] =
-        &[AdminRole::Academie, AdminRole::Dsden, AdminRole::Referent, AdminRole::Helpdesk, AdminRole::Auditor];
+    pub const ALL: &'static [AdminRole] = &[
+        AdminRole::National,
+        AdminRole::Academie,
+        AdminRole::Dsden,
+        AdminRole::Referent,
+        AdminRole::Helpdesk,
+        AdminRole::Auditor,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            AdminRole::National => "admin-national",
             AdminRole::Academie => "admin-academie",
             AdminRole::Dsden => "admin-dsden",
             AdminRole::Referent => "referent",
@@ -40,7 +56,7 @@ impl AdminRole {
     pub fn allows(self, action: Action) -> bool {
         use Action::*;
         match self {
-            AdminRole::Academie => true,
+            AdminRole::National | AdminRole::Academie => true,
             AdminRole::Dsden | AdminRole::Referent => {
                 matches!(action, Read | ManageAccount | ResetCredentials | RestoreMail)
             }
@@ -96,6 +112,11 @@ impl OrgTree {
         OrgTree { parents: units.iter().map(|u| (u.id, u.parent)).collect() }
     }
 
+    /// Whether the tree has one root unit (an installation of one académie).
+    pub fn one_root(&self) -> bool {
+        self.parents.values().filter(|p| p.is_none()).count() <= 1
+    }
+
     /// Whether `unit` is `ancestor` or lies below it.
     pub fn within(&self, unit: OrgUnitId, ancestor: OrgUnitId) -> bool {
         let mut current = Some(unit);
@@ -147,15 +168,17 @@ impl Scope {
     }
 
     /// Allows `action` on something in `unit` (`None`: not attached to any
-    /// unit, only académie-wide roles reach it), or explains the refusal.
+    /// unit: the national role reaches it, and a role on the root unit when
+    /// there is one root), or explains the refusal.
     pub fn check(&self, action: Action, unit: Option<OrgUnitId>, tree: &OrgTree) -> Result<(), String> {
         let Some(grants) = &self.grants else { return Ok(()) };
         let ok = grants.iter().any(|(role, granted)| {
             role.allows(action)
-                && match unit {
-                    Some(u) => tree.within(u, *granted),
-                    None => tree.parents.get(granted).is_some_and(Option::is_none),
-                }
+                && (*role == AdminRole::National
+                    || match unit {
+                        Some(u) => tree.within(u, *granted),
+                        None => tree.parents.get(granted).is_some_and(Option::is_none) && tree.one_root(),
+                    })
         });
         if ok {
             Ok(())
@@ -200,5 +223,23 @@ mod tests {
         assert!(Scope::operator().check(Action::Govern, None, &tree).is_ok());
         let nobody = Scope { actor: "n@x".into(), account: Some(4), grants: Some(vec![]) };
         assert!(nobody.check(Action::Read, Some(4), &tree).is_err());
+    }
+
+    #[test]
+    fn with_several_academies_only_the_national_role_governs_what_has_no_unit() {
+        // Two académies: 1 > 2, and 6 > 7.
+        let tree = OrgTree::new(&[unit(1, None), unit(2, Some(1)), unit(6, None), unit(7, Some(6))]);
+        assert!(!tree.one_root());
+        let academie = Scope { actor: "r@x".into(), account: Some(3), grants: Some(vec![(AdminRole::Academie, 1)]) };
+        assert!(academie.check(Action::Govern, Some(2), &tree).is_ok());
+        assert!(academie.check(Action::ManageAccount, Some(7), &tree).is_err(), "the other académie");
+        assert!(academie.check(Action::Govern, None, &tree).is_err(), "domains, notices, policies");
+        assert!(academie.check(Action::Read, None, &tree).is_err(), "accounts outside every unit");
+        // The national role is granted on some unit, and reaches every one, and what has none.
+        let national = Scope { actor: "n@x".into(), account: Some(4), grants: Some(vec![(AdminRole::National, 1)]) };
+        for unit in [Some(2), Some(7), None] {
+            assert!(national.check(Action::Govern, unit, &tree).is_ok(), "{unit:?}");
+        }
+        assert_eq!("admin-national".parse::<AdminRole>(), Ok(AdminRole::National));
     }
 }
