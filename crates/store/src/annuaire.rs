@@ -65,20 +65,14 @@ const PERSON_COLS: &str = "a.id, a.address, a.display_name, a.role, u.id AS unit
 impl Store {
     /// The académie above (or at) the unit of `account`, if any.
     pub async fn academie_of(&self, account: AccountId) -> Result<Option<OrgUnitId>> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "WITH RECURSIVE up(id, parent_id, kind, depth) AS ( \
-                 SELECT o.id, o.parent_id, o.kind, 0 FROM org_units o \
-                   JOIN accounts a ON a.org_unit_id = o.id WHERE a.id = $1 \
-                 UNION ALL \
-                 SELECT o.id, o.parent_id, o.kind, up.depth + 1 FROM org_units o JOIN up ON o.id = up.parent_id \
-                  WHERE up.depth < 64 \
-             ) \
-             SELECT id FROM up WHERE kind = 'academie' ORDER BY depth LIMIT 1",
-        )
-        .bind(account)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(found)
+        let unit: Option<Option<i64>> = sqlx::query_scalar("SELECT org_unit_id FROM accounts WHERE id = $1")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await?;
+        match unit.flatten() {
+            Some(unit) => self.academie_above(unit).await,
+            None => Ok(None),
+        }
     }
 
     /// Every unit of an académie's subtree (at most 100,000).

@@ -9,9 +9,9 @@
 
 use sqlx::Row;
 
+use crate::Store;
 use crate::annuaire::DirectoryScope;
 use crate::error::Result;
-use crate::{Store, now};
 
 /// A reader's position in the feed: the oldest token still answered and the
 /// token of what it can see now.
@@ -150,11 +150,3 @@ impl Store {
 
 /// Seconds a change is kept: a client away longer reads the book again.
 pub const DIRECTORY_CHANGES_KEPT_SECS: i64 = 30 * 86_400;
-
-impl Store {
-    /// Housekeeping's pass over the feed: [`Store::prune_directory_changes`]
-    /// of what is older than [`DIRECTORY_CHANGES_KEPT_SECS`].
-    pub async fn prune_old_directory_changes(&self) -> Result<u64> {
-        self.prune_directory_changes(now() - DIRECTORY_CHANGES_KEPT_SECS).await
-    }
-}
