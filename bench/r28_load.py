@@ -43,7 +43,10 @@ In each run, from the same clients (processes of this machine, on the same 2 cor
      account.
    Every client runs as fast as it can (closed loop): the figures are what the machine gives at
    saturation, with the clients taking their share of the 2 cores (their CPU seconds are reported).
-   Measured: per kind, operations/s and latency p50/p95/p99; errors; each node's peak RSS/PSS and CPU.
+   Measured: per kind, operations/s and latency p50/p95/p99; errors; each node's peak RSS/PSS and CPU;
+   the CPU of the PostgreSQL backends serving this run's database (found by pg_stat_activity, read from
+   /proc: PostgreSQL's background processes are shared and left out) and the database's own counters
+   (pg_stat_database: commits, rows read and written); the whole machine's busy CPU (/proc/stat).
 3. **Push**: the IDLE processes' rounds (`--rounds`; 1 % of their mailboxes get an APPEND) and the time
    to each `* N EXISTS`.
 
@@ -405,6 +408,26 @@ def db_stats(db: str, blobs: str) -> dict:
             "blob_folder_bytes": int(du[0]) if du else None}
 
 
+def pg_backends(db: str) -> dict:
+    """CPU seconds of each PostgreSQL backend serving this run's database (by pid), and the database's
+    own counters (pg_stat_database): the server is shared with other databases, these are ours alone."""
+    pids = [int(x) for x in psql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}'").split()]
+    cpu = {p: procmon.cpu_seconds([p]) for p in pids}
+    row = psql("SELECT xact_commit, xact_rollback, tup_returned, tup_fetched, tup_inserted, tup_updated, "
+               f"tup_deleted, blks_read, blks_hit FROM pg_stat_database WHERE datname = '{db}'").split("|")
+    keys = ["xact_commit", "xact_rollback", "tup_returned", "tup_fetched", "tup_inserted", "tup_updated",
+            "tup_deleted", "blks_read", "blks_hit"]
+    return {"cpu": cpu, "stats": dict(zip(keys, (int(x) for x in row)))}
+
+
+def pg_delta(a: dict, b: dict) -> dict:
+    """From two pg_backends readings: the backends' CPU seconds in between (a backend that appeared in
+    between counts whole) and the counters' differences."""
+    cpu = sum(c - a["cpu"].get(p, 0.0) for p, c in b["cpu"].items())
+    return {"backend_cpu_s": round(cpu, 2), "backends": len(b["cpu"]),
+            **{k: b["stats"][k] - a["stats"][k] for k in b["stats"]}}
+
+
 def machine_busy() -> float:
     """CPU seconds the whole machine spent busy (all but idle and iowait), from /proc/stat."""
     f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
@@ -455,6 +478,7 @@ def one_run(name: str, args, base: dict, work: str, n_nodes: int, scale: dict) -
         target = lambda g: nodes[0] if n_nodes == 1 or g.endswith("a") else nodes[1]  # noqa: E731
         out["baseline"] = [mem(p) for p in pids]
         cpu0 = [procmon.cpu_seconds([p]) for p in pids]
+        pg0 = pg_backends(db)
         log(f"run {name}: {n_nodes} node(s) up; baseline RSS " +
             ", ".join(f"{m['rss_kib'] // 1024} MiB" for m in out["baseline"]))
 
@@ -513,6 +537,7 @@ def one_run(name: str, args, base: dict, work: str, n_nodes: int, scale: dict) -
         }
         cpu_idle = [procmon.cpu_seconds([p]) - c for p, c in zip(pids, cpu0)]
         out["idle"]["cpu_s_per_node"] = [round(c, 2) for c in cpu_idle]
+        out["idle"]["postgres"] = pg_delta(pg0, pg_backends(db))
 
         # 2. The mix, IDLE held.
         secs = scale["seconds"]
@@ -537,6 +562,7 @@ def one_run(name: str, args, base: dict, work: str, n_nodes: int, scale: dict) -
         ctx = multiprocessing.get_context("fork")
         cpu_mix0 = [procmon.cpu_seconds([p]) for p in pids]
         machine0 = machine_busy()
+        pg_mix0 = pg_backends(db)
         with ctx.Pool(8) as pool, procmon.MemSampler(lambda: pids) as peak:
             r_smtp = pool.map_async(smtp_worker, [j for _, j in jobs_smtp], chunksize=1)
             r_web = pool.map_async(web_worker, [j for _, j in jobs_web], chunksize=1)
@@ -556,6 +582,7 @@ def one_run(name: str, args, base: dict, work: str, n_nodes: int, scale: dict) -
             web_res = r_web.get(timeout=secs + 300)
         cpu_mix = [procmon.cpu_seconds([p]) - c for p, c in zip(pids, cpu_mix0)]
         machine_cpu = machine_busy() - machine0
+        pg_mix = pg_delta(pg_mix0, pg_backends(db))
         reports = {}
         for tag, p in [*(("mix" + g, q) for g, q in mixes.items()), *(("login" + g, q) for g, q in logins.items())]:
             so, se = p.communicate(timeout=300)
@@ -571,6 +598,7 @@ def one_run(name: str, args, base: dict, work: str, n_nodes: int, scale: dict) -
             "smtp": round(sum(r["cpu"] for r in smtp_res), 2), "web": round(sum(r["cpu"] for r in web_res), 2)}
         # Everything the machine ran during the window (nodes, clients, PostgreSQL, NATS, anyone else's work).
         mix_out["machine_busy_cpu_s"] = round(machine_cpu, 2)
+        mix_out["postgres"] = pg_mix
         mix_out["pg_nats_cpu_note"] = "machine_busy - node_cpu - client_cpu = PostgreSQL, NATS and other work"
         mix_out["loadavg_1min_end"] = round(os.getloadavg()[0], 2)
         out["mix"] = mix_out
