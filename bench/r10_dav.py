@@ -36,7 +36,10 @@ process tree (bench/harness/procmon.py, 200 ms samples), plus the CPU seconds of
   resets remained with 600 s, cause not found).
 
     python3 -m bench.r10_dav --binary /path/to/release/ardoise [--reps 3] [--quick] [--seconds S]
-                             [--events N] [--cards N] [--clients N] [--keep]
+                             [--events N] [--cards N] [--clients N] [--keep] [--only WORKLOAD ...]
+
+`--only calendar-query` (repeatable) runs only the named workloads, on the same data; its results go
+to latest-r10-only-<names>-<mode>.json, so that a partial rerun never replaces the full run's file.
 
 `--quick`: 500 events, 1,000 cards, 5 s per workload, 1 repetition. Installs Debian's radicale if
 missing (needs root then). Prints one JSON document and writes bench/out/latest-r10-<mode>.json. Not a
@@ -257,6 +260,8 @@ def main() -> None:
     p.add_argument("--cards", type=int)
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--only", action="append", choices=["calendar-query", "sync-full", "sync-incremental", "propfind"],
+                   help="run only this workload (repeatable); the others are skipped")
     p.add_argument("--radicale-load", choices=["files", "put"], default="files",
                    help="how Radicale gets the data: files written into its storage (default) or PUT")
     args = p.parse_args()
@@ -284,6 +289,8 @@ def main() -> None:
                                    files=s.name == "radicale" and args.radicale_load == "files")
             log(f"{s.name}: loaded in {loading[s.name]}")
         workloads = data.workloads(expected, n_events, n_cards)
+        if args.only:
+            workloads = {w: spec for w, spec in workloads.items() if w in args.only}
         runs = {w: {s.name: [] for s in sides} for w in workloads}
         for w, spec in workloads.items():
             for rep in range(reps):
@@ -314,10 +321,11 @@ def main() -> None:
                      "mix": data.MIX_NOTE},
             "clients": args.clients, "seconds": seconds, "reps": reps, "loading": loading,
             "runs": runs, "median": median, "ratios": ratios, "errors": errors,
-            "errors_by_side": errors_by_side,
+            "errors_by_side": errors_by_side, "only": args.only,
+            "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
         }
         print(json.dumps(doc, indent=1))
-        save(doc, "r10", log)
+        save(doc, "r10" if not args.only else "r10-only-" + "-".join(args.only), log)
         if errors_by_side["radicale"]:
             log(f"R10: Radicale failed {errors_by_side['radicale']} requests (recorded in the JSON)")
         if errors_by_side["ardoise"]:
