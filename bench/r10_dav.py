@@ -246,7 +246,8 @@ def ensure_radicale(log) -> None:
 
 
 def summarize(reps: list[dict]) -> dict:
-    keys = ["requests_per_s", "p50_ms", "p99_ms", "errors", "peak_rss_kib", "peak_pss_kib", "cpu_s", "client_cpu_s"]
+    keys = ["requests_per_s", "p50_ms", "p99_ms", "errors", "peak_rss_kib", "peak_pss_kib", "peak_anon_kib", "cpu_s",
+            "client_cpu_s"]
     return {k: round(statistics.median(r[k] for r in reps), 3) for k in keys}
 
 
@@ -298,7 +299,8 @@ def main() -> None:
                     r = run_workload(s, USER, PASSWORD, spec, args.clients, seconds)
                     runs[w][s.name].append(r)
                     log(f"{w} rep {rep + 1} {s.name}: {r['requests_per_s']:.1f} req/s, p50 {r['p50_ms']:.1f} ms, "
-                        f"p99 {r['p99_ms']:.1f} ms, errors {r['errors']}, peak RSS {r['peak_rss_kib'] // 1024} MiB, "
+                        f"p99 {r['p99_ms']:.1f} ms, errors {r['errors']}, peak RSS {r['peak_rss_kib'] // 1024} MiB "
+                        f"(anonymous {r['peak_anon_kib'] // 1024}), "
                         f"CPU server {r['cpu_s']:.1f} s, clients {r['client_cpu_s']:.1f} s")
         median = {w: {n: summarize(rs) for n, rs in per.items()} for w, per in runs.items()}
         # No ratio when Radicale completed nothing in the window (its PROPFIND of 5,001 entries under 20
@@ -307,7 +309,9 @@ def main() -> None:
                                                           m["radicale"]["requests_per_s"], 2)
                                                     if m["radicale"]["requests_per_s"] > 0 else None),
                       "rss_ardoise_over_radicale": round(m["ardoise"]["peak_rss_kib"] /
-                                                         max(1, m["radicale"]["peak_rss_kib"]), 2)}
+                                                         max(1, m["radicale"]["peak_rss_kib"]), 2),
+                      "anon_ardoise_over_radicale": round(m["ardoise"]["peak_anon_kib"] /
+                                                          max(1, m["radicale"]["peak_anon_kib"]), 2)}
                   for w, m in median.items()}
         errors = sum(r["errors"] for per in runs.values() for rs in per.values() for r in rs)
         # Only Ardoise's failures fail the run: the reference's own (Radicale resets a keep-alive

@@ -209,7 +209,7 @@ def run_workload(side, user: str, password: str, spec: dict, clients: int, secon
         "p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 2) if lat else 0.0,
         "errors": errors, "connect_retries": sum(r["connect_retries"] for r in res),
         "first_error": next((r["first_error"] for r in res if r["first_error"]), None),
-        "peak_rss_kib": mem.peak_rss, "peak_pss_kib": mem.peak_pss, "cpu_s": round(cpu, 2),
+        "peak_rss_kib": mem.peak_rss, "peak_pss_kib": mem.peak_pss, "peak_anon_kib": mem.peak_anon, "cpu_s": round(cpu, 2),
         # The clients share the machine: when they use most of a core the server may be starved of one.
         "client_cpu_s": round(sum(r["cpu"] for r in res), 2), "settle_s": settled,
         "loadavg_1min": round(os.getloadavg()[0], 2),

@@ -237,7 +237,7 @@ class Node:
 
 
 def mem(pid: int) -> dict:
-    pss, rss = procmon._mem_kib(pid)
+    pss, rss, _anon = procmon._mem_kib(pid)
     return {"rss_kib": rss, "pss_kib": pss}
 
 

@@ -8,7 +8,11 @@ Dovecot's lmtp) without counting anything twice. Delta of two snapshots = CPU sp
 Memory: a sampler thread sums PSS (proportional set size, from smaps_rollup) and RSS
 over the tree every 200 ms and keeps the peak. PSS is the fair figure for a
 multi-process server (shared libraries are split between processes); RSS-sum is
-given too and over-counts shared pages for the multi-process side.
+given too and over-counts shared pages for the multi-process side. The peak of
+Pss_Anon (private heap and stacks) is kept apart: RSS and PSS also count the pages of
+files a process maps (SQLite's and tantivy's memory-mapped files are page cache the
+kernel may drop, which a server that read()s its files never has in its RSS), so
+anonymous memory is the figure to compare with such a server.
 """
 
 import os
@@ -56,8 +60,9 @@ def cpu_seconds(roots: list[int]) -> float:
     return total / CLK
 
 
-def _mem_kib(pid: int) -> tuple[int, int]:
-    pss = rss = 0
+def _mem_kib(pid: int) -> tuple[int, int, int]:
+    """PSS, RSS and anonymous PSS of one process, KiB."""
+    pss = rss = anon = 0
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
@@ -65,27 +70,31 @@ def _mem_kib(pid: int) -> tuple[int, int]:
                     pss = int(line.split()[1])
                 elif line.startswith("Rss:"):
                     rss = int(line.split()[1])
+                elif line.startswith("Pss_Anon:"):
+                    anon = int(line.split()[1])
     except OSError:
         pass
-    return pss, rss
+    return pss, rss, anon
 
 
 class MemSampler:
     def __init__(self, roots_fn, period: float = 0.2):
         self.roots_fn, self.period = roots_fn, period
-        self.peak_pss = self.peak_rss = self.peak_procs = 0
+        self.peak_pss = self.peak_rss = self.peak_anon = self.peak_procs = 0
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> None:
         pids = tree(self.roots_fn())
-        pss = rss = 0
+        pss = rss = anon = 0
         for p in pids:
-            a, b = _mem_kib(p)
+            a, b, c = _mem_kib(p)
             pss += a
             rss += b
+            anon += c
         self.peak_pss = max(self.peak_pss, pss)
         self.peak_rss = max(self.peak_rss, rss)
+        self.peak_anon = max(self.peak_anon, anon)
         self.peak_procs = max(self.peak_procs, len(pids))
 
     def _run(self) -> None:
