@@ -187,7 +187,7 @@ pub async fn start(
         .map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
     groupware.set_postman(Arc::new(MtaPostman(mta.clone(), store.clone())));
     let groupware = Arc::new(groupware);
-    let dav = Arc::new(dav::Dav { groupware: groupware.clone(), identity: identity.clone() });
+    let dav = Arc::new(dav::Dav::new(groupware.clone(), identity.clone()));
     let exports = export::Exports::new(
         export::Sources { mailstore: mailstore.clone(), groupware: groupware.clone(), identity: identity.clone() },
         store.clone(),

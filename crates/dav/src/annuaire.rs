@@ -130,6 +130,7 @@ fn write_card(ms: &mut Multistatus, ctx: &Ctx<'_>, ask: &Ask, entry: &Entry) {
 
 async fn propfind(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
     let (depth_one, ask) = read_propfind(req, body).await?;
+    let _turn = req.dav.turn(depth_one).await;
     let ctx = ctx(req);
     let mut ms = Multistatus::new();
     match &req.target {
@@ -253,6 +254,7 @@ async fn get(req: &Req<'_>) -> Result<Response, DavError> {
 
 async fn report(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
     let root = read_xml(body).await?.ok_or_else(|| DavError::BadRequest("corps vide".into()))?;
+    let _turn = req.dav.turn(true).await;
     if !matches!(req.target, Target::Collection(..)) {
         return Err(DavError::forbidden(DAV, "supported-report"));
     }

@@ -82,6 +82,7 @@ fn obj(i: &InboxItem) -> Obj<'_> {
 
 async fn propfind(req: &Req<'_>, inbox: bool, body: Body) -> Result<Response, DavError> {
     let (depth_one, ask) = read_propfind(req, body).await?;
+    let _turn = req.dav.turn(depth_one).await;
     let ctx = ctx(req);
     let mut ms = Multistatus::new();
     let gw = &req.dav.groupware;
@@ -141,6 +142,7 @@ async fn delete(req: &Req<'_>) -> Result<Response, DavError> {
 
 async fn report(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
     let root = read_xml(body).await?.ok_or_else(|| DavError::BadRequest("corps vide".into()))?;
+    let _turn = req.dav.turn(true).await;
     if !matches!(req.target, Target::Collection(..)) {
         return Err(DavError::forbidden(DAV, "supported-report"));
     }

@@ -90,6 +90,7 @@ impl Ask {
 
 pub(crate) async fn propfind(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
     let (depth_one, ask) = read_propfind(req, body).await?;
+    let _turn = req.dav.turn(depth_one).await;
     let gw = &req.dav.groupware;
     let owner = req.account.id;
     let kind_err = |kind| move |e| DavError::Domain(e, kind);

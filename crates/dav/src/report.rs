@@ -15,6 +15,7 @@ use crate::{Req, multistatus, read_xml};
 
 pub(crate) async fn report(req: &Req<'_>, body: Body) -> Result<Response, DavError> {
     let root = read_xml(body).await?.ok_or_else(|| DavError::BadRequest("corps vide".into()))?;
+    let _turn = req.dav.turn(true).await;
     let kind = match &req.target {
         Target::Collection(kind, ..) => *kind,
         _ => return Err(DavError::forbidden(DAV, "supported-report")),

@@ -10,3 +10,4 @@ mod isolation;
 mod mailbox;
 mod scheduling;
 mod sharing;
+mod turns;

@@ -82,7 +82,7 @@ impl Fixture {
         let imap_app_password = identity.create_app_password(&a, "Thunderbird", &["imap"]).await.unwrap();
         let settings = groupware::Settings { max_object_bytes: 64 << 10, ..groupware::Settings::default() };
         let groupware = Arc::new(groupware::Groupware::new(store.clone(), settings).unwrap());
-        let router = router(Arc::new(Dav { groupware: groupware.clone(), identity }));
+        let router = router(Arc::new(Dav::new(groupware.clone(), identity)));
         Fixture { _dir: dir, router, store, groupware, a, dav_app_password, imap_app_password }
     }
 
