@@ -196,7 +196,7 @@ pub async fn start(
     .context("exports (dossier <data_dir>/exports)")?;
     tasks.spawn(exports.clone().sweep_until(shutdown.clone()));
     let sharing = Arc::new(
-        sharing::Sharing::open(store.clone(), cfg.server.data_dir.join("partage"), sharing_settings(cfg))
+        sharing::Sharing::open(store.clone(), cfg.server.data_dir.join("partage"), sharing_settings(cfg)?)
             .context("partage de fichiers (dossier <data_dir>/partage)")?,
     );
     tasks.spawn(sharing_housekeeping_periodically(
@@ -264,15 +264,19 @@ pub async fn start(
 }
 
 /// `[sharing]` as the sharing domain's settings (an owner's expiry never
-/// exceeds the maximum, whatever the file says).
-pub fn sharing_settings(cfg: &config::Config) -> sharing::Settings {
+/// exceeds the maximum, whatever the file says), with `[hygiene] clamd`
+/// when it is configured: the MX's clamd client, configured alike (address,
+/// timeout, `clamd_max_size`), with connections of its own so that a long
+/// file scan never holds one the MX is waiting for.
+pub fn sharing_settings(cfg: &config::Config) -> anyhow::Result<sharing::Settings> {
     let max_expiry = Duration::from_secs(cfg.sharing.max_expiry_secs);
-    sharing::Settings {
+    Ok(sharing::Settings {
         max_file_size: cfg.sharing.max_file_size,
         quota: cfg.sharing.quota,
         default_expiry: Duration::from_secs(cfg.sharing.default_expiry_secs).min(max_expiry),
         max_expiry,
-    }
+        antivirus: crate::screen::settings(&cfg.hygiene)?.clamd,
+    })
 }
 
 /// Deletes expired and revoked shares and abandoned uploads, a minute after

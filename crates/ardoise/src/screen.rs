@@ -27,7 +27,8 @@ pub fn settings(cfg: &config::Hygiene) -> anyhow::Result<hygiene::Settings> {
         Some(text) => {
             let address = hygiene::clamd::Address::parse(text).map_err(|e| anyhow::anyhow!("[hygiene] clamd : {e}"))?;
             let timeout = std::time::Duration::from_secs(cfg.clamd_timeout_secs);
-            Some(hygiene::clamd::Clamd::new(address).with_timeout(timeout))
+            let max_size = usize::try_from(cfg.clamd_max_size).unwrap_or(usize::MAX);
+            Some(hygiene::clamd::Clamd::new(address).with_timeout(timeout).with_max_size(max_size))
         }
         None => None,
     };

@@ -918,6 +918,16 @@ pub static FIELDS: &[Field] = &[
     },
     Field {
         section: "hygiene",
+        key: "clamd_max_size",
+        default: "\"25M\"",
+        doc: "Taille maximale envoyée à clamd : au plus son StreamMaxLength (et ses MaxFileSize et MaxScanSize, pour qu'il lise tout). Un fichier partagé plus gros est refusé tant que clamd est configuré.\nLargest stream sent to clamd: at most its StreamMaxLength (and its MaxFileSize and MaxScanSize, so it reads it all). A larger shared file is refused while clamd is configured.",
+        apply: |c, v| {
+            c.hygiene.clamd_max_size = size(v)?.max(1);
+            Ok(())
+        },
+    },
+    Field {
+        section: "hygiene",
         key: "accept_unscanned",
         default: "false",
         doc: "Si clamd ne répond pas : false = refus temporaire (451 4.7.1), true = message accepté et marqué X-Virus-Status: unknown.\nWhen clamd fails: false = temporary refusal (451 4.7.1), true = accept and mark X-Virus-Status: unknown.",

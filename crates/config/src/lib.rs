@@ -331,6 +331,9 @@ pub struct Hygiene {
     /// clamd's address: `tcp:host:port` or a socket path; `None` = no scan.
     pub clamd: Option<String>,
     pub clamd_timeout_secs: u64,
+    /// The largest stream sent to clamd (its `StreamMaxLength`), in bytes;
+    /// shared files larger than this are refused while clamd is configured.
+    pub clamd_max_size: u64,
     /// When clamd fails: `false` defers (`451 4.7.1`), `true` accepts and marks.
     pub accept_unscanned: bool,
     /// Days refused messages are kept for the administrators; 0 = none.
@@ -451,6 +454,7 @@ impl Default for Config {
                 subject_tag: String::new(),
                 clamd: None,
                 clamd_timeout_secs: 30,
+                clamd_max_size: 25 << 20,
                 accept_unscanned: false,
                 quarantine_days: 30,
                 security_address: String::new(),

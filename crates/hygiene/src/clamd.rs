@@ -15,8 +15,13 @@
 //! the answer is read up to 4 KiB: a slow, silent, absent or babbling daemon
 //! is a [`ScanError`], which the caller turns into a temporary refusal (or
 //! an acceptance marked `unknown`, by policy).
+//!
+//! Files ([`Clamd::scan_file`], the shared files of the `sharing` domain) are
+//! streamed from the disk chunk by chunk, never held in memory; their
+//! deadline grows with their size, since clamd reads the whole stream
+//! before it scans it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +37,10 @@ const MAX_IDLE: usize = 32;
 /// A connection idle longer is not reused: clamd's own `IdleTimeout`
 /// (30 s by default) may have closed it.
 const IDLE_FOR: Duration = Duration::from_secs(10);
+/// A streamed file's deadline is [`Clamd::timeout`] plus one second per
+/// this many bytes (2 GiB: 8 min 32 s more), for clamd to receive, store and
+/// scan it.
+const STREAM_BYTES_PER_SECOND: u64 = 4 << 20;
 
 /// Where clamd listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +104,12 @@ impl Clamd {
         Clamd { timeout, ..self }
     }
 
+    /// The largest stream sent, which must not exceed clamd's own
+    /// `StreamMaxLength` (past it clamd stops reading and answers an error).
+    pub fn with_max_size(self, max_size: usize) -> Clamd {
+        Clamd { max_size, ..self }
+    }
+
     /// Connections kept for the next scans.
     pub fn idle_connections(&self) -> usize {
         self.idle.lock().map(|idle| idle.len()).unwrap_or(0)
@@ -143,6 +158,9 @@ pub enum ScanError {
     /// timed out: the scan asks again on a new one).
     #[error("clamd closed the connection")]
     Closed,
+    /// The file to scan could not be read.
+    #[error("could not read what to scan: {0}")]
+    Read(std::io::Error),
 }
 
 impl ScanError {
@@ -155,6 +173,7 @@ impl ScanError {
             ScanError::Failed(_) => "error",
             ScanError::Garbage(_) => "garbage",
             ScanError::Closed => "closed",
+            ScanError::Read(_) => "read",
         }
     }
 }
@@ -173,30 +192,63 @@ impl Clamd {
     /// and counted (`ardoise_clamd_failures_total`), a virus counted
     /// (`ardoise_viruses_total`) and its signature logged.
     pub async fn scan(&self, data: &[u8]) -> Result<Scan, ScanError> {
-        let result = self.ask(data).await;
-        match &result {
+        let result = if data.len() > self.max_size {
+            Err(ScanError::TooBig(data.len()))
+        } else {
+            self.ask(self.timeout, || async { Ok(data) }).await
+        };
+        self.report(&result, data.len() as u64);
+        result
+    }
+
+    /// Scans the file at `path`, streamed from the disk in chunks (never
+    /// held in memory), within [`Clamd::timeout`] plus one second per 4 MiB.
+    /// A file larger than [`Clamd::max_size`] is [`ScanError::TooBig`]
+    /// without a byte sent. Logged and counted like [`Clamd::scan`].
+    pub async fn scan_file(&self, path: &Path) -> Result<Scan, ScanError> {
+        let (result, size) = match tokio::fs::metadata(path).await {
+            Err(e) => (Err(ScanError::Read(e)), 0),
+            Ok(meta) if meta.len() > self.max_size as u64 => {
+                (Err(ScanError::TooBig(usize::try_from(meta.len()).unwrap_or(usize::MAX))), meta.len())
+            }
+            Ok(meta) => {
+                let deadline = self.timeout + Duration::from_secs(meta.len() / STREAM_BYTES_PER_SECOND);
+                (self.ask(deadline, || async { tokio::fs::File::open(path).await }).await, meta.len())
+            }
+        };
+        self.report(&result, size);
+        result
+    }
+
+    /// Logs and counts a scan's outcome.
+    fn report(&self, result: &Result<Scan, ScanError>, size: u64) {
+        match result {
             Ok(Scan::Clean) => {}
             Ok(Scan::Infected(signature)) => {
                 metrics::counter!("ardoise_viruses_total").increment(1);
-                tracing::warn!(%signature, size = data.len(), "clamd: virus found");
+                tracing::warn!(%signature, size, "clamd: virus found");
             }
             Err(error) => {
                 metrics::counter!("ardoise_clamd_failures_total", "reason" => error.label()).increment(1);
                 tracing::error!(%error, address = ?self.address, "clamd: NO VIRUS SCAN, clamd failed");
             }
         }
-        result
     }
 
-    async fn ask(&self, data: &[u8]) -> Result<Scan, ScanError> {
-        if data.len() > self.max_size {
-            return Err(ScanError::TooBig(data.len()));
-        }
+    /// One `INSTREAM` of what `open` reads (opened again when a kept
+    /// connection turns out closed), within `deadline`.
+    async fn ask<R, F, Fut>(&self, deadline: Duration, open: F) -> Result<Scan, ScanError>
+    where
+        R: AsyncRead + Unpin,
+        F: Fn() -> Fut,
+        Fut: Future<Output = std::io::Result<R>>,
+    {
         let exchange = async {
             // A kept connection first; if clamd closed it meanwhile (no
             // answer at all), once more on a new one.
             if let Some(mut session) = self.take_idle() {
-                match session_instream(&mut session, data).await {
+                let data = open().await.map_err(ScanError::Read)?;
+                match session_instream(&mut session, data, self.max_size).await {
                     Ok(scan) => {
                         self.keep(session);
                         return Ok(scan);
@@ -206,11 +258,12 @@ impl Clamd {
                 }
             }
             let mut session = self.connect().await?;
-            let scan = session_instream(&mut session, data).await?;
+            let data = open().await.map_err(ScanError::Read)?;
+            let scan = session_instream(&mut session, data, self.max_size).await?;
             self.keep(session);
             Ok(scan)
         };
-        tokio::time::timeout(self.timeout, exchange).await.map_err(|_| ScanError::Timeout)?
+        tokio::time::timeout(deadline, exchange).await.map_err(|_| ScanError::Timeout)?
     }
 
     /// A new connection, in a session.
@@ -254,10 +307,14 @@ impl Clamd {
 /// One `INSTREAM` request in a session: the answer must carry the
 /// request's number. [`ScanError::Closed`] when clamd closed the connection
 /// before answering anything.
-async fn session_instream(session: &mut Session, data: &[u8]) -> Result<Scan, ScanError> {
+async fn session_instream<R: AsyncRead + Unpin>(
+    session: &mut Session,
+    data: R,
+    max_size: usize,
+) -> Result<Scan, ScanError> {
     let id = session.next;
     session.next += 1;
-    let answer = exchange(&mut session.stream, data).await?;
+    let answer = exchange(&mut session.stream, data, max_size).await?;
     if answer.is_empty() {
         return Err(ScanError::Closed);
     }
@@ -270,20 +327,41 @@ async fn session_instream(session: &mut Session, data: &[u8]) -> Result<Scan, Sc
 
 /// One `INSTREAM` exchange on a connected stream, outside any session.
 pub async fn instream<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, data: &[u8]) -> Result<Scan, ScanError> {
-    parse_answer(&exchange(&mut stream, data).await?)
+    parse_answer(&exchange(&mut stream, data, usize::MAX).await?)
 }
 
-/// Sends `data` with `INSTREAM` and reads the answer, up to its NUL.
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin + ?Sized>(
+/// Sends what `data` reads with `INSTREAM`, in chunks of at most 64 KiB, and
+/// reads the answer, up to its NUL. More than `max_size` bytes (a file that
+/// grew since it was measured) is [`ScanError::TooBig`].
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin + ?Sized, R: AsyncRead + Unpin>(
     stream: &mut S,
-    data: &[u8],
+    mut data: R,
+    max_size: usize,
 ) -> Result<Vec<u8>, ScanError> {
     let io = ScanError::Unreachable;
     stream.write_all(b"zINSTREAM\0").await.map_err(io)?;
-    for chunk in data.chunks(CHUNK) {
-        let len = u32::try_from(chunk.len()).unwrap_or(u32::MAX).to_be_bytes();
+    let mut chunk = vec![0u8; CHUNK];
+    let mut sent = 0usize;
+    loop {
+        // A full chunk when the source has it (a file gives less per read).
+        let mut filled = 0;
+        while filled < CHUNK {
+            let n = data.read(&mut chunk[filled..]).await.map_err(ScanError::Read)?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            break;
+        }
+        sent += filled;
+        if sent > max_size {
+            return Err(ScanError::TooBig(sent));
+        }
+        let len = u32::try_from(filled).unwrap_or(u32::MAX).to_be_bytes();
         stream.write_all(&len).await.map_err(io)?;
-        stream.write_all(chunk).await.map_err(io)?;
+        stream.write_all(&chunk[..filled]).await.map_err(io)?;
     }
     stream.write_all(&[0, 0, 0, 0]).await.map_err(io)?;
     stream.flush().await.map_err(io)?;
@@ -423,6 +501,42 @@ mod tests {
         let data = vec![b'x'; 3 * CHUNK + 17];
         assert_eq!(clamd.scan(&data).await.unwrap(), Scan::Infected("Ardoise.Test.Signature".into()));
         assert_eq!(seen.lock().unwrap().0, vec![data]);
+    }
+
+    #[tokio::test]
+    async fn a_file_is_streamed_from_the_disk() {
+        let (addr, seen) = fake(b"stream: OK\0", Duration::ZERO, 10).await;
+        let clamd = Clamd::new(Address::Tcp(addr));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rapport.bin");
+        let data: Vec<u8> = (0..5 * CHUNK + 4093).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        assert_eq!(clamd.scan_file(&path).await.unwrap(), Scan::Clean);
+        // On the same kept connection, a second file and a message.
+        std::fs::write(&path, b"second").unwrap();
+        assert_eq!(clamd.scan_file(&path).await.unwrap(), Scan::Clean);
+        assert_eq!(clamd.scan(b"third").await.unwrap(), Scan::Clean);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.0, vec![data, b"second".to_vec(), b"third".to_vec()]);
+        assert_eq!(seen.1, 1);
+    }
+
+    #[tokio::test]
+    async fn a_file_over_the_limit_or_missing_is_not_sent() {
+        let (addr, seen) = fake(b"stream: OK\0", Duration::ZERO, 10).await;
+        let clamd = Clamd::new(Address::Tcp(addr)).with_max_size(1000);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gros.bin");
+        std::fs::write(&path, vec![b'x'; 1001]).unwrap();
+        let err = clamd.scan_file(&path).await.unwrap_err();
+        assert!(matches!(err, ScanError::TooBig(1001)), "{err:?}");
+        assert_eq!(err.transience(), Transience::Permanent);
+        let err = clamd.scan_file(&dir.path().join("absent")).await.unwrap_err();
+        assert!(matches!(err, ScanError::Read(_)), "{err:?}");
+        assert_eq!(err.transience(), Transience::Temporary);
+        std::fs::write(&path, vec![b'x'; 1000]).unwrap();
+        assert_eq!(clamd.scan_file(&path).await.unwrap(), Scan::Clean, "at the limit exactly");
+        assert_eq!(seen.lock().unwrap().0.len(), 1, "only the file within the limit was sent");
     }
 
     #[tokio::test]

@@ -18,6 +18,17 @@
 //!
 //! Files are never held in memory: uploads are written piece by piece,
 //! hashed by reading the finished file once, and read back in ranges.
+//!
+//! With an antivirus (`[hygiene] clamd`, [`Settings::antivirus`]), an upload
+//! becomes a file one may share only once clamd said it is clean: the last
+//! byte streams it to clamd (chunk by chunk, from the disk). Infected, it is
+//! deleted at once and the event goes to the audit log; clamd unreachable,
+//! it stays received but unusable, « en attente d'analyse », and the scan is
+//! asked again when its owner shares it (no link exists before a clean
+//! answer, so no one, not even the owner, downloads an unscanned file). A
+//! file larger than clamd reads ([`hygiene::clamd::Clamd::max_size`]) is
+//! refused before a byte is sent: a shared file is either scanned or not
+//! accepted.
 
 mod shares;
 mod throttle;
@@ -46,6 +57,20 @@ pub struct Settings {
     pub default_expiry: Duration,
     /// The longest life an owner may choose.
     pub max_expiry: Duration,
+    /// ClamAV's daemon (`[hygiene] clamd`, the MX's client): every upload is
+    /// scanned before it can be shared.
+    pub antivirus: Option<hygiene::clamd::Clamd>,
+}
+
+impl Settings {
+    /// The largest file one may upload: `max_file_size`, or less when the
+    /// antivirus reads less.
+    pub fn largest_file(&self) -> u64 {
+        match &self.antivirus {
+            Some(clamd) => self.max_file_size.min(clamd.max_size as u64),
+            None => self.max_file_size,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -55,6 +80,7 @@ impl Default for Settings {
             quota: 10 << 30,
             default_expiry: Duration::from_secs(10 * 86400),
             max_expiry: Duration::from_secs(30 * 86400),
+            antivirus: None,
         }
     }
 }
@@ -71,6 +97,18 @@ pub enum Error {
     /// The file is larger than `[sharing] max_file_size`.
     #[error("fichier trop volumineux (au plus {max} octets)")]
     TooLarge { max: u64 },
+    /// The file is larger than the antivirus reads (`[hygiene]
+    /// clamd_max_size`): it could not be scanned, so it is not accepted.
+    #[error("fichier trop volumineux pour l'analyse antivirale (au plus {max} octets)")]
+    TooLargeToScan { max: u64 },
+    /// The antivirus found a virus: the upload was deleted.
+    #[error("virus trouvé ({signature}) : fichier supprimé")]
+    Infected { signature: String },
+    /// Every byte arrived but the antivirus could not answer: the upload is
+    /// kept, unusable until a scan says it is clean (asked again when it is
+    /// shared).
+    #[error("en attente d'analyse antivirale : {0}")]
+    AwaitingScan(String),
     /// The account's sharing quota would be exceeded.
     #[error("espace de partage plein ({used} octets utilisés sur {quota})")]
     OverQuota { used: u64, quota: u64 },
@@ -102,7 +140,7 @@ impl ErrorKind for Error {
     fn transience(&self) -> Transience {
         match self {
             Error::Store(e) => e.transience(),
-            Error::Io(_) | Error::Busy | Error::Throttled => Transience::Temporary,
+            Error::Io(_) | Error::Busy | Error::Throttled | Error::AwaitingScan(_) => Transience::Temporary,
             _ => Transience::Permanent,
         }
     }

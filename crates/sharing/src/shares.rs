@@ -92,6 +92,7 @@ impl Sharing {
             Some(p) => Some(self.hash_password(p).await?),
             None => None,
         };
+        self.finish_received(account, &new.upload).await?;
         let recipients = new.recipients.iter().map(|a| a.to_string()).collect::<Vec<_>>().join("\n");
         let token = random_id(20);
         let share = NewShare {
@@ -113,6 +114,7 @@ impl Sharing {
     /// Adds the account's finished upload (created for this share) as the
     /// share's next version; returns its number.
     pub async fn add_version(&self, account: AccountId, share: i64, upload: &str) -> Result<i64> {
+        self.finish_received(account, upload).await?;
         match self.store.add_share_version(account, share, upload).await {
             Ok(v) => Ok(v),
             Err(store::Error::NotFound(_)) => Err(Error::NotFound),

@@ -8,13 +8,16 @@
 //! that stops midway keeps what arrived (fsync'd too): the client resumes
 //! from there. Bytes beyond the announced length are refused and cut off, so
 //! the file never holds more than the upload said. The last byte turns the
-//! file into a blob (hashed by reading it once, renamed into the store).
+//! file into a blob (hashed by reading it once, renamed into the store),
+//! after the antivirus, when there is one, said it is clean (see the crate's
+//! documentation for what happens otherwise).
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 use blob::Bytes;
 use futures_util::{Stream, StreamExt};
+use hygiene::clamd::Scan;
 use model::AccountId;
 use store::{NewShareUpload, ShareUpload};
 
@@ -30,8 +33,12 @@ pub struct UploadState {
     pub offset: u64,
     pub length: u64,
     pub filename: String,
-    /// Every byte was received and stored.
+    /// Every byte was received and stored (and found clean by the
+    /// antivirus, when there is one).
     pub complete: bool,
+    /// Every byte was received but the antivirus could not answer yet: not
+    /// usable until it does.
+    pub awaiting_scan: bool,
 }
 
 /// A file name safe to keep and show: the last path component, without
@@ -68,6 +75,9 @@ impl Sharing {
     async fn check_room(&self, account: AccountId, length: u64) -> Result<()> {
         if length > self.settings.max_file_size {
             return Err(Error::TooLarge { max: self.settings.max_file_size });
+        }
+        if length > self.settings.largest_file() {
+            return Err(Error::TooLargeToScan { max: self.settings.largest_file() });
         }
         let used = u64::try_from(self.store.sharing_usage(account).await?).unwrap_or(0);
         if used.saturating_add(length) > self.settings.quota {
@@ -142,7 +152,9 @@ impl Sharing {
                 Err(e) => return Err(e.into()),
             }
         };
-        Ok(UploadState { id: upload.id, offset, length, filename: upload.filename, complete: upload.blob_id.is_some() })
+        let complete = upload.blob_id.is_some();
+        let awaiting_scan = !complete && offset == length;
+        Ok(UploadState { id: upload.id, offset, length, filename: upload.filename, complete, awaiting_scan })
     }
 
     /// Appends the pieces of `body` to the account's upload `id`, which must
@@ -159,6 +171,12 @@ impl Sharing {
         let state = self.upload_state(account, id).await?;
         if state.complete || state.offset != offset {
             return Err(Error::BadOffset { expected: state.offset, got: offset });
+        }
+        if state.awaiting_scan {
+            // Every byte is here: an (empty) append at the end asks the
+            // antivirus again.
+            self.finish(account, id).await?;
+            return self.upload_state(account, id).await;
         }
         let path = self.upload_path(id);
         let file = tokio::fs::OpenOptions::new().write(true).open(&path).await?;
@@ -195,8 +213,7 @@ impl Sharing {
         let f = file.ok_or_else(|| std::io::Error::other("upload file lost"))?;
         tokio::task::spawn_blocking(move || f.sync_all()).await.map_err(std::io::Error::other)??;
         if at == state.length {
-            let blob = self.blobs.put_file(path).await?;
-            self.store.complete_share_upload(id, &blob).await?;
+            self.finish(account, id).await?;
         }
         if too_long {
             // The announced bytes were all there: the upload is complete, the extra refused.
@@ -218,6 +235,71 @@ impl Sharing {
             && !self.store.share_blob_held(&blob).await?
         {
             self.blobs.delete(&blob).await?;
+        }
+        Ok(())
+    }
+
+    /// Turns the account's upload `id`, every byte of which arrived, into a
+    /// file of the store, once the antivirus (if any) found it clean. The
+    /// caller holds the upload's claim.
+    async fn finish(&self, account: AccountId, id: &str) -> Result<()> {
+        let path = self.upload_path(id);
+        if let Some(clamd) = &self.settings.antivirus {
+            match clamd.scan_file(&path).await {
+                Ok(Scan::Clean) => {}
+                Ok(Scan::Infected(signature)) => {
+                    self.reject_infected(account, id, &signature).await?;
+                    return Err(Error::Infected { signature });
+                }
+                Err(e) => {
+                    tracing::warn!(upload = id, account, error = %e, "shared file kept unusable until scanned");
+                    return Err(Error::AwaitingScan(e.to_string()));
+                }
+            }
+        }
+        let blob = self.blobs.put_file(path).await?;
+        self.store.complete_share_upload(id, &blob).await?;
+        Ok(())
+    }
+
+    /// Deletes an upload the antivirus found infected and writes it to the
+    /// audit log (the owner's address, the file's name, the signature).
+    async fn reject_infected(&self, account: AccountId, id: &str, signature: &str) -> Result<()> {
+        let upload = self.store.share_upload(id).await?;
+        self.store.delete_share_upload(id).await?;
+        match tokio::fs::remove_file(self.upload_path(id)).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        let who = match self.store.account(account).await {
+            Ok(Some(a)) => a.address.to_string(),
+            _ => format!("compte {account}"),
+        };
+        let (name, length) = upload.map(|u| (u.filename, u.length)).unwrap_or_default();
+        tracing::warn!(upload = id, account, %signature, "virus in a shared file: upload deleted");
+        let detail = format!("« {name} » ({length} octets) : {signature}");
+        if let Err(e) =
+            identity::lifecycle::audit::record(&self.store, &who, "compte", "account.share.virus", &who, &detail).await
+        {
+            tracing::warn!(error = %e, "audit log write failed");
+        }
+        Ok(())
+    }
+
+    /// Makes sure the account's upload `id` is usable before it is shared:
+    /// one received in full but not yet scanned is scanned now. Anything
+    /// else is left to the store (which refuses an incomplete upload).
+    pub(crate) async fn finish_received(&self, account: AccountId, id: &str) -> Result<()> {
+        let state = match self.upload_state(account, id).await {
+            Ok(s) => s,
+            Err(Error::NotFound) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if state.awaiting_scan {
+            let _writing = self.claim(id)?;
+            if self.upload_state(account, id).await?.awaiting_scan {
+                self.finish(account, id).await?;
+            }
         }
         Ok(())
     }

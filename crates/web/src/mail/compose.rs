@@ -198,7 +198,7 @@ pub async fn show(
         joined = Some(mime::whole_message(&msg).name);
     }
     let identities = identities::choices(app, account, &d.de, M(v.lang)).await?;
-    let share_max = app.sharing.as_ref().map_or(0, |s| s.settings().max_file_size);
+    let share_max = app.sharing.as_ref().map_or(0, |s| s.settings().largest_file());
     let key = if !d.brouillon.is_empty() {
         "mail.draft.title"
     } else if d.origin.is_empty() {

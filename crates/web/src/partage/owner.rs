@@ -81,6 +81,8 @@ struct ListPage {
     max_size_bytes: u64,
     default_days: u64,
     max_days: u64,
+    /// The antivirus scans every upload.
+    scanned: bool,
 }
 
 struct VersionRow {
@@ -125,6 +127,21 @@ fn state_of(share: &sharing::Share, now: i64) -> &'static str {
     }
 }
 
+/// The antivirus's refusals as pages: a virus (the upload is gone, 422) or
+/// an antivirus that could not answer (the file kept, not shared yet, 503).
+fn scan_refusal(lang: crate::base::i18n::Lang, e: &Error, back: &str) -> Option<WebError> {
+    let (code, key) = match e {
+        Error::Infected { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "par.virus"),
+        Error::AwaitingScan(_) => (StatusCode::SERVICE_UNAVAILABLE, "par.awaiting"),
+        _ => return None,
+    };
+    let mut page = refused(lang, M(lang).get(key), back);
+    if let WebError::Message { status, .. } = &mut page {
+        *status = code;
+    }
+    Some(page)
+}
+
 fn unavailable(lang: crate::base::i18n::Lang) -> WebError {
     refused(lang, M(lang).get("par.unavailable"), "/courrier")
 }
@@ -144,11 +161,13 @@ pub async fn list(State(app): State<Arc<App>>, Reader { mut v, account }: Reader
         max_size_bytes: 0,
         default_days: 0,
         max_days: 0,
+        scanned: false,
     };
     if let Some(sharing) = &app.sharing {
         let s = sharing.settings();
-        page.max_size = super::human(s.max_file_size);
-        page.max_size_bytes = s.max_file_size;
+        page.max_size = super::human(s.largest_file());
+        page.max_size_bytes = s.largest_file();
+        page.scanned = s.antivirus.is_some();
         page.default_days = s.default_expiry.as_secs().div_ceil(86400);
         page.max_days = s.max_expiry.as_secs() / 86400;
         let now = unix_now();
@@ -203,7 +222,7 @@ pub async fn create(
         Ok(s) => s,
         Err(Error::NotFound) => return Err(refused(v.lang, m.get("par.bad.upload"), back)),
         Err(Error::Invalid(_)) => return Err(refused(v.lang, m.get("par.bad.days"), back)),
-        Err(e) => return Err(WebError::internal(&e)),
+        Err(e) => return Err(scan_refusal(v.lang, &e, back).unwrap_or_else(|| WebError::internal(&e))),
     };
     if !to.is_empty() {
         tell_recipients(&app, &account, &share, &to).await;
@@ -321,7 +340,7 @@ pub async fn detail(
                 who: x.who.clone(),
             })
             .collect(),
-        max_size_bytes: sharing.settings().max_file_size,
+        max_size_bytes: sharing.settings().largest_file(),
     };
     Ok(render(&v, StatusCode::OK, &page))
 }
@@ -354,7 +373,9 @@ pub async fn version(
         Err(Error::Invalid(_)) => {
             Err(refused(v.lang, M(v.lang).get("par.bad.upload"), &format!("/courrier/partage/{id}")))
         }
-        Err(e) => Err(WebError::internal(&e)),
+        Err(e) => {
+            Err(scan_refusal(v.lang, &e, &format!("/courrier/partage/{id}")).unwrap_or_else(|| WebError::internal(&e)))
+        }
     }
 }
 
@@ -374,7 +395,9 @@ pub async fn in_message(
         Err(Error::NotFound) => {
             return Err(refused(v.lang, M(v.lang).get("par.bad.upload"), "/courrier/ecrire"));
         }
-        Err(e) => return Err(WebError::internal(&e)),
+        Err(e) => {
+            return Err(scan_refusal(v.lang, &e, "/courrier/ecrire").unwrap_or_else(|| WebError::internal(&e)));
+        }
     };
     let size = sharing.detail(account.id, share.id).await.ok().and_then(|d| d.versions.last().map(|x| x.size));
     let body = serde_json::json!({

@@ -72,6 +72,21 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "The upload is missing or incomplete: start again.",
     ),
     (
+        "par.scanned",
+        "Chaque fichier est analysé par l'antivirus avant d'être partagé ; un fichier infecté est supprimé.",
+        "Every file is scanned by the antivirus before it is shared; an infected file is deleted.",
+    ),
+    (
+        "par.virus",
+        "L'antivirus a trouvé un virus dans ce fichier : il a été supprimé, aucun lien n'a été créé et personne n'a été prévenu.",
+        "The antivirus found a virus in this file: it was deleted, no link was made and nobody was told.",
+    ),
+    (
+        "par.awaiting",
+        "Le fichier est bien reçu, mais l'antivirus n'a pas pu l'analyser pour l'instant : aucun lien n'est créé avant son analyse. Revenez à la page précédente et renvoyez le formulaire dans quelques minutes (le fichier est gardé deux jours).",
+        "The file was received, but the antivirus could not scan it for now: no link is made before it is scanned. Go back to the previous page and send the form again in a few minutes (the file is kept for two days).",
+    ),
+    (
         "par.compose.help",
         "Un fichier trop volumineux pour un message est déposé sur le serveur et envoyé comme lien de téléchargement.",
         "A file too large for a message is kept on the server and sent as a download link.",

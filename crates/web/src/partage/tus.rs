@@ -82,6 +82,24 @@ fn refusal(e: Error) -> Response {
         Error::NotFound => reply(StatusCode::NOT_FOUND, "Téléversement introuvable / Upload not found"),
         Error::Gone => reply(StatusCode::GONE, "Partage expiré ou révoqué / Share expired or revoked"),
         Error::TooLarge { .. } => reply(StatusCode::PAYLOAD_TOO_LARGE, "Fichier trop volumineux / File too large"),
+        Error::TooLargeToScan { .. } => reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Fichier trop volumineux pour l'analyse antivirale / File too large for the virus scan",
+        ),
+        Error::Infected { .. } => reply(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "L'antivirus a trouvé un virus dans ce fichier : il a été supprimé et ne sera pas partagé. / \
+             The antivirus found a virus in this file: it was deleted and will not be shared.",
+        ),
+        Error::AwaitingScan(_) => {
+            let mut resp = reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Fichier reçu, en attente d'analyse antivirale (antivirus indisponible) : réessayez plus tard. / \
+                 File received, awaiting the virus scan (antivirus unavailable): try again later.",
+            );
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            resp
+        }
         Error::OverQuota { .. } => {
             reply(StatusCode::PAYLOAD_TOO_LARGE, "Espace de partage insuffisant / Not enough sharing space left")
         }
@@ -148,7 +166,7 @@ pub async fn options(State(app): State<Arc<App>>) -> Response {
     h.insert("tus-version", HeaderValue::from_static(VERSION));
     h.insert("tus-extension", HeaderValue::from_static("creation,termination"));
     if let Some(s) = &app.sharing {
-        h.insert("tus-max-size", HeaderValue::from(s.settings().max_file_size));
+        h.insert("tus-max-size", HeaderValue::from(s.settings().largest_file()));
     }
     resp
 }
@@ -210,6 +228,10 @@ fn offsets(status: StatusCode, state: &sharing::UploadState) -> Response {
 }
 
 /// `PATCH`: appends the body at `Upload-Offset` (204 with the new offset).
+/// The last byte has the antivirus scan the file when there is one: a virus
+/// is a 422 (the upload is gone), an antivirus that cannot answer a 503 with
+/// `Retry-After` (every byte is kept: an empty PATCH at the end, or sharing
+/// the upload, asks again).
 pub async fn patch(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
