@@ -652,6 +652,22 @@ async fn the_queue_stays_within_the_tenant() {
     for id in [from_far, from_paul, bounce] {
         assert!(page.contains(&format!("id=\"file-{id}\"")), "{id}: {page}");
     }
+    // Storage and sessions stay within the tenant too.
+    cx.fx.app.ms.deliver(b"Subject: x\r\n\r\nLoin.\r\n", &[far.id], 1_767_225_600).await.unwrap();
+    let (_, page) = cx.ask(R::Academie, Method::GET, "/admin/stockage", "", false).await;
+    assert!(!page.contains("loin.tain@") && !page.contains("Autre académie"), "{page}");
+    assert!(!page.contains("Comptes hors de toute unité"), "what has no unit is the national administrator's");
+    let (_, page) = cx.fx.request(Method::GET, "/admin/stockage", Some(session.cookie.as_str()), None).await;
+    assert!(page.contains("loin.tain@") && page.contains("Autre académie") && page.contains("paul.durand@"), "{page}");
+    let (_far_session, _) = cx.fx.session_of(&far).await;
+    let end_all = format!("/admin/comptes/{}/sessions/tout-fermer", far.id);
+    let (status, _) = cx.ask(R::Academie, Method::POST, &end_all, "confirm=1", false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(cx.fx.store.web_sessions(far.id).await.unwrap().len(), 1);
+    let body = Form::url(&session.csrf, "confirm=1");
+    let (status, _) = cx.fx.request(Method::POST, &end_all, Some(session.cookie.as_str()), Some(body)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(cx.fx.store.web_sessions(far.id).await.unwrap().is_empty());
 }
 
 /// The quarantine is governance's: the académie's administrator sees it,
