@@ -1,10 +1,11 @@
 """The administration console (issue 24): an académie administrator logs in with
 password and TOTP, reaches the console from the header's « Administration » link
-(which a teacher does not have), finds Paul, suspends him (his IMAP login is then
+(which a teacher does not have), finds Paul, ends his web and IMAP sessions, suspends him (his IMAP login is then
 refused), reactivates him, gives him a provisional password shown once, deletes a
 message stuck in the outbound queue, and reads the audit log, where every action
 names the administrator. axe-core checks every console page."""
 
+import imaplib
 import re
 import subprocess
 import time
@@ -12,8 +13,8 @@ import time
 import pytest
 
 from conftest import DOMAIN, binary
-from test_web_identity import (PASSWORD, base, browser, error_text, imap_login, next_step_code,  # noqa: F401
-                               wait_path, web_login)
+from test_web_identity import (PASSWORD, Http, SourceIMAP4SSL, base, browser, error_text,  # noqa: F401
+                               imap_login, next_step_code, wait_path, web_login)
 from test_submission import starttls_client
 from test_webmail_audit import axe_source, axe_violations
 
@@ -105,6 +106,37 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.LINK_TEXT, paul))).click()
     assert browser.find_element(By.ID, "etat-compte").text == "actif"
 
+    # Paul is signed in on the web and in IMAP: « Fermer toutes les sessions » ends both.
+    paul_web = Http(server)
+    resp, _ = paul_web.login(paul, PASSWORD)
+    assert resp.status == 303, resp.status
+    assert paul_web.request("GET", "/courrier")[0].status == 200
+    paul_imap = SourceIMAP4SSL("127.0.0.1", server.imaps_port, "127.0.0.1")
+    paul_imap.login(paul, PASSWORD)
+    paul_imap.select("INBOX")
+    browser.refresh()
+    assert browser.find_element(By.ID, "nombre-sessions").text == "1"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#sessions tbody tr")) == 1
+    click(browser, "#confirmer-fermeture")
+    click(browser, "#fermer-sessions")
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.ID, "nombre-sessions"), "0"))
+    resp, page = paul_web.request("GET", "/courrier")
+    for _ in range(3):  # signed out: sent on to the login page
+        if resp.status != 303:
+            break
+        resp, page = paul_web.request("GET", resp.getheader("Location"))
+    assert resp.status == 200 and 'name="password"' in page, page
+    closed = False
+    for _ in range(20):
+        try:
+            paul_imap.noop()
+        except (imaplib.IMAP4.abort, imaplib.IMAP4.error, OSError):
+            closed = True
+            break
+        time.sleep(0.25)
+    assert closed, "Paul's IMAP connection was closed"
+    assert imap_login(server, paul, PASSWORD) is True, "the password still works"
+
     # Suspend: the box must be ticked; then Paul's IMAP login is refused.
     click(browser, "#confirmer-suspension")
     click(browser, "#suspendre")
@@ -143,7 +175,7 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     browser.get(base(server) + "/admin/journal?cible=paul")
     assert "Chaîne vérifiée" in browser.find_element(By.ID, "chaine").text
     rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr")]
-    for action in ("account.suspend", "account.activate", "account.reset-password"):
+    for action in ("session.end-all", "account.suspend", "account.activate", "account.reset-password"):
         assert any(action in r and admin in r for r in rows), rows
     assert provisional not in browser.page_source
     browser.get(base(server) + "/admin/journal?cible=file")
