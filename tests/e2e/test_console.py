@@ -1,16 +1,22 @@
 """The administration console (issue 24): an académie administrator logs in with
-password and TOTP, finds Paul, suspends him (his IMAP login is then refused),
-reactivates him, gives him a provisional password shown once, and reads the
-audit log, where every action names the administrator."""
+password and TOTP, reaches the console from the header's « Administration » link
+(which a teacher does not have), finds Paul, ends his web and IMAP sessions, suspends him (his IMAP login is then
+refused), reactivates him, gives him a provisional password shown once, deletes a
+message stuck in the outbound queue, and reads the audit log, where every action
+names the administrator. axe-core checks every console page."""
 
+import imaplib
 import re
+import subprocess
 import time
 
 import pytest
 
-from conftest import DOMAIN
-from test_web_identity import (PASSWORD, base, browser, error_text, imap_login, next_step_code,  # noqa: F401
-                               wait_path, web_login)
+from conftest import DOMAIN, binary
+from test_web_identity import (PASSWORD, Http, SourceIMAP4SSL, base, browser, error_text,  # noqa: F401
+                               imap_login, next_step_code, wait_path, web_login)
+from test_submission import starttls_client
+from test_webmail_audit import axe_source, axe_violations
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -30,7 +36,16 @@ def submit_code(driver, code):
     click(driver, "form.formulaire button[type=submit]")
 
 
+def queue(server, *args) -> str:
+    out = subprocess.run([binary(), "queue", "--config", str(server.config), *args], capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    return out.stdout.decode(errors="replace")
+
+
 def test_admin_suspends_reactivates_and_resets_paul(server, browser):
+    # Remote mail goes to a closed port, so it stays queued (retried in an hour).
+    server.config.write_text(server.config.read_text()
+                             + '\n[outbound]\nmx_override = ["exemple.org=127.0.0.1:9"]\nretry_first = "1h"\n')
     server.admin("unit", "add", "Académie de test", "--kind", "academie")
     paul = server.create("paul.durand", password=PASSWORD)
     teacher = server.create("claire.martin", password=PASSWORD)
@@ -38,10 +53,20 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     server.admin("grant", "add", admin, "admin-academie", "--unit", "Académie de test")
     server.start()
     assert imap_login(server, paul, PASSWORD) is True
+    # Claire writes to a parent: the message waits in the outbound queue.
+    with starttls_client(server) as s:
+        s.login(teacher, PASSWORD)
+        s.sendmail(teacher, ["parent.eleve@exemple.org"],
+                   (f"From: {teacher}\r\nTo: parent.eleve@exemple.org\r\nSubject: Sortie scolaire\r\n"
+                    f"Message-ID: <sortie@{DOMAIN}>\r\n\r\nBonjour.\r\n").encode())
+    waiting = queue(server, "list")
+    assert teacher in waiting, waiting
+    entry = waiting.split()[0]
 
-    # A teacher finds no console.
+    # A teacher finds no console, and no link to it.
     web_login(browser, server, teacher, PASSWORD)
     wait_path(browser, "/courrier")
+    assert not browser.find_elements(By.ID, "lien-administration")
     browser.get(base(server) + "/admin")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Page introuvable"
     click(browser, "form[action='/deconnexion'] button")
@@ -64,6 +89,13 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     submit_code(browser, next_step_code(secret, enrol_step))
     WebDriverWait(browser, 20).until(lambda d: "/connexion" not in d.current_url)
 
+    # The header leads an administrator to the console, whose own menu lists its pages.
+    WebDriverWait(browser, 10).until(EC.element_to_be_clickable((By.ID, "lien-administration"))).click()
+    wait_path(browser, "/admin")
+    menu = [a.get_attribute("id") for a in browser.find_elements(By.CSS_SELECTOR, "nav.console-nav a")]
+    assert menu == ["console-organisation", "console-comptes", "console-file", "console-stockage",
+                    "console-quarantaine", "console-journal"], menu
+
     # Search Paul, open his page.
     browser.get(base(server) + "/admin/comptes")
     browser.find_element(By.ID, "q").send_keys("paul")
@@ -73,6 +105,37 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     WebDriverWait(browser, 10).until(EC.staleness_of(before))
     WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.LINK_TEXT, paul))).click()
     assert browser.find_element(By.ID, "etat-compte").text == "actif"
+
+    # Paul is signed in on the web and in IMAP: « Fermer toutes les sessions » ends both.
+    paul_web = Http(server)
+    resp, _ = paul_web.login(paul, PASSWORD)
+    assert resp.status == 303, resp.status
+    assert paul_web.request("GET", "/courrier")[0].status == 200
+    paul_imap = SourceIMAP4SSL("127.0.0.1", server.imaps_port, "127.0.0.1")
+    paul_imap.login(paul, PASSWORD)
+    paul_imap.select("INBOX")
+    browser.refresh()
+    assert browser.find_element(By.ID, "nombre-sessions").text == "1"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#sessions tbody tr")) == 1
+    click(browser, "#confirmer-fermeture")
+    click(browser, "#fermer-sessions")
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.ID, "nombre-sessions"), "0"))
+    resp, page = paul_web.request("GET", "/courrier")
+    for _ in range(3):  # signed out: sent on to the login page
+        if resp.status != 303:
+            break
+        resp, page = paul_web.request("GET", resp.getheader("Location"))
+    assert resp.status == 200 and 'name="password"' in page, page
+    closed = False
+    for _ in range(20):
+        try:
+            paul_imap.noop()
+        except (imaplib.IMAP4.abort, imaplib.IMAP4.error, OSError):
+            closed = True
+            break
+        time.sleep(0.25)
+    assert closed, "Paul's IMAP connection was closed"
+    assert imap_login(server, paul, PASSWORD) is True, "the password still works"
 
     # Suspend: the box must be ticked; then Paul's IMAP login is refused.
     click(browser, "#confirmer-suspension")
@@ -96,10 +159,43 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     browser.refresh()
     assert provisional not in browser.page_source
 
+    # The outbound queue: Claire's message, deleted with the keyboard once « Je confirme » is ticked.
+    click(browser, "#console-file")
+    wait_path(browser, "/admin/file")
+    card = browser.find_element(By.ID, f"file-{entry}")
+    assert teacher in card.text and "parent.eleve@exemple.org" in card.text, card.text
+    browser.find_element(By.ID, f"confirmer-suppression-{entry}").send_keys(" ")
+    browser.find_element(By.ID, f"supprimer-{entry}").send_keys("\n")
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"),
+                                                                      "Message supprimé de la file."))
+    assert not browser.find_elements(By.ID, f"file-{entry}")
+    assert teacher not in queue(server, "list")
+
     # The audit log: the chain verifies, each action names the administrator.
     browser.get(base(server) + "/admin/journal?cible=paul")
     assert "Chaîne vérifiée" in browser.find_element(By.ID, "chaine").text
     rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr")]
-    for action in ("account.suspend", "account.activate", "account.reset-password"):
+    for action in ("session.end-all", "account.suspend", "account.activate", "account.reset-password"):
         assert any(action in r and admin in r for r in rows), rows
     assert provisional not in browser.page_source
+    browser.get(base(server) + "/admin/journal?cible=file")
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr")]
+    assert any("queue.delete" in r and admin in r and teacher in r for r in rows), rows
+
+    # axe-core on every console page, at a desktop and a phone width.
+    source = axe_source()
+    browser.set_script_timeout(60)
+    browser.get(base(server) + "/admin/comptes?q=paul")
+    paul_page = browser.find_element(By.LINK_TEXT, paul).get_attribute("href")
+    found = {}
+    for width in (1280, 390):
+        browser.set_window_size(width, 900)
+        for path in ("/admin", "/admin/comptes?q=paul", paul_page, "/admin/file", "/admin/stockage",
+                     "/admin/quarantaine", "/admin/journal"):
+            browser.get(path if path.startswith("http") else base(server) + path)
+            WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            serious = [v for v in axe_violations(browser, source) if v["impact"] in ("serious", "critical")]
+            if serious:
+                found[f"{path} @{width}"] = serious
+    browser.set_window_size(1280, 900)
+    assert not found, found

@@ -124,6 +124,8 @@ pub struct Wiring {
     pub store: store::Store,
     /// The ACME keeper's HTTP-01 answers, when `[acme]` is on.
     pub challenges: Option<Arc<acme::Challenges>>,
+    /// The MX's quarantine (the console's « Quarantaine »).
+    pub quarantine: Arc<hygiene::quarantine::Quarantine>,
 }
 
 /// The groupware settings of a configuration: the web's time zone reads
@@ -173,7 +175,7 @@ pub async fn start(
     tasks: &mut JoinSet<()>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let Wiring { mailstore, identity, mta, lists, store, challenges } = wiring;
+    let Wiring { mailstore, identity, mta, lists, store, challenges, quarantine } = wiring;
     let acme = |router: axum::Router| match &challenges {
         Some(c) => router.merge(crate::certificates::challenge_router(c.clone())),
         None => router,
@@ -222,6 +224,7 @@ pub async fn start(
             exports: Some(exports.clone()),
             sharing: Some(sharing.clone()),
             groupware: Some(groupware.clone()),
+            quarantine: Some(quarantine.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), false));
         tasks.spawn(web::serve_with(listener, app, extra, shutdown.clone()));
@@ -239,6 +242,7 @@ pub async fn start(
             exports: Some(exports.clone()),
             sharing: Some(sharing.clone()),
             groupware: Some(groupware.clone()),
+            quarantine: Some(quarantine.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), true));
         tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
@@ -255,6 +259,7 @@ pub async fn start(
         exports: None,
         sharing: None,
         groupware: None,
+        quarantine: None,
     });
     tasks.spawn(web::send_delayed(sender_app, shutdown.clone()));
     crate::admin::passwords::start(cfg, identity.clone(), tasks, shutdown).await?;

@@ -15,12 +15,21 @@
 //! - [`accounts`]: search (paged) and the account's page;
 //! - [`actions`]: suspend, reactivate, quota, provisional password, 2FA
 //!   reset, unlock of a throttled account, role grants;
+//! - [`sessions`]: an account's open sessions, ended one or all at once;
+//! - [`queue`]: the outbound queue within sight, retry and delete;
+//! - [`quarantine`]: the messages the MX refused, for governance: release
+//!   and delete;
+//! - [`storage`]: usage per unit, largest mailboxes, deduplication;
 //! - [`oversight`]: the organisation tree and the audit log with its chain
 //!   verified.
 
 pub mod accounts;
 pub mod actions;
 pub mod oversight;
+pub mod quarantine;
+pub mod queue;
+pub mod sessions;
+pub mod storage;
 
 use model::{AccountId, AccountStatus, OrgUnitId};
 use store::{Account, OrgUnit};
@@ -31,6 +40,10 @@ use crate::lifecycle::{Action, AdminRole, OrgTree, Scope, audit};
 pub use accounts::{AccountQuery, AccountRow, AccountView, Found, PAGE};
 pub use actions::parse_quota;
 pub use oversight::{AuditFilter, AuditView, UnitRow};
+pub use quarantine::{QUARANTINE_SHOWN, QuarantineRow, QuarantineView};
+pub use queue::{QUEUE_PAGE, QueueRcpt, QueueRow, QueueView};
+pub use sessions::SessionRow;
+pub use storage::{LARGEST, LargeMailbox, StorageView, UnitStorage};
 
 /// Why an administrative operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +126,12 @@ impl Administrator {
         Some(grants.iter().map(|(role, unit)| (*role, self.unit_name(Some(*unit)).unwrap_or_default())).collect())
     }
 
+    /// Whether the administrator governs some unit (the console's
+    /// quarantine page is theirs).
+    pub fn governs_some(&self) -> bool {
+        self.may(Action::Govern, None) || self.units.iter().any(|u| self.may(Action::Govern, Some(u.id)))
+    }
+
     /// Whether the administrator may read the audit log.
     pub fn reads_audit(&self) -> bool {
         self.may(Action::ReadAudit, None)
@@ -144,6 +163,12 @@ impl Identity {
         }
         let label = scope.describe();
         self.with_tree(scope, label).await.map(Some)
+    }
+
+    /// Whether the account holds an administrative grant (the web's header
+    /// links to the console for it; the console checks everything again).
+    pub async fn holds_grant(&self, id: AccountId) -> Result<bool, store::Error> {
+        Ok(!self.store.role_grants(id).await?.is_empty())
     }
 
     /// The machine's operator (`ardoise admin` without `--as`): every right.

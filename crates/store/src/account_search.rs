@@ -78,4 +78,17 @@ impl Store {
         let accounts = rows.iter().map(Account::from_row).collect::<Result<Vec<_>>>()?;
         Ok((accounts, usize::try_from(total).unwrap_or(0)))
     }
+
+    /// The unit of each of the accounts `ids` that exists (`None`: placed
+    /// in no unit), in no particular order.
+    pub async fn account_units(&self, ids: &[model::AccountId]) -> Result<Vec<(model::AccountId, Option<OrgUnitId>)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Account ids are numbers, never text from a request.
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = format!("SELECT id, org_unit_id FROM accounts WHERE id IN ({list})");
+        let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        Ok(rows)
+    }
 }

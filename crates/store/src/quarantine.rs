@@ -108,6 +108,19 @@ impl Store {
         rows.iter().map(row_of).collect()
     }
 
+    /// Up to `limit` quarantined messages older than the message `before`
+    /// (`None`: from the newest), newest first: the administrators' pages
+    /// walk the quarantine so, a batch at a time.
+    pub async fn quarantined_before(&self, before: Option<i64>, limit: i64) -> Result<Vec<Quarantined>> {
+        let sql = format!("SELECT {COLS} FROM quarantine WHERE id < $1 ORDER BY id DESC LIMIT $2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(row_of).collect()
+    }
+
     /// One quarantined message.
     pub async fn quarantined_one(&self, id: i64) -> Result<Option<Quarantined>> {
         let sql = format!("SELECT {COLS} FROM quarantine WHERE id = $1");

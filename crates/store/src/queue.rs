@@ -333,4 +333,68 @@ impl Store {
             })
             .collect()
     }
+
+    /// One page of the queue as administrators see it, the oldest first:
+    /// the entries whose sending account is in `units` (`None`: any unit),
+    /// and with `unplaced` those of no unit (no sending account, or one
+    /// placed nowhere), each with its sender's unit and pending recipients;
+    /// and how many entries match in all. Counted and paged by the database.
+    pub async fn queue_page(
+        &self,
+        units: Option<&[model::OrgUnitId]>,
+        unplaced: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<QueuePageEntry>, usize)> {
+        let placed = match units {
+            None => "a.org_unit_id IS NOT NULL".to_owned(),
+            // Unit ids are numbers from the database, never text from a request.
+            Some(ids) if !ids.is_empty() => {
+                format!("a.org_unit_id IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+            }
+            Some(_) => "1 = 0".to_owned(),
+        };
+        let filter = if unplaced { format!("({placed} OR a.org_unit_id IS NULL)") } else { placed };
+        let from = format!("FROM outbound_queue q LEFT JOIN accounts a ON a.id = q.account_id WHERE {filter}");
+        let total: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {from}"))).fetch_one(&self.pool).await?;
+        let cols: Vec<String> = QUEUE_COLS.split(", ").map(|c| format!("q.{c} AS {c}")).collect();
+        let sql = format!(
+            "SELECT {}, a.org_unit_id AS unit, (SELECT COUNT(*) FROM outbound_recipients r \
+             WHERE r.queue_id = q.id AND r.status = 'pending') AS pending {from} \
+             ORDER BY q.created_at, q.id LIMIT {limit} OFFSET {offset}",
+            cols.join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        let entries = rows
+            .iter()
+            .map(|r| {
+                Ok(QueuePageEntry { entry: queued_of(r)?, unit: r.try_get("unit")?, pending: r.try_get("pending")? })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((entries, usize::try_from(total).unwrap_or(0)))
+    }
+
+    /// The unit of the account that sent entry `id` (`Some(None)`: no
+    /// account, or one placed nowhere); `None` when there is no such entry.
+    pub async fn queued_unit(&self, id: i64) -> Result<Option<Option<model::OrgUnitId>>> {
+        let row = sqlx::query(
+            "SELECT a.org_unit_id AS unit FROM outbound_queue q LEFT JOIN accounts a ON a.id = q.account_id \
+             WHERE q.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get::<Option<i64>, _>("unit")).transpose()?)
+    }
+}
+
+/// An entry of [`Store::queue_page`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuePageEntry {
+    pub entry: Queued,
+    /// The sending account's unit.
+    pub unit: Option<model::OrgUnitId>,
+    /// Recipients still waiting.
+    pub pending: i64,
 }

@@ -154,6 +154,9 @@ pub struct App {
     /// Calendars and address books (the Agenda, « Contacts », « Ajouter à
     /// mes contacts »); without it those pages say they are unavailable.
     pub groupware: Option<Arc<groupware::Groupware>>,
+    /// The MX's quarantine, for the console's « Quarantaine »; without it
+    /// that page says the quarantine is unavailable.
+    pub quarantine: Option<Arc<hygiene::quarantine::Quarantine>>,
 }
 
 /// Loads the web key from `path`, creating it (mode 0600) on first start.

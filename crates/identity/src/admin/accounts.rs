@@ -63,8 +63,8 @@ pub struct AccountView {
     /// When slowed down: until when (Unix seconds).
     pub slowed_until: Option<i64>,
     pub journal: Vec<JournalEntry>,
-    /// Open web sessions.
-    pub sessions: usize,
+    /// Open web sessions, newest first.
+    pub sessions: Vec<super::SessionRow>,
     /// The account's own administrative grants (role, unit).
     pub grants: Vec<(String, String)>,
     /// What the viewer may do here (the service checks again on each action).
@@ -152,7 +152,7 @@ impl Identity {
             failures,
             slowed_until,
             journal: self.store.login_journal(id, JOURNAL_ROWS).await?,
-            sessions: self.store.web_sessions(id).await?.len(),
+            sessions: self.admin_sessions(who, id).await?,
             grants,
             may_manage: who.may(Action::ManageAccount, unit),
             may_reset: who.may(Action::ResetCredentials, unit),

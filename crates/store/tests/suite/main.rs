@@ -23,6 +23,7 @@ mod migrated;
 mod passkeys;
 mod people;
 mod preferences;
+mod quarantine;
 mod queue;
 mod reminders;
 mod resources;
@@ -31,6 +32,7 @@ mod search;
 mod sieve_scripts;
 mod snapshot;
 mod sso;
+mod storage;
 mod tenants;
 mod upgrade;
 mod vacation;
@@ -83,6 +85,9 @@ on_both_backends!(
     queue::leases_hand_out_each_entry_once,
     queue::concurrent_leases_never_share_an_entry,
     queue::queued_blobs_are_kept_until_dequeued,
+    queue::a_queue_page_holds_the_units_asked_for,
+    quarantine::the_quarantine_is_walked_newest_first_and_recipients_units_are_read,
+    storage::storage_figures_count_the_units_asked_for,
     imapx::messages_after_and_blob_holding,
     vacation::vacation_answers_each_sender_once_per_interval,
     collections::collections_belong_to_one_account,

@@ -145,3 +145,40 @@ pub async fn queued_blobs_are_kept_until_dequeued(ctx: Ctx) {
     store.dequeue(only).await.unwrap();
     assert!(released(store, 6).await);
 }
+
+/// The console's queue page: only the units asked for (and the entries of no
+/// unit when asked), each with its sender's unit and pending recipients, paged.
+pub async fn a_queue_page_holds_the_units_asked_for(ctx: Ctx) {
+    use model::OrgUnitKind;
+    let store = &ctx.store;
+    store.add_domain(&domain()).await.unwrap();
+    let unit =
+        |name: &str, parent| store::NewOrgUnit { parent, kind: OrgUnitKind::Dsden, name: name.into(), uai: None };
+    let root = store.create_org_unit(&unit("Académie", None)).await.unwrap();
+    let d54 = store.create_org_unit(&unit("DSDEN 54", Some(root))).await.unwrap();
+    let d57 = store.create_org_unit(&unit("DSDEN 57", Some(root))).await.unwrap();
+    let sender = |local: &str, org_unit| store::NewAccount { org_unit, ..new_account(local) };
+    let paul = store.create_account(&sender("paul", Some(d54))).await.unwrap();
+    let marc = store.create_account(&sender("marc", Some(d57))).await.unwrap();
+    let from = |n, account: Option<i64>| NewQueued { account, ..queued(n, &["x@a.example", "y@b.example"]) };
+    let p1 = store.enqueue(&from(1, Some(paul.id))).await.unwrap();
+    let m1 = store.enqueue(&from(2, Some(marc.id))).await.unwrap();
+    let bounce = store.enqueue(&from(3, None)).await.unwrap();
+    let p2 = store.enqueue(&from(4, Some(paul.id))).await.unwrap();
+    store.record_recipients(p2, &[("x@a.example".into(), RcptStatus::Sent, String::new())]).await.unwrap();
+
+    let ids = |page: &[store::QueuePageEntry]| page.iter().map(|e| e.entry.id).collect::<Vec<_>>();
+    let (page, total) = store.queue_page(Some(&[d54]), false, 0, 50).await.unwrap();
+    assert_eq!((ids(&page), total), (vec![p1, p2], 2));
+    assert_eq!(page.iter().map(|e| (e.unit, e.pending)).collect::<Vec<_>>(), [(Some(d54), 2), (Some(d54), 1)]);
+    let (page, total) = store.queue_page(None, true, 0, 50).await.unwrap();
+    assert_eq!((ids(&page), total), (vec![p1, m1, bounce, p2], 4));
+    let (page, total) = store.queue_page(None, false, 1, 2).await.unwrap();
+    assert_eq!((ids(&page), total), (vec![m1, p2], 3), "placed only, second page");
+    let (page, total) = store.queue_page(Some(&[]), true, 0, 50).await.unwrap();
+    assert_eq!((ids(&page), total), (vec![bounce], 1));
+    assert_eq!(page[0].unit, None);
+    assert_eq!(store.queued_unit(m1).await.unwrap(), Some(Some(d57)));
+    assert_eq!(store.queued_unit(bounce).await.unwrap(), Some(None));
+    assert_eq!(store.queued_unit(9_999_999).await.unwrap(), None);
+}

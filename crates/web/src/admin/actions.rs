@@ -47,7 +47,16 @@ pub struct GrantForm {
     unit: String,
 }
 
-has_csrf!(Confirmed, QuotaForm, GrantForm);
+/// « Fermer » on one session: the key the page gave it.
+#[derive(Debug, Default, Deserialize)]
+pub struct SessionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    session: String,
+}
+
+has_csrf!(Confirmed, QuotaForm, GrantForm, SessionForm);
 
 /// The account id of the path (anything else: not found) and the administrator.
 async fn start(
@@ -62,12 +71,12 @@ async fn start(
 }
 
 /// Whether the « Je confirme » box of a destructive action was ticked.
-fn confirmed(form: &Confirmed) -> bool {
+pub(super) fn confirmed(form: &Confirmed) -> bool {
     form.confirm == "1"
 }
 
 /// The answer to a destructive action whose box was not ticked.
-fn unconfirmed(v: &Visitor) -> Response {
+pub(super) fn unconfirmed(v: &Visitor) -> Response {
     let a = A(v.lang);
     WebError::Message {
         status: StatusCode::BAD_REQUEST,
@@ -184,4 +193,28 @@ pub async fn grant(
     };
     done.await.map_err(|e| refusal(&v, e).into_response())?;
     Ok(back(&v, id, "role"))
+}
+
+pub async fn end_session(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    SignedForm { v, account, form }: SignedForm<SessionForm>,
+) -> Result<Response, Response> {
+    let (who, id) = start(&app, &v, &account, &id).await?;
+    let key: String = form.session.chars().take(64).collect();
+    app.identity.admin_end_session(&who, id, &key).await.map_err(|e| refusal(&v, e).into_response())?;
+    Ok(back(&v, id, "session"))
+}
+
+pub async fn end_sessions(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    SignedForm { v, account, form }: SignedForm<Confirmed>,
+) -> Result<Response, Response> {
+    let (who, id) = start(&app, &v, &account, &id).await?;
+    if !confirmed(&form) {
+        return Err(unconfirmed(&v));
+    }
+    app.identity.admin_end_sessions(&who, id).await.map_err(|e| refusal(&v, e).into_response())?;
+    Ok(back(&v, id, "sessions"))
 }

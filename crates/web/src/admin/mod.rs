@@ -1,5 +1,7 @@
 //! The administration console at `/admin` (issue 24): the organisation tree,
-//! account search, an account's page with its actions, and the audit log.
+//! account search, an account's page with its actions and open sessions,
+//! the outbound queue (`queue`), the quarantine (`quarantine`), storage
+//! (`storage`, read only), and the audit log.
 //!
 //! Server-rendered like the rest of the web, on `base` and `pages`. Every
 //! page first passes [`gate`]: a signed-in account that holds an
@@ -14,6 +16,9 @@
 
 mod actions;
 mod pages;
+mod quarantine;
+mod queue;
+mod storage;
 mod texts;
 
 use std::sync::Arc;
@@ -46,6 +51,15 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/admin/comptes/{id}/cles", post(actions::reset_passkeys))
         .route("/admin/comptes/{id}/debloquer", post(actions::unlock))
         .route("/admin/comptes/{id}/role", post(actions::grant))
+        .route("/admin/comptes/{id}/sessions/fermer", post(actions::end_session))
+        .route("/admin/comptes/{id}/sessions/tout-fermer", post(actions::end_sessions))
+        .route("/admin/file", get(queue::page))
+        .route("/admin/file/{id}/relancer", post(queue::retry))
+        .route("/admin/file/{id}/supprimer", post(queue::delete))
+        .route("/admin/quarantaine", get(quarantine::page))
+        .route("/admin/quarantaine/{id}/liberer", post(quarantine::release))
+        .route("/admin/quarantaine/{id}/supprimer", post(quarantine::delete))
+        .route("/admin/stockage", get(storage::page))
         .route("/admin/journal", get(pages::audit))
 }
 

@@ -28,14 +28,15 @@ pub struct Nav {
     /// The administrator's roles, as « rôle sur unité ».
     pub roles: Vec<String>,
     pub audit: bool,
+    pub quarantine: bool,
 }
 
-fn nav(who: &Administrator) -> Nav {
+pub(super) fn nav(who: &Administrator) -> Nav {
     let roles = who.roles().unwrap_or_default().into_iter().map(|(r, u)| format!("{r} — {u}")).collect();
-    Nav { roles, audit: who.reads_audit() }
+    Nav { roles, audit: who.reads_audit(), quarantine: who.governs_some() }
 }
 
-fn common(app: &App, v: &mut Visitor, a: A, key: &str) -> Common {
+pub(super) fn common(app: &App, v: &mut Visitor, a: A, key: &str) -> Common {
     let mut c = Common::new(app, v, "security");
     c.title = format!("{} — {}", a.get(key), a.get("adm.title"));
     c
@@ -68,7 +69,7 @@ pub async fn tree(State(app): State<Arc<App>>, SignedIn { mut v, account }: Sign
     Ok(render(&v, StatusCode::OK, &TreePage { c, a, nav: nav(&who), units }))
 }
 
-fn err(v: &Visitor, e: identity::admin::AdminError) -> Response {
+pub(super) fn err(v: &Visitor, e: identity::admin::AdminError) -> Response {
     use axum::response::IntoResponse;
     refusal(v, e).into_response()
 }
@@ -177,6 +178,15 @@ fn form_urlencoded(s: &str) -> String {
     out
 }
 
+pub struct SessionLine {
+    key: String,
+    stage: String,
+    created: String,
+    last_seen: String,
+    ip: String,
+    client: String,
+}
+
 pub struct JournalRow {
     at: String,
     protocol: String,
@@ -205,7 +215,7 @@ struct AccountPage {
     passkeys: usize,
     failures: i64,
     slowed_until: Option<String>,
-    sessions: usize,
+    sessions: Vec<SessionLine>,
     grants: Vec<String>,
     journal: Vec<JournalRow>,
     may_manage: bool,
@@ -254,7 +264,18 @@ pub(super) async fn account_page(
         passkeys: view.passkeys,
         failures: view.failures,
         slowed_until: view.slowed_until.map(|at| clock.full(at)),
-        sessions: view.sessions,
+        sessions: view
+            .sessions
+            .iter()
+            .map(|s| SessionLine {
+                key: s.key.clone(),
+                stage: if s.stage == "full" { String::new() } else { format!(" ({})", a.get("adm.session.partial")) },
+                created: clock.full(s.created_at),
+                last_seen: clock.full(s.last_seen),
+                ip: s.ip.clone(),
+                client: s.client.clone(),
+            })
+            .collect(),
         grants: view.grants.iter().map(|(r, u)| format!("{r} — {u}")).collect(),
         journal: view
             .journal
@@ -301,6 +322,8 @@ pub async fn account(
         "cles" => Some(a.get("adm.done.passkeys").to_owned()),
         "debloque" => Some(a.get("adm.done.unlock").to_owned()),
         "role" => Some(a.get("adm.done.grant").to_owned()),
+        "session" => Some(a.get("adm.done.session").to_owned()),
+        "sessions" => Some(a.get("adm.done.sessions").to_owned()),
         _ => None,
     };
     account_page(&app, &mut v, &who, id, info, None).await.map_err(IntoResponse::into_response)

@@ -82,6 +82,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.settings", "Réglages", "Settings"),
     ("nav.help", "Aide", "Help"),
     ("nav.directory", "Annuaire", "Directory"),
+    ("nav.admin", "Administration", "Administration"),
     ("continue", "Continuer", "Continue"),
     ("login.title", "Connexion", "Log in"),
     ("sso.refused", "Connexion à l'application refusée", "Sign-in to the application refused"),

@@ -18,6 +18,8 @@ pub struct Common {
     pub title: String,
     pub csrf: String,
     pub user: Option<String>,
+    /// The header's « Administration » link (an account holding a grant).
+    pub admin: bool,
     pub error: Option<String>,
     pub info: Option<String>,
     pub host: String,
@@ -33,6 +35,7 @@ impl Common {
             title: t.get(title_key).to_owned(),
             csrf: v.csrf(app),
             user: v.account().map(|a| a.display_name.clone()),
+            admin: v.admin && v.account().is_some(),
             error: None,
             info: None,
             host: app.cfg.hostname.clone(),

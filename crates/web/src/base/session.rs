@@ -63,6 +63,10 @@ pub struct Visitor {
     received: Vec<(String, String)>,
     /// Theme, density and banner of the webmail's layout (set by the webmail's extractors).
     pub chrome: crate::base::chrome::Chrome,
+    /// Signed in with an account that holds an administrative grant: the
+    /// header links to the console (which checks the grant, and the second
+    /// factor, again).
+    pub admin: bool,
 }
 
 fn cookie_name(https: bool, base: &str) -> String {
@@ -121,6 +125,12 @@ impl Visitor {
                 }
             }
         }
+        // One look at the grants, for signed-in pages only (a failed read
+        // only hides the link).
+        let admin = match &session {
+            Some((s, a)) if s.stage == STAGE_FULL => app.identity.holds_grant(a.id).await.unwrap_or(false),
+            _ => false,
+        };
         let pre = cookie(&all, &cookie_name(https, "ardoise_pre")).filter(|t| t.len() <= 64).map(str::to_owned);
         let device = cookie(&all, &cookie_name(https, DEVICE_COOKIE)).filter(|t| t.len() <= 128).map(str::to_owned);
         let resume = cookie(&all, &cookie_name(https, RESUME_COOKIE)).and_then(resume_target);
@@ -136,6 +146,7 @@ impl Visitor {
             cookies: out_cookies,
             received: all,
             chrome: Default::default(),
+            admin,
         }
     }
 

@@ -113,6 +113,40 @@ impl Console {
     async fn set_status(&self, id: i64, s: AccountStatus) {
         self.fx.store.set_account_status(id, s).await.unwrap();
     }
+
+    /// Keeps a spam for `to` in quarantine; its id.
+    async fn hold(&self, to: &[&Account], subject: &str) -> i64 {
+        let raw = format!(
+            "From: <escroc@ailleurs.example>\r\nTo: <x@ac-test.fr>\r\nSubject: {subject}\r\nMessage-ID: <{subject}@ailleurs.example>\r\n\r\nPayez.\r\n"
+        );
+        let rcpts: Vec<(i64, String)> = to.iter().map(|a| (a.id, a.address.to_string())).collect();
+        let q = self.fx.app.quarantine.as_ref().unwrap();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        q.keep(raw.as_bytes(), hygiene::quarantine::Why::Spam, "PHISHING", "escroc@ailleurs.example", &rcpts, now)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Queues a message from `sender` (`None`: a bounce, from no account) to two remote addresses.
+    async fn queue(&self, sender: Option<&Account>, n: u64) -> i64 {
+        queue_in(&self.fx.store, sender, n).await
+    }
+}
+
+async fn queue_in(store: &store::Store, sender: Option<&Account>, n: u64) -> i64 {
+    let rcpts = ["dest@ailleurs.example", "autre@loin.example"];
+    store
+        .enqueue(&store::NewQueued {
+            blob: model::BlobId::from_hex(&format!("{n:064x}")).unwrap(),
+            size: 2048,
+            sender: sender.map(|a| a.address.to_string()).unwrap_or_default(),
+            account: sender.map(|a| a.id),
+            recipients: rcpts.iter().map(|r| (r.to_string(), r.split_once('@').unwrap().1.to_owned())).collect(),
+            expires_at: i64::MAX / 2,
+        })
+        .await
+        .unwrap()
 }
 
 /// (method, path, fields, the state Paul or Marc is put in first, the status per role in [`ALL`]'s order).
@@ -127,6 +161,9 @@ async fn every_console_route_answers_each_role_as_its_scope_says() {
     // (method, path, fields, the state Paul or Marc is put in first, expected per role in ALL's order)
     let e1 = cx.e1;
     let grant = format!("role=referent&unit={e1}");
+    let (from_paul, from_marc, bounce) =
+        (cx.queue(Some(&cx.paul), 1).await, cx.queue(Some(&cx.marc), 2).await, cx.queue(None, 3).await);
+    let held = cx.hold(&[&cx.paul], "Facture impayée").await;
     let cases: Vec<MatrixCase> = vec![
         (Method::GET, "/admin".into(), String::new(), None, [200, 200, 200, 200, 200, 200, 404, 303]),
         (Method::GET, "/admin/comptes?q=".into(), String::new(), None, [200, 200, 200, 200, 200, 200, 404, 303]),
@@ -190,6 +227,60 @@ async fn every_console_route_answers_each_role_as_its_scope_says() {
             [303, 404, 404, 303, 303, 403, 404, 303],
         ),
         (Method::POST, format!("/admin/comptes/{paul}/role"), grant, None, [303, 404, 404, 403, 403, 403, 404, 303]),
+        (
+            Method::POST,
+            format!("/admin/comptes/{paul}/sessions/tout-fermer"),
+            "confirm=1".into(),
+            None,
+            [303, 404, 404, 303, 303, 403, 404, 303],
+        ),
+        (
+            Method::POST,
+            format!("/admin/comptes/{paul}/sessions/fermer"),
+            "session=0123456789abcdef".into(),
+            None,
+            [404, 404, 404, 404, 404, 403, 404, 303],
+        ),
+        (Method::GET, "/admin/file".into(), String::new(), None, [200, 200, 200, 200, 200, 200, 404, 303]),
+        (Method::GET, "/admin/file?page=-1".into(), String::new(), None, [200, 200, 200, 200, 200, 200, 404, 303]),
+        (
+            Method::POST,
+            format!("/admin/file/{from_paul}/relancer"),
+            String::new(),
+            None,
+            [303, 404, 404, 303, 403, 403, 404, 303],
+        ),
+        (
+            Method::POST,
+            format!("/admin/file/{from_marc}/relancer"),
+            String::new(),
+            None,
+            [303, 303, 404, 404, 403, 403, 404, 303],
+        ),
+        (
+            Method::POST,
+            format!("/admin/file/{bounce}/relancer"),
+            String::new(),
+            None,
+            [303, 404, 404, 404, 403, 403, 404, 303],
+        ),
+        (
+            Method::POST,
+            format!("/admin/file/{from_paul}/supprimer"),
+            String::new(),
+            None,
+            // « Je confirme » unticked: refused before anything is looked up.
+            [400, 400, 400, 400, 400, 400, 404, 303],
+        ),
+        (Method::GET, "/admin/stockage".into(), String::new(), None, [200, 200, 200, 200, 200, 200, 404, 303]),
+        (Method::GET, "/admin/quarantaine".into(), String::new(), None, [200, 403, 403, 403, 403, 403, 404, 303]),
+        (
+            Method::POST,
+            format!("/admin/quarantaine/{held}/liberer"),
+            String::new(),
+            None,
+            [400, 400, 400, 400, 400, 400, 404, 303],
+        ),
     ];
     let mut wrong = Vec::new();
     for (method, path, fields, before, expected) in &cases {
@@ -384,4 +475,292 @@ async fn the_helpdesk_unlocks_a_throttled_account() {
         device: None,
     };
     assert!(cx.fx.app.identity.login(&login).await.is_ok(), "Paul logs in again at once");
+}
+
+/// The queue page lists what the scope holds; deleting is confirmed,
+/// refused outside the scope, and audited with the real actor.
+#[tokio::test]
+async fn the_queue_shows_and_deletes_within_the_scope_only() {
+    let cx = Console::new().await;
+    let from_paul = cx.queue(Some(&cx.paul), 11).await;
+    let from_marc = cx.queue(Some(&cx.marc), 12).await;
+    let bounce = cx.queue(None, 13).await;
+    let (_, page) = cx.ask(R::Referent, Method::GET, "/admin/file", "", false).await;
+    assert!(page.contains(&format!("id=\"file-{from_paul}\"")), "{page}");
+    assert!(!page.contains(&format!("id=\"file-{from_marc}\"")) && !page.contains(&format!("id=\"file-{bounce}\"")));
+    assert!(
+        page.contains("dest@ailleurs.example")
+            && page.contains(&format!("action=\"/admin/file/{from_paul}/supprimer\""))
+    );
+    let (_, page) = cx.ask(R::Helpdesk, Method::GET, "/admin/file", "", false).await;
+    assert!(page.contains(&format!("id=\"file-{from_marc}\"")) && page.contains(&format!("id=\"file-{bounce}\"")));
+    assert!(!page.contains("/supprimer\""), "the helpdesk reads the queue, acts on nothing");
+    let (_, page) = cx.ask(R::Academie, Method::GET, "/admin/file", "", false).await;
+    assert!(page.contains("id=\"nombre-file\" role=\"status\">3 "), "{page}");
+
+    let before = cx.fx.store.audit_log().await.unwrap().len();
+    // Marc's message is not the referent's to delete: as if it did not exist.
+    let (status, _) =
+        cx.ask(R::Referent, Method::POST, &format!("/admin/file/{from_marc}/supprimer"), "confirm=1", false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(cx.fx.store.queued(from_marc).await.unwrap().is_some());
+    // A forged POST and an unticked box change nothing.
+    let (status, _) =
+        cx.ask(R::Referent, Method::POST, &format!("/admin/file/{from_paul}/supprimer"), "confirm=1", true).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = cx.ask(R::Referent, Method::POST, &format!("/admin/file/{from_paul}/supprimer"), "", false).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(cx.fx.store.queued(from_paul).await.unwrap().is_some());
+    assert_eq!(cx.fx.store.audit_log().await.unwrap().len(), before);
+    // Retried then deleted by Paul's referent.
+    cx.fx.store.reschedule(from_paul, i64::MAX / 4, false).await.unwrap();
+    let (status, _) = cx.ask(R::Referent, Method::POST, &format!("/admin/file/{from_paul}/relancer"), "", false).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(cx.fx.store.queued(from_paul).await.unwrap().unwrap().next_attempt_at < i64::MAX / 4);
+    let (status, _) =
+        cx.ask(R::Referent, Method::POST, &format!("/admin/file/{from_paul}/supprimer"), "confirm=1", false).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(cx.fx.store.queued(from_paul).await.unwrap().is_none());
+    let (status, _) =
+        cx.ask(R::Referent, Method::POST, &format!("/admin/file/{from_paul}/supprimer"), "confirm=1", false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "gone");
+    let log = cx.fx.store.audit_log().await.unwrap();
+    let actions: Vec<_> =
+        log[before..].iter().map(|e| (e.actor.as_str(), e.action.as_str(), e.target.clone())).collect();
+    let target = format!("file d'envoi #{from_paul}");
+    assert_eq!(
+        actions,
+        [("referent.a@ac-test.fr", "queue.retry", target.clone()), ("referent.a@ac-test.fr", "queue.delete", target)]
+    );
+    assert!(log[before..].iter().all(|e| e.detail.contains("paul.durand@ac-test.fr")));
+    // Hostile ids.
+    for path in ["/admin/file/abc/supprimer", "/admin/file/-1/supprimer", "/admin/file/99999999999999999999/relancer"] {
+        let (status, _) = cx.ask(R::Academie, Method::POST, path, "confirm=1", false).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+/// « Fermer » ends one of Paul's web sessions, « Fermer toutes les
+/// sessions » the rest; both audited; nobody ends their own from here.
+#[tokio::test]
+async fn an_administrator_ends_pauls_sessions() {
+    let cx = Console::new().await;
+    let paul = cx.paul.clone();
+    let (one, _) = cx.fx.session_of(&paul).await;
+    let (two, _) = cx.fx.session_of(&paul).await;
+    let (status, _) = cx.fx.request(Method::GET, "/courrier", Some(one.cookie.as_str()), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, page) = cx.ask(R::Helpdesk, Method::GET, &format!("/admin/comptes/{}", paul.id), "", false).await;
+    assert!(page.contains("id=\"nombre-sessions\">2<"), "{page}");
+    let keys: Vec<String> =
+        page.split("name=\"session\" value=\"").skip(1).map(|p| p.split('"').next().unwrap().to_owned()).collect();
+    assert_eq!(keys.len(), 2);
+    let hashes: Vec<String> =
+        cx.fx.store.web_sessions(paul.id).await.unwrap().into_iter().map(|s| s.token_hash).collect();
+    assert!(
+        keys.iter().all(|k| hashes.iter().all(|h| !h.contains(k.as_str()))),
+        "the page never shows a session's hash"
+    );
+    // The auditor sees the sessions, ends none.
+    let (status, _) = cx
+        .ask(
+            R::Auditor,
+            Method::POST,
+            &format!("/admin/comptes/{}/sessions/fermer", paul.id),
+            &format!("session={}", keys[0]),
+            false,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let before = cx.fx.store.audit_log().await.unwrap().len();
+    let (status, _) = cx
+        .ask(
+            R::Helpdesk,
+            Method::POST,
+            &format!("/admin/comptes/{}/sessions/fermer", paul.id),
+            &format!("session={}", keys[0]),
+            false,
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(cx.fx.store.web_sessions(paul.id).await.unwrap().len(), 1);
+    // Every session, then: Paul's pages send him to the login.
+    let (status, _) = cx
+        .ask(R::Helpdesk, Method::POST, &format!("/admin/comptes/{}/sessions/tout-fermer", paul.id), "confirm=1", false)
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(cx.fx.store.web_sessions(paul.id).await.unwrap().is_empty());
+    for s in [&one, &two] {
+        let (status, _) = cx.fx.request(Method::GET, "/courrier", Some(s.cookie.as_str()), None).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    let log = cx.fx.store.audit_log().await.unwrap();
+    let actions: Vec<_> =
+        log[before..].iter().map(|e| (e.actor.as_str(), e.action.as_str(), e.target.as_str())).collect();
+    assert_eq!(
+        actions,
+        [
+            ("assistance@ac-test.fr", "session.end", "paul.durand@ac-test.fr"),
+            ("assistance@ac-test.fr", "session.end-all", "paul.durand@ac-test.fr"),
+        ]
+    );
+    // One's own sessions are the Security page's.
+    let me = cx.account(R::Helpdesk).id;
+    let (status, _) = cx
+        .ask(R::Helpdesk, Method::POST, &format!("/admin/comptes/{me}/sessions/tout-fermer"), "confirm=1", false)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// The header links to the console for administrators only.
+#[tokio::test]
+async fn the_header_links_to_the_console_for_administrators_only() {
+    let cx = Console::new().await;
+    for (r, shown) in [(R::Academie, true), (R::Auditor, true), (R::NoTotp, true), (R::Teacher, false)] {
+        let (session, _) = cx.fx.session_of(cx.account(r)).await;
+        let (status, page) = cx.fx.request(Method::GET, "/securite", Some(session.cookie.as_str()), None).await;
+        assert_eq!(status, StatusCode::OK, "{r:?}");
+        assert_eq!(page.contains("id=\"lien-administration\""), shown, "{r:?}");
+    }
+    let (_, page) = cx.fx.request(Method::GET, "/connexion", None, None).await;
+    assert!(!page.contains("lien-administration"));
+}
+
+/// Two académies in one installation: an académie's administrator sees
+/// only their tenant's queue (not the other's, nor what has no unit); the
+/// national administrator sees every one.
+#[tokio::test]
+async fn the_queue_stays_within_the_tenant() {
+    let cx = Console::new().await;
+    let other = unit(&cx.fx, None, OrgUnitKind::Academie, "Autre académie", None).await;
+    let far = person(&cx.fx, "loin.tain", Some(other)).await;
+    let national = person(&cx.fx, "national", Some(other)).await;
+    cx.fx.store.grant_role(national.id, "admin-national", other).await.unwrap();
+    cx.fx.store.set_totp_pending(national.id, "seed").await.unwrap();
+    cx.fx.store.enable_totp(national.id).await.unwrap();
+    let from_far = cx.queue(Some(&far), 21).await;
+    let from_paul = cx.queue(Some(&cx.paul), 22).await;
+    let bounce = cx.queue(None, 23).await;
+    let (_, page) = cx.ask(R::Academie, Method::GET, "/admin/file", "", false).await;
+    assert!(page.contains(&format!("id=\"file-{from_paul}\"")), "{page}");
+    assert!(!page.contains("loin.tain@") && !page.contains(&format!("id=\"file-{bounce}\"")), "{page}");
+    let (status, _) =
+        cx.ask(R::Academie, Method::POST, &format!("/admin/file/{from_far}/supprimer"), "confirm=1", false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (session, _) = cx.fx.session_of(&national).await;
+    let (_, page) = cx.fx.request(Method::GET, "/admin/file", Some(session.cookie.as_str()), None).await;
+    for id in [from_far, from_paul, bounce] {
+        assert!(page.contains(&format!("id=\"file-{id}\"")), "{id}: {page}");
+    }
+    // Storage and sessions stay within the tenant too.
+    cx.fx.app.ms.deliver(b"Subject: x\r\n\r\nLoin.\r\n", &[far.id], 1_767_225_600).await.unwrap();
+    let (_, page) = cx.ask(R::Academie, Method::GET, "/admin/stockage", "", false).await;
+    assert!(!page.contains("loin.tain@") && !page.contains("Autre académie"), "{page}");
+    assert!(!page.contains("Comptes hors de toute unité"), "what has no unit is the national administrator's");
+    let (_, page) = cx.fx.request(Method::GET, "/admin/stockage", Some(session.cookie.as_str()), None).await;
+    assert!(page.contains("loin.tain@") && page.contains("Autre académie") && page.contains("paul.durand@"), "{page}");
+    let (_far_session, _) = cx.fx.session_of(&far).await;
+    let end_all = format!("/admin/comptes/{}/sessions/tout-fermer", far.id);
+    let (status, _) = cx.ask(R::Academie, Method::POST, &end_all, "confirm=1", false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(cx.fx.store.web_sessions(far.id).await.unwrap().len(), 1);
+    let body = Form::url(&session.csrf, "confirm=1");
+    let (status, _) = cx.fx.request(Method::POST, &end_all, Some(session.cookie.as_str()), Some(body)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(cx.fx.store.web_sessions(far.id).await.unwrap().is_empty());
+}
+
+/// The quarantine is governance's: the académie's administrator sees it,
+/// releases into Paul's Inbox and deletes, audited; the others are refused;
+/// a message for recipients of two académies stays out of each académie's
+/// administrator's reach.
+#[tokio::test]
+async fn the_quarantine_is_released_and_deleted_by_governance_only() {
+    let cx = Console::new().await;
+    let for_paul = cx.hold(&[&cx.paul], "Facture impayée").await;
+    let for_both = cx.hold(&[&cx.paul, &cx.marc], "Colis en attente").await;
+    let (status, page) = cx.ask(R::Academie, Method::GET, "/admin/quarantaine", "", false).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&format!("id=\"quarantaine-{for_paul}\"")) && page.contains("Colis en attente"), "{page}");
+    let (status, page) = cx.ask(R::Referent, Method::GET, "/admin/quarantaine", "", false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!page.contains("Facture impayée"));
+    let (_, page) = cx.ask(R::Referent, Method::GET, "/admin", "", false).await;
+    assert!(!page.contains("console-quarantaine"), "no link to a page that refuses");
+
+    let before = cx.fx.store.audit_log().await.unwrap().len();
+    let release = |id: i64| format!("/admin/quarantaine/{id}/liberer");
+    let (status, _) = cx.ask(R::Dsden57, Method::POST, &release(for_paul), "confirm=1", false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "Paul is out of the DSDEN 57's sight");
+    let (status, _) = cx.ask(R::Referent, Method::POST, &release(for_paul), "confirm=1", false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "in sight, not governed");
+    let (status, _) = cx.ask(R::Academie, Method::POST, &release(for_paul), "confirm=1", true).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "forged");
+    assert!(cx.fx.store.quarantined_one(for_paul).await.unwrap().is_some());
+    assert_eq!(cx.fx.store.audit_log().await.unwrap().len(), before);
+
+    let inbox = cx.fx.app.ms.mailbox_with_use(cx.paul.id, model::SpecialUse::Inbox).await.unwrap().unwrap();
+    let (status, _) = cx.ask(R::Academie, Method::POST, &release(for_paul), "confirm=1", false).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(cx.fx.store.quarantined_one(for_paul).await.unwrap().is_none());
+    let after = cx.fx.app.ms.mailbox_with_use(cx.paul.id, model::SpecialUse::Inbox).await.unwrap().unwrap();
+    assert_eq!(after.uid_next, inbox.uid_next + 1, "in Paul's Inbox");
+    let (status, _) = cx.ask(R::Academie, Method::POST, &release(for_paul), "confirm=1", false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "released once");
+    let (status, _) = cx
+        .ask(R::Academie, Method::POST, &format!("/admin/quarantaine/{for_both}/supprimer"), "confirm=1", false)
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let log = cx.fx.store.audit_log().await.unwrap();
+    let actions: Vec<_> =
+        log[before..].iter().map(|e| (e.actor.as_str(), e.action.as_str(), e.target.clone())).collect();
+    assert_eq!(
+        actions,
+        [
+            ("rectorat@ac-test.fr", "quarantine.release", format!("quarantaine #{for_paul}")),
+            ("rectorat@ac-test.fr", "quarantine.delete", format!("quarantaine #{for_both}")),
+        ]
+    );
+
+    // Two académies: a message for both stays out of either's reach.
+    let other = unit(&cx.fx, None, OrgUnitKind::Academie, "Autre académie", None).await;
+    let far = person(&cx.fx, "loin.tain", Some(other)).await;
+    let mixed = cx.hold(&[&cx.paul, &far], "Mixte").await;
+    let own = cx.hold(&[&cx.paul], "Local").await;
+    let (_, page) = cx.ask(R::Academie, Method::GET, "/admin/quarantaine", "", false).await;
+    assert!(page.contains(&format!("id=\"quarantaine-{own}\"")) && !page.contains("Mixte"), "{page}");
+    let (status, _) = cx.ask(R::Academie, Method::POST, &release(mixed), "confirm=1", false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for path in
+        ["/admin/quarantaine/abc/liberer", "/admin/quarantaine/-5/supprimer", "/admin/quarantaine/99999999/supprimer"]
+    {
+        let (status, _) = cx.ask(R::Academie, Method::POST, path, "confirm=1", false).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+/// The storage page counts what the scope holds, computed by the database.
+#[tokio::test]
+async fn storage_is_counted_within_the_scope() {
+    let cx = Console::new().await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let mail = |subject: &str| {
+        format!("From: <direction@ac-test.fr>\r\nSubject: {subject}\r\n\r\n{}\r\n", "x".repeat(4000)).into_bytes()
+    };
+    // A circular to Paul and Marc (stored once), and a message for Paul alone.
+    cx.fx.app.ms.deliver(&mail("Circulaire"), &[cx.paul.id, cx.marc.id], now).await.unwrap();
+    cx.fx.app.ms.deliver(&mail("Pour Paul"), &[cx.paul.id], now).await.unwrap();
+    let (status, page) = cx.ask(R::Dsden57, Method::GET, "/admin/stockage", "", false).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("marc.weber@ac-test.fr") && !page.contains("paul.durand@"), "{page}");
+    assert!(page.contains("Collège de Metz (0571234C)</th><td>1</td>"), "{page}");
+    assert!(page.contains("id=\"stockage-messages\">1<") && page.contains("id=\"stockage-ratio\">1,00 "), "{page}");
+    assert!(!page.contains("Comptes hors de toute unité"));
+    let (_, page) = cx.ask(R::Academie, Method::GET, "/admin/stockage", "", false).await;
+    // DSDEN 54 counts Paul and the two referents of its établissements.
+    assert!(page.contains("DSDEN 54</th><td>3</td>"), "{page}");
+    let largest = page.split("id=\"stockage-grandes\"").nth(1).unwrap();
+    assert!(largest.find("paul.durand@").unwrap() < largest.find("marc.weber@").unwrap(), "largest first");
+    assert!(page.contains("Comptes hors de toute unité"), "the académie's governance sees the accounts in no unit");
+    assert!(page.contains("économisé"), "{page}");
 }

@@ -109,7 +109,8 @@ impl Fixture {
         let a = account(&store, "alice.martin", "Alice Martin", PASSWORD_A).await;
         let b = account(&store, "bruno.petit", "Bruno Petit", PASSWORD_B).await;
         let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
-        let ms = mailstore::Mailstore::new(store.clone(), blobs);
+        let ms = mailstore::Mailstore::new(store.clone(), blobs.clone());
+        let quarantine = Arc::new(hygiene::quarantine::Quarantine::new(store.clone(), blobs, ms.clone(), 30));
         let sso = sso::Sso::open(store.clone(), dir.path(), "https://ardoise.test").unwrap();
         let ent = sso::NewClient {
             name: "ENT de test".into(),
@@ -233,6 +234,7 @@ impl Fixture {
             exports: Some(exports),
             sharing: Some(sharing.clone()),
             groupware: Some(groupware),
+            quarantine: Some(quarantine),
         });
         let router = crate::router(app.clone());
         let mut fx = Fixture {

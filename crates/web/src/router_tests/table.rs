@@ -352,6 +352,27 @@ pub fn cases() -> Vec<Case> {
         post("/admin/comptes/{id}/cles", "/admin/comptes/{account}/cles", Url("confirm=1"), 303, 404),
         post("/admin/comptes/{id}/debloquer", "/admin/comptes/{account}/debloquer", Empty, 303, 404),
         post("/admin/comptes/{id}/role", "/admin/comptes/{account}/role", Url("role=admin-academie&unit=1"), 303, 404),
+        post(
+            "/admin/comptes/{id}/sessions/fermer",
+            "/admin/comptes/{account}/sessions/fermer",
+            Url("session=00"),
+            303,
+            404,
+        ),
+        post(
+            "/admin/comptes/{id}/sessions/tout-fermer",
+            "/admin/comptes/{account}/sessions/tout-fermer",
+            Url("confirm=1"),
+            303,
+            404,
+        ),
+        get("/admin/file", "/admin/file", 303, 404),
+        post("/admin/file/{id}/relancer", "/admin/file/1/relancer", Empty, 303, 404),
+        post("/admin/file/{id}/supprimer", "/admin/file/1/supprimer", Url("confirm=1"), 303, 404),
+        get("/admin/quarantaine", "/admin/quarantaine", 303, 404),
+        post("/admin/quarantaine/{id}/liberer", "/admin/quarantaine/1/liberer", Url("confirm=1"), 303, 404),
+        post("/admin/quarantaine/{id}/supprimer", "/admin/quarantaine/1/supprimer", Url("confirm=1"), 303, 404),
+        get("/admin/stockage", "/admin/stockage", 303, 404),
         get("/admin/journal", "/admin/journal", 303, 404),
     ]
 }
