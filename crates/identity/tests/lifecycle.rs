@@ -351,3 +351,44 @@ async fn an_agent_moved_to_another_academie_keeps_the_account_and_gets_its_addre
     let report = run(&s, &format!("{HEADER}{within}"), false).await.unwrap();
     assert_eq!(kinds(&report), vec![(ChangeKind::Updated, "jean.martin@ac-test.fr".into())]);
 }
+
+/// With two académies in the tree, a row without a UAI belongs to the
+/// académie the file's UAIs lie in (an HR file is one académie's), never to
+/// the first académie of the tree; a file whose UAIs name no single académie
+/// cannot place it and says so on its line, applying nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_without_uai_goes_to_the_files_academie_not_the_first_one() {
+    let s = setup().await;
+    s.store.add_domain(&Domain::parse("ac-autre.fr").unwrap()).await.unwrap();
+    let unit = |parent, kind, name: &str, uai: Option<&str>| NewOrgUnit {
+        parent,
+        kind,
+        name: name.into(),
+        uai: uai.map(|u| Uai::parse(u).unwrap()),
+    };
+    let other = s.store.create_org_unit(&unit(None, OrgUnitKind::Academie, "Autre académie", None)).await.unwrap();
+    s.store
+        .create_org_unit(&unit(Some(other), OrgUnitKind::Etablissement, "Lycée Lointain", Some("0880001X")))
+        .await
+        .unwrap();
+    let mut o = opts(false);
+    o.domain = Domain::parse("ac-autre.fr").unwrap();
+    let file = "21E0000001ABC;Mme;Roux;Anne;enseignant;actif;0880001X;;\n\
+                21E0000002ABC;M.;Garnier;Paul;administratif;actif;;;\n";
+    let report = sync(&s.store, &s.key, format!("{HEADER}{file}").as_bytes(), &o, &|_, _, _| {}).await.unwrap();
+    assert_eq!(report.changes.len(), 2, "{:?}", kinds(&report));
+    let rectorat = account(&s, "paul.garnier@ac-autre.fr").await;
+    assert_eq!(rectorat.org_unit, Some(other), "placed at the file's académie, not the first one");
+
+    // Only rows without a UAI: two académies, none named.
+    let alone = "21E0000003ABC;Mme;Henry;Lise;administratif;actif;;;\n";
+    let Err(SyncError::Lines(errors)) =
+        sync(&s.store, &s.key, format!("{HEADER}{alone}").as_bytes(), &o, &|_, _, _| {}).await
+    else {
+        panic!("a row that cannot be placed must be refused");
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].line, 2);
+    assert!(errors[0].message.contains("plusieurs académies"), "{}", errors[0].message);
+    assert!(s.store.account_by_address(&Address::parse("lise.henry@ac-autre.fr").unwrap()).await.unwrap().is_none());
+}

@@ -27,8 +27,12 @@ pub struct Context<'a> {
     pub domain: &'a str,
     /// Organisational units by UAI.
     pub units: &'a HashMap<String, OrgUnitId>,
-    /// Where people without a UAI go (the académie).
+    /// Where people without a UAI go: the file's académie; `None` when the
+    /// tree has none (they stay outside every unit).
     pub root_unit: Option<OrgUnitId>,
+    /// The tree has several académies and the file's UAIs do not name one:
+    /// a row without a UAI cannot be placed (rather than in another académie).
+    pub root_unknown: bool,
     pub now: i64,
     /// Time between a departure and the closing of the account.
     pub retention_secs: i64,
@@ -111,6 +115,15 @@ pub fn plan(
     let mut errors = Vec::new();
     for row in rows {
         let unit = match &row.uai {
+            None if ctx.root_unknown => {
+                errors.push(LineError::new(
+                    row.line,
+                    Some("uai"),
+                    "UAI manquant : l'annuaire a plusieurs académies et les UAI du fichier n'en désignent pas \
+                     une seule / missing UAI: several académies, and the file's UAIs do not name one",
+                ));
+                continue;
+            }
             None => ctx.root_unit,
             Some(uai) => match ctx.units.get(uai.as_str()) {
                 Some(id) => Some(*id),

@@ -114,15 +114,16 @@ pub async fn sync(
     let units = store.list_org_units().await?;
     let by_uai: HashMap<String, i64> =
         units.iter().filter_map(|u| u.uai.as_ref().map(|uai| (uai.as_str().to_owned(), u.id))).collect();
-    let root = units.iter().find(|u| u.kind == OrgUnitKind::Academie).map(|u| u.id);
     let academies = academies(&units);
+    let root = file_academie(&rows, &units, &by_uai, &academies);
     let people = store.hr_snapshot().await?;
     let (addresses, logins) = store.taken_names().await?;
     let mut names = Names::new(opts.domain.as_str(), addresses, logins);
     let ctx = Context {
         domain: opts.domain.as_str(),
         units: &by_uai,
-        root_unit: root,
+        root_unit: root.unwrap_or(None),
+        root_unknown: root.is_none(),
         now: now(),
         retention_secs: opts.retention_days.max(0) * 86_400,
         quota_bytes: opts.quota_bytes,
@@ -164,6 +165,32 @@ pub async fn sync(
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Where the file's rows without a UAI go: the one académie of the tree;
+/// with several, the one académie its UAIs lie in (an HR file is one
+/// académie's). `Some(None)`: the tree has no académie (no unit for them);
+/// `None`: several académies and the file names none or more than one.
+fn file_academie(
+    rows: &[format::HrRow],
+    units: &[store::OrgUnit],
+    by_uai: &HashMap<String, i64>,
+    academies: &HashMap<i64, i64>,
+) -> Option<Option<i64>> {
+    let all: Vec<i64> = units.iter().filter(|u| u.kind == OrgUnitKind::Academie).map(|u| u.id).collect();
+    if all.len() <= 1 {
+        return Some(all.first().copied());
+    }
+    let named: std::collections::BTreeSet<i64> = rows
+        .iter()
+        .filter_map(|r| r.uai.as_ref())
+        .filter_map(|uai| by_uai.get(uai.as_str()))
+        .filter_map(|unit| academies.get(unit).copied())
+        .collect();
+    match named.len() {
+        1 => named.first().map(|a| Some(*a)),
+        _ => None,
+    }
 }
 
 /// The académie above each unit that has one (a walk up the tree, at most
