@@ -26,9 +26,19 @@ loopback port. The sides run one after the other, never at the same time.
 Both sides: CPU seconds and peak PSS of the server's process tree from the connection to the
 end of delivery (bench/harness/procmon.py, as R5).
 
+With --via-list (Ardoise only, issue 22), the same 40,000 accounts sit in an académie of 4 DSDEN
+and 80 établissements (500 agents each, by their UAI in the HR file), a dynamic list
+`circulaire@ac-bench.fr` reaches the whole académie (`ardoise admin list create --dynamic
+--academie`, post policy "anyone"), and the circular is sent once, to the list's address (one
+RCPT). The MX answers 250 once the list's fan-out is durable (expansion from the directory, list
+headers added, one delivery to every member), so the time to 250 is again the time until all
+40,000 have it; the run checks that the list reaches 40,000 before sending and that the store
+holds 40,000 messages after.
+
     python3 -m bench.r8 --plot bench/out/latest-r8.json   # redraw bench/plots/r8-circular.png
     python3 -m bench.r8 --binary target/release/ardoise [--side ardoise|ref|both]
                         [--recipients 40000] [--size 1048576] [--keep]
+    python3 -m bench.r8 --binary target/release/ardoise --via-list   # the same, through a dynamic list
 
 --binary is needed unless --side ref. Needs root for the reference (installs Debian's postfix
 and dovecot-lmtpd if missing, as bench/run does; runs them from private config folders under
@@ -43,6 +53,7 @@ import os
 import random
 import shutil
 import smtplib
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -56,6 +67,9 @@ from .harness.servers import PostfixDovecot
 
 DOMAIN = "ac-bench.fr"
 SENDER = f"recteur@{DOMAIN}"
+LIST = f"circulaire@{DOMAIN}"
+# --via-list: the académie's tree, and the agents spread over its établissements.
+DSDENS, SCHOOLS_PER_DSDEN = 4, 20
 REF_PORT = 2628  # R8's own: never collides with R5's reference (2626) or R6's Postfix (2627)
 REF_PACKAGES = ("postfix", "dovecot-lmtpd")
 # Reported, never changed: what paces the reference's delivery of a large circular.
@@ -86,11 +100,19 @@ def address(prenom: str, nom: str) -> str:
     return f"{ascii_(prenom)}.{ascii_(nom)}@{DOMAIN}"
 
 
-def staff_csv(path: Path, people: list[tuple[str, str, str]]) -> None:
+def uai(school: int) -> str:
+    """A well-formed UAI (7 digits and a letter) for établissement number `school`."""
+    return f"054{school:04d}B"
+
+
+def staff_csv(path: Path, people: list[tuple[str, str, str]], schools: int = 0) -> None:
+    """The HR file; with `schools`, agent i works in établissement i % schools (else no UAI:
+    the account has no unit, as in the direct run)."""
     with open(path, "w", encoding="utf-8") as f:
         f.write("numen;civilite;nom;prenom;role;statut;uai;adresse_secondaire;date_effet\n")
-        for numen, prenom, nom in people:
-            f.write(f"{numen};Mme;{nom};{prenom};enseignant;actif;;;2026-09-01\n")
+        for i, (numen, prenom, nom) in enumerate(people):
+            school = uai(i % schools) if schools else ""
+            f.write(f"{numen};Mme;{nom};{prenom};enseignant;actif;{school};;2026-09-01\n")
 
 
 def circular(size: int) -> bytes:
@@ -142,19 +164,51 @@ def mb(parts: dict[str, int]) -> dict[str, float]:
     return {k: round(v / 1e6, 1) for k, v in parts.items() if v > 50_000}
 
 
-def ardoise_side(binary: str, root: Path, people: list, rcpts: list[str], message: bytes) -> dict:
+def academie(cli, config: Path) -> int:
+    """--via-list: an académie, its DSDEN and their établissements; returns how many of those."""
+    admin = lambda *a: cli("admin", "--config", str(config), "unit", "add", *a)  # noqa: E731
+    admin("Académie de Bench", "--kind", "academie")
+    for d in range(DSDENS):
+        admin(f"DSDEN {d + 1}", "--kind", "dsden", "--parent", "Académie de Bench")
+        for k in range(SCHOOLS_PER_DSDEN):
+            school = d * SCHOOLS_PER_DSDEN + k
+            admin(f"Collège {school}", "--kind", "etablissement", "--parent", f"DSDEN {d + 1}", "--uai", uai(school))
+    return DSDENS * SCHOOLS_PER_DSDEN
+
+
+def dynamic_list(cli, config: Path, n: int) -> dict:
+    """--via-list: the list over the whole académie, checked to reach exactly the n agents."""
+    cli("admin", "--config", str(config), "list", "create", LIST, "--dynamic", "--academie",
+        "--name", "Circulaire académique")
+    shown = json.loads(cli("admin", "--config", str(config), "list", "show", LIST, "--json"))
+    reach = shown["reach"]
+    assert reach["local"] == n and reach["remote"] == 0, reach
+    return {"address": LIST, "kind": shown["kind"], "post_policy": shown.get("post_policy"), "reach": reach["local"],
+            "units": 1 + DSDENS + DSDENS * SCHOOLS_PER_DSDEN}
+
+
+def stored_messages(data: Path) -> int:
+    """Message rows in the store (read-only, beside the running server)."""
+    with sqlite3.connect(f"file:{data / 'ardoise.db'}?mode=ro", uri=True) as c:
+        return c.execute("SELECT count(*) FROM messages").fetchone()[0]
+
+
+def ardoise_side(binary: str, root: Path, people: list, rcpts: list[str], message: bytes,
+                 via_list: bool = False) -> dict:
     root.mkdir()
     data = root / "data"
     config = ardoise_config(root, len(rcpts), len(message))
     cli = lambda *a: subprocess.run([binary, *a], check=True, capture_output=True).stdout  # noqa: E731
     cli("admin", "--config", str(config), "domain", "add", DOMAIN)
-    staff_csv(root / "staff.csv", people)
+    schools = academie(cli, config) if via_list else 0
+    staff_csv(root / "staff.csv", people, schools)
     t = time.monotonic()
     cli("directory", "--config", str(config), "sync", str(root / "staff.csv"), "--domain", DOMAIN)
     sync_s = time.monotonic() - t
     accounts = json.loads(cli("admin", "--config", str(config), "account", "list", "--json"))
     missing = set(rcpts) - {a["address"] for a in accounts}
     assert not missing, f"{len(missing)} addresses differ from the reference's, e.g. {sorted(missing)[:3]}"
+    listed = dynamic_list(cli, config, len(rcpts)) if via_list else None
 
     proc, port = start_ardoise(binary, config, root)
     try:
@@ -164,7 +218,7 @@ def ardoise_side(binary: str, root: Path, people: list, rcpts: list[str], messag
         client0, cpu0 = time.thread_time(), procmon.cpu_seconds([proc.pid])
         with procmon.MemSampler(lambda: [proc.pid]) as mem:
             t = time.monotonic()
-            send(port, rcpts, message)
+            send(port, [LIST] if via_list else rcpts, message)
             accepted_s = time.monotonic() - t
         server_cpu, client_cpu = procmon.cpu_seconds([proc.pid]) - cpu0, time.thread_time() - client0
         after, parts_at_250 = du(data), data_parts(data)
@@ -175,11 +229,15 @@ def ardoise_side(binary: str, root: Path, people: list, rcpts: list[str], messag
         # The spot check above opened the store and wrote (its migrations check):
         # SQLite resets the WAL then, cutting it back to journal_size_limit.
         later, parts = du(data), data_parts(data)
+        stored = stored_messages(data)
+        assert stored == len(rcpts), f"{stored} messages stored, {len(rcpts)} expected"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     return {
         "server": cli("--version").decode().strip(),
+        "via": {"list": listed} if via_list else "direct (one RCPT per recipient)",
+        "messages_stored": stored,
         "sync_seconds": round(sync_s, 1),
         "accepted_and_delivered_seconds": round(accepted_s, 1),
         "extra_disk_mb": round((after - before) / 1e6, 1),
@@ -363,12 +421,18 @@ def main() -> None:
     ap.add_argument("--recipients", type=int, default=40_000)
     ap.add_argument("--size", type=int, default=1 << 20)
     ap.add_argument("--keep", action="store_true", help="keep the work dir (configs, logs, mailboxes)")
+    ap.add_argument("--via-list", action="store_true",
+                    help="send the circular once to a dynamic list over the 40,000 (issue 22); Ardoise only")
     args = ap.parse_args()
     if args.plot:
         plot(json.loads(Path(args.plot).read_text()), Path(__file__).resolve().parent / "plots" / "r8-circular.png")
         return
     if args.side != "ref" and not args.binary:
         ap.error("--binary is required unless --side ref")
+    if args.via_list:
+        if args.side == "ref":
+            ap.error("--via-list measures Ardoise alone (the reference has no dynamic lists)")
+        args.side = "ardoise"
 
     people = staff(args.recipients)
     rcpts = [address(prenom, nom) for _, prenom, nom in people]
@@ -378,13 +442,13 @@ def main() -> None:
               "target": "< 60 s, < 50 MB"}
     try:
         if args.side in ("ardoise", "both"):
-            result |= ardoise_side(args.binary, root / "ardoise", people, rcpts, message)
+            result |= ardoise_side(args.binary, root / "ardoise", people, rcpts, message, args.via_list)
         if args.side in ("ref", "both"):
             result["reference"] = reference_side(root, rcpts, message)
         print(json.dumps(result), flush=True)
         out = Path(__file__).resolve().parent / "out"
         out.mkdir(exist_ok=True)
-        (out / "latest-r8.json").write_text(json.dumps(result, indent=1))
+        (out / ("latest-r8-via-list.json" if args.via_list else "latest-r8.json")).write_text(json.dumps(result, indent=1))
     finally:
         if args.keep:
             print(f"kept {root}", file=sys.stderr)

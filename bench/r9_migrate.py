@@ -386,6 +386,11 @@ SyncState {self.state}/
         return (out.stdout or out.stderr).strip()
 
 
+def loadavg() -> float:
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def median(values: list[float]) -> float:
     v = sorted(values)
     return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
@@ -426,6 +431,7 @@ def main() -> None:
             order = sides if rep % 2 == 0 else list(reversed(sides))
             for side in order:
                 side.reset()
+                started, load_before = time.strftime("%H:%M:%SZ", time.gmtime()), loadavg()
                 src_before = procmon.cpu_seconds(source.roots())
                 wall, cpu = side.copy()
                 target_cpu = side.target_cpu()
@@ -435,12 +441,15 @@ def main() -> None:
                     raise RuntimeError(f"{side.name}: {got} messages in the target, {corpus['messages']} expected")
                 r = {"wall_s": round(wall, 3), "client_cpu_s": round(cpu, 3), "target_cpu_s": round(target_cpu, 3),
                      "cpu_s": round(cpu + target_cpu, 3), "source_cpu_s": round(src_cpu, 3),
-                     "messages_per_s": round(got / wall, 1)}
+                     "messages_per_s": round(got / wall, 1),
+                     # the machine's 1-minute load average before and after this copy (others' work
+                     # and ours: a copy's own threads count in the second figure)
+                     "started": started, "load_1m_before": load_before, "load_1m_after": loadavg()}
                 runs[side.name].append(r)
                 log(f"rep {rep + 1} {side.name}: {r}")
         summary = {}
         for name, rs in runs.items():
-            summary[name] = {k: round(median([r[k] for r in rs]), 3) for k in rs[0]}
+            summary[name] = {k: round(median([r[k] for r in rs]), 3) for k in rs[0] if k != "started"}
         a, m = summary["ardoise"], summary["mbsync"]
         doc = {
             "kind": "r9-migrate", "mode": "quick" if args.quick else "full", "machine": machine(),
