@@ -179,10 +179,19 @@ fn bounds(cal: &ICalendar, exp: Expansion) -> Result<(Option<i64>, Option<i64>),
         first = Some(first.map_or(s, |f| f.min(s)));
         last = Some(last.map_or(end.max(s), |l| l.max(end).max(s)));
     }
-    // A recurrence without end, or one cut by the cap, is unbounded.
+    // A recurrence without end, or one cut by the cap, is unbounded. Only the
+    // object's own components count: a VTIMEZONE's STANDARD and DAYLIGHT
+    // rules recur forever (every Thunderbird or phone event carries one), and
+    // taking them for the event's left every such event unbounded.
     let mut endless = false;
     let mut exdates = 0usize;
-    for c in &cal.components {
+    let own = |c: &&calcard::icalendar::ICalendarComponent| {
+        matches!(
+            c.component_type,
+            ICalendarComponentType::VEvent | ICalendarComponentType::VTodo | ICalendarComponentType::VJournal
+        )
+    };
+    for c in cal.components.iter().filter(own) {
         for entry in &c.entries {
             match (&entry.name, entry.values.first()) {
                 (ICalendarProperty::Rrule, Some(ICalendarValue::RecurrenceRule(rule))) => {

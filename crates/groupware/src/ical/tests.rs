@@ -37,6 +37,37 @@ fn a_single_event_is_bounded_by_its_dates() {
     assert!(!occurs_between(&text, exp(), SEPT_7 + 9 * HOUR, SEPT_7 + DAY), "ends where the range starts");
 }
 
+/// Europe/Paris as Thunderbird and phones send it: STANDARD and DAYLIGHT
+/// rules that recur every year without end.
+const PARIS: &str = "BEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\n\
+    BEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST\r\n\
+    DTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n\
+    BEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\n\
+    DTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n\
+    END:VTIMEZONE\r\n";
+
+#[test]
+fn an_event_with_its_time_zone_is_bounded_by_its_own_dates_not_the_zones_rules() {
+    let plain = event("tz", "DTSTART;TZID=Europe/Paris:20260907T100000\r\nDTEND;TZID=Europe/Paris:20260907T110000\r\n");
+    let text = cal(&format!("{PARIS}{plain}"));
+    let once = read(&text, exp()).unwrap();
+    assert_eq!((once.first_start, once.last_end), (Some(SEPT_7 + 8 * HOUR), Some(SEPT_7 + 9 * HOUR)));
+    // A weekly one with a COUNT ends with it, its zone notwithstanding.
+    let weekly = event(
+        "tzw",
+        "DTSTART;TZID=Europe/Paris:20260907T100000\r\nDTEND;TZID=Europe/Paris:20260907T110000\r\n\
+         RRULE:FREQ=WEEKLY;COUNT=2\r\n",
+    );
+    assert_eq!(read_last_end(&cal(&format!("{PARIS}{weekly}"))), Some(SEPT_7 + 7 * DAY + 9 * HOUR));
+    // An endless event stays unbounded.
+    let endless = event("tze", "DTSTART;TZID=Europe/Paris:20260907T100000\r\nRRULE:FREQ=WEEKLY\r\n");
+    assert_eq!(read_last_end(&cal(&format!("{PARIS}{endless}"))), None);
+}
+
+fn read_last_end(text: &str) -> Option<i64> {
+    read(text, exp()).unwrap().last_end
+}
+
 #[test]
 fn an_all_day_event_is_a_day_in_the_local_zone() {
     let text = cal(&event("b", "DTSTART;VALUE=DATE:20260907\r\nDTEND;VALUE=DATE:20260908\r\n"));
