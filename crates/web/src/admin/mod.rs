@@ -80,6 +80,12 @@ async fn gate(app: &App, v: &Visitor, account: &Account) -> Result<Administrator
     }
 }
 
+/// The number in a console path (a queue entry, a quarantined message);
+/// anything else is a page not found.
+fn path_id(v: &Visitor, id: &str) -> Result<i64, WebError> {
+    id.parse::<i64>().map_err(|_| WebError::not_found(v.lang))
+}
+
 /// A refusal of the identity service as the visitor is told it.
 fn refusal(v: &Visitor, e: AdminError) -> WebError {
     let t = Tr(v.lang);

@@ -225,10 +225,6 @@ struct AccountPage {
     roles: Vec<&'static str>,
 }
 
-fn megabytes(bytes: i64) -> String {
-    format!("{:.1} Mo", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")
-}
-
 /// An account's page, with a message, or the provisional password just made.
 pub(super) async fn account_page(
     app: &App,
@@ -257,8 +253,8 @@ pub(super) async fn account_page(
         suspended: acc.status == AccountStatus::Suspended,
         unit: view.unit.clone().unwrap_or_else(|| "—".into()),
         unit_id: acc.org_unit.map(|u| u.to_string()).unwrap_or_default(),
-        quota: acc.quota_bytes.map_or_else(|| a.get("adm.unlimited").to_owned(), megabytes),
-        used: megabytes(acc.used_bytes),
+        quota: acc.quota_bytes.map_or_else(|| a.get("adm.unlimited").to_owned(), super::storage::bytes),
+        used: super::storage::bytes(acc.used_bytes),
         aliases: view.aliases.clone(),
         totp: view.totp,
         passkeys: view.passkeys,

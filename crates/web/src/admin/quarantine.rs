@@ -80,7 +80,7 @@ pub async fn page(
             from: if q.mail_from.is_empty() { "<>".into() } else { q.mail_from },
             to: q.recipients.join(", "),
             subject: q.subject,
-            size: super::queue::size(q.size),
+            size: super::storage::bytes(q.size),
             received: clock.full(q.received_at),
             expires: clock.full(q.expires_at),
         })
@@ -95,18 +95,13 @@ pub async fn page(
     Ok(render(&v, StatusCode::OK, &page))
 }
 
-/// The message id of the path (anything else: not found).
-fn message(v: &Visitor, id: &str) -> Result<i64, WebError> {
-    id.parse::<i64>().map_err(|_| WebError::not_found(v.lang))
-}
-
 pub async fn release(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
     SignedForm { v, account, form }: SignedForm<Confirmed>,
 ) -> Result<Response, Response> {
     let who = gate(&app, &v, &account).await?;
-    let id = message(&v, &id).map_err(IntoResponse::into_response)?;
+    let id = super::path_id(&v, &id).map_err(IntoResponse::into_response)?;
     if !confirmed(&form) {
         return Err(unconfirmed(&v));
     }
@@ -124,7 +119,7 @@ pub async fn delete(
     SignedForm { v, account, form }: SignedForm<Confirmed>,
 ) -> Result<Response, Response> {
     let who = gate(&app, &v, &account).await?;
-    let id = message(&v, &id).map_err(IntoResponse::into_response)?;
+    let id = super::path_id(&v, &id).map_err(IntoResponse::into_response)?;
     if !confirmed(&form) {
         return Err(unconfirmed(&v));
     }

@@ -15,8 +15,7 @@ use super::actions::{Confirmed, confirmed, unconfirmed};
 use super::pages::{Nav, common, err, nav};
 use super::{A, gate, refusal};
 use crate::App;
-use crate::base::session::Visitor;
-use crate::base::{Common, SignedForm, SignedIn, WebError, redirect, render};
+use crate::base::{Common, SignedForm, SignedIn, redirect, render};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
@@ -61,15 +60,6 @@ struct QueuePage {
     next: Option<String>,
 }
 
-/// A size for people: kilo-octets below a mega-octet.
-pub(super) fn size(bytes: i64) -> String {
-    if bytes < 1 << 20 {
-        format!("{} ko", (bytes + 1023) / 1024)
-    } else {
-        format!("{:.1} Mo", bytes as f64 / f64::from(1 << 20)).replace('.', ",")
-    }
-}
-
 pub async fn page(
     State(app): State<Arc<App>>,
     SignedIn { mut v, account }: SignedIn,
@@ -87,7 +77,7 @@ pub async fn page(
             id: r.id,
             sender: if r.sender.is_empty() { format!("<> ({})", a.get("adm.queue.bounce")) } else { r.sender },
             unit: r.unit.unwrap_or_else(|| "—".into()),
-            size: size(r.size),
+            size: super::storage::bytes(r.size),
             queued: clock.full(r.created_at),
             next: clock.full(r.next_attempt_at),
             expires: clock.full(r.expires_at),
@@ -131,18 +121,13 @@ pub async fn page(
     Ok(render(&v, StatusCode::OK, &page))
 }
 
-/// The entry id of the path (anything else: not found).
-fn entry(v: &Visitor, id: &str) -> Result<i64, WebError> {
-    id.parse::<i64>().map_err(|_| WebError::not_found(v.lang))
-}
-
 pub async fn retry(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
     SignedForm { v, account, .. }: SignedForm<Confirmed>,
 ) -> Result<Response, Response> {
     let who = gate(&app, &v, &account).await?;
-    let id = entry(&v, &id).map_err(IntoResponse::into_response)?;
+    let id = super::path_id(&v, &id).map_err(IntoResponse::into_response)?;
     app.identity.admin_queue_retry(&who, id).await.map_err(|e| refusal(&v, e).into_response())?;
     Ok(redirect(&v, "/admin/file?fait=relance"))
 }
@@ -153,20 +138,10 @@ pub async fn delete(
     SignedForm { v, account, form }: SignedForm<Confirmed>,
 ) -> Result<Response, Response> {
     let who = gate(&app, &v, &account).await?;
-    let id = entry(&v, &id).map_err(IntoResponse::into_response)?;
+    let id = super::path_id(&v, &id).map_err(IntoResponse::into_response)?;
     if !confirmed(&form) {
         return Err(unconfirmed(&v));
     }
     app.identity.admin_queue_delete(&who, id).await.map_err(|e| refusal(&v, e).into_response())?;
     Ok(redirect(&v, "/admin/file?fait=supprime"))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes_for_people() {
-        assert_eq!(super::size(100), "1 ko");
-        assert_eq!(super::size(2048), "2 ko");
-        assert_eq!(super::size(3 << 20), "3,0 Mo");
-    }
 }

@@ -21,6 +21,7 @@ use super::{M, Reader, ReaderForm, common, not_found};
 use crate::App;
 use crate::base::extract::has_csrf;
 use crate::base::{Common, WebError, redirect, render};
+use crate::partage::human;
 
 /// (key, French, English).
 pub const TEXTS: &[(&str, &str, &str)] = &[
@@ -93,18 +94,6 @@ struct ExportPage {
     size: String,
     until: String,
     max: String,
-}
-
-/// A size for people: « 12,3 Mo ».
-fn human(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["octets", "Ko", "Mo", "Go"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} octets") } else { format!("{value:.1} {}", UNITS[unit]).replace('.', ",") }
 }
 
 /// `GET /courrier/reglages/export`.
