@@ -227,20 +227,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def clamd(tmp_path):
-    """Debian's clamd on a free port, with our own two signatures only."""
+def run_clamd(folder, port, signatures, extra=""):
+    """Debian's clamd on `port` with only `signatures` (name: text to find), configured in `folder`
+    (`extra`: more clamd.conf lines); returns the process once it answers PING."""
     binary = require_tool("clamd")
-    db = tmp_path / "clamav-db"
-    db.mkdir()
-    (db / "ardoise.ndb").write_text(
-        f"Ardoise.Test.EICAR:0:*:{EICAR.encode().hex()}\nArdoise.Test.Custom:0:*:{CUSTOM.encode().hex()}\n"
-    )
-    port = free_port()
-    conf = tmp_path / "clamd.conf"
+    db = folder / "clamav-db"
+    db.mkdir(parents=True, exist_ok=True)
+    (db / "ardoise.ndb").write_text("".join(f"{name}:0:*:{text.encode().hex()}\n" for name, text in signatures.items()))
+    conf = folder / "clamd.conf"
     conf.write_text(
         f"Foreground yes\nDatabaseDirectory {db}\nTCPSocket {port}\nTCPAddr 127.0.0.1\n"
-        f"LogFile {tmp_path / 'clamd.log'}\nPidFile {tmp_path / 'clamd.pid'}\n"
+        f"{extra}LogFile {folder / 'clamd.log'}\nPidFile {folder / 'clamd.pid'}\n"
     )
     proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
@@ -249,13 +246,20 @@ def clamd(tmp_path):
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
                 s.sendall(b"zPING\0")
                 if s.recv(16).startswith(b"PONG"):
-                    break
+                    return proc
         except OSError:
             pass
         if proc.poll() is not None or time.time() > deadline:
             proc.kill()
-            raise AssertionError(f"clamd did not start: {(tmp_path / 'clamd.log').read_text(errors='replace')}")
+            raise AssertionError(f"clamd did not start: {(folder / 'clamd.log').read_text(errors='replace')}")
         time.sleep(0.2)
+
+
+@pytest.fixture
+def clamd(tmp_path):
+    """Debian's clamd on a free port, with our own two signatures only."""
+    port = free_port()
+    proc = run_clamd(tmp_path, port, {"Ardoise.Test.EICAR": EICAR, "Ardoise.Test.Custom": CUSTOM})
     yield port
     proc.terminate()
     proc.wait(timeout=20)

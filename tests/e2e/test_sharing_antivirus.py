@@ -11,14 +11,12 @@ than clamd reads is refused at creation (413). With clamd down, the file is rece
 
 import json
 import os
-import socket
-import subprocess
 import time
 
 import requests
 
-from conftest import require_tool
 from test_hygiene import EICAR, free_port
+from test_hygiene import run_clamd as start_clamd
 from test_sharing import CLAIRE, PAUL, create, head, patch, session, share, upload
 from test_web_identity import PASSWORD, base
 
@@ -37,30 +35,7 @@ def start(server, clamd_port):
 
 def run_clamd(folder, port):
     """Debian's clamd on `port`, with the EICAR signature of test_hygiene only; returns the process."""
-    binary = require_tool("clamd")
-    folder.mkdir(exist_ok=True)
-    db = folder / "clamav-db"
-    db.mkdir(exist_ok=True)
-    (db / "ardoise.ndb").write_text(f"Ardoise.Test.EICAR:0:*:{EICAR.encode().hex()}\n")
-    conf = folder / "clamd.conf"
-    conf.write_text(
-        f"Foreground yes\nDatabaseDirectory {db}\nTCPSocket {port}\nTCPAddr 127.0.0.1\n"
-        f"StreamMaxLength 20M\nLogFile {folder / 'clamd.log'}\nPidFile {folder / 'clamd.pid'}\n"
-    )
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"zPING\0")
-                if s.recv(16).startswith(b"PONG"):
-                    return proc
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise AssertionError(f"clamd did not start: {(folder / 'clamd.log').read_text(errors='replace')}")
-        time.sleep(0.2)
+    return start_clamd(folder, port, {"Ardoise.Test.EICAR": EICAR}, "StreamMaxLength 20M\n")
 
 
 def stop(proc):
