@@ -294,7 +294,7 @@ fn over_quota(account: &store::Account, size: Option<u64>) -> bool {
 
 /// The rows of a new content; its envelope forms are rendered by `forms`
 /// when there is a renderer.
-fn new_message(
+pub(crate) fn new_message(
     blob: model::BlobId,
     size: usize,
     a: &analyse::Analysis,

@@ -1,7 +1,7 @@
 //! `ardoise migrate imap`: accounts copied from another IMAP server, several
-//! at once, folder by folder. Each message is delivered, then recorded in
-//! the map of migrated messages at once, so that a run killed half-way
-//! resumes at the message where it stopped; a rerun copies only what is new
+//! at once, folder by folder. Messages are filed in groups, each group with
+//! its rows of the map of migrated messages in one transaction, so that a
+//! run killed half-way resumes after the last group committed; a rerun copies only what is new
 //! (absent from the map, and whose Message-ID, date and size are not
 //! already in the target folder, as imapsync checks), and brings the flags
 //! of what was copied before up to date with the source.
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use mailstore::{FlagOp, Mailbox, Mailstore, SourceFolder};
+use mailstore::{Bytes, FlagOp, Mailbox, Mailstore, SourceFolder, SourceMessage};
 use model::AccountId;
 use tokio::sync::Semaphore;
 
@@ -25,8 +25,15 @@ use model::mutf7;
 
 /// UIDs asked for in one `UID FETCH` of bodies.
 const FETCH_BATCH: usize = 100;
-/// Messages of a batch being filed at once.
-const IN_FLIGHT: usize = 8;
+/// Messages read from the source and not yet filed, at most.
+const WAITING: usize = 64;
+/// Groups being filed at once: one commits while the next one's files are
+/// written.
+const GROUPS: usize = 2;
+/// One group (one transaction) holds at most this many messages...
+const GROUP_MESSAGES: usize = 64;
+/// ... and this many bytes (a group of one may be larger).
+const GROUP_BYTES: usize = 32 << 20;
 
 /// The server to copy from.
 #[derive(Clone)]
@@ -341,13 +348,13 @@ impl Account<'_> {
         }
     }
 
-    /// Fetches and delivers one batch, each message recorded as soon as it is
-    /// filed. The source's answers are read while earlier messages are being
-    /// filed, up to [`IN_FLIGHT`] at once: their files are written and fsync'd
-    /// in parallel and their transactions share commits (the store's grouped
-    /// commit), where one message at a time waited for every fsync in turn.
-    /// Target UIDs follow the order in which the copies are committed, which
-    /// may differ a little from the source's.
+    /// Fetches and files one batch. The source's answers are read while
+    /// earlier messages are being filed: what has arrived is filed as one
+    /// group (one transaction with its map rows, see
+    /// [`Mailstore::file_migrated`]) as soon as one of [`GROUPS`] slots is
+    /// free, so groups grow when the disk is the slower side and a message
+    /// never waits for a group to fill. Target UIDs follow the order in
+    /// which groups commit, which may differ a little from the source's.
     async fn copy_batch(
         &self,
         client: &mut Client,
@@ -358,7 +365,7 @@ impl Account<'_> {
         let set: Vec<String> = batch.iter().map(|m| m.uid.to_string()).collect();
         let mut pending: HashMap<u32, &Meta> = batch.iter().map(|m| (m.uid, m)).collect();
         client.start(&format!("UID FETCH {} (UID BODY.PEEK[])", set.join(","))).await?;
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<(&Meta, Vec<u8>)>(IN_FLIGHT);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(&Meta, Bytes)>(WAITING);
         let read = async {
             // Owned by the reader: dropped when it ends, which ends the filing loop.
             let tx = tx;
@@ -371,25 +378,32 @@ impl Account<'_> {
                 let Some(f) = proto::parse_fetch(&resp) else { continue };
                 let (Some(uid), Some(body)) = (f.uid, f.body) else { continue };
                 let Some(meta) = pending.remove(&uid) else { continue };
-                if tx.send((meta, body)).await.is_err() {
+                if tx.send((meta, Bytes::from(body))).await.is_err() {
                     return Ok(());
                 }
             }
         };
         let file = async {
             let mut filing = FuturesUnordered::new();
+            let mut waiting: Vec<(&Meta, Bytes)> = Vec::new();
+            let mut open = true;
             loop {
+                if filing.len() < GROUPS && !waiting.is_empty() {
+                    let group = take_group(&mut waiting);
+                    filing.push(self.file_group(at, mailbox, group));
+                    continue;
+                }
+                if !open && filing.is_empty() {
+                    break;
+                }
                 tokio::select! {
                     biased;
-                    Some(()) = filing.next(), if !filing.is_empty() => self.bar.done(),
-                    item = rx.recv(), if filing.len() < IN_FLIGHT => match item {
-                        Some((meta, body)) => filing.push(self.deliver(at, mailbox, meta, body)),
-                        None => break,
+                    Some(n) = filing.next(), if !filing.is_empty() => (0..n).for_each(|_| self.bar.done()),
+                    item = rx.recv(), if open && waiting.len() < WAITING => match item {
+                        Some(item) => waiting.push(item),
+                        None => open = false,
                     },
                 }
-            }
-            while filing.next().await.is_some() {
-                self.bar.done();
             }
         };
         let (read, ()) = tokio::join!(read, file);
@@ -414,7 +428,40 @@ impl Account<'_> {
         Ok(())
     }
 
-    async fn deliver(&self, at: SourceFolder<'_>, mailbox: &Mailbox, meta: &Meta, body: Vec<u8>) {
+    /// Files a group in one transaction; returns how many messages it held.
+    /// If the group fails as a whole, its messages are filed one by one, so
+    /// that only the culprit is reported failed (with its own reason).
+    async fn file_group(&self, at: SourceFolder<'_>, mailbox: &Mailbox, group: Vec<(&Meta, Bytes)>) -> usize {
+        let n = group.len();
+        let address = self.address();
+        let messages = group
+            .iter()
+            .map(|(meta, body)| SourceMessage {
+                uid: i64::from(meta.uid),
+                raw: body.clone(),
+                flags: meta.flags.0,
+                keywords: meta.flags.1.clone(),
+                internal_date: meta.internal_date,
+            })
+            .collect();
+        match self.target.mailstore.file_migrated(at, mailbox.id, messages).await {
+            Ok(_) => {
+                for (meta, _) in &group {
+                    self.report.add(address, at.folder, meta.uid, Outcome::Copied, "");
+                }
+            }
+            Err(e) if n == 1 => self.report.add(address, at.folder, group[0].0.uid, Outcome::Failed, e.to_string()),
+            Err(e) => {
+                tracing::warn!(messages = n, error = %e, "groupe refusé ; message par message");
+                for (meta, body) in group {
+                    self.deliver(at, mailbox, meta, body).await;
+                }
+            }
+        }
+        n
+    }
+
+    async fn deliver(&self, at: SourceFolder<'_>, mailbox: &Mailbox, meta: &Meta, body: Bytes) {
         let (flags, keywords) = meta.flags.clone();
         let address = self.address();
         match self.target.deliver(mailbox, body, flags, keywords, meta.internal_date).await {
@@ -469,5 +516,51 @@ impl Account<'_> {
             let reason = format!("{} messages à la source, tous présents avec les mêmes drapeaux", metas.len());
             self.report.add(self.address(), decoded, "", Outcome::Verified, reason);
         }
+    }
+}
+
+/// The first messages of `waiting` that make one group (at least one).
+fn take_group<'m>(waiting: &mut Vec<(&'m Meta, Bytes)>) -> Vec<(&'m Meta, Bytes)> {
+    let mut bytes = 0;
+    let mut n = 0;
+    for (_, body) in waiting.iter() {
+        if n == GROUP_MESSAGES || (n > 0 && bytes + body.len() > GROUP_BYTES) {
+            break;
+        }
+        bytes += body.len();
+        n += 1;
+    }
+    waiting.drain(..n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(uid: u32) -> Meta {
+        Meta {
+            uid,
+            flags: (0, Vec::new()),
+            internal_date: 0,
+            fingerprint: Fingerprint { message_id: String::new(), internal_date: 0, size: 0 },
+        }
+    }
+
+    #[test]
+    fn a_group_stops_at_its_count_or_its_bytes_but_never_holds_nothing() {
+        let metas: Vec<Meta> = (1..=100).map(meta).collect();
+        let mut waiting: Vec<(&Meta, Bytes)> = metas.iter().map(|m| (m, Bytes::from(vec![b'x'; 10]))).collect();
+        assert_eq!(take_group(&mut waiting).len(), GROUP_MESSAGES);
+        assert_eq!(waiting.len(), 100 - GROUP_MESSAGES);
+        assert_eq!(waiting[0].0.uid, GROUP_MESSAGES as u32 + 1, "the oldest go first");
+
+        let big = Bytes::from(vec![b'x'; GROUP_BYTES / 2 + 1]);
+        let mut waiting: Vec<(&Meta, Bytes)> = metas[..3].iter().map(|m| (m, big.clone())).collect();
+        assert_eq!(take_group(&mut waiting).len(), 1, "two halves and a byte do not fit");
+        let huge = Bytes::from(vec![b'x'; GROUP_BYTES * 2]);
+        let mut waiting: Vec<(&Meta, Bytes)> = vec![(&metas[0], huge), (&metas[1], Bytes::from_static(b"y"))];
+        assert_eq!(take_group(&mut waiting).len(), 1, "a message larger than a group goes alone");
+        assert_eq!(take_group(&mut waiting).len(), 1);
+        assert!(take_group(&mut waiting).is_empty());
     }
 }

@@ -137,7 +137,7 @@ impl Target {
     pub async fn deliver(
         &self,
         mailbox: &Mailbox,
-        raw: Vec<u8>,
+        raw: impl Into<mailstore::Bytes>,
         flags: i64,
         keywords: Vec<String>,
         internal_date: i64,

@@ -62,6 +62,80 @@ impl Store {
         urgency: Urgency,
         blob_durable: impl Future<Output = std::io::Result<()>>,
     ) -> Result<Vec<Delivered>> {
+        let one = Prepared::new(msg, targets)?;
+        let mut tx = self.write_tx_grouped(urgency).await?;
+        let conn: &mut AnyConnection = &mut tx;
+        // Lock order: accounts, then mailboxes, then the blob (see lib.rs).
+        self.lock_ids(conn, Locked::Accounts, &one.accounts()).await?;
+        self.lock_ids(conn, Locked::Mailboxes, &one.mailboxes()).await?;
+        let rows = one.file(conn, now()).await?;
+        blob_durable.await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Several messages in one transaction, each as [`Store::deliver`] files
+    /// it (in order: a later one may join an earlier one's thread), then
+    /// `also` with what was filed, in the same transaction. All or nothing:
+    /// one invalid message or a failing `also` files none of them. For bulk
+    /// copies (a migration's batch of a hundred messages costs one commit
+    /// rather than two hundred); the blobs must be durable before the call.
+    pub async fn deliver_many(
+        &self,
+        messages: &[(NewMessage, Vec<Target>)],
+        urgency: Urgency,
+    ) -> Result<Vec<Vec<Delivered>>> {
+        let refs: Vec<(&NewMessage, &[Target])> = messages.iter().map(|(m, t)| (m, t.as_slice())).collect();
+        self.deliver_batch(&refs, urgency, async |_, _| Ok(())).await
+    }
+
+    /// [`Store::deliver_many`] with more statements in the same transaction.
+    pub(crate) async fn deliver_batch<F>(
+        &self,
+        messages: &[(&NewMessage, &[Target])],
+        urgency: Urgency,
+        also: F,
+    ) -> Result<Vec<Vec<Delivered>>>
+    where
+        F: AsyncFnOnce(&mut AnyConnection, &[Vec<Delivered>]) -> Result<()>,
+    {
+        let prepared = messages.iter().map(|(m, t)| Prepared::new(m, t)).collect::<Result<Vec<_>>>()?;
+        let mut accounts: Vec<AccountId> = prepared.iter().flat_map(Prepared::accounts).collect();
+        let mut mailboxes: Vec<MailboxId> = prepared.iter().flat_map(Prepared::mailboxes).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        mailboxes.sort_unstable();
+        mailboxes.dedup();
+        let mut tx = self.write_tx_grouped(urgency).await?;
+        let conn: &mut AnyConnection = &mut tx;
+        // Every lock first, in the one order (see lib.rs), so that batches
+        // never wait on each other in a cycle.
+        self.lock_ids(conn, Locked::Accounts, &accounts).await?;
+        self.lock_ids(conn, Locked::Mailboxes, &mailboxes).await?;
+        let now = now();
+        let mut filed = Vec::with_capacity(prepared.len());
+        for one in &prepared {
+            filed.push(one.file(conn, now).await?);
+        }
+        also(conn, &filed).await?;
+        tx.commit().await?;
+        Ok(filed)
+    }
+}
+
+/// One message's delivery, checked before any lock is taken.
+struct Prepared<'a> {
+    msg: &'a NewMessage,
+    targets: &'a [Target],
+    keywords: Vec<String>,
+    msgid: Option<String>,
+    keys: Vec<String>,
+    per_account: BTreeMap<AccountId, i64>,
+    per_mailbox: BTreeMap<MailboxId, i64>,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(msg: &'a NewMessage, targets: &'a [Target]) -> Result<Prepared<'a>> {
         if targets.is_empty() {
             return Err(Error::Invalid("a delivery needs at least one target".into()));
         }
@@ -75,24 +149,27 @@ impl Store {
         }
         let msgid = msg.msgid_header.as_deref().and_then(normalize_msgid);
         let keys = thread_keys(msgid.as_deref(), &msg.references);
-        let now = now();
-
         let mut per_account: BTreeMap<AccountId, i64> = BTreeMap::new();
         let mut per_mailbox: BTreeMap<MailboxId, i64> = BTreeMap::new();
         for t in targets {
             *per_account.entry(t.account).or_default() += 1;
             *per_mailbox.entry(t.mailbox).or_default() += 1;
         }
-        let accounts: Vec<AccountId> = per_account.keys().copied().collect();
-        let mailboxes: Vec<MailboxId> = per_mailbox.keys().copied().collect();
+        Ok(Prepared { msg, targets, keywords, msgid, keys, per_account, per_mailbox })
+    }
 
-        let mut tx = self.write_tx_grouped(urgency).await?;
-        let conn: &mut AnyConnection = &mut tx;
-        // Lock order: accounts, then mailboxes, then the blob (see lib.rs).
-        self.lock_ids(conn, Locked::Accounts, &accounts).await?;
-        self.lock_ids(conn, Locked::Mailboxes, &mailboxes).await?;
+    fn accounts(&self) -> Vec<AccountId> {
+        self.per_account.keys().copied().collect()
+    }
 
-        let counters = bump_mailboxes(conn, &per_mailbox).await?;
+    fn mailboxes(&self) -> Vec<MailboxId> {
+        self.per_mailbox.keys().copied().collect()
+    }
+
+    /// The statements of one delivery, its locks already held.
+    async fn file(&self, conn: &mut AnyConnection, now: i64) -> Result<Vec<Delivered>> {
+        let (msg, targets) = (self.msg, self.targets);
+        let counters = bump_mailboxes(conn, &self.per_mailbox).await?;
         let mut next: HashMap<MailboxId, (i64, i64)> = HashMap::with_capacity(counters.len());
         for t in targets {
             let Some(c) = counters.get(&t.mailbox) else {
@@ -103,10 +180,11 @@ impl Store {
             }
             next.insert(t.mailbox, (c.first_uid, c.first_modseq));
         }
-        let usage: Vec<(i64, i64)> = per_account.iter().map(|(a, n)| (*a, n * msg.size)).collect();
+        let usage: Vec<(i64, i64)> = self.per_account.iter().map(|(a, n)| (*a, n * msg.size)).collect();
         add_to_accounts(conn, &usage).await?;
         upsert_blob(conn, msg, targets.len() as i64, now).await?;
-        let threads = find_threads(conn, &accounts, &keys).await?;
+        let accounts = self.accounts();
+        let threads = find_threads(conn, &accounts, &self.keys).await?;
 
         let mut rows: Vec<Delivered> = targets
             .iter()
@@ -124,7 +202,7 @@ impl Store {
                 }
             })
             .collect();
-        insert_messages(conn, msg, msgid.as_deref(), &keywords, targets, &mut rows, now).await?;
+        insert_messages(conn, msg, self.msgid.as_deref(), &self.keywords, targets, &mut rows, now).await?;
 
         // Accounts with no earlier thread start one named by their first copy.
         let mut started: HashMap<AccountId, i64> = HashMap::new();
@@ -134,10 +212,8 @@ impl Store {
             renamed.push((r.message, r.thread_id));
         }
         set_thread_ids(conn, &renamed).await?;
-        remember_thread_keys(conn, &rows, &keys).await?;
+        remember_thread_keys(conn, &rows, &self.keys).await?;
         log_new_messages(conn, &rows, now).await?;
-        blob_durable.await?;
-        tx.commit().await?;
         Ok(rows)
     }
 }

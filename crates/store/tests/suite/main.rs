@@ -118,6 +118,8 @@ on_both_backends!(
     hardening::web_session_expiry_slides,
     sieve_scripts::sieve_scripts_keep_one_active,
     migrated::migrated_messages_are_mapped_per_source_folder,
+    migrated::a_migrated_group_is_filed_and_mapped_in_one_transaction,
+    migrated::a_migrated_group_with_one_bad_message_files_nothing,
     sso::sso_grants_are_spent_once_and_revoked_by_family,
     lists::lists_share_the_address_space_and_hold_posts,
     lists::quarantine_keeps_refused_messages_until_decided,
