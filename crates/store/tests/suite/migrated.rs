@@ -59,7 +59,8 @@ pub async fn a_migrated_group_with_one_bad_message_files_nothing(ctx: Ctx) {
     let at = SourceFolder { account: claire.id, source: "imap.example.org/claire", folder: "INBOX", uid_validity: 7 };
     // The second message names Paul's Inbox for Claire's account.
     let wrong = Target { account: claire.id, ..target(&pauls) };
-    let group = vec![(1, message(1, 100), target(&inbox)), (2, message(2, 100), wrong), (3, message(3, 100), target(&inbox))];
+    let group =
+        vec![(1, message(1, 100), target(&inbox)), (2, message(2, 100), wrong), (3, message(3, 100), target(&inbox))];
     assert!(store.deliver_migrated(at, &group).await.is_err());
     assert!(store.messages(inbox.id).await.unwrap().is_empty());
     assert!(store.migrated_messages(at).await.unwrap().is_empty());
