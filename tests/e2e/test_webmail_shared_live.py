@@ -1,6 +1,7 @@
 """Live updates of shared mail in the webmail (issue 22: a functional mailbox « in the webmail as a
 second mailbox with its own unread counts and live updates »), on the real binary in headless
-Chromium. Paul keeps the page open, never reloaded (a marker set in the page survives):
+Chromium. Paul's page is never reloaded between a change and its showing (a marker set in the page
+survives):
 - on the secrétariat's functional mailbox, of which he and Claire are members: a message delivered
   over SMTP appears at the top of its list with its unread count; Claire, over IMAP (imapclient),
   marks a message read and moves another to « Archives »: the counts follow, and a message she moves
