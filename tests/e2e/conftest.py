@@ -111,6 +111,11 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+def pytest_configure(config):
+    # Marked tests are part of the suite; `-m "not slow"` leaves them out of a quick run.
+    config.addinivalue_line("markers", "slow: takes over a minute in a debug build")
+
+
 def pytest_report_header(config):
     return f"ardoise store: {STORE}" + (f" ({POSTGRES})" if STORE == "postgres" else "")
 

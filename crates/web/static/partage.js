@@ -3,7 +3,8 @@
 // and by the composer (a file too large for a message becomes a link). The
 // file is sent in pieces of 8 MiB; after a dropped connection the client
 // asks the server where it stands (HEAD) and resumes from there, several
-// times with growing pauses. On the upload page, once every byte is
+// times with growing pauses; so too while the server still writes the cut
+// piece (423, until it sees the connection is gone). On the upload page, once every byte is
 // acknowledged, the upload's id goes into the form, which is then posted as
 // usual (the server creates the share or the new version).
 "use strict";
@@ -70,6 +71,13 @@
         if (xhr.status === 204) {
           at = Number(xhr.getResponseHeader("Upload-Offset"));
           tries = 0;
+        } else if (xhr.status === 423) {
+          // The server is still writing the piece a dropped connection was
+          // sending (it has not seen the drop yet): wait, then ask again.
+          if (++tries > TRIES) { fail(xhr); }
+          if (o.retry) { o.retry(); }
+          await pause(Math.min(1000 * tries, 10000));
+          at = await offset(url);
         } else if (xhr.status === 409 || xhr.status >= 500) {
           at = await offset(url);
         } else {
