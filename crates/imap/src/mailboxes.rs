@@ -260,9 +260,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'_, S> {
             return Done::no("[ALREADYEXISTS] INBOX always exists");
         }
         if is_shared_name(&name) {
-            return Done::no(
-                "[NOPERM] Partages montre les dossiers partages avec vous / Partages holds the folders shared with you",
-            );
+            if !special_use.is_empty() {
+                return Done::no("[USEATTR] Special use is the owner's to give");
+            }
+            return match self.mailstore.create_shared(account, &name).await {
+                Ok(Some(m)) => Done::ok(&format!("[MAILBOXID (F{})] CREATE completed", m.id)),
+                Ok(None) => Done::no(
+                    "[NOPERM] Partages montre les dossiers partages avec vous / Partages holds the folders shared with you",
+                ),
+                Err(mailstore::Error::Denied(_)) => Done::no("[NOPERM] Creating folders here needs the k right"),
+                Err(e) => failed(e),
+            };
         }
         let special = match special_use {
             [] => None,

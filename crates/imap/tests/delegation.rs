@@ -190,3 +190,36 @@ async fn a_members_change_reaches_another_member_in_idle_and_the_journal() {
     let list = paul.cmd("e", "LIST (SPECIAL-USE) \"\" \"*\"").await;
     assert!(!list.contains("Partages"), "{list}");
 }
+
+/// RFC 4314 section 4: CREATE under a shared folder needs `k` on it. The
+/// child is the owner's, carries the parent's ACL, and appears for the
+/// delegate under the same parent; without `k` the answer is NOPERM and
+/// nothing is made; the shared root itself is never a place to create.
+#[tokio::test]
+async fn create_under_a_shared_folder_needs_k_and_inherits_its_acl() {
+    let (f, paul) = claire_and_paul().await;
+    let mut claire = f.connect();
+    claire.login().await;
+    assert_eq!(claire.cmd("a", "SETACL Projets paul.durand@ac-demo.fr lrs").await, "a OK SETACL completed\r\n");
+    let mut paul_c = login_as(&f, "paul.durand").await;
+    let refused = paul_c.cmd("b", "CREATE Partages/claire.martin/Projets/2027").await;
+    assert_eq!(refused, "b NO [NOPERM] Creating folders here needs the k right\r\n");
+    assert!(f.ms.mailbox_named(f.claire.id, "Projets/2027").await.unwrap().is_none());
+
+    assert_eq!(claire.cmd("c", "SETACL Projets paul.durand@ac-demo.fr +k").await, "c OK SETACL completed\r\n");
+    let made = paul_c.cmd("d", "CREATE Partages/claire.martin/Projets/2027").await;
+    assert!(made.starts_with("d OK [MAILBOXID (F"), "{made}");
+    let child = f.ms.mailbox_named(f.claire.id, "Projets/2027").await.unwrap().expect("made in Claire's account");
+    assert_eq!(f.ms.rights_on(paul, &child).await.unwrap().to_string(), "lrsk");
+    assert!(
+        claire.cmd("e", "GETACL Projets/2027").await.contains(" paul.durand@ac-demo.fr lrsk\r\n"),
+        "the child carries the parent's ACL"
+    );
+    let list = paul_c.cmd("f", "LIST \"\" \"Partages/claire.martin/Projets/*\"").await;
+    assert!(list.contains("\"Partages/claire.martin/Projets/2027\""), "{list}");
+    // A folder he was not given is not a parent he can create under.
+    let elsewhere = paul_c.cmd("g", "CREATE Partages/claire.martin/INBOX/Secret").await;
+    assert!(elsewhere.starts_with("g NO [NOPERM]"), "{elsewhere}");
+    assert!(paul_c.cmd("h", "CREATE Partages/Nouveau").await.starts_with("h NO [NOPERM]"));
+    assert!(f.ms.mailbox_named(f.claire.id, "INBOX/Secret").await.unwrap().is_none());
+}

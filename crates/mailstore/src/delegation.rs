@@ -118,6 +118,43 @@ impl Mailstore {
         }))
     }
 
+    /// Creates `name` (`Partages/<owner>/<parent>/<leaf>`) in the owner's
+    /// account for `viewer`, who must hold `k` on the parent folder (RFC 4314
+    /// section 4: CREATE under a mailbox needs `k` on it). The new folder
+    /// starts with the parent's own ACL (the grants made on the parent
+    /// folder are copied; account-wide grants cover it anyway), so those who
+    /// shared the parent share the child. Journaled for the owner.
+    /// `Ok(None)`: the parent names nothing the viewer may look up.
+    pub async fn create_shared(&self, viewer: AccountId, name: &str) -> Result<Option<Mailbox>, Error> {
+        let Some((parent, leaf)) = name.rsplit_once('/') else { return Ok(None) };
+        let Some(shared) = self.shared_named(viewer, parent).await? else { return Ok(None) };
+        if leaf.is_empty() {
+            return Err(Error::Invalid("a folder needs a name".into()));
+        }
+        if !shared.rights.contains(Rights::CREATE) {
+            return Err(Error::Denied("k".into()));
+        }
+        let owner = shared.mailbox.account_id;
+        let child = format!("{}/{leaf}", shared.mailbox.name);
+        let made = self.create_mailbox(owner, &child, None).await?;
+        for g in self.store.grants_given(owner).await? {
+            if g.mailbox_id == Some(shared.mailbox.id) {
+                let grant = NewGrant {
+                    owner,
+                    mailbox: Some(made.id),
+                    grantee: g.grantee_id,
+                    rights: &g.rights,
+                    send_as: g.send_as,
+                    on_behalf: g.on_behalf,
+                };
+                self.store.set_grant(&grant).await?;
+                self.publish(crate::MailEvent::Mailboxes { account: g.grantee_id });
+            }
+        }
+        self.journal(owner, viewer, "création", &child).await;
+        Ok(Some(made))
+    }
+
     /// The ACL of `mailbox`: its owner with every right, then each grantee
     /// with what applies to this folder.
     pub async fn acl(&self, mailbox: &Mailbox) -> Result<Vec<AclEntry>, Error> {
