@@ -3,7 +3,13 @@ password and TOTP, reaches the console from the header's « Administration » li
 (which a teacher does not have), finds Paul, ends his web and IMAP sessions, suspends him (his IMAP login is then
 refused), reactivates him, gives him a provisional password shown once, deletes a
 message stuck in the outbound queue, and reads the audit log, where every action
-names the administrator. axe-core checks every console page."""
+names the administrator. axe-core checks every console page.
+
+Then quotas « augmentées sur demande », lists and functional mailboxes: Paul
+asks for more space in Réglages, the administrator approves it in « Demandes
+d'espace » and Paul's IMAP quota grows; a member added to a list from the
+console receives the next post (smtplib, imaplib); a member added to a
+functional mailbox from the console is one for the CLI too."""
 
 import imaplib
 import re
@@ -42,6 +48,29 @@ def queue(server, *args) -> str:
     return out.stdout.decode(errors="replace")
 
 
+def console_login(browser, server, admin):
+    """The administrator must set up TOTP before anything else, then logs in
+    again: password, then a code."""
+    web_login(browser, server, admin, ADMIN_PASSWORD)
+    wait_path(browser, "/2fa/activer")
+    secret = browser.find_element(By.ID, "totp-secret").text.strip()
+    enrol_step = int(time.time()) // 30
+    submit_code(browser, pyotp.TOTP(secret).now())
+    WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "codes")))
+    click(browser, "#continuer")
+    browser.get(base(server) + "/admin")
+    sign_out(browser)
+    web_login(browser, server, admin, ADMIN_PASSWORD)
+    wait_path(browser, "/connexion/code")
+    submit_code(browser, next_step_code(secret, enrol_step))
+    WebDriverWait(browser, 20).until(lambda d: "/connexion" not in d.current_url)
+
+
+def sign_out(browser):
+    click(browser, "form[action='/deconnexion'] button")
+    wait_path(browser, "/connexion")
+
+
 def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     # Remote mail goes to a closed port, so it stays queued (retried in an hour).
     server.config.write_text(server.config.read_text()
@@ -69,32 +98,17 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     assert not browser.find_elements(By.ID, "lien-administration")
     browser.get(base(server) + "/admin")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Page introuvable"
-    click(browser, "form[action='/deconnexion'] button")
-    wait_path(browser, "/connexion")
+    sign_out(browser)
 
-    # The administrator must set up TOTP before anything else.
-    web_login(browser, server, admin, ADMIN_PASSWORD)
-    wait_path(browser, "/2fa/activer")
-    secret = browser.find_element(By.ID, "totp-secret").text.strip()
-    enrol_step = int(time.time()) // 30
-    submit_code(browser, pyotp.TOTP(secret).now())
-    WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "codes")))
-    click(browser, "#continuer")
-    # Then logs in again: password, then a code.
-    browser.get(base(server) + "/admin")
-    click(browser, "form[action='/deconnexion'] button")
-    wait_path(browser, "/connexion")
-    web_login(browser, server, admin, ADMIN_PASSWORD)
-    wait_path(browser, "/connexion/code")
-    submit_code(browser, next_step_code(secret, enrol_step))
-    WebDriverWait(browser, 20).until(lambda d: "/connexion" not in d.current_url)
+    console_login(browser, server, admin)
 
     # The header leads an administrator to the console, whose own menu lists its pages.
     WebDriverWait(browser, 10).until(EC.element_to_be_clickable((By.ID, "lien-administration"))).click()
     wait_path(browser, "/admin")
     menu = [a.get_attribute("id") for a in browser.find_elements(By.CSS_SELECTOR, "nav.console-nav a")]
     assert menu == ["console-organisation", "console-comptes", "console-file", "console-stockage",
-                    "console-quarantaine", "console-journal"], menu
+                    "console-demandes", "console-listes", "console-boites", "console-quarantaine",
+                    "console-journal"], menu
 
     # Search Paul, open his page.
     browser.get(base(server) + "/admin/comptes")
@@ -199,3 +213,134 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
                 found[f"{path} @{width}"] = serious
     browser.set_window_size(1280, 900)
     assert not found, found
+
+
+def wait_for(check, what, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"no {what} within {timeout} s")
+
+
+def imap_quota(server, user) -> str:
+    client = SourceIMAP4SSL("127.0.0.1", server.imaps_port, "127.0.0.1")
+    try:
+        client.login(user, PASSWORD)
+        return str(client.getquotaroot("INBOX"))
+    finally:
+        client.logout()
+
+
+def test_space_requests_lists_and_functional_mailboxes_from_the_console(server, browser):
+    server.admin("unit", "add", "Académie de test", "--kind", "academie")
+    paul = server.create("paul.durand", quota="1M", password=PASSWORD)
+    claire = server.create("claire.martin", password=PASSWORD)
+    admin = server.create("rectorat", password=ADMIN_PASSWORD)
+    secretariat = server.create("secretariat.0541234a", role="fonctionnel")
+    equipe = f"equipe@{DOMAIN}"
+    server.admin("list", "create", equipe, "--name", "Équipe pédagogique")
+    server.admin("list", "add", equipe, paul)
+    server.admin("grant", "add", admin, "admin-academie", "--unit", "Académie de test")
+    server.start()
+    assert re.search(r"STORAGE \d+ 1024\)", imap_quota(server, paul)), imap_quota(server, paul)
+
+    # Paul asks for more space in Réglages, under his gauge.
+    web_login(browser, server, paul, PASSWORD)
+    wait_path(browser, "/courrier")
+    browser.get(base(server) + "/courrier/reglages")
+    browser.find_element(By.ID, "raison-espace").send_keys("Les bulletins du trimestre en pièces jointes")
+    click(browser, "#demander-espace")
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.ID, "etat-demande-espace"),
+                                                                      "en cours d'examen"))
+    assert not browser.find_elements(By.ID, "form-espace"), "one open request at a time"
+    sign_out(browser)
+
+    # The administrator finds it in « Demandes d'espace » and approves 2 Go.
+    console_login(browser, server, admin)
+    browser.get(base(server) + "/admin")
+    click(browser, "#console-demandes")
+    wait_path(browser, "/admin/demandes")
+    card = browser.find_element(By.CSS_SELECTOR, "article.demande")
+    assert paul in card.text and "Les bulletins du trimestre" in card.text, card.text
+    request = card.get_attribute("id").split("-")[1]
+    field = browser.find_element(By.ID, f"quota-{request}")
+    field.clear()
+    field.send_keys("2G")
+    click(browser, f"#accepter-{request}")
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"),
+                                                                      "La demande a été acceptée"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "article.demande")
+    # Paul's quota changed: his IMAP client sees 2 GiB (in KiB), and a notice is in his Inbox.
+    assert re.search(r"STORAGE \d+ 2097152\)", imap_quota(server, paul)), imap_quota(server, paul)
+    notices = wait_for(lambda: [m for m in server.messages(paul) if "Demande d'espace acceptée" in str(m)],
+                       "notice to Paul")
+    assert notices
+
+    # « Listes »: the list's page; Claire added as a member receives the next post.
+    click(browser, "#console-listes")
+    wait_path(browser, "/admin/listes")
+    browser.find_element(By.LINK_TEXT, equipe).click()
+    members = browser.find_element(By.ID, "membres").text
+    assert paul in members and claire not in members, members
+    browser.find_element(By.ID, "nouveau-membre").send_keys(claire)
+    click(browser, "#ajouter-membre")
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.ID, "membres"), claire))
+    list_page = browser.current_url
+    with starttls_client(server) as s:
+        s.login(paul, PASSWORD)
+        s.sendmail(paul, [equipe], (f"From: {paul}\r\nTo: {equipe}\r\nSubject: Conseil de classe\r\n"
+                                    f"Message-ID: <conseil@{DOMAIN}>\r\n\r\nJeudi 17 h.\r\n").encode())
+    client = SourceIMAP4SSL("127.0.0.1", server.imaps_port, "127.0.0.1")
+    client.login(claire, PASSWORD)
+
+    def claire_has_it():
+        client.select("INBOX")
+        return client.search(None, "SUBJECT", '"Conseil de classe"')[1][0].split()
+    assert wait_for(claire_has_it, "post in Claire's Inbox")
+    client.logout()
+
+    # « Boîtes fonctionnelles »: Claire becomes a member of the secretariat, read only.
+    click(browser, "#console-boites")
+    wait_path(browser, "/admin/boites")
+    browser.find_element(By.LINK_TEXT, secretariat).click()
+    mailbox_page = browser.current_url
+    browser.find_element(By.ID, "membre").send_keys(claire)
+    rights = browser.find_element(By.ID, "droits")
+    rights.clear()
+    rights.send_keys("lr")
+    click(browser, "#ajouter-membre-boite")
+    WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.ID, "membres-boite"), claire))
+    shown = server.admin("mailbox", "members", secretariat, "show")
+    assert f"{claire}\t*\tlr" in shown, shown
+
+    # Every change names the administrator in the audit log.
+    browser.get(base(server) + "/admin/journal")
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr")]
+    for action, target in (("quota-request.approve", paul), ("list.add", equipe),
+                           ("mailbox.member.add", secretariat)):
+        assert any(action in r and admin in r and target in r for r in rows), (action, rows)
+
+    # axe-core on the new pages, at a desktop and a phone width.
+    source = axe_source()
+    browser.set_script_timeout(60)
+    found = {}
+    for width in (1280, 390):
+        browser.set_window_size(width, 900)
+        for path in ("/admin/demandes", "/admin/listes", list_page, "/admin/boites", mailbox_page):
+            browser.get(path if path.startswith("http") else base(server) + path)
+            WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            serious = [v for v in axe_violations(browser, source) if v["impact"] in ("serious", "critical")]
+            if serious:
+                found[f"{path} @{width}"] = serious
+    browser.set_window_size(1280, 900)
+    assert not found, found
+    sign_out(browser)
+    # Réglages tells Paul, and offers to ask again.
+    web_login(browser, server, paul, PASSWORD)
+    wait_path(browser, "/courrier")
+    browser.get(base(server) + "/courrier/reglages")
+    assert "a été acceptée" in browser.find_element(By.ID, "etat-demande-espace").text
+    assert browser.find_elements(By.ID, "form-espace")

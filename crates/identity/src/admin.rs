@@ -19,15 +19,23 @@
 //! - [`queue`]: the outbound queue within sight, retry and delete;
 //! - [`quarantine`]: the messages the MX refused, for governance: release
 //!   and delete;
+//! - [`requests`]: users' requests for more space, approved (with the new
+//!   quota) or refused;
+//! - [`lists`]: distribution lists within sight, their members, posting
+//!   policy and moderators, through the `lists` domain;
+//! - [`functional`]: functional mailboxes and their members' rights;
 //! - [`storage`]: usage per unit, largest mailboxes, deduplication;
 //! - [`oversight`]: the organisation tree and the audit log with its chain
 //!   verified.
 
 pub mod accounts;
 pub mod actions;
+pub mod functional;
+pub mod lists;
 pub mod oversight;
 pub mod quarantine;
 pub mod queue;
+pub mod requests;
 pub mod sessions;
 pub mod storage;
 
@@ -39,11 +47,15 @@ use crate::lifecycle::{Action, AdminRole, OrgTree, Scope, audit};
 
 pub use accounts::{AccountQuery, AccountRow, AccountView, Found, PAGE};
 pub use actions::parse_quota;
+pub use functional::{FunctionalView, MEMBER_RIGHTS, MemberRow};
+pub use lists::{ListSummary, ListView};
 pub use oversight::{AuditFilter, AuditView, UnitRow};
 pub use quarantine::{QUARANTINE_SHOWN, QuarantineRow, QuarantineView};
 pub use queue::{QUEUE_PAGE, QueueRcpt, QueueRow, QueueView};
+pub use requests::{MAX_REASON, REQUESTS_SHOWN, RequestRow, RequestsView};
 pub use sessions::SessionRow;
 pub use storage::{LARGEST, LargeMailbox, StorageView, UnitStorage};
+pub use store::{QuotaRequest, QuotaRequestStatus};
 
 /// Why an administrative operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +70,10 @@ pub enum AdminError {
     /// Refused because of the target's state or the request itself.
     #[error("refusé : {fr} / refused: {en}")]
     Refused { fr: &'static str, en: &'static str },
+    /// Refused by the domain, in its own words (a list's member that
+    /// reaches nobody, rights given outside one académie).
+    #[error("refusé : {0}")]
+    Domain(String),
     #[error("store: {0}")]
     Store(#[from] store::Error),
     #[error("credentials: {0}")]
@@ -124,6 +140,14 @@ impl Administrator {
     pub fn roles(&self) -> Option<Vec<(AdminRole, String)>> {
         let grants = self.scope.grants.as_ref()?;
         Some(grants.iter().map(|(role, unit)| (*role, self.unit_name(Some(*unit)).unwrap_or_default())).collect())
+    }
+
+    /// The units the administrator may read, or `None` when that is every
+    /// unit (the store's queries then filter on nothing).
+    pub(crate) fn units_read(&self) -> Option<Vec<OrgUnitId>> {
+        let seen: Vec<OrgUnitId> =
+            self.units.iter().filter(|u| self.may(Action::Read, Some(u.id))).map(|u| u.id).collect();
+        (seen.len() != self.units.len()).then_some(seen)
     }
 
     /// Whether the administrator governs some unit (the console's

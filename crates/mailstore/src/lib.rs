@@ -46,7 +46,7 @@ pub use housekeeping::{Housekeeping, HousekeepingReport};
 pub use index::document_of;
 pub use mailboxes::Usage;
 pub use migrated::SourceMessage;
-pub use quota_warnings::{HYSTERESIS, THRESHOLDS, quota_step};
+pub use quota_warnings::{HYSTERESIS, THRESHOLDS, human as human_bytes, quota_step};
 /// The full-text index's query vocabulary (fields, hit sets, folding).
 pub use search::{Field, Hits, fold};
 /// Plain rows of the store that the domain hands out as they are: a domain

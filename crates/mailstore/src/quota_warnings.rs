@@ -68,8 +68,9 @@ impl Mailstore {
     }
 }
 
-/// Bytes as a French reader writes them: « 1,5 Go », « 820 Mo ».
-fn human(bytes: i64) -> String {
+/// Bytes as a French reader writes them: « 1,5 Go », « 820 Mo » (also the
+/// quota requests' notices, `identity::admin::requests`).
+pub fn human(bytes: i64) -> String {
     const MB: f64 = 1024.0 * 1024.0;
     let b = bytes.max(0) as f64;
     if b >= 1024.0 * MB {

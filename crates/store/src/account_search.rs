@@ -5,7 +5,7 @@
 //! `identity::admin` decides which units an administrator sees and what
 //! the text means; this file only runs it.
 
-use model::{AccountStatus, OrgUnitId};
+use model::{AccountStatus, OrgUnitId, Role};
 
 use crate::Store;
 use crate::error::Result;
@@ -20,6 +20,8 @@ pub struct AccountSearch {
     /// Whether accounts placed in no unit are included.
     pub unplaced: bool,
     pub status: Option<AccountStatus>,
+    /// Accounts of this role only (the console's functional mailboxes).
+    pub role: Option<Role>,
     /// Lower-cased as typed: matched inside address, name and login.
     pub lower: String,
     /// Folded (no accents): matched inside address and login too, so that
@@ -35,18 +37,14 @@ impl Store {
     pub async fn search_accounts(&self, q: &AccountSearch) -> Result<(Vec<Account>, usize)> {
         let mut conditions = Vec::new();
         let mut binds: Vec<String> = Vec::new();
-        let placed = match &q.units {
-            None => "org_unit_id IS NOT NULL".to_owned(),
-            // Unit ids are numbers from the database, never text from the query.
-            Some(ids) if !ids.is_empty() => {
-                format!("org_unit_id IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
-            }
-            Some(_) => "1 = 0".to_owned(),
-        };
-        conditions.push(if q.unplaced { format!("({placed} OR org_unit_id IS NULL)") } else { placed });
+        conditions.push(crate::sql::units_condition("org_unit_id", q.units.as_deref(), q.unplaced));
         if let Some(status) = q.status {
             binds.push(status.as_str().to_owned());
             conditions.push(format!("status = ${}", binds.len()));
+        }
+        if let Some(role) = q.role {
+            binds.push(role.as_str().to_owned());
+            conditions.push(format!("role = ${}", binds.len()));
         }
         if !q.lower.is_empty() || !q.folded.is_empty() {
             binds.push(format!("%{}%", like_escape(&q.lower)));

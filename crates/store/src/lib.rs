@@ -55,6 +55,7 @@ mod people;
 mod preferences;
 mod quarantine;
 mod queue;
+mod quota_requests;
 mod reminders;
 mod resources;
 mod revocations;
@@ -117,6 +118,7 @@ pub use people::{AuditEntry, HrAccountUpdate, HrBatch, HrNewPerson, HrRecord, Pe
 pub use preferences::{MAX_UNDO_SEND, ReadingPrefs, WebPrefs};
 pub use quarantine::{NewQuarantined, Quarantined};
 pub use queue::{NewQueued, QueuePageEntry, Queued, QueuedRcpt, RcptStatus};
+pub use quota_requests::{QuotaRequest, QuotaRequestStatus};
 pub use reminders::{DueAlarm, MAX_REMINDER_ROWS, NewReminder, Reminder};
 pub use resources::Resource;
 pub use schedule_inbox::{InboxItem, NewInboxItem};

@@ -346,15 +346,7 @@ impl Store {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<QueuePageEntry>, usize)> {
-        let placed = match units {
-            None => "a.org_unit_id IS NOT NULL".to_owned(),
-            // Unit ids are numbers from the database, never text from a request.
-            Some(ids) if !ids.is_empty() => {
-                format!("a.org_unit_id IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
-            }
-            Some(_) => "1 = 0".to_owned(),
-        };
-        let filter = if unplaced { format!("({placed} OR a.org_unit_id IS NULL)") } else { placed };
+        let filter = crate::sql::units_condition("a.org_unit_id", units, unplaced);
         let from = format!("FROM outbound_queue q LEFT JOIN accounts a ON a.id = q.account_id WHERE {filter}");
         let total: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {from}"))).fetch_one(&self.pool).await?;

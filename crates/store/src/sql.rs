@@ -23,6 +23,21 @@ const MAX_MSGID_LEN: usize = 998;
 /// hostile References header cannot blow up a delivery.
 pub(crate) const MAX_REFERENCES: usize = 64;
 
+/// The condition keeping the rows whose `column` (an account's unit) is in
+/// `units` (`None`: any unit) and, with `unplaced`, those of no unit: the
+/// administrators' scopes, as the console's queries share them.
+pub(crate) fn units_condition(column: &str, units: Option<&[model::OrgUnitId]>, unplaced: bool) -> String {
+    let placed = match units {
+        None => format!("{column} IS NOT NULL"),
+        // Unit ids are numbers from the database, never text from a request.
+        Some(ids) if !ids.is_empty() => {
+            format!("{column} IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+        }
+        Some(_) => "1 = 0".to_owned(),
+    };
+    if unplaced { format!("({placed} OR {column} IS NULL)") } else { placed }
+}
+
 /// `$first, $first+1, ...` (`n` placeholders); a never-matching `NULL`
 /// for none (`IN ()` does not parse).
 pub(crate) fn placeholders(first: usize, n: usize) -> String {

@@ -41,15 +41,7 @@ pub struct Dedup {
 impl StorageScope<'_> {
     /// The condition on `a` (the accounts table) for this scope.
     fn filter(&self) -> String {
-        let placed = match self.units {
-            None => "a.org_unit_id IS NOT NULL".to_owned(),
-            // Unit ids are numbers from the database, never text from a request.
-            Some(ids) if !ids.is_empty() => {
-                format!("a.org_unit_id IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
-            }
-            Some(_) => "1 = 0".to_owned(),
-        };
-        if self.unplaced { format!("({placed} OR a.org_unit_id IS NULL)") } else { placed }
+        crate::sql::units_condition("a.org_unit_id", self.units, self.unplaced)
     }
 }
 

@@ -17,7 +17,9 @@ use identity::lifecycle::Action;
 use mailstore::Mailstore;
 use model::{Rights, Role, SendRights};
 
-use super::Ctx;
+use identity::admin::functional::sending;
+
+use super::{Ctx, parse_address};
 
 #[derive(Subcommand)]
 pub enum MailboxCommand {
@@ -98,20 +100,15 @@ pub(crate) async fn mailbox(ctx: &Ctx<'_>, ms: &Mailstore, command: MailboxComma
             }
             match command {
                 MembersCommand::Add { member, grant } => {
-                    ctx.check(Action::ManageAccount, owner.org_unit)?;
-                    let member = ctx.find(&member).await?;
                     let rights = rights_of(&grant.rights)?;
                     let send = SendRights { send_as: grant.send_as, on_behalf: grant.on_behalf };
-                    ms.set_account_rights(owner.id, member.id, rights, send).await?;
-                    let detail = format!("{rights}{}", sending(send));
-                    ctx.audit("mailbox.member.add", &address, &format!("{} {detail}", member.address)).await?;
-                    println!("{} : membre de {address} ({detail})", member.address);
+                    let member = parse_address(&member)?;
+                    let member = ctx.identity.admin_functional_set(&ctx.admin, owner.id, &member, rights, send).await?;
+                    println!("{} : membre de {address} ({rights}{})", member.address, sending(send));
                 }
                 MembersCommand::Remove { member } => {
-                    ctx.check(Action::ManageAccount, owner.org_unit)?;
                     let member = ctx.find(&member).await?;
-                    ms.set_account_rights(owner.id, member.id, Rights::NONE, SendRights::default()).await?;
-                    ctx.audit("mailbox.member.remove", &address, &member.address.to_string()).await?;
+                    ctx.identity.admin_functional_remove(&ctx.admin, owner.id, member.id).await?;
                     println!("{} : n'est plus membre de {address} / no longer a member", member.address);
                 }
                 MembersCommand::Show => {
@@ -207,15 +204,4 @@ async fn folder_label(ms: &Mailstore, g: &store::Grant) -> String {
         None => "*".to_owned(),
         Some(id) => ms.mailbox(g.owner_id, id).await.ok().flatten().map_or_else(|| id.to_string(), |m| m.name),
     }
-}
-
-fn sending(send: SendRights) -> String {
-    let mut out = String::new();
-    if send.send_as {
-        out.push_str(" +envoi-en-tant-que");
-    }
-    if send.on_behalf {
-        out.push_str(" +envoi-de-la-part-de");
-    }
-    out
 }

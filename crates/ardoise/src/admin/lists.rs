@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use identity::admin::AdminError;
 use identity::lifecycle::Action;
 use lists::{Lists, PostPolicy, Query};
 use model::{Address, OrgUnitKind, Role};
@@ -213,18 +214,14 @@ pub(crate) async fn run(
             println!("liste {} créée ({})", list.address, list.kind);
         }
         ListCommand::Add { address, member } => {
-            let (list, member) = (managed(ctx, &lists, &address).await?, parse_address(&member)?);
-            let added = lists.add_member(&list, &member).await.map_err(refusal)?;
-            ctx.audit("list.add", &list.to_string(), &member.to_string()).await?;
-            println!("{member} {} {list}", if added { "ajouté à" } else { "est déjà membre de" });
+            let (id, member) = (list_id(ctx, &address).await?, parse_address(&member)?);
+            let added = ctx.identity.admin_list_add(&ctx.admin, &lists, id, &member).await?;
+            println!("{member} {} {address}", if added { "ajouté à" } else { "est déjà membre de" });
         }
         ListCommand::Remove { address, member } => {
-            let (list, member) = (managed(ctx, &lists, &address).await?, parse_address(&member)?);
-            if !lists.remove_member(&list, &member).await.map_err(refusal)? {
-                bail!("{member} n'est pas membre de {list}");
-            }
-            ctx.audit("list.remove", &list.to_string(), &member.to_string()).await?;
-            println!("{member} retiré de {list}");
+            let (id, member) = (list_id(ctx, &address).await?, parse_address(&member)?);
+            ctx.identity.admin_list_remove(&ctx.admin, &lists, id, &member).await?;
+            println!("{member} retiré de {address}");
         }
         ListCommand::Show { address, json } => {
             let list = parse_address(&address)?;
@@ -239,34 +236,26 @@ pub(crate) async fn run(
             println!("liste {list} supprimée");
         }
         ListCommand::PostPolicy { address, policy, senders } => {
-            let list = managed(ctx, &lists, &address).await?;
+            let id = list_id(ctx, &address).await?;
             let policy: PostPolicy = policy.parse().map_err(|e: String| anyhow::anyhow!(e))?;
             let senders = senders.iter().map(|s| parse_address(s)).collect::<anyhow::Result<Vec<Address>>>()?;
-            lists.set_policy(&list, policy, &senders).await.map_err(refusal)?;
-            let detail = senders.iter().map(Address::to_string).collect::<Vec<_>>().join(" ");
-            ctx.audit("list.post-policy", &list.to_string(), &format!("{policy} {detail}")).await?;
-            println!("{list} : politique {policy}");
+            ctx.identity.admin_list_policy(&ctx.admin, &lists, id, policy, &senders).await?;
+            println!("{address} : politique {policy}");
         }
         ListCommand::Moderators { address, action, account } => {
-            let list = managed(ctx, &lists, &address).await?;
+            let id = list_id(ctx, &address).await?;
             let add = match action.as_str() {
                 "add" | "ajouter" => true,
                 "remove" | "retirer" => false,
                 other => bail!("action inconnue « {other} » (attendu : add, remove)"),
             };
             let account = parse_address(&account)?;
-            let changed = lists.set_moderator(&list, &account, add).await.map_err(refusal)?;
-            ctx.audit(
-                if add { "list.moderator.add" } else { "list.moderator.remove" },
-                &list.to_string(),
-                &account.to_string(),
-            )
-            .await?;
+            let changed = ctx.identity.admin_list_moderator(&ctx.admin, &lists, id, &account, add).await?;
             match (add, changed) {
-                (true, true) => println!("{account} modère {list}"),
-                (true, false) => println!("{account} modérait déjà {list}"),
-                (false, true) => println!("{account} ne modère plus {list}"),
-                (false, false) => bail!("{account} ne modérait pas {list}"),
+                (true, true) => println!("{account} modère {address}"),
+                (true, false) => println!("{account} modérait déjà {address}"),
+                (false, true) => println!("{account} ne modère plus {address}"),
+                (false, false) => bail!("{account} ne modérait pas {address}"),
             }
         }
         ListCommand::List { json } => {
@@ -330,6 +319,20 @@ pub(crate) async fn run(
         }
     }
     Ok(())
+}
+
+/// The id of the list at `address`, when within sight (the operator's tool
+/// may say that it exists outside a tested scope, `--as`); what may be done
+/// with it is `identity::admin`'s to check.
+async fn list_id(ctx: &Ctx<'_>, address: &str) -> anyhow::Result<i64> {
+    let parsed = parse_address(address)?;
+    match ctx.identity.admin_list_id(&ctx.admin, &parsed).await {
+        Err(AdminError::NotFound) if ctx.store.list_by_address(&parsed).await?.is_some() => {
+            bail!("refusé : {address} est hors du périmètre de {} / denied: outside your scope", ctx.admin.actor())
+        }
+        Err(AdminError::NotFound) => bail!("liste inconnue : {address}"),
+        found => Ok(found?),
+    }
 }
 
 /// The list at `address`, once the scope allows managing it.

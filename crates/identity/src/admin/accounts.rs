@@ -24,6 +24,8 @@ pub struct AccountQuery {
     /// The UAI of the account's établissement.
     pub uai: String,
     pub status: Option<AccountStatus>,
+    /// Accounts of this role only.
+    pub role: Option<Role>,
     /// From 0.
     pub page: usize,
 }
@@ -96,6 +98,7 @@ impl Identity {
             units: (!every_unit).then(|| seen.iter().map(|u| u.id).collect()),
             unplaced: uai.is_empty() && who.may(Action::Read, None),
             status: q.status,
+            role: q.role,
             folded: crate::directory::fold(&text),
             lower: text,
             offset: 0,

@@ -10,7 +10,7 @@ use crate::Identity;
 use crate::lifecycle::{Action, AdminRole};
 
 /// The largest quota accepted (10 TiB): anything above is a typing mistake.
-const MAX_QUOTA: i64 = 10 << 40;
+pub(super) const MAX_QUOTA: i64 = 10 << 40;
 
 /// A quota as typed by an administrator: `0`, `illimité` or `unlimited` for
 /// none, else a number of bytes with an optional K, M, G or T (powers of

@@ -8,7 +8,6 @@
 //! the page shows envelopes, sizes and the remote servers' answers, never
 //! a subject or a body. Every action is audited with the real actor.
 
-use model::OrgUnitId;
 use store::RcptStatus;
 
 use super::{AdminError, Administrator};
@@ -73,9 +72,8 @@ impl Identity {
     /// Page `page` (from 0; past the end: the last) of the entries `who`
     /// sees, the oldest first.
     pub async fn admin_queue(&self, who: &Administrator, page: usize) -> Result<QueueView, AdminError> {
-        let seen: Vec<OrgUnitId> =
-            who.units.iter().filter(|u| who.may(Action::Read, Some(u.id))).map(|u| u.id).collect();
-        let units = (seen.len() != who.units.len()).then_some(seen.as_slice());
+        let seen = who.units_read();
+        let units = seen.as_deref();
         let unplaced = who.may(Action::Read, None);
         let asked = page.saturating_mul(QUEUE_PAGE);
         let (mut entries, total) = self.store.queue_page(units, unplaced, asked, QUEUE_PAGE).await?;

@@ -53,12 +53,8 @@ pub struct StorageView {
 impl Identity {
     /// The storage figures of what `who` sees.
     pub async fn admin_storage(&self, who: &Administrator) -> Result<StorageView, AdminError> {
-        let seen: Vec<OrgUnitId> =
-            who.units.iter().filter(|u| who.may(Action::Read, Some(u.id))).map(|u| u.id).collect();
-        let scope = StorageScope {
-            units: (seen.len() != who.units.len()).then_some(seen.as_slice()),
-            unplaced: who.may(Action::Read, None),
-        };
+        let seen = who.units_read();
+        let scope = StorageScope { units: seen.as_deref(), unplaced: who.may(Action::Read, None) };
         let usage = self.store.usage_by_unit(scope).await?;
         // Each unit's own figures added to it and to every unit above it.
         let parents: HashMap<OrgUnitId, Option<OrgUnitId>> = who.units.iter().map(|u| (u.id, u.parent)).collect();

@@ -127,6 +127,7 @@ pub async fn the_account_search_filters_counts_and_pages_in_the_database(ctx: Ct
     store.create_account(&hel).await.unwrap();
     let mut nobody = new_account("sans.unite");
     nobody.display_name = "Sans Unité".into();
+    nobody.role = Role::Functional;
     store.create_account(&nobody).await.unwrap();
 
     let run = |q: AccountSearch| async move {
@@ -148,6 +149,9 @@ pub async fn the_account_search_filters_counts_and_pages_in_the_database(ctx: Ct
     assert_eq!(run(text("dupré", "dupre")).await.0, ["helene.dupre"]);
     assert_eq!(run(AccountSearch { status: Some(AccountStatus::Suspended), ..all.clone() }).await.0, ["helene.dupre"]);
     assert_eq!(run(AccountSearch { status: Some(AccountStatus::Active), ..text("hélène", "helene") }).await.1, 0);
+    // A role: the console's functional mailboxes.
+    assert_eq!(run(AccountSearch { role: Some(Role::Functional), ..all.clone() }).await.0, ["sans.unite"]);
+    assert_eq!(run(AccountSearch { role: Some(Role::Functional), unplaced: false, ..all.clone() }).await.1, 0);
     // LIKE's own characters are plain text.
     assert_eq!(run(text("%", "%")).await.1, 0);
     assert_eq!(run(text("prof_", "prof_")).await.1, 0);

@@ -25,6 +25,7 @@ mod people;
 mod preferences;
 mod quarantine;
 mod queue;
+mod quota_requests;
 mod reminders;
 mod resources;
 mod schedule_inbox;
@@ -87,6 +88,7 @@ on_both_backends!(
     queue::queued_blobs_are_kept_until_dequeued,
     queue::a_queue_page_holds_the_units_asked_for,
     quarantine::the_quarantine_is_walked_newest_first_and_recipients_units_are_read,
+    quota_requests::quota_requests_are_one_open_per_account_and_decided_once,
     storage::storage_figures_count_the_units_asked_for,
     imapx::messages_after_and_blob_holding,
     vacation::vacation_answers_each_sender_once_per_interval,

@@ -231,6 +231,20 @@ async fn check(store: &Store, version: i64) -> bool {
                 store::PutOutcome::Created { modseq: 4 }
             );
         }
+        42 => {
+            let claire = claire(store).await;
+            let open = store.latest_quota_request(claire.id).await.unwrap().expect("the open request");
+            assert_eq!(
+                (open.reason.as_str(), open.status, open.quota_bytes, open.used_bytes),
+                ("Conseils de classe", store::QuotaRequestStatus::Open, Some(1_048_576), 1_000_000)
+            );
+            let refused = store.quota_request(open.id - 1).await.unwrap().expect("the refused request");
+            assert_eq!((refused.status, refused.answer.as_str()), (store::QuotaRequestStatus::Refused, "Trop tôt"));
+            // Still one open request per account, and it is decided once.
+            assert!(matches!(store.open_quota_request(claire.id, "x").await, Err(store::Error::Conflict(_))));
+            assert!(store.approve_quota_request(open.id, "admin@ac-demo.fr", Some(2 << 20)).await.unwrap());
+            assert!(store.open_quota_request(claire.id, "encore").await.unwrap() > open.id, "the sequence survived");
+        }
         33 => {
             let claire = claire(store).await;
             let cal = store.collection(claire.id, CollectionKind::Calendar, "agenda").await.unwrap().expect("agenda");

@@ -1,7 +1,9 @@
 //! The administration console at `/admin` (issue 24): the organisation tree,
 //! account search, an account's page with its actions and open sessions,
 //! the outbound queue (`queue`), the quarantine (`quarantine`), storage
-//! (`storage`, read only), and the audit log.
+//! (`storage`, read only), the audit log, the users' requests for more
+//! space (`requests`), distribution lists (`lists`) and functional
+//! mailboxes (`functional`).
 //!
 //! Server-rendered like the rest of the web, on `base` and `pages`. Every
 //! page first passes [`gate`]: a signed-in account that holds an
@@ -15,9 +17,12 @@
 //! « Je confirme » box ticked.
 
 mod actions;
+mod functional;
+mod lists;
 mod pages;
 mod quarantine;
 mod queue;
+mod requests;
 mod storage;
 mod texts;
 
@@ -61,6 +66,19 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/admin/quarantaine/{id}/supprimer", post(quarantine::delete))
         .route("/admin/stockage", get(storage::page))
         .route("/admin/journal", get(pages::audit))
+        .route("/admin/demandes", get(requests::page))
+        .route("/admin/demandes/{id}/accepter", post(requests::approve))
+        .route("/admin/demandes/{id}/refuser", post(requests::refuse))
+        .route("/admin/listes", get(lists::page))
+        .route("/admin/listes/{id}", get(lists::list))
+        .route("/admin/listes/{id}/membres", post(lists::add_member))
+        .route("/admin/listes/{id}/membres/retirer", post(lists::remove_member))
+        .route("/admin/listes/{id}/politique", post(lists::policy))
+        .route("/admin/listes/{id}/moderateurs", post(lists::moderator))
+        .route("/admin/boites", get(functional::page))
+        .route("/admin/boites/{id}", get(functional::mailbox))
+        .route("/admin/boites/{id}/membres", post(functional::set_member))
+        .route("/admin/boites/{id}/membres/retirer", post(functional::remove_member))
 }
 
 /// The administrator a signed-in visitor is, or the answer to give instead:
@@ -109,6 +127,7 @@ fn refusal(v: &Visitor, e: AdminError) -> WebError {
             .into(),
         ),
         AdminError::Refused { fr, en } => message(StatusCode::BAD_REQUEST, a.get("adm.refused"), t.pick(fr, en).into()),
+        AdminError::Domain(text) => message(StatusCode::BAD_REQUEST, a.get("adm.refused"), text),
         AdminError::Store(e) => WebError::from(e),
         AdminError::Credentials(e) => WebError::from(e),
     }

@@ -126,6 +126,7 @@ pub async fn search(
         text: sq.q.clone(),
         uai: sq.uai.clone(),
         status,
+        role: None,
         page: sq.page.trim().parse::<usize>().unwrap_or(1).saturating_sub(1),
     };
     let found = app.identity.admin_search(&who, &q).await.map_err(|e| err(&v, e))?;
@@ -167,7 +168,7 @@ pub async fn search(
 }
 
 /// Percent-encodes a query value (what a browser's form would send).
-fn form_urlencoded(s: &str) -> String {
+pub(super) fn form_urlencoded(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
@@ -298,6 +299,12 @@ pub(super) async fn account_page(
 pub struct Done {
     #[serde(default)]
     fait: String,
+}
+
+impl Done {
+    pub(super) fn fait(&self) -> &str {
+        &self.fait
+    }
 }
 
 pub async fn account(

@@ -44,6 +44,7 @@ mod sending;
 mod settings;
 mod shortcuts;
 mod sorting;
+mod space;
 mod texts;
 mod undo;
 mod wtexts;
@@ -132,6 +133,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/reglages/export", get(export::page).post(export::start))
         .route("/courrier/reglages/export/{token}", get(export::download))
         .route("/courrier/reglages", get(settings::page).post(settings::save))
+        .route("/courrier/reglages/espace", post(space::ask))
         .route("/courrier/reglages/filtres", get(rules::page).post(rules::act))
         .route("/courrier/reglages/filtres/regle", get(rules::edit).post(rules::save))
         .route("/courrier/{mailbox}", get(list::folder))

@@ -1,7 +1,7 @@
 //! `/courrier/reglages`: the reader's own settings. The vacation reply (the
 //! same store setting as `ardoise vacation`, so replies follow at once),
 //! display (density, language, theme: saved per account and applied at every
-//! login), the quota gauge, the senders whose images are always shown, and
+//! login), the quota gauge with « Demander plus d'espace » (`space`), the senders whose images are always shown, and
 //! links to "Sécurité" and to identities.
 //!
 //! Each form is a POST with the session's CSRF token; a valid one is
@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use super::folders::{FolderView, sidebar};
 use super::read::human_size;
+use super::space::SpaceRequest;
 use super::{M, Reader, ReaderForm, common};
 use crate::App;
 use crate::base::extract::has_csrf;
@@ -185,6 +186,10 @@ struct SettingsPage {
     errors: Vec<&'static str>,
     prefs: WebPrefs,
     quota: Quota,
+    /// The latest request for more space, and its answer.
+    space: Option<SpaceRequest>,
+    /// No request is open: the form is shown.
+    may_ask_space: bool,
     trusted: Vec<String>,
     /// The delays to cancel a message sent (« Annuler l'envoi »).
     undo: Vec<UndoChoice>,
@@ -373,6 +378,9 @@ pub async fn page(
         Some("vacation") => Some("set.saved.vacation"),
         Some("display") => Some("set.saved.display"),
         Some("trusted") => Some("set.saved.trusted"),
+        Some("espace") => Some("space.sent"),
+        Some("espace-raison") => Some("space.err.reason"),
+        Some("espace-ouverte") => Some("space.err.open"),
         _ => None,
     };
     show(&app, &mut v, &account, form, stored.is_some_and(|s| s.active_at(unix_now())), Vec::new(), info).await
@@ -396,7 +404,10 @@ async fn show(
         .unwrap_or_else(|| WebPrefs { lang: v.lang.code().to_owned(), ..WebPrefs::default() });
     let trusted = ms.trusted_senders(account.id).await?;
     let mut c = common(app, v, m.get("set.title"));
-    c.info = info.map(|k| m.get(k).to_owned());
+    match info {
+        Some(k) if k.starts_with("space.err.") => c.error = Some(m.get(k).to_owned()),
+        _ => c.info = info.map(|k| m.get(k).to_owned()),
+    }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let default = super::sending::installation_delay(app);
     let undo = undo_choices(default, prefs.undo_send.unwrap_or(default), m);
@@ -405,7 +416,23 @@ async fn show(
         None => None,
     };
     let quota = quota(account, m);
-    let page = SettingsPage { c, m, folders, vacation, active, errors, prefs, quota, trusted, undo, own_vacation };
+    let space = app.identity.own_quota_request(account.id).await?.map(|r| SpaceRequest::of(&r, &app.cfg.clock, m));
+    let may_ask_space = space.as_ref().is_none_or(|r| !r.open);
+    let page = SettingsPage {
+        c,
+        m,
+        folders,
+        vacation,
+        active,
+        errors,
+        prefs,
+        quota,
+        space,
+        may_ask_space,
+        trusted,
+        undo,
+        own_vacation,
+    };
     Ok(render(v, status, &page))
 }
 

@@ -24,6 +24,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::shortcuts::TEXTS,
     super::wtexts::TEXTS,
     super::settings::TEXTS,
+    super::space::TEXTS,
     super::reading::TEXTS,
     super::invitation::TEXTS,
     super::attached::TEXTS,

@@ -14,7 +14,7 @@ use super::table::Form;
 
 /// Who asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum R {
+pub(super) enum R {
     Academie,
     Dsden57,
     /// The referent of 0541111B, another établissement of 54 than Paul's.
@@ -28,18 +28,18 @@ enum R {
     NoTotp,
 }
 
-const ALL: [R; 8] =
+pub(super) const ALL: [R; 8] =
     [R::Academie, R::Dsden57, R::OtherReferent, R::Referent, R::Helpdesk, R::Auditor, R::Teacher, R::NoTotp];
 
-struct Console {
-    fx: Fixture,
+pub(super) struct Console {
+    pub(super) fx: Fixture,
     people: Vec<(R, Account)>,
-    paul: Account,
-    marc: Account,
-    e1: i64,
+    pub(super) paul: Account,
+    pub(super) marc: Account,
+    pub(super) e1: i64,
 }
 
-async fn person(fx: &Fixture, local: &str, unit: Option<i64>) -> Account {
+pub(super) async fn person(fx: &Fixture, local: &str, unit: Option<i64>) -> Account {
     fx.store
         .create_account(&store::NewAccount {
             address: model::Address::parse(&format!("{local}@ac-test.fr")).unwrap(),
@@ -61,7 +61,7 @@ async fn unit(fx: &Fixture, parent: Option<i64>, kind: OrgUnitKind, name: &str, 
 }
 
 impl Console {
-    async fn new() -> Console {
+    pub(super) async fn new() -> Console {
         let fx = Fixture::new().await;
         let root = unit(&fx, None, OrgUnitKind::Academie, "Académie de test", None).await;
         let d54 = unit(&fx, Some(root), OrgUnitKind::Dsden, "DSDEN 54", None).await;
@@ -94,12 +94,19 @@ impl Console {
         Console { fx, people, paul, marc, e1 }
     }
 
-    fn account(&self, r: R) -> &Account {
+    pub(super) fn account(&self, r: R) -> &Account {
         &self.people.iter().find(|(who, _)| *who == r).unwrap().1
     }
 
     /// One request as `r`, with a right CSRF token unless `wrong_token`.
-    async fn ask(&self, r: R, method: Method, path: &str, fields: &str, wrong_token: bool) -> (StatusCode, String) {
+    pub(super) async fn ask(
+        &self,
+        r: R,
+        method: Method,
+        path: &str,
+        fields: &str,
+        wrong_token: bool,
+    ) -> (StatusCode, String) {
         let (session, _) = self.fx.session_of(self.account(r)).await;
         let body = (method == Method::POST)
             .then(|| Form::url(if wrong_token { "jeton-faux" } else { session.csrf.as_str() }, fields));

@@ -100,6 +100,23 @@ pub async fn account(store: &store::Store, local: &str, name: &str, password: &s
         .unwrap()
 }
 
+/// The lists service (the console's « Listes »), over a transfer service
+/// that never sends (nothing is posted to outside members here).
+fn lists_service(
+    dir: &std::path::Path,
+    store: &store::Store,
+    blobs: &blob::BlobStore,
+    ms: &Arc<mailstore::Mailstore>,
+) -> Arc<lists::Lists> {
+    let keys = mta::dkim::DkimKeys::load_or_create(&dir.join("dkim"), "s1", &["ac-test.fr".into()]).unwrap();
+    let limits = mta::limits::Limiter::new(
+        mta::limits::RoleLimits { messages_per_hour: 1000, recipients_per_hour: 100_000 },
+        std::collections::HashMap::new(),
+    );
+    let mta = mta::Mta::new(ms.clone(), store.clone(), blobs.clone(), mta::OutboundSettings::default(), keys, limits);
+    lists::Lists::new(store.clone(), blobs.clone(), mta, lists::Limits::default())
+}
+
 impl Fixture {
     pub async fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
@@ -110,7 +127,8 @@ impl Fixture {
         let b = account(&store, "bruno.petit", "Bruno Petit", PASSWORD_B).await;
         let blobs = blob::BlobStore::open(dir.path().join("blobs")).unwrap();
         let ms = mailstore::Mailstore::new(store.clone(), blobs.clone());
-        let quarantine = Arc::new(hygiene::quarantine::Quarantine::new(store.clone(), blobs, ms.clone(), 30));
+        let quarantine = Arc::new(hygiene::quarantine::Quarantine::new(store.clone(), blobs.clone(), ms.clone(), 30));
+        let lists = lists_service(dir.path(), &store, &blobs, &ms);
         let sso = sso::Sso::open(store.clone(), dir.path(), "https://ardoise.test").unwrap();
         let ent = sso::NewClient {
             name: "ENT de test".into(),
@@ -235,6 +253,7 @@ impl Fixture {
             sharing: Some(sharing.clone()),
             groupware: Some(groupware),
             quarantine: Some(quarantine),
+            lists: Some(lists),
         });
         let router = crate::router(app.clone());
         let mut fx = Fixture {
