@@ -210,7 +210,7 @@ pub async fn start(
     let mail_host = if cfg.web.mail_host.is_empty() { &cfg.server.hostname } else { &cfg.web.mail_host };
     web_cfg.mail_setup = web::MailSetup::new(mail_host, bound);
     let filters = mta.filters().cloned();
-    let outbox: Arc<dyn web::Outbox> = Arc::new(MtaOutbox(mta, lists));
+    let outbox: Arc<dyn web::Outbox> = Arc::new(MtaOutbox(mta, lists.clone()));
     for addr in &cfg.web.listen {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute HTTP sur {addr}"))?;
         bound.push(("http".to_owned(), listener.local_addr()?));
@@ -225,6 +225,7 @@ pub async fn start(
             sharing: Some(sharing.clone()),
             groupware: Some(groupware.clone()),
             quarantine: Some(quarantine.clone()),
+            lists: Some(lists.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), false));
         tasks.spawn(web::serve_with(listener, app, extra, shutdown.clone()));
@@ -243,6 +244,7 @@ pub async fn start(
             sharing: Some(sharing.clone()),
             groupware: Some(groupware.clone()),
             quarantine: Some(quarantine.clone()),
+            lists: Some(lists.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), true));
         tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
@@ -260,6 +262,7 @@ pub async fn start(
         sharing: None,
         groupware: None,
         quarantine: None,
+        lists: None,
     });
     tasks.spawn(web::send_delayed(sender_app, shutdown.clone()));
     crate::admin::passwords::start(cfg, identity.clone(), tasks, shutdown).await?;

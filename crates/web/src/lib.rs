@@ -157,6 +157,9 @@ pub struct App {
     /// The MX's quarantine, for the console's « Quarantaine »; without it
     /// that page says the quarantine is unavailable.
     pub quarantine: Option<Arc<hygiene::quarantine::Quarantine>>,
+    /// Distribution lists, for « À modérer » (the held posts of the lists
+    /// the reader moderates); without it that page says it is unavailable.
+    pub lists: Option<Arc<lists::Lists>>,
 }
 
 /// Loads the web key from `path`, creating it (mode 0600) on first start.
