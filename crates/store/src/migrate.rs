@@ -269,6 +269,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0041_alias_expiry.sql"),
         postgres: include_str!("../migrations/postgres/0041_alias_expiry.sql"),
     },
+    Migration {
+        version: 42,
+        name: "share_recipients",
+        sqlite: include_str!("../migrations/sqlite/0042_share_recipients.sql"),
+        postgres: include_str!("../migrations/postgres/0042_share_recipients.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.
