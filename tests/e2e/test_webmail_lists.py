@@ -8,6 +8,8 @@ refused with a reason, which Claire receives; the members get nothing. Paul,
 a member but no moderator, has no « À modérer » and the post's page is a 404
 for him. axe-core finds no serious violation on the new pages."""
 
+import email
+import email.policy
 import json
 import re
 import smtplib
@@ -29,17 +31,14 @@ except ImportError as e:  # pragma: no cover - depends on the machine
 
 from test_imap import tls_context
 from test_web_identity import PASSWORD, base, browser  # noqa: F401
-from test_webmail_audit import axe_source, axe_violations
+from test_lists import wait_for
+from test_webmail_audit import axe_source
 from test_webmail_compose import CLAIRE, PAUL, http, login
+from test_webmail_delegation import no_serious_violation
 
 LEA = f"lea.moreau@{DOMAIN}"
 MODO = f"moderatrice@{DOMAIN}"
 CONSEIL = f"conseil@{DOMAIN}"
-
-
-def no_serious_violation(driver, source, where):
-    bad = [(v["id"], v["nodes"]) for v in axe_violations(driver, source) if v["impact"] in ("serious", "critical")]
-    assert not bad, f"{where}: {bad}"
 
 
 def submit(server, user, subject, body):
@@ -58,20 +57,10 @@ def inbox(server, user):
         c.login(user, PASSWORD)
         c.select_folder("INBOX", readonly=True)
         out = []
-        for _, data in sorted(c.fetch(c.search("ALL"), ["ENVELOPE", "BODY.PEEK[TEXT]"]).items()):
-            subject = (data[b"ENVELOPE"].subject or b"").decode(errors="replace")
-            out.append((subject, data[b"BODY[TEXT]"].decode(errors="replace")))
+        for _, data in sorted(c.fetch(c.search("ALL"), ["BODY.PEEK[]"]).items()):
+            msg = email.message_from_bytes(data[b"BODY[]"], policy=email.policy.default)
+            out.append((str(msg["Subject"]), msg.get_body(preferencelist=("plain",)).get_content()))
         return out
-
-
-def wait_for(check, what, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def held(server):
