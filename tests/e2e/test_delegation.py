@@ -127,6 +127,35 @@ def test_a_member_sends_on_behalf_and_the_copy_is_filed_in_envoyes(college):
     assert refused.value.smtp_code == 553
 
 
+def test_a_member_granted_send_as_sends_as_the_functional_address(college):
+    """« send as »: Léa, given that right, sends with From: the secrétariat (no Sender:), with
+    her own address or the secrétariat's as envelope sender: accepted, delivered, filed in the
+    secrétariat's Envoyés, journaled. Claire (read only) still gets 553 5.7.1."""
+    server, claire, paul, secretariat = college
+    lea = server.create("lea.moreau", password=PASSWORD)
+    parent = server.create("parent.delegue", password=PASSWORD)
+    server.admin("mailbox", "members", secretariat, "add", lea, "--rights", "lrs", "--send-as")
+    shown = server.admin("mailbox", "members", secretariat, "show")
+    assert f"{lea}\t*\tlrs +envoi-en-tant-que" in shown, shown
+    assert submit(server, lea, lea, parent, message(f"Secrétariat <{secretariat}>", parent, "Convocation")) == {}
+    assert submit(server, lea, secretariat, parent, message(secretariat, parent, "Rappel")) == {}
+    received = {m["subject"]: m for m in server.messages(parent)}
+    assert set(received) == {"Convocation", "Rappel"}, received
+    raw = server.admin_bytes("message", "get", parent, str(received["Convocation"]["uid"]))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert f"<{secretariat}>".encode() in head
+    assert b"\nSender:" not in head, head
+    sent = sorted(m["subject"] for m in server.messages(secretariat) if m["mailbox"] == "Envoyés")
+    assert sent == ["Convocation", "Rappel"], sent
+    journal = server.admin("mailbox", "journal", secretariat)
+    assert f"{lea}\tenvoi\ten tant que" in journal, journal
+    # Claire, a member without a sending right: refused as before, with 5.7.1.
+    with pytest.raises(smtplib.SMTPResponseException) as refused:
+        submit(server, claire, claire, parent, message(secretariat, parent, "Claire essaie"))
+    assert refused.value.smtp_code == 553 and b"5.7.1" in refused.value.smtp_error, refused.value
+    assert {m["subject"] for m in server.messages(parent)} == {"Convocation", "Rappel"}
+
+
 def test_claire_shares_a_folder_read_only_and_pauls_delete_fails(college):
     server, claire, paul, _ = college
     k = imap(server, claire)

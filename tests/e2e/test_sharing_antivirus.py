@@ -7,7 +7,10 @@ pieces: the last PATCH answers 422, the upload is gone, no link is made, Paul is
 the audit log names it. A clean file is shared and downloaded by an outsider; an infected new
 version of it is refused the same way while the link keeps serving the clean one. A file larger
 than clamd reads is refused at creation (413). With clamd down, the file is received but held
-« en attente d'analyse »: no link until the real clamd comes back, then the same upload is shared."""
+« en attente d'analyse »: no link until the real clamd comes back, then the same upload is shared.
+In the composer (Chromium), a file too large for a message met with clamd down is a sentence, not
+a bare « 503 »; the message is saved in Brouillons, and « Réessayer » once clamd is back writes
+the link into the message."""
 
 import json
 import os
@@ -18,7 +21,7 @@ import requests
 from test_hygiene import EICAR, free_port
 from test_hygiene import run_clamd as start_clamd
 from test_sharing import CLAIRE, PAUL, create, head, patch, session, share, upload
-from test_web_identity import PASSWORD, base
+from test_web_identity import PASSWORD, base, browser  # noqa: F401
 
 SCAN_LIMIT = 20 * 1024 * 1024
 
@@ -144,5 +147,50 @@ def test_clamd_down_holds_the_file_until_it_is_scanned(server, tmp_path):
         detail, link = share(server, claire, upload_id, recipients=PAUL)
         assert any("Emploi du temps.bin" in s for s in told(server, PAUL, within=15))
         assert requests.get(base(server) + link + "/fichier").content == data
+    finally:
+        stop(clamd)
+
+
+def test_the_composer_says_the_antivirus_is_down_and_keeps_the_message(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from test_webmail import login
+    from test_webmail_compose import fill, imap_fetch
+
+    port = free_port()
+    with open(server.config, "a") as f:
+        f.write('\n[sharing]\nmax_file_size = "100M"\n'
+                f'\n[hygiene]\nclamd = "tcp:127.0.0.1:{port}"\nclamd_max_size = "50M"\nclamd_timeout = "5s"\n')
+    server.create("claire.martin", password=PASSWORD)
+    server.create("paul.durand", password=PASSWORD)
+    server.start()
+    big = tmp_path / "Film de la kermesse.bin"
+    big.write_bytes(os.urandom(21 * 1024 * 1024))
+
+    login(browser, server, CLAIRE)
+    browser.get(base(server) + "/courrier/ecrire")
+    fill(browser, "to", PAUL)
+    fill(browser, "subject", "Film de la kermesse")
+    fill(browser, "body", "Bonjour Paul,\nvoici le film.")
+    browser.find_element(By.ID, "pj").send_keys(str(big))
+    status = WebDriverWait(browser, 120).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#pj-liens .antivirus-indisponible"))
+    text = browser.find_element(By.ID, "pj-liens").text
+    assert ("l'antivirus est momentanément indisponible ; réessayez dans quelques minutes. "
+            "Votre message est conservé.") in text, text
+    assert "503" not in text, text
+    # What was typed is still there, and saved as a draft.
+    assert browser.find_element(By.ID, "body").get_attribute("value").startswith("Bonjour Paul,\nvoici le film.")
+    drafts = WebDriverWait(browser, 20).until(
+        lambda d: [m for _, m in imap_fetch(server, CLAIRE, "Brouillons") if m["Subject"] == "Film de la kermesse"])
+    assert "voici le film" in drafts[0].get_body(preferencelist=("plain",)).get_content()
+
+    # clamd comes back: « Réessayer » shares the same upload and writes the link.
+    clamd = start_clamd(tmp_path / "clamd", port, {"Ardoise.Test.EICAR": EICAR}, "StreamMaxLength 50M\n")
+    try:
+        status.find_element(By.TAG_NAME, "button").click()
+        WebDriverWait(browser, 60).until(lambda d: "/partage/" in d.find_element(By.ID, "body").get_attribute("value"))
+        assert "sera envoyé comme lien" in browser.find_element(By.ID, "pj-liens").text
     finally:
         stop(clamd)

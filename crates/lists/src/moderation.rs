@@ -83,6 +83,68 @@ impl Lists {
         Ok((held, list))
     }
 
+    /// The lists `account` may moderate now (a named moderator, not
+    /// suspended or closed), each with its held posts, by address; empty for
+    /// anyone else. The webmail's « À modérer ».
+    pub async fn moderated_by(&self, account: AccountId) -> Result<Vec<(ListRow, Vec<HeldPost>)>, Error> {
+        if !self.active(account).await? {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for list in self.store.lists_moderated_by(account).await? {
+            let held = self.store.held_posts(list.id).await?;
+            out.push((list, held));
+        }
+        Ok(out)
+    }
+
+    /// How many posts wait for `account`'s decision; `None` when it may
+    /// moderate no list now (the webmail then shows no « À modérer »).
+    pub async fn waiting_for(&self, account: AccountId) -> Result<Option<i64>, Error> {
+        if !self.active(account).await? {
+            return Ok(None);
+        }
+        Ok(self.store.held_for_moderator(account).await?)
+    }
+
+    /// The held post `id` with its list and message, for a moderator of
+    /// that list who may act now; anyone else is told it does not exist.
+    pub async fn held_for(&self, account: AccountId, id: i64) -> Result<(HeldPost, ListRow, Vec<u8>), Error> {
+        let (held, list) = self.moderated_post(account, id).await?;
+        let message = self.mailstore.message_bytes(&held.blob).await?;
+        Ok((held, list, message))
+    }
+
+    /// [`Lists::approve`] by `account`, a moderator of the post's list who
+    /// may act now (else [`Error::NotFound`]).
+    pub async fn approve_as(&self, account: AccountId, id: i64) -> Result<Outcome, Error> {
+        self.moderated_post(account, id).await?;
+        tracing::info!(held = id, moderator = account, "held post approved from the webmail");
+        self.approve(id).await
+    }
+
+    /// [`Lists::refuse`] by `account`, a moderator of the post's list who
+    /// may act now (else [`Error::NotFound`]).
+    pub async fn refuse_as(&self, account: AccountId, id: i64, reason: Option<&str>) -> Result<(), Error> {
+        self.moderated_post(account, id).await?;
+        tracing::info!(held = id, moderator = account, "held post refused from the webmail");
+        self.refuse(id, reason).await
+    }
+
+    /// The held post `id` and its list when `account` may moderate it now.
+    async fn moderated_post(&self, account: AccountId, id: i64) -> Result<(HeldPost, ListRow), Error> {
+        let (held, list) = self.held_post(id).await?;
+        if !self.active(account).await? || !self.store.list_moderators(list.id).await?.contains(&account) {
+            return Err(Error::NotFound(format!("message en attente {id}")));
+        }
+        Ok((held, list))
+    }
+
+    /// Whether `account` exists and may act now (not suspended or closed).
+    async fn active(&self, account: AccountId) -> Result<bool, Error> {
+        Ok(self.store.account(account).await?.is_some_and(|a| crate::may_moderate(&a)))
+    }
+
     /// Distributes a held post to the list's members as they are now, then
     /// tells the sender.
     pub async fn approve(&self, id: i64) -> Result<Outcome, Error> {

@@ -325,6 +325,67 @@ async fn moderation_holds_then_approves_or_refuses_and_the_sender_is_told() {
     assert_eq!(f.inbox(&paul).await.len(), 3);
 }
 
+/// The webmail's moderation goes through `*_as`: only a named moderator
+/// who may act now sees and decides a list's held posts; anyone else,
+/// and the same moderator once suspended, is told they do not exist.
+#[tokio::test]
+async fn only_an_active_moderator_decides_from_the_webmail() {
+    let f = fixture().await;
+    let claire = f.person("claire.martin", Role::Teacher, AccountStatus::Active, None).await;
+    let paul = f.person("paul.durand", Role::Teacher, AccountStatus::Active, None).await;
+    let modo = f.person("moderatrice", Role::Direction, AccountStatus::Active, None).await;
+    let list = f.list("conseil@ac-demo.fr", None).await;
+    let other = f.list("autre@ac-demo.fr", None).await;
+    f.lists.add_member(&list, &claire.address).await.unwrap();
+    f.lists.set_policy(&list, PostPolicy::Members, &[]).await.unwrap();
+    f.lists.set_moderator(&list, &modo.address, true).await.unwrap();
+    f.lists.set_moderator(&other, &claire.address, true).await.unwrap();
+
+    assert_eq!(f.lists.waiting_for(modo.id).await.unwrap(), Some(0));
+    assert_eq!(f.lists.waiting_for(paul.id).await.unwrap(), None, "moderates nothing");
+    let out = f.lists.post(mail("question"), Poster::Account(&paul), std::slice::from_ref(&list), &[]).await.unwrap();
+    let Outcome::Held(id) = out[0].1 else { panic!("{out:?}") };
+    assert_eq!(f.lists.waiting_for(modo.id).await.unwrap(), Some(1));
+    assert_eq!(f.lists.waiting_for(claire.id).await.unwrap(), Some(0), "another list's moderator");
+    let queue = f.lists.moderated_by(modo.id).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].0.address, list);
+    assert_eq!(queue[0].1.iter().map(|h| h.id).collect::<Vec<_>>(), vec![id]);
+    let (held, on, bytes) = f.lists.held_for(modo.id, id).await.unwrap();
+    assert_eq!((held.subject.as_str(), &on.address), ("question", &list));
+    assert!(String::from_utf8_lossy(&bytes).contains("Bonjour."));
+
+    // Neither the sender, nor another list's moderator, may see or decide it.
+    for who in [paul.id, claire.id] {
+        assert!(matches!(f.lists.held_for(who, id).await, Err(lists::Error::NotFound(_))));
+        assert!(matches!(f.lists.approve_as(who, id).await, Err(lists::Error::NotFound(_))));
+        assert!(matches!(f.lists.refuse_as(who, id, None).await, Err(lists::Error::NotFound(_))));
+    }
+    assert_eq!(f.lists.held(&list).await.unwrap().len(), 1, "still held");
+
+    // Suspended, the moderator can do nothing either.
+    f.store.set_account_status(modo.id, AccountStatus::Suspended).await.unwrap();
+    assert!(f.lists.moderated_by(modo.id).await.unwrap().is_empty());
+    assert_eq!(f.lists.waiting_for(modo.id).await.unwrap(), None);
+    assert!(matches!(f.lists.approve_as(modo.id, id).await, Err(lists::Error::NotFound(_))));
+    assert!(f.inbox(&claire).await.is_empty());
+
+    // Active again: approved, distributed, the sender told.
+    f.store.set_account_status(modo.id, AccountStatus::Active).await.unwrap();
+    assert_eq!(f.lists.approve_as(modo.id, id).await.unwrap(), Outcome::Distributed { local: 1, remote: 0 });
+    assert_eq!(f.inbox(&claire).await.len(), 1);
+    assert_eq!(f.inbox(&paul).await.len(), 1, "the approval notice");
+    assert_eq!(f.lists.waiting_for(modo.id).await.unwrap(), Some(0));
+
+    // Refused with a reason.
+    let out = f.lists.post(mail("hors-sujet"), Poster::Account(&paul), std::slice::from_ref(&list), &[]).await.unwrap();
+    let Outcome::Held(id) = out[0].1 else { panic!() };
+    f.lists.refuse_as(modo.id, id, Some("hors sujet")).await.unwrap();
+    let told = f.inbox(&paul).await;
+    assert!(told[1].contains("hors sujet"), "{}", told[1]);
+    assert_eq!(f.inbox(&claire).await.len(), 1);
+}
+
 fn time_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }

@@ -51,6 +51,9 @@ pub struct Link {
     pub share: Share,
     /// Oldest first; never empty.
     pub versions: Vec<ShareVersion>,
+    /// The recipient whose own link this is (their address); `None` for
+    /// the share's plain link.
+    pub recipient: Option<String>,
 }
 
 impl Link {
@@ -95,6 +98,13 @@ impl Sharing {
         self.finish_received(account, &new.upload).await?;
         let recipients = new.recipients.iter().map(|a| a.to_string()).collect::<Vec<_>>().join("\n");
         let token = random_id(20);
+        let mut links: Vec<(String, String)> = Vec::new();
+        for address in &new.recipients {
+            let address = address.to_string();
+            if !links.iter().any(|(a, _)| *a == address) {
+                links.push((address, random_id(20)));
+            }
+        }
         let share = NewShare {
             account_id: account,
             upload: &new.upload,
@@ -102,6 +112,7 @@ impl Sharing {
             password: password.as_deref(),
             recipients: &recipients,
             expires_at: now() + expiry.as_secs() as i64,
+            recipient_links: &links,
         };
         match self.store.create_share(&share).await {
             Ok(s) => Ok(s),
@@ -142,19 +153,35 @@ impl Sharing {
         Ok(ShareDetail { share, versions, downloads })
     }
 
+    /// Each named recipient's own link of the account's share `id`:
+    /// (address, token), in the order they were named.
+    pub async fn recipient_links(&self, account: AccountId, id: i64) -> Result<Vec<(String, String)>> {
+        self.store.share_of_account(account, id).await?.ok_or(Error::NotFound)?;
+        Ok(self.store.share_recipient_links(id).await?)
+    }
+
     /// Ends the account's share `id` at once; its files go at the next housekeeping.
     pub async fn revoke(&self, account: AccountId, id: i64) -> Result<()> {
         if self.store.revoke_share(account, id).await? { Ok(()) } else { Err(Error::NotFound) }
     }
 
-    /// The share behind `token`, looked up for a visitor from `ip`: unknown
-    /// links count as failures for [`crate::Throttle`]. A revoked or expired
-    /// link is [`Error::Gone`].
+    /// The share behind `token`, looked up for a visitor from `ip`: the
+    /// share's plain link, or a recipient's own (then [`Link::recipient`]
+    /// names them). Unknown links count as failures for [`crate::Throttle`].
+    /// A revoked or expired link is [`Error::Gone`].
     pub async fn open_link(&self, token: &str, ip: IpAddr) -> Result<Link> {
         if !self.throttle.allowed(ip) {
             return Err(Error::Throttled);
         }
-        let share = if token_shape(token) { self.store.share_by_token(token).await? } else { None };
+        let (mut share, mut recipient) = (None, None);
+        if token_shape(token) {
+            share = self.store.share_by_token(token).await?;
+            if share.is_none()
+                && let Some((s, address)) = self.store.share_by_recipient_token(token).await?
+            {
+                (share, recipient) = (Some(s), Some(address));
+            }
+        }
         let Some(share) = share else {
             self.throttle.failed(ip);
             return Err(Error::NotFound);
@@ -166,7 +193,7 @@ impl Sharing {
         if versions.is_empty() {
             return Err(Error::Gone);
         }
-        Ok(Link { share, versions })
+        Ok(Link { share, versions, recipient })
     }
 
     /// Checks a link's password (slowed down per address).
@@ -221,9 +248,11 @@ impl Sharing {
         Ok(Download { file, version: v })
     }
 
-    /// Writes a download in the journal; returns whether it is the share's
-    /// first (its owner is then told, once).
-    pub async fn record_download(&self, link: &Link, version: i64, ip: IpAddr, who: &str) -> Result<bool> {
+    /// Writes a download in the journal, naming the recipient when the link
+    /// is theirs; returns whether it is the share's first (its owner is then
+    /// told, once).
+    pub async fn record_download(&self, link: &Link, version: i64, ip: IpAddr) -> Result<bool> {
+        let who = link.recipient.as_deref().unwrap_or("");
         Ok(self.store.record_share_download(link.share.id, version, &ip.to_string(), who).await?)
     }
 

@@ -211,10 +211,12 @@ async fn a_password_protects_the_link_and_guesses_are_throttled() {
 async fn versions_keep_the_history_and_the_journal_says_who_got_which() {
     let f = fixture(Settings::default()).await;
     let id = upload(&f, f.claire, "circulaire.odt", b"version une", None).await;
-    let share = f.sharing.create_link(f.claire, NewLink { upload: id, ..Default::default() }).await.unwrap();
+    let paul = model::Address::parse("paul.durand@ac-test.fr").unwrap();
+    let new = NewLink { upload: id, recipients: vec![paul], ..Default::default() };
+    let share = f.sharing.create_link(f.claire, new).await.unwrap();
     let link = f.sharing.open_link(&share.token, ip()).await.unwrap();
-    assert!(f.sharing.record_download(&link, 1, ip(), "").await.unwrap(), "the first download is told");
-    assert!(!f.sharing.record_download(&link, 1, ip(), "").await.unwrap(), "once");
+    assert!(f.sharing.record_download(&link, 1, ip()).await.unwrap(), "the first download is told");
+    assert!(!f.sharing.record_download(&link, 1, ip()).await.unwrap(), "once");
     // A new version of the same document.
     let v2 = upload(&f, f.claire, "circulaire-corrigee.odt", b"version deux", Some(share.id)).await;
     // It cannot become a share of its own.
@@ -228,7 +230,10 @@ async fn versions_keep_the_history_and_the_journal_says_who_got_which() {
     let first = f.sharing.open_version(&link, Some(1)).await.unwrap();
     assert_eq!(read_all(first.file), b"version une");
     assert!(matches!(f.sharing.open_version(&link, Some(3)).await, Err(Error::NotFound)));
-    f.sharing.record_download(&link, 2, "2001:db8::1".parse().unwrap(), "paul.durand@ac-test.fr").await.unwrap();
+    // Paul downloads through his own link: the journal names him.
+    let (_, token) = f.sharing.recipient_links(f.claire, share.id).await.unwrap().remove(0);
+    let his = f.sharing.open_link(&token, ip()).await.unwrap();
+    f.sharing.record_download(&his, 2, "2001:db8::1".parse().unwrap()).await.unwrap();
     let detail = f.sharing.detail(f.claire, share.id).await.unwrap();
     assert_eq!(
         detail.versions.iter().map(|v| v.filename.as_str()).collect::<Vec<_>>(),
@@ -236,9 +241,53 @@ async fn versions_keep_the_history_and_the_journal_says_who_got_which() {
     );
     let journal: Vec<_> = detail.downloads.iter().map(|d| (d.version, d.address.as_str(), d.who.as_str())).collect();
     assert_eq!(journal[0], (2, "2001:db8::1", "paul.durand@ac-test.fr"));
+    assert_eq!(journal[1], (1, IP, ""), "the plain link names nobody");
     assert_eq!(journal.len(), 3);
     let list = f.sharing.shares(f.claire).await.unwrap();
     assert_eq!((list.len(), list[0].downloads, list[0].latest.as_ref().map(|v| v.version)), (1, 3, Some(2)));
+}
+
+/// A share mailed to named recipients gives each a link of their own: a
+/// different unguessable token bound to the share, which opens the same
+/// document, names its recipient, and ends with the share. Only the owner
+/// reads them; the plain link still works and names nobody.
+#[tokio::test]
+async fn each_recipient_has_a_link_of_their_own_bound_to_the_share() {
+    let f = fixture(Settings::default()).await;
+    let id = upload(&f, f.claire, "emploi-du-temps.pdf", b"contenu", None).await;
+    let (paul, lea) = (
+        model::Address::parse("paul.durand@ac-test.fr").unwrap(),
+        model::Address::parse("lea.moreau@example.org").unwrap(),
+    );
+    let recipients = vec![paul.clone(), lea.clone(), paul.clone()];
+    let share =
+        f.sharing.create_link(f.claire, NewLink { upload: id, recipients, ..Default::default() }).await.unwrap();
+    let links = f.sharing.recipient_links(f.claire, share.id).await.unwrap();
+    let named: Vec<&str> = links.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(named, ["paul.durand@ac-test.fr", "lea.moreau@example.org"], "each address once");
+    let tokens: Vec<&str> = links.iter().map(|(_, t)| t.as_str()).collect();
+    assert!(tokens.iter().all(|t| t.len() == 40 && t.bytes().all(|b| b.is_ascii_hexdigit())));
+    assert!(tokens[0] != tokens[1] && !tokens.contains(&share.token.as_str()));
+    assert!(matches!(f.sharing.recipient_links(f.paul, share.id).await, Err(Error::NotFound)), "the owner's only");
+
+    for ((address, token), who) in links.iter().zip([&paul, &lea]) {
+        let link = f.sharing.open_link(token, ip()).await.unwrap();
+        assert_eq!((link.share.id, link.recipient.as_deref()), (share.id, Some(address.as_str())));
+        assert_eq!(address, &who.to_string());
+        assert_eq!(read_all(f.sharing.open_version(&link, None).await.unwrap().file), b"contenu");
+    }
+    let plain = f.sharing.open_link(&share.token, ip()).await.unwrap();
+    assert_eq!(plain.recipient, None);
+    let first = f.sharing.open_link(tokens[1], ip()).await.unwrap();
+    assert!(f.sharing.record_download(&first, 1, ip()).await.unwrap());
+    let journal = f.sharing.detail(f.claire, share.id).await.unwrap().downloads;
+    assert_eq!(journal[0].who, "lea.moreau@example.org");
+
+    // Revoked, every link of the share is gone.
+    f.sharing.revoke(f.claire, share.id).await.unwrap();
+    for token in tokens.iter().chain([&share.token.as_str()]) {
+        assert!(matches!(f.sharing.open_link(token, ip()).await, Err(Error::Gone)), "{token}");
+    }
 }
 
 #[tokio::test]

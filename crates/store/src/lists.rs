@@ -247,6 +247,30 @@ impl Store {
             .await?)
     }
 
+    /// The lists `account` is a named moderator of, by address.
+    pub async fn lists_moderated_by(&self, account: AccountId) -> Result<Vec<ListRow>> {
+        let sql = format!(
+            "SELECT {LIST_COLS} FROM lists WHERE id IN \
+             (SELECT list_id FROM list_moderators WHERE account_id = $1) ORDER BY address"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account).fetch_all(&self.pool).await?;
+        rows.iter().map(list_of).collect()
+    }
+
+    /// How many posts wait on the lists `account` is a named moderator of;
+    /// `None` when it moderates no list.
+    pub async fn held_for_moderator(&self, account: AccountId) -> Result<Option<i64>> {
+        let (lists, held): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM list_moderators WHERE account_id = $1), \
+             (SELECT COUNT(*) FROM list_held WHERE list_id IN \
+             (SELECT list_id FROM list_moderators WHERE account_id = $1))",
+        )
+        .bind(account)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((lists > 0).then_some(held))
+    }
+
     /// The accounts a dynamic list reaches now: in `unit`'s subtree, provisional
     /// or active (suspended and closed ones are left out), of `role` when given,
     /// else of any role but students and functional mailboxes.

@@ -275,6 +275,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0042_quota_requests.sql"),
         postgres: include_str!("../migrations/postgres/0042_quota_requests.sql"),
     },
+    Migration {
+        version: 43,
+        name: "share_recipients",
+        sqlite: include_str!("../migrations/sqlite/0043_share_recipients.sql"),
+        postgres: include_str!("../migrations/postgres/0043_share_recipients.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

@@ -82,6 +82,8 @@ pub struct NewShare<'a> {
     pub password: Option<&'a str>,
     pub recipients: &'a str,
     pub expires_at: i64,
+    /// Each named recipient's own link: (address, token).
+    pub recipient_links: &'a [(String, String)],
 }
 
 /// One line of the download journal.
@@ -251,6 +253,14 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let share = share_of(&row)?;
+        for (address, token) in new.recipient_links {
+            sqlx::query("INSERT INTO share_recipients (share_id, token, address) VALUES ($1, $2, $3)")
+                .bind(share.id)
+                .bind(token)
+                .bind(address)
+                .execute(&mut *tx)
+                .await?;
+        }
         insert_version(&mut tx, share.id, 1, blob, &upload, at).await?;
         sqlx::query("DELETE FROM share_uploads WHERE id = $1").bind(&upload.id).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -311,6 +321,26 @@ impl Store {
         let sql = format!("SELECT {SHARE_COLS} FROM shares WHERE token = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token).fetch_optional(&self.pool).await?;
         row.as_ref().map(share_of).transpose()
+    }
+
+    /// The share behind a recipient's own link, with the recipient's address.
+    pub async fn share_by_recipient_token(&self, token: &str) -> Result<Option<(Share, String)>> {
+        let cols = SHARE_COLS.split(", ").map(|c| format!("s.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {cols}, r.address AS recipient FROM share_recipients r JOIN shares s ON s.id = r.share_id \
+             WHERE r.token = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token).fetch_optional(&self.pool).await?;
+        row.as_ref().map(|r| Ok((share_of(r)?, r.try_get("recipient")?))).transpose()
+    }
+
+    /// Each named recipient's own link of a share: (address, token), in the
+    /// order they were named.
+    pub async fn share_recipient_links(&self, share: i64) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as("SELECT address, token FROM share_recipients WHERE share_id = $1 ORDER BY id")
+            .bind(share)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// A share's versions, the first first.

@@ -157,8 +157,9 @@ pub struct App {
     /// The MX's quarantine, for the console's « Quarantaine »; without it
     /// that page says the quarantine is unavailable.
     pub quarantine: Option<Arc<hygiene::quarantine::Quarantine>>,
-    /// Distribution lists, for the console's « Listes »; without it that
-    /// page says lists are unavailable.
+    /// Distribution lists, for the console's « Listes » and the webmail's
+    /// « À modérer » (the held posts of the lists the reader moderates);
+    /// without it those pages say lists are unavailable.
     pub lists: Option<Arc<lists::Lists>>,
 }
 

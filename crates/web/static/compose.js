@@ -167,20 +167,47 @@
       li.textContent = fill(t("lien-depot"), file.name, { p: String(total ? Math.floor(done * 100 / total) : 100) });
     };
     window.ArdoiseTus.upload(file, { csrf: csrf, progress: progress }).then(function (id) {
-      var data = new URLSearchParams();
-      data.set("csrf", csrf);
-      data.set("upload", id);
-      return fetch("/courrier/partage/lien", { method: "POST", body: data, credentials: "same-origin" });
-    }).then(function (r) {
-      if (!r.ok) { throw new Error(String(r.status)); }
-      return r.json();
-    }).then(function (j) {
-      writeLink(j);
-      li.textContent = fill(t("lien-fait"), j.name, { until: j.until });
+      return shareUpload(li, file, id);
     }, function (e) {
-      li.textContent = fill(t("lien-echec"), file.name) + " " + e.message;
-      li.className = "alerte erreur";
+      failed(li, file, e.message);
     }).then(function () { linking--; });
+  }
+  function failed(li, file, why) {
+    li.textContent = fill(t("lien-echec"), file.name) + " " + why;
+    li.className = "alerte erreur";
+  }
+  // The uploaded file becomes a link. With the antivirus unavailable (503)
+  // the file stays received on the server: the message is saved as a draft
+  // at once, the writer is told in words, and « Réessayer » asks again.
+  function shareUpload(li, file, id) {
+    var data = new URLSearchParams();
+    data.set("csrf", form.elements.csrf.value);
+    data.set("upload", id);
+    return fetch("/courrier/partage/lien", { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (r) {
+        if (r.status === 503) {
+          li.textContent = fill(t("lien-antivirus"), file.name) + " ";
+          li.className = "alerte erreur antivirus-indisponible";
+          var again = button(t("lien-reessayer"), function () {
+            li.textContent = fill(t("lien-depot"), file.name, { p: "100" });
+            li.className = "";
+            linking++;
+            shareUpload(li, file, id).then(function () { linking--; });
+          });
+          again.id = "pj-reessayer-" + id;
+          li.appendChild(again);
+          changed = true;
+          save();
+          return;
+        }
+        if (!r.ok) { throw new Error(String(r.status)); }
+        return r.json().then(function (j) {
+          writeLink(j);
+          li.textContent = fill(t("lien-fait"), j.name, { until: j.until });
+          li.className = "";
+        });
+      })
+      .catch(function (e) { failed(li, file, e.message); });
   }
   function linkLargeFiles() {
     var shareMax = Number(files.getAttribute("data-partage-max") || 0);

@@ -4,8 +4,9 @@
 //! extractors and the error pages), the reader's clock, reading pane and
 //! notification choice (Réglages → Lecture) and the administrators' maintenance
 //! notices (`ardoise admin notice`, `ardoise admin banner`), read for every
-//! visitor, signed in or not, so the login page shows them too. Copied into
-//! the layout's data.
+//! visitor, signed in or not, so the login page shows them too; and for a
+//! list moderator, how many posts wait (the sidebar's « À modérer »). Copied
+//! into the layout's data.
 
 use mailstore::{Account, ReadingPrefs, Severity, WebPrefs};
 
@@ -37,6 +38,10 @@ pub struct Chrome {
     pub pane: Pane,
     /// Which new messages the browser announces (`non`, `tous`, `prioritaires`).
     pub notify: &'static str,
+    /// The account moderates a list now (the sidebar's « Listes · À modérer »).
+    pub moderator: bool,
+    /// The posts waiting on the lists it moderates.
+    pub held: i64,
 }
 
 /// The reading pane's place (Réglages → Lecture).
@@ -118,6 +123,14 @@ pub async fn load(app: &App, account: &Account, chrome: &mut Chrome) {
     chrome.clock = clock_of(app, &reading);
     chrome.pane = Pane::parse(reading.reading_pane.as_deref().unwrap_or(""));
     chrome.notify = NOTIFY.into_iter().find(|w| reading.notify.as_deref() == Some(*w)).unwrap_or("non");
+    if let Some(lists) = &app.lists {
+        let waiting = lists.waiting_for(account.id).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "counting the posts to moderate failed");
+            None
+        });
+        chrome.moderator = waiting.is_some();
+        chrome.held = waiting.unwrap_or(0);
+    }
 }
 
 /// The notices showing now, in `lang` (French when a notice has no English).

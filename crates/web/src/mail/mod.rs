@@ -34,6 +34,7 @@ mod lecture;
 mod links;
 mod list;
 mod mime;
+mod moderation;
 mod prefill;
 mod read;
 mod reading;
@@ -126,6 +127,8 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/envoi/{id}", get(sending::pending))
         .route("/courrier/envoi/{id}/annuler", post(sending::cancel))
         .route("/courrier/destinataires", get(autocomplete::suggest))
+        .route("/courrier/moderation", get(moderation::page))
+        .route("/courrier/moderation/{id}", get(moderation::post).post(moderation::decide))
         .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
         .route("/courrier/reglages/archivage", get(archiving::page).post(archiving::save))
         .route("/courrier/reglages/delegations", get(delegation::page).post(delegation::save))
@@ -160,6 +163,7 @@ pub fn framed_routes() -> Router<Arc<App>> {
         .route("/courrier/{mailbox}/{uid}/contenu", get(read::frame))
         .route("/courrier/{mailbox}/{uid}/apercu/{n}", get(reading::preview))
         .route("/courrier/{mailbox}/{uid}/joint/{chain}/contenu", get(attached::frame))
+        .route("/courrier/moderation/{id}/contenu", get(moderation::frame))
 }
 
 static CSS_ASSET: Asset = Asset::new(CSS, "text/css; charset=utf-8");

@@ -35,6 +35,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::lecture::TEXTS,
     super::export::TEXTS,
     super::delegation::TEXTS,
+    super::moderation::TEXTS,
     crate::partage::TEXTS,
 ];
 

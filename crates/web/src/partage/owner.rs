@@ -225,19 +225,26 @@ pub async fn create(
         Err(e) => return Err(scan_refusal(v.lang, &e, back).unwrap_or_else(|| WebError::internal(&e))),
     };
     if !to.is_empty() {
-        tell_recipients(&app, &account, &share, &to).await;
+        tell_recipients(&app, sharing, &account, &share).await;
     }
     Ok(redirect(&v, &format!("/courrier/partage/{}", share.id)))
 }
 
-/// Mails each recipient the link, from the owner, through the webmail's
-/// sending path (the same checks and limits as any message they send).
-async fn tell_recipients(app: &App, account: &Account, share: &sharing::Share, to: &[Address]) {
+/// Mails each recipient their own link (so that the journal names who
+/// downloaded), from the owner, through the webmail's sending path (the
+/// same checks and limits as any message they send).
+async fn tell_recipients(app: &App, sharing: &sharing::Sharing, account: &Account, share: &sharing::Share) {
     let Some(outbox) = &app.outbox else {
         tracing::info!(account = account.id, "no outbox: share recipients not told");
         return;
     };
-    let url = format!("{}/partage/{}", app.cfg.public_url, share.token);
+    let links = match sharing.recipient_links(account.id, share.id).await {
+        Ok(links) => links,
+        Err(e) => {
+            tracing::warn!(account = account.id, share = share.id, error = %e, "share recipients not told");
+            return;
+        }
+    };
     let until = app.cfg.clock.full(share.expires_at);
     let protected = if share.password.is_some() {
         "Le lien est protégé par un mot de passe, que l'expéditeur vous communiquera autrement.\n\
@@ -245,36 +252,45 @@ async fn tell_recipients(app: &App, account: &Account, share: &sharing::Share, t
     } else {
         ""
     };
-    let text = format!(
-        "{name} partage avec vous le fichier « {file} ».\n\n\
-         Téléchargement : {url}\nDisponible jusqu'au {until}.\n{protected}\n\
-         {name} shares the file \"{file}\" with you.\nDownload: {url}\nAvailable until {until}.\n",
-        name = account.display_name,
-        file = share.name,
-    );
-    for rcpt in to {
+    for (address, token) in links {
+        let Ok(rcpt) = Address::parse(&address) else { continue };
+        let url = format!("{}/partage/{token}", app.cfg.public_url);
+        let text = format!(
+            "{name} partage avec vous le fichier « {file} ».\n\n\
+             Téléchargement : {url}\nDisponible jusqu'au {until}.\n\
+             Ce lien vous est personnel : {name} verra quand vous l'aurez utilisé.\n{protected}\n\
+             {name} shares the file \"{file}\" with you.\nDownload: {url}\nAvailable until {until}.\n\
+             This link is yours: {name} will see when you used it.\n",
+            name = account.display_name,
+            file = share.name,
+        );
         let built = mail_builder::MessageBuilder::new()
             .from((account.display_name.as_str(), account.address.to_string().as_str()))
             .to(rcpt.to_string())
             .subject(format!("Fichier partagé : {}", share.name))
-            .text_body(text.clone())
+            .text_body(text)
             .write_to_vec();
         let Ok(raw) = built else { continue };
-        if let Err(e) = outbox.send(account, std::slice::from_ref(rcpt), raw).await {
+        if let Err(e) = outbox.send(account, std::slice::from_ref(&rcpt), raw).await {
             tracing::warn!(account = account.id, share = share.id, refusal = ?e, "share link not sent");
         }
     }
 }
 
 /// Tells the owner, by a notice in their Inbox, that their link was
-/// downloaded for the first time.
+/// downloaded for the first time, and by whom when it was a recipient's
+/// own link.
 pub async fn tell_first_download(app: &App, link: &Link, ip: IpAddr) {
     let Ok(Some(owner)) = app.identity.account(link.share.account_id).await else { return };
     let at = app.cfg.clock.full(unix_now());
+    let (par, by) = match &link.recipient {
+        Some(who) => (format!(" par {who}"), format!(" by {who}")),
+        None => (String::new(), String::new()),
+    };
     let text = format!(
-        "Votre fichier « {file} » a été téléchargé pour la première fois le {at} (adresse {ip}).\n\
+        "Votre fichier « {file} » a été téléchargé pour la première fois{par} le {at} (adresse {ip}).\n\
          Le suivi des téléchargements est dans Partage de fichiers : {url}/courrier/partage/{id}\n\n\
-         Your file \"{file}\" was downloaded for the first time on {at} (address {ip}).\n",
+         Your file \"{file}\" was downloaded for the first time{by} on {at} (address {ip}).\n",
         file = link.share.name,
         url = app.cfg.public_url,
         id = link.share.id,

@@ -100,7 +100,9 @@ fn key_ok(app: &App, token: &str, q: &FileQuery) -> bool {
     expected.len() == given.len() && bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), given.as_bytes()))
 }
 
-async fn show(app: &App, mut v: Visitor, link: &Link, download: String, wrong: bool) -> Response {
+/// The link's page; `token` is the one visited (the share's, or a
+/// recipient's own, which the password form keeps).
+async fn show(app: &App, mut v: Visitor, link: &Link, token: &str, download: String, wrong: bool) -> Response {
     let m = M(v.lang);
     let latest = link.latest();
     let mut c = Common::new(app, &mut v, "home.title");
@@ -113,7 +115,7 @@ async fn show(app: &App, mut v: Visitor, link: &Link, download: String, wrong: b
         version: latest.version,
         until: app.cfg.clock.full(link.share.expires_at),
         download,
-        token: link.share.token.clone(),
+        token: token.to_owned(),
         wrong,
     };
     let status = if wrong { StatusCode::FORBIDDEN } else { StatusCode::OK };
@@ -138,7 +140,7 @@ pub async fn page(
         Err(e) => return closed(&app, &mut v, e),
     };
     let download = if link.needs_password() { String::new() } else { format!("/partage/{token}/fichier") };
-    Ok(show(&app, v, &link, download, false).await)
+    Ok(show(&app, v, &link, &token, download, false).await)
 }
 
 /// `POST /partage/<token>`: the password; right, the page with a signed
@@ -157,9 +159,9 @@ pub async fn unlock(
         Ok(()) => {
             let exp = unix_now() + UNLOCKED_SECS;
             let download = format!("/partage/{token}/fichier?cle={}&exp={exp}", key(&app, &token, exp));
-            Ok(show(&app, v, &link, download, false).await)
+            Ok(show(&app, v, &link, &token, download, false).await)
         }
-        Err(Error::Password) => Ok(show(&app, v, &link, String::new(), true).await),
+        Err(Error::Password) => Ok(show(&app, v, &link, &token, String::new(), true).await),
         Err(e) => closed(&app, &mut v, e),
     }
 }
@@ -227,10 +229,11 @@ pub async fn file(
     Ok(resp)
 }
 
-/// Writes the download in the journal and, the first time, tells the owner.
+/// Writes the download in the journal (naming the recipient when the link
+/// is theirs) and, the first time, tells the owner.
 async fn journal(app: &App, link: &Link, version: i64, ip: IpAddr) {
     let Some(sharing) = &app.sharing else { return };
-    match sharing.record_download(link, version, ip, "").await {
+    match sharing.record_download(link, version, ip).await {
         Ok(true) => super::owner::tell_first_download(app, link, ip).await,
         Ok(false) => {}
         Err(e) => tracing::warn!(share = link.share.id, error = %e, "download not journaled"),

@@ -99,6 +99,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("par.compose.failed", "Le dépôt de « {name} » a échoué :", "Uploading \"{name}\" failed:"),
     (
+        "par.compose.antivirus",
+        "« {name} » : l'antivirus est momentanément indisponible ; réessayez dans quelques minutes. Votre message est conservé.",
+        "\"{name}\": the antivirus is unavailable for the moment; try again in a few minutes. Your message is kept.",
+    ),
+    ("par.compose.retry", "Réessayer", "Try again"),
+    (
         "par.compose.wait",
         "Attendez la fin du dépôt des fichiers avant d'envoyer.",
         "Wait until the files are uploaded before sending.",

@@ -23,6 +23,9 @@ pub const PASSWORD_B: &str = "Batterie-Solide-Verte-17";
 pub const SUBJECT_A: &str = "Compte rendu confidentiel du conseil";
 /// The body of the message attached to A's message.
 pub const ATTACHED_A: &str = "Note de service jointe";
+/// The subject of the post held for A's moderation, and its HTML body's text.
+pub const HELD_A: &str = "Annonce retenue pour la liste";
+pub const HELD_BODY_A: &str = "Texte retenu confidentiel";
 /// The title of A's recurring event in A's « Agenda ».
 pub const EVENT_A: &str = "Entretien confidentiel avec la famille";
 
@@ -75,6 +78,8 @@ pub struct Fixture {
     pub share_token: String,
     /// A's personal contact (its object name).
     pub contact: String,
+    /// A post held on a list A moderates (`{held}`).
+    pub held: i64,
 }
 
 /// The content of A's shared file.
@@ -129,6 +134,7 @@ impl Fixture {
         let ms = mailstore::Mailstore::new(store.clone(), blobs.clone());
         let quarantine = Arc::new(hygiene::quarantine::Quarantine::new(store.clone(), blobs.clone(), ms.clone(), 30));
         let lists = lists_service(dir.path(), &store, &blobs, &ms);
+        let held = held_post(&lists, &a).await;
         let sso = sso::Sso::open(store.clone(), dir.path(), "https://ardoise.test").unwrap();
         let ent = sso::NewClient {
             name: "ENT de test".into(),
@@ -281,6 +287,7 @@ impl Fixture {
             share_id: share.id,
             share_token: share.token,
             contact,
+            held,
         };
         fx.a_session = fx.new_session(Who::Owner).await.1;
         fx
@@ -338,11 +345,12 @@ impl Fixture {
             .replace("{event}", &self.event)
             .replace("{occurrence}", &self.event_start.to_string())
             .replace("{reminder}", &self.reminder.to_string())
+            .replace("{held}", &self.held.to_string())
     }
 
     /// What B must never see.
-    pub fn secrets(&self) -> [&str; 5] {
-        [SUBJECT_A, "Confidentiel.", ATTACHED_A, "Contact secret", EVENT_A]
+    pub fn secrets(&self) -> [&str; 7] {
+        [SUBJECT_A, "Confidentiel.", ATTACHED_A, "Contact secret", EVENT_A, HELD_A, HELD_BODY_A]
     }
 
     /// One request through the router, from 127.0.0.1; the status and up to 1 MB of body.
@@ -413,5 +421,37 @@ impl Fixture {
         let agenda = gw.collection(self.a.id, groupware::CollectionKind::Calendar, "agenda").await.unwrap();
         let event = gw.get(&agenda, &self.event).await.unwrap();
         assert!(!event.content.contains("EXDATE") && event.content.contains(EVENT_A), "A's event untouched");
+        let lists = self.app.lists.as_ref().unwrap();
+        assert!(lists.held_for(self.a.id, self.held).await.is_ok(), "A's held post");
     }
+}
+
+/// A list `conseil@ac-test.fr` that A moderates (members only may post,
+/// B is a member) and a post of an outsider held on it: its id.
+async fn held_post(lists: &lists::Lists, a: &Account) -> i64 {
+    let address = model::Address::parse("conseil@ac-test.fr").unwrap();
+    let new = lists::NewList {
+        address: address.clone(),
+        name: "Conseil".into(),
+        description: String::new(),
+        query: None,
+        discussion: false,
+        tag: None,
+    };
+    lists.create(new).await.unwrap();
+    lists.add_member(&address, &model::Address::parse("bruno.petit@ac-test.fr").unwrap()).await.unwrap();
+    lists.set_policy(&address, lists::PostPolicy::Members, &[]).await.unwrap();
+    lists.set_moderator(&address, &a.address, true).await.unwrap();
+    let post = format!(
+        "From: Parent <parent@example.org>\r\nTo: conseil@ac-test.fr\r\nSubject: {HELD_A}\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+         <p>{HELD_BODY_A}</p><script>alert(1)</script>\r\n"
+    );
+    let sender = model::Address::parse("parent@example.org").unwrap();
+    let out = lists
+        .post(mailstore::Bytes::from(post), lists::Poster::Envelope(Some(&sender)), &[address], &[])
+        .await
+        .unwrap();
+    let [(_, lists::Outcome::Held(id))] = out.as_slice() else { panic!("not held: {out:?}") };
+    *id
 }

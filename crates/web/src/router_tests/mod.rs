@@ -15,6 +15,7 @@ mod deleted;
 mod export;
 mod fixture;
 mod invitation;
+mod moderation;
 mod partage;
 mod reauth;
 mod sso;

@@ -284,3 +284,52 @@ async fn a_password_protected_link_needs_the_password() {
     let stale = format!("{page}/fichier?cle={}&exp=1", "0".repeat(64));
     assert_eq!(fetch(&fx, &stale, &[]).await.0, StatusCode::SEE_OTHER);
 }
+
+/// A share mailed to B gives B a link of their own: downloading through it,
+/// the owner's journal and first-download notice name B; a password asked
+/// on it keeps B's link (the form posts to it).
+#[tokio::test]
+async fn a_recipients_own_link_names_them_in_the_journal_and_the_notice() {
+    let fx = Fixture::new().await;
+    let sharing = fx.app.sharing.as_ref().unwrap();
+    let upload = sharing.create_upload(fx.a.id, 6, "bulletin.txt", None).await.unwrap();
+    let piece = futures_util::stream::iter([Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"notes!"))]);
+    sharing.append(fx.a.id, &upload, 0, piece).await.unwrap();
+    let new = sharing::NewLink { upload, recipients: vec![fx.b.address.clone()], ..Default::default() };
+    let share = sharing.create_link(fx.a.id, new).await.unwrap();
+    let (who, token) = sharing.recipient_links(fx.a.id, share.id).await.unwrap().remove(0);
+    assert_eq!(who, "bruno.petit@ac-test.fr");
+    let before = fx.app.ms.messages(fx.inbox).await.unwrap().len();
+
+    let (status, _, body) = fetch(&fx, &format!("/partage/{token}/fichier"), &[]).await;
+    assert_eq!((status, body.as_slice()), (StatusCode::OK, b"notes!".as_slice()));
+    let (status, _, _) = fetch(&fx, &format!("/partage/{}/fichier", share.token), &[]).await;
+    assert_eq!(status, StatusCode::OK, "the plain link still works");
+
+    let a = fx.session(Who::Owner).await.unwrap();
+    let (_, page) = fx.request(Method::GET, &format!("/courrier/partage/{}", share.id), Some(&a.cookie), None).await;
+    let journal = &page[page.find("id=\"partage-journal\"").expect("the journal")..];
+    assert_eq!(journal.matches("bruno.petit@ac-test.fr").count(), 1, "{journal}");
+    assert_eq!(journal.matches("127.0.0.1").count(), 2, "{journal}");
+    let inbox = fx.app.ms.messages(fx.inbox).await.unwrap();
+    assert_eq!(inbox.len(), before + 1, "the first-download notice, once");
+    let newest = inbox.iter().max_by_key(|m| m.uid).unwrap();
+    let notice = String::from_utf8(fx.app.ms.message_bytes(&newest.blob_hash).await.unwrap()).unwrap();
+    assert!(notice.contains("par bruno.petit@ac-test.fr"), "{notice}");
+
+    // Password-protected: the page of B's link posts the password to B's link.
+    let upload = sharing.create_upload(fx.a.id, 6, "secret.txt", None).await.unwrap();
+    let piece = futures_util::stream::iter([Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"secret"))]);
+    sharing.append(fx.a.id, &upload, 0, piece).await.unwrap();
+    let new = sharing::NewLink {
+        upload,
+        password: Some("Mot-De-Passe-Du-Lien".into()),
+        recipients: vec![fx.b.address.clone()],
+        ..Default::default()
+    };
+    let share = sharing.create_link(fx.a.id, new).await.unwrap();
+    let (_, token) = sharing.recipient_links(fx.a.id, share.id).await.unwrap().remove(0);
+    let (_, _, body) = fetch(&fx, &format!("/partage/{token}"), &[]).await;
+    let body = String::from_utf8_lossy(&body).into_owned();
+    assert!(body.contains(&format!("action=\"/partage/{token}\"")), "{body}");
+}

@@ -144,6 +144,12 @@ pub fn cases() -> Vec<Case> {
         get("/courrier/raccourcis", "/courrier/raccourcis", 303, 200),
         // B sees its own (empty) list, and A's ids restore nothing of A's (deleted.rs checks it).
         get("/courrier/supprimes", "/courrier/supprimes", 303, 200),
+        // « À modérer »: B moderates nothing (an empty page); A's held post is a 404 to B.
+        get("/courrier/moderation", "/courrier/moderation", 303, 200),
+        get("/courrier/moderation/{id}", "/courrier/moderation/{held}", 303, 404),
+        get("/courrier/moderation/{id}/contenu", "/courrier/moderation/{held}/contenu", 303, 404),
+        post("/courrier/moderation/{id}", "/courrier/moderation/{held}", Url("decision=diffuser"), 303, 404),
+        post("/courrier/moderation/{id}", "/courrier/moderation/{held}", Url("decision=refuser&motif=non"), 303, 404),
         get("/courrier/reglages/archivage", "/courrier/reglages/archivage", 303, 200),
         // « Partager ce dossier » on A's folder: B gets 404, as for a missing one
         // (the authorization matrix over shared folders is in delegation.rs).
