@@ -44,6 +44,11 @@ command -v rspamd >/dev/null || _missing+=(rspamd)
 # pebble: test_acme.py obtains the server's certificate from this ACME test CA (with
 # pebble-challtestsrv, in the same package, as its DNS)
 command -v pebble >/dev/null || _missing+=(pebble)
+# podman (with runc) and mmdebstrap: test_packaging.py builds the container file's runtime stage
+# on a Debian base made by mmdebstrap (no image registry is reachable) and runs it
+command -v podman >/dev/null || _missing+=(podman)
+command -v runc >/dev/null || _missing+=(runc)
+command -v mmdebstrap >/dev/null || _missing+=(mmdebstrap)
 [ -x /usr/bin/chromium ] || _missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || _missing+=(chromium-driver)
 # nats-server: test_cluster.py runs its own NATS server as the bus between two nodes (Debian's

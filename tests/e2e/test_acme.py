@@ -8,7 +8,11 @@ listener and rejects 5 % of nonces, as it does by default.
 - restarted with pebble gone, the kept certificate is served at once, without a new order;
 - an unreachable ACME server: the server starts with its own certificate, logs the
   failure, keeps serving;
-- the challenge path answers 404 for a token no order asked for.
+- the challenge path answers 404 for a token no order asked for;
+- TLS-ALPN-01 (RFC 8737): pebble checks the names on Ardoise's HTTPS listener (its
+  `tlsPort`) with ALPN `acme-tls/1`, its HTTP-01 port left closed; chosen by
+  `challenge = "tls-alpn-01"`, or by `auto` on a server with no plain web listener
+  (renewing a kept certificate near its end); other HTTPS clients are served as before.
 """
 
 import json
@@ -61,7 +65,7 @@ def make_ca(root):
 
 
 class Pebble:
-    def __init__(self, root, http_port: int):
+    def __init__(self, root, http_port: int, tls_port: int = None):
         require_tool("pebble")
         require_tool("pebble-challtestsrv")
         self.root = root
@@ -73,7 +77,7 @@ class Pebble:
             "listenAddress": f"127.0.0.1:{self.port}",
             "managementListenAddress": f"127.0.0.1:{self.mgmt}",
             "certificate": str(cert), "privateKey": str(key),
-            "httpPort": http_port, "tlsPort": free_port(),
+            "httpPort": http_port, "tlsPort": tls_port or free_port(),
             "ocspResponderURL": "", "externalAccountBindingRequired": False,
         }}))
         self.log = open(root / "pebble.log", "ab")
@@ -197,14 +201,71 @@ def test_an_unreachable_acme_server_leaves_the_servers_own_certificate(pebble_an
 
 def test_a_kept_certificate_near_its_end_is_renewed(pebble_and_server, tmp_path):
     pebble, server = pebble_and_server
-    # What an earlier order left: a certificate for the host with 5 days left
-    # (renew_before is 30 days by default).
+    # renew_before is 30 days by default.
+    old = keep_near_its_end(server)
+    server.start()
+    wait_for_pebble_certificate(server.imaps_port, pebble.root_pem())
+    assert (server.data / "acme" / "cert.pem").read_text() != old
+
+
+def https_presented(port: int, alpn=None):
+    """The leaf presented on `port` for HOST to a client offering `alpn` (not verified),
+    and the protocol negotiated."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    with socket.create_connection(("127.0.0.1", port), 5) as raw:
+        with ctx.wrap_socket(raw, server_hostname=HOST) as tls:
+            return tls.getpeercert(binary_form=True), tls.selected_alpn_protocol()
+
+
+def keep_near_its_end(server):
+    """What an earlier order left: a certificate for the host with 5 days left."""
     acme = server.data / "acme"
     acme.mkdir(parents=True)
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                     "-keyout", str(acme / "key.pem"), "-out", str(acme / "cert.pem"), "-days", "5",
                     "-subj", f"/CN={HOST}", "-addext", f"subjectAltName=DNS:{HOST}"], check=True, capture_output=True)
-    old = (acme / "cert.pem").read_text()
-    server.start()
-    wait_for_pebble_certificate(server.imaps_port, pebble.root_pem())
-    assert (acme / "cert.pem").read_text() != old
+    return (acme / "cert.pem").read_text()
+
+
+@pytest.mark.parametrize("challenge", ["tls-alpn-01", "auto"])
+def test_tls_alpn_01_on_the_https_listener(tmp_path, challenge):
+    https_port = free_port()
+    # Nothing listens on pebble's HTTP-01 port: only TLS-ALPN-01 can prove the name.
+    pebble = Pebble(tmp_path / "pebble", free_port(), tls_port=https_port)
+    server = Server(tmp_path / "ardoise")
+    try:
+        plain = '["127.0.0.1:0"]' if challenge == "tls-alpn-01" else "[]"
+        text = server.config.read_text().replace(
+            '[web]\nlisten = ["127.0.0.1:0"]', f'[web]\nlisten = {plain}\nlisten_tls = ["127.0.0.1:{https_port}"]')
+        text += (f'\n[acme]\ndirectory = "{pebble.directory}"\nroot_certificate = "{pebble.ca}"\n'
+                 f'contact = ["postmaster@ac-test.fr"]\nnames = ["{HOST}"]\nchallenge = "{challenge}"\n')
+        server.config.write_text(text)
+        old = keep_near_its_end(server) if challenge == "auto" else None
+        server.start()
+        root = pebble.root_pem()
+        der, info = wait_for_pebble_certificate(server.imaps_port, root)
+        assert [v for k, v in info["subjectAltName"] if k == "DNS"] == [HOST]
+        log = (server.root / "server.log").read_text(errors="replace")
+        answered = [line for line in log.splitlines() if "ACME: challenge answered" in line]
+        assert len(answered) == 1 and "tls-alpn-01" in answered[0], log[-3000:]
+        if old is not None:
+            assert (server.data / "acme" / "cert.pem").read_text() != old
+        # The HTTPS listener presents it too, verified, with or without ALPN, and serves HTTP.
+        assert presented(https_port, cadata=root)[0] == der
+        assert https_presented(https_port, ["h2", "http/1.1"]) == (der, "http/1.1")
+        assert https_presented(https_port) == (der, None)
+        ctx = ssl.create_default_context(cadata=root)
+        ctx.check_hostname = False
+        with urllib.request.urlopen(f"https://127.0.0.1:{https_port}/healthz", context=ctx, timeout=5) as r:
+            assert r.status == 200
+        # The order is over: an acme-tls/1 hello finds no validation certificate.
+        with pytest.raises(ssl.SSLError):
+            https_presented(https_port, ["acme-tls/1"])
+        assert server.alive()
+    finally:
+        server.cleanup()
+        pebble.stop()

@@ -6,16 +6,22 @@
 //! `<data_dir>/acme/` and put back in service at start while it covers the
 //! configured names and is not near its end. Otherwise, and then whenever
 //! its end comes within [`Settings::renew_before`], a new one is ordered:
-//! each name is proved with HTTP-01 (the answer is served by the web
-//! listeners from [`Challenges`], so port 80 must reach a `[web] listen`
-//! address), the key is generated here, the chain and key are written
-//! (key first, both atomically) and installed: every TLS port presents the
-//! new certificate from its next handshake on, without a restart.
+//! each name is proved by the first of [`Settings::methods`] the server
+//! offers for it:
+//! - HTTP-01: the answer is served by the plain web listeners from
+//!   [`Challenges`] (port 80 must reach a `[web] listen` address);
+//! - TLS-ALPN-01 (RFC 8737): the web's HTTPS listeners present the
+//!   validation certificate of [`net::AlpnChallenges`] to a ClientHello
+//!   whose only ALPN protocol is `acme-tls/1` (port 443 must reach a
+//!   `[web] listen_tls` address); every other handshake is unchanged.
+//!
+//! The key is generated here, the chain and key are written (key first,
+//! both atomically) and installed: every TLS port presents the new
+//! certificate from its next handshake on, without a restart.
 //!
 //! A failed order (server down, a name that does not point here, garbage)
 //! is logged and retried after 5 minutes, doubling up to 6 hours; the
-//! certificate in service stays. Not done: TLS-ALPN-01 (it needs its own
-//! ALPN-negotiating listener configuration) and DNS-01.
+//! certificate in service stays. Not done: DNS-01.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -59,6 +65,33 @@ pub struct Settings {
     pub renew_before: Duration,
     /// Where the account and the certificate are kept (`<data_dir>/acme`).
     pub dir: PathBuf,
+    /// How names may be proved, preferred first.
+    pub methods: Vec<Method>,
+}
+
+/// A way of proving a name (RFC 8555 section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// RFC 8555 section 8.3: a file fetched over HTTP on port 80.
+    Http01,
+    /// RFC 8737: a certificate presented over TLS on port 443.
+    TlsAlpn01,
+}
+
+impl Method {
+    fn kind(self) -> ChallengeType {
+        match self {
+            Method::Http01 => ChallengeType::Http01,
+            Method::TlsAlpn01 => ChallengeType::TlsAlpn01,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Method::Http01 => "http-01",
+            Method::TlsAlpn01 => "tls-alpn-01",
+        }
+    }
 }
 
 /// Why no certificate was obtained.
@@ -122,16 +155,30 @@ pub struct Kept {
 pub struct Acme {
     settings: Settings,
     challenges: Arc<Challenges>,
+    alpn: Arc<net::AlpnChallenges>,
+}
+
+/// What an order put up to be fetched, taken down when it ends.
+#[derive(Default)]
+struct Answered {
+    tokens: Vec<String>,
+    sni: Vec<String>,
 }
 
 impl Acme {
     pub fn new(settings: Settings) -> Acme {
-        Acme { settings, challenges: Arc::default() }
+        Acme { settings, challenges: Arc::default(), alpn: Arc::default() }
     }
 
-    /// The answers the web listeners serve.
+    /// The HTTP-01 answers the plain web listeners serve.
     pub fn challenges(&self) -> Arc<Challenges> {
         self.challenges.clone()
+    }
+
+    /// The TLS-ALPN-01 answers the web's HTTPS listeners present, when
+    /// that method is allowed.
+    pub fn alpn_challenges(&self) -> Option<Arc<net::AlpnChallenges>> {
+        self.settings.methods.contains(&Method::TlsAlpn01).then(|| self.alpn.clone())
     }
 
     /// The certificate kept from an earlier order, if readable.
@@ -239,9 +286,10 @@ impl Acme {
             .collect();
         tracing::info!(names = %self.settings.names.join(", "), directory = %self.settings.directory, "ACME: ordering a certificate");
         let mut order = account.new_order(&NewOrder::new(&identifiers)).await?;
-        let mut tokens = Vec::new();
-        let done = self.complete(&mut order, &mut tokens).await;
-        self.challenges.forget(&tokens);
+        let mut answered = Answered::default();
+        let done = self.complete(&mut order, &mut answered).await;
+        self.challenges.forget(&answered.tokens);
+        self.alpn.forget(&answered.sni);
         let (chain, key) = done?;
         let kept = read_certificate(chain, key).map_err(AcmeError::Certificate)?;
         net::parse_pem(&kept.chain, &kept.key).map_err(|e| AcmeError::Certificate(e.to_string()))?;
@@ -254,9 +302,10 @@ impl Acme {
         Ok(kept)
     }
 
-    /// Answers every pending authorization with HTTP-01, then finalizes:
-    /// the chain (PEM) and the key generated for it (PEM).
-    async fn complete(&self, order: &mut Order, tokens: &mut Vec<String>) -> Result<(String, String), AcmeError> {
+    /// Answers every pending authorization by the first of the methods
+    /// that its server offers, then finalizes: the chain (PEM) and the key
+    /// generated for it (PEM).
+    async fn complete(&self, order: &mut Order, answered: &mut Answered) -> Result<(String, String), AcmeError> {
         let mut authorizations = order.authorizations();
         while let Some(authorization) = authorizations.next().await {
             let mut authorization = authorization?;
@@ -265,11 +314,33 @@ impl Acme {
                 AuthorizationStatus::Valid => continue,
                 status => return Err(AcmeError::Refused(format!("authorization {status:?}"))),
             }
+            let offered: Vec<ChallengeType> = authorization.challenges.iter().map(|c| c.r#type.clone()).collect();
+            let method = choose(&self.settings.methods, &offered).ok_or_else(|| {
+                let ours: Vec<&str> = self.settings.methods.iter().map(|m| m.name()).collect();
+                AcmeError::Refused(format!("none of the challenges {} offered ({offered:?})", ours.join(", ")))
+            })?;
             let mut challenge = authorization
-                .challenge(ChallengeType::Http01)
-                .ok_or_else(|| AcmeError::Refused("no HTTP-01 challenge offered".into()))?;
-            self.challenges.put(challenge.token.clone(), challenge.key_authorization().as_str().to_owned());
-            tokens.push(challenge.token.clone());
+                .challenge(method.kind())
+                .ok_or_else(|| AcmeError::Refused(format!("no {} challenge offered", method.name())))?;
+            let name = match &challenge.identifier().identifier {
+                Identifier::Dns(name) => name.clone(),
+                Identifier::Ip(ip) => ip.to_string(),
+                other => return Err(AcmeError::Refused(format!("identifier {other:?}"))),
+            };
+            match method {
+                Method::Http01 => {
+                    self.challenges.put(challenge.token.clone(), challenge.key_authorization().as_str().to_owned());
+                    answered.tokens.push(challenge.token.clone());
+                }
+                Method::TlsAlpn01 => {
+                    let key_authorization = challenge.key_authorization();
+                    let digest = key_authorization.digest();
+                    let sni =
+                        self.alpn.put(&name, digest.as_ref()).map_err(|e| AcmeError::Certificate(e.to_string()))?;
+                    answered.sni.push(sni);
+                }
+            }
+            tracing::info!(%name, challenge = method.name(), "ACME: challenge answered");
             challenge.set_ready().await?;
         }
         let retries = RetryPolicy::new().initial_delay(Duration::from_millis(300)).timeout(Duration::from_secs(120));
@@ -315,6 +386,11 @@ impl Acme {
 
 fn io_error(dir: &Path) -> impl Fn(net::NetError) -> AcmeError + '_ {
     move |e| AcmeError::File { path: dir.to_path_buf(), source: std::io::Error::other(e.to_string()) }
+}
+
+/// The first of `methods` among the challenges `offered`.
+fn choose(methods: &[Method], offered: &[ChallengeType]) -> Option<Method> {
+    methods.iter().copied().find(|m| offered.contains(&m.kind()))
 }
 
 /// After `failures` failures in a row.

@@ -8,6 +8,7 @@ fn settings(dir: &Path, names: &[&str]) -> Settings {
         root: None,
         renew_before: Duration::from_secs(30 * 86400),
         dir: dir.to_path_buf(),
+        methods: vec![Method::Http01, Method::TlsAlpn01],
     }
 }
 
@@ -107,4 +108,23 @@ async fn an_unreachable_server_is_an_error_and_nothing_is_written() {
     assert!(acme.obtain().await.is_err());
     assert!(!dir.path().join(CERT_FILE).exists());
     assert!(!dir.path().join(ACCOUNT_FILE).exists());
+}
+
+#[test]
+fn the_first_method_the_server_offers_is_chosen() {
+    use ChallengeType::*;
+    let both = [Method::Http01, Method::TlsAlpn01];
+    assert_eq!(choose(&both, &[Dns01, TlsAlpn01, Http01]), Some(Method::Http01));
+    assert_eq!(choose(&both, &[Dns01, TlsAlpn01]), Some(Method::TlsAlpn01));
+    assert_eq!(choose(&[Method::TlsAlpn01], &[Http01, TlsAlpn01]), Some(Method::TlsAlpn01));
+    assert_eq!(choose(&[Method::TlsAlpn01], &[Http01, Dns01]), None);
+    assert_eq!(choose(&both, &[]), None);
+}
+
+#[test]
+fn tls_alpn_answers_are_handed_out_only_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(Acme::new(settings(dir.path(), &["mail.ac-test.fr"])).alpn_challenges().is_some());
+    let http_only = Settings { methods: vec![Method::Http01], ..settings(dir.path(), &["mail.ac-test.fr"]) };
+    assert!(Acme::new(http_only).alpn_challenges().is_none());
 }

@@ -22,11 +22,27 @@ pub fn acme(cfg: &config::Config, certs: &net::Certificates) -> Option<Arc<acme:
         root: cfg.acme.root_certificate.clone(),
         renew_before: std::time::Duration::from_secs(cfg.acme.renew_before_secs),
         dir: cfg.server.data_dir.join("acme"),
+        methods: methods(cfg),
     }));
     if keeper.install_kept(certs) {
         tracing::info!("ACME: the certificate obtained earlier is in service");
     }
     Some(keeper)
+}
+
+/// How names are proved, preferred first (`[acme] challenge`): HTTP-01 on
+/// the plain web listeners, TLS-ALPN-01 on the HTTPS ones; `auto` offers
+/// each one whose listener exists, HTTP-01 first.
+fn methods(cfg: &config::Config) -> Vec<acme::Method> {
+    let (plain, tls) = (!cfg.web.listen.is_empty(), !cfg.web.listen_tls.is_empty());
+    match cfg.acme.challenge {
+        config::AcmeChallenge::Http01 => vec![acme::Method::Http01],
+        config::AcmeChallenge::TlsAlpn01 => vec![acme::Method::TlsAlpn01],
+        config::AcmeChallenge::Auto => [(plain, acme::Method::Http01), (tls, acme::Method::TlsAlpn01)]
+            .into_iter()
+            .filter_map(|(listener, method)| listener.then_some(method))
+            .collect(),
+    }
 }
 
 /// `GET /.well-known/acme-challenge/{token}` (RFC 8555 section 8.3), on

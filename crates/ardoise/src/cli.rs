@@ -51,6 +51,11 @@ pub enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Le serveur répond-il ? (/healthz, code de sortie 0) / is the server answering (for HEALTHCHECK)?
+    Healthcheck {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
     /// Première installation : configuration, base, clés, DNS / first installation.
     Quickstart(crate::quickstart::QuickstartArgs),
     /// Démarre la démo (académie fictive, ports fixes) / start the demo.
@@ -135,6 +140,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { data } => demo::run(data).await?,
         Command::Quickstart(args) => return crate::quickstart::run(args).await,
+        Command::Healthcheck { config } => return crate::healthcheck::run(&load_config(&config)?),
         Command::Config { command: ConfigCommand::Sample } => print!("{}", config::sample()),
         Command::Config { command: ConfigCommand::Check { config } } => {
             return Ok(match config::load(&config) {

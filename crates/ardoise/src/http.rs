@@ -124,6 +124,9 @@ pub struct Wiring {
     pub store: store::Store,
     /// The ACME keeper's HTTP-01 answers, when `[acme]` is on.
     pub challenges: Option<Arc<acme::Challenges>>,
+    /// Its TLS-ALPN-01 answers, when that method is allowed: presented by
+    /// the HTTPS listeners.
+    pub alpn: Option<Arc<net::AlpnChallenges>>,
     /// The MX's quarantine (the console's « Quarantaine »).
     pub quarantine: Arc<hygiene::quarantine::Quarantine>,
 }
@@ -175,7 +178,12 @@ pub async fn start(
     tasks: &mut JoinSet<()>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let Wiring { mailstore, identity, mta, lists, store, challenges, quarantine } = wiring;
+    let Wiring { mailstore, identity, mta, lists, store, challenges, alpn, quarantine } = wiring;
+    // The HTTPS listeners answer TLS-ALPN-01 as well; every other port keeps the shared configuration.
+    let web_acceptor = match alpn {
+        Some(alpn) => tokio_rustls::TlsAcceptor::from(net::with_tls_alpn(acceptor.config(), alpn)),
+        None => acceptor,
+    };
     let acme = |router: axum::Router| match &challenges {
         Some(c) => router.merge(crate::certificates::challenge_router(c.clone())),
         None => router,
@@ -247,7 +255,7 @@ pub async fn start(
             lists: Some(lists.clone()),
         });
         let extra = acme(dav_router(dav.clone(), web_cfg.proxies.clone(), true));
-        tasks.spawn(web::serve_tls_with(listener, acceptor.clone(), app, extra, shutdown.clone()));
+        tasks.spawn(web::serve_tls_with(listener, web_acceptor.clone(), app, extra, shutdown.clone()));
     }
     // One sender of the delayed webmail messages per process: it sends at
     // start what came due while the server was down.

@@ -13,6 +13,7 @@ mod demo_agenda;
 mod demo_mail;
 mod directory;
 mod dns_cli;
+mod healthcheck;
 mod http;
 mod imip;
 mod learning;

@@ -88,7 +88,12 @@ pub async fn start(
         }
     });
     let state = Arc::new(Scrape { handle, token, opened: opened.clone(), blob_totals: Mutex::new(None) });
-    let app = axum::Router::new().route("/metrics", axum::routing::get(scrape)).with_state(state);
+    // `/healthz` too, without the token: what `ardoise healthcheck` asks when
+    // there is no plain web listener (the container's HEALTHCHECK).
+    let app = axum::Router::new()
+        .route("/metrics", axum::routing::get(scrape))
+        .with_state(state)
+        .route("/healthz", axum::routing::get(web::healthz));
     for addr in &cfg.metrics.listen {
         let listener =
             tokio::net::TcpListener::bind(addr).await.with_context(|| format!("écoute des métriques sur {addr}"))?;

@@ -261,6 +261,7 @@ pub async fn run(
         lists: lists.clone(),
         store: opened.store.clone(),
         challenges: acme.as_ref().map(|a| a.challenges()),
+        alpn: acme.as_ref().and_then(|a| a.alpn_challenges()),
         quarantine: quarantine.clone(),
     };
     crate::http::start(&cfg, web, acceptor.clone(), &mut bound, &mut tasks, &shutdown_rx).await?;

@@ -8,7 +8,7 @@ pub(crate) static ACME: &[Field] = &[
         section: "acme",
         key: "directory",
         default: "\"\"",
-        doc: "Serveur ACME (RFC 8555) qui délivre le certificat de tous les ports TLS, ex. \"https://acme-v02.api.letsencrypt.org/directory\" ; vide = pas d'ACME (certificat de [tls]). Le port 80 doit joindre une adresse de [web] listen (défi HTTP-01).\nACME server (RFC 8555) issuing the certificate of every TLS port; empty = no ACME (the [tls] certificate). Port 80 must reach a [web] listen address (HTTP-01 challenge).",
+        doc: "Serveur ACME (RFC 8555) qui délivre le certificat de tous les ports TLS, ex. \"https://acme-v02.api.letsencrypt.org/directory\" ; vide = pas d'ACME (certificat de [tls]). Le port 80 doit joindre une adresse de [web] listen (défi HTTP-01) ou le port 443 une adresse de [web] listen_tls (défi TLS-ALPN-01), voir challenge.\nACME server (RFC 8555) issuing the certificate of every TLS port; empty = no ACME (the [tls] certificate). Port 80 must reach a [web] listen address (HTTP-01 challenge) or port 443 a [web] listen_tls address (TLS-ALPN-01 challenge), see challenge.",
         apply: |c, v| {
             let url = string(v)?.trim().to_owned();
             if !url.is_empty() && !url.starts_with("https://") {
@@ -73,6 +73,21 @@ pub(crate) static ACME: &[Field] = &[
         doc: "Le certificat est renouvelé quand sa fin est aussi proche.\nThe certificate is renewed when its end is this near.",
         apply: |c, v| {
             c.acme.renew_before_secs = duration(v)?;
+            Ok(())
+        },
+    },
+    Field {
+        section: "acme",
+        key: "challenge",
+        default: "\"auto\"",
+        doc: "Comment le serveur ACME vérifie les noms : \"http-01\" (port 80 vers [web] listen), \"tls-alpn-01\" (RFC 8737, port 443 vers [web] listen_tls, pour un serveur sans port 80), \"auto\" = HTTP-01 s'il y a une adresse [web] listen, sinon (ou si le serveur ACME ne le propose pas) TLS-ALPN-01 s'il y a une adresse [web] listen_tls.\nHow the ACME server checks the names: \"http-01\" (port 80 to [web] listen), \"tls-alpn-01\" (RFC 8737, port 443 to [web] listen_tls, for a server without port 80), \"auto\" = HTTP-01 when there is a [web] listen address, else (or when the ACME server does not offer it) TLS-ALPN-01 when there is a [web] listen_tls address.",
+        apply: |c, v| {
+            c.acme.challenge = match string(v)?.as_str() {
+                "auto" => crate::AcmeChallenge::Auto,
+                "http-01" => crate::AcmeChallenge::Http01,
+                "tls-alpn-01" => crate::AcmeChallenge::TlsAlpn01,
+                other => return Err(format!("« {other} » : \"auto\", \"http-01\" ou \"tls-alpn-01\" attendu")),
+            };
             Ok(())
         },
     },

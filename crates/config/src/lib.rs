@@ -89,6 +89,18 @@ pub struct Acme {
     pub names: Vec<String>,
     pub root_certificate: Option<PathBuf>,
     pub renew_before_secs: u64,
+    /// How the names are proved.
+    pub challenge: AcmeChallenge,
+}
+
+/// `[acme] challenge`: how the ACME server checks that the names are ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcmeChallenge {
+    /// HTTP-01 when there is a `[web] listen` address, else (or when the
+    /// server offers no HTTP-01) TLS-ALPN-01 when there is a `[web] listen_tls`.
+    Auto,
+    Http01,
+    TlsAlpn01,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -503,6 +515,7 @@ impl Default for Config {
                 names: Vec::new(),
                 root_certificate: None,
                 renew_before_secs: 30 * 86400,
+                challenge: AcmeChallenge::Auto,
             },
             sharing: Sharing {
                 max_file_size: 2 << 30,

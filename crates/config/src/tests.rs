@@ -144,7 +144,8 @@ fn undo_send_delay_is_bounded_and_may_be_off() {
 fn acme_keys_are_checked() {
     let cfg = check(
         "[acme]\ndirectory = \"https://127.0.0.1:14000/dir\"\ncontact = [\"postmaster@ac-test.fr\"]\n\
-         names = [\"mail.ac-test.fr\", \"127.0.0.1\"]\nrenew_before = \"20d\"\n",
+         names = [\"mail.ac-test.fr\", \"127.0.0.1\"]\nrenew_before = \"20d\"\n\
+         [web]\nlisten = [\"0.0.0.0:80\"]\n",
     )
     .unwrap();
     assert_eq!(cfg.acme.names, ["mail.ac-test.fr", "127.0.0.1"]);
@@ -155,9 +156,26 @@ fn acme_keys_are_checked() {
         "names = [\"mail..ac-test.fr\"]",
         "names = [\"-x.fr\"]",
         "renew_before = \"jamais\"",
+        "challenge = \"dns-01\"",
         "domaines = []",
     ] {
         assert!(check(&format!("[acme]\n{bad}\n")).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn an_acme_challenge_needs_its_web_listener() {
+    let acme = "[acme]\ndirectory = \"https://127.0.0.1:14000/dir\"\n";
+    let cfg = check(&format!("{acme}challenge = \"tls-alpn-01\"\n[web]\nlisten_tls = [\"0.0.0.0:443\"]\n")).unwrap();
+    assert_eq!(cfg.acme.challenge, AcmeChallenge::TlsAlpn01);
+    let plain = check(&format!("{acme}[web]\nlisten = [\"0.0.0.0:80\"]\n")).unwrap();
+    assert_eq!(plain.acme.challenge, AcmeChallenge::Auto);
+    for (challenge, web) in
+        [("tls-alpn-01", "listen = [\"0.0.0.0:80\"]"), ("http-01", "listen = []"), ("auto", "listen = []")]
+    {
+        let text = format!("{acme}challenge = \"{challenge}\"\n[web]\n{web}\n");
+        let problems = check(&text).unwrap_err();
+        assert!(problems.iter().any(|p| p.message.starts_with("acme.challenge")), "{text}: {problems:?}");
     }
 }
 

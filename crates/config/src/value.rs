@@ -104,6 +104,25 @@ fn check_section(
     }
 }
 
+/// `[acme] challenge` needs the web listener its method is fetched from.
+fn acme_cross_check(config: &Config, problems: &mut Vec<Problem>) {
+    if config.acme.directory.is_empty() {
+        return;
+    }
+    let (plain, tls) = (!config.web.listen.is_empty(), !config.web.listen_tls.is_empty());
+    let missing = match config.acme.challenge {
+        crate::AcmeChallenge::Auto if !plain && !tls => {
+            "une adresse web.listen ou web.listen_tls / a web.listen or web.listen_tls address"
+        }
+        crate::AcmeChallenge::Http01 if !plain => "une adresse web.listen (port 80) / a web.listen address (port 80)",
+        crate::AcmeChallenge::TlsAlpn01 if !tls => {
+            "une adresse web.listen_tls (port 443) / a web.listen_tls address (port 443)"
+        }
+        _ => return,
+    };
+    problems.push(Problem { line: None, message: format!("acme.challenge : il faut {missing}") });
+}
+
 fn cross_checks(config: &Config, problems: &mut Vec<Problem>) {
     if config.metrics.token_file.is_none() && config.metrics.listen.iter().any(|a| !a.ip().is_loopback()) {
         problems.push(Problem {
@@ -114,6 +133,7 @@ fn cross_checks(config: &Config, problems: &mut Vec<Problem>) {
                     .into(),
         });
     }
+    acme_cross_check(config, problems);
     if config.tls.cert.is_some() != config.tls.key.is_some() {
         problems.push(Problem {
             line: None,

@@ -8,15 +8,18 @@
 //! certificate, a self-signed one is generated on first start in the data folder and
 //! reused afterwards, so that a fresh install (and the demo) speaks TLS at once.
 //! The pair in use can be replaced while the listeners run ([`Certificates`],
-//! for ACME renewals).
+//! for ACME renewals), and the web's HTTPS listeners answer ACME's
+//! TLS-ALPN-01 validations ([`AlpnChallenges`]).
 
 pub mod admission;
+mod alpn;
 mod certs;
 mod live;
 mod quickack;
 mod tls;
 
 pub use admission::{Admission, Slot};
+pub use alpn::{ACME_TLS_ALPN, AlpnChallenges, is_acme_tls, with_tls_alpn};
 pub use live::Live;
 pub use quickack::{QuickAck, arm as arm_quick_ack};
 

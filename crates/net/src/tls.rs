@@ -32,6 +32,8 @@ pub enum NetError {
     IncompletePair { present: PathBuf, missing: PathBuf },
     #[error("cannot generate a self-signed certificate: {0}")]
     Generate(#[from] rcgen::Error),
+    #[error("TLS-ALPN-01: the key authorization's SHA-256 digest has 32 bytes, not {0}")]
+    Digest(usize),
     #[error("the certificate and key were rejected by rustls: {0}")]
     Rustls(#[from] rustls::Error),
 }

@@ -51,6 +51,7 @@ pub use base::clock::Clock;
 pub use base::proxy::TrustedProxies;
 pub use conn::Limits;
 pub use mail::{Outbox, SendFuture, SendRefusal, send_delayed};
+pub use pages::health::healthz;
 pub use pages::setup::MailSetup;
 pub use server::{Peer, router, serve, serve_tls, serve_tls_with, serve_with};
 

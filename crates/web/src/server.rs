@@ -10,6 +10,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
@@ -233,8 +234,14 @@ async fn run(
                 tokio::spawn(async move {
                     let tls = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
                     drop(handshake);
-                    if let Ok(Ok(tls)) = tls {
-                        drive(tls, peer, router, limits, stop).await;
+                    match tls {
+                        // An ACME server's TLS-ALPN-01 check (RFC 8737): it saw the
+                        // validation certificate; no HTTP on this connection.
+                        Ok(Ok(mut tls)) if net::is_acme_tls(tls.get_ref().1.alpn_protocol()) => {
+                            let _ = tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.shutdown()).await;
+                        }
+                        Ok(Ok(tls)) => drive(tls, peer, router, limits, stop).await,
+                        _ => {}
                     }
                     drop((ticket, live));
                 });
