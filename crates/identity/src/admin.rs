@@ -20,12 +20,17 @@
 //! - [`quarantine`]: the messages the MX refused, for governance: release
 //!   and delete;
 //! - [`storage`]: usage per unit, largest mailboxes, deduplication;
+//! - [`hr`]: the HR sync, limited to the administrator's académie (the
+//!   console's upload and `ardoise directory sync` both run it);
+//! - [`policies`]: the forwarding and archiving policies per unit;
 //! - [`oversight`]: the organisation tree and the audit log with its chain
 //!   verified.
 
 pub mod accounts;
 pub mod actions;
+pub mod hr;
 pub mod oversight;
+pub mod policies;
 pub mod quarantine;
 pub mod queue;
 pub mod sessions;
@@ -39,7 +44,9 @@ use crate::lifecycle::{Action, AdminRole, OrgTree, Scope, audit};
 
 pub use accounts::{AccountQuery, AccountRow, AccountView, Found, PAGE};
 pub use actions::parse_quota;
+pub use hr::{HrError, HrSync};
 pub use oversight::{AuditFilter, AuditView, UnitRow};
+pub use policies::UnitPolicies;
 pub use quarantine::{QUARANTINE_SHOWN, QuarantineRow, QuarantineView};
 pub use queue::{QUEUE_PAGE, QueueRcpt, QueueRow, QueueView};
 pub use sessions::SessionRow;

@@ -1,7 +1,8 @@
 //! The administration console at `/admin` (issue 24): the organisation tree,
 //! account search, an account's page with its actions and open sessions,
 //! the outbound queue (`queue`), the quarantine (`quarantine`), storage
-//! (`storage`, read only), and the audit log.
+//! (`storage`, read only), the policies (`policies`), the HR file upload
+//! (`hr`), and the audit log.
 //!
 //! Server-rendered like the rest of the web, on `base` and `pages`. Every
 //! page first passes [`gate`]: a signed-in account that holds an
@@ -15,7 +16,9 @@
 //! « Je confirme » box ticked.
 
 mod actions;
+mod hr;
 mod pages;
+mod policies;
 mod quarantine;
 mod queue;
 mod storage;
@@ -35,6 +38,7 @@ use crate::base::i18n::Tr;
 use crate::base::session::Visitor;
 use crate::base::{WebError, redirect};
 
+pub use policies::ConsoleSettings;
 pub use texts::A;
 
 /// The console's routes.
@@ -61,6 +65,11 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/admin/quarantaine/{id}/supprimer", post(quarantine::delete))
         .route("/admin/stockage", get(storage::page))
         .route("/admin/journal", get(pages::audit))
+        .route("/admin/politiques", get(policies::page))
+        .route("/admin/politiques/{id}/transfert", post(policies::forwarding))
+        .route("/admin/politiques/{id}/archivage", post(policies::archiving))
+        .route("/admin/annuaire", get(hr::page).post(hr::upload).layer(hr::limit()))
+        .route("/admin/annuaire/appliquer", post(hr::apply))
 }
 
 /// The administrator a signed-in visitor is, or the answer to give instead:

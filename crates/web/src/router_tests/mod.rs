@@ -9,6 +9,7 @@ mod annuaire;
 mod attached;
 mod autocomplete;
 mod console;
+mod console_hr;
 mod delegation;
 mod deleted;
 mod export;
