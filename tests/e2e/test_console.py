@@ -12,6 +12,7 @@ console receives the next post (smtplib, imaplib); a member added to a
 functional mailbox from the console is one for the CLI too."""
 
 import imaplib
+import json
 import re
 import subprocess
 import time
@@ -42,16 +43,10 @@ def submit_code(driver, code):
     click(driver, "form.formulaire button[type=submit]")
 
 
-def queue(server, *args) -> str:
-    out = subprocess.run([binary(), "queue", "--config", str(server.config), *args], capture_output=True, timeout=60)
-    assert out.returncode == 0, out.stderr.decode(errors="replace")
-    return out.stdout.decode(errors="replace")
-
-
-def console_login(browser, server, admin):
-    """The administrator must set up TOTP before anything else, then logs in
-    again: password, then a code."""
-    web_login(browser, server, admin, ADMIN_PASSWORD)
+def enrol_and_log_in(browser, server, address, password):
+    """An administrator's first login: the console wants TOTP set up first,
+    then a login again with the password and a code."""
+    web_login(browser, server, address, password)
     wait_path(browser, "/2fa/activer")
     secret = browser.find_element(By.ID, "totp-secret").text.strip()
     enrol_step = int(time.time()) // 30
@@ -59,16 +54,39 @@ def console_login(browser, server, admin):
     WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "codes")))
     click(browser, "#continuer")
     browser.get(base(server) + "/admin")
-    sign_out(browser)
-    web_login(browser, server, admin, ADMIN_PASSWORD)
+    log_out(browser)
+    web_login(browser, server, address, password)
     wait_path(browser, "/connexion/code")
     submit_code(browser, next_step_code(secret, enrol_step))
     WebDriverWait(browser, 20).until(lambda d: "/connexion" not in d.current_url)
 
 
-def sign_out(browser):
+def log_out(browser):
     click(browser, "form[action='/deconnexion'] button")
     wait_path(browser, "/connexion")
+
+
+def axe_serious(browser, server, paths) -> dict:
+    """axe-core's serious and critical violations on `paths`, at a desktop and a phone width."""
+    source = axe_source()
+    browser.set_script_timeout(60)
+    found = {}
+    for width in (1280, 390):
+        browser.set_window_size(width, 900)
+        for path in paths:
+            browser.get(path if path.startswith("http") else base(server) + path)
+            WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            serious = [v for v in axe_violations(browser, source) if v["impact"] in ("serious", "critical")]
+            if serious:
+                found[f"{path} @{width}"] = serious
+    browser.set_window_size(1280, 900)
+    return found
+
+
+def queue(server, *args) -> str:
+    out = subprocess.run([binary(), "queue", "--config", str(server.config), *args], capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr.decode(errors="replace")
+    return out.stdout.decode(errors="replace")
 
 
 def test_admin_suspends_reactivates_and_resets_paul(server, browser):
@@ -98,9 +116,10 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     assert not browser.find_elements(By.ID, "lien-administration")
     browser.get(base(server) + "/admin")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Page introuvable"
-    sign_out(browser)
+    log_out(browser)
 
-    console_login(browser, server, admin)
+    # The administrator must set up TOTP before anything else.
+    enrol_and_log_in(browser, server, admin, ADMIN_PASSWORD)
 
     # The header leads an administrator to the console, whose own menu lists its pages.
     WebDriverWait(browser, 10).until(EC.element_to_be_clickable((By.ID, "lien-administration"))).click()
@@ -108,7 +127,7 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     menu = [a.get_attribute("id") for a in browser.find_elements(By.CSS_SELECTOR, "nav.console-nav a")]
     assert menu == ["console-organisation", "console-comptes", "console-file", "console-stockage",
                     "console-demandes", "console-listes", "console-boites", "console-quarantaine",
-                    "console-journal"], menu
+                    "console-politiques", "console-annuaire", "console-journal"], menu
 
     # Search Paul, open his page.
     browser.get(base(server) + "/admin/comptes")
@@ -197,21 +216,11 @@ def test_admin_suspends_reactivates_and_resets_paul(server, browser):
     assert any("queue.delete" in r and admin in r and teacher in r for r in rows), rows
 
     # axe-core on every console page, at a desktop and a phone width.
-    source = axe_source()
-    browser.set_script_timeout(60)
     browser.get(base(server) + "/admin/comptes?q=paul")
     paul_page = browser.find_element(By.LINK_TEXT, paul).get_attribute("href")
-    found = {}
-    for width in (1280, 390):
-        browser.set_window_size(width, 900)
-        for path in ("/admin", "/admin/comptes?q=paul", paul_page, "/admin/file", "/admin/stockage",
-                     "/admin/quarantaine", "/admin/journal"):
-            browser.get(path if path.startswith("http") else base(server) + path)
-            WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
-            serious = [v for v in axe_violations(browser, source) if v["impact"] in ("serious", "critical")]
-            if serious:
-                found[f"{path} @{width}"] = serious
-    browser.set_window_size(1280, 900)
+    found = axe_serious(browser, server, ("/admin", "/admin/comptes?q=paul", paul_page, "/admin/file",
+                                          "/admin/stockage", "/admin/quarantaine", "/admin/politiques",
+                                          "/admin/annuaire", "/admin/journal"))
     assert not found, found
 
 
@@ -256,10 +265,10 @@ def test_space_requests_lists_and_functional_mailboxes_from_the_console(server, 
     WebDriverWait(browser, 10).until(EC.text_to_be_present_in_element((By.ID, "etat-demande-espace"),
                                                                       "en cours d'examen"))
     assert not browser.find_elements(By.ID, "form-espace"), "one open request at a time"
-    sign_out(browser)
+    log_out(browser)
 
     # The administrator finds it in « Demandes d'espace » and approves 2 Go.
-    console_login(browser, server, admin)
+    enrol_and_log_in(browser, server, admin, ADMIN_PASSWORD)
     browser.get(base(server) + "/admin")
     click(browser, "#console-demandes")
     wait_path(browser, "/admin/demandes")
@@ -337,10 +346,71 @@ def test_space_requests_lists_and_functional_mailboxes_from_the_console(server, 
                 found[f"{path} @{width}"] = serious
     browser.set_window_size(1280, 900)
     assert not found, found
-    sign_out(browser)
+    log_out(browser)
     # Réglages tells Paul, and offers to ask again.
     web_login(browser, server, paul, PASSWORD)
     wait_path(browser, "/courrier")
     browser.get(base(server) + "/courrier/reglages")
     assert "a été acceptée" in browser.find_element(By.ID, "etat-demande-espace").text
     assert browser.find_elements(By.ID, "form-espace")
+HR_FILE = ("numen;civilite;nom;prenom;role;statut;uai;adresse_secondaire;date_effet\n"
+           "41E0000001ABC;Mme;Lambert;Chloé;enseignant;actif;0571234A;;\n"
+           "41E0000002ABC;M.;Morel;Hugo;administratif;actif;;;\n")
+
+
+def test_hr_upload_dry_run_then_confirm_and_a_dsden_admin_refused(server, browser, tmp_path):
+    server.admin("unit", "add", "Académie de test", "--kind", "academie")
+    server.admin("unit", "add", "DSDEN 57", "--kind", "dsden", "--parent", "Académie de test")
+    server.admin("unit", "add", "Collège A", "--kind", "etablissement", "--parent", "DSDEN 57", "--uai", "0571234A")
+    admin = server.create("rectorat", password=ADMIN_PASSWORD)
+    server.admin("grant", "add", admin, "admin-academie", "--unit", "Académie de test")
+    dsden = server.create("dsden57", password=ADMIN_PASSWORD)
+    server.admin("grant", "add", dsden, "admin-dsden", "--unit", "DSDEN 57")
+    server.start()
+    hr = tmp_path / "rh.csv"
+    hr.write_text(HR_FILE, encoding="utf-8")
+    bad = tmp_path / "rh-latin1.csv"
+    bad.write_bytes(HR_FILE.replace("Chloé", "Chlo\xe9").encode("latin-1"))
+    chloe, hugo = f"chloe.lambert@{DOMAIN}", f"hugo.morel@{DOMAIN}"
+
+    enrol_and_log_in(browser, server, admin, ADMIN_PASSWORD)
+    browser.get(base(server) + "/admin")
+    click(browser, "#console-annuaire")
+    wait_path(browser, "/admin/annuaire")
+    # A file in Latin-1: refused, in French, with its line; nothing applied.
+    browser.find_element(By.ID, "fichier").send_keys(str(bad))
+    click(browser, "#simuler-synchronisation")
+    errors = WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "hr-erreurs"))).text
+    assert "UTF-8" in errors and "ligne 2" in errors, errors
+    assert not browser.find_elements(By.ID, "hr-confirmer")
+
+    # The real file: the dry run lists the arrivals and changes nothing.
+    browser.find_element(By.ID, "fichier").send_keys(str(hr))
+    click(browser, "#simuler-synchronisation")
+    arrivals = WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "hr-arrivees"))).text
+    assert chloe in arrivals and hugo in arrivals and "0571234A" in arrivals, arrivals
+    assert "2 ligne(s) lue(s)" in browser.find_element(By.ID, "hr-lignes").text
+    assert chloe not in server.admin("account", "list"), "a dry run changes nothing"
+    # Confirm (« Je confirme » ticked): applied, and Chloé's account exists, provisional.
+    click(browser, "#confirmer-synchronisation")
+    click(browser, "#appliquer-synchronisation")
+    WebDriverWait(browser, 20).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"),
+                                                                      "Synchronisation appliquée"))
+    assert "Synchronisation appliquée" in browser.find_element(By.ID, "hr-resultat").text
+    listed = server.admin("account", "list")
+    assert chloe in listed and hugo in listed, listed
+    assert json.loads(server.admin("account", "show", chloe))["status"] == "provisional"
+    browser.get(base(server) + "/admin/journal")
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr")]
+    assert any("directory.sync" in r and admin in r for r in rows), rows
+    found = axe_serious(browser, server, ("/admin/annuaire", "/admin/politiques"))
+    assert not found, found
+    log_out(browser)
+
+    # A DSDEN administrator has no « Annuaire RH », and the page refuses them.
+    enrol_and_log_in(browser, server, dsden, ADMIN_PASSWORD)
+    browser.get(base(server) + "/admin")
+    assert not browser.find_elements(By.ID, "console-annuaire")
+    browser.get(base(server) + "/admin/annuaire")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Action non autorisée"
+    assert not browser.find_elements(By.ID, "fichier")

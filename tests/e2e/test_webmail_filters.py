@@ -231,8 +231,8 @@ def test_forwarding_policies_per_unit_from_the_cli(server):
     listed = server.admin("forwarding", "list")
     assert "DSDEN 57\tdomains\teducation.gouv.fr" in listed and "Collège A\tanywhere" in listed, listed
     # Bad input is refused with a reason, and nothing changes.
-    for args, why in ((("set", "domains", "--academie"), "au moins un --domain"),
-                      (("set", "internal", "--academie", "--domain", "x.fr"), "ne va qu'avec"),
+    for args, why in ((("set", "domains", "--academie"), "au moins un domaine"),
+                      (("set", "internal", "--academie", "--domain", "x.fr"), "ne vont qu'avec"),
                       (("set", "anywhere", "--unit", "9999999Z"), "établissement inconnu"),
                       (("set", "partout", "--academie"), "invalid value")):
         out = subprocess.run([binary(), "admin", "--config", str(server.config), "forwarding", *args],

@@ -301,6 +301,8 @@ async fn seed(
         dry_run: false,
         actor: "démo".into(),
         scope: "superutilisateur (CLI)".into(),
+        within: None,
+        expect: None,
     };
     let report = identity::lifecycle::sync(store, &key, STAFF_CSV.as_bytes(), &opts, &|_, _, _| {})
         .await

@@ -10,8 +10,8 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use identity::lifecycle::{NumenKey, Stage, SyncError, SyncOptions};
-use model::Domain;
+use identity::admin::{AdminError, HrError, HrSync};
+use identity::lifecycle::{NumenKey, Stage, SyncError};
 
 use crate::serve;
 
@@ -127,40 +127,32 @@ async fn sync(
     (retention_days, transfer_alias_days): (i64, i64),
 ) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&file).with_context(|| format!("lecture de {}", file.display()))?;
-    let opened = serve::open(cfg).await?;
-    let store = &opened.store;
-    let domain = match domain {
-        Some(d) => Domain::parse(&d).map_err(|e| anyhow::anyhow!("{d}: {e}"))?,
-        None => match store.list_domains().await?.as_slice() {
-            [only] => only.clone(),
-            [] => bail!("aucun domaine servi : ajoutez-en un (ardoise admin domain add)"),
-            _ => bail!("plusieurs domaines servis : précisez --domain"),
-        },
-    };
+    let (_opened, identity) = serve::open_with_identity(cfg).await?;
     let key = NumenKey::load_or_create(&cfg.server.data_dir).context("clé de hachage des NUMEN")?;
-    let opts = SyncOptions {
-        domain,
+    // The same door as the console's upload, as the operator (every académie).
+    let operator = identity.operator().await?;
+    let run = HrSync {
+        domain: domain.as_deref(),
+        dry_run,
         retention_days,
         transfer_alias_days,
         quota_bytes: cfg.quota.default_bytes.map(|b| b as i64),
-        dry_run,
-        actor: "opérateur".into(),
-        scope: "superutilisateur (CLI)".into(),
+        ..HrSync::new(&bytes)
     };
     let bar = Progress::new();
     let outcome =
-        identity::lifecycle::sync(store, &key, &bytes, &opts, &|stage, done, total| bar.update(stage, done, total))
-            .await;
+        identity.admin_hr_sync(&operator, &key, &run, &|stage, done, total| bar.update(stage, done, total)).await;
     bar.finish();
     let report_data = match outcome {
         Ok(r) => r,
-        Err(SyncError::Lines(errors)) => {
+        Err(HrError::Sync(SyncError::Lines(errors))) => {
             for e in &errors {
                 eprintln!("{}: {e}", file.display());
             }
             eprintln!("{} erreur(s) ; rien n'a été appliqué / nothing applied", errors.len());
             return Ok(ExitCode::from(2));
         }
+        Err(HrError::Admin(AdminError::Refused { fr, en })) => bail!("{fr} / {en}"),
         Err(e) => return Err(e.into()),
     };
     for change in &report_data.changes {

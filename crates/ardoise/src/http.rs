@@ -40,6 +40,22 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
         .transpose()
         .map_err(|e| anyhow::anyhow!("[hygiene] security_address : {e}"))?;
     out.upstream_only = cfg.upstream.only;
+    out.console = web::ConsoleSettings {
+        default_quota: cfg.quota.default_bytes.map(|b| b as i64),
+        max_message_bytes: cfg.smtp.max_message_size,
+        junk_threshold: cfg.hygiene.junk_threshold,
+        reject_threshold: cfg.hygiene.reject_threshold,
+        share_default_secs: cfg.sharing.default_expiry_secs,
+        share_max_secs: cfg.sharing.max_expiry_secs,
+        forwarding: match cfg.forwarding.policy {
+            config::ForwardingPolicy::Internal => "internal",
+            config::ForwardingPolicy::Domains => "domains",
+            config::ForwardingPolicy::Anywhere => "anywhere",
+        }
+        .to_owned(),
+        forwarding_domains: cfg.forwarding.domains.iter().map(ToString::to_string).collect(),
+        ..web::ConsoleSettings::default()
+    };
     out.limits = connection_limits(w, crate::serve::descriptor_limit());
     out.clock = web::Clock::new(&w.time_zone).map_err(|e| anyhow::anyhow!("[web] time_zone : {e}"))?;
     out.proxies =

@@ -25,14 +25,19 @@
 //!   policy and moderators, through the `lists` domain;
 //! - [`functional`]: functional mailboxes and their members' rights;
 //! - [`storage`]: usage per unit, largest mailboxes, deduplication;
+//! - [`hr`]: the HR sync, limited to the administrator's académie (the
+//!   console's upload and `ardoise directory sync` both run it);
+//! - [`policies`]: the forwarding and archiving policies per unit;
 //! - [`oversight`]: the organisation tree and the audit log with its chain
 //!   verified.
 
 pub mod accounts;
 pub mod actions;
 pub mod functional;
+pub mod hr;
 pub mod lists;
 pub mod oversight;
+pub mod policies;
 pub mod quarantine;
 pub mod queue;
 pub mod requests;
@@ -48,8 +53,10 @@ use crate::lifecycle::{Action, AdminRole, OrgTree, Scope, audit};
 pub use accounts::{AccountQuery, AccountRow, AccountView, Found, PAGE};
 pub use actions::parse_quota;
 pub use functional::{FunctionalView, MEMBER_RIGHTS, MemberRow};
+pub use hr::{HrError, HrSync};
 pub use lists::{ListSummary, ListView};
 pub use oversight::{AuditFilter, AuditView, UnitRow};
+pub use policies::UnitPolicies;
 pub use quarantine::{QUARANTINE_SHOWN, QuarantineRow, QuarantineView};
 pub use queue::{QUEUE_PAGE, QueueRcpt, QueueRow, QueueView};
 pub use requests::{MAX_REASON, REQUESTS_SHOWN, RequestRow, RequestsView};

@@ -45,6 +45,8 @@ fn opts(dry_run: bool) -> SyncOptions {
         dry_run,
         actor: "test".into(),
         scope: "superutilisateur (CLI)".into(),
+        within: None,
+        expect: None,
     }
 }
 

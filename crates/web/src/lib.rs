@@ -47,6 +47,7 @@ use std::time::Duration;
 
 use mailstore::Mailstore;
 
+pub use admin::ConsoleSettings;
 pub use base::clock::Clock;
 pub use base::proxy::TrustedProxies;
 pub use conn::Limits;
@@ -102,6 +103,9 @@ pub struct WebConfig {
     /// providers alone (the password form is hidden and refused on the web;
     /// IMAP and SMTP keep the password). Ignored while none is configured.
     pub upstream_only: bool,
+    /// What the console's « Politiques » shows of the configuration, and the
+    /// HR files waiting for confirmation.
+    pub console: admin::ConsoleSettings,
 }
 
 impl WebConfig {
@@ -127,6 +131,7 @@ impl WebConfig {
             archive_days: 0,
             security_address: None,
             upstream_only: false,
+            console: admin::ConsoleSettings::default(),
         }
     }
 }

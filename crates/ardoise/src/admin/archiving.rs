@@ -2,7 +2,8 @@
 //! DSDEN or an établissement (issue 20): Inbox messages older than that many
 //! days move to `Archives/AAAA` at the housekeeping, for the accounts of the
 //! unit and below that did not choose their own delay (Réglages →
-//! Archivage); without any, `[mail] archive_days` applies. Audited.
+//! Archivage); without any, `[mail] archive_days` applies. Checked, changed
+//! and audited by `identity::admin::policies`.
 
 use anyhow::bail;
 use clap::Subcommand;
@@ -31,22 +32,15 @@ pub enum ArchivingCommand {
 pub(crate) async fn run(ctx: &Ctx<'_>, command: ArchivingCommand) -> anyhow::Result<()> {
     match command {
         ArchivingCommand::Set { days, at } => {
-            if !(0..=36_500).contains(&days) {
-                bail!("délai invalide : {days} jours (0 à 36500) / invalid delay");
-            }
             let chosen = at.pick(ctx).await?;
-            ctx.check(Action::Govern, Some(chosen.id))?;
-            ctx.store.set_archive_policy(chosen.id, days).await?;
-            ctx.audit("archiving.set", &chosen.name, &format!("{days} jours")).await?;
+            ctx.identity.admin_set_archiving(&ctx.admin, chosen.id, days).await?;
             println!("{} : archivage après {days} jours / archiving after {days} days", chosen.name);
         }
         ArchivingCommand::Remove { at } => {
             let chosen = at.pick(ctx).await?;
-            ctx.check(Action::Govern, Some(chosen.id))?;
-            if !ctx.store.remove_archive_policy(chosen.id).await? {
+            if !ctx.identity.admin_remove_archiving(&ctx.admin, chosen.id).await? {
                 bail!("{} n'a pas de délai propre / has no delay of its own", chosen.name);
             }
-            ctx.audit("archiving.remove", &chosen.name, "").await?;
             println!("{} : délai retiré / delay removed", chosen.name);
         }
         ArchivingCommand::List => {

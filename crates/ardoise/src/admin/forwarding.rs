@@ -3,7 +3,8 @@
 //! établissement (issue 20). A unit's policy covers the units below it unless
 //! they have their own; without any, the installation's `[forwarding]`
 //! applies. Scripts already stored are checked again at every delivery, so a
-//! stricter policy takes effect at once. Every change goes to the audit log.
+//! stricter policy takes effect at once. Checked, changed and audited by
+//! `identity::admin::policies`, as the console's « Politiques » page is.
 
 use anyhow::bail;
 use clap::{Subcommand, ValueEnum};
@@ -57,33 +58,14 @@ pub(crate) async fn run(ctx: &Ctx<'_>, command: ForwardingCommand) -> anyhow::Re
     match command {
         ForwardingCommand::Set { policy, at, domains } => {
             let chosen = at.pick(ctx).await?;
-            ctx.check(Action::Govern, Some(chosen.id))?;
-            let mut listed = Vec::new();
-            for d in &domains {
-                match model::Domain::parse(d) {
-                    Ok(d) => listed.push(d.as_str().to_owned()),
-                    Err(_) => bail!("domaine invalide : {d} / invalid domain"),
-                }
-            }
-            match (policy, listed.is_empty()) {
-                (Policy::Domains, true) => bail!("la politique « domains » demande au moins un --domain"),
-                (Policy::Internal | Policy::Anywhere, false) => {
-                    bail!("--domain ne va qu'avec la politique « domains » / --domain goes with « domains » only")
-                }
-                _ => {}
-            }
-            ctx.store.set_forwarding_policy(chosen.id, policy.as_str(), &listed).await?;
-            let detail = format!("{} {}", policy.as_str(), listed.join(" "));
-            ctx.audit("forwarding.set", &chosen.name, detail.trim()).await?;
-            println!("{} : {}", chosen.name, detail.trim());
+            ctx.identity.admin_set_forwarding(&ctx.admin, chosen.id, policy.as_str(), &domains).await?;
+            println!("{} : {} {}", chosen.name, policy.as_str(), domains.join(" "));
         }
         ForwardingCommand::Remove { at } => {
             let chosen = at.pick(ctx).await?;
-            ctx.check(Action::Govern, Some(chosen.id))?;
-            if !ctx.store.remove_forwarding_policy(chosen.id).await? {
+            if !ctx.identity.admin_remove_forwarding(&ctx.admin, chosen.id).await? {
                 bail!("{} n'a pas de politique propre / has no policy of its own", chosen.name);
             }
-            ctx.audit("forwarding.remove", &chosen.name, "").await?;
             println!("{} : politique retirée / policy removed", chosen.name);
         }
         ForwardingCommand::List => {

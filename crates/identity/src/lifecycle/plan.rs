@@ -41,6 +41,11 @@ pub struct Context<'a> {
     pub academies: &'a HashMap<OrgUnitId, OrgUnitId>,
     /// How long the address in the académie left still delivers.
     pub transfer_alias_secs: i64,
+    /// The one académie an administrator syncs (`None`: every académie, the
+    /// operator's and the national administrator's sync). A row placed in
+    /// another académie is refused and skipped (the rest still applies), and
+    /// the closing of departed people absent from the file stays within it.
+    pub within: Option<OrgUnitId>,
 }
 
 /// The kind of one change, as printed and reported.
@@ -100,6 +105,9 @@ pub struct Plan {
     pub numens: Vec<String>,
     /// Accounts that become suspended or closed (their sessions must end).
     pub revoked: Vec<AccountId>,
+    /// Rows outside the administrator's académie ([`Context::within`]),
+    /// skipped, with the reason.
+    pub refused: Vec<LineError>,
 }
 
 /// Computes the diff of `rows` against the people in the store.
@@ -111,7 +119,14 @@ pub fn plan(
     ctx: &Context<'_>,
 ) -> Result<Plan, Vec<LineError>> {
     let mut known: HashMap<String, Person> = people.into_iter().map(|p| (p.record.numen_hash.clone(), p)).collect();
-    let mut plan = Plan { changes: Vec::new(), batch: HrBatch::default(), numens: Vec::new(), revoked: Vec::new() };
+    let mut plan = Plan {
+        changes: Vec::new(),
+        batch: HrBatch::default(),
+        numens: Vec::new(),
+        revoked: Vec::new(),
+        refused: Vec::new(),
+    };
+    let academie = |u: Option<OrgUnitId>| u.and_then(|u| ctx.academies.get(&u).copied());
     let mut errors = Vec::new();
     for row in rows {
         let unit = match &row.uai {
@@ -133,6 +148,16 @@ pub fn plan(
                 }
             },
         };
+        if let Some(within) = ctx.within
+            && academie(unit) != Some(within)
+        {
+            plan.refused.push(LineError::new(
+                row.line,
+                Some("uai"),
+                "hors de votre académie : ligne ignorée / outside your académie: row skipped",
+            ));
+            continue;
+        }
         let hash = key.hash(&row.numen);
         match known.remove(&hash) {
             Some(person) => update(&mut plan, row, hash, person, unit, names, ctx),
@@ -145,6 +170,7 @@ pub fn plan(
         if let Some(left) = person.record.departed_at
             && left + ctx.retention_secs <= ctx.now
             && person.status != AccountStatus::Closed
+            && ctx.within.is_none_or(|w| academie(person.org_unit) == Some(w))
         {
             let mut update = account_update(&person);
             update.status = AccountStatus::Closed;

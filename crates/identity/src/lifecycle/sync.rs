@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use model::{Domain, OrgUnitKind};
+use model::{Domain, OrgUnitId, OrgUnitKind};
 use store::{AuditEntry, Store};
 
 use super::audit;
@@ -27,6 +27,14 @@ pub struct SyncOptions {
     /// Who runs it, for the audit log.
     pub actor: String,
     pub scope: String,
+    /// The one académie synced (rows elsewhere refused, see
+    /// `plan::Context::within`); `None`: every académie.
+    pub within: Option<OrgUnitId>,
+    /// The [`SyncReport::fingerprint`] of the dry run the administrator
+    /// confirmed: when the plan computed now differs (the directory changed
+    /// meanwhile), nothing is applied and [`SyncError::Changed`] carries the
+    /// new diff to show again.
+    pub expect: Option<String>,
 }
 
 /// The stages reported to a progress bar.
@@ -43,6 +51,8 @@ pub enum Stage {
 pub struct SyncReport {
     pub rows: usize,
     pub changes: Vec<Change>,
+    /// Rows skipped because they lie outside the académie synced.
+    pub refused: Vec<LineError>,
     pub applied: bool,
 }
 
@@ -58,17 +68,46 @@ impl SyncReport {
         out
     }
 
-    /// The summary line: `3 créé(s), 1 suspendu(s)` or `aucun changement`.
+    /// The summary line: `3 créé(s), 1 suspendu(s)` or `aucun changement`,
+    /// and the rows refused, if any.
     pub fn summary(&self) -> String {
-        if self.changes.is_empty() {
-            return "aucun changement / no change".into();
+        let mut out = if self.changes.is_empty() {
+            "aucun changement / no change".to_owned()
+        } else {
+            self.counts().iter().map(|(k, n)| format!("{n} {}(s)", k.label())).collect::<Vec<_>>().join(", ")
+        };
+        if !self.refused.is_empty() {
+            out.push_str(&format!(", {} ligne(s) refusée(s)", self.refused.len()));
         }
-        self.counts().iter().map(|(k, n)| format!("{n} {}(s)", k.label())).collect::<Vec<_>>().join(", ")
+        out
     }
 
     /// The report as JSON.
     pub fn to_json(&self) -> String {
-        serde_json::json!({ "rows": self.rows, "applied": self.applied, "changes": self.changes }).to_string()
+        let refused: Vec<String> = self.refused.iter().map(ToString::to_string).collect();
+        let mut value = serde_json::json!({ "rows": self.rows, "applied": self.applied, "changes": self.changes });
+        if !refused.is_empty() {
+            value["refused"] = refused.into();
+        }
+        value.to_string()
+    }
+
+    /// What the diff is, as a short hash: a confirmation carries the
+    /// fingerprint of the dry run it confirms ([`SyncOptions::expect`]).
+    pub fn fingerprint(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(&self.rows.to_le_bytes());
+        for c in &self.changes {
+            for part in [c.kind.label(), &c.line.to_string(), &c.address, &c.detail] {
+                h.update(part.as_bytes());
+                h.update(b"\0");
+            }
+        }
+        for r in &self.refused {
+            h.update(r.to_string().as_bytes());
+            h.update(b"\0");
+        }
+        h.finalize().to_hex()[..32].to_owned()
     }
 
     /// The report as CSV (`;` separated, like the HR file).
@@ -91,13 +130,17 @@ pub enum SyncError {
     Store(#[from] store::Error),
     #[error("hachage des mots de passe provisoires : {0}")]
     Hash(String),
+    /// The plan is no longer the one confirmed ([`SyncOptions::expect`]):
+    /// nothing applied; here is the new one.
+    #[error("l'annuaire a changé depuis la simulation ; rien n'a été appliqué")]
+    Changed(Box<SyncReport>),
 }
 
 impl model::ErrorKind for SyncError {
     fn transience(&self) -> model::Transience {
         match self {
             SyncError::Store(e) => e.transience(),
-            SyncError::Lines(_) | SyncError::Hash(_) => model::Transience::Permanent,
+            SyncError::Lines(_) | SyncError::Hash(_) | SyncError::Changed(_) => model::Transience::Permanent,
         }
     }
 }
@@ -115,7 +158,11 @@ pub async fn sync(
     let by_uai: HashMap<String, i64> =
         units.iter().filter_map(|u| u.uai.as_ref().map(|uai| (uai.as_str().to_owned(), u.id))).collect();
     let academies = academies(&units);
-    let root = file_academie(&rows, &units, &by_uai, &academies);
+    // An administrator's sync places rows without a UAI in their académie.
+    let root = match opts.within {
+        Some(academie) => Some(Some(academie)),
+        None => file_academie(&rows, &units, &by_uai, &academies),
+    };
     let people = store.hr_snapshot().await?;
     let (addresses, logins) = store.taken_names().await?;
     let mut names = Names::new(opts.domain.as_str(), addresses, logins);
@@ -129,9 +176,21 @@ pub async fn sync(
         quota_bytes: opts.quota_bytes,
         academies: &academies,
         transfer_alias_secs: opts.transfer_alias_days.max(0) * 86_400,
+        within: opts.within,
     };
     let mut plan = plan(&rows, key, people, &mut names, &ctx).map_err(SyncError::Lines)?;
-    let mut report = SyncReport { rows: rows.len(), changes: std::mem::take(&mut plan.changes), applied: false };
+    let mut report = SyncReport {
+        rows: rows.len(),
+        changes: std::mem::take(&mut plan.changes),
+        refused: std::mem::take(&mut plan.refused),
+        applied: false,
+    };
+    if !opts.dry_run
+        && let Some(expected) = &opts.expect
+        && *expected != report.fingerprint()
+    {
+        return Err(SyncError::Changed(Box::new(report)));
+    }
     if opts.dry_run || report.changes.is_empty() {
         return Ok(report);
     }

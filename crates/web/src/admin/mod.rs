@@ -2,8 +2,8 @@
 //! account search, an account's page with its actions and open sessions,
 //! the outbound queue (`queue`), the quarantine (`quarantine`), storage
 //! (`storage`, read only), the audit log, the users' requests for more
-//! space (`requests`), distribution lists (`lists`) and functional
-//! mailboxes (`functional`).
+//! space (`requests`), distribution lists (`lists`), functional mailboxes
+//! (`functional`), the policies (`policies`) and the HR file upload (`hr`).
 //!
 //! Server-rendered like the rest of the web, on `base` and `pages`. Every
 //! page first passes [`gate`]: a signed-in account that holds an
@@ -18,8 +18,10 @@
 
 mod actions;
 mod functional;
+mod hr;
 mod lists;
 mod pages;
+mod policies;
 mod quarantine;
 mod queue;
 mod requests;
@@ -40,6 +42,7 @@ use crate::base::i18n::Tr;
 use crate::base::session::Visitor;
 use crate::base::{WebError, redirect};
 
+pub use policies::ConsoleSettings;
 pub use texts::A;
 
 /// The console's routes.
@@ -79,6 +82,11 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/admin/boites/{id}", get(functional::mailbox))
         .route("/admin/boites/{id}/membres", post(functional::set_member))
         .route("/admin/boites/{id}/membres/retirer", post(functional::remove_member))
+        .route("/admin/politiques", get(policies::page))
+        .route("/admin/politiques/{id}/transfert", post(policies::forwarding))
+        .route("/admin/politiques/{id}/archivage", post(policies::archiving))
+        .route("/admin/annuaire", get(hr::page).post(hr::upload).layer(hr::limit()))
+        .route("/admin/annuaire/appliquer", post(hr::apply))
 }
 
 /// The administrator a signed-in visitor is, or the answer to give instead:

@@ -168,6 +168,7 @@ impl Fixture {
         let passkey = store.add_passkey(&new_passkey).await.unwrap();
         let delayed = ms.schedule_send(a.id, inbox, delivered[0].uid, unix_now() + 3600).await.unwrap().id;
         let mut cfg = WebConfig::new("ardoise.test".into(), [7u8; 32]);
+        cfg.numen_key = Some(identity::lifecycle::NumenKey::from_bytes([9u8; 32]));
         let bound = [
             ("imaps".to_owned(), ([127, 0, 0, 1], 993).into()),
             ("submissions".to_owned(), ([127, 0, 0, 1], 465).into()),

@@ -9,6 +9,7 @@ mod annuaire;
 mod attached;
 mod autocomplete;
 mod console;
+mod console_hr;
 mod console_lists;
 mod delegation;
 mod deleted;

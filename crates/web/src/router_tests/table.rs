@@ -418,5 +418,11 @@ pub fn cases() -> Vec<Case> {
             303,
             404,
         ),
+        get("/admin/politiques", "/admin/politiques", 303, 404),
+        post("/admin/politiques/{id}/transfert", "/admin/politiques/1/transfert", Url("politique=anywhere"), 303, 404),
+        post("/admin/politiques/{id}/archivage", "/admin/politiques/1/archivage", Url("jours=30"), 303, 404),
+        get("/admin/annuaire", "/admin/annuaire", 303, 404),
+        post("/admin/annuaire", "/admin/annuaire", Multipart("fichier=numen;nom"), 303, 404),
+        post("/admin/annuaire/appliquer", "/admin/annuaire/appliquer", Url("jeton=x&empreinte=y&confirm=1"), 303, 404),
     ]
 }
