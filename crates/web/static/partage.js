@@ -78,7 +78,14 @@
           if (o.retry) { o.retry(); }
           await pause(Math.min(1000 * tries, 10000));
           at = await offset(url);
-        } else if (xhr.status === 409 || xhr.status >= 500) {
+        } else if (xhr.status === 409) {
+          at = await offset(url);
+        } else if (xhr.status >= 500) {
+          // A server in trouble (the antivirus away, a full disk) is asked
+          // again after growing pauses, a bounded number of times.
+          if (++tries > TRIES) { fail(xhr); }
+          if (o.retry) { o.retry(); }
+          await pause(Math.min(1000 * tries, 10000));
           at = await offset(url);
         } else {
           fail(xhr);
