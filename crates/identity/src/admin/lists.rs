@@ -66,7 +66,7 @@ impl Identity {
                 list,
             });
         }
-        out.sort_by(|a, b| a.list.address.to_string().cmp(&b.list.address.to_string()));
+        out.sort_by_key(|a| a.list.address.to_string());
         Ok(out)
     }
 

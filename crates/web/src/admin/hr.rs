@@ -399,6 +399,10 @@ pub async fn apply(
 
 /// The NUMEN key (the binary always sets it; a test server without it
 /// cannot sync).
+#[allow(
+    clippy::result_large_err,
+    reason = "the page's answer, returned with `?` by handlers that answer a Response either way"
+)]
 fn key<'a>(app: &'a App, v: &Visitor) -> Result<&'a identity::lifecycle::NumenKey, Response> {
     app.cfg.numen_key.as_ref().ok_or_else(|| {
         refused_here(v, AdminError::Refused { fr: "clé des NUMEN absente", en: "no NUMEN key configured" })

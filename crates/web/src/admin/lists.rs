@@ -108,6 +108,10 @@ fn kind_text(a: A, kind: &str) -> &'static str {
 }
 
 /// The lists service of the server, or the page saying there is none.
+#[allow(
+    clippy::result_large_err,
+    reason = "the page's answer, returned with `?` by handlers that answer a Response either way"
+)]
 fn service<'a>(app: &'a App, v: &Visitor) -> Result<&'a Lists, Response> {
     app.lists.as_deref().ok_or_else(|| {
         let a = A(v.lang);
@@ -123,6 +127,10 @@ fn service<'a>(app: &'a App, v: &Visitor) -> Result<&'a Lists, Response> {
 }
 
 /// An address typed in a form, or the refusal saying it is not one.
+#[allow(
+    clippy::result_large_err,
+    reason = "the page's answer, returned with `?` by handlers that answer a Response either way"
+)]
 fn typed_address(v: &Visitor, typed: &str) -> Result<Address, Response> {
     Address::parse(typed.trim()).map_err(|_| {
         let a = A(v.lang);
