@@ -40,14 +40,14 @@ impl Groupware {
         if let Some(c) = self.store.collection(owner, kind, segment).await? {
             return Ok(c);
         }
-        // A client may go straight to a default collection's URL.
+        // A client may go straight to a default collection's URL. Several
+        // first requests may race here (a client's 8 parallel PUTs): the one
+        // that finds no collection makes the defaults, and every one looks
+        // again, since another may have made them between the two reads.
         if self.store.collection_count(owner).await? == 0 {
             self.ensure_defaults(owner).await?;
-            if let Some(c) = self.store.collection(owner, kind, segment).await? {
-                return Ok(c);
-            }
         }
-        Err(Error::NotFound)
+        self.store.collection(owner, kind, segment).await?.ok_or(Error::NotFound)
     }
 
     /// Creates a collection of `owner` (MKCALENDAR, extended MKCOL).

@@ -51,6 +51,30 @@ async fn every_account_gets_an_agenda_and_contacts_on_first_use() {
     assert_eq!(gw.collections(owner).await.unwrap().len(), 1);
 }
 
+/// The first requests of a client often come together (R10 loads with 8
+/// parallel PUTs): every one of them finds the default calendar, whichever
+/// made it. Before, a request that read "no agenda" before another made the
+/// defaults, and "some collections" after, answered 404 (a 409 to the PUT).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_requests_all_find_the_defaults() {
+    for _ in 0..10 {
+        let (_dir, gw, owner) = service(Settings::default()).await;
+        let gw = std::sync::Arc::new(gw);
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let gw = std::sync::Arc::clone(&gw);
+                let kind = if i % 2 == 0 { CollectionKind::Calendar } else { CollectionKind::AddressBook };
+                let segment = if i % 2 == 0 { "agenda" } else { "contacts" };
+                tokio::spawn(async move { gw.collection(owner, kind, segment).await.map(|c| c.id) })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().expect("every first request finds its default collection");
+        }
+        assert_eq!(gw.collections(owner).await.unwrap().len(), 2);
+    }
+}
+
 #[tokio::test]
 async fn collections_are_checked_and_limited() {
     let settings = Settings { max_collections: 3, ..Settings::default() };
