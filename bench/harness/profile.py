@@ -29,6 +29,9 @@ def main() -> None:
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--messages", type=int, default=2000)
     p.add_argument("--fsync-only", action="store_true", help="only the fsync latency step")
+    p.add_argument("--dwarf", action="store_true",
+                   help="call graphs from DWARF (for a `cargo build --profile profiling` binary, which has line tables "
+                        "but no frame pointers); the report then shows callers")
     p.add_argument("--hygiene", action="store_true",
                    help="Ardoise with hygiene on, as bench.r5_hygiene runs it (scorer, ten Sieve rules, clamd); perf only")
     a = p.parse_args()
@@ -92,7 +95,8 @@ def perf(srv, users: list[str], a, out: str, tag: str) -> None:
         print("perf not found: no profile")
         return
     data = f"{out}/profile-perf-{tag}.data"
-    pr = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o", data, "-p", str(srv.proc.pid)],
+    graph = ["--call-graph", "dwarf,32768", "-F", "299"] if a.dwarf else ["-g", "-F", "999"]
+    pr = subprocess.Popen(["perf", "record", *graph, "-o", data, "-p", str(srv.proc.pid)],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     perfed = r5.one_rep(srv, users, a.size, a.sessions, a.messages, 600)
@@ -105,6 +109,11 @@ def perf(srv, users: list[str], a, out: str, tag: str) -> None:
     with open(f"{out}/profile-perf-children-{tag}.txt", "w") as f:
         subprocess.run(["perf", "report", "-i", data, "--children", "--sort", "symbol",
                         "--stdio", "-g", "none", "--percent-limit", "2"], stdout=f, stderr=subprocess.DEVNULL)
+    if a.dwarf:
+        with open(f"{out}/profile-perf-callers-{tag}.txt", "w") as f:
+            subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "symbol", "--stdio",
+                            "-g", "caller,0.5,callee,function,percent", "--percent-limit", "1.5"],
+                           stdout=f, stderr=subprocess.DEVNULL)
 
 
 if __name__ == "__main__":
