@@ -13,7 +13,7 @@ use model::Address;
 /// Applies the iMIP replies of `message`, delivered to `accounts`.
 pub async fn after_delivery(gw: &Groupware, mail_from: Option<&Address>, message: &[u8], accounts: &[i64]) {
     // Cheap first: most mail holds no calendar at all.
-    if !contains_ignore_case(message, b"text/calendar") {
+    if !CALENDAR.is_match(message) {
         return;
     }
     let Some(envelope_sender) = mail_from.map(|a| a.to_string().to_ascii_lowercase()) else {
@@ -27,7 +27,7 @@ pub async fn after_delivery(gw: &Groupware, mail_from: Option<&Address>, message
         return;
     }
     for text in view.calendars(5) {
-        if !contains_ignore_case(text.as_bytes(), b"METHOD:REPLY") {
+        if !REPLY.is_match(text.as_bytes()) {
             continue;
         }
         for account in accounts {
@@ -40,15 +40,26 @@ pub async fn after_delivery(gw: &Groupware, mail_from: Option<&Address>, message
     }
 }
 
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+/// `needle` in any ASCII case. Every delivered message is searched for a
+/// calendar: a prefiltered automaton, not a comparison at every offset.
+fn ignoring_case(needle: &str) -> aho_corasick::AhoCorasick {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build([needle])
+        .unwrap_or_else(|e| unreachable!("a fixed needle: {e}"))
 }
+
+static CALENDAR: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| ignoring_case("text/calendar"));
+static REPLY: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| ignoring_case("METHOD:REPLY"));
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_calendar_is_looked_for_in_any_case() {
-        assert!(super::contains_ignore_case(b"Content-Type: TEXT/Calendar; method=REPLY", b"text/calendar"));
-        assert!(!super::contains_ignore_case(b"Content-Type: text/plain", b"text/calendar"));
+        assert!(super::CALENDAR.is_match(b"Content-Type: TEXT/Calendar; method=REPLY".as_slice()));
+        assert!(!super::CALENDAR.is_match(b"Content-Type: text/plain".as_slice()));
+        assert!(super::REPLY.is_match(b"BEGIN:VCALENDAR\r\nmethod:reply\r\n".as_slice()));
     }
 }

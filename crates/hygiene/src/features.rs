@@ -108,7 +108,7 @@ impl Features {
             }
         }
         f.links = links(&html);
-        f.gtube = f.gtube || f.text.contains(GTUBE);
+        f.gtube = f.gtube || contains(f.text.as_bytes(), GTUBE.as_bytes());
         let mut hosts: Vec<String> = f.links.iter().map(|l| l.host.clone()).filter(|h| !h.is_empty()).collect();
         hosts.extend(url_hosts(&f.text));
         hosts.sort();
@@ -146,7 +146,7 @@ fn push_capped(out: &mut String, text: &str, cap: usize) {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 /// The `<a href>` links of `html`: a forgiving scan, not a parser (the
@@ -227,13 +227,25 @@ pub fn url_host(url: &str) -> String {
     host.trim_end_matches('.').to_owned()
 }
 
-/// Hosts of the http(s) URLs written in plain text.
+/// What ends a word of plain text, for [`url_hosts`].
+fn ends_word(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '<' | '>' | '"' | '(' | ')')
+}
+
+/// Hosts of the http(s) URLs written in plain text: the words (runs of
+/// characters between [`ends_word`] ones) holding `://`. Only the places
+/// of `://` are visited (a SIMD search), then their words' bounds.
 fn url_hosts(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for word in text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '(' | ')')) {
-        if !word.contains("://") {
-            continue;
+    let mut done_to = 0;
+    for at in memchr::memmem::find_iter(text.as_bytes(), b"://") {
+        if at < done_to {
+            continue; // a second `://` in a word already read
         }
+        let start = text[..at].char_indices().rev().find(|(_, c)| ends_word(*c)).map_or(0, |(i, c)| i + c.len_utf8());
+        let end = text[at..].char_indices().find(|(_, c)| ends_word(*c)).map_or(text.len(), |(i, _)| at + i);
+        done_to = end;
+        let word = &text[start..end];
         let lower = word.to_ascii_lowercase();
         if let Some(i) = lower.find("http://").or_else(|| lower.find("https://")) {
             let host = url_host(&word[i..]);
@@ -294,6 +306,37 @@ Subject: =?utf-8?q?Votre_compte_va_=C3=AAtre_suspendu?=\r\nContent-Type: text/ht
         // Not a message at all.
         let f = Features::extract(&[0xff, 0xfe, 0, 1, 2]);
         assert!(f.from_address.is_none() && !f.gtube);
+    }
+
+    /// The words of `text` holding `://`, found the obvious way: what
+    /// [`url_hosts`] must agree with.
+    fn url_hosts_by_splitting(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for word in text.split(ends_word).filter(|w| w.contains("://")) {
+            let lower = word.to_ascii_lowercase();
+            if let Some(i) = lower.find("http://").or_else(|| lower.find("https://")) {
+                let host = url_host(&word[i..]);
+                if !host.is_empty() {
+                    out.push(host);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn url_hosts_are_the_words_holding_a_scheme() {
+        for text in [
+            "Voir https://www.ac-demo.fr/x et (http://Evil.Example:8080/login) ou <https://a.example>",
+            "\u{a0}https://nbsp.example\u{a0}texte «https://guillemets.example»",
+            "deux://dans https://un.example/?r=http://autre.example mot",
+            "ftp://pas.http.example http:// https://é.example/ú",
+            "://début https://fin.example",
+            "",
+        ] {
+            assert_eq!(url_hosts(text), url_hosts_by_splitting(text), "{text}");
+        }
+        assert_eq!(url_hosts("Voir https://www.ac-demo.fr/x"), ["www.ac-demo.fr"]);
     }
 
     #[test]

@@ -290,10 +290,11 @@ fn phishing_rules(s: &mut Scoring, f: &Features, ctx: &Context<'_>, local_sender
         }
     }
     let text = fold(&format!("{}\n{}", f.subject, f.text));
-    if asks_for_credentials(&text) {
+    let found = phrases_in(&text);
+    if found.credential_request {
         s.hit("CREDENTIAL_REQUEST", "");
     }
-    if threatens_account(&text) {
+    if found.account_threat {
         s.hit("ACCOUNT_THREAT", "");
     }
 }
@@ -363,10 +364,19 @@ fn related(a: &str, b: &str) -> bool {
 /// Lower-case without French accents, apostrophes made plain.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        // Most mail is mostly ASCII: no table look-up for it.
-        if c.is_ascii() {
-            out.push(if c == '`' { '\'' } else { c.to_ascii_lowercase() });
+    let mut rest = text;
+    while !rest.is_empty() {
+        // Most mail is mostly ASCII: each run of it is copied and
+        // lower-cased whole (no backquote in it, which becomes `'`).
+        let run = rest.bytes().position(|b| !b.is_ascii() || b == b'`').unwrap_or(rest.len());
+        let start = out.len();
+        out.push_str(&rest[..run]);
+        out[start..].make_ascii_lowercase();
+        rest = &rest[run..];
+        let Some(c) = rest.chars().next() else { break };
+        rest = &rest[c.len_utf8()..];
+        if c == '`' {
+            out.push('\'');
             continue;
         }
         out.extend(c.to_lowercase().map(|c| match c {
@@ -440,37 +450,54 @@ const THREATS: &[&str] = &[
     "mailbox quota",
 ];
 
-/// One automaton per list of phrases: the text is read once per list.
 fn phrases(list: &[&str]) -> AhoCorasick {
-    AhoCorasick::new(list).unwrap_or_else(|e| unreachable!("fixed phrases: {e}"))
+    AhoCorasick::builder()
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(list)
+        .unwrap_or_else(|e| unreachable!("fixed phrases: {e}"))
 }
 
-static CREDENTIALS_AC: LazyLock<AhoCorasick> = LazyLock::new(|| phrases(CREDENTIALS));
+/// The credentials and the threats in one automaton, so that the whole
+/// text is read once: pattern ids below `CREDENTIALS.len()` are
+/// credentials, the others threats.
+static NAMED_AC: LazyLock<AhoCorasick> = LazyLock::new(|| phrases(&[CREDENTIALS, THREATS].concat()));
+/// Asked for only in the sentences that name credentials.
 static ASKING_AC: LazyLock<AhoCorasick> = LazyLock::new(|| phrases(ASKING));
-static THREATS_AC: LazyLock<AhoCorasick> = LazyLock::new(|| phrases(THREATS));
 
-/// A sentence (up to `.`, `!`, `?` or a line end) that names credentials
-/// and asks for something about them. No phrase holds a sentence end, so
-/// each credential found lies in one sentence, the only one looked at.
-fn asks_for_credentials(folded: &str) -> bool {
+/// What [`phrases_in`] found.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Phrases {
+    /// A sentence (up to `.`, `!`, `?` or a line end) that names
+    /// credentials and asks for something about them.
+    credential_request: bool,
+    /// A threat to the account (« sera suspendu », « mailbox is full »).
+    account_threat: bool,
+}
+
+/// One pass over `folded` (overlapping matches, so no phrase hides
+/// another); stops once both are found. No phrase holds a sentence end, so
+/// each credential found lies in one sentence, the only one looked at for
+/// an asking verb.
+fn phrases_in(folded: &str) -> Phrases {
     let end = |c: char| matches!(c, '.' | '!' | '?' | '\n');
+    let mut found = Phrases::default();
     let mut checked = None;
-    for found in CREDENTIALS_AC.find_iter(folded) {
-        let start = folded[..found.start()].rfind(end).map_or(0, |i| i + 1);
-        if checked == Some(start) {
-            continue;
+    for m in NAMED_AC.find_overlapping_iter(folded) {
+        if m.pattern().as_usize() >= CREDENTIALS.len() {
+            found.account_threat = true;
+        } else if !found.credential_request {
+            let start = folded[..m.start()].rfind(end).map_or(0, |i| i + 1);
+            if checked != Some(start) {
+                checked = Some(start);
+                let stop = folded[m.end()..].find(end).map_or(folded.len(), |i| m.end() + i);
+                found.credential_request = ASKING_AC.is_match(&folded[start..stop]);
+            }
         }
-        checked = Some(start);
-        let stop = folded[found.end()..].find(end).map_or(folded.len(), |i| found.end() + i);
-        if ASKING_AC.is_match(&folded[start..stop]) {
-            return true;
+        if found.credential_request && found.account_threat {
+            break;
         }
     }
-    false
-}
-
-fn threatens_account(folded: &str) -> bool {
-    THREATS_AC.is_match(folded)
+    found
 }
 
 /// Details go into a header: ASCII only (punycode for domains).

@@ -190,6 +190,8 @@ fn folding_lowers_and_strips_french_accents_ascii_or_not() {
 /// it is in a long text, and however many credentials come before it.
 #[test]
 fn credentials_are_asked_for_within_one_sentence() {
+    let asks_for_credentials = |text: &str| phrases_in(text).credential_request;
+    let threatens_account = |text: &str| phrases_in(text).account_threat;
     assert!(asks_for_credentials("merci de confirmer votre mot de passe"));
     assert!(!asks_for_credentials("votre mot de passe est personnel. merci de confirmer la reunion"));
     assert!(!asks_for_credentials("confirmez la date\nle mot de passe du wifi est au cdi"));
@@ -199,4 +201,19 @@ fn credentials_are_asked_for_within_one_sentence() {
     assert!(asks_for_credentials("mots de passe : envoyez-les"), "overlapping phrases");
     assert!(threatens_account("votre compte sera suspendu demain"));
     assert!(!threatens_account("la reunion sera deplacee"));
+}
+
+/// One pass finds both, in either order, and a threat after a credential
+/// that was not asked for (or inside its sentence) is still seen.
+#[test]
+fn credentials_and_threats_are_found_in_one_pass() {
+    let both = Phrases { credential_request: true, account_threat: true };
+    assert_eq!(phrases_in("votre boite aux lettres est pleine. confirmez votre mot de passe"), both);
+    assert_eq!(phrases_in("confirmez votre mot de passe sinon il sera supprime"), both);
+    assert_eq!(
+        phrases_in("le mot de passe du wifi change. votre compte sera bloque"),
+        Phrases { credential_request: false, account_threat: true }
+    );
+    assert_eq!(phrases_in("rien a signaler"), Phrases::default());
+    assert!(phrases_in("mailbox quota: verify your password").account_threat);
 }

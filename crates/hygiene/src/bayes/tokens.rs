@@ -21,6 +21,11 @@ use std::collections::HashSet;
 
 use crate::features::Features;
 
+/// The per-message sets: foldhash, not SipHash (nothing here is keyed by
+/// what a sender could aim at another message with, and each set lives for
+/// one message).
+type Set<T> = HashSet<T, foldhash::fast::RandomState>;
+
 /// Distinct tokens kept per message.
 pub const MAX_TOKENS: usize = 3000;
 const MIN_WORD: usize = 3;
@@ -82,7 +87,7 @@ impl Tokens {
 
 #[derive(Default)]
 struct Builder {
-    seen: HashSet<i64>,
+    seen: Set<i64>,
     out: Tokens,
 }
 
@@ -117,7 +122,7 @@ pub fn hash(token: &str) -> i64 {
 /// and the accented form too when it differs; stops when `emit` says so.
 fn words(text: &str, mut emit: impl FnMut(String) -> bool) {
     // A word met before gave its tokens already: they would be duplicates.
-    let mut seen = HashSet::new();
+    let mut seen = Set::default();
     for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')) {
         let raw = raw.trim_matches(|c| c == '-' || c == '_');
         if !seen.insert(raw) {
@@ -130,6 +135,13 @@ fn words(text: &str, mut emit: impl FnMut(String) -> bool) {
         if length > MAX_WORD {
             let first = raw.chars().next().map(|c| c.to_lowercase().to_string()).unwrap_or_default();
             if !emit(format!("skip:{first}:{}", length / 10 * 10)) {
+                return;
+            }
+            continue;
+        }
+        // ASCII words (most of them) have nothing to fold: one lower-case copy.
+        if raw.is_ascii() {
+            if !emit(raw.to_ascii_lowercase()) {
                 return;
             }
             continue;
