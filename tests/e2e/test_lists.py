@@ -4,7 +4,9 @@ exactly the active teachers of one collège, and follows a move; one copy for
 a person reached through two lists, and for a list nested in itself; a
 moderated post waits until `approve` (the sender is told), `refuse` tells the
 sender; List-Id / List-Post headers; an outside member's copy waits in the
-outbound queue with the list's bounce address as envelope sender."""
+outbound queue with the list's bounce address as envelope sender, and when
+that member's server refuses it for good the delivery report reaches the
+list's moderator (read over IMAP), not the poster."""
 
 import imaplib
 import json
@@ -17,6 +19,7 @@ import pytest
 
 from conftest import DOMAIN, binary
 from test_imap import tls_context
+from test_outbound import FakeMx
 
 PASSWORD = "Tableau-Noir-2026!"
 HEADER = "numen;civilite;nom;prenom;role;statut;uai;adresse_secondaire;date_effet\n"
@@ -245,3 +248,58 @@ def test_an_outside_member_is_queued_with_the_bounce_address(hr):
     detail = subprocess.run([binary(), "queue", "--config", str(server.config), "show", entry],
                             capture_output=True, timeout=60).stdout.decode()
     assert "delegue@example.org" in detail, detail
+
+
+def imap_messages(server, user):
+    """Every message in a user's INBOX, whole, read with Python's imaplib."""
+    with imaplib.IMAP4_SSL("127.0.0.1", server.imaps_port, ssl_context=tls_context()) as m:
+        m.login(user, PASSWORD)
+        m.select("INBOX", readonly=True)
+        _, data = m.search(None, "ALL")
+        out = []
+        for num in data[0].split():
+            _, parts = m.fetch(num, "(BODY.PEEK[])")
+            out.append(parts[0][1].decode(errors="replace"))
+        return out
+
+
+def test_a_refused_outside_copy_is_reported_to_the_moderator_not_the_poster(server):
+    fake = FakeMx("127.0.0.1", rcpt_reply=lambda r: "550 5.1.1 utilisateur inconnu"
+                  if r.startswith("inconnu") else "250 2.1.5 ok")
+    try:
+        claire = server.create("claire.martin", password=PASSWORD)
+        modo = server.create("moderatrice", password=PASSWORD, role="direction")
+        parents = a("parents")
+        server.admin("list", "create", parents, "--name", "Parents d'élèves")
+        server.admin("list", "add", parents, claire)
+        server.admin("list", "add", parents, "inconnu@ac-lointain.fr")
+        server.admin("list", "add", parents, "delegue@ac-lointain.fr")
+        server.admin("list", "moderators", parents, "add", modo)
+        server.config.write_text(
+            server.config.read_text()
+            + f'\n[outbound]\nmx_override = ["ac-lointain.fr=127.0.0.1:{fake.port}"]\n'
+            'retry_first = "1s"\nretry_max = "2s"\npoll_interval = "1s"\ntimeout = "10s"\n'
+        )
+        server.start()
+
+        submit(server, claire, [parents], "Kermesse")
+        wait_for(lambda: fake.delivered, "the accepted outside copy")
+        assert [r for r, _ in fake.delivered] == [["delegue@ac-lointain.fr"]]
+        reports = wait_for(lambda: imap_messages(server, modo), "the moderator's delivery report", timeout=30)
+        assert len(reports) == 1, reports
+        report = reports[0]
+        assert "multipart/report; report-type=delivery-status" in report, report
+        status = report.split("message/delivery-status", 1)[1].split("text/rfc822-headers", 1)[0]
+        assert "Final-Recipient: rfc822; inconnu@ac-lointain.fr\r\nAction: failed\r\nStatus: 5.1.1" in status, status
+        assert "delegue@ac-lointain.fr" not in status
+        assert re.search(rf"^Subject: Message non remis \(liste {re.escape(parents)}\)", report, re.M), report
+        assert f"To: <parents-bounces@{DOMAIN}>" in report
+        assert "Subject: Kermesse" in report, "the original header is quoted"
+
+        # The poster has the list's copy and no report; the queue is empty.
+        wait_for(lambda: "vide" in subprocess.run([binary(), "queue", "--config", str(server.config), "list"],
+                                                  capture_output=True, timeout=60).stdout.decode(), "an empty queue")
+        assert inbox_via_imap(server, claire) == ["Subject: Kermesse"]
+        assert len(imap_messages(server, modo)) == 1
+    finally:
+        fake.close()

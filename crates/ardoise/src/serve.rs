@@ -177,6 +177,11 @@ pub async fn run(
         Err(e) => tracing::error!(error = %e, "vacation replies could not be written as Sieve scripts"),
     }
     let lists = lists::Lists::new(opened.store.clone(), opened.blobs.clone(), mta.clone(), lists::Limits::default());
+    // The queue runner's reports about a list's outside copies go to its
+    // moderators. The route is held weakly by the Mta: this handle keeps it
+    // until the runner's last attempt is over, after the other tasks ended.
+    mta.set_report_route(&lists);
+    let report_route = lists.clone();
     // iMIP replies received by the MX update the organisers' calendars.
     let groupware = Arc::new(
         groupware::Groupware::new(opened.store.clone(), crate::http::groupware_settings(&cfg))
@@ -303,6 +308,7 @@ pub async fn run(
     if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
         tracing::warn!("some sessions did not finish within 10 s");
     }
+    drop(report_route);
     Ok(())
 }
 

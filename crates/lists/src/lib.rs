@@ -13,6 +13,14 @@
 //!   members in one delivery through their filter rules, so one blob
 //!   however many; outside members through the outbound queue with
 //!   `<list>-bounces@domain` as envelope sender), held, or dropped.
+//! - Bounces: what comes back to `<list>-bounces@` goes to the list's
+//!   moderators who may act now, or to the académie's administrators when
+//!   it has none ([`Lists::recipient`] for the MX: a remote server's
+//!   report), and so do the delivery reports our own queue runner writes
+//!   about those copies (`Lists` is the transfer agent's
+//!   [`mta::ReportRoute`], installed by the binary): at most one failure
+//!   report and one delay warning per posting, naming the list. Lists
+//!   never distribute a bounce (the null sender) themselves.
 //! - `moderation`: the held posts, their notices, approval, refusal, and
 //!   the sweep that refuses holds older than 14 days.
 //!
@@ -159,16 +167,21 @@ impl Lists {
         if let Some(list) = self.store.list_by_address(address).await? {
             return Ok(Some(ListAddress::List(Box::new(list))));
         }
+        let Some(list) = self.bounces_of(address).await? else {
+            return Ok(None);
+        };
+        Ok(Some(ListAddress::Bounces(self.responsible(&list).await?)))
+    }
+
+    /// The list whose bounce address `address` is.
+    async fn bounces_of(&self, address: &Address) -> Result<Option<ListRow>, Error> {
         let Some(local) = address.local().strip_suffix(BOUNCES_SUFFIX) else {
             return Ok(None);
         };
         let Ok(list_address) = Address::parse(&format!("{local}@{}", address.domain())) else {
             return Ok(None);
         };
-        let Some(list) = self.store.list_by_address(&list_address).await? else {
-            return Ok(None);
-        };
-        Ok(Some(ListAddress::Bounces(self.responsible(&list).await?)))
+        Ok(self.store.list_by_address(&list_address).await?)
     }
 
     /// The list at `address`.
@@ -325,6 +338,23 @@ impl Lists {
             ids = self.mailstore.administrators(list.address.domain()).await?;
         }
         Ok(ids)
+    }
+}
+
+/// The reports our own transfer agent writes about a list's outside copies
+/// (queued from `<list>-bounces@`, with no account) go where a report sent
+/// back later by a remote server goes (`recipient`): to the list's
+/// moderators who may act now, else the académie's administrators. The
+/// binary installs it with [`mta::Mta::set_report_route`].
+impl mta::ReportRoute for Lists {
+    fn report_to<'a>(&'a self, sender: &'a Address) -> mta::reports::RouteFuture<'a> {
+        Box::pin(async move {
+            let Some(list) = self.bounces_of(sender).await.map_err(|e| e.to_string())? else {
+                return Ok(None);
+            };
+            let accounts = self.responsible(&list).await.map_err(|e| e.to_string())?;
+            Ok(Some(mta::ReportTo { accounts, list: Some(list.address) }))
+        })
     }
 }
 

@@ -5,6 +5,10 @@
 //! machine-readable `message/delivery-status` with one block per recipient,
 //! and the original message's header (`text/rfc822-headers`, never its body,
 //! so that a bounce does not carry a large attachment back).
+//!
+//! A report about a list's copy (its envelope sender is the list's bounce
+//! address, see [`crate::reports`]) names the list in its Subject and its
+//! first lines, since its readers are the list's moderators, not the author.
 
 use std::fmt::Write as _;
 
@@ -35,6 +39,9 @@ pub struct Report<'a> {
     pub recipients: &'a [(String, String)],
     /// The original message (only its header is quoted).
     pub original: &'a [u8],
+    /// The list the message was a copy of, when the report goes to the
+    /// list's moderators: named in the Subject and the explanation.
+    pub list: Option<&'a str>,
 }
 
 /// The enhanced status code inside an SMTP error text such as
@@ -78,9 +85,13 @@ pub fn build(report: &Report<'_>) -> Vec<u8> {
     let boundary = format!("=_ardoise_dsn_{:x}_{}", report.now, report.recipients.len());
     let host = report.reporting_mta;
     let mut m = String::new();
-    let subject = match report.kind {
-        Kind::Failed => "Message non remis / Undelivered mail returned to sender",
-        Kind::Delayed => "Message retardé / Delayed mail (still being retried)",
+    let subject = match (report.kind, report.list.map(one_line)) {
+        (Kind::Failed, None) => "Message non remis / Undelivered mail returned to sender".to_owned(),
+        (Kind::Delayed, None) => "Message retardé / Delayed mail (still being retried)".to_owned(),
+        (Kind::Failed, Some(list)) => format!("Message non remis (liste {list}) / Undelivered list mail ({list})"),
+        (Kind::Delayed, Some(list)) => {
+            format!("Message retardé (liste {list}) / Delayed list mail ({list}, still being retried)")
+        }
     };
     let _ = write!(
         m,
@@ -94,21 +105,10 @@ pub fn build(report: &Report<'_>) -> Vec<u8> {
         report.now,
         rand::random::<u32>(),
     );
-    match report.kind {
-        Kind::Failed => m.push_str(
-            "Votre message n'a pas pu être remis à un ou plusieurs destinataires.\r\n\
-             Your message could not be delivered to one or more recipients.\r\n\r\n",
-        ),
-        Kind::Delayed => {
-            let until = report.retry_until.map(rfc2822).unwrap_or_default();
-            let _ = write!(
-                m,
-                "Votre message n'a pas encore pu être remis ; de nouveaux essais auront lieu jusqu'au {until}.\r\n\
-                 Aucune action n'est nécessaire de votre part.\r\n\
-                 Your message has not been delivered yet; delivery will be retried until {until}.\r\n\
-                 You do not need to resend it.\r\n\r\n"
-            );
-        }
+    if let Some(list) = report.list.map(one_line) {
+        explain_for_list(&mut m, &list, report);
+    } else {
+        explain(&mut m, report);
     }
     for (rcpt, error) in report.recipients {
         let _ = write!(m, "<{}> : {}\r\n", one_line(rcpt), one_line(error));
@@ -145,6 +145,54 @@ pub fn build(report: &Report<'_>) -> Vec<u8> {
     out
 }
 
+/// The explanation for the author of the message.
+fn explain(m: &mut String, report: &Report<'_>) {
+    match report.kind {
+        Kind::Failed => m.push_str(
+            "Votre message n'a pas pu être remis à un ou plusieurs destinataires.\r\n\
+             Your message could not be delivered to one or more recipients.\r\n\r\n",
+        ),
+        Kind::Delayed => {
+            let until = report.retry_until.map(rfc2822).unwrap_or_default();
+            let _ = write!(
+                m,
+                "Votre message n'a pas encore pu être remis ; de nouveaux essais auront lieu jusqu'au {until}.\r\n\
+                 Aucune action n'est nécessaire de votre part.\r\n\
+                 Your message has not been delivered yet; delivery will be retried until {until}.\r\n\
+                 You do not need to resend it.\r\n\r\n"
+            );
+        }
+    }
+}
+
+/// The explanation for those who answer for `list` (its moderators, or the
+/// académie's administrators): the copies of a posting that did not arrive.
+fn explain_for_list(m: &mut String, list: &str, report: &Report<'_>) {
+    match report.kind {
+        Kind::Failed => {
+            let _ = write!(
+                m,
+                "Un message diffusé par la liste {list} n'a pas pu être remis aux destinataires ci-dessous.\r\n\
+                 Vous recevez ce rapport parce que vous répondez de cette liste (modération ou administration) ; \
+                 une adresse qui n'existe plus peut être retirée de ses membres.\r\n\
+                 A message sent out by the list {list} could not be delivered to the recipients below.\r\n\
+                 You receive this report because you answer for this list (moderation or administration); \
+                 an address that no longer exists can be removed from its members.\r\n\r\n"
+            );
+        }
+        Kind::Delayed => {
+            let until = report.retry_until.map(rfc2822).unwrap_or_default();
+            let _ = write!(
+                m,
+                "Un message diffusé par la liste {list} n'a pas encore pu être remis aux destinataires ci-dessous ; \
+                 de nouveaux essais auront lieu jusqu'au {until}.\r\n\
+                 A message sent out by the list {list} has not been delivered yet to the recipients below; \
+                 delivery will be retried until {until}.\r\n\r\n"
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +210,7 @@ mod tests {
             retry_until: (kind == Kind::Delayed).then_some(1_767_657_600),
             recipients,
             original: ORIGINAL,
+            list: None,
         };
         String::from_utf8(build(&r)).unwrap()
     }
@@ -199,6 +248,39 @@ mod tests {
         assert!(text.contains("Action: delayed\r\nStatus: 4.4.1\r\n"));
         assert!(text.contains("Will-Retry-Until: "));
         assert!(text.contains("Message retardé"));
+    }
+
+    #[test]
+    fn a_list_report_names_the_list_and_keeps_the_rfc3464_structure() {
+        let rcpts = vec![("parent@exemple.fr".to_owned(), "550 5.1.1 no such user".to_owned())];
+        for kind in [Kind::Failed, Kind::Delayed] {
+            let r = Report {
+                kind,
+                reporting_mta: "mx.ac-demo.fr",
+                to: "parents-bounces@ac-demo.fr",
+                arrival: 1_767_225_600,
+                now: 1_767_229_200,
+                retry_until: (kind == Kind::Delayed).then_some(1_767_657_600),
+                recipients: &rcpts,
+                original: ORIGINAL,
+                list: Some("parents@ac-demo.fr\r\nBcc: x@y"),
+            };
+            let text = String::from_utf8(build(&r)).unwrap();
+            let parsed = mail_parser::MessageParser::default().parse(text.as_bytes()).unwrap();
+            use mail_parser::MimeHeaders as _;
+            let ct = parsed.root_part().content_type().unwrap();
+            assert_eq!((ct.ctype(), ct.subtype()), ("multipart", Some("report")));
+            assert_eq!(ct.attribute("report-type"), Some("delivery-status"));
+            assert_eq!(parsed.parts.len(), 4, "root plus three parts");
+            let subject = parsed.subject().unwrap();
+            assert!(subject.starts_with("Message ") && subject.contains("(liste parents@ac-demo.fr"), "{subject}");
+            assert!(!text.contains("\r\nBcc:"), "no header injected through the list's name");
+            let intro = parsed.body_text(0).unwrap();
+            assert!(intro.starts_with("Un message diffusé par la liste parents@ac-demo.fr"), "{intro}");
+            assert!(intro.contains("<parent@exemple.fr> : 550 5.1.1"), "{intro}");
+            assert!(text.contains("To: <parents-bounces@ac-demo.fr>\r\n"));
+            assert!(!text.contains("SECRET BODY"));
+        }
     }
 
     #[test]

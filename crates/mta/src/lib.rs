@@ -12,7 +12,9 @@
 //!   records), talks SMTP to them ([`client`]: opportunistic STARTTLS), records
 //!   each recipient's outcome as soon as it is known, retries with
 //!   exponential backoff ([`backoff`]), warns the sender after a delay and
-//!   bounces with an RFC 3464 report ([`dsn`]).
+//!   bounces with an RFC 3464 report ([`dsn`]), read by the entry's account,
+//!   or, for a list's copies, by whoever [`reports::ReportRoute`] (installed
+//!   by the binary: the lists service) says the sender stands for.
 //! - [`inbound`] verifies SPF, DKIM and DMARC of incoming mail and writes the
 //!   `Authentication-Results:` header; [`dnstable`] is the static DNS table
 //!   used by tests and closed networks.
@@ -33,6 +35,7 @@ pub mod limits;
 pub mod lookup;
 mod pool;
 pub mod refusals;
+pub mod reports;
 pub mod route;
 pub mod runner;
 mod submit;
@@ -46,6 +49,7 @@ use std::time::Duration;
 use mailstore::Mailstore;
 use model::{ErrorKind, Transience};
 
+pub use reports::{ReportRoute, ReportTo};
 pub use submit::{Destination, Submission, SubmitError};
 
 /// How outgoing mail is handled, resolved from the configuration by the binary.
@@ -132,6 +136,9 @@ pub struct Mta {
     /// The recipients' filter rules, once the binary set them: local
     /// copies are delivered through them.
     pub(crate) filters: std::sync::OnceLock<Arc<filter::Filters>>,
+    /// Who reads the reports of entries with no account, once the binary
+    /// set it (`reports`).
+    pub(crate) report_route: std::sync::OnceLock<std::sync::Weak<dyn reports::ReportRoute>>,
 }
 
 impl Mta {
@@ -154,6 +161,7 @@ impl Mta {
             wake: tokio::sync::Notify::new(),
             sessions: Default::default(),
             filters: std::sync::OnceLock::new(),
+            report_route: std::sync::OnceLock::new(),
         })
     }
 

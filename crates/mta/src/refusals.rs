@@ -45,6 +45,7 @@ impl Mta {
             retry_until: None,
             recipients: &recipients,
             original: message,
+            list: None,
         });
         match self.destination(sender).await? {
             Destination::Local(ids) => {

@@ -8,8 +8,9 @@
 //! after restart, as with every MTA. Recipients still pending are retried with
 //! exponential backoff; after the delay-warning age the sender is told once,
 //! and when the entry expires (or a server says 5xx) a bounce lands in the
-//! sender's Inbox. An entry with no pending recipient left is removed, which
-//! releases its blob.
+//! sender's Inbox (for a list's copies, in its moderators': [`crate::reports`],
+//! which also says how often). An entry with no pending recipient left is
+//! removed, which releases its blob.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,7 +20,8 @@ use store::{Queued, RcptStatus};
 use tokio::sync::watch;
 
 use crate::client::{self, Job, Outcome, SessionError};
-use crate::dsn::{self, Kind};
+use crate::dsn::Kind;
+use crate::reports;
 use crate::route::{RouteError, Router};
 use crate::{Error, Mta, now};
 
@@ -100,7 +102,18 @@ async fn attempt(mta: &Mta, router: &Router, entry: Queued) -> Result<(), Error>
     for r in rcpts.iter().filter(|r| r.status == RcptStatus::Pending) {
         by_domain.entry(r.domain.as_str()).or_default().push(r.rcpt.clone());
     }
-    let message = if by_domain.is_empty() { Vec::new() } else { mta.blobs.get(&entry.blob).await? };
+    // Failures of earlier attempts not reported yet (see `reports`).
+    let failed_before: Vec<(String, String)> = if reports::gathers_failures(&entry) {
+        rcpts
+            .iter()
+            .filter(|r| r.status == RcptStatus::Failed)
+            .map(|r| (r.rcpt.clone(), r.last_error.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let message =
+        if by_domain.is_empty() && failed_before.is_empty() { Vec::new() } else { mta.blobs.get(&entry.blob).await? };
     let started = std::time::Instant::now();
     let mut failed_now: Vec<(String, String)> = Vec::new();
     let mut pending_now: Vec<(String, String)> = Vec::new();
@@ -132,12 +145,15 @@ async fn attempt(mta: &Mta, router: &Router, entry: Queued) -> Result<(), Error>
             })
             .collect();
     }
-    finish(mta, entry, Outcomes { failed: failed_now, pending: pending_now, unrecorded }, &message).await
+    let outcomes = Outcomes { failed_before, failed: failed_now, pending: pending_now, unrecorded };
+    finish(mta, entry, outcomes, &message).await
 }
 
-/// What one attempt learnt: recipients refused for good, recipients to try
-/// again (with the reply), and the last domain's outcomes, not yet written.
+/// What one attempt learnt: recipients refused for good (in an earlier
+/// attempt and not reported yet, or in this one), recipients to try again
+/// (with the reply), and the last domain's outcomes, not yet written.
 struct Outcomes {
+    failed_before: Vec<(String, String)>,
     failed: Vec<(String, String)>,
     pending: Vec<(String, String)>,
     unrecorded: Vec<(String, RcptStatus, String)>,
@@ -232,15 +248,24 @@ async fn keep_or_quit(mta: &Mta, addr: std::net::SocketAddr, try_tls: bool, sess
 async fn finish(mta: &Mta, entry: Queued, outcomes: Outcomes, message: &[u8]) -> Result<(), Error> {
     let store = &mta.store;
     let now = now();
-    let Outcomes { mut failed, pending, unrecorded } = outcomes;
+    let Outcomes { failed_before, mut failed, pending, unrecorded } = outcomes;
     let expired = !pending.is_empty() && now >= entry.expires_at;
     if expired {
         failed.extend(pending.iter().map(|(r, e)| (r.clone(), format!("{e} (délai dépassé / expired)"))));
     }
-    if !failed.is_empty() {
-        report(mta, &entry, Kind::Failed, &failed, message).await;
+    let done = pending.is_empty() || expired;
+    if reports::gathers_failures(&entry) {
+        // Reported once, when the entry is done (`reports`).
+        if done {
+            let all: Vec<(String, String)> = failed_before.into_iter().chain(failed).collect();
+            if !all.is_empty() {
+                reports::report(mta, &entry, Kind::Failed, &all, message).await;
+            }
+        }
+    } else if !failed.is_empty() {
+        reports::report(mta, &entry, Kind::Failed, &failed, message).await;
     }
-    if pending.is_empty() || expired {
+    if done {
         store.dequeue_finished(entry.id).await?;
         return Ok(());
     }
@@ -248,32 +273,11 @@ async fn finish(mta: &Mta, entry: Queued, outcomes: Outcomes, message: &[u8]) ->
     let age = Duration::from_secs((now - entry.created_at).max(0) as u64);
     let mut warned = entry.warned;
     if !warned && age >= mta.settings.delay_warning {
-        report(mta, &entry, Kind::Delayed, &pending, message).await;
+        reports::report(mta, &entry, Kind::Delayed, &pending, message).await;
         warned = true;
     }
     let delay = mta.settings.backoff.delay(entry.attempts as u32 + 1);
     store.reschedule(entry.id, now + delay.as_secs() as i64, warned).await?;
     tracing::info!(queue_id = entry.id, pending = pending.len(), retry_in = delay.as_secs(), "delivery deferred");
     Ok(())
-}
-
-/// Delivers a DSN to the sender's Inbox (never for the null sender).
-async fn report(mta: &Mta, entry: &Queued, kind: Kind, recipients: &[(String, String)], message: &[u8]) {
-    let Some(account) = entry.account.filter(|_| !entry.sender.is_empty()) else {
-        return;
-    };
-    let dsn = dsn::build(&dsn::Report {
-        kind,
-        reporting_mta: &mta.settings.hostname,
-        to: &entry.sender,
-        arrival: entry.created_at,
-        now: now(),
-        retry_until: (kind == Kind::Delayed).then_some(entry.expires_at),
-        recipients,
-        original: message,
-    });
-    match mta.mailstore.deliver(&dsn, &[account], now()).await {
-        Ok(_) => tracing::info!(queue_id = entry.id, ?kind, recipients = recipients.len(), "delivery report sent"),
-        Err(e) => tracing::error!(queue_id = entry.id, error = %e, "could not deliver the delivery report"),
-    }
 }
