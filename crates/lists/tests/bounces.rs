@@ -345,3 +345,29 @@ async fn five_hundred_outside_members_down_make_one_warning_and_one_report() {
     assert_eq!(reports.len(), 2, "and one failure report at expiry");
     assert_eq!(status_part(&reports[1]).matches("Action: failed").count(), 500);
 }
+
+/// A member's rules refused the list's local copy after it was accepted: the
+/// refusal report goes to the envelope sender, `<list>-bounces@`, which no
+/// account holds; the report route gives it to the moderators, naming the
+/// list. Before, it was dropped as « an unknown local sender ».
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_rules_refusal_is_reported_to_the_moderators() {
+    let f = fixture(OutboundSettings::default()).await;
+    let claire = f.person("claire.martin", Role::Teacher).await;
+    let paul = f.person("paul.durand", Role::Teacher).await;
+    let modo = f.person("moderatrice", Role::Direction).await;
+    let list = f.list("parents@ac-demo.fr", &[&claire.address, &paul.address]).await;
+    f.lists.set_moderator(&list, &modo.address, true).await.unwrap();
+
+    let bounces = lists::bounce_address(&list);
+    let refused = [(paul.address.to_string(), "Je ne lis pas cette liste".to_owned())];
+    f.mta.report_refusals(&bounces, &refused, &mail("kermesse"), 1_790_000_000).await.unwrap();
+
+    let reports = f.inbox(&modo).await;
+    assert_eq!(reports.len(), 1, "one report for the moderator");
+    assert!(reports[0].contains("Subject: Message non remis (liste parents@ac-demo.fr)"), "{}", reports[0]);
+    let status = status_part(&reports[0]);
+    assert!(status.contains("Final-Recipient: rfc822; paul.durand@ac-demo.fr\r\nAction: failed\r\n"), "{status}");
+    assert!(status.contains("Je ne lis pas cette liste"), "{status}");
+    assert!(f.inbox(&claire).await.is_empty() && f.inbox(&paul).await.is_empty());
+}

@@ -9,6 +9,9 @@
 //! backscatter: to a local sender (submission), or to an outside sender
 //! whose envelope address SPF vouched for (the MX's `Screening`), never for
 //! mail judged spam. The caller decides that; this module writes and sends.
+//! A local sender with no account (a list's `<list>-bounces@`, whose
+//! copies a member's rules refused) is asked of the report route, as the
+//! queue's own reports are ([`crate::reports`]): the list's moderators read it.
 
 use model::Address;
 
@@ -36,6 +39,12 @@ impl Mta {
             .map(|(rcpt, reason)| (rcpt.clone(), format!("550 5.7.1 {}", model::translit::ascii(reason))))
             .collect();
         let to = sender.to_string();
+        let destination = self.destination(sender).await?;
+        let routed = match destination {
+            Destination::UnknownLocal => self.routed(sender).await,
+            _ => None,
+        };
+        let list = routed.as_ref().and_then(|r| r.list.as_ref()).map(Address::to_string);
         let report = dsn::build(&dsn::Report {
             kind: Kind::Failed,
             reporting_mta: &self.settings.hostname,
@@ -45,16 +54,22 @@ impl Mta {
             retry_until: None,
             recipients: &recipients,
             original: message,
-            list: None,
+            list: list.as_deref(),
         });
-        match self.destination(sender).await? {
+        match destination {
             Destination::Local(ids) => {
                 self.mailstore.deliver_owned(report, &ids, now()).await?;
             }
-            Destination::UnknownLocal => {
-                tracing::info!("refusal report for an unknown local sender: dropped");
-                return Ok(());
-            }
+            Destination::UnknownLocal => match routed {
+                // Delivered as the queue's reports are: to the Inbox, no rules.
+                Some(to) => {
+                    self.mailstore.deliver(&report, &to.accounts, now()).await?;
+                }
+                None => {
+                    tracing::info!("refusal report for an unknown local sender: dropped");
+                    return Ok(());
+                }
+            },
             Destination::Remote => match self.settings.capture {
                 Some(outbox) => {
                     self.mailstore.deliver_owned(report, &[outbox], now()).await?;

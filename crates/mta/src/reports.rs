@@ -68,16 +68,24 @@ impl Mta {
         if let Some(account) = entry.account {
             return Some(ReportTo { accounts: vec![account], list: None });
         }
-        let route = self.report_route.get().and_then(Weak::upgrade)?;
         let sender = Address::parse(&entry.sender).ok()?;
-        match route.report_to(&sender).await {
+        let to = self.routed(&sender).await;
+        if to.is_none() {
+            tracing::info!(queue_id = entry.id, "no one reads this delivery report: dropped");
+        }
+        to
+    }
+
+    /// Who the installed route says reads the reports for `sender`, a
+    /// local address with no account; `None` without a route, for an
+    /// address that stands for nobody, or when the look-up fails (logged).
+    pub(crate) async fn routed(&self, sender: &Address) -> Option<ReportTo> {
+        let route = self.report_route.get().and_then(Weak::upgrade)?;
+        match route.report_to(sender).await {
             Ok(Some(to)) if !to.accounts.is_empty() => Some(to),
-            Ok(_) => {
-                tracing::info!(queue_id = entry.id, "delivery report for a sender that stands for nobody: dropped");
-                None
-            }
+            Ok(_) => None,
             Err(e) => {
-                tracing::error!(queue_id = entry.id, error = %e, "could not find who reads this delivery report");
+                tracing::error!(error = %e, "could not find who reads this delivery report");
                 None
             }
         }
