@@ -176,7 +176,13 @@ pub async fn run(
         Ok(n) => tracing::info!(accounts = n, "vacation replies written as Sieve scripts"),
         Err(e) => tracing::error!(error = %e, "vacation replies could not be written as Sieve scripts"),
     }
-    let lists = lists::Lists::new(opened.store.clone(), opened.blobs.clone(), mta.clone(), lists::Limits::default());
+    let lists = lists::Lists::new(
+        opened.store.clone(),
+        opened.blobs.clone(),
+        mta.clone(),
+        lists::Limits::default(),
+        crate::http::list_archive_base(&cfg),
+    );
     // iMIP replies received by the MX update the organisers' calendars.
     let groupware = Arc::new(
         groupware::Groupware::new(opened.store.clone(), crate::http::groupware_settings(&cfg))
