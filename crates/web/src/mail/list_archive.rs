@@ -32,6 +32,7 @@ use crate::base::{Common, WebError, render};
 /// (key, French, English).
 pub const TEXTS: &[(&str, &str, &str)] = &[
     ("larch.title", "Archives de la liste", "List archive"),
+    ("larch.open", "Archives de la liste", "List archive"),
     (
         "larch.intro",
         "Les messages diffusés sur cette liste, du plus récent au plus ancien, tels que ses membres les ont reçus.",
@@ -132,6 +133,21 @@ fn list_address(raw: &str, lang: Lang) -> Result<Address, WebError> {
 fn subject_or_none(subject: &str, m: M) -> String {
     let subject = shown(subject.trim());
     if subject.is_empty() { m.get("mail.nosubject").to_owned() } else { subject }
+}
+
+/// The path of one of our list archives that a message names in its
+/// `List-Archive` field (RFC 2369: `<URL>`), for the reader's link: only an
+/// address under our public one (`public_url`), of the form
+/// `/listes/<one segment>/archives`. Anything else is no link.
+pub(super) fn link_in(raw: &[u8], public_url: &str) -> Option<String> {
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(raw.len()).min(64 << 10);
+    let head = String::from_utf8_lossy(&raw[..head_end]);
+    let line = head.lines().find(|l| l.get(..13).is_some_and(|n| n.eq_ignore_ascii_case("list-archive:")))?;
+    let url = line[13..].trim().strip_prefix('<')?.split('>').next()?;
+    let path = url.strip_prefix(public_url.trim_end_matches('/'))?;
+    let segment = path.strip_prefix("/listes/")?.strip_suffix("/archives")?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-._~@+!$&'*=,;%".contains(c);
+    (!segment.is_empty() && segment.chars().all(plain)).then(|| path.to_owned())
 }
 
 /// `GET /listes/<address>/archives[?avant=ID]`: a page of the archive.
@@ -238,5 +254,27 @@ pub async fn frame(
     match found {
         Ok((_, _, raw)) => framed(&MessageView::new(raw, None), false),
         Err(e) => with_frame_headers(e.into_response(), false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link_in;
+
+    #[test]
+    fn only_our_own_archive_addresses_become_links() {
+        let ours = b"From: a@b.c\r\nList-Archive: <https://mail.ac-demo.fr/listes/cdi@ac-demo.fr/archives>\r\n\r\nx";
+        assert_eq!(link_in(ours, "https://mail.ac-demo.fr").as_deref(), Some("/listes/cdi@ac-demo.fr/archives"));
+        let folded = b"list-archive:\r\n <https://mail.ac-demo.fr/listes/cdi@ac-demo.fr/archives>\r\n\r\n";
+        assert_eq!(link_in(folded, "https://mail.ac-demo.fr"), None, "a folded field is left alone");
+        for other in [
+            &b"List-Archive: <https://ailleurs.example.org/listes/cdi@ac-demo.fr/archives>\r\n\r\n"[..],
+            b"List-Archive: <https://mail.ac-demo.fr/listes/a/b/archives>\r\n\r\n",
+            b"List-Archive: <https://mail.ac-demo.fr/listes/x\"onclick=\"y/archives>\r\n\r\n",
+            b"List-Archive: <https://mail.ac-demo.fr.example.org/listes/cdi@ac-demo.fr/archives>\r\n\r\n",
+            b"Subject: x\r\n\r\nList-Archive: <https://mail.ac-demo.fr/listes/cdi@ac-demo.fr/archives>\r\n",
+        ] {
+            assert_eq!(link_in(other, "https://mail.ac-demo.fr"), None, "{}", String::from_utf8_lossy(other));
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! is cleaned in the sandboxed frame (its scripts never reach a page); B,
 //! neither member nor moderator, gets the 404 page for the list, the post
 //! and its frame, exactly as for a list that does not exist, until B becomes
-//! a member.
+//! a member, and then finds the archive linked from the next post's page.
 
 use axum::http::{Method, StatusCode, header};
 
@@ -86,4 +86,16 @@ async fn anyone_else_gets_the_404_page_until_a_member() {
     let (status, page) = get(&fx, &b, &post).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(ARCHIVED_A), "{page}");
+
+    // The next post reaches B with `List-Archive`, which the reader offers as a link.
+    let sender = model::Address::parse("doc@example.org").unwrap();
+    let next = "From: doc@example.org\r\nSubject: Suite\r\nMessage-ID: <suite@example.org>\r\n\r\nLa suite.\r\n";
+    lists.post(mailstore::Bytes::from(next), lists::Poster::Envelope(Some(&sender)), &[list], &[]).await.unwrap();
+    let inbox = fx.app.ms.mailbox_with_use(fx.b.id, model::SpecialUse::Inbox).await.unwrap().unwrap().id;
+    let uid = fx.app.ms.messages(inbox).await.unwrap().last().unwrap().uid;
+    let (status, read) = get(&fx, &b, &format!("/courrier/{inbox}/{uid}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(read.contains(&format!("id=\"archives-liste\" href=\"{LIST}\"")), "{read}");
+    let (_, archive) = get(&fx, &b, LIST).await;
+    assert!(archive.contains("Suite") && archive.contains(ARCHIVED_A), "{archive}");
 }
