@@ -16,6 +16,22 @@ use mailstore::Mailstore;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+/// Where users reach the web (`[web] public_url`, else `https://<hostname>`),
+/// without a final slash: the base of every absolute link the platform writes.
+pub fn public_url(cfg: &config::Config) -> String {
+    match cfg.web.public_url.trim_end_matches('/') {
+        "" => format!("https://{}", cfg.server.hostname),
+        url => url.to_owned(),
+    }
+}
+
+/// The base of the `List-Archive` field of lists that archive: the web's
+/// public address, or `None` when no web listener is configured (nobody
+/// could read the archive there).
+pub fn list_archive_base(cfg: &config::Config) -> Option<String> {
+    (!cfg.web.listen.is_empty() || !cfg.web.listen_tls.is_empty()).then(|| public_url(cfg))
+}
+
 /// The web settings of a configuration (the key lives in the data folder).
 pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     let key_path = cfg.server.data_dir.join("web.key");
@@ -24,9 +40,7 @@ pub fn web_config(cfg: &config::Config) -> anyhow::Result<web::WebConfig> {
     let mut out = web::WebConfig::new(cfg.server.hostname.clone(), secret);
     let numen_key = identity::lifecycle::NumenKey::load_or_create(&cfg.server.data_dir).context("clé des NUMEN")?;
     out.numen_key = Some(numen_key);
-    if !cfg.web.public_url.is_empty() {
-        out.public_url = cfg.web.public_url.trim_end_matches('/').to_owned();
-    }
+    out.public_url = public_url(cfg);
     out.require_2fa_for_admins = w.require_2fa_for_admins;
     out.require_2fa_for_all = w.require_2fa_for_all;
     out.session_ttl = Duration::from_secs(w.session_ttl_secs);

@@ -176,7 +176,13 @@ pub async fn run(
         Ok(n) => tracing::info!(accounts = n, "vacation replies written as Sieve scripts"),
         Err(e) => tracing::error!(error = %e, "vacation replies could not be written as Sieve scripts"),
     }
-    let lists = lists::Lists::new(opened.store.clone(), opened.blobs.clone(), mta.clone(), lists::Limits::default());
+    let lists = lists::Lists::new(
+        opened.store.clone(),
+        opened.blobs.clone(),
+        mta.clone(),
+        lists::Limits::default(),
+        crate::http::list_archive_base(&cfg),
+    );
     // The queue runner's reports about a list's outside copies go to its
     // moderators. The route is held weakly by the Mta: this handle keeps it
     // until the runner's last attempt is over, after the other tasks ended.

@@ -184,6 +184,7 @@ mod tests {
                 discussion: false,
                 tag: None,
                 created_at: 0,
+                archive: false,
             };
             self.lists.insert(address.into(), row.clone());
             self.members.insert(id, members.iter().map(|m| m.to_string()).collect());

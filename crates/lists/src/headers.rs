@@ -4,13 +4,15 @@
 //! list does not mean to change is rewritten.
 //!
 //! Added once, on top: `List-Id` (RFC 2919), `List-Post` (RFC 2369),
-//! `Precedence: list` and our loop field `X-Ardoise-Loop`. A discussion
-//! group also replaces `Reply-To` with the list and puts its tag in front of
-//! the subject (once). No `List-Unsubscribe`: membership is decided by the
-//! directory or by an administrator, never by a link; no `List-Archive`
-//! either, as no list keeps an archive yet. `List-*` fields of an earlier
-//! list are replaced; earlier loop fields are kept, so a message that went
-//! round two lists is still recognised by both.
+//! `List-Archive` (RFC 2369, only for a list that keeps an archive: the
+//! web's page of it, `<https://HOST/listes/ADDRESS/archives>`, which only
+//! its members and moderators may read), `Precedence: list` and our loop
+//! field `X-Ardoise-Loop`. A discussion group also replaces `Reply-To` with
+//! the list and puts its tag in front of the subject (once). No
+//! `List-Unsubscribe`: membership is decided by the directory or by an
+//! administrator, never by a link. `List-*` fields of an earlier list are
+//! replaced; earlier loop fields are kept, so a message that went round two
+//! lists is still recognised by both.
 
 use model::Address;
 
@@ -37,6 +39,39 @@ pub struct ListHeaders<'a> {
     pub name: &'a str,
     pub discussion: bool,
     pub tag: Option<&'a str>,
+    /// The address of the list's archive ([`archive_url`]), when it keeps one.
+    pub archive: Option<&'a str>,
+}
+
+/// The web page of a list's archive: `<base>/listes/<address>/archives`,
+/// `base` being the web's public address (`https://HOST`, no final slash).
+/// The address is one path segment: every character a segment does not
+/// allow as it is is percent-encoded.
+pub fn archive_url(base: &str, address: &Address) -> String {
+    let mut segment = String::new();
+    for b in address.to_string().bytes() {
+        match b {
+            b'a'..=b'z'
+            | b'A'..=b'Z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'@'
+            | b'+'
+            | b'!'
+            | b'$'
+            | b'&'
+            | b'\''
+            | b'*'
+            | b'='
+            | b','
+            | b';' => segment.push(b as char),
+            _ => segment.push_str(&format!("%{b:02X}")),
+        }
+    }
+    format!("{}/listes/{segment}/archives", base.trim_end_matches('/'))
 }
 
 /// The RFC 2919 identifier of a list: its address with `@` turned into a dot
@@ -150,6 +185,9 @@ pub fn decorate(message: &[u8], list: &ListHeaders<'_>) -> Vec<u8> {
     };
     add(format!("List-Id: {} <{}>", phrase(list.name), list_id(list.address)));
     add(format!("List-Post: <mailto:{address}>"));
+    if let Some(url) = list.archive {
+        add(format!("List-Archive: <{url}>"));
+    }
     add("Precedence: list".to_owned());
     add(format!("{LOOP_FIELD}: {address}"));
     if list.discussion {
@@ -197,7 +235,13 @@ Reply-To: ailleurs@example.org\r\nSubject: Conseil de classe\r\n  du 12\r\nList-
     #[test]
     fn institutional_lists_add_their_fields_once_and_no_unsubscribe_link() {
         let list = addr("enseignants.0541234a@ac-demo.fr");
-        let h = ListHeaders { address: &list, name: "Enseignants du collège", discussion: false, tag: Some("x") };
+        let h = ListHeaders {
+            address: &list,
+            name: "Enseignants du collège",
+            discussion: false,
+            tag: Some("x"),
+            archive: None,
+        };
         let out = String::from_utf8(decorate(POST, &h)).unwrap();
         assert!(
             out.starts_with(
@@ -209,6 +253,7 @@ Reply-To: ailleurs@example.org\r\nSubject: Conseil de classe\r\n  du 12\r\nList-
         );
         assert_eq!(out.matches("List-Id:").count(), 1, "the earlier list's field is replaced");
         assert!(!out.to_ascii_lowercase().contains("unsubscribe"));
+        assert!(!out.contains("List-Archive"), "no archive, no field");
         assert!(out.contains("Reply-To: ailleurs@example.org\r\n"), "kept on an institutional list");
         assert!(out.contains("Subject: Conseil de classe\r\n  du 12\r\n"), "no tag outside discussion groups");
         assert!(out.ends_with("\r\n\r\nBonjour.\r\n"));
@@ -220,17 +265,34 @@ Reply-To: ailleurs@example.org\r\nSubject: Conseil de classe\r\n  du 12\r\nList-
     #[test]
     fn discussion_groups_take_the_replies_and_tag_the_subject_once() {
         let list = addr("cdi@ac-demo.fr");
-        let h = ListHeaders { address: &list, name: "CDI", discussion: true, tag: Some("CDI") };
+        let url = archive_url("https://mail.ac-demo.fr/", &list);
+        let h = ListHeaders {
+            address: &list,
+            name: "CDI",
+            discussion: true,
+            tag: Some("CDI"),
+            archive: Some(url.as_str()),
+        };
         let once = decorate(POST, &h);
         let out = String::from_utf8(once.clone()).unwrap();
         assert!(out.contains("List-Id: \"CDI\" <cdi.ac-demo.fr>\r\n"), "{out}");
+        assert!(
+            out.contains("List-Post: <mailto:cdi@ac-demo.fr>\r\nList-Archive: <https://mail.ac-demo.fr/listes/cdi@ac-demo.fr/archives>\r\n"),
+            "{out}"
+        );
+        // An earlier list's archive field is replaced by ours, once.
+        let forwarded = b"List-Archive: <https://ailleurs.example.org/a>\r\nSubject: x\r\n\r\n.";
+        let out2 = String::from_utf8(decorate(forwarded, &h)).unwrap();
+        assert_eq!(out2.matches("List-Archive:").count(), 1, "{out2}");
+        assert!(!out2.contains("ailleurs.example.org"), "{out2}");
         assert!(out.contains("Reply-To: <cdi@ac-demo.fr>\r\n") && !out.contains("ailleurs@"), "{out}");
         assert!(out.contains("Subject: [CDI] Conseil de classe\r\n  du 12\r\n"), "{out}");
         // A reply that comes back with the tag is not tagged twice.
         let reply = b"From: p@ac-demo.fr\r\nSubject: Re: [CDI] Conseil\r\n\r\nok\r\n";
         let again = String::from_utf8(decorate(reply, &h)).unwrap();
         assert!(again.contains("Subject: Re: [CDI] Conseil\r\n"), "{again}");
-        let accented = ListHeaders { address: &list, name: "CDI", discussion: true, tag: Some("Collège") };
+        let accented =
+            ListHeaders { address: &list, name: "CDI", discussion: true, tag: Some("Collège"), archive: None };
         let out = String::from_utf8(decorate(b"Subject: Sortie\r\n\r\n.", &accented)).unwrap();
         assert!(out.contains("Subject: =?utf-8?q?=5BColl=C3=A8ge=5D?= Sortie\r\n"), "{out}");
     }
@@ -245,5 +307,17 @@ Reply-To: ailleurs@example.org\r\nSubject: Conseil de classe\r\n  du 12\r\nList-
         assert!(is_loop(bare_lf, &list));
         assert_eq!(raw_subject(b"From: a@b.c\r\n\r\n"), None);
         assert_eq!(list_id(&list), "l.ac-demo.fr");
+    }
+
+    #[test]
+    fn the_archive_url_is_one_path_segment_in_angle_brackets() {
+        let plain = archive_url("https://mail.ac-demo.fr", &addr("cdi.0541234a@ac-demo.fr"));
+        assert_eq!(plain, "https://mail.ac-demo.fr/listes/cdi.0541234a@ac-demo.fr/archives");
+        // Whatever a local part may hold, nothing leaves the segment or the brackets.
+        if let Ok(odd) = Address::parse("a/b?c#d%e>f@ac-demo.fr") {
+            let url = archive_url("https://h", &odd);
+            let segment = url.trim_start_matches("https://h/listes/").trim_end_matches("/archives");
+            assert!(!segment.contains(['/', '?', '#', '>', '<', ' ']), "{url}");
+        }
     }
 }

@@ -23,10 +23,14 @@
 //!   never distribute a bounce (the null sender) themselves.
 //! - `moderation`: the held posts, their notices, approval, refusal, and
 //!   the sweep that refuses holds older than 14 days.
+//! - `archive`: what a list distributes, kept for its members and
+//!   moderators to read on the web (discussion groups by default), named
+//!   by the `List-Archive` field.
 //!
 //! The MX and submission reach it through the binary (`mx.rs`,
 //! `outbound.rs`); the administration CLI is `ardoise admin list`.
 
+mod archive;
 pub mod expand;
 pub mod headers;
 mod moderation;
@@ -37,7 +41,9 @@ use std::sync::Arc;
 
 use mailstore::{Mailstore, RecipientStatus};
 use model::{AccountId, Address, ErrorKind, OrgUnitId, Role, Transience};
-pub use store::{HeldPost, ListRow};
+pub use store::{ArchivedPost, HeldPost, ListRow};
+
+pub use archive::ArchivePage;
 
 pub use expand::{Expansion, Limits};
 pub use moderation::HOLD_DAYS;
@@ -126,6 +132,8 @@ pub struct Report {
     /// Each cycle among nested lists, as addresses.
     pub cycles: Vec<Vec<Address>>,
     pub held: usize,
+    /// How many posts its archive holds (`list.archive` says whether it keeps more).
+    pub archived: i64,
 }
 
 /// The lists service: one per process, built by the binary.
@@ -135,6 +143,9 @@ pub struct Lists {
     mailstore: Arc<Mailstore>,
     mta: Arc<mta::Mta>,
     limits: Limits,
+    /// The web's public address (`https://HOST`), where archives are read;
+    /// `None` when the web is not served (no `List-Archive` then).
+    archive_base: Option<String>,
 }
 
 /// The suffix of a list's bounce address (`<list>-bounces@domain`).
@@ -156,10 +167,19 @@ pub enum ListAddress {
 }
 
 impl Lists {
-    /// `store` and `blobs` are the ones `mta`'s mail store was built on.
-    pub fn new(store: store::Store, blobs: blob::BlobStore, mta: Arc<mta::Mta>, limits: Limits) -> Arc<Lists> {
+    /// `store` and `blobs` are the ones `mta`'s mail store was built on;
+    /// `archive_base` is the web's public address (`https://HOST`), named by
+    /// the `List-Archive` field of lists that keep an archive (`None`: the
+    /// web is not served, the field is left out, archives are still kept).
+    pub fn new(
+        store: store::Store,
+        blobs: blob::BlobStore,
+        mta: Arc<mta::Mta>,
+        limits: Limits,
+        archive_base: Option<String>,
+    ) -> Arc<Lists> {
         let mailstore = mta.mailstore().clone();
-        Arc::new(Lists { store, blobs, mailstore, mta, limits })
+        Arc::new(Lists { store, blobs, mailstore, mta, limits, archive_base })
     }
 
     /// Whether `address` is a list or a list's bounce address.
@@ -320,7 +340,8 @@ impl Lists {
             Err(e) => return Err(e),
         };
         let held = self.store.held_posts(list.id).await?.len();
-        Ok(Report { list, members, senders, moderators, expansion, cycles, held })
+        let archived = self.store.archived_count(list.id).await?;
+        Ok(Report { list, members, senders, moderators, expansion, cycles, held, archived })
     }
 
     /// The accounts that answer for a list: its moderators who may act now,

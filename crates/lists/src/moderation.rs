@@ -141,7 +141,7 @@ impl Lists {
     }
 
     /// Whether `account` exists and may act now (not suspended or closed).
-    async fn active(&self, account: AccountId) -> Result<bool, Error> {
+    pub(crate) async fn active(&self, account: AccountId) -> Result<bool, Error> {
         Ok(self.store.account(account).await?.is_some_and(|a| crate::may_moderate(&a)))
     }
 

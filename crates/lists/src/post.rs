@@ -135,7 +135,8 @@ impl Lists {
     /// Hands the decorated message to the people of `expansion` that this
     /// message has not reached yet: local ones in one delivery (through
     /// their filter rules: one blob for all), outside ones in one queue
-    /// entry with the list's bounce address as envelope sender.
+    /// entry with the list's bounce address as envelope sender; when the
+    /// list archives, its archive keeps it once (`archive`).
     pub(crate) async fn fan_out(
         &self,
         list: &ListRow,
@@ -145,6 +146,7 @@ impl Lists {
     ) -> Result<Outcome, Error> {
         let local: Vec<AccountId> = expansion.local.into_iter().filter(|id| reached.local.insert(*id)).collect();
         let remote: Vec<Address> = expansion.remote.into_iter().filter(|a| reached.remote.insert(a.clone())).collect();
+        let archive = self.archive_url(list);
         let decorated = Bytes::from(headers::decorate(
             message,
             &ListHeaders {
@@ -152,8 +154,15 @@ impl Lists {
                 name: &list.name,
                 discussion: list.discussion,
                 tag: list.tag.as_deref(),
+                archive: archive.as_deref(),
             },
         ));
+        // Archived before anyone gets it: a failure here fails the posting
+        // cleanly (the sender tries again), and a failure after it leaves a
+        // post that, tried again, is not archived twice (its Message-ID).
+        if list.archive {
+            self.archive(list, &decorated).await?;
+        }
         let bounces = bounce_address(&list.address);
         if !local.is_empty() {
             let to = list.address.to_string();

@@ -119,7 +119,7 @@ async fn fixture(settings: OutboundSettings) -> Fixture {
         HashMap::new(),
     );
     let mta = Mta::new(ms, store.clone(), blobs.clone(), settings, keys, limits);
-    let lists = Lists::new(store.clone(), blobs.clone(), mta.clone(), lists::Limits::default());
+    let lists = Lists::new(store.clone(), blobs.clone(), mta.clone(), lists::Limits::default(), None);
     mta.set_report_route(&lists);
     let router = Arc::new(Router::new(overrides, 25, false));
     Fixture { store, blobs, mta, lists, router, accepted, _dir: dir }

@@ -11,6 +11,9 @@ use mailstore::{Bytes, Mailstore};
 use model::{AccountStatus, Address, Domain, OrgUnitId, OrgUnitKind, Role, Uai};
 use store::{Account, NewAccount, NewOrgUnit, Store};
 
+/// The web's public address the lists name in `List-Archive`.
+const WEB: &str = "https://mail.ac-demo.fr";
+
 struct Fixture {
     store: Store,
     lists: Arc<Lists>,
@@ -48,7 +51,7 @@ async fn fixture() -> Fixture {
         HashMap::new(),
     );
     let mta = mta::Mta::new(ms, store.clone(), blobs.clone(), mta::OutboundSettings::default(), keys, limits);
-    let lists = Lists::new(store.clone(), blobs, mta, lists::Limits::default());
+    let lists = Lists::new(store.clone(), blobs, mta, lists::Limits::default(), Some(WEB.into()));
     Fixture { store, lists, school, dsden, _dir: dir }
 }
 
@@ -81,6 +84,27 @@ impl Fixture {
         };
         self.lists.create(new).await.unwrap();
         address
+    }
+
+    /// A discussion group (its tag `[CDI]`), which archives by default.
+    async fn discussion(&self, address: &str, query: Option<Query>) -> Address {
+        let address = addr(address);
+        let new = NewList {
+            address: address.clone(),
+            name: "CDI".into(),
+            description: String::new(),
+            query,
+            discussion: true,
+            tag: Some("CDI".into()),
+        };
+        assert!(self.lists.create(new).await.unwrap().archive);
+        address
+    }
+
+    /// The blob of each message in an account's Inbox.
+    async fn inbox_blobs(&self, account: &Account) -> Vec<model::BlobId> {
+        let mb = self.store.mailbox_by_name(account.id, "INBOX").await.unwrap().unwrap();
+        self.store.messages(mb.id).await.unwrap().into_iter().map(|m| m.blob_hash).collect()
     }
 
     /// The messages in an account's Inbox, as bytes.
@@ -440,4 +464,107 @@ async fn local_staff_means_the_lists_academie() {
     let scope = f.store.list_scope(&f.lists.get(&teachers).await.unwrap()).await.unwrap();
     assert!(f.store.in_scope(&jean, &scope).await.unwrap());
     assert!(!f.store.in_scope(&marc, &scope).await.unwrap());
+}
+
+/// The `List-Archive` fields of a message (unfolded values).
+fn archive_fields(message: &str) -> Vec<&str> {
+    let head = message.split("\r\n\r\n").next().unwrap_or_default();
+    head.split("\r\n").filter_map(|l| l.strip_prefix("List-Archive: ")).collect()
+}
+
+#[tokio::test]
+async fn a_discussion_post_is_archived_once_with_one_blob_for_every_member() {
+    let f = fixture().await;
+    let claire = f.person("claire.martin", Role::Teacher, AccountStatus::Active, None).await;
+    let paul = f.person("paul.durand", Role::Teacher, AccountStatus::Active, None).await;
+    let modo = f.person("moderatrice", Role::Direction, AccountStatus::Active, None).await;
+    let outsider = f.person("eve.dehors", Role::Teacher, AccountStatus::Active, None).await;
+    let cdi = f.discussion("cdi@ac-demo.fr", None).await;
+    f.lists.add_member(&cdi, &claire.address).await.unwrap();
+    f.lists.add_member(&cdi, &paul.address).await.unwrap();
+    f.lists.set_moderator(&cdi, &modo.address, true).await.unwrap();
+
+    let from = addr("parent@example.org");
+    let out = f.lists.post(mail("sortie"), Poster::Envelope(Some(&from)), std::slice::from_ref(&cdi), &[]).await;
+    assert_eq!(out.unwrap(), vec![(cdi.clone(), Outcome::Distributed { local: 2, remote: 0 })]);
+
+    // Members got it with the archive's address, once, in angle brackets.
+    let got = &f.inbox(&claire).await[0];
+    assert_eq!(archive_fields(got), ["<https://mail.ac-demo.fr/listes/cdi@ac-demo.fr/archives>"], "{got}");
+    assert!(got.contains("Subject: [CDI] sortie\r\n"), "{got}");
+
+    // Archived once, as the members got it: the same blob, one reference more.
+    let page = f.lists.archive_page(claire.id, &cdi, None, 50).await.unwrap();
+    assert_eq!((page.total, page.posts.len(), page.older), (1, 1, None));
+    let post = &page.posts[0];
+    assert_eq!((post.subject.as_str(), post.from.as_str()), ("[CDI] sortie", "Parent <parent@example.org>"));
+    assert_eq!(post.message_id, "sortie@example.org");
+    let blob = f.inbox_blobs(&claire).await[0].clone();
+    assert_eq!(post.blob, blob);
+    assert_eq!(f.inbox_blobs(&paul).await[0], blob);
+    assert_eq!(f.store.blob_meta(&blob).await.unwrap().unwrap().refcount, 3, "two members and the archive");
+    let (_, _, bytes) = f.lists.archived_for(paul.id, &cdi, post.id).await.unwrap();
+    assert_eq!(String::from_utf8(bytes).unwrap(), *got);
+
+    // The same message posted again (a retry) is not archived twice.
+    f.lists.post(mail("sortie"), Poster::Envelope(Some(&from)), std::slice::from_ref(&cdi), &[]).await.unwrap();
+    assert_eq!(f.lists.archive_page(claire.id, &cdi, None, 50).await.unwrap().total, 1);
+    f.lists.post(mail("cantine"), Poster::Account(&claire), std::slice::from_ref(&cdi), &[]).await.unwrap();
+    let page = f.lists.archive_page(modo.id, &cdi, None, 1).await.unwrap();
+    assert_eq!((page.total, page.posts[0].subject.as_str()), (2, "[CDI] cantine"), "the moderator reads, newest first");
+    let older = f.lists.archive_page(modo.id, &cdi, page.older, 1).await.unwrap();
+    assert_eq!((older.posts[0].id, older.older), (post.id, None));
+
+    // Anyone else: as if the list did not exist.
+    for (who, address) in [(outsider.id, &cdi), (claire.id, &addr("inconnue@ac-demo.fr"))] {
+        let e = f.lists.archive_page(who, address, None, 50).await.unwrap_err();
+        assert!(matches!(e, lists::Error::NotFound(_)), "{e:?}");
+    }
+    assert!(matches!(f.lists.archived_for(outsider.id, &cdi, post.id).await, Err(lists::Error::NotFound(_))));
+    // A member no longer: gone too; a suspended moderator reads nothing.
+    f.lists.remove_member(&cdi, &paul.address).await.unwrap();
+    assert!(matches!(f.lists.archived_for(paul.id, &cdi, post.id).await, Err(lists::Error::NotFound(_))));
+    f.store.set_account_status(modo.id, AccountStatus::Suspended).await.unwrap();
+    assert!(matches!(f.lists.archive_page(modo.id, &cdi, None, 5).await, Err(lists::Error::NotFound(_))));
+
+    // Deleting the list releases the archive's references.
+    let report = f.lists.report(&cdi).await.unwrap();
+    assert_eq!((report.list.archive, report.archived), (true, 2));
+    let refs = f.store.blob_meta(&blob).await.unwrap().unwrap().refcount;
+    f.lists.delete(&cdi).await.unwrap();
+    assert_eq!(f.store.blob_meta(&blob).await.unwrap().unwrap().refcount, refs - 1, "the members' copies only");
+}
+
+#[tokio::test]
+async fn an_institutional_list_archives_nothing_until_switched_on() {
+    let f = fixture().await;
+    let school = Some(f.school);
+    let teacher = f.person("t.prof", Role::Teacher, AccountStatus::Active, school).await;
+    let head = f.person("d.principal", Role::Direction, AccountStatus::Active, school).await;
+    let staff = f.list("personnels@ac-demo.fr", Some(Query { unit: f.school, role: None })).await;
+
+    f.lists.post(mail("note"), Poster::Account(&head), std::slice::from_ref(&staff), &[]).await.unwrap();
+    let got = &f.inbox(&teacher).await[0];
+    assert!(archive_fields(got).is_empty() && got.contains("List-Post: <mailto:personnels@ac-demo.fr>"), "{got}");
+    let page = f.lists.archive_page(teacher.id, &staff, None, 50).await.unwrap();
+    assert_eq!((page.list.archive, page.total), (false, 0), "a member reads an empty archive");
+
+    // Switched on: the next post is archived and named; off again: neither.
+    f.lists.set_archive(&staff, true).await.unwrap();
+    f.lists.post(mail("circulaire"), Poster::Account(&head), std::slice::from_ref(&staff), &[]).await.unwrap();
+    let got = &f.inbox(&teacher).await[1];
+    assert_eq!(archive_fields(got), ["<https://mail.ac-demo.fr/listes/personnels@ac-demo.fr/archives>"]);
+    f.lists.set_archive(&staff, false).await.unwrap();
+    f.lists.post(mail("rappel"), Poster::Account(&head), std::slice::from_ref(&staff), &[]).await.unwrap();
+    assert!(archive_fields(&f.inbox(&teacher).await[2]).is_empty());
+    let page = f.lists.archive_page(head.id, &staff, None, 50).await.unwrap();
+    assert_eq!(page.posts.iter().map(|p| p.subject.as_str()).collect::<Vec<_>>(), ["circulaire"], "kept when off");
+
+    // A dynamic discussion group: read by whom its query finds, now.
+    let teachers = f.discussion("profs@ac-demo.fr", Some(Query { unit: f.school, role: Some(Role::Teacher) })).await;
+    f.lists.post(mail("salle"), Poster::Account(&teacher), std::slice::from_ref(&teachers), &[]).await.unwrap();
+    assert_eq!(f.lists.archive_page(teacher.id, &teachers, None, 50).await.unwrap().total, 1);
+    assert!(matches!(f.lists.archive_page(head.id, &teachers, None, 50).await, Err(lists::Error::NotFound(_))));
+    f.store.set_account_status(teacher.id, AccountStatus::Suspended).await.unwrap();
+    assert!(matches!(f.lists.archive_page(teacher.id, &teachers, None, 50).await, Err(lists::Error::NotFound(_))));
 }

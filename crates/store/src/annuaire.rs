@@ -225,7 +225,8 @@ impl Store {
                      SELECT o.id, sub.depth + 1 FROM org_units o JOIN sub ON o.parent_id = sub.id \
                       WHERE sub.depth < 64 \
                  ) \
-                 SELECT id, address, name, description, kind, unit_id, role, post_policy, discussion, tag, created_at \
+                 SELECT id, address, name, description, kind, unit_id, role, post_policy, discussion, tag, created_at, \
+                        archive \
                    FROM lists l \
                   WHERE l.unit_id IN (SELECT id FROM sub) \
                      OR (l.unit_id IS NULL AND l.domain IN ( \
@@ -233,7 +234,8 @@ impl Store {
                   ORDER BY l.name, l.address LIMIT {limit}"
             ),
             DirectoryScope::Unplaced(_) => format!(
-                "SELECT id, address, name, description, kind, unit_id, role, post_policy, discussion, tag, created_at \
+                "SELECT id, address, name, description, kind, unit_id, role, post_policy, discussion, tag, created_at, \
+                        archive \
                    FROM lists l WHERE l.unit_id IS NULL AND l.domain = $1 ORDER BY l.name, l.address LIMIT {limit}"
             ),
         };

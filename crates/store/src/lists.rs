@@ -30,6 +30,9 @@ pub struct ListRow {
     pub discussion: bool,
     pub tag: Option<String>,
     pub created_at: i64,
+    /// Whether what the list distributes is archived (migration 44; on for
+    /// discussion groups when created, `store::list_archive`).
+    pub archive: bool,
 }
 
 /// A list to create.
@@ -59,7 +62,8 @@ pub struct HeldPost {
     pub received_at: i64,
 }
 
-const LIST_COLS: &str = "id, address, name, description, kind, unit_id, role, post_policy, discussion, tag, created_at";
+const LIST_COLS: &str =
+    "id, address, name, description, kind, unit_id, role, post_policy, discussion, tag, created_at, archive";
 const HELD_COLS: &str = "id, list_id, blob, size, sender, subject, received_at";
 
 pub(crate) fn list_of(r: &AnyRow) -> Result<ListRow> {
@@ -76,6 +80,7 @@ pub(crate) fn list_of(r: &AnyRow) -> Result<ListRow> {
         discussion: r.try_get::<i64, _>("discussion")? != 0,
         tag: r.try_get("tag")?,
         created_at: r.try_get("created_at")?,
+        archive: r.try_get::<i64, _>("archive")? != 0,
     })
 }
 
@@ -94,7 +99,8 @@ fn held_of(r: &AnyRow) -> Result<HeldPost> {
 
 impl Store {
     /// Creates a list; its domain must be local and its address used by no
-    /// account, alias or other list.
+    /// account, alias or other list. A discussion group archives its posts,
+    /// an institutional list does not ([`Store::set_list_archive`] changes it).
     pub async fn create_list(&self, new: &NewList) -> Result<ListRow> {
         let address = new.address.to_string();
         let mut tx = self.write_tx().await?;
@@ -106,7 +112,8 @@ impl Store {
         }
         let sql = format!(
             "INSERT INTO lists (address, domain, name, description, kind, unit_id, role, post_policy, discussion, \
-             tag, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {LIST_COLS}"
+             tag, created_at, archive) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9) \
+             RETURNING {LIST_COLS}"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&address)
@@ -148,20 +155,27 @@ impl Store {
         rows.iter().map(list_of).collect()
     }
 
-    /// Deletes a list with its members, senders, moderators and held posts
-    /// (their blob references released). Returns whether it existed.
+    /// Deletes a list with its members, senders, moderators, held posts and
+    /// archive (their blob references released). Returns whether it existed.
     pub async fn delete_list(&self, id: i64) -> Result<bool> {
         let mut tx = self.write_tx().await?;
-        let blobs: Vec<String> =
-            sqlx::query_scalar("SELECT blob FROM list_held WHERE list_id = $1").bind(id).fetch_all(&mut *tx).await?;
-        for table in ["list_held", "list_members", "list_senders", "list_moderators"] {
+        let mut blobs: Vec<String> = sqlx::query_scalar(
+            "SELECT blob FROM list_held WHERE list_id = $1 UNION ALL SELECT blob FROM list_archive WHERE list_id = $1",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        // One (hash, count) pair per blob, sorted: `release_blob_refs` locks them in that order.
+        blobs.sort_unstable();
+        for table in ["list_held", "list_archive", "list_members", "list_senders", "list_moderators"] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE list_id = $1")))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
         let done = sqlx::query("DELETE FROM lists WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        let refs: Vec<(&str, i64)> = blobs.iter().map(|b| (b.as_str(), 1)).collect();
+        let refs: Vec<(&str, i64)> =
+            blobs.chunk_by(|a, b| a == b).map(|same| (same[0].as_str(), same.len() as i64)).collect();
         self.release_blob_refs(&mut tx, &refs, now()).await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)

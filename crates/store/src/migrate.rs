@@ -281,6 +281,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0043_share_recipients.sql"),
         postgres: include_str!("../migrations/postgres/0043_share_recipients.sql"),
     },
+    Migration {
+        version: 44,
+        name: "list_archive",
+        sqlite: include_str!("../migrations/sqlite/0044_list_archive.sql"),
+        postgres: include_str!("../migrations/postgres/0044_list_archive.sql"),
+    },
 ];
 
 /// Arbitrary key of the PostgreSQL advisory lock held while migrating.

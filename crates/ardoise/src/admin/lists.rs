@@ -65,6 +65,9 @@ pub enum ListCommand {
         #[arg(long = "sender")]
         senders: Vec<String>,
     },
+    /// Archive des messages diffusés, lisible par les membres sur le web : on|off
+    /// (groupes de discussion : on à la création) / the list's archive.
+    Archive { address: String, state: String },
     /// Modérateurs : add|remove COMPTE / moderators.
     Moderators { address: String, action: String, account: String },
     /// Toutes les listes / every list.
@@ -99,7 +102,8 @@ pub enum ListCommand {
 async fn service(cfg: &config::Config, opened: &crate::serve::Opened) -> anyhow::Result<Arc<Lists>> {
     let mta = crate::outbound::service(cfg, opened).await?;
     mta.set_filters(crate::serve::filters(cfg, opened));
-    Ok(Lists::new(opened.store.clone(), opened.blobs.clone(), mta, lists::Limits::default()))
+    let archive_base = crate::http::list_archive_base(cfg);
+    Ok(Lists::new(opened.store.clone(), opened.blobs.clone(), mta, lists::Limits::default(), archive_base))
 }
 
 /// The org unit a dynamic list reaches, from the options given.
@@ -242,6 +246,21 @@ pub(crate) async fn run(
             ctx.identity.admin_list_policy(&ctx.admin, &lists, id, policy, &senders).await?;
             println!("{address} : politique {policy}");
         }
+        ListCommand::Archive { address, state } => {
+            let on = match state.as_str() {
+                "on" | "oui" => true,
+                "off" | "non" => false,
+                other => bail!("état inconnu « {other} » (attendu : on, off)"),
+            };
+            let list = managed(ctx, &lists, &address).await?;
+            lists.set_archive(&list, on).await.map_err(refusal)?;
+            ctx.audit("list.archive", &list.to_string(), if on { "on" } else { "off" }).await?;
+            if on {
+                println!("{list} : messages archivés désormais / posts archived from now on");
+            } else {
+                println!("{list} : plus d'archivage (l'archive existante est gardée) / archive off, kept");
+            }
+        }
         ListCommand::Moderators { address, action, account } => {
             let id = list_id(ctx, &address).await?;
             let add = match action.as_str() {
@@ -358,7 +377,7 @@ fn list_json(l: &store::ListRow) -> serde_json::Value {
     serde_json::json!({
         "id": l.id, "address": l.address.to_string(), "name": l.name, "description": l.description,
         "kind": l.kind, "unit": l.unit, "role": l.role, "post_policy": l.post_policy,
-        "discussion": l.discussion, "tag": l.tag,
+        "discussion": l.discussion, "tag": l.tag, "archive": l.archive,
     })
 }
 
@@ -375,6 +394,7 @@ fn show(r: &lists::Report, json: bool) {
             .collect();
         v["cycles"] = serde_json::json!(cycles);
         v["held"] = serde_json::json!(r.held);
+        v["archived"] = serde_json::json!(r.archived);
         match &r.expansion {
             Ok(e) => {
                 v["reach"] = serde_json::json!({"local": e.local.len(), "remote": e.remote.len(),
@@ -432,4 +452,5 @@ fn show(r: &lists::Report, json: bool) {
         println!("CYCLE        {} (la diffusion s'arrête : chacun reçoit une copie)", path.join(" -> "));
     }
     println!("en attente   {}", r.held);
+    println!("archive      {}, {} message(s)", if l.archive { "oui" } else { "non" }, r.archived);
 }

@@ -123,3 +123,65 @@ pub async fn quarantine_keeps_refused_messages_until_decided(ctx: Ctx) {
     assert_eq!(store.released_blobs(i64::MAX).await.unwrap(), [blob(9)]);
     assert!(store.quarantined_one(id).await.unwrap().is_none());
 }
+
+/// List archives (migration 44): discussion groups archive by default, a
+/// switch turns it on or off, each post holds one reference on the blob its
+/// members got (so an expunge by every member leaves it), pages go newest
+/// first, a post seen again by Message-ID is kept once, and deleting the
+/// list releases every reference.
+pub async fn list_archives_hold_one_blob_reference_per_post(ctx: Ctx) {
+    let store = &ctx.store;
+    let claire = account(store, "claire.martin").await;
+    let group = store.create_list(&NewList { discussion: true, ..new_list("cdi") }).await.unwrap();
+    assert!(group.archive, "a discussion group archives");
+    let plain = store.create_list(&new_list("direction")).await.unwrap();
+    assert!(!plain.archive, "an institutional list does not");
+    store.set_list_archive(plain.id, true).await.unwrap();
+    assert!(store.list_by_id(plain.id).await.unwrap().unwrap().archive);
+    store.set_list_archive(plain.id, false).await.unwrap();
+    assert!(!store.list_by_address(&plain.address).await.unwrap().unwrap().archive);
+    assert!(matches!(store.set_list_archive(9_999, true).await, Err(store::Error::NotFound(_))));
+
+    // Claire got the post (blob 1) and the archive keeps it too.
+    let inbox = inbox(store, &claire).await;
+    let got = store.deliver(&message(1, 100), &[target(&inbox)]).await.unwrap()[0].clone();
+    let blobs = [blob(1), blob(2), blob(3)];
+    let post = |n: usize, msgid| store::NewArchived {
+        list: group.id,
+        blob: &blobs[n - 1],
+        size: 100,
+        from: "Claire Martin <claire.martin@ac-demo.fr>",
+        subject: "Sortie au CDI",
+        message_id: msgid,
+    };
+    let (first, new) = store.archive_post(&post(1, "<m1@ac-demo.fr>")).await.unwrap();
+    assert!(new);
+    assert_eq!(store.archive_post(&post(1, "<m1@ac-demo.fr>")).await.unwrap(), (first, false), "kept once");
+    let (second, _) = store.archive_post(&post(2, "")).await.unwrap();
+    let (third, _) = store.archive_post(&post(3, "")).await.unwrap();
+    let (fourth, _) = store.archive_post(&post(3, "")).await.unwrap();
+    assert!(first < second && second < third && third < fourth, "no Message-ID: never merged");
+    store.expunge(inbox.id, &[got.uid]).await.unwrap();
+    assert!(store.released_blobs(i64::MAX).await.unwrap().is_empty(), "the archive keeps blob 1");
+
+    assert_eq!(store.archived_count(group.id).await.unwrap(), 4);
+    assert_eq!(store.archived_count(plain.id).await.unwrap(), 0);
+    let ids = |v: Vec<store::ArchivedPost>| v.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.archived_posts(group.id, None, 2).await.unwrap()), [fourth, third], "newest first");
+    assert_eq!(ids(store.archived_posts(group.id, Some(third), 2).await.unwrap()), [second, first]);
+    assert!(store.archived_posts(group.id, Some(first), 2).await.unwrap().is_empty());
+    let one = store.archived_post(group.id, first).await.unwrap().expect("the first post");
+    assert_eq!(
+        (one.blob, one.size, one.subject.as_str(), one.message_id.as_str()),
+        (blob(1), 100, "Sortie au CDI", "<m1@ac-demo.fr>")
+    );
+    assert_eq!(one.from, "Claire Martin <claire.martin@ac-demo.fr>");
+    assert!(store.archived_post(plain.id, first).await.unwrap().is_none(), "another list's post");
+
+    // Deleting the list releases every reference, blob 3's two included.
+    assert!(store.delete_list(group.id).await.unwrap());
+    let mut released = store.released_blobs(i64::MAX).await.unwrap();
+    released.sort();
+    assert_eq!(released, [blob(1), blob(2), blob(3)]);
+    assert!(store.archived_posts(group.id, None, 10).await.unwrap().is_empty());
+}

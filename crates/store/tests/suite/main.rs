@@ -126,6 +126,7 @@ on_both_backends!(
     lists::lists_share_the_address_space_and_hold_posts,
     lists::quarantine_keeps_refused_messages_until_decided,
     lists::dynamic_lists_read_a_subtree_of_active_staff,
+    lists::list_archives_hold_one_blob_reference_per_post,
     snapshot::snapshots_copy_the_database_and_list_held_contents,
     deleted::deleted_messages_are_kept_and_restored,
     deleted::moves_keep_nothing_and_purges_release,

@@ -231,6 +231,27 @@ async fn check(store: &Store, version: i64) -> bool {
                 store::PutOutcome::Created { modseq: 4 }
             );
         }
+        21 => {
+            // Version 44: the discussion group archives, the institutional list does not.
+            let cdi = store.list_by_address(&fixtures::addr("cdi@ac-demo.fr")).await.unwrap().expect("cdi");
+            let direction =
+                store.list_by_address(&fixtures::addr("direction@ac-demo.fr")).await.unwrap().expect("direction");
+            assert_eq!((cdi.discussion, cdi.archive, cdi.tag.as_deref()), (true, true, Some("CDI")));
+            assert_eq!((direction.discussion, direction.archive), (false, false));
+            assert_eq!(store.list_members(cdi.id).await.unwrap(), ["claire.martin@ac-demo.fr"]);
+            let content = blob('9');
+            let post = store::NewArchived {
+                list: cdi.id,
+                blob: &content,
+                size: 10,
+                from: "claire.martin@ac-demo.fr",
+                subject: "Après mise à jour",
+                message_id: "",
+            };
+            let (id, _) = store.archive_post(&post).await.unwrap();
+            assert_eq!(store.archived_posts(cdi.id, None, 10).await.unwrap()[0].id, id);
+            assert!(store.delete_list(cdi.id).await.unwrap());
+        }
         42 => {
             let claire = claire(store).await;
             let open = store.latest_quota_request(claire.id).await.unwrap().expect("the open request");

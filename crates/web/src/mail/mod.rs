@@ -33,6 +33,7 @@ mod invitation;
 mod lecture;
 mod links;
 mod list;
+mod list_archive;
 mod mime;
 mod moderation;
 mod prefill;
@@ -129,6 +130,8 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/courrier/destinataires", get(autocomplete::suggest))
         .route("/courrier/moderation", get(moderation::page))
         .route("/courrier/moderation/{id}", get(moderation::post).post(moderation::decide))
+        .route("/listes/{address}/archives", get(list_archive::page))
+        .route("/listes/{address}/archives/{id}", get(list_archive::post))
         .route("/courrier/reglages/identites", get(identities::page).post(identities::save))
         .route("/courrier/reglages/archivage", get(archiving::page).post(archiving::save))
         .route("/courrier/reglages/delegations", get(delegation::page).post(delegation::save))
@@ -164,6 +167,7 @@ pub fn framed_routes() -> Router<Arc<App>> {
         .route("/courrier/{mailbox}/{uid}/apercu/{n}", get(reading::preview))
         .route("/courrier/{mailbox}/{uid}/joint/{chain}/contenu", get(attached::frame))
         .route("/courrier/moderation/{id}/contenu", get(moderation::frame))
+        .route("/listes/{address}/archives/{id}/contenu", get(list_archive::frame))
 }
 
 static CSS_ASSET: Asset = Asset::new(CSS, "text/css; charset=utf-8");

@@ -114,6 +114,8 @@ pub(super) struct Article {
     /// Another account's message (a shared folder): no junk, trust or
     /// invitation answers, and only the actions the reader's rights allow.
     shared: bool,
+    /// Our archive of the list this message came through (its `List-Archive`).
+    list_archive: Option<String>,
     may_seen: bool,
     may_flag: bool,
     may_delete: bool,
@@ -300,6 +302,7 @@ pub(super) async fn article(
         flagged: row.flags & Flag::Flagged.bit() != 0,
         targets: shown_as.targets,
         shared,
+        list_archive: super::list_archive::link_in(msg.raw(), &app.cfg.public_url),
         may_seen,
         may_flag: at.rights.contains(model::Rights::WRITE),
         may_delete: at.rights.contains(mailstore::MOVE_AWAY),

@@ -36,6 +36,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     super::export::TEXTS,
     super::delegation::TEXTS,
     super::moderation::TEXTS,
+    super::list_archive::TEXTS,
     crate::partage::TEXTS,
 ];
 
@@ -194,6 +195,8 @@ mod tests {
             include_str!("../../templates/mail/confirm.html"),
             include_str!("../../templates/mail/settings.html"),
             include_str!("../../templates/mail/lecture.html"),
+            include_str!("../../templates/mail/list_archive.html"),
+            include_str!("../../templates/mail/list_archive_post.html"),
         ];
         for t in templates {
             for piece in t.split("m.get(\"").skip(1) {

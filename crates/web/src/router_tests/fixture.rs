@@ -26,6 +26,10 @@ pub const ATTACHED_A: &str = "Note de service jointe";
 /// The subject of the post held for A's moderation, and its HTML body's text.
 pub const HELD_A: &str = "Annonce retenue pour la liste";
 pub const HELD_BODY_A: &str = "Texte retenu confidentiel";
+/// The subject and HTML body's text of the post archived on a discussion
+/// group A moderates and B is no member of (`{archived}`).
+pub const ARCHIVED_A: &str = "Sortie pédagogique du groupe";
+pub const ARCHIVED_BODY_A: &str = "Texte archivé réservé aux membres";
 /// The title of A's recurring event in A's « Agenda ».
 pub const EVENT_A: &str = "Entretien confidentiel avec la famille";
 
@@ -80,6 +84,8 @@ pub struct Fixture {
     pub contact: String,
     /// A post held on a list A moderates (`{held}`).
     pub held: i64,
+    /// A post in the archive of `sorties@ac-test.fr`, which A moderates (`{archived}`).
+    pub archived: i64,
 }
 
 /// The content of A's shared file.
@@ -119,7 +125,7 @@ fn lists_service(
         std::collections::HashMap::new(),
     );
     let mta = mta::Mta::new(ms.clone(), store.clone(), blobs.clone(), mta::OutboundSettings::default(), keys, limits);
-    lists::Lists::new(store.clone(), blobs.clone(), mta, lists::Limits::default())
+    lists::Lists::new(store.clone(), blobs.clone(), mta, lists::Limits::default(), Some("https://ardoise.test".into()))
 }
 
 impl Fixture {
@@ -135,6 +141,7 @@ impl Fixture {
         let quarantine = Arc::new(hygiene::quarantine::Quarantine::new(store.clone(), blobs.clone(), ms.clone(), 30));
         let lists = lists_service(dir.path(), &store, &blobs, &ms);
         let held = held_post(&lists, &a).await;
+        let archived = archived_post(&lists, &a).await;
         let sso = sso::Sso::open(store.clone(), dir.path(), "https://ardoise.test").unwrap();
         let ent = sso::NewClient {
             name: "ENT de test".into(),
@@ -289,6 +296,7 @@ impl Fixture {
             share_token: share.token,
             contact,
             held,
+            archived,
         };
         fx.a_session = fx.new_session(Who::Owner).await.1;
         fx
@@ -347,11 +355,22 @@ impl Fixture {
             .replace("{occurrence}", &self.event_start.to_string())
             .replace("{reminder}", &self.reminder.to_string())
             .replace("{held}", &self.held.to_string())
+            .replace("{archived}", &self.archived.to_string())
     }
 
     /// What B must never see.
-    pub fn secrets(&self) -> [&str; 7] {
-        [SUBJECT_A, "Confidentiel.", ATTACHED_A, "Contact secret", EVENT_A, HELD_A, HELD_BODY_A]
+    pub fn secrets(&self) -> [&str; 9] {
+        [
+            SUBJECT_A,
+            "Confidentiel.",
+            ATTACHED_A,
+            "Contact secret",
+            EVENT_A,
+            HELD_A,
+            HELD_BODY_A,
+            ARCHIVED_A,
+            ARCHIVED_BODY_A,
+        ]
     }
 
     /// One request through the router, from 127.0.0.1; the status and up to 1 MB of body.
@@ -455,4 +474,33 @@ async fn held_post(lists: &lists::Lists, a: &Account) -> i64 {
         .unwrap();
     let [(_, lists::Outcome::Held(id))] = out.as_slice() else { panic!("not held: {out:?}") };
     *id
+}
+
+/// A discussion group `sorties@ac-test.fr` that A moderates, with no member yet
+/// (so no Inbox changes), and a post distributed on it (HTML with scripts):
+/// its id in the archive.
+async fn archived_post(lists: &lists::Lists, a: &Account) -> i64 {
+    let address = model::Address::parse("sorties@ac-test.fr").unwrap();
+    let new = lists::NewList {
+        address: address.clone(),
+        name: "CDI".into(),
+        description: String::new(),
+        query: None,
+        discussion: true,
+        tag: None,
+    };
+    lists.create(new).await.unwrap();
+    lists.set_moderator(&address, &a.address, true).await.unwrap();
+    let post = format!(
+        "From: Documentaliste <doc@example.org>\r\nTo: sorties@ac-test.fr\r\nSubject: {ARCHIVED_A}\r\n\
+         Message-ID: <sortie@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+         <p>{ARCHIVED_BODY_A}</p><script>alert(2)</script><img src=x onerror=alert(3)>\r\n"
+    );
+    let sender = model::Address::parse("doc@example.org").unwrap();
+    let out = lists
+        .post(mailstore::Bytes::from(post), lists::Poster::Envelope(Some(&sender)), std::slice::from_ref(&address), &[])
+        .await
+        .unwrap();
+    assert!(matches!(out.as_slice(), [(_, lists::Outcome::Distributed { local: 0, .. })]), "{out:?}");
+    lists.archive_page(a.id, &address, None, 1).await.unwrap().posts[0].id
 }

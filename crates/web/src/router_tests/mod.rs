@@ -16,6 +16,7 @@ mod deleted;
 mod export;
 mod fixture;
 mod invitation;
+mod list_archive;
 mod moderation;
 mod partage;
 mod reauth;

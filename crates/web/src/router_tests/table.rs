@@ -150,6 +150,16 @@ pub fn cases() -> Vec<Case> {
         get("/courrier/moderation/{id}/contenu", "/courrier/moderation/{held}/contenu", 303, 404),
         post("/courrier/moderation/{id}", "/courrier/moderation/{held}", Url("decision=diffuser"), 303, 404),
         post("/courrier/moderation/{id}", "/courrier/moderation/{held}", Url("decision=refuser&motif=non"), 303, 404),
+        // A list's archive: its members and moderators only; B is neither (404, no probing).
+        get("/listes/{address}/archives", "/listes/sorties@ac-test.fr/archives", 303, 404),
+        get("/listes/{address}/archives", "/listes/sorties@ac-test.fr/archives?avant={archived}", 303, 404),
+        get("/listes/{address}/archives/{id}", "/listes/sorties@ac-test.fr/archives/{archived}", 303, 404),
+        get(
+            "/listes/{address}/archives/{id}/contenu",
+            "/listes/sorties@ac-test.fr/archives/{archived}/contenu",
+            303,
+            404,
+        ),
         get("/courrier/reglages/archivage", "/courrier/reglages/archivage", 303, 200),
         // « Partager ce dossier » on A's folder: B gets 404, as for a missing one
         // (the authorization matrix over shared folders is in delegation.rs).
