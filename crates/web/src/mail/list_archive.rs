@@ -17,14 +17,15 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use mailstore::{Body, MessageView, display_addresses};
+use mailstore::{MessageView, display_addresses};
 use model::Address;
 use serde::Deserialize;
 
 use super::folders::{FolderView, sidebar};
+use super::list_post::{ShownPost, failed, service, shown_post, subject_or_none};
 use super::read::{framed, with_frame_headers};
-use super::sanitize::{shown, shown_part, text_to_html};
-use super::{M, Reader, common, not_found, refused};
+use super::sanitize::shown;
+use super::{M, Reader, common, not_found};
 use crate::App;
 use crate::base::i18n::Lang;
 use crate::base::{Common, WebError, render};
@@ -111,28 +112,10 @@ pub struct PageQuery {
     avant: Option<i64>,
 }
 
-fn service(app: &App, lang: Lang) -> Result<&Arc<lists::Lists>, WebError> {
-    app.lists.as_ref().ok_or_else(|| refused(lang, M(lang).get("larch.unavailable"), "/courrier"))
-}
-
-/// The domain's answer as a page: not a reader (or nothing there) is the
-/// 404 page; anything else is logged.
-fn failed(lang: Lang, e: lists::Error) -> WebError {
-    match e {
-        lists::Error::NotFound(_) => not_found(lang),
-        e => WebError::internal(&e),
-    }
-}
-
 /// The list's address from the path; one that does not parse is a list
 /// that does not exist.
 fn list_address(raw: &str, lang: Lang) -> Result<Address, WebError> {
     Address::parse(raw).map_err(|_| not_found(lang))
-}
-
-fn subject_or_none(subject: &str, m: M) -> String {
-    let subject = shown(subject.trim());
-    if subject.is_empty() { m.get("mail.nosubject").to_owned() } else { subject }
 }
 
 /// The path of one of our list archives that a message names in its
@@ -158,7 +141,7 @@ pub async fn page(
     Reader { mut v, account }: Reader,
 ) -> Result<Response, WebError> {
     let m = M(v.lang);
-    let lists = service(&app, v.lang)?;
+    let lists = service(&app, v.lang, "larch.unavailable")?;
     let address = list_address(&address, v.lang)?;
     let found = lists.archive_page(account.id, &address, q.avant, PAGE).await.map_err(|e| failed(v.lang, e))?;
     let base = lists::headers::archive_url("", &found.list.address);
@@ -199,18 +182,12 @@ pub async fn post(
     Reader { mut v, account }: Reader,
 ) -> Result<Response, WebError> {
     let m = M(v.lang);
-    let lists = service(&app, v.lang)?;
+    let lists = service(&app, v.lang, "larch.unavailable")?;
     let address = list_address(&address, v.lang)?;
     let (list, archived, raw) = lists.archived_for(account.id, &address, id).await.map_err(|e| failed(v.lang, e))?;
     let msg = MessageView::new(raw, None);
     let base = lists::headers::archive_url("", &list.address);
-    let (mut text, mut frame) = (None, None);
-    match msg.body() {
-        Some(Body::Html(_)) => frame = Some(format!("{base}/{id}/contenu")),
-        Some(Body::Text(t)) => text = Some(text_to_html(shown_part(&t, false).0)),
-        None => {}
-    }
-    let files = msg.files().iter().map(super::attached::file_name).collect();
+    let ShownPost { text, frame, files } = shown_post(&msg, &format!("{base}/{id}/contenu"));
     let folders = sidebar(&app, &account, None, m).await?;
     let subject = subject_or_none(msg.subject(), m);
     let c = common(&app, &mut v, &subject);
@@ -245,7 +222,7 @@ pub async fn frame(
         Err(login) => return with_frame_headers(login, false),
     };
     let lang = reader.v.lang;
-    let found = match (service(&app, lang), list_address(&address, lang)) {
+    let found = match (service(&app, lang, "larch.unavailable"), list_address(&address, lang)) {
         (Ok(lists), Ok(address)) => {
             lists.archived_for(reader.account.id, &address, id).await.map_err(|e| failed(lang, e))
         }

@@ -34,6 +34,7 @@ mod lecture;
 mod links;
 mod list;
 mod list_archive;
+mod list_post;
 mod mime;
 mod moderation;
 mod prefill;

@@ -14,16 +14,16 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use mailstore::{Body, MessageView, display_addresses};
+use mailstore::{MessageView, display_addresses};
 use serde::Deserialize;
 
 use super::folders::{FolderView, sidebar};
+use super::list_post::{ShownPost, failed, service, shown_post, subject_or_none};
 use super::read::{framed, with_frame_headers};
-use super::sanitize::{shown, shown_part, text_to_html};
-use super::{M, Reader, ReaderForm, common, not_found, refused};
+use super::sanitize::shown;
+use super::{M, Reader, ReaderForm, common, refused};
 use crate::App;
 use crate::base::extract::has_csrf;
-use crate::base::i18n::Lang;
 use crate::base::{Common, WebError, redirect, render};
 
 /// (key, French, English).
@@ -120,24 +120,6 @@ pub struct Decision {
 
 has_csrf!(Decision);
 
-fn service(app: &App, lang: Lang) -> Result<&Arc<lists::Lists>, WebError> {
-    app.lists.as_ref().ok_or_else(|| refused(lang, M(lang).get("mod.unavailable"), "/courrier"))
-}
-
-/// The domain's refusal as a page: a post the reader may not moderate (or
-/// that is gone) is the 404 page; anything else is logged.
-fn failed(lang: Lang, e: lists::Error) -> WebError {
-    match e {
-        lists::Error::NotFound(_) => not_found(lang),
-        e => WebError::internal(&e),
-    }
-}
-
-fn subject_or_none(subject: &str, m: M) -> String {
-    let subject = shown(subject.trim());
-    if subject.is_empty() { m.get("mail.nosubject").to_owned() } else { subject }
-}
-
 /// `GET /courrier/moderation`: the held posts of every list the reader
 /// moderates, oldest first.
 pub async fn page(
@@ -146,7 +128,7 @@ pub async fn page(
     Reader { mut v, account }: Reader,
 ) -> Result<Response, WebError> {
     let m = M(v.lang);
-    let lists = service(&app, v.lang)?;
+    let lists = service(&app, v.lang, "mod.unavailable")?;
     let moderated = lists.moderated_by(account.id).await.map_err(|e| failed(v.lang, e))?;
     let queues = moderated
         .into_iter()
@@ -182,16 +164,10 @@ pub async fn post(
     Reader { mut v, account }: Reader,
 ) -> Result<Response, WebError> {
     let m = M(v.lang);
-    let lists = service(&app, v.lang)?;
+    let lists = service(&app, v.lang, "mod.unavailable")?;
     let (held, list, raw) = lists.held_for(account.id, id).await.map_err(|e| failed(v.lang, e))?;
     let msg = MessageView::new(raw, None);
-    let (mut text, mut frame) = (None, None);
-    match msg.body() {
-        Some(Body::Html(_)) => frame = Some(format!("/courrier/moderation/{id}/contenu")),
-        Some(Body::Text(t)) => text = Some(text_to_html(shown_part(&t, false).0)),
-        None => {}
-    }
-    let files = msg.files().iter().map(super::attached::file_name).collect();
+    let ShownPost { text, frame, files } = shown_post(&msg, &format!("/courrier/moderation/{id}/contenu"));
     let folders = sidebar(&app, &account, None, m).await?;
     let subject = subject_or_none(msg.subject(), m);
     let c = common(&app, &mut v, &subject);
@@ -222,7 +198,7 @@ pub async fn frame(State(app): State<Arc<App>>, Path(id): Path<i64>, reader: Res
         Err(login) => return with_frame_headers(login, false),
     };
     let lang = reader.v.lang;
-    let found = match service(&app, lang) {
+    let found = match service(&app, lang, "mod.unavailable") {
         Ok(lists) => lists.held_for(reader.account.id, id).await.map_err(|e| failed(lang, e)),
         Err(e) => Err(e),
     };
@@ -239,7 +215,7 @@ pub async fn decide(
     Path(id): Path<i64>,
     ReaderForm { v, account, form }: ReaderForm<Decision>,
 ) -> Result<Response, WebError> {
-    let lists = service(&app, v.lang)?;
+    let lists = service(&app, v.lang, "mod.unavailable")?;
     let done = match form.decision.as_str() {
         "diffuser" => lists.approve_as(account.id, id).await.map(|_| "diffuse"),
         "refuser" => {
