@@ -19,6 +19,7 @@ download are off, as in tests/e2e/test_rspamd.py); the built-in scorer needs non
 
     python3 -m bench.r5_hygiene --binary target/release/ardoise [--quick] [--reps N] [--keep]
     python3 -m bench.r5_hygiene --binary B --breakdown   # Ardoise alone, hygiene's parts one by one
+    python3 -m bench.r5_hygiene --binary B --breakdown --size 76800   # the same at 75 KiB
 
 Needs root. Prints one JSON document and writes bench/out/latest-r5-hygiene-<mode>.json; never
 asserts a time. Benchmarks are not part of the test suite.
@@ -281,7 +282,9 @@ def main() -> None:
     p.add_argument("--reps", type=int)
     p.add_argument("--keep", action="store_true")
     p.add_argument("--breakdown", action="store_true",
-                   help="Ardoise alone: hygiene off, scorer, scorer + Sieve, scorer + Sieve + clamd (5 KiB cells)")
+                   help="Ardoise alone: hygiene off, scorer, scorer + Sieve, scorer + Sieve + clamd (5 KiB cells "
+                        "unless --size)")
+    p.add_argument("--size", type=int, choices=[5120, 76800], help="only the cells of this message size")
     args = p.parse_args()
 
     def log(msg: str) -> None:
@@ -298,8 +301,8 @@ def main() -> None:
         cells = [(5120, 1, 60), (5120, 20, 200)]
     else:
         cells = [(5120, 1, 400), (5120, 20, 1500), (76800, 1, 200), (76800, 20, 800)]
-    if args.breakdown:
-        cells = [c for c in cells if c[0] == 5120]
+    if args.size or args.breakdown:
+        cells = [c for c in cells if c[0] == (args.size or 5120)]
     users = servers.accounts(20)
     work = tempfile.mkdtemp(prefix="ardoise-bench-hyg-", dir="/var/tmp")
     # postfix and nobody traverse it to reach their queue and mail folders
