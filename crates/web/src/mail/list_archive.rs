@@ -50,7 +50,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("larch.older", "Messages plus anciens", "Older messages"),
     ("larch.newest", "Messages les plus récents", "Newest messages"),
     ("larch.back", "Retour aux archives de la liste", "Back to the list archive"),
-    ("larch.files", "Pièces jointes", "Attachments"),
     (
         "larch.unavailable",
         "Les archives des listes sont indisponibles pour le moment.",

@@ -45,7 +45,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mod.approve", "Diffuser sur la liste", "Approve and distribute"),
     ("mod.refuse", "Refuser", "Refuse"),
     ("mod.reason", "Motif du refus (facultatif, envoyé à l'expéditeur)", "Reason (optional, sent to the sender)"),
-    ("mod.files", "Pièces jointes", "Attachments"),
     ("mod.approved", "Message diffusé ; l'expéditeur est prévenu.", "Message distributed; the sender was told."),
     ("mod.refused", "Message refusé ; l'expéditeur est prévenu.", "Message refused; the sender was told."),
     ("mod.bad", "Choisissez « Diffuser » ou « Refuser ».", "Choose « Approve » or « Refuse »."),
