@@ -75,16 +75,7 @@ impl Store {
                 return Ok((id, false));
             }
         }
-        sqlx::query(
-            "INSERT INTO blobs (hash, size, refcount, released_at, meta, subject, from_addr, sent_date, \
-             has_attachment, preview, created_at) VALUES ($1, $2, 1, NULL, '{}', '', '', NULL, 0, '', $3) \
-             ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1, released_at = NULL",
-        )
-        .bind(new.blob.as_str())
-        .bind(new.size)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        Store::take_blob_ref(&mut tx, new.blob, new.size, now).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO list_archive (list_id, blob, size, from_addr, subject, message_id, received_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

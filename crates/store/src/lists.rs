@@ -316,16 +316,7 @@ impl Store {
     pub async fn hold_post(&self, list: i64, blob: &BlobId, size: i64, sender: &str, subject: &str) -> Result<i64> {
         let now = now();
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO blobs (hash, size, refcount, released_at, meta, subject, from_addr, sent_date, \
-             has_attachment, preview, created_at) VALUES ($1, $2, 1, NULL, '{}', '', '', NULL, 0, '', $3) \
-             ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1, released_at = NULL",
-        )
-        .bind(blob.as_str())
-        .bind(size)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        Store::take_blob_ref(&mut tx, blob, size, now).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO list_held (list_id, blob, size, sender, subject, received_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",

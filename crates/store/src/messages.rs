@@ -365,6 +365,23 @@ impl Store {
         Ok(gone.into_iter().map(|g| g.uid).collect())
     }
 
+    /// Takes one reference on `blob` for a row that is not a message (a
+    /// queued, held, quarantined or archived copy): the blob row is made,
+    /// bare, when no message has it yet; a released one is kept again.
+    pub(crate) async fn take_blob_ref(conn: &mut AnyConnection, blob: &BlobId, size: i64, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO blobs (hash, size, refcount, released_at, meta, subject, from_addr, sent_date, \
+             has_attachment, preview, created_at) VALUES ($1, $2, 1, NULL, '{}', '', '', NULL, 0, '', $3) \
+             ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1, released_at = NULL",
+        )
+        .bind(blob.as_str())
+        .bind(size)
+        .bind(now)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
     /// Drops references from blobs: `(hash, count)` pairs sorted by hash.
     /// On PostgreSQL the rows are locked in hash order first, so that two
     /// expunges sharing blobs cannot deadlock.

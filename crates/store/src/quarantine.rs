@@ -72,16 +72,7 @@ impl Store {
         let now = now();
         let recipients: String = q.recipients.iter().map(|(id, a)| format!("{id} {a}\n")).collect();
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO blobs (hash, size, refcount, released_at, meta, subject, from_addr, sent_date, \
-             has_attachment, preview, created_at) VALUES ($1, $2, 1, NULL, '{}', '', '', NULL, 0, '', $3) \
-             ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1, released_at = NULL",
-        )
-        .bind(q.blob.as_str())
-        .bind(q.size)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        Store::take_blob_ref(&mut tx, q.blob, q.size, now).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO quarantine (blob, size, reason, detail, mail_from, recipients, subject, received_at, \
              expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",

@@ -117,16 +117,7 @@ impl Store {
         }
         let now = now();
         let mut tx = self.write_tx_grouped(Urgency::Bulk).await?;
-        sqlx::query(
-            "INSERT INTO blobs (hash, size, refcount, released_at, meta, subject, from_addr, sent_date, \
-             has_attachment, preview, created_at) VALUES ($1, $2, 1, NULL, '{}', '', '', NULL, 0, '', $3) \
-             ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1, released_at = NULL",
-        )
-        .bind(msg.blob.as_str())
-        .bind(msg.size)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        Store::take_blob_ref(&mut tx, &msg.blob, msg.size, now).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO outbound_queue (blob, size, sender, account_id, created_at, next_attempt_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
