@@ -20,6 +20,7 @@ import pytest
 from conftest import DOMAIN, IN_CI
 
 try:
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as EC
@@ -115,7 +116,11 @@ def open_message(driver, subject):
 
 def send_now(driver):
     driver.find_element(By.ID, "envoyer").click()
-    wait_path(driver, "/courrier")
+    try:
+        wait_path(driver, "/courrier")
+    except TimeoutException:
+        alerts = [a.text for a in driver.find_elements(By.CSS_SELECTOR, ".alerte")]
+        raise AssertionError(f"not sent: still at {driver.current_url}, alerts {alerts}") from None
     assert alert_says(driver, "envoyé")
 
 

@@ -369,6 +369,9 @@
       input.focus();
     }
     function show(people) {
+      // An answer that arrives after the writer moved on to another field
+      // opens nothing: the list would push the form down under their pointer.
+      if (document.activeElement !== input) { close(); return; }
       while (list.firstChild) { list.removeChild(list.firstChild); }
       items = people.map(function (p, n) {
         var li = document.createElement("li");
