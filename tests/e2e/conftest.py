@@ -256,15 +256,37 @@ undo_send_delay = "0s"
         return self.proc is not None and self.proc.poll() is None
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test, for the fixtures' teardown."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
+
+
+def show_log_if_failed(request, servers):
+    """A failed test prints the end of its servers' logs (shown by pytest
+    with the failure): a CI run that fails once can still be read."""
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.failed:
+        return
+    for s in servers:
+        log = s.root / "server.log"
+        if log.exists():
+            lines = log.read_text(errors="replace").splitlines()[-80:]
+            print(f"--- last lines of {log} ---", *lines, sep="\n")
+
+
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, request):
     s = Server(tmp_path)
     yield s
+    show_log_if_failed(request, [s])
     s.cleanup()
 
 
 @pytest.fixture
-def make_server(tmp_path):
+def make_server(tmp_path, request):
     made = []
 
     def make(smtp_extra: str = ""):
@@ -273,6 +295,7 @@ def make_server(tmp_path):
         return s
 
     yield make
+    show_log_if_failed(request, made)
     for s in made:
         s.cleanup()
 
