@@ -30,6 +30,15 @@ def _stat(pid: int):
     return int(rest[1]), sum(int(x) for x in rest[11:15])
 
 
+def name(pid: int) -> str:
+    """The process's command name and pid, `clamd[1234]`."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f"{f.read().strip()}[{pid}]"
+    except OSError:
+        return f"?[{pid}]"
+
+
 def tree(roots: list[int]) -> list[int]:
     """The roots and all their descendants (one /proc scan)."""
     parent: dict[int, int] = {}

@@ -28,6 +28,7 @@ def one_rep(server, users: list[str], size: int, sessions: int, messages: int, t
     base = server.delivered()
     per = [messages // sessions + (1 if i < messages % sessions else 0) for i in range(sessions)]
     cpu0 = procmon.cpu_seconds(server.roots())
+    each0 = {r: procmon.cpu_seconds([r]) for r in server.roots()}
     with procmon.MemSampler(server.roots) as mem:
         t0 = time.monotonic()
         errs: list[str] = []
@@ -54,6 +55,8 @@ def one_rep(server, users: list[str], size: int, sessions: int, messages: int, t
             raise RuntimeError(f"smtp-source failed against {server.name}: {errs[:3]}")
         t_done = procmon.wait_for(lambda: server.delivered() - base >= messages, timeout)
     cpu = procmon.cpu_seconds(server.roots()) - cpu0
+    # Each root's own share (with its children): which process of a side spent the CPU.
+    each = {procmon.name(r): round(procmon.cpu_seconds([r]) - c0, 3) for r, c0 in each0.items()}
     got = server.delivered() - base
     secs = t_done - t0
     return {
@@ -61,6 +64,7 @@ def one_rep(server, users: list[str], size: int, sessions: int, messages: int, t
         "accepted_seconds": round(t_accepted - t0, 3),
         "messages_per_second": round(messages / secs, 1),
         "cpu_seconds": round(cpu, 3), "cpu_seconds_per_1000": round(cpu * 1000 / messages, 3),
+        "cpu_seconds_by_process": each,
         "loadavg_1min": round(os.getloadavg()[0], 2),
         "peak_pss_kib": mem.peak_pss, "peak_rss_kib": mem.peak_rss, "peak_processes": mem.peak_procs,
     }
