@@ -5,8 +5,11 @@ SMTP submission (smtplib) and her post is held; the moderator sees « Listes ·
 text), approves it in the browser, and the members Paul and Léa receive it
 (read over IMAP with imapclient) while Claire is told. A second post is
 refused with a reason, which Claire receives; the members get nothing. Paul,
-a member but no moderator, has no « À modérer » and the post's page is a 404
-for him. axe-core finds no serious violation on the new pages."""
+a member but no moderator, has no « À modérer », the post's page is a 404
+for him and his « decision » decides nothing. A moderator who clicks
+« Diffuser » on a post approved meanwhile elsewhere is told it no longer
+waits, and it goes out once. axe-core finds no serious violation on the new
+pages."""
 
 import email
 import email.policy
@@ -134,5 +137,20 @@ def test_the_moderator_approves_in_the_browser_and_the_members_receive_it(consei
     csrf = re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()
     form = {"csrf": csrf, "decision": "diffuser"}
     resp, _ = http(server, "POST", f"/courrier/moderation/{post['id']}", browser, form)
-    assert resp.status == 404
+    # Sent back to his (empty) queue, told the post no longer waits; nothing decided.
+    assert resp.status == 303 and resp.getheader("Location") == "/courrier/moderation?info=parti", resp.status
     assert len(held(server)) == 1
+
+    # Two moderators at once: the page is open in the moderator's browser
+    # when the post is approved elsewhere (here by the CLI); her « Diffuser »
+    # then sends nothing twice and says the post no longer waits.
+    login(browser, server, MODO)
+    browser.get(base(server) + f"/courrier/moderation/{post['id']}")
+    WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "diffuser")))
+    server.admin("list", "approve", str(post["id"]))
+    browser.find_element(By.ID, "diffuser").click()
+    WebDriverWait(browser, 10).until(
+        EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "n'attend plus de décision"))
+    wait_for(lambda: len(inbox(server, PAUL)) == 2, "the approved copy")
+    time.sleep(1)
+    assert [s for s, _ in inbox(server, PAUL)] == ["Sortie au musée", "Encore"], "distributed once"

@@ -147,18 +147,34 @@ impl Lists {
 
     /// Distributes a held post to the list's members as they are now, then
     /// tells the sender.
+    ///
+    /// The post is taken out of the queue *before* it is distributed, so
+    /// that two moderators deciding at once (or a moderator and the sweep)
+    /// never send it twice, nor refuse what went out: the second finds
+    /// [`Error::NotFound`]. Its bytes are read first; if distributing then
+    /// fails, the post is held again (as a new post, its clock restarted)
+    /// and the error returned: nothing taken from the queue is lost.
     pub async fn approve(&self, id: i64) -> Result<Outcome, Error> {
         let (held, list) = self.held_post(id).await?;
         let message = self.mailstore.message_bytes(&held.blob).await?;
-        let outcome = if headers::is_loop(&message, &list.address) {
-            Outcome::Loop
-        } else {
-            let expansion = self.expand(&list).await?;
-            self.fan_out(&list, &message, expansion, &mut Reached::default()).await?
-        };
         if !self.store.release_held(id).await? {
             return Err(Error::NotFound(format!("message en attente {id}")));
         }
+        let outcome = if headers::is_loop(&message, &list.address) {
+            Outcome::Loop
+        } else {
+            let sent = match self.expand(&list).await {
+                Ok(expansion) => self.fan_out(&list, &message, expansion, &mut Reached::default()).await,
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    self.hold_again(&list, &message, &held.sender, id).await;
+                    return Err(e);
+                }
+            }
+        };
         let text = format!(
             "Votre message « {} » a été accepté par les modérateurs de la liste {} et diffusé.\n\n\
              Your message was approved by the moderators of the list and distributed.\n",
@@ -167,6 +183,25 @@ impl Lists {
         self.tell_sender(&list, &held, "Message diffusé / Message approved", &text).await;
         tracing::info!(list = %list.address, held = id, ?outcome, "held post approved");
         Ok(outcome)
+    }
+
+    /// Puts back a post whose distribution failed after it left the queue.
+    async fn hold_again(&self, list: &ListRow, message: &[u8], sender: &str, id: i64) {
+        let subject = subject_of(message);
+        let kept = match self.blobs.put(mailstore::Bytes::copy_from_slice(message)).await {
+            Ok(blob) => {
+                self.store.hold_post(list.id, &blob, message.len() as i64, sender, &subject).await.map_err(Error::from)
+            }
+            Err(e) => Err(Error::from(e)),
+        };
+        match kept {
+            Ok(again) => {
+                tracing::warn!(list = %list.address, held = id, again, "approved post not distributed: held again")
+            }
+            Err(e) => {
+                tracing::error!(list = %list.address, held = id, error = %e, "approved post neither distributed nor held again")
+            }
+        }
     }
 
     /// Refuses a held post and tells the sender why.

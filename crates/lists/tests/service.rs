@@ -349,6 +349,62 @@ async fn moderation_holds_then_approves_or_refuses_and_the_sender_is_told() {
     assert_eq!(f.inbox(&paul).await.len(), 3);
 }
 
+/// Two moderators deciding the same post at once: one decision wins, the
+/// other is told it is no longer waiting; the post goes out once at most
+/// and the sender hears one answer (it used to go out twice: distributed
+/// first, taken out of the queue after).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_moderators_at_once_decide_a_post_once() {
+    let f = fixture().await;
+    let claire = f.person("claire.martin", Role::Teacher, AccountStatus::Active, None).await;
+    let paul = f.person("paul.durand", Role::Teacher, AccountStatus::Active, None).await;
+    let (a, b) = (
+        f.person("moderatrice", Role::Direction, AccountStatus::Active, None).await,
+        f.person("moderateur", Role::Direction, AccountStatus::Active, None).await,
+    );
+    let list = f.list("conseil@ac-demo.fr", None).await;
+    f.lists.add_member(&list, &claire.address).await.unwrap();
+    f.lists.set_policy(&list, PostPolicy::Members, &[]).await.unwrap();
+    f.lists.set_moderator(&list, &a.address, true).await.unwrap();
+    f.lists.set_moderator(&list, &b.address, true).await.unwrap();
+    let held = |subject: &'static str| {
+        let f = &f;
+        let paul = &paul;
+        let list = &list;
+        async move {
+            let out =
+                f.lists.post(mail(subject), Poster::Account(paul), std::slice::from_ref(list), &[]).await.unwrap();
+            let Outcome::Held(id) = out[0].1 else { panic!("{out:?}") };
+            id
+        }
+    };
+
+    // Both approve.
+    let id = held("deux fois ?").await;
+    let (x, y) = tokio::join!(f.lists.approve_as(a.id, id), f.lists.approve_as(b.id, id));
+    assert_eq!([&x, &y].iter().filter(|r| r.is_ok()).count(), 1, "exactly one approval wins: {x:?} {y:?}");
+    assert!([&x, &y].iter().any(|r| matches!(r, Err(lists::Error::NotFound(_)))), "{x:?} {y:?}");
+    assert_eq!(f.inbox(&claire).await.len(), 1, "distributed once");
+    assert_eq!(f.inbox(&paul).await.len(), 1, "one notice to the sender");
+
+    // One approves while the other refuses: whichever wins, the sender is
+    // told what happened, and the post went out only if it was approved.
+    let id = held("oui ou non ?").await;
+    let (x, y) = tokio::join!(f.lists.approve_as(a.id, id), f.lists.refuse_as(b.id, id, Some("non")));
+    assert!(x.is_ok() != y.is_ok(), "exactly one decision wins: {x:?} {y:?}");
+    let told = f.inbox(&paul).await;
+    assert_eq!(told.len(), 2, "one more notice");
+    let copies = f.inbox(&claire).await.len();
+    if x.is_ok() {
+        assert_eq!(copies, 2, "approved: distributed");
+        assert!(!told[1].contains("Motif / reason"), "{}", told[1]);
+    } else {
+        assert_eq!(copies, 1, "refused: not distributed");
+        assert!(told[1].contains("Motif / reason : non"), "{}", told[1]);
+    }
+    assert!(f.lists.held(&list).await.unwrap().is_empty());
+}
+
 /// The webmail's moderation goes through `*_as`: only a named moderator
 /// who may act now sees and decides a list's held posts; anyone else,
 /// and the same moderator once suspended, is told they do not exist.

@@ -47,6 +47,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("mod.reason", "Motif du refus (facultatif, envoyé à l'expéditeur)", "Reason (optional, sent to the sender)"),
     ("mod.approved", "Message diffusé ; l'expéditeur est prévenu.", "Message distributed; the sender was told."),
     ("mod.refused", "Message refusé ; l'expéditeur est prévenu.", "Message refused; the sender was told."),
+    (
+        "mod.gone",
+        "Ce message n'attend plus de décision : un autre modérateur l'a déjà traité, ou il a expiré.",
+        "This message no longer awaits a decision: another moderator already dealt with it, or it expired.",
+    ),
     ("mod.bad", "Choisissez « Diffuser » ou « Refuser ».", "Choose « Approve » or « Refuse »."),
     (
         "mod.unavailable",
@@ -150,6 +155,7 @@ pub async fn page(
     c.info = match q.info.as_deref() {
         Some("diffuse") => Some(m.get("mod.approved").to_owned()),
         Some("refuse") => Some(m.get("mod.refused").to_owned()),
+        Some("parti") => Some(m.get("mod.gone").to_owned()),
         _ => None,
     };
     Ok(render(&v, StatusCode::OK, &QueuePage { c, m, folders, queues }))
@@ -226,6 +232,10 @@ pub async fn decide(
     };
     match done {
         Ok(info) => Ok(redirect(&v, &format!("/courrier/moderation?info={info}"))),
+        // Decided meanwhile by another moderator (or the sweep), or never
+        // this reader's to decide: the queue, as it is now, says so (the
+        // same answer either way, so it tells a stranger nothing).
+        Err(lists::Error::NotFound(_)) => Ok(redirect(&v, "/courrier/moderation?info=parti")),
         Err(e) => Err(failed(v.lang, e)),
     }
 }

@@ -55,10 +55,15 @@ async fn the_moderator_reviews_and_approves_a_held_post_and_the_member_gets_it()
     assert_eq!(status, StatusCode::OK);
     assert!(frame.contains(HELD_BODY_A) && !frame.contains("alert(1)"), "{frame}");
 
-    // B, a member of the list, cannot approve it.
+    // B, a member of the list, cannot approve it: sent back to the queue
+    // (told it no longer waits, as anyone would be), nothing decided.
     let (status, _) = decide(&fx, &b, "decision=diffuser").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(!b_inbox(&fx).await.iter().any(|s| s == HELD_A));
+    let (_, queue) = get(&fx, &a, "/courrier/moderation").await;
+    assert!(queue.contains(HELD_A), "still held: {queue}");
+    let (_, told) = get(&fx, &b, "/courrier/moderation?info=parti").await;
+    assert!(told.contains("n&#39;attend plus de décision") || told.contains("n'attend plus de décision"), "{told}");
 
     // A approves it: B gets it, the queue is empty, the count gone.
     let (status, _) = decide(&fx, &a, "decision=diffuser").await;
@@ -68,9 +73,11 @@ async fn the_moderator_reviews_and_approves_a_held_post_and_the_member_gets_it()
     assert!(!queue.contains(HELD_A) && queue.contains("Message diffusé"), "{queue}");
     let (_, inbox) = get(&fx, &a, "/courrier").await;
     assert!(inbox.contains("lien-moderation") && !inbox.contains("compteur-moderation"));
-    // Decided once.
+    // Decided once: a second decision (another moderator's page left
+    // open) is told the post no longer waits, and B got it once.
     let (status, _) = decide(&fx, &a, "decision=refuser").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(b_inbox(&fx).await.iter().filter(|s| *s == HELD_A).count(), 1);
 }
 
 #[tokio::test]

@@ -144,12 +144,13 @@ pub fn cases() -> Vec<Case> {
         get("/courrier/raccourcis", "/courrier/raccourcis", 303, 200),
         // B sees its own (empty) list, and A's ids restore nothing of A's (deleted.rs checks it).
         get("/courrier/supprimes", "/courrier/supprimes", 303, 200),
-        // « À modérer »: B moderates nothing (an empty page); A's held post is a 404 to B.
+        // « À modérer »: B moderates nothing (an empty page); A's held post is a 404 to B, and a
+        // decision on it sends B back to the queue (« no longer awaits »), deciding nothing.
         get("/courrier/moderation", "/courrier/moderation", 303, 200),
         get("/courrier/moderation/{id}", "/courrier/moderation/{held}", 303, 404),
         get("/courrier/moderation/{id}/contenu", "/courrier/moderation/{held}/contenu", 303, 404),
-        post("/courrier/moderation/{id}", "/courrier/moderation/{held}", Url("decision=diffuser"), 303, 404),
-        post("/courrier/moderation/{id}", "/courrier/moderation/{held}", Url("decision=refuser&motif=non"), 303, 404),
+        post("/courrier/moderation/{id}", "/courrier/moderation/{held}", Url("decision=diffuser"), 303, 303),
+        post("/courrier/moderation/{id}", "/courrier/moderation/{held}", Url("decision=refuser&motif=non"), 303, 303),
         // A list's archive: its members and moderators only; B is neither (404, no probing).
         get("/listes/{address}/archives", "/listes/sorties@ac-test.fr/archives", 303, 404),
         get("/listes/{address}/archives", "/listes/sorties@ac-test.fr/archives?avant={archived}", 303, 404),
