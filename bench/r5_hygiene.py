@@ -168,9 +168,9 @@ class ArdoiseHygiene(servers.Ardoise):
     leaves them out one at a time)."""
 
     def __init__(self, work: str, binary: str, users: list[str], clamd: "Clamd | None", sieve: bool = True,
-                 name: str = "ardoise+hygiene", sub: str = "hyg"):
+                 name: str = "ardoise+hygiene", sub: str = "hyg", trained: int = 0):
         super().__init__(os.path.join(work, sub), binary, users)
-        self.clamd, self.sieve, self.name = clamd, sieve, name
+        self.clamd, self.sieve, self.name, self.trained = clamd, sieve, name, trained
         self.label = name
 
     def setup(self) -> None:
@@ -184,9 +184,12 @@ class ArdoiseHygiene(servers.Ardoise):
 
     def start(self) -> None:
         super().start()
+        listeners = json.load(open(os.path.join(self.data, "listeners.json")))
+        if self.trained:
+            train(int(listeners["imap"].rsplit(":", 1)[1]), self.users, self.trained, self.db)
         if not self.sieve:
             return
-        port = int(json.load(open(os.path.join(self.data, "listeners.json")))["managesieve"].rsplit(":", 1)[1])
+        port = int(listeners["managesieve"].rsplit(":", 1)[1])
         for u in self.users:
             put_script(port, u, servers.PASSWORD, RULES)
 
@@ -199,6 +202,56 @@ class ArdoisePlain(servers.Ardoise):
         super().setup()
         with open(self.conf, "a") as f:
             f.write(f"{IMAP_EPHEMERAL}[hygiene]\nenabled = false\n")
+
+
+SPAM_WORDS = ("gratuit offre exceptionnelle gagnez argent cliquez ici urgent promotion casino loterie crédit "
+              "free money winner prize click now limited offer viagra bitcoin investissement rendement").split()
+HAM_WORDS = ("conseil classe réunion élèves parents bulletin trimestre emploi temps salle professeur principal "
+             "inspection académie rectorat circulaire sortie pédagogique cantine absence devoir").split()
+
+
+def train(port: int, users: list[str], n: int, db) -> None:
+    """Trains the classifier as its owners do (issue 20): for every user, `n` messages moved into
+    Indésirables (spam) and `n` moved out of it into the Inbox (good mail) over IMAP, each message
+    different; then waits until the platform's model has counted them all. Good mail carries lines
+    like the benchmark's own body, so that the models know some of its tokens."""
+    import imaplib
+    import random
+    import ssl
+    rnd = random.Random(20)
+    for u in users:
+        c = imaplib.IMAP4("127.0.0.1", port)
+        c.starttls(ssl._create_unverified_context())  # the bench server's self-signed certificate
+        c.login(u, servers.PASSWORD)
+        junk = next(line.decode().rsplit(" ", 1)[1] for line in c.list()[1] if b"\\Junk" in line)
+
+        def put(folder: str, kind: str, i: int) -> None:
+            words = SPAM_WORDS if kind == "spam" else HAM_WORDS
+            text = " ".join(rnd.choice(words) for _ in range(120))
+            if kind == "ham":
+                text += "\r\n" + "".join(f"{k % 10}{'X' * 78}\r\n" for k in range(rnd.randint(5, 40)))
+            raw = (f"From: {kind}{i}@{'promo.example.com' if kind == 'spam' else 'ac-test.fr'}\r\nTo: {u}\r\n"
+                   f"Subject: {kind} {i} {rnd.choice(words)}\r\nMessage-ID: <{kind}.{i}.{u}>\r\n\r\n{text}\r\n")
+            c.append(folder, None, None, raw.encode())
+
+        for i in range(n):
+            put("INBOX", "spam", i)
+            put(junk, "ham", i)
+        for source, target, kind in (("INBOX", junk, "spam"), (junk, "INBOX", "ham")):
+            c.select(source)
+            _, found = c.uid("SEARCH", None, "SUBJECT", kind)
+            uids = b",".join(found[0].split())
+            if uids:
+                c.uid("MOVE", uids.decode(), target)
+        c.logout()
+    want = n * len(users)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        row = db.execute("SELECT spam, ham FROM bayes_totals WHERE account = 0").fetchone()
+        if row and row[0] >= want and row[1] >= want:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the classifier did not count {want} spam and {want} good messages in 5 minutes")
 
 
 def put_script(port: int, user: str, password: str, script: str) -> None:
@@ -285,6 +338,9 @@ def main() -> None:
                    help="Ardoise alone: hygiene off, scorer, scorer + Sieve, scorer + Sieve + clamd (5 KiB cells "
                         "unless --size)")
     p.add_argument("--size", type=int, choices=[5120, 76800], help="only the cells of this message size")
+    p.add_argument("--trained", type=int, default=0, metavar="N",
+                   help="train the classifier first: N spam and N good messages per user, over IMAP (default: "
+                        "untrained, so its per-message token counts query is not paid)")
     args = p.parse_args()
 
     def log(msg: str) -> None:
@@ -314,9 +370,10 @@ def main() -> None:
         sides = [ArdoisePlain(work, args.binary, users),
                  ArdoiseHygiene(work, args.binary, users, None, sieve=False, name="ardoise+scorer", sub="scorer"),
                  ArdoiseHygiene(work, args.binary, users, None, name="ardoise+scorer+sieve", sub="sieve"),
-                 ArdoiseHygiene(work, args.binary, users, clamd)]
+                 ArdoiseHygiene(work, args.binary, users, clamd, trained=args.trained)]
     else:
-        sides = [ArdoisePlain(work, args.binary, users), ArdoiseHygiene(work, args.binary, users, clamd),
+        sides = [ArdoisePlain(work, args.binary, users),
+                 ArdoiseHygiene(work, args.binary, users, clamd, trained=args.trained),
                  Reference(work, users, clamd)]
     doc = None
     try:
@@ -331,7 +388,7 @@ def main() -> None:
             "machine": machine(), "versions": {s.name: s.version() for s in sides},
             "commit": os.environ.get("ARDOISE_COMMIT") or subprocess.run(
                 ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE).stdout.strip(),
-            "binary": args.binary, "cells": results,
+            "binary": args.binary, "trained_per_user": args.trained, "cells": results,
         }
     finally:
         for s in sides:
