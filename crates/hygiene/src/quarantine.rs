@@ -116,18 +116,51 @@ impl Quarantine {
         Ok(Some((q, bytes)))
     }
 
-    /// Delivers the message to its recipients' Inboxes, then takes it out of
-    /// quarantine. `None` when there is no such message.
+    /// Takes the message out of quarantine, then delivers it to its
+    /// recipients' Inboxes. `None` when there is no such message, or when
+    /// another release (or a deletion, or the sweep) took it first: two
+    /// administrators releasing at once deliver it once. Its bytes are
+    /// read first; if delivering then fails, it is quarantined again (as a
+    /// new entry, same expiry) and the error returned: nothing is lost.
     pub async fn release(&self, id: i64, now: i64) -> Result<Option<Quarantined>, Error> {
         let Some((q, bytes)) = self.get(id).await? else {
             return Ok(None);
         };
+        if !self.store.unquarantine(id).await? {
+            return Ok(None);
+        }
         let mut ids: Vec<i64> = q.recipients.iter().map(|(id, _)| *id).collect();
         ids.sort_unstable();
         ids.dedup();
-        self.mail.deliver_owned(Bytes::from(bytes), &ids, now).await?;
-        self.store.unquarantine(id).await?;
+        let bytes = Bytes::from(bytes);
+        if let Err(e) = self.mail.deliver_owned(bytes.clone(), &ids, now).await {
+            match self.keep_again(&q, bytes).await {
+                Ok(again) => tracing::warn!(quarantine = id, again, error = %e, "release failed: kept again"),
+                Err(lost) => {
+                    tracing::error!(quarantine = id, error = %e, again = %lost, "release failed and not kept again");
+                }
+            }
+            return Err(e.into());
+        }
         Ok(Some(q))
+    }
+
+    /// Puts back a message whose release failed after it left quarantine.
+    async fn keep_again(&self, q: &Quarantined, bytes: Bytes) -> Result<i64, Error> {
+        let blob = self.blobs.put(bytes).await?;
+        Ok(self
+            .store
+            .quarantine(store::NewQuarantined {
+                blob: &blob,
+                size: q.size,
+                reason: &q.reason,
+                detail: &q.detail,
+                mail_from: &q.mail_from,
+                recipients: &q.recipients,
+                subject: &q.subject,
+                expires_at: q.expires_at,
+            })
+            .await?)
     }
 
     /// Deletes a message; false when there was none.
