@@ -20,6 +20,7 @@ download are off, as in tests/e2e/test_rspamd.py); the built-in scorer needs non
     python3 -m bench.r5_hygiene --binary target/release/ardoise [--quick] [--reps N] [--keep]
     python3 -m bench.r5_hygiene --binary B --breakdown   # Ardoise alone, hygiene's parts one by one
     python3 -m bench.r5_hygiene --binary B --breakdown --size 76800   # the same at 75 KiB
+    python3 -m bench.r5_hygiene --binary B --breakdown --trained 25   # and hygiene with a trained classifier
 
 Needs root. Prints one JSON document and writes bench/out/latest-r5-hygiene-<mode>.json; never
 asserts a time. Benchmarks are not part of the test suite.
@@ -363,14 +364,17 @@ def main() -> None:
     work = tempfile.mkdtemp(prefix="ardoise-bench-hyg-", dir="/var/tmp")
     # postfix and nobody traverse it to reach their queue and mail folders
     os.chmod(work, 0o755)
-    for sub in ("hyg", "refh", "scorer", "sieve"):
+    for sub in ("hyg", "refh", "scorer", "sieve", "trained"):
         os.makedirs(os.path.join(work, sub), mode=0o755)
     clamd = Clamd(work)
     if args.breakdown:
         sides = [ArdoisePlain(work, args.binary, users),
                  ArdoiseHygiene(work, args.binary, users, None, sieve=False, name="ardoise+scorer", sub="scorer"),
                  ArdoiseHygiene(work, args.binary, users, None, name="ardoise+scorer+sieve", sub="sieve"),
-                 ArdoiseHygiene(work, args.binary, users, clamd, trained=args.trained)]
+                 ArdoiseHygiene(work, args.binary, users, clamd)]
+        if args.trained:  # the same with a trained classifier, interleaved with the others
+            sides.append(ArdoiseHygiene(work, args.binary, users, clamd, name="ardoise+hygiene+trained",
+                                        sub="trained", trained=args.trained))
     else:
         sides = [ArdoisePlain(work, args.binary, users),
                  ArdoiseHygiene(work, args.binary, users, clamd, trained=args.trained),
