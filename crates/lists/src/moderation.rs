@@ -28,9 +28,7 @@ fn now() -> i64 {
 impl Lists {
     /// Keeps `message` for the moderators of `list`; returns the hold's id.
     pub(crate) async fn hold(&self, list: &ListRow, message: &[u8], sender: &str) -> Result<i64, Error> {
-        let subject = subject_of(message);
-        let blob = self.blobs.put(mailstore::Bytes::copy_from_slice(message)).await?;
-        let id = self.store.hold_post(list.id, &blob, message.len() as i64, sender, &subject).await?;
+        let (id, subject) = self.store_held(list, message, sender).await?;
         let (moderators, fallback) = self.moderators_now(list).await?;
         let text = if fallback {
             format!(
@@ -163,11 +161,11 @@ impl Lists {
         let outcome = if headers::is_loop(&message, &list.address) {
             Outcome::Loop
         } else {
-            let sent = match self.expand(&list).await {
-                Ok(expansion) => self.fan_out(&list, &message, expansion, &mut Reached::default()).await,
-                Err(e) => Err(e),
+            let sent = async {
+                let expansion = self.expand(&list).await?;
+                self.fan_out(&list, &message, expansion, &mut Reached::default()).await
             };
-            match sent {
+            match sent.await {
                 Ok(outcome) => outcome,
                 Err(e) => {
                     self.hold_again(&list, &message, &held.sender, id).await;
@@ -185,17 +183,19 @@ impl Lists {
         Ok(outcome)
     }
 
+    /// Stores `message` and holds it for `list`: the hold's id and the
+    /// post's subject.
+    async fn store_held(&self, list: &ListRow, message: &[u8], sender: &str) -> Result<(i64, String), Error> {
+        let subject = subject_of(message);
+        let blob = self.blobs.put(mailstore::Bytes::copy_from_slice(message)).await?;
+        let id = self.store.hold_post(list.id, &blob, message.len() as i64, sender, &subject).await?;
+        Ok((id, subject))
+    }
+
     /// Puts back a post whose distribution failed after it left the queue.
     async fn hold_again(&self, list: &ListRow, message: &[u8], sender: &str, id: i64) {
-        let subject = subject_of(message);
-        let kept = match self.blobs.put(mailstore::Bytes::copy_from_slice(message)).await {
-            Ok(blob) => {
-                self.store.hold_post(list.id, &blob, message.len() as i64, sender, &subject).await.map_err(Error::from)
-            }
-            Err(e) => Err(Error::from(e)),
-        };
-        match kept {
-            Ok(again) => {
+        match self.store_held(list, message, sender).await {
+            Ok((again, _)) => {
                 tracing::warn!(list = %list.address, held = id, again, "approved post not distributed: held again")
             }
             Err(e) => {
